@@ -1,0 +1,2 @@
+-- Migration number: 0001
+CREATE TABLE smoke (id INTEGER PRIMARY KEY);

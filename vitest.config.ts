@@ -1,0 +1,36 @@
+/** @module Vitest inside workerd: the real Worker, D1 and Durable Objects, per-file isolated storage. */
+import path from 'node:path'
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin'
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, 'migrations'))
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            ADMIN_TOKEN: 'test-admin-token',
+            // 32 bytes, base64: test-only master key.
+            MASTER_KEY: 'dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmchISE=',
+          },
+        },
+      }),
+    ],
+    resolve: {
+      alias: {
+        // See test/support/inert-client-request-interceptor.ts for why.
+        '@mswjs/interceptors/ClientRequest': path.join(
+          import.meta.dirname,
+          'test/support/inert-client-request-interceptor.ts',
+        ),
+      },
+    },
+    test: {
+      include: ['test/**/*.test.ts'],
+      setupFiles: ['./test/setup.ts'],
+    },
+  }
+})
