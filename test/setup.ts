@@ -5,6 +5,6 @@ import { network } from './msw'
 
 await applyD1Migrations(env.DB, env.TEST_MIGRATIONS)
 
-beforeAll(() => network.listen({ onUnhandledRequest: 'error' }))
+beforeAll(() => network.listen({ onUnhandledFrame: 'error' }))
 afterEach(() => network.resetHandlers())
 afterAll(() => network.close())

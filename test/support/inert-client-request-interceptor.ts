@@ -6,10 +6,7 @@
 import { Interceptor } from '@mswjs/interceptors'
 
 export class ClientRequestInterceptor extends Interceptor<Record<string, never>> {
-  static symbol = Symbol.for('paygate-inert-client-request-interceptor')
-  constructor() {
-    super(ClientRequestInterceptor.symbol)
-  }
+  static override readonly symbol = Symbol.for('paygate-inert-client-request-interceptor')
   protected override predicate(): boolean {
     return false
   }

@@ -1,0 +1,61 @@
+/**
+ * @module Imported `CryptoKey`s, cached per isolate by the fingerprint of their material, so a hot
+ * path never re-imports a key. The cache is the only module-level state we keep: derived,
+ * immutable values, bounded in size.
+ */
+import { concatBytes, toHex, utf8 } from './encoding'
+
+const MAX_CACHED_KEYS = 512
+const cache = new Map<string, Promise<CryptoKey>>()
+
+export type RsaHash = 'SHA-256' | 'SHA-1'
+
+async function fingerprint(usage: string, material: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', concatBytes(utf8(`${usage}\0`), material))
+  return toHex(digest)
+}
+
+async function cached(usage: string, material: Uint8Array, load: () => Promise<CryptoKey>): Promise<CryptoKey> {
+  const id = await fingerprint(usage, material)
+  let key = cache.get(id)
+  if (key === undefined) {
+    key = load()
+    // A failed import must not stay cached: the next request retries (and fails the same way).
+    key.catch(() => cache.delete(id))
+    if (cache.size >= MAX_CACHED_KEYS) cache.delete(cache.keys().next().value!)
+    cache.set(id, key)
+  }
+  return key
+}
+
+/** RSASSA-PKCS1-v1_5 verification key from SPKI DER. */
+export function rsaPublicKey(spki: Uint8Array<ArrayBuffer>, hash: RsaHash): Promise<CryptoKey> {
+  return cached(`rsa-verify:${hash}`, spki, () =>
+    crypto.subtle.importKey('spki', spki, { name: 'RSASSA-PKCS1-v1_5', hash }, false, [
+      'verify',
+    ]),
+  )
+}
+
+/** RSASSA-PKCS1-v1_5 signing key from PKCS#8 DER. */
+export function rsaPrivateKey(pkcs8: Uint8Array<ArrayBuffer>, hash: RsaHash): Promise<CryptoKey> {
+  return cached(`rsa-sign:${hash}`, pkcs8, () =>
+    crypto.subtle.importKey('pkcs8', pkcs8, { name: 'RSASSA-PKCS1-v1_5', hash }, false, [
+      'sign',
+    ]),
+  )
+}
+
+export function hmacSha256Key(secret: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
+  return cached('hmac-sha256', secret, () =>
+    crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+      'verify',
+    ]),
+  )
+}
+
+/** AES-GCM key (16, 24 or 32 raw bytes). */
+export function aesGcmKey(raw: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
+  return cached('aes-gcm', raw, () => crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']))
+}

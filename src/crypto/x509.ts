@@ -1,0 +1,33 @@
+/**
+ * @module Public keys from PEM text: SPKI `PUBLIC KEY`, bare base64 SPKI, or an X.509 `CERTIFICATE`
+ * (WeChat platform certificates are handed out as certificates; WebCrypto only imports SPKI).
+ */
+import { X509Certificate } from 'node:crypto'
+import { readPem, toPem } from './encoding'
+
+/** The certificate's serial as WeChat writes it in `Wechatpay-Serial`: uppercase hex. */
+export function certificateSerial(pem: string): string {
+  return new X509Certificate(pem).serialNumber.toUpperCase()
+}
+
+/**
+ * Normalizes any accepted public-key text to SPKI DER. Throws `RangeError` with a short reason
+ * (never the key text) when the input is not a usable RSA public key.
+ */
+export function spkiFromPublicKeyText(text: string): Uint8Array<ArrayBuffer> {
+  const block = readPem(text.trim())
+  if (block.label === 'CERTIFICATE') {
+    let cert: X509Certificate
+    try {
+      cert = new X509Certificate(toPem('CERTIFICATE', block.der))
+    } catch {
+      throw new RangeError('certificate could not be parsed')
+    }
+    const der = cert.publicKey.export({ type: 'spki', format: 'der' })
+    return new Uint8Array(der)
+  }
+  if (block.label !== '' && block.label !== 'PUBLIC KEY') {
+    throw new RangeError(`expected a PUBLIC KEY or CERTIFICATE, got ${block.label}`)
+  }
+  return block.der
+}

@@ -1,0 +1,47 @@
+/**
+ * @module Why a provider callback was not accepted, and the HTTP status each reason maps to.
+ * Adapters format the body per channel (`ChannelAdapter.reject`); the status comes from here only.
+ * Messages are short and never contain secrets, signatures or key material.
+ */
+
+export const REJECTION_STATUS = {
+  malformed_body: 400,
+  xml_entities: 400,
+  body_too_large: 413,
+  missing_signature: 401,
+  signature_invalid: 401,
+  signature_probe: 401,
+  sign_type_not_allowed: 401,
+  stale_timestamp: 401,
+  unknown_serial: 401,
+  merchant_mismatch: 403,
+  unknown_merchant: 404,
+  channel_not_configured: 404,
+  unsupported_event: 400,
+  amount_mismatch: 409,
+  // The key configured for decryption does not open the payload: most likely a rotated APIv3/APIv2
+  // key. 5xx keeps the provider retrying while the merchant fixes it.
+  decrypt_failed: 500,
+  // We could not store the notification durably: the provider must retry.
+  storage_unavailable: 503,
+} as const
+
+export type RejectionCode = keyof typeof REJECTION_STATUS
+
+export class NotifyRejection extends Error {
+  override readonly name = 'NotifyRejection'
+  constructor(
+    readonly code: RejectionCode,
+    message: string,
+  ) {
+    super(message)
+  }
+
+  get status(): number {
+    return REJECTION_STATUS[this.code]
+  }
+}
+
+export function reject(code: RejectionCode, message: string): never {
+  throw new NotifyRejection(code, message)
+}

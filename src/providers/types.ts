@@ -1,0 +1,85 @@
+/** @module The one small interface every payment channel implements, and what it produces. */
+import type { NotifyRejection } from '../errors'
+import type { MerchantConfig } from '../merchants/types'
+
+export type Provider = 'wechatpay' | 'alipay'
+export type Channel = 'wechatpay.v2' | 'wechatpay.v3' | 'alipay'
+
+/** A provider callback exactly as received: the raw bytes are what signatures cover. */
+export interface RawNotification {
+  body: Uint8Array<ArrayBuffer>
+  headers: Headers
+  /** Milliseconds since the epoch, when the gateway received it. */
+  receivedAt: number
+}
+
+export type RefundOutcome = 'succeeded' | 'failed' | 'closed'
+
+/** What a verified notification reports, in paygate's own terms. */
+export type NotificationEffect =
+  | {
+      kind: 'payment'
+      /** Order amount in minor units (fen). */
+      amount: number
+      currency: string
+      transactionId: string
+      /** ISO-8601 UTC instant, or null when the provider did not say. */
+      paidAt: string | null
+    }
+  | {
+      /** The unpaid order was closed (Alipay TRADE_CLOSED without a refund). */
+      kind: 'close'
+      transactionId: string | null
+      closedAt: string | null
+    }
+  | {
+      kind: 'refund'
+      outcome: RefundOutcome
+      outRefundNo: string
+      refundId: string | null
+      transactionId: string | null
+      /** This refund's amount in fen, when the provider states it (WeChat). */
+      amount: number | null
+      /** Everything refunded on the order so far, in fen, when the provider states it (Alipay `refund_fee`). */
+      cumulativeRefunded: number | null
+      /** The order's total in fen, to tell a partial refund from a full one. */
+      orderAmount: number
+      currency: string
+      refundedAt: string | null
+    }
+  | {
+      /** Authentic (or unsigned but harmless) message that changes nothing: v2 FAIL, WAIT_BUYER_PAY. */
+      kind: 'none'
+      reason: string
+    }
+
+/** A callback that passed every check, normalized. */
+export interface VerifiedNotification {
+  channel: Channel
+  provider: Provider
+  /** The provider's identity of this notification, the dedupe key: v3 `id`, Alipay `notify_id`, v2 digest. */
+  notificationId: string
+  outTradeNo: string
+  effect: NotificationEffect
+  /** The verified (and decrypted) provider fields, forwarded to the merchant as `data.raw`. */
+  raw: Record<string, unknown>
+}
+
+/**
+ * One payment channel: parse → verify → normalize → ack. Adapters build canonical byte strings
+ * and map statuses; the crypto itself lives in `crypto/`. Every step throws `NotifyRejection`.
+ */
+export interface ChannelAdapter<Wire = unknown, Verified = unknown> {
+  readonly channel: Channel
+  readonly provider: Provider
+  /** Pure parsing of the raw bytes; no secrets needed. */
+  parse(raw: RawNotification): Wire
+  /** Authenticity: signatures, timestamps, algorithms the merchant allows. */
+  verify(wire: Wire, merchant: MerchantConfig, now: number): Promise<Verified>
+  /** Decryption, merchant identity checks, and the one mapping of provider statuses to ours. */
+  normalize(verified: Verified, merchant: MerchantConfig): Promise<VerifiedNotification>
+  /** The reply that tells the provider we have it. */
+  accept(): Response
+  /** The reply that makes the provider retry later. */
+  reject(error: NotifyRejection): Response
+}

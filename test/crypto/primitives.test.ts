@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest'
+import keys from '../fixtures/keys.json'
+import { fromBase64, readPem, toBase64, toHex, utf8 } from '../../src/crypto/encoding'
+import { aesEcbDecrypt, hmacSha256, md5, rsaVerify, timingSafeEqual } from '../../src/crypto/primitives'
+import { open, readMasterKey, seal } from '../../src/crypto/sealed'
+import { certificateSerial, spkiFromPublicKeyText } from '../../src/crypto/x509'
+
+// WeChat Pay's published APIv2 signing example (protocols.md §1.3, chapter=4_3).
+const WECHAT_V2_EXAMPLE = {
+  key: '192006250b4c09247ec02edce69f6a2d',
+  stringSignTemp:
+    'appid=wxd930ea5d5a258f4f&body=test&device_info=1000&mch_id=10000100&nonce_str=ibuaiVcKdpRxkhJA&key=192006250b4c09247ec02edce69f6a2d',
+  md5: '9A0A8659F005D6984697E2CA0A9CF3B7',
+  hmac: '6A9AE1657590FD6257D693A078E1C3E4BB6BA4DC30B23E0EE2496E54170DACD6',
+}
+
+describe('crypto primitives in workerd', () => {
+  it('reproduces WeChat Pay v2 published MD5 and HMAC-SHA256 signatures', async () => {
+    expect(toHex(await md5(utf8(WECHAT_V2_EXAMPLE.stringSignTemp))).toUpperCase()).toBe(WECHAT_V2_EXAMPLE.md5)
+    expect(toHex(await hmacSha256(utf8(WECHAT_V2_EXAMPLE.key), utf8(WECHAT_V2_EXAMPLE.stringSignTemp))).toUpperCase()).toBe(
+      WECHAT_V2_EXAMPLE.hmac,
+    )
+  })
+
+  it('compares in constant time and treats different lengths as unequal', () => {
+    expect(timingSafeEqual(utf8('abc'), utf8('abc'))).toBe(true)
+    expect(timingSafeEqual(utf8('abc'), utf8('abd'))).toBe(false)
+    expect(timingSafeEqual(utf8('abc'), utf8('abcd'))).toBe(false)
+  })
+
+  it('reads a public key from SPKI PEM, bare base64 and an X.509 certificate alike', () => {
+    const fromPem = spkiFromPublicKeyText(keys.wechatpay.platformCertA.publicKeyPem)
+    const fromCert = spkiFromPublicKeyText(keys.wechatpay.platformCertA.certificatePem)
+    const bare = keys.alipay.alipayKey.publicKeyPem.replace(/-----[^-]+-----|\s/g, '')
+    expect(toBase64(fromCert)).toBe(toBase64(fromPem))
+    expect(toBase64(spkiFromPublicKeyText(bare))).toBe(toBase64(readPem(keys.alipay.alipayKey.publicKeyPem).der))
+    expect(certificateSerial(keys.wechatpay.platformCertA.certificatePem)).toBe(keys.wechatpay.platformCertA.serial)
+    expect(() => spkiFromPublicKeyText(keys.stranger.privateKeyPem)).toThrow(/PUBLIC KEY or CERTIFICATE/)
+    expect(() => spkiFromPublicKeyText('not a key')).toThrow(RangeError)
+  })
+
+  it('treats a signature that is not base64 as invalid rather than throwing', async () => {
+    const spki = spkiFromPublicKeyText(keys.stranger.publicKeyPem)
+    expect(await rsaVerify(spki, 'SHA-256', 'WECHATPAY/SIGNTEST/abc', utf8('x'))).toBe(false)
+  })
+
+  it('decrypts AES-256-ECB and fails on a wrong key', () => {
+    // "hello" under key "0123456789abcdef0123456789abcdef", made with node:crypto:
+    // createCipheriv('aes-256-ecb', key, null).update('hello') + final() → base64.
+    const key = utf8('0123456789abcdef0123456789abcdef')
+    const sealed = fromBase64('pZwJZBLuy3mDACEQT4YTBw==')
+    expect(new TextDecoder().decode(aesEcbDecrypt(key, sealed))).toBe('hello')
+    expect(() => aesEcbDecrypt(utf8('fedcba9876543210fedcba9876543210'), sealed)).toThrow()
+  })
+
+  it('seals secrets under the master key, bound to their owner', async () => {
+    const master = readMasterKey(toBase64(utf8('k'.repeat(32))))
+    const sealed = await seal(master, 'acme', 'whsec_secret')
+    expect(sealed).not.toContain('whsec')
+    expect(await open(master, 'acme', sealed)).toBe('whsec_secret')
+    await expect(open(master, 'other', sealed)).rejects.toThrow()
+    expect(() => readMasterKey('c2hvcnQ=')).toThrow(/32 bytes/)
+  })
+})
