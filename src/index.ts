@@ -1,14 +1,10 @@
 /** @module Worker entry: the HTTP surface and the order Durable Object class. */
-import { DurableObject } from 'cloudflare:workers'
+import { router } from './http/router'
 
-export class OrderObject extends DurableObject<Env> {
-  ping(): string {
-    return 'pong'
-  }
-}
+export { OrderObject } from './order/order-object'
 
 export default {
-  async fetch(): Promise<Response> {
-    return new Response('ok')
+  fetch(request, env, ctx): Promise<Response> {
+    return router.fetch(request, env, ctx)
   },
 } satisfies ExportedHandler<Env>

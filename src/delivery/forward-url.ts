@@ -1,0 +1,57 @@
+/**
+ * @module Which merchant forward URLs the gateway will call: https only, never private or
+ * link-local addresses (SSRF), loopback http only while running locally.
+ */
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+function isPrivateOrLocalIpv4(host: string): boolean {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host)
+  if (!m) return false
+  const [a, b] = [Number(m[1]), Number(m[2])]
+  return (
+    a === 0 ||
+    a === 10 ||
+    a === 127 ||
+    (a === 100 && b >= 64 && b <= 127) || // carrier-grade NAT
+    (a === 169 && b === 254) || // link-local, cloud metadata
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 168) ||
+    a >= 224 // multicast and reserved
+  )
+}
+
+function isPrivateOrLocalIpv6(host: string): boolean {
+  if (!host.startsWith('[')) return false
+  const addr = host.slice(1, -1).toLowerCase()
+  return (
+    addr === '::' ||
+    addr === '::1' ||
+    addr.startsWith('fc') ||
+    addr.startsWith('fd') || // unique local
+    /^fe[89ab]/.test(addr) || // link-local
+    addr.startsWith('::ffff:') // IPv4-mapped: judge by the IPv4 rules instead of guessing
+  )
+}
+
+/** Why `url` may not be a forward URL, or null when it may. */
+export function forwardUrlProblem(url: string, options: { allowLoopback: boolean }): string | null {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return 'must be an absolute URL'
+  }
+  if (parsed.username !== '' || parsed.password !== '') return 'must not contain credentials'
+  const host = parsed.hostname.toLowerCase()
+  const loopback = LOOPBACK_HOSTS.has(host)
+  if (loopback) {
+    if (!options.allowLoopback) return 'loopback addresses are allowed only when the gateway runs locally'
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? null : 'must use https'
+  }
+  if (parsed.protocol !== 'https:') return 'must use https'
+  if (isPrivateOrLocalIpv4(host) || isPrivateOrLocalIpv6(host) || host.endsWith('.localhost') || host === '') {
+    return 'private, loopback and link-local addresses are refused'
+  }
+  return null
+}
