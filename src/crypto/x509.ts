@@ -31,3 +31,21 @@ export function spkiFromPublicKeyText(text: string): Uint8Array<ArrayBuffer> {
   }
   return block.der
 }
+
+const MAX_REMEMBERED_KEY_TEXTS = 256
+const spkiByKeyText = new Map<string, Uint8Array<ArrayBuffer>>()
+
+/**
+ * `spkiFromPublicKeyText`, remembered per isolate by the exact text: a configured key (a certificate
+ * above all) is parsed once, not on every callback. The bytes are shared, so callers must not modify
+ * them. Failures are not remembered.
+ */
+export function cachedSpkiFromPublicKeyText(text: string): Uint8Array<ArrayBuffer> {
+  let spki = spkiByKeyText.get(text)
+  if (spki === undefined) {
+    spki = spkiFromPublicKeyText(text)
+    if (spkiByKeyText.size >= MAX_REMEMBERED_KEY_TEXTS) spkiByKeyText.delete(spkiByKeyText.keys().next().value!)
+    spkiByKeyText.set(text, spki)
+  }
+  return spki
+}

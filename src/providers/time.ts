@@ -2,17 +2,20 @@
 
 const BEIJING_OFFSET_MS = 8 * 3600 * 1000
 const COMPACT = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/
-const SPACED = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/
+// Alipay's gmt_refund carries milliseconds: "2021-07-14 09:51:36.631".
+const SPACED = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?$/
 
 /**
  * "20261122175958" (WeChat v2 `time_end`) or "2026-11-22 17:59:58" (Alipay, WeChat v2 refunds),
- * both Beijing time, → "2026-11-22T09:59:58Z". Null when the text is not such a time.
+ * both Beijing time, → "2026-11-22T09:59:58Z"; "2026-11-22 17:59:58.5" → "2026-11-22T09:59:58.500Z".
+ * Null when the text is not such a time.
  */
 export function beijingTimeToIso(text: string): string | null {
   const m = COMPACT.exec(text) ?? SPACED.exec(text)
   if (!m) return null
-  const [year, month, day, hour, minute, second] = m.slice(1).map(Number) as [number, number, number, number, number, number]
-  const utc = Date.UTC(year, month - 1, day, hour, minute, second) - BEIJING_OFFSET_MS
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number]
+  const millisecond = Number((m[7] ?? '').padEnd(3, '0'))
+  const utc = Date.UTC(year, month - 1, day, hour, minute, second, millisecond) - BEIJING_OFFSET_MS
   const date = new Date(utc)
   // Reject impossible calendar values (Date.UTC would roll 2026-02-30 over to March).
   const back = new Date(utc + BEIJING_OFFSET_MS)

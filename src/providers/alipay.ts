@@ -1,0 +1,254 @@
+/**
+ * @module Alipay asynchronous notify (OpenAPI 2.0 `trade_status_sync`): form bytes in, RSA2/RSA
+ * verification over the bytes in the notify's own charset, only then decoding and status mapping.
+ * @see https://opendocs.alipay.com/open/203/105286
+ */
+import { concatBytes, utf8 } from '../crypto/encoding'
+import type { RsaHash } from '../crypto/keys'
+import { rsaVerify } from '../crypto/primitives'
+import { cachedSpkiFromPublicKeyText } from '../crypto/x509'
+import { reject, type NotifyRejection } from '../errors'
+import type { AlipayConfig, AlipaySignType, MerchantConfig } from '../merchants/types'
+import { parseFormBytes, type Bytes } from './form'
+import { yuanToFen } from './money'
+import { beijingTimeToIso } from './time'
+import type { ChannelAdapter, NotificationEffect, VerifiedNotification } from './types'
+
+/** `charset` values Alipay sends, and the decoder for each (WHATWG decodes the GB family as GB18030). */
+const DECODER_LABELS = { 'utf-8': 'utf-8', gbk: 'gbk', gb2312: 'gb2312', gb18030: 'gb18030' } as const
+export type AlipayCharset = keyof typeof DECODER_LABELS
+
+const HASH_BY_SIGN_TYPE: Record<AlipaySignType, RsaHash> = { RSA2: 'SHA-256', RSA: 'SHA-1' }
+
+const TRADE_NOTIFY = 'trade_status_sync'
+
+export interface AlipayWire {
+  /** Form fields percent-decoded once to bytes, in body order. Not text yet: the charset decides. */
+  fields: ReadonlyMap<string, Bytes>
+  charset: AlipayCharset
+}
+
+/**
+ * Which sign content matched: `v1` (Java `rsaCheckV1`: without `sign` and `sign_type`) for trade
+ * notifies, `v2` (keeps `sign_type`) for the other message kinds Alipay signs that way.
+ */
+export type AlipaySignContentVersion = 'v1' | 'v2'
+
+export interface AlipayVerified {
+  wire: AlipayWire
+  signContent: AlipaySignContentVersion
+}
+
+const TRADE_STATUSES = ['WAIT_BUYER_PAY', 'TRADE_SUCCESS', 'TRADE_FINISHED', 'TRADE_CLOSED'] as const
+type TradeStatus = (typeof TRADE_STATUSES)[number]
+
+type Fields = ReadonlyMap<string, string>
+
+export const alipay: ChannelAdapter<AlipayWire, AlipayVerified> = {
+  channel: 'alipay',
+  provider: 'alipay',
+
+  parse(raw) {
+    const fields = parseFormBytes(raw.body)
+    if (fields.size === 0) reject('malformed_body', 'empty alipay notify')
+    return { fields, charset: charsetOf(fields.get('charset')) }
+  },
+
+  async verify(wire, merchant) {
+    const config = alipayConfig(merchant)
+    const signBytes = wire.fields.get('sign')
+    if (signBytes === undefined || signBytes.length === 0) reject('missing_signature', 'alipay notify has no sign')
+    // Only the merchant's configured algorithm: an RSA2 merchant never falls back to SHA-1.
+    if (asciiText(wire.fields.get('sign_type')) !== config.signType) {
+      reject('sign_type_not_allowed', `alipay sign_type must be ${config.signType}`)
+    }
+    const sign = asciiText(signBytes)
+    if (sign === null) reject('signature_invalid', 'alipay sign is not base64')
+
+    const spki = publicKeyOf(config)
+    const hash = HASH_BY_SIGN_TYPE[config.signType]
+    const verifies = async (version: AlipaySignContentVersion): Promise<boolean> => {
+      try {
+        return await rsaVerify(spki, hash, sign, alipaySignContent(wire.fields, version))
+      } catch {
+        // rsaVerify only throws when the key itself cannot be imported.
+        return reject('channel_not_configured', 'alipay public key is not a usable RSA key')
+      }
+    }
+    if (await verifies('v1')) return { wire, signContent: 'v1' }
+    // Trade notifies are signed without sign_type; trying V2 for them would only widen what verifies.
+    if (asciiText(wire.fields.get('notify_type')) !== TRADE_NOTIFY && (await verifies('v2'))) {
+      return { wire, signContent: 'v2' }
+    }
+    return reject('signature_invalid', 'alipay signature does not verify')
+  },
+
+  async normalize({ wire }, merchant): Promise<VerifiedNotification> {
+    const config = alipayConfig(merchant)
+    const fields = decodeFields(wire)
+    if (fields.get('app_id') !== config.appId) reject('merchant_mismatch', 'app_id does not belong to this merchant')
+    if (fields.get('notify_type') !== TRADE_NOTIFY) reject('unsupported_event', 'alipay notify is not a trade notify')
+    if (fields.get('seller_id') !== config.sellerId) {
+      reject('merchant_mismatch', 'seller_id does not belong to this merchant')
+    }
+    const notificationId = required(fields, 'notify_id')
+    const outTradeNo = required(fields, 'out_trade_no')
+    const effect = tradeEffect(fields)
+    const raw: Record<string, string> = {}
+    for (const [key, value] of fields) if (key !== 'sign') raw[key] = value
+    return { channel: 'alipay', provider: 'alipay', notificationId, outTradeNo, effect, raw }
+  },
+
+  accept() {
+    return new Response('success', { status: 200, headers: { 'content-type': 'text/plain' } })
+  },
+
+  reject(error: NotifyRejection) {
+    return new Response('failure', { status: error.status, headers: { 'content-type': 'text/plain' } })
+  },
+}
+
+/**
+ * The bytes Alipay signs: parameters sorted by name, `sign` (and for `v1` also `sign_type`) left
+ * out, empty values skipped as the Java SDK does, `name=valueBytes` joined by `&`. Values are the
+ * received bytes in the notify's charset, never re-encoded text.
+ */
+export function alipaySignContent(fields: ReadonlyMap<string, Uint8Array>, version: AlipaySignContentVersion): Bytes {
+  const excluded = version === 'v1' ? ['sign', 'sign_type'] : ['sign']
+  const names = [...fields.keys()].filter((name) => !excluded.includes(name) && fields.get(name)!.length > 0).sort()
+  const parts: Uint8Array[] = []
+  for (const name of names) {
+    parts.push(utf8(`${parts.length === 0 ? '' : '&'}${name}=`), fields.get(name)!)
+  }
+  return concatBytes(...parts)
+}
+
+/**
+ * The one mapping of Alipay trade statuses to paygate's effects (protocols.md §4.6, §4.9). A refund
+ * keeps the trade TRADE_SUCCESS (partial) or closes it (full); only `refund_fee` tells them apart
+ * from a payment or an unpaid close.
+ */
+function tradeEffect(fields: Fields): NotificationEffect {
+  const status = tradeStatusOf(fields)
+  const refunded = optional(fields, 'refund_fee') !== null
+  switch (status) {
+    case 'WAIT_BUYER_PAY':
+      return { kind: 'none', reason: 'trade created, buyer has not paid' }
+    case 'TRADE_SUCCESS':
+      return refunded ? refundEffect(fields) : paymentEffect(fields)
+    case 'TRADE_FINISHED':
+      // Sent after TRADE_SUCCESS once the trade can no longer be refunded: the same payment again.
+      return paymentEffect(fields)
+    case 'TRADE_CLOSED':
+      return refunded ? refundEffect(fields) : closeEffect(fields)
+    default: {
+      const unreachable: never = status
+      return unreachable
+    }
+  }
+}
+
+function paymentEffect(fields: Fields): NotificationEffect {
+  return {
+    kind: 'payment',
+    amount: amountOf(fields, 'total_amount'),
+    currency: 'CNY',
+    transactionId: required(fields, 'trade_no'),
+    paidAt: timeOf(fields, 'gmt_payment'),
+  }
+}
+
+function refundEffect(fields: Fields): NotificationEffect {
+  const transactionId = required(fields, 'trade_no')
+  const orderAmount = amountOf(fields, 'total_amount')
+  // Alipay reports the running total refunded on the trade, not this refund's amount.
+  const cumulativeRefunded = amountOf(fields, 'refund_fee')
+  if (cumulativeRefunded > orderAmount) reject('malformed_body', 'refund_fee exceeds total_amount')
+  return {
+    kind: 'refund',
+    outcome: 'succeeded',
+    // out_biz_no is the refund's out_request_no, which defaults to the trade_no when none was given.
+    outRefundNo: optional(fields, 'out_biz_no') ?? transactionId,
+    refundId: null,
+    transactionId,
+    amount: null,
+    cumulativeRefunded,
+    orderAmount,
+    currency: 'CNY',
+    refundedAt: timeOf(fields, 'gmt_refund'),
+  }
+}
+
+function closeEffect(fields: Fields): NotificationEffect {
+  return { kind: 'close', transactionId: optional(fields, 'trade_no'), closedAt: timeOf(fields, 'gmt_close') }
+}
+
+function tradeStatusOf(fields: Fields): TradeStatus {
+  const status = fields.get('trade_status')
+  const known = TRADE_STATUSES.find((s) => s === status)
+  return known ?? reject('unsupported_event', 'unknown alipay trade_status')
+}
+
+function alipayConfig(merchant: MerchantConfig): AlipayConfig {
+  return merchant.alipay ?? reject('channel_not_configured', 'merchant has no alipay configuration')
+}
+
+function publicKeyOf(config: AlipayConfig): Bytes {
+  try {
+    return cachedSpkiFromPublicKeyText(config.alipayPublicKey)
+  } catch {
+    return reject('channel_not_configured', 'alipay public key is not usable')
+  }
+}
+
+function charsetOf(bytes: Bytes | undefined): AlipayCharset {
+  // Absent means UTF-8; the signed `charset` field wins over any HTTP header.
+  if (bytes === undefined || bytes.length === 0) return 'utf-8'
+  const label = asciiText(bytes)?.toLowerCase()
+  if (label !== undefined && Object.hasOwn(DECODER_LABELS, label)) return label as AlipayCharset
+  return reject('malformed_body', 'unsupported alipay charset')
+}
+
+function decodeFields(wire: AlipayWire): Map<string, string> {
+  // ignoreBOM keeps every byte: a leading EF BB BF in a value is content, not a marker.
+  const decoder = new TextDecoder(DECODER_LABELS[wire.charset], { fatal: true, ignoreBOM: true })
+  const fields = new Map<string, string>()
+  for (const [name, bytes] of wire.fields) {
+    try {
+      fields.set(name, decoder.decode(bytes))
+    } catch {
+      reject('malformed_body', `alipay field ${name} is not valid ${wire.charset}`)
+    }
+  }
+  return fields
+}
+
+/** Text of a field that must be ASCII (sign, sign_type, charset), or null when it is not. */
+function asciiText(bytes: Uint8Array | undefined): string | null {
+  if (bytes === undefined) return null
+  let text = ''
+  for (const byte of bytes) {
+    if (byte > 0x7f) return null
+    text += String.fromCharCode(byte)
+  }
+  return text
+}
+
+function optional(fields: Fields, name: string): string | null {
+  const value = fields.get(name)
+  return value === undefined || value === '' ? null : value
+}
+
+function required(fields: Fields, name: string): string {
+  return optional(fields, name) ?? reject('malformed_body', `alipay ${name} is missing`)
+}
+
+function amountOf(fields: Fields, name: string): number {
+  return yuanToFen(required(fields, name)) ?? reject('malformed_body', `alipay ${name} is not a yuan amount`)
+}
+
+function timeOf(fields: Fields, name: string): string | null {
+  const text = optional(fields, name)
+  if (text === null) return null
+  return beijingTimeToIso(text) ?? reject('malformed_body', `alipay ${name} is not a Beijing time`)
+}

@@ -1,0 +1,80 @@
+/**
+ * @module `application/x-www-form-urlencoded` parsed at the byte level: values are percent-decoded to
+ * bytes exactly once and stay bytes until their charset is known (Alipay signs GBK or UTF-8 bytes).
+ * Never `request.formData()` (workerd refuses non-UTF-8 bodies) nor `decodeURIComponent` on text.
+ */
+import { reject } from '../errors'
+
+export type Bytes = Uint8Array<ArrayBuffer>
+
+const AMPERSAND = 0x26
+const EQUALS = 0x3d
+const PLUS = 0x2b
+const PERCENT = 0x25
+const SPACE = 0x20
+
+// Keys are checked to be ASCII first, so any decoder gives the same text.
+const asciiDecoder = new TextDecoder('utf-8')
+
+/**
+ * Splits on `&` and each pair's first `=`, then percent-decodes (`+` → space, `%XX` → byte).
+ * Keys are printable ASCII and unique; the map keeps body order. Empty pairs (`a=1&&b=2`) are
+ * skipped and a pair without `=` has an empty value, as the WHATWG URL standard parses them.
+ * Throws `NotifyRejection('malformed_body')` on a bad escape, a non-ASCII key or a repeated key.
+ */
+export function parseFormBytes(body: Uint8Array): Map<string, Bytes> {
+  const fields = new Map<string, Bytes>()
+  let start = 0
+  while (start <= body.length) {
+    let end = body.indexOf(AMPERSAND, start)
+    if (end === -1) end = body.length
+    if (end > start) {
+      const pair = body.subarray(start, end)
+      const equals = pair.indexOf(EQUALS)
+      const rawKey = equals === -1 ? pair : pair.subarray(0, equals)
+      const rawValue = equals === -1 ? new Uint8Array(0) : pair.subarray(equals + 1)
+      const key = asciiKey(percentDecode(rawKey))
+      if (fields.has(key)) reject('malformed_body', `form field ${key} appears more than once`)
+      fields.set(key, percentDecode(rawValue))
+    }
+    start = end + 1
+  }
+  return fields
+}
+
+/** One pass of form decoding: `+` is a space, `%XX` one byte; any other `%` is an error. */
+export function percentDecode(encoded: Uint8Array): Bytes {
+  const out = new Uint8Array(encoded.length)
+  let length = 0
+  for (let i = 0; i < encoded.length; i++) {
+    const byte = encoded[i]!
+    if (byte === PLUS) {
+      out[length++] = SPACE
+    } else if (byte === PERCENT) {
+      const high = hexValue(encoded[i + 1])
+      const low = hexValue(encoded[i + 2])
+      if (high === -1 || low === -1) reject('malformed_body', 'form body has a malformed percent escape')
+      out[length++] = (high << 4) | low
+      i += 2
+    } else {
+      out[length++] = byte
+    }
+  }
+  return out.slice(0, length)
+}
+
+function hexValue(byte: number | undefined): number {
+  if (byte === undefined) return -1
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30
+  if (byte >= 0x41 && byte <= 0x46) return byte - 0x41 + 10
+  if (byte >= 0x61 && byte <= 0x66) return byte - 0x61 + 10
+  return -1
+}
+
+function asciiKey(bytes: Uint8Array): string {
+  if (bytes.length === 0) reject('malformed_body', 'form field without a name')
+  for (const byte of bytes) {
+    if (byte < 0x21 || byte > 0x7e) reject('malformed_body', 'form field name is not printable ASCII')
+  }
+  return asciiDecoder.decode(bytes)
+}

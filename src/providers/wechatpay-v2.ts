@@ -1,0 +1,315 @@
+/**
+ * @module WeChat Pay APIv2 channel: XML payment notifies signed with the APIv2 key (MD5 or HMAC-SHA256),
+ * refund notifies whose `req_info` is AES-256-ECB under MD5(APIv2 key), and unsigned `return_code=FAIL` messages.
+ * @see https://pay.weixin.qq.com/doc/v2/merchant/4011937248 (payment notify)
+ * @see https://pay.weixin.qq.com/doc/v2/partner/4011989265 (refund notify)
+ */
+import { fromBase64, fromUtf8, toHex, utf8 } from '../crypto/encoding'
+import { aesEcbDecrypt, hmacSha256, md5, sha256Hex, timingSafeEqualText } from '../crypto/primitives'
+import { NotifyRejection, reject } from '../errors'
+import type { MerchantConfig, V2SignType, WechatpayConfig } from '../merchants/types'
+import { parseFen } from './money'
+import { beijingTimeToIso } from './time'
+import type { ChannelAdapter, NotificationEffect, RawNotification, RefundOutcome, VerifiedNotification } from './types'
+import { buildXmlReply, readFlatXml } from './xml'
+
+type Fields = Readonly<Record<string, string>>
+
+/** The three kinds of message WeChat posts to a v2 notify URL, told apart before any key is used. */
+export type V2Wire =
+  | { kind: 'payment'; fields: Fields }
+  | { kind: 'refund'; fields: Fields }
+  /** `return_code=FAIL`: carries no `sign`, so it cannot be authenticated, and it never changes anything. */
+  | { kind: 'fail'; fields: Fields; body: string }
+
+export type V2Verified =
+  /** `signed` holds exactly the fields the signature covers: every non-empty field but `sign`. */
+  | { kind: 'payment'; signed: Fields; signString: string }
+  /** `outer` is the unauthenticated envelope; `refund` the decrypted (hence authentic) `req_info`. */
+  | { kind: 'refund'; outer: Fields; refund: Fields }
+  | { kind: 'fail'; fields: Fields; body: string }
+
+const SIGN_TYPES: readonly V2SignType[] = ['MD5', 'HMAC-SHA256']
+
+const REFUND_OUTCOMES: Readonly<Record<string, RefundOutcome>> = {
+  SUCCESS: 'succeeded',
+  CHANGE: 'failed',
+  REFUNDCLOSE: 'closed',
+}
+
+// The refund envelope fields worth forwarding next to the decrypted ones (appid/mch_id were checked).
+const ENVELOPE_FIELDS = ['appid', 'mch_id', 'nonce_str'] as const
+
+const ACK_FIELDS = { return_code: 'SUCCESS', return_msg: 'OK' } as const
+
+export const wechatpayV2: ChannelAdapter<V2Wire, V2Verified> = {
+  channel: 'wechatpay.v2',
+  provider: 'wechatpay',
+
+  parse(raw: RawNotification): V2Wire {
+    const text = decodeUtf8(raw.body)
+    const fields = readFlatXml(text, 'xml')
+    switch (fields.return_code) {
+      case 'FAIL':
+        return { kind: 'fail', fields, body: text }
+      case 'SUCCESS':
+        if (fields.req_info === undefined) return { kind: 'payment', fields }
+        // A refund notify is authenticated by decryption alone; a body claiming both is not one WeChat sends.
+        if (fields.sign !== undefined) reject('malformed_body', 'a v2 notify carries sign or req_info, not both')
+        return { kind: 'refund', fields }
+      default:
+        return reject('malformed_body', 'return_code must be SUCCESS or FAIL')
+    }
+  },
+
+  async verify(wire: V2Wire, merchant: MerchantConfig): Promise<V2Verified> {
+    const { apiV2Key, v2SignTypes } = v2Config(merchant)
+    switch (wire.kind) {
+      case 'payment':
+        await verifyV2Signature(wire.fields, apiV2Key, v2SignTypes)
+        return { kind: 'payment', signed: signedFields(wire.fields), signString: v2SignString(wire.fields) }
+      case 'refund':
+        return { kind: 'refund', outer: wire.fields, refund: await openReqInfo(wire.fields.req_info ?? '', apiV2Key) }
+      case 'fail':
+        return wire
+    }
+  },
+
+  async normalize(verified: V2Verified, merchant: MerchantConfig): Promise<VerifiedNotification> {
+    const config = v2Config(merchant)
+    const envelope = verified.kind === 'payment' ? verified.signed : verified.kind === 'refund' ? verified.outer : verified.fields
+    checkMerchantIdentity(envelope, config, verified.kind !== 'fail')
+    const { outTradeNo, effect } = mapStatus(verified)
+    return {
+      channel: 'wechatpay.v2',
+      provider: 'wechatpay',
+      notificationId: `v2:${await sha256Hex(canonicalText(verified))}`,
+      outTradeNo,
+      effect,
+      raw: rawFields(verified),
+    }
+  },
+
+  accept(): Response {
+    return xmlResponse(200, ACK_FIELDS)
+  },
+
+  reject(error: NotifyRejection): Response {
+    return xmlResponse(error.status, { return_code: 'FAIL', return_msg: error.message })
+  },
+}
+
+/**
+ * The APIv2 sign string without the key: every field except `sign`, empty values skipped, sorted by
+ * key, `k=v` joined with `&`. `sign_type` is included when present (it is signed).
+ */
+export function v2SignString(fields: Fields): string {
+  return Object.keys(fields)
+    .filter((name) => name !== 'sign' && fields[name] !== '')
+    .sort()
+    .map((name) => `${name}=${fields[name]}`)
+    .join('&')
+}
+
+/** Uppercase hex sign of `signString&key=<apiV2Key>`; for HMAC-SHA256 the key is also the MAC key. */
+export async function v2Sign(signString: string, apiV2Key: string, algorithm: V2SignType): Promise<string> {
+  const message = utf8(`${signString}&key=${apiV2Key}`)
+  const digest = algorithm === 'MD5' ? await md5(message) : await hmacSha256(utf8(apiV2Key), message)
+  return toHex(digest).toUpperCase()
+}
+
+/**
+ * WeChat signs a notify with the sign type of the order request and often omits `sign_type`, so the
+ * algorithm is `sign_type` when present, else read from the sign's length (32 hex MD5, 64 HMAC-SHA256).
+ */
+export function v2SignAlgorithm(fields: Fields): V2SignType {
+  const declared = fields.sign_type ?? ''
+  if (declared !== '') {
+    const known = SIGN_TYPES.find((type) => type === declared)
+    return known ?? reject('sign_type_not_allowed', 'sign_type is neither MD5 nor HMAC-SHA256')
+  }
+  switch (fields.sign?.length) {
+    case 32:
+      return 'MD5'
+    case 64:
+      return 'HMAC-SHA256'
+    default:
+      return reject('signature_invalid', 'sign has neither an MD5 nor an HMAC-SHA256 length')
+  }
+}
+
+/** Checks a signed v2 message; returns the algorithm that verified it, or throws the precise rejection. */
+export async function verifyV2Signature(fields: Fields, apiV2Key: string, allowed: readonly V2SignType[]): Promise<V2SignType> {
+  const received = fields.sign ?? ''
+  if (received === '') reject('missing_signature', 'v2 notify has no sign')
+  const algorithm = v2SignAlgorithm(fields)
+  if (!allowed.includes(algorithm)) reject('sign_type_not_allowed', `sign type ${algorithm} is not allowed for this merchant`)
+  const expected = await v2Sign(v2SignString(fields), apiV2Key, algorithm)
+  if (!timingSafeEqualText(expected, received)) reject('signature_invalid', 'v2 sign does not match')
+  return algorithm
+}
+
+function decodeUtf8(body: Uint8Array): string {
+  try {
+    return fromUtf8(body)
+  } catch {
+    return reject('malformed_body', 'body is not valid UTF-8')
+  }
+}
+
+function v2Config(merchant: MerchantConfig): WechatpayConfig & { apiV2Key: string } {
+  const config = merchant.wechatpay
+  if (config?.apiV2Key === undefined || config.apiV2Key === '') {
+    return reject('channel_not_configured', 'WeChat Pay APIv2 is not configured for this merchant')
+  }
+  return { ...config, apiV2Key: config.apiV2Key }
+}
+
+function signedFields(fields: Fields): Fields {
+  return Object.fromEntries(Object.entries(fields).filter(([name, value]) => name !== 'sign' && value !== ''))
+}
+
+/**
+ * `req_info` = base64(AES-256-ECB(PKCS#7, `<root>` XML)) with the 32 ASCII bytes of the lowercase hex
+ * MD5 of the APIv2 key as the AES key. ECB carries no MAC: a wrong key shows as bad padding or garbage.
+ */
+async function openReqInfo(reqInfo: string, apiV2Key: string): Promise<Fields> {
+  let sealed: Uint8Array<ArrayBuffer>
+  try {
+    sealed = fromBase64(reqInfo)
+  } catch {
+    return reject('malformed_body', 'req_info is not base64')
+  }
+  if (sealed.byteLength === 0 || sealed.byteLength % 16 !== 0) reject('malformed_body', 'req_info is not AES ciphertext')
+  const aesKey = utf8(toHex(await md5(utf8(apiV2Key))))
+  let plaintext: string
+  try {
+    plaintext = fromUtf8(aesEcbDecrypt(aesKey, sealed))
+  } catch {
+    return reject('decrypt_failed', 'req_info does not decrypt with the merchant APIv2 key')
+  }
+  try {
+    return readFlatXml(plaintext, 'root')
+  } catch (error) {
+    // Without a MAC, a wrong key can still unpad by chance; what comes out is then not our XML.
+    if (error instanceof NotifyRejection && error.code === 'malformed_body') {
+      return reject('decrypt_failed', 'req_info does not decrypt to a <root> document')
+    }
+    throw error
+  }
+}
+
+/**
+ * `appid`/`mch_id` name the merchant the message is for. Signed payments and refunds must name ours;
+ * an unsigned FAIL message is only checked for what it does carry.
+ */
+function checkMerchantIdentity(fields: Fields, config: WechatpayConfig, required: boolean): void {
+  for (const [field, expected] of [
+    ['appid', config.appid],
+    ['mch_id', config.mchid],
+  ] as const) {
+    const actual = fields[field]
+    if (actual === undefined && !required) continue
+    if (actual !== expected) reject('merchant_mismatch', `${field} does not belong to this merchant`)
+  }
+}
+
+/** The one mapping of WeChat v2 statuses to paygate's effects. */
+function mapStatus(verified: V2Verified): { outTradeNo: string; effect: NotificationEffect } {
+  switch (verified.kind) {
+    case 'fail':
+      return { outTradeNo: verified.fields.out_trade_no ?? '', effect: { kind: 'none', reason: 'return_code=FAIL' } }
+    case 'payment': {
+      const fields = verified.signed
+      switch (fields.result_code) {
+        case 'SUCCESS':
+          return {
+            outTradeNo: requiredField(fields, 'out_trade_no'),
+            effect: {
+              kind: 'payment',
+              amount: fenField(fields, 'total_fee'),
+              currency: fields.fee_type ?? 'CNY',
+              transactionId: requiredField(fields, 'transaction_id'),
+              paidAt: beijingTimeField(fields, 'time_end'),
+            },
+          }
+        case 'FAIL':
+          return { outTradeNo: fields.out_trade_no ?? '', effect: { kind: 'none', reason: 'result_code=FAIL' } }
+        default:
+          return reject('unsupported_event', 'result_code must be SUCCESS or FAIL')
+      }
+    }
+    case 'refund': {
+      const fields = verified.refund
+      const outcome = REFUND_OUTCOMES[fields.refund_status ?? '']
+      if (outcome === undefined) reject('unsupported_event', 'refund_status is not SUCCESS, CHANGE or REFUNDCLOSE')
+      const amount = fenField(fields, 'refund_fee')
+      const orderAmount = fenField(fields, 'total_fee')
+      if (amount > orderAmount) reject('malformed_body', 'refund_fee exceeds total_fee')
+      return {
+        outTradeNo: requiredField(fields, 'out_trade_no'),
+        effect: {
+          kind: 'refund',
+          outcome,
+          outRefundNo: requiredField(fields, 'out_refund_no'),
+          refundId: fields.refund_id || null,
+          transactionId: fields.transaction_id || null,
+          amount,
+          cumulativeRefunded: null,
+          orderAmount,
+          currency: 'CNY',
+          refundedAt: beijingTimeField(fields, 'success_time'),
+        },
+      }
+    }
+  }
+}
+
+/** What the dedupe key digests: exactly the authenticated content (the FAIL body has nothing better). */
+function canonicalText(verified: V2Verified): string {
+  switch (verified.kind) {
+    case 'payment':
+      return verified.signString
+    case 'refund':
+      return v2SignString(verified.refund)
+    case 'fail':
+      return verified.body
+  }
+}
+
+/** Forwarded as `data.raw`: verified fields only; never `sign`, the `req_info` ciphertext or any key. */
+function rawFields(verified: V2Verified): Record<string, string> {
+  switch (verified.kind) {
+    case 'payment':
+      return { ...verified.signed }
+    case 'refund': {
+      const envelope = ENVELOPE_FIELDS.flatMap((name) => {
+        const value = verified.outer[name]
+        return value === undefined ? [] : [[name, value] as const]
+      })
+      return { ...Object.fromEntries(envelope), ...verified.refund }
+    }
+    case 'fail':
+      return Object.fromEntries(Object.entries(verified.fields).filter(([name]) => name !== 'sign'))
+  }
+}
+
+function requiredField(fields: Fields, name: string): string {
+  const value = fields[name]
+  return value === undefined || value === '' ? reject('malformed_body', `${name} is missing`) : value
+}
+
+function fenField(fields: Fields, name: string): number {
+  return parseFen(requiredField(fields, name)) ?? reject('malformed_body', `${name} is not an amount in fen`)
+}
+
+/** Absent → null; present but not a Beijing time → the message is malformed. */
+function beijingTimeField(fields: Fields, name: string): string | null {
+  const value = fields[name]
+  if (value === undefined || value === '') return null
+  return beijingTimeToIso(value) ?? reject('malformed_body', `${name} is not a Beijing time`)
+}
+
+function xmlResponse(status: number, fields: Readonly<Record<string, string>>): Response {
+  return new Response(buildXmlReply(fields), { status, headers: { 'content-type': 'text/xml' } })
+}

@@ -1,0 +1,302 @@
+/**
+ * @module WeChat Pay APIv3 notifications: RSA-SHA256 over `timestamp\nnonce\n<raw body>\n` by the
+ * platform key named in `Wechatpay-Serial`, an AES-GCM `resource` under the APIv3 key, and the
+ * TRANSACTION.SUCCESS / REFUND.SUCCESS|ABNORMAL|CLOSED events (protocols.md §3, §9).
+ * @see https://pay.weixin.qq.com/docs/merchant/development/interface-rules/signature-verification.html
+ * @see https://pay.weixin.qq.com/docs/merchant/apis/h5-payment/payment-notice.html
+ * @see https://pay.weixin.qq.com/docs/partner/apis/partner-h5-payment/refund-result-notice.html
+ */
+import { concatBytes, fromBase64, fromUtf8, utf8 } from '../crypto/encoding'
+import { aesGcmDecrypt, rsaVerify } from '../crypto/primitives'
+import { cachedSpkiFromPublicKeyText } from '../crypto/x509'
+import { reject, type NotifyRejection } from '../errors'
+import type { MerchantConfig, WechatpayConfig } from '../merchants/types'
+import { rfc3339ToIso } from './time'
+import type { ChannelAdapter, NotificationEffect, RawNotification, RefundOutcome, VerifiedNotification } from './types'
+
+const SIGNATURE_TYPE_RSA = 'WECHATPAY2-SHA256-RSA2048'
+/** WeChat deliberately sends wrong signatures with this prefix to check that merchants verify (§3.4). */
+const SIGNATURE_PROBE_PREFIX = 'WECHATPAY/SIGNTEST/'
+const RESOURCE_ALGORITHM = 'AEAD_AES_256_GCM'
+/** contract.md: accepted when |now − timestamp| ≤ 300 s, in both directions. */
+const MAX_CLOCK_SKEW_SECONDS = 300
+const UNIX_SECONDS = /^\d{1,12}$/
+
+const SUPPORTED_EVENTS = ['TRANSACTION.SUCCESS', 'REFUND.SUCCESS', 'REFUND.ABNORMAL', 'REFUND.CLOSED'] as const
+type SupportedEvent = (typeof SUPPORTED_EVENTS)[number]
+
+/** What the signature covers: the `Wechatpay-*` header values and the body bytes exactly as received. */
+export interface V3SignedMessage {
+  timestamp: string
+  nonce: string
+  signature: string
+  serial: string
+  /** `Wechatpay-Signature-Type`; null when absent (WeChat then means RSA). */
+  signatureType: string | null
+  body: Uint8Array<ArrayBuffer>
+}
+
+export interface V3Resource {
+  algorithm: string
+  ciphertext: string
+  nonce: string
+  associatedData: string
+  originalType: string | null
+}
+
+/** The notification envelope. Only trustworthy once `verify` has checked the signature over its bytes. */
+export interface V3Envelope {
+  id: string
+  eventType: string
+  createTime: string | null
+  summary: string | null
+  resource: V3Resource
+}
+
+export interface V3Wire {
+  signed: V3SignedMessage
+  envelope: V3Envelope
+}
+
+type Fields = Record<string, unknown>
+
+function isFields(value: unknown): value is Fields {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function parseJsonObject(bytes: Uint8Array, what: string): Fields {
+  let value: unknown
+  try {
+    value = JSON.parse(fromUtf8(bytes))
+  } catch {
+    return reject('malformed_body', `${what} is not UTF-8 JSON`)
+  }
+  if (!isFields(value)) reject('malformed_body', `${what} is not a JSON object`)
+  return value
+}
+
+function requiredText(fields: Fields, name: string): string {
+  const value = fields[name]
+  if (typeof value !== 'string' || value === '') reject('malformed_body', `${name} is missing`)
+  return value
+}
+
+/** Null when absent; a present value must be a string. */
+function optionalText(fields: Fields, name: string): string | null {
+  const value = fields[name]
+  if (value === undefined || value === null) return null
+  if (typeof value !== 'string') reject('malformed_body', `${name} is not a string`)
+  return value
+}
+
+function requiredObject(fields: Fields, name: string): Fields {
+  const value = fields[name]
+  if (!isFields(value)) reject('malformed_body', `${name} is missing`)
+  return value
+}
+
+function fen(fields: Fields, name: string): number {
+  const value = fields[name]
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    reject('malformed_body', `amount.${name} is not a non-negative integer`)
+  }
+  return value
+}
+
+function optionalInstant(fields: Fields, name: string): string | null {
+  const text = optionalText(fields, name)
+  if (text === null || text === '') return null
+  return rfc3339ToIso(text) ?? reject('malformed_body', `${name} is not an RFC 3339 time`)
+}
+
+function headerValue(headers: Headers, name: string): string | null {
+  const value = headers.get(name)
+  return value === null || value === '' ? null : value
+}
+
+/** Reads the signature headers and keeps the body bytes; no secrets needed. */
+export function readSignedMessage(raw: RawNotification): V3SignedMessage {
+  const timestamp = headerValue(raw.headers, 'Wechatpay-Timestamp')
+  const nonce = headerValue(raw.headers, 'Wechatpay-Nonce')
+  const signature = headerValue(raw.headers, 'Wechatpay-Signature')
+  const serial = headerValue(raw.headers, 'Wechatpay-Serial')
+  if (timestamp === null || nonce === null || signature === null || serial === null) {
+    reject('missing_signature', 'Wechatpay signature headers missing')
+  }
+  // Before anything decodes the signature: probes are not base64 and must not look like a crash.
+  if (signature.startsWith(SIGNATURE_PROBE_PREFIX)) reject('signature_probe', 'signature probe')
+  if (!UNIX_SECONDS.test(timestamp)) reject('malformed_body', 'Wechatpay-Timestamp is not an integer')
+  return {
+    timestamp,
+    nonce,
+    signature,
+    serial,
+    signatureType: headerValue(raw.headers, 'Wechatpay-Signature-Type'),
+    body: raw.body,
+  }
+}
+
+/**
+ * The JSON envelope. Required: `id`, `event_type`, `resource.{algorithm,ciphertext,nonce}`;
+ * `associated_data` may be absent or `""`, and the descriptive fields are optional.
+ */
+function readEnvelope(body: Uint8Array): V3Envelope {
+  const fields = parseJsonObject(body, 'body')
+  const resource = requiredObject(fields, 'resource')
+  return {
+    id: requiredText(fields, 'id'),
+    eventType: requiredText(fields, 'event_type'),
+    createTime: optionalText(fields, 'create_time'),
+    summary: optionalText(fields, 'summary'),
+    resource: {
+      algorithm: requiredText(resource, 'algorithm'),
+      ciphertext: requiredText(resource, 'ciphertext'),
+      nonce: requiredText(resource, 'nonce'),
+      associatedData: optionalText(resource, 'associated_data') ?? '',
+      originalType: optionalText(resource, 'original_type'),
+    },
+  }
+}
+
+function v3Config(merchant: MerchantConfig): { wechatpay: WechatpayConfig; apiV3Key: string } {
+  const wechatpay = merchant.wechatpay
+  if (wechatpay === undefined || !wechatpay.apiV3Key) reject('channel_not_configured', 'WeChat Pay APIv3 is not configured')
+  return { wechatpay, apiV3Key: wechatpay.apiV3Key }
+}
+
+/**
+ * Freshness, signature type, key selection by serial and the RSA check, in that order. The signed
+ * bytes are the received body, never re-serialised JSON (PHP-style `\/` escapes must survive).
+ */
+export async function verifySignedMessage(signed: V3SignedMessage, merchant: MerchantConfig, now: number): Promise<void> {
+  const { platformPublicKeys } = v3Config(merchant).wechatpay
+  if (Math.abs(now / 1000 - Number(signed.timestamp)) > MAX_CLOCK_SKEW_SECONDS) {
+    reject('stale_timestamp', 'Wechatpay-Timestamp is more than 300 s from now')
+  }
+  if (signed.signatureType !== null && signed.signatureType !== SIGNATURE_TYPE_RSA) {
+    reject('sign_type_not_allowed', 'only WECHATPAY2-SHA256-RSA2048 is accepted')
+  }
+  // Own keys only: a serial such as `constructor` must not reach Object.prototype.
+  const keyText = Object.hasOwn(platformPublicKeys, signed.serial) ? platformPublicKeys[signed.serial] : undefined
+  if (keyText === undefined) reject('unknown_serial', 'no platform key for Wechatpay-Serial')
+  const message = concatBytes(utf8(`${signed.timestamp}\n${signed.nonce}\n`), signed.body, utf8('\n'))
+  let valid: boolean
+  try {
+    valid = await rsaVerify(cachedSpkiFromPublicKeyText(keyText), 'SHA-256', signed.signature, message)
+  } catch {
+    // Keys are validated when the merchant is saved; this is a damaged configuration, not a bad callback.
+    return reject('unknown_serial', 'platform key for Wechatpay-Serial is unusable')
+  }
+  if (!valid) reject('signature_invalid', 'signature does not verify')
+}
+
+/** AEAD_AES_256_GCM with the APIv3 key's bytes, the nonce text as IV and `associated_data` as AAD. */
+async function openResource(resource: V3Resource, apiV3Key: string): Promise<Fields> {
+  // Authentic but not something we can open (e.g. a future SM4 resource): an event we don't support.
+  if (resource.algorithm !== RESOURCE_ALGORITHM) reject('unsupported_event', 'unsupported resource algorithm')
+  let plaintext: Uint8Array
+  try {
+    const sealed = fromBase64(resource.ciphertext)
+    plaintext = await aesGcmDecrypt(utf8(apiV3Key), utf8(resource.nonce), utf8(resource.associatedData), sealed)
+  } catch {
+    return reject('decrypt_failed', 'resource does not decrypt with the APIv3 key')
+  }
+  return parseJsonObject(plaintext, 'resource')
+}
+
+/** Direct mode carries `mchid`/`appid`; service-provider (partner) mode `sp_mchid`/`sp_appid`. */
+function checkMerchantIdentity(resource: Fields, wechatpay: WechatpayConfig): void {
+  const mchid = optionalText(resource, 'mchid') ?? optionalText(resource, 'sp_mchid')
+  if (mchid !== wechatpay.mchid) reject('merchant_mismatch', 'mchid does not belong to this merchant')
+  // Refund resources carry no appid.
+  const appid = optionalText(resource, 'appid') ?? optionalText(resource, 'sp_appid')
+  if (appid !== null && appid !== wechatpay.appid) reject('merchant_mismatch', 'appid does not belong to this merchant')
+}
+
+function supportedEvent(eventType: string): SupportedEvent {
+  const event = SUPPORTED_EVENTS.find((supported) => supported === eventType)
+  return event ?? reject('unsupported_event', 'unsupported event_type')
+}
+
+function refundEffect(outcome: RefundOutcome, resource: Fields): NotificationEffect {
+  const amount = requiredObject(resource, 'amount')
+  return {
+    kind: 'refund',
+    outcome,
+    outRefundNo: requiredText(resource, 'out_refund_no'),
+    refundId: optionalText(resource, 'refund_id') || null,
+    transactionId: optionalText(resource, 'transaction_id') || null,
+    amount: fen(amount, 'refund'),
+    cumulativeRefunded: null,
+    orderAmount: fen(amount, 'total'),
+    currency: optionalText(amount, 'currency') || 'CNY',
+    refundedAt: optionalInstant(resource, 'success_time'),
+  }
+}
+
+/** The one mapping of WeChat Pay v3 events to paygate effects. */
+function effectOf(event: SupportedEvent, resource: Fields): NotificationEffect {
+  switch (event) {
+    case 'TRANSACTION.SUCCESS': {
+      if (resource.trade_state !== 'SUCCESS') reject('unsupported_event', 'TRANSACTION.SUCCESS without trade_state SUCCESS')
+      const amount = requiredObject(resource, 'amount')
+      return {
+        kind: 'payment',
+        amount: fen(amount, 'total'),
+        currency: optionalText(amount, 'currency') || 'CNY',
+        transactionId: requiredText(resource, 'transaction_id'),
+        paidAt: optionalInstant(resource, 'success_time'),
+      }
+    }
+    case 'REFUND.SUCCESS':
+      return refundEffect('succeeded', resource)
+    // Not final: WeChat wants the merchant to act in its portal; the order keeps its status.
+    case 'REFUND.ABNORMAL':
+      return refundEffect('failed', resource)
+    case 'REFUND.CLOSED':
+      return refundEffect('closed', resource)
+    default: {
+      const unreachable: never = event
+      return unreachable
+    }
+  }
+}
+
+export const wechatpayV3: ChannelAdapter<V3Wire, V3Envelope> = {
+  channel: 'wechatpay.v3',
+  provider: 'wechatpay',
+
+  parse(raw: RawNotification): V3Wire {
+    const signed = readSignedMessage(raw)
+    return { signed, envelope: readEnvelope(signed.body) }
+  },
+
+  async verify(wire: V3Wire, merchant: MerchantConfig, now: number): Promise<V3Envelope> {
+    await verifySignedMessage(wire.signed, merchant, now)
+    return wire.envelope
+  },
+
+  async normalize(envelope: V3Envelope, merchant: MerchantConfig): Promise<VerifiedNotification> {
+    const { wechatpay, apiV3Key } = v3Config(merchant)
+    const resource = await openResource(envelope.resource, apiV3Key)
+    checkMerchantIdentity(resource, wechatpay)
+    const event = supportedEvent(envelope.eventType)
+    return {
+      channel: 'wechatpay.v3',
+      provider: 'wechatpay',
+      notificationId: envelope.id,
+      outTradeNo: requiredText(resource, 'out_trade_no'),
+      effect: effectOf(event, resource),
+      raw: resource,
+    }
+  },
+
+  accept(): Response {
+    return new Response(null, { status: 204 })
+  },
+
+  reject(error: NotifyRejection): Response {
+    // WeChat documents `message` as string[1,64].
+    return Response.json({ code: 'FAIL', message: error.message.slice(0, 64) }, { status: error.status })
+  },
+}

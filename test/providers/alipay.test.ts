@@ -1,0 +1,332 @@
+import { describe, expect, it } from 'vitest'
+import fixtures from '../fixtures/alipay.json'
+import keys from '../fixtures/keys.json'
+import { NotifyRejection } from '../../src/errors'
+import type { MerchantConfig } from '../../src/merchants/types'
+import { alipay, alipaySignContent } from '../../src/providers/alipay'
+import { parseFormBytes } from '../../src/providers/form'
+import { rawNotification, runChannelContract, type RejectCase } from './contract'
+
+type CaseName = keyof typeof fixtures.cases
+
+const NOW = Date.parse('2026-11-22T10:00:00Z')
+const FORM_HEADERS = {
+  // What Alipay really sends: a malformed Content-Type the adapter must not rely on.
+  'content-type': 'application/x-www-form-urlencoded; text/html; charset=UTF-8',
+}
+
+function notify(name: CaseName) {
+  const fixture: { body?: string; bodyBase64?: string } = fixtures.cases[name]
+  const body = fixture.body ?? Uint8Array.from(atob(fixture.bodyBase64!), (c) => c.charCodeAt(0))
+  return rawNotification(body, FORM_HEADERS, NOW)
+}
+
+const merchant: MerchantConfig = {
+  id: 'acme',
+  forward: { url: 'https://merchant.example/hooks/payments', secret: 'whsec_dGVzdC1mb3J3YXJkLXNlY3JldA==' },
+  alipay: {
+    appId: keys.alipay.appId,
+    sellerId: keys.alipay.sellerId,
+    alipayPublicKey: keys.alipay.alipayKey.publicKeyPem,
+    signType: 'RSA2',
+  },
+}
+// Alipay hands out its public key as bare base64 SPKI, without PEM armour.
+const bareKeyMerchant: MerchantConfig = {
+  ...merchant,
+  alipay: { ...merchant.alipay!, alipayPublicKey: keys.alipay.alipayKey.publicKeyPem.replace(/-----[^-]+-----|\s/g, '') },
+}
+const rsaMerchant: MerchantConfig = { ...merchant, alipay: { ...merchant.alipay!, signType: 'RSA' } }
+const wechatOnlyMerchant: MerchantConfig = { id: 'acme', forward: merchant.forward }
+
+const TRADE_NO = '2026112222001400000000000001'
+const PAID_8888 = {
+  kind: 'payment',
+  amount: 8888,
+  currency: 'CNY',
+  transactionId: TRADE_NO,
+  paidAt: '2026-11-22T09:59:58Z',
+} as const
+
+const reject = (name: CaseName, code: RejectCase['code'], extra: Partial<RejectCase> = {}): RejectCase => ({
+  name: `${fixtures.cases[name].description} (${name})`,
+  raw: notify(name),
+  code,
+  ...extra,
+})
+
+runChannelContract({
+  adapter: alipay,
+  merchant,
+  now: NOW,
+  valid: [
+    {
+      name: 'TRADE_SUCCESS in utf-8, PEM public key',
+      raw: notify('tradeSuccessUtf8'),
+      expected: {
+        notificationId: '2026112200222175958000000000000001',
+        outTradeNo: 'T20261122-0001',
+        effect: PAID_8888,
+        raw: { subject: '测试商品', total_amount: '88.88', sign_type: 'RSA2', trade_status: 'TRADE_SUCCESS' },
+      },
+    },
+    {
+      name: 'TRADE_SUCCESS in GBK, verified over GBK bytes, bare base64 public key',
+      raw: notify('tradeSuccessGbk'),
+      merchant: bareKeyMerchant,
+      expected: {
+        notificationId: '2026112200222175958000000000000002',
+        outTradeNo: 'T20261122-0002',
+        effect: { ...PAID_8888, transactionId: '2026112222001400000000000002' },
+        raw: { charset: 'GBK', subject: '中文商品 A+B', body: '中文 描述&符号=等号' },
+      },
+    },
+    {
+      name: 'TRADE_SUCCESS with charset=gb2312',
+      raw: notify('tradeSuccessGb2312'),
+      expected: {
+        outTradeNo: 'T20261122-0012',
+        effect: { ...PAID_8888, transactionId: '2026112222001400000000000012' },
+        raw: { charset: 'gb2312', subject: '简体中文商品' },
+      },
+    },
+    {
+      name: 'TRADE_SUCCESS with charset=gb18030 and a four-byte character',
+      raw: notify('tradeSuccessGb18030'),
+      expected: {
+        outTradeNo: 'T20261122-0013',
+        effect: { ...PAID_8888, transactionId: '2026112222001400000000000013' },
+        raw: { charset: 'gb18030', subject: '商品𠀀号' },
+      },
+    },
+    {
+      name: "a sign containing '+' sent as %2B, and a '+' in the subject",
+      raw: notify('signWithPlus'),
+      expected: { outTradeNo: 'T20261122-0003', effect: PAID_8888, raw: { subject: 'A+B 套餐' } },
+    },
+    {
+      name: 'passback_params that was percent-encoded by the merchant is decoded exactly once',
+      raw: notify('passbackParams'),
+      expected: {
+        outTradeNo: 'T20261122-0004',
+        effect: PAID_8888,
+        raw: { passback_params: 'merchantBizType%3d3C%26merchantBizNo%3d2016010101111' },
+      },
+    },
+    {
+      name: 'empty-valued fields are left out of the sign content but kept in raw',
+      raw: notify('emptyField'),
+      expected: { outTradeNo: 'T20261122-0005', effect: PAID_8888, raw: { voucher_detail_list: '', body: '' } },
+    },
+    {
+      name: 'TRADE_FINISHED reports the same payment, not a second one',
+      raw: notify('tradeFinished'),
+      expected: {
+        notificationId: '2027022200222180000000000000000006',
+        outTradeNo: 'T20261122-0001',
+        effect: PAID_8888,
+        raw: { trade_status: 'TRADE_FINISHED' },
+      },
+    },
+    {
+      name: 'partial refund: TRADE_SUCCESS with a cumulative refund_fee',
+      raw: notify('partialRefund'),
+      expected: {
+        outTradeNo: 'T20261122-0001',
+        effect: {
+          kind: 'refund',
+          outcome: 'succeeded',
+          outRefundNo: 'R20261123-0001',
+          refundId: null,
+          transactionId: TRADE_NO,
+          amount: null,
+          cumulativeRefunded: 3000,
+          orderAmount: 8888,
+          currency: 'CNY',
+          refundedAt: '2026-11-23T02:00:00.123Z',
+        },
+      },
+    },
+    {
+      name: 'full refund: TRADE_CLOSED with refund_fee',
+      raw: notify('fullRefund'),
+      expected: {
+        outTradeNo: 'T20261122-0001',
+        effect: {
+          kind: 'refund',
+          outcome: 'succeeded',
+          outRefundNo: 'R20261124-0002',
+          refundId: null,
+          transactionId: TRADE_NO,
+          amount: null,
+          cumulativeRefunded: 8888,
+          orderAmount: 8888,
+          currency: 'CNY',
+          refundedAt: '2026-11-24T01:30:00Z',
+        },
+      },
+    },
+    {
+      name: 'TRADE_CLOSED without refund_fee closes the unpaid trade',
+      raw: notify('tradeClosedUnpaid'),
+      expected: {
+        outTradeNo: 'T20261122-0009',
+        effect: { kind: 'close', transactionId: '2026112222001400000000000009', closedAt: '2026-11-22T10:29:40Z' },
+      },
+    },
+    {
+      name: 'WAIT_BUYER_PAY is authentic and changes nothing',
+      raw: notify('waitBuyerPay'),
+      expected: { outTradeNo: 'T20261122-0010', effect: { kind: 'none', reason: expect.any(String) } },
+    },
+    {
+      name: 'RSA (SHA1withRSA) for a merchant configured for RSA',
+      raw: notify('rsaSha1'),
+      merchant: rsaMerchant,
+      expected: { outTradeNo: 'T20261122-0011', effect: PAID_8888, raw: { sign_type: 'RSA' } },
+    },
+  ],
+  common: {
+    'tampered body': reject('tamperedAmount', 'signature_invalid'),
+    'wrong key': reject('strangerKey', 'signature_invalid'),
+    'missing signature': [reject('signMissing', 'missing_signature'), reject('signEmpty', 'missing_signature')],
+    'algorithm mismatch': [
+      reject('rsaForRsa2Merchant', 'sign_type_not_allowed'),
+      reject('rsa2RelabeledRsa', 'sign_type_not_allowed'),
+      reject('signTypeMissing', 'sign_type_not_allowed'),
+    ],
+    'wrong merchant identity': [reject('wrongAppId', 'merchant_mismatch'), reject('wrongSellerId', 'merchant_mismatch')],
+    'malformed body': [
+      reject('malformedPercent', 'malformed_body'),
+      reject('duplicateKey', 'malformed_body'),
+      reject('gbkLabelledUtf8', 'malformed_body'),
+      reject('unknownCharset', 'malformed_body'),
+      reject('badAmount', 'malformed_body'),
+    ],
+  },
+  extra: [
+    reject('rsa2RelabeledRsa', 'signature_invalid', {
+      name: 'an RSA2 signature relabelled RSA, sent to a merchant that does use RSA',
+      merchant: rsaMerchant,
+    }),
+    reject('rsa2SignedV2ForTrade', 'signature_invalid'),
+    reject('unescapedPlusInSign', 'signature_invalid'),
+    reject('nonTradeV2', 'unsupported_event'),
+    reject('unknownTradeStatus', 'unsupported_event'),
+    reject('refundExceedsTotal', 'malformed_body'),
+    reject('missingNotifyId', 'malformed_body'),
+    reject('tradeSuccessUtf8', 'channel_not_configured', {
+      name: 'a merchant without an alipay configuration',
+      merchant: wechatOnlyMerchant,
+    }),
+    reject('tradeSuccessUtf8', 'signature_invalid', {
+      name: "a merchant whose configured key is not Alipay's",
+      merchant: { ...merchant, alipay: { ...merchant.alipay!, alipayPublicKey: keys.stranger.publicKeyPem } },
+    }),
+    { name: 'an empty body', raw: rawNotification('', FORM_HEADERS, NOW), code: 'malformed_body' },
+    {
+      name: 'a field name that is not ASCII',
+      raw: rawNotification('%E4%B8%AD=1&sign=x', FORM_HEADERS, NOW),
+      code: 'malformed_body',
+    },
+  ],
+  async assertAcceptReply(response) {
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toBe('text/plain')
+    expect(await response.text()).toBe('success')
+  },
+  async assertRejectReply(response) {
+    expect(await response.text()).toBe('failure')
+  },
+})
+
+describe('alipay adapter details', () => {
+  it('verifies trade notifies over the content without sign_type (V1)', async () => {
+    const verified = await alipay.verify(alipay.parse(notify('tradeSuccessUtf8')), merchant, NOW)
+    expect(verified.signContent).toBe('v1')
+  })
+
+  it('verifies a non-trade notify over the content that keeps sign_type (V2) before refusing it as unsupported', async () => {
+    const verified = await alipay.verify(alipay.parse(notify('nonTradeV2')), merchant, NOW)
+    expect(verified.signContent).toBe('v2')
+    await expect(alipay.normalize(verified, merchant)).rejects.toMatchObject({ code: 'unsupported_event' })
+  })
+
+  it('forwards every decoded field but the signature', async () => {
+    const wire = alipay.parse(notify('tradeSuccessUtf8'))
+    const notification = await alipay.normalize(await alipay.verify(wire, merchant, NOW), merchant)
+    expect(Object.keys(notification.raw).sort()).toEqual([...wire.fields.keys()].filter((k) => k !== 'sign').sort())
+    expect(JSON.stringify(notification.raw)).not.toContain(fixtureSign('tradeSuccessUtf8'))
+  })
+
+  it('builds the sign content from the GBK bytes as received, not from re-encoded text', () => {
+    const wire = alipay.parse(notify('tradeSuccessGbk'))
+    expect(wire.charset).toBe('gbk')
+    const content = alipaySignContent(wire.fields, 'v1')
+    const gbkSubject = [0xd6, 0xd0, 0xce, 0xc4, 0xc9, 0xcc, 0xc6, 0xb7] // 中文商品 in GBK
+    expect(indexOfBytes(content, gbkSubject)).toBeGreaterThan(-1)
+    const text = new TextDecoder('gbk').decode(content)
+    expect(text).toContain('&subject=中文商品 A+B&')
+    expect(text).not.toMatch(/(^|&)(sign|sign_type)=/)
+  })
+
+  it('skips empty values in the sign content and keeps sign_type only in V2', () => {
+    const fields = parseFormBytes(new TextEncoder().encode('b=2&a=1&empty=&sign_type=RSA2&sign=abc'))
+    const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
+    expect(text(alipaySignContent(fields, 'v1'))).toBe('a=1&b=2')
+    expect(text(alipaySignContent(fields, 'v2'))).toBe('a=1&b=2&sign_type=RSA2')
+  })
+
+  it('rejects a failure with the rejection status and the body failure', async () => {
+    const reply = alipay.reject(new NotifyRejection('signature_invalid', 'x'))
+    expect(reply.status).toBe(401)
+    expect(await reply.text()).toBe('failure')
+  })
+})
+
+describe('form body parsing', () => {
+  const parse = (body: string) => {
+    const fields = parseFormBytes(new TextEncoder().encode(body))
+    return Object.fromEntries([...fields].map(([k, v]) => [k, Array.from(v)]))
+  }
+  const bytes = (text: string) => Array.from(new TextEncoder().encode(text))
+
+  it("decodes '+' as a space and %2B as a plus, once", () => {
+    expect(parse('a=x+y%2Bz&b=%253d')).toEqual({ a: bytes('x y+z'), b: bytes('%3d') })
+  })
+
+  it('decodes percent escapes to raw bytes, in either case of hex digit', () => {
+    expect(parse('a=%d6%D0&b=%E4%b8%ad')).toEqual({ a: [0xd6, 0xd0], b: [0xe4, 0xb8, 0xad] })
+  })
+
+  it('splits each pair on its first equals sign only', () => {
+    expect(parse('a=b=c')).toEqual({ a: bytes('b=c') })
+  })
+
+  it('skips empty pairs and gives a name without = an empty value', () => {
+    expect(parse('&a=1&&flag&')).toEqual({ a: bytes('1'), flag: [] })
+  })
+
+  it.each(['a=%', 'a=%4', 'a=%G1', 'a=%%41', 'a=1&b=%e'])('refuses the malformed escape in %s', (body) => {
+    expect(() => parse(body)).toThrow(expect.objectContaining({ code: 'malformed_body' }))
+  })
+
+  it('refuses a repeated field name, a missing name and a non-ASCII name', () => {
+    for (const body of ['a=1&a=1', '=1', '%FF=1', 'a%20b=1']) {
+      expect(() => parse(body), body).toThrow(expect.objectContaining({ code: 'malformed_body' }))
+    }
+  })
+})
+
+function fixtureSign(name: CaseName): string {
+  const sign = alipay.parse(notify(name)).fields.get('sign')!
+  return new TextDecoder().decode(sign)
+}
+
+function indexOfBytes(haystack: Uint8Array, needle: number[]): number {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer
+    return i
+  }
+  return -1
+}

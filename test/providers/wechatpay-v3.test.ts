@@ -1,0 +1,294 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import fixtures from '../fixtures/wechatpay-v3.json'
+import keys from '../fixtures/keys.json'
+import { toPem } from '../../src/crypto/encoding'
+import { cachedSpkiFromPublicKeyText } from '../../src/crypto/x509'
+import { NotifyRejection } from '../../src/errors'
+import type { MerchantConfig, WechatpayConfig } from '../../src/merchants/types'
+import { verifyNotification } from '../../src/providers/pipeline'
+import type { NotificationEffect } from '../../src/providers/types'
+import { wechatpayV3 } from '../../src/providers/wechatpay-v3'
+import { rawNotification, runChannelContract, type RejectCase, type ValidCase } from './contract'
+
+interface FixtureCase {
+  description: string
+  headers: Record<string, string>
+  body: string
+  resource: Record<string, unknown> | null
+}
+
+type CaseName = keyof typeof fixtures.cases
+const cases: Record<CaseName, FixtureCase> = fixtures.cases
+const now = fixtures.now
+const wx = keys.wechatpay
+
+function raw(name: CaseName) {
+  const c = cases[name]
+  return rawNotification(c.body, c.headers, now)
+}
+
+function envelopeId(name: CaseName): string {
+  return (JSON.parse(cases[name].body) as { id: string }).id
+}
+
+const merchant: MerchantConfig = {
+  id: 'acme',
+  forward: { url: 'https://merchant.example/hooks/payments', secret: 'whsec_dGVzdC1zZWNyZXQ=' },
+  wechatpay: {
+    appid: wx.appid,
+    mchid: wx.mchid,
+    v2SignTypes: ['MD5'],
+    apiV3Key: wx.apiV3Key,
+    // Rotation overlap and public-key mode side by side, as during WeChat's migration.
+    platformPublicKeys: {
+      [wx.platformCertA.serial]: wx.platformCertA.publicKeyPem,
+      [wx.platformCertB.serial]: wx.platformCertB.publicKeyPem,
+      [wx.publicKeyMode.id]: wx.publicKeyMode.publicKeyPem,
+    },
+  },
+}
+
+function merchantWith(wechatpay: Partial<WechatpayConfig> | undefined): MerchantConfig {
+  if (wechatpay === undefined) return { id: merchant.id, forward: merchant.forward }
+  return { ...merchant, wechatpay: { ...merchant.wechatpay!, ...wechatpay } }
+}
+
+const ORDER = 'T20251124001'
+const TRANSACTION = '4200002025112400000001'
+const payment: NotificationEffect = {
+  kind: 'payment',
+  amount: 100,
+  currency: 'CNY',
+  transactionId: TRANSACTION,
+  paidAt: '2025-11-24T15:59:58Z',
+}
+
+function refund(
+  outcome: 'succeeded' | 'failed' | 'closed',
+  status: string,
+  refundId: string,
+  refundedAt: string | null,
+): NotificationEffect {
+  return {
+    kind: 'refund',
+    outcome,
+    outRefundNo: `R20251124001-${status}`,
+    refundId,
+    transactionId: TRANSACTION,
+    amount: 40,
+    cumulativeRefunded: null,
+    orderAmount: 100,
+    currency: 'CNY',
+    refundedAt,
+  }
+}
+
+function validCase(name: CaseName, effect: NotificationEffect, options: Partial<ValidCase> = {}): ValidCase {
+  return {
+    name: cases[name].description,
+    raw: raw(name),
+    expected: { notificationId: envelopeId(name), outTradeNo: ORDER, effect, raw: cases[name].resource! },
+    ...options,
+  }
+}
+
+function rejectCase(name: CaseName, code: RejectCase['code'], options: Partial<RejectCase> = {}): RejectCase {
+  return { name: cases[name].description, raw: raw(name), code, ...options }
+}
+
+const invalidUtf8Body = rawNotification(
+  new Uint8Array([0x7b, 0x22, 0x69, 0x64, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+  cases.transactionCertA.headers,
+  now,
+)
+
+/** The PHP-escaped body parsed and serialised again: the same JSON value, other bytes. */
+const reserialisedBody = rawNotification(
+  JSON.stringify(JSON.parse(cases.transactionPhpEscaped.body)),
+  cases.transactionPhpEscaped.headers,
+  now,
+)
+
+runChannelContract({
+  adapter: wechatpayV3,
+  merchant,
+  now,
+  valid: [
+    validCase('transactionCertA', payment),
+    validCase('transactionCertB', payment),
+    validCase('transactionPublicKey', payment),
+    validCase('transactionPhpEscaped', payment),
+    validCase('transactionWithoutSignatureType', payment),
+    validCase('transactionPartnerMode', payment),
+    validCase('boundaryPast300', payment),
+    validCase('boundaryFuture300', payment),
+    {
+      ...validCase('transactionCertA', payment),
+      name: 'platform key configured as the X.509 certificate instead of SPKI',
+      merchant: merchantWith({ platformPublicKeys: { [wx.platformCertA.serial]: wx.platformCertA.certificatePem } }),
+    },
+    validCase('refundSuccess', refund('succeeded', 'SUCCESS', '503000020251124000000011', '2025-11-24T15:50:00Z')),
+    validCase('refundAbnormal', refund('failed', 'ABNORMAL', '503000020251124000000012', null)),
+    validCase('refundClosed', refund('closed', 'CLOSED', '503000020251124000000013', null)),
+  ],
+  common: {
+    'tampered body': [
+      rejectCase('tamperedBody', 'signature_invalid'),
+      { name: 'PHP-escaped body re-serialised by a proxy', raw: reserialisedBody, code: 'signature_invalid' },
+    ],
+    'wrong key': [
+      rejectCase('strangerKey', 'signature_invalid'),
+      rejectCase('otherApiV3Key', 'decrypt_failed'),
+      {
+        ...rejectCase('transactionCertB', 'signature_invalid'),
+        name: "certificate B's serial mapped to certificate A's key",
+        merchant: merchantWith({ platformPublicKeys: { [wx.platformCertB.serial]: wx.platformCertA.publicKeyPem } }),
+      },
+    ],
+    'missing signature': [
+      rejectCase('missingTimestamp', 'missing_signature'),
+      rejectCase('missingNonce', 'missing_signature'),
+      rejectCase('missingSignature', 'missing_signature'),
+      rejectCase('missingSerial', 'missing_signature'),
+      rejectCase('emptySignature', 'missing_signature'),
+    ],
+    'algorithm mismatch': [
+      rejectCase('signatureTypeSm2', 'sign_type_not_allowed'),
+      rejectCase('sm4Resource', 'unsupported_event'),
+    ],
+    'wrong merchant identity': [
+      rejectCase('wrongMchid', 'merchant_mismatch'),
+      rejectCase('wrongAppid', 'merchant_mismatch'),
+      {
+        ...rejectCase('transactionPartnerMode', 'merchant_mismatch'),
+        name: 'partner-mode sp_mchid of another merchant',
+        merchant: merchantWith({ mchid: '1900000999' }),
+      },
+    ],
+    'malformed body': [
+      rejectCase('invalidJson', 'malformed_body'),
+      rejectCase('missingResource', 'malformed_body'),
+      rejectCase('nonIntegerTimestamp', 'malformed_body'),
+      rejectCase('fractionalAmount', 'malformed_body'),
+      rejectCase('negativeRefund', 'malformed_body'),
+      { name: 'body that is not UTF-8', raw: invalidUtf8Body, code: 'malformed_body' },
+    ],
+  },
+  extra: [
+    rejectCase('probe', 'signature_probe'),
+    rejectCase('probeUnknownSerial', 'signature_probe'),
+    rejectCase('unknownSerial', 'unknown_serial'),
+    rejectCase('prototypeSerial', 'unknown_serial'),
+    {
+      ...rejectCase('transactionCertB', 'unknown_serial'),
+      name: 'certificate B before the merchant added it (only A configured)',
+      merchant: merchantWith({ platformPublicKeys: { [wx.platformCertA.serial]: wx.platformCertA.publicKeyPem } }),
+    },
+    rejectCase('stalePast301', 'stale_timestamp'),
+    rejectCase('staleFuture301', 'stale_timestamp'),
+    { ...rejectCase('transactionCertA', 'stale_timestamp'), name: 'a genuine notify replayed 301 s later', now: now + 301_000 },
+    { ...rejectCase('transactionCertA', 'stale_timestamp'), name: 'a millisecond past the window', now: now + 300_001 },
+    {
+      name: 'a signature that is not base64 at all',
+      raw: rawNotification(
+        cases.transactionCertA.body,
+        { ...cases.transactionCertA.headers, 'Wechatpay-Signature': 'not base64!' },
+        now,
+      ),
+      code: 'signature_invalid',
+    },
+    rejectCase('brokenTag', 'decrypt_failed'),
+    rejectCase('ciphertextNotBase64', 'decrypt_failed'),
+    rejectCase('unsupportedEvent', 'unsupported_event'),
+    rejectCase('tradeStateNotSuccess', 'unsupported_event'),
+    {
+      ...rejectCase('transactionCertA', 'channel_not_configured'),
+      name: 'merchant without WeChat Pay',
+      merchant: merchantWith(undefined),
+    },
+    {
+      ...rejectCase('transactionCertA', 'channel_not_configured'),
+      name: 'merchant without an APIv3 key',
+      merchant: merchantWith({ apiV3Key: undefined }),
+    },
+  ],
+  async assertAcceptReply(response) {
+    expect(response.status).toBe(204)
+    expect(await response.text()).toBe('')
+  },
+  async assertRejectReply(response) {
+    expect(response.status).toBeGreaterThanOrEqual(400)
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/)
+    const body = (await response.json()) as { code: string; message: string }
+    expect(Object.keys(body).sort()).toEqual(['code', 'message'])
+    expect(body.code).toBe('FAIL')
+    expect(body.message.length).toBeGreaterThan(0)
+    expect(body.message.length).toBeLessThanOrEqual(64)
+  },
+})
+
+describe('wechatpay.v3 adapter details', () => {
+  afterEach(() => {
+    vi.restoreAllMocks()
+  })
+
+  it('normalizes a payment to exactly these fields, raw being the decrypted resource', async () => {
+    const notification = await verifyNotification(wechatpayV3, raw('transactionCertA'), merchant, now)
+    expect(notification).toEqual({
+      channel: 'wechatpay.v3',
+      provider: 'wechatpay',
+      notificationId: envelopeId('transactionCertA'),
+      outTradeNo: ORDER,
+      effect: payment,
+      raw: cases.transactionCertA.resource,
+    })
+  })
+
+  it('normalizes a refund to exactly these fields', async () => {
+    const notification = await verifyNotification(wechatpayV3, raw('refundSuccess'), merchant, now)
+    expect(notification.effect).toEqual(refund('succeeded', 'SUCCESS', '503000020251124000000011', '2025-11-24T15:50:00Z'))
+  })
+
+  it('imports a platform key once and reuses it for every later notification', async () => {
+    // A key this isolate has never seen: a fresh pair stored under serial A. The fixture is not
+    // signed by it, so verification fails, but only after the key was imported.
+    const pair = (await crypto.subtle.generateKey(
+      { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+      true,
+      ['sign', 'verify'],
+    )) as CryptoKeyPair
+    const spki = new Uint8Array((await crypto.subtle.exportKey('spki', pair.publicKey)) as ArrayBuffer)
+    const freshKeyMerchant = merchantWith({ platformPublicKeys: { [wx.platformCertA.serial]: toPem('PUBLIC KEY', spki) } })
+    const importKey = vi.spyOn(crypto.subtle, 'importKey')
+
+    for (let i = 0; i < 3; i++) {
+      await expect(verifyNotification(wechatpayV3, raw('transactionCertA'), freshKeyMerchant, now)).rejects.toMatchObject({
+        code: 'signature_invalid',
+      })
+    }
+    expect(importKey).toHaveBeenCalledTimes(1)
+    expect(importKey.mock.calls[0]![0]).toBe('spki')
+  })
+
+  it('parses a configured key text once per isolate', () => {
+    const first = cachedSpkiFromPublicKeyText(wx.platformCertB.certificatePem)
+    expect(cachedSpkiFromPublicKeyText(wx.platformCertB.certificatePem)).toBe(first)
+    expect(cachedSpkiFromPublicKeyText(wx.platformCertB.publicKeyPem)).toEqual(first)
+  })
+
+  it('does not echo the signature or key material in a reject reply', async () => {
+    const error = await verifyNotification(wechatpayV3, raw('strangerKey'), merchant, now).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(NotifyRejection)
+    const text = await wechatpayV3.reject(error as NotifyRejection).text()
+    expect(text).not.toContain(cases.strangerKey.headers['Wechatpay-Signature']!.slice(0, 16))
+    expect(text).not.toContain(wx.apiV3Key)
+  })
+
+  it('rejects a probe without decoding its signature, even when nothing else is configured', async () => {
+    const unconfigured = merchantWith(undefined)
+    await expect(verifyNotification(wechatpayV3, raw('probeUnknownSerial'), unconfigured, now)).rejects.toMatchObject({
+      code: 'signature_probe',
+      status: 401,
+    })
+  })
+})
