@@ -3,7 +3,7 @@
  * HMAC-SHA256, MD5/SHA-256 digests, AES-256-GCM, AES-256-ECB (WeChat v2 refunds) and
  * constant-time comparison. Providers and delivery build byte strings; this module does the crypto.
  */
-import { createDecipheriv } from 'node:crypto'
+import { createDecipheriv, timingSafeEqual as nodeTimingSafeEqual } from 'node:crypto'
 import { fromBase64, toHex, utf8 } from './encoding'
 import { aesGcmKey, hmacSha256Key, rsaPrivateKey, rsaPublicKey, type RsaHash } from './keys'
 
@@ -47,7 +47,9 @@ export async function sha256Hex(text: string): Promise<string> {
 /** Constant-time equality; unequal lengths are unequal without comparing contents. */
 export function timingSafeEqual(a: Bytes, b: Bytes): boolean {
   if (a.byteLength !== b.byteLength) return false
-  return crypto.subtle.timingSafeEqual(a, b)
+  // `subtle.timingSafeEqual` is a workerd extension; merchants run `verifyWebhook` in Node, Deno or Bun too.
+  if (typeof crypto.subtle.timingSafeEqual === 'function') return crypto.subtle.timingSafeEqual(a, b)
+  return nodeTimingSafeEqual(a, b)
 }
 
 export function timingSafeEqualText(a: string, b: string): boolean {

@@ -1,0 +1,154 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import {
+  DELIVERY_SCHEDULE_SECONDS,
+  MAX_DELIVERY_ATTEMPTS,
+  nextRetryDelayMs,
+  parseRetryAfter,
+  type FailedAttempt,
+} from '../../src/delivery/schedule'
+
+const SERVER_ERROR: FailedAttempt = { statusCode: 500 }
+const middle = (): number => 0.5
+const MINUTE = 60
+const HOUR = 3600
+
+function delayAfter(attemptsMade: number, failure: FailedAttempt = SERVER_ERROR, random = middle): number | null {
+  return nextRetryDelayMs({ attemptsMade, failure, random })
+}
+
+/** Any value random() may return: uniform in [0, 1). */
+const unitInterval = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true })
+/** An attempt that can still be retried. */
+const retriableAttempt = fc.integer({ min: 1, max: MAX_DELIVERY_ATTEMPTS - 1 })
+
+describe('the delivery schedule', () => {
+  it('is immediately, 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 3 h, 6 h, 12 h, 24 h: eleven attempts', () => {
+    const table = [0, 5, 30, 2 * MINUTE, 10 * MINUTE, 30 * MINUTE, HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, 24 * HOUR]
+    expect(DELIVERY_SCHEDULE_SECONDS).toEqual(table)
+    expect(MAX_DELIVERY_ATTEMPTS).toBe(11)
+  })
+
+  it('waits exactly the table entry when the jitter draw is in the middle', () => {
+    for (let attemptsMade = 1; attemptsMade < MAX_DELIVERY_ATTEMPTS; attemptsMade++) {
+      expect(delayAfter(attemptsMade)).toBe(DELIVERY_SCHEDULE_SECONDS[attemptsMade]! * 1000)
+    }
+  })
+
+  it('keeps every jittered wait within ±20 % of the table entry', () => {
+    fc.assert(
+      fc.property(retriableAttempt, unitInterval, (attemptsMade, r) => {
+        const scheduledMs = DELIVERY_SCHEDULE_SECONDS[attemptsMade]! * 1000
+        const delay = delayAfter(attemptsMade, SERVER_ERROR, () => r)!
+        expect(delay).toBeGreaterThanOrEqual(Math.round(scheduledMs * 0.8))
+        expect(delay).toBeLessThanOrEqual(Math.round(scheduledMs * 1.2))
+      }),
+    )
+  })
+
+  it('spreads retries across the whole jitter window', () => {
+    const at = (r: number): number | null => delayAfter(6, SERVER_ERROR, () => r)
+    expect(at(0)).toBe(0.8 * HOUR * 1000)
+    expect(at(0.25)).toBe(0.9 * HOUR * 1000)
+    expect(at(0.999_999)).toBeGreaterThan(1.199 * HOUR * 1000)
+  })
+
+  it('gives up after the eleventh attempt', () => {
+    expect(delayAfter(MAX_DELIVERY_ATTEMPTS - 1)).toBe(24 * HOUR * 1000)
+    expect(delayAfter(MAX_DELIVERY_ATTEMPTS)).toBeNull()
+    expect(delayAfter(MAX_DELIVERY_ATTEMPTS + 3)).toBeNull()
+  })
+
+  it('spans about two days in all, and never less than the contract’s 24 hours', () => {
+    const span = (r: number): number => {
+      let total = 0
+      for (let attemptsMade = 1; ; attemptsMade++) {
+        const delay = delayAfter(attemptsMade, SERVER_ERROR, () => r)
+        if (delay === null) return total / 1000
+        total += delay
+      }
+    }
+    expect(span(0.5)).toBe(46 * HOUR + 42 * MINUTE + 35)
+    expect(span(0)).toBeGreaterThan(36 * HOUR)
+    expect(span(0.999_999)).toBeLessThan(57 * HOUR)
+  })
+
+  it('waits at least 60 s after a 429, a 502, a 503, a 504 or a timeout, still with jitter', () => {
+    const overloaded = fc.constantFrom<FailedAttempt>(
+      { statusCode: 429 },
+      { statusCode: 502 },
+      { statusCode: 503 },
+      { statusCode: 504 },
+      { statusCode: null, error: 'timeout' },
+    )
+    fc.assert(
+      fc.property(retriableAttempt, unitInterval, overloaded, (attemptsMade, r, failure) => {
+        expect(delayAfter(attemptsMade, failure, () => r)).toBeGreaterThanOrEqual(60_000)
+      }),
+    )
+    expect(delayAfter(1, { statusCode: 429 }, () => 0)).toBe(60_000)
+    expect(delayAfter(1, { statusCode: 429 }, () => 0.99)).toBeGreaterThan(89_000)
+    // A plain network error is not overload: the 5 s step stands.
+    expect(delayAfter(1, { statusCode: null, error: 'network error' })).toBe(5000)
+  })
+
+  it('honours a Retry-After that asks for more time than the schedule', () => {
+    // After attempt 4 the table says 10 min; the merchant asks for 15 min.
+    expect(delayAfter(4, { statusCode: 503, retryAfter: 900 })).toBe(900_000)
+  })
+
+  it('does not retry sooner than the schedule when Retry-After asks for less', () => {
+    expect(delayAfter(6, { statusCode: 503, retryAfter: 1 })).toBe(HOUR * 1000)
+  })
+
+  it('caps Retry-After at twice the scheduled wait', () => {
+    expect(delayAfter(2, { statusCode: 500, retryAfter: 86_400 })).toBe(60_000)
+    // With overload the cap is twice the raised wait.
+    expect(delayAfter(1, { statusCode: 429, retryAfter: 86_400 })).toBe(150_000)
+  })
+
+  it('keeps any Retry-After between the jittered schedule and twice the wait', () => {
+    fc.assert(
+      fc.property(retriableAttempt, unitInterval, fc.nat({ max: 10 * 24 * HOUR }), (attemptsMade, r, retryAfter) => {
+        const scheduled = DELIVERY_SCHEDULE_SECONDS[attemptsMade]!
+        const plain = delayAfter(attemptsMade, SERVER_ERROR, () => r)!
+        const delay = delayAfter(attemptsMade, { statusCode: 500, retryAfter }, () => r)!
+        expect(delay).toBeGreaterThanOrEqual(plain)
+        expect(delay).toBeLessThanOrEqual(2 * scheduled * 1000)
+        if (retryAfter * 1000 >= plain && retryAfter <= 2 * scheduled) expect(delay).toBe(retryAfter * 1000)
+      }),
+    )
+  })
+
+  it('rejects an attempt count below one and a random source outside [0, 1)', () => {
+    expect(() => delayAfter(0)).toThrow(RangeError)
+    expect(() => delayAfter(1, SERVER_ERROR, () => 1)).toThrow(RangeError)
+    expect(() => delayAfter(1, SERVER_ERROR, () => Number.NaN)).toThrow(RangeError)
+  })
+})
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('2026-11-22T10:00:00Z')
+
+  it('reads delay-seconds', () => {
+    expect(parseRetryAfter('120', now)).toBe(120)
+    expect(parseRetryAfter(' 0 ', now)).toBe(0)
+  })
+
+  it('reads an HTTP-date as seconds from now, rounding up', () => {
+    expect(parseRetryAfter('Sun, 22 Nov 2026 10:01:30 GMT', now)).toBe(90)
+    expect(parseRetryAfter('Sun, 22 Nov 2026 10:01:30 GMT', now + 500)).toBe(90)
+  })
+
+  it('treats a date in the past as no wait', () => {
+    expect(parseRetryAfter('Sat, 21 Nov 2026 10:00:00 GMT', now)).toBe(0)
+  })
+
+  it('ignores absent and unreadable values', () => {
+    expect(parseRetryAfter(null, now)).toBeNull()
+    expect(parseRetryAfter(undefined, now)).toBeNull()
+    for (const value of ['', 'soon', '-5', '1.5', '2026-11-22T10:01:30Z', 'Mon, 99 Foo 2026 GMT']) {
+      expect(parseRetryAfter(value, now)).toBeNull()
+    }
+  })
+})
