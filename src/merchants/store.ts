@@ -1,0 +1,240 @@
+/**
+ * @module Merchants in D1: secrets sealed under MASTER_KEY (bound to the merchant id), a short-lived
+ * per-isolate cache for the notify hot path, and the redacted view the admin API returns.
+ */
+import { open, readMasterKey, seal } from '../crypto/sealed'
+import type { Bytes } from '../crypto/primitives'
+import type { MerchantInput } from './schema'
+import type { AlipayConfig, MerchantConfig, V2SignType } from './types'
+
+/** The admin API's GET shape: the PUT body with every secret left out. */
+export interface MerchantPublicView {
+  forward: { url: string }
+  wechatpay?: {
+    appid: string
+    mchid: string
+    v2SignType?: V2SignType | V2SignType[]
+    platformPublicKeys: Record<string, string>
+  }
+  alipay?: AlipayConfig
+}
+
+/** A stored row could not be read back (wrong MASTER_KEY, or a row copied from another merchant). */
+export class MerchantConfigUnreadable extends Error {
+  override readonly name = 'MerchantConfigUnreadable'
+}
+
+const STORED_FORMAT = 1
+
+/** The `merchants.config` column: public fields in clear, every secret sealed (`crypto/sealed`). */
+interface StoredMerchant {
+  format: typeof STORED_FORMAT
+  forward: { url: string; secret: string; previousSecret?: string }
+  wechatpay?: {
+    appid: string
+    mchid: string
+    apiV2Key?: string
+    v2SignTypes: V2SignType[]
+    apiV3Key?: string
+    platformPublicKeys: Record<string, string>
+  }
+  alipay?: AlipayConfig
+}
+
+interface CachedMerchant {
+  config: MerchantConfig
+  version: number
+  /** The row's `config` text this entry was opened from. */
+  stored: string
+  loadedAt: number
+}
+
+/**
+ * Per-isolate cache of opened configs. Each isolate re-reads a row at most every CACHE_TTL_MS, so a
+ * change saved through another isolate reaches this one within that time; saves through this
+ * isolate are seen at once. Entries are frozen: callers share them.
+ */
+const CACHE_TTL_MS = 30_000
+const MAX_CACHED_MERCHANTS = 256
+const cache = new Map<string, CachedMerchant>()
+
+function remember(id: string, entry: CachedMerchant): void {
+  cache.delete(id)
+  if (cache.size >= MAX_CACHED_MERCHANTS) cache.delete(cache.keys().next().value!)
+  cache.set(id, entry)
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const child of Object.values(value)) deepFreeze(child)
+  }
+  return value
+}
+
+function sealOptional(masterKey: Bytes, id: string, secret: string | undefined): Promise<string | undefined> {
+  return secret === undefined ? Promise.resolve(undefined) : seal(masterKey, id, secret)
+}
+
+async function sealMerchant(masterKey: Bytes, id: string, input: MerchantInput): Promise<StoredMerchant> {
+  const { forward, wechatpay, alipay } = input
+  const [secret, previousSecret, apiV2Key, apiV3Key] = await Promise.all([
+    seal(masterKey, id, forward.secret),
+    sealOptional(masterKey, id, forward.previousSecret),
+    sealOptional(masterKey, id, wechatpay?.apiV2Key),
+    sealOptional(masterKey, id, wechatpay?.apiV3Key),
+  ])
+  return {
+    format: STORED_FORMAT,
+    forward: { url: forward.url, secret, ...(previousSecret === undefined ? {} : { previousSecret }) },
+    ...(wechatpay === undefined
+      ? {}
+      : {
+          wechatpay: {
+            appid: wechatpay.appid,
+            mchid: wechatpay.mchid,
+            ...(apiV2Key === undefined ? {} : { apiV2Key }),
+            v2SignTypes: wechatpay.v2SignTypes,
+            ...(apiV3Key === undefined ? {} : { apiV3Key }),
+            platformPublicKeys: wechatpay.platformPublicKeys,
+          },
+        }),
+    ...(alipay === undefined ? {} : { alipay }),
+  }
+}
+
+async function openMerchant(masterKey: Bytes, id: string, stored: StoredMerchant): Promise<MerchantConfig> {
+  const openOptional = (sealed: string | undefined): Promise<string | undefined> =>
+    sealed === undefined ? Promise.resolve(undefined) : open(masterKey, id, sealed)
+  const { forward, wechatpay, alipay } = stored
+  const [secret, previousSecret, apiV2Key, apiV3Key] = await Promise.all([
+    open(masterKey, id, forward.secret),
+    openOptional(forward.previousSecret),
+    openOptional(wechatpay?.apiV2Key),
+    openOptional(wechatpay?.apiV3Key),
+  ])
+  return {
+    id,
+    forward: { url: forward.url, secret, ...(previousSecret === undefined ? {} : { previousSecret }) },
+    ...(wechatpay === undefined
+      ? {}
+      : {
+          wechatpay: {
+            appid: wechatpay.appid,
+            mchid: wechatpay.mchid,
+            ...(apiV2Key === undefined ? {} : { apiV2Key }),
+            v2SignTypes: wechatpay.v2SignTypes,
+            ...(apiV3Key === undefined ? {} : { apiV3Key }),
+            platformPublicKeys: wechatpay.platformPublicKeys,
+          },
+        }),
+    ...(alipay === undefined ? {} : { alipay }),
+  }
+}
+
+export interface SavedMerchant {
+  /** True when the merchant did not exist before. */
+  created: boolean
+  /** The row's change counter after this save (1 on creation). */
+  version: number
+}
+
+/** Creates or replaces a merchant: secrets sealed, `version` + 1, `created_at` kept. */
+export async function saveMerchant(
+  env: Env,
+  id: string,
+  input: MerchantInput,
+  now: number = Date.now(),
+): Promise<SavedMerchant> {
+  const masterKey = readMasterKey(env.MASTER_KEY)
+  const stored = await sealMerchant(masterKey, id, input)
+  const at = new Date(now).toISOString()
+  const row = await env.DB.prepare(
+    `INSERT INTO merchants (id, config, version, created_at, updated_at) VALUES (?1, ?2, 1, ?3, ?3)
+     ON CONFLICT (id) DO UPDATE
+       SET config = excluded.config, version = merchants.version + 1, updated_at = excluded.updated_at
+     RETURNING version`,
+  )
+    .bind(id, JSON.stringify(stored), at)
+    .first<{ version: number }>()
+  cache.delete(id)
+  if (row === null) throw new Error('merchant upsert returned no row')
+  return { created: row.version === 1, version: row.version }
+}
+
+export interface LoadMerchantOptions {
+  /** Clock for the cache TTL (ms since the epoch). */
+  now?: number
+  /** Read D1 even when a cached copy is fresh: for admin reads that must see the latest save. */
+  fresh?: boolean
+}
+
+/** The merchant's opened config, or null when there is no such merchant. */
+export async function loadMerchant(
+  env: Env,
+  id: string,
+  options: LoadMerchantOptions = {},
+): Promise<MerchantConfig | null> {
+  const now = options.now ?? Date.now()
+  const cached = cache.get(id)
+  if (cached !== undefined && !options.fresh && now - cached.loadedAt < CACHE_TTL_MS && now >= cached.loadedAt) {
+    return cached.config
+  }
+  const row = await env.DB.prepare('SELECT config, version FROM merchants WHERE id = ?1')
+    .bind(id)
+    .first<{ config: string; version: number }>()
+  if (row === null) {
+    // Misses are not cached: a merchant created through another isolate is usable at once.
+    cache.delete(id)
+    return null
+  }
+  // Sealing draws fresh IVs, so any save changes the text: unchanged text means nothing to re-open.
+  if (cached !== undefined && cached.stored === row.config) {
+    remember(id, { ...cached, version: row.version, loadedAt: now })
+    return cached.config
+  }
+  const masterKey = readMasterKey(env.MASTER_KEY)
+  let config: MerchantConfig
+  try {
+    const stored = JSON.parse(row.config) as StoredMerchant
+    if (stored.format !== STORED_FORMAT) throw new RangeError('unknown stored merchant format')
+    config = deepFreeze(await openMerchant(masterKey, id, stored))
+  } catch {
+    // The cause may be a decryption failure; its details say nothing useful and nothing secret is shown.
+    throw new MerchantConfigUnreadable(`merchant ${id}: stored config could not be opened`)
+  }
+  remember(id, { config, version: row.version, stored: row.config, loadedAt: now })
+  return config
+}
+
+/** The GET shape: every secret (`apiV2Key`, `apiV3Key`, `forward.secret`, `forward.previousSecret`) left out. */
+export function publicView(config: MerchantConfig): MerchantPublicView {
+  const { forward, wechatpay, alipay } = config
+  const v2SignTypes = wechatpay?.v2SignTypes ?? []
+  return {
+    forward: { url: forward.url },
+    ...(wechatpay === undefined
+      ? {}
+      : {
+          wechatpay: {
+            appid: wechatpay.appid,
+            mchid: wechatpay.mchid,
+            // Shown only for a v2 merchant, as written in the contract: one type alone, else the list.
+            ...(wechatpay.apiV2Key === undefined || v2SignTypes.length === 0
+              ? {}
+              : { v2SignType: v2SignTypes.length === 1 ? v2SignTypes[0]! : [...v2SignTypes] }),
+            platformPublicKeys: { ...wechatpay.platformPublicKeys },
+          },
+        }),
+    ...(alipay === undefined
+      ? {}
+      : {
+          alipay: {
+            appId: alipay.appId,
+            sellerId: alipay.sellerId,
+            alipayPublicKey: alipay.alipayPublicKey,
+            signType: alipay.signType,
+          },
+        }),
+  }
+}

@@ -1,0 +1,159 @@
+import { env } from 'cloudflare:workers'
+import { describe, expect, it } from 'vitest'
+import keys from '../fixtures/keys.json'
+import type { MerchantInput } from '../../src/merchants/schema'
+import { MerchantConfigUnreadable, loadMerchant, publicView, saveMerchant } from '../../src/merchants/store'
+
+const SECRET = `whsec_${btoa('forward-secret-32-bytes-long!!!!')}`
+const OLD_SECRET = `whsec_${btoa('previous-secret-32-bytes-long!!!')}`
+const { platformCertA, publicKeyMode } = keys.wechatpay
+
+function input(overrides: Partial<MerchantInput> = {}): MerchantInput {
+  return {
+    forward: { url: 'https://merchant.example/hooks/payments', secret: SECRET, previousSecret: OLD_SECRET },
+    wechatpay: {
+      appid: keys.wechatpay.appid,
+      mchid: keys.wechatpay.mchid,
+      apiV2Key: keys.wechatpay.apiV2Key,
+      v2SignTypes: ['MD5', 'HMAC-SHA256'],
+      apiV3Key: keys.wechatpay.apiV3Key,
+      platformPublicKeys: {
+        [platformCertA.serial]: platformCertA.publicKeyPem,
+        [publicKeyMode.id]: publicKeyMode.publicKeyPem,
+      },
+    },
+    alipay: {
+      appId: keys.alipay.appId,
+      sellerId: keys.alipay.sellerId,
+      alipayPublicKey: keys.alipay.alipayKey.publicKeyPem,
+      signType: 'RSA2',
+    },
+    ...overrides,
+  }
+}
+
+const SECRETS = [SECRET, OLD_SECRET, keys.wechatpay.apiV2Key, keys.wechatpay.apiV3Key]
+
+async function row(id: string): Promise<{ config: string; version: number; created_at: string; updated_at: string }> {
+  const found = await env.DB.prepare('SELECT config, version, created_at, updated_at FROM merchants WHERE id = ?1')
+    .bind(id)
+    .first<{ config: string; version: number; created_at: string; updated_at: string }>()
+  expect(found).not.toBeNull()
+  return found!
+}
+
+describe('merchant store (D1)', () => {
+  it('keeps no secret in plaintext in the D1 row', async () => {
+    await saveMerchant(env, 'store-sealed', input())
+    const { config } = await row('store-sealed')
+    for (const secret of SECRETS) {
+      expect(config).not.toContain(secret)
+      // Not in base64 either (the secrets are ASCII, so any plain encoding would show one of these).
+      expect(config).not.toContain(btoa(secret).slice(0, 24))
+    }
+    expect(config).toContain(keys.wechatpay.mchid)
+  })
+
+  it('opens every secret again on load', async () => {
+    await saveMerchant(env, 'store-roundtrip', input())
+    const loaded = await loadMerchant(env, 'store-roundtrip', { fresh: true })
+    expect(loaded).toEqual({ id: 'store-roundtrip', ...input() })
+  })
+
+  it('returns null for a merchant that does not exist', async () => {
+    expect(await loadMerchant(env, 'store-nobody')).toBeNull()
+  })
+
+  it('reports creation, then replacement with a new version and the original created_at', async () => {
+    const first = await saveMerchant(env, 'store-versions', input(), Date.parse('2026-11-01T00:00:00Z'))
+    expect(first).toEqual({ created: true, version: 1 })
+    const replacement = input({ alipay: undefined })
+    const second = await saveMerchant(env, 'store-versions', replacement, Date.parse('2026-11-02T00:00:00Z'))
+    expect(second).toEqual({ created: false, version: 2 })
+    const stored = await row('store-versions')
+    expect(stored.version).toBe(2)
+    expect(stored.created_at).toBe('2026-11-01T00:00:00.000Z')
+    expect(stored.updated_at).toBe('2026-11-02T00:00:00.000Z')
+    expect((await loadMerchant(env, 'store-versions'))?.alipay).toBeUndefined()
+  })
+
+  it('sees its own saves at once and other isolates’ saves after the cache TTL', async () => {
+    const t0 = Date.parse('2026-11-25T10:00:00Z')
+    const urlAt = async (now: number, fresh = false): Promise<string | undefined> =>
+      (await loadMerchant(env, 'store-cache', { now, fresh }))?.forward.url
+    await saveMerchant(env, 'store-cache', input(), t0)
+    expect(await urlAt(t0)).toBe('https://merchant.example/hooks/payments')
+
+    // A save in this isolate invalidates the cached entry.
+    await saveMerchant(env, 'store-cache', input({ forward: { url: 'https://merchant.example/v2', secret: SECRET } }))
+    expect(await urlAt(t0 + 1)).toBe('https://merchant.example/v2')
+
+    // Another isolate's save changes only D1: this isolate keeps its copy until the TTL has passed.
+    const other = await row('store-cache')
+    const changed = other.config.replace('https://merchant.example/v2', 'https://merchant.example/v3')
+    await env.DB.prepare('UPDATE merchants SET config = ?1, version = version + 1 WHERE id = ?2')
+      .bind(changed, 'store-cache')
+      .run()
+    expect(await urlAt(t0 + 10_000)).toBe('https://merchant.example/v2')
+    expect(await urlAt(t0 + 30_001)).toBe('https://merchant.example/v3')
+    // `fresh` always reads D1.
+    await env.DB.prepare('UPDATE merchants SET config = ?1 WHERE id = ?2').bind(other.config, 'store-cache').run()
+    expect(await urlAt(t0 + 30_002, true)).toBe('https://merchant.example/v2')
+  })
+
+  it('hands out frozen configs, so no caller can change what others see', async () => {
+    await saveMerchant(env, 'store-frozen', input())
+    const loaded = await loadMerchant(env, 'store-frozen')
+    expect(Object.isFrozen(loaded)).toBe(true)
+    expect(Object.isFrozen(loaded?.wechatpay?.platformPublicKeys)).toBe(true)
+    expect(Object.isFrozen(loaded?.wechatpay?.v2SignTypes)).toBe(true)
+  })
+
+  it('will not open a row sealed for merchant A as merchant B', async () => {
+    await saveMerchant(env, 'store-owner-a', input())
+    const sealedForA = await row('store-owner-a')
+    await env.DB.prepare(
+      'INSERT INTO merchants (id, config, version, created_at, updated_at) VALUES (?1, ?2, 1, ?3, ?3)',
+    )
+      .bind('store-owner-b', sealedForA.config, new Date().toISOString())
+      .run()
+    const error: unknown = await loadMerchant(env, 'store-owner-b', { fresh: true }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(MerchantConfigUnreadable)
+    for (const secret of SECRETS) expect(String((error as Error).message)).not.toContain(secret)
+  })
+})
+
+describe('public view', () => {
+  it('leaves out every secret and shows the public fields', () => {
+    const view = publicView({ id: 'acme', ...input() })
+    expect(view).toEqual({
+      forward: { url: 'https://merchant.example/hooks/payments' },
+      wechatpay: {
+        appid: keys.wechatpay.appid,
+        mchid: keys.wechatpay.mchid,
+        v2SignType: ['MD5', 'HMAC-SHA256'],
+        platformPublicKeys: {
+          [platformCertA.serial]: platformCertA.publicKeyPem,
+          [publicKeyMode.id]: publicKeyMode.publicKeyPem,
+        },
+      },
+      alipay: {
+        appId: keys.alipay.appId,
+        sellerId: keys.alipay.sellerId,
+        alipayPublicKey: keys.alipay.alipayKey.publicKeyPem,
+        signType: 'RSA2',
+      },
+    })
+    const text = JSON.stringify(view)
+    for (const secret of SECRETS) expect(text).not.toContain(secret)
+  })
+
+  it('shows a single v2 sign type as written, and none for a v3-only merchant', () => {
+    const base = input()
+    const single = publicView({ id: 'a', ...base, wechatpay: { ...base.wechatpay!, v2SignTypes: ['HMAC-SHA256'] } })
+    expect(single.wechatpay?.v2SignType).toBe('HMAC-SHA256')
+    const { apiV2Key: _dropped, ...v3Only } = base.wechatpay!
+    const v3 = publicView({ id: 'a', ...base, wechatpay: { ...v3Only, v2SignTypes: [] } })
+    expect(v3.wechatpay).not.toHaveProperty('v2SignType')
+  })
+})
