@@ -2,6 +2,7 @@
 import { router } from './http/router'
 
 export { OrderObject } from './order/order-object'
+export { verifyWebhook, WebhookVerificationError } from './verify-webhook'
 
 export default {
   fetch(request, env, ctx): Promise<Response> {

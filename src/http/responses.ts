@@ -34,7 +34,8 @@ export function json(body: unknown, status = 200, headers: HeadersInit = {}): Re
 }
 
 export function adminErrorResponse(error: AdminError): Response {
-  const headers: Record<string, string> = error.code === 'unauthorized' ? { 'www-authenticate': 'Bearer' } : {}
+  const headers: Record<string, string> =
+    error.code === 'unauthorized' ? { 'www-authenticate': 'Bearer' } : error.code === 'method_not_allowed' ? { allow: 'POST' } : {}
   return json({ error: { code: error.code, message: error.message } }, error.status, headers)
 }
 

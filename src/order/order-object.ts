@@ -1,4 +1,331 @@
-/** @module The order Durable Object: the authority for one order (work in progress by the lead). */
+/**
+ * @module The order Durable Object: the single authority for one order. Each notification is
+ * deduped, applied and given its outbox rows in one synchronous SQLite transaction, and the RPC
+ * reply (hence the provider's accept) leaves only after that commits (output gate). The alarm
+ * drains the outbox: signed deliveries to the merchant, then the D1 projection.
+ */
 import { DurableObject } from 'cloudflare:workers'
+import { toHex, utf8 } from '../crypto/encoding'
+import { hmacSha256 } from '../crypto/primitives'
+import { open, readMasterKey, seal } from '../crypto/sealed'
+import { newId, isoNow } from '../ids'
+import type { ForwardConfig } from '../merchants/types'
+import type { VerifiedNotification } from '../providers/types'
+import { project, type ProjectionBatch } from '../storage/projection'
+import type { ForwardedEvent } from './events'
+import type { OrderRef } from './order-key'
+import { OrderStore, type AttemptRow, type DeliveryRow, type EventRow, type NotificationRow, type OrderRow } from './order-store'
+import { decide, type OrderStatus } from './state-machine'
+import { deliverHeadOfLine, type DeliveryOutcome } from './delivery-runner'
 
-export class OrderObject extends DurableObject<Env> {}
+export interface IngestRequest {
+  order: OrderRef
+  notification: VerifiedNotification
+  forward: ForwardConfig
+  receivedAt: number
+  source: 'notify' | 'query'
+}
+
+export interface IngestResult {
+  verdict: 'accepted' | 'duplicate' | 'rejected'
+  reason: string | null
+  status: OrderStatus
+  /** `webhook-id`s of the events this notification produced (none for duplicates and no-ops). */
+  eventIds: string[]
+}
+
+export interface OrderSnapshot {
+  merchant_id: string
+  provider: string
+  out_trade_no: string
+  status: OrderStatus
+  amount: number | null
+  expected_amount: number | null
+  currency: string | null
+  transaction_id: string | null
+  paid_at: string | null
+  refunded_amount: number
+  updated_at: string
+  /** Each event with `body`, the exact JSON the merchant receives. */
+  events: { id: string; type: string; created_at: string; body: string }[]
+  deliveries: {
+    id: string
+    event_id: string
+    type: string
+    status: string
+    attempts: number
+    next_attempt_at: string | null
+    last_status_code: number | null
+    attempt_log: { number: number; started_at: string; status_code: number | null; latency_ms: number; outcome: string; error: string | null }[]
+  }[]
+  notifications: { id: string; channel: string; received_at: string; verdict: string; reason: string | null; source: string }[]
+}
+
+/** How soon after a D1 failure the projection is tried again. */
+const PROJECTION_RETRY_MS = 30_000
+
+export class OrderObject extends DurableObject<Env> {
+  private readonly store: OrderStore
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env)
+    this.store = new OrderStore(ctx.storage.sql)
+    this.store.migrate()
+  }
+
+  /** Records a verified notification exactly once. Throws only when nothing could be stored. */
+  async ingest(request: IngestRequest): Promise<IngestResult> {
+    const forwardTarget = await this.sealForwardTarget(request.order.merchantId, request.forward)
+    const nowMs = Date.now()
+    const now = isoNow(nowMs)
+    const { notification } = request
+
+    const result = this.ctx.storage.transactionSync((): IngestResult => {
+      const order = this.store.ensureOrder(request.order, now)
+      if (forwardTarget !== null) this.store.saveForwardTarget(forwardTarget, now)
+      const audit = (verdict: NotificationRow['verdict'], reason: string | null): void =>
+        this.store.recordNotification({
+          id: newId('ntf'),
+          channel: notification.channel,
+          providerNotificationId: notification.notificationId,
+          receivedAt: isoNow(request.receivedAt),
+          verdict,
+          reason,
+          source: request.source,
+        })
+
+      if (this.store.hasSeen(notification.notificationId)) {
+        audit('duplicate', null)
+        return { verdict: 'duplicate', reason: null, status: order.status, eventIds: [] }
+      }
+
+      const decision = decide(order, notification.effect, this.store.refundLedger(), now)
+      if (decision.verdict === 'rejected') {
+        audit('rejected', decision.reason)
+        if (decision.next.status !== order.status) this.store.saveOrder(decision.next, now)
+        return { verdict: 'rejected', reason: decision.reason, status: decision.next.status, eventIds: [] }
+      }
+
+      this.store.markSeen(notification.notificationId, now)
+      audit('accepted', decision.events.length === 0 ? 'no change' : null)
+      if (decision.refundApplied) {
+        const r = decision.refundApplied
+        this.store.recordRefund(r.outRefundNo, r.outcome, r.amount)
+      }
+      this.store.saveOrder(decision.next, now)
+      const eventIds = decision.events.map((draft) => {
+        const id = newId('evt')
+        const body: ForwardedEvent = {
+          type: draft.type,
+          timestamp: draft.occurredAt,
+          data: {
+            merchant_id: request.order.merchantId,
+            provider: notification.provider,
+            channel: notification.channel,
+            out_trade_no: request.order.outTradeNo,
+            transaction_id: decision.next.transactionId,
+            amount: decision.next.amount,
+            currency: decision.next.currency ?? 'CNY',
+            paid_at: decision.next.paidAt,
+            refund: draft.refund,
+            raw: notification.raw,
+          },
+        }
+        const seq = this.store.addEvent({ id, type: draft.type, channel: notification.channel, body: JSON.stringify(body), createdAt: now })
+        this.store.addDelivery(newId('dlv'), seq, nowMs, now)
+        return id
+      })
+      return { verdict: 'accepted', reason: null, status: decision.next.status, eventIds }
+    })
+
+    // Same output-gated storage as the transaction: the alarm is durable before the reply leaves.
+    await this.ctx.storage.setAlarm(nowMs)
+    return result
+  }
+
+  /** Registers (or re-registers) the amount the merchant expects for this order. */
+  async register(order: OrderRef, amount: number, currency: string): Promise<{ status: OrderStatus; conflict: string | null }> {
+    const nowMs = Date.now()
+    const now = isoNow(nowMs)
+    const result = this.ctx.storage.transactionSync(() => {
+      const current = this.store.ensureOrder(order, now)
+      const paid = current.amount !== null && (current.status === 'paid' || current.status === 'partially_refunded' || current.status === 'refunded')
+      if (paid && (current.amount !== amount || (current.currency ?? 'CNY') !== currency)) {
+        return { status: current.status, conflict: `the order was already paid with ${current.amount} ${current.currency ?? 'CNY'}` }
+      }
+      this.store.saveOrder({ ...current, expectedAmount: amount, expectedCurrency: currency }, now)
+      return { status: current.status, conflict: null }
+    })
+    if (result.conflict === null) await this.ctx.storage.setAlarm(nowMs)
+    return result
+  }
+
+  /** The order as the admin API shows it: reflects every accepted notification at once. */
+  snapshot(): OrderSnapshot | null {
+    const order = this.store.order()
+    if (order === null) return null
+    const events = this.store.events()
+    const bySeq = new Map(events.map((e) => [e.seq, e]))
+    return {
+      merchant_id: order.merchantId,
+      provider: order.provider,
+      out_trade_no: order.outTradeNo,
+      status: order.status,
+      amount: order.amount ?? order.expectedAmount,
+      expected_amount: order.expectedAmount,
+      currency: order.currency ?? order.expectedCurrency,
+      transaction_id: order.transactionId,
+      paid_at: order.paidAt,
+      refunded_amount: order.refundedAmount,
+      updated_at: order.updatedAt,
+      events: events.map((e) => ({ id: e.id, type: e.type, created_at: e.createdAt, body: e.body })),
+      deliveries: this.store.deliveries().map((d) => ({
+        id: d.id,
+        event_id: bySeq.get(d.eventSeq)?.id ?? d.eventId,
+        type: d.eventType,
+        status: d.status,
+        attempts: d.attempts,
+        next_attempt_at: d.nextAttemptAt === null || d.status !== 'pending' ? null : isoNow(d.nextAttemptAt),
+        last_status_code: d.lastStatusCode,
+        attempt_log: this.store.attempts(d.id).map((a: AttemptRow) => ({
+          number: a.number,
+          started_at: a.startedAt,
+          status_code: a.statusCode,
+          latency_ms: a.latencyMs,
+          outcome: a.outcome,
+          error: a.error,
+        })),
+      })),
+      notifications: this.store.notifications().map((n) => ({
+        id: n.id,
+        channel: n.channel,
+        received_at: n.receivedAt,
+        verdict: n.verdict,
+        reason: n.reason,
+        source: n.source,
+      })),
+    }
+  }
+
+  /** Sends a delivery again with the same `webhook-id` (admin replay). */
+  async replay(deliveryId: string): Promise<DeliveryRow | null> {
+    const nowMs = Date.now()
+    const now = isoNow(nowMs)
+    const delivery = this.store.delivery(deliveryId)
+    if (delivery === null) return null
+    this.store.updateDelivery(
+      deliveryId,
+      { status: 'pending', attempts: delivery.attempts, nextAttemptAt: nowMs, lastStatusCode: delivery.lastStatusCode, lastError: null },
+      now,
+    )
+    await this.ctx.storage.setAlarm(nowMs)
+    return this.store.delivery(deliveryId)
+  }
+
+  override async alarm(): Promise<void> {
+    const order = this.store.order()
+    if (order === null) return
+    const outcome: DeliveryOutcome = await deliverHeadOfLine(this.store, {
+      order,
+      openSecrets: (target) => this.openForwardSecrets(order.merchantId, target),
+      allowLoopback: this.env.ENVIRONMENT === 'development',
+    })
+    let nextAlarm = outcome.nextDueAt
+    try {
+      await project(this.env.DB, this.projectionBatch(order.merchantId))
+      this.markProjected()
+    } catch (error) {
+      console.warn('d1 projection deferred', error instanceof Error ? error.message : 'unknown error')
+      nextAlarm = Math.min(nextAlarm ?? Infinity, Date.now() + PROJECTION_RETRY_MS)
+    }
+    if (nextAlarm !== null && Number.isFinite(nextAlarm)) await this.ctx.storage.setAlarm(nextAlarm)
+  }
+
+  private projectionBatch(merchantId: string): ProjectionBatch {
+    const order = this.store.order()!
+    const events = new Map(this.store.events().map((e: EventRow) => [e.seq, e]))
+    return {
+      order: order.projectedVersion < order.version ? orderProjection(order) : null,
+      notifications: this.store.unprojectedNotifications(500).map((n) => ({
+        id: n.id,
+        merchantId,
+        channel: n.channel,
+        outTradeNo: order.outTradeNo,
+        providerNotificationId: n.providerNotificationId,
+        receivedAt: n.receivedAt,
+        verdict: n.verdict,
+        reason: n.reason,
+        source: n.source,
+      })),
+      deliveries: this.store.unprojectedDeliveries().map((d) => ({
+        id: d.id,
+        merchantId,
+        provider: order.provider,
+        outTradeNo: order.outTradeNo,
+        eventId: events.get(d.eventSeq)?.id ?? d.eventId,
+        type: d.eventType,
+        status: d.status,
+        attempts: d.attempts,
+        nextAttemptAt: d.nextAttemptAt === null || d.status !== 'pending' ? null : isoNow(d.nextAttemptAt),
+        lastStatusCode: d.lastStatusCode,
+        createdAt: d.createdAt,
+        updatedAt: d.updatedAt,
+        version: d.version,
+      })),
+    }
+  }
+
+  /** Marks what was just projected, by the versions sent: changes made meanwhile stay pending. */
+  private markProjected(): void {
+    // Re-read inside one transaction; rows changed during the D1 call keep a higher version.
+    this.ctx.storage.transactionSync(() => {
+      const batch = this.projectionBatch(this.store.order()!.merchantId)
+      if (batch.order) this.store.markOrderProjected(batch.order.version)
+      this.store.markNotificationsProjected(batch.notifications.map((n) => n.id))
+      for (const d of batch.deliveries) this.store.markDeliveryProjected(d.id, d.version)
+    })
+  }
+
+  private async forwardFingerprint(merchantId: string, forward: ForwardConfig): Promise<string> {
+    const masterKey = readMasterKey(this.env.MASTER_KEY)
+    const material = [merchantId, forward.url, forward.secret, forward.previousSecret ?? ''].join('\0')
+    return toHex(await hmacSha256(masterKey, utf8(material)))
+  }
+
+  /** The merchant's forward settings sealed for storage, or null when unchanged since last time. */
+  private async sealForwardTarget(merchantId: string, forward: ForwardConfig) {
+    const fingerprint = await this.forwardFingerprint(merchantId, forward)
+    if (this.store.forwardTarget()?.fingerprint === fingerprint) return null
+    const masterKey = readMasterKey(this.env.MASTER_KEY)
+    return {
+      url: forward.url,
+      sealedSecret: await seal(masterKey, merchantId, forward.secret),
+      sealedPreviousSecret: forward.previousSecret === undefined ? null : await seal(masterKey, merchantId, forward.previousSecret),
+      fingerprint,
+    }
+  }
+
+  private async openForwardSecrets(merchantId: string, target: { sealedSecret: string; sealedPreviousSecret: string | null }): Promise<string[]> {
+    const masterKey = readMasterKey(this.env.MASTER_KEY)
+    const secrets = [await open(masterKey, merchantId, target.sealedSecret)]
+    if (target.sealedPreviousSecret !== null) secrets.push(await open(masterKey, merchantId, target.sealedPreviousSecret))
+    return secrets
+  }
+}
+
+function orderProjection(order: OrderRow) {
+  return {
+    merchantId: order.merchantId,
+    provider: order.provider,
+    outTradeNo: order.outTradeNo,
+    status: order.status,
+    expectedAmount: order.expectedAmount,
+    amount: order.amount,
+    currency: order.currency ?? order.expectedCurrency,
+    transactionId: order.transactionId,
+    paidAt: order.paidAt,
+    refundedAmount: order.refundedAmount,
+    version: order.version,
+    updatedAt: order.updatedAt,
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * @module Admin endpoints for orders, their audit trail and their deliveries. Order state is read
+ * from the order objects themselves (read-your-writes); listings across orders come from D1.
+ */
+import { fromBase64, fromUtf8, toBase64, utf8 } from '../crypto/encoding'
+import { isMerchantId } from '../merchants/schema'
+import { loadMerchant } from '../merchants/store'
+import type { MerchantConfig } from '../merchants/types'
+import { orderStub, type OrderRef } from '../order/order-key'
+import type { ForwardedEvent } from '../order/events'
+import type { OrderSnapshot } from '../order/order-object'
+import type { Channel, Provider } from '../providers/types'
+import { AdminError, json, readJsonBody } from './responses'
+
+const CHANNEL_PROVIDER: Record<Channel, Provider> = { 'wechatpay.v2': 'wechatpay', 'wechatpay.v3': 'wechatpay', alipay: 'alipay' }
+const PROVIDERS: readonly Provider[] = ['wechatpay', 'alipay']
+const OUT_TRADE_NO = /^[\x21-\x7e]{1,64}$/
+const PAGE_SIZE = 50
+
+async function requireMerchant(env: Env, merchantId: string): Promise<MerchantConfig> {
+  const merchant = isMerchantId(merchantId) ? await loadMerchant(env, merchantId) : null
+  if (merchant === null) throw new AdminError('not_found', `merchant ${merchantId} does not exist`)
+  return merchant
+}
+
+function requireOutTradeNo(outTradeNo: string): string {
+  if (!OUT_TRADE_NO.test(outTradeNo)) throw new AdminError('invalid_request', 'outTradeNo: 1–64 printable ASCII characters')
+  return outTradeNo
+}
+
+/** The providers an order may be paid through: the one named, else every one the merchant has. */
+function candidateProviders(merchant: MerchantConfig, named: Provider | null): Provider[] {
+  if (named !== null) return [named]
+  return PROVIDERS.filter((p) => (p === 'wechatpay' ? merchant.wechatpay : merchant.alipay) !== undefined)
+}
+
+function readProvider(value: unknown, field: string): Provider | null {
+  if (value === undefined || value === null) return null
+  if (typeof value === 'string') {
+    if (value in CHANNEL_PROVIDER) return CHANNEL_PROVIDER[value as Channel]
+    if ((PROVIDERS as readonly string[]).includes(value)) return value as Provider
+  }
+  throw new AdminError('invalid_request', `${field}: one of wechatpay, alipay, wechatpay.v2, wechatpay.v3`)
+}
+
+export async function putOrder(request: Request, env: Env, merchantId: string, outTradeNo: string): Promise<Response> {
+  const merchant = await requireMerchant(env, merchantId)
+  requireOutTradeNo(outTradeNo)
+  const body = await readJsonBody(request)
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new AdminError('invalid_request', 'body: must be a JSON object')
+  const input = body as Record<string, unknown>
+  for (const key of Object.keys(input)) {
+    if (!['amount', 'currency', 'channel', 'provider'].includes(key)) throw new AdminError('invalid_request', `${key}: unknown field`)
+  }
+  const { amount } = input
+  if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount <= 0) {
+    throw new AdminError('invalid_request', 'amount: must be a positive integer in minor units (fen)')
+  }
+  const currency = input.currency ?? 'CNY'
+  if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) throw new AdminError('invalid_request', 'currency: must be an ISO 4217 code such as CNY')
+  const named = readProvider(input.channel, 'channel') ?? readProvider(input.provider, 'provider')
+  const providers = candidateProviders(merchant, named)
+  if (providers.length === 0) throw new AdminError('invalid_request', 'channel: the merchant has no such provider configured')
+
+  const results = await Promise.all(
+    providers.map((provider) => {
+      const ref: OrderRef = { merchantId, provider, outTradeNo }
+      return orderStub(env, ref).register(ref, amount, currency)
+    }),
+  )
+  const conflict = results.find((r) => r.conflict !== null)
+  if (conflict) throw new AdminError('conflict', conflict.conflict!)
+  return json({ out_trade_no: outTradeNo, amount, currency, providers, status: results[0]!.status }, 200)
+}
+
+async function orderSnapshots(env: Env, merchant: MerchantConfig, outTradeNo: string, named: Provider | null): Promise<OrderSnapshot[]> {
+  const snapshots = await Promise.all(
+    candidateProviders(merchant, named).map((provider) => orderStub(env, { merchantId: merchant.id, provider, outTradeNo }).snapshot()),
+  )
+  return snapshots.flatMap((s) => (s === null ? [] : [s]))
+}
+
+export async function getOrder(request: Request, env: Env, merchantId: string, outTradeNo: string): Promise<Response> {
+  const merchant = await requireMerchant(env, merchantId)
+  requireOutTradeNo(outTradeNo)
+  const named = readProvider(new URL(request.url).searchParams.get('provider') ?? undefined, 'provider')
+  const snapshots = await orderSnapshots(env, merchant, outTradeNo, named)
+  // The same order number registered for both providers: show the one that saw activity.
+  const best = snapshots.find((s) => s.notifications.length > 0) ?? snapshots[0]
+  if (best === undefined) throw new AdminError('not_found', `order ${outTradeNo} is not known`)
+  return json({ ...best, events: best.events.map(({ body, ...event }) => ({ ...event, data: (JSON.parse(body) as ForwardedEvent).data })) })
+}
+
+interface NotificationListRow {
+  id: string
+  channel: string
+  received_at: string
+  verdict: string
+  reason: string | null
+  out_trade_no: string | null
+  source: string
+}
+
+export async function listNotifications(request: Request, env: Env, merchantId: string): Promise<Response> {
+  const merchant = await requireMerchant(env, merchantId)
+  const outTradeNo = new URL(request.url).searchParams.get('out_trade_no')
+  const query =
+    outTradeNo === null
+      ? env.DB.prepare(
+          `SELECT id, channel, received_at, verdict, reason, out_trade_no, source FROM notifications
+           WHERE merchant_id = ? ORDER BY received_at DESC, id DESC LIMIT ?`,
+        ).bind(merchantId, PAGE_SIZE)
+      : env.DB.prepare(
+          `SELECT id, channel, received_at, verdict, reason, out_trade_no, source FROM notifications
+           WHERE merchant_id = ? AND out_trade_no = ? ORDER BY received_at DESC, id DESC LIMIT ?`,
+        ).bind(merchantId, requireOutTradeNo(outTradeNo), PAGE_SIZE)
+  const { results } = await query.all<NotificationListRow>()
+  const byId = new Map(results.map((r) => [r.id, r]))
+  if (outTradeNo !== null) {
+    // The order objects know their notifications before the D1 projection catches up.
+    for (const snapshot of await orderSnapshots(env, merchant, outTradeNo, null)) {
+      for (const n of snapshot.notifications) byId.set(n.id, { ...n, out_trade_no: outTradeNo })
+    }
+  }
+  const notifications = [...byId.values()].sort((a, b) => (a.received_at < b.received_at ? 1 : a.received_at > b.received_at ? -1 : 0))
+  return json({ notifications })
+}
+
+interface DeliveryListRow {
+  id: string
+  event_id: string
+  type: string
+  out_trade_no: string
+  provider: string
+  status: string
+  attempts: number
+  next_attempt_at: string | null
+  last_status_code: number | null
+  created_at: string
+}
+
+function encodeCursor(row: DeliveryListRow): string {
+  return toBase64(utf8(JSON.stringify([row.created_at, row.id])))
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value = JSON.parse(fromUtf8(fromBase64(cursor))) as unknown
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) return value as [string, string]
+  } catch {
+    // fall through to the error below
+  }
+  throw new AdminError('invalid_request', 'cursor: not a cursor returned by this endpoint')
+}
+
+export async function listDeliveries(request: Request, env: Env, merchantId: string): Promise<Response> {
+  await requireMerchant(env, merchantId)
+  const params = new URL(request.url).searchParams
+  const status = params.get('status')
+  if (status !== null && !['pending', 'delivered', 'failed'].includes(status)) {
+    throw new AdminError('invalid_request', 'status: one of pending, delivered, failed')
+  }
+  const cursor = params.get('cursor')
+  const [afterCreated, afterId] = cursor === null ? [null, null] : decodeCursor(cursor)
+  const { results } = await env.DB.prepare(
+    `SELECT id, event_id, type, out_trade_no, provider, status, attempts, next_attempt_at, last_status_code, created_at
+     FROM deliveries
+     WHERE merchant_id = ?1 AND (?2 IS NULL OR status = ?2)
+       AND (?3 IS NULL OR created_at < ?3 OR (created_at = ?3 AND id < ?4))
+     ORDER BY created_at DESC, id DESC LIMIT ?5`,
+  )
+    .bind(merchantId, status, afterCreated, afterId, PAGE_SIZE + 1)
+    .all<DeliveryListRow>()
+  const page = results.slice(0, PAGE_SIZE)
+  const next = results.length > PAGE_SIZE ? encodeCursor(page[page.length - 1]!) : null
+  return json({
+    deliveries: page.map(({ created_at: _created, provider: _provider, ...row }) => row),
+    next_cursor: next,
+  })
+}
+
+export async function replayDelivery(_request: Request, env: Env, deliveryId: string): Promise<Response> {
+  const row = await env.DB.prepare('SELECT merchant_id, provider, out_trade_no FROM deliveries WHERE id = ?')
+    .bind(deliveryId)
+    .first<{ merchant_id: string; provider: Provider; out_trade_no: string }>()
+  if (row === null) throw new AdminError('not_found', `delivery ${deliveryId} does not exist`)
+  const delivery = await orderStub(env, { merchantId: row.merchant_id, provider: row.provider, outTradeNo: row.out_trade_no }).replay(deliveryId)
+  if (delivery === null) throw new AdminError('not_found', `delivery ${deliveryId} does not exist`)
+  return json(
+    {
+      id: delivery.id,
+      event_id: delivery.eventId,
+      type: delivery.eventType,
+      out_trade_no: row.out_trade_no,
+      status: delivery.status,
+      attempts: delivery.attempts,
+      next_attempt_at: delivery.nextAttemptAt === null ? null : new Date(delivery.nextAttemptAt).toISOString(),
+      last_status_code: delivery.lastStatusCode,
+    },
+    202,
+  )
+}

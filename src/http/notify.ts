@@ -1,0 +1,112 @@
+/**
+ * @module Provider callbacks: raw bytes in, the channel's own reply out. The accept reply is sent
+ * only after the order object has durably stored the notification's effect; anything that goes
+ * wrong before that gets the reply that makes the provider retry.
+ */
+import { NotifyRejection } from '../errors'
+import { isoNow, newId } from '../ids'
+import { isMerchantId } from '../merchants/schema'
+import { loadMerchant } from '../merchants/store'
+import type { MerchantConfig } from '../merchants/types'
+import { orderStub } from '../order/order-key'
+import { verifyNotification } from '../providers/pipeline'
+import { channelAdapters } from '../providers/registry'
+import type { Channel, ChannelAdapter, RawNotification, VerifiedNotification } from '../providers/types'
+import { recordRejectedNotification } from '../storage/projection'
+import { BodyTooLarge, NOTIFY_BODY_LIMIT, readBodyWithLimit } from './read-body'
+
+export async function handleNotify(channel: Channel, merchantId: string, request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const adapter: ChannelAdapter<unknown, unknown> = channelAdapters[channel]
+  const receivedAt = Date.now()
+  let merchant: MerchantConfig | null = null
+  try {
+    const body = await readBody(request)
+    merchant = await findMerchant(env, merchantId)
+    const raw: RawNotification = { body, headers: request.headers, receivedAt }
+    const notification = await verifyNotification(adapter, raw, merchant, receivedAt)
+    await storeNotification(env, merchant, notification, receivedAt)
+    return adapter.accept()
+  } catch (error) {
+    const rejection = asRejection(error)
+    if (merchant !== null && rejection.code !== 'storage_unavailable' && rejection.code !== 'amount_mismatch') {
+      // Refused before reaching an order object: audit it directly (best effort, after the reply).
+      ctx.waitUntil(auditRejection(env, merchant.id, channel, receivedAt, rejection))
+    }
+    return adapter.reject(rejection)
+  }
+}
+
+async function readBody(request: Request): Promise<Uint8Array<ArrayBuffer>> {
+  try {
+    return await readBodyWithLimit(request, NOTIFY_BODY_LIMIT)
+  } catch (error) {
+    if (error instanceof BodyTooLarge) throw new NotifyRejection('body_too_large', `body larger than ${NOTIFY_BODY_LIMIT} bytes`)
+    throw new NotifyRejection('malformed_body', 'body could not be read')
+  }
+}
+
+async function findMerchant(env: Env, merchantId: string): Promise<MerchantConfig> {
+  if (!isMerchantId(merchantId)) throw new NotifyRejection('unknown_merchant', 'unknown merchant')
+  let merchant: MerchantConfig | null
+  try {
+    merchant = await loadMerchant(env, merchantId)
+  } catch (error) {
+    console.error('merchant lookup failed', error instanceof Error ? error.name : 'unknown')
+    throw new NotifyRejection('storage_unavailable', 'temporarily unavailable, retry later')
+  }
+  if (merchant === null) throw new NotifyRejection('unknown_merchant', 'unknown merchant')
+  return merchant
+}
+
+async function storeNotification(env: Env, merchant: MerchantConfig, notification: VerifiedNotification, receivedAt: number): Promise<void> {
+  if (notification.outTradeNo === '') {
+    // An authentic message about no particular order (WeChat v2 return_code=FAIL): audit only.
+    await recordRejectedNotification(env.DB, {
+      id: newId('ntf'),
+      merchantId: merchant.id,
+      channel: notification.channel,
+      outTradeNo: null,
+      providerNotificationId: notification.notificationId,
+      receivedAt: isoNow(receivedAt),
+      verdict: 'accepted',
+      reason: notification.effect.kind === 'none' ? notification.effect.reason : null,
+      source: 'notify',
+    }).catch(() => undefined)
+    return
+  }
+  const order = { merchantId: merchant.id, provider: notification.provider, outTradeNo: notification.outTradeNo }
+  let result
+  try {
+    result = await orderStub(env, order).ingest({ order, notification, forward: merchant.forward, receivedAt, source: 'notify' })
+  } catch (error) {
+    console.error('order object did not store the notification', error instanceof Error ? error.message : 'unknown')
+    throw new NotifyRejection('storage_unavailable', 'temporarily unavailable, retry later')
+  }
+  if (result.verdict === 'rejected') {
+    throw new NotifyRejection('amount_mismatch', 'amount does not match the registered order')
+  }
+}
+
+function asRejection(error: unknown): NotifyRejection {
+  if (error instanceof NotifyRejection) return error
+  console.error('unexpected error in notify handler', error instanceof Error ? error.name : typeof error)
+  return new NotifyRejection('storage_unavailable', 'temporarily unavailable, retry later')
+}
+
+async function auditRejection(env: Env, merchantId: string, channel: Channel, receivedAt: number, rejection: NotifyRejection): Promise<void> {
+  try {
+    await recordRejectedNotification(env.DB, {
+      id: newId('ntf'),
+      merchantId,
+      channel,
+      outTradeNo: null,
+      providerNotificationId: null,
+      receivedAt: isoNow(receivedAt),
+      verdict: 'rejected',
+      reason: rejection.code,
+      source: 'notify',
+    })
+  } catch {
+    console.warn('audit of a rejected notification deferred: D1 unavailable')
+  }
+}

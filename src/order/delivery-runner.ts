@@ -1,0 +1,95 @@
+/**
+ * @module Drains one order's outbox: the oldest pending delivery first (events reach the merchant
+ * in the order they happened), one attempt at a time, each freshly signed with the same
+ * `webhook-id`, each recorded. Called from the order object's alarm, which fires at least once:
+ * every step re-reads the row it acts on, so running it twice does no harm.
+ */
+import { attemptDelivery, type AttemptResult } from '../delivery/attempt'
+import { forwardUrlProblem } from '../delivery/forward-url'
+import { nextRetryDelayMs } from '../delivery/schedule'
+import { signWebhook } from '../delivery/sign'
+import { isoNow } from '../ids'
+import type { ForwardTargetRow, OrderRow, OrderStore } from './order-store'
+
+/** At most this many attempts per alarm run, so one run stays well inside the alarm's wall time. */
+const ATTEMPTS_PER_RUN = 10
+/** Longer than one attempt can take (15 s timeout): a crashed run's lease lapses and it is retried. */
+const LEASE_MS = 60_000
+
+export interface DeliveryContext {
+  order: OrderRow
+  openSecrets(target: ForwardTargetRow): Promise<string[]>
+  allowLoopback: boolean
+  random?: () => number
+  now?: () => number
+}
+
+export interface DeliveryOutcome {
+  /** When the next pending delivery is due (epoch ms), or null when nothing is pending. */
+  nextDueAt: number | null
+}
+
+export async function deliverHeadOfLine(store: OrderStore, context: DeliveryContext): Promise<DeliveryOutcome> {
+  const clock = context.now ?? Date.now
+  const random = context.random ?? Math.random
+  for (let i = 0; i < ATTEMPTS_PER_RUN; i++) {
+    const head = store.headOfLine()
+    if (head === null) return { nextDueAt: null }
+    const startedAt = clock()
+    if (head.nextAttemptAt !== null && head.nextAttemptAt > startedAt) return { nextDueAt: head.nextAttemptAt }
+    if (head.leaseUntil !== null && head.leaseUntil > startedAt) return { nextDueAt: head.leaseUntil }
+
+    const target = store.forwardTarget()
+    const problem = target === null ? 'no forward URL configured' : forwardUrlProblem(target.url, { allowLoopback: context.allowLoopback })
+    if (target === null || problem !== null) {
+      // A URL the gateway may not call now (e.g. localhost in production) fails without a request.
+      store.updateDelivery(head.id, { status: 'failed', attempts: head.attempts, nextAttemptAt: null, lastStatusCode: null, lastError: `forward URL refused: ${problem}` }, isoNow(startedAt))
+      continue
+    }
+
+    store.leaseDelivery(head.id, startedAt + LEASE_MS)
+    const event = store.event(head.eventSeq)
+    const headers = await signWebhook({ id: event.id, timestamp: Math.floor(clock() / 1000), body: event.body, secrets: await context.openSecrets(target) })
+    const result = await attemptDelivery({ url: target.url, body: event.body, headers, now: clock })
+
+    // The row may have changed while we were waiting on the merchant (an admin replay): re-read it.
+    const current = store.delivery(head.id)
+    if (current === null || current.status !== 'pending') continue
+    const finishedAt = clock()
+    const attemptNumber = current.attempts + 1
+    store.recordAttempt({
+      deliveryId: head.id,
+      number: attemptNumber,
+      startedAt: isoNow(startedAt),
+      statusCode: result.statusCode,
+      latencyMs: result.latencyMs,
+      outcome: result.kind,
+      error: result.kind === 'retry' ? (result.error ?? null) : null,
+      responseSnippet: result.responseSnippet,
+    })
+    store.updateDelivery(head.id, afterAttempt(result, attemptNumber, finishedAt, random), isoNow(finishedAt))
+  }
+  const head = store.headOfLine()
+  return { nextDueAt: head === null ? null : Math.max(head.nextAttemptAt ?? clock(), clock()) }
+}
+
+function afterAttempt(result: AttemptResult, attemptNumber: number, now: number, random: () => number) {
+  const base = { attempts: attemptNumber, lastStatusCode: result.statusCode }
+  switch (result.kind) {
+    case 'delivered':
+      return { ...base, status: 'delivered' as const, nextAttemptAt: null, lastError: null }
+    case 'gone':
+      // 410: the merchant says this endpoint is gone for good. Kept as failed, for replay.
+      return { ...base, status: 'failed' as const, nextAttemptAt: null, lastError: 'endpoint gone (410)' }
+    case 'retry': {
+      const delay = nextRetryDelayMs({ attemptsMade: attemptNumber, failure: result, random })
+      const lastError = result.error ?? `HTTP ${result.statusCode}`
+      if (delay === null) return { ...base, status: 'failed' as const, nextAttemptAt: null, lastError }
+      return { ...base, status: 'pending' as const, nextAttemptAt: now + delay, lastError }
+    }
+    default: {
+      const unreachable: never = result
+      throw new TypeError(`unknown attempt result ${String(unreachable)}`)
+    }
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * @module The D1 projection: idempotent upserts that keep the admin API's tables current.
+ * Order objects call it from their alarm; a failure only delays the projection (the objects keep
+ * their rows marked unprojected and try again), it never loses or blocks a payment.
+ */
+import type { Channel, Provider } from '../providers/types'
+import type { EventType } from '../order/events'
+import type { OrderStatus } from '../order/state-machine'
+
+export interface OrderProjection {
+  merchantId: string
+  provider: Provider
+  outTradeNo: string
+  status: OrderStatus
+  expectedAmount: number | null
+  amount: number | null
+  currency: string | null
+  transactionId: string | null
+  paidAt: string | null
+  refundedAmount: number
+  version: number
+  updatedAt: string
+}
+
+export interface NotificationProjection {
+  id: string
+  merchantId: string
+  channel: Channel
+  outTradeNo: string | null
+  providerNotificationId: string | null
+  receivedAt: string
+  verdict: 'accepted' | 'duplicate' | 'rejected'
+  reason: string | null
+  source: 'notify' | 'query'
+}
+
+export interface DeliveryProjection {
+  id: string
+  merchantId: string
+  provider: Provider
+  outTradeNo: string
+  eventId: string
+  type: EventType
+  status: 'pending' | 'delivered' | 'failed'
+  attempts: number
+  nextAttemptAt: string | null
+  lastStatusCode: number | null
+  createdAt: string
+  updatedAt: string
+  version: number
+}
+
+export interface ProjectionBatch {
+  order: OrderProjection | null
+  notifications: NotificationProjection[]
+  deliveries: DeliveryProjection[]
+}
+
+function orderStatement(db: D1Database, o: OrderProjection): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO orders (merchant_id, provider, out_trade_no, status, expected_amount, amount, currency, transaction_id,
+         paid_at, refunded_amount, version, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (merchant_id, provider, out_trade_no) DO UPDATE SET
+         status = excluded.status, expected_amount = excluded.expected_amount, amount = excluded.amount,
+         currency = excluded.currency, transaction_id = excluded.transaction_id, paid_at = excluded.paid_at,
+         refunded_amount = excluded.refunded_amount, version = excluded.version, updated_at = excluded.updated_at
+       WHERE excluded.version > orders.version`,
+    )
+    .bind(o.merchantId, o.provider, o.outTradeNo, o.status, o.expectedAmount, o.amount, o.currency, o.transactionId, o.paidAt, o.refundedAmount, o.version, o.updatedAt)
+}
+
+export function notificationStatement(db: D1Database, n: NotificationProjection): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO notifications (id, merchant_id, channel, out_trade_no, provider_notification_id, received_at, verdict, reason, source)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+    )
+    .bind(n.id, n.merchantId, n.channel, n.outTradeNo, n.providerNotificationId, n.receivedAt, n.verdict, n.reason, n.source)
+}
+
+function deliveryStatement(db: D1Database, d: DeliveryProjection): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO deliveries (id, merchant_id, provider, out_trade_no, event_id, type, status, attempts, next_attempt_at,
+         last_status_code, created_at, updated_at, version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET
+         status = excluded.status, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at,
+         last_status_code = excluded.last_status_code, updated_at = excluded.updated_at, version = excluded.version
+       WHERE excluded.version > deliveries.version`,
+    )
+    .bind(d.id, d.merchantId, d.provider, d.outTradeNo, d.eventId, d.type, d.status, d.attempts, d.nextAttemptAt, d.lastStatusCode, d.createdAt, d.updatedAt, d.version)
+}
+
+/** Applies the batch as one D1 transaction. Throws when D1 is unavailable; callers retry later. */
+export async function project(db: D1Database, batch: ProjectionBatch): Promise<void> {
+  const statements = [
+    ...(batch.order ? [orderStatement(db, batch.order)] : []),
+    ...batch.notifications.map((n) => notificationStatement(db, n)),
+    ...batch.deliveries.map((d) => deliveryStatement(db, d)),
+  ]
+  if (statements.length > 0) await db.batch(statements)
+}
+
+/** A notification refused before it reached an order object (bad signature, wrong merchant ids…). */
+export async function recordRejectedNotification(db: D1Database, n: NotificationProjection): Promise<void> {
+  await notificationStatement(db, n).run()
+}

@@ -1,0 +1,162 @@
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { http, HttpResponse } from 'msw'
+import { Webhook } from 'standardwebhooks'
+import { describe, expect, it, vi } from 'vitest'
+import type { OrderObject } from '../../src/order/order-object'
+import type { VerifiedNotification } from '../../src/providers/types'
+import { network } from '../msw'
+import { deliveryRows, FORWARD, makeDeliveriesDue, paymentNotification, stubFor, uniqueOrder } from '../support/orders'
+
+interface Received {
+  id: string
+  timestamp: string
+  signature: string
+  body: string
+  type: string
+}
+
+/** A merchant endpoint that answers with the given statuses in turn (then 200) and records every call. */
+function merchantEndpoint(statuses: number[] = [], headers: Record<string, string> = {}) {
+  const received: Received[] = []
+  network.use(
+    http.post(FORWARD.url, async ({ request }) => {
+      const body = await request.text()
+      received.push({
+        id: request.headers.get('webhook-id')!,
+        timestamp: request.headers.get('webhook-timestamp')!,
+        signature: request.headers.get('webhook-signature')!,
+        body,
+        type: (JSON.parse(body) as { type: string }).type,
+      })
+      const status = statuses.shift() ?? 200
+      return new HttpResponse(status === 200 ? 'ok' : 'merchant says no', { status, headers })
+    }),
+  )
+  return received
+}
+
+const ingest = (order: ReturnType<typeof uniqueOrder>, notification: VerifiedNotification = paymentNotification(order)) =>
+  stubFor(order).ingest({ order, notification, forward: FORWARD, receivedAt: Date.now(), source: 'notify' })
+
+const refundOf = (order: ReturnType<typeof uniqueOrder>, no: string, amount: number) =>
+  paymentNotification(order, {
+    notificationId: `EV-refund-${no}`,
+    effect: { kind: 'refund', outcome: 'succeeded', outRefundNo: no, refundId: `RF${no}`, transactionId: '4200000001', amount, cumulativeRefunded: null, orderAmount: 100, currency: 'CNY', refundedAt: null },
+  })
+
+async function runAlarm(order: ReturnType<typeof uniqueOrder>): Promise<void> {
+  await runDurableObjectAlarm(stubFor(order))
+}
+
+describe('delivery from the order object alarm', () => {
+  it('retries after failures with the same webhook-id, freshly signed, until the merchant accepts', async () => {
+    const order = uniqueOrder()
+    const received = merchantEndpoint([500, 503])
+    const { eventIds } = await ingest(order)
+
+    await runAlarm(order)
+    await vi.waitFor(() => expect(received).toHaveLength(1))
+    const [afterFirst] = await deliveryRows(order)
+    expect(afterFirst).toMatchObject({ status: 'pending', attempts: 1, last_status_code: 500 })
+    // Second attempt is due ~5 s later (±20 % jitter).
+    expect(afterFirst!.next_attempt_at! - Date.now()).toBeGreaterThan(3_500)
+    expect(afterFirst!.next_attempt_at! - Date.now()).toBeLessThan(6_500)
+
+    await makeDeliveriesDue(order)
+    await runAlarm(order)
+    await makeDeliveriesDue(order)
+    await runAlarm(order)
+    await vi.waitFor(async () => expect((await deliveryRows(order))[0]).toMatchObject({ status: 'delivered', attempts: 3, last_status_code: 200 }))
+
+    expect(received.map((r) => r.id)).toEqual([eventIds[0], eventIds[0], eventIds[0]])
+    const wh = new Webhook(FORWARD.secret.slice('whsec_'.length))
+    for (const r of received) {
+      expect(() => wh.verify(r.body, { 'webhook-id': r.id, 'webhook-timestamp': r.timestamp, 'webhook-signature': r.signature })).not.toThrow()
+    }
+    // Every attempt is on record with its status code and the start of the reply.
+    const snapshot = await stubFor(order).snapshot()
+    expect(snapshot!.deliveries[0]!.attempt_log.map((a) => a.status_code)).toEqual([500, 503, 200])
+  })
+
+  it('delivers the events of one order in the order they happened, one at a time', async () => {
+    const order = uniqueOrder()
+    const received = merchantEndpoint([500])
+    await ingest(order)
+    await ingest(order, refundOf(order, 'R1', 40))
+
+    await runAlarm(order)
+    await vi.waitFor(() => expect(received).toHaveLength(1))
+    // The payment failed once: the refund waits behind it instead of overtaking it.
+    expect(received.map((r) => r.type)).toEqual(['payment.succeeded'])
+    expect((await deliveryRows(order)).map((d) => d.status)).toEqual(['pending', 'pending'])
+
+    await makeDeliveriesDue(order)
+    await runAlarm(order)
+    await vi.waitFor(() => expect(received).toHaveLength(3))
+    expect(received.map((r) => r.type)).toEqual(['payment.succeeded', 'payment.succeeded', 'refund.succeeded'])
+  })
+
+  it('stops at 410 Gone, keeps the delivery as failed, and replays it on request with the same id', async () => {
+    const order = uniqueOrder()
+    const received = merchantEndpoint([410])
+    const { eventIds } = await ingest(order)
+    await runAlarm(order)
+    await vi.waitFor(async () => expect((await deliveryRows(order))[0]).toMatchObject({ status: 'failed', attempts: 1, last_status_code: 410 }))
+
+    const [failed] = await deliveryRows(order)
+    await stubFor(order).replay(failed!.id)
+    await runAlarm(order)
+    await vi.waitFor(() => expect(received).toHaveLength(2))
+    expect(received[1]!.id).toBe(eventIds[0])
+    expect((await deliveryRows(order))[0]).toMatchObject({ status: 'delivered', attempts: 2 })
+  })
+
+  it('marks a delivery failed after the last scheduled attempt', async () => {
+    const order = uniqueOrder()
+    const received = merchantEndpoint([500])
+    await ingest(order)
+    await runInDurableObject(stubFor(order), (_o: OrderObject, state) => {
+      state.storage.sql.exec('UPDATE deliveries SET attempts = 10')
+    })
+    await runAlarm(order)
+    await vi.waitFor(() => expect(received).toHaveLength(1))
+    expect((await deliveryRows(order))[0]).toMatchObject({ status: 'failed', attempts: 11, next_attempt_at: null, last_error: 'HTTP 500' })
+  })
+
+  it('honours Retry-After within bounds', async () => {
+    const order = uniqueOrder()
+    merchantEndpoint([503], { 'retry-after': '120' })
+    await ingest(order)
+    await runAlarm(order)
+    await vi.waitFor(async () => expect((await deliveryRows(order))[0]!.attempts).toBe(1))
+    const wait = (await deliveryRows(order))[0]!.next_attempt_at! - Date.now()
+    // 503 is an overload signal: at least 75 s × 0.8; Retry-After 120 s is within 2 × 75 s.
+    expect(wait).toBeGreaterThan(110_000)
+    expect(wait).toBeLessThanOrEqual(150_000)
+  })
+
+  it('delivers an accepted notification after the runtime restarts the object', async () => {
+    const order = uniqueOrder()
+    const received = merchantEndpoint()
+    await runInDurableObject(stubFor(order), async (instance: OrderObject) => {
+      // Accept the notification without letting the alarm run, then lose the in-memory object.
+      await instance.ingest({ order, notification: paymentNotification(order), forward: FORWARD, receivedAt: Date.now(), source: 'notify' })
+    })
+    await evictDurableObject(stubFor(order))
+    await runAlarm(order)
+    await vi.waitFor(() => expect(received).toHaveLength(1))
+    expect((await deliveryRows(order))[0]).toMatchObject({ status: 'delivered' })
+  })
+
+  it('projects deliveries to D1 so the admin API can list them', async () => {
+    const order = uniqueOrder()
+    merchantEndpoint()
+    const { eventIds } = await ingest(order)
+    await runAlarm(order)
+    await vi.waitFor(async () => {
+      const row = await env.DB.prepare('SELECT status, out_trade_no, type FROM deliveries WHERE event_id = ?').bind(eventIds[0]).first()
+      expect(row).toEqual({ status: 'delivered', out_trade_no: order.outTradeNo, type: 'payment.succeeded' })
+    })
+  })
+})
