@@ -9,6 +9,7 @@ import type { MerchantConfig } from '../merchants/types'
 import { orderStub, type OrderRef } from '../order/order-key'
 import type { ForwardedEvent } from '../order/events'
 import type { OrderSnapshot } from '../order/order-object'
+import { nextAttemptIso } from '../order/order-store'
 import type { Channel, Provider } from '../providers/types'
 import { AdminError, json, readJsonBody } from './responses'
 
@@ -194,7 +195,7 @@ export async function replayDelivery(_request: Request, env: Env, deliveryId: st
       out_trade_no: row.out_trade_no,
       status: delivery.status,
       attempts: delivery.attempts,
-      next_attempt_at: delivery.nextAttemptAt === null ? null : new Date(delivery.nextAttemptAt).toISOString(),
+      next_attempt_at: nextAttemptIso(delivery),
       last_status_code: delivery.lastStatusCode,
     },
     202,

@@ -14,7 +14,7 @@ import type { VerifiedNotification } from '../providers/types'
 import { project, type ProjectionBatch } from '../storage/projection'
 import type { ForwardedEvent } from './events'
 import type { OrderRef } from './order-key'
-import { OrderStore, type AttemptRow, type DeliveryRow, type EventRow, type NotificationRow, type OrderRow } from './order-store'
+import { nextAttemptIso, OrderStore, type AttemptRow, type DeliveryRow, type NotificationRow, type OrderRow } from './order-store'
 import { decide, type OrderStatus } from './state-machine'
 import { deliverHeadOfLine, type DeliveryOutcome } from './delivery-runner'
 
@@ -164,8 +164,6 @@ export class OrderObject extends DurableObject<Env> {
   snapshot(): OrderSnapshot | null {
     const order = this.store.order()
     if (order === null) return null
-    const events = this.store.events()
-    const bySeq = new Map(events.map((e) => [e.seq, e]))
     return {
       merchant_id: order.merchantId,
       provider: order.provider,
@@ -178,14 +176,14 @@ export class OrderObject extends DurableObject<Env> {
       paid_at: order.paidAt,
       refunded_amount: order.refundedAmount,
       updated_at: order.updatedAt,
-      events: events.map((e) => ({ id: e.id, type: e.type, created_at: e.createdAt, body: e.body })),
+      events: this.store.events().map((e) => ({ id: e.id, type: e.type, created_at: e.createdAt, body: e.body })),
       deliveries: this.store.deliveries().map((d) => ({
         id: d.id,
-        event_id: bySeq.get(d.eventSeq)?.id ?? d.eventId,
+        event_id: d.eventId,
         type: d.eventType,
         status: d.status,
         attempts: d.attempts,
-        next_attempt_at: d.nextAttemptAt === null || d.status !== 'pending' ? null : isoNow(d.nextAttemptAt),
+        next_attempt_at: nextAttemptIso(d),
         last_status_code: d.lastStatusCode,
         attempt_log: this.store.attempts(d.id).map((a: AttemptRow) => ({
           number: a.number,
@@ -243,7 +241,6 @@ export class OrderObject extends DurableObject<Env> {
 
   private projectionBatch(merchantId: string): ProjectionBatch {
     const order = this.store.order()!
-    const events = new Map(this.store.events().map((e: EventRow) => [e.seq, e]))
     return {
       order: order.projectedVersion < order.version ? orderProjection(order) : null,
       notifications: this.store.unprojectedNotifications(500).map((n) => ({
@@ -262,11 +259,11 @@ export class OrderObject extends DurableObject<Env> {
         merchantId,
         provider: order.provider,
         outTradeNo: order.outTradeNo,
-        eventId: events.get(d.eventSeq)?.id ?? d.eventId,
+        eventId: d.eventId,
         type: d.eventType,
         status: d.status,
         attempts: d.attempts,
-        nextAttemptAt: d.nextAttemptAt === null || d.status !== 'pending' ? null : isoNow(d.nextAttemptAt),
+        nextAttemptAt: nextAttemptIso(d),
         lastStatusCode: d.lastStatusCode,
         createdAt: d.createdAt,
         updatedAt: d.updatedAt,

@@ -142,6 +142,11 @@ export interface DeliveryRow {
   updatedAt: string
 }
 
+/** When a pending delivery is next attempted (ISO-8601); null once it is delivered or failed. */
+export function nextAttemptIso(delivery: DeliveryRow): string | null {
+  return delivery.status !== 'pending' || delivery.nextAttemptAt === null ? null : new Date(delivery.nextAttemptAt).toISOString()
+}
+
 export interface AttemptRow {
   deliveryId: string
   number: number
