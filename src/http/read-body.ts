@@ -1,4 +1,4 @@
-/** @module Reads a request body up to a limit without ever holding more than the limit in memory. */
+/** @module Reads an HTTP body (a request, or a provider API response) up to a limit without ever holding more than the limit in memory. */
 
 export class BodyTooLarge extends Error {
   override readonly name = 'BodyTooLarge'
@@ -7,7 +7,11 @@ export class BodyTooLarge extends Error {
 /** 64 KiB: real provider callbacks are a few KiB at most. */
 export const NOTIFY_BODY_LIMIT = 64 * 1024
 
-export async function readBodyWithLimit(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
+/** Reads a request's (or a provider response's) body; throws `BodyTooLarge` past `limit`. */
+export async function readBodyWithLimit(
+  request: Pick<Request, 'headers' | 'body'>,
+  limit: number,
+): Promise<Uint8Array<ArrayBuffer>> {
   const declared = request.headers.get('content-length')
   if (declared !== null && Number(declared) > limit) throw new BodyTooLarge(`body larger than ${limit} bytes`)
   if (request.body === null) return new Uint8Array(0)

@@ -4,7 +4,8 @@
  * refused, because a typo in a payments config must not be silently ignored.
  */
 import { readPem, toPem } from '../crypto/encoding'
-import { rsaPublicKey } from '../crypto/keys'
+import { rsaPrivateKey, rsaPublicKey } from '../crypto/keys'
+import { rsaPrivateKeyFromText, type RsaPrivateKeyInfo } from '../crypto/private-keys'
 import { certificateSerial, spkiFromPublicKeyText } from '../crypto/x509'
 import { forwardUrlProblem } from '../delivery/forward-url'
 import { webhookSecretProblem } from '../delivery/webhook-secret'
@@ -15,7 +16,7 @@ import type { AlipayConfig, AlipaySignType, ForwardConfig, MerchantConfig, V2Sig
 export type MerchantInput = Omit<MerchantConfig, 'id'>
 
 export interface MerchantSchemaOptions {
-  /** Allow `http://localhost` forward URLs: only while the Worker runs locally. */
+  /** Allow `http://localhost` forward and provider API URLs: only while the Worker runs locally. */
   allowLoopback: boolean
 }
 
@@ -36,6 +37,10 @@ const HEX_SERIAL = /^[0-9A-Fa-f]{1,64}$/
 const PUBLIC_KEY_ID = /^PUB_KEY_ID_[0-9A-Za-z_]{1,64}$/
 const MAX_URL_LENGTH = 2048
 const MAX_PUBLIC_KEY_TEXT = 16 * 1024
+const MAX_PRIVATE_KEY_TEXT = 16 * 1024
+// WeChat signs with RSA-2048 (`WECHATPAY2-SHA256-RSA2048`), as does Alipay's RSA2; legacy Alipay RSA keys are 1024.
+const MIN_RSA2_BITS = 2048
+const MIN_LEGACY_RSA_BITS = 1024
 
 function fail(path: string, problem: string): never {
   throw new AdminError('invalid_request', `${path}: ${problem}`)
@@ -97,6 +102,45 @@ function parseForward(value: unknown, options: MerchantSchemaOptions): ForwardCo
   const previousSecret = webhookSecretAt(forward.previousSecret, 'forward.previousSecret')
   if (previousSecret === secret) fail('forward.previousSecret', 'must differ from forward.secret')
   return { url, secret, previousSecret }
+}
+
+/**
+ * Private-key text (PKCS#8 or PKCS#1 PEM, or bare base64 DER) as PKCS#8 `PRIVATE KEY` PEM, proven to
+ * import for signing. Messages never echo the key.
+ */
+async function privateKeyPemAt(value: unknown, path: string, minBits: number): Promise<string> {
+  const text = stringAt(value, path)
+  if (text.length > MAX_PRIVATE_KEY_TEXT) fail(path, 'is too long for a private key')
+  let key: RsaPrivateKeyInfo
+  try {
+    key = rsaPrivateKeyFromText(text)
+  } catch (error) {
+    fail(path, error instanceof RangeError ? error.message : 'is not a private key')
+  }
+  const { pkcs8, modulusLength } = key
+  if (modulusLength < minBits) fail(path, `must be an RSA key of at least ${minBits} bits`)
+  try {
+    await rsaPrivateKey(pkcs8, 'SHA-256')
+  } catch {
+    fail(path, 'is not an RSA private key WebCrypto can sign with')
+  }
+  return toPem('PRIVATE KEY', pkcs8)
+}
+
+/**
+ * A provider API URL (tests and local development point these at a stand-in): the forward-URL
+ * policy (https, no private addresses, loopback only locally), no query or fragment, no trailing `/`.
+ */
+function providerUrlAt(value: unknown, path: string, options: MerchantSchemaOptions): string {
+  const url = stringAt(value, path)
+  if (url.length > MAX_URL_LENGTH) fail(path, `must be at most ${MAX_URL_LENGTH} characters`)
+  const problem = forwardUrlProblem(url, { allowLoopback: options.allowLoopback })
+  if (problem !== null) fail(path, problem)
+  const parsed = new URL(url)
+  if (parsed.search !== '' || parsed.hash !== '' || url.includes('?') || url.includes('#')) {
+    fail(path, 'must not have a query or fragment')
+  }
+  return url.replace(/\/+$/, '')
 }
 
 /** Public-key text (SPKI PEM, bare base64 SPKI or a PEM certificate) as SPKI `PUBLIC KEY` PEM. */
@@ -166,7 +210,7 @@ function parseV2SignTypes(value: unknown): V2SignType[] {
   return [...types]
 }
 
-async function parseWechatpay(value: unknown): Promise<WechatpayConfig> {
+async function parseWechatpay(value: unknown, options: MerchantSchemaOptions): Promise<WechatpayConfig> {
   const wechatpay = objectAt(value, 'wechatpay', [
     'appid',
     'mchid',
@@ -174,6 +218,9 @@ async function parseWechatpay(value: unknown): Promise<WechatpayConfig> {
     'v2SignType',
     'apiV3Key',
     'platformPublicKeys',
+    'merchantPrivateKey',
+    'merchantSerial',
+    'apiBaseUrl',
   ])
   const appid = providerIdAt(wechatpay.appid, 'wechatpay.appid')
   const mchid = providerIdAt(wechatpay.mchid, 'wechatpay.mchid')
@@ -192,6 +239,9 @@ async function parseWechatpay(value: unknown): Promise<WechatpayConfig> {
   }
   const platformPublicKeys =
     wechatpay.platformPublicKeys === undefined ? {} : await parsePlatformPublicKeys(wechatpay.platformPublicKeys)
+  const requestSigning = await parseRequestSigning(wechatpay, apiV3Key !== undefined)
+  const apiBaseUrl =
+    wechatpay.apiBaseUrl === undefined ? undefined : providerUrlAt(wechatpay.apiBaseUrl, 'wechatpay.apiBaseUrl', options)
   return {
     appid,
     mchid,
@@ -199,11 +249,39 @@ async function parseWechatpay(value: unknown): Promise<WechatpayConfig> {
     v2SignTypes,
     ...(apiV3Key === undefined ? {} : { apiV3Key }),
     platformPublicKeys,
+    ...requestSigning,
+    ...(apiBaseUrl === undefined ? {} : { apiBaseUrl }),
   }
 }
 
-async function parseAlipay(value: unknown): Promise<AlipayConfig> {
-  const alipay = objectAt(value, 'alipay', ['appId', 'sellerId', 'alipayPublicKey', 'signType'])
+/**
+ * The merchant API key pair that signs APIv3 requests: private key and certificate serial, both or
+ * neither. Only for an APIv3 merchant, whose platform keys verify the signed responses.
+ */
+async function parseRequestSigning(
+  wechatpay: JsonObject,
+  hasApiV3Key: boolean,
+): Promise<Pick<WechatpayConfig, 'merchantPrivateKey' | 'merchantSerial'>> {
+  const { merchantPrivateKey, merchantSerial } = wechatpay
+  if (merchantPrivateKey === undefined && merchantSerial === undefined) return {}
+  if (merchantPrivateKey === undefined) fail('wechatpay.merchantPrivateKey', 'is required with merchantSerial')
+  if (merchantSerial === undefined) fail('wechatpay.merchantSerial', 'is required with merchantPrivateKey')
+  if (!hasApiV3Key) fail('wechatpay.merchantPrivateKey', 'requires apiV3Key')
+  const serial = stringAt(merchantSerial, 'wechatpay.merchantSerial')
+  if (!HEX_SERIAL.test(serial)) fail('wechatpay.merchantSerial', 'must be the merchant API certificate serial (hex)')
+  const privateKey = await privateKeyPemAt(merchantPrivateKey, 'wechatpay.merchantPrivateKey', MIN_RSA2_BITS)
+  return { merchantPrivateKey: privateKey, merchantSerial: serial.toUpperCase() }
+}
+
+async function parseAlipay(value: unknown, options: MerchantSchemaOptions): Promise<AlipayConfig> {
+  const alipay = objectAt(value, 'alipay', [
+    'appId',
+    'sellerId',
+    'alipayPublicKey',
+    'signType',
+    'appPrivateKey',
+    'gatewayUrl',
+  ])
   const appId = providerIdAt(alipay.appId, 'alipay.appId')
   const sellerId = providerIdAt(alipay.sellerId, 'alipay.sellerId')
   const keyPath = 'alipay.alipayPublicKey'
@@ -215,7 +293,21 @@ async function parseAlipay(value: unknown): Promise<AlipayConfig> {
     }
     signType = alipay.signType as AlipaySignType
   }
-  return { appId, sellerId, alipayPublicKey, signType }
+  const minBits = signType === 'RSA2' ? MIN_RSA2_BITS : MIN_LEGACY_RSA_BITS
+  const appPrivateKey =
+    alipay.appPrivateKey === undefined
+      ? undefined
+      : await privateKeyPemAt(alipay.appPrivateKey, 'alipay.appPrivateKey', minBits)
+  const gatewayUrl =
+    alipay.gatewayUrl === undefined ? undefined : providerUrlAt(alipay.gatewayUrl, 'alipay.gatewayUrl', options)
+  return {
+    appId,
+    sellerId,
+    alipayPublicKey,
+    signType,
+    ...(appPrivateKey === undefined ? {} : { appPrivateKey }),
+    ...(gatewayUrl === undefined ? {} : { gatewayUrl }),
+  }
 }
 
 /** Validates a PUT body; throws `AdminError('invalid_request', '<field path>: <problem>')`. */
@@ -227,7 +319,7 @@ export async function parseMerchantInput(body: unknown, options: MerchantSchemaO
   }
   return {
     forward,
-    ...(merchant.wechatpay === undefined ? {} : { wechatpay: await parseWechatpay(merchant.wechatpay) }),
-    ...(merchant.alipay === undefined ? {} : { alipay: await parseAlipay(merchant.alipay) }),
+    ...(merchant.wechatpay === undefined ? {} : { wechatpay: await parseWechatpay(merchant.wechatpay, options) }),
+    ...(merchant.alipay === undefined ? {} : { alipay: await parseAlipay(merchant.alipay, options) }),
   }
 }

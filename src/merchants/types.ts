@@ -18,7 +18,18 @@ export interface WechatpayConfig {
    * when the merchant is saved).
    */
   platformPublicKeys: Record<string, string>
+  /**
+   * The merchant API private key (`apiclient_key.pem`, PKCS#8 `PRIVATE KEY` PEM once saved): signs
+   * APIv3 requests such as the order query. Set together with `merchantSerial`.
+   */
+  merchantPrivateKey?: string
+  /** Serial (uppercase hex) of the merchant API certificate that goes with `merchantPrivateKey`. */
+  merchantSerial?: string
+  /** Origin of the WeChat Pay API; absent means `WECHATPAY_API_BASE_URL`. A local stand-in in development. */
+  apiBaseUrl?: string
 }
+
+export const WECHATPAY_API_BASE_URL = 'https://api.mch.weixin.qq.com'
 
 export interface AlipayConfig {
   appId: string
@@ -26,7 +37,13 @@ export interface AlipayConfig {
   /** Alipay's public key as SPKI `PUBLIC KEY` PEM (bare base64 is converted when saved). */
   alipayPublicKey: string
   signType: AlipaySignType
+  /** The app private key (PKCS#8 `PRIVATE KEY` PEM once saved): signs OpenAPI requests such as `alipay.trade.query`. */
+  appPrivateKey?: string
+  /** The OpenAPI gateway endpoint; absent means `ALIPAY_GATEWAY_URL`. The sandbox, or a local stand-in in development. */
+  gatewayUrl?: string
 }
+
+export const ALIPAY_GATEWAY_URL = 'https://openapi.alipay.com/gateway.do'
 
 export interface ForwardConfig {
   url: string

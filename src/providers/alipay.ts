@@ -18,7 +18,7 @@ import type { ChannelAdapter, NotificationEffect, VerifiedNotification } from '.
 const DECODER_LABELS = { 'utf-8': 'utf-8', gbk: 'gbk', gb2312: 'gb2312', gb18030: 'gb18030' } as const
 export type AlipayCharset = keyof typeof DECODER_LABELS
 
-const HASH_BY_SIGN_TYPE: Record<AlipaySignType, RsaHash> = { RSA2: 'SHA-256', RSA: 'SHA-1' }
+export const HASH_BY_SIGN_TYPE: Readonly<Record<AlipaySignType, RsaHash>> = { RSA2: 'SHA-256', RSA: 'SHA-1' }
 
 const TRADE_NOTIFY = 'trade_status_sync'
 
@@ -65,7 +65,7 @@ export const alipay: ChannelAdapter<AlipayWire, AlipayVerified> = {
     const sign = asciiText(signBytes)
     if (sign === null) reject('signature_invalid', 'alipay sign is not base64')
 
-    const spki = publicKeyOf(config)
+    const spki = alipayPublicKeyOf(config)
     const hash = HASH_BY_SIGN_TYPE[config.signType]
     const verifies = async (version: AlipaySignContentVersion): Promise<boolean> => {
       try {
@@ -135,12 +135,12 @@ function tradeEffect(fields: Fields): NotificationEffect {
     case 'WAIT_BUYER_PAY':
       return { kind: 'none', reason: 'trade created, buyer has not paid' }
     case 'TRADE_SUCCESS':
-      return refunded ? refundEffect(fields) : paymentEffect(fields)
+      return refunded ? refundEffect(fields) : alipayPaymentEffect(fields, 'gmt_payment')
     case 'TRADE_FINISHED':
       // Sent after TRADE_SUCCESS once the trade can no longer be refunded: the same payment again.
-      return paymentEffect(fields)
+      return alipayPaymentEffect(fields, 'gmt_payment')
     case 'TRADE_CLOSED':
-      return refunded ? refundEffect(fields) : closeEffect(fields)
+      return refunded ? refundEffect(fields) : alipayCloseEffect(fields)
     default: {
       const unreachable: never = status
       return unreachable
@@ -148,13 +148,20 @@ function tradeEffect(fields: Fields): NotificationEffect {
   }
 }
 
-function paymentEffect(fields: Fields): NotificationEffect {
+/**
+ * A payment as Alipay reports it: the notify and the `alipay.trade.query` answer share `trade_no` and
+ * `total_amount` (yuan); the payment time is the notify's `gmt_payment`, the query's `send_pay_date`.
+ */
+export function alipayPaymentEffect(
+  fields: Fields,
+  paidAtField: 'gmt_payment' | 'send_pay_date',
+): Extract<NotificationEffect, { kind: 'payment' }> {
   return {
     kind: 'payment',
     amount: amountOf(fields, 'total_amount'),
     currency: 'CNY',
     transactionId: required(fields, 'trade_no'),
-    paidAt: timeOf(fields, 'gmt_payment'),
+    paidAt: timeOf(fields, paidAtField),
   }
 }
 
@@ -179,7 +186,8 @@ function refundEffect(fields: Fields): NotificationEffect {
   }
 }
 
-function closeEffect(fields: Fields): NotificationEffect {
+/** An unpaid trade closed; the query answer has no `gmt_close`, so its time is unknown (null). */
+export function alipayCloseEffect(fields: Fields): Extract<NotificationEffect, { kind: 'close' }> {
   return { kind: 'close', transactionId: optional(fields, 'trade_no'), closedAt: timeOf(fields, 'gmt_close') }
 }
 
@@ -193,7 +201,8 @@ function alipayConfig(merchant: MerchantConfig): AlipayConfig {
   return merchant.alipay ?? reject('channel_not_configured', 'merchant has no alipay configuration')
 }
 
-function publicKeyOf(config: AlipayConfig): Bytes {
+/** The configured Alipay public key as SPKI; an unusable one is a configuration problem. */
+export function alipayPublicKeyOf(config: AlipayConfig): Bytes {
   try {
     return cachedSpkiFromPublicKeyText(config.alipayPublicKey)
   } catch {

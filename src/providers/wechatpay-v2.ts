@@ -37,8 +37,9 @@ const REFUND_OUTCOMES: Readonly<Record<string, RefundOutcome>> = {
   REFUNDCLOSE: 'closed',
 }
 
-// The refund envelope fields worth forwarding next to the decrypted ones (appid/mch_id were checked).
-const ENVELOPE_FIELDS = ['appid', 'mch_id', 'nonce_str'] as const
+// The refund envelope is unsigned: only the fields checked against the merchant (appid, mch_id) are
+// forwarded next to the decrypted ones. `nonce_str` could be anything a sender liked.
+const ENVELOPE_FIELDS = ['appid', 'mch_id'] as const
 
 const ACK_FIELDS = { return_code: 'SUCCESS', return_msg: 'OK' } as const
 
@@ -165,7 +166,8 @@ function v2Config(merchant: MerchantConfig): WechatpayConfig & { apiV2Key: strin
   return { ...config, apiV2Key: config.apiV2Key }
 }
 
-function signedFields(fields: Fields): Fields {
+/** Exactly what a v2 sign covers: every non-empty field but `sign`. */
+export function signedFields(fields: Fields): Fields {
   return Object.fromEntries(Object.entries(fields).filter(([name, value]) => name !== 'sign' && value !== ''))
 }
 
@@ -203,7 +205,7 @@ async function openReqInfo(reqInfo: string, apiV2Key: string): Promise<Fields> {
  * `appid`/`mch_id` name the merchant the message is for. Signed payments and refunds must name ours;
  * an unsigned FAIL message is only checked for what it does carry.
  */
-function checkMerchantIdentity(fields: Fields, config: WechatpayConfig, required: boolean): void {
+export function checkMerchantIdentity(fields: Fields, config: WechatpayConfig, required: boolean): void {
   for (const [field, expected] of [
     ['appid', config.appid],
     ['mch_id', config.mchid],
@@ -218,21 +220,13 @@ function checkMerchantIdentity(fields: Fields, config: WechatpayConfig, required
 function mapStatus(verified: V2Verified): { outTradeNo: string; effect: NotificationEffect } {
   switch (verified.kind) {
     case 'fail':
-      return { outTradeNo: verified.fields.out_trade_no ?? '', effect: { kind: 'none', reason: 'return_code=FAIL' } }
+      // Unsigned, so whatever order it names is unproven: it is audited for the merchant, never sent to an order.
+      return { outTradeNo: '', effect: { kind: 'none', reason: 'return_code=FAIL' } }
     case 'payment': {
       const fields = verified.signed
       switch (fields.result_code) {
         case 'SUCCESS':
-          return {
-            outTradeNo: requiredField(fields, 'out_trade_no'),
-            effect: {
-              kind: 'payment',
-              amount: fenField(fields, 'total_fee'),
-              currency: fields.fee_type ?? 'CNY',
-              transactionId: requiredField(fields, 'transaction_id'),
-              paidAt: beijingTimeField(fields, 'time_end'),
-            },
-          }
+          return { outTradeNo: requiredField(fields, 'out_trade_no'), effect: v2PaymentEffect(fields) }
         case 'FAIL':
           return { outTradeNo: fields.out_trade_no ?? '', effect: { kind: 'none', reason: 'result_code=FAIL' } }
         default:
@@ -262,6 +256,20 @@ function mapStatus(verified: V2Verified): { outTradeNo: string; effect: Notifica
         },
       }
     }
+  }
+}
+
+/**
+ * A payment as v2 reports it: the pay notify and the `/pay/orderquery` answer carry the same fields
+ * (`total_fee` in fen, `fee_type`, `transaction_id`, Beijing `time_end`).
+ */
+export function v2PaymentEffect(fields: Fields): Extract<NotificationEffect, { kind: 'payment' }> {
+  return {
+    kind: 'payment',
+    amount: fenField(fields, 'total_fee'),
+    currency: fields.fee_type ?? 'CNY',
+    transactionId: requiredField(fields, 'transaction_id'),
+    paidAt: beijingTimeField(fields, 'time_end'),
   }
 }
 

@@ -14,7 +14,8 @@ import type { MerchantConfig, WechatpayConfig } from '../merchants/types'
 import { rfc3339ToIso } from './time'
 import type { ChannelAdapter, NotificationEffect, RawNotification, RefundOutcome, VerifiedNotification } from './types'
 
-const SIGNATURE_TYPE_RSA = 'WECHATPAY2-SHA256-RSA2048'
+/** The signature scheme of responses, callbacks and (in `Authorization`) merchant requests. */
+export const SIGNATURE_TYPE_RSA = 'WECHATPAY2-SHA256-RSA2048'
 /** WeChat deliberately sends wrong signatures with this prefix to check that merchants verify (§3.4). */
 const SIGNATURE_PROBE_PREFIX = 'WECHATPAY/SIGNTEST/'
 const RESOURCE_ALGORITHM = 'AEAD_AES_256_GCM'
@@ -64,7 +65,7 @@ function isFields(value: unknown): value is Fields {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-function parseJsonObject(bytes: Uint8Array, what: string): Fields {
+export function parseJsonObject(bytes: Uint8Array, what: string): Fields {
   let value: unknown
   try {
     value = JSON.parse(fromUtf8(bytes))
@@ -75,14 +76,14 @@ function parseJsonObject(bytes: Uint8Array, what: string): Fields {
   return value
 }
 
-function requiredText(fields: Fields, name: string): string {
+export function requiredText(fields: Fields, name: string): string {
   const value = fields[name]
   if (typeof value !== 'string' || value === '') reject('malformed_body', `${name} is missing`)
   return value
 }
 
 /** Null when absent; a present value must be a string. */
-function optionalText(fields: Fields, name: string): string | null {
+export function optionalText(fields: Fields, name: string): string | null {
   const value = fields[name]
   if (value === undefined || value === null) return null
   if (typeof value !== 'string') reject('malformed_body', `${name} is not a string`)
@@ -205,7 +206,7 @@ async function openResource(resource: V3Resource, apiV3Key: string): Promise<Fie
 }
 
 /** Direct mode carries `mchid`/`appid`; service-provider (partner) mode `sp_mchid`/`sp_appid`. */
-function checkMerchantIdentity(resource: Fields, wechatpay: WechatpayConfig): void {
+export function checkMerchantIdentity(resource: Fields, wechatpay: WechatpayConfig): void {
   const mchid = optionalText(resource, 'mchid') ?? optionalText(resource, 'sp_mchid')
   if (mchid !== wechatpay.mchid) reject('merchant_mismatch', 'mchid does not belong to this merchant')
   // Refund resources carry no appid.
@@ -234,20 +235,27 @@ function refundEffect(outcome: RefundOutcome, resource: Fields): NotificationEff
   }
 }
 
+/**
+ * A payment as a v3 `Transaction` reports it: the TRANSACTION.SUCCESS resource and the order-query
+ * answer are the same object (`amount.total` in fen, `transaction_id`, RFC 3339 `success_time`).
+ */
+export function transactionPaymentEffect(transaction: Fields): Extract<NotificationEffect, { kind: 'payment' }> {
+  const amount = requiredObject(transaction, 'amount')
+  return {
+    kind: 'payment',
+    amount: fen(amount, 'total'),
+    currency: optionalText(amount, 'currency') || 'CNY',
+    transactionId: requiredText(transaction, 'transaction_id'),
+    paidAt: optionalInstant(transaction, 'success_time'),
+  }
+}
+
 /** The one mapping of WeChat Pay v3 events to paygate effects. */
 function effectOf(event: SupportedEvent, resource: Fields): NotificationEffect {
   switch (event) {
-    case 'TRANSACTION.SUCCESS': {
+    case 'TRANSACTION.SUCCESS':
       if (resource.trade_state !== 'SUCCESS') reject('unsupported_event', 'TRANSACTION.SUCCESS without trade_state SUCCESS')
-      const amount = requiredObject(resource, 'amount')
-      return {
-        kind: 'payment',
-        amount: fen(amount, 'total'),
-        currency: optionalText(amount, 'currency') || 'CNY',
-        transactionId: requiredText(resource, 'transaction_id'),
-        paidAt: optionalInstant(resource, 'success_time'),
-      }
-    }
+      return transactionPaymentEffect(resource)
     case 'REFUND.SUCCESS':
       return refundEffect('succeeded', resource)
     // Not final: WeChat wants the merchant to act in its portal; the order keeps its status.

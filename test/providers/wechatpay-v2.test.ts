@@ -269,7 +269,6 @@ describe('WeChat Pay v2 notification identity and forwarded fields', () => {
     expect(notification.raw).toEqual({
       appid: wx.appid,
       mch_id: wx.mchid,
-      nonce_str: expect.any(String),
       out_refund_no: 'R20251124001',
       out_trade_no: 'T20251124001',
       refund_account: 'REFUND_SOURCE_RECHARGE_FUNDS',

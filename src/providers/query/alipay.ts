@@ -1,0 +1,178 @@
+/**
+ * @module Alipay `alipay.trade.query` (OpenAPI 2.0 `gateway.do`): a form POST signed with the app
+ * private key (every parameter but `sign`, `sign_type` included), the JSON answer's `sign` checked
+ * with Alipay's public key over the exact response text before its `trade_status` is trusted
+ * (protocols.md §5.3).
+ * @see https://opendocs.alipay.com/open/02e7gm (alipay.trade.query)
+ */
+import { fromUtf8, readPem, toBase64, utf8 } from '../../crypto/encoding'
+import { rsaSign } from '../../crypto/primitives'
+import { reject } from '../../errors'
+import { ALIPAY_GATEWAY_URL, type AlipayConfig, type MerchantConfig } from '../../merchants/types'
+import {
+  alipayCloseEffect,
+  alipayPaymentEffect,
+  alipayPublicKeyOf,
+  alipaySignContent,
+  HASH_BY_SIGN_TYPE,
+} from '../alipay'
+import {
+  MalformedAlipayResponse,
+  readAlipayResponse,
+  verifyAlipayResponseSign,
+  type AlipaySignedResponse,
+} from './alipay-response'
+import { asQuery, checkOutTradeNo, exchange, queryNotification, safeCode, type ProviderAnswer } from './exchange'
+import { QueryFailed, type OrderQueryClient, type QueryOptions, type QueryResult } from './types'
+
+const METHOD = 'alipay.trade.query'
+const RESPONSE_KEY = 'alipay_trade_query_response'
+const SUCCESS_CODE = '10000'
+/** "Business failed", with `sub_code` saying why. */
+const BUSINESS_FAILED_CODE = '40004'
+/** Normal before the buyer opens the cashier or scans the QR code: Alipay creates the trade only then. */
+const TRADE_NOT_EXIST = 'ACQ.TRADE_NOT_EXIST'
+const BEIJING_OFFSET_MS = 8 * 3600 * 1000
+
+/** `yyyy-MM-dd HH:mm:ss` in Beijing time (the Java SDK formats in GMT+8; Workers run in UTC). */
+export function alipayTimestamp(now: number): string {
+  const beijing = new Date(now + BEIJING_OFFSET_MS).toISOString()
+  return `${beijing.slice(0, 10)} ${beijing.slice(11, 19)}`
+}
+
+/**
+ * The request sign content: every parameter but `sign`, empty values skipped, sorted, `k=v` joined by
+ * `&`, raw values. The notify rule that keeps `sign_type` ("v2") is exactly this one.
+ */
+export function alipayRequestSignContent(params: Readonly<Record<string, string>>): Uint8Array<ArrayBuffer> {
+  return alipaySignContent(new Map(Object.entries(params).map(([name, value]) => [name, utf8(value)])), 'v2')
+}
+
+/** The request's parameters, `sign` included. */
+export async function alipayQueryParams(
+  config: AlipayConfig & { appPrivateKey: string },
+  outTradeNo: string,
+  now: number,
+): Promise<Record<string, string>> {
+  const params: Record<string, string> = {
+    app_id: config.appId,
+    method: METHOD,
+    format: 'JSON',
+    charset: 'utf-8',
+    sign_type: config.signType,
+    timestamp: alipayTimestamp(now),
+    version: '1.0',
+    biz_content: JSON.stringify({ out_trade_no: outTradeNo }),
+  }
+  const { label, der } = readPem(config.appPrivateKey)
+  if (label !== 'PRIVATE KEY') throw new RangeError('app private key is not PKCS#8 PEM')
+  const signature = await rsaSign(der, HASH_BY_SIGN_TYPE[config.signType], alipayRequestSignContent(params))
+  return { ...params, sign: toBase64(signature) }
+}
+
+function queryConfig(merchant: MerchantConfig): (AlipayConfig & { appPrivateKey: string }) | null {
+  const alipay = merchant.alipay
+  if (alipay === undefined || !alipay.appPrivateKey) return null
+  return { ...alipay, appPrivateKey: alipay.appPrivateKey }
+}
+
+export const alipayQuery: OrderQueryClient = {
+  channel: 'alipay',
+  provider: 'alipay',
+
+  isConfigured(merchant: MerchantConfig): boolean {
+    return queryConfig(merchant) !== null
+  },
+
+  async queryOrder(merchant: MerchantConfig, outTradeNo: string, options: QueryOptions): Promise<QueryResult> {
+    checkOutTradeNo(outTradeNo)
+    const config = queryConfig(merchant)
+    if (config === null) throw new QueryFailed('not_configured', 'Alipay query needs appPrivateKey')
+    let params: Record<string, string>
+    try {
+      params = await alipayQueryParams(config, outTradeNo, options.now)
+    } catch {
+      // Keys are checked when the merchant is saved; this is a damaged configuration.
+      throw new QueryFailed('not_configured', 'app private key is unusable')
+    }
+    const answer = await exchange(
+      new URL(config.gatewayUrl ?? ALIPAY_GATEWAY_URL),
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8', accept: 'application/json' },
+        body: new URLSearchParams(params).toString(),
+      },
+      options,
+    )
+    return readAnswer(answer, config, outTradeNo)
+  },
+}
+
+/**
+ * Every success answer must be signed. An error answer is checked when it carries a `sign` (as the
+ * Java SDK does); Alipay leaves some unsigned, such as the one refusing our request's signature.
+ */
+async function readAnswer(answer: ProviderAnswer, config: AlipayConfig, outTradeNo: string): Promise<QueryResult> {
+  const { status } = answer
+  if (status !== 200) throw new QueryFailed('http_error', `Alipay answered HTTP ${status}`, status)
+  let response: AlipaySignedResponse
+  try {
+    response = readAlipayResponse(fromUtf8(answer.body), RESPONSE_KEY)
+  } catch (error) {
+    const message = error instanceof MalformedAlipayResponse ? error.message : 'answer is not valid UTF-8'
+    throw new QueryFailed('malformed_response', message, status)
+  }
+  const code = safeCode(response.fields.code)
+  if (response.sign === null) {
+    if (code === SUCCESS_CODE || code === null) {
+      throw new QueryFailed('unsigned_response', 'Alipay answer has no sign', status)
+    }
+  } else {
+    const spki = await asQuery(() => alipayPublicKeyOf(config), status)
+    let valid: boolean
+    try {
+      valid = await verifyAlipayResponseSign(response.content, response.sign, spki, config.signType)
+    } catch {
+      throw new QueryFailed('not_configured', 'alipay public key is not a usable RSA key', status)
+    }
+    if (!valid) throw new QueryFailed('signature_invalid', 'Alipay answer sign does not verify', status)
+  }
+  return asQuery(() => outcomeOf(response, outTradeNo, status), status)
+}
+
+/** The one mapping of `alipay.trade.query` answers (`code`, `sub_code`, `trade_status`) to query results. */
+function outcomeOf(response: AlipaySignedResponse, outTradeNo: string, status: number): QueryResult {
+  const { fields: answer } = response
+  const code = safeCode(answer.code) ?? 'unknown'
+  if (code !== SUCCESS_CODE) {
+    const subCode = safeCode(answer.sub_code)
+    if (code === BUSINESS_FAILED_CODE && subCode === TRADE_NOT_EXIST) {
+      return { kind: 'not_paid', providerStatus: subCode }
+    }
+    const reason = subCode === null ? code : `${code} ${subCode}`
+    throw new QueryFailed('provider_error', `Alipay answered code ${reason}`, status)
+  }
+  if (response.key !== RESPONSE_KEY) reject('malformed_body', 'success answer outside alipay_trade_query_response')
+  // Scalars as the text Alipay sent; lists (fund_bill_list) stay in `raw` only.
+  const fields = new Map(
+    Object.entries(answer).flatMap(([name, value]) => (typeof value === 'string' ? [[name, value] as const] : [])),
+  )
+  if (fields.get('out_trade_no') !== outTradeNo) reject('malformed_body', 'answer is about another order')
+  const tradeStatus = fields.get('trade_status') ?? ''
+  const notification = <Effect extends Parameters<typeof queryNotification>[3]>(effect: Effect) =>
+    queryNotification('alipay', 'alipay', outTradeNo, effect, answer)
+  switch (tradeStatus) {
+    case 'TRADE_SUCCESS':
+    case 'TRADE_FINISHED':
+      return { kind: 'paid', notification: notification(alipayPaymentEffect(fields, 'send_pay_date')) }
+    // Closed after a full refund, or unpaid and timed out; only a paid trade has a payment date.
+    case 'TRADE_CLOSED':
+      return fields.get('send_pay_date')
+        ? { kind: 'refunded', notification: notification(alipayPaymentEffect(fields, 'send_pay_date')) }
+        : { kind: 'closed', notification: notification(alipayCloseEffect(fields)) }
+    case 'WAIT_BUYER_PAY':
+      return { kind: 'not_paid', providerStatus: tradeStatus }
+    default:
+      return reject('unsupported_event', 'unknown alipay trade_status')
+  }
+}

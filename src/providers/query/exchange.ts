@@ -1,0 +1,121 @@
+/**
+ * @module What every order-query client shares: one bounded HTTP exchange with a provider API,
+ * adapter rejections re-read as query failures, and the dedupe id of a fact learnt by query.
+ */
+import { USER_AGENT } from '../../delivery/attempt'
+import { NotifyRejection, type RejectionCode } from '../../errors'
+import { BodyTooLarge, readBodyWithLimit } from '../../http/read-body'
+import type { Channel, NotificationEffect, Provider, VerifiedNotification } from '../types'
+import { QUERY_TIMEOUT_MS, QueryFailed, type QueryFailureReason, type QueryOptions } from './types'
+
+/** A query answer is a few KiB (a WeChat `promotion_detail` list at most); anything far larger is not one. */
+export const RESPONSE_BODY_LIMIT = 256 * 1024
+
+const OUT_TRADE_NO = /^[\x21-\x7e]{1,64}$/
+
+/** Order numbers reach URLs and signed strings: printable ASCII, and never a `.`/`..` path segment. */
+export function checkOutTradeNo(outTradeNo: string): void {
+  if (!OUT_TRADE_NO.test(outTradeNo) || outTradeNo === '.' || outTradeNo === '..') {
+    throw new RangeError('outTradeNo must be 1–64 printable ASCII characters')
+  }
+}
+
+export interface ProviderAnswer {
+  status: number
+  headers: Headers
+  /** The body exactly as received: signatures cover these bytes. */
+  body: Uint8Array<ArrayBuffer>
+}
+
+export interface ProviderRequest {
+  method: 'GET' | 'POST'
+  headers: Record<string, string>
+  body?: string
+}
+
+/**
+ * Sends one request and reads the whole answer within `timeoutMs`. Redirects are not followed: the
+ * APIs never redirect a query, and a signed request must not be replayed at another host.
+ */
+export async function exchange(url: URL, request: ProviderRequest, options: QueryOptions): Promise<ProviderAnswer> {
+  const timeoutMs = options.timeoutMs ?? QUERY_TIMEOUT_MS
+  const signal = AbortSignal.timeout(timeoutMs)
+  const send = options.fetch ?? fetch
+  let response: Response
+  try {
+    response = await send(url, {
+      method: request.method,
+      headers: { 'user-agent': USER_AGENT, ...request.headers },
+      ...(request.body === undefined ? {} : { body: request.body }),
+      redirect: 'manual',
+      signal,
+    })
+  } catch {
+    throw new QueryFailed('network', signal.aborted ? `no answer within ${timeoutMs} ms` : 'provider API unreachable')
+  }
+  try {
+    const body = await readBodyWithLimit(response, RESPONSE_BODY_LIMIT)
+    return { status: response.status, headers: response.headers, body }
+  } catch (error) {
+    if (error instanceof BodyTooLarge) {
+      throw new QueryFailed('malformed_response', `answer larger than ${RESPONSE_BODY_LIMIT} bytes`, response.status)
+    }
+    const message = signal.aborted ? `answer not read within ${timeoutMs} ms` : 'answer body unreadable'
+    throw new QueryFailed('network', message, response.status)
+  }
+}
+
+const REASON_BY_REJECTION: Readonly<Record<RejectionCode, QueryFailureReason>> = {
+  missing_signature: 'unsigned_response',
+  signature_invalid: 'signature_invalid',
+  signature_probe: 'signature_invalid',
+  sign_type_not_allowed: 'signature_invalid',
+  stale_timestamp: 'signature_invalid',
+  unknown_serial: 'signature_invalid',
+  channel_not_configured: 'not_configured',
+  malformed_body: 'malformed_response',
+  xml_entities: 'malformed_response',
+  body_too_large: 'malformed_response',
+  unsupported_event: 'malformed_response',
+  merchant_mismatch: 'malformed_response',
+  unknown_merchant: 'malformed_response',
+  amount_mismatch: 'malformed_response',
+  decrypt_failed: 'malformed_response',
+  storage_unavailable: 'malformed_response',
+}
+
+/**
+ * Runs adapter code (shared with the notify path, so it throws `NotifyRejection`) and re-throws its
+ * rejections as `QueryFailed`, keeping the adapter's short, secret-free message.
+ */
+export async function asQuery<T>(work: () => T | Promise<T>, httpStatus: number | null = null): Promise<T> {
+  try {
+    return await work()
+  } catch (error) {
+    if (!(error instanceof NotifyRejection)) throw error
+    throw new QueryFailed(REASON_BY_REJECTION[error.code], error.message, httpStatus)
+  }
+}
+
+type PaymentOrClose = Extract<NotificationEffect, { kind: 'payment' | 'close' }>
+
+/**
+ * A fact learnt by query, in the shape a notification of it has. The dedupe id names the provider's
+ * trade and our effect, not the provider's word for it, so TRADE_SUCCESS and TRADE_FINISHED (or
+ * SUCCESS and REFUND) are one fact; a close of a trade WeChat never numbered is named by the order.
+ */
+export function queryNotification<Effect extends PaymentOrClose>(
+  channel: Channel,
+  provider: Provider,
+  outTradeNo: string,
+  effect: Effect,
+  raw: Record<string, unknown>,
+): VerifiedNotification & { effect: Effect } {
+  const trade = effect.transactionId === null ? `out_trade_no:${outTradeNo}` : effect.transactionId
+  return { channel, provider, notificationId: `query:${channel}:${trade}:${effect.kind}`, outTradeNo, effect, raw }
+}
+
+/** Provider error codes are short identifiers; anything else is not echoed into messages. */
+export function safeCode(value: unknown): string | null {
+  return typeof value === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(value) ? value : null
+}

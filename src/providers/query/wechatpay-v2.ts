@@ -1,0 +1,146 @@
+/**
+ * @module WeChat Pay APIv2 order query, `POST /pay/orderquery`: an XML request signed with the APIv2
+ * key (HMAC-SHA256 when the merchant allows it, else MD5), the XML answer's `sign` checked with the
+ * same code and sign type as notifies before `trade_state` is trusted (protocols.md §5.1, §1.3).
+ */
+import { fromUtf8, toHex } from '../../crypto/encoding'
+import { randomBytes } from '../../crypto/primitives'
+import { reject } from '../../errors'
+import type { MerchantConfig, V2SignType, WechatpayConfig } from '../../merchants/types'
+import { WECHATPAY_API_BASE_URL } from '../../merchants/types'
+import {
+  checkMerchantIdentity,
+  signedFields,
+  v2PaymentEffect,
+  v2Sign,
+  v2SignString,
+  verifyV2Signature,
+} from '../wechatpay-v2'
+import { buildXmlReply, readFlatXml } from '../xml'
+import { asQuery, checkOutTradeNo, exchange, queryNotification, safeCode, type ProviderAnswer } from './exchange'
+import { QueryFailed, type OrderQueryClient, type QueryOptions, type QueryResult } from './types'
+
+type Fields = Readonly<Record<string, string>>
+
+interface V2QueryConfig {
+  wechatpay: WechatpayConfig
+  apiV2Key: string
+  signType: V2SignType
+}
+
+function queryConfig(merchant: MerchantConfig): V2QueryConfig | null {
+  const wechatpay = merchant.wechatpay
+  if (wechatpay === undefined || !wechatpay.apiV2Key || wechatpay.v2SignTypes.length === 0) return null
+  // The answer is signed with the request's sign type: the stronger one the merchant allows.
+  const signType: V2SignType = wechatpay.v2SignTypes.includes('HMAC-SHA256') ? 'HMAC-SHA256' : 'MD5'
+  return { wechatpay, apiV2Key: wechatpay.apiV2Key, signType }
+}
+
+/** The signed request fields; `sign_type` is sent (and signed) so WeChat does not assume MD5. */
+export async function v2OrderQueryFields(
+  wechatpay: WechatpayConfig,
+  apiV2Key: string,
+  signType: V2SignType,
+  outTradeNo: string,
+  nonce: string,
+): Promise<Record<string, string>> {
+  const fields = {
+    appid: wechatpay.appid,
+    mch_id: wechatpay.mchid,
+    out_trade_no: outTradeNo,
+    nonce_str: nonce,
+    sign_type: signType,
+  }
+  return { ...fields, sign: await v2Sign(v2SignString(fields), apiV2Key, signType) }
+}
+
+export const wechatpayV2Query: OrderQueryClient = {
+  channel: 'wechatpay.v2',
+  provider: 'wechatpay',
+
+  isConfigured(merchant: MerchantConfig): boolean {
+    return queryConfig(merchant) !== null
+  },
+
+  async queryOrder(merchant: MerchantConfig, outTradeNo: string, options: QueryOptions): Promise<QueryResult> {
+    checkOutTradeNo(outTradeNo)
+    const config = queryConfig(merchant)
+    if (config === null) throw new QueryFailed('not_configured', 'WeChat Pay APIv2 query needs apiV2Key')
+    const nonce = toHex(randomBytes(16))
+    const fields = await v2OrderQueryFields(config.wechatpay, config.apiV2Key, config.signType, outTradeNo, nonce)
+    const url = new URL(`${config.wechatpay.apiBaseUrl ?? WECHATPAY_API_BASE_URL}/pay/orderquery`)
+    const answer = await exchange(
+      url,
+      { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8' }, body: buildXmlReply(fields) },
+      options,
+    )
+    return readAnswer(answer, config, outTradeNo)
+  },
+}
+
+async function readAnswer(answer: ProviderAnswer, config: V2QueryConfig, outTradeNo: string): Promise<QueryResult> {
+  const { status } = answer
+  if (status !== 200) throw new QueryFailed('http_error', `WeChat Pay answered HTTP ${status}`, status)
+  let text: string
+  try {
+    text = fromUtf8(answer.body)
+  } catch {
+    throw new QueryFailed('malformed_response', 'answer is not valid UTF-8', status)
+  }
+  const fields = await asQuery(() => readFlatXml(text, 'xml'), status)
+  switch (fields.return_code) {
+    case 'SUCCESS':
+      break
+    // Unsigned by design (e.g. our request's sign was refused); it says nothing about the order.
+    case 'FAIL':
+      throw new QueryFailed('provider_error', `WeChat Pay refused the query: ${printable(fields.return_msg)}`, status)
+    default:
+      throw new QueryFailed('malformed_response', 'return_code must be SUCCESS or FAIL', status)
+  }
+  return asQuery(async () => {
+    await verifyV2Signature(fields, config.apiV2Key, [config.signType])
+    const signed = signedFields(fields)
+    checkMerchantIdentity(signed, config.wechatpay, true)
+    return outcomeOf(signed, outTradeNo, status)
+  }, status)
+}
+
+/** WeChat's `return_msg` ("签名错误", "mch_id参数格式错误") helps whoever reads the log: short, one line. */
+function printable(text: string | undefined): string {
+  return (text ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 64)
+}
+
+/** The one mapping of v2 `result_code` / `trade_state` to query results. */
+function outcomeOf(fields: Fields, outTradeNo: string, status: number): QueryResult {
+  if (fields.result_code === 'FAIL') {
+    const code = safeCode(fields.err_code) ?? 'unknown'
+    if (code === 'ORDERNOTEXIST') return { kind: 'not_paid', providerStatus: code }
+    throw new QueryFailed('provider_error', `WeChat Pay answered err_code ${code}`, status)
+  }
+  if (fields.result_code !== 'SUCCESS') reject('malformed_body', 'result_code must be SUCCESS or FAIL')
+  if (fields.out_trade_no !== outTradeNo) reject('malformed_body', 'answer is about another order')
+  const state = fields.trade_state ?? ''
+  const notification = <Effect extends Parameters<typeof queryNotification>[3]>(effect: Effect) =>
+    queryNotification('wechatpay.v2', 'wechatpay', outTradeNo, effect, { ...fields })
+  switch (state) {
+    case 'SUCCESS':
+      return { kind: 'paid', notification: notification(v2PaymentEffect(fields)) }
+    case 'REFUND':
+      return { kind: 'refunded', notification: notification(v2PaymentEffect(fields)) }
+    // REVOKED: a payment-code order cancelled, its money (if any) returned.
+    case 'CLOSED':
+    case 'REVOKED':
+      return {
+        kind: 'closed',
+        notification: notification({ kind: 'close', transactionId: fields.transaction_id || null, closedAt: null }),
+      }
+    // ACCEPT: received, waiting to debit; PAYERROR: this attempt failed, the buyer may pay again.
+    case 'NOTPAY':
+    case 'USERPAYING':
+    case 'ACCEPT':
+    case 'PAYERROR':
+      return { kind: 'not_paid', providerStatus: state }
+    default:
+      return reject('unsupported_event', 'unknown trade_state')
+  }
+}
