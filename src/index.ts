@@ -1,6 +1,7 @@
-/** @module Worker entry: the HTTP surface and the order Durable Object class. */
+/** @module Worker entry: the HTTP surface and the Durable Object classes (orders, merchant replicas). */
 import { router } from './http/router'
 
+export { MerchantReplica } from './merchants/merchant-replica'
 export { OrderObject } from './order/order-object'
 export { verifyWebhook, WebhookVerificationError } from './verify-webhook'
 

@@ -4,6 +4,7 @@
  */
 import { open, readMasterKey, seal } from '../crypto/sealed'
 import type { Bytes } from '../crypto/primitives'
+import { merchantReplica, type StoredMerchantRow } from './merchant-replica'
 import type { MerchantInput } from './schema'
 import type { AlipayConfig, MerchantConfig, V2SignType } from './types'
 
@@ -15,8 +16,10 @@ export interface MerchantPublicView {
     mchid: string
     v2SignType?: V2SignType | V2SignType[]
     platformPublicKeys: Record<string, string>
+    merchantSerial?: string
+    apiBaseUrl?: string
   }
-  alipay?: AlipayConfig
+  alipay?: Omit<AlipayConfig, 'appPrivateKey'>
 }
 
 /** A stored row could not be read back (wrong MASTER_KEY, or a row copied from another merchant). */
@@ -37,7 +40,12 @@ interface StoredMerchant {
     v2SignTypes: V2SignType[]
     apiV3Key?: string
     platformPublicKeys: Record<string, string>
+    /** Sealed. */
+    merchantPrivateKey?: string
+    merchantSerial?: string
+    apiBaseUrl?: string
   }
+  /** `appPrivateKey` sealed. */
   alipay?: AlipayConfig
 }
 
@@ -76,13 +84,21 @@ function sealOptional(masterKey: Bytes, id: string, secret: string | undefined):
   return secret === undefined ? Promise.resolve(undefined) : seal(masterKey, id, secret)
 }
 
+/** `alipay` with its `appPrivateKey` swapped for `appPrivateKey` (sealed ↔ opened), or without one. */
+function withAppPrivateKey(alipay: AlipayConfig, appPrivateKey: string | undefined): AlipayConfig {
+  const { appPrivateKey: _swapped, ...rest } = alipay
+  return appPrivateKey === undefined ? rest : { ...rest, appPrivateKey }
+}
+
 async function sealMerchant(masterKey: Bytes, id: string, input: MerchantInput): Promise<StoredMerchant> {
   const { forward, wechatpay, alipay } = input
-  const [secret, previousSecret, apiV2Key, apiV3Key] = await Promise.all([
+  const [secret, previousSecret, apiV2Key, apiV3Key, merchantPrivateKey, appPrivateKey] = await Promise.all([
     seal(masterKey, id, forward.secret),
     sealOptional(masterKey, id, forward.previousSecret),
     sealOptional(masterKey, id, wechatpay?.apiV2Key),
     sealOptional(masterKey, id, wechatpay?.apiV3Key),
+    sealOptional(masterKey, id, wechatpay?.merchantPrivateKey),
+    sealOptional(masterKey, id, alipay?.appPrivateKey),
   ])
   return {
     format: STORED_FORMAT,
@@ -97,9 +113,12 @@ async function sealMerchant(masterKey: Bytes, id: string, input: MerchantInput):
             v2SignTypes: wechatpay.v2SignTypes,
             ...(apiV3Key === undefined ? {} : { apiV3Key }),
             platformPublicKeys: wechatpay.platformPublicKeys,
+            ...(merchantPrivateKey === undefined ? {} : { merchantPrivateKey }),
+            ...(wechatpay.merchantSerial === undefined ? {} : { merchantSerial: wechatpay.merchantSerial }),
+            ...(wechatpay.apiBaseUrl === undefined ? {} : { apiBaseUrl: wechatpay.apiBaseUrl }),
           },
         }),
-    ...(alipay === undefined ? {} : { alipay }),
+    ...(alipay === undefined ? {} : { alipay: withAppPrivateKey(alipay, appPrivateKey) }),
   }
 }
 
@@ -107,11 +126,13 @@ async function openMerchant(masterKey: Bytes, id: string, stored: StoredMerchant
   const openOptional = (sealed: string | undefined): Promise<string | undefined> =>
     sealed === undefined ? Promise.resolve(undefined) : open(masterKey, id, sealed)
   const { forward, wechatpay, alipay } = stored
-  const [secret, previousSecret, apiV2Key, apiV3Key] = await Promise.all([
+  const [secret, previousSecret, apiV2Key, apiV3Key, merchantPrivateKey, appPrivateKey] = await Promise.all([
     open(masterKey, id, forward.secret),
     openOptional(forward.previousSecret),
     openOptional(wechatpay?.apiV2Key),
     openOptional(wechatpay?.apiV3Key),
+    openOptional(wechatpay?.merchantPrivateKey),
+    openOptional(alipay?.appPrivateKey),
   ])
   return {
     id,
@@ -126,9 +147,12 @@ async function openMerchant(masterKey: Bytes, id: string, stored: StoredMerchant
             v2SignTypes: wechatpay.v2SignTypes,
             ...(apiV3Key === undefined ? {} : { apiV3Key }),
             platformPublicKeys: wechatpay.platformPublicKeys,
+            ...(merchantPrivateKey === undefined ? {} : { merchantPrivateKey }),
+            ...(wechatpay.merchantSerial === undefined ? {} : { merchantSerial: wechatpay.merchantSerial }),
+            ...(wechatpay.apiBaseUrl === undefined ? {} : { apiBaseUrl: wechatpay.apiBaseUrl }),
           },
         }),
-    ...(alipay === undefined ? {} : { alipay }),
+    ...(alipay === undefined ? {} : { alipay: withAppPrivateKey(alipay, appPrivateKey) }),
   }
 }
 
@@ -148,6 +172,7 @@ export async function saveMerchant(
 ): Promise<SavedMerchant> {
   const masterKey = readMasterKey(env.MASTER_KEY)
   const stored = await sealMerchant(masterKey, id, input)
+  const config = JSON.stringify(stored)
   const at = new Date(now).toISOString()
   const row = await env.DB.prepare(
     `INSERT INTO merchants (id, config, version, created_at, updated_at) VALUES (?1, ?2, 1, ?3, ?3)
@@ -155,10 +180,12 @@ export async function saveMerchant(
        SET config = excluded.config, version = merchants.version + 1, updated_at = excluded.updated_at
      RETURNING version`,
   )
-    .bind(id, JSON.stringify(stored), at)
+    .bind(id, config, at)
     .first<{ version: number }>()
   cache.delete(id)
   if (row === null) throw new Error('merchant upsert returned no row')
+  // After D1, so the replica never holds a config D1 refused; a failure here fails the save loudly.
+  await merchantReplica(env, id).put({ config, version: row.version })
   return { created: row.version === 1, version: row.version }
 }
 
@@ -167,6 +194,24 @@ export interface LoadMerchantOptions {
   now?: number
   /** Read D1 even when a cached copy is fresh: for admin reads that must see the latest save. */
   fresh?: boolean
+}
+
+/**
+ * The merchant's stored row from D1, its home. When D1 cannot be reached, the merchant's replica
+ * object answers instead, so provider callbacks are still verified; D1's error stands when the replica
+ * has nothing either (never "no such merchant", which would be a lie during an outage).
+ */
+async function readStoredRow(env: Env, id: string): Promise<StoredMerchantRow | null> {
+  try {
+    return await env.DB.prepare('SELECT config, version FROM merchants WHERE id = ?1').bind(id).first<StoredMerchantRow>()
+  } catch (d1Error) {
+    const replicated = await merchantReplica(env, id)
+      .get()
+      .catch(() => null)
+    if (replicated === null) throw d1Error
+    console.warn('merchant read from its replica: D1 unavailable')
+    return replicated
+  }
 }
 
 /** The merchant's opened config, or null when there is no such merchant. */
@@ -180,9 +225,7 @@ export async function loadMerchant(
   if (cached !== undefined && !options.fresh && now - cached.loadedAt < CACHE_TTL_MS && now >= cached.loadedAt) {
     return cached.config
   }
-  const row = await env.DB.prepare('SELECT config, version FROM merchants WHERE id = ?1')
-    .bind(id)
-    .first<{ config: string; version: number }>()
+  const row = await readStoredRow(env, id)
   if (row === null) {
     // Misses are not cached: a merchant created through another isolate is usable at once.
     cache.delete(id)
@@ -207,7 +250,10 @@ export async function loadMerchant(
   return config
 }
 
-/** The GET shape: every secret (`apiV2Key`, `apiV3Key`, `forward.secret`, `forward.previousSecret`) left out. */
+/**
+ * The GET shape: every secret (`apiV2Key`, `apiV3Key`, `merchantPrivateKey`, `appPrivateKey`,
+ * `forward.secret`, `forward.previousSecret`) left out.
+ */
 export function publicView(config: MerchantConfig): MerchantPublicView {
   const { forward, wechatpay, alipay } = config
   const v2SignTypes = wechatpay?.v2SignTypes ?? []
@@ -224,6 +270,8 @@ export function publicView(config: MerchantConfig): MerchantPublicView {
               ? {}
               : { v2SignType: v2SignTypes.length === 1 ? v2SignTypes[0]! : [...v2SignTypes] }),
             platformPublicKeys: { ...wechatpay.platformPublicKeys },
+            ...(wechatpay.merchantSerial === undefined ? {} : { merchantSerial: wechatpay.merchantSerial }),
+            ...(wechatpay.apiBaseUrl === undefined ? {} : { apiBaseUrl: wechatpay.apiBaseUrl }),
           },
         }),
     ...(alipay === undefined
@@ -234,6 +282,7 @@ export function publicView(config: MerchantConfig): MerchantPublicView {
             sellerId: alipay.sellerId,
             alipayPublicKey: alipay.alipayPublicKey,
             signType: alipay.signType,
+            ...(alipay.gatewayUrl === undefined ? {} : { gatewayUrl: alipay.gatewayUrl }),
           },
         }),
   }
