@@ -51,7 +51,7 @@ export async function putOrder(request: Request, env: Env, merchantId: string, o
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new AdminError('invalid_request', 'body: must be a JSON object')
   const input = body as Record<string, unknown>
   for (const key of Object.keys(input)) {
-    if (!['amount', 'currency', 'channel', 'provider'].includes(key)) throw new AdminError('invalid_request', `${key}: unknown field`)
+    if (!['amount', 'currency', 'channel', 'provider', 'expires_at'].includes(key)) throw new AdminError('invalid_request', `${key}: unknown field`)
   }
   const { amount } = input
   if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount <= 0) {
@@ -59,6 +59,7 @@ export async function putOrder(request: Request, env: Env, merchantId: string, o
   }
   const currency = input.currency ?? 'CNY'
   if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) throw new AdminError('invalid_request', 'currency: must be an ISO 4217 code such as CNY')
+  const expiresAt = readExpiry(input.expires_at)
   const named = readProvider(input.channel, 'channel') ?? readProvider(input.provider, 'provider')
   const providers = candidateProviders(merchant, named)
   if (providers.length === 0) throw new AdminError('invalid_request', 'channel: the merchant has no such provider configured')
@@ -66,12 +67,37 @@ export async function putOrder(request: Request, env: Env, merchantId: string, o
   const results = await Promise.all(
     providers.map((provider) => {
       const ref: OrderRef = { merchantId, provider, outTradeNo }
-      return orderStub(env, ref).register(ref, amount, currency)
+      return orderStub(env, ref).register(ref, merchant.forward, { amount, currency, ...(expiresAt === undefined ? {} : { expiresAt }) })
     }),
   )
   const conflict = results.find((r) => r.conflict !== null)
   if (conflict) throw new AdminError('conflict', conflict.conflict!)
   return json({ out_trade_no: outTradeNo, amount, currency, providers, status: results[0]!.status }, 200)
+}
+
+/** Optional ISO-8601 instant after which the order can no longer be paid: queries stop there. */
+function readExpiry(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined
+  const ms = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? Date.parse(value) : Number.NaN
+  if (Number.isNaN(ms)) throw new AdminError('invalid_request', 'expires_at: must be an ISO-8601 instant such as 2026-11-25T12:00:00Z')
+  if (ms <= Date.now()) throw new AdminError('invalid_request', 'expires_at: must be in the future')
+  return ms
+}
+
+/** Asks the provider about the order now; its signed answer is applied like a notification. */
+export async function syncOrder(request: Request, env: Env, merchantId: string, outTradeNo: string): Promise<Response> {
+  const merchant = await requireMerchant(env, merchantId)
+  requireOutTradeNo(outTradeNo)
+  const named = readProvider(new URL(request.url).searchParams.get('provider') ?? undefined, 'provider')
+  const providers = candidateProviders(merchant, named)
+  if (providers.length === 0) throw new AdminError('invalid_request', 'provider: the merchant has no such provider configured')
+  const results = await Promise.all(
+    providers.map(async (provider) => {
+      const ref: OrderRef = { merchantId, provider, outTradeNo }
+      return { provider, ...(await orderStub(env, ref).sync(ref)) }
+    }),
+  )
+  return json({ out_trade_no: outTradeNo, results })
 }
 
 async function orderSnapshots(env: Env, merchant: MerchantConfig, outTradeNo: string, named: Provider | null): Promise<OrderSnapshot[]> {

@@ -2,7 +2,7 @@
 import { Router, type IRequestStrict } from 'itty-router'
 import { requireAdmin } from './admin-auth'
 import { getMerchant, putMerchant } from './admin-merchants'
-import { getOrder, listDeliveries, listNotifications, putOrder, replayDelivery } from './admin-orders'
+import { getOrder, listDeliveries, listNotifications, putOrder, replayDelivery, syncOrder } from './admin-orders'
 import { handleNotify } from './notify'
 import { AdminError, adminErrorResponse, json } from './responses'
 
@@ -39,6 +39,9 @@ export const router = Router<RouteRequest, RouteArgs>({
   )
   .get('/admin/merchants/:merchantId/orders/:outTradeNo', (request, env) =>
     getOrder(request, env, request.params.merchantId!, request.params.outTradeNo!),
+  )
+  .post('/admin/merchants/:merchantId/orders/:outTradeNo/sync', (request, env) =>
+    syncOrder(request, env, request.params.merchantId!, request.params.outTradeNo!),
   )
   .get('/admin/merchants/:merchantId/deliveries', (request, env) => listDeliveries(request, env, request.params.merchantId!))
   .get('/admin/merchants/:merchantId/notifications', (request, env) => listNotifications(request, env, request.params.merchantId!))

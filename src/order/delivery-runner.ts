@@ -22,6 +22,8 @@ export interface DeliveryContext {
   allowLoopback: boolean
   random?: () => number
   now?: () => number
+  /** One attempt's time limit; the production default (15 s) unless a caller needs a shorter one. */
+  attemptTimeoutMs?: number
 }
 
 export interface DeliveryOutcome {
@@ -50,7 +52,7 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
     store.leaseDelivery(head.id, startedAt + LEASE_MS)
     const event = store.event(head.eventSeq)
     const headers = await signWebhook({ id: event.id, timestamp: Math.floor(clock() / 1000), body: event.body, secrets: await context.openSecrets(target) })
-    const result = await attemptDelivery({ url: target.url, body: event.body, headers, now: clock })
+    const result = await attemptDelivery({ url: target.url, body: event.body, headers, now: clock, timeoutMs: context.attemptTimeoutMs })
 
     // The row may have changed while we were waiting on the merchant (an admin replay): re-read it.
     const current = store.delivery(head.id)

@@ -14,9 +14,11 @@ import type { VerifiedNotification } from '../providers/types'
 import { project, type ProjectionBatch } from '../storage/projection'
 import type { ForwardedEvent } from './events'
 import type { OrderRef } from './order-key'
-import { nextAttemptIso, OrderStore, type AttemptRow, type DeliveryRow, type NotificationRow, type OrderRow } from './order-store'
+import { nextAttemptIso, OrderStore, type AttemptRow, type DeliveryRow, type NotificationRow, type OrderRow, type ReconciliationRow } from './order-store'
 import { decide, type OrderStatus } from './state-machine'
 import { deliverHeadOfLine, type DeliveryOutcome } from './delivery-runner'
+import { queryProvider } from './provider-query'
+import { DEFAULT_ORDER_LIFETIME_MS, nextQueryAt, RECONCILE_SCHEDULE_MINUTES } from './reconcile-schedule'
 
 export interface IngestRequest {
   order: OrderRef
@@ -59,7 +61,12 @@ export interface OrderSnapshot {
     attempt_log: { number: number; started_at: string; status_code: number | null; latency_ms: number; outcome: string; error: string | null }[]
   }[]
   notifications: { id: string; channel: string; received_at: string; verdict: string; reason: string | null; source: string }[]
+  /** Provider queries for a registered order whose payment was not notified (null when none were planned). */
+  reconciliation: { next_query_at: string | null; queries_made: number; last_query_at: string | null; last_result: string | null; expires_at: string } | null
 }
+
+/** Statuses in which a payment may still arrive, so queries are worth making. */
+const AWAITING_PAYMENT: ReadonlySet<OrderStatus> = new Set(['pending', 'amount_mismatch'])
 
 /** How soon after a D1 failure the projection is tried again. */
 const PROJECTION_RETRY_MS = 30_000
@@ -77,87 +84,152 @@ export class OrderObject extends DurableObject<Env> {
   async ingest(request: IngestRequest): Promise<IngestResult> {
     const forwardTarget = await this.sealForwardTarget(request.order.merchantId, request.forward)
     const nowMs = Date.now()
-    const now = isoNow(nowMs)
-    const { notification } = request
-
     const result = this.ctx.storage.transactionSync((): IngestResult => {
-      const order = this.store.ensureOrder(request.order, now)
-      if (forwardTarget !== null) this.store.saveForwardTarget(forwardTarget, now)
-      const audit = (verdict: NotificationRow['verdict'], reason: string | null): void =>
-        this.store.recordNotification({
-          id: newId('ntf'),
-          channel: notification.channel,
-          providerNotificationId: notification.notificationId,
-          receivedAt: isoNow(request.receivedAt),
-          verdict,
-          reason,
-          source: request.source,
-        })
-
-      if (this.store.hasSeen(notification.notificationId)) {
-        audit('duplicate', null)
-        return { verdict: 'duplicate', reason: null, status: order.status, eventIds: [] }
-      }
-
-      const decision = decide(order, notification.effect, this.store.refundLedger(), now)
-      if (decision.verdict === 'rejected') {
-        audit('rejected', decision.reason)
-        if (decision.next.status !== order.status) this.store.saveOrder(decision.next, now)
-        return { verdict: 'rejected', reason: decision.reason, status: decision.next.status, eventIds: [] }
-      }
-
-      this.store.markSeen(notification.notificationId, now)
-      audit('accepted', decision.events.length === 0 ? 'no change' : null)
-      if (decision.refundApplied) {
-        const r = decision.refundApplied
-        this.store.recordRefund(r.outRefundNo, r.outcome, r.amount)
-      }
-      this.store.saveOrder(decision.next, now)
-      const eventIds = decision.events.map((draft) => {
-        const id = newId('evt')
-        const body: ForwardedEvent = {
-          type: draft.type,
-          timestamp: draft.occurredAt,
-          data: {
-            merchant_id: request.order.merchantId,
-            provider: notification.provider,
-            channel: notification.channel,
-            out_trade_no: request.order.outTradeNo,
-            transaction_id: decision.next.transactionId,
-            amount: decision.next.amount,
-            currency: decision.next.currency ?? 'CNY',
-            paid_at: decision.next.paidAt,
-            refund: draft.refund,
-            raw: notification.raw,
-          },
-        }
-        const seq = this.store.addEvent({ id, type: draft.type, channel: notification.channel, body: JSON.stringify(body), createdAt: now })
-        this.store.addDelivery(newId('dlv'), seq, nowMs, now)
-        return id
-      })
-      return { verdict: 'accepted', reason: null, status: decision.next.status, eventIds }
+      this.store.ensureOrder(request.order, isoNow(nowMs))
+      if (forwardTarget !== null) this.store.saveForwardTarget(forwardTarget, isoNow(nowMs))
+      return this.apply(request.notification, request.receivedAt, request.source, nowMs)
     })
-
     // Same output-gated storage as the transaction: the alarm is durable before the reply leaves.
     await this.ctx.storage.setAlarm(nowMs)
     return result
   }
 
-  /** Registers (or re-registers) the amount the merchant expects for this order. */
-  async register(order: OrderRef, amount: number, currency: string): Promise<{ status: OrderStatus; conflict: string | null }> {
+  /**
+   * Dedupes, decides and writes the outbox; called inside a `transactionSync`, so it commits or
+   * rolls back whole. A notification and a query answer go through here alike.
+   */
+  private apply(notification: VerifiedNotification, receivedAt: number, source: 'notify' | 'query', nowMs: number): IngestResult {
+    const now = isoNow(nowMs)
+    const order = this.store.order()!
+    const audit = (verdict: NotificationRow['verdict'], reason: string | null): void =>
+      this.store.recordNotification({
+        id: newId('ntf'),
+        channel: notification.channel,
+        providerNotificationId: notification.notificationId,
+        receivedAt: isoNow(receivedAt),
+        verdict,
+        reason,
+        source,
+      })
+
+    if (this.store.hasSeen(notification.notificationId)) {
+      audit('duplicate', null)
+      return { verdict: 'duplicate', reason: null, status: order.status, eventIds: [] }
+    }
+
+    const decision = decide(order, notification.effect, this.store.refundLedger(), now)
+    if (decision.verdict === 'rejected') {
+      audit('rejected', decision.reason)
+      if (decision.next.status !== order.status) this.store.saveOrder(decision.next, now)
+      // A doubtful payment report: ask the provider once; its signed answer decides.
+      if (source === 'notify') this.store.planQuery(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS)
+      return { verdict: 'rejected', reason: decision.reason, status: decision.next.status, eventIds: [] }
+    }
+
+    this.store.markSeen(notification.notificationId, now)
+    audit('accepted', decision.events.length === 0 ? 'no change' : null)
+    if (decision.refundApplied) {
+      const r = decision.refundApplied
+      this.store.recordRefund(r.outRefundNo, r.outcome, r.amount)
+    }
+    this.store.saveOrder(decision.next, now)
+    if (!AWAITING_PAYMENT.has(decision.next.status)) this.store.stopQueries()
+    const eventIds = decision.events.map((draft) => {
+      const id = newId('evt')
+      const body: ForwardedEvent = {
+        type: draft.type,
+        timestamp: draft.occurredAt,
+        data: {
+          merchant_id: order.merchantId,
+          provider: notification.provider,
+          channel: notification.channel,
+          out_trade_no: order.outTradeNo,
+          transaction_id: decision.next.transactionId,
+          amount: decision.next.amount,
+          currency: decision.next.currency ?? 'CNY',
+          paid_at: decision.next.paidAt,
+          refund: draft.refund,
+          raw: notification.raw,
+        },
+      }
+      const seq = this.store.addEvent({ id, type: draft.type, channel: notification.channel, body: JSON.stringify(body), createdAt: now })
+      this.store.addDelivery(newId('dlv'), seq, nowMs, now)
+      return id
+    })
+    return { verdict: 'accepted', reason: null, status: decision.next.status, eventIds }
+  }
+
+  /**
+   * Registers (or re-registers) the amount the merchant expects for this order, and plans the
+   * queries that catch a payment whose notification never comes.
+   */
+  async register(
+    order: OrderRef,
+    forward: ForwardConfig,
+    expected: { amount: number; currency: string; expiresAt?: number },
+  ): Promise<{ status: OrderStatus; conflict: string | null }> {
+    const { amount, currency, expiresAt } = expected
+    const forwardTarget = await this.sealForwardTarget(order.merchantId, forward)
     const nowMs = Date.now()
     const now = isoNow(nowMs)
     const result = this.ctx.storage.transactionSync(() => {
       const current = this.store.ensureOrder(order, now)
-      const paid = current.amount !== null && (current.status === 'paid' || current.status === 'partially_refunded' || current.status === 'refunded')
+      // A payment found by query is forwarded like a notified one: the object needs the target too.
+      if (forwardTarget !== null) this.store.saveForwardTarget(forwardTarget, now)
+      const paid = current.amount !== null && !AWAITING_PAYMENT.has(current.status) && current.status !== 'closed'
       if (paid && (current.amount !== amount || (current.currency ?? 'CNY') !== currency)) {
         return { status: current.status, conflict: `the order was already paid with ${current.amount} ${current.currency ?? 'CNY'}` }
       }
       this.store.saveOrder({ ...current, expectedAmount: amount, expectedCurrency: currency }, now)
+      if (AWAITING_PAYMENT.has(current.status)) {
+        this.store.planQuery(nowMs + RECONCILE_SCHEDULE_MINUTES[0] * 60_000, expiresAt ?? nowMs + DEFAULT_ORDER_LIFETIME_MS)
+      }
       return { status: current.status, conflict: null }
     })
     if (result.conflict === null) await this.ctx.storage.setAlarm(nowMs)
     return result
+  }
+
+  /** Asks the provider about this order now (admin sync), whatever the schedule says. */
+  async sync(order: OrderRef): Promise<{ status: OrderStatus; query: string }> {
+    const nowMs = Date.now()
+    this.ctx.storage.transactionSync(() => {
+      this.store.ensureOrder(order, isoNow(nowMs))
+      this.store.planQuery(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS)
+    })
+    const query = await this.reconcile(nowMs, { force: true })
+    await this.ctx.storage.setAlarm(Date.now())
+    return { status: this.store.order()!.status, query: this.store.reconciliation()?.lastResult ?? query.summary }
+  }
+
+  /**
+   * Runs a due provider query and applies a verified answer like a notification
+   * (`source: "query"`). Returns when the next query is due, or null.
+   */
+  private async reconcile(nowMs: number, options: { force?: boolean } = {}): Promise<{ nextDueAt: number | null; summary: string }> {
+    const plan = this.store.reconciliation()
+    const order = this.store.order()
+    if (plan === null || order === null || plan.nextQueryAt === null) return { nextDueAt: null, summary: 'nothing to ask' }
+    if (!AWAITING_PAYMENT.has(order.status) && !options.force) {
+      this.store.stopQueries()
+      return { nextDueAt: null, summary: 'settled' }
+    }
+    if (plan.nextQueryAt > nowMs && !options.force) return { nextDueAt: plan.nextQueryAt, summary: 'not due' }
+
+    const answer = await queryProvider(this.env, order, nowMs)
+    const finishedAt = Date.now()
+    return this.ctx.storage.transactionSync(() => {
+      let summary = answer.summary
+      if (answer.notification !== null) {
+        const applied = this.apply(answer.notification, finishedAt, 'query', finishedAt)
+        summary = `${summary} (${applied.verdict})`
+      }
+      const current = this.store.reconciliation()!
+      const settled = !AWAITING_PAYMENT.has(this.store.order()!.status) || answer.final
+      const next = settled ? null : nextQueryAt(current.queriesMade + 1, finishedAt, current.expiresAt)
+      this.store.recordQuery(finishedAt, summary, next)
+      return { nextDueAt: next, summary }
+    })
   }
 
   /** The order as the admin API shows it: reflects every accepted notification at once. */
@@ -202,6 +274,7 @@ export class OrderObject extends DurableObject<Env> {
         reason: n.reason,
         source: n.source,
       })),
+      reconciliation: reconciliationView(this.store.reconciliation()),
     }
   }
 
@@ -223,20 +296,22 @@ export class OrderObject extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const order = this.store.order()
     if (order === null) return
+    // Queries first: a payment they find is delivered in this same run.
+    const queries = await this.reconcile(Date.now())
     const outcome: DeliveryOutcome = await deliverHeadOfLine(this.store, {
       order,
       openSecrets: (target) => this.openForwardSecrets(order.merchantId, target),
       allowLoopback: this.env.ENVIRONMENT === 'development',
     })
-    let nextAlarm = outcome.nextDueAt
+    let nextAlarm = earliest(outcome.nextDueAt, queries.nextDueAt)
     try {
       await project(this.env.DB, this.projectionBatch(order.merchantId))
       this.markProjected()
     } catch (error) {
       console.warn('d1 projection deferred', error instanceof Error ? error.message : 'unknown error')
-      nextAlarm = Math.min(nextAlarm ?? Infinity, Date.now() + PROJECTION_RETRY_MS)
+      nextAlarm = earliest(nextAlarm, Date.now() + PROJECTION_RETRY_MS)
     }
-    if (nextAlarm !== null && Number.isFinite(nextAlarm)) await this.ctx.storage.setAlarm(nextAlarm)
+    if (nextAlarm !== null) await this.ctx.storage.setAlarm(nextAlarm)
   }
 
   private projectionBatch(merchantId: string): ProjectionBatch {
@@ -308,6 +383,23 @@ export class OrderObject extends DurableObject<Env> {
     if (target.sealedPreviousSecret !== null) secrets.push(await open(masterKey, merchantId, target.sealedPreviousSecret))
     return secrets
   }
+}
+
+function reconciliationView(plan: ReconciliationRow | null): OrderSnapshot['reconciliation'] {
+  if (plan === null) return null
+  return {
+    next_query_at: plan.nextQueryAt === null ? null : isoNow(plan.nextQueryAt),
+    queries_made: plan.queriesMade,
+    last_query_at: plan.lastQueryAt === null ? null : isoNow(plan.lastQueryAt),
+    last_result: plan.lastResult,
+    expires_at: isoNow(plan.expiresAt),
+  }
+}
+
+function earliest(a: number | null, b: number | null): number | null {
+  if (a === null) return b
+  if (b === null) return a
+  return Math.min(a, b)
 }
 
 function orderProjection(order: OrderRow) {

@@ -82,6 +82,15 @@ CREATE TABLE IF NOT EXISTS delivery_attempts (
   response_snippet  TEXT,
   PRIMARY KEY (delivery_id, number)
 );
+-- Asking the provider about a registered order whose payment was not (yet) notified.
+CREATE TABLE IF NOT EXISTS reconciliation (
+  singleton      INTEGER PRIMARY KEY CHECK (singleton = 1),
+  next_query_at  INTEGER,
+  queries_made   INTEGER NOT NULL DEFAULT 0,
+  expires_at     INTEGER NOT NULL,
+  last_query_at  INTEGER,
+  last_result    TEXT
+);
 -- Where this merchant's events go, as of the latest notification (secrets sealed under MASTER_KEY),
 -- so deliveries never depend on D1 being reachable.
 CREATE TABLE IF NOT EXISTS forward_target (
@@ -156,6 +165,16 @@ export interface AttemptRow {
   outcome: string
   error: string | null
   responseSnippet: string | null
+}
+
+export interface ReconciliationRow {
+  /** Epoch ms of the next query, or null when none is planned. */
+  nextQueryAt: number | null
+  queriesMade: number
+  expiresAt: number
+  lastQueryAt: number | null
+  /** The last query's outcome in a few words (`not_paid: NOTPAY`, `paid`, `failed: network`). */
+  lastResult: string | null
 }
 
 export interface ForwardTargetRow {
@@ -449,6 +468,45 @@ export class OrderStore {
         error: strOrNull(r.error),
         responseSnippet: strOrNull(r.response_snippet),
       }))
+  }
+
+  reconciliation(): ReconciliationRow | null {
+    const r = this.sql.exec<Row>('SELECT * FROM reconciliation WHERE singleton = 1').toArray()[0]
+    return r
+      ? {
+          nextQueryAt: numOrNull(r.next_query_at),
+          queriesMade: num(r.queries_made),
+          expiresAt: num(r.expires_at),
+          lastQueryAt: numOrNull(r.last_query_at),
+          lastResult: strOrNull(r.last_result),
+        }
+      : null
+  }
+
+  /** Plans a query at `at` (keeping an earlier plan), watching the order until `expiresAt`. */
+  planQuery(at: number, expiresAt: number): void {
+    this.sql.exec(
+      `INSERT INTO reconciliation (singleton, next_query_at, expires_at) VALUES (1, ?, ?)
+       ON CONFLICT (singleton) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at),
+         next_query_at = CASE WHEN next_query_at IS NULL OR excluded.next_query_at < next_query_at
+                              THEN excluded.next_query_at ELSE next_query_at END`,
+      at,
+      expiresAt,
+    )
+  }
+
+  recordQuery(at: number, result: string, nextQueryAt: number | null): void {
+    this.sql.exec(
+      `UPDATE reconciliation SET queries_made = queries_made + 1, last_query_at = ?, last_result = ?, next_query_at = ?
+       WHERE singleton = 1`,
+      at,
+      result,
+      nextQueryAt,
+    )
+  }
+
+  stopQueries(): void {
+    this.sql.exec('UPDATE reconciliation SET next_query_at = NULL WHERE singleton = 1')
   }
 
   forwardTarget(): ForwardTargetRow | null {

@@ -1,0 +1,47 @@
+/**
+ * @module One provider order query on behalf of an order object: loads the merchant's keys, picks
+ * the channel's client, and turns every outcome into what the reconciler records. Never throws.
+ */
+import { loadMerchant } from '../merchants/store'
+import { orderQueryClientFor, QueryFailed } from '../providers/query'
+import type { VerifiedNotification } from '../providers/types'
+import type { OrderRow } from './order-store'
+
+export interface QueryAnswer {
+  /** The verified fact to apply like a notification, when the provider reported one. */
+  notification: VerifiedNotification | null
+  /** A few words for the audit of this order's queries. */
+  summary: string
+  /** True when asking again would not help (no query keys configured). */
+  final: boolean
+}
+
+export async function queryProvider(env: Env, order: OrderRow, now: number): Promise<QueryAnswer> {
+  let merchant
+  try {
+    merchant = await loadMerchant(env, order.merchantId)
+  } catch {
+    return { notification: null, summary: 'failed: merchant unavailable', final: false }
+  }
+  if (merchant === null) return { notification: null, summary: 'failed: merchant unknown', final: true }
+  const client = orderQueryClientFor(merchant, order.provider)
+  if (client === null) return { notification: null, summary: 'not configured: no query keys for this provider', final: true }
+  try {
+    const result = await client.queryOrder(merchant, order.outTradeNo, { now })
+    switch (result.kind) {
+      case 'paid':
+      case 'refunded':
+      case 'closed':
+        return { notification: result.notification, summary: `${client.channel} ${result.kind}`, final: false }
+      case 'not_paid':
+        return { notification: null, summary: `${client.channel} not paid: ${result.providerStatus}`, final: false }
+      default: {
+        const unreachable: never = result
+        throw new TypeError(`unknown query result ${String(unreachable)}`)
+      }
+    }
+  } catch (error) {
+    if (error instanceof QueryFailed) return { notification: null, summary: `${client.channel} failed: ${error.reason}`, final: false }
+    return { notification: null, summary: `${client.channel} failed: unexpected error`, final: false }
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * @module When an order object asks the provider about a registered order whose payment has not
+ * been notified: first after 2 minutes, then backing off (5, 15, 30 min, then hourly) until the
+ * order expires. Pure and table-driven.
+ */
+
+/** Minutes after registration (or after the previous query) for each successive query. */
+export const RECONCILE_SCHEDULE_MINUTES = [2, 5, 15, 30, 60] as const
+
+/** Orders that say nothing about their expiry are watched for a day, like the providers' own retries. */
+export const DEFAULT_ORDER_LIFETIME_MS = 24 * 3600 * 1000
+
+const MINUTE_MS = 60_000
+
+/**
+ * When the next query is due after `queriesMade` queries that found the order unpaid (or failed),
+ * or null when that would be past the order's expiry. A last query at expiry catches a payment made
+ * in the final minutes.
+ */
+export function nextQueryAt(queriesMade: number, lastAt: number, expiresAt: number): number | null {
+  if (lastAt >= expiresAt) return null
+  const index = Math.min(queriesMade, RECONCILE_SCHEDULE_MINUTES.length - 1)
+  const due = lastAt + RECONCILE_SCHEDULE_MINUTES[index]! * MINUTE_MS
+  return Math.min(due, expiresAt)
+}

@@ -1,0 +1,167 @@
+/**
+ * Never miss a payment: a registered order whose notification never comes is queried at the
+ * provider; a verified "paid" answer becomes the same single event a notification would have
+ * produced, and a notification arriving afterwards changes nothing.
+ */
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { http, HttpResponse } from 'msw'
+import { createSign } from 'node:crypto'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
+import alipayFixtures from '../fixtures/alipay.json'
+import keys from '../fixtures/keys.json'
+import { orderStub, type OrderRef } from '../../src/order/order-key'
+import type { OrderObject } from '../../src/order/order-object'
+import { network } from '../msw'
+import { admin, getOrder, notify, putMerchant, recordForwarded } from '../support/gateway'
+
+const GATEWAY = 'https://openapi.alipay.com/gateway.do'
+const MERCHANT = 'recon'
+const withQueryKeys = {
+  alipay: {
+    appId: keys.alipay.appId,
+    sellerId: keys.alipay.sellerId,
+    alipayPublicKey: keys.alipay.alipayKey.publicKeyPem,
+    signType: 'RSA2',
+    appPrivateKey: keys.alipay.appKey.privateKeyPem,
+  },
+}
+
+/** Alipay's side of alipay.trade.query, signed with node:crypto over the exact response text. */
+function alipayAnswers(fields: Record<string, string>, signingKey = keys.alipay.alipayKey.privateKeyPem): { asked: string[] } {
+  const asked: string[] = []
+  network.use(
+    http.post(GATEWAY, async ({ request }) => {
+      const form = new URLSearchParams(new TextDecoder().decode(await request.arrayBuffer()))
+      const outTradeNo = (JSON.parse(form.get('biz_content')!) as { out_trade_no: string }).out_trade_no
+      asked.push(outTradeNo)
+      const content = JSON.stringify({ code: '10000', msg: 'Success', out_trade_no: outTradeNo, ...fields })
+      const sign = createSign('RSA-SHA256').update(content).sign(signingKey, 'base64')
+      return new HttpResponse(`{"alipay_trade_query_response":${content},"sign":"${sign}"}`, { headers: { 'content-type': 'text/html;charset=utf-8' } })
+    }),
+  )
+  return { asked }
+}
+
+const PAID = { trade_no: '2026112222001400000000000001', trade_status: 'TRADE_SUCCESS', total_amount: '88.88', send_pay_date: '2026-11-22 17:59:58' }
+
+async function register(outTradeNo: string, amount: number): Promise<OrderRef> {
+  const reply = await admin(`/admin/merchants/${MERCHANT}/orders/${outTradeNo}`, { method: 'PUT', body: JSON.stringify({ amount, channel: 'alipay' }) })
+  expect(reply.status).toBe(200)
+  return { merchantId: MERCHANT, provider: 'alipay', outTradeNo }
+}
+
+/** Time travel: the planned query is due now (instead of 2 minutes after registration). */
+async function runDueQuery(order: OrderRef): Promise<void> {
+  await runInDurableObject(orderStub(env, order), (_o: OrderObject, state) => {
+    state.storage.sql.exec('UPDATE reconciliation SET next_query_at = 0 WHERE next_query_at IS NOT NULL')
+  })
+  await runDurableObjectAlarm(orderStub(env, order))
+}
+
+describe('reconciliation by provider query', () => {
+  beforeAll(async () => {
+    await putMerchant(MERCHANT, withQueryKeys)
+  })
+
+  it('plans the first query two minutes after registration, and does not ask before', async () => {
+    const order = await register('T-RECON-WAIT', 100)
+    const view = await getOrder(MERCHANT, order.outTradeNo)
+    const plan = (view as unknown as { reconciliation: { next_query_at: string; queries_made: number } }).reconciliation
+    const dueIn = Date.parse(plan.next_query_at) - Date.now()
+    expect(dueIn).toBeGreaterThan(100_000)
+    expect(dueIn).toBeLessThanOrEqual(120_000)
+    // No provider handler is installed: an early query would fail the test with an unhandled request.
+    await runDurableObjectAlarm(orderStub(env, order))
+    expect((await getOrder(MERCHANT, order.outTradeNo)).status).toBe('pending')
+  })
+
+  it('pays a registered order whose notification never came, forwards it once, and ignores the late notification', async () => {
+    const forwarded = recordForwarded()
+    const { asked } = alipayAnswers(PAID)
+    const order = await register('T20261122-0001', 8888)
+    await runDueQuery(order)
+    expect(asked).toEqual(['T20261122-0001'])
+
+    const paid = await getOrder(MERCHANT, order.outTradeNo)
+    expect(paid.status).toBe('paid')
+    expect(paid.events.map((e) => e.type)).toEqual(['payment.succeeded'])
+    expect(paid.notifications).toMatchObject([{ verdict: 'accepted', source: 'query' }])
+    await vi.waitFor(() => expect(forwarded.map((f) => f.type)).toEqual(['payment.succeeded']))
+
+    // Alipay's notification finally arrives: accepted, but the payment is already known.
+    const late = await notify('alipay', MERCHANT, alipayFixtures.cases.tradeSuccessUtf8)
+    expect(await late.text()).toBe('success')
+    const after = await getOrder(MERCHANT, order.outTradeNo)
+    expect(after.events).toHaveLength(1)
+    expect(after.notifications.map((n) => n.verdict)).toEqual(['accepted', 'accepted'])
+    await runDurableObjectAlarm(orderStub(env, order))
+    expect(forwarded).toHaveLength(1)
+  })
+
+  it('keeps waiting while the provider says the trade does not exist, backing off', async () => {
+    network.use(
+      http.post(GATEWAY, () => {
+        const content = JSON.stringify({ code: '40004', msg: 'Business Failed', sub_code: 'ACQ.TRADE_NOT_EXIST', sub_msg: '交易不存在' })
+        const sign = createSign('RSA-SHA256').update(content).sign(keys.alipay.alipayKey.privateKeyPem, 'base64')
+        return new HttpResponse(`{"alipay_trade_query_response":${content},"sign":"${sign}"}`)
+      }),
+    )
+    const order = await register('T-RECON-NOTYET', 500)
+    await runDueQuery(order)
+    const view = (await getOrder(MERCHANT, order.outTradeNo)) as unknown as {
+      status: string
+      reconciliation: { next_query_at: string; queries_made: number; last_result: string }
+    }
+    expect(view.status).toBe('pending')
+    expect(view.reconciliation).toMatchObject({ queries_made: 1, last_result: 'alipay not paid: ACQ.TRADE_NOT_EXIST' })
+    const next = Date.parse(view.reconciliation.next_query_at) - Date.now()
+    expect(next).toBeGreaterThan(4 * 60_000)
+    expect(next).toBeLessThanOrEqual(5 * 60_000)
+  })
+
+  it('refuses a forged "paid" answer: nothing changes, nothing is forwarded', async () => {
+    const forwarded = recordForwarded()
+    alipayAnswers(PAID, keys.stranger.privateKeyPem)
+    const order = await register('T-RECON-FORGED', 8888)
+    await runDueQuery(order)
+    const view = (await getOrder(MERCHANT, order.outTradeNo)) as unknown as { status: string; events: unknown[]; reconciliation: { last_result: string } }
+    expect(view).toMatchObject({ status: 'pending', events: [] })
+    expect(view.reconciliation.last_result).toBe('alipay failed: signature_invalid')
+    expect(forwarded).toHaveLength(0)
+  })
+
+  it('queries on demand through POST .../sync', async () => {
+    alipayAnswers({ ...PAID, total_amount: '3.00' })
+    await register('T-RECON-SYNC', 300)
+    const reply = await admin(`/admin/merchants/${MERCHANT}/orders/T-RECON-SYNC/sync?provider=alipay`, { method: 'POST' })
+    expect(reply.status).toBe(200)
+    expect(await reply.json()).toMatchObject({ results: [{ provider: 'alipay', status: 'paid' }] })
+  })
+
+  it('confirms a doubtful notification by query: an amount mismatch triggers one query at once', async () => {
+    const { asked } = alipayAnswers({ ...PAID, total_amount: '88.88' })
+    const order = await register('T20261122-0001X', 100)
+    await runInDurableObject(orderStub(env, order), async (instance: OrderObject) => {
+      const notification = {
+        channel: 'alipay' as const,
+        provider: 'alipay' as const,
+        notificationId: 'doubtful-1',
+        outTradeNo: order.outTradeNo,
+        effect: { kind: 'payment' as const, amount: 8888, currency: 'CNY', transactionId: PAID.trade_no, paidAt: null },
+        raw: {},
+      }
+      const merchant = { url: 'https://merchant.example/hooks/payments', secret: `whsec_${btoa('forward-secret-for-e2e-tests-32b')}` }
+      expect((await instance.ingest({ order, notification, forward: merchant, receivedAt: Date.now(), source: 'notify' })).verdict).toBe('rejected')
+    })
+    await runDurableObjectAlarm(orderStub(env, order))
+    expect(asked).toEqual(['T20261122-0001X'])
+    // The signed answer says 88.88 too: the registration (1.00) is what is wrong, so the order stays flagged.
+    const view = await getOrder(MERCHANT, order.outTradeNo)
+    expect(view.status).toBe('amount_mismatch')
+    expect(view.notifications.map((n) => [n.verdict, n.reason])).toEqual([
+      ['rejected', 'amount_mismatch'],
+      ['rejected', 'amount_mismatch'],
+    ])
+  })
+})
