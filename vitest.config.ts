@@ -31,6 +31,8 @@ export default defineConfig(async () => {
     test: {
       include: ['test/**/*.test.ts'],
       setupFiles: ['./test/setup.ts'],
+      // Builds what `npm run simulate` sends (in Node) for test/simulate/simulate.test.ts.
+      globalSetup: ['./test/simulate/global-setup.mjs'],
     },
   }
 })

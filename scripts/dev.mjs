@@ -1,0 +1,174 @@
+// `npm run dev`: the gateway on http://localhost:8787 with local D1 and Durable Objects, ready for the demo.
+//   1. .dev.vars from the committed .dev.vars.example when missing (ADMIN_TOKEN, MASTER_KEY: dev-only values)
+//   2. the demo merchant's throwaway sandbox keys and forward secret in .demo/ on first run (never real keys)
+//   3. local D1 migrations, then `wrangler dev --local` in the foreground (offline: no login, metrics or cf fetch)
+//   4. once it answers, the demo merchant PUT through the real admin API, so the gateway seals its secrets itself
+// Running it again reuses everything and just re-PUTs the merchant. Ctrl-C stops all it started.
+import { spawn, spawnSync } from 'node:child_process'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import {
+  DEMO_DIR_NAME,
+  DEMO_MERCHANT_ID,
+  demoMerchantBody,
+  ensureDemoFiles,
+  ensureDevVars,
+  GATEWAY_PORT,
+  GATEWAY_URL,
+  LISTEN_URL,
+  readDevVars,
+  ROOT,
+} from './lib/demo.mjs'
+import { NOTIFY_PATHS } from './lib/build-notification.mjs'
+
+const WRANGLER = fileURLToPath(new URL('../node_modules/wrangler/bin/wrangler.js', import.meta.url))
+/** Where dev.mjs itself talks to the gateway: the loopback address wrangler listens on. */
+const LOCAL_GATEWAY = `http://127.0.0.1:${GATEWAY_PORT}`
+const READY_TIMEOUT_MS = 90_000
+
+// Keep wrangler offline: no usage metrics, no request.cf download, no update check (the banner makes one).
+const WRANGLER_ENV = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: 'false',
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  WRANGLER_HIDE_BANNER: 'true',
+}
+
+class DevError extends Error {
+  name = 'DevError'
+}
+
+async function main() {
+  step('paygate dev')
+  if (ensureDevVars()) note('created .dev.vars from .dev.vars.example (development-only ADMIN_TOKEN and MASTER_KEY)')
+  const adminToken = readDevVars().ADMIN_TOKEN
+  if (!adminToken) throw new DevError('.dev.vars has no ADMIN_TOKEN (see .dev.vars.example)')
+
+  const demo = ensureDemoFiles()
+  if (demo.created.includes('keys.json')) note(`generated throwaway sandbox keys for the demo merchant in ${DEMO_DIR_NAME}keys.json`)
+  if (demo.created.includes('forward-secret')) note(`generated the demo merchant's webhook secret in ${DEMO_DIR_NAME}forward-secret`)
+
+  step('applying local D1 migrations')
+  // stdin not a terminal: wrangler takes its non-interactive default ("yes") instead of prompting.
+  const migrations = spawnSync(process.execPath, [WRANGLER, 'd1', 'migrations', 'apply', 'DB', '--local'], {
+    cwd: ROOT,
+    env: WRANGLER_ENV,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+  })
+  if (migrations.status !== 0) {
+    process.stderr.write(migrations.stdout + migrations.stderr)
+    throw new DevError('wrangler d1 migrations apply failed')
+  }
+  const applied = [...migrations.stdout.matchAll(/│ (\S+\.sql)\s+│ ✅/g)].map((m) => m[1])
+  note(applied.length > 0 ? `applied ${applied.join(', ')}` : 'already up to date')
+
+  if (!(await portIsFree(GATEWAY_PORT))) {
+    throw new DevError(`port ${GATEWAY_PORT} is in use: is another \`npm run dev\` running?`)
+  }
+
+  step(`starting wrangler dev on ${GATEWAY_URL}`)
+  const wrangler = spawn(
+    process.execPath,
+    [WRANGLER, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(GATEWAY_PORT), '--show-interactive-dev-session=false'],
+    { cwd: ROOT, env: WRANGLER_ENV, stdio: ['ignore', 'inherit', 'inherit'] },
+  )
+  const exited = new Promise((resolve) => wrangler.once('exit', (code, signal) => resolve({ code, signal })))
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(signal, () => {
+      // Ctrl-C reaches wrangler through the terminal too; a signal sent to this process alone must be passed on.
+      if (wrangler.exitCode === null && wrangler.signalCode === null) wrangler.kill(signal)
+    })
+  }
+
+  const ready = await Promise.race([waitUntilAnswering(LOCAL_GATEWAY), exited.then(() => false)])
+  if (!ready) {
+    const { code, signal } = await exited
+    throw new DevError(`wrangler dev stopped before it was ready (${signal ?? `exit code ${code}`})`)
+  }
+
+  try {
+    const created = await seedDemoMerchant(adminToken, demoMerchantBody(demo.keys, { url: LISTEN_URL, secret: demo.forwardSecret }))
+    printWelcome(created)
+  } catch (error) {
+    wrangler.kill('SIGTERM')
+    await exited
+    throw error
+  }
+
+  const { code, signal } = await exited
+  console.log('\npaygate dev stopped.')
+  process.exitCode = signal === null ? (code ?? 0) : 0
+}
+
+/** PUT /admin/merchants/demo: the gateway validates the body and seals the secrets under MASTER_KEY. */
+async function seedDemoMerchant(adminToken, body) {
+  const response = await fetch(`${LOCAL_GATEWAY}/admin/merchants/${DEMO_MERCHANT_ID}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+  if (response.status !== 200 && response.status !== 201) {
+    throw new DevError(`seeding the demo merchant failed: ${response.status} ${await response.text()}`)
+  }
+  return response.status === 201
+}
+
+async function waitUntilAnswering(origin) {
+  const deadline = Date.now() + READY_TIMEOUT_MS
+  while (Date.now() < deadline) {
+    try {
+      // Any HTTP answer (the router's 404 for `/`) means the Worker is up.
+      await fetch(`${origin}/`, { signal: AbortSignal.timeout(2_000) })
+      return true
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+  }
+  throw new DevError(`wrangler dev did not answer on ${origin} within ${READY_TIMEOUT_MS / 1000} s`)
+}
+
+function portIsFree(port) {
+  return new Promise((resolve) => {
+    const probe = createServer()
+    probe.once('error', () => resolve(false))
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)))
+  })
+}
+
+function printWelcome(created) {
+  const lines = [
+    '',
+    `paygate is running on ${GATEWAY_URL} (wrangler dev: local D1 + Durable Objects in .wrangler/state)`,
+    '',
+    `  demo merchant  "${DEMO_MERCHANT_ID}" ${created ? 'created' : 'updated'}: WeChat Pay APIv2 + APIv3 and Alipay, with throwaway keys from ${DEMO_DIR_NAME}`,
+    `  notify URLs    ${GATEWAY_URL}/notify/${DEMO_MERCHANT_ID}/${NOTIFY_PATHS['wechatpay.v2']}`,
+    `                 ${GATEWAY_URL}/notify/${DEMO_MERCHANT_ID}/${NOTIFY_PATHS['wechatpay.v3']}`,
+    `                 ${GATEWAY_URL}/notify/${DEMO_MERCHANT_ID}/${NOTIFY_PATHS.alipay}`,
+    `  forwards to    ${LISTEN_URL} (Standard Webhooks, secret in ${DEMO_DIR_NAME}forward-secret)`,
+    `  admin API      ${GATEWAY_URL}/admin/… with Authorization: Bearer <ADMIN_TOKEN from .dev.vars>`,
+    '',
+    'Next, in two more terminals:',
+    '  npm run listen                       # the merchant server: verifies and prints each event',
+    '  npm run simulate -- alipay payment   # a signed Alipay notify → paygate → the listener',
+    '',
+    'Then try: npm run simulate -- alipay refund   (also: alipay close, wechatpay.v3 payment --concurrent 5,',
+    '          wechatpay.v2 payment --tamper; --help lists every option)',
+    'Ctrl-C stops the gateway.',
+    '',
+  ]
+  console.log(lines.join('\n'))
+}
+
+function step(text) {
+  console.log(`▸ ${text}`)
+}
+
+function note(text) {
+  console.log(`  ${text}`)
+}
+
+main().catch((error) => {
+  console.error(`\ndev: ${error instanceof DevError ? error.message : (error?.stack ?? error)}`)
+  process.exitCode = 1
+})

@@ -1,0 +1,132 @@
+// The local demo merchant shared by `npm run dev`, `listen` and `simulate`: where its throwaway keys
+// live (.demo/, gitignored), the admin body that configures it, and the local addresses.
+import { randomBytes } from 'node:crypto'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { makeKeys } from '../../test/fixtures/signers/keys.mjs'
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+export const DEMO_DIR = new URL('../../.demo/', import.meta.url)
+export const KEYS_FILE = new URL('keys.json', DEMO_DIR)
+export const FORWARD_SECRET_FILE = new URL('forward-secret', DEMO_DIR)
+export const SIMULATOR_STATE_FILE = new URL('simulator-state.json', DEMO_DIR)
+export const DEV_VARS_FILE = new URL('../../.dev.vars', import.meta.url)
+export const DEV_VARS_EXAMPLE_FILE = new URL('../../.dev.vars.example', import.meta.url)
+
+export const DEMO_MERCHANT_ID = 'demo'
+export const GATEWAY_PORT = 8787
+export const GATEWAY_URL = `http://localhost:${GATEWAY_PORT}`
+export const LISTEN_PORT = 4242
+export const LISTEN_PATH = '/webhooks'
+export const LISTEN_URL = `http://localhost:${LISTEN_PORT}${LISTEN_PATH}`
+
+/** `.demo/` relative to the project, for messages. */
+export const DEMO_DIR_NAME = '.demo/'
+
+/** Thrown when a file the demo needs is missing: tells the user which command makes it. */
+export class DemoSetupError extends Error {
+  name = 'DemoSetupError'
+}
+
+/** Creates `.dev.vars` from the committed example when missing. Returns whether it was created. */
+export function ensureDevVars() {
+  if (existsSync(DEV_VARS_FILE)) return false
+  copyFileSync(DEV_VARS_EXAMPLE_FILE, DEV_VARS_FILE)
+  return true
+}
+
+/** `KEY=value` lines of `.dev.vars` (comments and blank lines skipped). */
+export function readDevVars() {
+  if (!existsSync(DEV_VARS_FILE)) throw new DemoSetupError('.dev.vars is missing: run `npm run dev` first')
+  const vars = {}
+  for (const line of readFileSync(DEV_VARS_FILE, 'utf8').split(/\r?\n/)) {
+    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line)
+    if (match === null || line.trimStart().startsWith('#')) continue
+    vars[match[1]] = match[2].replace(/^(["'])(.*)\1$/, '$2')
+  }
+  return vars
+}
+
+/**
+ * Generates the demo merchant's throwaway keys and forward secret into `.demo/` on first run; later runs
+ * reuse them. Returns `{ keys, forwardSecret, created: string[] }`.
+ */
+export function ensureDemoFiles() {
+  mkdirSync(DEMO_DIR, { recursive: true, mode: 0o700 })
+  const created = []
+  if (!existsSync(KEYS_FILE)) {
+    writePrivate(KEYS_FILE, JSON.stringify({ ...makeKeys(), note: 'Throwaway sandbox keys for the local demo merchant. Never real ones.' }, null, 2) + '\n')
+    created.push('keys.json')
+  }
+  if (!existsSync(FORWARD_SECRET_FILE)) {
+    writePrivate(FORWARD_SECRET_FILE, `whsec_${randomBytes(32).toString('base64')}\n`)
+    created.push('forward-secret')
+  }
+  return { ...loadDemo(), created }
+}
+
+/** The demo keys and forward secret; throws `DemoSetupError` when `npm run dev` has not made them yet. */
+export function loadDemo() {
+  if (!existsSync(KEYS_FILE) || !existsSync(FORWARD_SECRET_FILE)) {
+    throw new DemoSetupError(`the demo merchant's keys are not in ${DEMO_DIR_NAME} yet: run \`npm run dev\` first`)
+  }
+  return {
+    keys: JSON.parse(readFileSync(KEYS_FILE, 'utf8')),
+    forwardSecret: readFileSync(FORWARD_SECRET_FILE, 'utf8').trim(),
+  }
+}
+
+/**
+ * The `PUT /admin/merchants/{id}` body for a merchant holding `keys` (makeKeys() shape): WeChat Pay v2 and
+ * v3 (both platform certificates and the PUB_KEY_ID key side by side, as during WeChat's migration) and Alipay.
+ */
+export function demoMerchantBody(keys, forward) {
+  const wx = keys.wechatpay
+  return {
+    forward: { url: forward.url, secret: forward.secret },
+    wechatpay: {
+      appid: wx.appid,
+      mchid: wx.mchid,
+      apiV2Key: wx.apiV2Key,
+      v2SignType: ['MD5', 'HMAC-SHA256'],
+      apiV3Key: wx.apiV3Key,
+      platformPublicKeys: {
+        [wx.platformCertA.serial]: wx.platformCertA.certificatePem,
+        [wx.platformCertB.serial]: wx.platformCertB.certificatePem,
+        [wx.publicKeyMode.id]: wx.publicKeyMode.publicKeyPem,
+      },
+    },
+    alipay: {
+      appId: keys.alipay.appId,
+      sellerId: keys.alipay.sellerId,
+      alipayPublicKey: keys.alipay.alipayKey.publicKeyPem,
+      signType: 'RSA2',
+    },
+  }
+}
+
+/** What the simulator remembers between runs: paid orders per provider, so `refund` knows what to refund. */
+export function readSimulatorState() {
+  if (!existsSync(SIMULATOR_STATE_FILE)) return { orders: {}, last: {} }
+  try {
+    const state = JSON.parse(readFileSync(SIMULATOR_STATE_FILE, 'utf8'))
+    return { orders: state.orders ?? {}, last: state.last ?? {} }
+  } catch {
+    return { orders: {}, last: {} }
+  }
+}
+
+export function writeSimulatorState(state) {
+  mkdirSync(DEMO_DIR, { recursive: true, mode: 0o700 })
+  // Keep the file small: the 50 most recent orders are plenty for a demo.
+  const entries = Object.entries(state.orders).sort(([, a], [, b]) => b.updatedAt - a.updatedAt).slice(0, 50)
+  writePrivate(SIMULATOR_STATE_FILE, JSON.stringify({ orders: Object.fromEntries(entries), last: state.last }, null, 2) + '\n')
+}
+
+/** Writes atomically with owner-only permissions: these files hold private keys and secrets. */
+function writePrivate(url, text) {
+  const temporary = new URL(`${url.pathname.split('/').pop()}.tmp-${process.pid}`, url)
+  writeFileSync(temporary, text, { mode: 0o600 })
+  chmodSync(temporary, 0o600)
+  renameSync(temporary, url)
+}

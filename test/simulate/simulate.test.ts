@@ -1,0 +1,261 @@
+/**
+ * @module What `npm run simulate` sends, through the real gateway in workerd: the notifications are built by
+ * scripts/lib/build-notification.mjs in test/simulate/global-setup.mjs (Node) on every run, so the tool cannot rot.
+ */
+import { runDurableObjectAlarm } from 'cloudflare:test'
+import { env, exports } from 'cloudflare:workers'
+import { http, HttpResponse } from 'msw'
+import { Webhook } from 'standardwebhooks'
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
+import type { ForwardedEvent } from '../../src/order/events'
+import { orderStub } from '../../src/order/order-key'
+import type { Channel, Provider } from '../../src/providers/types'
+import packageJson from '../../package.json'
+import { network } from '../msw'
+
+interface Built {
+  channel: Channel
+  event: 'payment' | 'refund' | 'close'
+  path: string
+  headers: Record<string, string>
+  body: string
+  expect: 'accept' | 'reject'
+  hostile: string[]
+  description: string
+  order: { outTradeNo: string; amount: number; total?: number; refundedAfter?: number; outRefundNo?: string }
+}
+
+interface ChannelFlow {
+  provider: Provider
+  payment: Built
+  partialRefund: Built
+  fullRefund: Built
+  duplicated: Built
+  close: Built | null
+  signers: Built[]
+  hostile: Built[]
+}
+
+interface Simulated {
+  signedAt: number
+  merchant: Record<string, unknown>
+  forward: { url: string; secret: string }
+  channels: Record<Channel, ChannelFlow>
+  refusals: { channel: Channel; event: string; variant: string | null; message: string }[]
+  readme: { lines: string[]; scripts: string[]; simulate: { command: string; expect: 'accept' | 'reject' | null; error: string | null }[] }
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    simulated: Simulated
+  }
+}
+
+const simulated = inject('simulated')
+const MERCHANT_ID = 'simulated'
+const ADMIN_TOKEN = 'test-admin-token'
+const CHANNELS = Object.keys(simulated.channels) as Channel[]
+
+interface Forwarded {
+  webhookId: string
+  event: ForwardedEvent
+}
+
+const forwarded: Forwarded[] = []
+const webhook = new Webhook(simulated.forward.secret)
+
+function send(built: Built): Promise<Response> {
+  return exports.default.fetch(`https://gw.test${built.path}`, { method: 'POST', headers: built.headers, body: built.body })
+}
+
+function admin(path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers)
+  headers.set('authorization', `Bearer ${ADMIN_TOKEN}`)
+  return exports.default.fetch(`https://gw.test${path}`, { ...init, headers })
+}
+
+/** The channel's accept reply, per contract.md. */
+async function expectAccepted(channel: Channel, response: Response): Promise<void> {
+  const body = await response.text()
+  if (channel === 'wechatpay.v2') {
+    expect(response.status).toBe(200)
+    expect(body).toMatch(/<return_code><!\[CDATA\[SUCCESS\]\]><\/return_code>|<return_code>SUCCESS<\/return_code>/)
+  } else if (channel === 'wechatpay.v3') {
+    expect([200, 204]).toContain(response.status)
+  } else {
+    expect({ status: response.status, body }).toEqual({ status: 200, body: 'success' })
+  }
+}
+
+/** The channel's reject reply, per contract.md. */
+async function expectRejected(channel: Channel, response: Response): Promise<void> {
+  const body = await response.text()
+  expect(response.status).toBeGreaterThanOrEqual(400)
+  if (channel === 'wechatpay.v2') expect(body).toMatch(/<return_code><!\[CDATA\[FAIL\]\]><\/return_code>|<return_code>FAIL<\/return_code>/)
+  else if (channel === 'wechatpay.v3') expect(JSON.parse(body)).toMatchObject({ code: 'FAIL', message: expect.any(String) })
+  else expect(body).toBe('failure')
+}
+
+/** Runs the order's outbox now (it also runs by itself) and waits until `count` events for it reached the merchant. */
+async function forwardedFor(provider: Provider, outTradeNo: string, count: number): Promise<Forwarded[]> {
+  await runDurableObjectAlarm(orderStub(env, { merchantId: MERCHANT_ID, provider, outTradeNo }))
+  return vi.waitFor(
+    () => {
+      const events = forwarded.filter((f) => f.event.data.out_trade_no === outTradeNo)
+      expect(events).toHaveLength(count)
+      return events
+    },
+    { timeout: 3_000 },
+  )
+}
+
+beforeAll(async () => {
+  // The notifications were signed in globalSetup: the gateway sees them at that moment (WeChat v3 allows ±300 s).
+  vi.useFakeTimers({ toFake: ['Date'] })
+  vi.setSystemTime(simulated.signedAt)
+  const response = await admin(`/admin/merchants/${MERCHANT_ID}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(simulated.merchant),
+  })
+  expect(response.status).toBe(201)
+})
+
+afterAll(() => {
+  vi.useRealTimers()
+})
+
+function merchantEndpoint(): void {
+  // The listener's job in `npm run listen`: verify each event with the Standard Webhooks library, answer 2xx.
+  network.use(
+    http.post(simulated.forward.url, async ({ request }) => {
+      const body = await request.text()
+      const headers = Object.fromEntries(request.headers)
+      const event = webhook.verify(body, headers) as ForwardedEvent
+      forwarded.push({ webhookId: headers['webhook-id']!, event })
+      return new HttpResponse(null, { status: 204 })
+    }),
+  )
+}
+
+describe('npm run simulate, sent through the gateway', () => {
+  for (const channel of CHANNELS) {
+    it(`${channel}: a payment, a partial refund and the rest of the refund are accepted and forwarded as verified events`, async () => {
+      merchantEndpoint()
+      const flow = simulated.channels[channel]
+      const outTradeNo = flow.payment.order.outTradeNo
+
+      await expectAccepted(channel, await send(flow.payment))
+      const [paid] = await forwardedFor(flow.provider, outTradeNo, 1)
+      expect(paid!.event).toMatchObject({
+        type: 'payment.succeeded',
+        data: { merchant_id: MERCHANT_ID, channel, out_trade_no: outTradeNo, amount: 8888, currency: 'CNY', refund: null },
+      })
+
+      await expectAccepted(channel, await send(flow.partialRefund))
+      await expectAccepted(channel, await send(flow.fullRefund))
+      const events = await forwardedFor(flow.provider, outTradeNo, 3)
+      expect(events.map((f) => [f.event.type, f.event.data.refund?.amount, f.event.data.refund?.total_refunded])).toEqual([
+        ['payment.succeeded', undefined, undefined],
+        ['refund.succeeded', 4444, 4444],
+        ['refund.succeeded', 4444, 8888],
+      ])
+      expect(events[1]!.event.data.refund!.out_refund_no).toBe(flow.partialRefund.order.outRefundNo)
+
+      const order = await admin(`/admin/merchants/${MERCHANT_ID}/orders/${outTradeNo}`)
+      expect(await order.json()).toMatchObject({ status: 'refunded', amount: 8888 })
+    })
+
+    it(`${channel}: --repeat and --concurrent copies are all accepted and forward one event`, async () => {
+      merchantEndpoint()
+      const built = simulated.channels[channel].duplicated
+      const { outTradeNo } = built.order
+      const concurrent = await Promise.all(Array.from({ length: 5 }, () => send(built)))
+      for (const response of concurrent) await expectAccepted(channel, response)
+      for (let i = 0; i < 3; i++) await expectAccepted(channel, await send(built))
+      const events = await forwardedFor(simulated.channels[channel].provider, outTradeNo, 1)
+      expect(events[0]!.event.type).toBe('payment.succeeded')
+      const audit = await admin(`/admin/merchants/${MERCHANT_ID}/notifications?out_trade_no=${outTradeNo}`)
+      const verdicts = ((await audit.json()) as { notifications: { verdict: string }[] }).notifications.map((n) => n.verdict).sort()
+      expect(verdicts).toEqual(['accepted', ...Array(7).fill('duplicate')])
+    })
+
+    it(`${channel}: every hostile variant (--tamper, --wrong-key${channel === 'wechatpay.v3' ? ', --stale' : ''}) gets the reject reply and forwards nothing`, async () => {
+      merchantEndpoint()
+      const { hostile, provider } = simulated.channels[channel]
+      const expected = (channel === 'wechatpay.v3' ? ['tamper', 'wrong-key', 'stale'] : ['tamper', 'wrong-key']).flatMap((variant) =>
+        (channel === 'alipay' ? ['payment', 'refund', 'close'] : ['payment', 'refund']).map((event) => `${event} ${variant}`),
+      )
+      expect(hostile.map((b) => `${b.event} ${b.hostile.join(' ')}`).sort()).toEqual(expected.sort())
+      for (const built of hostile) {
+        expect(built.expect).toBe('reject')
+        await expectRejected(channel, await send(built))
+        // Refused before reaching an order: no order exists, nothing was or will be forwarded.
+        const order = await admin(`/admin/merchants/${MERCHANT_ID}/orders/${built.order.outTradeNo}?provider=${provider}`)
+        expect(order.status).toBe(404)
+      }
+      expect(forwarded.filter((f) => hostile.some((b) => b.order.outTradeNo === f.event.data.out_trade_no))).toEqual([])
+    })
+  }
+
+  it('wechatpay.v3: notifies signed with either platform certificate or the PUB_KEY_ID key are accepted', async () => {
+    merchantEndpoint()
+    const { signers } = simulated.channels['wechatpay.v3']
+    expect(signers.map((b) => b.description)).toEqual([
+      expect.stringContaining('the WeChat Pay public key (PUB_KEY_ID_'),
+      expect.stringContaining('platform certificate A'),
+      expect.stringContaining('platform certificate B'),
+    ])
+    for (const built of signers) {
+      await expectAccepted('wechatpay.v3', await send(built))
+      expect((await forwardedFor('wechatpay', built.order.outTradeNo, 1))[0]!.event.type).toBe('payment.succeeded')
+    }
+  })
+
+  it('wechatpay.v2: MD5 and HMAC-SHA256 signed payments are accepted', async () => {
+    merchantEndpoint()
+    const { signers } = simulated.channels['wechatpay.v2']
+    expect(signers.map((b) => b.description)).toEqual([expect.stringContaining('MD5 sign'), expect.stringContaining('HMAC-SHA256 sign')])
+    for (const built of signers) {
+      await expectAccepted('wechatpay.v2', await send(built))
+      expect((await forwardedFor('wechatpay', built.order.outTradeNo, 1))[0]!.event.type).toBe('payment.succeeded')
+    }
+  })
+
+  it('alipay: close of an unpaid trade is accepted and forwarded as payment.closed', async () => {
+    merchantEndpoint()
+    const close = simulated.channels.alipay.close!
+    await expectAccepted('alipay', await send(close))
+    const [event] = await forwardedFor('alipay', close.order.outTradeNo, 1)
+    expect(event!.event).toMatchObject({ type: 'payment.closed', data: { channel: 'alipay', out_trade_no: close.order.outTradeNo } })
+  })
+
+  it('refuses to build what a provider never sends: WeChat close notifies, and --stale outside WeChat v3', () => {
+    const refused = simulated.refusals.map((r) => `${r.channel} ${r.event}${r.variant ? ` ${r.variant}` : ''}`).sort()
+    const wechatClose = ['wechatpay.v2', 'wechatpay.v3'].flatMap((c) => ['', ' tamper', ' wrongKey', ' stale'].map((v) => `${c} close${v}`))
+    const staleElsewhere = ['wechatpay.v2 payment stale', 'wechatpay.v2 refund stale', 'alipay payment stale', 'alipay refund stale', 'alipay close stale']
+    expect(refused).toEqual([...wechatClose, ...staleElsewhere].sort())
+    for (const refusal of simulated.refusals) {
+      expect(refusal.message).toMatch(refusal.event === 'close' && refusal.channel !== 'alipay' ? /WeChat Pay sends no notification/ : /--stale applies to wechatpay\.v3 only/)
+    }
+  })
+})
+
+describe('README.md', () => {
+  it('opens with npm ci, npm run dev and npm test', () => {
+    expect(simulated.readme.lines.slice(0, 3)).toEqual(['npm ci', 'npm run dev', 'npm test'])
+  })
+
+  it('uses only npm scripts that package.json defines', () => {
+    expect(simulated.readme.scripts.length).toBeGreaterThanOrEqual(3)
+    for (const script of simulated.readme.scripts) expect(Object.keys(packageJson.scripts)).toContain(script)
+  })
+
+  it('shows only simulate command lines that parse and build, hostile ones expecting rejection', () => {
+    expect(simulated.readme.simulate.length).toBeGreaterThan(5)
+    for (const { command, expect: outcome, error } of simulated.readme.simulate) {
+      expect({ command, error }).toEqual({ command, error: null })
+      expect({ command, outcome }).toEqual({ command, outcome: /--(tamper|stale|wrong-key)\b/.test(command) ? 'reject' : 'accept' })
+    }
+  })
+})

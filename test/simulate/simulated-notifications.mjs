@@ -1,0 +1,103 @@
+// Builds, with the simulator's own builder (scripts/lib/build-notification.mjs), every notification
+// `npm run simulate` can send, signed afresh with the fixture keys, and prints them as JSON on stdout for
+// test/simulate/global-setup.mjs. Run by Node itself: the signers need node:crypto, iconv-lite and
+// wechatpay-axios-plugin as Node resolves them (Vite, with the Workers conditions, picks browser builds).
+import { readFileSync, writeSync } from 'node:fs'
+import {
+  buildNotification,
+  CHANNELS,
+  EVENTS,
+  PROVIDER_OF,
+  SimulationError,
+  V2_SIGN_TYPES,
+  V3_SIGNERS,
+} from '../../scripts/lib/build-notification.mjs'
+import { demoMerchantBody } from '../../scripts/lib/demo.mjs'
+import { parseSimulateArgs, refundOptions } from '../../scripts/lib/simulate-options.mjs'
+
+const FORWARD = { url: 'https://merchant.example/simulated-demo/webhooks', secret: `whsec_${Buffer.from('simulate-test-forward-secret-32b').toString('base64')}` }
+const HOSTILE = [{ tamper: true }, { wrongKey: true }, { stale: true }]
+
+function simulatedNotifications() {
+  const keys = JSON.parse(readFileSync(new URL('../fixtures/keys.json', import.meta.url), 'utf8'))
+  const now = Date.now()
+  const build = (options) => buildNotification({ keys, merchantId: 'simulated', now, ...options })
+  let sequence = 0
+  const order = (channel) => `SIM-${channel.replace('.', '')}-${now}-${++sequence}`
+
+  /** Per channel: what `simulate` sends for payment, a partial then a full refund, close, and each hostile variant. */
+  const channels = {}
+  const refusals = []
+  for (const channel of CHANNELS) {
+    const paid = order(channel)
+    const flow = {
+      provider: PROVIDER_OF[channel],
+      payment: build({ channel, event: 'payment', outTradeNo: paid, amount: 8888 }),
+      partialRefund: build({ channel, event: 'refund', outTradeNo: paid, amount: 4444, total: 8888, refundedBefore: 0 }),
+      fullRefund: build({ channel, event: 'refund', outTradeNo: paid, amount: 4444, total: 8888, refundedBefore: 4444 }),
+      // What --repeat / --concurrent send: the same bytes again and again.
+      duplicated: build({ channel, event: 'payment', outTradeNo: order(channel) }),
+      close: null,
+      signers: [],
+      hostile: [],
+    }
+    for (const event of EVENTS) {
+      for (const variant of [{}, ...HOSTILE]) {
+        try {
+          const built = build({ channel, event, outTradeNo: order(channel), amount: 1234, total: 2468, ...variant })
+          if (Object.keys(variant).length > 0) flow.hostile.push(built)
+          else if (event === 'close') flow.close = built
+        } catch (error) {
+          if (!(error instanceof SimulationError)) throw error
+          refusals.push({ channel, event, variant: Object.keys(variant)[0] ?? null, message: error.message })
+        }
+      }
+    }
+    if (channel === 'wechatpay.v3') {
+      for (const v3Signer of V3_SIGNERS) flow.signers.push(build({ channel, event: 'payment', outTradeNo: order(channel), v3Signer }))
+    }
+    if (channel === 'wechatpay.v2') {
+      for (const v2SignType of V2_SIGN_TYPES) flow.signers.push(build({ channel, event: 'payment', outTradeNo: order(channel), v2SignType }))
+    }
+    channels[channel] = flow
+  }
+
+  return {
+    signedAt: now,
+    merchant: demoMerchantBody(keys, FORWARD),
+    forward: FORWARD,
+    channels,
+    refusals,
+    readme: readmeCommands((options) => build(options)),
+  }
+}
+
+/**
+ * The shell lines of README.md's code blocks: the `npm run` scripts they use, and each `npm run simulate -- …`
+ * line parsed and built exactly as simulate.mjs would (a refund is of a paid ¥88.88 order).
+ */
+function readmeCommands(build) {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+  const lines = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)]
+    .flatMap((block) => block[1].split('\n'))
+    .map((line) => line.replace(/\s+#.*$/, '').trim())
+    .filter((line) => line !== '')
+  const scripts = [...new Set(lines.flatMap((line) => /^npm run ([\w:-]+)/.exec(line)?.[1] ?? []))]
+  const simulate = lines
+    .filter((line) => line.startsWith('npm run simulate -- '))
+    .map((command) => {
+      try {
+        const parsed = parseSimulateArgs(command.slice('npm run simulate -- '.length).split(/\s+/))
+        const paid = { outTradeNo: 'README-1', transactionId: '4200000000202611250000000001', totalFen: 8888, refundedFen: 0 }
+        const options = parsed.event === 'refund' ? { ...parsed.build, ...refundOptions(parsed.build, paid) } : parsed.build
+        return { command, expect: build(options).expect, error: null }
+      } catch (error) {
+        return { command, expect: null, error: error.message }
+      }
+    })
+  return { lines, scripts, simulate }
+}
+
+// A pipe may take less than the whole text per write: loop until all of it is out.
+const output = Buffer.from(JSON.stringify(simulatedNotifications()))
+for (let offset = 0; offset < output.length; ) offset += writeSync(1, output, offset)
