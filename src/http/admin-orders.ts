@@ -211,7 +211,11 @@ export async function replayDelivery(_request: Request, env: Env, deliveryId: st
     .bind(deliveryId)
     .first<{ merchant_id: string; provider: Provider; out_trade_no: string }>()
   if (row === null) throw new AdminError('not_found', `delivery ${deliveryId} does not exist`)
-  const delivery = await orderStub(env, { merchantId: row.merchant_id, provider: row.provider, outTradeNo: row.out_trade_no }).replay(deliveryId)
+  const merchant = await requireMerchant(env, row.merchant_id)
+  const delivery = await orderStub(env, { merchantId: row.merchant_id, provider: row.provider, outTradeNo: row.out_trade_no }).replay(
+    deliveryId,
+    merchant.forward,
+  )
   if (delivery === null) throw new AdminError('not_found', `delivery ${deliveryId} does not exist`)
   return json(
     {

@@ -10,7 +10,8 @@ import type { AlipayConfig, MerchantConfig, V2SignType } from './types'
 
 /** The admin API's GET shape: the PUT body with every secret left out. */
 export interface MerchantPublicView {
-  forward: { url: string }
+  /** `disabled_at` is present when the endpoint answered 410 Gone and nothing is sent to it. */
+  forward: { url: string; disabled_at?: string }
   wechatpay?: {
     appid: string
     mchid: string
@@ -32,7 +33,7 @@ const STORED_FORMAT = 1
 /** The `merchants.config` column: public fields in clear, every secret sealed (`crypto/sealed`). */
 interface StoredMerchant {
   format: typeof STORED_FORMAT
-  forward: { url: string; secret: string; previousSecret?: string }
+  forward: { url: string; secret: string; previousSecret?: string; disabledAt?: string }
   wechatpay?: {
     appid: string
     mchid: string
@@ -136,7 +137,12 @@ async function openMerchant(masterKey: Bytes, id: string, stored: StoredMerchant
   ])
   return {
     id,
-    forward: { url: forward.url, secret, ...(previousSecret === undefined ? {} : { previousSecret }) },
+    forward: {
+      url: forward.url,
+      secret,
+      ...(previousSecret === undefined ? {} : { previousSecret }),
+      ...(forward.disabledAt === undefined ? {} : { disabledAt: forward.disabledAt }),
+    },
     ...(wechatpay === undefined
       ? {}
       : {
@@ -187,6 +193,27 @@ export async function saveMerchant(
   // After D1, so the replica never holds a config D1 refused; a failure here fails the save loudly.
   await merchantReplica(env, id).put({ config, version: row.version })
   return { created: row.version === 1, version: row.version }
+}
+
+/**
+ * Marks the merchant's forward endpoint disabled after it answered 410 Gone (Standard Webhooks: the
+ * receiver asks not to be called again). Only while `url` is still the configured one; saving the
+ * merchant again re-enables it. Returns whether this call disabled it.
+ */
+export async function disableForwardEndpoint(env: Env, id: string, url: string, at: number): Promise<boolean> {
+  const row = await env.DB.prepare('SELECT config, version FROM merchants WHERE id = ?1').bind(id).first<StoredMerchantRow>()
+  if (row === null) return false
+  const stored = JSON.parse(row.config) as StoredMerchant
+  if (stored.forward.url !== url || stored.forward.disabledAt !== undefined) return false
+  const config = JSON.stringify({ ...stored, forward: { ...stored.forward, disabledAt: new Date(at).toISOString() } })
+  // Compare-and-set on the version: an admin save in between wins, and is left as it is.
+  const updated = await env.DB.prepare('UPDATE merchants SET config = ?1, version = version + 1, updated_at = ?2 WHERE id = ?3 AND version = ?4 RETURNING version')
+    .bind(config, new Date(at).toISOString(), id, row.version)
+    .first<{ version: number }>()
+  if (updated === null) return false
+  cache.delete(id)
+  await merchantReplica(env, id).put({ config, version: updated.version })
+  return true
 }
 
 export interface LoadMerchantOptions {
@@ -258,7 +285,7 @@ export function publicView(config: MerchantConfig): MerchantPublicView {
   const { forward, wechatpay, alipay } = config
   const v2SignTypes = wechatpay?.v2SignTypes ?? []
   return {
-    forward: { url: forward.url },
+    forward: { url: forward.url, ...(forward.disabledAt === undefined ? {} : { disabled_at: forward.disabledAt }) },
     ...(wechatpay === undefined
       ? {}
       : {

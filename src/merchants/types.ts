@@ -51,6 +51,11 @@ export interface ForwardConfig {
   secret: string
   /** The secret being rotated out; while set, events carry a signature for each. */
   previousSecret?: string
+  /**
+   * Set when the merchant's endpoint answered 410 Gone: nothing more is sent there until the merchant
+   * is saved again through the admin API (ISO-8601).
+   */
+  disabledAt?: string
 }
 
 export interface MerchantConfig {

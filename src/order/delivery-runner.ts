@@ -29,20 +29,28 @@ export interface DeliveryContext {
 export interface DeliveryOutcome {
   /** When the next pending delivery is due (epoch ms), or null when nothing is pending. */
   nextDueAt: number | null
+  /** The forward URL that answered 410 Gone in this run, for the merchant-wide disable. */
+  goneUrl: string | null
 }
 
 export async function deliverHeadOfLine(store: OrderStore, context: DeliveryContext): Promise<DeliveryOutcome> {
   const clock = context.now ?? Date.now
   const random = context.random ?? Math.random
+  let goneUrl: string | null = null
   for (let i = 0; i < ATTEMPTS_PER_RUN; i++) {
     const head = store.headOfLine()
-    if (head === null) return { nextDueAt: null }
+    if (head === null) return { nextDueAt: null, goneUrl }
     const startedAt = clock()
-    if (head.nextAttemptAt !== null && head.nextAttemptAt > startedAt) return { nextDueAt: head.nextAttemptAt }
-    if (head.leaseUntil !== null && head.leaseUntil > startedAt) return { nextDueAt: head.leaseUntil }
+    if (head.nextAttemptAt !== null && head.nextAttemptAt > startedAt) return { nextDueAt: head.nextAttemptAt, goneUrl }
+    if (head.leaseUntil !== null && head.leaseUntil > startedAt) return { nextDueAt: head.leaseUntil, goneUrl }
 
     const target = store.forwardTarget()
-    const problem = target === null ? 'no forward URL configured' : forwardUrlProblem(target.url, { allowLoopback: context.allowLoopback })
+    const problem =
+      target === null
+        ? 'no forward URL configured'
+        : target.disabledAt !== null
+          ? 'endpoint disabled after 410 Gone; save the merchant again to re-enable it'
+          : forwardUrlProblem(target.url, { allowLoopback: context.allowLoopback })
     if (target === null || problem !== null) {
       // A URL the gateway may not call now (e.g. localhost in production) fails without a request.
       store.updateDelivery(head.id, { status: 'failed', attempts: head.attempts, nextAttemptAt: null, lastStatusCode: null, lastError: `forward URL refused: ${problem}` }, isoNow(startedAt))
@@ -70,9 +78,14 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
       responseSnippet: result.responseSnippet,
     })
     store.updateDelivery(head.id, afterAttempt(result, attemptNumber, finishedAt, random), isoNow(finishedAt))
+    if (result.kind === 'gone') {
+      // The receiver asked not to be called again: the order's later events wait as failed, for replay.
+      store.disableForwardTarget(isoNow(finishedAt))
+      goneUrl = target.url
+    }
   }
   const head = store.headOfLine()
-  return { nextDueAt: head === null ? null : Math.max(head.nextAttemptAt ?? clock(), clock()) }
+  return { nextDueAt: head === null ? null : Math.max(head.nextAttemptAt ?? clock(), clock()), goneUrl }
 }
 
 function afterAttempt(result: AttemptResult, attemptNumber: number, now: number, random: () => number) {

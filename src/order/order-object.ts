@@ -11,6 +11,7 @@ import { open, readMasterKey, seal } from '../crypto/sealed'
 import { newId, isoNow } from '../ids'
 import type { ForwardConfig } from '../merchants/types'
 import type { VerifiedNotification } from '../providers/types'
+import { disableForwardEndpoint } from '../merchants/store'
 import { project, type ProjectionBatch } from '../storage/projection'
 import type { ForwardedEvent } from './events'
 import type { OrderRef } from './order-key'
@@ -279,11 +280,14 @@ export class OrderObject extends DurableObject<Env> {
   }
 
   /** Sends a delivery again with the same `webhook-id` (admin replay). */
-  async replay(deliveryId: string): Promise<DeliveryRow | null> {
+  async replay(deliveryId: string, forward: ForwardConfig): Promise<DeliveryRow | null> {
+    const forwardTarget = await this.sealForwardTarget(this.store.order()?.merchantId ?? '', forward)
     const nowMs = Date.now()
     const now = isoNow(nowMs)
     const delivery = this.store.delivery(deliveryId)
     if (delivery === null) return null
+    // The merchant's current settings: a replay after re-enabling (or moving) the endpoint goes there.
+    if (forwardTarget !== null) this.store.saveForwardTarget(forwardTarget, now)
     this.store.updateDelivery(
       deliveryId,
       { status: 'pending', attempts: delivery.attempts, nextAttemptAt: nowMs, lastStatusCode: delivery.lastStatusCode, lastError: null },
@@ -303,6 +307,13 @@ export class OrderObject extends DurableObject<Env> {
       openSecrets: (target) => this.openForwardSecrets(order.merchantId, target),
       allowLoopback: this.env.ENVIRONMENT === 'development',
     })
+    if (outcome.goneUrl !== null) {
+      // Merchant-wide, so other orders stop calling the endpoint too; best effort (each order
+      // object also stops on its own 410).
+      await disableForwardEndpoint(this.env, order.merchantId, outcome.goneUrl, Date.now()).catch(() =>
+        console.warn('endpoint disable deferred: D1 unavailable'),
+      )
+    }
     let nextAlarm = earliest(outcome.nextDueAt, queries.nextDueAt)
     try {
       await project(this.env.DB, this.projectionBatch(order.merchantId))
@@ -360,7 +371,7 @@ export class OrderObject extends DurableObject<Env> {
 
   private async forwardFingerprint(merchantId: string, forward: ForwardConfig): Promise<string> {
     const masterKey = readMasterKey(this.env.MASTER_KEY)
-    const material = [merchantId, forward.url, forward.secret, forward.previousSecret ?? ''].join('\0')
+    const material = [merchantId, forward.url, forward.secret, forward.previousSecret ?? '', forward.disabledAt ?? ''].join('\0')
     return toHex(await hmacSha256(masterKey, utf8(material)))
   }
 
@@ -374,6 +385,7 @@ export class OrderObject extends DurableObject<Env> {
       sealedSecret: await seal(masterKey, merchantId, forward.secret),
       sealedPreviousSecret: forward.previousSecret === undefined ? null : await seal(masterKey, merchantId, forward.previousSecret),
       fingerprint,
+      disabledAt: forward.disabledAt ?? null,
     }
   }
 

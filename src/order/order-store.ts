@@ -100,6 +100,8 @@ CREATE TABLE IF NOT EXISTS forward_target (
   sealed_previous_secret  TEXT,
   -- HMAC of the plaintext under MASTER_KEY: re-seal only when the merchant's settings change.
   fingerprint             TEXT NOT NULL,
+  -- Set once the endpoint answered 410 Gone: nothing more is sent until the merchant is saved again.
+  disabled_at             TEXT,
   updated_at              TEXT NOT NULL
 );
 `
@@ -182,6 +184,7 @@ export interface ForwardTargetRow {
   sealedSecret: string
   sealedPreviousSecret: string | null
   fingerprint: string
+  disabledAt: string | null
 }
 
 type Row = Record<string, SqlStorageValue>
@@ -509,25 +512,38 @@ export class OrderStore {
     this.sql.exec('UPDATE reconciliation SET next_query_at = NULL WHERE singleton = 1')
   }
 
+  disableForwardTarget(now: string): void {
+    // Clearing the fingerprint makes the next notification refresh the target from the merchant's
+    // settings, so a merchant saved again (re-enabled) is not kept disabled here.
+    this.sql.exec("UPDATE forward_target SET disabled_at = coalesce(disabled_at, ?), fingerprint = '' WHERE singleton = 1", now)
+  }
+
   forwardTarget(): ForwardTargetRow | null {
     const rows = this.sql.exec<Row>('SELECT * FROM forward_target WHERE singleton = 1').toArray()
     const r = rows[0]
     return r
-      ? { url: str(r.url), sealedSecret: str(r.sealed_secret), sealedPreviousSecret: strOrNull(r.sealed_previous_secret), fingerprint: str(r.fingerprint) }
+      ? {
+          url: str(r.url),
+          sealedSecret: str(r.sealed_secret),
+          sealedPreviousSecret: strOrNull(r.sealed_previous_secret),
+          fingerprint: str(r.fingerprint),
+          disabledAt: strOrNull(r.disabled_at),
+        }
       : null
   }
 
   saveForwardTarget(target: ForwardTargetRow, now: string): void {
     this.sql.exec(
-      `INSERT INTO forward_target (singleton, url, sealed_secret, sealed_previous_secret, fingerprint, updated_at)
-       VALUES (1, ?, ?, ?, ?, ?)
+      `INSERT INTO forward_target (singleton, url, sealed_secret, sealed_previous_secret, fingerprint, disabled_at, updated_at)
+       VALUES (1, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (singleton) DO UPDATE SET url = excluded.url, sealed_secret = excluded.sealed_secret,
          sealed_previous_secret = excluded.sealed_previous_secret, fingerprint = excluded.fingerprint,
-         updated_at = excluded.updated_at`,
+         disabled_at = excluded.disabled_at, updated_at = excluded.updated_at`,
       target.url,
       target.sealedSecret,
       target.sealedPreviousSecret,
       target.fingerprint,
+      target.disabledAt,
       now,
     )
   }

@@ -105,7 +105,7 @@ describe('delivery from the order object alarm', () => {
     await vi.waitFor(async () => expect((await deliveryRows(order))[0]).toMatchObject({ status: 'failed', attempts: 1, last_status_code: 410 }))
 
     const [failed] = await deliveryRows(order)
-    await stubFor(order).replay(failed!.id)
+    await stubFor(order).replay(failed!.id, FORWARD)
     await runAlarm(order)
     await vi.waitFor(() => expect(received).toHaveLength(2))
     expect(received[1]!.id).toBe(eventIds[0])
