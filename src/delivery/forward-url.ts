@@ -23,14 +23,17 @@ function isPrivateOrLocalIpv4(host: string): boolean {
 
 function isPrivateOrLocalIpv6(host: string): boolean {
   if (!host.startsWith('[')) return false
+  // WHATWG URL serialises IPv6 canonically: lowercase, zeros compressed, no embedded dotted IPv4.
   const addr = host.slice(1, -1).toLowerCase()
   return (
-    addr === '::' ||
-    addr === '::1' ||
+    // 0000::/16: unspecified, loopback, IPv4-compatible and IPv4-mapped (which could name any IPv4 address).
+    addr.startsWith('::') ||
+    addr.startsWith('0:') ||
+    addr.startsWith('64:ff9b:') || // NAT64: an IPv4 address (metadata service included) behind a gateway
     addr.startsWith('fc') ||
     addr.startsWith('fd') || // unique local
     /^fe[89ab]/.test(addr) || // link-local
-    addr.startsWith('::ffff:') // IPv4-mapped: judge by the IPv4 rules instead of guessing
+    addr.startsWith('ff') // multicast
   )
 }
 
@@ -43,7 +46,8 @@ export function forwardUrlProblem(url: string, options: { allowLoopback: boolean
     return 'must be an absolute URL'
   }
   if (parsed.username !== '' || parsed.password !== '') return 'must not contain credentials'
-  const host = parsed.hostname.toLowerCase()
+  // `localhost.` is `localhost`: a fully qualified name's trailing dot must not slip past the name checks.
+  const host = parsed.hostname.toLowerCase().replace(/\.+$/, '')
   const loopback = LOOPBACK_HOSTS.has(host)
   if (loopback) {
     if (!options.allowLoopback) return 'loopback addresses are allowed only when the gateway runs locally'

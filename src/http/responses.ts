@@ -1,4 +1,7 @@
 /** @module JSON replies and the admin API's error shape `{"error":{"code","message"}}`. */
+import { BodyTooLarge, readBodyWithLimit } from './read-body'
+
+const ADMIN_BODY_LIMIT = 64 * 1024
 
 export type AdminErrorCode = 'unauthorized' | 'not_found' | 'invalid_request' | 'conflict' | 'method_not_allowed' | 'internal'
 
@@ -41,8 +44,14 @@ export function adminErrorResponse(error: AdminError): Response {
 
 /** Reads a JSON request body, or throws `invalid_request` naming what is wrong. */
 export async function readJsonBody(request: Request): Promise<unknown> {
-  const text = await request.text()
-  if (text.length > 64 * 1024) throw new AdminError('invalid_request', 'body: larger than 64 KiB')
+  let bytes: Uint8Array
+  try {
+    // Streamed with a cap, as provider callbacks are: an oversized body is never held whole.
+    bytes = await readBodyWithLimit(request, ADMIN_BODY_LIMIT)
+  } catch (error) {
+    throw new AdminError('invalid_request', error instanceof BodyTooLarge ? 'body: larger than 64 KiB' : 'body: could not be read')
+  }
+  const text = new TextDecoder().decode(bytes)
   try {
     return JSON.parse(text) as unknown
   } catch {

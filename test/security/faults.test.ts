@@ -1,0 +1,376 @@
+/**
+ * Fault injection: the infrastructure fails, and still no payment is lost, none is processed twice,
+ * and nothing is forwarded that should not be.
+ *
+ * How the faults are made (workerd cannot unplug a binding):
+ *   - D1 down for the Worker: its fetch handler is called directly with an environment whose `DB` is a
+ *     D1Database-shaped object that rejects every query (harness.ts `unavailableD1`, `callWorker`).
+ *   - D1 down for an order object: `runInDurableObject` swaps the live instance's `env` for one with
+ *     that `DB`, before the notification reaches it; swapping it back is "D1 returns".
+ *   - The order object reset between its commit and its reply: `runInDurableObject` wraps the live
+ *     instance's `ingest` so that, once the original has committed and returned, the object aborts
+ *     (`ctx.abort()`), as a crash or a code update would; the Worker's RPC then fails.
+ *   - Slow, huge and redirecting merchants: msw answers the forward URL that way; the slow case runs the
+ *     delivery runner over the order object's own storage with a short attempt timeout (the
+ *     production alarm uses 15 s, the same code path).
+ */
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { delay, http, HttpResponse } from 'msw'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { open, readMasterKey } from '../../src/crypto/sealed'
+import { RESPONSE_SNIPPET_BYTES } from '../../src/delivery/attempt'
+import { merchantReplica } from '../../src/merchants/merchant-replica'
+import { deliverHeadOfLine } from '../../src/order/delivery-runner'
+import { orderStub, type OrderRef } from '../../src/order/order-key'
+import { OrderObject, type IngestRequest } from '../../src/order/order-object'
+import { OrderStore } from '../../src/order/order-store'
+import { network } from '../msw'
+import {
+  ACCEPT,
+  callWorker,
+  forwardUrl,
+  freshPayment,
+  notify,
+  notifyRequest,
+  orderView,
+  recordForwarded,
+  registerMerchant,
+  rejectReply,
+  unavailableD1,
+  type ForwardedCall,
+} from './harness'
+
+afterEach(() => vi.useRealTimers())
+
+function orderRef(merchantId: string, outTradeNo: string): OrderRef {
+  return { merchantId, provider: 'wechatpay', outTradeNo }
+}
+
+/** Rows in the order object's own tables. */
+function outbox(ref: OrderRef): Promise<{ events: number; deliveries: number; seen: number; audit: Record<string, number> }> {
+  return runInDurableObject(orderStub(env, ref), (_instance: OrderObject, state) => {
+    const count = (query: string) => Number(state.storage.sql.exec(query).one().n)
+    const audit: Record<string, number> = {}
+    for (const row of state.storage.sql.exec<{ verdict: string; n: number }>('SELECT verdict, count(*) AS n FROM notifications GROUP BY verdict')) {
+      audit[row.verdict] = row.n
+    }
+    return { events: count('SELECT count(*) AS n FROM events'), deliveries: count('SELECT count(*) AS n FROM deliveries'), seen: count('SELECT count(*) AS n FROM seen_notifications'), audit }
+  })
+}
+
+/** Makes D1 unreachable (or reachable again) for one order object, before or after it has any state. */
+function setOrderObjectD1(ref: OrderRef, db: D1Database): Promise<void> {
+  return runInDurableObject(orderStub(env, ref), (instance: OrderObject) => {
+    // `env` is the instance's own field (DurableObject base class): replacing it is what a test can do.
+    ;(instance as unknown as { env: Env }).env = { ...env, DB: db }
+  })
+}
+
+describe('D1 unavailable', () => {
+  it('a cold isolate verifies through the merchant replica, accepts, delivers, and the D1 projection catches up when D1 returns', async () => {
+    const merchantId = 'fault-d1'
+    await registerMerchant(merchantId)
+    const forwarded: ForwardedCall[] = []
+    recordForwarded(forwarded)
+    const payment = freshPayment('wechatpay.v2')
+    const ref = orderRef(merchantId, payment.outTradeNo)
+    const d1 = unavailableD1()
+    await setOrderObjectD1(ref, d1.db)
+
+    // The merchant was saved through another isolate's cache; this call reads it with D1 failing.
+    const response = await callWorker(notifyRequest('wechatpay.v2', merchantId, payment), { DB: d1.db })
+    expect({ status: response.status, body: await response.text() }).toEqual(ACCEPT['wechatpay.v2'])
+    expect(d1.calls()).toBeGreaterThan(0)
+
+    // Delivery needs no D1: the order object holds the forward URL and sealed secret itself.
+    await vi.waitFor(() => expect(forwarded.filter((c) => c.outTradeNo === payment.outTradeNo)).toHaveLength(1))
+    // Read-your-writes with D1 down: the admin API reads the order object, the merchant from its replica.
+    const view = await callWorker(new Request(`https://gw.test/admin/merchants/${merchantId}/orders/${payment.outTradeNo}`, { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } }), { DB: d1.db })
+    expect(view.status).toBe(200)
+    expect(await view.json()).toMatchObject({ status: 'paid', deliveries: [{ status: 'delivered' }] })
+    await vi.waitFor(async () => expect((await orderView(merchantId, 'wechatpay', payment.outTradeNo))?.deliveries[0]?.status).toBe('delivered'))
+    const projected = () => env.DB.prepare('SELECT status FROM orders WHERE merchant_id = ? AND out_trade_no = ?').bind(merchantId, payment.outTradeNo).first<{ status: string }>()
+    expect(await projected()).toBeNull()
+
+    // D1 is back: the next alarm (due 30 s after the failure; run now) writes the projection.
+    await setOrderObjectD1(ref, env.DB)
+    await runDurableObjectAlarm(orderStub(env, ref))
+    expect(await projected()).toEqual({ status: 'paid' })
+    const deliveries = await env.DB.prepare('SELECT status FROM deliveries WHERE merchant_id = ? AND out_trade_no = ?').bind(merchantId, payment.outTradeNo).all()
+    expect(deliveries.results).toEqual([{ status: 'delivered' }])
+    const audit = await env.DB.prepare('SELECT verdict FROM notifications WHERE merchant_id = ? AND out_trade_no = ?').bind(merchantId, payment.outTradeNo).all()
+    expect(audit.results).toEqual([{ verdict: 'accepted' }])
+    expect(forwarded.filter((c) => c.outTradeNo === payment.outTradeNo)).toHaveLength(1)
+  })
+
+  it('rejects forged notifications with D1 down just as with D1 up', async () => {
+    const merchantId = 'fault-d1-forged'
+    await registerMerchant(merchantId)
+    const d1 = unavailableD1()
+    const forged = freshPayment('alipay')
+    const tampered = { ...forged, body: forged.body.replace('total_amount=1.00', 'total_amount=1000.00') }
+    const response = await callWorker(notifyRequest('alipay', merchantId, tampered), { DB: d1.db })
+    expect({ status: response.status, body: await response.text() }).toEqual(rejectReply('alipay', 401, ''))
+    expect(await orderView(merchantId, 'alipay', forged.outTradeNo)).toBeNull()
+  })
+
+  it('with neither D1 nor a replica, asks the provider to retry (503), and the retry is processed once', async () => {
+    const merchantId = 'fault-no-replica'
+    await registerMerchant(merchantId)
+    // As for a merchant saved before replicas existed.
+    await runInDurableObject(merchantReplica(env, merchantId), (_instance, state) => {
+      state.storage.sql.exec('DELETE FROM merchant')
+    })
+    const forwarded: ForwardedCall[] = []
+    recordForwarded(forwarded)
+    const payment = freshPayment('wechatpay.v3')
+    const d1 = unavailableD1()
+
+    const refused = await callWorker(notifyRequest('wechatpay.v3', merchantId, payment), { DB: d1.db })
+    expect({ status: refused.status, body: await refused.text() }).toEqual(rejectReply('wechatpay.v3', 503, 'temporarily unavailable, retry later'))
+    expect(await orderView(merchantId, 'wechatpay', payment.outTradeNo)).toBeNull()
+
+    const retried = await notify('wechatpay.v3', merchantId, payment)
+    expect(retried.status).toBe(204)
+    expect(await outbox(orderRef(merchantId, payment.outTradeNo))).toMatchObject({ events: 1, seen: 1 })
+    await vi.waitFor(() => expect(forwarded.filter((c) => c.outTradeNo === payment.outTradeNo)).toHaveLength(1))
+  })
+
+  it('keeps the replica current: a merchant replaced while D1 is up is what a D1-less read sees', async () => {
+    const merchantId = 'fault-replica-current'
+    await registerMerchant(merchantId)
+    const forwarded: ForwardedCall[] = []
+    recordForwarded(forwarded)
+    await registerMerchant(merchantId, { v2SignType: 'HMAC-SHA256' })
+    const d1 = unavailableD1()
+    const md5 = freshPayment('wechatpay.v2')
+    const refused = await callWorker(notifyRequest('wechatpay.v2', merchantId, md5), { DB: d1.db })
+    expect({ status: refused.status, body: await refused.text() }).toEqual(rejectReply('wechatpay.v2', 401, 'sign type MD5 is not allowed for this merchant'))
+    const hmac = freshPayment('wechatpay.v2', { v2SignType: 'HMAC-SHA256' })
+    const accepted = await callWorker(notifyRequest('wechatpay.v2', merchantId, hmac), { DB: d1.db })
+    expect(accepted.status).toBe(200)
+    const replicated = await merchantReplica(env, merchantId).get()
+    expect(replicated?.version).toBe(2)
+    await vi.waitFor(() => expect(forwarded.map((c) => c.outTradeNo)).toEqual([hmac.outTradeNo]))
+  })
+})
+
+describe('the order object fails between its commit and its reply', () => {
+  /**
+   * The next `ingest` of `ref` runs to completion, then the object is reset before its reply leaves.
+   * RPC dispatches through the class's prototype, so that is where the fault goes, for one call only.
+   */
+  function resetAfterIngest(ref: OrderRef, durable: boolean): void {
+    const ingest = OrderObject.prototype.ingest
+    const fault = vi.spyOn(OrderObject.prototype, 'ingest').mockImplementation(async function (this: OrderObject, request: IngestRequest) {
+      const result = await ingest.call(this, request)
+      if (request.order.outTradeNo !== ref.outTradeNo) return result
+      fault.mockRestore()
+      const state = (this as unknown as { ctx: DurableObjectState }).ctx
+      // `sync()` waits until the write is durable: the reset then falls between the write and the reply.
+      if (durable) await state.storage.sync()
+      state.abort('reset between commit and reply')
+      return result
+    })
+  }
+
+  it('after a durable write: the provider is told to retry, and its retry is a duplicate; one event forwarded', async () => {
+    const merchantId = 'fault-reset'
+    await registerMerchant(merchantId)
+    const forwarded: ForwardedCall[] = []
+    recordForwarded(forwarded)
+    const payment = freshPayment('wechatpay.v2')
+    const ref = orderRef(merchantId, payment.outTradeNo)
+    resetAfterIngest(ref, true)
+
+    const first = await notify('wechatpay.v2', merchantId, payment)
+    expect({ status: first.status, body: await first.text() }).toEqual(rejectReply('wechatpay.v2', 503, 'temporarily unavailable, retry later'))
+    // The write had committed: the payment is there although the provider was told to retry.
+    expect(await outbox(ref)).toMatchObject({ events: 1, deliveries: 1, seen: 1, audit: { accepted: 1 } })
+
+    const retry = await notify('wechatpay.v2', merchantId, payment)
+    expect({ status: retry.status, body: await retry.text() }).toEqual(ACCEPT['wechatpay.v2'])
+    expect(await outbox(ref)).toEqual({ events: 1, deliveries: 1, seen: 1, audit: { accepted: 1, duplicate: 1 } })
+    await runDurableObjectAlarm(orderStub(env, ref))
+    await vi.waitFor(() => expect(forwarded.filter((c) => c.outTradeNo === payment.outTradeNo)).toHaveLength(1))
+    expect((await orderView(merchantId, 'wechatpay', payment.outTradeNo))?.status).toBe('paid')
+  })
+
+  it('before the write was durable: nothing is kept, the provider retries, and the retry is processed once', async () => {
+    const merchantId = 'fault-reset-early'
+    await registerMerchant(merchantId)
+    const forwarded: ForwardedCall[] = []
+    recordForwarded(forwarded)
+    const payment = freshPayment('wechatpay.v3')
+    const ref = orderRef(merchantId, payment.outTradeNo)
+    resetAfterIngest(ref, false)
+
+    const first = await notify('wechatpay.v3', merchantId, payment)
+    expect({ status: first.status, body: await first.text() }).toEqual(rejectReply('wechatpay.v3', 503, 'temporarily unavailable, retry later'))
+    // The reset discarded the write that had not yet reached disk: as if the notification never came.
+    expect(await outbox(ref)).toEqual({ events: 0, deliveries: 0, seen: 0, audit: {} })
+
+    const retry = await notify('wechatpay.v3', merchantId, payment)
+    expect(retry.status).toBe(204)
+    expect(await outbox(ref)).toMatchObject({ events: 1, deliveries: 1, seen: 1 })
+    await runDurableObjectAlarm(orderStub(env, ref))
+    await vi.waitFor(() => expect(forwarded.filter((c) => c.outTradeNo === payment.outTradeNo)).toHaveLength(1))
+  })
+
+  it('a duplicate storm (40 concurrent copies, then 5 more) is accepted every time and processed once', async () => {
+    const merchantId = 'fault-storm'
+    await registerMerchant(merchantId)
+    const forwarded: ForwardedCall[] = []
+    recordForwarded(forwarded)
+    const payment = freshPayment('alipay')
+    const replies = await Promise.all(Array.from({ length: 40 }, () => notify('alipay', merchantId, payment)))
+    for (const reply of replies) expect({ status: reply.status, body: await reply.text() }).toEqual(ACCEPT.alipay)
+    for (let i = 0; i < 5; i++) expect(await (await notify('alipay', merchantId, payment)).text()).toBe('success')
+    const counts = await runInDurableObject(orderStub(env, { merchantId, provider: 'alipay', outTradeNo: payment.outTradeNo }), (_o: OrderObject, state) =>
+      state.storage.sql.exec<{ verdict: string; n: number }>('SELECT verdict, count(*) AS n FROM notifications GROUP BY verdict ORDER BY verdict').toArray(),
+    )
+    expect(counts).toEqual([
+      { verdict: 'accepted', n: 1 },
+      { verdict: 'duplicate', n: 44 },
+    ])
+    await runDurableObjectAlarm(orderStub(env, { merchantId, provider: 'alipay', outTradeNo: payment.outTradeNo }))
+    await vi.waitFor(() => expect(forwarded.filter((c) => c.outTradeNo === payment.outTradeNo)).toHaveLength(1))
+  })
+})
+
+describe('hostile or broken merchant endpoints', () => {
+  /** Accepts a fresh v2 payment for `merchantId` through the Worker and returns its order. */
+  async function acceptedPayment(merchantId: string): Promise<OrderRef> {
+    const payment = freshPayment('wechatpay.v2')
+    const response = await notify('wechatpay.v2', merchantId, payment)
+    expect(response.status).toBe(200)
+    return orderRef(merchantId, payment.outTradeNo)
+  }
+
+  function attemptLog(ref: OrderRef) {
+    return runInDurableObject(orderStub(env, ref), (_o: OrderObject, state) =>
+      state.storage.sql
+        .exec<{ number: number; status_code: number | null; outcome: string; error: string | null; latency_ms: number; response_snippet: string | null }>(
+          'SELECT number, status_code, outcome, error, latency_ms, response_snippet FROM delivery_attempts ORDER BY number',
+        )
+        .toArray(),
+    )
+  }
+
+  function deliveryRow(ref: OrderRef) {
+    return runInDurableObject(orderStub(env, ref), (_o: OrderObject, state) =>
+      state.storage.sql.exec<{ status: string; attempts: number; last_error: string | null }>('SELECT status, attempts, last_error FROM deliveries').one(),
+    )
+  }
+
+  it('a merchant that never answers times out, the delivery stays pending, and a later attempt delivers the same event', async () => {
+    const merchantId = 'fault-slow'
+    await registerMerchant(merchantId)
+    let mode: 'refuse' | 'hang' | 'ok' = 'refuse'
+    const ids: string[] = []
+    network.use(
+      http.post(forwardUrl(merchantId), async ({ request }) => {
+        ids.push(request.headers.get('webhook-id') ?? '')
+        if (mode === 'refuse') return new HttpResponse('busy', { status: 503 })
+        if (mode === 'hang') await delay(5_000)
+        return HttpResponse.text('ok')
+      }),
+    )
+    const ref = await acceptedPayment(merchantId)
+    // The alarm's own first attempt meets a 503 and backs off.
+    await vi.waitFor(async () => expect(await deliveryRow(ref)).toMatchObject({ status: 'pending', attempts: 1 }))
+
+    mode = 'hang'
+    const started = Date.now()
+    await runInDurableObject(orderStub(env, ref), async (_o: OrderObject, state) => {
+      state.storage.sql.exec('UPDATE deliveries SET next_attempt_at = 0')
+      const store = new OrderStore(state.storage.sql)
+      await deliverHeadOfLine(store, {
+        order: store.order()!,
+        openSecrets: async (target) => [await open(readMasterKey(env.MASTER_KEY), merchantId, target.sealedSecret)],
+        allowLoopback: true,
+        attemptTimeoutMs: 300,
+      })
+    })
+    expect(Date.now() - started).toBeLessThan(4_000)
+    expect(await deliveryRow(ref)).toEqual({ status: 'pending', attempts: 2, last_error: 'timeout' })
+    expect((await attemptLog(ref))[1]).toMatchObject({ number: 2, status_code: null, outcome: 'retry', error: 'timeout' })
+
+    mode = 'ok'
+    await runInDurableObject(orderStub(env, ref), (_o: OrderObject, state) => {
+      state.storage.sql.exec('UPDATE deliveries SET next_attempt_at = 0')
+    })
+    await runDurableObjectAlarm(orderStub(env, ref))
+    await vi.waitFor(async () => expect(await deliveryRow(ref)).toMatchObject({ status: 'delivered', attempts: 3 }))
+    expect(ids).toHaveLength(3)
+    expect(new Set(ids).size).toBe(1)
+  })
+
+  it('a merchant answering with megabytes is read only as far as the log needs, then cut off', async () => {
+    const merchantId = 'fault-huge'
+    await registerMerchant(merchantId)
+    const chunk = new Uint8Array(64 * 1024).fill(0x61)
+    const total = 32 * 1024 * 1024
+    let pulled = 0
+    let cancelled = false
+    network.use(
+      http.post(forwardUrl(merchantId), () => {
+        const body = new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (pulled >= total) return controller.close()
+            pulled += chunk.byteLength
+            controller.enqueue(chunk)
+          },
+          cancel() {
+            cancelled = true
+          },
+        })
+        return new HttpResponse(body, { status: 200, headers: { 'content-type': 'text/plain' } })
+      }),
+    )
+    const ref = await acceptedPayment(merchantId)
+    await vi.waitFor(async () => expect(await deliveryRow(ref)).toMatchObject({ status: 'delivered', attempts: 1 }))
+    const [attempt] = await attemptLog(ref)
+    expect(attempt!.response_snippet).toBe('a'.repeat(RESPONSE_SNIPPET_BYTES))
+    expect(cancelled).toBe(true)
+    // At most a few chunks of 32 MiB were ever produced.
+    expect(pulled).toBeLessThanOrEqual(4 * chunk.byteLength)
+  })
+
+  it('redirects are not followed: not to the metadata service, not anywhere', async () => {
+    const merchantId = 'fault-redirect'
+    await registerMerchant(merchantId)
+    const followed: string[] = []
+    network.use(
+      http.post(forwardUrl(merchantId), () => new HttpResponse(null, { status: 302, headers: { location: 'http://169.254.169.254/latest/meta-data/iam' } })),
+      http.all('http://169.254.169.254/*', ({ request }) => {
+        followed.push(request.url)
+        return HttpResponse.text('secret credentials')
+      }),
+    )
+    const ref = await acceptedPayment(merchantId)
+    await vi.waitFor(async () => expect(await deliveryRow(ref)).toMatchObject({ status: 'pending', attempts: 1, last_error: 'redirect not followed' }))
+    expect((await attemptLog(ref))[0]).toMatchObject({ status_code: 302, outcome: 'retry', error: 'redirect not followed' })
+    expect(followed).toEqual([])
+  })
+
+  it('a forward URL that became private after it was stored is refused at delivery time, without a request', async () => {
+    const merchantId = 'fault-private'
+    await registerMerchant(merchantId)
+    recordForwarded([])
+    const calls: string[] = []
+    network.use(http.all('https://10.0.0.1/*', ({ request }) => (calls.push(request.url), HttpResponse.text('internal'))))
+    const ref = await acceptedPayment(merchantId)
+    await vi.waitFor(async () => expect((await deliveryRow(ref)).status).not.toBe('pending'))
+    // Rewrite the stored target (as a tampered row would) and send the event again: the runner checks the URL again.
+    await runInDurableObject(orderStub(env, ref), async (_o: OrderObject, state) => {
+      state.storage.sql.exec("UPDATE forward_target SET url = 'https://10.0.0.1/hook'")
+      state.storage.sql.exec("UPDATE deliveries SET status = 'pending', next_attempt_at = 0")
+      await state.storage.setAlarm(Date.now())
+    })
+    await runDurableObjectAlarm(orderStub(env, ref))
+    expect(await deliveryRow(ref)).toMatchObject({ status: 'failed', last_error: expect.stringMatching(/^forward URL refused: private/) })
+    expect(calls).toEqual([])
+  })
+})
