@@ -30,25 +30,11 @@ export class MerchantConfigUnreadable extends Error {
 
 const STORED_FORMAT = 1
 
-/** The `merchants.config` column: public fields in clear, every secret sealed (`crypto/sealed`). */
-interface StoredMerchant {
-  format: typeof STORED_FORMAT
-  forward: { url: string; secret: string; previousSecret?: string; disabledAt?: string }
-  wechatpay?: {
-    appid: string
-    mchid: string
-    apiV2Key?: string
-    v2SignTypes: V2SignType[]
-    apiV3Key?: string
-    platformPublicKeys: Record<string, string>
-    /** Sealed. */
-    merchantPrivateKey?: string
-    merchantSerial?: string
-    apiBaseUrl?: string
-  }
-  /** `appPrivateKey` sealed. */
-  alipay?: AlipayConfig
-}
+/**
+ * The `merchants.config` column: the merchant's settings with every secret field holding its
+ * sealed envelope (`crypto/sealed`) instead of the secret, public fields in clear.
+ */
+type StoredMerchant = Omit<MerchantConfig, 'id'> & { format: typeof STORED_FORMAT }
 
 interface CachedMerchant {
   config: MerchantConfig
@@ -81,85 +67,42 @@ function deepFreeze<T>(value: T): T {
   return value
 }
 
-function sealOptional(masterKey: Bytes, id: string, secret: string | undefined): Promise<string | undefined> {
-  return secret === undefined ? Promise.resolve(undefined) : seal(masterKey, id, secret)
+/** `value` without its undefined properties, so spreading it never adds a key. */
+function defined<T extends Record<string, string | undefined>>(value: T): Partial<Record<keyof T, string>> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<Record<keyof T, string>>
 }
 
-/** `alipay` with its `appPrivateKey` swapped for `appPrivateKey` (sealed ↔ opened), or without one. */
-function withAppPrivateKey(alipay: AlipayConfig, appPrivateKey: string | undefined): AlipayConfig {
-  const { appPrivateKey: _swapped, ...rest } = alipay
-  return appPrivateKey === undefined ? rest : { ...rest, appPrivateKey }
-}
-
-async function sealMerchant(masterKey: Bytes, id: string, input: MerchantInput): Promise<StoredMerchant> {
-  const { forward, wechatpay, alipay } = input
+/**
+ * The one list of a merchant's secret fields: each passes through `change` (seal when saving, open
+ * when loading); everything else is copied as it is.
+ */
+async function mapSecrets<T extends Omit<MerchantConfig, 'id'>>(config: T, change: (value: string) => Promise<string>): Promise<T> {
+  const optional = (value: string | undefined): Promise<string | undefined> =>
+    value === undefined ? Promise.resolve(undefined) : change(value)
+  const { forward, wechatpay, alipay } = config
   const [secret, previousSecret, apiV2Key, apiV3Key, merchantPrivateKey, appPrivateKey] = await Promise.all([
-    seal(masterKey, id, forward.secret),
-    sealOptional(masterKey, id, forward.previousSecret),
-    sealOptional(masterKey, id, wechatpay?.apiV2Key),
-    sealOptional(masterKey, id, wechatpay?.apiV3Key),
-    sealOptional(masterKey, id, wechatpay?.merchantPrivateKey),
-    sealOptional(masterKey, id, alipay?.appPrivateKey),
+    change(forward.secret),
+    optional(forward.previousSecret),
+    optional(wechatpay?.apiV2Key),
+    optional(wechatpay?.apiV3Key),
+    optional(wechatpay?.merchantPrivateKey),
+    optional(alipay?.appPrivateKey),
   ])
   return {
-    format: STORED_FORMAT,
-    forward: { url: forward.url, secret, ...(previousSecret === undefined ? {} : { previousSecret }) },
-    ...(wechatpay === undefined
-      ? {}
-      : {
-          wechatpay: {
-            appid: wechatpay.appid,
-            mchid: wechatpay.mchid,
-            ...(apiV2Key === undefined ? {} : { apiV2Key }),
-            v2SignTypes: wechatpay.v2SignTypes,
-            ...(apiV3Key === undefined ? {} : { apiV3Key }),
-            platformPublicKeys: wechatpay.platformPublicKeys,
-            ...(merchantPrivateKey === undefined ? {} : { merchantPrivateKey }),
-            ...(wechatpay.merchantSerial === undefined ? {} : { merchantSerial: wechatpay.merchantSerial }),
-            ...(wechatpay.apiBaseUrl === undefined ? {} : { apiBaseUrl: wechatpay.apiBaseUrl }),
-          },
-        }),
-    ...(alipay === undefined ? {} : { alipay: withAppPrivateKey(alipay, appPrivateKey) }),
+    ...config,
+    forward: { ...forward, secret, ...defined({ previousSecret }) },
+    ...(wechatpay === undefined ? {} : { wechatpay: { ...wechatpay, ...defined({ apiV2Key, apiV3Key, merchantPrivateKey }) } }),
+    ...(alipay === undefined ? {} : { alipay: { ...alipay, ...defined({ appPrivateKey }) } }),
   }
+}
+
+function sealMerchant(masterKey: Bytes, id: string, input: MerchantInput): Promise<Omit<MerchantConfig, 'id'>> {
+  return mapSecrets(input, (secret) => seal(masterKey, id, secret))
 }
 
 async function openMerchant(masterKey: Bytes, id: string, stored: StoredMerchant): Promise<MerchantConfig> {
-  const openOptional = (sealed: string | undefined): Promise<string | undefined> =>
-    sealed === undefined ? Promise.resolve(undefined) : open(masterKey, id, sealed)
-  const { forward, wechatpay, alipay } = stored
-  const [secret, previousSecret, apiV2Key, apiV3Key, merchantPrivateKey, appPrivateKey] = await Promise.all([
-    open(masterKey, id, forward.secret),
-    openOptional(forward.previousSecret),
-    openOptional(wechatpay?.apiV2Key),
-    openOptional(wechatpay?.apiV3Key),
-    openOptional(wechatpay?.merchantPrivateKey),
-    openOptional(alipay?.appPrivateKey),
-  ])
-  return {
-    id,
-    forward: {
-      url: forward.url,
-      secret,
-      ...(previousSecret === undefined ? {} : { previousSecret }),
-      ...(forward.disabledAt === undefined ? {} : { disabledAt: forward.disabledAt }),
-    },
-    ...(wechatpay === undefined
-      ? {}
-      : {
-          wechatpay: {
-            appid: wechatpay.appid,
-            mchid: wechatpay.mchid,
-            ...(apiV2Key === undefined ? {} : { apiV2Key }),
-            v2SignTypes: wechatpay.v2SignTypes,
-            ...(apiV3Key === undefined ? {} : { apiV3Key }),
-            platformPublicKeys: wechatpay.platformPublicKeys,
-            ...(merchantPrivateKey === undefined ? {} : { merchantPrivateKey }),
-            ...(wechatpay.merchantSerial === undefined ? {} : { merchantSerial: wechatpay.merchantSerial }),
-            ...(wechatpay.apiBaseUrl === undefined ? {} : { apiBaseUrl: wechatpay.apiBaseUrl }),
-          },
-        }),
-    ...(alipay === undefined ? {} : { alipay: withAppPrivateKey(alipay, appPrivateKey) }),
-  }
+  const { format: _format, ...sealed } = stored
+  return { id, ...(await mapSecrets(sealed, (envelope) => open(masterKey, id, envelope))) }
 }
 
 export interface SavedMerchant {
@@ -177,7 +120,7 @@ export async function saveMerchant(
   now: number = Date.now(),
 ): Promise<SavedMerchant> {
   const masterKey = readMasterKey(env.MASTER_KEY)
-  const stored = await sealMerchant(masterKey, id, input)
+  const stored: StoredMerchant = { format: STORED_FORMAT, ...(await sealMerchant(masterKey, id, input)) }
   const config = JSON.stringify(stored)
   const at = new Date(now).toISOString()
   const row = await env.DB.prepare(
