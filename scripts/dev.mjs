@@ -1,8 +1,11 @@
 // `npm run dev`: the gateway on http://localhost:8787 with local D1 and Durable Objects, ready for the demo.
 //   1. .dev.vars from the committed .dev.vars.example when missing (ADMIN_TOKEN, MASTER_KEY: dev-only values)
 //   2. the demo merchant's throwaway sandbox keys and forward secret in .demo/ on first run (never real keys)
-//   3. local D1 migrations, then `wrangler dev --local` in the foreground (offline: no login, metrics or cf fetch)
-//   4. once it answers, the demo merchant PUT through the real admin API, so the gateway seals its secrets itself
+//   3. local D1 migrations, then `wrangler dev --local` in the foreground (offline: no login, metrics or cf fetch),
+//      and beside it the provider stand-in on http://127.0.0.1:8790 (scripts/provider-standin.mjs): WeChat Pay and
+//      Alipay order queries for the orders `npm run simulate` paid
+//   4. once it answers, the demo merchant PUT through the real admin API, so the gateway seals its secrets itself;
+//      its query keys and API URLs point at the stand-in, so a lost notification is found by the order query
 // Running it again reuses everything and just re-PUTs the merchant. Ctrl-C stops all it started.
 import { spawn, spawnSync } from 'node:child_process'
 import { createServer } from 'node:net'
@@ -18,10 +21,13 @@ import {
   LISTEN_URL,
   readDevVars,
   ROOT,
+  STANDIN_PORT,
+  STANDIN_URL,
 } from './lib/demo.mjs'
 import { NOTIFY_PATHS } from './lib/build-notification.mjs'
 
 const WRANGLER = fileURLToPath(new URL('../node_modules/wrangler/bin/wrangler.js', import.meta.url))
+const STANDIN = fileURLToPath(new URL('./provider-standin.mjs', import.meta.url))
 /** Where dev.mjs itself talks to the gateway: the loopback address wrangler listens on. */
 const LOCAL_GATEWAY = `http://127.0.0.1:${GATEWAY_PORT}`
 const READY_TIMEOUT_MS = 90_000
@@ -66,39 +72,75 @@ async function main() {
   if (!(await portIsFree(GATEWAY_PORT))) {
     throw new DevError(`port ${GATEWAY_PORT} is in use: is another \`npm run dev\` running?`)
   }
-
-  step(`starting wrangler dev on ${GATEWAY_URL}`)
-  const wrangler = spawn(
-    process.execPath,
-    [WRANGLER, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(GATEWAY_PORT), '--show-interactive-dev-session=false'],
-    { cwd: ROOT, env: WRANGLER_ENV, stdio: ['ignore', 'inherit', 'inherit'] },
-  )
-  const exited = new Promise((resolve) => wrangler.once('exit', (code, signal) => resolve({ code, signal })))
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.on(signal, () => {
-      // Ctrl-C reaches wrangler through the terminal too; a signal sent to this process alone must be passed on.
-      if (wrangler.exitCode === null && wrangler.signalCode === null) wrangler.kill(signal)
-    })
+  if (!(await portIsFree(STANDIN_PORT))) {
+    throw new DevError(`port ${STANDIN_PORT} (the provider stand-in) is in use: is another \`npm run dev\` running?`)
   }
 
-  const ready = await Promise.race([waitUntilAnswering(LOCAL_GATEWAY), exited.then(() => false)])
+  step(`starting the provider stand-in on ${STANDIN_URL} and wrangler dev on ${GATEWAY_URL}`)
+  const standin = start(spawn(process.execPath, [STANDIN], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] }))
+  const wrangler = start(
+    spawn(
+      process.execPath,
+      [WRANGLER, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(GATEWAY_PORT), '--show-interactive-dev-session=false'],
+      { cwd: ROOT, env: WRANGLER_ENV, stdio: ['ignore', 'inherit', 'inherit'] },
+    ),
+  )
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(signal, () => {
+      // Ctrl-C reaches the children through the terminal too; a signal sent to this process alone must be passed on.
+      wrangler.stop(signal)
+      standin.stop(signal)
+    })
+  }
+  // The gateway runs on without it, but its order queries would fail: say so where the logs are.
+  standin.exited.then(({ code, signal }) => {
+    if (!standin.stopping && !wrangler.stopping && wrangler.running()) {
+      console.error(`\ndev: the provider stand-in stopped (${signal ?? `exit code ${code}`}); order queries fail until \`npm run dev\` restarts`)
+    }
+  })
+
+  let ready
+  try {
+    ready = await Promise.race([waitUntilAnswering(LOCAL_GATEWAY), wrangler.exited.then(() => false)])
+  } catch (error) {
+    await Promise.all([wrangler.stop('SIGTERM'), standin.stop('SIGTERM')])
+    throw error
+  }
   if (!ready) {
-    const { code, signal } = await exited
+    const { code, signal } = await wrangler.exited
+    await standin.stop('SIGTERM')
     throw new DevError(`wrangler dev stopped before it was ready (${signal ?? `exit code ${code}`})`)
   }
 
   try {
-    const created = await seedDemoMerchant(adminToken, demoMerchantBody(demo.keys, { url: LISTEN_URL, secret: demo.forwardSecret }))
+    const forward = { url: LISTEN_URL, secret: demo.forwardSecret }
+    const created = await seedDemoMerchant(adminToken, demoMerchantBody(demo.keys, forward, { providerApi: STANDIN_URL }))
     printWelcome(created)
   } catch (error) {
-    wrangler.kill('SIGTERM')
-    await exited
+    await Promise.all([wrangler.stop('SIGTERM'), standin.stop('SIGTERM')])
     throw error
   }
 
-  const { code, signal } = await exited
+  const { code, signal } = await wrangler.exited
+  await standin.stop('SIGTERM')
   console.log('\npaygate dev stopped.')
   process.exitCode = signal === null ? (code ?? 0) : 0
+}
+
+/** A child process, with a promise of its exit and a `stop(signal)` that resolves once it has exited. */
+function start(child) {
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+  const handle = {
+    exited,
+    stopping: false,
+    running: () => child.exitCode === null && child.signalCode === null,
+    stop(signal) {
+      handle.stopping = true
+      if (handle.running()) child.kill(signal)
+      return exited
+    },
+  }
+  return handle
 }
 
 /** PUT /admin/merchants/demo: the gateway validates the body and seals the secrets under MASTER_KEY. */
@@ -146,6 +188,7 @@ function printWelcome(created) {
     `                 ${GATEWAY_URL}/notify/${DEMO_MERCHANT_ID}/${NOTIFY_PATHS['wechatpay.v3']}`,
     `                 ${GATEWAY_URL}/notify/${DEMO_MERCHANT_ID}/${NOTIFY_PATHS.alipay}`,
     `  forwards to    ${LISTEN_URL} (Standard Webhooks, secret in ${DEMO_DIR_NAME}forward-secret)`,
+    `  provider APIs  ${STANDIN_URL}: the stand-in answering order queries for what simulate paid, signed with the demo keys`,
     `  admin API      ${GATEWAY_URL}/admin/… with Authorization: Bearer <ADMIN_TOKEN from .dev.vars>`,
     '',
     'Next, in two more terminals:',
@@ -154,7 +197,8 @@ function printWelcome(created) {
     '',
     'Then try: npm run simulate -- alipay refund   (also: alipay close, wechatpay.v3 payment --concurrent 5,',
     '          wechatpay.v2 payment --tamper; --help lists every option)',
-    'Ctrl-C stops the gateway.',
+    '     and: npm run simulate -- alipay payment --no-notify   # the notification is lost: the order query finds it',
+    'Ctrl-C stops the gateway and the stand-in.',
     '',
   ]
   console.log(lines.join('\n'))

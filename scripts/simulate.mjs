@@ -1,9 +1,32 @@
 // `npm run simulate -- <channel> <event> [options]`: sends a correctly signed (or deliberately hostile)
 // provider notification for the demo merchant to a running gateway and prints the reply, like `stripe trigger`.
 // Notifications are built by scripts/lib/build-notification.mjs with the fixture signers (test/fixtures/signers).
-import { buildNotification, fenToYuan, isAcceptReply, PROVIDER_OF, SimulationError } from './lib/build-notification.mjs'
-import { DEMO_MERCHANT_ID, DemoSetupError, loadDemo, readDevVars, readSimulatorState, writeSimulatorState } from './lib/demo.mjs'
+// `--no-notify` and `sync` play the other half: a payment whose notification is lost, found by the gateway's
+// order query at the provider stand-in that `npm run dev` runs (scripts/provider-standin.mjs).
+import {
+  buildNotification,
+  DEFAULT_AMOUNT_FEN,
+  fenToYuan,
+  isAcceptReply,
+  newOrderNumber,
+  newTransactionId,
+  PROVIDER_OF,
+  SimulationError,
+} from './lib/build-notification.mjs'
+import {
+  DEMO_MERCHANT_ID,
+  DemoSetupError,
+  loadDemo,
+  readDevVars,
+  readSimulatorState,
+  STANDIN_URL,
+  writeSimulatorState,
+} from './lib/demo.mjs'
 import { parseSimulateArgs, refundOptions, refundTarget, USAGE, UsageError } from './lib/simulate-options.mjs'
+
+const PROVIDER_NAMES = { wechatpay: 'WeChat Pay', alipay: 'Alipay' }
+/** Order statuses (admin API) of an order whose payment the gateway knows. */
+const PAID_STATUSES = ['paid', 'partially_refunded', 'refunded']
 
 async function main() {
   const command = parseSimulateArgs(process.argv.slice(2))
@@ -11,6 +34,8 @@ async function main() {
     console.log(USAGE)
     return 0
   }
+  if (command.sync) return sync(command)
+  if (command.noNotify) return payWithoutNotify(command)
   return simulate(command)
 }
 
@@ -19,9 +44,14 @@ async function simulate({ channel, event, repeat, concurrent, gateway, show, bui
   const provider = PROVIDER_OF[channel]
   const state = readSimulatorState()
   const hostile = build.tamper || build.wrongKey || build.stale
-  const options = { ...build, keys, merchantId: DEMO_MERCHANT_ID }
+  const now = Date.now()
+  const options = { ...build, keys, merchantId: DEMO_MERCHANT_ID, now }
   const paidOrder = event === 'refund' ? refundTarget(build, state) : null
   if (paidOrder !== null) Object.assign(options, refundOptions(build, paidOrder))
+  // Paying an order that was paid with --no-notify: the lost notification of that very payment arrives after all.
+  const lost = event === 'payment' && build.outTradeNo !== undefined ? state.paidWithoutNotify[`${provider}:${build.outTradeNo}`] : undefined
+  if (lost !== undefined) Object.assign(options, { transactionId: lost.transactionId, amount: build.amount ?? lost.totalFen })
+  const foundByQuery = lost !== undefined && PAID_STATUSES.includes((await readOrder(gateway, provider, build.outTradeNo))?.order.status)
 
   const built = buildNotification(options)
   const url = new URL(built.path, gateway)
@@ -66,31 +96,156 @@ async function simulate({ channel, event, repeat, concurrent, gateway, show, bui
     return 1
   }
 
+  const key = `${provider}:${built.order.outTradeNo}`
   if (event === 'payment') {
     // Paying an order again changes nothing at the gateway, so an order simulate knows keeps its facts.
-    const known = state.orders[`${provider}:${built.order.outTradeNo}`]
-    state.orders[`${provider}:${built.order.outTradeNo}`] = {
+    const known = state.orders[key] ?? state.paidWithoutNotify[key]
+    state.orders[key] = {
       channel,
       outTradeNo: built.order.outTradeNo,
       totalFen: known?.totalFen ?? built.order.amount,
       transactionId: known?.transactionId ?? built.order.transactionId,
       refundedFen: known?.refundedFen ?? 0,
+      paidAt: known?.paidAt ?? now,
       updatedAt: Date.now(),
     }
+    // Notified now: no longer a lost notification.
+    delete state.paidWithoutNotify[key]
+    if (state.lastWithoutNotify === key) state.lastWithoutNotify = null
     state.last[provider] = built.order.outTradeNo
   } else if (event === 'refund') {
-    state.orders[`${provider}:${built.order.outTradeNo}`] = { ...paidOrder, refundedFen: built.order.refundedAfter, updatedAt: Date.now() }
+    const book = key in state.orders ? state.orders : state.paidWithoutNotify
+    book[key] = { ...paidOrder, refundedFen: built.order.refundedAfter, updatedAt: Date.now() }
   }
   writeSimulatorState(state)
 
   const expected = { payment: 'payment.succeeded', refund: 'refund.succeeded', close: 'payment.closed' }[event]
-  console.log(
-    copies === 1
-      ? `✓ accepted: \`npm run listen\` prints ${expected} for ${built.order.outTradeNo}`
-      : `✓ ${copies}/${copies} accepted: one state change however often it arrives, so \`npm run listen\` prints one ${expected}`,
-  )
+  if (foundByQuery) {
+    console.log(`✓ accepted: the lost notification arrives after all, but the order query found this payment already: no second event`)
+  } else {
+    console.log(
+      copies === 1
+        ? `✓ accepted: \`npm run listen\` prints ${expected} for ${built.order.outTradeNo}`
+        : `✓ ${copies}/${copies} accepted: one state change however often it arrives, so \`npm run listen\` prints one ${expected}`,
+    )
+  }
   await printOrderStatus(gateway, provider, built.order.outTradeNo)
   return 0
+}
+
+/**
+ * `<channel> payment --no-notify`: the merchant registers the order (admin API), the buyer pays (the stand-in's
+ * state now says so), and the provider's notification never arrives. What finds the payment is the gateway's
+ * order query: planned 2 minutes after registration, or asked for now with `sync`.
+ */
+async function payWithoutNotify({ channel, gateway, build }) {
+  const provider = PROVIDER_OF[channel]
+  const token = adminToken()
+  const state = readSimulatorState()
+  const now = Date.now()
+  const outTradeNo = build.outTradeNo ?? newOrderNumber(now)
+  const amount = build.amount ?? DEFAULT_AMOUNT_FEN
+  const key = `${provider}:${outTradeNo}`
+  if (state.orders[key] !== undefined || state.paidWithoutNotify[key] !== undefined) {
+    throw new SimulationError(`simulate paid ${provider} order ${outTradeNo} already: leave out --order for a new one`)
+  }
+  console.log(`paygate simulate · ${channel} payment --no-notify (the buyer pays; the notification is lost)`)
+  console.log(`  order      ${outTradeNo}`)
+  console.log(`  amount     ${yuan(amount)}`)
+
+  // The merchant's server registers each order before the buyer pays: that is what the gateway queries.
+  const orderPath = `/admin/merchants/${DEMO_MERCHANT_ID}/orders/${encodeURIComponent(outTradeNo)}`
+  const registration = { amount, currency: 'CNY', channel }
+  console.log(`→ PUT ${new URL(orderPath, gateway).href} ${JSON.stringify(registration)}`)
+  const response = await fetch(new URL(orderPath, gateway), {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(registration),
+  })
+  const reply = await response.text()
+  console.log(`← ${response.status} ${shown(reply)}`)
+  if (!response.ok) {
+    console.log('✗ the gateway did not register the order')
+    return 1
+  }
+
+  const transactionId = newTransactionId(channel, now)
+  state.paidWithoutNotify[key] = { channel, outTradeNo, totalFen: amount, transactionId, refundedFen: 0, paidAt: now, updatedAt: now }
+  state.lastWithoutNotify = key
+  writeSimulatorState(state)
+  console.log(`✓ paid at ${PROVIDER_NAMES[provider]} (transaction ${transactionId}); no notification sent`)
+  await printOrderStatus(gateway, provider, outTradeNo)
+  if (!(await standinAnswers())) {
+    console.log(`! the provider stand-in does not answer on ${STANDIN_URL}: it runs with \`npm run dev\`, and queries fail without it`)
+  }
+  const syncUrl = new URL(`${orderPath}/sync?provider=${provider}`, gateway).href
+  console.log('')
+  console.log(`The order object asks ${PROVIDER_NAMES[provider]} about it by itself 2 minutes after registration (then after`)
+  console.log('5, 15, 30 minutes, and hourly). To ask now (ADMIN_TOKEN from .dev.vars):')
+  console.log(`  curl -s -X POST -H "Authorization: Bearer $(sed -n 's/^ADMIN_TOKEN=//p' .dev.vars)" "${syncUrl}"`)
+  console.log('  npm run simulate -- sync     # the same, and prints the result')
+  console.log(`Either way \`npm run listen\` then prints payment.succeeded for ${outTradeNo}.`)
+  return 0
+}
+
+/** `sync [<order>]`: POST …/orders/{no}/sync, the admin call that makes the order object query the provider now. */
+async function sync({ outTradeNo, provider, gateway }) {
+  const token = adminToken()
+  const target = syncTarget(readSimulatorState(), outTradeNo, provider)
+  const path = `/admin/merchants/${DEMO_MERCHANT_ID}/orders/${encodeURIComponent(target.outTradeNo)}/sync?provider=${target.provider}`
+  const url = new URL(path, gateway)
+  console.log(`paygate simulate · sync ${target.outTradeNo} (ask ${PROVIDER_NAMES[target.provider]} about the order now)`)
+  console.log(`→ POST ${url.href}`)
+  const response = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+  const reply = await response.text()
+  console.log(`← ${response.status} ${shown(reply)}`)
+  if (!response.ok) {
+    console.log('✗ the gateway did not run the query')
+    return 1
+  }
+  const results = JSON.parse(reply).results ?? []
+  for (const result of results) console.log(`  query      ${result.query} → order ${result.status}`)
+  const paid = results.some((result) => PAID_STATUSES.includes(result.status))
+  console.log(
+    paid
+      ? `✓ the gateway knows the order is paid: \`npm run listen\` prints payment.succeeded for ${target.outTradeNo} (once, however often you sync)`
+      : `✗ not paid at ${PROVIDER_NAMES[target.provider]} as far as the gateway can tell: see the query result above`,
+  )
+  return paid ? 0 : 1
+}
+
+/** Which order `sync` asks about: the named one (provider from simulate's memory, or --provider), else the last --no-notify one. */
+function syncTarget(state, outTradeNo, provider) {
+  if (outTradeNo === null) {
+    const key = state.lastWithoutNotify
+    if (key === null) {
+      throw new SimulationError('no order paid with --no-notify yet: run `npm run simulate -- alipay payment --no-notify` first, or name the order')
+    }
+    const [lastProvider, ...rest] = key.split(':')
+    return { provider: provider ?? lastProvider, outTradeNo: rest.join(':') }
+  }
+  if (provider !== null) return { provider, outTradeNo }
+  const known = ['wechatpay', 'alipay'].filter((p) => `${p}:${outTradeNo}` in state.paidWithoutNotify || `${p}:${outTradeNo}` in state.orders)
+  if (known.length !== 1) {
+    throw new SimulationError(`${known.length === 0 ? 'simulate does not know' : 'simulate paid both a WeChat Pay and an Alipay'} order ${outTradeNo}: add --provider wechatpay or --provider alipay`)
+  }
+  return { provider: known[0], outTradeNo }
+}
+
+function adminToken() {
+  const token = readDevVars().ADMIN_TOKEN
+  if (!token) throw new DemoSetupError('.dev.vars has no ADMIN_TOKEN (see .dev.vars.example)')
+  return token
+}
+
+/** Whether the provider stand-in answers (a courtesy check: the payment is recorded either way). */
+async function standinAnswers() {
+  try {
+    const response = await fetch(`${STANDIN_URL}/`, { signal: AbortSignal.timeout(2_000) })
+    return response.ok
+  } catch {
+    return false
+  }
 }
 
 async function post(url, built) {
@@ -100,22 +255,28 @@ async function post(url, built) {
 
 /** The order as the gateway now sees it (admin API, token from .dev.vars): read-your-writes, right after the reply. */
 async function printOrderStatus(gateway, provider, outTradeNo) {
+  const read = await readOrder(gateway, provider, outTradeNo)
+  if (read === null) return
+  const { order, path } = read
+  const refunded = order.refunded_amount > 0 ? `, ${yuan(order.refunded_amount)} refunded` : ''
+  console.log(`  gateway    order ${order.status}${order.amount === null ? '' : `, ${yuan(order.amount)}`}${refunded} (GET ${path})`)
+}
+
+/** `{ order, path }` from GET …/orders/{no}, or null when it cannot be read: only ever a courtesy. */
+async function readOrder(gateway, provider, outTradeNo) {
   let token
   try {
     token = readDevVars().ADMIN_TOKEN
   } catch {
-    return
+    return null
   }
-  if (!token) return
+  if (!token) return null
   const path = `/admin/merchants/${DEMO_MERCHANT_ID}/orders/${encodeURIComponent(outTradeNo)}?provider=${provider}`
   try {
     const response = await fetch(new URL(path, gateway), { headers: { authorization: `Bearer ${token}` } })
-    if (!response.ok) return
-    const order = await response.json()
-    const refunded = order.refunded_amount > 0 ? `, ${yuan(order.refunded_amount)} refunded` : ''
-    console.log(`  gateway    order ${order.status}${order.amount === null ? '' : `, ${yuan(order.amount)}`}${refunded} (GET ${path})`)
+    return response.ok ? { order: await response.json(), path } : null
   } catch {
-    // Only a courtesy: the reply above is what matters.
+    return null
   }
 }
 

@@ -23,6 +23,8 @@ export const STALE_SECONDS = 600
 
 const ALIPAY_CONTENT_TYPE = 'application/x-www-form-urlencoded; text/html; charset=utf-8'
 const SUBJECT = 'paygate 演示订单'
+/** The buyer WeChat Pay names in the demo's v3 notifications and query answers. */
+export const DEMO_OPENID = 'oPaygateDemoOpenid0000000001'
 
 /** A request the simulator cannot build, with a message for the user (not a bug). */
 export class SimulationError extends Error {
@@ -217,7 +219,7 @@ function buildV3({ event, keys, now, order, v3Signer = 'public-key', tamper, sta
           transactionId: order.transactionId,
           total: order.amount,
           successTime: rfc3339Beijing(now),
-          openid: 'oPaygateDemoOpenid0000000001',
+          openid: DEMO_OPENID,
         })
       : refundResource({
           mchid: wx.mchid,
@@ -352,19 +354,19 @@ function beijing(now) {
 }
 
 /** `yyyyMMddHHmmss` (WeChat v2 time_end). */
-function beijingCompact(now) {
+export function beijingCompact(now) {
   const t = beijing(now)
   return `${t.yyyy}${t.MM}${t.dd}${t.HH}${t.mm}${t.ss}`
 }
 
 /** `yyyy-MM-dd HH:mm:ss` (Alipay times, v2 refund success_time). */
-function beijingDashed(now) {
+export function beijingDashed(now) {
   const t = beijing(now)
   return `${t.yyyy}-${t.MM}-${t.dd} ${t.HH}:${t.mm}:${t.ss}`
 }
 
 /** RFC 3339 with the +08:00 offset, as WeChat v3 writes times. */
-function rfc3339Beijing(now) {
+export function rfc3339Beijing(now) {
   const t = beijing(now)
   return `${t.yyyy}-${t.MM}-${t.dd}T${t.HH}:${t.mm}:${t.ss}+08:00`
 }

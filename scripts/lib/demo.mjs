@@ -19,6 +19,11 @@ export const GATEWAY_URL = `http://localhost:${GATEWAY_PORT}`
 export const LISTEN_PORT = 4242
 export const LISTEN_PATH = '/webhooks'
 export const LISTEN_URL = `http://localhost:${LISTEN_PORT}${LISTEN_PATH}`
+/** The provider stand-in (scripts/provider-standin.mjs): the demo merchant's WeChat Pay API base URL. */
+export const STANDIN_PORT = 8790
+export const STANDIN_URL = `http://127.0.0.1:${STANDIN_PORT}`
+/** Where on the stand-in Alipay's OpenAPI gateway is: the demo merchant's `alipay.gatewayUrl`. */
+export const ALIPAY_GATEWAY_PATH = '/gateway.do'
 
 /** `.demo/` relative to the project, for messages. */
 export const DEMO_DIR_NAME = '.demo/'
@@ -79,9 +84,12 @@ export function loadDemo() {
 /**
  * The `PUT /admin/merchants/{id}` body for a merchant holding `keys` (makeKeys() shape): WeChat Pay v2 and
  * v3 (both platform certificates and the PUB_KEY_ID key side by side, as during WeChat's migration) and Alipay.
+ * With `providerApi` (the stand-in's origin, e.g. STANDIN_URL) it also holds what order queries need: the keys
+ * that sign requests (merchant API key, Alipay app key) and the stand-in as both providers' API.
  */
-export function demoMerchantBody(keys, forward) {
+export function demoMerchantBody(keys, forward, { providerApi } = {}) {
   const wx = keys.wechatpay
+  const queries = providerApi !== undefined
   return {
     forward: { url: forward.url, secret: forward.secret },
     wechatpay: {
@@ -95,32 +103,51 @@ export function demoMerchantBody(keys, forward) {
         [wx.platformCertB.serial]: wx.platformCertB.certificatePem,
         [wx.publicKeyMode.id]: wx.publicKeyMode.publicKeyPem,
       },
+      ...(queries ? { merchantPrivateKey: wx.merchantApi.privateKeyPem, merchantSerial: wx.merchantApi.serial, apiBaseUrl: providerApi } : {}),
     },
     alipay: {
       appId: keys.alipay.appId,
       sellerId: keys.alipay.sellerId,
       alipayPublicKey: keys.alipay.alipayKey.publicKeyPem,
       signType: 'RSA2',
+      ...(queries ? { appPrivateKey: keys.alipay.appKey.privateKeyPem, gatewayUrl: `${providerApi}${ALIPAY_GATEWAY_PATH}` } : {}),
     },
   }
 }
 
-/** What the simulator remembers between runs: paid orders per provider, so `refund` knows what to refund. */
-export function readSimulatorState() {
-  if (!existsSync(SIMULATOR_STATE_FILE)) return { orders: {}, last: {} }
+/**
+ * What the simulator remembers between runs, and the provider stand-in reads as "the orders the providers know
+ * were paid": `orders` paid with a notification (so `refund` knows what to refund), `paidWithoutNotify` paid with
+ * `--no-notify`, both keyed `${provider}:${outTradeNo}`; `last[provider]` the last notified order,
+ * `lastWithoutNotify` the key of the last `--no-notify` one (what `sync` asks about by default).
+ */
+export function readSimulatorState(file = SIMULATOR_STATE_FILE) {
+  const empty = { orders: {}, last: {}, paidWithoutNotify: {}, lastWithoutNotify: null }
+  if (!existsSync(file)) return empty
   try {
-    const state = JSON.parse(readFileSync(SIMULATOR_STATE_FILE, 'utf8'))
-    return { orders: state.orders ?? {}, last: state.last ?? {} }
+    const state = JSON.parse(readFileSync(file, 'utf8'))
+    return {
+      orders: state.orders ?? {},
+      last: state.last ?? {},
+      paidWithoutNotify: state.paidWithoutNotify ?? {},
+      lastWithoutNotify: state.lastWithoutNotify ?? null,
+    }
   } catch {
-    return { orders: {}, last: {} }
+    return empty
   }
 }
 
 export function writeSimulatorState(state) {
   mkdirSync(DEMO_DIR, { recursive: true, mode: 0o700 })
-  // Keep the file small: the 50 most recent orders are plenty for a demo.
-  const entries = Object.entries(state.orders).sort(([, a], [, b]) => b.updatedAt - a.updatedAt).slice(0, 50)
-  writePrivate(SIMULATOR_STATE_FILE, JSON.stringify({ orders: Object.fromEntries(entries), last: state.last }, null, 2) + '\n')
+  // Keep the file small: the 50 most recent orders of each kind are plenty for a demo.
+  const recent = (orders) => Object.fromEntries(Object.entries(orders ?? {}).sort(([, a], [, b]) => b.updatedAt - a.updatedAt).slice(0, 50))
+  const kept = {
+    orders: recent(state.orders),
+    last: state.last,
+    paidWithoutNotify: recent(state.paidWithoutNotify),
+    lastWithoutNotify: state.lastWithoutNotify ?? null,
+  }
+  writePrivate(SIMULATOR_STATE_FILE, JSON.stringify(kept, null, 2) + '\n')
 }
 
 /** Writes atomically with owner-only permissions: these files hold private keys and secrets. */

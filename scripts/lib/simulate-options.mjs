@@ -5,16 +5,23 @@ import { CHANNELS, DEFAULT_AMOUNT_FEN, EVENTS, fenToYuan, PROVIDER_OF, Simulatio
 import { GATEWAY_URL } from './demo.mjs'
 
 export const USAGE = `Usage: npm run simulate -- <channel> <event> [options]
+       npm run simulate -- sync [<order>] [--provider <p>]
 
   channel   wechatpay.v2 | wechatpay.v3 | alipay
   event     payment   a successful payment (a new order unless --order)
             refund    a refund of the last order simulate paid on that provider (or --order);
                       half the order by default, the rest the next time
             close     an unpaid order closed (Alipay TRADE_CLOSED; WeChat Pay sends no such notification)
+  sync      ask the gateway to query the provider about an order now (POST …/orders/{no}/sync);
+            default: the last order paid with --no-notify
 
 Options
+  --no-notify           payment: the buyer pays but the notification is lost. Registers the order with the
+                        gateway, tells the provider stand-in it is paid, sends nothing: the gateway's order
+                        query finds the payment (by itself after 2 minutes, or now with sync)
   --amount <yuan>       payment: the order total (default ${fenToYuan(DEFAULT_AMOUNT_FEN)}); refund: this refund
   --order <no>          the merchant order number (out_trade_no)
+  --provider <p>        sync: wechatpay | alipay, for an order simulate does not know
   --repeat <n>          send the same notification n times, one after another (duplicates)
   --concurrent <n>      send n copies at once (with --repeat: n at once, repeated)
   --tamper              change a signed value after signing               → the gateway must reject it
@@ -28,6 +35,8 @@ Options
 
 Examples
   npm run simulate -- alipay payment
+  npm run simulate -- alipay payment --no-notify
+  npm run simulate -- sync
   npm run simulate -- wechatpay.v3 payment --amount 0.01 --concurrent 5
   npm run simulate -- alipay refund --amount 10
   npm run simulate -- wechatpay.v2 payment --tamper`
@@ -40,9 +49,14 @@ export class UsageError extends Error {
   name = 'UsageError'
 }
 
+/** What --no-notify leaves out: everything that shapes or repeats a notification. */
+const NOTIFICATION_OPTIONS = ['repeat', 'concurrent', 'tamper', 'wrong-key', 'stale', 'platform-key', 'sign-type', 'show']
+const PROVIDERS = ['wechatpay', 'alipay']
+
 /**
- * `args` (what follows `npm run simulate --`) → `{ help }` or `{ channel, event, repeat, concurrent, gateway, show,
- * build }`, where `build` holds the buildNotification options the command line sets. Throws `UsageError`.
+ * `args` (what follows `npm run simulate --`) → `{ help }`, `{ sync: true, outTradeNo, provider, gateway }` or
+ * `{ channel, event, noNotify, repeat, concurrent, gateway, show, build }`, where `build` holds the
+ * buildNotification options the command line sets. Throws `UsageError`.
  */
 export function parseSimulateArgs(args) {
   let parsed
@@ -53,6 +67,8 @@ export function parseSimulateArgs(args) {
       options: {
         amount: { type: 'string' },
         order: { type: 'string' },
+        'no-notify': { type: 'boolean', default: false },
+        provider: { type: 'string' },
         repeat: { type: 'string', default: '1' },
         concurrent: { type: 'string', default: '1' },
         tamper: { type: 'boolean', default: false },
@@ -70,6 +86,14 @@ export function parseSimulateArgs(args) {
   }
   const { values, positionals } = parsed
   if (values.help) return { help: true }
+  let gateway
+  try {
+    gateway = new URL(values.gateway)
+  } catch {
+    throw new UsageError(`--gateway ${values.gateway}: not a URL`)
+  }
+  if (positionals[0] === 'sync') return parseSync(values, positionals, args, gateway)
+  if (values.provider !== undefined) throw new UsageError('--provider applies to sync only (a channel names the provider)')
   if (positionals.length !== 2) throw new UsageError('expected a channel and an event')
   const channel = CHANNEL_ALIASES[positionals[0]] ?? positionals[0]
   const event = positionals[1]
@@ -83,11 +107,11 @@ export function parseSimulateArgs(args) {
     amount = yuanToFen(values.amount)
     if (amount === null) throw new UsageError(`--amount ${values.amount}: a positive amount in yuan, at most two decimals (e.g. 0.01, 88.88)`)
   }
-  let gateway
-  try {
-    gateway = new URL(values.gateway)
-  } catch {
-    throw new UsageError(`--gateway ${values.gateway}: not a URL`)
+  const noNotify = values['no-notify']
+  if (noNotify) {
+    if (event !== 'payment') throw new UsageError(`--no-notify applies to payment only: a lost ${event} notification is not simulated`)
+    const extra = NOTIFICATION_OPTIONS.find((name) => args.some((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`)))
+    if (extra !== undefined) throw new UsageError(`--no-notify sends no notification, so --${extra} does not apply`)
   }
   const build = {
     channel,
@@ -100,7 +124,18 @@ export function parseSimulateArgs(args) {
     ...(values.order === undefined ? {} : { outTradeNo: values.order }),
     ...(amount === undefined ? {} : { amount }),
   }
-  return { help: false, channel, event, repeat, concurrent, gateway, show: values.show, build }
+  return { help: false, sync: false, channel, event, noNotify, repeat, concurrent, gateway, show: values.show, build }
+}
+
+function parseSync(values, positionals, args, gateway) {
+  if (positionals.length > 2) throw new UsageError('sync takes at most one order number')
+  const other = Object.keys(values).find(
+    (name) => !['provider', 'gateway', 'help'].includes(name) && args.some((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`)),
+  )
+  if (other !== undefined) throw new UsageError(`--${other} does not apply to sync`)
+  const provider = values.provider === undefined ? null : (PROVIDER_OF[values.provider] ?? values.provider)
+  if (provider !== null && !PROVIDERS.includes(provider)) throw new UsageError(`--provider ${values.provider}: one of ${PROVIDERS.join(', ')}`)
+  return { help: false, sync: true, outTradeNo: positionals[1] ?? null, provider, gateway }
 }
 
 /**
@@ -113,7 +148,8 @@ export function refundTarget(build, state) {
   if (outTradeNo === undefined) {
     throw new SimulationError(`no ${provider} order to refund yet: run \`npm run simulate -- ${build.channel} payment\` first, or pass --order`)
   }
-  const paid = state.orders[`${provider}:${outTradeNo}`]
+  // An order paid with --no-notify can be refunded too, by naming it: the provider knows it was paid.
+  const paid = state.orders[`${provider}:${outTradeNo}`] ?? state.paidWithoutNotify?.[`${provider}:${outTradeNo}`]
   if (paid === undefined) {
     throw new SimulationError(
       `simulate has not paid ${provider} order ${outTradeNo}, so it does not know its total: ` +

@@ -42,7 +42,7 @@ interface Simulated {
   forward: { url: string; secret: string }
   channels: Record<Channel, ChannelFlow>
   refusals: { channel: Channel; event: string; variant: string | null; message: string }[]
-  readme: { lines: string[]; scripts: string[]; simulate: { command: string; expect: 'accept' | 'reject' | null; error: string | null }[] }
+  readme: { lines: string[]; scripts: string[]; simulate: { command: string; expect: 'accept' | 'reject' | 'sync' | null; error: string | null }[] }
 }
 
 declare module 'vitest' {
@@ -255,7 +255,8 @@ describe('README.md', () => {
     expect(simulated.readme.simulate.length).toBeGreaterThan(5)
     for (const { command, expect: outcome, error } of simulated.readme.simulate) {
       expect({ command, error }).toEqual({ command, error: null })
-      expect({ command, outcome }).toEqual({ command, outcome: /--(tamper|stale|wrong-key)\b/.test(command) ? 'reject' : 'accept' })
+      const expected = /^npm run simulate -- sync\b/.test(command) ? 'sync' : /--(tamper|stale|wrong-key)\b/.test(command) ? 'reject' : 'accept'
+      expect({ command, outcome }).toEqual({ command, outcome: expected })
     }
   })
 })

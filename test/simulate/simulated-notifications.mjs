@@ -74,7 +74,8 @@ function simulatedNotifications() {
 
 /**
  * The shell lines of README.md's code blocks: the `npm run` scripts they use, and each `npm run simulate -- …`
- * line parsed and built exactly as simulate.mjs would (a refund is of a paid ¥88.88 order).
+ * line parsed and built exactly as simulate.mjs would (a refund is of a paid ¥88.88 order); a `sync` line
+ * sends no notification, so it only has to parse.
  */
 function readmeCommands(build) {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
@@ -88,6 +89,7 @@ function readmeCommands(build) {
     .map((command) => {
       try {
         const parsed = parseSimulateArgs(command.slice('npm run simulate -- '.length).split(/\s+/))
+        if (parsed.sync) return { command, expect: 'sync', error: null }
         const paid = { outTradeNo: 'README-1', transactionId: '4200000000202611250000000001', totalFen: 8888, refundedFen: 0 }
         const options = parsed.event === 'refund' ? { ...parsed.build, ...refundOptions(parsed.build, paid) } : parsed.build
         return { command, expect: build(options).expect, error: null }

@@ -1,0 +1,302 @@
+// The answers of the local provider stand-in (scripts/provider-standin.mjs serves them over HTTP): the three
+// order-query APIs paygate's clients call (src/providers/query/*), for the orders `npm run simulate` paid. Like the
+// real providers it checks each request's signature with the demo merchant's keys and signs its answers with the
+// provider's demo keys, using the fixture signers (test/fixtures/signers/*.mjs), never paygate's own code.
+// Pure apart from fresh nonces: a request and the known orders in, an answer out (test/simulate/ runs it for real).
+import { randomBytes } from 'node:crypto'
+import { buildAlipayResponse, checkWithNodeCrypto } from '../../test/fixtures/signers/alipay.mjs'
+import { buildFailMessage, checkV2Sign, fromV2Xml, SIGN_TYPES, signV2, toV2Xml } from '../../test/fixtures/signers/wechatpay-v2.mjs'
+import { SIGNATURE_TYPE, signV3Message, transactionResource, verifyV3Request } from '../../test/fixtures/signers/wechatpay-v3.mjs'
+import { beijingCompact, beijingDashed, DEMO_OPENID, fenToYuan, rfc3339Beijing } from './build-notification.mjs'
+import { ALIPAY_GATEWAY_PATH } from './demo.mjs'
+
+export { ALIPAY_GATEWAY_PATH, STANDIN_PORT, STANDIN_URL } from './demo.mjs'
+
+export const V2_QUERY_PATH = '/pay/orderquery'
+const V3_QUERY_PATH = /^\/v3\/pay\/transactions\/out-trade-no\/([^/]+)$/
+/** WeChat Pay refuses a request signed more than 5 minutes away from its clock. */
+const V3_REQUEST_WINDOW_SECONDS = 300
+const ALIPAY_METHOD = 'alipay.trade.query'
+const ALIPAY_RESPONSE_KEY = 'alipay_trade_query_response'
+const ALIPAY_SIGN_TYPES = ['RSA2', 'RSA']
+
+/**
+ * The orders the providers know were paid: what `npm run simulate` paid with a notification (`orders`) and what
+ * it paid with `--no-notify` (`paidWithoutNotify`), from readSimulatorState(). Keyed `${provider}:${outTradeNo}`.
+ */
+export function knownOrders(state) {
+  return new Map([...Object.entries(state.orders ?? {}), ...Object.entries(state.paidWithoutNotify ?? {})])
+}
+
+/**
+ * One API request → the provider's answer.
+ *
+ * @param {{ method: string, url: string, headers: Record<string, string | undefined>, body: string }} request
+ *   `url` is the request target as sent (path and query); header names are lowercase, as node:http gives them
+ * @param {{ keys: object, orders: Map<string, object>, now: number }} context
+ *   `keys`: makeKeys() shape (the demo's .demo/keys.json); `orders`: knownOrders(); `now`: epoch ms
+ * @returns {{ status: number, headers: Record<string, string>, body: string, api: string, outTradeNo: string | null,
+ *   outcome: string }} `api`, `outTradeNo` and `outcome` say in a few words what happened (for the log)
+ */
+export function answerQuery(request, context) {
+  const path = request.url.split('?')[0]
+  const v3 = V3_QUERY_PATH.exec(path)
+  if (v3 !== null) return request.method === 'GET' ? answerV3(request, v3[1], context) : notAllowed('wechatpay.v3', 'GET')
+  if (path === V2_QUERY_PATH) return request.method === 'POST' ? answerV2(request, context) : notAllowed('wechatpay.v2', 'POST')
+  if (path === ALIPAY_GATEWAY_PATH) return request.method === 'POST' ? answerAlipay(request, context) : notAllowed('alipay', 'POST')
+  if (path === '/' && request.method === 'GET') {
+    return { ...plain(200, 'paygate provider stand-in: WeChat Pay and Alipay order queries for the demo merchant\n'), api: 'status', outTradeNo: null, outcome: 'ok' }
+  }
+  return { ...plain(404, 'not an API the provider stand-in answers\n'), api: 'unknown', outTradeNo: null, outcome: `404 ${request.method} ${path}` }
+}
+
+function notAllowed(api, method) {
+  return { ...plain(405, `${method} only\n`), api, outTradeNo: null, outcome: '405' }
+}
+
+function plain(status, text) {
+  return { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: text }
+}
+
+// ---- WeChat Pay APIv3: GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=
+
+function answerV3(request, escapedOutTradeNo, { keys, orders, now }) {
+  const wx = keys.wechatpay
+  const platformKeys = [
+    { serial: wx.platformCertA.serial, privateKeyPem: wx.platformCertA.privateKeyPem },
+    { serial: wx.platformCertB.serial, privateKeyPem: wx.platformCertB.privateKeyPem },
+    { serial: wx.publicKeyMode.id, privateKeyPem: wx.publicKeyMode.privateKeyPem },
+  ]
+  // A merchant in public-key mode names the key it verifies with; otherwise WeChat picks a platform certificate.
+  const asked = request.headers['wechatpay-serial']
+  const named = asked === undefined ? platformKeys[0] : platformKeys.find((k) => k.serial.toUpperCase() === asked.toUpperCase())
+  const signer = named ?? platformKeys[0]
+  let outTradeNo = null
+  const answer = (status, payload, outcome) => ({ ...signedV3Answer(status, payload, signer, now), api: 'wechatpay.v3', outTradeNo, outcome })
+  const error = (status, code, message) => answer(status, { code, message }, `${status} ${code}: ${message}`)
+
+  try {
+    outTradeNo = decodeURIComponent(escapedOutTradeNo)
+  } catch {
+    return error(400, 'PARAM_ERROR', 'out_trade_no is not percent-encoded UTF-8')
+  }
+  if (named === undefined) return error(400, 'PARAM_ERROR', 'Wechatpay-Serial names no platform certificate or public key of WeChat Pay')
+  const authorization = parseV3Authorization(request.headers.authorization)
+  if (authorization === null) return error(401, 'SIGN_ERROR', 'Authorization is not a WECHATPAY2-SHA256-RSA2048 signature')
+  if (authorization.mchid !== wx.mchid) return error(401, 'SIGN_ERROR', 'Authorization names another mchid')
+  if (authorization.serial_no.toUpperCase() !== wx.merchantApi.serial.toUpperCase()) {
+    return error(401, 'SIGN_ERROR', 'serial_no is not the demo merchant API certificate')
+  }
+  const timestamp = Number(authorization.timestamp)
+  if (!/^\d{1,12}$/.test(authorization.timestamp) || Math.abs(Math.floor(now / 1000) - timestamp) > V3_REQUEST_WINDOW_SECONDS) {
+    return error(401, 'SIGN_ERROR', 'timestamp is more than 5 minutes away from the stand-in clock')
+  }
+  const signed = verifyV3Request({
+    method: request.method,
+    pathAndQuery: request.url,
+    timestamp: authorization.timestamp,
+    nonce: authorization.nonce_str,
+    body: request.body,
+    signature: authorization.signature,
+    publicKeyPem: wx.merchantApi.publicKeyPem,
+  })
+  if (!signed) return error(401, 'SIGN_ERROR', 'the request signature does not verify with the demo merchant API key')
+  const query = new URL(request.url, 'http://stand-in').searchParams
+  if (query.get('mchid') !== wx.mchid) return error(400, 'PARAM_ERROR', 'mchid is missing or not the merchant of the Authorization')
+
+  const paid = orders.get(`wechatpay:${outTradeNo}`)
+  if (paid === undefined) return error(404, 'ORDER_NOT_EXIST', 'no such order')
+  const refunded = paid.refundedFen > 0
+  const transaction = {
+    ...transactionResource({
+      appid: wx.appid,
+      mchid: wx.mchid,
+      outTradeNo,
+      transactionId: paid.transactionId,
+      total: paid.totalFen,
+      successTime: rfc3339Beijing(paidAtOf(paid)),
+      openid: DEMO_OPENID,
+    }),
+    ...(refunded ? { trade_state: 'REFUND', trade_state_desc: '转入退款' } : {}),
+    promotion_detail: [],
+  }
+  return answer(200, transaction, `${transaction.trade_state} ¥${fenToYuan(paid.totalFen)}, signed with ${signer.serial}`)
+}
+
+/** `WECHATPAY2-SHA256-RSA2048 k="v",…` → its five fields, or null when any is missing or the scheme is another. */
+function parseV3Authorization(header) {
+  const prefix = `${SIGNATURE_TYPE} `
+  if (typeof header !== 'string' || !header.startsWith(prefix)) return null
+  const fields = {}
+  for (const match of header.slice(prefix.length).matchAll(/(\w+)="([^"]*)"/g)) fields[match[1]] = match[2]
+  const names = ['mchid', 'nonce_str', 'signature', 'timestamp', 'serial_no']
+  return names.every((name) => typeof fields[name] === 'string' && fields[name] !== '') ? fields : null
+}
+
+/** WeChat signs every answer, errors included: `timestamp\nnonce\nbody\n` with the key named in Wechatpay-Serial. */
+function signedV3Answer(status, payload, signer, now) {
+  const body = JSON.stringify(payload)
+  const timestamp = String(Math.floor(now / 1000))
+  const nonce = randomBytes(16).toString('hex').toUpperCase()
+  return {
+    status,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'request-id': randomBytes(16).toString('hex').toUpperCase(),
+      'wechatpay-nonce': nonce,
+      'wechatpay-serial': signer.serial,
+      'wechatpay-signature': signV3Message({ timestamp, nonce, body, privateKeyPem: signer.privateKeyPem }),
+      'wechatpay-signature-type': SIGNATURE_TYPE,
+      'wechatpay-timestamp': timestamp,
+    },
+    body,
+  }
+}
+
+// ---- WeChat Pay APIv2: POST /pay/orderquery (XML)
+
+function answerV2(request, { keys, orders }) {
+  const wx = keys.wechatpay
+  let outTradeNo = null
+  // Refusals of the request itself are unsigned `return_code=FAIL`, as WeChat sends them.
+  const refuse = (message) => ({ ...xmlAnswer(buildFailMessage({ returnMsg: message })), api: 'wechatpay.v2', outTradeNo, outcome: `FAIL: ${message}` })
+
+  let fields
+  try {
+    fields = fromV2Xml(request.body)
+  } catch {
+    return refuse('the body is not XML')
+  }
+  if (Object.values(fields).some((value) => typeof value !== 'string')) return refuse('the body is not flat XML')
+  outTradeNo = fields.out_trade_no ?? null
+  const signType = fields.sign_type || 'MD5'
+  if (!SIGN_TYPES.includes(signType)) return refuse('sign_type is neither MD5 nor HMAC-SHA256')
+  if (fields.mch_id !== wx.mchid) return refuse('mch_id is not the demo merchant')
+  if (fields.appid !== wx.appid) return refuse('appid does not match mch_id')
+  if (!fields.nonce_str) return refuse('nonce_str is missing')
+  if (!checkV2Sign(fields, wx.apiV2Key, signType)) return refuse(`the ${signType} sign does not verify with the demo APIv2 key`)
+  if (!outTradeNo) return refuse('out_trade_no is missing')
+
+  const paid = orders.get(`wechatpay:${outTradeNo}`)
+  const common = { return_code: 'SUCCESS', return_msg: 'OK', appid: wx.appid, mch_id: wx.mchid, nonce_str: randomBytes(16).toString('hex') }
+  // The answer is signed with the request's sign type, and says nothing about which one (WeChat's answers don't).
+  const signed = (answer, outcome) => {
+    const body = toV2Xml({ ...answer, sign: signV2(answer, wx.apiV2Key, signType) }, 'wechat')
+    return { ...xmlAnswer(body), api: 'wechatpay.v2', outTradeNo, outcome: `${outcome}, ${signType} sign` }
+  }
+  if (paid === undefined) {
+    return signed({ ...common, result_code: 'FAIL', err_code: 'ORDERNOTEXIST', err_code_des: '此交易订单号不存在' }, 'ORDERNOTEXIST')
+  }
+  const refunded = paid.refundedFen > 0
+  const answer = {
+    ...common,
+    result_code: 'SUCCESS',
+    openid: DEMO_OPENID,
+    is_subscribe: 'N',
+    trade_type: 'JSAPI',
+    bank_type: 'OTHERS',
+    total_fee: String(paid.totalFen),
+    fee_type: 'CNY',
+    transaction_id: paid.transactionId,
+    out_trade_no: outTradeNo,
+    time_end: beijingCompact(paidAtOf(paid)),
+    trade_state: refunded ? 'REFUND' : 'SUCCESS',
+    cash_fee: String(paid.totalFen),
+    trade_state_desc: refunded ? '订单发生过退款，退款详情请查询退款单' : '支付成功',
+  }
+  return signed(answer, `${answer.trade_state} ¥${fenToYuan(paid.totalFen)}`)
+}
+
+function xmlAnswer(body) {
+  return { status: 200, headers: { 'content-type': 'text/xml; charset=utf-8' }, body }
+}
+
+// ---- Alipay: POST /gateway.do, method=alipay.trade.query (form in, JSON out)
+
+function answerAlipay(request, { keys, orders }) {
+  const alipay = keys.alipay
+  let outTradeNo = null
+  // A request Alipay cannot attribute or authenticate gets an unsigned `error_response`.
+  const refuse = (code, msg, subCode, subMsg) => ({
+    ...alipayAnswer(JSON.stringify({ error_response: { code, msg, sub_code: subCode, sub_msg: subMsg } })),
+    api: 'alipay',
+    outTradeNo,
+    outcome: `${code} ${subCode}: ${subMsg}`,
+  })
+  const invalid = (subCode, subMsg) => refuse('40002', 'Invalid Arguments', subCode, subMsg)
+
+  const form = new URLSearchParams(request.body)
+  const names = [...form.keys()]
+  if (new Set(names).size !== names.length) return invalid('isv.invalid-parameter', 'a parameter is sent twice')
+  const params = Object.fromEntries(form)
+  if (params.method !== ALIPAY_METHOD) return invalid('isv.invalid-method', `method must be ${ALIPAY_METHOD}`)
+  if (params.app_id !== alipay.appId) return invalid('isv.invalid-app-id', 'app_id is not the demo app')
+  if ((params.charset ?? 'utf-8').toLowerCase() !== 'utf-8') return invalid('isv.invalid-charset', 'the stand-in speaks utf-8 only')
+  if (!ALIPAY_SIGN_TYPES.includes(params.sign_type)) return invalid('isv.invalid-signature-type', 'sign_type must be RSA2 or RSA')
+  if (!params.sign) return refuse('40001', 'Missing Required Arguments', 'isv.missing-signature', 'sign is missing')
+  // OpenAPI requests sign every parameter but `sign`, sign_type included.
+  if (!checkWithNodeCrypto(params, alipay.appKey.publicKeyPem, { keepSignType: true })) {
+    return invalid('isv.invalid-signature', 'the sign does not verify with the demo app key')
+  }
+  let bizContent
+  try {
+    bizContent = JSON.parse(params.biz_content ?? '')
+  } catch {
+    return invalid('isv.invalid-parameter', 'biz_content is not JSON')
+  }
+  outTradeNo = typeof bizContent?.out_trade_no === 'string' && bizContent.out_trade_no !== '' ? bizContent.out_trade_no : null
+
+  // From here on the answer is the method's own, signed with Alipay's key in the request's sign type.
+  const signed = (response, outcome) => {
+    const body = buildAlipayResponse(ALIPAY_RESPONSE_KEY, JSON.stringify(response), alipay.alipayKey.privateKeyPem, { signType: params.sign_type })
+    return { ...alipayAnswer(body), api: 'alipay', outTradeNo, outcome: `${outcome}, ${params.sign_type} signed` }
+  }
+  if (outTradeNo === null) {
+    const missing = { code: '40004', msg: 'Business Failed', sub_code: 'ACQ.INVALID_PARAMETER', sub_msg: 'out_trade_no is missing' }
+    return signed(missing, '40004 ACQ.INVALID_PARAMETER')
+  }
+  const paid = orders.get(`alipay:${outTradeNo}`)
+  if (paid === undefined) {
+    const notExist = {
+      code: '40004',
+      msg: 'Business Failed',
+      sub_code: 'ACQ.TRADE_NOT_EXIST',
+      sub_msg: '交易不存在',
+      buyer_pay_amount: '0.00',
+      invoice_amount: '0.00',
+      out_trade_no: outTradeNo,
+      point_amount: '0.00',
+      receipt_amount: '0.00',
+    }
+    return signed(notExist, '40004 ACQ.TRADE_NOT_EXIST')
+  }
+  const total = fenToYuan(paid.totalFen)
+  // A partly refunded trade stays TRADE_SUCCESS; a fully refunded one is closed (and still has its payment date).
+  const tradeStatus = paid.refundedFen >= paid.totalFen ? 'TRADE_CLOSED' : 'TRADE_SUCCESS'
+  const trade = {
+    code: '10000',
+    msg: 'Success',
+    buyer_logon_id: 'abc***@example.com',
+    buyer_pay_amount: total,
+    buyer_user_id: '2088102170000001',
+    fund_bill_list: [{ amount: total, fund_channel: 'ALIPAYACCOUNT' }],
+    invoice_amount: total,
+    out_trade_no: outTradeNo,
+    point_amount: '0.00',
+    receipt_amount: total,
+    send_pay_date: beijingDashed(paidAtOf(paid)),
+    total_amount: total,
+    trade_no: paid.transactionId,
+    trade_status: tradeStatus,
+  }
+  return signed(trade, `${tradeStatus} ¥${total}`)
+}
+
+function alipayAnswer(body) {
+  return { status: 200, headers: { 'content-type': 'text/html;charset=utf-8' }, body }
+}
+
+/** When the buyer paid: recorded by simulate since --no-notify came; older records only know their last change. */
+function paidAtOf(order) {
+  return order.paidAt ?? order.updatedAt
+}

@@ -1,0 +1,82 @@
+// Starts the real provider stand-in (scripts/provider-standin.mjs, a Node process) for
+// test/simulate/provider-standin.test.ts: on a free loopback port, with the fixture keys and a state file of
+// orders as `npm run simulate` records them. The workerd test then lets the gateway's own query clients call it.
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { demoMerchantBody } from '../../scripts/lib/demo.mjs'
+
+const STANDIN = fileURLToPath(new URL('../../scripts/provider-standin.mjs', import.meta.url))
+const KEYS = fileURLToPath(new URL('../fixtures/keys.json', import.meta.url))
+const START_TIMEOUT_MS = 10_000
+
+/** Orders the stand-in knows, named for what each test does with them. */
+function simulatorState(now) {
+  const order = (channel, outTradeNo, transactionId, refundedFen = 0) => ({
+    channel,
+    outTradeNo,
+    totalFen: 8888,
+    transactionId,
+    refundedFen,
+    paidAt: now - 60_000,
+    updatedAt: now,
+  })
+  const paidWithoutNotify = [
+    order('alipay', 'STANDIN-LOST-ALIPAY', '2026112522001400000000000001'),
+    order('wechatpay.v3', 'STANDIN-LOST-V3', '4200202611250000000000000001'),
+    order('wechatpay.v3', 'STANDIN-LOST-V3-CERT', '4200202611250000000000000002'),
+    order('wechatpay.v2', 'STANDIN-LOST-V2-HMAC', '4200202611250000000000000003'),
+    order('wechatpay.v2', 'STANDIN-LOST-V2-MD5', '4200202611250000000000000004'),
+  ]
+  const orders = [
+    order('alipay', 'STANDIN-REFUNDED-ALIPAY', '2026112522001400000000000002', 8888),
+    order('wechatpay.v3', 'STANDIN-REFUNDED-V3', '4200202611250000000000000005', 4444),
+  ]
+  const keyed = (list) => Object.fromEntries(list.map((o) => [`${o.channel === 'alipay' ? 'alipay' : 'wechatpay'}:${o.outTradeNo}`, o]))
+  return { orders: keyed(orders), last: {}, paidWithoutNotify: keyed(paidWithoutNotify), lastWithoutNotify: null }
+}
+
+/**
+ * Runs the stand-in until `stop()`. `provided`: its URL, and the demo merchant body `npm run dev` seeds with the
+ * stand-in as both providers' API (the test puts it, and variants of it, through the admin API).
+ */
+export async function startStandin() {
+  const dir = mkdtempSync(join(tmpdir(), 'paygate-standin-'))
+  const stateFile = join(dir, 'simulator-state.json')
+  writeFileSync(stateFile, JSON.stringify(simulatorState(Date.now())))
+  const child = spawn(process.execPath, [STANDIN, '--port', '0', '--keys', KEYS, '--state', stateFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const lines = []
+  child.stdout.setEncoding('utf8')
+  child.stderr.setEncoding('utf8')
+  child.stderr.on('data', (text) => lines.push(text))
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the provider stand-in did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS)
+    child.stdout.on('data', (text) => {
+      lines.push(text)
+      const match = /http:\/\/127\.0\.0\.1:(\d+)/.exec(lines.join(''))
+      if (match !== null) {
+        clearTimeout(timer)
+        resolve(`http://127.0.0.1:${match[1]}`)
+      }
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`the provider stand-in exited (${code}): ${lines.join('')}`))
+    })
+  })
+  const forward = { url: 'https://merchant.example/hooks/payments', secret: `whsec_${Buffer.from('forward-secret-for-e2e-tests-32b').toString('base64')}` }
+  return {
+    provided: { url, merchant: demoMerchantBody(JSON.parse(await readFile(KEYS, 'utf8')), forward, { providerApi: url }) },
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+      await exited
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}

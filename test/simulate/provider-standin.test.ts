@@ -1,0 +1,182 @@
+/**
+ * @module The provider stand-in `npm run dev` runs (scripts/provider-standin.mjs) against the gateway's real order-query
+ * clients: test/simulate/global-setup.mjs starts it as a Node process on a loopback port, and every query here goes
+ * from the order object over the network to it and back. If the stand-in's signing drifts from what the gateway
+ * verifies (or the gateway's request signing from what the stand-in checks), these tests fail.
+ */
+import { runDurableObjectAlarm } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { http, passthrough } from 'msw'
+import { beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest'
+import keys from '../fixtures/keys.json'
+import { orderStub } from '../../src/order/order-key'
+import type { Channel, Provider } from '../../src/providers/types'
+import { network } from '../msw'
+import { admin, FORWARD_SECRET, FORWARD_URL, getOrder, recordForwarded } from '../support/gateway'
+
+interface MerchantBody {
+  forward: { url: string; secret: string }
+  wechatpay: Record<string, unknown> & { platformPublicKeys: Record<string, string> }
+  alipay: Record<string, unknown>
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    standin: { url: string; merchant: MerchantBody }
+  }
+}
+
+const standin = inject('standin')
+const OTHER_API_V2_KEY = 'qW7eR2tY9uI4oP1aS6dF3gH8jK0lZ5xC'
+
+/** The demo merchant as `npm run dev` seeds it (stand-in URLs, query keys), and variants of it. */
+function merchant(change: (body: MerchantBody) => void = () => {}): MerchantBody {
+  const body = structuredClone(standin.merchant)
+  body.forward = { url: FORWARD_URL, secret: FORWARD_SECRET }
+  change(body)
+  return body
+}
+
+/** Without the merchant API key the gateway queries WeChat Pay through APIv2. */
+function v2Only(signTypes: string[]): (body: MerchantBody) => void {
+  return (body) => {
+    delete body.wechatpay.merchantPrivateKey
+    delete body.wechatpay.merchantSerial
+    body.wechatpay.v2SignType = signTypes
+  }
+}
+
+const MERCHANTS = {
+  'standin-demo': merchant(),
+  'standin-v2-hmac': merchant(v2Only(['MD5', 'HMAC-SHA256'])),
+  'standin-v2-md5': merchant(v2Only(['MD5'])),
+  // Platform certificates only: the request names no key, so the stand-in answers with certificate A.
+  'standin-certs': merchant((body) => {
+    const { platformCertA, platformCertB } = keys.wechatpay
+    body.wechatpay.platformPublicKeys = { [platformCertA.serial]: platformCertA.certificatePem, [platformCertB.serial]: platformCertB.certificatePem }
+  }),
+  // Request-signing keys the stand-in does not know the merchant by.
+  'standin-strangers': merchant((body) => {
+    body.wechatpay.merchantPrivateKey = keys.stranger.privateKeyPem
+    body.alipay.appPrivateKey = keys.stranger.privateKeyPem
+  }),
+  'standin-v2-stranger': merchant((body) => {
+    v2Only(['MD5', 'HMAC-SHA256'])(body)
+    body.wechatpay.apiV2Key = OTHER_API_V2_KEY
+  }),
+}
+type MerchantId = keyof typeof MERCHANTS
+
+interface SyncResult {
+  provider: Provider
+  status: string
+  query: string
+}
+
+/** What `--no-notify` does first: the merchant registers the order's amount. */
+async function register(merchantId: MerchantId, outTradeNo: string, channel: Channel): Promise<void> {
+  const reply = await admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}`, { method: 'PUT', body: JSON.stringify({ amount: 8888, currency: 'CNY', channel }) })
+  expect(reply.status).toBe(200)
+  // Registration sets an alarm for now; run it before sync, or it may query the provider alongside sync's own query.
+  await runDurableObjectAlarm(orderStub(env, { merchantId, provider: channel === 'alipay' ? 'alipay' : 'wechatpay', outTradeNo }))
+}
+
+/** The sync call `simulate` prints: the order object queries the stand-in now. */
+async function sync(merchantId: MerchantId, outTradeNo: string, provider: Provider): Promise<SyncResult> {
+  const reply = await admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}/sync?provider=${provider}`, { method: 'POST' })
+  expect(reply.status).toBe(200)
+  const { results } = (await reply.json()) as { results: SyncResult[] }
+  expect(results).toHaveLength(1)
+  return results[0]!
+}
+
+beforeAll(async () => {
+  for (const [id, body] of Object.entries(MERCHANTS)) {
+    const reply = await admin(`/admin/merchants/${id}`, { method: 'PUT', body: JSON.stringify(body) })
+    expect({ id, status: reply.status, body: reply.status === 201 ? null : await reply.text() }).toEqual({ id, status: 201, body: null })
+  }
+})
+
+beforeEach(() => {
+  // The stand-in is real: let the order objects' queries through to it.
+  network.use(http.all(`${standin.url}/*`, () => passthrough()))
+})
+
+describe('a payment whose notification was lost, found by querying the provider stand-in', () => {
+  const cases: { title: string; merchantId: MerchantId; channel: Channel; outTradeNo: string; client: Channel }[] = [
+    { title: 'alipay (alipay.trade.query, RSA2)', merchantId: 'standin-demo', channel: 'alipay', outTradeNo: 'STANDIN-LOST-ALIPAY', client: 'alipay' },
+    {
+      title: 'wechatpay.v3 in public-key mode (answer signed with the PUB_KEY_ID key the request names)',
+      merchantId: 'standin-demo',
+      channel: 'wechatpay.v3',
+      outTradeNo: 'STANDIN-LOST-V3',
+      client: 'wechatpay.v3',
+    },
+    {
+      title: 'wechatpay.v3 with platform certificates only (answer signed with certificate A)',
+      merchantId: 'standin-certs',
+      channel: 'wechatpay.v3',
+      outTradeNo: 'STANDIN-LOST-V3-CERT',
+      client: 'wechatpay.v3',
+    },
+    { title: 'wechatpay.v2 with HMAC-SHA256', merchantId: 'standin-v2-hmac', channel: 'wechatpay.v2', outTradeNo: 'STANDIN-LOST-V2-HMAC', client: 'wechatpay.v2' },
+    { title: 'wechatpay.v2 with MD5', merchantId: 'standin-v2-md5', channel: 'wechatpay.v2', outTradeNo: 'STANDIN-LOST-V2-MD5', client: 'wechatpay.v2' },
+  ]
+
+  for (const { title, merchantId, channel, outTradeNo, client } of cases) {
+    it(`${title}: the verified answer pays the order and forwards one payment.succeeded`, async () => {
+      const forwarded = recordForwarded()
+      const provider: Provider = channel === 'alipay' ? 'alipay' : 'wechatpay'
+      await register(merchantId, outTradeNo, channel)
+      expect((await getOrder(merchantId, outTradeNo)).status).toBe('pending')
+
+      expect(await sync(merchantId, outTradeNo, provider)).toEqual({ provider, status: 'paid', query: `${client} paid (accepted)` })
+      const order = await getOrder(merchantId, outTradeNo)
+      expect(order.notifications).toMatchObject([{ verdict: 'accepted', source: 'query' }])
+      expect(order.events).toHaveLength(1)
+      expect(order.events[0]).toMatchObject({ type: 'payment.succeeded', data: { channel: client, out_trade_no: outTradeNo, amount: 8888, currency: 'CNY' } })
+
+      // Asking again learns the same fact: a duplicate, nothing new forwarded.
+      expect(await sync(merchantId, outTradeNo, provider)).toMatchObject({ status: 'paid', query: `${client} paid (duplicate)` })
+      await runDurableObjectAlarm(orderStub(env, { merchantId, provider, outTradeNo }))
+      await vi.waitFor(() => expect(forwarded.map((f) => f.type)).toEqual(['payment.succeeded']))
+    })
+  }
+})
+
+describe('what else the stand-in answers', () => {
+  it('orders it does not know are not paid, in each API’s own words', async () => {
+    const asked: [MerchantId, Provider, string][] = [
+      ['standin-demo', 'alipay', 'alipay not paid: ACQ.TRADE_NOT_EXIST'],
+      ['standin-demo', 'wechatpay', 'wechatpay.v3 not paid: ORDER_NOT_EXIST'],
+      ['standin-v2-hmac', 'wechatpay', 'wechatpay.v2 not paid: ORDERNOTEXIST'],
+    ]
+    for (const [merchantId, provider, query] of asked) {
+      expect(await sync(merchantId, 'STANDIN-NEVER-PAID', provider)).toEqual({ provider, status: 'pending', query })
+    }
+  })
+
+  it('orders refunded since they were paid are reported as the payment (Alipay TRADE_CLOSED, WeChat REFUND)', async () => {
+    recordForwarded()
+    expect(await sync('standin-demo', 'STANDIN-REFUNDED-ALIPAY', 'alipay')).toEqual({ provider: 'alipay', status: 'paid', query: 'alipay refunded (accepted)' })
+    expect(await sync('standin-demo', 'STANDIN-REFUNDED-V3', 'wechatpay')).toEqual({
+      provider: 'wechatpay',
+      status: 'paid',
+      query: 'wechatpay.v3 refunded (accepted)',
+    })
+  })
+
+  it('refuses requests signed with keys that are not the merchant’s, so the gateway learns nothing', async () => {
+    const forwarded = recordForwarded()
+    // Each order is paid at the provider, but only a correctly signed request may learn that.
+    const asked: [MerchantId, Provider, string, string][] = [
+      ['standin-strangers', 'alipay', 'STANDIN-LOST-ALIPAY', 'alipay failed: provider_error'],
+      ['standin-strangers', 'wechatpay', 'STANDIN-LOST-V3', 'wechatpay.v3 failed: provider_error'],
+      ['standin-v2-stranger', 'wechatpay', 'STANDIN-LOST-V2-HMAC', 'wechatpay.v2 failed: provider_error'],
+    ]
+    for (const [merchantId, provider, outTradeNo, query] of asked) {
+      expect(await sync(merchantId, outTradeNo, provider)).toEqual({ provider, status: 'pending', query })
+    }
+    expect(forwarded).toEqual([])
+  })
+})
