@@ -72,8 +72,16 @@ const AWAITING_PAYMENT: ReadonlySet<OrderStatus> = new Set(['pending', 'amount_m
 /** How soon after a D1 failure the projection is tried again. */
 const PROJECTION_RETRY_MS = 30_000
 
+interface ReconcileOutcome {
+  /** When the next query is due (epoch ms), or null. */
+  nextDueAt: number | null
+  summary: string
+}
+
 export class OrderObject extends DurableObject<Env> {
   private readonly store: OrderStore
+  /** The provider query running now, if any (in-memory: lost with the instance, which is fine). */
+  private queryInFlight: Promise<ReconcileOutcome> | null = null
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -196,7 +204,7 @@ export class OrderObject extends DurableObject<Env> {
     const nowMs = Date.now()
     this.ctx.storage.transactionSync(() => {
       this.store.ensureOrder(order, isoNow(nowMs))
-      this.store.planQuery(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS)
+      this.store.ensureReconciliation(nowMs + DEFAULT_ORDER_LIFETIME_MS)
     })
     const query = await this.reconcile(nowMs, { force: true })
     await this.ctx.storage.setAlarm(Date.now())
@@ -207,15 +215,28 @@ export class OrderObject extends DurableObject<Env> {
    * Runs a due provider query and applies a verified answer like a notification
    * (`source: "query"`). Returns when the next query is due, or null.
    */
-  private async reconcile(nowMs: number, options: { force?: boolean } = {}): Promise<{ nextDueAt: number | null; summary: string }> {
+  private reconcile(nowMs: number, options: { force?: boolean } = {}): Promise<ReconcileOutcome> {
+    // One provider query at a time per order: an alarm and an admin sync arriving together share it.
+    if (this.queryInFlight !== null) return this.queryInFlight
+    const run = this.queryIfDue(nowMs, options).finally(() => {
+      this.queryInFlight = null
+    })
+    this.queryInFlight = run
+    return run
+  }
+
+  private async queryIfDue(nowMs: number, options: { force?: boolean }): Promise<ReconcileOutcome> {
     const plan = this.store.reconciliation()
     const order = this.store.order()
-    if (plan === null || order === null || plan.nextQueryAt === null) return { nextDueAt: null, summary: 'nothing to ask' }
-    if (!AWAITING_PAYMENT.has(order.status) && !options.force) {
-      this.store.stopQueries()
-      return { nextDueAt: null, summary: 'settled' }
+    if (plan === null || order === null) return { nextDueAt: null, summary: 'nothing to ask' }
+    if (!options.force) {
+      if (plan.nextQueryAt === null) return { nextDueAt: null, summary: 'nothing to ask' }
+      if (!AWAITING_PAYMENT.has(order.status)) {
+        this.store.stopQueries()
+        return { nextDueAt: null, summary: 'settled' }
+      }
+      if (plan.nextQueryAt > nowMs) return { nextDueAt: plan.nextQueryAt, summary: 'not due' }
     }
-    if (plan.nextQueryAt > nowMs && !options.force) return { nextDueAt: plan.nextQueryAt, summary: 'not due' }
 
     const answer = await queryProvider(this.env, order, nowMs)
     const finishedAt = Date.now()

@@ -498,6 +498,11 @@ export class OrderStore {
     )
   }
 
+  /** A reconciliation row with nothing planned, for an on-demand query of an unregistered order. */
+  ensureReconciliation(expiresAt: number): void {
+    this.sql.exec('INSERT INTO reconciliation (singleton, expires_at) VALUES (1, ?) ON CONFLICT (singleton) DO NOTHING', expiresAt)
+  }
+
   recordQuery(at: number, result: string, nextQueryAt: number | null): void {
     this.sql.exec(
       `UPDATE reconciliation SET queries_made = queries_made + 1, last_query_at = ?, last_result = ?, next_query_at = ?
