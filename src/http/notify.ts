@@ -9,6 +9,7 @@ import { isMerchantId } from '../merchants/schema'
 import { loadMerchant } from '../merchants/store'
 import type { MerchantConfig } from '../merchants/types'
 import { orderStub } from '../order/order-key'
+import type { IngestRejection } from '../order/order-object'
 import { verifyNotification } from '../providers/pipeline'
 import { channelAdapters } from '../providers/registry'
 import type { Channel, ChannelAdapter, RawNotification, VerifiedNotification } from '../providers/types'
@@ -28,12 +29,18 @@ export async function handleNotify(channel: Channel, merchantId: string, request
     return adapter.accept()
   } catch (error) {
     const rejection = asRejection(error)
-    if (merchant !== null && rejection.code !== 'storage_unavailable' && rejection.code !== 'amount_mismatch') {
+    const recordedByOrder = rejection.code === 'amount_mismatch' || rejection.code === 'order_not_registered'
+    if (merchant !== null && rejection.code !== 'storage_unavailable' && !recordedByOrder) {
       // Refused before reaching an order object: audit it directly (best effort, after the reply).
       ctx.waitUntil(auditRejection(env, merchant.id, channel, receivedAt, rejection))
     }
     return adapter.reject(rejection)
   }
+}
+
+const INGEST_REJECTION_MESSAGES: Record<IngestRejection, string> = {
+  amount_mismatch: 'amount does not match the registered order',
+  order_not_registered: 'order not registered; confirming with the provider, retry later',
 }
 
 async function readBody(request: Request): Promise<Uint8Array<ArrayBuffer>> {
@@ -77,13 +84,20 @@ async function storeNotification(env: Env, merchant: MerchantConfig, notificatio
   const order = { merchantId: merchant.id, provider: notification.provider, outTradeNo: notification.outTradeNo }
   let result
   try {
-    result = await orderStub(env, order).ingest({ order, notification, forward: merchant.forward, receivedAt, source: 'notify' })
+    result = await orderStub(env, order).ingest({
+      order,
+      notification,
+      forward: merchant.forward,
+      receivedAt,
+      source: 'notify',
+      requireRegisteredOrder: merchant.requireRegisteredOrders === true,
+    })
   } catch (error) {
     console.error('order object did not store the notification', error instanceof Error ? error.message : 'unknown')
     throw new NotifyRejection('storage_unavailable', 'temporarily unavailable, retry later')
   }
-  if (result.verdict === 'rejected') {
-    throw new NotifyRejection('amount_mismatch', 'amount does not match the registered order')
+  if (result.verdict === 'rejected' && result.reason !== null) {
+    throw new NotifyRejection(result.reason, INGEST_REJECTION_MESSAGES[result.reason])
   }
 }
 

@@ -312,13 +312,18 @@ async function parseAlipay(value: unknown, options: MerchantSchemaOptions): Prom
 
 /** Validates a PUT body; throws `AdminError('invalid_request', '<field path>: <problem>')`. */
 export async function parseMerchantInput(body: unknown, options: MerchantSchemaOptions): Promise<MerchantInput> {
-  const merchant = objectAt(body, 'body', ['forward', 'wechatpay', 'alipay'], '')
+  const merchant = objectAt(body, 'body', ['forward', 'wechatpay', 'alipay', 'requireRegisteredOrders'], '')
   const forward = parseForward(merchant.forward, options)
   if (merchant.wechatpay === undefined && merchant.alipay === undefined) {
     fail('body', 'at least one of wechatpay, alipay is required')
   }
+  const { requireRegisteredOrders } = merchant
+  if (requireRegisteredOrders !== undefined && typeof requireRegisteredOrders !== 'boolean') {
+    fail('requireRegisteredOrders', 'must be true or false')
+  }
   return {
     forward,
+    ...(requireRegisteredOrders === true ? { requireRegisteredOrders } : {}),
     ...(merchant.wechatpay === undefined ? {} : { wechatpay: await parseWechatpay(merchant.wechatpay, options) }),
     ...(merchant.alipay === undefined ? {} : { alipay: await parseAlipay(merchant.alipay, options) }),
   }

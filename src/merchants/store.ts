@@ -12,6 +12,7 @@ import type { AlipayConfig, MerchantConfig, V2SignType } from './types'
 export interface MerchantPublicView {
   /** `disabled_at` is present when the endpoint answered 410 Gone and nothing is sent to it. */
   forward: { url: string; disabled_at?: string }
+  requireRegisteredOrders?: boolean
   wechatpay?: {
     appid: string
     mchid: string
@@ -229,6 +230,7 @@ export function publicView(config: MerchantConfig): MerchantPublicView {
   const v2SignTypes = wechatpay?.v2SignTypes ?? []
   return {
     forward: { url: forward.url, ...(forward.disabledAt === undefined ? {} : { disabled_at: forward.disabledAt }) },
+    ...(config.requireRegisteredOrders === true ? { requireRegisteredOrders: true } : {}),
     ...(wechatpay === undefined
       ? {}
       : {

@@ -61,6 +61,11 @@ export interface ForwardConfig {
 export interface MerchantConfig {
   id: string
   forward: ForwardConfig
+  /**
+   * The merchant registers every order's amount before the buyer pays: a payment notification for an
+   * order it never registered is then doubtful, and is confirmed by an order query before it counts.
+   */
+  requireRegisteredOrders?: boolean
   wechatpay?: WechatpayConfig
   alipay?: AlipayConfig
 }

@@ -27,11 +27,16 @@ export interface IngestRequest {
   forward: ForwardConfig
   receivedAt: number
   source: 'notify' | 'query'
+  /** The merchant registers its orders: a payment for an unregistered one is doubtful until a query confirms it. */
+  requireRegisteredOrder?: boolean
 }
+
+/** Why the order object refused a notification it could authenticate. */
+export type IngestRejection = 'amount_mismatch' | 'order_not_registered'
 
 export interface IngestResult {
   verdict: 'accepted' | 'duplicate' | 'rejected'
-  reason: string | null
+  reason: IngestRejection | null
   status: OrderStatus
   /** `webhook-id`s of the events this notification produced (none for duplicates and no-ops). */
   eventIds: string[]
@@ -96,7 +101,7 @@ export class OrderObject extends DurableObject<Env> {
     const result = this.ctx.storage.transactionSync((): IngestResult => {
       this.store.ensureOrder(request.order, isoNow(nowMs))
       if (forwardTarget !== null) this.store.saveForwardTarget(forwardTarget, isoNow(nowMs))
-      return this.apply(request.notification, request.receivedAt, request.source, nowMs)
+      return this.apply(request.notification, request.receivedAt, request.source, nowMs, request.requireRegisteredOrder === true)
     })
     // Same output-gated storage as the transaction: the alarm is durable before the reply leaves.
     await this.ctx.storage.setAlarm(nowMs)
@@ -107,7 +112,13 @@ export class OrderObject extends DurableObject<Env> {
    * Dedupes, decides and writes the outbox; called inside a `transactionSync`, so it commits or
    * rolls back whole. A notification and a query answer go through here alike.
    */
-  private apply(notification: VerifiedNotification, receivedAt: number, source: 'notify' | 'query', nowMs: number): IngestResult {
+  private apply(
+    notification: VerifiedNotification,
+    receivedAt: number,
+    source: 'notify' | 'query',
+    nowMs: number,
+    requireRegisteredOrder = false,
+  ): IngestResult {
     const now = isoNow(nowMs)
     const order = this.store.order()!
     const audit = (verdict: NotificationRow['verdict'], reason: string | null): void =>
@@ -124,6 +135,15 @@ export class OrderObject extends DurableObject<Env> {
     if (this.store.hasSeen(notification.notificationId)) {
       audit('duplicate', null)
       return { verdict: 'duplicate', reason: null, status: order.status, eventIds: [] }
+    }
+
+    const unregistered = requireRegisteredOrder && order.expectedAmount === null && AWAITING_PAYMENT.has(order.status)
+    if (source === 'notify' && notification.effect.kind === 'payment' && unregistered) {
+      // Doubtful: the merchant never announced this order. Ask the provider; its signed answer decides,
+      // and the provider's retry of this notification then finds the order settled either way.
+      audit('rejected', 'order_not_registered')
+      this.store.planQuery(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS)
+      return { verdict: 'rejected', reason: 'order_not_registered', status: order.status, eventIds: [] }
     }
 
     const decision = decide(order, notification.effect, this.store.refundLedger(), now)

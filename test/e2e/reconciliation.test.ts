@@ -9,6 +9,7 @@ import { http, HttpResponse } from 'msw'
 import { createSign } from 'node:crypto'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import alipayFixtures from '../fixtures/alipay.json'
+import v2Fixtures from '../fixtures/wechatpay-v2.json'
 import keys from '../fixtures/keys.json'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
 import type { OrderObject } from '../../src/order/order-object'
@@ -163,5 +164,45 @@ describe('reconciliation by provider query', () => {
       ['rejected', 'amount_mismatch'],
       ['rejected', 'amount_mismatch'],
     ])
+  })
+})
+
+describe('a merchant that registers every order', () => {
+  beforeAll(async () => {
+    await putMerchant('strict', { ...withQueryKeys, requireRegisteredOrders: true })
+  })
+
+  it('treats a payment for an unregistered order as doubtful: rejected, confirmed by query, then the retry is accepted', async () => {
+    const forwarded = recordForwarded()
+    const { asked } = alipayAnswers(PAID)
+    const first = await notify('alipay', 'strict', alipayFixtures.cases.tradeSuccessUtf8)
+    expect(first.status).toBe(409)
+    expect(await first.text()).toBe('failure')
+    const order = { merchantId: 'strict', provider: 'alipay' as const, outTradeNo: 'T20261122-0001' }
+    expect((await getOrder('strict', order.outTradeNo)).status).toBe('pending')
+
+    // The query planned by the doubtful notification runs at once; its signed answer pays the order.
+    await runDurableObjectAlarm(orderStub(env, order))
+    expect(asked).toEqual(['T20261122-0001'])
+    const paid = await getOrder('strict', order.outTradeNo)
+    expect(paid.status).toBe('paid')
+    expect(paid.notifications.map((n) => [n.verdict, n.reason])).toEqual([
+      ['rejected', 'order_not_registered'],
+      ['accepted', null],
+    ])
+    await vi.waitFor(() => expect(forwarded.map((f) => f.type)).toEqual(['payment.succeeded']))
+
+    // Alipay retries its notification: accepted now, and nothing new happens.
+    expect(await (await notify('alipay', 'strict', alipayFixtures.cases.tradeSuccessUtf8)).text()).toBe('success')
+    expect((await getOrder('strict', order.outTradeNo)).events).toHaveLength(1)
+  })
+
+  it('accepts payments for orders it registered as usual', async () => {
+    const view = (await (await admin('/admin/merchants/strict')).json()) as { requireRegisteredOrders?: boolean }
+    expect(view.requireRegisteredOrders).toBe(true)
+    await admin('/admin/merchants/strict/orders/T20251124002', { method: 'PUT', body: JSON.stringify({ amount: 100, channel: 'wechatpay.v2' }) })
+    const reply = await notify('wechatpay.v2', 'strict', v2Fixtures.cases.md5WithoutSignType)
+    expect(reply.status).toBe(200)
+    expect((await getOrder('strict', 'T20251124002')).status).toBe('paid')
   })
 })

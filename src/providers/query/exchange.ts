@@ -80,6 +80,7 @@ const REASON_BY_REJECTION: Readonly<Record<RejectionCode, QueryFailureReason>> =
   merchant_mismatch: 'malformed_response',
   unknown_merchant: 'malformed_response',
   amount_mismatch: 'malformed_response',
+  order_not_registered: 'malformed_response',
   decrypt_failed: 'malformed_response',
   storage_unavailable: 'malformed_response',
 }
