@@ -325,7 +325,7 @@ const ROWS: Row[] = [
   adminRow(
     'admin: an unknown field',
     () => putSec(JSON.stringify({ ...merchantBody(SEC), evil: true })),
-    adminErrorReply(400, 'invalid_request', 'evil: unknown field (expected one of forward, wechatpay, alipay)'),
+    adminErrorReply(400, 'invalid_request', 'evil: unknown field (expected one of forward, wechatpay, alipay, requireRegisteredOrders)'),
   ),
   adminRow('admin: a body over 64 KiB', () => putSec(JSON.stringify({ ...merchantBody(SEC), pad: 'x'.repeat(70_000) })), adminErrorReply(400, 'invalid_request', 'body: larger than 64 KiB')),
   adminRow('SSRF: plain http forward URL', () => putSec(withForwardUrl('http://merchant.example/hook')), URL_REFUSED('must use https')),
