@@ -21,6 +21,8 @@ export const REJECTION_STATUS = {
   amount_mismatch: 409,
   // The merchant registers its orders and never registered this one: confirmed by query first.
   order_not_registered: 409,
+  // A refund of a payment this order has not seen yet: the payment's notification (or a query) first.
+  refund_before_payment: 409,
   // The key configured for decryption does not open the payload: most likely a rotated APIv3/APIv2
   // key. 5xx keeps the provider retrying while the merchant fixes it.
   decrypt_failed: 500,

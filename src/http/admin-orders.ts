@@ -4,29 +4,40 @@
  */
 import { fromBase64, fromUtf8, toBase64, utf8 } from '../crypto/encoding'
 import { isMerchantId } from '../merchants/schema'
-import { loadMerchant } from '../merchants/store'
+import { loadVersionedMerchant, type VersionedMerchant } from '../merchants/store'
 import type { MerchantConfig } from '../merchants/types'
 import { orderStub, type OrderRef } from '../order/order-key'
+import type { ForwardSettings } from '../order/order-object'
 import type { ForwardedEvent } from '../order/events'
 import type { OrderSnapshot } from '../order/order-object'
 import { nextAttemptIso } from '../order/order-store'
+import { checkOutTradeNo } from '../providers/query'
 import type { Channel, Provider } from '../providers/types'
 import { AdminError, json, readJsonBody } from './responses'
 
 const CHANNEL_PROVIDER: Record<Channel, Provider> = { 'wechatpay.v2': 'wechatpay', 'wechatpay.v3': 'wechatpay', alipay: 'alipay' }
 const PROVIDERS: readonly Provider[] = ['wechatpay', 'alipay']
-const OUT_TRADE_NO = /^[\x21-\x7e]{1,64}$/
 const PAGE_SIZE = 50
 
-async function requireMerchant(env: Env, merchantId: string): Promise<MerchantConfig> {
-  const merchant = isMerchantId(merchantId) ? await loadMerchant(env, merchantId) : null
+async function requireMerchant(env: Env, merchantId: string): Promise<VersionedMerchant> {
+  // Fresh: an admin action right after a save must use the settings just saved.
+  const merchant = isMerchantId(merchantId) ? await loadVersionedMerchant(env, merchantId, { fresh: true }) : null
   if (merchant === null) throw new AdminError('not_found', `merchant ${merchantId} does not exist`)
   return merchant
 }
 
+/** The same rule the order-query clients apply: an order number they could not ask about is refused here. */
 function requireOutTradeNo(outTradeNo: string): string {
-  if (!OUT_TRADE_NO.test(outTradeNo)) throw new AdminError('invalid_request', 'outTradeNo: 1–64 printable ASCII characters')
+  try {
+    checkOutTradeNo(outTradeNo)
+  } catch {
+    throw new AdminError('invalid_request', 'outTradeNo: 1–64 printable ASCII characters, not "." or ".."')
+  }
   return outTradeNo
+}
+
+function forwardSettings({ config, version }: VersionedMerchant): ForwardSettings {
+  return { forward: config.forward, version }
 }
 
 /** The providers an order may be paid through: the one named, else every one the merchant has. */
@@ -45,7 +56,8 @@ function readProvider(value: unknown, field: string): Provider | null {
 }
 
 export async function putOrder(request: Request, env: Env, merchantId: string, outTradeNo: string): Promise<Response> {
-  const merchant = await requireMerchant(env, merchantId)
+  const versioned = await requireMerchant(env, merchantId)
+  const merchant = versioned.config
   requireOutTradeNo(outTradeNo)
   const body = await readJsonBody(request)
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new AdminError('invalid_request', 'body: must be a JSON object')
@@ -67,7 +79,7 @@ export async function putOrder(request: Request, env: Env, merchantId: string, o
   const results = await Promise.all(
     providers.map((provider) => {
       const ref: OrderRef = { merchantId, provider, outTradeNo }
-      return orderStub(env, ref).register(ref, merchant.forward, { amount, currency, ...(expiresAt === undefined ? {} : { expiresAt }) })
+      return orderStub(env, ref).register(ref, forwardSettings(versioned), { amount, currency, ...(expiresAt === undefined ? {} : { expiresAt }) })
     }),
   )
   const conflict = results.find((r) => r.conflict !== null)
@@ -86,15 +98,15 @@ function readExpiry(value: unknown): number | undefined {
 
 /** Asks the provider about the order now; its signed answer is applied like a notification. */
 export async function syncOrder(request: Request, env: Env, merchantId: string, outTradeNo: string): Promise<Response> {
-  const merchant = await requireMerchant(env, merchantId)
+  const versioned = await requireMerchant(env, merchantId)
   requireOutTradeNo(outTradeNo)
   const named = readProvider(new URL(request.url).searchParams.get('provider') ?? undefined, 'provider')
-  const providers = candidateProviders(merchant, named)
+  const providers = candidateProviders(versioned.config, named)
   if (providers.length === 0) throw new AdminError('invalid_request', 'provider: the merchant has no such provider configured')
   const results = await Promise.all(
     providers.map(async (provider) => {
       const ref: OrderRef = { merchantId, provider, outTradeNo }
-      return { provider, ...(await orderStub(env, ref).sync(ref)) }
+      return { provider, ...(await orderStub(env, ref).sync(ref, forwardSettings(versioned))) }
     }),
   )
   return json({ out_trade_no: outTradeNo, results })
@@ -108,7 +120,7 @@ async function orderSnapshots(env: Env, merchant: MerchantConfig, outTradeNo: st
 }
 
 export async function getOrder(request: Request, env: Env, merchantId: string, outTradeNo: string): Promise<Response> {
-  const merchant = await requireMerchant(env, merchantId)
+  const merchant = (await requireMerchant(env, merchantId)).config
   requireOutTradeNo(outTradeNo)
   const named = readProvider(new URL(request.url).searchParams.get('provider') ?? undefined, 'provider')
   const snapshots = await orderSnapshots(env, merchant, outTradeNo, named)
@@ -129,7 +141,7 @@ interface NotificationListRow {
 }
 
 export async function listNotifications(request: Request, env: Env, merchantId: string): Promise<Response> {
-  const merchant = await requireMerchant(env, merchantId)
+  const merchant = (await requireMerchant(env, merchantId)).config
   const outTradeNo = new URL(request.url).searchParams.get('out_trade_no')
   const query =
     outTradeNo === null
@@ -214,7 +226,7 @@ export async function replayDelivery(_request: Request, env: Env, deliveryId: st
   const merchant = await requireMerchant(env, row.merchant_id)
   const delivery = await orderStub(env, { merchantId: row.merchant_id, provider: row.provider, outTradeNo: row.out_trade_no }).replay(
     deliveryId,
-    merchant.forward,
+    forwardSettings(merchant),
   )
   if (delivery === null) throw new AdminError('not_found', `delivery ${deliveryId} does not exist`)
   return json(

@@ -6,11 +6,11 @@
 import { NotifyRejection } from '../errors'
 import { isoNow, newId } from '../ids'
 import { isMerchantId } from '../merchants/schema'
-import { loadMerchant } from '../merchants/store'
-import type { MerchantConfig } from '../merchants/types'
+import { loadVersionedMerchant, type VersionedMerchant } from '../merchants/store'
 import { orderStub } from '../order/order-key'
 import type { IngestRejection } from '../order/order-object'
 import { verifyNotification } from '../providers/pipeline'
+import { orderQueryClientFor } from '../providers/query'
 import { channelAdapters } from '../providers/registry'
 import type { Channel, ChannelAdapter, RawNotification, VerifiedNotification } from '../providers/types'
 import { recordRejectedNotification } from '../storage/projection'
@@ -19,20 +19,21 @@ import { BodyTooLarge, NOTIFY_BODY_LIMIT, readBodyWithLimit } from './read-body'
 export async function handleNotify(channel: Channel, merchantId: string, request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
   const adapter: ChannelAdapter<unknown, unknown> = channelAdapters[channel]
   const receivedAt = Date.now()
-  let merchant: MerchantConfig | null = null
+  let merchant: VersionedMerchant | null = null
   try {
-    const body = await readBody(request)
+    // The merchant first (usually cached): a body refused for its size is still audited for it.
     merchant = await findMerchant(env, merchantId)
+    const body = await readBody(request)
     const raw: RawNotification = { body, headers: request.headers, receivedAt }
-    const notification = await verifyNotification(adapter, raw, merchant, receivedAt)
+    const notification = await verifyNotification(adapter, raw, merchant.config, receivedAt)
     await storeNotification(env, merchant, notification, receivedAt)
     return adapter.accept()
   } catch (error) {
     const rejection = asRejection(error)
-    const recordedByOrder = rejection.code === 'amount_mismatch' || rejection.code === 'order_not_registered'
+    const recordedByOrder = (INGEST_REJECTIONS as readonly string[]).includes(rejection.code)
     if (merchant !== null && rejection.code !== 'storage_unavailable' && !recordedByOrder) {
       // Refused before reaching an order object: audit it directly (best effort, after the reply).
-      ctx.waitUntil(auditRejection(env, merchant.id, channel, receivedAt, rejection))
+      ctx.waitUntil(auditRejection(env, merchant.config.id, channel, receivedAt, rejection))
     }
     return adapter.reject(rejection)
   }
@@ -41,7 +42,9 @@ export async function handleNotify(channel: Channel, merchantId: string, request
 const INGEST_REJECTION_MESSAGES: Record<IngestRejection, string> = {
   amount_mismatch: 'amount does not match the registered order',
   order_not_registered: 'order not registered; confirming with the provider, retry later',
+  refund_before_payment: 'refund of a payment not yet known; retry later',
 }
+const INGEST_REJECTIONS = Object.keys(INGEST_REJECTION_MESSAGES) as IngestRejection[]
 
 async function readBody(request: Request): Promise<Uint8Array<ArrayBuffer>> {
   try {
@@ -52,11 +55,11 @@ async function readBody(request: Request): Promise<Uint8Array<ArrayBuffer>> {
   }
 }
 
-async function findMerchant(env: Env, merchantId: string): Promise<MerchantConfig> {
+async function findMerchant(env: Env, merchantId: string): Promise<VersionedMerchant> {
   if (!isMerchantId(merchantId)) throw new NotifyRejection('unknown_merchant', 'unknown merchant')
-  let merchant: MerchantConfig | null
+  let merchant: VersionedMerchant | null
   try {
-    merchant = await loadMerchant(env, merchantId)
+    merchant = await loadVersionedMerchant(env, merchantId)
   } catch (error) {
     console.error('merchant lookup failed', error instanceof Error ? error.name : 'unknown')
     throw new NotifyRejection('storage_unavailable', 'temporarily unavailable, retry later')
@@ -65,9 +68,15 @@ async function findMerchant(env: Env, merchantId: string): Promise<MerchantConfi
   return merchant
 }
 
-async function storeNotification(env: Env, merchant: MerchantConfig, notification: VerifiedNotification, receivedAt: number): Promise<void> {
+async function storeNotification(
+  env: Env,
+  { config: merchant, version }: VersionedMerchant,
+  notification: VerifiedNotification,
+  receivedAt: number,
+): Promise<void> {
   if (notification.outTradeNo === '') {
-    // An authentic message about no particular order (WeChat v2 return_code=FAIL): audit only.
+    // A message about no particular order (WeChat v2 return_code=FAIL): its record is the only thing
+    // to store, so a D1 failure makes WeChat retry like any other storage failure.
     await recordRejectedNotification(env.DB, {
       id: newId('ntf'),
       merchantId: merchant.id,
@@ -78,7 +87,9 @@ async function storeNotification(env: Env, merchant: MerchantConfig, notificatio
       verdict: 'accepted',
       reason: notification.effect.kind === 'none' ? notification.effect.reason : null,
       source: 'notify',
-    }).catch(() => undefined)
+    }).catch(() => {
+      throw new NotifyRejection('storage_unavailable', 'temporarily unavailable, retry later')
+    })
     return
   }
   const order = { merchantId: merchant.id, provider: notification.provider, outTradeNo: notification.outTradeNo }
@@ -87,10 +98,11 @@ async function storeNotification(env: Env, merchant: MerchantConfig, notificatio
     result = await orderStub(env, order).ingest({
       order,
       notification,
-      forward: merchant.forward,
+      settings: { forward: merchant.forward, version },
       receivedAt,
       source: 'notify',
-      requireRegisteredOrder: merchant.requireRegisteredOrders === true,
+      // Doubt needs a way to be resolved: only when the merchant's keys allow an order query.
+      requireRegisteredOrder: merchant.requireRegisteredOrders === true && orderQueryClientFor(merchant, notification.provider) !== null,
     })
   } catch (error) {
     console.error('order object did not store the notification', error instanceof Error ? error.message : 'unknown')

@@ -185,16 +185,27 @@ async function readStoredRow(env: Env, id: string): Promise<StoredMerchantRow | 
   }
 }
 
+/** A merchant's opened config and the row's change counter (later saves have higher versions). */
+export interface VersionedMerchant {
+  config: MerchantConfig
+  version: number
+}
+
 /** The merchant's opened config, or null when there is no such merchant. */
-export async function loadMerchant(
+export async function loadMerchant(env: Env, id: string, options: LoadMerchantOptions = {}): Promise<MerchantConfig | null> {
+  return (await loadVersionedMerchant(env, id, options))?.config ?? null
+}
+
+/** `loadMerchant` with the row's version, for callers that must not let an older config win. */
+export async function loadVersionedMerchant(
   env: Env,
   id: string,
   options: LoadMerchantOptions = {},
-): Promise<MerchantConfig | null> {
+): Promise<VersionedMerchant | null> {
   const now = options.now ?? Date.now()
   const cached = cache.get(id)
   if (cached !== undefined && !options.fresh && now - cached.loadedAt < CACHE_TTL_MS && now >= cached.loadedAt) {
-    return cached.config
+    return cached
   }
   const row = await readStoredRow(env, id)
   if (row === null) {
@@ -204,8 +215,9 @@ export async function loadMerchant(
   }
   // Sealing draws fresh IVs, so any save changes the text: unchanged text means nothing to re-open.
   if (cached !== undefined && cached.stored === row.config) {
-    remember(id, { ...cached, version: row.version, loadedAt: now })
-    return cached.config
+    const refreshed = { ...cached, version: row.version, loadedAt: now }
+    remember(id, refreshed)
+    return refreshed
   }
   const masterKey = readMasterKey(env.MASTER_KEY)
   let config: MerchantConfig
@@ -217,8 +229,9 @@ export async function loadMerchant(
     // The cause may be a decryption failure; its details say nothing useful and nothing secret is shown.
     throw new MerchantConfigUnreadable(`merchant ${id}: stored config could not be opened`)
   }
-  remember(id, { config, version: row.version, stored: row.config, loadedAt: now })
-  return config
+  const entry = { config, version: row.version, stored: row.config, loadedAt: now }
+  remember(id, entry)
+  return entry
 }
 
 /**

@@ -5,26 +5,40 @@
  * drains the outbox: signed deliveries to the merchant, then the D1 projection.
  */
 import { DurableObject } from 'cloudflare:workers'
-import { toHex, utf8 } from '../crypto/encoding'
-import { hmacSha256 } from '../crypto/primitives'
 import { open, readMasterKey, seal } from '../crypto/sealed'
 import { newId, isoNow } from '../ids'
 import type { ForwardConfig } from '../merchants/types'
 import type { VerifiedNotification } from '../providers/types'
-import { disableForwardEndpoint } from '../merchants/store'
+import { disableForwardEndpoint, loadVersionedMerchant } from '../merchants/store'
 import { project, type ProjectionBatch } from '../storage/projection'
 import type { ForwardedEvent } from './events'
 import type { OrderRef } from './order-key'
-import { nextAttemptIso, OrderStore, type AttemptRow, type DeliveryRow, type NotificationRow, type OrderRow, type ReconciliationRow } from './order-store'
-import { decide, type OrderStatus } from './state-machine'
-import { deliverHeadOfLine, type DeliveryOutcome } from './delivery-runner'
+import {
+  nextAttemptIso,
+  OrderStore,
+  type AttemptRow,
+  type DeliveryRow,
+  type ForwardTargetRow,
+  type NotificationRow,
+  type OrderRow,
+  type ReconciliationRow,
+} from './order-store'
+import { AWAITING_PAYMENT, decide, PAID_STATES, type OrderStatus } from './state-machine'
+import { deliverHeadOfLine } from './delivery-runner'
 import { queryProvider } from './provider-query'
 import { DEFAULT_ORDER_LIFETIME_MS, nextQueryAt, RECONCILE_SCHEDULE_MINUTES } from './reconcile-schedule'
+
+/** Where the merchant wants its events, as of one version of its settings. */
+export interface ForwardSettings {
+  forward: ForwardConfig
+  /** The merchant row's version: settings with a lower one never replace newer ones. */
+  version: number
+}
 
 export interface IngestRequest {
   order: OrderRef
   notification: VerifiedNotification
-  forward: ForwardConfig
+  settings: ForwardSettings
   receivedAt: number
   source: 'notify' | 'query'
   /** The merchant registers its orders: a payment for an unregistered one is doubtful until a query confirms it. */
@@ -32,7 +46,7 @@ export interface IngestRequest {
 }
 
 /** Why the order object refused a notification it could authenticate. */
-export type IngestRejection = 'amount_mismatch' | 'order_not_registered'
+export type IngestRejection = 'amount_mismatch' | 'order_not_registered' | 'refund_before_payment'
 
 export interface IngestResult {
   verdict: 'accepted' | 'duplicate' | 'rejected'
@@ -71,11 +85,10 @@ export interface OrderSnapshot {
   reconciliation: { next_query_at: string | null; queries_made: number; last_query_at: string | null; last_result: string | null; expires_at: string } | null
 }
 
-/** Statuses in which a payment may still arrive, so queries are worth making. */
-const AWAITING_PAYMENT: ReadonlySet<OrderStatus> = new Set(['pending', 'amount_mismatch'])
-
 /** How soon after a D1 failure the projection is tried again. */
 const PROJECTION_RETRY_MS = 30_000
+/** How soon an alarm whose delivery step failed unexpectedly runs again. */
+const DELIVERY_ERROR_RETRY_MS = 60_000
 
 interface ReconcileOutcome {
   /** When the next query is due (epoch ms), or null. */
@@ -96,7 +109,7 @@ export class OrderObject extends DurableObject<Env> {
 
   /** Records a verified notification exactly once. Throws only when nothing could be stored. */
   async ingest(request: IngestRequest): Promise<IngestResult> {
-    const forwardTarget = await this.sealForwardTarget(request.order.merchantId, request.forward)
+    const forwardTarget = await this.sealForwardTarget(request.order.merchantId, request.settings)
     const nowMs = Date.now()
     const result = this.ctx.storage.transactionSync((): IngestResult => {
       this.store.ensureOrder(request.order, isoNow(nowMs))
@@ -150,7 +163,8 @@ export class OrderObject extends DurableObject<Env> {
     if (decision.verdict === 'rejected') {
       audit('rejected', decision.reason)
       if (decision.next.status !== order.status) this.store.saveOrder(decision.next, now)
-      // A doubtful payment report: ask the provider once; its signed answer decides.
+      // A doubtful report (wrong amount, a refund of a payment not seen yet): ask the provider once;
+      // its signed answer decides.
       if (source === 'notify') this.store.planQuery(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS)
       return { verdict: 'rejected', reason: decision.reason, status: decision.next.status, eventIds: [] }
     }
@@ -194,18 +208,18 @@ export class OrderObject extends DurableObject<Env> {
    */
   async register(
     order: OrderRef,
-    forward: ForwardConfig,
+    settings: ForwardSettings,
     expected: { amount: number; currency: string; expiresAt?: number },
   ): Promise<{ status: OrderStatus; conflict: string | null }> {
     const { amount, currency, expiresAt } = expected
-    const forwardTarget = await this.sealForwardTarget(order.merchantId, forward)
+    const forwardTarget = await this.sealForwardTarget(order.merchantId, settings)
     const nowMs = Date.now()
     const now = isoNow(nowMs)
     const result = this.ctx.storage.transactionSync(() => {
       const current = this.store.ensureOrder(order, now)
       // A payment found by query is forwarded like a notified one: the object needs the target too.
       if (forwardTarget !== null) this.store.saveForwardTarget(forwardTarget, now)
-      const paid = current.amount !== null && !AWAITING_PAYMENT.has(current.status) && current.status !== 'closed'
+      const paid = current.amount !== null && PAID_STATES.has(current.status)
       if (paid && (current.amount !== amount || (current.currency ?? 'CNY') !== currency)) {
         return { status: current.status, conflict: `the order was already paid with ${current.amount} ${current.currency ?? 'CNY'}` }
       }
@@ -220,10 +234,13 @@ export class OrderObject extends DurableObject<Env> {
   }
 
   /** Asks the provider about this order now (admin sync), whatever the schedule says. */
-  async sync(order: OrderRef): Promise<{ status: OrderStatus; query: string }> {
+  async sync(order: OrderRef, settings: ForwardSettings): Promise<{ status: OrderStatus; query: string }> {
+    const forwardTarget = await this.sealForwardTarget(order.merchantId, settings)
     const nowMs = Date.now()
     this.ctx.storage.transactionSync(() => {
       this.store.ensureOrder(order, isoNow(nowMs))
+      // A payment found now is forwarded like a notified one: the object needs the target too.
+      if (forwardTarget !== null) this.store.saveForwardTarget(forwardTarget, isoNow(nowMs))
       this.store.ensureReconciliation(nowMs + DEFAULT_ORDER_LIFETIME_MS)
     })
     const query = await this.reconcile(nowMs, { force: true })
@@ -321,12 +338,16 @@ export class OrderObject extends DurableObject<Env> {
   }
 
   /** Sends a delivery again with the same `webhook-id` (admin replay). */
-  async replay(deliveryId: string, forward: ForwardConfig): Promise<DeliveryRow | null> {
-    const forwardTarget = await this.sealForwardTarget(this.store.order()?.merchantId ?? '', forward)
+  async replay(deliveryId: string, settings: ForwardSettings): Promise<DeliveryRow | null> {
+    const order = this.store.order()
+    if (order === null) return null
+    const forwardTarget = await this.sealForwardTarget(order.merchantId, settings)
     const nowMs = Date.now()
     const now = isoNow(nowMs)
     const delivery = this.store.delivery(deliveryId)
     if (delivery === null) return null
+    // An attempt is in flight right now: it is the replay; resetting the row would lose its result.
+    if (delivery.status === 'pending' && delivery.leaseUntil !== null && delivery.leaseUntil > nowMs) return delivery
     // The merchant's current settings: a replay after re-enabling (or moving) the endpoint goes there.
     if (forwardTarget !== null) this.store.saveForwardTarget(forwardTarget, now)
     this.store.updateDelivery(
@@ -341,29 +362,72 @@ export class OrderObject extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const order = this.store.order()
     if (order === null) return
+    await this.refreshForwardTarget(order.merchantId)
     // Queries first: a payment they find is delivered in this same run.
-    const queries = await this.reconcile(Date.now())
-    const outcome: DeliveryOutcome = await deliverHeadOfLine(this.store, {
-      order,
-      openSecrets: (target) => this.openForwardSecrets(order.merchantId, target),
-      allowLoopback: this.env.ENVIRONMENT === 'development',
-    })
-    if (outcome.goneUrl !== null) {
-      // Merchant-wide, so other orders stop calling the endpoint too; best effort (each order
-      // object also stops on its own 410).
-      await disableForwardEndpoint(this.env, order.merchantId, outcome.goneUrl, Date.now()).catch(() =>
-        console.warn('endpoint disable deferred: D1 unavailable'),
-      )
-    }
-    let nextAlarm = earliest(outcome.nextDueAt, queries.nextDueAt)
+    await this.reconcile(Date.now())
+    let deliveryFailed = false
     try {
-      await project(this.env.DB, this.projectionBatch(order.merchantId))
-      this.markProjected()
+      const { goneUrl } = await deliverHeadOfLine(this.store, {
+        order,
+        openSecrets: (target) => this.openForwardSecrets(order.merchantId, target),
+        allowLoopback: this.env.ENVIRONMENT === 'development',
+      })
+      if (goneUrl !== null) {
+        // Merchant-wide, so other orders stop calling the endpoint too; best effort (each order
+        // object also stops on its own 410).
+        await disableForwardEndpoint(this.env, order.merchantId, goneUrl, Date.now()).catch(() =>
+          console.warn('endpoint disable deferred: D1 unavailable'),
+        )
+      }
+    } catch (error) {
+      // Never lose the alarm over it (e.g. a MASTER_KEY that no longer opens the stored secret).
+      console.error('delivery step failed', error instanceof Error ? error.name : 'unknown error')
+      deliveryFailed = true
+    }
+    let projectionFailed = false
+    try {
+      const batch = this.projectionBatch(order.merchantId)
+      await project(this.env.DB, batch)
+      this.markProjected(batch)
     } catch (error) {
       console.warn('d1 projection deferred', error instanceof Error ? error.message : 'unknown error')
-      nextAlarm = earliest(nextAlarm, Date.now() + PROJECTION_RETRY_MS)
+      projectionFailed = true
     }
-    if (nextAlarm !== null) await this.ctx.storage.setAlarm(nextAlarm)
+    // Computed from storage after the last await: an RPC that ran meanwhile may have added work.
+    const next = this.nextAlarmAt(Date.now(), { projectionFailed, deliveryFailed })
+    if (next !== null) await this.ctx.storage.setAlarm(next)
+  }
+
+  /** When this object next has something to do: a due delivery, a planned query, rows to project. */
+  private nextAlarmAt(now: number, failures: { projectionFailed: boolean; deliveryFailed: boolean }): number | null {
+    const head = this.store.headOfLine()
+    let deliveryDue: number | null = null
+    if (head !== null && this.store.forwardTarget() !== null) {
+      deliveryDue = Math.max(now, head.nextAttemptAt ?? now, head.leaseUntil ?? now)
+      if (failures.deliveryFailed) deliveryDue = Math.max(deliveryDue, now + DELIVERY_ERROR_RETRY_MS)
+    }
+    const order = this.store.order()!
+    const plan = this.store.reconciliation()
+    const queryDue = plan !== null && AWAITING_PAYMENT.has(order.status) ? plan.nextQueryAt : null
+    const batch = this.projectionBatch(order.merchantId)
+    const unprojected = batch.order !== null || batch.notifications.length > 0 || batch.deliveries.length > 0
+    const projectionDue = unprojected ? (failures.projectionFailed ? now + PROJECTION_RETRY_MS : now) : null
+    return earliest(earliest(deliveryDue, queryDue), projectionDue)
+  }
+
+  /**
+   * The merchant's current forward settings, when they can be read: retries that run for days follow
+   * a changed URL or secret. Without D1 or the replica, the stored copy serves.
+   */
+  private async refreshForwardTarget(merchantId: string): Promise<void> {
+    try {
+      const merchant = await loadVersionedMerchant(this.env, merchantId)
+      if (merchant === null) return
+      const target = await this.sealForwardTarget(merchantId, { forward: merchant.config.forward, version: merchant.version })
+      if (target !== null) this.store.saveForwardTarget(target, isoNow(Date.now()))
+    } catch {
+      console.warn('forward settings not refreshed: merchant unavailable')
+    }
   }
 
   private projectionBatch(merchantId: string): ProjectionBatch {
@@ -399,33 +463,26 @@ export class OrderObject extends DurableObject<Env> {
     }
   }
 
-  /** Marks what was just projected, by the versions sent: changes made meanwhile stay pending. */
-  private markProjected(): void {
-    // Re-read inside one transaction; rows changed during the D1 call keep a higher version.
+  /** Marks exactly what was sent: rows added or changed during the D1 call stay unprojected. */
+  private markProjected(batch: ProjectionBatch): void {
     this.ctx.storage.transactionSync(() => {
-      const batch = this.projectionBatch(this.store.order()!.merchantId)
       if (batch.order) this.store.markOrderProjected(batch.order.version)
       this.store.markNotificationsProjected(batch.notifications.map((n) => n.id))
       for (const d of batch.deliveries) this.store.markDeliveryProjected(d.id, d.version)
     })
   }
 
-  private async forwardFingerprint(merchantId: string, forward: ForwardConfig): Promise<string> {
-    const masterKey = readMasterKey(this.env.MASTER_KEY)
-    const material = [merchantId, forward.url, forward.secret, forward.previousSecret ?? '', forward.disabledAt ?? ''].join('\0')
-    return toHex(await hmacSha256(masterKey, utf8(material)))
-  }
-
-  /** The merchant's forward settings sealed for storage, or null when unchanged since last time. */
-  private async sealForwardTarget(merchantId: string, forward: ForwardConfig) {
-    const fingerprint = await this.forwardFingerprint(merchantId, forward)
-    if (this.store.forwardTarget()?.fingerprint === fingerprint) return null
+  /** The merchant's forward settings sealed for storage, or null when the stored ones are as new. */
+  private async sealForwardTarget(merchantId: string, settings: ForwardSettings): Promise<ForwardTargetRow | null> {
+    const stored = this.store.forwardTarget()
+    if (stored !== null && stored.merchantVersion >= settings.version) return null
+    const { forward } = settings
     const masterKey = readMasterKey(this.env.MASTER_KEY)
     return {
       url: forward.url,
       sealedSecret: await seal(masterKey, merchantId, forward.secret),
       sealedPreviousSecret: forward.previousSecret === undefined ? null : await seal(masterKey, merchantId, forward.previousSecret),
-      fingerprint,
+      merchantVersion: settings.version,
       disabledAt: forward.disabledAt ?? null,
     }
   }

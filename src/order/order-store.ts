@@ -98,8 +98,8 @@ CREATE TABLE IF NOT EXISTS forward_target (
   url                     TEXT NOT NULL,
   sealed_secret           TEXT NOT NULL,
   sealed_previous_secret  TEXT,
-  -- HMAC of the plaintext under MASTER_KEY: re-seal only when the merchant's settings change.
-  fingerprint             TEXT NOT NULL,
+  -- The merchant row's version these settings come from: an older copy never replaces a newer one.
+  merchant_version        INTEGER NOT NULL,
   -- Set once the endpoint answered 410 Gone: nothing more is sent until the merchant is saved again.
   disabled_at             TEXT,
   updated_at              TEXT NOT NULL
@@ -183,7 +183,7 @@ export interface ForwardTargetRow {
   url: string
   sealedSecret: string
   sealedPreviousSecret: string | null
-  fingerprint: string
+  merchantVersion: number
   disabledAt: string | null
 }
 
@@ -213,6 +213,18 @@ function toOrder(r: Row): OrderRow {
   }
 }
 
+function toNotification(r: Row): NotificationRow {
+  return {
+    id: str(r.id),
+    channel: str(r.channel) as Channel,
+    providerNotificationId: str(r.provider_notification_id),
+    receivedAt: str(r.received_at),
+    verdict: str(r.verdict) as NotificationRow['verdict'],
+    reason: strOrNull(r.reason),
+    source: str(r.source) as NotificationRow['source'],
+  }
+}
+
 function toDelivery(r: Row): DeliveryRow {
   return {
     id: str(r.id),
@@ -238,6 +250,10 @@ export class OrderStore {
   constructor(private readonly sql: SqlStorage) {}
 
   migrate(): void {
+    // Objects made before forward targets were versioned: drop the old table; the next alarm or
+    // notification stores the merchant's current settings again.
+    const columns = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('forward_target')").toArray()
+    if (columns.some((c) => c.name === 'fingerprint')) this.sql.exec('DROP TABLE forward_target')
     this.sql.exec(SCHEMA)
   }
 
@@ -303,28 +319,11 @@ export class OrderStore {
   }
 
   notifications(): NotificationRow[] {
-    return this.sql
-      .exec<Row>('SELECT * FROM notifications ORDER BY received_at, rowid')
-      .toArray()
-      .map((r) => ({
-        id: str(r.id),
-        channel: str(r.channel) as Channel,
-        providerNotificationId: str(r.provider_notification_id),
-        receivedAt: str(r.received_at),
-        verdict: str(r.verdict) as NotificationRow['verdict'],
-        reason: strOrNull(r.reason),
-        source: str(r.source) as NotificationRow['source'],
-      }))
+    return this.sql.exec<Row>('SELECT * FROM notifications ORDER BY received_at, rowid').toArray().map(toNotification)
   }
 
   unprojectedNotifications(limit: number): NotificationRow[] {
-    const ids = new Set(
-      this.sql
-        .exec<Row>('SELECT id FROM notifications WHERE projected = 0 ORDER BY rowid LIMIT ?', limit)
-        .toArray()
-        .map((r) => str(r.id)),
-    )
-    return this.notifications().filter((n) => ids.has(n.id))
+    return this.sql.exec<Row>('SELECT * FROM notifications WHERE projected = 0 ORDER BY rowid LIMIT ?', limit).toArray().map(toNotification)
   }
 
   markNotificationsProjected(ids: string[]): void {
@@ -435,7 +434,10 @@ export class OrderStore {
   }
 
   unprojectedDeliveries(): DeliveryRow[] {
-    return this.deliveries().filter((d) => d.projectedVersion < d.version)
+    return this.sql
+      .exec<Row>(`SELECT ${DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE d.projected_version < d.version ORDER BY d.event_seq`)
+      .toArray()
+      .map(toDelivery)
   }
 
   markDeliveryProjected(id: string, version: number): void {
@@ -518,9 +520,8 @@ export class OrderStore {
   }
 
   disableForwardTarget(now: string): void {
-    // Clearing the fingerprint makes the next notification refresh the target from the merchant's
-    // settings, so a merchant saved again (re-enabled) is not kept disabled here.
-    this.sql.exec("UPDATE forward_target SET disabled_at = coalesce(disabled_at, ?), fingerprint = '' WHERE singleton = 1", now)
+    // Until settings with a newer version arrive: saving the merchant again re-enables it.
+    this.sql.exec('UPDATE forward_target SET disabled_at = coalesce(disabled_at, ?) WHERE singleton = 1', now)
   }
 
   forwardTarget(): ForwardTargetRow | null {
@@ -531,7 +532,7 @@ export class OrderStore {
           url: str(r.url),
           sealedSecret: str(r.sealed_secret),
           sealedPreviousSecret: strOrNull(r.sealed_previous_secret),
-          fingerprint: str(r.fingerprint),
+          merchantVersion: num(r.merchant_version),
           disabledAt: strOrNull(r.disabled_at),
         }
       : null
@@ -539,15 +540,16 @@ export class OrderStore {
 
   saveForwardTarget(target: ForwardTargetRow, now: string): void {
     this.sql.exec(
-      `INSERT INTO forward_target (singleton, url, sealed_secret, sealed_previous_secret, fingerprint, disabled_at, updated_at)
+      `INSERT INTO forward_target (singleton, url, sealed_secret, sealed_previous_secret, merchant_version, disabled_at, updated_at)
        VALUES (1, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (singleton) DO UPDATE SET url = excluded.url, sealed_secret = excluded.sealed_secret,
-         sealed_previous_secret = excluded.sealed_previous_secret, fingerprint = excluded.fingerprint,
-         disabled_at = excluded.disabled_at, updated_at = excluded.updated_at`,
+         sealed_previous_secret = excluded.sealed_previous_secret, merchant_version = excluded.merchant_version,
+         disabled_at = excluded.disabled_at, updated_at = excluded.updated_at
+       WHERE excluded.merchant_version > forward_target.merchant_version`,
       target.url,
       target.sealedSecret,
       target.sealedPreviousSecret,
-      target.fingerprint,
+      target.merchantVersion,
       target.disabledAt,
       now,
     )

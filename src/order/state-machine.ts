@@ -41,9 +41,12 @@ export interface EventDraft {
 
 export type Decision =
   | { verdict: 'accepted'; next: OrderState; events: EventDraft[]; refundApplied: { outRefundNo: string; outcome: string; amount: number } | null }
-  | { verdict: 'rejected'; reason: 'amount_mismatch'; next: OrderState }
+  | { verdict: 'rejected'; reason: 'amount_mismatch' | 'refund_before_payment'; next: OrderState }
 
-const PAID_STATES: ReadonlySet<OrderStatus> = new Set(['paid', 'partially_refunded', 'refunded'])
+/** The buyer has paid (whatever was refunded since). */
+export const PAID_STATES: ReadonlySet<OrderStatus> = new Set(['paid', 'partially_refunded', 'refunded'])
+/** A payment may still arrive: worth asking the provider about. */
+export const AWAITING_PAYMENT: ReadonlySet<OrderStatus> = new Set(['pending', 'amount_mismatch'])
 
 function unchanged(state: OrderState): Decision {
   return { verdict: 'accepted', next: state, events: [], refundApplied: null }
@@ -76,12 +79,15 @@ export function decide(state: OrderState, effect: NotificationEffect, ledger: Re
     }
 
     case 'close': {
-      if (state.status !== 'pending' && state.status !== 'amount_mismatch') return unchanged(state)
+      if (!AWAITING_PAYMENT.has(state.status)) return unchanged(state)
       const next: OrderState = { ...state, status: 'closed', transactionId: state.transactionId ?? effect.transactionId }
       return { verdict: 'accepted', next, events: [{ type: 'payment.closed', occurredAt: effect.closedAt ?? now, refund: null }], refundApplied: null }
     }
 
     case 'refund': {
+      // A refund implies a payment this order has not seen (its notification is late or was refused):
+      // refused until the payment is known, so payment.succeeded always comes first.
+      if (!PAID_STATES.has(state.status)) return { verdict: 'rejected', reason: 'refund_before_payment', next: state }
       const occurredAt = effect.refundedAt ?? now
       if (effect.outcome !== 'succeeded') {
         // Failed and closed refunds are reported once each and never move the order's status.

@@ -152,8 +152,8 @@ describe('reconciliation by provider query', () => {
         effect: { kind: 'payment' as const, amount: 8888, currency: 'CNY', transactionId: PAID.trade_no, paidAt: null },
         raw: {},
       }
-      const merchant = { url: 'https://merchant.example/hooks/payments', secret: `whsec_${btoa('forward-secret-for-e2e-tests-32b')}` }
-      expect((await instance.ingest({ order, notification, forward: merchant, receivedAt: Date.now(), source: 'notify' })).verdict).toBe('rejected')
+      const settings = { forward: { url: 'https://merchant.example/hooks/payments', secret: `whsec_${btoa('forward-secret-for-e2e-tests-32b')}` }, version: 1 }
+      expect((await instance.ingest({ order, notification, settings, receivedAt: Date.now(), source: 'notify' })).verdict).toBe('rejected')
     })
     await runDurableObjectAlarm(orderStub(env, order))
     expect(asked).toEqual(['T20261122-0001X'])
@@ -204,5 +204,31 @@ describe('a merchant that registers every order', () => {
     const reply = await notify('wechatpay.v2', 'strict', v2Fixtures.cases.md5WithoutSignType)
     expect(reply.status).toBe(200)
     expect((await getOrder('strict', 'T20251124002')).status).toBe('paid')
+  })
+})
+
+describe('doubt needs a way to be resolved', () => {
+  it('a merchant that requires registered orders but has no query keys still gets its payments', async () => {
+    await putMerchant('strict-nokeys', { requireRegisteredOrders: true })
+    const reply = await notify('alipay', 'strict-nokeys', alipayFixtures.cases.tradeSuccessUtf8)
+    expect(await reply.text()).toBe('success')
+    expect((await getOrder('strict-nokeys', 'T20261122-0001')).status).toBe('paid')
+  })
+
+  it('a refund of a payment not seen yet is refused until the payment is known, then applied', async () => {
+    await putMerchant('refund-first')
+    const early = await notify('alipay', 'refund-first', alipayFixtures.cases.partialRefund)
+    expect(early.status).toBe(409)
+    expect(await early.text()).toBe('failure')
+    const pending = await getOrder('refund-first', 'T20261122-0001')
+    expect(pending).toMatchObject({ status: 'pending', events: [] })
+    expect(pending.notifications).toMatchObject([{ verdict: 'rejected', reason: 'refund_before_payment' }])
+
+    expect(await (await notify('alipay', 'refund-first', alipayFixtures.cases.tradeSuccessUtf8)).text()).toBe('success')
+    // Alipay retries the refund notification: now it applies, after the payment.
+    expect(await (await notify('alipay', 'refund-first', alipayFixtures.cases.partialRefund)).text()).toBe('success')
+    const order = await getOrder('refund-first', 'T20261122-0001')
+    expect(order.status).toBe('partially_refunded')
+    expect(order.events.map((e) => e.type)).toEqual(['payment.succeeded', 'refund.succeeded'])
   })
 })

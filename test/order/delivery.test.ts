@@ -6,7 +6,7 @@ import { describe, expect, it, vi } from 'vitest'
 import type { OrderObject } from '../../src/order/order-object'
 import type { VerifiedNotification } from '../../src/providers/types'
 import { network } from '../msw'
-import { deliveryRows, FORWARD, makeDeliveriesDue, paymentNotification, stubFor, uniqueOrder } from '../support/orders'
+import { deliveryRows, FORWARD, SETTINGS, makeDeliveriesDue, paymentNotification, stubFor, uniqueOrder } from '../support/orders'
 
 interface Received {
   id: string
@@ -37,7 +37,7 @@ function merchantEndpoint(statuses: number[] = [], headers: Record<string, strin
 }
 
 const ingest = (order: ReturnType<typeof uniqueOrder>, notification: VerifiedNotification = paymentNotification(order)) =>
-  stubFor(order).ingest({ order, notification, forward: FORWARD, receivedAt: Date.now(), source: 'notify' })
+  stubFor(order).ingest({ order, notification, settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })
 
 const refundOf = (order: ReturnType<typeof uniqueOrder>, no: string, amount: number) =>
   paymentNotification(order, {
@@ -105,7 +105,8 @@ describe('delivery from the order object alarm', () => {
     await vi.waitFor(async () => expect((await deliveryRows(order))[0]).toMatchObject({ status: 'failed', attempts: 1, last_status_code: 410 }))
 
     const [failed] = await deliveryRows(order)
-    await stubFor(order).replay(failed!.id, FORWARD)
+    // The merchant fixed its endpoint and saved its settings again (a newer version re-enables it).
+    await stubFor(order).replay(failed!.id, { ...SETTINGS, version: 2 })
     await runAlarm(order)
     await vi.waitFor(() => expect(received).toHaveLength(2))
     expect(received[1]!.id).toBe(eventIds[0])
@@ -141,7 +142,7 @@ describe('delivery from the order object alarm', () => {
     const received = merchantEndpoint()
     await runInDurableObject(stubFor(order), async (instance: OrderObject) => {
       // Accept the notification without letting the alarm run, then lose the in-memory object.
-      await instance.ingest({ order, notification: paymentNotification(order), forward: FORWARD, receivedAt: Date.now(), source: 'notify' })
+      await instance.ingest({ order, notification: paymentNotification(order), settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })
     })
     await evictDurableObject(stubFor(order))
     await runAlarm(order)

@@ -5,10 +5,10 @@ import { Webhook } from 'standardwebhooks'
 import { describe, expect, it, vi } from 'vitest'
 import type { OrderObject } from '../../src/order/order-object'
 import { network } from '../msw'
-import { FORWARD, outboxCounts, paymentNotification, stubFor, uniqueOrder } from '../support/orders'
+import { FORWARD, SETTINGS, outboxCounts, paymentNotification, stubFor, uniqueOrder } from '../support/orders'
 
 const ingest = (order: ReturnType<typeof uniqueOrder>, notification = paymentNotification(order)) =>
-  stubFor(order).ingest({ order, notification, forward: FORWARD, receivedAt: Date.now(), source: 'notify' })
+  stubFor(order).ingest({ order, notification, settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })
 
 describe('order object: exactly once', () => {
   it('applies a payment once and writes one outbox entry', async () => {
@@ -38,12 +38,12 @@ describe('order object: exactly once', () => {
 
   it('flags amount_mismatch against the registered amount, forwards nothing, and pays after re-registration', async () => {
     const order = uniqueOrder()
-    await stubFor(order).register(order, FORWARD, { amount: 100, currency: 'CNY' })
+    await stubFor(order).register(order, SETTINGS, { amount: 100, currency: 'CNY' })
     const wrong = paymentNotification(order, {}, 1)
     expect(await ingest(order, wrong)).toMatchObject({ verdict: 'rejected', reason: 'amount_mismatch', status: 'amount_mismatch' })
     expect(await outboxCounts(order)).toMatchObject({ events: 0, deliveries: 0, seen: 0 })
     // The merchant corrects the registration; the provider's retry of the same notification now pays.
-    await stubFor(order).register(order, FORWARD, { amount: 1, currency: 'CNY' })
+    await stubFor(order).register(order, SETTINGS, { amount: 1, currency: 'CNY' })
     expect(await ingest(order, wrong)).toMatchObject({ verdict: 'accepted', status: 'paid' })
     expect(await outboxCounts(order)).toMatchObject({ events: 1, deliveries: 1, audit: { rejected: 1, accepted: 1 } })
   })
@@ -51,8 +51,8 @@ describe('order object: exactly once', () => {
   it('refuses to re-register a paid order with another amount', async () => {
     const order = uniqueOrder()
     await ingest(order)
-    expect((await stubFor(order).register(order, FORWARD, { amount: 999, currency: 'CNY' })).conflict).toMatch(/already paid/)
-    expect((await stubFor(order).register(order, FORWARD, { amount: 100, currency: 'CNY' })).conflict).toBeNull()
+    expect((await stubFor(order).register(order, SETTINGS, { amount: 999, currency: 'CNY' })).conflict).toMatch(/already paid/)
+    expect((await stubFor(order).register(order, SETTINGS, { amount: 100, currency: 'CNY' })).conflict).toBeNull()
   })
 
   it('rolls back everything when storage fails before commit, and processes the retry once', async () => {

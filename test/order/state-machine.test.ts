@@ -97,6 +97,12 @@ describe('order state machine', () => {
     expect(accepted(decide(second.next, alipayRefund(100), noRefunds, NOW)).events).toEqual([])
   })
 
+  it('refuses a refund before the payment is known, so payment.succeeded always comes first', () => {
+    expect(decide(pending, refund({}), noRefunds, NOW)).toEqual({ verdict: 'rejected', reason: 'refund_before_payment', next: pending })
+    const flagged: OrderState = { ...pending, status: 'amount_mismatch', expectedAmount: 1 }
+    expect(decide(flagged, refund({ outcome: 'failed' }), noRefunds, NOW).verdict).toBe('rejected')
+  })
+
   it('does not apply the same WeChat refund twice', () => {
     const paid = accepted(decide(pending, payment(100), noRefunds, NOW)).next
     const seen: RefundLedger = { has: (no, outcome) => no === 'R1' && outcome === 'succeeded' }

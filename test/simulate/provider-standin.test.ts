@@ -157,13 +157,17 @@ describe('what else the stand-in answers', () => {
   })
 
   it('orders refunded since they were paid are reported as the payment (Alipay TRADE_CLOSED, WeChat REFUND)', async () => {
-    recordForwarded()
+    const forwarded = recordForwarded()
     expect(await sync('standin-demo', 'STANDIN-REFUNDED-ALIPAY', 'alipay')).toEqual({ provider: 'alipay', status: 'paid', query: 'alipay refunded (accepted)' })
     expect(await sync('standin-demo', 'STANDIN-REFUNDED-V3', 'wechatpay')).toEqual({
       provider: 'wechatpay',
       status: 'paid',
       query: 'wechatpay.v3 refunded (accepted)',
     })
+    // A payment found by an on-demand sync is forwarded like a notified one.
+    await runDurableObjectAlarm(orderStub(env, { merchantId: 'standin-demo', provider: 'alipay', outTradeNo: 'STANDIN-REFUNDED-ALIPAY' }))
+    await runDurableObjectAlarm(orderStub(env, { merchantId: 'standin-demo', provider: 'wechatpay', outTradeNo: 'STANDIN-REFUNDED-V3' }))
+    await vi.waitFor(() => expect(forwarded.map((f) => f.type)).toEqual(['payment.succeeded', 'payment.succeeded']))
   })
 
   it('refuses requests signed with keys that are not the merchant’s, so the gateway learns nothing', async () => {

@@ -10,6 +10,9 @@ export const FORWARD = {
   secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
 }
 
+/** The merchant's forward settings as of version 1 (these order objects have no merchant in D1). */
+export const SETTINGS = { forward: FORWARD, version: 1 }
+
 let counter = 0
 export function uniqueOrder(prefix = 'T'): OrderRef {
   counter += 1

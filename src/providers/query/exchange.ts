@@ -81,6 +81,7 @@ const REASON_BY_REJECTION: Readonly<Record<RejectionCode, QueryFailureReason>> =
   unknown_merchant: 'malformed_response',
   amount_mismatch: 'malformed_response',
   order_not_registered: 'malformed_response',
+  refund_before_payment: 'malformed_response',
   decrypt_failed: 'malformed_response',
   storage_unavailable: 'malformed_response',
 }

@@ -10,6 +10,7 @@ import { wechatpayV2Query } from './wechatpay-v2'
 import { wechatpayV3Query } from './wechatpay-v3'
 
 export { QueryFailed, QUERY_TIMEOUT_MS } from './types'
+export { checkOutTradeNo } from './exchange'
 export type { OrderQueryClient, QueryFailureReason, QueryNotification, QueryOptions, QueryResult } from './types'
 
 export const ORDER_QUERY_CLIENTS: Readonly<Record<Channel, OrderQueryClient>> = {
