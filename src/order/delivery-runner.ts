@@ -45,15 +45,17 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
     if (head.leaseUntil !== null && head.leaseUntil > startedAt) return { nextDueAt: head.leaseUntil, goneUrl }
 
     const target = store.forwardTarget()
+    // Not known yet where this merchant's events go: wait (pending) until the next notification,
+    // registration or alarm brings the merchant's settings.
+    if (target === null) return { nextDueAt: null, goneUrl }
     const problem =
-      target === null
-        ? 'no forward URL configured'
-        : target.disabledAt !== null
-          ? 'endpoint disabled after 410 Gone; save the merchant again to re-enable it'
-          : forwardUrlProblem(target.url, { allowLoopback: context.allowLoopback })
-    if (target === null || problem !== null) {
+      target.disabledAt !== null
+        ? 'endpoint disabled after 410 Gone; save the merchant again to re-enable it'
+        : forwardUrlProblem(target.url, { allowLoopback: context.allowLoopback })
+    if (problem !== null) {
       // A URL the gateway may not call now (e.g. localhost in production) fails without a request.
-      store.updateDelivery(head.id, { status: 'failed', attempts: head.attempts, nextAttemptAt: null, lastStatusCode: null, lastError: `forward URL refused: ${problem}` }, isoNow(startedAt))
+      const refused = { status: 'failed' as const, attempts: head.attempts, nextAttemptAt: null, lastStatusCode: null, lastError: `forward URL refused: ${problem}` }
+      store.updateDelivery(head.id, refused, isoNow(startedAt))
       continue
     }
 
