@@ -27,8 +27,6 @@ export interface DeliveryContext {
 }
 
 export interface DeliveryOutcome {
-  /** When the next pending delivery is due (epoch ms), or null when nothing is pending. */
-  nextDueAt: number | null
   /** The forward URL that answered 410 Gone in this run, for the merchant-wide disable. */
   goneUrl: string | null
 }
@@ -39,15 +37,16 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
   let goneUrl: string | null = null
   for (let i = 0; i < ATTEMPTS_PER_RUN; i++) {
     const head = store.headOfLine()
-    if (head === null) return { nextDueAt: null, goneUrl }
+    if (head === null) return { goneUrl }
     const startedAt = clock()
-    if (head.nextAttemptAt !== null && head.nextAttemptAt > startedAt) return { nextDueAt: head.nextAttemptAt, goneUrl }
-    if (head.leaseUntil !== null && head.leaseUntil > startedAt) return { nextDueAt: head.leaseUntil, goneUrl }
+    // Not due yet, or another run's attempt is in flight: the object's next alarm covers it.
+    if (head.nextAttemptAt !== null && head.nextAttemptAt > startedAt) return { goneUrl }
+    if (head.leaseUntil !== null && head.leaseUntil > startedAt) return { goneUrl }
 
     const target = store.forwardTarget()
     // Not known yet where this merchant's events go: wait (pending) until the next notification,
     // registration or alarm brings the merchant's settings.
-    if (target === null) return { nextDueAt: null, goneUrl }
+    if (target === null) return { goneUrl }
     const problem =
       target.disabledAt !== null
         ? 'endpoint disabled after 410 Gone; save the merchant again to re-enable it'
@@ -86,8 +85,7 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
       goneUrl = target.url
     }
   }
-  const head = store.headOfLine()
-  return { nextDueAt: head === null ? null : Math.max(head.nextAttemptAt ?? clock(), clock()), goneUrl }
+  return { goneUrl }
 }
 
 function afterAttempt(result: AttemptResult, attemptNumber: number, now: number, random: () => number) {
