@@ -28,9 +28,33 @@ async function cached(usage: string, material: Uint8Array, load: () => Promise<C
   return key
 }
 
+/**
+ * Imported keys by the identity of their material, in front of the fingerprint cache. Hot paths hand in the
+ * same shared, never-modified arrays again and again (configured provider keys from
+ * `cachedSpkiFromPublicKeyText`, the APIv3 key's bytes kept with the merchant config), and skip a SHA-256 of the
+ * material on every notification; any other array still goes through the fingerprint. Entries die with the array.
+ */
+const importedByMaterial = new WeakMap<Uint8Array, Map<string, Promise<CryptoKey>>>()
+
+function cachedByIdentity(usage: string, material: Uint8Array, load: () => Promise<CryptoKey>): Promise<CryptoKey> {
+  const known = importedByMaterial.get(material)?.get(usage)
+  if (known !== undefined) return known
+  const key = cached(usage, material, load)
+  // Remembered only once imported: a failed import is retried, as in the fingerprint cache.
+  key.then(
+    () => {
+      const usages = importedByMaterial.get(material) ?? new Map<string, Promise<CryptoKey>>()
+      usages.set(usage, key)
+      importedByMaterial.set(material, usages)
+    },
+    () => undefined,
+  )
+  return key
+}
+
 /** RSASSA-PKCS1-v1_5 verification key from SPKI DER. */
 export function rsaPublicKey(spki: Uint8Array<ArrayBuffer>, hash: RsaHash): Promise<CryptoKey> {
-  return cached(`rsa-verify:${hash}`, spki, () =>
+  return cachedByIdentity(`rsa-verify:${hash}`, spki, () =>
     crypto.subtle.importKey('spki', spki, { name: 'RSASSA-PKCS1-v1_5', hash }, false, [
       'verify',
     ]),
@@ -57,5 +81,5 @@ export function hmacSha256Key(secret: Uint8Array<ArrayBuffer>): Promise<CryptoKe
 
 /** AES-GCM key (16, 24 or 32 raw bytes). */
 export function aesGcmKey(raw: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
-  return cached('aes-gcm', raw, () => crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']))
+  return cachedByIdentity('aes-gcm', raw, () => crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']))
 }

@@ -116,6 +116,27 @@ export const alipay: ChannelAdapter<AlipayWire, AlipayVerified> = {
 export function alipaySignContent(fields: ReadonlyMap<string, Uint8Array>, version: AlipaySignContentVersion): Bytes {
   const excluded = version === 'v1' ? ['sign', 'sign_type'] : ['sign']
   const names = [...fields.keys()].filter((name) => !excluded.includes(name) && fields.get(name)!.length > 0).sort()
+  // Names from a parsed form are printable ASCII: write them byte by byte into one buffer, sized up front.
+  if (!names.every((name) => ASCII_NAME.test(name))) return joinEncoded(fields, names)
+  let size = Math.max(0, names.length - 1)
+  for (const name of names) size += name.length + 1 + fields.get(name)!.length
+  const out = new Uint8Array(size)
+  let offset = 0
+  for (const [index, name] of names.entries()) {
+    if (index > 0) out[offset++] = 0x26 // &
+    for (let i = 0; i < name.length; i++) out[offset++] = name.charCodeAt(i)
+    out[offset++] = 0x3d // =
+    const value = fields.get(name)!
+    out.set(value, offset)
+    offset += value.length
+  }
+  return out
+}
+
+const ASCII_NAME = /^[\x00-\x7f]*$/
+
+/** The same content for names that are not ASCII (never seen from Alipay), each name UTF-8 encoded. */
+function joinEncoded(fields: ReadonlyMap<string, Uint8Array>, names: string[]): Bytes {
   const parts: Uint8Array[] = []
   for (const name of names) {
     parts.push(utf8(`${parts.length === 0 ? '' : '&'}${name}=`), fields.get(name)!)

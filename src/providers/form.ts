@@ -12,8 +12,7 @@ const EQUALS = 0x3d
 const PLUS = 0x2b
 const PERCENT = 0x25
 const SPACE = 0x20
-
-// Keys are checked to be ASCII first, so any decoder gives the same text.
+// Names are checked to be ASCII first, so any decoder gives the same text.
 const asciiDecoder = new TextDecoder('utf-8')
 
 /**
@@ -23,19 +22,23 @@ const asciiDecoder = new TextDecoder('utf-8')
  * Throws `NotifyRejection('malformed_body')` on a bad escape, a non-ASCII key or a repeated key.
  */
 export function parseFormBytes(body: Uint8Array): Map<string, Bytes> {
+  // One pass over index ranges of the body: no per-pair views, so a notify's ~30 fields cost ~30 small copies.
   const fields = new Map<string, Bytes>()
+  const length = body.length
   let start = 0
-  while (start <= body.length) {
-    let end = body.indexOf(AMPERSAND, start)
-    if (end === -1) end = body.length
+  while (start <= length) {
+    let end = start
+    let equals = -1
+    for (; end < length; end++) {
+      const byte = body[end]!
+      if (byte === AMPERSAND) break
+      if (byte === EQUALS && equals === -1) equals = end
+    }
     if (end > start) {
-      const pair = body.subarray(start, end)
-      const equals = pair.indexOf(EQUALS)
-      const rawKey = equals === -1 ? pair : pair.subarray(0, equals)
-      const rawValue = equals === -1 ? new Uint8Array(0) : pair.subarray(equals + 1)
-      const key = asciiKey(percentDecode(rawKey))
+      const keyEnd = equals === -1 ? end : equals
+      const key = asciiKey(decodeRange(body, start, keyEnd))
       if (fields.has(key)) reject('malformed_body', `form field ${key} appears more than once`)
-      fields.set(key, percentDecode(rawValue))
+      fields.set(key, equals === -1 ? new Uint8Array(0) : decodeRange(body, equals + 1, end))
     }
     start = end + 1
   }
@@ -44,15 +47,24 @@ export function parseFormBytes(body: Uint8Array): Map<string, Bytes> {
 
 /** One pass of form decoding: `+` is a space, `%XX` one byte; any other `%` is an error. */
 export function percentDecode(encoded: Uint8Array): Bytes {
-  const out = new Uint8Array(encoded.length)
-  let length = 0
-  for (let i = 0; i < encoded.length; i++) {
-    const byte = encoded[i]!
+  return decodeRange(encoded, 0, encoded.length)
+}
+
+/** `percentDecode` of `bytes[from, to)`, copying the range as is when it holds no `+` or `%`. */
+function decodeRange(bytes: Uint8Array, from: number, to: number): Bytes {
+  let i = from
+  while (i < to && bytes[i] !== PLUS && bytes[i] !== PERCENT) i++
+  if (i === to) return bytes.slice(from, to) as Bytes
+  const out = new Uint8Array(to - from)
+  out.set(bytes.subarray(from, i), 0)
+  let length = i - from
+  for (; i < to; i++) {
+    const byte = bytes[i]!
     if (byte === PLUS) {
       out[length++] = SPACE
     } else if (byte === PERCENT) {
-      const high = hexValue(encoded[i + 1])
-      const low = hexValue(encoded[i + 2])
+      const high = i + 1 < to ? hexValue(bytes[i + 1]) : -1
+      const low = i + 2 < to ? hexValue(bytes[i + 2]) : -1
       if (high === -1 || low === -1) reject('malformed_body', 'form body has a malformed percent escape')
       out[length++] = (high << 4) | low
       i += 2
@@ -60,7 +72,7 @@ export function percentDecode(encoded: Uint8Array): Bytes {
       out[length++] = byte
     }
   }
-  return out.slice(0, length)
+  return length === out.length ? out : out.slice(0, length)
 }
 
 function hexValue(byte: number | undefined): number {

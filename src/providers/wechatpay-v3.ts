@@ -191,14 +191,28 @@ export async function verifySignedMessage(signed: V3SignedMessage, merchant: Mer
   if (!valid) reject('signature_invalid', 'signature does not verify')
 }
 
+/**
+ * The APIv3 key's bytes, made once per merchant config object (configs are frozen and replaced when they change),
+ * so the same array reaches the key cache each time and the AES key is found without hashing the secret.
+ */
+const apiV3KeyBytes = new WeakMap<WechatpayConfig, { text: string; bytes: Uint8Array<ArrayBuffer> }>()
+
+function apiV3KeyBytesOf(wechatpay: WechatpayConfig, apiV3Key: string): Uint8Array<ArrayBuffer> {
+  const known = apiV3KeyBytes.get(wechatpay)
+  if (known !== undefined && known.text === apiV3Key) return known.bytes
+  const bytes = utf8(apiV3Key)
+  apiV3KeyBytes.set(wechatpay, { text: apiV3Key, bytes })
+  return bytes
+}
+
 /** AEAD_AES_256_GCM with the APIv3 key's bytes, the nonce text as IV and `associated_data` as AAD. */
-async function openResource(resource: V3Resource, apiV3Key: string): Promise<Fields> {
+async function openResource(resource: V3Resource, apiV3Key: Uint8Array<ArrayBuffer>): Promise<Fields> {
   // Authentic but not something we can open (e.g. a future SM4 resource): an event we don't support.
   if (resource.algorithm !== RESOURCE_ALGORITHM) reject('unsupported_event', 'unsupported resource algorithm')
   let plaintext: Uint8Array
   try {
     const sealed = fromBase64(resource.ciphertext)
-    plaintext = await aesGcmDecrypt(utf8(apiV3Key), utf8(resource.nonce), utf8(resource.associatedData), sealed)
+    plaintext = await aesGcmDecrypt(apiV3Key, utf8(resource.nonce), utf8(resource.associatedData), sealed)
   } catch {
     return reject('decrypt_failed', 'resource does not decrypt with the APIv3 key')
   }
@@ -286,7 +300,7 @@ export const wechatpayV3: ChannelAdapter<V3Wire, V3Envelope> = {
 
   async normalize(envelope: V3Envelope, merchant: MerchantConfig): Promise<VerifiedNotification> {
     const { wechatpay, apiV3Key } = v3Config(merchant)
-    const resource = await openResource(envelope.resource, apiV3Key)
+    const resource = await openResource(envelope.resource, apiV3KeyBytesOf(wechatpay, apiV3Key))
     checkMerchantIdentity(resource, wechatpay)
     const event = supportedEvent(envelope.eventType)
     return {

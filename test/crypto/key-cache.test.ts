@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest'
+import keys from '../fixtures/keys.json'
+import { fromBase64, readPem, toBase64 } from '../../src/crypto/encoding'
+import { rsaPublicKey } from '../../src/crypto/keys'
+import { rsaVerify } from '../../src/crypto/primitives'
+import { cachedSpkiFromPublicKeyText } from '../../src/crypto/x509'
+import { createSign } from 'node:crypto'
+
+describe('RSA verification keys remembered by their SPKI bytes', () => {
+  it('hands back the same imported key for the same configured key, per hash', async () => {
+    const spki = cachedSpkiFromPublicKeyText(keys.alipay.alipayKey.publicKeyPem)
+    const first = await rsaPublicKey(spki, 'SHA-256')
+    await Promise.resolve()
+    expect(await rsaPublicKey(spki, 'SHA-256')).toBe(first)
+    expect(await rsaPublicKey(cachedSpkiFromPublicKeyText(keys.alipay.alipayKey.publicKeyPem), 'SHA-256')).toBe(first)
+    const sha1 = await rsaPublicKey(spki, 'SHA-1')
+    expect(sha1).not.toBe(first)
+    expect((sha1.algorithm as { hash: { name: string } }).hash.name).toBe('SHA-1')
+  })
+
+  it('finds the same key through the fingerprint for a fresh copy of the bytes', async () => {
+    const spki = cachedSpkiFromPublicKeyText(keys.wechatpay.publicKeyMode.publicKeyPem)
+    const key = await rsaPublicKey(spki, 'SHA-256')
+    expect(await rsaPublicKey(spki.slice(), 'SHA-256')).toBe(key)
+  })
+
+  it('verifies with the remembered key, and a wrong signature still fails', async () => {
+    const spki = cachedSpkiFromPublicKeyText(keys.alipay.alipayKey.publicKeyPem)
+    const data = new TextEncoder().encode('a=1&b=2') as Uint8Array<ArrayBuffer>
+    const signature = createSign('RSA-SHA256').update(data).sign(keys.alipay.alipayKey.privateKeyPem, 'base64')
+    expect(await rsaVerify(spki, 'SHA-256', signature, data)).toBe(true)
+    expect(await rsaVerify(spki, 'SHA-256', signature, data)).toBe(true)
+    expect(await rsaVerify(spki, 'SHA-256', signature, new TextEncoder().encode('a=1&b=3') as Uint8Array<ArrayBuffer>)).toBe(false)
+  })
+})
+
+describe('base64 decoding', () => {
+  it('gives the bytes atob gives for canonical base64 of every length', () => {
+    for (let length = 0; length < 70; length++) {
+      const bytes = Uint8Array.from({ length }, (_, i) => (i * 151 + length * 7) & 0xff)
+      const text = toBase64(bytes)
+      expect(Array.from(fromBase64(text)), text).toEqual(Array.from(atob(text), (c) => c.charCodeAt(0)))
+    }
+    const der = readPem(keys.alipay.alipayKey.publicKeyPem).der
+    expect(Array.from(fromBase64(toBase64(der)))).toEqual(Array.from(der))
+  })
+
+  it('still refuses what is not canonical base64', () => {
+    for (const text of ['YQ', 'YQ=', 'Y Q==', 'YQ==\n', 'YQ-_', 'YWJj\tZA==', '====']) {
+      expect(() => fromBase64(text), JSON.stringify(text)).toThrow(RangeError)
+    }
+  })
+})
