@@ -1,0 +1,168 @@
+// The Markdown report of `npm run bench`: the tables docs/benchmarks.md quotes, and each target of issue #7
+// judged met or not met on this run's figures.
+import { fmt, table } from './stats.mjs'
+
+const NAMES = { paygate: 'paygate', skeleton: 'skeleton Worker', node: 'Node baseline' }
+
+export function report(results) {
+  const out = []
+  const f = results.facts
+  out.push(`## Results${f.quick ? ' (--quick smoke run: not for quoting)' : ''}`)
+  out.push('')
+  out.push(
+    `\`${f.command}\` · ${f.startedAt} · ${f.cpus} × ${f.cpuModel}, ${f.memoryGiB} GiB · Node ${f.node} · workerd ${f.workerd} · ` +
+      `wrangler ${f.wrangler} · alipay-sdk ${f.alipaySdk} · load average at start ${f.loadAverageAtStart}`,
+  )
+  if (results.micro) out.push('', ...microSection(results.micro))
+  const systems = Object.keys(results.e2e)
+  if (systems.length > 0) {
+    out.push('', '### End to end (loopback, 50% Alipay · 35% WeChat Pay v3 · 15% v2, 20% duplicates)', '')
+    for (const system of systems) out.push(...systemSection(results.e2e[system]), '')
+    out.push(...comparison(results.e2e))
+  }
+  const targets = judge(results)
+  if (targets.length > 0) {
+    out.push('', '### Targets', '')
+    out.push(table(['target', 'figures', 'verdict'], targets.map((t) => [t.name, t.figures, t.met ? '**met**' : '**not met**'])))
+  }
+  return out.join('\n')
+}
+
+function microSection(micro) {
+  const rows = micro.cases.map((c) => {
+    const us = c.microseconds
+    return [
+      c.id,
+      fmt(us.parse),
+      fmt(us['parse+verify']),
+      `**${fmt(us.pipeline)}**`,
+      us['floor-signature'] === undefined ? fmt(us.floor) : `${fmt(us.floor)} (signature alone ${fmt(us['floor-signature'])})`,
+      `${fmt(c.ratio, 2)}×`,
+      fmt(c.nodeMicroseconds),
+    ]
+  })
+  const out = [
+    '### Part 1: CPU per notification inside workerd (µs, median of runs)',
+    '',
+    table(['channel', 'parse', 'parse + verify', 'parse + verify + normalize', 'bare crypto floor', 'ratio', 'Node baseline handler'], rows),
+  ]
+  if (micro.inspected) {
+    const byId = new Map(micro.inspected.map((c) => [c.id, c]))
+    out.push(
+      '',
+      'The same code in the workerd the `wrangler dev` command starts (V8 inspector attached; a shorter run):',
+      '',
+      table(
+        ['channel', 'pipeline µs (inspector)', 'floor µs (inspector)', 'ratio (inspector)', 'pipeline, inspector / none'],
+        micro.cases.map((c) => {
+          const i = byId.get(c.id)
+          return [c.id, fmt(i?.microseconds.pipeline), fmt(i?.microseconds.floor), `${fmt(i?.ratio, 2)}×`, `${fmt(i ? i.microseconds.pipeline / c.microseconds.pipeline : null, 1)}×`]
+        }),
+      ),
+    )
+  }
+  return out
+}
+
+function systemSection(r) {
+  const name = NAMES[r.system]
+  const steps = [...r.steps, r.half]
+  const forwards = r.delivery !== null
+  const header = [
+    'load',
+    'requests (unique)',
+    'accepted/s',
+    'accept p50 / p95 / p99 ms',
+    ...(forwards ? ['notify→merchant p50 / p99 ms'] : []),
+    'errors',
+    `${r.system === 'node' ? 'node' : 'workerd'} CPU s / 1k`,
+    ...(r.system === 'node' ? [] : ['dev proxy CPU s / 1k']),
+    'load generator (cores)',
+    'peak RSS MiB',
+  ]
+  const rows = steps.map((s) => [
+    s.label,
+    `${s.requests} (${s.unique})`,
+    fmt(s.acceptedPerSecond, 0),
+    `${fmt(s.latencyMs.p50)} / ${fmt(s.latencyMs.p95)} / ${fmt(s.latencyMs.p99)}`,
+    ...(forwards ? [`${fmt(s.notifyToMerchantMs?.p50, 0)} / ${fmt(s.notifyToMerchantMs?.p99, 0)}`] : []),
+    String(s.errors),
+    fmt(s.cpuPer1000.runtime, 2),
+    ...(r.system === 'node' ? [] : [fmt(s.cpuPer1000.devProxy, 2)]),
+    fmt(s.busyDuringLoad.loadgen, 2),
+    fmt(s.peakRssMiB, 0),
+  ])
+  const lines = [`#### ${name}`, '', table(header, rows), '']
+  const extra = [`peak memory (VmHWM) ${fmt(r.peakMemory?.hwmMiB, 0)} MiB`]
+  if (forwards) {
+    const d = r.delivery
+    extra.push(`forwarded ${d.forwardedOrders} of ${d.expectedOrders} accepted orders, ${d.missing} missing, ${d.duplicateEvents} duplicate events, ${d.redeliveries} redeliveries`)
+  }
+  if (r.storage) {
+    const rows = r.storage.d1Rows
+    const d1 = r.storage.d1Bytes === undefined ? '' : ` (${fmt(r.storage.d1Bytes / 1024 / 1024, 1)} MiB)`
+    extra.push(`D1 rows left: ${Object.entries(rows).map(([t, n]) => `${t} ${n}`).join(', ')}${d1}; ${r.storage.orderObjects} order objects, ${fmt((r.storage.orderObjectBytes ?? 0) / 1024, 0)} KiB of SQLite each`)
+  }
+  lines.push(extra.join(' · '))
+  return lines
+}
+
+/** The step with the highest throughput: where "max throughput" and its CPU per notification are read. */
+function bestStep(r) {
+  return r.steps.reduce((a, b) => (b.acceptedPerSecond > a.acceptedPerSecond ? b : a))
+}
+
+function comparison(e2e) {
+  const rows = Object.values(e2e).map((r) => {
+    const best = bestStep(r)
+    return [NAMES[r.system], `${fmt(best.acceptedPerSecond, 0)} (${best.label})`, fmt(best.cpuPer1000.runtime, 2), fmt((best.cpuPer1000.runtime / 1000) * 1e6, 0), fmt(r.peakMemory?.hwmMiB, 0)]
+  })
+  const out = ['### Side by side', '', table(['system', 'max accepted/s', 'runtime CPU s / 1k notifications', 'µs / notification', 'peak memory MiB'], rows)]
+  const p = e2e.paygate
+  const ratios = []
+  for (const other of ['skeleton', 'node']) {
+    if (!p || !e2e[other]) continue
+    const a = bestStep(p)
+    const b = bestStep(e2e[other])
+    ratios.push([`paygate / ${NAMES[other]}`, `${fmt(a.acceptedPerSecond / b.acceptedPerSecond, 2)}×`, `${fmt(a.cpuPer1000.runtime / b.cpuPer1000.runtime, 2)}×`])
+  }
+  if (ratios.length > 0) out.push('', table(['ratio', 'throughput', 'CPU per notification'], ratios))
+  return out
+}
+
+function judge(results) {
+  const targets = []
+  if (results.micro) {
+    for (const c of results.micro.cases) {
+      targets.push({
+        name: `verification CPU ≤ 2× floor: ${c.id}`,
+        figures: `${fmt(c.microseconds.pipeline)} µs vs ${fmt(c.microseconds.floor)} µs (${fmt(c.ratio, 2)}×)`,
+        met: c.ratio <= 2,
+      })
+    }
+  }
+  const { paygate, skeleton, node } = results.e2e
+  if (paygate && skeleton) {
+    const ratio = bestStep(paygate).acceptedPerSecond / bestStep(skeleton).acceptedPerSecond
+    targets.push({ name: 'throughput ≥ 0.8× skeleton', figures: `${fmt(bestStep(paygate).acceptedPerSecond, 0)} vs ${fmt(bestStep(skeleton).acceptedPerSecond, 0)} /s (${fmt(ratio, 2)}×)`, met: ratio >= 0.8 })
+  }
+  if (paygate) {
+    const steps = [...paygate.steps, paygate.half]
+    const errors = steps.reduce((n, s) => n + s.errors, 0)
+    targets.push({ name: 'zero errors', figures: `${errors} of ${steps.reduce((n, s) => n + s.requests, 0)} requests`, met: errors === 0 })
+    const d = paygate.delivery
+    targets.push({
+      name: 'zero duplicate forwards',
+      figures: `${d.duplicateEvents} duplicate events, ${d.redeliveries} redeliveries, ${d.missing} of ${d.expectedOrders} orders not forwarded`,
+      met: d.duplicateEvents === 0 && d.redeliveries === 0 && d.missing === 0,
+    })
+    const p99 = paygate.half.latencyMs.p99
+    targets.push({ name: 'p99 accept latency < 50 ms at half max throughput', figures: `p99 ${fmt(p99)} ms at ${paygate.half.rate}/s`, met: p99 !== null && p99 < 50 && paygate.half.errors === 0 })
+  }
+  if (paygate && node) {
+    const a = bestStep(paygate).cpuPer1000.runtime
+    const b = bestStep(node).cpuPer1000.runtime
+    targets.push({ name: 'CPU per notification ≤ Node baseline', figures: `${fmt((a / 1000) * 1e6, 0)} µs vs ${fmt((b / 1000) * 1e6, 0)} µs (${fmt(a / b, 2)}×)`, met: a <= b })
+  }
+  return targets
+}

@@ -1,0 +1,219 @@
+/**
+ * @module The skeleton of `npm run bench` (issue #7, part 3a): paygate's storage work and nothing else, as the
+ * ceiling of this runtime on this machine. The same Durable Object per order, reached the same way, writing the
+ * same rows through the same `OrderStore` statements in one `transactionSync`; the same alarm delivering to the
+ * merchant and projecting to D1 with the same statements. Left out is everything that is paygate's own logic:
+ * no body parsing (the order and notification ids come from `x-bench-*` headers), no signature checks, no
+ * decryption, no merchant lookup, no sealing or webhook signing.
+ */
+import { DurableObject } from 'cloudflare:workers'
+import { isoNow, newId } from '../../src/ids'
+import type { OrderRef } from '../../src/order/order-key'
+import { OrderStore } from '../../src/order/order-store'
+import type { Channel, Provider } from '../../src/providers/types'
+import { project, type ProjectionBatch } from '../../src/storage/projection'
+
+interface SkeletonEnv {
+  ORDERS: DurableObjectNamespace<SkeletonOrder>
+  DB: D1Database
+  /** Where the alarm delivers events: the benchmark's merchant listener. */
+  FORWARD_URL: string
+}
+
+interface SkeletonIngest {
+  order: OrderRef
+  channel: Channel
+  notificationId: string
+  /** The notification body as text: stored in the event, as paygate stores the verified fields. */
+  body: string
+  receivedAt: number
+}
+
+const CHANNEL_BY_PATH: Record<string, Channel> = { 'wechatpay/v2': 'wechatpay.v2', 'wechatpay/v3': 'wechatpay.v3', alipay: 'alipay' }
+const NOTIFY_PATH = /^\/notify\/([A-Za-z0-9_-]{1,64})\/(wechatpay\/v2|wechatpay\/v3|alipay)$/
+const V2_ACCEPT = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>'
+
+/** Each channel's accept reply, as paygate sends it. */
+function accept(channel: Channel): Response {
+  switch (channel) {
+    case 'wechatpay.v2':
+      return new Response(V2_ACCEPT, { status: 200, headers: { 'content-type': 'text/xml' } })
+    case 'wechatpay.v3':
+      return new Response(null, { status: 204 })
+    case 'alipay':
+      return new Response('success', { status: 200, headers: { 'content-type': 'text/plain' } })
+  }
+}
+
+export default {
+  async fetch(request, env): Promise<Response> {
+    const route = NOTIFY_PATH.exec(new URL(request.url).pathname)
+    if (route === null || request.method !== 'POST') return new Response('not found', { status: 404 })
+    const channel = CHANNEL_BY_PATH[route[2]!]!
+    const receivedAt = Date.now()
+    const body = await request.text()
+    const orderHeader = request.headers.get('x-bench-order') ?? ''
+    const notificationId = request.headers.get('x-bench-notification') ?? ''
+    const colon = orderHeader.indexOf(':')
+    if (colon < 1 || notificationId === '') return new Response('x-bench-order and x-bench-notification are required', { status: 400 })
+    const order: OrderRef = { merchantId: route[1]!, provider: orderHeader.slice(0, colon) as Provider, outTradeNo: orderHeader.slice(colon + 1) }
+    try {
+      await env.ORDERS.getByName(JSON.stringify([order.merchantId, order.provider, order.outTradeNo])).ingest({ order, channel, notificationId, body, receivedAt })
+    } catch {
+      return new Response('storage unavailable', { status: 503 })
+    }
+    return accept(channel)
+  },
+} satisfies ExportedHandler<SkeletonEnv>
+
+export class SkeletonOrder extends DurableObject<SkeletonEnv> {
+  private readonly store: OrderStore
+
+  constructor(ctx: DurableObjectState, env: SkeletonEnv) {
+    super(ctx, env)
+    this.store = new OrderStore(ctx.storage.sql)
+    this.store.migrate()
+  }
+
+  /** paygate's ingest transaction, row for row: order, forward target, dedupe, audit, order update, event, outbox. */
+  async ingest(request: SkeletonIngest): Promise<'accepted' | 'duplicate'> {
+    const nowMs = Date.now()
+    const now = isoNow(nowMs)
+    const verdict = this.ctx.storage.transactionSync(() => {
+      const order = this.store.ensureOrder(request.order, now)
+      if (this.store.forwardTarget() === null) {
+        this.store.saveForwardTarget({ url: this.env.FORWARD_URL, sealedSecret: '-', sealedPreviousSecret: null, merchantVersion: 1, disabledAt: null }, now)
+      }
+      const audit = (verdict: 'accepted' | 'duplicate') =>
+        this.store.recordNotification({
+          id: newId('ntf'),
+          channel: request.channel,
+          providerNotificationId: request.notificationId,
+          receivedAt: isoNow(request.receivedAt),
+          verdict,
+          reason: null,
+          source: 'notify',
+        })
+      if (this.store.hasSeen(request.notificationId)) {
+        audit('duplicate')
+        return 'duplicate' as const
+      }
+      this.store.markSeen(request.notificationId, now)
+      audit('accepted')
+      this.store.saveOrder({ ...order, status: 'paid', amount: 0, currency: 'CNY', transactionId: request.notificationId, paidAt: now }, now)
+      const id = newId('evt')
+      const event = { type: 'payment.succeeded', timestamp: now, data: { merchant_id: request.order.merchantId, out_trade_no: request.order.outTradeNo, raw: request.body } }
+      const seq = this.store.addEvent({ id, type: 'payment.succeeded', channel: request.channel, body: JSON.stringify(event), createdAt: now })
+      this.store.addDelivery(newId('dlv'), seq, nowMs, now)
+      return 'accepted' as const
+    })
+    await this.ctx.storage.setAlarm(nowMs)
+    return verdict
+  }
+
+  /** paygate's alarm without the crypto: deliver the outbox head of line, record the attempt, project to D1. */
+  override async alarm(): Promise<void> {
+    const order = this.store.order()
+    const target = this.store.forwardTarget()
+    if (order === null || target === null) return
+    for (let head = this.store.headOfLine(); head !== null; head = this.store.headOfLine()) {
+      const startedAt = Date.now()
+      this.store.leaseDelivery(head.id, startedAt + 60_000)
+      const event = this.store.event(head.eventSeq)
+      let statusCode: number | null = null
+      let snippet = ''
+      try {
+        const response = await fetch(target.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'webhook-id': event.id, 'webhook-timestamp': String(Math.floor(startedAt / 1000)) },
+          body: event.body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(15_000),
+        })
+        statusCode = response.status
+        snippet = (await response.text()).slice(0, 1024)
+      } catch {
+        statusCode = null
+      }
+      const finishedAt = Date.now()
+      const delivered = statusCode !== null && statusCode >= 200 && statusCode < 300
+      this.store.recordAttempt({
+        deliveryId: head.id,
+        number: head.attempts + 1,
+        startedAt: isoNow(startedAt),
+        statusCode,
+        latencyMs: finishedAt - startedAt,
+        outcome: delivered ? 'delivered' : 'retry',
+        error: delivered ? null : 'not delivered',
+        responseSnippet: snippet,
+      })
+      this.store.updateDelivery(
+        head.id,
+        delivered
+          ? { status: 'delivered', attempts: head.attempts + 1, nextAttemptAt: null, lastStatusCode: statusCode, lastError: null }
+          : { status: 'failed', attempts: head.attempts + 1, nextAttemptAt: null, lastStatusCode: statusCode, lastError: 'not delivered' },
+        isoNow(finishedAt),
+      )
+    }
+    try {
+      const batch = this.projectionBatch(order.merchantId)
+      await project(this.env.DB, batch)
+      this.ctx.storage.transactionSync(() => {
+        if (batch.order) this.store.markOrderProjected(batch.order.version)
+        this.store.markNotificationsProjected(batch.notifications.map((n) => n.id))
+        for (const d of batch.deliveries) this.store.markDeliveryProjected(d.id, d.version)
+      })
+    } catch {
+      await this.ctx.storage.setAlarm(Date.now() + 30_000)
+    }
+  }
+
+  private projectionBatch(merchantId: string): ProjectionBatch {
+    const order = this.store.order()!
+    return {
+      order:
+        order.projectedVersion < order.version
+          ? {
+              merchantId,
+              provider: order.provider,
+              outTradeNo: order.outTradeNo,
+              status: order.status,
+              expectedAmount: order.expectedAmount,
+              amount: order.amount,
+              currency: order.currency,
+              transactionId: order.transactionId,
+              paidAt: order.paidAt,
+              refundedAmount: order.refundedAmount,
+              version: order.version,
+              updatedAt: order.updatedAt,
+            }
+          : null,
+      notifications: this.store.unprojectedNotifications(500).map((n) => ({
+        id: n.id,
+        merchantId,
+        channel: n.channel,
+        outTradeNo: order.outTradeNo,
+        providerNotificationId: n.providerNotificationId,
+        receivedAt: n.receivedAt,
+        verdict: n.verdict,
+        reason: n.reason,
+        source: n.source,
+      })),
+      deliveries: this.store.unprojectedDeliveries().map((d) => ({
+        id: d.id,
+        merchantId,
+        provider: order.provider,
+        outTradeNo: order.outTradeNo,
+        eventId: d.eventId,
+        type: d.eventType,
+        status: d.status,
+        attempts: d.attempts,
+        nextAttemptAt: null,
+        lastStatusCode: d.lastStatusCode,
+        createdAt: d.createdAt,
+        updatedAt: d.updatedAt,
+        version: d.version,
+      })),
+    }
+  }
+}
