@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util'
 import { Webhook, WebhookVerificationError } from 'standardwebhooks'
 import { fenToYuan } from './lib/money.mjs'
 import { DemoSetupError, LISTEN_PATH, LISTEN_PORT, loadDemo } from './lib/demo.mjs'
+import { readBody } from './lib/read-body.mjs'
 
 const USAGE = `Usage: npm run listen -- [options]
 
@@ -58,7 +59,7 @@ function listen({ webhook, failFirst, printJson, port }) {
     if (request.method !== 'POST') return reply(response, 405, 'POST only')
     let body
     try {
-      body = await readBody(request)
+      body = await readBody(request, MAX_BODY_BYTES)
     } catch {
       return reply(response, 413, 'body too large')
     }
@@ -130,22 +131,6 @@ function clock() {
 function describeSender(request) {
   const agent = request.headers['user-agent']
   return agent ? ` [from ${agent}]` : ''
-}
-
-function readBody(request) {
-  return new Promise((resolve, reject) => {
-    const chunks = []
-    let size = 0
-    request.on('data', (chunk) => {
-      size += chunk.length
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error('too large'))
-        request.destroy()
-      } else chunks.push(chunk)
-    })
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    request.on('error', reject)
-  })
 }
 
 function reply(response, status, text) {

@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { DemoSetupError, loadDemo, readSimulatorState, SIMULATOR_STATE_FILE } from './lib/demo.mjs'
 import { ALIPAY_GATEWAY_PATH, answerQuery, knownOrders, STANDIN_PORT, V2_QUERY_PATH } from './lib/provider-standin.mjs'
+import { readBody } from './lib/read-body.mjs'
 
 const USAGE = `Usage: node scripts/provider-standin.mjs [options]
 
@@ -60,7 +61,7 @@ function serve({ keys, stateFile, port }) {
   const server = createServer(async (request, response) => {
     let body
     try {
-      body = await readBody(request)
+      body = await readBody(request, MAX_BODY_BYTES)
     } catch {
       response.writeHead(413, { 'content-type': 'text/plain; charset=utf-8' }).end('body too large\n')
       return
@@ -93,22 +94,6 @@ function serve({ keys, stateFile, port }) {
 function log({ api, outTradeNo, outcome }) {
   const clock = new Date().toTimeString().slice(0, 8)
   console.log(`[stand-in] ${clock}  ${api} query${outTradeNo === null ? '' : ` ${outTradeNo}`} → ${outcome}`)
-}
-
-function readBody(request) {
-  return new Promise((resolvePromise, reject) => {
-    const chunks = []
-    let size = 0
-    request.on('data', (chunk) => {
-      size += chunk.length
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error('too large'))
-        request.destroy()
-      } else chunks.push(chunk)
-    })
-    request.on('end', () => resolvePromise(Buffer.concat(chunks).toString('utf8')))
-    request.on('error', reject)
-  })
 }
 
 function fail(message, code) {

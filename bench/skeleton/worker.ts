@@ -11,7 +11,7 @@ import { isoNow, newId } from '../../src/ids'
 import type { OrderRef } from '../../src/order/order-key'
 import { OrderStore } from '../../src/order/order-store'
 import type { Channel, Provider } from '../../src/providers/types'
-import { project, type ProjectionBatch } from '../../src/storage/projection'
+import { project } from '../../src/storage/projection'
 
 interface SkeletonEnv {
   ORDERS: DurableObjectNamespace<SkeletonOrder>
@@ -156,64 +156,11 @@ export class SkeletonOrder extends DurableObject<SkeletonEnv> {
       )
     }
     try {
-      const batch = this.projectionBatch(order.merchantId)
+      const batch = this.store.unprojected()
       await project(this.env.DB, batch)
-      this.ctx.storage.transactionSync(() => {
-        if (batch.order) this.store.markOrderProjected(batch.order.version)
-        this.store.markNotificationsProjected(batch.notifications.map((n) => n.id))
-        for (const d of batch.deliveries) this.store.markDeliveryProjected(d.id, d.version)
-      })
+      this.ctx.storage.transactionSync(() => this.store.markProjected(batch))
     } catch {
       await this.ctx.storage.setAlarm(Date.now() + 30_000)
-    }
-  }
-
-  private projectionBatch(merchantId: string): ProjectionBatch {
-    const order = this.store.order()!
-    return {
-      order:
-        order.projectedVersion < order.version
-          ? {
-              merchantId,
-              provider: order.provider,
-              outTradeNo: order.outTradeNo,
-              status: order.status,
-              expectedAmount: order.expectedAmount,
-              amount: order.amount,
-              currency: order.currency,
-              transactionId: order.transactionId,
-              paidAt: order.paidAt,
-              refundedAmount: order.refundedAmount,
-              version: order.version,
-              updatedAt: order.updatedAt,
-            }
-          : null,
-      notifications: this.store.unprojectedNotifications(500).map((n) => ({
-        id: n.id,
-        merchantId,
-        channel: n.channel,
-        outTradeNo: order.outTradeNo,
-        providerNotificationId: n.providerNotificationId,
-        receivedAt: n.receivedAt,
-        verdict: n.verdict,
-        reason: n.reason,
-        source: n.source,
-      })),
-      deliveries: this.store.unprojectedDeliveries().map((d) => ({
-        id: d.id,
-        merchantId,
-        provider: order.provider,
-        outTradeNo: order.outTradeNo,
-        eventId: d.eventId,
-        type: d.eventType,
-        status: d.status,
-        attempts: d.attempts,
-        nextAttemptAt: null,
-        lastStatusCode: d.lastStatusCode,
-        createdAt: d.createdAt,
-        updatedAt: d.updatedAt,
-        version: d.version,
-      })),
     }
   }
 }

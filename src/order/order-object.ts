@@ -10,7 +10,7 @@ import { newId, isoNow } from '../ids'
 import type { ForwardConfig } from '../merchants/types'
 import type { VerifiedNotification } from '../providers/types'
 import { disableForwardEndpoint, loadVersionedMerchant } from '../merchants/store'
-import { project, type ProjectionBatch } from '../storage/projection'
+import { project } from '../storage/projection'
 import type { ForwardedEvent } from './events'
 import type { OrderRef } from './order-key'
 import {
@@ -20,7 +20,6 @@ import {
   type DeliveryRow,
   type ForwardTargetRow,
   type NotificationRow,
-  type OrderRow,
   type ReconciliationRow,
 } from './order-store'
 import { AWAITING_PAYMENT, decide, PAID_STATES, type OrderStatus } from './state-machine'
@@ -386,9 +385,9 @@ export class OrderObject extends DurableObject<Env> {
     }
     let projectionFailed = false
     try {
-      const batch = this.projectionBatch(order.merchantId)
+      const batch = this.store.unprojected()
       await project(this.env.DB, batch)
-      this.markProjected(batch)
+      this.ctx.storage.transactionSync(() => this.store.markProjected(batch))
     } catch (error) {
       console.warn('d1 projection deferred', error instanceof Error ? error.message : 'unknown error')
       projectionFailed = true
@@ -409,7 +408,7 @@ export class OrderObject extends DurableObject<Env> {
     const order = this.store.order()!
     const plan = this.store.reconciliation()
     const queryDue = plan !== null && AWAITING_PAYMENT.has(order.status) ? plan.nextQueryAt : null
-    const batch = this.projectionBatch(order.merchantId)
+    const batch = this.store.unprojected()
     const unprojected = batch.order !== null || batch.notifications.length > 0 || batch.deliveries.length > 0
     const projectionDue = unprojected ? (failures.projectionFailed ? now + PROJECTION_RETRY_MS : now) : null
     return earliest(earliest(deliveryDue, queryDue), projectionDue)
@@ -428,48 +427,6 @@ export class OrderObject extends DurableObject<Env> {
     } catch {
       console.warn('forward settings not refreshed: merchant unavailable')
     }
-  }
-
-  private projectionBatch(merchantId: string): ProjectionBatch {
-    const order = this.store.order()!
-    return {
-      order: order.projectedVersion < order.version ? orderProjection(order) : null,
-      notifications: this.store.unprojectedNotifications(500).map((n) => ({
-        id: n.id,
-        merchantId,
-        channel: n.channel,
-        outTradeNo: order.outTradeNo,
-        providerNotificationId: n.providerNotificationId,
-        receivedAt: n.receivedAt,
-        verdict: n.verdict,
-        reason: n.reason,
-        source: n.source,
-      })),
-      deliveries: this.store.unprojectedDeliveries().map((d) => ({
-        id: d.id,
-        merchantId,
-        provider: order.provider,
-        outTradeNo: order.outTradeNo,
-        eventId: d.eventId,
-        type: d.eventType,
-        status: d.status,
-        attempts: d.attempts,
-        nextAttemptAt: nextAttemptIso(d),
-        lastStatusCode: d.lastStatusCode,
-        createdAt: d.createdAt,
-        updatedAt: d.updatedAt,
-        version: d.version,
-      })),
-    }
-  }
-
-  /** Marks exactly what was sent: rows added or changed during the D1 call stay unprojected. */
-  private markProjected(batch: ProjectionBatch): void {
-    this.ctx.storage.transactionSync(() => {
-      if (batch.order) this.store.markOrderProjected(batch.order.version)
-      this.store.markNotificationsProjected(batch.notifications.map((n) => n.id))
-      for (const d of batch.deliveries) this.store.markDeliveryProjected(d.id, d.version)
-    })
   }
 
   /** The merchant's forward settings sealed for storage, or null when the stored ones are as new. */
@@ -512,19 +469,3 @@ function earliest(a: number | null, b: number | null): number | null {
   return Math.min(a, b)
 }
 
-function orderProjection(order: OrderRow) {
-  return {
-    merchantId: order.merchantId,
-    provider: order.provider,
-    outTradeNo: order.outTradeNo,
-    status: order.status,
-    expectedAmount: order.expectedAmount,
-    amount: order.amount,
-    currency: order.currency ?? order.expectedCurrency,
-    transactionId: order.transactionId,
-    paidAt: order.paidAt,
-    refundedAmount: order.refundedAmount,
-    version: order.version,
-    updatedAt: order.updatedAt,
-  }
-}

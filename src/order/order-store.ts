@@ -3,6 +3,7 @@
  * synchronous, so a caller can compose them inside one `transactionSync`.
  */
 import type { Channel, Provider } from '../providers/types'
+import type { OrderProjection, ProjectionBatch } from '../storage/projection'
 import type { EventType } from './events'
 import type { OrderRef } from './order-key'
 import type { OrderState, OrderStatus, RefundLedger } from './state-machine'
@@ -519,6 +520,48 @@ export class OrderStore {
     this.sql.exec('UPDATE reconciliation SET next_query_at = NULL WHERE singleton = 1')
   }
 
+  /** Everything the D1 projection has not received yet, in the projection's shapes. */
+  unprojected(): ProjectionBatch {
+    const order = this.order()!
+    const { merchantId, provider, outTradeNo } = order
+    return {
+      order: order.projectedVersion < order.version ? orderProjection(order) : null,
+      notifications: this.unprojectedNotifications(500).map((n) => ({
+        id: n.id,
+        merchantId,
+        channel: n.channel,
+        outTradeNo,
+        providerNotificationId: n.providerNotificationId,
+        receivedAt: n.receivedAt,
+        verdict: n.verdict,
+        reason: n.reason,
+        source: n.source,
+      })),
+      deliveries: this.unprojectedDeliveries().map((d) => ({
+        id: d.id,
+        merchantId,
+        provider,
+        outTradeNo,
+        eventId: d.eventId,
+        type: d.eventType,
+        status: d.status,
+        attempts: d.attempts,
+        nextAttemptAt: nextAttemptIso(d),
+        lastStatusCode: d.lastStatusCode,
+        createdAt: d.createdAt,
+        updatedAt: d.updatedAt,
+        version: d.version,
+      })),
+    }
+  }
+
+  /** Marks exactly what `batch` sent: rows added or changed meanwhile stay unprojected. */
+  markProjected(batch: ProjectionBatch): void {
+    if (batch.order) this.markOrderProjected(batch.order.version)
+    this.markNotificationsProjected(batch.notifications.map((n) => n.id))
+    for (const d of batch.deliveries) this.markDeliveryProjected(d.id, d.version)
+  }
+
   disableForwardTarget(now: string): void {
     // Until settings with a newer version arrive: saving the merchant again re-enables it.
     this.sql.exec('UPDATE forward_target SET disabled_at = coalesce(disabled_at, ?) WHERE singleton = 1', now)
@@ -553,5 +596,22 @@ export class OrderStore {
       target.disabledAt,
       now,
     )
+  }
+}
+
+function orderProjection(order: OrderRow): OrderProjection {
+  return {
+    merchantId: order.merchantId,
+    provider: order.provider,
+    outTradeNo: order.outTradeNo,
+    status: order.status,
+    expectedAmount: order.expectedAmount,
+    amount: order.amount,
+    currency: order.currency ?? order.expectedCurrency,
+    transactionId: order.transactionId,
+    paidAt: order.paidAt,
+    refundedAmount: order.refundedAmount,
+    version: order.version,
+    updatedAt: order.updatedAt,
   }
 }
