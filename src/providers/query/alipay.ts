@@ -22,8 +22,8 @@ import {
   verifyAlipayResponseSign,
   type AlipaySignedResponse,
 } from './alipay-response'
-import { asQuery, checkOutTradeNo, exchange, queryNotification, safeCode, type ProviderAnswer } from './exchange'
-import { QueryFailed, type OrderQueryClient, type QueryOptions, type QueryResult } from './types'
+import { asQuery, defineQueryClient, exchange, queryNotification, safeCode, signedWithMerchantKey, type ProviderAnswer } from './exchange'
+import { QueryFailed, type QueryResult } from './types'
 
 const METHOD = 'alipay.trade.query'
 const RESPONSE_KEY = 'alipay_trade_query_response'
@@ -76,25 +76,13 @@ function queryConfig(merchant: MerchantConfig): (AlipayConfig & { appPrivateKey:
   return { ...alipay, appPrivateKey: alipay.appPrivateKey }
 }
 
-export const alipayQuery: OrderQueryClient = {
+export const alipayQuery = defineQueryClient({
   channel: 'alipay',
   provider: 'alipay',
-
-  isConfigured(merchant: MerchantConfig): boolean {
-    return queryConfig(merchant) !== null
-  },
-
-  async queryOrder(merchant: MerchantConfig, outTradeNo: string, options: QueryOptions): Promise<QueryResult> {
-    checkOutTradeNo(outTradeNo)
-    const config = queryConfig(merchant)
-    if (config === null) throw new QueryFailed('not_configured', 'Alipay query needs appPrivateKey')
-    let params: Record<string, string>
-    try {
-      params = await alipayQueryParams(config, outTradeNo, options.now)
-    } catch {
-      // Keys are checked when the merchant is saved; this is a damaged configuration.
-      throw new QueryFailed('not_configured', 'app private key is unusable')
-    }
+  configOf: queryConfig,
+  missingKeys: 'Alipay query needs appPrivateKey',
+  async query(config, _merchant, outTradeNo, options) {
+    const params = await signedWithMerchantKey(() => alipayQueryParams(config, outTradeNo, options.now), 'app private key')
     const answer = await exchange(
       new URL(config.gatewayUrl ?? ALIPAY_GATEWAY_URL),
       {
@@ -106,7 +94,7 @@ export const alipayQuery: OrderQueryClient = {
     )
     return readAnswer(answer, config, outTradeNo)
   },
-}
+})
 
 /**
  * Every success answer must be signed. An error answer is checked when it carries a `sign` (as the

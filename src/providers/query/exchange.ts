@@ -5,8 +5,16 @@
 import { USER_AGENT } from '../../delivery/attempt'
 import { NotifyRejection, type RejectionCode } from '../../errors'
 import { BodyTooLarge, readBodyWithLimit } from '../../http/read-body'
+import type { MerchantConfig } from '../../merchants/types'
 import type { Channel, NotificationEffect, Provider, VerifiedNotification } from '../types'
-import { QUERY_TIMEOUT_MS, QueryFailed, type QueryFailureReason, type QueryOptions } from './types'
+import {
+  QUERY_TIMEOUT_MS,
+  QueryFailed,
+  type OrderQueryClient,
+  type QueryFailureReason,
+  type QueryOptions,
+  type QueryResult,
+} from './types'
 
 /** A query answer is a few KiB (a WeChat `promotion_detail` list at most); anything far larger is not one. */
 export const RESPONSE_BODY_LIMIT = 256 * 1024
@@ -120,4 +128,40 @@ export function queryNotification<Effect extends PaymentOrClose>(
 /** Provider error codes are short identifiers; anything else is not echoed into messages. */
 export function safeCode(value: unknown): string | null {
   return typeof value === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(value) ? value : null
+}
+
+export interface QueryClientSpec<Config> {
+  channel: Channel
+  provider: Provider
+  /** The merchant's keys this query needs, or null when some are missing. */
+  configOf(merchant: MerchantConfig): Config | null
+  /** What to tell the operator when `configOf` finds keys missing. */
+  missingKeys: string
+  /** Signs, sends, verifies and maps one query; the order number and the keys are already checked. */
+  query(config: Config, merchant: MerchantConfig, outTradeNo: string, options: QueryOptions): Promise<QueryResult>
+}
+
+/** A channel's query client: the checks every channel makes first, then the channel's own exchange. */
+export function defineQueryClient<Config>(spec: QueryClientSpec<Config>): OrderQueryClient {
+  return {
+    channel: spec.channel,
+    provider: spec.provider,
+    isConfigured: (merchant) => spec.configOf(merchant) !== null,
+    async queryOrder(merchant, outTradeNo, options) {
+      checkOutTradeNo(outTradeNo)
+      const config = spec.configOf(merchant)
+      if (config === null) throw new QueryFailed('not_configured', spec.missingKeys)
+      return spec.query(config, merchant, outTradeNo, options)
+    },
+  }
+}
+
+/** Signs with the merchant's configured key; a key that will not sign is a damaged configuration. */
+export async function signedWithMerchantKey<T>(sign: () => Promise<T>, keyName: string): Promise<T> {
+  try {
+    return await sign()
+  } catch {
+    // Keys are checked when the merchant is saved: this one was damaged since.
+    throw new QueryFailed('not_configured', `${keyName} is unusable`)
+  }
 }

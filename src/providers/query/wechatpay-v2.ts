@@ -17,8 +17,8 @@ import {
   verifyV2Signature,
 } from '../wechatpay-v2'
 import { buildXmlReply, readFlatXml } from '../xml'
-import { asQuery, checkOutTradeNo, exchange, queryNotification, safeCode, type ProviderAnswer } from './exchange'
-import { QueryFailed, type OrderQueryClient, type QueryOptions, type QueryResult } from './types'
+import { asQuery, defineQueryClient, exchange, queryNotification, safeCode, type ProviderAnswer } from './exchange'
+import { QueryFailed, type QueryResult } from './types'
 
 type Fields = Readonly<Record<string, string>>
 
@@ -54,18 +54,12 @@ export async function v2OrderQueryFields(
   return { ...fields, sign: await v2Sign(v2SignString(fields), apiV2Key, signType) }
 }
 
-export const wechatpayV2Query: OrderQueryClient = {
+export const wechatpayV2Query = defineQueryClient({
   channel: 'wechatpay.v2',
   provider: 'wechatpay',
-
-  isConfigured(merchant: MerchantConfig): boolean {
-    return queryConfig(merchant) !== null
-  },
-
-  async queryOrder(merchant: MerchantConfig, outTradeNo: string, options: QueryOptions): Promise<QueryResult> {
-    checkOutTradeNo(outTradeNo)
-    const config = queryConfig(merchant)
-    if (config === null) throw new QueryFailed('not_configured', 'WeChat Pay APIv2 query needs apiV2Key')
+  configOf: queryConfig,
+  missingKeys: 'WeChat Pay APIv2 query needs apiV2Key',
+  async query(config, _merchant, outTradeNo, options) {
     const nonce = toHex(randomBytes(16))
     const fields = await v2OrderQueryFields(config.wechatpay, config.apiV2Key, config.signType, outTradeNo, nonce)
     const url = new URL(`${config.wechatpay.apiBaseUrl ?? WECHATPAY_API_BASE_URL}/pay/orderquery`)
@@ -76,7 +70,7 @@ export const wechatpayV2Query: OrderQueryClient = {
     )
     return readAnswer(answer, config, outTradeNo)
   },
-}
+})
 
 async function readAnswer(answer: ProviderAnswer, config: V2QueryConfig, outTradeNo: string): Promise<QueryResult> {
   const { status } = answer

@@ -21,8 +21,8 @@ import {
   transactionPaymentEffect,
   verifySignedMessage,
 } from '../wechatpay-v3'
-import { asQuery, checkOutTradeNo, exchange, queryNotification, safeCode, type ProviderAnswer } from './exchange'
-import { QueryFailed, type OrderQueryClient, type QueryOptions, type QueryResult } from './types'
+import { asQuery, defineQueryClient, exchange, queryNotification, safeCode, signedWithMerchantKey, type ProviderAnswer } from './exchange'
+import { QueryFailed, type QueryResult } from './types'
 
 /** What a v3 request signature covers (wechatpay-go `SignatureMessageFormat`). */
 export interface V3RequestToSign {
@@ -93,21 +93,12 @@ function newNonce(): string {
   return toHex(randomBytes(16)).toUpperCase()
 }
 
-export const wechatpayV3Query: OrderQueryClient = {
+export const wechatpayV3Query = defineQueryClient({
   channel: 'wechatpay.v3',
   provider: 'wechatpay',
-
-  isConfigured(merchant: MerchantConfig): boolean {
-    return queryConfig(merchant) !== null
-  },
-
-  async queryOrder(merchant: MerchantConfig, outTradeNo: string, options: QueryOptions): Promise<QueryResult> {
-    checkOutTradeNo(outTradeNo)
-    const config = queryConfig(merchant)
-    if (config === null) {
-      const message = 'WeChat Pay APIv3 query needs apiV3Key, merchantPrivateKey and merchantSerial'
-      throw new QueryFailed('not_configured', message)
-    }
+  configOf: queryConfig,
+  missingKeys: 'WeChat Pay APIv3 query needs apiV3Key, merchantPrivateKey and merchantSerial',
+  async query(config, merchant, outTradeNo, options) {
     const url = transactionUrl(config.wechatpay, outTradeNo)
     // The URL as fetch will send it: signing this exact text keeps escapes and the query string in step.
     const request: V3RequestToSign = {
@@ -117,13 +108,7 @@ export const wechatpayV3Query: OrderQueryClient = {
       nonce: newNonce(),
       body: '',
     }
-    let signature: string
-    try {
-      signature = await signV3Request(request, config.merchantPrivateKey)
-    } catch {
-      // Keys are checked when the merchant is saved; this is a damaged configuration.
-      throw new QueryFailed('not_configured', 'merchant private key is unusable')
-    }
+    const signature = await signedWithMerchantKey(() => signV3Request(request, config.merchantPrivateKey), 'merchant private key')
     const headers: Record<string, string> = {
       accept: 'application/json',
       authorization: v3Authorization(config.wechatpay.mchid, config.merchantSerial, request, signature),
@@ -133,7 +118,7 @@ export const wechatpayV3Query: OrderQueryClient = {
     const answer = await exchange(url, { method: 'GET', headers }, options)
     return readAnswer(answer, merchant, config.wechatpay, outTradeNo, options.now)
   },
-}
+})
 
 /** The signature check of callbacks, on the answer's headers and raw body. */
 async function verifyAnswer(answer: ProviderAnswer, merchant: MerchantConfig, now: number): Promise<void> {
