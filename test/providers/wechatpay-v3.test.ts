@@ -292,3 +292,37 @@ describe('wechatpay.v3 adapter details', () => {
     })
   })
 })
+
+/** A copy of the test merchant that a test may change (configs in production are frozen and replaced). */
+function ownMerchant(): MerchantConfig {
+  return { ...merchant, wechatpay: { ...merchant.wechatpay! } }
+}
+
+describe('the APIv3 key bytes kept with a merchant config', () => {
+  it('decrypts every notification of a config with the key it holds, again and again', async () => {
+    const config = ownMerchant()
+    for (let i = 0; i < 3; i++) {
+      const notification = await verifyNotification(wechatpayV3, raw('transactionPublicKey'), config, now)
+      expect(notification.effect.kind).toBe('payment')
+    }
+  })
+
+  it('follows a key changed on the same config object instead of reusing the old bytes', async () => {
+    const config = ownMerchant()
+    await verifyNotification(wechatpayV3, raw('transactionPublicKey'), config, now)
+    config.wechatpay!.apiV3Key = fixtures.otherApiV3Key
+    const rotated = await verifyNotification(wechatpayV3, raw('otherApiV3Key'), config, now)
+    expect(rotated.notificationId).toBe((JSON.parse(fixtures.cases.otherApiV3Key.body) as { id: string }).id)
+    await expect(verifyNotification(wechatpayV3, raw('transactionPublicKey'), config, now)).rejects.toMatchObject({ code: 'decrypt_failed' })
+  })
+
+  it('keeps two merchants with different keys apart', async () => {
+    const a = ownMerchant()
+    const b = ownMerchant()
+    b.wechatpay!.apiV3Key = fixtures.otherApiV3Key
+    await expect(verifyNotification(wechatpayV3, raw('transactionPublicKey'), a, now)).resolves.toBeDefined()
+    await expect(verifyNotification(wechatpayV3, raw('transactionPublicKey'), b, now)).rejects.toMatchObject({ code: 'decrypt_failed' })
+    await expect(verifyNotification(wechatpayV3, raw('otherApiV3Key'), b, now)).resolves.toBeDefined()
+    await expect(verifyNotification(wechatpayV3, raw('otherApiV3Key'), a, now)).rejects.toMatchObject({ code: 'decrypt_failed' })
+  })
+})
