@@ -15,31 +15,19 @@ async function fingerprint(usage: string, material: Uint8Array): Promise<string>
   return toHex(digest)
 }
 
-async function cached(usage: string, material: Uint8Array, load: () => Promise<CryptoKey>): Promise<CryptoKey> {
-  const id = await fingerprint(usage, material)
-  let key = cache.get(id)
-  if (key === undefined) {
-    key = load()
-    // A failed import must not stay cached: the next request retries (and fails the same way).
-    key.catch(() => cache.delete(id))
-    if (cache.size >= MAX_CACHED_KEYS) cache.delete(cache.keys().next().value!)
-    cache.set(id, key)
-  }
-  return key
-}
-
 /**
  * Imported keys by the identity of their material, in front of the fingerprint cache. Hot paths hand in the
  * same shared, never-modified arrays again and again (configured provider keys from
- * `cachedSpkiFromPublicKeyText`, the APIv3 key's bytes kept with the merchant config), and skip a SHA-256 of the
- * material on every notification; any other array still goes through the fingerprint. Entries die with the array.
+ * `cachedSpkiFromPublicKeyText`, the APIv3 key's bytes kept with the merchant config) and so skip a SHA-256 of
+ * the material on every notification; any other array goes through the fingerprint. Entries die with the array.
  */
 const importedByMaterial = new WeakMap<Uint8Array, Map<string, Promise<CryptoKey>>>()
 
-function cachedByIdentity(usage: string, material: Uint8Array, load: () => Promise<CryptoKey>): Promise<CryptoKey> {
+/** The imported key for `usage` of `material`: by identity, else by fingerprint, else imported now. */
+function cached(usage: string, material: Uint8Array, load: () => Promise<CryptoKey>): Promise<CryptoKey> {
   const known = importedByMaterial.get(material)?.get(usage)
   if (known !== undefined) return known
-  const key = cached(usage, material, load)
+  const key = byFingerprint(usage, material, load)
   // Remembered only once imported: a failed import is retried, as in the fingerprint cache.
   key.then(
     () => {
@@ -52,9 +40,22 @@ function cachedByIdentity(usage: string, material: Uint8Array, load: () => Promi
   return key
 }
 
+async function byFingerprint(usage: string, material: Uint8Array, load: () => Promise<CryptoKey>): Promise<CryptoKey> {
+  const id = await fingerprint(usage, material)
+  let key = cache.get(id)
+  if (key === undefined) {
+    key = load()
+    // A failed import must not stay cached: the next request retries (and fails the same way).
+    key.catch(() => cache.delete(id))
+    if (cache.size >= MAX_CACHED_KEYS) cache.delete(cache.keys().next().value!)
+    cache.set(id, key)
+  }
+  return key
+}
+
 /** RSASSA-PKCS1-v1_5 verification key from SPKI DER. */
 export function rsaPublicKey(spki: Uint8Array<ArrayBuffer>, hash: RsaHash): Promise<CryptoKey> {
-  return cachedByIdentity(`rsa-verify:${hash}`, spki, () =>
+  return cached(`rsa-verify:${hash}`, spki, () =>
     crypto.subtle.importKey('spki', spki, { name: 'RSASSA-PKCS1-v1_5', hash }, false, [
       'verify',
     ]),
@@ -81,5 +82,5 @@ export function hmacSha256Key(secret: Uint8Array<ArrayBuffer>): Promise<CryptoKe
 
 /** AES-GCM key (16, 24 or 32 raw bytes). */
 export function aesGcmKey(raw: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
-  return cachedByIdentity('aes-gcm', raw, () => crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']))
+  return cached('aes-gcm', raw, () => crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']))
 }
