@@ -226,6 +226,17 @@ function toNotification(r: Row): NotificationRow {
   }
 }
 
+function toEvent(r: Row): EventRow {
+  return {
+    seq: num(r.seq),
+    id: str(r.id),
+    type: str(r.type) as EventType,
+    channel: str(r.channel) as Channel,
+    body: str(r.body),
+    createdAt: str(r.created_at),
+  }
+}
+
 function toDelivery(r: Row): DeliveryRow {
   return {
     id: str(r.id),
@@ -363,22 +374,11 @@ export class OrderStore {
   }
 
   events(): EventRow[] {
-    return this.sql
-      .exec<Row>('SELECT * FROM events ORDER BY seq')
-      .toArray()
-      .map((r) => ({
-        seq: num(r.seq),
-        id: str(r.id),
-        type: str(r.type) as EventType,
-        channel: str(r.channel) as Channel,
-        body: str(r.body),
-        createdAt: str(r.created_at),
-      }))
+    return this.sql.exec<Row>('SELECT * FROM events ORDER BY seq').toArray().map(toEvent)
   }
 
   event(seq: number): EventRow {
-    const r = this.sql.exec<Row>('SELECT * FROM events WHERE seq = ?', seq).one()
-    return { seq: num(r.seq), id: str(r.id), type: str(r.type) as EventType, channel: str(r.channel) as Channel, body: str(r.body), createdAt: str(r.created_at) }
+    return toEvent(this.sql.exec<Row>('SELECT * FROM events WHERE seq = ?', seq).one())
   }
 
   addDelivery(id: string, eventSeq: number, dueAt: number, now: string): void {
