@@ -17,8 +17,9 @@ import {
   verifyV2Signature,
 } from '../wechatpay-v2'
 import { buildXmlReply, readFlatXml } from '../xml'
-import { asQuery, defineQueryClient, exchange, queryNotification, safeCode, type ProviderAnswer } from './exchange'
+import { asQuery, defineQueryClient, exchange, safeCode, type ProviderAnswer } from './exchange'
 import { QueryFailed, type QueryResult } from './types'
+import { wechatpayTradeStateOutcome } from './wechatpay-trade-state'
 
 type Fields = Readonly<Record<string, string>>
 
@@ -113,28 +114,12 @@ function outcomeOf(fields: Fields, outTradeNo: string, status: number): QueryRes
   }
   if (fields.result_code !== 'SUCCESS') reject('malformed_body', 'result_code must be SUCCESS or FAIL')
   if (fields.out_trade_no !== outTradeNo) reject('malformed_body', 'answer is about another order')
-  const state = fields.trade_state ?? ''
-  const notification = <Effect extends Parameters<typeof queryNotification>[3]>(effect: Effect) =>
-    queryNotification('wechatpay.v2', 'wechatpay', outTradeNo, effect, { ...fields })
-  switch (state) {
-    case 'SUCCESS':
-      return { kind: 'paid', notification: notification(v2PaymentEffect(fields)) }
-    case 'REFUND':
-      return { kind: 'refunded', notification: notification(v2PaymentEffect(fields)) }
-    // REVOKED: a payment-code order cancelled, its money (if any) returned.
-    case 'CLOSED':
-    case 'REVOKED':
-      return {
-        kind: 'closed',
-        notification: notification({ kind: 'close', transactionId: fields.transaction_id || null, closedAt: null }),
-      }
-    // ACCEPT: received, waiting to debit; PAYERROR: this attempt failed, the buyer may pay again.
-    case 'NOTPAY':
-    case 'USERPAYING':
-    case 'ACCEPT':
-    case 'PAYERROR':
-      return { kind: 'not_paid', providerStatus: state }
-    default:
-      return reject('unsupported_event', 'unknown trade_state')
-  }
+  return wechatpayTradeStateOutcome({
+    channel: 'wechatpay.v2',
+    outTradeNo,
+    tradeState: fields.trade_state ?? '',
+    transactionId: fields.transaction_id || null,
+    raw: { ...fields },
+    payment: () => v2PaymentEffect(fields),
+  })
 }

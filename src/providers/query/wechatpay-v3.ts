@@ -21,8 +21,9 @@ import {
   transactionPaymentEffect,
   verifySignedMessage,
 } from '../wechatpay-v3'
-import { asQuery, defineQueryClient, exchange, queryNotification, safeCode, signedWithMerchantKey, type ProviderAnswer } from './exchange'
+import { asQuery, defineQueryClient, exchange, safeCode, signedWithMerchantKey, type ProviderAnswer } from './exchange'
 import { QueryFailed, type QueryResult } from './types'
+import { wechatpayTradeStateOutcome } from './wechatpay-trade-state'
 
 /** What a v3 request signature covers (wechatpay-go `SignatureMessageFormat`). */
 export interface V3RequestToSign {
@@ -167,32 +168,12 @@ function outcomeOf(transaction: Record<string, unknown>, wechatpay: WechatpayCon
   if (requiredText(transaction, 'out_trade_no') !== outTradeNo) {
     reject('malformed_body', 'answer is about another order')
   }
-  const state = requiredText(transaction, 'trade_state')
-  const notification = <Effect extends Parameters<typeof queryNotification>[3]>(effect: Effect) =>
-    queryNotification('wechatpay.v3', 'wechatpay', outTradeNo, effect, transaction)
-  switch (state) {
-    case 'SUCCESS':
-      return { kind: 'paid', notification: notification(transactionPaymentEffect(transaction)) }
-    case 'REFUND':
-      return { kind: 'refunded', notification: notification(transactionPaymentEffect(transaction)) }
-    // REVOKED: a payment-code order cancelled, its money (if any) returned.
-    case 'CLOSED':
-    case 'REVOKED':
-      return {
-        kind: 'closed',
-        notification: notification({
-          kind: 'close',
-          transactionId: optionalText(transaction, 'transaction_id') || null,
-          closedAt: null,
-        }),
-      }
-    // ACCEPT: received, waiting to debit; PAYERROR: this attempt failed, the buyer may pay again.
-    case 'NOTPAY':
-    case 'USERPAYING':
-    case 'ACCEPT':
-    case 'PAYERROR':
-      return { kind: 'not_paid', providerStatus: state }
-    default:
-      return reject('unsupported_event', 'unknown trade_state')
-  }
+  return wechatpayTradeStateOutcome({
+    channel: 'wechatpay.v3',
+    outTradeNo,
+    tradeState: requiredText(transaction, 'trade_state'),
+    transactionId: optionalText(transaction, 'transaction_id') || null,
+    raw: transaction,
+    payment: () => transactionPaymentEffect(transaction),
+  })
 }
