@@ -8,8 +8,8 @@ import { fromBase64, readPem } from '../../src/crypto/encoding'
 import { parseMerchantInput } from '../../src/merchants/schema'
 import type { MerchantConfig } from '../../src/merchants/types'
 import { verifyNotification } from '../../src/providers/pipeline'
-import { channelAdapters } from '../../src/providers/registry'
-import type { Channel, ChannelAdapter, RawNotification } from '../../src/providers/types'
+import { defaultRegistry, type Channel } from '../../src/providers'
+import type { ChannelAdapter, RawNotification } from '../../src/providers/types'
 
 type Bytes = Uint8Array<ArrayBuffer>
 
@@ -87,7 +87,7 @@ async function setup(body: SetupBody): Promise<Response> {
     const merchant = merchants.get(c.merchantId)
     if (merchant === undefined) return Response.json({ error: `case ${c.id}: unknown merchant` }, { status: 400 })
     const item: PreparedCase = {
-      adapter: channelAdapters[c.channel],
+      adapter: defaultRegistry.channel(c.channel)!,
       merchant,
       raw: { body: fromBase64(c.body), headers: new Headers(c.headers), receivedAt: c.now },
       now: c.now,

@@ -7,10 +7,10 @@
  * decryption, no merchant lookup, no sealing or webhook signing.
  */
 import { DurableObject } from 'cloudflare:workers'
-import { isoNow, newId } from '../../src/ids'
+import { isoNow, newId } from '../../src/lib/ids'
 import type { OrderRef } from '../../src/order/order-key'
 import { OrderStore } from '../../src/order/order-store'
-import type { Channel, Provider } from '../../src/providers/types'
+import { defaultRegistry, type ChannelName, type Provider } from '../../src/providers'
 import { project } from '../../src/storage/projection'
 
 interface SkeletonEnv {
@@ -22,34 +22,23 @@ interface SkeletonEnv {
 
 interface SkeletonIngest {
   order: OrderRef
-  channel: Channel
+  channel: ChannelName
   notificationId: string
   /** The notification body as text: stored in the event, as paygate stores the verified fields. */
   body: string
   receivedAt: number
 }
 
-const CHANNEL_BY_PATH: Record<string, Channel> = { 'wechatpay/v2': 'wechatpay.v2', 'wechatpay/v3': 'wechatpay.v3', alipay: 'alipay' }
-const NOTIFY_PATH = /^\/notify\/([A-Za-z0-9_-]{1,64})\/(wechatpay\/v2|wechatpay\/v3|alipay)$/
-const V2_ACCEPT = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>'
-
-/** Each channel's accept reply, as paygate sends it. */
-function accept(channel: Channel): Response {
-  switch (channel) {
-    case 'wechatpay.v2':
-      return new Response(V2_ACCEPT, { status: 200, headers: { 'content-type': 'text/xml' } })
-    case 'wechatpay.v3':
-      return new Response(null, { status: 204 })
-    case 'alipay':
-      return new Response('success', { status: 200, headers: { 'content-type': 'text/plain' } })
-  }
-}
+// The channels and their accept replies come from paygate's own registry: the skeleton answers providers as it does.
+const CHANNEL_BY_PATH = new Map(defaultRegistry.channels.map((adapter) => [adapter.path, adapter]))
+const NOTIFY_PATH = /^\/notify\/([A-Za-z0-9_-]{1,64})\/([a-z0-9/]+)$/
 
 export default {
   async fetch(request, env): Promise<Response> {
     const route = NOTIFY_PATH.exec(new URL(request.url).pathname)
-    if (route === null || request.method !== 'POST') return new Response('not found', { status: 404 })
-    const channel = CHANNEL_BY_PATH[route[2]!]!
+    const adapter = route === null ? undefined : CHANNEL_BY_PATH.get(route[2]!)
+    if (route === null || adapter === undefined || request.method !== 'POST') return new Response('not found', { status: 404 })
+    const { channel } = adapter
     const receivedAt = Date.now()
     const body = await request.text()
     const orderHeader = request.headers.get('x-bench-order') ?? ''
@@ -62,7 +51,7 @@ export default {
     } catch {
       return new Response('storage unavailable', { status: 503 })
     }
-    return accept(channel)
+    return adapter.accept()
   },
 } satisfies ExportedHandler<SkeletonEnv>
 

@@ -11,12 +11,9 @@ import type { ForwardSettings } from '../order/order-object'
 import type { ForwardedEvent } from '../order/events'
 import type { OrderSnapshot } from '../order/order-object'
 import { nextAttemptIso } from '../order/order-store'
-import { checkOutTradeNo } from '../providers/query'
-import type { Channel, Provider } from '../providers/types'
+import { checkOutTradeNo, type ProviderName, type ProviderRegistry } from '../providers'
 import { AdminError, json, readJsonBody } from './responses'
 
-const CHANNEL_PROVIDER: Record<Channel, Provider> = { 'wechatpay.v2': 'wechatpay', 'wechatpay.v3': 'wechatpay', alipay: 'alipay' }
-const PROVIDERS: readonly Provider[] = ['wechatpay', 'alipay']
 const PAGE_SIZE = 50
 
 async function requireMerchant(env: Env, merchantId: string): Promise<VersionedMerchant> {
@@ -41,21 +38,20 @@ function forwardSettings({ config, version }: VersionedMerchant): ForwardSetting
 }
 
 /** The providers an order may be paid through: the one named, else every one the merchant has. */
-function candidateProviders(merchant: MerchantConfig, named: Provider | null): Provider[] {
-  if (named !== null) return [named]
-  return PROVIDERS.filter((p) => (p === 'wechatpay' ? merchant.wechatpay : merchant.alipay) !== undefined)
+function candidateProviders(registry: ProviderRegistry, merchant: MerchantConfig, named: ProviderName | null): ProviderName[] {
+  return named !== null ? [named] : registry.configuredProviders(merchant)
 }
 
-function readProvider(value: unknown, field: string): Provider | null {
+/** A provider named by itself or by one of its channels (`channel`, `provider` fields and parameters). */
+function readProvider(registry: ProviderRegistry, value: unknown, field: string): ProviderName | null {
   if (value === undefined || value === null) return null
-  if (typeof value === 'string') {
-    if (value in CHANNEL_PROVIDER) return CHANNEL_PROVIDER[value as Channel]
-    if ((PROVIDERS as readonly string[]).includes(value)) return value as Provider
-  }
-  throw new AdminError('invalid_request', `${field}: one of wechatpay, alipay, wechatpay.v2, wechatpay.v3`)
+  const provider = typeof value === 'string' ? registry.providerNamed(value) : undefined
+  if (provider !== undefined) return provider
+  const names = new Set([...registry.providerNames(), ...registry.channels.map((adapter) => adapter.channel)])
+  throw new AdminError('invalid_request', `${field}: one of ${[...names].join(', ')}`)
 }
 
-export async function putOrder(request: Request, env: Env, merchantId: string, outTradeNo: string): Promise<Response> {
+export async function putOrder(request: Request, env: Env, merchantId: string, outTradeNo: string, registry: ProviderRegistry): Promise<Response> {
   const versioned = await requireMerchant(env, merchantId)
   const merchant = versioned.config
   requireOutTradeNo(outTradeNo)
@@ -72,8 +68,8 @@ export async function putOrder(request: Request, env: Env, merchantId: string, o
   const currency = input.currency ?? 'CNY'
   if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) throw new AdminError('invalid_request', 'currency: must be an ISO 4217 code such as CNY')
   const expiresAt = readExpiry(input.expires_at)
-  const named = readProvider(input.channel, 'channel') ?? readProvider(input.provider, 'provider')
-  const providers = candidateProviders(merchant, named)
+  const named = readProvider(registry, input.channel, 'channel') ?? readProvider(registry, input.provider, 'provider')
+  const providers = candidateProviders(registry, merchant, named)
   if (providers.length === 0) throw new AdminError('invalid_request', 'channel: the merchant has no such provider configured')
 
   const results = await Promise.all(
@@ -97,11 +93,11 @@ function readExpiry(value: unknown): number | undefined {
 }
 
 /** Asks the provider about the order now; its signed answer is applied like a notification. */
-export async function syncOrder(request: Request, env: Env, merchantId: string, outTradeNo: string): Promise<Response> {
+export async function syncOrder(request: Request, env: Env, merchantId: string, outTradeNo: string, registry: ProviderRegistry): Promise<Response> {
   const versioned = await requireMerchant(env, merchantId)
   requireOutTradeNo(outTradeNo)
-  const named = readProvider(new URL(request.url).searchParams.get('provider') ?? undefined, 'provider')
-  const providers = candidateProviders(versioned.config, named)
+  const named = readProvider(registry, new URL(request.url).searchParams.get('provider') ?? undefined, 'provider')
+  const providers = candidateProviders(registry, versioned.config, named)
   if (providers.length === 0) throw new AdminError('invalid_request', 'provider: the merchant has no such provider configured')
   const results = await Promise.all(
     providers.map(async (provider) => {
@@ -112,18 +108,24 @@ export async function syncOrder(request: Request, env: Env, merchantId: string, 
   return json({ out_trade_no: outTradeNo, results })
 }
 
-async function orderSnapshots(env: Env, merchant: MerchantConfig, outTradeNo: string, named: Provider | null): Promise<OrderSnapshot[]> {
+async function orderSnapshots(
+  env: Env,
+  registry: ProviderRegistry,
+  merchant: MerchantConfig,
+  outTradeNo: string,
+  named: ProviderName | null,
+): Promise<OrderSnapshot[]> {
   const snapshots = await Promise.all(
-    candidateProviders(merchant, named).map((provider) => orderStub(env, { merchantId: merchant.id, provider, outTradeNo }).snapshot()),
+    candidateProviders(registry, merchant, named).map((provider) => orderStub(env, { merchantId: merchant.id, provider, outTradeNo }).snapshot()),
   )
   return snapshots.flatMap((s) => (s === null ? [] : [s]))
 }
 
-export async function getOrder(request: Request, env: Env, merchantId: string, outTradeNo: string): Promise<Response> {
+export async function getOrder(request: Request, env: Env, merchantId: string, outTradeNo: string, registry: ProviderRegistry): Promise<Response> {
   const merchant = (await requireMerchant(env, merchantId)).config
   requireOutTradeNo(outTradeNo)
-  const named = readProvider(new URL(request.url).searchParams.get('provider') ?? undefined, 'provider')
-  const snapshots = await orderSnapshots(env, merchant, outTradeNo, named)
+  const named = readProvider(registry, new URL(request.url).searchParams.get('provider') ?? undefined, 'provider')
+  const snapshots = await orderSnapshots(env, registry, merchant, outTradeNo, named)
   // The same order number registered for both providers: show the one that saw activity.
   const best = snapshots.find((s) => s.notifications.length > 0) ?? snapshots[0]
   if (best === undefined) throw new AdminError('not_found', `order ${outTradeNo} is not known`)
@@ -140,7 +142,7 @@ interface NotificationListRow {
   source: string
 }
 
-export async function listNotifications(request: Request, env: Env, merchantId: string): Promise<Response> {
+export async function listNotifications(request: Request, env: Env, merchantId: string, registry: ProviderRegistry): Promise<Response> {
   const merchant = (await requireMerchant(env, merchantId)).config
   const outTradeNo = new URL(request.url).searchParams.get('out_trade_no')
   const query =
@@ -157,7 +159,7 @@ export async function listNotifications(request: Request, env: Env, merchantId: 
   const byId = new Map(results.map((r) => [r.id, r]))
   if (outTradeNo !== null) {
     // The order objects know their notifications before the D1 projection catches up.
-    for (const snapshot of await orderSnapshots(env, merchant, outTradeNo, null)) {
+    for (const snapshot of await orderSnapshots(env, registry, merchant, outTradeNo, null)) {
       for (const n of snapshot.notifications) byId.set(n.id, { ...n, out_trade_no: outTradeNo })
     }
   }
@@ -221,7 +223,7 @@ export async function listDeliveries(request: Request, env: Env, merchantId: str
 export async function replayDelivery(_request: Request, env: Env, deliveryId: string): Promise<Response> {
   const row = await env.DB.prepare('SELECT merchant_id, provider, out_trade_no FROM deliveries WHERE id = ?')
     .bind(deliveryId)
-    .first<{ merchant_id: string; provider: Provider; out_trade_no: string }>()
+    .first<{ merchant_id: string; provider: ProviderName; out_trade_no: string }>()
   if (row === null) throw new AdminError('not_found', `delivery ${deliveryId} does not exist`)
   const merchant = await requireMerchant(env, row.merchant_id)
   const delivery = await orderStub(env, { merchantId: row.merchant_id, provider: row.provider, outTradeNo: row.out_trade_no }).replay(

@@ -3,21 +3,32 @@
  * only after the order object has durably stored the notification's effect; anything that goes
  * wrong before that gets the reply that makes the provider retry.
  */
-import { NotifyRejection } from '../errors'
-import { isoNow, newId } from '../ids'
+import { isoNow, newId } from '../lib/ids'
+import { BodyTooLarge, NOTIFY_BODY_LIMIT, readBodyWithLimit } from '../lib/read-body'
 import { isMerchantId } from '../merchants/schema'
 import { loadVersionedMerchant, type VersionedMerchant } from '../merchants/store'
 import { orderStub } from '../order/order-key'
 import type { IngestRejection } from '../order/order-object'
-import { verifyNotification } from '../providers/pipeline'
-import { orderQueryClientFor } from '../providers/query'
-import { channelAdapters } from '../providers/registry'
-import type { Channel, ChannelAdapter, RawNotification, VerifiedNotification } from '../providers/types'
+import {
+  NotifyRejection,
+  verifyNotification,
+  type ChannelAdapter,
+  type ChannelName,
+  type ProviderRegistry,
+  type RawNotification,
+  type VerifiedNotification,
+} from '../providers'
 import { recordRejectedNotification } from '../storage/projection'
-import { BodyTooLarge, NOTIFY_BODY_LIMIT, readBodyWithLimit } from './read-body'
 
-export async function handleNotify(channel: Channel, merchantId: string, request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-  const adapter: ChannelAdapter<unknown, unknown> = channelAdapters[channel]
+export async function handleNotify(
+  adapter: ChannelAdapter,
+  merchantId: string,
+  request: Request,
+  env: Env,
+  ctx: ExecutionContext,
+  registry: ProviderRegistry,
+): Promise<Response> {
+  const { channel } = adapter
   const receivedAt = Date.now()
   let merchant: VersionedMerchant | null = null
   try {
@@ -26,7 +37,7 @@ export async function handleNotify(channel: Channel, merchantId: string, request
     const body = await readBody(request)
     const raw: RawNotification = { body, headers: request.headers, receivedAt }
     const notification = await verifyNotification(adapter, raw, merchant.config, receivedAt)
-    await storeNotification(env, merchant, notification, receivedAt)
+    await storeNotification(env, registry, merchant, notification, receivedAt)
     return adapter.accept()
   } catch (error) {
     const rejection = asRejection(error)
@@ -70,6 +81,7 @@ async function findMerchant(env: Env, merchantId: string): Promise<VersionedMerc
 
 async function storeNotification(
   env: Env,
+  registry: ProviderRegistry,
   { config: merchant, version }: VersionedMerchant,
   notification: VerifiedNotification,
   receivedAt: number,
@@ -102,7 +114,7 @@ async function storeNotification(
       receivedAt,
       source: 'notify',
       // Doubt needs a way to be resolved: only when the merchant's keys allow an order query.
-      requireRegisteredOrder: merchant.requireRegisteredOrders === true && orderQueryClientFor(merchant, notification.provider) !== null,
+      requireRegisteredOrder: merchant.requireRegisteredOrders === true && registry.queryClientFor(merchant, notification.provider) !== null,
     })
   } catch (error) {
     console.error('order object did not store the notification', error instanceof Error ? error.message : 'unknown')
@@ -119,7 +131,7 @@ function asRejection(error: unknown): NotifyRejection {
   return new NotifyRejection('storage_unavailable', 'temporarily unavailable, retry later')
 }
 
-async function auditRejection(env: Env, merchantId: string, channel: Channel, receivedAt: number, rejection: NotifyRejection): Promise<void> {
+async function auditRejection(env: Env, merchantId: string, channel: ChannelName, receivedAt: number, rejection: NotifyRejection): Promise<void> {
   try {
     await recordRejectedNotification(env.DB, {
       id: newId('ntf'),

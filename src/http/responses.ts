@@ -1,5 +1,5 @@
 /** @module JSON replies and the admin API's error shape `{"error":{"code","message"}}`. */
-import { BodyTooLarge, readBodyWithLimit } from './read-body'
+import { BodyTooLarge, readBodyWithLimit } from '../lib/read-body'
 
 const ADMIN_BODY_LIMIT = 64 * 1024
 

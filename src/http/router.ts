@@ -1,5 +1,10 @@
-/** @module Routes: provider callbacks under /notify, the admin API under /admin, errors mapped once. */
+/**
+ * @module Routes, built from the gateway's providers: one notify route per channel (and its 405),
+ * the admin API under /admin, and every domain error mapped to its reply here, once.
+ */
 import { Router, type IRequestStrict } from 'itty-router'
+import { ValidationError } from '../lib/validation'
+import type { ChannelAdapter, ProviderRegistry } from '../providers'
 import { requireAdmin } from './admin-auth'
 import { getMerchant, putMerchant } from './admin-merchants'
 import { getOrder, listDeliveries, listNotifications, putOrder, replayDelivery, syncOrder } from './admin-orders'
@@ -11,6 +16,7 @@ type RouteRequest = IRequestStrict & { params: Record<string, string> }
 
 function toErrorResponse(error: unknown): Response {
   if (error instanceof AdminError) return adminErrorResponse(error)
+  if (error instanceof ValidationError) return adminErrorResponse(new AdminError('invalid_request', error.message))
   console.error('unhandled error', error instanceof Error ? error.name : typeof error)
   return json({ error: { code: 'internal', message: 'internal error' } }, 500)
 }
@@ -19,36 +25,35 @@ function methodNotAllowed(): never {
   throw new AdminError('method_not_allowed', 'provider callbacks are POST requests')
 }
 
-export const router = Router<RouteRequest, RouteArgs>({
-  catch: toErrorResponse,
-})
-  .post('/notify/:merchantId/wechatpay/v2', (request, env, ctx) =>
-    handleNotify('wechatpay.v2', request.params.merchantId!, request, env, ctx),
-  )
-  .post('/notify/:merchantId/wechatpay/v3', (request, env, ctx) =>
-    handleNotify('wechatpay.v3', request.params.merchantId!, request, env, ctx),
-  )
-  .post('/notify/:merchantId/alipay', (request, env, ctx) => handleNotify('alipay', request.params.merchantId!, request, env, ctx))
-  .all('/admin/*', async (request, env) => {
-    await requireAdmin(request, env)
-  })
-  .put('/admin/merchants/:merchantId', (request, env) => putMerchant(request, env, request.params.merchantId!))
-  .get('/admin/merchants/:merchantId', (request, env) => getMerchant(request, env, request.params.merchantId!))
-  .put('/admin/merchants/:merchantId/orders/:outTradeNo', (request, env) =>
-    putOrder(request, env, request.params.merchantId!, request.params.outTradeNo!),
-  )
-  .get('/admin/merchants/:merchantId/orders/:outTradeNo', (request, env) =>
-    getOrder(request, env, request.params.merchantId!, request.params.outTradeNo!),
-  )
-  .post('/admin/merchants/:merchantId/orders/:outTradeNo/sync', (request, env) =>
-    syncOrder(request, env, request.params.merchantId!, request.params.outTradeNo!),
-  )
-  .get('/admin/merchants/:merchantId/deliveries', (request, env) => listDeliveries(request, env, request.params.merchantId!))
-  .get('/admin/merchants/:merchantId/notifications', (request, env) => listNotifications(request, env, request.params.merchantId!))
-  .post('/admin/deliveries/:deliveryId/replay', (request, env) => replayDelivery(request, env, request.params.deliveryId!))
-  .all('/notify/:merchantId/wechatpay/v2', methodNotAllowed)
-  .all('/notify/:merchantId/wechatpay/v3', methodNotAllowed)
-  .all('/notify/:merchantId/alipay', methodNotAllowed)
-  .all('*', () => {
+const notifyPath = (adapter: ChannelAdapter): string => `/notify/:merchantId/${adapter.path}`
+
+export function buildRouter(registry: ProviderRegistry) {
+  const router = Router<RouteRequest, RouteArgs>({ catch: toErrorResponse })
+  for (const adapter of registry.channels) {
+    router.post(notifyPath(adapter), (request, env, ctx) => handleNotify(adapter, request.params.merchantId!, request, env, ctx, registry))
+  }
+  router
+    .all('/admin/*', async (request, env) => {
+      await requireAdmin(request, env)
+    })
+    .put('/admin/merchants/:merchantId', (request, env) => putMerchant(request, env, request.params.merchantId!, registry))
+    .get('/admin/merchants/:merchantId', (request, env) => getMerchant(request, env, request.params.merchantId!, registry))
+    .put('/admin/merchants/:merchantId/orders/:outTradeNo', (request, env) =>
+      putOrder(request, env, request.params.merchantId!, request.params.outTradeNo!, registry),
+    )
+    .get('/admin/merchants/:merchantId/orders/:outTradeNo', (request, env) =>
+      getOrder(request, env, request.params.merchantId!, request.params.outTradeNo!, registry),
+    )
+    .post('/admin/merchants/:merchantId/orders/:outTradeNo/sync', (request, env) =>
+      syncOrder(request, env, request.params.merchantId!, request.params.outTradeNo!, registry),
+    )
+    .get('/admin/merchants/:merchantId/deliveries', (request, env) => listDeliveries(request, env, request.params.merchantId!))
+    .get('/admin/merchants/:merchantId/notifications', (request, env) =>
+      listNotifications(request, env, request.params.merchantId!, registry),
+    )
+    .post('/admin/deliveries/:deliveryId/replay', (request, env) => replayDelivery(request, env, request.params.deliveryId!))
+  for (const adapter of registry.channels) router.all(notifyPath(adapter), methodNotAllowed)
+  return router.all('*', () => {
     throw new AdminError('not_found', 'no such endpoint')
   })
+}

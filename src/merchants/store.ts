@@ -1,41 +1,18 @@
 /**
- * @module Merchants in D1: secrets sealed under MASTER_KEY (bound to the merchant id), a short-lived
- * per-isolate cache for the notify hot path, and the redacted view the admin API returns.
+ * @module Merchants in D1 (and their replica objects): secrets sealed under MASTER_KEY (`sealing.ts`),
+ * and a short-lived per-isolate cache of opened configs for the notify hot path.
  */
-import { open, readMasterKey, seal } from '../crypto/sealed'
-import type { Bytes } from '../crypto/primitives'
+import { readMasterKey } from '../crypto/sealed'
+import { defaultRegistry, type ProviderRegistry } from '../providers'
 import { merchantReplica, type StoredMerchantRow } from './merchant-replica'
 import type { MerchantInput } from './schema'
-import type { AlipayConfig, MerchantConfig, V2SignType } from './types'
-
-/** The admin API's GET shape: the PUT body with every secret left out. */
-export interface MerchantPublicView {
-  /** `disabled_at` is present when the endpoint answered 410 Gone and nothing is sent to it. */
-  forward: { url: string; disabled_at?: string }
-  requireRegisteredOrders?: boolean
-  wechatpay?: {
-    appid: string
-    mchid: string
-    v2SignType?: V2SignType | V2SignType[]
-    platformPublicKeys: Record<string, string>
-    merchantSerial?: string
-    apiBaseUrl?: string
-  }
-  alipay?: Omit<AlipayConfig, 'appPrivateKey'>
-}
+import { openMerchant, sealMerchant, type StoredMerchant } from './sealing'
+import type { MerchantConfig } from './types'
 
 /** A stored row could not be read back (wrong MASTER_KEY, or a row copied from another merchant). */
 export class MerchantConfigUnreadable extends Error {
   override readonly name = 'MerchantConfigUnreadable'
 }
-
-const STORED_FORMAT = 1
-
-/**
- * The `merchants.config` column: the merchant's settings with every secret field holding its
- * sealed envelope (`crypto/sealed`) instead of the secret, public fields in clear.
- */
-type StoredMerchant = Omit<MerchantConfig, 'id'> & { format: typeof STORED_FORMAT }
 
 interface CachedMerchant {
   config: MerchantConfig
@@ -68,44 +45,6 @@ function deepFreeze<T>(value: T): T {
   return value
 }
 
-/** `value` without its undefined properties, so spreading it never adds a key. */
-function defined<T extends Record<string, string | undefined>>(value: T): Partial<Record<keyof T, string>> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<Record<keyof T, string>>
-}
-
-/**
- * The one list of a merchant's secret fields: each passes through `change` (seal when saving, open
- * when loading); everything else is copied as it is.
- */
-async function mapSecrets<T extends Omit<MerchantConfig, 'id'>>(config: T, change: (value: string) => Promise<string>): Promise<T> {
-  const optional = (value: string | undefined): Promise<string | undefined> =>
-    value === undefined ? Promise.resolve(undefined) : change(value)
-  const { forward, wechatpay, alipay } = config
-  const [secret, previousSecret, apiV2Key, apiV3Key, merchantPrivateKey, appPrivateKey] = await Promise.all([
-    change(forward.secret),
-    optional(forward.previousSecret),
-    optional(wechatpay?.apiV2Key),
-    optional(wechatpay?.apiV3Key),
-    optional(wechatpay?.merchantPrivateKey),
-    optional(alipay?.appPrivateKey),
-  ])
-  return {
-    ...config,
-    forward: { ...forward, secret, ...defined({ previousSecret }) },
-    ...(wechatpay === undefined ? {} : { wechatpay: { ...wechatpay, ...defined({ apiV2Key, apiV3Key, merchantPrivateKey }) } }),
-    ...(alipay === undefined ? {} : { alipay: { ...alipay, ...defined({ appPrivateKey }) } }),
-  }
-}
-
-function sealMerchant(masterKey: Bytes, id: string, input: MerchantInput): Promise<Omit<MerchantConfig, 'id'>> {
-  return mapSecrets(input, (secret) => seal(masterKey, id, secret))
-}
-
-async function openMerchant(masterKey: Bytes, id: string, stored: StoredMerchant): Promise<MerchantConfig> {
-  const { format: _format, ...sealed } = stored
-  return { id, ...(await mapSecrets(sealed, (envelope) => open(masterKey, id, envelope))) }
-}
-
 export interface SavedMerchant {
   /** True when the merchant did not exist before. */
   created: boolean
@@ -113,15 +52,17 @@ export interface SavedMerchant {
   version: number
 }
 
+export interface SaveMerchantOptions {
+  /** The providers whose secret fields are sealed; the default gateway's unless given. */
+  registry?: ProviderRegistry
+  now?: number
+}
+
 /** Creates or replaces a merchant: secrets sealed, `version` + 1, `created_at` kept. */
-export async function saveMerchant(
-  env: Env,
-  id: string,
-  input: MerchantInput,
-  now: number = Date.now(),
-): Promise<SavedMerchant> {
+export async function saveMerchant(env: Env, id: string, input: MerchantInput, options: SaveMerchantOptions = {}): Promise<SavedMerchant> {
+  const { registry = defaultRegistry, now = Date.now() } = options
   const masterKey = readMasterKey(env.MASTER_KEY)
-  const stored: StoredMerchant = { format: STORED_FORMAT, ...(await sealMerchant(masterKey, id, input)) }
+  const stored = await sealMerchant(masterKey, id, input, registry)
   const config = JSON.stringify(stored)
   const at = new Date(now).toISOString()
   const row = await env.DB.prepare(
@@ -223,7 +164,7 @@ export async function loadVersionedMerchant(
   let config: MerchantConfig
   try {
     const stored = JSON.parse(row.config) as StoredMerchant
-    if (stored.format !== STORED_FORMAT) throw new RangeError('unknown stored merchant format')
+    if (stored.format !== 1 && stored.format !== 2) throw new RangeError('unknown stored merchant format')
     config = deepFreeze(await openMerchant(masterKey, id, stored))
   } catch {
     // The cause may be a decryption failure; its details say nothing useful and nothing secret is shown.
@@ -232,43 +173,4 @@ export async function loadVersionedMerchant(
   const entry = { config, version: row.version, stored: row.config, loadedAt: now }
   remember(id, entry)
   return entry
-}
-
-/**
- * The GET shape: every secret (`apiV2Key`, `apiV3Key`, `merchantPrivateKey`, `appPrivateKey`,
- * `forward.secret`, `forward.previousSecret`) left out.
- */
-export function publicView(config: MerchantConfig): MerchantPublicView {
-  const { forward, wechatpay, alipay } = config
-  const v2SignTypes = wechatpay?.v2SignTypes ?? []
-  return {
-    forward: { url: forward.url, ...(forward.disabledAt === undefined ? {} : { disabled_at: forward.disabledAt }) },
-    ...(config.requireRegisteredOrders === true ? { requireRegisteredOrders: true } : {}),
-    ...(wechatpay === undefined
-      ? {}
-      : {
-          wechatpay: {
-            appid: wechatpay.appid,
-            mchid: wechatpay.mchid,
-            // Shown only for a v2 merchant, as written in the contract: one type alone, else the list.
-            ...(wechatpay.apiV2Key === undefined || v2SignTypes.length === 0
-              ? {}
-              : { v2SignType: v2SignTypes.length === 1 ? v2SignTypes[0]! : [...v2SignTypes] }),
-            platformPublicKeys: { ...wechatpay.platformPublicKeys },
-            ...(wechatpay.merchantSerial === undefined ? {} : { merchantSerial: wechatpay.merchantSerial }),
-            ...(wechatpay.apiBaseUrl === undefined ? {} : { apiBaseUrl: wechatpay.apiBaseUrl }),
-          },
-        }),
-    ...(alipay === undefined
-      ? {}
-      : {
-          alipay: {
-            appId: alipay.appId,
-            sellerId: alipay.sellerId,
-            alipayPublicKey: alipay.alipayPublicKey,
-            signType: alipay.signType,
-            ...(alipay.gatewayUrl === undefined ? {} : { gatewayUrl: alipay.gatewayUrl }),
-          },
-        }),
-  }
 }

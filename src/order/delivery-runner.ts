@@ -5,10 +5,10 @@
  * every step re-reads the row it acts on, so running it twice does no harm.
  */
 import { attemptDelivery, type AttemptResult } from '../delivery/attempt'
-import { forwardUrlProblem } from '../delivery/forward-url'
+import { outboundUrlProblem } from '../lib/outbound-url'
 import { nextRetryDelayMs } from '../delivery/schedule'
 import { signWebhook } from '../delivery/sign'
-import { isoNow } from '../ids'
+import { isoNow } from '../lib/ids'
 import type { ForwardTargetRow, OrderRow, OrderStore } from './order-store'
 
 /** At most this many attempts per alarm run, so one run stays well inside the alarm's wall time. */
@@ -50,7 +50,7 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
     const problem =
       target.disabledAt !== null
         ? 'endpoint disabled after 410 Gone; save the merchant again to re-enable it'
-        : forwardUrlProblem(target.url, { allowLoopback: context.allowLoopback })
+        : outboundUrlProblem(target.url, { allowLoopback: context.allowLoopback })
     if (problem !== null) {
       // A URL the gateway may not call now (e.g. localhost in production) fails without a request.
       const refused = { status: 'failed' as const, attempts: head.attempts, nextAttemptAt: null, lastStatusCode: null, lastError: `forward URL refused: ${problem}` }

@@ -6,7 +6,7 @@
  */
 import { DurableObject } from 'cloudflare:workers'
 import { open, readMasterKey, seal } from '../crypto/sealed'
-import { newId, isoNow } from '../ids'
+import { newId, isoNow } from '../lib/ids'
 import type { ForwardConfig } from '../merchants/types'
 import type { VerifiedNotification } from '../providers/types'
 import { disableForwardEndpoint, loadVersionedMerchant } from '../merchants/store'

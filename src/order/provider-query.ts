@@ -1,10 +1,10 @@
 /**
  * @module One provider order query on behalf of an order object: loads the merchant's keys, picks
- * the channel's client, and turns every outcome into what the reconciler records. Never throws.
+ * the provider's client, and turns every outcome into what the reconciler records. Never throws.
+ * Order objects serve the default gateway, so its registry says which clients there are.
  */
 import { loadMerchant } from '../merchants/store'
-import { orderQueryClientFor, QueryFailed } from '../providers/query'
-import type { VerifiedNotification } from '../providers/types'
+import { defaultRegistry, QueryFailed, type VerifiedNotification } from '../providers'
 import type { OrderRow } from './order-store'
 
 export interface QueryAnswer {
@@ -24,7 +24,7 @@ export async function queryProvider(env: Env, order: OrderRow, now: number): Pro
     return { notification: null, summary: 'failed: merchant unavailable', final: false }
   }
   if (merchant === null) return { notification: null, summary: 'failed: merchant unknown', final: true }
-  const client = orderQueryClientFor(merchant, order.provider)
+  const client = defaultRegistry.queryClientFor(merchant, order.provider)
   if (client === null) return { notification: null, summary: 'not configured: no query keys for this provider', final: true }
   try {
     const result = await client.queryOrder(merchant, order.outTradeNo, { now })

@@ -3,9 +3,8 @@
  * bytes exactly once and stay bytes until their charset is known (Alipay signs GBK or UTF-8 bytes).
  * Never `request.formData()` (workerd refuses non-UTF-8 bodies) nor `decodeURIComponent` on text.
  */
-import { reject } from '../errors'
-
-export type Bytes = Uint8Array<ArrayBuffer>
+import type { Bytes } from '../crypto/primitives'
+import { refuse } from './rejection'
 
 const AMPERSAND = 0x26
 const EQUALS = 0x3d
@@ -37,7 +36,7 @@ export function parseFormBytes(body: Uint8Array): Map<string, Bytes> {
     if (end > start) {
       const keyEnd = equals === -1 ? end : equals
       const key = asciiKey(decodeRange(body, start, keyEnd))
-      if (fields.has(key)) reject('malformed_body', `form field ${key} appears more than once`)
+      if (fields.has(key)) refuse('malformed_body', `form field ${key} appears more than once`)
       fields.set(key, equals === -1 ? new Uint8Array(0) : decodeRange(body, equals + 1, end))
     }
     start = end + 1
@@ -65,7 +64,7 @@ function decodeRange(bytes: Uint8Array, from: number, to: number): Bytes {
     } else if (byte === PERCENT) {
       const high = i + 1 < to ? hexValue(bytes[i + 1]) : -1
       const low = i + 2 < to ? hexValue(bytes[i + 2]) : -1
-      if (high === -1 || low === -1) reject('malformed_body', 'form body has a malformed percent escape')
+      if (high === -1 || low === -1) refuse('malformed_body', 'form body has a malformed percent escape')
       out[length++] = (high << 4) | low
       i += 2
     } else {
@@ -84,9 +83,9 @@ function hexValue(byte: number | undefined): number {
 }
 
 function asciiKey(bytes: Uint8Array): string {
-  if (bytes.length === 0) reject('malformed_body', 'form field without a name')
+  if (bytes.length === 0) refuse('malformed_body', 'form field without a name')
   for (const byte of bytes) {
-    if (byte < 0x21 || byte > 0x7e) reject('malformed_body', 'form field name is not printable ASCII')
+    if (byte < 0x21 || byte > 0x7e) refuse('malformed_body', 'form field name is not printable ASCII')
   }
   return asciiDecoder.decode(bytes)
 }

@@ -1,11 +1,73 @@
-/** @module Every channel paygate speaks, by its contract name. Adding one is a module and a line. */
-import { alipay } from './alipay'
-import type { Channel, ChannelAdapter } from './types'
-import { wechatpayV2 } from './wechatpay-v2'
-import { wechatpayV3 } from './wechatpay-v3'
+/**
+ * @module The providers a gateway speaks, looked up by name: built once from a descriptor list and
+ * read-only after. Every lookup goes through a `Map`, so no external name (a path segment, a JSON
+ * field) can reach an inherited property.
+ */
+import type { ProviderDescriptor } from './descriptor'
+import type { OrderQueryClient } from './query-types'
+import type { ChannelAdapter, MerchantSections } from './types'
 
-export const channelAdapters = {
-  'wechatpay.v2': wechatpayV2,
-  'wechatpay.v3': wechatpayV3,
-  alipay,
-} satisfies Record<Channel, ChannelAdapter<unknown, unknown>>
+const PROVIDER_NAME = /^[a-z][a-z0-9]{1,31}$/
+const PATH = /^[a-z0-9]+(?:\/[a-z0-9]+)*$/
+
+export class ProviderRegistry {
+  readonly providers: readonly ProviderDescriptor[]
+  readonly channels: readonly ChannelAdapter[]
+  private readonly byProvider = new Map<string, ProviderDescriptor>()
+  private readonly byChannel = new Map<string, ChannelAdapter>()
+
+  constructor(providers: readonly ProviderDescriptor[]) {
+    const paths = new Set<string>()
+    for (const descriptor of providers) {
+      const { provider } = descriptor
+      if (!PROVIDER_NAME.test(provider)) throw new TypeError(`provider name ${provider} must match ${PROVIDER_NAME}`)
+      if (this.byProvider.has(provider)) throw new TypeError(`provider ${provider} is listed twice`)
+      this.byProvider.set(provider, descriptor)
+      for (const adapter of descriptor.channels) {
+        const { channel, path } = adapter
+        if (adapter.provider !== provider || (channel !== provider && !channel.startsWith(`${provider}.`))) {
+          throw new TypeError(`channel ${channel} does not belong to provider ${provider}`)
+        }
+        if (this.byChannel.has(channel)) throw new TypeError(`channel ${channel} is listed twice`)
+        if (!PATH.test(path) || paths.has(path)) throw new TypeError(`channel ${channel}: path ${path} is invalid or taken`)
+        paths.add(path)
+        this.byChannel.set(channel, adapter)
+      }
+    }
+    this.providers = [...providers]
+    this.channels = [...this.byChannel.values()]
+  }
+
+  provider(name: string): ProviderDescriptor | undefined {
+    return this.byProvider.get(name)
+  }
+
+  channel(name: string): ChannelAdapter | undefined {
+    return this.byChannel.get(name)
+  }
+
+  /** Provider names, in the order the gateway lists them. */
+  providerNames(): string[] {
+    return [...this.byProvider.keys()]
+  }
+
+  /** The providers this merchant has a config section for. */
+  configuredProviders(merchant: MerchantSections): string[] {
+    return this.providerNames().filter((name) => Object.hasOwn(merchant, name) && merchant[name] !== undefined)
+  }
+
+  /**
+   * A provider named directly, or through one of its channels; undefined for any other name.
+   */
+  providerNamed(name: string): string | undefined {
+    return this.byProvider.get(name)?.provider ?? this.byChannel.get(name)?.provider
+  }
+
+  /** The client that can query this merchant's orders with `provider`, or null when none is configured. */
+  queryClientFor(merchant: MerchantSections, provider: string): OrderQueryClient | null {
+    for (const client of this.byProvider.get(provider)?.queries ?? []) {
+      if (client.isConfigured(merchant)) return client
+    }
+    return null
+  }
+}

@@ -1,6 +1,7 @@
 /** @module Provider timestamps (Beijing time, UTC+8, or RFC 3339) to ISO-8601 UTC instants. */
 
-const BEIJING_OFFSET_MS = 8 * 3600 * 1000
+/** China Standard Time, UTC+8 all year: the providers' local time. */
+export const BEIJING_OFFSET_MS = 8 * 3600 * 1000
 const COMPACT = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/
 // Alipay's gmt_refund carries milliseconds: "2021-07-14 09:51:36.631".
 const SPACED = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?$/

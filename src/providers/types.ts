@@ -1,9 +1,19 @@
 /** @module The one small interface every payment channel implements, and what it produces. */
-import type { NotifyRejection } from '../errors'
-import type { MerchantConfig } from '../merchants/types'
+import type { NotifyRejection } from './rejection'
 
-export type Provider = 'wechatpay' | 'alipay'
-export type Channel = 'wechatpay.v2' | 'wechatpay.v3' | 'alipay'
+/**
+ * A provider's name as its descriptor gives it (`providers/index.ts` lists them). Code below the
+ * registry takes any registered name; the literal union of the default set is `Provider` there.
+ */
+export type ProviderName = string
+/** A channel's name: its provider's name, or that name and an API version (`<provider>.v3`). */
+export type ChannelName = string
+
+/**
+ * What provider code sees of a merchant: each provider's own config section under the provider's
+ * name. A merchant's full config (`merchants/types.ts`) is one of these.
+ */
+export type MerchantSections = Readonly<Record<string, unknown>>
 
 /** A provider callback exactly as received: the raw bytes are what signatures cover. */
 export interface RawNotification {
@@ -55,8 +65,8 @@ export type NotificationEffect =
 
 /** A callback that passed every check, normalized. */
 export interface VerifiedNotification {
-  channel: Channel
-  provider: Provider
+  channel: ChannelName
+  provider: ProviderName
   /** The provider's identity of this notification, the dedupe key: v3 `id`, Alipay `notify_id`, v2 digest. */
   notificationId: string
   outTradeNo: string
@@ -68,16 +78,20 @@ export interface VerifiedNotification {
 /**
  * One payment channel: parse → verify → normalize → ack. Adapters build canonical byte strings
  * and map statuses; the crypto itself lives in `crypto/`. Every step throws `NotifyRejection`.
+ * `Config` is the provider's section of the merchant config, undefined when the merchant has none.
  */
-export interface ChannelAdapter<Wire = unknown, Verified = unknown> {
-  readonly channel: Channel
-  readonly provider: Provider
+// biome-ignore lint/suspicious/noExplicitAny: the registry holds adapters of every provider's types
+export interface ChannelAdapter<Config = any, Wire = any, Verified = any, Name extends ChannelName = ChannelName> {
+  readonly channel: Name
+  readonly provider: ProviderName
+  /** The notify URL's tail: `POST /notify/{merchantId}/{path}`. */
+  readonly path: string
   /** Pure parsing of the raw bytes; no secrets needed. */
   parse(raw: RawNotification): Wire
   /** Authenticity: signatures, timestamps, algorithms the merchant allows. */
-  verify(wire: Wire, merchant: MerchantConfig, now: number): Promise<Verified>
+  verify(wire: Wire, config: Config | undefined, now: number): Promise<Verified>
   /** Decryption, merchant identity checks, and the one mapping of provider statuses to ours. */
-  normalize(verified: Verified, merchant: MerchantConfig): Promise<VerifiedNotification>
+  normalize(verified: Verified, config: Config | undefined): Promise<VerifiedNotification>
   /** The reply that tells the provider we have it. */
   accept(): Response
   /** The reply that makes the provider retry later. */

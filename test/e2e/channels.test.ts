@@ -11,7 +11,7 @@ import v2Fixtures from '../fixtures/wechatpay-v2.json'
 import v3Fixtures from '../fixtures/wechatpay-v3.json'
 import { orderStub } from '../../src/order/order-key'
 import type { OrderObject } from '../../src/order/order-object'
-import type { Provider } from '../../src/providers/types'
+import type { Provider } from '../../src/providers'
 import { admin, getOrder, MERCHANT_SECRETS, notify, putMerchant, recordForwarded } from '../support/gateway'
 
 const V2_ACCEPT = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>'

@@ -3,9 +3,10 @@ import { env, exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import keys from '../fixtures/keys.json'
 import { readPem, toBase64, toPem } from '../../src/crypto/encoding'
-import { AdminError } from '../../src/http/responses'
+import { ValidationError } from '../../src/lib/validation'
 import { parseMerchantInput, type MerchantSchemaOptions } from '../../src/merchants/schema'
-import { loadMerchant, publicView, saveMerchant } from '../../src/merchants/store'
+import { loadMerchant, saveMerchant } from '../../src/merchants/store'
+import { publicView } from '../../src/merchants/public-view'
 
 const SECRET = `whsec_${btoa('forward-secret-32-bytes-long!!!!')}`
 const PRODUCTION: MerchantSchemaOptions = { allowLoopback: false }
@@ -54,8 +55,8 @@ async function rejection(input: unknown, options = PRODUCTION): Promise<string> 
     () => null,
     (e: unknown) => e,
   )
-  expect(error).toBeInstanceOf(AdminError)
-  return (error as AdminError).message
+  expect(error).toBeInstanceOf(ValidationError)
+  return (error as ValidationError).message
 }
 
 /** Proves a stored PEM is the same key pair: it signs what the fixture's public key verifies. */

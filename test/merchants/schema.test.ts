@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import keys from '../fixtures/keys.json'
 import { readPem, toBase64 } from '../../src/crypto/encoding'
 import { isMerchantId, parseMerchantInput, type MerchantSchemaOptions } from '../../src/merchants/schema'
-import { AdminError } from '../../src/http/responses'
+import { ValidationError } from '../../src/lib/validation'
 
 const SECRET = `whsec_${btoa('forward-secret-32-bytes-long!!!!')}`
 const OLD_SECRET = `whsec_${btoa('previous-secret-32-bytes-long!!!')}`
@@ -45,9 +45,10 @@ async function rejection(input: unknown, options = PRODUCTION): Promise<string> 
     () => null,
     (e: unknown) => e,
   )
-  expect(error).toBeInstanceOf(AdminError)
-  expect((error as AdminError).code).toBe('invalid_request')
-  return (error as AdminError).message
+  expect(error).toBeInstanceOf(ValidationError)
+  const { field, problem, message } = error as ValidationError
+  expect(message).toBe(`${field}: ${problem}`)
+  return message
 }
 
 const bare = (pem: string): string => toBase64(readPem(pem).der)

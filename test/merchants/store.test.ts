@@ -2,7 +2,8 @@ import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import keys from '../fixtures/keys.json'
 import type { MerchantInput } from '../../src/merchants/schema'
-import { MerchantConfigUnreadable, loadMerchant, publicView, saveMerchant } from '../../src/merchants/store'
+import { MerchantConfigUnreadable, loadMerchant, saveMerchant } from '../../src/merchants/store'
+import { publicView } from '../../src/merchants/public-view'
 
 const SECRET = `whsec_${btoa('forward-secret-32-bytes-long!!!!')}`
 const OLD_SECRET = `whsec_${btoa('previous-secret-32-bytes-long!!!')}`
@@ -65,10 +66,10 @@ describe('merchant store (D1)', () => {
   })
 
   it('reports creation, then replacement with a new version and the original created_at', async () => {
-    const first = await saveMerchant(env, 'store-versions', input(), Date.parse('2026-11-01T00:00:00Z'))
+    const first = await saveMerchant(env, 'store-versions', input(), { now: Date.parse('2026-11-01T00:00:00Z') })
     expect(first).toEqual({ created: true, version: 1 })
     const replacement = input({ alipay: undefined })
-    const second = await saveMerchant(env, 'store-versions', replacement, Date.parse('2026-11-02T00:00:00Z'))
+    const second = await saveMerchant(env, 'store-versions', replacement, { now: Date.parse('2026-11-02T00:00:00Z') })
     expect(second).toEqual({ created: false, version: 2 })
     const stored = await row('store-versions')
     expect(stored.version).toBe(2)
@@ -81,7 +82,7 @@ describe('merchant store (D1)', () => {
     const t0 = Date.parse('2026-11-25T10:00:00Z')
     const urlAt = async (now: number, fresh = false): Promise<string | undefined> =>
       (await loadMerchant(env, 'store-cache', { now, fresh }))?.forward.url
-    await saveMerchant(env, 'store-cache', input(), t0)
+    await saveMerchant(env, 'store-cache', input(), { now: t0 })
     expect(await urlAt(t0)).toBe('https://merchant.example/hooks/payments')
 
     // A save in this isolate invalidates the cached entry.
@@ -151,7 +152,7 @@ describe('public view', () => {
   it('shows a single v2 sign type as written, and none for a v3-only merchant', () => {
     const base = input()
     const single = publicView({ id: 'a', ...base, wechatpay: { ...base.wechatpay!, v2SignTypes: ['HMAC-SHA256'] } })
-    expect(single.wechatpay?.v2SignType).toBe('HMAC-SHA256')
+    expect((single.wechatpay as Record<string, unknown>).v2SignType).toBe('HMAC-SHA256')
     const { apiV2Key: _dropped, ...v3Only } = base.wechatpay!
     const v3 = publicView({ id: 'a', ...base, wechatpay: { ...v3Only, v2SignTypes: [] } })
     expect(v3.wechatpay).not.toHaveProperty('v2SignType')

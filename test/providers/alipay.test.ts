@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import fixtures from '../fixtures/alipay.json'
 import keys from '../fixtures/keys.json'
-import { NotifyRejection } from '../../src/errors'
+import { NotifyRejection } from '../../src/providers/rejection'
 import type { MerchantConfig } from '../../src/merchants/types'
-import { alipay, alipaySignContent } from '../../src/providers/alipay'
+import { alipayNotify as alipay, alipaySignContent } from '../../src/providers/alipay/notify'
 import { parseFormBytes } from '../../src/providers/form'
 import { rawNotification, runChannelContract, type RejectCase } from './contract'
 
@@ -242,19 +242,19 @@ runChannelContract({
 
 describe('alipay adapter details', () => {
   it('verifies trade notifies over the content without sign_type (V1)', async () => {
-    const verified = await alipay.verify(alipay.parse(notify('tradeSuccessUtf8')), merchant, NOW)
+    const verified = await alipay.verify(alipay.parse(notify('tradeSuccessUtf8')), merchant.alipay, NOW)
     expect(verified.signContent).toBe('v1')
   })
 
   it('verifies a non-trade notify over the content that keeps sign_type (V2) before refusing it as unsupported', async () => {
-    const verified = await alipay.verify(alipay.parse(notify('nonTradeV2')), merchant, NOW)
+    const verified = await alipay.verify(alipay.parse(notify('nonTradeV2')), merchant.alipay, NOW)
     expect(verified.signContent).toBe('v2')
-    await expect(alipay.normalize(verified, merchant)).rejects.toMatchObject({ code: 'unsupported_event' })
+    await expect(alipay.normalize(verified, merchant.alipay)).rejects.toMatchObject({ code: 'unsupported_event' })
   })
 
   it('forwards every decoded field but the signature', async () => {
     const wire = alipay.parse(notify('tradeSuccessUtf8'))
-    const notification = await alipay.normalize(await alipay.verify(wire, merchant, NOW), merchant)
+    const notification = await alipay.normalize(await alipay.verify(wire, merchant.alipay, NOW), merchant.alipay)
     expect(Object.keys(notification.raw).sort()).toEqual([...wire.fields.keys()].filter((k) => k !== 'sign').sort())
     expect(JSON.stringify(notification.raw)).not.toContain(fixtureSign('tradeSuccessUtf8'))
   })

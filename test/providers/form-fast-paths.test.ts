@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { alipaySignContent } from '../../src/providers/alipay'
+import { alipaySignContent } from '../../src/providers/alipay/notify'
 import { parseFormBytes, percentDecode } from '../../src/providers/form'
 
 const encode = (text: string) => new TextEncoder().encode(text)

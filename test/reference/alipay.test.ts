@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { MerchantConfig } from '../../src/merchants/types'
-import { alipay, alipaySignContent } from '../../src/providers/alipay'
+import { alipayNotify as alipay, alipaySignContent } from '../../src/providers/alipay/notify'
 import { verifyNotification } from '../../src/providers/pipeline'
 import { rawNotification } from '../providers/contract'
 
@@ -89,9 +89,9 @@ describe.skipIf(published === undefined)('alipay adapter against published notif
   it('verifies the servicemarket notify over V2 content (sign_type kept), then refuses it as not a trade', async () => {
     const v = byName('servicemarket_order_notify')
     const merchant = merchantFor(v.params, keyOf(v))
-    const verified = await alipay.verify(alipay.parse(rawNotification(utf8FormBody(v.params))), merchant, NOW)
+    const verified = await alipay.verify(alipay.parse(rawNotification(utf8FormBody(v.params))), merchant.alipay, NOW)
     expect(verified.signContent).toBe('v2')
-    await expect(alipay.normalize(verified, merchant)).rejects.toMatchObject({ code: 'unsupported_event' })
+    await expect(alipay.normalize(verified, merchant.alipay)).rejects.toMatchObject({ code: 'unsupported_event' })
   })
 
   it("accepts the certificate-mode notify whose subject has a '+' (key taken from the certificate)", async () => {

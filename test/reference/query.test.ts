@@ -5,8 +5,8 @@
 // suites are skipped.
 import { describe, expect, it } from 'vitest'
 import { spkiFromPublicKeyText } from '../../src/crypto/x509'
-import { readAlipayResponse, verifyAlipayResponseSign } from '../../src/providers/query/alipay-response'
-import { signV3Request, v3Authorization, v3RequestMessage } from '../../src/providers/query/wechatpay-v3'
+import { readAlipayResponse, verifyAlipayResponseSign } from '../../src/providers/alipay/response'
+import { signV3Request, v3Authorization, v3RequestMessage } from '../../src/providers/wechatpay/v3-query'
 
 interface V3RequestSignVector {
   private_key_pem: string

@@ -5,11 +5,11 @@
 import { describe, expect, it } from 'vitest'
 import { fromBase64, toHex, utf8 } from '../../src/crypto/encoding'
 import { aesEcbDecrypt, md5 } from '../../src/crypto/primitives'
-import { NotifyRejection, type RejectionCode } from '../../src/errors'
+import { NotifyRejection, type RejectionCode } from '../../src/providers/rejection'
 import type { MerchantConfig } from '../../src/merchants/types'
 import { verifyNotification } from '../../src/providers/pipeline'
-import { v2Sign, v2SignAlgorithm, v2SignString, verifyV2Signature, wechatpayV2 } from '../../src/providers/wechatpay-v2'
-import { readFlatXml } from '../../src/providers/xml'
+import { v2Sign, v2SignAlgorithm, v2SignString, verifyV2Signature, wechatpayV2 } from '../../src/providers/wechatpay/v2-notify'
+import { readFlatXml } from '../../src/providers/wechatpay/xml'
 import { rawNotification } from '../providers/contract'
 
 interface SignVector {

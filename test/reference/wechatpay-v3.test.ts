@@ -3,10 +3,10 @@
 // time from the shared reference folder (protocols.md §7). Nothing from them is copied into the
 // project: without the folder this suite is skipped.
 import { describe, expect, it } from 'vitest'
-import type { RejectionCode } from '../../src/errors'
+import type { RejectionCode } from '../../src/providers/rejection'
 import type { MerchantConfig } from '../../src/merchants/types'
 import { verifyNotification } from '../../src/providers/pipeline'
-import { readSignedMessage, verifySignedMessage, wechatpayV3 } from '../../src/providers/wechatpay-v3'
+import { readSignedMessage, verifySignedMessage, wechatpayV3 } from '../../src/providers/wechatpay/v3-notify'
 import { rawNotification } from '../providers/contract'
 
 interface SignedNotify {
@@ -153,7 +153,7 @@ describe.skipIf(wechatpayGo === undefined)('reference: wechatpay-go notify (cert
 
   it('verifies the signature with the platform certificate named by the serial', async () => {
     const { vector, merchant } = setup()
-    await expect(verifySignedMessage(readSignedMessage(raw(vector)), merchant, signedAt(vector))).resolves.toBeUndefined()
+    await expect(verifySignedMessage(readSignedMessage(raw(vector)), merchant.wechatpay, signedAt(vector))).resolves.toBeUndefined()
   })
 
   it('decrypts the resource (AES-128-GCM) and then refuses its PAYSCORE event as unsupported', async () => {
@@ -188,7 +188,7 @@ describe.skipIf(yansongda === undefined)('reference: yansongda/pay notify with P
 
   it('verifies over the received bytes', async () => {
     const { vector, merchant } = setup()
-    await expect(verifySignedMessage(readSignedMessage(raw(vector)), merchant, signedAt(vector))).resolves.toBeUndefined()
+    await expect(verifySignedMessage(readSignedMessage(raw(vector)), merchant.wechatpay, signedAt(vector))).resolves.toBeUndefined()
   })
 
   it('fails over the same JSON re-serialised', async () => {
@@ -196,7 +196,7 @@ describe.skipIf(yansongda === undefined)('reference: yansongda/pay notify with P
     const reserialised = JSON.stringify(JSON.parse(vector.raw_body))
     expect(reserialised).not.toBe(vector.raw_body)
     const signed = readSignedMessage(raw(vector, reserialised))
-    expect(await rejectionCode(verifySignedMessage(signed, merchant, signedAt(vector)))).toBe('signature_invalid')
+    expect(await rejectionCode(verifySignedMessage(signed, merchant.wechatpay, signedAt(vector)))).toBe('signature_invalid')
   })
 
   it('is not a notification envelope (no id or event_type), so the adapter refuses it as malformed', () => {

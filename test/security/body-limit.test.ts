@@ -6,8 +6,8 @@
  */
 import { env, exports } from 'cloudflare:workers'
 import { describe, expect, it, vi } from 'vitest'
-import { NOTIFY_BODY_LIMIT } from '../../src/http/read-body'
-import type { Channel } from '../../src/providers/types'
+import { NOTIFY_BODY_LIMIT } from '../../src/lib/read-body'
+import type { Channel } from '../../src/providers'
 import { adminErrorReply, callWorker, freshPayment, notify, recordForwarded, registerMerchant, rejectReply, type ForwardedCall } from './harness'
 
 const MERCHANT_ID = 'body-limit'

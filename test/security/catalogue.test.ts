@@ -14,29 +14,8 @@ import alipayFixtures from '../fixtures/alipay.json'
 import v2Fixtures from '../fixtures/wechatpay-v2.json'
 import v3Fixtures from '../fixtures/wechatpay-v3.json'
 import keys from '../fixtures/keys.json'
-import type { Channel, Provider } from '../../src/providers/types'
-import {
-  ACCEPT,
-  ADMIN_TOKEN,
-  admin,
-  adminErrorReply,
-  callWorker,
-  drainOutbox,
-  fixturePost,
-  freshPayment,
-  merchantBody,
-  notify,
-  orderState,
-  orderView,
-  PROVIDER_OF,
-  recordForwarded,
-  registerMerchant,
-  registerOrder,
-  rejectReply,
-  type ForwardedCall,
-  type MerchantKeys,
-  type Reply,
-} from './harness'
+import type { Channel, Provider } from '../../src/providers'
+import { ACCEPT, ADMIN_TOKEN, admin, adminErrorReply, callWorker, drainOutbox, fixturePost, freshPayment, merchantBody, notify, orderState, orderView, PROVIDER_OF, recordForwarded, registerMerchant, registerOrder, rejectReply, type ForwardedCall, type MerchantKeys, type Reply } from './harness'
 import { alipayForm, alipayPaymentParams, signAlipay, signV2, v2PaymentFields, v2Xml, v3Payment, type SignedNotify } from './signing'
 
 /** Accepts every fixture: MD5 and HMAC-SHA256, RSA2. */

@@ -26,20 +26,7 @@ import { orderStub, type OrderRef } from '../../src/order/order-key'
 import { OrderObject, type IngestRequest } from '../../src/order/order-object'
 import { OrderStore } from '../../src/order/order-store'
 import { network } from '../msw'
-import {
-  ACCEPT,
-  callWorker,
-  forwardUrl,
-  freshPayment,
-  notify,
-  notifyRequest,
-  orderView,
-  recordForwarded,
-  registerMerchant,
-  rejectReply,
-  unavailableD1,
-  type ForwardedCall,
-} from './harness'
+import { ACCEPT, callWorker, forwardUrl, freshPayment, notify, notifyRequest, orderView, recordForwarded, registerMerchant, rejectReply, unavailableD1, type ForwardedCall } from './harness'
 
 afterEach(() => vi.useRealTimers())
 

@@ -20,12 +20,12 @@ import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 import alipayFixtures from '../fixtures/alipay.json'
 import v2Fixtures from '../fixtures/wechatpay-v2.json'
 import v3Fixtures from '../fixtures/wechatpay-v3.json'
-import { NotifyRejection, REJECTION_STATUS } from '../../src/errors'
+import { NotifyRejection, REJECTION_STATUS } from '../../src/providers/rejection'
 import { parseMerchantInput } from '../../src/merchants/schema'
 import type { MerchantConfig } from '../../src/merchants/types'
 import { verifyNotification } from '../../src/providers/pipeline'
-import { channelAdapters } from '../../src/providers/registry'
-import type { Channel, ChannelAdapter, VerifiedNotification } from '../../src/providers/types'
+import { defaultRegistry, type Channel } from '../../src/providers'
+import type { ChannelAdapter, VerifiedNotification } from '../../src/providers/types'
 import { ACCEPT, drainOutbox, merchantBody, notify, orderState, PROVIDER_OF, recordForwarded, registerMerchant, type ForwardedCall } from './harness'
 
 declare module 'vitest' {
@@ -341,7 +341,7 @@ function headersOf(input: Input): Headers {
 async function verdictOf(channel: Channel, input: Input): Promise<Verdict> {
   const now = clockFor(channel)
   try {
-    const adapter: ChannelAdapter<unknown, unknown> = channelAdapters[channel]
+    const adapter: ChannelAdapter = defaultRegistry.channel(channel)!
     const notification = await verifyNotification(adapter, { body: input.body, headers: headersOf(input), receivedAt: now }, merchant, now)
     return { kind: 'accepted', notification }
   } catch (error) {
@@ -445,7 +445,7 @@ describe('fuzzing the channel adapters', () => {
 
   for (const channel of CHANNELS) {
     it(`${channel}: ${ADAPTER_RUNS} mutated and random inputs never crash the adapter and are accepted only when genuine`, async () => {
-      const adapter = channelAdapters[channel]
+      const adapter = defaultRegistry.channel(channel)!
       const seen = { accepted: 0, rejected: 0 }
       await fc.assert(
         fc.asyncProperty(inputs(channel), async (input) => {
@@ -506,7 +506,7 @@ describe('fuzzing through the Worker', () => {
           if (verdict.kind === 'accepted') {
             expect({ status: response.status, body }).toEqual(ACCEPT[channel])
           } else {
-            expect({ status: response.status, body }).toEqual({ status: REJECTION_STATUS[verdict.error.code], body: await channelAdapters[channel].reject(verdict.error).text() })
+            expect({ status: response.status, body }).toEqual({ status: REJECTION_STATUS[verdict.error.code], body: await defaultRegistry.channel(channel)!.reject(verdict.error).text() })
           }
         }),
         { numRuns: WORKER_RUNS },

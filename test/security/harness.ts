@@ -10,7 +10,7 @@ import keys from '../fixtures/keys.json'
 import { network } from '../msw'
 import worker from '../../src/index'
 import { orderStub } from '../../src/order/order-key'
-import type { Channel, Provider } from '../../src/providers/types'
+import type { Channel, Provider } from '../../src/providers'
 import { alipayPayment, freshOrderNo, v2Payment, v3Payment, type AlipayIdentity, type SignedNotify, type V2SignType, type WechatIdentity } from './signing'
 
 export const ADMIN_TOKEN = env.ADMIN_TOKEN!
@@ -226,7 +226,7 @@ export function recordForwarded(log: ForwardedCall[]): void {
  */
 export async function callWorker(request: Request, overrides: Partial<Env>): Promise<Response> {
   const ctx = createExecutionContext()
-  const response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, { ...env, ...overrides }, ctx)
+  const response = await worker.fetch!(request as Request<unknown, IncomingRequestCfProperties>, { ...env, ...overrides }, ctx)
   await waitOnExecutionContext(ctx)
   return response
 }

@@ -15,21 +15,9 @@ import v2Fixtures from '../fixtures/wechatpay-v2.json'
 import v3Fixtures from '../fixtures/wechatpay-v3.json'
 import { orderStub } from '../../src/order/order-key'
 import { OrderObject, type IngestRequest } from '../../src/order/order-object'
-import type { Channel } from '../../src/providers/types'
+import type { Channel } from '../../src/providers'
 import { network } from '../msw'
-import {
-  admin,
-  callWorker,
-  FORWARD_SECRET,
-  fixturePost,
-  forwardUrl,
-  freshPayment,
-  merchantBody,
-  notify,
-  notifyRequest,
-  PROVIDER_OF,
-  unavailableD1,
-} from './harness'
+import { admin, callWorker, FORWARD_SECRET, fixturePost, forwardUrl, freshPayment, merchantBody, notify, notifyRequest, PROVIDER_OF, unavailableD1 } from './harness'
 
 const MERCHANT_ID = 'leak'
 const COLD_MERCHANT_ID = 'leak-cold'

@@ -10,7 +10,7 @@ import { http, passthrough } from 'msw'
 import { beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest'
 import keys from '../fixtures/keys.json'
 import { orderStub } from '../../src/order/order-key'
-import type { Channel, Provider } from '../../src/providers/types'
+import type { Channel, Provider } from '../../src/providers'
 import { network } from '../msw'
 import { admin, FORWARD_SECRET, FORWARD_URL, getOrder, recordForwarded } from '../support/gateway'
 

@@ -9,7 +9,7 @@ import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 import type { ForwardedEvent } from '../../src/order/events'
 import { orderStub } from '../../src/order/order-key'
-import type { Channel, Provider } from '../../src/providers/types'
+import type { Channel, Provider } from '../../src/providers'
 import packageJson from '../../package.json'
 import { network } from '../msw'
 

@@ -5,8 +5,10 @@
 import { createSign } from 'node:crypto'
 import { expect } from 'vitest'
 import keys from '../../fixtures/keys.json'
-import type { AlipayConfig, MerchantConfig, WechatpayConfig } from '../../../src/merchants/types'
-import { QueryFailed, type QueryFailureReason } from '../../../src/providers/query/types'
+import type { AlipayConfig } from '../../../src/providers/alipay'
+import type { MerchantConfig } from '../../../src/merchants/types'
+import type { WechatpayConfig } from '../../../src/providers/wechatpay'
+import { QueryFailed, type QueryFailureReason } from '../../../src/providers/query-types'
 
 export { keys }
 

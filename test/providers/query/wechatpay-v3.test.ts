@@ -2,7 +2,7 @@ import { createVerify } from 'node:crypto'
 import { delay, http, HttpResponse } from 'msw'
 import { describe, expect, it } from 'vitest'
 import { network } from '../../msw'
-import { wechatpayV3Query } from '../../../src/providers/query/wechatpay-v3'
+import { wechatpayV3Query } from '../../../src/providers/wechatpay/v3-query'
 import { failure, keys, merchant, NOW, NOW_SECONDS, OUT_TRADE_NO, rsaSha256 } from './support'
 
 const { platformCertA, publicKeyMode, merchantApi } = keys.wechatpay

@@ -6,13 +6,13 @@
  * @see https://pay.weixin.qq.com/docs/merchant/apis/h5-payment/payment-notice.html
  * @see https://pay.weixin.qq.com/docs/partner/apis/partner-h5-payment/refund-result-notice.html
  */
-import { concatBytes, fromBase64, fromUtf8, utf8 } from '../crypto/encoding'
-import { aesGcmDecrypt, rsaVerify } from '../crypto/primitives'
-import { cachedSpkiFromPublicKeyText } from '../crypto/x509'
-import { reject, type NotifyRejection } from '../errors'
-import type { MerchantConfig, WechatpayConfig } from '../merchants/types'
-import { rfc3339ToIso } from './time'
-import type { ChannelAdapter, NotificationEffect, RawNotification, RefundOutcome, VerifiedNotification } from './types'
+import { concatBytes, fromBase64, fromUtf8, utf8 } from '../../crypto/encoding'
+import { aesGcmDecrypt, rsaVerify } from '../../crypto/primitives'
+import { cachedSpkiFromPublicKeyText } from '../../crypto/x509'
+import { refuse, type NotifyRejection } from '../rejection'
+import { rfc3339ToIso } from '../time'
+import type { ChannelAdapter, NotificationEffect, RawNotification, RefundOutcome, VerifiedNotification } from '../types'
+import type { WechatpayConfig } from './config'
 
 /** The signature scheme of responses, callbacks and (in `Authorization`) merchant requests. */
 export const SIGNATURE_TYPE_RSA = 'WECHATPAY2-SHA256-RSA2048'
@@ -70,15 +70,15 @@ export function parseJsonObject(bytes: Uint8Array, what: string): Fields {
   try {
     value = JSON.parse(fromUtf8(bytes))
   } catch {
-    return reject('malformed_body', `${what} is not UTF-8 JSON`)
+    return refuse('malformed_body', `${what} is not UTF-8 JSON`)
   }
-  if (!isFields(value)) reject('malformed_body', `${what} is not a JSON object`)
+  if (!isFields(value)) refuse('malformed_body', `${what} is not a JSON object`)
   return value
 }
 
 export function requiredText(fields: Fields, name: string): string {
   const value = fields[name]
-  if (typeof value !== 'string' || value === '') reject('malformed_body', `${name} is missing`)
+  if (typeof value !== 'string' || value === '') refuse('malformed_body', `${name} is missing`)
   return value
 }
 
@@ -86,20 +86,20 @@ export function requiredText(fields: Fields, name: string): string {
 export function optionalText(fields: Fields, name: string): string | null {
   const value = fields[name]
   if (value === undefined || value === null) return null
-  if (typeof value !== 'string') reject('malformed_body', `${name} is not a string`)
+  if (typeof value !== 'string') refuse('malformed_body', `${name} is not a string`)
   return value
 }
 
 function requiredObject(fields: Fields, name: string): Fields {
   const value = fields[name]
-  if (!isFields(value)) reject('malformed_body', `${name} is missing`)
+  if (!isFields(value)) refuse('malformed_body', `${name} is missing`)
   return value
 }
 
 function fen(fields: Fields, name: string): number {
   const value = fields[name]
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    reject('malformed_body', `amount.${name} is not a non-negative integer`)
+    refuse('malformed_body', `amount.${name} is not a non-negative integer`)
   }
   return value
 }
@@ -107,7 +107,7 @@ function fen(fields: Fields, name: string): number {
 function optionalInstant(fields: Fields, name: string): string | null {
   const text = optionalText(fields, name)
   if (text === null || text === '') return null
-  return rfc3339ToIso(text) ?? reject('malformed_body', `${name} is not an RFC 3339 time`)
+  return rfc3339ToIso(text) ?? refuse('malformed_body', `${name} is not an RFC 3339 time`)
 }
 
 function headerValue(headers: Headers, name: string): string | null {
@@ -122,11 +122,11 @@ export function readSignedMessage(raw: RawNotification): V3SignedMessage {
   const signature = headerValue(raw.headers, 'Wechatpay-Signature')
   const serial = headerValue(raw.headers, 'Wechatpay-Serial')
   if (timestamp === null || nonce === null || signature === null || serial === null) {
-    reject('missing_signature', 'Wechatpay signature headers missing')
+    refuse('missing_signature', 'Wechatpay signature headers missing')
   }
   // Before anything decodes the signature: probes are not base64 and must not look like a crash.
-  if (signature.startsWith(SIGNATURE_PROBE_PREFIX)) reject('signature_probe', 'signature probe')
-  if (!UNIX_SECONDS.test(timestamp)) reject('malformed_body', 'Wechatpay-Timestamp is not an integer')
+  if (signature.startsWith(SIGNATURE_PROBE_PREFIX)) refuse('signature_probe', 'signature probe')
+  if (!UNIX_SECONDS.test(timestamp)) refuse('malformed_body', 'Wechatpay-Timestamp is not an integer')
   return {
     timestamp,
     nonce,
@@ -159,9 +159,8 @@ function readEnvelope(body: Uint8Array): V3Envelope {
   }
 }
 
-function v3Config(merchant: MerchantConfig): { wechatpay: WechatpayConfig; apiV3Key: string } {
-  const wechatpay = merchant.wechatpay
-  if (wechatpay === undefined || !wechatpay.apiV3Key) reject('channel_not_configured', 'WeChat Pay APIv3 is not configured')
+function v3Config(wechatpay: WechatpayConfig | undefined): { wechatpay: WechatpayConfig; apiV3Key: string } {
+  if (wechatpay === undefined || !wechatpay.apiV3Key) refuse('channel_not_configured', 'WeChat Pay APIv3 is not configured')
   return { wechatpay, apiV3Key: wechatpay.apiV3Key }
 }
 
@@ -169,26 +168,26 @@ function v3Config(merchant: MerchantConfig): { wechatpay: WechatpayConfig; apiV3
  * Freshness, signature type, key selection by serial and the RSA check, in that order. The signed
  * bytes are the received body, never re-serialised JSON (PHP-style `\/` escapes must survive).
  */
-export async function verifySignedMessage(signed: V3SignedMessage, merchant: MerchantConfig, now: number): Promise<void> {
-  const { platformPublicKeys } = v3Config(merchant).wechatpay
+export async function verifySignedMessage(signed: V3SignedMessage, config: WechatpayConfig | undefined, now: number): Promise<void> {
+  const { platformPublicKeys } = v3Config(config).wechatpay
   if (Math.abs(now / 1000 - Number(signed.timestamp)) > MAX_CLOCK_SKEW_SECONDS) {
-    reject('stale_timestamp', 'Wechatpay-Timestamp is more than 300 s from now')
+    refuse('stale_timestamp', 'Wechatpay-Timestamp is more than 300 s from now')
   }
   if (signed.signatureType !== null && signed.signatureType !== SIGNATURE_TYPE_RSA) {
-    reject('sign_type_not_allowed', 'only WECHATPAY2-SHA256-RSA2048 is accepted')
+    refuse('sign_type_not_allowed', 'only WECHATPAY2-SHA256-RSA2048 is accepted')
   }
   // Own keys only: a serial such as `constructor` must not reach Object.prototype.
   const keyText = Object.hasOwn(platformPublicKeys, signed.serial) ? platformPublicKeys[signed.serial] : undefined
-  if (keyText === undefined) reject('unknown_serial', 'no platform key for Wechatpay-Serial')
+  if (keyText === undefined) refuse('unknown_serial', 'no platform key for Wechatpay-Serial')
   const message = concatBytes(utf8(`${signed.timestamp}\n${signed.nonce}\n`), signed.body, utf8('\n'))
   let valid: boolean
   try {
     valid = await rsaVerify(cachedSpkiFromPublicKeyText(keyText), 'SHA-256', signed.signature, message)
   } catch {
     // Keys are validated when the merchant is saved; this is a damaged configuration, not a bad callback.
-    return reject('unknown_serial', 'platform key for Wechatpay-Serial is unusable')
+    return refuse('unknown_serial', 'platform key for Wechatpay-Serial is unusable')
   }
-  if (!valid) reject('signature_invalid', 'signature does not verify')
+  if (!valid) refuse('signature_invalid', 'signature does not verify')
 }
 
 /**
@@ -208,13 +207,13 @@ function apiV3KeyBytesOf(wechatpay: WechatpayConfig, apiV3Key: string): Uint8Arr
 /** AEAD_AES_256_GCM with the APIv3 key's bytes, the nonce text as IV and `associated_data` as AAD. */
 async function openResource(resource: V3Resource, apiV3Key: Uint8Array<ArrayBuffer>): Promise<Fields> {
   // Authentic but not something we can open (e.g. a future SM4 resource): an event we don't support.
-  if (resource.algorithm !== RESOURCE_ALGORITHM) reject('unsupported_event', 'unsupported resource algorithm')
+  if (resource.algorithm !== RESOURCE_ALGORITHM) refuse('unsupported_event', 'unsupported resource algorithm')
   let plaintext: Uint8Array
   try {
     const sealed = fromBase64(resource.ciphertext)
     plaintext = await aesGcmDecrypt(apiV3Key, utf8(resource.nonce), utf8(resource.associatedData), sealed)
   } catch {
-    return reject('decrypt_failed', 'resource does not decrypt with the APIv3 key')
+    return refuse('decrypt_failed', 'resource does not decrypt with the APIv3 key')
   }
   return parseJsonObject(plaintext, 'resource')
 }
@@ -222,15 +221,15 @@ async function openResource(resource: V3Resource, apiV3Key: Uint8Array<ArrayBuff
 /** Direct mode carries `mchid`/`appid`; service-provider (partner) mode `sp_mchid`/`sp_appid`. */
 export function checkMerchantIdentity(resource: Fields, wechatpay: WechatpayConfig): void {
   const mchid = optionalText(resource, 'mchid') ?? optionalText(resource, 'sp_mchid')
-  if (mchid !== wechatpay.mchid) reject('merchant_mismatch', 'mchid does not belong to this merchant')
+  if (mchid !== wechatpay.mchid) refuse('merchant_mismatch', 'mchid does not belong to this merchant')
   // Refund resources carry no appid.
   const appid = optionalText(resource, 'appid') ?? optionalText(resource, 'sp_appid')
-  if (appid !== null && appid !== wechatpay.appid) reject('merchant_mismatch', 'appid does not belong to this merchant')
+  if (appid !== null && appid !== wechatpay.appid) refuse('merchant_mismatch', 'appid does not belong to this merchant')
 }
 
 function supportedEvent(eventType: string): SupportedEvent {
   const event = SUPPORTED_EVENTS.find((supported) => supported === eventType)
-  return event ?? reject('unsupported_event', 'unsupported event_type')
+  return event ?? refuse('unsupported_event', 'unsupported event_type')
 }
 
 function refundEffect(outcome: RefundOutcome, resource: Fields): NotificationEffect {
@@ -268,7 +267,7 @@ export function transactionPaymentEffect(transaction: Fields): Extract<Notificat
 function effectOf(event: SupportedEvent, resource: Fields): NotificationEffect {
   switch (event) {
     case 'TRANSACTION.SUCCESS':
-      if (resource.trade_state !== 'SUCCESS') reject('unsupported_event', 'TRANSACTION.SUCCESS without trade_state SUCCESS')
+      if (resource.trade_state !== 'SUCCESS') refuse('unsupported_event', 'TRANSACTION.SUCCESS without trade_state SUCCESS')
       return transactionPaymentEffect(resource)
     case 'REFUND.SUCCESS':
       return refundEffect('succeeded', resource)
@@ -284,22 +283,23 @@ function effectOf(event: SupportedEvent, resource: Fields): NotificationEffect {
   }
 }
 
-export const wechatpayV3: ChannelAdapter<V3Wire, V3Envelope> = {
+export const wechatpayV3: ChannelAdapter<WechatpayConfig, V3Wire, V3Envelope, 'wechatpay.v3'> = {
   channel: 'wechatpay.v3',
   provider: 'wechatpay',
+  path: 'wechatpay/v3',
 
   parse(raw: RawNotification): V3Wire {
     const signed = readSignedMessage(raw)
     return { signed, envelope: readEnvelope(signed.body) }
   },
 
-  async verify(wire: V3Wire, merchant: MerchantConfig, now: number): Promise<V3Envelope> {
-    await verifySignedMessage(wire.signed, merchant, now)
+  async verify(wire: V3Wire, config: WechatpayConfig | undefined, now: number): Promise<V3Envelope> {
+    await verifySignedMessage(wire.signed, config, now)
     return wire.envelope
   },
 
-  async normalize(envelope: V3Envelope, merchant: MerchantConfig): Promise<VerifiedNotification> {
-    const { wechatpay, apiV3Key } = v3Config(merchant)
+  async normalize(envelope: V3Envelope, config: WechatpayConfig | undefined): Promise<VerifiedNotification> {
+    const { wechatpay, apiV3Key } = v3Config(config)
     const resource = await openResource(envelope.resource, apiV3KeyBytesOf(wechatpay, apiV3Key))
     checkMerchantIdentity(resource, wechatpay)
     const event = supportedEvent(envelope.eventType)

@@ -1,5 +1,5 @@
 /**
- * @module Which merchant forward URLs the gateway will call: https only, never private or
+ * @module Which URLs the gateway will call (merchant forward URLs, provider API bases): https only, never private or
  * link-local addresses (SSRF), loopback http only while running locally.
  */
 
@@ -38,7 +38,7 @@ function isPrivateOrLocalIpv6(host: string): boolean {
 }
 
 /** Why `url` may not be a forward URL, or null when it may. */
-export function forwardUrlProblem(url: string, options: { allowLoopback: boolean }): string | null {
+export function outboundUrlProblem(url: string, options: { allowLoopback: boolean }): string | null {
   let parsed: URL
   try {
     parsed = new URL(url)

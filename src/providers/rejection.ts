@@ -1,6 +1,7 @@
 /**
  * @module Why a provider callback was not accepted, and the HTTP status each reason maps to.
  * Adapters format the body per channel (`ChannelAdapter.reject`); the status comes from here only.
+ * Provider code throws with `refuse(code, message)`; the notify route turns it into the reply.
  * Messages are short and never contain secrets, signatures or key material.
  */
 
@@ -46,6 +47,6 @@ export class NotifyRejection extends Error {
   }
 }
 
-export function reject(code: RejectionCode, message: string): never {
+export function refuse(code: RejectionCode, message: string): never {
   throw new NotifyRejection(code, message)
 }

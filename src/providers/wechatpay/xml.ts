@@ -3,7 +3,7 @@
  * XML replies WeChat expects. Values stay exactly as signed: strings, untrimmed, CDATA verbatim, never coerced.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser'
-import { reject } from '../errors'
+import { refuse } from '../rejection'
 
 export type FlatXmlRoot = 'xml' | 'root'
 
@@ -49,24 +49,24 @@ type OrderedNode = Record<string, unknown>
  * and flat, unique children.
  */
 export function readFlatXml(text: string, root: FlatXmlRoot): Record<string, string> {
-  if (DTD_MARKUP.test(text)) reject('xml_entities', 'XML with a DOCTYPE or entity declaration is refused')
-  if (NON_XML_CHAR.test(text)) reject('malformed_body', 'XML contains characters XML does not allow')
-  if (XMLValidator.validate(text) !== true) reject('malformed_body', 'body is not well-formed XML')
+  if (DTD_MARKUP.test(text)) refuse('xml_entities', 'XML with a DOCTYPE or entity declaration is refused')
+  if (NON_XML_CHAR.test(text)) refuse('malformed_body', 'XML contains characters XML does not allow')
+  if (XMLValidator.validate(text) !== true) refuse('malformed_body', 'body is not well-formed XML')
 
   const documentNodes = parseOrdered(text)
   const rootNode = singleElement(documentNodes)
-  if (rootNode === undefined || rootNode.name !== root) reject('malformed_body', `XML root must be <${root}>`)
+  if (rootNode === undefined || rootNode.name !== root) refuse('malformed_body', `XML root must be <${root}>`)
 
   const fields = new Map<string, string>()
   for (const node of rootNode.children) {
     const [name, content] = onlyEntry(node)
     if (name === TEXT) {
-      if (!WHITESPACE_ONLY.test(String(content))) reject('malformed_body', `text directly inside <${root}>`)
+      if (!WHITESPACE_ONLY.test(String(content))) refuse('malformed_body', `text directly inside <${root}>`)
       continue
     }
-    if (name === CDATA) reject('malformed_body', `CDATA directly inside <${root}>`)
+    if (name === CDATA) refuse('malformed_body', `CDATA directly inside <${root}>`)
     // Messages never echo names from the body: they end up in replies and the audit trail.
-    if (fields.has(name)) reject('malformed_body', 'a field appears twice')
+    if (fields.has(name)) refuse('malformed_body', 'a field appears twice')
     fields.set(name, leafValue(content))
   }
   return Object.fromEntries(fields)
@@ -91,7 +91,7 @@ function parseOrdered(text: string): OrderedNode[] {
     return parser.parse(text) as OrderedNode[]
   } catch {
     // e.g. a tag named `constructor`, which the parser refuses as a prototype-pollution risk.
-    return reject('malformed_body', 'body is not a readable XML document')
+    return refuse('malformed_body', 'body is not a readable XML document')
   }
 }
 
@@ -104,35 +104,35 @@ function singleElement(nodes: OrderedNode[]): { name: string; children: OrderedN
 
 function onlyEntry(node: OrderedNode): [string, unknown] {
   const entries = Object.entries(node)
-  if (entries.length !== 1) reject('malformed_body', 'unexpected XML structure')
+  if (entries.length !== 1) refuse('malformed_body', 'unexpected XML structure')
   return entries[0]!
 }
 
 /** Concatenates a field's text and CDATA pieces; an element inside a field means it is not flat. */
 function leafValue(content: unknown): string {
-  if (!Array.isArray(content)) reject('malformed_body', 'unexpected XML structure')
+  if (!Array.isArray(content)) refuse('malformed_body', 'unexpected XML structure')
   let value = ''
   for (const piece of content as OrderedNode[]) {
     const [kind, inner] = onlyEntry(piece)
     if (kind === TEXT) value += decodeText(String(inner))
     else if (kind === CDATA) value += cdataText(inner)
-    else reject('malformed_body', 'a field holds a nested element')
+    else refuse('malformed_body', 'a field holds a nested element')
   }
   return value
 }
 
 function cdataText(inner: unknown): string {
-  if (!Array.isArray(inner)) reject('malformed_body', 'unexpected CDATA structure')
+  if (!Array.isArray(inner)) refuse('malformed_body', 'unexpected CDATA structure')
   return (inner as OrderedNode[]).map((piece) => String(onlyEntry(piece)[1])).join('')
 }
 
 function decodeText(text: string): string {
   // Whatever `&` remains once valid references are removed is a bare ampersand or an undeclared entity.
-  if (text.replace(REFERENCE, '').includes('&')) reject('malformed_body', 'XML text has an unknown entity reference')
+  if (text.replace(REFERENCE, '').includes('&')) refuse('malformed_body', 'XML text has an unknown entity reference')
   return text.replace(REFERENCE, (_match, hex: string | undefined, decimal: string | undefined, name: string | undefined) => {
     if (name !== undefined) return PREDEFINED[name]!
     const codePoint = hex !== undefined ? Number.parseInt(hex, 16) : Number(decimal)
-    if (!isXmlChar(codePoint)) reject('malformed_body', 'XML character reference to a forbidden character')
+    if (!isXmlChar(codePoint)) refuse('malformed_body', 'XML character reference to a forbidden character')
     return String.fromCodePoint(codePoint)
   })
 }

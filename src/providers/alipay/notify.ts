@@ -3,16 +3,16 @@
  * verification over the bytes in the notify's own charset, only then decoding and status mapping.
  * @see https://opendocs.alipay.com/open/203/105286
  */
-import { concatBytes, utf8 } from '../crypto/encoding'
-import type { RsaHash } from '../crypto/keys'
-import { rsaVerify } from '../crypto/primitives'
-import { cachedSpkiFromPublicKeyText } from '../crypto/x509'
-import { reject, type NotifyRejection } from '../errors'
-import type { AlipayConfig, AlipaySignType, MerchantConfig } from '../merchants/types'
-import { parseFormBytes, type Bytes } from './form'
-import { yuanToFen } from './money'
-import { beijingTimeToIso } from './time'
-import type { ChannelAdapter, NotificationEffect, VerifiedNotification } from './types'
+import { concatBytes, utf8 } from '../../crypto/encoding'
+import type { RsaHash } from '../../crypto/keys'
+import { rsaVerify, type Bytes } from '../../crypto/primitives'
+import { cachedSpkiFromPublicKeyText } from '../../crypto/x509'
+import { parseFormBytes } from '../form'
+import { yuanToFen } from '../money'
+import { refuse, type NotifyRejection } from '../rejection'
+import { beijingTimeToIso } from '../time'
+import type { ChannelAdapter, NotificationEffect, VerifiedNotification } from '../types'
+import type { AlipayConfig, AlipaySignType } from './config'
 
 /** `charset` values Alipay sends, and the decoder for each (WHATWG decodes the GB family as GB18030). */
 const DECODER_LABELS = { 'utf-8': 'utf-8', gbk: 'gbk', gb2312: 'gb2312', gb18030: 'gb18030' } as const
@@ -44,26 +44,27 @@ type TradeStatus = (typeof TRADE_STATUSES)[number]
 
 type Fields = ReadonlyMap<string, string>
 
-export const alipay: ChannelAdapter<AlipayWire, AlipayVerified> = {
+export const alipayNotify: ChannelAdapter<AlipayConfig, AlipayWire, AlipayVerified, 'alipay'> = {
   channel: 'alipay',
   provider: 'alipay',
+  path: 'alipay',
 
   parse(raw) {
     const fields = parseFormBytes(raw.body)
-    if (fields.size === 0) reject('malformed_body', 'empty alipay notify')
+    if (fields.size === 0) refuse('malformed_body', 'empty alipay notify')
     return { fields, charset: charsetOf(fields.get('charset')) }
   },
 
-  async verify(wire, merchant) {
-    const config = alipayConfig(merchant)
+  async verify(wire, section) {
+    const config = alipayConfig(section)
     const signBytes = wire.fields.get('sign')
-    if (signBytes === undefined || signBytes.length === 0) reject('missing_signature', 'alipay notify has no sign')
+    if (signBytes === undefined || signBytes.length === 0) refuse('missing_signature', 'alipay notify has no sign')
     // Only the merchant's configured algorithm: an RSA2 merchant never falls back to SHA-1.
     if (asciiText(wire.fields.get('sign_type')) !== config.signType) {
-      reject('sign_type_not_allowed', `alipay sign_type must be ${config.signType}`)
+      refuse('sign_type_not_allowed', `alipay sign_type must be ${config.signType}`)
     }
     const sign = asciiText(signBytes)
-    if (sign === null) reject('signature_invalid', 'alipay sign is not base64')
+    if (sign === null) refuse('signature_invalid', 'alipay sign is not base64')
 
     const spki = alipayPublicKeyOf(config)
     const hash = HASH_BY_SIGN_TYPE[config.signType]
@@ -72,7 +73,7 @@ export const alipay: ChannelAdapter<AlipayWire, AlipayVerified> = {
         return await rsaVerify(spki, hash, sign, alipaySignContent(wire.fields, version))
       } catch {
         // rsaVerify only throws when the key itself cannot be imported.
-        return reject('channel_not_configured', 'alipay public key is not a usable RSA key')
+        return refuse('channel_not_configured', 'alipay public key is not a usable RSA key')
       }
     }
     if (await verifies('v1')) return { wire, signContent: 'v1' }
@@ -80,16 +81,16 @@ export const alipay: ChannelAdapter<AlipayWire, AlipayVerified> = {
     if (asciiText(wire.fields.get('notify_type')) !== TRADE_NOTIFY && (await verifies('v2'))) {
       return { wire, signContent: 'v2' }
     }
-    return reject('signature_invalid', 'alipay signature does not verify')
+    return refuse('signature_invalid', 'alipay signature does not verify')
   },
 
-  async normalize({ wire }, merchant): Promise<VerifiedNotification> {
-    const config = alipayConfig(merchant)
+  async normalize({ wire }, section): Promise<VerifiedNotification> {
+    const config = alipayConfig(section)
     const fields = decodeFields(wire)
-    if (fields.get('app_id') !== config.appId) reject('merchant_mismatch', 'app_id does not belong to this merchant')
-    if (fields.get('notify_type') !== TRADE_NOTIFY) reject('unsupported_event', 'alipay notify is not a trade notify')
+    if (fields.get('app_id') !== config.appId) refuse('merchant_mismatch', 'app_id does not belong to this merchant')
+    if (fields.get('notify_type') !== TRADE_NOTIFY) refuse('unsupported_event', 'alipay notify is not a trade notify')
     if (fields.get('seller_id') !== config.sellerId) {
-      reject('merchant_mismatch', 'seller_id does not belong to this merchant')
+      refuse('merchant_mismatch', 'seller_id does not belong to this merchant')
     }
     const notificationId = required(fields, 'notify_id')
     const outTradeNo = required(fields, 'out_trade_no')
@@ -191,7 +192,7 @@ function refundEffect(fields: Fields): NotificationEffect {
   const orderAmount = amountOf(fields, 'total_amount')
   // Alipay reports the running total refunded on the trade, not this refund's amount.
   const cumulativeRefunded = amountOf(fields, 'refund_fee')
-  if (cumulativeRefunded > orderAmount) reject('malformed_body', 'refund_fee exceeds total_amount')
+  if (cumulativeRefunded > orderAmount) refuse('malformed_body', 'refund_fee exceeds total_amount')
   return {
     kind: 'refund',
     outcome: 'succeeded',
@@ -215,11 +216,11 @@ export function alipayCloseEffect(fields: Fields): Extract<NotificationEffect, {
 function tradeStatusOf(fields: Fields): TradeStatus {
   const status = fields.get('trade_status')
   const known = TRADE_STATUSES.find((s) => s === status)
-  return known ?? reject('unsupported_event', 'unknown alipay trade_status')
+  return known ?? refuse('unsupported_event', 'unknown alipay trade_status')
 }
 
-function alipayConfig(merchant: MerchantConfig): AlipayConfig {
-  return merchant.alipay ?? reject('channel_not_configured', 'merchant has no alipay configuration')
+function alipayConfig(section: AlipayConfig | undefined): AlipayConfig {
+  return section ?? refuse('channel_not_configured', 'merchant has no alipay configuration')
 }
 
 /** The configured Alipay public key as SPKI; an unusable one is a configuration problem. */
@@ -227,7 +228,7 @@ export function alipayPublicKeyOf(config: AlipayConfig): Bytes {
   try {
     return cachedSpkiFromPublicKeyText(config.alipayPublicKey)
   } catch {
-    return reject('channel_not_configured', 'alipay public key is not usable')
+    return refuse('channel_not_configured', 'alipay public key is not usable')
   }
 }
 
@@ -236,7 +237,7 @@ function charsetOf(bytes: Bytes | undefined): AlipayCharset {
   if (bytes === undefined || bytes.length === 0) return 'utf-8'
   const label = asciiText(bytes)?.toLowerCase()
   if (label !== undefined && Object.hasOwn(DECODER_LABELS, label)) return label as AlipayCharset
-  return reject('malformed_body', 'unsupported alipay charset')
+  return refuse('malformed_body', 'unsupported alipay charset')
 }
 
 function decodeFields(wire: AlipayWire): Map<string, string> {
@@ -247,7 +248,7 @@ function decodeFields(wire: AlipayWire): Map<string, string> {
     try {
       fields.set(name, decoder.decode(bytes))
     } catch {
-      reject('malformed_body', `alipay field ${name} is not valid ${wire.charset}`)
+      refuse('malformed_body', `alipay field ${name} is not valid ${wire.charset}`)
     }
   }
   return fields
@@ -270,15 +271,15 @@ function optional(fields: Fields, name: string): string | null {
 }
 
 function required(fields: Fields, name: string): string {
-  return optional(fields, name) ?? reject('malformed_body', `alipay ${name} is missing`)
+  return optional(fields, name) ?? refuse('malformed_body', `alipay ${name} is missing`)
 }
 
 function amountOf(fields: Fields, name: string): number {
-  return yuanToFen(required(fields, name)) ?? reject('malformed_body', `alipay ${name} is not a yuan amount`)
+  return yuanToFen(required(fields, name)) ?? refuse('malformed_body', `alipay ${name} is not a yuan amount`)
 }
 
 function timeOf(fields: Fields, name: string): string | null {
   const text = optional(fields, name)
   if (text === null) return null
-  return beijingTimeToIso(text) ?? reject('malformed_body', `alipay ${name} is not a Beijing time`)
+  return beijingTimeToIso(text) ?? refuse('malformed_body', `alipay ${name} is not a Beijing time`)
 }

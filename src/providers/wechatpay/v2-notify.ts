@@ -4,13 +4,13 @@
  * @see https://pay.weixin.qq.com/doc/v2/merchant/4011937248 (payment notify)
  * @see https://pay.weixin.qq.com/doc/v2/partner/4011989265 (refund notify)
  */
-import { fromBase64, fromUtf8, toHex, utf8 } from '../crypto/encoding'
-import { aesEcbDecrypt, hmacSha256, md5, sha256Hex, timingSafeEqualText } from '../crypto/primitives'
-import { NotifyRejection, reject } from '../errors'
-import type { MerchantConfig, V2SignType, WechatpayConfig } from '../merchants/types'
-import { parseFen } from './money'
-import { beijingTimeToIso } from './time'
-import type { ChannelAdapter, NotificationEffect, RawNotification, RefundOutcome, VerifiedNotification } from './types'
+import { fromBase64, fromUtf8, toHex, utf8 } from '../../crypto/encoding'
+import { aesEcbDecrypt, hmacSha256, md5, sha256Hex, timingSafeEqualText } from '../../crypto/primitives'
+import { parseFen } from '../money'
+import { NotifyRejection, refuse } from '../rejection'
+import { beijingTimeToIso } from '../time'
+import type { ChannelAdapter, NotificationEffect, RawNotification, RefundOutcome, VerifiedNotification } from '../types'
+import { V2_SIGN_TYPES, type V2SignType, type WechatpayConfig } from './config'
 import { buildXmlReply, readFlatXml } from './xml'
 
 type Fields = Readonly<Record<string, string>>
@@ -29,8 +29,6 @@ export type V2Verified =
   | { kind: 'refund'; outer: Fields; refund: Fields }
   | { kind: 'fail'; fields: Fields; body: string }
 
-const SIGN_TYPES: readonly V2SignType[] = ['MD5', 'HMAC-SHA256']
-
 const REFUND_OUTCOMES: Readonly<Record<string, RefundOutcome>> = {
   SUCCESS: 'succeeded',
   CHANGE: 'failed',
@@ -43,9 +41,10 @@ const ENVELOPE_FIELDS = ['appid', 'mch_id'] as const
 
 const ACK_FIELDS = { return_code: 'SUCCESS', return_msg: 'OK' } as const
 
-export const wechatpayV2: ChannelAdapter<V2Wire, V2Verified> = {
+export const wechatpayV2: ChannelAdapter<WechatpayConfig, V2Wire, V2Verified, 'wechatpay.v2'> = {
   channel: 'wechatpay.v2',
   provider: 'wechatpay',
+  path: 'wechatpay/v2',
 
   parse(raw: RawNotification): V2Wire {
     const text = decodeUtf8(raw.body)
@@ -56,15 +55,15 @@ export const wechatpayV2: ChannelAdapter<V2Wire, V2Verified> = {
       case 'SUCCESS':
         if (fields.req_info === undefined) return { kind: 'payment', fields }
         // A refund notify is authenticated by decryption alone; a body claiming both is not one WeChat sends.
-        if (fields.sign !== undefined) reject('malformed_body', 'a v2 notify carries sign or req_info, not both')
+        if (fields.sign !== undefined) refuse('malformed_body', 'a v2 notify carries sign or req_info, not both')
         return { kind: 'refund', fields }
       default:
-        return reject('malformed_body', 'return_code must be SUCCESS or FAIL')
+        return refuse('malformed_body', 'return_code must be SUCCESS or FAIL')
     }
   },
 
-  async verify(wire: V2Wire, merchant: MerchantConfig): Promise<V2Verified> {
-    const { apiV2Key, v2SignTypes } = v2Config(merchant)
+  async verify(wire: V2Wire, wechatpay: WechatpayConfig | undefined): Promise<V2Verified> {
+    const { apiV2Key, v2SignTypes } = v2Config(wechatpay)
     switch (wire.kind) {
       case 'payment':
         await verifyV2Signature(wire.fields, apiV2Key, v2SignTypes)
@@ -76,8 +75,8 @@ export const wechatpayV2: ChannelAdapter<V2Wire, V2Verified> = {
     }
   },
 
-  async normalize(verified: V2Verified, merchant: MerchantConfig): Promise<VerifiedNotification> {
-    const config = v2Config(merchant)
+  async normalize(verified: V2Verified, wechatpay: WechatpayConfig | undefined): Promise<VerifiedNotification> {
+    const config = v2Config(wechatpay)
     const envelope = verified.kind === 'payment' ? verified.signed : verified.kind === 'refund' ? verified.outer : verified.fields
     checkMerchantIdentity(envelope, config, verified.kind !== 'fail')
     const { outTradeNo, effect } = mapStatus(verified)
@@ -126,8 +125,8 @@ export async function v2Sign(signString: string, apiV2Key: string, algorithm: V2
 export function v2SignAlgorithm(fields: Fields): V2SignType {
   const declared = fields.sign_type ?? ''
   if (declared !== '') {
-    const known = SIGN_TYPES.find((type) => type === declared)
-    return known ?? reject('sign_type_not_allowed', 'sign_type is neither MD5 nor HMAC-SHA256')
+    const known = V2_SIGN_TYPES.find((type) => type === declared)
+    return known ?? refuse('sign_type_not_allowed', 'sign_type is neither MD5 nor HMAC-SHA256')
   }
   switch (fields.sign?.length) {
     case 32:
@@ -135,18 +134,18 @@ export function v2SignAlgorithm(fields: Fields): V2SignType {
     case 64:
       return 'HMAC-SHA256'
     default:
-      return reject('signature_invalid', 'sign has neither an MD5 nor an HMAC-SHA256 length')
+      return refuse('signature_invalid', 'sign has neither an MD5 nor an HMAC-SHA256 length')
   }
 }
 
 /** Checks a signed v2 message; returns the algorithm that verified it, or throws the precise rejection. */
 export async function verifyV2Signature(fields: Fields, apiV2Key: string, allowed: readonly V2SignType[]): Promise<V2SignType> {
   const received = fields.sign ?? ''
-  if (received === '') reject('missing_signature', 'v2 notify has no sign')
+  if (received === '') refuse('missing_signature', 'v2 notify has no sign')
   const algorithm = v2SignAlgorithm(fields)
-  if (!allowed.includes(algorithm)) reject('sign_type_not_allowed', `sign type ${algorithm} is not allowed for this merchant`)
+  if (!allowed.includes(algorithm)) refuse('sign_type_not_allowed', `sign type ${algorithm} is not allowed for this merchant`)
   const expected = await v2Sign(v2SignString(fields), apiV2Key, algorithm)
-  if (!timingSafeEqualText(expected, received)) reject('signature_invalid', 'v2 sign does not match')
+  if (!timingSafeEqualText(expected, received)) refuse('signature_invalid', 'v2 sign does not match')
   return algorithm
 }
 
@@ -154,14 +153,13 @@ function decodeUtf8(body: Uint8Array): string {
   try {
     return fromUtf8(body)
   } catch {
-    return reject('malformed_body', 'body is not valid UTF-8')
+    return refuse('malformed_body', 'body is not valid UTF-8')
   }
 }
 
-function v2Config(merchant: MerchantConfig): WechatpayConfig & { apiV2Key: string } {
-  const config = merchant.wechatpay
+function v2Config(config: WechatpayConfig | undefined): WechatpayConfig & { apiV2Key: string } {
   if (config?.apiV2Key === undefined || config.apiV2Key === '') {
-    return reject('channel_not_configured', 'WeChat Pay APIv2 is not configured for this merchant')
+    return refuse('channel_not_configured', 'WeChat Pay APIv2 is not configured for this merchant')
   }
   return { ...config, apiV2Key: config.apiV2Key }
 }
@@ -180,22 +178,22 @@ async function openReqInfo(reqInfo: string, apiV2Key: string): Promise<Fields> {
   try {
     sealed = fromBase64(reqInfo)
   } catch {
-    return reject('malformed_body', 'req_info is not base64')
+    return refuse('malformed_body', 'req_info is not base64')
   }
-  if (sealed.byteLength === 0 || sealed.byteLength % 16 !== 0) reject('malformed_body', 'req_info is not AES ciphertext')
+  if (sealed.byteLength === 0 || sealed.byteLength % 16 !== 0) refuse('malformed_body', 'req_info is not AES ciphertext')
   const aesKey = utf8(toHex(await md5(utf8(apiV2Key))))
   let plaintext: string
   try {
     plaintext = fromUtf8(aesEcbDecrypt(aesKey, sealed))
   } catch {
-    return reject('decrypt_failed', 'req_info does not decrypt with the merchant APIv2 key')
+    return refuse('decrypt_failed', 'req_info does not decrypt with the merchant APIv2 key')
   }
   try {
     return readFlatXml(plaintext, 'root')
   } catch (error) {
     // Without a MAC, a wrong key can still unpad by chance; what comes out is then not our XML.
     if (error instanceof NotifyRejection && error.code === 'malformed_body') {
-      return reject('decrypt_failed', 'req_info does not decrypt to a <root> document')
+      return refuse('decrypt_failed', 'req_info does not decrypt to a <root> document')
     }
     throw error
   }
@@ -212,7 +210,7 @@ export function checkMerchantIdentity(fields: Fields, config: WechatpayConfig, r
   ] as const) {
     const actual = fields[field]
     if (actual === undefined && !required) continue
-    if (actual !== expected) reject('merchant_mismatch', `${field} does not belong to this merchant`)
+    if (actual !== expected) refuse('merchant_mismatch', `${field} does not belong to this merchant`)
   }
 }
 
@@ -230,16 +228,16 @@ function mapStatus(verified: V2Verified): { outTradeNo: string; effect: Notifica
         case 'FAIL':
           return { outTradeNo: fields.out_trade_no ?? '', effect: { kind: 'none', reason: 'result_code=FAIL' } }
         default:
-          return reject('unsupported_event', 'result_code must be SUCCESS or FAIL')
+          return refuse('unsupported_event', 'result_code must be SUCCESS or FAIL')
       }
     }
     case 'refund': {
       const fields = verified.refund
       const outcome = REFUND_OUTCOMES[fields.refund_status ?? '']
-      if (outcome === undefined) reject('unsupported_event', 'refund_status is not SUCCESS, CHANGE or REFUNDCLOSE')
+      if (outcome === undefined) refuse('unsupported_event', 'refund_status is not SUCCESS, CHANGE or REFUNDCLOSE')
       const amount = fenField(fields, 'refund_fee')
       const orderAmount = fenField(fields, 'total_fee')
-      if (amount > orderAmount) reject('malformed_body', 'refund_fee exceeds total_fee')
+      if (amount > orderAmount) refuse('malformed_body', 'refund_fee exceeds total_fee')
       return {
         outTradeNo: requiredField(fields, 'out_trade_no'),
         effect: {
@@ -304,18 +302,18 @@ function rawFields(verified: V2Verified): Record<string, string> {
 
 function requiredField(fields: Fields, name: string): string {
   const value = fields[name]
-  return value === undefined || value === '' ? reject('malformed_body', `${name} is missing`) : value
+  return value === undefined || value === '' ? refuse('malformed_body', `${name} is missing`) : value
 }
 
 function fenField(fields: Fields, name: string): number {
-  return parseFen(requiredField(fields, name)) ?? reject('malformed_body', `${name} is not an amount in fen`)
+  return parseFen(requiredField(fields, name)) ?? refuse('malformed_body', `${name} is not an amount in fen`)
 }
 
 /** Absent → null; present but not a Beijing time → the message is malformed. */
 function beijingTimeField(fields: Fields, name: string): string | null {
   const value = fields[name]
   if (value === undefined || value === '') return null
-  return beijingTimeToIso(value) ?? reject('malformed_body', `${name} is not a Beijing time`)
+  return beijingTimeToIso(value) ?? refuse('malformed_body', `${name} is not a Beijing time`)
 }
 
 function xmlResponse(status: number, fields: Readonly<Record<string, string>>): Response {

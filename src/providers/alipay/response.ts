@@ -6,8 +6,8 @@
  */
 import { utf8 } from '../../crypto/encoding'
 import { rsaVerify, type Bytes } from '../../crypto/primitives'
-import type { AlipaySignType } from '../../merchants/types'
-import { HASH_BY_SIGN_TYPE } from '../alipay'
+import type { AlipaySignType } from './config'
+import { HASH_BY_SIGN_TYPE } from './notify'
 
 /** Alipay answers requests it could not route to the method (bad app_id, unknown method) under this key. */
 export const ALIPAY_ERROR_RESPONSE_KEY = 'error_response'

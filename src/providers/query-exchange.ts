@@ -2,11 +2,8 @@
  * @module What every order-query client shares: one bounded HTTP exchange with a provider API,
  * adapter rejections re-read as query failures, and the dedupe id of a fact learnt by query.
  */
-import { USER_AGENT } from '../../delivery/attempt'
-import { NotifyRejection, type RejectionCode } from '../../errors'
-import { BodyTooLarge, readBodyWithLimit } from '../../http/read-body'
-import type { MerchantConfig } from '../../merchants/types'
-import type { Channel, NotificationEffect, Provider, VerifiedNotification } from '../types'
+import { BodyTooLarge, readBodyWithLimit } from '../lib/read-body'
+import { USER_AGENT } from '../lib/user-agent'
 import {
   QUERY_TIMEOUT_MS,
   QueryFailed,
@@ -14,7 +11,9 @@ import {
   type QueryFailureReason,
   type QueryOptions,
   type QueryResult,
-} from './types'
+} from './query-types'
+import { NotifyRejection, type RejectionCode } from './rejection'
+import type { ChannelName, MerchantSections, NotificationEffect, ProviderName, VerifiedNotification } from './types'
 
 /** A query answer is a few KiB (a WeChat `promotion_detail` list at most); anything far larger is not one. */
 export const RESPONSE_BODY_LIMIT = 256 * 1024
@@ -115,8 +114,8 @@ type PaymentOrClose = Extract<NotificationEffect, { kind: 'payment' | 'close' }>
  * SUCCESS and REFUND) are one fact; a close of a trade WeChat never numbered is named by the order.
  */
 export function queryNotification<Effect extends PaymentOrClose>(
-  channel: Channel,
-  provider: Provider,
+  channel: ChannelName,
+  provider: ProviderName,
   outTradeNo: string,
   effect: Effect,
   raw: Record<string, unknown>,
@@ -130,28 +129,30 @@ export function safeCode(value: unknown): string | null {
   return typeof value === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(value) ? value : null
 }
 
-export interface QueryClientSpec<Config> {
-  channel: Channel
-  provider: Provider
-  /** The merchant's keys this query needs, or null when some are missing. */
-  configOf(merchant: MerchantConfig): Config | null
+export interface QueryClientSpec<Section, Config> {
+  channel: ChannelName
+  provider: ProviderName
+  /** The keys this query needs from the provider's config section, or null when some are missing. */
+  configOf(section: Section | undefined): Config | null
   /** What to tell the operator when `configOf` finds keys missing. */
   missingKeys: string
   /** Signs, sends, verifies and maps one query; the order number and the keys are already checked. */
-  query(config: Config, merchant: MerchantConfig, outTradeNo: string, options: QueryOptions): Promise<QueryResult>
+  query(config: Config, outTradeNo: string, options: QueryOptions): Promise<QueryResult>
 }
 
 /** A channel's query client: the checks every channel makes first, then the channel's own exchange. */
-export function defineQueryClient<Config>(spec: QueryClientSpec<Config>): OrderQueryClient {
+export function defineQueryClient<Section, Config>(spec: QueryClientSpec<Section, Config>): OrderQueryClient {
+  const configOf = (merchant: MerchantSections): Config | null =>
+    spec.configOf((Object.hasOwn(merchant, spec.provider) ? merchant[spec.provider] : undefined) as Section | undefined)
   return {
     channel: spec.channel,
     provider: spec.provider,
-    isConfigured: (merchant) => spec.configOf(merchant) !== null,
+    isConfigured: (merchant) => configOf(merchant) !== null,
     async queryOrder(merchant, outTradeNo, options) {
       checkOutTradeNo(outTradeNo)
-      const config = spec.configOf(merchant)
+      const config = configOf(merchant)
       if (config === null) throw new QueryFailed('not_configured', spec.missingKeys)
-      return spec.query(config, merchant, outTradeNo, options)
+      return spec.query(config, outTradeNo, options)
     },
   }
 }

@@ -5,9 +5,11 @@
  */
 import { fromUtf8, toHex } from '../../crypto/encoding'
 import { randomBytes } from '../../crypto/primitives'
-import { reject } from '../../errors'
-import type { MerchantConfig, V2SignType, WechatpayConfig } from '../../merchants/types'
-import { WECHATPAY_API_BASE_URL } from '../../merchants/types'
+import { asQuery, defineQueryClient, exchange, safeCode, type ProviderAnswer } from '../query-exchange'
+import { QueryFailed, type QueryResult } from '../query-types'
+import { refuse } from '../rejection'
+import { WECHATPAY_API_BASE_URL, type V2SignType, type WechatpayConfig } from './config'
+import { wechatpayTradeStateOutcome } from './trade-state'
 import {
   checkMerchantIdentity,
   signedFields,
@@ -15,11 +17,8 @@ import {
   v2Sign,
   v2SignString,
   verifyV2Signature,
-} from '../wechatpay-v2'
-import { buildXmlReply, readFlatXml } from '../xml'
-import { asQuery, defineQueryClient, exchange, safeCode, type ProviderAnswer } from './exchange'
-import { QueryFailed, type QueryResult } from './types'
-import { wechatpayTradeStateOutcome } from './wechatpay-trade-state'
+} from './v2-notify'
+import { buildXmlReply, readFlatXml } from './xml'
 
 type Fields = Readonly<Record<string, string>>
 
@@ -29,8 +28,7 @@ interface V2QueryConfig {
   signType: V2SignType
 }
 
-function queryConfig(merchant: MerchantConfig): V2QueryConfig | null {
-  const wechatpay = merchant.wechatpay
+function queryConfig(wechatpay: WechatpayConfig | undefined): V2QueryConfig | null {
   if (wechatpay === undefined || !wechatpay.apiV2Key || wechatpay.v2SignTypes.length === 0) return null
   // The answer is signed with the request's sign type: the stronger one the merchant allows.
   const signType: V2SignType = wechatpay.v2SignTypes.includes('HMAC-SHA256') ? 'HMAC-SHA256' : 'MD5'
@@ -60,7 +58,7 @@ export const wechatpayV2Query = defineQueryClient({
   provider: 'wechatpay',
   configOf: queryConfig,
   missingKeys: 'WeChat Pay APIv2 query needs apiV2Key',
-  async query(config, _merchant, outTradeNo, options) {
+  async query(config, outTradeNo, options) {
     const nonce = toHex(randomBytes(16))
     const fields = await v2OrderQueryFields(config.wechatpay, config.apiV2Key, config.signType, outTradeNo, nonce)
     const url = new URL(`${config.wechatpay.apiBaseUrl ?? WECHATPAY_API_BASE_URL}/pay/orderquery`)
@@ -112,8 +110,8 @@ function outcomeOf(fields: Fields, outTradeNo: string, status: number): QueryRes
     if (code === 'ORDERNOTEXIST') return { kind: 'not_paid', providerStatus: code }
     throw new QueryFailed('provider_error', `WeChat Pay answered err_code ${code}`, status)
   }
-  if (fields.result_code !== 'SUCCESS') reject('malformed_body', 'result_code must be SUCCESS or FAIL')
-  if (fields.out_trade_no !== outTradeNo) reject('malformed_body', 'answer is about another order')
+  if (fields.result_code !== 'SUCCESS') refuse('malformed_body', 'result_code must be SUCCESS or FAIL')
+  if (fields.out_trade_no !== outTradeNo) refuse('malformed_body', 'answer is about another order')
   return wechatpayTradeStateOutcome({
     channel: 'wechatpay.v2',
     outTradeNo,

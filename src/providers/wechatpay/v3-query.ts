@@ -9,8 +9,11 @@
  */
 import { readPem, toBase64, toHex, utf8 } from '../../crypto/encoding'
 import { randomBytes, rsaSign } from '../../crypto/primitives'
-import { reject } from '../../errors'
-import { WECHATPAY_API_BASE_URL, type MerchantConfig, type WechatpayConfig } from '../../merchants/types'
+import { asQuery, defineQueryClient, exchange, safeCode, signedWithMerchantKey, type ProviderAnswer } from '../query-exchange'
+import { QueryFailed, type QueryResult } from '../query-types'
+import { refuse } from '../rejection'
+import { WECHATPAY_API_BASE_URL, type WechatpayConfig } from './config'
+import { wechatpayTradeStateOutcome } from './trade-state'
 import {
   checkMerchantIdentity,
   optionalText,
@@ -20,10 +23,7 @@ import {
   SIGNATURE_TYPE_RSA,
   transactionPaymentEffect,
   verifySignedMessage,
-} from '../wechatpay-v3'
-import { asQuery, defineQueryClient, exchange, safeCode, signedWithMerchantKey, type ProviderAnswer } from './exchange'
-import { QueryFailed, type QueryResult } from './types'
-import { wechatpayTradeStateOutcome } from './wechatpay-trade-state'
+} from './v3-notify'
 
 /** What a v3 request signature covers (wechatpay-go `SignatureMessageFormat`). */
 export interface V3RequestToSign {
@@ -67,8 +67,7 @@ interface V3QueryConfig {
   merchantSerial: string
 }
 
-function queryConfig(merchant: MerchantConfig): V3QueryConfig | null {
-  const wechatpay = merchant.wechatpay
+function queryConfig(wechatpay: WechatpayConfig | undefined): V3QueryConfig | null {
   const { merchantPrivateKey, merchantSerial } = wechatpay ?? {}
   if (wechatpay === undefined || !wechatpay.apiV3Key || !merchantPrivateKey || !merchantSerial) return null
   return { wechatpay, merchantPrivateKey, merchantSerial }
@@ -99,7 +98,7 @@ export const wechatpayV3Query = defineQueryClient({
   provider: 'wechatpay',
   configOf: queryConfig,
   missingKeys: 'WeChat Pay APIv3 query needs apiV3Key, merchantPrivateKey and merchantSerial',
-  async query(config, merchant, outTradeNo, options) {
+  async query(config, outTradeNo, options) {
     const url = transactionUrl(config.wechatpay, outTradeNo)
     // The URL as fetch will send it: signing this exact text keeps escapes and the query string in step.
     const request: V3RequestToSign = {
@@ -117,15 +116,15 @@ export const wechatpayV3Query = defineQueryClient({
     const keyId = publicKeyId(config.wechatpay)
     if (keyId !== null) headers['wechatpay-serial'] = keyId
     const answer = await exchange(url, { method: 'GET', headers }, options)
-    return readAnswer(answer, merchant, config.wechatpay, outTradeNo, options.now)
+    return readAnswer(answer, config.wechatpay, outTradeNo, options.now)
   },
 })
 
 /** The signature check of callbacks, on the answer's headers and raw body. */
-async function verifyAnswer(answer: ProviderAnswer, merchant: MerchantConfig, now: number): Promise<void> {
+async function verifyAnswer(answer: ProviderAnswer, wechatpay: WechatpayConfig, now: number): Promise<void> {
   await asQuery(async () => {
     const signed = readSignedMessage({ body: answer.body, headers: answer.headers, receivedAt: now })
-    await verifySignedMessage(signed, merchant, now)
+    await verifySignedMessage(signed, wechatpay, now)
   }, answer.status)
 }
 
@@ -136,17 +135,16 @@ async function verifyAnswer(answer: ProviderAnswer, merchant: MerchantConfig, no
  */
 async function readAnswer(
   answer: ProviderAnswer,
-  merchant: MerchantConfig,
   wechatpay: WechatpayConfig,
   outTradeNo: string,
   now: number,
 ): Promise<QueryResult> {
   const { status } = answer
   if (status >= 200 && status < 300) {
-    await verifyAnswer(answer, merchant, now)
+    await verifyAnswer(answer, wechatpay, now)
     return asQuery(() => outcomeOf(parseJsonObject(answer.body, 'answer'), wechatpay, outTradeNo), status)
   }
-  if (answer.headers.has('Wechatpay-Signature')) await verifyAnswer(answer, merchant, now)
+  if (answer.headers.has('Wechatpay-Signature')) await verifyAnswer(answer, wechatpay, now)
   const code = errorCode(answer.body)
   if (status === 404 && code === 'ORDER_NOT_EXIST') return { kind: 'not_paid', providerStatus: code }
   if (code !== null) throw new QueryFailed('provider_error', `WeChat Pay answered HTTP ${status} ${code}`, status)
@@ -166,7 +164,7 @@ function errorCode(body: Uint8Array): string | null {
 function outcomeOf(transaction: Record<string, unknown>, wechatpay: WechatpayConfig, outTradeNo: string): QueryResult {
   checkMerchantIdentity(transaction, wechatpay)
   if (requiredText(transaction, 'out_trade_no') !== outTradeNo) {
-    reject('malformed_body', 'answer is about another order')
+    refuse('malformed_body', 'answer is about another order')
   }
   return wechatpayTradeStateOutcome({
     channel: 'wechatpay.v3',

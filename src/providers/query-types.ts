@@ -2,8 +2,7 @@
  * @module Asking a provider about an order instead of waiting for its notification: the client each
  * channel implements, what an answer means in paygate's terms, and the one error a query fails with.
  */
-import type { MerchantConfig } from '../../merchants/types'
-import type { Channel, NotificationEffect, Provider, VerifiedNotification } from '../types'
+import type { ChannelName, MerchantSections, NotificationEffect, ProviderName, VerifiedNotification } from './types'
 
 export interface QueryOptions {
   /** Milliseconds since the epoch: request timestamps, and the freshness window of signed answers. */
@@ -77,13 +76,13 @@ export class QueryFailed extends Error {
 
 /** One channel's order-query API client. */
 export interface OrderQueryClient {
-  readonly channel: Channel
-  readonly provider: Provider
+  readonly channel: ChannelName
+  readonly provider: ProviderName
   /** Whether the merchant's configuration holds what this channel's query needs. */
-  isConfigured(merchant: MerchantConfig): boolean
+  isConfigured(merchant: MerchantSections): boolean
   /**
    * Signs the request, sends it, verifies the signed answer and maps it. `outTradeNo` is 1–64
    * printable ASCII characters (`RangeError` otherwise). Throws `QueryFailed` for every other failure.
    */
-  queryOrder(merchant: MerchantConfig, outTradeNo: string, options: QueryOptions): Promise<QueryResult>
+  queryOrder(merchant: MerchantSections, outTradeNo: string, options: QueryOptions): Promise<QueryResult>
 }

@@ -2,13 +2,13 @@
  * @module WeChat Pay's `trade_state`, the same words in APIv2 and APIv3 order queries, as one mapping
  * to query results; each API supplies only how its answer states the payment.
  */
-import { reject } from '../../errors'
-import type { Channel, NotificationEffect } from '../types'
-import { queryNotification } from './exchange'
-import type { QueryResult } from './types'
+import { queryNotification } from '../query-exchange'
+import type { QueryResult } from '../query-types'
+import { refuse } from '../rejection'
+import type { NotificationEffect } from '../types'
 
 export interface WechatpayAnswer {
-  channel: Extract<Channel, 'wechatpay.v2' | 'wechatpay.v3'>
+  channel: 'wechatpay.v2' | 'wechatpay.v3'
   outTradeNo: string
   tradeState: string
   transactionId: string | null
@@ -38,6 +38,6 @@ export function wechatpayTradeStateOutcome(answer: WechatpayAnswer): QueryResult
     case 'PAYERROR':
       return { kind: 'not_paid', providerStatus: answer.tradeState }
     default:
-      return reject('unsupported_event', 'unknown trade_state')
+      return refuse('unsupported_event', 'unknown trade_state')
   }
 }

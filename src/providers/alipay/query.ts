@@ -7,23 +7,13 @@
  */
 import { fromUtf8, readPem, toBase64, utf8 } from '../../crypto/encoding'
 import { rsaSign } from '../../crypto/primitives'
-import { reject } from '../../errors'
-import { ALIPAY_GATEWAY_URL, type AlipayConfig, type MerchantConfig } from '../../merchants/types'
-import {
-  alipayCloseEffect,
-  alipayPaymentEffect,
-  alipayPublicKeyOf,
-  alipaySignContent,
-  HASH_BY_SIGN_TYPE,
-} from '../alipay'
-import {
-  MalformedAlipayResponse,
-  readAlipayResponse,
-  verifyAlipayResponseSign,
-  type AlipaySignedResponse,
-} from './alipay-response'
-import { asQuery, defineQueryClient, exchange, queryNotification, safeCode, signedWithMerchantKey, type ProviderAnswer } from './exchange'
-import { QueryFailed, type QueryResult } from './types'
+import { asQuery, defineQueryClient, exchange, queryNotification, safeCode, signedWithMerchantKey, type ProviderAnswer } from '../query-exchange'
+import { QueryFailed, type QueryResult } from '../query-types'
+import { refuse } from '../rejection'
+import { BEIJING_OFFSET_MS } from '../time'
+import { ALIPAY_GATEWAY_URL, type AlipayConfig } from './config'
+import { alipayCloseEffect, alipayPaymentEffect, alipayPublicKeyOf, alipaySignContent, HASH_BY_SIGN_TYPE } from './notify'
+import { MalformedAlipayResponse, readAlipayResponse, verifyAlipayResponseSign, type AlipaySignedResponse } from './response'
 
 const METHOD = 'alipay.trade.query'
 const RESPONSE_KEY = 'alipay_trade_query_response'
@@ -32,7 +22,6 @@ const SUCCESS_CODE = '10000'
 const BUSINESS_FAILED_CODE = '40004'
 /** Normal before the buyer opens the cashier or scans the QR code: Alipay creates the trade only then. */
 const TRADE_NOT_EXIST = 'ACQ.TRADE_NOT_EXIST'
-const BEIJING_OFFSET_MS = 8 * 3600 * 1000
 
 /** `yyyy-MM-dd HH:mm:ss` in Beijing time (the Java SDK formats in GMT+8; Workers run in UTC). */
 export function alipayTimestamp(now: number): string {
@@ -70,8 +59,7 @@ export async function alipayQueryParams(
   return { ...params, sign: toBase64(signature) }
 }
 
-function queryConfig(merchant: MerchantConfig): (AlipayConfig & { appPrivateKey: string }) | null {
-  const alipay = merchant.alipay
+function queryConfig(alipay: AlipayConfig | undefined): (AlipayConfig & { appPrivateKey: string }) | null {
   if (alipay === undefined || !alipay.appPrivateKey) return null
   return { ...alipay, appPrivateKey: alipay.appPrivateKey }
 }
@@ -81,7 +69,7 @@ export const alipayQuery = defineQueryClient({
   provider: 'alipay',
   configOf: queryConfig,
   missingKeys: 'Alipay query needs appPrivateKey',
-  async query(config, _merchant, outTradeNo, options) {
+  async query(config, outTradeNo, options) {
     const params = await signedWithMerchantKey(() => alipayQueryParams(config, outTradeNo, options.now), 'app private key')
     const answer = await exchange(
       new URL(config.gatewayUrl ?? ALIPAY_GATEWAY_URL),
@@ -140,12 +128,12 @@ function outcomeOf(response: AlipaySignedResponse, outTradeNo: string, status: n
     const reason = subCode === null ? code : `${code} ${subCode}`
     throw new QueryFailed('provider_error', `Alipay answered code ${reason}`, status)
   }
-  if (response.key !== RESPONSE_KEY) reject('malformed_body', 'success answer outside alipay_trade_query_response')
+  if (response.key !== RESPONSE_KEY) refuse('malformed_body', 'success answer outside alipay_trade_query_response')
   // Scalars as the text Alipay sent; lists (fund_bill_list) stay in `raw` only.
   const fields = new Map(
     Object.entries(answer).flatMap(([name, value]) => (typeof value === 'string' ? [[name, value] as const] : [])),
   )
-  if (fields.get('out_trade_no') !== outTradeNo) reject('malformed_body', 'answer is about another order')
+  if (fields.get('out_trade_no') !== outTradeNo) refuse('malformed_body', 'answer is about another order')
   const tradeStatus = fields.get('trade_status') ?? ''
   const notification = <Effect extends Parameters<typeof queryNotification>[3]>(effect: Effect) =>
     queryNotification('alipay', 'alipay', outTradeNo, effect, answer)
@@ -161,6 +149,6 @@ function outcomeOf(response: AlipaySignedResponse, outTradeNo: string, status: n
     case 'WAIT_BUYER_PAY':
       return { kind: 'not_paid', providerStatus: tradeStatus }
     default:
-      return reject('unsupported_event', 'unknown alipay trade_status')
+      return refuse('unsupported_event', 'unknown alipay trade_status')
   }
 }

@@ -1,0 +1,14 @@
+/** @module Alipay: trade notifications, `alipay.trade.query`, and the merchant's `alipay` config section. */
+import { defineProvider } from '../descriptor'
+import { alipayConfig } from './config'
+import { alipayNotify } from './notify'
+import { alipayQuery } from './query'
+
+export const alipay = defineProvider({
+  provider: 'alipay',
+  channels: [alipayNotify],
+  config: alipayConfig,
+  queries: [alipayQuery],
+})
+
+export type { AlipayConfig, AlipaySignType } from './config'

@@ -1,0 +1,44 @@
+/**
+ * @module What a provider folder exports: one descriptor naming its channels (notify adapters), its
+ * merchant-config section and its order-query clients. The registry and everything above it are
+ * built from a list of these.
+ */
+import type { ConfigContext } from './config-fields'
+import type { OrderQueryClient } from './query-types'
+import type { ChannelAdapter } from './types'
+
+/** A provider's section of the merchant config (`PUT /admin/merchants/{id}` under the provider's name). */
+export interface ConfigSection<Config> {
+  /** Validates the admin API's section into the stored shape; throws `ValidationError` naming the field. */
+  parse(value: unknown, context: ConfigContext): Promise<Config>
+  /** Top-level string fields that hold secrets: sealed at rest, never shown, never logged. */
+  readonly secretFields: readonly (keyof Config & string)[]
+  /** The section as `GET /admin/merchants/{id}` shows it: every secret left out. */
+  publicView(config: Config): Record<string, unknown>
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a list of descriptors mixes every provider's config type
+export interface ProviderDescriptor<Name extends string = string, Config = any, Channels extends readonly ChannelAdapter<Config>[] = readonly ChannelAdapter<Config>[]> {
+  /** The provider's name: the merchant-config key, the `provider` of its orders and events. */
+  readonly provider: Name
+  /** Its notify channels; each channel's name is the provider's, or the provider's and a version (`<provider>.v3`). */
+  readonly channels: Channels
+  readonly config: ConfigSection<Config>
+  /** Order-query clients, the preferred first; empty when the provider cannot be asked. */
+  readonly queries: readonly OrderQueryClient[]
+}
+
+/** Keeps the literal names of a descriptor (`Provider` and `Channel` are derived from them). */
+export function defineProvider<const Name extends string, Config, const Channels extends readonly ChannelAdapter<Config>[]>(
+  descriptor: ProviderDescriptor<Name, Config, Channels>,
+): ProviderDescriptor<Name, Config, Channels> {
+  return descriptor
+}
+
+/** The config section type of a descriptor. */
+export type ConfigOf<D> = D extends ProviderDescriptor<string, infer Config> ? Config : never
+
+/** The provider sections of a merchant config, one optional key per provider in the list. */
+export type ProviderSections<Providers extends readonly ProviderDescriptor[]> = {
+  [D in Providers[number] as D['provider']]?: ConfigOf<D>
+}

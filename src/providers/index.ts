@@ -1,0 +1,30 @@
+/**
+ * @module The providers paygate speaks by default: one descriptor per provider folder. The notify
+ * routes, the merchant schema and sealing, the admin views and the query dispatch are all derived
+ * from this list; adding a provider is a folder and a line here.
+ */
+import { alipay } from './alipay'
+import { ProviderRegistry } from './registry'
+import { wechatpay } from './wechatpay'
+
+export const defaultProviders = [wechatpay, alipay] as const
+
+export type DefaultProviders = typeof defaultProviders
+/** The default providers' names. */
+export type Provider = DefaultProviders[number]['provider']
+/** The default providers' channel names. */
+export type Channel = DefaultProviders[number]['channels'][number]['channel']
+
+/** The registry of the default gateway (immutable, so sharing it across requests is safe). */
+export const defaultRegistry = new ProviderRegistry(defaultProviders)
+
+export type { ConfigSection, ProviderDescriptor, ProviderSections } from './descriptor'
+export { defineProvider } from './descriptor'
+export type { ConfigContext } from './config-fields'
+export { ProviderRegistry } from './registry'
+export { verifyNotification } from './pipeline'
+export { NotifyRejection, REJECTION_STATUS, refuse, type RejectionCode } from './rejection'
+export { checkOutTradeNo } from './query-exchange'
+export { QueryFailed, QUERY_TIMEOUT_MS } from './query-types'
+export type { OrderQueryClient, QueryFailureReason, QueryNotification, QueryOptions, QueryResult } from './query-types'
+export type * from './types'
