@@ -1,0 +1,39 @@
+import { runInDurableObject } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { describe, expect, it } from 'vitest'
+
+// D1 speaks SQLite: the migrations are replayed here on a Durable Object's own SQLite database, where a
+// test can stop between two of them and look at the rows.
+const [init, openNames] = env.TEST_MIGRATIONS
+const script = (migration: typeof init) => migration!.queries.join(';\n')
+
+describe('D1 migration 0002: provider and channel names are the registry’s, not the schema’s', () => {
+  it('rebuilds orders, notifications and deliveries with every row kept, and keeps the other CHECKs', async () => {
+    expect(openNames?.name).toMatch(/^0002_/)
+    const stub = env.MERCHANTS.getByName('d1-migration-replay')
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql
+      sql.exec(script(init))
+      sql.exec(`INSERT INTO orders (merchant_id, provider, out_trade_no, status, amount, refunded_amount, version, updated_at)
+                VALUES ('m1', 'alipay', 'T1', 'paid', 100, 0, 3, '2026-11-29T00:00:00Z')`)
+      sql.exec(`INSERT INTO notifications (id, merchant_id, channel, out_trade_no, received_at, verdict, source)
+                VALUES ('ntf_1', 'm1', 'wechatpay.v3', 'T1', '2026-11-29T00:00:00Z', 'accepted', 'notify')`)
+      sql.exec(`INSERT INTO deliveries (id, merchant_id, provider, out_trade_no, event_id, type, status, created_at, updated_at, version)
+                VALUES ('dlv_1', 'm1', 'alipay', 'T1', 'evt_1', 'payment.succeeded', 'delivered', 'a', 'b', 2)`)
+      expect(() => sql.exec(`INSERT INTO orders (merchant_id, provider, out_trade_no, status, version, updated_at) VALUES ('m1', 'examplepay', 'T2', 'paid', 1, 'x')`)).toThrow(/CHECK/)
+
+      sql.exec(script(openNames))
+      expect(sql.exec('SELECT merchant_id, provider, out_trade_no, status, amount, version FROM orders').toArray()).toEqual([
+        { merchant_id: 'm1', provider: 'alipay', out_trade_no: 'T1', status: 'paid', amount: 100, version: 3 },
+      ])
+      expect(sql.exec('SELECT id, channel FROM notifications').toArray()).toEqual([{ id: 'ntf_1', channel: 'wechatpay.v3' }])
+      expect(sql.exec('SELECT id, provider, status FROM deliveries').toArray()).toEqual([{ id: 'dlv_1', provider: 'alipay', status: 'delivered' }])
+      sql.exec(`INSERT INTO orders (merchant_id, provider, out_trade_no, status, version, updated_at) VALUES ('m1', 'examplepay', 'T2', 'paid', 1, 'x')`)
+      sql.exec(`INSERT INTO notifications (id, merchant_id, channel, received_at, verdict) VALUES ('ntf_2', 'm1', 'examplepay', 'x', 'rejected')`)
+      expect(() => sql.exec(`UPDATE orders SET status = 'lost' WHERE out_trade_no = 'T2'`)).toThrow(/CHECK/)
+      expect(() => sql.exec(`UPDATE notifications SET verdict = 'maybe' WHERE id = 'ntf_2'`)).toThrow(/CHECK/)
+      const indexes = sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name").toArray()
+      expect(indexes.map((i) => i.name)).toEqual(['deliveries_by_status', 'notifications_by_order'])
+    })
+  })
+})
