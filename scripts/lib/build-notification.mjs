@@ -9,10 +9,11 @@ import { fenToYuan } from './money.mjs'
 
 export { fenToYuan, yuanToFen } from './money.mjs'
 
-export const CHANNELS = ['wechatpay.v2', 'wechatpay.v3', 'alipay']
+import { CHANNELS, NOTIFY_PATHS, PROVIDER_OF } from './registry.mjs'
+
+// Channel names, notify paths and providers are the gateway's own (src/providers, through registry.mjs).
+export { CHANNELS, NOTIFY_PATHS, PROVIDER_OF }
 export const EVENTS = ['payment', 'refund', 'close']
-export const NOTIFY_PATHS = { 'wechatpay.v2': 'wechatpay/v2', 'wechatpay.v3': 'wechatpay/v3', alipay: 'alipay' }
-export const PROVIDER_OF = { 'wechatpay.v2': 'wechatpay', 'wechatpay.v3': 'wechatpay', alipay: 'alipay' }
 /** Which WeChat Pay platform key signs v3 notifies: two certificates (rotation) and the newer public-key id. */
 export const V3_SIGNERS = ['public-key', 'cert-a', 'cert-b']
 export const V2_SIGN_TYPES = ['MD5', 'HMAC-SHA256']

@@ -9,6 +9,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { NOTIFY_BODY_LIMIT } from '../../src/lib/read-body'
 import type { Channel } from '../../src/providers'
 import { adminErrorReply, callWorker, freshPayment, notify, recordForwarded, registerMerchant, rejectReply, type ForwardedCall } from './harness'
+import { NOTIFY_PATH } from '../support/providers'
 
 const MERCHANT_ID = 'body-limit'
 const CHUNK = 16 * 1024
@@ -41,7 +42,7 @@ function countingStream(total: number, fill = 0x20): CountingStream {
 }
 
 function streamedNotify(channel: Channel, body: ReadableStream<Uint8Array>): Request {
-  const path = { 'wechatpay.v2': 'wechatpay/v2', 'wechatpay.v3': 'wechatpay/v3', alipay: 'alipay' }[channel]
+  const path = NOTIFY_PATH[channel]
   return new Request(`https://gw.test/notify/${MERCHANT_ID}/${path}`, { method: 'POST', body, headers: { 'content-type': 'text/plain' } })
 }
 

@@ -11,6 +11,7 @@ import { network } from '../msw'
 import worker from '../../src/index'
 import { orderStub } from '../../src/order/order-key'
 import type { Channel, Provider } from '../../src/providers'
+import { NOTIFY_PATH, PROVIDER_OF } from '../support/providers'
 import { alipayPayment, freshOrderNo, v2Payment, v3Payment, type AlipayIdentity, type SignedNotify, type V2SignType, type WechatIdentity } from './signing'
 
 export const ADMIN_TOKEN = env.ADMIN_TOKEN!
@@ -21,8 +22,7 @@ export function forwardUrl(merchantId: string): string {
   return `${MERCHANT_ORIGIN}/hooks/${merchantId}`
 }
 
-export const PROVIDER_OF: Record<Channel, Provider> = { 'wechatpay.v2': 'wechatpay', 'wechatpay.v3': 'wechatpay', alipay: 'alipay' }
-const NOTIFY_PATH: Record<Channel, string> = { 'wechatpay.v2': 'wechatpay/v2', 'wechatpay.v3': 'wechatpay/v3', alipay: 'alipay' }
+export { PROVIDER_OF }
 
 // --- replies (contract.md, "Provider callback endpoints") ------------------------------------------
 

@@ -3,6 +3,8 @@ import { exports } from 'cloudflare:workers'
 import { http, HttpResponse } from 'msw'
 import keys from '../fixtures/keys.json'
 import { network } from '../msw'
+import type { Channel } from '../../src/providers'
+import { NOTIFY_PATH } from './providers'
 
 export const ADMIN_TOKEN = 'test-admin-token'
 export const FORWARD_URL = 'https://merchant.example/hooks/payments'
@@ -51,7 +53,7 @@ export async function putMerchant(id: string, overrides: Record<string, unknown>
   if (response.status !== 200 && response.status !== 201) throw new Error(`merchant ${id}: ${response.status} ${await response.text()}`)
 }
 
-export const NOTIFY_PATH = { 'wechatpay.v2': 'wechatpay/v2', 'wechatpay.v3': 'wechatpay/v3', alipay: 'alipay' } as const
+export { NOTIFY_PATH }
 
 export interface FixtureCase {
   body?: string
@@ -59,7 +61,7 @@ export interface FixtureCase {
   headers?: Record<string, string>
 }
 
-export function notify(channel: keyof typeof NOTIFY_PATH, merchantId: string, fixture: FixtureCase): Promise<Response> {
+export function notify(channel: Channel, merchantId: string, fixture: FixtureCase): Promise<Response> {
   const body = fixture.bodyBase64 !== undefined ? Uint8Array.from(atob(fixture.bodyBase64), (c) => c.charCodeAt(0)) : fixture.body
   const contentType =
     channel === 'alipay' ? 'application/x-www-form-urlencoded; text/html; charset=utf-8' : channel === 'wechatpay.v2' ? 'text/xml' : 'application/json'
