@@ -7,9 +7,9 @@
 import { fromBase64, readPem } from '../../src/crypto/encoding'
 import { parseMerchantInput } from '../../src/merchants/schema'
 import type { MerchantConfig } from '../../src/merchants/types'
-import { verifyNotification } from '../../src/providers/pipeline'
+import { verifyNotification } from '../../src/providers/core/pipeline'
 import { defaultRegistry, type Channel } from '../../src/providers'
-import type { ChannelAdapter, RawNotification } from '../../src/providers/types'
+import type { ChannelAdapter, RawNotification } from '../../src/providers/core/types'
 
 type Bytes = Uint8Array<ArrayBuffer>
 

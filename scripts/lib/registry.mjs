@@ -11,7 +11,7 @@ const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../src
 const bundle = await build({ entryPoints: [entry], bundle: true, write: false, format: 'esm', platform: 'node', logLevel: 'silent' })
 const providers = await import(`data:text/javascript;base64,${Buffer.from(bundle.outputFiles[0].text).toString('base64')}`)
 
-/** @type {import('../../src/providers/registry').ProviderRegistry} */
+/** @type {import('../../src/providers/core/registry').ProviderRegistry} */
 export const registry = providers.defaultRegistry
 
 /** Every channel the gateway serves, in registry order. */

@@ -1,5 +1,5 @@
 /** @module The events paygate forwards to merchants (contract.md, "Forwarded events"). */
-import type { ChannelName as Channel, ProviderName as Provider } from '../providers/types'
+import type { ChannelName as Channel, ProviderName as Provider } from '../providers/core/types'
 
 export const EVENT_TYPES = ['payment.succeeded', 'payment.closed', 'refund.succeeded', 'refund.failed', 'refund.closed'] as const
 export type EventType = (typeof EVENT_TYPES)[number]

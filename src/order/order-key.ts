@@ -1,5 +1,5 @@
 /** @module Which order object owns an order: one per merchant + provider + out_trade_no. */
-import type { ProviderName as Provider } from '../providers/types'
+import type { ProviderName as Provider } from '../providers/core/types'
 
 export interface OrderRef {
   merchantId: string

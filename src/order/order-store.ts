@@ -2,7 +2,7 @@
  * @module The order object's own SQLite tables and every statement on them. All methods are
  * synchronous, so a caller can compose them inside one `transactionSync`.
  */
-import type { ChannelName as Channel, ProviderName as Provider } from '../providers/types'
+import type { ChannelName as Channel, ProviderName as Provider } from '../providers/core/types'
 import type { OrderProjection, ProjectionBatch } from '../storage/projection'
 import type { EventType } from './events'
 import type { OrderRef } from './order-key'

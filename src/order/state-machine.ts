@@ -8,7 +8,7 @@
  * A notification that reports a change already made (a retry under a new id, Alipay's
  * TRADE_FINISHED after TRADE_SUCCESS, a v2 and a v3 notify of one payment) changes nothing.
  */
-import type { NotificationEffect } from '../providers/types'
+import type { NotificationEffect } from '../providers/core/types'
 import type { EventType, RefundDetails } from './events'
 
 export const ORDER_STATUSES = ['pending', 'paid', 'partially_refunded', 'refunded', 'closed', 'amount_mismatch'] as const

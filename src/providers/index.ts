@@ -4,7 +4,7 @@
  * from this list; adding a provider is a folder and a line here.
  */
 import { alipay } from './alipay'
-import { ProviderRegistry } from './registry'
+import { ProviderRegistry } from './core/registry'
 import { wechatpay } from './wechatpay'
 
 export const defaultProviders = [wechatpay, alipay] as const
@@ -18,13 +18,13 @@ export type Channel = DefaultProviders[number]['channels'][number]['channel']
 /** The registry of the default gateway (immutable, so sharing it across requests is safe). */
 export const defaultRegistry = new ProviderRegistry(defaultProviders)
 
-export type { ConfigSection, ProviderDescriptor, ProviderSections } from './descriptor'
-export { defineProvider } from './descriptor'
-export type { ConfigContext } from './config-fields'
-export { ProviderRegistry } from './registry'
-export { verifyNotification } from './pipeline'
-export { NotifyRejection, REJECTION_STATUS, refuse, type RejectionCode } from './rejection'
-export { checkOutTradeNo } from './query-exchange'
-export { QueryFailed, QUERY_TIMEOUT_MS } from './query-types'
-export type { OrderQueryClient, QueryFailureReason, QueryNotification, QueryOptions, QueryResult } from './query-types'
-export type * from './types'
+export type { ConfigSection, ProviderDescriptor, ProviderSections } from './core/descriptor'
+export { defineProvider } from './core/descriptor'
+export type { ConfigContext } from './core/config-fields'
+export { ProviderRegistry } from './core/registry'
+export { verifyNotification } from './core/pipeline'
+export { NotifyRejection, REJECTION_STATUS, refuse, type RejectionCode } from './core/rejection'
+export { checkOutTradeNo } from './core/query-exchange'
+export { QueryFailed, QUERY_TIMEOUT_MS } from './core/query-types'
+export type { OrderQueryClient, QueryFailureReason, QueryNotification, QueryOptions, QueryResult } from './core/query-types'
+export type * from './core/types'

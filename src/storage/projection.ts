@@ -3,7 +3,7 @@
  * Order objects call it from their alarm; a failure only delays the projection (the objects keep
  * their rows marked unprojected and try again), it never loses or blocks a payment.
  */
-import type { ChannelName as Channel, ProviderName as Provider } from '../providers/types'
+import type { ChannelName as Channel, ProviderName as Provider } from '../providers/core/types'
 import type { EventType } from '../order/events'
 import type { OrderStatus } from '../order/state-machine'
 

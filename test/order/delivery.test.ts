@@ -4,7 +4,7 @@ import { http, HttpResponse } from 'msw'
 import { Webhook } from 'standardwebhooks'
 import { describe, expect, it, vi } from 'vitest'
 import type { OrderObject } from '../../src/order/order-object'
-import type { VerifiedNotification } from '../../src/providers/types'
+import type { VerifiedNotification } from '../../src/providers/core/types'
 import { network } from '../msw'
 import { deliveryRows, FORWARD, SETTINGS, makeDeliveriesDue, paymentNotification, stubFor, uniqueOrder } from '../support/orders'
 

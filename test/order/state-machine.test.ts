@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { NotificationEffect } from '../../src/providers/types'
+import type { NotificationEffect } from '../../src/providers/core/types'
 import { decide, type OrderState, type RefundLedger } from '../../src/order/state-machine'
 
 const NOW = '2026-11-25T08:00:00.000Z'

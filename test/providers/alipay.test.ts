@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import fixtures from '../fixtures/alipay.json'
 import keys from '../fixtures/keys.json'
-import { NotifyRejection } from '../../src/providers/rejection'
+import { NotifyRejection } from '../../src/providers/core/rejection'
 import type { MerchantConfig } from '../../src/merchants/types'
 import { alipayNotify as alipay, alipaySignContent } from '../../src/providers/alipay/notify'
-import { parseFormBytes } from '../../src/providers/form'
+import { parseFormBytes } from '../../src/providers/core/form'
 import { rawNotification, runChannelContract, type RejectCase } from './contract'
 
 type CaseName = keyof typeof fixtures.cases

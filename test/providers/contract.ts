@@ -4,10 +4,10 @@
  * with its specific rejection code and the channel's reject reply.
  */
 import { describe, expect, it } from 'vitest'
-import { NotifyRejection, REJECTION_STATUS, type RejectionCode } from '../../src/providers/rejection'
+import { NotifyRejection, REJECTION_STATUS, type RejectionCode } from '../../src/providers/core/rejection'
 import type { MerchantConfig } from '../../src/merchants/types'
-import { verifyNotification } from '../../src/providers/pipeline'
-import type { ChannelAdapter, RawNotification, VerifiedNotification } from '../../src/providers/types'
+import { verifyNotification } from '../../src/providers/core/pipeline'
+import type { ChannelAdapter, RawNotification, VerifiedNotification } from '../../src/providers/core/types'
 
 export interface ValidCase {
   name: string

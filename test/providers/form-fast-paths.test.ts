@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { alipaySignContent } from '../../src/providers/alipay/notify'
-import { parseFormBytes, percentDecode } from '../../src/providers/form'
+import { parseFormBytes, percentDecode } from '../../src/providers/core/form'
 
 const encode = (text: string) => new TextEncoder().encode(text)
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes)

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { fenToYuan, yuanToFen } from '../../src/providers/money'
+import { fenToYuan, yuanToFen } from '../../src/providers/core/money'
 
 /** The same conversion by string arithmetic on BigInt: an oracle that shares no code with yuanToFen. */
 function oracleYuanToFen(text: string): number | null {

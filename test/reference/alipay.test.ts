@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest'
 import type { MerchantConfig } from '../../src/merchants/types'
 import { alipayNotify as alipay, alipaySignContent } from '../../src/providers/alipay/notify'
-import { verifyNotification } from '../../src/providers/pipeline'
+import { verifyNotification } from '../../src/providers/core/pipeline'
 import { rawNotification } from '../providers/contract'
 
 interface PublishedVector {

@@ -3,10 +3,11 @@
 // time from the shared reference folder (protocols.md §7). Nothing from them is copied into the
 // project: without the folder this suite is skipped.
 import { describe, expect, it } from 'vitest'
-import type { RejectionCode } from '../../src/providers/rejection'
+import type { RejectionCode } from '../../src/providers/core/rejection'
 import type { MerchantConfig } from '../../src/merchants/types'
-import { verifyNotification } from '../../src/providers/pipeline'
-import { readSignedMessage, verifySignedMessage, wechatpayV3 } from '../../src/providers/wechatpay/v3-notify'
+import { verifyNotification } from '../../src/providers/core/pipeline'
+import { wechatpayV3 } from '../../src/providers/wechatpay/v3-notify'
+import { readSignedMessage, verifySignedMessage } from '../../src/providers/wechatpay/v3-signature'
 import { rawNotification } from '../providers/contract'
 
 interface SignedNotify {

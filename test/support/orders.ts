@@ -3,7 +3,7 @@ import { runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
 import type { OrderObject } from '../../src/order/order-object'
-import type { NotificationEffect, VerifiedNotification } from '../../src/providers/types'
+import type { NotificationEffect, VerifiedNotification } from '../../src/providers/core/types'
 
 export const FORWARD = {
   url: 'https://merchant.example/hooks/payments',

@@ -2,8 +2,8 @@
  * @module A merchant's Alipay section: its shape, the admin API's validation of it, which fields are
  * secrets, and the redacted view GET shows.
  */
-import { definedOnly, privateKeyPemAt, providerIdAt, providerUrlAt, publicKeyPemAt, type ConfigContext } from '../config-fields'
-import type { ConfigSection } from '../descriptor'
+import { definedOnly, privateKeyPemAt, providerIdAt, providerUrlAt, publicKeyPemAt, type ConfigContext } from '../core/config-fields'
+import type { ConfigSection } from '../core/descriptor'
 import { fail, objectAt, stringAt } from '../../lib/validation'
 
 export type AlipaySignType = 'RSA2' | 'RSA'

@@ -1,5 +1,5 @@
 /** @module Alipay: trade notifications, `alipay.trade.query`, and the merchant's `alipay` config section. */
-import { defineProvider } from '../descriptor'
+import { defineProvider } from '../core/descriptor'
 import { alipayConfig } from './config'
 import { alipayNotify } from './notify'
 import { alipayQuery } from './query'

@@ -5,8 +5,8 @@
 import { readPem, toPem } from '../../crypto/encoding'
 import { certificateSerial } from '../../crypto/x509'
 import { fail, fieldPath, objectAt, stringAt, type JsonObject } from '../../lib/validation'
-import { definedOnly, privateKeyPemAt, providerIdAt, providerUrlAt, publicKeyPemAt, type ConfigContext } from '../config-fields'
-import type { ConfigSection } from '../descriptor'
+import { definedOnly, privateKeyPemAt, providerIdAt, providerUrlAt, publicKeyPemAt, type ConfigContext } from '../core/config-fields'
+import type { ConfigSection } from '../core/descriptor'
 
 export type V2SignType = 'MD5' | 'HMAC-SHA256'
 

@@ -4,7 +4,7 @@
  * them; v3 is asked first: its answers carry WeChat's RSA signature, v2's only a MAC under the
  * merchant's own key.
  */
-import { defineProvider } from '../descriptor'
+import { defineProvider } from '../core/descriptor'
 import { wechatpayConfig } from './config'
 import { wechatpayV2 } from './v2-notify'
 import { wechatpayV2Query } from './v2-query'

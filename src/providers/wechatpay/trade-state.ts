@@ -2,10 +2,10 @@
  * @module WeChat Pay's `trade_state`, the same words in APIv2 and APIv3 order queries, as one mapping
  * to query results; each API supplies only how its answer states the payment.
  */
-import { queryNotification } from '../query-exchange'
-import type { QueryResult } from '../query-types'
-import { refuse } from '../rejection'
-import type { NotificationEffect } from '../types'
+import { queryNotification } from '../core/query-exchange'
+import type { QueryResult } from '../core/query-types'
+import { refuse } from '../core/rejection'
+import type { NotificationEffect } from '../core/types'
 
 export interface WechatpayAnswer {
   channel: 'wechatpay.v2' | 'wechatpay.v3'

@@ -5,12 +5,13 @@
  * @see https://pay.weixin.qq.com/doc/v2/partner/4011989265 (refund notify)
  */
 import { fromBase64, fromUtf8, toHex, utf8 } from '../../crypto/encoding'
-import { aesEcbDecrypt, hmacSha256, md5, sha256Hex, timingSafeEqualText } from '../../crypto/primitives'
-import { parseFen } from '../money'
-import { NotifyRejection, refuse } from '../rejection'
-import { beijingTimeToIso } from '../time'
-import type { ChannelAdapter, NotificationEffect, RawNotification, RefundOutcome, VerifiedNotification } from '../types'
-import { V2_SIGN_TYPES, type V2SignType, type WechatpayConfig } from './config'
+import { aesEcbDecrypt, md5, sha256Hex } from '../../crypto/primitives'
+import { parseFen } from '../core/money'
+import { NotifyRejection, refuse } from '../core/rejection'
+import { beijingTimeToIso } from '../core/time'
+import type { ChannelAdapter, NotificationEffect, RawNotification, RefundOutcome, VerifiedNotification } from '../core/types'
+import type { WechatpayConfig } from './config'
+import { signedFields, v2SignString, verifyV2Signature } from './v2-sign'
 import { buildXmlReply, readFlatXml } from './xml'
 
 type Fields = Readonly<Record<string, string>>
@@ -99,56 +100,6 @@ export const wechatpayV2: ChannelAdapter<WechatpayConfig, V2Wire, V2Verified, 'w
   },
 }
 
-/**
- * The APIv2 sign string without the key: every field except `sign`, empty values skipped, sorted by
- * key, `k=v` joined with `&`. `sign_type` is included when present (it is signed).
- */
-export function v2SignString(fields: Fields): string {
-  return Object.keys(fields)
-    .filter((name) => name !== 'sign' && fields[name] !== '')
-    .sort()
-    .map((name) => `${name}=${fields[name]}`)
-    .join('&')
-}
-
-/** Uppercase hex sign of `signString&key=<apiV2Key>`; for HMAC-SHA256 the key is also the MAC key. */
-export async function v2Sign(signString: string, apiV2Key: string, algorithm: V2SignType): Promise<string> {
-  const message = utf8(`${signString}&key=${apiV2Key}`)
-  const digest = algorithm === 'MD5' ? await md5(message) : await hmacSha256(utf8(apiV2Key), message)
-  return toHex(digest).toUpperCase()
-}
-
-/**
- * WeChat signs a notify with the sign type of the order request and often omits `sign_type`, so the
- * algorithm is `sign_type` when present, else read from the sign's length (32 hex MD5, 64 HMAC-SHA256).
- */
-export function v2SignAlgorithm(fields: Fields): V2SignType {
-  const declared = fields.sign_type ?? ''
-  if (declared !== '') {
-    const known = V2_SIGN_TYPES.find((type) => type === declared)
-    return known ?? refuse('sign_type_not_allowed', 'sign_type is neither MD5 nor HMAC-SHA256')
-  }
-  switch (fields.sign?.length) {
-    case 32:
-      return 'MD5'
-    case 64:
-      return 'HMAC-SHA256'
-    default:
-      return refuse('signature_invalid', 'sign has neither an MD5 nor an HMAC-SHA256 length')
-  }
-}
-
-/** Checks a signed v2 message; returns the algorithm that verified it, or throws the precise rejection. */
-export async function verifyV2Signature(fields: Fields, apiV2Key: string, allowed: readonly V2SignType[]): Promise<V2SignType> {
-  const received = fields.sign ?? ''
-  if (received === '') refuse('missing_signature', 'v2 notify has no sign')
-  const algorithm = v2SignAlgorithm(fields)
-  if (!allowed.includes(algorithm)) refuse('sign_type_not_allowed', `sign type ${algorithm} is not allowed for this merchant`)
-  const expected = await v2Sign(v2SignString(fields), apiV2Key, algorithm)
-  if (!timingSafeEqualText(expected, received)) refuse('signature_invalid', 'v2 sign does not match')
-  return algorithm
-}
-
 function decodeUtf8(body: Uint8Array): string {
   try {
     return fromUtf8(body)
@@ -162,11 +113,6 @@ function v2Config(config: WechatpayConfig | undefined): WechatpayConfig & { apiV
     return refuse('channel_not_configured', 'WeChat Pay APIv2 is not configured for this merchant')
   }
   return { ...config, apiV2Key: config.apiV2Key }
-}
-
-/** Exactly what a v2 sign covers: every non-empty field but `sign`. */
-export function signedFields(fields: Fields): Fields {
-  return Object.fromEntries(Object.entries(fields).filter(([name, value]) => name !== 'sign' && value !== ''))
 }
 
 /**

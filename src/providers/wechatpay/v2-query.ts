@@ -5,19 +5,13 @@
  */
 import { fromUtf8, toHex } from '../../crypto/encoding'
 import { randomBytes } from '../../crypto/primitives'
-import { asQuery, defineQueryClient, exchange, safeCode, type ProviderAnswer } from '../query-exchange'
-import { QueryFailed, type QueryResult } from '../query-types'
-import { refuse } from '../rejection'
+import { asQuery, defineQueryClient, exchange, safeCode, type ProviderAnswer } from '../core/query-exchange'
+import { QueryFailed, type QueryResult } from '../core/query-types'
+import { refuse } from '../core/rejection'
 import { WECHATPAY_API_BASE_URL, type V2SignType, type WechatpayConfig } from './config'
 import { wechatpayTradeStateOutcome } from './trade-state'
-import {
-  checkMerchantIdentity,
-  signedFields,
-  v2PaymentEffect,
-  v2Sign,
-  v2SignString,
-  verifyV2Signature,
-} from './v2-notify'
+import { checkMerchantIdentity, v2PaymentEffect } from './v2-notify'
+import { signedFields, v2Sign, v2SignString, verifyV2Signature } from './v2-sign'
 import { buildXmlReply, readFlatXml } from './xml'
 
 type Fields = Readonly<Record<string, string>>

@@ -1,41 +1,21 @@
 /**
- * @module WeChat Pay APIv3 notifications: RSA-SHA256 over `timestamp\nnonce\n<raw body>\n` by the
- * platform key named in `Wechatpay-Serial`, an AES-GCM `resource` under the APIv3 key, and the
- * TRANSACTION.SUCCESS / REFUND.SUCCESS|ABNORMAL|CLOSED events (protocols.md §3, §9).
- * @see https://pay.weixin.qq.com/docs/merchant/development/interface-rules/signature-verification.html
+ * @module WeChat Pay APIv3 notifications: signed as every v3 message is (`v3-signature.ts`), an AES-GCM
+ * `resource` under the APIv3 key, and the TRANSACTION.SUCCESS / REFUND.SUCCESS|ABNORMAL|CLOSED events
+ * (protocols.md §3, §9).
  * @see https://pay.weixin.qq.com/docs/merchant/apis/h5-payment/payment-notice.html
  * @see https://pay.weixin.qq.com/docs/partner/apis/partner-h5-payment/refund-result-notice.html
  */
-import { concatBytes, fromBase64, fromUtf8, utf8 } from '../../crypto/encoding'
-import { aesGcmDecrypt, rsaVerify } from '../../crypto/primitives'
-import { cachedSpkiFromPublicKeyText } from '../../crypto/x509'
-import { refuse, type NotifyRejection } from '../rejection'
-import { rfc3339ToIso } from '../time'
-import type { ChannelAdapter, NotificationEffect, RawNotification, RefundOutcome, VerifiedNotification } from '../types'
+import { fromBase64, fromUtf8, utf8 } from '../../crypto/encoding'
+import { aesGcmDecrypt } from '../../crypto/primitives'
+import { refuse, type NotifyRejection } from '../core/rejection'
+import { rfc3339ToIso } from '../core/time'
+import type { ChannelAdapter, NotificationEffect, RawNotification, RefundOutcome, VerifiedNotification } from '../core/types'
 import type { WechatpayConfig } from './config'
+import { readSignedMessage, v3Config, verifySignedMessage, type V3SignedMessage } from './v3-signature'
 
-/** The signature scheme of responses, callbacks and (in `Authorization`) merchant requests. */
-export const SIGNATURE_TYPE_RSA = 'WECHATPAY2-SHA256-RSA2048'
-/** WeChat deliberately sends wrong signatures with this prefix to check that merchants verify (§3.4). */
-const SIGNATURE_PROBE_PREFIX = 'WECHATPAY/SIGNTEST/'
 const RESOURCE_ALGORITHM = 'AEAD_AES_256_GCM'
-/** contract.md: accepted when |now − timestamp| ≤ 300 s, in both directions. */
-const MAX_CLOCK_SKEW_SECONDS = 300
-const UNIX_SECONDS = /^\d{1,12}$/
-
 const SUPPORTED_EVENTS = ['TRANSACTION.SUCCESS', 'REFUND.SUCCESS', 'REFUND.ABNORMAL', 'REFUND.CLOSED'] as const
 type SupportedEvent = (typeof SUPPORTED_EVENTS)[number]
-
-/** What the signature covers: the `Wechatpay-*` header values and the body bytes exactly as received. */
-export interface V3SignedMessage {
-  timestamp: string
-  nonce: string
-  signature: string
-  serial: string
-  /** `Wechatpay-Signature-Type`; null when absent (WeChat then means RSA). */
-  signatureType: string | null
-  body: Uint8Array<ArrayBuffer>
-}
 
 export interface V3Resource {
   algorithm: string
@@ -110,33 +90,6 @@ function optionalInstant(fields: Fields, name: string): string | null {
   return rfc3339ToIso(text) ?? refuse('malformed_body', `${name} is not an RFC 3339 time`)
 }
 
-function headerValue(headers: Headers, name: string): string | null {
-  const value = headers.get(name)
-  return value === null || value === '' ? null : value
-}
-
-/** Reads the signature headers and keeps the body bytes; no secrets needed. */
-export function readSignedMessage(raw: RawNotification): V3SignedMessage {
-  const timestamp = headerValue(raw.headers, 'Wechatpay-Timestamp')
-  const nonce = headerValue(raw.headers, 'Wechatpay-Nonce')
-  const signature = headerValue(raw.headers, 'Wechatpay-Signature')
-  const serial = headerValue(raw.headers, 'Wechatpay-Serial')
-  if (timestamp === null || nonce === null || signature === null || serial === null) {
-    refuse('missing_signature', 'Wechatpay signature headers missing')
-  }
-  // Before anything decodes the signature: probes are not base64 and must not look like a crash.
-  if (signature.startsWith(SIGNATURE_PROBE_PREFIX)) refuse('signature_probe', 'signature probe')
-  if (!UNIX_SECONDS.test(timestamp)) refuse('malformed_body', 'Wechatpay-Timestamp is not an integer')
-  return {
-    timestamp,
-    nonce,
-    signature,
-    serial,
-    signatureType: headerValue(raw.headers, 'Wechatpay-Signature-Type'),
-    body: raw.body,
-  }
-}
-
 /**
  * The JSON envelope. Required: `id`, `event_type`, `resource.{algorithm,ciphertext,nonce}`;
  * `associated_data` may be absent or `""`, and the descriptive fields are optional.
@@ -157,37 +110,6 @@ function readEnvelope(body: Uint8Array): V3Envelope {
       originalType: optionalText(resource, 'original_type'),
     },
   }
-}
-
-function v3Config(wechatpay: WechatpayConfig | undefined): { wechatpay: WechatpayConfig; apiV3Key: string } {
-  if (wechatpay === undefined || !wechatpay.apiV3Key) refuse('channel_not_configured', 'WeChat Pay APIv3 is not configured')
-  return { wechatpay, apiV3Key: wechatpay.apiV3Key }
-}
-
-/**
- * Freshness, signature type, key selection by serial and the RSA check, in that order. The signed
- * bytes are the received body, never re-serialised JSON (PHP-style `\/` escapes must survive).
- */
-export async function verifySignedMessage(signed: V3SignedMessage, config: WechatpayConfig | undefined, now: number): Promise<void> {
-  const { platformPublicKeys } = v3Config(config).wechatpay
-  if (Math.abs(now / 1000 - Number(signed.timestamp)) > MAX_CLOCK_SKEW_SECONDS) {
-    refuse('stale_timestamp', 'Wechatpay-Timestamp is more than 300 s from now')
-  }
-  if (signed.signatureType !== null && signed.signatureType !== SIGNATURE_TYPE_RSA) {
-    refuse('sign_type_not_allowed', 'only WECHATPAY2-SHA256-RSA2048 is accepted')
-  }
-  // Own keys only: a serial such as `constructor` must not reach Object.prototype.
-  const keyText = Object.hasOwn(platformPublicKeys, signed.serial) ? platformPublicKeys[signed.serial] : undefined
-  if (keyText === undefined) refuse('unknown_serial', 'no platform key for Wechatpay-Serial')
-  const message = concatBytes(utf8(`${signed.timestamp}\n${signed.nonce}\n`), signed.body, utf8('\n'))
-  let valid: boolean
-  try {
-    valid = await rsaVerify(cachedSpkiFromPublicKeyText(keyText), 'SHA-256', signed.signature, message)
-  } catch {
-    // Keys are validated when the merchant is saved; this is a damaged configuration, not a bad callback.
-    return refuse('unknown_serial', 'platform key for Wechatpay-Serial is unusable')
-  }
-  if (!valid) refuse('signature_invalid', 'signature does not verify')
 }
 
 /**

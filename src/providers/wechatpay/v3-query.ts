@@ -9,21 +9,13 @@
  */
 import { readPem, toBase64, toHex, utf8 } from '../../crypto/encoding'
 import { randomBytes, rsaSign } from '../../crypto/primitives'
-import { asQuery, defineQueryClient, exchange, safeCode, signedWithMerchantKey, type ProviderAnswer } from '../query-exchange'
-import { QueryFailed, type QueryResult } from '../query-types'
-import { refuse } from '../rejection'
+import { asQuery, defineQueryClient, exchange, safeCode, signedWithMerchantKey, type ProviderAnswer } from '../core/query-exchange'
+import { QueryFailed, type QueryResult } from '../core/query-types'
+import { refuse } from '../core/rejection'
 import { WECHATPAY_API_BASE_URL, type WechatpayConfig } from './config'
 import { wechatpayTradeStateOutcome } from './trade-state'
-import {
-  checkMerchantIdentity,
-  optionalText,
-  parseJsonObject,
-  readSignedMessage,
-  requiredText,
-  SIGNATURE_TYPE_RSA,
-  transactionPaymentEffect,
-  verifySignedMessage,
-} from './v3-notify'
+import { checkMerchantIdentity, optionalText, parseJsonObject, requiredText, transactionPaymentEffect } from './v3-notify'
+import { readSignedMessage, SIGNATURE_TYPE_RSA, verifySignedMessage } from './v3-signature'
 
 /** What a v3 request signature covers (wechatpay-go `SignatureMessageFormat`). */
 export interface V3RequestToSign {

@@ -3,7 +3,7 @@
  * XML replies WeChat expects. Values stay exactly as signed: strings, untrimmed, CDATA verbatim, never coerced.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser'
-import { refuse } from '../rejection'
+import { refuse } from '../core/rejection'
 
 export type FlatXmlRoot = 'xml' | 'root'
 

@@ -8,7 +8,7 @@ import keys from '../../fixtures/keys.json'
 import type { AlipayConfig } from '../../../src/providers/alipay'
 import type { MerchantConfig } from '../../../src/merchants/types'
 import type { WechatpayConfig } from '../../../src/providers/wechatpay'
-import { QueryFailed, type QueryFailureReason } from '../../../src/providers/query-types'
+import { QueryFailed, type QueryFailureReason } from '../../../src/providers/core/query-types'
 
 export { keys }
 

@@ -3,12 +3,12 @@
  * any of the forms consoles hand out, and provider API URLs. Each throws `ValidationError` naming the
  * field; none ever echoes key material.
  */
-import { toPem } from '../crypto/encoding'
-import { rsaPrivateKey, rsaPublicKey } from '../crypto/keys'
-import { rsaPrivateKeyFromText, type RsaPrivateKeyInfo } from '../crypto/private-keys'
-import { spkiFromPublicKeyText } from '../crypto/x509'
-import { outboundUrlProblem } from '../lib/outbound-url'
-import { fail, stringAt } from '../lib/validation'
+import { toPem } from '../../crypto/encoding'
+import { rsaPrivateKey, rsaPublicKey } from '../../crypto/keys'
+import { rsaPrivateKeyFromText, type RsaPrivateKeyInfo } from '../../crypto/private-keys'
+import { spkiFromPublicKeyText } from '../../crypto/x509'
+import { outboundUrlProblem } from '../../lib/outbound-url'
+import { fail, stringAt } from '../../lib/validation'
 
 /** What a section's validation may depend on besides the body. */
 export interface ConfigContext {

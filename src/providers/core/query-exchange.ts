@@ -2,8 +2,8 @@
  * @module What every order-query client shares: one bounded HTTP exchange with a provider API,
  * adapter rejections re-read as query failures, and the dedupe id of a fact learnt by query.
  */
-import { BodyTooLarge, readBodyWithLimit } from '../lib/read-body'
-import { USER_AGENT } from '../lib/user-agent'
+import { BodyTooLarge, readBodyWithLimit } from '../../lib/read-body'
+import { USER_AGENT } from '../../lib/user-agent'
 import {
   QUERY_TIMEOUT_MS,
   QueryFailed,

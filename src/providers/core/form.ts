@@ -3,7 +3,7 @@
  * bytes exactly once and stay bytes until their charset is known (Alipay signs GBK or UTF-8 bytes).
  * Never `request.formData()` (workerd refuses non-UTF-8 bodies) nor `decodeURIComponent` on text.
  */
-import type { Bytes } from '../crypto/primitives'
+import type { Bytes } from '../../crypto/primitives'
 import { refuse } from './rejection'
 
 const AMPERSAND = 0x26
