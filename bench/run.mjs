@@ -217,7 +217,7 @@ function leftovers(tmp) {
     const ps = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
     for (const line of ps.split('\n')) {
       const match = /^\s*(\d+)\s+(.*)$/.exec(line)
-      if (match && match[2].includes(tmp) && Number(match[1]) !== process.pid) pids.add(Number(match[1]))
+      if (match?.[2].includes(tmp) && Number(match[1]) !== process.pid) pids.add(Number(match[1]))
     }
   } catch {
     // ps missing: the tracked groups were checked above.

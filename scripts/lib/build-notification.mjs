@@ -74,7 +74,7 @@ export function newTransactionId(channel, now = Date.now()) {
  *   description: string, hostile: string[], order: object }}
  */
 export function buildNotification(options) {
-  const { channel, event, keys, merchantId = 'demo', now = Date.now() } = options
+  const { channel, event, merchantId = 'demo', now = Date.now() } = options
   if (!CHANNELS.includes(channel)) throw new SimulationError(`unknown channel ${channel} (expected ${CHANNELS.join(', ')})`)
   if (!EVENTS.includes(event)) throw new SimulationError(`unknown event ${event} (expected ${EVENTS.join(', ')})`)
   if (event === 'close' && channel !== 'alipay') {

@@ -60,7 +60,7 @@ export function ensureDemoFiles() {
   mkdirSync(DEMO_DIR, { recursive: true, mode: 0o700 })
   const created = []
   if (!existsSync(KEYS_FILE)) {
-    writePrivate(KEYS_FILE, JSON.stringify({ ...makeKeys(), note: 'Throwaway sandbox keys for the local demo merchant. Never real ones.' }, null, 2) + '\n')
+    writePrivate(KEYS_FILE, `${JSON.stringify({ ...makeKeys(), note: 'Throwaway sandbox keys for the local demo merchant. Never real ones.' }, null, 2)}\n`)
     created.push('keys.json')
   }
   if (!existsSync(FORWARD_SECRET_FILE)) {
@@ -147,7 +147,7 @@ export function writeSimulatorState(state) {
     paidWithoutNotify: recent(state.paidWithoutNotify),
     lastWithoutNotify: state.lastWithoutNotify ?? null,
   }
-  writePrivate(SIMULATOR_STATE_FILE, JSON.stringify(kept, null, 2) + '\n')
+  writePrivate(SIMULATOR_STATE_FILE, `${JSON.stringify(kept, null, 2)}\n`)
 }
 
 /** Writes atomically with owner-only permissions: these files hold private keys and secrets. */

@@ -8,7 +8,7 @@ import { BodyTooLarge, NOTIFY_BODY_LIMIT, readBodyWithLimit } from '../lib/read-
 import { isMerchantId } from '../merchants/schema'
 import { loadVersionedMerchant, type VersionedMerchant } from '../merchants/store'
 import { orderStub } from '../order/order-key'
-import type { IngestRejection } from '../order/order-object'
+import type { IngestRejection, IngestResult } from '../order/order-object'
 import {
   NotifyRejection,
   verifyNotification,
@@ -105,7 +105,7 @@ async function storeNotification(
     return
   }
   const order = { merchantId: merchant.id, provider: notification.provider, outTradeNo: notification.outTradeNo }
-  let result
+  let result: IngestResult
   try {
     result = await orderStub(env, order).ingest({
       order,

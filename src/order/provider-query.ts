@@ -4,6 +4,7 @@
  * Order objects serve the default gateway, so its registry says which clients there are.
  */
 import { loadMerchant } from '../merchants/store'
+import type { MerchantConfig } from '../merchants/types'
 import { defaultRegistry, QueryFailed, type VerifiedNotification } from '../providers'
 import type { OrderRow } from './order-store'
 
@@ -17,7 +18,7 @@ export interface QueryAnswer {
 }
 
 export async function queryProvider(env: Env, order: OrderRow, now: number): Promise<QueryAnswer> {
-  let merchant
+  let merchant: MerchantConfig | null
   try {
     merchant = await loadMerchant(env, order.merchantId)
   } catch {

@@ -36,7 +36,7 @@ export type CommonRejection =
   | 'malformed body'
 
 export interface ChannelKit {
-  adapter: ChannelAdapter<any, any>
+  adapter: ChannelAdapter
   merchant: MerchantConfig
   /** The clock the fixtures were signed for (ms since epoch). */
   now: number

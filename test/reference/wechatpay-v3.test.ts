@@ -90,6 +90,17 @@ function verdict(vector: SignedNotify, merchant: MerchantConfig, options: { body
   return rejectionCode(verifyNotification(wechatpayV3, raw(vector, options.body), merchant, now))
 }
 
+/** What a v3 vector's `expected_plaintext` holds, as far as these assertions read it. */
+interface DecryptedResource {
+  out_trade_no: string
+  transaction_id: string
+  success_time: string
+  out_refund_no?: string
+  refund_id?: string
+  amount: { total: number; currency: string; refund?: number }
+  [field: string]: unknown
+}
+
 function isoOf(rfc3339: unknown): string {
   return new Date(String(rfc3339)).toISOString().replace('.000Z', 'Z')
 }
@@ -105,7 +116,7 @@ describe.skipIf(publicKeyMode === undefined)('reference: PUB_KEY_ID mode notifie
 
   for (const vector of vectors.filter((v) => v.expect === 'valid')) {
     it(`accepts ${vector.name} and reports the decrypted fields`, async () => {
-      const plaintext = JSON.parse(vector.expected_plaintext!) as Record<string, any>
+      const plaintext = JSON.parse(vector.expected_plaintext!) as DecryptedResource
       const notification = await verifyNotification(wechatpayV3, raw(vector), merchant(), signedAt(vector))
       expect(notification.raw).toEqual(plaintext)
       expect(notification.notificationId).toBe((JSON.parse(vector.raw_body) as { id: string }).id)
@@ -147,7 +158,7 @@ describe.skipIf(publicKeyMode === undefined)('reference: PUB_KEY_ID mode notifie
 describe.skipIf(wechatpayGo === undefined)('reference: wechatpay-go notify (certificate serial, 16-byte APIv3 key)', () => {
   const setup = () => {
     const vector = wechatpayGo!
-    const plaintext = JSON.parse(vector.expected_plaintext!) as Record<string, unknown>
+    const plaintext = JSON.parse(vector.expected_plaintext!) as DecryptedResource
     const keysBySerial = { [vector.headers['Wechatpay-Serial']!]: vector.platform_certificate_pem }
     return { vector, plaintext, keysBySerial, merchant: merchantFor(plaintext, vector.apiv3_key, keysBySerial) }
   }

@@ -347,7 +347,10 @@ describe('hostile or broken merchant endpoints', () => {
     await registerMerchant(merchantId)
     recordForwarded([])
     const calls: string[] = []
-    network.use(http.all('https://10.0.0.1/*', ({ request }) => (calls.push(request.url), HttpResponse.text('internal'))))
+    network.use(http.all('https://10.0.0.1/*', ({ request }) => {
+      calls.push(request.url)
+      return HttpResponse.text('internal')
+    }))
     const ref = await acceptedPayment(merchantId)
     await vi.waitFor(async () => expect((await deliveryRow(ref)).status).not.toBe('pending'))
     // Rewrite the stored target (as a tampered row would) and send the event again: the runner checks the URL again.

@@ -29,6 +29,7 @@ import type { ChannelAdapter, VerifiedNotification } from '../../src/providers/c
 import { ACCEPT, drainOutbox, merchantBody, notify, orderState, PROVIDER_OF, recordForwarded, registerMerchant, type ForwardedCall } from './harness'
 
 declare module 'vitest' {
+  // biome-ignore lint/suspicious/noExportsInTest: augments vitest's ProvidedContext next to its only reader
   export interface ProvidedContext {
     /** Cases per channel through the adapters; set by vitest.fuzz.config.ts for the long run. */
     fuzzRuns: number

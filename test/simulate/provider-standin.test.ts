@@ -21,6 +21,7 @@ interface MerchantBody {
 }
 
 declare module 'vitest' {
+  // biome-ignore lint/suspicious/noExportsInTest: augments vitest's ProvidedContext next to its only reader
   export interface ProvidedContext {
     standin: { url: string; merchant: MerchantBody }
   }

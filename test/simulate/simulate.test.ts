@@ -46,6 +46,7 @@ interface Simulated {
 }
 
 declare module 'vitest' {
+  // biome-ignore lint/suspicious/noExportsInTest: augments vitest's ProvidedContext next to its only reader
   export interface ProvidedContext {
     simulated: Simulated
   }

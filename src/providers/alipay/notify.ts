@@ -134,6 +134,7 @@ export function alipaySignContent(fields: ReadonlyMap<string, Uint8Array>, versi
   return out
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: any ASCII byte, control characters included
 const ASCII_NAME = /^[\x00-\x7f]*$/
 
 /** The same content for names that are not ASCII (never seen from Alipay), each name UTF-8 encoded. */

@@ -94,6 +94,7 @@ async function readAnswer(answer: ProviderAnswer, config: V2QueryConfig, outTrad
 
 /** WeChat's `return_msg` ("签名错误", "mch_id参数格式错误") helps whoever reads the log: short, one line. */
 function printable(text: string | undefined): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is replaced
   return (text ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 64)
 }
 
