@@ -1,8 +1,6 @@
 /** @module The events paygate forwards to merchants (contract.md, "Forwarded events"). */
 import type { Channel, Provider } from '../providers/types'
-
-export const EVENT_TYPES = ['payment.succeeded', 'payment.closed', 'refund.succeeded', 'refund.failed', 'refund.closed'] as const
-export type EventType = (typeof EVENT_TYPES)[number]
+import type { EventType } from '../storage/order'
 
 export interface RefundDetails {
   out_refund_no: string

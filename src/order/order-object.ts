@@ -10,19 +10,21 @@ import { newId, isoNow } from '../ids'
 import type { ForwardConfig } from '../merchants/types'
 import type { VerifiedNotification } from '../providers/types'
 import { disableForwardEndpoint, loadVersionedMerchant } from '../merchants/store'
-import { project } from '../storage/projection'
-import type { ForwardedEvent } from './events'
-import type { OrderRef } from './order-key'
 import {
+  migrateOrderSchema,
   nextAttemptIso,
   OrderStore,
   type AttemptRow,
   type DeliveryRow,
   type ForwardTargetRow,
   type NotificationRow,
+  type OrderRef,
+  type OrderStatus,
   type ReconciliationRow,
-} from './order-store'
-import { AWAITING_PAYMENT, decide, PAID_STATES, type OrderStatus } from './state-machine'
+} from '../storage/order'
+import { hasRows, markProjected, project, unprojected } from '../storage/projection'
+import type { ForwardedEvent } from './events'
+import { AWAITING_PAYMENT, decide, PAID_STATES } from './state-machine'
 import { deliverHeadOfLine } from './delivery-runner'
 import { queryProvider } from './provider-query'
 import { DEFAULT_ORDER_LIFETIME_MS, nextQueryAt, RECONCILE_SCHEDULE_MINUTES } from './reconcile-schedule'
@@ -102,8 +104,8 @@ export class OrderObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
+    migrateOrderSchema(ctx.storage)
     this.store = new OrderStore(ctx.storage.sql)
-    this.store.migrate()
   }
 
   /** Records a verified notification exactly once. Throws only when nothing could be stored. */
@@ -111,8 +113,8 @@ export class OrderObject extends DurableObject<Env> {
     const forwardTarget = await this.sealForwardTarget(request.order.merchantId, request.settings)
     const nowMs = Date.now()
     const result = this.ctx.storage.transactionSync((): IngestResult => {
-      this.store.ensureOrder(request.order, isoNow(nowMs))
-      if (forwardTarget !== null) this.store.saveForwardTarget(forwardTarget, isoNow(nowMs))
+      this.store.order.ensure(request.order, isoNow(nowMs))
+      if (forwardTarget !== null) this.store.forwardTarget.save(forwardTarget, isoNow(nowMs))
       return this.apply(request.notification, request.receivedAt, request.source, nowMs, request.requireRegisteredOrder === true)
     })
     // Same output-gated storage as the transaction: the alarm is durable before the reply leaves.
@@ -132,9 +134,9 @@ export class OrderObject extends DurableObject<Env> {
     requireRegisteredOrder = false,
   ): IngestResult {
     const now = isoNow(nowMs)
-    const order = this.store.order()!
+    const order = this.store.order.get()!
     const audit = (verdict: NotificationRow['verdict'], reason: string | null): void =>
-      this.store.recordNotification({
+      this.store.notifications.record({
         id: newId('ntf'),
         channel: notification.channel,
         providerNotificationId: notification.notificationId,
@@ -144,7 +146,7 @@ export class OrderObject extends DurableObject<Env> {
         source,
       })
 
-    if (this.store.hasSeen(notification.notificationId)) {
+    if (this.store.notifications.hasSeen(notification.notificationId)) {
       audit('duplicate', null)
       return { verdict: 'duplicate', reason: null, status: order.status, eventIds: [] }
     }
@@ -154,28 +156,28 @@ export class OrderObject extends DurableObject<Env> {
       // Doubtful: the merchant never announced this order. Ask the provider; its signed answer decides,
       // and the provider's retry of this notification then finds the order settled either way.
       audit('rejected', 'order_not_registered')
-      this.store.planQuery(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS)
+      this.store.reconciliation.plan(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS)
       return { verdict: 'rejected', reason: 'order_not_registered', status: order.status, eventIds: [] }
     }
 
-    const decision = decide(order, notification.effect, this.store.refundLedger(), now)
+    const decision = decide(order, notification.effect, this.store.refunds, now)
     if (decision.verdict === 'rejected') {
       audit('rejected', decision.reason)
-      if (decision.next.status !== order.status) this.store.saveOrder(decision.next, now)
+      if (decision.next.status !== order.status) this.store.order.save(decision.next, now)
       // A doubtful report (wrong amount, a refund of a payment not seen yet): ask the provider once;
       // its signed answer decides.
-      if (source === 'notify') this.store.planQuery(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS)
+      if (source === 'notify') this.store.reconciliation.plan(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS)
       return { verdict: 'rejected', reason: decision.reason, status: decision.next.status, eventIds: [] }
     }
 
-    this.store.markSeen(notification.notificationId, now)
+    this.store.notifications.markSeen(notification.notificationId, now)
     audit('accepted', decision.events.length === 0 ? 'no change' : null)
     if (decision.refundApplied) {
       const r = decision.refundApplied
-      this.store.recordRefund(r.outRefundNo, r.outcome, r.amount)
+      this.store.refunds.record(r.outRefundNo, r.outcome, r.amount)
     }
-    this.store.saveOrder(decision.next, now)
-    if (!AWAITING_PAYMENT.has(decision.next.status)) this.store.stopQueries()
+    this.store.order.save(decision.next, now)
+    if (!AWAITING_PAYMENT.has(decision.next.status)) this.store.reconciliation.stop()
     const eventIds = decision.events.map((draft) => {
       const id = newId('evt')
       const body: ForwardedEvent = {
@@ -194,8 +196,8 @@ export class OrderObject extends DurableObject<Env> {
           raw: notification.raw,
         },
       }
-      const seq = this.store.addEvent({ id, type: draft.type, channel: notification.channel, body: JSON.stringify(body), createdAt: now })
-      this.store.addDelivery(newId('dlv'), seq, nowMs, now)
+      const seq = this.store.events.add({ id, type: draft.type, channel: notification.channel, body: JSON.stringify(body), createdAt: now })
+      this.store.deliveries.add(newId('dlv'), seq, nowMs, now)
       return id
     })
     return { verdict: 'accepted', reason: null, status: decision.next.status, eventIds }
@@ -215,16 +217,16 @@ export class OrderObject extends DurableObject<Env> {
     const nowMs = Date.now()
     const now = isoNow(nowMs)
     const result = this.ctx.storage.transactionSync(() => {
-      const current = this.store.ensureOrder(order, now)
+      const current = this.store.order.ensure(order, now)
       // A payment found by query is forwarded like a notified one: the object needs the target too.
-      if (forwardTarget !== null) this.store.saveForwardTarget(forwardTarget, now)
+      if (forwardTarget !== null) this.store.forwardTarget.save(forwardTarget, now)
       const paid = current.amount !== null && PAID_STATES.has(current.status)
       if (paid && (current.amount !== amount || (current.currency ?? 'CNY') !== currency)) {
         return { status: current.status, conflict: `the order was already paid with ${current.amount} ${current.currency ?? 'CNY'}` }
       }
-      this.store.saveOrder({ ...current, expectedAmount: amount, expectedCurrency: currency }, now)
+      this.store.order.save({ ...current, expectedAmount: amount, expectedCurrency: currency }, now)
       if (AWAITING_PAYMENT.has(current.status)) {
-        this.store.planQuery(nowMs + RECONCILE_SCHEDULE_MINUTES[0] * 60_000, expiresAt ?? nowMs + DEFAULT_ORDER_LIFETIME_MS)
+        this.store.reconciliation.plan(nowMs + RECONCILE_SCHEDULE_MINUTES[0] * 60_000, expiresAt ?? nowMs + DEFAULT_ORDER_LIFETIME_MS)
       }
       return { status: current.status, conflict: null }
     })
@@ -237,14 +239,14 @@ export class OrderObject extends DurableObject<Env> {
     const forwardTarget = await this.sealForwardTarget(order.merchantId, settings)
     const nowMs = Date.now()
     this.ctx.storage.transactionSync(() => {
-      this.store.ensureOrder(order, isoNow(nowMs))
+      this.store.order.ensure(order, isoNow(nowMs))
       // A payment found now is forwarded like a notified one: the object needs the target too.
-      if (forwardTarget !== null) this.store.saveForwardTarget(forwardTarget, isoNow(nowMs))
-      this.store.ensureReconciliation(nowMs + DEFAULT_ORDER_LIFETIME_MS)
+      if (forwardTarget !== null) this.store.forwardTarget.save(forwardTarget, isoNow(nowMs))
+      this.store.reconciliation.ensure(nowMs + DEFAULT_ORDER_LIFETIME_MS)
     })
     const query = await this.reconcile(nowMs, { force: true })
     await this.ctx.storage.setAlarm(Date.now())
-    return { status: this.store.order()!.status, query: this.store.reconciliation()?.lastResult ?? query.summary }
+    return { status: this.store.order.get()!.status, query: this.store.reconciliation.get()?.lastResult ?? query.summary }
   }
 
   /**
@@ -262,13 +264,13 @@ export class OrderObject extends DurableObject<Env> {
   }
 
   private async queryIfDue(nowMs: number, options: { force?: boolean }): Promise<ReconcileOutcome> {
-    const plan = this.store.reconciliation()
-    const order = this.store.order()
+    const plan = this.store.reconciliation.get()
+    const order = this.store.order.get()
     if (plan === null || order === null) return { nextDueAt: null, summary: 'nothing to ask' }
     if (!options.force) {
       if (plan.nextQueryAt === null) return { nextDueAt: null, summary: 'nothing to ask' }
       if (!AWAITING_PAYMENT.has(order.status)) {
-        this.store.stopQueries()
+        this.store.reconciliation.stop()
         return { nextDueAt: null, summary: 'settled' }
       }
       if (plan.nextQueryAt > nowMs) return { nextDueAt: plan.nextQueryAt, summary: 'not due' }
@@ -282,17 +284,17 @@ export class OrderObject extends DurableObject<Env> {
         const applied = this.apply(answer.notification, finishedAt, 'query', finishedAt)
         summary = `${summary} (${applied.verdict})`
       }
-      const current = this.store.reconciliation()!
-      const settled = !AWAITING_PAYMENT.has(this.store.order()!.status) || answer.final
+      const current = this.store.reconciliation.get()!
+      const settled = !AWAITING_PAYMENT.has(this.store.order.get()!.status) || answer.final
       const next = settled ? null : nextQueryAt(current.queriesMade + 1, finishedAt, current.expiresAt)
-      this.store.recordQuery(finishedAt, summary, next)
+      this.store.reconciliation.recordQuery(finishedAt, summary, next)
       return { nextDueAt: next, summary }
     })
   }
 
   /** The order as the admin API shows it: reflects every accepted notification at once. */
   snapshot(): OrderSnapshot | null {
-    const order = this.store.order()
+    const order = this.store.order.get()
     if (order === null) return null
     return {
       merchant_id: order.merchantId,
@@ -306,8 +308,8 @@ export class OrderObject extends DurableObject<Env> {
       paid_at: order.paidAt,
       refunded_amount: order.refundedAmount,
       updated_at: order.updatedAt,
-      events: this.store.events().map((e) => ({ id: e.id, type: e.type, created_at: e.createdAt, body: e.body })),
-      deliveries: this.store.deliveries().map((d) => ({
+      events: this.store.events.all().map((e) => ({ id: e.id, type: e.type, created_at: e.createdAt, body: e.body })),
+      deliveries: this.store.deliveries.all().map((d) => ({
         id: d.id,
         event_id: d.eventId,
         type: d.eventType,
@@ -315,7 +317,7 @@ export class OrderObject extends DurableObject<Env> {
         attempts: d.attempts,
         next_attempt_at: nextAttemptIso(d),
         last_status_code: d.lastStatusCode,
-        attempt_log: this.store.attempts(d.id).map((a: AttemptRow) => ({
+        attempt_log: this.store.deliveries.attempts(d.id).map((a: AttemptRow) => ({
           number: a.number,
           started_at: a.startedAt,
           status_code: a.statusCode,
@@ -324,7 +326,7 @@ export class OrderObject extends DurableObject<Env> {
           error: a.error,
         })),
       })),
-      notifications: this.store.notifications().map((n) => ({
+      notifications: this.store.notifications.all().map((n) => ({
         id: n.id,
         channel: n.channel,
         received_at: n.receivedAt,
@@ -332,34 +334,34 @@ export class OrderObject extends DurableObject<Env> {
         reason: n.reason,
         source: n.source,
       })),
-      reconciliation: reconciliationView(this.store.reconciliation()),
+      reconciliation: reconciliationView(this.store.reconciliation.get()),
     }
   }
 
   /** Sends a delivery again with the same `webhook-id` (admin replay). */
   async replay(deliveryId: string, settings: ForwardSettings): Promise<DeliveryRow | null> {
-    const order = this.store.order()
+    const order = this.store.order.get()
     if (order === null) return null
     const forwardTarget = await this.sealForwardTarget(order.merchantId, settings)
     const nowMs = Date.now()
     const now = isoNow(nowMs)
-    const delivery = this.store.delivery(deliveryId)
+    const delivery = this.store.deliveries.get(deliveryId)
     if (delivery === null) return null
     // An attempt is in flight right now: it is the replay; resetting the row would lose its result.
     if (delivery.status === 'pending' && delivery.leaseUntil !== null && delivery.leaseUntil > nowMs) return delivery
     // The merchant's current settings: a replay after re-enabling (or moving) the endpoint goes there.
-    if (forwardTarget !== null) this.store.saveForwardTarget(forwardTarget, now)
-    this.store.updateDelivery(
+    if (forwardTarget !== null) this.store.forwardTarget.save(forwardTarget, now)
+    this.store.deliveries.update(
       deliveryId,
       { status: 'pending', attempts: delivery.attempts, nextAttemptAt: nowMs, lastStatusCode: delivery.lastStatusCode, lastError: null },
       now,
     )
     await this.ctx.storage.setAlarm(nowMs)
-    return this.store.delivery(deliveryId)
+    return this.store.deliveries.get(deliveryId)
   }
 
   override async alarm(): Promise<void> {
-    const order = this.store.order()
+    const order = this.store.order.get()
     if (order === null) return
     await this.refreshForwardTarget(order.merchantId)
     // Queries first: a payment they find is delivered in this same run.
@@ -385,9 +387,9 @@ export class OrderObject extends DurableObject<Env> {
     }
     let projectionFailed = false
     try {
-      const batch = this.store.unprojected()
+      const batch = unprojected(this.store)
       await project(this.env.DB, batch)
-      this.ctx.storage.transactionSync(() => this.store.markProjected(batch))
+      this.ctx.storage.transactionSync(() => markProjected(this.store, batch))
     } catch (error) {
       console.warn('d1 projection deferred', error instanceof Error ? error.message : 'unknown error')
       projectionFailed = true
@@ -399,18 +401,16 @@ export class OrderObject extends DurableObject<Env> {
 
   /** When this object next has something to do: a due delivery, a planned query, rows to project. */
   private nextAlarmAt(now: number, failures: { projectionFailed: boolean; deliveryFailed: boolean }): number | null {
-    const head = this.store.headOfLine()
+    const head = this.store.deliveries.headOfLine()
     let deliveryDue: number | null = null
-    if (head !== null && this.store.forwardTarget() !== null) {
+    if (head !== null && this.store.forwardTarget.get() !== null) {
       deliveryDue = Math.max(now, head.nextAttemptAt ?? now, head.leaseUntil ?? now)
       if (failures.deliveryFailed) deliveryDue = Math.max(deliveryDue, now + DELIVERY_ERROR_RETRY_MS)
     }
-    const order = this.store.order()!
-    const plan = this.store.reconciliation()
+    const order = this.store.order.get()!
+    const plan = this.store.reconciliation.get()
     const queryDue = plan !== null && AWAITING_PAYMENT.has(order.status) ? plan.nextQueryAt : null
-    const batch = this.store.unprojected()
-    const unprojected = batch.order !== null || batch.notifications.length > 0 || batch.deliveries.length > 0
-    const projectionDue = unprojected ? (failures.projectionFailed ? now + PROJECTION_RETRY_MS : now) : null
+    const projectionDue = hasRows(unprojected(this.store)) ? (failures.projectionFailed ? now + PROJECTION_RETRY_MS : now) : null
     return earliest(earliest(deliveryDue, queryDue), projectionDue)
   }
 
@@ -423,7 +423,7 @@ export class OrderObject extends DurableObject<Env> {
       const merchant = await loadVersionedMerchant(this.env, merchantId)
       if (merchant === null) return
       const target = await this.sealForwardTarget(merchantId, { forward: merchant.config.forward, version: merchant.version })
-      if (target !== null) this.store.saveForwardTarget(target, isoNow(Date.now()))
+      if (target !== null) this.store.forwardTarget.save(target, isoNow(Date.now()))
     } catch {
       console.warn('forward settings not refreshed: merchant unavailable')
     }
@@ -431,7 +431,7 @@ export class OrderObject extends DurableObject<Env> {
 
   /** The merchant's forward settings sealed for storage, or null when the stored ones are as new. */
   private async sealForwardTarget(merchantId: string, settings: ForwardSettings): Promise<ForwardTargetRow | null> {
-    const stored = this.store.forwardTarget()
+    const stored = this.store.forwardTarget.get()
     if (stored !== null && stored.merchantVersion >= settings.version) return null
     const { forward } = settings
     const masterKey = readMasterKey(this.env.MASTER_KEY)

@@ -5,7 +5,7 @@
 import { loadMerchant } from '../merchants/store'
 import { orderQueryClientFor, QueryFailed } from '../providers/query'
 import type { VerifiedNotification } from '../providers/types'
-import type { OrderRow } from './order-store'
+import type { OrderRow } from '../storage/order'
 
 export interface QueryAnswer {
   /** The verified fact to apply like a notification, when the provider reported one. */
