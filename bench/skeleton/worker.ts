@@ -9,9 +9,9 @@
 import { DurableObject } from 'cloudflare:workers'
 import { isoNow, newId } from '../../src/lib/ids'
 import type { OrderRef } from '../../src/order/order-key'
-import { OrderStore } from '../../src/order/order-store'
-import { defaultRegistry, type ChannelName, type Provider } from '../../src/providers'
-import { project } from '../../src/storage/projection'
+import { defaultRegistry, type ChannelName, type ProviderName } from '../../src/providers'
+import { migrateOrderSchema, OrderStore } from '../../src/storage/order'
+import { markProjected, project, unprojected } from '../../src/storage/projection'
 
 interface SkeletonEnv {
   ORDERS: DurableObjectNamespace<SkeletonOrder>
@@ -45,7 +45,7 @@ export default {
     const notificationId = request.headers.get('x-bench-notification') ?? ''
     const colon = orderHeader.indexOf(':')
     if (colon < 1 || notificationId === '') return new Response('x-bench-order and x-bench-notification are required', { status: 400 })
-    const order: OrderRef = { merchantId: route[1]!, provider: orderHeader.slice(0, colon) as Provider, outTradeNo: orderHeader.slice(colon + 1) }
+    const order: OrderRef = { merchantId: route[1]!, provider: orderHeader.slice(0, colon) as ProviderName, outTradeNo: orderHeader.slice(colon + 1) }
     try {
       await env.ORDERS.getByName(JSON.stringify([order.merchantId, order.provider, order.outTradeNo])).ingest({ order, channel, notificationId, body, receivedAt })
     } catch {
@@ -60,8 +60,8 @@ export class SkeletonOrder extends DurableObject<SkeletonEnv> {
 
   constructor(ctx: DurableObjectState, env: SkeletonEnv) {
     super(ctx, env)
+    migrateOrderSchema(ctx.storage)
     this.store = new OrderStore(ctx.storage.sql)
-    this.store.migrate()
   }
 
   /** paygate's ingest transaction, row for row: order, forward target, dedupe, audit, order update, event, outbox. */
@@ -69,12 +69,12 @@ export class SkeletonOrder extends DurableObject<SkeletonEnv> {
     const nowMs = Date.now()
     const now = isoNow(nowMs)
     const verdict = this.ctx.storage.transactionSync(() => {
-      const order = this.store.ensureOrder(request.order, now)
-      if (this.store.forwardTarget() === null) {
-        this.store.saveForwardTarget({ url: this.env.FORWARD_URL, sealedSecret: '-', sealedPreviousSecret: null, merchantVersion: 1, disabledAt: null }, now)
+      const order = this.store.order.ensure(request.order, now)
+      if (this.store.forwardTarget.get() === null) {
+        this.store.forwardTarget.save({ url: this.env.FORWARD_URL, sealedSecret: '-', sealedPreviousSecret: null, merchantVersion: 1, disabledAt: null }, now)
       }
       const audit = (verdict: 'accepted' | 'duplicate') =>
-        this.store.recordNotification({
+        this.store.notifications.record({
           id: newId('ntf'),
           channel: request.channel,
           providerNotificationId: request.notificationId,
@@ -83,17 +83,17 @@ export class SkeletonOrder extends DurableObject<SkeletonEnv> {
           reason: null,
           source: 'notify',
         })
-      if (this.store.hasSeen(request.notificationId)) {
+      if (this.store.notifications.hasSeen(request.notificationId)) {
         audit('duplicate')
         return 'duplicate' as const
       }
-      this.store.markSeen(request.notificationId, now)
+      this.store.notifications.markSeen(request.notificationId, now)
       audit('accepted')
-      this.store.saveOrder({ ...order, status: 'paid', amount: 0, currency: 'CNY', transactionId: request.notificationId, paidAt: now }, now)
+      this.store.order.save({ ...order, status: 'paid', amount: 0, currency: 'CNY', transactionId: request.notificationId, paidAt: now }, now)
       const id = newId('evt')
       const event = { type: 'payment.succeeded', timestamp: now, data: { merchant_id: request.order.merchantId, out_trade_no: request.order.outTradeNo, raw: request.body } }
-      const seq = this.store.addEvent({ id, type: 'payment.succeeded', channel: request.channel, body: JSON.stringify(event), createdAt: now })
-      this.store.addDelivery(newId('dlv'), seq, nowMs, now)
+      const seq = this.store.events.add({ id, type: 'payment.succeeded', channel: request.channel, body: JSON.stringify(event), createdAt: now })
+      this.store.deliveries.add(newId('dlv'), seq, nowMs, now)
       return 'accepted' as const
     })
     await this.ctx.storage.setAlarm(nowMs)
@@ -102,13 +102,13 @@ export class SkeletonOrder extends DurableObject<SkeletonEnv> {
 
   /** paygate's alarm without the crypto: deliver the outbox head of line, record the attempt, project to D1. */
   override async alarm(): Promise<void> {
-    const order = this.store.order()
-    const target = this.store.forwardTarget()
+    const order = this.store.order.get()
+    const target = this.store.forwardTarget.get()
     if (order === null || target === null) return
-    for (let head = this.store.headOfLine(); head !== null; head = this.store.headOfLine()) {
+    for (let head = this.store.deliveries.headOfLine(); head !== null; head = this.store.deliveries.headOfLine()) {
       const startedAt = Date.now()
-      this.store.leaseDelivery(head.id, startedAt + 60_000)
-      const event = this.store.event(head.eventSeq)
+      this.store.deliveries.lease(head.id, startedAt + 60_000)
+      const event = this.store.events.get(head.eventSeq)
       let statusCode: number | null = null
       let snippet = ''
       try {
@@ -126,7 +126,7 @@ export class SkeletonOrder extends DurableObject<SkeletonEnv> {
       }
       const finishedAt = Date.now()
       const delivered = statusCode !== null && statusCode >= 200 && statusCode < 300
-      this.store.recordAttempt({
+      this.store.deliveries.recordAttempt({
         deliveryId: head.id,
         number: head.attempts + 1,
         startedAt: isoNow(startedAt),
@@ -136,7 +136,7 @@ export class SkeletonOrder extends DurableObject<SkeletonEnv> {
         error: delivered ? null : 'not delivered',
         responseSnippet: snippet,
       })
-      this.store.updateDelivery(
+      this.store.deliveries.update(
         head.id,
         delivered
           ? { status: 'delivered', attempts: head.attempts + 1, nextAttemptAt: null, lastStatusCode: statusCode, lastError: null }
@@ -145,9 +145,9 @@ export class SkeletonOrder extends DurableObject<SkeletonEnv> {
       )
     }
     try {
-      const batch = this.store.unprojected()
+      const batch = unprojected(this.store)
       await project(this.env.DB, batch)
-      this.ctx.storage.transactionSync(() => this.store.markProjected(batch))
+      this.ctx.storage.transactionSync(() => markProjected(this.store, batch))
     } catch {
       await this.ctx.storage.setAlarm(Date.now() + 30_000)
     }

@@ -10,8 +10,9 @@ import { orderStub, type OrderRef } from '../order/order-key'
 import type { ForwardSettings } from '../order/order-object'
 import type { ForwardedEvent } from '../order/events'
 import type { OrderSnapshot } from '../order/order-object'
-import { nextAttemptIso } from '../order/order-store'
 import { checkOutTradeNo, type ProviderName, type ProviderRegistry } from '../providers'
+import { deliveryOwner, listDeliveryRows, listNotificationRows, type DeliveryListRow } from '../storage/admin-queries'
+import { nextAttemptIso } from '../storage/order'
 import { AdminError, json, readJsonBody } from './responses'
 
 const PAGE_SIZE = 50
@@ -132,30 +133,10 @@ export async function getOrder(request: Request, env: Env, merchantId: string, o
   return json({ ...best, events: best.events.map(({ body, ...event }) => ({ ...event, data: (JSON.parse(body) as ForwardedEvent).data })) })
 }
 
-interface NotificationListRow {
-  id: string
-  channel: string
-  received_at: string
-  verdict: string
-  reason: string | null
-  out_trade_no: string | null
-  source: string
-}
-
 export async function listNotifications(request: Request, env: Env, merchantId: string, registry: ProviderRegistry): Promise<Response> {
   const merchant = (await requireMerchant(env, merchantId)).config
   const outTradeNo = new URL(request.url).searchParams.get('out_trade_no')
-  const query =
-    outTradeNo === null
-      ? env.DB.prepare(
-          `SELECT id, channel, received_at, verdict, reason, out_trade_no, source FROM notifications
-           WHERE merchant_id = ? ORDER BY received_at DESC, id DESC LIMIT ?`,
-        ).bind(merchantId, PAGE_SIZE)
-      : env.DB.prepare(
-          `SELECT id, channel, received_at, verdict, reason, out_trade_no, source FROM notifications
-           WHERE merchant_id = ? AND out_trade_no = ? ORDER BY received_at DESC, id DESC LIMIT ?`,
-        ).bind(merchantId, requireOutTradeNo(outTradeNo), PAGE_SIZE)
-  const { results } = await query.all<NotificationListRow>()
+  const results = await listNotificationRows(env.DB, merchantId, outTradeNo === null ? null : requireOutTradeNo(outTradeNo), PAGE_SIZE)
   const byId = new Map(results.map((r) => [r.id, r]))
   if (outTradeNo !== null) {
     // The order objects know their notifications before the D1 projection catches up.
@@ -165,19 +146,6 @@ export async function listNotifications(request: Request, env: Env, merchantId: 
   }
   const notifications = [...byId.values()].sort((a, b) => (a.received_at < b.received_at ? 1 : a.received_at > b.received_at ? -1 : 0))
   return json({ notifications })
-}
-
-interface DeliveryListRow {
-  id: string
-  event_id: string
-  type: string
-  out_trade_no: string
-  provider: string
-  status: string
-  attempts: number
-  next_attempt_at: string | null
-  last_status_code: number | null
-  created_at: string
 }
 
 function encodeCursor(row: DeliveryListRow): string {
@@ -202,16 +170,8 @@ export async function listDeliveries(request: Request, env: Env, merchantId: str
     throw new AdminError('invalid_request', 'status: one of pending, delivered, failed')
   }
   const cursor = params.get('cursor')
-  const [afterCreated, afterId] = cursor === null ? [null, null] : decodeCursor(cursor)
-  const { results } = await env.DB.prepare(
-    `SELECT id, event_id, type, out_trade_no, provider, status, attempts, next_attempt_at, last_status_code, created_at
-     FROM deliveries
-     WHERE merchant_id = ?1 AND (?2 IS NULL OR status = ?2)
-       AND (?3 IS NULL OR created_at < ?3 OR (created_at = ?3 AND id < ?4))
-     ORDER BY created_at DESC, id DESC LIMIT ?5`,
-  )
-    .bind(merchantId, status, afterCreated, afterId, PAGE_SIZE + 1)
-    .all<DeliveryListRow>()
+  const after = cursor === null ? null : decodeCursor(cursor)
+  const results = await listDeliveryRows(env.DB, merchantId, { status, after, limit: PAGE_SIZE + 1 })
   const page = results.slice(0, PAGE_SIZE)
   const next = results.length > PAGE_SIZE ? encodeCursor(page[page.length - 1]!) : null
   return json({
@@ -221,9 +181,7 @@ export async function listDeliveries(request: Request, env: Env, merchantId: str
 }
 
 export async function replayDelivery(_request: Request, env: Env, deliveryId: string): Promise<Response> {
-  const row = await env.DB.prepare('SELECT merchant_id, provider, out_trade_no FROM deliveries WHERE id = ?')
-    .bind(deliveryId)
-    .first<{ merchant_id: string; provider: ProviderName; out_trade_no: string }>()
+  const row = await deliveryOwner(env.DB, deliveryId)
   if (row === null) throw new AdminError('not_found', `delivery ${deliveryId} does not exist`)
   const merchant = await requireMerchant(env, row.merchant_id)
   const delivery = await orderStub(env, { merchantId: row.merchant_id, provider: row.provider, outTradeNo: row.out_trade_no }).replay(

@@ -9,7 +9,7 @@ import { outboundUrlProblem } from '../lib/outbound-url'
 import { nextRetryDelayMs } from '../delivery/schedule'
 import { signWebhook } from '../delivery/sign'
 import { isoNow } from '../lib/ids'
-import type { ForwardTargetRow, OrderRow, OrderStore } from './order-store'
+import type { ForwardTargetRow, OrderRow, OrderStore } from '../storage/order'
 
 /** At most this many attempts per alarm run, so one run stays well inside the alarm's wall time. */
 const ATTEMPTS_PER_RUN = 10
@@ -36,14 +36,14 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
   const random = context.random ?? Math.random
   let goneUrl: string | null = null
   for (let i = 0; i < ATTEMPTS_PER_RUN; i++) {
-    const head = store.headOfLine()
+    const head = store.deliveries.headOfLine()
     if (head === null) return { goneUrl }
     const startedAt = clock()
     // Not due yet, or another run's attempt is in flight: the object's next alarm covers it.
     if (head.nextAttemptAt !== null && head.nextAttemptAt > startedAt) return { goneUrl }
     if (head.leaseUntil !== null && head.leaseUntil > startedAt) return { goneUrl }
 
-    const target = store.forwardTarget()
+    const target = store.forwardTarget.get()
     // Not known yet where this merchant's events go: wait (pending) until the next notification,
     // registration or alarm brings the merchant's settings.
     if (target === null) return { goneUrl }
@@ -54,21 +54,21 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
     if (problem !== null) {
       // A URL the gateway may not call now (e.g. localhost in production) fails without a request.
       const refused = { status: 'failed' as const, attempts: head.attempts, nextAttemptAt: null, lastStatusCode: null, lastError: `forward URL refused: ${problem}` }
-      store.updateDelivery(head.id, refused, isoNow(startedAt))
+      store.deliveries.update(head.id, refused, isoNow(startedAt))
       continue
     }
 
-    store.leaseDelivery(head.id, startedAt + LEASE_MS)
-    const event = store.event(head.eventSeq)
+    store.deliveries.lease(head.id, startedAt + LEASE_MS)
+    const event = store.events.get(head.eventSeq)
     const headers = await signWebhook({ id: event.id, timestamp: Math.floor(clock() / 1000), body: event.body, secrets: await context.openSecrets(target) })
     const result = await attemptDelivery({ url: target.url, body: event.body, headers, now: clock, timeoutMs: context.attemptTimeoutMs })
 
     // The row may have changed while we were waiting on the merchant (an admin replay): re-read it.
-    const current = store.delivery(head.id)
+    const current = store.deliveries.get(head.id)
     if (current === null || current.status !== 'pending') continue
     const finishedAt = clock()
     const attemptNumber = current.attempts + 1
-    store.recordAttempt({
+    store.deliveries.recordAttempt({
       deliveryId: head.id,
       number: attemptNumber,
       startedAt: isoNow(startedAt),
@@ -78,10 +78,10 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
       error: result.kind === 'retry' ? (result.error ?? null) : null,
       responseSnippet: result.responseSnippet,
     })
-    store.updateDelivery(head.id, afterAttempt(result, attemptNumber, finishedAt, random), isoNow(finishedAt))
+    store.deliveries.update(head.id, afterAttempt(result, attemptNumber, finishedAt, random), isoNow(finishedAt))
     if (result.kind === 'gone') {
       // The receiver asked not to be called again: the order's later events wait as failed, for replay.
-      store.disableForwardTarget(isoNow(finishedAt))
+      store.forwardTarget.disable(isoNow(finishedAt))
       goneUrl = target.url
     }
   }

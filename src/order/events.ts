@@ -1,8 +1,6 @@
 /** @module The events paygate forwards to merchants (contract.md, "Forwarded events"). */
-import type { ChannelName as Channel, ProviderName as Provider } from '../providers/core/types'
-
-export const EVENT_TYPES = ['payment.succeeded', 'payment.closed', 'refund.succeeded', 'refund.failed', 'refund.closed'] as const
-export type EventType = (typeof EVENT_TYPES)[number]
+import type { ChannelName, ProviderName } from '../providers/core/types'
+import type { EventType } from '../storage/order'
 
 export interface RefundDetails {
   out_refund_no: string
@@ -20,8 +18,8 @@ export interface ForwardedEvent {
   timestamp: string
   data: {
     merchant_id: string
-    provider: Provider
-    channel: Channel
+    provider: ProviderName
+    channel: ChannelName
     out_trade_no: string
     transaction_id: string | null
     amount: number | null

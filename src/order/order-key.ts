@@ -1,11 +1,7 @@
 /** @module Which order object owns an order: one per merchant + provider + out_trade_no. */
-import type { ProviderName as Provider } from '../providers/core/types'
+import type { OrderRef } from '../storage/order'
 
-export interface OrderRef {
-  merchantId: string
-  provider: Provider
-  outTradeNo: string
-}
+export type { OrderRef }
 
 /** JSON keeps the three parts unambiguous whatever characters an order number holds. */
 export function orderObjectName(ref: OrderRef): string {

@@ -6,7 +6,7 @@
 import { loadMerchant } from '../merchants/store'
 import type { MerchantConfig } from '../merchants/types'
 import { defaultRegistry, QueryFailed, type VerifiedNotification } from '../providers'
-import type { OrderRow } from './order-store'
+import type { OrderRow } from '../storage/order'
 
 export interface QueryAnswer {
   /** The verified fact to apply like a notification, when the provider reported one. */

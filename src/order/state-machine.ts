@@ -9,23 +9,8 @@
  * TRADE_FINISHED after TRADE_SUCCESS, a v2 and a v3 notify of one payment) changes nothing.
  */
 import type { NotificationEffect } from '../providers/core/types'
-import type { EventType, RefundDetails } from './events'
-
-export const ORDER_STATUSES = ['pending', 'paid', 'partially_refunded', 'refunded', 'closed', 'amount_mismatch'] as const
-export type OrderStatus = (typeof ORDER_STATUSES)[number]
-
-export interface OrderState {
-  status: OrderStatus
-  /** What the merchant registered, if anything (minor units). */
-  expectedAmount: number | null
-  expectedCurrency: string | null
-  /** What was paid, once paid. */
-  amount: number | null
-  currency: string | null
-  transactionId: string | null
-  paidAt: string | null
-  refundedAmount: number
-}
+import type { EventType, OrderState, OrderStatus } from '../storage/order'
+import type { RefundDetails } from './events'
 
 /** Refund outcomes already applied, so the same report twice changes nothing. */
 export interface RefundLedger {

@@ -1,15 +1,23 @@
 /**
- * @module The D1 projection: idempotent upserts that keep the admin API's tables current.
- * Order objects call it from their alarm; a failure only delays the projection (the objects keep
+ * @module The D1 projection: what an order object's rows have not sent yet, and the idempotent
+ * upserts that keep the admin API's tables current. Order objects call it from their alarm; a failure only delays the projection (the objects keep
  * their rows marked unprojected and try again), it never loses or blocks a payment.
  */
-import type { ChannelName as Channel, ProviderName as Provider } from '../providers/core/types'
-import type { EventType } from '../order/events'
-import type { OrderStatus } from '../order/state-machine'
+import type { ChannelName, ProviderName } from '../providers/core/types'
+import {
+  nextAttemptIso,
+  type DeliveryStatus,
+  type EventType,
+  type NotificationSource,
+  type NotificationVerdict,
+  type OrderRow,
+  type OrderStatus,
+  type OrderStore,
+} from './order'
 
 export interface OrderProjection {
   merchantId: string
-  provider: Provider
+  provider: ProviderName
   outTradeNo: string
   status: OrderStatus
   expectedAmount: number | null
@@ -25,23 +33,23 @@ export interface OrderProjection {
 export interface NotificationProjection {
   id: string
   merchantId: string
-  channel: Channel
+  channel: ChannelName
   outTradeNo: string | null
   providerNotificationId: string | null
   receivedAt: string
-  verdict: 'accepted' | 'duplicate' | 'rejected'
+  verdict: NotificationVerdict
   reason: string | null
-  source: 'notify' | 'query'
+  source: NotificationSource
 }
 
 export interface DeliveryProjection {
   id: string
   merchantId: string
-  provider: Provider
+  provider: ProviderName
   outTradeNo: string
   eventId: string
   type: EventType
-  status: 'pending' | 'delivered' | 'failed'
+  status: DeliveryStatus
   attempts: number
   nextAttemptAt: string | null
   lastStatusCode: number | null
@@ -54,6 +62,70 @@ export interface ProjectionBatch {
   order: OrderProjection | null
   notifications: NotificationProjection[]
   deliveries: DeliveryProjection[]
+}
+
+/** Everything in one order object's store the D1 projection has not received yet, in the projection's shapes. */
+export function unprojected(store: OrderStore): ProjectionBatch {
+  const order = store.order.get()!
+  const { merchantId, provider, outTradeNo } = order
+  return {
+    order: order.projectedVersion < order.version ? orderProjection(order) : null,
+    notifications: store.notifications.unprojected(500).map((n) => ({
+      id: n.id,
+      merchantId,
+      channel: n.channel,
+      outTradeNo,
+      providerNotificationId: n.providerNotificationId,
+      receivedAt: n.receivedAt,
+      verdict: n.verdict,
+      reason: n.reason,
+      source: n.source,
+    })),
+    deliveries: store.deliveries.unprojected().map((d) => ({
+      id: d.id,
+      merchantId,
+      provider,
+      outTradeNo,
+      eventId: d.eventId,
+      type: d.eventType,
+      status: d.status,
+      attempts: d.attempts,
+      nextAttemptAt: nextAttemptIso(d),
+      lastStatusCode: d.lastStatusCode,
+      createdAt: d.createdAt,
+      updatedAt: d.updatedAt,
+      version: d.version,
+    })),
+  }
+}
+
+/** Marks exactly what `batch` sent: rows added or changed meanwhile stay unprojected. */
+export function markProjected(store: OrderStore, batch: ProjectionBatch): void {
+  if (batch.order) store.order.markProjected(batch.order.version)
+  store.notifications.markProjected(batch.notifications.map((n) => n.id))
+  for (const d of batch.deliveries) store.deliveries.markProjected(d.id, d.version)
+}
+
+/** True when the batch holds something to send. */
+export function hasRows(batch: ProjectionBatch): boolean {
+  return batch.order !== null || batch.notifications.length > 0 || batch.deliveries.length > 0
+}
+
+function orderProjection(order: OrderRow): OrderProjection {
+  return {
+    merchantId: order.merchantId,
+    provider: order.provider,
+    outTradeNo: order.outTradeNo,
+    status: order.status,
+    expectedAmount: order.expectedAmount,
+    amount: order.amount,
+    currency: order.currency ?? order.expectedCurrency,
+    transactionId: order.transactionId,
+    paidAt: order.paidAt,
+    refundedAmount: order.refundedAmount,
+    version: order.version,
+    updatedAt: order.updatedAt,
+  }
 }
 
 function orderStatement(db: D1Database, o: OrderProjection): D1PreparedStatement {

@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { NotificationEffect } from '../../src/providers/core/types'
-import { decide, type OrderState, type RefundLedger } from '../../src/order/state-machine'
+import { decide, type RefundLedger } from '../../src/order/state-machine'
+import type { OrderState } from '../../src/storage/order'
 
 const NOW = '2026-11-25T08:00:00.000Z'
 const pending: OrderState = {

@@ -24,7 +24,7 @@ import { merchantReplica } from '../../src/merchants/merchant-replica'
 import { deliverHeadOfLine } from '../../src/order/delivery-runner'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
 import { OrderObject, type IngestRequest } from '../../src/order/order-object'
-import { OrderStore } from '../../src/order/order-store'
+import { OrderStore } from '../../src/storage/order'
 import { network } from '../msw'
 import { ACCEPT, callWorker, forwardUrl, freshPayment, notify, notifyRequest, orderView, recordForwarded, registerMerchant, rejectReply, unavailableD1, type ForwardedCall } from './harness'
 
@@ -274,7 +274,7 @@ describe('hostile or broken merchant endpoints', () => {
       state.storage.sql.exec('UPDATE deliveries SET next_attempt_at = 0')
       const store = new OrderStore(state.storage.sql)
       await deliverHeadOfLine(store, {
-        order: store.order()!,
+        order: store.order.get()!,
         openSecrets: async (target) => [await open(readMasterKey(env.MASTER_KEY), merchantId, target.sealedSecret)],
         allowLoopback: true,
         attemptTimeoutMs: 300,

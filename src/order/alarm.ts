@@ -1,0 +1,75 @@
+/**
+ * @module The order object's alarm: refresh the forward settings, run a due provider query, drain
+ * the outbox, project to D1, then set the next alarm from what storage holds after the last await.
+ */
+import { disableForwardEndpoint } from '../merchants/store'
+import { hasRows, markProjected, project, unprojected } from '../storage/projection'
+import type { OrderContext } from './context'
+import { deliverHeadOfLine } from './delivery-runner'
+import { openForwardSecrets, refreshForwardTarget } from './forward-target'
+import type { Reconciler } from './reconcile'
+import { AWAITING_PAYMENT } from './state-machine'
+
+/** How soon after a D1 failure the projection is tried again. */
+const PROJECTION_RETRY_MS = 30_000
+/** How soon an alarm whose delivery step failed unexpectedly runs again. */
+const DELIVERY_ERROR_RETRY_MS = 60_000
+
+export async function runAlarm(ctx: OrderContext, reconciler: Reconciler): Promise<void> {
+  const { env, store, storage } = ctx
+  const order = store.order.get()
+  if (order === null) return
+  await refreshForwardTarget(ctx, order.merchantId)
+  // Queries first: a payment they find is delivered in this same run.
+  await reconciler.run(ctx, Date.now())
+  let deliveryFailed = false
+  try {
+    const { goneUrl } = await deliverHeadOfLine(store, {
+      order,
+      openSecrets: (target) => openForwardSecrets(env, order.merchantId, target),
+      allowLoopback: env.ENVIRONMENT === 'development',
+    })
+    if (goneUrl !== null) {
+      // Merchant-wide, so other orders stop calling the endpoint too; best effort (each order
+      // object also stops on its own 410).
+      await disableForwardEndpoint(env, order.merchantId, goneUrl, Date.now()).catch(() => console.warn('endpoint disable deferred: D1 unavailable'))
+    }
+  } catch (error) {
+    // Never lose the alarm over it (e.g. a MASTER_KEY that no longer opens the stored secret).
+    console.error('delivery step failed', error instanceof Error ? error.name : 'unknown error')
+    deliveryFailed = true
+  }
+  let projectionFailed = false
+  try {
+    const batch = unprojected(store)
+    await project(env.DB, batch)
+    storage.transactionSync(() => markProjected(store, batch))
+  } catch (error) {
+    console.warn('d1 projection deferred', error instanceof Error ? error.message : 'unknown error')
+    projectionFailed = true
+  }
+  // Computed from storage after the last await: an RPC that ran meanwhile may have added work.
+  const next = nextAlarmAt(ctx, Date.now(), { projectionFailed, deliveryFailed })
+  if (next !== null) await storage.setAlarm(next)
+}
+
+/** When this object next has something to do: a due delivery, a planned query, rows to project. */
+function nextAlarmAt({ store }: OrderContext, now: number, failures: { projectionFailed: boolean; deliveryFailed: boolean }): number | null {
+  const head = store.deliveries.headOfLine()
+  let deliveryDue: number | null = null
+  if (head !== null && store.forwardTarget.get() !== null) {
+    deliveryDue = Math.max(now, head.nextAttemptAt ?? now, head.leaseUntil ?? now)
+    if (failures.deliveryFailed) deliveryDue = Math.max(deliveryDue, now + DELIVERY_ERROR_RETRY_MS)
+  }
+  const order = store.order.get()!
+  const plan = store.reconciliation.get()
+  const queryDue = plan !== null && AWAITING_PAYMENT.has(order.status) ? plan.nextQueryAt : null
+  const projectionDue = hasRows(unprojected(store)) ? (failures.projectionFailed ? now + PROJECTION_RETRY_MS : now) : null
+  return earliest(earliest(deliveryDue, queryDue), projectionDue)
+}
+
+function earliest(a: number | null, b: number | null): number | null {
+  if (a === null) return b
+  if (b === null) return a
+  return Math.min(a, b)
+}

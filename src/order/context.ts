@@ -1,0 +1,8 @@
+/** @module What each part of an order object works on: its env, its storage, and the statements on that storage. */
+import type { OrderStore } from '../storage/order'
+
+export interface OrderContext {
+  readonly env: Env
+  readonly storage: DurableObjectStorage
+  readonly store: OrderStore
+}

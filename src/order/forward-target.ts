@@ -1,0 +1,61 @@
+/**
+ * @module The merchant's forward settings as an order object keeps them: sealed under MASTER_KEY
+ * before a transaction, saved inside it (never over a newer merchant version), opened per delivery.
+ */
+import { open, readMasterKey, seal } from '../crypto/sealed'
+import { isoNow } from '../lib/ids'
+import { loadVersionedMerchant } from '../merchants/store'
+import type { ForwardConfig } from '../merchants/types'
+import type { ForwardTargetRow } from '../storage/order'
+import type { OrderContext } from './context'
+
+/** Where the merchant wants its events, as of one version of its settings. */
+export interface ForwardSettings {
+  forward: ForwardConfig
+  /** The merchant row's version: settings with a lower one never replace newer ones. */
+  version: number
+}
+
+/** Saves sealed settings; called inside the caller's transaction. Does nothing when the stored copy is as new. */
+export type SaveForwardTarget = (now: string) => void
+
+const KEEP_STORED: SaveForwardTarget = () => {}
+
+/** Seals the settings when they are newer than the stored copy. Sealing awaits, so it comes before the transaction. */
+export async function sealForwardTarget(ctx: OrderContext, merchantId: string, settings: ForwardSettings): Promise<SaveForwardTarget> {
+  const stored = ctx.store.forwardTarget.get()
+  if (stored !== null && stored.merchantVersion >= settings.version) return KEEP_STORED
+  const { forward } = settings
+  const masterKey = readMasterKey(ctx.env.MASTER_KEY)
+  const target: ForwardTargetRow = {
+    url: forward.url,
+    sealedSecret: await seal(masterKey, merchantId, forward.secret),
+    sealedPreviousSecret: forward.previousSecret === undefined ? null : await seal(masterKey, merchantId, forward.previousSecret),
+    merchantVersion: settings.version,
+    disabledAt: forward.disabledAt ?? null,
+  }
+  return (now) => ctx.store.forwardTarget.save(target, now)
+}
+
+/** The secrets every delivery is signed with: the current one, then the previous one during a rotation. */
+export async function openForwardSecrets(env: Env, merchantId: string, target: Pick<ForwardTargetRow, 'sealedSecret' | 'sealedPreviousSecret'>): Promise<string[]> {
+  const masterKey = readMasterKey(env.MASTER_KEY)
+  const secrets = [await open(masterKey, merchantId, target.sealedSecret)]
+  if (target.sealedPreviousSecret !== null) secrets.push(await open(masterKey, merchantId, target.sealedPreviousSecret))
+  return secrets
+}
+
+/**
+ * Stores the merchant's current forward settings, when they can be read: retries that run for days
+ * follow a changed URL or secret. Without D1 or the replica, the stored copy serves.
+ */
+export async function refreshForwardTarget(ctx: OrderContext, merchantId: string): Promise<void> {
+  try {
+    const merchant = await loadVersionedMerchant(ctx.env, merchantId)
+    if (merchant === null) return
+    const saveForwardTarget = await sealForwardTarget(ctx, merchantId, { forward: merchant.config.forward, version: merchant.version })
+    saveForwardTarget(isoNow(Date.now()))
+  } catch {
+    console.warn('forward settings not refreshed: merchant unavailable')
+  }
+}

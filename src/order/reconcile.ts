@@ -1,0 +1,84 @@
+/**
+ * @module Provider queries for one order: a due (or forced) query, its verified answer applied like
+ * a notification (`source: "query"`) in one transaction, the next query planned. One at a time.
+ */
+import { isoNow } from '../lib/ids'
+import type { OrderRef, OrderStatus } from '../storage/order'
+import type { OrderContext } from './context'
+import { sealForwardTarget, type ForwardSettings } from './forward-target'
+import { applyNotification } from './ingest'
+import { queryProvider } from './provider-query'
+import { DEFAULT_ORDER_LIFETIME_MS, nextQueryAt } from './reconcile-schedule'
+import { AWAITING_PAYMENT } from './state-machine'
+
+export interface ReconcileOutcome {
+  /** When the next query is due (epoch ms), or null. */
+  nextDueAt: number | null
+  summary: string
+}
+
+/** Shares the query in flight: an alarm and an admin sync arriving together make one provider call. */
+export class Reconciler {
+  /** In memory: lost with the instance, which is fine. */
+  private inFlight: Promise<ReconcileOutcome> | null = null
+
+  /** Runs a due query (any query, with `force`) and returns when the next one is due. */
+  run(ctx: OrderContext, nowMs: number, options: { force?: boolean } = {}): Promise<ReconcileOutcome> {
+    if (this.inFlight !== null) return this.inFlight
+    const run = queryIfDue(ctx, nowMs, options).finally(() => {
+      this.inFlight = null
+    })
+    this.inFlight = run
+    return run
+  }
+}
+
+async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: boolean }): Promise<ReconcileOutcome> {
+  const { store } = ctx
+  const plan = store.reconciliation.get()
+  const order = store.order.get()
+  if (plan === null || order === null) return { nextDueAt: null, summary: 'nothing to ask' }
+  if (!options.force) {
+    if (plan.nextQueryAt === null) return { nextDueAt: null, summary: 'nothing to ask' }
+    if (!AWAITING_PAYMENT.has(order.status)) {
+      store.reconciliation.stop()
+      return { nextDueAt: null, summary: 'settled' }
+    }
+    if (plan.nextQueryAt > nowMs) return { nextDueAt: plan.nextQueryAt, summary: 'not due' }
+  }
+
+  const answer = await queryProvider(ctx.env, order, nowMs)
+  const finishedAt = Date.now()
+  return ctx.storage.transactionSync(() => {
+    let summary = answer.summary
+    if (answer.notification !== null) {
+      const applied = applyNotification(store, answer.notification, { receivedAt: finishedAt, source: 'query', nowMs: finishedAt })
+      summary = `${summary} (${applied.verdict})`
+    }
+    const current = store.reconciliation.get()!
+    const settled = !AWAITING_PAYMENT.has(store.order.get()!.status) || answer.final
+    const next = settled ? null : nextQueryAt(current.queriesMade + 1, finishedAt, current.expiresAt)
+    store.reconciliation.recordQuery(finishedAt, summary, next)
+    return { nextDueAt: next, summary }
+  })
+}
+
+/** Asks the provider about this order now (admin sync), whatever the schedule says. */
+export async function syncOrder(
+  ctx: OrderContext,
+  reconciler: Reconciler,
+  order: OrderRef,
+  settings: ForwardSettings,
+): Promise<{ status: OrderStatus; query: string }> {
+  const saveForwardTarget = await sealForwardTarget(ctx, order.merchantId, settings)
+  const nowMs = Date.now()
+  ctx.storage.transactionSync(() => {
+    ctx.store.order.ensure(order, isoNow(nowMs))
+    // A payment found now is forwarded like a notified one: the object needs the target too.
+    saveForwardTarget(isoNow(nowMs))
+    ctx.store.reconciliation.ensure(nowMs + DEFAULT_ORDER_LIFETIME_MS)
+  })
+  const query = await reconciler.run(ctx, nowMs, { force: true })
+  await ctx.storage.setAlarm(Date.now())
+  return { status: ctx.store.order.get()!.status, query: ctx.store.reconciliation.get()?.lastResult ?? query.summary }
+}

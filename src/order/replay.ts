@@ -1,0 +1,28 @@
+/** @module Admin replay: sends a delivery again with the same `webhook-id`, to the merchant's current endpoint. */
+import { isoNow } from '../lib/ids'
+import type { DeliveryRow } from '../storage/order'
+import type { OrderContext } from './context'
+import { sealForwardTarget, type ForwardSettings } from './forward-target'
+
+/** The delivery as it now stands, or null when this order has no such delivery. */
+export async function replayDelivery(ctx: OrderContext, deliveryId: string, settings: ForwardSettings): Promise<DeliveryRow | null> {
+  const { store } = ctx
+  const order = store.order.get()
+  if (order === null) return null
+  const saveForwardTarget = await sealForwardTarget(ctx, order.merchantId, settings)
+  const nowMs = Date.now()
+  const now = isoNow(nowMs)
+  const delivery = store.deliveries.get(deliveryId)
+  if (delivery === null) return null
+  // An attempt is in flight right now: it is the replay; resetting the row would lose its result.
+  if (delivery.status === 'pending' && delivery.leaseUntil !== null && delivery.leaseUntil > nowMs) return delivery
+  // The merchant's current settings: a replay after re-enabling (or moving) the endpoint goes there.
+  saveForwardTarget(now)
+  store.deliveries.update(
+    deliveryId,
+    { status: 'pending', attempts: delivery.attempts, nextAttemptAt: nowMs, lastStatusCode: delivery.lastStatusCode, lastError: null },
+    now,
+  )
+  await ctx.storage.setAlarm(nowMs)
+  return store.deliveries.get(deliveryId)
+}

@@ -1,0 +1,88 @@
+/** @module The order as the admin API shows it, read from the object's own rows: reflects every accepted notification at once. */
+import { isoNow } from '../lib/ids'
+import { nextAttemptIso, type OrderStatus, type OrderStore, type ReconciliationRow } from '../storage/order'
+
+export interface OrderSnapshot {
+  merchant_id: string
+  provider: string
+  out_trade_no: string
+  status: OrderStatus
+  amount: number | null
+  expected_amount: number | null
+  currency: string | null
+  transaction_id: string | null
+  paid_at: string | null
+  refunded_amount: number
+  updated_at: string
+  /** Each event with `body`, the exact JSON the merchant receives. */
+  events: { id: string; type: string; created_at: string; body: string }[]
+  deliveries: {
+    id: string
+    event_id: string
+    type: string
+    status: string
+    attempts: number
+    next_attempt_at: string | null
+    last_status_code: number | null
+    attempt_log: { number: number; started_at: string; status_code: number | null; latency_ms: number; outcome: string; error: string | null }[]
+  }[]
+  notifications: { id: string; channel: string; received_at: string; verdict: string; reason: string | null; source: string }[]
+  /** Provider queries for a registered order whose payment was not notified (null when none were planned). */
+  reconciliation: { next_query_at: string | null; queries_made: number; last_query_at: string | null; last_result: string | null; expires_at: string } | null
+}
+
+export function orderSnapshot(store: OrderStore): OrderSnapshot | null {
+  const order = store.order.get()
+  if (order === null) return null
+  return {
+    merchant_id: order.merchantId,
+    provider: order.provider,
+    out_trade_no: order.outTradeNo,
+    status: order.status,
+    amount: order.amount ?? order.expectedAmount,
+    expected_amount: order.expectedAmount,
+    currency: order.currency ?? order.expectedCurrency,
+    transaction_id: order.transactionId,
+    paid_at: order.paidAt,
+    refunded_amount: order.refundedAmount,
+    updated_at: order.updatedAt,
+    events: store.events.all().map((e) => ({ id: e.id, type: e.type, created_at: e.createdAt, body: e.body })),
+    deliveries: store.deliveries.all().map((d) => ({
+      id: d.id,
+      event_id: d.eventId,
+      type: d.eventType,
+      status: d.status,
+      attempts: d.attempts,
+      next_attempt_at: nextAttemptIso(d),
+      last_status_code: d.lastStatusCode,
+      attempt_log: store.deliveries.attempts(d.id).map((a) => ({
+        number: a.number,
+        started_at: a.startedAt,
+        status_code: a.statusCode,
+        latency_ms: a.latencyMs,
+        outcome: a.outcome,
+        error: a.error,
+      })),
+    })),
+    notifications: store.notifications.all().map((n) => ({
+      id: n.id,
+      channel: n.channel,
+      received_at: n.receivedAt,
+      verdict: n.verdict,
+      reason: n.reason,
+      source: n.source,
+    })),
+    reconciliation: reconciliationView(store.reconciliation.get()),
+  }
+}
+
+function reconciliationView(plan: ReconciliationRow | null): OrderSnapshot['reconciliation'] {
+  if (plan === null) return null
+  return {
+    next_query_at: plan.nextQueryAt === null ? null : isoNow(plan.nextQueryAt),
+    queries_made: plan.queriesMade,
+    last_query_at: plan.lastQueryAt === null ? null : isoNow(plan.lastQueryAt),
+    last_result: plan.lastResult,
+    expires_at: isoNow(plan.expiresAt),
+  }
+}

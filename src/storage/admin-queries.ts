@@ -1,0 +1,76 @@
+/** @module The D1 reads behind the admin listings across orders: notifications, deliveries, and which order a delivery belongs to. */
+import type { ProviderName } from '../providers/core/types'
+
+export interface NotificationListRow {
+  id: string
+  channel: string
+  received_at: string
+  verdict: string
+  reason: string | null
+  out_trade_no: string | null
+  source: string
+}
+
+export interface DeliveryListRow {
+  id: string
+  event_id: string
+  type: string
+  out_trade_no: string
+  provider: string
+  status: string
+  attempts: number
+  next_attempt_at: string | null
+  last_status_code: number | null
+  created_at: string
+}
+
+/** The merchant's latest notifications, newest first; only one order's when `outTradeNo` is given. */
+export async function listNotificationRows(db: D1Database, merchantId: string, outTradeNo: string | null, limit: number): Promise<NotificationListRow[]> {
+  const query =
+    outTradeNo === null
+      ? db
+          .prepare(
+            `SELECT id, channel, received_at, verdict, reason, out_trade_no, source FROM notifications
+             WHERE merchant_id = ? ORDER BY received_at DESC, id DESC LIMIT ?`,
+          )
+          .bind(merchantId, limit)
+      : db
+          .prepare(
+            `SELECT id, channel, received_at, verdict, reason, out_trade_no, source FROM notifications
+             WHERE merchant_id = ? AND out_trade_no = ? ORDER BY received_at DESC, id DESC LIMIT ?`,
+          )
+          .bind(merchantId, outTradeNo, limit)
+  const { results } = await query.all<NotificationListRow>()
+  return results
+}
+
+/**
+ * The merchant's deliveries, newest first, optionally of one status, strictly after `after`
+ * (the `created_at` and `id` of the last row of the previous page).
+ */
+export async function listDeliveryRows(
+  db: D1Database,
+  merchantId: string,
+  options: { status: string | null; after: [createdAt: string, id: string] | null; limit: number },
+): Promise<DeliveryListRow[]> {
+  const [afterCreated, afterId] = options.after ?? [null, null]
+  const { results } = await db
+    .prepare(
+      `SELECT id, event_id, type, out_trade_no, provider, status, attempts, next_attempt_at, last_status_code, created_at
+       FROM deliveries
+       WHERE merchant_id = ?1 AND (?2 IS NULL OR status = ?2)
+         AND (?3 IS NULL OR created_at < ?3 OR (created_at = ?3 AND id < ?4))
+       ORDER BY created_at DESC, id DESC LIMIT ?5`,
+    )
+    .bind(merchantId, options.status, afterCreated, afterId, options.limit)
+    .all<DeliveryListRow>()
+  return results
+}
+
+/** The order a delivery belongs to, or null when D1 has no such delivery. */
+export function deliveryOwner(db: D1Database, deliveryId: string): Promise<{ merchant_id: string; provider: ProviderName; out_trade_no: string } | null> {
+  return db
+    .prepare('SELECT merchant_id, provider, out_trade_no FROM deliveries WHERE id = ?')
+    .bind(deliveryId)
+    .first<{ merchant_id: string; provider: ProviderName; out_trade_no: string }>()
+}

@@ -1,0 +1,5 @@
+/** @module The order object's SQLite storage: its schema, its statements and the rows they read. */
+export { nextAttemptIso, type DeliveryChange } from './deliveries'
+export { OrderStore } from './order-store'
+export * from './records'
+export { migrateOrderSchema, ORDER_SCHEMA_VERSION, orderSchemaVersion } from './schema'

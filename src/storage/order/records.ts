@@ -1,0 +1,108 @@
+/**
+ * @module The order object's vocabulary and row shapes. Defined here, below everything that reads
+ * them: the statements beside this file, the state machine above and the D1 projection.
+ */
+import type { ChannelName, ProviderName } from '../../providers/core/types'
+
+export const ORDER_STATUSES = ['pending', 'paid', 'partially_refunded', 'refunded', 'closed', 'amount_mismatch'] as const
+export type OrderStatus = (typeof ORDER_STATUSES)[number]
+
+export const EVENT_TYPES = ['payment.succeeded', 'payment.closed', 'refund.succeeded', 'refund.failed', 'refund.closed'] as const
+export type EventType = (typeof EVENT_TYPES)[number]
+
+/** Which order an object owns: one per merchant + provider + out_trade_no. */
+export interface OrderRef {
+  merchantId: string
+  provider: ProviderName
+  outTradeNo: string
+}
+
+export interface OrderState {
+  status: OrderStatus
+  /** What the merchant registered, if anything (minor units). */
+  expectedAmount: number | null
+  expectedCurrency: string | null
+  /** What was paid, once paid. */
+  amount: number | null
+  currency: string | null
+  transactionId: string | null
+  paidAt: string | null
+  refundedAmount: number
+}
+
+export interface OrderRow extends OrderState, OrderRef {
+  version: number
+  projectedVersion: number
+  updatedAt: string
+}
+
+export type NotificationVerdict = 'accepted' | 'duplicate' | 'rejected'
+/** A notification the provider pushed, or the answer to a query the order object made. */
+export type NotificationSource = 'notify' | 'query'
+
+export interface NotificationRow {
+  id: string
+  channel: ChannelName
+  providerNotificationId: string
+  receivedAt: string
+  verdict: NotificationVerdict
+  reason: string | null
+  source: NotificationSource
+}
+
+export interface EventRow {
+  seq: number
+  id: string
+  type: EventType
+  channel: ChannelName
+  body: string
+  createdAt: string
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed'
+
+export interface DeliveryRow {
+  id: string
+  eventSeq: number
+  eventId: string
+  eventType: EventType
+  status: DeliveryStatus
+  attempts: number
+  nextAttemptAt: number | null
+  lastStatusCode: number | null
+  lastError: string | null
+  leaseUntil: number | null
+  version: number
+  projectedVersion: number
+  createdAt: string
+  updatedAt: string
+}
+
+export interface AttemptRow {
+  deliveryId: string
+  number: number
+  startedAt: string
+  statusCode: number | null
+  latencyMs: number
+  outcome: string
+  error: string | null
+  responseSnippet: string | null
+}
+
+export interface ReconciliationRow {
+  /** Epoch ms of the next query, or null when none is planned. */
+  nextQueryAt: number | null
+  queriesMade: number
+  expiresAt: number
+  lastQueryAt: number | null
+  /** The last query's outcome in a few words (`not_paid: NOTPAY`, `paid`, `failed: network`). */
+  lastResult: string | null
+}
+
+export interface ForwardTargetRow {
+  url: string
+  sealedSecret: string
+  sealedPreviousSecret: string | null
+  merchantVersion: number
+  disabledAt: string | null
+}

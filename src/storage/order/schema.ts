@@ -1,0 +1,160 @@
+/**
+ * @module The order object's SQLite schema as numbered migrations, like D1's `migrations/`: the
+ * object stores the last version it applied and applies the later ones, in order, once, on first use.
+ * Never edit a migration an object may have applied; add the next one.
+ */
+
+interface Migration {
+  version: number
+  description: string
+  up(sql: SqlStorage): void
+}
+
+const VERSION_TABLE = `
+CREATE TABLE IF NOT EXISTS _schema (
+  singleton  INTEGER PRIMARY KEY CHECK (singleton = 1),
+  version    INTEGER NOT NULL
+)`
+
+/** The tables as they stood when versioning began; IF NOT EXISTS, so objects made earlier keep their rows. */
+const INITIAL_TABLES = `
+CREATE TABLE IF NOT EXISTS order_state (
+  singleton          INTEGER PRIMARY KEY CHECK (singleton = 1),
+  merchant_id        TEXT NOT NULL,
+  provider           TEXT NOT NULL,
+  out_trade_no       TEXT NOT NULL,
+  status             TEXT NOT NULL,
+  expected_amount    INTEGER,
+  expected_currency  TEXT,
+  amount             INTEGER,
+  currency           TEXT,
+  transaction_id     TEXT,
+  paid_at            TEXT,
+  refunded_amount    INTEGER NOT NULL DEFAULT 0,
+  version            INTEGER NOT NULL,
+  projected_version  INTEGER NOT NULL DEFAULT 0,
+  updated_at         TEXT NOT NULL
+);
+-- Notifications that were accepted: the dedupe set.
+CREATE TABLE IF NOT EXISTS seen_notifications (
+  provider_notification_id  TEXT PRIMARY KEY,
+  accepted_at               TEXT NOT NULL
+);
+-- Every notification that reached this order, with its verdict (audit trail).
+CREATE TABLE IF NOT EXISTS notifications (
+  id                        TEXT PRIMARY KEY,
+  channel                   TEXT NOT NULL,
+  provider_notification_id  TEXT NOT NULL,
+  received_at               TEXT NOT NULL,
+  verdict                   TEXT NOT NULL,
+  reason                    TEXT,
+  source                    TEXT NOT NULL,
+  projected                 INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS refunds_applied (
+  out_refund_no  TEXT NOT NULL,
+  outcome        TEXT NOT NULL,
+  amount         INTEGER NOT NULL,
+  PRIMARY KEY (out_refund_no, outcome)
+);
+-- One row per state change, in the order they happened; the body is what the merchant receives.
+CREATE TABLE IF NOT EXISTS events (
+  seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+  id          TEXT NOT NULL UNIQUE,
+  type        TEXT NOT NULL,
+  channel     TEXT NOT NULL,
+  body        TEXT NOT NULL,
+  created_at  TEXT NOT NULL
+);
+-- The outbox: one delivery per event, drained by the alarm.
+CREATE TABLE IF NOT EXISTS deliveries (
+  id                 TEXT PRIMARY KEY,
+  event_seq          INTEGER NOT NULL UNIQUE REFERENCES events (seq),
+  status             TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+  attempts           INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at    INTEGER,
+  last_status_code   INTEGER,
+  last_error         TEXT,
+  lease_until        INTEGER,
+  version            INTEGER NOT NULL DEFAULT 1,
+  projected_version  INTEGER NOT NULL DEFAULT 0,
+  created_at         TEXT NOT NULL,
+  updated_at         TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS delivery_attempts (
+  delivery_id       TEXT NOT NULL,
+  number            INTEGER NOT NULL,
+  started_at        TEXT NOT NULL,
+  status_code       INTEGER,
+  latency_ms        INTEGER NOT NULL,
+  outcome           TEXT NOT NULL,
+  error             TEXT,
+  response_snippet  TEXT,
+  PRIMARY KEY (delivery_id, number)
+);
+-- Asking the provider about a registered order whose payment was not (yet) notified.
+CREATE TABLE IF NOT EXISTS reconciliation (
+  singleton      INTEGER PRIMARY KEY CHECK (singleton = 1),
+  next_query_at  INTEGER,
+  queries_made   INTEGER NOT NULL DEFAULT 0,
+  expires_at     INTEGER NOT NULL,
+  last_query_at  INTEGER,
+  last_result    TEXT
+);
+-- Where this merchant's events go (secrets sealed under MASTER_KEY), so deliveries never depend on
+-- D1 being reachable.
+CREATE TABLE IF NOT EXISTS forward_target (
+  singleton               INTEGER PRIMARY KEY CHECK (singleton = 1),
+  url                     TEXT NOT NULL,
+  sealed_secret           TEXT NOT NULL,
+  sealed_previous_secret  TEXT,
+  -- The merchant row's version these settings come from: an older copy never replaces a newer one.
+  merchant_version        INTEGER NOT NULL,
+  -- Set once the endpoint answered 410 Gone: nothing more is sent until the merchant is saved again.
+  disabled_at             TEXT,
+  updated_at              TEXT NOT NULL
+);
+`
+
+/** Ascending by version; an object applies each one above its stored version, once. */
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'the tables as of the first versioned release, over whatever an older object holds',
+    up(sql) {
+      // The earliest objects kept a `fingerprint` where `merchant_version` is now: drop that copy; the
+      // next notification, registration or alarm stores the merchant's current settings again.
+      const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('forward_target')").toArray()
+      if (columns.some((c) => c.name === 'fingerprint')) sql.exec('DROP TABLE forward_target')
+      sql.exec(INITIAL_TABLES)
+    },
+  },
+]
+
+export const ORDER_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version
+
+/** The last migration this object applied (0 for an object made before versioning, or a new one). */
+export function orderSchemaVersion(sql: SqlStorage): number {
+  sql.exec(VERSION_TABLE)
+  const row = sql.exec<{ version: number }>('SELECT version FROM _schema WHERE singleton = 1').toArray()[0]
+  return row?.version ?? 0
+}
+
+/**
+ * Brings the object's tables to the latest version in one transaction (all of it or none) and
+ * returns the versions it applied: none when the object is current.
+ */
+export function migrateOrderSchema(storage: DurableObjectStorage): number[] {
+  return storage.transactionSync(() => {
+    const current = orderSchemaVersion(storage.sql)
+    const pending = MIGRATIONS.filter((m) => m.version > current)
+    for (const migration of pending) migration.up(storage.sql)
+    if (pending.length > 0) {
+      storage.sql.exec(
+        'INSERT INTO _schema (singleton, version) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET version = excluded.version',
+        ORDER_SCHEMA_VERSION,
+      )
+    }
+    return pending.map((m) => m.version)
+  })
+}

@@ -1,0 +1,132 @@
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
+import { http, HttpResponse } from 'msw'
+import { describe, expect, it, vi } from 'vitest'
+import type { OrderObject } from '../../../src/order/order-object'
+import { migrateOrderSchema, ORDER_SCHEMA_VERSION, orderSchemaVersion } from '../../../src/storage/order'
+import { network } from '../../msw'
+import { deliveryRows, FORWARD, outboxCounts, paymentNotification, SETTINGS, stubFor, uniqueOrder } from '../../support/orders'
+
+/** The order object's tables as the first release created them, before the schema had a version. */
+const FIRST_RELEASE_TABLES = `
+CREATE TABLE order_state (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), merchant_id TEXT NOT NULL, provider TEXT NOT NULL,
+  out_trade_no TEXT NOT NULL, status TEXT NOT NULL, expected_amount INTEGER, expected_currency TEXT, amount INTEGER, currency TEXT,
+  transaction_id TEXT, paid_at TEXT, refunded_amount INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL,
+  projected_version INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL);
+CREATE TABLE seen_notifications (provider_notification_id TEXT PRIMARY KEY, accepted_at TEXT NOT NULL);
+CREATE TABLE notifications (id TEXT PRIMARY KEY, channel TEXT NOT NULL, provider_notification_id TEXT NOT NULL, received_at TEXT NOT NULL,
+  verdict TEXT NOT NULL, reason TEXT, source TEXT NOT NULL, projected INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE refunds_applied (out_refund_no TEXT NOT NULL, outcome TEXT NOT NULL, amount INTEGER NOT NULL, PRIMARY KEY (out_refund_no, outcome));
+CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, channel TEXT NOT NULL,
+  body TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE deliveries (id TEXT PRIMARY KEY, event_seq INTEGER NOT NULL UNIQUE REFERENCES events (seq),
+  status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')), attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER,
+  last_status_code INTEGER, last_error TEXT, lease_until INTEGER, version INTEGER NOT NULL DEFAULT 1,
+  projected_version INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE delivery_attempts (delivery_id TEXT NOT NULL, number INTEGER NOT NULL, started_at TEXT NOT NULL, status_code INTEGER,
+  latency_ms INTEGER NOT NULL, outcome TEXT NOT NULL, error TEXT, response_snippet TEXT, PRIMARY KEY (delivery_id, number));
+CREATE TABLE forward_target (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), url TEXT NOT NULL, sealed_secret TEXT NOT NULL,
+  sealed_previous_secret TEXT, fingerprint TEXT NOT NULL, updated_at TEXT NOT NULL);
+`
+
+const CURRENT_FORWARD_TARGET = ['singleton', 'url', 'sealed_secret', 'sealed_previous_secret', 'merchant_version', 'disabled_at', 'updated_at']
+
+function columns(sql: SqlStorage, table: string): string[] {
+  return sql
+    .exec<{ name: string }>('SELECT name FROM pragma_table_info(?)', table)
+    .toArray()
+    .map((c) => c.name)
+}
+
+function tables(sql: SqlStorage): string[] {
+  return sql
+    .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'")
+    .toArray()
+    .map((t) => t.name)
+}
+
+describe('order object schema migrations', () => {
+  it('upgrades an object made before versioning (old forward target with a fingerprint) on first use, then ingests and delivers a payment', async () => {
+    const order = uniqueOrder('LEGACY')
+    const stub = stubFor(order)
+    await runInDurableObject(stub, (_o: OrderObject, state) => {
+      const { sql } = state.storage
+      for (const name of tables(sql)) sql.exec(`DROP TABLE ${name}`)
+      sql.exec(FIRST_RELEASE_TABLES)
+      sql.exec(
+        `INSERT INTO order_state (singleton, merchant_id, provider, out_trade_no, status, version, updated_at) VALUES (1, ?, ?, ?, 'pending', 1, ?)`,
+        order.merchantId,
+        order.provider,
+        order.outTradeNo,
+        '2026-11-01T00:00:00.000Z',
+      )
+      sql.exec(`INSERT INTO seen_notifications (provider_notification_id, accepted_at) VALUES ('EV-BEFORE-UPGRADE', '2026-11-01T00:00:00.000Z')`)
+      sql.exec(`INSERT INTO forward_target (singleton, url, sealed_secret, fingerprint, updated_at) VALUES (1, 'https://old.example/hook', 'x', 'fp', 'then')`)
+      expect(tables(sql)).not.toContain('_schema')
+      expect(tables(sql)).not.toContain('reconciliation')
+    })
+    // The next RPC meets a new instance, as after a deploy: its constructor runs the migrations.
+    await evictDurableObject(stub)
+    const received: string[] = []
+    network.use(
+      http.post(FORWARD.url, ({ request }) => {
+        received.push(request.headers.get('webhook-id') ?? '')
+        return HttpResponse.text('ok')
+      }),
+    )
+
+    const result = await stub.ingest({ order, notification: paymentNotification(order), settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })
+    expect(result).toMatchObject({ verdict: 'accepted', status: 'paid' })
+    expect(result.eventIds).toHaveLength(1)
+    await runInDurableObject(stub, (_o: OrderObject, state) => {
+      const { sql } = state.storage
+      expect(orderSchemaVersion(sql)).toBe(ORDER_SCHEMA_VERSION)
+      expect(columns(sql, 'forward_target')).toEqual(CURRENT_FORWARD_TARGET)
+      expect(sql.exec('SELECT url, merchant_version, disabled_at FROM forward_target').one()).toEqual({ url: FORWARD.url, merchant_version: 1, disabled_at: null })
+      expect(columns(sql, 'reconciliation')).toContain('next_query_at')
+    })
+    // Rows written before the upgrade are kept: the old dedupe key still dedupes.
+    const again = paymentNotification(order, { notificationId: 'EV-BEFORE-UPGRADE' })
+    expect((await stub.ingest({ order, notification: again, settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })).verdict).toBe('duplicate')
+    expect(await outboxCounts(order)).toEqual({ events: 1, deliveries: 1, seen: 2, audit: { accepted: 1, duplicate: 1 } })
+
+    // The forward target stored after the upgrade opens and signs: the payment reaches the merchant.
+    await runDurableObjectAlarm(stub)
+    await vi.waitFor(async () => expect((await deliveryRows(order))[0]).toMatchObject({ status: 'delivered', attempts: 1 }))
+    expect(received).toEqual(result.eventIds)
+  })
+
+  it('applies each migration once: running them again is a no-op, and even a forced re-run keeps every row', async () => {
+    const order = uniqueOrder('MIGRATED')
+    const stub = stubFor(order)
+    network.use(http.post(FORWARD.url, () => HttpResponse.text('ok')))
+    await stub.register(order, SETTINGS, { amount: 100, currency: 'CNY' })
+    await stub.ingest({ order, notification: paymentNotification(order), settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })
+
+    // One synchronous block: no alarm can change a row between the two readings.
+    await runInDurableObject(stub, (_o: OrderObject, state) => {
+      const { sql } = state.storage
+      const everything = () => ({
+        schema: sql.exec('SELECT type, name, sql FROM sqlite_master ORDER BY name').toArray(),
+        rows: Object.fromEntries(
+          tables(sql)
+            .filter((name) => name !== '_schema')
+            .map((name) => [name, sql.exec(`SELECT * FROM ${name} ORDER BY rowid`).toArray()]),
+        ),
+      })
+      const before = everything()
+      expect(Object.keys(before.rows).filter((name) => before.rows[name]!.length > 0)).toEqual(
+        expect.arrayContaining(['order_state', 'seen_notifications', 'notifications', 'events', 'deliveries', 'reconciliation', 'forward_target']),
+      )
+      expect(orderSchemaVersion(sql)).toBe(ORDER_SCHEMA_VERSION)
+      expect(migrateOrderSchema(state.storage)).toEqual([])
+      expect(migrateOrderSchema(state.storage)).toEqual([])
+      expect(everything()).toEqual(before)
+      // As if the version row were lost: every migration runs again over the current tables.
+      sql.exec('DELETE FROM _schema')
+      expect(migrateOrderSchema(state.storage)).toEqual(Array.from({ length: ORDER_SCHEMA_VERSION }, (_, i) => i + 1))
+      expect(migrateOrderSchema(state.storage)).toEqual([])
+      expect(orderSchemaVersion(sql)).toBe(ORDER_SCHEMA_VERSION)
+      expect(everything()).toEqual(before)
+    })
+  })
+})
