@@ -22,10 +22,7 @@ export default defineConfig(async () => {
     resolve: {
       alias: {
         // See test/support/inert-client-request-interceptor.ts for why.
-        '@mswjs/interceptors/ClientRequest': path.join(
-          import.meta.dirname,
-          'test/support/inert-client-request-interceptor.ts',
-        ),
+        '@mswjs/interceptors/ClientRequest': path.join(import.meta.dirname, 'test/support/inert-client-request-interceptor.ts'),
       },
     },
     test: {

@@ -74,7 +74,9 @@ async function main() {
   const busy = []
   for (const port of ports) if (!(await portIsFree(port))) busy.push(port)
   if (busy.length > 0) {
-    console.error(`bench: port ${busy.join(', ')} in use on 127.0.0.1 (is another \`npm run bench\` running?). It needs ${ports.join(', ')}.`)
+    console.error(
+      `bench: port ${busy.join(', ')} in use on 127.0.0.1 (is another \`npm run bench\` running?). It needs ${ports.join(', ')}.`,
+    )
     return 1
   }
 
@@ -83,9 +85,20 @@ async function main() {
   const tmp = mkdtempSync(join(values['state-dir'] ?? tmpdir(), 'paygate-bench-'))
   Object.assign(run, { tmp, keep: values.keep })
   const log = (line) => console.log(line)
-  const facts = { ...machineFacts(), ...versions(), loadAverageAtStart: loadAverage(), startedAt: startedAt.toISOString(), quick: values.quick, command: commandLine(values), stateDir: tmp }
-  log(`paygate bench${values.quick ? ' --quick' : ''} · ${facts.cpus} × ${facts.cpuModel} · Node ${facts.node} · workerd ${facts.workerd} · load ${facts.loadAverageAtStart}`)
-  if (facts.loadAverageAtStart > 0.5) log(`  note: the machine was not idle when the run started (load average ${facts.loadAverageAtStart}); figures will be lower`)
+  const facts = {
+    ...machineFacts(),
+    ...versions(),
+    loadAverageAtStart: loadAverage(),
+    startedAt: startedAt.toISOString(),
+    quick: values.quick,
+    command: commandLine(values),
+    stateDir: tmp,
+  }
+  log(
+    `paygate bench${values.quick ? ' --quick' : ''} · ${facts.cpus} × ${facts.cpuModel} · Node ${facts.node} · workerd ${facts.workerd} · load ${facts.loadAverageAtStart}`,
+  )
+  if (facts.loadAverageAtStart > 0.5)
+    log(`  note: the machine was not idle when the run started (load average ${facts.loadAverageAtStart}); figures will be lower`)
   log(`  state, logs and signed notifications in ${tmp}${values.keep ? '' : ' (removed at the end; --keep keeps them)'}`)
 
   // Throwaway keys for this run only (never .demo/ or the fixtures).
@@ -106,7 +119,13 @@ async function main() {
     if (systems.length > 0) {
       log('\n▸ parts 2 and 3: end to end, loopback, 50% Alipay · 35% WeChat Pay v3 · 15% v2 · 20% duplicates')
       loadgen = await startChild('load generator', join(ROOT, 'bench/lib/loadgen.mjs'), [], join(tmp, 'loadgen.log'))
-      listener = await startChild('merchant listener', join(ROOT, 'bench/lib/listener.mjs'), [String(PORTS.listener)], join(tmp, 'listener.log'), 'ready')
+      listener = await startChild(
+        'merchant listener',
+        join(ROOT, 'bench/lib/listener.mjs'),
+        [String(PORTS.listener)],
+        join(tmp, 'listener.log'),
+        'ready',
+      )
       const runId = Date.now().toString(36).toUpperCase()
       for (const system of systems) {
         results.e2e[system] = await runSystem(system, { tmp, keys, merchantBody, forward, plan, loadgen, listener, log, runId })
@@ -130,7 +149,8 @@ async function main() {
 
 function preflight() {
   const [major, minor] = process.versions.node.split('.').map(Number)
-  if (major < 22 || (major === 22 && minor < 5)) throw new BenchError(`Node ${process.versions.node}: the bench needs Node ≥ 22.5 (npm scripts use the project's node devDependency)`)
+  if (major < 22 || (major === 22 && minor < 5))
+    throw new BenchError(`Node ${process.versions.node}: the bench needs Node ≥ 22.5 (npm scripts use the project's node devDependency)`)
   try {
     readFileSync('/proc/self/stat')
   } catch {
@@ -146,7 +166,9 @@ function versions() {
   const workerdBinary = join(ROOT, 'node_modules/@cloudflare/workerd-linux-64/bin/workerd')
   let workerd = 'unknown'
   try {
-    workerd = execFileSync(workerdBinary, ['--version'], { encoding: 'utf8' }).trim().replace(/^workerd\s+/, '')
+    workerd = execFileSync(workerdBinary, ['--version'], { encoding: 'utf8' })
+      .trim()
+      .replace(/^workerd\s+/, '')
   } catch {
     // Reported as unknown.
   }

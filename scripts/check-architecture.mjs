@@ -36,7 +36,15 @@ function importsOf(file) {
   return [...text.matchAll(/^(?:import|export)\b[^'"]*?from '(\.[^']+)'/gm)].map((m) => {
     const target = path.resolve(path.dirname(file), m[1])
     const candidates = [`${target}.ts`, path.join(target, 'index.ts')]
-    return candidates.find((c) => { try { return statSync(c).isFile() } catch { return false } }) ?? `${target}.ts`
+    return (
+      candidates.find((c) => {
+        try {
+          return statSync(c).isFile()
+        } catch {
+          return false
+        }
+      }) ?? `${target}.ts`
+    )
   })
 }
 
@@ -75,14 +83,19 @@ for (const folder of edges.keys()) visit(folder, [])
 
 // A provider's name appears only in its own folder.
 // `providers/core` is what every provider shares; every other folder there is one provider.
-const providerFolders = readdirSync(path.join(src, 'providers')).filter((name) => name !== 'core' && statSync(path.join(src, 'providers', name)).isDirectory())
+const providerFolders = readdirSync(path.join(src, 'providers')).filter(
+  (name) => name !== 'core' && statSync(path.join(src, 'providers', name)).isDirectory(),
+)
 for (const name of providerFolders) {
   const literal = new RegExp(`['"\`]${name}(?:\\.v\\d+)?['"\`]|\\b${name}\\.v\\d+\\b`)
   for (const file of files) {
     if (file.startsWith(path.join(src, 'providers', name) + path.sep)) continue
-    readFileSync(file, 'utf8').split('\n').forEach((line, index) => {
-      if (literal.test(line)) problems.push(`${path.relative(root, file)}:${index + 1}: names provider ${name} outside src/providers/${name}/`)
-    })
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .forEach((line, index) => {
+        if (literal.test(line))
+          problems.push(`${path.relative(root, file)}:${index + 1}: names provider ${name} outside src/providers/${name}/`)
+      })
   }
 }
 

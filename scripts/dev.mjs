@@ -95,7 +95,9 @@ async function main() {
   // The gateway runs on without it, but its order queries would fail: say so where the logs are.
   standin.exited.then(({ code, signal }) => {
     if (!standin.stopping && !wrangler.stopping && wrangler.running()) {
-      console.error(`\ndev: the provider stand-in stopped (${signal ?? `exit code ${code}`}); order queries fail until \`npm run dev\` restarts`)
+      console.error(
+        `\ndev: the provider stand-in stopped (${signal ?? `exit code ${code}`}); order queries fail until \`npm run dev\` restarts`,
+      )
     }
   })
 
@@ -184,7 +186,9 @@ function printWelcome(created) {
     `paygate is running on ${GATEWAY_URL} (wrangler dev: local D1 + Durable Objects in .wrangler/state)`,
     '',
     `  demo merchant  "${DEMO_MERCHANT_ID}" ${created ? 'created' : 'updated'}: WeChat Pay APIv2 + APIv3 and Alipay, with throwaway keys from ${DEMO_DIR_NAME}`,
-    ...Object.values(NOTIFY_PATHS).map((path, i) => `${i === 0 ? '  notify URLs    ' : '                 '}${GATEWAY_URL}/notify/${DEMO_MERCHANT_ID}/${path}`),
+    ...Object.values(NOTIFY_PATHS).map(
+      (path, i) => `${i === 0 ? '  notify URLs    ' : '                 '}${GATEWAY_URL}/notify/${DEMO_MERCHANT_ID}/${path}`,
+    ),
     `  forwards to    ${LISTEN_URL} (Standard Webhooks, secret in ${DEMO_DIR_NAME}forward-secret)`,
     `  provider APIs  ${STANDIN_URL}: the stand-in answering order queries for what simulate paid, signed with the demo keys`,
     `  admin API      ${GATEWAY_URL}/admin/… with Authorization: Bearer <ADMIN_TOKEN from .dev.vars>`,

@@ -49,14 +49,17 @@ async function simulate({ channel, event, repeat, concurrent, gateway, show, bui
   const paidOrder = event === 'refund' ? refundTarget(build, state) : null
   if (paidOrder !== null) Object.assign(options, refundOptions(build, paidOrder))
   // Paying an order that was paid with --no-notify: the lost notification of that very payment arrives after all.
-  const lost = event === 'payment' && build.outTradeNo !== undefined ? state.paidWithoutNotify[`${provider}:${build.outTradeNo}`] : undefined
+  const lost =
+    event === 'payment' && build.outTradeNo !== undefined ? state.paidWithoutNotify[`${provider}:${build.outTradeNo}`] : undefined
   if (lost !== undefined) Object.assign(options, { transactionId: lost.transactionId, amount: build.amount ?? lost.totalFen })
   const foundByQuery = lost !== undefined && PAID_STATUSES.includes((await readOrder(gateway, provider, build.outTradeNo))?.order.status)
 
   const built = buildNotification(options)
   const url = new URL(built.path, gateway)
   const copies = repeat * concurrent
-  console.log(`paygate simulate · ${channel} ${event}${built.hostile.length > 0 ? ` (${built.hostile.map((h) => `--${h}`).join(' ')})` : ''}`)
+  console.log(
+    `paygate simulate · ${channel} ${event}${built.hostile.length > 0 ? ` (${built.hostile.map((h) => `--${h}`).join(' ')})` : ''}`,
+  )
   console.log(`  order      ${built.order.outTradeNo}`)
   if (event === 'refund') {
     console.log(`  refund     ${yuan(built.order.amount)} of ${yuan(built.order.total)} · ${built.order.outRefundNo}`)
@@ -70,7 +73,14 @@ async function simulate({ channel, event, repeat, concurrent, gateway, show, bui
     for (const [name, value] of Object.entries(built.headers)) console.log(`  ${name}: ${value}`)
     console.log(`\n${built.body}\n`)
   }
-  const how = copies === 1 ? '' : concurrent === 1 ? ` ×${repeat}, one after another` : repeat === 1 ? ` ×${concurrent}, at once` : ` ×${copies} (${repeat} rounds of ${concurrent} at once)`
+  const how =
+    copies === 1
+      ? ''
+      : concurrent === 1
+        ? ` ×${repeat}, one after another`
+        : repeat === 1
+          ? ` ×${concurrent}, at once`
+          : ` ×${copies} (${repeat} rounds of ${concurrent} at once)`
   console.log(`→ POST ${url.href}${how}`)
 
   const replies = []
@@ -85,7 +95,9 @@ async function simulate({ channel, event, repeat, concurrent, gateway, show, bui
 
   if (hostile) {
     if (accepted === 0) {
-      console.log(`✓ rejected${copies === 1 ? '' : ` (${copies}/${copies})`}, as it must be: nothing is forwarded, and the provider would retry a genuine one`)
+      console.log(
+        `✓ rejected${copies === 1 ? '' : ` (${copies}/${copies})`}, as it must be: nothing is forwarded, and the provider would retry a genuine one`,
+      )
       return 0
     }
     console.log(`✗ the gateway accepted ${accepted} of ${copies} hostile notifications: that is a bug`)
@@ -219,15 +231,21 @@ function syncTarget(state, outTradeNo, provider) {
   if (outTradeNo === null) {
     const key = state.lastWithoutNotify
     if (key === null) {
-      throw new SimulationError('no order paid with --no-notify yet: run `npm run simulate -- alipay payment --no-notify` first, or name the order')
+      throw new SimulationError(
+        'no order paid with --no-notify yet: run `npm run simulate -- alipay payment --no-notify` first, or name the order',
+      )
     }
     const [lastProvider, ...rest] = key.split(':')
     return { provider: provider ?? lastProvider, outTradeNo: rest.join(':') }
   }
   if (provider !== null) return { provider, outTradeNo }
-  const known = ['wechatpay', 'alipay'].filter((p) => `${p}:${outTradeNo}` in state.paidWithoutNotify || `${p}:${outTradeNo}` in state.orders)
+  const known = ['wechatpay', 'alipay'].filter(
+    (p) => `${p}:${outTradeNo}` in state.paidWithoutNotify || `${p}:${outTradeNo}` in state.orders,
+  )
   if (known.length !== 1) {
-    throw new SimulationError(`${known.length === 0 ? 'simulate does not know' : 'simulate paid both a WeChat Pay and an Alipay'} order ${outTradeNo}: add --provider wechatpay or --provider alipay`)
+    throw new SimulationError(
+      `${known.length === 0 ? 'simulate does not know' : 'simulate paid both a WeChat Pay and an Alipay'} order ${outTradeNo}: add --provider wechatpay or --provider alipay`,
+    )
   }
   return { provider: known[0], outTradeNo }
 }

@@ -87,10 +87,7 @@ describe('verifyWebhook', () => {
   it('rejects a changed webhook-id or webhook-timestamp', async () => {
     const headers = await sign()
     await expectFailure(verifyNow({ ...headers, 'webhook-id': 'evt_other' }), 'no_matching_signature')
-    await expectFailure(
-      verifyNow({ ...headers, 'webhook-timestamp': String(NOW + 1) }),
-      'no_matching_signature',
-    )
+    await expectFailure(verifyNow({ ...headers, 'webhook-timestamp': String(NOW + 1) }), 'no_matching_signature')
   })
 
   it('rejects a delivery signed with another secret', async () => {

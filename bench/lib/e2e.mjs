@@ -80,7 +80,13 @@ export async function runSystem(system, { tmp, keys, merchantBody, forward, plan
     const best = Math.max(...steps.map((s) => s.acceptedPerSecond))
     const rate = Math.max(1, Math.round(best / 2))
     const halfRequests = Math.min(plan.half.maxRequests, Math.round(rate * plan.half.seconds))
-    const half = await runStep(context, { label: `${rate}/s (half)`, mode: 'open', rate, requests: halfRequests, maxInFlight: plan.half.maxInFlight })
+    const half = await runStep(context, {
+      label: `${rate}/s (half)`,
+      mode: 'open',
+      rate,
+      requests: halfRequests,
+      maxInFlight: plan.half.maxInFlight,
+    })
 
     const delivery = forwards ? await deliveryChecks(context, [...steps, half]) : null
     for (const step of [...steps, half]) delete step.firstSent
@@ -101,11 +107,28 @@ function startSystem(system, { dir, logFile, merchantBody, forward, keys }) {
   if (system === 'node') {
     const merchantFile = join(dir, 'merchant.json')
     // The Alipay SDK wants an app private key even to verify notifies.
-    writeFileSync(merchantFile, JSON.stringify({ ...merchantBody, bench: { appPrivateKeyPem: keys.alipay.appKey.privateKeyPem } }), { mode: 0o600 })
-    const args = [join(ROOT, 'bench/node-baseline/server.mjs'), '--port', String(PORTS.node), '--merchant', merchantFile, '--db', join(dir, 'notifications.sqlite')]
-    const handle = startGroup('node baseline', process.execPath, args, { cwd: ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' }, logFile })
+    writeFileSync(merchantFile, JSON.stringify({ ...merchantBody, bench: { appPrivateKeyPem: keys.alipay.appKey.privateKeyPem } }), {
+      mode: 0o600,
+    })
+    const args = [
+      join(ROOT, 'bench/node-baseline/server.mjs'),
+      '--port',
+      String(PORTS.node),
+      '--merchant',
+      merchantFile,
+      '--db',
+      join(dir, 'notifications.sqlite'),
+    ]
+    const handle = startGroup('node baseline', process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, NODE_NO_WARNINGS: '1' },
+      logFile,
+    })
     const origin = `http://127.0.0.1:${PORTS.node}`
-    const ready = waitUntilAnswering(`${origin}/`, { timeoutMs: 30_000, exited: handle.exited, name: 'node baseline' }).then(() => ({ runtime: handle.child.pid, dev: [] }))
+    const ready = waitUntilAnswering(`${origin}/`, { timeoutMs: 30_000, exited: handle.exited, name: 'node baseline' }).then(() => ({
+      runtime: handle.child.pid,
+      dev: [],
+    }))
     ready.catch(() => undefined)
     return { handle, origin, ready, persistTo }
   }
@@ -139,7 +162,8 @@ async function seedMerchant(origin, adminToken, body) {
     headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   })
-  if (response.status !== 201 && response.status !== 200) throw new Error(`seeding the bench merchant failed: ${response.status} ${await response.text()}`)
+  if (response.status !== 201 && response.status !== 200)
+    throw new Error(`seeding the bench merchant failed: ${response.status} ${await response.text()}`)
 }
 
 /** The request sequence of one step: fresh notifications, and DUPLICATE_SHARE exact resends of recent ones. */
@@ -176,7 +200,14 @@ async function runStep(context, step) {
   const result = await loadgen.request({ type: 'run', origin: context.origin, plan: loadPlan }, 'result', (plan.maxStepSeconds + 60) * 1000)
   const cpuLoad = { runtime: cpuSeconds(runtime), dev: cpuOf(pids.dev), listener: cpuSeconds(listener.pid) }
 
-  const records = result.records.map(([index, sentAt, latencyMs, status, accepted, error]) => ({ index, sentAt, latencyMs, status, accepted: accepted === 1, error }))
+  const records = result.records.map(([index, sentAt, latencyMs, status, accepted, error]) => ({
+    index,
+    sentAt,
+    latencyMs,
+    status,
+    accepted: accepted === 1,
+    error,
+  }))
   const accepted = records.filter((r) => r.accepted)
   const firstSent = new Map()
   for (const r of records) if (r.accepted && !firstSent.has(r.index)) firstSent.set(r.index, r.sentAt)
@@ -202,7 +233,12 @@ async function runStep(context, step) {
     errorSamples: [...new Set(errors.map((e) => `${e.status} ${e.error ?? ''}`.trim()))].slice(0, 3),
     wallSeconds: result.wallSeconds,
     acceptedPerSecond: accepted.length / result.wallSeconds,
-    latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99), max: percentile(latencies, 100) },
+    latencyMs: {
+      p50: percentile(latencies, 50),
+      p95: percentile(latencies, 95),
+      p99: percentile(latencies, 99),
+      max: percentile(latencies, 100),
+    },
     // Per 1,000 notifications (duplicates included), from the step's start until the system was idle again.
     cpuPer1000: {
       runtime: ((cpuEnd.runtime - cpu0.runtime) / n) * 1000,
@@ -245,7 +281,8 @@ async function settle(context, maxSeconds) {
     if (caughtUp) {
       const before = cpuSeconds(pids.runtime)
       await sleep(IDLE_PROBE_MS)
-      if (cpuSeconds(pids.runtime) - before <= (IDLE_CPU_SHARE * IDLE_PROBE_MS) / 1000) return { caughtUp, seconds: (Date.now() - started) / 1000 }
+      if (cpuSeconds(pids.runtime) - before <= (IDLE_CPU_SHARE * IDLE_PROBE_MS) / 1000)
+        return { caughtUp, seconds: (Date.now() - started) / 1000 }
     } else {
       await sleep(100)
     }
@@ -299,7 +336,12 @@ function storageFacts(system, persistTo) {
   }
   const objectFiles = findFiles(join(persistTo, 'v3', 'do'), '.sqlite').filter((file) => /Order/.test(file))
   const bytes = objectFiles.reduce((sum, file) => sum + statSync(file).size, 0)
-  return { d1Rows: rows, d1Bytes, orderObjects: objectFiles.length, orderObjectBytes: objectFiles.length ? bytes / objectFiles.length : null }
+  return {
+    d1Rows: rows,
+    d1Bytes,
+    orderObjects: objectFiles.length,
+    orderObjectBytes: objectFiles.length ? bytes / objectFiles.length : null,
+  }
 }
 
 function findFiles(dir, suffix) {

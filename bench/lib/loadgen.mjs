@@ -19,7 +19,8 @@ process.on('message', async (message) => {
     } else if (message.type === 'run') {
       const cpuBefore = process.cpuUsage()
       const started = now()
-      const records = message.plan.mode === 'open' ? await openLoop(message.origin, message.plan) : await closedLoop(message.origin, message.plan)
+      const records =
+        message.plan.mode === 'open' ? await openLoop(message.origin, message.plan) : await closedLoop(message.origin, message.plan)
       const cpu = process.cpuUsage(cpuBefore)
       process.send({ type: 'result', records, wallSeconds: (now() - started) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 })
     } else if (message.type === 'exit') {

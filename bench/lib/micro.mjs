@@ -29,8 +29,18 @@ export async function runMicro({ tmp, keys, merchantBody, quick, profile, log })
   log('  workerd as in production (no inspector):')
   const production = await microRun({ tmp, config, keys, merchantBody, quick, log, inspector: false, kinds: KINDS })
   log('  workerd as the `wrangler dev` command runs it (inspector attached):')
-  const inspected = await microRun({ tmp, config, keys, merchantBody, quick: true, log, inspector: true, kinds: ['pipeline', 'floor'], profile })
-  log('  the Node baseline\'s handlers (bench/node-baseline/handlers.mjs) on the same notifications:')
+  const inspected = await microRun({
+    tmp,
+    config,
+    keys,
+    merchantBody,
+    quick: true,
+    log,
+    inspector: true,
+    kinds: ['pipeline', 'floor'],
+    profile,
+  })
+  log("  the Node baseline's handlers (bench/node-baseline/handlers.mjs) on the same notifications:")
   const node = nodeBaseline({ tmp, keys, merchantBody, quick, log })
   for (const c of production.cases) c.nodeMicroseconds = node[c.id] ?? null
   return { cases: production.cases, inspected: inspected.cases, profiles: inspected.profiles }
@@ -44,8 +54,22 @@ function microMerchants(merchantBody) {
 function nodeBaseline({ tmp, keys, merchantBody, quick, log }) {
   const input = join(tmp, 'node-micro.json')
   const cases = buildMicroCases({ keys, merchantId: 'bench', rsaMerchantId: 'bench-rsa' })
-  writeFileSync(input, JSON.stringify({ merchants: microMerchants(merchantBody), appPrivateKeyPem: keys.alipay.appKey.privateKeyPem, cases, seconds: quick ? 0.08 : 0.4, repeats: quick ? 1 : 3 }), { mode: 0o600 })
-  const result = spawnSync(process.execPath, [join(ROOT, 'bench/node-baseline/micro.mjs'), input], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 })
+  writeFileSync(
+    input,
+    JSON.stringify({
+      merchants: microMerchants(merchantBody),
+      appPrivateKeyPem: keys.alipay.appKey.privateKeyPem,
+      cases,
+      seconds: quick ? 0.08 : 0.4,
+      repeats: quick ? 1 : 3,
+    }),
+    { mode: 0o600 },
+  )
+  const result = spawnSync(process.execPath, [join(ROOT, 'bench/node-baseline/micro.mjs'), input], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+  })
   if (result.status !== 0) throw new Error(`node baseline micro benchmark failed: ${result.stderr}`)
   const { results } = JSON.parse(result.stdout)
   for (const [id, us] of Object.entries(results)) log(`    ${id.padEnd(28)} node ${us.toFixed(1).padStart(6)} µs`)
@@ -93,7 +117,9 @@ async function microRun({ tmp, config, keys, merchantBody, quick, log, inspector
       row.ratio = row.microseconds.pipeline / row.microseconds.floor
       row.met = row.ratio <= 2
       results.push(row)
-      log(`    ${c.id.padEnd(28)} pipeline ${row.microseconds.pipeline.toFixed(1).padStart(6)} µs   floor ${row.microseconds.floor.toFixed(1).padStart(5)} µs   ×${row.ratio.toFixed(2)}`)
+      log(
+        `    ${c.id.padEnd(28)} pipeline ${row.microseconds.pipeline.toFixed(1).padStart(6)} µs   floor ${row.microseconds.floor.toFixed(1).padStart(5)} µs   ×${row.ratio.toFixed(2)}`,
+      )
     }
     const profiles = profile ? await profileCases(dev, cases, log) : null
     return { cases: results, profiles }

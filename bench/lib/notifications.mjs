@@ -80,7 +80,11 @@ export function buildMicroCases({ keys, merchantId, rsaMerchantId, now = Date.no
   for (const signType of ['MD5', 'HMAC-SHA256']) {
     const built = buildNotification({ channel: 'wechatpay.v2', event: 'payment', keys, merchantId, now, v2SignType: signType })
     const fields = flatXmlFields(built.body)
-    const message = `${Object.keys(fields).filter((k) => k !== 'sign' && fields[k] !== '').sort().map((k) => `${k}=${fields[k]}`).join('&')}&key=${wx.apiV2Key}`
+    const message = `${Object.keys(fields)
+      .filter((k) => k !== 'sign' && fields[k] !== '')
+      .sort()
+      .map((k) => `${k}=${fields[k]}`)
+      .join('&')}&key=${wx.apiV2Key}`
     const expected =
       signType === 'MD5'
         ? createHash('md5').update(message, 'utf8').digest('hex').toUpperCase()

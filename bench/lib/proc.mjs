@@ -69,7 +69,9 @@ export function processGroupOf(pid) {
 }
 
 function allPids() {
-  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number)
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
 }
 
 /** Every live descendant of `root` (children, grandchildren…). */

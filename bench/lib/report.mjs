@@ -23,7 +23,12 @@ export function report(results) {
   const targets = judge(results)
   if (targets.length > 0) {
     out.push('', '### Targets', '')
-    out.push(table(['target', 'figures', 'verdict'], targets.map((t) => [t.name, t.figures, t.met ? '**met**' : '**not met**'])))
+    out.push(
+      table(
+        ['target', 'figures', 'verdict'],
+        targets.map((t) => [t.name, t.figures, t.met ? '**met**' : '**not met**']),
+      ),
+    )
   }
   return out.join('\n')
 }
@@ -44,7 +49,10 @@ function microSection(micro) {
   const out = [
     '### Part 1: CPU per notification inside workerd (µs, median of runs)',
     '',
-    table(['channel', 'parse', 'parse + verify', 'parse + verify + normalize', 'bare crypto floor', 'ratio', 'Node baseline handler'], rows),
+    table(
+      ['channel', 'parse', 'parse + verify', 'parse + verify + normalize', 'bare crypto floor', 'ratio', 'Node baseline handler'],
+      rows,
+    ),
   ]
   if (micro.inspected) {
     const byId = new Map(micro.inspected.map((c) => [c.id, c]))
@@ -56,7 +64,13 @@ function microSection(micro) {
         ['channel', 'pipeline µs (inspector)', 'floor µs (inspector)', 'ratio (inspector)', 'pipeline, inspector / none'],
         micro.cases.map((c) => {
           const i = byId.get(c.id)
-          return [c.id, fmt(i?.microseconds.pipeline), fmt(i?.microseconds.floor), `${fmt(i?.ratio, 2)}×`, `${fmt(i ? i.microseconds.pipeline / c.microseconds.pipeline : null, 1)}×`]
+          return [
+            c.id,
+            fmt(i?.microseconds.pipeline),
+            fmt(i?.microseconds.floor),
+            `${fmt(i?.ratio, 2)}×`,
+            `${fmt(i ? i.microseconds.pipeline / c.microseconds.pipeline : null, 1)}×`,
+          ]
         }),
       ),
     )
@@ -96,12 +110,18 @@ function systemSection(r) {
   const extra = [`peak memory (VmHWM) ${fmt(r.peakMemory?.hwmMiB, 0)} MiB`]
   if (forwards) {
     const d = r.delivery
-    extra.push(`forwarded ${d.forwardedOrders} of ${d.expectedOrders} accepted orders, ${d.missing} missing, ${d.duplicateEvents} duplicate events, ${d.redeliveries} redeliveries`)
+    extra.push(
+      `forwarded ${d.forwardedOrders} of ${d.expectedOrders} accepted orders, ${d.missing} missing, ${d.duplicateEvents} duplicate events, ${d.redeliveries} redeliveries`,
+    )
   }
   if (r.storage) {
     const rows = r.storage.d1Rows
     const d1 = r.storage.d1Bytes === undefined ? '' : ` (${fmt(r.storage.d1Bytes / 1024 / 1024, 1)} MiB)`
-    extra.push(`D1 rows left: ${Object.entries(rows).map(([t, n]) => `${t} ${n}`).join(', ')}${d1}; ${r.storage.orderObjects} order objects, ${fmt((r.storage.orderObjectBytes ?? 0) / 1024, 0)} KiB of SQLite each`)
+    extra.push(
+      `D1 rows left: ${Object.entries(rows)
+        .map(([t, n]) => `${t} ${n}`)
+        .join(', ')}${d1}; ${r.storage.orderObjects} order objects, ${fmt((r.storage.orderObjectBytes ?? 0) / 1024, 0)} KiB of SQLite each`,
+    )
   }
   lines.push(extra.join(' · '))
   return lines
@@ -115,16 +135,30 @@ function bestStep(r) {
 function comparison(e2e) {
   const rows = Object.values(e2e).map((r) => {
     const best = bestStep(r)
-    return [NAMES[r.system], `${fmt(best.acceptedPerSecond, 0)} (${best.label})`, fmt(best.cpuPer1000.runtime, 2), fmt((best.cpuPer1000.runtime / 1000) * 1e6, 0), fmt(r.peakMemory?.hwmMiB, 0)]
+    return [
+      NAMES[r.system],
+      `${fmt(best.acceptedPerSecond, 0)} (${best.label})`,
+      fmt(best.cpuPer1000.runtime, 2),
+      fmt((best.cpuPer1000.runtime / 1000) * 1e6, 0),
+      fmt(r.peakMemory?.hwmMiB, 0),
+    ]
   })
-  const out = ['### Side by side', '', table(['system', 'max accepted/s', 'runtime CPU s / 1k notifications', 'µs / notification', 'peak memory MiB'], rows)]
+  const out = [
+    '### Side by side',
+    '',
+    table(['system', 'max accepted/s', 'runtime CPU s / 1k notifications', 'µs / notification', 'peak memory MiB'], rows),
+  ]
   const p = e2e.paygate
   const ratios = []
   for (const other of ['skeleton', 'node']) {
     if (!p || !e2e[other]) continue
     const a = bestStep(p)
     const b = bestStep(e2e[other])
-    ratios.push([`paygate / ${NAMES[other]}`, `${fmt(a.acceptedPerSecond / b.acceptedPerSecond, 2)}×`, `${fmt(a.cpuPer1000.runtime / b.cpuPer1000.runtime, 2)}×`])
+    ratios.push([
+      `paygate / ${NAMES[other]}`,
+      `${fmt(a.acceptedPerSecond / b.acceptedPerSecond, 2)}×`,
+      `${fmt(a.cpuPer1000.runtime / b.cpuPer1000.runtime, 2)}×`,
+    ])
   }
   if (ratios.length > 0) out.push('', table(['ratio', 'throughput', 'CPU per notification'], ratios))
   return out
@@ -144,7 +178,11 @@ function judge(results) {
   const { paygate, skeleton, node } = results.e2e
   if (paygate && skeleton) {
     const ratio = bestStep(paygate).acceptedPerSecond / bestStep(skeleton).acceptedPerSecond
-    targets.push({ name: 'throughput ≥ 0.8× skeleton', figures: `${fmt(bestStep(paygate).acceptedPerSecond, 0)} vs ${fmt(bestStep(skeleton).acceptedPerSecond, 0)} /s (${fmt(ratio, 2)}×)`, met: ratio >= 0.8 })
+    targets.push({
+      name: 'throughput ≥ 0.8× skeleton',
+      figures: `${fmt(bestStep(paygate).acceptedPerSecond, 0)} vs ${fmt(bestStep(skeleton).acceptedPerSecond, 0)} /s (${fmt(ratio, 2)}×)`,
+      met: ratio >= 0.8,
+    })
   }
   if (paygate) {
     const steps = [...paygate.steps, paygate.half]
@@ -157,12 +195,20 @@ function judge(results) {
       met: d.duplicateEvents === 0 && d.redeliveries === 0 && d.missing === 0,
     })
     const p99 = paygate.half.latencyMs.p99
-    targets.push({ name: 'p99 accept latency < 50 ms at half max throughput', figures: `p99 ${fmt(p99)} ms at ${paygate.half.rate}/s`, met: p99 !== null && p99 < 50 && paygate.half.errors === 0 })
+    targets.push({
+      name: 'p99 accept latency < 50 ms at half max throughput',
+      figures: `p99 ${fmt(p99)} ms at ${paygate.half.rate}/s`,
+      met: p99 !== null && p99 < 50 && paygate.half.errors === 0,
+    })
   }
   if (paygate && node) {
     const a = bestStep(paygate).cpuPer1000.runtime
     const b = bestStep(node).cpuPer1000.runtime
-    targets.push({ name: 'CPU per notification ≤ Node baseline', figures: `${fmt((a / 1000) * 1e6, 0)} µs vs ${fmt((b / 1000) * 1e6, 0)} µs (${fmt(a / b, 2)}×)`, met: a <= b })
+    targets.push({
+      name: 'CPU per notification ≤ Node baseline',
+      figures: `${fmt((a / 1000) * 1e6, 0)} µs vs ${fmt((b / 1000) * 1e6, 0)} µs (${fmt(a / b, 2)}×)`,
+      met: a <= b,
+    })
   }
   return targets
 }

@@ -30,13 +30,17 @@ export const WRANGLER_ENV = {
  */
 export function snapshotWorker({ config, outDir, logFile }) {
   const configPath = resolve(ROOT, config)
-  const result = spawnSync(process.execPath, [WRANGLER, 'deploy', '--dry-run', '--env=', '--outdir', join(outDir, 'dist'), '-c', configPath], {
-    cwd: ROOT,
-    env: WRANGLER_ENV,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    encoding: 'utf8',
-    timeout: 60_000,
-  })
+  const result = spawnSync(
+    process.execPath,
+    [WRANGLER, 'deploy', '--dry-run', '--env=', '--outdir', join(outDir, 'dist'), '-c', configPath],
+    {
+      cwd: ROOT,
+      env: WRANGLER_ENV,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  )
   writeFileSync(logFile, `${result.stdout}${result.stderr}`, { flag: 'a' })
   if (result.status !== 0) throw new Error(`bundling ${config} failed (see ${logFile})`)
   // The bundle is named after the entry point (src/index.ts → index.js).
@@ -59,13 +63,17 @@ export function snapshotWorker({ config, outDir, logFile }) {
 
 /** `wrangler d1 migrations apply DB --local` into `persistTo`. */
 export function applyMigrations({ config, persistTo, logFile }) {
-  const result = spawnSync(process.execPath, [WRANGLER, 'd1', 'migrations', 'apply', 'DB', '--local', '-c', config, '--persist-to', persistTo], {
-    cwd: ROOT,
-    env: WRANGLER_ENV,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    encoding: 'utf8',
-    timeout: 60_000,
-  })
+  const result = spawnSync(
+    process.execPath,
+    [WRANGLER, 'd1', 'migrations', 'apply', 'DB', '--local', '-c', config, '--persist-to', persistTo],
+    {
+      cwd: ROOT,
+      env: WRANGLER_ENV,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  )
   writeFileSync(logFile, `${result.stdout}${result.stderr}`, { flag: 'a' })
   if (result.status !== 0) throw new Error(`wrangler d1 migrations apply failed (see ${logFile})`)
 }
@@ -79,7 +87,18 @@ export function applyMigrations({ config, persistTo, logFile }) {
  * workerd. `inspector: false` (the default) runs the same dev server through wrangler's API with the inspector
  * off (bench/lib/dev-server.mjs), as Workers run in production.
  */
-export function startWranglerDev({ name, config, port, inspectorPort, persistTo, envFile, logFile, vars = {}, inspector = false, probePath = '/' }) {
+export function startWranglerDev({
+  name,
+  config,
+  port,
+  inspectorPort,
+  persistTo,
+  envFile,
+  logFile,
+  vars = {},
+  inspector = false,
+  probePath = '/',
+}) {
   const args = inspector
     ? [
         WRANGLER,
@@ -108,7 +127,9 @@ export function startWranglerDev({ name, config, port, inspectorPort, persistTo,
   // From the snapshot's own directory: with --no-bundle, wrangler resolves `main` against the working directory.
   const handle = startGroup(name, process.execPath, args, { cwd: dirname(config), env: WRANGLER_ENV, logFile })
   const origin = `http://127.0.0.1:${port}`
-  const ready = waitUntilAnswering(`${origin}${probePath}`, { timeoutMs: READY_TIMEOUT_MS, exited: handle.exited, name }).then(() => findWorkerd(handle, port))
+  const ready = waitUntilAnswering(`${origin}${probePath}`, { timeoutMs: READY_TIMEOUT_MS, exited: handle.exited, name }).then(() =>
+    findWorkerd(handle, port),
+  )
   // A caller that fails before awaiting `ready` still stops the group; the rejection is reported there.
   ready.catch(() => undefined)
   return { handle, origin, ready }

@@ -70,7 +70,10 @@ export default {
       const { id, kind, n } = (await request.json()) as { id: string; kind: RunKind; n: number }
       const c = prepared.get(id)
       if (c === undefined) return Response.json({ error: `unknown case ${id}` }, { status: 404 })
-      const ok = kind === 'floor' || kind === 'floor-signature' ? await runFloor(c.floor, n, kind === 'floor-signature') : await runStages(c, n, kind)
+      const ok =
+        kind === 'floor' || kind === 'floor-signature'
+          ? await runFloor(c.floor, n, kind === 'floor-signature')
+          : await runStages(c, n, kind)
       return Response.json({ id, kind, n, ok })
     }
     return new Response('micro benchmark: POST /setup, POST /run', { status: 404 })
@@ -96,7 +99,8 @@ async function setup(body: SetupBody): Promise<Response> {
     // Both must accept before anything is timed: a benchmark of a rejection would measure the wrong path.
     const notification = await verifyNotification(item.adapter, item.raw, item.merchant, item.now)
     if (notification.outTradeNo === '') return Response.json({ error: `case ${c.id}: no order` }, { status: 400 })
-    if ((await runFloor(item.floor, 1, false)) !== 1) return Response.json({ error: `case ${c.id}: floor does not verify` }, { status: 400 })
+    if ((await runFloor(item.floor, 1, false)) !== 1)
+      return Response.json({ error: `case ${c.id}: floor does not verify` }, { status: 400 })
     prepared.set(c.id, item)
   }
   return Response.json({ cases: [...prepared.keys()] })

@@ -25,7 +25,13 @@ const V2_ACK = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><
 export function makeHandlers(merchant, appPrivateKeyPem, store, { now = Date.now } = {}) {
   const wx = merchant.wechatpay
   const ali = merchant.alipay
-  const alipaySdk = new AlipaySdk({ appId: ali.appId, privateKey: appPrivateKeyPem, keyType: 'PKCS8', alipayPublicKey: ali.alipayPublicKey, signType: ali.signType })
+  const alipaySdk = new AlipaySdk({
+    appId: ali.appId,
+    privateKey: appPrivateKeyPem,
+    keyType: 'PKCS8',
+    alipayPublicKey: ali.alipayPublicKey,
+    signType: ali.signType,
+  })
   const platformKeys = new Map(Object.entries(wx.platformPublicKeys).map(([serial, pem]) => [serial, createPublicKey(pem)]))
   // Values as strings (a number parsed from "0100" would break the sign); CDATA is merged into the value.
   const v2Parser = new XMLParser({ parseTagValue: false })
@@ -46,7 +52,8 @@ export function makeHandlers(merchant, appPrivateKeyPem, store, { now = Date.now
     const key = platformKeys.get(headers['wechatpay-serial'])
     if (!key || !timestamp || !nonce || !signature) throw new Rejected(401, 'unsigned')
     if (Math.abs(now() / 1000 - Number(timestamp)) > 300) throw new Rejected(401, 'stale')
-    if (!verify('sha256', Buffer.from(`${timestamp}\n${nonce}\n${body}\n`), key, Buffer.from(signature, 'base64'))) throw new Rejected(401, 'bad signature')
+    if (!verify('sha256', Buffer.from(`${timestamp}\n${nonce}\n${body}\n`), key, Buffer.from(signature, 'base64')))
+      throw new Rejected(401, 'bad signature')
     const envelope = JSON.parse(body)
     const { ciphertext, nonce: iv, associated_data: aad } = envelope.resource
     const sealed = Buffer.from(ciphertext, 'base64')
@@ -63,7 +70,11 @@ export function makeHandlers(merchant, appPrivateKeyPem, store, { now = Date.now
   function wechatV2(body) {
     const fields = v2Parser.parse(body).xml ?? {}
     const sign = String(fields.sign ?? '')
-    const content = `${Object.keys(fields).filter((k) => k !== 'sign' && fields[k] !== '').sort().map((k) => `${k}=${fields[k]}`).join('&')}&key=${wx.apiV2Key}`
+    const content = `${Object.keys(fields)
+      .filter((k) => k !== 'sign' && fields[k] !== '')
+      .sort()
+      .map((k) => `${k}=${fields[k]}`)
+      .join('&')}&key=${wx.apiV2Key}`
     const expected =
       (fields.sign_type ?? (sign.length === 64 ? 'HMAC-SHA256' : 'MD5')) === 'HMAC-SHA256'
         ? createHmac('sha256', wx.apiV2Key).update(content).digest('hex').toUpperCase()

@@ -28,7 +28,9 @@ db.exec(`
     received_at   TEXT NOT NULL
   );
 `)
-const insert = db.prepare('INSERT INTO notifications (id, channel, out_trade_no, amount, body, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING')
+const insert = db.prepare(
+  'INSERT INTO notifications (id, channel, out_trade_no, amount, body, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+)
 
 /** The idempotency insert: changes = 0 means seen before, accepted again and not acted on twice. */
 function store(id, channel, outTradeNo, amount, body) {
@@ -47,7 +49,11 @@ const server = createServer((request, response) => {
       send(response, handlers[route[1]](Buffer.concat(chunks).toString('utf8'), request.headers))
     } catch (error) {
       const status = error instanceof Rejected ? error.status : 500
-      send(response, { status, body: route[1] === 'alipay' ? 'failure' : JSON.stringify({ code: 'FAIL', message: error.message }), type: 'text/plain' })
+      send(response, {
+        status,
+        body: route[1] === 'alipay' ? 'failure' : JSON.stringify({ code: 'FAIL', message: error.message }),
+        type: 'text/plain',
+      })
     }
   })
 })

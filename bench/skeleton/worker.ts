@@ -45,9 +45,19 @@ export default {
     const notificationId = request.headers.get('x-bench-notification') ?? ''
     const colon = orderHeader.indexOf(':')
     if (colon < 1 || notificationId === '') return new Response('x-bench-order and x-bench-notification are required', { status: 400 })
-    const order: OrderRef = { merchantId: route[1]!, provider: orderHeader.slice(0, colon) as ProviderName, outTradeNo: orderHeader.slice(colon + 1) }
+    const order: OrderRef = {
+      merchantId: route[1]!,
+      provider: orderHeader.slice(0, colon) as ProviderName,
+      outTradeNo: orderHeader.slice(colon + 1),
+    }
     try {
-      await env.ORDERS.getByName(JSON.stringify([order.merchantId, order.provider, order.outTradeNo])).ingest({ order, channel, notificationId, body, receivedAt })
+      await env.ORDERS.getByName(JSON.stringify([order.merchantId, order.provider, order.outTradeNo])).ingest({
+        order,
+        channel,
+        notificationId,
+        body,
+        receivedAt,
+      })
     } catch {
       return new Response('storage unavailable', { status: 503 })
     }
@@ -71,7 +81,10 @@ export class SkeletonOrder extends DurableObject<SkeletonEnv> {
     const verdict = this.ctx.storage.transactionSync(() => {
       const order = this.store.order.ensure(request.order, now)
       if (this.store.forwardTarget.get() === null) {
-        this.store.forwardTarget.save({ url: this.env.FORWARD_URL, sealedSecret: '-', sealedPreviousSecret: null, merchantVersion: 1, disabledAt: null }, now)
+        this.store.forwardTarget.save(
+          { url: this.env.FORWARD_URL, sealedSecret: '-', sealedPreviousSecret: null, merchantVersion: 1, disabledAt: null },
+          now,
+        )
       }
       const audit = (verdict: 'accepted' | 'duplicate') =>
         this.store.notifications.record({
@@ -89,10 +102,23 @@ export class SkeletonOrder extends DurableObject<SkeletonEnv> {
       }
       this.store.notifications.markSeen(request.notificationId, now)
       audit('accepted')
-      this.store.order.save({ ...order, status: 'paid', amount: 0, currency: 'CNY', transactionId: request.notificationId, paidAt: now }, now)
+      this.store.order.save(
+        { ...order, status: 'paid', amount: 0, currency: 'CNY', transactionId: request.notificationId, paidAt: now },
+        now,
+      )
       const id = newId('evt')
-      const event = { type: 'payment.succeeded', timestamp: now, data: { merchant_id: request.order.merchantId, out_trade_no: request.order.outTradeNo, raw: request.body } }
-      const seq = this.store.events.add({ id, type: 'payment.succeeded', channel: request.channel, body: JSON.stringify(event), createdAt: now })
+      const event = {
+        type: 'payment.succeeded',
+        timestamp: now,
+        data: { merchant_id: request.order.merchantId, out_trade_no: request.order.outTradeNo, raw: request.body },
+      }
+      const seq = this.store.events.add({
+        id,
+        type: 'payment.succeeded',
+        channel: request.channel,
+        body: JSON.stringify(event),
+        createdAt: now,
+      })
       this.store.deliveries.add(newId('dlv'), seq, nowMs, now)
       return 'accepted' as const
     })
@@ -114,7 +140,11 @@ export class SkeletonOrder extends DurableObject<SkeletonEnv> {
       try {
         const response = await fetch(target.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'webhook-id': event.id, 'webhook-timestamp': String(Math.floor(startedAt / 1000)) },
+          headers: {
+            'content-type': 'application/json',
+            'webhook-id': event.id,
+            'webhook-timestamp': String(Math.floor(startedAt / 1000)),
+          },
           body: event.body,
           redirect: 'manual',
           signal: AbortSignal.timeout(15_000),

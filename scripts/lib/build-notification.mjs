@@ -245,7 +245,9 @@ function buildV3({ event, keys, now, order, v3Signer = 'public-key', tamper, sta
     privateKeyPem: wrongKey ? keys.stranger.privateKeyPem : signer.privateKeyPem,
     apiV3Key: wx.apiV3Key,
   })
-  const signerName = { 'public-key': 'the WeChat Pay public key', 'cert-a': 'platform certificate A', 'cert-b': 'platform certificate B' }[v3Signer]
+  const signerName = { 'public-key': 'the WeChat Pay public key', 'cert-a': 'platform certificate A', 'cert-b': 'platform certificate B' }[
+    v3Signer
+  ]
   const notes = [
     `${event === 'payment' ? 'TRANSACTION.SUCCESS' : 'REFUND.SUCCESS'} signed ${wrongKey ? 'by a stranger key under the serial of' : 'with'} ` +
       `${signerName} (${signer.serial})`,
@@ -344,14 +346,24 @@ function digits(n) {
 
 function alnum(n) {
   let out = ''
-  while (out.length < n) out += randomBytes(n * 2).toString('base64').replace(/[^A-Za-z0-9]/g, '')
+  while (out.length < n)
+    out += randomBytes(n * 2)
+      .toString('base64')
+      .replace(/[^A-Za-z0-9]/g, '')
   return out.slice(0, n)
 }
 
 /** Wall-clock fields in Beijing time (UTC+8), which every provider uses. */
 function beijing(now) {
   const iso = new Date(now + 8 * 3600_000).toISOString()
-  return { yyyy: iso.slice(0, 4), MM: iso.slice(5, 7), dd: iso.slice(8, 10), HH: iso.slice(11, 13), mm: iso.slice(14, 16), ss: iso.slice(17, 19) }
+  return {
+    yyyy: iso.slice(0, 4),
+    MM: iso.slice(5, 7),
+    dd: iso.slice(8, 10),
+    HH: iso.slice(11, 13),
+    mm: iso.slice(14, 16),
+    ss: iso.slice(17, 19),
+  }
 }
 
 /** `yyyyMMddHHmmss` (WeChat v2 time_end). */

@@ -60,7 +60,10 @@ export function ensureDemoFiles() {
   mkdirSync(DEMO_DIR, { recursive: true, mode: 0o700 })
   const created = []
   if (!existsSync(KEYS_FILE)) {
-    writePrivate(KEYS_FILE, `${JSON.stringify({ ...makeKeys(), note: 'Throwaway sandbox keys for the local demo merchant. Never real ones.' }, null, 2)}\n`)
+    writePrivate(
+      KEYS_FILE,
+      `${JSON.stringify({ ...makeKeys(), note: 'Throwaway sandbox keys for the local demo merchant. Never real ones.' }, null, 2)}\n`,
+    )
     created.push('keys.json')
   }
   if (!existsSync(FORWARD_SECRET_FILE)) {
@@ -103,7 +106,9 @@ export function demoMerchantBody(keys, forward, { providerApi } = {}) {
         [wx.platformCertB.serial]: wx.platformCertB.certificatePem,
         [wx.publicKeyMode.id]: wx.publicKeyMode.publicKeyPem,
       },
-      ...(queries ? { merchantPrivateKey: wx.merchantApi.privateKeyPem, merchantSerial: wx.merchantApi.serial, apiBaseUrl: providerApi } : {}),
+      ...(queries
+        ? { merchantPrivateKey: wx.merchantApi.privateKeyPem, merchantSerial: wx.merchantApi.serial, apiBaseUrl: providerApi }
+        : {}),
     },
     alipay: {
       appId: keys.alipay.appId,
@@ -140,7 +145,12 @@ export function readSimulatorState(file = SIMULATOR_STATE_FILE) {
 export function writeSimulatorState(state) {
   mkdirSync(DEMO_DIR, { recursive: true, mode: 0o700 })
   // Keep the file small: the 50 most recent orders of each kind are plenty for a demo.
-  const recent = (orders) => Object.fromEntries(Object.entries(orders ?? {}).sort(([, a], [, b]) => b.updatedAt - a.updatedAt).slice(0, 50))
+  const recent = (orders) =>
+    Object.fromEntries(
+      Object.entries(orders ?? {})
+        .sort(([, a], [, b]) => b.updatedAt - a.updatedAt)
+        .slice(0, 50),
+    )
   const kept = {
     orders: recent(state.orders),
     last: state.last,

@@ -45,9 +45,19 @@ export function answerQuery(request, context) {
   if (path === V2_QUERY_PATH) return request.method === 'POST' ? answerV2(request, context) : notAllowed('wechatpay.v2', 'POST')
   if (path === ALIPAY_GATEWAY_PATH) return request.method === 'POST' ? answerAlipay(request, context) : notAllowed('alipay', 'POST')
   if (path === '/' && request.method === 'GET') {
-    return { ...plain(200, 'paygate provider stand-in: WeChat Pay and Alipay order queries for the demo merchant\n'), api: 'status', outTradeNo: null, outcome: 'ok' }
+    return {
+      ...plain(200, 'paygate provider stand-in: WeChat Pay and Alipay order queries for the demo merchant\n'),
+      api: 'status',
+      outTradeNo: null,
+      outcome: 'ok',
+    }
   }
-  return { ...plain(404, 'not an API the provider stand-in answers\n'), api: 'unknown', outTradeNo: null, outcome: `404 ${request.method} ${path}` }
+  return {
+    ...plain(404, 'not an API the provider stand-in answers\n'),
+    api: 'unknown',
+    outTradeNo: null,
+    outcome: `404 ${request.method} ${path}`,
+  }
 }
 
 function notAllowed(api, method) {
@@ -72,7 +82,12 @@ function answerV3(request, escapedOutTradeNo, { keys, orders, now }) {
   const named = asked === undefined ? platformKeys[0] : platformKeys.find((k) => k.serial.toUpperCase() === asked.toUpperCase())
   const signer = named ?? platformKeys[0]
   let outTradeNo = null
-  const answer = (status, payload, outcome) => ({ ...signedV3Answer(status, payload, signer, now), api: 'wechatpay.v3', outTradeNo, outcome })
+  const answer = (status, payload, outcome) => ({
+    ...signedV3Answer(status, payload, signer, now),
+    api: 'wechatpay.v3',
+    outTradeNo,
+    outcome,
+  })
   const error = (status, code, message) => answer(status, { code, message }, `${status} ${code}: ${message}`)
 
   try {
@@ -159,7 +174,12 @@ function answerV2(request, { keys, orders }) {
   const wx = keys.wechatpay
   let outTradeNo = null
   // Refusals of the request itself are unsigned `return_code=FAIL`, as WeChat sends them.
-  const refuse = (message) => ({ ...xmlAnswer(buildFailMessage({ returnMsg: message })), api: 'wechatpay.v2', outTradeNo, outcome: `FAIL: ${message}` })
+  const refuse = (message) => ({
+    ...xmlAnswer(buildFailMessage({ returnMsg: message })),
+    api: 'wechatpay.v2',
+    outTradeNo,
+    outcome: `FAIL: ${message}`,
+  })
 
   let fields
   try {
@@ -248,7 +268,9 @@ function answerAlipay(request, { keys, orders }) {
 
   // From here on the answer is the method's own, signed with Alipay's key in the request's sign type.
   const signed = (response, outcome) => {
-    const body = buildAlipayResponse(ALIPAY_RESPONSE_KEY, JSON.stringify(response), alipay.alipayKey.privateKeyPem, { signType: params.sign_type })
+    const body = buildAlipayResponse(ALIPAY_RESPONSE_KEY, JSON.stringify(response), alipay.alipayKey.privateKeyPem, {
+      signType: params.sign_type,
+    })
     return { ...alipayAnswer(body), api: 'alipay', outTradeNo, outcome: `${outcome}, ${params.sign_type} signed` }
   }
   if (outTradeNo === null) {

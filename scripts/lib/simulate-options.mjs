@@ -1,7 +1,17 @@
 // The command line of `npm run simulate`, parsed into builder options. Separate from scripts/simulate.mjs so the
 // tests can check that every `npm run simulate -- …` line in README.md still parses and builds.
 import { parseArgs } from 'node:util'
-import { CHANNELS, DEFAULT_AMOUNT_FEN, EVENTS, fenToYuan, PROVIDER_OF, SimulationError, V2_SIGN_TYPES, V3_SIGNERS, yuanToFen } from './build-notification.mjs'
+import {
+  CHANNELS,
+  DEFAULT_AMOUNT_FEN,
+  EVENTS,
+  fenToYuan,
+  PROVIDER_OF,
+  SimulationError,
+  V2_SIGN_TYPES,
+  V3_SIGNERS,
+  yuanToFen,
+} from './build-notification.mjs'
 import { GATEWAY_URL } from './demo.mjs'
 
 export const USAGE = `Usage: npm run simulate -- <channel> <event> [options]
@@ -105,7 +115,8 @@ export function parseSimulateArgs(args) {
   let amount
   if (values.amount !== undefined) {
     amount = yuanToFen(values.amount)
-    if (amount === null) throw new UsageError(`--amount ${values.amount}: a positive amount in yuan, at most two decimals (e.g. 0.01, 88.88)`)
+    if (amount === null)
+      throw new UsageError(`--amount ${values.amount}: a positive amount in yuan, at most two decimals (e.g. 0.01, 88.88)`)
   }
   const noNotify = values['no-notify']
   if (noNotify) {
@@ -134,7 +145,8 @@ function parseSync(values, positionals, args, gateway) {
   )
   if (other !== undefined) throw new UsageError(`--${other} does not apply to sync`)
   const provider = values.provider === undefined ? null : (PROVIDER_OF[values.provider] ?? values.provider)
-  if (provider !== null && !PROVIDERS.includes(provider)) throw new UsageError(`--provider ${values.provider}: one of ${PROVIDERS.join(', ')}`)
+  if (provider !== null && !PROVIDERS.includes(provider))
+    throw new UsageError(`--provider ${values.provider}: one of ${PROVIDERS.join(', ')}`)
   return { help: false, sync: true, outTradeNo: positionals[1] ?? null, provider, gateway }
 }
 
@@ -146,7 +158,9 @@ export function refundTarget(build, state) {
   const provider = PROVIDER_OF[build.channel]
   const outTradeNo = build.outTradeNo ?? state.last[provider]
   if (outTradeNo === undefined) {
-    throw new SimulationError(`no ${provider} order to refund yet: run \`npm run simulate -- ${build.channel} payment\` first, or pass --order`)
+    throw new SimulationError(
+      `no ${provider} order to refund yet: run \`npm run simulate -- ${build.channel} payment\` first, or pass --order`,
+    )
   }
   // An order paid with --no-notify can be refunded too, by naming it: the provider knows it was paid.
   const paid = state.orders[`${provider}:${outTradeNo}`] ?? state.paidWithoutNotify?.[`${provider}:${outTradeNo}`]

@@ -56,27 +56,20 @@ async function byFingerprint(usage: string, material: Uint8Array, load: () => Pr
 /** RSASSA-PKCS1-v1_5 verification key from SPKI DER. */
 export function rsaPublicKey(spki: Uint8Array<ArrayBuffer>, hash: RsaHash): Promise<CryptoKey> {
   return cached(`rsa-verify:${hash}`, spki, () =>
-    crypto.subtle.importKey('spki', spki, { name: 'RSASSA-PKCS1-v1_5', hash }, false, [
-      'verify',
-    ]),
+    crypto.subtle.importKey('spki', spki, { name: 'RSASSA-PKCS1-v1_5', hash }, false, ['verify']),
   )
 }
 
 /** RSASSA-PKCS1-v1_5 signing key from PKCS#8 DER. */
 export function rsaPrivateKey(pkcs8: Uint8Array<ArrayBuffer>, hash: RsaHash): Promise<CryptoKey> {
   return cached(`rsa-sign:${hash}`, pkcs8, () =>
-    crypto.subtle.importKey('pkcs8', pkcs8, { name: 'RSASSA-PKCS1-v1_5', hash }, false, [
-      'sign',
-    ]),
+    crypto.subtle.importKey('pkcs8', pkcs8, { name: 'RSASSA-PKCS1-v1_5', hash }, false, ['sign']),
   )
 }
 
 export function hmacSha256Key(secret: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
   return cached('hmac-sha256', secret, () =>
-    crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, [
-      'sign',
-      'verify',
-    ]),
+    crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']),
   )
 }
 

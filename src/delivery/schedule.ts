@@ -72,9 +72,7 @@ export function nextRetryDelayMs({ attemptsMade, failure, random }: RetryDelayIn
   if (!(r >= 0 && r < 1)) throw new RangeError('random() must return a number in [0, 1)')
   const jittered = wait * (1 + JITTER_RATIO * (2 * r - 1))
   const seconds =
-    failure.retryAfter === undefined
-      ? jittered
-      : Math.min(Math.max(jittered, failure.retryAfter), wait * RETRY_AFTER_CAP_FACTOR)
+    failure.retryAfter === undefined ? jittered : Math.min(Math.max(jittered, failure.retryAfter), wait * RETRY_AFTER_CAP_FACTOR)
   return Math.round(seconds * 1000)
 }
 

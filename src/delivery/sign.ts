@@ -42,9 +42,7 @@ export async function signWebhook({ id, timestamp, body, secrets }: SignWebhookI
   if (secrets.length === 0) throw new RangeError('at least one webhook secret is required')
   const keys = secrets.map(webhookSigningKey)
   const content = signedContent(id, timestamp, body)
-  const signatures = await Promise.all(
-    keys.map(async (key) => `${SIGNATURE_VERSION},${toBase64(await contentSignature(key, content))}`),
-  )
+  const signatures = await Promise.all(keys.map(async (key) => `${SIGNATURE_VERSION},${toBase64(await contentSignature(key, content))}`))
   return {
     'webhook-id': id,
     'webhook-timestamp': String(timestamp),

@@ -52,22 +52,31 @@ function readProvider(registry: ProviderRegistry, value: unknown, field: string)
   throw new AdminError('invalid_request', `${field}: one of ${[...names].join(', ')}`)
 }
 
-export async function putOrder(request: Request, env: Env, merchantId: string, outTradeNo: string, registry: ProviderRegistry): Promise<Response> {
+export async function putOrder(
+  request: Request,
+  env: Env,
+  merchantId: string,
+  outTradeNo: string,
+  registry: ProviderRegistry,
+): Promise<Response> {
   const versioned = await requireMerchant(env, merchantId)
   const merchant = versioned.config
   requireOutTradeNo(outTradeNo)
   const body = await readJsonBody(request)
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new AdminError('invalid_request', 'body: must be a JSON object')
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new AdminError('invalid_request', 'body: must be a JSON object')
   const input = body as Record<string, unknown>
   for (const key of Object.keys(input)) {
-    if (!['amount', 'currency', 'channel', 'provider', 'expires_at'].includes(key)) throw new AdminError('invalid_request', `${key}: unknown field`)
+    if (!['amount', 'currency', 'channel', 'provider', 'expires_at'].includes(key))
+      throw new AdminError('invalid_request', `${key}: unknown field`)
   }
   const { amount } = input
   if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount <= 0) {
     throw new AdminError('invalid_request', 'amount: must be a positive integer in minor units (fen)')
   }
   const currency = input.currency ?? 'CNY'
-  if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) throw new AdminError('invalid_request', 'currency: must be an ISO 4217 code such as CNY')
+  if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency))
+    throw new AdminError('invalid_request', 'currency: must be an ISO 4217 code such as CNY')
   const expiresAt = readExpiry(input.expires_at)
   const named = readProvider(registry, input.channel, 'channel') ?? readProvider(registry, input.provider, 'provider')
   const providers = candidateProviders(registry, merchant, named)
@@ -76,7 +85,11 @@ export async function putOrder(request: Request, env: Env, merchantId: string, o
   const results = await Promise.all(
     providers.map((provider) => {
       const ref: OrderRef = { merchantId, provider, outTradeNo }
-      return orderStub(env, ref).register(ref, forwardSettings(versioned), { amount, currency, ...(expiresAt === undefined ? {} : { expiresAt }) })
+      return orderStub(env, ref).register(ref, forwardSettings(versioned), {
+        amount,
+        currency,
+        ...(expiresAt === undefined ? {} : { expiresAt }),
+      })
     }),
   )
   const conflict = results.find((r) => r.conflict !== null)
@@ -94,7 +107,13 @@ function readExpiry(value: unknown): number | undefined {
 }
 
 /** Asks the provider about the order now; its signed answer is applied like a notification. */
-export async function syncOrder(request: Request, env: Env, merchantId: string, outTradeNo: string, registry: ProviderRegistry): Promise<Response> {
+export async function syncOrder(
+  request: Request,
+  env: Env,
+  merchantId: string,
+  outTradeNo: string,
+  registry: ProviderRegistry,
+): Promise<Response> {
   const versioned = await requireMerchant(env, merchantId)
   requireOutTradeNo(outTradeNo)
   const named = readProvider(registry, new URL(request.url).searchParams.get('provider') ?? undefined, 'provider')
@@ -117,12 +136,20 @@ async function orderSnapshots(
   named: ProviderName | null,
 ): Promise<OrderSnapshot[]> {
   const snapshots = await Promise.all(
-    candidateProviders(registry, merchant, named).map((provider) => orderStub(env, { merchantId: merchant.id, provider, outTradeNo }).snapshot()),
+    candidateProviders(registry, merchant, named).map((provider) =>
+      orderStub(env, { merchantId: merchant.id, provider, outTradeNo }).snapshot(),
+    ),
   )
   return snapshots.flatMap((s) => (s === null ? [] : [s]))
 }
 
-export async function getOrder(request: Request, env: Env, merchantId: string, outTradeNo: string, registry: ProviderRegistry): Promise<Response> {
+export async function getOrder(
+  request: Request,
+  env: Env,
+  merchantId: string,
+  outTradeNo: string,
+  registry: ProviderRegistry,
+): Promise<Response> {
   const merchant = (await requireMerchant(env, merchantId)).config
   requireOutTradeNo(outTradeNo)
   const named = readProvider(registry, new URL(request.url).searchParams.get('provider') ?? undefined, 'provider')

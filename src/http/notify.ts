@@ -114,7 +114,8 @@ async function storeNotification(
       receivedAt,
       source: 'notify',
       // Doubt needs a way to be resolved: only when the merchant's keys allow an order query.
-      requireRegisteredOrder: merchant.requireRegisteredOrders === true && registry.queryClientFor(merchant, notification.provider) !== null,
+      requireRegisteredOrder:
+        merchant.requireRegisteredOrders === true && registry.queryClientFor(merchant, notification.provider) !== null,
     })
   } catch (error) {
     console.error('order object did not store the notification', error instanceof Error ? error.message : 'unknown')
@@ -131,7 +132,13 @@ function asRejection(error: unknown): NotifyRejection {
   return new NotifyRejection('storage_unavailable', 'temporarily unavailable, retry later')
 }
 
-async function auditRejection(env: Env, merchantId: string, channel: ChannelName, receivedAt: number, rejection: NotifyRejection): Promise<void> {
+async function auditRejection(
+  env: Env,
+  merchantId: string,
+  channel: ChannelName,
+  receivedAt: number,
+  rejection: NotifyRejection,
+): Promise<void> {
   try {
     await recordRejectedNotification(env.DB, {
       id: newId('ntf'),

@@ -8,10 +8,7 @@ export class BodyTooLarge extends Error {
 export const NOTIFY_BODY_LIMIT = 64 * 1024
 
 /** Reads a request's (or a provider response's) body; throws `BodyTooLarge` past `limit`. */
-export async function readBodyWithLimit(
-  request: Pick<Request, 'headers' | 'body'>,
-  limit: number,
-): Promise<Uint8Array<ArrayBuffer>> {
+export async function readBodyWithLimit(request: Pick<Request, 'headers' | 'body'>, limit: number): Promise<Uint8Array<ArrayBuffer>> {
   const declared = request.headers.get('content-length')
   if (declared !== null && Number(declared) > limit) throw new BodyTooLarge(`body larger than ${limit} bytes`)
   if (request.body === null) return new Uint8Array(0)

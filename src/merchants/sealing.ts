@@ -28,7 +28,9 @@ function secretPaths(settings: Settings, registry: ProviderRegistry): string[] {
 function valueAt(settings: Settings, path: string): unknown {
   const [section, field] = path.split('.') as [string, string]
   const parent = (settings as Record<string, unknown>)[section]
-  return typeof parent === 'object' && parent !== null && Object.hasOwn(parent, field) ? (parent as Record<string, unknown>)[field] : undefined
+  return typeof parent === 'object' && parent !== null && Object.hasOwn(parent, field)
+    ? (parent as Record<string, unknown>)[field]
+    : undefined
 }
 
 /** A copy of `settings` with each `section.field` in `paths` passed through `change`. */

@@ -92,7 +92,9 @@ export async function disableForwardEndpoint(env: Env, id: string, url: string, 
   if (stored.forward.url !== url || stored.forward.disabledAt !== undefined) return false
   const config = JSON.stringify({ ...stored, forward: { ...stored.forward, disabledAt: new Date(at).toISOString() } })
   // Compare-and-set on the version: an admin save in between wins, and is left as it is.
-  const updated = await env.DB.prepare('UPDATE merchants SET config = ?1, version = version + 1, updated_at = ?2 WHERE id = ?3 AND version = ?4 RETURNING version')
+  const updated = await env.DB.prepare(
+    'UPDATE merchants SET config = ?1, version = version + 1, updated_at = ?2 WHERE id = ?3 AND version = ?4 RETURNING version',
+  )
     .bind(config, new Date(at).toISOString(), id, row.version)
     .first<{ version: number }>()
   if (updated === null) return false
@@ -138,11 +140,7 @@ export async function loadMerchant(env: Env, id: string, options: LoadMerchantOp
 }
 
 /** `loadMerchant` with the row's version, for callers that must not let an older config win. */
-export async function loadVersionedMerchant(
-  env: Env,
-  id: string,
-  options: LoadMerchantOptions = {},
-): Promise<VersionedMerchant | null> {
+export async function loadVersionedMerchant(env: Env, id: string, options: LoadMerchantOptions = {}): Promise<VersionedMerchant | null> {
   const now = options.now ?? Date.now()
   const cached = cache.get(id)
   if (cached !== undefined && !options.fresh && now - cached.loadedAt < CACHE_TTL_MS && now >= cached.loadedAt) {

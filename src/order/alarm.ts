@@ -32,7 +32,9 @@ export async function runAlarm(ctx: OrderContext, reconciler: Reconciler): Promi
     if (goneUrl !== null) {
       // Merchant-wide, so other orders stop calling the endpoint too; best effort (each order
       // object also stops on its own 410).
-      await disableForwardEndpoint(env, order.merchantId, goneUrl, Date.now()).catch(() => console.warn('endpoint disable deferred: D1 unavailable'))
+      await disableForwardEndpoint(env, order.merchantId, goneUrl, Date.now()).catch(() =>
+        console.warn('endpoint disable deferred: D1 unavailable'),
+      )
     }
   } catch (error) {
     // Never lose the alarm over it (e.g. a MASTER_KEY that no longer opens the stored secret).
@@ -54,7 +56,11 @@ export async function runAlarm(ctx: OrderContext, reconciler: Reconciler): Promi
 }
 
 /** When this object next has something to do: a due delivery, a planned query, rows to project. */
-function nextAlarmAt({ store }: OrderContext, now: number, failures: { projectionFailed: boolean; deliveryFailed: boolean }): number | null {
+function nextAlarmAt(
+  { store }: OrderContext,
+  now: number,
+  failures: { projectionFailed: boolean; deliveryFailed: boolean },
+): number | null {
   const head = store.deliveries.headOfLine()
   let deliveryDue: number | null = null
   if (head !== null && store.forwardTarget.get() !== null) {

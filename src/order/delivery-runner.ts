@@ -53,14 +53,25 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
         : outboundUrlProblem(target.url, { allowLoopback: context.allowLoopback })
     if (problem !== null) {
       // A URL the gateway may not call now (e.g. localhost in production) fails without a request.
-      const refused = { status: 'failed' as const, attempts: head.attempts, nextAttemptAt: null, lastStatusCode: null, lastError: `forward URL refused: ${problem}` }
+      const refused = {
+        status: 'failed' as const,
+        attempts: head.attempts,
+        nextAttemptAt: null,
+        lastStatusCode: null,
+        lastError: `forward URL refused: ${problem}`,
+      }
       store.deliveries.update(head.id, refused, isoNow(startedAt))
       continue
     }
 
     store.deliveries.lease(head.id, startedAt + LEASE_MS)
     const event = store.events.get(head.eventSeq)
-    const headers = await signWebhook({ id: event.id, timestamp: Math.floor(clock() / 1000), body: event.body, secrets: await context.openSecrets(target) })
+    const headers = await signWebhook({
+      id: event.id,
+      timestamp: Math.floor(clock() / 1000),
+      body: event.body,
+      secrets: await context.openSecrets(target),
+    })
     const result = await attemptDelivery({ url: target.url, body: event.body, headers, now: clock, timeoutMs: context.attemptTimeoutMs })
 
     // The row may have changed while we were waiting on the merchant (an admin replay): re-read it.

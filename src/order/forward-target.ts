@@ -38,7 +38,11 @@ export async function sealForwardTarget(ctx: OrderContext, merchantId: string, s
 }
 
 /** The secrets every delivery is signed with: the current one, then the previous one during a rotation. */
-export async function openForwardSecrets(env: Env, merchantId: string, target: Pick<ForwardTargetRow, 'sealedSecret' | 'sealedPreviousSecret'>): Promise<string[]> {
+export async function openForwardSecrets(
+  env: Env,
+  merchantId: string,
+  target: Pick<ForwardTargetRow, 'sealedSecret' | 'sealedPreviousSecret'>,
+): Promise<string[]> {
   const masterKey = readMasterKey(env.MASTER_KEY)
   const secrets = [await open(masterKey, merchantId, target.sealedSecret)]
   if (target.sealedPreviousSecret !== null) secrets.push(await open(masterKey, merchantId, target.sealedPreviousSecret))

@@ -41,7 +41,12 @@ export async function ingestNotification(ctx: OrderContext, request: IngestReque
     ctx.store.order.ensure(request.order, isoNow(nowMs))
     saveForwardTarget(isoNow(nowMs))
     const { receivedAt, source } = request
-    return applyNotification(ctx.store, request.notification, { receivedAt, source, nowMs, requireRegisteredOrder: request.requireRegisteredOrder === true })
+    return applyNotification(ctx.store, request.notification, {
+      receivedAt,
+      source,
+      nowMs,
+      requireRegisteredOrder: request.requireRegisteredOrder === true,
+    })
   })
   // Same output-gated storage as the transaction: the alarm is durable before the reply leaves.
   await ctx.storage.setAlarm(nowMs)

@@ -23,7 +23,12 @@ export interface Registration {
 }
 
 /** Registers (or re-registers) the expected amount; refused once the order was paid with another. */
-export async function registerOrder(ctx: OrderContext, order: OrderRef, settings: ForwardSettings, expected: Expectation): Promise<Registration> {
+export async function registerOrder(
+  ctx: OrderContext,
+  order: OrderRef,
+  settings: ForwardSettings,
+  expected: Expectation,
+): Promise<Registration> {
   const { amount, currency, expiresAt } = expected
   const saveForwardTarget = await sealForwardTarget(ctx, order.merchantId, settings)
   const nowMs = Date.now()

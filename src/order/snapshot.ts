@@ -24,11 +24,24 @@ export interface OrderSnapshot {
     attempts: number
     next_attempt_at: string | null
     last_status_code: number | null
-    attempt_log: { number: number; started_at: string; status_code: number | null; latency_ms: number; outcome: string; error: string | null }[]
+    attempt_log: {
+      number: number
+      started_at: string
+      status_code: number | null
+      latency_ms: number
+      outcome: string
+      error: string | null
+    }[]
   }[]
   notifications: { id: string; channel: string; received_at: string; verdict: string; reason: string | null; source: string }[]
   /** Provider queries for a registered order whose payment was not notified (null when none were planned). */
-  reconciliation: { next_query_at: string | null; queries_made: number; last_query_at: string | null; last_result: string | null; expires_at: string } | null
+  reconciliation: {
+    next_query_at: string | null
+    queries_made: number
+    last_query_at: string | null
+    last_result: string | null
+    expires_at: string
+  } | null
 }
 
 export function orderSnapshot(store: OrderStore): OrderSnapshot | null {

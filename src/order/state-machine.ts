@@ -25,7 +25,12 @@ export interface EventDraft {
 }
 
 export type Decision =
-  | { verdict: 'accepted'; next: OrderState; events: EventDraft[]; refundApplied: { outRefundNo: string; outcome: string; amount: number } | null }
+  | {
+      verdict: 'accepted'
+      next: OrderState
+      events: EventDraft[]
+      refundApplied: { outRefundNo: string; outcome: string; amount: number } | null
+    }
   | { verdict: 'rejected'; reason: 'amount_mismatch' | 'refund_before_payment'; next: OrderState }
 
 /** The buyer has paid (whatever was refunded since). */
@@ -60,13 +65,23 @@ export function decide(state: OrderState, effect: NotificationEffect, ledger: Re
         transactionId: effect.transactionId,
         paidAt: effect.paidAt,
       }
-      return { verdict: 'accepted', next, events: [{ type: 'payment.succeeded', occurredAt: effect.paidAt ?? now, refund: null }], refundApplied: null }
+      return {
+        verdict: 'accepted',
+        next,
+        events: [{ type: 'payment.succeeded', occurredAt: effect.paidAt ?? now, refund: null }],
+        refundApplied: null,
+      }
     }
 
     case 'close': {
       if (!AWAITING_PAYMENT.has(state.status)) return unchanged(state)
       const next: OrderState = { ...state, status: 'closed', transactionId: state.transactionId ?? effect.transactionId }
-      return { verdict: 'accepted', next, events: [{ type: 'payment.closed', occurredAt: effect.closedAt ?? now, refund: null }], refundApplied: null }
+      return {
+        verdict: 'accepted',
+        next,
+        events: [{ type: 'payment.closed', occurredAt: effect.closedAt ?? now, refund: null }],
+        refundApplied: null,
+      }
     }
 
     case 'refund': {
@@ -79,8 +94,18 @@ export function decide(state: OrderState, effect: NotificationEffect, ledger: Re
         if (ledger.has(effect.outRefundNo, effect.outcome)) return unchanged(state)
         const type: EventType = effect.outcome === 'failed' ? 'refund.failed' : 'refund.closed'
         const amount = effect.amount ?? 0
-        const refund: RefundDetails = { out_refund_no: effect.outRefundNo, refund_id: effect.refundId, amount, total_refunded: state.refundedAmount }
-        return { verdict: 'accepted', next: state, events: [{ type, occurredAt, refund }], refundApplied: { outRefundNo: effect.outRefundNo, outcome: effect.outcome, amount } }
+        const refund: RefundDetails = {
+          out_refund_no: effect.outRefundNo,
+          refund_id: effect.refundId,
+          amount,
+          total_refunded: state.refundedAmount,
+        }
+        return {
+          verdict: 'accepted',
+          next: state,
+          events: [{ type, occurredAt, refund }],
+          refundApplied: { outRefundNo: effect.outRefundNo, outcome: effect.outcome, amount },
+        }
       }
       // WeChat states each refund's amount; Alipay states the cumulative sum, so the new part is the difference.
       let amount: number
@@ -101,7 +126,12 @@ export function decide(state: OrderState, effect: NotificationEffect, ledger: Re
         transactionId: state.transactionId ?? effect.transactionId,
         refundedAmount,
       }
-      const refund: RefundDetails = { out_refund_no: effect.outRefundNo, refund_id: effect.refundId, amount, total_refunded: refundedAmount }
+      const refund: RefundDetails = {
+        out_refund_no: effect.outRefundNo,
+        refund_id: effect.refundId,
+        amount,
+        total_refunded: refundedAmount,
+      }
       return {
         verdict: 'accepted',
         next,

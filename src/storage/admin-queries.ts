@@ -25,7 +25,12 @@ export interface DeliveryListRow {
 }
 
 /** The merchant's latest notifications, newest first; only one order's when `outTradeNo` is given. */
-export async function listNotificationRows(db: D1Database, merchantId: string, outTradeNo: string | null, limit: number): Promise<NotificationListRow[]> {
+export async function listNotificationRows(
+  db: D1Database,
+  merchantId: string,
+  outTradeNo: string | null,
+  limit: number,
+): Promise<NotificationListRow[]> {
   const query =
     outTradeNo === null
       ? db
@@ -68,7 +73,10 @@ export async function listDeliveryRows(
 }
 
 /** The order a delivery belongs to, or null when D1 has no such delivery. */
-export function deliveryOwner(db: D1Database, deliveryId: string): Promise<{ merchant_id: string; provider: ProviderName; out_trade_no: string } | null> {
+export function deliveryOwner(
+  db: D1Database,
+  deliveryId: string,
+): Promise<{ merchant_id: string; provider: ProviderName; out_trade_no: string } | null> {
   return db
     .prepare('SELECT merchant_id, provider, out_trade_no FROM deliveries WHERE id = ?')
     .bind(deliveryId)

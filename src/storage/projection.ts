@@ -140,7 +140,20 @@ function orderStatement(db: D1Database, o: OrderProjection): D1PreparedStatement
          refunded_amount = excluded.refunded_amount, version = excluded.version, updated_at = excluded.updated_at
        WHERE excluded.version > orders.version`,
     )
-    .bind(o.merchantId, o.provider, o.outTradeNo, o.status, o.expectedAmount, o.amount, o.currency, o.transactionId, o.paidAt, o.refundedAmount, o.version, o.updatedAt)
+    .bind(
+      o.merchantId,
+      o.provider,
+      o.outTradeNo,
+      o.status,
+      o.expectedAmount,
+      o.amount,
+      o.currency,
+      o.transactionId,
+      o.paidAt,
+      o.refundedAmount,
+      o.version,
+      o.updatedAt,
+    )
 }
 
 export function notificationStatement(db: D1Database, n: NotificationProjection): D1PreparedStatement {
@@ -163,7 +176,21 @@ function deliveryStatement(db: D1Database, d: DeliveryProjection): D1PreparedSta
          last_status_code = excluded.last_status_code, updated_at = excluded.updated_at, version = excluded.version
        WHERE excluded.version > deliveries.version`,
     )
-    .bind(d.id, d.merchantId, d.provider, d.outTradeNo, d.eventId, d.type, d.status, d.attempts, d.nextAttemptAt, d.lastStatusCode, d.createdAt, d.updatedAt, d.version)
+    .bind(
+      d.id,
+      d.merchantId,
+      d.provider,
+      d.outTradeNo,
+      d.eventId,
+      d.type,
+      d.status,
+      d.attempts,
+      d.nextAttemptAt,
+      d.lastStatusCode,
+      d.createdAt,
+      d.updatedAt,
+      d.version,
+    )
 }
 
 /** Applies the batch as one D1 transaction. Throws when D1 is unavailable; callers retry later. */

@@ -1,6 +1,12 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { DELIVERY_SCHEDULE_SECONDS, MAX_DELIVERY_ATTEMPTS, nextRetryDelayMs, parseRetryAfter, type FailedAttempt } from '../../src/delivery/schedule'
+import {
+  DELIVERY_SCHEDULE_SECONDS,
+  MAX_DELIVERY_ATTEMPTS,
+  nextRetryDelayMs,
+  parseRetryAfter,
+  type FailedAttempt,
+} from '../../src/delivery/schedule'
 
 const SERVER_ERROR: FailedAttempt = { statusCode: 500 }
 const middle = (): number => 0.5

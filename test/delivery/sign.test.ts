@@ -82,9 +82,7 @@ describe('signWebhook', () => {
     await expect(signWebhook({ id: ID, timestamp: 1, body: BODY, secrets: [shortSecret] })).rejects.toThrow(
       /^webhook secret must decode to 24–64 bytes$/,
     )
-    await expect(signWebhook({ id: ID, timestamp: 1, body: BODY, secrets: ['plain-password'] })).rejects.toThrow(
-      /must start with whsec_/,
-    )
+    await expect(signWebhook({ id: ID, timestamp: 1, body: BODY, secrets: ['plain-password'] })).rejects.toThrow(/must start with whsec_/)
     await expect(signWebhook({ id: ID, timestamp: 1, body: BODY, secrets: [] })).rejects.toThrow(RangeError)
     await expect(signWebhook({ id: '', timestamp: 1, body: BODY, secrets: [CURRENT] })).rejects.toThrow(RangeError)
     await expect(signWebhook({ id: ID, timestamp: 1.5, body: BODY, secrets: [CURRENT] })).rejects.toThrow(RangeError)

@@ -114,7 +114,10 @@ describe('each channel end to end', () => {
   })
 
   it('rejects an amount that differs from the registered one, flags the order, forwards nothing', async () => {
-    const registered = await admin('/admin/merchants/mismatch/orders/T20261122-0001', { method: 'PUT', body: JSON.stringify({ amount: 100, currency: 'CNY' }) })
+    const registered = await admin('/admin/merchants/mismatch/orders/T20261122-0001', {
+      method: 'PUT',
+      body: JSON.stringify({ amount: 100, currency: 'CNY' }),
+    })
     expect(registered.status).toBe(200)
     const reply = await notify('alipay', 'mismatch', alipayFixtures.cases.tradeSuccessUtf8)
     expect(reply.status).toBe(409)
@@ -125,7 +128,10 @@ describe('each channel end to end', () => {
     expect(await outboxSize('mismatch', 'alipay', 'T20261122-0001')).toBe(0)
 
     // The merchant corrects the amount; Alipay's retry of the same notification now pays the order.
-    await admin('/admin/merchants/mismatch/orders/T20261122-0001', { method: 'PUT', body: JSON.stringify({ amount: 8888, channel: 'alipay' }) })
+    await admin('/admin/merchants/mismatch/orders/T20261122-0001', {
+      method: 'PUT',
+      body: JSON.stringify({ amount: 8888, channel: 'alipay' }),
+    })
     expect(await (await notify('alipay', 'mismatch', alipayFixtures.cases.tradeSuccessUtf8)).text()).toBe('success')
     expect((await getOrder('mismatch', 'T20261122-0001')).status).toBe('paid')
   })
@@ -143,7 +149,8 @@ describe('each channel end to end', () => {
     await runInDurableObject(orderStub(env, order), (_o: OrderObject, state) => {
       state.storage.sql.exec('DROP TRIGGER inject_failure')
     })
-    for (let i = 0; i < 2; i++) expect(await (await notify('wechatpay.v2', 'faulty', v2Fixtures.cases.hmacWithSignType)).text()).toBe(V2_ACCEPT)
+    for (let i = 0; i < 2; i++)
+      expect(await (await notify('wechatpay.v2', 'faulty', v2Fixtures.cases.hmacWithSignType)).text()).toBe(V2_ACCEPT)
     const after = await getOrder('faulty', 'T20251124004')
     expect(after.status).toBe('paid')
     expect(after.events).toHaveLength(1)
@@ -153,7 +160,12 @@ describe('each channel end to end', () => {
 
 describe('admin API and secrets', () => {
   it('answers 401 without the token on every admin route', async () => {
-    for (const path of ['/admin/merchants/v2shop', '/admin/merchants/v2shop/orders/T1', '/admin/merchants/v2shop/deliveries', '/admin/merchants/v2shop/notifications']) {
+    for (const path of [
+      '/admin/merchants/v2shop',
+      '/admin/merchants/v2shop/orders/T1',
+      '/admin/merchants/v2shop/deliveries',
+      '/admin/merchants/v2shop/notifications',
+    ]) {
       const reply = await admin(path, { token: null })
       expect(reply.status).toBe(401)
       expect(await reply.json()).toMatchObject({ error: { code: 'unauthorized' } })
@@ -162,7 +174,8 @@ describe('admin API and secrets', () => {
 
   it('never shows a secret in an admin response or a log line', async () => {
     const logged: string[] = []
-    const capture = (...args: unknown[]) => void logged.push(args.map((a) => (a instanceof Error ? `${a.name} ${a.message} ${a.stack}` : String(a))).join(' '))
+    const capture = (...args: unknown[]) =>
+      void logged.push(args.map((a) => (a instanceof Error ? `${a.name} ${a.message} ${a.stack}` : String(a))).join(' '))
     const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((level) => vi.spyOn(console, level).mockImplementation(capture))
     try {
       await putMerchant('leaks')
@@ -171,7 +184,7 @@ describe('admin API and secrets', () => {
         await (await notify('wechatpay.v2', 'leaks', v2Fixtures.cases.md5WithSignType)).text(),
         await (await notify('wechatpay.v2', 'leaks', v2Fixtures.cases.otherKeyMd5)).text(),
         await (await notify('alipay', 'leaks', alipayFixtures.cases.strangerKey)).text(),
-        await (await getOrder('leaks', 'T20251124001').then(JSON.stringify)),
+        await await getOrder('leaks', 'T20251124001').then(JSON.stringify),
         await (await admin('/admin/merchants/leaks/notifications')).text(),
         await (await admin('/admin/merchants/leaks/deliveries')).text(),
       ]

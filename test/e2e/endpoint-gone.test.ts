@@ -46,7 +46,9 @@ describe('an endpoint that answers 410 Gone', () => {
     expect(((await (await admin(`/admin/merchants/${MERCHANT}`)).json()) as { forward: object }).forward).not.toHaveProperty('disabled_at')
     const failed = (await getOrder(MERCHANT, 'T20251124001')).deliveries[0]!
     await vi.waitFor(async () => {
-      const listed = (await (await admin(`/admin/merchants/${MERCHANT}/deliveries?status=failed`)).json()) as { deliveries: { id: string }[] }
+      const listed = (await (await admin(`/admin/merchants/${MERCHANT}/deliveries?status=failed`)).json()) as {
+        deliveries: { id: string }[]
+      }
       expect(listed.deliveries.map((d) => d.id)).toContain(failed.id)
     })
     const replay = await admin(`/admin/deliveries/${failed.id}/replay`, { method: 'POST' })

@@ -38,16 +38,26 @@ function alipayAnswers(fields: Record<string, string>, signingKey = keys.alipay.
       asked.push(outTradeNo)
       const content = JSON.stringify({ code: '10000', msg: 'Success', out_trade_no: outTradeNo, ...fields })
       const sign = createSign('RSA-SHA256').update(content).sign(signingKey, 'base64')
-      return new HttpResponse(`{"alipay_trade_query_response":${content},"sign":"${sign}"}`, { headers: { 'content-type': 'text/html;charset=utf-8' } })
+      return new HttpResponse(`{"alipay_trade_query_response":${content},"sign":"${sign}"}`, {
+        headers: { 'content-type': 'text/html;charset=utf-8' },
+      })
     }),
   )
   return { asked }
 }
 
-const PAID = { trade_no: '2026112222001400000000000001', trade_status: 'TRADE_SUCCESS', total_amount: '88.88', send_pay_date: '2026-11-22 17:59:58' }
+const PAID = {
+  trade_no: '2026112222001400000000000001',
+  trade_status: 'TRADE_SUCCESS',
+  total_amount: '88.88',
+  send_pay_date: '2026-11-22 17:59:58',
+}
 
 async function register(outTradeNo: string, amount: number): Promise<OrderRef> {
-  const reply = await admin(`/admin/merchants/${MERCHANT}/orders/${outTradeNo}`, { method: 'PUT', body: JSON.stringify({ amount, channel: 'alipay' }) })
+  const reply = await admin(`/admin/merchants/${MERCHANT}/orders/${outTradeNo}`, {
+    method: 'PUT',
+    body: JSON.stringify({ amount, channel: 'alipay' }),
+  })
   expect(reply.status).toBe(200)
   return { merchantId: MERCHANT, provider: 'alipay', outTradeNo }
 }
@@ -126,7 +136,11 @@ describe('reconciliation by provider query', () => {
     alipayAnswers(PAID, keys.stranger.privateKeyPem)
     const order = await register('T-RECON-FORGED', 8888)
     await runDueQuery(order)
-    const view = (await getOrder(MERCHANT, order.outTradeNo)) as unknown as { status: string; events: unknown[]; reconciliation: { last_result: string } }
+    const view = (await getOrder(MERCHANT, order.outTradeNo)) as unknown as {
+      status: string
+      events: unknown[]
+      reconciliation: { last_result: string }
+    }
     expect(view).toMatchObject({ status: 'pending', events: [] })
     expect(view.reconciliation.last_result).toBe('alipay failed: signature_invalid')
     expect(forwarded).toHaveLength(0)
@@ -152,7 +166,10 @@ describe('reconciliation by provider query', () => {
         effect: { kind: 'payment' as const, amount: 8888, currency: 'CNY', transactionId: PAID.trade_no, paidAt: null },
         raw: {},
       }
-      const settings = { forward: { url: 'https://merchant.example/hooks/payments', secret: `whsec_${btoa('forward-secret-for-e2e-tests-32b')}` }, version: 1 }
+      const settings = {
+        forward: { url: 'https://merchant.example/hooks/payments', secret: `whsec_${btoa('forward-secret-for-e2e-tests-32b')}` },
+        version: 1,
+      }
       expect((await instance.ingest({ order, notification, settings, receivedAt: Date.now(), source: 'notify' })).verdict).toBe('rejected')
     })
     await runDurableObjectAlarm(orderStub(env, order))
@@ -200,7 +217,10 @@ describe('a merchant that registers every order', () => {
   it('accepts payments for orders it registered as usual', async () => {
     const view = (await (await admin('/admin/merchants/strict')).json()) as { requireRegisteredOrders?: boolean }
     expect(view.requireRegisteredOrders).toBe(true)
-    await admin('/admin/merchants/strict/orders/T20251124002', { method: 'PUT', body: JSON.stringify({ amount: 100, channel: 'wechatpay.v2' }) })
+    await admin('/admin/merchants/strict/orders/T20251124002', {
+      method: 'PUT',
+      body: JSON.stringify({ amount: 100, channel: 'wechatpay.v2' }),
+    })
     const reply = await notify('wechatpay.v2', 'strict', v2Fixtures.cases.md5WithoutSignType)
     expect(reply.status).toBe(200)
     expect((await getOrder('strict', 'T20251124002')).status).toBe('paid')

@@ -5,7 +5,14 @@
  * under src/ names it.
  */
 import { fail, objectAt, stringAt } from '../../src/lib/validation'
-import { defineProvider, refuse, type ChannelAdapter, type NotifyRejection, type RawNotification, type VerifiedNotification } from '../../src/providers'
+import {
+  defineProvider,
+  refuse,
+  type ChannelAdapter,
+  type NotifyRejection,
+  type RawNotification,
+  type VerifiedNotification,
+} from '../../src/providers'
 
 export interface ExamplepayConfig {
   merchantNo: string

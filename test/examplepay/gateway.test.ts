@@ -44,7 +44,11 @@ function notification(outTradeNo: string, id = `EXN-${outTradeNo}`): string {
 
 /** Signed by node:crypto, not by the adapter's WebCrypto code. */
 function post(body: string, signature = createHmac('sha256', SIGNING_SECRET).update(body).digest('hex')): Promise<Response> {
-  return call(`/notify/${MERCHANT}/examplepay`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-examplepay-signature': signature } })
+  return call(`/notify/${MERCHANT}/examplepay`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', 'x-examplepay-signature': signature },
+  })
 }
 
 interface Forwarded {
@@ -72,7 +76,10 @@ describe('a provider added through one descriptor', () => {
     const response = await call(`/admin/merchants/${MERCHANT}`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ forward: { url: FORWARD_URL, secret: FORWARD_SECRET }, examplepay: { merchantNo: MERCHANT_NO, signingSecret: SIGNING_SECRET } }),
+      body: JSON.stringify({
+        forward: { url: FORWARD_URL, secret: FORWARD_SECRET },
+        examplepay: { merchantNo: MERCHANT_NO, signingSecret: SIGNING_SECRET },
+      }),
     })
     expect(response.status).toBe(201)
     const view = await response.json()
@@ -101,7 +108,14 @@ describe('a provider added through one descriptor', () => {
       data: Record<string, unknown>
     }
     expect(event.type).toBe('payment.succeeded')
-    expect(event.data).toMatchObject({ merchant_id: MERCHANT, provider: 'examplepay', channel: 'examplepay', out_trade_no: 'EX-ORDER-1', amount: 4321, transaction_id: 'EXT-EX-ORDER-1' })
+    expect(event.data).toMatchObject({
+      merchant_id: MERCHANT,
+      provider: 'examplepay',
+      channel: 'examplepay',
+      out_trade_no: 'EX-ORDER-1',
+      amount: 4321,
+      transaction_id: 'EXT-EX-ORDER-1',
+    })
 
     const again = await post(body)
     expect(again.status).toBe(200)
@@ -111,7 +125,9 @@ describe('a provider added through one descriptor', () => {
     const order = await call(`/admin/merchants/${MERCHANT}/orders/EX-ORDER-1`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
     expect(await order.json()).toMatchObject({ provider: 'examplepay', status: 'paid', amount: 4321 })
     // The D1 projection takes a provider the schema has never heard of.
-    const projected = await env.DB.prepare('SELECT provider, status FROM orders WHERE merchant_id = ? AND out_trade_no = ?').bind(MERCHANT, 'EX-ORDER-1').first()
+    const projected = await env.DB.prepare('SELECT provider, status FROM orders WHERE merchant_id = ? AND out_trade_no = ?')
+      .bind(MERCHANT, 'EX-ORDER-1')
+      .first()
     expect(projected).toEqual({ provider: 'examplepay', status: 'paid' })
   })
 
@@ -127,7 +143,10 @@ describe('a provider added through one descriptor', () => {
   })
 
   it('is the test gateway’s alone: the default Worker has no such route', async () => {
-    const response = await exports.default.fetch(`https://gw.test/notify/${MERCHANT}/examplepay`, { method: 'POST', body: notification('EX-ORDER-3') })
+    const response = await exports.default.fetch(`https://gw.test/notify/${MERCHANT}/examplepay`, {
+      method: 'POST',
+      body: notification('EX-ORDER-3'),
+    })
     expect(response.status).toBe(404)
   })
 })

@@ -81,9 +81,7 @@ describe('admin merchant endpoints', () => {
     const replaced = await put('acme', merchantBody({ alipay: undefined }))
     expect(replaced.status).toBe(200)
     expect(await replaced.json()).not.toHaveProperty('alipay')
-    const stored = await env.DB.prepare('SELECT version FROM merchants WHERE id = ?1')
-      .bind('acme')
-      .first<{ version: number }>()
+    const stored = await env.DB.prepare('SELECT version FROM merchants WHERE id = ?1').bind('acme').first<{ version: number }>()
     expect(stored?.version).toBe(2)
   })
 
@@ -147,14 +145,8 @@ describe('admin merchant endpoints', () => {
         merchantBody({ wechatpay: { ...(merchantBody().wechatpay as object), apiV3Key: 'short-key' } }),
         'wechatpay.apiV3Key: must be 32 characters',
       ],
-      [
-        merchantBody({ alipay: { ...(merchantBody().alipay as object), sign_type: 'RSA2' } }),
-        'alipay.sign_type: unknown field',
-      ],
-      [
-        merchantBody({ wechatpay: undefined, alipay: undefined }),
-        'body: at least one of wechatpay, alipay is required',
-      ],
+      [merchantBody({ alipay: { ...(merchantBody().alipay as object), sign_type: 'RSA2' } }), 'alipay.sign_type: unknown field'],
+      [merchantBody({ wechatpay: undefined, alipay: undefined }), 'body: at least one of wechatpay, alipay is required'],
     ]
     for (const [body, message] of cases) {
       const response = await put('acme-invalid', body)

@@ -113,9 +113,9 @@ describe('merchant query keys: validation', () => {
     expect(await rejection({ ...body(), wechatpay: dropped(wechatpay(), 'merchantPrivateKey') })).toBe(
       'wechatpay.merchantPrivateKey: is required with merchantSerial',
     )
-    expect(
-      await rejection({ ...body(), wechatpay: { ...dropped(wechatpay(), 'apiV3Key'), apiV2Key: keys.wechatpay.apiV2Key } }),
-    ).toBe('wechatpay.merchantPrivateKey: requires apiV3Key')
+    expect(await rejection({ ...body(), wechatpay: { ...dropped(wechatpay(), 'apiV3Key'), apiV2Key: keys.wechatpay.apiV2Key } })).toBe(
+      'wechatpay.merchantPrivateKey: requires apiV3Key',
+    )
     expect(await rejection(body({ wechatpay: { merchantSerial: 'not-a-serial' } }))).toBe(
       'wechatpay.merchantSerial: must be the merchant API certificate serial (hex)',
     )
@@ -187,7 +187,10 @@ describe('merchant query keys: validation', () => {
 describe('merchant query keys: storage', () => {
   it('seals both private keys in the D1 row and opens them on load', async () => {
     const input = await parseMerchantInput(
-      body({ wechatpay: { apiBaseUrl: 'https://api2.mch.weixin.qq.com' }, alipay: { gatewayUrl: 'https://openapi-sandbox.dl.alipaydev.com/gateway.do' } }),
+      body({
+        wechatpay: { apiBaseUrl: 'https://api2.mch.weixin.qq.com' },
+        alipay: { gatewayUrl: 'https://openapi-sandbox.dl.alipaydev.com/gateway.do' },
+      }),
       PRODUCTION,
     )
     await saveMerchant(env, 'query-keys-sealed', input)
@@ -205,7 +208,10 @@ describe('merchant query keys: storage', () => {
 
   it('shows serial and URLs in the public view, never a private key', async () => {
     const input = await parseMerchantInput(
-      body({ wechatpay: { apiBaseUrl: 'https://api2.mch.weixin.qq.com' }, alipay: { gatewayUrl: 'https://openapi-sandbox.dl.alipaydev.com/gateway.do' } }),
+      body({
+        wechatpay: { apiBaseUrl: 'https://api2.mch.weixin.qq.com' },
+        alipay: { gatewayUrl: 'https://openapi-sandbox.dl.alipaydev.com/gateway.do' },
+      }),
       PRODUCTION,
     )
     const view = publicView({ id: 'query-keys-view', ...input })

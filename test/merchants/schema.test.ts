@@ -83,9 +83,7 @@ describe('merchant PUT body validation', () => {
   })
 
   it('requires at least one provider block', async () => {
-    expect(await rejection(body({ wechatpay: undefined, alipay: undefined }))).toBe(
-      'body: at least one of wechatpay, alipay is required',
-    )
+    expect(await rejection(body({ wechatpay: undefined, alipay: undefined }))).toBe('body: at least one of wechatpay, alipay is required')
   })
 
   it('refuses a body that is not an object', async () => {
@@ -95,13 +93,11 @@ describe('merchant PUT body validation', () => {
 
   it('names unknown fields at every level', async () => {
     expect(await rejection(body({ webhook: {} }))).toMatch(/^webhook: unknown field/)
-    expect(await rejection(wechatpay({ apiv3Key: keys.wechatpay.apiV3Key }))).toMatch(
-      /^wechatpay\.apiv3Key: unknown field/,
-    )
+    expect(await rejection(wechatpay({ apiv3Key: keys.wechatpay.apiV3Key }))).toMatch(/^wechatpay\.apiv3Key: unknown field/)
     expect(await rejection(alipay({ publicKey: 'x' }))).toMatch(/^alipay\.publicKey: unknown field/)
-    expect(
-      await rejection(body({ forward: { url: 'https://merchant.example/h', secret: SECRET, secrets: [] } })),
-    ).toMatch(/^forward\.secrets: unknown field/)
+    expect(await rejection(body({ forward: { url: 'https://merchant.example/h', secret: SECRET, secrets: [] } }))).toMatch(
+      /^forward\.secrets: unknown field/,
+    )
   })
 
   describe('forward', () => {
@@ -112,18 +108,12 @@ describe('merchant PUT body validation', () => {
 
     it('requires an https URL', async () => {
       expect(await rejection(body({ forward: { secret: SECRET } }))).toBe('forward.url: is required')
-      expect(await rejection(body({ forward: { url: 'http://merchant.example/h', secret: SECRET } }))).toBe(
-        'forward.url: must use https',
-      )
-      expect(await rejection(body({ forward: { url: 'merchant.example', secret: SECRET } }))).toBe(
-        'forward.url: must be an absolute URL',
-      )
+      expect(await rejection(body({ forward: { url: 'http://merchant.example/h', secret: SECRET } }))).toBe('forward.url: must use https')
+      expect(await rejection(body({ forward: { url: 'merchant.example', secret: SECRET } }))).toBe('forward.url: must be an absolute URL')
     })
 
     it('refuses private addresses, and loopback unless running locally', async () => {
-      expect(await rejection(body({ forward: { url: 'https://10.0.0.8/h', secret: SECRET } }))).toMatch(
-        /^forward\.url: private/,
-      )
+      expect(await rejection(body({ forward: { url: 'https://10.0.0.8/h', secret: SECRET } }))).toMatch(/^forward\.url: private/)
       expect(await rejection(body({ forward: { url: 'http://localhost:4242/h', secret: SECRET } }))).toMatch(
         /^forward\.url: loopback addresses are allowed only/,
       )
@@ -150,12 +140,12 @@ describe('merchant PUT body validation', () => {
         PRODUCTION,
       )
       expect(input.forward.previousSecret).toBe(OLD_SECRET)
-      expect(
-        await rejection(body({ forward: { url: 'https://m.example/h', secret: SECRET, previousSecret: 'old' } })),
-      ).toBe('forward.previousSecret: must start with whsec_')
-      expect(
-        await rejection(body({ forward: { url: 'https://m.example/h', secret: SECRET, previousSecret: SECRET } })),
-      ).toBe('forward.previousSecret: must differ from forward.secret')
+      expect(await rejection(body({ forward: { url: 'https://m.example/h', secret: SECRET, previousSecret: 'old' } }))).toBe(
+        'forward.previousSecret: must start with whsec_',
+      )
+      expect(await rejection(body({ forward: { url: 'https://m.example/h', secret: SECRET, previousSecret: SECRET } }))).toBe(
+        'forward.previousSecret: must differ from forward.secret',
+      )
     })
   })
 
@@ -163,25 +153,19 @@ describe('merchant PUT body validation', () => {
     it('requires appid and mchid', async () => {
       expect(await rejection(wechatpay({}, ['appid']))).toBe('wechatpay.appid: is required')
       expect(await rejection(wechatpay({ mchid: 1900000109 }))).toBe('wechatpay.mchid: must be a string')
-      expect(await rejection(wechatpay({ mchid: ' 1900000109' }))).toMatch(
-        /^wechatpay\.mchid: must be 1–64 printable/,
-      )
+      expect(await rejection(wechatpay({ mchid: ' 1900000109' }))).toMatch(/^wechatpay\.mchid: must be 1–64 printable/)
     })
 
     it('requires 32-character API keys', async () => {
       expect(await rejection(wechatpay({ apiV3Key: 'too-short' }))).toBe('wechatpay.apiV3Key: must be 32 characters')
-      expect(await rejection(wechatpay({ apiV2Key: `${keys.wechatpay.apiV2Key}x` }))).toBe(
-        'wechatpay.apiV2Key: must be 32 characters',
-      )
+      expect(await rejection(wechatpay({ apiV2Key: `${keys.wechatpay.apiV2Key}x` }))).toBe('wechatpay.apiV2Key: must be 32 characters')
       expect(await rejection(wechatpay({ apiV2Key: `${'k'.repeat(31)} ` }))).toBe(
         'wechatpay.apiV2Key: must be printable ASCII without spaces',
       )
     })
 
     it('requires at least one of the API keys', async () => {
-      expect(await rejection(wechatpay({}, ['apiV2Key', 'apiV3Key']))).toBe(
-        'wechatpay: at least one of apiV2Key, apiV3Key is required',
-      )
+      expect(await rejection(wechatpay({}, ['apiV2Key', 'apiV3Key']))).toBe('wechatpay: at least one of apiV2Key, apiV3Key is required')
     })
 
     it('allows both v2 sign types by default, or exactly the ones listed', async () => {
@@ -201,9 +185,7 @@ describe('merchant PUT body validation', () => {
         'wechatpay.v2SignType[1]: must be "MD5", "HMAC-SHA256" or a list of them',
       )
       expect(await rejection(wechatpay({ v2SignType: [] }))).toBe('wechatpay.v2SignType: must not be an empty list')
-      expect(await rejection(wechatpay({ v2SignType: 'MD5' }, ['apiV2Key']))).toBe(
-        'wechatpay.v2SignType: requires apiV2Key',
-      )
+      expect(await rejection(wechatpay({ v2SignType: 'MD5' }, ['apiV2Key']))).toBe('wechatpay.v2SignType: requires apiV2Key')
     })
 
     it('keeps platform certificate serials and PUB_KEY_ID keys side by side, normalized to SPKI PEM', async () => {
@@ -225,25 +207,19 @@ describe('merchant PUT body validation', () => {
     })
 
     it('requires a certificate to be listed under its own serial', async () => {
-      const message = await rejection(
-        wechatpay({ platformPublicKeys: { [platformCertB.serial]: platformCertA.certificatePem } }),
-      )
+      const message = await rejection(wechatpay({ platformPublicKeys: { [platformCertB.serial]: platformCertA.certificatePem } }))
       expect(message).toBe(
         `wechatpay.platformPublicKeys.${platformCertB.serial}: ` +
           `certificate serial is ${platformCertA.serial}, not the serial it is listed under`,
       )
-      expect(
-        await rejection(wechatpay({ platformPublicKeys: { [publicKeyMode.id]: platformCertA.certificatePem } })),
-      ).toMatch(new RegExp(`^wechatpay\\.platformPublicKeys\\.${publicKeyMode.id}: certificate serial is`))
+      expect(await rejection(wechatpay({ platformPublicKeys: { [publicKeyMode.id]: platformCertA.certificatePem } }))).toMatch(
+        new RegExp(`^wechatpay\\.platformPublicKeys\\.${publicKeyMode.id}: certificate serial is`),
+      )
     })
 
     it('refuses platform keys that are not RSA public keys, without echoing them', async () => {
-      const privateKey = await rejection(
-        wechatpay({ platformPublicKeys: { [platformCertA.serial]: platformCertA.privateKeyPem } }),
-      )
-      expect(privateKey).toBe(
-        `wechatpay.platformPublicKeys.${platformCertA.serial}: expected a PUBLIC KEY or CERTIFICATE, got PRIVATE KEY`,
-      )
+      const privateKey = await rejection(wechatpay({ platformPublicKeys: { [platformCertA.serial]: platformCertA.privateKeyPem } }))
+      expect(privateKey).toBe(`wechatpay.platformPublicKeys.${platformCertA.serial}: expected a PUBLIC KEY or CERTIFICATE, got PRIVATE KEY`)
       expect(privateKey).not.toContain(bare(platformCertA.privateKeyPem).slice(0, 40))
       expect(await rejection(wechatpay({ platformPublicKeys: { [platformCertA.serial]: 'not a key' } }))).toBe(
         `wechatpay.platformPublicKeys.${platformCertA.serial}: neither PEM nor base64 DER`,
@@ -257,9 +233,7 @@ describe('merchant PUT body validation', () => {
     })
 
     it('refuses platform key names that are neither serials nor PUB_KEY_ID ids, and duplicates', async () => {
-      expect(
-        await rejection(wechatpay({ platformPublicKeys: { 'serial one': platformCertB.publicKeyPem } })),
-      ).toBe(
+      expect(await rejection(wechatpay({ platformPublicKeys: { 'serial one': platformCertB.publicKeyPem } }))).toBe(
         'wechatpay.platformPublicKeys.serial one: must be listed under a certificate serial (hex) or a PUB_KEY_ID_… id',
       )
       expect(
@@ -295,9 +269,7 @@ describe('merchant PUT body validation', () => {
       expect(await rejection(alipay({ alipayPublicKey: keys.alipay.appKey.privateKeyPem }))).toBe(
         'alipay.alipayPublicKey: expected a PUBLIC KEY or CERTIFICATE, got PRIVATE KEY',
       )
-      expect(await rejection(alipay({ alipayPublicKey: 'MIIB not base64!' }))).toBe(
-        'alipay.alipayPublicKey: neither PEM nor base64 DER',
-      )
+      expect(await rejection(alipay({ alipayPublicKey: 'MIIB not base64!' }))).toBe('alipay.alipayPublicKey: neither PEM nor base64 DER')
     })
 
     it('takes RSA2 or RSA as the sign type, RSA2 by default', async () => {

@@ -92,9 +92,7 @@ describe('merchant store (D1)', () => {
     // Another isolate's save changes only D1: this isolate keeps its copy until the TTL has passed.
     const other = await row('store-cache')
     const changed = other.config.replace('https://merchant.example/v2', 'https://merchant.example/v3')
-    await env.DB.prepare('UPDATE merchants SET config = ?1, version = version + 1 WHERE id = ?2')
-      .bind(changed, 'store-cache')
-      .run()
+    await env.DB.prepare('UPDATE merchants SET config = ?1, version = version + 1 WHERE id = ?2').bind(changed, 'store-cache').run()
     expect(await urlAt(t0 + 10_000)).toBe('https://merchant.example/v2')
     expect(await urlAt(t0 + 30_001)).toBe('https://merchant.example/v3')
     // `fresh` always reads D1.
@@ -113,9 +111,7 @@ describe('merchant store (D1)', () => {
   it('will not open a row sealed for merchant A as merchant B', async () => {
     await saveMerchant(env, 'store-owner-a', input())
     const sealedForA = await row('store-owner-a')
-    await env.DB.prepare(
-      'INSERT INTO merchants (id, config, version, created_at, updated_at) VALUES (?1, ?2, 1, ?3, ?3)',
-    )
+    await env.DB.prepare('INSERT INTO merchants (id, config, version, created_at, updated_at) VALUES (?1, ?2, 1, ?3, ?3)')
       .bind('store-owner-b', sealedForA.config, new Date().toISOString())
       .run()
     const error: unknown = await loadMerchant(env, 'store-owner-b', { fresh: true }).catch((e: unknown) => e)

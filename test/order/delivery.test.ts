@@ -42,7 +42,18 @@ const ingest = (order: ReturnType<typeof uniqueOrder>, notification: VerifiedNot
 const refundOf = (order: ReturnType<typeof uniqueOrder>, no: string, amount: number) =>
   paymentNotification(order, {
     notificationId: `EV-refund-${no}`,
-    effect: { kind: 'refund', outcome: 'succeeded', outRefundNo: no, refundId: `RF${no}`, transactionId: '4200000001', amount, cumulativeRefunded: null, orderAmount: 100, currency: 'CNY', refundedAt: null },
+    effect: {
+      kind: 'refund',
+      outcome: 'succeeded',
+      outRefundNo: no,
+      refundId: `RF${no}`,
+      transactionId: '4200000001',
+      amount,
+      cumulativeRefunded: null,
+      orderAmount: 100,
+      currency: 'CNY',
+      refundedAt: null,
+    },
   })
 
 async function runAlarm(order: ReturnType<typeof uniqueOrder>): Promise<void> {
@@ -67,12 +78,16 @@ describe('delivery from the order object alarm', () => {
     await runAlarm(order)
     await makeDeliveriesDue(order)
     await runAlarm(order)
-    await vi.waitFor(async () => expect((await deliveryRows(order))[0]).toMatchObject({ status: 'delivered', attempts: 3, last_status_code: 200 }))
+    await vi.waitFor(async () =>
+      expect((await deliveryRows(order))[0]).toMatchObject({ status: 'delivered', attempts: 3, last_status_code: 200 }),
+    )
 
     expect(received.map((r) => r.id)).toEqual([eventIds[0], eventIds[0], eventIds[0]])
     const wh = new Webhook(FORWARD.secret.slice('whsec_'.length))
     for (const r of received) {
-      expect(() => wh.verify(r.body, { 'webhook-id': r.id, 'webhook-timestamp': r.timestamp, 'webhook-signature': r.signature })).not.toThrow()
+      expect(() =>
+        wh.verify(r.body, { 'webhook-id': r.id, 'webhook-timestamp': r.timestamp, 'webhook-signature': r.signature }),
+      ).not.toThrow()
     }
     // Every attempt is on record with its status code and the start of the reply.
     const snapshot = await stubFor(order).snapshot()
@@ -102,7 +117,9 @@ describe('delivery from the order object alarm', () => {
     const received = merchantEndpoint([410])
     const { eventIds } = await ingest(order)
     await runAlarm(order)
-    await vi.waitFor(async () => expect((await deliveryRows(order))[0]).toMatchObject({ status: 'failed', attempts: 1, last_status_code: 410 }))
+    await vi.waitFor(async () =>
+      expect((await deliveryRows(order))[0]).toMatchObject({ status: 'failed', attempts: 1, last_status_code: 410 }),
+    )
 
     const [failed] = await deliveryRows(order)
     // The merchant fixed its endpoint and saved its settings again (a newer version re-enables it).
@@ -142,7 +159,13 @@ describe('delivery from the order object alarm', () => {
     const received = merchantEndpoint()
     await runInDurableObject(stubFor(order), async (instance: OrderObject) => {
       // Accept the notification without letting the alarm run, then lose the in-memory object.
-      await instance.ingest({ order, notification: paymentNotification(order), settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })
+      await instance.ingest({
+        order,
+        notification: paymentNotification(order),
+        settings: SETTINGS,
+        receivedAt: Date.now(),
+        source: 'notify',
+      })
     })
     await evictDurableObject(stubFor(order))
     await runAlarm(order)

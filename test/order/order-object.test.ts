@@ -82,7 +82,18 @@ describe('order object: exactly once', () => {
     const refund = (no: string, amount: number) =>
       paymentNotification(order, {
         notificationId: `EV-refund-${no}`,
-        effect: { kind: 'refund', outcome: 'succeeded', outRefundNo: no, refundId: `RF${no}`, transactionId: '4200000001', amount, cumulativeRefunded: null, orderAmount: 100, currency: 'CNY', refundedAt: null },
+        effect: {
+          kind: 'refund',
+          outcome: 'succeeded',
+          outRefundNo: no,
+          refundId: `RF${no}`,
+          transactionId: '4200000001',
+          amount,
+          cumulativeRefunded: null,
+          orderAmount: 100,
+          currency: 'CNY',
+          refundedAt: null,
+        },
       })
     expect(await ingest(order, refund('R1', 40))).toMatchObject({ verdict: 'accepted', status: 'partially_refunded' })
     expect(await ingest(order, refund('R2', 60))).toMatchObject({ verdict: 'accepted', status: 'refunded' })
@@ -105,9 +116,15 @@ describe('order object: alarm drains the outbox', () => {
     // The alarm is due at once and may fire by itself; running it here just makes that happen now.
     await runDurableObjectAlarm(stubFor(order))
     await vi.waitFor(() => expect(received).toHaveLength(1))
-    const event = new Webhook(FORWARD.secret.slice('whsec_'.length)).verify(received[0]!.body, received[0]!.headers) as { type: string; data: Record<string, unknown> }
+    const event = new Webhook(FORWARD.secret.slice('whsec_'.length)).verify(received[0]!.body, received[0]!.headers) as {
+      type: string
+      data: Record<string, unknown>
+    }
     expect(received[0]!.headers['webhook-id']).toBe(eventIds[0])
-    expect(event).toMatchObject({ type: 'payment.succeeded', data: { out_trade_no: order.outTradeNo, amount: 100, currency: 'CNY', merchant_id: 'acme' } })
+    expect(event).toMatchObject({
+      type: 'payment.succeeded',
+      data: { out_trade_no: order.outTradeNo, amount: 100, currency: 'CNY', merchant_id: 'acme' },
+    })
 
     await vi.waitFor(async () => {
       const row = await env.DB.prepare('SELECT status, attempts FROM deliveries WHERE event_id = ?').bind(eventIds[0]).first()

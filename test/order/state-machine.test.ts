@@ -122,7 +122,9 @@ describe('order state machine', () => {
   it('never refunds more than once per change and never lowers the refunded total (property)', () => {
     const effects = fc.oneof(
       fc.integer({ min: 1, max: 1000 }).map((n) => payment(n)),
-      fc.record({ cumulative: fc.integer({ min: 0, max: 1000 }) }).map(({ cumulative }) => refund({ amount: null, cumulativeRefunded: cumulative })),
+      fc
+        .record({ cumulative: fc.integer({ min: 0, max: 1000 }) })
+        .map(({ cumulative }) => refund({ amount: null, cumulativeRefunded: cumulative })),
       fc.constant<NotificationEffect>({ kind: 'close', transactionId: null, closedAt: null }),
       fc.constant<NotificationEffect>({ kind: 'none', reason: 'FAIL' }),
     )

@@ -10,17 +10,16 @@ function oracleYuanToFen(text: string): number | null {
   return Number(fen)
 }
 
-const digits = (minLength: number, maxLength: number) =>
-  fc.string({ unit: fc.constantFrom(...'0123456789'), minLength, maxLength })
+const digits = (minLength: number, maxLength: number) => fc.string({ unit: fc.constantFrom(...'0123456789'), minLength, maxLength })
 
 /** Strings shaped like amounts, plus the near misses an attacker or a sloppy encoder produces. */
 const amountLike = fc.oneof(
-  fc.tuple(digits(1, 14), fc.option(digits(0, 3), { nil: undefined })).map(([whole, fraction]) =>
-    fraction === undefined ? whole : `${whole}.${fraction}`,
-  ),
-  fc.tuple(fc.constantFrom('', '-', '+', ' ', '0', '.'), digits(1, 4), fc.constantFrom('', '.', '.5', 'e2', ' ', '.00 ')).map(
-    ([prefix, body, suffix]) => `${prefix}${body}${suffix}`,
-  ),
+  fc
+    .tuple(digits(1, 14), fc.option(digits(0, 3), { nil: undefined }))
+    .map(([whole, fraction]) => (fraction === undefined ? whole : `${whole}.${fraction}`)),
+  fc
+    .tuple(fc.constantFrom('', '-', '+', ' ', '0', '.'), digits(1, 4), fc.constantFrom('', '.', '.5', 'e2', ' ', '.00 '))
+    .map(([prefix, body, suffix]) => `${prefix}${body}${suffix}`),
   fc.string({ unit: fc.constantFrom(...'0123456789.-+eE ,_x'), maxLength: 8 }),
 )
 

@@ -117,7 +117,11 @@ runChannelContract({
       effect: { kind: 'none', reason: 'result_code=FAIL' },
       raw: { err_code: 'NOTENOUGH', err_code_des: '余额不足' },
     }),
-    valid('returnFail', { outTradeNo: '', effect: { kind: 'none', reason: 'return_code=FAIL' }, raw: { return_code: 'FAIL', return_msg: '签名失败' } }),
+    valid('returnFail', {
+      outTradeNo: '',
+      effect: { kind: 'none', reason: 'return_code=FAIL' },
+      raw: { return_code: 'FAIL', return_msg: '签名失败' },
+    }),
     valid('returnFailWithIdentity', { outTradeNo: '', effect: { kind: 'none', reason: 'return_code=FAIL' } }),
     valid('refundSuccess', {
       outTradeNo: 'T20251124001',
@@ -159,7 +163,12 @@ runChannelContract({
       rejected('missingMchid', 'merchant_mismatch'),
       rejected('refundWrongMchid', 'merchant_mismatch'),
       rejected('returnFailForeign', 'merchant_mismatch'),
-      rejected('md5WithSignType', 'merchant_mismatch', withWechatpay({ appid: 'wx1111111111111111' }), ' for a merchant with another appid'),
+      rejected(
+        'md5WithSignType',
+        'merchant_mismatch',
+        withWechatpay({ appid: 'wx1111111111111111' }),
+        ' for a merchant with another appid',
+      ),
     ],
     'malformed body': [
       rejected('gbkBody', 'malformed_body'),
@@ -246,7 +255,15 @@ describe('WeChat Pay v2 notification identity and forwarded fields', () => {
   })
 
   it('gives a re-sent notify the same dedupe key and different notifies different ones', async () => {
-    const names: CaseName[] = ['md5WithSignType', 'md5WithoutSignType', 'hmacWithSignType', 'resultFail', 'returnFail', 'refundSuccess', 'refundChange']
+    const names: CaseName[] = [
+      'md5WithSignType',
+      'md5WithoutSignType',
+      'hmacWithSignType',
+      'resultFail',
+      'returnFail',
+      'refundSuccess',
+      'refundChange',
+    ]
     const ids = await Promise.all(names.map(async (name) => (await normalized(name)).notificationId))
     expect(new Set(ids).size).toBe(names.length)
     expect((await normalized('refundSuccess')).notificationId).toBe(ids[5])
@@ -254,7 +271,10 @@ describe('WeChat Pay v2 notification identity and forwarded fields', () => {
 
   it('keys a refund notify by its decrypted content, not by the envelope nonce', async () => {
     const first = await normalized('refundSuccess')
-    const body = fixtures.cases.refundSuccess.body.replace(/<nonce_str><!\[CDATA\[[^\]]*\]\]><\/nonce_str>/, '<nonce_str><![CDATA[other]]></nonce_str>')
+    const body = fixtures.cases.refundSuccess.body.replace(
+      /<nonce_str><!\[CDATA\[[^\]]*\]\]><\/nonce_str>/,
+      '<nonce_str><![CDATA[other]]></nonce_str>',
+    )
     const resent = await verifyNotification(wechatpayV2, rawNotification(body, {}, NOW), merchant, NOW)
     expect(resent.notificationId).toBe(first.notificationId)
   })
@@ -315,7 +335,9 @@ describe('WeChat Pay v2 replies', () => {
     const reply = wechatpayV2.reject(new NotifyRejection('malformed_body', 'bad ]]> value'))
     expect(reply.status).toBe(400)
     const text = await reply.text()
-    expect(text).toBe('<xml><return_code><![CDATA[FAIL]]></return_code><return_msg><![CDATA[bad ]]]]><![CDATA[> value]]></return_msg></xml>')
+    expect(text).toBe(
+      '<xml><return_code><![CDATA[FAIL]]></return_code><return_msg><![CDATA[bad ]]]]><![CDATA[> value]]></return_msg></xml>',
+    )
     expect(readFlatXml(text, 'xml').return_msg).toBe('bad ]]> value')
   })
 
@@ -354,10 +376,12 @@ describe("WeChat Pay's published APIv2 signing example", () => {
   it('refuses the published signs under another key, a flipped digit, or a disallowed algorithm', async () => {
     const both = ['MD5', 'HMAC-SHA256'] as const
     const flipped = `${OFFICIAL.md5.slice(0, -1)}8`
-    expect(await rejectionCode(() => verifyV2Signature({ ...OFFICIAL.params, sign: OFFICIAL.md5 }, `${OFFICIAL.key.slice(0, -1)}e`, both))).toBe(
+    expect(
+      await rejectionCode(() => verifyV2Signature({ ...OFFICIAL.params, sign: OFFICIAL.md5 }, `${OFFICIAL.key.slice(0, -1)}e`, both)),
+    ).toBe('signature_invalid')
+    expect(await rejectionCode(() => verifyV2Signature({ ...OFFICIAL.params, sign: flipped }, OFFICIAL.key, both))).toBe(
       'signature_invalid',
     )
-    expect(await rejectionCode(() => verifyV2Signature({ ...OFFICIAL.params, sign: flipped }, OFFICIAL.key, both))).toBe('signature_invalid')
     expect(await rejectionCode(() => verifyV2Signature({ ...OFFICIAL.params, sign: OFFICIAL.hmac }, OFFICIAL.key, ['MD5']))).toBe(
       'sign_type_not_allowed',
     )
@@ -458,7 +482,12 @@ function xmlRejection(text: string, root: 'xml' | 'root' = 'xml'): RejectionCode
 
 describe('the flat XML reader', () => {
   it('keeps "007" and long integers as the exact strings sent', () => {
-    expect(readFlatXml('<xml><out_trade_no>007</out_trade_no><total_fee>0100</total_fee><id>123456789012345678901234567890</id><e>1e3</e></xml>', 'xml')).toEqual({
+    expect(
+      readFlatXml(
+        '<xml><out_trade_no>007</out_trade_no><total_fee>0100</total_fee><id>123456789012345678901234567890</id><e>1e3</e></xml>',
+        'xml',
+      ),
+    ).toEqual({
       out_trade_no: '007',
       total_fee: '0100',
       id: '123456789012345678901234567890',
@@ -491,7 +520,10 @@ describe('the flat XML reader', () => {
   })
 
   it('keeps field names exact, JavaScript built-in names included', () => {
-    expect(readFlatXml('<xml><toString>1</toString><hasOwnProperty>2</hasOwnProperty></xml>', 'xml')).toEqual({ toString: '1', hasOwnProperty: '2' })
+    expect(readFlatXml('<xml><toString>1</toString><hasOwnProperty>2</hasOwnProperty></xml>', 'xml')).toEqual({
+      toString: '1',
+      hasOwnProperty: '2',
+    })
     expect(xmlRejection('<xml><__proto__>1</__proto__></xml>')).toBe('malformed_body')
     expect(xmlRejection('<xml><constructor>1</constructor></xml>')).toBe('malformed_body')
   })

@@ -153,10 +153,7 @@ runChannelContract({
       rejectCase('missingSerial', 'missing_signature'),
       rejectCase('emptySignature', 'missing_signature'),
     ],
-    'algorithm mismatch': [
-      rejectCase('signatureTypeSm2', 'sign_type_not_allowed'),
-      rejectCase('sm4Resource', 'unsupported_event'),
-    ],
+    'algorithm mismatch': [rejectCase('signatureTypeSm2', 'sign_type_not_allowed'), rejectCase('sm4Resource', 'unsupported_event')],
     'wrong merchant identity': [
       rejectCase('wrongMchid', 'merchant_mismatch'),
       rejectCase('wrongAppid', 'merchant_mismatch'),
@@ -191,11 +188,7 @@ runChannelContract({
     { ...rejectCase('transactionCertA', 'stale_timestamp'), name: 'a millisecond past the window', now: now + 300_001 },
     {
       name: 'a signature that is not base64 at all',
-      raw: rawNotification(
-        cases.transactionCertA.body,
-        { ...cases.transactionCertA.headers, 'Wechatpay-Signature': 'not base64!' },
-        now,
-      ),
+      raw: rawNotification(cases.transactionCertA.body, { ...cases.transactionCertA.headers, 'Wechatpay-Signature': 'not base64!' }, now),
       code: 'signature_invalid',
     },
     rejectCase('brokenTag', 'decrypt_failed'),
@@ -314,7 +307,9 @@ describe('the APIv3 key bytes kept with a merchant config', () => {
     config.wechatpay!.apiV3Key = fixtures.otherApiV3Key
     const rotated = await verifyNotification(wechatpayV3, raw('otherApiV3Key'), config, now)
     expect(rotated.notificationId).toBe((JSON.parse(fixtures.cases.otherApiV3Key.body) as { id: string }).id)
-    await expect(verifyNotification(wechatpayV3, raw('transactionPublicKey'), config, now)).rejects.toMatchObject({ code: 'decrypt_failed' })
+    await expect(verifyNotification(wechatpayV3, raw('transactionPublicKey'), config, now)).rejects.toMatchObject({
+      code: 'decrypt_failed',
+    })
   })
 
   it('keeps two merchants with different keys apart', async () => {

@@ -25,7 +25,10 @@ interface AlipayResponseSignVector {
 }
 
 const files = import.meta.glob<unknown>(
-  ['../../../shared/reference/vectors/wechat_v3_request_sign_official.json', '../../../shared/reference/vectors/alipay_response_sign_published.json'],
+  [
+    '../../../shared/reference/vectors/wechat_v3_request_sign_official.json',
+    '../../../shared/reference/vectors/alipay_response_sign_published.json',
+  ],
   { eager: true, import: 'default' },
 )
 

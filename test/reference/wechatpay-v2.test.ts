@@ -35,7 +35,10 @@ interface RefundNotifyVector {
   published_ecb_vector: { plaintext: string; key: string; ciphertext_b64: string }
 }
 
-const files: Record<string, unknown> = import.meta.glob('../../../shared/reference/vectors/wechat_v2_*.json', { eager: true, import: 'default' })
+const files: Record<string, unknown> = import.meta.glob('../../../shared/reference/vectors/wechat_v2_*.json', {
+  eager: true,
+  import: 'default',
+})
 
 function vector<T>(name: string): T {
   const entry = Object.entries(files).find(([path]) => path.endsWith(`/${name}`))
@@ -74,11 +77,11 @@ async function rejectionCode(run: () => Promise<unknown>): Promise<RejectionCode
 
 describe.skipIf(Object.keys(files).length === 0)('WeChat Pay v2 against the reference vectors', () => {
   it('finds all three v2 vector files', () => {
-    expect(Object.keys(files).map((path) => path.split('/').pop()).sort()).toEqual([
-      'wechat_v2_pay_notify_DERIVED.json',
-      'wechat_v2_refund_notify_DERIVED.json',
-      'wechat_v2_sign_official.json',
-    ])
+    expect(
+      Object.keys(files)
+        .map((path) => path.split('/').pop())
+        .sort(),
+    ).toEqual(['wechat_v2_pay_notify_DERIVED.json', 'wechat_v2_refund_notify_DERIVED.json', 'wechat_v2_sign_official.json'])
   })
 
   it('reproduces the official signing vector through the sign-string builder and the verifier', async () => {
@@ -118,7 +121,9 @@ describe.skipIf(Object.keys(files).length === 0)('WeChat Pay v2 against the refe
     expect(invalid.length).toBeGreaterThanOrEqual(1)
     for (const v of invalid) {
       const raw = rawNotification(v.raw_xml, {}, NOW)
-      expect(await rejectionCode(() => verifyNotification(wechatpayV2, raw, merchantFor(key, v.raw_xml), NOW)), v.name).toBe('signature_invalid')
+      expect(await rejectionCode(() => verifyNotification(wechatpayV2, raw, merchantFor(key, v.raw_xml), NOW)), v.name).toBe(
+        'signature_invalid',
+      )
     }
   })
 
@@ -137,7 +142,12 @@ describe.skipIf(Object.keys(files).length === 0)('WeChat Pay v2 against the refe
   it('decrypts the refund notify to exactly the expected plaintext fields', async () => {
     const refund = vector<RefundNotifyVector>('wechat_v2_refund_notify_DERIVED.json')
     const expected = readFlatXml(refund.expected_plaintext, 'root')
-    const notification = await verifyNotification(wechatpayV2, rawNotification(refund.raw_xml, {}, NOW), merchantFor(refund.api_key, refund.raw_xml), NOW)
+    const notification = await verifyNotification(
+      wechatpayV2,
+      rawNotification(refund.raw_xml, {}, NOW),
+      merchantFor(refund.api_key, refund.raw_xml),
+      NOW,
+    )
     expect(notification.outTradeNo).toBe(fieldText(refund.expected_plaintext, 'out_trade_no'))
     expect(notification.effect).toMatchObject({
       kind: 'refund',
@@ -155,6 +165,8 @@ describe.skipIf(Object.keys(files).length === 0)('WeChat Pay v2 against the refe
     const refund = vector<RefundNotifyVector>('wechat_v2_refund_notify_DERIVED.json')
     const otherKey = vector<PayNotifyVectors>('wechat_v2_pay_notify_DERIVED.json').key
     const raw = rawNotification(refund.raw_xml, {}, NOW)
-    expect(await rejectionCode(() => verifyNotification(wechatpayV2, raw, merchantFor(otherKey, refund.raw_xml), NOW))).toBe('decrypt_failed')
+    expect(await rejectionCode(() => verifyNotification(wechatpayV2, raw, merchantFor(otherKey, refund.raw_xml), NOW))).toBe(
+      'decrypt_failed',
+    )
   })
 })

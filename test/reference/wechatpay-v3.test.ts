@@ -57,11 +57,7 @@ function raw(vector: SignedNotify, body = vector.raw_body) {
   return rawNotification(body, vector.headers, signedAt(vector))
 }
 
-function merchantFor(
-  plaintext: Record<string, unknown>,
-  apiV3Key: string,
-  platformPublicKeys: Record<string, string>,
-): MerchantConfig {
+function merchantFor(plaintext: Record<string, unknown>, apiV3Key: string, platformPublicKeys: Record<string, string>): MerchantConfig {
   return {
     id: 'reference',
     forward: { url: 'https://merchant.example/hooks', secret: 'whsec_cmVmZXJlbmNl' },

@@ -8,7 +8,16 @@ import { env, exports } from 'cloudflare:workers'
 import { describe, expect, it, vi } from 'vitest'
 import { NOTIFY_BODY_LIMIT } from '../../src/lib/read-body'
 import type { Channel } from '../../src/providers'
-import { adminErrorReply, callWorker, freshPayment, notify, recordForwarded, registerMerchant, rejectReply, type ForwardedCall } from './harness'
+import {
+  adminErrorReply,
+  callWorker,
+  freshPayment,
+  notify,
+  recordForwarded,
+  registerMerchant,
+  rejectReply,
+  type ForwardedCall,
+} from './harness'
 import { NOTIFY_PATH } from '../support/providers'
 
 const MERCHANT_ID = 'body-limit'
@@ -96,7 +105,9 @@ describe('bodies over 64 KiB', () => {
     const atLimit = `<xml>${' '.repeat(NOTIFY_BODY_LIMIT - '<xml></xml>'.length)}</xml>`
     expect(new TextEncoder().encode(atLimit).byteLength).toBe(NOTIFY_BODY_LIMIT)
     const judged = await notify('wechatpay.v2', MERCHANT_ID, { body: atLimit, headers: { 'content-type': 'text/xml' } })
-    expect({ status: judged.status, body: await judged.text() }).toEqual(rejectReply('wechatpay.v2', 400, 'return_code must be SUCCESS or FAIL'))
+    expect({ status: judged.status, body: await judged.text() }).toEqual(
+      rejectReply('wechatpay.v2', 400, 'return_code must be SUCCESS or FAIL'),
+    )
     const over = await notify('wechatpay.v2', MERCHANT_ID, { body: `${atLimit} `, headers: { 'content-type': 'text/xml' } })
     expect({ status: over.status, body: await over.text() }).toEqual(TOO_LARGE['wechatpay.v2'])
   })
@@ -109,7 +120,9 @@ describe('bodies over 64 KiB', () => {
       headers: { authorization: `Bearer ${env.ADMIN_TOKEN}`, 'content-type': 'application/json' },
     })
     const response = await callWorker(request, {})
-    expect({ status: response.status, body: await response.text() }).toEqual(adminErrorReply(400, 'invalid_request', 'body: larger than 64 KiB'))
+    expect({ status: response.status, body: await response.text() }).toEqual(
+      adminErrorReply(400, 'invalid_request', 'body: larger than 64 KiB'),
+    )
     expect(body.pulledBytes()).toBeLessThanOrEqual(64 * 1024 + CHUNK)
     expect(body.cancelled()).toBe(true)
   })

@@ -15,7 +15,28 @@ import v2Fixtures from '../fixtures/wechatpay-v2.json'
 import v3Fixtures from '../fixtures/wechatpay-v3.json'
 import keys from '../fixtures/keys.json'
 import type { Channel, Provider } from '../../src/providers'
-import { ACCEPT, ADMIN_TOKEN, admin, adminErrorReply, callWorker, drainOutbox, fixturePost, freshPayment, merchantBody, notify, orderState, orderView, PROVIDER_OF, recordForwarded, registerMerchant, registerOrder, rejectReply, type ForwardedCall, type MerchantKeys, type Reply } from './harness'
+import {
+  ACCEPT,
+  ADMIN_TOKEN,
+  admin,
+  adminErrorReply,
+  callWorker,
+  drainOutbox,
+  fixturePost,
+  freshPayment,
+  merchantBody,
+  notify,
+  orderState,
+  orderView,
+  PROVIDER_OF,
+  recordForwarded,
+  registerMerchant,
+  registerOrder,
+  rejectReply,
+  type ForwardedCall,
+  type MerchantKeys,
+  type Reply,
+} from './harness'
 import { alipayForm, alipayPaymentParams, signAlipay, signV2, v2PaymentFields, v2Xml, v3Payment, type SignedNotify } from './signing'
 
 /** Accepts every fixture: MD5 and HMAC-SHA256, RSA2. */
@@ -63,7 +84,11 @@ interface Row {
   followUp?: { channel: Channel; merchantId: string }
 }
 
-function targetOf(channel: Channel, merchantId: string, fixture: { body?: string; resource?: { out_trade_no?: string } }): OrderRef | undefined {
+function targetOf(
+  channel: Channel,
+  merchantId: string,
+  fixture: { body?: string; resource?: { out_trade_no?: string } },
+): OrderRef | undefined {
   let outTradeNo: string | null | undefined
   if (channel === 'wechatpay.v3') outTradeNo = fixture.resource?.out_trade_no
   else if (channel === 'wechatpay.v2') outTradeNo = /<out_trade_no>(?:<!\[CDATA\[)?([^<\]]+)/.exec(fixture.body ?? '')?.[1]
@@ -132,34 +157,164 @@ const ROWS: Row[] = [
   fixtureRow('v2: total_fee lowered after signing', 'wechatpay.v2', SEC, v2Case.tamperedAmount, 401, 'v2 sign does not match'),
   fixtureRow('v2: out_trade_no changed after signing', 'wechatpay.v2', SEC, v2Case.tamperedOrder, 401, 'v2 sign does not match'),
   fixtureRow('v2: a field added after signing', 'wechatpay.v2', SEC, v2Case.addedField, 401, 'v2 sign does not match'),
-  fixtureRow('v2: MD5-signed with a key that is not the merchant’s', 'wechatpay.v2', SEC, v2Case.otherKeyMd5, 401, 'v2 sign does not match'),
-  fixtureRow('v2: HMAC-signed with a key that is not the merchant’s', 'wechatpay.v2', SEC, v2Case.otherKeyHmac, 401, 'v2 sign does not match'),
-  fixtureRow('v2: signed with the APIv3 key instead of the APIv2 key', 'wechatpay.v2', SEC, v2Case.apiV3KeyUsed, 401, 'v2 sign does not match'),
+  fixtureRow(
+    'v2: MD5-signed with a key that is not the merchant’s',
+    'wechatpay.v2',
+    SEC,
+    v2Case.otherKeyMd5,
+    401,
+    'v2 sign does not match',
+  ),
+  fixtureRow(
+    'v2: HMAC-signed with a key that is not the merchant’s',
+    'wechatpay.v2',
+    SEC,
+    v2Case.otherKeyHmac,
+    401,
+    'v2 sign does not match',
+  ),
+  fixtureRow(
+    'v2: signed with the APIv3 key instead of the APIv2 key',
+    'wechatpay.v2',
+    SEC,
+    v2Case.apiV3KeyUsed,
+    401,
+    'v2 sign does not match',
+  ),
   fixtureRow('v2: sign element removed', 'wechatpay.v2', SEC, v2Case.signRemoved, 401, 'v2 notify has no sign'),
   fixtureRow('v2: sign element empty', 'wechatpay.v2', SEC, v2Case.signEmpty, 401, 'v2 notify has no sign'),
-  fixtureRow('v2: sign of neither MD5 nor HMAC length', 'wechatpay.v2', SEC, v2Case.signOddLength, 401, 'sign has neither an MD5 nor an HMAC-SHA256 length'),
+  fixtureRow(
+    'v2: sign of neither MD5 nor HMAC length',
+    'wechatpay.v2',
+    SEC,
+    v2Case.signOddLength,
+    401,
+    'sign has neither an MD5 nor an HMAC-SHA256 length',
+  ),
   fixtureRow('v2: unknown sign_type (SHA1)', 'wechatpay.v2', SEC, v2Case.signTypeSha1, 401, 'sign_type is neither MD5 nor HMAC-SHA256'),
-  fixtureRow('v2: sign_type HMAC-SHA256 declared over an MD5 sign', 'wechatpay.v2', SEC, v2Case.declaredHmacSignedMd5, 401, 'v2 sign does not match'),
-  fixtureRow('v2 downgrade: a genuine MD5 notify to a merchant that allows only HMAC-SHA256', 'wechatpay.v2', SEC_HMAC, v2Case.md5WithSignType, 401, 'sign type MD5 is not allowed for this merchant'),
-  fixtureRow('v2 cross-merchant: a genuine notify for another appid', 'wechatpay.v2', SEC, v2Case.wrongAppid, 403, 'appid does not belong to this merchant'),
-  fixtureRow('v2 cross-merchant: a genuine notify for another mch_id', 'wechatpay.v2', SEC, v2Case.wrongMchid, 403, 'mch_id does not belong to this merchant'),
-  fixtureRow('v2 cross-merchant: merchant A’s genuine notify posted to merchant B', 'wechatpay.v2', OTHER, v2Case.md5WithSignType, 401, 'v2 sign does not match'),
-  fixtureRow('v2 XXE: external entity to file:///etc/passwd', 'wechatpay.v2', SEC, v2Case.xxeExternalEntity, 400, 'XML with a DOCTYPE or entity declaration is refused'),
-  fixtureRow('v2 entity expansion: billion laughs', 'wechatpay.v2', SEC, v2Case.billionLaughs, 400, 'XML with a DOCTYPE or entity declaration is refused'),
-  fixtureRow('v2: lowercase <!doctype>', 'wechatpay.v2', SEC, v2Case.lowercaseDoctype, 400, 'XML with a DOCTYPE or entity declaration is refused'),
-  fixtureRow('v2: <!ENTITY> without a DOCTYPE', 'wechatpay.v2', SEC, v2Case.entityWithoutDoctype, 400, 'XML with a DOCTYPE or entity declaration is refused'),
-  fixtureRow('v2: undeclared entity reference', 'wechatpay.v2', SEC, v2Case.undeclaredEntity, 400, 'XML text has an unknown entity reference'),
+  fixtureRow(
+    'v2: sign_type HMAC-SHA256 declared over an MD5 sign',
+    'wechatpay.v2',
+    SEC,
+    v2Case.declaredHmacSignedMd5,
+    401,
+    'v2 sign does not match',
+  ),
+  fixtureRow(
+    'v2 downgrade: a genuine MD5 notify to a merchant that allows only HMAC-SHA256',
+    'wechatpay.v2',
+    SEC_HMAC,
+    v2Case.md5WithSignType,
+    401,
+    'sign type MD5 is not allowed for this merchant',
+  ),
+  fixtureRow(
+    'v2 cross-merchant: a genuine notify for another appid',
+    'wechatpay.v2',
+    SEC,
+    v2Case.wrongAppid,
+    403,
+    'appid does not belong to this merchant',
+  ),
+  fixtureRow(
+    'v2 cross-merchant: a genuine notify for another mch_id',
+    'wechatpay.v2',
+    SEC,
+    v2Case.wrongMchid,
+    403,
+    'mch_id does not belong to this merchant',
+  ),
+  fixtureRow(
+    'v2 cross-merchant: merchant A’s genuine notify posted to merchant B',
+    'wechatpay.v2',
+    OTHER,
+    v2Case.md5WithSignType,
+    401,
+    'v2 sign does not match',
+  ),
+  fixtureRow(
+    'v2 XXE: external entity to file:///etc/passwd',
+    'wechatpay.v2',
+    SEC,
+    v2Case.xxeExternalEntity,
+    400,
+    'XML with a DOCTYPE or entity declaration is refused',
+  ),
+  fixtureRow(
+    'v2 entity expansion: billion laughs',
+    'wechatpay.v2',
+    SEC,
+    v2Case.billionLaughs,
+    400,
+    'XML with a DOCTYPE or entity declaration is refused',
+  ),
+  fixtureRow(
+    'v2: lowercase <!doctype>',
+    'wechatpay.v2',
+    SEC,
+    v2Case.lowercaseDoctype,
+    400,
+    'XML with a DOCTYPE or entity declaration is refused',
+  ),
+  fixtureRow(
+    'v2: <!ENTITY> without a DOCTYPE',
+    'wechatpay.v2',
+    SEC,
+    v2Case.entityWithoutDoctype,
+    400,
+    'XML with a DOCTYPE or entity declaration is refused',
+  ),
+  fixtureRow(
+    'v2: undeclared entity reference',
+    'wechatpay.v2',
+    SEC,
+    v2Case.undeclaredEntity,
+    400,
+    'XML text has an unknown entity reference',
+  ),
   fixtureRow('v2: a field repeated (which value was signed?)', 'wechatpay.v2', SEC, v2Case.repeatedField, 400, 'a field appears twice'),
   fixtureRow('v2: JSON instead of XML', 'wechatpay.v2', SEC, v2Case.notXml, 400, 'body is not well-formed XML'),
   fixtureRow('v2: empty body', 'wechatpay.v2', SEC, v2Case.emptyBody, 400, 'body is not well-formed XML'),
-  fixtureRow('v2 refund: req_info encrypted under another key', 'wechatpay.v2', SEC, v2Case.refundOtherKey, 500, 'req_info does not decrypt with the merchant APIv2 key'),
-  fixtureRow('v2 refund: envelope naming another mch_id', 'wechatpay.v2', SEC, v2Case.refundWrongMchid, 403, 'mch_id does not belong to this merchant'),
-  fixtureRow('v2 refund: sign and req_info both present', 'wechatpay.v2', SEC, v2Case.refundWithSign, 400, 'a v2 notify carries sign or req_info, not both'),
-  fixtureRow('v2: unsigned return_code=FAIL naming another mch_id', 'wechatpay.v2', SEC, v2Case.returnFailForeign, 403, 'mch_id does not belong to this merchant'),
+  fixtureRow(
+    'v2 refund: req_info encrypted under another key',
+    'wechatpay.v2',
+    SEC,
+    v2Case.refundOtherKey,
+    500,
+    'req_info does not decrypt with the merchant APIv2 key',
+  ),
+  fixtureRow(
+    'v2 refund: envelope naming another mch_id',
+    'wechatpay.v2',
+    SEC,
+    v2Case.refundWrongMchid,
+    403,
+    'mch_id does not belong to this merchant',
+  ),
+  fixtureRow(
+    'v2 refund: sign and req_info both present',
+    'wechatpay.v2',
+    SEC,
+    v2Case.refundWithSign,
+    400,
+    'a v2 notify carries sign or req_info, not both',
+  ),
+  fixtureRow(
+    'v2: unsigned return_code=FAIL naming another mch_id',
+    'wechatpay.v2',
+    SEC,
+    v2Case.returnFailForeign,
+    403,
+    'mch_id does not belong to this merchant',
+  ),
   {
     name: 'v2: unsigned return_code=FAIL naming a pending order is acknowledged and touches no order',
     channel: 'wechatpay.v2',
-    send: () => notify('wechatpay.v2', SEC, { body: v2Xml({ return_code: 'FAIL', return_msg: 'x', out_trade_no: PENDING_WECHAT }), headers: { 'content-type': 'text/xml' } }),
+    send: () =>
+      notify('wechatpay.v2', SEC, {
+        body: v2Xml({ return_code: 'FAIL', return_msg: 'x', out_trade_no: PENDING_WECHAT }),
+        headers: { 'content-type': 'text/xml' },
+      }),
     reply: ACCEPT['wechatpay.v2'],
     target: { merchantId: SEC, provider: 'wechatpay', outTradeNo: PENDING_WECHAT },
   },
@@ -169,7 +324,10 @@ const ROWS: Row[] = [
     send: () => {
       const fields = v2PaymentFields({ outTradeNo: PENDING_WECHAT, amount: 1 })
       const sign = signV2(fields, keys.wechatpay.apiV2Key, 'MD5')
-      return notify('wechatpay.v2', SEC, { body: v2Xml({ ...fields, total_fee: '100', cash_fee: '100', sign }), headers: { 'content-type': 'text/xml' } })
+      return notify('wechatpay.v2', SEC, {
+        body: v2Xml({ ...fields, total_fee: '100', cash_fee: '100', sign }),
+        headers: { 'content-type': 'text/xml' },
+      })
     },
     reply: rejectReply('wechatpay.v2', 401, 'v2 sign does not match'),
     target: { merchantId: SEC, provider: 'wechatpay', outTradeNo: PENDING_WECHAT },
@@ -201,21 +359,98 @@ const ROWS: Row[] = [
 
   // WeChat Pay APIv3
   fixtureRow('v3: body edited after signing', 'wechatpay.v3', SEC, v3Case.tamperedBody, 401, 'signature does not verify'),
-  fixtureRow('v3: signed by a key that is not the platform key for the serial', 'wechatpay.v3', SEC, v3Case.strangerKey, 401, 'signature does not verify'),
+  fixtureRow(
+    'v3: signed by a key that is not the platform key for the serial',
+    'wechatpay.v3',
+    SEC,
+    v3Case.strangerKey,
+    401,
+    'signature does not verify',
+  ),
   fixtureRow('v3: WECHATPAY/SIGNTEST/ signature probe', 'wechatpay.v3', SEC, v3Case.probe, 401, 'signature probe'),
-  fixtureRow('v3 downgrade: Signature-Type SM2', 'wechatpay.v3', SEC, v3Case.signatureTypeSm2, 401, 'only WECHATPAY2-SHA256-RSA2048 is accepted'),
-  fixtureRow('v3: serial that no configured key has', 'wechatpay.v3', SEC, v3Case.unknownSerial, 401, 'no platform key for Wechatpay-Serial'),
-  fixtureRow('v3: serial naming an Object.prototype member', 'wechatpay.v3', SEC, v3Case.prototypeSerial, 401, 'no platform key for Wechatpay-Serial'),
-  fixtureRow('v3 replay: timestamp 301 s old', 'wechatpay.v3', SEC, v3Case.stalePast301, 401, 'Wechatpay-Timestamp is more than 300 s from now'),
-  fixtureRow('v3: timestamp 301 s in the future', 'wechatpay.v3', SEC, v3Case.staleFuture301, 401, 'Wechatpay-Timestamp is more than 300 s from now'),
+  fixtureRow(
+    'v3 downgrade: Signature-Type SM2',
+    'wechatpay.v3',
+    SEC,
+    v3Case.signatureTypeSm2,
+    401,
+    'only WECHATPAY2-SHA256-RSA2048 is accepted',
+  ),
+  fixtureRow(
+    'v3: serial that no configured key has',
+    'wechatpay.v3',
+    SEC,
+    v3Case.unknownSerial,
+    401,
+    'no platform key for Wechatpay-Serial',
+  ),
+  fixtureRow(
+    'v3: serial naming an Object.prototype member',
+    'wechatpay.v3',
+    SEC,
+    v3Case.prototypeSerial,
+    401,
+    'no platform key for Wechatpay-Serial',
+  ),
+  fixtureRow(
+    'v3 replay: timestamp 301 s old',
+    'wechatpay.v3',
+    SEC,
+    v3Case.stalePast301,
+    401,
+    'Wechatpay-Timestamp is more than 300 s from now',
+  ),
+  fixtureRow(
+    'v3: timestamp 301 s in the future',
+    'wechatpay.v3',
+    SEC,
+    v3Case.staleFuture301,
+    401,
+    'Wechatpay-Timestamp is more than 300 s from now',
+  ),
   fixtureRow('v3: Wechatpay-Signature missing', 'wechatpay.v3', SEC, v3Case.missingSignature, 401, 'Wechatpay signature headers missing'),
   fixtureRow('v3: Wechatpay-Signature empty', 'wechatpay.v3', SEC, v3Case.emptySignature, 401, 'Wechatpay signature headers missing'),
-  fixtureRow('v3: Wechatpay-Timestamp not an integer', 'wechatpay.v3', SEC, v3Case.nonIntegerTimestamp, 400, 'Wechatpay-Timestamp is not an integer'),
-  fixtureRow('v3 cross-merchant: genuine notify for another mchid', 'wechatpay.v3', SEC, v3Case.wrongMchid, 403, 'mchid does not belong to this merchant'),
-  fixtureRow('v3 cross-merchant: genuine notify for another appid', 'wechatpay.v3', SEC, v3Case.wrongAppid, 403, 'appid does not belong to this merchant'),
-  fixtureRow('v3 cross-merchant: merchant A’s genuine notify posted to merchant B', 'wechatpay.v3', OTHER, v3Case.transactionCertA, 500, 'resource does not decrypt with the APIv3 key'),
+  fixtureRow(
+    'v3: Wechatpay-Timestamp not an integer',
+    'wechatpay.v3',
+    SEC,
+    v3Case.nonIntegerTimestamp,
+    400,
+    'Wechatpay-Timestamp is not an integer',
+  ),
+  fixtureRow(
+    'v3 cross-merchant: genuine notify for another mchid',
+    'wechatpay.v3',
+    SEC,
+    v3Case.wrongMchid,
+    403,
+    'mchid does not belong to this merchant',
+  ),
+  fixtureRow(
+    'v3 cross-merchant: genuine notify for another appid',
+    'wechatpay.v3',
+    SEC,
+    v3Case.wrongAppid,
+    403,
+    'appid does not belong to this merchant',
+  ),
+  fixtureRow(
+    'v3 cross-merchant: merchant A’s genuine notify posted to merchant B',
+    'wechatpay.v3',
+    OTHER,
+    v3Case.transactionCertA,
+    500,
+    'resource does not decrypt with the APIv3 key',
+  ),
   fixtureRow('v3: GCM tag altered', 'wechatpay.v3', SEC, v3Case.brokenTag, 500, 'resource does not decrypt with the APIv3 key'),
-  fixtureRow('v3: resource encrypted under another APIv3 key', 'wechatpay.v3', SEC, v3Case.otherApiV3Key, 500, 'resource does not decrypt with the APIv3 key'),
+  fixtureRow(
+    'v3: resource encrypted under another APIv3 key',
+    'wechatpay.v3',
+    SEC,
+    v3Case.otherApiV3Key,
+    500,
+    'resource does not decrypt with the APIv3 key',
+  ),
   {
     name: 'v3 replay: a genuine notify captured a year ago',
     channel: 'wechatpay.v3',
@@ -251,7 +486,14 @@ const ROWS: Row[] = [
   fixtureRow('Alipay: trade notify signed over content that keeps sign_type', 'alipay', SEC, alipayCase.rsa2SignedV2ForTrade, 401, ''),
   fixtureRow('Alipay cross-merchant: genuine notify for another app_id', 'alipay', SEC, alipayCase.wrongAppId, 403, ''),
   fixtureRow('Alipay cross-merchant: genuine notify for another seller_id', 'alipay', SEC, alipayCase.wrongSellerId, 403, ''),
-  fixtureRow('Alipay cross-merchant: merchant A’s genuine notify posted to merchant B', 'alipay', OTHER, alipayCase.tradeSuccessUtf8, 403, ''),
+  fixtureRow(
+    'Alipay cross-merchant: merchant A’s genuine notify posted to merchant B',
+    'alipay',
+    OTHER,
+    alipayCase.tradeSuccessUtf8,
+    403,
+    '',
+  ),
   fixtureRow('Alipay: truncated percent escape', 'alipay', SEC, alipayCase.malformedPercent, 400, ''),
   fixtureRow('Alipay: out_trade_no given twice (which one was signed?)', 'alipay', SEC, alipayCase.duplicateKey, 400, ''),
   fixtureRow('Alipay: sign whose + was sent raw (decodes to a space)', 'alipay', SEC, alipayCase.unescapedPlusInSign, 401, ''),
@@ -261,7 +503,10 @@ const ROWS: Row[] = [
     send: () => {
       const params = alipayPaymentParams({ outTradeNo: PENDING_ALIPAY, amount: 1 })
       const sign = signAlipay(params)
-      return notify('alipay', SEC, { body: alipayForm({ ...params, total_amount: '88.88', sign }), headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+      return notify('alipay', SEC, {
+        body: alipayForm({ ...params, total_amount: '88.88', sign }),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      })
     },
     reply: rejectReply('alipay', 401, ''),
     target: { merchantId: SEC, provider: 'alipay', outTradeNo: PENDING_ALIPAY },
@@ -275,29 +520,50 @@ const ROWS: Row[] = [
   {
     name: 'Alipay: Content-Length over 64 KiB',
     channel: 'alipay',
-    send: () => notify('alipay', SEC, { body: `a=${'b'.repeat(70_000)}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+    send: () =>
+      notify('alipay', SEC, { body: `a=${'b'.repeat(70_000)}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
     reply: rejectReply('alipay', 413, ''),
   },
 
   // Admin API: tokens
   adminRow('admin: replacing a merchant without a token', () => putSec(ATTACKER_MERCHANT, { token: null }), UNAUTHORIZED),
-  adminRow('admin: wrong token of the same length', () => putSec(ATTACKER_MERCHANT, { token: 'x'.repeat(ADMIN_TOKEN.length) }), UNAUTHORIZED),
-  adminRow('admin: the token’s prefix (a different length)', () => putSec(ATTACKER_MERCHANT, { token: ADMIN_TOKEN.slice(0, -1) }), UNAUTHORIZED),
+  adminRow(
+    'admin: wrong token of the same length',
+    () => putSec(ATTACKER_MERCHANT, { token: 'x'.repeat(ADMIN_TOKEN.length) }),
+    UNAUTHORIZED,
+  ),
+  adminRow(
+    'admin: the token’s prefix (a different length)',
+    () => putSec(ATTACKER_MERCHANT, { token: ADMIN_TOKEN.slice(0, -1) }),
+    UNAUTHORIZED,
+  ),
   adminRow('admin: the token with an extra character', () => putSec(ATTACKER_MERCHANT, { token: `${ADMIN_TOKEN}x` }), UNAUTHORIZED),
   adminRow(
     'admin: the right token under the Basic scheme',
     () => putSec(ATTACKER_MERCHANT, { token: null, headers: { authorization: `Basic ${btoa(`admin:${ADMIN_TOKEN}`)}` } }),
     UNAUTHORIZED,
   ),
-  adminRow('admin: the right token after a lowercase scheme', () => putSec(ATTACKER_MERCHANT, { token: null, headers: { authorization: `bearer ${ADMIN_TOKEN}` } }), UNAUTHORIZED),
-  adminRow('admin: the right token in a query string', () => admin(`/admin/merchants/${SEC}?token=${ADMIN_TOKEN}`, { method: 'PUT', token: null, body: ATTACKER_MERCHANT }), UNAUTHORIZED),
+  adminRow(
+    'admin: the right token after a lowercase scheme',
+    () => putSec(ATTACKER_MERCHANT, { token: null, headers: { authorization: `bearer ${ADMIN_TOKEN}` } }),
+    UNAUTHORIZED,
+  ),
+  adminRow(
+    'admin: the right token in a query string',
+    () => admin(`/admin/merchants/${SEC}?token=${ADMIN_TOKEN}`, { method: 'PUT', token: null, body: ATTACKER_MERCHANT }),
+    UNAUTHORIZED,
+  ),
   adminRow(
     'admin: re-registering an order’s amount without a token',
     () => admin(`/admin/merchants/${SEC}/orders/${PENDING_WECHAT}`, { method: 'PUT', token: null, body: JSON.stringify({ amount: 1 }) }),
     UNAUTHORIZED,
   ),
   adminRow('admin: reading a merchant without a token', () => admin(`/admin/merchants/${SEC}`, { token: null }), UNAUTHORIZED),
-  adminRow('admin: replaying a delivery without a token', () => admin('/admin/deliveries/dlv_x/replay', { method: 'POST', token: null }), UNAUTHORIZED),
+  adminRow(
+    'admin: replaying a delivery without a token',
+    () => admin('/admin/deliveries/dlv_x/replay', { method: 'POST', token: null }),
+    UNAUTHORIZED,
+  ),
 
   // Admin API: bodies and forward URLs (SSRF)
   adminRow('admin: invalid JSON', () => putSec('{"forward":'), adminErrorReply(400, 'invalid_request', 'body: not valid JSON')),
@@ -306,19 +572,51 @@ const ROWS: Row[] = [
     () => putSec(JSON.stringify({ ...merchantBody(SEC), evil: true })),
     adminErrorReply(400, 'invalid_request', 'evil: unknown field (expected one of forward, wechatpay, alipay, requireRegisteredOrders)'),
   ),
-  adminRow('admin: a body over 64 KiB', () => putSec(JSON.stringify({ ...merchantBody(SEC), pad: 'x'.repeat(70_000) })), adminErrorReply(400, 'invalid_request', 'body: larger than 64 KiB')),
+  adminRow(
+    'admin: a body over 64 KiB',
+    () => putSec(JSON.stringify({ ...merchantBody(SEC), pad: 'x'.repeat(70_000) })),
+    adminErrorReply(400, 'invalid_request', 'body: larger than 64 KiB'),
+  ),
   adminRow('SSRF: plain http forward URL', () => putSec(withForwardUrl('http://merchant.example/hook')), URL_REFUSED('must use https')),
   adminRow('SSRF: private 10.0.0.0/8 forward URL', () => putSec(withForwardUrl('https://10.0.0.7/hook')), URL_REFUSED(PRIVATE)),
   adminRow('SSRF: 192.168.0.0/16 forward URL', () => putSec(withForwardUrl('https://192.168.1.1/hook')), URL_REFUSED(PRIVATE)),
-  adminRow('SSRF: cloud metadata 169.254.169.254', () => putSec(withForwardUrl('https://169.254.169.254/latest/meta-data/')), URL_REFUSED(PRIVATE)),
-  adminRow('SSRF: metadata address written as one decimal number', () => putSec(withForwardUrl('https://2852039166/latest/meta-data/')), URL_REFUSED(PRIVATE)),
-  adminRow('SSRF: metadata address as IPv4-mapped IPv6', () => putSec(withForwardUrl('https://[::ffff:169.254.169.254]/')), URL_REFUSED(PRIVATE)),
+  adminRow(
+    'SSRF: cloud metadata 169.254.169.254',
+    () => putSec(withForwardUrl('https://169.254.169.254/latest/meta-data/')),
+    URL_REFUSED(PRIVATE),
+  ),
+  adminRow(
+    'SSRF: metadata address written as one decimal number',
+    () => putSec(withForwardUrl('https://2852039166/latest/meta-data/')),
+    URL_REFUSED(PRIVATE),
+  ),
+  adminRow(
+    'SSRF: metadata address as IPv4-mapped IPv6',
+    () => putSec(withForwardUrl('https://[::ffff:169.254.169.254]/')),
+    URL_REFUSED(PRIVATE),
+  ),
   adminRow('SSRF: IPv6 unique-local address', () => putSec(withForwardUrl('https://[fd00::1]/hook')), URL_REFUSED(PRIVATE)),
   adminRow('SSRF: IPv6 multicast address', () => putSec(withForwardUrl('https://[ff02::1]/hook')), URL_REFUSED(PRIVATE)),
-  adminRow('SSRF: NAT64 address of the metadata service', () => putSec(withForwardUrl('https://[64:ff9b::a9fe:a9fe]/')), URL_REFUSED(PRIVATE)),
-  adminRow('SSRF: credentials in the forward URL', () => putSec(withForwardUrl('https://user:pass@merchant.example/hook')), URL_REFUSED('must not contain credentials')),
-  adminRow('SSRF: http://localhost when running in production', () => productionPut('http://localhost:8787/hook'), URL_REFUSED('loopback addresses are allowed only when the gateway runs locally')),
-  adminRow('SSRF: https://localhost. (trailing dot) in production', () => productionPut('https://localhost./hook'), URL_REFUSED('loopback addresses are allowed only when the gateway runs locally')),
+  adminRow(
+    'SSRF: NAT64 address of the metadata service',
+    () => putSec(withForwardUrl('https://[64:ff9b::a9fe:a9fe]/')),
+    URL_REFUSED(PRIVATE),
+  ),
+  adminRow(
+    'SSRF: credentials in the forward URL',
+    () => putSec(withForwardUrl('https://user:pass@merchant.example/hook')),
+    URL_REFUSED('must not contain credentials'),
+  ),
+  adminRow(
+    'SSRF: http://localhost when running in production',
+    () => productionPut('http://localhost:8787/hook'),
+    URL_REFUSED('loopback addresses are allowed only when the gateway runs locally'),
+  ),
+  adminRow(
+    'SSRF: https://localhost. (trailing dot) in production',
+    () => productionPut('https://localhost./hook'),
+    URL_REFUSED('loopback addresses are allowed only when the gateway runs locally'),
+  ),
   adminRow('SSRF: a *.localhost. name in production', () => productionPut('https://api.localhost./hook'), URL_REFUSED(PRIVATE)),
   adminRow('admin: unknown path', () => admin('/admin/../../etc/passwd'), adminErrorReply(404, 'not_found', 'no such endpoint')),
   adminRow(
@@ -413,7 +711,9 @@ describe('attack catalogue', () => {
       await registerOrder(SEC, outTradeNo, 10_000)
       const underpaid = freshPayment(channel, { outTradeNo, amount: 1 })
       const response = await notify(channel, SEC, { body: underpaid.body, headers: underpaid.headers })
-      expect({ status: response.status, body: await response.text() }).toEqual(rejectReply(channel, 409, 'amount does not match the registered order'))
+      expect({ status: response.status, body: await response.text() }).toEqual(
+        rejectReply(channel, 409, 'amount does not match the registered order'),
+      )
       const provider = PROVIDER_OF[channel]
       await drainOutbox(SEC, provider, outTradeNo)
       const view = await orderView(SEC, provider, outTradeNo)
@@ -425,7 +725,10 @@ describe('attack catalogue', () => {
 
   it('forwarded exactly one event per genuine payment, to the merchant it belongs to, and nothing else', async () => {
     const expected = [
-      ...(['wechatpay.v2', 'wechatpay.v3', 'alipay'] as const).map((channel) => ({ merchantId: SEC, outTradeNo: paidByChannel[channel].outTradeNo })),
+      ...(['wechatpay.v2', 'wechatpay.v3', 'alipay'] as const).map((channel) => ({
+        merchantId: SEC,
+        outTradeNo: paidByChannel[channel].outTradeNo,
+      })),
       ...freshOrders.map(({ merchantId, outTradeNo }) => ({ merchantId, outTradeNo })),
     ]
     const key = (c: { merchantId: string; outTradeNo: string }) => `${c.merchantId}/${c.outTradeNo}`

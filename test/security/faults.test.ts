@@ -26,7 +26,20 @@ import { orderStub, type OrderRef } from '../../src/order/order-key'
 import { OrderObject, type IngestRequest } from '../../src/order/order-object'
 import { OrderStore } from '../../src/storage/order'
 import { network } from '../msw'
-import { ACCEPT, callWorker, forwardUrl, freshPayment, notify, notifyRequest, orderView, recordForwarded, registerMerchant, rejectReply, unavailableD1, type ForwardedCall } from './harness'
+import {
+  ACCEPT,
+  callWorker,
+  forwardUrl,
+  freshPayment,
+  notify,
+  notifyRequest,
+  orderView,
+  recordForwarded,
+  registerMerchant,
+  rejectReply,
+  unavailableD1,
+  type ForwardedCall,
+} from './harness'
 
 afterEach(() => vi.useRealTimers())
 
@@ -39,10 +52,17 @@ function outbox(ref: OrderRef): Promise<{ events: number; deliveries: number; se
   return runInDurableObject(orderStub(env, ref), (_instance: OrderObject, state) => {
     const count = (query: string) => Number(state.storage.sql.exec(query).one().n)
     const audit: Record<string, number> = {}
-    for (const row of state.storage.sql.exec<{ verdict: string; n: number }>('SELECT verdict, count(*) AS n FROM notifications GROUP BY verdict')) {
+    for (const row of state.storage.sql.exec<{ verdict: string; n: number }>(
+      'SELECT verdict, count(*) AS n FROM notifications GROUP BY verdict',
+    )) {
       audit[row.verdict] = row.n
     }
-    return { events: count('SELECT count(*) AS n FROM events'), deliveries: count('SELECT count(*) AS n FROM deliveries'), seen: count('SELECT count(*) AS n FROM seen_notifications'), audit }
+    return {
+      events: count('SELECT count(*) AS n FROM events'),
+      deliveries: count('SELECT count(*) AS n FROM deliveries'),
+      seen: count('SELECT count(*) AS n FROM seen_notifications'),
+      audit,
+    }
   })
 }
 
@@ -73,20 +93,34 @@ describe('D1 unavailable', () => {
     // Delivery needs no D1: the order object holds the forward URL and sealed secret itself.
     await vi.waitFor(() => expect(forwarded.filter((c) => c.outTradeNo === payment.outTradeNo)).toHaveLength(1))
     // Read-your-writes with D1 down: the admin API reads the order object, the merchant from its replica.
-    const view = await callWorker(new Request(`https://gw.test/admin/merchants/${merchantId}/orders/${payment.outTradeNo}`, { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } }), { DB: d1.db })
+    const view = await callWorker(
+      new Request(`https://gw.test/admin/merchants/${merchantId}/orders/${payment.outTradeNo}`, {
+        headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` },
+      }),
+      { DB: d1.db },
+    )
     expect(view.status).toBe(200)
     expect(await view.json()).toMatchObject({ status: 'paid', deliveries: [{ status: 'delivered' }] })
-    await vi.waitFor(async () => expect((await orderView(merchantId, 'wechatpay', payment.outTradeNo))?.deliveries[0]?.status).toBe('delivered'))
-    const projected = () => env.DB.prepare('SELECT status FROM orders WHERE merchant_id = ? AND out_trade_no = ?').bind(merchantId, payment.outTradeNo).first<{ status: string }>()
+    await vi.waitFor(async () =>
+      expect((await orderView(merchantId, 'wechatpay', payment.outTradeNo))?.deliveries[0]?.status).toBe('delivered'),
+    )
+    const projected = () =>
+      env.DB.prepare('SELECT status FROM orders WHERE merchant_id = ? AND out_trade_no = ?')
+        .bind(merchantId, payment.outTradeNo)
+        .first<{ status: string }>()
     expect(await projected()).toBeNull()
 
     // D1 is back: the next alarm (due 30 s after the failure; run now) writes the projection.
     await setOrderObjectD1(ref, env.DB)
     await runDurableObjectAlarm(orderStub(env, ref))
     expect(await projected()).toEqual({ status: 'paid' })
-    const deliveries = await env.DB.prepare('SELECT status FROM deliveries WHERE merchant_id = ? AND out_trade_no = ?').bind(merchantId, payment.outTradeNo).all()
+    const deliveries = await env.DB.prepare('SELECT status FROM deliveries WHERE merchant_id = ? AND out_trade_no = ?')
+      .bind(merchantId, payment.outTradeNo)
+      .all()
     expect(deliveries.results).toEqual([{ status: 'delivered' }])
-    const audit = await env.DB.prepare('SELECT verdict FROM notifications WHERE merchant_id = ? AND out_trade_no = ?').bind(merchantId, payment.outTradeNo).all()
+    const audit = await env.DB.prepare('SELECT verdict FROM notifications WHERE merchant_id = ? AND out_trade_no = ?')
+      .bind(merchantId, payment.outTradeNo)
+      .all()
     expect(audit.results).toEqual([{ verdict: 'accepted' }])
     expect(forwarded.filter((c) => c.outTradeNo === payment.outTradeNo)).toHaveLength(1)
   })
@@ -115,7 +149,9 @@ describe('D1 unavailable', () => {
     const d1 = unavailableD1()
 
     const refused = await callWorker(notifyRequest('wechatpay.v3', merchantId, payment), { DB: d1.db })
-    expect({ status: refused.status, body: await refused.text() }).toEqual(rejectReply('wechatpay.v3', 503, 'temporarily unavailable, retry later'))
+    expect({ status: refused.status, body: await refused.text() }).toEqual(
+      rejectReply('wechatpay.v3', 503, 'temporarily unavailable, retry later'),
+    )
     expect(await orderView(merchantId, 'wechatpay', payment.outTradeNo)).toBeNull()
 
     const retried = await notify('wechatpay.v3', merchantId, payment)
@@ -133,7 +169,9 @@ describe('D1 unavailable', () => {
     const d1 = unavailableD1()
     const md5 = freshPayment('wechatpay.v2')
     const refused = await callWorker(notifyRequest('wechatpay.v2', merchantId, md5), { DB: d1.db })
-    expect({ status: refused.status, body: await refused.text() }).toEqual(rejectReply('wechatpay.v2', 401, 'sign type MD5 is not allowed for this merchant'))
+    expect({ status: refused.status, body: await refused.text() }).toEqual(
+      rejectReply('wechatpay.v2', 401, 'sign type MD5 is not allowed for this merchant'),
+    )
     const hmac = freshPayment('wechatpay.v2', { v2SignType: 'HMAC-SHA256' })
     const accepted = await callWorker(notifyRequest('wechatpay.v2', merchantId, hmac), { DB: d1.db })
     expect(accepted.status).toBe(200)
@@ -172,7 +210,9 @@ describe('the order object fails between its commit and its reply', () => {
     resetAfterIngest(ref, true)
 
     const first = await notify('wechatpay.v2', merchantId, payment)
-    expect({ status: first.status, body: await first.text() }).toEqual(rejectReply('wechatpay.v2', 503, 'temporarily unavailable, retry later'))
+    expect({ status: first.status, body: await first.text() }).toEqual(
+      rejectReply('wechatpay.v2', 503, 'temporarily unavailable, retry later'),
+    )
     // The write had committed: the payment is there although the provider was told to retry.
     expect(await outbox(ref)).toMatchObject({ events: 1, deliveries: 1, seen: 1, audit: { accepted: 1 } })
 
@@ -194,7 +234,9 @@ describe('the order object fails between its commit and its reply', () => {
     resetAfterIngest(ref, false)
 
     const first = await notify('wechatpay.v3', merchantId, payment)
-    expect({ status: first.status, body: await first.text() }).toEqual(rejectReply('wechatpay.v3', 503, 'temporarily unavailable, retry later'))
+    expect({ status: first.status, body: await first.text() }).toEqual(
+      rejectReply('wechatpay.v3', 503, 'temporarily unavailable, retry later'),
+    )
     // The reset discarded the write that had not yet reached disk: as if the notification never came.
     expect(await outbox(ref)).toEqual({ events: 0, deliveries: 0, seen: 0, audit: {} })
 
@@ -214,8 +256,12 @@ describe('the order object fails between its commit and its reply', () => {
     const replies = await Promise.all(Array.from({ length: 40 }, () => notify('alipay', merchantId, payment)))
     for (const reply of replies) expect({ status: reply.status, body: await reply.text() }).toEqual(ACCEPT.alipay)
     for (let i = 0; i < 5; i++) expect(await (await notify('alipay', merchantId, payment)).text()).toBe('success')
-    const counts = await runInDurableObject(orderStub(env, { merchantId, provider: 'alipay', outTradeNo: payment.outTradeNo }), (_o: OrderObject, state) =>
-      state.storage.sql.exec<{ verdict: string; n: number }>('SELECT verdict, count(*) AS n FROM notifications GROUP BY verdict ORDER BY verdict').toArray(),
+    const counts = await runInDurableObject(
+      orderStub(env, { merchantId, provider: 'alipay', outTradeNo: payment.outTradeNo }),
+      (_o: OrderObject, state) =>
+        state.storage.sql
+          .exec<{ verdict: string; n: number }>('SELECT verdict, count(*) AS n FROM notifications GROUP BY verdict ORDER BY verdict')
+          .toArray(),
     )
     expect(counts).toEqual([
       { verdict: 'accepted', n: 1 },
@@ -238,16 +284,23 @@ describe('hostile or broken merchant endpoints', () => {
   function attemptLog(ref: OrderRef) {
     return runInDurableObject(orderStub(env, ref), (_o: OrderObject, state) =>
       state.storage.sql
-        .exec<{ number: number; status_code: number | null; outcome: string; error: string | null; latency_ms: number; response_snippet: string | null }>(
-          'SELECT number, status_code, outcome, error, latency_ms, response_snippet FROM delivery_attempts ORDER BY number',
-        )
+        .exec<{
+          number: number
+          status_code: number | null
+          outcome: string
+          error: string | null
+          latency_ms: number
+          response_snippet: string | null
+        }>('SELECT number, status_code, outcome, error, latency_ms, response_snippet FROM delivery_attempts ORDER BY number')
         .toArray(),
     )
   }
 
   function deliveryRow(ref: OrderRef) {
     return runInDurableObject(orderStub(env, ref), (_o: OrderObject, state) =>
-      state.storage.sql.exec<{ status: string; attempts: number; last_error: string | null }>('SELECT status, attempts, last_error FROM deliveries').one(),
+      state.storage.sql
+        .exec<{ status: string; attempts: number; last_error: string | null }>('SELECT status, attempts, last_error FROM deliveries')
+        .one(),
     )
   }
 
@@ -330,14 +383,19 @@ describe('hostile or broken merchant endpoints', () => {
     await registerMerchant(merchantId)
     const followed: string[] = []
     network.use(
-      http.post(forwardUrl(merchantId), () => new HttpResponse(null, { status: 302, headers: { location: 'http://169.254.169.254/latest/meta-data/iam' } })),
+      http.post(
+        forwardUrl(merchantId),
+        () => new HttpResponse(null, { status: 302, headers: { location: 'http://169.254.169.254/latest/meta-data/iam' } }),
+      ),
       http.all('http://169.254.169.254/*', ({ request }) => {
         followed.push(request.url)
         return HttpResponse.text('secret credentials')
       }),
     )
     const ref = await acceptedPayment(merchantId)
-    await vi.waitFor(async () => expect(await deliveryRow(ref)).toMatchObject({ status: 'pending', attempts: 1, last_error: 'redirect not followed' }))
+    await vi.waitFor(async () =>
+      expect(await deliveryRow(ref)).toMatchObject({ status: 'pending', attempts: 1, last_error: 'redirect not followed' }),
+    )
     expect((await attemptLog(ref))[0]).toMatchObject({ status_code: 302, outcome: 'retry', error: 'redirect not followed' })
     expect(followed).toEqual([])
   })
@@ -347,10 +405,12 @@ describe('hostile or broken merchant endpoints', () => {
     await registerMerchant(merchantId)
     recordForwarded([])
     const calls: string[] = []
-    network.use(http.all('https://10.0.0.1/*', ({ request }) => {
-      calls.push(request.url)
-      return HttpResponse.text('internal')
-    }))
+    network.use(
+      http.all('https://10.0.0.1/*', ({ request }) => {
+        calls.push(request.url)
+        return HttpResponse.text('internal')
+      }),
+    )
     const ref = await acceptedPayment(merchantId)
     await vi.waitFor(async () => expect((await deliveryRow(ref)).status).not.toBe('pending'))
     // Rewrite the stored target (as a tampered row would) and send the event again: the runner checks the URL again.

@@ -26,7 +26,17 @@ import type { MerchantConfig } from '../../src/merchants/types'
 import { verifyNotification } from '../../src/providers/core/pipeline'
 import { defaultRegistry, type Channel } from '../../src/providers'
 import type { ChannelAdapter, VerifiedNotification } from '../../src/providers/core/types'
-import { ACCEPT, drainOutbox, merchantBody, notify, orderState, PROVIDER_OF, recordForwarded, registerMerchant, type ForwardedCall } from './harness'
+import {
+  ACCEPT,
+  drainOutbox,
+  merchantBody,
+  notify,
+  orderState,
+  PROVIDER_OF,
+  recordForwarded,
+  registerMerchant,
+  type ForwardedCall,
+} from './harness'
 
 declare module 'vitest' {
   // biome-ignore lint/suspicious/noExportsInTest: augments vitest's ProvidedContext next to its only reader
@@ -57,7 +67,8 @@ const fromLatin1 = (text: string): Uint8Array<ArrayBuffer> => Uint8Array.from(te
 function corpusOf(channel: Channel): Input[] {
   const cases: Record<string, { body?: string; bodyBase64?: string; headers?: Record<string, string> }> =
     channel === 'wechatpay.v2' ? v2Fixtures.cases : channel === 'wechatpay.v3' ? v3Fixtures.cases : alipayFixtures.cases
-  const contentType = channel === 'alipay' ? 'application/x-www-form-urlencoded' : channel === 'wechatpay.v2' ? 'text/xml' : 'application/json'
+  const contentType =
+    channel === 'alipay' ? 'application/x-www-form-urlencoded' : channel === 'wechatpay.v2' ? 'text/xml' : 'application/json'
   return Object.values(cases).map((fixture) => ({
     body: fixture.bodyBase64 !== undefined ? fromLatin1(atob(fixture.bodyBase64)) : utf8(fixture.body ?? ''),
     headers: [['content-type', contentType], ...Object.entries(fixture.headers ?? {})],
@@ -72,21 +83,106 @@ const CORPUS: Record<Channel, Input[]> = {
 
 /** Field names worth trying: the ones each channel signs or routes on, and prototype names. */
 const FIELD_NAMES = [
-  'sign', 'sign_type', 'return_code', 'result_code', 'out_trade_no', 'total_fee', 'cash_fee', 'appid', 'mch_id', 'req_info',
-  'total_amount', 'trade_status', 'notify_type', 'notify_id', 'charset', 'app_id', 'seller_id', 'refund_fee', 'id', 'event_type',
-  'resource', 'ciphertext', 'algorithm', 'nonce', 'associated_data', '__proto__', 'constructor', 'toString', 'x',
+  'sign',
+  'sign_type',
+  'return_code',
+  'result_code',
+  'out_trade_no',
+  'total_fee',
+  'cash_fee',
+  'appid',
+  'mch_id',
+  'req_info',
+  'total_amount',
+  'trade_status',
+  'notify_type',
+  'notify_id',
+  'charset',
+  'app_id',
+  'seller_id',
+  'refund_fee',
+  'id',
+  'event_type',
+  'resource',
+  'ciphertext',
+  'algorithm',
+  'nonce',
+  'associated_data',
+  '__proto__',
+  'constructor',
+  'toString',
+  'x',
 ]
 const INTERESTING_VALUES = [
-  '', '0', '1', '-1', '100', '1.00', '0.01', '88.88', '9'.repeat(30), 'SUCCESS', 'FAIL', 'TRADE_SUCCESS', 'MD5', 'HMAC-SHA256',
-  'RSA', 'RSA2', 'gbk', 'big5', 'T20251124001', '&amp;', '&lt;', '&#0;', '&nbsp;', '<![CDATA[x]]>', ']]>', '<x/>', '%00', '%',
-  '%E', '+', ' ', '\t', '%20', '\u0000', '\uFFFF', '😀', '__proto__', '{}', '[]', 'null', 'x'.repeat(2000),
+  '',
+  '0',
+  '1',
+  '-1',
+  '100',
+  '1.00',
+  '0.01',
+  '88.88',
+  '9'.repeat(30),
+  'SUCCESS',
+  'FAIL',
+  'TRADE_SUCCESS',
+  'MD5',
+  'HMAC-SHA256',
+  'RSA',
+  'RSA2',
+  'gbk',
+  'big5',
+  'T20251124001',
+  '&amp;',
+  '&lt;',
+  '&#0;',
+  '&nbsp;',
+  '<![CDATA[x]]>',
+  ']]>',
+  '<x/>',
+  '%00',
+  '%',
+  '%E',
+  '+',
+  ' ',
+  '\t',
+  '%20',
+  '\u0000',
+  '\uFFFF',
+  '😀',
+  '__proto__',
+  '{}',
+  '[]',
+  'null',
+  'x'.repeat(2000),
 ]
 const BLANK_VALUES = ['', ' ', '+', '%20', '%09', '\t', '<![CDATA[]]>', '<![CDATA[ ]]>', '""', '" "']
-const HEADER_NAMES = ['Wechatpay-Timestamp', 'Wechatpay-Nonce', 'Wechatpay-Signature', 'Wechatpay-Serial', 'Wechatpay-Signature-Type', 'content-type', 'x-forwarded-for']
+const HEADER_NAMES = [
+  'Wechatpay-Timestamp',
+  'Wechatpay-Nonce',
+  'Wechatpay-Signature',
+  'Wechatpay-Serial',
+  'Wechatpay-Signature-Type',
+  'content-type',
+  'x-forwarded-for',
+]
 const HEADER_VALUES = [
-  '', '0', '1764000000', '1764000300', '1763999699', '-1', '1e9', 'WECHATPAY2-SHA256-RSA2048', 'WECHATPAY2-SM2-WITH-SM3',
-  'WECHATPAY/SIGNTEST/x', 'constructor', '__proto__', 'PUB_KEY_ID_0119000001092025112500000000000001',
-  '3BCC86AE71787A7B72B4C53E6F1115DE9BA745FE', '429b47c280735f72dbc2025dca353a68dee8974b', 'text/xml; charset=gbk',
+  '',
+  '0',
+  '1764000000',
+  '1764000300',
+  '1763999699',
+  '-1',
+  '1e9',
+  'WECHATPAY2-SHA256-RSA2048',
+  'WECHATPAY2-SM2-WITH-SM3',
+  'WECHATPAY/SIGNTEST/x',
+  'constructor',
+  '__proto__',
+  'PUB_KEY_ID_0119000001092025112500000000000001',
+  '3BCC86AE71787A7B72B4C53E6F1115DE9BA745FE',
+  '429b47c280735f72dbc2025dca353a68dee8974b',
+  'text/xml; charset=gbk',
 ]
 
 const printable = fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c))
@@ -124,10 +220,20 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ op: fc.constant('insertText' as const), at: fc.nat(), text: fieldValue }),
   fc.record({ op: fc.constant('duplicate' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 64 }) }),
   fc.record({ op: fc.constant('removeField' as const), index: fc.nat() }),
-  fc.record({ op: fc.constant('addField' as const), index: fc.nat(), name: fc.oneof(fc.constantFrom(...FIELD_NAMES), printableText), value: fieldValue }),
+  fc.record({
+    op: fc.constant('addField' as const),
+    index: fc.nat(),
+    name: fc.oneof(fc.constantFrom(...FIELD_NAMES), printableText),
+    value: fieldValue,
+  }),
   fc.record({ op: fc.constant('setField' as const), index: fc.nat(), value: fieldValue }),
   // Blank fields are left out of every sign content: adding one must change nothing that is accepted.
-  fc.record({ op: fc.constant('addField' as const), index: fc.nat(), name: fc.constantFrom(...FIELD_NAMES), value: fc.constantFrom(...BLANK_VALUES) }),
+  fc.record({
+    op: fc.constant('addField' as const),
+    index: fc.nat(),
+    name: fc.constantFrom(...FIELD_NAMES),
+    value: fc.constantFrom(...BLANK_VALUES),
+  }),
   fc.record({ op: fc.constant('repeatField' as const), index: fc.nat() }),
   fc.record({ op: fc.constant('swapFields' as const), a: fc.nat(), b: fc.nat() }),
   fc.record({ op: fc.constant('reencode' as const), index: fc.nat() }),
@@ -180,7 +286,9 @@ function fieldView(channel: Channel, text: string): FieldView | null {
       const object = envelope as Record<string, unknown>
       const resource = typeof object.resource === 'object' && object.resource !== null ? (object.resource as Record<string, unknown>) : {}
       const fields: [string, string][] = [
-        ...Object.entries(object).filter(([name]) => name !== 'resource').map(([name, value]): [string, string] => [name, JSON.stringify(value)]),
+        ...Object.entries(object)
+          .filter(([name]) => name !== 'resource')
+          .map(([name, value]): [string, string] => [name, JSON.stringify(value)]),
         ...Object.entries(resource).map(([name, value]): [string, string] => [`resource.${name}`, JSON.stringify(value)]),
       ]
       return {
@@ -296,18 +404,22 @@ function mutate(channel: Channel, input: Input, m: Mutation): Input {
   }
 }
 
-const randomInput: fc.Arbitrary<Input> = fc.record({
-  body: fc.oneof(
-    fc.uint8Array({ maxLength: 4096 }),
-    fc.string({ maxLength: 512 }).map((text) => utf8(text)),
-    fc.array(fc.tuple(fc.constantFrom(...FIELD_NAMES), fieldValue), { maxLength: 12 }).map((pairs) => utf8(pairs.map(([k, v]) => `${k}=${v}`).join('&'))),
-    fc.array(fc.tuple(fc.constantFrom(...FIELD_NAMES), fieldValue), { maxLength: 12 }).map((pairs) =>
-      utf8(`<xml>${pairs.map(([k, v]) => `<${k}>${v}</${k}>`).join('')}</xml>`),
+const randomInput: fc.Arbitrary<Input> = fc
+  .record({
+    body: fc.oneof(
+      fc.uint8Array({ maxLength: 4096 }),
+      fc.string({ maxLength: 512 }).map((text) => utf8(text)),
+      fc
+        .array(fc.tuple(fc.constantFrom(...FIELD_NAMES), fieldValue), { maxLength: 12 })
+        .map((pairs) => utf8(pairs.map(([k, v]) => `${k}=${v}`).join('&'))),
+      fc
+        .array(fc.tuple(fc.constantFrom(...FIELD_NAMES), fieldValue), { maxLength: 12 })
+        .map((pairs) => utf8(`<xml>${pairs.map(([k, v]) => `<${k}>${v}</${k}>`).join('')}</xml>`)),
+      fc.json({ maxDepth: 3 }).map((json) => utf8(json)),
     ),
-    fc.json({ maxDepth: 3 }).map((json) => utf8(json)),
-  ),
-  headers: fc.array(fc.tuple(fc.constantFrom(...HEADER_NAMES), headerValue), { maxLength: 6 }),
-}).map(({ body, headers }) => ({ body: Uint8Array.from(body), headers }))
+    headers: fc.array(fc.tuple(fc.constantFrom(...HEADER_NAMES), headerValue), { maxLength: 6 }),
+  })
+  .map(({ body, headers }) => ({ body: Uint8Array.from(body), headers }))
 
 /**
  * Mostly mutations of genuine notifications (the inputs closest to being accepted), then of any
@@ -316,7 +428,9 @@ const randomInput: fc.Arbitrary<Input> = fc.record({
 function inputs(channel: Channel): fc.Arbitrary<Input> {
   const corpus = fc.constantFrom(...CORPUS[channel])
   const mutated = (base: fc.Arbitrary<Input>) =>
-    fc.tuple(base, fc.array(mutation, { minLength: 1, maxLength: 4 })).map(([input, ms]) => ms.reduce((next, m) => mutate(channel, next, m), input))
+    fc
+      .tuple(base, fc.array(mutation, { minLength: 1, maxLength: 4 }))
+      .map(([input, ms]) => ms.reduce((next, m) => mutate(channel, next, m), input))
   return fc.oneof(
     { weight: 10, arbitrary: mutated(fc.constantFrom(...genuineInputs[channel])) },
     { weight: 6, arbitrary: mutated(corpus) },
@@ -355,7 +469,13 @@ async function verdictOf(channel: Channel, input: Input): Promise<Verdict> {
 /** What an accepted notification says, independent of field order, encoding and empty fields. */
 function meaning(notification: VerifiedNotification): string {
   const nonEmpty = Object.fromEntries(Object.entries(notification.raw).filter(([, value]) => value !== ''))
-  return canonicalJson({ channel: notification.channel, id: notification.notificationId, order: notification.outTradeNo, effect: notification.effect, raw: nonEmpty })
+  return canonicalJson({
+    channel: notification.channel,
+    id: notification.notificationId,
+    order: notification.outTradeNo,
+    effect: notification.effect,
+    raw: nonEmpty,
+  })
 }
 
 function canonicalJson(value: unknown): string {
@@ -383,7 +503,9 @@ function expectRejectReply(channel: Channel, error: NotifyRejection, response: R
   expect(response.status).toBe(REJECTION_STATUS[error.code])
   switch (channel) {
     case 'wechatpay.v2':
-      expect(body).toMatch(/^<xml><return_code><!\[CDATA\[FAIL\]\]><\/return_code><return_msg><!\[CDATA\[[^\]]{1,200}\]\]><\/return_msg><\/xml>$/)
+      expect(body).toMatch(
+        /^<xml><return_code><!\[CDATA\[FAIL\]\]><\/return_code><return_msg><!\[CDATA\[[^\]]{1,200}\]\]><\/return_msg><\/xml>$/,
+      )
       break
     case 'wechatpay.v3': {
       const parsed = JSON.parse(body) as { code: string; message: string }
@@ -419,7 +541,9 @@ function withLabelsPutRight(channel: Channel, input: Input): Input[] {
     case 'wechatpay.v3':
       return [{ body: input.body, headers: input.headers.filter(([name]) => name.toLowerCase() !== 'wechatpay-signature-type') }]
     case 'alipay': {
-      const pairs = latin1(input.body).split('&').filter((pair) => !pair.startsWith('sign_type='))
+      const pairs = latin1(input.body)
+        .split('&')
+        .filter((pair) => !pair.startsWith('sign_type='))
       return [{ body: fromLatin1([...pairs, `sign_type=${merchant.alipay!.signType}`].join('&')), headers: input.headers }]
     }
   }
@@ -507,7 +631,10 @@ describe('fuzzing through the Worker', () => {
           if (verdict.kind === 'accepted') {
             expect({ status: response.status, body }).toEqual(ACCEPT[channel])
           } else {
-            expect({ status: response.status, body }).toEqual({ status: REJECTION_STATUS[verdict.error.code], body: await defaultRegistry.channel(channel)!.reject(verdict.error).text() })
+            expect({ status: response.status, body }).toEqual({
+              status: REJECTION_STATUS[verdict.error.code],
+              body: await defaultRegistry.channel(channel)!.reject(verdict.error).text(),
+            })
           }
         }),
         { numRuns: WORKER_RUNS },

@@ -12,7 +12,16 @@ import worker from '../../src/index'
 import { orderStub } from '../../src/order/order-key'
 import type { Channel, Provider } from '../../src/providers'
 import { NOTIFY_PATH, PROVIDER_OF } from '../support/providers'
-import { alipayPayment, freshOrderNo, v2Payment, v3Payment, type AlipayIdentity, type SignedNotify, type V2SignType, type WechatIdentity } from './signing'
+import {
+  alipayPayment,
+  freshOrderNo,
+  v2Payment,
+  v3Payment,
+  type AlipayIdentity,
+  type SignedNotify,
+  type V2SignType,
+  type WechatIdentity,
+} from './signing'
 
 export const ADMIN_TOKEN = env.ADMIN_TOKEN!
 export const MERCHANT_ORIGIN = 'https://merchant.example'
@@ -68,9 +77,17 @@ export interface MerchantKeys {
 }
 
 /** The PUT body of a merchant that every fixture in test/fixtures was signed for (all three channels). */
-export function merchantBody(merchantId: string, options: { v2SignType?: string | string[]; alipaySignType?: string; identity?: MerchantKeys } = {}) {
+export function merchantBody(
+  merchantId: string,
+  options: { v2SignType?: string | string[]; alipaySignType?: string; identity?: MerchantKeys } = {},
+) {
   const { platformCertA, platformCertB, publicKeyMode } = keys.wechatpay
-  const wechat = options.identity?.wechat ?? { appid: keys.wechatpay.appid, mchid: keys.wechatpay.mchid, apiV2Key: keys.wechatpay.apiV2Key, apiV3Key: keys.wechatpay.apiV3Key }
+  const wechat = options.identity?.wechat ?? {
+    appid: keys.wechatpay.appid,
+    mchid: keys.wechatpay.mchid,
+    apiV2Key: keys.wechatpay.apiV2Key,
+    apiV3Key: keys.wechatpay.apiV3Key,
+  }
   const alipay = options.identity?.alipay ?? { appId: keys.alipay.appId, sellerId: keys.alipay.sellerId }
   return {
     forward: { url: forwardUrl(merchantId), secret: FORWARD_SECRET },
@@ -97,7 +114,8 @@ export function merchantBody(merchantId: string, options: { v2SignType?: string 
 
 export async function registerMerchant(merchantId: string, options: Parameters<typeof merchantBody>[1] = {}): Promise<void> {
   const response = await admin(`/admin/merchants/${merchantId}`, { method: 'PUT', body: JSON.stringify(merchantBody(merchantId, options)) })
-  if (response.status !== 200 && response.status !== 201) throw new Error(`merchant ${merchantId}: ${response.status} ${await response.text()}`)
+  if (response.status !== 200 && response.status !== 201)
+    throw new Error(`merchant ${merchantId}: ${response.status} ${await response.text()}`)
 }
 
 export async function registerOrder(merchantId: string, outTradeNo: string, amount: number): Promise<void> {
@@ -127,7 +145,11 @@ export async function orderView(merchantId: string, provider: Provider, outTrade
 }
 
 /** Everything about an order but its audit trail, which records hostile attempts by design. */
-export async function orderState(merchantId: string, provider: Provider, outTradeNo: string): Promise<Omit<OrderView, 'notifications'> | null> {
+export async function orderState(
+  merchantId: string,
+  provider: Provider,
+  outTradeNo: string,
+): Promise<Omit<OrderView, 'notifications'> | null> {
   const view = await orderView(merchantId, provider, outTradeNo)
   if (view === null) return null
   const { notifications: _audit, ...state } = view
@@ -165,7 +187,8 @@ export function notifyRequest(channel: Channel, merchantId: string, post: RawPos
 /** A fixture case (test/fixtures/*.json) as a POST: its body (or base64 bytes) and its headers. */
 export function fixturePost(channel: Channel, fixture: { body?: string; bodyBase64?: string; headers?: Record<string, string> }): RawPost {
   const body = fixture.bodyBase64 !== undefined ? Uint8Array.from(atob(fixture.bodyBase64), (c) => c.charCodeAt(0)) : (fixture.body ?? '')
-  const contentType = channel === 'alipay' ? 'application/x-www-form-urlencoded; charset=utf-8' : channel === 'wechatpay.v2' ? 'text/xml' : 'application/json'
+  const contentType =
+    channel === 'alipay' ? 'application/x-www-form-urlencoded; charset=utf-8' : channel === 'wechatpay.v2' ? 'text/xml' : 'application/json'
   return { body, headers: { 'content-type': contentType, ...fixture.headers } }
 }
 
@@ -183,7 +206,12 @@ export function freshPayment(channel: Channel, options: FreshPaymentOptions = {}
   switch (channel) {
     case 'wechatpay.v2':
       return {
-        ...v2Payment({ outTradeNo, amount, signType: options.v2SignType ?? 'MD5', ...(options.identity ? { identity: options.identity.wechat } : {}) }),
+        ...v2Payment({
+          outTradeNo,
+          amount,
+          signType: options.v2SignType ?? 'MD5',
+          ...(options.identity ? { identity: options.identity.wechat } : {}),
+        }),
         outTradeNo,
       }
     case 'wechatpay.v3':
@@ -211,7 +239,12 @@ export function recordForwarded(log: ForwardedCall[]): void {
   network.use(
     http.post(`${MERCHANT_ORIGIN}/hooks/:merchantId`, async ({ request, params }) => {
       const event = (await request.json()) as { type: string; data: { out_trade_no: string } }
-      log.push({ merchantId: String(params.merchantId), webhookId: request.headers.get('webhook-id') ?? '', type: event.type, outTradeNo: event.data.out_trade_no })
+      log.push({
+        merchantId: String(params.merchantId),
+        webhookId: request.headers.get('webhook-id') ?? '',
+        type: event.type,
+        outTradeNo: event.data.out_trade_no,
+      })
       return HttpResponse.text('ok')
     }),
   )

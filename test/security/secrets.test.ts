@@ -17,7 +17,19 @@ import { orderStub } from '../../src/order/order-key'
 import { OrderObject, type IngestRequest } from '../../src/order/order-object'
 import type { Channel } from '../../src/providers'
 import { network } from '../msw'
-import { admin, callWorker, FORWARD_SECRET, fixturePost, forwardUrl, freshPayment, merchantBody, notify, notifyRequest, PROVIDER_OF, unavailableD1 } from './harness'
+import {
+  admin,
+  callWorker,
+  FORWARD_SECRET,
+  fixturePost,
+  forwardUrl,
+  freshPayment,
+  merchantBody,
+  notify,
+  notifyRequest,
+  PROVIDER_OF,
+  unavailableD1,
+} from './harness'
 
 const MERCHANT_ID = 'leak'
 const COLD_MERCHANT_ID = 'leak-cold'
@@ -46,19 +58,33 @@ async function record(response: Response): Promise<Response> {
   return response
 }
 
-async function send(channel: Channel, post: { body?: BodyInit | null; headers?: Record<string, string> }, signature?: string): Promise<Response> {
+async function send(
+  channel: Channel,
+  post: { body?: BodyInit | null; headers?: Record<string, string> },
+  signature?: string,
+): Promise<Response> {
   if (signature) signatures.add(signature)
   return record(await notify(channel, MERCHANT_ID, post))
 }
 
 function fixtureSignature(fixture: { body?: string; headers?: Record<string, string> }): string | undefined {
-  return fixture.headers?.['Wechatpay-Signature'] ?? new URLSearchParams(fixture.body ?? '').get('sign') ?? /<sign>([^<]+)<\/sign>/.exec(fixture.body ?? '')?.[1]
+  return (
+    fixture.headers?.['Wechatpay-Signature'] ??
+    new URLSearchParams(fixture.body ?? '').get('sign') ??
+    /<sign>([^<]+)<\/sign>/.exec(fixture.body ?? '')?.[1]
+  )
 }
 
 beforeAll(() => {
   for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
     vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
-      consoleLines.push(args.map((arg) => (arg instanceof Error ? `${arg.name}: ${arg.message} ${arg.stack ?? ''}` : typeof arg === 'string' ? arg : JSON.stringify(arg))).join(' '))
+      consoleLines.push(
+        args
+          .map((arg) =>
+            arg instanceof Error ? `${arg.name}: ${arg.message} ${arg.stack ?? ''}` : typeof arg === 'string' ? arg : JSON.stringify(arg),
+          )
+          .join(' '),
+      )
     })
   }
 })
@@ -68,7 +94,12 @@ afterAll(() => vi.restoreAllMocks())
 describe('no secret and no full signature leaks', () => {
   it('through a run of genuine, hostile and failing traffic', async () => {
     const body = merchantBody(MERCHANT_ID)
-    await record(await admin(`/admin/merchants/${MERCHANT_ID}`, { method: 'PUT', body: JSON.stringify({ ...body, forward: { ...body.forward, previousSecret: PREVIOUS_SECRET } }) }))
+    await record(
+      await admin(`/admin/merchants/${MERCHANT_ID}`, {
+        method: 'PUT',
+        body: JSON.stringify({ ...body, forward: { ...body.forward, previousSecret: PREVIOUS_SECRET } }),
+      }),
+    )
     // The merchant first fails, then takes events; every webhook signature it sees is recorded.
     let calls = 0
     network.use(
@@ -84,13 +115,30 @@ describe('no secret and no full signature leaks', () => {
     for (const { channel, payment } of [...genuine, ...genuine]) await send(channel, payment, payment.signature)
 
     // Hostile fixtures of every kind.
-    for (const name of ['tamperedAmount', 'otherKeyMd5', 'apiV3KeyUsed', 'signOddLength', 'xxeExternalEntity', 'refundOtherKey', 'wrongMchid'] as const) {
+    for (const name of [
+      'tamperedAmount',
+      'otherKeyMd5',
+      'apiV3KeyUsed',
+      'signOddLength',
+      'xxeExternalEntity',
+      'refundOtherKey',
+      'wrongMchid',
+    ] as const) {
       const fixture = v2Fixtures.cases[name]
       await send('wechatpay.v2', fixturePost('wechatpay.v2', fixture), fixtureSignature(fixture))
     }
     vi.useFakeTimers({ toFake: ['Date'] })
     vi.setSystemTime(v3Fixtures.now)
-    for (const name of ['tamperedBody', 'strangerKey', 'probe', 'signatureTypeSm2', 'unknownSerial', 'brokenTag', 'otherApiV3Key', 'wrongAppid'] as const) {
+    for (const name of [
+      'tamperedBody',
+      'strangerKey',
+      'probe',
+      'signatureTypeSm2',
+      'unknownSerial',
+      'brokenTag',
+      'otherApiV3Key',
+      'wrongAppid',
+    ] as const) {
       const fixture = v3Fixtures.cases[name]
       await send('wechatpay.v3', fixturePost('wechatpay.v3', fixture), fixtureSignature(fixture))
     }
@@ -102,14 +150,23 @@ describe('no secret and no full signature leaks', () => {
 
     // D1 down: the replica path (a merchant no isolate has cached yet), deferred audits and projections all log.
     const d1 = unavailableD1()
-    await record(await admin(`/admin/merchants/${COLD_MERCHANT_ID}`, { method: 'PUT', body: JSON.stringify(merchantBody(COLD_MERCHANT_ID)) }))
+    await record(
+      await admin(`/admin/merchants/${COLD_MERCHANT_ID}`, { method: 'PUT', body: JSON.stringify(merchantBody(COLD_MERCHANT_ID)) }),
+    )
     const duringOutage = freshPayment('alipay')
     signatures.add(duringOutage.signature)
-    await runInDurableObject(orderStub(env, { merchantId: COLD_MERCHANT_ID, provider: 'alipay', outTradeNo: duringOutage.outTradeNo }), (instance: OrderObject) => {
-      ;(instance as unknown as { env: Env }).env = { ...env, DB: d1.db }
-    })
+    await runInDurableObject(
+      orderStub(env, { merchantId: COLD_MERCHANT_ID, provider: 'alipay', outTradeNo: duringOutage.outTradeNo }),
+      (instance: OrderObject) => {
+        ;(instance as unknown as { env: Env }).env = { ...env, DB: d1.db }
+      },
+    )
     await record(await callWorker(notifyRequest('alipay', COLD_MERCHANT_ID, duringOutage), { DB: d1.db }))
-    await record(await callWorker(notifyRequest('wechatpay.v2', COLD_MERCHANT_ID, fixturePost('wechatpay.v2', v2Fixtures.cases.tamperedAmount)), { DB: d1.db }))
+    await record(
+      await callWorker(notifyRequest('wechatpay.v2', COLD_MERCHANT_ID, fixturePost('wechatpay.v2', v2Fixtures.cases.tamperedAmount)), {
+        DB: d1.db,
+      }),
+    )
 
     // An order object reset after its commit: the Worker logs the failed RPC.
     const resetPayment = freshPayment('wechatpay.v2')
@@ -125,9 +182,24 @@ describe('no secret and no full signature leaks', () => {
     // Admin calls, right and wrong.
     for (const token of [null, 'wrong', `${env.ADMIN_TOKEN}x`]) await record(await admin(`/admin/merchants/${MERCHANT_ID}`, { token }))
     await record(await admin(`/admin/merchants/${MERCHANT_ID}`))
-    await record(await admin(`/admin/merchants/${MERCHANT_ID}`, { method: 'PUT', body: JSON.stringify({ ...body, forward: { url: 'https://10.0.0.1/', secret: FORWARD_SECRET } }) }))
-    await record(await admin(`/admin/merchants/${MERCHANT_ID}`, { method: 'PUT', body: JSON.stringify({ ...body, forward: { ...body.forward, secret: 'whsec_short' } }) }))
-    await record(await admin(`/admin/merchants/${MERCHANT_ID}`, { method: 'PUT', body: JSON.stringify({ ...body, wechatpay: { ...body.wechatpay, apiV3Key: `${keys.wechatpay.apiV3Key}x` } }) }))
+    await record(
+      await admin(`/admin/merchants/${MERCHANT_ID}`, {
+        method: 'PUT',
+        body: JSON.stringify({ ...body, forward: { url: 'https://10.0.0.1/', secret: FORWARD_SECRET } }),
+      }),
+    )
+    await record(
+      await admin(`/admin/merchants/${MERCHANT_ID}`, {
+        method: 'PUT',
+        body: JSON.stringify({ ...body, forward: { ...body.forward, secret: 'whsec_short' } }),
+      }),
+    )
+    await record(
+      await admin(`/admin/merchants/${MERCHANT_ID}`, {
+        method: 'PUT',
+        body: JSON.stringify({ ...body, wechatpay: { ...body.wechatpay, apiV3Key: `${keys.wechatpay.apiV3Key}x` } }),
+      }),
+    )
 
     // Deliveries: failures first, then success, each attempt logged and projected.
     const delivered = [

@@ -146,7 +146,14 @@ export interface V3PaymentOptions {
   id?: string
 }
 
-export function v3Payment({ outTradeNo, amount, at = Date.now(), signer = 'platformCertA', identity = SEC_WECHAT, id }: V3PaymentOptions): SignedNotify {
+export function v3Payment({
+  outTradeNo,
+  amount,
+  at = Date.now(),
+  signer = 'platformCertA',
+  identity = SEC_WECHAT,
+  id,
+}: V3PaymentOptions): SignedNotify {
   const resource = {
     appid: identity.appid,
     mchid: identity.mchid,

@@ -69,7 +69,10 @@ export async function startStandin() {
       reject(new Error(`the provider stand-in exited (${code}): ${lines.join('')}`))
     })
   })
-  const forward = { url: 'https://merchant.example/hooks/payments', secret: `whsec_${Buffer.from('forward-secret-for-e2e-tests-32b').toString('base64')}` }
+  const forward = {
+    url: 'https://merchant.example/hooks/payments',
+    secret: `whsec_${Buffer.from('forward-secret-for-e2e-tests-32b').toString('base64')}`,
+  }
   return {
     provided: { url, merchant: demoMerchantBody(JSON.parse(await readFile(KEYS, 'utf8')), forward, { providerApi: url }) },
     async stop() {

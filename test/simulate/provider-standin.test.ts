@@ -54,7 +54,10 @@ const MERCHANTS = {
   // Platform certificates only: the request names no key, so the stand-in answers with certificate A.
   'standin-certs': merchant((body) => {
     const { platformCertA, platformCertB } = keys.wechatpay
-    body.wechatpay.platformPublicKeys = { [platformCertA.serial]: platformCertA.certificatePem, [platformCertB.serial]: platformCertB.certificatePem }
+    body.wechatpay.platformPublicKeys = {
+      [platformCertA.serial]: platformCertA.certificatePem,
+      [platformCertB.serial]: platformCertB.certificatePem,
+    }
   }),
   // Request-signing keys the stand-in does not know the merchant by.
   'standin-strangers': merchant((body) => {
@@ -76,7 +79,10 @@ interface SyncResult {
 
 /** What `--no-notify` does first: the merchant registers the order's amount. */
 async function register(merchantId: MerchantId, outTradeNo: string, channel: Channel): Promise<void> {
-  const reply = await admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}`, { method: 'PUT', body: JSON.stringify({ amount: 8888, currency: 'CNY', channel }) })
+  const reply = await admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}`, {
+    method: 'PUT',
+    body: JSON.stringify({ amount: 8888, currency: 'CNY', channel }),
+  })
   expect(reply.status).toBe(200)
   // Registration sets an alarm for now; run it before sync, or it may query the provider alongside sync's own query.
   await runDurableObjectAlarm(orderStub(env, { merchantId, provider: channel === 'alipay' ? 'alipay' : 'wechatpay', outTradeNo }))
@@ -105,7 +111,13 @@ beforeEach(() => {
 
 describe('a payment whose notification was lost, found by querying the provider stand-in', () => {
   const cases: { title: string; merchantId: MerchantId; channel: Channel; outTradeNo: string; client: Channel }[] = [
-    { title: 'alipay (alipay.trade.query, RSA2)', merchantId: 'standin-demo', channel: 'alipay', outTradeNo: 'STANDIN-LOST-ALIPAY', client: 'alipay' },
+    {
+      title: 'alipay (alipay.trade.query, RSA2)',
+      merchantId: 'standin-demo',
+      channel: 'alipay',
+      outTradeNo: 'STANDIN-LOST-ALIPAY',
+      client: 'alipay',
+    },
     {
       title: 'wechatpay.v3 in public-key mode (answer signed with the PUB_KEY_ID key the request names)',
       merchantId: 'standin-demo',
@@ -120,8 +132,20 @@ describe('a payment whose notification was lost, found by querying the provider 
       outTradeNo: 'STANDIN-LOST-V3-CERT',
       client: 'wechatpay.v3',
     },
-    { title: 'wechatpay.v2 with HMAC-SHA256', merchantId: 'standin-v2-hmac', channel: 'wechatpay.v2', outTradeNo: 'STANDIN-LOST-V2-HMAC', client: 'wechatpay.v2' },
-    { title: 'wechatpay.v2 with MD5', merchantId: 'standin-v2-md5', channel: 'wechatpay.v2', outTradeNo: 'STANDIN-LOST-V2-MD5', client: 'wechatpay.v2' },
+    {
+      title: 'wechatpay.v2 with HMAC-SHA256',
+      merchantId: 'standin-v2-hmac',
+      channel: 'wechatpay.v2',
+      outTradeNo: 'STANDIN-LOST-V2-HMAC',
+      client: 'wechatpay.v2',
+    },
+    {
+      title: 'wechatpay.v2 with MD5',
+      merchantId: 'standin-v2-md5',
+      channel: 'wechatpay.v2',
+      outTradeNo: 'STANDIN-LOST-V2-MD5',
+      client: 'wechatpay.v2',
+    },
   ]
 
   for (const { title, merchantId, channel, outTradeNo, client } of cases) {
@@ -135,7 +159,10 @@ describe('a payment whose notification was lost, found by querying the provider 
       const order = await getOrder(merchantId, outTradeNo)
       expect(order.notifications).toMatchObject([{ verdict: 'accepted', source: 'query' }])
       expect(order.events).toHaveLength(1)
-      expect(order.events[0]).toMatchObject({ type: 'payment.succeeded', data: { channel: client, out_trade_no: outTradeNo, amount: 8888, currency: 'CNY' } })
+      expect(order.events[0]).toMatchObject({
+        type: 'payment.succeeded',
+        data: { channel: client, out_trade_no: outTradeNo, amount: 8888, currency: 'CNY' },
+      })
 
       // Asking again learns the same fact: a duplicate, nothing new forwarded.
       expect(await sync(merchantId, outTradeNo, provider)).toMatchObject({ status: 'paid', query: `${client} paid (duplicate)` })
@@ -159,7 +186,11 @@ describe('what else the stand-in answers', () => {
 
   it('orders refunded since they were paid are reported as the payment (Alipay TRADE_CLOSED, WeChat REFUND)', async () => {
     const forwarded = recordForwarded()
-    expect(await sync('standin-demo', 'STANDIN-REFUNDED-ALIPAY', 'alipay')).toEqual({ provider: 'alipay', status: 'paid', query: 'alipay refunded (accepted)' })
+    expect(await sync('standin-demo', 'STANDIN-REFUNDED-ALIPAY', 'alipay')).toEqual({
+      provider: 'alipay',
+      status: 'paid',
+      query: 'alipay refunded (accepted)',
+    })
     expect(await sync('standin-demo', 'STANDIN-REFUNDED-V3', 'wechatpay')).toEqual({
       provider: 'wechatpay',
       status: 'paid',

@@ -42,7 +42,11 @@ interface Simulated {
   forward: { url: string; secret: string }
   channels: Record<Channel, ChannelFlow>
   refusals: { channel: Channel; event: string; variant: string | null; message: string }[]
-  readme: { lines: string[]; scripts: string[]; simulate: { command: string; expect: 'accept' | 'reject' | 'sync' | null; error: string | null }[] }
+  readme: {
+    lines: string[]
+    scripts: string[]
+    simulate: { command: string; expect: 'accept' | 'reject' | 'sync' | null; error: string | null }[]
+  }
 }
 
 declare module 'vitest' {
@@ -234,10 +238,20 @@ describe('npm run simulate, sent through the gateway', () => {
   it('refuses to build what a provider never sends: WeChat close notifies, and --stale outside WeChat v3', () => {
     const refused = simulated.refusals.map((r) => `${r.channel} ${r.event}${r.variant ? ` ${r.variant}` : ''}`).sort()
     const wechatClose = ['wechatpay.v2', 'wechatpay.v3'].flatMap((c) => ['', ' tamper', ' wrongKey', ' stale'].map((v) => `${c} close${v}`))
-    const staleElsewhere = ['wechatpay.v2 payment stale', 'wechatpay.v2 refund stale', 'alipay payment stale', 'alipay refund stale', 'alipay close stale']
+    const staleElsewhere = [
+      'wechatpay.v2 payment stale',
+      'wechatpay.v2 refund stale',
+      'alipay payment stale',
+      'alipay refund stale',
+      'alipay close stale',
+    ]
     expect(refused).toEqual([...wechatClose, ...staleElsewhere].sort())
     for (const refusal of simulated.refusals) {
-      expect(refusal.message).toMatch(refusal.event === 'close' && refusal.channel !== 'alipay' ? /WeChat Pay sends no notification/ : /--stale applies to wechatpay\.v3 only/)
+      expect(refusal.message).toMatch(
+        refusal.event === 'close' && refusal.channel !== 'alipay'
+          ? /WeChat Pay sends no notification/
+          : /--stale applies to wechatpay\.v3 only/,
+      )
     }
   })
 })
@@ -256,7 +270,11 @@ describe('README.md', () => {
     expect(simulated.readme.simulate.length).toBeGreaterThan(5)
     for (const { command, expect: outcome, error } of simulated.readme.simulate) {
       expect({ command, error }).toEqual({ command, error: null })
-      const expected = /^npm run simulate -- sync\b/.test(command) ? 'sync' : /--(tamper|stale|wrong-key)\b/.test(command) ? 'reject' : 'accept'
+      const expected = /^npm run simulate -- sync\b/.test(command)
+        ? 'sync'
+        : /--(tamper|stale|wrong-key)\b/.test(command)
+          ? 'reject'
+          : 'accept'
       expect({ command, outcome }).toEqual({ command, outcome: expected })
     }
   })

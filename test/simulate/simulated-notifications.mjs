@@ -15,7 +15,10 @@ import {
 import { demoMerchantBody } from '../../scripts/lib/demo.mjs'
 import { parseSimulateArgs, refundOptions } from '../../scripts/lib/simulate-options.mjs'
 
-const FORWARD = { url: 'https://merchant.example/simulated-demo/webhooks', secret: `whsec_${Buffer.from('simulate-test-forward-secret-32b').toString('base64')}` }
+const FORWARD = {
+  url: 'https://merchant.example/simulated-demo/webhooks',
+  secret: `whsec_${Buffer.from('simulate-test-forward-secret-32b').toString('base64')}`,
+}
 const HOSTILE = [{ tamper: true }, { wrongKey: true }, { stale: true }]
 
 function simulatedNotifications() {
@@ -57,7 +60,8 @@ function simulatedNotifications() {
       for (const v3Signer of V3_SIGNERS) flow.signers.push(build({ channel, event: 'payment', outTradeNo: order(channel), v3Signer }))
     }
     if (channel === 'wechatpay.v2') {
-      for (const v2SignType of V2_SIGN_TYPES) flow.signers.push(build({ channel, event: 'payment', outTradeNo: order(channel), v2SignType }))
+      for (const v2SignType of V2_SIGN_TYPES)
+        flow.signers.push(build({ channel, event: 'payment', outTradeNo: order(channel), v2SignType }))
     }
     channels[channel] = flow
   }

@@ -20,19 +20,31 @@ describe('D1 migration 0002: provider and channel names are the registry’s, no
                 VALUES ('ntf_1', 'm1', 'wechatpay.v3', 'T1', '2026-11-29T00:00:00Z', 'accepted', 'notify')`)
       sql.exec(`INSERT INTO deliveries (id, merchant_id, provider, out_trade_no, event_id, type, status, created_at, updated_at, version)
                 VALUES ('dlv_1', 'm1', 'alipay', 'T1', 'evt_1', 'payment.succeeded', 'delivered', 'a', 'b', 2)`)
-      expect(() => sql.exec(`INSERT INTO orders (merchant_id, provider, out_trade_no, status, version, updated_at) VALUES ('m1', 'examplepay', 'T2', 'paid', 1, 'x')`)).toThrow(/CHECK/)
+      expect(() =>
+        sql.exec(
+          `INSERT INTO orders (merchant_id, provider, out_trade_no, status, version, updated_at) VALUES ('m1', 'examplepay', 'T2', 'paid', 1, 'x')`,
+        ),
+      ).toThrow(/CHECK/)
 
       sql.exec(script(openNames))
       expect(sql.exec('SELECT merchant_id, provider, out_trade_no, status, amount, version FROM orders').toArray()).toEqual([
         { merchant_id: 'm1', provider: 'alipay', out_trade_no: 'T1', status: 'paid', amount: 100, version: 3 },
       ])
       expect(sql.exec('SELECT id, channel FROM notifications').toArray()).toEqual([{ id: 'ntf_1', channel: 'wechatpay.v3' }])
-      expect(sql.exec('SELECT id, provider, status FROM deliveries').toArray()).toEqual([{ id: 'dlv_1', provider: 'alipay', status: 'delivered' }])
-      sql.exec(`INSERT INTO orders (merchant_id, provider, out_trade_no, status, version, updated_at) VALUES ('m1', 'examplepay', 'T2', 'paid', 1, 'x')`)
-      sql.exec(`INSERT INTO notifications (id, merchant_id, channel, received_at, verdict) VALUES ('ntf_2', 'm1', 'examplepay', 'x', 'rejected')`)
+      expect(sql.exec('SELECT id, provider, status FROM deliveries').toArray()).toEqual([
+        { id: 'dlv_1', provider: 'alipay', status: 'delivered' },
+      ])
+      sql.exec(
+        `INSERT INTO orders (merchant_id, provider, out_trade_no, status, version, updated_at) VALUES ('m1', 'examplepay', 'T2', 'paid', 1, 'x')`,
+      )
+      sql.exec(
+        `INSERT INTO notifications (id, merchant_id, channel, received_at, verdict) VALUES ('ntf_2', 'm1', 'examplepay', 'x', 'rejected')`,
+      )
       expect(() => sql.exec(`UPDATE orders SET status = 'lost' WHERE out_trade_no = 'T2'`)).toThrow(/CHECK/)
       expect(() => sql.exec(`UPDATE notifications SET verdict = 'maybe' WHERE id = 'ntf_2'`)).toThrow(/CHECK/)
-      const indexes = sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name").toArray()
+      const indexes = sql
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .toArray()
       expect(indexes.map((i) => i.name)).toEqual(['deliveries_by_status', 'notifications_by_order'])
     })
   })

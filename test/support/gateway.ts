@@ -64,7 +64,11 @@ export interface FixtureCase {
 export function notify(channel: Channel, merchantId: string, fixture: FixtureCase): Promise<Response> {
   const body = fixture.bodyBase64 !== undefined ? Uint8Array.from(atob(fixture.bodyBase64), (c) => c.charCodeAt(0)) : fixture.body
   const contentType =
-    channel === 'alipay' ? 'application/x-www-form-urlencoded; text/html; charset=utf-8' : channel === 'wechatpay.v2' ? 'text/xml' : 'application/json'
+    channel === 'alipay'
+      ? 'application/x-www-form-urlencoded; text/html; charset=utf-8'
+      : channel === 'wechatpay.v2'
+        ? 'text/xml'
+        : 'application/json'
   return exports.default.fetch(`https://gw.test/notify/${merchantId}/${NOTIFY_PATH[channel]}`, {
     method: 'POST',
     headers: { 'content-type': contentType, ...fixture.headers },

@@ -20,7 +20,13 @@ export function uniqueOrder(prefix = 'T'): OrderRef {
 }
 
 export function paymentNotification(order: OrderRef, over: Partial<VerifiedNotification> = {}, amount = 100): VerifiedNotification {
-  const effect: NotificationEffect = { kind: 'payment', amount, currency: 'CNY', transactionId: '4200000001', paidAt: '2026-11-25T07:59:58Z' }
+  const effect: NotificationEffect = {
+    kind: 'payment',
+    amount,
+    currency: 'CNY',
+    transactionId: '4200000001',
+    paidAt: '2026-11-25T07:59:58Z',
+  }
   return {
     channel: 'wechatpay.v3',
     provider: order.provider,
@@ -47,7 +53,9 @@ export function outboxCounts(order: OrderRef): Promise<OutboxCounts> {
   return runInDurableObject(stubFor(order), (_instance: OrderObject, state) => {
     const one = (q: string) => Number(state.storage.sql.exec(q).one().n)
     const audit: Record<string, number> = {}
-    for (const row of state.storage.sql.exec<{ verdict: string; n: number }>('SELECT verdict, count(*) n FROM notifications GROUP BY verdict')) {
+    for (const row of state.storage.sql.exec<{ verdict: string; n: number }>(
+      'SELECT verdict, count(*) n FROM notifications GROUP BY verdict',
+    )) {
       audit[row.verdict] = row.n
     }
     return {
@@ -78,7 +86,9 @@ export interface DeliveryRowView {
 export function deliveryRows(order: OrderRef): Promise<DeliveryRowView[]> {
   return runInDurableObject(stubFor(order), (_instance: OrderObject, state) =>
     state.storage.sql
-      .exec<Record<string, SqlStorageValue>>('SELECT id, status, attempts, next_attempt_at, last_status_code, last_error FROM deliveries ORDER BY event_seq')
+      .exec<Record<string, SqlStorageValue>>(
+        'SELECT id, status, attempts, next_attempt_at, last_status_code, last_error FROM deliveries ORDER BY event_seq',
+      )
       .toArray()
       .map((r) => r as unknown as DeliveryRowView),
   )

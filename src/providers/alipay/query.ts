@@ -7,7 +7,15 @@
  */
 import { fromUtf8, readPem, toBase64, utf8 } from '../../crypto/encoding'
 import { rsaSign } from '../../crypto/primitives'
-import { asQuery, defineQueryClient, exchange, queryNotification, safeCode, signedWithMerchantKey, type ProviderAnswer } from '../core/query-exchange'
+import {
+  asQuery,
+  defineQueryClient,
+  exchange,
+  queryNotification,
+  safeCode,
+  signedWithMerchantKey,
+  type ProviderAnswer,
+} from '../core/query-exchange'
 import { QueryFailed, type QueryResult } from '../core/query-types'
 import { refuse } from '../core/rejection'
 import { BEIJING_OFFSET_MS } from '../core/time'
@@ -130,9 +138,7 @@ function outcomeOf(response: AlipaySignedResponse, outTradeNo: string, status: n
   }
   if (response.key !== RESPONSE_KEY) refuse('malformed_body', 'success answer outside alipay_trade_query_response')
   // Scalars as the text Alipay sent; lists (fund_bill_list) stay in `raw` only.
-  const fields = new Map(
-    Object.entries(answer).flatMap(([name, value]) => (typeof value === 'string' ? [[name, value] as const] : [])),
-  )
+  const fields = new Map(Object.entries(answer).flatMap(([name, value]) => (typeof value === 'string' ? [[name, value] as const] : [])))
   if (fields.get('out_trade_no') !== outTradeNo) refuse('malformed_body', 'answer is about another order')
   const tradeStatus = fields.get('trade_status') ?? ''
   const notification = <Effect extends Parameters<typeof queryNotification>[3]>(effect: Effect) =>

@@ -118,8 +118,7 @@ export function readAlipayResponse(body: string, responseKey: string): AlipaySig
     throw new MalformedAlipayResponse('answer names a member twice')
   }
   const member =
-    members.find((candidate) => candidate.key === responseKey) ??
-    members.find((candidate) => candidate.key === ALIPAY_ERROR_RESPONSE_KEY)
+    members.find((candidate) => candidate.key === responseKey) ?? members.find((candidate) => candidate.key === ALIPAY_ERROR_RESPONSE_KEY)
   if (member === undefined) throw new MalformedAlipayResponse(`answer has no ${responseKey}`)
   const content = body.slice(member.start, member.end)
   const fields: unknown = JSON.parse(content)
@@ -133,11 +132,6 @@ export function readAlipayResponse(body: string, responseKey: string): AlipaySig
  * Checks `sign` over the UTF-8 bytes of the response text (the answer's `charset` is the request's,
  * utf-8) with Alipay's public key (SPKI). False for a bad signature; throws only for an unusable key.
  */
-export function verifyAlipayResponseSign(
-  content: string,
-  sign: string,
-  alipaySpki: Bytes,
-  signType: AlipaySignType,
-): Promise<boolean> {
+export function verifyAlipayResponseSign(content: string, sign: string, alipaySpki: Bytes, signType: AlipaySignType): Promise<boolean> {
   return rsaVerify(alipaySpki, HASH_BY_SIGN_TYPE[signType], sign, utf8(content))
 }

@@ -17,8 +17,12 @@ export interface ConfigSection<Config> {
   publicView(config: Config): Record<string, unknown>
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: a list of descriptors mixes every provider's config type
-export interface ProviderDescriptor<Name extends string = string, Config = any, Channels extends readonly ChannelAdapter<Config>[] = readonly ChannelAdapter<Config>[]> {
+export interface ProviderDescriptor<
+  Name extends string = string,
+  // biome-ignore lint/suspicious/noExplicitAny: a list of descriptors mixes every provider's config type
+  Config = any,
+  Channels extends readonly ChannelAdapter<Config>[] = readonly ChannelAdapter<Config>[],
+> {
   /** The provider's name: the merchant-config key, the `provider` of its orders and events. */
   readonly provider: Name
   /** Its notify channels; each channel's name is the provider's, or the provider's and a version (`<provider>.v3`). */

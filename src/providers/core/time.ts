@@ -20,7 +20,14 @@ export function beijingTimeToIso(text: string): string | null {
   const date = new Date(utc)
   // Reject impossible calendar values (Date.UTC would roll 2026-02-30 over to March).
   const back = new Date(utc + BEIJING_OFFSET_MS)
-  if (back.getUTCFullYear() !== year || back.getUTCMonth() !== month - 1 || back.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
+  if (
+    back.getUTCFullYear() !== year ||
+    back.getUTCMonth() !== month - 1 ||
+    back.getUTCDate() !== day ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59
+  ) {
     return null
   }
   return date.toISOString().replace('.000Z', 'Z')

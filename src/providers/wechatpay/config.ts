@@ -47,7 +47,17 @@ const PUBLIC_KEY_ID = /^PUB_KEY_ID_[0-9A-Za-z_]{1,64}$/
 // WeChat signs with RSA-2048 (`WECHATPAY2-SHA256-RSA2048`).
 const MIN_RSA_BITS = 2048
 
-const FIELDS = ['appid', 'mchid', 'apiV2Key', 'v2SignType', 'apiV3Key', 'platformPublicKeys', 'merchantPrivateKey', 'merchantSerial', 'apiBaseUrl']
+const FIELDS = [
+  'appid',
+  'mchid',
+  'apiV2Key',
+  'v2SignType',
+  'apiV3Key',
+  'platformPublicKeys',
+  'merchantPrivateKey',
+  'merchantSerial',
+  'apiBaseUrl',
+]
 
 function apiKeyAt(value: unknown, path: string): string {
   const text = stringAt(value, path)
@@ -140,12 +150,19 @@ async function parseWechatpay(value: unknown, context: ConfigContext): Promise<W
   if (apiV2Key !== undefined) {
     v2SignTypes = wechatpay.v2SignType === undefined ? [...V2_SIGN_TYPES] : parseV2SignTypes(wechatpay.v2SignType)
   }
-  const platformPublicKeys =
-    wechatpay.platformPublicKeys === undefined ? {} : await parsePlatformPublicKeys(wechatpay.platformPublicKeys)
+  const platformPublicKeys = wechatpay.platformPublicKeys === undefined ? {} : await parsePlatformPublicKeys(wechatpay.platformPublicKeys)
   const requestSigning = await parseRequestSigning(wechatpay, apiV3Key !== undefined)
-  const apiBaseUrl =
-    wechatpay.apiBaseUrl === undefined ? undefined : providerUrlAt(wechatpay.apiBaseUrl, 'wechatpay.apiBaseUrl', context)
-  return { appid, mchid, ...definedOnly({ apiV2Key }), v2SignTypes, ...definedOnly({ apiV3Key }), platformPublicKeys, ...requestSigning, ...definedOnly({ apiBaseUrl }) }
+  const apiBaseUrl = wechatpay.apiBaseUrl === undefined ? undefined : providerUrlAt(wechatpay.apiBaseUrl, 'wechatpay.apiBaseUrl', context)
+  return {
+    appid,
+    mchid,
+    ...definedOnly({ apiV2Key }),
+    v2SignTypes,
+    ...definedOnly({ apiV3Key }),
+    platformPublicKeys,
+    ...requestSigning,
+    ...definedOnly({ apiBaseUrl }),
+  }
 }
 
 /** GET shows the section without `apiV2Key`, `apiV3Key` and `merchantPrivateKey`. */

@@ -125,12 +125,7 @@ async function verifyAnswer(answer: ProviderAnswer, wechatpay: WechatpayConfig, 
  * Error answers are checked when they carry a signature; the official SDKs verify only 2xx, and an
  * unsigned 404 can do no more than report "not paid", which changes nothing.
  */
-async function readAnswer(
-  answer: ProviderAnswer,
-  wechatpay: WechatpayConfig,
-  outTradeNo: string,
-  now: number,
-): Promise<QueryResult> {
+async function readAnswer(answer: ProviderAnswer, wechatpay: WechatpayConfig, outTradeNo: string, now: number): Promise<QueryResult> {
   const { status } = answer
   if (status >= 200 && status < 300) {
     await verifyAnswer(answer, wechatpay, now)

@@ -12,8 +12,9 @@ export type FlatXmlRoot = 'xml' | 'root'
 const DTD_MARKUP = /<!(?:DOCTYPE|ENTITY)/i
 
 // Characters XML 1.0 forbids anywhere in a document (the `Char` production), lone surrogates included.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this pattern's job
-const NON_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+const NON_XML_CHAR =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this pattern's job
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 const WHITESPACE_ONLY = /^[ \t\r\n]*$/
 

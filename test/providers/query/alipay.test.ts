@@ -35,9 +35,7 @@ function responseText(fields: Record<string, unknown> = {}): string {
 /** Alipay's side: `sign` over the exact response text, with the Alipay private key (or another one). */
 function signedBody(content: string, { key = keys.alipay.alipayKey.privateKeyPem, signFirst = false } = {}): string {
   const sign = rsaSha256(key, content)
-  return signFirst
-    ? `{"sign":"${sign}", "${RESPONSE_KEY}" : ${content}}`
-    : `{"${RESPONSE_KEY}":${content},"sign":"${sign}"}`
+  return signFirst ? `{"sign":"${sign}", "${RESPONSE_KEY}" : ${content}}` : `{"${RESPONSE_KEY}":${content},"sign":"${sign}"}`
 }
 
 function answerWith(respond: (form: URLSearchParams) => Response | string, url = GATEWAY): URLSearchParams[] {
@@ -65,7 +63,17 @@ describe('Alipay order query: the request', () => {
     await query()
     const form = seen[0]!
     const params = Object.fromEntries(form)
-    expect(Object.keys(params).sort()).toEqual(['app_id', 'biz_content', 'charset', 'format', 'method', 'sign', 'sign_type', 'timestamp', 'version'])
+    expect(Object.keys(params).sort()).toEqual([
+      'app_id',
+      'biz_content',
+      'charset',
+      'format',
+      'method',
+      'sign',
+      'sign_type',
+      'timestamp',
+      'version',
+    ])
     expect(params).toMatchObject({
       app_id: keys.alipay.appId,
       method: 'alipay.trade.query',
@@ -160,7 +168,9 @@ describe('Alipay order query: the answer', () => {
 
   it('reads an unsigned error_response (our request refused) as a provider error', async () => {
     answerWith(() =>
-      JSON.stringify({ error_response: { code: '40002', msg: 'Invalid Arguments', sub_code: 'isv.invalid-signature', sub_msg: '验签出错' } }),
+      JSON.stringify({
+        error_response: { code: '40002', msg: 'Invalid Arguments', sub_code: 'isv.invalid-signature', sub_msg: '验签出错' },
+      }),
     )
     expect((await failure(query(), 'provider_error')).message).toContain('isv.invalid-signature')
   })
@@ -197,7 +207,9 @@ describe('Alipay order query: forged answers', () => {
 
   it('refuses a sign made over re-serialised JSON instead of the text sent', async () => {
     const spaced = responseText().replaceAll('","', '", "')
-    answerWith(() => `{"${RESPONSE_KEY}":${spaced},"sign":"${rsaSha256(keys.alipay.alipayKey.privateKeyPem, JSON.stringify(JSON.parse(spaced)))}"}`)
+    answerWith(
+      () => `{"${RESPONSE_KEY}":${spaced},"sign":"${rsaSha256(keys.alipay.alipayKey.privateKeyPem, JSON.stringify(JSON.parse(spaced)))}"}`,
+    )
     await failure(query(), 'signature_invalid')
   })
 

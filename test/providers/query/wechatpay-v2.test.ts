@@ -12,12 +12,11 @@ const TRANSACTION_ID = '4200002026112212345678'
 
 /** WeChat's v2 sign, computed here with node:crypto: sorted non-empty fields but `sign`, `&key=`, uppercase hex. */
 function independentSign(fields: Record<string, string>, signType: V2SignType, key = KEY): string {
-  const text =
-    `${Object.keys(fields)
-      .filter((name) => name !== 'sign' && fields[name] !== '')
-      .sort()
-      .map((name) => `${name}=${fields[name]}`)
-      .join('&')}&key=${key}`
+  const text = `${Object.keys(fields)
+    .filter((name) => name !== 'sign' && fields[name] !== '')
+    .sort()
+    .map((name) => `${name}=${fields[name]}`)
+    .join('&')}&key=${key}`
   const digest = signType === 'MD5' ? createHash('md5').update(text, 'utf8') : createHmac('sha256', key).update(text, 'utf8')
   return digest.digest('hex').toUpperCase()
 }

@@ -39,7 +39,12 @@ const PUBLIC_KEY: Signer = { privateKeyPem: publicKeyMode.privateKeyPem, serial:
 /** WeChat's side: `timestamp\nnonce\nbody\n` signed with the platform (or public-key-mode) key. */
 function signedAnswer(
   body: string,
-  { signer = PLATFORM, timestamp = NOW_SECONDS, status = 200, signature }: { signer?: Signer; timestamp?: string; status?: number; signature?: string } = {},
+  {
+    signer = PLATFORM,
+    timestamp = NOW_SECONDS,
+    status = 200,
+    signature,
+  }: { signer?: Signer; timestamp?: string; status?: number; signature?: string } = {},
 ): Response {
   const nonce = 'c5ac7061fccab6bf3e254dcf98995b8c'
   return new HttpResponse(body, {
@@ -304,7 +309,11 @@ describe('WeChat Pay v3 order query: forged answers', () => {
   })
 
   it('refuses an answer signed under a serial the merchant does not have', async () => {
-    answerWith(() => signedAnswer(body, { signer: { privateKeyPem: keys.wechatpay.platformCertB.privateKeyPem, serial: keys.wechatpay.platformCertB.serial } }))
+    answerWith(() =>
+      signedAnswer(body, {
+        signer: { privateKeyPem: keys.wechatpay.platformCertB.privateKeyPem, serial: keys.wechatpay.platformCertB.serial },
+      }),
+    )
     await failure(query(), 'signature_invalid')
   })
 

@@ -28,7 +28,15 @@ CREATE TABLE forward_target (singleton INTEGER PRIMARY KEY CHECK (singleton = 1)
   sealed_previous_secret TEXT, fingerprint TEXT NOT NULL, updated_at TEXT NOT NULL);
 `
 
-const CURRENT_FORWARD_TARGET = ['singleton', 'url', 'sealed_secret', 'sealed_previous_secret', 'merchant_version', 'disabled_at', 'updated_at']
+const CURRENT_FORWARD_TARGET = [
+  'singleton',
+  'url',
+  'sealed_secret',
+  'sealed_previous_secret',
+  'merchant_version',
+  'disabled_at',
+  'updated_at',
+]
 
 function columns(sql: SqlStorage, table: string): string[] {
   return sql
@@ -39,7 +47,9 @@ function columns(sql: SqlStorage, table: string): string[] {
 
 function tables(sql: SqlStorage): string[] {
   return sql
-    .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'")
+    .exec<{ name: string }>(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'",
+    )
     .toArray()
     .map((t) => t.name)
 }
@@ -59,8 +69,12 @@ describe('order object schema migrations', () => {
         order.outTradeNo,
         '2026-11-01T00:00:00.000Z',
       )
-      sql.exec(`INSERT INTO seen_notifications (provider_notification_id, accepted_at) VALUES ('EV-BEFORE-UPGRADE', '2026-11-01T00:00:00.000Z')`)
-      sql.exec(`INSERT INTO forward_target (singleton, url, sealed_secret, fingerprint, updated_at) VALUES (1, 'https://old.example/hook', 'x', 'fp', 'then')`)
+      sql.exec(
+        `INSERT INTO seen_notifications (provider_notification_id, accepted_at) VALUES ('EV-BEFORE-UPGRADE', '2026-11-01T00:00:00.000Z')`,
+      )
+      sql.exec(
+        `INSERT INTO forward_target (singleton, url, sealed_secret, fingerprint, updated_at) VALUES (1, 'https://old.example/hook', 'x', 'fp', 'then')`,
+      )
       expect(tables(sql)).not.toContain('_schema')
       expect(tables(sql)).not.toContain('reconciliation')
     })
@@ -74,19 +88,31 @@ describe('order object schema migrations', () => {
       }),
     )
 
-    const result = await stub.ingest({ order, notification: paymentNotification(order), settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })
+    const result = await stub.ingest({
+      order,
+      notification: paymentNotification(order),
+      settings: SETTINGS,
+      receivedAt: Date.now(),
+      source: 'notify',
+    })
     expect(result).toMatchObject({ verdict: 'accepted', status: 'paid' })
     expect(result.eventIds).toHaveLength(1)
     await runInDurableObject(stub, (_o: OrderObject, state) => {
       const { sql } = state.storage
       expect(orderSchemaVersion(sql)).toBe(ORDER_SCHEMA_VERSION)
       expect(columns(sql, 'forward_target')).toEqual(CURRENT_FORWARD_TARGET)
-      expect(sql.exec('SELECT url, merchant_version, disabled_at FROM forward_target').one()).toEqual({ url: FORWARD.url, merchant_version: 1, disabled_at: null })
+      expect(sql.exec('SELECT url, merchant_version, disabled_at FROM forward_target').one()).toEqual({
+        url: FORWARD.url,
+        merchant_version: 1,
+        disabled_at: null,
+      })
       expect(columns(sql, 'reconciliation')).toContain('next_query_at')
     })
     // Rows written before the upgrade are kept: the old dedupe key still dedupes.
     const again = paymentNotification(order, { notificationId: 'EV-BEFORE-UPGRADE' })
-    expect((await stub.ingest({ order, notification: again, settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })).verdict).toBe('duplicate')
+    expect((await stub.ingest({ order, notification: again, settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })).verdict).toBe(
+      'duplicate',
+    )
     expect(await outboxCounts(order)).toEqual({ events: 1, deliveries: 1, seen: 2, audit: { accepted: 1, duplicate: 1 } })
 
     // The forward target stored after the upgrade opens and signs: the payment reaches the merchant.
@@ -115,7 +141,15 @@ describe('order object schema migrations', () => {
       })
       const before = everything()
       expect(Object.keys(before.rows).filter((name) => before.rows[name]!.length > 0)).toEqual(
-        expect.arrayContaining(['order_state', 'seen_notifications', 'notifications', 'events', 'deliveries', 'reconciliation', 'forward_target']),
+        expect.arrayContaining([
+          'order_state',
+          'seen_notifications',
+          'notifications',
+          'events',
+          'deliveries',
+          'reconciliation',
+          'forward_target',
+        ]),
       )
       expect(orderSchemaVersion(sql)).toBe(ORDER_SCHEMA_VERSION)
       expect(migrateOrderSchema(state.storage)).toEqual([])
