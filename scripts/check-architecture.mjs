@@ -61,6 +61,7 @@ for (const file of files) {
     const to = folderOf(target)
     if (to === from) continue
     if (layerOf(to) > layerOf(from)) problems.push(`${rel}: imports ${path.relative(root, target)}, a layer above it`)
+    if (layerOf(from) === 0) problems.push(`${rel}: imports ${path.relative(root, target)}; base folders import nothing outside themselves`)
     if (to.split('/')[0] === 'http' && from.split('/')[0] !== 'http' && from !== 'index.ts') problems.push(`${rel}: imports from src/http`)
     if (!edges.has(from)) edges.set(from, new Set())
     edges.get(from).add(to)
