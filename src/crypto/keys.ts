@@ -6,7 +6,7 @@
 import { concatBytes, toHex, utf8 } from './encoding'
 
 const MAX_CACHED_KEYS = 512
-const cache = new Map<string, Promise<CryptoKey>>()
+const keysByFingerprint = new Map<string, Promise<CryptoKey>>()
 
 export type RsaHash = 'SHA-256' | 'SHA-1'
 
@@ -42,13 +42,13 @@ function cached(usage: string, material: Uint8Array, load: () => Promise<CryptoK
 
 async function byFingerprint(usage: string, material: Uint8Array, load: () => Promise<CryptoKey>): Promise<CryptoKey> {
   const id = await fingerprint(usage, material)
-  let key = cache.get(id)
+  let key = keysByFingerprint.get(id)
   if (key === undefined) {
     key = load()
     // A failed import must not stay cached: the next request retries (and fails the same way).
-    key.catch(() => cache.delete(id))
-    if (cache.size >= MAX_CACHED_KEYS) cache.delete(cache.keys().next().value!)
-    cache.set(id, key)
+    key.catch(() => keysByFingerprint.delete(id))
+    if (keysByFingerprint.size >= MAX_CACHED_KEYS) keysByFingerprint.delete(keysByFingerprint.keys().next().value!)
+    keysByFingerprint.set(id, key)
   }
   return key
 }

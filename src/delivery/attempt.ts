@@ -5,6 +5,7 @@
  * @see https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md (delivery behaviour)
  */
 import { concatBytes } from '../crypto/encoding'
+import { USER_AGENT } from '../lib/user-agent'
 import { parseRetryAfter } from './schedule'
 import type { WebhookHeaders } from './sign'
 
@@ -23,7 +24,6 @@ export type AttemptResult =
   | (AttemptFacts & { kind: 'gone'; statusCode: 410 })
   | (AttemptFacts & { kind: 'retry'; error?: AttemptError; retryAfter?: number })
 
-export const USER_AGENT = 'paygate/0.1'
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 15_000
 export const RESPONSE_SNIPPET_BYTES = 1024
 

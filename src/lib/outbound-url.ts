@@ -37,8 +37,12 @@ function isPrivateOrLocalIpv6(host: string): boolean {
   )
 }
 
-/** Why `url` may not be a forward URL, or null when it may. */
+/** Longer URLs are refused: no real endpoint needs one, and every stored copy costs. */
+export const MAX_URL_LENGTH = 2048
+
+/** Why the gateway may not call `url` (a forward URL, a provider API base), or null when it may. */
 export function outboundUrlProblem(url: string, options: { allowLoopback: boolean }): string | null {
+  if (url.length > MAX_URL_LENGTH) return `must be at most ${MAX_URL_LENGTH} characters`
   let parsed: URL
   try {
     parsed = new URL(url)

@@ -19,7 +19,6 @@ export interface MerchantSchemaOptions {
 }
 
 const MERCHANT_ID = /^[A-Za-z0-9_-]{1,64}$/
-const MAX_URL_LENGTH = 2048
 
 export function isMerchantId(value: string): boolean {
   return MERCHANT_ID.test(value)
@@ -35,7 +34,6 @@ function webhookSecretAt(value: unknown, path: string): string {
 function parseForward(value: unknown, options: MerchantSchemaOptions): ForwardConfig {
   const forward = objectAt(value, 'forward', ['url', 'secret', 'previousSecret'])
   const url = stringAt(forward.url, 'forward.url')
-  if (url.length > MAX_URL_LENGTH) fail('forward.url', `must be at most ${MAX_URL_LENGTH} characters`)
   const urlProblem = outboundUrlProblem(url, { allowLoopback: options.allowLoopback })
   if (urlProblem !== null) fail('forward.url', urlProblem)
   const secret = webhookSecretAt(forward.secret, 'forward.secret')

@@ -29,12 +29,12 @@ interface CachedMerchant {
  */
 const CACHE_TTL_MS = 30_000
 const MAX_CACHED_MERCHANTS = 256
-const cache = new Map<string, CachedMerchant>()
+const openedMerchants = new Map<string, CachedMerchant>()
 
 function remember(id: string, entry: CachedMerchant): void {
-  cache.delete(id)
-  if (cache.size >= MAX_CACHED_MERCHANTS) cache.delete(cache.keys().next().value!)
-  cache.set(id, entry)
+  openedMerchants.delete(id)
+  if (openedMerchants.size >= MAX_CACHED_MERCHANTS) openedMerchants.delete(openedMerchants.keys().next().value!)
+  openedMerchants.set(id, entry)
 }
 
 function deepFreeze<T>(value: T): T {
@@ -73,7 +73,7 @@ export async function saveMerchant(env: Env, id: string, input: MerchantInput, o
   )
     .bind(id, config, at)
     .first<{ version: number }>()
-  cache.delete(id)
+  openedMerchants.delete(id)
   if (row === null) throw new Error('merchant upsert returned no row')
   // After D1, so the replica never holds a config D1 refused; a failure here fails the save loudly.
   await merchantReplica(env, id).put({ config, version: row.version })
@@ -98,7 +98,7 @@ export async function disableForwardEndpoint(env: Env, id: string, url: string, 
     .bind(config, new Date(at).toISOString(), id, row.version)
     .first<{ version: number }>()
   if (updated === null) return false
-  cache.delete(id)
+  openedMerchants.delete(id)
   await merchantReplica(env, id).put({ config, version: updated.version })
   return true
 }
@@ -142,14 +142,14 @@ export async function loadMerchant(env: Env, id: string, options: LoadMerchantOp
 /** `loadMerchant` with the row's version, for callers that must not let an older config win. */
 export async function loadVersionedMerchant(env: Env, id: string, options: LoadMerchantOptions = {}): Promise<VersionedMerchant | null> {
   const now = options.now ?? Date.now()
-  const cached = cache.get(id)
+  const cached = openedMerchants.get(id)
   if (cached !== undefined && !options.fresh && now - cached.loadedAt < CACHE_TTL_MS && now >= cached.loadedAt) {
     return cached
   }
   const row = await readStoredRow(env, id)
   if (row === null) {
     // Misses are not cached: a merchant created through another isolate is usable at once.
-    cache.delete(id)
+    openedMerchants.delete(id)
     return null
   }
   // Sealing draws fresh IVs, so any save changes the text: unchanged text means nothing to re-open.

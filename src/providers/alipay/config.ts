@@ -50,7 +50,7 @@ function publicView(alipay: AlipayConfig): Record<string, unknown> {
   return { appId, sellerId, alipayPublicKey, signType, ...definedOnly({ gatewayUrl }) }
 }
 
-export const alipayConfig: ConfigSection<AlipayConfig> = {
+export const alipaySection: ConfigSection<AlipayConfig> = {
   parse: parseAlipay,
   secretFields: ['appPrivateKey'],
   publicView,

@@ -1,13 +1,13 @@
 /** @module Alipay: trade notifications, `alipay.trade.query`, and the merchant's `alipay` config section. */
 import { defineProvider } from '../core/descriptor'
-import { alipayConfig } from './config'
+import { alipaySection } from './config'
 import { alipayNotify } from './notify'
 import { alipayQuery } from './query'
 
 export const alipay = defineProvider({
   provider: 'alipay',
   channels: [alipayNotify],
-  config: alipayConfig,
+  config: alipaySection,
   queries: [alipayQuery],
 })
 

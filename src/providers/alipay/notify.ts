@@ -42,7 +42,7 @@ export interface AlipayVerified {
 const TRADE_STATUSES = ['WAIT_BUYER_PAY', 'TRADE_SUCCESS', 'TRADE_FINISHED', 'TRADE_CLOSED'] as const
 type TradeStatus = (typeof TRADE_STATUSES)[number]
 
-type Fields = ReadonlyMap<string, string>
+type FormFields = ReadonlyMap<string, string>
 
 export const alipayNotify: ChannelAdapter<AlipayConfig, AlipayWire, AlipayVerified, 'alipay'> = {
   channel: 'alipay',
@@ -151,7 +151,7 @@ function joinEncoded(fields: ReadonlyMap<string, Uint8Array>, names: string[]): 
  * keeps the trade TRADE_SUCCESS (partial) or closes it (full); only `refund_fee` tells them apart
  * from a payment or an unpaid close.
  */
-function tradeEffect(fields: Fields): NotificationEffect {
+function tradeEffect(fields: FormFields): NotificationEffect {
   const status = tradeStatusOf(fields)
   const refunded = optional(fields, 'refund_fee') !== null
   switch (status) {
@@ -176,7 +176,7 @@ function tradeEffect(fields: Fields): NotificationEffect {
  * `total_amount` (yuan); the payment time is the notify's `gmt_payment`, the query's `send_pay_date`.
  */
 export function alipayPaymentEffect(
-  fields: Fields,
+  fields: FormFields,
   paidAtField: 'gmt_payment' | 'send_pay_date',
 ): Extract<NotificationEffect, { kind: 'payment' }> {
   return {
@@ -188,7 +188,7 @@ export function alipayPaymentEffect(
   }
 }
 
-function refundEffect(fields: Fields): NotificationEffect {
+function refundEffect(fields: FormFields): NotificationEffect {
   const transactionId = required(fields, 'trade_no')
   const orderAmount = amountOf(fields, 'total_amount')
   // Alipay reports the running total refunded on the trade, not this refund's amount.
@@ -210,11 +210,11 @@ function refundEffect(fields: Fields): NotificationEffect {
 }
 
 /** An unpaid trade closed; the query answer has no `gmt_close`, so its time is unknown (null). */
-export function alipayCloseEffect(fields: Fields): Extract<NotificationEffect, { kind: 'close' }> {
+export function alipayCloseEffect(fields: FormFields): Extract<NotificationEffect, { kind: 'close' }> {
   return { kind: 'close', transactionId: optional(fields, 'trade_no'), closedAt: timeOf(fields, 'gmt_close') }
 }
 
-function tradeStatusOf(fields: Fields): TradeStatus {
+function tradeStatusOf(fields: FormFields): TradeStatus {
   const status = fields.get('trade_status')
   const known = TRADE_STATUSES.find((s) => s === status)
   return known ?? refuse('unsupported_event', 'unknown alipay trade_status')
@@ -266,20 +266,20 @@ function asciiText(bytes: Uint8Array | undefined): string | null {
   return text
 }
 
-function optional(fields: Fields, name: string): string | null {
+function optional(fields: FormFields, name: string): string | null {
   const value = fields.get(name)
   return value === undefined || value === '' ? null : value
 }
 
-function required(fields: Fields, name: string): string {
+function required(fields: FormFields, name: string): string {
   return optional(fields, name) ?? refuse('malformed_body', `alipay ${name} is missing`)
 }
 
-function amountOf(fields: Fields, name: string): number {
+function amountOf(fields: FormFields, name: string): number {
   return yuanToFen(required(fields, name)) ?? refuse('malformed_body', `alipay ${name} is not a yuan amount`)
 }
 
-function timeOf(fields: Fields, name: string): string | null {
+function timeOf(fields: FormFields, name: string): string | null {
   const text = optional(fields, name)
   if (text === null) return null
   return beijingTimeToIso(text) ?? refuse('malformed_body', `alipay ${name} is not a Beijing time`)

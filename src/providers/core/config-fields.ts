@@ -18,7 +18,6 @@ export interface ConfigContext {
 
 // Provider ids (appid, mchid, app_id, seller_id) are short printable ASCII; whitespace would never match a notify.
 const PROVIDER_ID = /^[\x21-\x7e]{1,64}$/
-const MAX_URL_LENGTH = 2048
 const MAX_PUBLIC_KEY_TEXT = 16 * 1024
 const MAX_PRIVATE_KEY_TEXT = 16 * 1024
 
@@ -76,7 +75,6 @@ export async function publicKeyPemAt(text: string, path: string): Promise<string
  */
 export function providerUrlAt(value: unknown, path: string, context: ConfigContext): string {
   const url = stringAt(value, path)
-  if (url.length > MAX_URL_LENGTH) fail(path, `must be at most ${MAX_URL_LENGTH} characters`)
   const problem = outboundUrlProblem(url, { allowLoopback: context.allowLoopback })
   if (problem !== null) fail(path, problem)
   const parsed = new URL(url)

@@ -180,7 +180,7 @@ function publicView(wechatpay: WechatpayConfig): Record<string, unknown> {
   }
 }
 
-export const wechatpayConfig: ConfigSection<WechatpayConfig> = {
+export const wechatpaySection: ConfigSection<WechatpayConfig> = {
   parse: parseWechatpay,
   secretFields: ['apiV2Key', 'apiV3Key', 'merchantPrivateKey'],
   publicView,

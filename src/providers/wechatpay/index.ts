@@ -5,7 +5,7 @@
  * merchant's own key.
  */
 import { defineProvider } from '../core/descriptor'
-import { wechatpayConfig } from './config'
+import { wechatpaySection } from './config'
 import { wechatpayV2 } from './v2-notify'
 import { wechatpayV2Query } from './v2-query'
 import { wechatpayV3 } from './v3-notify'
@@ -14,7 +14,7 @@ import { wechatpayV3Query } from './v3-query'
 export const wechatpay = defineProvider({
   provider: 'wechatpay',
   channels: [wechatpayV2, wechatpayV3],
-  config: wechatpayConfig,
+  config: wechatpaySection,
   queries: [wechatpayV3Query, wechatpayV2Query],
 })
 

@@ -12,23 +12,21 @@ import { beijingTimeToIso } from '../core/time'
 import type { ChannelAdapter, NotificationEffect, RawNotification, RefundOutcome, VerifiedNotification } from '../core/types'
 import type { WechatpayConfig } from './config'
 import { signedFields, v2SignString, verifyV2Signature } from './v2-sign'
-import { buildXmlReply, readFlatXml } from './xml'
-
-type Fields = Readonly<Record<string, string>>
+import { buildXmlReply, readFlatXml, type XmlFields } from './xml'
 
 /** The three kinds of message WeChat posts to a v2 notify URL, told apart before any key is used. */
 export type V2Wire =
-  | { kind: 'payment'; fields: Fields }
-  | { kind: 'refund'; fields: Fields }
+  | { kind: 'payment'; fields: XmlFields }
+  | { kind: 'refund'; fields: XmlFields }
   /** `return_code=FAIL`: carries no `sign`, so it cannot be authenticated, and it never changes anything. */
-  | { kind: 'fail'; fields: Fields; body: string }
+  | { kind: 'fail'; fields: XmlFields; body: string }
 
 export type V2Verified =
   /** `signed` holds exactly the fields the signature covers: every non-empty field but `sign`. */
-  | { kind: 'payment'; signed: Fields; signString: string }
+  | { kind: 'payment'; signed: XmlFields; signString: string }
   /** `outer` is the unauthenticated envelope; `refund` the decrypted (hence authentic) `req_info`. */
-  | { kind: 'refund'; outer: Fields; refund: Fields }
-  | { kind: 'fail'; fields: Fields; body: string }
+  | { kind: 'refund'; outer: XmlFields; refund: XmlFields }
+  | { kind: 'fail'; fields: XmlFields; body: string }
 
 const REFUND_OUTCOMES: Readonly<Record<string, RefundOutcome>> = {
   SUCCESS: 'succeeded',
@@ -79,7 +77,7 @@ export const wechatpayV2: ChannelAdapter<WechatpayConfig, V2Wire, V2Verified, 'w
   async normalize(verified: V2Verified, wechatpay: WechatpayConfig | undefined): Promise<VerifiedNotification> {
     const config = v2Config(wechatpay)
     const envelope = verified.kind === 'payment' ? verified.signed : verified.kind === 'refund' ? verified.outer : verified.fields
-    checkMerchantIdentity(envelope, config, verified.kind !== 'fail')
+    checkV2MerchantIdentity(envelope, config, verified.kind !== 'fail')
     const { outTradeNo, effect } = mapStatus(verified)
     return {
       channel: 'wechatpay.v2',
@@ -119,7 +117,7 @@ function v2Config(config: WechatpayConfig | undefined): WechatpayConfig & { apiV
  * `req_info` = base64(AES-256-ECB(PKCS#7, `<root>` XML)) with the 32 ASCII bytes of the lowercase hex
  * MD5 of the APIv2 key as the AES key. ECB carries no MAC: a wrong key shows as bad padding or garbage.
  */
-async function openReqInfo(reqInfo: string, apiV2Key: string): Promise<Fields> {
+async function openReqInfo(reqInfo: string, apiV2Key: string): Promise<XmlFields> {
   let sealed: Uint8Array<ArrayBuffer>
   try {
     sealed = fromBase64(reqInfo)
@@ -149,7 +147,7 @@ async function openReqInfo(reqInfo: string, apiV2Key: string): Promise<Fields> {
  * `appid`/`mch_id` name the merchant the message is for. Signed payments and refunds must name ours;
  * an unsigned FAIL message is only checked for what it does carry.
  */
-export function checkMerchantIdentity(fields: Fields, config: WechatpayConfig, required: boolean): void {
+export function checkV2MerchantIdentity(fields: XmlFields, config: WechatpayConfig, required: boolean): void {
   for (const [field, expected] of [
     ['appid', config.appid],
     ['mch_id', config.mchid],
@@ -207,7 +205,7 @@ function mapStatus(verified: V2Verified): { outTradeNo: string; effect: Notifica
  * A payment as v2 reports it: the pay notify and the `/pay/orderquery` answer carry the same fields
  * (`total_fee` in fen, `fee_type`, `transaction_id`, Beijing `time_end`).
  */
-export function v2PaymentEffect(fields: Fields): Extract<NotificationEffect, { kind: 'payment' }> {
+export function v2PaymentEffect(fields: XmlFields): Extract<NotificationEffect, { kind: 'payment' }> {
   return {
     kind: 'payment',
     amount: fenField(fields, 'total_fee'),
@@ -246,17 +244,17 @@ function rawFields(verified: V2Verified): Record<string, string> {
   }
 }
 
-function requiredField(fields: Fields, name: string): string {
+function requiredField(fields: XmlFields, name: string): string {
   const value = fields[name]
   return value === undefined || value === '' ? refuse('malformed_body', `${name} is missing`) : value
 }
 
-function fenField(fields: Fields, name: string): number {
+function fenField(fields: XmlFields, name: string): number {
   return parseFen(requiredField(fields, name)) ?? refuse('malformed_body', `${name} is not an amount in fen`)
 }
 
 /** Absent → null; present but not a Beijing time → the message is malformed. */
-function beijingTimeField(fields: Fields, name: string): string | null {
+function beijingTimeField(fields: XmlFields, name: string): string | null {
   const value = fields[name]
   if (value === undefined || value === '') return null
   return beijingTimeToIso(value) ?? refuse('malformed_body', `${name} is not a Beijing time`)

@@ -10,11 +10,9 @@ import { QueryFailed, type QueryResult } from '../core/query-types'
 import { refuse } from '../core/rejection'
 import { WECHATPAY_API_BASE_URL, type V2SignType, type WechatpayConfig } from './config'
 import { wechatpayTradeStateOutcome } from './trade-state'
-import { checkMerchantIdentity, v2PaymentEffect } from './v2-notify'
+import { checkV2MerchantIdentity, v2PaymentEffect } from './v2-notify'
 import { signedFields, v2Sign, v2SignString, verifyV2Signature } from './v2-sign'
-import { buildXmlReply, readFlatXml } from './xml'
-
-type Fields = Readonly<Record<string, string>>
+import { buildXmlReply, readFlatXml, type XmlFields } from './xml'
 
 interface V2QueryConfig {
   wechatpay: WechatpayConfig
@@ -87,7 +85,7 @@ async function readAnswer(answer: ProviderAnswer, config: V2QueryConfig, outTrad
   return asQuery(async () => {
     await verifyV2Signature(fields, config.apiV2Key, [config.signType])
     const signed = signedFields(fields)
-    checkMerchantIdentity(signed, config.wechatpay, true)
+    checkV2MerchantIdentity(signed, config.wechatpay, true)
     return outcomeOf(signed, outTradeNo, status)
   }, status)
 }
@@ -99,7 +97,7 @@ function printable(text: string | undefined): string {
 }
 
 /** The one mapping of v2 `result_code` / `trade_state` to query results. */
-function outcomeOf(fields: Fields, outTradeNo: string, status: number): QueryResult {
+function outcomeOf(fields: XmlFields, outTradeNo: string, status: number): QueryResult {
   if (fields.result_code === 'FAIL') {
     const code = safeCode(fields.err_code) ?? 'unknown'
     if (code === 'ORDERNOTEXIST') return { kind: 'not_paid', providerStatus: code }

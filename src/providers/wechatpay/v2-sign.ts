@@ -7,11 +7,10 @@ import { toHex, utf8 } from '../../crypto/encoding'
 import { hmacSha256, md5, timingSafeEqualText } from '../../crypto/primitives'
 import { refuse } from '../core/rejection'
 import { V2_SIGN_TYPES, type V2SignType } from './config'
-
-type Fields = Readonly<Record<string, string>>
+import type { XmlFields } from './xml'
 
 /** Exactly what a v2 sign covers: every non-empty field but `sign`. */
-export function signedFields(fields: Fields): Fields {
+export function signedFields(fields: XmlFields): XmlFields {
   return Object.fromEntries(Object.entries(fields).filter(([name, value]) => name !== 'sign' && value !== ''))
 }
 
@@ -19,7 +18,7 @@ export function signedFields(fields: Fields): Fields {
  * The APIv2 sign string without the key: every field except `sign`, empty values skipped, sorted by
  * key, `k=v` joined with `&`. `sign_type` is included when present (it is signed).
  */
-export function v2SignString(fields: Fields): string {
+export function v2SignString(fields: XmlFields): string {
   return Object.keys(fields)
     .filter((name) => name !== 'sign' && fields[name] !== '')
     .sort()
@@ -38,7 +37,7 @@ export async function v2Sign(signString: string, apiV2Key: string, algorithm: V2
  * WeChat signs a notify with the sign type of the order request and often omits `sign_type`, so the
  * algorithm is `sign_type` when present, else read from the sign's length (32 hex MD5, 64 HMAC-SHA256).
  */
-export function v2SignAlgorithm(fields: Fields): V2SignType {
+export function v2SignAlgorithm(fields: XmlFields): V2SignType {
   const declared = fields.sign_type ?? ''
   if (declared !== '') {
     const known = V2_SIGN_TYPES.find((type) => type === declared)
@@ -55,7 +54,7 @@ export function v2SignAlgorithm(fields: Fields): V2SignType {
 }
 
 /** Checks a signed v2 message; returns the algorithm that verified it, or throws the precise rejection. */
-export async function verifyV2Signature(fields: Fields, apiV2Key: string, allowed: readonly V2SignType[]): Promise<V2SignType> {
+export async function verifyV2Signature(fields: XmlFields, apiV2Key: string, allowed: readonly V2SignType[]): Promise<V2SignType> {
   const received = fields.sign ?? ''
   if (received === '') refuse('missing_signature', 'v2 notify has no sign')
   const algorithm = v2SignAlgorithm(fields)

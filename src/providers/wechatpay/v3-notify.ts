@@ -39,13 +39,13 @@ export interface V3Wire {
   envelope: V3Envelope
 }
 
-type Fields = Record<string, unknown>
+type JsonFields = Record<string, unknown>
 
-function isFields(value: unknown): value is Fields {
+function isFields(value: unknown): value is JsonFields {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-export function parseJsonObject(bytes: Uint8Array, what: string): Fields {
+export function parseJsonObject(bytes: Uint8Array, what: string): JsonFields {
   let value: unknown
   try {
     value = JSON.parse(fromUtf8(bytes))
@@ -56,27 +56,27 @@ export function parseJsonObject(bytes: Uint8Array, what: string): Fields {
   return value
 }
 
-export function requiredText(fields: Fields, name: string): string {
+export function requiredText(fields: JsonFields, name: string): string {
   const value = fields[name]
   if (typeof value !== 'string' || value === '') refuse('malformed_body', `${name} is missing`)
   return value
 }
 
 /** Null when absent; a present value must be a string. */
-export function optionalText(fields: Fields, name: string): string | null {
+export function optionalText(fields: JsonFields, name: string): string | null {
   const value = fields[name]
   if (value === undefined || value === null) return null
   if (typeof value !== 'string') refuse('malformed_body', `${name} is not a string`)
   return value
 }
 
-function requiredObject(fields: Fields, name: string): Fields {
+function requiredObject(fields: JsonFields, name: string): JsonFields {
   const value = fields[name]
   if (!isFields(value)) refuse('malformed_body', `${name} is missing`)
   return value
 }
 
-function fen(fields: Fields, name: string): number {
+function fen(fields: JsonFields, name: string): number {
   const value = fields[name]
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
     refuse('malformed_body', `amount.${name} is not a non-negative integer`)
@@ -84,7 +84,7 @@ function fen(fields: Fields, name: string): number {
   return value
 }
 
-function optionalInstant(fields: Fields, name: string): string | null {
+function optionalInstant(fields: JsonFields, name: string): string | null {
   const text = optionalText(fields, name)
   if (text === null || text === '') return null
   return rfc3339ToIso(text) ?? refuse('malformed_body', `${name} is not an RFC 3339 time`)
@@ -127,7 +127,7 @@ function apiV3KeyBytesOf(wechatpay: WechatpayConfig, apiV3Key: string): Uint8Arr
 }
 
 /** AEAD_AES_256_GCM with the APIv3 key's bytes, the nonce text as IV and `associated_data` as AAD. */
-async function openResource(resource: V3Resource, apiV3Key: Uint8Array<ArrayBuffer>): Promise<Fields> {
+async function openResource(resource: V3Resource, apiV3Key: Uint8Array<ArrayBuffer>): Promise<JsonFields> {
   // Authentic but not something we can open (e.g. a future SM4 resource): an event we don't support.
   if (resource.algorithm !== RESOURCE_ALGORITHM) refuse('unsupported_event', 'unsupported resource algorithm')
   let plaintext: Uint8Array
@@ -141,7 +141,7 @@ async function openResource(resource: V3Resource, apiV3Key: Uint8Array<ArrayBuff
 }
 
 /** Direct mode carries `mchid`/`appid`; service-provider (partner) mode `sp_mchid`/`sp_appid`. */
-export function checkMerchantIdentity(resource: Fields, wechatpay: WechatpayConfig): void {
+export function checkV3MerchantIdentity(resource: JsonFields, wechatpay: WechatpayConfig): void {
   const mchid = optionalText(resource, 'mchid') ?? optionalText(resource, 'sp_mchid')
   if (mchid !== wechatpay.mchid) refuse('merchant_mismatch', 'mchid does not belong to this merchant')
   // Refund resources carry no appid.
@@ -154,7 +154,7 @@ function supportedEvent(eventType: string): SupportedEvent {
   return event ?? refuse('unsupported_event', 'unsupported event_type')
 }
 
-function refundEffect(outcome: RefundOutcome, resource: Fields): NotificationEffect {
+function refundEffect(outcome: RefundOutcome, resource: JsonFields): NotificationEffect {
   const amount = requiredObject(resource, 'amount')
   return {
     kind: 'refund',
@@ -174,7 +174,7 @@ function refundEffect(outcome: RefundOutcome, resource: Fields): NotificationEff
  * A payment as a v3 `Transaction` reports it: the TRANSACTION.SUCCESS resource and the order-query
  * answer are the same object (`amount.total` in fen, `transaction_id`, RFC 3339 `success_time`).
  */
-export function transactionPaymentEffect(transaction: Fields): Extract<NotificationEffect, { kind: 'payment' }> {
+export function transactionPaymentEffect(transaction: JsonFields): Extract<NotificationEffect, { kind: 'payment' }> {
   const amount = requiredObject(transaction, 'amount')
   return {
     kind: 'payment',
@@ -186,7 +186,7 @@ export function transactionPaymentEffect(transaction: Fields): Extract<Notificat
 }
 
 /** The one mapping of WeChat Pay v3 events to paygate effects. */
-function effectOf(event: SupportedEvent, resource: Fields): NotificationEffect {
+function effectOf(event: SupportedEvent, resource: JsonFields): NotificationEffect {
   switch (event) {
     case 'TRANSACTION.SUCCESS':
       if (resource.trade_state !== 'SUCCESS') refuse('unsupported_event', 'TRANSACTION.SUCCESS without trade_state SUCCESS')
@@ -223,7 +223,7 @@ export const wechatpayV3: ChannelAdapter<WechatpayConfig, V3Wire, V3Envelope, 'w
   async normalize(envelope: V3Envelope, config: WechatpayConfig | undefined): Promise<VerifiedNotification> {
     const { wechatpay, apiV3Key } = v3Config(config)
     const resource = await openResource(envelope.resource, apiV3KeyBytesOf(wechatpay, apiV3Key))
-    checkMerchantIdentity(resource, wechatpay)
+    checkV3MerchantIdentity(resource, wechatpay)
     const event = supportedEvent(envelope.eventType)
     return {
       channel: 'wechatpay.v3',

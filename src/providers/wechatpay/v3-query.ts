@@ -14,7 +14,7 @@ import { QueryFailed, type QueryResult } from '../core/query-types'
 import { refuse } from '../core/rejection'
 import { WECHATPAY_API_BASE_URL, type WechatpayConfig } from './config'
 import { wechatpayTradeStateOutcome } from './trade-state'
-import { checkMerchantIdentity, optionalText, parseJsonObject, requiredText, transactionPaymentEffect } from './v3-notify'
+import { checkV3MerchantIdentity, optionalText, parseJsonObject, requiredText, transactionPaymentEffect } from './v3-notify'
 import { readSignedMessage, SIGNATURE_TYPE_RSA, verifySignedMessage } from './v3-signature'
 
 /** What a v3 request signature covers (wechatpay-go `SignatureMessageFormat`). */
@@ -149,7 +149,7 @@ function errorCode(body: Uint8Array): string | null {
 
 /** The one mapping of v3 `trade_state` to query results. */
 function outcomeOf(transaction: Record<string, unknown>, wechatpay: WechatpayConfig, outTradeNo: string): QueryResult {
-  checkMerchantIdentity(transaction, wechatpay)
+  checkV3MerchantIdentity(transaction, wechatpay)
   if (requiredText(transaction, 'out_trade_no') !== outTradeNo) {
     refuse('malformed_body', 'answer is about another order')
   }

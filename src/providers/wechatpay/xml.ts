@@ -50,6 +50,9 @@ type OrderedNode = Record<string, unknown>
  * declaration, and with `malformed_body` anything that is not well-formed XML with exactly that root
  * and flat, unique children.
  */
+/** The fields of a flat WeChat v2 document: element name → text. */
+export type XmlFields = Readonly<Record<string, string>>
+
 export function readFlatXml(text: string, root: FlatXmlRoot): Record<string, string> {
   if (DTD_MARKUP.test(text)) refuse('xml_entities', 'XML with a DOCTYPE or entity declaration is refused')
   if (NON_XML_CHAR.test(text)) refuse('malformed_body', 'XML contains characters XML does not allow')
@@ -78,7 +81,7 @@ export function readFlatXml(text: string, root: FlatXmlRoot): Record<string, str
  * `<xml><k><![CDATA[v]]></k>…</xml>`, the shape of WeChat's replies. Keys are our own constants;
  * values may be anything, `]]>` included.
  */
-export function buildXmlReply(fields: Readonly<Record<string, string>>): string {
+export function buildXmlReply(fields: XmlFields): string {
   const children = Object.entries(fields).map(([name, value]) => `<${name}>${cdata(value)}</${name}>`)
   return `<xml>${children.join('')}</xml>`
 }
