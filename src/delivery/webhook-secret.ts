@@ -18,7 +18,22 @@ export function webhookSecretProblem(secret: string): string | null {
   if (key.byteLength < MIN_KEY_BYTES || key.byteLength > MAX_KEY_BYTES) {
     return `must decode to ${MIN_KEY_BYTES}–${MAX_KEY_BYTES} bytes`
   }
+  if (looksPatterned(key)) return 'must be random bytes (this one repeats a few values; generate it with a CSPRNG)'
   return null
+}
+
+/**
+ * A cheap check that the key carries at least 128 bits: 24+ random bytes have ~20+ distinct values and
+ * no value in a quarter of them, while all-zero, repeated or counting keys fail. Not an entropy proof,
+ * only a guard against keys typed by hand.
+ */
+function looksPatterned(key: Uint8Array): boolean {
+  const counts = new Map<number, number>()
+  for (const byte of key) counts.set(byte, (counts.get(byte) ?? 0) + 1)
+  const mostCommon = Math.max(...counts.values())
+  let steps = 0
+  for (let i = 1; i < key.length; i++) if ((key[i]! - key[i - 1]! + 256) % 256 === (key[1]! - key[0]! + 256) % 256) steps++
+  return counts.size < 12 || mostCommon > key.length / 4 || steps === key.length - 1
 }
 
 /** The HMAC key inside a secret that passed `webhookSecretProblem`. */

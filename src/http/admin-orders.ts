@@ -1,56 +1,12 @@
 /**
- * @module Admin endpoints for orders, their audit trail and their deliveries. Order state is read
- * from the order objects themselves (read-your-writes); listings across orders come from D1.
+ * @module Admin endpoints for one order: register its amount, ask the provider now, read it. Order
+ * state is read from the order objects themselves (read-your-writes).
  */
-import { fromBase64, fromUtf8, toBase64, utf8 } from '../crypto/encoding'
-import { isMerchantId } from '../merchants/schema'
-import { loadVersionedMerchant, type VersionedMerchant } from '../merchants/store'
-import type { MerchantConfig } from '../merchants/types'
-import { orderStub, type OrderRef } from '../order/order-key'
-import type { ForwardSettings } from '../order/order-object'
 import type { ForwardedEvent } from '../order/events'
-import type { OrderSnapshot } from '../order/order-object'
-import { checkOutTradeNo, type ProviderName, type ProviderRegistry } from '../providers'
-import { deliveryOwner, listDeliveryRows, listNotificationRows, type DeliveryListRow } from '../storage/admin-queries'
-import { nextAttemptIso } from '../storage/order'
+import { orderStub, type OrderRef } from '../order/order-key'
+import type { ProviderRegistry } from '../providers'
+import { candidateProviders, forwardSettings, orderSnapshots, readProvider, requireMerchant, requireOutTradeNo } from './admin-common'
 import { AdminError, json, readJsonBody } from './responses'
-
-const PAGE_SIZE = 50
-
-async function requireMerchant(env: Env, merchantId: string): Promise<VersionedMerchant> {
-  // Fresh: an admin action right after a save must use the settings just saved.
-  const merchant = isMerchantId(merchantId) ? await loadVersionedMerchant(env, merchantId, { fresh: true }) : null
-  if (merchant === null) throw new AdminError('not_found', `merchant ${merchantId} does not exist`)
-  return merchant
-}
-
-/** The same rule the order-query clients apply: an order number they could not ask about is refused here. */
-function requireOutTradeNo(outTradeNo: string): string {
-  try {
-    checkOutTradeNo(outTradeNo)
-  } catch {
-    throw new AdminError('invalid_request', 'outTradeNo: 1–64 printable ASCII characters, not "." or ".."')
-  }
-  return outTradeNo
-}
-
-function forwardSettings({ config, version }: VersionedMerchant): ForwardSettings {
-  return { forward: config.forward, version }
-}
-
-/** The providers an order may be paid through: the one named, else every one the merchant has. */
-function candidateProviders(registry: ProviderRegistry, merchant: MerchantConfig, named: ProviderName | null): ProviderName[] {
-  return named !== null ? [named] : registry.configuredProviders(merchant)
-}
-
-/** A provider named by itself or by one of its channels (`channel`, `provider` fields and parameters). */
-function readProvider(registry: ProviderRegistry, value: unknown, field: string): ProviderName | null {
-  if (value === undefined || value === null) return null
-  const provider = typeof value === 'string' ? registry.providerNamed(value) : undefined
-  if (provider !== undefined) return provider
-  const names = new Set([...registry.providerNames(), ...registry.channels.map((adapter) => adapter.channel)])
-  throw new AdminError('invalid_request', `${field}: one of ${[...names].join(', ')}`)
-}
 
 export async function putOrder(
   request: Request,
@@ -128,21 +84,6 @@ export async function syncOrder(
   return json({ out_trade_no: outTradeNo, results })
 }
 
-async function orderSnapshots(
-  env: Env,
-  registry: ProviderRegistry,
-  merchant: MerchantConfig,
-  outTradeNo: string,
-  named: ProviderName | null,
-): Promise<OrderSnapshot[]> {
-  const snapshots = await Promise.all(
-    candidateProviders(registry, merchant, named).map((provider) =>
-      orderStub(env, { merchantId: merchant.id, provider, outTradeNo }).snapshot(),
-    ),
-  )
-  return snapshots.flatMap((s) => (s === null ? [] : [s]))
-}
-
 export async function getOrder(
   request: Request,
   env: Env,
@@ -158,75 +99,4 @@ export async function getOrder(
   const best = snapshots.find((s) => s.notifications.length > 0) ?? snapshots[0]
   if (best === undefined) throw new AdminError('not_found', `order ${outTradeNo} is not known`)
   return json({ ...best, events: best.events.map(({ body, ...event }) => ({ ...event, data: (JSON.parse(body) as ForwardedEvent).data })) })
-}
-
-export async function listNotifications(request: Request, env: Env, merchantId: string, registry: ProviderRegistry): Promise<Response> {
-  const merchant = (await requireMerchant(env, merchantId)).config
-  const outTradeNo = new URL(request.url).searchParams.get('out_trade_no')
-  const results = await listNotificationRows(env.DB, merchantId, outTradeNo === null ? null : requireOutTradeNo(outTradeNo), PAGE_SIZE)
-  const byId = new Map(results.map((r) => [r.id, r]))
-  if (outTradeNo !== null) {
-    // The order objects know their notifications before the D1 projection catches up.
-    for (const snapshot of await orderSnapshots(env, registry, merchant, outTradeNo, null)) {
-      for (const n of snapshot.notifications) byId.set(n.id, { ...n, out_trade_no: outTradeNo })
-    }
-  }
-  const notifications = [...byId.values()].sort((a, b) => (a.received_at < b.received_at ? 1 : a.received_at > b.received_at ? -1 : 0))
-  return json({ notifications })
-}
-
-function encodeCursor(row: DeliveryListRow): string {
-  return toBase64(utf8(JSON.stringify([row.created_at, row.id])))
-}
-
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const value = JSON.parse(fromUtf8(fromBase64(cursor))) as unknown
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) return value as [string, string]
-  } catch {
-    // fall through to the error below
-  }
-  throw new AdminError('invalid_request', 'cursor: not a cursor returned by this endpoint')
-}
-
-export async function listDeliveries(request: Request, env: Env, merchantId: string): Promise<Response> {
-  await requireMerchant(env, merchantId)
-  const params = new URL(request.url).searchParams
-  const status = params.get('status')
-  if (status !== null && !['pending', 'delivered', 'failed'].includes(status)) {
-    throw new AdminError('invalid_request', 'status: one of pending, delivered, failed')
-  }
-  const cursor = params.get('cursor')
-  const after = cursor === null ? null : decodeCursor(cursor)
-  const results = await listDeliveryRows(env.DB, merchantId, { status, after, limit: PAGE_SIZE + 1 })
-  const page = results.slice(0, PAGE_SIZE)
-  const next = results.length > PAGE_SIZE ? encodeCursor(page[page.length - 1]!) : null
-  return json({
-    deliveries: page.map(({ created_at: _created, provider: _provider, ...row }) => row),
-    next_cursor: next,
-  })
-}
-
-export async function replayDelivery(_request: Request, env: Env, deliveryId: string): Promise<Response> {
-  const row = await deliveryOwner(env.DB, deliveryId)
-  if (row === null) throw new AdminError('not_found', `delivery ${deliveryId} does not exist`)
-  const merchant = await requireMerchant(env, row.merchant_id)
-  const delivery = await orderStub(env, { merchantId: row.merchant_id, provider: row.provider, outTradeNo: row.out_trade_no }).replay(
-    deliveryId,
-    forwardSettings(merchant),
-  )
-  if (delivery === null) throw new AdminError('not_found', `delivery ${deliveryId} does not exist`)
-  return json(
-    {
-      id: delivery.id,
-      event_id: delivery.eventId,
-      type: delivery.eventType,
-      out_trade_no: row.out_trade_no,
-      status: delivery.status,
-      attempts: delivery.attempts,
-      next_attempt_at: nextAttemptIso(delivery),
-      last_status_code: delivery.lastStatusCode,
-    },
-    202,
-  )
 }

@@ -3,13 +3,13 @@
  * only after the order object has durably stored the notification's effect; anything that goes
  * wrong before that gets the reply that makes the provider retry.
  */
-import { isoNow, newId } from '../lib/ids'
 import { BodyTooLarge, NOTIFY_BODY_LIMIT, readBodyWithLimit } from '../lib/read-body'
 import { isMerchantId } from '../merchants/schema'
 import { loadVersionedMerchant, type VersionedMerchant } from '../merchants/store'
 import { orderStub } from '../order/order-key'
 import type { IngestRejection, IngestResult } from '../order/order-object'
 import {
+  isQueryableOrderNumber,
   NotifyRejection,
   verifyNotification,
   type ChannelAdapter,
@@ -18,7 +18,7 @@ import {
   type RawNotification,
   type VerifiedNotification,
 } from '../providers'
-import { recordRejectedNotification } from '../storage/projection'
+import { countRefusal } from '../storage/projection'
 
 export async function handleNotify(
   adapter: ChannelAdapter,
@@ -87,19 +87,11 @@ async function storeNotification(
   receivedAt: number,
 ): Promise<void> {
   if (notification.outTradeNo === '') {
-    // A message about no particular order (WeChat v2 return_code=FAIL): its record is the only thing
-    // to store, so a D1 failure makes WeChat retry like any other storage failure.
-    await recordRejectedNotification(env.DB, {
-      id: newId('ntf'),
-      merchantId: merchant.id,
-      channel: notification.channel,
-      outTradeNo: null,
-      providerNotificationId: notification.notificationId,
-      receivedAt: isoNow(receivedAt),
-      verdict: 'accepted',
-      reason: notification.effect.kind === 'none' ? notification.effect.reason : null,
-      source: 'notify',
-    }).catch(() => {
+    // A message about no particular order (WeChat v2 return_code=FAIL) is unsigned: anyone could send
+    // it, so it is counted as refused (never `accepted`), and changes nothing. Its count is the only
+    // thing to store, so a D1 failure makes WeChat retry like any other storage failure.
+    const reason = notification.effect.kind === 'none' ? `unsigned: ${notification.effect.reason}` : 'unsigned'
+    await countRefusal(env.DB, { merchantId: merchant.id, channel: notification.channel, reason, receivedAt }).catch(() => {
       throw new NotifyRejection('storage_unavailable', 'temporarily unavailable, retry later')
     })
     return
@@ -113,9 +105,11 @@ async function storeNotification(
       settings: { forward: merchant.forward, version },
       receivedAt,
       source: 'notify',
-      // Doubt needs a way to be resolved: only when the merchant's keys allow an order query.
+      // Doubt needs a way to be resolved: only when the merchant's keys, and the order number, allow a query.
       requireRegisteredOrder:
-        merchant.requireRegisteredOrders === true && registry.queryClientFor(merchant, notification.provider) !== null,
+        merchant.requireRegisteredOrders === true &&
+        registry.queryClientFor(merchant, notification.provider) !== null &&
+        isQueryableOrderNumber(notification.outTradeNo),
     })
   } catch (error) {
     console.error('order object did not store the notification', error instanceof Error ? error.message : 'unknown')
@@ -140,17 +134,7 @@ async function auditRejection(
   rejection: NotifyRejection,
 ): Promise<void> {
   try {
-    await recordRejectedNotification(env.DB, {
-      id: newId('ntf'),
-      merchantId,
-      channel,
-      outTradeNo: null,
-      providerNotificationId: null,
-      receivedAt: isoNow(receivedAt),
-      verdict: 'rejected',
-      reason: rejection.code,
-      source: 'notify',
-    })
+    await countRefusal(env.DB, { merchantId, channel, reason: rejection.code, receivedAt })
   } catch {
     console.warn('audit of a rejected notification deferred: D1 unavailable')
   }

@@ -7,7 +7,9 @@ import { ValidationError } from '../lib/validation'
 import type { ChannelAdapter, ProviderRegistry } from '../providers'
 import { requireAdmin } from './admin-auth'
 import { getMerchant, putMerchant } from './admin-merchants'
-import { getOrder, listDeliveries, listNotifications, putOrder, replayDelivery, syncOrder } from './admin-orders'
+import { listDeliveries, replayDelivery } from './admin-deliveries'
+import { listNotifications } from './admin-notifications'
+import { getOrder, putOrder, syncOrder } from './admin-orders'
 import { handleNotify } from './notify'
 import { AdminError, adminErrorResponse, json } from './responses'
 
@@ -27,31 +29,47 @@ function methodNotAllowed(): never {
 
 const notifyPath = (adapter: ChannelAdapter): string => `/notify/:merchantId/${adapter.path}`
 
+/**
+ * A path value, percent-decoded exactly once (itty-router hands them over raw): `/orders/A%7C1` names
+ * the order `A|1`, as a notification for `A|1` does.
+ */
+function param(request: RouteRequest, name: string): string {
+  const raw = request.params[name] ?? ''
+  try {
+    return decodeURIComponent(raw)
+  } catch {
+    throw new AdminError('invalid_request', `${name}: not a valid percent-encoded path segment`)
+  }
+}
+
 export function buildRouter(registry: ProviderRegistry) {
   const router = Router<RouteRequest, RouteArgs>({ catch: toErrorResponse })
   for (const adapter of registry.channels) {
-    router.post(notifyPath(adapter), (request, env, ctx) => handleNotify(adapter, request.params.merchantId!, request, env, ctx, registry))
+    // Raw: merchant ids are plain ASCII, so an encoded one is simply unknown (and gets the channel's reply).
+    router.post(notifyPath(adapter), (request, env, ctx) =>
+      handleNotify(adapter, request.params.merchantId ?? '', request, env, ctx, registry),
+    )
   }
   router
     .all('/admin/*', async (request, env) => {
       await requireAdmin(request, env)
     })
-    .put('/admin/merchants/:merchantId', (request, env) => putMerchant(request, env, request.params.merchantId!, registry))
-    .get('/admin/merchants/:merchantId', (request, env) => getMerchant(request, env, request.params.merchantId!, registry))
+    .put('/admin/merchants/:merchantId', (request, env) => putMerchant(request, env, param(request, 'merchantId'), registry))
+    .get('/admin/merchants/:merchantId', (request, env) => getMerchant(request, env, param(request, 'merchantId'), registry))
     .put('/admin/merchants/:merchantId/orders/:outTradeNo', (request, env) =>
-      putOrder(request, env, request.params.merchantId!, request.params.outTradeNo!, registry),
+      putOrder(request, env, param(request, 'merchantId'), param(request, 'outTradeNo'), registry),
     )
     .get('/admin/merchants/:merchantId/orders/:outTradeNo', (request, env) =>
-      getOrder(request, env, request.params.merchantId!, request.params.outTradeNo!, registry),
+      getOrder(request, env, param(request, 'merchantId'), param(request, 'outTradeNo'), registry),
     )
     .post('/admin/merchants/:merchantId/orders/:outTradeNo/sync', (request, env) =>
-      syncOrder(request, env, request.params.merchantId!, request.params.outTradeNo!, registry),
+      syncOrder(request, env, param(request, 'merchantId'), param(request, 'outTradeNo'), registry),
     )
-    .get('/admin/merchants/:merchantId/deliveries', (request, env) => listDeliveries(request, env, request.params.merchantId!))
+    .get('/admin/merchants/:merchantId/deliveries', (request, env) => listDeliveries(request, env, param(request, 'merchantId')))
     .get('/admin/merchants/:merchantId/notifications', (request, env) =>
-      listNotifications(request, env, request.params.merchantId!, registry),
+      listNotifications(request, env, param(request, 'merchantId'), registry),
     )
-    .post('/admin/deliveries/:deliveryId/replay', (request, env) => replayDelivery(request, env, request.params.deliveryId!))
+    .post('/admin/deliveries/:deliveryId/replay', (request, env) => replayDelivery(request, env, param(request, 'deliveryId')))
   for (const adapter of registry.channels) router.all(notifyPath(adapter), methodNotAllowed)
   return router.all('*', () => {
     throw new AdminError('not_found', 'no such endpoint')

@@ -37,12 +37,17 @@ function isPrivateOrLocalIpv6(host: string): boolean {
   )
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+const CONTROL_OR_SPACE = /[\u0000-\u0020\u007f-\u009f]/
+
 /** Longer URLs are refused: no real endpoint needs one, and every stored copy costs. */
 export const MAX_URL_LENGTH = 2048
 
 /** Why the gateway may not call `url` (a forward URL, a provider API base), or null when it may. */
 export function outboundUrlProblem(url: string, options: { allowLoopback: boolean }): string | null {
   if (url.length > MAX_URL_LENGTH) return `must be at most ${MAX_URL_LENGTH} characters`
+  // The URL parser silently drops tabs and newlines and trims spaces: what is stored must be what is called.
+  if (CONTROL_OR_SPACE.test(url)) return 'must not contain spaces or control characters'
   let parsed: URL
   try {
     parsed = new URL(url)

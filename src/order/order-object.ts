@@ -4,7 +4,7 @@
  * the admin view, replay, the alarm (deliveries, then the D1 projection).
  */
 import { DurableObject } from 'cloudflare:workers'
-import { migrateOrderSchema, OrderStore, type DeliveryRow, type OrderRef, type OrderStatus } from '../storage/order'
+import { hasOrderStorage, migrateOrderSchema, OrderStore, type DeliveryRow, type OrderRef, type OrderStatus } from '../storage/order'
 import { runAlarm } from './alarm'
 import type { OrderContext } from './context'
 import type { ForwardSettings } from './forward-target'
@@ -21,11 +21,11 @@ export type { OrderSnapshot } from './snapshot'
 export class OrderObject extends DurableObject<Env> {
   private readonly store: OrderStore
   private readonly reconciler = new Reconciler()
+  /** Whether the schema is known current in this instance (migrations run once per instance, on first use). */
+  private migrated = false
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
-    // Synchronous: the schema is current before the first RPC or alarm reaches the object.
-    migrateOrderSchema(ctx.storage)
     this.store = new OrderStore(ctx.storage.sql)
   }
 
@@ -44,21 +44,36 @@ export class OrderObject extends DurableObject<Env> {
     return syncOrder(this.context(), this.reconciler, order, settings)
   }
 
+  /** The admin view; null, with nothing created, for an order this object never stored. */
   snapshot(): OrderSnapshot | null {
-    return orderSnapshot(this.store)
+    if (!this.exists()) return null
+    return orderSnapshot(this.context().store)
   }
 
   /** Sends a delivery again with the same `webhook-id` (admin replay). */
-  replay(deliveryId: string, settings: ForwardSettings): Promise<DeliveryRow | null> {
+  async replay(deliveryId: string, settings: ForwardSettings): Promise<DeliveryRow | null> {
+    if (!this.exists()) return null
     return replayDelivery(this.context(), deliveryId, settings)
   }
 
-  override alarm(): Promise<void> {
+  override async alarm(): Promise<void> {
+    if (!this.exists()) return
     return runAlarm(this.context(), this.reconciler)
   }
 
-  /** Built per call: `env` is the instance's field, and whoever swaps it (tests do) is heard at once. */
+  private exists(): boolean {
+    return this.migrated || hasOrderStorage(this.ctx.storage.sql)
+  }
+
+  /**
+   * Built per call, after the schema is current (writing paths create it; reads check `exists` first):
+   * `env` is the instance's field, and whoever swaps it (tests do) is heard at once.
+   */
   private context(): OrderContext {
+    if (!this.migrated) {
+      migrateOrderSchema(this.ctx.storage)
+      this.migrated = true
+    }
     return { env: this.env, storage: this.ctx.storage, store: this.store }
   }
 }

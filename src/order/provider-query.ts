@@ -43,6 +43,8 @@ export async function queryProvider(env: Env, order: OrderRow, now: number): Pro
     }
   } catch (error) {
     if (error instanceof QueryFailed) return { notification: null, summary: `${client.channel} failed: ${error.reason}`, final: false }
+    // The order number cannot go into the provider's API (checkOutTradeNo): asking again will not help.
+    if (error instanceof RangeError) return { notification: null, summary: `${client.channel} not queried: ${error.message}`, final: true }
     return { notification: null, summary: `${client.channel} failed: unexpected error`, final: false }
   }
 }

@@ -4,11 +4,28 @@ import type { ProviderName } from '../providers/core/types'
 export interface NotificationListRow {
   id: string
   channel: string
+  /** The latest one's time, for a counted row. */
   received_at: string
   verdict: string
   reason: string | null
   out_trade_no: string | null
   source: string
+  /** How many notifications the row stands for: 1, or more for a counted row of refusals. */
+  count: number
+  /** A counted row's earliest notification; null for single rows. */
+  first_received_at: string | null
+}
+
+export interface NotificationFilter {
+  outTradeNo: string | null
+  verdict: string | null
+  reason: string | null
+  /** Inclusive lower and exclusive upper bound on `received_at`, ISO-8601. */
+  since: string | null
+  until: string | null
+  /** The `received_at` and `id` of the previous page's last row. */
+  after: [receivedAt: string, id: string] | null
+  limit: number
 }
 
 export interface DeliveryListRow {
@@ -24,39 +41,36 @@ export interface DeliveryListRow {
   created_at: string
 }
 
-/** The merchant's latest notifications, newest first; only one order's when `outTradeNo` is given. */
-export async function listNotificationRows(
-  db: D1Database,
-  merchantId: string,
-  outTradeNo: string | null,
-  limit: number,
-): Promise<NotificationListRow[]> {
-  const query =
-    outTradeNo === null
-      ? db
-          .prepare(
-            `SELECT id, channel, received_at, verdict, reason, out_trade_no, source FROM notifications
-             WHERE merchant_id = ? ORDER BY received_at DESC, id DESC LIMIT ?`,
-          )
-          .bind(merchantId, limit)
-      : db
-          .prepare(
-            `SELECT id, channel, received_at, verdict, reason, out_trade_no, source FROM notifications
-             WHERE merchant_id = ? AND out_trade_no = ? ORDER BY received_at DESC, id DESC LIMIT ?`,
-          )
-          .bind(merchantId, outTradeNo, limit)
-  const { results } = await query.all<NotificationListRow>()
+/** The merchant's audit trail, newest first, filtered; `limit` rows at most. */
+export async function listNotificationRows(db: D1Database, merchantId: string, filter: NotificationFilter): Promise<NotificationListRow[]> {
+  const [afterAt, afterId] = filter.after ?? [null, null]
+  const { results } = await db
+    .prepare(
+      `SELECT id, channel, received_at, verdict, reason, out_trade_no, source, count, first_received_at FROM notifications
+       WHERE merchant_id = ?1 AND (?2 IS NULL OR out_trade_no = ?2) AND (?3 IS NULL OR verdict = ?3)
+         AND (?4 IS NULL OR reason = ?4) AND (?5 IS NULL OR received_at >= ?5) AND (?6 IS NULL OR received_at < ?6)
+         AND (?7 IS NULL OR received_at < ?7 OR (received_at = ?7 AND id < ?8))
+       ORDER BY received_at DESC, id DESC LIMIT ?9`,
+    )
+    .bind(merchantId, filter.outTradeNo, filter.verdict, filter.reason, filter.since, filter.until, afterAt, afterId, filter.limit)
+    .all<NotificationListRow>()
   return results
 }
 
 /**
- * The merchant's deliveries, newest first, optionally of one status, strictly after `after`
- * (the `created_at` and `id` of the last row of the previous page).
+ * The merchant's deliveries, newest first, optionally of one status and created within [since, until),
+ * strictly after `after` (the `created_at` and `id` of the last row of the previous page).
  */
 export async function listDeliveryRows(
   db: D1Database,
   merchantId: string,
-  options: { status: string | null; after: [createdAt: string, id: string] | null; limit: number },
+  options: {
+    status: string | null
+    after: [createdAt: string, id: string] | null
+    since?: string | null
+    until?: string | null
+    limit: number
+  },
 ): Promise<DeliveryListRow[]> {
   const [afterCreated, afterId] = options.after ?? [null, null]
   const { results } = await db
@@ -65,9 +79,10 @@ export async function listDeliveryRows(
        FROM deliveries
        WHERE merchant_id = ?1 AND (?2 IS NULL OR status = ?2)
          AND (?3 IS NULL OR created_at < ?3 OR (created_at = ?3 AND id < ?4))
+         AND (?6 IS NULL OR created_at >= ?6) AND (?7 IS NULL OR created_at < ?7)
        ORDER BY created_at DESC, id DESC LIMIT ?5`,
     )
-    .bind(merchantId, options.status, afterCreated, afterId, options.limit)
+    .bind(merchantId, options.status, afterCreated, afterId, options.limit, options.since ?? null, options.until ?? null)
     .all<DeliveryListRow>()
   return results
 }

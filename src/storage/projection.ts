@@ -3,6 +3,7 @@
  * upserts that keep the admin API's tables current. Order objects call it from their alarm; a failure only delays the projection (the objects keep
  * their rows marked unprojected and try again), it never loses or blocks a payment.
  */
+import { sha256Hex } from '../crypto/primitives'
 import type { ChannelName, ProviderName } from '../providers/core/types'
 import {
   nextAttemptIso,
@@ -203,7 +204,39 @@ export async function project(db: D1Database, batch: ProjectionBatch): Promise<v
   if (statements.length > 0) await db.batch(statements)
 }
 
-/** A notification refused before it reached an order object (bad signature, wrong merchant ids…). */
-export async function recordRejectedNotification(db: D1Database, n: NotificationProjection): Promise<void> {
-  await notificationStatement(db, n).run()
+/** Refusals are counted per merchant, channel and reason in windows this long. */
+const REFUSAL_WINDOW_MS = 10 * 60_000
+/** Counted refusals are kept this long; the order objects keep their own trail. */
+const REFUSAL_RETENTION_MS = 30 * 24 * 3600_000
+
+export interface Refusal {
+  merchantId: string
+  channel: ChannelName
+  reason: string
+  /** Epoch ms. */
+  receivedAt: number
+}
+
+/**
+ * Counts a notification refused before it reached an order object (bad signature, wrong merchant ids, an
+ * unsigned message): one row per merchant, channel, reason and window, however many arrive, so a flood
+ * of forgeries neither fills D1 nor pushes genuine entries out of the audit trail. Old counts expire.
+ */
+export async function countRefusal(db: D1Database, refusal: Refusal): Promise<void> {
+  const window = Math.floor(refusal.receivedAt / REFUSAL_WINDOW_MS)
+  const id = `ntf_rej_${(await sha256Hex(JSON.stringify([refusal.merchantId, refusal.channel, refusal.reason, window]))).slice(0, 32)}`
+  const at = new Date(refusal.receivedAt).toISOString()
+  await db.batch([
+    db
+      .prepare(
+        `INSERT INTO notifications (id, merchant_id, channel, out_trade_no, provider_notification_id, received_at, verdict, reason, source,
+           count, first_received_at)
+         VALUES (?1, ?2, ?3, NULL, NULL, ?4, 'rejected', ?5, 'notify', 1, ?4)
+         ON CONFLICT (id) DO UPDATE SET count = notifications.count + 1, received_at = max(notifications.received_at, excluded.received_at)`,
+      )
+      .bind(id, refusal.merchantId, refusal.channel, at, refusal.reason),
+    db
+      .prepare('DELETE FROM notifications WHERE merchant_id = ? AND first_received_at IS NOT NULL AND received_at < ?')
+      .bind(refusal.merchantId, new Date(refusal.receivedAt - REFUSAL_RETENTION_MS).toISOString()),
+  ])
 }

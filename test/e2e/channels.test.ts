@@ -11,6 +11,7 @@ import v2Fixtures from '../fixtures/wechatpay-v2.json'
 import v3Fixtures from '../fixtures/wechatpay-v3.json'
 import { orderStub } from '../../src/order/order-key'
 import type { OrderObject } from '../../src/order/order-object'
+import { migrateOrderSchema } from '../../src/storage/order'
 import type { Provider } from '../../src/providers'
 import { admin, getOrder, MERCHANT_SECRETS, notify, putMerchant, recordForwarded } from '../support/gateway'
 
@@ -139,6 +140,8 @@ describe('each channel end to end', () => {
   it('a storage failure before commit gets the retry reply; the same notification later is processed once', async () => {
     const order = { merchantId: 'faulty', provider: 'wechatpay' as const, outTradeNo: 'T20251124004' }
     await runInDurableObject(orderStub(env, order), (_o: OrderObject, state) => {
+      // A new object has no tables until its first write: create them as that write would.
+      migrateOrderSchema(state.storage)
       state.storage.sql.exec(`CREATE TRIGGER inject_failure BEFORE INSERT ON deliveries BEGIN SELECT RAISE(ABORT, 'disk full'); END`)
     })
     const failed = await notify('wechatpay.v2', 'faulty', v2Fixtures.cases.hmacWithSignType)

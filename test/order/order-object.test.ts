@@ -4,6 +4,7 @@ import { http, HttpResponse } from 'msw'
 import { Webhook } from 'standardwebhooks'
 import { describe, expect, it, vi } from 'vitest'
 import type { OrderObject } from '../../src/order/order-object'
+import { migrateOrderSchema } from '../../src/storage/order'
 import { network } from '../msw'
 import { FORWARD, SETTINGS, outboxCounts, paymentNotification, stubFor, uniqueOrder } from '../support/orders'
 
@@ -60,6 +61,8 @@ describe('order object: exactly once', () => {
     const stub = stubFor(order)
     // Inject a storage failure inside the transaction: the outbox insert aborts.
     await runInDurableObject(stub, (_o: OrderObject, state) => {
+      // A new object has no tables until its first write: create them as that write would.
+      migrateOrderSchema(state.storage)
       state.storage.sql.exec(`CREATE TRIGGER fail_outbox BEFORE INSERT ON deliveries BEGIN SELECT RAISE(ABORT, 'injected failure'); END`)
     })
     const failure = await ingest(order).then(

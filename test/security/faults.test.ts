@@ -24,7 +24,7 @@ import { merchantReplica } from '../../src/merchants/merchant-replica'
 import { deliverHeadOfLine } from '../../src/order/delivery-runner'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
 import { OrderObject, type IngestRequest } from '../../src/order/order-object'
-import { OrderStore } from '../../src/storage/order'
+import { hasOrderStorage, OrderStore } from '../../src/storage/order'
 import { network } from '../msw'
 import {
   ACCEPT,
@@ -50,6 +50,8 @@ function orderRef(merchantId: string, outTradeNo: string): OrderRef {
 /** Rows in the order object's own tables. */
 function outbox(ref: OrderRef): Promise<{ events: number; deliveries: number; seen: number; audit: Record<string, number> }> {
   return runInDurableObject(orderStub(env, ref), (_instance: OrderObject, state) => {
+    // An object whose first write was lost has no tables at all: it holds nothing.
+    if (!hasOrderStorage(state.storage.sql)) return { events: 0, deliveries: 0, seen: 0, audit: {} }
     const count = (query: string) => Number(state.storage.sql.exec(query).one().n)
     const audit: Record<string, number> = {}
     for (const row of state.storage.sql.exec<{ verdict: string; n: number }>(

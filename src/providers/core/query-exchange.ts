@@ -20,11 +20,16 @@ export const RESPONSE_BODY_LIMIT = 256 * 1024
 
 const OUT_TRADE_NO = /^[\x21-\x7e]{1,64}$/
 
-/** Order numbers reach URLs and signed strings: printable ASCII, and never a `.`/`..` path segment. */
+/**
+ * Whether a provider API can be asked about this order: order numbers reach URLs and signed strings, so
+ * printable ASCII only, never a `.`/`..` path segment. (Notifications may carry more: see order-number.ts.)
+ */
+export function isQueryableOrderNumber(outTradeNo: string): boolean {
+  return OUT_TRADE_NO.test(outTradeNo) && outTradeNo !== '.' && outTradeNo !== '..'
+}
+
 export function checkOutTradeNo(outTradeNo: string): void {
-  if (!OUT_TRADE_NO.test(outTradeNo) || outTradeNo === '.' || outTradeNo === '..') {
-    throw new RangeError('outTradeNo must be 1–64 printable ASCII characters')
-  }
+  if (!isQueryableOrderNumber(outTradeNo)) throw new RangeError('outTradeNo must be 1–64 printable ASCII characters')
 }
 
 export interface ProviderAnswer {

@@ -2,4 +2,4 @@
 export { nextAttemptIso, type DeliveryChange } from './deliveries'
 export { OrderStore } from './order-store'
 export * from './records'
-export { migrateOrderSchema, ORDER_SCHEMA_VERSION, orderSchemaVersion } from './schema'
+export { hasOrderStorage, migrateOrderSchema, ORDER_SCHEMA_VERSION, orderSchemaVersion } from './schema'

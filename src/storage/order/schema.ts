@@ -141,6 +141,17 @@ export function orderSchemaVersion(sql: SqlStorage): number {
 }
 
 /**
+ * Whether this object has ever stored anything (tables of any version): reading it creates nothing,
+ * so an admin read of an order nobody mentioned leaves no object behind.
+ */
+export function hasOrderStorage(sql: SqlStorage): boolean {
+  const tables = sql.exec(
+    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' LIMIT 1",
+  )
+  return tables.toArray().length > 0
+}
+
+/**
  * Brings the object's tables to the latest version in one transaction (all of it or none) and
  * returns the versions it applied: none when the object is current.
  */
