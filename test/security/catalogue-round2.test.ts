@@ -282,7 +282,11 @@ describe('7. the smaller ones', () => {
       const body = { ...merchantBody(M), forward: { url: forwardUrl(M), secret } }
       const response = await admin(`/admin/merchants/${M}`, { method: 'PUT', body: JSON.stringify(body) })
       expect(await reply(response)).toEqual(
-        adminErrorReply(400, 'invalid_request', 'forward.secret: must be random bytes (this one repeats a few values; generate it with a CSPRNG)'),
+        adminErrorReply(
+          400,
+          'invalid_request',
+          'forward.secret: must be random bytes (this one repeats a few values; generate it with a CSPRNG)',
+        ),
       )
       await stillServes('alipay')
     })

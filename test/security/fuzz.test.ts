@@ -25,6 +25,7 @@ import { parseMerchantInput } from '../../src/merchants/schema'
 import type { MerchantConfig } from '../../src/merchants/types'
 import { verifyNotification } from '../../src/providers/core/pipeline'
 import { defaultRegistry, type Channel } from '../../src/providers'
+import { CHANNELS as ALL_CHANNELS } from '../support/providers'
 import type { ChannelAdapter, VerifiedNotification } from '../../src/providers/core/types'
 import {
   ACCEPT,
@@ -49,7 +50,7 @@ declare module 'vitest' {
 const ADAPTER_RUNS = inject('fuzzRuns') ?? 300
 /** Through the Worker: slower (HTTP routing, D1, Durable Objects), so a tenth of the adapter runs. */
 const WORKER_RUNS = Math.max(40, Math.floor(ADAPTER_RUNS / 10))
-const CHANNELS: readonly Channel[] = ['wechatpay.v2', 'wechatpay.v3', 'alipay']
+const CHANNELS: readonly Channel[] = ALL_CHANNELS
 const MERCHANT_ID = 'fuzz'
 
 // --- inputs --------------------------------------------------------------------------------------
