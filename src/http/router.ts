@@ -4,6 +4,7 @@
  */
 import { Router, type IRequestStrict } from 'itty-router'
 import { ValidationError } from '../lib/validation'
+import { IdentityConflict } from '../merchants/identities'
 import type { ChannelAdapter, ProviderRegistry } from '../providers'
 import { requireAdmin } from './admin-auth'
 import { getMerchant, putMerchant } from './admin-merchants'
@@ -19,6 +20,7 @@ type RouteRequest = IRequestStrict & { params: Record<string, string> }
 function toErrorResponse(error: unknown): Response {
   if (error instanceof AdminError) return adminErrorResponse(error)
   if (error instanceof ValidationError) return adminErrorResponse(new AdminError('invalid_request', error.message))
+  if (error instanceof IdentityConflict) return adminErrorResponse(new AdminError('conflict', error.message))
   console.error('unhandled error', error instanceof Error ? error.name : typeof error)
   return json({ error: { code: 'internal', message: 'internal error' } }, 500)
 }

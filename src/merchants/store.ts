@@ -4,6 +4,7 @@
  */
 import { readMasterKey } from '../crypto/sealed'
 import { defaultRegistry, type ProviderRegistry } from '../providers'
+import { checkIdentities, claimStatements, identityKeysOf, indexUnclaimedMerchants } from './identities'
 import { merchantReplica, type StoredMerchantRow } from './merchant-replica'
 import type { MerchantInput } from './schema'
 import { openMerchant, sealMerchant, type StoredMerchant } from './sealing'
@@ -65,16 +66,28 @@ export async function saveMerchant(env: Env, id: string, input: MerchantInput, o
   const stored = await sealMerchant(masterKey, id, input, registry)
   const config = JSON.stringify(stored)
   const at = new Date(now).toISOString()
-  const row = await env.DB.prepare(
-    `INSERT INTO merchants (id, config, version, created_at, updated_at) VALUES (?1, ?2, 1, ?3, ?3)
-     ON CONFLICT (id) DO UPDATE
-       SET config = excluded.config, version = merchants.version + 1, updated_at = excluded.updated_at
-     RETURNING version`,
-  )
-    .bind(id, config, at)
-    .first<{ version: number }>()
+  const keys = identityKeysOf(input, registry)
+  await indexUnclaimedMerchants(env.DB, registry)
+  await checkIdentities(env.DB, id, keys)
+  let results: D1Result<{ version: number }>[]
+  try {
+    // One transaction: the merchant and its identity claims (a claim taken meanwhile fails it whole).
+    results = await env.DB.batch<{ version: number }>([
+      env.DB.prepare(
+        `INSERT INTO merchants (id, config, version, created_at, updated_at) VALUES (?1, ?2, 1, ?3, ?3)
+         ON CONFLICT (id) DO UPDATE
+           SET config = excluded.config, version = merchants.version + 1, updated_at = excluded.updated_at
+         RETURNING version`,
+      ).bind(id, config, at),
+      ...claimStatements(env.DB, id, keys),
+    ])
+  } catch (error) {
+    await checkIdentities(env.DB, id, keys)
+    throw error
+  }
+  const row = results[0]?.results[0]
   openedMerchants.delete(id)
-  if (row === null) throw new Error('merchant upsert returned no row')
+  if (row === undefined) throw new Error('merchant upsert returned no row')
   // After D1, so the replica never holds a config D1 refused; a failure here fails the save loudly.
   await merchantReplica(env, id).put({ config, version: row.version })
   return { created: row.version === 1, version: row.version }

@@ -30,6 +30,12 @@ export interface ProviderDescriptor<
   readonly config: ConfigSection<Config>
   /** Order-query clients, the preferred first; empty when the provider cannot be asked. */
   readonly queries: readonly OrderQueryClient[]
+  /**
+   * The identities a merchant with this section claims: one key per combination of the ids a notification
+   * names (its last part may be `'*'`, any value). No two merchants may share a key, since one genuine
+   * notification would match both.
+   */
+  readonly identityKeys?: (config: Config) => readonly (readonly string[])[]
 }
 
 /** Keeps the literal names of a descriptor (`Provider` and `Channel` are derived from them). */

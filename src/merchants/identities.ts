@@ -1,0 +1,93 @@
+/**
+ * @module Which provider identities a merchant claims, and the rule that no two merchants claim one:
+ * otherwise one genuine notification, posted to each merchant's URL, would pay orders at both. Each
+ * provider's descriptor says what its identity keys are; the last part of a key may be `ANY` (a merchant
+ * that accepts any seller), which overlaps every value there.
+ */
+import type { ProviderRegistry } from '../providers'
+import type { MerchantConfig } from './types'
+
+/** The wildcard last segment of an identity key. */
+export const ANY = '*'
+const SEP = '\u001f'
+
+/** Another merchant already claims an identity this merchant would claim. */
+export class IdentityConflict extends Error {
+  override readonly name = 'IdentityConflict'
+  constructor(
+    readonly provider: string,
+    readonly otherMerchantId: string,
+    readonly identity: readonly string[],
+  ) {
+    super(`the ${provider} identity ${identity.join(' / ')} already belongs to merchant ${otherMerchantId}`)
+  }
+}
+
+/** Every identity key of `config`, encoded for storage (`provider`, then the key's parts). */
+export function identityKeysOf(config: Omit<MerchantConfig, 'id'>, registry: ProviderRegistry): string[] {
+  const sections = config as Record<string, unknown>
+  const keys = new Set<string>()
+  for (const descriptor of registry.providers) {
+    const section = Object.hasOwn(sections, descriptor.provider) ? sections[descriptor.provider] : undefined
+    if (section === undefined || descriptor.identityKeys === undefined) continue
+    for (const key of descriptor.identityKeys(section)) keys.add([descriptor.provider, ...key].join(SEP))
+  }
+  return [...keys]
+}
+
+/** The query that finds another merchant's key overlapping `key`. */
+function overlapping(db: D1Database, merchantId: string, key: string): D1PreparedStatement {
+  const cut = key.lastIndexOf(SEP) + 1
+  const prefix = key.slice(0, cut)
+  if (key.slice(cut) === ANY) {
+    return db
+      .prepare(
+        'SELECT identity, merchant_id FROM merchant_identities WHERE merchant_id != ?1 AND substr(identity, 1, length(?2)) = ?2 LIMIT 1',
+      )
+      .bind(merchantId, prefix)
+  }
+  return db
+    .prepare('SELECT identity, merchant_id FROM merchant_identities WHERE merchant_id != ?1 AND identity IN (?2, ?3) LIMIT 1')
+    .bind(merchantId, key, `${prefix}${ANY}`)
+}
+
+/** Throws `IdentityConflict` when another merchant claims one of `keys`. */
+export async function checkIdentities(db: D1Database, merchantId: string, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return
+  const results = await db.batch<{ identity: string; merchant_id: string }>(keys.map((key) => overlapping(db, merchantId, key)))
+  for (const { results: rows } of results) {
+    const row = rows[0]
+    if (row === undefined) continue
+    const [provider = '', ...parts] = row.identity.split(SEP)
+    throw new IdentityConflict(provider, row.merchant_id, parts)
+  }
+}
+
+/** Marks a merchant as indexed even when it claims nothing; never overlaps a real key (those start with a name). */
+const indexedMark = (merchantId: string): string => `${SEP}${merchantId}`
+
+/** The statements that make `keys` this merchant's claims, to run in the same batch as its save. */
+export function claimStatements(db: D1Database, merchantId: string, keys: readonly string[]): D1PreparedStatement[] {
+  return [
+    db.prepare('DELETE FROM merchant_identities WHERE merchant_id = ?').bind(merchantId),
+    ...[indexedMark(merchantId), ...keys].map((key) =>
+      db.prepare('INSERT INTO merchant_identities (identity, merchant_id) VALUES (?, ?)').bind(key, merchantId),
+    ),
+  ]
+}
+
+/**
+ * Claims for merchants saved before identities were kept (their stored config has every public field):
+ * indexed on the next save of any merchant, first come first served.
+ */
+export async function indexUnclaimedMerchants(db: D1Database, registry: ProviderRegistry): Promise<void> {
+  const { results } = await db
+    .prepare('SELECT id, config FROM merchants WHERE id NOT IN (SELECT merchant_id FROM merchant_identities) LIMIT 100')
+    .all<{ id: string; config: string }>()
+  const statements = results.flatMap((row) =>
+    [indexedMark(row.id), ...identityKeysOf(JSON.parse(row.config) as Omit<MerchantConfig, 'id'>, registry)].map((key) =>
+      db.prepare('INSERT OR IGNORE INTO merchant_identities (identity, merchant_id) VALUES (?, ?)').bind(key, row.id),
+    ),
+  )
+  if (statements.length > 0) await db.batch(statements)
+}
