@@ -5,13 +5,13 @@
  */
 import { isoNow, newId } from '../lib/ids'
 import { BodyTooLarge, NOTIFY_BODY_LIMIT, readBodyWithLimit } from '../lib/read-body'
+import { verifyWithDownloadedKeys } from '../merchants/downloaded-keys'
 import { isMerchantId } from '../merchants/schema'
 import { loadVersionedMerchant, type VersionedMerchant } from '../merchants/store'
 import { orderStub } from '../order/order-key'
 import type { IngestRejection, IngestResult } from '../order/order-object'
 import {
   NotifyRejection,
-  verifyNotification,
   type ChannelAdapter,
   type ChannelName,
   type ProviderRegistry,
@@ -36,7 +36,7 @@ export async function handleNotify(
     merchant = await findMerchant(env, merchantId)
     const body = await readBody(request)
     const raw: RawNotification = { body, headers: request.headers, receivedAt }
-    const notification = await verifyNotification(adapter, raw, merchant.config, receivedAt)
+    const notification = await verifyWithDownloadedKeys(env, registry, adapter, raw, merchant.config, receivedAt)
     await storeNotification(env, registry, merchant, notification, receivedAt)
     return adapter.accept()
   } catch (error) {

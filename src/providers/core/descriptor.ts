@@ -4,6 +4,7 @@
  * built from a list of these.
  */
 import type { ConfigContext } from './config-fields'
+import type { KeyDownloads } from './key-downloads'
 import type { OrderQueryClient } from './query-types'
 import type { ChannelAdapter } from './types'
 
@@ -30,6 +31,11 @@ export interface ProviderDescriptor<
   readonly config: ConfigSection<Config>
   /** Order-query clients, the preferred first; empty when the provider cannot be asked. */
   readonly queries: readonly OrderQueryClient[]
+  /**
+   * Verification keys the provider publishes for download, when it does. A notification its adapters refuse
+   * with `unknown_serial` is verified again after an on-demand download.
+   */
+  readonly keyDownloads?: KeyDownloads<Config>
 }
 
 /** Keeps the literal names of a descriptor (`Provider` and `Channel` are derived from them). */
