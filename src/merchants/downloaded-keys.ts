@@ -80,13 +80,24 @@ async function downloadedKeys(env: Env, merchantId: string, now: number, fresh: 
   }
 }
 
+/**
+ * The merchant with `keys`, made once per cached keys and config object: the same section object then reaches
+ * the adapters on every notification, and what they derive from it (the APIv3 key's bytes) is reused. A key that
+ * expires meanwhile is dropped with the cache entry, at most CACHE_TTL_MS later.
+ */
+const withKeysMemo = new WeakMap<CachedKeys, { merchant: MerchantConfig; config: MerchantConfig }>()
+
 function withKeys(merchant: MerchantConfig, downloading: readonly Downloading[], keys: CachedKeys, now: number): MerchantConfig {
+  const known = withKeysMemo.get(keys)
+  if (known !== undefined && known.merchant === merchant) return known.config
   const sections: Record<string, unknown> = { ...merchant }
   for (const { provider, downloads } of downloading) {
     const unexpired = (keys.byProvider.get(provider) ?? []).filter((key) => Date.parse(key.expiresAt) > now)
     sections[provider] = downloads.withDownloaded(sections[provider], unexpired)
   }
-  return sections as MerchantConfig
+  const config = sections as MerchantConfig
+  withKeysMemo.set(keys, { merchant, config })
+  return config
 }
 
 export interface DownloadedKeysOptions {
