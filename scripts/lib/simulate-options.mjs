@@ -15,7 +15,7 @@ import {
 import { DEMO_MERCHANT_ID, DEMO_PARTNER, DEMO_SUB_MERCHANT_ID, GATEWAY_URL } from './demo.mjs'
 
 export const USAGE = `Usage: npm run simulate -- <channel> <event> [options]
-       npm run simulate -- sync [<order>] [--provider <p>]
+       npm run simulate -- sync [<order>] [--provider <p>] [--partner]
 
   channel   wechatpay.v2 | wechatpay.v3 | alipay
   event     payment   a successful payment (a new order unless --order)
