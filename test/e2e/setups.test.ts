@@ -40,13 +40,13 @@ function alipay(fields: Record<string, unknown> = {}): Record<string, unknown> {
 }
 
 const MERCHANTS: Record<string, Record<string, unknown>> = {
-  // One mchid, three apps; one Alipay seller, two apps.
+  // One mchid, three apps; one Alipay seller, two apps. (Every merchant here has a provider identity of its own.)
   'apps-shop': {
     wechatpay: wechatpay({ appid: [wx.appid, v3Fixtures.secondAppid, 'wx8888888888888803'] }),
-    alipay: alipay({ appId: [keys.alipay.appId, alipayFixtures.secondAppId] }),
+    alipay: alipay({ appId: [alipayFixtures.secondAppId, '2021000000000003'] }),
   },
-  // The service provider itself, and two of its sub-merchants.
-  'sp-direct': { wechatpay: wechatpay() },
+  // The service provider itself (its own app), and two of its sub-merchants.
+  'sp-direct': { wechatpay: wechatpay({ appid: 'wx8888888888888804' }) },
   'sub-a': {
     wechatpay: wechatpay({
       subMchid: partner.subMchid,
@@ -59,6 +59,8 @@ const MERCHANTS: Record<string, Record<string, unknown>> = {
   'isv-shop': { alipay: alipay({ authAppId: alipayFixtures.isv.authAppId, appAuthToken: '202611BBe6b1d3e2a9c74f0a8d36e1b2c4f5a6b7' }) },
   'cert-shop': {
     alipay: alipay({
+      appId: alipayFixtures.certMode.appId,
+      sellerId: alipayFixtures.certMode.sellerId,
       alipayPublicKey: undefined,
       alipayPublicCert: keys.alipay.certMode.alipayCert.certificatePem,
       alipayRootCert: keys.alipay.certMode.rootCertPem,

@@ -49,7 +49,12 @@ const isvMerchant = withAlipay({ authAppId: fixtures.isv.authAppId, appAuthToken
 const { alipayPublicKey: _publicKey, ...publicKeyless } = merchant.alipay!
 const certModeMerchant: MerchantConfig = {
   ...merchant,
-  alipay: { ...publicKeyless, alipayPublicCert: keys.alipay.certMode.alipayCert.certificatePem },
+  alipay: {
+    ...publicKeyless,
+    appId: fixtures.certMode.appId,
+    sellerId: fixtures.certMode.sellerId,
+    alipayPublicCert: keys.alipay.certMode.alipayCert.certificatePem,
+  },
 }
 const wechatOnlyMerchant: MerchantConfig = { id: 'acme', forward: merchant.forward }
 
