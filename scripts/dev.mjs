@@ -5,7 +5,8 @@
 //      and beside it the provider stand-in on http://127.0.0.1:8790 (scripts/provider-standin.mjs): WeChat Pay and
 //      Alipay order queries for the orders `npm run simulate` paid
 //   4. once it answers, the demo merchant PUT through the real admin API, so the gateway seals its secrets itself;
-//      its query keys and API URLs point at the stand-in, so a lost notification is found by the order query
+//      its query keys and API URLs point at the stand-in, so a lost notification is found by the order query; and
+//      beside it the demo sub-merchant (WeChat Pay partner mode), which downloads its platform certificates there
 // Running it again reuses everything and just re-PUTs the merchant. Ctrl-C stops all it started.
 import { spawn, spawnSync } from 'node:child_process'
 import { createServer } from 'node:net'
@@ -13,7 +14,10 @@ import { fileURLToPath } from 'node:url'
 import {
   DEMO_DIR_NAME,
   DEMO_MERCHANT_ID,
+  DEMO_PARTNER,
+  DEMO_SUB_MERCHANT_ID,
   demoMerchantBody,
+  demoSubMerchantBody,
   ensureDemoFiles,
   ensureDevVars,
   GATEWAY_PORT,
@@ -116,7 +120,8 @@ async function main() {
 
   try {
     const forward = { url: LISTEN_URL, secret: demo.forwardSecret }
-    const created = await seedDemoMerchant(adminToken, demoMerchantBody(demo.keys, forward, { providerApi: STANDIN_URL }))
+    const created = await seedDemoMerchant(adminToken, DEMO_MERCHANT_ID, demoMerchantBody(demo.keys, forward, { providerApi: STANDIN_URL }))
+    await seedDemoMerchant(adminToken, DEMO_SUB_MERCHANT_ID, demoSubMerchantBody(demo.keys, forward, { providerApi: STANDIN_URL }))
     printWelcome(created)
   } catch (error) {
     await Promise.all([wrangler.stop('SIGTERM'), standin.stop('SIGTERM')])
@@ -145,15 +150,15 @@ function start(child) {
   return handle
 }
 
-/** PUT /admin/merchants/demo: the gateway validates the body and seals the secrets under MASTER_KEY. */
-async function seedDemoMerchant(adminToken, body) {
-  const response = await fetch(`${LOCAL_GATEWAY}/admin/merchants/${DEMO_MERCHANT_ID}`, {
+/** PUT /admin/merchants/{id}: the gateway validates the body and seals the secrets under MASTER_KEY. */
+async function seedDemoMerchant(adminToken, merchantId, body) {
+  const response = await fetch(`${LOCAL_GATEWAY}/admin/merchants/${merchantId}`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   })
   if (response.status !== 200 && response.status !== 201) {
-    throw new DevError(`seeding the demo merchant failed: ${response.status} ${await response.text()}`)
+    throw new DevError(`seeding the demo merchant ${merchantId} failed: ${response.status} ${await response.text()}`)
   }
   return response.status === 201
 }
@@ -185,12 +190,14 @@ function printWelcome(created) {
     '',
     `paygate is running on ${GATEWAY_URL} (wrangler dev: local D1 + Durable Objects in .wrangler/state)`,
     '',
-    `  demo merchant  "${DEMO_MERCHANT_ID}" ${created ? 'created' : 'updated'}: WeChat Pay APIv2 + APIv3 and Alipay, with throwaway keys from ${DEMO_DIR_NAME}`,
+    `  demo merchant  "${DEMO_MERCHANT_ID}" ${created ? 'created' : 'updated'}: WeChat Pay APIv2 + APIv3 (3 apps) and Alipay (2 apps), with throwaway keys from ${DEMO_DIR_NAME}`,
+    `  sub-merchant   "${DEMO_SUB_MERCHANT_ID}": WeChat Pay partner mode (sub_mchid ${DEMO_PARTNER.subMchid}), platform certificates downloaded from the stand-in`,
     ...Object.values(NOTIFY_PATHS).map(
       (path, i) => `${i === 0 ? '  notify URLs    ' : '                 '}${GATEWAY_URL}/notify/${DEMO_MERCHANT_ID}/${path}`,
     ),
     `  forwards to    ${LISTEN_URL} (Standard Webhooks, secret in ${DEMO_DIR_NAME}forward-secret)`,
-    `  provider APIs  ${STANDIN_URL}: the stand-in answering order queries for what simulate paid, signed with the demo keys`,
+    `  provider APIs  ${STANDIN_URL}: the stand-in answering order queries for what simulate paid, signed with the demo keys,`,
+    '                 and serving the WeChat Pay platform certificates (GET /v3/certificates)',
     `  admin API      ${GATEWAY_URL}/admin/… with Authorization: Bearer <ADMIN_TOKEN from .dev.vars>`,
     '',
     'Next, in two more terminals:',
@@ -198,6 +205,7 @@ function printWelcome(created) {
     '  npm run simulate -- alipay payment   # a signed Alipay notify → paygate → the listener',
     '',
     'Then try: npm run simulate -- alipay refund   (also: alipay close, wechatpay.v3 payment --concurrent 5,',
+    '          wechatpay.v3 payment --partner --platform-key cert-a, wechatpay.v2 payment --appid 2,',
     '          wechatpay.v2 payment --tamper; --help lists every option)',
     '     and: npm run simulate -- alipay payment --no-notify   # the notification is lost: the order query finds it',
     'Ctrl-C stops the gateway and the stand-in.',

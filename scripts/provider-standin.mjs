@@ -1,5 +1,5 @@
 // `node scripts/provider-standin.mjs` (started by `npm run dev`): WeChat Pay and Alipay as far as paygate's order
-// queries need them, on http://127.0.0.1:8790. The demo merchant's `wechatpay.apiBaseUrl` and `alipay.gatewayUrl`
+// queries and WeChat Pay certificate downloads need them, on http://127.0.0.1:8790. The demo merchant's `wechatpay.apiBaseUrl` and `alipay.gatewayUrl`
 // point here, so a payment whose notification was lost (`npm run simulate -- <channel> payment --no-notify`) is
 // found by the gateway's own query. It knows the orders simulate paid (.demo/simulator-state.json, read afresh for
 // every request), checks each request's signature with the demo merchant's keys, and signs its answers with the
@@ -18,6 +18,9 @@ const USAGE = `Usage: node scripts/provider-standin.mjs [options]
 A local stand-in for the WeChat Pay and Alipay order-query APIs (\`npm run dev\` starts it), on 127.0.0.1.
 
   GET  /v3/pay/transactions/out-trade-no/{no}?mchid=   WeChat Pay APIv3 (signed answers, Wechatpay-* headers)
+  GET  /v3/pay/partner/transactions/out-trade-no/{no}?sp_mchid=&sub_mchid=
+                                                      the same for the demo sub-merchant (partner mode)
+  GET  /v3/certificates                               the platform certificates, encrypted with the APIv3 key
   POST ${V2_QUERY_PATH}                                   WeChat Pay APIv2 (XML, MD5 or HMAC-SHA256 sign)
   POST ${ALIPAY_GATEWAY_PATH}                                      Alipay alipay.trade.query (JSON, RSA2 sign)
 
@@ -83,7 +86,8 @@ function serve({ keys, stateFile, port }) {
   // Loopback only: it holds the providers' demo private keys.
   server.listen(port, '127.0.0.1', () => {
     console.log(`[stand-in] paygate provider stand-in · http://127.0.0.1:${server.address().port}`)
-    console.log('[stand-in]   answers WeChat Pay (v3, v2) and Alipay order queries for the orders `npm run simulate` paid')
+    console.log('[stand-in]   answers WeChat Pay (v3, v2, partner) and Alipay order queries for the orders `npm run simulate` paid')
+    console.log('[stand-in]   and serves the WeChat Pay platform certificates (GET /v3/certificates)')
   })
   const stop = () => server.close(() => process.exit(0))
   process.on('SIGINT', stop)
@@ -93,7 +97,8 @@ function serve({ keys, stateFile, port }) {
 /** One line per query: which API, which order, what it answered. Never a key or a signature. */
 function log({ api, outTradeNo, outcome }) {
   const clock = new Date().toTimeString().slice(0, 8)
-  console.log(`[stand-in] ${clock}  ${api} query${outTradeNo === null ? '' : ` ${outTradeNo}`} → ${outcome}`)
+  const what = api.endsWith('certificates') ? api : `${api} query`
+  console.log(`[stand-in] ${clock}  ${what}${outTradeNo === null ? '' : ` ${outTradeNo}`} → ${outcome}`)
 }
 
 function fail(message, code) {

@@ -15,6 +15,8 @@ import {
 } from './lib/build-notification.mjs'
 import {
   DEMO_MERCHANT_ID,
+  DEMO_PARTNER,
+  DEMO_SUB_MERCHANT_ID,
   DemoSetupError,
   loadDemo,
   readDevVars,
@@ -22,7 +24,7 @@ import {
   STANDIN_URL,
   writeSimulatorState,
 } from './lib/demo.mjs'
-import { parseSimulateArgs, refundOptions, refundTarget, USAGE, UsageError } from './lib/simulate-options.mjs'
+import { lastKey, parseSimulateArgs, refundOptions, refundTarget, USAGE, UsageError } from './lib/simulate-options.mjs'
 
 const PROVIDER_NAMES = { wechatpay: 'WeChat Pay', alipay: 'Alipay' }
 /** Order statuses (admin API) of an order whose payment the gateway knows. */
@@ -39,20 +41,26 @@ async function main() {
   return simulate(command)
 }
 
-async function simulate({ channel, event, repeat, concurrent, gateway, show, build }) {
+/** What simulate records of an order of the demo sub-merchant, for the stand-in's partner-mode queries. */
+function merchantFacts(merchantId) {
+  return merchantId === DEMO_SUB_MERCHANT_ID ? { merchantId, subMchid: DEMO_PARTNER.subMchid } : {}
+}
+
+async function simulate({ channel, event, repeat, concurrent, gateway, show, build, merchantId }) {
   const { keys } = loadDemo()
   const provider = PROVIDER_OF[channel]
   const state = readSimulatorState()
   const hostile = build.tamper || build.wrongKey || build.stale
   const now = Date.now()
-  const options = { ...build, keys, merchantId: DEMO_MERCHANT_ID, now }
+  const options = { ...build, keys, merchantId, now }
   const paidOrder = event === 'refund' ? refundTarget(build, state) : null
   if (paidOrder !== null) Object.assign(options, refundOptions(build, paidOrder))
   // Paying an order that was paid with --no-notify: the lost notification of that very payment arrives after all.
   const lost =
     event === 'payment' && build.outTradeNo !== undefined ? state.paidWithoutNotify[`${provider}:${build.outTradeNo}`] : undefined
   if (lost !== undefined) Object.assign(options, { transactionId: lost.transactionId, amount: build.amount ?? lost.totalFen })
-  const foundByQuery = lost !== undefined && PAID_STATUSES.includes((await readOrder(gateway, provider, build.outTradeNo))?.order.status)
+  const foundByQuery =
+    lost !== undefined && PAID_STATUSES.includes((await readOrder(gateway, merchantId, provider, build.outTradeNo))?.order.status)
 
   const built = buildNotification(options)
   const url = new URL(built.path, gateway)
@@ -60,7 +68,7 @@ async function simulate({ channel, event, repeat, concurrent, gateway, show, bui
   console.log(
     `paygate simulate · ${channel} ${event}${built.hostile.length > 0 ? ` (${built.hostile.map((h) => `--${h}`).join(' ')})` : ''}`,
   )
-  console.log(`  order      ${built.order.outTradeNo}`)
+  console.log(`  order      ${built.order.outTradeNo}${merchantId === DEMO_MERCHANT_ID ? '' : ` (merchant ${merchantId})`}`)
   if (event === 'refund') {
     console.log(`  refund     ${yuan(built.order.amount)} of ${yuan(built.order.total)} · ${built.order.outRefundNo}`)
     console.log(`  refunded   ${yuan(built.order.refundedAfter)} in all after this one`)
@@ -114,6 +122,7 @@ async function simulate({ channel, event, repeat, concurrent, gateway, show, bui
     const known = state.orders[key] ?? state.paidWithoutNotify[key]
     state.orders[key] = {
       channel,
+      ...merchantFacts(merchantId),
       outTradeNo: built.order.outTradeNo,
       totalFen: known?.totalFen ?? built.order.amount,
       transactionId: known?.transactionId ?? built.order.transactionId,
@@ -124,7 +133,7 @@ async function simulate({ channel, event, repeat, concurrent, gateway, show, bui
     // Notified now: no longer a lost notification.
     delete state.paidWithoutNotify[key]
     if (state.lastWithoutNotify === key) state.lastWithoutNotify = null
-    state.last[provider] = built.order.outTradeNo
+    state.last[lastKey(provider, merchantId === DEMO_SUB_MERCHANT_ID)] = built.order.outTradeNo
   } else if (event === 'refund') {
     const book = key in state.orders ? state.orders : state.paidWithoutNotify
     book[key] = { ...paidOrder, refundedFen: built.order.refundedAfter, updatedAt: Date.now() }
@@ -141,7 +150,7 @@ async function simulate({ channel, event, repeat, concurrent, gateway, show, bui
         : `✓ ${copies}/${copies} accepted: one state change however often it arrives, so \`npm run listen\` prints one ${expected}`,
     )
   }
-  await printOrderStatus(gateway, provider, built.order.outTradeNo)
+  await printOrderStatus(gateway, merchantId, provider, built.order.outTradeNo)
   return 0
 }
 
@@ -150,7 +159,7 @@ async function simulate({ channel, event, repeat, concurrent, gateway, show, bui
  * state now says so), and the provider's notification never arrives. What finds the payment is the gateway's
  * order query: planned 2 minutes after registration, or asked for now with `sync`.
  */
-async function payWithoutNotify({ channel, gateway, build }) {
+async function payWithoutNotify({ channel, gateway, build, merchantId }) {
   const provider = PROVIDER_OF[channel]
   const token = adminToken()
   const state = readSimulatorState()
@@ -166,7 +175,7 @@ async function payWithoutNotify({ channel, gateway, build }) {
   console.log(`  amount     ${yuan(amount)}`)
 
   // The merchant's server registers each order before the buyer pays: that is what the gateway queries.
-  const orderPath = `/admin/merchants/${DEMO_MERCHANT_ID}/orders/${encodeURIComponent(outTradeNo)}`
+  const orderPath = `/admin/merchants/${merchantId}/orders/${encodeURIComponent(outTradeNo)}`
   const registration = { amount, currency: 'CNY', channel }
   console.log(`→ PUT ${new URL(orderPath, gateway).href} ${JSON.stringify(registration)}`)
   const response = await fetch(new URL(orderPath, gateway), {
@@ -182,11 +191,20 @@ async function payWithoutNotify({ channel, gateway, build }) {
   }
 
   const transactionId = newTransactionId(channel, now)
-  state.paidWithoutNotify[key] = { channel, outTradeNo, totalFen: amount, transactionId, refundedFen: 0, paidAt: now, updatedAt: now }
+  state.paidWithoutNotify[key] = {
+    channel,
+    ...merchantFacts(merchantId),
+    outTradeNo,
+    totalFen: amount,
+    transactionId,
+    refundedFen: 0,
+    paidAt: now,
+    updatedAt: now,
+  }
   state.lastWithoutNotify = key
   writeSimulatorState(state)
   console.log(`✓ paid at ${PROVIDER_NAMES[provider]} (transaction ${transactionId}); no notification sent`)
-  await printOrderStatus(gateway, provider, outTradeNo)
+  await printOrderStatus(gateway, merchantId, provider, outTradeNo)
   if (!(await standinAnswers())) {
     console.log(`! the provider stand-in does not answer on ${STANDIN_URL}: it runs with \`npm run dev\`, and queries fail without it`)
   }
@@ -195,16 +213,20 @@ async function payWithoutNotify({ channel, gateway, build }) {
   console.log(`The order object asks ${PROVIDER_NAMES[provider]} about it by itself 2 minutes after registration (then after`)
   console.log('5, 15, 30 minutes, and hourly). To ask now (ADMIN_TOKEN from .dev.vars):')
   console.log(`  curl -s -X POST -H "Authorization: Bearer $(sed -n 's/^ADMIN_TOKEN=//p' .dev.vars)" "${syncUrl}"`)
-  console.log('  npm run simulate -- sync     # the same, and prints the result')
+  console.log(`  npm run simulate -- sync${merchantId === DEMO_MERCHANT_ID ? '' : ' --partner'}     # the same, and prints the result`)
   console.log(`Either way \`npm run listen\` then prints payment.succeeded for ${outTradeNo}.`)
   return 0
 }
 
 /** `sync [<order>]`: POST …/orders/{no}/sync, the admin call that makes the order object query the provider now. */
-async function sync({ outTradeNo, provider, gateway }) {
+async function sync({ outTradeNo, provider, gateway, partner }) {
   const token = adminToken()
-  const target = syncTarget(readSimulatorState(), outTradeNo, provider)
-  const path = `/admin/merchants/${DEMO_MERCHANT_ID}/orders/${encodeURIComponent(target.outTradeNo)}/sync?provider=${target.provider}`
+  const state = readSimulatorState()
+  const target = syncTarget(state, outTradeNo, provider)
+  const known =
+    state.paidWithoutNotify[`${target.provider}:${target.outTradeNo}`] ?? state.orders[`${target.provider}:${target.outTradeNo}`]
+  const merchantId = partner ? DEMO_SUB_MERCHANT_ID : (known?.merchantId ?? DEMO_MERCHANT_ID)
+  const path = `/admin/merchants/${merchantId}/orders/${encodeURIComponent(target.outTradeNo)}/sync?provider=${target.provider}`
   const url = new URL(path, gateway)
   console.log(`paygate simulate · sync ${target.outTradeNo} (ask ${PROVIDER_NAMES[target.provider]} about the order now)`)
   console.log(`→ POST ${url.href}`)
@@ -272,8 +294,8 @@ async function post(url, built) {
 }
 
 /** The order as the gateway now sees it (admin API, token from .dev.vars): read-your-writes, right after the reply. */
-async function printOrderStatus(gateway, provider, outTradeNo) {
-  const read = await readOrder(gateway, provider, outTradeNo)
+async function printOrderStatus(gateway, merchantId, provider, outTradeNo) {
+  const read = await readOrder(gateway, merchantId, provider, outTradeNo)
   if (read === null) return
   const { order, path } = read
   const refunded = order.refunded_amount > 0 ? `, ${yuan(order.refunded_amount)} refunded` : ''
@@ -281,7 +303,7 @@ async function printOrderStatus(gateway, provider, outTradeNo) {
 }
 
 /** `{ order, path }` from GET …/orders/{no}, or null when it cannot be read: only ever a courtesy. */
-async function readOrder(gateway, provider, outTradeNo) {
+async function readOrder(gateway, merchantId, provider, outTradeNo) {
   let token
   try {
     token = readDevVars().ADMIN_TOKEN
@@ -289,7 +311,7 @@ async function readOrder(gateway, provider, outTradeNo) {
     return null
   }
   if (!token) return null
-  const path = `/admin/merchants/${DEMO_MERCHANT_ID}/orders/${encodeURIComponent(outTradeNo)}?provider=${provider}`
+  const path = `/admin/merchants/${merchantId}/orders/${encodeURIComponent(outTradeNo)}?provider=${provider}`
   try {
     const response = await fetch(new URL(path, gateway), { headers: { authorization: `Bearer ${token}` } })
     return response.ok ? { order: await response.json(), path } : null

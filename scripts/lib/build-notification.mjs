@@ -4,7 +4,8 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto'
 import { buildAlipayNotify, encodeAlipayForm } from '../../test/fixtures/signers/alipay.mjs'
 import { buildPaymentNotify, buildRefundNotify } from '../../test/fixtures/signers/wechatpay-v2.mjs'
-import { buildV3Notify, refundResource, transactionResource } from '../../test/fixtures/signers/wechatpay-v3.mjs'
+import { buildV3Notify, partnerResource, refundResource, transactionResource } from '../../test/fixtures/signers/wechatpay-v3.mjs'
+import { DEMO_PARTNER, demoApps } from './demo.mjs'
 import { fenToYuan } from './money.mjs'
 
 export { fenToYuan, yuanToFen } from './money.mjs'
@@ -64,6 +65,8 @@ export function newTransactionId(channel, now = Date.now()) {
  * @param {number} [options.refundedBefore] refund: fen already refunded on the order (Alipay reports the running total)
  * @param {string} [options.transactionId]
  * @param {string} [options.outRefundNo]
+ * @param {number} [options.appIndex]     the merchant's n-th app (1-based, demoApps(keys)) sends it; default the first
+ * @param {boolean} [options.partner]     WeChat Pay only: for the demo sub-merchant (DEMO_PARTNER), partner-mode fields
  * @param {string} [options.v3Signer]     `public-key` (default), `cert-a` or `cert-b`
  * @param {string} [options.v2SignType]   `MD5` (default) or `HMAC-SHA256`
  * @param {boolean} [options.tamper]      change a signed value after signing
@@ -94,9 +97,17 @@ export function buildNotification(options) {
   if (options.v2SignType !== undefined && !V2_SIGN_TYPES.includes(options.v2SignType)) {
     throw new SimulationError(`unknown v2 sign type ${options.v2SignType} (expected ${V2_SIGN_TYPES.join(', ')})`)
   }
+  if (options.partner && channel === 'alipay') {
+    throw new SimulationError("partner mode (服务商, sub_mchid) is WeChat Pay's: use wechatpay.v2 or wechatpay.v3")
+  }
+  const apps = demoApps(options.keys)[PROVIDER_OF[channel]]
+  const appIndex = options.appIndex ?? 1
+  if (!Number.isInteger(appIndex) || appIndex < 1 || appIndex > apps.length) {
+    throw new SimulationError(`the demo merchant has ${apps.length} ${PROVIDER_OF[channel]} apps: --appid 1 to ${apps.length}`)
+  }
   const order = orderFacts(options, now)
   const build = { 'wechatpay.v2': buildV2, 'wechatpay.v3': buildV3, alipay: buildAlipay }[channel]
-  const built = build({ ...options, now, order })
+  const built = build({ ...options, now, order, app: apps[appIndex - 1] })
   const hostile = [options.tamper && 'tamper', options.stale && 'stale', options.wrongKey && 'wrong-key'].filter(Boolean)
   return {
     channel,
@@ -154,8 +165,12 @@ function orderFacts(options, now) {
 
 // ---- WeChat Pay APIv2: XML, MD5/HMAC-SHA256 sign; refunds carry AES-256-ECB `req_info` instead of a sign
 
-function buildV2({ event, keys, now, order, v2SignType = 'MD5', tamper, wrongKey }) {
-  const wx = { appid: keys.wechatpay.appid, mchid: keys.wechatpay.mchid, apiV2Key: keys.wechatpay.apiV2Key }
+/** A partner notification's own fields (the demo sub-merchant), beside the service provider's appid and mch_id. */
+const V2_PARTNER_FIELDS = { sub_appid: DEMO_PARTNER.subAppid, sub_mch_id: DEMO_PARTNER.subMchid }
+
+function buildV2({ event, keys, now, order, app, partner, v2SignType = 'MD5', tamper, wrongKey }) {
+  const wx = { appid: app, mchid: keys.wechatpay.mchid, apiV2Key: keys.wechatpay.apiV2Key }
+  const sub = partner ? V2_PARTNER_FIELDS : undefined
   const otherKey = wrongKey ? alnum(32) : null
   const headers = { 'content-type': 'text/xml' }
   if (event === 'payment') {
@@ -166,9 +181,12 @@ function buildV2({ event, keys, now, order, v2SignType = 'MD5', tamper, wrongKey
       timeEnd: beijingCompact(now),
       nonce: alnum(32),
       signType: v2SignType,
+      ...(sub === undefined ? {} : { extra: sub }),
     }
     let body = buildPaymentNotify(params, wx, { layout: 'wechat', signingKey: otherKey ?? wx.apiV2Key })
-    const notes = [`payment notify (result_code SUCCESS), ${v2SignType} sign with ${wrongKey ? 'another APIv2 key' : 'the demo APIv2 key'}`]
+    const notes = [
+      `payment notify (result_code SUCCESS${partnerNote(partner)}), ${v2SignType} sign with ${wrongKey ? 'another APIv2 key' : 'the demo APIv2 key'}`,
+    ]
     if (tamper) {
       const raised = order.amount * 100
       body = replaceOnce(body, `<total_fee><![CDATA[${order.amount}]]></total_fee>`, `<total_fee><![CDATA[${raised}]]></total_fee>`)
@@ -187,8 +205,10 @@ function buildV2({ event, keys, now, order, v2SignType = 'MD5', tamper, wrongKey
     successTime: beijingDashed(now),
     nonce: alnum(32),
   }
-  let body = buildRefundNotify(params, wx, { layout: 'wechat', encryptionKey: otherKey ?? wx.apiV2Key })
-  const notes = [`refund notify (refund_status SUCCESS), req_info encrypted under ${wrongKey ? 'another APIv2 key' : 'the demo APIv2 key'}`]
+  let body = buildRefundNotify(params, wx, { layout: 'wechat', encryptionKey: otherKey ?? wx.apiV2Key, envelope: sub ?? {} })
+  const notes = [
+    `refund notify (refund_status SUCCESS${partnerNote(partner)}), req_info encrypted under ${wrongKey ? 'another APIv2 key' : 'the demo APIv2 key'}`,
+  ]
   if (tamper) {
     // No sign: req_info's encryption is what vouches for it. Rewriting its first block garbles `<root>`.
     body = body.replace(/<req_info><!\[CDATA\[([^\]]+)\]\]><\/req_info>/, (_, b64) => {
@@ -203,7 +223,11 @@ function buildV2({ event, keys, now, order, v2SignType = 'MD5', tamper, wrongKey
 
 // ---- WeChat Pay APIv3: JSON, SHA256withRSA over timestamp\nnonce\nbody\n, AES-256-GCM resource
 
-function buildV3({ event, keys, now, order, v3Signer = 'public-key', tamper, stale, wrongKey }) {
+function partnerNote(partner) {
+  return partner ? `, partner mode: sub_mchid ${DEMO_PARTNER.subMchid}` : ''
+}
+
+function buildV3({ event, keys, now, order, app, partner, v3Signer = 'public-key', tamper, stale, wrongKey }) {
   const wx = keys.wechatpay
   const signer = {
     'public-key': { serial: wx.publicKeyMode.id, privateKeyPem: wx.publicKeyMode.privateKeyPem },
@@ -211,10 +235,10 @@ function buildV3({ event, keys, now, order, v3Signer = 'public-key', tamper, sta
     'cert-b': { serial: wx.platformCertB.serial, privateKeyPem: wx.platformCertB.privateKeyPem },
   }[v3Signer]
   const signedAt = Math.floor(now / 1000) - (stale ? STALE_SECONDS : 0)
-  const resource =
+  const direct =
     event === 'payment'
       ? transactionResource({
-          appid: wx.appid,
+          appid: app,
           mchid: wx.mchid,
           outTradeNo: order.outTradeNo,
           transactionId: order.transactionId,
@@ -233,6 +257,7 @@ function buildV3({ event, keys, now, order, v3Signer = 'public-key', tamper, sta
           total: order.total,
           successTime: rfc3339Beijing(now),
         })
+  const resource = partner ? partnerResource(direct, DEMO_PARTNER) : direct
   const built = buildV3Notify({
     id: randomUUID(),
     eventType: event === 'payment' ? 'TRANSACTION.SUCCESS' : 'REFUND.SUCCESS',
@@ -249,8 +274,8 @@ function buildV3({ event, keys, now, order, v3Signer = 'public-key', tamper, sta
     v3Signer
   ]
   const notes = [
-    `${event === 'payment' ? 'TRANSACTION.SUCCESS' : 'REFUND.SUCCESS'} signed ${wrongKey ? 'by a stranger key under the serial of' : 'with'} ` +
-      `${signerName} (${signer.serial})`,
+    `${event === 'payment' ? 'TRANSACTION.SUCCESS' : 'REFUND.SUCCESS'}${partnerNote(partner)} signed ` +
+      `${wrongKey ? 'by a stranger key under the serial of' : 'with'} ${signerName} (${signer.serial})`,
   ]
   if (stale) notes.push(`stale: Wechatpay-Timestamp ${STALE_SECONDS} s old (the limit is 300 s)`)
   let body = built.body
@@ -267,8 +292,9 @@ function buildV3({ event, keys, now, order, v3Signer = 'public-key', tamper, sta
 
 // ---- Alipay: form body, RSA2 over the sorted parameters
 
-function buildAlipay({ event, keys, now, order, tamper, wrongKey }) {
-  const { appId, sellerId } = keys.alipay
+function buildAlipay({ event, keys, now, order, app, tamper, wrongKey }) {
+  const { sellerId } = keys.alipay
+  const appId = app
   const at = beijingDashed(now)
   const paid = {
     gmt_payment: at,

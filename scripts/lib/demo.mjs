@@ -14,6 +14,9 @@ export const DEV_VARS_FILE = new URL('../../.dev.vars', import.meta.url)
 export const DEV_VARS_EXAMPLE_FILE = new URL('../../.dev.vars.example', import.meta.url)
 
 export const DEMO_MERCHANT_ID = 'demo'
+/** The demo service provider's sub-merchant (服务商 partner mode): its own paygate merchant, on the demo's WeChat keys. */
+export const DEMO_SUB_MERCHANT_ID = 'demo-sub'
+export const DEMO_PARTNER = { subMchid: '1900000999', subAppid: 'wx9999999999999999' }
 export const GATEWAY_PORT = 8787
 export const GATEWAY_URL = `http://localhost:${GATEWAY_PORT}`
 export const LISTEN_PORT = 4242
@@ -85,6 +88,17 @@ export function loadDemo() {
 }
 
 /**
+ * The demo merchant's apps, by provider: an official account (the keys' appid), a mini program and an app on one
+ * WeChat Pay mchid; two Alipay apps of one seller. `npm run simulate -- … --appid <n>` picks the n-th.
+ */
+export function demoApps(keys) {
+  return {
+    wechatpay: [keys.wechatpay.appid, 'wx8888888888888802', 'wx8888888888888803'],
+    alipay: [keys.alipay.appId, '2021000000000002'],
+  }
+}
+
+/**
  * The `PUT /admin/merchants/{id}` body for a merchant holding `keys` (makeKeys() shape): WeChat Pay v2 and
  * v3 (both platform certificates and the PUB_KEY_ID key side by side, as during WeChat's migration) and Alipay.
  * With `providerApi` (the stand-in's origin, e.g. STANDIN_URL) it also holds what order queries need: the keys
@@ -96,7 +110,7 @@ export function demoMerchantBody(keys, forward, { providerApi } = {}) {
   return {
     forward: { url: forward.url, secret: forward.secret },
     wechatpay: {
-      appid: wx.appid,
+      appid: demoApps(keys).wechatpay,
       mchid: wx.mchid,
       apiV2Key: wx.apiV2Key,
       v2SignType: ['MD5', 'HMAC-SHA256'],
@@ -111,7 +125,7 @@ export function demoMerchantBody(keys, forward, { providerApi } = {}) {
         : {}),
     },
     alipay: {
-      appId: keys.alipay.appId,
+      appId: demoApps(keys).alipay,
       sellerId: keys.alipay.sellerId,
       alipayPublicKey: keys.alipay.alipayKey.publicKeyPem,
       signType: 'RSA2',
@@ -121,10 +135,48 @@ export function demoMerchantBody(keys, forward, { providerApi } = {}) {
 }
 
 /**
+ * The body of the demo's sub-merchant: partner mode on the demo's WeChat Pay account (its mchid, apps and keys are
+ * the service provider's). With `providerApi` it downloads the platform certificates from the stand-in
+ * (`autoPlatformCertificates`) and configures only the WeChat Pay public key; without, it lists all three keys.
+ */
+export function demoSubMerchantBody(keys, forward, { providerApi } = {}) {
+  const wx = keys.wechatpay
+  const publicKey = { [wx.publicKeyMode.id]: wx.publicKeyMode.publicKeyPem }
+  return {
+    forward: { url: forward.url, secret: forward.secret },
+    wechatpay: {
+      appid: demoApps(keys).wechatpay,
+      mchid: wx.mchid,
+      subMchid: DEMO_PARTNER.subMchid,
+      subAppid: DEMO_PARTNER.subAppid,
+      apiV2Key: wx.apiV2Key,
+      v2SignType: ['MD5', 'HMAC-SHA256'],
+      apiV3Key: wx.apiV3Key,
+      ...(providerApi === undefined
+        ? {
+            platformPublicKeys: {
+              [wx.platformCertA.serial]: wx.platformCertA.certificatePem,
+              [wx.platformCertB.serial]: wx.platformCertB.certificatePem,
+              ...publicKey,
+            },
+          }
+        : {
+            platformPublicKeys: publicKey,
+            merchantPrivateKey: wx.merchantApi.privateKeyPem,
+            merchantSerial: wx.merchantApi.serial,
+            apiBaseUrl: providerApi,
+            autoPlatformCertificates: true,
+          }),
+    },
+  }
+}
+
+/**
  * What the simulator remembers between runs, and the provider stand-in reads as "the orders the providers know
  * were paid": `orders` paid with a notification (so `refund` knows what to refund), `paidWithoutNotify` paid with
- * `--no-notify`, both keyed `${provider}:${outTradeNo}`; `last[provider]` the last notified order,
- * `lastWithoutNotify` the key of the last `--no-notify` one (what `sync` asks about by default).
+ * `--no-notify`, both keyed `${provider}:${outTradeNo}` (an order of the sub-merchant records its `subMchid`);
+ * `last[provider]` the last notified order (`last['wechatpay@demo-sub']` the sub-merchant's), `lastWithoutNotify`
+ * the key of the last `--no-notify` one (what `sync` asks about by default).
  */
 export function readSimulatorState(file = SIMULATOR_STATE_FILE) {
   const empty = { orders: {}, last: {}, paidWithoutNotify: {}, lastWithoutNotify: null }

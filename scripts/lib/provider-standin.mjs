@@ -1,19 +1,29 @@
-// The answers of the local provider stand-in (scripts/provider-standin.mjs serves them over HTTP): the three
-// order-query APIs paygate's clients call (src/providers/query/*), for the orders `npm run simulate` paid. Like the
+// The answers of the local provider stand-in (scripts/provider-standin.mjs serves them over HTTP): the order-query
+// APIs paygate's clients call (direct and, for the demo sub-merchant, WeChat Pay's partner endpoints), for the orders
+// `npm run simulate` paid, and WeChat Pay's platform-certificate download (`GET /v3/certificates`). Like the
 // real providers it checks each request's signature with the demo merchant's keys and signs its answers with the
 // provider's demo keys, using the fixture signers (test/fixtures/signers/*.mjs), never paygate's own code.
 // Pure apart from fresh nonces: a request and the known orders in, an answer out (test/simulate/ runs it for real).
-import { randomBytes } from 'node:crypto'
+import { randomBytes, X509Certificate } from 'node:crypto'
 import { buildAlipayResponse, checkWithNodeCrypto } from '../../test/fixtures/signers/alipay.mjs'
 import { buildFailMessage, checkV2Sign, fromV2Xml, SIGN_TYPES, signV2, toV2Xml } from '../../test/fixtures/signers/wechatpay-v2.mjs'
-import { SIGNATURE_TYPE, signV3Message, transactionResource, verifyV3Request } from '../../test/fixtures/signers/wechatpay-v3.mjs'
+import {
+  buildCertificatesAnswer,
+  partnerResource,
+  SIGNATURE_TYPE,
+  signV3Message,
+  transactionResource,
+  verifyV3Request,
+} from '../../test/fixtures/signers/wechatpay-v3.mjs'
 import { beijingCompact, beijingDashed, DEMO_OPENID, fenToYuan, rfc3339Beijing } from './build-notification.mjs'
-import { ALIPAY_GATEWAY_PATH } from './demo.mjs'
+import { ALIPAY_GATEWAY_PATH, DEMO_PARTNER, demoApps } from './demo.mjs'
 
 export { ALIPAY_GATEWAY_PATH, STANDIN_PORT, STANDIN_URL } from './demo.mjs'
 
 export const V2_QUERY_PATH = '/pay/orderquery'
 const V3_QUERY_PATH = /^\/v3\/pay\/transactions\/out-trade-no\/([^/]+)$/
+const V3_PARTNER_QUERY_PATH = /^\/v3\/pay\/partner\/transactions\/out-trade-no\/([^/]+)$/
+export const V3_CERTIFICATES_PATH = '/v3/certificates'
 /** WeChat Pay refuses a request signed more than 5 minutes away from its clock. */
 const V3_REQUEST_WINDOW_SECONDS = 300
 const ALIPAY_METHOD = 'alipay.trade.query'
@@ -41,12 +51,17 @@ export function knownOrders(state) {
 export function answerQuery(request, context) {
   const path = request.url.split('?')[0]
   const v3 = V3_QUERY_PATH.exec(path)
-  if (v3 !== null) return request.method === 'GET' ? answerV3(request, v3[1], context) : notAllowed('wechatpay.v3', 'GET')
+  if (v3 !== null) return request.method === 'GET' ? answerV3(request, v3[1], context, false) : notAllowed('wechatpay.v3', 'GET')
+  const partner = V3_PARTNER_QUERY_PATH.exec(path)
+  if (partner !== null) return request.method === 'GET' ? answerV3(request, partner[1], context, true) : notAllowed('wechatpay.v3', 'GET')
+  if (path === V3_CERTIFICATES_PATH) {
+    return request.method === 'GET' ? answerCertificates(request, context) : notAllowed('wechatpay.v3 certificates', 'GET')
+  }
   if (path === V2_QUERY_PATH) return request.method === 'POST' ? answerV2(request, context) : notAllowed('wechatpay.v2', 'POST')
   if (path === ALIPAY_GATEWAY_PATH) return request.method === 'POST' ? answerAlipay(request, context) : notAllowed('alipay', 'POST')
   if (path === '/' && request.method === 'GET') {
     return {
-      ...plain(200, 'paygate provider stand-in: WeChat Pay and Alipay order queries for the demo merchant\n'),
+      ...plain(200, 'paygate provider stand-in: WeChat Pay and Alipay order queries for the demo merchants, WeChat Pay certificates\n'),
       api: 'status',
       outTradeNo: null,
       outcome: 'ok',
@@ -68,15 +83,44 @@ function plain(status, text) {
   return { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: text }
 }
 
-// ---- WeChat Pay APIv3: GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=
+// ---- WeChat Pay APIv3: GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid= and, for a sub-merchant,
+// GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}?sp_mchid=&sub_mchid=
 
-function answerV3(request, escapedOutTradeNo, { keys, orders, now }) {
-  const wx = keys.wechatpay
-  const platformKeys = [
+function platformKeysOf(wx) {
+  return [
     { serial: wx.platformCertA.serial, privateKeyPem: wx.platformCertA.privateKeyPem },
     { serial: wx.platformCertB.serial, privateKeyPem: wx.platformCertB.privateKeyPem },
     { serial: wx.publicKeyMode.id, privateKeyPem: wx.publicKeyMode.privateKeyPem },
   ]
+}
+
+/** What WeChat checks on every APIv3 request: the Authorization signature of the demo merchant. Null when it holds. */
+function v3RequestProblem(request, wx, now) {
+  const authorization = parseV3Authorization(request.headers.authorization)
+  if (authorization === null) return 'Authorization is not a WECHATPAY2-SHA256-RSA2048 signature'
+  if (authorization.mchid !== wx.mchid) return 'Authorization names another mchid'
+  if (authorization.serial_no.toUpperCase() !== wx.merchantApi.serial.toUpperCase()) {
+    return 'serial_no is not the demo merchant API certificate'
+  }
+  const timestamp = Number(authorization.timestamp)
+  if (!/^\d{1,12}$/.test(authorization.timestamp) || Math.abs(Math.floor(now / 1000) - timestamp) > V3_REQUEST_WINDOW_SECONDS) {
+    return 'timestamp is more than 5 minutes away from the stand-in clock'
+  }
+  const signed = verifyV3Request({
+    method: request.method,
+    pathAndQuery: request.url,
+    timestamp: authorization.timestamp,
+    nonce: authorization.nonce_str,
+    body: request.body,
+    signature: authorization.signature,
+    publicKeyPem: wx.merchantApi.publicKeyPem,
+  })
+  return signed ? null : 'the request signature does not verify with the demo merchant API key'
+}
+
+function answerV3(request, escapedOutTradeNo, { keys, orders, now }, partner) {
+  const wx = keys.wechatpay
+  const platformKeys = platformKeysOf(wx)
   // A merchant in public-key mode names the key it verifies with; otherwise WeChat picks a platform certificate.
   const asked = request.headers['wechatpay-serial']
   const named = asked === undefined ? platformKeys[0] : platformKeys.find((k) => k.serial.toUpperCase() === asked.toUpperCase())
@@ -84,7 +128,7 @@ function answerV3(request, escapedOutTradeNo, { keys, orders, now }) {
   let outTradeNo = null
   const answer = (status, payload, outcome) => ({
     ...signedV3Answer(status, payload, signer, now),
-    api: 'wechatpay.v3',
+    api: partner ? 'wechatpay.v3 partner' : 'wechatpay.v3',
     outTradeNo,
     outcome,
   })
@@ -96,46 +140,78 @@ function answerV3(request, escapedOutTradeNo, { keys, orders, now }) {
     return error(400, 'PARAM_ERROR', 'out_trade_no is not percent-encoded UTF-8')
   }
   if (named === undefined) return error(400, 'PARAM_ERROR', 'Wechatpay-Serial names no platform certificate or public key of WeChat Pay')
-  const authorization = parseV3Authorization(request.headers.authorization)
-  if (authorization === null) return error(401, 'SIGN_ERROR', 'Authorization is not a WECHATPAY2-SHA256-RSA2048 signature')
-  if (authorization.mchid !== wx.mchid) return error(401, 'SIGN_ERROR', 'Authorization names another mchid')
-  if (authorization.serial_no.toUpperCase() !== wx.merchantApi.serial.toUpperCase()) {
-    return error(401, 'SIGN_ERROR', 'serial_no is not the demo merchant API certificate')
-  }
-  const timestamp = Number(authorization.timestamp)
-  if (!/^\d{1,12}$/.test(authorization.timestamp) || Math.abs(Math.floor(now / 1000) - timestamp) > V3_REQUEST_WINDOW_SECONDS) {
-    return error(401, 'SIGN_ERROR', 'timestamp is more than 5 minutes away from the stand-in clock')
-  }
-  const signed = verifyV3Request({
-    method: request.method,
-    pathAndQuery: request.url,
-    timestamp: authorization.timestamp,
-    nonce: authorization.nonce_str,
-    body: request.body,
-    signature: authorization.signature,
-    publicKeyPem: wx.merchantApi.publicKeyPem,
-  })
-  if (!signed) return error(401, 'SIGN_ERROR', 'the request signature does not verify with the demo merchant API key')
+  const problem = v3RequestProblem(request, wx, now)
+  if (problem !== null) return error(401, 'SIGN_ERROR', problem)
   const query = new URL(request.url, 'http://stand-in').searchParams
-  if (query.get('mchid') !== wx.mchid) return error(400, 'PARAM_ERROR', 'mchid is missing or not the merchant of the Authorization')
+  const subMchid = partner ? query.get('sub_mchid') : null
+  if (partner) {
+    if (query.get('sp_mchid') !== wx.mchid) return error(400, 'PARAM_ERROR', 'sp_mchid is missing or not the merchant of the Authorization')
+    if (!subMchid) return error(400, 'PARAM_ERROR', 'sub_mchid is missing')
+  } else if (query.get('mchid') !== wx.mchid) {
+    return error(400, 'PARAM_ERROR', 'mchid is missing or not the merchant of the Authorization')
+  }
 
+  // A sub-merchant's order is found only through the partner endpoint, with its own sub_mchid.
   const paid = orders.get(`wechatpay:${outTradeNo}`)
-  if (paid === undefined) return error(404, 'ORDER_NOT_EXIST', 'no such order')
+  if (paid === undefined || (paid.subMchid ?? null) !== subMchid) return error(404, 'ORDER_NOT_EXIST', 'no such order')
   const refunded = paid.refundedFen > 0
+  const direct = transactionResource({
+    appid: wx.appid,
+    mchid: wx.mchid,
+    outTradeNo,
+    transactionId: paid.transactionId,
+    total: paid.totalFen,
+    successTime: rfc3339Beijing(paidAtOf(paid)),
+    openid: DEMO_OPENID,
+  })
   const transaction = {
-    ...transactionResource({
-      appid: wx.appid,
-      mchid: wx.mchid,
-      outTradeNo,
-      transactionId: paid.transactionId,
-      total: paid.totalFen,
-      successTime: rfc3339Beijing(paidAtOf(paid)),
-      openid: DEMO_OPENID,
-    }),
+    ...(partner ? partnerResource(direct, { subMchid, subAppid: DEMO_PARTNER.subAppid }) : direct),
     ...(refunded ? { trade_state: 'REFUND', trade_state_desc: '转入退款' } : {}),
     promotion_detail: [],
   }
   return answer(200, transaction, `${transaction.trade_state} ¥${fenToYuan(paid.totalFen)}, signed with ${signer.serial}`)
+}
+
+// ---- WeChat Pay APIv3: GET /v3/certificates (the platform certificates, encrypted with the APIv3 key)
+
+function answerCertificates(request, { keys, now }) {
+  const wx = keys.wechatpay
+  const [certA] = platformKeysOf(wx)
+  const answer = (status, payload, outcome) => ({
+    ...signedV3Answer(status, payload, certA, now),
+    api: 'wechatpay.v3 certificates',
+    outTradeNo: null,
+    outcome,
+  })
+  const problem = v3RequestProblem(request, wx, now)
+  if (problem !== null) return answer(401, { code: 'SIGN_ERROR', message: problem }, `401 SIGN_ERROR: ${problem}`)
+  const certificates = [wx.platformCertA, wx.platformCertB].map((cert) => {
+    const x509 = new X509Certificate(cert.certificatePem)
+    return {
+      serial: cert.serial,
+      certificatePem: cert.certificatePem,
+      effectiveTime: rfc3339Beijing(Date.parse(x509.validFrom)),
+      expireTime: rfc3339Beijing(Date.parse(x509.validTo)),
+    }
+  })
+  const built = buildCertificatesAnswer({
+    certificates,
+    apiV3Key: wx.apiV3Key,
+    nonceOf: () => randomBytes(6).toString('hex'),
+    timestamp: Math.floor(now / 1000),
+    nonce: randomBytes(16).toString('hex').toUpperCase(),
+    serial: certA.serial,
+    privateKeyPem: certA.privateKeyPem,
+  })
+  const headers = Object.fromEntries(Object.entries(built.headers).map(([name, value]) => [name.toLowerCase(), value]))
+  return {
+    status: 200,
+    headers,
+    body: built.body,
+    api: 'wechatpay.v3 certificates',
+    outTradeNo: null,
+    outcome: `${certificates.length} platform certificates, signed with ${certA.serial}`,
+  }
 }
 
 /** `WECHATPAY2-SHA256-RSA2048 k="v",…` → its five fields, or null when any is missing or the scheme is another. */
@@ -192,13 +268,23 @@ function answerV2(request, { keys, orders }) {
   const signType = fields.sign_type || 'MD5'
   if (!SIGN_TYPES.includes(signType)) return refuse('sign_type is neither MD5 nor HMAC-SHA256')
   if (fields.mch_id !== wx.mchid) return refuse('mch_id is not the demo merchant')
-  if (fields.appid !== wx.appid) return refuse('appid does not match mch_id')
+  if (!demoApps(keys).wechatpay.includes(fields.appid)) return refuse('appid does not match mch_id')
   if (!fields.nonce_str) return refuse('nonce_str is missing')
   if (!checkV2Sign(fields, wx.apiV2Key, signType)) return refuse(`the ${signType} sign does not verify with the demo APIv2 key`)
   if (!outTradeNo) return refuse('out_trade_no is missing')
 
-  const paid = orders.get(`wechatpay:${outTradeNo}`)
-  const common = { return_code: 'SUCCESS', return_msg: 'OK', appid: wx.appid, mch_id: wx.mchid, nonce_str: randomBytes(16).toString('hex') }
+  // A sub-merchant's order is found only with its own sub_mch_id; the answer names it too.
+  const subMchid = fields.sub_mch_id || null
+  const known = orders.get(`wechatpay:${outTradeNo}`)
+  const paid = known !== undefined && (known.subMchid ?? null) === subMchid ? known : undefined
+  const common = {
+    return_code: 'SUCCESS',
+    return_msg: 'OK',
+    appid: fields.appid,
+    mch_id: wx.mchid,
+    ...(subMchid === null ? {} : { sub_mch_id: subMchid }),
+    nonce_str: randomBytes(16).toString('hex'),
+  }
   // The answer is signed with the request's sign type, and says nothing about which one (WeChat's answers don't).
   const signed = (answer, outcome) => {
     const body = toV2Xml({ ...answer, sign: signV2(answer, wx.apiV2Key, signType) }, 'wechat')
@@ -250,7 +336,7 @@ function answerAlipay(request, { keys, orders }) {
   if (new Set(names).size !== names.length) return invalid('isv.invalid-parameter', 'a parameter is sent twice')
   const params = Object.fromEntries(form)
   if (params.method !== ALIPAY_METHOD) return invalid('isv.invalid-method', `method must be ${ALIPAY_METHOD}`)
-  if (params.app_id !== alipay.appId) return invalid('isv.invalid-app-id', 'app_id is not the demo app')
+  if (!demoApps(keys).alipay.includes(params.app_id)) return invalid('isv.invalid-app-id', 'app_id is not a demo app')
   if ((params.charset ?? 'utf-8').toLowerCase() !== 'utf-8') return invalid('isv.invalid-charset', 'the stand-in speaks utf-8 only')
   if (!ALIPAY_SIGN_TYPES.includes(params.sign_type)) return invalid('isv.invalid-signature-type', 'sign_type must be RSA2 or RSA')
   if (!params.sign) return refuse('40001', 'Missing Required Arguments', 'isv.missing-signature', 'sign is missing')

@@ -12,10 +12,10 @@ import {
   V3_SIGNERS,
   yuanToFen,
 } from './build-notification.mjs'
-import { GATEWAY_URL } from './demo.mjs'
+import { DEMO_MERCHANT_ID, DEMO_PARTNER, DEMO_SUB_MERCHANT_ID, GATEWAY_URL } from './demo.mjs'
 
 export const USAGE = `Usage: npm run simulate -- <channel> <event> [options]
-       npm run simulate -- sync [<order>] [--provider <p>]
+       npm run simulate -- sync [<order>] [--provider <p>] [--partner]
 
   channel   wechatpay.v2 | wechatpay.v3 | alipay
   event     payment   a successful payment (a new order unless --order)
@@ -37,6 +37,10 @@ Options
   --tamper              change a signed value after signing               → the gateway must reject it
   --wrong-key           sign with a key the demo merchant did not configure → rejected
   --stale               wechatpay.v3 only: a timestamp 10 minutes old       → rejected
+  --partner             WeChat Pay: a notification for the demo sub-merchant (服务商 partner mode: sub_mchid
+                        ${DEMO_PARTNER.subMchid}, merchant "${DEMO_SUB_MERCHANT_ID}"); with sync, an order of that merchant
+  --appid <n>           sent by the demo merchant's n-th app (WeChat Pay: 1 official account, 2 mini program,
+                        3 app; Alipay: 1 or 2); default 1
   --platform-key <k>    wechatpay.v3 signer: ${V3_SIGNERS.join(' | ')} (default public-key)
   --sign-type <t>       wechatpay.v2 payment sign: ${V2_SIGN_TYPES.join(' | ')} (default MD5)
   --show                print the request (headers and body) before sending it
@@ -49,6 +53,8 @@ Examples
   npm run simulate -- sync
   npm run simulate -- wechatpay.v3 payment --amount 0.01 --concurrent 5
   npm run simulate -- alipay refund --amount 10
+  npm run simulate -- wechatpay.v3 payment --partner
+  npm run simulate -- wechatpay.v2 payment --appid 2
   npm run simulate -- wechatpay.v2 payment --tamper`
 
 const CHANNEL_ALIASES = { 'wechatpay/v2': 'wechatpay.v2', 'wechatpay/v3': 'wechatpay.v3' }
@@ -60,7 +66,7 @@ export class UsageError extends Error {
 }
 
 /** What --no-notify leaves out: everything that shapes or repeats a notification. */
-const NOTIFICATION_OPTIONS = ['repeat', 'concurrent', 'tamper', 'wrong-key', 'stale', 'platform-key', 'sign-type', 'show']
+const NOTIFICATION_OPTIONS = ['repeat', 'concurrent', 'tamper', 'wrong-key', 'stale', 'platform-key', 'sign-type', 'appid', 'show']
 const PROVIDERS = ['wechatpay', 'alipay']
 
 /**
@@ -87,6 +93,8 @@ export function parseSimulateArgs(args) {
         'platform-key': { type: 'string' },
         'sign-type': { type: 'string' },
         show: { type: 'boolean', default: false },
+        partner: { type: 'boolean', default: false },
+        appid: { type: 'string' },
         gateway: { type: 'string', default: GATEWAY_URL },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -118,6 +126,15 @@ export function parseSimulateArgs(args) {
     if (amount === null)
       throw new UsageError(`--amount ${values.amount}: a positive amount in yuan, at most two decimals (e.g. 0.01, 88.88)`)
   }
+  if (values.partner && PROVIDER_OF[channel] !== 'wechatpay') {
+    throw new UsageError("--partner is WeChat Pay's service-provider mode: use wechatpay.v2 or wechatpay.v3")
+  }
+  let appIndex
+  if (values.appid !== undefined) {
+    if (!/^[1-9]\d{0,1}$/.test(values.appid))
+      throw new UsageError(`--appid ${values.appid}: the number of one of the demo merchant's apps (1, 2, …)`)
+    appIndex = Number(values.appid)
+  }
   const noNotify = values['no-notify']
   if (noNotify) {
     if (event !== 'payment') throw new UsageError(`--no-notify applies to payment only: a lost ${event} notification is not simulated`)
@@ -134,20 +151,30 @@ export function parseSimulateArgs(args) {
     ...(values['sign-type'] === undefined ? {} : { v2SignType: values['sign-type'] }),
     ...(values.order === undefined ? {} : { outTradeNo: values.order }),
     ...(amount === undefined ? {} : { amount }),
+    ...(values.partner ? { partner: true } : {}),
+    ...(appIndex === undefined ? {} : { appIndex }),
   }
-  return { help: false, sync: false, channel, event, noNotify, repeat, concurrent, gateway, show: values.show, build }
+  const merchantId = values.partner ? DEMO_SUB_MERCHANT_ID : DEMO_MERCHANT_ID
+  return { help: false, sync: false, channel, event, noNotify, repeat, concurrent, gateway, show: values.show, build, merchantId }
 }
 
 function parseSync(values, positionals, args, gateway) {
   if (positionals.length > 2) throw new UsageError('sync takes at most one order number')
   const other = Object.keys(values).find(
-    (name) => !['provider', 'gateway', 'help'].includes(name) && args.some((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`)),
+    (name) =>
+      !['provider', 'gateway', 'help', 'partner'].includes(name) && args.some((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`)),
   )
   if (other !== undefined) throw new UsageError(`--${other} does not apply to sync`)
   const provider = values.provider === undefined ? null : (PROVIDER_OF[values.provider] ?? values.provider)
   if (provider !== null && !PROVIDERS.includes(provider))
     throw new UsageError(`--provider ${values.provider}: one of ${PROVIDERS.join(', ')}`)
-  return { help: false, sync: true, outTradeNo: positionals[1] ?? null, provider, gateway }
+  if (values.partner && provider === 'alipay') throw new UsageError("--partner is WeChat Pay's service-provider mode")
+  return { help: false, sync: true, outTradeNo: positionals[1] ?? null, provider, gateway, partner: values.partner }
+}
+
+/** Where simulate remembers the last order of a provider: the sub-merchant's apart from the demo merchant's. */
+export function lastKey(provider, partner) {
+  return partner ? `${provider}@${DEMO_SUB_MERCHANT_ID}` : provider
 }
 
 /**
@@ -156,10 +183,11 @@ function parseSync(values, positionals, args, gateway) {
  */
 export function refundTarget(build, state) {
   const provider = PROVIDER_OF[build.channel]
-  const outTradeNo = build.outTradeNo ?? state.last[provider]
+  const outTradeNo = build.outTradeNo ?? state.last[lastKey(provider, build.partner)]
   if (outTradeNo === undefined) {
+    const partner = build.partner ? ' --partner' : ''
     throw new SimulationError(
-      `no ${provider} order to refund yet: run \`npm run simulate -- ${build.channel} payment\` first, or pass --order`,
+      `no ${provider} order to refund yet: run \`npm run simulate -- ${build.channel} payment${partner}\` first, or pass --order`,
     )
   }
   // An order paid with --no-notify can be refunded too, by naming it: the provider knows it was paid.

@@ -1,4 +1,5 @@
 /** @module Admin API: `PUT` and `GET /admin/merchants/{merchantId}` (create/replace, redacted read). */
+import { withDownloadedKeys } from '../merchants/downloaded-keys'
 import { publicView } from '../merchants/public-view'
 import { isMerchantId, parseMerchantInput } from '../merchants/schema'
 import { loadMerchant, saveMerchant } from '../merchants/store'
@@ -14,10 +15,11 @@ export async function putMerchant(request: Request, env: Env, merchantId: string
   return json(publicView({ id: merchantId, ...input }, registry), created ? 201 : 200)
 }
 
-/** The merchant's public view (every secret left out), read fresh from D1. */
+/** The merchant's public view (every secret left out), read fresh from D1 and its replica's downloaded keys. */
 export async function getMerchant(_request: Request, env: Env, merchantId: string, registry: ProviderRegistry): Promise<Response> {
   // An id that could never have been saved is simply not found.
   const config = isMerchantId(merchantId) ? await loadMerchant(env, merchantId, { fresh: true }) : null
   if (config === null) throw new AdminError('not_found', 'no such merchant')
-  return json(publicView(config, registry))
+  // Downloaded keys are shown beside the configured ones, each with its source.
+  return json(publicView(await withDownloadedKeys(env, config, Date.now(), { registry, fresh: true }), registry))
 }

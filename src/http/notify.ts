@@ -4,6 +4,7 @@
  * wrong before that gets the reply that makes the provider retry.
  */
 import { BodyTooLarge, NOTIFY_BODY_LIMIT, readBodyWithLimit } from '../lib/read-body'
+import { verifyWithDownloadedKeys } from '../merchants/downloaded-keys'
 import { isMerchantId } from '../merchants/schema'
 import { loadVersionedMerchant, type VersionedMerchant } from '../merchants/store'
 import { orderStub } from '../order/order-key'
@@ -11,7 +12,6 @@ import type { IngestRejection, IngestResult } from '../order/order-object'
 import {
   isQueryableOrderNumber,
   NotifyRejection,
-  verifyNotification,
   type ChannelAdapter,
   type ChannelName,
   type ProviderRegistry,
@@ -36,7 +36,7 @@ export async function handleNotify(
     merchant = await findMerchant(env, merchantId)
     const body = await readBody(request)
     const raw: RawNotification = { body, headers: request.headers, receivedAt }
-    const notification = await verifyNotification(adapter, raw, merchant.config, receivedAt)
+    const notification = await verifyWithDownloadedKeys(env, registry, adapter, raw, merchant.config, receivedAt)
     await storeNotification(env, registry, merchant, notification, receivedAt)
     return adapter.accept()
   } catch (error) {

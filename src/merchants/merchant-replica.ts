@@ -1,9 +1,12 @@
 /**
  * @module A durable copy of one merchant's stored row (secrets still sealed), one object per merchant id.
  * D1 is the merchant's home; this copy lets a cold isolate verify provider callbacks while D1 is
- * unreachable, so an outage of the admin database never turns into refused payments.
+ * unreachable, so an outage of the admin database never turns into refused payments. It also keeps the
+ * merchant's downloaded provider keys, and its alarm downloads them on schedule (`key-downloader.ts`).
  */
 import { DurableObject } from 'cloudflare:workers'
+import { KEY_TABLES, KeyDownloader, type OnDemandDownload, type SealedDownloadedKey } from './key-downloader'
+import type { MerchantConfig } from './types'
 
 /** The `merchants` row as D1 holds it: `config` is the sealed JSON text, `version` its change counter. */
 export interface StoredMerchantRow {
@@ -18,19 +21,33 @@ CREATE TABLE IF NOT EXISTS merchant (
   version        INTEGER NOT NULL,
   replicated_at  TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS merchant_id (
+  singleton  INTEGER PRIMARY KEY CHECK (singleton = 1),
+  id         TEXT NOT NULL
+);
 `
 
 export class MerchantReplica extends DurableObject<Env> {
+  private readonly keys: KeyDownloader
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     ctx.storage.sql.exec(SCHEMA)
+    ctx.storage.sql.exec(KEY_TABLES)
+    this.keys = new KeyDownloader(ctx.storage.sql, env)
   }
 
   /**
    * Keeps `row` unless a newer version is already here: two saves racing through different isolates
-   * may reach the replica in either order, and D1's counter says which one is current.
+   * may reach the replica in either order, and D1's counter says which one is current. A merchant that
+   * downloads provider keys gets a download now (the alarm); one that no longer does, none.
    */
-  put(row: StoredMerchantRow): { version: number } {
+  async put(row: StoredMerchantRow, merchantId: string): Promise<{ version: number }> {
+    this.ctx.storage.sql.exec(
+      'INSERT INTO merchant_id (singleton, id) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET id = excluded.id',
+      merchantId,
+    )
+    const before = this.current()
     const kept = this.ctx.storage.sql
       .exec<{ version: number }>(
         `INSERT INTO merchant (singleton, config, version, replicated_at) VALUES (1, ?, ?, ?)
@@ -43,11 +60,49 @@ export class MerchantReplica extends DurableObject<Env> {
         new Date().toISOString(),
       )
       .toArray()
-    return { version: kept[0]?.version ?? this.current()!.version }
+    const current = this.current()!
+    const merchant = await this.opened(current)
+    if (this.keys.downloadsOf(merchant).length === 0) await this.ctx.storage.deleteAlarm()
+    // A changed config may name other keys or another account: download now. Otherwise keep the schedule.
+    else if (current.config !== before?.config || (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now())
+    return { version: kept[0]?.version ?? current.version }
   }
 
   get(): StoredMerchantRow | null {
     return this.current()
+  }
+
+  /** The unexpired downloaded keys, sealed; the Worker opens them. */
+  downloadedKeys(): SealedDownloadedKey[] {
+    return this.keys.keys(Date.now())
+  }
+
+  /** A notification named a serial no key has: download `provider`'s keys now, at most once a minute. */
+  async downloadForUnknownSerial(provider: string): Promise<OnDemandDownload> {
+    const current = this.current()
+    const merchant = current === null ? null : await this.opened(current)
+    if (merchant === null) return { downloaded: false, keys: this.keys.keys(Date.now()) }
+    return this.keys.onDemand(merchant.id, merchant, provider, Date.now())
+  }
+
+  /** The schedule: download, then come back when the keys are due again (or sooner after a failure). */
+  override async alarm(): Promise<void> {
+    const current = this.current()
+    const merchant = current === null ? null : await this.opened(current)
+    const next = merchant === null ? null : await this.keys.scheduled(merchant.id, merchant, Date.now())
+    if (next !== null) await this.ctx.storage.setAlarm(next)
+  }
+
+  /** The config opened with MASTER_KEY, or null when this replica does not know its merchant yet. */
+  private async opened(row: StoredMerchantRow): Promise<MerchantConfig | null> {
+    const id = this.ctx.storage.sql.exec<{ id: string }>('SELECT id FROM merchant_id').toArray()[0]?.id
+    if (id === undefined) return null
+    try {
+      return await this.keys.openConfig(id, row.config)
+    } catch {
+      console.warn(JSON.stringify({ event: 'replica_config_unreadable', merchant_id: id }))
+      return null
+    }
   }
 
   private current(): StoredMerchantRow | null {

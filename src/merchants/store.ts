@@ -89,7 +89,7 @@ export async function saveMerchant(env: Env, id: string, input: MerchantInput, o
   openedMerchants.delete(id)
   if (row === undefined) throw new Error('merchant upsert returned no row')
   // After D1, so the replica never holds a config D1 refused; a failure here fails the save loudly.
-  await merchantReplica(env, id).put({ config, version: row.version })
+  await merchantReplica(env, id).put({ config, version: row.version }, id)
   return { created: row.version === 1, version: row.version }
 }
 
@@ -112,7 +112,7 @@ export async function disableForwardEndpoint(env: Env, id: string, url: string, 
     .first<{ version: number }>()
   if (updated === null) return false
   openedMerchants.delete(id)
-  await merchantReplica(env, id).put({ config, version: updated.version })
+  await merchantReplica(env, id).put({ config, version: updated.version }, id)
   return true
 }
 

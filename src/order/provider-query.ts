@@ -3,6 +3,7 @@
  * the provider's client, and turns every outcome into what the reconciler records. Never throws.
  * Order objects serve the default gateway, so its registry says which clients there are.
  */
+import { withDownloadedKeys } from '../merchants/downloaded-keys'
 import { loadMerchant } from '../merchants/store'
 import type { MerchantConfig } from '../merchants/types'
 import { defaultRegistry, QueryFailed, type VerifiedNotification } from '../providers'
@@ -25,6 +26,8 @@ export async function queryProvider(env: Env, order: OrderRow, now: number): Pro
     return { notification: null, summary: 'failed: merchant unavailable', final: false }
   }
   if (merchant === null) return { notification: null, summary: 'failed: merchant unknown', final: true }
+  // Answers may be signed with a downloaded key (a WeChat Pay platform certificate).
+  merchant = await withDownloadedKeys(env, merchant, now)
   const client = defaultRegistry.queryClientFor(merchant, order.provider)
   if (client === null) return { notification: null, summary: 'not configured: no query keys for this provider', final: true }
   try {

@@ -21,6 +21,7 @@ export const defaultRegistry = new ProviderRegistry(defaultProviders)
 export type { ConfigSection, ProviderDescriptor, ProviderSections } from './core/descriptor'
 export { defineProvider } from './core/descriptor'
 export type { ConfigContext } from './core/config-fields'
+export type { DownloadedKey, KeyDownloads } from './core/key-downloads'
 export { ProviderRegistry } from './core/registry'
 export { verifyNotification } from './core/pipeline'
 export { NotifyRejection, REJECTION_STATUS, refuse, type RejectionCode } from './core/rejection'

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto'
 import { env, exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import keys from '../fixtures/keys.json'
@@ -105,6 +106,15 @@ describe('admin merchant endpoints', () => {
           [platformCertA.serial]: platformCertA.publicKeyPem,
           [publicKeyMode.id]: publicKeyMode.publicKeyPem,
         },
+        // Contract part 2: every platform key with its source, and the expiry of a key given as a certificate.
+        platformKeys: [
+          {
+            serial: platformCertA.serial,
+            source: 'configured',
+            expires_at: new Date(new X509Certificate(platformCertA.certificatePem).validTo).toISOString(),
+          },
+          { serial: publicKeyMode.id, source: 'configured', expires_at: null },
+        ],
       },
       alipay: {
         appId: keys.alipay.appId,

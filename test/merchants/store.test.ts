@@ -133,6 +133,11 @@ describe('public view', () => {
           [platformCertA.serial]: platformCertA.publicKeyPem,
           [publicKeyMode.id]: publicKeyMode.publicKeyPem,
         },
+        // Contract part 2: every platform key with its source (a key given as SPKI has no known expiry).
+        platformKeys: [
+          { serial: platformCertA.serial, source: 'configured', expires_at: null },
+          { serial: publicKeyMode.id, source: 'configured', expires_at: null },
+        ],
       },
       alipay: {
         appId: keys.alipay.appId,

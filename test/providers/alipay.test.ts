@@ -37,6 +37,25 @@ const bareKeyMerchant: MerchantConfig = {
   alipay: { ...merchant.alipay!, alipayPublicKey: keys.alipay.alipayKey.publicKeyPem.replace(/-----[^-]+-----|\s/g, '') },
 }
 const rsaMerchant: MerchantConfig = { ...merchant, alipay: { ...merchant.alipay!, signType: 'RSA' } }
+const withAlipay = (change: Partial<NonNullable<MerchantConfig['alipay']>>): MerchantConfig => ({
+  ...merchant,
+  alipay: { ...merchant.alipay!, ...change },
+})
+/** One seller, two apps. */
+const twoApps = withAlipay({ appId: [keys.alipay.appId, fixtures.secondAppId] })
+/** A third-party (ISV) app acting for the merchant app that authorized it. */
+const isvMerchant = withAlipay({ authAppId: fixtures.isv.authAppId, appAuthToken: '202611BB0000000000000000000000000000' })
+/** Certificate mode: Alipay's key comes from its public-key certificate. */
+const { alipayPublicKey: _publicKey, ...publicKeyless } = merchant.alipay!
+const certModeMerchant: MerchantConfig = {
+  ...merchant,
+  alipay: {
+    ...publicKeyless,
+    appId: fixtures.certMode.appId,
+    sellerId: fixtures.certMode.sellerId,
+    alipayPublicCert: keys.alipay.certMode.alipayCert.certificatePem,
+  },
+}
 const wechatOnlyMerchant: MerchantConfig = { id: 'acme', forward: merchant.forward }
 
 const TRADE_NO = '2026112222001400000000000001'
@@ -180,6 +199,30 @@ runChannelContract({
       expected: { outTradeNo: 'T20261122-0010', effect: { kind: 'none', reason: expect.any(String) } },
     },
     {
+      name: 'the second app of a merchant that lists two',
+      raw: notify('secondApp'),
+      merchant: twoApps,
+      expected: { outTradeNo: 'T20261122-0020', effect: { ...PAID_8888 }, raw: { app_id: fixtures.secondAppId } },
+    },
+    {
+      name: 'any seller when the merchant names none',
+      raw: notify('wrongSellerId'),
+      merchant: withAlipay({ sellerId: undefined }),
+      expected: { outTradeNo: 'T20261122-0001', effect: PAID_8888, raw: { seller_id: '2088000000000999' } },
+    },
+    {
+      name: 'a third-party (ISV) notify for the authorizing app the merchant lists',
+      raw: notify('isvPayment'),
+      merchant: isvMerchant,
+      expected: { outTradeNo: 'T20261122-0021', effect: PAID_8888, raw: { auth_app_id: fixtures.isv.authAppId } },
+    },
+    {
+      name: "certificate mode: verified with the key of Alipay's public-key certificate",
+      raw: notify('certModePayment'),
+      merchant: certModeMerchant,
+      expected: { outTradeNo: 'T20261122-0030', effect: PAID_8888 },
+    },
+    {
       name: 'RSA (SHA1withRSA) for a merchant configured for RSA',
       raw: notify('rsaSha1'),
       merchant: rsaMerchant,
@@ -195,7 +238,20 @@ runChannelContract({
       reject('rsa2RelabeledRsa', 'sign_type_not_allowed'),
       reject('signTypeMissing', 'sign_type_not_allowed'),
     ],
-    'wrong merchant identity': [reject('wrongAppId', 'merchant_mismatch'), reject('wrongSellerId', 'merchant_mismatch')],
+    'wrong merchant identity': [
+      reject('wrongAppId', 'merchant_mismatch'),
+      reject('wrongSellerId', 'merchant_mismatch'),
+      reject('secondApp', 'merchant_mismatch', { name: 'an app the merchant does not list' }),
+      reject('isvOtherAuthApp', 'merchant_mismatch', {
+        name: 'wrong auth_app_id: an ISV notify for another authorizing app',
+        merchant: isvMerchant,
+      }),
+      reject('isvPayment', 'merchant_mismatch', { name: 'an ISV notify (auth_app_id ≠ app_id) to a merchant that is no ISV' }),
+      reject('tradeSuccessUtf8', 'merchant_mismatch', {
+        name: 'an ISV merchant refuses its own app’s direct notify',
+        merchant: isvMerchant,
+      }),
+    ],
     'malformed body': [
       reject('malformedPercent', 'malformed_body'),
       reject('duplicateKey', 'malformed_body'),
@@ -205,6 +261,11 @@ runChannelContract({
     ],
   },
   extra: [
+    reject('certModeOtherCert', 'signature_invalid', { merchant: certModeMerchant }),
+    reject('tradeSuccessUtf8', 'signature_invalid', {
+      name: 'certificate mode: a notify signed with the public key of public-key mode',
+      merchant: certModeMerchant,
+    }),
     reject('rsa2RelabeledRsa', 'signature_invalid', {
       name: 'an RSA2 signature relabelled RSA, sent to a merchant that does use RSA',
       merchant: rsaMerchant,

@@ -38,6 +38,9 @@ const hmacOnly = withWechatpay({ v2SignTypes: ['HMAC-SHA256'] })
 const md5Only = withWechatpay({ v2SignTypes: ['MD5'] })
 const v3Only = withWechatpay({ apiV2Key: undefined, v2SignTypes: [] })
 const alipayOnly: MerchantConfig = { id: 'acme', forward: merchant.forward }
+/** Partner mode: sub-merchant A of the fixtures' service provider, with the provider's keys. */
+const subMerchantA = withWechatpay({ subMchid: fixtures.partner.subMchid, subAppid: fixtures.partner.subAppid })
+const twoApps = withWechatpay({ appid: [wx.appid, fixtures.secondAppid] })
 
 function notify(name: CaseName) {
   const fixture: { body?: string; bodyBase64?: string } = fixtures.cases[name]
@@ -130,6 +133,25 @@ runChannelContract({
     }),
     valid('refundChange', { outTradeNo: 'T20251124001', effect: refunded('failed', 'R20251124002', '50300002025112400000002', 40, null) }),
     valid('refundClosed', { outTradeNo: 'T20251124001', effect: refunded('closed', 'R20251124003', '50300002025112400000003', 40, null) }),
+    valid(
+      'partnerPayment',
+      {
+        outTradeNo: 'T20251124001',
+        effect: paid(100),
+        raw: { sub_mch_id: fixtures.partner.subMchid, sub_appid: fixtures.partner.subAppid },
+      },
+      subMerchantA,
+    ),
+    valid(
+      'partnerRefund',
+      {
+        outTradeNo: 'T20251124001',
+        effect: refunded('succeeded', 'R20251124020', '50300002025112400000020', 40, '2025-11-24T15:50:00Z'),
+        raw: { mch_id: wx.mchid, sub_mch_id: fixtures.partner.subMchid, sub_appid: fixtures.partner.subAppid },
+      },
+      subMerchantA,
+    ),
+    valid('secondAppidPayment', { outTradeNo: 'T20251124050', effect: paid(100) }, twoApps),
     valid('refundPluginLayout', {
       outTradeNo: 'T20251124001',
       effect: refunded('succeeded', 'R20251124004', '50300002025112400000004', 100, '2025-11-24T15:51:00Z'),
@@ -169,6 +191,12 @@ runChannelContract({
         withWechatpay({ appid: 'wx1111111111111111' }),
         ' for a merchant with another appid',
       ),
+      rejected('partnerPayment', 'merchant_mismatch', merchant, ' (partner → direct)'),
+      rejected('partnerRefund', 'merchant_mismatch', merchant, ' (partner → direct)'),
+      rejected('md5WithSignType', 'merchant_mismatch', subMerchantA, ' (direct → a sub-merchant)'),
+      rejected('refundSuccess', 'merchant_mismatch', subMerchantA, ' (direct → a sub-merchant)'),
+      rejected('partnerPaymentSubB', 'merchant_mismatch', subMerchantA, ' (wrong sub_mch_id: B’s payment to A)'),
+      rejected('secondAppidPayment', 'merchant_mismatch', merchant, ' (an app the merchant does not list)'),
     ],
     'malformed body': [
       rejected('gbkBody', 'malformed_body'),

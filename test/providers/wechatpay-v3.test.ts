@@ -54,6 +54,13 @@ function merchantWith(wechatpay: Partial<WechatpayConfig> | undefined): Merchant
   return { ...merchant, wechatpay: { ...merchant.wechatpay!, ...wechatpay } }
 }
 
+/** Partner mode: sub-merchant A of the fixtures' service provider, whose keys it shares. */
+const subMerchantA = merchantWith({ subMchid: fixtures.partner.subMchid, subAppid: fixtures.partner.subAppid })
+/** One mchid, two apps. */
+const twoApps = merchantWith({ appid: [wx.appid, fixtures.secondAppid] })
+/** Certificate C as downloaded from /v3/certificates (never configured). */
+const withCertC = merchantWith({ downloadedPlatformCertificates: { [wx.platformCertC.serial]: wx.platformCertC.certificatePem } })
+
 const ORDER = 'T20251124001'
 const TRANSACTION = '4200002025112400000001'
 const payment: NotificationEffect = {
@@ -120,7 +127,17 @@ runChannelContract({
     validCase('transactionPublicKey', payment),
     validCase('transactionPhpEscaped', payment),
     validCase('transactionWithoutSignatureType', payment),
-    validCase('transactionPartnerMode', payment),
+    validCase('transactionPartnerMode', payment, { merchant: subMerchantA }),
+    validCase('transactionPartnerMode', payment, {
+      name: 'partner mode: a sub-merchant that lists no sub_appid takes any of its apps',
+      merchant: merchantWith({ subMchid: fixtures.partner.subMchid }),
+    }),
+    validCase('refundPartnerMode', refund('succeeded', 'SUCCESS', '503000020251124000000011', '2025-11-24T15:50:00Z'), {
+      merchant: subMerchantA,
+    }),
+    validCase('transactionSecondAppid', payment, { merchant: twoApps }),
+    validCase('transactionCertA', payment, { name: 'the first of two apps', merchant: twoApps }),
+    validCase('transactionCertC', payment, { merchant: withCertC }),
     validCase('boundaryPast300', payment),
     validCase('boundaryFuture300', payment),
     {
@@ -162,6 +179,23 @@ runChannelContract({
         name: 'partner-mode sp_mchid of another merchant',
         merchant: merchantWith({ mchid: '1900000999' }),
       },
+      {
+        ...rejectCase('transactionPartnerMode', 'merchant_mismatch'),
+        name: 'partner → direct: a sub-merchant’s payment to its service provider',
+      },
+      {
+        ...rejectCase('transactionCertA', 'merchant_mismatch'),
+        name: 'direct → partner: a direct payment to a sub-merchant',
+        merchant: subMerchantA,
+      },
+      {
+        ...rejectCase('transactionPartnerSubB', 'merchant_mismatch'),
+        name: 'wrong sub_mchid: sub-merchant B’s payment to A',
+        merchant: subMerchantA,
+      },
+      { ...rejectCase('transactionPartnerWrongSpMchid', 'merchant_mismatch'), merchant: subMerchantA },
+      { ...rejectCase('transactionPartnerOtherSubAppid', 'merchant_mismatch'), merchant: subMerchantA },
+      { ...rejectCase('transactionSecondAppid', 'merchant_mismatch'), name: 'an app the merchant does not list' },
     ],
     'malformed body': [
       rejectCase('invalidJson', 'malformed_body'),
@@ -176,6 +210,7 @@ runChannelContract({
     rejectCase('probe', 'signature_probe'),
     rejectCase('probeUnknownSerial', 'signature_probe'),
     rejectCase('unknownSerial', 'unknown_serial'),
+    { ...rejectCase('transactionCertC', 'unknown_serial'), name: 'certificate C before it was downloaded' },
     rejectCase('prototypeSerial', 'unknown_serial'),
     {
       ...rejectCase('transactionCertB', 'unknown_serial'),

@@ -9,11 +9,13 @@
  *   4. that a correctly signed notification for a fresh order right after is still accepted.
  * The last test checks the merchant's side of the wire once more: one event per genuine payment.
  */
+import { http, HttpResponse } from 'msw'
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import alipayFixtures from '../fixtures/alipay.json'
 import v2Fixtures from '../fixtures/wechatpay-v2.json'
 import v3Fixtures from '../fixtures/wechatpay-v3.json'
 import keys from '../fixtures/keys.json'
+import { network } from '../msw'
 import type { Channel, Provider } from '../../src/providers'
 import {
   ACCEPT,
@@ -34,10 +36,21 @@ import {
   registerOrder,
   rejectReply,
   type ForwardedCall,
+  type FreshPaymentOptions,
   type MerchantKeys,
   type Reply,
 } from './harness'
-import { alipayForm, alipayPaymentParams, signAlipay, signV2, v2PaymentFields, v2Xml, v3Payment, type SignedNotify } from './signing'
+import {
+  alipayForm,
+  alipayPaymentParams,
+  signAlipay,
+  signV2,
+  v2PaymentFields,
+  v2Xml,
+  v3Payment,
+  type SignedNotify,
+  type SubMerchant,
+} from './signing'
 
 /** Accepts every fixture: MD5 and HMAC-SHA256, RSA2. */
 const SEC = 'sec'
@@ -48,6 +61,35 @@ const OTHER = 'sec-other'
 const OTHER_KEYS: MerchantKeys = {
   wechat: { appid: 'wx7777777777777777', mchid: '1900000777', apiV2Key: v2Fixtures.otherApiV2Key, apiV3Key: v3Fixtures.otherApiV3Key },
   alipay: { appId: '2021000000000777', sellerId: '2088000000000777' },
+}
+
+/** Partner mode (服务商): sub-merchant A of SEC's WeChat account, with SEC's keys; B is another sub-merchant of it. */
+const SEC_SUB_A = 'sec-sub-a'
+const SUB_A: SubMerchant = { subMchid: v3Fixtures.partner.subMchid, subAppid: v3Fixtures.partner.subAppid }
+const SUB_B: SubMerchant = { subMchid: v3Fixtures.partner.otherSubMchid, subAppid: v3Fixtures.partner.otherSubAppid }
+/** Several apps: two WeChat appids on one mchid, two Alipay apps of one seller (an identity of its own). */
+const SEC_APPS = 'sec-apps'
+const APPS_KEYS: MerchantKeys = {
+  wechat: { ...OTHER_KEYS.wechat, appid: 'wx5555555555555501', mchid: '1900000555' },
+  alipay: { appId: '2021000000000501', sellerId: '2088000000000501' },
+}
+const APPS_SECOND = { wechat: 'wx5555555555555502', alipay: '2021000000000502' }
+/** Alipay third-party (ISV) app: SEC's app acting for the authorizing app of seller 2088000000000555. */
+const SEC_ISV = 'sec-isv'
+const ISV_KEYS: MerchantKeys = { wechat: OTHER_KEYS.wechat, alipay: { appId: keys.alipay.appId, sellerId: '2088000000000555' } }
+/** Alipay certificate mode, with the fixtures' certificates. */
+const SEC_CERT = 'sec-cert'
+const CERT_KEYS: MerchantKeys = { wechat: OTHER_KEYS.wechat, alipay: { appId: '2021000000000601', sellerId: '2088000000000601' } }
+const CERT_ORDER = alipayFixtures.certMode.paidOrder
+
+/** How each merchant's genuine notifications are made (the catalogue's follow-up payments). */
+const GENUINE: Record<string, FreshPaymentOptions> = {
+  [OTHER]: { identity: OTHER_KEYS },
+  [SEC_HMAC]: { v2SignType: 'HMAC-SHA256' },
+  [SEC_SUB_A]: { partner: SUB_A },
+  [SEC_APPS]: { identity: APPS_KEYS, appid: APPS_SECOND.wechat },
+  [SEC_ISV]: { identity: ISV_KEYS, authAppId: alipayFixtures.isv.authAppId },
+  [SEC_CERT]: { identity: CERT_KEYS, alipayPrivateKeyPem: keys.alipay.certMode.alipayCert.privateKeyPem },
 }
 
 /** Orders that most fixtures name, registered (amount known) but unpaid: a forged payment would pay them. */
@@ -80,6 +122,11 @@ interface Row {
   reply: Reply
   /** The order the hostile input names, if any: it must not appear or change. */
   target?: OrderRef
+  /**
+   * The row makes the gateway ask the provider: the order's log of its own queries (when, what came back) grows,
+   * like the audit trail of notifications; everything else must stay as it was.
+   */
+  queriesProvider?: true
   /** Merchant whose channel takes the valid notification after the row (default `sec`). */
   followUp?: { channel: Channel; merchantId: string }
 }
@@ -333,6 +380,38 @@ const ROWS: Row[] = [
     target: { merchantId: SEC, provider: 'wechatpay', outTradeNo: PENDING_WECHAT },
   },
   {
+    name: 'v2 partner: sub-merchant B’s genuine notify posted to sub-merchant A (wrong sub_mch_id)',
+    channel: 'wechatpay.v2',
+    send: () => sendFresh('wechatpay.v2', SEC_SUB_A, { outTradeNo: PENDING_WECHAT, partner: SUB_B }),
+    reply: rejectReply('wechatpay.v2', 403, 'sub_mch_id does not belong to this merchant'),
+    target: { merchantId: SEC_SUB_A, provider: 'wechatpay', outTradeNo: PENDING_WECHAT },
+    followUp: { channel: 'wechatpay.v2', merchantId: SEC_SUB_A },
+  },
+  fixtureRow(
+    'v2 partner → direct: the fixtures’ genuine sub-merchant notify posted to the service provider',
+    'wechatpay.v2',
+    SEC,
+    v2Case.partnerPayment,
+    403,
+    'partner-mode sub_mch_id for a direct merchant',
+  ),
+  {
+    name: 'v2 direct → partner: the service provider’s own genuine notify posted to a sub-merchant',
+    channel: 'wechatpay.v2',
+    send: () => sendFresh('wechatpay.v2', SEC_SUB_A, { outTradeNo: PENDING_WECHAT }),
+    reply: rejectReply('wechatpay.v2', 403, 'no sub_mch_id: a direct message for a sub-merchant'),
+    target: { merchantId: SEC_SUB_A, provider: 'wechatpay', outTradeNo: PENDING_WECHAT },
+    followUp: { channel: 'wechatpay.v2', merchantId: SEC_SUB_A },
+  },
+  {
+    name: 'v2: an appid a merchant with several apps does not list',
+    channel: 'wechatpay.v2',
+    send: () => sendFresh('wechatpay.v2', SEC_APPS, { outTradeNo: PENDING_WECHAT, identity: APPS_KEYS, appid: 'wx5555555555555503' }),
+    reply: rejectReply('wechatpay.v2', 403, 'appid does not belong to this merchant'),
+    target: { merchantId: SEC_APPS, provider: 'wechatpay', outTradeNo: PENDING_WECHAT },
+    followUp: { channel: 'wechatpay.v2', merchantId: SEC_APPS },
+  },
+  {
     name: 'v2 replay: a genuine notify sent again is acknowledged as a duplicate',
     channel: 'wechatpay.v2',
     send: () => notify('wechatpay.v2', SEC, { body: paidByChannel['wechatpay.v2'].body, headers: paidByChannel['wechatpay.v2'].headers }),
@@ -451,6 +530,38 @@ const ROWS: Row[] = [
     500,
     'resource does not decrypt with the APIv3 key',
   ),
+  // WeChat Pay partner mode: sub-merchants share the service provider's keys, so only the ids tell them apart.
+  {
+    name: 'v3 partner: sub-merchant B’s genuine notify posted to sub-merchant A (wrong sub_mchid)',
+    channel: 'wechatpay.v3',
+    send: () => sendFresh('wechatpay.v3', SEC_SUB_A, { outTradeNo: PENDING_WECHAT, partner: SUB_B }),
+    reply: rejectReply('wechatpay.v3', 403, 'sub_mchid does not belong to this merchant'),
+    target: { merchantId: SEC_SUB_A, provider: 'wechatpay', outTradeNo: PENDING_WECHAT },
+    followUp: { channel: 'wechatpay.v3', merchantId: SEC_SUB_A },
+  },
+  {
+    name: 'v3 partner → direct: sub-merchant A’s genuine notify posted to its service provider',
+    channel: 'wechatpay.v3',
+    send: () => sendFresh('wechatpay.v3', SEC, { outTradeNo: PENDING_WECHAT, partner: SUB_A }),
+    reply: rejectReply('wechatpay.v3', 403, 'partner-mode sub_mchid for a direct merchant'),
+    target: { merchantId: SEC, provider: 'wechatpay', outTradeNo: PENDING_WECHAT },
+  },
+  {
+    name: 'v3 direct → partner: the service provider’s own genuine notify posted to a sub-merchant',
+    channel: 'wechatpay.v3',
+    send: () => sendFresh('wechatpay.v3', SEC_SUB_A, { outTradeNo: PENDING_WECHAT }),
+    reply: rejectReply('wechatpay.v3', 403, 'no sub_mchid: a direct message for a sub-merchant'),
+    target: { merchantId: SEC_SUB_A, provider: 'wechatpay', outTradeNo: PENDING_WECHAT },
+    followUp: { channel: 'wechatpay.v3', merchantId: SEC_SUB_A },
+  },
+  {
+    name: 'v3: an appid a merchant with several apps does not list',
+    channel: 'wechatpay.v3',
+    send: () => sendFresh('wechatpay.v3', SEC_APPS, { outTradeNo: PENDING_WECHAT, identity: APPS_KEYS, appid: 'wx5555555555555503' }),
+    reply: rejectReply('wechatpay.v3', 403, 'appid does not belong to this merchant'),
+    target: { merchantId: SEC_APPS, provider: 'wechatpay', outTradeNo: PENDING_WECHAT },
+    followUp: { channel: 'wechatpay.v3', merchantId: SEC_APPS },
+  },
   {
     name: 'v3 replay: a genuine notify captured a year ago',
     channel: 'wechatpay.v3',
@@ -510,6 +621,78 @@ const ROWS: Row[] = [
     },
     reply: rejectReply('alipay', 401, ''),
     target: { merchantId: SEC, provider: 'alipay', outTradeNo: PENDING_ALIPAY },
+  },
+  {
+    name: 'Alipay: an app_id a merchant with several apps does not list',
+    channel: 'alipay',
+    send: () =>
+      sendFresh('alipay', SEC_APPS, {
+        outTradeNo: PENDING_ALIPAY,
+        amount: 8888,
+        identity: { ...APPS_KEYS, alipay: { ...APPS_KEYS.alipay, appId: '2021000000000503' } },
+      }),
+    reply: rejectReply('alipay', 403, ''),
+    target: { merchantId: SEC_APPS, provider: 'alipay', outTradeNo: PENDING_ALIPAY },
+    followUp: { channel: 'alipay', merchantId: SEC_APPS },
+  },
+  {
+    name: 'Alipay ISV: a genuine notify for another authorizing app (wrong auth_app_id)',
+    channel: 'alipay',
+    send: () =>
+      sendFresh('alipay', SEC_ISV, {
+        outTradeNo: PENDING_ALIPAY,
+        amount: 8888,
+        identity: ISV_KEYS,
+        authAppId: alipayFixtures.isv.otherAuthAppId,
+      }),
+    reply: rejectReply('alipay', 403, ''),
+    target: { merchantId: SEC_ISV, provider: 'alipay', outTradeNo: PENDING_ALIPAY },
+    followUp: { channel: 'alipay', merchantId: SEC_ISV },
+  },
+  fixtureRow(
+    'Alipay: the fixtures’ genuine ISV notify (auth_app_id ≠ app_id) to a merchant that is no ISV',
+    'alipay',
+    SEC,
+    alipayCase.isvPayment,
+    403,
+    '',
+  ),
+  {
+    name: 'Alipay certificate mode: an order-query answer signed from another Alipay certificate',
+    channel: 'alipay',
+    send: () => {
+      network.use(
+        http.post(
+          'https://openapi.alipay.com/gateway.do',
+          () => new HttpResponse(alipayFixtures.answers.certModeOtherCert.body, { headers: { 'content-type': 'text/html;charset=utf-8' } }),
+        ),
+      )
+      return admin(`/admin/merchants/${SEC_CERT}/orders/${CERT_ORDER}/sync?provider=alipay`, { method: 'POST' })
+    },
+    reply: {
+      status: 200,
+      body: JSON.stringify({
+        out_trade_no: CERT_ORDER,
+        results: [{ provider: 'alipay', status: 'pending', query: 'alipay failed: signature_invalid' }],
+      }),
+    },
+    target: { merchantId: SEC_CERT, provider: 'alipay', outTradeNo: CERT_ORDER },
+    queriesProvider: true,
+    followUp: { channel: 'alipay', merchantId: SEC_CERT },
+  },
+  {
+    name: 'Alipay certificate mode: a notify signed with the key of another Alipay certificate',
+    channel: 'alipay',
+    send: () =>
+      sendFresh('alipay', SEC_CERT, {
+        outTradeNo: CERT_ORDER,
+        amount: 8888,
+        identity: CERT_KEYS,
+        alipayPrivateKeyPem: keys.alipay.certMode.otherAlipayCert.privateKeyPem,
+      }),
+    reply: rejectReply('alipay', 401, ''),
+    target: { merchantId: SEC_CERT, provider: 'alipay', outTradeNo: CERT_ORDER },
+    followUp: { channel: 'alipay', merchantId: SEC_CERT },
   },
   {
     name: 'Alipay replay: a genuine notify sent again is acknowledged as a duplicate',
@@ -626,20 +809,69 @@ const ROWS: Row[] = [
   ),
 ]
 
+/** A correctly signed notification for a new (or the named) order, made as `options` say, posted to `merchantId`. */
+function sendFresh(channel: Channel, merchantId: string, options: FreshPaymentOptions): Promise<Response> {
+  const signed = freshPayment(channel, options)
+  return notify(channel, merchantId, { body: signed.body, headers: signed.headers })
+}
+
 // --- the run -------------------------------------------------------------------------------------
+
+/** An order's state without the log of the queries it made (`reconciliation`'s when and what). */
+function withoutQueryLog<T>(snapshot: T): T {
+  if (snapshot === null || typeof snapshot !== 'object' || !('reconciliation' in snapshot)) return snapshot
+  const { reconciliation, ...rest } = snapshot as { reconciliation: Record<string, unknown> | null }
+  if (reconciliation === null) return snapshot
+  const { last_query_at: _at, last_result: _result, next_query_at: _next, queries_made: _count, ...plan } = reconciliation
+  return { ...rest, reconciliation: plan } as T
+}
 
 async function snapshotAll(orders: OrderRef[]) {
   return Promise.all(orders.map((o) => orderState(o.merchantId, o.provider, o.outTradeNo)))
 }
 
+const MERCHANT_IDS = [SEC, SEC_HMAC, OTHER, SEC_SUB_A, SEC_APPS, SEC_ISV, SEC_CERT]
+
 async function merchantViews() {
-  return Promise.all([SEC, SEC_HMAC, OTHER].map(async (id) => (await admin(`/admin/merchants/${id}`)).text()))
+  return Promise.all(MERCHANT_IDS.map(async (id) => (await admin(`/admin/merchants/${id}`)).text()))
 }
 
 beforeAll(async () => {
   await registerMerchant(SEC)
   await registerMerchant(SEC_HMAC, { v2SignType: 'HMAC-SHA256' })
   await registerMerchant(OTHER, { identity: OTHER_KEYS })
+  await registerMerchant(SEC_SUB_A, { providers: ['wechatpay'], wechatpayFields: { subMchid: SUB_A.subMchid, subAppid: SUB_A.subAppid } })
+  await registerMerchant(SEC_APPS, {
+    identity: APPS_KEYS,
+    wechatpayFields: { appid: [APPS_KEYS.wechat.appid, APPS_SECOND.wechat] },
+    alipayFields: { appId: [APPS_KEYS.alipay.appId, APPS_SECOND.alipay] },
+  })
+  await registerMerchant(SEC_ISV, { providers: ['alipay'], identity: ISV_KEYS, alipayFields: { authAppId: alipayFixtures.isv.authAppId } })
+  const { certMode } = keys.alipay
+  await registerMerchant(SEC_CERT, {
+    providers: ['alipay'],
+    identity: CERT_KEYS,
+    alipayFields: {
+      alipayPublicKey: undefined,
+      alipayPublicCert: certMode.alipayCert.certificatePem,
+      alipayRootCert: certMode.rootCertPem,
+      appCert: certMode.appCert.certificatePem,
+      appPrivateKey: certMode.appCert.privateKeyPem,
+    },
+  })
+  await registerOrder(SEC_CERT, CERT_ORDER, 8888)
+  watched.push({ merchantId: SEC_CERT, provider: 'alipay', outTradeNo: CERT_ORDER })
+  for (const merchantId of [SEC_SUB_A, SEC_APPS, SEC_ISV]) {
+    for (const [provider, outTradeNo, amount] of [
+      ['wechatpay', PENDING_WECHAT, 100],
+      ['alipay', PENDING_ALIPAY, 8888],
+    ] as const) {
+      if (merchantId === SEC_SUB_A && provider === 'alipay') continue
+      if (merchantId === SEC_ISV && provider === 'wechatpay') continue
+      await registerOrder(merchantId, outTradeNo, amount)
+      watched.push({ merchantId, provider, outTradeNo })
+    }
+  }
   for (const merchantId of [SEC, SEC_HMAC, OTHER]) {
     await registerOrder(merchantId, PENDING_WECHAT, 100)
     await registerOrder(merchantId, PENDING_ALIPAY, 8888)
@@ -686,16 +918,14 @@ describe('attack catalogue', () => {
 
       // Anything a hostile input had put in an outbox would be forwarded now.
       for (const order of orders) await drainOutbox(order.merchantId, order.provider, order.outTradeNo)
-      expect(await snapshotAll(orders)).toEqual(before)
+      const state = row.queriesProvider ? withoutQueryLog : <T>(snapshot: T) => snapshot
+      expect((await snapshotAll(orders)).map(state)).toEqual(before.map(state))
       expect(await merchantViews()).toEqual(merchantsBefore)
       expect(forwarded.slice(forwardedBefore)).toEqual([])
 
       // The gateway still takes a genuine notification at once.
       const followUp = row.followUp ?? { channel: row.channel === 'admin' ? 'wechatpay.v2' : row.channel, merchantId: SEC }
-      const genuine = freshPayment(followUp.channel, {
-        ...(followUp.merchantId === OTHER ? { identity: OTHER_KEYS } : {}),
-        ...(followUp.merchantId === SEC_HMAC ? { v2SignType: 'HMAC-SHA256' as const } : {}),
-      })
+      const genuine = freshPayment(followUp.channel, GENUINE[followUp.merchantId] ?? {})
       const accepted = await notify(followUp.channel, followUp.merchantId, { body: genuine.body, headers: genuine.headers })
       expect({ status: accepted.status, body: await accepted.text() }).toEqual(ACCEPT[followUp.channel])
       const order = { merchantId: followUp.merchantId, provider: PROVIDER_OF[followUp.channel], outTradeNo: genuine.outTradeNo }

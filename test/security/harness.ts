@@ -19,6 +19,7 @@ import {
   v3Payment,
   type AlipayIdentity,
   type SignedNotify,
+  type SubMerchant,
   type V2SignType,
   type WechatIdentity,
 } from './signing'
@@ -77,10 +78,18 @@ export interface MerchantKeys {
 }
 
 /** The PUT body of a merchant that every fixture in test/fixtures was signed for (all three channels). */
-export function merchantBody(
-  merchantId: string,
-  options: { v2SignType?: string | string[]; alipaySignType?: string; identity?: MerchantKeys } = {},
-) {
+export interface MerchantBodyOptions {
+  v2SignType?: string | string[]
+  alipaySignType?: string
+  identity?: MerchantKeys
+  /** The provider sections the merchant has (default both). */
+  providers?: Provider[]
+  /** Fields added to (or, when undefined, removed from) each section: partner mode, lists of apps, ISV, certificates. */
+  wechatpayFields?: Record<string, unknown>
+  alipayFields?: Record<string, unknown>
+}
+
+export function merchantBody(merchantId: string, options: MerchantBodyOptions = {}) {
   const { platformCertA, platformCertB, publicKeyMode } = keys.wechatpay
   const wechat = options.identity?.wechat ?? {
     appid: keys.wechatpay.appid,
@@ -89,7 +98,8 @@ export function merchantBody(
     apiV3Key: keys.wechatpay.apiV3Key,
   }
   const alipay = options.identity?.alipay ?? { appId: keys.alipay.appId, sellerId: keys.alipay.sellerId }
-  return {
+  const providers = options.providers ?? ['wechatpay', 'alipay']
+  const body = {
     forward: { url: forwardUrl(merchantId), secret: FORWARD_SECRET },
     wechatpay: {
       appid: wechat.appid,
@@ -110,6 +120,14 @@ export function merchantBody(
       signType: options.alipaySignType ?? 'RSA2',
     },
   }
+  // JSON drops the fields set to undefined: how an option removes one.
+  return JSON.parse(
+    JSON.stringify({
+      forward: body.forward,
+      ...(providers.includes('wechatpay') ? { wechatpay: { ...body.wechatpay, ...options.wechatpayFields } } : {}),
+      ...(providers.includes('alipay') ? { alipay: { ...body.alipay, ...options.alipayFields } } : {}),
+    }),
+  ) as typeof body
 }
 
 export async function registerMerchant(merchantId: string, options: Parameters<typeof merchantBody>[1] = {}): Promise<void> {
@@ -198,6 +216,14 @@ export interface FreshPaymentOptions {
   amount?: number
   identity?: MerchantKeys
   v2SignType?: V2SignType
+  /** WeChat Pay partner mode: the sub-merchant (the identity is the service provider's). */
+  partner?: SubMerchant
+  /** Another of the merchant's WeChat apps. */
+  appid?: string
+  /** Alipay third-party (ISV) app: the authorizing merchant app. */
+  authAppId?: string
+  /** The key Alipay signs with (certificate mode: its certificate's). */
+  alipayPrivateKeyPem?: string
 }
 
 export function freshPayment(channel: Channel, options: FreshPaymentOptions = {}): SignedNotify & { outTradeNo: string } {
@@ -211,13 +237,33 @@ export function freshPayment(channel: Channel, options: FreshPaymentOptions = {}
           amount,
           signType: options.v2SignType ?? 'MD5',
           ...(options.identity ? { identity: options.identity.wechat } : {}),
+          ...(options.partner ? { partner: options.partner } : {}),
+          ...(options.appid ? { appid: options.appid } : {}),
         }),
         outTradeNo,
       }
     case 'wechatpay.v3':
-      return { ...v3Payment({ outTradeNo, amount, ...(options.identity ? { identity: options.identity.wechat } : {}) }), outTradeNo }
+      return {
+        ...v3Payment({
+          outTradeNo,
+          amount,
+          ...(options.identity ? { identity: options.identity.wechat } : {}),
+          ...(options.partner ? { partner: options.partner } : {}),
+          ...(options.appid ? { appid: options.appid } : {}),
+        }),
+        outTradeNo,
+      }
     case 'alipay':
-      return { ...alipayPayment({ outTradeNo, amount, ...(options.identity ? { identity: options.identity.alipay } : {}) }), outTradeNo }
+      return {
+        ...alipayPayment({
+          outTradeNo,
+          amount,
+          ...(options.identity ? { identity: options.identity.alipay } : {}),
+          ...(options.authAppId ? { authAppId: options.authAppId } : {}),
+          ...(options.alipayPrivateKeyPem ? { privateKeyPem: options.alipayPrivateKeyPem } : {}),
+        }),
+        outTradeNo,
+      }
   }
 }
 

@@ -69,15 +69,34 @@ export function v2Xml(fields: Record<string, string>): string {
     .join('')}</xml>`
 }
 
+/** Partner mode (服务商): the sub-merchant a payment is for; `identity` is then the service provider's. */
+export interface SubMerchant {
+  subMchid: string
+  subAppid?: string
+}
+
 export interface V2PaymentOptions {
   outTradeNo: string
   amount: number
   signType?: V2SignType
   identity?: WechatIdentity
+  /** Another of the merchant's apps than `identity.appid`. */
+  appid?: string
+  partner?: SubMerchant
 }
 
-export function v2PaymentFields({ outTradeNo, amount, signType = 'MD5', identity = SEC_WECHAT }: V2PaymentOptions): Record<string, string> {
+export function v2PaymentFields({
+  outTradeNo,
+  amount,
+  signType = 'MD5',
+  identity = SEC_WECHAT,
+  appid,
+  partner,
+}: V2PaymentOptions): Record<string, string> {
+  const subMerchant =
+    partner === undefined ? {} : { sub_mch_id: partner.subMchid, ...(partner.subAppid ? { sub_appid: partner.subAppid } : {}) }
   return {
+    ...subMerchant,
     appid: identity.appid,
     bank_type: 'OTHERS',
     cash_fee: String(amount),
@@ -94,6 +113,7 @@ export function v2PaymentFields({ outTradeNo, amount, signType = 'MD5', identity
     total_fee: String(amount),
     trade_type: 'JSAPI',
     transaction_id: `4200${unique()}`,
+    ...(appid === undefined ? {} : { appid }),
   }
 }
 
@@ -107,7 +127,7 @@ export function v2Payment(options: V2PaymentOptions): SignedNotify {
 
 // --- WeChat Pay APIv3 ---------------------------------------------------------------------------
 
-export type V3Signer = 'platformCertA' | 'platformCertB' | 'publicKeyMode' | 'stranger'
+export type V3Signer = 'platformCertA' | 'platformCertB' | 'platformCertC' | 'publicKeyMode' | 'stranger'
 
 function v3SigningKey(signer: V3Signer): { serial: string; privateKeyPem: string } {
   switch (signer) {
@@ -115,6 +135,8 @@ function v3SigningKey(signer: V3Signer): { serial: string; privateKeyPem: string
       return { serial: keys.wechatpay.platformCertA.serial, privateKeyPem: keys.wechatpay.platformCertA.privateKeyPem }
     case 'platformCertB':
       return { serial: keys.wechatpay.platformCertB.serial, privateKeyPem: keys.wechatpay.platformCertB.privateKeyPem }
+    case 'platformCertC':
+      return { serial: keys.wechatpay.platformCertC.serial, privateKeyPem: keys.wechatpay.platformCertC.privateKeyPem }
     case 'publicKeyMode':
       return { serial: keys.wechatpay.publicKeyMode.id, privateKeyPem: keys.wechatpay.publicKeyMode.privateKeyPem }
     case 'stranger':
@@ -144,6 +166,24 @@ export interface V3PaymentOptions {
   identity?: WechatIdentity
   /** Notification id (the dedupe key); default a fresh one. */
   id?: string
+  /** Another of the merchant's apps than `identity.appid`. */
+  appid?: string
+  /** Partner mode: the resource names `sp_mchid`/`sp_appid` (from `identity`) and this sub-merchant. */
+  partner?: SubMerchant
+}
+
+/** Headers of a v3 message (notification or API answer) signed now with `signer`'s key. */
+export function v3SignedHeaders(body: string, signer: V3Signer, at = Date.now()): Record<string, string> {
+  const { serial, privateKeyPem } = v3SigningKey(signer)
+  const timestamp = String(Math.floor(at / 1000))
+  const nonce = randomBytes(16).toString('hex').toUpperCase()
+  return {
+    'Wechatpay-Timestamp': timestamp,
+    'Wechatpay-Nonce': nonce,
+    'Wechatpay-Signature': signV3(timestamp, nonce, body, privateKeyPem),
+    'Wechatpay-Serial': serial,
+    'Wechatpay-Signature-Type': 'WECHATPAY2-SHA256-RSA2048',
+  }
 }
 
 export function v3Payment({
@@ -153,10 +193,20 @@ export function v3Payment({
   signer = 'platformCertA',
   identity = SEC_WECHAT,
   id,
+  appid = identity.appid,
+  partner,
 }: V3PaymentOptions): SignedNotify {
+  const who =
+    partner === undefined
+      ? { appid, mchid: identity.mchid }
+      : {
+          sp_appid: appid,
+          sp_mchid: identity.mchid,
+          ...(partner.subAppid ? { sub_appid: partner.subAppid } : {}),
+          sub_mchid: partner.subMchid,
+        }
   const resource = {
-    appid: identity.appid,
-    mchid: identity.mchid,
+    ...who,
     out_trade_no: outTradeNo,
     transaction_id: `4200${unique()}`,
     trade_type: 'NATIVE',
@@ -183,22 +233,8 @@ export function v3Payment({
       nonce: resourceNonce,
     },
   })
-  const { serial, privateKeyPem } = v3SigningKey(signer)
-  const timestamp = String(Math.floor(at / 1000))
-  const nonce = randomBytes(16).toString('hex').toUpperCase()
-  const signature = signV3(timestamp, nonce, body, privateKeyPem)
-  return {
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'Wechatpay-Timestamp': timestamp,
-      'Wechatpay-Nonce': nonce,
-      'Wechatpay-Signature': signature,
-      'Wechatpay-Serial': serial,
-      'Wechatpay-Signature-Type': 'WECHATPAY2-SHA256-RSA2048',
-    },
-    signature,
-  }
+  const headers = v3SignedHeaders(body, signer, at)
+  return { body, headers: { 'content-type': 'application/json', ...headers }, signature: headers['Wechatpay-Signature']! }
 }
 
 // --- Alipay ---------------------------------------------------------------------------------------
@@ -218,10 +254,18 @@ export interface AlipayPaymentOptions {
   amount: number
   identity?: AlipayIdentity
   privateKeyPem?: string
+  /** A third-party (ISV) notify: the merchant app that authorized `identity.appId`. */
+  authAppId?: string
 }
 
-export function alipayPaymentParams({ outTradeNo, amount, identity = SEC_ALIPAY }: AlipayPaymentOptions): Record<string, string> {
+export function alipayPaymentParams({
+  outTradeNo,
+  amount,
+  identity = SEC_ALIPAY,
+  authAppId,
+}: AlipayPaymentOptions): Record<string, string> {
   return {
+    ...(authAppId === undefined ? {} : { auth_app_id: authAppId }),
     gmt_create: '2026-11-22 17:59:40',
     charset: 'utf-8',
     notify_id: `2026112200222${unique()}`,

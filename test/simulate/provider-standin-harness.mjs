@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { demoMerchantBody } from '../../scripts/lib/demo.mjs'
+import { DEMO_PARTNER, demoMerchantBody, demoSubMerchantBody } from '../../scripts/lib/demo.mjs'
 
 const STANDIN = fileURLToPath(new URL('../../scripts/provider-standin.mjs', import.meta.url))
 const KEYS = fileURLToPath(new URL('../fixtures/keys.json', import.meta.url))
@@ -30,6 +30,9 @@ function simulatorState(now) {
     order('wechatpay.v3', 'STANDIN-LOST-V3-CERT', '4200202611250000000000000002'),
     order('wechatpay.v2', 'STANDIN-LOST-V2-HMAC', '4200202611250000000000000003'),
     order('wechatpay.v2', 'STANDIN-LOST-V2-MD5', '4200202611250000000000000004'),
+    // Paid to the demo sub-merchant (`--partner --no-notify`): found through the partner endpoints only.
+    { ...order('wechatpay.v3', 'STANDIN-LOST-PARTNER-V3', '4200202611250000000000000006'), subMchid: DEMO_PARTNER.subMchid },
+    { ...order('wechatpay.v2', 'STANDIN-LOST-PARTNER-V2', '4200202611250000000000000007'), subMchid: DEMO_PARTNER.subMchid },
   ]
   const orders = [
     order('alipay', 'STANDIN-REFUNDED-ALIPAY', '2026112522001400000000000002', 8888),
@@ -73,8 +76,13 @@ export async function startStandin() {
     url: 'https://merchant.example/hooks/payments',
     secret: `whsec_${Buffer.from('forward-secret-for-e2e-tests-32b').toString('base64')}`,
   }
+  const keys = JSON.parse(await readFile(KEYS, 'utf8'))
   return {
-    provided: { url, merchant: demoMerchantBody(JSON.parse(await readFile(KEYS, 'utf8')), forward, { providerApi: url }) },
+    provided: {
+      url,
+      merchant: demoMerchantBody(keys, forward, { providerApi: url }),
+      subMerchant: demoSubMerchantBody(keys, forward, { providerApi: url }),
+    },
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve))
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')

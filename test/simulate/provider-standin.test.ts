@@ -12,7 +12,9 @@ import keys from '../fixtures/keys.json'
 import { orderStub } from '../../src/order/order-key'
 import type { Channel, Provider } from '../../src/providers'
 import { network } from '../msw'
-import { admin, FORWARD_SECRET, FORWARD_URL, getOrder, recordForwarded } from '../support/gateway'
+import { merchantReplica } from '../../src/merchants/merchant-replica'
+import { admin, FORWARD_SECRET, FORWARD_URL, getOrder, notify, recordForwarded } from '../support/gateway'
+import { v3Payment } from '../security/signing'
 
 interface MerchantBody {
   forward: { url: string; secret: string }
@@ -23,7 +25,11 @@ interface MerchantBody {
 declare module 'vitest' {
   // biome-ignore lint/suspicious/noExportsInTest: augments vitest's ProvidedContext next to its only reader
   export interface ProvidedContext {
-    standin: { url: string; merchant: MerchantBody }
+    standin: {
+      url: string
+      merchant: MerchantBody
+      subMerchant: { forward: MerchantBody['forward']; wechatpay: MerchantBody['wechatpay'] }
+    }
   }
 }
 
@@ -69,7 +75,22 @@ const MERCHANTS = {
     body.wechatpay.apiV2Key = OTHER_API_V2_KEY
   }),
 }
-type MerchantId = keyof typeof MERCHANTS
+/** The demo sub-merchant as `npm run dev` seeds it: partner mode, platform certificates downloaded from the stand-in. */
+function subMerchant(change: (body: typeof standin.subMerchant) => void = () => {}): typeof standin.subMerchant {
+  const body = structuredClone(standin.subMerchant)
+  body.forward = { url: FORWARD_URL, secret: FORWARD_SECRET }
+  change(body)
+  return body
+}
+const SUB_MERCHANTS = {
+  'standin-sub': subMerchant(),
+  'standin-sub-v2': subMerchant((body) => {
+    delete body.wechatpay.merchantPrivateKey
+    delete body.wechatpay.merchantSerial
+    delete body.wechatpay.autoPlatformCertificates
+  }),
+}
+type MerchantId = keyof typeof MERCHANTS | keyof typeof SUB_MERCHANTS
 
 interface SyncResult {
   provider: Provider
@@ -98,7 +119,7 @@ async function sync(merchantId: MerchantId, outTradeNo: string, provider: Provid
 }
 
 beforeAll(async () => {
-  for (const [id, body] of Object.entries(MERCHANTS)) {
+  for (const [id, body] of Object.entries({ ...MERCHANTS, ...SUB_MERCHANTS })) {
     const reply = await admin(`/admin/merchants/${id}`, { method: 'PUT', body: JSON.stringify(body) })
     expect({ id, status: reply.status, body: reply.status === 201 ? null : await reply.text() }).toEqual({ id, status: 201, body: null })
   }
@@ -214,5 +235,56 @@ describe('what else the stand-in answers', () => {
       expect(await sync(merchantId, outTradeNo, provider)).toEqual({ provider, status: 'pending', query })
     }
     expect(forwarded).toEqual([])
+  })
+})
+
+describe('the demo sub-merchant (partner mode) at the stand-in', () => {
+  it('finds its lost payments through the partner endpoints (v3 and v2), and only there', async () => {
+    const forwarded = recordForwarded()
+    await register('standin-sub', 'STANDIN-LOST-PARTNER-V3', 'wechatpay.v3')
+    expect(await sync('standin-sub', 'STANDIN-LOST-PARTNER-V3', 'wechatpay')).toEqual({
+      provider: 'wechatpay',
+      status: 'paid',
+      query: 'wechatpay.v3 paid (accepted)',
+    })
+    await register('standin-sub-v2', 'STANDIN-LOST-PARTNER-V2', 'wechatpay.v2')
+    expect(await sync('standin-sub-v2', 'STANDIN-LOST-PARTNER-V2', 'wechatpay')).toEqual({
+      provider: 'wechatpay',
+      status: 'paid',
+      query: 'wechatpay.v2 paid (accepted)',
+    })
+    // The service provider's own (direct) query does not see a sub-merchant's order.
+    expect(await sync('standin-demo', 'STANDIN-LOST-PARTNER-V3', 'wechatpay')).toEqual({
+      provider: 'wechatpay',
+      status: 'pending',
+      query: 'wechatpay.v3 not paid: ORDER_NOT_EXIST',
+    })
+    await runDurableObjectAlarm(orderStub(env, { merchantId: 'standin-sub', provider: 'wechatpay', outTradeNo: 'STANDIN-LOST-PARTNER-V3' }))
+    await runDurableObjectAlarm(
+      orderStub(env, { merchantId: 'standin-sub-v2', provider: 'wechatpay', outTradeNo: 'STANDIN-LOST-PARTNER-V2' }),
+    )
+    await vi.waitFor(() => expect(forwarded.map((f) => f.type)).toEqual(['payment.succeeded', 'payment.succeeded']))
+  })
+
+  it('downloads the platform certificates the stand-in serves, and verifies a notification signed with one', async () => {
+    const forwarded = recordForwarded()
+    await runDurableObjectAlarm(merchantReplica(env, 'standin-sub'))
+    const view = (await (await admin('/admin/merchants/standin-sub')).json()) as {
+      wechatpay: { platformKeys: { serial: string; source: string }[] }
+    }
+    const { platformCertA, platformCertB, publicKeyMode } = keys.wechatpay
+    expect(view.wechatpay.platformKeys.map((k) => `${k.source} ${k.serial}`).sort()).toEqual(
+      [`configured ${publicKeyMode.id}`, `downloaded ${platformCertA.serial}`, `downloaded ${platformCertB.serial}`].sort(),
+    )
+    const { subMchid, subAppid } = standin.subMerchant.wechatpay as unknown as { subMchid: string; subAppid: string }
+    const payment = v3Payment({
+      outTradeNo: 'STANDIN-PARTNER-CERT-A',
+      amount: 100,
+      signer: 'platformCertA',
+      partner: { subMchid, subAppid },
+    })
+    expect((await notify('wechatpay.v3', 'standin-sub', { body: payment.body, headers: payment.headers })).status).toBe(204)
+    await runDurableObjectAlarm(orderStub(env, { merchantId: 'standin-sub', provider: 'wechatpay', outTradeNo: 'STANDIN-PARTNER-CERT-A' }))
+    await vi.waitFor(() => expect(forwarded.map((f) => f.type)).toEqual(['payment.succeeded']))
   })
 })

@@ -39,6 +39,10 @@ interface ChannelFlow {
 interface Simulated {
   signedAt: number
   merchant: Record<string, unknown>
+  subMerchant: Record<string, unknown>
+  partner: Record<'wechatpay.v2' | 'wechatpay.v3', { payment: Built; refund: Built }>
+  apps: Built[]
+  setupRefusals: { channel: Channel; variant: string; message: string }[]
   forward: { url: string; secret: string }
   channels: Record<Channel, ChannelFlow>
   refusals: { channel: Channel; event: string; variant: string | null; message: string }[]
@@ -58,6 +62,8 @@ declare module 'vitest' {
 
 const simulated = inject('simulated')
 const MERCHANT_ID = 'simulated'
+/** The demo sub-merchant (`--partner`), as simulated-notifications.mjs names it. */
+const SUB_MERCHANT_ID = 'simulated-sub'
 const ADMIN_TOKEN = 'test-admin-token'
 const CHANNELS = Object.keys(simulated.channels) as Channel[]
 
@@ -102,8 +108,8 @@ async function expectRejected(channel: Channel, response: Response): Promise<voi
 }
 
 /** Runs the order's outbox now (it also runs by itself) and waits until `count` events for it reached the merchant. */
-async function forwardedFor(provider: Provider, outTradeNo: string, count: number): Promise<Forwarded[]> {
-  await runDurableObjectAlarm(orderStub(env, { merchantId: MERCHANT_ID, provider, outTradeNo }))
+async function forwardedFor(provider: Provider, outTradeNo: string, count: number, merchantId = MERCHANT_ID): Promise<Forwarded[]> {
+  await runDurableObjectAlarm(orderStub(env, { merchantId, provider, outTradeNo }))
   return vi.waitFor(
     () => {
       const events = forwarded.filter((f) => f.event.data.out_trade_no === outTradeNo)
@@ -124,6 +130,12 @@ beforeAll(async () => {
     body: JSON.stringify(simulated.merchant),
   })
   expect(response.status).toBe(201)
+  const sub = await admin(`/admin/merchants/${SUB_MERCHANT_ID}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(simulated.subMerchant),
+  })
+  expect(sub.status).toBe(201)
 })
 
 afterAll(() => {
@@ -253,6 +265,55 @@ describe('npm run simulate, sent through the gateway', () => {
           : /--stale applies to wechatpay\.v3 only/,
       )
     }
+  })
+})
+
+describe('npm run simulate for set-ups beyond one app', () => {
+  for (const channel of ['wechatpay.v2', 'wechatpay.v3'] as const) {
+    it(`${channel} --partner: the demo sub-merchant takes its payment and refund, one event each; the demo merchant refuses them`, async () => {
+      merchantEndpoint()
+      const { payment, refund } = simulated.partner[channel]
+      expect(payment.path).toBe(`/notify/${SUB_MERCHANT_ID}/${channel.replace('.', '/')}`)
+      expect(payment.description).toContain('partner mode')
+      const direct = { ...payment, path: payment.path.replace(SUB_MERCHANT_ID, MERCHANT_ID) }
+      await expectRejected(channel, await send(direct))
+      await expectAccepted(channel, await send(payment))
+      await expectAccepted(channel, await send(refund))
+      const events = await forwardedFor('wechatpay', payment.order.outTradeNo, 2, SUB_MERCHANT_ID)
+      expect(events.map((f) => [f.event.type, f.event.data.merchant_id])).toEqual([
+        ['payment.succeeded', SUB_MERCHANT_ID],
+        ['refund.succeeded', SUB_MERCHANT_ID],
+      ])
+      const atDemo = await admin(`/admin/merchants/${MERCHANT_ID}/orders/${payment.order.outTradeNo}?provider=wechatpay`)
+      expect(atDemo.status).toBe(404)
+    })
+  }
+
+  it('--appid <n>: a payment from each of the demo merchant’s apps is accepted once', async () => {
+    merchantEndpoint()
+    expect(simulated.apps.map((b) => b.channel)).toEqual([
+      'wechatpay.v2',
+      'wechatpay.v2',
+      'wechatpay.v2',
+      'wechatpay.v3',
+      'wechatpay.v3',
+      'wechatpay.v3',
+      'alipay',
+      'alipay',
+    ])
+    for (const built of simulated.apps) {
+      await expectAccepted(built.channel, await send(built))
+      const provider: Provider = built.channel === 'alipay' ? 'alipay' : 'wechatpay'
+      expect((await forwardedFor(provider, built.order.outTradeNo, 1))[0]!.event.type).toBe('payment.succeeded')
+    }
+  })
+
+  it('refuses --partner for Alipay and an --appid the demo merchant does not have', () => {
+    expect(simulated.setupRefusals.map((r) => `${r.channel} ${r.variant}: ${r.message}`)).toEqual([
+      "alipay partner: partner mode (服务商, sub_mchid) is WeChat Pay's: use wechatpay.v2 or wechatpay.v3",
+      'wechatpay.v2 appIndex: the demo merchant has 3 wechatpay apps: --appid 1 to 3',
+      'alipay appIndex: the demo merchant has 2 alipay apps: --appid 1 to 2',
+    ])
   })
 })
 

@@ -12,7 +12,7 @@ import {
   V2_SIGN_TYPES,
   V3_SIGNERS,
 } from '../../scripts/lib/build-notification.mjs'
-import { demoMerchantBody } from '../../scripts/lib/demo.mjs'
+import { demoApps, demoMerchantBody, demoSubMerchantBody } from '../../scripts/lib/demo.mjs'
 import { parseSimulateArgs, refundOptions } from '../../scripts/lib/simulate-options.mjs'
 
 const FORWARD = {
@@ -66,9 +66,42 @@ function simulatedNotifications() {
     channels[channel] = flow
   }
 
+  // --partner: the demo sub-merchant's notifications (posted to its own merchant, `simulated-sub`); --appid: each app.
+  const partner = {}
+  for (const channel of ['wechatpay.v2', 'wechatpay.v3']) {
+    const paid = order(channel)
+    const sub = { merchantId: 'simulated-sub', partner: true }
+    partner[channel] = {
+      payment: build({ channel, event: 'payment', outTradeNo: paid, amount: 8888, ...sub }),
+      refund: build({ channel, event: 'refund', outTradeNo: paid, amount: 4444, total: 8888, refundedBefore: 0, ...sub }),
+    }
+  }
+  const apps = CHANNELS.flatMap((channel) =>
+    demoApps(keys)[PROVIDER_OF[channel]].map((_, index) =>
+      build({ channel, event: 'payment', outTradeNo: order(channel), appIndex: index + 1 }),
+    ),
+  )
+  const setupRefusals = []
+  for (const [channel, options] of [
+    ['alipay', { partner: true }],
+    ['wechatpay.v2', { appIndex: 4 }],
+    ['alipay', { appIndex: 3 }],
+  ]) {
+    try {
+      build({ channel, event: 'payment', ...options })
+    } catch (error) {
+      if (!(error instanceof SimulationError)) throw error
+      setupRefusals.push({ channel, variant: Object.keys(options)[0], message: error.message })
+    }
+  }
+
   return {
     signedAt: now,
     merchant: demoMerchantBody(keys, FORWARD),
+    subMerchant: demoSubMerchantBody(keys, FORWARD),
+    partner,
+    apps,
+    setupRefusals,
     forward: FORWARD,
     channels,
     refusals,

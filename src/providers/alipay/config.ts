@@ -1,18 +1,57 @@
 /**
  * @module A merchant's Alipay section: its shape, the admin API's validation of it, which fields are
- * secrets, and the redacted view GET shows.
+ * secrets, and the redacted view GET shows. Public-key mode or certificate mode (公钥证书), one app or
+ * several, and third-party (ISV) apps.
  */
-import { definedOnly, privateKeyPemAt, providerIdAt, providerUrlAt, publicKeyPemAt, type ConfigContext } from '../core/config-fields'
+import { spkiFromPublicKeyText } from '../../crypto/x509'
+import { fail, objectAt, stringAt, type JsonObject } from '../../lib/validation'
+import {
+  definedOnly,
+  idsView,
+  privateKeyPemAt,
+  providerIdsAt,
+  providerUrlAt,
+  publicKeyPemAt,
+  type ConfigContext,
+  type ProviderIds,
+} from '../core/config-fields'
 import type { ConfigSection } from '../core/descriptor'
-import { fail, objectAt, stringAt } from '../../lib/validation'
+import {
+  alipayCertificate,
+  alipayRootCertificates,
+  CertificateSnError,
+  type AlipayCertificate,
+  type AlipayRootCertificate,
+} from './cert-sn'
 
 export type AlipaySignType = 'RSA2' | 'RSA'
 
+/** What certificate mode derives from the certificates when the merchant is saved: serial numbers and expiry. */
+export interface AlipayCertificates {
+  alipayPublicCert: AlipayCertificate
+  appCert?: AlipayCertificate
+  alipayRootCert?: { sn: string; certificates: AlipayRootCertificate[] }
+}
+
 export interface AlipayConfig {
-  appId: string
-  sellerId: string
-  /** Alipay's public key as SPKI `PUBLIC KEY` PEM (bare base64 is converted when saved). */
-  alipayPublicKey: string
+  /** The merchant's apps (`app_id`): one or a list, as saved. The first one sends order queries. */
+  appId: ProviderIds
+  /** The seller (`seller_id`, 2088…) the payments go to: one or a list; absent means not checked. */
+  sellerId?: ProviderIds
+  /** Alipay's public key as SPKI `PUBLIC KEY` PEM (bare base64 is converted when saved). Public-key mode. */
+  alipayPublicKey?: string
+  /** Alipay's public-key certificate (PEM): certificate mode, in place of `alipayPublicKey`. */
+  alipayPublicCert?: string
+  /** Alipay's root certificate file (PEM, several certificates): `alipay_root_cert_sn` of certificate-mode queries. */
+  alipayRootCert?: string
+  /** The app's public-key certificate (PEM): `app_cert_sn` of certificate-mode queries. */
+  appCert?: string
+  /** Serial numbers and expiry of the certificates above, computed when the merchant is saved. */
+  certificates?: AlipayCertificates
+  /** Third-party (ISV) app: the merchant apps that authorized it (`auth_app_id`), one or a list. */
+  authAppId?: ProviderIds
+  /** Third-party (ISV) app: the token the merchant's authorization gave it, sent with order queries (a secret). */
+  appAuthToken?: string
   signType: AlipaySignType
   /** The app private key (PKCS#8 `PRIVATE KEY` PEM once saved): signs OpenAPI requests such as `alipay.trade.query`. */
   appPrivateKey?: string
@@ -25,14 +64,88 @@ export const ALIPAY_GATEWAY_URL = 'https://openapi.alipay.com/gateway.do'
 const SIGN_TYPES: readonly AlipaySignType[] = ['RSA2', 'RSA']
 // RSA2 keys are RSA-2048 at least; legacy RSA (SHA-1) keys are 1024.
 const MIN_BITS: Readonly<Record<AlipaySignType, number>> = { RSA2: 2048, RSA: 1024 }
-const FIELDS = ['appId', 'sellerId', 'alipayPublicKey', 'signType', 'appPrivateKey', 'gatewayUrl']
+const FIELDS = [
+  'appId',
+  'sellerId',
+  'alipayPublicKey',
+  'alipayPublicCert',
+  'alipayRootCert',
+  'appCert',
+  'authAppId',
+  'appAuthToken',
+  'signType',
+  'appPrivateKey',
+  'gatewayUrl',
+]
+// Certificate files: a root file holds a few certificates of a couple of KiB each.
+const MAX_CERTIFICATE_TEXT = 32 * 1024
+// `app_auth_token` values are ~40 printable ASCII characters.
+const APP_AUTH_TOKEN = /^[\x21-\x7e]{1,128}$/
+
+async function certificateAt<T>(value: unknown, path: string, read: (pem: string) => Promise<T>): Promise<{ pem: string; info: T }> {
+  const pem = stringAt(value, path)
+  if (pem.length > MAX_CERTIFICATE_TEXT) fail(path, 'is too long for a certificate file')
+  try {
+    return { pem, info: await read(pem) }
+  } catch (error) {
+    return fail(path, error instanceof CertificateSnError ? error.message : 'is not a PEM certificate')
+  }
+}
+
+/** Alipay's public key (public-key mode) or certificate (certificate mode): exactly one of them. */
+async function parseVerification(
+  alipay: JsonObject,
+): Promise<Pick<AlipayConfig, 'alipayPublicKey' | 'alipayPublicCert'> & { cert?: AlipayCertificate }> {
+  const { alipayPublicKey, alipayPublicCert } = alipay
+  if (alipayPublicKey !== undefined && alipayPublicCert !== undefined) {
+    fail('alipay.alipayPublicCert', 'use alipayPublicKey (public-key mode) or alipayPublicCert (certificate mode), not both')
+  }
+  if (alipayPublicCert === undefined) {
+    const path = 'alipay.alipayPublicKey'
+    if (alipayPublicKey === undefined) fail(path, 'is required')
+    return { alipayPublicKey: await publicKeyPemAt(stringAt(alipayPublicKey, path), path) }
+  }
+  const path = 'alipay.alipayPublicCert'
+  const { pem, info } = await certificateAt(alipayPublicCert, path, alipayCertificate)
+  // Proves the certificate holds an RSA key WebCrypto verifies with.
+  await publicKeyPemAt(pem, path)
+  return { alipayPublicCert: pem, cert: info }
+}
+
+/** The app's certificate and Alipay's root file: both or neither, for certificate mode only. */
+async function parseRequestCertificates(alipay: JsonObject, certificateMode: boolean, signsQueries: boolean) {
+  const { appCert, alipayRootCert } = alipay
+  if (appCert === undefined && alipayRootCert === undefined) {
+    if (certificateMode && signsQueries)
+      fail('alipay.appCert', 'is required with alipayPublicCert and appPrivateKey (certificate-mode queries)')
+    return {}
+  }
+  if (!certificateMode)
+    fail(appCert === undefined ? 'alipay.alipayRootCert' : 'alipay.appCert', 'requires alipayPublicCert (certificate mode)')
+  if (appCert === undefined) fail('alipay.appCert', 'is required with alipayRootCert')
+  if (alipayRootCert === undefined) fail('alipay.alipayRootCert', 'is required with appCert')
+  const app = await certificateAt(appCert, 'alipay.appCert', alipayCertificate)
+  try {
+    spkiFromPublicKeyText(app.pem)
+  } catch {
+    fail('alipay.appCert', 'is not an RSA certificate')
+  }
+  const root = await certificateAt(alipayRootCert, 'alipay.alipayRootCert', alipayRootCertificates)
+  return { appCert: app.pem, alipayRootCert: root.pem, app: app.info, root: root.info }
+}
+
+function parseAppAuthToken(value: unknown): string | undefined {
+  if (value === undefined) return undefined
+  const token = stringAt(value, 'alipay.appAuthToken')
+  if (!APP_AUTH_TOKEN.test(token)) fail('alipay.appAuthToken', 'must be 1–128 printable ASCII characters')
+  return token
+}
 
 async function parseAlipay(value: unknown, context: ConfigContext): Promise<AlipayConfig> {
   const alipay = objectAt(value, 'alipay', FIELDS)
-  const appId = providerIdAt(alipay.appId, 'alipay.appId')
-  const sellerId = providerIdAt(alipay.sellerId, 'alipay.sellerId')
-  const keyPath = 'alipay.alipayPublicKey'
-  const alipayPublicKey = await publicKeyPemAt(stringAt(alipay.alipayPublicKey, keyPath), keyPath)
+  const appId = providerIdsAt(alipay.appId, 'alipay.appId')
+  const sellerId = alipay.sellerId === undefined ? undefined : providerIdsAt(alipay.sellerId, 'alipay.sellerId')
+  const { cert, ...verification } = await parseVerification(alipay)
   let signType: AlipaySignType = 'RSA2'
   if (alipay.signType !== undefined) {
     if (!SIGN_TYPES.includes(alipay.signType as AlipaySignType)) fail('alipay.signType', 'must be "RSA2" or "RSA"')
@@ -40,18 +153,55 @@ async function parseAlipay(value: unknown, context: ConfigContext): Promise<Alip
   }
   const appPrivateKey =
     alipay.appPrivateKey === undefined ? undefined : await privateKeyPemAt(alipay.appPrivateKey, 'alipay.appPrivateKey', MIN_BITS[signType])
+  const { app, root, ...requestCertificates } = await parseRequestCertificates(alipay, cert !== undefined, appPrivateKey !== undefined)
+  const authAppId = alipay.authAppId === undefined ? undefined : providerIdsAt(alipay.authAppId, 'alipay.authAppId')
+  const appAuthToken = parseAppAuthToken(alipay.appAuthToken)
   const gatewayUrl = alipay.gatewayUrl === undefined ? undefined : providerUrlAt(alipay.gatewayUrl, 'alipay.gatewayUrl', context)
-  return { appId, sellerId, alipayPublicKey, signType, ...definedOnly({ appPrivateKey, gatewayUrl }) }
+  const certificates: AlipayCertificates | undefined =
+    cert === undefined ? undefined : { alipayPublicCert: cert, ...definedOnly({ appCert: app, alipayRootCert: root }) }
+  return {
+    appId,
+    ...definedOnly({ sellerId }),
+    ...verification,
+    ...requestCertificates,
+    ...definedOnly({ certificates, authAppId, appAuthToken }),
+    signType,
+    ...definedOnly({ appPrivateKey, gatewayUrl }),
+  }
 }
 
-/** GET shows the section without `appPrivateKey`. */
+function certificateView(certificate: { sn: string | null; serialNumber: string; expiresAt: string }) {
+  return { sn: certificate.sn, serial_number: certificate.serialNumber, expires_at: certificate.expiresAt }
+}
+
+/** Certificate mode: each certificate's Alipay serial number (`sn`), X.509 serial and `expires_at`. */
+function certificatesView(certificates: AlipayCertificates): Record<string, unknown> {
+  const { alipayPublicCert, appCert, alipayRootCert } = certificates
+  return {
+    alipayPublicCert: certificateView(alipayPublicCert),
+    ...(appCert === undefined ? {} : { appCert: certificateView(appCert) }),
+    ...(alipayRootCert === undefined
+      ? {}
+      : { alipayRootCert: { sn: alipayRootCert.sn, certificates: alipayRootCert.certificates.map(certificateView) } }),
+  }
+}
+
+/** GET shows the section without `appPrivateKey` and `appAuthToken`. */
 function publicView(alipay: AlipayConfig): Record<string, unknown> {
-  const { appId, sellerId, alipayPublicKey, signType, gatewayUrl } = alipay
-  return { appId, sellerId, alipayPublicKey, signType, ...definedOnly({ gatewayUrl }) }
+  const { alipayPublicKey, alipayPublicCert, alipayRootCert, appCert, signType, gatewayUrl } = alipay
+  return {
+    appId: idsView(alipay.appId),
+    ...(alipay.sellerId === undefined ? {} : { sellerId: idsView(alipay.sellerId) }),
+    ...definedOnly({ alipayPublicKey, alipayPublicCert, alipayRootCert, appCert }),
+    ...(alipay.certificates === undefined ? {} : { certificates: certificatesView(alipay.certificates) }),
+    ...(alipay.authAppId === undefined ? {} : { authAppId: idsView(alipay.authAppId) }),
+    signType,
+    ...definedOnly({ gatewayUrl }),
+  }
 }
 
 export const alipaySection: ConfigSection<AlipayConfig> = {
   parse: parseAlipay,
-  secretFields: ['appPrivateKey'],
+  secretFields: ['appPrivateKey', 'appAuthToken'],
   publicView,
 }

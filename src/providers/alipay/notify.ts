@@ -13,6 +13,7 @@ import { refuse, type NotifyRejection } from '../core/rejection'
 import { beijingTimeToIso } from '../core/time'
 import type { ChannelAdapter, NotificationEffect, VerifiedNotification } from '../core/types'
 import type { AlipayConfig, AlipaySignType } from './config'
+import { checkAppId, checkSellerAndAuthApp } from './identity'
 
 /** `charset` values Alipay sends, and the decoder for each (WHATWG decodes the GB family as GB18030). */
 const DECODER_LABELS = { 'utf-8': 'utf-8', gbk: 'gbk', gb2312: 'gb2312', gb18030: 'gb18030' } as const
@@ -87,11 +88,9 @@ export const alipayNotify: ChannelAdapter<AlipayConfig, AlipayWire, AlipayVerifi
   async normalize({ wire }, section): Promise<VerifiedNotification> {
     const config = alipayConfig(section)
     const fields = decodeFields(wire)
-    if (fields.get('app_id') !== config.appId) refuse('merchant_mismatch', 'app_id does not belong to this merchant')
+    checkAppId(fields, config)
     if (fields.get('notify_type') !== TRADE_NOTIFY) refuse('unsupported_event', 'alipay notify is not a trade notify')
-    if (fields.get('seller_id') !== config.sellerId) {
-      refuse('merchant_mismatch', 'seller_id does not belong to this merchant')
-    }
+    checkSellerAndAuthApp(fields, config)
     const notificationId = required(fields, 'notify_id')
     const outTradeNo = required(fields, 'out_trade_no')
     const effect = tradeEffect(fields)
@@ -224,10 +223,15 @@ function alipayConfig(section: AlipayConfig | undefined): AlipayConfig {
   return section ?? refuse('channel_not_configured', 'merchant has no alipay configuration')
 }
 
-/** The configured Alipay public key as SPKI; an unusable one is a configuration problem. */
+/**
+ * Alipay's key as SPKI: the configured public key, or in certificate mode the key of the configured certificate.
+ * An unusable one is a configuration problem.
+ */
 export function alipayPublicKeyOf(config: AlipayConfig): Bytes {
   try {
-    return cachedSpkiFromPublicKeyText(config.alipayPublicKey)
+    const text = config.alipayPublicCert ?? config.alipayPublicKey
+    if (text === undefined) throw new RangeError('no alipay key configured')
+    return cachedSpkiFromPublicKeyText(text)
   } catch {
     return refuse('channel_not_configured', 'alipay public key is not usable')
   }

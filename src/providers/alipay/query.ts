@@ -6,6 +6,7 @@
  * @see https://opendocs.alipay.com/open/02e7gm (alipay.trade.query)
  */
 import { fromUtf8, readPem, toBase64, utf8 } from '../../crypto/encoding'
+import { definedOnly, idsOf } from '../core/config-fields'
 import { rsaSign } from '../../crypto/primitives'
 import {
   asQuery,
@@ -45,20 +46,30 @@ export function alipayRequestSignContent(params: Readonly<Record<string, string>
   return alipaySignContent(new Map(Object.entries(params).map(([name, value]) => [name, utf8(value)])), 'v2')
 }
 
-/** The request's parameters, `sign` included. */
+/**
+ * The request's parameters, `sign` included. `app_id` is the first app the merchant lists; an ISV adds the
+ * merchant's `app_auth_token`, certificate mode `app_cert_sn` and `alipay_root_cert_sn`. All are signed.
+ */
 export async function alipayQueryParams(
   config: AlipayConfig & { appPrivateKey: string },
   outTradeNo: string,
   now: number,
 ): Promise<Record<string, string>> {
+  const { certificates } = config
   const params: Record<string, string> = {
-    app_id: config.appId,
+    app_id: idsOf(config.appId)[0]!,
     method: METHOD,
     format: 'JSON',
     charset: 'utf-8',
     sign_type: config.signType,
     timestamp: alipayTimestamp(now),
     version: '1.0',
+    // Third-party (ISV) apps query on the merchant's authority; certificate mode names both certificates.
+    ...definedOnly({
+      app_auth_token: config.appAuthToken,
+      app_cert_sn: certificates?.appCert?.sn,
+      alipay_root_cert_sn: certificates?.alipayRootCert?.sn,
+    }),
     biz_content: JSON.stringify({ out_trade_no: outTradeNo }),
   }
   const { label, der } = readPem(config.appPrivateKey)
@@ -112,6 +123,7 @@ async function readAnswer(answer: ProviderAnswer, config: AlipayConfig, outTrade
       throw new QueryFailed('unsigned_response', 'Alipay answer has no sign', status)
     }
   } else {
+    checkAnswerCertificate(response, config, status)
     const spki = await asQuery(() => alipayPublicKeyOf(config), status)
     let valid: boolean
     try {
@@ -122,6 +134,18 @@ async function readAnswer(answer: ProviderAnswer, config: AlipayConfig, outTrade
     if (!valid) throw new QueryFailed('signature_invalid', 'Alipay answer sign does not verify', status)
   }
   return asQuery(() => outcomeOf(response, outTradeNo, status), status)
+}
+
+/**
+ * Certificate mode: a signed answer names the Alipay certificate whose key signed it (`alipay_cert_sn`); only the
+ * configured one is trusted. Alipay switches certificates by issuing a new one, which the merchant configures.
+ */
+function checkAnswerCertificate(response: AlipaySignedResponse, config: AlipayConfig, status: number): void {
+  const configured = config.certificates?.alipayPublicCert.sn
+  if (configured === undefined || response.alipayCertSn === null) return
+  if (response.alipayCertSn !== configured) {
+    throw new QueryFailed('signature_invalid', 'Alipay answer comes from another certificate (alipay_cert_sn)', status)
+  }
 }
 
 /** The one mapping of `alipay.trade.query` answers (`code`, `sub_code`, `trade_status`) to query results. */

@@ -21,6 +21,8 @@ export interface AlipaySignedResponse {
   fields: Record<string, unknown>
   /** The top-level `sign`; null when the answer is unsigned. */
   sign: string | null
+  /** Certificate mode: the top-level `alipay_cert_sn`, the certificate whose key signed; null when absent. */
+  alipayCertSn: string | null
 }
 
 /** Why an answer is not an Alipay response document. Short; never quotes the body. */
@@ -123,9 +125,16 @@ export function readAlipayResponse(body: string, responseKey: string): AlipaySig
   const content = body.slice(member.start, member.end)
   const fields: unknown = JSON.parse(content)
   if (!isObject(fields)) throw new MalformedAlipayResponse(`${member.key} is not an object`)
-  const sign = document.sign
+  const { sign, alipay_cert_sn: certSn } = document
   if (sign !== undefined && typeof sign !== 'string') throw new MalformedAlipayResponse('sign is not a string')
-  return { key: member.key, content, fields, sign: sign === undefined || sign === '' ? null : sign }
+  if (certSn !== undefined && typeof certSn !== 'string') throw new MalformedAlipayResponse('alipay_cert_sn is not a string')
+  return {
+    key: member.key,
+    content,
+    fields,
+    sign: sign === undefined || sign === '' ? null : sign,
+    alipayCertSn: certSn === undefined || certSn === '' ? null : certSn,
+  }
 }
 
 /**

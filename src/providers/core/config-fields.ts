@@ -28,6 +28,46 @@ export function providerIdAt(value: unknown, path: string): string {
 }
 
 /**
+ * One provider id or a list of them (one mchid serves an official account, a mini program and an app). Kept as
+ * given, a string or a list, so GET shows what was saved; code reads it through `idsOf`.
+ */
+export type ProviderIds = string | readonly string[]
+
+// A merchant has a handful of apps; a list this long is a mistake, not a set-up.
+const MAX_IDS = 50
+
+/** A provider id (`providerIdAt`) or a non-empty list of distinct ones, each checked with its index in the path. */
+export function providerIdsAt(value: unknown, path: string): string | string[] {
+  if (!Array.isArray(value)) {
+    if (typeof value !== 'string') fail(path, value === undefined ? 'is required' : 'must be a string or a list of strings')
+    return providerIdAt(value, path)
+  }
+  if (value.length === 0) fail(path, 'must not be an empty list')
+  if (value.length > MAX_IDS) fail(path, `must list at most ${MAX_IDS} ids`)
+  const ids = value.map((item, index) => providerIdAt(item, `${path}[${index}]`))
+  ids.forEach((id, index) => {
+    if (ids.indexOf(id) !== index) fail(`${path}[${index}]`, 'is listed twice')
+  })
+  return ids
+}
+
+/** The ids of a `ProviderIds` value, in the order saved; none for an absent one. */
+export function idsOf(ids: ProviderIds | undefined): readonly string[] {
+  if (ids === undefined) return []
+  return typeof ids === 'string' ? [ids] : ids
+}
+
+/** Whether `id` is one of `ids`. */
+export function includesId(ids: ProviderIds | undefined, id: string): boolean {
+  return idsOf(ids).includes(id)
+}
+
+/** A `ProviderIds` value as GET shows it: a copy, never the stored (frozen) list itself. */
+export function idsView(ids: ProviderIds): string | string[] {
+  return typeof ids === 'string' ? ids : [...ids]
+}
+
+/**
  * Private-key text (PKCS#8 or PKCS#1 PEM, or bare base64 DER) as PKCS#8 `PRIVATE KEY` PEM, proven to
  * import for signing. Messages never echo the key.
  */

@@ -4,6 +4,7 @@
  * built from a list of these.
  */
 import type { ConfigContext } from './config-fields'
+import type { KeyDownloads } from './key-downloads'
 import type { OrderQueryClient } from './query-types'
 import type { ChannelAdapter } from './types'
 
@@ -30,6 +31,11 @@ export interface ProviderDescriptor<
   readonly config: ConfigSection<Config>
   /** Order-query clients, the preferred first; empty when the provider cannot be asked. */
   readonly queries: readonly OrderQueryClient[]
+  /**
+   * Verification keys the provider publishes for download, when it does. A notification its adapters refuse
+   * with `unknown_serial` is verified again after an on-demand download.
+   */
+  readonly keyDownloads?: KeyDownloads<Config>
   /**
    * The identities a merchant with this section claims: one key per combination of the ids a notification
    * names (its last part may be `'*'`, any value). No two merchants may share a key, since one genuine

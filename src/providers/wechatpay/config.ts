@@ -3,16 +3,39 @@
  * are secrets, and the redacted view GET shows.
  */
 import { readPem, toPem } from '../../crypto/encoding'
+import { readCertificate } from '../../crypto/certificate'
 import { certificateSerial } from '../../crypto/x509'
 import { fail, fieldPath, objectAt, stringAt, type JsonObject } from '../../lib/validation'
-import { definedOnly, privateKeyPemAt, providerIdAt, providerUrlAt, publicKeyPemAt, type ConfigContext } from '../core/config-fields'
+import {
+  definedOnly,
+  idsView,
+  privateKeyPemAt,
+  providerIdAt,
+  providerIdsAt,
+  providerUrlAt,
+  publicKeyPemAt,
+  type ConfigContext,
+  type ProviderIds,
+} from '../core/config-fields'
 import type { ConfigSection } from '../core/descriptor'
 
 export type V2SignType = 'MD5' | 'HMAC-SHA256'
 
 export interface WechatpayConfig {
-  appid: string
+  /**
+   * The merchant's apps (official account, mini program, app): one appid or a list, as saved. In partner mode
+   * the service provider's (`sp_appid`).
+   */
+  appid: ProviderIds
+  /** The merchant's mchid; in partner mode the service provider's (`sp_mchid`). */
   mchid: string
+  /**
+   * Partner mode (服务商): this merchant is the sub-merchant `sub_mchid` of the service provider `mchid`, whose
+   * keys it uses. It accepts partner messages for this sub-merchant only, and no direct ones.
+   */
+  subMchid?: string
+  /** Partner mode: the sub-merchant's own apps (`sub_appid`), checked when a message names one. */
+  subAppid?: ProviderIds
   /** APIv2 key (32 chars): signs v2 notifies, and its MD5 is the AES key of v2 refund `req_info`. */
   apiV2Key?: string
   /** Sign types the merchant allows for v2 notifies. */
@@ -34,6 +57,18 @@ export interface WechatpayConfig {
   merchantSerial?: string
   /** Origin of the WeChat Pay API; absent means `WECHATPAY_API_BASE_URL`. A local stand-in in development. */
   apiBaseUrl?: string
+  /**
+   * Download the platform certificates (`GET /v3/certificates`) and verify with them beside the configured keys:
+   * on a schedule, and at once when a notification names a serial nobody knows.
+   */
+  autoPlatformCertificates?: true
+  /** When each configured platform certificate expires (serial → ISO-8601), read when the merchant is saved. */
+  platformKeyExpiries?: Record<string, string>
+  /**
+   * Downloaded platform certificates (serial → certificate PEM), unexpired, added to the section when the merchant
+   * is loaded. Never part of the admin API's body and never saved with it.
+   */
+  downloadedPlatformCertificates?: Record<string, string>
 }
 
 export const WECHATPAY_API_BASE_URL = 'https://api.mch.weixin.qq.com'
@@ -50,6 +85,8 @@ const MIN_RSA_BITS = 2048
 const FIELDS = [
   'appid',
   'mchid',
+  'subMchid',
+  'subAppid',
   'apiV2Key',
   'v2SignType',
   'apiV3Key',
@@ -57,6 +94,7 @@ const FIELDS = [
   'merchantPrivateKey',
   'merchantSerial',
   'apiBaseUrl',
+  'autoPlatformCertificates',
 ]
 
 function apiKeyAt(value: unknown, path: string): string {
@@ -66,20 +104,28 @@ function apiKeyAt(value: unknown, path: string): string {
   return text
 }
 
-/** The serial of a PEM certificate, or null when `text` is a plain public key. */
-function certificateSerialOf(text: string): string | null {
+/** Serial and expiry of a PEM certificate, or null when `text` is a plain public key. */
+function certificateOf(text: string): { serial: string; expiresAt: string } | null {
   const block = readPem(text.trim())
-  return block.label === 'CERTIFICATE' ? certificateSerial(toPem('CERTIFICATE', block.der)) : null
+  if (block.label !== 'CERTIFICATE') return null
+  return { serial: certificateSerial(toPem('CERTIFICATE', block.der)), expiresAt: readCertificate(block.der).notAfter.toISOString() }
+}
+
+interface PlatformKeys {
+  platformPublicKeys: Record<string, string>
+  /** Only for keys given as certificates. */
+  platformKeyExpiries: Record<string, string>
 }
 
 /**
  * Serial → SPKI PEM. A certificate must be listed under its own serial. Hex serials are stored
  * uppercase (as WeChat writes `Wechatpay-Serial`); `PUB_KEY_ID_…` ids are kept exactly as given.
  */
-async function parsePlatformPublicKeys(value: unknown): Promise<Record<string, string>> {
+async function parsePlatformPublicKeys(value: unknown): Promise<PlatformKeys> {
   const parent = 'wechatpay.platformPublicKeys'
   const listed = objectAt(value, parent, null)
   const keys = new Map<string, string>()
+  const expiries: Record<string, string> = {}
   for (const [serial, text] of Object.entries(listed)) {
     const path = fieldPath(parent, serial)
     const hexSerial = HEX_SERIAL.test(serial)
@@ -90,14 +136,15 @@ async function parsePlatformPublicKeys(value: unknown): Promise<Record<string, s
     const pem = await publicKeyPemAt(keyText, path)
     const normalizedSerial = hexSerial ? serial.toUpperCase() : serial
     // Parsed already by publicKeyPemAt, so reading the block again cannot fail.
-    const actual = certificateSerialOf(keyText)
-    if (actual !== null && actual !== normalizedSerial) {
-      fail(path, `certificate serial is ${actual}, not the serial it is listed under`)
+    const certificate = certificateOf(keyText)
+    if (certificate !== null && certificate.serial !== normalizedSerial) {
+      fail(path, `certificate serial is ${certificate.serial}, not the serial it is listed under`)
     }
     if (keys.has(normalizedSerial)) fail(path, 'serial is listed twice')
     keys.set(normalizedSerial, pem)
+    if (certificate !== null) expiries[normalizedSerial] = certificate.expiresAt
   }
-  return Object.fromEntries(keys)
+  return { platformPublicKeys: Object.fromEntries(keys), platformKeyExpiries: expiries }
 }
 
 function parseV2SignTypes(value: unknown): V2SignType[] {
@@ -133,10 +180,34 @@ async function parseRequestSigning(
   return { merchantPrivateKey: privateKey, merchantSerial: serial.toUpperCase() }
 }
 
+/** Partner mode: `subMchid` (and the optional `subAppid`, which needs it). */
+function parsePartner(wechatpay: JsonObject, mchid: string): Pick<WechatpayConfig, 'subMchid' | 'subAppid'> {
+  if (wechatpay.subMchid === undefined) {
+    if (wechatpay.subAppid !== undefined) fail('wechatpay.subAppid', 'requires subMchid (partner mode)')
+    return {}
+  }
+  const subMchid = providerIdAt(wechatpay.subMchid, 'wechatpay.subMchid')
+  if (subMchid === mchid) fail('wechatpay.subMchid', "must differ from mchid, the service provider's")
+  const subAppid = wechatpay.subAppid === undefined ? undefined : providerIdsAt(wechatpay.subAppid, 'wechatpay.subAppid')
+  return { subMchid, ...definedOnly({ subAppid }) }
+}
+
+/** `autoPlatformCertificates: true` needs what a download needs: the APIv3 key and the merchant API key pair. */
+function parseAutoPlatformCertificates(wechatpay: JsonObject, config: Pick<WechatpayConfig, 'apiV3Key' | 'merchantSerial'>): boolean {
+  const path = 'wechatpay.autoPlatformCertificates'
+  const { autoPlatformCertificates } = wechatpay
+  if (autoPlatformCertificates === undefined || autoPlatformCertificates === false) return false
+  if (autoPlatformCertificates !== true) fail(path, 'must be true or false')
+  if (config.apiV3Key === undefined) fail(path, 'requires apiV3Key (the certificates are encrypted with it)')
+  if (config.merchantSerial === undefined) fail(path, 'requires merchantPrivateKey and merchantSerial (the download is a signed request)')
+  return true
+}
+
 async function parseWechatpay(value: unknown, context: ConfigContext): Promise<WechatpayConfig> {
   const wechatpay = objectAt(value, 'wechatpay', FIELDS)
-  const appid = providerIdAt(wechatpay.appid, 'wechatpay.appid')
+  const appid = providerIdsAt(wechatpay.appid, 'wechatpay.appid')
   const mchid = providerIdAt(wechatpay.mchid, 'wechatpay.mchid')
+  const partner = parsePartner(wechatpay, mchid)
   const apiV2Key = wechatpay.apiV2Key === undefined ? undefined : apiKeyAt(wechatpay.apiV2Key, 'wechatpay.apiV2Key')
   const apiV3Key = wechatpay.apiV3Key === undefined ? undefined : apiKeyAt(wechatpay.apiV3Key, 'wechatpay.apiV3Key')
   if (apiV2Key === undefined && apiV3Key === undefined) {
@@ -150,32 +221,57 @@ async function parseWechatpay(value: unknown, context: ConfigContext): Promise<W
   if (apiV2Key !== undefined) {
     v2SignTypes = wechatpay.v2SignType === undefined ? [...V2_SIGN_TYPES] : parseV2SignTypes(wechatpay.v2SignType)
   }
-  const platformPublicKeys = wechatpay.platformPublicKeys === undefined ? {} : await parsePlatformPublicKeys(wechatpay.platformPublicKeys)
+  const { platformPublicKeys, platformKeyExpiries } =
+    wechatpay.platformPublicKeys === undefined
+      ? { platformPublicKeys: {}, platformKeyExpiries: {} }
+      : await parsePlatformPublicKeys(wechatpay.platformPublicKeys)
   const requestSigning = await parseRequestSigning(wechatpay, apiV3Key !== undefined)
   const apiBaseUrl = wechatpay.apiBaseUrl === undefined ? undefined : providerUrlAt(wechatpay.apiBaseUrl, 'wechatpay.apiBaseUrl', context)
+  const download = parseAutoPlatformCertificates(wechatpay, { apiV3Key, merchantSerial: requestSigning.merchantSerial })
   return {
     appid,
     mchid,
+    ...partner,
     ...definedOnly({ apiV2Key }),
     v2SignTypes,
     ...definedOnly({ apiV3Key }),
     platformPublicKeys,
+    ...(Object.keys(platformKeyExpiries).length === 0 ? {} : { platformKeyExpiries }),
     ...requestSigning,
     ...definedOnly({ apiBaseUrl }),
+    ...(download ? { autoPlatformCertificates: true as const } : {}),
   }
+}
+
+/** Every platform key the merchant verifies with, as GET lists them: configured ones first, then downloaded. */
+function platformKeysView(wechatpay: WechatpayConfig): { serial: string; source: string; expires_at: string | null }[] {
+  const expiries = wechatpay.platformKeyExpiries ?? {}
+  const configured = Object.keys(wechatpay.platformPublicKeys).map((serial) => ({
+    serial,
+    source: 'configured',
+    expires_at: Object.hasOwn(expiries, serial) ? expiries[serial]! : null,
+  }))
+  const downloaded = Object.entries(wechatpay.downloadedPlatformCertificates ?? {})
+    .filter(([serial]) => !Object.hasOwn(wechatpay.platformPublicKeys, serial))
+    .map(([serial, pem]) => ({ serial, source: 'downloaded', expires_at: readCertificate(readPem(pem).der).notAfter.toISOString() }))
+  return [...configured, ...downloaded]
 }
 
 /** GET shows the section without `apiV2Key`, `apiV3Key` and `merchantPrivateKey`. */
 function publicView(wechatpay: WechatpayConfig): Record<string, unknown> {
   const v2SignTypes = wechatpay.v2SignTypes
   return {
-    appid: wechatpay.appid,
+    appid: idsView(wechatpay.appid),
     mchid: wechatpay.mchid,
+    ...(wechatpay.subMchid === undefined ? {} : { subMchid: wechatpay.subMchid }),
+    ...(wechatpay.subAppid === undefined ? {} : { subAppid: idsView(wechatpay.subAppid) }),
     // Shown only for a v2 merchant, as written in the contract: one type alone, else the list.
     ...(wechatpay.apiV2Key === undefined || v2SignTypes.length === 0
       ? {}
       : { v2SignType: v2SignTypes.length === 1 ? v2SignTypes[0]! : [...v2SignTypes] }),
     platformPublicKeys: { ...wechatpay.platformPublicKeys },
+    ...(wechatpay.autoPlatformCertificates === true ? { autoPlatformCertificates: true } : {}),
+    platformKeys: platformKeysView(wechatpay),
     ...definedOnly({ merchantSerial: wechatpay.merchantSerial, apiBaseUrl: wechatpay.apiBaseUrl }),
   }
 }

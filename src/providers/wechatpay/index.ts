@@ -5,6 +5,7 @@
  * merchant's own key.
  */
 import { defineProvider } from '../core/descriptor'
+import { wechatpayPlatformCertificates } from './certificates'
 import { wechatpaySection } from './config'
 import { wechatpayV2 } from './v2-notify'
 import { wechatpayV2Query } from './v2-query'
@@ -16,6 +17,7 @@ export const wechatpay = defineProvider({
   channels: [wechatpayV2, wechatpayV3],
   config: wechatpaySection,
   queries: [wechatpayV3Query, wechatpayV2Query],
+  keyDownloads: wechatpayPlatformCertificates,
 })
 
 export type { V2SignType, WechatpayConfig } from './config'

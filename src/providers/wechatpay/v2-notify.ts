@@ -11,6 +11,7 @@ import { NotifyRejection, refuse } from '../core/rejection'
 import { beijingTimeToIso } from '../core/time'
 import type { ChannelAdapter, NotificationEffect, RawNotification, RefundOutcome, VerifiedNotification } from '../core/types'
 import type { WechatpayConfig } from './config'
+import { checkV2Identity } from './identity'
 import { signedFields, v2SignString, verifyV2Signature } from './v2-sign'
 import { buildXmlReply, readFlatXml, type XmlFields } from './xml'
 
@@ -34,9 +35,9 @@ const REFUND_OUTCOMES: Readonly<Record<string, RefundOutcome>> = {
   REFUNDCLOSE: 'closed',
 }
 
-// The refund envelope is unsigned: only the fields checked against the merchant (appid, mch_id) are
-// forwarded next to the decrypted ones. `nonce_str` could be anything a sender liked.
-const ENVELOPE_FIELDS = ['appid', 'mch_id'] as const
+// The refund envelope is unsigned: only the fields checked against the merchant (appid, mch_id, and in partner
+// mode sub_appid, sub_mch_id) are forwarded next to the decrypted ones. `nonce_str` could be anything a sender liked.
+const ENVELOPE_FIELDS = ['appid', 'mch_id', 'sub_appid', 'sub_mch_id'] as const
 
 const ACK_FIELDS = { return_code: 'SUCCESS', return_msg: 'OK' } as const
 
@@ -77,7 +78,7 @@ export const wechatpayV2: ChannelAdapter<WechatpayConfig, V2Wire, V2Verified, 'w
   async normalize(verified: V2Verified, wechatpay: WechatpayConfig | undefined): Promise<VerifiedNotification> {
     const config = v2Config(wechatpay)
     const envelope = verified.kind === 'payment' ? verified.signed : verified.kind === 'refund' ? verified.outer : verified.fields
-    checkV2MerchantIdentity(envelope, config, verified.kind !== 'fail')
+    checkV2Identity(envelope, config, verified.kind !== 'fail')
     const { outTradeNo, effect } = mapStatus(verified)
     return {
       channel: 'wechatpay.v2',
@@ -140,21 +141,6 @@ async function openReqInfo(reqInfo: string, apiV2Key: string): Promise<XmlFields
       return refuse('decrypt_failed', 'req_info does not decrypt to a <root> document')
     }
     throw error
-  }
-}
-
-/**
- * `appid`/`mch_id` name the merchant the message is for. Signed payments and refunds must name ours;
- * an unsigned FAIL message is only checked for what it does carry.
- */
-export function checkV2MerchantIdentity(fields: XmlFields, config: WechatpayConfig, required: boolean): void {
-  for (const [field, expected] of [
-    ['appid', config.appid],
-    ['mch_id', config.mchid],
-  ] as const) {
-    const actual = fields[field]
-    if (actual === undefined && !required) continue
-    if (actual !== expected) refuse('merchant_mismatch', `${field} does not belong to this merchant`)
   }
 }
 

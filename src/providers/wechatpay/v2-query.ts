@@ -5,12 +5,14 @@
  */
 import { fromUtf8, toHex } from '../../crypto/encoding'
 import { randomBytes } from '../../crypto/primitives'
+import { idsOf } from '../core/config-fields'
 import { asQuery, defineQueryClient, exchange, safeCode, type ProviderAnswer } from '../core/query-exchange'
 import { QueryFailed, type QueryResult } from '../core/query-types'
 import { refuse } from '../core/rejection'
 import { WECHATPAY_API_BASE_URL, type V2SignType, type WechatpayConfig } from './config'
 import { wechatpayTradeStateOutcome } from './trade-state'
-import { checkV2MerchantIdentity, v2PaymentEffect } from './v2-notify'
+import { checkV2Identity } from './identity'
+import { v2PaymentEffect } from './v2-notify'
 import { signedFields, v2Sign, v2SignString, verifyV2Signature } from './v2-sign'
 import { buildXmlReply, readFlatXml, type XmlFields } from './xml'
 
@@ -27,7 +29,10 @@ function queryConfig(wechatpay: WechatpayConfig | undefined): V2QueryConfig | nu
   return { wechatpay, apiV2Key: wechatpay.apiV2Key, signType }
 }
 
-/** The signed request fields; `sign_type` is sent (and signed) so WeChat does not assume MD5. */
+/**
+ * The signed request fields; `sign_type` is sent (and signed) so WeChat does not assume MD5. `appid` is the first
+ * app the merchant lists (any app of the mchid finds its orders); a sub-merchant's query names its `sub_mch_id`.
+ */
 export async function v2OrderQueryFields(
   wechatpay: WechatpayConfig,
   apiV2Key: string,
@@ -36,8 +41,9 @@ export async function v2OrderQueryFields(
   nonce: string,
 ): Promise<Record<string, string>> {
   const fields = {
-    appid: wechatpay.appid,
+    appid: idsOf(wechatpay.appid)[0]!,
     mch_id: wechatpay.mchid,
+    ...(wechatpay.subMchid === undefined ? {} : { sub_mch_id: wechatpay.subMchid }),
     out_trade_no: outTradeNo,
     nonce_str: nonce,
     sign_type: signType,
@@ -85,7 +91,7 @@ async function readAnswer(answer: ProviderAnswer, config: V2QueryConfig, outTrad
   return asQuery(async () => {
     await verifyV2Signature(fields, config.apiV2Key, [config.signType])
     const signed = signedFields(fields)
-    checkV2MerchantIdentity(signed, config.wechatpay, true)
+    checkV2Identity(signed, config.wechatpay, true)
     return outcomeOf(signed, outTradeNo, status)
   }, status)
 }

@@ -11,6 +11,7 @@ import { refuse, type NotifyRejection } from '../core/rejection'
 import { rfc3339ToIso } from '../core/time'
 import type { ChannelAdapter, NotificationEffect, RawNotification, RefundOutcome, VerifiedNotification } from '../core/types'
 import type { WechatpayConfig } from './config'
+import { checkV3Identity } from './identity'
 import { readSignedMessage, v3Config, verifySignedMessage, type V3SignedMessage } from './v3-signature'
 
 const RESOURCE_ALGORITHM = 'AEAD_AES_256_GCM'
@@ -140,15 +141,6 @@ async function openResource(resource: V3Resource, apiV3Key: Uint8Array<ArrayBuff
   return parseJsonObject(plaintext, 'resource')
 }
 
-/** Direct mode carries `mchid`/`appid`; service-provider (partner) mode `sp_mchid`/`sp_appid`. */
-export function checkV3MerchantIdentity(resource: JsonFields, wechatpay: WechatpayConfig): void {
-  const mchid = optionalText(resource, 'mchid') ?? optionalText(resource, 'sp_mchid')
-  if (mchid !== wechatpay.mchid) refuse('merchant_mismatch', 'mchid does not belong to this merchant')
-  // Refund resources carry no appid.
-  const appid = optionalText(resource, 'appid') ?? optionalText(resource, 'sp_appid')
-  if (appid !== null && appid !== wechatpay.appid) refuse('merchant_mismatch', 'appid does not belong to this merchant')
-}
-
 function supportedEvent(eventType: string): SupportedEvent {
   const event = SUPPORTED_EVENTS.find((supported) => supported === eventType)
   return event ?? refuse('unsupported_event', 'unsupported event_type')
@@ -223,7 +215,7 @@ export const wechatpayV3: ChannelAdapter<WechatpayConfig, V3Wire, V3Envelope, 'w
   async normalize(envelope: V3Envelope, config: WechatpayConfig | undefined): Promise<VerifiedNotification> {
     const { wechatpay, apiV3Key } = v3Config(config)
     const resource = await openResource(envelope.resource, apiV3KeyBytesOf(wechatpay, apiV3Key))
-    checkV3MerchantIdentity(resource, wechatpay)
+    checkV3Identity(resource, wechatpay)
     const event = supportedEvent(envelope.eventType)
     return {
       channel: 'wechatpay.v3',

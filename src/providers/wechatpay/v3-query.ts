@@ -1,65 +1,28 @@
 /**
- * @module WeChat Pay APIv3 order query, `GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=`:
+ * @module WeChat Pay APIv3 order query, `GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=` (a
+ * sub-merchant's: `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}?sp_mchid=&sub_mchid=`):
  * the request signed with the merchant API key (`WECHATPAY2-SHA256-RSA2048` Authorization), the answer
  * verified exactly like a callback (timestamp window, key by `Wechatpay-Serial`, raw bytes) before
  * its `Transaction` is read (protocols.md §5.2).
  * @see https://pay.weixin.qq.com/doc/v3/merchant/4013070356 (query by out_trade_no)
+ * @see https://pay.weixin.qq.com/doc/v3/partner/4012760325 (partner query by out_trade_no)
  * @see https://pay.weixin.qq.com/doc/v3/merchant/4012365336 (request signature)
  * @see https://pay.weixin.qq.com/docs/merchant/development/interface-rules/signature-verification.html
  */
-import { readPem, toBase64, toHex, utf8 } from '../../crypto/encoding'
-import { randomBytes, rsaSign } from '../../crypto/primitives'
-import { asQuery, defineQueryClient, exchange, safeCode, signedWithMerchantKey, type ProviderAnswer } from '../core/query-exchange'
+import { asQuery, defineQueryClient, safeCode, type ProviderAnswer } from '../core/query-exchange'
 import { QueryFailed, type QueryResult } from '../core/query-types'
 import { refuse } from '../core/rejection'
 import { WECHATPAY_API_BASE_URL, type WechatpayConfig } from './config'
 import { wechatpayTradeStateOutcome } from './trade-state'
-import { checkV3MerchantIdentity, optionalText, parseJsonObject, requiredText, transactionPaymentEffect } from './v3-notify'
-import { readSignedMessage, SIGNATURE_TYPE_RSA, verifySignedMessage } from './v3-signature'
+import { checkV3Identity } from './identity'
+import { optionalText, parseJsonObject, requiredText, transactionPaymentEffect } from './v3-notify'
+import { sendSignedV3Get, type V3RequestSigner } from './v3-request'
+import { readSignedMessage, verifySignedMessage } from './v3-signature'
 
-/** What a v3 request signature covers (wechatpay-go `SignatureMessageFormat`). */
-export interface V3RequestToSign {
-  method: string
-  /** The URL without scheme and host, exactly as sent: percent-escapes and query string included. */
-  pathAndQuery: string
-  /** Unix seconds, as text. */
-  timestamp: string
-  nonce: string
-  /** The request body; `''` for a GET (its line, and the trailing `\n`, stay). */
-  body: string
-}
+// The request signature's pieces live in v3-request.ts; the reference vectors import them from here too.
+export { signV3Request, v3Authorization, v3RequestMessage, type V3RequestToSign } from './v3-request'
 
-/** `METHOD\nPATH_AND_QUERY\nTIMESTAMP\nNONCE\nBODY\n`. */
-export function v3RequestMessage(request: V3RequestToSign): string {
-  return `${request.method}\n${request.pathAndQuery}\n${request.timestamp}\n${request.nonce}\n${request.body}\n`
-}
-
-/** Base64 RSASSA-PKCS1-v1_5 SHA-256 signature of the request message with the merchant API private key (PKCS#8 PEM). */
-export async function signV3Request(request: V3RequestToSign, merchantPrivateKeyPem: string): Promise<string> {
-  const { label, der } = readPem(merchantPrivateKeyPem)
-  if (label !== 'PRIVATE KEY') throw new RangeError('merchant private key is not PKCS#8 PEM')
-  return toBase64(await rsaSign(der, 'SHA-256', utf8(v3RequestMessage(request))))
-}
-
-/** The `Authorization` header value; `serial` is the merchant API certificate's, not a platform one. */
-export function v3Authorization(mchid: string, serial: string, request: V3RequestToSign, signature: string): string {
-  const fields = [
-    ['mchid', mchid],
-    ['nonce_str', request.nonce],
-    ['signature', signature],
-    ['timestamp', request.timestamp],
-    ['serial_no', serial],
-  ]
-  return `${SIGNATURE_TYPE_RSA} ${fields.map(([name, value]) => `${name}="${value}"`).join(',')}`
-}
-
-interface V3QueryConfig {
-  wechatpay: WechatpayConfig
-  merchantPrivateKey: string
-  merchantSerial: string
-}
-
-function queryConfig(wechatpay: WechatpayConfig | undefined): V3QueryConfig | null {
+function queryConfig(wechatpay: WechatpayConfig | undefined): V3RequestSigner | null {
   const { merchantPrivateKey, merchantSerial } = wechatpay ?? {}
   if (wechatpay === undefined || !wechatpay.apiV3Key || !merchantPrivateKey || !merchantSerial) return null
   return { wechatpay, merchantPrivateKey, merchantSerial }
@@ -73,16 +36,19 @@ function publicKeyId(wechatpay: WechatpayConfig): string | null {
   return Object.keys(wechatpay.platformPublicKeys).find((serial) => serial.startsWith('PUB_KEY_ID_')) ?? null
 }
 
+/** Direct: `/v3/pay/transactions/…?mchid=`; a sub-merchant's order: `/v3/pay/partner/transactions/…?sp_mchid=&sub_mchid=`. */
 function transactionUrl(wechatpay: WechatpayConfig, outTradeNo: string): URL {
   const base = wechatpay.apiBaseUrl ?? WECHATPAY_API_BASE_URL
-  const url = new URL(`${base}/v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}`)
-  url.searchParams.set('mchid', wechatpay.mchid)
+  const order = encodeURIComponent(outTradeNo)
+  if (wechatpay.subMchid === undefined) {
+    const url = new URL(`${base}/v3/pay/transactions/out-trade-no/${order}`)
+    url.searchParams.set('mchid', wechatpay.mchid)
+    return url
+  }
+  const url = new URL(`${base}/v3/pay/partner/transactions/out-trade-no/${order}`)
+  url.searchParams.set('sp_mchid', wechatpay.mchid)
+  url.searchParams.set('sub_mchid', wechatpay.subMchid)
   return url
-}
-
-/** 32 uppercase hex characters, as WeChat's SDKs make them. */
-function newNonce(): string {
-  return toHex(randomBytes(16)).toUpperCase()
 }
 
 export const wechatpayV3Query = defineQueryClient({
@@ -91,23 +57,11 @@ export const wechatpayV3Query = defineQueryClient({
   configOf: queryConfig,
   missingKeys: 'WeChat Pay APIv3 query needs apiV3Key, merchantPrivateKey and merchantSerial',
   async query(config, outTradeNo, options) {
-    const url = transactionUrl(config.wechatpay, outTradeNo)
-    // The URL as fetch will send it: signing this exact text keeps escapes and the query string in step.
-    const request: V3RequestToSign = {
-      method: 'GET',
-      pathAndQuery: `${url.pathname}${url.search}`,
-      timestamp: String(Math.floor(options.now / 1000)),
-      nonce: newNonce(),
-      body: '',
-    }
-    const signature = await signedWithMerchantKey(() => signV3Request(request, config.merchantPrivateKey), 'merchant private key')
-    const headers: Record<string, string> = {
-      accept: 'application/json',
-      authorization: v3Authorization(config.wechatpay.mchid, config.merchantSerial, request, signature),
-    }
     const keyId = publicKeyId(config.wechatpay)
-    if (keyId !== null) headers['wechatpay-serial'] = keyId
-    const answer = await exchange(url, { method: 'GET', headers }, options)
+    const answer = await sendSignedV3Get(config, transactionUrl(config.wechatpay, outTradeNo), options, {
+      // In public-key mode WeChat signs its answer with the key the request names.
+      ...(keyId === null ? {} : { 'wechatpay-serial': keyId }),
+    })
     return readAnswer(answer, config.wechatpay, outTradeNo, options.now)
   },
 })
@@ -149,7 +103,7 @@ function errorCode(body: Uint8Array): string | null {
 
 /** The one mapping of v3 `trade_state` to query results. */
 function outcomeOf(transaction: Record<string, unknown>, wechatpay: WechatpayConfig, outTradeNo: string): QueryResult {
-  checkV3MerchantIdentity(transaction, wechatpay)
+  checkV3Identity(transaction, wechatpay)
   if (requiredText(transaction, 'out_trade_no') !== outTradeNo) {
     refuse('malformed_body', 'answer is about another order')
   }

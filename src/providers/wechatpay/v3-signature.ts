@@ -62,19 +62,28 @@ export function v3Config(wechatpay: WechatpayConfig | undefined): { wechatpay: W
 }
 
 /**
+ * The key text for a `Wechatpay-Serial`: a configured key, else a downloaded certificate. Own properties only: a
+ * serial such as `constructor` must not reach Object.prototype.
+ */
+export function platformKeyText(wechatpay: WechatpayConfig, serial: string): string | undefined {
+  const { platformPublicKeys, downloadedPlatformCertificates = {} } = wechatpay
+  if (Object.hasOwn(platformPublicKeys, serial)) return platformPublicKeys[serial]
+  return Object.hasOwn(downloadedPlatformCertificates, serial) ? downloadedPlatformCertificates[serial] : undefined
+}
+
+/**
  * Freshness, signature type, key selection by serial and the RSA check, in that order. The signed
  * bytes are the received body, never re-serialised JSON (PHP-style `\/` escapes must survive).
  */
 export async function verifySignedMessage(signed: V3SignedMessage, config: WechatpayConfig | undefined, now: number): Promise<void> {
-  const { platformPublicKeys } = v3Config(config).wechatpay
+  const { wechatpay } = v3Config(config)
   if (Math.abs(now / 1000 - Number(signed.timestamp)) > MAX_CLOCK_SKEW_SECONDS) {
     refuse('stale_timestamp', 'Wechatpay-Timestamp is more than 300 s from now')
   }
   if (signed.signatureType !== null && signed.signatureType !== SIGNATURE_TYPE_RSA) {
     refuse('sign_type_not_allowed', 'only WECHATPAY2-SHA256-RSA2048 is accepted')
   }
-  // Own keys only: a serial such as `constructor` must not reach Object.prototype.
-  const keyText = Object.hasOwn(platformPublicKeys, signed.serial) ? platformPublicKeys[signed.serial] : undefined
+  const keyText = platformKeyText(wechatpay, signed.serial)
   if (keyText === undefined) refuse('unknown_serial', 'no platform key for Wechatpay-Serial')
   const message = concatBytes(utf8(`${signed.timestamp}\n${signed.nonce}\n`), signed.body, utf8('\n'))
   let valid: boolean

@@ -1,0 +1,178 @@
+/**
+ * @module The merchant replica's part in downloaded provider keys (WeChat Pay platform certificates): it downloads
+ * them on a schedule (its alarm) and on demand (a notification naming an unknown serial, at most once a minute per
+ * provider), keeps them sealed under MASTER_KEY beside the merchant's config, and drops expired ones. One replica
+ * per merchant, so its downloads and their rate limit are per merchant.
+ */
+import { open, readMasterKey, seal } from '../crypto/sealed'
+import { defaultRegistry, QueryFailed, type DownloadedKey, type KeyDownloads, type ProviderRegistry } from '../providers'
+import { openMerchant, type StoredMerchant } from './sealing'
+import type { MerchantConfig } from './types'
+
+export const KEY_TABLES = `
+CREATE TABLE IF NOT EXISTS downloaded_keys (
+  provider            TEXT NOT NULL,
+  serial              TEXT NOT NULL,
+  sealed_certificate  TEXT NOT NULL,
+  expires_at          TEXT NOT NULL,
+  downloaded_at       TEXT NOT NULL,
+  PRIMARY KEY (provider, serial)
+);
+CREATE TABLE IF NOT EXISTS key_downloads (
+  provider      TEXT PRIMARY KEY,
+  attempted_at  INTEGER NOT NULL,
+  succeeded_at  INTEGER,
+  outcome       TEXT NOT NULL
+);
+`
+
+/** An unknown serial downloads again at most this often (per merchant and provider). */
+export const ON_DEMAND_INTERVAL_MS = 60_000
+/** After a failed scheduled download, the next try. */
+const RETRY_AFTER_FAILURE_MS = 5 * 60_000
+/** A download while a provider waits for the reply (it wants one within 5 s). */
+const ON_DEMAND_TIMEOUT_MS = 3_000
+
+/** A downloaded key as the replica keeps it: the certificate sealed under MASTER_KEY, bound to the merchant. */
+export interface SealedDownloadedKey {
+  provider: string
+  serial: string
+  sealedCertificate: string
+  expiresAt: string
+}
+
+export interface OnDemandDownload {
+  /** False when the last download was under a minute ago: the keys are returned as they are. */
+  downloaded: boolean
+  keys: SealedDownloadedKey[]
+}
+
+interface Download {
+  provider: string
+  downloads: KeyDownloads<unknown>
+  section: unknown
+}
+
+export class KeyDownloader {
+  private readonly inFlight = new Map<string, Promise<boolean>>()
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly env: Env,
+    private readonly registry: ProviderRegistry = defaultRegistry,
+  ) {}
+
+  keys(now: number): SealedDownloadedKey[] {
+    return this.sql
+      .exec<{ provider: string; serial: string; sealed_certificate: string; expires_at: string }>(
+        'SELECT provider, serial, sealed_certificate, expires_at FROM downloaded_keys ORDER BY provider, serial',
+      )
+      .toArray()
+      .filter((row) => Date.parse(row.expires_at) > now)
+      .map((row) => ({ provider: row.provider, serial: row.serial, sealedCertificate: row.sealed_certificate, expiresAt: row.expires_at }))
+  }
+
+  /** The downloads this merchant's config asks for; forgets the keys of providers it no longer downloads for. */
+  downloadsOf(merchant: MerchantConfig | null): Download[] {
+    const wanted: Download[] = []
+    const sections = (merchant ?? {}) as Record<string, unknown>
+    for (const { provider, keyDownloads } of this.registry.providers) {
+      const section = Object.hasOwn(sections, provider) ? sections[provider] : undefined
+      if (keyDownloads !== undefined && section !== undefined && keyDownloads.enabled(section)) {
+        wanted.push({ provider, downloads: keyDownloads as KeyDownloads<unknown>, section })
+      }
+    }
+    const kept = wanted.map((download) => download.provider)
+    for (const { provider } of this.sql.exec<{ provider: string }>('SELECT DISTINCT provider FROM downloaded_keys').toArray()) {
+      if (!kept.includes(provider)) this.sql.exec('DELETE FROM downloaded_keys WHERE provider = ?', provider)
+    }
+    return wanted
+  }
+
+  async openConfig(merchantId: string, storedConfig: string): Promise<MerchantConfig> {
+    return openMerchant(readMasterKey(this.env.MASTER_KEY), merchantId, JSON.parse(storedConfig) as StoredMerchant)
+  }
+
+  /** A notification named a serial nobody knows: download now, unless the last try was under a minute ago. */
+  async onDemand(merchantId: string, merchant: MerchantConfig, provider: string, now: number): Promise<OnDemandDownload> {
+    const download = this.downloadsOf(merchant).find((candidate) => candidate.provider === provider)
+    const last = this.sql.exec<{ attempted_at: number }>('SELECT attempted_at FROM key_downloads WHERE provider = ?', provider).toArray()[0]
+    if (download === undefined || (last !== undefined && now - last.attempted_at < ON_DEMAND_INTERVAL_MS)) {
+      return { downloaded: false, keys: this.keys(now) }
+    }
+    await this.run(merchantId, download, now, ON_DEMAND_TIMEOUT_MS)
+    return { downloaded: true, keys: this.keys(Date.now()) }
+  }
+
+  /** The scheduled run: every provider the merchant downloads for. Returns when to run next, or null for never. */
+  async scheduled(merchantId: string, merchant: MerchantConfig | null, now: number): Promise<number | null> {
+    // Expired keys go whether or not the download works.
+    this.sql.exec('DELETE FROM downloaded_keys WHERE expires_at <= ?', new Date(now).toISOString())
+    const downloads = this.downloadsOf(merchant)
+    let next: number | null = null
+    for (const download of downloads) {
+      const succeeded = await this.run(merchantId, download, now)
+      const due = now + (succeeded ? download.downloads.refreshIntervalMs : RETRY_AFTER_FAILURE_MS)
+      next = next === null ? due : Math.min(next, due)
+    }
+    return next
+  }
+
+  /** One download, shared by whoever asks while it runs. Never throws: the outcome is recorded instead. */
+  private run(merchantId: string, download: Download, now: number, timeoutMs?: number): Promise<boolean> {
+    const running = this.inFlight.get(download.provider)
+    if (running !== undefined) return running
+    const run = this.download(merchantId, download, now, timeoutMs).finally(() => this.inFlight.delete(download.provider))
+    this.inFlight.set(download.provider, run)
+    return run
+  }
+
+  private async download(
+    merchantId: string,
+    { provider, downloads, section }: Download,
+    now: number,
+    timeoutMs?: number,
+  ): Promise<boolean> {
+    this.sql.exec(
+      `INSERT INTO key_downloads (provider, attempted_at, outcome) VALUES (?, ?, 'running')
+       ON CONFLICT (provider) DO UPDATE SET attempted_at = excluded.attempted_at, outcome = excluded.outcome`,
+      provider,
+      now,
+    )
+    const masterKey = readMasterKey(this.env.MASTER_KEY)
+    try {
+      const known = await Promise.all(
+        this.keys(now)
+          .filter((key) => key.provider === provider)
+          .map(
+            async (key): Promise<DownloadedKey> => ({ ...key, certificatePem: await open(masterKey, merchantId, key.sealedCertificate) }),
+          ),
+      )
+      const fresh = await downloads.download(section, known, { now, ...(timeoutMs === undefined ? {} : { timeoutMs }) })
+      const sealed = await Promise.all(
+        fresh.map(async (key) => ({ ...key, sealed: await seal(masterKey, merchantId, key.certificatePem) })),
+      )
+      const at = new Date(now).toISOString()
+      for (const key of sealed) {
+        this.sql.exec(
+          `INSERT INTO downloaded_keys (provider, serial, sealed_certificate, expires_at, downloaded_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (provider, serial) DO UPDATE
+             SET sealed_certificate = excluded.sealed_certificate, expires_at = excluded.expires_at, downloaded_at = excluded.downloaded_at`,
+          provider,
+          key.serial,
+          key.sealed,
+          key.expiresAt,
+          at,
+        )
+      }
+      this.sql.exec("UPDATE key_downloads SET succeeded_at = ?, outcome = 'ok' WHERE provider = ?", now, provider)
+      return true
+    } catch (error) {
+      // Reason codes and short messages only: QueryFailed never carries keys or signatures.
+      const outcome = error instanceof QueryFailed ? `${error.reason}: ${error.message}` : 'unexpected error'
+      console.warn(JSON.stringify({ event: 'key_download_failed', merchant_id: merchantId, provider, outcome }))
+      this.sql.exec('UPDATE key_downloads SET outcome = ? WHERE provider = ?', outcome.slice(0, 200), provider)
+      return false
+    }
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * @module Whose an Alipay notify is: one of the merchant's apps (`app_id`), its seller (`seller_id`), and for a
+ * third-party (ISV) app the merchant app that authorized it (`auth_app_id`). Every app's notify is signed with the
+ * same Alipay key, so only these ids tell merchants apart.
+ * @see https://opendocs.alipay.com/open/203/105286 (notify parameters)
+ */
+import { includesId } from '../core/config-fields'
+import { refuse } from '../core/rejection'
+import type { AlipayConfig } from './config'
+
+type FormFields = ReadonlyMap<string, string>
+
+export function checkAppId(fields: FormFields, config: AlipayConfig): void {
+  const appId = fields.get('app_id')
+  if (appId === undefined || !includesId(config.appId, appId)) refuse('merchant_mismatch', 'app_id does not belong to this merchant')
+}
+
+/**
+ * `seller_id` must be one the merchant lists (when it lists any). An ISV merchant (`authAppId`) takes only
+ * notifies its authorizing apps sent; any other merchant refuses one whose `auth_app_id` names another app than
+ * `app_id`: a payment taken on another merchant's authority.
+ */
+export function checkSellerAndAuthApp(fields: FormFields, config: AlipayConfig): void {
+  const sellerId = fields.get('seller_id')
+  if (config.sellerId !== undefined && (sellerId === undefined || !includesId(config.sellerId, sellerId))) {
+    refuse('merchant_mismatch', 'seller_id does not belong to this merchant')
+  }
+  const authAppId = fields.get('auth_app_id') || null
+  if (config.authAppId !== undefined) {
+    if (authAppId === null || !includesId(config.authAppId, authAppId))
+      refuse('merchant_mismatch', 'auth_app_id does not belong to this merchant')
+  } else if (authAppId !== null && authAppId !== fields.get('app_id')) {
+    refuse('merchant_mismatch', 'auth_app_id names another app: a third-party (ISV) notify')
+  }
+}

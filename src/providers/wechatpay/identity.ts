@@ -1,0 +1,109 @@
+/**
+ * @module Whose a WeChat Pay message is: the merchant, one of its apps, and in partner mode (服务商) the service
+ * provider and its sub-merchant. One check for APIv2 and APIv3, notifications and query answers alike.
+ * @see https://pay.weixin.qq.com/doc/v3/partner/4012085810 (partner payment notify: sp_mchid, sub_mchid)
+ */
+import { includesId } from '../core/config-fields'
+import { refuse } from '../core/rejection'
+import type { WechatpayConfig } from './config'
+
+/**
+ * The identity fields a message carries, null where absent. `mchid`/`appid` are the direct merchant's, or in
+ * partner mode the service provider's (v3 `sp_mchid`/`sp_appid`; v2 keeps `mch_id`/`appid` for them).
+ */
+export interface NamedIdentity {
+  mchid: string | null
+  appid: string | null
+  subMchid: string | null
+  subAppid: string | null
+}
+
+/** How one message kind spells those fields, so a refusal names the field as the message has it. */
+export interface IdentityFieldNames {
+  mchid: string
+  appid: string
+  subMchid: string
+  subAppid: string
+}
+
+export const V2_IDENTITY_FIELDS: IdentityFieldNames = { mchid: 'mch_id', appid: 'appid', subMchid: 'sub_mch_id', subAppid: 'sub_appid' }
+const V3_DIRECT_FIELDS: IdentityFieldNames = { mchid: 'mchid', appid: 'appid', subMchid: 'sub_mchid', subAppid: 'sub_appid' }
+const V3_PARTNER_FIELDS: IdentityFieldNames = { mchid: 'sp_mchid', appid: 'sp_appid', subMchid: 'sub_mchid', subAppid: 'sub_appid' }
+
+export interface IdentityCheck {
+  names: IdentityFieldNames
+  /** False for an unsigned message (v2 `return_code=FAIL`): only the fields it does carry are checked. */
+  required: boolean
+  /** Whether a required message must name an app (v3 refund resources name none). */
+  appidRequired: boolean
+}
+
+/**
+ * The one identity rule: the mchid (and the appid, when named) must be the merchant's; a sub-merchant (one with
+ * `subMchid`) accepts only partner messages for its own `sub_mchid` (and a `sub_appid` it lists, when it lists
+ * any), and a direct merchant accepts no partner message. Sub-merchants share the service provider's keys, so a
+ * valid signature alone never says which sub-merchant a message is for. Throws `merchant_mismatch`.
+ */
+export function checkIdentity(named: NamedIdentity, wechatpay: WechatpayConfig, check: IdentityCheck): void {
+  const { names, required } = check
+  const partner = named.subMchid !== null || named.subAppid !== null
+  if (wechatpay.subMchid === undefined) {
+    if (partner) refuse('merchant_mismatch', `partner-mode ${names.subMchid} for a direct merchant`)
+  } else if (named.subMchid === null) {
+    if (required || partner) refuse('merchant_mismatch', `no ${names.subMchid}: a direct message for a sub-merchant`)
+  } else if (named.subMchid !== wechatpay.subMchid) {
+    refuse('merchant_mismatch', `${names.subMchid} does not belong to this merchant`)
+  }
+  if (named.mchid !== null || required) {
+    if (named.mchid !== wechatpay.mchid) refuse('merchant_mismatch', `${names.mchid} does not belong to this merchant`)
+  }
+  if (named.appid !== null || (required && check.appidRequired)) {
+    if (named.appid === null || !includesId(wechatpay.appid, named.appid)) {
+      refuse('merchant_mismatch', `${names.appid} does not belong to this merchant`)
+    }
+  }
+  if (named.subAppid !== null && wechatpay.subAppid !== undefined && !includesId(wechatpay.subAppid, named.subAppid)) {
+    refuse('merchant_mismatch', `${names.subAppid} does not belong to this merchant`)
+  }
+}
+
+type JsonFields = Record<string, unknown>
+
+function text(fields: JsonFields, name: string): string | null {
+  const value = fields[name]
+  if (value === undefined || value === null) return null
+  return typeof value === 'string' ? value : refuse('malformed_body', `${name} is not a string`)
+}
+
+/**
+ * An APIv3 resource or answer (`Transaction`, refund): direct (`mchid`, `appid`) or partner (`sp_mchid`,
+ * `sp_appid`, `sub_mchid`, `sub_appid`), never both forms at once.
+ */
+export function checkV3Identity(resource: JsonFields, wechatpay: WechatpayConfig): void {
+  const partner = resource.sp_mchid !== undefined || resource.sub_mchid !== undefined
+  if (partner && (resource.mchid !== undefined || resource.appid !== undefined)) {
+    refuse('merchant_mismatch', 'names both direct and partner-mode merchant ids')
+  }
+  const named: NamedIdentity = {
+    mchid: text(resource, partner ? 'sp_mchid' : 'mchid'),
+    appid: text(resource, partner ? 'sp_appid' : 'appid'),
+    subMchid: text(resource, 'sub_mchid'),
+    subAppid: text(resource, 'sub_appid'),
+  }
+  checkIdentity(named, wechatpay, { names: partner ? V3_PARTNER_FIELDS : V3_DIRECT_FIELDS, required: true, appidRequired: false })
+}
+
+/**
+ * APIv2 fields (`appid`, `mch_id`, and in partner mode `sub_appid`, `sub_mch_id`). Signed payments, refunds and
+ * answers must name the merchant; an unsigned FAIL message is checked only for what it carries.
+ */
+export function checkV2Identity(fields: Readonly<Record<string, string>>, wechatpay: WechatpayConfig, required: boolean): void {
+  const value = (name: string): string | null => fields[name] ?? null
+  const named: NamedIdentity = {
+    mchid: value('mch_id'),
+    appid: value('appid'),
+    subMchid: value('sub_mch_id'),
+    subAppid: value('sub_appid'),
+  }
+  checkIdentity(named, wechatpay, { names: V2_IDENTITY_FIELDS, required, appidRequired: true })
+}

@@ -1,0 +1,227 @@
+/**
+ * Downloaded WeChat Pay platform certificates through the real Worker, its merchant replica and order objects:
+ * a merchant with `autoPlatformCertificates` and no configured key takes a notification signed by a freshly
+ * rotated platform key, whose certificate only a mocked `GET /v3/certificates` serves. The answers' bodies are
+ * wechatpay-axios-plugin's (test/fixtures/wechatpay-v3.json `certificates`), re-signed with node:crypto at the
+ * current clock; notifications are signed live by test/security/signing.ts.
+ */
+import { X509Certificate } from 'node:crypto'
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { http, HttpResponse } from 'msw'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import fixtures from '../fixtures/wechatpay-v3.json'
+import keys from '../fixtures/keys.json'
+import { network } from '../msw'
+import { merchantReplica } from '../../src/merchants/merchant-replica'
+import { admin, FORWARD_SECRET, getOrder, notify, recordForwarded } from '../support/gateway'
+import { freshOrderNo, v3Payment, v3SignedHeaders, type V3Signer } from '../security/signing'
+
+const wx = keys.wechatpay
+const API = 'https://api.wechatpay.test'
+const HOUR = 3600_000
+
+function autoMerchant(id: string): Record<string, unknown> {
+  return {
+    forward: { url: `https://merchant.example/hooks/${id}`, secret: FORWARD_SECRET },
+    wechatpay: {
+      appid: wx.appid,
+      mchid: wx.mchid,
+      apiV3Key: wx.apiV3Key,
+      merchantPrivateKey: wx.merchantApi.privateKeyPem,
+      merchantSerial: wx.merchantApi.serial,
+      apiBaseUrl: API,
+      autoPlatformCertificates: true,
+    },
+  }
+}
+
+async function putMerchant(id: string, body: Record<string, unknown>): Promise<void> {
+  const response = await admin(`/admin/merchants/${id}`, { method: 'PUT', body: JSON.stringify(body) })
+  expect(response.status).toBe(201)
+}
+
+type Answer = keyof typeof fixtures.certificates | 'unavailable'
+
+/** WeChat's side of `GET /v3/certificates`: a fixture body signed now (or a 500), counting the requests. */
+function certificatesEndpoint(initial: Answer, signer: V3Signer = 'platformCertC') {
+  const state = { answer: initial, signer, requests: 0 }
+  network.use(
+    http.get(`${API}/v3/certificates`, () => {
+      state.requests += 1
+      if (state.answer === 'unavailable') return HttpResponse.json({ code: 'SYSTEM_ERROR', message: '系统繁忙' }, { status: 500 })
+      const { body } = fixtures.certificates[state.answer]
+      // badSignature: a stranger's key under certificate C's serial.
+      const headers = v3SignedHeaders(body, state.answer === 'badSignature' ? 'stranger' : state.signer)
+      if (state.answer === 'badSignature') headers['Wechatpay-Serial'] = wx.platformCertC.serial
+      return new HttpResponse(body, { headers: { 'content-type': 'application/json', ...headers } })
+    }),
+  )
+  return state
+}
+
+interface PlatformKeyView {
+  serial: string
+  source: string
+  expires_at: string | null
+}
+
+async function platformKeys(id: string): Promise<PlatformKeyView[]> {
+  const response = await admin(`/admin/merchants/${id}`)
+  return ((await response.json()) as { wechatpay: { platformKeys: PlatformKeyView[] } }).wechatpay.platformKeys
+}
+
+/** Runs the replica's scheduled download now (the alarm set when the merchant was saved, if still pending). */
+async function scheduledDownload(id: string): Promise<void> {
+  await runDurableObjectAlarm(merchantReplica(env, id))
+}
+
+/** "A minute later": the replica's record of the last download attempt moved back by `ms`. */
+async function minutesPass(id: string, ms: number): Promise<void> {
+  await runInDurableObject(merchantReplica(env, id), (_replica, state) => {
+    state.storage.sql.exec('UPDATE key_downloads SET attempted_at = attempted_at - ?', ms)
+  })
+}
+
+const expiry = (pem: string) => new Date(new X509Certificate(pem).validTo).toISOString()
+
+beforeEach(() => {
+  vi.useRealTimers()
+})
+
+describe('downloaded WeChat Pay platform certificates', () => {
+  it('accepts a notification signed by a freshly rotated key that only /v3/certificates serves, with one event', async () => {
+    const id = 'auto-certs'
+    const endpoint = certificatesEndpoint('rotated')
+    const forwarded = recordForwarded(`https://merchant.example/hooks/${id}`)
+    await putMerchant(id, autoMerchant(id))
+    await scheduledDownload(id)
+    await vi.waitFor(async () => expect(await platformKeys(id)).toHaveLength(2))
+    // Downloaded keys are listed by serial.
+    expect(await platformKeys(id)).toEqual(
+      [
+        { serial: wx.platformCertA.serial, source: 'downloaded', expires_at: expiry(wx.platformCertA.certificatePem) },
+        { serial: wx.platformCertC.serial, source: 'downloaded', expires_at: expiry(wx.platformCertC.certificatePem) },
+      ].sort((a, b) => a.serial.localeCompare(b.serial)),
+    )
+    expect(endpoint.requests).toBeGreaterThanOrEqual(1)
+
+    const outTradeNo = freshOrderNo('auto')
+    const payment = v3Payment({ outTradeNo, amount: 100, signer: 'platformCertC' })
+    const reply = await notify('wechatpay.v3', id, { body: payment.body, headers: payment.headers })
+    expect(reply.status).toBe(204)
+    expect(await getOrder(id, outTradeNo)).toMatchObject({ status: 'paid', amount: 100 })
+    await vi.waitFor(() => expect(forwarded.map((f) => f.type)).toEqual(['payment.succeeded']))
+  })
+
+  it('downloads at once for an unknown serial, at most once a minute; until then the reply makes WeChat retry (503)', async () => {
+    const id = 'auto-certs-on-demand'
+    const endpoint = certificatesEndpoint('unavailable')
+    const forwarded = recordForwarded(`https://merchant.example/hooks/${id}`)
+    await putMerchant(id, autoMerchant(id))
+    await scheduledDownload(id)
+    const outTradeNo = freshOrderNo('ondemand')
+    const payment = v3Payment({ outTradeNo, amount: 100, signer: 'platformCertC' })
+
+    // The scheduled download failed under a minute ago: no second download yet, and WeChat is asked to retry.
+    endpoint.answer = 'rotated'
+    const before = endpoint.requests
+    const early = await notify('wechatpay.v3', id, { body: payment.body, headers: payment.headers })
+    expect({ status: early.status, body: await early.text() }).toEqual({
+      status: 503,
+      body: JSON.stringify({ code: 'FAIL', message: 'no key for this serial after a download; retry later' }),
+    })
+    expect(endpoint.requests).toBe(before)
+    expect((await admin(`/admin/merchants/${id}/orders/${outTradeNo}`)).status).toBe(404)
+
+    // A minute later, WeChat's retry brings the download, and the payment is accepted once.
+    await minutesPass(id, 61_000)
+    const retried = await notify('wechatpay.v3', id, { body: payment.body, headers: payment.headers })
+    expect(retried.status).toBe(204)
+    expect(endpoint.requests).toBe(before + 1)
+    expect((await getOrder(id, outTradeNo)).status).toBe('paid')
+
+    // Known now: another notification signed with it needs no download.
+    const second = v3Payment({ outTradeNo: freshOrderNo('ondemand'), amount: 100, signer: 'platformCertC' })
+    expect((await notify('wechatpay.v3', id, { body: second.body, headers: second.headers })).status).toBe(204)
+    expect(endpoint.requests).toBe(before + 1)
+    await vi.waitFor(() => expect(forwarded).toHaveLength(2))
+  })
+
+  it('refuses a download whose signature does not verify: nothing kept, the notification is not accepted', async () => {
+    const id = 'auto-certs-forged'
+    const endpoint = certificatesEndpoint('badSignature')
+    const forwarded = recordForwarded(`https://merchant.example/hooks/${id}`)
+    await putMerchant(id, autoMerchant(id))
+    await scheduledDownload(id)
+    await minutesPass(id, 61_000)
+    const outTradeNo = freshOrderNo('forged')
+    const payment = v3Payment({ outTradeNo, amount: 100, signer: 'platformCertC' })
+    const reply = await notify('wechatpay.v3', id, { body: payment.body, headers: payment.headers })
+    expect(reply.status).toBe(503)
+    expect(endpoint.requests).toBeGreaterThanOrEqual(2)
+    expect(await platformKeys(id)).toEqual([])
+    expect((await admin(`/admin/merchants/${id}/orders/${outTradeNo}`)).status).toBe(404)
+    expect(forwarded).toEqual([])
+  })
+
+  it('downloads again within 12 hours, keeps the certificates sealed, and drops expired ones', async () => {
+    const id = 'auto-certs-schedule'
+    const endpoint = certificatesEndpoint('rotated')
+    await putMerchant(id, autoMerchant(id))
+    await scheduledDownload(id)
+    await vi.waitFor(async () => expect(await platformKeys(id)).toHaveLength(2))
+    const replica = merchantReplica(env, id)
+    const { alarm, stored } = await runInDurableObject(replica, async (_replica, state) => ({
+      alarm: await state.storage.getAlarm(),
+      stored: state.storage.sql.exec('SELECT sealed_certificate FROM downloaded_keys').toArray(),
+    }))
+    expect(alarm).not.toBeNull()
+    expect(alarm! - Date.now()).toBeLessThanOrEqual(12 * HOUR)
+    expect(alarm! - Date.now()).toBeGreaterThan(HOUR)
+    expect(stored).toHaveLength(2)
+    for (const row of stored) expect(String(row.sealed_certificate)).not.toContain('CERTIFICATE')
+
+    // Certificate A expires: it is no longer used or shown, and the next scheduled run drops it, even when the
+    // download itself fails.
+    await runInDurableObject(replica, (_replica, state) => {
+      state.storage.sql.exec("UPDATE downloaded_keys SET expires_at = '2000-01-01T00:00:00.000Z' WHERE serial = ?", wx.platformCertA.serial)
+    })
+    expect((await platformKeys(id)).map((k) => k.serial)).toEqual([wx.platformCertC.serial])
+    endpoint.answer = 'unavailable'
+    await scheduledDownload(id)
+    const kept = await runInDurableObject(replica, (_replica, state) =>
+      state.storage.sql.exec('SELECT serial FROM downloaded_keys').toArray(),
+    )
+    expect(kept.map((row) => row.serial)).toEqual([wx.platformCertC.serial])
+
+    // Saved without autoPlatformCertificates: the downloaded keys and the schedule go.
+    const manual = autoMerchant(id)
+    delete (manual.wechatpay as Record<string, unknown>).autoPlatformCertificates
+    expect((await admin(`/admin/merchants/${id}`, { method: 'PUT', body: JSON.stringify(manual) })).status).toBe(200)
+    expect(await platformKeys(id)).toEqual([])
+    const after = await runInDurableObject(replica, async (_replica, state) => ({
+      alarm: await state.storage.getAlarm(),
+      rows: state.storage.sql.exec('SELECT count(*) AS n FROM downloaded_keys').one().n,
+    }))
+    expect(after).toEqual({ alarm: null, rows: 0 })
+  })
+
+  it('shows configured and downloaded keys side by side, and a configured key wins for its serial', async () => {
+    const id = 'auto-certs-mixed'
+    certificatesEndpoint('rotated')
+    const body = autoMerchant(id)
+    ;(body.wechatpay as Record<string, unknown>).platformPublicKeys = {
+      [wx.platformCertA.serial]: wx.platformCertA.certificatePem,
+      [wx.publicKeyMode.id]: wx.publicKeyMode.publicKeyPem,
+    }
+    await putMerchant(id, body)
+    await scheduledDownload(id)
+    await vi.waitFor(async () => expect(await platformKeys(id)).toHaveLength(3))
+    expect(await platformKeys(id)).toEqual([
+      { serial: wx.platformCertA.serial, source: 'configured', expires_at: expiry(wx.platformCertA.certificatePem) },
+      { serial: wx.publicKeyMode.id, source: 'configured', expires_at: null },
+      { serial: wx.platformCertC.serial, source: 'downloaded', expires_at: expiry(wx.platformCertC.certificatePem) },
+    ])
+  })
+})
