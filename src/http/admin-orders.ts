@@ -7,11 +7,13 @@ import { isMerchantId } from '../merchants/schema'
 import { loadVersionedMerchant, type VersionedMerchant } from '../merchants/store'
 import type { MerchantConfig } from '../merchants/types'
 import { orderStub, type OrderRef } from '../order/order-key'
+import { subjectStub } from '../order/subject-key'
 import type { ForwardSettings } from '../order/order-object'
 import type { ForwardedEvent } from '../order/events'
 import type { OrderSnapshot } from '../order/order-object'
 import { checkOutTradeNo, type ProviderName, type ProviderRegistry } from '../providers'
 import { deliveryOwner, listDeliveryRows, listNotificationRows, type DeliveryListRow } from '../storage/admin-queries'
+import { notificationEntry } from './admin-notifications'
 import { nextAttemptIso } from '../storage/order'
 import { AdminError, json, readJsonBody } from './responses'
 
@@ -164,11 +166,11 @@ export async function listNotifications(request: Request, env: Env, merchantId: 
   const merchant = (await requireMerchant(env, merchantId)).config
   const outTradeNo = new URL(request.url).searchParams.get('out_trade_no')
   const results = await listNotificationRows(env.DB, merchantId, outTradeNo === null ? null : requireOutTradeNo(outTradeNo), PAGE_SIZE)
-  const byId = new Map(results.map((r) => [r.id, r]))
+  const byId = new Map(results.map((r) => [r.id, notificationEntry(r)]))
   if (outTradeNo !== null) {
     // The order objects know their notifications before the D1 projection catches up.
     for (const snapshot of await orderSnapshots(env, registry, merchant, outTradeNo, null)) {
-      for (const n of snapshot.notifications) byId.set(n.id, { ...n, out_trade_no: outTradeNo })
+      for (const n of snapshot.notifications) byId.set(n.id, { ...n, out_trade_no: outTradeNo, notification_type: null, subject_id: null })
     }
   }
   const notifications = [...byId.values()].sort((a, b) => (a.received_at < b.received_at ? 1 : a.received_at > b.received_at ? -1 : 0))
@@ -211,10 +213,13 @@ export async function replayDelivery(_request: Request, env: Env, deliveryId: st
   const row = await deliveryOwner(env.DB, deliveryId)
   if (row === null) throw new AdminError('not_found', `delivery ${deliveryId} does not exist`)
   const merchant = await requireMerchant(env, row.merchant_id)
-  const delivery = await orderStub(env, { merchantId: row.merchant_id, provider: row.provider, outTradeNo: row.out_trade_no }).replay(
-    deliveryId,
-    forwardSettings(merchant),
-  )
+  const { merchant_id: merchantId, provider } = row
+  // An order's delivery, or a subject object's provider.notification.
+  const owner =
+    row.subject_key !== null
+      ? subjectStub(env, { merchantId, provider, subjectKey: row.subject_key })
+      : orderStub(env, { merchantId, provider, outTradeNo: row.out_trade_no ?? '' })
+  const delivery = await owner.replay(deliveryId, forwardSettings(merchant))
   if (delivery === null) throw new AdminError('not_found', `delivery ${deliveryId} does not exist`)
   return json(
     {

@@ -7,7 +7,9 @@ import { ValidationError } from '../lib/validation'
 import type { ChannelAdapter, ProviderRegistry } from '../providers'
 import { requireAdmin } from './admin-auth'
 import { getMerchant, putMerchant } from './admin-merchants'
+import { getNotification } from './admin-notifications'
 import { getOrder, listDeliveries, listNotifications, putOrder, replayDelivery, syncOrder } from './admin-orders'
+import { putRefund } from './admin-refunds'
 import { handleNotify } from './notify'
 import { AdminError, adminErrorResponse, json } from './responses'
 
@@ -47,9 +49,20 @@ export function buildRouter(registry: ProviderRegistry) {
     .post('/admin/merchants/:merchantId/orders/:outTradeNo/sync', (request, env) =>
       syncOrder(request, env, request.params.merchantId!, request.params.outTradeNo!, registry),
     )
+    .put('/admin/merchants/:merchantId/orders/:outTradeNo/refunds/:outRefundNo', (request, env) =>
+      putRefund(
+        request,
+        env,
+        { merchantId: request.params.merchantId!, outTradeNo: request.params.outTradeNo!, outRefundNo: request.params.outRefundNo! },
+        registry,
+      ),
+    )
     .get('/admin/merchants/:merchantId/deliveries', (request, env) => listDeliveries(request, env, request.params.merchantId!))
     .get('/admin/merchants/:merchantId/notifications', (request, env) =>
       listNotifications(request, env, request.params.merchantId!, registry),
+    )
+    .get('/admin/merchants/:merchantId/notifications/:notificationId', (request, env) =>
+      getNotification(request, env, request.params.merchantId!, request.params.notificationId!),
     )
     .post('/admin/deliveries/:deliveryId/replay', (request, env) => replayDelivery(request, env, request.params.deliveryId!))
   for (const adapter of registry.channels) router.all(notifyPath(adapter), methodNotAllowed)

@@ -27,4 +27,5 @@ export { NotifyRejection, REJECTION_STATUS, refuse, type RejectionCode } from '.
 export { checkOutTradeNo } from './core/query-exchange'
 export { QueryFailed, QUERY_TIMEOUT_MS } from './core/query-types'
 export type { OrderQueryClient, QueryFailureReason, QueryNotification, QueryOptions, QueryResult } from './core/query-types'
+export type { RefundQueryClient, RefundQueryResult, RefundRef } from './core/refund-query'
 export type * from './core/types'

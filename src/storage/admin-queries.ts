@@ -1,4 +1,4 @@
-/** @module The D1 reads behind the admin listings across orders: notifications, deliveries, and which order a delivery belongs to. */
+/** @module The D1 reads behind the admin listings across orders: notifications, deliveries, and which object a delivery belongs to. */
 import type { ProviderName } from '../providers/core/types'
 
 export interface NotificationListRow {
@@ -9,13 +9,16 @@ export interface NotificationListRow {
   reason: string | null
   out_trade_no: string | null
   source: string
+  /** A provider notification's type and subject object; null for an order's notifications. */
+  notification_type: string | null
+  subject_key: string | null
 }
 
 export interface DeliveryListRow {
   id: string
   event_id: string
   type: string
-  out_trade_no: string
+  out_trade_no: string | null
   provider: string
   status: string
   attempts: number
@@ -35,13 +38,13 @@ export async function listNotificationRows(
     outTradeNo === null
       ? db
           .prepare(
-            `SELECT id, channel, received_at, verdict, reason, out_trade_no, source FROM notifications
+            `SELECT id, channel, received_at, verdict, reason, out_trade_no, source, notification_type, subject_key FROM notifications
              WHERE merchant_id = ? ORDER BY received_at DESC, id DESC LIMIT ?`,
           )
           .bind(merchantId, limit)
       : db
           .prepare(
-            `SELECT id, channel, received_at, verdict, reason, out_trade_no, source FROM notifications
+            `SELECT id, channel, received_at, verdict, reason, out_trade_no, source, notification_type, subject_key FROM notifications
              WHERE merchant_id = ? AND out_trade_no = ? ORDER BY received_at DESC, id DESC LIMIT ?`,
           )
           .bind(merchantId, outTradeNo, limit)
@@ -72,13 +75,29 @@ export async function listDeliveryRows(
   return results
 }
 
-/** The order a delivery belongs to, or null when D1 has no such delivery. */
-export function deliveryOwner(
-  db: D1Database,
-  deliveryId: string,
-): Promise<{ merchant_id: string; provider: ProviderName; out_trade_no: string } | null> {
+/** Which object a delivery belongs to: an order (`out_trade_no`) or a subject (`subject_key`). */
+export interface DeliveryOwnerRow {
+  merchant_id: string
+  provider: ProviderName
+  out_trade_no: string | null
+  subject_key: string | null
+}
+
+/** The object a delivery belongs to, or null when D1 has no such delivery. */
+export function deliveryOwner(db: D1Database, deliveryId: string): Promise<DeliveryOwnerRow | null> {
   return db
-    .prepare('SELECT merchant_id, provider, out_trade_no FROM deliveries WHERE id = ?')
+    .prepare('SELECT merchant_id, provider, out_trade_no, subject_key FROM deliveries WHERE id = ?')
     .bind(deliveryId)
-    .first<{ merchant_id: string; provider: ProviderName; out_trade_no: string }>()
+    .first<DeliveryOwnerRow>()
+}
+
+/** One audit entry of the merchant's, or null. */
+export function notificationRow(db: D1Database, merchantId: string, notificationId: string): Promise<NotificationListRow | null> {
+  return db
+    .prepare(
+      `SELECT id, channel, received_at, verdict, reason, out_trade_no, source, notification_type, subject_key FROM notifications
+       WHERE merchant_id = ? AND id = ?`,
+    )
+    .bind(merchantId, notificationId)
+    .first<NotificationListRow>()
 }

@@ -73,6 +73,8 @@ const refunded = (
   orderAmount: 100,
   currency: 'CNY',
   refundedAt,
+  // total_fee and the transaction prove the payment; req_info has no payment time.
+  payment: { amount: 100, currency: 'CNY', transactionId: TRANSACTION_ID, paidAt: null },
 })
 
 const valid = (name: CaseName, expected: ValidCase['expected'], merchantConfig?: MerchantConfig): ValidCase => ({
@@ -132,7 +134,7 @@ runChannelContract({
     valid('refundClosed', { outTradeNo: 'T20251124001', effect: refunded('closed', 'R20251124003', '50300002025112400000003', 40, null) }),
     valid('refundPluginLayout', {
       outTradeNo: 'T20251124001',
-      effect: refunded('succeeded', 'R20251124004', '50300002025112400000004', 100, '2025-11-24T15:51:00Z'),
+      effect: refunded('succeeded', 'R20251124004', '50300002025112400000004', 30, '2025-11-24T15:51:00Z'),
     }),
   ],
   common: {

@@ -570,7 +570,11 @@ const ROWS: Row[] = [
   adminRow(
     'admin: an unknown field',
     () => putSec(JSON.stringify({ ...merchantBody(SEC), evil: true })),
-    adminErrorReply(400, 'invalid_request', 'evil: unknown field (expected one of forward, wechatpay, alipay, requireRegisteredOrders)'),
+    adminErrorReply(
+      400,
+      'invalid_request',
+      'evil: unknown field (expected one of forward, wechatpay, alipay, requireRegisteredOrders, confirmPaymentsByQuery, keepRejectedBodies)',
+    ),
   ),
   adminRow(
     'admin: a body over 64 KiB',

@@ -75,6 +75,8 @@ interface SyncResult {
   provider: Provider
   status: string
   query: string
+  /** One line per refund the sync asked about: none here. */
+  refunds: string[]
 }
 
 /** What `--no-notify` does first: the merchant registers the order's amount. */
@@ -155,7 +157,12 @@ describe('a payment whose notification was lost, found by querying the provider 
       await register(merchantId, outTradeNo, channel)
       expect((await getOrder(merchantId, outTradeNo)).status).toBe('pending')
 
-      expect(await sync(merchantId, outTradeNo, provider)).toEqual({ provider, status: 'paid', query: `${client} paid (accepted)` })
+      expect(await sync(merchantId, outTradeNo, provider)).toEqual({
+        provider,
+        status: 'paid',
+        query: `${client} paid (accepted)`,
+        refunds: [],
+      })
       const order = await getOrder(merchantId, outTradeNo)
       expect(order.notifications).toMatchObject([{ verdict: 'accepted', source: 'query' }])
       expect(order.events).toHaveLength(1)
@@ -180,7 +187,7 @@ describe('what else the stand-in answers', () => {
       ['standin-v2-hmac', 'wechatpay', 'wechatpay.v2 not paid: ORDERNOTEXIST'],
     ]
     for (const [merchantId, provider, query] of asked) {
-      expect(await sync(merchantId, 'STANDIN-NEVER-PAID', provider)).toEqual({ provider, status: 'pending', query })
+      expect(await sync(merchantId, 'STANDIN-NEVER-PAID', provider)).toEqual({ provider, status: 'pending', query, refunds: [] })
     }
   })
 
@@ -190,11 +197,13 @@ describe('what else the stand-in answers', () => {
       provider: 'alipay',
       status: 'paid',
       query: 'alipay refunded (accepted)',
+      refunds: [],
     })
     expect(await sync('standin-demo', 'STANDIN-REFUNDED-V3', 'wechatpay')).toEqual({
       provider: 'wechatpay',
       status: 'paid',
       query: 'wechatpay.v3 refunded (accepted)',
+      refunds: [],
     })
     // A payment found by an on-demand sync is forwarded like a notified one.
     await runDurableObjectAlarm(orderStub(env, { merchantId: 'standin-demo', provider: 'alipay', outTradeNo: 'STANDIN-REFUNDED-ALIPAY' }))
@@ -211,7 +220,7 @@ describe('what else the stand-in answers', () => {
       ['standin-v2-stranger', 'wechatpay', 'STANDIN-LOST-V2-HMAC', 'wechatpay.v2 failed: provider_error'],
     ]
     for (const [merchantId, provider, outTradeNo, query] of asked) {
-      expect(await sync(merchantId, outTradeNo, provider)).toEqual({ provider, status: 'pending', query })
+      expect(await sync(merchantId, outTradeNo, provider)).toEqual({ provider, status: 'pending', query, refunds: [] })
     }
     expect(forwarded).toEqual([])
   })

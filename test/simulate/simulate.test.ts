@@ -7,7 +7,7 @@ import { env, exports } from 'cloudflare:workers'
 import { http, HttpResponse } from 'msw'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
-import type { ForwardedEvent } from '../../src/order/events'
+import type { OrderEvent } from '../../src/order/events'
 import { orderStub } from '../../src/order/order-key'
 import type { Channel, Provider } from '../../src/providers'
 import packageJson from '../../package.json'
@@ -63,7 +63,8 @@ const CHANNELS = Object.keys(simulated.channels) as Channel[]
 
 interface Forwarded {
   webhookId: string
-  event: ForwardedEvent
+  /** Order events; a provider.notification has no out_trade_no, so no order's filter picks it. */
+  event: OrderEvent
 }
 
 const forwarded: Forwarded[] = []
@@ -136,7 +137,7 @@ function merchantEndpoint(): void {
     http.post(simulated.forward.url, async ({ request }) => {
       const body = await request.text()
       const headers = Object.fromEntries(request.headers)
-      const event = webhook.verify(body, headers) as ForwardedEvent
+      const event = webhook.verify(body, headers) as OrderEvent
       forwarded.push({ webhookId: headers['webhook-id']!, event })
       return new HttpResponse(null, { status: 204 })
     }),

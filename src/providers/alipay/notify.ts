@@ -13,6 +13,8 @@ import { refuse, type NotifyRejection } from '../core/rejection'
 import { beijingTimeToIso } from '../core/time'
 import type { ChannelAdapter, NotificationEffect, VerifiedNotification } from '../core/types'
 import type { AlipayConfig, AlipaySignType } from './config'
+import { otherAlipayNotification } from './other-notify'
+import { redactAlipay } from './redaction'
 
 /** `charset` values Alipay sends, and the decoder for each (WHATWG decodes the GB family as GB18030). */
 const DECODER_LABELS = { 'utf-8': 'utf-8', gbk: 'gbk', gb2312: 'gb2312', gb18030: 'gb18030' } as const
@@ -88,7 +90,8 @@ export const alipayNotify: ChannelAdapter<AlipayConfig, AlipayWire, AlipayVerifi
     const config = alipayConfig(section)
     const fields = decodeFields(wire)
     if (fields.get('app_id') !== config.appId) refuse('merchant_mismatch', 'app_id does not belong to this merchant')
-    if (fields.get('notify_type') !== TRADE_NOTIFY) refuse('unsupported_event', 'alipay notify is not a trade notify')
+    // Other message kinds (service market orders, fund changes…) are forwarded as they are.
+    if (fields.get('notify_type') !== TRADE_NOTIFY) return otherAlipayNotification(fields, config)
     if (fields.get('seller_id') !== config.sellerId) {
       refuse('merchant_mismatch', 'seller_id does not belong to this merchant')
     }
@@ -107,6 +110,8 @@ export const alipayNotify: ChannelAdapter<AlipayConfig, AlipayWire, AlipayVerifi
   reject(error: NotifyRejection) {
     return new Response('failure', { status: error.status, headers: { 'content-type': 'text/plain' } })
   },
+
+  redact: redactAlipay,
 }
 
 /**
@@ -194,11 +199,13 @@ function refundEffect(fields: FormFields): NotificationEffect {
   // Alipay reports the running total refunded on the trade, not this refund's amount.
   const cumulativeRefunded = amountOf(fields, 'refund_fee')
   if (cumulativeRefunded > orderAmount) refuse('malformed_body', 'refund_fee exceeds total_amount')
+  const paidAt = timeOf(fields, 'gmt_payment')
   return {
     kind: 'refund',
     outcome: 'succeeded',
-    // out_biz_no is the refund's out_request_no, which defaults to the trade_no when none was given.
-    outRefundNo: optional(fields, 'out_biz_no') ?? transactionId,
+    // out_biz_no is the refund's out_request_no; a refund requested without one is named by the order's
+    // out_trade_no (alipay.trade.fastpay.refund.query, `out_request_no`).
+    outRefundNo: optional(fields, 'out_biz_no') ?? required(fields, 'out_trade_no'),
     refundId: null,
     transactionId,
     amount: null,
@@ -206,6 +213,8 @@ function refundEffect(fields: FormFields): NotificationEffect {
     orderAmount,
     currency: 'CNY',
     refundedAt: timeOf(fields, 'gmt_refund'),
+    // total_amount with gmt_payment: the trade was paid, when and how much.
+    payment: paidAt === null || orderAmount === 0 ? null : { amount: orderAmount, currency: 'CNY', transactionId, paidAt },
   }
 }
 

@@ -16,7 +16,7 @@ import {
   signedWithMerchantKey,
   type ProviderAnswer,
 } from '../core/query-exchange'
-import { QueryFailed, type QueryResult } from '../core/query-types'
+import { QueryFailed, type QueryOptions, type QueryResult } from '../core/query-types'
 import { refuse } from '../core/rejection'
 import { BEIJING_OFFSET_MS } from '../core/time'
 import { ALIPAY_GATEWAY_URL, type AlipayConfig } from './config'
@@ -45,21 +45,22 @@ export function alipayRequestSignContent(params: Readonly<Record<string, string>
   return alipaySignContent(new Map(Object.entries(params).map(([name, value]) => [name, utf8(value)])), 'v2')
 }
 
-/** The request's parameters, `sign` included. */
-export async function alipayQueryParams(
+/** The parameters of an OpenAPI request for `method` with `bizContent`, `sign` included. */
+export async function alipayRequestParams(
   config: AlipayConfig & { appPrivateKey: string },
-  outTradeNo: string,
+  method: string,
+  bizContent: Record<string, unknown>,
   now: number,
 ): Promise<Record<string, string>> {
   const params: Record<string, string> = {
     app_id: config.appId,
-    method: METHOD,
+    method,
     format: 'JSON',
     charset: 'utf-8',
     sign_type: config.signType,
     timestamp: alipayTimestamp(now),
     version: '1.0',
-    biz_content: JSON.stringify({ out_trade_no: outTradeNo }),
+    biz_content: JSON.stringify(bizContent),
   }
   const { label, der } = readPem(config.appPrivateKey)
   if (label !== 'PRIVATE KEY') throw new RangeError('app private key is not PKCS#8 PEM')
@@ -67,7 +68,13 @@ export async function alipayQueryParams(
   return { ...params, sign: toBase64(signature) }
 }
 
-function queryConfig(alipay: AlipayConfig | undefined): (AlipayConfig & { appPrivateKey: string }) | null {
+/** The request's parameters, `sign` included. */
+export function alipayQueryParams(config: AlipayConfig & { appPrivateKey: string }, outTradeNo: string, now: number) {
+  return alipayRequestParams(config, METHOD, { out_trade_no: outTradeNo }, now)
+}
+
+/** The keys signed OpenAPI requests need, or null for a merchant without an app private key. */
+export function alipayQueryConfig(alipay: AlipayConfig | undefined): (AlipayConfig & { appPrivateKey: string }) | null {
   if (alipay === undefined || !alipay.appPrivateKey) return null
   return { ...alipay, appPrivateKey: alipay.appPrivateKey }
 }
@@ -75,33 +82,44 @@ function queryConfig(alipay: AlipayConfig | undefined): (AlipayConfig & { appPri
 export const alipayQuery = defineQueryClient({
   channel: 'alipay',
   provider: 'alipay',
-  configOf: queryConfig,
+  configOf: alipayQueryConfig,
   missingKeys: 'Alipay query needs appPrivateKey',
   async query(config, outTradeNo, options) {
     const params = await signedWithMerchantKey(() => alipayQueryParams(config, outTradeNo, options.now), 'app private key')
-    const answer = await exchange(
-      new URL(config.gatewayUrl ?? ALIPAY_GATEWAY_URL),
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8', accept: 'application/json' },
-        body: new URLSearchParams(params).toString(),
-      },
-      options,
-    )
-    return readAnswer(answer, config, outTradeNo)
+    const answer = await postToGateway(config, params, options)
+    const response = await verifiedAlipayAnswer(answer, config, RESPONSE_KEY)
+    return asQuery(() => outcomeOf(response, outTradeNo, answer.status), answer.status)
   },
 })
 
+/** POSTs signed parameters to the merchant's OpenAPI gateway; the answer as received, unverified. */
+export function postToGateway(config: AlipayConfig, params: Record<string, string>, options: QueryOptions): Promise<ProviderAnswer> {
+  return exchange(
+    new URL(config.gatewayUrl ?? ALIPAY_GATEWAY_URL),
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8', accept: 'application/json' },
+      body: new URLSearchParams(params).toString(),
+    },
+    options,
+  )
+}
+
 /**
- * Every success answer must be signed. An error answer is checked when it carries a `sign` (as the
- * Java SDK does); Alipay leaves some unsigned, such as the one refusing our request's signature.
+ * The answer under `responseKey` (or `error_response`), its `sign` checked. Every success answer must be
+ * signed. An error answer is checked when it carries a `sign` (as the Java SDK does); Alipay leaves some
+ * unsigned, such as the one refusing our request's signature. Throws `QueryFailed`.
  */
-async function readAnswer(answer: ProviderAnswer, config: AlipayConfig, outTradeNo: string): Promise<QueryResult> {
+export async function verifiedAlipayAnswer(
+  answer: ProviderAnswer,
+  config: AlipayConfig,
+  responseKey: string,
+): Promise<AlipaySignedResponse> {
   const { status } = answer
   if (status !== 200) throw new QueryFailed('http_error', `Alipay answered HTTP ${status}`, status)
   let response: AlipaySignedResponse
   try {
-    response = readAlipayResponse(fromUtf8(answer.body), RESPONSE_KEY)
+    response = readAlipayResponse(fromUtf8(answer.body), responseKey)
   } catch (error) {
     const message = error instanceof MalformedAlipayResponse ? error.message : 'answer is not valid UTF-8'
     throw new QueryFailed('malformed_response', message, status)
@@ -121,7 +139,7 @@ async function readAnswer(answer: ProviderAnswer, config: AlipayConfig, outTrade
     }
     if (!valid) throw new QueryFailed('signature_invalid', 'Alipay answer sign does not verify', status)
   }
-  return asQuery(() => outcomeOf(response, outTradeNo, status), status)
+  return response
 }
 
 /** The one mapping of `alipay.trade.query` answers (`code`, `sub_code`, `trade_status`) to query results. */

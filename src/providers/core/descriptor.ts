@@ -5,6 +5,7 @@
  */
 import type { ConfigContext } from './config-fields'
 import type { OrderQueryClient } from './query-types'
+import type { RefundQueryClient } from './refund-query'
 import type { ChannelAdapter } from './types'
 
 /** A provider's section of the merchant config (`PUT /admin/merchants/{id}` under the provider's name). */
@@ -30,6 +31,8 @@ export interface ProviderDescriptor<
   readonly config: ConfigSection<Config>
   /** Order-query clients, the preferred first; empty when the provider cannot be asked. */
   readonly queries: readonly OrderQueryClient[]
+  /** Refund-query clients, the preferred first; absent when the provider's refunds cannot be asked about. */
+  readonly refundQueries?: readonly RefundQueryClient[]
 }
 
 /** Keeps the literal names of a descriptor (`Provider` and `Channel` are derived from them). */

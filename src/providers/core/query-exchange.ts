@@ -89,6 +89,7 @@ const REASON_BY_REJECTION: Readonly<Record<RejectionCode, QueryFailureReason>> =
   amount_mismatch: 'malformed_response',
   order_not_registered: 'malformed_response',
   refund_before_payment: 'malformed_response',
+  refund_exceeds_amount: 'malformed_response',
   decrypt_failed: 'malformed_response',
   storage_unavailable: 'malformed_response',
 }

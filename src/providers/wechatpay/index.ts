@@ -8,14 +8,17 @@ import { defineProvider } from '../core/descriptor'
 import { wechatpaySection } from './config'
 import { wechatpayV2 } from './v2-notify'
 import { wechatpayV2Query } from './v2-query'
+import { wechatpayV2RefundQuery } from './v2-refund-query'
 import { wechatpayV3 } from './v3-notify'
 import { wechatpayV3Query } from './v3-query'
+import { wechatpayV3RefundQuery } from './v3-refund-query'
 
 export const wechatpay = defineProvider({
   provider: 'wechatpay',
   channels: [wechatpayV2, wechatpayV3],
   config: wechatpaySection,
   queries: [wechatpayV3Query, wechatpayV2Query],
+  refundQueries: [wechatpayV3RefundQuery, wechatpayV2RefundQuery],
 })
 
 export type { V2SignType, WechatpayConfig } from './config'

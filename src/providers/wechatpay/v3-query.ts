@@ -10,7 +10,7 @@
 import { readPem, toBase64, toHex, utf8 } from '../../crypto/encoding'
 import { randomBytes, rsaSign } from '../../crypto/primitives'
 import { asQuery, defineQueryClient, exchange, safeCode, signedWithMerchantKey, type ProviderAnswer } from '../core/query-exchange'
-import { QueryFailed, type QueryResult } from '../core/query-types'
+import { QueryFailed, type QueryOptions, type QueryResult } from '../core/query-types'
 import { refuse } from '../core/rejection'
 import { WECHATPAY_API_BASE_URL, type WechatpayConfig } from './config'
 import { wechatpayTradeStateOutcome } from './trade-state'
@@ -53,13 +53,14 @@ export function v3Authorization(mchid: string, serial: string, request: V3Reques
   return `${SIGNATURE_TYPE_RSA} ${fields.map(([name, value]) => `${name}="${value}"`).join(',')}`
 }
 
-interface V3QueryConfig {
+export interface V3QueryConfig {
   wechatpay: WechatpayConfig
   merchantPrivateKey: string
   merchantSerial: string
 }
 
-function queryConfig(wechatpay: WechatpayConfig | undefined): V3QueryConfig | null {
+/** The keys every signed v3 API call needs, or null when the merchant lacks some. */
+export function v3QueryConfig(wechatpay: WechatpayConfig | undefined): V3QueryConfig | null {
   const { merchantPrivateKey, merchantSerial } = wechatpay ?? {}
   if (wechatpay === undefined || !wechatpay.apiV3Key || !merchantPrivateKey || !merchantSerial) return null
   return { wechatpay, merchantPrivateKey, merchantSerial }
@@ -85,35 +86,39 @@ function newNonce(): string {
   return toHex(randomBytes(16)).toUpperCase()
 }
 
+/** One GET of a v3 API resource, signed with the merchant API key; the answer as received, unverified. */
+export async function v3SignedGet(config: V3QueryConfig, url: URL, options: QueryOptions): Promise<ProviderAnswer> {
+  // The URL as fetch will send it: signing this exact text keeps escapes and the query string in step.
+  const request: V3RequestToSign = {
+    method: 'GET',
+    pathAndQuery: `${url.pathname}${url.search}`,
+    timestamp: String(Math.floor(options.now / 1000)),
+    nonce: newNonce(),
+    body: '',
+  }
+  const signature = await signedWithMerchantKey(() => signV3Request(request, config.merchantPrivateKey), 'merchant private key')
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    authorization: v3Authorization(config.wechatpay.mchid, config.merchantSerial, request, signature),
+  }
+  const keyId = publicKeyId(config.wechatpay)
+  if (keyId !== null) headers['wechatpay-serial'] = keyId
+  return exchange(url, { method: 'GET', headers }, options)
+}
+
 export const wechatpayV3Query = defineQueryClient({
   channel: 'wechatpay.v3',
   provider: 'wechatpay',
-  configOf: queryConfig,
+  configOf: v3QueryConfig,
   missingKeys: 'WeChat Pay APIv3 query needs apiV3Key, merchantPrivateKey and merchantSerial',
   async query(config, outTradeNo, options) {
-    const url = transactionUrl(config.wechatpay, outTradeNo)
-    // The URL as fetch will send it: signing this exact text keeps escapes and the query string in step.
-    const request: V3RequestToSign = {
-      method: 'GET',
-      pathAndQuery: `${url.pathname}${url.search}`,
-      timestamp: String(Math.floor(options.now / 1000)),
-      nonce: newNonce(),
-      body: '',
-    }
-    const signature = await signedWithMerchantKey(() => signV3Request(request, config.merchantPrivateKey), 'merchant private key')
-    const headers: Record<string, string> = {
-      accept: 'application/json',
-      authorization: v3Authorization(config.wechatpay.mchid, config.merchantSerial, request, signature),
-    }
-    const keyId = publicKeyId(config.wechatpay)
-    if (keyId !== null) headers['wechatpay-serial'] = keyId
-    const answer = await exchange(url, { method: 'GET', headers }, options)
+    const answer = await v3SignedGet(config, transactionUrl(config.wechatpay, outTradeNo), options)
     return readAnswer(answer, config.wechatpay, outTradeNo, options.now)
   },
 })
 
 /** The signature check of callbacks, on the answer's headers and raw body. */
-async function verifyAnswer(answer: ProviderAnswer, wechatpay: WechatpayConfig, now: number): Promise<void> {
+export async function verifyV3Answer(answer: ProviderAnswer, wechatpay: WechatpayConfig, now: number): Promise<void> {
   await asQuery(async () => {
     const signed = readSignedMessage({ body: answer.body, headers: answer.headers, receivedAt: now })
     await verifySignedMessage(signed, wechatpay, now)
@@ -128,18 +133,18 @@ async function verifyAnswer(answer: ProviderAnswer, wechatpay: WechatpayConfig, 
 async function readAnswer(answer: ProviderAnswer, wechatpay: WechatpayConfig, outTradeNo: string, now: number): Promise<QueryResult> {
   const { status } = answer
   if (status >= 200 && status < 300) {
-    await verifyAnswer(answer, wechatpay, now)
+    await verifyV3Answer(answer, wechatpay, now)
     return asQuery(() => outcomeOf(parseJsonObject(answer.body, 'answer'), wechatpay, outTradeNo), status)
   }
-  if (answer.headers.has('Wechatpay-Signature')) await verifyAnswer(answer, wechatpay, now)
-  const code = errorCode(answer.body)
+  if (answer.headers.has('Wechatpay-Signature')) await verifyV3Answer(answer, wechatpay, now)
+  const code = v3ErrorCode(answer.body)
   if (status === 404 && code === 'ORDER_NOT_EXIST') return { kind: 'not_paid', providerStatus: code }
   if (code !== null) throw new QueryFailed('provider_error', `WeChat Pay answered HTTP ${status} ${code}`, status)
   throw new QueryFailed('http_error', `WeChat Pay answered HTTP ${status}`, status)
 }
 
 /** `code` of an error answer (`{"code":"ORDER_NOT_EXIST","message":…}`), when it is one. */
-function errorCode(body: Uint8Array): string | null {
+export function v3ErrorCode(body: Uint8Array): string | null {
   try {
     return safeCode(parseJsonObject(body, 'answer').code)
   } catch {
