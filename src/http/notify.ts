@@ -93,6 +93,18 @@ async function storeNotification(
   notification: VerifiedNotification,
   receivedAt: number,
 ): Promise<void> {
+  const settings = { forward: merchant.forward, version }
+  if (notification.effect.kind === 'other') {
+    // About no order (a transfer, a complaint…): its subject's object dedupes and forwards it.
+    const subject = { merchantId: merchant.id, provider: notification.provider, subjectKey: subjectKeyOf(notification) }
+    try {
+      await subjectStub(env, subject).ingest({ subject, notification, settings, receivedAt })
+    } catch (error) {
+      console.error('subject object did not store the notification', error instanceof Error ? error.message : 'unknown')
+      throw new NotifyRejection('storage_unavailable', 'temporarily unavailable, retry later')
+    }
+    return
+  }
   if (notification.outTradeNo === '') {
     // A message about no particular order (WeChat v2 return_code=FAIL): its record is the only thing
     // to store, so a D1 failure makes WeChat retry like any other storage failure.
@@ -109,18 +121,6 @@ async function storeNotification(
     }).catch(() => {
       throw new NotifyRejection('storage_unavailable', 'temporarily unavailable, retry later')
     })
-    return
-  }
-  const settings = { forward: merchant.forward, version }
-  if (notification.effect.kind === 'other') {
-    // About no order (a transfer, a complaint…): its subject's object dedupes and forwards it.
-    const subject = { merchantId: merchant.id, provider: notification.provider, subjectKey: subjectKeyOf(notification) }
-    try {
-      await subjectStub(env, subject).ingest({ subject, notification, settings, receivedAt })
-    } catch (error) {
-      console.error('subject object did not store the notification', error instanceof Error ? error.message : 'unknown')
-      throw new NotifyRejection('storage_unavailable', 'temporarily unavailable, retry later')
-    }
     return
   }
   const order = { merchantId: merchant.id, provider: notification.provider, outTradeNo: notification.outTradeNo }
