@@ -211,6 +211,33 @@ describe('what else the stand-in answers', () => {
     await vi.waitFor(() => expect(forwarded.map((f) => f.type)).toEqual(['payment.succeeded', 'payment.succeeded']))
   })
 
+  for (const [merchantId, channel, provider, outTradeNo, client] of [
+    ['standin-demo', 'alipay', 'alipay', 'STANDIN-REFUND-ALIPAY', 'alipay'],
+    ['standin-demo', 'wechatpay.v3', 'wechatpay', 'STANDIN-REFUND-V3', 'wechatpay.v3'],
+    ['standin-v2-hmac', 'wechatpay.v2', 'wechatpay', 'STANDIN-REFUND-V2', 'wechatpay.v2'],
+  ] as const) {
+    it(`a registered refund whose notification was lost is found by the ${client} refund query: refund.succeeded after the payment`, async () => {
+      const forwarded = recordForwarded()
+      await register(merchantId, outTradeNo, channel)
+      expect((await sync(merchantId, outTradeNo, provider)).status).toBe('paid')
+      const refund = await admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}/refunds/${outTradeNo}-RF1`, {
+        method: 'PUT',
+        body: JSON.stringify({ amount: 1000, channel }),
+      })
+      expect(await refund.json()).toMatchObject({ status: 'pending', order_status: 'paid' })
+      expect(await sync(merchantId, outTradeNo, provider)).toMatchObject({
+        status: 'partially_refunded',
+        refunds: [`${outTradeNo}-RF1: ${client} succeeded (accepted)`],
+      })
+      await runDurableObjectAlarm(orderStub(env, { merchantId, provider, outTradeNo }))
+      await vi.waitFor(() => expect(forwarded.map((f) => f.type)).toEqual(['payment.succeeded', 'refund.succeeded']))
+      const order = await getOrder(merchantId, outTradeNo)
+      expect(order.events.at(-1)!.data).toMatchObject({
+        refund: { out_refund_no: `${outTradeNo}-RF1`, amount: 1000, total_refunded: 1000 },
+      })
+    })
+  }
+
   it('refuses requests signed with keys that are not the merchant’s, so the gateway learns nothing', async () => {
     const forwarded = recordForwarded()
     // Each order is paid at the provider, but only a correctly signed request may learn that.
