@@ -3,6 +3,7 @@
  * provider's refund-query client, and turns every outcome into what the refund's record keeps. Never throws.
  */
 import { loadMerchant } from '../merchants/store'
+import type { MerchantConfig } from '../merchants/types'
 import { defaultRegistry, QueryFailed, type VerifiedNotification } from '../providers'
 import type { OrderRow, RefundRow } from '../storage/order'
 
@@ -16,7 +17,7 @@ export interface RefundAnswer {
 }
 
 export async function queryRefund(env: Env, order: OrderRow, refund: RefundRow, now: number): Promise<RefundAnswer> {
-  let merchant: Awaited<ReturnType<typeof loadMerchant>>
+  let merchant: MerchantConfig | null
   try {
     merchant = await loadMerchant(env, order.merchantId)
   } catch {
@@ -34,15 +35,5 @@ export async function queryRefund(env: Env, order: OrderRow, refund: RefundRow, 
   } catch (error) {
     if (error instanceof QueryFailed) return { notification: null, summary: `${client.channel} failed: ${error.reason}`, final: false }
     return { notification: null, summary: `${client.channel} failed: unexpected error`, final: false }
-  }
-}
-
-/** Whether this merchant's keys allow refund queries for `provider` (best effort: false when unreadable). */
-export async function canQueryRefunds(env: Env, merchantId: string, provider: string): Promise<boolean> {
-  try {
-    const merchant = await loadMerchant(env, merchantId)
-    return merchant !== null && defaultRegistry.refundQueryClientFor(merchant, provider) !== null
-  } catch {
-    return false
   }
 }
