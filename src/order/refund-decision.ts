@@ -150,9 +150,8 @@ export function decideRefund(state: OrderState, effect: RefundEffect, book: Refu
   }
 
   // Alipay: only the trade's running total. Above the order's amount it is wrong whatever came before.
-  if (effect.cumulativeRefunded === null || effect.cumulativeRefunded > orderAmount) {
-    return { verdict: 'rejected', reason: 'refund_exceeds_amount' }
-  }
+  if (effect.cumulativeRefunded === null) throw new TypeError('a refund states its own amount or the running total')
+  if (effect.cumulativeRefunded > orderAmount) return { verdict: 'rejected', reason: 'refund_exceeds_amount' }
   const held = known.held ?? { channel: context.channel, raw: context.raw, refundId: effect.refundId, refundedAt: effect.refundedAt }
   work.put({ ...known, status: 'pending', held })
   settleHeld(work, context.canQueryRefunds, context.now)

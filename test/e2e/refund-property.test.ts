@@ -23,7 +23,7 @@ import {
 } from '../support/refunds'
 
 const MERCHANT = 'refund-property'
-const RUNS = 12
+const RUNS = 20
 
 type Action = { kind: 'notify'; refund: number } | { kind: 'register'; refund: number }
 
