@@ -3,7 +3,7 @@
 //   2. the demo merchant's throwaway sandbox keys and forward secret in .demo/ on first run (never real keys)
 //   3. local D1 migrations, then `wrangler dev --local` in the foreground (offline: no login, metrics or cf fetch),
 //      and beside it the provider stand-in on http://127.0.0.1:8790 (scripts/provider-standin.mjs): WeChat Pay and
-//      Alipay order queries for the orders `npm run simulate` paid
+//      Alipay order and refund queries for what `npm run simulate` paid and refunded
 //   4. once it answers, the demo merchant PUT through the real admin API, so the gateway seals its secrets itself;
 //      its query keys and API URLs point at the stand-in, so a lost notification is found by the order query; and
 //      beside it the demo sub-merchant (WeChat Pay partner mode), which downloads its platform certificates there
@@ -196,8 +196,8 @@ function printWelcome(created) {
       (path, i) => `${i === 0 ? '  notify URLs    ' : '                 '}${GATEWAY_URL}/notify/${DEMO_MERCHANT_ID}/${path}`,
     ),
     `  forwards to    ${LISTEN_URL} (Standard Webhooks, secret in ${DEMO_DIR_NAME}forward-secret)`,
-    `  provider APIs  ${STANDIN_URL}: the stand-in answering order queries for what simulate paid, signed with the demo keys,`,
-    '                 and serving the WeChat Pay platform certificates (GET /v3/certificates)',
+    `  provider APIs  ${STANDIN_URL}: the stand-in answering order and refund queries for what simulate paid and refunded,`,
+    '                 signed with the demo keys, and serving the WeChat Pay platform certificates (GET /v3/certificates)',
     `  admin API      ${GATEWAY_URL}/admin/… with Authorization: Bearer <ADMIN_TOKEN from .dev.vars>`,
     '',
     'Next, in two more terminals:',
@@ -208,6 +208,8 @@ function printWelcome(created) {
     '          wechatpay.v3 payment --partner --platform-key cert-a, wechatpay.v2 payment --appid 2,',
     '          wechatpay.v2 payment --tamper; --help lists every option)',
     '     and: npm run simulate -- alipay payment --no-notify   # the notification is lost: the order query finds it',
+    '          npm run simulate -- alipay refund --out-of-order  # two refunds, the later notified first: each forwarded once',
+    '          npm run simulate -- wechatpay.v3 transfer         # a transfer notification → provider.notification',
     'Ctrl-C stops the gateway and the stand-in.',
     '',
   ]

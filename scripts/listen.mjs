@@ -103,6 +103,21 @@ function printEvent(event, { id, attempt, status, failsLeft, printJson, body }) 
   const data = event?.data ?? {}
   const again = attempt > 1 ? `  (delivery #${attempt} of this webhook-id: a retry)` : ''
   console.log(`${clock()}  ${event?.type ?? '(no type)'}  ✓ verified${again}`)
+  if (event?.type === 'provider.notification') {
+    // About no order (a transfer, a complaint…): the provider's type and the thing it is about.
+    const rows = [
+      ['type', `${data.notification_type} · ${data.channel}`],
+      ['subject', data.subject_id],
+      ['id', data.notification_id],
+      ['at', event.timestamp],
+      ['webhook-id', id],
+    ]
+    for (const [label, value] of rows) if (value !== null && value !== undefined) console.log(`  ${label.padEnd(12)}${value}`)
+    console.log(`  → ${status}`)
+    if (printJson) console.log(JSON.stringify(JSON.parse(body), null, 2))
+    console.log('')
+    return
+  }
   const rows = [['order', `${data.out_trade_no} · ${data.channel}`]]
   if (data.refund) {
     rows.push(['refund', `${yuan(data.refund.amount)} · ${data.refund.out_refund_no}`])

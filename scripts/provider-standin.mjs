@@ -1,5 +1,5 @@
 // `node scripts/provider-standin.mjs` (started by `npm run dev`): WeChat Pay and Alipay as far as paygate's order
-// queries and WeChat Pay certificate downloads need them, on http://127.0.0.1:8790. The demo merchant's `wechatpay.apiBaseUrl` and `alipay.gatewayUrl`
+// and refund queries and WeChat Pay certificate downloads need them, on http://127.0.0.1:8790. The demo merchant's `wechatpay.apiBaseUrl` and `alipay.gatewayUrl`
 // point here, so a payment whose notification was lost (`npm run simulate -- <channel> payment --no-notify`) is
 // found by the gateway's own query. It knows the orders simulate paid (.demo/simulator-state.json, read afresh for
 // every request), checks each request's signature with the demo merchant's keys, and signs its answers with the
@@ -10,19 +10,27 @@ import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { DemoSetupError, loadDemo, readSimulatorState, SIMULATOR_STATE_FILE } from './lib/demo.mjs'
-import { ALIPAY_GATEWAY_PATH, answerQuery, knownOrders, STANDIN_PORT, V2_QUERY_PATH } from './lib/provider-standin.mjs'
+import {
+  ALIPAY_GATEWAY_PATH,
+  answerQuery,
+  knownOrders,
+  STANDIN_PORT,
+  V2_QUERY_PATH,
+  V2_REFUND_QUERY_PATH,
+} from './lib/provider-standin.mjs'
 import { readBody } from './lib/read-body.mjs'
 
 const USAGE = `Usage: node scripts/provider-standin.mjs [options]
 
-A local stand-in for the WeChat Pay and Alipay order-query APIs (\`npm run dev\` starts it), on 127.0.0.1.
+A local stand-in for the WeChat Pay and Alipay order- and refund-query APIs (\`npm run dev\` starts it), on 127.0.0.1.
 
-  GET  /v3/pay/transactions/out-trade-no/{no}?mchid=   WeChat Pay APIv3 (signed answers, Wechatpay-* headers)
+  GET  /v3/pay/transactions/out-trade-no/{no}?mchid=   WeChat Pay APIv3 order query (signed answers, Wechatpay-* headers)
   GET  /v3/pay/partner/transactions/out-trade-no/{no}?sp_mchid=&sub_mchid=
                                                       the same for the demo sub-merchant (partner mode)
+  GET  /v3/refund/domestic/refunds/{out_refund_no}     WeChat Pay APIv3 refund query
   GET  /v3/certificates                               the platform certificates, encrypted with the APIv3 key
-  POST ${V2_QUERY_PATH}                                   WeChat Pay APIv2 (XML, MD5 or HMAC-SHA256 sign)
-  POST ${ALIPAY_GATEWAY_PATH}                                      Alipay alipay.trade.query (JSON, RSA2 sign)
+  POST ${V2_QUERY_PATH}, ${V2_REFUND_QUERY_PATH}              WeChat Pay APIv2 (XML, MD5 or HMAC-SHA256 sign)
+  POST ${ALIPAY_GATEWAY_PATH}                                      Alipay alipay.trade.query and alipay.trade.fastpay.refund.query (JSON, RSA2 sign)
 
 Options
   --port <port>   default ${STANDIN_PORT} (0: any free port, printed on start)
@@ -86,7 +94,9 @@ function serve({ keys, stateFile, port }) {
   // Loopback only: it holds the providers' demo private keys.
   server.listen(port, '127.0.0.1', () => {
     console.log(`[stand-in] paygate provider stand-in · http://127.0.0.1:${server.address().port}`)
-    console.log('[stand-in]   answers WeChat Pay (v3, v2, partner) and Alipay order queries for the orders `npm run simulate` paid')
+    console.log(
+      '[stand-in]   answers WeChat Pay (v3, v2, partner) and Alipay order and refund queries for what `npm run simulate` paid and refunded',
+    )
     console.log('[stand-in]   and serves the WeChat Pay platform certificates (GET /v3/certificates)')
   })
   const stop = () => server.close(() => process.exit(0))

@@ -1,14 +1,16 @@
 // `npm run simulate -- <channel> <event> [options]`: sends a correctly signed (or deliberately hostile)
 // provider notification for the demo merchant to a running gateway and prints the reply, like `stripe trigger`.
 // Notifications are built by scripts/lib/build-notification.mjs with the fixture signers (test/fixtures/signers).
-// `--no-notify` and `sync` play the other half: a payment whose notification is lost, found by the gateway's
-// order query at the provider stand-in that `npm run dev` runs (scripts/provider-standin.mjs).
+// `--no-notify` and `sync` play the other half: a payment (or refund) whose notification is lost, found by the
+// gateway's order (or refund) query at the provider stand-in that `npm run dev` runs (scripts/provider-standin.mjs).
+// `alipay refund --out-of-order` sends two partial refunds' notifications in reverse order.
 import {
   buildNotification,
   DEFAULT_AMOUNT_FEN,
   fenToYuan,
   isAcceptReply,
   newOrderNumber,
+  newRefundNumber,
   newTransactionId,
   PROVIDER_OF,
   SimulationError,
@@ -24,7 +26,7 @@ import {
   STANDIN_URL,
   writeSimulatorState,
 } from './lib/demo.mjs'
-import { lastKey, parseSimulateArgs, refundOptions, refundTarget, USAGE, UsageError } from './lib/simulate-options.mjs'
+import { lastKey, outOfOrderRefunds, parseSimulateArgs, refundOptions, refundTarget, USAGE, UsageError } from './lib/simulate-options.mjs'
 
 const PROVIDER_NAMES = { wechatpay: 'WeChat Pay', alipay: 'Alipay' }
 /** Order statuses (admin API) of an order whose payment the gateway knows. */
@@ -37,7 +39,8 @@ async function main() {
     return 0
   }
   if (command.sync) return sync(command)
-  if (command.noNotify) return payWithoutNotify(command)
+  if (command.noNotify) return command.event === 'refund' ? refundWithoutNotify(command) : payWithoutNotify(command)
+  if (command.outOfOrder) return refundOutOfOrder(command)
   return simulate(command)
 }
 
@@ -68,10 +71,14 @@ async function simulate({ channel, event, repeat, concurrent, gateway, show, bui
   console.log(
     `paygate simulate · ${channel} ${event}${built.hostile.length > 0 ? ` (${built.hostile.map((h) => `--${h}`).join(' ')})` : ''}`,
   )
-  console.log(`  order      ${built.order.outTradeNo}${merchantId === DEMO_MERCHANT_ID ? '' : ` (merchant ${merchantId})`}`)
+  if (event !== 'transfer') {
+    console.log(`  order      ${built.order.outTradeNo}${merchantId === DEMO_MERCHANT_ID ? '' : ` (merchant ${merchantId})`}`)
+  }
   if (event === 'refund') {
     console.log(`  refund     ${yuan(built.order.amount)} of ${yuan(built.order.total)} · ${built.order.outRefundNo}`)
     console.log(`  refunded   ${yuan(built.order.refundedAfter)} in all after this one`)
+  } else if (event === 'transfer') {
+    console.log(`  transfer   ${yuan(built.order.amount)} · bill ${built.order.outTradeNo} · WeChat's ${built.order.transactionId}`)
   } else if (event === 'payment') {
     console.log(`  amount     ${yuan(built.order.amount)}`)
   }
@@ -135,12 +142,21 @@ async function simulate({ channel, event, repeat, concurrent, gateway, show, bui
     if (state.lastWithoutNotify === key) state.lastWithoutNotify = null
     state.last[lastKey(provider, merchantId === DEMO_SUB_MERCHANT_ID)] = built.order.outTradeNo
   } else if (event === 'refund') {
-    const book = key in state.orders ? state.orders : state.paidWithoutNotify
-    book[key] = { ...paidOrder, refundedFen: built.order.refundedAfter, updatedAt: Date.now() }
+    recordRefunds(state, key, paidOrder, [built.order], now)
   }
   writeSimulatorState(state)
 
-  const expected = { payment: 'payment.succeeded', refund: 'refund.succeeded', close: 'payment.closed' }[event]
+  const expected = { payment: 'payment.succeeded', refund: 'refund.succeeded', close: 'payment.closed', transfer: 'provider.notification' }[
+    event
+  ]
+  if (event === 'transfer') {
+    console.log(
+      copies === 1
+        ? `✓ accepted: \`npm run listen\` prints ${expected} (MCHTRANSFER.BILL.FINISHED) for transfer ${built.order.transactionId}`
+        : `✓ ${copies}/${copies} accepted: deduplicated by the notification id, so \`npm run listen\` prints one ${expected}`,
+    )
+    return 0
+  }
   if (foundByQuery) {
     console.log(`✓ accepted: the lost notification arrives after all, but the order query found this payment already: no second event`)
   } else {
@@ -218,6 +234,126 @@ async function payWithoutNotify({ channel, gateway, build, merchantId }) {
   return 0
 }
 
+/**
+ * `<channel> refund --no-notify`: the merchant asks the provider for a refund and registers it with the gateway
+ * (admin API); the provider (the stand-in) makes it; its notification never arrives. The gateway's refund query finds
+ * it: planned 2 minutes after registration, or asked for now with `sync`.
+ */
+async function refundWithoutNotify({ channel, gateway, build }) {
+  const provider = PROVIDER_OF[channel]
+  const token = adminToken()
+  const state = readSimulatorState()
+  const now = Date.now()
+  const paid = refundTarget(build, state)
+  const { amount } = refundOptions(build, paid)
+  const outRefundNo = newRefundNumber(now)
+  console.log(`paygate simulate · ${channel} refund --no-notify (the refund is made; its notification is lost)`)
+  console.log(`  order      ${paid.outTradeNo}`)
+  console.log(`  refund     ${yuan(amount)} of ${yuan(paid.totalFen)} · ${outRefundNo}`)
+
+  // What the merchant's server does when it asks the provider for a refund: register it with the gateway.
+  const path = `/admin/merchants/${DEMO_MERCHANT_ID}/orders/${encodeURIComponent(paid.outTradeNo)}/refunds/${encodeURIComponent(outRefundNo)}`
+  const registration = { amount, channel }
+  console.log(`→ PUT ${new URL(path, gateway).href} ${JSON.stringify(registration)}`)
+  const response = await fetch(new URL(path, gateway), {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(registration),
+  })
+  const reply = await response.text()
+  console.log(`← ${response.status} ${shown(reply)}`)
+  if (!response.ok) {
+    console.log('✗ the gateway did not register the refund')
+    return 1
+  }
+  const key = `${provider}:${paid.outTradeNo}`
+  recordRefunds(state, key, paid, [{ outRefundNo, amount, refundId: refundIdOf(now) }], now)
+  state.lastWithoutNotify = key
+  writeSimulatorState(state)
+  console.log(`✓ refunded at ${PROVIDER_NAMES[provider]}; no notification sent`)
+  if (!(await standinAnswers())) {
+    console.log(`! the provider stand-in does not answer on ${STANDIN_URL}: it runs with \`npm run dev\`, and queries fail without it`)
+  }
+  console.log('')
+  console.log(`The order object asks ${PROVIDER_NAMES[provider]} about the refund by itself 2 minutes after registration (then`)
+  console.log('5, 15, 30 minutes, and hourly). To ask now:')
+  console.log('  npm run simulate -- sync     # syncs the order and its refunds, and prints the result')
+  console.log(`Either way \`npm run listen\` then prints refund.succeeded (${yuan(amount)}) for ${paid.outTradeNo}.`)
+  return 0
+}
+
+/**
+ * `alipay refund --out-of-order`: two partial refunds A then B of one trade, made at Alipay (the stand-in knows
+ * both), their notifications sent B first. Alipay's refund_fee is the running total, so B's alone says A+B: the
+ * gateway accepts B and holds it until Alipay's refund query says B's own amount (at once, the demo merchant
+ * has the keys), then A's notification settles A. The listener prints one refund.succeeded each, own amounts.
+ */
+async function refundOutOfOrder({ channel, gateway, show, build }) {
+  const { keys } = loadDemo()
+  const provider = PROVIDER_OF[channel]
+  const state = readSimulatorState()
+  const now = Date.now()
+  const paid = refundTarget(build, state)
+  const [a, b] = outOfOrderRefunds(build, paid)
+  const numberA = newRefundNumber(now)
+  let numberB = newRefundNumber(now)
+  while (numberB === numberA) numberB = newRefundNumber(now)
+  const base = { channel, event: 'refund', keys, merchantId: DEMO_MERCHANT_ID, now }
+  const builtA = buildNotification({ ...base, ...a, outRefundNo: numberA })
+  const builtB = buildNotification({ ...base, ...b, outRefundNo: numberB })
+  console.log(`paygate simulate · ${channel} refund --out-of-order (two partial refunds, the later one's notification first)`)
+  console.log(`  order      ${paid.outTradeNo} · ${yuan(paid.totalFen)}`)
+  console.log(`  refund A   ${yuan(a.amount)} · ${numberA} · refund_fee ${fenToYuan(builtA.order.refundedAfter)}`)
+  console.log(`  refund B   ${yuan(b.amount)} · ${numberB} · refund_fee ${fenToYuan(builtB.order.refundedAfter)} (the running total)`)
+  // Both refunds are made at Alipay before either notification arrives: the stand-in answers queries about them.
+  const key = `${provider}:${paid.outTradeNo}`
+  recordRefunds(state, key, paid, [builtA.order, builtB.order], now)
+  writeSimulatorState(state)
+
+  for (const [label, built] of [
+    ['B', builtB],
+    ['A', builtA],
+  ]) {
+    const url = new URL(built.path, gateway)
+    if (show) console.log(`\n  POST ${built.path}\n${built.body}\n`)
+    console.log(`→ POST ${url.href} (refund ${label})`)
+    const reply = await post(url, built)
+    console.log(`← ${reply.status} ${shown(reply.body)}`)
+    if (!isAcceptReply(channel, reply.status, reply.body)) {
+      console.log(`✗ refund ${label}'s notification was not accepted`)
+      return 1
+    }
+  }
+  console.log(`✓ both accepted. B's refund_fee (¥${fenToYuan(builtB.order.refundedAfter)}) also counts A, so the gateway held B until`)
+  console.log(`  Alipay's refund query (the stand-in) said B's own amount; \`npm run listen\` prints refund.succeeded for`)
+  console.log(`  B (${yuan(b.amount)}) and A (${yuan(a.amount)}), once each.`)
+  if (!(await standinAnswers())) {
+    console.log(
+      `! the provider stand-in does not answer on ${STANDIN_URL}: B waits until a query can be made (or the refund is registered)`,
+    )
+  }
+  await printOrderStatus(gateway, provider, paid.outTradeNo)
+  return 0
+}
+
+/** Records refunds made at the provider, for later refunds and for the stand-in's refund queries. */
+function recordRefunds(state, key, paid, refunds, now) {
+  const book = key in state.orders ? state.orders : state.paidWithoutNotify
+  const made = refunds.map((r) => ({
+    outRefundNo: r.outRefundNo,
+    amountFen: r.amount,
+    refundId: r.refundId ?? refundIdOf(now),
+    refundedAt: now,
+  }))
+  const refundedFen = (paid.refundedFen ?? 0) + made.reduce((sum, r) => sum + r.amountFen, 0)
+  book[key] = { ...paid, refundedFen, refunds: [...(paid.refunds ?? []), ...made], updatedAt: Date.now() }
+}
+
+/** A WeChat-shaped refund id (`50300…`): what the providers name a refund by. */
+function refundIdOf(now) {
+  return `50300${new Date(now).getUTCFullYear()}${String(Math.floor(Math.random() * 1e15)).padStart(15, '0')}`
+}
+
 /** `sync [<order>]`: POST …/orders/{no}/sync, the admin call that makes the order object query the provider now. */
 async function sync({ outTradeNo, provider, gateway, partner }) {
   const token = adminToken()
@@ -238,12 +374,18 @@ async function sync({ outTradeNo, provider, gateway, partner }) {
     return 1
   }
   const results = JSON.parse(reply).results ?? []
-  for (const result of results) console.log(`  query      ${result.query} → order ${result.status}`)
+  for (const result of results) {
+    console.log(`  query      ${result.query} → order ${result.status}`)
+    for (const line of result.refunds ?? []) console.log(`  refund     ${line}`)
+  }
   const paid = results.some((result) => PAID_STATUSES.includes(result.status))
+  const refunded = results.some((result) => (result.refunds ?? []).some((line) => line.includes(' succeeded')))
   console.log(
-    paid
-      ? `✓ the gateway knows the order is paid: \`npm run listen\` prints payment.succeeded for ${target.outTradeNo} (once, however often you sync)`
-      : `✗ not paid at ${PROVIDER_NAMES[target.provider]} as far as the gateway can tell: see the query result above`,
+    !paid
+      ? `✗ not paid at ${PROVIDER_NAMES[target.provider]} as far as the gateway can tell: see the query result above`
+      : refunded
+        ? `✓ the gateway knows the refund: \`npm run listen\` prints refund.succeeded for ${target.outTradeNo} (once, however often you sync)`
+        : `✓ the gateway knows the order is paid: \`npm run listen\` prints payment.succeeded for ${target.outTradeNo} (once, however often you sync)`,
   )
   return paid ? 0 : 1
 }

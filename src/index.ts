@@ -4,6 +4,7 @@ import { defaultProviders } from './providers'
 
 export { MerchantReplica } from './merchants/merchant-replica'
 export { OrderObject } from './order/order-object'
+export { SubjectObject } from './order/subject-object'
 export { verifyWebhook, WebhookVerificationError } from './verify-webhook'
 
 export default createGateway({ providers: defaultProviders })

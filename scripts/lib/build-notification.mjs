@@ -4,7 +4,13 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto'
 import { buildAlipayNotify, encodeAlipayForm } from '../../test/fixtures/signers/alipay.mjs'
 import { buildPaymentNotify, buildRefundNotify } from '../../test/fixtures/signers/wechatpay-v2.mjs'
-import { buildV3Notify, partnerResource, refundResource, transactionResource } from '../../test/fixtures/signers/wechatpay-v3.mjs'
+import {
+  buildV3Notify,
+  partnerResource,
+  refundResource,
+  transactionResource,
+  transferResource,
+} from '../../test/fixtures/signers/wechatpay-v3.mjs'
 import { DEMO_PARTNER, demoApps } from './demo.mjs'
 import { fenToYuan } from './money.mjs'
 
@@ -14,7 +20,7 @@ import { CHANNELS, NOTIFY_PATHS, PROVIDER_OF } from './registry.mjs'
 
 // Channel names, notify paths and providers are the gateway's own (src/providers, through registry.mjs).
 export { CHANNELS, NOTIFY_PATHS, PROVIDER_OF }
-export const EVENTS = ['payment', 'refund', 'close']
+export const EVENTS = ['payment', 'refund', 'close', 'transfer']
 /** Which WeChat Pay platform key signs v3 notifies: two certificates (rotation) and the newer public-key id. */
 export const V3_SIGNERS = ['public-key', 'cert-a', 'cert-b']
 export const V2_SIGN_TYPES = ['MD5', 'HMAC-SHA256']
@@ -56,7 +62,7 @@ export function newTransactionId(channel, now = Date.now()) {
  *
  * @param {object} options
  * @param {'wechatpay.v2'|'wechatpay.v3'|'alipay'} options.channel
- * @param {'payment'|'refund'|'close'} options.event
+ * @param {'payment'|'refund'|'close'|'transfer'} options.event   transfer: WeChat Pay v3 only
  * @param {object} options.keys           makeKeys() output (test/fixtures/signers/keys.mjs): the demo or fixture keys
  * @param {string} [options.merchantId]   default `demo`
  * @param {string} [options.outTradeNo]  default: a fresh DEMO-… number
@@ -84,6 +90,11 @@ export function buildNotification(options) {
     throw new SimulationError(
       'WeChat Pay sends no notification when an unpaid order is closed (the merchant closes it with the close-order API ' +
         'and learns the state by querying the order), so there is nothing to simulate. Try: alipay close',
+    )
+  }
+  if (event === 'transfer' && channel !== 'wechatpay.v3') {
+    throw new SimulationError(
+      'transfer simulates a WeChat Pay APIv3 MCHTRANSFER.BILL.FINISHED (商家转账), which only APIv3 sends. Try: wechatpay.v3 transfer',
     )
   }
   if (options.stale && channel !== 'wechatpay.v3') {
@@ -139,6 +150,12 @@ function orderFacts(options, now) {
   const outTradeNo = options.outTradeNo ?? newOrderNumber(now)
   const transactionId = options.transactionId ?? newTransactionId(channel, now)
   if (event === 'close') return { outTradeNo, transactionId, amount: options.amount ?? DEFAULT_AMOUNT_FEN }
+  if (event === 'transfer') {
+    // A transfer is about no order: `outTradeNo` is the merchant's bill number, `transactionId` WeChat's.
+    const amount = options.amount ?? DEFAULT_AMOUNT_FEN
+    assertFen(amount, 'amount')
+    return { outTradeNo: options.outTradeNo ?? `TB${outTradeNo.slice(4)}`, transactionId: `1330${digits(33)}`, amount }
+  }
   const amount = options.amount ?? DEFAULT_AMOUNT_FEN
   assertFen(amount, 'amount')
   if (event === 'payment') return { outTradeNo, transactionId, amount }
@@ -236,32 +253,37 @@ function buildV3({ event, keys, now, order, app, partner, v3Signer = 'public-key
   }[v3Signer]
   const signedAt = Math.floor(now / 1000) - (stale ? STALE_SECONDS : 0)
   const direct =
-    event === 'payment'
-      ? transactionResource({
-          appid: app,
-          mchid: wx.mchid,
-          outTradeNo: order.outTradeNo,
-          transactionId: order.transactionId,
-          total: order.amount,
-          successTime: rfc3339Beijing(now),
-          openid: DEMO_OPENID,
-        })
-      : refundResource({
-          mchid: wx.mchid,
-          outTradeNo: order.outTradeNo,
-          transactionId: order.transactionId,
-          outRefundNo: order.outRefundNo,
-          refundId: order.refundId,
-          refundStatus: 'SUCCESS',
-          refund: order.amount,
-          total: order.total,
-          successTime: rfc3339Beijing(now),
-        })
-  const resource = partner ? partnerResource(direct, DEMO_PARTNER) : direct
+    event === 'transfer'
+      ? transferResource({ mchId: wx.mchid, outBillNo: order.outTradeNo, transferBillNo: order.transactionId, amount: order.amount })
+      : event === 'payment'
+        ? transactionResource({
+            appid: app,
+            mchid: wx.mchid,
+            outTradeNo: order.outTradeNo,
+            transactionId: order.transactionId,
+            total: order.amount,
+            successTime: rfc3339Beijing(now),
+            openid: DEMO_OPENID,
+          })
+        : refundResource({
+            mchid: wx.mchid,
+            outTradeNo: order.outTradeNo,
+            transactionId: order.transactionId,
+            outRefundNo: order.outRefundNo,
+            refundId: order.refundId,
+            refundStatus: 'SUCCESS',
+            refund: order.amount,
+            total: order.total,
+            successTime: rfc3339Beijing(now),
+          })
+  // Transfers are the service provider's own business: never wrapped as a sub-merchant's.
+  const resource = partner && event !== 'transfer' ? partnerResource(direct, DEMO_PARTNER) : direct
+  const eventType = { payment: 'TRANSACTION.SUCCESS', refund: 'REFUND.SUCCESS', transfer: 'MCHTRANSFER.BILL.FINISHED' }[event]
   const built = buildV3Notify({
     id: randomUUID(),
-    eventType: event === 'payment' ? 'TRANSACTION.SUCCESS' : 'REFUND.SUCCESS',
+    eventType,
     resource,
+    ...(event === 'transfer' ? { originalType: 'mch_payment', associatedData: 'mch_payment' } : {}),
     resourceNonce: alnum(12),
     createTime: rfc3339Beijing(now),
     timestamp: signedAt,
@@ -274,8 +296,7 @@ function buildV3({ event, keys, now, order, app, partner, v3Signer = 'public-key
     v3Signer
   ]
   const notes = [
-    `${event === 'payment' ? 'TRANSACTION.SUCCESS' : 'REFUND.SUCCESS'}${partnerNote(partner)} signed ` +
-      `${wrongKey ? 'by a stranger key under the serial of' : 'with'} ${signerName} (${signer.serial})`,
+    `${eventType}${partnerNote(partner)} signed ${wrongKey ? 'by a stranger key under the serial of' : 'with'} ${signerName} (${signer.serial})`,
   ]
   if (stale) notes.push(`stale: Wechatpay-Timestamp ${STALE_SECONDS} s old (the limit is 300 s)`)
   let body = built.body

@@ -1,6 +1,7 @@
 // The answers of the local provider stand-in (scripts/provider-standin.mjs serves them over HTTP): the order-query
 // APIs paygate's clients call (direct and, for the demo sub-merchant, WeChat Pay's partner endpoints), for the orders
-// `npm run simulate` paid, and WeChat Pay's platform-certificate download (`GET /v3/certificates`). Like the
+// `npm run simulate` paid, the three refund-query APIs for the refunds it made, and WeChat Pay's platform-certificate
+// download (`GET /v3/certificates`). Like the
 // real providers it checks each request's signature with the demo merchant's keys and signs its answers with the
 // provider's demo keys, using the fixture signers (test/fixtures/signers/*.mjs), never paygate's own code.
 // Pure apart from fresh nonces: a request and the known orders in, an answer out (test/simulate/ runs it for real).
@@ -17,17 +18,22 @@ import {
 } from '../../test/fixtures/signers/wechatpay-v3.mjs'
 import { beijingCompact, beijingDashed, DEMO_OPENID, fenToYuan, rfc3339Beijing } from './build-notification.mjs'
 import { ALIPAY_GATEWAY_PATH, DEMO_PARTNER, demoApps } from './demo.mjs'
+import { alipayRefundFields, findRefund, v2RefundFields, v3RefundObject } from './standin-refunds.mjs'
 
 export { ALIPAY_GATEWAY_PATH, STANDIN_PORT, STANDIN_URL } from './demo.mjs'
 
 export const V2_QUERY_PATH = '/pay/orderquery'
+export const V2_REFUND_QUERY_PATH = '/pay/refundquery'
 const V3_QUERY_PATH = /^\/v3\/pay\/transactions\/out-trade-no\/([^/]+)$/
 const V3_PARTNER_QUERY_PATH = /^\/v3\/pay\/partner\/transactions\/out-trade-no\/([^/]+)$/
 export const V3_CERTIFICATES_PATH = '/v3/certificates'
+const V3_REFUND_QUERY_PATH = /^\/v3\/refund\/domestic\/refunds\/([^/]+)$/
 /** WeChat Pay refuses a request signed more than 5 minutes away from its clock. */
 const V3_REQUEST_WINDOW_SECONDS = 300
 const ALIPAY_METHOD = 'alipay.trade.query'
 const ALIPAY_RESPONSE_KEY = 'alipay_trade_query_response'
+const ALIPAY_REFUND_METHOD = 'alipay.trade.fastpay.refund.query'
+const ALIPAY_REFUND_RESPONSE_KEY = 'alipay_trade_fastpay_refund_query_response'
 const ALIPAY_SIGN_TYPES = ['RSA2', 'RSA']
 
 /**
@@ -51,13 +57,20 @@ export function knownOrders(state) {
 export function answerQuery(request, context) {
   const path = request.url.split('?')[0]
   const v3 = V3_QUERY_PATH.exec(path)
-  if (v3 !== null) return request.method === 'GET' ? answerV3(request, v3[1], context, false) : notAllowed('wechatpay.v3', 'GET')
+  if (v3 !== null) return request.method === 'GET' ? answerV3(request, v3[1], context, v3Transaction) : notAllowed('wechatpay.v3', 'GET')
   const partner = V3_PARTNER_QUERY_PATH.exec(path)
-  if (partner !== null) return request.method === 'GET' ? answerV3(request, partner[1], context, true) : notAllowed('wechatpay.v3', 'GET')
+  if (partner !== null) {
+    return request.method === 'GET' ? answerV3(request, partner[1], context, v3Transaction, true) : notAllowed('wechatpay.v3', 'GET')
+  }
+  const v3Refund = V3_REFUND_QUERY_PATH.exec(path)
+  if (v3Refund !== null)
+    return request.method === 'GET' ? answerV3(request, v3Refund[1], context, v3RefundResource) : notAllowed('wechatpay.v3', 'GET')
   if (path === V3_CERTIFICATES_PATH) {
     return request.method === 'GET' ? answerCertificates(request, context) : notAllowed('wechatpay.v3 certificates', 'GET')
   }
-  if (path === V2_QUERY_PATH) return request.method === 'POST' ? answerV2(request, context) : notAllowed('wechatpay.v2', 'POST')
+  if (path === V2_QUERY_PATH || path === V2_REFUND_QUERY_PATH) {
+    return request.method === 'POST' ? answerV2(request, context, path === V2_REFUND_QUERY_PATH) : notAllowed('wechatpay.v2', 'POST')
+  }
   if (path === ALIPAY_GATEWAY_PATH) return request.method === 'POST' ? answerAlipay(request, context) : notAllowed('alipay', 'POST')
   if (path === '/' && request.method === 'GET') {
     return {
@@ -83,8 +96,9 @@ function plain(status, text) {
   return { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: text }
 }
 
-// ---- WeChat Pay APIv3: GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid= and, for a sub-merchant,
-// GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}?sp_mchid=&sub_mchid=
+// ---- WeChat Pay APIv3: GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=, for a sub-merchant
+// GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}?sp_mchid=&sub_mchid=, and
+// GET /v3/refund/domestic/refunds/{out_refund_no}
 
 function platformKeysOf(wx) {
   return [
@@ -118,7 +132,8 @@ function v3RequestProblem(request, wx, now) {
   return signed ? null : 'the request signature does not verify with the demo merchant API key'
 }
 
-function answerV3(request, escapedOutTradeNo, { keys, orders, now }, partner) {
+/** Checks a v3 request as WeChat does, then lets `resource` answer for the number in its path (an order or a refund). */
+function answerV3(request, escapedNumber, { keys, orders, now }, resource, partner = false) {
   const wx = keys.wechatpay
   const platformKeys = platformKeysOf(wx)
   // A merchant in public-key mode names the key it verifies with; otherwise WeChat picks a platform certificate.
@@ -130,18 +145,25 @@ function answerV3(request, escapedOutTradeNo, { keys, orders, now }, partner) {
     ...signedV3Answer(status, payload, signer, now),
     api: partner ? 'wechatpay.v3 partner' : 'wechatpay.v3',
     outTradeNo,
-    outcome,
+    outcome: status === 200 ? `${outcome}, signed with ${signer.serial}` : outcome,
   })
   const error = (status, code, message) => answer(status, { code, message }, `${status} ${code}: ${message}`)
 
+  let number
   try {
-    outTradeNo = decodeURIComponent(escapedOutTradeNo)
+    number = decodeURIComponent(escapedNumber)
   } catch {
-    return error(400, 'PARAM_ERROR', 'out_trade_no is not percent-encoded UTF-8')
+    return error(400, 'PARAM_ERROR', 'the number in the path is not percent-encoded UTF-8')
   }
   if (named === undefined) return error(400, 'PARAM_ERROR', 'Wechatpay-Serial names no platform certificate or public key of WeChat Pay')
   const problem = v3RequestProblem(request, wx, now)
   if (problem !== null) return error(401, 'SIGN_ERROR', problem)
+  return resource({ request, number, wx, orders, answer, error, partner, setOrder: (no) => (outTradeNo = no) })
+}
+
+/** The order query's `Transaction`. */
+function v3Transaction({ request, number: outTradeNo, wx, orders, answer, error, partner, setOrder }) {
+  setOrder(outTradeNo)
   const query = new URL(request.url, 'http://stand-in').searchParams
   const subMchid = partner ? query.get('sub_mchid') : null
   if (partner) {
@@ -169,7 +191,15 @@ function answerV3(request, escapedOutTradeNo, { keys, orders, now }, partner) {
     ...(refunded ? { trade_state: 'REFUND', trade_state_desc: '转入退款' } : {}),
     promotion_detail: [],
   }
-  return answer(200, transaction, `${transaction.trade_state} ¥${fenToYuan(paid.totalFen)}, signed with ${signer.serial}`)
+  return answer(200, transaction, `${transaction.trade_state} ¥${fenToYuan(paid.totalFen)}`)
+}
+
+/** The refund query's `Refund` (a direct merchant's refunds need no query parameter). */
+function v3RefundResource({ number: outRefundNo, orders, answer, error, setOrder }) {
+  const found = findRefund(orders, 'wechatpay', outRefundNo)
+  if (found === null) return error(404, 'RESOURCE_NOT_EXISTS', '退款单不存在')
+  setOrder(found.order.outTradeNo)
+  return answer(200, v3RefundObject(found.order, found.refund), `refund ${outRefundNo} SUCCESS ¥${fenToYuan(found.refund.amountFen)}`)
 }
 
 // ---- WeChat Pay APIv3: GET /v3/certificates (the platform certificates, encrypted with the APIv3 key)
@@ -246,7 +276,7 @@ function signedV3Answer(status, payload, signer, now) {
 
 // ---- WeChat Pay APIv2: POST /pay/orderquery (XML)
 
-function answerV2(request, { keys, orders }) {
+function answerV2(request, { keys, orders }, refundQuery) {
   const wx = keys.wechatpay
   let outTradeNo = null
   // Refusals of the request itself are unsigned `return_code=FAIL`, as WeChat sends them.
@@ -271,12 +301,8 @@ function answerV2(request, { keys, orders }) {
   if (!demoApps(keys).wechatpay.includes(fields.appid)) return refuse('appid does not match mch_id')
   if (!fields.nonce_str) return refuse('nonce_str is missing')
   if (!checkV2Sign(fields, wx.apiV2Key, signType)) return refuse(`the ${signType} sign does not verify with the demo APIv2 key`)
-  if (!outTradeNo) return refuse('out_trade_no is missing')
-
   // A sub-merchant's order is found only with its own sub_mch_id; the answer names it too.
   const subMchid = fields.sub_mch_id || null
-  const known = orders.get(`wechatpay:${outTradeNo}`)
-  const paid = known !== undefined && (known.subMchid ?? null) === subMchid ? known : undefined
   const common = {
     return_code: 'SUCCESS',
     return_msg: 'OK',
@@ -290,6 +316,20 @@ function answerV2(request, { keys, orders }) {
     const body = toV2Xml({ ...answer, sign: signV2(answer, wx.apiV2Key, signType) }, 'wechat')
     return { ...xmlAnswer(body), api: 'wechatpay.v2', outTradeNo, outcome: `${outcome}, ${signType} sign` }
   }
+  if (refundQuery) {
+    if (!fields.out_refund_no) return refuse('out_refund_no is missing')
+    const found = findRefund(orders, 'wechatpay', fields.out_refund_no)
+    if (found === null) {
+      return signed({ ...common, result_code: 'FAIL', err_code: 'REFUNDNOTEXIST', err_code_des: 'not exist' }, 'REFUNDNOTEXIST')
+    }
+    outTradeNo = found.order.outTradeNo
+    const refund = { ...common, ...v2RefundFields(found.order, found.refund) }
+    return signed(refund, `refund ${fields.out_refund_no} SUCCESS ¥${fenToYuan(found.refund.amountFen)}`)
+  }
+  if (!outTradeNo) return refuse('out_trade_no is missing')
+
+  const known = orders.get(`wechatpay:${outTradeNo}`)
+  const paid = known !== undefined && (known.subMchid ?? null) === subMchid ? known : undefined
   if (paid === undefined) {
     return signed({ ...common, result_code: 'FAIL', err_code: 'ORDERNOTEXIST', err_code_des: '此交易订单号不存在' }, 'ORDERNOTEXIST')
   }
@@ -335,7 +375,10 @@ function answerAlipay(request, { keys, orders }) {
   const names = [...form.keys()]
   if (new Set(names).size !== names.length) return invalid('isv.invalid-parameter', 'a parameter is sent twice')
   const params = Object.fromEntries(form)
-  if (params.method !== ALIPAY_METHOD) return invalid('isv.invalid-method', `method must be ${ALIPAY_METHOD}`)
+  const refundQuery = params.method === ALIPAY_REFUND_METHOD
+  if (params.method !== ALIPAY_METHOD && !refundQuery) {
+    return invalid('isv.invalid-method', `method must be ${ALIPAY_METHOD} or ${ALIPAY_REFUND_METHOD}`)
+  }
   if (!demoApps(keys).alipay.includes(params.app_id)) return invalid('isv.invalid-app-id', 'app_id is not a demo app')
   if ((params.charset ?? 'utf-8').toLowerCase() !== 'utf-8') return invalid('isv.invalid-charset', 'the stand-in speaks utf-8 only')
   if (!ALIPAY_SIGN_TYPES.includes(params.sign_type)) return invalid('isv.invalid-signature-type', 'sign_type must be RSA2 or RSA')
@@ -354,14 +397,27 @@ function answerAlipay(request, { keys, orders }) {
 
   // From here on the answer is the method's own, signed with Alipay's key in the request's sign type.
   const signed = (response, outcome) => {
-    const body = buildAlipayResponse(ALIPAY_RESPONSE_KEY, JSON.stringify(response), alipay.alipayKey.privateKeyPem, {
-      signType: params.sign_type,
-    })
-    return { ...alipayAnswer(body), api: 'alipay', outTradeNo, outcome: `${outcome}, ${params.sign_type} signed` }
+    const key = refundQuery ? ALIPAY_REFUND_RESPONSE_KEY : ALIPAY_RESPONSE_KEY
+    const body = buildAlipayResponse(key, JSON.stringify(response), alipay.alipayKey.privateKeyPem, { signType: params.sign_type })
+    return {
+      ...alipayAnswer(body),
+      api: refundQuery ? 'alipay refund' : 'alipay',
+      outTradeNo,
+      outcome: `${outcome}, ${params.sign_type} signed`,
+    }
   }
   if (outTradeNo === null) {
     const missing = { code: '40004', msg: 'Business Failed', sub_code: 'ACQ.INVALID_PARAMETER', sub_msg: 'out_trade_no is missing' }
     return signed(missing, '40004 ACQ.INVALID_PARAMETER')
+  }
+  if (refundQuery) {
+    // Code 10000 only says the query ran: a refund Alipay did not make (yet) has no refund fields.
+    const outRequestNo = typeof bizContent?.out_request_no === 'string' ? bizContent.out_request_no : ''
+    const found = findRefund(orders, 'alipay', outRequestNo)
+    if (found === null || found.order.outTradeNo !== outTradeNo)
+      return signed({ code: '10000', msg: 'Success' }, `refund ${outRequestNo} not found`)
+    const refund = { code: '10000', msg: 'Success', ...alipayRefundFields(found.order, found.refund) }
+    return signed(refund, `refund ${outRequestNo} REFUND_SUCCESS ¥${fenToYuan(found.refund.amountFen)}`)
   }
   const paid = orders.get(`alipay:${outTradeNo}`)
   if (paid === undefined) {

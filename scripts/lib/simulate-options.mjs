@@ -22,13 +22,20 @@ export const USAGE = `Usage: npm run simulate -- <channel> <event> [options]
             refund    a refund of the last order simulate paid on that provider (or --order);
                       half the order by default, the rest the next time
             close     an unpaid order closed (Alipay TRADE_CLOSED; WeChat Pay sends no such notification)
+            transfer  wechatpay.v3 only: a transfer to a user finished (MCHTRANSFER.BILL.FINISHED),
+                      forwarded as provider.notification
   sync      ask the gateway to query the provider about an order now (POST …/orders/{no}/sync);
-            default: the last order paid with --no-notify
+            default: the last order paid or refunded with --no-notify
 
 Options
   --no-notify           payment: the buyer pays but the notification is lost. Registers the order with the
                         gateway, tells the provider stand-in it is paid, sends nothing: the gateway's order
                         query finds the payment (by itself after 2 minutes, or now with sync)
+                        refund: the same for a refund: registered with the gateway, made at the stand-in,
+                        found by the gateway's refund query
+  --out-of-order        alipay refund: two partial refunds, the later one's notification first (Alipay's
+                        refund_fee is a running total); the gateway holds it until its refund query (or a
+                        registration) says each refund's own amount
   --amount <yuan>       payment: the order total (default ${fenToYuan(DEFAULT_AMOUNT_FEN)}); refund: this refund
   --order <no>          the merchant order number (out_trade_no)
   --provider <p>        sync: wechatpay | alipay, for an order simulate does not know
@@ -55,6 +62,9 @@ Examples
   npm run simulate -- alipay refund --amount 10
   npm run simulate -- wechatpay.v3 payment --partner
   npm run simulate -- wechatpay.v2 payment --appid 2
+  npm run simulate -- alipay refund --out-of-order
+  npm run simulate -- wechatpay.v3 refund --no-notify
+  npm run simulate -- wechatpay.v3 transfer
   npm run simulate -- wechatpay.v2 payment --tamper`
 
 const CHANNEL_ALIASES = { 'wechatpay/v2': 'wechatpay.v2', 'wechatpay/v3': 'wechatpay.v3' }
@@ -84,6 +94,7 @@ export function parseSimulateArgs(args) {
         amount: { type: 'string' },
         order: { type: 'string' },
         'no-notify': { type: 'boolean', default: false },
+        'out-of-order': { type: 'boolean', default: false },
         provider: { type: 'string' },
         repeat: { type: 'string', default: '1' },
         concurrent: { type: 'string', default: '1' },
@@ -129,6 +140,9 @@ export function parseSimulateArgs(args) {
   if (values.partner && PROVIDER_OF[channel] !== 'wechatpay') {
     throw new UsageError("--partner is WeChat Pay's service-provider mode: use wechatpay.v2 or wechatpay.v3")
   }
+  if (values.partner && event === 'transfer') {
+    throw new UsageError("--partner does not apply to transfer: transfers are the service provider's own, not a sub-merchant's")
+  }
   let appIndex
   if (values.appid !== undefined) {
     if (!/^[1-9]\d{0,1}$/.test(values.appid))
@@ -136,10 +150,23 @@ export function parseSimulateArgs(args) {
     appIndex = Number(values.appid)
   }
   const noNotify = values['no-notify']
+  const given = (name) => args.some((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`))
   if (noNotify) {
-    if (event !== 'payment') throw new UsageError(`--no-notify applies to payment only: a lost ${event} notification is not simulated`)
-    const extra = NOTIFICATION_OPTIONS.find((name) => args.some((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`)))
+    if (event !== 'payment' && event !== 'refund') {
+      throw new UsageError(`--no-notify applies to payment and refund only: a lost ${event} notification is not simulated`)
+    }
+    const extra = [...NOTIFICATION_OPTIONS, 'out-of-order'].find(given)
     if (extra !== undefined) throw new UsageError(`--no-notify sends no notification, so --${extra} does not apply`)
+  }
+  const outOfOrder = values['out-of-order']
+  if (outOfOrder) {
+    if (channel !== 'alipay' || event !== 'refund') {
+      throw new UsageError(
+        '--out-of-order applies to alipay refund: Alipay reports a running refund_fee, WeChat Pay each refund’s own amount',
+      )
+    }
+    const extra = ['repeat', 'concurrent', 'tamper', 'wrong-key', 'stale'].find(given)
+    if (extra !== undefined) throw new UsageError(`--out-of-order sends two genuine refunds, so --${extra} does not apply`)
   }
   const build = {
     channel,
@@ -155,7 +182,20 @@ export function parseSimulateArgs(args) {
     ...(appIndex === undefined ? {} : { appIndex }),
   }
   const merchantId = values.partner ? DEMO_SUB_MERCHANT_ID : DEMO_MERCHANT_ID
-  return { help: false, sync: false, channel, event, noNotify, repeat, concurrent, gateway, show: values.show, build, merchantId }
+  return {
+    help: false,
+    sync: false,
+    channel,
+    event,
+    noNotify,
+    outOfOrder,
+    repeat,
+    concurrent,
+    gateway,
+    show: values.show,
+    build,
+    merchantId,
+  }
 }
 
 function parseSync(values, positionals, args, gateway) {
@@ -202,6 +242,26 @@ export function refundTarget(build, state) {
     throw new SimulationError(`order ${outTradeNo} is fully refunded already (¥${fenToYuan(paid.totalFen)})`)
   }
   return paid
+}
+
+/**
+ * The two refunds `--out-of-order` makes of `paid`: A then B, each `--amount` or else 30 % and 20 % of the order,
+ * as buildNotification options (B's running total includes A). Throws `SimulationError` when they do not fit.
+ */
+export function outOfOrderRefunds(build, paid) {
+  const remaining = paid.totalFen - paid.refundedFen
+  const a = build.amount ?? Math.max(1, Math.floor(paid.totalFen * 0.3))
+  const b = build.amount ?? Math.max(1, Math.floor(paid.totalFen * 0.2))
+  if (a + b > remaining) {
+    throw new SimulationError(
+      `two refunds of ¥${fenToYuan(a)} and ¥${fenToYuan(b)} do not fit in the ¥${fenToYuan(remaining)} left to refund`,
+    )
+  }
+  const common = { outTradeNo: paid.outTradeNo, transactionId: paid.transactionId, total: paid.totalFen }
+  return [
+    { ...common, refundedBefore: paid.refundedFen, amount: a },
+    { ...common, refundedBefore: paid.refundedFen + a, amount: b },
+  ]
 }
 
 /** buildNotification options for a refund of `paid`: `--amount`, else half the order (partial), else what is left. */

@@ -3,6 +3,7 @@
  * replaying one with its original `webhook-id`.
  */
 import { orderStub } from '../order/order-key'
+import { subjectStub } from '../order/subject-key'
 import { deliveryOwner, listDeliveryRows } from '../storage/admin-queries'
 import { nextAttemptIso } from '../storage/order'
 import { forwardSettings, requireMerchant } from './admin-common'
@@ -29,10 +30,13 @@ export async function replayDelivery(_request: Request, env: Env, deliveryId: st
   const row = await deliveryOwner(env.DB, deliveryId)
   if (row === null) throw new AdminError('not_found', `delivery ${deliveryId} does not exist`)
   const merchant = await requireMerchant(env, row.merchant_id)
-  const delivery = await orderStub(env, { merchantId: row.merchant_id, provider: row.provider, outTradeNo: row.out_trade_no }).replay(
-    deliveryId,
-    forwardSettings(merchant),
-  )
+  const { merchant_id: merchantId, provider } = row
+  // An order's delivery, or a subject object's provider.notification.
+  const owner =
+    row.subject_key !== null
+      ? subjectStub(env, { merchantId, provider, subjectKey: row.subject_key })
+      : orderStub(env, { merchantId, provider, outTradeNo: row.out_trade_no ?? '' })
+  const delivery = await owner.replay(deliveryId, forwardSettings(merchant))
   if (delivery === null) throw new AdminError('not_found', `delivery ${deliveryId} does not exist`)
   return json(
     {

@@ -1,9 +1,11 @@
 /**
- * @module `GET /admin/merchants/{id}/notifications`: the audit trail, newest first, page by page. For one
- * order (`out_trade_no`), the order objects' own entries join D1's, so it is current before the projection.
+ * @module The audit trail: `GET /admin/merchants/{id}/notifications`, newest first, page by page (for one
+ * order, `out_trade_no`, the order objects' own entries join D1's, so it is current before the projection);
+ * `GET …/notifications/{id}`, one entry with the redacted raw body a `keepRejectedBodies` merchant keeps.
  */
 import type { ProviderRegistry } from '../providers'
-import { listNotificationRows, type NotificationFilter, type NotificationListRow } from '../storage/admin-queries'
+import { listNotificationRows, notificationRow, type NotificationFilter, type NotificationListRow } from '../storage/admin-queries'
+import { keptBody } from '../storage/rejected-bodies'
 import { orderSnapshots, requireMerchant, requireOutTradeNo } from './admin-common'
 import { page, readListParams, type Cursor } from './list-params'
 import { AdminError, json } from './responses'
@@ -34,14 +36,42 @@ export async function listNotifications(request: Request, env: Env, merchantId: 
     // The order objects know their notifications before the D1 projection catches up.
     for (const snapshot of await orderSnapshots(env, registry, merchant, filter.outTradeNo, null)) {
       for (const n of snapshot.notifications) {
-        const row: NotificationListRow = { ...n, out_trade_no: filter.outTradeNo, count: 1, first_received_at: null }
+        const row: NotificationListRow = {
+          ...n,
+          out_trade_no: filter.outTradeNo,
+          count: 1,
+          first_received_at: null,
+          notification_type: null,
+          subject_key: null,
+        }
         if (matches(row, filter)) byId.set(n.id, row)
       }
     }
   }
   const sorted = [...byId.values()].sort((a, b) => compareNewestFirst(keyOf(a), keyOf(b)))
   const { rows, nextCursor } = page(sorted, limit, keyOf)
-  return json({ notifications: rows.map(({ source: _source, ...row }) => row), next_cursor: nextCursor })
+  return json({ notifications: rows.map((row) => notificationEntry(row)), next_cursor: nextCursor })
+}
+
+/** A subject object named after one notification is about no provider id of a thing: no subject then. */
+const NOTIFICATION_SUBJECT = 'notification:'
+
+/** An audit entry as the API shows it: for a provider notification, its type and the id of what it is about. */
+export function notificationEntry(row: NotificationListRow) {
+  const { subject_key: subjectKey, ...entry } = row
+  const subjectId = subjectKey === null || subjectKey.startsWith(NOTIFICATION_SUBJECT) ? null : subjectKey
+  return { ...entry, notification_type: row.notification_type ?? null, subject_id: subjectId }
+}
+
+/** One audit entry, with `body` (headers and text, signatures cut short) when its raw body was kept. */
+export async function getNotification(_request: Request, env: Env, merchantId: string, notificationId: string): Promise<Response> {
+  await requireMerchant(env, merchantId)
+  // Single entries and counted refusals (whose kept body is the first of the window, as a sample).
+  const row = /^ntf_(?:rej_)?[0-9a-f]{32}$/.test(notificationId) ? await notificationRow(env.DB, merchantId, notificationId) : null
+  if (row === null) throw new AdminError('not_found', `notification ${notificationId} does not exist`)
+  const kept = await keptBody(env.DB, merchantId, notificationId, Date.now())
+  const body = kept === null ? null : { content_type: kept.contentType, headers: kept.headers, text: kept.body, truncated: kept.truncated }
+  return json({ ...notificationEntry(row), body })
 }
 
 const keyOf = (row: NotificationListRow): Cursor => [row.received_at, row.id]

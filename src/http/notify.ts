@@ -3,11 +3,13 @@
  * only after the order object has durably stored the notification's effect; anything that goes
  * wrong before that gets the reply that makes the provider retry.
  */
+import { isoNow } from '../lib/ids'
 import { BodyTooLarge, NOTIFY_BODY_LIMIT, readBodyWithLimit } from '../lib/read-body'
 import { verifyWithDownloadedKeys } from '../merchants/downloaded-keys'
 import { isMerchantId } from '../merchants/schema'
 import { loadVersionedMerchant, type VersionedMerchant } from '../merchants/store'
 import { orderStub } from '../order/order-key'
+import { subjectKeyOf, subjectStub } from '../order/subject-key'
 import type { IngestRejection, IngestResult } from '../order/order-object'
 import {
   isQueryableOrderNumber,
@@ -16,9 +18,11 @@ import {
   type ChannelName,
   type ProviderRegistry,
   type RawNotification,
+  type RedactedNotification,
   type VerifiedNotification,
 } from '../providers'
 import { countRefusal } from '../storage/projection'
+import { keepRejectedBody } from '../storage/rejected-bodies'
 
 export async function handleNotify(
   adapter: ChannelAdapter,
@@ -31,11 +35,12 @@ export async function handleNotify(
   const { channel } = adapter
   const receivedAt = Date.now()
   let merchant: VersionedMerchant | null = null
+  let raw: RawNotification | null = null
   try {
     // The merchant first (usually cached): a body refused for its size is still audited for it.
     merchant = await findMerchant(env, merchantId)
     const body = await readBody(request)
-    const raw: RawNotification = { body, headers: request.headers, receivedAt }
+    raw = { body, headers: request.headers, receivedAt }
     const notification = await verifyWithDownloadedKeys(env, registry, adapter, raw, merchant.config, receivedAt)
     await storeNotification(env, registry, merchant, notification, receivedAt)
     return adapter.accept()
@@ -43,8 +48,10 @@ export async function handleNotify(
     const rejection = asRejection(error)
     const recordedByOrder = (INGEST_REJECTIONS as readonly string[]).includes(rejection.code)
     if (merchant !== null && rejection.code !== 'storage_unavailable' && !recordedByOrder) {
-      // Refused before reaching an order object: audit it directly (best effort, after the reply).
-      ctx.waitUntil(auditRejection(env, merchant.config.id, channel, receivedAt, rejection))
+      // Refused before reaching an order object: audit it directly (best effort, after the reply), with its
+      // body (signatures cut short) when the merchant keeps them.
+      const kept = merchant.config.keepRejectedBodies === true && raw !== null && adapter.redact ? adapter.redact(raw) : null
+      ctx.waitUntil(auditRejection(env, merchant.config.id, channel, receivedAt, rejection, kept))
     }
     return adapter.reject(rejection)
   }
@@ -54,6 +61,7 @@ const INGEST_REJECTION_MESSAGES: Record<IngestRejection, string> = {
   amount_mismatch: 'amount does not match the registered order',
   order_not_registered: 'order not registered; confirming with the provider, retry later',
   refund_before_payment: 'refund of a payment not yet known; retry later',
+  refund_exceeds_amount: "refund exceeds the order's amount",
 }
 const INGEST_REJECTIONS = Object.keys(INGEST_REJECTION_MESSAGES) as IngestRejection[]
 
@@ -86,6 +94,18 @@ async function storeNotification(
   notification: VerifiedNotification,
   receivedAt: number,
 ): Promise<void> {
+  const settings = { forward: merchant.forward, version }
+  if (notification.effect.kind === 'other') {
+    // About no order (a transfer, a complaint…): its subject's object dedupes and forwards it.
+    const subject = { merchantId: merchant.id, provider: notification.provider, subjectKey: subjectKeyOf(notification) }
+    try {
+      await subjectStub(env, subject).ingest({ subject, notification, settings, receivedAt })
+    } catch (error) {
+      console.error('subject object did not store the notification', error instanceof Error ? error.message : 'unknown')
+      throw new NotifyRejection('storage_unavailable', 'temporarily unavailable, retry later')
+    }
+    return
+  }
   if (notification.outTradeNo === '') {
     // A message about no particular order (WeChat v2 return_code=FAIL) is unsigned: anyone could send
     // it, so it is counted as refused (never `accepted`), and changes nothing. Its count is the only
@@ -97,19 +117,20 @@ async function storeNotification(
     return
   }
   const order = { merchantId: merchant.id, provider: notification.provider, outTradeNo: notification.outTradeNo }
+  // Doubt needs a way to be resolved: only when the merchant's keys, and the order number, allow a query.
+  const canQueryOrders =
+    registry.queryClientFor(merchant, notification.provider) !== null && isQueryableOrderNumber(notification.outTradeNo)
   let result: IngestResult
   try {
     result = await orderStub(env, order).ingest({
       order,
       notification,
-      settings: { forward: merchant.forward, version },
+      settings,
       receivedAt,
       source: 'notify',
-      // Doubt needs a way to be resolved: only when the merchant's keys, and the order number, allow a query.
-      requireRegisteredOrder:
-        merchant.requireRegisteredOrders === true &&
-        registry.queryClientFor(merchant, notification.provider) !== null &&
-        isQueryableOrderNumber(notification.outTradeNo),
+      requireRegisteredOrder: merchant.requireRegisteredOrders === true && canQueryOrders,
+      confirmPayments: merchant.confirmPaymentsByQuery === true && canQueryOrders,
+      canQueryRefunds: registry.refundQueryClientFor(merchant, notification.provider) !== null,
     })
   } catch (error) {
     console.error('order object did not store the notification', error instanceof Error ? error.message : 'unknown')
@@ -132,9 +153,16 @@ async function auditRejection(
   channel: ChannelName,
   receivedAt: number,
   rejection: NotifyRejection,
+  kept: RedactedNotification | null,
 ): Promise<void> {
   try {
-    await countRefusal(env.DB, { merchantId, channel, reason: rejection.code, receivedAt })
+    // Counted, not stored one by one; a kept body is the first of its counted entry, as a sample.
+    const id = await countRefusal(env.DB, { merchantId, channel, reason: rejection.code, receivedAt })
+    if (kept !== null) {
+      const contentType = kept.headers['content-type'] ?? null
+      const body = { notificationId: id, merchantId, receivedAt: isoNow(receivedAt), contentType, ...kept, truncated: false }
+      await keepRejectedBody(env.DB, body, receivedAt)
+    }
   } catch {
     console.warn('audit of a rejected notification deferred: D1 unavailable')
   }

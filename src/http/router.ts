@@ -9,8 +9,9 @@ import type { ChannelAdapter, ProviderRegistry } from '../providers'
 import { requireAdmin } from './admin-auth'
 import { getMerchant, putMerchant } from './admin-merchants'
 import { listDeliveries, replayDelivery } from './admin-deliveries'
-import { listNotifications } from './admin-notifications'
+import { getNotification, listNotifications } from './admin-notifications'
 import { getOrder, putOrder, syncOrder } from './admin-orders'
+import { putRefund } from './admin-refunds'
 import { handleNotify } from './notify'
 import { AdminError, adminErrorResponse, json } from './responses'
 
@@ -67,9 +68,20 @@ export function buildRouter(registry: ProviderRegistry) {
     .post('/admin/merchants/:merchantId/orders/:outTradeNo/sync', (request, env) =>
       syncOrder(request, env, param(request, 'merchantId'), param(request, 'outTradeNo'), registry),
     )
+    .put('/admin/merchants/:merchantId/orders/:outTradeNo/refunds/:outRefundNo', (request, env) =>
+      putRefund(
+        request,
+        env,
+        { merchantId: param(request, 'merchantId'), outTradeNo: param(request, 'outTradeNo'), outRefundNo: param(request, 'outRefundNo') },
+        registry,
+      ),
+    )
     .get('/admin/merchants/:merchantId/deliveries', (request, env) => listDeliveries(request, env, param(request, 'merchantId')))
     .get('/admin/merchants/:merchantId/notifications', (request, env) =>
       listNotifications(request, env, param(request, 'merchantId'), registry),
+    )
+    .get('/admin/merchants/:merchantId/notifications/:notificationId', (request, env) =>
+      getNotification(request, env, param(request, 'merchantId'), param(request, 'notificationId')),
     )
     .post('/admin/deliveries/:deliveryId/replay', (request, env) => replayDelivery(request, env, param(request, 'deliveryId')))
   for (const adapter of registry.channels) router.all(notifyPath(adapter), methodNotAllowed)

@@ -7,6 +7,8 @@ export interface MerchantPublicView {
   /** `disabled_at` is present when the endpoint answered 410 Gone and nothing is sent to it. */
   forward: { url: string; disabled_at?: string }
   requireRegisteredOrders?: boolean
+  confirmPaymentsByQuery?: boolean
+  keepRejectedBodies?: boolean
   [provider: string]: unknown
 }
 
@@ -17,6 +19,8 @@ export function publicView(config: MerchantConfig, registry: ProviderRegistry = 
   const view: MerchantPublicView = {
     forward: { url: forward.url, ...(forward.disabledAt === undefined ? {} : { disabled_at: forward.disabledAt }) },
     ...(config.requireRegisteredOrders === true ? { requireRegisteredOrders: true } : {}),
+    ...(config.confirmPaymentsByQuery === true ? { confirmPaymentsByQuery: true } : {}),
+    ...(config.keepRejectedBodies === true ? { keepRejectedBodies: true } : {}),
   }
   for (const descriptor of registry.providers) {
     const section = Object.hasOwn(sections, descriptor.provider) ? sections[descriptor.provider] : undefined

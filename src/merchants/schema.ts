@@ -20,6 +20,10 @@ export interface MerchantSchemaOptions {
 
 const MERCHANT_ID = /^[A-Za-z0-9_-]{1,64}$/
 
+/** The merchant's on/off settings beside its forward target and provider sections. */
+export const MERCHANT_FLAGS = ['requireRegisteredOrders', 'confirmPaymentsByQuery', 'keepRejectedBodies'] as const
+export type MerchantFlag = (typeof MERCHANT_FLAGS)[number]
+
 export function isMerchantId(value: string): boolean {
   return MERCHANT_ID.test(value)
 }
@@ -50,14 +54,17 @@ export async function parseMerchantInput(
   registry: ProviderRegistry = defaultRegistry,
 ): Promise<MerchantInput> {
   const providers = registry.providerNames()
-  const merchant = objectAt(body, 'body', ['forward', ...providers, 'requireRegisteredOrders'], '')
+  const merchant = objectAt(body, 'body', ['forward', ...providers, ...MERCHANT_FLAGS], '')
   const forward = parseForward(merchant.forward, options)
   if (providers.every((name) => merchant[name] === undefined)) {
     fail('body', `at least one of ${providers.join(', ')} is required`)
   }
-  const { requireRegisteredOrders } = merchant
-  if (requireRegisteredOrders !== undefined && typeof requireRegisteredOrders !== 'boolean') {
-    fail('requireRegisteredOrders', 'must be true or false')
+  const flags: Partial<Record<MerchantFlag, true>> = {}
+  for (const name of MERCHANT_FLAGS) {
+    const value = merchant[name]
+    if (value !== undefined && typeof value !== 'boolean') fail(name, 'must be true or false')
+    // Only `true` is stored: false and absent mean the same.
+    if (value === true) flags[name] = true
   }
   const sections: Record<string, unknown> = {}
   for (const descriptor of registry.providers) {
@@ -66,7 +73,7 @@ export async function parseMerchantInput(
   }
   return {
     forward,
-    ...(requireRegisteredOrders === true ? { requireRegisteredOrders } : {}),
+    ...flags,
     ...sections,
   }
 }

@@ -23,6 +23,16 @@ export type MerchantBase = {
    * order it never registered is then doubtful, and is confirmed by an order query before it counts.
    */
   requireRegisteredOrders?: boolean
+  /**
+   * Every payment notification is confirmed by an order query before it is forwarded (the provider's
+   * signed answer pays the order). Takes effect only for providers whose query keys the merchant has.
+   */
+  confirmPaymentsByQuery?: boolean
+  /**
+   * Rejected notifications keep their raw body (signatures cut short; bounded in size and age) so an
+   * operator can see why one failed: `GET …/notifications/{id}`.
+   */
+  keepRejectedBodies?: boolean
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
- * @module The order object's alarm: refresh the forward settings, run a due provider query, drain
- * the outbox, project to D1, then set the next alarm from what storage holds after the last await.
+ * @module The alarms. An order object's: refresh the forward settings, run a due order query and due
+ * refund queries, drain the outbox, project to D1, then set the next alarm from what storage holds
+ * after the last await. A subject object's: the same without queries.
  */
 import { disableForwardEndpoint } from '../merchants/store'
 import { hasRows, markProjected, project, unprojected } from '../storage/projection'
@@ -8,6 +9,7 @@ import type { OrderContext } from './context'
 import { deliverHeadOfLine } from './delivery-runner'
 import { openForwardSecrets, refreshForwardTarget } from './forward-target'
 import type { Reconciler } from './reconcile'
+import type { RefundReconciler } from './refund-reconcile'
 import { AWAITING_PAYMENT } from './state-machine'
 
 /** How soon after a D1 failure the projection is tried again. */
@@ -15,24 +17,49 @@ const PROJECTION_RETRY_MS = 30_000
 /** How soon an alarm whose delivery step failed unexpectedly runs again. */
 const DELIVERY_ERROR_RETRY_MS = 60_000
 
-export async function runAlarm(ctx: OrderContext, reconciler: Reconciler): Promise<void> {
-  const { env, store, storage } = ctx
-  const order = store.order.get()
+interface Failures {
+  projectionFailed: boolean
+  deliveryFailed: boolean
+}
+
+export async function runAlarm(ctx: OrderContext, reconciler: Reconciler, refunds: RefundReconciler): Promise<void> {
+  const order = ctx.store.order.get()
   if (order === null) return
   await refreshForwardTarget(ctx, order.merchantId)
-  // Queries first: a payment they find is delivered in this same run.
+  // Queries first: a payment or refund they find is delivered in this same run.
   await reconciler.run(ctx, Date.now())
+  await refunds.run(ctx, Date.now())
+  const failures = await deliverAndProject(ctx, order.merchantId)
+  // Computed from storage after the last await: an RPC that ran meanwhile may have added work.
+  const now = Date.now()
+  const plan = ctx.store.reconciliation.get()
+  const queryDue = plan !== null && AWAITING_PAYMENT.has(ctx.store.order.get()!.status) ? plan.nextQueryAt : null
+  const next = earliest(earliest(outboxDueAt(ctx, now, failures), queryDue), ctx.store.refunds.nextQueryAt())
+  if (next !== null) await ctx.storage.setAlarm(next)
+}
+
+export async function runSubjectAlarm(ctx: OrderContext): Promise<void> {
+  const subject = ctx.store.subject.get()
+  if (subject === null) return
+  await refreshForwardTarget(ctx, subject.merchantId)
+  const failures = await deliverAndProject(ctx, subject.merchantId)
+  const next = outboxDueAt(ctx, Date.now(), failures)
+  if (next !== null) await ctx.storage.setAlarm(next)
+}
+
+/** Drains the outbox and projects to D1; failures of either only delay them. */
+async function deliverAndProject(ctx: OrderContext, merchantId: string): Promise<Failures> {
+  const { env, store, storage } = ctx
   let deliveryFailed = false
   try {
     const { goneUrl } = await deliverHeadOfLine(store, {
-      order,
-      openSecrets: (target) => openForwardSecrets(env, order.merchantId, target),
+      openSecrets: (target) => openForwardSecrets(env, merchantId, target),
       allowLoopback: env.ENVIRONMENT === 'development',
     })
     if (goneUrl !== null) {
-      // Merchant-wide, so other orders stop calling the endpoint too; best effort (each order
-      // object also stops on its own 410).
-      await disableForwardEndpoint(env, order.merchantId, goneUrl, Date.now()).catch(() =>
+      // Merchant-wide, so other objects stop calling the endpoint too; best effort (each object also
+      // stops on its own 410).
+      await disableForwardEndpoint(env, merchantId, goneUrl, Date.now()).catch(() =>
         console.warn('endpoint disable deferred: D1 unavailable'),
       )
     }
@@ -50,28 +77,19 @@ export async function runAlarm(ctx: OrderContext, reconciler: Reconciler): Promi
     console.warn('d1 projection deferred', error instanceof Error ? error.message : 'unknown error')
     projectionFailed = true
   }
-  // Computed from storage after the last await: an RPC that ran meanwhile may have added work.
-  const next = nextAlarmAt(ctx, Date.now(), { projectionFailed, deliveryFailed })
-  if (next !== null) await storage.setAlarm(next)
+  return { projectionFailed, deliveryFailed }
 }
 
-/** When this object next has something to do: a due delivery, a planned query, rows to project. */
-function nextAlarmAt(
-  { store }: OrderContext,
-  now: number,
-  failures: { projectionFailed: boolean; deliveryFailed: boolean },
-): number | null {
+/** When the outbox or the projection next has something to do. */
+function outboxDueAt({ store }: OrderContext, now: number, failures: Failures): number | null {
   const head = store.deliveries.headOfLine()
   let deliveryDue: number | null = null
   if (head !== null && store.forwardTarget.get() !== null) {
     deliveryDue = Math.max(now, head.nextAttemptAt ?? now, head.leaseUntil ?? now)
     if (failures.deliveryFailed) deliveryDue = Math.max(deliveryDue, now + DELIVERY_ERROR_RETRY_MS)
   }
-  const order = store.order.get()!
-  const plan = store.reconciliation.get()
-  const queryDue = plan !== null && AWAITING_PAYMENT.has(order.status) ? plan.nextQueryAt : null
   const projectionDue = hasRows(unprojected(store)) ? (failures.projectionFailed ? now + PROJECTION_RETRY_MS : now) : null
-  return earliest(earliest(deliveryDue, queryDue), projectionDue)
+  return earliest(deliveryDue, projectionDue)
 }
 
 function earliest(a: number | null, b: number | null): number | null {

@@ -9,7 +9,7 @@ import { outboundUrlProblem } from '../lib/outbound-url'
 import { nextRetryDelayMs } from '../delivery/schedule'
 import { signWebhook } from '../delivery/sign'
 import { isoNow } from '../lib/ids'
-import type { ForwardTargetRow, OrderRow, OrderStore } from '../storage/order'
+import type { ForwardTargetRow, OrderStore } from '../storage/order'
 
 /** At most this many attempts per alarm run, so one run stays well inside the alarm's wall time. */
 const ATTEMPTS_PER_RUN = 10
@@ -17,7 +17,6 @@ const ATTEMPTS_PER_RUN = 10
 const LEASE_MS = 60_000
 
 export interface DeliveryContext {
-  order: OrderRow
   openSecrets(target: ForwardTargetRow): Promise<string[]>
   allowLoopback: boolean
   random?: () => number

@@ -11,9 +11,9 @@ export interface RefundDetails {
   total_refunded: number
 }
 
-/** The JSON body POSTed to the merchant's forward URL. Its `webhook-id` travels in the headers. */
-export interface ForwardedEvent {
-  type: EventType
+/** An event about an order: a payment, a close, a refund. Its `webhook-id` travels in the headers. */
+export interface OrderEvent {
+  type: Exclude<EventType, 'provider.notification'>
   /** When the state change happened (ISO-8601 UTC). */
   timestamp: string
   data: {
@@ -29,3 +29,24 @@ export interface ForwardedEvent {
     raw: Record<string, unknown>
   }
 }
+
+/** Any other verified notification, forwarded as the provider sent it (a transfer, a complaint, …). */
+export interface ProviderNotificationEvent {
+  type: 'provider.notification'
+  /** When it happened per the provider, else when the gateway received it (ISO-8601 UTC). */
+  timestamp: string
+  data: {
+    merchant_id: string
+    provider: ProviderName
+    channel: ChannelName
+    /** The provider's word for it: v3 `event_type`, Alipay `notify_type`. */
+    notification_type: string
+    notification_id: string
+    /** The provider's id of what it is about, when it names one. */
+    subject_id: string | null
+    raw: Record<string, unknown>
+  }
+}
+
+/** The JSON body POSTed to the merchant's forward URL. */
+export type ForwardedEvent = OrderEvent | ProviderNotificationEvent

@@ -7,10 +7,10 @@ import { isoNow, newId } from '../lib/ids'
 import type { VerifiedNotification } from '../providers/core/types'
 import type { NotificationSource, NotificationVerdict, OrderRef, OrderStatus, OrderStore } from '../storage/order'
 import type { OrderContext } from './context'
-import type { ForwardedEvent } from './events'
 import { sealForwardTarget, type ForwardSettings } from './forward-target'
-import { DEFAULT_ORDER_LIFETIME_MS } from './reconcile-schedule'
-import { AWAITING_PAYMENT, decide } from './state-machine'
+import { addOrderEvents } from './outbox'
+import { DEFAULT_ORDER_LIFETIME_MS, REFUND_LIFETIME_MS } from './reconcile-schedule'
+import { AWAITING_PAYMENT, decide, type RejectionReason } from './state-machine'
 
 export interface IngestRequest {
   order: OrderRef
@@ -20,10 +20,14 @@ export interface IngestRequest {
   source: NotificationSource
   /** The merchant registers its orders: a payment for an unregistered one is doubtful until a query confirms it. */
   requireRegisteredOrder?: boolean
+  /** The merchant wants every payment confirmed by an order query before it is forwarded (and has the keys). */
+  confirmPayments?: boolean
+  /** The merchant's keys allow refund queries: an Alipay refund whose own amount is in doubt is asked about. */
+  canQueryRefunds?: boolean
 }
 
 /** Why the order object refused a notification it could authenticate. */
-export type IngestRejection = 'amount_mismatch' | 'order_not_registered' | 'refund_before_payment'
+export type IngestRejection = RejectionReason | 'order_not_registered'
 
 export interface IngestResult {
   verdict: NotificationVerdict
@@ -46,6 +50,8 @@ export async function ingestNotification(ctx: OrderContext, request: IngestReque
       source,
       nowMs,
       requireRegisteredOrder: request.requireRegisteredOrder === true,
+      confirmPayments: request.confirmPayments === true,
+      canQueryRefunds: request.canQueryRefunds === true,
     })
   })
   // Same output-gated storage as the transaction: the alarm is durable before the reply leaves.
@@ -58,6 +64,8 @@ export interface ApplyOptions {
   source: NotificationSource
   nowMs: number
   requireRegisteredOrder?: boolean
+  confirmPayments?: boolean
+  canQueryRefunds?: boolean
 }
 
 /**
@@ -84,8 +92,10 @@ export function applyNotification(store: OrderStore, notification: VerifiedNotif
     return { verdict: 'duplicate', reason: null, status: order.status, eventIds: [] }
   }
 
+  const { effect } = notification
+  const impliesPayment = effect.kind === 'payment' || (effect.kind === 'refund' && effect.payment !== null)
   const unregistered = options.requireRegisteredOrder === true && order.expectedAmount === null && AWAITING_PAYMENT.has(order.status)
-  if (source === 'notify' && notification.effect.kind === 'payment' && unregistered) {
+  if (source === 'notify' && impliesPayment && unregistered) {
     // Doubtful: the merchant never announced this order. Ask the provider; its signed answer decides,
     // and the provider's retry of this notification then finds the order settled either way.
     audit('rejected', 'order_not_registered')
@@ -93,45 +103,46 @@ export function applyNotification(store: OrderStore, notification: VerifiedNotif
     return { verdict: 'rejected', reason: 'order_not_registered', status: order.status, eventIds: [] }
   }
 
-  const decision = decide(order, notification.effect, store.refunds, now)
+  const decision = decide(order, effect, store.refunds, now, {
+    channel: notification.channel,
+    raw: notification.raw,
+    canQueryRefunds: options.canQueryRefunds === true,
+    confirmPayments: options.confirmPayments === true,
+    nowMs,
+  })
   if (decision.verdict === 'rejected') {
     audit('rejected', decision.reason)
     if (decision.next.status !== order.status) store.order.save(decision.next, now)
-    // A doubtful report (wrong amount, a refund of a payment not seen yet): ask the provider once;
-    // its signed answer decides.
-    if (source === 'notify') store.reconciliation.plan(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS)
+    // A doubtful report (wrong amount, a refund of a payment not seen yet, even one found by a refund
+    // query): ask the provider about the order once; its signed answer decides.
+    if (decision.reason === 'refund_before_payment' || (source === 'notify' && decision.reason === 'amount_mismatch')) {
+      store.reconciliation.plan(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS)
+    }
     return { verdict: 'rejected', reason: decision.reason, status: decision.next.status, eventIds: [] }
   }
 
-  store.notifications.markSeen(notification.notificationId, now)
-  audit('accepted', decision.events.length === 0 ? 'no change' : null)
-  if (decision.refundApplied) {
-    const r = decision.refundApplied
-    store.refunds.record(r.outRefundNo, r.outcome, r.amount)
+  const paying = decision.events.some((event) => event.type === 'payment.succeeded')
+  if (source === 'notify' && effect.kind === 'payment' && paying && options.confirmPayments === true) {
+    // The merchant wants every payment confirmed: the notification is kept (a retry is a duplicate), and
+    // the order query planned now pays the order with the provider's signed answer.
+    store.notifications.markSeen(notification.notificationId, now)
+    audit('accepted', 'awaiting confirmation by order query')
+    store.reconciliation.plan(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS)
+    return { verdict: 'accepted', reason: null, status: order.status, eventIds: [] }
   }
+
+  store.notifications.markSeen(notification.notificationId, now)
+  const held = decision.refunds?.held === true
+  audit('accepted', held ? 'refund amount in doubt: held until registered or queried' : decision.events.length === 0 ? 'no change' : null)
+  for (const row of decision.refunds?.rows ?? []) {
+    // A held refund the merchant can query is watched like a registered one.
+    const watched = row.nextQueryAt !== null && row.expiresAt === null ? { ...row, expiresAt: nowMs + REFUND_LIFETIME_MS } : row
+    store.refunds.save(watched, now)
+  }
+  for (const r of decision.refunds?.emitted ?? []) store.refunds.record(r.outRefundNo, r.outcome, r.amount)
   store.order.save(decision.next, now)
   if (!AWAITING_PAYMENT.has(decision.next.status)) store.reconciliation.stop()
-  const eventIds = decision.events.map((draft) => {
-    const id = newId('evt')
-    const body: ForwardedEvent = {
-      type: draft.type,
-      timestamp: draft.occurredAt,
-      data: {
-        merchant_id: order.merchantId,
-        provider: notification.provider,
-        channel: notification.channel,
-        out_trade_no: order.outTradeNo,
-        transaction_id: decision.next.transactionId,
-        amount: decision.next.amount,
-        currency: decision.next.currency ?? 'CNY',
-        paid_at: decision.next.paidAt,
-        refund: draft.refund,
-        raw: notification.raw,
-      },
-    }
-    const seq = store.events.add({ id, type: draft.type, channel: notification.channel, body: JSON.stringify(body), createdAt: now })
-    store.deliveries.add(newId('dlv'), seq, nowMs, now)
-    return id
-  })
+  const origin = { provider: notification.provider, report: { channel: notification.channel, raw: notification.raw } }
+  const eventIds = addOrderEvents(store, order, decision.next, decision.events, origin, nowMs)
   return { verdict: 'accepted', reason: null, status: decision.next.status, eventIds }
 }

@@ -1,26 +1,32 @@
 /**
  * @module The order Durable Object: the single authority for one order, and a thin shell. Each RPC
- * and the alarm hand their work to a module with one job: ingest, registration, provider queries,
- * the admin view, replay, the alarm (deliveries, then the D1 projection).
+ * and the alarm hand their work to a module with one job: ingest, registration (of the order, of its
+ * refunds), provider queries (order and refunds), the admin view, replay, the alarm (deliveries, then
+ * the D1 projection).
  */
 import { DurableObject } from 'cloudflare:workers'
-import { hasOrderStorage, migrateOrderSchema, OrderStore, type DeliveryRow, type OrderRef, type OrderStatus } from '../storage/order'
+import { hasOrderStorage, migrateOrderSchema, OrderStore, type DeliveryRow, type OrderRef } from '../storage/order'
 import { runAlarm } from './alarm'
 import type { OrderContext } from './context'
 import type { ForwardSettings } from './forward-target'
 import { ingestNotification, type IngestRequest, type IngestResult } from './ingest'
-import { Reconciler, syncOrder } from './reconcile'
+import { Reconciler, syncOrder, type SyncResult } from './reconcile'
+import { RefundReconciler } from './refund-reconcile'
+import { registerRefund, type RefundRegistration, type RefundRequest } from './refund-registration'
 import { registerOrder, type Expectation, type Registration } from './registration'
 import { replayDelivery } from './replay'
 import { orderSnapshot, type OrderSnapshot } from './snapshot'
 
 export type { ForwardSettings } from './forward-target'
 export type { IngestRejection, IngestRequest, IngestResult } from './ingest'
+export type { RefundRegistration, RefundRequest } from './refund-registration'
+export type { SyncResult } from './reconcile'
 export type { OrderSnapshot } from './snapshot'
 
 export class OrderObject extends DurableObject<Env> {
   private readonly store: OrderStore
   private readonly reconciler = new Reconciler()
+  private readonly refundReconciler = new RefundReconciler()
   /** Whether the schema is known current in this instance (migrations run once per instance, on first use). */
   private migrated = false
 
@@ -39,9 +45,14 @@ export class OrderObject extends DurableObject<Env> {
     return registerOrder(this.context(), order, settings, expected)
   }
 
-  /** Asks the provider about this order now (admin sync), whatever the schedule says. */
-  sync(order: OrderRef, settings: ForwardSettings): Promise<{ status: OrderStatus; query: string }> {
-    return syncOrder(this.context(), this.reconciler, order, settings)
+  /** Registers a refund the merchant asked for: settles a held notification of it, plans refund queries. */
+  registerRefund(order: OrderRef, settings: ForwardSettings, refund: RefundRequest): Promise<RefundRegistration> {
+    return registerRefund(this.context(), order, settings, refund)
+  }
+
+  /** Asks the provider about this order and its unsettled refunds now (admin sync), whatever the schedule says. */
+  sync(order: OrderRef, settings: ForwardSettings): Promise<SyncResult> {
+    return syncOrder(this.context(), this.reconciler, this.refundReconciler, order, settings)
   }
 
   /** The admin view; null, with nothing created, for an order this object never stored. */
@@ -58,7 +69,7 @@ export class OrderObject extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     if (!this.exists()) return
-    return runAlarm(this.context(), this.reconciler)
+    return runAlarm(this.context(), this.reconciler, this.refundReconciler)
   }
 
   private exists(): boolean {

@@ -1,7 +1,7 @@
 /**
  * @module When an order object asks the provider about a registered order whose payment has not
- * been notified: first after 2 minutes, then backing off (5, 15, 30 min, then hourly) until the
- * order expires. Pure and table-driven.
+ * been notified, or a registered refund not settled yet: first after 2 minutes, then backing off
+ * (5, 15, 30 min, then hourly) until it expires. Pure and table-driven.
  */
 
 /** Minutes after registration (or after the previous query) for each successive query. */
@@ -9,6 +9,12 @@ export const RECONCILE_SCHEDULE_MINUTES = [2, 5, 15, 30, 60] as const
 
 /** Orders that say nothing about their expiry are watched for a day, like the providers' own retries. */
 export const DEFAULT_ORDER_LIFETIME_MS = 24 * 3600 * 1000
+
+/**
+ * Registered refunds are watched for a week, on the same schedule: WeChat settles a refund to a bank
+ * card within a few working days, balances within minutes.
+ */
+export const REFUND_LIFETIME_MS = 7 * 24 * 3600 * 1000
 
 const MINUTE_MS = 60_000
 

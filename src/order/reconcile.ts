@@ -9,6 +9,7 @@ import { sealForwardTarget, type ForwardSettings } from './forward-target'
 import { applyNotification } from './ingest'
 import { queryProvider } from './provider-query'
 import { DEFAULT_ORDER_LIFETIME_MS, nextQueryAt } from './reconcile-schedule'
+import type { RefundReconciler } from './refund-reconcile'
 import { AWAITING_PAYMENT } from './state-machine'
 
 export interface ReconcileOutcome {
@@ -63,13 +64,21 @@ async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: b
   })
 }
 
-/** Asks the provider about this order now (admin sync), whatever the schedule says. */
+/** What an admin sync found: the order query's result, and one line per refund it asked about. */
+export interface SyncResult {
+  status: OrderStatus
+  query: string
+  refunds: string[]
+}
+
+/** Asks the provider about this order and its unsettled refunds now (admin sync), whatever the schedule says. */
 export async function syncOrder(
   ctx: OrderContext,
   reconciler: Reconciler,
+  refunds: RefundReconciler,
   order: OrderRef,
   settings: ForwardSettings,
-): Promise<{ status: OrderStatus; query: string }> {
+): Promise<SyncResult> {
   const saveForwardTarget = await sealForwardTarget(ctx, order.merchantId, settings)
   const nowMs = Date.now()
   ctx.storage.transactionSync(() => {
@@ -79,6 +88,12 @@ export async function syncOrder(
     ctx.store.reconciliation.ensure(nowMs + DEFAULT_ORDER_LIFETIME_MS)
   })
   const query = await reconciler.run(ctx, nowMs, { force: true })
+  // After the order query: a refund of a payment it just found applies at once.
+  const refundResults = await refunds.run(ctx, Date.now(), { force: true })
   await ctx.storage.setAlarm(Date.now())
-  return { status: ctx.store.order.get()!.status, query: ctx.store.reconciliation.get()?.lastResult ?? query.summary }
+  return {
+    status: ctx.store.order.get()!.status,
+    query: ctx.store.reconciliation.get()?.lastResult ?? query.summary,
+    refunds: refundResults,
+  }
 }

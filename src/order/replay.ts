@@ -7,9 +7,10 @@ import { sealForwardTarget, type ForwardSettings } from './forward-target'
 /** The delivery as it now stands, or null when this order has no such delivery. */
 export async function replayDelivery(ctx: OrderContext, deliveryId: string, settings: ForwardSettings): Promise<DeliveryRow | null> {
   const { store } = ctx
-  const order = store.order.get()
-  if (order === null) return null
-  const saveForwardTarget = await sealForwardTarget(ctx, order.merchantId, settings)
+  // An order object, or a subject object of provider notifications.
+  const merchantId = store.order.get()?.merchantId ?? store.subject.get()?.merchantId
+  if (merchantId === undefined) return null
+  const saveForwardTarget = await sealForwardTarget(ctx, merchantId, settings)
   const nowMs = Date.now()
   const now = isoNow(nowMs)
   const delivery = store.deliveries.get(deliveryId)

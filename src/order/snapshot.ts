@@ -34,6 +34,16 @@ export interface OrderSnapshot {
     }[]
   }[]
   notifications: { id: string; channel: string; received_at: string; verdict: string; reason: string | null; source: string }[]
+  /** Every refund the gateway knows of: registered, notified (held while its own amount is in doubt), settled. */
+  refunds: {
+    out_refund_no: string
+    refund_id: string | null
+    amount: number | null
+    status: string
+    registered_amount: number | null
+    next_query_at: string | null
+    last_query_result: string | null
+  }[]
   /** Provider queries for a registered order whose payment was not notified (null when none were planned). */
   reconciliation: {
     next_query_at: string | null
@@ -84,6 +94,15 @@ export function orderSnapshot(store: OrderStore): OrderSnapshot | null {
       verdict: n.verdict,
       reason: n.reason,
       source: n.source,
+    })),
+    refunds: store.refunds.rows().map((r) => ({
+      out_refund_no: r.outRefundNo,
+      refund_id: r.refundId,
+      amount: r.amount,
+      status: r.status,
+      registered_amount: r.registeredAmount,
+      next_query_at: r.nextQueryAt === null ? null : isoNow(r.nextQueryAt),
+      last_query_result: r.lastResult,
     })),
     reconciliation: reconciliationView(store.reconciliation.get()),
   }

@@ -6,32 +6,48 @@
  *   pending ─close→ closed          pending ─payment, wrong amount→ amount_mismatch ─payment→ paid
  *
  * A notification that reports a change already made (a retry under a new id, Alipay's
- * TRADE_FINISHED after TRADE_SUCCESS, a v2 and a v3 notify of one payment) changes nothing.
+ * TRADE_FINISHED after TRADE_SUCCESS, a v2 and a v3 notify of one payment) changes nothing. Refunds
+ * are decided in `refund-decision.ts`; a refund that proves a payment the order has not seen pays it first.
  */
-import type { NotificationEffect } from '../providers/core/types'
+import type { ChannelName, NotificationEffect, PaymentFacts } from '../providers/core/types'
 import type { EventType, OrderState, OrderStatus } from '../storage/order'
 import type { RefundDetails } from './events'
+import { decideRefund, type RefundBook, type RefundChange } from './refund-decision'
 
-/** Refund outcomes already applied, so the same report twice changes nothing. */
-export interface RefundLedger {
-  has(outRefundNo: string, outcome: string): boolean
-}
+export type { RefundBook, RefundChange } from './refund-decision'
 
 export interface EventDraft {
-  type: EventType
+  type: Exclude<EventType, 'provider.notification'>
   /** ISO-8601 UTC: when it happened per the provider, else when we learned it. */
   occurredAt: string
   refund: RefundDetails | null
+  /** The report the event comes from, when not the one being applied (a held refund notification). */
+  source?: { channel: ChannelName; raw: Record<string, unknown> }
 }
+
+export type RejectionReason = 'amount_mismatch' | 'refund_before_payment' | 'refund_exceeds_amount'
 
 export type Decision =
   | {
       verdict: 'accepted'
       next: OrderState
       events: EventDraft[]
-      refundApplied: { outRefundNo: string; outcome: string; amount: number } | null
+      /** What a refund report changed in the order's refunds, or null. */
+      refunds: RefundChange | null
     }
-  | { verdict: 'rejected'; reason: 'amount_mismatch' | 'refund_before_payment'; next: OrderState }
+  | { verdict: 'rejected'; reason: RejectionReason; next: OrderState }
+
+/** What the order object knows besides its state, for a decision. */
+export interface DecideContext {
+  /** The report being applied: where its events come from. */
+  channel: ChannelName
+  raw: Record<string, unknown>
+  /** The merchant's keys allow a refund query (an Alipay refund's own amount in doubt is asked, not guessed). */
+  canQueryRefunds: boolean
+  /** The merchant wants payments confirmed by an order query: a refund's payment facts do not pay the order. */
+  confirmPayments: boolean
+  nowMs: number
+}
 
 /** The buyer has paid (whatever was refunded since). */
 export const PAID_STATES: ReadonlySet<OrderStatus> = new Set(['paid', 'partially_refunded', 'refunded'])
@@ -39,39 +55,45 @@ export const PAID_STATES: ReadonlySet<OrderStatus> = new Set(['paid', 'partially
 export const AWAITING_PAYMENT: ReadonlySet<OrderStatus> = new Set(['pending', 'amount_mismatch'])
 
 function unchanged(state: OrderState): Decision {
-  return { verdict: 'accepted', next: state, events: [], refundApplied: null }
+  return { verdict: 'accepted', next: state, events: [], refunds: null }
 }
 
-export function decide(state: OrderState, effect: NotificationEffect, ledger: RefundLedger, now: string): Decision {
+/** A payment, checked against the registered amount; a paid order stays as it is. */
+function decidePayment(state: OrderState, payment: PaymentFacts, now: string): Decision {
+  if (PAID_STATES.has(state.status)) return unchanged(state)
+  const wrongAmount = state.expectedAmount !== null && state.expectedAmount !== payment.amount
+  const wrongCurrency = state.expectedCurrency !== null && state.expectedCurrency !== payment.currency
+  if (wrongAmount || wrongCurrency) {
+    // Closed orders keep their status; an unpaid one is flagged until a notification passes.
+    const status = state.status === 'closed' ? state.status : 'amount_mismatch'
+    return { verdict: 'rejected', reason: 'amount_mismatch', next: { ...state, status } }
+  }
+  // A payment reported after a close still means the money arrived: it wins.
+  const next: OrderState = {
+    ...state,
+    status: 'paid',
+    amount: payment.amount,
+    currency: payment.currency,
+    transactionId: payment.transactionId,
+    paidAt: payment.paidAt,
+  }
+  return {
+    verdict: 'accepted',
+    next,
+    events: [{ type: 'payment.succeeded', occurredAt: payment.paidAt ?? now, refund: null }],
+    refunds: null,
+  }
+}
+
+export function decide(state: OrderState, effect: NotificationEffect, book: RefundBook, now: string, context: DecideContext): Decision {
   switch (effect.kind) {
     case 'none':
+    // Provider notifications about no order never reach an order object.
+    case 'other':
       return unchanged(state)
 
-    case 'payment': {
-      if (PAID_STATES.has(state.status)) return unchanged(state)
-      const wrongAmount = state.expectedAmount !== null && state.expectedAmount !== effect.amount
-      const wrongCurrency = state.expectedCurrency !== null && state.expectedCurrency !== effect.currency
-      if (wrongAmount || wrongCurrency) {
-        // Closed orders keep their status; an unpaid one is flagged until a notification passes.
-        const status = state.status === 'closed' ? state.status : 'amount_mismatch'
-        return { verdict: 'rejected', reason: 'amount_mismatch', next: { ...state, status } }
-      }
-      // A payment reported after a close still means the money arrived: it wins.
-      const next: OrderState = {
-        ...state,
-        status: 'paid',
-        amount: effect.amount,
-        currency: effect.currency,
-        transactionId: effect.transactionId,
-        paidAt: effect.paidAt,
-      }
-      return {
-        verdict: 'accepted',
-        next,
-        events: [{ type: 'payment.succeeded', occurredAt: effect.paidAt ?? now, refund: null }],
-        refundApplied: null,
-      }
-    }
+    case 'payment':
+      return decidePayment(state, effect, now)
 
     case 'close': {
       if (!AWAITING_PAYMENT.has(state.status)) return unchanged(state)
@@ -80,64 +102,25 @@ export function decide(state: OrderState, effect: NotificationEffect, ledger: Re
         verdict: 'accepted',
         next,
         events: [{ type: 'payment.closed', occurredAt: effect.closedAt ?? now, refund: null }],
-        refundApplied: null,
+        refunds: null,
       }
     }
 
     case 'refund': {
-      // A refund implies a payment this order has not seen (its notification is late or was refused):
-      // refused until the payment is known, so payment.succeeded always comes first.
-      if (!PAID_STATES.has(state.status)) return { verdict: 'rejected', reason: 'refund_before_payment', next: state }
-      const occurredAt = effect.refundedAt ?? now
-      if (effect.outcome !== 'succeeded') {
-        // Failed and closed refunds are reported once each and never move the order's status.
-        if (ledger.has(effect.outRefundNo, effect.outcome)) return unchanged(state)
-        const type: EventType = effect.outcome === 'failed' ? 'refund.failed' : 'refund.closed'
-        const amount = effect.amount ?? 0
-        const refund: RefundDetails = {
-          out_refund_no: effect.outRefundNo,
-          refund_id: effect.refundId,
-          amount,
-          total_refunded: state.refundedAmount,
-        }
-        return {
-          verdict: 'accepted',
-          next: state,
-          events: [{ type, occurredAt, refund }],
-          refundApplied: { outRefundNo: effect.outRefundNo, outcome: effect.outcome, amount },
-        }
+      let paid = state
+      let before: EventDraft[] = []
+      if (!PAID_STATES.has(state.status)) {
+        // A refund of a payment this order has not seen: when it carries the payment's facts, they pay the
+        // order first (payment.succeeded always comes first); otherwise it waits for the payment.
+        if (effect.payment === null || context.confirmPayments) return { verdict: 'rejected', reason: 'refund_before_payment', next: state }
+        const payment = decidePayment(state, effect.payment, now)
+        if (payment.verdict === 'rejected') return payment
+        paid = payment.next
+        before = payment.events
       }
-      // WeChat states each refund's amount; Alipay states the cumulative sum, so the new part is the difference.
-      let amount: number
-      if (effect.cumulativeRefunded !== null) {
-        amount = effect.cumulativeRefunded - state.refundedAmount
-        if (amount <= 0) return unchanged(state)
-      } else {
-        if (ledger.has(effect.outRefundNo, 'succeeded')) return unchanged(state)
-        amount = effect.amount ?? 0
-      }
-      const refundedAmount = state.refundedAmount + amount
-      const orderAmount = state.amount ?? effect.orderAmount
-      const next: OrderState = {
-        ...state,
-        status: refundedAmount >= orderAmount ? 'refunded' : 'partially_refunded',
-        amount: orderAmount,
-        currency: state.currency ?? effect.currency,
-        transactionId: state.transactionId ?? effect.transactionId,
-        refundedAmount,
-      }
-      const refund: RefundDetails = {
-        out_refund_no: effect.outRefundNo,
-        refund_id: effect.refundId,
-        amount,
-        total_refunded: refundedAmount,
-      }
-      return {
-        verdict: 'accepted',
-        next,
-        events: [{ type: 'refund.succeeded', occurredAt, refund }],
-        refundApplied: { outRefundNo: effect.outRefundNo, outcome: 'succeeded', amount },
-      }
+      const refund = decideRefund(paid, effect, book, { ...context, now })
+      if (refund.verdict === 'rejected') return { verdict: 'rejected', reason: refund.reason, next: state }
+      return { verdict: 'accepted', next: refund.next, events: [...before, ...refund.events], refunds: refund.change }
     }
 
     default: {

@@ -1,4 +1,4 @@
-/** @module The D1 reads behind the admin listings across orders: notifications, deliveries, and which order a delivery belongs to. */
+/** @module The D1 reads behind the admin listings across orders: notifications, deliveries, and which object a delivery belongs to. */
 import type { ProviderName } from '../providers/core/types'
 
 export interface NotificationListRow {
@@ -14,6 +14,9 @@ export interface NotificationListRow {
   count: number
   /** A counted row's earliest notification; null for single rows. */
   first_received_at: string | null
+  /** A provider notification's type and subject object; null for an order's notifications. */
+  notification_type: string | null
+  subject_key: string | null
 }
 
 export interface NotificationFilter {
@@ -32,7 +35,7 @@ export interface DeliveryListRow {
   id: string
   event_id: string
   type: string
-  out_trade_no: string
+  out_trade_no: string | null
   provider: string
   status: string
   attempts: number
@@ -46,7 +49,8 @@ export async function listNotificationRows(db: D1Database, merchantId: string, f
   const [afterAt, afterId] = filter.after ?? [null, null]
   const { results } = await db
     .prepare(
-      `SELECT id, channel, received_at, verdict, reason, out_trade_no, source, count, first_received_at FROM notifications
+      `SELECT id, channel, received_at, verdict, reason, out_trade_no, source, count, first_received_at, notification_type, subject_key
+       FROM notifications
        WHERE merchant_id = ?1 AND (?2 IS NULL OR out_trade_no = ?2) AND (?3 IS NULL OR verdict = ?3)
          AND (?4 IS NULL OR reason = ?4) AND (?5 IS NULL OR received_at >= ?5) AND (?6 IS NULL OR received_at < ?6)
          AND (?7 IS NULL OR received_at < ?7 OR (received_at = ?7 AND id < ?8))
@@ -87,13 +91,29 @@ export async function listDeliveryRows(
   return results
 }
 
-/** The order a delivery belongs to, or null when D1 has no such delivery. */
-export function deliveryOwner(
-  db: D1Database,
-  deliveryId: string,
-): Promise<{ merchant_id: string; provider: ProviderName; out_trade_no: string } | null> {
+/** Which object a delivery belongs to: an order (`out_trade_no`) or a subject (`subject_key`). */
+export interface DeliveryOwnerRow {
+  merchant_id: string
+  provider: ProviderName
+  out_trade_no: string | null
+  subject_key: string | null
+}
+
+/** The object a delivery belongs to, or null when D1 has no such delivery. */
+export function deliveryOwner(db: D1Database, deliveryId: string): Promise<DeliveryOwnerRow | null> {
   return db
-    .prepare('SELECT merchant_id, provider, out_trade_no FROM deliveries WHERE id = ?')
+    .prepare('SELECT merchant_id, provider, out_trade_no, subject_key FROM deliveries WHERE id = ?')
     .bind(deliveryId)
-    .first<{ merchant_id: string; provider: ProviderName; out_trade_no: string }>()
+    .first<DeliveryOwnerRow>()
+}
+
+/** One audit entry of the merchant's, or null. */
+export function notificationRow(db: D1Database, merchantId: string, notificationId: string): Promise<NotificationListRow | null> {
+  return db
+    .prepare(
+      `SELECT id, channel, received_at, verdict, reason, out_trade_no, source, count, first_received_at, notification_type, subject_key
+       FROM notifications WHERE merchant_id = ? AND id = ?`,
+    )
+    .bind(merchantId, notificationId)
+    .first<NotificationListRow>()
 }

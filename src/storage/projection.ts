@@ -1,7 +1,8 @@
 /**
- * @module The D1 projection: what an order object's rows have not sent yet, and the idempotent
- * upserts that keep the admin API's tables current. Order objects call it from their alarm; a failure only delays the projection (the objects keep
- * their rows marked unprojected and try again), it never loses or blocks a payment.
+ * @module The D1 projection: what an order (or subject) object's rows have not sent yet, and the
+ * idempotent upserts that keep the admin API's tables current. The objects call it from their alarm; a
+ * failure only delays the projection (the objects keep their rows marked unprojected and try again), it
+ * never loses or blocks a payment.
  */
 import { sha256Hex } from '../crypto/primitives'
 import type { ChannelName, ProviderName } from '../providers/core/types'
@@ -41,13 +42,18 @@ export interface NotificationProjection {
   verdict: NotificationVerdict
   reason: string | null
   source: NotificationSource
+  /** A provider notification's type and subject object (null for an order's notifications). */
+  notificationType?: string | null
+  subjectKey?: string | null
 }
 
 export interface DeliveryProjection {
   id: string
   merchantId: string
   provider: ProviderName
-  outTradeNo: string
+  /** The order it belongs to, or null for a subject object's `provider.notification`. */
+  outTradeNo: string | null
+  subjectKey: string | null
   eventId: string
   type: EventType
   status: DeliveryStatus
@@ -65,12 +71,21 @@ export interface ProjectionBatch {
   deliveries: DeliveryProjection[]
 }
 
-/** Everything in one order object's store the D1 projection has not received yet, in the projection's shapes. */
+/** Whose rows an object holds: an order's, or a subject's (provider notifications about no order). */
+function ownerOf(store: OrderStore): { merchantId: string; provider: ProviderName; outTradeNo: string | null; subjectKey: string | null } {
+  const order = store.order.get()
+  if (order !== null) return { merchantId: order.merchantId, provider: order.provider, outTradeNo: order.outTradeNo, subjectKey: null }
+  const subject = store.subject.get()
+  if (subject === null) throw new TypeError('the object holds neither an order nor a subject')
+  return { merchantId: subject.merchantId, provider: subject.provider, outTradeNo: null, subjectKey: subject.subjectKey }
+}
+
+/** Everything in one order (or subject) object's store the D1 projection has not received yet, in the projection's shapes. */
 export function unprojected(store: OrderStore): ProjectionBatch {
-  const order = store.order.get()!
-  const { merchantId, provider, outTradeNo } = order
+  const order = store.order.get()
+  const { merchantId, provider, outTradeNo, subjectKey } = ownerOf(store)
   return {
-    order: order.projectedVersion < order.version ? orderProjection(order) : null,
+    order: order !== null && order.projectedVersion < order.version ? orderProjection(order) : null,
     notifications: store.notifications.unprojected(500).map((n) => ({
       id: n.id,
       merchantId,
@@ -81,12 +96,15 @@ export function unprojected(store: OrderStore): ProjectionBatch {
       verdict: n.verdict,
       reason: n.reason,
       source: n.source,
+      notificationType: n.notificationType ?? null,
+      subjectKey,
     })),
     deliveries: store.deliveries.unprojected().map((d) => ({
       id: d.id,
       merchantId,
       provider,
       outTradeNo,
+      subjectKey,
       eventId: d.eventId,
       type: d.eventType,
       status: d.status,
@@ -160,18 +178,31 @@ function orderStatement(db: D1Database, o: OrderProjection): D1PreparedStatement
 export function notificationStatement(db: D1Database, n: NotificationProjection): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO notifications (id, merchant_id, channel, out_trade_no, provider_notification_id, received_at, verdict, reason, source)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      `INSERT INTO notifications (id, merchant_id, channel, out_trade_no, provider_notification_id, received_at, verdict, reason, source,
+         notification_type, subject_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     )
-    .bind(n.id, n.merchantId, n.channel, n.outTradeNo, n.providerNotificationId, n.receivedAt, n.verdict, n.reason, n.source)
+    .bind(
+      n.id,
+      n.merchantId,
+      n.channel,
+      n.outTradeNo,
+      n.providerNotificationId,
+      n.receivedAt,
+      n.verdict,
+      n.reason,
+      n.source,
+      n.notificationType ?? null,
+      n.subjectKey ?? null,
+    )
 }
 
 function deliveryStatement(db: D1Database, d: DeliveryProjection): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO deliveries (id, merchant_id, provider, out_trade_no, event_id, type, status, attempts, next_attempt_at,
+      `INSERT INTO deliveries (id, merchant_id, provider, out_trade_no, subject_key, event_id, type, status, attempts, next_attempt_at,
          last_status_code, created_at, updated_at, version)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET
          status = excluded.status, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at,
          last_status_code = excluded.last_status_code, updated_at = excluded.updated_at, version = excluded.version
@@ -182,6 +213,7 @@ function deliveryStatement(db: D1Database, d: DeliveryProjection): D1PreparedSta
       d.merchantId,
       d.provider,
       d.outTradeNo,
+      d.subjectKey,
       d.eventId,
       d.type,
       d.status,
@@ -221,8 +253,9 @@ export interface Refusal {
  * Counts a notification refused before it reached an order object (bad signature, wrong merchant ids, an
  * unsigned message): one row per merchant, channel, reason and window, however many arrive, so a flood
  * of forgeries neither fills D1 nor pushes genuine entries out of the audit trail. Old counts expire.
+ * Returns the counted row's id.
  */
-export async function countRefusal(db: D1Database, refusal: Refusal): Promise<void> {
+export async function countRefusal(db: D1Database, refusal: Refusal): Promise<string> {
   const window = Math.floor(refusal.receivedAt / REFUSAL_WINDOW_MS)
   const id = `ntf_rej_${(await sha256Hex(JSON.stringify([refusal.merchantId, refusal.channel, refusal.reason, window]))).slice(0, 32)}`
   const at = new Date(refusal.receivedAt).toISOString()
@@ -239,4 +272,5 @@ export async function countRefusal(db: D1Database, refusal: Refusal): Promise<vo
       .prepare('DELETE FROM notifications WHERE merchant_id = ? AND first_received_at IS NOT NULL AND received_at < ?')
       .bind(refusal.merchantId, new Date(refusal.receivedAt - REFUSAL_RETENTION_MS).toISOString()),
   ])
+  return id
 }

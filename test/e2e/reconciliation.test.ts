@@ -235,20 +235,36 @@ describe('doubt needs a way to be resolved', () => {
     expect((await getOrder('strict-nokeys', 'T20261122-0001')).status).toBe('paid')
   })
 
-  it('a refund of a payment not seen yet is refused until the payment is known, then applied', async () => {
+  // Contract part 2 changed this: a refund that carries the payment's facts (Alipay total_amount with
+  // gmt_payment) proves the payment, so it is no longer refused until the payment's own notification.
+  it('a refund of a payment not seen yet that carries no payment facts is refused until the payment is known, then applied', async () => {
     await putMerchant('refund-first')
-    const early = await notify('alipay', 'refund-first', alipayFixtures.cases.partialRefund)
+    const early = await notify('alipay', 'refund-first', alipayFixtures.cases.partialRefundWithoutPayment)
     expect(early.status).toBe(409)
     expect(await early.text()).toBe('failure')
-    const pending = await getOrder('refund-first', 'T20261122-0001')
+    const pending = await getOrder('refund-first', 'T20261122-0021')
     expect(pending).toMatchObject({ status: 'pending', events: [] })
     expect(pending.notifications).toMatchObject([{ verdict: 'rejected', reason: 'refund_before_payment' }])
 
-    expect(await (await notify('alipay', 'refund-first', alipayFixtures.cases.tradeSuccessUtf8)).text()).toBe('success')
+    expect(await (await notify('alipay', 'refund-first', alipayFixtures.cases.paymentBeforeRefundWithoutPayment)).text()).toBe('success')
     // Alipay retries the refund notification: now it applies, after the payment.
-    expect(await (await notify('alipay', 'refund-first', alipayFixtures.cases.partialRefund)).text()).toBe('success')
-    const order = await getOrder('refund-first', 'T20261122-0001')
+    expect(await (await notify('alipay', 'refund-first', alipayFixtures.cases.partialRefundWithoutPayment)).text()).toBe('success')
+    const order = await getOrder('refund-first', 'T20261122-0021')
     expect(order.status).toBe('partially_refunded')
     expect(order.events.map((e) => e.type)).toEqual(['payment.succeeded', 'refund.succeeded'])
+  })
+
+  it('a refund of a payment not seen yet that carries the payment facts records the payment first, then the refund', async () => {
+    await putMerchant('refund-proves')
+    const early = await notify('alipay', 'refund-proves', alipayFixtures.cases.partialRefund)
+    expect(await early.text()).toBe('success')
+    const order = await getOrder('refund-proves', 'T20261122-0001')
+    expect(order).toMatchObject({ status: 'partially_refunded', amount: 8888 })
+    expect(order.events.map((e) => e.type)).toEqual(['payment.succeeded', 'refund.succeeded'])
+    expect(order.events[0]!.data).toMatchObject({ amount: 8888, paid_at: '2026-11-22T09:59:58Z', refund: null })
+    expect(order.events[1]!.data).toMatchObject({ refund: { out_refund_no: 'R20261123-0001', amount: 3000, total_refunded: 3000 } })
+    // The payment's own notification arrives late: accepted, nothing new.
+    expect(await (await notify('alipay', 'refund-proves', alipayFixtures.cases.tradeSuccessUtf8)).text()).toBe('success')
+    expect((await getOrder('refund-proves', 'T20261122-0001')).events).toHaveLength(2)
   })
 })

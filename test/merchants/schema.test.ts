@@ -54,6 +54,17 @@ async function rejection(input: unknown, options = PRODUCTION): Promise<string> 
 const bare = (pem: string): string => toBase64(readPem(pem).der)
 
 describe('merchant PUT body validation', () => {
+  it('takes the on/off settings as booleans, keeping only the ones set to true', async () => {
+    const input = await parseMerchantInput(
+      body({ requireRegisteredOrders: false, confirmPaymentsByQuery: true, keepRejectedBodies: true }),
+      PRODUCTION,
+    )
+    expect(input).toMatchObject({ confirmPaymentsByQuery: true, keepRejectedBodies: true })
+    expect(input).not.toHaveProperty('requireRegisteredOrders')
+    expect(await rejection(body({ confirmPaymentsByQuery: 'yes' }))).toBe('confirmPaymentsByQuery: must be true or false')
+    expect(await rejection(body({ keepRejectedBodies: 1 }))).toBe('keepRejectedBodies: must be true or false')
+  })
+
   it('accepts a full body and normalizes it', async () => {
     const input = await parseMerchantInput(body(), PRODUCTION)
     expect(input.forward).toEqual({ url: 'https://merchant.example/hooks/payments', secret: SECRET })

@@ -53,6 +53,7 @@ const refundOf = (order: ReturnType<typeof uniqueOrder>, no: string, amount: num
       orderAmount: 100,
       currency: 'CNY',
       refundedAt: null,
+      payment: null,
     },
   })
 

@@ -96,6 +96,7 @@ describe('order object: exactly once', () => {
           orderAmount: 100,
           currency: 'CNY',
           refundedAt: null,
+          payment: null,
         },
       })
     expect(await ingest(order, refund('R1', 40))).toMatchObject({ verdict: 'accepted', status: 'partially_refunded' })

@@ -1,8 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { NotificationEffect } from '../../src/providers/core/types'
-import { decide, type RefundLedger } from '../../src/order/state-machine'
-import type { OrderState } from '../../src/storage/order'
+import { decide as decideWith, type DecideContext, type RefundBook } from '../../src/order/state-machine'
+import type { OrderState, RefundRow } from '../../src/storage/order'
 
 const NOW = '2026-11-25T08:00:00.000Z'
 const pending: OrderState = {
@@ -15,7 +15,26 @@ const pending: OrderState = {
   paidAt: null,
   refundedAmount: 0,
 }
-const noRefunds: RefundLedger = { has: () => false }
+/** The refunds an order knows, as the order object would keep them between decisions. */
+class Book implements RefundBook {
+  private readonly kept = new Map<string, RefundRow>()
+  private readonly emitted = new Set<string>()
+  has(no: string, outcome: string): boolean {
+    return this.emitted.has(`${no}/${outcome}`)
+  }
+  rows(): RefundRow[] {
+    return [...this.kept.values()]
+  }
+  keep(d: ReturnType<typeof decideWith>): void {
+    if (d.verdict !== 'accepted' || d.refunds === null) return
+    for (const row of d.refunds.rows) this.kept.set(row.outRefundNo, row)
+    for (const e of d.refunds.emitted) this.emitted.add(`${e.outRefundNo}/${e.outcome}`)
+  }
+}
+const noRefunds: RefundBook = { has: () => false, rows: () => [] }
+const CONTEXT: DecideContext = { channel: 'wechatpay.v3', raw: {}, canQueryRefunds: false, confirmPayments: false, nowMs: Date.parse(NOW) }
+const decide = (state: OrderState, effect: NotificationEffect, book: RefundBook, now: string) =>
+  decideWith(state, effect, book, now, CONTEXT)
 const payment = (amount: number, currency = 'CNY'): NotificationEffect => ({
   kind: 'payment',
   amount,
@@ -34,6 +53,7 @@ const refund = (over: Partial<Extract<NotificationEffect, { kind: 'refund' }>>):
   orderAmount: 100,
   currency: 'CNY',
   refundedAt: '2026-11-25T09:00:00Z',
+  payment: null,
   ...over,
 })
 
@@ -87,27 +107,34 @@ describe('order state machine', () => {
     expect(second.next).toMatchObject({ status: 'refunded', refundedAmount: 100 })
   })
 
-  it('reports the new part of Alipay cumulative refunds and ignores a repeat', () => {
+  it('reports the new part of Alipay cumulative refunds arriving in order, and ignores a repeat', () => {
+    const book = new Book()
     const paid = accepted(decide(pending, payment(100), noRefunds, NOW)).next
-    const alipayRefund = (cumulative: number) => refund({ amount: null, cumulativeRefunded: cumulative, refundId: null })
-    const first = accepted(decide(paid, alipayRefund(40), noRefunds, NOW))
-    expect(first.events[0]!.refund).toMatchObject({ amount: 40, total_refunded: 40 })
-    const second = accepted(decide(first.next, alipayRefund(100), noRefunds, NOW))
-    expect(second.events[0]!.refund).toMatchObject({ amount: 60, total_refunded: 100 })
+    const alipayRefund = (no: string, cumulative: number) =>
+      refund({ outRefundNo: no, amount: null, cumulativeRefunded: cumulative, refundId: null })
+    const first = accepted(decide(paid, alipayRefund('A', 40), book, NOW))
+    book.keep(first)
+    expect(first.events[0]!.refund).toMatchObject({ out_refund_no: 'A', amount: 40, total_refunded: 40 })
+    const second = accepted(decide(first.next, alipayRefund('B', 100), book, NOW))
+    book.keep(second)
+    expect(second.events[0]!.refund).toMatchObject({ out_refund_no: 'B', amount: 60, total_refunded: 100 })
     expect(second.next.status).toBe('refunded')
-    expect(accepted(decide(second.next, alipayRefund(100), noRefunds, NOW)).events).toEqual([])
+    expect(accepted(decide(second.next, alipayRefund('B', 100), book, NOW)).events).toEqual([])
   })
 
-  it('refuses a refund before the payment is known, so payment.succeeded always comes first', () => {
+  it('refuses a refund before the payment is known when it carries no payment facts, so payment.succeeded always comes first', () => {
     expect(decide(pending, refund({}), noRefunds, NOW)).toEqual({ verdict: 'rejected', reason: 'refund_before_payment', next: pending })
     const flagged: OrderState = { ...pending, status: 'amount_mismatch', expectedAmount: 1 }
     expect(decide(flagged, refund({ outcome: 'failed' }), noRefunds, NOW).verdict).toBe('rejected')
   })
 
   it('does not apply the same WeChat refund twice', () => {
+    const book = new Book()
     const paid = accepted(decide(pending, payment(100), noRefunds, NOW)).next
-    const seen: RefundLedger = { has: (no, outcome) => no === 'R1' && outcome === 'succeeded' }
-    expect(accepted(decide(paid, refund({}), seen, NOW)).events).toEqual([])
+    const first = accepted(decide(paid, refund({}), book, NOW))
+    book.keep(first)
+    expect(first.events).toHaveLength(1)
+    expect(accepted(decide(first.next, refund({}), book, NOW)).events).toEqual([])
   })
 
   it('reports failed and closed refunds without changing the status', () => {

@@ -163,6 +163,8 @@ runChannelContract({
           orderAmount: 8888,
           currency: 'CNY',
           refundedAt: '2026-11-23T02:00:00.123Z',
+          // total_amount with gmt_payment: the trade's payment, proven by the refund.
+          payment: { amount: 8888, currency: 'CNY', transactionId: TRADE_NO, paidAt: '2026-11-22T09:59:58Z' },
         },
       },
     },
@@ -182,6 +184,7 @@ runChannelContract({
           orderAmount: 8888,
           currency: 'CNY',
           refundedAt: '2026-11-24T01:30:00Z',
+          payment: { amount: 8888, currency: 'CNY', transactionId: TRADE_NO, paidAt: '2026-11-22T09:59:58Z' },
         },
       },
     },
@@ -272,7 +275,6 @@ runChannelContract({
     }),
     reject('rsa2SignedV2ForTrade', 'signature_invalid'),
     reject('unescapedPlusInSign', 'signature_invalid'),
-    reject('nonTradeV2', 'unsupported_event'),
     reject('unknownTradeStatus', 'unsupported_event'),
     reject('refundExceedsTotal', 'malformed_body'),
     reject('missingNotifyId', 'malformed_body'),
@@ -307,10 +309,22 @@ describe('alipay adapter details', () => {
     expect(verified.signContent).toBe('v1')
   })
 
-  it('verifies a non-trade notify over the content that keeps sign_type (V2) before refusing it as unsupported', async () => {
+  it('verifies a non-trade notify over the content that keeps sign_type (V2), then forwards it as a provider notification', async () => {
     const verified = await alipay.verify(alipay.parse(notify('nonTradeV2')), merchant.alipay, NOW)
     expect(verified.signContent).toBe('v2')
-    await expect(alipay.normalize(verified, merchant.alipay)).rejects.toMatchObject({ code: 'unsupported_event' })
+    const notification = await alipay.normalize(verified, merchant.alipay)
+    expect(notification).toMatchObject({
+      notificationId: '2026112200222175958000000000000012',
+      outTradeNo: '',
+      effect: {
+        kind: 'other',
+        notificationType: 'servicemarket_order_notify',
+        subjectId: '2026112200000018079639',
+        occurredAt: '2026-11-22T09:59:59Z',
+      },
+      raw: { title: '服务市场订单', commodity_order_id: '2026112200000018079639', sign_type: 'RSA2' },
+    })
+    expect(notification.raw).not.toHaveProperty('sign')
   })
 
   it('forwards every decoded field but the signature', async () => {

@@ -76,6 +76,8 @@ const refunded = (
   orderAmount: 100,
   currency: 'CNY',
   refundedAt,
+  // total_fee and the transaction prove the payment; req_info has no payment time.
+  payment: { amount: 100, currency: 'CNY', transactionId: TRANSACTION_ID, paidAt: null },
 })
 
 const valid = (name: CaseName, expected: ValidCase['expected'], merchantConfig?: MerchantConfig): ValidCase => ({
@@ -146,7 +148,7 @@ runChannelContract({
       'partnerRefund',
       {
         outTradeNo: 'T20251124001',
-        effect: refunded('succeeded', 'R20251124020', '50300002025112400000020', 40, '2025-11-24T15:50:00Z'),
+        effect: refunded('succeeded', 'R20251124020', '50300002025112400000020', 10, '2025-11-24T15:50:00Z'),
         raw: { mch_id: wx.mchid, sub_mch_id: fixtures.partner.subMchid, sub_appid: fixtures.partner.subAppid },
       },
       subMerchantA,
@@ -154,7 +156,7 @@ runChannelContract({
     valid('secondAppidPayment', { outTradeNo: 'T20251124050', effect: paid(100) }, twoApps),
     valid('refundPluginLayout', {
       outTradeNo: 'T20251124001',
-      effect: refunded('succeeded', 'R20251124004', '50300002025112400000004', 100, '2025-11-24T15:51:00Z'),
+      effect: refunded('succeeded', 'R20251124004', '50300002025112400000004', 30, '2025-11-24T15:51:00Z'),
     }),
   ],
   common: {

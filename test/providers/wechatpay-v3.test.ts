@@ -88,6 +88,8 @@ function refund(
     orderAmount: 100,
     currency: 'CNY',
     refundedAt,
+    // The refund proves the payment: WeChat's transaction and the order's total, no payment time.
+    payment: { amount: 100, currency: 'CNY', transactionId: TRANSACTION, paidAt: null },
   }
 }
 
@@ -148,6 +150,35 @@ runChannelContract({
     validCase('refundSuccess', refund('succeeded', 'SUCCESS', '503000020251124000000011', '2025-11-24T15:50:00Z')),
     validCase('refundAbnormal', refund('failed', 'ABNORMAL', '503000020251124000000012', null)),
     validCase('refundClosed', refund('closed', 'CLOSED', '503000020251124000000013', null)),
+    // Notifications about no order: checked against the ids they carry, forwarded as they are.
+    {
+      name: cases.transferBillFinished.description,
+      raw: raw('transferBillFinished'),
+      expected: {
+        notificationId: envelopeId('transferBillFinished'),
+        outTradeNo: '',
+        effect: {
+          kind: 'other',
+          notificationType: 'MCHTRANSFER.BILL.FINISHED',
+          subjectId: '1330000071100999991182020050700019480',
+          occurredAt: '2025-11-24T16:00:00Z',
+        },
+        raw: cases.transferBillFinished.resource!,
+      },
+    },
+    {
+      name: cases.complaintCreated.description,
+      raw: raw('complaintCreated'),
+      expected: {
+        outTradeNo: '',
+        effect: {
+          kind: 'other',
+          notificationType: 'COMPLAINT.CREATE',
+          subjectId: '200201820200101080076610000',
+          occurredAt: '2025-11-24T16:00:00Z',
+        },
+      },
+    },
   ],
   common: {
     'tampered body': [
@@ -174,6 +205,7 @@ runChannelContract({
     'wrong merchant identity': [
       rejectCase('wrongMchid', 'merchant_mismatch'),
       rejectCase('wrongAppid', 'merchant_mismatch'),
+      rejectCase('transferWrongMchid', 'merchant_mismatch'),
       {
         ...rejectCase('transactionPartnerMode', 'merchant_mismatch'),
         name: 'partner-mode sp_mchid of another merchant',
@@ -203,6 +235,8 @@ runChannelContract({
       rejectCase('nonIntegerTimestamp', 'malformed_body'),
       rejectCase('fractionalAmount', 'malformed_body'),
       rejectCase('negativeRefund', 'malformed_body'),
+      // v2 and Alipay refuse a refund larger than its order the same way (issue 17, item 4).
+      rejectCase('refundLargerThanOrder', 'malformed_body'),
       { name: 'body that is not UTF-8', raw: invalidUtf8Body, code: 'malformed_body' },
     ],
   },

@@ -86,12 +86,17 @@ describe.skipIf(published === undefined)('alipay adapter against published notif
     })
   })
 
-  it('verifies the servicemarket notify over V2 content (sign_type kept), then refuses it as not a trade', async () => {
+  it('verifies the servicemarket notify over V2 content (sign_type kept), then forwards it as a provider notification', async () => {
     const v = byName('servicemarket_order_notify')
     const merchant = merchantFor(v.params, keyOf(v))
     const verified = await alipay.verify(alipay.parse(rawNotification(utf8FormBody(v.params))), merchant.alipay, NOW)
     expect(verified.signContent).toBe('v2')
-    await expect(alipay.normalize(verified, merchant.alipay)).rejects.toMatchObject({ code: 'unsupported_event' })
+    const notification = await alipay.normalize(verified, merchant.alipay)
+    expect(notification).toMatchObject({
+      notificationId: v.params.notify_id,
+      outTradeNo: '',
+      effect: { kind: 'other', notificationType: 'servicemarket_order_notify' },
+    })
   })
 
   it("accepts the certificate-mode notify whose subject has a '+' (key taken from the certificate)", async () => {

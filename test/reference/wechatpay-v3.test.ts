@@ -137,6 +137,7 @@ describe.skipIf(publicKeyMode === undefined)('reference: PUB_KEY_ID mode notifie
           orderAmount: plaintext.amount.total,
           currency: 'CNY',
           refundedAt: isoOf(plaintext.success_time),
+          payment: { amount: plaintext.amount.total, currency: 'CNY', transactionId: plaintext.transaction_id, paidAt: null },
         })
       }
     })
@@ -164,9 +165,15 @@ describe.skipIf(wechatpayGo === undefined)('reference: wechatpay-go notify (cert
     await expect(verifySignedMessage(readSignedMessage(raw(vector)), merchant.wechatpay, signedAt(vector))).resolves.toBeUndefined()
   })
 
-  it('decrypts the resource (AES-128-GCM) and then refuses its PAYSCORE event as unsupported', async () => {
+  it('decrypts the resource (AES-128-GCM) and forwards its PAYSCORE event as a provider notification', async () => {
     const { vector, plaintext, keysBySerial, merchant } = setup()
-    expect(await verdict(vector, merchant)).toBe('unsupported_event')
+    const notification = await verifyNotification(wechatpayV3, raw(vector), merchant, signedAt(vector))
+    expect(notification).toMatchObject({
+      notificationId: '3119dfba-e649-5eec-ab1e-3412bc4d2e17',
+      outTradeNo: '',
+      effect: { kind: 'other', notificationType: 'PAYSCORE.USER_OPEN_SERVICE', subjectId: null, occurredAt: '2021-06-24T08:37:26Z' },
+      raw: plaintext,
+    })
     // The verdict above needs the plaintext: another key cannot open it, another mchid does not match it.
     const wrongKey = merchantFor(plaintext, [...vector.apiv3_key].reverse().join(''), keysBySerial)
     expect(await verdict(vector, wrongKey)).toBe('decrypt_failed')

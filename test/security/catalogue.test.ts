@@ -40,6 +40,7 @@ import {
   type MerchantKeys,
   type Reply,
 } from './harness'
+import { alipayRefundNotify, v2RefundNotify, v3RefundNotify } from '../support/refunds'
 import {
   alipayForm,
   alipayPaymentParams,
@@ -673,7 +674,7 @@ const ROWS: Row[] = [
       status: 200,
       body: JSON.stringify({
         out_trade_no: CERT_ORDER,
-        results: [{ provider: 'alipay', status: 'pending', query: 'alipay failed: signature_invalid' }],
+        results: [{ provider: 'alipay', status: 'pending', query: 'alipay failed: signature_invalid', refunds: [] }],
       }),
     },
     target: { merchantId: SEC_CERT, provider: 'alipay', outTradeNo: CERT_ORDER },
@@ -707,6 +708,36 @@ const ROWS: Row[] = [
       notify('alipay', SEC, { body: `a=${'b'.repeat(70_000)}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
     reply: rejectReply('alipay', 413, ''),
   },
+
+  // Refunds beyond the order (issue 17, item 4): WeChat v3 accepted 5,000 fen on a 100-fen order; the
+  // same rule now holds on every channel, and no refund total may exceed the order's amount.
+  {
+    name: 'v3 refund of 5,000 fen on a paid 100-fen order (amount.refund above amount.total)',
+    channel: 'wechatpay.v3',
+    send: () => {
+      const { outTradeNo } = paidByChannel['wechatpay.v3']
+      return notify('wechatpay.v3', SEC, v3RefundNotify({ outTradeNo, outRefundNo: `${outTradeNo}-R1`, refund: 5000, total: 100 }))
+    },
+    reply: rejectReply('wechatpay.v3', 400, 'amount.refund exceeds amount.total'),
+  },
+  ...(['wechatpay.v3', 'wechatpay.v2', 'alipay'] as const).map(
+    (channel): Row => ({
+      name: `${channel} refund that would take the refunded total above the paid order's amount (150 fen of a 100-fen order, stated total 200)`,
+      channel,
+      send: () => {
+        const { outTradeNo } = paidByChannel[channel]
+        const refund = { outTradeNo, outRefundNo: `${outTradeNo}-R2` }
+        const post =
+          channel === 'wechatpay.v3'
+            ? v3RefundNotify({ ...refund, refund: 150, total: 200 })
+            : channel === 'wechatpay.v2'
+              ? v2RefundNotify({ ...refund, refund: 150, total: 200 })
+              : alipayRefundNotify({ ...refund, refundFee: 150, total: 200 })
+        return notify(channel, SEC, post)
+      },
+      reply: rejectReply(channel, 409, "refund exceeds the order's amount"),
+    }),
+  ),
 
   // Admin API: tokens
   adminRow('admin: replacing a merchant without a token', () => putSec(ATTACKER_MERCHANT, { token: null }), UNAUTHORIZED),
@@ -753,7 +784,11 @@ const ROWS: Row[] = [
   adminRow(
     'admin: an unknown field',
     () => putSec(JSON.stringify({ ...merchantBody(SEC), evil: true })),
-    adminErrorReply(400, 'invalid_request', 'evil: unknown field (expected one of forward, wechatpay, alipay, requireRegisteredOrders)'),
+    adminErrorReply(
+      400,
+      'invalid_request',
+      'evil: unknown field (expected one of forward, wechatpay, alipay, requireRegisteredOrders, confirmPaymentsByQuery, keepRejectedBodies)',
+    ),
   ),
   adminRow(
     'admin: a body over 64 KiB',

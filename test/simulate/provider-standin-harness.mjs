@@ -34,9 +34,19 @@ function simulatorState(now) {
     { ...order('wechatpay.v3', 'STANDIN-LOST-PARTNER-V3', '4200202611250000000000000006'), subMchid: DEMO_PARTNER.subMchid },
     { ...order('wechatpay.v2', 'STANDIN-LOST-PARTNER-V2', '4200202611250000000000000007'), subMchid: DEMO_PARTNER.subMchid },
   ]
+  // A refund simulate made (`refund --no-notify`): what the refund-query APIs report.
+  const refunded = (channel, outTradeNo, transactionId) => ({
+    ...order(channel, outTradeNo, transactionId, 1000),
+    refunds: [
+      { outRefundNo: `${outTradeNo}-RF1`, amountFen: 1000, refundId: `503000${transactionId.slice(-12)}`, refundedAt: now - 30_000 },
+    ],
+  })
   const orders = [
     order('alipay', 'STANDIN-REFUNDED-ALIPAY', '2026112522001400000000000002', 8888),
     order('wechatpay.v3', 'STANDIN-REFUNDED-V3', '4200202611250000000000000005', 4444),
+    refunded('alipay', 'STANDIN-REFUND-ALIPAY', '2026112522001400000000000003'),
+    refunded('wechatpay.v3', 'STANDIN-REFUND-V3', '4200202611250000000000000006'),
+    refunded('wechatpay.v2', 'STANDIN-REFUND-V2', '4200202611250000000000000007'),
   ]
   const keyed = (list) => Object.fromEntries(list.map((o) => [`${o.channel === 'alipay' ? 'alipay' : 'wechatpay'}:${o.outTradeNo}`, o]))
   return { orders: keyed(orders), last: {}, paidWithoutNotify: keyed(paidWithoutNotify), lastWithoutNotify: null }

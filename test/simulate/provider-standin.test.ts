@@ -96,6 +96,8 @@ interface SyncResult {
   provider: Provider
   status: string
   query: string
+  /** One line per refund the sync asked about: none here. */
+  refunds: string[]
 }
 
 /** What `--no-notify` does first: the merchant registers the order's amount. */
@@ -176,7 +178,12 @@ describe('a payment whose notification was lost, found by querying the provider 
       await register(merchantId, outTradeNo, channel)
       expect((await getOrder(merchantId, outTradeNo)).status).toBe('pending')
 
-      expect(await sync(merchantId, outTradeNo, provider)).toEqual({ provider, status: 'paid', query: `${client} paid (accepted)` })
+      expect(await sync(merchantId, outTradeNo, provider)).toEqual({
+        provider,
+        status: 'paid',
+        query: `${client} paid (accepted)`,
+        refunds: [],
+      })
       const order = await getOrder(merchantId, outTradeNo)
       expect(order.notifications).toMatchObject([{ verdict: 'accepted', source: 'query' }])
       expect(order.events).toHaveLength(1)
@@ -201,7 +208,7 @@ describe('what else the stand-in answers', () => {
       ['standin-v2-hmac', 'wechatpay', 'wechatpay.v2 not paid: ORDERNOTEXIST'],
     ]
     for (const [merchantId, provider, query] of asked) {
-      expect(await sync(merchantId, 'STANDIN-NEVER-PAID', provider)).toEqual({ provider, status: 'pending', query })
+      expect(await sync(merchantId, 'STANDIN-NEVER-PAID', provider)).toEqual({ provider, status: 'pending', query, refunds: [] })
     }
   })
 
@@ -211,17 +218,46 @@ describe('what else the stand-in answers', () => {
       provider: 'alipay',
       status: 'paid',
       query: 'alipay refunded (accepted)',
+      refunds: [],
     })
     expect(await sync('standin-demo', 'STANDIN-REFUNDED-V3', 'wechatpay')).toEqual({
       provider: 'wechatpay',
       status: 'paid',
       query: 'wechatpay.v3 refunded (accepted)',
+      refunds: [],
     })
     // A payment found by an on-demand sync is forwarded like a notified one.
     await runDurableObjectAlarm(orderStub(env, { merchantId: 'standin-demo', provider: 'alipay', outTradeNo: 'STANDIN-REFUNDED-ALIPAY' }))
     await runDurableObjectAlarm(orderStub(env, { merchantId: 'standin-demo', provider: 'wechatpay', outTradeNo: 'STANDIN-REFUNDED-V3' }))
     await vi.waitFor(() => expect(forwarded.map((f) => f.type)).toEqual(['payment.succeeded', 'payment.succeeded']))
   })
+
+  for (const [merchantId, channel, provider, outTradeNo, client] of [
+    ['standin-demo', 'alipay', 'alipay', 'STANDIN-REFUND-ALIPAY', 'alipay'],
+    ['standin-demo', 'wechatpay.v3', 'wechatpay', 'STANDIN-REFUND-V3', 'wechatpay.v3'],
+    ['standin-v2-hmac', 'wechatpay.v2', 'wechatpay', 'STANDIN-REFUND-V2', 'wechatpay.v2'],
+  ] as const) {
+    it(`a registered refund whose notification was lost is found by the ${client} refund query: refund.succeeded after the payment`, async () => {
+      const forwarded = recordForwarded()
+      await register(merchantId, outTradeNo, channel)
+      expect((await sync(merchantId, outTradeNo, provider)).status).toBe('paid')
+      const refund = await admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}/refunds/${outTradeNo}-RF1`, {
+        method: 'PUT',
+        body: JSON.stringify({ amount: 1000, channel }),
+      })
+      expect(await refund.json()).toMatchObject({ status: 'pending', order_status: 'paid' })
+      expect(await sync(merchantId, outTradeNo, provider)).toMatchObject({
+        status: 'partially_refunded',
+        refunds: [`${outTradeNo}-RF1: ${client} succeeded (accepted)`],
+      })
+      await runDurableObjectAlarm(orderStub(env, { merchantId, provider, outTradeNo }))
+      await vi.waitFor(() => expect(forwarded.map((f) => f.type)).toEqual(['payment.succeeded', 'refund.succeeded']))
+      const order = await getOrder(merchantId, outTradeNo)
+      expect(order.events.at(-1)!.data).toMatchObject({
+        refund: { out_refund_no: `${outTradeNo}-RF1`, amount: 1000, total_refunded: 1000 },
+      })
+    })
+  }
 
   it('refuses requests signed with keys that are not the merchant’s, so the gateway learns nothing', async () => {
     const forwarded = recordForwarded()
@@ -232,7 +268,7 @@ describe('what else the stand-in answers', () => {
       ['standin-v2-stranger', 'wechatpay', 'STANDIN-LOST-V2-HMAC', 'wechatpay.v2 failed: provider_error'],
     ]
     for (const [merchantId, provider, outTradeNo, query] of asked) {
-      expect(await sync(merchantId, outTradeNo, provider)).toEqual({ provider, status: 'pending', query })
+      expect(await sync(merchantId, outTradeNo, provider)).toEqual({ provider, status: 'pending', query, refunds: [] })
     }
     expect(forwarded).toEqual([])
   })
@@ -246,18 +282,21 @@ describe('the demo sub-merchant (partner mode) at the stand-in', () => {
       provider: 'wechatpay',
       status: 'paid',
       query: 'wechatpay.v3 paid (accepted)',
+      refunds: [],
     })
     await register('standin-sub-v2', 'STANDIN-LOST-PARTNER-V2', 'wechatpay.v2')
     expect(await sync('standin-sub-v2', 'STANDIN-LOST-PARTNER-V2', 'wechatpay')).toEqual({
       provider: 'wechatpay',
       status: 'paid',
       query: 'wechatpay.v2 paid (accepted)',
+      refunds: [],
     })
     // The service provider's own (direct) query does not see a sub-merchant's order.
     expect(await sync('standin-demo', 'STANDIN-LOST-PARTNER-V3', 'wechatpay')).toEqual({
       provider: 'wechatpay',
       status: 'pending',
       query: 'wechatpay.v3 not paid: ORDER_NOT_EXIST',
+      refunds: [],
     })
     await runDurableObjectAlarm(orderStub(env, { merchantId: 'standin-sub', provider: 'wechatpay', outTradeNo: 'STANDIN-LOST-PARTNER-V3' }))
     await runDurableObjectAlarm(

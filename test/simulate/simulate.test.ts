@@ -7,22 +7,25 @@ import { env, exports } from 'cloudflare:workers'
 import { http, HttpResponse } from 'msw'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
-import type { ForwardedEvent } from '../../src/order/events'
+import type { OrderEvent } from '../../src/order/events'
 import { orderStub } from '../../src/order/order-key'
+import { subjectStub } from '../../src/order/subject-key'
 import type { Channel, Provider } from '../../src/providers'
 import packageJson from '../../package.json'
+import keys from '../fixtures/keys.json'
 import { network } from '../msw'
+import { alipayRefundQueryAnswers } from '../support/refunds'
 
 interface Built {
   channel: Channel
-  event: 'payment' | 'refund' | 'close'
+  event: 'payment' | 'refund' | 'close' | 'transfer'
   path: string
   headers: Record<string, string>
   body: string
   expect: 'accept' | 'reject'
   hostile: string[]
   description: string
-  order: { outTradeNo: string; amount: number; total?: number; refundedAfter?: number; outRefundNo?: string }
+  order: { outTradeNo: string; transactionId?: string; amount: number; total?: number; refundedAfter?: number; outRefundNo?: string }
 }
 
 interface ChannelFlow {
@@ -32,6 +35,7 @@ interface ChannelFlow {
   fullRefund: Built
   duplicated: Built
   close: Built | null
+  transfer: Built | null
   signers: Built[]
   hostile: Built[]
 }
@@ -45,6 +49,7 @@ interface Simulated {
   setupRefusals: { channel: Channel; variant: string; message: string }[]
   forward: { url: string; secret: string }
   channels: Record<Channel, ChannelFlow>
+  outOfOrder: { payment: Built; refundA: Built; refundB: Built }
   refusals: { channel: Channel; event: string; variant: string | null; message: string }[]
   readme: {
     lines: string[]
@@ -69,7 +74,8 @@ const CHANNELS = Object.keys(simulated.channels) as Channel[]
 
 interface Forwarded {
   webhookId: string
-  event: ForwardedEvent
+  /** Order events; a provider.notification has no out_trade_no, so no order's filter picks it. */
+  event: OrderEvent
 }
 
 const forwarded: Forwarded[] = []
@@ -148,7 +154,7 @@ function merchantEndpoint(): void {
     http.post(simulated.forward.url, async ({ request }) => {
       const body = await request.text()
       const headers = Object.fromEntries(request.headers)
-      const event = webhook.verify(body, headers) as ForwardedEvent
+      const event = webhook.verify(body, headers) as OrderEvent
       forwarded.push({ webhookId: headers['webhook-id']!, event })
       return new HttpResponse(null, { status: 204 })
     }),
@@ -200,8 +206,13 @@ describe('npm run simulate, sent through the gateway', () => {
     it(`${channel}: every hostile variant (--tamper, --wrong-key${channel === 'wechatpay.v3' ? ', --stale' : ''}) gets the reject reply and forwards nothing`, async () => {
       merchantEndpoint()
       const { hostile, provider } = simulated.channels[channel]
+      const events = {
+        alipay: ['payment', 'refund', 'close'],
+        'wechatpay.v2': ['payment', 'refund'],
+        'wechatpay.v3': ['payment', 'refund', 'transfer'],
+      }
       const expected = (channel === 'wechatpay.v3' ? ['tamper', 'wrong-key', 'stale'] : ['tamper', 'wrong-key']).flatMap((variant) =>
-        (channel === 'alipay' ? ['payment', 'refund', 'close'] : ['payment', 'refund']).map((event) => `${event} ${variant}`),
+        events[channel].map((event) => `${event} ${variant}`),
       )
       expect(hostile.map((b) => `${b.event} ${b.hostile.join(' ')}`).sort()).toEqual(expected.sort())
       for (const built of hostile) {
@@ -247,9 +258,11 @@ describe('npm run simulate, sent through the gateway', () => {
     expect(event!.event).toMatchObject({ type: 'payment.closed', data: { channel: 'alipay', out_trade_no: close.order.outTradeNo } })
   })
 
-  it('refuses to build what a provider never sends: WeChat close notifies, and --stale outside WeChat v3', () => {
+  it('refuses to build what a provider never sends: WeChat close notifies, transfers outside WeChat v3, and --stale outside WeChat v3', () => {
     const refused = simulated.refusals.map((r) => `${r.channel} ${r.event}${r.variant ? ` ${r.variant}` : ''}`).sort()
-    const wechatClose = ['wechatpay.v2', 'wechatpay.v3'].flatMap((c) => ['', ' tamper', ' wrongKey', ' stale'].map((v) => `${c} close${v}`))
+    const variants = ['', ' tamper', ' wrongKey', ' stale']
+    const wechatClose = ['wechatpay.v2', 'wechatpay.v3'].flatMap((c) => variants.map((v) => `${c} close${v}`))
+    const transferElsewhere = ['wechatpay.v2', 'alipay'].flatMap((c) => variants.map((v) => `${c} transfer${v}`))
     const staleElsewhere = [
       'wechatpay.v2 payment stale',
       'wechatpay.v2 refund stale',
@@ -257,14 +270,72 @@ describe('npm run simulate, sent through the gateway', () => {
       'alipay refund stale',
       'alipay close stale',
     ]
-    expect(refused).toEqual([...wechatClose, ...staleElsewhere].sort())
+    expect(refused).toEqual([...wechatClose, ...transferElsewhere, ...staleElsewhere].sort())
     for (const refusal of simulated.refusals) {
       expect(refusal.message).toMatch(
         refusal.event === 'close' && refusal.channel !== 'alipay'
           ? /WeChat Pay sends no notification/
-          : /--stale applies to wechatpay\.v3 only/,
+          : refusal.event === 'transfer'
+            ? /transfer simulates a WeChat Pay APIv3 MCHTRANSFER\.BILL\.FINISHED/
+            : /--stale applies to wechatpay\.v3 only/,
       )
     }
+  })
+
+  it('wechatpay.v3 transfer: accepted and forwarded once as provider.notification, however often it is sent', async () => {
+    const received: { type: string; data: Record<string, unknown> }[] = []
+    network.use(
+      http.post(simulated.forward.url, async ({ request }) => {
+        const body = await request.text()
+        received.push(webhook.verify(body, Object.fromEntries(request.headers)) as { type: string; data: Record<string, unknown> })
+        return new HttpResponse(null, { status: 204 })
+      }),
+    )
+    const transfer = simulated.channels['wechatpay.v3'].transfer!
+    for (let i = 0; i < 3; i++) await expectAccepted('wechatpay.v3', await send(transfer))
+    const subjectKey = transfer.order.transactionId!
+    await runDurableObjectAlarm(subjectStub(env, { merchantId: MERCHANT_ID, provider: 'wechatpay', subjectKey }))
+    await vi.waitFor(() => expect(received).toHaveLength(1), { timeout: 3_000 })
+    expect(received[0]).toMatchObject({
+      type: 'provider.notification',
+      data: {
+        merchant_id: MERCHANT_ID,
+        channel: 'wechatpay.v3',
+        notification_type: 'MCHTRANSFER.BILL.FINISHED',
+        subject_id: subjectKey,
+        raw: { out_bill_no: transfer.order.outTradeNo, transfer_amount: transfer.order.amount, state: 'SUCCESS' },
+      },
+    })
+  })
+
+  it('alipay refund --out-of-order: B first is held until the refund query, then each refund is forwarded once with its own amount', async () => {
+    const merchantId = 'simulated-query'
+    const body = structuredClone(simulated.merchant) as { alipay: Record<string, unknown> }
+    body.alipay.appPrivateKey = keys.alipay.appKey.privateKeyPem
+    expect((await admin(`/admin/merchants/${merchantId}`, { method: 'PUT', body: JSON.stringify(body) })).status).toBe(201)
+    merchantEndpoint()
+    const { payment, refundA, refundB } = simulated.outOfOrder
+    const outTradeNo = payment.order.outTradeNo
+    alipayRefundQueryAnswers(
+      [refundA, refundB].map((r) => ({ outTradeNo, outRefundNo: r.order.outRefundNo!, amount: r.order.amount, total: 8888 })),
+    )
+    for (const built of [payment, refundB, refundA]) await expectAccepted('alipay', await send(built))
+    const stub = orderStub(env, { merchantId, provider: 'alipay', outTradeNo })
+    await vi.waitFor(
+      async () => {
+        await runDurableObjectAlarm(stub)
+        expect(forwarded.filter((f) => f.event.data.out_trade_no === outTradeNo)).toHaveLength(3)
+      },
+      { timeout: 3_000 },
+    )
+    const refunds = forwarded.filter((f) => f.event.data.out_trade_no === outTradeNo && f.event.type === 'refund.succeeded')
+    expect(refunds.map((f) => [f.event.data.refund!.out_refund_no, f.event.data.refund!.amount]).sort()).toEqual(
+      [
+        [refundA.order.outRefundNo, refundA.order.amount],
+        [refundB.order.outRefundNo, refundB.order.amount],
+      ].sort(),
+    )
+    expect(refundB.order.refundedAfter).toBe(refundA.order.amount + refundB.order.amount)
   })
 })
 

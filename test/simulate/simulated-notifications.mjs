@@ -13,7 +13,7 @@ import {
   V3_SIGNERS,
 } from '../../scripts/lib/build-notification.mjs'
 import { demoApps, demoMerchantBody, demoSubMerchantBody } from '../../scripts/lib/demo.mjs'
-import { parseSimulateArgs, refundOptions } from '../../scripts/lib/simulate-options.mjs'
+import { outOfOrderRefunds, parseSimulateArgs, refundOptions } from '../../scripts/lib/simulate-options.mjs'
 
 const FORWARD = {
   url: 'https://merchant.example/simulated-demo/webhooks',
@@ -28,7 +28,7 @@ function simulatedNotifications() {
   let sequence = 0
   const order = (channel) => `SIM-${channel.replace('.', '')}-${now}-${++sequence}`
 
-  /** Per channel: what `simulate` sends for payment, a partial then a full refund, close, and each hostile variant. */
+  /** Per channel: what `simulate` sends for payment, a partial then a full refund, close, transfer, and each hostile variant. */
   const channels = {}
   const refusals = []
   for (const channel of CHANNELS) {
@@ -41,6 +41,7 @@ function simulatedNotifications() {
       // What --repeat / --concurrent send: the same bytes again and again.
       duplicated: build({ channel, event: 'payment', outTradeNo: order(channel) }),
       close: null,
+      transfer: null,
       signers: [],
       hostile: [],
     }
@@ -50,6 +51,7 @@ function simulatedNotifications() {
           const built = build({ channel, event, outTradeNo: order(channel), amount: 1234, total: 2468, ...variant })
           if (Object.keys(variant).length > 0) flow.hostile.push(built)
           else if (event === 'close') flow.close = built
+          else if (event === 'transfer') flow.transfer = built
         } catch (error) {
           if (!(error instanceof SimulationError)) throw error
           refusals.push({ channel, event, variant: Object.keys(variant)[0] ?? null, message: error.message })
@@ -95,6 +97,16 @@ function simulatedNotifications() {
     }
   }
 
+  // What `alipay refund --out-of-order` sends for a paid ¥88.88 order, for the merchant that can query its refunds.
+  const paid = { outTradeNo: `SIM-OOO-${now}`, transactionId: `${now}22001400000001`, totalFen: 8888, refundedFen: 0 }
+  const ooo = (options) => buildNotification({ keys, merchantId: 'simulated-query', now, channel: 'alipay', ...options })
+  const [a, b] = outOfOrderRefunds({ channel: 'alipay', event: 'refund' }, paid)
+  const outOfOrder = {
+    payment: ooo({ event: 'payment', outTradeNo: paid.outTradeNo, transactionId: paid.transactionId, amount: 8888 }),
+    refundA: ooo({ event: 'refund', ...a, outRefundNo: `RF-OOO-A-${now}` }),
+    refundB: ooo({ event: 'refund', ...b, outRefundNo: `RF-OOO-B-${now}` }),
+  }
+
   return {
     signedAt: now,
     merchant: demoMerchantBody(keys, FORWARD),
@@ -104,6 +116,7 @@ function simulatedNotifications() {
     setupRefusals,
     forward: FORWARD,
     channels,
+    outOfOrder,
     refusals,
     readme: readmeCommands((options) => build(options)),
   }

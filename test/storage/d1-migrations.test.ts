@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest'
 
 // D1 speaks SQLite: the migrations are replayed here on a Durable Object's own SQLite database, where a
 // test can stop between two of them and look at the rows.
-const [init, openNames] = env.TEST_MIGRATIONS
+const byPrefix = (prefix: string) => env.TEST_MIGRATIONS.find((migration) => migration.name.startsWith(prefix))
+const [init, openNames, providerNotifications] = [byPrefix('0001_'), byPrefix('0002_'), byPrefix('0005_')]
 const script = (migration: typeof init) => migration!.queries.join(';\n')
 
 describe('D1 migration 0002: provider and channel names are the registry’s, not the schema’s', () => {
@@ -46,6 +47,45 @@ describe('D1 migration 0002: provider and channel names are the registry’s, no
         .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         .toArray()
       expect(indexes.map((i) => i.name)).toEqual(['deliveries_by_status', 'notifications_by_order'])
+    })
+  })
+})
+
+describe('D1 migration 0005: provider notifications, their subjects, and kept rejected bodies', () => {
+  it('rebuilds deliveries with every row kept, for provider.notification deliveries of a subject; adds the audit columns and rejected_bodies', async () => {
+    expect(providerNotifications?.name).toMatch(/^0005_refunds_and_provider_notifications/)
+    const stub = env.MERCHANTS.getByName('d1-migration-replay-0005')
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql
+      sql.exec(script(init))
+      sql.exec(script(openNames))
+      sql.exec(`INSERT INTO deliveries (id, merchant_id, provider, out_trade_no, event_id, type, status, created_at, updated_at, version)
+                VALUES ('dlv_1', 'm1', 'alipay', 'T1', 'evt_1', 'refund.succeeded', 'delivered', 'a', 'b', 2)`)
+      expect(() =>
+        sql.exec(`INSERT INTO deliveries (id, merchant_id, provider, out_trade_no, event_id, type, status, created_at, updated_at, version)
+                  VALUES ('dlv_2', 'm1', 'wechatpay', 'x', 'evt_2', 'provider.notification', 'pending', 'a', 'b', 1)`),
+      ).toThrow(/CHECK/)
+
+      sql.exec(script(providerNotifications))
+      expect(sql.exec('SELECT id, out_trade_no, subject_key, type, version FROM deliveries').toArray()).toEqual([
+        { id: 'dlv_1', out_trade_no: 'T1', subject_key: null, type: 'refund.succeeded', version: 2 },
+      ])
+      sql.exec(`INSERT INTO deliveries (id, merchant_id, provider, subject_key, event_id, type, status, created_at, updated_at, version)
+                VALUES ('dlv_2', 'm1', 'wechatpay', '1330000071100999991182020050700019480', 'evt_2', 'provider.notification', 'pending', 'a', 'b', 1)`)
+      // A delivery belongs to an order or to a subject, never both or neither.
+      expect(() =>
+        sql.exec(`INSERT INTO deliveries (id, merchant_id, provider, event_id, type, status, created_at, updated_at, version)
+                  VALUES ('dlv_3', 'm1', 'wechatpay', 'evt_3', 'provider.notification', 'pending', 'a', 'b', 1)`),
+      ).toThrow(/CHECK/)
+      sql.exec(`INSERT INTO notifications (id, merchant_id, channel, received_at, verdict, notification_type, subject_key)
+                VALUES ('ntf_1', 'm1', 'wechatpay.v3', 'x', 'accepted', 'MCHTRANSFER.BILL.FINISHED', '1330000071100999991182020050700019480')`)
+      sql.exec(
+        `INSERT INTO rejected_bodies (notification_id, merchant_id, received_at, headers, body, truncated) VALUES ('ntf_2', 'm1', 'x', '{}', '<xml/>', 0)`,
+      )
+      const indexes = sql
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .toArray()
+      expect(indexes.map((i) => i.name)).toEqual(['deliveries_by_status', 'notifications_by_order', 'rejected_bodies_by_merchant'])
     })
   })
 })

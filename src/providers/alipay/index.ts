@@ -1,14 +1,19 @@
-/** @module Alipay: trade notifications, `alipay.trade.query`, and the merchant's `alipay` config section. */
+/**
+ * @module Alipay: trade (and other) notifications, `alipay.trade.query`, `alipay.trade.fastpay.refund.query`,
+ * and the merchant's `alipay` config section.
+ */
 import { defineProvider } from '../core/descriptor'
 import { alipaySection } from './config'
 import { alipayNotify } from './notify'
 import { alipayQuery } from './query'
+import { alipayRefundQuery } from './refund-query'
 
 export const alipay = defineProvider({
   provider: 'alipay',
   channels: [alipayNotify],
   config: alipaySection,
   queries: [alipayQuery],
+  refundQueries: [alipayRefundQuery],
 })
 
 export type { AlipayConfig, AlipaySignType } from './config'

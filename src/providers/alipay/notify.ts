@@ -14,6 +14,8 @@ import { beijingTimeToIso } from '../core/time'
 import type { ChannelAdapter, NotificationEffect, VerifiedNotification } from '../core/types'
 import type { AlipayConfig, AlipaySignType } from './config'
 import { checkAppId, checkSellerAndAuthApp } from './identity'
+import { otherAlipayNotification } from './other-notify'
+import { redactAlipay } from './redaction'
 
 /** `charset` values Alipay sends, and the decoder for each (WHATWG decodes the GB family as GB18030). */
 const DECODER_LABELS = { 'utf-8': 'utf-8', gbk: 'gbk', gb2312: 'gb2312', gb18030: 'gb18030' } as const
@@ -89,7 +91,8 @@ export const alipayNotify: ChannelAdapter<AlipayConfig, AlipayWire, AlipayVerifi
     const config = alipayConfig(section)
     const fields = decodeFields(wire)
     checkAppId(fields, config)
-    if (fields.get('notify_type') !== TRADE_NOTIFY) refuse('unsupported_event', 'alipay notify is not a trade notify')
+    // Other message kinds (service market orders, fund changes…) are forwarded as they are.
+    if (fields.get('notify_type') !== TRADE_NOTIFY) return otherAlipayNotification(fields, config)
     checkSellerAndAuthApp(fields, config)
     const notificationId = required(fields, 'notify_id')
     const outTradeNo = required(fields, 'out_trade_no')
@@ -106,6 +109,8 @@ export const alipayNotify: ChannelAdapter<AlipayConfig, AlipayWire, AlipayVerifi
   reject(error: NotifyRejection) {
     return new Response('failure', { status: error.status, headers: { 'content-type': 'text/plain' } })
   },
+
+  redact: redactAlipay,
 }
 
 /**
@@ -193,11 +198,13 @@ function refundEffect(fields: FormFields): NotificationEffect {
   // Alipay reports the running total refunded on the trade, not this refund's amount.
   const cumulativeRefunded = amountOf(fields, 'refund_fee')
   if (cumulativeRefunded > orderAmount) refuse('malformed_body', 'refund_fee exceeds total_amount')
+  const paidAt = timeOf(fields, 'gmt_payment')
   return {
     kind: 'refund',
     outcome: 'succeeded',
-    // out_biz_no is the refund's out_request_no, which defaults to the trade_no when none was given.
-    outRefundNo: optional(fields, 'out_biz_no') ?? transactionId,
+    // out_biz_no is the refund's out_request_no; a refund requested without one is named by the order's
+    // out_trade_no (alipay.trade.fastpay.refund.query, `out_request_no`).
+    outRefundNo: optional(fields, 'out_biz_no') ?? required(fields, 'out_trade_no'),
     refundId: null,
     transactionId,
     amount: null,
@@ -205,6 +212,8 @@ function refundEffect(fields: FormFields): NotificationEffect {
     orderAmount,
     currency: 'CNY',
     refundedAt: timeOf(fields, 'gmt_refund'),
+    // total_amount with gmt_payment: the trade was paid, when and how much.
+    payment: paidAt === null || orderAmount === 0 ? null : { amount: orderAmount, currency: 'CNY', transactionId, paidAt },
   }
 }
 

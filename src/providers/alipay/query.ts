@@ -17,7 +17,7 @@ import {
   signedWithMerchantKey,
   type ProviderAnswer,
 } from '../core/query-exchange'
-import { QueryFailed, type QueryResult } from '../core/query-types'
+import { QueryFailed, type QueryOptions, type QueryResult } from '../core/query-types'
 import { refuse } from '../core/rejection'
 import { BEIJING_OFFSET_MS } from '../core/time'
 import { ALIPAY_GATEWAY_URL, type AlipayConfig } from './config'
@@ -47,18 +47,20 @@ export function alipayRequestSignContent(params: Readonly<Record<string, string>
 }
 
 /**
- * The request's parameters, `sign` included. `app_id` is the first app the merchant lists; an ISV adds the
- * merchant's `app_auth_token`, certificate mode `app_cert_sn` and `alipay_root_cert_sn`. All are signed.
+ * The parameters of an OpenAPI request for `method` with `bizContent`, `sign` included. `app_id` is the first
+ * app the merchant lists; an ISV adds the merchant's `app_auth_token`, certificate mode `app_cert_sn` and
+ * `alipay_root_cert_sn`. All are signed.
  */
-export async function alipayQueryParams(
+export async function alipayRequestParams(
   config: AlipayConfig & { appPrivateKey: string },
-  outTradeNo: string,
+  method: string,
+  bizContent: Record<string, unknown>,
   now: number,
 ): Promise<Record<string, string>> {
   const { certificates } = config
   const params: Record<string, string> = {
     app_id: idsOf(config.appId)[0]!,
-    method: METHOD,
+    method,
     format: 'JSON',
     charset: 'utf-8',
     sign_type: config.signType,
@@ -70,7 +72,7 @@ export async function alipayQueryParams(
       app_cert_sn: certificates?.appCert?.sn,
       alipay_root_cert_sn: certificates?.alipayRootCert?.sn,
     }),
-    biz_content: JSON.stringify({ out_trade_no: outTradeNo }),
+    biz_content: JSON.stringify(bizContent),
   }
   const { label, der } = readPem(config.appPrivateKey)
   if (label !== 'PRIVATE KEY') throw new RangeError('app private key is not PKCS#8 PEM')
@@ -78,7 +80,13 @@ export async function alipayQueryParams(
   return { ...params, sign: toBase64(signature) }
 }
 
-function queryConfig(alipay: AlipayConfig | undefined): (AlipayConfig & { appPrivateKey: string }) | null {
+/** The request's parameters, `sign` included. */
+export function alipayQueryParams(config: AlipayConfig & { appPrivateKey: string }, outTradeNo: string, now: number) {
+  return alipayRequestParams(config, METHOD, { out_trade_no: outTradeNo }, now)
+}
+
+/** The keys signed OpenAPI requests need, or null for a merchant without an app private key. */
+export function alipayQueryConfig(alipay: AlipayConfig | undefined): (AlipayConfig & { appPrivateKey: string }) | null {
   if (alipay === undefined || !alipay.appPrivateKey) return null
   return { ...alipay, appPrivateKey: alipay.appPrivateKey }
 }
@@ -86,33 +94,44 @@ function queryConfig(alipay: AlipayConfig | undefined): (AlipayConfig & { appPri
 export const alipayQuery = defineQueryClient({
   channel: 'alipay',
   provider: 'alipay',
-  configOf: queryConfig,
+  configOf: alipayQueryConfig,
   missingKeys: 'Alipay query needs appPrivateKey',
   async query(config, outTradeNo, options) {
     const params = await signedWithMerchantKey(() => alipayQueryParams(config, outTradeNo, options.now), 'app private key')
-    const answer = await exchange(
-      new URL(config.gatewayUrl ?? ALIPAY_GATEWAY_URL),
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8', accept: 'application/json' },
-        body: new URLSearchParams(params).toString(),
-      },
-      options,
-    )
-    return readAnswer(answer, config, outTradeNo)
+    const answer = await postToGateway(config, params, options)
+    const response = await verifiedAlipayAnswer(answer, config, RESPONSE_KEY)
+    return asQuery(() => outcomeOf(response, outTradeNo, answer.status), answer.status)
   },
 })
 
+/** POSTs signed parameters to the merchant's OpenAPI gateway; the answer as received, unverified. */
+export function postToGateway(config: AlipayConfig, params: Record<string, string>, options: QueryOptions): Promise<ProviderAnswer> {
+  return exchange(
+    new URL(config.gatewayUrl ?? ALIPAY_GATEWAY_URL),
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8', accept: 'application/json' },
+      body: new URLSearchParams(params).toString(),
+    },
+    options,
+  )
+}
+
 /**
- * Every success answer must be signed. An error answer is checked when it carries a `sign` (as the
- * Java SDK does); Alipay leaves some unsigned, such as the one refusing our request's signature.
+ * The answer under `responseKey` (or `error_response`), its `sign` checked. Every success answer must be
+ * signed. An error answer is checked when it carries a `sign` (as the Java SDK does); Alipay leaves some
+ * unsigned, such as the one refusing our request's signature. Throws `QueryFailed`.
  */
-async function readAnswer(answer: ProviderAnswer, config: AlipayConfig, outTradeNo: string): Promise<QueryResult> {
+export async function verifiedAlipayAnswer(
+  answer: ProviderAnswer,
+  config: AlipayConfig,
+  responseKey: string,
+): Promise<AlipaySignedResponse> {
   const { status } = answer
   if (status !== 200) throw new QueryFailed('http_error', `Alipay answered HTTP ${status}`, status)
   let response: AlipaySignedResponse
   try {
-    response = readAlipayResponse(fromUtf8(answer.body), RESPONSE_KEY)
+    response = readAlipayResponse(fromUtf8(answer.body), responseKey)
   } catch (error) {
     const message = error instanceof MalformedAlipayResponse ? error.message : 'answer is not valid UTF-8'
     throw new QueryFailed('malformed_response', message, status)
@@ -133,7 +152,7 @@ async function readAnswer(answer: ProviderAnswer, config: AlipayConfig, outTrade
     }
     if (!valid) throw new QueryFailed('signature_invalid', 'Alipay answer sign does not verify', status)
   }
-  return asQuery(() => outcomeOf(response, outTradeNo, status), status)
+  return response
 }
 
 /**

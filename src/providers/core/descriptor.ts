@@ -6,6 +6,7 @@
 import type { ConfigContext } from './config-fields'
 import type { KeyDownloads } from './key-downloads'
 import type { OrderQueryClient } from './query-types'
+import type { RefundQueryClient } from './refund-query'
 import type { ChannelAdapter } from './types'
 
 /** A provider's section of the merchant config (`PUT /admin/merchants/{id}` under the provider's name). */
@@ -42,6 +43,8 @@ export interface ProviderDescriptor<
    * notification would match both.
    */
   readonly identityKeys?: (config: Config) => readonly (readonly string[])[]
+  /** Refund-query clients, the preferred first; absent when the provider's refunds cannot be asked about. */
+  readonly refundQueries?: readonly RefundQueryClient[]
 }
 
 /** Keeps the literal names of a descriptor (`Provider` and `Channel` are derived from them). */

@@ -22,8 +22,8 @@ export async function verifyNotification<Config>(
 /** The rules every channel's facts obey, whatever the provider's own format allows. */
 function checkFacts(notification: VerifiedNotification): VerifiedNotification {
   const { outTradeNo, effect } = notification
-  // Only a message about no order at all (an unsigned v2 FAIL) names none.
-  if (outTradeNo !== '' || effect.kind !== 'none') {
+  // Only a message about no order at all (an unsigned v2 FAIL, a transfer or complaint) names none.
+  if (outTradeNo !== '' || (effect.kind !== 'none' && effect.kind !== 'other')) {
     const problem = orderNumberProblem(outTradeNo)
     if (problem !== null) refuse('malformed_body', `out_trade_no ${problem}`)
   }

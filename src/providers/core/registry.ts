@@ -5,6 +5,7 @@
  */
 import type { ProviderDescriptor } from './descriptor'
 import type { OrderQueryClient } from './query-types'
+import type { RefundQueryClient } from './refund-query'
 import type { ChannelAdapter, MerchantSections } from './types'
 
 const PROVIDER_NAME = /^[a-z][a-z0-9]{1,31}$/
@@ -66,6 +67,14 @@ export class ProviderRegistry {
   /** The client that can query this merchant's orders with `provider`, or null when none is configured. */
   queryClientFor(merchant: MerchantSections, provider: string): OrderQueryClient | null {
     for (const client of this.byProvider.get(provider)?.queries ?? []) {
+      if (client.isConfigured(merchant)) return client
+    }
+    return null
+  }
+
+  /** The client that can query this merchant's refunds with `provider`, or null when none is configured. */
+  refundQueryClientFor(merchant: MerchantSections, provider: string): RefundQueryClient | null {
+    for (const client of this.byProvider.get(provider)?.refundQueries ?? []) {
       if (client.isConfigured(merchant)) return client
     }
     return null

@@ -27,6 +27,8 @@ export const REJECTION_STATUS = {
   order_not_registered: 409,
   // A refund of a payment this order has not seen yet: the payment's notification (or a query) first.
   refund_before_payment: 409,
+  // A refund that would take the order's refunded total above its amount: never applied, on any channel.
+  refund_exceeds_amount: 409,
   // The key configured for decryption does not open the payload: most likely a rotated APIv3/APIv2
   // key. 5xx keeps the provider retrying while the merchant fixes it.
   decrypt_failed: 500,

@@ -25,17 +25,19 @@ export interface RawNotification {
 
 export type RefundOutcome = 'succeeded' | 'failed' | 'closed'
 
+/** A payment as paygate records it: what a payment notification, an order query or a refund reports. */
+export interface PaymentFacts {
+  /** Order amount in minor units (fen). */
+  amount: number
+  currency: string
+  transactionId: string
+  /** ISO-8601 UTC instant, or null when the provider did not say. */
+  paidAt: string | null
+}
+
 /** What a verified notification reports, in paygate's own terms. */
 export type NotificationEffect =
-  | {
-      kind: 'payment'
-      /** Order amount in minor units (fen). */
-      amount: number
-      currency: string
-      transactionId: string
-      /** ISO-8601 UTC instant, or null when the provider did not say. */
-      paidAt: string | null
-    }
+  | ({ kind: 'payment' } & PaymentFacts)
   | {
       /** The unpaid order was closed (Alipay TRADE_CLOSED without a refund). */
       kind: 'close'
@@ -56,6 +58,25 @@ export type NotificationEffect =
       orderAmount: number
       currency: string
       refundedAt: string | null
+      /**
+       * The payment this refund proves, when the notification carries the order's total and payment facts
+       * (v3 `amount.total`, v2 `total_fee`, Alipay `total_amount` with `gmt_payment`): recorded first when the
+       * order has not seen its payment.
+       */
+      payment: PaymentFacts | null
+    }
+  | {
+      /**
+       * An authentic notification about something other than a payment or its refunds (a transfer, profit
+       * sharing, a complaint, an Alipay message that is not `trade_status_sync`): forwarded as it is.
+       */
+      kind: 'other'
+      /** The provider's word for it: v3 `event_type`, Alipay `notify_type`. */
+      notificationType: string
+      /** The provider's id of what it is about (a transfer bill, a complaint), when it names one. */
+      subjectId: string | null
+      /** When it happened per the provider (ISO-8601 UTC), or null. */
+      occurredAt: string | null
     }
   | {
       /** Authentic (or unsigned but harmless) message that changes nothing: v2 FAIL, WAIT_BUYER_PAY. */
@@ -69,6 +90,7 @@ export interface VerifiedNotification {
   provider: ProviderName
   /** The provider's identity of this notification, the dedupe key: v3 `id`, Alipay `notify_id`, v2 digest. */
   notificationId: string
+  /** The order it is about; `''` for a message about no order (v2 `return_code=FAIL`, an `other` effect). */
   outTradeNo: string
   effect: NotificationEffect
   /** The verified (and decrypted) provider fields, forwarded to the merchant as `data.raw`. */
@@ -96,4 +118,15 @@ export interface ChannelAdapter<Config = any, Wire = any, Verified = any, Name e
   accept(): Response
   /** The reply that makes the provider retry later. */
   reject(error: NotifyRejection): Response
+  /**
+   * The callback as an operator may see it once rejected (merchants with `keepRejectedBodies`): the
+   * headers it is signed with and its body as text, every signature cut short. Absent: nothing is kept.
+   */
+  redact?(raw: RawNotification): RedactedNotification
+}
+
+/** A rejected callback with its signatures cut short: what `ChannelAdapter.redact` gives. */
+export interface RedactedNotification {
+  headers: Record<string, string>
+  body: string
 }

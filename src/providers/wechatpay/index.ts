@@ -9,8 +9,10 @@ import { wechatpayPlatformCertificates } from './certificates'
 import { wechatpaySection } from './config'
 import { wechatpayV2 } from './v2-notify'
 import { wechatpayV2Query } from './v2-query'
+import { wechatpayV2RefundQuery } from './v2-refund-query'
 import { wechatpayV3 } from './v3-notify'
 import { wechatpayV3Query } from './v3-query'
+import { wechatpayV3RefundQuery } from './v3-refund-query'
 
 export const wechatpay = defineProvider({
   provider: 'wechatpay',
@@ -18,6 +20,7 @@ export const wechatpay = defineProvider({
   config: wechatpaySection,
   queries: [wechatpayV3Query, wechatpayV2Query],
   keyDownloads: wechatpayPlatformCertificates,
+  refundQueries: [wechatpayV3RefundQuery, wechatpayV2RefundQuery],
 })
 
 export type { V2SignType, WechatpayConfig } from './config'

@@ -12,6 +12,7 @@ import { beijingTimeToIso } from '../core/time'
 import type { ChannelAdapter, NotificationEffect, RawNotification, RefundOutcome, VerifiedNotification } from '../core/types'
 import type { WechatpayConfig } from './config'
 import { checkV2Identity } from './identity'
+import { redactV2 } from './redaction'
 import { signedFields, v2SignString, verifyV2Signature } from './v2-sign'
 import { buildXmlReply, readFlatXml, type XmlFields } from './xml'
 
@@ -97,6 +98,8 @@ export const wechatpayV2: ChannelAdapter<WechatpayConfig, V2Wire, V2Verified, 'w
   reject(error: NotifyRejection): Response {
     return xmlResponse(error.status, { return_code: 'FAIL', return_msg: error.message })
   },
+
+  redact: redactV2,
 }
 
 function decodeUtf8(body: Uint8Array): string {
@@ -168,6 +171,7 @@ function mapStatus(verified: V2Verified): { outTradeNo: string; effect: Notifica
       const amount = fenField(fields, 'refund_fee')
       const orderAmount = fenField(fields, 'total_fee')
       if (amount > orderAmount) refuse('malformed_body', 'refund_fee exceeds total_fee')
+      const transactionId = fields.transaction_id || null
       return {
         outTradeNo: requiredField(fields, 'out_trade_no'),
         effect: {
@@ -175,12 +179,15 @@ function mapStatus(verified: V2Verified): { outTradeNo: string; effect: Notifica
           outcome,
           outRefundNo: requiredField(fields, 'out_refund_no'),
           refundId: fields.refund_id || null,
-          transactionId: fields.transaction_id || null,
+          transactionId,
           amount,
           cumulativeRefunded: null,
           orderAmount,
           currency: 'CNY',
           refundedAt: beijingTimeField(fields, 'success_time'),
+          // total_fee and the transaction prove the payment; its time is not in req_info.
+          payment:
+            transactionId === null || orderAmount === 0 ? null : { amount: orderAmount, currency: 'CNY', transactionId, paidAt: null },
         },
       }
     }

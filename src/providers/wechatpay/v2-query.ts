@@ -16,13 +16,14 @@ import { v2PaymentEffect } from './v2-notify'
 import { signedFields, v2Sign, v2SignString, verifyV2Signature } from './v2-sign'
 import { buildXmlReply, readFlatXml, type XmlFields } from './xml'
 
-interface V2QueryConfig {
+export interface V2QueryConfig {
   wechatpay: WechatpayConfig
   apiV2Key: string
   signType: V2SignType
 }
 
-function queryConfig(wechatpay: WechatpayConfig | undefined): V2QueryConfig | null {
+/** The APIv2 key and the sign type v2 API calls use, or null for a merchant without the key. */
+export function v2QueryConfig(wechatpay: WechatpayConfig | undefined): V2QueryConfig | null {
   if (wechatpay === undefined || !wechatpay.apiV2Key || wechatpay.v2SignTypes.length === 0) return null
   // The answer is signed with the request's sign type: the stronger one the merchant allows.
   const signType: V2SignType = wechatpay.v2SignTypes.includes('HMAC-SHA256') ? 'HMAC-SHA256' : 'MD5'
@@ -54,7 +55,7 @@ export async function v2OrderQueryFields(
 export const wechatpayV2Query = defineQueryClient({
   channel: 'wechatpay.v2',
   provider: 'wechatpay',
-  configOf: queryConfig,
+  configOf: v2QueryConfig,
   missingKeys: 'WeChat Pay APIv2 query needs apiV2Key',
   async query(config, outTradeNo, options) {
     const nonce = toHex(randomBytes(16))
@@ -70,6 +71,15 @@ export const wechatpayV2Query = defineQueryClient({
 })
 
 async function readAnswer(answer: ProviderAnswer, config: V2QueryConfig, outTradeNo: string): Promise<QueryResult> {
+  const signed = await verifiedV2Answer(answer, config)
+  return asQuery(() => outcomeOf(signed, outTradeNo, answer.status), answer.status)
+}
+
+/**
+ * A v2 API answer (XML, `return_code=SUCCESS`) whose `sign` verifies with the APIv2 key and the request's
+ * sign type, and whose appid/mch_id are the merchant's: its signed fields. Throws `QueryFailed`.
+ */
+export async function verifiedV2Answer(answer: ProviderAnswer, config: V2QueryConfig): Promise<XmlFields> {
   const { status } = answer
   if (status !== 200) throw new QueryFailed('http_error', `WeChat Pay answered HTTP ${status}`, status)
   let text: string
@@ -92,7 +102,7 @@ async function readAnswer(answer: ProviderAnswer, config: V2QueryConfig, outTrad
     await verifyV2Signature(fields, config.apiV2Key, [config.signType])
     const signed = signedFields(fields)
     checkV2Identity(signed, config.wechatpay, true)
-    return outcomeOf(signed, outTradeNo, status)
+    return signed
   }, status)
 }
 

@@ -12,6 +12,8 @@ import { rfc3339ToIso } from '../core/time'
 import type { ChannelAdapter, NotificationEffect, RawNotification, RefundOutcome, VerifiedNotification } from '../core/types'
 import type { WechatpayConfig } from './config'
 import { checkV3Identity } from './identity'
+import { redactV3 } from './redaction'
+import { isOtherEvent, otherV3Notification } from './v3-other'
 import { readSignedMessage, v3Config, verifySignedMessage, type V3SignedMessage } from './v3-signature'
 
 const RESOURCE_ALGORITHM = 'AEAD_AES_256_GCM'
@@ -40,7 +42,7 @@ export interface V3Wire {
   envelope: V3Envelope
 }
 
-type JsonFields = Record<string, unknown>
+export type JsonFields = Record<string, unknown>
 
 function isFields(value: unknown): value is JsonFields {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -85,7 +87,7 @@ function fen(fields: JsonFields, name: string): number {
   return value
 }
 
-function optionalInstant(fields: JsonFields, name: string): string | null {
+export function optionalInstant(fields: JsonFields, name: string): string | null {
   const text = optionalText(fields, name)
   if (text === null || text === '') return null
   return rfc3339ToIso(text) ?? refuse('malformed_body', `${name} is not an RFC 3339 time`)
@@ -146,19 +148,31 @@ function supportedEvent(eventType: string): SupportedEvent {
   return event ?? refuse('unsupported_event', 'unsupported event_type')
 }
 
-function refundEffect(outcome: RefundOutcome, resource: JsonFields): NotificationEffect {
+/**
+ * A refund as v3 reports it: the REFUND.* resource and the refund-query answer are the same object
+ * (`amount.refund` this refund, `amount.total` the order, both in fen). A refund larger than its order
+ * is refused here, as v2 and Alipay refuse theirs.
+ */
+export function v3RefundEffect(outcome: RefundOutcome, resource: JsonFields): Extract<NotificationEffect, { kind: 'refund' }> {
   const amount = requiredObject(resource, 'amount')
+  const refunded = fen(amount, 'refund')
+  const total = fen(amount, 'total')
+  if (refunded > total) refuse('malformed_body', 'amount.refund exceeds amount.total')
+  const transactionId = optionalText(resource, 'transaction_id') || null
+  const currency = optionalText(amount, 'currency') || 'CNY'
   return {
     kind: 'refund',
     outcome,
     outRefundNo: requiredText(resource, 'out_refund_no'),
     refundId: optionalText(resource, 'refund_id') || null,
-    transactionId: optionalText(resource, 'transaction_id') || null,
-    amount: fen(amount, 'refund'),
+    transactionId,
+    amount: refunded,
     cumulativeRefunded: null,
-    orderAmount: fen(amount, 'total'),
-    currency: optionalText(amount, 'currency') || 'CNY',
+    orderAmount: total,
+    currency,
     refundedAt: optionalInstant(resource, 'success_time'),
+    // The order's total and WeChat's transaction: the payment happened, its time is not in the resource.
+    payment: transactionId === null || total === 0 ? null : { amount: total, currency, transactionId, paidAt: null },
   }
 }
 
@@ -184,12 +198,12 @@ function effectOf(event: SupportedEvent, resource: JsonFields): NotificationEffe
       if (resource.trade_state !== 'SUCCESS') refuse('unsupported_event', 'TRANSACTION.SUCCESS without trade_state SUCCESS')
       return transactionPaymentEffect(resource)
     case 'REFUND.SUCCESS':
-      return refundEffect('succeeded', resource)
+      return v3RefundEffect('succeeded', resource)
     // Not final: WeChat wants the merchant to act in its portal; the order keeps its status.
     case 'REFUND.ABNORMAL':
-      return refundEffect('failed', resource)
+      return v3RefundEffect('failed', resource)
     case 'REFUND.CLOSED':
-      return refundEffect('closed', resource)
+      return v3RefundEffect('closed', resource)
     default: {
       const unreachable: never = event
       return unreachable
@@ -215,6 +229,8 @@ export const wechatpayV3: ChannelAdapter<WechatpayConfig, V3Wire, V3Envelope, 'w
   async normalize(envelope: V3Envelope, config: WechatpayConfig | undefined): Promise<VerifiedNotification> {
     const { wechatpay, apiV3Key } = v3Config(config)
     const resource = await openResource(envelope.resource, apiV3KeyBytesOf(wechatpay, apiV3Key))
+    // Transfers, profit sharing, complaints…: checked against the ids they carry, then forwarded as they are.
+    if (isOtherEvent(envelope.eventType)) return otherV3Notification(envelope, resource, wechatpay)
     checkV3Identity(resource, wechatpay)
     const event = supportedEvent(envelope.eventType)
     return {
@@ -235,4 +251,6 @@ export const wechatpayV3: ChannelAdapter<WechatpayConfig, V3Wire, V3Envelope, 'w
     // WeChat documents `message` as string[1,64].
     return Response.json({ code: 'FAIL', message: error.message.slice(0, 64) }, { status: error.status })
   },
+
+  redact: redactV3,
 }

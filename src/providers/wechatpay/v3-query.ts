@@ -10,7 +10,7 @@
  * @see https://pay.weixin.qq.com/docs/merchant/development/interface-rules/signature-verification.html
  */
 import { asQuery, defineQueryClient, safeCode, type ProviderAnswer } from '../core/query-exchange'
-import { QueryFailed, type QueryResult } from '../core/query-types'
+import { QueryFailed, type QueryOptions, type QueryResult } from '../core/query-types'
 import { refuse } from '../core/rejection'
 import { WECHATPAY_API_BASE_URL, type WechatpayConfig } from './config'
 import { wechatpayTradeStateOutcome } from './trade-state'
@@ -22,7 +22,8 @@ import { readSignedMessage, verifySignedMessage } from './v3-signature'
 // The request signature's pieces live in v3-request.ts; the reference vectors import them from here too.
 export { signV3Request, v3Authorization, v3RequestMessage, type V3RequestToSign } from './v3-request'
 
-function queryConfig(wechatpay: WechatpayConfig | undefined): V3RequestSigner | null {
+/** The keys every signed v3 API call needs, or null when the merchant lacks some. */
+export function v3QueryConfig(wechatpay: WechatpayConfig | undefined): V3RequestSigner | null {
   const { merchantPrivateKey, merchantSerial } = wechatpay ?? {}
   if (wechatpay === undefined || !wechatpay.apiV3Key || !merchantPrivateKey || !merchantSerial) return null
   return { wechatpay, merchantPrivateKey, merchantSerial }
@@ -54,20 +55,23 @@ function transactionUrl(wechatpay: WechatpayConfig, outTradeNo: string): URL {
 export const wechatpayV3Query = defineQueryClient({
   channel: 'wechatpay.v3',
   provider: 'wechatpay',
-  configOf: queryConfig,
+  configOf: v3QueryConfig,
   missingKeys: 'WeChat Pay APIv3 query needs apiV3Key, merchantPrivateKey and merchantSerial',
   async query(config, outTradeNo, options) {
-    const keyId = publicKeyId(config.wechatpay)
-    const answer = await sendSignedV3Get(config, transactionUrl(config.wechatpay, outTradeNo), options, {
-      // In public-key mode WeChat signs its answer with the key the request names.
-      ...(keyId === null ? {} : { 'wechatpay-serial': keyId }),
-    })
+    const answer = await v3SignedGet(config, transactionUrl(config.wechatpay, outTradeNo), options)
     return readAnswer(answer, config.wechatpay, outTradeNo, options.now)
   },
 })
 
+/** One GET of a v3 API resource (orders, refunds), signed with the merchant API key; the answer as received. */
+export function v3SignedGet(config: V3RequestSigner, url: URL, options: QueryOptions): Promise<ProviderAnswer> {
+  const keyId = publicKeyId(config.wechatpay)
+  // In public-key mode WeChat signs its answer with the key the request names.
+  return sendSignedV3Get(config, url, options, keyId === null ? {} : { 'wechatpay-serial': keyId })
+}
+
 /** The signature check of callbacks, on the answer's headers and raw body. */
-async function verifyAnswer(answer: ProviderAnswer, wechatpay: WechatpayConfig, now: number): Promise<void> {
+export async function verifyV3Answer(answer: ProviderAnswer, wechatpay: WechatpayConfig, now: number): Promise<void> {
   await asQuery(async () => {
     const signed = readSignedMessage({ body: answer.body, headers: answer.headers, receivedAt: now })
     await verifySignedMessage(signed, wechatpay, now)
@@ -82,18 +86,18 @@ async function verifyAnswer(answer: ProviderAnswer, wechatpay: WechatpayConfig, 
 async function readAnswer(answer: ProviderAnswer, wechatpay: WechatpayConfig, outTradeNo: string, now: number): Promise<QueryResult> {
   const { status } = answer
   if (status >= 200 && status < 300) {
-    await verifyAnswer(answer, wechatpay, now)
+    await verifyV3Answer(answer, wechatpay, now)
     return asQuery(() => outcomeOf(parseJsonObject(answer.body, 'answer'), wechatpay, outTradeNo), status)
   }
-  if (answer.headers.has('Wechatpay-Signature')) await verifyAnswer(answer, wechatpay, now)
-  const code = errorCode(answer.body)
+  if (answer.headers.has('Wechatpay-Signature')) await verifyV3Answer(answer, wechatpay, now)
+  const code = v3ErrorCode(answer.body)
   if (status === 404 && code === 'ORDER_NOT_EXIST') return { kind: 'not_paid', providerStatus: code }
   if (code !== null) throw new QueryFailed('provider_error', `WeChat Pay answered HTTP ${status} ${code}`, status)
   throw new QueryFailed('http_error', `WeChat Pay answered HTTP ${status}`, status)
 }
 
 /** `code` of an error answer (`{"code":"ORDER_NOT_EXIST","message":…}`), when it is one. */
-function errorCode(body: Uint8Array): string | null {
+export function v3ErrorCode(body: Uint8Array): string | null {
   try {
     return safeCode(parseJsonObject(body, 'answer').code)
   } catch {

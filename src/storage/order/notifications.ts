@@ -12,6 +12,7 @@ function toNotification(r: Row): NotificationRow {
     verdict: str(r.verdict) as NotificationRow['verdict'],
     reason: strOrNull(r.reason),
     source: str(r.source) as NotificationRow['source'],
+    notificationType: strOrNull(r.notification_type),
   }
 }
 
@@ -28,8 +29,8 @@ export class NotificationTables {
 
   record(row: NotificationRow): void {
     this.sql.exec(
-      `INSERT INTO notifications (id, channel, provider_notification_id, received_at, verdict, reason, source)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO notifications (id, channel, provider_notification_id, received_at, verdict, reason, source, notification_type)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       row.id,
       row.channel,
       row.providerNotificationId,
@@ -37,6 +38,7 @@ export class NotificationTables {
       row.verdict,
       row.reason,
       row.source,
+      row.notificationType ?? null,
     )
   }
 

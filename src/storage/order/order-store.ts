@@ -9,6 +9,7 @@ import { NotificationTables } from './notifications'
 import { OrderStateTable } from './order-state'
 import { ReconciliationTable } from './reconciliation'
 import { RefundTable } from './refunds'
+import { SubjectTable } from './subject'
 
 export class OrderStore {
   readonly order: OrderStateTable
@@ -18,6 +19,7 @@ export class OrderStore {
   readonly deliveries: DeliveryTables
   readonly reconciliation: ReconciliationTable
   readonly forwardTarget: ForwardTargetTable
+  readonly subject: SubjectTable
 
   constructor(sql: SqlStorage) {
     this.order = new OrderStateTable(sql)
@@ -27,5 +29,6 @@ export class OrderStore {
     this.deliveries = new DeliveryTables(sql)
     this.reconciliation = new ReconciliationTable(sql)
     this.forwardTarget = new ForwardTargetTable(sql)
+    this.subject = new SubjectTable(sql)
   }
 }

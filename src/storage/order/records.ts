@@ -7,7 +7,14 @@ import type { ChannelName, ProviderName } from '../../providers/core/types'
 export const ORDER_STATUSES = ['pending', 'paid', 'partially_refunded', 'refunded', 'closed', 'amount_mismatch'] as const
 export type OrderStatus = (typeof ORDER_STATUSES)[number]
 
-export const EVENT_TYPES = ['payment.succeeded', 'payment.closed', 'refund.succeeded', 'refund.failed', 'refund.closed'] as const
+export const EVENT_TYPES = [
+  'payment.succeeded',
+  'payment.closed',
+  'refund.succeeded',
+  'refund.failed',
+  'refund.closed',
+  'provider.notification',
+] as const
 export type EventType = (typeof EVENT_TYPES)[number]
 
 /** Which order an object owns: one per merchant + provider + out_trade_no. */
@@ -48,6 +55,8 @@ export interface NotificationRow {
   verdict: NotificationVerdict
   reason: string | null
   source: NotificationSource
+  /** A provider notification's own type (`MCHTRANSFER.BILL.FINISHED`); null for order notifications. */
+  notificationType?: string | null
 }
 
 export interface EventRow {
@@ -105,4 +114,45 @@ export interface ForwardTargetRow {
   sealedPreviousSecret: string | null
   merchantVersion: number
   disabledAt: string | null
+}
+
+/** A refund's standing: known but not settled (registered, processing, or its own amount in doubt), or settled. */
+export const REFUND_STATUSES = ['pending', 'succeeded', 'failed', 'closed'] as const
+export type RefundStatus = (typeof REFUND_STATUSES)[number]
+
+/** A refund notification accepted while its own amount is in doubt: what its event needs once settled. */
+export interface HeldRefund {
+  channel: ChannelName
+  raw: Record<string, unknown>
+  refundId: string | null
+  refundedAt: string | null
+}
+
+/** One refund of the order: registered by the merchant, notified by the provider, or found by query. */
+export interface RefundRow {
+  outRefundNo: string
+  refundId: string | null
+  /** What the merchant registered (`PUT …/refunds/{no}`), if anything. */
+  registeredAmount: number | null
+  /** This refund's own amount, once known. */
+  amount: number | null
+  /** Alipay: the trade's cumulative `refund_fee` this refund's notification reported. */
+  cumulative: number | null
+  status: RefundStatus
+  held: HeldRefund | null
+  /** Epoch ms of the next refund query, or null when none is planned. */
+  nextQueryAt: number | null
+  queriesMade: number
+  lastQueryAt: number | null
+  lastResult: string | null
+  /** Epoch ms after which the refund is no longer queried. */
+  expiresAt: number | null
+}
+
+/** What a subject object holds provider notifications about: one transfer, complaint, … of a merchant. */
+export interface SubjectRef {
+  merchantId: string
+  provider: ProviderName
+  /** The provider's id of the subject, or `notification:<id>` for a notification about no named thing. */
+  subjectKey: string
 }

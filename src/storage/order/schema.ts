@@ -116,6 +116,46 @@ CREATE TABLE IF NOT EXISTS forward_target (
 );
 `
 
+/**
+ * Refunds as the gateway learns them, and what a subject object (provider notifications) is about.
+ * Safe to run again over current tables, like the first migration.
+ */
+const REFUNDS_AND_SUBJECTS = `
+CREATE TABLE IF NOT EXISTS refunds (
+  out_refund_no      TEXT PRIMARY KEY,
+  refund_id          TEXT,
+  -- What the merchant registered (PUT …/refunds/{no}), if anything.
+  registered_amount  INTEGER,
+  -- This refund's own amount, once known.
+  amount             INTEGER,
+  -- Alipay: the trade's cumulative refund_fee this refund's notification reported.
+  cumulative         INTEGER,
+  status             TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed', 'closed')),
+  -- A notification accepted while its own amount is in doubt (JSON), forwarded once a registration or a query settles it.
+  held               TEXT,
+  next_query_at      INTEGER,
+  queries_made       INTEGER NOT NULL DEFAULT 0,
+  last_query_at      INTEGER,
+  last_result        TEXT,
+  expires_at         INTEGER,
+  updated_at         TEXT NOT NULL
+);
+-- Refunds applied before this table existed: settled, with the amounts their events carried.
+INSERT OR IGNORE INTO refunds (out_refund_no, amount, status, updated_at)
+  SELECT out_refund_no, amount, 'succeeded', '' FROM refunds_applied WHERE outcome = 'succeeded';
+INSERT OR IGNORE INTO refunds (out_refund_no, status, updated_at)
+  SELECT out_refund_no, CASE outcome WHEN 'closed' THEN 'closed' ELSE 'failed' END, '' FROM refunds_applied
+  WHERE outcome IN ('failed', 'closed');
+-- Set in a subject object only: the merchant, provider and subject its notifications are about.
+CREATE TABLE IF NOT EXISTS subject (
+  singleton    INTEGER PRIMARY KEY CHECK (singleton = 1),
+  merchant_id  TEXT NOT NULL,
+  provider     TEXT NOT NULL,
+  subject_key  TEXT NOT NULL,
+  created_at   TEXT NOT NULL
+);
+`
+
 /** Ascending by version; an object applies each one above its stored version, once. */
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -127,6 +167,16 @@ const MIGRATIONS: readonly Migration[] = [
       const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('forward_target')").toArray()
       if (columns.some((c) => c.name === 'fingerprint')) sql.exec('DROP TABLE forward_target')
       sql.exec(INITIAL_TABLES)
+    },
+  },
+  {
+    version: 2,
+    description: 'refunds (registered, held, queried) and the subject of a provider-notification object',
+    up(sql) {
+      sql.exec(REFUNDS_AND_SUBJECTS)
+      // A subject object's notifications are of many kinds (v3 event_type, Alipay notify_type).
+      const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('notifications')").toArray()
+      if (!columns.some((c) => c.name === 'notification_type')) sql.exec('ALTER TABLE notifications ADD COLUMN notification_type TEXT')
     },
   },
 ]

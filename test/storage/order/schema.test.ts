@@ -163,4 +163,28 @@ describe('order object schema migrations', () => {
       expect(everything()).toEqual(before)
     })
   })
+
+  it('migration 2 carries the refunds an object applied before it into the refunds table, settled', async () => {
+    const order = uniqueOrder('REFUNDS-V1')
+    const stub = stubFor(order)
+    await runInDurableObject(stub, (_o: OrderObject, state) => {
+      const { sql } = state.storage
+      // A new object has no tables until its first write: create them as that write would.
+      migrateOrderSchema(state.storage)
+      // As an object at version 1 held them.
+      sql.exec('DROP TABLE refunds')
+      sql.exec('DROP TABLE subject')
+      sql.exec('UPDATE _schema SET version = 1')
+      sql.exec(
+        "INSERT INTO refunds_applied (out_refund_no, outcome, amount) VALUES ('R1', 'succeeded', 40), ('R2', 'closed', 10), ('R1', 'failed', 40)",
+      )
+      expect(migrateOrderSchema(state.storage)).toEqual([2])
+      expect(sql.exec('SELECT out_refund_no, amount, status FROM refunds ORDER BY out_refund_no').toArray()).toEqual([
+        { out_refund_no: 'R1', amount: 40, status: 'succeeded' },
+        { out_refund_no: 'R2', amount: null, status: 'closed' },
+      ])
+      expect(columns(sql, 'notifications')).toContain('notification_type')
+      expect(tables(sql)).toContain('subject')
+    })
+  })
 })

@@ -1,0 +1,70 @@
+/**
+ * @module Refund queries for one order: registered refunds not settled yet, and held refunds whose own
+ * amount is in doubt, asked about on the order query's schedule (or at once, with `force`). A settled
+ * answer is applied like the refund's notification (`source: "query"`), in one transaction per refund.
+ */
+import { isoNow } from '../lib/ids'
+import type { RefundRow } from '../storage/order'
+import type { OrderContext } from './context'
+import { applyNotification } from './ingest'
+import { nextQueryAt, REFUND_LIFETIME_MS } from './reconcile-schedule'
+import { queryRefund } from './refund-query'
+
+/** At most this many refund queries per run, so one alarm stays well inside its wall time. */
+const QUERIES_PER_RUN = 5
+
+/** A refund a query can still settle: known to the merchant (registered) or notified and held, and not final. */
+function unsettled(row: RefundRow): boolean {
+  return (row.status === 'pending' || row.status === 'failed') && (row.registeredAmount !== null || row.held !== null)
+}
+
+/** Shares the run in flight: an alarm and an admin sync arriving together make one round of provider calls. */
+export class RefundReconciler {
+  private inFlight: Promise<string[]> | null = null
+
+  /** Queries due refunds (every unsettled one, with `force`); returns a summary per refund asked about. */
+  run(ctx: OrderContext, nowMs: number, options: { force?: boolean } = {}): Promise<string[]> {
+    if (this.inFlight !== null) return this.inFlight
+    const run = queryDueRefunds(ctx, nowMs, options.force === true).finally(() => {
+      this.inFlight = null
+    })
+    this.inFlight = run
+    return run
+  }
+}
+
+async function queryDueRefunds(ctx: OrderContext, nowMs: number, force: boolean): Promise<string[]> {
+  const { store } = ctx
+  const order = store.order.get()
+  if (order === null) return []
+  const due = force ? store.refunds.rows().filter(unsettled).slice(0, QUERIES_PER_RUN) : store.refunds.due(nowMs, QUERIES_PER_RUN)
+  const summaries: string[] = []
+  for (const refund of due) {
+    const answer = await queryRefund(ctx.env, order, refund, Date.now())
+    const finishedAt = Date.now()
+    const summary = ctx.storage.transactionSync(() => {
+      let text = answer.summary
+      if (answer.notification !== null) {
+        // The answer came from this merchant's refund-query client: a held refund may be asked about again.
+        const applied = applyNotification(store, answer.notification, {
+          receivedAt: finishedAt,
+          source: 'query',
+          nowMs: finishedAt,
+          canQueryRefunds: true,
+        })
+        text = `${text} (${applied.verdict}${applied.reason === null ? '' : `: ${applied.reason}`})`
+      }
+      const current = store.refunds.get(refund.outRefundNo) ?? refund
+      const settled = current.status === 'succeeded' || current.status === 'closed'
+      const expiresAt = current.expiresAt ?? finishedAt + REFUND_LIFETIME_MS
+      const next = settled || answer.final ? null : nextQueryAt(current.queriesMade + 1, finishedAt, expiresAt)
+      store.refunds.save(
+        { ...current, queriesMade: current.queriesMade + 1, lastQueryAt: finishedAt, lastResult: text, nextQueryAt: next, expiresAt },
+        isoNow(finishedAt),
+      )
+      return `${refund.outRefundNo}: ${text}`
+    })
+    summaries.push(summary)
+  }
+  return summaries
+}

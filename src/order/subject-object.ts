@@ -1,0 +1,43 @@
+/**
+ * @module The subject Durable Object: the single authority for the provider notifications about one
+ * thing that is not an order (a transfer bill, a complaint, a profit-sharing order). A thin shell like
+ * the order object, over the same storage schema, outbox and alarm; only its subject, audit trail,
+ * events and deliveries hold rows.
+ */
+import { DurableObject } from 'cloudflare:workers'
+import { migrateOrderSchema, OrderStore, type DeliveryRow } from '../storage/order'
+import { runSubjectAlarm } from './alarm'
+import type { OrderContext } from './context'
+import type { ForwardSettings } from './forward-target'
+import { replayDelivery } from './replay'
+import { ingestSubjectNotification, type SubjectIngestRequest, type SubjectIngestResult } from './subject-ingest'
+
+export type { SubjectIngestRequest, SubjectIngestResult } from './subject-ingest'
+
+export class SubjectObject extends DurableObject<Env> {
+  private readonly store: OrderStore
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env)
+    migrateOrderSchema(ctx.storage)
+    this.store = new OrderStore(ctx.storage.sql)
+  }
+
+  /** Records a verified provider notification exactly once and forwards it. Throws only when nothing could be stored. */
+  ingest(request: SubjectIngestRequest): Promise<SubjectIngestResult> {
+    return ingestSubjectNotification(this.context(), request)
+  }
+
+  /** Sends a delivery again with the same `webhook-id` (admin replay). */
+  replay(deliveryId: string, settings: ForwardSettings): Promise<DeliveryRow | null> {
+    return replayDelivery(this.context(), deliveryId, settings)
+  }
+
+  override alarm(): Promise<void> {
+    return runSubjectAlarm(this.context())
+  }
+
+  private context(): OrderContext {
+    return { env: this.env, storage: this.ctx.storage, store: this.store }
+  }
+}

@@ -1,0 +1,24 @@
+/** @module What every channel's `redact` shares: signatures cut short, bodies read as text whatever their bytes. */
+
+/** How much of a signature a redacted callback keeps: enough to tell two apart, never enough to reuse. */
+const SIGNATURE_PREFIX_SHOWN = 8
+
+/** `abcdefgh…`: a signature (or any other value that must not be shown whole) cut short. */
+export function cutSignature(signature: string): string {
+  return `${signature.slice(0, SIGNATURE_PREFIX_SHOWN)}…`
+}
+
+/** The body as UTF-8 text; bytes that are not UTF-8 show as U+FFFD rather than fail. */
+export function bodyText(body: Uint8Array): string {
+  return new TextDecoder('utf-8', { fatal: false, ignoreBOM: true }).decode(body)
+}
+
+/** The named headers that are present, lower-cased names, in the order given. */
+export function pickHeaders(headers: Headers, names: readonly string[]): Record<string, string> {
+  const picked: Record<string, string> = {}
+  for (const name of names) {
+    const value = headers.get(name)
+    if (value !== null) picked[name.toLowerCase()] = value
+  }
+  return picked
+}

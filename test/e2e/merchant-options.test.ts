@@ -1,0 +1,189 @@
+/**
+ * Two per-merchant options (contract part 2, issue 13): `confirmPaymentsByQuery` (every payment
+ * notification is confirmed by an order query before it is forwarded) and `keepRejectedBodies` (the raw
+ * body of a rejected notification is kept, signatures cut short, bounded in size and age, so an operator
+ * can see why it failed). Through the real Worker; notifications and answers signed with node:crypto.
+ */
+import { runDurableObjectAlarm } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { http, HttpResponse } from 'msw'
+import { createSign } from 'node:crypto'
+import { describe, expect, it, vi } from 'vitest'
+import keys from '../fixtures/keys.json'
+import { network } from '../msw'
+import { orderStub } from '../../src/order/order-key'
+import { KEPT_BODIES_PER_MERCHANT, keepRejectedBody, keptBody } from '../../src/storage/rejected-bodies'
+import { ACCEPT, admin, forwardUrl, freshPayment, merchantBody, notify, orderView } from '../security/harness'
+import { alipayPayment, signV2, v2PaymentFields, v2Xml } from '../security/signing'
+import { ALIPAY_GATEWAY, receiveEvents, withQueryKeys } from '../support/refunds'
+
+async function saveMerchant(id: string, extra: Record<string, unknown>): Promise<void> {
+  const reply = await admin(`/admin/merchants/${id}`, { method: 'PUT', body: JSON.stringify({ ...merchantBody(id), ...extra }) })
+  expect(reply.status).toBe(201)
+}
+
+/** Alipay's side of `alipay.trade.query`: the trade as `fields` say, signed over the exact response text. */
+function tradeQueryAnswers(fields: (outTradeNo: string) => Record<string, string>): string[] {
+  const asked: string[] = []
+  network.use(
+    http.post(ALIPAY_GATEWAY, async ({ request }) => {
+      const form = new URLSearchParams(await request.text())
+      if (form.get('method') !== 'alipay.trade.query') return undefined
+      const outTradeNo = (JSON.parse(form.get('biz_content')!) as { out_trade_no: string }).out_trade_no
+      asked.push(outTradeNo)
+      const content = JSON.stringify({ code: '10000', msg: 'Success', out_trade_no: outTradeNo, ...fields(outTradeNo) })
+      const sign = createSign('RSA-SHA256').update(content).sign(keys.alipay.alipayKey.privateKeyPem, 'base64')
+      return new HttpResponse(`{"alipay_trade_query_response":${content},"sign":"${sign}"}`)
+    }),
+  )
+  return asked
+}
+
+describe('confirmPaymentsByQuery', () => {
+  const MERCHANT = 'confirm-by-query'
+
+  it('holds a payment notification until the order query confirms it, then forwards one payment.succeeded', async () => {
+    await admin(`/admin/merchants/${MERCHANT}`, {
+      method: 'PUT',
+      body: JSON.stringify({ ...withQueryKeys(merchantBody(MERCHANT)), confirmPaymentsByQuery: true }),
+    })
+    expect(await (await admin(`/admin/merchants/${MERCHANT}`)).json()).toMatchObject({ confirmPaymentsByQuery: true })
+    const received = receiveEvents(forwardUrl(MERCHANT))
+    const asked = tradeQueryAnswers(() => ({
+      trade_no: '2026112222001400000000009999',
+      trade_status: 'TRADE_SUCCESS',
+      total_amount: '1.00',
+      send_pay_date: '2026-11-22 17:59:58',
+    }))
+    const paid = alipayPayment({ outTradeNo: `CONFIRM-${Date.now()}`, amount: 100 })
+    const outTradeNo = new URLSearchParams(paid.body).get('out_trade_no')!
+    expect(await (await notify('alipay', MERCHANT, paid)).text()).toBe('success')
+    const held = await orderView(MERCHANT, 'alipay', outTradeNo)
+    expect(held).toMatchObject({ status: 'pending', events: [] })
+    expect(held!.notifications).toMatchObject([{ verdict: 'accepted', reason: 'awaiting confirmation by order query' }])
+
+    await runDurableObjectAlarm(orderStub(env, { merchantId: MERCHANT, provider: 'alipay', outTradeNo }))
+    expect(asked).toEqual([outTradeNo])
+    const confirmed = await orderView(MERCHANT, 'alipay', outTradeNo)
+    expect(confirmed).toMatchObject({ status: 'paid', amount: 100 })
+    await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.succeeded']))
+    expect(received[0]!.data.raw).toMatchObject({ trade_no: '2026112222001400000000009999', trade_status: 'TRADE_SUCCESS' })
+    // Alipay retries its notification: a duplicate.
+    expect(await (await notify('alipay', MERCHANT, paid)).text()).toBe('success')
+    await runDurableObjectAlarm(orderStub(env, { merchantId: MERCHANT, provider: 'alipay', outTradeNo }))
+    expect(received).toHaveLength(1)
+  })
+
+  it('forwards nothing when the provider’s signed answer says the order is not paid', async () => {
+    const received = receiveEvents(forwardUrl(MERCHANT))
+    tradeQueryAnswers(() => ({ trade_no: '2026112222001400000000009998', trade_status: 'WAIT_BUYER_PAY', total_amount: '1.00' }))
+    const paid = alipayPayment({ outTradeNo: `CONFIRM-NO-${Date.now()}`, amount: 100 })
+    const outTradeNo = new URLSearchParams(paid.body).get('out_trade_no')!
+    expect(await (await notify('alipay', MERCHANT, paid)).text()).toBe('success')
+    await runDurableObjectAlarm(orderStub(env, { merchantId: MERCHANT, provider: 'alipay', outTradeNo }))
+    expect(await orderView(MERCHANT, 'alipay', outTradeNo)).toMatchObject({ status: 'pending', events: [] })
+    expect(received).toEqual([])
+  })
+
+  it('has no effect for a provider the merchant cannot query: payments are forwarded as notified', async () => {
+    // No Alipay app private key: nothing could confirm an Alipay payment (the APIv2 key alone queries WeChat Pay).
+    await saveMerchant('confirm-no-keys', { confirmPaymentsByQuery: true })
+    const paid = freshPayment('alipay')
+    expect(await (await notify('alipay', 'confirm-no-keys', paid)).text()).toBe(ACCEPT.alipay.body)
+    expect((await orderView('confirm-no-keys', 'alipay', paid.outTradeNo))?.status).toBe('paid')
+  })
+})
+
+describe('keepRejectedBodies', () => {
+  interface Entry {
+    id: string
+    verdict: string
+    reason: string | null
+    channel: string
+  }
+
+  async function rejectedEntries(merchantId: string, count: number): Promise<Entry[]> {
+    return vi.waitFor(async () => {
+      const list = (await (await admin(`/admin/merchants/${merchantId}/notifications`)).json()) as { notifications: Entry[] }
+      const rejected = list.notifications.filter((n) => n.verdict === 'rejected')
+      expect(rejected).toHaveLength(count)
+      return rejected
+    })
+  }
+
+  it('keeps each rejected body with its signatures cut short, shown by GET …/notifications/{id}', async () => {
+    await saveMerchant('keeps-bodies', { keepRejectedBodies: true })
+    const fields = v2PaymentFields({ outTradeNo: 'KEPT-V2', amount: 100 })
+    const sign = signV2(fields, 'not-the-merchant-key-0000000000000', 'MD5')
+    const forgedV2 = v2Xml({ ...fields, sign })
+    expect((await notify('wechatpay.v2', 'keeps-bodies', { body: forgedV2, headers: { 'content-type': 'text/xml' } })).status).toBe(401)
+    const forgedV3 = freshPayment('wechatpay.v3')
+    const v3Signature = forgedV3.headers['Wechatpay-Signature']!
+    const tampered = forgedV3.body.replace('"summary":"支付成功"', '"summary":"支付成功!"')
+    expect((await notify('wechatpay.v3', 'keeps-bodies', { body: tampered, headers: forgedV3.headers })).status).toBe(401)
+
+    const entries = await rejectedEntries('keeps-bodies', 2)
+    const details = await Promise.all(
+      entries.map(
+        async (e) => (await (await admin(`/admin/merchants/keeps-bodies/notifications/${e.id}`)).json()) as Record<string, unknown>,
+      ),
+    )
+    const v2 = details.find((d) => d.channel === 'wechatpay.v2') as { reason: string; body: { text: string; truncated: boolean } }
+    expect(v2.reason).toBe('signature_invalid')
+    expect(v2.body.truncated).toBe(false)
+    expect(v2.body.text).toContain('<out_trade_no><![CDATA[KEPT-V2]]></out_trade_no>')
+    expect(v2.body.text).toContain(`<sign><![CDATA[${sign.slice(0, 8)}…]]></sign>`)
+    const v3 = details.find((d) => d.channel === 'wechatpay.v3') as { body: { text: string; headers: Record<string, string> } }
+    expect(v3.body.text).toBe(tampered)
+    expect(v3.body.headers).toMatchObject({
+      'wechatpay-serial': forgedV3.headers['Wechatpay-Serial'],
+      'wechatpay-signature': `${v3Signature.slice(0, 8)}…`,
+    })
+    const everything = JSON.stringify(details)
+    expect(everything).not.toContain(sign)
+    expect(everything).not.toContain(v3Signature)
+    expect(everything).not.toContain(keys.wechatpay.apiV2Key)
+  })
+
+  it('keeps nothing for a merchant that did not ask, and answers 404 for an unknown entry', async () => {
+    await saveMerchant('keeps-nothing', {})
+    const forged = alipayPayment({ outTradeNo: 'NOT-KEPT', amount: 100, privateKeyPem: keys.stranger.privateKeyPem })
+    expect(await (await notify('alipay', 'keeps-nothing', forged)).text()).toBe('failure')
+    const [entry] = await rejectedEntries('keeps-nothing', 1)
+    expect(await (await admin(`/admin/merchants/keeps-nothing/notifications/${entry!.id}`)).json()).toMatchObject({
+      verdict: 'rejected',
+      reason: 'signature_invalid',
+      body: null,
+    })
+    expect((await admin('/admin/merchants/keeps-nothing/notifications/ntf_00000000000000000000000000000000')).status).toBe(404)
+    expect((await admin('/admin/merchants/keeps-nothing/notifications/not-an-id')).status).toBe(404)
+  })
+
+  it('is bounded: older than a week is gone, and at most the newest 200 per merchant are kept', async () => {
+    const now = Date.now()
+    const kept = (id: string, at: number) => ({
+      notificationId: id,
+      merchantId: 'bounded',
+      receivedAt: new Date(at).toISOString(),
+      contentType: 'text/xml',
+      headers: {},
+      body: 'x'.repeat(20_000),
+      truncated: false,
+    })
+    await keepRejectedBody(env.DB, kept('ntf_old', now - 8 * 24 * 3600_000), now - 8 * 24 * 3600_000)
+    expect(await keptBody(env.DB, 'bounded', 'ntf_old', now)).toBeNull()
+    const statements = Array.from({ length: KEPT_BODIES_PER_MERCHANT + 5 }, (_, i) =>
+      env.DB.prepare(
+        `INSERT INTO rejected_bodies (notification_id, merchant_id, received_at, headers, body, truncated) VALUES (?, 'bounded', ?, '{}', 'x', 0)`,
+      ).bind(`ntf_${String(i).padStart(4, '0')}`, new Date(now - 3600_000 + i).toISOString()),
+    )
+    await env.DB.batch(statements)
+    await keepRejectedBody(env.DB, kept('ntf_newest', now), now)
+    const count = await env.DB.prepare(`SELECT count(*) AS n FROM rejected_bodies WHERE merchant_id = 'bounded'`).first<{ n: number }>()
+    expect(count!.n).toBe(KEPT_BODIES_PER_MERCHANT)
+    const newest = await keptBody(env.DB, 'bounded', 'ntf_newest', now)
+    expect(newest).toMatchObject({ truncated: true })
+    expect(newest!.body).toHaveLength(8 * 1024)
+    expect(await keptBody(env.DB, 'bounded', 'ntf_0000', now)).toBeNull()
+  })
+})

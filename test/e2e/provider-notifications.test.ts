@@ -1,0 +1,148 @@
+/**
+ * Everything else providers send (contract part 2): authentic notifications about no payment or refund
+ * (a WeChat Pay transfer, a complaint; an Alipay service-market order) are verified like any other,
+ * deduplicated by the provider's id, forwarded once each as `provider.notification` from one subject
+ * object per merchant + provider + subject, and listed in the audit trail. Fixtures are signed by
+ * test/fixtures/signers (wechatpay-axios-plugin, node:crypto).
+ */
+import { runDurableObjectAlarm } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import alipayFixtures from '../fixtures/alipay.json'
+import v3Fixtures from '../fixtures/wechatpay-v3.json'
+import { subjectStub } from '../../src/order/subject-key'
+import { ACCEPT, admin, fixturePost, forwardUrl, notify, registerMerchant, rejectReply } from '../security/harness'
+import { receiveEvents, type ReceivedEvent } from '../support/refunds'
+
+const MERCHANT = 'other-notifications'
+const TRANSFER_BILL_NO = '1330000071100999991182020050700019480'
+const { transferBillFinished, transferStrangerKey, transferWrongMchid, complaintCreated } = v3Fixtures.cases
+
+function atFixtureClock(): void {
+  vi.useFakeTimers({ toFake: ['Date'] })
+  vi.setSystemTime(v3Fixtures.now)
+}
+
+async function send(fixture: { body: string; headers: Record<string, string> }) {
+  const reply = await notify('wechatpay.v3', MERCHANT, fixturePost('wechatpay.v3', fixture))
+  return { status: reply.status, body: await reply.text() }
+}
+
+/** Runs the subject object's alarm (its outbox, then the D1 projection) and waits for `count` provider notifications. */
+async function forwarded(received: ReceivedEvent[], subjectKey: string, count: number, provider = 'wechatpay') {
+  await runDurableObjectAlarm(subjectStub(env, { merchantId: MERCHANT, provider, subjectKey }))
+  return vi.waitFor(
+    () => {
+      const events = received.filter((e) => e.type === 'provider.notification')
+      expect(events).toHaveLength(count)
+      return events
+    },
+    { timeout: 5_000 },
+  )
+}
+
+beforeAll(async () => {
+  await registerMerchant(MERCHANT)
+})
+
+afterEach(() => vi.useRealTimers())
+
+describe('provider notifications about no order', () => {
+  it('a transfer notification gives one provider.notification; a duplicate gives none; a forged one is rejected', async () => {
+    atFixtureClock()
+    const received = receiveEvents(forwardUrl(MERCHANT))
+    expect(await send(transferBillFinished)).toEqual(ACCEPT['wechatpay.v3'])
+    const [event] = await forwarded(received, TRANSFER_BILL_NO, 1)
+    const id = (JSON.parse(transferBillFinished.body) as { id: string }).id
+    expect(event).toEqual({
+      webhookId: expect.stringMatching(/^evt_/),
+      type: 'provider.notification',
+      data: {
+        merchant_id: MERCHANT,
+        provider: 'wechatpay',
+        channel: 'wechatpay.v3',
+        notification_type: 'MCHTRANSFER.BILL.FINISHED',
+        notification_id: id,
+        subject_id: TRANSFER_BILL_NO,
+        raw: transferBillFinished.resource,
+      },
+    })
+
+    // WeChat resends it (same id): accepted, nothing forwarded again.
+    expect(await send(transferBillFinished)).toEqual(ACCEPT['wechatpay.v3'])
+    expect(await send(transferBillFinished)).toEqual(ACCEPT['wechatpay.v3'])
+    await forwarded(received, TRANSFER_BILL_NO, 1)
+
+    // Signed by a key that is not WeChat's: rejected like any other, nothing forwarded.
+    expect(await send(transferStrangerKey)).toEqual(rejectReply('wechatpay.v3', 401, 'signature does not verify'))
+    // Authentic, but another merchant's transfer.
+    expect(await send(transferWrongMchid)).toEqual(rejectReply('wechatpay.v3', 403, 'mch_id does not belong to this merchant'))
+    await runDurableObjectAlarm(
+      subjectStub(env, { merchantId: MERCHANT, provider: 'wechatpay', subjectKey: '1330000071100999991182020050700019482' }),
+    )
+    expect(received.filter((e) => e.type === 'provider.notification')).toHaveLength(1)
+
+    // The audit trail lists each of them, with its type and subject once projected.
+    await vi.waitFor(async () => {
+      const list = (await (await admin(`/admin/merchants/${MERCHANT}/notifications`)).json()) as {
+        notifications: { verdict: string; reason: string | null; notification_type: string | null; subject_id: string | null }[]
+      }
+      const transfers = list.notifications.filter((n) => n.notification_type === 'MCHTRANSFER.BILL.FINISHED')
+      expect(transfers.map((n) => [n.verdict, n.subject_id]).sort()).toEqual([
+        ['accepted', TRANSFER_BILL_NO],
+        ['duplicate', TRANSFER_BILL_NO],
+        ['duplicate', TRANSFER_BILL_NO],
+      ])
+      expect(list.notifications.filter((n) => n.verdict === 'rejected').map((n) => n.reason)).toEqual(
+        expect.arrayContaining(['signature_invalid', 'merchant_mismatch']),
+      )
+    })
+  })
+
+  it('lists its delivery without an order, and replays it with the same webhook-id', async () => {
+    const received = receiveEvents(forwardUrl(MERCHANT))
+    const deliveries = await vi.waitFor(async () => {
+      const list = (await (await admin(`/admin/merchants/${MERCHANT}/deliveries`)).json()) as {
+        deliveries: { id: string; event_id: string; type: string; out_trade_no: string | null; status: string }[]
+      }
+      const found = list.deliveries.filter((d) => d.type === 'provider.notification')
+      expect(found).toHaveLength(1)
+      return found
+    })
+    expect(deliveries[0]).toMatchObject({ out_trade_no: null, status: 'delivered' })
+    const replay = await admin(`/admin/deliveries/${deliveries[0]!.id}/replay`, { method: 'POST' })
+    expect(replay.status).toBe(202)
+    expect(await replay.json()).toMatchObject({
+      id: deliveries[0]!.id,
+      type: 'provider.notification',
+      out_trade_no: null,
+      status: 'pending',
+    })
+    await runDurableObjectAlarm(subjectStub(env, { merchantId: MERCHANT, provider: 'wechatpay', subjectKey: TRANSFER_BILL_NO }))
+    await vi.waitFor(() => expect(received.map((e) => e.webhookId)).toEqual([deliveries[0]!.event_id]))
+  })
+
+  it('forwards a complaint (no merchant id in it) and an Alipay service-market notification, each once', async () => {
+    atFixtureClock()
+    const received = receiveEvents(forwardUrl(MERCHANT))
+    expect(await send(complaintCreated)).toEqual(ACCEPT['wechatpay.v3'])
+    const [complaint] = await forwarded(received, '200201820200101080076610000', 1)
+    expect(complaint!.data).toMatchObject({ notification_type: 'COMPLAINT.CREATE', subject_id: '200201820200101080076610000' })
+    vi.useRealTimers()
+
+    const reply = await notify('alipay', MERCHANT, fixturePost('alipay', alipayFixtures.cases.nonTradeV2))
+    expect({ status: reply.status, body: await reply.text() }).toEqual(ACCEPT.alipay)
+    const again = await notify('alipay', MERCHANT, fixturePost('alipay', alipayFixtures.cases.nonTradeV2))
+    expect(await again.text()).toBe('success')
+    const events = await forwarded(received, '2026112200000018079639', 2, 'alipay')
+    expect(events[1]!.data).toMatchObject({
+      provider: 'alipay',
+      channel: 'alipay',
+      notification_type: 'servicemarket_order_notify',
+      notification_id: '2026112200222175958000000000000012',
+      subject_id: '2026112200000018079639',
+      raw: { commodity_order_id: '2026112200000018079639', title: '服务市场订单' },
+    })
+    expect(events[1]!.data.raw).not.toHaveProperty('sign')
+  })
+})

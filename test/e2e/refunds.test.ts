@@ -1,0 +1,364 @@
+/**
+ * Refunds you can trust, through the real Worker (router → adapter → order Durable Object → outbox),
+ * with notifications and query answers signed by node:crypto with the throwaway provider keys:
+ * out-of-order Alipay refunds, registered refunds found by query, refund-before-payment on every
+ * channel, and what forged or unsigned query answers change (nothing).
+ */
+import { runDurableObjectAlarm } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
+import alipayFixtures from '../fixtures/alipay.json'
+import { orderStub } from '../../src/order/order-key'
+import type { Channel, Provider } from '../../src/providers'
+import {
+  ACCEPT,
+  admin,
+  fixturePost,
+  forwardUrl,
+  freshPayment,
+  merchantBody,
+  notify,
+  orderView,
+  registerMerchant,
+} from '../security/harness'
+import {
+  alipayRefundNotify,
+  alipayRefundQueryAnswers,
+  receiveEvents,
+  v2RefundNotify,
+  v2RefundQueryAnswers,
+  v3RefundNotify,
+  v3RefundQueryAnswers,
+  withQueryKeys,
+  type ProviderRefund,
+  type ReceivedEvent,
+} from '../support/refunds'
+
+/** Merchants without query keys: registrations are what settle held refunds. */
+const PLAIN = 'refunds-plain'
+/** Merchants whose keys allow order and refund queries. */
+const QUERYING = 'refunds-query'
+
+interface RefundView {
+  out_refund_no: string
+  refund_id: string | null
+  amount: number | null
+  status: string
+  registered_amount: number | null
+  last_query_result: string | null
+}
+
+type OrderWithRefunds = NonNullable<Awaited<ReturnType<typeof orderView>>> & {
+  refunds: RefundView[]
+  events: { id: string; type: string; data: { refund: ReceivedEvent['data']['refund']; amount: number | null } }[]
+}
+
+async function order(merchantId: string, provider: Provider, outTradeNo: string): Promise<OrderWithRefunds> {
+  const view = await orderView(merchantId, provider, outTradeNo)
+  if (view === null) throw new Error(`order ${outTradeNo} is not known`)
+  return view as OrderWithRefunds
+}
+
+async function registerRefund(merchantId: string, outTradeNo: string, outRefundNo: string, amount: number, channel?: Channel) {
+  return admin(`/admin/merchants/${merchantId}/orders/${encodeURIComponent(outTradeNo)}/refunds/${encodeURIComponent(outRefundNo)}`, {
+    method: 'PUT',
+    body: JSON.stringify({ amount, ...(channel === undefined ? {} : { channel }) }),
+  })
+}
+
+async function expectAccepted(channel: Channel, response: Response): Promise<void> {
+  expect({ status: response.status, body: await response.text() }).toEqual(ACCEPT[channel])
+}
+
+/** Runs the order object's alarm (due queries, then the outbox) and waits for the merchant to have `count` events of the order. */
+async function forwardedFor(received: ReceivedEvent[], merchantId: string, provider: Provider, outTradeNo: string, count: number) {
+  await runDurableObjectAlarm(orderStub(env, { merchantId, provider, outTradeNo }))
+  return vi.waitFor(
+    () => {
+      const events = received.filter((e) => e.data.out_trade_no === outTradeNo)
+      expect(events).toHaveLength(count)
+      return events
+    },
+    { timeout: 5_000 },
+  )
+}
+
+const refundsOf = (events: ReceivedEvent[]) =>
+  events.filter((e) => e.type === 'refund.succeeded').map((e) => [e.data.refund!.out_refund_no, e.data.refund!.amount])
+
+beforeAll(async () => {
+  await registerMerchant(PLAIN)
+  const reply = await admin(`/admin/merchants/${QUERYING}`, { method: 'PUT', body: JSON.stringify(withQueryKeys(merchantBody(QUERYING))) })
+  expect(reply.status).toBe(201)
+})
+
+describe('Alipay refunds out of order (refund_fee is a running total)', () => {
+  const { outOfOrderPayment, outOfOrderRefundA, outOfOrderRefundB } = alipayFixtures.cases
+  const ORDER = 'T20261122-0030'
+
+  it('settled by registration: B (running total 50.00) first, then A (30.00): one refund.succeeded each, with its own amount', async () => {
+    const merchantId = 'refunds-ooo-registered'
+    await registerMerchant(merchantId)
+    const received = receiveEvents(forwardUrl(merchantId))
+    await expectAccepted('alipay', await notify('alipay', merchantId, fixturePost('alipay', outOfOrderPayment)))
+    // The merchant registers the refund it asked Alipay for (A, ¥30.00); Alipay's notification of it is delayed.
+    expect((await registerRefund(merchantId, ORDER, 'R20261123-A', 3000)).status).toBe(200)
+
+    // B arrives first: its own amount is in doubt (the 50.00 may hold A's 30.00), so it is accepted and held.
+    await expectAccepted('alipay', await notify('alipay', merchantId, fixturePost('alipay', outOfOrderRefundB)))
+    const held = await order(merchantId, 'alipay', ORDER)
+    expect(held.status).toBe('paid')
+    expect(held.refunds).toMatchObject([
+      { out_refund_no: 'R20261123-A', status: 'pending', amount: null, registered_amount: 3000 },
+      { out_refund_no: 'R20261123-B', status: 'pending', amount: null, registered_amount: null },
+    ])
+    expect(held.notifications.at(-1)).toMatchObject({
+      verdict: 'accepted',
+      reason: 'refund amount in doubt: held until registered or queried',
+    })
+    expect(held.events.map((e) => e.type)).toEqual(['payment.succeeded'])
+
+    // Registering B's amount settles B at once; A's notification settles A with its registered amount.
+    const registered = await registerRefund(merchantId, ORDER, 'R20261123-B', 2000)
+    expect(await registered.json()).toMatchObject({ status: 'succeeded', order_status: 'partially_refunded' })
+    await expectAccepted('alipay', await notify('alipay', merchantId, fixturePost('alipay', outOfOrderRefundA)))
+    // Alipay's retries change nothing.
+    await expectAccepted('alipay', await notify('alipay', merchantId, fixturePost('alipay', outOfOrderRefundB)))
+    await expectAccepted('alipay', await notify('alipay', merchantId, fixturePost('alipay', outOfOrderRefundA)))
+
+    const events = await forwardedFor(received, merchantId, 'alipay', ORDER, 3)
+    expect(events.map((e) => e.type)).toEqual(['payment.succeeded', 'refund.succeeded', 'refund.succeeded'])
+    expect(refundsOf(events)).toEqual([
+      ['R20261123-B', 2000],
+      ['R20261123-A', 3000],
+    ])
+    expect(events[2]!.data.refund!.total_refunded).toBe(5000)
+    // The held notification is forwarded with its own verified fields.
+    expect(events[1]!.data.raw).toMatchObject({ out_biz_no: 'R20261123-B', refund_fee: '50.00' })
+    const settled = await order(merchantId, 'alipay', ORDER)
+    expect(settled).toMatchObject({ status: 'partially_refunded' })
+    expect(settled.refunds.map((r) => [r.out_refund_no, r.status, r.amount, r.registered_amount])).toEqual([
+      ['R20261123-A', 'succeeded', 3000, 3000],
+      ['R20261123-B', 'succeeded', 2000, 2000],
+    ])
+  })
+
+  it('settled by a refund query: each held refund is asked about at once and gets its own amount', async () => {
+    const merchantId = QUERYING
+    const received = receiveEvents(forwardUrl(merchantId))
+    const made: ProviderRefund[] = [
+      { outTradeNo: ORDER, outRefundNo: 'R20261123-A', amount: 3000, total: 10_000 },
+      { outTradeNo: ORDER, outRefundNo: 'R20261123-B', amount: 2000, total: 10_000 },
+    ]
+    const log = alipayRefundQueryAnswers(made)
+    await expectAccepted('alipay', await notify('alipay', merchantId, fixturePost('alipay', outOfOrderPayment)))
+    await expectAccepted('alipay', await notify('alipay', merchantId, fixturePost('alipay', outOfOrderRefundB)))
+    await runDurableObjectAlarm(orderStub(env, { merchantId, provider: 'alipay', outTradeNo: ORDER }))
+    await expectAccepted('alipay', await notify('alipay', merchantId, fixturePost('alipay', outOfOrderRefundA)))
+    const events = await forwardedFor(received, merchantId, 'alipay', ORDER, 3)
+    expect(log.asked).toEqual(['R20261123-B', 'R20261123-A'])
+    expect(refundsOf(events)).toEqual([
+      ['R20261123-B', 2000],
+      ['R20261123-A', 3000],
+    ])
+    const settled = await order(merchantId, 'alipay', ORDER)
+    expect(settled.refunds.map((r) => r.last_query_result)).toEqual(['alipay succeeded (accepted)', 'alipay succeeded (accepted)'])
+  })
+
+  it('in order and with nothing else to go by, the difference of the running totals is each refund’s amount', async () => {
+    const merchantId = 'refunds-ooo-inorder'
+    await registerMerchant(merchantId)
+    const received = receiveEvents(forwardUrl(merchantId))
+    for (const fixture of [outOfOrderPayment, outOfOrderRefundA, outOfOrderRefundB]) {
+      await expectAccepted('alipay', await notify('alipay', merchantId, fixturePost('alipay', fixture)))
+    }
+    expect(refundsOf(await forwardedFor(received, merchantId, 'alipay', ORDER, 3))).toEqual([
+      ['R20261123-A', 3000],
+      ['R20261123-B', 2000],
+    ])
+  })
+
+  it('names a refund requested without out_request_no by the order’s out_trade_no', async () => {
+    const merchantId = 'refunds-no-biz-no'
+    await registerMerchant(merchantId)
+    await expectAccepted('alipay', await notify('alipay', merchantId, fixturePost('alipay', alipayFixtures.cases.refundWithoutOutBizNo)))
+    const view = await order(merchantId, 'alipay', 'T20261122-0022')
+    expect(view.refunds).toMatchObject([{ out_refund_no: 'T20261122-0022', amount: 1000, status: 'succeeded' }])
+  })
+})
+
+describe('a registered refund whose notification never comes', () => {
+  // WeChat answers refund queries on either API: v3 is asked when the merchant has its request-signing key,
+  // else v2 with the APIv2 key alone (the PLAIN merchant).
+  const channels = [
+    { channel: 'alipay' as const, provider: 'alipay' as const, merchantId: QUERYING, answer: alipayRefundQueryAnswers, late: alipayLate },
+    { channel: 'wechatpay.v3' as const, provider: 'wechatpay' as const, merchantId: QUERYING, answer: v3RefundQueryAnswers, late: v3Late },
+    { channel: 'wechatpay.v2' as const, provider: 'wechatpay' as const, merchantId: PLAIN, answer: v2RefundQueryAnswers, late: v2Late },
+  ]
+  function alipayLate(outTradeNo: string, outRefundNo: string) {
+    return alipayRefundNotify({ outTradeNo, outRefundNo, refundFee: 4000, total: 10_000 })
+  }
+  function v3Late(outTradeNo: string, outRefundNo: string) {
+    return v3RefundNotify({ outTradeNo, outRefundNo, refund: 4000, total: 10_000 })
+  }
+  function v2Late(outTradeNo: string, outRefundNo: string) {
+    return v2RefundNotify({ outTradeNo, outRefundNo, refund: 4000, total: 10_000 })
+  }
+
+  for (const { channel, provider, merchantId, answer, late } of channels) {
+    it(`${channel}: becomes refund.succeeded via a refund query; the late notification afterwards changes nothing`, async () => {
+      const received = receiveEvents(forwardUrl(merchantId))
+      const paid = freshPayment(channel, { amount: 10_000 })
+      await expectAccepted(channel, await notify(channel, merchantId, paid))
+      const outRefundNo = `RF-${paid.outTradeNo}`
+      const log = answer([{ outTradeNo: paid.outTradeNo, outRefundNo, amount: 4000, total: 10_000 }])
+      expect((await registerRefund(merchantId, paid.outTradeNo, outRefundNo, 4000, channel)).status).toBe(200)
+      // The first query is planned two minutes out; sync asks now.
+      const sync = await admin(`/admin/merchants/${merchantId}/orders/${paid.outTradeNo}/sync?provider=${provider}`, { method: 'POST' })
+      expect(await sync.json()).toMatchObject({
+        results: [{ provider, status: 'partially_refunded', refunds: [expect.stringContaining('succeeded (accepted)')] }],
+      })
+      expect(log.asked).toEqual([outRefundNo])
+      const events = await forwardedFor(received, merchantId, provider, paid.outTradeNo, 2)
+      expect(events.map((e) => [e.type, e.data.refund?.amount ?? null])).toEqual([
+        ['payment.succeeded', null],
+        ['refund.succeeded', 4000],
+      ])
+
+      const before = await order(merchantId, provider, paid.outTradeNo)
+      await expectAccepted(channel, await notify(channel, merchantId, late(paid.outTradeNo, outRefundNo)))
+      const after = await order(merchantId, provider, paid.outTradeNo)
+      expect(after.events).toEqual(before.events)
+      expect(after.refunds).toEqual(before.refunds)
+      expect(after.notifications.at(-1)).toMatchObject({ verdict: 'accepted', reason: 'no change' })
+      await runDurableObjectAlarm(orderStub(env, { merchantId: merchantId, provider, outTradeNo: paid.outTradeNo }))
+      expect(received.filter((e) => e.data.out_trade_no === paid.outTradeNo)).toHaveLength(2)
+    })
+
+    for (const signer of ['stranger', 'unsigned'] as const) {
+      it(`${channel}: a ${signer === 'stranger' ? 'forged' : 'unsigned'} refund-query answer changes nothing`, async () => {
+        const received = receiveEvents(forwardUrl(merchantId))
+        const paid = freshPayment(channel, { amount: 10_000 })
+        await expectAccepted(channel, await notify(channel, merchantId, paid))
+        await runDurableObjectAlarm(orderStub(env, { merchantId: merchantId, provider, outTradeNo: paid.outTradeNo }))
+        const outRefundNo = `RF-${paid.outTradeNo}`
+        answer([{ outTradeNo: paid.outTradeNo, outRefundNo, amount: 9000, total: 10_000 }], signer)
+        expect((await registerRefund(merchantId, paid.outTradeNo, outRefundNo, 9000, channel)).status).toBe(200)
+        const before = await order(merchantId, provider, paid.outTradeNo)
+        await admin(`/admin/merchants/${merchantId}/orders/${paid.outTradeNo}/sync?provider=${provider}`, { method: 'POST' })
+        await runDurableObjectAlarm(orderStub(env, { merchantId: merchantId, provider, outTradeNo: paid.outTradeNo }))
+        const after = await order(merchantId, provider, paid.outTradeNo)
+        expect(after.status).toBe('paid')
+        expect(after.events).toEqual(before.events)
+        expect(after.refunds).toMatchObject([{ out_refund_no: outRefundNo, status: 'pending', amount: null }])
+        expect(after.refunds[0]!.last_query_result).toMatch(
+          signer === 'stranger' ? /failed: signature_invalid$/ : /failed: (unsigned_response|signature_invalid)$/,
+        )
+        expect(received.filter((e) => e.type !== 'payment.succeeded' && e.data.out_trade_no === paid.outTradeNo)).toEqual([])
+      })
+    }
+  }
+})
+
+describe('a refund of a payment the gateway has not seen, carrying the payment’s facts', () => {
+  const cases = [
+    {
+      channel: 'wechatpay.v3' as const,
+      provider: 'wechatpay' as const,
+      build: (no: string) => v3RefundNotify({ outTradeNo: no, outRefundNo: `R-${no}`, refund: 300, total: 1000 }),
+    },
+    {
+      channel: 'wechatpay.v2' as const,
+      provider: 'wechatpay' as const,
+      build: (no: string) => v2RefundNotify({ outTradeNo: no, outRefundNo: `R-${no}`, refund: 300, total: 1000 }),
+    },
+    {
+      channel: 'alipay' as const,
+      provider: 'alipay' as const,
+      build: (no: string) => alipayRefundNotify({ outTradeNo: no, outRefundNo: `R-${no}`, refundFee: 300, total: 1000 }),
+    },
+  ]
+  for (const { channel, provider, build } of cases) {
+    it(`${channel}: records the payment first, then the refund: payment.succeeded before refund.succeeded`, async () => {
+      const received = receiveEvents(forwardUrl(PLAIN))
+      const outTradeNo = `RBP-${channel.replace('.', '')}-${Date.now()}`
+      await expectAccepted(channel, await notify(channel, PLAIN, build(outTradeNo)))
+      const view = await order(PLAIN, provider, outTradeNo)
+      expect(view).toMatchObject({ status: 'partially_refunded', amount: 1000 })
+      expect(view.events.map((e) => e.type)).toEqual(['payment.succeeded', 'refund.succeeded'])
+      const events = await forwardedFor(received, PLAIN, provider, outTradeNo, 2)
+      expect(events.map((e) => [e.type, e.data.amount, e.data.refund?.amount ?? null])).toEqual([
+        ['payment.succeeded', 1000, null],
+        ['refund.succeeded', 1000, 300],
+      ])
+      // The payment's own notification, when it comes, changes nothing.
+      await expectAccepted(channel, await notify(channel, PLAIN, freshPayment(channel, { outTradeNo, amount: 1000 })))
+      expect((await order(PLAIN, provider, outTradeNo)).events).toHaveLength(2)
+    })
+  }
+
+  it('is still checked against the registered amount: a refund proving another amount than registered pays nothing', async () => {
+    const outTradeNo = `RBP-MISMATCH-${Date.now()}`
+    await admin(`/admin/merchants/${PLAIN}/orders/${outTradeNo}`, {
+      method: 'PUT',
+      body: JSON.stringify({ amount: 500, channel: 'wechatpay.v3' }),
+    })
+    const reply = await notify('wechatpay.v3', PLAIN, v3RefundNotify({ outTradeNo, outRefundNo: 'R-1', refund: 300, total: 1000 }))
+    expect(reply.status).toBe(409)
+    const view = await order(PLAIN, 'wechatpay', outTradeNo)
+    expect(view).toMatchObject({ status: 'amount_mismatch', events: [] })
+  })
+})
+
+describe('registering refunds: PUT …/orders/{no}/refunds/{outRefundNo}', () => {
+  it('refuses a refund larger than the order, another amount for a settled refund, and bad input', async () => {
+    const paid = freshPayment('wechatpay.v3', { amount: 1000 })
+    await expectAccepted('wechatpay.v3', await notify('wechatpay.v3', PLAIN, paid))
+    const tooLarge = await registerRefund(PLAIN, paid.outTradeNo, 'R-BIG', 1001, 'wechatpay.v3')
+    expect(tooLarge.status).toBe(409)
+    expect(await tooLarge.json()).toEqual({ error: { code: 'conflict', message: "the refund exceeds the order's amount (1000)" } })
+    await expectAccepted(
+      'wechatpay.v3',
+      await notify('wechatpay.v3', PLAIN, v3RefundNotify({ outTradeNo: paid.outTradeNo, outRefundNo: 'R-1', refund: 400, total: 1000 })),
+    )
+    const other = await registerRefund(PLAIN, paid.outTradeNo, 'R-1', 500, 'wechatpay.v3')
+    expect(await other.json()).toEqual({ error: { code: 'conflict', message: 'the refund already succeeded with 400' } })
+    const same = await registerRefund(PLAIN, paid.outTradeNo, 'R-1', 400, 'wechatpay.v3')
+    expect(await same.json()).toMatchObject({ out_refund_no: 'R-1', amount: 400, status: 'succeeded', order_status: 'partially_refunded' })
+    for (const [body, message] of [
+      [{ amount: 0 }, 'amount: must be a positive integer in minor units (fen)'],
+      [{ amount: 1.5 }, 'amount: must be a positive integer in minor units (fen)'],
+      [{ amount: 1, note: 'x' }, 'note: unknown field'],
+      [{ amount: 1, channel: 'paypal' }, 'channel: not a provider this merchant has'],
+    ] as const) {
+      const reply = await admin(`/admin/merchants/${PLAIN}/orders/${paid.outTradeNo}/refunds/R-2`, {
+        method: 'PUT',
+        body: JSON.stringify(body),
+      })
+      expect({ status: reply.status, body: await reply.json() }).toEqual({
+        status: 400,
+        body: { error: { code: 'invalid_request', message } },
+      })
+    }
+    const unknown = await admin('/admin/merchants/nobody/orders/T1/refunds/R1', { method: 'PUT', body: JSON.stringify({ amount: 1 }) })
+    expect(unknown.status).toBe(404)
+  })
+
+  it('lists the order’s refunds in GET …/orders/{no}', async () => {
+    const paid = freshPayment('alipay', { amount: 1000 })
+    await expectAccepted('alipay', await notify('alipay', PLAIN, paid))
+    expect((await registerRefund(PLAIN, paid.outTradeNo, 'R-LISTED', 250)).status).toBe(200)
+    const view = await order(PLAIN, 'alipay', paid.outTradeNo)
+    expect(view.refunds).toEqual([
+      {
+        out_refund_no: 'R-LISTED',
+        refund_id: null,
+        amount: null,
+        status: 'pending',
+        registered_amount: 250,
+        next_query_at: expect.any(String),
+        last_query_result: null,
+      },
+    ])
+  })
+})
