@@ -3,6 +3,7 @@
  * and the merchant's `alipay` config section.
  */
 import { defineProvider } from '../core/descriptor'
+import { alipayIdentityKeys } from './identity-keys'
 import { alipaySection } from './config'
 import { alipayNotify } from './notify'
 import { alipayQuery } from './query'
@@ -14,6 +15,7 @@ export const alipay = defineProvider({
   config: alipaySection,
   queries: [alipayQuery],
   refundQueries: [alipayRefundQuery],
+  identityKeys: alipayIdentityKeys,
 })
 
 export type { AlipayConfig, AlipaySignType } from './config'
