@@ -30,6 +30,7 @@ import {
   notify,
   orderState,
   orderView,
+  ownKeys,
   PROVIDER_OF,
   recordForwarded,
   registerMerchant,
@@ -55,8 +56,9 @@ import {
 
 /** Accepts every fixture: MD5 and HMAC-SHA256, RSA2. */
 const SEC = 'sec'
-/** Allows HMAC-SHA256 only: MD5 notifies are a downgrade. */
+/** Allows HMAC-SHA256 only: MD5 notifies are a downgrade. Ids of its own (SEC holds the fixtures'), SEC's keys. */
 const SEC_HMAC = 'sec-hmac'
+const HMAC_KEYS: MerchantKeys = ownKeys(SEC_HMAC)
 /** Another merchant with its own ids and keys, but the same provider public keys (worst case). */
 const OTHER = 'sec-other'
 const OTHER_KEYS: MerchantKeys = {
@@ -86,7 +88,7 @@ const CERT_ORDER = alipayFixtures.certMode.paidOrder
 /** How each merchant's genuine notifications are made (the catalogue's follow-up payments). */
 const GENUINE: Record<string, FreshPaymentOptions> = {
   [OTHER]: { identity: OTHER_KEYS },
-  [SEC_HMAC]: { v2SignType: 'HMAC-SHA256' },
+  [SEC_HMAC]: { identity: HMAC_KEYS, v2SignType: 'HMAC-SHA256' },
   [SEC_SUB_A]: { partner: SUB_A },
   [SEC_APPS]: { identity: APPS_KEYS, appid: APPS_SECOND.wechat },
   [SEC_ISV]: { identity: ISV_KEYS, authAppId: alipayFixtures.isv.authAppId },
@@ -873,7 +875,7 @@ async function merchantViews() {
 
 beforeAll(async () => {
   await registerMerchant(SEC)
-  await registerMerchant(SEC_HMAC, { v2SignType: 'HMAC-SHA256' })
+  await registerMerchant(SEC_HMAC, { identity: HMAC_KEYS, v2SignType: 'HMAC-SHA256' })
   await registerMerchant(OTHER, { identity: OTHER_KEYS })
   await registerMerchant(SEC_SUB_A, { providers: ['wechatpay'], wechatpayFields: { subMchid: SUB_A.subMchid, subAppid: SUB_A.subAppid } })
   await registerMerchant(SEC_APPS, {

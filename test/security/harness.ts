@@ -15,6 +15,7 @@ import { NOTIFY_PATH, PROVIDER_OF } from '../support/providers'
 import {
   alipayPayment,
   freshOrderNo,
+  ownIds,
   v2Payment,
   v3Payment,
   type AlipayIdentity,
@@ -75,6 +76,11 @@ export function admin(path: string, init: RequestInit & { token?: string | null 
 export interface MerchantKeys {
   wechat: WechatIdentity
   alipay: AlipayIdentity
+}
+
+/** Provider ids of the merchant's own (the fixtures' keys): for every merchant of a file but the one that posts fixtures. */
+export function ownKeys(merchantId: string): MerchantKeys {
+  return ownIds(merchantId)
 }
 
 /** The PUT body of a merchant that every fixture in test/fixtures was signed for (all three channels). */

@@ -31,6 +31,26 @@ export interface AlipayIdentity {
 
 export const SEC_ALIPAY: AlipayIdentity = { appId: keys.alipay.appId, sellerId: keys.alipay.sellerId }
 
+/** Ten digits derived from `seed` (FNV-1a), so every seed gets ids of its own. */
+function digitsOf(seed: string): string {
+  let hash = 0x811c9dc5
+  for (const char of seed) hash = Math.imul(hash ^ (char.codePointAt(0) ?? 0), 0x01000193) >>> 0
+  return String(hash).padStart(10, '0')
+}
+
+/**
+ * Provider ids of its own for the merchant `seed` (its id): no two merchants may claim one provider identity
+ * (src/merchants/identities.ts), so merchants in one test file that do not post the committed fixtures (signed
+ * for the fixture ids) each take these. The keys stay the fixtures': the rule is about ids, not keys.
+ */
+export function ownIds(seed: string): { wechat: WechatIdentity; alipay: AlipayIdentity } {
+  const digits = digitsOf(seed)
+  return {
+    wechat: { ...SEC_WECHAT, appid: `wx${digits}000000`, mchid: `19${digits.slice(2)}` },
+    alipay: { appId: `2021${digits}00`, sellerId: `2088${digits}00` },
+  }
+}
+
 /** A notification as the provider POSTs it. */
 export interface SignedNotify {
   body: string
