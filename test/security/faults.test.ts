@@ -35,6 +35,7 @@ import {
   notifyRequest,
   orderView,
   recordForwarded,
+  ownKeys,
   registerMerchant,
   rejectReply,
   unavailableD1,
@@ -79,10 +80,10 @@ function setOrderObjectD1(ref: OrderRef, db: D1Database): Promise<void> {
 describe('D1 unavailable', () => {
   it('a cold isolate verifies through the merchant replica, accepts, delivers, and the D1 projection catches up when D1 returns', async () => {
     const merchantId = 'fault-d1'
-    await registerMerchant(merchantId)
+    await registerMerchant(merchantId, { identity: ownKeys(merchantId) })
     const forwarded: ForwardedCall[] = []
     recordForwarded(forwarded)
-    const payment = freshPayment('wechatpay.v2')
+    const payment = freshPayment('wechatpay.v2', { identity: ownKeys(merchantId) })
     const ref = orderRef(merchantId, payment.outTradeNo)
     const d1 = unavailableD1()
     await setOrderObjectD1(ref, d1.db)
@@ -129,9 +130,9 @@ describe('D1 unavailable', () => {
 
   it('rejects forged notifications with D1 down just as with D1 up', async () => {
     const merchantId = 'fault-d1-forged'
-    await registerMerchant(merchantId)
+    await registerMerchant(merchantId, { identity: ownKeys(merchantId) })
     const d1 = unavailableD1()
-    const forged = freshPayment('alipay')
+    const forged = freshPayment('alipay', { identity: ownKeys(merchantId) })
     const tampered = { ...forged, body: forged.body.replace('total_amount=1.00', 'total_amount=1000.00') }
     const response = await callWorker(notifyRequest('alipay', merchantId, tampered), { DB: d1.db })
     expect({ status: response.status, body: await response.text() }).toEqual(rejectReply('alipay', 401, ''))
@@ -140,14 +141,14 @@ describe('D1 unavailable', () => {
 
   it('with neither D1 nor a replica, asks the provider to retry (503), and the retry is processed once', async () => {
     const merchantId = 'fault-no-replica'
-    await registerMerchant(merchantId)
+    await registerMerchant(merchantId, { identity: ownKeys(merchantId) })
     // As for a merchant saved before replicas existed.
     await runInDurableObject(merchantReplica(env, merchantId), (_instance, state) => {
       state.storage.sql.exec('DELETE FROM merchant')
     })
     const forwarded: ForwardedCall[] = []
     recordForwarded(forwarded)
-    const payment = freshPayment('wechatpay.v3')
+    const payment = freshPayment('wechatpay.v3', { identity: ownKeys(merchantId) })
     const d1 = unavailableD1()
 
     const refused = await callWorker(notifyRequest('wechatpay.v3', merchantId, payment), { DB: d1.db })
@@ -164,17 +165,17 @@ describe('D1 unavailable', () => {
 
   it('keeps the replica current: a merchant replaced while D1 is up is what a D1-less read sees', async () => {
     const merchantId = 'fault-replica-current'
-    await registerMerchant(merchantId)
+    await registerMerchant(merchantId, { identity: ownKeys(merchantId) })
     const forwarded: ForwardedCall[] = []
     recordForwarded(forwarded)
-    await registerMerchant(merchantId, { v2SignType: 'HMAC-SHA256' })
+    await registerMerchant(merchantId, { identity: ownKeys(merchantId), v2SignType: 'HMAC-SHA256' })
     const d1 = unavailableD1()
-    const md5 = freshPayment('wechatpay.v2')
+    const md5 = freshPayment('wechatpay.v2', { identity: ownKeys(merchantId) })
     const refused = await callWorker(notifyRequest('wechatpay.v2', merchantId, md5), { DB: d1.db })
     expect({ status: refused.status, body: await refused.text() }).toEqual(
       rejectReply('wechatpay.v2', 401, 'sign type MD5 is not allowed for this merchant'),
     )
-    const hmac = freshPayment('wechatpay.v2', { v2SignType: 'HMAC-SHA256' })
+    const hmac = freshPayment('wechatpay.v2', { identity: ownKeys(merchantId), v2SignType: 'HMAC-SHA256' })
     const accepted = await callWorker(notifyRequest('wechatpay.v2', merchantId, hmac), { DB: d1.db })
     expect(accepted.status).toBe(200)
     const replicated = await merchantReplica(env, merchantId).get()
@@ -204,10 +205,10 @@ describe('the order object fails between its commit and its reply', () => {
 
   it('after a durable write: the provider is told to retry, and its retry is a duplicate; one event forwarded', async () => {
     const merchantId = 'fault-reset'
-    await registerMerchant(merchantId)
+    await registerMerchant(merchantId, { identity: ownKeys(merchantId) })
     const forwarded: ForwardedCall[] = []
     recordForwarded(forwarded)
-    const payment = freshPayment('wechatpay.v2')
+    const payment = freshPayment('wechatpay.v2', { identity: ownKeys(merchantId) })
     const ref = orderRef(merchantId, payment.outTradeNo)
     resetAfterIngest(ref, true)
 
@@ -228,10 +229,10 @@ describe('the order object fails between its commit and its reply', () => {
 
   it('before the write was durable: nothing is kept, the provider retries, and the retry is processed once', async () => {
     const merchantId = 'fault-reset-early'
-    await registerMerchant(merchantId)
+    await registerMerchant(merchantId, { identity: ownKeys(merchantId) })
     const forwarded: ForwardedCall[] = []
     recordForwarded(forwarded)
-    const payment = freshPayment('wechatpay.v3')
+    const payment = freshPayment('wechatpay.v3', { identity: ownKeys(merchantId) })
     const ref = orderRef(merchantId, payment.outTradeNo)
     resetAfterIngest(ref, false)
 
@@ -251,10 +252,10 @@ describe('the order object fails between its commit and its reply', () => {
 
   it('a duplicate storm (40 concurrent copies, then 5 more) is accepted every time and processed once', async () => {
     const merchantId = 'fault-storm'
-    await registerMerchant(merchantId)
+    await registerMerchant(merchantId, { identity: ownKeys(merchantId) })
     const forwarded: ForwardedCall[] = []
     recordForwarded(forwarded)
-    const payment = freshPayment('alipay')
+    const payment = freshPayment('alipay', { identity: ownKeys(merchantId) })
     const replies = await Promise.all(Array.from({ length: 40 }, () => notify('alipay', merchantId, payment)))
     for (const reply of replies) expect({ status: reply.status, body: await reply.text() }).toEqual(ACCEPT.alipay)
     for (let i = 0; i < 5; i++) expect(await (await notify('alipay', merchantId, payment)).text()).toBe('success')
@@ -277,7 +278,7 @@ describe('the order object fails between its commit and its reply', () => {
 describe('hostile or broken merchant endpoints', () => {
   /** Accepts a fresh v2 payment for `merchantId` through the Worker and returns its order. */
   async function acceptedPayment(merchantId: string): Promise<OrderRef> {
-    const payment = freshPayment('wechatpay.v2')
+    const payment = freshPayment('wechatpay.v2', { identity: ownKeys(merchantId) })
     const response = await notify('wechatpay.v2', merchantId, payment)
     expect(response.status).toBe(200)
     return orderRef(merchantId, payment.outTradeNo)
@@ -308,7 +309,7 @@ describe('hostile or broken merchant endpoints', () => {
 
   it('a merchant that never answers times out, the delivery stays pending, and a later attempt delivers the same event', async () => {
     const merchantId = 'fault-slow'
-    await registerMerchant(merchantId)
+    await registerMerchant(merchantId, { identity: ownKeys(merchantId) })
     let mode: 'refuse' | 'hang' | 'ok' = 'refuse'
     const ids: string[] = []
     network.use(
@@ -350,7 +351,7 @@ describe('hostile or broken merchant endpoints', () => {
 
   it('a merchant answering with megabytes is read only as far as the log needs, then cut off', async () => {
     const merchantId = 'fault-huge'
-    await registerMerchant(merchantId)
+    await registerMerchant(merchantId, { identity: ownKeys(merchantId) })
     const chunk = new Uint8Array(64 * 1024).fill(0x61)
     const total = 32 * 1024 * 1024
     let pulled = 0
@@ -381,7 +382,7 @@ describe('hostile or broken merchant endpoints', () => {
 
   it('redirects are not followed: not to the metadata service, not anywhere', async () => {
     const merchantId = 'fault-redirect'
-    await registerMerchant(merchantId)
+    await registerMerchant(merchantId, { identity: ownKeys(merchantId) })
     const followed: string[] = []
     network.use(
       http.post(
@@ -403,7 +404,7 @@ describe('hostile or broken merchant endpoints', () => {
 
   it('a forward URL that became private after it was stored is refused at delivery time, without a request', async () => {
     const merchantId = 'fault-private'
-    await registerMerchant(merchantId)
+    await registerMerchant(merchantId, { identity: ownKeys(merchantId) })
     recordForwarded([])
     const calls: string[] = []
     network.use(
