@@ -24,6 +24,7 @@ import {
   notify,
   orderState,
   orderView,
+  ownKeys,
   PROVIDER_OF,
   recordForwarded,
   registerMerchant,
@@ -194,8 +195,8 @@ describe('3. names of Object.prototype members are plain strings everywhere', ()
 describe('5. outsiders cannot bury the audit trail', () => {
   it('fifty forged notifications are one counted entry; the genuine ones stay in view', async () => {
     const merchantId = 'round2-audit'
-    await registerMerchant(merchantId)
-    const genuine = freshPayment('wechatpay.v2')
+    await registerMerchant(merchantId, { identity: ownKeys(merchantId) })
+    const genuine = freshPayment('wechatpay.v2', { identity: ownKeys(merchantId) })
     expect(await reply(await notify('wechatpay.v2', merchantId, genuine))).toEqual(ACCEPT['wechatpay.v2'])
     await drainOutbox(merchantId, 'wechatpay', genuine.outTradeNo)
     const fields = v2PaymentFields({ outTradeNo: 'R2-FORGED', amount: 1 })
@@ -221,10 +222,10 @@ describe('5. outsiders cannot bury the audit trail', () => {
 
   it('pages through the trail with limit and cursor, each entry once', async () => {
     const merchantId = 'round2-pages'
-    await registerMerchant(merchantId)
+    await registerMerchant(merchantId, { identity: ownKeys(merchantId) })
     const paid: string[] = []
     for (let i = 0; i < 5; i++) {
-      const payment = freshPayment('alipay')
+      const payment = freshPayment('alipay', { identity: ownKeys(merchantId) })
       expect((await notify('alipay', merchantId, payment)).status).toBe(200)
       await drainOutbox(merchantId, 'alipay', payment.outTradeNo)
       paid.push(payment.outTradeNo)
@@ -246,7 +247,7 @@ describe('5. outsiders cannot bury the audit trail', () => {
 
   it('an unsigned v2 return_code=FAIL message gets the accept reply and is recorded as refused, never accepted', async () => {
     const merchantId = 'round2-fail'
-    await registerMerchant(merchantId)
+    await registerMerchant(merchantId, { identity: ownKeys(merchantId) })
     const body = '<xml><return_code><![CDATA[FAIL]]></return_code><return_msg><![CDATA[anything]]></return_msg></xml>'
     for (let i = 0; i < 3; i++) {
       expect(await reply(await notify('wechatpay.v2', merchantId, { body, headers: { 'content-type': 'text/xml' } }))).toEqual(

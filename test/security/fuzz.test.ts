@@ -35,7 +35,7 @@ import {
   orderState,
   PROVIDER_OF,
   recordForwarded,
-  registerMerchant,
+  registerFixtureMerchant,
   type ForwardedCall,
 } from './harness'
 
@@ -606,7 +606,7 @@ describe('fuzzing through the Worker', () => {
         vi.setSystemTime(v3Fixtures.now)
       }
       const merchantId = `${MERCHANT_ID}-${channel.replace('.', '')}`
-      await registerMerchant(merchantId)
+      await registerFixtureMerchant(merchantId)
       const provider = PROVIDER_OF[channel]
 
       // The genuine notifications first: afterwards every acceptance can only be a duplicate.

@@ -142,6 +142,24 @@ export async function registerMerchant(merchantId: string, options: Parameters<t
     throw new Error(`merchant ${merchantId}: ${response.status} ${await response.text()}`)
 }
 
+/** The merchant of this test file that holds the fixture ids, and how it was registered. */
+let fixtureHolder: { merchantId: string; options: MerchantBodyOptions } | undefined
+
+/**
+ * Registers `merchantId` with the fixture ids, for which every committed fixture (test/fixtures) is signed. No
+ * two merchants may claim one provider identity, so the merchant of this file that held them before is first
+ * saved again with ids of its own (`ownKeys`): from then on it takes no fixture. Module state, like the D1 it
+ * mirrors, is the test file's own.
+ */
+export async function registerFixtureMerchant(merchantId: string, options: MerchantBodyOptions = {}): Promise<void> {
+  const previous = fixtureHolder
+  if (previous !== undefined && previous.merchantId !== merchantId) {
+    await registerMerchant(previous.merchantId, { ...previous.options, identity: ownKeys(previous.merchantId) })
+  }
+  await registerMerchant(merchantId, options)
+  fixtureHolder = { merchantId, options }
+}
+
 export async function registerOrder(merchantId: string, outTradeNo: string, amount: number): Promise<void> {
   const response = await admin(`/admin/merchants/${merchantId}/orders/${encodeURIComponent(outTradeNo)}`, {
     method: 'PUT',

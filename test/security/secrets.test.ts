@@ -25,6 +25,7 @@ import {
   forwardUrl,
   freshPayment,
   merchantBody,
+  ownKeys,
   notify,
   notifyRequest,
   PROVIDER_OF,
@@ -151,9 +152,12 @@ describe('no secret and no full signature leaks', () => {
     // D1 down: the replica path (a merchant no isolate has cached yet), deferred audits and projections all log.
     const d1 = unavailableD1()
     await record(
-      await admin(`/admin/merchants/${COLD_MERCHANT_ID}`, { method: 'PUT', body: JSON.stringify(merchantBody(COLD_MERCHANT_ID)) }),
+      await admin(`/admin/merchants/${COLD_MERCHANT_ID}`, {
+        method: 'PUT',
+        body: JSON.stringify(merchantBody(COLD_MERCHANT_ID, { identity: ownKeys(COLD_MERCHANT_ID) })),
+      }),
     )
-    const duringOutage = freshPayment('alipay')
+    const duringOutage = freshPayment('alipay', { identity: ownKeys(COLD_MERCHANT_ID) })
     signatures.add(duringOutage.signature)
     await runInDurableObject(
       orderStub(env, { merchantId: COLD_MERCHANT_ID, provider: 'alipay', outTradeNo: duringOutage.outTradeNo }),
