@@ -5,7 +5,7 @@
  */
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import alipayFixtures from '../fixtures/alipay.json'
 import v2Fixtures from '../fixtures/wechatpay-v2.json'
 import v3Fixtures from '../fixtures/wechatpay-v3.json'
@@ -13,7 +13,7 @@ import { orderStub } from '../../src/order/order-key'
 import type { OrderObject } from '../../src/order/order-object'
 import { migrateOrderSchema } from '../../src/storage/order'
 import type { Provider } from '../../src/providers'
-import { admin, getOrder, MERCHANT_SECRETS, notify, putMerchant, recordForwarded } from '../support/gateway'
+import { admin, getOrder, MERCHANT_SECRETS, notify, putFixtureMerchant, recordForwarded } from '../support/gateway'
 
 const V2_ACCEPT = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>'
 
@@ -34,11 +34,10 @@ afterEach(() => {
 })
 
 describe('each channel end to end', () => {
-  beforeAll(async () => {
-    for (const id of ['v2shop', 'v3shop', 'alishop', 'wxboth', 'storm', 'mismatch', 'faulty']) await putMerchant(id)
-  })
-
+  // The fixtures are signed for one set of provider ids, which one merchant at a time may hold: each test saves
+  // its merchant with them as it starts.
   it('WeChat Pay v2: payment → accept → paid → one outbox entry; refund → partially refunded', async () => {
+    await putFixtureMerchant('v2shop')
     const forwarded = recordForwarded()
     const paid = await notify('wechatpay.v2', 'v2shop', v2Fixtures.cases.md5WithSignType)
     expect(paid.status).toBe(200)
@@ -58,6 +57,7 @@ describe('each channel end to end', () => {
   })
 
   it('WeChat Pay v3: payment → 204 → paid; REFUND.SUCCESS → partially refunded', async () => {
+    await putFixtureMerchant('v3shop')
     atV3FixtureTime()
     const paid = await notify('wechatpay.v3', 'v3shop', v3Fixtures.cases.transactionCertA)
     expect(paid.status).toBe(204)
@@ -72,6 +72,7 @@ describe('each channel end to end', () => {
   })
 
   it('Alipay: payment → success → paid; partial then full refund → refunded', async () => {
+    await putFixtureMerchant('alishop')
     const paid = await notify('alipay', 'alishop', alipayFixtures.cases.tradeSuccessUtf8)
     expect(paid.status).toBe(200)
     expect(await paid.text()).toBe('success')
@@ -90,6 +91,7 @@ describe('each channel end to end', () => {
   })
 
   it('a v2 and a v3 notification of one payment change the order once', async () => {
+    await putFixtureMerchant('wxboth')
     expect((await notify('wechatpay.v2', 'wxboth', v2Fixtures.cases.md5WithSignType)).status).toBe(200)
     atV3FixtureTime()
     expect((await notify('wechatpay.v3', 'wxboth', v3Fixtures.cases.transactionCertA)).status).toBe(204)
@@ -99,6 +101,7 @@ describe('each channel end to end', () => {
   })
 
   it('20 concurrent and 5 sequential copies: all accepted, one state change, one outbox entry', async () => {
+    await putFixtureMerchant('storm')
     const fixture = v2Fixtures.cases.hmacWithoutSignType
     const concurrent = await Promise.all(Array.from({ length: 20 }, () => notify('wechatpay.v2', 'storm', fixture)))
     for (const reply of concurrent) {
@@ -115,6 +118,7 @@ describe('each channel end to end', () => {
   })
 
   it('rejects an amount that differs from the registered one, flags the order, forwards nothing', async () => {
+    await putFixtureMerchant('mismatch')
     const registered = await admin('/admin/merchants/mismatch/orders/T20261122-0001', {
       method: 'PUT',
       body: JSON.stringify({ amount: 100, currency: 'CNY' }),
@@ -138,6 +142,7 @@ describe('each channel end to end', () => {
   })
 
   it('a storage failure before commit gets the retry reply; the same notification later is processed once', async () => {
+    await putFixtureMerchant('faulty')
     const order = { merchantId: 'faulty', provider: 'wechatpay' as const, outTradeNo: 'T20251124004' }
     await runInDurableObject(orderStub(env, order), (_o: OrderObject, state) => {
       // A new object has no tables until its first write: create them as that write would.
@@ -181,7 +186,7 @@ describe('admin API and secrets', () => {
       void logged.push(args.map((a) => (a instanceof Error ? `${a.name} ${a.message} ${a.stack}` : String(a))).join(' '))
     const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((level) => vi.spyOn(console, level).mockImplementation(capture))
     try {
-      await putMerchant('leaks')
+      await putFixtureMerchant('leaks')
       const texts = [
         await (await admin('/admin/merchants/leaks')).text(),
         await (await notify('wechatpay.v2', 'leaks', v2Fixtures.cases.md5WithSignType)).text(),

@@ -3,6 +3,7 @@ import { exports } from 'cloudflare:workers'
 import { http, HttpResponse } from 'msw'
 import keys from '../fixtures/keys.json'
 import { network } from '../msw'
+import { ownIds } from '../security/signing'
 import type { Channel } from '../../src/providers'
 import { NOTIFY_PATH } from './providers'
 
@@ -50,6 +51,39 @@ export function merchantBody(overrides: Record<string, unknown> = {}): Record<st
 
 export async function putMerchant(id: string, overrides: Record<string, unknown> = {}): Promise<void> {
   const response = await admin(`/admin/merchants/${id}`, { method: 'PUT', body: JSON.stringify(merchantBody(overrides)) })
+  if (response.status !== 200 && response.status !== 201) throw new Error(`merchant ${id}: ${response.status} ${await response.text()}`)
+}
+
+/** `body` with provider ids of merchant `id`'s own (`ownIds`) in place of the fixtures': it then takes no fixture. */
+export function withOwnIds(id: string, body: Record<string, unknown>): Record<string, unknown> {
+  const { wechat, alipay } = ownIds(id)
+  const section = (name: string, ids: Record<string, string>) =>
+    body[name] === undefined ? {} : { [name]: { ...(body[name] as Record<string, unknown>), ...ids } }
+  return {
+    ...body,
+    ...section('wechatpay', { appid: wechat.appid, mchid: wechat.mchid }),
+    ...section('alipay', { appId: alipay.appId, sellerId: alipay.sellerId }),
+  }
+}
+
+/** The merchant of this test file that holds the fixture ids, and its overrides. */
+let fixtureHolder: { id: string; overrides: Record<string, unknown> } | undefined
+
+/**
+ * `putMerchant` for a merchant that takes the committed fixtures (signed for the fixture ids). No two merchants
+ * may claim one provider identity, so the merchant of this file that held them before is first saved again with
+ * ids of its own (`withOwnIds`). Module state, like the D1 it mirrors, is the test file's own.
+ */
+export async function putFixtureMerchant(id: string, overrides: Record<string, unknown> = {}): Promise<void> {
+  const previous = fixtureHolder
+  if (previous !== undefined && previous.id !== id) await putOwnIdsMerchant(previous.id, previous.overrides)
+  await putMerchant(id, overrides)
+  fixtureHolder = { id, overrides }
+}
+
+/** `putMerchant` with provider ids of the merchant's own: for merchants that take no fixture. */
+export async function putOwnIdsMerchant(id: string, overrides: Record<string, unknown> = {}): Promise<void> {
+  const response = await admin(`/admin/merchants/${id}`, { method: 'PUT', body: JSON.stringify(withOwnIds(id, merchantBody(overrides))) })
   if (response.status !== 200 && response.status !== 201) throw new Error(`merchant ${id}: ${response.status} ${await response.text()}`)
 }
 
