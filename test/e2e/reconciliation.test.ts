@@ -14,7 +14,7 @@ import keys from '../fixtures/keys.json'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
 import type { OrderObject } from '../../src/order/order-object'
 import { network } from '../msw'
-import { admin, getOrder, notify, putMerchant, recordForwarded } from '../support/gateway'
+import { admin, getOrder, notify, putFixtureMerchant, recordForwarded } from '../support/gateway'
 
 const GATEWAY = 'https://openapi.alipay.com/gateway.do'
 const MERCHANT = 'recon'
@@ -72,7 +72,7 @@ async function runDueQuery(order: OrderRef): Promise<void> {
 
 describe('reconciliation by provider query', () => {
   beforeAll(async () => {
-    await putMerchant(MERCHANT, withQueryKeys)
+    await putFixtureMerchant(MERCHANT, withQueryKeys)
   })
 
   it('plans the first query two minutes after registration, and does not ask before', async () => {
@@ -186,7 +186,7 @@ describe('reconciliation by provider query', () => {
 
 describe('a merchant that registers every order', () => {
   beforeAll(async () => {
-    await putMerchant('strict', { ...withQueryKeys, requireRegisteredOrders: true })
+    await putFixtureMerchant('strict', { ...withQueryKeys, requireRegisteredOrders: true })
   })
 
   it('treats a payment for an unregistered order as doubtful: rejected, confirmed by query, then the retry is accepted', async () => {
@@ -229,7 +229,7 @@ describe('a merchant that registers every order', () => {
 
 describe('doubt needs a way to be resolved', () => {
   it('a merchant that requires registered orders but has no query keys still gets its payments', async () => {
-    await putMerchant('strict-nokeys', { requireRegisteredOrders: true })
+    await putFixtureMerchant('strict-nokeys', { requireRegisteredOrders: true })
     const reply = await notify('alipay', 'strict-nokeys', alipayFixtures.cases.tradeSuccessUtf8)
     expect(await reply.text()).toBe('success')
     expect((await getOrder('strict-nokeys', 'T20261122-0001')).status).toBe('paid')
@@ -238,7 +238,7 @@ describe('doubt needs a way to be resolved', () => {
   // Contract part 2 changed this: a refund that carries the payment's facts (Alipay total_amount with
   // gmt_payment) proves the payment, so it is no longer refused until the payment's own notification.
   it('a refund of a payment not seen yet that carries no payment facts is refused until the payment is known, then applied', async () => {
-    await putMerchant('refund-first')
+    await putFixtureMerchant('refund-first')
     const early = await notify('alipay', 'refund-first', alipayFixtures.cases.partialRefundWithoutPayment)
     expect(early.status).toBe(409)
     expect(await early.text()).toBe('failure')
@@ -255,7 +255,7 @@ describe('doubt needs a way to be resolved', () => {
   })
 
   it('a refund of a payment not seen yet that carries the payment facts records the payment first, then the refund', async () => {
-    await putMerchant('refund-proves')
+    await putFixtureMerchant('refund-proves')
     const early = await notify('alipay', 'refund-proves', alipayFixtures.cases.partialRefund)
     expect(await early.text()).toBe('success')
     const order = await getOrder('refund-proves', 'T20261122-0001')
