@@ -8,6 +8,7 @@ import { runDurableObjectAlarm } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import alipayFixtures from '../fixtures/alipay.json'
+import keys from '../fixtures/keys.json'
 import { orderStub } from '../../src/order/order-key'
 import type { Channel, Provider } from '../../src/providers'
 import {
@@ -19,6 +20,8 @@ import {
   merchantBody,
   notify,
   orderView,
+  ownKeys,
+  registerFixtureMerchant,
   registerMerchant,
 } from '../security/harness'
 import {
@@ -38,6 +41,13 @@ import {
 const PLAIN = 'refunds-plain'
 /** Merchants whose keys allow order and refund queries. */
 const QUERYING = 'refunds-query'
+/**
+ * Both sign at run time with ids of their own: no two merchants may claim one provider identity, and the
+ * out-of-order Alipay fixtures (signed for the fixture ids) go to merchants that take them one at a time.
+ */
+const PLAIN_KEYS = ownKeys(PLAIN)
+const QUERYING_KEYS = ownKeys(QUERYING)
+const KEYS_OF: Record<string, typeof PLAIN_KEYS> = { [PLAIN]: PLAIN_KEYS, [QUERYING]: QUERYING_KEYS }
 
 interface RefundView {
   out_refund_no: string
@@ -87,8 +97,11 @@ const refundsOf = (events: ReceivedEvent[]) =>
   events.filter((e) => e.type === 'refund.succeeded').map((e) => [e.data.refund!.out_refund_no, e.data.refund!.amount])
 
 beforeAll(async () => {
-  await registerMerchant(PLAIN)
-  const reply = await admin(`/admin/merchants/${QUERYING}`, { method: 'PUT', body: JSON.stringify(withQueryKeys(merchantBody(QUERYING))) })
+  await registerMerchant(PLAIN, { identity: PLAIN_KEYS })
+  const reply = await admin(`/admin/merchants/${QUERYING}`, {
+    method: 'PUT',
+    body: JSON.stringify(withQueryKeys(merchantBody(QUERYING, { identity: QUERYING_KEYS }))),
+  })
   expect(reply.status).toBe(201)
 })
 
@@ -98,7 +111,7 @@ describe('Alipay refunds out of order (refund_fee is a running total)', () => {
 
   it('settled by registration: B (running total 50.00) first, then A (30.00): one refund.succeeded each, with its own amount', async () => {
     const merchantId = 'refunds-ooo-registered'
-    await registerMerchant(merchantId)
+    await registerFixtureMerchant(merchantId, { providers: ['alipay'] })
     const received = receiveEvents(forwardUrl(merchantId))
     await expectAccepted('alipay', await notify('alipay', merchantId, fixturePost('alipay', outOfOrderPayment)))
     // The merchant registers the refund it asked Alipay for (A, Â¥30.00); Alipay's notification of it is delayed.
@@ -144,7 +157,8 @@ describe('Alipay refunds out of order (refund_fee is a running total)', () => {
   })
 
   it('settled by a refund query: each held refund is asked about at once and gets its own amount', async () => {
-    const merchantId = QUERYING
+    const merchantId = 'refunds-ooo-queried'
+    await registerFixtureMerchant(merchantId, { providers: ['alipay'], alipayFields: { appPrivateKey: keys.alipay.appKey.privateKeyPem } })
     const received = receiveEvents(forwardUrl(merchantId))
     const made: ProviderRefund[] = [
       { outTradeNo: ORDER, outRefundNo: 'R20261123-A', amount: 3000, total: 10_000 },
@@ -167,7 +181,7 @@ describe('Alipay refunds out of order (refund_fee is a running total)', () => {
 
   it('in order and with nothing else to go by, the difference of the running totals is each refundâ€™s amount', async () => {
     const merchantId = 'refunds-ooo-inorder'
-    await registerMerchant(merchantId)
+    await registerFixtureMerchant(merchantId, { providers: ['alipay'] })
     const received = receiveEvents(forwardUrl(merchantId))
     for (const fixture of [outOfOrderPayment, outOfOrderRefundA, outOfOrderRefundB]) {
       await expectAccepted('alipay', await notify('alipay', merchantId, fixturePost('alipay', fixture)))
@@ -180,7 +194,7 @@ describe('Alipay refunds out of order (refund_fee is a running total)', () => {
 
   it('names a refund requested without out_request_no by the orderâ€™s out_trade_no', async () => {
     const merchantId = 'refunds-no-biz-no'
-    await registerMerchant(merchantId)
+    await registerFixtureMerchant(merchantId, { providers: ['alipay'] })
     await expectAccepted('alipay', await notify('alipay', merchantId, fixturePost('alipay', alipayFixtures.cases.refundWithoutOutBizNo)))
     const view = await order(merchantId, 'alipay', 'T20261122-0022')
     expect(view.refunds).toMatchObject([{ out_refund_no: 'T20261122-0022', amount: 1000, status: 'succeeded' }])
@@ -193,22 +207,25 @@ describe('a registered refund whose notification never comes', () => {
   const channels = [
     { channel: 'alipay' as const, provider: 'alipay' as const, merchantId: QUERYING, answer: alipayRefundQueryAnswers, late: alipayLate },
     { channel: 'wechatpay.v3' as const, provider: 'wechatpay' as const, merchantId: QUERYING, answer: v3RefundQueryAnswers, late: v3Late },
-    { channel: 'wechatpay.v2' as const, provider: 'wechatpay' as const, merchantId: PLAIN, answer: v2RefundQueryAnswers, late: v2Late },
+    { channel: 'wechatpay.v2' as const, provider: 'wechatpay' as const, merchantId: PLAIN, answer: v2Answers, late: v2Late },
   ]
+  function v2Answers(refunds: readonly ProviderRefund[], signer?: 'stranger' | 'unsigned') {
+    return v2RefundQueryAnswers(refunds, signer, PLAIN_KEYS.wechat)
+  }
   function alipayLate(outTradeNo: string, outRefundNo: string) {
-    return alipayRefundNotify({ outTradeNo, outRefundNo, refundFee: 4000, total: 10_000 })
+    return alipayRefundNotify({ outTradeNo, outRefundNo, refundFee: 4000, total: 10_000, identity: QUERYING_KEYS.alipay })
   }
   function v3Late(outTradeNo: string, outRefundNo: string) {
-    return v3RefundNotify({ outTradeNo, outRefundNo, refund: 4000, total: 10_000 })
+    return v3RefundNotify({ outTradeNo, outRefundNo, refund: 4000, total: 10_000, identity: QUERYING_KEYS.wechat })
   }
   function v2Late(outTradeNo: string, outRefundNo: string) {
-    return v2RefundNotify({ outTradeNo, outRefundNo, refund: 4000, total: 10_000 })
+    return v2RefundNotify({ outTradeNo, outRefundNo, refund: 4000, total: 10_000, identity: PLAIN_KEYS.wechat })
   }
 
   for (const { channel, provider, merchantId, answer, late } of channels) {
     it(`${channel}: becomes refund.succeeded via a refund query; the late notification afterwards changes nothing`, async () => {
       const received = receiveEvents(forwardUrl(merchantId))
-      const paid = freshPayment(channel, { amount: 10_000 })
+      const paid = freshPayment(channel, { amount: 10_000, identity: KEYS_OF[merchantId]! })
       await expectAccepted(channel, await notify(channel, merchantId, paid))
       const outRefundNo = `RF-${paid.outTradeNo}`
       const log = answer([{ outTradeNo: paid.outTradeNo, outRefundNo, amount: 4000, total: 10_000 }])
@@ -238,7 +255,7 @@ describe('a registered refund whose notification never comes', () => {
     for (const signer of ['stranger', 'unsigned'] as const) {
       it(`${channel}: a ${signer === 'stranger' ? 'forged' : 'unsigned'} refund-query answer changes nothing`, async () => {
         const received = receiveEvents(forwardUrl(merchantId))
-        const paid = freshPayment(channel, { amount: 10_000 })
+        const paid = freshPayment(channel, { amount: 10_000, identity: KEYS_OF[merchantId]! })
         await expectAccepted(channel, await notify(channel, merchantId, paid))
         await runDurableObjectAlarm(orderStub(env, { merchantId: merchantId, provider, outTradeNo: paid.outTradeNo }))
         const outRefundNo = `RF-${paid.outTradeNo}`
@@ -265,17 +282,20 @@ describe('a refund of a payment the gateway has not seen, carrying the paymentâ€
     {
       channel: 'wechatpay.v3' as const,
       provider: 'wechatpay' as const,
-      build: (no: string) => v3RefundNotify({ outTradeNo: no, outRefundNo: `R-${no}`, refund: 300, total: 1000 }),
+      build: (no: string) =>
+        v3RefundNotify({ outTradeNo: no, outRefundNo: `R-${no}`, refund: 300, total: 1000, identity: PLAIN_KEYS.wechat }),
     },
     {
       channel: 'wechatpay.v2' as const,
       provider: 'wechatpay' as const,
-      build: (no: string) => v2RefundNotify({ outTradeNo: no, outRefundNo: `R-${no}`, refund: 300, total: 1000 }),
+      build: (no: string) =>
+        v2RefundNotify({ outTradeNo: no, outRefundNo: `R-${no}`, refund: 300, total: 1000, identity: PLAIN_KEYS.wechat }),
     },
     {
       channel: 'alipay' as const,
       provider: 'alipay' as const,
-      build: (no: string) => alipayRefundNotify({ outTradeNo: no, outRefundNo: `R-${no}`, refundFee: 300, total: 1000 }),
+      build: (no: string) =>
+        alipayRefundNotify({ outTradeNo: no, outRefundNo: `R-${no}`, refundFee: 300, total: 1000, identity: PLAIN_KEYS.alipay }),
     },
   ]
   for (const { channel, provider, build } of cases) {
@@ -292,7 +312,7 @@ describe('a refund of a payment the gateway has not seen, carrying the paymentâ€
         ['refund.succeeded', 1000, 300],
       ])
       // The payment's own notification, when it comes, changes nothing.
-      await expectAccepted(channel, await notify(channel, PLAIN, freshPayment(channel, { outTradeNo, amount: 1000 })))
+      await expectAccepted(channel, await notify(channel, PLAIN, freshPayment(channel, { outTradeNo, amount: 1000, identity: PLAIN_KEYS })))
       expect((await order(PLAIN, provider, outTradeNo)).events).toHaveLength(2)
     })
   }
@@ -303,7 +323,11 @@ describe('a refund of a payment the gateway has not seen, carrying the paymentâ€
       method: 'PUT',
       body: JSON.stringify({ amount: 500, channel: 'wechatpay.v3' }),
     })
-    const reply = await notify('wechatpay.v3', PLAIN, v3RefundNotify({ outTradeNo, outRefundNo: 'R-1', refund: 300, total: 1000 }))
+    const reply = await notify(
+      'wechatpay.v3',
+      PLAIN,
+      v3RefundNotify({ outTradeNo, outRefundNo: 'R-1', refund: 300, total: 1000, identity: PLAIN_KEYS.wechat }),
+    )
     expect(reply.status).toBe(409)
     const view = await order(PLAIN, 'wechatpay', outTradeNo)
     expect(view).toMatchObject({ status: 'amount_mismatch', events: [] })
@@ -312,14 +336,18 @@ describe('a refund of a payment the gateway has not seen, carrying the paymentâ€
 
 describe('registering refunds: PUT â€¦/orders/{no}/refunds/{outRefundNo}', () => {
   it('refuses a refund larger than the order, another amount for a settled refund, and bad input', async () => {
-    const paid = freshPayment('wechatpay.v3', { amount: 1000 })
+    const paid = freshPayment('wechatpay.v3', { amount: 1000, identity: PLAIN_KEYS })
     await expectAccepted('wechatpay.v3', await notify('wechatpay.v3', PLAIN, paid))
     const tooLarge = await registerRefund(PLAIN, paid.outTradeNo, 'R-BIG', 1001, 'wechatpay.v3')
     expect(tooLarge.status).toBe(409)
     expect(await tooLarge.json()).toEqual({ error: { code: 'conflict', message: "the refund exceeds the order's amount (1000)" } })
     await expectAccepted(
       'wechatpay.v3',
-      await notify('wechatpay.v3', PLAIN, v3RefundNotify({ outTradeNo: paid.outTradeNo, outRefundNo: 'R-1', refund: 400, total: 1000 })),
+      await notify(
+        'wechatpay.v3',
+        PLAIN,
+        v3RefundNotify({ outTradeNo: paid.outTradeNo, outRefundNo: 'R-1', refund: 400, total: 1000, identity: PLAIN_KEYS.wechat }),
+      ),
     )
     const other = await registerRefund(PLAIN, paid.outTradeNo, 'R-1', 500, 'wechatpay.v3')
     expect(await other.json()).toEqual({ error: { code: 'conflict', message: 'the refund already succeeded with 400' } })
@@ -345,7 +373,7 @@ describe('registering refunds: PUT â€¦/orders/{no}/refunds/{outRefundNo}', () =>
   })
 
   it('lists the orderâ€™s refunds in GET â€¦/orders/{no}', async () => {
-    const paid = freshPayment('alipay', { amount: 1000 })
+    const paid = freshPayment('alipay', { amount: 1000, identity: PLAIN_KEYS })
     await expectAccepted('alipay', await notify('alipay', PLAIN, paid))
     expect((await registerRefund(PLAIN, paid.outTradeNo, 'R-LISTED', 250)).status).toBe(200)
     const view = await order(PLAIN, 'alipay', paid.outTradeNo)

@@ -17,7 +17,9 @@ import {
   signV2,
   signV3,
   v2Xml,
+  type AlipayIdentity,
   type SignedNotify,
+  type WechatIdentity,
 } from '../security/signing'
 
 export const WECHAT_API = 'https://api.mch.weixin.qq.com'
@@ -35,13 +37,16 @@ export interface RefundNotifyOptions {
   /** The order's total (fen). */
   total: number
   transactionId?: string
+  /** The merchant's ids and keys (default the fixtures'). */
+  identity?: WechatIdentity
 }
 
 /** A REFUND.SUCCESS (or ABNORMAL / CLOSED) as WeChat Pay v3 posts it, signed with platform certificate A for now. */
 export function v3RefundNotify(options: RefundNotifyOptions & { status?: 'SUCCESS' | 'ABNORMAL' | 'CLOSED'; id?: string }): SignedNotify {
   const status = options.status ?? 'SUCCESS'
+  const identity = options.identity ?? SEC_WECHAT
   const resource = {
-    mchid: SEC_WECHAT.mchid,
+    mchid: identity.mchid,
     transaction_id: options.transactionId ?? `4200${unique()}`,
     out_trade_no: options.outTradeNo,
     refund_id: `5030${unique()}`,
@@ -61,7 +66,7 @@ export function v3RefundNotify(options: RefundNotifyOptions & { status?: 'SUCCES
     resource: {
       original_type: 'refund',
       algorithm: 'AEAD_AES_256_GCM',
-      ciphertext: encryptV3Resource(JSON.stringify(resource), SEC_WECHAT.apiV3Key, nonce, 'refund'),
+      ciphertext: encryptV3Resource(JSON.stringify(resource), identity.apiV3Key, nonce, 'refund'),
       associated_data: 'refund',
       nonce,
     },
@@ -90,6 +95,7 @@ function signedV3(body: string): SignedNotify {
 
 /** A v2 refund notify: `req_info` = AES-256-ECB (PKCS#7) under the lowercase hex MD5 of the APIv2 key. */
 export function v2RefundNotify(options: RefundNotifyOptions): SignedNotify {
+  const identity = options.identity ?? SEC_WECHAT
   const fields: Record<string, string> = {
     out_refund_no: options.outRefundNo,
     out_trade_no: options.outTradeNo,
@@ -108,13 +114,13 @@ export function v2RefundNotify(options: RefundNotifyOptions): SignedNotify {
   const plaintext = `<root>${Object.entries(fields)
     .map(([name, value]) => `<${name}><![CDATA[${value}]]></${name}>`)
     .join('')}</root>`
-  const key = Buffer.from(createHash('md5').update(SEC_WECHAT.apiV2Key).digest('hex'), 'utf8')
+  const key = Buffer.from(createHash('md5').update(identity.apiV2Key).digest('hex'), 'utf8')
   const cipher = createCipheriv('aes-256-ecb', key, null)
   const reqInfo = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]).toString('base64')
   const body = v2Xml({
     return_code: 'SUCCESS',
-    appid: SEC_WECHAT.appid,
-    mch_id: SEC_WECHAT.mchid,
+    appid: identity.appid,
+    mch_id: identity.mchid,
     nonce_str: randomBytes(16).toString('hex'),
     req_info: reqInfo,
   })
@@ -132,6 +138,8 @@ export interface AlipayRefundOptions {
   /** With `gmt_payment` (the default), the notification proves the payment. */
   paid?: boolean
   notifyId?: string
+  /** The merchant's app and seller (default the fixtures'). */
+  identity?: AlipayIdentity
 }
 
 /** An Alipay refund notification: TRADE_SUCCESS with the running `refund_fee`, or TRADE_CLOSED once all is refunded. */
@@ -143,8 +151,8 @@ export function alipayRefundNotify(options: AlipayRefundOptions): SignedNotify {
     notify_id: options.notifyId ?? `2026112300222${unique()}`,
     notify_type: 'trade_status_sync',
     trade_status: full ? 'TRADE_CLOSED' : 'TRADE_SUCCESS',
-    app_id: SEC_ALIPAY.appId,
-    seller_id: SEC_ALIPAY.sellerId,
+    app_id: (options.identity ?? SEC_ALIPAY).appId,
+    seller_id: (options.identity ?? SEC_ALIPAY).sellerId,
     out_trade_no: options.outTradeNo,
     total_amount: yuan(options.total),
     trade_no: options.tradeNo ?? `2026112222001${unique()}`,
@@ -272,8 +280,15 @@ export function v3RefundQueryAnswers(refunds: readonly ProviderRefund[], signer:
   return log
 }
 
-/** Answers `POST /pay/refundquery` from `refunds` (REFUNDNOTEXIST otherwise), signed with the APIv2 key (MD5) or a wrong one. */
-export function v2RefundQueryAnswers(refunds: readonly ProviderRefund[], signer: AnswerSigner = 'provider'): QueryLog {
+/**
+ * Answers `POST /pay/refundquery` from `refunds` (REFUNDNOTEXIST otherwise) for the merchant `identity` (default
+ * the fixtures'), signed with its APIv2 key (MD5) or a wrong one.
+ */
+export function v2RefundQueryAnswers(
+  refunds: readonly ProviderRefund[],
+  signer: AnswerSigner = 'provider',
+  identity: WechatIdentity = SEC_WECHAT,
+): QueryLog {
   const log: QueryLog = { asked: [] }
   network.use(
     http.post(`${WECHAT_API}/pay/refundquery`, async ({ request }) => {
@@ -281,7 +296,7 @@ export function v2RefundQueryAnswers(refunds: readonly ProviderRefund[], signer:
       const asked = outRefundNo?.[1] ?? outRefundNo?.[2] ?? ''
       log.asked.push(asked)
       const refund = refunds.find((r) => r.outRefundNo === asked)
-      const common = { return_code: 'SUCCESS', return_msg: 'OK', appid: SEC_WECHAT.appid, mch_id: SEC_WECHAT.mchid, nonce_str: unique() }
+      const common = { return_code: 'SUCCESS', return_msg: 'OK', appid: identity.appid, mch_id: identity.mchid, nonce_str: unique() }
       const fields: Record<string, string> =
         refund === undefined
           ? { ...common, result_code: 'FAIL', err_code: 'REFUNDNOTEXIST', err_code_des: 'not exist' }
@@ -301,7 +316,7 @@ export function v2RefundQueryAnswers(refunds: readonly ProviderRefund[], signer:
               refund_recv_accout_0: '支付用户零钱',
               refund_success_time_0: '2025-11-25 10:00:00',
             }
-      const key = signer === 'stranger' ? 'Zq3RkT8vW1nB6yLm0pXc4HsJ9dFa2GeU' : SEC_WECHAT.apiV2Key
+      const key = signer === 'stranger' ? 'Zq3RkT8vW1nB6yLm0pXc4HsJ9dFa2GeU' : identity.apiV2Key
       const body = v2Xml(signer === 'unsigned' ? fields : { ...fields, sign: signV2(fields, key, 'HMAC-SHA256') })
       return new HttpResponse(body, { headers: { 'content-type': 'text/xml' } })
     }),
