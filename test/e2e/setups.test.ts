@@ -40,7 +40,9 @@ function alipay(fields: Record<string, unknown> = {}): Record<string, unknown> {
 }
 
 const MERCHANTS: Record<string, Record<string, unknown>> = {
-  // One mchid, three apps; one Alipay seller, two apps. (Every merchant here has a provider identity of its own.)
+  // One mchid, three apps; one Alipay seller, two apps. (Every merchant here has a provider identity of its own,
+  // but sp-direct: a direct merchant of the same mchid is the same WeChat Pay identity, so it is saved only where
+  // it is used, after apps-shop has given that mchid up.)
   'apps-shop': {
     wechatpay: wechatpay({ appid: [wx.appid, v3Fixtures.secondAppid, 'wx8888888888888803'] }),
     alipay: alipay({ appId: [alipayFixtures.secondAppId, '2021000000000003'] }),
@@ -91,12 +93,14 @@ function atV3FixtureClock(): void {
   vi.setSystemTime(v3Fixtures.now)
 }
 
+async function save(id: string, sections: Record<string, unknown>, status = 201): Promise<void> {
+  const body = JSON.parse(JSON.stringify({ forward: { url: hook(id), secret: FORWARD_SECRET }, ...sections }))
+  const response = await admin(`/admin/merchants/${id}`, { method: 'PUT', body: JSON.stringify(body) })
+  expect(response.status, await response.clone().text()).toBe(status)
+}
+
 beforeAll(async () => {
-  for (const [id, sections] of Object.entries(MERCHANTS)) {
-    const body = JSON.parse(JSON.stringify({ forward: { url: hook(id), secret: FORWARD_SECRET }, ...sections }))
-    const response = await admin(`/admin/merchants/${id}`, { method: 'PUT', body: JSON.stringify(body) })
-    expect(response.status, await response.clone().text()).toBe(201)
-  }
+  for (const [id, sections] of Object.entries(MERCHANTS)) if (id !== 'sp-direct') await save(id, sections)
 })
 
 afterEach(() => vi.useRealTimers())
@@ -147,6 +151,10 @@ describe('WeChat Pay partner mode (服务商)', () => {
   })
 
   it('refuses sub-merchant A’s genuine notification replayed to B, and to the service provider itself', async () => {
+    // apps-shop gives up the service provider's mchid (another of its own), so that sp-direct can hold it.
+    const appsShop = MERCHANTS['apps-shop']!
+    await save('apps-shop', { ...appsShop, wechatpay: { ...(appsShop.wechatpay as object), mchid: '1900000888' } }, 200)
+    await save('sp-direct', MERCHANTS['sp-direct']!)
     atV3FixtureClock()
     const toB = await notify('wechatpay.v3', 'sub-b', v3Fixtures.cases.refundPartnerMode)
     expect({ status: toB.status, body: await toB.text() }).toEqual({
