@@ -13,12 +13,14 @@ import keys from '../fixtures/keys.json'
 import { network } from '../msw'
 import { orderStub } from '../../src/order/order-key'
 import { KEPT_BODIES_PER_MERCHANT, keepRejectedBody, keptBody } from '../../src/storage/rejected-bodies'
-import { ACCEPT, admin, forwardUrl, freshPayment, merchantBody, notify, orderView } from '../security/harness'
+import { ACCEPT, admin, forwardUrl, freshPayment, merchantBody, notify, orderView, ownKeys } from '../security/harness'
 import { alipayPayment, signV2, v2PaymentFields, v2Xml } from '../security/signing'
 import { ALIPAY_GATEWAY, receiveEvents, withQueryKeys } from '../support/refunds'
 
+/** A merchant with provider ids of its own (confirm-by-query holds the fixture ids). */
 async function saveMerchant(id: string, extra: Record<string, unknown>): Promise<void> {
-  const reply = await admin(`/admin/merchants/${id}`, { method: 'PUT', body: JSON.stringify({ ...merchantBody(id), ...extra }) })
+  const body = { ...merchantBody(id, { identity: ownKeys(id) }), ...extra }
+  const reply = await admin(`/admin/merchants/${id}`, { method: 'PUT', body: JSON.stringify(body) })
   expect(reply.status).toBe(201)
 }
 
@@ -88,7 +90,7 @@ describe('confirmPaymentsByQuery', () => {
   it('has no effect for a provider the merchant cannot query: payments are forwarded as notified', async () => {
     // No Alipay app private key: nothing could confirm an Alipay payment (the APIv2 key alone queries WeChat Pay).
     await saveMerchant('confirm-no-keys', { confirmPaymentsByQuery: true })
-    const paid = freshPayment('alipay')
+    const paid = freshPayment('alipay', { identity: ownKeys('confirm-no-keys') })
     expect(await (await notify('alipay', 'confirm-no-keys', paid)).text()).toBe(ACCEPT.alipay.body)
     expect((await orderView('confirm-no-keys', 'alipay', paid.outTradeNo))?.status).toBe('paid')
   })
@@ -113,11 +115,11 @@ describe('keepRejectedBodies', () => {
 
   it('keeps each rejected body with its signatures cut short, shown by GET …/notifications/{id}', async () => {
     await saveMerchant('keeps-bodies', { keepRejectedBodies: true })
-    const fields = v2PaymentFields({ outTradeNo: 'KEPT-V2', amount: 100 })
+    const fields = v2PaymentFields({ outTradeNo: 'KEPT-V2', amount: 100, identity: ownKeys('keeps-bodies').wechat })
     const sign = signV2(fields, 'not-the-merchant-key-0000000000000', 'MD5')
     const forgedV2 = v2Xml({ ...fields, sign })
     expect((await notify('wechatpay.v2', 'keeps-bodies', { body: forgedV2, headers: { 'content-type': 'text/xml' } })).status).toBe(401)
-    const forgedV3 = freshPayment('wechatpay.v3')
+    const forgedV3 = freshPayment('wechatpay.v3', { identity: ownKeys('keeps-bodies') })
     const v3Signature = forgedV3.headers['Wechatpay-Signature']!
     const tampered = forgedV3.body.replace('"summary":"支付成功"', '"summary":"支付成功!"')
     expect((await notify('wechatpay.v3', 'keeps-bodies', { body: tampered, headers: forgedV3.headers })).status).toBe(401)
@@ -147,7 +149,12 @@ describe('keepRejectedBodies', () => {
 
   it('keeps nothing for a merchant that did not ask, and answers 404 for an unknown entry', async () => {
     await saveMerchant('keeps-nothing', {})
-    const forged = alipayPayment({ outTradeNo: 'NOT-KEPT', amount: 100, privateKeyPem: keys.stranger.privateKeyPem })
+    const forged = alipayPayment({
+      outTradeNo: 'NOT-KEPT',
+      amount: 100,
+      identity: ownKeys('keeps-nothing').alipay,
+      privateKeyPem: keys.stranger.privateKeyPem,
+    })
     expect(await (await notify('alipay', 'keeps-nothing', forged)).text()).toBe('failure')
     const [entry] = await rejectedEntries('keeps-nothing', 1)
     expect(await (await admin(`/admin/merchants/keeps-nothing/notifications/${entry!.id}`)).json()).toMatchObject({
