@@ -15,18 +15,19 @@ import keys from '../fixtures/keys.json'
 import { network } from '../msw'
 import { merchantReplica } from '../../src/merchants/merchant-replica'
 import { admin, FORWARD_SECRET, getOrder, notify, recordForwarded } from '../support/gateway'
-import { freshOrderNo, v3Payment, v3SignedHeaders, type V3Signer } from '../security/signing'
+import { freshOrderNo, ownIds, v3Payment, v3SignedHeaders, type V3Signer } from '../security/signing'
 
 const wx = keys.wechatpay
 const API = 'https://api.wechatpay.test'
 const HOUR = 3600_000
 
+/** Each merchant has a WeChat Pay identity of its own (`ownIds`), with the fixtures' keys. */
 function autoMerchant(id: string): Record<string, unknown> {
   return {
     forward: { url: `https://merchant.example/hooks/${id}`, secret: FORWARD_SECRET },
     wechatpay: {
-      appid: wx.appid,
-      mchid: wx.mchid,
+      appid: ownIds(id).wechat.appid,
+      mchid: ownIds(id).wechat.mchid,
       apiV3Key: wx.apiV3Key,
       merchantPrivateKey: wx.merchantApi.privateKeyPem,
       merchantSerial: wx.merchantApi.serial,
@@ -107,7 +108,7 @@ describe('downloaded WeChat Pay platform certificates', () => {
     expect(endpoint.requests).toBeGreaterThanOrEqual(1)
 
     const outTradeNo = freshOrderNo('auto')
-    const payment = v3Payment({ outTradeNo, amount: 100, signer: 'platformCertC' })
+    const payment = v3Payment({ outTradeNo, amount: 100, signer: 'platformCertC', identity: ownIds(id).wechat })
     const reply = await notify('wechatpay.v3', id, { body: payment.body, headers: payment.headers })
     expect(reply.status).toBe(204)
     expect(await getOrder(id, outTradeNo)).toMatchObject({ status: 'paid', amount: 100 })
@@ -121,7 +122,7 @@ describe('downloaded WeChat Pay platform certificates', () => {
     await putMerchant(id, autoMerchant(id))
     await scheduledDownload(id)
     const outTradeNo = freshOrderNo('ondemand')
-    const payment = v3Payment({ outTradeNo, amount: 100, signer: 'platformCertC' })
+    const payment = v3Payment({ outTradeNo, amount: 100, signer: 'platformCertC', identity: ownIds(id).wechat })
 
     // The scheduled download failed under a minute ago: no second download yet, and WeChat is asked to retry.
     endpoint.answer = 'rotated'
@@ -142,7 +143,7 @@ describe('downloaded WeChat Pay platform certificates', () => {
     expect((await getOrder(id, outTradeNo)).status).toBe('paid')
 
     // Known now: another notification signed with it needs no download.
-    const second = v3Payment({ outTradeNo: freshOrderNo('ondemand'), amount: 100, signer: 'platformCertC' })
+    const second = v3Payment({ outTradeNo: freshOrderNo('ondemand'), amount: 100, signer: 'platformCertC', identity: ownIds(id).wechat })
     expect((await notify('wechatpay.v3', id, { body: second.body, headers: second.headers })).status).toBe(204)
     expect(endpoint.requests).toBe(before + 1)
     await vi.waitFor(() => expect(forwarded).toHaveLength(2))
@@ -156,7 +157,7 @@ describe('downloaded WeChat Pay platform certificates', () => {
     await scheduledDownload(id)
     await minutesPass(id, 61_000)
     const outTradeNo = freshOrderNo('forged')
-    const payment = v3Payment({ outTradeNo, amount: 100, signer: 'platformCertC' })
+    const payment = v3Payment({ outTradeNo, amount: 100, signer: 'platformCertC', identity: ownIds(id).wechat })
     const reply = await notify('wechatpay.v3', id, { body: payment.body, headers: payment.headers })
     expect(reply.status).toBe(503)
     expect(endpoint.requests).toBeGreaterThanOrEqual(2)
