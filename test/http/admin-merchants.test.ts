@@ -3,6 +3,7 @@ import { env, exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import keys from '../fixtures/keys.json'
 import { readPem, toBase64 } from '../../src/crypto/encoding'
+import { withOwnIds } from '../support/gateway'
 
 const TOKEN = 'test-admin-token'
 const SECRET = `whsec_${btoa('forward-secret-32-bytes-long!!!!')}`
@@ -76,10 +77,11 @@ describe('admin merchant endpoints', () => {
   })
 
   it('create a merchant with 201, then replace it with 200', async () => {
-    const created = await put('acme', merchantBody())
+    // Provider ids of its own: acme-view below holds the fixture ids, and no two merchants may share them.
+    const created = await put('acme', withOwnIds('acme', merchantBody()))
     expect(created.status).toBe(201)
     expect(created.headers.get('content-type')).toMatch(/^application\/json/)
-    const replaced = await put('acme', merchantBody({ alipay: undefined }))
+    const replaced = await put('acme', withOwnIds('acme', merchantBody({ alipay: undefined })))
     expect(replaced.status).toBe(200)
     expect(await replaced.json()).not.toHaveProperty('alipay')
     const stored = await env.DB.prepare('SELECT version FROM merchants WHERE id = ?1').bind('acme').first<{ version: number }>()
