@@ -7,6 +7,7 @@ import { ValidationError } from '../../src/lib/validation'
 import { parseMerchantInput, type MerchantSchemaOptions } from '../../src/merchants/schema'
 import { loadMerchant, saveMerchant } from '../../src/merchants/store'
 import { publicView } from '../../src/merchants/public-view'
+import { withOwnIds } from '../support/gateway'
 
 const SECRET = `whsec_${btoa('forward-secret-32-bytes-long!!!!')}`
 const PRODUCTION: MerchantSchemaOptions = { allowLoopback: false }
@@ -227,7 +228,8 @@ describe('merchant query keys: storage', () => {
     const put = await exports.default.fetch('https://gw.test/admin/merchants/query-keys-admin', {
       method: 'PUT',
       headers,
-      body: JSON.stringify(body({ wechatpay: { apiBaseUrl: 'http://127.0.0.1:8788' } })),
+      // Provider ids of its own: query-keys-sealed holds the fixtures', and no two merchants may share them.
+      body: JSON.stringify(withOwnIds('query-keys-admin', body({ wechatpay: { apiBaseUrl: 'http://127.0.0.1:8788' } }))),
     })
     expect(put.status).toBe(201)
     const got = await exports.default.fetch('https://gw.test/admin/merchants/query-keys-admin', { headers })

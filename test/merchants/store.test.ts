@@ -4,6 +4,7 @@ import keys from '../fixtures/keys.json'
 import type { MerchantInput } from '../../src/merchants/schema'
 import { MerchantConfigUnreadable, loadMerchant, saveMerchant } from '../../src/merchants/store'
 import { publicView } from '../../src/merchants/public-view'
+import { ownIds } from '../security/signing'
 
 const SECRET = `whsec_${btoa('forward-secret-32-bytes-long!!!!')}`
 const OLD_SECRET = `whsec_${btoa('previous-secret-32-bytes-long!!!')}`
@@ -33,6 +34,20 @@ function input(overrides: Partial<MerchantInput> = {}): MerchantInput {
   }
 }
 
+/**
+ * `input` with provider ids of merchant `id`'s own: no two merchants may claim one provider identity, and
+ * store-sealed holds the fixtures'.
+ */
+function ownInput(id: string, overrides: Partial<MerchantInput> = {}): MerchantInput {
+  const base = input(overrides)
+  const { wechat, alipay } = ownIds(id)
+  return {
+    ...base,
+    ...(base.wechatpay ? { wechatpay: { ...base.wechatpay, appid: wechat.appid, mchid: wechat.mchid } } : {}),
+    ...(base.alipay ? { alipay: { ...base.alipay, appId: alipay.appId, sellerId: alipay.sellerId } } : {}),
+  }
+}
+
 const SECRETS = [SECRET, OLD_SECRET, keys.wechatpay.apiV2Key, keys.wechatpay.apiV3Key]
 
 async function row(id: string): Promise<{ config: string; version: number; created_at: string; updated_at: string }> {
@@ -56,9 +71,9 @@ describe('merchant store (D1)', () => {
   })
 
   it('opens every secret again on load', async () => {
-    await saveMerchant(env, 'store-roundtrip', input())
+    await saveMerchant(env, 'store-roundtrip', ownInput('store-roundtrip'))
     const loaded = await loadMerchant(env, 'store-roundtrip', { fresh: true })
-    expect(loaded).toEqual({ id: 'store-roundtrip', ...input() })
+    expect(loaded).toEqual({ id: 'store-roundtrip', ...ownInput('store-roundtrip') })
   })
 
   it('returns null for a merchant that does not exist', async () => {
@@ -66,9 +81,9 @@ describe('merchant store (D1)', () => {
   })
 
   it('reports creation, then replacement with a new version and the original created_at', async () => {
-    const first = await saveMerchant(env, 'store-versions', input(), { now: Date.parse('2026-11-01T00:00:00Z') })
+    const first = await saveMerchant(env, 'store-versions', ownInput('store-versions'), { now: Date.parse('2026-11-01T00:00:00Z') })
     expect(first).toEqual({ created: true, version: 1 })
-    const replacement = input({ alipay: undefined })
+    const replacement = ownInput('store-versions', { alipay: undefined })
     const second = await saveMerchant(env, 'store-versions', replacement, { now: Date.parse('2026-11-02T00:00:00Z') })
     expect(second).toEqual({ created: false, version: 2 })
     const stored = await row('store-versions')
@@ -82,11 +97,11 @@ describe('merchant store (D1)', () => {
     const t0 = Date.parse('2026-11-25T10:00:00Z')
     const urlAt = async (now: number, fresh = false): Promise<string | undefined> =>
       (await loadMerchant(env, 'store-cache', { now, fresh }))?.forward.url
-    await saveMerchant(env, 'store-cache', input(), { now: t0 })
+    await saveMerchant(env, 'store-cache', ownInput('store-cache'), { now: t0 })
     expect(await urlAt(t0)).toBe('https://merchant.example/hooks/payments')
 
     // A save in this isolate invalidates the cached entry.
-    await saveMerchant(env, 'store-cache', input({ forward: { url: 'https://merchant.example/v2', secret: SECRET } }))
+    await saveMerchant(env, 'store-cache', ownInput('store-cache', { forward: { url: 'https://merchant.example/v2', secret: SECRET } }))
     expect(await urlAt(t0 + 1)).toBe('https://merchant.example/v2')
 
     // Another isolate's save changes only D1: this isolate keeps its copy until the TTL has passed.
@@ -101,7 +116,7 @@ describe('merchant store (D1)', () => {
   })
 
   it('hands out frozen configs, so no caller can change what others see', async () => {
-    await saveMerchant(env, 'store-frozen', input())
+    await saveMerchant(env, 'store-frozen', ownInput('store-frozen'))
     const loaded = await loadMerchant(env, 'store-frozen')
     expect(Object.isFrozen(loaded)).toBe(true)
     expect(Object.isFrozen(loaded?.wechatpay?.platformPublicKeys)).toBe(true)
@@ -109,7 +124,7 @@ describe('merchant store (D1)', () => {
   })
 
   it('will not open a row sealed for merchant A as merchant B', async () => {
-    await saveMerchant(env, 'store-owner-a', input())
+    await saveMerchant(env, 'store-owner-a', ownInput('store-owner-a'))
     const sealedForA = await row('store-owner-a')
     await env.DB.prepare('INSERT INTO merchants (id, config, version, created_at, updated_at) VALUES (?1, ?2, 1, ?3, ?3)')
       .bind('store-owner-b', sealedForA.config, new Date().toISOString())
