@@ -13,7 +13,7 @@ import { orderStub } from '../../src/order/order-key'
 import type { Channel, Provider } from '../../src/providers'
 import { network } from '../msw'
 import { merchantReplica } from '../../src/merchants/merchant-replica'
-import { admin, FORWARD_SECRET, FORWARD_URL, getOrder, notify, recordForwarded } from '../support/gateway'
+import { admin, FORWARD_SECRET, FORWARD_URL, getOrder, notify, recordForwarded, withOwnIds } from '../support/gateway'
 import { v3Payment } from '../security/signing'
 
 interface MerchantBody {
@@ -120,8 +120,30 @@ async function sync(merchantId: MerchantId, outTradeNo: string, provider: Provid
   return results[0]!
 }
 
+const BODIES: Record<MerchantId, object> = { ...MERCHANTS, ...SUB_MERCHANTS }
+
+/**
+ * The stand-in knows one merchant (and one sub-merchant of it), by their provider ids, and no two merchants may
+ * claim one provider identity: of the direct merchants (and of the sub-merchants) one at a time holds the demo's
+ * ids, the others hold ids of their own. Starting with the demo merchant and the demo sub-merchant.
+ */
+const holders = { direct: 'standin-demo', sub: 'standin-sub' } as Record<'direct' | 'sub', MerchantId>
+const groupOf = (id: MerchantId): 'direct' | 'sub' => (Object.hasOwn(SUB_MERCHANTS, id) ? 'sub' : 'direct')
+
+/** Makes `merchantId` the one holding the demo's ids: the one that held them is saved again with ids of its own. */
+async function holding(merchantId: MerchantId): Promise<void> {
+  const previous = holders[groupOf(merchantId)]
+  if (previous === merchantId) return
+  const save = async (id: MerchantId, body: object) =>
+    expect((await admin(`/admin/merchants/${id}`, { method: 'PUT', body: JSON.stringify(body) })).status).toBe(200)
+  await save(previous, withOwnIds(previous, BODIES[previous]))
+  await save(merchantId, BODIES[merchantId])
+  holders[groupOf(merchantId)] = merchantId
+}
+
 beforeAll(async () => {
-  for (const [id, body] of Object.entries({ ...MERCHANTS, ...SUB_MERCHANTS })) {
+  for (const [id, demoBody] of Object.entries(BODIES) as [MerchantId, object][]) {
+    const body = Object.values(holders).includes(id) ? demoBody : withOwnIds(id, demoBody)
     const reply = await admin(`/admin/merchants/${id}`, { method: 'PUT', body: JSON.stringify(body) })
     expect({ id, status: reply.status, body: reply.status === 201 ? null : await reply.text() }).toEqual({ id, status: 201, body: null })
   }
@@ -175,6 +197,7 @@ describe('a payment whose notification was lost, found by querying the provider 
     it(`${title}: the verified answer pays the order and forwards one payment.succeeded`, async () => {
       const forwarded = recordForwarded()
       const provider: Provider = channel === 'alipay' ? 'alipay' : 'wechatpay'
+      await holding(merchantId)
       await register(merchantId, outTradeNo, channel)
       expect((await getOrder(merchantId, outTradeNo)).status).toBe('pending')
 
@@ -208,12 +231,14 @@ describe('what else the stand-in answers', () => {
       ['standin-v2-hmac', 'wechatpay', 'wechatpay.v2 not paid: ORDERNOTEXIST'],
     ]
     for (const [merchantId, provider, query] of asked) {
+      await holding(merchantId)
       expect(await sync(merchantId, 'STANDIN-NEVER-PAID', provider)).toEqual({ provider, status: 'pending', query, refunds: [] })
     }
   })
 
   it('orders refunded since they were paid are reported as the payment (Alipay TRADE_CLOSED, WeChat REFUND)', async () => {
     const forwarded = recordForwarded()
+    await holding('standin-demo')
     expect(await sync('standin-demo', 'STANDIN-REFUNDED-ALIPAY', 'alipay')).toEqual({
       provider: 'alipay',
       status: 'paid',
@@ -239,6 +264,7 @@ describe('what else the stand-in answers', () => {
   ] as const) {
     it(`a registered refund whose notification was lost is found by the ${client} refund query: refund.succeeded after the payment`, async () => {
       const forwarded = recordForwarded()
+      await holding(merchantId)
       await register(merchantId, outTradeNo, channel)
       expect((await sync(merchantId, outTradeNo, provider)).status).toBe('paid')
       const refund = await admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}/refunds/${outTradeNo}-RF1`, {
@@ -268,6 +294,7 @@ describe('what else the stand-in answers', () => {
       ['standin-v2-stranger', 'wechatpay', 'STANDIN-LOST-V2-HMAC', 'wechatpay.v2 failed: provider_error'],
     ]
     for (const [merchantId, provider, outTradeNo, query] of asked) {
+      await holding(merchantId)
       expect(await sync(merchantId, outTradeNo, provider)).toEqual({ provider, status: 'pending', query, refunds: [] })
     }
     expect(forwarded).toEqual([])
@@ -277,6 +304,7 @@ describe('what else the stand-in answers', () => {
 describe('the demo sub-merchant (partner mode) at the stand-in', () => {
   it('finds its lost payments through the partner endpoints (v3 and v2), and only there', async () => {
     const forwarded = recordForwarded()
+    await holding('standin-sub')
     await register('standin-sub', 'STANDIN-LOST-PARTNER-V3', 'wechatpay.v3')
     expect(await sync('standin-sub', 'STANDIN-LOST-PARTNER-V3', 'wechatpay')).toEqual({
       provider: 'wechatpay',
@@ -284,6 +312,7 @@ describe('the demo sub-merchant (partner mode) at the stand-in', () => {
       query: 'wechatpay.v3 paid (accepted)',
       refunds: [],
     })
+    await holding('standin-sub-v2')
     await register('standin-sub-v2', 'STANDIN-LOST-PARTNER-V2', 'wechatpay.v2')
     expect(await sync('standin-sub-v2', 'STANDIN-LOST-PARTNER-V2', 'wechatpay')).toEqual({
       provider: 'wechatpay',
@@ -292,6 +321,7 @@ describe('the demo sub-merchant (partner mode) at the stand-in', () => {
       refunds: [],
     })
     // The service provider's own (direct) query does not see a sub-merchant's order.
+    await holding('standin-demo')
     expect(await sync('standin-demo', 'STANDIN-LOST-PARTNER-V3', 'wechatpay')).toEqual({
       provider: 'wechatpay',
       status: 'pending',
@@ -307,6 +337,7 @@ describe('the demo sub-merchant (partner mode) at the stand-in', () => {
 
   it('downloads the platform certificates the stand-in serves, and verifies a notification signed with one', async () => {
     const forwarded = recordForwarded()
+    await holding('standin-sub')
     await runDurableObjectAlarm(merchantReplica(env, 'standin-sub'))
     const view = (await (await admin('/admin/merchants/standin-sub')).json()) as {
       wechatpay: { platformKeys: { serial: string; source: string }[] }

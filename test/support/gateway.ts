@@ -55,7 +55,8 @@ export async function putMerchant(id: string, overrides: Record<string, unknown>
 }
 
 /** `body` with provider ids of merchant `id`'s own (`ownIds`) in place of the fixtures': it then takes no fixture. */
-export function withOwnIds(id: string, body: Record<string, unknown>): Record<string, unknown> {
+export function withOwnIds(id: string, merchant: object): Record<string, unknown> {
+  const body = merchant as Record<string, unknown>
   const { wechat, alipay } = ownIds(id)
   const section = (name: string, ids: Record<string, string>) =>
     body[name] === undefined ? {} : { [name]: { ...(body[name] as Record<string, unknown>), ...ids } }
