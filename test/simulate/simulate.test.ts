@@ -15,6 +15,7 @@ import packageJson from '../../package.json'
 import keys from '../fixtures/keys.json'
 import { network } from '../msw'
 import { alipayRefundQueryAnswers } from '../support/refunds'
+import { withOwnIds } from '../support/gateway'
 
 interface Built {
   channel: Channel
@@ -310,32 +311,42 @@ describe('npm run simulate, sent through the gateway', () => {
 
   it('alipay refund --out-of-order: B first is held until the refund query, then each refund is forwarded once with its own amount', async () => {
     const merchantId = 'simulated-query'
-    const body = structuredClone(simulated.merchant) as { alipay: Record<string, unknown> }
+    const body = structuredClone(simulated.merchant) as { forward: unknown; alipay: Record<string, unknown> }
     body.alipay.appPrivateKey = keys.alipay.appKey.privateKeyPem
-    expect((await admin(`/admin/merchants/${merchantId}`, { method: 'PUT', body: JSON.stringify(body) })).status).toBe(201)
-    merchantEndpoint()
-    const { payment, refundA, refundB } = simulated.outOfOrder
-    const outTradeNo = payment.order.outTradeNo
-    alipayRefundQueryAnswers(
-      [refundA, refundB].map((r) => ({ outTradeNo, outRefundNo: r.order.outRefundNo!, amount: r.order.amount, total: 8888 })),
-    )
-    for (const built of [payment, refundB, refundA]) await expectAccepted('alipay', await send(built))
-    const stub = orderStub(env, { merchantId, provider: 'alipay', outTradeNo })
-    await vi.waitFor(
-      async () => {
-        await runDurableObjectAlarm(stub)
-        expect(forwarded.filter((f) => f.event.data.out_trade_no === outTradeNo)).toHaveLength(3)
-      },
-      { timeout: 3_000 },
-    )
-    const refunds = forwarded.filter((f) => f.event.data.out_trade_no === outTradeNo && f.event.type === 'refund.succeeded')
-    expect(refunds.map((f) => [f.event.data.refund!.out_refund_no, f.event.data.refund!.amount]).sort()).toEqual(
-      [
-        [refundA.order.outRefundNo, refundA.order.amount],
-        [refundB.order.outRefundNo, refundB.order.amount],
-      ].sort(),
-    )
-    expect(refundB.order.refundedAfter).toBe(refundA.order.amount + refundB.order.amount)
+    // One provider identity, one merchant: the demo merchant lends its Alipay apps and seller (what these notifications
+    // name) to this one, which has only Alipay, and takes them back afterwards.
+    const put = async (id: string, merchant: object) =>
+      (await admin(`/admin/merchants/${id}`, { method: 'PUT', body: JSON.stringify(merchant) })).status
+    expect(await put(MERCHANT_ID, { ...simulated.merchant, alipay: undefined })).toBe(200)
+    try {
+      expect(await put(merchantId, { forward: body.forward, alipay: body.alipay })).toBe(201)
+      merchantEndpoint()
+      const { payment, refundA, refundB } = simulated.outOfOrder
+      const outTradeNo = payment.order.outTradeNo
+      alipayRefundQueryAnswers(
+        [refundA, refundB].map((r) => ({ outTradeNo, outRefundNo: r.order.outRefundNo!, amount: r.order.amount, total: 8888 })),
+      )
+      for (const built of [payment, refundB, refundA]) await expectAccepted('alipay', await send(built))
+      const stub = orderStub(env, { merchantId, provider: 'alipay', outTradeNo })
+      await vi.waitFor(
+        async () => {
+          await runDurableObjectAlarm(stub)
+          expect(forwarded.filter((f) => f.event.data.out_trade_no === outTradeNo)).toHaveLength(3)
+        },
+        { timeout: 3_000 },
+      )
+      const refunds = forwarded.filter((f) => f.event.data.out_trade_no === outTradeNo && f.event.type === 'refund.succeeded')
+      expect(refunds.map((f) => [f.event.data.refund!.out_refund_no, f.event.data.refund!.amount]).sort()).toEqual(
+        [
+          [refundA.order.outRefundNo, refundA.order.amount],
+          [refundB.order.outRefundNo, refundB.order.amount],
+        ].sort(),
+      )
+      expect(refundB.order.refundedAfter).toBe(refundA.order.amount + refundB.order.amount)
+    } finally {
+      expect(await put(merchantId, withOwnIds(merchantId, { forward: body.forward, alipay: body.alipay }))).toBe(200)
+      expect(await put(MERCHANT_ID, simulated.merchant)).toBe(200)
+    }
   })
 })
 
