@@ -10,7 +10,12 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { orderStub } from '../../src/order/order-key'
 import type { OrderObject } from '../../src/order/order-object'
 import type { Channel, Provider } from '../../src/providers'
+import { readMasterKey } from '../../src/crypto/sealed'
+import { parseMerchantInput } from '../../src/merchants/schema'
+import { sealMerchant } from '../../src/merchants/sealing'
+import { defaultRegistry } from '../../src/providers'
 import { hasOrderStorage } from '../../src/storage/order'
+import keys from '../fixtures/keys.json'
 import { CHANNELS } from '../support/providers'
 import {
   ACCEPT,
@@ -258,6 +263,137 @@ describe('5. outsiders cannot bury the audit trail', () => {
       notifications: { verdict: string; reason: string; count: number }[]
     }
     expect(list.notifications).toEqual([expect.objectContaining({ verdict: 'rejected', reason: 'unsigned: return_code=FAIL', count: 3 })])
+  })
+})
+
+describe('6. one provider identity, one merchant', () => {
+  const WX = keys.wechatpay.mchid
+  const ALIPAY_APP = keys.alipay.appId
+  const SELLER = keys.alipay.sellerId
+
+  async function put(merchantId: string, body: unknown): Promise<Reply> {
+    return reply(await admin(`/admin/merchants/${merchantId}`, { method: 'PUT', body: JSON.stringify(body) }))
+  }
+
+  /** Refused with conflict naming the other merchant, and nothing changed: no merchant, `M` as it was and still served. */
+  async function refusedAsTwin(merchantId: string, body: unknown, message: string, channel: Channel): Promise<void> {
+    const before = await (await admin(`/admin/merchants/${M}`)).text()
+    expect(await put(merchantId, body)).toEqual(adminErrorReply(409, 'conflict', message))
+    expect((await admin(`/admin/merchants/${merchantId}`)).status).toBe(404)
+    expect(await (await admin(`/admin/merchants/${M}`)).text()).toBe(before)
+    // One genuine notification, posted to the refused merchant's URL too, pays nothing there.
+    const payment = freshPayment(channel)
+    expect(await reply(await notify(channel, merchantId, payment))).toEqual(rejectReply(channel, 404, 'unknown merchant'))
+    expect(forwarded.filter((call) => call.merchantId === merchantId)).toEqual([])
+    await stillServes(channel)
+  }
+
+  it('refuses a second merchant with another’s WeChat Pay mchid (direct), whatever its appid: 409 naming the other', async () => {
+    const body = merchantBody('round2-twin-wx', { providers: ['wechatpay'], wechatpayFields: { appid: 'wx6666666666666601' } })
+    await refusedAsTwin('round2-twin-wx', body, `the wechatpay identity ${WX} / - already belongs to merchant ${M}`, 'wechatpay.v3')
+  })
+
+  it('refuses a second merchant with another’s Alipay app_id and seller_id: 409 naming the other', async () => {
+    const body = merchantBody('round2-twin-ali', { providers: ['alipay'] })
+    await refusedAsTwin(
+      'round2-twin-ali',
+      body,
+      `the alipay identity ${ALIPAY_APP} / - / ${SELLER} already belongs to merchant ${M}`,
+      'alipay',
+    )
+  })
+
+  it('refuses an Alipay merchant that checks no seller when another lists one for its app, and the other way round', async () => {
+    const anySeller = merchantBody('round2-any-seller', { providers: ['alipay'], alipayFields: { sellerId: undefined } })
+    await refusedAsTwin(
+      'round2-any-seller',
+      anySeller,
+      `the alipay identity ${ALIPAY_APP} / - / ${SELLER} already belongs to merchant ${M}`,
+      'alipay',
+    )
+    // A merchant of another app that takes any seller blocks every seller of that app.
+    const own = ownKeys('round2-wildcard').alipay
+    const wildcard = merchantBody('round2-wildcard', { providers: ['alipay'], alipayFields: { appId: own.appId, sellerId: undefined } })
+    expect((await put('round2-wildcard', wildcard)).status).toBe(201)
+    const seller = merchantBody('round2-one-seller', { providers: ['alipay'], alipayFields: { appId: own.appId, sellerId: own.sellerId } })
+    expect(await put('round2-one-seller', seller)).toEqual(
+      adminErrorReply(409, 'conflict', `the alipay identity ${own.appId} / - / * already belongs to merchant round2-wildcard`),
+    )
+    expect((await admin('/admin/merchants/round2-one-seller')).status).toBe(404)
+  })
+
+  it('lets apart what the contract separates: sub-merchants, direct and sub-merchant of one mchid, ISV apps, a merchant saving itself', async () => {
+    // Two sub-merchants of the service provider whose mchid M holds as a direct merchant: three merchants, one mchid.
+    for (const [merchantId, subMchid] of [
+      ['round2-sub-a', '1900000201'],
+      ['round2-sub-b', '1900000202'],
+    ] as const) {
+      const body = merchantBody(merchantId, { providers: ['wechatpay'], wechatpayFields: { subMchid } })
+      expect((await put(merchantId, body)).status).toBe(201)
+      const payment = freshPayment('wechatpay.v3', { partner: { subMchid } })
+      expect(await reply(await notify('wechatpay.v3', merchantId, payment))).toEqual(ACCEPT['wechatpay.v3'])
+      await drainOutbox(merchantId, 'wechatpay', payment.outTradeNo)
+      expect(forwarded.filter((call) => call.outTradeNo === payment.outTradeNo).map((call) => call.merchantId)).toEqual([merchantId])
+    }
+    // Two third-party (ISV) merchants of M's Alipay app and seller, for different authorizing apps.
+    for (const [merchantId, authAppId] of [
+      ['round2-isv-a', '2021000000000301'],
+      ['round2-isv-b', '2021000000000302'],
+    ] as const) {
+      const body = merchantBody(merchantId, { providers: ['alipay'], alipayFields: { authAppId } })
+      expect((await put(merchantId, body)).status).toBe(201)
+      const payment = freshPayment('alipay', { authAppId })
+      expect(await reply(await notify('alipay', merchantId, payment))).toEqual(ACCEPT.alipay)
+    }
+    // M saving itself again keeps its identities.
+    expect((await put(M, merchantBody(M))).status).toBe(200)
+    await stillServes('wechatpay.v2')
+    await stillServes('alipay')
+  })
+
+  it('indexes a merchant saved before identities were kept on the next save, which then blocks a conflicting one', async () => {
+    // As an older version wrote it: the sealed config in `merchants`, and no claims in `merchant_identities`.
+    const legacy = 'round2-legacy'
+    const identity = ownKeys(legacy)
+    const input = await parseMerchantInput(merchantBody(legacy, { identity }), { allowLoopback: false })
+    const stored = await sealMerchant(readMasterKey(env.MASTER_KEY), legacy, input, defaultRegistry)
+    const at = new Date().toISOString()
+    await env.DB.prepare('INSERT INTO merchants (id, config, version, created_at, updated_at) VALUES (?1, ?2, 1, ?3, ?3)')
+      .bind(legacy, JSON.stringify(stored), at)
+      .run()
+    const claims = () =>
+      env.DB.prepare('SELECT count(*) AS n FROM merchant_identities WHERE merchant_id = ?1').bind(legacy).first<{ n: number }>()
+    expect((await claims())?.n).toBe(0)
+
+    // The next save of any merchant indexes it.
+    expect((await put(M, merchantBody(M))).status).toBe(200)
+    expect((await claims())?.n).toBeGreaterThan(0)
+
+    const twin = 'round2-legacy-twin'
+    const body = merchantBody(twin, {
+      identity: ownKeys(twin),
+      providers: ['wechatpay'],
+      wechatpayFields: { mchid: identity.wechat.mchid },
+    })
+    expect(await put(twin, body)).toEqual(
+      adminErrorReply(409, 'conflict', `the wechatpay identity ${identity.wechat.mchid} / - already belongs to merchant ${legacy}`),
+    )
+    const alipayTwin = merchantBody(twin, {
+      identity: ownKeys(twin),
+      providers: ['alipay'],
+      alipayFields: { appId: identity.alipay.appId, sellerId: identity.alipay.sellerId },
+    })
+    expect(await put(twin, alipayTwin)).toEqual(
+      adminErrorReply(
+        409,
+        'conflict',
+        `the alipay identity ${identity.alipay.appId} / - / ${identity.alipay.sellerId} already belongs to merchant ${legacy}`,
+      ),
+    )
+    expect((await admin(`/admin/merchants/${twin}`)).status).toBe(404)
+    // The merchant saved long ago still takes its own notifications.
+    const payment = freshPayment('wechatpay.v2', { identity })
+    expect(await reply(await notify('wechatpay.v2', legacy, payment))).toEqual(ACCEPT['wechatpay.v2'])
   })
 })
 
