@@ -1,6 +1,6 @@
 -- Migration number: 0004 2026-11-29
--- The provider identities each merchant claims (WeChat Pay mchid + sub-merchant + appid, Alipay app_id +
--- third-party app + seller), one row per key, so no two merchants can be saved with an identity that one
+-- The provider identities each merchant claims (WeChat Pay mchid + sub-merchant, Alipay app_id + third-party
+-- app + seller), one row per key, so no two merchants can be saved with an identity that one
 -- notification would match at both. Keys are written by the gateway (src/merchants/identities.ts), which
 -- also indexes merchants saved before this table existed, on the next merchant save.
 CREATE TABLE merchant_identities (

@@ -85,9 +85,18 @@ export async function indexUnclaimedMerchants(db: D1Database, registry: Provider
     .prepare('SELECT id, config FROM merchants WHERE id NOT IN (SELECT merchant_id FROM merchant_identities) LIMIT 100')
     .all<{ id: string; config: string }>()
   const statements = results.flatMap((row) =>
-    [indexedMark(row.id), ...identityKeysOf(JSON.parse(row.config) as Omit<MerchantConfig, 'id'>, registry)].map((key) =>
+    [indexedMark(row.id), ...storedKeys(row.config, registry)].map((key) =>
       db.prepare('INSERT OR IGNORE INTO merchant_identities (identity, merchant_id) VALUES (?, ?)').bind(key, row.id),
     ),
   )
   if (statements.length > 0) await db.batch(statements)
+}
+
+/** A stored row's keys; none for a row that no longer parses (it is marked indexed, and never blocks a save). */
+function storedKeys(config: string, registry: ProviderRegistry): string[] {
+  try {
+    return identityKeysOf(JSON.parse(config) as Omit<MerchantConfig, 'id'>, registry)
+  } catch {
+    return []
+  }
 }
