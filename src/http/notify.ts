@@ -18,6 +18,7 @@ import {
   type RawNotification,
   type VerifiedNotification,
 } from '../providers'
+import { errorName, errorSummary, log, type LogFields } from '../lib/log'
 import { countRefusal } from '../storage/projection'
 
 export async function handleNotify(
@@ -31,22 +32,41 @@ export async function handleNotify(
   const { channel } = adapter
   const receivedAt = Date.now()
   let merchant: VersionedMerchant | null = null
+  let notification: VerifiedNotification | null = null
   try {
     // The merchant first (usually cached): a body refused for its size is still audited for it.
     merchant = await findMerchant(env, merchantId)
     const body = await readBody(request)
     const raw: RawNotification = { body, headers: request.headers, receivedAt }
-    const notification = await verifyNotification(adapter, raw, merchant.config, receivedAt)
-    await storeNotification(env, registry, merchant, notification, receivedAt)
+    notification = await verifyNotification(adapter, raw, merchant.config, receivedAt)
+    const stored = await storeNotification(env, registry, merchant, notification, receivedAt)
+    log('info', { ...notificationFields(merchant.config.id, notification), ...stored })
     return adapter.accept()
   } catch (error) {
     const rejection = asRejection(error)
     const recordedByOrder = (INGEST_REJECTIONS as readonly string[]).includes(rejection.code)
+    const fields = notification !== null && merchant !== null ? notificationFields(merchant.config.id, notification) : null
+    log(rejection.code === 'storage_unavailable' ? 'warn' : 'info', {
+      ...(fields ?? { event: 'notification', merchant_id: merchant?.config.id ?? null, channel }),
+      outcome: 'rejected',
+      reason: rejection.code,
+    })
     if (merchant !== null && rejection.code !== 'storage_unavailable' && !recordedByOrder) {
       // Refused before reaching an order object: audit it directly (best effort, after the reply).
       ctx.waitUntil(auditRejection(env, merchant.config.id, channel, receivedAt, rejection))
     }
     return adapter.reject(rejection)
+  }
+}
+
+/** A notification's log fields: who, which channel, which order, the provider's id of it (none of it secret). */
+function notificationFields(merchantId: string, notification: VerifiedNotification): LogFields {
+  return {
+    event: 'notification',
+    merchant_id: merchantId,
+    channel: notification.channel,
+    out_trade_no: notification.outTradeNo === '' ? null : notification.outTradeNo,
+    notification_id: notification.notificationId,
   }
 }
 
@@ -72,7 +92,7 @@ async function findMerchant(env: Env, merchantId: string): Promise<VersionedMerc
   try {
     merchant = await loadVersionedMerchant(env, merchantId)
   } catch (error) {
-    console.error('merchant lookup failed', error instanceof Error ? error.name : 'unknown')
+    log('error', { event: 'merchant.lookup_failed', merchant_id: merchantId, error: errorName(error) })
     throw new NotifyRejection('storage_unavailable', 'temporarily unavailable, retry later')
   }
   if (merchant === null) throw new NotifyRejection('unknown_merchant', 'unknown merchant')
@@ -85,7 +105,7 @@ async function storeNotification(
   { config: merchant, version }: VersionedMerchant,
   notification: VerifiedNotification,
   receivedAt: number,
-): Promise<void> {
+): Promise<{ outcome: string; reason: string | null }> {
   if (notification.outTradeNo === '') {
     // A message about no particular order (WeChat v2 return_code=FAIL) is unsigned: anyone could send
     // it, so it is counted as refused (never `accepted`), and changes nothing. Its count is the only
@@ -94,7 +114,7 @@ async function storeNotification(
     await countRefusal(env.DB, { merchantId: merchant.id, channel: notification.channel, reason, receivedAt }).catch(() => {
       throw new NotifyRejection('storage_unavailable', 'temporarily unavailable, retry later')
     })
-    return
+    return { outcome: 'rejected', reason }
   }
   const order = { merchantId: merchant.id, provider: notification.provider, outTradeNo: notification.outTradeNo }
   let result: IngestResult
@@ -112,17 +132,18 @@ async function storeNotification(
         isQueryableOrderNumber(notification.outTradeNo),
     })
   } catch (error) {
-    console.error('order object did not store the notification', error instanceof Error ? error.message : 'unknown')
+    log('error', { ...notificationFields(merchant.id, notification), event: 'notification.store_failed', error: errorSummary(error) })
     throw new NotifyRejection('storage_unavailable', 'temporarily unavailable, retry later')
   }
   if (result.verdict === 'rejected' && result.reason !== null) {
     throw new NotifyRejection(result.reason, INGEST_REJECTION_MESSAGES[result.reason])
   }
+  return { outcome: result.verdict, reason: null }
 }
 
 function asRejection(error: unknown): NotifyRejection {
   if (error instanceof NotifyRejection) return error
-  console.error('unexpected error in notify handler', error instanceof Error ? error.name : typeof error)
+  log('error', { event: 'notify.unexpected_error', error: errorName(error) })
   return new NotifyRejection('storage_unavailable', 'temporarily unavailable, retry later')
 }
 
@@ -136,6 +157,6 @@ async function auditRejection(
   try {
     await countRefusal(env.DB, { merchantId, channel, reason: rejection.code, receivedAt })
   } catch {
-    console.warn('audit of a rejected notification deferred: D1 unavailable')
+    log('warn', { event: 'notification.audit_deferred', merchant_id: merchantId, channel, reason: 'd1_unavailable' })
   }
 }

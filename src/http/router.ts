@@ -3,6 +3,7 @@
  * the admin API under /admin, and every domain error mapped to its reply here, once.
  */
 import { Router, type IRequestStrict } from 'itty-router'
+import { errorName, log } from '../lib/log'
 import { ValidationError } from '../lib/validation'
 import type { ChannelAdapter, ProviderRegistry } from '../providers'
 import { requireAdmin } from './admin-auth'
@@ -19,7 +20,7 @@ type RouteRequest = IRequestStrict & { params: Record<string, string> }
 function toErrorResponse(error: unknown): Response {
   if (error instanceof AdminError) return adminErrorResponse(error)
   if (error instanceof ValidationError) return adminErrorResponse(new AdminError('invalid_request', error.message))
-  console.error('unhandled error', error instanceof Error ? error.name : typeof error)
+  log('error', { event: 'admin.unhandled_error', error: errorName(error) })
   return json({ error: { code: 'internal', message: 'internal error' } }, 500)
 }
 

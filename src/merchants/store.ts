@@ -3,6 +3,7 @@
  * and a short-lived per-isolate cache of opened configs for the notify hot path.
  */
 import { readMasterKey } from '../crypto/sealed'
+import { log } from '../lib/log'
 import { defaultRegistry, type ProviderRegistry } from '../providers'
 import { merchantReplica, type StoredMerchantRow } from './merchant-replica'
 import type { MerchantInput } from './schema'
@@ -123,7 +124,7 @@ async function readStoredRow(env: Env, id: string): Promise<StoredMerchantRow | 
       .get()
       .catch(() => null)
     if (replicated === null) throw d1Error
-    console.warn('merchant read from its replica: D1 unavailable')
+    log('warn', { event: 'merchant.replica_read', merchant_id: id, reason: 'd1_unavailable' })
     return replicated
   }
 }

@@ -2,6 +2,7 @@
  * @module The order object's alarm: refresh the forward settings, run a due provider query, drain
  * the outbox, project to D1, then set the next alarm from what storage holds after the last await.
  */
+import { errorName, errorSummary, log } from '../lib/log'
 import { disableForwardEndpoint } from '../merchants/store'
 import { hasRows, markProjected, project, unprojected } from '../storage/projection'
 import type { OrderContext } from './context'
@@ -32,13 +33,13 @@ export async function runAlarm(ctx: OrderContext, reconciler: Reconciler): Promi
     if (goneUrl !== null) {
       // Merchant-wide, so other orders stop calling the endpoint too; best effort (each order
       // object also stops on its own 410).
-      await disableForwardEndpoint(env, order.merchantId, goneUrl, Date.now()).catch(() =>
-        console.warn('endpoint disable deferred: D1 unavailable'),
+      await disableForwardEndpoint(env, order.merchantId, goneUrl, Date.now()).catch((error: unknown) =>
+        log('warn', { event: 'endpoint.disable_deferred', merchant_id: order.merchantId, error: errorSummary(error) }),
       )
     }
   } catch (error) {
     // Never lose the alarm over it (e.g. a MASTER_KEY that no longer opens the stored secret).
-    console.error('delivery step failed', error instanceof Error ? error.name : 'unknown error')
+    log('error', { event: 'delivery.step_failed', merchant_id: order.merchantId, out_trade_no: order.outTradeNo, error: errorName(error) })
     deliveryFailed = true
   }
   let projectionFailed = false
@@ -47,7 +48,7 @@ export async function runAlarm(ctx: OrderContext, reconciler: Reconciler): Promi
     await project(env.DB, batch)
     storage.transactionSync(() => markProjected(store, batch))
   } catch (error) {
-    console.warn('d1 projection deferred', error instanceof Error ? error.message : 'unknown error')
+    log('warn', { event: 'projection.deferred', merchant_id: order.merchantId, out_trade_no: order.outTradeNo, error: errorSummary(error) })
     projectionFailed = true
   }
   // Computed from storage after the last await: an RPC that ran meanwhile may have added work.

@@ -4,6 +4,7 @@
  */
 import { open, readMasterKey, seal } from '../crypto/sealed'
 import { isoNow } from '../lib/ids'
+import { errorName, log } from '../lib/log'
 import { loadVersionedMerchant } from '../merchants/store'
 import type { ForwardConfig } from '../merchants/types'
 import type { ForwardTargetRow } from '../storage/order'
@@ -59,7 +60,7 @@ export async function refreshForwardTarget(ctx: OrderContext, merchantId: string
     if (merchant === null) return
     const saveForwardTarget = await sealForwardTarget(ctx, merchantId, { forward: merchant.config.forward, version: merchant.version })
     saveForwardTarget(isoNow(Date.now()))
-  } catch {
-    console.warn('forward settings not refreshed: merchant unavailable')
+  } catch (error) {
+    log('warn', { event: 'forward_target.refresh_failed', merchant_id: merchantId, error: errorName(error) })
   }
 }
