@@ -27,7 +27,6 @@ import {
   PROVIDER_OF,
   recordForwarded,
   registerMerchant,
-  registerOrder,
   rejectReply,
   type ForwardedCall,
   type Reply,
