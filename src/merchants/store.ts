@@ -2,9 +2,9 @@
  * @module Merchants in D1 (and their replica objects): secrets sealed under MASTER_KEY (`sealing.ts`),
  * and a short-lived per-isolate cache of opened configs for the notify hot path.
  */
-import { readMasterKey } from '../crypto/sealed'
 import { log } from '../lib/log'
 import { defaultRegistry, type ProviderRegistry } from '../providers'
+import { masterKeyring } from './master-keys'
 import { merchantReplica, type StoredMerchantRow } from './merchant-replica'
 import type { MerchantInput } from './schema'
 import { openMerchant, sealMerchant, type StoredMerchant } from './sealing'
@@ -62,8 +62,7 @@ export interface SaveMerchantOptions {
 /** Creates or replaces a merchant: secrets sealed, `version` + 1, `created_at` kept. */
 export async function saveMerchant(env: Env, id: string, input: MerchantInput, options: SaveMerchantOptions = {}): Promise<SavedMerchant> {
   const { registry = defaultRegistry, now = Date.now() } = options
-  const masterKey = readMasterKey(env.MASTER_KEY)
-  const stored = await sealMerchant(masterKey, id, input, registry)
+  const stored = await sealMerchant(masterKeyring(env), id, input, registry)
   const config = JSON.stringify(stored)
   const at = new Date(now).toISOString()
   const row = await env.DB.prepare(
@@ -159,12 +158,12 @@ export async function loadVersionedMerchant(env: Env, id: string, options: LoadM
     remember(id, refreshed)
     return refreshed
   }
-  const masterKey = readMasterKey(env.MASTER_KEY)
+  const keys = masterKeyring(env)
   let config: MerchantConfig
   try {
     const stored = JSON.parse(row.config) as StoredMerchant
     if (stored.format !== 1 && stored.format !== 2) throw new RangeError('unknown stored merchant format')
-    config = deepFreeze(await openMerchant(masterKey, id, stored))
+    config = deepFreeze(await openMerchant(keys, id, stored))
   } catch {
     // The cause may be a decryption failure; its details say nothing useful and nothing secret is shown.
     throw new MerchantConfigUnreadable(`merchant ${id}: stored config could not be opened`)
