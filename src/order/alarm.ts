@@ -3,7 +3,7 @@
  * the outbox, project to D1, then set the next alarm from what storage holds after the last await.
  */
 import { errorName, errorSummary, log } from '../lib/log'
-import { disableForwardEndpoint } from '../merchants/store'
+import { reportDeliveryRun } from '../ops/monitor'
 import { hasRows, markProjected, project, unprojected } from '../storage/projection'
 import type { OrderContext } from './context'
 import { deliverHeadOfLine } from './delivery-runner'
@@ -25,18 +25,28 @@ export async function runAlarm(ctx: OrderContext, reconciler: Reconciler): Promi
   await reconciler.run(ctx, Date.now())
   let deliveryFailed = false
   try {
-    const { goneUrl } = await deliverHeadOfLine(store, {
+    const outcome = await deliverHeadOfLine(store, {
       order,
       openSecrets: (target) => openForwardSecrets(env, order.merchantId, target),
       allowLoopback: env.ENVIRONMENT === 'development',
     })
-    if (goneUrl !== null) {
-      // Merchant-wide, so other orders stop calling the endpoint too; best effort (each order
-      // object also stops on its own 410).
-      await disableForwardEndpoint(env, order.merchantId, goneUrl, Date.now()).catch((error: unknown) =>
-        log('warn', { event: 'endpoint.disable_deferred', merchant_id: order.merchantId, error: errorSummary(error) }),
-      )
-    }
+    // The merchant's monitor counts the attempts (circuit breaker), disables the endpoint merchant-wide on a 410
+    // (each order object also stops on its own), and tells the ops endpoint about deliveries whose retries ran out.
+    await reportDeliveryRun(env, {
+      merchantId: order.merchantId,
+      url: outcome.url,
+      attempts: outcome.attempts,
+      goneUrl: outcome.goneUrl,
+      exhausted: outcome.exhausted.map((d) => ({
+        delivery_id: d.id,
+        event_id: d.eventId,
+        event_type: d.eventType,
+        out_trade_no: order.outTradeNo,
+        attempts: d.attempts,
+        last_status_code: d.lastStatusCode,
+        last_error: d.lastError,
+      })),
+    })
   } catch (error) {
     // Never lose the alarm over it (e.g. a MASTER_KEY that no longer opens the stored secret).
     log('error', { event: 'delivery.step_failed', merchant_id: order.merchantId, out_trade_no: order.outTradeNo, error: errorName(error) })

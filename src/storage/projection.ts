@@ -15,6 +15,7 @@ import {
   type OrderStatus,
   type OrderStore,
 } from './order'
+import { countAttempt, countDeliveryOutcome, countNotification, statsStatement, type StatsDelta } from './stats'
 
 export interface OrderProjection {
   merchantId: string
@@ -51,27 +52,35 @@ export interface DeliveryProjection {
   eventId: string
   type: EventType
   status: DeliveryStatus
+  reason: string | null
   attempts: number
   nextAttemptAt: string | null
   lastStatusCode: number | null
   createdAt: string
   updatedAt: string
   version: number
+  /** What the stats have counted of it once this batch is in: marked back on the order object's row. */
+  counted: { status: DeliveryStatus | null; attempts: number }
 }
 
 export interface ProjectionBatch {
+  merchantId: string
   order: OrderProjection | null
   notifications: NotificationProjection[]
   deliveries: DeliveryProjection[]
+  /** The merchant's counters this batch adds, per minute. */
+  stats: StatsDelta
 }
 
 /** Everything in one order object's store the D1 projection has not received yet, in the projection's shapes. */
 export function unprojected(store: OrderStore): ProjectionBatch {
   const order = store.order.get()!
   const { merchantId, provider, outTradeNo } = order
-  return {
-    order: order.projectedVersion < order.version ? orderProjection(order) : null,
-    notifications: store.notifications.unprojected(500).map((n) => ({
+  const stats: StatsDelta = new Map()
+  const notifications = store.notifications.unprojected(500).map((n) => {
+    // Each notification is projected once, so counted once.
+    countNotification(stats, n.receivedAt, n.verdict, n.reason)
+    return {
       id: n.id,
       merchantId,
       channel: n.channel,
@@ -81,8 +90,15 @@ export function unprojected(store: OrderStore): ProjectionBatch {
       verdict: n.verdict,
       reason: n.reason,
       source: n.source,
-    })),
-    deliveries: store.deliveries.unprojected().map((d) => ({
+    }
+  })
+  const deliveries = store.deliveries.unprojected().map((d) => {
+    const final = d.status === 'delivered' || d.status === 'failed'
+    if ((d.status === 'delivered' || d.status === 'failed') && d.countedStatus !== d.status)
+      countDeliveryOutcome(stats, d.updatedAt, d.status)
+    const newAttempts = d.attempts > d.countedAttempts ? store.deliveries.attempts(d.id).filter((a) => a.number > d.countedAttempts) : []
+    for (const attempt of newAttempts) countAttempt(stats, attempt.startedAt, attempt.latencyMs)
+    return {
       id: d.id,
       merchantId,
       provider,
@@ -90,26 +106,29 @@ export function unprojected(store: OrderStore): ProjectionBatch {
       eventId: d.eventId,
       type: d.eventType,
       status: d.status,
+      reason: d.status === 'failed' ? d.failureReason : null,
       attempts: d.attempts,
       nextAttemptAt: nextAttemptIso(d),
       lastStatusCode: d.lastStatusCode,
       createdAt: d.createdAt,
       updatedAt: d.updatedAt,
       version: d.version,
-    })),
-  }
+      counted: { status: final ? d.status : d.countedStatus, attempts: Math.max(d.countedAttempts, d.attempts) },
+    }
+  })
+  return { merchantId, order: order.projectedVersion < order.version ? orderProjection(order) : null, notifications, deliveries, stats }
 }
 
 /** Marks exactly what `batch` sent: rows added or changed meanwhile stay unprojected. */
 export function markProjected(store: OrderStore, batch: ProjectionBatch): void {
   if (batch.order) store.order.markProjected(batch.order.version)
   store.notifications.markProjected(batch.notifications.map((n) => n.id))
-  for (const d of batch.deliveries) store.deliveries.markProjected(d.id, d.version)
+  for (const d of batch.deliveries) store.deliveries.markProjected(d.id, d.version, d.counted)
 }
 
 /** True when the batch holds something to send. */
 export function hasRows(batch: ProjectionBatch): boolean {
-  return batch.order !== null || batch.notifications.length > 0 || batch.deliveries.length > 0
+  return batch.order !== null || batch.notifications.length > 0 || batch.deliveries.length > 0 || batch.stats.size > 0
 }
 
 function orderProjection(order: OrderRow): OrderProjection {
@@ -169,11 +188,11 @@ export function notificationStatement(db: D1Database, n: NotificationProjection)
 function deliveryStatement(db: D1Database, d: DeliveryProjection): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO deliveries (id, merchant_id, provider, out_trade_no, event_id, type, status, attempts, next_attempt_at,
+      `INSERT INTO deliveries (id, merchant_id, provider, out_trade_no, event_id, type, status, reason, attempts, next_attempt_at,
          last_status_code, created_at, updated_at, version)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET
-         status = excluded.status, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at,
+         status = excluded.status, reason = excluded.reason, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at,
          last_status_code = excluded.last_status_code, updated_at = excluded.updated_at, version = excluded.version
        WHERE excluded.version > deliveries.version`,
     )
@@ -185,6 +204,7 @@ function deliveryStatement(db: D1Database, d: DeliveryProjection): D1PreparedSta
       d.eventId,
       d.type,
       d.status,
+      d.reason,
       d.attempts,
       d.nextAttemptAt,
       d.lastStatusCode,
@@ -200,6 +220,7 @@ export async function project(db: D1Database, batch: ProjectionBatch): Promise<v
     ...(batch.order ? [orderStatement(db, batch.order)] : []),
     ...batch.notifications.map((n) => notificationStatement(db, n)),
     ...batch.deliveries.map((d) => deliveryStatement(db, d)),
+    ...[...batch.stats].map(([minute, counts]) => statsStatement(db, batch.merchantId, minute, counts)),
   ]
   if (statements.length > 0) await db.batch(statements)
 }

@@ -4,6 +4,7 @@
  */
 import { definedOnly, privateKeyPemAt, providerIdAt, providerUrlAt, publicKeyPemAt, type ConfigContext } from '../core/config-fields'
 import type { ConfigSection } from '../core/descriptor'
+import { alipaySchema } from './config-schema'
 import { fail, objectAt, stringAt } from '../../lib/validation'
 
 export type AlipaySignType = 'RSA2' | 'RSA'
@@ -25,7 +26,7 @@ export const ALIPAY_GATEWAY_URL = 'https://openapi.alipay.com/gateway.do'
 const SIGN_TYPES: readonly AlipaySignType[] = ['RSA2', 'RSA']
 // RSA2 keys are RSA-2048 at least; legacy RSA (SHA-1) keys are 1024.
 const MIN_BITS: Readonly<Record<AlipaySignType, number>> = { RSA2: 2048, RSA: 1024 }
-const FIELDS = ['appId', 'sellerId', 'alipayPublicKey', 'signType', 'appPrivateKey', 'gatewayUrl']
+const FIELDS = Object.keys(alipaySchema.shape)
 
 async function parseAlipay(value: unknown, context: ConfigContext): Promise<AlipayConfig> {
   const alipay = objectAt(value, 'alipay', FIELDS)
@@ -50,8 +51,15 @@ function publicView(alipay: AlipayConfig): Record<string, unknown> {
   return { appId, sellerId, alipayPublicKey, signType, ...definedOnly({ gatewayUrl }) }
 }
 
+/** The stored section is the PUT body's shape (keys already normalized to PEM). */
+function inputView(alipay: AlipayConfig): Record<string, unknown> {
+  return { ...alipay }
+}
+
 export const alipaySection: ConfigSection<AlipayConfig> = {
+  schema: alipaySchema,
   parse: parseAlipay,
   secretFields: ['appPrivateKey'],
   publicView,
+  inputView,
 }

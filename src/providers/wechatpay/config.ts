@@ -3,10 +3,11 @@
  * are secrets, and the redacted view GET shows.
  */
 import { readPem, toPem } from '../../crypto/encoding'
-import { certificateSerial } from '../../crypto/x509'
+import { certificateExpiry, certificateSerial } from '../../crypto/x509'
 import { fail, fieldPath, objectAt, stringAt, type JsonObject } from '../../lib/validation'
 import { definedOnly, privateKeyPemAt, providerIdAt, providerUrlAt, publicKeyPemAt, type ConfigContext } from '../core/config-fields'
-import type { ConfigSection } from '../core/descriptor'
+import type { ConfigSection, SectionCertificate } from '../core/descriptor'
+import { wechatpaySchema } from './config-schema'
 
 export type V2SignType = 'MD5' | 'HMAC-SHA256'
 
@@ -25,6 +26,8 @@ export interface WechatpayConfig {
    * when the merchant is saved).
    */
   platformPublicKeys: Record<string, string>
+  /** The platform keys given as certificates, by serial (PEM), kept for their expiry and for PATCH. */
+  platformCertificates?: Record<string, string>
   /**
    * The merchant API private key (`apiclient_key.pem`, PKCS#8 `PRIVATE KEY` PEM once saved): signs
    * APIv3 requests such as the order query. Set together with `merchantSerial`.
@@ -47,17 +50,7 @@ const PUBLIC_KEY_ID = /^PUB_KEY_ID_[0-9A-Za-z_]{1,64}$/
 // WeChat signs with RSA-2048 (`WECHATPAY2-SHA256-RSA2048`).
 const MIN_RSA_BITS = 2048
 
-const FIELDS = [
-  'appid',
-  'mchid',
-  'apiV2Key',
-  'v2SignType',
-  'apiV3Key',
-  'platformPublicKeys',
-  'merchantPrivateKey',
-  'merchantSerial',
-  'apiBaseUrl',
-]
+const FIELDS = Object.keys(wechatpaySchema.shape)
 
 function apiKeyAt(value: unknown, path: string): string {
   const text = stringAt(value, path)
@@ -76,10 +69,11 @@ function certificateSerialOf(text: string): string | null {
  * Serial → SPKI PEM. A certificate must be listed under its own serial. Hex serials are stored
  * uppercase (as WeChat writes `Wechatpay-Serial`); `PUB_KEY_ID_…` ids are kept exactly as given.
  */
-async function parsePlatformPublicKeys(value: unknown): Promise<Record<string, string>> {
+async function parsePlatformPublicKeys(value: unknown): Promise<Pick<WechatpayConfig, 'platformPublicKeys' | 'platformCertificates'>> {
   const parent = 'wechatpay.platformPublicKeys'
   const listed = objectAt(value, parent, null)
   const keys = new Map<string, string>()
+  const certificates = new Map<string, string>()
   for (const [serial, text] of Object.entries(listed)) {
     const path = fieldPath(parent, serial)
     const hexSerial = HEX_SERIAL.test(serial)
@@ -96,8 +90,10 @@ async function parsePlatformPublicKeys(value: unknown): Promise<Record<string, s
     }
     if (keys.has(normalizedSerial)) fail(path, 'serial is listed twice')
     keys.set(normalizedSerial, pem)
+    if (actual !== null) certificates.set(normalizedSerial, toPem('CERTIFICATE', readPem(keyText.trim()).der))
   }
-  return Object.fromEntries(keys)
+  const platformPublicKeys = Object.fromEntries(keys)
+  return certificates.size === 0 ? { platformPublicKeys } : { platformPublicKeys, platformCertificates: Object.fromEntries(certificates) }
 }
 
 function parseV2SignTypes(value: unknown): V2SignType[] {
@@ -150,7 +146,8 @@ async function parseWechatpay(value: unknown, context: ConfigContext): Promise<W
   if (apiV2Key !== undefined) {
     v2SignTypes = wechatpay.v2SignType === undefined ? [...V2_SIGN_TYPES] : parseV2SignTypes(wechatpay.v2SignType)
   }
-  const platformPublicKeys = wechatpay.platformPublicKeys === undefined ? {} : await parsePlatformPublicKeys(wechatpay.platformPublicKeys)
+  const platformKeys =
+    wechatpay.platformPublicKeys === undefined ? { platformPublicKeys: {} } : await parsePlatformPublicKeys(wechatpay.platformPublicKeys)
   const requestSigning = await parseRequestSigning(wechatpay, apiV3Key !== undefined)
   const apiBaseUrl = wechatpay.apiBaseUrl === undefined ? undefined : providerUrlAt(wechatpay.apiBaseUrl, 'wechatpay.apiBaseUrl', context)
   return {
@@ -159,7 +156,7 @@ async function parseWechatpay(value: unknown, context: ConfigContext): Promise<W
     ...definedOnly({ apiV2Key }),
     v2SignTypes,
     ...definedOnly({ apiV3Key }),
-    platformPublicKeys,
+    ...platformKeys,
     ...requestSigning,
     ...definedOnly({ apiBaseUrl }),
   }
@@ -180,8 +177,28 @@ function publicView(wechatpay: WechatpayConfig): Record<string, unknown> {
   }
 }
 
+/** The PUT body that gives this section again: certificates as given (not their keys), sign types as `v2SignType`. */
+function inputView(wechatpay: WechatpayConfig): Record<string, unknown> {
+  const { v2SignTypes, platformCertificates, platformPublicKeys, ...rest } = wechatpay
+  return {
+    ...rest,
+    ...(wechatpay.apiV2Key === undefined ? {} : { v2SignType: [...v2SignTypes] }),
+    platformPublicKeys: { ...platformPublicKeys, ...platformCertificates },
+  }
+}
+
+function certificates(wechatpay: WechatpayConfig): SectionCertificate[] {
+  return Object.entries(wechatpay.platformCertificates ?? {}).map(([serial, pem]) => ({
+    name: `platformPublicKeys.${serial}`,
+    expiresAt: certificateExpiry(pem),
+  }))
+}
+
 export const wechatpaySection: ConfigSection<WechatpayConfig> = {
+  schema: wechatpaySchema,
   parse: parseWechatpay,
   secretFields: ['apiV2Key', 'apiV3Key', 'merchantPrivateKey'],
   publicView,
+  inputView,
+  certificates,
 }
