@@ -15,6 +15,9 @@ export default defineConfig(async () => {
             ADMIN_TOKEN: 'test-admin-token',
             // 32 bytes, base64: test-only master key.
             MASTER_KEY: 'dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmchISE=',
+            // Operational webhooks go to a stand-in that test/msw.ts answers (and tests may record).
+            OPS_WEBHOOK_URL: 'https://ops.example/paygate',
+            OPS_WEBHOOK_SECRET: 'whsec_b3BzLXdlYmhvb2stc2VjcmV0LWZvci10ZXN0cy0zMmI=',
           },
         },
       }),

@@ -19,6 +19,7 @@ import {
   type VerifiedNotification,
 } from '../providers'
 import { errorName, errorSummary, log, type LogFields } from '../lib/log'
+import { reportRejection } from '../ops/monitor'
 import { countRefusal } from '../storage/projection'
 
 export async function handleNotify(
@@ -41,6 +42,7 @@ export async function handleNotify(
     notification = await verifyNotification(adapter, raw, merchant.config, receivedAt)
     const stored = await storeNotification(env, registry, merchant, notification, receivedAt)
     log('info', { ...notificationFields(merchant.config.id, notification), ...stored })
+    if (stored.outcome === 'rejected') ctx.waitUntil(reportRejection(env, merchant.config.id, stored.reason ?? 'unsigned', receivedAt))
     return adapter.accept()
   } catch (error) {
     const rejection = asRejection(error)
@@ -51,9 +53,11 @@ export async function handleNotify(
       outcome: 'rejected',
       reason: rejection.code,
     })
-    if (merchant !== null && rejection.code !== 'storage_unavailable' && !recordedByOrder) {
+    if (merchant !== null && rejection.code !== 'storage_unavailable') {
       // Refused before reaching an order object: audit it directly (best effort, after the reply).
-      ctx.waitUntil(auditRejection(env, merchant.config.id, channel, receivedAt, rejection))
+      if (!recordedByOrder) ctx.waitUntil(auditRejection(env, merchant.config.id, channel, receivedAt, rejection))
+      // The merchant's monitor watches for spikes of rejections (notifications.rejected_spike).
+      ctx.waitUntil(reportRejection(env, merchant.config.id, rejection.code, receivedAt))
     }
     return adapter.reject(rejection)
   }
