@@ -16,6 +16,7 @@ function text(args: unknown[]): string {
 
 export function captureConsole(): void {
   for (const method of METHODS) {
+    // biome-ignore lint/suspicious/noConsole: wrapping the console is the point (debug included)
     const original = console[method].bind(console)
     console[method] = (...args: unknown[]) => {
       capturedLines.push(text(args))
