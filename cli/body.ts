@@ -42,7 +42,8 @@ function assignment(option: string, flag: string): [string, string] {
   const value = option.slice(at + 1)
   if (!value.startsWith('@')) return [name, value]
   try {
-    return [name, readFileSync(value.slice(1), 'utf8')]
+    // A key file's final newline is no part of the key (and would make a 32-character API key 33).
+    return [name, readFileSync(value.slice(1), 'utf8').replace(/\s+$/, '')]
   } catch {
     throw new UsageError(`${flag} ${option}: ${value.slice(1)} cannot be read`)
   }

@@ -78,6 +78,9 @@ function toOpsEvent(r: Row): OpsEventRow {
   }
 }
 
+/** Operational webhooks no longer pending are kept this long. */
+const OPS_EVENTS_KEPT_MS = 30 * 24 * 3600_000
+
 /** Rejections are kept this long (minutes): the spike rule looks back 5. */
 const REJECTION_MINUTES_KEPT = 60
 
@@ -125,6 +128,8 @@ export class MonitorStore {
 
   addOpsEvent(event: { id: string; type: string; body: string }, now: number): void {
     const at = new Date(now).toISOString()
+    // Sent (or given up on) long ago: nobody reads them any more.
+    this.sql.exec(`DELETE FROM ops_events WHERE status != 'pending' AND updated_at < ?`, new Date(now - OPS_EVENTS_KEPT_MS).toISOString())
     this.sql.exec(
       `INSERT INTO ops_events (id, type, body, status, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)`,
       event.id,

@@ -103,7 +103,6 @@ describe('an endpoint down for longer than the retry schedule, recovered with on
     // A second call (and any number after it) sends nothing more.
     const second = await recover({ since: new Date(start - 60_000).toISOString(), status: 'failed' })
     expect(second.body.recovered).toBe(0)
-    for (const order of orders) await deliveryStates(order)
     await runAlarmsUntil(orders, (ds) => ds.every((d) => d.status === 'delivered'))
     expect(received).toHaveLength(3)
   })
