@@ -38,6 +38,10 @@ describe('PATCH /admin/merchants/{merchantId}', () => {
     // The public view is unchanged (secrets are never shown), and GET agrees.
     expect(after).toEqual(before)
     expect(await (await admin(`/admin/merchants/${M}`)).json()).toEqual(before)
+    // A platform key given as a certificate is still stored as one (its expiry is watched: certificate.expiring).
+    const stored = await env.DB.prepare('SELECT config FROM merchants WHERE id = ?').bind(M).first<{ config: string }>()
+    const wechatpay = (JSON.parse(stored!.config) as { wechatpay: { platformCertificates: Record<string, string> } }).wechatpay
+    expect(Object.keys(wechatpay.platformCertificates)).toEqual([keys.wechatpay.platformCertA.serial])
 
     // The WeChat Pay keys were kept: a signed v2 notification still verifies, and its event is signed anew.
     const payment = freshPayment('wechatpay.v2')
