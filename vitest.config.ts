@@ -1,9 +1,16 @@
-/** @module Vitest inside workerd: the real Worker, D1 and Durable Objects, per-file isolated storage. */
+/**
+ * @module Two projects: `workerd`, the real Worker, D1 and Durable Objects with per-file isolated storage (nearly
+ * every test), and `node`, for what needs Node itself: the OpenAPI validator (it compiles schemas, which workerd
+ * forbids) and the admin CLI against a real `wrangler dev`.
+ */
 import path from 'node:path'
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin'
-import { defineConfig } from 'vitest/config'
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config'
 
-export default defineConfig(async () => {
+/** The workerd project; `test` overrides its test options (the fuzz run's `include`, say). */
+export async function workerdProject(
+  test: NonNullable<TestProjectInlineConfiguration['test']> = {},
+): Promise<TestProjectInlineConfiguration> {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, 'migrations'))
   return {
     plugins: [
@@ -15,6 +22,9 @@ export default defineConfig(async () => {
             ADMIN_TOKEN: 'test-admin-token',
             // 32 bytes, base64: test-only master key.
             MASTER_KEY: 'dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmchISE=',
+            // Operational webhooks go to a stand-in that test/msw.ts answers (and tests may record).
+            OPS_WEBHOOK_URL: 'https://ops.example/paygate',
+            OPS_WEBHOOK_SECRET: 'whsec_b3BzLXdlYmhvb2stc2VjcmV0LWZvci10ZXN0cy0zMmI=',
           },
         },
       }),
@@ -26,10 +36,33 @@ export default defineConfig(async () => {
       },
     },
     test: {
+      name: 'workerd',
       include: ['test/**/*.test.ts'],
+      exclude: ['test/node/**'],
       setupFiles: ['./test/setup.ts'],
       // Builds what `npm run simulate` sends (in Node) for test/simulate/simulate.test.ts.
       globalSetup: ['./test/simulate/global-setup.mjs'],
+      ...test,
     },
   }
-})
+}
+
+export default defineConfig(async () => ({
+  test: {
+    // Each failing test shows its log lines; passing ones stay quiet (their lines are still checked for leaks).
+    silent: 'passed-only',
+    projects: [
+      await workerdProject(),
+      {
+        test: {
+          name: 'node',
+          environment: 'node',
+          include: ['test/node/**/*.test.ts'],
+          // `wrangler dev` takes a while to start on a busy machine.
+          hookTimeout: 180_000,
+          testTimeout: 120_000,
+        },
+      },
+    ],
+  },
+}))

@@ -49,3 +49,8 @@ export function cachedSpkiFromPublicKeyText(text: string): Uint8Array<ArrayBuffe
   }
   return spki
 }
+
+/** When a PEM certificate stops being valid (its `notAfter`), as an ISO-8601 instant. */
+export function certificateExpiry(pem: string): string {
+  return new Date(Date.parse(new X509Certificate(pem).validTo)).toISOString()
+}

@@ -1,10 +1,12 @@
-/** @module Admin API authentication: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time. */
-import { sha256 } from '../crypto/primitives'
+/**
+ * @module Admin API authentication: `Authorization: Bearer <ADMIN_TOKEN>` (or ADMIN_TOKEN_PREVIOUS while a
+ * rotation is under way), compared in constant time.
+ */
 import { utf8 } from '../crypto/encoding'
-import { timingSafeEqual } from '../crypto/primitives'
+import { sha256, timingSafeEqual } from '../crypto/primitives'
 import { AdminError } from './responses'
 
-/** Throws `unauthorized` unless the request carries the admin token. An unset token locks the API. */
+/** Throws `unauthorized` unless the request carries an admin token. An unset ADMIN_TOKEN locks the API. */
 export async function requireAdmin(request: Request, env: Env): Promise<void> {
   const expected = env.ADMIN_TOKEN
   const header = request.headers.get('authorization') ?? ''
@@ -12,7 +14,11 @@ export async function requireAdmin(request: Request, env: Env): Promise<void> {
   if (expected === undefined || expected === '' || match === null) {
     throw new AdminError('unauthorized', 'a valid bearer token is required')
   }
-  // Hash both sides first so the comparison takes the same time whatever the lengths.
-  const [given, wanted] = await Promise.all([sha256(utf8(match[1]!)), sha256(utf8(expected))])
-  if (!timingSafeEqual(given, wanted)) throw new AdminError('unauthorized', 'a valid bearer token is required')
+  // The previous token only while it is set to something: an empty one must never match.
+  const previous = env.ADMIN_TOKEN_PREVIOUS === undefined || env.ADMIN_TOKEN_PREVIOUS === '' ? null : env.ADMIN_TOKEN_PREVIOUS
+  // Hash every side first so the comparison takes the same time whatever the lengths, and compare with both.
+  const [given, wanted, before] = await Promise.all([sha256(utf8(match[1]!)), sha256(utf8(expected)), sha256(utf8(previous ?? expected))])
+  const current = timingSafeEqual(given, wanted)
+  const rotated = timingSafeEqual(given, before) && previous !== null
+  if (!current && !rotated) throw new AdminError('unauthorized', 'a valid bearer token is required')
 }

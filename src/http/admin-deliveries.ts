@@ -1,43 +1,63 @@
 /**
- * @module Admin endpoints for deliveries: the merchant's list (newest first, page by page, by status) and
- * replaying one with its original `webhook-id`.
+ * @module Admin endpoints for deliveries: the merchant's list (newest first, filtered, page by page), one delivery
+ * with its attempts, replaying one with its original `webhook-id`, and bulk recovery of a time range.
  */
 import { orderStub } from '../order/order-key'
 import { subjectStub } from '../order/subject-key'
-import { deliveryOwner, listDeliveryRows } from '../storage/admin-queries'
+import { deliveryOwner, listDeliveryRows, ordersWithFailedDeliveries, type OrderKeyRow } from '../storage/admin-queries'
+import { fromBase64, fromUtf8, toBase64, utf8 } from '../crypto/encoding'
+import { log } from '../lib/log'
 import { nextAttemptIso } from '../storage/order'
 import { forwardSettings, requireMerchant } from './admin-common'
-import { page, readListParams } from './list-params'
+import { page } from './list-params'
 import { AdminError, json } from './responses'
+import type { Handler } from './route-spec'
+import type { AdminRoutes } from './routes'
+import { MAX_RECOVER_ORDERS } from './routes-deliveries'
+import { DEFAULT_LIMIT } from './schemas'
 
-const STATUSES = ['pending', 'delivered', 'failed']
+type Routes = AdminRoutes
 
-export async function listDeliveries(request: Request, env: Env, merchantId: string): Promise<Response> {
-  await requireMerchant(env, merchantId)
-  const params = new URL(request.url).searchParams
-  const status = params.get('status')
-  if (status !== null && !STATUSES.includes(status)) throw new AdminError('invalid_request', `status: one of ${STATUSES.join(', ')}`)
-  const { limit, after, since, until } = readListParams(params)
-  const results = await listDeliveryRows(env.DB, merchantId, { status, after, since, until, limit: limit + 1 })
-  const { rows, nextCursor } = page(results, limit, (row) => [row.created_at, row.id])
-  return json({
-    deliveries: rows.map(({ created_at: _created, provider: _provider, ...row }) => row),
-    next_cursor: nextCursor,
+export const listDeliveries: Handler<Routes['listDeliveries']> = async ({ params, query, env }) => {
+  await requireMerchant(env, params.merchantId)
+  const limit = query.limit ?? DEFAULT_LIMIT
+  const results = await listDeliveryRows(env.DB, params.merchantId, {
+    status: query.status ?? null,
+    type: query.type ?? null,
+    outTradeNo: query.out_trade_no ?? null,
+    since: query.since ?? null,
+    until: query.until ?? null,
+    after: query.cursor ?? null,
+    limit: limit + 1,
   })
+  const { rows, nextCursor } = page(results, limit, (row) => [row.created_at, row.id])
+  return json({ deliveries: rows.map(({ provider: _provider, ...row }) => row), next_cursor: nextCursor })
 }
 
-export async function replayDelivery(_request: Request, env: Env, deliveryId: string): Promise<Response> {
+/** The object that holds a delivery, found through the D1 projection: an order's, or a subject's (provider.notification). */
+async function ownerOf(env: Env, deliveryId: string) {
   const row = await deliveryOwner(env.DB, deliveryId)
   if (row === null) throw new AdminError('not_found', `delivery ${deliveryId} does not exist`)
-  const merchant = await requireMerchant(env, row.merchant_id)
   const { merchant_id: merchantId, provider } = row
-  // An order's delivery, or a subject object's provider.notification.
-  const owner =
+  const stub =
     row.subject_key !== null
       ? subjectStub(env, { merchantId, provider, subjectKey: row.subject_key })
       : orderStub(env, { merchantId, provider, outTradeNo: row.out_trade_no ?? '' })
-  const delivery = await owner.replay(deliveryId, forwardSettings(merchant))
-  if (delivery === null) throw new AdminError('not_found', `delivery ${deliveryId} does not exist`)
+  return { row, stub }
+}
+
+export const getDelivery: Handler<Routes['getDelivery']> = async ({ params, env }) => {
+  const { stub } = await ownerOf(env, params.deliveryId)
+  const view = await stub.delivery(params.deliveryId)
+  if (view === null) throw new AdminError('not_found', `delivery ${params.deliveryId} does not exist`)
+  return json(view)
+}
+
+export const replayDelivery: Handler<Routes['replayDelivery']> = async ({ params, env }) => {
+  const { row, stub } = await ownerOf(env, params.deliveryId)
+  const merchant = await requireMerchant(env, row.merchant_id)
+  const delivery = await stub.replay(params.deliveryId, forwardSettings(merchant))
+  if (delivery === null) throw new AdminError('not_found', `delivery ${params.deliveryId} does not exist`)
   return json(
     {
       id: delivery.id,
@@ -45,10 +65,70 @@ export async function replayDelivery(_request: Request, env: Env, deliveryId: st
       type: delivery.eventType,
       out_trade_no: row.out_trade_no,
       status: delivery.status,
+      reason: delivery.status === 'failed' ? delivery.failureReason : null,
       attempts: delivery.attempts,
       next_attempt_at: nextAttemptIso(delivery),
       last_status_code: delivery.lastStatusCode,
+      created_at: delivery.createdAt,
     },
     202,
   )
+}
+
+/** Order objects called at once during a recovery: enough to be quick, few enough to stay polite. */
+const RECOVER_CONCURRENCY = 6
+
+function encodeOrderCursor(key: OrderKeyRow): string {
+  return toBase64(utf8(JSON.stringify([key.provider, key.out_trade_no])))
+}
+
+function decodeOrderCursor(cursor: string): OrderKeyRow {
+  try {
+    const value = JSON.parse(fromUtf8(fromBase64(cursor))) as unknown
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) {
+      return { provider: value[0] as string, out_trade_no: value[1] as string }
+    }
+  } catch {
+    // not a cursor
+  }
+  throw new AdminError('invalid_request', 'cursor: not a cursor returned by this endpoint')
+}
+
+/**
+ * Every failed delivery created in the window, sent again by its own order object (original `webhook-id`, the
+ * order's events in their order). Orders come from the D1 projection, page by page; each order object re-checks
+ * its own rows, so what is already pending (or delivered) is never queued twice.
+ */
+export const recoverDeliveries: Handler<Routes['recoverDeliveries']> = async ({ params, body, env }) => {
+  const merchant = await requireMerchant(env, params.merchantId)
+  if (merchant.config.forward.disabledAt !== undefined) {
+    throw new AdminError('conflict', 'the endpoint is disabled: enable it first (POST …/endpoint/enable), then recover')
+  }
+  const window = { since: body.since, until: body.until ?? new Date().toISOString() }
+  if (window.until <= window.since) throw new AdminError('invalid_request', 'until: must be after since')
+  const limit = body.limit ?? MAX_RECOVER_ORDERS
+  const orders = await ordersWithFailedDeliveries(env.DB, params.merchantId, {
+    ...window,
+    after: body.cursor === undefined ? null : decodeOrderCursor(body.cursor),
+    limit: limit + 1,
+  })
+  const shown = orders.slice(0, limit)
+  const settings = forwardSettings(merchant)
+  let recovered = 0
+  for (let i = 0; i < shown.length; i += RECOVER_CONCURRENCY) {
+    const counts = await Promise.all(
+      shown
+        .slice(i, i + RECOVER_CONCURRENCY)
+        .map((order) =>
+          orderStub(env, { merchantId: params.merchantId, provider: order.provider, outTradeNo: order.out_trade_no }).recover(
+            window,
+            settings,
+          ),
+        ),
+    )
+    recovered += counts.reduce((sum, n) => sum + n, 0)
+  }
+  log('info', { event: 'deliveries.recovered', merchant_id: params.merchantId, outcome: 'queued', recovered, orders: shown.length })
+  const nextCursor = orders.length > limit ? encodeOrderCursor(shown[shown.length - 1]!) : null
+  return json({ recovered, orders: shown.length, next_cursor: nextCursor }, 202)
 }

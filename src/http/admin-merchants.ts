@@ -1,25 +1,89 @@
-/** @module Admin API: `PUT` and `GET /admin/merchants/{merchantId}` (create/replace, redacted read). */
+/** @module Admin API for merchants: list, create or replace (`PUT`), read, and change some fields (`PATCH`). */
 import { withDownloadedKeys } from '../merchants/downloaded-keys'
 import { publicView } from '../merchants/public-view'
 import { isMerchantId, parseMerchantInput } from '../merchants/schema'
-import { loadMerchant, saveMerchant } from '../merchants/store'
-import type { ProviderRegistry } from '../providers'
-import { AdminError, json, readJsonBody } from './responses'
+import { patchMerchant as applyPatch } from '../merchants/patch'
+import { loadMerchant, readStoredMerchant, saveMerchant } from '../merchants/store'
+import type { MerchantConfig } from '../merchants/types'
+import { noticeExpiringCertificates } from '../ops/certificates'
+import { monitorStub, reportEndpointChange } from '../ops/monitor'
+import { listMerchantRows } from '../storage/admin-queries'
+import { requireMerchant } from './admin-common'
+import { page } from './list-params'
+import { AdminError, json } from './responses'
+import type { Handler } from './route-spec'
+import type { AdminRoutes } from './routes'
+import { DEFAULT_LIMIT } from './schemas'
 
-/** Creates (201) or replaces (200) a merchant; replies with its public view. */
-export async function putMerchant(request: Request, env: Env, merchantId: string, registry: ProviderRegistry): Promise<Response> {
+type Routes = AdminRoutes
+
+export const listMerchants: Handler<Routes['listMerchants']> = async ({ query, env, registry }) => {
+  const limit = query.limit ?? DEFAULT_LIMIT
+  const rows = await listMerchantRows(env.DB, { after: query.cursor ?? null, limit: limit + 1 })
+  const { rows: shown, nextCursor } = page(rows, limit, (row) => [row.created_at, row.id])
+  return json({
+    merchants: shown.map((row) => {
+      // The stored row, secrets still sealed: only its public fields are read.
+      const stored = JSON.parse(row.config) as Omit<MerchantConfig, 'id'>
+      return {
+        id: row.id,
+        forward: { url: stored.forward.url, disabled_at: stored.forward.disabledAt ?? null },
+        providers: registry.configuredProviders(stored),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+      }
+    }),
+    next_cursor: nextCursor,
+  })
+}
+
+/** Creates (201) or replaces (200) a merchant; replies with its public view. Replacing enables its endpoint again. */
+export const putMerchant: Handler<Routes['putMerchant']> = async ({ params, rawBody, env, ctx, registry }) => {
+  const { merchantId } = params
   if (!isMerchantId(merchantId)) throw new AdminError('invalid_request', 'merchantId: must match [A-Za-z0-9_-]{1,64}')
-  const body = await readJsonBody(request)
-  const input = await parseMerchantInput(body, { allowLoopback: env.ENVIRONMENT === 'development' }, registry)
+  const input = await parseMerchantInput(rawBody, { allowLoopback: env.ENVIRONMENT === 'development' }, registry)
+  const before = await readStoredMerchant(env, merchantId)
   const { created } = await saveMerchant(env, merchantId, input, { registry })
+  if (before?.stored.forward.disabledAt !== undefined) {
+    await reportEndpointChange(env, { merchantId, state: 'enabled', url: input.forward.url })
+  }
+  ctx.waitUntil(noticeExpiringCertificates(env, registry, merchantId, input, Date.now()).catch(() => 0))
   return json(publicView({ id: merchantId, ...input }, registry), created ? 201 : 200)
 }
 
-/** The merchant's public view (every secret left out), read fresh from D1 and its replica's downloaded keys. */
-export async function getMerchant(_request: Request, env: Env, merchantId: string, registry: ProviderRegistry): Promise<Response> {
+/** The merchant's public view (every secret left out), read fresh from D1 with its replica's downloaded keys, and its endpoint's health. */
+export const getMerchant: Handler<Routes['getMerchant']> = async ({ params, env, registry }) => {
+  const { merchantId } = params
   // An id that could never have been saved is simply not found.
   const config = isMerchantId(merchantId) ? await loadMerchant(env, merchantId, { fresh: true }) : null
   if (config === null) throw new AdminError('not_found', 'no such merchant')
   // Downloaded keys are shown beside the configured ones, each with its source.
-  return json(publicView(await withDownloadedKeys(env, config, Date.now(), { registry, fresh: true }), registry))
+  const view = publicView(await withDownloadedKeys(env, config, Date.now(), { registry, fresh: true }), registry)
+  return json({ ...view, ...(await endpointHealth(env, merchantId)) })
+}
+
+/** A JSON merge patch of the PUT body, validated as a whole; the endpoint stays as it was. */
+export const patchMerchant: Handler<Routes['patchMerchant']> = async ({ params, rawBody, env, ctx, registry }) => {
+  const { merchantId } = params
+  await requireMerchant(env, merchantId)
+  const patched = await applyPatch(env, merchantId, rawBody, { allowLoopback: env.ENVIRONMENT === 'development', registry })
+  if (patched === null) throw new AdminError('not_found', `merchant ${merchantId} does not exist`)
+  ctx.waitUntil(noticeExpiringCertificates(env, registry, merchantId, patched.config, Date.now()).catch(() => 0))
+  return json(publicView(patched.config, registry))
+}
+
+/** What the merchant's monitor knows of its endpoint: failing since when, last success and failure. */
+async function endpointHealth(env: Env, merchantId: string): Promise<{ endpoint_health?: Record<string, string | null> }> {
+  const health = await monitorStub(env, merchantId)
+    .health()
+    .catch(() => null)
+  if (health === null) return {}
+  const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
+  return {
+    endpoint_health: {
+      failing_since: iso(health.failingSince),
+      last_failure_at: iso(health.lastFailureAt),
+      last_success_at: iso(health.lastSuccessAt),
+    },
+  }
 }

@@ -3,32 +3,26 @@
  * order, `out_trade_no`, the order objects' own entries join D1's, so it is current before the projection);
  * `GET …/notifications/{id}`, one entry with the redacted raw body a `keepRejectedBodies` merchant keeps.
  */
-import type { ProviderRegistry } from '../providers'
 import { listNotificationRows, notificationRow, type NotificationFilter, type NotificationListRow } from '../storage/admin-queries'
 import { keptBody } from '../storage/rejected-bodies'
-import { orderSnapshots, requireMerchant, requireOutTradeNo } from './admin-common'
-import { page, readListParams, type Cursor } from './list-params'
+import { orderSnapshots, requireMerchant } from './admin-common'
+import { page } from './list-params'
 import { AdminError, json } from './responses'
+import type { Handler } from './route-spec'
+import type { AdminRoutes } from './routes'
+import { DEFAULT_LIMIT, type Cursor } from './schemas'
 
-const VERDICTS = ['accepted', 'duplicate', 'rejected']
-const REASON = /^[\x20-\x7e]{1,64}$/
-
-export async function listNotifications(request: Request, env: Env, merchantId: string, registry: ProviderRegistry): Promise<Response> {
+export const listNotifications: Handler<AdminRoutes['listNotifications']> = async ({ params, query, env, registry }) => {
+  const { merchantId } = params
   const merchant = (await requireMerchant(env, merchantId)).config
-  const params = new URL(request.url).searchParams
-  const { limit, after, since, until } = readListParams(params)
-  const outTradeNo = params.get('out_trade_no')
-  const verdict = params.get('verdict')
-  if (verdict !== null && !VERDICTS.includes(verdict)) throw new AdminError('invalid_request', `verdict: one of ${VERDICTS.join(', ')}`)
-  const reason = params.get('reason')
-  if (reason !== null && !REASON.test(reason)) throw new AdminError('invalid_request', 'reason: 1–64 printable ASCII characters')
+  const limit = query.limit ?? DEFAULT_LIMIT
   const filter: NotificationFilter = {
-    outTradeNo: outTradeNo === null ? null : requireOutTradeNo(outTradeNo, 'out_trade_no'),
-    verdict,
-    reason,
-    since,
-    until,
-    after,
+    outTradeNo: query.out_trade_no ?? null,
+    verdict: query.verdict ?? null,
+    reason: query.reason ?? null,
+    since: query.since ?? null,
+    until: query.until ?? null,
+    after: query.cursor ?? null,
     limit: limit + 1,
   }
   const byId = new Map((await listNotificationRows(env.DB, merchantId, filter)).map((row) => [row.id, row]))
@@ -64,7 +58,8 @@ export function notificationEntry(row: NotificationListRow) {
 }
 
 /** One audit entry, with `body` (headers and text, signatures cut short) when its raw body was kept. */
-export async function getNotification(_request: Request, env: Env, merchantId: string, notificationId: string): Promise<Response> {
+export const getNotification: Handler<AdminRoutes['getNotification']> = async ({ params, env }) => {
+  const { merchantId, notificationId } = params
   await requireMerchant(env, merchantId)
   // Single entries and counted refusals (whose kept body is the first of the window, as a sample).
   const row = /^ntf_(?:rej_)?[0-9a-f]{32}$/.test(notificationId) ? await notificationRow(env.DB, merchantId, notificationId) : null

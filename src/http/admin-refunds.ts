@@ -7,8 +7,10 @@ import type { VersionedMerchant } from '../merchants/store'
 import { orderStub, type OrderRef } from '../order/order-key'
 import type { RefundRegistration } from '../order/order-object'
 import type { ProviderName, ProviderRegistry } from '../providers'
-import { requireMerchant, requireOutTradeNo } from './admin-common'
-import { AdminError, json, readJsonBody } from './responses'
+import { requireMerchant } from './admin-common'
+import { AdminError, json } from './responses'
+import type { Handler } from './route-spec'
+import type { AdminRoutes } from './routes'
 
 /** The providers the refund is registered with: the one named, else those whose order object knows the order, else all. */
 async function providersFor(
@@ -29,37 +31,16 @@ async function providersFor(
   return withOrder.length > 0 ? withOrder : configured
 }
 
-export async function putRefund(
-  request: Request,
-  env: Env,
-  params: { merchantId: string; outTradeNo: string; outRefundNo: string },
-  registry: ProviderRegistry,
-): Promise<Response> {
-  const { merchantId } = params
+export const putRefund: Handler<AdminRoutes['putRefund']> = async ({ params, body, env, registry }) => {
+  const { merchantId, outTradeNo, outRefundNo } = params
   const merchant = await requireMerchant(env, merchantId)
-  // Refund numbers follow the order-number rule: what a notification may carry, the API can name.
-  const outTradeNo = requireOutTradeNo(params.outTradeNo, 'outTradeNo')
-  const outRefundNo = requireOutTradeNo(params.outRefundNo, 'outRefundNo')
-  const body = await readJsonBody(request)
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw new AdminError('invalid_request', 'body: must be a JSON object')
-  const input = body as Record<string, unknown>
-  for (const key of Object.keys(input)) {
-    if (!['amount', 'channel', 'provider'].includes(key)) throw new AdminError('invalid_request', `${key}: unknown field`)
+  const { amount } = body
+  // The spec has read `channel` or `provider` as a provider's name: it must be one this merchant has.
+  const named = body.channel ?? body.provider ?? null
+  if (named !== null && !registry.configuredProviders(merchant.config).includes(named)) {
+    throw new AdminError('invalid_request', `${body.channel == null ? 'provider' : 'channel'}: not a provider this merchant has`)
   }
-  const { amount } = input
-  if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount <= 0) {
-    throw new AdminError('invalid_request', 'amount: must be a positive integer in minor units (fen)')
-  }
-  const named = input.channel ?? input.provider
-  let provider: ProviderName | null = null
-  if (named !== undefined && named !== null) {
-    const found = typeof named === 'string' ? registry.providerNamed(named) : undefined
-    if (found === undefined || !registry.configuredProviders(merchant.config).includes(found)) {
-      throw new AdminError('invalid_request', `${input.channel === undefined ? 'provider' : 'channel'}: not a provider this merchant has`)
-    }
-    provider = found
-  }
+  const provider: ProviderName | null = named
   const providers = await providersFor(env, registry, merchant, outTradeNo, provider)
   if (providers.length === 0) throw new AdminError('invalid_request', 'channel: the merchant has no provider configured')
   const settings = { forward: merchant.config.forward, version: merchant.version }

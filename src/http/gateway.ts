@@ -2,6 +2,7 @@
  * @module The Worker, built from a list of providers: `createGateway({ providers })`. The default
  * gateway (`src/index.ts`) lists paygate's own; a test can build one with another provider added.
  */
+import { dailyMaintenance } from '../ops/daily'
 import { ProviderRegistry, type ProviderDescriptor } from '../providers'
 import { buildRouter } from './router'
 
@@ -10,10 +11,15 @@ export interface GatewayOptions {
 }
 
 export function createGateway(options: GatewayOptions): ExportedHandler<Env> {
-  const router = buildRouter(new ProviderRegistry(options.providers))
+  const registry = new ProviderRegistry(options.providers)
+  const router = buildRouter(registry)
   return {
     fetch(request, env, ctx): Promise<Response> {
       return router.fetch(request, env, ctx)
+    },
+    // The daily cron (wrangler.toml `[triggers]`): certificate notices, stats retention.
+    scheduled(controller, env, ctx): void {
+      ctx.waitUntil(dailyMaintenance(env, registry, controller.scheduledTime))
     },
   }
 }

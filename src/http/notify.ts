@@ -21,7 +21,9 @@ import {
   type RedactedNotification,
   type VerifiedNotification,
 } from '../providers'
-import { countRefusal } from '../storage/projection'
+import { errorName, errorSummary, log, type LogFields } from '../lib/log'
+import { reportRejection } from '../ops/monitor'
+import { countRefusal } from '../storage/refusals'
 import { keepRejectedBody } from '../storage/rejected-bodies'
 
 export async function handleNotify(
@@ -36,24 +38,46 @@ export async function handleNotify(
   const receivedAt = Date.now()
   let merchant: VersionedMerchant | null = null
   let raw: RawNotification | null = null
+  let notification: VerifiedNotification | null = null
   try {
     // The merchant first (usually cached): a body refused for its size is still audited for it.
     merchant = await findMerchant(env, merchantId)
     const body = await readBody(request)
     raw = { body, headers: request.headers, receivedAt }
-    const notification = await verifyWithDownloadedKeys(env, registry, adapter, raw, merchant.config, receivedAt)
-    await storeNotification(env, registry, merchant, notification, receivedAt)
+    notification = await verifyWithDownloadedKeys(env, registry, adapter, raw, merchant.config, receivedAt)
+    const stored = await storeNotification(env, registry, merchant, notification, receivedAt)
+    log('info', { ...notificationFields(merchant.config.id, notification), ...stored })
+    if (stored.outcome === 'rejected') ctx.waitUntil(reportRejection(env, merchant.config.id, stored.reason ?? 'unsigned', receivedAt))
     return adapter.accept()
   } catch (error) {
     const rejection = asRejection(error)
     const recordedByOrder = (INGEST_REJECTIONS as readonly string[]).includes(rejection.code)
-    if (merchant !== null && rejection.code !== 'storage_unavailable' && !recordedByOrder) {
+    const fields = notification !== null && merchant !== null ? notificationFields(merchant.config.id, notification) : null
+    log(rejection.code === 'storage_unavailable' ? 'warn' : 'info', {
+      ...(fields ?? { event: 'notification', merchant_id: merchant?.config.id ?? null, channel }),
+      outcome: 'rejected',
+      reason: rejection.code,
+    })
+    if (merchant !== null && rejection.code !== 'storage_unavailable') {
       // Refused before reaching an order object: audit it directly (best effort, after the reply), with its
       // body (signatures cut short) when the merchant keeps them.
       const kept = merchant.config.keepRejectedBodies === true && raw !== null && adapter.redact ? adapter.redact(raw) : null
-      ctx.waitUntil(auditRejection(env, merchant.config.id, channel, receivedAt, rejection, kept))
+      if (!recordedByOrder) ctx.waitUntil(auditRejection(env, merchant.config.id, channel, receivedAt, rejection, kept))
+      // The merchant's monitor watches for spikes of rejections (notifications.rejected_spike).
+      ctx.waitUntil(reportRejection(env, merchant.config.id, rejection.code, receivedAt))
     }
     return adapter.reject(rejection)
+  }
+}
+
+/** A notification's log fields: who, which channel, which order, the provider's id of it (none of it secret). */
+function notificationFields(merchantId: string, notification: VerifiedNotification): LogFields {
+  return {
+    event: 'notification',
+    merchant_id: merchantId,
+    channel: notification.channel,
+    out_trade_no: notification.outTradeNo === '' ? null : notification.outTradeNo,
+    notification_id: notification.notificationId,
   }
 }
 
@@ -80,7 +104,7 @@ async function findMerchant(env: Env, merchantId: string): Promise<VersionedMerc
   try {
     merchant = await loadVersionedMerchant(env, merchantId)
   } catch (error) {
-    console.error('merchant lookup failed', error instanceof Error ? error.name : 'unknown')
+    log('error', { event: 'merchant.lookup_failed', merchant_id: merchantId, error: errorName(error) })
     throw new NotifyRejection('storage_unavailable', 'temporarily unavailable, retry later')
   }
   if (merchant === null) throw new NotifyRejection('unknown_merchant', 'unknown merchant')
@@ -93,18 +117,19 @@ async function storeNotification(
   { config: merchant, version }: VersionedMerchant,
   notification: VerifiedNotification,
   receivedAt: number,
-): Promise<void> {
+): Promise<{ outcome: string; reason: string | null }> {
   const settings = { forward: merchant.forward, version }
   if (notification.effect.kind === 'other') {
     // About no order (a transfer, a complaint…): its subject's object dedupes and forwards it.
     const subject = { merchantId: merchant.id, provider: notification.provider, subjectKey: subjectKeyOf(notification) }
+    let verdict: string
     try {
-      await subjectStub(env, subject).ingest({ subject, notification, settings, receivedAt })
+      verdict = (await subjectStub(env, subject).ingest({ subject, notification, settings, receivedAt })).verdict
     } catch (error) {
-      console.error('subject object did not store the notification', error instanceof Error ? error.message : 'unknown')
+      log('error', { ...notificationFields(merchant.id, notification), event: 'notification.store_failed', error: errorSummary(error) })
       throw new NotifyRejection('storage_unavailable', 'temporarily unavailable, retry later')
     }
-    return
+    return { outcome: verdict, reason: null }
   }
   if (notification.outTradeNo === '') {
     // A message about no particular order (WeChat v2 return_code=FAIL) is unsigned: anyone could send
@@ -114,7 +139,7 @@ async function storeNotification(
     await countRefusal(env.DB, { merchantId: merchant.id, channel: notification.channel, reason, receivedAt }).catch(() => {
       throw new NotifyRejection('storage_unavailable', 'temporarily unavailable, retry later')
     })
-    return
+    return { outcome: 'rejected', reason }
   }
   const order = { merchantId: merchant.id, provider: notification.provider, outTradeNo: notification.outTradeNo }
   // Doubt needs a way to be resolved: only when the merchant's keys, and the order number, allow a query.
@@ -133,17 +158,18 @@ async function storeNotification(
       canQueryRefunds: registry.refundQueryClientFor(merchant, notification.provider) !== null,
     })
   } catch (error) {
-    console.error('order object did not store the notification', error instanceof Error ? error.message : 'unknown')
+    log('error', { ...notificationFields(merchant.id, notification), event: 'notification.store_failed', error: errorSummary(error) })
     throw new NotifyRejection('storage_unavailable', 'temporarily unavailable, retry later')
   }
   if (result.verdict === 'rejected' && result.reason !== null) {
     throw new NotifyRejection(result.reason, INGEST_REJECTION_MESSAGES[result.reason])
   }
+  return { outcome: result.verdict, reason: null }
 }
 
 function asRejection(error: unknown): NotifyRejection {
   if (error instanceof NotifyRejection) return error
-  console.error('unexpected error in notify handler', error instanceof Error ? error.name : typeof error)
+  log('error', { event: 'notify.unexpected_error', error: errorName(error) })
   return new NotifyRejection('storage_unavailable', 'temporarily unavailable, retry later')
 }
 
@@ -164,6 +190,6 @@ async function auditRejection(
       await keepRejectedBody(env.DB, body, receivedAt)
     }
   } catch {
-    console.warn('audit of a rejected notification deferred: D1 unavailable')
+    log('warn', { event: 'notification.audit_deferred', merchant_id: merchantId, channel, reason: 'd1_unavailable' })
   }
 }

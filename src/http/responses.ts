@@ -5,7 +5,7 @@ const ADMIN_BODY_LIMIT = 64 * 1024
 
 export type AdminErrorCode = 'unauthorized' | 'not_found' | 'invalid_request' | 'conflict' | 'method_not_allowed' | 'internal'
 
-const ADMIN_ERROR_STATUS: Record<AdminErrorCode, number> = {
+export const ADMIN_ERROR_STATUS: Record<AdminErrorCode, number> = {
   unauthorized: 401,
   not_found: 404,
   invalid_request: 400,

@@ -1,19 +1,20 @@
 /**
- * @module Routes, built from the gateway's providers: one notify route per channel (and its 405),
- * the admin API under /admin, and every domain error mapped to its reply here, once.
+ * @module Routes, built from the gateway's providers: one notify route per channel (and its 405), the admin API
+ * under /admin served from its route specs (each request validated by its spec's schemas), and every domain error
+ * mapped to its reply here, once.
  */
 import { Router, type IRequestStrict } from 'itty-router'
-import { ValidationError } from '../lib/validation'
+import { errorName, log } from '../lib/log'
+import { ValidationError, validate } from '../lib/validation'
 import { IdentityConflict } from '../merchants/identities'
+import { MerchantChanged } from '../merchants/store'
 import type { ChannelAdapter, ProviderRegistry } from '../providers'
 import { requireAdmin } from './admin-auth'
-import { getMerchant, putMerchant } from './admin-merchants'
-import { listDeliveries, replayDelivery } from './admin-deliveries'
-import { getNotification, listNotifications } from './admin-notifications'
-import { getOrder, putOrder, syncOrder } from './admin-orders'
-import { putRefund } from './admin-refunds'
+import { adminHandlers } from './admin-handlers'
 import { handleNotify } from './notify'
-import { AdminError, adminErrorResponse, json } from './responses'
+import { AdminError, adminErrorResponse, json, readJsonBody } from './responses'
+import { routerPath, type Handler, type RouteSpec } from './route-spec'
+import { adminRoutes, type OperationId } from './routes'
 
 type RouteArgs = [Env, ExecutionContext]
 type RouteRequest = IRequestStrict & { params: Record<string, string> }
@@ -22,7 +23,8 @@ function toErrorResponse(error: unknown): Response {
   if (error instanceof AdminError) return adminErrorResponse(error)
   if (error instanceof ValidationError) return adminErrorResponse(new AdminError('invalid_request', error.message))
   if (error instanceof IdentityConflict) return adminErrorResponse(new AdminError('conflict', error.message))
-  console.error('unhandled error', error instanceof Error ? error.name : typeof error)
+  if (error instanceof MerchantChanged) return adminErrorResponse(new AdminError('conflict', error.message))
+  log('error', { event: 'admin.unhandled_error', error: errorName(error) })
   return json({ error: { code: 'internal', message: 'internal error' } }, 500)
 }
 
@@ -45,6 +47,24 @@ function param(request: RouteRequest, name: string): string {
   }
 }
 
+/** The query parameters a spec names (the first value of each), others ignored. */
+function queryOf(request: Request, spec: RouteSpec): Record<string, string | undefined> {
+  const params = new URL(request.url).searchParams
+  return Object.fromEntries(Object.keys(spec.query?.shape ?? {}).map((name) => [name, params.get(name) ?? undefined]))
+}
+
+/** Validates a request against its spec, then hands the parsed parts to the handler. */
+function serve(spec: RouteSpec, handler: Handler<RouteSpec>, registry: ProviderRegistry) {
+  return async (request: RouteRequest, env: Env, ctx: ExecutionContext): Promise<Response> => {
+    const rawParams = Object.fromEntries(Object.keys(spec.params?.shape ?? {}).map((name) => [name, param(request, name)]))
+    const params = spec.params ? validate(spec.params, rawParams, 'path') : {}
+    const query = spec.query ? validate(spec.query, queryOf(request, spec), 'query') : {}
+    const rawBody = spec.body ? await readJsonBody(request) : undefined
+    const body = spec.body ? validate(spec.body, rawBody) : {}
+    return handler({ params, query, body, rawBody, request, env, ctx, registry } as Parameters<Handler<RouteSpec>>[0])
+  }
+}
+
 export function buildRouter(registry: ProviderRegistry) {
   const router = Router<RouteRequest, RouteArgs>({ catch: toErrorResponse })
   for (const adapter of registry.channels) {
@@ -53,37 +73,18 @@ export function buildRouter(registry: ProviderRegistry) {
       handleNotify(adapter, request.params.merchantId ?? '', request, env, ctx, registry),
     )
   }
-  router
-    .all('/admin/*', async (request, env) => {
-      await requireAdmin(request, env)
-    })
-    .put('/admin/merchants/:merchantId', (request, env) => putMerchant(request, env, param(request, 'merchantId'), registry))
-    .get('/admin/merchants/:merchantId', (request, env) => getMerchant(request, env, param(request, 'merchantId'), registry))
-    .put('/admin/merchants/:merchantId/orders/:outTradeNo', (request, env) =>
-      putOrder(request, env, param(request, 'merchantId'), param(request, 'outTradeNo'), registry),
-    )
-    .get('/admin/merchants/:merchantId/orders/:outTradeNo', (request, env) =>
-      getOrder(request, env, param(request, 'merchantId'), param(request, 'outTradeNo'), registry),
-    )
-    .post('/admin/merchants/:merchantId/orders/:outTradeNo/sync', (request, env) =>
-      syncOrder(request, env, param(request, 'merchantId'), param(request, 'outTradeNo'), registry),
-    )
-    .put('/admin/merchants/:merchantId/orders/:outTradeNo/refunds/:outRefundNo', (request, env) =>
-      putRefund(
-        request,
-        env,
-        { merchantId: param(request, 'merchantId'), outTradeNo: param(request, 'outTradeNo'), outRefundNo: param(request, 'outRefundNo') },
-        registry,
-      ),
-    )
-    .get('/admin/merchants/:merchantId/deliveries', (request, env) => listDeliveries(request, env, param(request, 'merchantId')))
-    .get('/admin/merchants/:merchantId/notifications', (request, env) =>
-      listNotifications(request, env, param(request, 'merchantId'), registry),
-    )
-    .get('/admin/merchants/:merchantId/notifications/:notificationId', (request, env) =>
-      getNotification(request, env, param(request, 'merchantId'), param(request, 'notificationId')),
-    )
-    .post('/admin/deliveries/:deliveryId/replay', (request, env) => replayDelivery(request, env, param(request, 'deliveryId')))
+  const specs = Object.entries(adminRoutes(registry)) as [OperationId, RouteSpec][]
+  const handlers = adminHandlers as Record<OperationId, Handler<RouteSpec>>
+  // The OpenAPI document needs no token; everything else under /admin does.
+  for (const [id, spec] of specs.filter(([, spec]) => spec.auth === false)) {
+    router[spec.method](routerPath(spec.path), serve(spec, handlers[id], registry))
+  }
+  router.all('/admin/*', async (request, env) => {
+    await requireAdmin(request, env)
+  })
+  for (const [id, spec] of specs.filter(([, spec]) => spec.auth !== false)) {
+    router[spec.method](routerPath(spec.path), serve(spec, handlers[id], registry))
+  }
   for (const adapter of registry.channels) router.all(notifyPath(adapter), methodNotAllowed)
   return router.all('*', () => {
     throw new AdminError('not_found', 'no such endpoint')

@@ -1,40 +1,39 @@
 /**
- * @module Which URLs the gateway will call (merchant forward URLs, provider API bases): https only, never private or
- * link-local addresses (SSRF), loopback http only while running locally.
+ * @module Which URLs the gateway will call (merchant forward URLs, provider API bases, the ops webhook): https only,
+ * IP literals only in public unicast space (SSRF), no explicit port (Workers in production ignore it), loopback http
+ * only while running locally.
  */
+import ipaddr from 'ipaddr.js'
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+/** One message for every refused address (the wording predates the special-purpose ranges it now also covers). */
+const REFUSED = 'private, loopback and link-local addresses are refused'
 
-function isPrivateOrLocalIpv4(host: string): boolean {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host)
-  if (!m) return false
-  const [a, b] = [Number(m[1]), Number(m[2])]
-  return (
-    a === 0 ||
-    a === 10 ||
-    a === 127 ||
-    (a === 100 && b >= 64 && b <= 127) || // carrier-grade NAT
-    (a === 169 && b === 254) || // link-local, cloud metadata
-    (a === 172 && b >= 16 && b <= 31) ||
-    (a === 192 && b === 168) ||
-    a >= 224 // multicast and reserved
-  )
-}
+/**
+ * Global unicast IPv6 (2000::/3): everything else (IPv4-compatible `::a.b.c.d`, unallocated space) routes
+ * nowhere public. Inside it, ipaddr.js names the special-purpose blocks (6to4, Teredo, NAT64, documentation…).
+ */
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3')
 
-function isPrivateOrLocalIpv6(host: string): boolean {
-  if (!host.startsWith('[')) return false
-  // WHATWG URL serialises IPv6 canonically: lowercase, zeros compressed, no embedded dotted IPv4.
-  const addr = host.slice(1, -1).toLowerCase()
-  return (
-    // 0000::/16: unspecified, loopback, IPv4-compatible and IPv4-mapped (which could name any IPv4 address).
-    addr.startsWith('::') ||
-    addr.startsWith('0:') ||
-    addr.startsWith('64:ff9b:') || // NAT64: an IPv4 address (metadata service included) behind a gateway
-    addr.startsWith('fc') ||
-    addr.startsWith('fd') || // unique local
-    /^fe[89ab]/.test(addr) || // link-local
-    addr.startsWith('ff') // multicast
-  )
+/**
+ * Why an IP-literal host is refused, or null when it is public unicast. Only ipaddr.js's `unicast` range passes:
+ * private, loopback, link-local, CGNAT, multicast, reserved (192.0.0.0/24, 198.18.0.0/15, documentation), 6to4,
+ * Teredo, NAT64, discard-only, site-local and IPv4-mapped addresses are all refused.
+ */
+function ipLiteralProblem(host: string): string | null {
+  let address: ipaddr.IPv4 | ipaddr.IPv6
+  if (host.startsWith('[') && host.endsWith(']')) {
+    const inner = host.slice(1, -1)
+    if (!ipaddr.IPv6.isValid(inner)) return 'is not a valid IPv6 address'
+    const v6 = ipaddr.IPv6.parse(inner)
+    if (!v6.match(GLOBAL_UNICAST_V6)) return REFUSED
+    address = v6
+  } else if (ipaddr.IPv4.isValidFourPartDecimal(host)) {
+    address = ipaddr.IPv4.parse(host)
+  } else {
+    return null
+  }
+  return address.range() === 'unicast' ? null : REFUSED
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
@@ -43,7 +42,7 @@ const CONTROL_OR_SPACE = /[\u0000-\u0020\u007f-\u009f]/
 /** Longer URLs are refused: no real endpoint needs one, and every stored copy costs. */
 export const MAX_URL_LENGTH = 2048
 
-/** Why the gateway may not call `url` (a forward URL, a provider API base), or null when it may. */
+/** Why the gateway may not call `url` (a forward URL, a provider API base, the ops URL), or null when it may. */
 export function outboundUrlProblem(url: string, options: { allowLoopback: boolean }): string | null {
   if (url.length > MAX_URL_LENGTH) return `must be at most ${MAX_URL_LENGTH} characters`
   // The URL parser silently drops tabs and newlines and trims spaces: what is stored must be what is called.
@@ -57,14 +56,14 @@ export function outboundUrlProblem(url: string, options: { allowLoopback: boolea
   if (parsed.username !== '' || parsed.password !== '') return 'must not contain credentials'
   // `localhost.` is `localhost`: a fully qualified name's trailing dot must not slip past the name checks.
   const host = parsed.hostname.toLowerCase().replace(/\.+$/, '')
-  const loopback = LOOPBACK_HOSTS.has(host)
-  if (loopback) {
+  if (LOOPBACK_HOSTS.has(host)) {
     if (!options.allowLoopback) return 'loopback addresses are allowed only when the gateway runs locally'
     return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? null : 'must use https'
   }
   if (parsed.protocol !== 'https:') return 'must use https'
-  if (isPrivateOrLocalIpv4(host) || isPrivateOrLocalIpv6(host) || host.endsWith('.localhost') || host === '') {
-    return 'private, loopback and link-local addresses are refused'
-  }
-  return null
+  // The URL parser drops a default port (`:443`), so any port left is another one: deployed Workers ignore it
+  // and connect to 443, which would deliver somewhere the merchant did not name.
+  if (parsed.port !== '') return 'must not name a port (deployed Workers ignore it and connect to 443)'
+  if (host === '' || host.endsWith('.localhost')) return REFUSED
+  return ipLiteralProblem(host)
 }

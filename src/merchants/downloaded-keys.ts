@@ -4,7 +4,7 @@
  * notification naming a serial no key has gets a second chance: one on-demand download (rate-limited by the
  * replica), then verification again; still unknown, it gets a reply that makes the provider retry.
  */
-import { open, readMasterKey } from '../crypto/sealed'
+import { masterKeyring } from './master-keys'
 import {
   defaultRegistry,
   NotifyRejection,
@@ -54,10 +54,10 @@ function downloadingProviders(merchant: MerchantConfig, registry: ProviderRegist
 }
 
 async function opened(env: Env, merchantId: string, sealed: readonly SealedDownloadedKey[], now: number): Promise<CachedKeys> {
-  const masterKey = readMasterKey(env.MASTER_KEY)
+  const keyring = masterKeyring(env)
   const byProvider = new Map<string, DownloadedKey[]>()
   for (const key of sealed) {
-    const certificatePem = await open(masterKey, merchantId, key.sealedCertificate)
+    const certificatePem = await keyring.open(merchantId, key.sealedCertificate)
     const list = byProvider.get(key.provider) ?? []
     list.push({ serial: key.serial, certificatePem, expiresAt: key.expiresAt })
     byProvider.set(key.provider, list)

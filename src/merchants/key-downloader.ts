@@ -4,8 +4,8 @@
  * provider), keeps them sealed under MASTER_KEY beside the merchant's config, and drops expired ones. One replica
  * per merchant, so its downloads and their rate limit are per merchant.
  */
-import { open, readMasterKey, seal } from '../crypto/sealed'
 import { defaultRegistry, QueryFailed, type DownloadedKey, type KeyDownloads, type ProviderRegistry } from '../providers'
+import { masterKeyring } from './master-keys'
 import { openMerchant, type StoredMerchant } from './sealing'
 import type { MerchantConfig } from './types'
 
@@ -90,7 +90,7 @@ export class KeyDownloader {
   }
 
   async openConfig(merchantId: string, storedConfig: string): Promise<MerchantConfig> {
-    return openMerchant(readMasterKey(this.env.MASTER_KEY), merchantId, JSON.parse(storedConfig) as StoredMerchant)
+    return openMerchant(masterKeyring(this.env), merchantId, JSON.parse(storedConfig) as StoredMerchant)
   }
 
   /** A notification named a serial nobody knows: download now, unless the last try was under a minute ago. */
@@ -139,19 +139,15 @@ export class KeyDownloader {
       provider,
       now,
     )
-    const masterKey = readMasterKey(this.env.MASTER_KEY)
+    const keyring = masterKeyring(this.env)
     try {
       const known = await Promise.all(
         this.keys(now)
           .filter((key) => key.provider === provider)
-          .map(
-            async (key): Promise<DownloadedKey> => ({ ...key, certificatePem: await open(masterKey, merchantId, key.sealedCertificate) }),
-          ),
+          .map(async (key): Promise<DownloadedKey> => ({ ...key, certificatePem: await keyring.open(merchantId, key.sealedCertificate) })),
       )
       const fresh = await downloads.download(section, known, { now, ...(timeoutMs === undefined ? {} : { timeoutMs }) })
-      const sealed = await Promise.all(
-        fresh.map(async (key) => ({ ...key, sealed: await seal(masterKey, merchantId, key.certificatePem) })),
-      )
+      const sealed = await Promise.all(fresh.map(async (key) => ({ ...key, sealed: await keyring.seal(merchantId, key.certificatePem) })))
       const at = new Date(now).toISOString()
       for (const key of sealed) {
         this.sql.exec(

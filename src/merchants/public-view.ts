@@ -4,8 +4,8 @@ import type { MerchantConfig } from './types'
 
 /** The admin API's GET shape; each provider section is its descriptor's public view. */
 export interface MerchantPublicView {
-  /** `disabled_at` is present when the endpoint answered 410 Gone and nothing is sent to it. */
-  forward: { url: string; disabled_at?: string }
+  /** `disabled_at` (and `disabled_reason`) are present while the endpoint is disabled and nothing is sent to it. */
+  forward: { url: string; disabled_at?: string; disabled_reason?: string }
   requireRegisteredOrders?: boolean
   confirmPaymentsByQuery?: boolean
   keepRejectedBodies?: boolean
@@ -17,7 +17,10 @@ export function publicView(config: MerchantConfig, registry: ProviderRegistry = 
   const { forward } = config
   const sections = config as Record<string, unknown>
   const view: MerchantPublicView = {
-    forward: { url: forward.url, ...(forward.disabledAt === undefined ? {} : { disabled_at: forward.disabledAt }) },
+    forward: {
+      url: forward.url,
+      ...(forward.disabledAt === undefined ? {} : { disabled_at: forward.disabledAt, disabled_reason: forward.disabledReason ?? 'gone' }),
+    },
     ...(config.requireRegisteredOrders === true ? { requireRegisteredOrders: true } : {}),
     ...(config.confirmPaymentsByQuery === true ? { confirmPaymentsByQuery: true } : {}),
     ...(config.keepRejectedBodies === true ? { keepRejectedBodies: true } : {}),

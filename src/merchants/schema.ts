@@ -1,11 +1,13 @@
 /**
- * @module The admin API's merchant body (`PUT /admin/merchants/{id}`): strict validation into a
- * normalized `MerchantInput`. Every failure is a `ValidationError` naming the field; unknown fields
- * are refused, because a typo in a payments config must not be silently ignored. Each provider's
- * section is validated by its own descriptor.
+ * @module The admin API's merchant body (`PUT /admin/merchants/{id}`): one zod schema, built from the
+ * provider registry, checks its shape and documents it (OpenAPI); the checks that need more than a
+ * shape (URLs, secrets, keys) follow, into a normalized `MerchantInput`. Every failure is a
+ * `ValidationError` naming the field; unknown fields are refused, because a typo in a payments config
+ * must not be silently ignored.
  */
+import * as z from 'zod'
 import { outboundUrlProblem } from '../lib/outbound-url'
-import { fail, objectAt, stringAt } from '../lib/validation'
+import { fail, objectAt, stringAt, strictObject, validate } from '../lib/validation'
 import { defaultRegistry, type ProviderRegistry } from '../providers'
 import { webhookSecretProblem } from '../delivery/webhook-secret'
 import type { ForwardConfig, MerchantConfig } from './types'
@@ -19,6 +21,7 @@ export interface MerchantSchemaOptions {
 }
 
 const MERCHANT_ID = /^[A-Za-z0-9_-]{1,64}$/
+export const MERCHANT_ID_PATTERN = MERCHANT_ID.source
 
 /** The merchant's on/off settings beside its forward target and provider sections. */
 export const MERCHANT_FLAGS = ['requireRegisteredOrders', 'confirmPaymentsByQuery', 'keepRejectedBodies'] as const
@@ -26,6 +29,40 @@ export type MerchantFlag = (typeof MERCHANT_FLAGS)[number]
 
 export function isMerchantId(value: string): boolean {
   return MERCHANT_ID.test(value)
+}
+
+const webhookSecret = (description: string) =>
+  z.string().meta({ description: `${description} \`whsec_\` + base64 of 24–64 random bytes; sealed at rest, never returned.` })
+
+export const forwardSchema = strictObject({
+  url: z.string().meta({ description: 'Where events are POSTed: https, a public address, no port.', format: 'uri' }),
+  secret: webhookSecret('The Standard Webhooks signing secret.'),
+  previousSecret: webhookSecret('The secret being rotated out: while set, every event carries a signature for each.').optional(),
+})
+
+const schemas = new WeakMap<ProviderRegistry, z.ZodObject>()
+
+/** The PUT body's schema for a gateway's providers: `forward`, one optional section per provider, `requireRegisteredOrders`. */
+export function merchantInputSchema(registry: ProviderRegistry = defaultRegistry): z.ZodObject {
+  let schema = schemas.get(registry)
+  if (schema === undefined) {
+    const sections = Object.fromEntries(registry.providers.map((d) => [d.provider, d.config.schema.optional()]))
+    schema = strictObject({
+      forward: forwardSchema,
+      ...sections,
+      requireRegisteredOrders: z.boolean({ error: 'must be true or false' }).optional().meta({
+        description: 'Every order is registered first: a payment for an unregistered one is confirmed by a query before it counts.',
+      }),
+      confirmPaymentsByQuery: z.boolean({ error: 'must be true or false' }).optional().meta({
+        description: 'Every payment notification is confirmed by an order query before it is forwarded.',
+      }),
+      keepRejectedBodies: z.boolean({ error: 'must be true or false' }).optional().meta({
+        description: 'Keep the raw body of rejected notifications (signatures cut short; bounded in size and age).',
+      }),
+    }).meta({ description: `A merchant: where its events go, and at least one of ${registry.providerNames().join(', ')}.` })
+    schemas.set(registry, schema)
+  }
+  return schema
 }
 
 function webhookSecretAt(value: unknown, path: string): string {
@@ -36,7 +73,7 @@ function webhookSecretAt(value: unknown, path: string): string {
 }
 
 function parseForward(value: unknown, options: MerchantSchemaOptions): ForwardConfig {
-  const forward = objectAt(value, 'forward', ['url', 'secret', 'previousSecret'])
+  const forward = objectAt(value, 'forward', Object.keys(forwardSchema.shape))
   const url = stringAt(forward.url, 'forward.url')
   const urlProblem = outboundUrlProblem(url, { allowLoopback: options.allowLoopback })
   if (urlProblem !== null) fail('forward.url', urlProblem)
@@ -47,24 +84,25 @@ function parseForward(value: unknown, options: MerchantSchemaOptions): ForwardCo
   return { url, secret, previousSecret }
 }
 
-/** Validates a PUT body; throws `ValidationError` naming the field. */
+/** Validates a PUT body (its shape by the schema, then what a shape cannot say); throws `ValidationError` naming the field. */
 export async function parseMerchantInput(
   body: unknown,
   options: MerchantSchemaOptions,
   registry: ProviderRegistry = defaultRegistry,
 ): Promise<MerchantInput> {
   const providers = registry.providerNames()
-  const merchant = objectAt(body, 'body', ['forward', ...providers, ...MERCHANT_FLAGS], '')
+  validate(merchantInputSchema(registry), body)
+  // The body itself from here, not zod's copy: a copy built by assignment loses keys such as `__proto__`,
+  // which the checks below must still see (and refuse).
+  const merchant = body as Record<string, unknown>
   const forward = parseForward(merchant.forward, options)
   if (providers.every((name) => merchant[name] === undefined)) {
     fail('body', `at least one of ${providers.join(', ')} is required`)
   }
   const flags: Partial<Record<MerchantFlag, true>> = {}
   for (const name of MERCHANT_FLAGS) {
-    const value = merchant[name]
-    if (value !== undefined && typeof value !== 'boolean') fail(name, 'must be true or false')
     // Only `true` is stored: false and absent mean the same.
-    if (value === true) flags[name] = true
+    if (merchant[name] === true) flags[name] = true
   }
   const sections: Record<string, unknown> = {}
   for (const descriptor of registry.providers) {

@@ -3,8 +3,7 @@
  * merchant id), public fields in clear. The stored row lists the paths it sealed, so reading it back
  * needs no knowledge of providers; which fields are secrets comes from the provider descriptors.
  */
-import { open, seal } from '../crypto/sealed'
-import type { Bytes } from '../crypto/primitives'
+import type { MasterKeyring } from '../crypto/sealed'
 import { defaultRegistry, type ProviderRegistry } from '../providers'
 import type { MerchantConfig } from './types'
 
@@ -48,15 +47,37 @@ async function mapPaths<T extends Settings>(settings: T, paths: readonly string[
   return copy as T
 }
 
-export async function sealMerchant(masterKey: Bytes, id: string, settings: Settings, registry: ProviderRegistry): Promise<StoredMerchant> {
+export async function sealMerchant(
+  keys: MasterKeyring,
+  id: string,
+  settings: Settings,
+  registry: ProviderRegistry,
+): Promise<StoredMerchant> {
   const sealed = secretPaths(settings, registry)
-  const stored = await mapPaths(settings, sealed, (secret) => seal(masterKey, id, secret))
+  const stored = await mapPaths(settings, sealed, (secret) => keys.seal(id, secret))
   return { format: STORED_FORMAT, sealed, ...stored }
 }
 
-export async function openMerchant(masterKey: Bytes, id: string, stored: StoredMerchant): Promise<MerchantConfig> {
+/** The paths a stored row sealed: listed in it, or for rows written before the list, the default providers' secret fields. */
+function sealedPaths(stored: StoredMerchant): string[] {
   const { format, sealed, ...settings } = stored
-  // Rows written before the list was kept sealed exactly the default providers' secret fields.
-  const paths = format === 1 ? secretPaths(settings, defaultRegistry) : (sealed ?? [])
-  return { id, ...(await mapPaths(settings, paths, (envelope) => open(masterKey, id, envelope))) }
+  return format === 1 ? secretPaths(settings, defaultRegistry) : (sealed ?? [])
+}
+
+export async function openMerchant(keys: MasterKeyring, id: string, stored: StoredMerchant): Promise<MerchantConfig> {
+  const { format: _format, sealed: _sealed, ...settings } = stored
+  return { id, ...(await mapPaths(settings, sealedPaths(stored), (envelope) => keys.open(id, envelope))) }
+}
+
+/**
+ * The row with every sealed value sealed again under the current key, or null when all of them already are
+ * (a reseal run twice changes nothing the second time). Public fields are kept exactly as stored.
+ */
+export async function resealMerchant(keys: MasterKeyring, id: string, stored: StoredMerchant): Promise<StoredMerchant | null> {
+  const paths = sealedPaths(stored)
+  const current = await Promise.all(paths.map(async (path) => keys.sealsWithCurrent(String(valueAt(stored, path)))))
+  if (stored.format === STORED_FORMAT && current.every(Boolean)) return null
+  const { format: _format, sealed: _sealed, ...settings } = stored
+  const resealed = await mapPaths(settings, paths, async (envelope) => keys.seal(id, await keys.open(id, envelope)))
+  return { format: STORED_FORMAT, sealed: paths, ...resealed }
 }

@@ -2,9 +2,10 @@
  * @module Merchants in D1 (and their replica objects): secrets sealed under MASTER_KEY (`sealing.ts`),
  * and a short-lived per-isolate cache of opened configs for the notify hot path.
  */
-import { readMasterKey } from '../crypto/sealed'
+import { log } from '../lib/log'
 import { defaultRegistry, type ProviderRegistry } from '../providers'
 import { checkIdentities, claimStatements, identityKeysOf, indexUnclaimedMerchants } from './identities'
+import { masterKeyring } from './master-keys'
 import { merchantReplica, type StoredMerchantRow } from './merchant-replica'
 import type { MerchantInput } from './schema'
 import { openMerchant, sealMerchant, type StoredMerchant } from './sealing'
@@ -57,18 +58,31 @@ export interface SaveMerchantOptions {
   /** The providers whose secret fields are sealed; the default gateway's unless given. */
   registry?: ProviderRegistry
   now?: number
+  /** Save only over this version (compare-and-set): a PATCH never overwrites a change made since it read. */
+  expectedVersion?: number
+}
+
+/** The merchant was changed by someone else between reading and saving it. */
+export class MerchantChanged extends Error {
+  override readonly name = 'MerchantChanged'
 }
 
 /** Creates or replaces a merchant: secrets sealed, `version` + 1, `created_at` kept. */
 export async function saveMerchant(env: Env, id: string, input: MerchantInput, options: SaveMerchantOptions = {}): Promise<SavedMerchant> {
-  const { registry = defaultRegistry, now = Date.now() } = options
-  const masterKey = readMasterKey(env.MASTER_KEY)
-  const stored = await sealMerchant(masterKey, id, input, registry)
-  const config = JSON.stringify(stored)
-  const at = new Date(now).toISOString()
+  const { registry = defaultRegistry, now = Date.now(), expectedVersion } = options
+  const stored = await sealMerchant(masterKeyring(env), id, input, registry)
+  // No other merchant may claim an identity this one would (a PATCH can change ids too).
   const keys = identityKeysOf(input, registry)
   await indexUnclaimedMerchants(env.DB, registry)
   await checkIdentities(env.DB, id, keys)
+  if (expectedVersion !== undefined) {
+    const version = await writeStoredMerchant(env, id, stored, expectedVersion, now)
+    if (version === null) throw new MerchantChanged(`merchant ${id} changed meanwhile; read it again and retry`)
+    await env.DB.batch(claimStatements(env.DB, id, keys))
+    return { created: false, version }
+  }
+  const config = JSON.stringify(stored)
+  const at = new Date(now).toISOString()
   let results: D1Result<{ version: number }>[]
   try {
     // One transaction: the merchant and its identity claims (a claim taken meanwhile fails it whole).
@@ -93,27 +107,33 @@ export async function saveMerchant(env: Env, id: string, input: MerchantInput, o
   return { created: row.version === 1, version: row.version }
 }
 
-/**
- * Marks the merchant's forward endpoint disabled after it answered 410 Gone (Standard Webhooks: the
- * receiver asks not to be called again). Only while `url` is still the configured one; saving the
- * merchant again re-enables it. Returns whether this call disabled it.
- */
-export async function disableForwardEndpoint(env: Env, id: string, url: string, at: number): Promise<boolean> {
+/** The merchant's row as D1 stores it (secrets still sealed), with its version; null when there is none. */
+export async function readStoredMerchant(env: Env, id: string): Promise<{ stored: StoredMerchant; version: number } | null> {
   const row = await env.DB.prepare('SELECT config, version FROM merchants WHERE id = ?1').bind(id).first<StoredMerchantRow>()
-  if (row === null) return false
-  const stored = JSON.parse(row.config) as StoredMerchant
-  if (stored.forward.url !== url || stored.forward.disabledAt !== undefined) return false
-  const config = JSON.stringify({ ...stored, forward: { ...stored.forward, disabledAt: new Date(at).toISOString() } })
-  // Compare-and-set on the version: an admin save in between wins, and is left as it is.
+  return row === null ? null : { stored: JSON.parse(row.config) as StoredMerchant, version: row.version }
+}
+
+/**
+ * Replaces the stored row if its version is still `version` (compare-and-set: a save in between wins and is
+ * left as it is). Returns the new version, or null when the row changed meanwhile.
+ */
+export async function writeStoredMerchant(
+  env: Env,
+  id: string,
+  stored: StoredMerchant,
+  version: number,
+  now: number,
+): Promise<number | null> {
+  const config = JSON.stringify(stored)
   const updated = await env.DB.prepare(
     'UPDATE merchants SET config = ?1, version = version + 1, updated_at = ?2 WHERE id = ?3 AND version = ?4 RETURNING version',
   )
-    .bind(config, new Date(at).toISOString(), id, row.version)
+    .bind(config, new Date(now).toISOString(), id, version)
     .first<{ version: number }>()
-  if (updated === null) return false
+  if (updated === null) return null
   openedMerchants.delete(id)
   await merchantReplica(env, id).put({ config, version: updated.version }, id)
-  return true
+  return updated.version
 }
 
 export interface LoadMerchantOptions {
@@ -136,7 +156,7 @@ async function readStoredRow(env: Env, id: string): Promise<StoredMerchantRow | 
       .get()
       .catch(() => null)
     if (replicated === null) throw d1Error
-    console.warn('merchant read from its replica: D1 unavailable')
+    log('warn', { event: 'merchant.replica_read', merchant_id: id, reason: 'd1_unavailable' })
     return replicated
   }
 }
@@ -171,12 +191,12 @@ export async function loadVersionedMerchant(env: Env, id: string, options: LoadM
     remember(id, refreshed)
     return refreshed
   }
-  const masterKey = readMasterKey(env.MASTER_KEY)
+  const keys = masterKeyring(env)
   let config: MerchantConfig
   try {
     const stored = JSON.parse(row.config) as StoredMerchant
     if (stored.format !== 1 && stored.format !== 2) throw new RangeError('unknown stored merchant format')
-    config = deepFreeze(await openMerchant(masterKey, id, stored))
+    config = deepFreeze(await openMerchant(keys, id, stored))
   } catch {
     // The cause may be a decryption failure; its details say nothing useful and nothing secret is shown.
     throw new MerchantConfigUnreadable(`merchant ${id}: stored config could not be opened`)

@@ -8,11 +8,15 @@ export interface ForwardConfig {
   /** The secret being rotated out; while set, events carry a signature for each. */
   previousSecret?: string
   /**
-   * Set when the merchant's endpoint answered 410 Gone: nothing more is sent there until the merchant
-   * is saved again through the admin API (ISO-8601).
+   * Set while the endpoint is disabled (ISO-8601): nothing is sent there until it is enabled again
+   * (`…/endpoint/enable`, or the merchant saved again with PUT).
    */
   disabledAt?: string
+  /** Why: it answered 410 Gone, every attempt failed for 5 days (circuit breaker), or an operator disabled it. */
+  disabledReason?: EndpointDisabledReason
 }
+
+export type EndpointDisabledReason = 'gone' | 'failing' | 'manual'
 
 /** What every merchant has, whichever providers it uses. */
 export type MerchantBase = {

@@ -3,7 +3,8 @@
  * refund queries, drain the outbox, project to D1, then set the next alarm from what storage holds
  * after the last await. A subject object's: the same without queries.
  */
-import { disableForwardEndpoint } from '../merchants/store'
+import { errorName, errorSummary, log } from '../lib/log'
+import { reportDeliveryRun } from '../ops/monitor'
 import { hasRows, markProjected, project, unprojected } from '../storage/projection'
 import type { OrderContext } from './context'
 import { deliverHeadOfLine } from './delivery-runner'
@@ -50,22 +51,35 @@ export async function runSubjectAlarm(ctx: OrderContext): Promise<void> {
 /** Drains the outbox and projects to D1; failures of either only delay them. */
 async function deliverAndProject(ctx: OrderContext, merchantId: string): Promise<Failures> {
   const { env, store, storage } = ctx
+  // A subject object's deliveries belong to no order.
+  const outTradeNo = store.order.get()?.outTradeNo ?? null
   let deliveryFailed = false
   try {
-    const { goneUrl } = await deliverHeadOfLine(store, {
+    const outcome = await deliverHeadOfLine(store, {
+      owner: { merchantId, outTradeNo },
       openSecrets: (target) => openForwardSecrets(env, merchantId, target),
       allowLoopback: env.ENVIRONMENT === 'development',
     })
-    if (goneUrl !== null) {
-      // Merchant-wide, so other objects stop calling the endpoint too; best effort (each object also
-      // stops on its own 410).
-      await disableForwardEndpoint(env, merchantId, goneUrl, Date.now()).catch(() =>
-        console.warn('endpoint disable deferred: D1 unavailable'),
-      )
-    }
+    // The merchant's monitor counts the attempts (circuit breaker), disables the endpoint merchant-wide on a 410
+    // (each object also stops on its own), and tells the ops endpoint about deliveries whose retries ran out.
+    await reportDeliveryRun(env, {
+      merchantId,
+      url: outcome.url,
+      attempts: outcome.attempts,
+      goneUrl: outcome.goneUrl,
+      exhausted: outcome.exhausted.map((d) => ({
+        delivery_id: d.id,
+        event_id: d.eventId,
+        event_type: d.eventType,
+        out_trade_no: outTradeNo,
+        attempts: d.attempts,
+        last_status_code: d.lastStatusCode,
+        last_error: d.lastError,
+      })),
+    })
   } catch (error) {
     // Never lose the alarm over it (e.g. a MASTER_KEY that no longer opens the stored secret).
-    console.error('delivery step failed', error instanceof Error ? error.name : 'unknown error')
+    log('error', { event: 'delivery.step_failed', merchant_id: merchantId, out_trade_no: outTradeNo, error: errorName(error) })
     deliveryFailed = true
   }
   let projectionFailed = false
@@ -74,7 +88,7 @@ async function deliverAndProject(ctx: OrderContext, merchantId: string): Promise
     await project(env.DB, batch)
     storage.transactionSync(() => markProjected(store, batch))
   } catch (error) {
-    console.warn('d1 projection deferred', error instanceof Error ? error.message : 'unknown error')
+    log('warn', { event: 'projection.deferred', merchant_id: merchantId, out_trade_no: outTradeNo, error: errorSummary(error) })
     projectionFailed = true
   }
   return { projectionFailed, deliveryFailed }

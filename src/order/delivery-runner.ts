@@ -9,7 +9,8 @@ import { outboundUrlProblem } from '../lib/outbound-url'
 import { nextRetryDelayMs } from '../delivery/schedule'
 import { signWebhook } from '../delivery/sign'
 import { isoNow } from '../lib/ids'
-import type { ForwardTargetRow, OrderStore } from '../storage/order'
+import { log } from '../lib/log'
+import type { DeliveryRow, FailureReason, ForwardTargetRow, OrderStore } from '../storage/order'
 
 /** At most this many attempts per alarm run, so one run stays well inside the alarm's wall time. */
 const ATTEMPTS_PER_RUN = 10
@@ -17,6 +18,8 @@ const ATTEMPTS_PER_RUN = 10
 const LEASE_MS = 60_000
 
 export interface DeliveryContext {
+  /** Whose deliveries these are, for the log: the merchant, and the order (none for a subject object's). */
+  owner: DeliveryOwner
   openSecrets(target: ForwardTargetRow): Promise<string[]>
   allowLoopback: boolean
   random?: () => number
@@ -25,41 +28,59 @@ export interface DeliveryContext {
   attemptTimeoutMs?: number
 }
 
+export interface DeliveryOwner {
+  merchantId: string
+  outTradeNo: string | null
+}
+
+/** One attempt's result, as the merchant's endpoint health (circuit breaker) counts it. */
+export interface AttemptReport {
+  at: number
+  ok: boolean
+}
+
 export interface DeliveryOutcome {
   /** The forward URL that answered 410 Gone in this run, for the merchant-wide disable. */
   goneUrl: string | null
+  /** The URL this run's attempts went to, and how each went. */
+  url: string | null
+  attempts: AttemptReport[]
+  /** Deliveries whose last scheduled attempt failed in this run (for `delivery.exhausted`). */
+  exhausted: DeliveryRow[]
 }
 
 export async function deliverHeadOfLine(store: OrderStore, context: DeliveryContext): Promise<DeliveryOutcome> {
   const clock = context.now ?? Date.now
   const random = context.random ?? Math.random
-  let goneUrl: string | null = null
+  const outcome: DeliveryOutcome = { goneUrl: null, url: null, attempts: [], exhausted: [] }
   for (let i = 0; i < ATTEMPTS_PER_RUN; i++) {
     const head = store.deliveries.headOfLine()
-    if (head === null) return { goneUrl }
+    if (head === null) return outcome
     const startedAt = clock()
     // Not due yet, or another run's attempt is in flight: the object's next alarm covers it.
-    if (head.nextAttemptAt !== null && head.nextAttemptAt > startedAt) return { goneUrl }
-    if (head.leaseUntil !== null && head.leaseUntil > startedAt) return { goneUrl }
+    if (head.nextAttemptAt !== null && head.nextAttemptAt > startedAt) return outcome
+    if (head.leaseUntil !== null && head.leaseUntil > startedAt) return outcome
 
     const target = store.forwardTarget.get()
     // Not known yet where this merchant's events go: wait (pending) until the next notification,
     // registration or alarm brings the merchant's settings.
-    if (target === null) return { goneUrl }
-    const problem =
-      target.disabledAt !== null
-        ? 'endpoint disabled after 410 Gone; save the merchant again to re-enable it'
-        : outboundUrlProblem(target.url, { allowLoopback: context.allowLoopback })
-    if (problem !== null) {
-      // A URL the gateway may not call now (e.g. localhost in production) fails without a request.
+    if (target === null) return outcome
+    const urlProblem = target.disabledAt !== null ? null : outboundUrlProblem(target.url, { allowLoopback: context.allowLoopback })
+    if (target.disabledAt !== null || urlProblem !== null) {
+      // Disabled, or a URL the gateway may not call now (e.g. localhost in production): failed without a request,
+      // kept for recovery.
+      const failureReason: FailureReason = target.disabledAt !== null ? 'endpoint_disabled' : 'url_refused'
+      const lastError = urlProblem === null ? 'endpoint disabled' : `forward URL refused: ${urlProblem}`
       const refused = {
         status: 'failed' as const,
         attempts: head.attempts,
         nextAttemptAt: null,
         lastStatusCode: null,
-        lastError: `forward URL refused: ${problem}`,
+        lastError,
+        failureReason,
       }
       store.deliveries.update(head.id, refused, isoNow(startedAt))
+      logAttempt(context.owner, head, { outcome: 'failed', reason: failureReason })
       continue
     }
 
@@ -78,6 +99,8 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
     if (current === null || current.status !== 'pending') continue
     const finishedAt = clock()
     const attemptNumber = current.attempts + 1
+    outcome.url = target.url
+    outcome.attempts.push({ at: startedAt, ok: result.kind === 'delivered' })
     store.deliveries.recordAttempt({
       deliveryId: head.id,
       number: attemptNumber,
@@ -88,29 +111,60 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
       error: result.kind === 'retry' ? (result.error ?? null) : null,
       responseSnippet: result.responseSnippet,
     })
-    store.deliveries.update(head.id, afterAttempt(result, attemptNumber, finishedAt, random), isoNow(finishedAt))
+    const change = afterAttempt(result, attemptNumber, finishedAt, random)
+    store.deliveries.update(head.id, change, isoNow(finishedAt))
+    logAttempt(context.owner, head, {
+      outcome: result.kind,
+      attempt: attemptNumber,
+      status_code: result.statusCode,
+      duration_ms: result.latencyMs,
+      reason: change.status === 'failed' ? change.failureReason : result.kind === 'retry' ? (result.error ?? null) : null,
+    })
+    if (change.status === 'failed' && change.failureReason === 'retries_exhausted') outcome.exhausted.push(store.deliveries.get(head.id)!)
     if (result.kind === 'gone') {
-      // The receiver asked not to be called again: the order's later events wait as failed, for replay.
+      // The receiver asked not to be called again: the order's later events wait as failed, for recovery.
       store.forwardTarget.disable(isoNow(finishedAt))
-      goneUrl = target.url
+      outcome.goneUrl = target.url
     }
   }
-  return { goneUrl }
+  return outcome
+}
+
+function logAttempt(
+  owner: DeliveryOwner,
+  delivery: DeliveryRow,
+  fields: { outcome: string; reason: string | null; [field: string]: string | number | null },
+): void {
+  log(fields.outcome === 'retry' || fields.outcome === 'failed' || fields.outcome === 'gone' ? 'warn' : 'info', {
+    event: 'delivery.attempt',
+    merchant_id: owner.merchantId,
+    out_trade_no: owner.outTradeNo,
+    delivery_id: delivery.id,
+    event_id: delivery.eventId,
+    ...fields,
+  })
 }
 
 function afterAttempt(result: AttemptResult, attemptNumber: number, now: number, random: () => number) {
   const base = { attempts: attemptNumber, lastStatusCode: result.statusCode }
   switch (result.kind) {
     case 'delivered':
-      return { ...base, status: 'delivered' as const, nextAttemptAt: null, lastError: null }
+      return { ...base, status: 'delivered' as const, nextAttemptAt: null, lastError: null, failureReason: null }
     case 'gone':
-      // 410: the merchant says this endpoint is gone for good. Kept as failed, for replay.
-      return { ...base, status: 'failed' as const, nextAttemptAt: null, lastError: 'endpoint gone (410)' }
+      // 410: the merchant says this endpoint is gone for good. Kept as failed, for recovery.
+      return {
+        ...base,
+        status: 'failed' as const,
+        nextAttemptAt: null,
+        lastError: 'endpoint gone (410)',
+        failureReason: 'endpoint_gone' as const,
+      }
     case 'retry': {
       const delay = nextRetryDelayMs({ attemptsMade: attemptNumber, failure: result, random })
       const lastError = result.error ?? `HTTP ${result.statusCode}`
-      if (delay === null) return { ...base, status: 'failed' as const, nextAttemptAt: null, lastError }
-      return { ...base, status: 'pending' as const, nextAttemptAt: now + delay, lastError }
+      if (delay === null)
+        return { ...base, status: 'failed' as const, nextAttemptAt: null, lastError, failureReason: 'retries_exhausted' as const }
+      return { ...base, status: 'pending' as const, nextAttemptAt: now + delay, lastError, failureReason: null }
     }
     default: {
       const unreachable: never = result

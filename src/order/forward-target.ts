@@ -2,8 +2,9 @@
  * @module The merchant's forward settings as an order object keeps them: sealed under MASTER_KEY
  * before a transaction, saved inside it (never over a newer merchant version), opened per delivery.
  */
-import { open, readMasterKey, seal } from '../crypto/sealed'
 import { isoNow } from '../lib/ids'
+import { errorName, log } from '../lib/log'
+import { masterKeyring } from '../merchants/master-keys'
 import { loadVersionedMerchant } from '../merchants/store'
 import type { ForwardConfig } from '../merchants/types'
 import type { ForwardTargetRow } from '../storage/order'
@@ -26,11 +27,11 @@ export async function sealForwardTarget(ctx: OrderContext, merchantId: string, s
   const stored = ctx.store.forwardTarget.get()
   if (stored !== null && stored.merchantVersion >= settings.version) return KEEP_STORED
   const { forward } = settings
-  const masterKey = readMasterKey(ctx.env.MASTER_KEY)
+  const keys = masterKeyring(ctx.env)
   const target: ForwardTargetRow = {
     url: forward.url,
-    sealedSecret: await seal(masterKey, merchantId, forward.secret),
-    sealedPreviousSecret: forward.previousSecret === undefined ? null : await seal(masterKey, merchantId, forward.previousSecret),
+    sealedSecret: await keys.seal(merchantId, forward.secret),
+    sealedPreviousSecret: forward.previousSecret === undefined ? null : await keys.seal(merchantId, forward.previousSecret),
     merchantVersion: settings.version,
     disabledAt: forward.disabledAt ?? null,
   }
@@ -43,9 +44,9 @@ export async function openForwardSecrets(
   merchantId: string,
   target: Pick<ForwardTargetRow, 'sealedSecret' | 'sealedPreviousSecret'>,
 ): Promise<string[]> {
-  const masterKey = readMasterKey(env.MASTER_KEY)
-  const secrets = [await open(masterKey, merchantId, target.sealedSecret)]
-  if (target.sealedPreviousSecret !== null) secrets.push(await open(masterKey, merchantId, target.sealedPreviousSecret))
+  const keys = masterKeyring(env)
+  const secrets = [await keys.open(merchantId, target.sealedSecret)]
+  if (target.sealedPreviousSecret !== null) secrets.push(await keys.open(merchantId, target.sealedPreviousSecret))
   return secrets
 }
 
@@ -59,7 +60,7 @@ export async function refreshForwardTarget(ctx: OrderContext, merchantId: string
     if (merchant === null) return
     const saveForwardTarget = await sealForwardTarget(ctx, merchantId, { forward: merchant.config.forward, version: merchant.version })
     saveForwardTarget(isoNow(Date.now()))
-  } catch {
-    console.warn('forward settings not refreshed: merchant unavailable')
+  } catch (error) {
+    log('warn', { event: 'forward_target.refresh_failed', merchant_id: merchantId, error: errorName(error) })
   }
 }

@@ -8,16 +8,20 @@ import { DurableObject } from 'cloudflare:workers'
 import { hasOrderStorage, migrateOrderSchema, OrderStore, type DeliveryRow, type OrderRef } from '../storage/order'
 import { runAlarm } from './alarm'
 import type { OrderContext } from './context'
+import { deliveryView, type DeliveryView } from './delivery-view'
 import type { ForwardSettings } from './forward-target'
 import { ingestNotification, type IngestRequest, type IngestResult } from './ingest'
 import { Reconciler, syncOrder, type SyncResult } from './reconcile'
+import { recoverDeliveries, type RecoveryWindow } from './recover'
 import { RefundReconciler } from './refund-reconcile'
 import { registerRefund, type RefundRegistration, type RefundRequest } from './refund-registration'
 import { registerOrder, type Expectation, type Registration } from './registration'
 import { replayDelivery } from './replay'
 import { orderSnapshot, type OrderSnapshot } from './snapshot'
 
+export type { DeliveryView } from './delivery-view'
 export type { ForwardSettings } from './forward-target'
+export type { RecoveryWindow } from './recover'
 export type { IngestRejection, IngestRequest, IngestResult } from './ingest'
 export type { RefundRegistration, RefundRequest } from './refund-registration'
 export type { SyncResult } from './reconcile'
@@ -65,6 +69,18 @@ export class OrderObject extends DurableObject<Env> {
   async replay(deliveryId: string, settings: ForwardSettings): Promise<DeliveryRow | null> {
     if (!this.exists()) return null
     return replayDelivery(this.context(), deliveryId, settings)
+  }
+
+  /** Sends every failed delivery created within the window again (bulk recovery); returns how many. */
+  async recover(window: RecoveryWindow, settings: ForwardSettings): Promise<number> {
+    if (!this.exists()) return 0
+    return recoverDeliveries(this.context(), window, settings)
+  }
+
+  /** One delivery with its attempts (admin view); null when this order has no such delivery. */
+  delivery(deliveryId: string): DeliveryView | null {
+    if (!this.exists()) return null
+    return deliveryView(this.context().store, deliveryId)
   }
 
   override async alarm(): Promise<void> {

@@ -19,11 +19,7 @@ export async function replayDelivery(ctx: OrderContext, deliveryId: string, sett
   if (delivery.status === 'pending' && delivery.leaseUntil !== null && delivery.leaseUntil > nowMs) return delivery
   // The merchant's current settings: a replay after re-enabling (or moving) the endpoint goes there.
   saveForwardTarget(now)
-  store.deliveries.update(
-    deliveryId,
-    { status: 'pending', attempts: delivery.attempts, nextAttemptAt: nowMs, lastStatusCode: delivery.lastStatusCode, lastError: null },
-    now,
-  )
+  store.deliveries.requeue(deliveryId, nowMs, now)
   await ctx.storage.setAlarm(nowMs)
   return store.deliveries.get(deliveryId)
 }

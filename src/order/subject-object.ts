@@ -8,6 +8,7 @@ import { DurableObject } from 'cloudflare:workers'
 import { migrateOrderSchema, OrderStore, type DeliveryRow } from '../storage/order'
 import { runSubjectAlarm } from './alarm'
 import type { OrderContext } from './context'
+import { deliveryView, type DeliveryView } from './delivery-view'
 import type { ForwardSettings } from './forward-target'
 import { replayDelivery } from './replay'
 import { ingestSubjectNotification, type SubjectIngestRequest, type SubjectIngestResult } from './subject-ingest'
@@ -26,6 +27,11 @@ export class SubjectObject extends DurableObject<Env> {
   /** Records a verified provider notification exactly once and forwards it. Throws only when nothing could be stored. */
   ingest(request: SubjectIngestRequest): Promise<SubjectIngestResult> {
     return ingestSubjectNotification(this.context(), request)
+  }
+
+  /** One delivery with its attempts (admin view); null when this object has no such delivery. */
+  delivery(deliveryId: string): DeliveryView | null {
+    return deliveryView(this.store, deliveryId)
   }
 
   /** Sends a delivery again with the same `webhook-id` (admin replay). */

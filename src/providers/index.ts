@@ -18,7 +18,7 @@ export type Channel = DefaultProviders[number]['channels'][number]['channel']
 /** The registry of the default gateway (immutable, so sharing it across requests is safe). */
 export const defaultRegistry = new ProviderRegistry(defaultProviders)
 
-export type { ConfigSection, ProviderDescriptor, ProviderSections } from './core/descriptor'
+export type { ConfigSection, ProviderDescriptor, ProviderSections, SectionCertificate } from './core/descriptor'
 export { defineProvider } from './core/descriptor'
 export type { ConfigContext } from './core/config-fields'
 export type { DownloadedKey, KeyDownloads } from './core/key-downloads'

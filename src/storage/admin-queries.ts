@@ -31,19 +31,6 @@ export interface NotificationFilter {
   limit: number
 }
 
-export interface DeliveryListRow {
-  id: string
-  event_id: string
-  type: string
-  out_trade_no: string | null
-  provider: string
-  status: string
-  attempts: number
-  next_attempt_at: string | null
-  last_status_code: number | null
-  created_at: string
-}
-
 /** The merchant's audit trail, newest first, filtered; `limit` rows at most. */
 export async function listNotificationRows(db: D1Database, merchantId: string, filter: NotificationFilter): Promise<NotificationListRow[]> {
   const [afterAt, afterId] = filter.after ?? [null, null]
@@ -61,32 +48,83 @@ export async function listNotificationRows(db: D1Database, merchantId: string, f
   return results
 }
 
-/**
- * The merchant's deliveries, newest first, optionally of one status and created within [since, until),
- * strictly after `after` (the `created_at` and `id` of the last row of the previous page).
- */
-export async function listDeliveryRows(
+export interface MerchantListRow {
+  id: string
+  /** The stored JSON (secrets sealed): only public fields are read from it. */
+  config: string
+  version: number
+  created_at: string
+  updated_at: string
+}
+
+/** Merchants newest first, strictly after `after` (the `created_at` and `id` of the previous page's last row). */
+export async function listMerchantRows(
   db: D1Database,
-  merchantId: string,
-  options: {
-    status: string | null
-    after: [createdAt: string, id: string] | null
-    since?: string | null
-    until?: string | null
-    limit: number
-  },
-): Promise<DeliveryListRow[]> {
+  options: { after: [createdAt: string, id: string] | null; limit: number },
+): Promise<MerchantListRow[]> {
   const [afterCreated, afterId] = options.after ?? [null, null]
   const { results } = await db
     .prepare(
-      `SELECT id, event_id, type, out_trade_no, provider, status, attempts, next_attempt_at, last_status_code, created_at
+      `SELECT id, config, version, created_at, updated_at FROM merchants
+       WHERE (?1 IS NULL OR created_at < ?1 OR (created_at = ?1 AND id < ?2))
+       ORDER BY created_at DESC, id DESC LIMIT ?3`,
+    )
+    .bind(afterCreated, afterId, options.limit)
+    .all<MerchantListRow>()
+  return results
+}
+
+export interface DeliveryListRow {
+  id: string
+  event_id: string
+  type: string
+  /** Null for a provider notification's delivery (it belongs to a subject, not an order). */
+  out_trade_no: string | null
+  provider: string
+  status: string
+  reason: string | null
+  attempts: number
+  next_attempt_at: string | null
+  last_status_code: number | null
+  created_at: string
+}
+
+export interface DeliveryFilter {
+  status: string | null
+  type?: string | null
+  outTradeNo?: string | null
+  /** Inclusive lower and exclusive upper bound on `created_at`, ISO-8601. */
+  since?: string | null
+  until?: string | null
+  /** The `created_at` and `id` of the previous page's last row. */
+  after: [createdAt: string, id: string] | null
+  limit: number
+}
+
+/** The merchant's deliveries, newest first, filtered; `limit` rows at most. */
+export async function listDeliveryRows(db: D1Database, merchantId: string, filter: DeliveryFilter): Promise<DeliveryListRow[]> {
+  const [afterCreated, afterId] = filter.after ?? [null, null]
+  const { results } = await db
+    .prepare(
+      `SELECT id, event_id, type, out_trade_no, provider, status, reason, attempts, next_attempt_at, last_status_code, created_at
        FROM deliveries
        WHERE merchant_id = ?1 AND (?2 IS NULL OR status = ?2)
          AND (?3 IS NULL OR created_at < ?3 OR (created_at = ?3 AND id < ?4))
          AND (?6 IS NULL OR created_at >= ?6) AND (?7 IS NULL OR created_at < ?7)
+         AND (?8 IS NULL OR type = ?8) AND (?9 IS NULL OR out_trade_no = ?9)
        ORDER BY created_at DESC, id DESC LIMIT ?5`,
     )
-    .bind(merchantId, options.status, afterCreated, afterId, options.limit, options.since ?? null, options.until ?? null)
+    .bind(
+      merchantId,
+      filter.status,
+      afterCreated,
+      afterId,
+      filter.limit,
+      filter.since ?? null,
+      filter.until ?? null,
+      filter.type ?? null,
+      filter.outTradeNo ?? null,
+    )
     .all<DeliveryListRow>()
   return results
 }
@@ -116,4 +154,32 @@ export function notificationRow(db: D1Database, merchantId: string, notification
     )
     .bind(merchantId, notificationId)
     .first<NotificationListRow>()
+}
+
+/** An order with failed deliveries, as a recovery works through them. */
+export interface OrderKeyRow {
+  provider: ProviderName
+  out_trade_no: string
+}
+
+/**
+ * The merchant's orders with a failed delivery created within [since, until), in (provider, order number) order,
+ * strictly after `after`: a recovery works through them page by page. (A provider notification's failed delivery
+ * belongs to a subject object, and is replayed one by one.)
+ */
+export async function ordersWithFailedDeliveries(
+  db: D1Database,
+  merchantId: string,
+  window: { since: string; until: string; after: OrderKeyRow | null; limit: number },
+): Promise<OrderKeyRow[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT DISTINCT provider, out_trade_no FROM deliveries
+       WHERE merchant_id = ?1 AND status = 'failed' AND out_trade_no IS NOT NULL AND created_at >= ?2 AND created_at < ?3
+         AND (?4 IS NULL OR (provider, out_trade_no) > (?4, ?5))
+       ORDER BY provider, out_trade_no LIMIT ?6`,
+    )
+    .bind(merchantId, window.since, window.until, window.after?.provider ?? null, window.after?.out_trade_no ?? null, window.limit)
+    .all<OrderKeyRow>()
+  return results
 }

@@ -4,7 +4,6 @@
  * failure only delays the projection (the objects keep their rows marked unprojected and try again), it
  * never loses or blocks a payment.
  */
-import { sha256Hex } from '../crypto/primitives'
 import type { ChannelName, ProviderName } from '../providers/core/types'
 import {
   nextAttemptIso,
@@ -16,6 +15,7 @@ import {
   type OrderStatus,
   type OrderStore,
 } from './order'
+import { countAttempt, countDeliveryOutcome, countNotification, statsStatement, type StatsDelta } from './stats'
 
 export interface OrderProjection {
   merchantId: string
@@ -57,18 +57,24 @@ export interface DeliveryProjection {
   eventId: string
   type: EventType
   status: DeliveryStatus
+  reason: string | null
   attempts: number
   nextAttemptAt: string | null
   lastStatusCode: number | null
   createdAt: string
   updatedAt: string
   version: number
+  /** What the stats have counted of it once this batch is in: marked back on the order object's row. */
+  counted: { status: DeliveryStatus | null; attempts: number }
 }
 
 export interface ProjectionBatch {
+  merchantId: string
   order: OrderProjection | null
   notifications: NotificationProjection[]
   deliveries: DeliveryProjection[]
+  /** The merchant's counters this batch adds, per minute. */
+  stats: StatsDelta
 }
 
 /** Whose rows an object holds: an order's, or a subject's (provider notifications about no order). */
@@ -84,9 +90,11 @@ function ownerOf(store: OrderStore): { merchantId: string; provider: ProviderNam
 export function unprojected(store: OrderStore): ProjectionBatch {
   const order = store.order.get()
   const { merchantId, provider, outTradeNo, subjectKey } = ownerOf(store)
-  return {
-    order: order !== null && order.projectedVersion < order.version ? orderProjection(order) : null,
-    notifications: store.notifications.unprojected(500).map((n) => ({
+  const stats: StatsDelta = new Map()
+  const notifications = store.notifications.unprojected(500).map((n) => {
+    // Each notification is projected once, so counted once.
+    countNotification(stats, n.receivedAt, n.verdict, n.reason)
+    return {
       id: n.id,
       merchantId,
       channel: n.channel,
@@ -98,8 +106,15 @@ export function unprojected(store: OrderStore): ProjectionBatch {
       source: n.source,
       notificationType: n.notificationType ?? null,
       subjectKey,
-    })),
-    deliveries: store.deliveries.unprojected().map((d) => ({
+    }
+  })
+  const deliveries = store.deliveries.unprojected().map((d) => {
+    const final = d.status === 'delivered' || d.status === 'failed'
+    if ((d.status === 'delivered' || d.status === 'failed') && d.countedStatus !== d.status)
+      countDeliveryOutcome(stats, d.updatedAt, d.status)
+    const newAttempts = d.attempts > d.countedAttempts ? store.deliveries.attempts(d.id).filter((a) => a.number > d.countedAttempts) : []
+    for (const attempt of newAttempts) countAttempt(stats, attempt.startedAt, attempt.latencyMs)
+    return {
       id: d.id,
       merchantId,
       provider,
@@ -108,13 +123,22 @@ export function unprojected(store: OrderStore): ProjectionBatch {
       eventId: d.eventId,
       type: d.eventType,
       status: d.status,
+      reason: d.status === 'failed' ? d.failureReason : null,
       attempts: d.attempts,
       nextAttemptAt: nextAttemptIso(d),
       lastStatusCode: d.lastStatusCode,
       createdAt: d.createdAt,
       updatedAt: d.updatedAt,
       version: d.version,
-    })),
+      counted: { status: final ? d.status : d.countedStatus, attempts: Math.max(d.countedAttempts, d.attempts) },
+    }
+  })
+  return {
+    merchantId,
+    order: order !== null && order.projectedVersion < order.version ? orderProjection(order) : null,
+    notifications,
+    deliveries,
+    stats,
   }
 }
 
@@ -122,12 +146,12 @@ export function unprojected(store: OrderStore): ProjectionBatch {
 export function markProjected(store: OrderStore, batch: ProjectionBatch): void {
   if (batch.order) store.order.markProjected(batch.order.version)
   store.notifications.markProjected(batch.notifications.map((n) => n.id))
-  for (const d of batch.deliveries) store.deliveries.markProjected(d.id, d.version)
+  for (const d of batch.deliveries) store.deliveries.markProjected(d.id, d.version, d.counted)
 }
 
 /** True when the batch holds something to send. */
 export function hasRows(batch: ProjectionBatch): boolean {
-  return batch.order !== null || batch.notifications.length > 0 || batch.deliveries.length > 0
+  return batch.order !== null || batch.notifications.length > 0 || batch.deliveries.length > 0 || batch.stats.size > 0
 }
 
 function orderProjection(order: OrderRow): OrderProjection {
@@ -200,11 +224,11 @@ export function notificationStatement(db: D1Database, n: NotificationProjection)
 function deliveryStatement(db: D1Database, d: DeliveryProjection): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO deliveries (id, merchant_id, provider, out_trade_no, subject_key, event_id, type, status, attempts, next_attempt_at,
-         last_status_code, created_at, updated_at, version)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO deliveries (id, merchant_id, provider, out_trade_no, subject_key, event_id, type, status, reason, attempts,
+         next_attempt_at, last_status_code, created_at, updated_at, version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET
-         status = excluded.status, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at,
+         status = excluded.status, reason = excluded.reason, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at,
          last_status_code = excluded.last_status_code, updated_at = excluded.updated_at, version = excluded.version
        WHERE excluded.version > deliveries.version`,
     )
@@ -217,6 +241,7 @@ function deliveryStatement(db: D1Database, d: DeliveryProjection): D1PreparedSta
       d.eventId,
       d.type,
       d.status,
+      d.reason,
       d.attempts,
       d.nextAttemptAt,
       d.lastStatusCode,
@@ -232,45 +257,7 @@ export async function project(db: D1Database, batch: ProjectionBatch): Promise<v
     ...(batch.order ? [orderStatement(db, batch.order)] : []),
     ...batch.notifications.map((n) => notificationStatement(db, n)),
     ...batch.deliveries.map((d) => deliveryStatement(db, d)),
+    ...[...batch.stats].map(([minute, counts]) => statsStatement(db, batch.merchantId, minute, counts)),
   ]
   if (statements.length > 0) await db.batch(statements)
-}
-
-/** Refusals are counted per merchant, channel and reason in windows this long. */
-const REFUSAL_WINDOW_MS = 10 * 60_000
-/** Counted refusals are kept this long; the order objects keep their own trail. */
-const REFUSAL_RETENTION_MS = 30 * 24 * 3600_000
-
-export interface Refusal {
-  merchantId: string
-  channel: ChannelName
-  reason: string
-  /** Epoch ms. */
-  receivedAt: number
-}
-
-/**
- * Counts a notification refused before it reached an order object (bad signature, wrong merchant ids, an
- * unsigned message): one row per merchant, channel, reason and window, however many arrive, so a flood
- * of forgeries neither fills D1 nor pushes genuine entries out of the audit trail. Old counts expire.
- * Returns the counted row's id.
- */
-export async function countRefusal(db: D1Database, refusal: Refusal): Promise<string> {
-  const window = Math.floor(refusal.receivedAt / REFUSAL_WINDOW_MS)
-  const id = `ntf_rej_${(await sha256Hex(JSON.stringify([refusal.merchantId, refusal.channel, refusal.reason, window]))).slice(0, 32)}`
-  const at = new Date(refusal.receivedAt).toISOString()
-  await db.batch([
-    db
-      .prepare(
-        `INSERT INTO notifications (id, merchant_id, channel, out_trade_no, provider_notification_id, received_at, verdict, reason, source,
-           count, first_received_at)
-         VALUES (?1, ?2, ?3, NULL, NULL, ?4, 'rejected', ?5, 'notify', 1, ?4)
-         ON CONFLICT (id) DO UPDATE SET count = notifications.count + 1, received_at = max(notifications.received_at, excluded.received_at)`,
-      )
-      .bind(id, refusal.merchantId, refusal.channel, at, refusal.reason),
-    db
-      .prepare('DELETE FROM notifications WHERE merchant_id = ? AND first_received_at IS NOT NULL AND received_at < ?')
-      .bind(refusal.merchantId, new Date(refusal.receivedAt - REFUSAL_RETENTION_MS).toISOString()),
-  ])
-  return id
 }

@@ -356,8 +356,8 @@ describe('registering refunds: PUT …/orders/{no}/refunds/{outRefundNo}', () =>
     for (const [body, message] of [
       [{ amount: 0 }, 'amount: must be a positive integer in minor units (fen)'],
       [{ amount: 1.5 }, 'amount: must be a positive integer in minor units (fen)'],
-      [{ amount: 1, note: 'x' }, 'note: unknown field'],
-      [{ amount: 1, channel: 'paypal' }, 'channel: not a provider this merchant has'],
+      [{ amount: 1, note: 'x' }, 'note: unknown field (expected one of amount, channel, provider)'],
+      [{ amount: 1, channel: 'paypal' }, 'channel: one of wechatpay, alipay, wechatpay.v2, wechatpay.v3'],
     ] as const) {
       const reply = await admin(`/admin/merchants/${PLAIN}/orders/${paid.outTradeNo}/refunds/R-2`, {
         method: 'PUT',

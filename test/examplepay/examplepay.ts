@@ -4,7 +4,8 @@
  * public provider interface (`src/providers`), it proves that a provider is one descriptor: nothing
  * under src/ names it.
  */
-import { fail, objectAt, stringAt } from '../../src/lib/validation'
+import * as z from 'zod'
+import { fail, objectAt, stringAt, strictObject } from '../../src/lib/validation'
 import {
   defineProvider,
   refuse,
@@ -96,6 +97,7 @@ export const examplepay = defineProvider({
   provider: 'examplepay',
   channels: [examplepayNotify],
   config: {
+    schema: strictObject({ merchantNo: z.string(), signingSecret: z.string() }),
     async parse(value): Promise<ExamplepayConfig> {
       const section = objectAt(value, 'examplepay', ['merchantNo', 'signingSecret'])
       const merchantNo = stringAt(section.merchantNo, 'examplepay.merchantNo')
@@ -105,6 +107,7 @@ export const examplepay = defineProvider({
     },
     secretFields: ['signingSecret'],
     publicView: (config) => ({ merchantNo: config.merchantNo }),
+    inputView: (config) => ({ ...config }),
   },
   queries: [],
 })

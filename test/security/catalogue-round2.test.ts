@@ -10,7 +10,7 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { orderStub } from '../../src/order/order-key'
 import type { OrderObject } from '../../src/order/order-object'
 import type { Channel, Provider } from '../../src/providers'
-import { readMasterKey } from '../../src/crypto/sealed'
+import { masterKeyring } from '../../src/merchants/master-keys'
 import { parseMerchantInput } from '../../src/merchants/schema'
 import { sealMerchant } from '../../src/merchants/sealing'
 import { defaultRegistry } from '../../src/providers'
@@ -356,7 +356,7 @@ describe('6. one provider identity, one merchant', () => {
     const legacy = 'round2-legacy'
     const identity = ownKeys(legacy)
     const input = await parseMerchantInput(merchantBody(legacy, { identity }), { allowLoopback: false })
-    const stored = await sealMerchant(readMasterKey(env.MASTER_KEY), legacy, input, defaultRegistry)
+    const stored = await sealMerchant(masterKeyring(env), legacy, input, defaultRegistry)
     const at = new Date().toISOString()
     await env.DB.prepare('INSERT INTO merchants (id, config, version, created_at, updated_at) VALUES (?1, ?2, 1, ?3, ?3)')
       .bind(legacy, JSON.stringify(stored), at)

@@ -330,6 +330,7 @@ describe('hostile or broken merchant endpoints', () => {
       state.storage.sql.exec('UPDATE deliveries SET next_attempt_at = 0')
       const store = new OrderStore(state.storage.sql)
       await deliverHeadOfLine(store, {
+        owner: { merchantId, outTradeNo: ref.outTradeNo },
         openSecrets: async (target) => [await open(readMasterKey(env.MASTER_KEY), merchantId, target.sealedSecret)],
         allowLoopback: true,
         attemptTimeoutMs: 300,

@@ -15,7 +15,7 @@ import {
   type ConfigContext,
   type ProviderIds,
 } from '../core/config-fields'
-import type { ConfigSection } from '../core/descriptor'
+import type { ConfigSection, SectionCertificate } from '../core/descriptor'
 import {
   alipayCertificate,
   alipayRootCertificates,
@@ -23,6 +23,7 @@ import {
   type AlipayCertificate,
   type AlipayRootCertificate,
 } from './cert-sn'
+import { alipaySchema } from './config-schema'
 
 export type AlipaySignType = 'RSA2' | 'RSA'
 
@@ -64,19 +65,7 @@ export const ALIPAY_GATEWAY_URL = 'https://openapi.alipay.com/gateway.do'
 const SIGN_TYPES: readonly AlipaySignType[] = ['RSA2', 'RSA']
 // RSA2 keys are RSA-2048 at least; legacy RSA (SHA-1) keys are 1024.
 const MIN_BITS: Readonly<Record<AlipaySignType, number>> = { RSA2: 2048, RSA: 1024 }
-const FIELDS = [
-  'appId',
-  'sellerId',
-  'alipayPublicKey',
-  'alipayPublicCert',
-  'alipayRootCert',
-  'appCert',
-  'authAppId',
-  'appAuthToken',
-  'signType',
-  'appPrivateKey',
-  'gatewayUrl',
-]
+const FIELDS = Object.keys(alipaySchema.shape)
 // Certificate files: a root file holds a few certificates of a couple of KiB each.
 const MAX_CERTIFICATE_TEXT = 32 * 1024
 // `app_auth_token` values are ~40 printable ASCII characters.
@@ -200,8 +189,28 @@ function publicView(alipay: AlipayConfig): Record<string, unknown> {
   }
 }
 
+/** The stored section is the PUT body's shape (keys already normalized to PEM). */
+function inputView(alipay: AlipayConfig): Record<string, unknown> {
+  // `certificates` is derived from the certificate files when they are saved: not part of the body.
+  const { certificates: _derived, ...body } = alipay
+  return body
+}
+
+/** The certificate-mode certificates, for the expiry notices (certificate.expiring). */
+function certificates(alipay: AlipayConfig): SectionCertificate[] {
+  const derived = alipay.certificates
+  if (derived === undefined) return []
+  return [
+    { name: 'alipayPublicCert', expiresAt: derived.alipayPublicCert.expiresAt },
+    ...(derived.appCert === undefined ? [] : [{ name: 'appCert', expiresAt: derived.appCert.expiresAt }]),
+  ]
+}
+
 export const alipaySection: ConfigSection<AlipayConfig> = {
+  schema: alipaySchema,
   parse: parseAlipay,
   secretFields: ['appPrivateKey', 'appAuthToken'],
   publicView,
+  inputView,
+  certificates,
 }

@@ -3,20 +3,38 @@
  * merchant-config section and its order-query clients. The registry and everything above it are
  * built from a list of these.
  */
+import type * as z from 'zod'
 import type { ConfigContext } from './config-fields'
 import type { KeyDownloads } from './key-downloads'
 import type { OrderQueryClient } from './query-types'
 import type { RefundQueryClient } from './refund-query'
 import type { ChannelAdapter } from './types'
 
+/** A certificate a config section holds, for the `certificate.expiring` operational webhook. */
+export interface SectionCertificate {
+  /** What it is, in the section's words (`platformPublicKeys.<serial>`). */
+  name: string
+  /** ISO-8601 instant after which it no longer verifies. */
+  expiresAt: string
+}
+
 /** A provider's section of the merchant config (`PUT /admin/merchants/{id}` under the provider's name). */
 export interface ConfigSection<Config> {
+  /**
+   * The section's wire shape: checked before `parse` (types, required and unknown fields), and the
+   * section's schema in the admin API's OpenAPI document.
+   */
+  readonly schema: z.ZodObject
   /** Validates the admin API's section into the stored shape; throws `ValidationError` naming the field. */
   parse(value: unknown, context: ConfigContext): Promise<Config>
   /** Top-level string fields that hold secrets: sealed at rest, never shown, never logged. */
   readonly secretFields: readonly (keyof Config & string)[]
   /** The section as `GET /admin/merchants/{id}` shows it: every secret left out. */
   publicView(config: Config): Record<string, unknown>
+  /** The section as a PUT body would carry it, secrets included: what a PATCH (JSON merge patch) applies to. */
+  inputView(config: Config): Record<string, unknown>
+  /** The certificates it holds (reads public fields only: works on a stored, still-sealed config too). */
+  certificates?(config: Config): SectionCertificate[]
 }
 
 export interface ProviderDescriptor<

@@ -2,10 +2,10 @@
  * @module A merchant's WeChat Pay section: its shape, the admin API's validation of it, which fields
  * are secrets, and the redacted view GET shows.
  */
-import { readPem, toPem } from '../../crypto/encoding'
+import { readPem } from '../../crypto/encoding'
 import { readCertificate } from '../../crypto/certificate'
-import { certificateSerial } from '../../crypto/x509'
-import { fail, fieldPath, objectAt, stringAt, type JsonObject } from '../../lib/validation'
+import { certificateExpiry } from '../../crypto/x509'
+import { fail, objectAt, stringAt, type JsonObject } from '../../lib/validation'
 import {
   definedOnly,
   idsView,
@@ -13,11 +13,12 @@ import {
   providerIdAt,
   providerIdsAt,
   providerUrlAt,
-  publicKeyPemAt,
   type ConfigContext,
   type ProviderIds,
 } from '../core/config-fields'
-import type { ConfigSection } from '../core/descriptor'
+import type { ConfigSection, SectionCertificate } from '../core/descriptor'
+import { wechatpaySchema } from './config-schema'
+import { HEX_SERIAL, parsePlatformPublicKeys } from './platform-keys-config'
 
 export type V2SignType = 'MD5' | 'HMAC-SHA256'
 
@@ -48,6 +49,8 @@ export interface WechatpayConfig {
    * when the merchant is saved).
    */
   platformPublicKeys: Record<string, string>
+  /** The platform keys given as certificates, by serial (PEM), kept for their expiry and for PATCH. */
+  platformCertificates?: Record<string, string>
   /**
    * The merchant API private key (`apiclient_key.pem`, PKCS#8 `PRIVATE KEY` PEM once saved): signs
    * APIv3 requests such as the order query. Set together with `merchantSerial`.
@@ -76,75 +79,16 @@ export const WECHATPAY_API_BASE_URL = 'https://api.mch.weixin.qq.com'
 export const V2_SIGN_TYPES: readonly V2SignType[] = ['MD5', 'HMAC-SHA256']
 // WeChat's APIv2/APIv3 keys are 32 ASCII characters; the v3 key's UTF-8 bytes are the AES-256 key.
 const API_KEY = /^[\x21-\x7e]{32}$/
-// `Wechatpay-Serial` values: platform-certificate serials (hex) or WeChat Pay public-key ids.
-const HEX_SERIAL = /^[0-9A-Fa-f]{1,64}$/
-const PUBLIC_KEY_ID = /^PUB_KEY_ID_[0-9A-Za-z_]{1,64}$/
 // WeChat signs with RSA-2048 (`WECHATPAY2-SHA256-RSA2048`).
 const MIN_RSA_BITS = 2048
 
-const FIELDS = [
-  'appid',
-  'mchid',
-  'subMchid',
-  'subAppid',
-  'apiV2Key',
-  'v2SignType',
-  'apiV3Key',
-  'platformPublicKeys',
-  'merchantPrivateKey',
-  'merchantSerial',
-  'apiBaseUrl',
-  'autoPlatformCertificates',
-]
+const FIELDS = Object.keys(wechatpaySchema.shape)
 
 function apiKeyAt(value: unknown, path: string): string {
   const text = stringAt(value, path)
   if (text.length !== 32) fail(path, 'must be 32 characters')
   if (!API_KEY.test(text)) fail(path, 'must be printable ASCII without spaces')
   return text
-}
-
-/** Serial and expiry of a PEM certificate, or null when `text` is a plain public key. */
-function certificateOf(text: string): { serial: string; expiresAt: string } | null {
-  const block = readPem(text.trim())
-  if (block.label !== 'CERTIFICATE') return null
-  return { serial: certificateSerial(toPem('CERTIFICATE', block.der)), expiresAt: readCertificate(block.der).notAfter.toISOString() }
-}
-
-interface PlatformKeys {
-  platformPublicKeys: Record<string, string>
-  /** Only for keys given as certificates. */
-  platformKeyExpiries: Record<string, string>
-}
-
-/**
- * Serial → SPKI PEM. A certificate must be listed under its own serial. Hex serials are stored
- * uppercase (as WeChat writes `Wechatpay-Serial`); `PUB_KEY_ID_…` ids are kept exactly as given.
- */
-async function parsePlatformPublicKeys(value: unknown): Promise<PlatformKeys> {
-  const parent = 'wechatpay.platformPublicKeys'
-  const listed = objectAt(value, parent, null)
-  const keys = new Map<string, string>()
-  const expiries: Record<string, string> = {}
-  for (const [serial, text] of Object.entries(listed)) {
-    const path = fieldPath(parent, serial)
-    const hexSerial = HEX_SERIAL.test(serial)
-    if (!hexSerial && !PUBLIC_KEY_ID.test(serial)) {
-      fail(path, 'must be listed under a certificate serial (hex) or a PUB_KEY_ID_… id')
-    }
-    const keyText = stringAt(text, path)
-    const pem = await publicKeyPemAt(keyText, path)
-    const normalizedSerial = hexSerial ? serial.toUpperCase() : serial
-    // Parsed already by publicKeyPemAt, so reading the block again cannot fail.
-    const certificate = certificateOf(keyText)
-    if (certificate !== null && certificate.serial !== normalizedSerial) {
-      fail(path, `certificate serial is ${certificate.serial}, not the serial it is listed under`)
-    }
-    if (keys.has(normalizedSerial)) fail(path, 'serial is listed twice')
-    keys.set(normalizedSerial, pem)
-    if (certificate !== null) expiries[normalizedSerial] = certificate.expiresAt
-  }
-  return { platformPublicKeys: Object.fromEntries(keys), platformKeyExpiries: expiries }
 }
 
 function parseV2SignTypes(value: unknown): V2SignType[] {
@@ -221,9 +165,9 @@ async function parseWechatpay(value: unknown, context: ConfigContext): Promise<W
   if (apiV2Key !== undefined) {
     v2SignTypes = wechatpay.v2SignType === undefined ? [...V2_SIGN_TYPES] : parseV2SignTypes(wechatpay.v2SignType)
   }
-  const { platformPublicKeys, platformKeyExpiries } =
+  const { platformPublicKeys, platformKeyExpiries, platformCertificates } =
     wechatpay.platformPublicKeys === undefined
-      ? { platformPublicKeys: {}, platformKeyExpiries: {} }
+      ? { platformPublicKeys: {}, platformKeyExpiries: {}, platformCertificates: undefined }
       : await parsePlatformPublicKeys(wechatpay.platformPublicKeys)
   const requestSigning = await parseRequestSigning(wechatpay, apiV3Key !== undefined)
   const apiBaseUrl = wechatpay.apiBaseUrl === undefined ? undefined : providerUrlAt(wechatpay.apiBaseUrl, 'wechatpay.apiBaseUrl', context)
@@ -237,6 +181,7 @@ async function parseWechatpay(value: unknown, context: ConfigContext): Promise<W
     ...definedOnly({ apiV3Key }),
     platformPublicKeys,
     ...(Object.keys(platformKeyExpiries).length === 0 ? {} : { platformKeyExpiries }),
+    ...definedOnly({ platformCertificates }),
     ...requestSigning,
     ...definedOnly({ apiBaseUrl }),
     ...(download ? { autoPlatformCertificates: true as const } : {}),
@@ -276,8 +221,36 @@ function publicView(wechatpay: WechatpayConfig): Record<string, unknown> {
   }
 }
 
+/** The PUT body that gives this section again: certificates as given (not their keys), sign types as `v2SignType`. */
+function inputView(wechatpay: WechatpayConfig): Record<string, unknown> {
+  // Expiries and downloaded certificates are derived (when saved, by the replica): not part of the body.
+  const {
+    v2SignTypes,
+    platformCertificates,
+    platformPublicKeys,
+    platformKeyExpiries: _expiries,
+    downloadedPlatformCertificates: _downloaded,
+    ...rest
+  } = wechatpay
+  return {
+    ...rest,
+    ...(wechatpay.apiV2Key === undefined ? {} : { v2SignType: [...v2SignTypes] }),
+    platformPublicKeys: { ...platformPublicKeys, ...platformCertificates },
+  }
+}
+
+function certificates(wechatpay: WechatpayConfig): SectionCertificate[] {
+  return Object.entries(wechatpay.platformCertificates ?? {}).map(([serial, pem]) => ({
+    name: `platformPublicKeys.${serial}`,
+    expiresAt: certificateExpiry(pem),
+  }))
+}
+
 export const wechatpaySection: ConfigSection<WechatpayConfig> = {
+  schema: wechatpaySchema,
   parse: parseWechatpay,
   secretFields: ['apiV2Key', 'apiV3Key', 'merchantPrivateKey'],
   publicView,
+  inputView,
+  certificates,
 }

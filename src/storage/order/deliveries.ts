@@ -1,6 +1,6 @@
 /** @module Statements on the outbox: `deliveries` (one per event, drained by the alarm) and `delivery_attempts`. */
 import { num, numOrNull, str, strOrNull, type Row } from './columns'
-import type { AttemptRow, DeliveryRow, DeliveryStatus, EventType } from './records'
+import type { AttemptRow, DeliveryRow, DeliveryStatus, EventType, FailureReason } from './records'
 
 /** A delivery's fields an attempt (or a replay) sets; every change also clears the lease and bumps the version. */
 export interface DeliveryChange {
@@ -9,6 +9,8 @@ export interface DeliveryChange {
   nextAttemptAt: number | null
   lastStatusCode: number | null
   lastError: string | null
+  /** Set with `failed` only. */
+  failureReason?: FailureReason | null
 }
 
 /** When a pending delivery is next attempted (ISO-8601); null once it is delivered or failed. */
@@ -27,7 +29,10 @@ function toDelivery(r: Row): DeliveryRow {
     nextAttemptAt: numOrNull(r.next_attempt_at),
     lastStatusCode: numOrNull(r.last_status_code),
     lastError: strOrNull(r.last_error),
+    failureReason: strOrNull(r.failure_reason) as FailureReason | null,
     leaseUntil: numOrNull(r.lease_until),
+    countedStatus: strOrNull(r.counted_status) as DeliveryStatus | null,
+    countedAttempts: num(r.counted_attempts),
     version: num(r.version),
     projectedVersion: num(r.projected_version),
     createdAt: str(r.created_at),
@@ -86,13 +91,28 @@ export class DeliveryTables {
 
   update(id: string, change: DeliveryChange, now: string): void {
     this.sql.exec(
-      `UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_status_code = ?, last_error = ?,
+      `UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_status_code = ?, last_error = ?, failure_reason = ?,
          lease_until = NULL, version = version + 1, updated_at = ? WHERE id = ?`,
       change.status,
       change.attempts,
       change.nextAttemptAt,
       change.lastStatusCode,
       change.lastError,
+      change.status === 'failed' ? (change.failureReason ?? null) : null,
+      now,
+      id,
+    )
+  }
+
+  /**
+   * Pending again, due at `dueAt`, attempts and last status kept (a replay or a recovery). What the stats counted
+   * of its earlier outcome is forgotten: its next outcome is a new one.
+   */
+  requeue(id: string, dueAt: number, now: string): void {
+    this.sql.exec(
+      `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, last_error = NULL, failure_reason = NULL, counted_status = NULL,
+         lease_until = NULL, version = version + 1, updated_at = ? WHERE id = ?`,
+      dueAt,
       now,
       id,
     )
@@ -102,8 +122,28 @@ export class DeliveryTables {
     return this.sql.exec<Row>(`${SELECT_DELIVERY} WHERE d.projected_version < d.version ORDER BY d.event_seq`).toArray().map(toDelivery)
   }
 
-  markProjected(id: string, version: number): void {
-    this.sql.exec('UPDATE deliveries SET projected_version = max(projected_version, ?) WHERE id = ?', version, id)
+  /** Marks `version` projected, with the final status and attempts the stats counted in that projection. */
+  markProjected(id: string, version: number, counted: { status: DeliveryStatus | null; attempts: number }): void {
+    this.sql.exec(
+      `UPDATE deliveries SET projected_version = max(projected_version, ?), counted_status = ?, counted_attempts = max(counted_attempts, ?)
+       WHERE id = ?`,
+      version,
+      counted.status,
+      counted.attempts,
+      id,
+    )
+  }
+
+  /** Failed deliveries created within [since, until), oldest first. */
+  failedBetween(since: string, until: string): DeliveryRow[] {
+    return this.sql
+      .exec<Row>(
+        `${SELECT_DELIVERY} WHERE d.status = 'failed' AND d.created_at >= ? AND d.created_at < ? ORDER BY d.event_seq`,
+        since,
+        until,
+      )
+      .toArray()
+      .map(toDelivery)
   }
 
   recordAttempt(row: AttemptRow): void {

@@ -70,6 +70,10 @@ export interface EventRow {
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed'
 
+/** Why a failed delivery failed. */
+export const FAILURE_REASONS = ['endpoint_disabled', 'endpoint_gone', 'retries_exhausted', 'url_refused'] as const
+export type FailureReason = (typeof FAILURE_REASONS)[number]
+
 export interface DeliveryRow {
   id: string
   eventSeq: number
@@ -80,7 +84,11 @@ export interface DeliveryRow {
   nextAttemptAt: number | null
   lastStatusCode: number | null
   lastError: string | null
+  failureReason: FailureReason | null
   leaseUntil: number | null
+  /** The final status and attempts the D1 stats counted (`project` counts only what is new). */
+  countedStatus: DeliveryStatus | null
+  countedAttempts: number
   version: number
   projectedVersion: number
   createdAt: string

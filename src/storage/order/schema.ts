@@ -179,6 +179,27 @@ const MIGRATIONS: readonly Migration[] = [
       if (!columns.some((c) => c.name === 'notification_type')) sql.exec('ALTER TABLE notifications ADD COLUMN notification_type TEXT')
     },
   },
+  {
+    version: 3,
+    description: 'why a delivery failed, and what of it the stats have counted',
+    up(sql) {
+      // Each column only when missing: a migration may run again over current tables (a lost version row).
+      const columns = new Set(
+        sql
+          .exec<{ name: string }>("SELECT name FROM pragma_table_info('deliveries')")
+          .toArray()
+          .map((c) => c.name),
+      )
+      const add = (column: string, definition: string): void => {
+        if (!columns.has(column)) sql.exec(`ALTER TABLE deliveries ADD COLUMN ${column} ${definition}`)
+      }
+      // endpoint_disabled, endpoint_gone, retries_exhausted or url_refused while failed; null otherwise.
+      add('failure_reason', 'TEXT')
+      // The final status and the attempts the D1 stats already counted, so each is counted once.
+      add('counted_status', 'TEXT')
+      add('counted_attempts', 'INTEGER NOT NULL DEFAULT 0')
+    },
+  },
 ]
 
 export const ORDER_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version

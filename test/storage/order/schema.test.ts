@@ -178,7 +178,7 @@ describe('order object schema migrations', () => {
       sql.exec(
         "INSERT INTO refunds_applied (out_refund_no, outcome, amount) VALUES ('R1', 'succeeded', 40), ('R2', 'closed', 10), ('R1', 'failed', 40)",
       )
-      expect(migrateOrderSchema(state.storage)).toEqual([2])
+      expect(migrateOrderSchema(state.storage)).toEqual([2, 3])
       expect(sql.exec('SELECT out_refund_no, amount, status FROM refunds ORDER BY out_refund_no').toArray()).toEqual([
         { out_refund_no: 'R1', amount: 40, status: 'succeeded' },
         { out_refund_no: 'R2', amount: null, status: 'closed' },

@@ -1,0 +1,91 @@
+/** @module The CLI's delivery commands: list, one with its attempts, replay, and bulk recovery with progress. */
+import { UsageError } from './body.ts'
+import { unwrap, type AdminClient } from './client.ts'
+import type { Options, Output, Progress } from './commands.ts'
+import { record, table } from './format.ts'
+
+/** Orders per recover call: small pages, so progress shows as the recovery goes. */
+const RECOVER_PAGE = 50
+
+type DeliveryStatus = 'pending' | 'delivered' | 'failed'
+type EventType = 'payment.succeeded' | 'payment.closed' | 'refund.succeeded' | 'refund.failed' | 'refund.closed'
+
+export async function deliveriesList(client: AdminClient, merchantId: string, options: Options): Promise<Output> {
+  const page = await unwrap(
+    client.GET('/admin/merchants/{merchantId}/deliveries', {
+      params: {
+        path: { merchantId },
+        query: {
+          limit: options.limit === undefined ? undefined : Number(options.limit),
+          cursor: options.cursor,
+          status: options.status as DeliveryStatus | undefined,
+          type: options.type as EventType | undefined,
+          out_trade_no: options.order,
+          since: options.since,
+          until: options.until,
+        },
+      },
+    }),
+  )
+  const rows = page.deliveries.map((d) => ({
+    id: d.id,
+    event_id: d.event_id,
+    type: d.type,
+    out_trade_no: d.out_trade_no,
+    status: d.status,
+    reason: d.reason,
+    attempts: d.attempts,
+    last: d.last_status_code,
+    created: d.created_at,
+  }))
+  const more = page.next_cursor === null ? '' : `\nmore: --cursor ${page.next_cursor}`
+  return {
+    json: page,
+    text: table(rows, ['id', 'event_id', 'type', 'out_trade_no', 'status', 'reason', 'attempts', 'last', 'created']) + more,
+  }
+}
+
+export async function deliveriesGet(client: AdminClient, deliveryId: string): Promise<Output> {
+  const delivery = await unwrap(client.GET('/admin/deliveries/{deliveryId}', { params: { path: { deliveryId } } }))
+  const { attempts, event, ...rest } = delivery
+  const attemptRows = attempts.map((a) => ({
+    at: a.at,
+    status: a.status_code,
+    ms: a.duration_ms,
+    error: a.error,
+    reply: (a.response_snippet ?? '').replace(/\s+/g, ' ').slice(0, 60),
+  }))
+  return {
+    json: delivery,
+    text: `${record(rest)}\n\nattempts\n${table(attemptRows, ['at', 'status', 'ms', 'error', 'reply'])}\n\nevent\n${JSON.stringify(event, null, 2)}`,
+  }
+}
+
+export async function deliveriesReplay(client: AdminClient, deliveryId: string): Promise<Output> {
+  const delivery = await unwrap(client.POST('/admin/deliveries/{deliveryId}/replay', { params: { path: { deliveryId } } }))
+  return { json: delivery, text: `queued ${delivery.event_id} again (${delivery.type}, ${delivery.out_trade_no})` }
+}
+
+/** Sends every failed delivery of the window again, a page of orders per call, reporting as it goes. */
+export async function deliveriesRecover(client: AdminClient, merchantId: string, options: Options, progress: Progress): Promise<Output> {
+  if (options.since === undefined) throw new UsageError('deliveries recover needs --since <ISO-8601 instant> (and optionally --until)')
+  let recovered = 0
+  let orders = 0
+  let cursor: string | undefined
+  do {
+    const page = await unwrap(
+      client.POST('/admin/merchants/{merchantId}/deliveries/recover', {
+        params: { path: { merchantId } },
+        body: { since: options.since, until: options.until, status: 'failed', limit: RECOVER_PAGE, cursor },
+      }),
+    )
+    recovered += page.recovered
+    orders += page.orders
+    progress(`recovering: ${recovered} deliveries queued again, ${orders} orders done${page.next_cursor === null ? '' : '…'}`)
+    cursor = page.next_cursor ?? undefined
+  } while (cursor !== undefined)
+  return {
+    json: { recovered, orders },
+    text: `recovered ${recovered} deliveries of ${orders} orders: each is sent again with its original webhook-id`,
+  }
+}

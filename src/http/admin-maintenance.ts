@@ -1,0 +1,32 @@
+/** @module Admin maintenance: resealing stored secrets under the current MASTER_KEY, and the OpenAPI document. */
+import { fromBase64, fromUtf8 } from '../crypto/encoding'
+import { log } from '../lib/log'
+import { resealMerchants } from '../merchants/reseal'
+import { encodeCursor } from './list-params'
+import { openApiDocument } from './openapi'
+import { AdminError, json } from './responses'
+import type { Handler } from './route-spec'
+import type { AdminRoutes } from './routes'
+import { MAX_RESEAL_MERCHANTS } from './routes-operations'
+import type { Cursor } from './schemas'
+
+function readCursor(cursor: string): Cursor {
+  try {
+    const value = JSON.parse(fromUtf8(fromBase64(cursor))) as unknown
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) return value as Cursor
+  } catch {
+    // not a cursor
+  }
+  throw new AdminError('invalid_request', 'cursor: not a cursor returned by this endpoint')
+}
+
+export const resealSecrets: Handler<AdminRoutes['resealSecrets']> = async ({ body, env }) => {
+  const page = await resealMerchants(env, {
+    after: body.cursor === undefined ? null : readCursor(body.cursor),
+    limit: body.limit ?? MAX_RESEAL_MERCHANTS,
+  })
+  log('info', { event: 'secrets.resealed', outcome: 'done', resealed: page.resealed, unchanged: page.unchanged })
+  return json({ resealed: page.resealed, unchanged: page.unchanged, next_cursor: page.next === null ? null : encodeCursor(page.next) })
+}
+
+export const getOpenApi: Handler<AdminRoutes['getOpenApi']> = async ({ registry }) => json(openApiDocument(registry))

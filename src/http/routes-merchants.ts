@@ -1,0 +1,165 @@
+/**
+ * @module The merchant routes as specs: list, create or replace, read, patch, the endpoint's lifecycle and a
+ * test event. Provider sections come from the registry's descriptors, in requests and replies alike.
+ */
+import * as z from 'zod'
+import { strictObject } from '../lib/validation'
+import { merchantInputSchema } from '../merchants/schema'
+import type { ProviderRegistry } from '../providers'
+import { named, route } from './route-spec'
+import { listQuery, merchantIdParam, nextCursor } from './schemas'
+
+const merchantParams = z.object({ merchantId: merchantIdParam })
+
+const disabledReason = z
+  .enum(['gone', 'failing', 'manual'])
+  .meta({ description: '`gone`: it answered 410; `failing`: every attempt failed for 5 days; `manual`: an operator disabled it.' })
+
+const forwardView = z.object({
+  url: z.string(),
+  disabled_at: z.string().optional().meta({ description: 'Set while the endpoint is disabled: nothing is sent to it.' }),
+  disabled_reason: disabledReason.optional(),
+})
+
+/** A provider section as GET shows it: the request's section without its secret fields. */
+function publicSection(registry: ProviderRegistry, provider: string): z.ZodType {
+  const { schema, secretFields } = registry.provider(provider)!.config
+  const secrets: readonly string[] = secretFields
+  const shown = Object.entries(schema.shape).filter(([field]) => !secrets.includes(field))
+  return z
+    .looseObject(Object.fromEntries(shown))
+    .meta(z.globalRegistry.get(schema) ?? {})
+    .optional()
+}
+
+function merchantView(registry: ProviderRegistry): z.ZodType {
+  const sections = Object.fromEntries(registry.providerNames().map((name) => [name, publicSection(registry, name)]))
+  return z
+    .object({
+      forward: forwardView,
+      requireRegisteredOrders: z.boolean().optional(),
+      ...sections,
+      endpoint_health: z
+        .object({ failing_since: z.string().nullable(), last_failure_at: z.string().nullable(), last_success_at: z.string().nullable() })
+        .optional()
+        .meta({
+          description:
+            'GET only, once something was sent: since when every attempt has failed (null: it answers), the last failure and success.',
+        }),
+    })
+    .loose()
+    .meta({ description: 'The merchant as saved, every secret left out.' })
+}
+
+/** A merge patch of a schema: every member optional, `null` removes it; objects (and maps) patch member by member. */
+export function mergePatchOf(schema: z.ZodType): z.ZodType {
+  const inner = schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema
+  if (inner instanceof z.ZodObject) {
+    const shape = Object.fromEntries(Object.entries(inner.shape).map(([key, value]) => [key, mergePatchOf(value).nullable().optional()]))
+    return strictObject(shape)
+  }
+  if (inner instanceof z.ZodRecord) return z.record(z.string(), (inner.valueType as z.ZodType).nullable())
+  return inner
+}
+
+const merchantSummary = z.object({
+  id: z.string(),
+  forward: z.object({ url: z.string(), disabled_at: z.string().nullable() }),
+  providers: z.array(z.string()).meta({ description: 'The providers the merchant has a section for.' }),
+  created_at: z.string(),
+  updated_at: z.string(),
+})
+
+const testEventResult = z.object({
+  event_id: z.string().meta({ description: "The event's `webhook-id`." }),
+  delivered: z.boolean(),
+  status_code: z.number().int().nullable(),
+  duration_ms: z.number().int(),
+  error: z.string().nullable(),
+  response_snippet: z.string().meta({ description: 'The first 1 KiB of the reply.' }),
+})
+
+export function merchantRoutes(registry: ProviderRegistry) {
+  const view = named('Merchant', merchantView(registry))
+  const input = named('MerchantInput', merchantInputSchema(registry))
+  return {
+    listMerchants: route({
+      method: 'get',
+      path: '/admin/merchants',
+      tag: 'merchants',
+      summary: 'List merchants, newest first',
+      query: z.object({ limit: listQuery.limit, cursor: listQuery.cursor }),
+      responses: {
+        200: {
+          description: 'A page of merchants.',
+          schema: named('MerchantList', z.object({ merchants: z.array(merchantSummary), next_cursor: nextCursor })),
+        },
+      },
+      errors: ['invalid_request'],
+    }),
+    putMerchant: route({
+      method: 'put',
+      path: '/admin/merchants/{merchantId}',
+      tag: 'merchants',
+      summary: 'Create or replace a merchant',
+      description: 'Secrets are sealed under MASTER_KEY and never returned. Replacing a merchant enables its endpoint again.',
+      params: merchantParams,
+      body: input,
+      responses: { 200: { description: 'Replaced.', schema: view }, 201: { description: 'Created.', schema: view } },
+      errors: ['invalid_request', 'conflict'],
+    }),
+    getMerchant: route({
+      method: 'get',
+      path: '/admin/merchants/{merchantId}',
+      tag: 'merchants',
+      summary: 'Read a merchant (secrets left out)',
+      params: merchantParams,
+      responses: { 200: { description: 'The merchant.', schema: view } },
+      errors: ['not_found'],
+    }),
+    patchMerchant: route({
+      method: 'patch',
+      path: '/admin/merchants/{merchantId}',
+      tag: 'merchants',
+      summary: 'Change some fields of a merchant (JSON merge patch)',
+      description:
+        'RFC 7396 over the PUT body: absent fields keep their value, null removes an optional one. The result is ' +
+        'validated as a whole. The endpoint stays enabled or disabled as it was.',
+      params: merchantParams,
+      body: named('MerchantPatch', mergePatchOf(input)),
+      mergePatch: true,
+      responses: { 200: { description: 'The merchant after the patch.', schema: view } },
+      errors: ['invalid_request', 'not_found', 'conflict'],
+    }),
+    disableEndpoint: route({
+      method: 'post',
+      path: '/admin/merchants/{merchantId}/endpoint/disable',
+      tag: 'endpoint',
+      summary: "Stop sending to the merchant's endpoint",
+      description: 'New events wait as `failed` with reason `endpoint_disabled`, for recovery.',
+      params: merchantParams,
+      responses: { 200: { description: 'The endpoint, disabled.', schema: z.object({ forward: forwardView }) } },
+      errors: ['not_found'],
+    }),
+    enableEndpoint: route({
+      method: 'post',
+      path: '/admin/merchants/{merchantId}/endpoint/enable',
+      tag: 'endpoint',
+      summary: "Send to the merchant's endpoint again",
+      description: 'Sends nothing by itself: `…/deliveries/recover` sends what failed meanwhile.',
+      params: merchantParams,
+      responses: { 200: { description: 'The endpoint, enabled.', schema: z.object({ forward: forwardView }) } },
+      errors: ['not_found'],
+    }),
+    sendTestEvent: route({
+      method: 'post',
+      path: '/admin/merchants/{merchantId}/test-event',
+      tag: 'endpoint',
+      summary: 'Send a signed `webhook.test` event and report the attempt',
+      description: 'One attempt, never retried, sent even while the endpoint is disabled (to check it before enabling).',
+      params: merchantParams,
+      responses: { 200: { description: "The attempt's outcome.", schema: named('TestEventResult', testEventResult) } },
+      errors: ['not_found', 'invalid_request'],
+    }),
+  }
+}

@@ -1,0 +1,108 @@
+/** @module The operations routes as specs: per-merchant stats over time, resealing stored secrets, and the OpenAPI document. */
+import * as z from 'zod'
+import { strictObject } from '../lib/validation'
+import { named, route } from './route-spec'
+import { instant, merchantIdParam, nextCursor, oneOf } from './schemas'
+
+export const STATS_INTERVALS = ['minute', 'hour', 'day'] as const
+export const MAX_RESEAL_MERCHANTS = 100
+
+const notificationCounts = {
+  accepted: z.number().int(),
+  duplicate: z.number().int(),
+  rejected: z.number().int(),
+}
+
+const deliveryCounts = {
+  delivered: z.number().int().meta({ description: 'Deliveries the merchant accepted in the window.' }),
+  failed: z
+    .number()
+    .int()
+    .meta({ description: 'Deliveries that failed for good in the window (retries ran out, endpoint gone or disabled).' }),
+  success_rate: z.number().nullable().meta({ description: 'delivered / (delivered + failed); null when neither happened.' }),
+  latency_ms: z
+    .object({ p50: z.number().int().nullable(), p95: z.number().int().nullable() })
+    .meta({ description: 'Attempt durations: the upper bound of the histogram bucket holding each percentile.' }),
+}
+
+const stats = z.object({
+  notifications: z.object({
+    ...notificationCounts,
+    rejected_by_reason: z.record(z.string(), z.number().int()),
+  }),
+  deliveries: z.object({
+    ...deliveryCounts,
+    pending: z.number().int().meta({ description: 'Deliveries created in the window that are still pending now.' }),
+  }),
+  since: z.string(),
+  until: z.string(),
+  interval: z.enum(STATS_INTERVALS).optional(),
+  series: z
+    .array(z.object({ start: z.string(), notifications: z.object(notificationCounts), deliveries: z.object(deliveryCounts) }))
+    .optional()
+    .meta({ description: 'With `interval`: the same counts per bucket, oldest first, every bucket of the window present.' }),
+})
+
+export function operationsRoutes() {
+  return {
+    getStats: route({
+      method: 'get',
+      path: '/admin/merchants/{merchantId}/stats',
+      tag: 'stats',
+      summary: "A merchant's notification and delivery counts over a window (default: the last 24 h)",
+      description: 'Counted per minute as the D1 projection runs, so a few seconds behind the order objects.',
+      params: z.object({ merchantId: merchantIdParam }),
+      query: z.object({
+        since: instant.optional(),
+        until: instant.optional(),
+        interval: oneOf(STATS_INTERVALS).optional().meta({ description: 'Also return `series`, one entry per minute, hour or day.' }),
+      }),
+      responses: { 200: { description: 'The counts.', schema: named('Stats', stats) } },
+      errors: ['invalid_request', 'not_found'],
+    }),
+    resealSecrets: route({
+      method: 'post',
+      path: '/admin/reseal',
+      tag: 'maintenance',
+      summary: 'Seal every stored secret again under the current MASTER_KEY',
+      description:
+        'During a MASTER_KEY rotation (the old key set as MASTER_KEY_PREVIOUS): afterwards the previous key can be removed. ' +
+        'Works through the merchants page by page; call again with `next_cursor` until it is null.',
+      body: named(
+        'ResealRequest',
+        strictObject({
+          limit: z
+            .number({ error: `an integer from 1 to ${MAX_RESEAL_MERCHANTS}` })
+            .int(`an integer from 1 to ${MAX_RESEAL_MERCHANTS}`)
+            .min(1, `an integer from 1 to ${MAX_RESEAL_MERCHANTS}`)
+            .max(MAX_RESEAL_MERCHANTS, `an integer from 1 to ${MAX_RESEAL_MERCHANTS}`)
+            .optional(),
+          cursor: z.string().optional(),
+        }),
+      ),
+      responses: {
+        200: {
+          description: 'This page done.',
+          schema: named(
+            'ResealResult',
+            z.object({
+              resealed: z.number().int().meta({ description: 'Merchants whose secrets were sealed again.' }),
+              unchanged: z.number().int().meta({ description: 'Merchants already sealed under the current key.' }),
+              next_cursor: nextCursor,
+            }),
+          ),
+        },
+      },
+      errors: ['invalid_request'],
+    }),
+    getOpenApi: route({
+      method: 'get',
+      path: '/admin/openapi.json',
+      tag: 'maintenance',
+      summary: 'This document (no token needed)',
+      auth: false,
+      responses: { 200: { description: 'The OpenAPI 3.1 document of the admin API.', schema: z.record(z.string(), z.unknown()) } },
+      errors: [],
+    }),
+  }
+}

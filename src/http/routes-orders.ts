@@ -1,0 +1,225 @@
+/** @module The order and audit-trail routes as specs: register an order, ask the provider now, read it; a merchant's notifications. */
+import * as z from 'zod'
+import { strictObject } from '../lib/validation'
+import type { ProviderRegistry } from '../providers'
+import { ORDER_STATUSES } from '../storage/order'
+import { named, route } from './route-spec'
+import { instant, listQuery, merchantIdParam, nextCursor, oneOf, orderNumber, outTradeNoParam } from './schemas'
+
+const AMOUNT_PROBLEM = 'must be a positive integer in minor units (fen)'
+const VERDICTS = ['accepted', 'duplicate', 'rejected'] as const
+
+/** A provider named by itself or by one of its channels; refused with the list of both. */
+function providerName(registry: ProviderRegistry) {
+  const names = [...new Set([...registry.providerNames(), ...registry.channels.map((adapter) => adapter.channel)])]
+  return z
+    .string()
+    .transform((value, ctx) => {
+      const provider = registry.providerNamed(value)
+      if (provider !== undefined) return provider
+      ctx.addIssue({ code: 'custom', message: `one of ${names.join(', ')}` })
+      return z.NEVER
+    })
+    .meta({ description: `A provider or one of its channels: ${names.join(', ')}.` })
+}
+
+const orderParams = z.object({ merchantId: merchantIdParam, outTradeNo: outTradeNoParam })
+
+const orderView = z
+  .object({
+    merchant_id: z.string(),
+    provider: z.string(),
+    out_trade_no: z.string(),
+    status: z.enum(ORDER_STATUSES),
+    amount: z.number().int().nullable(),
+    expected_amount: z.number().int().nullable(),
+    currency: z.string().nullable(),
+    transaction_id: z.string().nullable(),
+    paid_at: z.string().nullable(),
+    refunded_amount: z.number().int(),
+    updated_at: z.string(),
+    events: z.array(
+      z.object({ id: z.string(), type: z.string(), created_at: z.string(), data: z.record(z.string(), z.unknown()) }).loose(),
+    ),
+    deliveries: z.array(
+      z.object({ id: z.string(), event_id: z.string(), type: z.string(), status: z.string(), attempts: z.number().int() }).loose(),
+    ),
+    notifications: z.array(
+      z
+        .object({ id: z.string(), channel: z.string(), received_at: z.string(), verdict: z.enum(VERDICTS), reason: z.string().nullable() })
+        .loose(),
+    ),
+  })
+  .loose()
+
+const notificationRow = z.object({
+  id: z.string(),
+  channel: z.string(),
+  received_at: z.string(),
+  verdict: z.enum(VERDICTS),
+  reason: z.string().nullable(),
+  out_trade_no: z.string().nullable(),
+  source: z.string(),
+  count: z.number().int().meta({ description: 'How many notifications the row stands for: more than 1 for counted refusals.' }),
+  first_received_at: z.string().nullable().meta({ description: "A counted row's earliest notification." }),
+  notification_type: z.string().nullable().meta({ description: "A provider notification's type (its event_type or notify_type)." }),
+  subject_id: z.string().nullable().meta({ description: 'The provider id of what a provider notification is about, when it names one.' }),
+})
+
+export function orderRoutes(registry: ProviderRegistry) {
+  const provider = providerName(registry)
+  return {
+    putOrder: route({
+      method: 'put',
+      path: '/admin/merchants/{merchantId}/orders/{outTradeNo}',
+      tag: 'orders',
+      summary: "Register an order's expected amount",
+      description: 'A registered order is checked against its amount, and queried at the provider when no payment is notified.',
+      params: orderParams,
+      body: named(
+        'OrderRegistration',
+        strictObject({
+          amount: z
+            .number({ error: AMOUNT_PROBLEM })
+            .int(AMOUNT_PROBLEM)
+            .positive(AMOUNT_PROBLEM)
+            .max(Number.MAX_SAFE_INTEGER, AMOUNT_PROBLEM),
+          currency: z
+            .string()
+            .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as CNY')
+            .optional()
+            .meta({ description: 'Default CNY.' }),
+          channel: provider.nullable().optional(),
+          provider: provider.nullable().optional(),
+          expires_at: instant.nullable().optional().meta({ description: 'After this the order can no longer be paid: queries stop.' }),
+        }),
+      ),
+      responses: {
+        200: {
+          description: 'Registered.',
+          schema: named(
+            'OrderRegistered',
+            z.object({
+              out_trade_no: z.string(),
+              amount: z.number().int(),
+              currency: z.string(),
+              providers: z.array(z.string()),
+              status: z.enum(ORDER_STATUSES),
+            }),
+          ),
+        },
+      },
+      errors: ['invalid_request', 'not_found', 'conflict'],
+    }),
+    getOrder: route({
+      method: 'get',
+      path: '/admin/merchants/{merchantId}/orders/{outTradeNo}',
+      tag: 'orders',
+      summary: 'An order, its events, deliveries and notifications (read from the order itself)',
+      params: orderParams,
+      query: z.object({ provider: provider.optional() }),
+      responses: { 200: { description: 'The order.', schema: named('Order', orderView) } },
+      errors: ['invalid_request', 'not_found'],
+    }),
+    syncOrder: route({
+      method: 'post',
+      path: '/admin/merchants/{merchantId}/orders/{outTradeNo}/sync',
+      tag: 'orders',
+      summary: 'Ask the provider about the order now',
+      params: orderParams,
+      query: z.object({ provider: provider.optional() }),
+      responses: {
+        200: {
+          description: 'What each query found.',
+          schema: named(
+            'OrderSync',
+            z.object({
+              out_trade_no: z.string(),
+              results: z.array(
+                z
+                  .object({ provider: z.string(), status: z.enum(ORDER_STATUSES), query: z.string(), refunds: z.array(z.unknown()) })
+                  .loose(),
+              ),
+            }),
+          ),
+        },
+      },
+      errors: ['invalid_request', 'not_found'],
+    }),
+    listNotifications: route({
+      method: 'get',
+      path: '/admin/merchants/{merchantId}/notifications',
+      tag: 'notifications',
+      summary: "A merchant's audit trail, newest first",
+      params: z.object({ merchantId: merchantIdParam }),
+      query: z.object({
+        out_trade_no: orderNumber.optional(),
+        verdict: oneOf(VERDICTS).optional(),
+        reason: z
+          .string()
+          .regex(/^[\x20-\x7e]{1,64}$/, '1–64 printable ASCII characters')
+          .optional(),
+        ...listQuery,
+      }),
+      responses: {
+        200: {
+          description: 'A page of notifications.',
+          schema: named('NotificationList', z.object({ notifications: z.array(notificationRow), next_cursor: nextCursor })),
+        },
+      },
+      errors: ['invalid_request', 'not_found'],
+    }),
+    getNotification: route({
+      method: 'get',
+      path: '/admin/merchants/{merchantId}/notifications/{notificationId}',
+      tag: 'notifications',
+      summary: 'One audit entry, with the kept raw body of a rejected notification',
+      description: 'A merchant with keepRejectedBodies keeps the first body of each counted refusal (signatures cut short).',
+      params: z.object({ merchantId: merchantIdParam, notificationId: z.string().max(64) }),
+      responses: {
+        200: {
+          description: 'The entry; `body` is null when none was kept.',
+          schema: named('Notification', notificationRow.extend({ body: z.record(z.string(), z.unknown()).nullable() })),
+        },
+      },
+      errors: ['invalid_request', 'not_found'],
+    }),
+    putRefund: route({
+      method: 'put',
+      path: '/admin/merchants/{merchantId}/orders/{outTradeNo}/refunds/{outRefundNo}',
+      tag: 'orders',
+      summary: 'Register a refund the merchant asked the provider for',
+      description: 'Settles a held notification of it with this amount, and queries the refund at the provider until it is settled.',
+      params: z.object({ merchantId: merchantIdParam, outTradeNo: outTradeNoParam, outRefundNo: outTradeNoParam }),
+      body: named(
+        'RefundRegistration',
+        strictObject({
+          amount: z
+            .number({ error: AMOUNT_PROBLEM })
+            .int(AMOUNT_PROBLEM)
+            .positive(AMOUNT_PROBLEM)
+            .max(Number.MAX_SAFE_INTEGER, AMOUNT_PROBLEM),
+          channel: provider.nullable().optional(),
+          provider: provider.nullable().optional(),
+        }),
+      ),
+      responses: {
+        200: {
+          description: 'Registered.',
+          schema: named(
+            'RefundRegistered',
+            z.object({
+              out_trade_no: z.string(),
+              out_refund_no: z.string(),
+              amount: z.number().int(),
+              providers: z.array(z.string()),
+              status: z.string(),
+              order_status: z.enum(ORDER_STATUSES),
+            }),
+          ),
+        },
+      },
+      errors: ['invalid_request', 'not_found', 'conflict'],
+    }),
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * @module The zod pieces the admin routes share: list parameters (`limit`, `cursor`, `since`, `until`), path values,
+ * order numbers, the error reply. Query values arrive as text; each piece checks and converts it, with the message
+ * the API has always given, and says how the OpenAPI document should describe it.
+ */
+import * as z from 'zod'
+import { fromBase64, fromUtf8 } from '../crypto/encoding'
+import { MERCHANT_ID_PATTERN } from '../merchants/schema'
+import { orderNumberProblem } from '../providers'
+
+export const DEFAULT_LIMIT = 50
+export const MAX_LIMIT = 100
+
+/** JSON Schema to show instead of the generated one (a query value's type after conversion, say). */
+export const documentedAs = z.registry<Record<string, unknown>>()
+
+function described<Schema extends z.ZodType>(schema: Schema, jsonSchema: Record<string, unknown>): Schema {
+  documentedAs.add(schema, jsonSchema)
+  return schema
+}
+
+/** Where the previous page ended: the sort key of its last row (a time and an id). */
+export type Cursor = [at: string, id: string]
+
+const LIMIT_PROBLEM = `an integer from 1 to ${MAX_LIMIT}`
+export const limitParam = described(
+  z
+    .string()
+    .regex(/^\d{1,3}$/, LIMIT_PROBLEM)
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= MAX_LIMIT, LIMIT_PROBLEM)
+    .optional(),
+  { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, description: 'Rows per page; never clamped.' },
+)
+
+function decodeCursor(text: string): Cursor | null {
+  try {
+    const value = JSON.parse(fromUtf8(fromBase64(text))) as unknown
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) return value as Cursor
+  } catch {
+    // not a cursor
+  }
+  return null
+}
+
+export const cursorParam = described(
+  z
+    .string()
+    .transform((text, ctx) => {
+      const cursor = decodeCursor(text)
+      if (cursor !== null) return cursor
+      ctx.addIssue({ code: 'custom', message: 'not a cursor returned by this endpoint' })
+      return z.NEVER
+    })
+    .optional(),
+  { type: 'string', description: "The previous page's `next_cursor`." },
+)
+
+const INSTANT = /^\d{4}-\d{2}-\d{2}T/
+const INSTANT_PROBLEM = 'an ISO-8601 instant such as 2026-11-25T12:00:00Z'
+
+/** ISO-8601 instants, normalized to the stored form (`…Z` with milliseconds) so they compare as text. */
+export const instant = z
+  .string()
+  .transform((text, ctx) => {
+    const ms = INSTANT.test(text) ? Date.parse(text) : Number.NaN
+    if (Number.isNaN(ms)) {
+      ctx.addIssue({ code: 'custom', message: INSTANT_PROBLEM })
+      return z.NEVER
+    }
+    return new Date(ms).toISOString()
+  })
+  .meta({ format: 'date-time', examples: ['2026-11-25T12:00:00Z'] })
+
+export const listQuery = {
+  limit: limitParam,
+  cursor: cursorParam,
+  since: described(instant.optional(), { type: 'string', format: 'date-time', description: 'Inclusive lower bound.' }),
+  until: described(instant.optional(), { type: 'string', format: 'date-time', description: 'Exclusive upper bound.' }),
+}
+
+/** A closed set of text values, refused with `one of …` as the hand-written checks said. */
+export function oneOf<const Values extends readonly [string, ...string[]]>(values: Values) {
+  return z.enum(values, { error: `one of ${values.join(', ')}` })
+}
+
+/** An order number, held to the notify side's rule (1–64 printable characters, not `.` or `..`). */
+export const orderNumber = z.string().superRefine((value, ctx) => {
+  const problem = orderNumberProblem(value)
+  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem })
+})
+
+export const merchantIdParam = z.string().meta({ description: 'The merchant id.', pattern: MERCHANT_ID_PATTERN })
+export const outTradeNoParam = orderNumber.meta({ description: "The merchant's order number (1–64 printable characters)." })
+
+/** Responses list rows newest first; `next_cursor` is null on the last page. */
+export const nextCursor = z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null at the end.' })
+
+export const errorReply = z.object({
+  error: z.object({
+    code: z.enum(['unauthorized', 'not_found', 'invalid_request', 'conflict', 'method_not_allowed', 'internal']),
+    message: z.string().meta({ description: 'For `invalid_request`: `<field>: <problem>`.' }),
+  }),
+})

@@ -1,0 +1,21 @@
+/**
+ * @module A merchant as the PUT body that would create it again, secrets included: what a PATCH (JSON merge
+ * patch) applies to before the result is validated as a whole. Never sent anywhere.
+ */
+import { defaultRegistry, type ProviderRegistry } from '../providers'
+import { MERCHANT_FLAGS } from './schema'
+import type { MerchantConfig } from './types'
+
+export function merchantInputView(config: MerchantConfig, registry: ProviderRegistry = defaultRegistry): Record<string, unknown> {
+  const { url, secret, previousSecret } = config.forward
+  const sections = config as Record<string, unknown>
+  const view: Record<string, unknown> = {
+    forward: { url, secret, ...(previousSecret === undefined ? {} : { previousSecret }) },
+    ...Object.fromEntries(MERCHANT_FLAGS.filter((flag) => config[flag] === true).map((flag) => [flag, true])),
+  }
+  for (const { provider, config: section } of registry.providers) {
+    const value = Object.hasOwn(sections, provider) ? sections[provider] : undefined
+    if (value !== undefined) view[provider] = section.inputView(value)
+  }
+  return view
+}

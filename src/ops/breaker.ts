@@ -1,0 +1,36 @@
+/**
+ * @module The circuit breaker's arithmetic: an endpoint whose every attempt has failed for 5 days is disabled (as
+ * Svix does), beside the 410 rule. Attempts come from many order objects, in any order: a success ends the failing
+ * streak only if it came after the streak began, and a failure older than the last success starts none.
+ */
+import type { EndpointHealthRow } from '../storage/monitor'
+
+export const BREAKER_FAILING_MS = 5 * 24 * 3600_000
+
+export interface AttemptOutcome {
+  at: number
+  ok: boolean
+}
+
+/** The health after these attempts to `url` (a new URL starts afresh). */
+export function recordAttempts(health: EndpointHealthRow | null, url: string, attempts: readonly AttemptOutcome[]): EndpointHealthRow {
+  let next: EndpointHealthRow =
+    health !== null && health.url === url ? { ...health } : { url, failingSince: null, lastFailureAt: null, lastSuccessAt: null }
+  for (const attempt of [...attempts].sort((a, b) => a.at - b.at)) {
+    if (attempt.ok) {
+      if (next.failingSince !== null && attempt.at >= next.failingSince) next = { ...next, failingSince: null }
+      next = { ...next, lastSuccessAt: Math.max(next.lastSuccessAt ?? attempt.at, attempt.at) }
+    } else {
+      next = { ...next, lastFailureAt: Math.max(next.lastFailureAt ?? attempt.at, attempt.at) }
+      if (next.lastSuccessAt === null || attempt.at > next.lastSuccessAt) {
+        next = { ...next, failingSince: Math.min(next.failingSince ?? attempt.at, attempt.at) }
+      }
+    }
+  }
+  return next
+}
+
+/** Every attempt has failed for at least 5 days: time to stop calling. */
+export function shouldTrip(health: EndpointHealthRow): boolean {
+  return health.failingSince !== null && health.lastFailureAt !== null && health.lastFailureAt - health.failingSince >= BREAKER_FAILING_MS
+}

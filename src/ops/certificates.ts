@@ -1,0 +1,57 @@
+/**
+ * @module `certificate.expiring`: certificates in merchants' configs (configured platform certificates, and whatever
+ * else a provider's section holds) that expire within 30 days. Checked daily by the cron trigger and whenever a
+ * merchant is saved; each certificate is told about once per expiry date, by the merchant's monitor object.
+ */
+import type { MerchantConfig } from '../merchants/types'
+import type { ProviderRegistry } from '../providers'
+import { listMerchantRows } from '../storage/admin-queries'
+import { monitorStub } from './monitor'
+import { expiresSoon, type ExpiringCertificate } from './notices'
+
+/** The merchant's certificates expiring within 30 days; reads public fields only (a stored, sealed config works). */
+export function expiringCertificates(config: Omit<MerchantConfig, 'id'>, registry: ProviderRegistry, now: number): ExpiringCertificate[] {
+  const sections = config as Record<string, unknown>
+  return registry.providers.flatMap(({ provider, config: section }) => {
+    const value = Object.hasOwn(sections, provider) ? sections[provider] : undefined
+    if (value === undefined || section.certificates === undefined) return []
+    return section
+      .certificates(value)
+      .filter((certificate) => expiresSoon(certificate.expiresAt, now))
+      .map((certificate) => ({ provider, name: certificate.name, expires_at: certificate.expiresAt }))
+  })
+}
+
+/** Tells the merchant's monitor about its expiring certificates; returns how many notices that made. */
+export async function noticeExpiringCertificates(
+  env: Env,
+  registry: ProviderRegistry,
+  merchantId: string,
+  config: Omit<MerchantConfig, 'id'>,
+  now: number,
+): Promise<number> {
+  const expiring = expiringCertificates(config, registry, now)
+  if (expiring.length === 0) return 0
+  return monitorStub(env, merchantId).certificatesExpiring(merchantId, expiring)
+}
+
+/** Every merchant, page by page (the daily cron). */
+export async function checkAllCertificates(
+  env: Env,
+  registry: ProviderRegistry,
+  now: number,
+): Promise<{ merchants: number; notices: number }> {
+  let after: [string, string] | null = null
+  let merchants = 0
+  let notices = 0
+  for (;;) {
+    const rows = await listMerchantRows(env.DB, { after, limit: 100 })
+    for (const row of rows) {
+      merchants += 1
+      notices += await noticeExpiringCertificates(env, registry, row.id, JSON.parse(row.config) as Omit<MerchantConfig, 'id'>, now)
+    }
+    if (rows.length < 100) return { merchants, notices }
+    const last = rows[rows.length - 1]!
+    after = [last.created_at, last.id]
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * @module Telling a merchant's monitor object what happened, from the Worker and the order objects. Best effort:
+ * a monitor that cannot be reached never fails a notification or a delivery; it is logged.
+ */
+import { errorSummary, log } from '../lib/log'
+import { disableEndpoint, enableEndpoint, type EndpointChange } from '../merchants/endpoint-state'
+import type { DeliveryRunReport, EndpointStateChange } from './types'
+
+export function monitorStub(env: Env, merchantId: string): DurableObjectStub<import('./monitor-object').MerchantMonitor> {
+  return env.MONITORS.getByName(merchantId)
+}
+
+async function tell(merchantId: string, what: string, call: () => Promise<unknown>): Promise<void> {
+  try {
+    await call()
+  } catch (error) {
+    log('warn', { event: 'monitor.unreachable', merchant_id: merchantId, reason: what, error: errorSummary(error) })
+  }
+}
+
+export function reportDeliveryRun(env: Env, report: DeliveryRunReport): Promise<void> {
+  if (report.attempts.length === 0 && report.exhausted.length === 0 && report.goneUrl === null) return Promise.resolve()
+  return tell(report.merchantId, 'delivery run', () => monitorStub(env, report.merchantId).deliveryRun(report))
+}
+
+export function reportRejection(env: Env, merchantId: string, reason: string, at: number): Promise<void> {
+  return tell(merchantId, 'rejection', () => monitorStub(env, merchantId).rejected(merchantId, reason, at))
+}
+
+export function reportEndpointChange(env: Env, change: EndpointStateChange): Promise<void> {
+  return tell(change.merchantId, 'endpoint change', () => monitorStub(env, change.merchantId).endpointChanged(change))
+}
+
+/** An operator disables the endpoint: stored, then `endpoint.disabled` (reason `manual`) when it was enabled. */
+export async function disableEndpointByOperator(env: Env, merchantId: string, at: number): Promise<EndpointChange> {
+  const change = await disableEndpoint(env, merchantId, { reason: 'manual', at })
+  if (change.changed && change.forward !== null) {
+    await reportEndpointChange(env, {
+      merchantId,
+      state: 'disabled',
+      url: change.forward.url,
+      reason: 'manual',
+      disabled_at: change.forward.disabledAt!,
+    })
+  }
+  return change
+}
+
+/** An operator enables the endpoint: stored, then `endpoint.enabled` when it was disabled. Sends nothing else. */
+export async function enableEndpointByOperator(env: Env, merchantId: string, at: number): Promise<EndpointChange> {
+  const change = await enableEndpoint(env, merchantId, at)
+  if (change.changed && change.forward !== null) await reportEndpointChange(env, { merchantId, state: 'enabled', url: change.forward.url })
+  return change
+}

@@ -1,0 +1,69 @@
+/**
+ * @module Sends the monitor's operational webhooks: oldest first, one attempt at a time, each freshly signed with the
+ * same `webhook-id`, retried on the merchant deliveries' own schedule (`delivery/schedule.ts`), then kept as failed.
+ */
+import { attemptDelivery } from '../delivery/attempt'
+import { nextRetryDelayMs } from '../delivery/schedule'
+import { signWebhook } from '../delivery/sign'
+import { log } from '../lib/log'
+import type { MonitorStore } from '../storage/monitor'
+import type { OpsTarget } from './target'
+
+const ATTEMPTS_PER_RUN = 10
+/** Longer than one attempt can take (15 s timeout): a crashed run's lease lapses and the event is tried again. */
+const LEASE_MS = 60_000
+
+export interface OpsDrainContext {
+  merchantId: string
+  /** Null when no ops endpoint is configured (any longer): pending events fail without a request. */
+  target: OpsTarget | null
+  now?: () => number
+  random?: () => number
+}
+
+/** Sends what is due; returns when the next pending event is due (epoch ms), or null when none is pending. */
+export async function drainOpsEvents(store: MonitorStore, context: OpsDrainContext): Promise<number | null> {
+  const clock = context.now ?? Date.now
+  const random = context.random ?? Math.random
+  for (let i = 0; i < ATTEMPTS_PER_RUN; i++) {
+    const head = store.headOfLine()
+    if (head === null) return null
+    const startedAt = clock()
+    if (head.nextAttemptAt !== null && head.nextAttemptAt > startedAt) return head.nextAttemptAt
+    if (head.leaseUntil !== null && head.leaseUntil > startedAt) return head.leaseUntil
+    const { target } = context
+    if (target === null) {
+      store.updateOpsEvent(head.id, { ...head, status: 'failed', nextAttemptAt: null, lastError: 'no ops webhook configured' }, startedAt)
+      continue
+    }
+    store.lease(head.id, startedAt + LEASE_MS)
+    const headers = await signWebhook({ id: head.id, timestamp: Math.floor(startedAt / 1000), body: head.body, secrets: [target.secret] })
+    const result = await attemptDelivery({ url: target.url, body: head.body, headers, now: clock })
+    const finishedAt = clock()
+    const attempts = head.attempts + 1
+    const delay = result.kind === 'delivered' ? null : nextRetryDelayMs({ attemptsMade: attempts, failure: result, random })
+    const status = result.kind === 'delivered' ? 'delivered' : delay === null || result.kind === 'gone' ? 'failed' : 'pending'
+    store.updateOpsEvent(
+      head.id,
+      {
+        status,
+        attempts,
+        nextAttemptAt: status === 'pending' && delay !== null ? finishedAt + delay : null,
+        lastStatusCode: result.statusCode,
+        lastError: result.kind === 'retry' ? (result.error ?? `HTTP ${result.statusCode}`) : result.kind === 'gone' ? 'gone (410)' : null,
+      },
+      finishedAt,
+    )
+    log(status === 'delivered' ? 'info' : 'warn', {
+      event: 'ops.attempt',
+      merchant_id: context.merchantId,
+      event_id: head.id,
+      type: head.type,
+      outcome: status,
+      attempt: attempts,
+      status_code: result.statusCode,
+      duration_ms: result.latencyMs,
+    })
+  }
+  return store.headOfLine()?.nextAttemptAt ?? null
+}

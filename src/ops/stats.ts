@@ -1,0 +1,126 @@
+/**
+ * @module A merchant's stats over a window: the per-minute counters the projection keeps (`storage/stats.ts`),
+ * summed, plus the refusals counted before any order (`countRefusal`) and the deliveries still pending; optionally
+ * the same per minute, hour or day for a chart. Latency percentiles come from the duration histogram.
+ */
+import { countPendingDeliveries, LATENCY_BUCKETS_MS, readCountedRefusals, readStatsRows, type StatsRow } from '../storage/stats'
+
+export type StatsInterval = 'minute' | 'hour' | 'day'
+
+const INTERVAL_MS: Record<StatsInterval, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 }
+/** A series longer than this is refused: a chart has no use for more points. */
+export const MAX_SERIES_POINTS = 1500
+
+interface Totals {
+  accepted: number
+  duplicate: number
+  rejected: number
+  rejectedByReason: Record<string, number>
+  delivered: number
+  failed: number
+  latency: number[]
+}
+
+const empty = (): Totals => ({
+  accepted: 0,
+  duplicate: 0,
+  rejected: 0,
+  rejectedByReason: {},
+  delivered: 0,
+  failed: 0,
+  latency: LATENCY_BUCKETS_MS.map(() => 0),
+})
+
+function addRow(totals: Totals, row: StatsRow): void {
+  totals.accepted += row.accepted
+  totals.duplicate += row.duplicate
+  totals.rejected += row.rejected
+  totals.delivered += row.delivered
+  totals.failed += row.failed
+  for (const [reason, n] of Object.entries(JSON.parse(row.rejected_reasons) as Record<string, number>)) {
+    totals.rejectedByReason[reason] = (totals.rejectedByReason[reason] ?? 0) + n
+  }
+  LATENCY_BUCKETS_MS.forEach((_, i) => {
+    totals.latency[i]! += row[`latency_${i}`] ?? 0
+  })
+}
+
+/** The upper bound of the bucket holding the `p`-quantile of the attempts; null without attempts. */
+function percentile(histogram: readonly number[], p: number): number | null {
+  const total = histogram.reduce((sum, n) => sum + n, 0)
+  if (total === 0) return null
+  const rank = Math.ceil(p * total)
+  let seen = 0
+  for (const [i, n] of histogram.entries()) {
+    seen += n
+    if (seen >= rank) return Number.isFinite(LATENCY_BUCKETS_MS[i]!) ? LATENCY_BUCKETS_MS[i]! : LATENCY_BUCKETS_MS[i - 1]!
+  }
+  return null
+}
+
+function deliveryCounts(t: Totals) {
+  const decided = t.delivered + t.failed
+  return {
+    delivered: t.delivered,
+    failed: t.failed,
+    success_rate: decided === 0 ? null : t.delivered / decided,
+    latency_ms: { p50: percentile(t.latency, 0.5), p95: percentile(t.latency, 0.95) },
+  }
+}
+
+export interface StatsWindow {
+  since: string
+  until: string
+  interval?: StatsInterval
+}
+
+/** Throws `RangeError` when the window and interval would make more than `MAX_SERIES_POINTS` points. */
+export async function merchantStats(db: D1Database, merchantId: string, window: StatsWindow) {
+  const sinceMs = Date.parse(window.since)
+  const untilMs = Date.parse(window.until)
+  const step = window.interval === undefined ? null : INTERVAL_MS[window.interval]
+  const firstBucket = step === null ? 0 : Math.floor(sinceMs / step) * step
+  if (step !== null && (untilMs - firstBucket) / step > MAX_SERIES_POINTS) throw new RangeError(`more than ${MAX_SERIES_POINTS} points`)
+  const [rows, refusals, pending] = await Promise.all([
+    readStatsRows(db, merchantId, Math.floor(sinceMs / 60_000), Math.ceil(untilMs / 60_000)),
+    readCountedRefusals(db, merchantId, window.since, window.until),
+    countPendingDeliveries(db, merchantId, window.since, window.until),
+  ])
+  const totals = empty()
+  const buckets = new Map<number, Totals>()
+  for (const row of rows) {
+    addRow(totals, row)
+    if (step === null) continue
+    const start = Math.floor((row.minute * 60_000) / step) * step
+    if (!buckets.has(start)) buckets.set(start, empty())
+    addRow(buckets.get(start)!, row)
+  }
+  for (const [reason, n] of Object.entries(refusals)) {
+    totals.rejected += n
+    totals.rejectedByReason[reason] = (totals.rejectedByReason[reason] ?? 0) + n
+  }
+  const series =
+    step === null
+      ? undefined
+      : Array.from({ length: Math.max(0, Math.ceil((untilMs - firstBucket) / step)) }, (_, i) => {
+          const start = firstBucket + i * step
+          const t = buckets.get(start) ?? empty()
+          return {
+            start: new Date(start).toISOString(),
+            notifications: { accepted: t.accepted, duplicate: t.duplicate, rejected: t.rejected },
+            deliveries: deliveryCounts(t),
+          }
+        })
+  return {
+    notifications: {
+      accepted: totals.accepted,
+      duplicate: totals.duplicate,
+      rejected: totals.rejected,
+      rejected_by_reason: totals.rejectedByReason,
+    },
+    deliveries: { ...deliveryCounts(totals), pending },
+    since: window.since,
+    until: window.until,
+    ...(window.interval === undefined ? {} : { interval: window.interval, series }),
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * @module Bulk recovery, one order's part: every failed delivery created within the window goes back to pending, due
+ * now, with its event (so its `webhook-id`) unchanged. The outbox sends the oldest first, so the order's events reach
+ * the merchant in the order they happened. Pending and delivered ones are left alone: a second recovery, or one
+ * while a retry is due, sends nothing twice.
+ */
+import { isoNow } from '../lib/ids'
+import type { OrderContext } from './context'
+import { sealForwardTarget, type ForwardSettings } from './forward-target'
+
+export interface RecoveryWindow {
+  /** Inclusive and exclusive bounds on the delivery's creation, ISO-8601 as stored. */
+  since: string
+  until: string
+}
+
+/** How many deliveries went back to pending. */
+export async function recoverDeliveries(ctx: OrderContext, window: RecoveryWindow, settings: ForwardSettings): Promise<number> {
+  const { store } = ctx
+  const order = store.order.get()
+  if (order === null) return 0
+  // The merchant's current settings: a recovery after re-enabling (or moving) the endpoint goes there.
+  const saveForwardTarget = await sealForwardTarget(ctx, order.merchantId, settings)
+  const nowMs = Date.now()
+  const now = isoNow(nowMs)
+  const recovered = ctx.storage.transactionSync(() => {
+    saveForwardTarget(now)
+    const failed = store.deliveries.failedBetween(window.since, window.until)
+    for (const delivery of failed) store.deliveries.requeue(delivery.id, nowMs, now)
+    return failed.length
+  })
+  if (recovered > 0) await ctx.storage.setAlarm(nowMs)
+  return recovered
+}

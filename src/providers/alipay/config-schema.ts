@@ -1,0 +1,31 @@
+/** @module The wire shape of a merchant's `alipay` section: checked before `config.ts` parses it, and its OpenAPI schema. */
+import * as z from 'zod'
+import { strictObject } from '../../lib/validation'
+
+/** One id, or a list of them. */
+const ids = (description: string, example: string) =>
+  z
+    .union([z.string(), z.array(z.string()).min(1, 'must not be an empty list')], { error: 'must be a string or a list of strings' })
+    .meta({ description, examples: [example] })
+
+export const alipaySchema = strictObject({
+  appId: ids('The Alipay app id, or a list of the apps of one seller.', '2021000000000001'),
+  sellerId: ids('The seller (partner) id, 2088…, or a list; absent: not checked.', '2088000000000001').optional(),
+  alipayPublicKey: z.string().optional().meta({ description: "Alipay's public key: PEM or bare base64 SPKI (public-key mode)." }),
+  alipayPublicCert: z
+    .string()
+    .optional()
+    .meta({ description: "Alipay's public-key certificate (PEM): certificate mode, in place of alipayPublicKey." }),
+  alipayRootCert: z.string().optional().meta({ description: "Alipay's root certificate file (PEM): certificate-mode queries." }),
+  appCert: z.string().optional().meta({ description: "The app's public-key certificate (PEM): certificate-mode queries." }),
+  authAppId: ids('Third-party (ISV) app: the merchant apps that authorized it (auth_app_id).', '2021000000000002').optional(),
+  appAuthToken: z
+    .string()
+    .optional()
+    .meta({ description: 'Third-party (ISV) app: the app_auth_token sent with queries. A secret: sealed, never returned.' }),
+  signType: z.enum(['RSA2', 'RSA'], { error: 'must be "RSA2" or "RSA"' }).optional().meta({ description: 'Default RSA2.' }),
+  appPrivateKey: z.string().optional().meta({
+    description: 'The app private key (PEM): signs OpenAPI requests such as alipay.trade.query. A secret: sealed, never returned.',
+  }),
+  gatewayUrl: z.string().optional().meta({ description: 'Another OpenAPI gateway endpoint (the sandbox, or a local stand-in).' }),
+}).meta({ description: 'Alipay.' })

@@ -1,0 +1,202 @@
+/**
+ * @module The merchant monitor object's SQLite tables: its endpoint's health (for the circuit breaker), the
+ * outbox of operational webhooks, notices already sent (so each is sent once), and rejections per minute.
+ */
+import { num, numOrNull, str, strOrNull, type Row } from './order/columns'
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS monitored_merchant (
+  singleton    INTEGER PRIMARY KEY CHECK (singleton = 1),
+  merchant_id  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS endpoint_health (
+  singleton        INTEGER PRIMARY KEY CHECK (singleton = 1),
+  url              TEXT NOT NULL,
+  -- The first failed attempt since the last success; null while the endpoint answers.
+  failing_since    INTEGER,
+  last_failure_at  INTEGER,
+  last_success_at  INTEGER
+);
+CREATE TABLE IF NOT EXISTS ops_events (
+  seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+  id                TEXT NOT NULL UNIQUE,
+  type              TEXT NOT NULL,
+  body              TEXT NOT NULL,
+  status            TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+  attempts          INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at   INTEGER,
+  last_status_code  INTEGER,
+  last_error        TEXT,
+  lease_until       INTEGER,
+  created_at        TEXT NOT NULL,
+  updated_at        TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS notices (
+  key      TEXT PRIMARY KEY,
+  sent_at  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rejections (
+  minute  INTEGER NOT NULL,
+  reason  TEXT NOT NULL,
+  count   INTEGER NOT NULL,
+  PRIMARY KEY (minute, reason)
+) WITHOUT ROWID;
+`
+
+export interface EndpointHealthRow {
+  url: string
+  failingSince: number | null
+  lastFailureAt: number | null
+  lastSuccessAt: number | null
+}
+
+export interface OpsEventRow {
+  seq: number
+  id: string
+  type: string
+  body: string
+  status: 'pending' | 'delivered' | 'failed'
+  attempts: number
+  nextAttemptAt: number | null
+  lastStatusCode: number | null
+  lastError: string | null
+  leaseUntil: number | null
+}
+
+function toOpsEvent(r: Row): OpsEventRow {
+  return {
+    seq: num(r.seq),
+    id: str(r.id),
+    type: str(r.type),
+    body: str(r.body),
+    status: str(r.status) as OpsEventRow['status'],
+    attempts: num(r.attempts),
+    nextAttemptAt: numOrNull(r.next_attempt_at),
+    lastStatusCode: numOrNull(r.last_status_code),
+    lastError: strOrNull(r.last_error),
+    leaseUntil: numOrNull(r.lease_until),
+  }
+}
+
+/** Operational webhooks no longer pending are kept this long. */
+const OPS_EVENTS_KEPT_MS = 30 * 24 * 3600_000
+
+/** Rejections are kept this long (minutes): the spike rule looks back 5. */
+const REJECTION_MINUTES_KEPT = 60
+
+export class MonitorStore {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(SCHEMA)
+  }
+
+  /** The merchant this object watches (its name), remembered for the alarm, which is given no arguments. */
+  merchantId(): string | null {
+    const r = this.sql.exec<Row>('SELECT merchant_id FROM monitored_merchant WHERE singleton = 1').toArray()[0]
+    return r === undefined ? null : str(r.merchant_id)
+  }
+
+  rememberMerchant(merchantId: string): void {
+    this.sql.exec('INSERT INTO monitored_merchant (singleton, merchant_id) VALUES (1, ?) ON CONFLICT (singleton) DO NOTHING', merchantId)
+  }
+
+  health(): EndpointHealthRow | null {
+    const r = this.sql.exec<Row>('SELECT * FROM endpoint_health WHERE singleton = 1').toArray()[0]
+    if (r === undefined) return null
+    return {
+      url: str(r.url),
+      failingSince: numOrNull(r.failing_since),
+      lastFailureAt: numOrNull(r.last_failure_at),
+      lastSuccessAt: numOrNull(r.last_success_at),
+    }
+  }
+
+  clearHealth(): void {
+    this.sql.exec('DELETE FROM endpoint_health')
+  }
+
+  saveHealth(health: EndpointHealthRow): void {
+    this.sql.exec(
+      `INSERT INTO endpoint_health (singleton, url, failing_since, last_failure_at, last_success_at) VALUES (1, ?, ?, ?, ?)
+       ON CONFLICT (singleton) DO UPDATE SET url = excluded.url, failing_since = excluded.failing_since,
+         last_failure_at = excluded.last_failure_at, last_success_at = excluded.last_success_at`,
+      health.url,
+      health.failingSince,
+      health.lastFailureAt,
+      health.lastSuccessAt,
+    )
+  }
+
+  addOpsEvent(event: { id: string; type: string; body: string }, now: number): void {
+    const at = new Date(now).toISOString()
+    // Sent (or given up on) long ago: nobody reads them any more.
+    this.sql.exec(`DELETE FROM ops_events WHERE status != 'pending' AND updated_at < ?`, new Date(now - OPS_EVENTS_KEPT_MS).toISOString())
+    this.sql.exec(
+      `INSERT INTO ops_events (id, type, body, status, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)`,
+      event.id,
+      event.type,
+      event.body,
+      now,
+      at,
+      at,
+    )
+  }
+
+  headOfLine(): OpsEventRow | null {
+    const r = this.sql.exec<Row>(`SELECT * FROM ops_events WHERE status = 'pending' ORDER BY seq LIMIT 1`).toArray()[0]
+    return r === undefined ? null : toOpsEvent(r)
+  }
+
+  opsEvent(id: string): OpsEventRow | null {
+    const r = this.sql.exec<Row>('SELECT * FROM ops_events WHERE id = ?', id).toArray()[0]
+    return r === undefined ? null : toOpsEvent(r)
+  }
+
+  lease(id: string, until: number): void {
+    this.sql.exec('UPDATE ops_events SET lease_until = ? WHERE id = ?', until, id)
+  }
+
+  updateOpsEvent(
+    id: string,
+    change: Pick<OpsEventRow, 'status' | 'attempts' | 'nextAttemptAt' | 'lastStatusCode' | 'lastError'>,
+    now: number,
+  ): void {
+    this.sql.exec(
+      `UPDATE ops_events SET status = ?, attempts = ?, next_attempt_at = ?, last_status_code = ?, last_error = ?, lease_until = NULL,
+         updated_at = ? WHERE id = ?`,
+      change.status,
+      change.attempts,
+      change.nextAttemptAt,
+      change.lastStatusCode,
+      change.lastError,
+      new Date(now).toISOString(),
+      id,
+    )
+  }
+
+  /** When a notice with this key was last sent, or null. */
+  noticeSentAt(key: string): number | null {
+    const r = this.sql.exec<Row>('SELECT sent_at FROM notices WHERE key = ?', key).toArray()[0]
+    return r === undefined ? null : num(r.sent_at)
+  }
+
+  rememberNotice(key: string, at: number): void {
+    this.sql.exec('INSERT INTO notices (key, sent_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET sent_at = excluded.sent_at', key, at)
+  }
+
+  countRejection(minute: number, reason: string): void {
+    this.sql.exec(
+      'INSERT INTO rejections (minute, reason, count) VALUES (?, ?, 1) ON CONFLICT (minute, reason) DO UPDATE SET count = count + 1',
+      minute,
+      reason,
+    )
+    this.sql.exec('DELETE FROM rejections WHERE minute < ?', minute - REJECTION_MINUTES_KEPT)
+  }
+
+  /** Rejections from `sinceMinute` on, by reason. */
+  rejectionsSince(sinceMinute: number): Record<string, number> {
+    const rows = this.sql
+      .exec<{ reason: string; n: number }>('SELECT reason, sum(count) AS n FROM rejections WHERE minute >= ? GROUP BY reason', sinceMinute)
+      .toArray()
+    return Object.fromEntries(rows.map((row) => [row.reason, row.n]))
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * @module Per-merchant counters, one D1 row per merchant and minute (`merchant_stats`), kept by the projection: each
+ * projection batch adds what its order object saw since the last one, in one upsert per minute it touches, inside
+ * the batch's own transaction. No notification costs a D1 write of its own for them.
+ */
+
+/** Upper bounds (ms) of the attempt-duration histogram's buckets; the last one takes everything longer. */
+export const LATENCY_BUCKETS_MS = [25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 15_000, 30_000, Number.POSITIVE_INFINITY] as const
+
+export interface MinuteCounts {
+  accepted: number
+  duplicate: number
+  rejected: number
+  rejectedByReason: Record<string, number>
+  delivered: number
+  failed: number
+  /** Attempts per latency bucket (`LATENCY_BUCKETS_MS`). */
+  latency: number[]
+}
+
+/** A merchant's counts for the minutes one batch touched, keyed by minute (minutes since the Unix epoch, UTC). */
+export type StatsDelta = Map<number, MinuteCounts>
+
+export function minuteOf(iso: string): number {
+  return Math.floor(Date.parse(iso) / 60_000)
+}
+
+function counts(delta: StatsDelta, iso: string): MinuteCounts {
+  const minute = minuteOf(iso)
+  let entry = delta.get(minute)
+  if (entry === undefined) {
+    entry = {
+      accepted: 0,
+      duplicate: 0,
+      rejected: 0,
+      rejectedByReason: {},
+      delivered: 0,
+      failed: 0,
+      latency: LATENCY_BUCKETS_MS.map(() => 0),
+    }
+    delta.set(minute, entry)
+  }
+  return entry
+}
+
+export function countNotification(
+  delta: StatsDelta,
+  receivedAt: string,
+  verdict: 'accepted' | 'duplicate' | 'rejected',
+  reason: string | null,
+): void {
+  const entry = counts(delta, receivedAt)
+  entry[verdict] += 1
+  if (verdict === 'rejected') {
+    const key = reason ?? 'unknown'
+    entry.rejectedByReason[key] = (entry.rejectedByReason[key] ?? 0) + 1
+  }
+}
+
+export function countDeliveryOutcome(delta: StatsDelta, at: string, status: 'delivered' | 'failed'): void {
+  counts(delta, at)[status] += 1
+}
+
+export function countAttempt(delta: StatsDelta, startedAt: string, latencyMs: number): void {
+  const entry = counts(delta, startedAt)
+  const bucket = LATENCY_BUCKETS_MS.findIndex((bound) => latencyMs <= bound)
+  entry.latency[bucket] = (entry.latency[bucket] ?? 0) + 1
+}
+
+const LATENCY_COLUMNS = LATENCY_BUCKETS_MS.map((_, i) => `latency_${i}`)
+
+/** Adds one minute's counts to the merchant's row; the rejection reasons merge key by key. */
+export function statsStatement(db: D1Database, merchantId: string, minute: number, c: MinuteCounts): D1PreparedStatement {
+  const columns = ['accepted', 'duplicate', 'rejected', 'delivered', 'failed', ...LATENCY_COLUMNS]
+  return db
+    .prepare(
+      `INSERT INTO merchant_stats (merchant_id, minute, rejected_reasons, ${columns.join(', ')})
+       VALUES (?, ?, ?, ${columns.map(() => '?').join(', ')})
+       ON CONFLICT (merchant_id, minute) DO UPDATE SET
+         ${columns.map((column) => `${column} = merchant_stats.${column} + excluded.${column}`).join(', ')},
+         rejected_reasons = (
+           SELECT json_group_object(key, total) FROM (
+             SELECT key, sum(value) AS total FROM (
+               SELECT key, value FROM json_each(merchant_stats.rejected_reasons)
+               UNION ALL SELECT key, value FROM json_each(excluded.rejected_reasons)
+             ) GROUP BY key
+           )
+         )`,
+    )
+    .bind(merchantId, minute, JSON.stringify(c.rejectedByReason), c.accepted, c.duplicate, c.rejected, c.delivered, c.failed, ...c.latency)
+}
+
+/** One row of `merchant_stats`, as the stats endpoint reads it. */
+export interface StatsRow {
+  minute: number
+  accepted: number
+  duplicate: number
+  rejected: number
+  rejected_reasons: string
+  delivered: number
+  failed: number
+  [latency: `latency_${number}`]: number
+}
+
+/** The merchant's rows within [since, until) in minutes, oldest first. */
+export async function readStatsRows(db: D1Database, merchantId: string, sinceMinute: number, untilMinute: number): Promise<StatsRow[]> {
+  const { results } = await db
+    .prepare('SELECT * FROM merchant_stats WHERE merchant_id = ? AND minute >= ? AND minute < ? ORDER BY minute')
+    .bind(merchantId, sinceMinute, untilMinute)
+    .all<StatsRow>()
+  return results
+}
+
+/** Refusals counted before an order (`countRefusal`, 10-minute rows) whose latest falls in [since, until), by reason. */
+export async function readCountedRefusals(
+  db: D1Database,
+  merchantId: string,
+  since: string,
+  until: string,
+): Promise<Record<string, number>> {
+  const { results } = await db
+    .prepare(
+      `SELECT coalesce(reason, 'unknown') AS reason, sum(count) AS n FROM notifications
+       WHERE merchant_id = ? AND first_received_at IS NOT NULL AND received_at >= ? AND received_at < ? GROUP BY reason`,
+    )
+    .bind(merchantId, since, until)
+    .all<{ reason: string; n: number }>()
+  return Object.fromEntries(results.map((row) => [row.reason, row.n]))
+}
+
+/** Deliveries created in [since, until) that are still pending. */
+export async function countPendingDeliveries(db: D1Database, merchantId: string, since: string, until: string): Promise<number> {
+  const row = await db
+    .prepare(`SELECT count(*) AS n FROM deliveries WHERE merchant_id = ? AND status = 'pending' AND created_at >= ? AND created_at < ?`)
+    .bind(merchantId, since, until)
+    .first<{ n: number }>()
+  return row?.n ?? 0
+}
+
+/** Rows older than the cut-off go (run daily): minutes are kept this long. */
+export const STATS_RETENTION_DAYS = 90
+
+export function pruneStats(db: D1Database, now: number): Promise<D1Result> {
+  return db
+    .prepare('DELETE FROM merchant_stats WHERE minute < ?')
+    .bind(Math.floor(now / 60_000) - STATS_RETENTION_DAYS * 24 * 60)
+    .run()
+}

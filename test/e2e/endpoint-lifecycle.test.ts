@@ -1,0 +1,169 @@
+/**
+ * An endpoint's lifecycle through the real Worker, msw as the merchant and as the ops endpoint: the circuit breaker
+ * disables an endpoint whose every attempt has failed for 5 days and says so to OPS_WEBHOOK_URL; a 410 disables it
+ * too; an operator disables and enables it (each told to the ops endpoint), and enabling sends nothing by itself.
+ */
+import { runDurableObjectAlarm } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { Webhook } from 'standardwebhooks'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { BREAKER_FAILING_MS } from '../../src/ops/breaker'
+import { orderStub, type OrderRef } from '../../src/order/order-key'
+import { admin, forwardUrl, freshPayment, notify, registerFixtureMerchant } from '../security/harness'
+import { deliveryStates, merchantEndpoint, opsEndpoint, runAlarmsUntil, runMonitorAlarm, type Received } from '../support/operations'
+
+const OPS_SECRET = env.OPS_WEBHOOK_SECRET!
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+/** Checks an operational webhook's Standard Webhooks signature with the ops secret. */
+function verifyOps(event: Received): void {
+  new Webhook(OPS_SECRET.slice('whsec_'.length)).verify(event.body, {
+    'webhook-id': event.id,
+    'webhook-timestamp': event.timestamp,
+    'webhook-signature': event.signature,
+  })
+}
+
+async function merchantForward(merchantId: string): Promise<{ url: string; disabled_at?: string; disabled_reason?: string }> {
+  return ((await (await admin(`/admin/merchants/${merchantId}`)).json()) as { forward: { url: string } }).forward
+}
+
+async function pay(merchantId: string): Promise<OrderRef> {
+  const payment = freshPayment('alipay')
+  expect((await notify('alipay', merchantId, payment)).status).toBe(200)
+  return { merchantId, provider: 'alipay', outTradeNo: payment.outTradeNo }
+}
+
+describe('the circuit breaker', () => {
+  it('disables an endpoint after every attempt to it failed for 5 days, and sends endpoint.disabled to the ops URL', async () => {
+    const M = 'breaker'
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const start = Date.parse('2031-03-01T00:00:00Z')
+    vi.setSystemTime(start)
+    await registerFixtureMerchant(M)
+    const received = merchantEndpoint(forwardUrl(M), () => 500)
+    const ops = opsEndpoint()
+
+    // A new order every two days keeps attempts coming after each one's ~47 h of retries ran out.
+    const orders: OrderRef[] = []
+    let lastSeenEnabled = 0
+    while (Date.now() - start < BREAKER_FAILING_MS) {
+      const order = await pay(M)
+      orders.push(order)
+      await runAlarmsUntil([order], (ds) => ds.every((d) => d.status === 'failed'))
+      if ((await merchantForward(M)).disabled_at === undefined) lastSeenEnabled = Date.now() - start
+      vi.setSystemTime(Math.max(Date.now(), start + orders.length * 2 * 86_400_000))
+    }
+    const forward = await merchantForward(M)
+    expect(forward.disabled_reason).toBe('failing')
+    expect(Date.parse(forward.disabled_at!) - start).toBeGreaterThanOrEqual(BREAKER_FAILING_MS)
+    // Not before: after almost four days of failures it was still enabled.
+    expect(lastSeenEnabled).toBeGreaterThan(3.5 * 86_400_000)
+    expect(received.length).toBeGreaterThan(20)
+
+    await runMonitorAlarm(M)
+    await vi.waitFor(() => expect(ops.map((e) => e.type)).toContain('endpoint.disabled'))
+    const disabled = ops.find((e) => e.type === 'endpoint.disabled')!
+    expect(disabled.data).toMatchObject({ merchant_id: M, url: forwardUrl(M), reason: 'failing', disabled_at: forward.disabled_at })
+    expect(Date.parse(disabled.data.failing_since as string)).toBe(start)
+    expect(() => verifyOps(disabled)).not.toThrow()
+    // Retries ran out for each order along the way: delivery.exhausted for each.
+    expect(ops.filter((e) => e.type === 'delivery.exhausted').map((e) => e.data.out_trade_no)).toEqual(
+      expect.arrayContaining(orders.slice(0, -1).map((o) => o.outTradeNo)),
+    )
+
+    // Disabled: a new event is not sent at all, it waits as failed (endpoint_disabled) for recovery.
+    const sent = received.length
+    vi.setSystemTime(Date.now() + 60_000)
+    const after = await pay(M)
+    await runDurableObjectAlarm(orderStub(env, after))
+    expect(await deliveryStates(after)).toMatchObject([{ status: 'failed', attempts: 0, failure_reason: 'endpoint_disabled' }])
+    expect(received).toHaveLength(sent)
+  })
+
+  it('does not trip while some attempts still succeed', async () => {
+    const M = 'breaker-flaky'
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const start = Date.parse('2031-04-01T00:00:00Z')
+    vi.setSystemTime(start)
+    await registerFixtureMerchant(M)
+    let calls = 0
+    // Every 12th call succeeds: never 5 days of nothing but failures.
+    merchantEndpoint(forwardUrl(M), () => (++calls % 12 === 0 ? 200 : 500))
+    for (let day = 0; day < 7; day++) {
+      const order = await pay(M)
+      await runAlarmsUntil([order], (ds) => ds.every((d) => d.status !== 'pending'))
+      vi.setSystemTime(start + (day + 1) * 86_400_000)
+    }
+    expect(await merchantForward(M)).not.toHaveProperty('disabled_at')
+  })
+})
+
+describe('disabling and enabling an endpoint', () => {
+  it('on 410 Gone: disabled for the whole merchant (reason gone), and endpoint.disabled sent to the ops URL', async () => {
+    const M = 'lifecycle-gone'
+    await registerFixtureMerchant(M)
+    merchantEndpoint(forwardUrl(M), () => 410)
+    const ops = opsEndpoint()
+    const order = await pay(M)
+    await runDurableObjectAlarm(orderStub(env, order))
+    expect(await deliveryStates(order)).toMatchObject([{ status: 'failed', failure_reason: 'endpoint_gone' }])
+    expect(await merchantForward(M)).toMatchObject({ disabled_reason: 'gone' })
+    await runMonitorAlarm(M)
+    await vi.waitFor(() => expect(ops.map((e) => [e.type, e.data.reason])).toEqual([['endpoint.disabled', 'gone']]))
+  })
+
+  it('by an operator: each change told to the ops URL; enabling sends nothing by itself', async () => {
+    const M = 'lifecycle-manual'
+    await registerFixtureMerchant(M)
+    const received = merchantEndpoint(forwardUrl(M), () => 200)
+    const ops = opsEndpoint()
+
+    const disable = await admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' })
+    expect(disable.status).toBe(200)
+    const { forward } = (await disable.json()) as { forward: { url: string; disabled_at: string; disabled_reason: string } }
+    expect(forward).toMatchObject({ url: forwardUrl(M), disabled_reason: 'manual' })
+    // Disabling twice changes nothing and tells nobody twice.
+    expect((await admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
+
+    const order = await pay(M)
+    await runDurableObjectAlarm(orderStub(env, order))
+    expect(await deliveryStates(order)).toMatchObject([{ status: 'failed', failure_reason: 'endpoint_disabled' }])
+    const listed = (await (await admin(`/admin/merchants/${M}/deliveries?status=failed`)).json()) as { deliveries: { reason: string }[] }
+    expect(listed.deliveries.map((d) => d.reason)).toEqual(['endpoint_disabled'])
+
+    const enable = await admin(`/admin/merchants/${M}/endpoint/enable`, { method: 'POST' })
+    expect(await enable.json()).toEqual({ forward: { url: forwardUrl(M) } })
+    await runDurableObjectAlarm(orderStub(env, order))
+    expect(received).toEqual([])
+    expect(await deliveryStates(order)).toMatchObject([{ status: 'failed' }])
+
+    await runMonitorAlarm(M)
+    await vi.waitFor(() => expect(ops.map((e) => e.type)).toEqual(['endpoint.disabled', 'endpoint.enabled']))
+    expect(ops[0]!.data).toMatchObject({ merchant_id: M, url: forwardUrl(M), reason: 'manual', disabled_at: forward.disabled_at })
+    expect(ops[1]!.data).toEqual({ merchant_id: M, url: forwardUrl(M) })
+    for (const event of ops) expect(() => verifyOps(event)).not.toThrow()
+    // Each with its own webhook-id.
+    expect(new Set(ops.map((e) => e.id)).size).toBe(2)
+  })
+
+  it('a PATCH keeps the endpoint disabled, a PUT of the whole merchant enables it again', async () => {
+    const M = 'lifecycle-patch'
+    await registerFixtureMerchant(M)
+    opsEndpoint()
+    await admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' })
+    const patched = await admin(`/admin/merchants/${M}`, { method: 'PATCH', body: JSON.stringify({ requireRegisteredOrders: true }) })
+    expect(patched.status).toBe(200)
+    expect(((await patched.json()) as { forward: object }).forward).toMatchObject({ disabled_reason: 'manual' })
+    await registerFixtureMerchant(M)
+    expect(await merchantForward(M)).not.toHaveProperty('disabled_at')
+  })
+
+  it('answers 404 for an unknown merchant', async () => {
+    expect((await admin('/admin/merchants/nobody-here/endpoint/disable', { method: 'POST' })).status).toBe(404)
+    expect((await admin('/admin/merchants/nobody-here/endpoint/enable', { method: 'POST' })).status).toBe(404)
+  })
+})

@@ -1,0 +1,126 @@
+/**
+ * `PATCH /admin/merchants/{id}` through the real Worker: a JSON merge patch of the PUT body, validated as a whole.
+ * Rotating `forward.secret` alone keeps every other secret, and the next event verifies with the new secret only.
+ */
+import { runDurableObjectAlarm } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { Webhook } from 'standardwebhooks'
+import { describe, expect, it } from 'vitest'
+import keys from '../fixtures/keys.json'
+import { orderStub } from '../../src/order/order-key'
+import { admin, FORWARD_SECRET, forwardUrl, freshPayment, notify, registerFixtureMerchant } from '../security/harness'
+import { merchantEndpoint } from '../support/operations'
+
+const NEW_SECRET = `whsec_${btoa('rotated-forward-secret-32-bytes!!')}`
+
+function patch(merchantId: string, body: unknown): Promise<Response> {
+  return admin(`/admin/merchants/${merchantId}`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/merge-patch+json' },
+    body: JSON.stringify(body),
+  })
+}
+
+async function errorMessage(response: Response): Promise<string> {
+  return ((await response.json()) as { error: { message: string } }).error.message
+}
+
+describe('PATCH /admin/merchants/{merchantId}', () => {
+  it('rotates forward.secret alone: the next event verifies with the new secret, every other setting is kept', async () => {
+    const M = 'patch-rotate'
+    await registerFixtureMerchant(M)
+    const before = await (await admin(`/admin/merchants/${M}`)).json()
+    const received = merchantEndpoint(forwardUrl(M), () => 200)
+
+    const response = await patch(M, { forward: { secret: NEW_SECRET } })
+    expect(response.status).toBe(200)
+    const after = await response.json()
+    // The public view is unchanged (secrets are never shown), and GET agrees.
+    expect(after).toEqual(before)
+    expect(await (await admin(`/admin/merchants/${M}`)).json()).toEqual(before)
+    // A platform key given as a certificate is still stored as one (its expiry is watched: certificate.expiring).
+    const stored = await env.DB.prepare('SELECT config FROM merchants WHERE id = ?').bind(M).first<{ config: string }>()
+    const wechatpay = (JSON.parse(stored!.config) as { wechatpay: { platformCertificates: Record<string, string> } }).wechatpay
+    expect(Object.keys(wechatpay.platformCertificates)).toEqual([keys.wechatpay.platformCertA.serial])
+
+    // The WeChat Pay keys were kept: a signed v2 notification still verifies, and its event is signed anew.
+    const payment = freshPayment('wechatpay.v2')
+    expect((await notify('wechatpay.v2', M, payment)).status).toBe(200)
+    await runDurableObjectAlarm(orderStub(env, { merchantId: M, provider: 'wechatpay', outTradeNo: payment.outTradeNo }))
+    expect(received).toHaveLength(1)
+    const [event] = received
+    const headers = { 'webhook-id': event!.id, 'webhook-timestamp': event!.timestamp, 'webhook-signature': event!.signature }
+    expect(new Webhook(NEW_SECRET.slice('whsec_'.length)).verify(event!.body, headers)).toMatchObject({ type: 'payment.succeeded' })
+    expect(() => new Webhook(FORWARD_SECRET.slice('whsec_'.length)).verify(event!.body, headers)).toThrow()
+  })
+
+  it('keeps the old secret signing beside the new one when the patch says so, and null removes it again', async () => {
+    const M = 'patch-previous'
+    await registerFixtureMerchant(M)
+    const received = merchantEndpoint(forwardUrl(M), () => 200)
+    expect((await patch(M, { forward: { secret: NEW_SECRET, previousSecret: FORWARD_SECRET } })).status).toBe(200)
+    const first = freshPayment('alipay')
+    await notify('alipay', M, first)
+    await runDurableObjectAlarm(orderStub(env, { merchantId: M, provider: 'alipay', outTradeNo: first.outTradeNo }))
+    expect(received[0]!.signature.split(' ')).toHaveLength(2)
+    for (const secret of [NEW_SECRET, FORWARD_SECRET]) {
+      const r = received[0]!
+      expect(() =>
+        new Webhook(secret.slice('whsec_'.length)).verify(r.body, {
+          'webhook-id': r.id,
+          'webhook-timestamp': r.timestamp,
+          'webhook-signature': r.signature,
+        }),
+      ).not.toThrow()
+    }
+
+    expect((await patch(M, { forward: { previousSecret: null } })).status).toBe(200)
+    const second = freshPayment('alipay')
+    await notify('alipay', M, second)
+    await runDurableObjectAlarm(orderStub(env, { merchantId: M, provider: 'alipay', outTradeNo: second.outTradeNo }))
+    expect(received[1]!.signature.split(' ')).toHaveLength(1)
+  })
+
+  it('merges maps member by member: null removes one platform key, the others stay', async () => {
+    const M = 'patch-keys'
+    await registerFixtureMerchant(M)
+    const { platformCertB } = keys.wechatpay
+    const response = await patch(M, { wechatpay: { platformPublicKeys: { [platformCertB.serial]: null } }, requireRegisteredOrders: true })
+    expect(response.status).toBe(200)
+    const view = (await response.json()) as { wechatpay: { platformPublicKeys: Record<string, string> }; requireRegisteredOrders?: boolean }
+    expect(Object.keys(view.wechatpay.platformPublicKeys).sort()).toEqual(
+      [keys.wechatpay.platformCertA.serial, keys.wechatpay.publicKeyMode.id].sort(),
+    )
+    expect(view.requireRegisteredOrders).toBe(true)
+    const removed = (await (await patch(M, { requireRegisteredOrders: null })).json()) as object
+    expect(removed).not.toHaveProperty('requireRegisteredOrders')
+  })
+
+  it('validates the result as a whole, naming the field, and changes nothing when it is refused', async () => {
+    const M = 'patch-invalid'
+    await registerFixtureMerchant(M)
+    const before = await (await admin(`/admin/merchants/${M}`)).json()
+    const cases: [unknown, string][] = [
+      [{ forward: { url: 'http://merchant.example/hook' } }, 'forward.url: must use https'],
+      [{ forward: { url: null } }, 'forward.url: is required'],
+      [{ forward: { sekret: NEW_SECRET } }, 'forward.sekret: unknown field (expected one of url, secret, previousSecret)'],
+      [{ forward: { secret: 'whsec_c2hvcnQ=' } }, 'forward.secret: must decode to 24–64 bytes'],
+      [{ wechatpay: { apiV2Key: null, apiV3Key: null } }, 'wechatpay: at least one of apiV2Key, apiV3Key is required'],
+      [{ wechatpay: null, alipay: null }, 'body: at least one of wechatpay, alipay is required'],
+      [{ alipay: { signType: 'RSA3' } }, 'alipay.signType: must be "RSA2" or "RSA"'],
+      [{ requireRegisteredOrders: 'yes' }, 'requireRegisteredOrders: must be true or false'],
+      [['not', 'an', 'object'], 'body: must be an object'],
+    ]
+    for (const [body, message] of cases) {
+      const response = await patch(M, body)
+      expect(response.status, JSON.stringify(body)).toBe(400)
+      expect(await errorMessage(response)).toBe(message)
+    }
+    expect(await (await admin(`/admin/merchants/${M}`)).json()).toEqual(before)
+  })
+
+  it('answers 404 for an unknown merchant', async () => {
+    const response = await patch('patch-nobody', { forward: { secret: NEW_SECRET } })
+    expect(response.status).toBe(404)
+  })
+})

@@ -1,0 +1,171 @@
+/**
+ * Operational webhooks and the test event through the real Worker, msw as the ops endpoint and the merchant:
+ * `notifications.rejected_spike`, `certificate.expiring` (the daily cron), retries of the ops endpoint with the same
+ * webhook-id, nothing queued without an ops endpoint, and `POST …/test-event`.
+ */
+import {
+  createExecutionContext,
+  createScheduledController,
+  runDurableObjectAlarm,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { http, HttpResponse } from 'msw'
+import { Webhook } from 'standardwebhooks'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import alipayFixtures from '../fixtures/alipay.json'
+import keys from '../fixtures/keys.json'
+import worker from '../../src/index'
+import type { MerchantMonitor } from '../../src/ops/monitor-object'
+import { monitorStub } from '../../src/ops/monitor'
+import { network, OPS_URL } from '../msw'
+import { admin, FORWARD_SECRET, fixturePost, forwardUrl, notify, registerFixtureMerchant } from '../security/harness'
+import { merchantEndpoint, opsEndpoint, runMonitorAlarm, type Received } from '../support/operations'
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+async function runDailyCron(): Promise<void> {
+  const ctx = createExecutionContext()
+  await worker.scheduled!(createScheduledController({ scheduledTime: Date.now(), cron: '17 3 * * *' }), env, ctx)
+  await waitOnExecutionContext(ctx)
+}
+
+describe('notifications.rejected_spike', () => {
+  it('is sent once a merchant got 20 rejected notifications within 5 minutes, and not again within the 5 minutes', async () => {
+    const M = 'ops-spike'
+    await registerFixtureMerchant(M)
+    const ops = opsEndpoint()
+    const forged = fixturePost('alipay', alipayFixtures.cases.tamperedAmount)
+    for (let i = 0; i < 19; i++) expect((await notify('alipay', M, forged)).status).toBeGreaterThanOrEqual(400)
+    await runMonitorAlarm(M)
+    expect(ops).toEqual([])
+    for (let i = 0; i < 3; i++) await notify('alipay', M, forged)
+    await vi.waitFor(async () => {
+      await runMonitorAlarm(M)
+      expect(ops.map((e) => e.type)).toEqual(['notifications.rejected_spike'])
+    })
+    expect(ops[0]!.data).toMatchObject({ merchant_id: M, rejected: 20, window_minutes: 5, rejected_by_reason: { signature_invalid: 20 } })
+  })
+})
+
+describe('certificate.expiring', () => {
+  it('tells about a configured platform certificate within 30 days of expiry, once, from the daily cron', async () => {
+    const M = 'ops-certificates'
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.parse('2031-07-01T00:00:00Z'))
+    await registerFixtureMerchant(M)
+    const ops = opsEndpoint()
+    await runDailyCron()
+    await runMonitorAlarm(M)
+    expect(ops).toEqual([])
+
+    // The fixture's certificate A expires on 2036-11-22; 21 days before, the cron finds it.
+    vi.setSystemTime(Date.parse('2036-11-01T03:17:00Z'))
+    await runDailyCron()
+    await runMonitorAlarm(M)
+    const { platformCertA } = keys.wechatpay
+    expect(ops.map((e) => [e.type, e.data])).toEqual([
+      [
+        'certificate.expiring',
+        {
+          merchant_id: M,
+          provider: 'wechatpay',
+          name: `platformPublicKeys.${platformCertA.serial}`,
+          expires_at: '2036-11-22T07:46:02.000Z',
+        },
+      ],
+    ])
+    // The next day's run tells nobody again.
+    vi.setSystemTime(Date.parse('2036-11-02T03:17:00Z'))
+    await runDailyCron()
+    await runMonitorAlarm(M)
+    expect(ops).toHaveLength(1)
+  })
+})
+
+describe('the ops endpoint', () => {
+  it('is retried with the same webhook-id, freshly signed, like a merchant endpoint', async () => {
+    const M = 'ops-retry'
+    await registerFixtureMerchant(M)
+    const received: Received[] = []
+    network.use(
+      http.post(OPS_URL, async ({ request }) => {
+        const body = await request.text()
+        received.push({
+          id: request.headers.get('webhook-id')!,
+          timestamp: request.headers.get('webhook-timestamp')!,
+          signature: request.headers.get('webhook-signature')!,
+          body,
+          type: (JSON.parse(body) as { type: string }).type,
+          data: {},
+        })
+        return new HttpResponse(null, { status: received.length === 1 ? 503 : 204 })
+      }),
+    )
+    await admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' })
+    await runMonitorAlarm(M)
+    expect(received).toHaveLength(1)
+    await runInDurableObject(monitorStub(env, M), (_m: MerchantMonitor, state) => {
+      state.storage.sql.exec("UPDATE ops_events SET next_attempt_at = 0 WHERE status = 'pending'")
+    })
+    await runMonitorAlarm(M)
+    expect(received.map((r) => r.id)).toEqual([received[0]!.id, received[0]!.id])
+    const webhook = new Webhook(env.OPS_WEBHOOK_SECRET!.slice('whsec_'.length))
+    for (const r of received) {
+      expect(() =>
+        webhook.verify(r.body, { 'webhook-id': r.id, 'webhook-timestamp': r.timestamp, 'webhook-signature': r.signature }),
+      ).not.toThrow()
+    }
+    const rows = await runInDurableObject(monitorStub(env, M), (_m: MerchantMonitor, state) =>
+      state.storage.sql.exec('SELECT status, attempts FROM ops_events').toArray(),
+    )
+    expect(rows).toEqual([{ status: 'delivered', attempts: 2 }])
+  })
+
+  it('gets nothing, and nothing is queued, while OPS_WEBHOOK_URL is not set', async () => {
+    const M = 'ops-unset'
+    await registerFixtureMerchant(M)
+    const ops = opsEndpoint()
+    await runInDurableObject(monitorStub(env, M), (instance: MerchantMonitor) => {
+      ;(instance as unknown as { env: Env }).env = { ...env, OPS_WEBHOOK_URL: undefined, OPS_WEBHOOK_SECRET: undefined }
+    })
+    expect((await admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
+    expect(await runDurableObjectAlarm(monitorStub(env, M))).toBe(false)
+    expect(ops).toEqual([])
+  })
+})
+
+describe('POST /admin/merchants/{merchantId}/test-event', () => {
+  it('sends a signed webhook.test event and replies with the attempt, also while the endpoint is disabled', async () => {
+    const M = 'test-event'
+    await registerFixtureMerchant(M)
+    let status = 200
+    const received = merchantEndpoint(forwardUrl(M), () => status)
+    const send = async () => (await (await admin(`/admin/merchants/${M}/test-event`, { method: 'POST' })).json()) as Record<string, unknown>
+
+    const ok = await send()
+    expect(ok).toMatchObject({ delivered: true, status_code: 200, error: null, response_snippet: 'ok' })
+    expect(ok.event_id).toMatch(/^evt_/)
+    const [event] = received
+    expect(event).toMatchObject({ id: ok.event_id, type: 'webhook.test', data: { merchant_id: M } })
+    const verified = new Webhook(FORWARD_SECRET.slice('whsec_'.length)).verify(event!.body, {
+      'webhook-id': event!.id,
+      'webhook-timestamp': event!.timestamp,
+      'webhook-signature': event!.signature,
+    })
+    expect(verified).toMatchObject({ type: 'webhook.test', data: { merchant_id: M } })
+
+    status = 500
+    await admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' })
+    const failed = await send()
+    expect(failed).toMatchObject({ delivered: false, status_code: 500, error: 'HTTP 500', response_snippet: 'merchant is down' })
+    expect(received).toHaveLength(2)
+    // Never retried, never stored as a delivery.
+    const list = (await (await admin(`/admin/merchants/${M}/deliveries`)).json()) as { deliveries: unknown[] }
+    expect(list.deliveries).toEqual([])
+    expect((await admin('/admin/merchants/test-event-nobody/test-event', { method: 'POST' })).status).toBe(404)
+  })
+})

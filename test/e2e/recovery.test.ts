@@ -1,0 +1,195 @@
+/**
+ * Bulk recovery through the real Worker, msw as the merchant: an endpoint down for longer than the whole retry
+ * schedule (about 47 h per delivery; time moved through the alarms), then one recover call. Every event arrives
+ * once, with its original webhook-id, the events of one order in their order; a second call sends nothing.
+ */
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { Webhook } from 'standardwebhooks'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { DELIVERY_SCHEDULE_SECONDS } from '../../src/delivery/schedule'
+import { orderStub, type OrderRef } from '../../src/order/order-key'
+import type { OrderObject } from '../../src/order/order-object'
+import { admin, FORWARD_SECRET, forwardUrl, freshPayment, notify, registerFixtureMerchant } from '../security/harness'
+import { alipayRefund, deliveryStates, merchantEndpoint, opsEndpoint, runAlarmsUntil, runMonitorAlarm } from '../support/operations'
+
+const M = 'recover-acme'
+const RETRY_WINDOW_MS = DELIVERY_SCHEDULE_SECONDS.reduce((sum, s) => sum + s, 0) * 1000
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+async function recover(
+  body: Record<string, unknown>,
+): Promise<{ status: number; body: { recovered: number; orders: number; next_cursor: string | null } }> {
+  const response = await admin(`/admin/merchants/${M}/deliveries/recover`, { method: 'POST', body: JSON.stringify(body) })
+  return { status: response.status, body: (await response.json()) as never }
+}
+
+describe('an endpoint down for longer than the retry schedule, recovered with one call', () => {
+  it('sends every failed event again, once, with its original webhook-id, per-order order kept; a second call sends nothing', async () => {
+    // A start well after the real clock: alarms are then all in the future, and run only when the test runs them.
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const start = Date.parse('2031-01-01T00:00:00Z')
+    vi.setSystemTime(start)
+    await registerFixtureMerchant(M)
+    let up = false
+    const received = merchantEndpoint(forwardUrl(M), () => (up ? 200 : 503))
+    const ops = opsEndpoint()
+
+    // Two orders: an Alipay payment and its partial refund (two events of one order), and a WeChat Pay v2 payment.
+    const alipay = freshPayment('alipay', { amount: 1000 })
+    const v2 = freshPayment('wechatpay.v2', { amount: 500 })
+    expect((await notify('alipay', M, alipay)).status).toBe(200)
+    expect(
+      (await notify('alipay', M, alipayRefund(alipay.outTradeNo, { totalFen: 1000, refundedFen: 300, outBizNo: 'RF-1' }))).status,
+    ).toBe(200)
+    expect((await notify('wechatpay.v2', M, v2)).status).toBe(200)
+    const orders: OrderRef[] = [
+      { merchantId: M, provider: 'alipay', outTradeNo: alipay.outTradeNo },
+      { merchantId: M, provider: 'wechatpay', outTradeNo: v2.outTradeNo },
+    ]
+
+    // The outage: every scheduled attempt of every delivery fails, and time runs past the whole schedule.
+    const failed = await runAlarmsUntil(orders, (ds) => ds.length === 3 && ds.every((d) => d.status === 'failed'))
+    expect(failed.map((d) => [d.attempts, d.failure_reason])).toEqual(
+      Array(3).fill([DELIVERY_SCHEDULE_SECONDS.length, 'retries_exhausted']),
+    )
+    expect(Date.now() - start).toBeGreaterThan(RETRY_WINDOW_MS)
+    const outageIds = [...new Set(received.map((r) => r.id))]
+    expect(outageIds).toHaveLength(3)
+    expect(received).toHaveLength(3 * DELIVERY_SCHEDULE_SECONDS.length)
+    // The refund waited behind its payment the whole time: never sent before the payment failed for good.
+    const alipayIds = [...new Set(received.filter((r) => r.data.out_trade_no === alipay.outTradeNo).map((r) => r.id))]
+    const firstRefund = received.findIndex((r) => r.type === 'refund.succeeded')
+    expect(received.slice(firstRefund).every((r) => r.id !== alipayIds[0])).toBe(true)
+
+    // Each delivery that failed for good was reported to the ops endpoint (delivery.exhausted), not the circuit
+    // breaker's business: the outage lasted under 5 days.
+    await runMonitorAlarm(M)
+    await vi.waitFor(() => expect(ops.filter((e) => e.type === 'delivery.exhausted')).toHaveLength(3))
+    expect(ops.filter((e) => e.type === 'endpoint.disabled')).toEqual([])
+    expect(((await (await admin(`/admin/merchants/${M}`)).json()) as { forward: object }).forward).not.toHaveProperty('disabled_at')
+
+    // The failures are listed as such.
+    const listed = (await (await admin(`/admin/merchants/${M}/deliveries?status=failed`)).json()) as {
+      deliveries: { event_id: string; reason: string }[]
+    }
+    expect(listed.deliveries.map((d) => d.event_id).sort()).toEqual([...outageIds].sort())
+    expect(listed.deliveries.every((d) => d.reason === 'retries_exhausted')).toBe(true)
+
+    // The merchant is back. One call recovers everything since the outage began.
+    up = true
+    received.length = 0
+    const first = await recover({ since: new Date(start - 60_000).toISOString(), status: 'failed' })
+    expect(first).toEqual({ status: 202, body: { recovered: 3, orders: 2, next_cursor: null } })
+    await runAlarmsUntil(orders, (ds) => ds.every((d) => d.status === 'delivered'))
+    expect(received.map((r) => r.id).sort()).toEqual([...outageIds].sort())
+    // The order's events in their order: the payment before its refund.
+    expect(received.filter((r) => r.data.out_trade_no === alipay.outTradeNo).map((r) => r.type)).toEqual([
+      'payment.succeeded',
+      'refund.succeeded',
+    ])
+    expect(received.filter((r) => r.data.out_trade_no === alipay.outTradeNo).map((r) => r.id)).toEqual(alipayIds)
+    // Freshly signed, verifiable with the merchant's secret.
+    const webhook = new Webhook(FORWARD_SECRET.slice('whsec_'.length))
+    for (const r of received) {
+      expect(() =>
+        webhook.verify(r.body, { 'webhook-id': r.id, 'webhook-timestamp': r.timestamp, 'webhook-signature': r.signature }),
+      ).not.toThrow()
+    }
+
+    // A second call (and any number after it) sends nothing more.
+    const second = await recover({ since: new Date(start - 60_000).toISOString(), status: 'failed' })
+    expect(second.body.recovered).toBe(0)
+    await runAlarmsUntil(orders, (ds) => ds.every((d) => d.status === 'delivered'))
+    expect(received).toHaveLength(3)
+  })
+
+  it('leaves a delivery whose retry is due alone, refuses while the endpoint is disabled, and pages through orders', async () => {
+    const merchantId = 'recover-paged'
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.parse('2031-02-01T00:00:00Z'))
+    await registerFixtureMerchant(merchantId)
+    let failing = true
+    const received = merchantEndpoint(forwardUrl(merchantId), () => (failing ? 500 : 200))
+    const payments = [freshPayment('alipay'), freshPayment('alipay'), freshPayment('alipay')]
+    for (const payment of payments) expect((await notify('alipay', merchantId, payment)).status).toBe(200)
+    const orders = payments.map((p): OrderRef => ({ merchantId, provider: 'alipay', outTradeNo: p.outTradeNo }))
+    // One attempt each: all pending, a retry due later. Nothing is failed, so there is nothing to recover.
+    await runAlarmsUntil(orders, (ds) => ds.length === 3 && ds.every((d) => d.attempts === 1))
+    const since = new Date(Date.now() - 3_600_000).toISOString()
+    const response = await admin(`/admin/merchants/${merchantId}/deliveries/recover`, {
+      method: 'POST',
+      body: JSON.stringify({ since, status: 'failed' }),
+    })
+    expect(await response.json()).toEqual({ recovered: 0, orders: 0, next_cursor: null })
+    expect((await deliveryStates(orders[0]!))[0]).toMatchObject({ status: 'pending', attempts: 1 })
+
+    // An operator disables the endpoint: when their retries come due, the deliveries fail without a request.
+    const sentBefore = received.length
+    expect((await admin(`/admin/merchants/${merchantId}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
+    for (const order of orders) {
+      await runInDurableObject(orderStub(env, order), (_o: OrderObject, state) => {
+        state.storage.sql.exec("UPDATE deliveries SET next_attempt_at = 0 WHERE status = 'pending'")
+      })
+      await runDurableObjectAlarm(orderStub(env, order))
+    }
+    const states = (await Promise.all(orders.map(deliveryStates))).flat()
+    expect(states.map((d) => [d.status, d.failure_reason])).toEqual(Array(3).fill(['failed', 'endpoint_disabled']))
+    expect(received).toHaveLength(sentBefore)
+    const refused = await admin(`/admin/merchants/${merchantId}/deliveries/recover`, {
+      method: 'POST',
+      body: JSON.stringify({ since, status: 'failed' }),
+    })
+    expect(refused.status).toBe(409)
+
+    // Enabled again (sends nothing by itself), then recovered one order per call, following next_cursor.
+    const before = received.length
+    expect((await admin(`/admin/merchants/${merchantId}/endpoint/enable`, { method: 'POST' })).status).toBe(200)
+    failing = false
+    for (const order of orders) await runDurableObjectAlarm(orderStub(env, order))
+    expect(received).toHaveLength(before)
+    vi.setSystemTime(Date.now() + 1000)
+    let cursor: string | undefined
+    let recovered = 0
+    let calls = 0
+    do {
+      const page = (await (
+        await admin(`/admin/merchants/${merchantId}/deliveries/recover`, {
+          method: 'POST',
+          body: JSON.stringify({ since, status: 'failed', limit: 1, ...(cursor ? { cursor } : {}) }),
+        })
+      ).json()) as { recovered: number; orders: number; next_cursor: string | null }
+      recovered += page.recovered
+      calls += 1
+      cursor = page.next_cursor ?? undefined
+    } while (cursor !== undefined)
+    expect(recovered).toBe(3)
+    expect(calls).toBe(3)
+    for (const order of orders) await runDurableObjectAlarm(orderStub(env, order))
+    expect(
+      received
+        .slice(before)
+        .map((r) => r.data.out_trade_no)
+        .sort(),
+    ).toEqual(payments.map((p) => p.outTradeNo).sort())
+  })
+
+  it('names the bad field of a recover request', async () => {
+    await registerFixtureMerchant('recover-invalid')
+    const post = (body: unknown) =>
+      admin('/admin/merchants/recover-invalid/deliveries/recover', { method: 'POST', body: JSON.stringify(body) }).then(
+        async (r) => [r.status, ((await r.json()) as { error: { message: string } }).error.message] as const,
+      )
+    expect(await post({ status: 'failed' })).toEqual([400, 'since: is required'])
+    expect(await post({ since: 'yesterday', status: 'failed' })).toEqual([400, 'since: an ISO-8601 instant such as 2026-11-25T12:00:00Z'])
+    expect(await post({ since: '2026-11-20T00:00:00Z', status: 'pending' })).toEqual([400, 'status: one of failed'])
+    expect(await post({ since: '2026-11-20T00:00:00Z', status: 'failed', limit: 0 })).toEqual([400, 'limit: an integer from 1 to 500'])
+    expect(await post({ since: '2026-11-20T00:00:00Z', status: 'failed', extra: 1 })).toEqual([
+      400,
+      'extra: unknown field (expected one of since, until, status, limit, cursor)',
+    ])
+  })
+})

@@ -1,0 +1,159 @@
+/**
+ * Lists and single records of the admin API for operators (and the dashboard to come): the merchant list, the
+ * delivery filters (`type`, `out_trade_no`, `since`, `until`), and one delivery with its attempts and replies.
+ */
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { http, HttpResponse } from 'msw'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { orderStub } from '../../src/order/order-key'
+import { network } from '../msw'
+import { admin, forwardUrl, freshPayment, notify, ownKeys, registerFixtureMerchant, registerMerchant } from '../security/harness'
+import { alipayRefund } from '../support/operations'
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+async function body<T>(path: string): Promise<T> {
+  const response = await admin(path)
+  expect(response.status, path).toBe(200)
+  return (await response.json()) as T
+}
+
+async function errorOf(path: string): Promise<[number, string]> {
+  const response = await admin(path)
+  return [response.status, ((await response.json()) as { error: { message: string } }).error.message]
+}
+
+interface MerchantList {
+  merchants: {
+    id: string
+    forward: { url: string; disabled_at: string | null }
+    providers: string[]
+    created_at: string
+    updated_at: string
+  }[]
+  next_cursor: string | null
+}
+
+describe('GET /admin/merchants', () => {
+  it('lists merchants newest first, page by page, with their endpoint and providers and no secret', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const ids = ['list-a', 'list-b', 'list-c']
+    for (const [i, id] of ids.entries()) {
+      vi.setSystemTime(Date.parse('2031-05-01T00:00:00Z') + i * 1000)
+      await registerMerchant(id, { identity: ownKeys(id) })
+    }
+    await admin('/admin/merchants/list-b/endpoint/disable', { method: 'POST' })
+    const first = await body<MerchantList>('/admin/merchants?limit=2')
+    expect(first.merchants.map((m) => m.id)).toEqual(['list-c', 'list-b'])
+    expect(first.merchants[1]).toMatchObject({
+      forward: { url: forwardUrl('list-b'), disabled_at: expect.stringMatching(/^2031-/) },
+      providers: ['wechatpay', 'alipay'],
+      created_at: '2031-05-01T00:00:01.000Z',
+    })
+    expect(JSON.stringify(first)).not.toContain('whsec_')
+    const second = await body<MerchantList>(`/admin/merchants?limit=2&cursor=${encodeURIComponent(first.next_cursor!)}`)
+    expect(second.merchants.map((m) => m.id)).toEqual(['list-a'])
+    expect(second.next_cursor).toBeNull()
+    expect(second.merchants[0]!.forward.disabled_at).toBeNull()
+  })
+
+  it('refuses a limit outside 1–100 and a cursor it did not make, naming the parameter', async () => {
+    expect(await errorOf('/admin/merchants?limit=0')).toEqual([400, 'limit: an integer from 1 to 100'])
+    expect(await errorOf('/admin/merchants?limit=101')).toEqual([400, 'limit: an integer from 1 to 100'])
+    expect(await errorOf('/admin/merchants?cursor=bm90LWEtY3Vyc29y')).toEqual([400, 'cursor: not a cursor returned by this endpoint'])
+  })
+})
+
+interface DeliveryList {
+  deliveries: {
+    id: string
+    event_id: string
+    type: string
+    out_trade_no: string
+    status: string
+    reason: string | null
+    created_at: string
+  }[]
+  next_cursor: string | null
+}
+
+describe('deliveries', () => {
+  it('filter by type, out_trade_no, since and until', async () => {
+    const M = 'lists-deliveries'
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.parse('2031-05-02T00:00:00Z'))
+    await registerFixtureMerchant(M)
+    network.use(http.post(forwardUrl(M), () => HttpResponse.text('ok')))
+    const a = freshPayment('alipay', { amount: 1000 })
+    await notify('alipay', M, a)
+    vi.setSystemTime(Date.parse('2031-05-02T01:00:00Z'))
+    await notify('alipay', M, alipayRefund(a.outTradeNo, { totalFen: 1000, refundedFen: 100, outBizNo: 'RF-L' }))
+    const b = freshPayment('alipay')
+    await notify('alipay', M, b)
+    for (const no of [a.outTradeNo, b.outTradeNo])
+      await runDurableObjectAlarm(orderStub(env, { merchantId: M, provider: 'alipay', outTradeNo: no }))
+
+    const all = await body<DeliveryList>(`/admin/merchants/${M}/deliveries`)
+    // Newest first: the first payment, an hour older than the rest, comes last.
+    expect(all.deliveries).toHaveLength(3)
+    expect(all.deliveries[2]).toMatchObject({ out_trade_no: a.outTradeNo, type: 'payment.succeeded' })
+    expect(all.deliveries.every((d) => d.status === 'delivered' && d.reason === null)).toBe(true)
+    const refunds = await body<DeliveryList>(`/admin/merchants/${M}/deliveries?type=refund.succeeded`)
+    expect(refunds.deliveries.map((d) => d.out_trade_no)).toEqual([a.outTradeNo])
+    const ofA = await body<DeliveryList>(`/admin/merchants/${M}/deliveries?out_trade_no=${encodeURIComponent(a.outTradeNo)}`)
+    expect(ofA.deliveries.map((d) => d.type).sort()).toEqual(['payment.succeeded', 'refund.succeeded'])
+    const early = await body<DeliveryList>(`/admin/merchants/${M}/deliveries?until=2031-05-02T00:30:00Z`)
+    expect(early.deliveries.map((d) => [d.out_trade_no, d.type])).toEqual([[a.outTradeNo, 'payment.succeeded']])
+    const late = await body<DeliveryList>(`/admin/merchants/${M}/deliveries?since=2031-05-02T00:30:00Z&limit=1`)
+    expect(late.deliveries).toHaveLength(1)
+    expect(late.next_cursor).not.toBeNull()
+    expect(await errorOf(`/admin/merchants/${M}/deliveries?type=payment.paid`)).toEqual([
+      400,
+      'type: one of payment.succeeded, payment.closed, refund.succeeded, refund.failed, refund.closed, provider.notification',
+    ])
+    expect((await errorOf(`/admin/merchants/${M}/deliveries?out_trade_no=${'x'.repeat(65)}`))[1]).toBe(
+      'out_trade_no: must be at most 64 characters',
+    )
+  })
+
+  it('GET /admin/deliveries/{id}: every attempt with its time, status, duration, error and the first 1 KiB of the reply', async () => {
+    const M = 'lists-detail'
+    await registerFixtureMerchant(M)
+    let calls = 0
+    network.use(
+      http.post(forwardUrl(M), () => {
+        calls += 1
+        return calls === 1 ? new HttpResponse(`down ${'x'.repeat(2000)}`, { status: 503 }) : HttpResponse.text('thanks')
+      }),
+    )
+    const payment = freshPayment('alipay')
+    await notify('alipay', M, payment)
+    const stub = orderStub(env, { merchantId: M, provider: 'alipay', outTradeNo: payment.outTradeNo })
+    await runDurableObjectAlarm(stub)
+    await runInDurableObject(stub, (_o, state) =>
+      state.storage.sql.exec("UPDATE deliveries SET next_attempt_at = 0 WHERE status = 'pending'"),
+    )
+    await runDurableObjectAlarm(stub)
+    const [listed] = (await body<DeliveryList>(`/admin/merchants/${M}/deliveries`)).deliveries
+    const detail = await body<{
+      id: string
+      event_id: string
+      status: string
+      merchant_id: string
+      provider: string
+      attempts: { at: string; status_code: number | null; duration_ms: number; error: string | null; response_snippet: string | null }[]
+      event: { type: string; data: { out_trade_no: string } }
+    }>(`/admin/deliveries/${listed!.id}`)
+    expect(detail).toMatchObject({ id: listed!.id, event_id: listed!.event_id, status: 'delivered', merchant_id: M, provider: 'alipay' })
+    expect(detail.attempts.map((a) => a.status_code)).toEqual([503, 200])
+    expect(detail.attempts[0]!.response_snippet).toHaveLength(1024)
+    expect(detail.attempts[0]!.response_snippet!.startsWith('down xxx')).toBe(true)
+    expect(detail.attempts[1]).toMatchObject({ response_snippet: 'thanks', error: null })
+    expect(detail.attempts.every((a) => typeof a.duration_ms === 'number' && /^\d{4}-/.test(a.at))).toBe(true)
+    expect(detail.event).toMatchObject({ type: 'payment.succeeded', data: { out_trade_no: payment.outTradeNo } })
+    expect(await errorOf('/admin/deliveries/dlv_nothing')).toEqual([404, 'delivery dlv_nothing does not exist'])
+  })
+})

@@ -1,0 +1,61 @@
+/**
+ * The OpenAPI document: served without a token, generated from the route specs (the committed docs/openapi.json is
+ * the current one), and covering exactly the admin routes the router serves. Its validity against the OpenAPI 3.1
+ * schema is checked in Node (test/node/openapi.test.ts), where the validator can compile schemas.
+ */
+import { exports } from 'cloudflare:workers'
+import { describe, expect, it } from 'vitest'
+import committed from '../../docs/openapi.json'
+import { buildRouter } from '../../src/http/router'
+import { defaultRegistry } from '../../src/providers'
+
+interface Document {
+  openapi: string
+  paths: Record<string, Record<string, { operationId: string; security?: unknown[] }>>
+}
+
+describe('GET /admin/openapi.json', () => {
+  it('serves the OpenAPI 3.1 document without a token, the same as the committed docs/openapi.json', async () => {
+    const response = await exports.default.fetch('https://gw.test/admin/openapi.json')
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/)
+    const document = (await response.json()) as Document
+    expect(document.openapi).toBe('3.1.0')
+    // `npm run openapi` writes docs/openapi.json (and the CLI's types) from the same code.
+    expect(document).toEqual(committed)
+    expect(document.paths['/admin/openapi.json']!.get!.security).toEqual([])
+  })
+
+  it('lists every admin route the router serves, and nothing else (method and path)', async () => {
+    const router = buildRouter(defaultRegistry) as unknown as { routes: [string, RegExp, unknown[], string][] }
+    const served = router.routes
+      .filter(([method, , , path]) => path.startsWith('/admin/') && path !== '/admin/*' && method !== 'ALL')
+      .map(([method, , , path]) => `${method.toLowerCase()} ${path.replace(/:(\w+)/g, '{$1}')}`)
+      .sort()
+    const document = (await (await exports.default.fetch('https://gw.test/admin/openapi.json')).json()) as Document
+    const documented = Object.entries(document.paths)
+      .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method} ${path}`))
+      .sort()
+    expect(served).toEqual(documented)
+    expect(served.length).toBeGreaterThanOrEqual(18)
+    // Every route the contract names is among them.
+    for (const route of [
+      'get /admin/merchants',
+      'patch /admin/merchants/{merchantId}',
+      'get /admin/deliveries/{deliveryId}',
+      'post /admin/merchants/{merchantId}/endpoint/disable',
+      'post /admin/merchants/{merchantId}/endpoint/enable',
+      'post /admin/merchants/{merchantId}/deliveries/recover',
+      'post /admin/merchants/{merchantId}/test-event',
+      'get /admin/merchants/{merchantId}/stats',
+      'get /admin/openapi.json',
+    ]) {
+      expect(served).toContain(route)
+    }
+  })
+
+  it('needs a token for everything else under /admin', async () => {
+    expect((await exports.default.fetch('https://gw.test/admin/merchants')).status).toBe(401)
+    expect((await exports.default.fetch('https://gw.test/admin/openapi.yaml')).status).toBe(401)
+  })
+})

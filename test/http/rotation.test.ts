@@ -1,0 +1,108 @@
+/**
+ * Rotating the gateway's own secrets without downtime: ADMIN_TOKEN_PREVIOUS is accepted beside ADMIN_TOKEN while
+ * set; with MASTER_KEY_PREVIOUS set, merchants sealed under it keep working, `POST /admin/reseal` (the CLI's
+ * `reseal`) seals every stored secret again under MASTER_KEY, after which the previous key can go.
+ */
+import { env } from 'cloudflare:workers'
+import { http, HttpResponse } from 'msw'
+import { describe, expect, it } from 'vitest'
+import { toBase64, utf8 } from '../../src/crypto/encoding'
+import { masterKeyId, readMasterKey, sealedKeyId } from '../../src/crypto/sealed'
+import { network } from '../msw'
+import { callWorker, freshPayment, MERCHANT_ORIGIN, merchantBody, notifyRequest, ownKeys } from '../security/harness'
+
+const NEW_MASTER_KEY = toBase64(utf8('a-new-master-key-of-32-bytes!!!!'))
+
+function adminRequest(path: string, token: string, init: RequestInit = {}): Request {
+  const headers = new Headers(init.headers)
+  headers.set('authorization', `Bearer ${token}`)
+  if (init.body !== undefined) headers.set('content-type', 'application/json')
+  return new Request(`https://gw.test${path}`, { ...init, headers })
+}
+
+/** The key ids of every sealed value in the merchant's stored row. */
+async function sealedKeyIds(merchantId: string): Promise<string[]> {
+  const row = await env.DB.prepare('SELECT config FROM merchants WHERE id = ?').bind(merchantId).first<{ config: string }>()
+  const stored = JSON.parse(row!.config) as { sealed: string[] } & Record<string, Record<string, string>>
+  return stored.sealed.map((path) => {
+    const [section, field] = path.split('.') as [string, string]
+    return sealedKeyId(stored[section]![field]!) ?? 'v1'
+  })
+}
+
+describe('ADMIN_TOKEN_PREVIOUS', () => {
+  it('is accepted beside ADMIN_TOKEN while set, and never when empty', async () => {
+    const rotated = { ADMIN_TOKEN: 'the-new-admin-token', ADMIN_TOKEN_PREVIOUS: env.ADMIN_TOKEN }
+    for (const token of ['the-new-admin-token', env.ADMIN_TOKEN!]) {
+      expect((await callWorker(adminRequest('/admin/merchants', token), rotated)).status).toBe(200)
+    }
+    expect((await callWorker(adminRequest('/admin/merchants', 'something-else'), rotated)).status).toBe(401)
+    const done = { ADMIN_TOKEN: 'the-new-admin-token', ADMIN_TOKEN_PREVIOUS: '' }
+    expect((await callWorker(adminRequest('/admin/merchants', env.ADMIN_TOKEN!), done)).status).toBe(401)
+    expect((await callWorker(adminRequest('/admin/merchants', 'the-new-admin-token'), done)).status).toBe(200)
+  })
+})
+
+describe('MASTER_KEY_PREVIOUS and reseal', () => {
+  it('keeps merchants sealed under the previous key working, and moves them all to the new key', async () => {
+    network.use(http.post(`${MERCHANT_ORIGIN}/hooks/:merchantId`, () => HttpResponse.text('ok')))
+    const ids = ['reseal-a', 'reseal-b', 'reseal-c']
+    for (const id of ids) {
+      const put = await callWorker(
+        adminRequest(`/admin/merchants/${id}`, env.ADMIN_TOKEN!, {
+          method: 'PUT',
+          body: JSON.stringify(merchantBody(id, { identity: ownKeys(id) })),
+        }),
+        {},
+      )
+      expect(put.status).toBe(201)
+    }
+    const oldId = await masterKeyId(readMasterKey(env.MASTER_KEY))
+    const newId = await masterKeyId(readMasterKey(NEW_MASTER_KEY))
+    expect(await sealedKeyIds('reseal-a')).toEqual(Array(3).fill(oldId)) // forward.secret, apiV2Key, apiV3Key
+
+    // The rotation begins: MASTER_KEY is the new key, MASTER_KEY_PREVIOUS the old one. Everything still works.
+    const during = { MASTER_KEY: NEW_MASTER_KEY, MASTER_KEY_PREVIOUS: env.MASTER_KEY }
+    const payment = freshPayment('alipay', { identity: ownKeys('reseal-b') })
+    expect((await callWorker(notifyRequest('alipay', 'reseal-b', payment), during)).status).toBe(200)
+
+    // Reseal, a page at a time.
+    const pages: { resealed: number; unchanged: number; next_cursor: string | null }[] = []
+    let cursor: string | null = null
+    do {
+      const response: Response = await callWorker(
+        adminRequest('/admin/reseal', env.ADMIN_TOKEN!, {
+          method: 'POST',
+          body: JSON.stringify({ limit: 2, ...(cursor ? { cursor } : {}) }),
+        }),
+        during,
+      )
+      expect(response.status).toBe(200)
+      const page = (await response.json()) as (typeof pages)[number]
+      pages.push(page)
+      cursor = page.next_cursor
+    } while (cursor !== null)
+    expect(pages.reduce((sum, p) => sum + p.resealed, 0)).toBe(3)
+    for (const id of ids) expect(await sealedKeyIds(id)).toEqual(Array(3).fill(newId))
+
+    // Run again: nothing left to do.
+    const again = await callWorker(adminRequest('/admin/reseal', env.ADMIN_TOKEN!, { method: 'POST', body: '{}' }), during)
+    expect(await again.json()).toEqual({ resealed: 0, unchanged: 3, next_cursor: null })
+
+    // The previous key removed: every merchant opens with the new key alone (GET re-opens the resealed rows).
+    const after = { MASTER_KEY: NEW_MASTER_KEY, MASTER_KEY_PREVIOUS: undefined }
+    for (const id of ids) expect((await callWorker(adminRequest(`/admin/merchants/${id}`, env.ADMIN_TOKEN!), after)).status).toBe(200)
+    expect(
+      (await callWorker(notifyRequest('alipay', 'reseal-c', freshPayment('alipay', { identity: ownKeys('reseal-c') })), after)).status,
+    ).toBe(200)
+  })
+
+  it('refuses a reseal request it cannot read, naming the field', async () => {
+    const response = await callWorker(
+      adminRequest('/admin/reseal', env.ADMIN_TOKEN!, { method: 'POST', body: JSON.stringify({ limit: 1000 }) }),
+      {},
+    )
+    expect(response.status).toBe(400)
+    expect(((await response.json()) as { error: { message: string } }).error.message).toBe('limit: an integer from 1 to 100')
+  })
+})

@@ -1,0 +1,267 @@
+/**
+ * `npm run admin -- …` against a real `wrangler dev` (loopback, free ports, its own state directory, offline), with
+ * a local merchant server: the CLI's commands in turn, `--json` for the checks and the readable tables too, PEM keys
+ * read from files, progress on `recover`, errors with their exit codes. wrangler's own output (the Worker's log
+ * lines included) is checked for leaks at the end, like every other test's.
+ */
+import { spawn } from 'node:child_process'
+import { createSign, randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Webhook } from 'standardwebhooks'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import keys from '../fixtures/keys.json'
+import { findLeaks, knownSecrets } from '../support/leaks'
+import { freePort, startWranglerDev, type WranglerDev } from './wrangler-dev'
+
+const CLI = fileURLToPath(new URL('../../cli/admin.ts', import.meta.url))
+const ADMIN_TOKEN = `cli-${randomBytes(12).toString('hex')}`
+const MASTER_KEY = randomBytes(32).toString('base64')
+const SECRET = `whsec_${randomBytes(32).toString('base64')}`
+const ROTATED = `whsec_${randomBytes(32).toString('base64')}`
+const M = 'cli-shop'
+
+let gateway: WranglerDev
+let merchant: Server
+let merchantUrl: string
+let files: string
+/** What the merchant server received, verified with the secret current at the time. */
+const received: { id: string; type: string; outTradeNo: string | undefined; verifiedWith: 'secret' | 'rotated' | 'none' }[] = []
+
+interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+function admin(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, PAYGATE_URL: gateway.url, PAYGATE_ADMIN_TOKEN: ADMIN_TOKEN },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
+    child.once('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }))
+  })
+}
+
+async function json<T>(...args: string[]): Promise<T> {
+  const run = await admin(...args, '--json')
+  expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(0)
+  return JSON.parse(run.stdout) as T
+}
+
+async function eventually<T>(check: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      return await check()
+    } catch (error) {
+      if (Date.now() > deadline) throw error
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+  }
+}
+
+/** A signed Alipay payment notification, posted to the gateway as Alipay would. */
+async function pay(outTradeNo: string): Promise<void> {
+  const params: Record<string, string> = {
+    notify_id: `cli${randomBytes(8).toString('hex')}`,
+    notify_type: 'trade_status_sync',
+    notify_time: '2026-11-30 10:00:00',
+    charset: 'utf-8',
+    version: '1.0',
+    sign_type: 'RSA2',
+    trade_status: 'TRADE_SUCCESS',
+    app_id: keys.alipay.appId,
+    seller_id: keys.alipay.sellerId,
+    out_trade_no: outTradeNo,
+    trade_no: `2026113022001${randomBytes(6).toString('hex')}`,
+    total_amount: '88.88',
+    gmt_payment: '2026-11-30 09:59:58',
+  }
+  const content = Object.keys(params)
+    .filter((name) => name !== 'sign_type')
+    .sort()
+    .map((name) => `${name}=${params[name]}`)
+    .join('&')
+  const sign = createSign('RSA-SHA256').update(content, 'utf8').sign(keys.alipay.alipayKey.privateKeyPem, 'base64')
+  const response = await fetch(`${gateway.url}/notify/${M}/alipay`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+    body: new URLSearchParams({ ...params, sign }).toString(),
+  })
+  expect(await response.text()).toBe('success')
+}
+
+beforeAll(async () => {
+  files = mkdtempSync(join(tmpdir(), 'paygate-cli-files-'))
+  const port = await freePort()
+  merchantUrl = `http://127.0.0.1:${port}/hooks`
+  merchant = createServer((request, response) => {
+    const chunks: Buffer[] = []
+    request.on('data', (chunk: Buffer) => chunks.push(chunk))
+    request.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8')
+      const headers = request.headers as Record<string, string>
+      const verifies = (secret: string) => {
+        try {
+          new Webhook(secret.slice('whsec_'.length)).verify(body, headers)
+          return true
+        } catch {
+          return false
+        }
+      }
+      const event = JSON.parse(body) as { type: string; data: { out_trade_no?: string } }
+      received.push({
+        id: headers['webhook-id']!,
+        type: event.type,
+        outTradeNo: event.data.out_trade_no,
+        verifiedWith: verifies(ROTATED) ? 'rotated' : verifies(SECRET) ? 'secret' : 'none',
+      })
+      response.writeHead(200).end('ok')
+    })
+  })
+  await new Promise<void>((resolve) => merchant.listen(port, '127.0.0.1', resolve))
+  gateway = await startWranglerDev({ ADMIN_TOKEN, MASTER_KEY })
+})
+
+afterAll(async () => {
+  await gateway?.stop()
+  await new Promise((resolve) => merchant?.close(resolve))
+  if (files) rmSync(files, { recursive: true, force: true })
+  // wrangler's output, the Worker's JSON log lines included, holds no secret either.
+  const leaks = findLeaks(gateway?.output ?? [], knownSecrets({ ADMIN_TOKEN, MASTER_KEY, SECRET, ROTATED }))
+  expect(leaks).toEqual([])
+})
+
+describe('npm run admin', () => {
+  it('puts a merchant from a JSON file with PEM keys from files, lists it, reads it, patches its secret', async () => {
+    const body = {
+      forward: { url: merchantUrl, secret: SECRET },
+      alipay: { appId: keys.alipay.appId, sellerId: keys.alipay.sellerId, signType: 'RSA2' },
+    }
+    writeFileSync(join(files, 'merchant.json'), JSON.stringify(body))
+    writeFileSync(join(files, 'alipay-public.pem'), keys.alipay.alipayKey.publicKeyPem)
+    writeFileSync(join(files, 'app-private.pem'), keys.alipay.appKey.privateKeyPem)
+    const put = await admin(
+      'merchants',
+      'put',
+      M,
+      '--file',
+      join(files, 'merchant.json'),
+      '--key',
+      `alipay.alipayPublicKey=@${join(files, 'alipay-public.pem')}`,
+      '--key',
+      `alipay.appPrivateKey=@${join(files, 'app-private.pem')}`,
+    )
+    expect(put.code, put.stderr).toBe(0)
+    expect(put.stdout).toMatch(new RegExp(`^created ${M}\\n`))
+    expect(put.stdout).toContain(`forward.url`)
+    expect(put.stdout).not.toContain('PRIVATE KEY')
+
+    const list = await json<{ merchants: { id: string; providers: string[] }[]; next_cursor: null }>('merchants', 'list')
+    expect(list.merchants).toEqual([expect.objectContaining({ id: M, providers: ['alipay'] })])
+    const table = await admin('merchants', 'list')
+    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+URL\s+DISABLED\s+PROVIDERS\s+UPDATED$/)
+    expect(table.stdout).toContain(merchantUrl)
+
+    const got = await json<{ forward: { url: string }; alipay: Record<string, unknown> }>('merchants', 'get', M)
+    expect(got.forward.url).toBe(merchantUrl)
+    expect(got.alipay).not.toHaveProperty('appPrivateKey')
+
+    const test = await json<{ delivered: boolean; event_id: string }>('test-event', M)
+    expect(test.delivered).toBe(true)
+    expect(received.at(-1)).toMatchObject({ id: test.event_id, type: 'webhook.test', verifiedWith: 'secret' })
+
+    const patched = await admin('merchants', 'patch', M, '--set', `forward.secret=${ROTATED}`)
+    expect(patched.code, patched.stderr).toBe(0)
+    expect(patched.stdout).toMatch(new RegExp(`^patched ${M}`))
+    const retest = await json<{ delivered: boolean }>('test-event', M)
+    expect(retest.delivered).toBe(true)
+    expect(received.at(-1)).toMatchObject({ type: 'webhook.test', verifiedWith: 'rotated' })
+  })
+
+  it('reads an order, its deliveries and one delivery, replays it, and shows stats', async () => {
+    await pay('CLI-ORDER-1')
+    await eventually(async () => expect(received.some((r) => r.outTradeNo === 'CLI-ORDER-1')).toBe(true))
+    const order = await json<{ status: string; deliveries: { id: string }[] }>('orders', 'get', M, 'CLI-ORDER-1')
+    expect(order.status).toBe('paid')
+
+    const deliveries = await eventually(async () => {
+      const page = await json<{ deliveries: { id: string; event_id: string; status: string }[] }>(
+        'deliveries',
+        'list',
+        M,
+        '--status',
+        'delivered',
+      )
+      expect(page.deliveries).toHaveLength(1)
+      return page.deliveries
+    })
+    const shown = await admin('deliveries', 'get', deliveries[0]!.id)
+    expect(shown.code).toBe(0)
+    expect(shown.stdout).toMatch(/attempts\nAT\s+STATUS\s+MS\s+ERROR\s+REPLY\n\S+\s+200\s+\d+\s+-\s+ok/)
+    const replay = await json<{ event_id: string }>('deliveries', 'replay', deliveries[0]!.id)
+    expect(replay.event_id).toBe(deliveries[0]!.event_id)
+    await eventually(async () => expect(received.filter((r) => r.id === deliveries[0]!.event_id)).toHaveLength(2))
+
+    const stats = await eventually(async () => {
+      const reply = await json<{ notifications: { accepted: number }; deliveries: { delivered: number } }>('stats', M)
+      expect(reply.deliveries.delivered).toBeGreaterThanOrEqual(2)
+      return reply
+    })
+    expect(stats.notifications.accepted).toBe(1)
+    const text = await admin('stats', M, '--interval', 'hour')
+    expect(text.stdout).toMatch(/deliveries\.success_rate\s+100\.0 %/)
+    expect(text.stdout).toMatch(/START\s+ACCEPTED\s+DUPLICATE\s+REJECTED\s+DELIVERED\s+FAILED/)
+  })
+
+  it('recovers what failed while the endpoint was disabled, showing progress', async () => {
+    const since = new Date(Date.now() - 60_000).toISOString()
+    expect((await admin('endpoint', 'disable', M)).code).toBe(0)
+    await pay('CLI-ORDER-2')
+    await eventually(async () => {
+      const page = await json<{ deliveries: { reason: string }[] }>('deliveries', 'list', M, '--status', 'failed')
+      expect(page.deliveries.map((d) => d.reason)).toEqual(['endpoint_disabled'])
+    })
+    expect(received.some((r) => r.outTradeNo === 'CLI-ORDER-2')).toBe(false)
+    expect((await admin('endpoint', 'enable', M)).code).toBe(0)
+
+    const recover = await admin('deliveries', 'recover', M, '--since', since, '--json')
+    expect(recover.code, recover.stderr).toBe(0)
+    expect(JSON.parse(recover.stdout)).toEqual({ recovered: 1, orders: 1 })
+    expect(recover.stderr).toMatch(/^recovering: 1 deliveries queued again, 1 orders done$/m)
+    await eventually(async () => expect(received.filter((r) => r.outTradeNo === 'CLI-ORDER-2')).toHaveLength(1))
+    const again = await json<{ recovered: number }>('deliveries', 'recover', M, '--since', since)
+    expect(again.recovered).toBe(0)
+  })
+
+  it('reseals every stored secret under the current MASTER_KEY, showing progress', async () => {
+    const run = await admin('reseal', '--json')
+    expect(run.code, run.stderr).toBe(0)
+    expect(JSON.parse(run.stdout)).toEqual({ resealed: 0, unchanged: 1 })
+    expect(run.stderr).toMatch(/^resealed 0, already current 1…$/m)
+  })
+
+  it('reports API errors (exit 1, the code and message) and usage errors (exit 2)', async () => {
+    const missing = await admin('merchants', 'get', 'nobody')
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toBe('error: 404 not_found: no such merchant\n')
+    const missingJson = await admin('merchants', 'get', 'nobody', '--json')
+    expect(JSON.parse(missingJson.stdout)).toEqual({ error: { code: 'not_found', message: 'no such merchant' }, status: 404 })
+    const invalid = await admin('deliveries', 'list', M, '--limit', '0')
+    expect(invalid.stderr).toBe('error: 400 invalid_request: limit: an integer from 1 to 100\n')
+    const unknown = await admin('merchants', 'delete', M)
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toMatch(/^error: unknown command: merchants delete/)
+    const noFile = await admin('merchants', 'put', M)
+    expect(noFile.code).toBe(2)
+  })
+})
