@@ -147,10 +147,20 @@ export interface QueryClientSpec<Section, Config> {
   query(config: Config, outTradeNo: string, options: QueryOptions): Promise<QueryResult>
 }
 
+/**
+ * The keys a query needs, read from the merchant's section of `spec.provider`; null when the merchant has no
+ * such section or it lacks some. The order and refund query clients both start here.
+ */
+export function queryConfigOf<Section, Config>(spec: {
+  provider: ProviderName
+  configOf(section: Section | undefined): Config | null
+}): (merchant: MerchantSections) => Config | null {
+  return (merchant) => spec.configOf((Object.hasOwn(merchant, spec.provider) ? merchant[spec.provider] : undefined) as Section | undefined)
+}
+
 /** A channel's query client: the checks every channel makes first, then the channel's own exchange. */
 export function defineQueryClient<Section, Config>(spec: QueryClientSpec<Section, Config>): OrderQueryClient {
-  const configOf = (merchant: MerchantSections): Config | null =>
-    spec.configOf((Object.hasOwn(merchant, spec.provider) ? merchant[spec.provider] : undefined) as Section | undefined)
+  const configOf = queryConfigOf(spec)
   return {
     channel: spec.channel,
     provider: spec.provider,

@@ -3,7 +3,7 @@
  * `/v3/refund/domestic/refunds/{no}`, v2 `refundquery`, Alipay `alipay.trade.fastpay.refund.query`),
  * what an answer means in paygate's terms, and the dedupe id of a refund learnt by query.
  */
-import { checkOutTradeNo } from './query-exchange'
+import { checkOutTradeNo, queryConfigOf } from './query-exchange'
 import { QueryFailed, type QueryNotification, type QueryOptions } from './query-types'
 import type { ChannelName, MerchantSections, NotificationEffect, ProviderName } from './types'
 
@@ -44,8 +44,7 @@ export interface RefundQueryClientSpec<Section, Config> {
 }
 
 export function defineRefundQueryClient<Section, Config>(spec: RefundQueryClientSpec<Section, Config>): RefundQueryClient {
-  const configOf = (merchant: MerchantSections): Config | null =>
-    spec.configOf((Object.hasOwn(merchant, spec.provider) ? merchant[spec.provider] : undefined) as Section | undefined)
+  const configOf = queryConfigOf(spec)
   return {
     channel: spec.channel,
     provider: spec.provider,
