@@ -25,8 +25,11 @@ const V2_ACK = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><
 export function makeHandlers(merchant, appPrivateKeyPem, store, { now = Date.now } = {}) {
   const wx = merchant.wechatpay
   const ali = merchant.alipay
+  // A merchant may list several apps (the demo merchant does); each id is one of them.
+  const wxAppids = [wx.appid].flat()
+  const aliAppIds = [ali.appId].flat()
   const alipaySdk = new AlipaySdk({
-    appId: ali.appId,
+    appId: aliAppIds[0],
     privateKey: appPrivateKeyPem,
     keyType: 'PKCS8',
     alipayPublicKey: ali.alipayPublicKey,
@@ -39,7 +42,7 @@ export function makeHandlers(merchant, appPrivateKeyPem, store, { now = Date.now
   function alipay(body) {
     const params = Object.fromEntries(new URLSearchParams(body))
     if (!alipaySdk.checkNotifySignV2(params)) throw new Rejected(401, 'bad sign')
-    if (params.app_id !== ali.appId || params.seller_id !== ali.sellerId) throw new Rejected(403, 'not ours')
+    if (!aliAppIds.includes(params.app_id) || params.seller_id !== ali.sellerId) throw new Rejected(403, 'not ours')
     if (params.trade_status !== 'TRADE_SUCCESS' && params.trade_status !== 'TRADE_FINISHED') throw new Rejected(400, 'status')
     store(params.notify_id, 'alipay', params.out_trade_no, Math.round(Number(params.total_amount) * 100), body)
     return { status: 200, body: 'success', type: 'text/plain' }
@@ -61,7 +64,7 @@ export function makeHandlers(merchant, appPrivateKeyPem, store, { now = Date.now
     decipher.setAuthTag(sealed.subarray(sealed.length - 16))
     decipher.setAAD(Buffer.from(aad))
     const resource = JSON.parse(Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - 16)), decipher.final()]).toString('utf8'))
-    if (resource.mchid !== wx.mchid || resource.appid !== wx.appid) throw new Rejected(403, 'not ours')
+    if (resource.mchid !== wx.mchid || !wxAppids.includes(resource.appid)) throw new Rejected(403, 'not ours')
     if (envelope.event_type !== 'TRANSACTION.SUCCESS' || resource.trade_state !== 'SUCCESS') throw new Rejected(400, 'status')
     store(envelope.id, 'wechatpay.v3', resource.out_trade_no, resource.amount.total, body)
     return { status: 204, body: '', type: 'text/plain' }
@@ -80,7 +83,7 @@ export function makeHandlers(merchant, appPrivateKeyPem, store, { now = Date.now
         ? createHmac('sha256', wx.apiV2Key).update(content).digest('hex').toUpperCase()
         : createHash('md5').update(content).digest('hex').toUpperCase()
     if (sign.length !== expected.length || !timingSafeEqual(Buffer.from(sign), Buffer.from(expected))) throw new Rejected(401, 'bad sign')
-    if (fields.appid !== wx.appid || fields.mch_id !== wx.mchid) throw new Rejected(403, 'not ours')
+    if (!wxAppids.includes(fields.appid) || fields.mch_id !== wx.mchid) throw new Rejected(403, 'not ours')
     if (fields.return_code !== 'SUCCESS' || fields.result_code !== 'SUCCESS') throw new Rejected(400, 'status')
     store(`v2:${fields.transaction_id}`, 'wechatpay.v2', fields.out_trade_no, Number(fields.total_fee), body)
     return { status: 200, body: V2_ACK, type: 'text/xml' }
