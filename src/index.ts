@@ -6,6 +6,6 @@ export { MerchantReplica } from './merchants/merchant-replica'
 export { MerchantMonitor } from './ops/monitor-object'
 export { OrderObject } from './order/order-object'
 export { SubjectObject } from './order/subject-object'
-export { verifyWebhook, WebhookVerificationError } from './verify-webhook'
+export { verifyWebhook, WebhookVerificationError, type MerchantEvent } from './verify-webhook'
 
 export default createGateway({ providers: defaultProviders })

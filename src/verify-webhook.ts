@@ -7,9 +7,13 @@ import { fromBase64, fromUtf8 } from './crypto/encoding'
 import { timingSafeEqual, type Bytes } from './crypto/primitives'
 import { SIGNATURE_VERSION, contentSignature, signedContent, type WebhookHeaderName } from './delivery/sign'
 import { webhookSigningKey } from './delivery/webhook-secret'
+import type { WebhookTestEvent } from './delivery/test-event'
 import type { ForwardedEvent } from './order/events'
 
 export const DEFAULT_TOLERANCE_SECONDS = 300
+
+/** Every event a merchant's endpoint can receive: order and provider events, and `webhook.test`. */
+export type MerchantEvent = ForwardedEvent | WebhookTestEvent
 
 /** Why a request is not an authentic, fresh paygate event, with the fixed message each reason carries. */
 const FAILURE_MESSAGES = {
@@ -48,7 +52,7 @@ export async function verifyWebhook(
   headers: Headers | Record<string, string>,
   body: string | Uint8Array,
   options: VerifyWebhookOptions = {},
-): Promise<ForwardedEvent> {
+): Promise<MerchantEvent> {
   const { toleranceSeconds = DEFAULT_TOLERANCE_SECONDS, now = Math.floor(Date.now() / 1000) } = options
   const key = webhookSigningKey(secret)
   const id = header(headers, 'webhook-id')
@@ -75,7 +79,7 @@ export async function verifyWebhook(
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     throw new WebhookVerificationError('invalid_payload')
   }
-  return event as ForwardedEvent
+  return event as MerchantEvent
 }
 
 function header(headers: Headers | Record<string, string>, name: WebhookHeaderName): string | null {

@@ -74,6 +74,17 @@ describe('verifyWebhook', () => {
     expect(await verifyNow(headers)).toEqual(EVENT)
   })
 
+  it('returns a webhook.test event, typed apart from order events (signed by the standardwebhooks library)', async () => {
+    const body = JSON.stringify({ type: 'webhook.test', timestamp: '2026-11-22T10:00:00Z', data: { merchant_id: 'acme' } })
+    const signature = new Webhook(CURRENT).sign(ID, new Date(NOW * 1000), body)
+    const headers = { 'webhook-id': ID, 'webhook-timestamp': String(NOW), 'webhook-signature': signature }
+    const event = await verifyNow(headers, body)
+    // Narrowing on `type` compiles only because webhook.test is one of the event types verifyWebhook returns.
+    if (event.type !== 'webhook.test') throw new Error(`expected webhook.test, got ${event.type}`)
+    expect(event.data).toEqual({ merchant_id: 'acme' })
+    expect(event.data).not.toHaveProperty('out_trade_no')
+  })
+
   it('rejects a body altered after signing', async () => {
     const headers = await sign()
     await expectFailure(verifyNow(headers, BODY.replace('"amount":100', '"amount":1')), 'no_matching_signature')

@@ -8,6 +8,13 @@ import { outboundUrlProblem } from '../lib/outbound-url'
 import { attemptDelivery } from './attempt'
 import { signWebhook } from './sign'
 
+/** What a merchant's endpoint receives from `POST …/test-event`: no order, only who sent it. */
+export interface WebhookTestEvent {
+  type: 'webhook.test'
+  timestamp: string
+  data: { merchant_id: string }
+}
+
 export interface TestEventTarget {
   url: string
   secret: string
@@ -41,7 +48,8 @@ export async function sendTestEvent(
       response_snippet: '',
     }
   }
-  const body = JSON.stringify({ type: 'webhook.test', timestamp: new Date(clock()).toISOString(), data: { merchant_id: merchantId } })
+  const event: WebhookTestEvent = { type: 'webhook.test', timestamp: new Date(clock()).toISOString(), data: { merchant_id: merchantId } }
+  const body = JSON.stringify(event)
   const secrets = target.previousSecret === undefined ? [target.secret] : [target.secret, target.previousSecret]
   const headers = await signWebhook({ id, timestamp: Math.floor(clock() / 1000), body, secrets })
   const result = await attemptDelivery({ url: target.url, body, headers, now: clock })
