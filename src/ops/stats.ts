@@ -3,7 +3,15 @@
  * summed, plus the refusals counted before any order (`countRefusal`) and the deliveries still pending; optionally
  * the same per minute, hour or day for a chart. Latency percentiles come from the duration histogram.
  */
-import { countPendingDeliveries, LATENCY_BUCKETS_MS, readCountedRefusals, readStatsRows, type StatsRow } from '../storage/stats'
+import {
+  countPendingDeliveries,
+  LATENCY_BUCKETS_MS,
+  readCountedRefusals,
+  readStatsRows,
+  zeroCounts,
+  type MinuteCounts,
+  type StatsRow,
+} from '../storage/stats'
 
 export type StatsInterval = 'minute' | 'hour' | 'day'
 
@@ -11,25 +19,8 @@ const INTERVAL_MS: Record<StatsInterval, number> = { minute: 60_000, hour: 3_600
 /** A series longer than this is refused: a chart has no use for more points. */
 export const MAX_SERIES_POINTS = 1500
 
-interface Totals {
-  accepted: number
-  duplicate: number
-  rejected: number
-  rejectedByReason: Record<string, number>
-  delivered: number
-  failed: number
-  latency: number[]
-}
-
-const empty = (): Totals => ({
-  accepted: 0,
-  duplicate: 0,
-  rejected: 0,
-  rejectedByReason: {},
-  delivered: 0,
-  failed: 0,
-  latency: LATENCY_BUCKETS_MS.map(() => 0),
-})
+/** A window's totals: the same counters as one minute's, summed. */
+type Totals = MinuteCounts
 
 function addRow(totals: Totals, row: StatsRow): void {
   totals.accepted += row.accepted
@@ -86,13 +77,13 @@ export async function merchantStats(db: D1Database, merchantId: string, window: 
     readCountedRefusals(db, merchantId, window.since, window.until),
     countPendingDeliveries(db, merchantId, window.since, window.until),
   ])
-  const totals = empty()
+  const totals = zeroCounts()
   const buckets = new Map<number, Totals>()
   for (const row of rows) {
     addRow(totals, row)
     if (step === null) continue
     const start = Math.floor((row.minute * 60_000) / step) * step
-    if (!buckets.has(start)) buckets.set(start, empty())
+    if (!buckets.has(start)) buckets.set(start, zeroCounts())
     addRow(buckets.get(start)!, row)
   }
   for (const [reason, n] of Object.entries(refusals)) {
@@ -104,7 +95,7 @@ export async function merchantStats(db: D1Database, merchantId: string, window: 
       ? undefined
       : Array.from({ length: Math.max(0, Math.ceil((untilMs - firstBucket) / step)) }, (_, i) => {
           const start = firstBucket + i * step
-          const t = buckets.get(start) ?? empty()
+          const t = buckets.get(start) ?? zeroCounts()
           return {
             start: new Date(start).toISOString(),
             notifications: { accepted: t.accepted, duplicate: t.duplicate, rejected: t.rejected },

@@ -18,6 +18,11 @@ export interface MinuteCounts {
   latency: number[]
 }
 
+/** Counts of nothing yet: where a minute's (or a window's) counting starts. */
+export function zeroCounts(): MinuteCounts {
+  return { accepted: 0, duplicate: 0, rejected: 0, rejectedByReason: {}, delivered: 0, failed: 0, latency: LATENCY_BUCKETS_MS.map(() => 0) }
+}
+
 /** A merchant's counts for the minutes one batch touched, keyed by minute (minutes since the Unix epoch, UTC). */
 export type StatsDelta = Map<number, MinuteCounts>
 
@@ -29,15 +34,7 @@ function counts(delta: StatsDelta, iso: string): MinuteCounts {
   const minute = minuteOf(iso)
   let entry = delta.get(minute)
   if (entry === undefined) {
-    entry = {
-      accepted: 0,
-      duplicate: 0,
-      rejected: 0,
-      rejectedByReason: {},
-      delivered: 0,
-      failed: 0,
-      latency: LATENCY_BUCKETS_MS.map(() => 0),
-    }
+    entry = zeroCounts()
     delta.set(minute, entry)
   }
   return entry
