@@ -117,7 +117,7 @@ function describeIssue(issue: Issue): { path: PathKey[]; problem: string } {
   }
 }
 
-/** `forward.url`, `wechatpay.v2SignType[0]`, `wechatpay.platformPublicKeys.<serial>` (long keys shortened). */
+/** `forward.url`, `<section>.<list>[0]`, `<section>.<map>.<key>` (long keys shortened). */
 function pathText(path: readonly PathKey[], root: string): string {
   let text = ''
   for (const key of path) {

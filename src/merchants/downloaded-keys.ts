@@ -4,6 +4,7 @@
  * notification naming a serial no key has gets a second chance: one on-demand download (rate-limited by the
  * replica), then verification again; still unknown, it gets a reply that makes the provider retry.
  */
+import { log } from '../lib/log'
 import { masterKeyring } from './master-keys'
 import {
   defaultRegistry,
@@ -75,7 +76,7 @@ async function downloadedKeys(env: Env, merchantId: string, now: number, fresh: 
     return entry
   } catch {
     // Configured keys still verify; an unknown serial then asks the replica again (and is retried if it fails).
-    console.warn(JSON.stringify({ event: 'downloaded_keys_unavailable', merchant_id: merchantId }))
+    log('warn', { event: 'downloaded_keys.unavailable', merchant_id: merchantId })
     return { byProvider: new Map(), loadedAt: now }
   }
 }

@@ -4,6 +4,7 @@
  * provider), keeps them sealed under MASTER_KEY beside the merchant's config, and drops expired ones. One replica
  * per merchant, so its downloads and their rate limit are per merchant.
  */
+import { errorName, log } from '../lib/log'
 import { defaultRegistry, QueryFailed, type DownloadedKey, type KeyDownloads, type ProviderRegistry } from '../providers'
 import { masterKeyring } from './master-keys'
 import { openMerchant, type StoredMerchant } from './sealing'
@@ -166,7 +167,13 @@ export class KeyDownloader {
     } catch (error) {
       // Reason codes and short messages only: QueryFailed never carries keys or signatures.
       const outcome = error instanceof QueryFailed ? `${error.reason}: ${error.message}` : 'unexpected error'
-      console.warn(JSON.stringify({ event: 'key_download_failed', merchant_id: merchantId, provider, outcome }))
+      // The log line carries the reason code alone; the short message stays in this object's row for the admin API.
+      log('warn', {
+        event: 'key_download.failed',
+        merchant_id: merchantId,
+        provider,
+        reason: error instanceof QueryFailed ? error.reason : errorName(error),
+      })
       this.sql.exec('UPDATE key_downloads SET outcome = ? WHERE provider = ?', outcome.slice(0, 200), provider)
       return false
     }

@@ -4,6 +4,7 @@
  * unreachable, so an outage of the admin database never turns into refused payments. It also keeps the
  * merchant's downloaded provider keys, and its alarm downloads them on schedule (`key-downloader.ts`).
  */
+import { log } from '../lib/log'
 import { DurableObject } from 'cloudflare:workers'
 import { KEY_TABLES, KeyDownloader, type OnDemandDownload, type SealedDownloadedKey } from './key-downloader'
 import type { MerchantConfig } from './types'
@@ -100,7 +101,7 @@ export class MerchantReplica extends DurableObject<Env> {
     try {
       return await this.keys.openConfig(id, row.config)
     } catch {
-      console.warn(JSON.stringify({ event: 'replica_config_unreadable', merchant_id: id }))
+      log('warn', { event: 'replica.config_unreadable', merchant_id: id })
       return null
     }
   }
