@@ -11,6 +11,8 @@ interface OptionalBindings {
   OPS_WEBHOOK_URL?: string
   /** The Standard Webhooks secret (`whsec_…`) operational webhooks are signed with. */
   OPS_WEBHOOK_SECRET?: string
+  /** `on`: log the rows and transactions each storage step wrote (`meter.*` lines, read by `npm run bench`). */
+  METER?: string
 }
 
 interface Env extends OptionalBindings {}

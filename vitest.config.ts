@@ -26,6 +26,14 @@ export async function workerdProject(
             OPS_WEBHOOK_URL: 'https://ops.example/paygate',
             OPS_WEBHOOK_SECRET: 'whsec_b3BzLXdlYmhvb2stc2VjcmV0LWZvci10ZXN0cy0zMmI=',
           },
+          // A second shard, for the test that spreads merchants over two (test/storage/projection-queue.test.ts).
+          d1Databases: ['DB', 'DB_SHARD_1'],
+          // The same queues as wrangler.toml, delivering each batch at once instead of waiting up to a second to
+          // fill it: tests read what the projection wrote a moment after the alarm.
+          queueConsumers: {
+            'paygate-projection': { maxBatchSize: 100, maxBatchTimeout: 0, maxRetries: 10, deadLetterQueue: 'paygate-projection-dead' },
+            'paygate-projection-dead': { maxBatchSize: 100, maxBatchTimeout: 0 },
+          },
         },
       }),
     ],

@@ -15,6 +15,7 @@ import {
   notificationsList,
   ordersGet,
   refundsPut,
+  redriveProjection,
   resealAll,
   stats,
   testEvent,
@@ -41,6 +42,7 @@ const USAGE = `npm run admin -- <command> [options]
   notifications list <merchantId> [--order NO] [--verdict V] [--reason R] [--since ISO] [--until ISO] [--limit N]
   stats <merchantId> [--since ISO] [--until ISO] [--interval minute|hour|day]
   reseal
+  projection redrive
 
   --json   print the API's JSON replies instead of tables
   PAYGATE_URL (default http://localhost:8787), PAYGATE_ADMIN_TOKEN (default: ADMIN_TOKEN from .dev.vars, locally)
@@ -129,6 +131,9 @@ async function run(argv: readonly string[]): Promise<number> {
       break
     case 'deliveries recover':
       output = await deliveriesRecover(client, arg(positionals, 2, 'merchantId'), options, progress)
+      break
+    case 'projection redrive':
+      output = await redriveProjection(client, progress)
       break
     case 'notifications list':
       output = await notificationsList(client, arg(positionals, 2, 'merchantId'), options)

@@ -203,3 +203,16 @@ export async function resealAll(client: AdminClient, progress: Progress): Promis
   } while (cursor !== undefined)
   return out({ resealed, unchanged }, `resealed ${resealed} merchant(s); ${unchanged} already under the current MASTER_KEY`)
 }
+
+export async function redriveProjection(client: AdminClient, progress: Progress): Promise<Output> {
+  let redriven = 0
+  let remaining = 0
+  do {
+    const page = await unwrap(client.POST('/admin/projection/redrive', { body: {} }))
+    redriven += page.redriven
+    remaining = page.remaining
+    progress(`sent again ${redriven}, still parked ${remaining}…`)
+    if (page.redriven === 0) break
+  } while (remaining > 0)
+  return out({ redriven, remaining }, `sent ${redriven} parked projection record(s) back to the queue; ${remaining} still parked`)
+}

@@ -311,6 +311,26 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/admin/projection/redrive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the projection records parked in the dead-letter store back to the projection queue
+         * @description Records that ran out of queue retries (D1 unavailable for a long time) are parked, not lost. This sends up to `limit` of them again, oldest first; call again while `remaining` is above 0. Sending a record twice changes nothing.
+         */
+        post: operations["redriveProjection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/openapi.json": {
         parameters: {
             query?: never;
@@ -884,6 +904,15 @@ export type components = {
         ResealRequest: {
             limit?: number;
             cursor?: string;
+        };
+        RedriveResult: {
+            /** @description Records put back on the projection queue. */
+            redriven: number;
+            /** @description Records still parked. */
+            remaining: number;
+        };
+        RedriveRequest: {
+            limit?: number;
         };
     };
     responses: never;
@@ -1886,6 +1915,48 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ResealResult"];
+                };
+            };
+            /** @description The request is not valid; the message names the field: `<field>: <problem>`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    redriveProjection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RedriveRequest"];
+            };
+        };
+        responses: {
+            /** @description Sent again. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedriveResult"];
                 };
             };
             /** @description The request is not valid; the message names the field: `<field>: <problem>`. */

@@ -3,6 +3,7 @@ import { createGateway } from './http/gateway'
 import { defaultProviders } from './providers'
 
 export { MerchantReplica } from './merchants/merchant-replica'
+export { ProjectionDeadLetters } from './ops/dead-letters'
 export { MerchantMonitor } from './ops/monitor-object'
 export { OrderObject } from './order/order-object'
 export { SubjectObject } from './order/subject-object'

@@ -15,13 +15,14 @@ import type { Handler } from './route-spec'
 import type { AdminRoutes } from './routes'
 import { MAX_RECOVER_ORDERS } from './routes-deliveries'
 import { DEFAULT_LIMIT } from './schemas'
+import { allShards, shardFor } from '../storage/shards'
 
 type Routes = AdminRoutes
 
 export const listDeliveries: Handler<Routes['listDeliveries']> = async ({ params, query, env }) => {
   await requireMerchant(env, params.merchantId)
   const limit = query.limit ?? DEFAULT_LIMIT
-  const results = await listDeliveryRows(env.DB, params.merchantId, {
+  const results = await listDeliveryRows(await shardFor(env, params.merchantId), params.merchantId, {
     status: query.status ?? null,
     type: query.type ?? null,
     outTradeNo: query.out_trade_no ?? null,
@@ -36,7 +37,12 @@ export const listDeliveries: Handler<Routes['listDeliveries']> = async ({ params
 
 /** The object that holds a delivery, found through the D1 projection: an order's, or a subject's (provider.notification). */
 async function ownerOf(env: Env, deliveryId: string) {
-  const row = await deliveryOwner(env.DB, deliveryId)
+  // A delivery id names no merchant: ask each shard (one by default).
+  let row: Awaited<ReturnType<typeof deliveryOwner>> = null
+  for (const db of allShards(env)) {
+    row = await deliveryOwner(db, deliveryId)
+    if (row !== null) break
+  }
   if (row === null) throw new AdminError('not_found', `delivery ${deliveryId} does not exist`)
   const { merchant_id: merchantId, provider } = row
   const stub =
@@ -107,7 +113,7 @@ export const recoverDeliveries: Handler<Routes['recoverDeliveries']> = async ({ 
   const window = { since: body.since, until: body.until ?? new Date().toISOString() }
   if (window.until <= window.since) throw new AdminError('invalid_request', 'until: must be after since')
   const limit = body.limit ?? MAX_RECOVER_ORDERS
-  const orders = await ordersWithFailedDeliveries(env.DB, params.merchantId, {
+  const orders = await ordersWithFailedDeliveries(await shardFor(env, params.merchantId), params.merchantId, {
     ...window,
     after: body.cursor === undefined ? null : decodeOrderCursor(body.cursor),
     limit: limit + 1,

@@ -1,7 +1,7 @@
 /** @module Each admin route's handler, by operation id: the router pairs them with the route specs (`routes.ts`). */
 import { disableEndpoint, enableEndpoint, sendTestEvent } from './admin-endpoint'
 import { getDelivery, listDeliveries, recoverDeliveries, replayDelivery } from './admin-deliveries'
-import { getOpenApi, resealSecrets } from './admin-maintenance'
+import { getOpenApi, redriveProjection, resealSecrets } from './admin-maintenance'
 import { getMerchant, listMerchants, patchMerchant, putMerchant } from './admin-merchants'
 import { getNotification, listNotifications } from './admin-notifications'
 import { getOrder, putOrder, syncOrder } from './admin-orders'
@@ -30,5 +30,6 @@ export const adminHandlers = {
   replayDelivery,
   getStats,
   resealSecrets,
+  redriveProjection,
   getOpenApi,
 } satisfies { [Id in keyof AdminRoutes]: Handler<AdminRoutes[Id]> }

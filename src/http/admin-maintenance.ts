@@ -1,13 +1,17 @@
-/** @module Admin maintenance: resealing stored secrets under the current MASTER_KEY, and the OpenAPI document. */
+/**
+ * @module Admin maintenance: resealing stored secrets under the current MASTER_KEY, re-driving parked projection records,
+ * and the OpenAPI document.
+ */
 import { fromBase64, fromUtf8 } from '../crypto/encoding'
 import { log } from '../lib/log'
 import { resealMerchants } from '../merchants/reseal'
+import { deadLetterStub } from '../ops/dead-letters'
 import { encodeCursor } from './list-params'
 import { openApiDocument } from './openapi'
 import { AdminError, json } from './responses'
 import type { Handler } from './route-spec'
 import type { AdminRoutes } from './routes'
-import { MAX_RESEAL_MERCHANTS } from './routes-operations'
+import { MAX_REDRIVE_RECORDS, MAX_RESEAL_MERCHANTS } from './routes-operations'
 import type { Cursor } from './schemas'
 
 function readCursor(cursor: string): Cursor {
@@ -27,6 +31,12 @@ export const resealSecrets: Handler<AdminRoutes['resealSecrets']> = async ({ bod
   })
   log('info', { event: 'secrets.resealed', outcome: 'done', resealed: page.resealed, unchanged: page.unchanged })
   return json({ resealed: page.resealed, unchanged: page.unchanged, next_cursor: page.next === null ? null : encodeCursor(page.next) })
+}
+
+export const redriveProjection: Handler<AdminRoutes['redriveProjection']> = async ({ body, env }) => {
+  const result = await deadLetterStub(env).redrive(body.limit ?? MAX_REDRIVE_RECORDS)
+  log('info', { event: 'projection.redriven', outcome: 'done', redriven: result.redriven, remaining: result.remaining })
+  return json(result)
 }
 
 export const getOpenApi: Handler<AdminRoutes['getOpenApi']> = async ({ registry }) => json(openApiDocument(registry))

@@ -11,6 +11,7 @@ import { AdminError, json } from './responses'
 import type { Handler } from './route-spec'
 import type { AdminRoutes } from './routes'
 import { DEFAULT_LIMIT, type Cursor } from './schemas'
+import { shardFor } from '../storage/shards'
 
 export const listNotifications: Handler<AdminRoutes['listNotifications']> = async ({ params, query, env, registry }) => {
   const { merchantId } = params
@@ -25,7 +26,7 @@ export const listNotifications: Handler<AdminRoutes['listNotifications']> = asyn
     after: query.cursor ?? null,
     limit: limit + 1,
   }
-  const byId = new Map((await listNotificationRows(env.DB, merchantId, filter)).map((row) => [row.id, row]))
+  const byId = new Map((await listNotificationRows(await shardFor(env, merchantId), merchantId, filter)).map((row) => [row.id, row]))
   if (filter.outTradeNo !== null) {
     // The order objects know their notifications before the D1 projection catches up.
     for (const snapshot of await orderSnapshots(env, registry, merchant, filter.outTradeNo, null)) {
@@ -62,9 +63,10 @@ export const getNotification: Handler<AdminRoutes['getNotification']> = async ({
   const { merchantId, notificationId } = params
   await requireMerchant(env, merchantId)
   // Single entries and counted refusals (whose kept body is the first of the window, as a sample).
-  const row = /^ntf_(?:rej_)?[0-9a-f]{32}$/.test(notificationId) ? await notificationRow(env.DB, merchantId, notificationId) : null
+  const db = await shardFor(env, merchantId)
+  const row = /^ntf_(?:rej_)?[0-9a-f]{32}$/.test(notificationId) ? await notificationRow(db, merchantId, notificationId) : null
   if (row === null) throw new AdminError('not_found', `notification ${notificationId} does not exist`)
-  const kept = await keptBody(env.DB, merchantId, notificationId, Date.now())
+  const kept = await keptBody(db, merchantId, notificationId, Date.now())
   const body = kept === null ? null : { content_type: kept.contentType, headers: kept.headers, text: kept.body, truncated: kept.truncated }
   return json({ ...notificationEntry(row), body })
 }

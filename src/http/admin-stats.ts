@@ -4,6 +4,7 @@ import { requireMerchant } from './admin-common'
 import { AdminError, json } from './responses'
 import type { Handler } from './route-spec'
 import type { AdminRoutes } from './routes'
+import { shardFor } from '../storage/shards'
 
 const DAY_MS = 86_400_000
 
@@ -13,7 +14,13 @@ export const getStats: Handler<AdminRoutes['getStats']> = async ({ params, query
   const since = query.since ?? new Date(Date.parse(until) - DAY_MS).toISOString()
   if (until <= since) throw new AdminError('invalid_request', 'until: must be after since')
   try {
-    return json(await merchantStats(env.DB, params.merchantId, { since, until, ...(query.interval ? { interval: query.interval } : {}) }))
+    return json(
+      await merchantStats(await shardFor(env, params.merchantId), params.merchantId, {
+        since,
+        until,
+        ...(query.interval ? { interval: query.interval } : {}),
+      }),
+    )
   } catch (error) {
     if (error instanceof RangeError) {
       throw new AdminError(

@@ -3,6 +3,9 @@
  * gateway (`src/index.ts`) lists paygate's own; a test can build one with another provider added.
  */
 import { dailyMaintenance } from '../ops/daily'
+import { parkDeadLetters } from '../ops/dead-letters'
+import { consumeProjection, DEAD_LETTER_QUEUE } from '../ops/projection-consumer'
+import type { ProjectionRecord } from '../storage/projection'
 import { ProviderRegistry, type ProviderDescriptor } from '../providers'
 import { buildRouter } from './router'
 
@@ -20,6 +23,11 @@ export function createGateway(options: GatewayOptions): ExportedHandler<Env> {
     // The daily cron (wrangler.toml `[triggers]`): certificate notices, stats retention.
     scheduled(controller, env, ctx): void {
       ctx.waitUntil(dailyMaintenance(env, registry, controller.scheduledTime))
+    },
+    // The projection queue and its dead-letter queue (wrangler.toml `[[queues.consumers]]`).
+    queue(batch, env): Promise<void> {
+      const records = batch as MessageBatch<ProjectionRecord>
+      return batch.queue === DEAD_LETTER_QUEUE ? parkDeadLetters(records, env) : consumeProjection(records, env)
     },
   }
 }

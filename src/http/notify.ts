@@ -23,7 +23,9 @@ import {
 } from '../providers'
 import { errorName, errorSummary, log, type LogFields } from '../lib/log'
 import { reportRejection } from '../ops/monitor'
-import { countRefusal } from '../storage/refusals'
+import { enqueueProjection } from '../storage/projection'
+import { refusalRowId } from '../storage/refusals'
+import { shardFor } from '../storage/shards'
 import { keepRejectedBody } from '../storage/rejected-bodies'
 
 export async function handleNotify(
@@ -48,6 +50,9 @@ export async function handleNotify(
     const stored = await storeNotification(env, registry, merchant, notification, receivedAt)
     log('info', { ...notificationFields(merchant.config.id, notification), ...stored })
     if (stored.outcome === 'rejected') ctx.waitUntil(reportRejection(env, merchant.config.id, stored.reason ?? 'unsigned', receivedAt))
+    // An order's duplicate changed nothing and wrote one row; its count reaches the stats through the projection queue.
+    if (stored.outcome === 'duplicate' && notification.effect.kind !== 'other')
+      ctx.waitUntil(countDuplicate(env, merchant.config.id, receivedAt))
     return adapter.accept()
   } catch (error) {
     const rejection = asRejection(error)
@@ -134,9 +139,10 @@ async function storeNotification(
   if (notification.outTradeNo === '') {
     // A message about no particular order (WeChat v2 return_code=FAIL) is unsigned: anyone could send
     // it, so it is counted as refused (never `accepted`), and changes nothing. Its count is the only
-    // thing to store, so a D1 failure makes WeChat retry like any other storage failure.
+    // thing to store, so a queue that does not take it makes WeChat retry like any other storage failure.
     const reason = notification.effect.kind === 'none' ? `unsigned: ${notification.effect.reason}` : 'unsigned'
-    await countRefusal(env.DB, { merchantId: merchant.id, channel: notification.channel, reason, receivedAt }).catch(() => {
+    const refusal = { kind: 'refusal' as const, merchantId: merchant.id, channel: notification.channel, reason, receivedAt }
+    await enqueueProjection(env, [refusal]).catch(() => {
       throw new NotifyRejection('storage_unavailable', 'temporarily unavailable, retry later')
     })
     return { outcome: 'rejected', reason }
@@ -181,15 +187,35 @@ async function auditRejection(
   rejection: NotifyRejection,
   kept: RedactedNotification | null,
 ): Promise<void> {
+  const refusal = { merchantId, channel, reason: rejection.code, receivedAt }
   try {
-    // Counted, not stored one by one; a kept body is the first of its counted entry, as a sample.
-    const id = await countRefusal(env.DB, { merchantId, channel, reason: rejection.code, receivedAt })
-    if (kept !== null) {
-      const contentType = kept.headers['content-type'] ?? null
-      const body = { notificationId: id, merchantId, receivedAt: isoNow(receivedAt), contentType, ...kept, truncated: false }
-      await keepRejectedBody(env.DB, body, receivedAt)
+    // Counted through the projection queue, not stored one by one.
+    await enqueueProjection(env, [{ kind: 'refusal', ...refusal }])
+  } catch {
+    log('warn', { event: 'notification.audit_deferred', merchant_id: merchantId, channel, reason: 'queue_unavailable' })
+  }
+  if (kept === null) return
+  try {
+    // A kept body is the first of its counted entry, as a sample, in the merchant's shard.
+    const contentType = kept.headers['content-type'] ?? null
+    const body = {
+      notificationId: await refusalRowId(refusal),
+      merchantId,
+      receivedAt: isoNow(receivedAt),
+      contentType,
+      ...kept,
+      truncated: false,
     }
+    await keepRejectedBody(await shardFor(env, merchantId), body, receivedAt)
   } catch {
     log('warn', { event: 'notification.audit_deferred', merchant_id: merchantId, channel, reason: 'd1_unavailable' })
+  }
+}
+
+async function countDuplicate(env: Env, merchantId: string, receivedAt: number): Promise<void> {
+  try {
+    await enqueueProjection(env, [{ kind: 'duplicate', merchantId, receivedAt }])
+  } catch {
+    log('warn', { event: 'notification.count_deferred', merchant_id: merchantId, reason: 'queue_unavailable' })
   }
 }

@@ -6,6 +6,7 @@ import { instant, merchantIdParam, nextCursor, oneOf } from './schemas'
 
 export const STATS_INTERVALS = ['minute', 'hour', 'day'] as const
 export const MAX_RESEAL_MERCHANTS = 100
+export const MAX_REDRIVE_RECORDS = 1000
 
 const notificationCounts = {
   accepted: z.number().int(),
@@ -89,6 +90,39 @@ export function operationsRoutes() {
               resealed: z.number().int().meta({ description: 'Merchants whose secrets were sealed again.' }),
               unchanged: z.number().int().meta({ description: 'Merchants already sealed under the current key.' }),
               next_cursor: nextCursor,
+            }),
+          ),
+        },
+      },
+      errors: ['invalid_request'],
+    }),
+    redriveProjection: route({
+      method: 'post',
+      path: '/admin/projection/redrive',
+      tag: 'maintenance',
+      summary: 'Send the projection records parked in the dead-letter store back to the projection queue',
+      description:
+        'Records that ran out of queue retries (D1 unavailable for a long time) are parked, not lost. This sends up to ' +
+        '`limit` of them again, oldest first; call again while `remaining` is above 0. Sending a record twice changes nothing.',
+      body: named(
+        'RedriveRequest',
+        strictObject({
+          limit: z
+            .number({ error: `an integer from 1 to ${MAX_REDRIVE_RECORDS}` })
+            .int(`an integer from 1 to ${MAX_REDRIVE_RECORDS}`)
+            .min(1, `an integer from 1 to ${MAX_REDRIVE_RECORDS}`)
+            .max(MAX_REDRIVE_RECORDS, `an integer from 1 to ${MAX_REDRIVE_RECORDS}`)
+            .optional(),
+        }),
+      ),
+      responses: {
+        200: {
+          description: 'Sent again.',
+          schema: named(
+            'RedriveResult',
+            z.object({
+              redriven: z.number().int().meta({ description: 'Records put back on the projection queue.' }),
+              remaining: z.number().int().meta({ description: 'Records still parked.' }),
             }),
           ),
         },

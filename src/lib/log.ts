@@ -38,3 +38,8 @@ export function errorSummary(error: unknown): string {
 export function errorName(error: unknown): string {
   return error instanceof Error ? error.name : typeof error
 }
+
+/** The bench's meters (rows and transactions written): logged only when the Worker runs with `METER = "on"`. */
+export function meter(env: { METER?: string }, fields: LogFields): void {
+  if (env.METER === 'on') log('info', fields)
+}

@@ -10,6 +10,7 @@ import { merchantReplica, type StoredMerchantRow } from './merchant-replica'
 import type { MerchantInput } from './schema'
 import { openMerchant, sealMerchant, type StoredMerchant } from './sealing'
 import type { MerchantConfig } from './types'
+import { assignShard } from '../storage/shards'
 
 /** A stored row could not be read back (wrong MASTER_KEY, or a row copied from another merchant). */
 export class MerchantConfigUnreadable extends Error {
@@ -102,6 +103,8 @@ export async function saveMerchant(env: Env, id: string, input: MerchantInput, o
   const row = results[0]?.results[0]
   openedMerchants.delete(id)
   if (row === undefined) throw new Error('merchant upsert returned no row')
+  // Its projection's shard, once (saving it again keeps it).
+  await assignShard(env, id, at)
   // After D1, so the replica never holds a config D1 refused; a failure here fails the save loudly.
   await merchantReplica(env, id).put({ config, version: row.version }, id)
   return { created: row.version === 1, version: row.version }

@@ -3,6 +3,7 @@ import { errorSummary, log } from '../lib/log'
 import type { ProviderRegistry } from '../providers'
 import { pruneStats } from '../storage/stats'
 import { checkAllCertificates } from './certificates'
+import { allShards } from '../storage/shards'
 
 export async function dailyMaintenance(env: Env, registry: ProviderRegistry, now: number): Promise<void> {
   try {
@@ -12,7 +13,7 @@ export async function dailyMaintenance(env: Env, registry: ProviderRegistry, now
     log('error', { event: 'certificates.check_failed', error: errorSummary(error) })
   }
   try {
-    await pruneStats(env.DB, now)
+    for (const db of allShards(env)) await pruneStats(db, now)
   } catch (error) {
     log('warn', { event: 'stats.prune_failed', error: errorSummary(error) })
   }

@@ -1,19 +1,24 @@
 /**
  * @module The alarms. An order object's: refresh the forward settings, run a due order query and due
- * refund queries, drain the outbox, project to D1, then set the next alarm from what storage holds
- * after the last await. A subject object's: the same without queries.
+ * refund queries, drain the outbox, hand the object's state to the projection queue, then set the next
+ * alarm from what storage holds after the last await. A subject object's: the same without queries.
+ *
+ * The hand-off is at least once without marks in storage: every state change sets the alarm (durable), and an
+ * alarm run that could not hand off sets the next one; a run after a restart sends the state again (the consumer
+ * ignores what it already has).
  */
 import { errorName, errorSummary, log } from '../lib/log'
 import { reportDeliveryRun } from '../ops/monitor'
-import { hasRows, markProjected, project, unprojected } from '../storage/projection'
+import { enqueueProjection, objectRecord } from '../storage/projection'
 import type { OrderContext } from './context'
 import { deliverHeadOfLine } from './delivery-runner'
 import { openForwardSecrets, refreshForwardTarget } from './forward-target'
 import type { Reconciler } from './reconcile'
 import type { RefundReconciler } from './refund-reconcile'
+import { compactWhenDue } from './retention'
 import { AWAITING_PAYMENT } from './state-machine'
 
-/** How soon after a D1 failure the projection is tried again. */
+/** How soon after the projection queue refused a hand-off it is tried again. */
 const PROJECTION_RETRY_MS = 30_000
 /** How soon an alarm whose delivery step failed unexpectedly runs again. */
 const DELIVERY_ERROR_RETRY_MS = 60_000
@@ -36,7 +41,10 @@ export async function runAlarm(ctx: OrderContext, reconciler: Reconciler, refund
   const plan = ctx.store.reconciliation.get()
   const queryDue = plan !== null && AWAITING_PAYMENT.has(ctx.store.order.get()!.status) ? plan.nextQueryAt : null
   const next = earliest(earliest(outboxDueAt(ctx, now, failures), queryDue), ctx.store.refunds.nextQueryAt())
-  if (next !== null) await ctx.storage.setAlarm(next)
+  // Nothing left to do: the alarm comes back when the order is old enough to keep only its tombstone.
+  const compaction = next === null && !failures.projectionFailed ? compactWhenDue(ctx, now) : null
+  const wake = earliest(next, compaction)
+  if (wake !== null) await ctx.store.setAlarm(wake)
 }
 
 export async function runSubjectAlarm(ctx: OrderContext): Promise<void> {
@@ -45,12 +53,12 @@ export async function runSubjectAlarm(ctx: OrderContext): Promise<void> {
   await refreshForwardTarget(ctx, subject.merchantId)
   const failures = await deliverAndProject(ctx, subject.merchantId)
   const next = outboxDueAt(ctx, Date.now(), failures)
-  if (next !== null) await ctx.storage.setAlarm(next)
+  if (next !== null) await ctx.store.setAlarm(next)
 }
 
-/** Drains the outbox and projects to D1; failures of either only delay them. */
+/** Drains the outbox and hands the object's state to the projection queue; failures of either only delay them. */
 async function deliverAndProject(ctx: OrderContext, merchantId: string): Promise<Failures> {
-  const { env, store, storage } = ctx
+  const { env, store } = ctx
   // A subject object's deliveries belong to no order.
   const outTradeNo = store.order.get()?.outTradeNo ?? null
   let deliveryFailed = false
@@ -60,23 +68,27 @@ async function deliverAndProject(ctx: OrderContext, merchantId: string): Promise
       openSecrets: (target) => openForwardSecrets(env, merchantId, target),
       allowLoopback: env.ENVIRONMENT === 'development',
     })
-    // The merchant's monitor counts the attempts (circuit breaker), disables the endpoint merchant-wide on a 410
-    // (each object also stops on its own), and tells the ops endpoint about deliveries whose retries ran out.
-    await reportDeliveryRun(env, {
-      merchantId,
-      url: outcome.url,
-      attempts: outcome.attempts,
-      goneUrl: outcome.goneUrl,
-      exhausted: outcome.exhausted.map((d) => ({
-        delivery_id: d.id,
-        event_id: d.eventId,
-        event_type: d.eventType,
-        out_trade_no: outTradeNo,
-        attempts: d.attempts,
-        last_status_code: d.lastStatusCode,
-        last_error: d.lastError,
-      })),
-    })
+    // The merchant's monitor hears of failures here (circuit breaker, a 410 disables the endpoint merchant-wide,
+    // deliveries whose retries ran out), and of a success that ends an order's failures; plain successes reach it
+    // from the projection consumer, once per batch, so a busy merchant's monitor is not called per delivery.
+    const notable = outcome.attempts.some((a) => !a.ok || a.number > 1) || outcome.exhausted.length > 0 || outcome.goneUrl !== null
+    if (notable) {
+      await reportDeliveryRun(env, {
+        merchantId,
+        url: outcome.url,
+        attempts: outcome.attempts.map(({ at, ok }) => ({ at, ok })),
+        goneUrl: outcome.goneUrl,
+        exhausted: outcome.exhausted.map((d) => ({
+          delivery_id: d.id,
+          event_id: d.eventId,
+          event_type: d.eventType,
+          out_trade_no: outTradeNo,
+          attempts: d.attempts,
+          last_status_code: d.lastStatusCode,
+          last_error: d.lastError,
+        })),
+      })
+    }
   } catch (error) {
     // Never lose the alarm over it (e.g. a MASTER_KEY that no longer opens the stored secret).
     log('error', { event: 'delivery.step_failed', merchant_id: merchantId, out_trade_no: outTradeNo, error: errorName(error) })
@@ -84,9 +96,12 @@ async function deliverAndProject(ctx: OrderContext, merchantId: string): Promise
   }
   let projectionFailed = false
   try {
-    const batch = unprojected(store)
-    await project(env.DB, batch)
-    storage.transactionSync(() => markProjected(store, batch))
+    const record = objectRecord(store)
+    const state = JSON.stringify(record)
+    if (state !== ctx.projection.lastSent) {
+      await enqueueProjection(env, [record])
+      ctx.projection.lastSent = state
+    }
   } catch (error) {
     log('warn', { event: 'projection.deferred', merchant_id: merchantId, out_trade_no: outTradeNo, error: errorSummary(error) })
     projectionFailed = true
@@ -102,7 +117,7 @@ function outboxDueAt({ store }: OrderContext, now: number, failures: Failures): 
     deliveryDue = Math.max(now, head.nextAttemptAt ?? now, head.leaseUntil ?? now)
     if (failures.deliveryFailed) deliveryDue = Math.max(deliveryDue, now + DELIVERY_ERROR_RETRY_MS)
   }
-  const projectionDue = hasRows(unprojected(store)) ? (failures.projectionFailed ? now + PROJECTION_RETRY_MS : now) : null
+  const projectionDue = failures.projectionFailed ? now + PROJECTION_RETRY_MS : null
   return earliest(deliveryDue, projectionDue)
 }
 

@@ -5,4 +5,6 @@ export interface OrderContext {
   readonly env: Env
   readonly storage: DurableObjectStorage
   readonly store: OrderStore
+  /** What this instance last handed to the projection queue (its JSON): an unchanged state is not sent again. */
+  readonly projection: { lastSent: string | null }
 }

@@ -37,6 +37,8 @@ export interface DeliveryOwner {
 export interface AttemptReport {
   at: number
   ok: boolean
+  /** The delivery's attempt number (1 for its first). */
+  number: number
 }
 
 export interface DeliveryOutcome {
@@ -100,19 +102,22 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
     const finishedAt = clock()
     const attemptNumber = current.attempts + 1
     outcome.url = target.url
-    outcome.attempts.push({ at: startedAt, ok: result.kind === 'delivered' })
-    store.deliveries.recordAttempt({
-      deliveryId: head.id,
-      number: attemptNumber,
-      startedAt: isoNow(startedAt),
-      statusCode: result.statusCode,
-      latencyMs: result.latencyMs,
-      outcome: result.kind,
-      error: result.kind === 'retry' ? (result.error ?? null) : null,
-      responseSnippet: result.responseSnippet,
-    })
+    outcome.attempts.push({ at: startedAt, ok: result.kind === 'delivered', number: attemptNumber })
     const change = afterAttempt(result, attemptNumber, finishedAt, random)
-    store.deliveries.update(head.id, change, isoNow(finishedAt))
+    // The attempt and its outcome: one write of the event's record.
+    store.transaction(() => {
+      store.deliveries.recordAttempt({
+        deliveryId: head.id,
+        number: attemptNumber,
+        startedAt: isoNow(startedAt),
+        statusCode: result.statusCode,
+        latencyMs: result.latencyMs,
+        outcome: result.kind,
+        error: result.kind === 'retry' ? (result.error ?? null) : null,
+        responseSnippet: result.responseSnippet,
+      })
+      store.deliveries.update(head.id, change, isoNow(finishedAt))
+    })
     logAttempt(context.owner, head, {
       outcome: result.kind,
       attempt: attemptNumber,

@@ -41,7 +41,7 @@ export interface IngestResult {
 export async function ingestNotification(ctx: OrderContext, request: IngestRequest): Promise<IngestResult> {
   const saveForwardTarget = await sealForwardTarget(ctx, request.order.merchantId, request.settings)
   const nowMs = Date.now()
-  const result = ctx.storage.transactionSync((): IngestResult => {
+  const result = ctx.store.transaction((): IngestResult => {
     ctx.store.order.ensure(request.order, isoNow(nowMs))
     saveForwardTarget(isoNow(nowMs))
     const { receivedAt, source } = request
@@ -54,8 +54,9 @@ export async function ingestNotification(ctx: OrderContext, request: IngestReque
       canQueryRefunds: request.canQueryRefunds === true,
     })
   })
-  // Same output-gated storage as the transaction: the alarm is durable before the reply leaves.
-  await ctx.storage.setAlarm(nowMs)
+  // Same output-gated storage as the transaction: the alarm is durable before the reply leaves. A duplicate changed
+  // nothing, so it needs no alarm (its count reaches the stats from the Worker).
+  if (result.verdict !== 'duplicate') await ctx.store.setAlarm(nowMs)
   return result
 }
 
@@ -69,7 +70,7 @@ export interface ApplyOptions {
 }
 
 /**
- * Dedupes, decides and writes the outbox. Call it inside a `transactionSync`, after the order row
+ * Dedupes, decides and writes the outbox. Call it inside a `store.transaction`, after the order row
  * exists. A notification and a query answer go through here alike.
  */
 export function applyNotification(store: OrderStore, notification: VerifiedNotification, options: ApplyOptions): IngestResult {
@@ -125,13 +126,10 @@ export function applyNotification(store: OrderStore, notification: VerifiedNotif
   if (source === 'notify' && effect.kind === 'payment' && paying && options.confirmPayments === true) {
     // The merchant wants every payment confirmed: the notification is kept (a retry is a duplicate), and
     // the order query planned now pays the order with the provider's signed answer.
-    store.notifications.markSeen(notification.notificationId, now)
     audit('accepted', 'awaiting confirmation by order query')
     store.reconciliation.plan(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS)
     return { verdict: 'accepted', reason: null, status: order.status, eventIds: [] }
   }
-
-  store.notifications.markSeen(notification.notificationId, now)
   const held = decision.refunds?.held === true
   audit('accepted', held ? 'refund amount in doubt: held until registered or queried' : decision.events.length === 0 ? 'no change' : null)
   for (const row of decision.refunds?.rows ?? []) {

@@ -5,6 +5,7 @@
  * the D1 projection).
  */
 import { DurableObject } from 'cloudflare:workers'
+import { meter } from '../lib/log'
 import { hasOrderStorage, migrateOrderSchema, OrderStore, type DeliveryRow, type OrderRef } from '../storage/order'
 import { runAlarm } from './alarm'
 import type { OrderContext } from './context'
@@ -29,6 +30,7 @@ export type { OrderSnapshot } from './snapshot'
 
 export class OrderObject extends DurableObject<Env> {
   private readonly store: OrderStore
+  private readonly projection = { lastSent: null as string | null }
   private readonly reconciler = new Reconciler()
   private readonly refundReconciler = new RefundReconciler()
   /** Whether the schema is known current in this instance (migrations run once per instance, on first use). */
@@ -36,12 +38,15 @@ export class OrderObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
-    this.store = new OrderStore(ctx.storage.sql)
+    this.store = new OrderStore(ctx.storage)
   }
 
   /** Records a verified notification exactly once. Throws only when nothing could be stored. */
-  ingest(request: IngestRequest): Promise<IngestResult> {
-    return ingestNotification(this.context(), request)
+  async ingest(request: IngestRequest): Promise<IngestResult> {
+    const newOrder = !this.exists()
+    const result = await ingestNotification(this.context(), request)
+    this.meter('ingest', { verdict: result.verdict, new_order: newOrder })
+    return result
   }
 
   /** Registers the amount the merchant expects, and plans the queries that catch a lost notification. */
@@ -85,11 +90,18 @@ export class OrderObject extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     if (!this.exists()) return
-    return runAlarm(this.context(), this.reconciler, this.refundReconciler)
+    await runAlarm(this.context(), this.reconciler, this.refundReconciler)
+    this.meter('alarm', { verdict: null, new_order: false })
   }
 
   private exists(): boolean {
-    return this.migrated || hasOrderStorage(this.ctx.storage.sql)
+    return this.migrated ? this.store.exists() : hasOrderStorage(this.ctx.storage.sql)
+  }
+
+  /** The bench's meter: the rows this step wrote (`METER = "on"` only). */
+  private meter(op: string, fields: { verdict: string | null; new_order: boolean }): void {
+    const { rowsWritten, alarmsSet } = this.store.takeMeter()
+    meter(this.env, { event: 'meter.object', object: 'order', op, ...fields, rows_written: rowsWritten, alarms_set: alarmsSet })
   }
 
   /**
@@ -101,6 +113,6 @@ export class OrderObject extends DurableObject<Env> {
       migrateOrderSchema(this.ctx.storage)
       this.migrated = true
     }
-    return { env: this.env, storage: this.ctx.storage, store: this.store }
+    return { env: this.env, storage: this.ctx.storage, store: this.store, projection: this.projection }
   }
 }

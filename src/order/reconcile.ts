@@ -50,7 +50,7 @@ async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: b
 
   const answer = await queryProvider(ctx.env, order, nowMs)
   const finishedAt = Date.now()
-  return ctx.storage.transactionSync(() => {
+  return ctx.store.transaction(() => {
     let summary = answer.summary
     if (answer.notification !== null) {
       const applied = applyNotification(store, answer.notification, { receivedAt: finishedAt, source: 'query', nowMs: finishedAt })
@@ -81,7 +81,7 @@ export async function syncOrder(
 ): Promise<SyncResult> {
   const saveForwardTarget = await sealForwardTarget(ctx, order.merchantId, settings)
   const nowMs = Date.now()
-  ctx.storage.transactionSync(() => {
+  ctx.store.transaction(() => {
     ctx.store.order.ensure(order, isoNow(nowMs))
     // A payment found now is forwarded like a notified one: the object needs the target too.
     saveForwardTarget(isoNow(nowMs))
@@ -90,7 +90,7 @@ export async function syncOrder(
   const query = await reconciler.run(ctx, nowMs, { force: true })
   // After the order query: a refund of a payment it just found applies at once.
   const refundResults = await refunds.run(ctx, Date.now(), { force: true })
-  await ctx.storage.setAlarm(Date.now())
+  await ctx.store.setAlarm(Date.now())
   return {
     status: ctx.store.order.get()!.status,
     query: ctx.store.reconciliation.get()?.lastResult ?? query.summary,

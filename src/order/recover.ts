@@ -23,12 +23,12 @@ export async function recoverDeliveries(ctx: OrderContext, window: RecoveryWindo
   const saveForwardTarget = await sealForwardTarget(ctx, order.merchantId, settings)
   const nowMs = Date.now()
   const now = isoNow(nowMs)
-  const recovered = ctx.storage.transactionSync(() => {
+  const recovered = ctx.store.transaction(() => {
     saveForwardTarget(now)
     const failed = store.deliveries.failedBetween(window.since, window.until)
     for (const delivery of failed) store.deliveries.requeue(delivery.id, nowMs, now)
     return failed.length
   })
-  if (recovered > 0) await ctx.storage.setAlarm(nowMs)
+  if (recovered > 0) await ctx.store.setAlarm(nowMs)
   return recovered
 }

@@ -42,7 +42,7 @@ async function queryDueRefunds(ctx: OrderContext, nowMs: number, force: boolean)
   for (const refund of due) {
     const answer = await queryRefund(ctx.env, order, refund, Date.now())
     const finishedAt = Date.now()
-    const summary = ctx.storage.transactionSync(() => {
+    const summary = ctx.store.transaction(() => {
       let text = answer.summary
       if (answer.notification !== null) {
         // The answer came from this merchant's refund-query client: a held refund may be asked about again.

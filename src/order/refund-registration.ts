@@ -36,7 +36,7 @@ export async function registerRefund(
   const saveForwardTarget = await sealForwardTarget(ctx, order.merchantId, settings)
   const nowMs = Date.now()
   const now = isoNow(nowMs)
-  const result = ctx.storage.transactionSync((): RefundRegistration => {
+  const result = ctx.store.transaction((): RefundRegistration => {
     const current = store.order.ensure(order, now)
     saveForwardTarget(now)
     const existing = store.refunds.get(request.outRefundNo) ?? blankRefund(request.outRefundNo)
@@ -70,6 +70,6 @@ export async function registerRefund(
     }
     return { status: settled.next.status, refund: store.refunds.get(request.outRefundNo)!, conflict: null }
   })
-  if (result.conflict === null) await ctx.storage.setAlarm(nowMs)
+  if (result.conflict === null) await ctx.store.setAlarm(nowMs)
   return result
 }

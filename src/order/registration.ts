@@ -33,7 +33,7 @@ export async function registerOrder(
   const saveForwardTarget = await sealForwardTarget(ctx, order.merchantId, settings)
   const nowMs = Date.now()
   const now = isoNow(nowMs)
-  const result = ctx.storage.transactionSync((): Registration => {
+  const result = ctx.store.transaction((): Registration => {
     const current = ctx.store.order.ensure(order, now)
     // A payment found by query is forwarded like a notified one: the object needs the target too.
     saveForwardTarget(now)
@@ -47,6 +47,6 @@ export async function registerOrder(
     }
     return { status: current.status, conflict: null }
   })
-  if (result.conflict === null) await ctx.storage.setAlarm(nowMs)
+  if (result.conflict === null) await ctx.store.setAlarm(nowMs)
   return result
 }

@@ -20,6 +20,6 @@ export async function replayDelivery(ctx: OrderContext, deliveryId: string, sett
   // The merchant's current settings: a replay after re-enabling (or moving) the endpoint goes there.
   saveForwardTarget(now)
   store.deliveries.requeue(deliveryId, nowMs, now)
-  await ctx.storage.setAlarm(nowMs)
+  await ctx.store.setAlarm(nowMs)
   return store.deliveries.get(deliveryId)
 }

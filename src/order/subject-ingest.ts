@@ -32,7 +32,7 @@ export async function ingestSubjectNotification(ctx: OrderContext, request: Subj
   const nowMs = Date.now()
   const now = isoNow(nowMs)
   const { store } = ctx
-  const result = ctx.storage.transactionSync((): SubjectIngestResult => {
+  const result = ctx.store.transaction((): SubjectIngestResult => {
     store.subject.ensure(subject, now)
     saveForwardTarget(now)
     const duplicate = store.notifications.hasSeen(notification.notificationId)
@@ -47,7 +47,6 @@ export async function ingestSubjectNotification(ctx: OrderContext, request: Subj
       notificationType: effect.notificationType,
     })
     if (duplicate) return { verdict: 'duplicate', eventIds: [] }
-    store.notifications.markSeen(notification.notificationId, now)
     const body: ProviderNotificationEvent = {
       type: 'provider.notification',
       timestamp: effect.occurredAt ?? isoNow(receivedAt),
@@ -63,6 +62,7 @@ export async function ingestSubjectNotification(ctx: OrderContext, request: Subj
     }
     return { verdict: 'accepted', eventIds: [addEvent(store, body, notification.channel, nowMs)] }
   })
-  await ctx.storage.setAlarm(nowMs)
+  // Every notification of a subject is listed in D1 (duplicates too): the alarm hands the trail on.
+  await ctx.store.setAlarm(nowMs)
   return result
 }

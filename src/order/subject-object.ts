@@ -5,6 +5,7 @@
  * events and deliveries hold rows.
  */
 import { DurableObject } from 'cloudflare:workers'
+import { meter } from '../lib/log'
 import { migrateOrderSchema, OrderStore, type DeliveryRow } from '../storage/order'
 import { runSubjectAlarm } from './alarm'
 import type { OrderContext } from './context'
@@ -17,16 +18,27 @@ export type { SubjectIngestRequest, SubjectIngestResult } from './subject-ingest
 
 export class SubjectObject extends DurableObject<Env> {
   private readonly store: OrderStore
+  private readonly projection = { lastSent: null as string | null }
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     migrateOrderSchema(ctx.storage)
-    this.store = new OrderStore(ctx.storage.sql)
+    this.store = new OrderStore(ctx.storage)
   }
 
   /** Records a verified provider notification exactly once and forwards it. Throws only when nothing could be stored. */
-  ingest(request: SubjectIngestRequest): Promise<SubjectIngestResult> {
-    return ingestSubjectNotification(this.context(), request)
+  async ingest(request: SubjectIngestRequest): Promise<SubjectIngestResult> {
+    const result = await ingestSubjectNotification(this.context(), request)
+    const { rowsWritten, alarmsSet } = this.store.takeMeter()
+    meter(this.env, {
+      event: 'meter.object',
+      object: 'subject',
+      op: 'ingest',
+      verdict: result.verdict,
+      rows_written: rowsWritten,
+      alarms_set: alarmsSet,
+    })
+    return result
   }
 
   /** One delivery with its attempts (admin view); null when this object has no such delivery. */
@@ -39,11 +51,20 @@ export class SubjectObject extends DurableObject<Env> {
     return replayDelivery(this.context(), deliveryId, settings)
   }
 
-  override alarm(): Promise<void> {
-    return runSubjectAlarm(this.context())
+  override async alarm(): Promise<void> {
+    await runSubjectAlarm(this.context())
+    const { rowsWritten, alarmsSet } = this.store.takeMeter()
+    meter(this.env, {
+      event: 'meter.object',
+      object: 'subject',
+      op: 'alarm',
+      verdict: null,
+      rows_written: rowsWritten,
+      alarms_set: alarmsSet,
+    })
   }
 
   private context(): OrderContext {
-    return { env: this.env, storage: this.ctx.storage, store: this.store }
+    return { env: this.env, storage: this.ctx.storage, store: this.store, projection: this.projection }
   }
 }

@@ -11,16 +11,14 @@ import v2Fixtures from '../fixtures/wechatpay-v2.json'
 import v3Fixtures from '../fixtures/wechatpay-v3.json'
 import { orderStub } from '../../src/order/order-key'
 import type { OrderObject } from '../../src/order/order-object'
-import { migrateOrderSchema } from '../../src/storage/order'
 import type { Provider } from '../../src/providers'
 import { admin, getOrder, MERCHANT_SECRETS, notify, putFixtureMerchant, recordForwarded } from '../support/gateway'
+import { failEventWrites, inOrderStore } from '../support/orders'
 
 const V2_ACCEPT = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>'
 
 function outboxSize(merchantId: string, provider: Provider, outTradeNo: string): Promise<number> {
-  return runInDurableObject(orderStub(env, { merchantId, provider, outTradeNo }), (_o: OrderObject, state) =>
-    Number(state.storage.sql.exec('SELECT count(*) AS n FROM deliveries').one().n),
-  )
+  return inOrderStore({ merchantId, provider, outTradeNo }, (store) => store.deliveries.all().length)
 }
 
 /** v3 fixtures are signed for a fixed clock; the gateway checks the timestamp against Date.now(). */
@@ -145,9 +143,7 @@ describe('each channel end to end', () => {
     await putFixtureMerchant('faulty')
     const order = { merchantId: 'faulty', provider: 'wechatpay' as const, outTradeNo: 'T20251124004' }
     await runInDurableObject(orderStub(env, order), (_o: OrderObject, state) => {
-      // A new object has no tables until its first write: create them as that write would.
-      migrateOrderSchema(state.storage)
-      state.storage.sql.exec(`CREATE TRIGGER inject_failure BEFORE INSERT ON deliveries BEGIN SELECT RAISE(ABORT, 'disk full'); END`)
+      failEventWrites(state)
     })
     const failed = await notify('wechatpay.v2', 'faulty', v2Fixtures.cases.hmacWithSignType)
     expect(failed.status).toBe(503)

@@ -11,6 +11,7 @@ import { BREAKER_FAILING_MS } from '../../src/ops/breaker'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
 import { admin, forwardUrl, freshPayment, notify, registerFixtureMerchant } from '../security/harness'
 import { deliveryStates, merchantEndpoint, opsEndpoint, runAlarmsUntil, runMonitorAlarm, type Received } from '../support/operations'
+import { PROJECTION_WAIT } from '../support/orders'
 
 const OPS_SECRET = env.OPS_WEBHOOK_SECRET!
 
@@ -96,6 +97,14 @@ describe('the circuit breaker', () => {
     for (let day = 0; day < 7; day++) {
       const order = await pay(M)
       await runAlarmsUntil([order], (ds) => ds.every((d) => d.status !== 'pending'))
+      // A first-attempt success reaches the monitor from the projection consumer, a moment later: let it.
+      await vi.waitFor(async () => {
+        const row = await env.DB.prepare('SELECT status FROM deliveries WHERE merchant_id = ? AND out_trade_no = ?')
+          .bind(M, order.outTradeNo)
+          .first()
+        expect(row).not.toBeNull()
+      }, PROJECTION_WAIT)
+      await new Promise((resolve) => setTimeout(resolve, 200))
       vi.setSystemTime(start + (day + 1) * 86_400_000)
     }
     expect(await merchantForward(M)).not.toHaveProperty('disabled_at')
@@ -120,7 +129,7 @@ describe('disabling and enabling an endpoint', () => {
     const M = 'lifecycle-manual'
     await registerFixtureMerchant(M)
     const received = merchantEndpoint(forwardUrl(M), () => 200)
-    const ops = opsEndpoint()
+    const ops = opsEndpoint(M)
 
     const disable = await admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' })
     expect(disable.status).toBe(200)
@@ -132,8 +141,10 @@ describe('disabling and enabling an endpoint', () => {
     const order = await pay(M)
     await runDurableObjectAlarm(orderStub(env, order))
     expect(await deliveryStates(order)).toMatchObject([{ status: 'failed', failure_reason: 'endpoint_disabled' }])
-    const listed = (await (await admin(`/admin/merchants/${M}/deliveries?status=failed`)).json()) as { deliveries: { reason: string }[] }
-    expect(listed.deliveries.map((d) => d.reason)).toEqual(['endpoint_disabled'])
+    await vi.waitFor(async () => {
+      const listed = (await (await admin(`/admin/merchants/${M}/deliveries?status=failed`)).json()) as { deliveries: { reason: string }[] }
+      expect(listed.deliveries.map((d) => d.reason)).toEqual(['endpoint_disabled'])
+    }, PROJECTION_WAIT)
 
     const enable = await admin(`/admin/merchants/${M}/endpoint/enable`, { method: 'POST' })
     expect(await enable.json()).toEqual({ forward: { url: forwardUrl(M) } })

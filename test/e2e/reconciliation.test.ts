@@ -15,6 +15,7 @@ import { orderStub, type OrderRef } from '../../src/order/order-key'
 import type { OrderObject } from '../../src/order/order-object'
 import { network } from '../msw'
 import { admin, getOrder, notify, putFixtureMerchant, recordForwarded } from '../support/gateway'
+import { inOrderStore } from '../support/orders'
 
 const GATEWAY = 'https://openapi.alipay.com/gateway.do'
 const MERCHANT = 'recon'
@@ -64,8 +65,9 @@ async function register(outTradeNo: string, amount: number): Promise<OrderRef> {
 
 /** Time travel: the planned query is due now (instead of 2 minutes after registration). */
 async function runDueQuery(order: OrderRef): Promise<void> {
-  await runInDurableObject(orderStub(env, order), (_o: OrderObject, state) => {
-    state.storage.sql.exec('UPDATE reconciliation SET next_query_at = 0 WHERE next_query_at IS NOT NULL')
+  await inOrderStore(order, (store) => {
+    const plan = store.reconciliation.get()
+    if (plan?.nextQueryAt != null) store.reconciliation.plan(0, plan.expiresAt)
   })
   await runDurableObjectAlarm(orderStub(env, order))
 }

@@ -12,6 +12,8 @@ import { orderStub, type OrderRef } from '../../src/order/order-key'
 import type { OrderObject } from '../../src/order/order-object'
 import { admin, FORWARD_SECRET, forwardUrl, freshPayment, notify, registerFixtureMerchant } from '../security/harness'
 import { alipayRefund, deliveryStates, merchantEndpoint, opsEndpoint, runAlarmsUntil, runMonitorAlarm } from '../support/operations'
+import { awaitProjection, makePendingDue } from '../support/orders'
+import { OrderStore } from '../../src/storage/order'
 
 const M = 'recover-acme'
 const RETRY_WINDOW_MS = DELIVERY_SCHEDULE_SECONDS.reduce((sum, s) => sum + s, 0) * 1000
@@ -73,6 +75,7 @@ describe('an endpoint down for longer than the retry schedule, recovered with on
     expect(((await (await admin(`/admin/merchants/${M}`)).json()) as { forward: object }).forward).not.toHaveProperty('disabled_at')
 
     // The failures are listed as such.
+    await awaitProjection(orders)
     const listed = (await (await admin(`/admin/merchants/${M}/deliveries?status=failed`)).json()) as {
       deliveries: { event_id: string; reason: string }[]
     }
@@ -132,7 +135,7 @@ describe('an endpoint down for longer than the retry schedule, recovered with on
     expect((await admin(`/admin/merchants/${merchantId}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
     for (const order of orders) {
       await runInDurableObject(orderStub(env, order), (_o: OrderObject, state) => {
-        state.storage.sql.exec("UPDATE deliveries SET next_attempt_at = 0 WHERE status = 'pending'")
+        makePendingDue(new OrderStore(state.storage))
       })
       await runDurableObjectAlarm(orderStub(env, order))
     }
@@ -151,6 +154,7 @@ describe('an endpoint down for longer than the retry schedule, recovered with on
     failing = false
     for (const order of orders) await runDurableObjectAlarm(orderStub(env, order))
     expect(received).toHaveLength(before)
+    await awaitProjection(orders)
     vi.setSystemTime(Date.now() + 1000)
     let cursor: string | undefined
     let recovered = 0

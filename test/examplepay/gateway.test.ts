@@ -8,13 +8,14 @@ import { createExecutionContext, runDurableObjectAlarm, waitOnExecutionContext }
 import { env, exports } from 'cloudflare:workers'
 import { http, HttpResponse } from 'msw'
 import { Webhook } from 'standardwebhooks'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { createGateway } from '../../src/http/gateway'
 import { orderStub } from '../../src/order/order-key'
 import { defaultProviders } from '../../src/providers'
 import { network } from '../msw'
 import { ADMIN_TOKEN, FORWARD_SECRET } from '../support/gateway'
 import { examplepay } from './examplepay'
+import { PROJECTION_WAIT } from '../support/orders'
 
 const gateway = createGateway({ providers: [...defaultProviders, examplepay] })
 const MERCHANT = 'expay-shop'
@@ -125,10 +126,12 @@ describe('a provider added through one descriptor', () => {
     const order = await call(`/admin/merchants/${MERCHANT}/orders/EX-ORDER-1`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
     expect(await order.json()).toMatchObject({ provider: 'examplepay', status: 'paid', amount: 4321 })
     // The D1 projection takes a provider the schema has never heard of.
-    const projected = await env.DB.prepare('SELECT provider, status FROM orders WHERE merchant_id = ? AND out_trade_no = ?')
-      .bind(MERCHANT, 'EX-ORDER-1')
-      .first()
-    expect(projected).toEqual({ provider: 'examplepay', status: 'paid' })
+    await vi.waitFor(async () => {
+      const projected = await env.DB.prepare('SELECT provider, status FROM orders WHERE merchant_id = ? AND out_trade_no = ?')
+        .bind(MERCHANT, 'EX-ORDER-1')
+        .first()
+      expect(projected).toEqual({ provider: 'examplepay', status: 'paid' })
+    }, PROJECTION_WAIT)
   })
 
   it('answers a bad signature with its own reject reply and forwards nothing', async () => {

@@ -10,6 +10,8 @@ import { orderStub } from '../../src/order/order-key'
 import { network } from '../msw'
 import { admin, forwardUrl, freshPayment, notify, ownKeys, registerFixtureMerchant, registerMerchant } from '../security/harness'
 import { alipayRefund } from '../support/operations'
+import { awaitProjection, makePendingDue } from '../support/orders'
+import { OrderStore } from '../../src/storage/order'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -95,6 +97,7 @@ describe('deliveries', () => {
     await notify('alipay', M, b)
     for (const no of [a.outTradeNo, b.outTradeNo])
       await runDurableObjectAlarm(orderStub(env, { merchantId: M, provider: 'alipay', outTradeNo: no }))
+    await awaitProjection([a.outTradeNo, b.outTradeNo].map((outTradeNo) => ({ merchantId: M, provider: 'alipay' as const, outTradeNo })))
 
     const all = await body<DeliveryList>(`/admin/merchants/${M}/deliveries`)
     // Newest first: the first payment, an hour older than the rest, comes last.
@@ -133,10 +136,9 @@ describe('deliveries', () => {
     await notify('alipay', M, payment)
     const stub = orderStub(env, { merchantId: M, provider: 'alipay', outTradeNo: payment.outTradeNo })
     await runDurableObjectAlarm(stub)
-    await runInDurableObject(stub, (_o, state) =>
-      state.storage.sql.exec("UPDATE deliveries SET next_attempt_at = 0 WHERE status = 'pending'"),
-    )
+    await runInDurableObject(stub, (_o, state) => makePendingDue(new OrderStore(state.storage)))
     await runDurableObjectAlarm(stub)
+    await awaitProjection([{ merchantId: M, provider: 'alipay', outTradeNo: payment.outTradeNo }])
     const [listed] = (await body<DeliveryList>(`/admin/merchants/${M}/deliveries`)).deliveries
     const detail = await body<{
       id: string

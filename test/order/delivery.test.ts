@@ -7,6 +7,7 @@ import type { OrderObject } from '../../src/order/order-object'
 import type { VerifiedNotification } from '../../src/providers/core/types'
 import { network } from '../msw'
 import { deliveryRows, FORWARD, SETTINGS, makeDeliveriesDue, paymentNotification, stubFor, uniqueOrder } from '../support/orders'
+import { inOrderStore, PROJECTION_WAIT } from '../support/orders'
 
 interface Received {
   id: string
@@ -135,8 +136,8 @@ describe('delivery from the order object alarm', () => {
     const order = uniqueOrder()
     const received = merchantEndpoint([500])
     await ingest(order)
-    await runInDurableObject(stubFor(order), (_o: OrderObject, state) => {
-      state.storage.sql.exec('UPDATE deliveries SET attempts = 10')
+    await inOrderStore(order, (store) => {
+      for (const record of store.events.allRecords()) store.events.put({ ...record, delivery: { ...record.delivery!, attempts: 10 } })
     })
     await runAlarm(order)
     await vi.waitFor(() => expect(received).toHaveLength(1))
@@ -182,6 +183,6 @@ describe('delivery from the order object alarm', () => {
     await vi.waitFor(async () => {
       const row = await env.DB.prepare('SELECT status, out_trade_no, type FROM deliveries WHERE event_id = ?').bind(eventIds[0]).first()
       expect(row).toEqual({ status: 'delivered', out_trade_no: order.outTradeNo, type: 'payment.succeeded' })
-    })
+    }, PROJECTION_WAIT)
   })
 })

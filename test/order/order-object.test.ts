@@ -4,9 +4,17 @@ import { http, HttpResponse } from 'msw'
 import { Webhook } from 'standardwebhooks'
 import { describe, expect, it, vi } from 'vitest'
 import type { OrderObject } from '../../src/order/order-object'
-import { migrateOrderSchema } from '../../src/storage/order'
 import { network } from '../msw'
-import { FORWARD, SETTINGS, outboxCounts, paymentNotification, stubFor, uniqueOrder } from '../support/orders'
+import {
+  FORWARD,
+  PROJECTION_WAIT,
+  SETTINGS,
+  failEventWrites,
+  outboxCounts,
+  paymentNotification,
+  stubFor,
+  uniqueOrder,
+} from '../support/orders'
 
 const ingest = (order: ReturnType<typeof uniqueOrder>, notification = paymentNotification(order)) =>
   stubFor(order).ingest({ order, notification, settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })
@@ -61,18 +69,16 @@ describe('order object: exactly once', () => {
     const stub = stubFor(order)
     // Inject a storage failure inside the transaction: the outbox insert aborts.
     await runInDurableObject(stub, (_o: OrderObject, state) => {
-      // A new object has no tables until its first write: create them as that write would.
-      migrateOrderSchema(state.storage)
-      state.storage.sql.exec(`CREATE TRIGGER fail_outbox BEFORE INSERT ON deliveries BEGIN SELECT RAISE(ABORT, 'injected failure'); END`)
+      failEventWrites(state)
     })
     const failure = await ingest(order).then(
       () => null,
       (error: unknown) => error,
     )
-    expect(String(failure)).toMatch(/injected failure/)
+    expect(String(failure)).toMatch(/disk full/)
     expect(await outboxCounts(order)).toEqual({ events: 0, deliveries: 0, seen: 0, audit: {} })
     await runInDurableObject(stub, (_o: OrderObject, state) => {
-      state.storage.sql.exec('DROP TRIGGER fail_outbox')
+      state.storage.sql.exec('DROP TRIGGER inject_failure')
     })
     expect((await ingest(order)).verdict).toBe('accepted')
     expect((await ingest(order)).verdict).toBe('duplicate')
@@ -133,7 +139,7 @@ describe('order object: alarm drains the outbox', () => {
     await vi.waitFor(async () => {
       const row = await env.DB.prepare('SELECT status, attempts FROM deliveries WHERE event_id = ?').bind(eventIds[0]).first()
       expect(row).toEqual({ status: 'delivered', attempts: 1 })
-    })
+    }, PROJECTION_WAIT)
     const projected = await env.DB.prepare('SELECT status, amount FROM orders WHERE out_trade_no = ?').bind(order.outTradeNo).first()
     expect(projected).toEqual({ status: 'paid', amount: 100 })
   })

@@ -24,7 +24,7 @@ import { merchantReplica } from '../../src/merchants/merchant-replica'
 import { deliverHeadOfLine } from '../../src/order/delivery-runner'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
 import { OrderObject, type IngestRequest } from '../../src/order/order-object'
-import { hasOrderStorage, OrderStore } from '../../src/storage/order'
+import { OrderStore } from '../../src/storage/order'
 import { network } from '../msw'
 import {
   ACCEPT,
@@ -41,6 +41,7 @@ import {
   unavailableD1,
   type ForwardedCall,
 } from './harness'
+import { inOrderStore, makePendingDue, outboxCounts, PROJECTION_WAIT } from '../support/orders'
 
 afterEach(() => vi.useRealTimers())
 
@@ -50,23 +51,8 @@ function orderRef(merchantId: string, outTradeNo: string): OrderRef {
 
 /** Rows in the order object's own tables. */
 function outbox(ref: OrderRef): Promise<{ events: number; deliveries: number; seen: number; audit: Record<string, number> }> {
-  return runInDurableObject(orderStub(env, ref), (_instance: OrderObject, state) => {
-    // An object whose first write was lost has no tables at all: it holds nothing.
-    if (!hasOrderStorage(state.storage.sql)) return { events: 0, deliveries: 0, seen: 0, audit: {} }
-    const count = (query: string) => Number(state.storage.sql.exec(query).one().n)
-    const audit: Record<string, number> = {}
-    for (const row of state.storage.sql.exec<{ verdict: string; n: number }>(
-      'SELECT verdict, count(*) AS n FROM notifications GROUP BY verdict',
-    )) {
-      audit[row.verdict] = row.n
-    }
-    return {
-      events: count('SELECT count(*) AS n FROM events'),
-      deliveries: count('SELECT count(*) AS n FROM deliveries'),
-      seen: count('SELECT count(*) AS n FROM seen_notifications'),
-      audit,
-    }
-  })
+  // An object whose first write was lost has no records at all: it holds nothing.
+  return outboxCounts(ref)
 }
 
 /** Makes D1 unreachable (or reachable again) for one order object, before or after it has any state. */
@@ -107,24 +93,18 @@ describe('D1 unavailable', () => {
     await vi.waitFor(async () =>
       expect((await orderView(merchantId, 'wechatpay', payment.outTradeNo))?.deliveries[0]?.status).toBe('delivered'),
     )
-    const projected = () =>
-      env.DB.prepare('SELECT status FROM orders WHERE merchant_id = ? AND out_trade_no = ?')
+    // The order object never writes D1 itself: its state reaches D1 through the projection queue, whose consumer has
+    // its own D1 (test/storage/projection-queue.test.ts covers the consumer's D1 outage).
+    await vi.waitFor(async () => {
+      const projected = await env.DB.prepare('SELECT status FROM orders WHERE merchant_id = ? AND out_trade_no = ?')
         .bind(merchantId, payment.outTradeNo)
         .first<{ status: string }>()
-    expect(await projected()).toBeNull()
-
-    // D1 is back: the next alarm (due 30 s after the failure; run now) writes the projection.
-    await setOrderObjectD1(ref, env.DB)
-    await runDurableObjectAlarm(orderStub(env, ref))
-    expect(await projected()).toEqual({ status: 'paid' })
-    const deliveries = await env.DB.prepare('SELECT status FROM deliveries WHERE merchant_id = ? AND out_trade_no = ?')
-      .bind(merchantId, payment.outTradeNo)
-      .all()
-    expect(deliveries.results).toEqual([{ status: 'delivered' }])
-    const audit = await env.DB.prepare('SELECT verdict FROM notifications WHERE merchant_id = ? AND out_trade_no = ?')
-      .bind(merchantId, payment.outTradeNo)
-      .all()
-    expect(audit.results).toEqual([{ verdict: 'accepted' }])
+      expect(projected).toEqual({ status: 'paid' })
+      const deliveries = await env.DB.prepare('SELECT status FROM deliveries WHERE merchant_id = ? AND out_trade_no = ?')
+        .bind(merchantId, payment.outTradeNo)
+        .all()
+      expect(deliveries.results).toEqual([{ status: 'delivered' }])
+    }, PROJECTION_WAIT)
     expect(forwarded.filter((c) => c.outTradeNo === payment.outTradeNo)).toHaveLength(1)
   })
 
@@ -259,17 +239,8 @@ describe('the order object fails between its commit and its reply', () => {
     const replies = await Promise.all(Array.from({ length: 40 }, () => notify('alipay', merchantId, payment)))
     for (const reply of replies) expect({ status: reply.status, body: await reply.text() }).toEqual(ACCEPT.alipay)
     for (let i = 0; i < 5; i++) expect(await (await notify('alipay', merchantId, payment)).text()).toBe('success')
-    const counts = await runInDurableObject(
-      orderStub(env, { merchantId, provider: 'alipay', outTradeNo: payment.outTradeNo }),
-      (_o: OrderObject, state) =>
-        state.storage.sql
-          .exec<{ verdict: string; n: number }>('SELECT verdict, count(*) AS n FROM notifications GROUP BY verdict ORDER BY verdict')
-          .toArray(),
-    )
-    expect(counts).toEqual([
-      { verdict: 'accepted', n: 1 },
-      { verdict: 'duplicate', n: 44 },
-    ])
+    const counts = await outboxCounts({ merchantId, provider: 'alipay', outTradeNo: payment.outTradeNo })
+    expect(counts.audit).toEqual({ accepted: 1, duplicate: 44 })
     await runDurableObjectAlarm(orderStub(env, { merchantId, provider: 'alipay', outTradeNo: payment.outTradeNo }))
     await vi.waitFor(() => expect(forwarded.filter((c) => c.outTradeNo === payment.outTradeNo)).toHaveLength(1))
   })
@@ -285,26 +256,23 @@ describe('hostile or broken merchant endpoints', () => {
   }
 
   function attemptLog(ref: OrderRef) {
-    return runInDurableObject(orderStub(env, ref), (_o: OrderObject, state) =>
-      state.storage.sql
-        .exec<{
-          number: number
-          status_code: number | null
-          outcome: string
-          error: string | null
-          latency_ms: number
-          response_snippet: string | null
-        }>('SELECT number, status_code, outcome, error, latency_ms, response_snippet FROM delivery_attempts ORDER BY number')
-        .toArray(),
+    return inOrderStore(ref, (store) =>
+      store.deliveries.attempts(store.deliveries.all()[0]!.id).map((a) => ({
+        number: a.number,
+        status_code: a.statusCode,
+        outcome: a.outcome,
+        error: a.error,
+        latency_ms: a.latencyMs,
+        response_snippet: a.responseSnippet,
+      })),
     )
   }
 
   function deliveryRow(ref: OrderRef) {
-    return runInDurableObject(orderStub(env, ref), (_o: OrderObject, state) =>
-      state.storage.sql
-        .exec<{ status: string; attempts: number; last_error: string | null }>('SELECT status, attempts, last_error FROM deliveries')
-        .one(),
-    )
+    return inOrderStore(ref, (store) => {
+      const { status, attempts, lastError } = store.deliveries.all()[0]!
+      return { status, attempts, last_error: lastError }
+    })
   }
 
   it('a merchant that never answers times out, the delivery stays pending, and a later attempt delivers the same event', async () => {
@@ -327,8 +295,8 @@ describe('hostile or broken merchant endpoints', () => {
     mode = 'hang'
     const started = Date.now()
     await runInDurableObject(orderStub(env, ref), async (_o: OrderObject, state) => {
-      state.storage.sql.exec('UPDATE deliveries SET next_attempt_at = 0')
-      const store = new OrderStore(state.storage.sql)
+      const store = new OrderStore(state.storage)
+      makePendingDue(store)
       await deliverHeadOfLine(store, {
         owner: { merchantId, outTradeNo: ref.outTradeNo },
         openSecrets: async (target) => [await open(readMasterKey(env.MASTER_KEY), merchantId, target.sealedSecret)],
@@ -341,9 +309,7 @@ describe('hostile or broken merchant endpoints', () => {
     expect((await attemptLog(ref))[1]).toMatchObject({ number: 2, status_code: null, outcome: 'retry', error: 'timeout' })
 
     mode = 'ok'
-    await runInDurableObject(orderStub(env, ref), (_o: OrderObject, state) => {
-      state.storage.sql.exec('UPDATE deliveries SET next_attempt_at = 0')
-    })
+    await inOrderStore(ref, makePendingDue)
     await runDurableObjectAlarm(orderStub(env, ref))
     await vi.waitFor(async () => expect(await deliveryRow(ref)).toMatchObject({ status: 'delivered', attempts: 3 }))
     expect(ids).toHaveLength(3)
@@ -418,8 +384,13 @@ describe('hostile or broken merchant endpoints', () => {
     await vi.waitFor(async () => expect((await deliveryRow(ref)).status).not.toBe('pending'))
     // Rewrite the stored target (as a tampered row would) and send the event again: the runner checks the URL again.
     await runInDurableObject(orderStub(env, ref), async (_o: OrderObject, state) => {
-      state.storage.sql.exec("UPDATE forward_target SET url = 'https://10.0.0.1/hook'")
-      state.storage.sql.exec("UPDATE deliveries SET status = 'pending', next_attempt_at = 0")
+      const store = new OrderStore(state.storage)
+      const target = store.forwardTarget.get()!
+      store.forwardTarget.save(
+        { ...target, url: 'https://10.0.0.1/hook', merchantVersion: target.merchantVersion + 1 },
+        new Date().toISOString(),
+      )
+      for (const d of store.deliveries.all()) store.deliveries.requeue(d.id, 0, new Date().toISOString())
       await state.storage.setAlarm(Date.now())
     })
     await runDurableObjectAlarm(orderStub(env, ref))

@@ -2,15 +2,15 @@
  * @module Helpers for the operations tests: time moved forward through the order objects' alarms (never waited for),
  * the merchant's endpoint and the ops endpoint as msw handlers that record what they receive, signed Alipay refunds.
  */
-import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
+import { runDurableObjectAlarm } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { http, HttpResponse } from 'msw'
 import { vi } from 'vitest'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
-import type { OrderObject } from '../../src/order/order-object'
 import { monitorStub } from '../../src/ops/monitor'
 import { network, OPS_URL } from '../msw'
 import { alipayForm, alipayPaymentParams, signAlipay, type SignedNotify } from '../security/signing'
+import { inOrderStore } from './orders'
 
 export interface Received {
   id: string
@@ -48,11 +48,13 @@ export function merchantEndpoint(url: string, status: () => number): Received[] 
 }
 
 /** The ops endpoint (OPS_WEBHOOK_URL in the tests), answering 204 and recording each operational webhook. */
-export function opsEndpoint(): Received[] {
+/** Records the operational webhooks sent (only `merchantId`'s, when given: other tests' monitors may still be draining). */
+export function opsEndpoint(merchantId?: string): Received[] {
   const received: Received[] = []
   network.use(
     http.post(OPS_URL, async ({ request }) => {
-      received.push(await receive(request))
+      const event = await receive(request)
+      if (merchantId === undefined || event.data.merchant_id === merchantId) received.push(event)
       return new HttpResponse(null, { status: 204 })
     }),
   )
@@ -68,11 +70,14 @@ export interface DeliveryState {
 }
 
 export function deliveryStates(order: OrderRef): Promise<DeliveryState[]> {
-  return runInDurableObject(orderStub(env, order), (_o: OrderObject, state) =>
-    state.storage.sql
-      .exec('SELECT id, status, attempts, next_attempt_at, failure_reason FROM deliveries ORDER BY event_seq')
-      .toArray()
-      .map((row) => row as unknown as DeliveryState),
+  return inOrderStore(order, (store) =>
+    store.deliveries.all().map((d) => ({
+      id: d.id,
+      status: d.status,
+      attempts: d.attempts,
+      next_attempt_at: d.nextAttemptAt,
+      failure_reason: d.failureReason,
+    })),
   )
 }
 

@@ -1,9 +1,11 @@
 /** @module Test helpers for order objects: stubs, hand-built verified notifications, outbox counts. */
 import { runInDurableObject } from 'cloudflare:test'
+import { expect, vi } from 'vitest'
 import { env } from 'cloudflare:workers'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
 import type { OrderObject } from '../../src/order/order-object'
 import type { NotificationEffect, VerifiedNotification } from '../../src/providers/core/types'
+import { OrderStore } from '../../src/storage/order'
 
 export const FORWARD = {
   url: 'https://merchant.example/hooks/payments',
@@ -50,28 +52,46 @@ export interface OutboxCounts {
 }
 
 export function outboxCounts(order: OrderRef): Promise<OutboxCounts> {
-  return runInDurableObject(stubFor(order), (_instance: OrderObject, state) => {
-    const one = (q: string) => Number(state.storage.sql.exec(q).one().n)
+  return inOrderStore(order, (store) => {
     const audit: Record<string, number> = {}
-    for (const row of state.storage.sql.exec<{ verdict: string; n: number }>(
-      'SELECT verdict, count(*) n FROM notifications GROUP BY verdict',
-    )) {
-      audit[row.verdict] = row.n
-    }
+    for (const n of store.notifications.all()) audit[n.verdict] = (audit[n.verdict] ?? 0) + 1
     return {
-      events: one('SELECT count(*) n FROM events'),
-      deliveries: one('SELECT count(*) n FROM deliveries'),
-      seen: one('SELECT count(*) n FROM seen_notifications'),
+      events: store.events.all().length,
+      deliveries: store.deliveries.all().length,
+      seen: audit.accepted ?? 0,
       audit,
     }
   })
 }
 
+/** Runs `work` on the order object's records, as the object's own code reads and writes them. */
+export function inOrderStore<T>(order: OrderRef, work: (store: OrderStore, state: DurableObjectState) => T): Promise<T> {
+  return runInDurableObject(stubFor(order), (_instance: OrderObject, state) => work(new OrderStore(state.storage), state))
+}
+
 /** Time travel for the outbox: makes every pending delivery due now, as if its backoff had elapsed. */
 export function makeDeliveriesDue(order: OrderRef): Promise<void> {
-  return runInDurableObject(stubFor(order), (_instance: OrderObject, state) => {
-    state.storage.sql.exec("UPDATE deliveries SET next_attempt_at = 0 WHERE status = 'pending'")
-  })
+  return inOrderStore(order, makePendingDue)
+}
+
+export function makePendingDue(store: OrderStore): void {
+  for (const record of store.events.allRecords()) {
+    if (record.delivery?.status === 'pending') store.events.put({ ...record, delivery: { ...record.delivery, nextAttemptAt: 0 } })
+  }
+}
+
+/**
+ * Makes the next write of an event record (the outbox) fail inside the object's transaction, like a full disk:
+ * `undo` removes the fault. Creates the records table first, as the object's first write would.
+ */
+export function failEventWrites(state: DurableObjectState): { undo: () => void } {
+  state.storage.sql.exec(
+    'CREATE TABLE IF NOT EXISTS records (kind TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID',
+  )
+  state.storage.sql.exec(
+    "CREATE TRIGGER inject_failure BEFORE INSERT ON records WHEN NEW.kind = 'event' BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+  )
+  return { undo: () => state.storage.sql.exec('DROP TRIGGER inject_failure') }
 }
 
 export interface DeliveryRowView {
@@ -84,12 +104,50 @@ export interface DeliveryRowView {
 }
 
 export function deliveryRows(order: OrderRef): Promise<DeliveryRowView[]> {
-  return runInDurableObject(stubFor(order), (_instance: OrderObject, state) =>
-    state.storage.sql
-      .exec<Record<string, SqlStorageValue>>(
-        'SELECT id, status, attempts, next_attempt_at, last_status_code, last_error FROM deliveries ORDER BY event_seq',
-      )
-      .toArray()
-      .map((r) => r as unknown as DeliveryRowView),
+  return inOrderStore(order, (store) =>
+    store.deliveries.all().map((d) => ({
+      id: d.id,
+      status: d.status,
+      attempts: d.attempts,
+      next_attempt_at: d.nextAttemptAt,
+      last_status_code: d.lastStatusCode,
+      last_error: d.lastError,
+    })),
   )
+}
+
+/** For `vi.waitFor`: the projection reaches D1 through a queue whose consumer waits up to a second for a batch. */
+export const PROJECTION_WAIT = { timeout: 10_000, interval: 100 }
+
+/** Retries `check` until it passes (the projection reaches D1 through a queue, a moment after the alarm). */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      return await check()
+    } catch (error) {
+      if (Date.now() > deadline) throw error
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+}
+
+/** Waits until D1 holds every order's and delivery's current version, as the objects hold them (the queue caught up). */
+export async function awaitProjection(orders: readonly OrderRef[]): Promise<void> {
+  for (const order of orders) {
+    const { version, deliveries } = await inOrderStore(order, (store) => ({
+      version: store.order.get()?.version ?? 0,
+      deliveries: store.deliveries.all().map((d) => ({ id: d.id, version: d.version })),
+    }))
+    await vi.waitFor(async () => {
+      const row = await env.DB.prepare('SELECT version FROM orders WHERE merchant_id = ? AND provider = ? AND out_trade_no = ?')
+        .bind(order.merchantId, order.provider, order.outTradeNo)
+        .first<{ version: number }>()
+      expect(row?.version ?? 0).toBeGreaterThanOrEqual(version)
+      for (const d of deliveries) {
+        const stored = await env.DB.prepare('SELECT version FROM deliveries WHERE id = ?').bind(d.id).first<{ version: number }>()
+        expect(stored?.version ?? 0).toBeGreaterThanOrEqual(d.version)
+      }
+    }, PROJECTION_WAIT)
+  }
 }

@@ -1,43 +1,81 @@
-/** @module Statements on `events`: one row per state change, in the order they happened. */
+/**
+ * @module The outbox: one `event` record per state change, keyed by its sequence number (events reach the merchant
+ * in that order), carrying what the merchant receives and its delivery's state with the attempts made.
+ */
 import type { ChannelName } from '../../providers/core/types'
-import { num, str, type Row } from './columns'
-import type { EventRow, EventType } from './records'
+import type { AttemptRow, DeliveryStatus, EventRow, EventType, FailureReason } from './records'
+import type { RecordStore } from './record-store'
 
-function toEvent(r: Row): EventRow {
-  return {
-    seq: num(r.seq),
-    id: str(r.id),
-    type: str(r.type) as EventType,
-    channel: str(r.channel) as ChannelName,
-    body: str(r.body),
-    createdAt: str(r.created_at),
-  }
+/** A delivery as its event record holds it (the lease is not stored: it lives as long as the attempt's instance). */
+export interface StoredDelivery {
+  id: string
+  status: DeliveryStatus
+  attempts: number
+  nextAttemptAt: number | null
+  lastStatusCode: number | null
+  lastError: string | null
+  failureReason: FailureReason | null
+  version: number
+  createdAt: string
+  updatedAt: string
+  attemptLog: Omit<AttemptRow, 'deliveryId'>[]
 }
 
+export interface EventRecord extends EventRow {
+  delivery: StoredDelivery | null
+}
+
+/** Keys sort as numbers do. */
+export const eventKey = (seq: number): string => String(seq).padStart(12, '0')
+
 export class EventTable {
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(private readonly records: RecordStore) {}
 
   /** Returns the new event's `seq`, the key its delivery refers to. */
   add(event: Omit<EventRow, 'seq'>): number {
-    return num(
-      this.sql
-        .exec<Row>(
-          'INSERT INTO events (id, type, channel, body, created_at) VALUES (?, ?, ?, ?, ?) RETURNING seq',
-          event.id,
-          event.type,
-          event.channel,
-          event.body,
-          event.createdAt,
-        )
-        .one().seq,
-    )
+    const last = this.records.list<EventRecord>('event').at(-1)
+    const seq = (last?.value.seq ?? 0) + 1
+    this.put({ ...event, seq, delivery: null })
+    return seq
   }
 
   all(): EventRow[] {
-    return this.sql.exec<Row>('SELECT * FROM events ORDER BY seq').toArray().map(toEvent)
+    return this.records.list<EventRecord>('event').map(({ value }) => toEvent(value))
   }
 
   get(seq: number): EventRow {
-    return toEvent(this.sql.exec<Row>('SELECT * FROM events WHERE seq = ?', seq).one())
+    const record = this.record(seq)
+    if (record === null) throw new TypeError(`no event ${seq}`)
+    return toEvent(record)
+  }
+
+  record(seq: number): EventRecord | null {
+    return this.records.get<EventRecord>('event', eventKey(seq))
+  }
+
+  allRecords(): EventRecord[] {
+    return this.records.list<EventRecord>('event').map(({ value }) => value)
+  }
+
+  put(record: EventRecord): void {
+    this.records.put('event', eventKey(record.seq), record)
+  }
+
+  /** Drops the settled events (what the merchant received: the verified provider fields) and their attempts; D1 keeps their rows. */
+  compact(): void {
+    for (const record of this.allRecords()) {
+      if (record.delivery?.status !== 'pending') this.records.delete('event', eventKey(record.seq))
+    }
+  }
+}
+
+function toEvent(record: EventRecord): EventRow {
+  return {
+    seq: record.seq,
+    id: record.id,
+    type: record.type as EventType,
+    channel: record.channel as ChannelName,
+    body: record.body,
+    createdAt: record.createdAt,
   }
 }

@@ -1,4 +1,4 @@
-/** @module The order object's SQLite storage: its schema, its statements and the rows they read. */
+/** @module The order object's SQLite storage: its layout, its records and the rows they read. */
 export { nextAttemptIso, type DeliveryChange } from './deliveries'
 export { OrderStore } from './order-store'
 export * from './records'

@@ -1,56 +1,44 @@
-/** @module Statements on `notifications` (every one that reached the order, with its verdict) and `seen_notifications` (the dedupe set). */
-import type { ChannelName } from '../../providers/core/types'
-import { str, strOrNull, type Row } from './columns'
+/**
+ * @module The audit trail: every notification that reached the object, with its verdict. The accepted ones are the
+ * dedupe set, kept in the head record by the provider's notification id (an accepted notification changes the order,
+ * whose row is written anyway, so its audit entry costs no row); the others (duplicates, refusals) are one
+ * `notification` record each.
+ */
+import type { Head } from './head'
 import type { NotificationRow } from './records'
-
-function toNotification(r: Row): NotificationRow {
-  return {
-    id: str(r.id),
-    channel: str(r.channel) as ChannelName,
-    providerNotificationId: str(r.provider_notification_id),
-    receivedAt: str(r.received_at),
-    verdict: str(r.verdict) as NotificationRow['verdict'],
-    reason: strOrNull(r.reason),
-    source: str(r.source) as NotificationRow['source'],
-    notificationType: strOrNull(r.notification_type),
-  }
-}
+import type { RecordStore } from './record-store'
 
 export class NotificationTables {
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(
+    private readonly records: RecordStore,
+    private readonly head: Head,
+  ) {}
 
   hasSeen(providerNotificationId: string): boolean {
-    return this.sql.exec('SELECT 1 FROM seen_notifications WHERE provider_notification_id = ?', providerNotificationId).toArray().length > 0
+    return Object.hasOwn(this.head.read().accepted ?? {}, providerNotificationId)
   }
 
-  markSeen(providerNotificationId: string, now: string): void {
-    this.sql.exec('INSERT INTO seen_notifications (provider_notification_id, accepted_at) VALUES (?, ?)', providerNotificationId, now)
-  }
-
+  /** Records a notification; an accepted one also marks its provider id seen. */
   record(row: NotificationRow): void {
-    this.sql.exec(
-      `INSERT INTO notifications (id, channel, provider_notification_id, received_at, verdict, reason, source, notification_type)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      row.id,
-      row.channel,
-      row.providerNotificationId,
-      row.receivedAt,
-      row.verdict,
-      row.reason,
-      row.source,
-      row.notificationType ?? null,
+    if (row.verdict === 'accepted') {
+      this.head.update((head) => {
+        head.accepted = { ...head.accepted, [row.providerNotificationId]: row }
+      })
+    } else {
+      this.records.put('notification', row.id, row)
+    }
+  }
+
+  /** Oldest first. */
+  all(): NotificationRow[] {
+    const others = this.records.list<NotificationRow>('notification').map((entry) => entry.value)
+    return [...Object.values(this.head.read().accepted ?? {}), ...others].sort((a, b) =>
+      a.receivedAt === b.receivedAt ? (a.id < b.id ? -1 : 1) : a.receivedAt < b.receivedAt ? -1 : 1,
     )
   }
 
-  all(): NotificationRow[] {
-    return this.sql.exec<Row>('SELECT * FROM notifications ORDER BY received_at, rowid').toArray().map(toNotification)
-  }
-
-  unprojected(limit: number): NotificationRow[] {
-    return this.sql.exec<Row>('SELECT * FROM notifications WHERE projected = 0 ORDER BY rowid LIMIT ?', limit).toArray().map(toNotification)
-  }
-
-  markProjected(ids: string[]): void {
-    for (const id of ids) this.sql.exec('UPDATE notifications SET projected = 1 WHERE id = ?', id)
+  /** Drops the trail but the accepted entries: they are the dedupe set, so a late duplicate is still one. */
+  compact(): void {
+    for (const { key } of this.records.list<NotificationRow>('notification')) this.records.delete('notification', key)
   }
 }

@@ -1,66 +1,45 @@
-/** @module Statements on `order_state`: the one row holding the order as the state machine sees it. */
-import type { ProviderName } from '../../providers/core/types'
-import { num, numOrNull, str, strOrNull, type Row } from './columns'
-import type { OrderRef, OrderRow, OrderState, OrderStatus } from './records'
-
-function toOrder(r: Row): OrderRow {
-  return {
-    merchantId: str(r.merchant_id),
-    provider: str(r.provider) as ProviderName,
-    outTradeNo: str(r.out_trade_no),
-    status: str(r.status) as OrderStatus,
-    expectedAmount: numOrNull(r.expected_amount),
-    expectedCurrency: strOrNull(r.expected_currency),
-    amount: numOrNull(r.amount),
-    currency: strOrNull(r.currency),
-    transactionId: strOrNull(r.transaction_id),
-    paidAt: strOrNull(r.paid_at),
-    refundedAmount: num(r.refunded_amount),
-    version: num(r.version),
-    projectedVersion: num(r.projected_version),
-    updatedAt: str(r.updated_at),
-  }
-}
+/** @module The order as the state machine sees it: a field of the object's head record. */
+import type { Head } from './head'
+import type { OrderRef, OrderRow, OrderState } from './records'
 
 export class OrderStateTable {
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(private readonly head: Head) {}
 
   get(): OrderRow | null {
-    const rows = this.sql.exec<Row>('SELECT * FROM order_state WHERE singleton = 1').toArray()
-    return rows[0] ? toOrder(rows[0]) : null
+    return this.head.read().order ?? null
   }
 
   /** The order's row, created `pending` on first contact. */
   ensure(ref: OrderRef, now: string): OrderRow {
-    this.sql.exec(
-      `INSERT INTO order_state (singleton, merchant_id, provider, out_trade_no, status, version, updated_at)
-       VALUES (1, ?, ?, ?, 'pending', 1, ?) ON CONFLICT (singleton) DO NOTHING`,
-      ref.merchantId,
-      ref.provider,
-      ref.outTradeNo,
-      now,
-    )
-    return this.get()!
+    const existing = this.get()
+    if (existing !== null) return existing
+    const order: OrderRow = {
+      merchantId: ref.merchantId,
+      provider: ref.provider,
+      outTradeNo: ref.outTradeNo,
+      status: 'pending',
+      expectedAmount: null,
+      expectedCurrency: null,
+      amount: null,
+      currency: null,
+      transactionId: null,
+      paidAt: null,
+      refundedAmount: 0,
+      version: 1,
+      updatedAt: now,
+    }
+    this.head.update((head) => {
+      head.order = order
+    })
+    return order
   }
 
   save(state: OrderState, now: string): void {
-    this.sql.exec(
-      `UPDATE order_state SET status = ?, expected_amount = ?, expected_currency = ?, amount = ?, currency = ?,
-         transaction_id = ?, paid_at = ?, refunded_amount = ?, version = version + 1, updated_at = ?
-       WHERE singleton = 1`,
-      state.status,
-      state.expectedAmount,
-      state.expectedCurrency,
-      state.amount,
-      state.currency,
-      state.transactionId,
-      state.paidAt,
-      state.refundedAmount,
-      now,
-    )
-  }
-
-  markProjected(version: number): void {
-    this.sql.exec('UPDATE order_state SET projected_version = max(projected_version, ?) WHERE singleton = 1', version)
+    this.head.update((head) => {
+      if (head.order === undefined) throw new TypeError('saving an order this object does not hold')
+      const { status, expectedAmount, expectedCurrency, amount, currency, transactionId, paidAt, refundedAmount } = state
+      const changes = { status, expectedAmount, expectedCurrency, amount, currency, transactionId, paidAt, refundedAmount }
+      head.order = { ...head.order, ...changes, version: head.order.version + 1, updatedAt: now }
+    })
   }
 }

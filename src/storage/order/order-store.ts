@@ -1,13 +1,15 @@
 /**
- * @module The order object's statements, one group per table. All are synchronous, so a caller can
- * compose them inside one `transactionSync`. Open the store after `migrateOrderSchema`.
+ * @module The order (or subject) object's records, one group per kind. All calls are synchronous, so a caller can
+ * compose them inside one `transaction`, which writes each record it changed once, when it commits.
  */
 import { DeliveryTables } from './deliveries'
 import { EventTable } from './events'
 import { ForwardTargetTable } from './forward-target'
+import { Head } from './head'
 import { NotificationTables } from './notifications'
 import { OrderStateTable } from './order-state'
 import { ReconciliationTable } from './reconciliation'
+import { RecordStore } from './record-store'
 import { RefundTable } from './refunds'
 import { SubjectTable } from './subject'
 
@@ -20,15 +22,63 @@ export class OrderStore {
   readonly reconciliation: ReconciliationTable
   readonly forwardTarget: ForwardTargetTable
   readonly subject: SubjectTable
+  private readonly records: RecordStore
+  private readonly head: Head
+  private alarmsSet = 0
 
-  constructor(sql: SqlStorage) {
-    this.order = new OrderStateTable(sql)
-    this.notifications = new NotificationTables(sql)
-    this.refunds = new RefundTable(sql)
-    this.events = new EventTable(sql)
-    this.deliveries = new DeliveryTables(sql)
-    this.reconciliation = new ReconciliationTable(sql)
-    this.forwardTarget = new ForwardTargetTable(sql)
-    this.subject = new SubjectTable(sql)
+  constructor(private readonly storage: DurableObjectStorage) {
+    this.records = new RecordStore(storage)
+    this.head = new Head(this.records)
+    this.order = new OrderStateTable(this.head)
+    this.notifications = new NotificationTables(this.records, this.head)
+    this.refunds = new RefundTable(this.records)
+    this.events = new EventTable(this.records)
+    this.deliveries = new DeliveryTables(this.events)
+    this.reconciliation = new ReconciliationTable(this.head)
+    this.forwardTarget = new ForwardTargetTable(this.head)
+    this.subject = new SubjectTable(this.head)
+  }
+
+  /** One SQLite transaction: all of `work`'s writes or none, each record written once. */
+  transaction<T>(work: () => T): T {
+    return this.records.transaction(work)
+  }
+
+  /** Whether this object has stored anything. */
+  exists(): boolean {
+    return this.records.exists()
+  }
+
+  /** When the object was reduced to its tombstone (ISO-8601), or null. */
+  compactedAt(): string | null {
+    return this.head.read().compactedAt ?? null
+  }
+
+  /**
+   * Reduces a settled order to its tombstone: the head (order, refunds' totals, forward target) and the accepted
+   * notifications' ids stay, so a late duplicate is still one and a late refund still applies once; the audit trail
+   * of refusals and duplicates, and the settled events with their bodies (the raw provider fields) and attempts, go.
+   */
+  compact(now: string): void {
+    this.transaction(() => {
+      this.notifications.compact()
+      this.events.compact()
+      this.head.update((head) => {
+        head.compactedAt = now
+      })
+    })
+  }
+
+  /** Sets the object's alarm (Cloudflare bills each as a row written, so the meter counts them). */
+  async setAlarm(at: number): Promise<void> {
+    await this.storage.setAlarm(at)
+    this.alarmsSet += 1
+  }
+
+  /** Rows written and alarms set since the last call (index and schema entries included): the bench's meter. */
+  takeMeter(): { rowsWritten: number; alarmsSet: number } {
+    const alarmsSet = this.alarmsSet
+    this.alarmsSet = 0
+    return { rowsWritten: this.records.takeRowsWritten(), alarmsSet }
   }
 }

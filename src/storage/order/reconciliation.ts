@@ -1,51 +1,44 @@
-/** @module Statements on `reconciliation`: the provider queries planned and made for this order. */
-import { num, numOrNull, strOrNull, type Row } from './columns'
+/** @module The provider queries planned and made for this order: a field of the head record. */
+import type { Head } from './head'
 import type { ReconciliationRow } from './records'
 
 export class ReconciliationTable {
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(private readonly head: Head) {}
 
   get(): ReconciliationRow | null {
-    const r = this.sql.exec<Row>('SELECT * FROM reconciliation WHERE singleton = 1').toArray()[0]
-    return r
-      ? {
-          nextQueryAt: numOrNull(r.next_query_at),
-          queriesMade: num(r.queries_made),
-          expiresAt: num(r.expires_at),
-          lastQueryAt: numOrNull(r.last_query_at),
-          lastResult: strOrNull(r.last_result),
-        }
-      : null
+    return this.head.read().reconciliation ?? null
   }
 
   /** Plans a query at `at` (keeping an earlier plan), watching the order until `expiresAt`. */
   plan(at: number, expiresAt: number): void {
-    this.sql.exec(
-      `INSERT INTO reconciliation (singleton, next_query_at, expires_at) VALUES (1, ?, ?)
-       ON CONFLICT (singleton) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at),
-         next_query_at = CASE WHEN next_query_at IS NULL OR excluded.next_query_at < next_query_at
-                              THEN excluded.next_query_at ELSE next_query_at END`,
-      at,
-      expiresAt,
-    )
+    const current = this.get()
+    this.set({
+      nextQueryAt: current?.nextQueryAt === null || current?.nextQueryAt === undefined ? at : Math.min(current.nextQueryAt, at),
+      queriesMade: current?.queriesMade ?? 0,
+      expiresAt: Math.max(current?.expiresAt ?? expiresAt, expiresAt),
+      lastQueryAt: current?.lastQueryAt ?? null,
+      lastResult: current?.lastResult ?? null,
+    })
   }
 
   /** A reconciliation row with nothing planned, for an on-demand query of an unregistered order. */
   ensure(expiresAt: number): void {
-    this.sql.exec('INSERT INTO reconciliation (singleton, expires_at) VALUES (1, ?) ON CONFLICT (singleton) DO NOTHING', expiresAt)
+    if (this.get() === null) this.set({ nextQueryAt: null, queriesMade: 0, expiresAt, lastQueryAt: null, lastResult: null })
   }
 
   recordQuery(at: number, result: string, nextQueryAt: number | null): void {
-    this.sql.exec(
-      `UPDATE reconciliation SET queries_made = queries_made + 1, last_query_at = ?, last_result = ?, next_query_at = ?
-       WHERE singleton = 1`,
-      at,
-      result,
-      nextQueryAt,
-    )
+    const current = this.get()
+    if (current !== null) this.set({ ...current, queriesMade: current.queriesMade + 1, lastQueryAt: at, lastResult: result, nextQueryAt })
   }
 
   stop(): void {
-    this.sql.exec('UPDATE reconciliation SET next_query_at = NULL WHERE singleton = 1')
+    const current = this.get()
+    if (current !== null && current.nextQueryAt !== null) this.set({ ...current, nextQueryAt: null })
+  }
+
+  private set(row: ReconciliationRow): void {
+    this.head.update((head) => {
+      head.reconciliation = row
+    })
   }
 }

@@ -39,7 +39,6 @@ export interface OrderState {
 
 export interface OrderRow extends OrderState, OrderRef {
   version: number
-  projectedVersion: number
   updatedAt: string
 }
 
@@ -85,12 +84,9 @@ export interface DeliveryRow {
   lastStatusCode: number | null
   lastError: string | null
   failureReason: FailureReason | null
+  /** While an attempt of this instance is in flight (kept in memory, never stored). */
   leaseUntil: number | null
-  /** The final status and attempts the D1 stats counted (`project` counts only what is new). */
-  countedStatus: DeliveryStatus | null
-  countedAttempts: number
   version: number
-  projectedVersion: number
   createdAt: string
   updatedAt: string
 }

@@ -1,220 +1,31 @@
 /**
- * @module The order object's SQLite schema as numbered migrations, like D1's `migrations/`: the
- * object stores the last version it applied and applies the later ones, in order, once, on first use.
- * Never edit a migration an object may have applied; add the next one.
+ * @module Which layout an object's storage has, and bringing it to the current one. Version 4 is the one-table layout
+ * (`record-store.ts`), made on an object's first write; versions 1–3 were a table per kind (`legacy-schema.ts`). An
+ * object still on those is brought to 3 and converted, in one transaction, on its first use.
  */
+import { num, numOrNull, str, strOrNull, type Row } from './columns'
+import type { EventRecord, StoredDelivery } from './events'
+import { LEGACY_TABLES, legacySchemaVersion, migrateLegacyTables } from './legacy-schema'
+import { OrderStore } from './order-store'
+import type { DeliveryStatus, FailureReason, HeldRefund, NotificationRow, RefundStatus } from './records'
+import { RecordStore } from './record-store'
+import { Head } from './head'
 
-interface Migration {
-  version: number
-  description: string
-  up(sql: SqlStorage): void
-}
+export const ORDER_SCHEMA_VERSION = 4
 
-const VERSION_TABLE = `
-CREATE TABLE IF NOT EXISTS _schema (
-  singleton  INTEGER PRIMARY KEY CHECK (singleton = 1),
-  version    INTEGER NOT NULL
-)`
+const tableExists = (sql: SqlStorage, name: string): boolean =>
+  sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", name).toArray().length > 0
 
-/** The tables as they stood when versioning began; IF NOT EXISTS, so objects made earlier keep their rows. */
-const INITIAL_TABLES = `
-CREATE TABLE IF NOT EXISTS order_state (
-  singleton          INTEGER PRIMARY KEY CHECK (singleton = 1),
-  merchant_id        TEXT NOT NULL,
-  provider           TEXT NOT NULL,
-  out_trade_no       TEXT NOT NULL,
-  status             TEXT NOT NULL,
-  expected_amount    INTEGER,
-  expected_currency  TEXT,
-  amount             INTEGER,
-  currency           TEXT,
-  transaction_id     TEXT,
-  paid_at            TEXT,
-  refunded_amount    INTEGER NOT NULL DEFAULT 0,
-  version            INTEGER NOT NULL,
-  projected_version  INTEGER NOT NULL DEFAULT 0,
-  updated_at         TEXT NOT NULL
-);
--- Notifications that were accepted: the dedupe set.
-CREATE TABLE IF NOT EXISTS seen_notifications (
-  provider_notification_id  TEXT PRIMARY KEY,
-  accepted_at               TEXT NOT NULL
-);
--- Every notification that reached this order, with its verdict (audit trail).
-CREATE TABLE IF NOT EXISTS notifications (
-  id                        TEXT PRIMARY KEY,
-  channel                   TEXT NOT NULL,
-  provider_notification_id  TEXT NOT NULL,
-  received_at               TEXT NOT NULL,
-  verdict                   TEXT NOT NULL,
-  reason                    TEXT,
-  source                    TEXT NOT NULL,
-  projected                 INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS refunds_applied (
-  out_refund_no  TEXT NOT NULL,
-  outcome        TEXT NOT NULL,
-  amount         INTEGER NOT NULL,
-  PRIMARY KEY (out_refund_no, outcome)
-);
--- One row per state change, in the order they happened; the body is what the merchant receives.
-CREATE TABLE IF NOT EXISTS events (
-  seq         INTEGER PRIMARY KEY AUTOINCREMENT,
-  id          TEXT NOT NULL UNIQUE,
-  type        TEXT NOT NULL,
-  channel     TEXT NOT NULL,
-  body        TEXT NOT NULL,
-  created_at  TEXT NOT NULL
-);
--- The outbox: one delivery per event, drained by the alarm.
-CREATE TABLE IF NOT EXISTS deliveries (
-  id                 TEXT PRIMARY KEY,
-  event_seq          INTEGER NOT NULL UNIQUE REFERENCES events (seq),
-  status             TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
-  attempts           INTEGER NOT NULL DEFAULT 0,
-  next_attempt_at    INTEGER,
-  last_status_code   INTEGER,
-  last_error         TEXT,
-  lease_until        INTEGER,
-  version            INTEGER NOT NULL DEFAULT 1,
-  projected_version  INTEGER NOT NULL DEFAULT 0,
-  created_at         TEXT NOT NULL,
-  updated_at         TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS delivery_attempts (
-  delivery_id       TEXT NOT NULL,
-  number            INTEGER NOT NULL,
-  started_at        TEXT NOT NULL,
-  status_code       INTEGER,
-  latency_ms        INTEGER NOT NULL,
-  outcome           TEXT NOT NULL,
-  error             TEXT,
-  response_snippet  TEXT,
-  PRIMARY KEY (delivery_id, number)
-);
--- Asking the provider about a registered order whose payment was not (yet) notified.
-CREATE TABLE IF NOT EXISTS reconciliation (
-  singleton      INTEGER PRIMARY KEY CHECK (singleton = 1),
-  next_query_at  INTEGER,
-  queries_made   INTEGER NOT NULL DEFAULT 0,
-  expires_at     INTEGER NOT NULL,
-  last_query_at  INTEGER,
-  last_result    TEXT
-);
--- Where this merchant's events go (secrets sealed under MASTER_KEY), so deliveries never depend on
--- D1 being reachable.
-CREATE TABLE IF NOT EXISTS forward_target (
-  singleton               INTEGER PRIMARY KEY CHECK (singleton = 1),
-  url                     TEXT NOT NULL,
-  sealed_secret           TEXT NOT NULL,
-  sealed_previous_secret  TEXT,
-  -- The merchant row's version these settings come from: an older copy never replaces a newer one.
-  merchant_version        INTEGER NOT NULL,
-  -- Set once the endpoint answered 410 Gone: nothing more is sent until the merchant is saved again.
-  disabled_at             TEXT,
-  updated_at              TEXT NOT NULL
-);
-`
+const hasLegacyTables = (sql: SqlStorage): boolean =>
+  tableExists(sql, 'order_state') || tableExists(sql, 'subject') || tableExists(sql, '_schema')
 
-/**
- * Refunds as the gateway learns them, and what a subject object (provider notifications) is about.
- * Safe to run again over current tables, like the first migration.
- */
-const REFUNDS_AND_SUBJECTS = `
-CREATE TABLE IF NOT EXISTS refunds (
-  out_refund_no      TEXT PRIMARY KEY,
-  refund_id          TEXT,
-  -- What the merchant registered (PUT …/refunds/{no}), if anything.
-  registered_amount  INTEGER,
-  -- This refund's own amount, once known.
-  amount             INTEGER,
-  -- Alipay: the trade's cumulative refund_fee this refund's notification reported.
-  cumulative         INTEGER,
-  status             TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed', 'closed')),
-  -- A notification accepted while its own amount is in doubt (JSON), forwarded once a registration or a query settles it.
-  held               TEXT,
-  next_query_at      INTEGER,
-  queries_made       INTEGER NOT NULL DEFAULT 0,
-  last_query_at      INTEGER,
-  last_result        TEXT,
-  expires_at         INTEGER,
-  updated_at         TEXT NOT NULL
-);
--- Refunds applied before this table existed: settled, with the amounts their events carried.
-INSERT OR IGNORE INTO refunds (out_refund_no, amount, status, updated_at)
-  SELECT out_refund_no, amount, 'succeeded', '' FROM refunds_applied WHERE outcome = 'succeeded';
-INSERT OR IGNORE INTO refunds (out_refund_no, status, updated_at)
-  SELECT out_refund_no, CASE outcome WHEN 'closed' THEN 'closed' ELSE 'failed' END, '' FROM refunds_applied
-  WHERE outcome IN ('failed', 'closed');
--- Set in a subject object only: the merchant, provider and subject its notifications are about.
-CREATE TABLE IF NOT EXISTS subject (
-  singleton    INTEGER PRIMARY KEY CHECK (singleton = 1),
-  merchant_id  TEXT NOT NULL,
-  provider     TEXT NOT NULL,
-  subject_key  TEXT NOT NULL,
-  created_at   TEXT NOT NULL
-);
-`
-
-/** Ascending by version; an object applies each one above its stored version, once. */
-const MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    description: 'the tables as of the first versioned release, over whatever an older object holds',
-    up(sql) {
-      // The earliest objects kept a `fingerprint` where `merchant_version` is now: drop that copy; the
-      // next notification, registration or alarm stores the merchant's current settings again.
-      const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('forward_target')").toArray()
-      if (columns.some((c) => c.name === 'fingerprint')) sql.exec('DROP TABLE forward_target')
-      sql.exec(INITIAL_TABLES)
-    },
-  },
-  {
-    version: 2,
-    description: 'refunds (registered, held, queried) and the subject of a provider-notification object',
-    up(sql) {
-      sql.exec(REFUNDS_AND_SUBJECTS)
-      // A subject object's notifications are of many kinds (v3 event_type, Alipay notify_type).
-      const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('notifications')").toArray()
-      if (!columns.some((c) => c.name === 'notification_type')) sql.exec('ALTER TABLE notifications ADD COLUMN notification_type TEXT')
-    },
-  },
-  {
-    version: 3,
-    description: 'why a delivery failed, and what of it the stats have counted',
-    up(sql) {
-      // Each column only when missing: a migration may run again over current tables (a lost version row).
-      const columns = new Set(
-        sql
-          .exec<{ name: string }>("SELECT name FROM pragma_table_info('deliveries')")
-          .toArray()
-          .map((c) => c.name),
-      )
-      const add = (column: string, definition: string): void => {
-        if (!columns.has(column)) sql.exec(`ALTER TABLE deliveries ADD COLUMN ${column} ${definition}`)
-      }
-      // endpoint_disabled, endpoint_gone, retries_exhausted or url_refused while failed; null otherwise.
-      add('failure_reason', 'TEXT')
-      // The final status and the attempts the D1 stats already counted, so each is counted once.
-      add('counted_status', 'TEXT')
-      add('counted_attempts', 'INTEGER NOT NULL DEFAULT 0')
-    },
-  },
-]
-
-export const ORDER_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version
-
-/** The last migration this object applied (0 for an object made before versioning, or a new one). */
+/** The layout this object's storage has: 4 (current), 1–3 (legacy), 0 (nothing stored, or legacy before versioning). */
 export function orderSchemaVersion(sql: SqlStorage): number {
-  sql.exec(VERSION_TABLE)
-  const row = sql.exec<{ version: number }>('SELECT version FROM _schema WHERE singleton = 1').toArray()[0]
-  return row?.version ?? 0
+  if (tableExists(sql, 'records')) return ORDER_SCHEMA_VERSION
+  return legacySchemaVersion(sql)
 }
 
-/**
- * Whether this object has ever stored anything (tables of any version): reading it creates nothing,
- * so an admin read of an order nobody mentioned leaves no object behind.
- */
+/** Whether this object has ever stored anything; reading it creates nothing. */
 export function hasOrderStorage(sql: SqlStorage): boolean {
   const tables = sql.exec(
     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' LIMIT 1",
@@ -222,21 +33,178 @@ export function hasOrderStorage(sql: SqlStorage): boolean {
   return tables.toArray().length > 0
 }
 
-/**
- * Brings the object's tables to the latest version in one transaction (all of it or none) and
- * returns the versions it applied: none when the object is current.
- */
+/** Converts a legacy object (all of it or none) and returns the versions it applied: none when it is current or new. */
 export function migrateOrderSchema(storage: DurableObjectStorage): number[] {
+  const { sql } = storage
+  if (tableExists(sql, 'records') || !hasLegacyTables(sql)) return []
   return storage.transactionSync(() => {
-    const current = orderSchemaVersion(storage.sql)
-    const pending = MIGRATIONS.filter((m) => m.version > current)
-    for (const migration of pending) migration.up(storage.sql)
-    if (pending.length > 0) {
-      storage.sql.exec(
-        'INSERT INTO _schema (singleton, version) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET version = excluded.version',
-        ORDER_SCHEMA_VERSION,
-      )
-    }
-    return pending.map((m) => m.version)
+    const applied = migrateLegacyTables(sql)
+    convertLegacyRows(storage)
+    for (const table of LEGACY_TABLES) sql.exec(`DROP TABLE IF EXISTS ${table}`)
+    return [...applied, ORDER_SCHEMA_VERSION]
   })
+}
+
+function convertLegacyRows(storage: DurableObjectStorage): void {
+  const { sql } = storage
+  const records = new RecordStore(storage)
+  const store = new OrderStore(storage)
+  const head = new Head(records)
+  const one = (query: string): Row | undefined => sql.exec<Row>(query).toArray()[0]
+  const order = one('SELECT * FROM order_state WHERE singleton = 1')
+  const target = one('SELECT * FROM forward_target WHERE singleton = 1')
+  const plan = one('SELECT * FROM reconciliation WHERE singleton = 1')
+  const subject = one('SELECT * FROM subject WHERE singleton = 1')
+  head.update((h) => {
+    if (order) {
+      h.order = {
+        merchantId: str(order.merchant_id),
+        provider: str(order.provider),
+        outTradeNo: str(order.out_trade_no),
+        status: str(order.status) as never,
+        expectedAmount: numOrNull(order.expected_amount),
+        expectedCurrency: strOrNull(order.expected_currency),
+        amount: numOrNull(order.amount),
+        currency: strOrNull(order.currency),
+        transactionId: strOrNull(order.transaction_id),
+        paidAt: strOrNull(order.paid_at),
+        refundedAmount: num(order.refunded_amount),
+        version: num(order.version),
+        updatedAt: str(order.updated_at),
+      }
+    }
+    if (target) {
+      h.forward = {
+        url: str(target.url),
+        sealedSecret: str(target.sealed_secret),
+        sealedPreviousSecret: strOrNull(target.sealed_previous_secret),
+        merchantVersion: num(target.merchant_version),
+        disabledAt: strOrNull(target.disabled_at),
+        updatedAt: str(target.updated_at),
+      }
+    }
+    if (plan) {
+      h.reconciliation = {
+        nextQueryAt: numOrNull(plan.next_query_at),
+        queriesMade: num(plan.queries_made),
+        expiresAt: num(plan.expires_at),
+        lastQueryAt: numOrNull(plan.last_query_at),
+        lastResult: strOrNull(plan.last_result),
+      }
+    }
+    if (subject) {
+      const { merchant_id, provider, subject_key, created_at } = subject
+      h.subject = { merchantId: str(merchant_id), provider: str(provider), subjectKey: str(subject_key), createdAt: str(created_at) }
+    }
+  })
+  convertNotifications(sql, store)
+  convertEvents(sql, store)
+  convertRefunds(sql, store)
+}
+
+function convertNotifications(sql: SqlStorage, store: OrderStore): void {
+  const accepted = new Set<string>()
+  for (const r of sql.exec<Row>('SELECT * FROM notifications ORDER BY rowid').toArray()) {
+    const row: NotificationRow = {
+      id: str(r.id),
+      channel: str(r.channel) as never,
+      providerNotificationId: str(r.provider_notification_id),
+      receivedAt: str(r.received_at),
+      verdict: str(r.verdict) as NotificationRow['verdict'],
+      reason: strOrNull(r.reason),
+      source: str(r.source) as NotificationRow['source'],
+      notificationType: strOrNull(r.notification_type),
+    }
+    // An accepted row is its provider id's dedupe key: one per id.
+    const verdict = row.verdict === 'accepted' && accepted.has(row.providerNotificationId) ? 'duplicate' : row.verdict
+    if (verdict === 'accepted') accepted.add(row.providerNotificationId)
+    store.notifications.record({ ...row, verdict })
+  }
+  // Seen without an accepted audit row (not written by any release, but the dedupe set is what must survive).
+  for (const r of sql.exec<Row>('SELECT * FROM seen_notifications').toArray()) {
+    const id = str(r.provider_notification_id)
+    if (accepted.has(id)) continue
+    const at = str(r.accepted_at)
+    store.notifications.record({
+      id: `ntf_seen_${id}`,
+      channel: 'unknown' as never,
+      providerNotificationId: id,
+      receivedAt: at,
+      verdict: 'accepted',
+      reason: null,
+      source: 'notify',
+    })
+  }
+}
+
+function convertEvents(sql: SqlStorage, store: OrderStore): void {
+  const deliveries = new Map(
+    sql
+      .exec<Row>('SELECT * FROM deliveries')
+      .toArray()
+      .map((d) => [num(d.event_seq), d]),
+  )
+  for (const e of sql.exec<Row>('SELECT * FROM events ORDER BY seq').toArray()) {
+    const d = deliveries.get(num(e.seq))
+    let delivery: StoredDelivery | null = null
+    if (d) {
+      const attempts = sql.exec<Row>('SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY number', d.id).toArray()
+      delivery = {
+        id: str(d.id),
+        status: str(d.status) as DeliveryStatus,
+        attempts: num(d.attempts),
+        nextAttemptAt: numOrNull(d.next_attempt_at),
+        lastStatusCode: numOrNull(d.last_status_code),
+        lastError: strOrNull(d.last_error),
+        failureReason: strOrNull(d.failure_reason) as FailureReason | null,
+        version: num(d.version),
+        createdAt: str(d.created_at),
+        updatedAt: str(d.updated_at),
+        attemptLog: attempts.map((a) => ({
+          number: num(a.number),
+          startedAt: str(a.started_at),
+          statusCode: numOrNull(a.status_code),
+          latencyMs: num(a.latency_ms),
+          outcome: str(a.outcome),
+          error: strOrNull(a.error),
+          responseSnippet: strOrNull(a.response_snippet),
+        })),
+      }
+    }
+    const record: EventRecord = {
+      seq: num(e.seq),
+      id: str(e.id),
+      type: str(e.type) as never,
+      channel: str(e.channel) as never,
+      body: str(e.body),
+      createdAt: str(e.created_at),
+      delivery,
+    }
+    store.events.put(record)
+  }
+}
+
+function convertRefunds(sql: SqlStorage, store: OrderStore): void {
+  for (const r of sql.exec<Row>('SELECT * FROM refunds ORDER BY rowid').toArray()) {
+    const held = strOrNull(r.held)
+    store.refunds.save(
+      {
+        outRefundNo: str(r.out_refund_no),
+        refundId: strOrNull(r.refund_id),
+        registeredAmount: numOrNull(r.registered_amount),
+        amount: numOrNull(r.amount),
+        cumulative: numOrNull(r.cumulative),
+        status: str(r.status) as RefundStatus,
+        held: held === null ? null : (JSON.parse(held) as HeldRefund),
+        nextQueryAt: numOrNull(r.next_query_at),
+        queriesMade: num(r.queries_made),
+        lastQueryAt: numOrNull(r.last_query_at),
+        lastResult: strOrNull(r.last_result),
+        expiresAt: numOrNull(r.expires_at),
+      },
+      str(r.updated_at),
+    )
+  }
+  for (const r of sql.exec<Row>('SELECT * FROM refunds_applied').toArray())
+    store.refunds.record(str(r.out_refund_no), str(r.outcome), num(r.amount))
 }

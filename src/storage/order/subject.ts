@@ -1,23 +1,19 @@
-/** @module Statements on `subject`: what a subject object's provider notifications are about (empty in an order object). */
-import { str, type Row } from './columns'
+/** @module What a subject object's provider notifications are about: a field of the head record (none in an order object). */
+import type { Head } from './head'
 import type { SubjectRef } from './records'
 
 export class SubjectTable {
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(private readonly head: Head) {}
 
   get(): SubjectRef | null {
-    const r = this.sql.exec<Row>('SELECT * FROM subject WHERE singleton = 1').toArray()[0]
-    return r ? { merchantId: str(r.merchant_id), provider: str(r.provider), subjectKey: str(r.subject_key) } : null
+    const subject = this.head.read().subject
+    return subject === undefined ? null : { merchantId: subject.merchantId, provider: subject.provider, subjectKey: subject.subjectKey }
   }
 
   ensure(ref: SubjectRef, now: string): void {
-    this.sql.exec(
-      `INSERT INTO subject (singleton, merchant_id, provider, subject_key, created_at) VALUES (1, ?, ?, ?, ?)
-       ON CONFLICT (singleton) DO NOTHING`,
-      ref.merchantId,
-      ref.provider,
-      ref.subjectKey,
-      now,
-    )
+    if (this.get() !== null) return
+    this.head.update((head) => {
+      head.subject = { ...ref, createdAt: now }
+    })
   }
 }

@@ -2,7 +2,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'c
 import { http, HttpResponse } from 'msw'
 import { describe, expect, it, vi } from 'vitest'
 import type { OrderObject } from '../../../src/order/order-object'
-import { migrateOrderSchema, ORDER_SCHEMA_VERSION, orderSchemaVersion } from '../../../src/storage/order'
+import { migrateOrderSchema, ORDER_SCHEMA_VERSION, orderSchemaVersion, OrderStore } from '../../../src/storage/order'
 import { network } from '../../msw'
 import { deliveryRows, FORWARD, outboxCounts, paymentNotification, SETTINGS, stubFor, uniqueOrder } from '../../support/orders'
 
@@ -28,7 +28,7 @@ CREATE TABLE forward_target (singleton INTEGER PRIMARY KEY CHECK (singleton = 1)
   sealed_previous_secret TEXT, fingerprint TEXT NOT NULL, updated_at TEXT NOT NULL);
 `
 
-const CURRENT_FORWARD_TARGET = [
+const _CURRENT_FORWARD_TARGET = [
   'singleton',
   'url',
   'sealed_secret',
@@ -38,7 +38,7 @@ const CURRENT_FORWARD_TARGET = [
   'updated_at',
 ]
 
-function columns(sql: SqlStorage, table: string): string[] {
+function _columns(sql: SqlStorage, table: string): string[] {
   return sql
     .exec<{ name: string }>('SELECT name FROM pragma_table_info(?)', table)
     .toArray()
@@ -100,20 +100,16 @@ describe('order object schema migrations', () => {
     await runInDurableObject(stub, (_o: OrderObject, state) => {
       const { sql } = state.storage
       expect(orderSchemaVersion(sql)).toBe(ORDER_SCHEMA_VERSION)
-      expect(columns(sql, 'forward_target')).toEqual(CURRENT_FORWARD_TARGET)
-      expect(sql.exec('SELECT url, merchant_version, disabled_at FROM forward_target').one()).toEqual({
-        url: FORWARD.url,
-        merchant_version: 1,
-        disabled_at: null,
-      })
-      expect(columns(sql, 'reconciliation')).toContain('next_query_at')
+      // Converted: one table of records, the legacy tables gone.
+      expect(tables(sql)).toEqual(['records'])
+      expect(new OrderStore(state.storage).forwardTarget.get()).toMatchObject({ url: FORWARD.url, merchantVersion: 1, disabledAt: null })
     })
     // Rows written before the upgrade are kept: the old dedupe key still dedupes.
     const again = paymentNotification(order, { notificationId: 'EV-BEFORE-UPGRADE' })
     expect((await stub.ingest({ order, notification: again, settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })).verdict).toBe(
       'duplicate',
     )
-    expect(await outboxCounts(order)).toEqual({ events: 1, deliveries: 1, seen: 2, audit: { accepted: 1, duplicate: 1 } })
+    expect(await outboxCounts(order)).toEqual({ events: 1, deliveries: 1, seen: 2, audit: { accepted: 2, duplicate: 1 } })
 
     // The forward target stored after the upgrade opens and signs: the payment reaches the merchant.
     await runDurableObjectAlarm(stub)
@@ -121,70 +117,51 @@ describe('order object schema migrations', () => {
     expect(received).toEqual(result.eventIds)
   })
 
-  it('applies each migration once: running them again is a no-op, and even a forced re-run keeps every row', async () => {
+  it('a current object migrates nothing: running the migration again changes no row', async () => {
     const order = uniqueOrder('MIGRATED')
     const stub = stubFor(order)
     network.use(http.post(FORWARD.url, () => HttpResponse.text('ok')))
     await stub.register(order, SETTINGS, { amount: 100, currency: 'CNY' })
     await stub.ingest({ order, notification: paymentNotification(order), settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })
-
-    // One synchronous block: no alarm can change a row between the two readings.
     await runInDurableObject(stub, (_o: OrderObject, state) => {
       const { sql } = state.storage
-      const everything = () => ({
-        schema: sql.exec('SELECT type, name, sql FROM sqlite_master ORDER BY name').toArray(),
-        rows: Object.fromEntries(
-          tables(sql)
-            .filter((name) => name !== '_schema')
-            .map((name) => [name, sql.exec(`SELECT * FROM ${name} ORDER BY rowid`).toArray()]),
-        ),
-      })
+      const everything = () => sql.exec('SELECT kind, key, body FROM records ORDER BY kind, key').toArray()
       const before = everything()
-      expect(Object.keys(before.rows).filter((name) => before.rows[name]!.length > 0)).toEqual(
-        expect.arrayContaining([
-          'order_state',
-          'seen_notifications',
-          'notifications',
-          'events',
-          'deliveries',
-          'reconciliation',
-          'forward_target',
-        ]),
-      )
+      expect(new Set(before.map((r) => r.kind))).toEqual(new Set(['head', 'event']))
       expect(orderSchemaVersion(sql)).toBe(ORDER_SCHEMA_VERSION)
       expect(migrateOrderSchema(state.storage)).toEqual([])
       expect(migrateOrderSchema(state.storage)).toEqual([])
-      expect(everything()).toEqual(before)
-      // As if the version row were lost: every migration runs again over the current tables.
-      sql.exec('DELETE FROM _schema')
-      expect(migrateOrderSchema(state.storage)).toEqual(Array.from({ length: ORDER_SCHEMA_VERSION }, (_, i) => i + 1))
-      expect(migrateOrderSchema(state.storage)).toEqual([])
-      expect(orderSchemaVersion(sql)).toBe(ORDER_SCHEMA_VERSION)
       expect(everything()).toEqual(before)
     })
   })
 
-  it('migration 2 carries the refunds an object applied before it into the refunds table, settled', async () => {
+  it('a legacy object keeps its applied refunds through the legacy migrations and the conversion', async () => {
     const order = uniqueOrder('REFUNDS-V1')
     const stub = stubFor(order)
     await runInDurableObject(stub, (_o: OrderObject, state) => {
       const { sql } = state.storage
-      // A new object has no tables until its first write: create them as that write would.
-      migrateOrderSchema(state.storage)
-      // As an object at version 1 held them.
-      sql.exec('DROP TABLE refunds')
-      sql.exec('DROP TABLE subject')
-      sql.exec('UPDATE _schema SET version = 1')
+      sql.exec(FIRST_RELEASE_TABLES)
+      sql.exec(
+        `INSERT INTO order_state (singleton, merchant_id, provider, out_trade_no, status, version, updated_at) VALUES (1, ?, ?, ?, 'paid', 3, 'then')`,
+        order.merchantId,
+        order.provider,
+        order.outTradeNo,
+      )
+      sql.exec(
+        'CREATE TABLE IF NOT EXISTS refunds_applied (out_refund_no TEXT NOT NULL, outcome TEXT NOT NULL, amount INTEGER NOT NULL, PRIMARY KEY (out_refund_no, outcome))',
+      )
       sql.exec(
         "INSERT INTO refunds_applied (out_refund_no, outcome, amount) VALUES ('R1', 'succeeded', 40), ('R2', 'closed', 10), ('R1', 'failed', 40)",
       )
-      expect(migrateOrderSchema(state.storage)).toEqual([2, 3])
-      expect(sql.exec('SELECT out_refund_no, amount, status FROM refunds ORDER BY out_refund_no').toArray()).toEqual([
-        { out_refund_no: 'R1', amount: 40, status: 'succeeded' },
-        { out_refund_no: 'R2', amount: null, status: 'closed' },
+      expect(migrateOrderSchema(state.storage)).toEqual([1, 2, 3, ORDER_SCHEMA_VERSION])
+      const store = new OrderStore(state.storage)
+      expect(store.refunds.rows().map((r) => [r.outRefundNo, r.amount, r.status])).toEqual([
+        ['R1', 40, 'succeeded'],
+        ['R2', null, 'closed'],
       ])
-      expect(columns(sql, 'notifications')).toContain('notification_type')
-      expect(tables(sql)).toContain('subject')
+      expect(store.refunds.has('R1', 'failed')).toBe(true)
+      expect(store.order.get()).toMatchObject({ status: 'paid', version: 3 })
+      expect(tables(sql)).toEqual(['records'])
     })
   })
 })

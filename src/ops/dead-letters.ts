@@ -1,0 +1,69 @@
+/**
+ * @module Projection records that ran out of retries (D1 down for longer than the queue retries), parked in one
+ * Durable Object's SQLite (no D1 needed) until an operator re-drives them: `POST /admin/projection/redrive` puts them
+ * back on the projection queue, oldest first, and forgets only those the queue took. Sending a record twice changes
+ * nothing in D1 (version-guarded upserts), so a re-drive is always safe.
+ */
+import { DurableObject } from 'cloudflare:workers'
+import { log } from '../lib/log'
+import { enqueueProjection, type ProjectionRecord } from '../storage/projection'
+
+const CREATE = `CREATE TABLE IF NOT EXISTS parked (
+  seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+  body       TEXT NOT NULL,
+  parked_at  INTEGER NOT NULL
+)`
+
+export interface RedriveResult {
+  redriven: number
+  remaining: number
+}
+
+export class ProjectionDeadLetters extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env)
+    ctx.storage.sql.exec(CREATE)
+  }
+
+  park(records: ProjectionRecord[], at: number): number {
+    this.ctx.storage.transactionSync(() => {
+      for (const record of records)
+        this.ctx.storage.sql.exec('INSERT INTO parked (body, parked_at) VALUES (?, ?)', JSON.stringify(record), at)
+    })
+    log('warn', { event: 'projection.dead_lettered', records: records.length })
+    return this.count()
+  }
+
+  count(): number {
+    return this.ctx.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM parked').one().n
+  }
+
+  /** Sends up to `limit` parked records back to the projection queue. */
+  async redrive(limit: number): Promise<RedriveResult> {
+    const rows = this.ctx.storage.sql
+      .exec<{ seq: number; body: string }>('SELECT seq, body FROM parked ORDER BY seq LIMIT ?', limit)
+      .toArray()
+    // sendBatch takes at most 100 messages.
+    for (let i = 0; i < rows.length; i += 100) {
+      const chunk = rows.slice(i, i + 100)
+      await enqueueProjection(
+        this.env,
+        chunk.map((row) => JSON.parse(row.body) as ProjectionRecord),
+      )
+      this.ctx.storage.sql.exec('DELETE FROM parked WHERE seq <= ?', chunk.at(-1)!.seq)
+    }
+    return { redriven: rows.length, remaining: this.count() }
+  }
+}
+
+export function deadLetterStub(env: Env): DurableObjectStub<ProjectionDeadLetters> {
+  return env.DEAD_LETTERS.getByName('projection') as DurableObjectStub<ProjectionDeadLetters>
+}
+
+export async function parkDeadLetters(batch: MessageBatch<ProjectionRecord>, env: Env): Promise<void> {
+  await deadLetterStub(env).park(
+    batch.messages.map((m) => m.body),
+    Date.now(),
+  )
+  batch.ackAll()
+}

@@ -1,0 +1,131 @@
+/**
+ * @module The order object's one table, `records`: a kind, a key and a JSON body per row, WITHOUT ROWID so a row is
+ * one b-tree entry with no index beside it. One table because every table a new object creates is rows written too
+ * (its schema entries), billed like data: a new payment writes this table's schema, its order record, its audit
+ * record and its event record, and its alarm one delivery update.
+ *
+ * Inside `transaction` writes are buffered and each record is written once when the callback returns, however many
+ * times the callback changed it (an order created, then paid, then given its forward target: one row). Reads see
+ * the buffer. Outside a transaction each write goes straight to SQLite.
+ */
+
+const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS records (
+  kind  TEXT NOT NULL,
+  key   TEXT NOT NULL,
+  body  TEXT NOT NULL,
+  PRIMARY KEY (kind, key)
+) WITHOUT ROWID`
+
+export type RecordKind = 'head' | 'notification' | 'event' | 'refund'
+
+/** A record's body as JSON; null in the buffer means deleted. */
+type Pending = Map<string, { kind: RecordKind; key: string; body: string | null }>
+
+const slot = (kind: RecordKind, key: string): string => `${kind}\u0000${key}`
+
+export class RecordStore {
+  private pending: Pending | null = null
+  private tableReady = false
+  /** Rows written by this instance's statements (index and schema entries included, as the runtime counts them). */
+  private written = 0
+
+  constructor(private readonly storage: DurableObjectStorage) {}
+
+  /** Whether the table exists (an object that never stored anything has none; reading it must not create it). */
+  exists(): boolean {
+    if (this.tableReady) return true
+    this.tableReady = this.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records'").toArray().length > 0
+    return this.tableReady
+  }
+
+  /** Runs `work` as one SQLite transaction; its writes reach storage once each, at the end, or not at all. */
+  transaction<T>(work: () => T): T {
+    if (this.pending !== null) return work()
+    return this.storage.transactionSync(() => {
+      this.pending = new Map()
+      try {
+        const result = work()
+        for (const { kind, key, body } of this.pending.values()) this.write(kind, key, body)
+        return result
+      } catch (error) {
+        // Rolled back, the table's creation with it when this transaction made it.
+        this.tableReady = false
+        throw error
+      } finally {
+        this.pending = null
+      }
+    })
+  }
+
+  get<T>(kind: RecordKind, key: string): T | null {
+    const buffered = this.pending?.get(slot(kind, key))
+    if (buffered !== undefined) return buffered.body === null ? null : (JSON.parse(buffered.body) as T)
+    if (!this.exists()) return null
+    const row = this.storage.sql.exec<{ body: string }>('SELECT body FROM records WHERE kind = ? AND key = ?', kind, key).toArray()[0]
+    return row === undefined ? null : (JSON.parse(row.body) as T)
+  }
+
+  /** Every record of a kind, by key; with a prefix, those whose key starts with it. */
+  list<T>(kind: RecordKind, prefix = ''): Array<{ key: string; value: T }> {
+    const found = new Map<string, string>()
+    if (this.exists()) {
+      const rows = prefix
+        ? this.storage.sql.exec<{ key: string; body: string }>(
+            'SELECT key, body FROM records WHERE kind = ? AND key >= ? AND key < ? ORDER BY key',
+            kind,
+            prefix,
+            `${prefix}\uffff`,
+          )
+        : this.storage.sql.exec<{ key: string; body: string }>('SELECT key, body FROM records WHERE kind = ? ORDER BY key', kind)
+      for (const row of rows) found.set(row.key, row.body)
+    }
+    for (const entry of this.pending?.values() ?? []) {
+      if (entry.kind !== kind || !entry.key.startsWith(prefix)) continue
+      if (entry.body === null) found.delete(entry.key)
+      else found.set(entry.key, entry.body)
+    }
+    return [...found.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, body]) => ({ key, value: JSON.parse(body) as T }))
+  }
+
+  put(kind: RecordKind, key: string, value: unknown): void {
+    const body = JSON.stringify(value)
+    if (this.pending !== null) this.pending.set(slot(kind, key), { kind, key, body })
+    else this.write(kind, key, body)
+  }
+
+  delete(kind: RecordKind, key: string): void {
+    if (this.pending !== null) this.pending.set(slot(kind, key), { kind, key, body: null })
+    else this.write(kind, key, null)
+  }
+
+  /** Rows written since the last call (the bench's meter), and the count starts again. */
+  takeRowsWritten(): number {
+    const written = this.written
+    this.written = 0
+    return written
+  }
+
+  private write(kind: RecordKind, key: string, body: string | null): void {
+    if (!this.tableReady) {
+      this.count(this.storage.sql.exec(CREATE_TABLE))
+      this.tableReady = true
+    }
+    this.count(
+      body === null
+        ? this.storage.sql.exec('DELETE FROM records WHERE kind = ? AND key = ?', kind, key)
+        : this.storage.sql.exec(
+            'INSERT INTO records (kind, key, body) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET body = excluded.body',
+            kind,
+            key,
+            body,
+          ),
+    )
+  }
+
+  private count(cursor: SqlStorageCursor<Record<string, SqlStorageValue>>): void {
+    cursor.toArray()
+    this.written += cursor.rowsWritten
+  }
+}

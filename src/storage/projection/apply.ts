@@ -1,0 +1,163 @@
+/**
+ * @module The queue consumer's write into one shard: a batch of projection records becomes one D1 `batch()` (one
+ * write transaction). Records are merged first (the newest state of each order and delivery wins), compared with what
+ * the shard holds (one read per table), and only what is newer is written, with version-guarded upserts, so a record
+ * sent twice, a batch replayed, or an older state arriving late writes nothing. The stats counters are the
+ * difference between what the shard held and what it now holds, one upsert per merchant and minute.
+ */
+import { refusalStatements } from '../refusals'
+import { countAttempt, countDeliveryOutcome, countNotification, statsStatement, type StatsDelta } from '../stats'
+import type { DeliveryProjection, NotificationProjection, ObjectRecord, OrderProjection, ProjectionRecord, RefusalRecord } from './records'
+import { deliveryStatement, notificationStatement, orderStatement } from './statements'
+
+export interface ShardWrite {
+  /** D1 rows written by the transaction (index entries included), from its results' `meta.rows_written`. */
+  rowsWritten: number
+  /** 1 when anything was written, else 0. */
+  transactions: number
+  /** Per merchant, the URL and time of its latest successful delivery in the batch, for the endpoint's health. */
+  successes: Map<string, { url: string; at: number }>
+}
+
+const orderKey = (o: Pick<OrderProjection, 'merchantId' | 'provider' | 'outTradeNo'>): string =>
+  JSON.stringify([o.merchantId, o.provider, o.outTradeNo])
+
+export async function applyToShard(db: D1Database, records: readonly ProjectionRecord[]): Promise<ShardWrite> {
+  const merged = merge(records)
+  const [orders, deliveries, notifications] = await Promise.all([
+    storedOrders(db, [...merged.orders.values()]),
+    storedDeliveries(db, [...merged.deliveries.keys()]),
+    storedNotificationIds(db, [...merged.notifications.keys()]),
+  ])
+  const stats = new Map<string, StatsDelta>()
+  const delta = (merchantId: string): StatsDelta => stats.get(merchantId) ?? stats.set(merchantId, new Map()).get(merchantId)!
+  const statements: D1PreparedStatement[] = []
+
+  for (const order of merged.orders.values()) {
+    const stored = orders.get(orderKey(order))
+    if (stored !== undefined && order.version <= stored.version && order.acceptedNotifications <= stored.accepted) continue
+    const newlyAccepted = order.acceptedNotifications - (stored?.accepted ?? 0)
+    if (newlyAccepted > 0) {
+      const at = order.lastAcceptedAt ?? order.updatedAt
+      for (let i = 0; i < newlyAccepted; i++) countNotification(delta(order.merchantId), at, 'accepted', null)
+    }
+    statements.push(orderStatement(db, order))
+  }
+  for (const d of merged.deliveries.values()) {
+    const stored = deliveries.get(d.id)
+    if (stored !== undefined && d.version <= stored.version) continue
+    const counts = delta(d.merchantId)
+    const final = d.status === 'delivered' || d.status === 'failed'
+    // A new outcome: the first, or one reached again after a replay (which always adds an attempt or changes status).
+    if (final && (stored === undefined || stored.status !== d.status || stored.attempts < d.attempts))
+      countDeliveryOutcome(counts, d.updatedAt, d.status as 'delivered' | 'failed')
+    for (const attempt of d.attemptLog)
+      if (attempt.number > (stored?.attempts ?? 0)) countAttempt(counts, attempt.startedAt, attempt.latencyMs)
+    statements.push(deliveryStatement(db, d))
+  }
+  for (const n of merged.notifications.values()) {
+    if (notifications.has(n.id)) continue
+    countNotification(delta(n.merchantId), n.receivedAt, n.verdict, n.reason)
+    statements.push(notificationStatement(db, n))
+  }
+  for (const duplicate of merged.duplicates)
+    countNotification(delta(duplicate.merchantId), new Date(duplicate.receivedAt).toISOString(), 'duplicate', null)
+  statements.push(...(await refusalStatements(db, merged.refusals)))
+  for (const [merchantId, minutes] of stats)
+    for (const [minute, counts] of minutes) statements.push(statsStatement(db, merchantId, minute, counts))
+
+  if (statements.length === 0) return { rowsWritten: 0, transactions: 0, successes: merged.successes }
+  const results = await db.batch(statements)
+  const rowsWritten = results.reduce((sum, result) => sum + (result.meta?.rows_written ?? 0), 0)
+  return { rowsWritten, transactions: 1, successes: merged.successes }
+}
+
+interface Merged {
+  orders: Map<string, OrderProjection>
+  deliveries: Map<string, DeliveryProjection>
+  notifications: Map<string, NotificationProjection>
+  refusals: RefusalRecord[]
+  duplicates: Array<{ merchantId: string; receivedAt: number }>
+  successes: Map<string, { url: string; at: number }>
+}
+
+function merge(records: readonly ProjectionRecord[]): Merged {
+  const merged: Merged = {
+    orders: new Map(),
+    deliveries: new Map(),
+    notifications: new Map(),
+    refusals: [],
+    duplicates: [],
+    successes: new Map(),
+  }
+  for (const record of records) {
+    if (record.kind === 'refusal') merged.refusals.push(record)
+    else if (record.kind === 'duplicate') merged.duplicates.push(record)
+    else mergeObject(merged, record)
+  }
+  return merged
+}
+
+function mergeObject(merged: Merged, record: ObjectRecord): void {
+  if (record.order !== null) {
+    const key = orderKey(record.order)
+    const seen = merged.orders.get(key)
+    merged.orders.set(
+      key,
+      seen === undefined
+        ? record.order
+        : {
+            ...(record.order.version >= seen.version ? record.order : seen),
+            acceptedNotifications: Math.max(seen.acceptedNotifications, record.order.acceptedNotifications),
+          },
+    )
+  }
+  for (const d of record.deliveries) {
+    const seen = merged.deliveries.get(d.id)
+    if (seen === undefined || d.version > seen.version) merged.deliveries.set(d.id, d)
+    if (d.deliveredAt !== null && record.forwardUrl !== null) {
+      const latest = merged.successes.get(record.merchantId)
+      if (latest === undefined || d.deliveredAt > latest.at)
+        merged.successes.set(record.merchantId, { url: record.forwardUrl, at: d.deliveredAt })
+    }
+  }
+  for (const n of record.notifications) merged.notifications.set(n.id, n)
+}
+
+async function storedOrders(db: D1Database, orders: OrderProjection[]): Promise<Map<string, { version: number; accepted: number }>> {
+  if (orders.length === 0) return new Map()
+  const { results } = await db
+    .prepare(
+      `SELECT o.merchant_id, o.provider, o.out_trade_no, o.version, o.accepted_notifications FROM json_each(?1) AS j
+       JOIN orders AS o ON o.merchant_id = j.value ->> 0 AND o.provider = j.value ->> 1 AND o.out_trade_no = j.value ->> 2`,
+    )
+    .bind(JSON.stringify(orders.map((o) => [o.merchantId, o.provider, o.outTradeNo])))
+    .all<{ merchant_id: string; provider: string; out_trade_no: string; version: number; accepted_notifications: number }>()
+  return new Map(
+    results.map((r) => [
+      JSON.stringify([r.merchant_id, r.provider, r.out_trade_no]),
+      { version: r.version, accepted: r.accepted_notifications },
+    ]),
+  )
+}
+
+async function storedDeliveries(
+  db: D1Database,
+  ids: string[],
+): Promise<Map<string, { version: number; status: string; attempts: number }>> {
+  if (ids.length === 0) return new Map()
+  const { results } = await db
+    .prepare('SELECT id, version, status, attempts FROM deliveries WHERE id IN (SELECT value FROM json_each(?))')
+    .bind(JSON.stringify(ids))
+    .all<{ id: string; version: number; status: string; attempts: number }>()
+  return new Map(results.map((r) => [r.id, r]))
+}
+
+async function storedNotificationIds(db: D1Database, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set()
+  const { results } = await db
+    .prepare('SELECT id FROM notifications WHERE id IN (SELECT value FROM json_each(?))')
+    .bind(JSON.stringify(ids))
+    .all<{ id: string }>()
+  return new Set(results.map((r) => r.id))
+}

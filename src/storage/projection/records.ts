@@ -1,0 +1,183 @@
+/**
+ * @module What the D1 projection is made of: the records the order and subject objects (and the Worker, for what
+ * never reaches an object) put on the projection queue, and how an object's record is read from its storage. An
+ * object's record is its whole current state for D1 (a handful of rows), not a diff: sending it twice, or an older
+ * one after a newer one, changes nothing (the consumer's upserts are version-guarded), so the hand-off needs no
+ * "projected" marks in the object.
+ */
+import type { ChannelName, ProviderName } from '../../providers/core/types'
+import {
+  nextAttemptIso,
+  type DeliveryStatus,
+  type EventType,
+  type NotificationSource,
+  type NotificationVerdict,
+  type OrderStatus,
+  type OrderStore,
+} from '../order'
+
+export interface OrderProjection {
+  merchantId: string
+  provider: ProviderName
+  outTradeNo: string
+  status: OrderStatus
+  expectedAmount: number | null
+  amount: number | null
+  currency: string | null
+  transactionId: string | null
+  paidAt: string | null
+  refundedAmount: number
+  version: number
+  updatedAt: string
+  /** How many notifications the object accepted, and when the last came: the stats add the difference. */
+  acceptedNotifications: number
+  lastAcceptedAt: string | null
+}
+
+export interface NotificationProjection {
+  id: string
+  merchantId: string
+  channel: ChannelName
+  outTradeNo: string | null
+  providerNotificationId: string | null
+  receivedAt: string
+  verdict: NotificationVerdict
+  reason: string | null
+  source: NotificationSource
+  /** A provider notification's type and subject object (null for an order's notifications). */
+  notificationType?: string | null
+  subjectKey?: string | null
+}
+
+export interface AttemptProjection {
+  number: number
+  startedAt: string
+  latencyMs: number
+}
+
+export interface DeliveryProjection {
+  id: string
+  merchantId: string
+  provider: ProviderName
+  /** The order it belongs to, or null for a subject object's `provider.notification`. */
+  outTradeNo: string | null
+  subjectKey: string | null
+  eventId: string
+  type: EventType
+  status: DeliveryStatus
+  reason: string | null
+  attempts: number
+  nextAttemptAt: string | null
+  lastStatusCode: number | null
+  createdAt: string
+  updatedAt: string
+  version: number
+  /** The attempts made, for the latency stats (each counted once, by number). */
+  attemptLog: AttemptProjection[]
+  /** When the last successful attempt was made (epoch ms), for the endpoint's health. */
+  deliveredAt: number | null
+}
+
+/** An order or subject object's state for D1. */
+export interface ObjectRecord {
+  kind: 'object'
+  merchantId: string
+  order: OrderProjection | null
+  /** An order's refused notifications, or a subject's every notification: the ones D1 lists. */
+  notifications: NotificationProjection[]
+  deliveries: DeliveryProjection[]
+  /** Where its deliveries went, for the endpoint's health. */
+  forwardUrl: string | null
+}
+
+/** A notification refused before it reached an object: counted per merchant, channel, reason and 10 minutes. */
+export interface RefusalRecord {
+  kind: 'refusal'
+  merchantId: string
+  channel: ChannelName
+  reason: string
+  receivedAt: number
+}
+
+/** A provider's retry of an order's notification it already sent: counted, nothing else. */
+export interface DuplicateRecord {
+  kind: 'duplicate'
+  merchantId: string
+  receivedAt: number
+}
+
+export type ProjectionRecord = ObjectRecord | RefusalRecord | DuplicateRecord
+
+/** The object's current state for D1. */
+export function objectRecord(store: OrderStore): ObjectRecord {
+  const order = store.order.get()
+  const subject = store.subject.get()
+  const owner = order ?? subject
+  if (owner === null) throw new TypeError('the object holds neither an order nor a subject')
+  const { merchantId, provider } = owner
+  const outTradeNo = order?.outTradeNo ?? null
+  const subjectKey = order === null ? (subject?.subjectKey ?? null) : null
+  const audit = store.notifications.all()
+  const accepted = audit.filter((n) => n.verdict === 'accepted')
+  const listed = order === null ? audit : audit.filter((n) => n.verdict === 'rejected')
+  return {
+    kind: 'object',
+    merchantId,
+    order:
+      order === null
+        ? null
+        : {
+            merchantId,
+            provider,
+            outTradeNo: order.outTradeNo,
+            status: order.status,
+            expectedAmount: order.expectedAmount,
+            amount: order.amount,
+            currency: order.currency ?? order.expectedCurrency,
+            transactionId: order.transactionId,
+            paidAt: order.paidAt,
+            refundedAmount: order.refundedAmount,
+            version: order.version,
+            updatedAt: order.updatedAt,
+            acceptedNotifications: accepted.length,
+            lastAcceptedAt: accepted.at(-1)?.receivedAt ?? null,
+          },
+    notifications: listed.map((n) => ({
+      id: n.id,
+      merchantId,
+      channel: n.channel,
+      outTradeNo,
+      providerNotificationId: n.providerNotificationId,
+      receivedAt: n.receivedAt,
+      verdict: n.verdict,
+      reason: n.reason,
+      source: n.source,
+      notificationType: n.notificationType ?? null,
+      subjectKey,
+    })),
+    deliveries: store.deliveries.all().map((d) => {
+      const attempts = store.deliveries.attempts(d.id)
+      const delivered = attempts.filter((a) => a.outcome === 'delivered').at(-1)
+      return {
+        id: d.id,
+        merchantId,
+        provider,
+        outTradeNo,
+        subjectKey,
+        eventId: d.eventId,
+        type: d.eventType,
+        status: d.status,
+        reason: d.status === 'failed' ? d.failureReason : null,
+        attempts: d.attempts,
+        nextAttemptAt: nextAttemptIso(d),
+        lastStatusCode: d.lastStatusCode,
+        createdAt: d.createdAt,
+        updatedAt: d.updatedAt,
+        version: d.version,
+        attemptLog: attempts.map((a) => ({ number: a.number, startedAt: a.startedAt, latencyMs: a.latencyMs })),
+        deliveredAt: delivered === undefined ? null : Date.parse(delivered.startedAt),
+      }
+    }),
+    forwardUrl: store.forwardTarget.get()?.url ?? null,
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * @module Which D1 database holds a merchant's projection. `D1_SHARDS` names the shard bindings (comma-separated, in
+ * wrangler.toml; `DB` alone by default); the control database `DB` holds the merchants and the merchant → shard map,
+ * assigned once, when a merchant is first saved, to the shard with the fewest merchants. A merchant the map does not
+ * know (saved before shards existed) is on the first shard.
+ */
+
+export const CONTROL_SHARD = 'DB'
+
+export function shardNames(env: Env): string[] {
+  const names = (env.D1_SHARDS ?? CONTROL_SHARD)
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '')
+  return names.length > 0 ? names : [CONTROL_SHARD]
+}
+
+export function shardDatabase(env: Env, name: string): D1Database {
+  const binding = (env as unknown as Record<string, unknown>)[name]
+  if (typeof binding !== 'object' || binding === null || typeof (binding as D1Database).batch !== 'function') {
+    throw new TypeError(`D1_SHARDS names ${name}, which is not a D1 binding`)
+  }
+  return binding as D1Database
+}
+
+/** Shard names for these merchants (one read of the map, none with a single shard). */
+export async function shardsOf(env: Env, merchantIds: readonly string[]): Promise<Map<string, string>> {
+  const names = shardNames(env)
+  const found = new Map(merchantIds.map((id) => [id, names[0]!]))
+  if (names.length === 1 || merchantIds.length === 0) return found
+  const { results } = await env.DB.prepare(
+    'SELECT merchant_id, shard FROM merchant_shards WHERE merchant_id IN (SELECT value FROM json_each(?))',
+  )
+    .bind(JSON.stringify([...new Set(merchantIds)]))
+    .all<{ merchant_id: string; shard: string }>()
+  for (const row of results) if (names.includes(row.shard)) found.set(row.merchant_id, row.shard)
+  return found
+}
+
+/** The database holding this merchant's projection. */
+export async function shardFor(env: Env, merchantId: string): Promise<D1Database> {
+  const name = (await shardsOf(env, [merchantId])).get(merchantId)!
+  return shardDatabase(env, name)
+}
+
+/** Every shard database, for the reads that are not about one merchant (a delivery found by its id alone). */
+export function allShards(env: Env): D1Database[] {
+  return shardNames(env).map((name) => shardDatabase(env, name))
+}
+
+/** Gives a merchant its shard once (the one with the fewest merchants); later calls keep it. Returns the shard's name. */
+export async function assignShard(env: Env, merchantId: string, now: string): Promise<string> {
+  const names = shardNames(env)
+  if (names.length === 1) return names[0]!
+  const { results } = await env.DB.prepare('SELECT shard, count(*) AS merchants FROM merchant_shards GROUP BY shard').all<{
+    shard: string
+    merchants: number
+  }>()
+  const load = new Map(results.map((r) => [r.shard, r.merchants]))
+  const lightest = names.reduce((best, name) => ((load.get(name) ?? 0) < (load.get(best) ?? 0) ? name : best), names[0]!)
+  await env.DB.prepare(
+    'INSERT INTO merchant_shards (merchant_id, shard, assigned_at) VALUES (?, ?, ?) ON CONFLICT (merchant_id) DO NOTHING',
+  )
+    .bind(merchantId, lightest, now)
+    .run()
+  return (await shardsOf(env, [merchantId])).get(merchantId)!
+}

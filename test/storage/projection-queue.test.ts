@@ -1,0 +1,250 @@
+/**
+ * Issue 16: the projection through the queue, through the real Worker's queue handler. A D1 outage or a consumer
+ * failure retries the messages and loses nothing; a batch replayed changes nothing; merchants' rows land in their own
+ * shard; an order object writes few rows; a compacted order still dedupes a late duplicate and applies a late refund
+ * once.
+ */
+import {
+  applyD1Migrations,
+  createExecutionContext,
+  createMessageBatch,
+  getQueueResult,
+  runDurableObjectAlarm,
+  runInDurableObject,
+} from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import worker from '../../src/index'
+import { capturedLines } from '../support/console-capture'
+import { http, HttpResponse } from 'msw'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
+import type { OrderObject } from '../../src/order/order-object'
+import { assignShard } from '../../src/storage/shards'
+import { objectRecord, type ProjectionRecord } from '../../src/storage/projection'
+import type { OrderRef } from '../../src/storage/order'
+import { network } from '../msw'
+import { callWorker, D1Unavailable } from '../security/harness'
+import { FORWARD, inOrderStore, PROJECTION_WAIT, paymentNotification, SETTINGS, stubFor, uniqueOrder } from '../support/orders'
+
+beforeAll(async () => {
+  await applyD1Migrations(env.DB_SHARD_1, env.TEST_MIGRATIONS)
+})
+
+function failingD1(): D1Database {
+  const fail = () => {
+    throw new D1Unavailable()
+  }
+  return {
+    prepare: () => ({ bind: () => ({ all: fail, first: fail, run: fail }), all: fail, first: fail, run: fail }),
+    batch: fail,
+    exec: fail,
+  } as unknown as D1Database
+}
+
+/** A paid, delivered order, and its object's record for D1 (what its alarm put on the queue). */
+async function deliveredOrder(merchantId = 'queue-acme'): Promise<{ order: OrderRef; record: ProjectionRecord }> {
+  network.use(http.post(FORWARD.url, () => HttpResponse.text('ok')))
+  const order = { ...uniqueOrder('Q'), merchantId }
+  await stubFor(order).ingest({
+    order,
+    notification: paymentNotification(order),
+    settings: SETTINGS,
+    receivedAt: Date.now(),
+    source: 'notify',
+  })
+  await runDurableObjectAlarm(stubFor(order))
+  const record = await inOrderStore(order, (store) => objectRecord(store))
+  return { order, record }
+}
+
+async function consume(records: ProjectionRecord[], overrides: Partial<Env> = {}) {
+  const batch = createMessageBatch<ProjectionRecord>(
+    'paygate-projection',
+    records.map((body, i) => ({ id: `msg-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })),
+  )
+  const ctx = createExecutionContext()
+  await worker.queue!(batch as MessageBatch, { ...env, ...overrides }, ctx)
+  return getQueueResult(batch, ctx)
+}
+
+const orderRow = (db: D1Database, order: OrderRef) =>
+  db
+    .prepare('SELECT status, version, accepted_notifications FROM orders WHERE merchant_id = ? AND out_trade_no = ?')
+    .bind(order.merchantId, order.outTradeNo)
+    .first()
+const statsOf = (db: D1Database, merchantId: string) =>
+  db
+    .prepare('SELECT sum(accepted) AS accepted, sum(delivered) AS delivered FROM merchant_stats WHERE merchant_id = ?')
+    .bind(merchantId)
+    .first()
+
+describe('the projection queue', () => {
+  it('a D1 outage retries every message and writes nothing; when D1 is back the same messages land, once', async () => {
+    const merchantId = 'queue-outage'
+    const { order, record } = await deliveredOrder(merchantId)
+    // The real queue has already delivered it; start from a shard that has not seen it.
+    await env.DB.prepare('DELETE FROM orders WHERE merchant_id = ?').bind(merchantId).run()
+    await env.DB.prepare('DELETE FROM deliveries WHERE merchant_id = ?').bind(merchantId).run()
+    await env.DB.prepare('DELETE FROM merchant_stats WHERE merchant_id = ?').bind(merchantId).run()
+
+    const down = await consume([record], { DB: failingD1() })
+    expect(down.explicitAcks).toEqual([])
+    expect(down.retryMessages).toHaveLength(1)
+    expect(await orderRow(env.DB, order)).toBeNull()
+
+    const up = await consume([record])
+    expect(up.retryMessages).toEqual([])
+    expect(up.explicitAcks).toHaveLength(1)
+    expect(await orderRow(env.DB, order)).toEqual({ status: 'paid', version: 2, accepted_notifications: 1 })
+    expect(await statsOf(env.DB, merchantId)).toEqual({ accepted: 1, delivered: 1 })
+
+    // The same batch again (a redelivery, a re-drive): nothing changes, nothing is counted twice.
+    const again = await consume([record, record])
+    expect(again.retryMessages).toEqual([])
+    expect(await orderRow(env.DB, order)).toEqual({ status: 'paid', version: 2, accepted_notifications: 1 })
+    expect(await statsOf(env.DB, merchantId)).toEqual({ accepted: 1, delivered: 1 })
+    const deliveries = await env.DB.prepare('SELECT status, attempts FROM deliveries WHERE merchant_id = ?').bind(merchantId).all()
+    expect(deliveries.results).toEqual([{ status: 'delivered', attempts: 1 }])
+  })
+
+  it('an older state arriving after a newer one changes nothing', async () => {
+    const { order, record } = await deliveredOrder('queue-order')
+    const older = {
+      ...record,
+      order: record.kind === 'object' && record.order ? { ...record.order, status: 'pending' as const, version: 1 } : null,
+    }
+    await consume([record])
+    await consume([older as ProjectionRecord])
+    expect(await orderRow(env.DB, order)).toMatchObject({ status: 'paid', version: 2 })
+  })
+
+  it('a consumer that cannot read the shard map retries the batch; parked records are re-driven by the admin API', async () => {
+    const { order, record } = await deliveredOrder('queue-map')
+    const broken = await consume([record], { D1_SHARDS: 'DB,DB_SHARD_1', DB: failingD1() } as unknown as Partial<Env>)
+    expect(broken.retryMessages).toHaveLength(1)
+    // Out of retries: the dead-letter consumer parks it; an operator sends it again.
+    const parked = createMessageBatch<ProjectionRecord>('paygate-projection-dead', [
+      { id: 'dead-1', timestamp: new Date(), attempts: 1, body: record },
+    ])
+    const ctx = createExecutionContext()
+    await worker.queue!(parked as MessageBatch, env, ctx)
+    expect((await getQueueResult(parked, ctx)).ackAll).toBe(true)
+    const redrive = await callWorker(
+      new Request('https://gw.test/admin/projection/redrive', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${env.ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: '{}',
+      }),
+      {},
+    )
+    expect(await redrive.json()).toEqual({ redriven: 1, remaining: 0 })
+    await vi.waitFor(async () => expect(await orderRow(env.DB, order)).toMatchObject({ status: 'paid' }), PROJECTION_WAIT)
+  })
+})
+
+describe('shards', () => {
+  it("each merchant's rows land in its own shard, and the admin API reads them there", async () => {
+    const twoShards = { D1_SHARDS: 'DB,DB_SHARD_1' } as unknown as Partial<Env>
+    const shardEnv = { ...env, ...twoShards } as unknown as Env
+    const first = await deliveredOrder('shard-a')
+    const second = await deliveredOrder('shard-b')
+    await env.DB.prepare("DELETE FROM orders WHERE merchant_id IN ('shard-a', 'shard-b')").run()
+    // The first merchant goes to the emptier shard, the second to the other.
+    const shardA = await assignShard(shardEnv, 'shard-a', new Date().toISOString())
+    const shardB = await assignShard(shardEnv, 'shard-b', new Date().toISOString())
+    expect(new Set([shardA, shardB])).toEqual(new Set(['DB', 'DB_SHARD_1']))
+    await consume([first.record, second.record], twoShards)
+    const db = (name: string) => (name === 'DB' ? env.DB : env.DB_SHARD_1)
+    expect(await orderRow(db(shardA), first.order)).toMatchObject({ status: 'paid' })
+    expect(await orderRow(db(shardB), first.order)).toBeNull()
+    expect(await orderRow(db(shardB), second.order)).toMatchObject({ status: 'paid' })
+    expect(await orderRow(db(shardA), second.order)).toBeNull()
+  })
+})
+
+describe('order object storage', () => {
+  it('a new payment writes 4 rows in ingest (2 schema rows of the table, the head, the event) and 1 in its alarm; a duplicate 1', async () => {
+    const order = uniqueOrder('ROWS')
+    network.use(http.post(FORWARD.url, () => HttpResponse.text('ok')))
+    await runInDurableObject(stubFor(order), (o: OrderObject) => {
+      ;(o as unknown as { env: Env }).env = { ...env, METER: 'on' } as Env
+    })
+    const meters = () =>
+      capturedLines
+        .filter((line) => line.includes('"meter.object"'))
+        .map((line) => JSON.parse(line) as { op: string; verdict: string | null; rows_written: number; alarms_set: number })
+    const before = meters().length
+    const ingest = () =>
+      stubFor(order).ingest({
+        order,
+        notification: paymentNotification(order),
+        settings: SETTINGS,
+        receivedAt: Date.now(),
+        source: 'notify',
+      })
+    expect((await ingest()).verdict).toBe('accepted')
+    await runDurableObjectAlarm(stubFor(order))
+    expect((await ingest()).verdict).toBe('duplicate')
+    expect(
+      meters()
+        .slice(before)
+        .map(({ op, verdict, rows_written, alarms_set }) => [op, verdict, rows_written, alarms_set]),
+    ).toEqual([
+      ['ingest', 'accepted', 4, 1],
+      // The delivery's outcome; and the alarm that comes back when the order may be compacted.
+      ['alarm', null, 1, 1],
+      ['ingest', 'duplicate', 1, 0],
+    ])
+  })
+
+  it('a compacted order keeps its tombstone: a late duplicate is one, a late refund applies once', async () => {
+    const order = uniqueOrder('TOMB')
+    const forwarded: string[] = []
+    network.use(
+      http.post(FORWARD.url, async ({ request }) => {
+        forwarded.push(((await request.json()) as { type: string }).type)
+        return HttpResponse.text('ok')
+      }),
+    )
+    const stub = stubFor(order)
+    // Retention of zero days: the order is compacted as soon as it has nothing left to do.
+    await runInDurableObject(stub, (o: OrderObject) => {
+      ;(o as unknown as { env: Env }).env = { ...env, ORDER_RETENTION_DAYS: '0' } as unknown as Env
+    })
+    const send = (notification: ReturnType<typeof paymentNotification>) =>
+      stub.ingest({ order, notification, settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })
+    const payment = paymentNotification(order)
+    expect((await send(payment)).verdict).toBe('accepted')
+    await runDurableObjectAlarm(stub)
+    await runDurableObjectAlarm(stub)
+    const compacted = await inOrderStore(order, (store) => ({
+      at: store.compactedAt(),
+      events: store.events.all().length,
+      status: store.order.get()?.status,
+    }))
+    expect(compacted).toMatchObject({ events: 0, status: 'paid' })
+    expect(compacted.at).not.toBeNull()
+
+    expect((await send(payment)).verdict).toBe('duplicate')
+    const refund = paymentNotification(order, {
+      notificationId: `${payment.notificationId}-refund`,
+      effect: {
+        kind: 'refund',
+        outcome: 'succeeded',
+        outRefundNo: 'TOMB-R1',
+        refundId: 'r1',
+        transactionId: null,
+        amount: 40,
+        cumulativeRefunded: null,
+        orderAmount: 100,
+        currency: 'CNY',
+        refundedAt: null,
+        payment: null,
+      } as never,
+    })
+    expect((await send(refund)).verdict).toBe('accepted')
+    expect((await send(refund)).verdict).toBe('duplicate')
+    await runDurableObjectAlarm(stub)
+    expect(forwarded).toEqual(['payment.succeeded', 'refund.succeeded'])
+    expect(await inOrderStore(order, (store) => store.order.get()?.refundedAmount)).toBe(40)
+  })
+})
