@@ -3,8 +3,11 @@
 //      WebCrypto floor of the same notification (bench/micro/).
 //   2. End to end on `wrangler dev`: a realistic mix of signed notifications at rising concurrency, forwarded
 //      to a merchant listener; throughput, latency, errors, CPU, memory.
-//   3. In the same run, the skeleton Worker (bench/skeleton/: the same storage work, no parsing or crypto) and
-//      the Node baseline (bench/node-baseline/: node:http + official SDK verification + a SQLite insert).
+//   3. In the same run, the skeleton Worker (bench/skeleton/: the same storage work, no parsing or crypto), the
+//      floor Worker (bench/floor/: one new Durable Object and one row per request) and the Node baseline
+//      (bench/node-baseline/: node:http + official SDK verification + a SQLite insert).
+// paygate runs with METER = "on": its meter lines give rows, D1 transactions and queue messages per notification,
+// and what a million new payments cost at list prices (bench/lib/meters.mjs).
 // Loopback only, its own ports and --persist-to directory (it runs beside `npm run dev`), bounded in time, and
 // every process it starts is stopped at the end. `--quick` is a smoke run of the same machinery.
 import { execFileSync } from 'node:child_process'
@@ -28,7 +31,7 @@ Measures what one provider notification costs in paygate (see docs/benchmarks.md
 
 Options
   --quick          a smoke run of every part (about a minute); figures are not meant to be quoted
-  --only <parts>   comma-separated subset of: micro, paygate, skeleton, node (default: all)
+  --only <parts>   comma-separated subset of: micro, paygate, skeleton, floor, node (default: all)
   --profile        also print a V8 CPU profile (top self time) of each channel's pipeline
   --json <file>    write every figure as JSON to <file>
   --keep           keep the temporary directory (logs, wrangler state, signed notifications)
@@ -36,7 +39,7 @@ Options
                    Durable Object and D1 files off the disk
   -h, --help`
 
-const SYSTEMS = ['paygate', 'skeleton', 'node']
+const SYSTEMS = ['paygate', 'skeleton', 'floor', 'node']
 /** The run's temporary directory, removed on every way out unless --keep (set once it exists). */
 const run = { tmp: null, keep: false, interrupted: false }
 const PARTS = ['micro', ...SYSTEMS]

@@ -4,12 +4,25 @@
 // it workerd ran some plain JavaScript loops far slower in our checks (a byte scan 25×). Everything else is the
 // command's: the same Miniflare, local D1 and Durable Objects, the same local proxy in front of the Worker.
 //
-//   node bench/lib/dev-server.mjs '<json options>'   options: config, port, persistTo, envFile, vars
+//   node bench/lib/dev-server.mjs '<json options>'   options: config, port, persistTo, envFile, vars, meterLines
+//
+// With `meterLines`, the Worker's log lines that are meter events (`"event":"meter.…"`, bench/lib/meters.mjs) are
+// printed to stdout as they are, one per line, besides its warnings and errors; its other info lines stay dropped
+// (the `warn` log level), as without it.
 //
 // Prints `ready` once the Worker answers; SIGTERM disposes of it (and the workerd processes it started).
 import { unstable_startWorker } from 'wrangler'
 
 const options = JSON.parse(process.argv[2])
+const METER_EVENT = /"event"\s*:\s*"meter\./
+
+/** The Worker's console lines: warnings and errors as wrangler prints them at `warn`, plus meter lines when asked. */
+function structuredLogsHandler({ level, message }) {
+  if (level === 'error') console.error(message)
+  else if (level === 'warn') console.warn(message)
+  else if (METER_EVENT.test(message)) process.stdout.write(`${message}\n`)
+}
+
 const worker = await unstable_startWorker({
   config: options.config,
   ...(options.envFile ? { envFiles: [options.envFile] } : {}),
@@ -23,6 +36,7 @@ const worker = await unstable_startWorker({
     liveReload: false,
     logLevel: 'warn',
     registry: undefined,
+    ...(options.meterLines ? { structuredLogsHandler } : {}),
   },
 })
 await worker.ready

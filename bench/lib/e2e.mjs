@@ -1,18 +1,22 @@
-// Parts 2 and 3 of `npm run bench`: one system under load at a time (paygate on `wrangler dev`, the skeleton
-// Worker on `wrangler dev`, the Node baseline), loopback only, the same mix of signed notifications at rising
-// concurrency, then at half the best throughput with a fixed arrival rate. CPU from /proc for every process.
+// Parts 2 and 3 of `npm run bench`: one system under load at a time (paygate on `wrangler dev`, the skeleton and
+// floor Workers on `wrangler dev`, the Node baseline), loopback only, the same mix of signed notifications at rising
+// concurrency, then at half the best throughput with a fixed arrival rate. CPU from /proc for every process; for
+// paygate, rows, D1 transactions and queue messages from its own meter lines (METER = "on", bench/lib/meters.mjs).
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DatabaseSync } from 'node:sqlite'
+import { addMeterText, emptyTally, mergeTallies, projectionCaughtUp, summarize } from './meters.mjs'
 import { buildPool, DUPLICATE_SHARE, seededRandom } from './notifications.mjs'
 import { cpuOf, cpuSeconds, memory } from './proc.mjs'
 import { startGroup, stopGroup, waitUntilAnswering } from './processes.mjs'
 import { percentile } from './stats.mjs'
 import { applyMigrations, ROOT, snapshotWorker, startWranglerDev } from './wrangler.mjs'
 
-export const PORTS = { paygate: 8790, skeleton: 8791, node: 8793, listener: 4250 }
+export const PORTS = { paygate: 8790, skeleton: 8791, node: 8793, floor: 8794, listener: 4250 }
+/** Systems that forward events to the merchant listener (the floor and the Node baseline do not). */
+const FORWARDING = new Set(['paygate', 'skeleton'])
 export const MERCHANT_ID = 'bench'
 /** Duplicates repeat one of the last few notifications sent: some race their original, as provider retries do. */
 const DUPLICATE_WINDOW = 64
@@ -52,8 +56,8 @@ function poolSize(plan) {
 }
 
 /**
- * Runs one system through the plan. `system`: 'paygate' | 'skeleton' | 'node'. Returns the per-step figures,
- * the process CPU breakdown and the delivery checks.
+ * Runs one system through the plan. `system`: 'paygate' | 'skeleton' | 'floor' | 'node'. Returns the per-step
+ * figures, the process CPU breakdown, the delivery checks and (paygate) the meters.
  */
 export async function runSystem(system, { tmp, keys, merchantBody, forward, plan, loadgen, listener, log, runId }) {
   const dir = join(tmp, system)
@@ -68,11 +72,26 @@ export async function runSystem(system, { tmp, keys, merchantBody, forward, plan
     await loadgen.request({ type: 'load', poolFile }, 'loaded')
     const pids = await started.ready
     if (system === 'paygate') await seedMerchant(started.origin, started.adminToken, merchantBody)
-    const forwards = system !== 'node'
+    const forwards = FORWARDING.has(system)
     await listener.request({ type: 'reset', secret: system === 'paygate' ? forward.secret : null }, 'reset')
 
     const cursor = { next: 0, random: seededRandom(11), recent: [] }
-    const context = { system, origin: started.origin, pool, pids, loadgen, listener, forwards, plan, cursor, log, expected: new Set() }
+    // From here on, paygate's meter lines belong to the steps (the merchant's seeding is left out).
+    const meters = system === 'paygate' ? { reader: meterReader(logFile), run: emptyTally(), steps: [] } : null
+    const context = {
+      system,
+      origin: started.origin,
+      pool,
+      pids,
+      loadgen,
+      listener,
+      forwards,
+      plan,
+      cursor,
+      log,
+      meters,
+      expected: new Set(),
+    }
 
     await runStep(context, { label: 'warm-up', mode: 'closed', ...plan.warmup })
     const steps = []
@@ -90,7 +109,7 @@ export async function runSystem(system, { tmp, keys, merchantBody, forward, plan
 
     const delivery = forwards ? await deliveryChecks(context, [...steps, half]) : null
     for (const step of [...steps, half]) delete step.firstSent
-    result = { system, steps, half, best, delivery, peakMemory: memory(pids.runtime), pids }
+    result = { system, steps, half, best, delivery, peakMemory: memory(pids.runtime), pids, meters: meterResult(meters) }
   } finally {
     await stopGroup(started.handle)
   }
@@ -132,9 +151,10 @@ function startSystem(system, { dir, logFile, merchantBody, forward, keys }) {
     ready.catch(() => undefined)
     return { handle, origin, ready, persistTo }
   }
-  const source = system === 'paygate' ? 'wrangler.toml' : 'bench/skeleton/wrangler.toml'
+  const source = system === 'paygate' ? 'wrangler.toml' : `bench/${system}/wrangler.toml`
   const config = snapshotWorker({ config: source, outDir: dir, logFile })
-  applyMigrations({ config, persistTo, logFile })
+  // The floor has no D1.
+  if (system !== 'floor') applyMigrations({ config, persistTo, logFile })
   let envFile
   let adminToken
   if (system === 'paygate') {
@@ -143,13 +163,15 @@ function startSystem(system, { dir, logFile, merchantBody, forward, keys }) {
     writeFileSync(envFile, `ADMIN_TOKEN=${adminToken}\nMASTER_KEY=${randomBytes(32).toString('base64')}\n`, { mode: 0o600 })
   }
   const dev = startWranglerDev({
-    name: system === 'paygate' ? 'paygate (wrangler dev)' : 'skeleton (wrangler dev)',
+    name: `${system} (wrangler dev)`,
     config,
     port: PORTS[system],
     persistTo,
     envFile,
     logFile,
-    vars: system === 'skeleton' ? { FORWARD_URL: forward.url } : {},
+    vars: system === 'skeleton' ? { FORWARD_URL: forward.url } : system === 'paygate' ? { METER: 'on' } : {},
+    // paygate's meter lines are info-level logs, which wrangler's `warn` log level would drop.
+    meterLines: system === 'paygate',
   })
   const ready = dev.ready.then((p) => ({ runtime: p.worker, dev: [...new Set([p.proxy, p.wrangler, p.launcher])] }))
   ready.catch(() => undefined)
@@ -188,6 +210,9 @@ async function runStep(context, step) {
   const { system, pids, loadgen, listener, plan, log } = context
   const sequence = sequenceFor(context, step.requests)
   const runtime = pids.runtime
+  // Lines that arrived between steps count for the run, not for this step.
+  if (context.meters) readMeters(context.meters, null)
+  const stepMeters = context.meters ? emptyTally() : null
   const cpu0 = { runtime: cpuSeconds(runtime), dev: cpuOf(pids.dev), listener: cpuSeconds(listener.pid) }
   let peakRss = memory(runtime)?.rssMiB ?? 0
   const sampler = setInterval(() => {
@@ -213,7 +238,7 @@ async function runStep(context, step) {
   for (const r of records) if (r.accepted && !firstSent.has(r.index)) firstSent.set(r.index, r.sentAt)
   for (const index of firstSent.keys()) context.expected.add(index)
 
-  const settled = await settle(context, plan.settleSeconds)
+  const settled = await settle(context, plan.settleSeconds, stepMeters)
   clearInterval(sampler)
   peakRss = Math.max(peakRss, memory(runtime)?.rssMiB ?? 0)
   const cpuEnd = { runtime: cpuSeconds(runtime), dev: cpuOf(pids.dev), listener: cpuSeconds(listener.pid) }
@@ -258,18 +283,26 @@ async function runStep(context, step) {
     settleSeconds: settled.seconds,
     firstSent,
   }
+  if (stepMeters) {
+    readMeters(context.meters, stepMeters)
+    context.meters.steps.push({ label: step.label, concurrency: step.concurrency ?? null, requests: n, tally: stepMeters })
+  }
   log(
     `  ${system.padEnd(8)} ${step.label.padEnd(14)} ${String(n).padStart(5)} req  ${figures.acceptedPerSecond.toFixed(0).padStart(5)}/s  ` +
       `p50 ${figures.latencyMs.p50?.toFixed(1)} ms  p99 ${figures.latencyMs.p99?.toFixed(1)} ms  errors ${errors.length}  ` +
       `cpu ${figures.cpuPer1000.runtime.toFixed(2)} s/1k  loadgen ${figures.busyDuringLoad.loadgen.toFixed(2)} cores` +
-      (settled.caughtUp ? '' : '  (not settled)'),
+      (settled.caughtUp ? '' : '  (not settled)') +
+      (settled.projected === false ? '  (D1 projection behind the queue)' : ''),
   )
   return figures
 }
 
-/** Waits until the listener has every expected order's event and the runtime is idle (bounded). */
-async function settle(context, maxSeconds) {
-  const { forwards, listener, pids } = context
+/**
+ * Waits until the listener has every expected order's event, the runtime is idle and (paygate's meters) the D1
+ * projection has committed as many records as were queued (bounded). Meter lines read meanwhile go to `stepMeters`.
+ */
+async function settle(context, maxSeconds, stepMeters) {
+  const { forwards, listener, pids, meters } = context
   const started = Date.now()
   const deadline = started + maxSeconds * 1000
   let caughtUp = !forwards
@@ -281,13 +314,15 @@ async function settle(context, maxSeconds) {
     if (caughtUp) {
       const before = cpuSeconds(pids.runtime)
       await sleep(IDLE_PROBE_MS)
-      if (cpuSeconds(pids.runtime) - before <= (IDLE_CPU_SHARE * IDLE_PROBE_MS) / 1000)
-        return { caughtUp, seconds: (Date.now() - started) / 1000 }
+      const idle = cpuSeconds(pids.runtime) - before <= (IDLE_CPU_SHARE * IDLE_PROBE_MS) / 1000
+      if (meters) readMeters(meters, stepMeters)
+      if (idle && (meters === null || projectionCaughtUp(meters.run)))
+        return { caughtUp, projected: true, seconds: (Date.now() - started) / 1000 }
     } else {
       await sleep(100)
     }
   }
-  return { caughtUp, seconds: (Date.now() - started) / 1000 }
+  return { caughtUp, projected: meters === null || projectionCaughtUp(meters.run), seconds: (Date.now() - started) / 1000 }
 }
 
 /** Every accepted order forwarded exactly once; notify-to-merchant latency per step. */
@@ -311,6 +346,52 @@ async function deliveryChecks(context, steps) {
     duplicateEvents: summary.duplicateEvents,
     redeliveries: summary.redeliveries,
     rejectedBySignature: summary.rejected,
+  }
+}
+
+/** Reads new meter lines of paygate's log into the run's tally and, if given, a step's. */
+function readMeters(meters, stepMeters) {
+  const text = meters.reader.read()
+  if (text === '') return
+  const tally = addMeterText(emptyTally(), text)
+  meters.run = mergeTallies([meters.run, tally])
+  if (stepMeters) Object.assign(stepMeters, mergeTallies([stepMeters, tally]))
+}
+
+/** A reader of the whole lines appended to `file` since the last call (from its size when made). */
+function meterReader(file) {
+  let offset = statSync(file).size
+  return {
+    read() {
+      const fd = openSync(file, 'r')
+      try {
+        const size = fstatSync(fd).size
+        if (size <= offset) return ''
+        const buffer = Buffer.alloc(size - offset)
+        readSync(fd, buffer, 0, buffer.length, offset)
+        const end = buffer.lastIndexOf(0x0a)
+        if (end === -1) return ''
+        offset += end + 1
+        return buffer.subarray(0, end + 1).toString('utf8')
+      } finally {
+        closeSync(fd)
+      }
+    },
+  }
+}
+
+/** The run's meters for the report: the whole run (warm-up included) and each closed-loop and open-loop step. */
+function meterResult(meters) {
+  if (meters === null) return null
+  readMeters(meters, null)
+  const notifications = meters.steps.reduce((sum, step) => sum + step.requests, 0)
+  return {
+    run: summarize(meters.run, notifications),
+    steps: meters.steps.map((step) => ({
+      label: step.label,
+      concurrency: step.concurrency,
+      summary: summarize(step.tally, step.requests),
+    })),
   }
 }
 

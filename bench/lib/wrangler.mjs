@@ -85,7 +85,8 @@ export function applyMigrations({ config, persistTo, logFile }) {
  *
  * `inspector: true` runs the `wrangler dev` command itself, which always attaches V8's inspector to the Worker's
  * workerd. `inspector: false` (the default) runs the same dev server through wrangler's API with the inspector
- * off (bench/lib/dev-server.mjs), as Workers run in production.
+ * off (bench/lib/dev-server.mjs), as Workers run in production. `meterLines: true` (dev server only) prints the
+ * Worker's `meter.*` log lines, which wrangler's `warn` log level would otherwise drop.
  */
 export function startWranglerDev({
   name,
@@ -96,6 +97,7 @@ export function startWranglerDev({
   envFile,
   logFile,
   vars = {},
+  meterLines = false,
   inspector = false,
   probePath = '/',
 }) {
@@ -123,7 +125,7 @@ export function startWranglerDev({
         ...(envFile ? ['--env-file', envFile] : []),
         ...Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]),
       ]
-    : [DEV_SERVER, JSON.stringify({ config, port, persistTo, envFile, vars })]
+    : [DEV_SERVER, JSON.stringify({ config, port, persistTo, envFile, vars, meterLines })]
   // From the snapshot's own directory: with --no-bundle, wrangler resolves `main` against the working directory.
   const handle = startGroup(name, process.execPath, args, { cwd: dirname(config), env: WRANGLER_ENV, logFile })
   const origin = `http://127.0.0.1:${port}`
