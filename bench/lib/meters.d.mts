@@ -20,7 +20,7 @@ export type MeterEvent =
       alarmsSet: number | null
     }
   | { kind: 'd1'; shard: string; transactions: number; rowsWritten: number; records: number }
-  | { kind: 'queue'; messages: number }
+  | { kind: 'queue'; messages: number; objectMessages: number | null }
 
 interface Bucket {
   count: number
@@ -33,7 +33,7 @@ export interface Tally {
   other: Bucket
   alarmsSet: number | null
   d1: { transactions: number; rows: number; records: number; shards: Record<string, number> }
-  queue: { sends: number; messages: number }
+  queue: { sends: number; messages: number; objectMessages: number | null }
 }
 export interface MeterSummary {
   notifications: number
@@ -55,7 +55,7 @@ export interface MeterSummary {
   perDuplicate: { objectRows: number | null }
   perNotification: { d1Transactions: number | null; queueMessages: number | null }
   d1: { transactions: number; rows: number; records: number; shards: Record<string, number> }
-  queue: { sends: number; messages: number }
+  queue: { sends: number; messages: number; objectMessages: number | null }
 }
 export interface CostRow {
   item: string

@@ -9,7 +9,7 @@
 //       included). An optional "alarms_set":K counts setAlarm() calls, which Cloudflare bills as a row each.
 //   {"event":"meter.d1","shard":"DB","transactions":1,"rows_written":N,"records":K}
 //       one per D1 batch() the projection consumer commits.
-//   {"event":"meter.queue","messages":K}
+//   {"event":"meter.queue","messages":K,"object":K1,"duplicate":K2,"refusal":K3}
 //       one per producer send / sendBatch.
 
 /** Cloudflare's list prices (USD), Workers Paid, beyond the monthly inclusions. Checked 2026-11-29. */
@@ -54,7 +54,11 @@ export function parseMeterLine(line) {
       records: count(value.records),
     }
   }
-  if (value.event === 'meter.queue') return { kind: 'queue', messages: count(value.messages) }
+  if (value.event === 'meter.queue') {
+    // Builds since the per-kind counts: how many of the messages were objects' state (one per alarm hand-off).
+    const objects = typeof value.object === 'number' ? count(value.object) : null
+    return { kind: 'queue', messages: count(value.messages), objectMessages: objects }
+  }
   return null
 }
 
@@ -77,7 +81,7 @@ export function emptyTally() {
     /** setAlarm() calls, when the build reports them (`alarms_set`); null if no line did. */
     alarmsSet: null,
     d1: { transactions: 0, rows: 0, records: 0, shards: {} },
-    queue: { sends: 0, messages: 0 },
+    queue: { sends: 0, messages: 0, objectMessages: null },
   }
 }
 
@@ -116,6 +120,7 @@ export function addMeterEvent(tally, event) {
   } else if (event.kind === 'queue') {
     tally.queue.sends++
     tally.queue.messages += event.messages
+    if (event.objectMessages !== null) tally.queue.objectMessages = (tally.queue.objectMessages ?? 0) + event.objectMessages
   }
   return tally
 }
@@ -140,6 +145,7 @@ export function mergeTallies(tallies) {
     for (const [shard, n] of Object.entries(t.d1.shards)) total.d1.shards[shard] = (total.d1.shards[shard] ?? 0) + n
     total.queue.sends += t.queue.sends
     total.queue.messages += t.queue.messages
+    if (t.queue.objectMessages !== null) total.queue.objectMessages = (total.queue.objectMessages ?? 0) + t.queue.objectMessages
   }
   return total
 }
@@ -176,7 +182,8 @@ export function summarize(tally, notifications) {
       alarmRows,
       objectRows: ingestRows === null ? null : ingestRows + (alarmRows ?? 0),
       d1Rows: ratio(d1.rows, newPayments),
-      queueMessages: ratio(queue.messages, newPayments),
+      // A new payment's own message is its object's state; duplicates' and refusals' counts are theirs.
+      queueMessages: ratio(queue.objectMessages ?? queue.messages, newPayments),
       alarmRuns: ratio(alarm.count, newPayments),
     },
     perDuplicate: { objectRows: ratio(ingest.duplicate.rows, ingest.duplicate.count) },
@@ -185,7 +192,7 @@ export function summarize(tally, notifications) {
       queueMessages: ratio(queue.messages, notifications),
     },
     d1: { transactions: d1.transactions, rows: d1.rows, records: d1.records, shards: { ...d1.shards } },
-    queue: { sends: queue.sends, messages: queue.messages },
+    queue: { sends: queue.sends, messages: queue.messages, objectMessages: queue.objectMessages },
   }
 }
 

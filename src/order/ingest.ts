@@ -8,6 +8,7 @@ import type { VerifiedNotification } from '../providers/core/types'
 import type { NotificationSource, NotificationVerdict, OrderRef, OrderStatus, OrderStore } from '../storage/order'
 import type { OrderContext } from './context'
 import { sealForwardTarget, type ForwardSettings } from './forward-target'
+import { measured, meterIngest } from './meter'
 import { addOrderEvents } from './outbox'
 import { DEFAULT_ORDER_LIFETIME_MS, REFUND_LIFETIME_MS } from './reconcile-schedule'
 import { AWAITING_PAYMENT, decide, type RejectionReason } from './state-machine'
@@ -41,22 +42,27 @@ export interface IngestResult {
 export async function ingestNotification(ctx: OrderContext, request: IngestRequest): Promise<IngestResult> {
   const saveForwardTarget = await sealForwardTarget(ctx, request.order.merchantId, request.settings)
   const nowMs = Date.now()
-  const result = ctx.store.transaction((): IngestResult => {
-    ctx.store.order.ensure(request.order, isoNow(nowMs))
-    saveForwardTarget(isoNow(nowMs))
-    const { receivedAt, source } = request
-    return applyNotification(ctx.store, request.notification, {
-      receivedAt,
-      source,
-      nowMs,
-      requireRegisteredOrder: request.requireRegisteredOrder === true,
-      confirmPayments: request.confirmPayments === true,
-      canQueryRefunds: request.canQueryRefunds === true,
-    })
-  })
+  const newOrder = ctx.store.order.get() === null
+  const { result, rows } = measured(ctx, () =>
+    ctx.store.transaction((): IngestResult => {
+      ctx.store.order.ensure(request.order, isoNow(nowMs))
+      saveForwardTarget(isoNow(nowMs))
+      const { receivedAt, source } = request
+      return applyNotification(ctx.store, request.notification, {
+        receivedAt,
+        source,
+        nowMs,
+        requireRegisteredOrder: request.requireRegisteredOrder === true,
+        confirmPayments: request.confirmPayments === true,
+        canQueryRefunds: request.canQueryRefunds === true,
+      })
+    }),
+  )
   // Same output-gated storage as the transaction: the alarm is durable before the reply leaves. A duplicate changed
   // nothing, so it needs no alarm (its count reaches the stats from the Worker).
-  if (result.verdict !== 'duplicate') await ctx.store.setAlarm(nowMs)
+  const setsAlarm = result.verdict !== 'duplicate'
+  if (setsAlarm) await ctx.store.setAlarm(nowMs)
+  meterIngest(ctx, 'order', { verdict: result.verdict, new_order: newOrder }, { rows, alarms: setsAlarm ? 1 : 0 })
   return result
 }
 

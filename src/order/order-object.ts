@@ -5,12 +5,12 @@
  * the D1 projection).
  */
 import { DurableObject } from 'cloudflare:workers'
-import { meter } from '../lib/log'
 import { hasOrderStorage, migrateOrderSchema, OrderStore, type DeliveryRow, type OrderRef } from '../storage/order'
 import { runAlarm } from './alarm'
 import type { OrderContext } from './context'
 import { deliveryView, type DeliveryView } from './delivery-view'
 import type { ForwardSettings } from './forward-target'
+import { meterAlarm } from './meter'
 import { ingestNotification, type IngestRequest, type IngestResult } from './ingest'
 import { Reconciler, syncOrder, type SyncResult } from './reconcile'
 import { recoverDeliveries, type RecoveryWindow } from './recover'
@@ -42,11 +42,8 @@ export class OrderObject extends DurableObject<Env> {
   }
 
   /** Records a verified notification exactly once. Throws only when nothing could be stored. */
-  async ingest(request: IngestRequest): Promise<IngestResult> {
-    const newOrder = !this.exists()
-    const result = await ingestNotification(this.context(), request)
-    this.meter('ingest', { verdict: result.verdict, new_order: newOrder })
-    return result
+  ingest(request: IngestRequest): Promise<IngestResult> {
+    return ingestNotification(this.context(), request)
   }
 
   /** Registers the amount the merchant expects, and plans the queries that catch a lost notification. */
@@ -90,18 +87,12 @@ export class OrderObject extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     if (!this.exists()) return
-    await runAlarm(this.context(), this.reconciler, this.refundReconciler)
-    this.meter('alarm', { verdict: null, new_order: false })
+    const ctx = this.context()
+    await meterAlarm(ctx, 'order', () => runAlarm(ctx, this.reconciler, this.refundReconciler))
   }
 
   private exists(): boolean {
     return this.migrated ? this.store.exists() : hasOrderStorage(this.ctx.storage.sql)
-  }
-
-  /** The bench's meter: the rows this step wrote (`METER = "on"` only). */
-  private meter(op: string, fields: { verdict: string | null; new_order: boolean }): void {
-    const { rowsWritten, alarmsSet } = this.store.takeMeter()
-    meter(this.env, { event: 'meter.object', object: 'order', op, ...fields, rows_written: rowsWritten, alarms_set: alarmsSet })
   }
 
   /**

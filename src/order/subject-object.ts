@@ -5,12 +5,12 @@
  * events and deliveries hold rows.
  */
 import { DurableObject } from 'cloudflare:workers'
-import { meter } from '../lib/log'
 import { migrateOrderSchema, OrderStore, type DeliveryRow } from '../storage/order'
 import { runSubjectAlarm } from './alarm'
 import type { OrderContext } from './context'
 import { deliveryView, type DeliveryView } from './delivery-view'
 import type { ForwardSettings } from './forward-target'
+import { meterAlarm } from './meter'
 import { replayDelivery } from './replay'
 import { ingestSubjectNotification, type SubjectIngestRequest, type SubjectIngestResult } from './subject-ingest'
 
@@ -27,18 +27,8 @@ export class SubjectObject extends DurableObject<Env> {
   }
 
   /** Records a verified provider notification exactly once and forwards it. Throws only when nothing could be stored. */
-  async ingest(request: SubjectIngestRequest): Promise<SubjectIngestResult> {
-    const result = await ingestSubjectNotification(this.context(), request)
-    const { rowsWritten, alarmsSet } = this.store.takeMeter()
-    meter(this.env, {
-      event: 'meter.object',
-      object: 'subject',
-      op: 'ingest',
-      verdict: result.verdict,
-      rows_written: rowsWritten,
-      alarms_set: alarmsSet,
-    })
-    return result
+  ingest(request: SubjectIngestRequest): Promise<SubjectIngestResult> {
+    return ingestSubjectNotification(this.context(), request)
   }
 
   /** One delivery with its attempts (admin view); null when this object has no such delivery. */
@@ -52,16 +42,8 @@ export class SubjectObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    await runSubjectAlarm(this.context())
-    const { rowsWritten, alarmsSet } = this.store.takeMeter()
-    meter(this.env, {
-      event: 'meter.object',
-      object: 'subject',
-      op: 'alarm',
-      verdict: null,
-      rows_written: rowsWritten,
-      alarms_set: alarmsSet,
-    })
+    const ctx = this.context()
+    await meterAlarm(ctx, 'subject', () => runSubjectAlarm(ctx))
   }
 
   private context(): OrderContext {

@@ -35,7 +35,13 @@ describe('parseMeterLine', () => {
       alarmsSet: null,
     })
     expect(parseMeterLine(`  ${d1(8, 2)}`)).toEqual({ kind: 'd1', shard: 'DB', transactions: 1, rowsWritten: 8, records: 2 })
-    expect(parseMeterLine(queue(3))).toEqual({ kind: 'queue', messages: 3 })
+    expect(parseMeterLine(queue(3))).toEqual({ kind: 'queue', messages: 3, objectMessages: null })
+    // Builds that say what the messages were: an object's state is its new payment's own message.
+    expect(parseMeterLine(JSON.stringify({ event: 'meter.queue', messages: 3, object: 1, duplicate: 2, refusal: 0 }))).toEqual({
+      kind: 'queue',
+      messages: 3,
+      objectMessages: 1,
+    })
   })
 
   it('ignores other log lines, broken JSON and noise', () => {
@@ -49,7 +55,7 @@ describe('parseMeterLine', () => {
 
   it('counts a missing or nonsensical number as zero', () => {
     expect(parseMeterLine(object({ op: 'alarm', rows_written: -3 }))).toMatchObject({ rowsWritten: 0 })
-    expect(parseMeterLine(JSON.stringify({ event: 'meter.queue' }))).toEqual({ kind: 'queue', messages: 0 })
+    expect(parseMeterLine(JSON.stringify({ event: 'meter.queue' }))).toEqual({ kind: 'queue', messages: 0, objectMessages: null })
   })
 })
 

@@ -1,5 +1,5 @@
 /** @module The order object's SQLite storage: its layout, its records and the rows they read. */
 export { nextAttemptIso, type DeliveryChange } from './deliveries'
-export { OrderStore } from './order-store'
+export { OrderStore, type StorageMeter } from './order-store'
 export * from './records'
 export { hasOrderStorage, migrateOrderSchema, ORDER_SCHEMA_VERSION, orderSchemaVersion } from './schema'

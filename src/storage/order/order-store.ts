@@ -13,6 +13,12 @@ import { RecordStore } from './record-store'
 import { RefundTable } from './refunds'
 import { SubjectTable } from './subject'
 
+/** Rows written and alarms set (each billed as a row). */
+export interface StorageMeter {
+  rows: number
+  alarms: number
+}
+
 export class OrderStore {
   readonly order: OrderStateTable
   readonly notifications: NotificationTables
@@ -25,6 +31,8 @@ export class OrderStore {
   private readonly records: RecordStore
   private readonly head: Head
   private alarmsSet = 0
+  private attributedRows = 0
+  private attributedAlarms = 0
 
   constructor(private readonly storage: DurableObjectStorage) {
     this.records = new RecordStore(storage)
@@ -75,10 +83,28 @@ export class OrderStore {
     this.alarmsSet += 1
   }
 
-  /** Rows written and alarms set since the last call (index and schema entries included): the bench's meter. */
-  takeMeter(): { rowsWritten: number; alarmsSet: number } {
-    const alarmsSet = this.alarmsSet
-    this.alarmsSet = 0
-    return { rowsWritten: this.records.takeRowsWritten(), alarmsSet }
+  /** What this instance has written so far (rows, index and schema entries included, and alarms set): the bench's meter. */
+  written(): StorageMeter {
+    return { rows: this.records.rowsWritten(), alarms: this.alarmsSet }
+  }
+
+  /** One write step's own share (an ingest), so a step running around it (an alarm) does not count it too. */
+  attribute(step: StorageMeter): void {
+    this.attributedRows += step.rows
+    this.attributedAlarms += step.alarms
+  }
+
+  /** What was written since `since` (a reading of `written`) by no attributed step. */
+  unattributedSince(since: StorageMeter & { attributed: StorageMeter }): StorageMeter {
+    const now = this.written()
+    return {
+      rows: now.rows - since.rows - (this.attributedRows - since.attributed.rows),
+      alarms: now.alarms - since.alarms - (this.attributedAlarms - since.attributed.alarms),
+    }
+  }
+
+  /** A reading to measure a step from, with `unattributedSince`. */
+  reading(): StorageMeter & { attributed: StorageMeter } {
+    return { ...this.written(), attributed: { rows: this.attributedRows, alarms: this.attributedAlarms } }
   }
 }

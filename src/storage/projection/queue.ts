@@ -7,5 +7,7 @@ export async function enqueueProjection(env: Env, records: readonly ProjectionRe
   if (records.length === 0) return
   if (records.length === 1) await env.PROJECTION.send(records[0]!, { contentType: 'json' })
   else await env.PROJECTION.sendBatch(records.map((body) => ({ body, contentType: 'json' as const })))
-  meter(env, { event: 'meter.queue', messages: records.length })
+  const kinds: Record<ProjectionRecord['kind'], number> = { object: 0, refusal: 0, duplicate: 0 }
+  for (const record of records) kinds[record.kind] += 1
+  meter(env, { event: 'meter.queue', messages: records.length, ...kinds })
 }
