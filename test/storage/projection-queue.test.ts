@@ -20,9 +20,9 @@ import { beforeAll, describe, expect, it, vi } from 'vitest'
 import type { OrderObject } from '../../src/order/order-object'
 import { assignShard } from '../../src/storage/shards'
 import { objectRecord, type ProjectionRecord } from '../../src/storage/projection'
-import type { OrderRef } from '../../src/storage/order'
+import { OrderStore, type OrderRef } from '../../src/storage/order'
 import { network } from '../msw'
-import { callWorker, D1Unavailable } from '../security/harness'
+import { callWorker, D1Unavailable, ownKeys, registerMerchant } from '../security/harness'
 import { FORWARD, inOrderStore, PROJECTION_WAIT, paymentNotification, SETTINGS, stubFor, uniqueOrder } from '../support/orders'
 
 beforeAll(async () => {
@@ -141,6 +141,38 @@ describe('the projection queue', () => {
   })
 })
 
+describe('the hand-off to the queue', () => {
+  it('a queue that refuses the hand-off delays it: the alarm comes back in 30 s and hands the state on then', async () => {
+    network.use(http.post(FORWARD.url, () => HttpResponse.text('ok')))
+    const order = { ...uniqueOrder('QDOWN'), merchantId: 'queue-down' }
+    const stub = stubFor(order)
+    const refusing = {
+      send: () => Promise.reject(new Error('Queue send failed')),
+      sendBatch: () => Promise.reject(new Error('Queue send failed')),
+    }
+    await runInDurableObject(stub, (o: OrderObject) => {
+      ;(o as unknown as { env: Env }).env = { ...env, PROJECTION: refusing as unknown as Queue }
+    })
+    await stub.ingest({ order, notification: paymentNotification(order), settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })
+    const before = Date.now()
+    await runDurableObjectAlarm(stub)
+    // Delivered all the same; the projection waits.
+    const state = await runInDurableObject(stub, async (_o: OrderObject, objectState) => ({
+      alarm: await objectState.storage.getAlarm(),
+      delivery: new OrderStore(objectState.storage).deliveries.all()[0]?.status,
+    }))
+    expect(state.delivery).toBe('delivered')
+    expect(state.alarm).toBeGreaterThanOrEqual(before + 29_000)
+    expect(await orderRow(env.DB, order)).toBeNull()
+
+    await runInDurableObject(stub, (o: OrderObject) => {
+      ;(o as unknown as { env: Env }).env = env
+    })
+    await runDurableObjectAlarm(stub)
+    await vi.waitFor(async () => expect(await orderRow(env.DB, order)).toMatchObject({ status: 'paid' }), PROJECTION_WAIT)
+  })
+})
+
 describe('shards', () => {
   it("each merchant's rows land in its own shard, and the admin API reads them there", async () => {
     const twoShards = { D1_SHARDS: 'DB,DB_SHARD_1' } as unknown as Partial<Env>
@@ -158,6 +190,22 @@ describe('shards', () => {
     expect(await orderRow(db(shardB), first.order)).toBeNull()
     expect(await orderRow(db(shardB), second.order)).toMatchObject({ status: 'paid' })
     expect(await orderRow(db(shardA), second.order)).toBeNull()
+
+    // The admin API reads each merchant's deliveries from its shard.
+    for (const [merchantId, { order }] of [
+      ['shard-a', first],
+      ['shard-b', second],
+    ] as const) {
+      await registerMerchant(merchantId, { identity: ownKeys(merchantId) })
+      const listed = await callWorker(
+        new Request(`https://gw.test/admin/merchants/${merchantId}/deliveries`, {
+          headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` },
+        }),
+        twoShards,
+      )
+      const { deliveries } = (await listed.json()) as { deliveries: { out_trade_no: string; status: string }[] }
+      expect(deliveries.filter((d) => d.out_trade_no === order.outTradeNo)).toEqual([expect.objectContaining({ status: 'delivered' })])
+    }
   })
 })
 
