@@ -9,10 +9,10 @@ import { endpointState } from './merchants'
 
 type Merchant = Schemas['Merchant'] & { forward: { url: string; disabled_at?: string; disabled_reason?: string } }
 
-function endpointSection(merchantId: string, merchant: Merchant, refresh: () => Promise<void>): HTMLElement {
+/** `status` outlives the section, which is drawn again after each action, so the action's outcome stays on screen. */
+function endpointSection(merchantId: string, merchant: Merchant, status: HTMLElement, refresh: () => Promise<void>): HTMLElement {
   const { forward } = merchant
   const health = merchant.endpoint_health
-  const status = h('div', { 'aria-live': 'polite' })
   const act = async (label: string, action: () => Promise<string>) => {
     replaceChildren(status, notice(`${label}…`))
     try {
@@ -149,11 +149,12 @@ export async function merchantPage(main: HTMLElement, merchantId: string, signal
     return
   }
   const endpointSlot = h('div')
+  const status = h('div', { 'aria-live': 'polite' })
   const refresh = async () => {
     merchant = await api<Merchant>(merchantPath(merchantId))
-    replaceChildren(endpointSlot, endpointSection(merchantId, merchant, refresh))
+    replaceChildren(endpointSlot, endpointSection(merchantId, merchant, status, refresh))
   }
-  replaceChildren(endpointSlot, endpointSection(merchantId, merchant, refresh))
+  replaceChildren(endpointSlot, endpointSection(merchantId, merchant, status, refresh))
   const [stats, deliveries] = await Promise.all([statsSection(merchantId), deliveriesSection(merchantId, signal)])
   replaceChildren(
     main,
