@@ -49,7 +49,7 @@ export async function dashboardModule() {
   ].join('\n')
 }
 
-/** Bytes of each file and of all of them, raw and gzipped (level 9, what a CDN would send at best; default 6 is close). */
+/** Bytes of each file and of all of them, raw and gzipped (Node's default level, 6). */
 export async function dashboardSize() {
   const files = await buildDashboardFiles()
   const sizes = Object.entries(files).map(([path, { body }]) => ({ path, raw: Buffer.byteLength(body), gzip: gzipSync(body).length }))
