@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import keys from '../fixtures/keys.json'
 import { findLeaks, knownSecrets } from '../support/leaks'
 import { alipayPaymentBody, postAlipay } from './alipay-notification'
-import { freePort, startWranglerDev, type WranglerDev } from './wrangler-dev'
+import { eventually, freePort, startWranglerDev, type WranglerDev } from './wrangler-dev'
 
 const CLI = fileURLToPath(new URL('../../cli/admin.ts', import.meta.url))
 const ADMIN_TOKEN = `cli-${randomBytes(12).toString('hex')}`
@@ -56,18 +56,6 @@ async function json<T>(...args: string[]): Promise<T> {
   const run = await admin(...args, '--json')
   expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(0)
   return JSON.parse(run.stdout) as T
-}
-
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    try {
-      return await check()
-    } catch (error) {
-      if (Date.now() > deadline) throw error
-      await new Promise((resolve) => setTimeout(resolve, 250))
-    }
-  }
 }
 
 /** A signed Alipay payment notification, posted to the gateway as Alipay would. */

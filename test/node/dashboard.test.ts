@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { findLeaks, knownSecrets } from '../support/leaks'
 import { alipayPaymentBody, alipaySection, postAlipay } from './alipay-notification'
 import { launchChromium, screenshot, seriousViolations } from './browser'
-import { freePort, startWranglerDev, type WranglerDev } from './wrangler-dev'
+import { eventually, freePort, startWranglerDev, type WranglerDev } from './wrangler-dev'
 
 const ADMIN_TOKEN = `dash-${randomBytes(12).toString('hex')}`
 const MASTER_KEY = randomBytes(32).toString('base64')
@@ -52,27 +52,13 @@ interface DeliveryRow {
 }
 
 /** Polls the admin API (the D1 projection) until the order's delivery matches. */
-async function deliveryOf(outTradeNo: string, matches: (d: DeliveryRow) => boolean, timeoutMs = 60_000): Promise<DeliveryRow> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
+function deliveryOf(outTradeNo: string, matches: (d: DeliveryRow) => boolean, timeoutMs = 60_000): Promise<DeliveryRow> {
+  return eventually(async () => {
     const { deliveries } = await adminApi<{ deliveries: DeliveryRow[] }>(`/admin/merchants/${M}/deliveries?out_trade_no=${outTradeNo}`)
     const found = deliveries.find(matches)
-    if (found) return found
-    if (Date.now() > deadline) throw new Error(`${outTradeNo}: no matching delivery in ${JSON.stringify(deliveries)}`)
-    await new Promise((resolve) => setTimeout(resolve, 500))
-  }
-}
-
-async function eventually(check: () => Promise<void>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    try {
-      return await check()
-    } catch (error) {
-      if (Date.now() > deadline) throw error
-      await new Promise((resolve) => setTimeout(resolve, 500))
-    }
-  }
+    if (found === undefined) throw new Error(`${outTradeNo}: no matching delivery in ${JSON.stringify(deliveries)}`)
+    return found
+  }, timeoutMs)
 }
 
 async function expectAccessible(name: string): Promise<void> {

@@ -27,6 +27,19 @@ export function freePort(): Promise<number> {
   })
 }
 
+/** Runs a check until it passes (or the time is up): the admin API's lists follow the order objects a little behind. */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      return await check()
+    } catch (error) {
+      if (Date.now() > deadline) throw error
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+  }
+}
+
 export interface WranglerDev {
   url: string
   adminToken: string
