@@ -7,7 +7,7 @@
 import { DASHBOARD_FILES } from './dashboard-bundle'
 
 /** `connect-src 'self'`: the admin API on this origin; `frame-ancestors 'none'`: no other site may frame the console. */
-export const DASHBOARD_CSP = [
+const DASHBOARD_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",

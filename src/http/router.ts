@@ -1,7 +1,7 @@
 /**
  * @module Routes, built from the gateway's providers: one notify route per channel (and its 405), the admin API
- * under /admin served from its route specs (each request validated by its spec's schemas), and every domain error
- * mapped to its reply here, once.
+ * under /admin served from its route specs (each request validated by its spec's schemas), the dashboard's files
+ * under /dashboard, and every domain error mapped to its reply here, once.
  */
 import { Router, type IRequestStrict } from 'itty-router'
 import { errorName, log } from '../lib/log'

@@ -1,7 +1,7 @@
 /**
- * @module A real `wrangler dev` for the CLI test: loopback only, on free ports, with its own temporary state
- * directory (D1 migrated first), offline (no metrics, no `request.cf` download), and an admin token and master key of
- * its own. Its output is kept, so the test can check it for leaks like every other log line.
+ * @module A real `wrangler dev` for the node tests (the admin CLI's, the dashboard's): loopback only, on free ports,
+ * with its own temporary state directory (D1 migrated first), offline (no metrics, no `request.cf` download), and an
+ * admin token and master key of its own. Its output is kept, so the test can check it for leaks like every other log line.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
