@@ -271,6 +271,26 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/admin/endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Each merchant's endpoint health, newest merchant first
+         * @description Disabled or not, failing since when, the last attempt, and the last 24 hours of deliveries: one call per page of merchants.
+         */
+        get: operations["listEndpointHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/merchants/{merchantId}/stats": {
         parameters: {
             query?: never;
@@ -841,6 +861,31 @@ export type components = {
             /** @description How many attempts were made. */
             attempts: number;
             created_at: string;
+        };
+        EndpointHealthList: {
+            endpoints: {
+                merchant_id: string;
+                url: string;
+                disabled_at: string | null;
+                disabled_reason: ("gone" | "failing" | "manual") | null;
+                /** @description Since when every attempt has failed; null while it answers. */
+                failing_since: string | null;
+                /** @description The last attempt, successful or not; null when nothing was sent yet. */
+                last_attempt_at: string | null;
+                last_success_at: string | null;
+                last_failure_at: string | null;
+                /** @description Counted per minute by the D1 projection, so a few seconds behind. */
+                last_24h: {
+                    delivered: number;
+                    /** @description Deliveries that failed for good. */
+                    failed: number;
+                    attempts: number;
+                    /** @description delivered / attempts; null when nothing was attempted. */
+                    attempt_success_rate: number | null;
+                };
+            }[];
+            /** @description Pass as `cursor` for the next page; null at the end. */
+            next_cursor: string | null;
         };
         Stats: {
             notifications: {
@@ -1831,6 +1876,49 @@ export interface operations {
             };
             /** @description No such merchant, order or delivery. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listEndpointHealth: {
+        parameters: {
+            query?: {
+                /** @description Rows per page; never clamped. */
+                limit?: number;
+                /** @description The previous page's `next_cursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of endpoints. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointHealthList"];
+                };
+            };
+            /** @description The request is not valid; the message names the field: `<field>: <problem>`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid bearer token. */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -32,6 +32,7 @@ import { NOTIFY_PATHS } from './lib/build-notification.mjs'
 
 const WRANGLER = fileURLToPath(new URL('../node_modules/wrangler/bin/wrangler.js', import.meta.url))
 const STANDIN = fileURLToPath(new URL('./provider-standin.mjs', import.meta.url))
+const BUILD_DASHBOARD = fileURLToPath(new URL('./build-dashboard.mjs', import.meta.url))
 /** Where dev.mjs itself talks to the gateway: the loopback address wrangler listens on. */
 const LOCAL_GATEWAY = `http://127.0.0.1:${GATEWAY_PORT}`
 const READY_TIMEOUT_MS = 90_000
@@ -57,6 +58,10 @@ async function main() {
   const demo = ensureDemoFiles()
   if (demo.created.includes('keys.json')) note(`generated throwaway sandbox keys for the demo merchant in ${DEMO_DIR_NAME}keys.json`)
   if (demo.created.includes('forward-secret')) note(`generated the demo merchant's webhook secret in ${DEMO_DIR_NAME}forward-secret`)
+
+  // The console's committed bundle, brought up to date with dashboard/ (unchanged files are left as they are).
+  const dashboard = spawnSync(process.execPath, [BUILD_DASHBOARD], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' })
+  if (dashboard.status !== 0) throw new DevError(`the dashboard did not build: ${dashboard.stderr}`)
 
   step('applying local D1 migrations')
   // stdin not a terminal: wrangler takes its non-interactive default ("yes") instead of prompting.
@@ -199,6 +204,7 @@ function printWelcome(created) {
     `  provider APIs  ${STANDIN_URL}: the stand-in answering order and refund queries for what simulate paid and refunded,`,
     '                 signed with the demo keys, and serving the WeChat Pay platform certificates (GET /v3/certificates)',
     `  admin API      ${GATEWAY_URL}/admin/… with Authorization: Bearer <ADMIN_TOKEN from .dev.vars>`,
+    `  dashboard      ${GATEWAY_URL}/dashboard (sign in with the ADMIN_TOKEN from .dev.vars)`,
     '',
     'Next, in two more terminals:',
     '  npm run listen                       # the merchant server: verifies and prints each event',

@@ -1,5 +1,6 @@
 /** @module Each admin route's handler, by operation id: the router pairs them with the route specs (`routes.ts`). */
 import { disableEndpoint, enableEndpoint, sendTestEvent } from './admin-endpoint'
+import { listEndpointHealth } from './admin-endpoint-health'
 import { getDelivery, listDeliveries, recoverDeliveries, replayDelivery } from './admin-deliveries'
 import { getOpenApi, redriveProjection, resealSecrets } from './admin-maintenance'
 import { getMerchant, listMerchants, patchMerchant, putMerchant } from './admin-merchants'
@@ -28,6 +29,7 @@ export const adminHandlers = {
   recoverDeliveries,
   getDelivery,
   replayDelivery,
+  listEndpointHealth,
   getStats,
   resealSecrets,
   redriveProjection,

@@ -1,7 +1,7 @@
 /**
  * @module Routes, built from the gateway's providers: one notify route per channel (and its 405), the admin API
- * under /admin served from its route specs (each request validated by its spec's schemas), and every domain error
- * mapped to its reply here, once.
+ * under /admin served from its route specs (each request validated by its spec's schemas), the dashboard's files
+ * under /dashboard, and every domain error mapped to its reply here, once.
  */
 import { Router, type IRequestStrict } from 'itty-router'
 import { errorName, log } from '../lib/log'
@@ -11,6 +11,7 @@ import { MerchantChanged } from '../merchants/store'
 import type { ChannelAdapter, ProviderRegistry } from '../providers'
 import { requireAdmin } from './admin-auth'
 import { adminHandlers } from './admin-handlers'
+import { serveDashboard } from './dashboard'
 import { handleNotify } from './notify'
 import { AdminError, adminErrorResponse, json, readJsonBody } from './responses'
 import { routerPath, type Handler, type RouteSpec } from './route-spec'
@@ -86,6 +87,7 @@ export function buildRouter(registry: ProviderRegistry) {
     router[spec.method](routerPath(spec.path), serve(spec, handlers[id], registry))
   }
   for (const adapter of registry.channels) router.all(notifyPath(adapter), methodNotAllowed)
+  router.get('/dashboard', serveDashboard).get('/dashboard/*', serveDashboard)
   return router.all('*', () => {
     throw new AdminError('not_found', 'no such endpoint')
   })

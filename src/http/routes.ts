@@ -4,6 +4,7 @@
  */
 import type { ProviderRegistry } from '../providers'
 import { deliveryRoutes } from './routes-deliveries'
+import { endpointRoutes } from './routes-endpoints'
 import { merchantRoutes } from './routes-merchants'
 import { operationsRoutes } from './routes-operations'
 import { orderRoutes } from './routes-orders'
@@ -13,6 +14,7 @@ export function adminRoutes(registry: ProviderRegistry) {
     ...merchantRoutes(registry),
     ...orderRoutes(registry),
     ...deliveryRoutes(),
+    ...endpointRoutes(),
     ...operationsRoutes(),
   }
 }

@@ -1,5 +1,6 @@
 /** @module The D1 reads behind the admin listings across orders: notifications, deliveries, and which object a delivery belongs to. */
 import type { ProviderName } from '../providers/core/types'
+import { LATENCY_BUCKETS_MS } from './stats'
 
 export interface NotificationListRow {
   id: string
@@ -181,5 +182,32 @@ export async function ordersWithFailedDeliveries(
     )
     .bind(merchantId, window.since, window.until, window.after?.provider ?? null, window.after?.out_trade_no ?? null, window.limit)
     .all<OrderKeyRow>()
+  return results
+}
+
+/** Deliveries and attempts counted for each merchant in the list since `sinceMinute` (minutes since the epoch). */
+export interface DeliveryCountsRow {
+  merchant_id: string
+  delivered: number
+  failed: number
+  attempts: number
+}
+
+/** Every attempt lands in exactly one latency bucket, so their sum is the attempt count. */
+const ATTEMPTS_SUM = Array.from({ length: LATENCY_BUCKETS_MS.length }, (_, i) => `latency_${i}`).join(' + ')
+
+export async function deliveryCountsSince(
+  db: D1Database,
+  merchantIds: readonly string[],
+  sinceMinute: number,
+): Promise<DeliveryCountsRow[]> {
+  if (merchantIds.length === 0) return []
+  const { results } = await db
+    .prepare(
+      `SELECT merchant_id, sum(delivered) AS delivered, sum(failed) AS failed, sum(${ATTEMPTS_SUM}) AS attempts FROM merchant_stats
+       WHERE merchant_id IN (SELECT value FROM json_each(?1)) AND minute >= ?2 GROUP BY merchant_id`,
+    )
+    .bind(JSON.stringify(merchantIds), sinceMinute)
+    .all<DeliveryCountsRow>()
   return results
 }

@@ -5,7 +5,7 @@
  * lines included) is checked for leaks at the end, like every other test's.
  */
 import { spawn } from 'node:child_process'
-import { createSign, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -15,7 +15,8 @@ import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import keys from '../fixtures/keys.json'
 import { findLeaks, knownSecrets } from '../support/leaks'
-import { freePort, startWranglerDev, type WranglerDev } from './wrangler-dev'
+import { alipayPaymentBody, postAlipay } from './alipay-notification'
+import { eventually, freePort, startWranglerDev, type WranglerDev } from './wrangler-dev'
 
 const CLI = fileURLToPath(new URL('../../cli/admin.ts', import.meta.url))
 const ADMIN_TOKEN = `cli-${randomBytes(12).toString('hex')}`
@@ -57,47 +58,9 @@ async function json<T>(...args: string[]): Promise<T> {
   return JSON.parse(run.stdout) as T
 }
 
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    try {
-      return await check()
-    } catch (error) {
-      if (Date.now() > deadline) throw error
-      await new Promise((resolve) => setTimeout(resolve, 250))
-    }
-  }
-}
-
 /** A signed Alipay payment notification, posted to the gateway as Alipay would. */
 async function pay(outTradeNo: string): Promise<void> {
-  const params: Record<string, string> = {
-    notify_id: `cli${randomBytes(8).toString('hex')}`,
-    notify_type: 'trade_status_sync',
-    notify_time: '2026-11-30 10:00:00',
-    charset: 'utf-8',
-    version: '1.0',
-    sign_type: 'RSA2',
-    trade_status: 'TRADE_SUCCESS',
-    app_id: keys.alipay.appId,
-    seller_id: keys.alipay.sellerId,
-    out_trade_no: outTradeNo,
-    trade_no: `2026113022001${randomBytes(6).toString('hex')}`,
-    total_amount: '88.88',
-    gmt_payment: '2026-11-30 09:59:58',
-  }
-  const content = Object.keys(params)
-    .filter((name) => name !== 'sign_type')
-    .sort()
-    .map((name) => `${name}=${params[name]}`)
-    .join('&')
-  const sign = createSign('RSA-SHA256').update(content, 'utf8').sign(keys.alipay.alipayKey.privateKeyPem, 'base64')
-  const response = await fetch(`${gateway.url}/notify/${M}/alipay`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-    body: new URLSearchParams({ ...params, sign }).toString(),
-  })
-  expect(await response.text()).toBe('success')
+  expect(await postAlipay(gateway.url, M, alipayPaymentBody(outTradeNo))).toBe('success')
 }
 
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 /**
- * @module A real `wrangler dev` for the CLI test: loopback only, on free ports, with its own temporary state
- * directory (D1 migrated first), offline (no metrics, no `request.cf` download), and an admin token and master key of
- * its own. Its output is kept, so the test can check it for leaks like every other log line.
+ * @module A real `wrangler dev` for the node tests (the admin CLI's, the dashboard's): loopback only, on free ports,
+ * with its own temporary state directory (D1 migrated first), offline (no metrics, no `request.cf` download), and an
+ * admin token and master key of its own. Its output is kept, so the test can check it for leaks like every other log line.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -25,6 +25,19 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port))
     })
   })
+}
+
+/** Runs a check until it passes (or the time is up): the admin API's lists follow the order objects a little behind. */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      return await check()
+    } catch (error) {
+      if (Date.now() > deadline) throw error
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+  }
 }
 
 export interface WranglerDev {

@@ -1,0 +1,75 @@
+/** @module A few lines instead of a framework: `h()` builds elements, `timeOf()` an instant with its UTC title. */
+import { localTime, utcTime } from './format'
+
+export type Child = Node | string | number | null | undefined | false | Child[]
+type Attr = string | number | boolean | null | undefined | ((event: Event) => void)
+
+function append(parent: Node, children: Child[]): void {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue
+    if (Array.isArray(child)) append(parent, child)
+    else parent.appendChild(typeof child === 'object' ? child : document.createTextNode(String(child)))
+  }
+}
+
+function setAttributes(element: Element, attrs: Record<string, Attr>): void {
+  for (const [name, value] of Object.entries(attrs)) {
+    if (typeof value === 'function') element.addEventListener(name.slice(2).toLowerCase(), value)
+    else if (value === true) element.setAttribute(name, '')
+    else if (value !== false && value !== null && value !== undefined) element.setAttribute(name, String(value))
+  }
+}
+
+/** `h('a', { href: '#/' }, 'Merchants')`; `on…` attributes become listeners, `true` an empty attribute. */
+export function h<Tag extends keyof HTMLElementTagNameMap>(tag: Tag, attrs: Record<string, Attr> = {}, ...children: Child[]) {
+  const element = document.createElement(tag)
+  setAttributes(element, attrs)
+  append(element, children)
+  return element
+}
+
+export function svg(tag: string, attrs: Record<string, Attr> = {}, ...children: Child[]): SVGElement {
+  const element = document.createElementNS('http://www.w3.org/2000/svg', tag)
+  setAttributes(element, attrs)
+  append(element, children)
+  return element
+}
+
+export function replaceChildren(parent: Element, ...children: Child[]): void {
+  parent.replaceChildren()
+  append(parent, children)
+}
+
+/** An instant in the viewer's zone, with UTC on hover (`title`) and in `datetime` for machines. */
+export function timeOf(iso: string | null | undefined): Child {
+  if (iso === null || iso === undefined) return '—'
+  return h('time', { datetime: iso, title: utcTime(iso) }, localTime(iso))
+}
+
+/** A table inside a scrollable, focusable region, so a wide table works on a phone and by keyboard. */
+export function table(label: string, headings: string[], rows: Child[][]): HTMLElement {
+  return h(
+    'div',
+    { class: 'scroll', role: 'region', 'aria-label': label, tabindex: 0 },
+    h(
+      'table',
+      {},
+      h('thead', {}, h('tr', {}, ...headings.map((text) => h('th', { scope: 'col' }, text)))),
+      h('tbody', {}, ...rows.map((cells) => h('tr', {}, ...cells.map((cell) => h('td', {}, cell))))),
+    ),
+  )
+}
+
+/** A status word with its colour class (`ok`, `bad`, `warn`, `muted`); the word itself carries the meaning. */
+export function badge(text: string, tone: 'ok' | 'bad' | 'warn' | 'muted'): HTMLElement {
+  return h('span', { class: `badge ${tone}` }, text)
+}
+
+export function link(href: string, ...children: Child[]): HTMLAnchorElement {
+  return h('a', { href }, ...children)
+}
+
+/** A message for assistive technology too: `role=status` for news, `role=alert` for errors. */
+export function notice(text: string, kind: 'status' | 'alert' = 'status'): HTMLElement {
+  return h('p', { role: kind, class: `notice ${kind}` }, text)
+}

@@ -1,0 +1,54 @@
+/**
+ * @module What the console shows, as text: amounts in yuan from integer fen (exact, by digits: no floating point),
+ * rates, durations and instants. Pure functions, tested in test/dashboard/format.test.ts.
+ */
+
+/** Integer fen → `¥12.34` (`¥1,234.50`, `-¥0.05`); a value that is not a safe integer is shown as it is, in fen. */
+export function yuan(fen: number | null | undefined): string {
+  if (fen === null || fen === undefined) return '—'
+  if (!Number.isSafeInteger(fen)) return `${fen} fen`
+  const digits = String(Math.abs(fen)).padStart(3, '0')
+  const whole = digits.slice(0, -2).replace(/\B(?=(\d{3})+$)/g, ',')
+  return `${fen < 0 ? '-' : ''}¥${whole}.${digits.slice(-2)}`
+}
+
+/** 0.3333 → `33 %`; null (nothing attempted) → `—`. */
+export function percent(rate: number | null | undefined): string {
+  return rate === null || rate === undefined ? '—' : `${Math.round(rate * 100)} %`
+}
+
+export function milliseconds(ms: number | null | undefined): string {
+  return ms === null || ms === undefined ? '—' : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`
+}
+
+/** An instant in the viewer's own time zone (the formatter's default), e.g. `Nov 30, 2026, 18:00:00`. */
+export function localTime(iso: string, locale?: string, timeZone?: string): string {
+  const date = new Date(iso)
+  if (Number.isNaN(date.getTime())) return iso
+  return new Intl.DateTimeFormat(locale, {
+    dateStyle: 'medium',
+    timeStyle: 'medium',
+    hourCycle: 'h23',
+    ...(timeZone ? { timeZone } : {}),
+  }).format(date)
+}
+
+/** The same instant in UTC, for the hover title: `2026-11-30 10:00:00 UTC`. */
+export function utcTime(iso: string): string {
+  const date = new Date(iso)
+  return Number.isNaN(date.getTime()) ? iso : `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`
+}
+
+/** A `datetime-local` input's value (the viewer's zone) → an ISO instant; empty → undefined. */
+export function instantFromLocalInput(value: string): string | undefined {
+  if (value === '') return undefined
+  const ms = new Date(value).getTime()
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString()
+}
+
+/** An instant → a `datetime-local` input's value in the viewer's zone (minutes). */
+export function localInputFromMs(ms: number): string {
+  const date = new Date(ms)
+  const pad = (n: number) => String(n).padStart(2, '0')
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`
+}

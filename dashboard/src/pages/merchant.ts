@@ -1,0 +1,168 @@
+/** @module One merchant: its endpoint (disable, enable, test event), its counts as a chart, its deliveries, an order by number. */
+import { api, ApiError, merchantPath, type Schemas } from '../api'
+import { statsChart } from '../chart'
+import { h, notice, replaceChildren, timeOf } from '../dom'
+import { milliseconds, percent } from '../format'
+import { href } from '../routes'
+import { deliveriesSection } from './deliveries'
+import { endpointState } from './merchants'
+
+type Merchant = Schemas['Merchant'] & { forward: { url: string; disabled_at?: string; disabled_reason?: string } }
+
+/** `status` outlives the section, which is drawn again after each action, so the action's outcome stays on screen. */
+function endpointSection(merchantId: string, merchant: Merchant, status: HTMLElement, refresh: () => Promise<void>): HTMLElement {
+  const { forward } = merchant
+  const health = merchant.endpoint_health
+  const act = async (label: string, action: () => Promise<string>) => {
+    replaceChildren(status, notice(`${label}…`))
+    try {
+      const message = await action()
+      await refresh()
+      replaceChildren(status, notice(message))
+    } catch (error) {
+      replaceChildren(status, notice(error instanceof Error ? error.message : String(error), 'alert'))
+    }
+  }
+  const post = <T>(path: string) => api<T>(merchantPath(merchantId, ...path.split('/')), { method: 'POST' })
+  const toggle =
+    forward.disabled_at === undefined
+      ? h(
+          'button',
+          {
+            type: 'button',
+            class: 'danger',
+            onclick: () =>
+              act('Disabling', async () => {
+                await post('endpoint/disable')
+                return 'Endpoint disabled: new events wait as failed.'
+              }),
+          },
+          'Disable endpoint',
+        )
+      : h(
+          'button',
+          {
+            type: 'button',
+            onclick: () =>
+              act('Enabling', async () => {
+                await post('endpoint/enable')
+                return 'Endpoint enabled. Recover sends what failed meanwhile.'
+              }),
+          },
+          'Enable endpoint',
+        )
+  const testEvent = h(
+    'button',
+    {
+      type: 'button',
+      class: 'secondary',
+      onclick: () =>
+        act('Sending a test event', async () => {
+          const result = await post<Schemas['TestEventResult']>('test-event')
+          const reply = result.status_code === null ? (result.error ?? 'no reply') : `HTTP ${result.status_code}`
+          return `Test event ${result.delivered ? 'delivered' : 'failed'}: ${reply} in ${milliseconds(result.duration_ms)}.`
+        }),
+    },
+    'Send test event',
+  )
+  return h(
+    'section',
+    { 'aria-labelledby': 'endpoint-heading', class: 'card' },
+    h('h2', { id: 'endpoint-heading' }, 'Endpoint'),
+    h(
+      'dl',
+      {},
+      h('dt', {}, 'URL'),
+      h('dd', { class: 'url' }, forward.url),
+      h('dt', {}, 'State'),
+      h(
+        'dd',
+        {},
+        endpointState({
+          disabled_at: forward.disabled_at ?? null,
+          disabled_reason: (forward.disabled_reason as 'gone' | 'failing' | 'manual' | undefined) ?? null,
+          failing_since: health?.failing_since ?? null,
+          last_attempt_at: health?.last_success_at ?? health?.last_failure_at ?? null,
+        }),
+      ),
+      forward.disabled_at === undefined ? null : [h('dt', {}, 'Disabled at'), h('dd', {}, timeOf(forward.disabled_at))],
+      h('dt', {}, 'Failing since'),
+      h('dd', {}, timeOf(health?.failing_since)),
+      h('dt', {}, 'Last success'),
+      h('dd', {}, timeOf(health?.last_success_at)),
+      h('dt', {}, 'Last failure'),
+      h('dd', {}, timeOf(health?.last_failure_at)),
+    ),
+    h('div', { class: 'actions' }, toggle, testEvent),
+    status,
+  )
+}
+
+async function statsSection(merchantId: string): Promise<HTMLElement> {
+  const stats = await api<Schemas['Stats']>(`${merchantPath(merchantId, 'stats')}?interval=hour`)
+  const { notifications: n, deliveries: d } = stats
+  return h(
+    'section',
+    { 'aria-labelledby': 'stats-heading', class: 'card' },
+    h('h2', { id: 'stats-heading' }, 'Last 24 hours'),
+    h(
+      'p',
+      {},
+      `${n.accepted} accepted, ${n.duplicate} duplicate, ${n.rejected} rejected notifications · `,
+      `${d.delivered} delivered, ${d.failed} failed, ${d.pending} pending deliveries · success ${percent(d.success_rate)} · `,
+      `latency p50 ${milliseconds(d.latency_ms.p50)}, p95 ${milliseconds(d.latency_ms.p95)}`,
+    ),
+    statsChart(stats.series ?? []),
+    h('p', {}, h('a', { href: href.rejected(merchantId) }, 'Rejected notifications of this merchant')),
+  )
+}
+
+function orderLookup(merchantId: string): HTMLElement {
+  const input = h('input', { id: 'order-number', name: 'order', required: true, autocomplete: 'off', spellcheck: false })
+  return h(
+    'section',
+    { 'aria-labelledby': 'order-heading', class: 'card' },
+    h('h2', { id: 'order-heading' }, 'An order'),
+    h(
+      'form',
+      {
+        class: 'inline',
+        onsubmit: (event: Event) => {
+          event.preventDefault()
+          location.hash = href.order(merchantId, input.value.trim())
+        },
+      },
+      h('label', { for: 'order-number' }, 'Order number (out_trade_no)'),
+      input,
+      h('button', { type: 'submit' }, 'Show timeline'),
+    ),
+  )
+}
+
+export async function merchantPage(main: HTMLElement, merchantId: string, signal: AbortSignal): Promise<void> {
+  let merchant: Merchant
+  try {
+    merchant = await api<Merchant>(merchantPath(merchantId))
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 404) throw error
+    replaceChildren(main, h('h1', { tabindex: -1 }, merchantId), notice(`There is no merchant ${merchantId}.`, 'alert'))
+    return
+  }
+  const endpointSlot = h('div')
+  const status = h('div', { 'aria-live': 'polite' })
+  const refresh = async () => {
+    merchant = await api<Merchant>(merchantPath(merchantId))
+    replaceChildren(endpointSlot, endpointSection(merchantId, merchant, status, refresh))
+  }
+  replaceChildren(endpointSlot, endpointSection(merchantId, merchant, status, refresh))
+  const [stats, deliveries] = await Promise.all([statsSection(merchantId), deliveriesSection(merchantId, signal)])
+  replaceChildren(
+    main,
+    h('p', { class: 'crumbs' }, h('a', { href: href.merchants() }, 'Merchants'), ' / '),
+    h('h1', { tabindex: -1 }, merchantId),
+    endpointSlot,
+    stats,
+    deliveries,
+    orderLookup(merchantId),
+  )
+}

@@ -1,0 +1,142 @@
+/**
+ * @module One order's whole story on one timeline: each notification (verdict, reason), each event with its delivery
+ * and that delivery's attempts, in the order they happened; then its refunds and their state.
+ */
+import { api, ApiError, merchantPath, type Schemas } from '../api'
+import { badge, h, link, notice, replaceChildren, table, timeOf, type Child } from '../dom'
+import { milliseconds, yuan } from '../format'
+import { href } from '../routes'
+import { deliveryStatus } from './deliveries'
+
+/** What the order view holds beyond its documented fields (`src/order/snapshot.ts`). */
+interface OrderDetail {
+  deliveries: {
+    id: string
+    event_id: string
+    type: string
+    status: 'pending' | 'delivered' | 'failed'
+    attempts: number
+    attempt_log?: {
+      number: number
+      started_at: string
+      status_code: number | null
+      latency_ms: number
+      outcome: string
+      error: string | null
+    }[]
+  }[]
+  refunds?: { out_refund_no: string; refund_id: string | null; amount: number | null; status: string; registered_amount: number | null }[]
+}
+type Documented = Schemas['Order']
+type Shown =
+  | 'out_trade_no'
+  | 'provider'
+  | 'status'
+  | 'amount'
+  | 'currency'
+  | 'refunded_amount'
+  | 'paid_at'
+  | 'transaction_id'
+  | 'events'
+  | 'notifications'
+type Order = { [Field in Shown]: Documented[Field] } & OrderDetail
+
+const VERDICT_TONE = { accepted: 'ok', duplicate: 'muted', rejected: 'bad' } as const
+
+function timeline(merchantId: string, order: Order): HTMLElement {
+  type Entry = { at: string; item: HTMLElement }
+  const entries: Entry[] = order.notifications.map((n) => ({
+    at: n.received_at,
+    item: h(
+      'li',
+      { class: 'notification' },
+      h('span', { class: 'kind' }, 'Notification'),
+      timeOf(n.received_at),
+      ` ${n.channel} `,
+      badge(n.verdict, VERDICT_TONE[n.verdict]),
+      n.reason ? [' ', h('code', {}, n.reason)] : null,
+    ),
+  }))
+  for (const event of order.events) {
+    const delivery = order.deliveries.find((d) => d.event_id === event.id)
+    const amount = typeof event.data.amount === 'number' ? ` ${yuan(event.data.amount)}` : ''
+    const attempts: Child = (delivery?.attempt_log ?? []).map((a) =>
+      h(
+        'li',
+        {},
+        h('span', { class: 'kind' }, `Attempt ${a.number}`),
+        timeOf(a.started_at),
+        ` ${a.status_code === null ? (a.error ?? 'no reply') : `HTTP ${a.status_code}`} in ${milliseconds(a.latency_ms)}`,
+      ),
+    )
+    entries.push({
+      at: event.created_at,
+      item: h(
+        'li',
+        { class: 'event' },
+        h('span', { class: 'kind' }, 'Event'),
+        timeOf(event.created_at),
+        ` ${event.type}${amount} `,
+        delivery ? [deliveryStatus(delivery), ' ', link(href.delivery(delivery.id), 'delivery')] : null,
+        Array.isArray(attempts) && attempts.length > 0 ? h('ol', { class: 'attempts' }, attempts) : null,
+      ),
+    })
+  }
+  entries.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
+  return h('ol', { class: 'timeline', 'aria-label': `Timeline of ${order.out_trade_no} at ${merchantId}` }, ...entries.map((e) => e.item))
+}
+
+export async function orderPage(main: HTMLElement, merchantId: string, outTradeNo: string): Promise<void> {
+  let order: Order
+  try {
+    order = await api<Order>(merchantPath(merchantId, 'orders', outTradeNo))
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 404) throw error
+    replaceChildren(main, h('h1', { tabindex: -1 }, `Order ${outTradeNo}`), notice(error.message, 'alert'))
+    return
+  }
+  const refunds = order.refunds ?? []
+  replaceChildren(
+    main,
+    h('p', { class: 'crumbs' }, link(href.merchants(), 'Merchants'), ' / ', link(href.merchant(merchantId), merchantId), ' / '),
+    h('h1', { tabindex: -1 }, `Order ${order.out_trade_no}`),
+    h(
+      'section',
+      { class: 'card', 'aria-label': 'Order' },
+      h(
+        'dl',
+        {},
+        h('dt', {}, 'Status'),
+        h('dd', {}, h('strong', {}, order.status)),
+        h('dt', {}, 'Provider'),
+        h('dd', {}, order.provider),
+        h('dt', {}, 'Amount'),
+        h('dd', {}, yuan(order.amount), order.currency && order.currency !== 'CNY' ? ` ${order.currency}` : ''),
+        h('dt', {}, 'Refunded'),
+        h('dd', {}, yuan(order.refunded_amount)),
+        h('dt', {}, 'Paid at'),
+        h('dd', {}, timeOf(order.paid_at)),
+        h('dt', {}, 'Transaction'),
+        h('dd', {}, order.transaction_id ? h('code', {}, order.transaction_id) : '—'),
+      ),
+    ),
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'timeline-heading' },
+      h('h2', { id: 'timeline-heading' }, 'Timeline'),
+      timeline(merchantId, order),
+    ),
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'refunds-heading' },
+      h('h2', { id: 'refunds-heading' }, 'Refunds'),
+      refunds.length === 0
+        ? h('p', {}, 'No refunds.')
+        : table(
+            'Refunds',
+            ['Refund', 'Provider id', 'Amount', 'Registered', 'State'],
+            refunds.map((r) => [r.out_refund_no, r.refund_id ?? '—', yuan(r.amount), yuan(r.registered_amount), r.status]),
+          ),
+    ),
+  )
+}

@@ -1,0 +1,44 @@
+/** The console's formatting: yuan from integer fen by digits (exact at any size), instants in a zone and in UTC. */
+import { describe, expect, it } from 'vitest'
+import { instantFromLocalInput, localTime, percent, utcTime, yuan } from '../../dashboard/src/format'
+
+describe('yuan', () => {
+  it('shows integer fen as yuan with two decimals', () => {
+    expect(yuan(1234)).toBe('¥12.34')
+    expect(yuan(8888)).toBe('¥88.88')
+    expect(yuan(1)).toBe('¥0.01')
+    expect(yuan(10)).toBe('¥0.10')
+    expect(yuan(0)).toBe('¥0.00')
+    expect(yuan(-5)).toBe('-¥0.05')
+    expect(yuan(123456789)).toBe('¥1,234,567.89')
+  })
+
+  it('stays exact where dividing by 100 in floating point would not', () => {
+    // 0.29 * 100 is 28.999999999999996 in floating point; 9007199254740991 / 100 rounds.
+    expect(yuan(29)).toBe('¥0.29')
+    expect(yuan(Number.MAX_SAFE_INTEGER)).toBe('¥90,071,992,547,409.91')
+  })
+
+  it('shows a missing amount as a dash and a non-integer as it is, in fen', () => {
+    expect(yuan(null)).toBe('—')
+    expect(yuan(12.5)).toBe('12.5 fen')
+  })
+})
+
+describe('times', () => {
+  it("shows an instant in the viewer's zone, and the same instant in UTC for the hover title", () => {
+    expect(localTime('2026-11-30T01:59:58.000Z', 'en-GB', 'Asia/Shanghai')).toBe('30 Nov 2026, 09:59:58')
+    expect(localTime('2026-11-30T01:59:58.000Z', 'en-GB', 'UTC')).toBe('30 Nov 2026, 01:59:58')
+    expect(utcTime('2026-11-30T01:59:58.000Z')).toBe('2026-11-30 01:59:58 UTC')
+  })
+
+  it('leaves an empty date input out of a filter', () => {
+    expect(instantFromLocalInput('')).toBeUndefined()
+    expect(instantFromLocalInput('not a date')).toBeUndefined()
+  })
+
+  it('shows rates as whole percentages', () => {
+    expect(percent(1 / 3)).toBe('33 %')
+    expect(percent(null)).toBe('—')
+  })
+})
