@@ -5,10 +5,11 @@
  */
 import { runDurableObjectAlarm } from 'cloudflare:test'
 import { env, exports } from 'cloudflare:workers'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { orderStub } from '../../src/order/order-key'
 import { admin, forwardUrl, freshPayment, notify, ownKeys, registerMerchant } from '../security/harness'
 import { merchantEndpoint } from '../support/operations'
+import { PROJECTION_WAIT } from '../support/orders'
 
 const page = (path: string, headers: Record<string, string> = {}) => exports.default.fetch(`https://gw.test${path}`, { headers })
 
@@ -93,25 +94,28 @@ describe('GET /admin/endpoints', () => {
     await registerMerchant('ep-idle', { identity: ownKeys('ep-idle'), providers: ['alipay'] })
     expect((await admin('/admin/merchants/ep-idle/endpoint/disable', { method: 'POST' })).status).toBe(200)
 
-    const rows = new Map((await endpoints()).endpoints.map((row) => [row.merchant_id, row]))
-    const failing = rows.get('ep-failing')!
-    expect(failing.url).toBe(forwardUrl('ep-failing'))
-    expect(failing.disabled_at).toBeNull()
-    expect(failing.failing_since).not.toBeNull()
-    expect(failing.last_attempt_at).toBe(failing.last_failure_at)
-    expect(failing.last_success_at).toBeNull()
-    expect(failing.last_24h).toEqual({ delivered: 0, failed: 0, attempts: 1, attempt_success_rate: 0 })
+    // Counters and a first-attempt success reach D1 and the monitor through the projection queue, a moment later.
+    await vi.waitFor(async () => {
+      const rows = new Map((await endpoints()).endpoints.map((row) => [row.merchant_id, row]))
+      const failing = rows.get('ep-failing')!
+      expect(failing.url).toBe(forwardUrl('ep-failing'))
+      expect(failing.disabled_at).toBeNull()
+      expect(failing.failing_since).not.toBeNull()
+      expect(failing.last_attempt_at).toBe(failing.last_failure_at)
+      expect(failing.last_success_at).toBeNull()
+      expect(failing.last_24h).toEqual({ delivered: 0, failed: 0, attempts: 1, attempt_success_rate: 0 })
 
-    const healthy = rows.get('ep-healthy')!
-    expect(healthy.failing_since).toBeNull()
-    expect(healthy.last_attempt_at).toBe(healthy.last_success_at)
-    expect(healthy.last_24h).toEqual({ delivered: 1, failed: 0, attempts: 1, attempt_success_rate: 1 })
+      const healthy = rows.get('ep-healthy')!
+      expect(healthy.failing_since).toBeNull()
+      expect(healthy.last_attempt_at).toBe(healthy.last_success_at)
+      expect(healthy.last_24h).toEqual({ delivered: 1, failed: 0, attempts: 1, attempt_success_rate: 1 })
 
-    const idle = rows.get('ep-idle')!
-    expect(idle.disabled_at).not.toBeNull()
-    expect(idle.disabled_reason).toBe('manual')
-    expect(idle.last_attempt_at).toBeNull()
-    expect(idle.last_24h.attempt_success_rate).toBeNull()
+      const idle = rows.get('ep-idle')!
+      expect(idle.disabled_at).not.toBeNull()
+      expect(idle.disabled_reason).toBe('manual')
+      expect(idle.last_attempt_at).toBeNull()
+      expect(idle.last_24h.attempt_success_rate).toBeNull()
+    }, PROJECTION_WAIT)
   })
 
   it('pages newest merchant first, and refuses a limit outside 1–100', async () => {
