@@ -59,14 +59,21 @@ function poolSize(plan) {
  * Runs one system through the plan. `system`: 'paygate' | 'skeleton' | 'floor' | 'node'. Returns the per-step
  * figures, the process CPU breakdown, the delivery checks and (paygate) the meters.
  */
-export async function runSystem(system, { tmp, keys, merchantBody, forward, plan, loadgen, listener, log, runId }) {
-  const dir = join(tmp, system)
-  const logFile = join(tmp, `${system}.log`)
-  const started = startSystem(system, { dir, logFile, merchantBody, forward, keys })
+export async function runSystem(system, { tmp, keys, merchantBody, forward, plan, loadgen, listener, log, runId, metered = false }) {
+  const name = metered ? `${system}-metered` : system
+  const dir = join(tmp, name)
+  const logFile = join(tmp, `${name}.log`)
+  const started = startSystem(system, { dir, logFile, merchantBody, forward, keys, metered })
   let result
   try {
     // Signed while the system boots; v3 timestamps stay well inside their 300 s window.
-    const pool = buildPool({ keys, merchantId: MERCHANT_ID, count: poolSize(plan), seed: 7, runId: `${runId}${system[0]}` })
+    const pool = buildPool({
+      keys,
+      merchantId: MERCHANT_ID,
+      count: poolSize(plan),
+      seed: 7,
+      runId: `${runId}${system[0]}${metered ? 'M' : ''}`,
+    })
     const poolFile = join(dir, 'pool.json')
     writeFileSync(poolFile, JSON.stringify(pool))
     await loadgen.request({ type: 'load', poolFile }, 'loaded')
@@ -77,7 +84,7 @@ export async function runSystem(system, { tmp, keys, merchantBody, forward, plan
 
     const cursor = { next: 0, random: seededRandom(11), recent: [] }
     // From here on, paygate's meter lines belong to the steps (the merchant's seeding is left out).
-    const meters = system === 'paygate' ? { reader: meterReader(logFile), run: emptyTally(), steps: [] } : null
+    const meters = metered ? { reader: meterReader(logFile), run: emptyTally(), steps: [] } : null
     const context = {
       system,
       origin: started.origin,
@@ -119,7 +126,7 @@ export async function runSystem(system, { tmp, keys, merchantBody, forward, plan
 }
 
 /** Starts the system; returns `{ handle, origin, ready }` at once, `ready` resolving to `{ runtime, dev }` pids. */
-function startSystem(system, { dir, logFile, merchantBody, forward, keys }) {
+function startSystem(system, { dir, logFile, merchantBody, forward, keys, metered }) {
   mkdirSync(dir, { recursive: true })
   // Beside the bundle, not inside its directory: nothing the Worker writes lands where wrangler reads code.
   const persistTo = `${dir}-state`
@@ -169,9 +176,9 @@ function startSystem(system, { dir, logFile, merchantBody, forward, keys }) {
     persistTo,
     envFile,
     logFile,
-    vars: system === 'skeleton' ? { FORWARD_URL: forward.url } : system === 'paygate' ? { METER: 'on' } : {},
+    vars: system === 'skeleton' ? { FORWARD_URL: forward.url } : metered ? { METER: 'on' } : {},
     // paygate's meter lines are info-level logs, which wrangler's `warn` log level would drop.
-    meterLines: system === 'paygate',
+    meterLines: metered,
   })
   const ready = dev.ready.then((p) => ({ runtime: p.worker, dev: [...new Set([p.proxy, p.wrangler, p.launcher])] }))
   ready.catch(() => undefined)

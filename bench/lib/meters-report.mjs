@@ -11,7 +11,10 @@ const TARGET_CONCURRENCY = 16
 /** Markdown lines for paygate's meters; `meters` is runSystem()'s `meters` (null: paygate was not metered). */
 export function meterSection(meters) {
   if (!meters) return []
-  const out = ['#### paygate meters (its own `meter.*` log lines, METER = "on")', '']
+  const out = [
+    '#### paygate meters (its own `meter.*` log lines, from a second run of the same plan with METER = "on"; the figures above come from the run without)',
+    '',
+  ]
   const run = meters.run
   if (run === null) return [...out, NOT_REPORTED]
   const p = run.perNewPayment

@@ -12,8 +12,7 @@ import { orderStub, type OrderRef } from '../../src/order/order-key'
 import type { OrderObject } from '../../src/order/order-object'
 import { admin, FORWARD_SECRET, forwardUrl, freshPayment, notify, registerFixtureMerchant } from '../security/harness'
 import { alipayRefund, deliveryStates, merchantEndpoint, opsEndpoint, runAlarmsUntil, runMonitorAlarm } from '../support/operations'
-import { awaitProjection, makePendingDue } from '../support/orders'
-import { OrderStore } from '../../src/storage/order'
+import { awaitProjection, makePendingDue, objectStore } from '../support/orders'
 
 const M = 'recover-acme'
 const RETRY_WINDOW_MS = DELIVERY_SCHEDULE_SECONDS.reduce((sum, s) => sum + s, 0) * 1000
@@ -134,8 +133,8 @@ describe('an endpoint down for longer than the retry schedule, recovered with on
     const sentBefore = received.length
     expect((await admin(`/admin/merchants/${merchantId}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
     for (const order of orders) {
-      await runInDurableObject(orderStub(env, order), (_o: OrderObject, state) => {
-        makePendingDue(new OrderStore(state.storage))
+      await runInDurableObject(orderStub(env, order), (_o: OrderObject, _state) => {
+        makePendingDue(objectStore(_o))
       })
       await runDurableObjectAlarm(orderStub(env, order))
     }

@@ -10,8 +10,7 @@ import { orderStub } from '../../src/order/order-key'
 import { network } from '../msw'
 import { admin, forwardUrl, freshPayment, notify, ownKeys, registerFixtureMerchant, registerMerchant } from '../security/harness'
 import { alipayRefund } from '../support/operations'
-import { awaitProjection, makePendingDue } from '../support/orders'
-import { OrderStore } from '../../src/storage/order'
+import { awaitProjection, makePendingDue, objectStore } from '../support/orders'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -136,7 +135,7 @@ describe('deliveries', () => {
     await notify('alipay', M, payment)
     const stub = orderStub(env, { merchantId: M, provider: 'alipay', outTradeNo: payment.outTradeNo })
     await runDurableObjectAlarm(stub)
-    await runInDurableObject(stub, (_o, state) => makePendingDue(new OrderStore(state.storage)))
+    await runInDurableObject(stub, (o) => makePendingDue(objectStore(o)))
     await runDurableObjectAlarm(stub)
     await awaitProjection([{ merchantId: M, provider: 'alipay', outTradeNo: payment.outTradeNo }])
     const [listed] = (await body<DeliveryList>(`/admin/merchants/${M}/deliveries`)).deliveries

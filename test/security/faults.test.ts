@@ -24,7 +24,6 @@ import { merchantReplica } from '../../src/merchants/merchant-replica'
 import { deliverHeadOfLine } from '../../src/order/delivery-runner'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
 import { OrderObject, type IngestRequest } from '../../src/order/order-object'
-import { OrderStore } from '../../src/storage/order'
 import { network } from '../msw'
 import {
   ACCEPT,
@@ -41,7 +40,7 @@ import {
   unavailableD1,
   type ForwardedCall,
 } from './harness'
-import { inOrderStore, makePendingDue, outboxCounts, PROJECTION_WAIT } from '../support/orders'
+import { inOrderStore, makePendingDue, objectStore, outboxCounts, PROJECTION_WAIT } from '../support/orders'
 
 afterEach(() => vi.useRealTimers())
 
@@ -294,8 +293,8 @@ describe('hostile or broken merchant endpoints', () => {
 
     mode = 'hang'
     const started = Date.now()
-    await runInDurableObject(orderStub(env, ref), async (_o: OrderObject, state) => {
-      const store = new OrderStore(state.storage)
+    await runInDurableObject(orderStub(env, ref), async (_o: OrderObject, _state) => {
+      const store = objectStore(_o)
       makePendingDue(store)
       await deliverHeadOfLine(store, {
         owner: { merchantId, outTradeNo: ref.outTradeNo },
@@ -384,7 +383,7 @@ describe('hostile or broken merchant endpoints', () => {
     await vi.waitFor(async () => expect((await deliveryRow(ref)).status).not.toBe('pending'))
     // Rewrite the stored target (as a tampered row would) and send the event again: the runner checks the URL again.
     await runInDurableObject(orderStub(env, ref), async (_o: OrderObject, state) => {
-      const store = new OrderStore(state.storage)
+      const store = objectStore(_o)
       const target = store.forwardTarget.get()!
       store.forwardTarget.save(
         { ...target, url: 'https://10.0.0.1/hook', merchantVersion: target.merchantVersion + 1 },

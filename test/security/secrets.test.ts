@@ -31,8 +31,7 @@ import {
   PROVIDER_OF,
   unavailableD1,
 } from './harness'
-import { makePendingDue } from '../support/orders'
-import { OrderStore } from '../../src/storage/order'
+import { makePendingDue, objectStore } from '../support/orders'
 
 const MERCHANT_ID = 'leak'
 const COLD_MERCHANT_ID = 'leak-cold'
@@ -217,8 +216,8 @@ describe('no secret and no full signature leaks', () => {
       const stub = orderStub(env, { merchantId, provider: PROVIDER_OF[channel], outTradeNo: payment.outTradeNo })
       for (let i = 0; i < 3; i++) {
         await runDurableObjectAlarm(stub)
-        await runInDurableObject(stub, (_o: OrderObject, state) => {
-          makePendingDue(new OrderStore(state.storage))
+        await runInDurableObject(stub, (_o: OrderObject, _state) => {
+          makePendingDue(objectStore(_o))
         })
       }
       await record(await admin(`/admin/merchants/${merchantId}/orders/${payment.outTradeNo}`))

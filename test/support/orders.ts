@@ -5,7 +5,7 @@ import { env } from 'cloudflare:workers'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
 import type { OrderObject } from '../../src/order/order-object'
 import type { NotificationEffect, VerifiedNotification } from '../../src/providers/core/types'
-import { OrderStore } from '../../src/storage/order'
+import type { OrderStore } from '../../src/storage/order'
 
 export const FORWARD = {
   url: 'https://merchant.example/hooks/payments',
@@ -64,9 +64,14 @@ export function outboxCounts(order: OrderRef): Promise<OutboxCounts> {
   })
 }
 
+/** The object's own store (it keeps a copy of what it read: writing through another would leave that copy stale). */
+export function objectStore(instance: object): OrderStore {
+  return (instance as { store: OrderStore }).store
+}
+
 /** Runs `work` on the order object's records, as the object's own code reads and writes them. */
 export function inOrderStore<T>(order: OrderRef, work: (store: OrderStore, state: DurableObjectState) => T): Promise<T> {
-  return runInDurableObject(stubFor(order), (_instance: OrderObject, state) => work(new OrderStore(state.storage), state))
+  return runInDurableObject(stubFor(order), (instance: OrderObject, state) => work(objectStore(instance), state))
 }
 
 /** Time travel for the outbox: makes every pending delivery due now, as if its backoff had elapsed. */

@@ -7,6 +7,10 @@
  * Inside `transaction` writes are buffered and each record is written once when the callback returns, however many
  * times the callback changed it (an order created, then paid, then given its forward target: one row). Reads see
  * the buffer. Outside a transaction each write goes straight to SQLite.
+ *
+ * Reads are served from a copy of each kind's rows, loaded on its first read: the object is the only writer of its
+ * storage, and one alarm run reads its head and events a dozen times. Every write updates the copy; a transaction
+ * that fails drops all of it, to be read again.
  */
 
 const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS records (
@@ -26,6 +30,8 @@ const slot = (kind: RecordKind, key: string): string => `${kind}\u0000${key}`
 export class RecordStore {
   private pending: Pending | null = null
   private tableReady = false
+  /** Each kind's rows (key → JSON body) as stored, once read. */
+  private readonly stored = new Map<RecordKind, Map<string, string>>()
   /** Rows written by this instance's statements (index and schema entries included, as the runtime counts them). */
   private written = 0
 
@@ -41,44 +47,36 @@ export class RecordStore {
   /** Runs `work` as one SQLite transaction; its writes reach storage once each, at the end, or not at all. */
   transaction<T>(work: () => T): T {
     if (this.pending !== null) return work()
-    return this.storage.transactionSync(() => {
-      this.pending = new Map()
-      try {
-        const result = work()
-        for (const { kind, key, body } of this.pending.values()) this.write(kind, key, body)
-        return result
-      } catch (error) {
-        // Rolled back, the table's creation with it when this transaction made it.
-        this.tableReady = false
-        throw error
-      } finally {
-        this.pending = null
-      }
-    })
+    try {
+      return this.storage.transactionSync(() => {
+        this.pending = new Map()
+        try {
+          const result = work()
+          for (const { kind, key, body } of this.pending.values()) this.write(kind, key, body)
+          return result
+        } finally {
+          this.pending = null
+        }
+      })
+    } catch (error) {
+      // Rolled back (the table's creation with it, when this transaction made it): forget what was read or written.
+      this.tableReady = false
+      this.stored.clear()
+      throw error
+    }
   }
 
   get<T>(kind: RecordKind, key: string): T | null {
     const buffered = this.pending?.get(slot(kind, key))
     if (buffered !== undefined) return buffered.body === null ? null : (JSON.parse(buffered.body) as T)
-    if (!this.exists()) return null
-    const row = this.storage.sql.exec<{ body: string }>('SELECT body FROM records WHERE kind = ? AND key = ?', kind, key).toArray()[0]
-    return row === undefined ? null : (JSON.parse(row.body) as T)
+    const body = this.rowsOf(kind).get(key)
+    return body === undefined ? null : (JSON.parse(body) as T)
   }
 
   /** Every record of a kind, by key; with a prefix, those whose key starts with it. */
   list<T>(kind: RecordKind, prefix = ''): Array<{ key: string; value: T }> {
     const found = new Map<string, string>()
-    if (this.exists()) {
-      const rows = prefix
-        ? this.storage.sql.exec<{ key: string; body: string }>(
-            'SELECT key, body FROM records WHERE kind = ? AND key >= ? AND key < ? ORDER BY key',
-            kind,
-            prefix,
-            `${prefix}\uffff`,
-          )
-        : this.storage.sql.exec<{ key: string; body: string }>('SELECT key, body FROM records WHERE kind = ? ORDER BY key', kind)
-      for (const row of rows) found.set(row.key, row.body)
-    }
+    for (const [key, body] of this.rowsOf(kind)) if (key.startsWith(prefix)) found.set(key, body)
     for (const entry of this.pending?.values() ?? []) {
       if (entry.kind !== kind || !entry.key.startsWith(prefix)) continue
       if (entry.body === null) found.delete(entry.key)
@@ -105,6 +103,19 @@ export class RecordStore {
     return this.written
   }
 
+  private rowsOf(kind: RecordKind): Map<string, string> {
+    let rows = this.stored.get(kind)
+    if (rows === undefined) {
+      rows = new Map()
+      if (this.exists()) {
+        const cursor = this.storage.sql.exec<{ key: string; body: string }>('SELECT key, body FROM records WHERE kind = ?', kind)
+        for (const row of cursor) rows.set(row.key, row.body)
+      }
+      this.stored.set(kind, rows)
+    }
+    return rows
+  }
+
   private write(kind: RecordKind, key: string, body: string | null): void {
     if (!this.tableReady) {
       this.count(this.storage.sql.exec(CREATE_TABLE))
@@ -120,6 +131,11 @@ export class RecordStore {
             body,
           ),
     )
+    const rows = this.stored.get(kind)
+    if (rows !== undefined) {
+      if (body === null) rows.delete(key)
+      else rows.set(key, body)
+    }
   }
 
   private count(cursor: SqlStorageCursor<Record<string, SqlStorageValue>>): void {
