@@ -11,8 +11,10 @@
  * query settles it; then, and only then, it is forwarded.
  */
 import type { ChannelName, NotificationEffect } from '../providers/core/types'
-import type { OrderState, RefundRow } from '../storage/order'
+import { blankRefund, type OrderState, type RefundRow } from '../storage/order'
 import type { EventDraft } from './state-machine'
+
+export { blankRefund }
 
 type RefundEffect = Extract<NotificationEffect, { kind: 'refund' }>
 
@@ -43,23 +45,6 @@ export interface RefundContext {
 export type RefundDecision =
   | { verdict: 'accepted'; next: OrderState; events: EventDraft[]; change: RefundChange }
   | { verdict: 'rejected'; reason: 'refund_exceeds_amount' }
-
-export function blankRefund(outRefundNo: string): RefundRow {
-  return {
-    outRefundNo,
-    refundId: null,
-    registeredAmount: null,
-    amount: null,
-    cumulative: null,
-    status: 'pending',
-    held: null,
-    nextQueryAt: null,
-    queriesMade: 0,
-    lastQueryAt: null,
-    lastResult: null,
-    expiresAt: null,
-  }
-}
 
 /** The order's refunds being decided on: copies, the changed ones remembered, settlements applied to the state. */
 class RefundWork {

@@ -10,7 +10,7 @@ import { orderStub, type OrderRef } from '../../src/order/order-key'
 import { monitorStub } from '../../src/ops/monitor'
 import { network, OPS_URL } from '../msw'
 import { alipayForm, alipayPaymentParams, signAlipay, type SignedNotify } from '../security/signing'
-import { inOrderStore } from './orders'
+import { deliveryRows, type DeliveryRowView } from './orders'
 
 export interface Received {
   id: string
@@ -61,25 +61,9 @@ export function opsEndpoint(merchantId?: string): Received[] {
   return received
 }
 
-export interface DeliveryState {
-  id: string
-  status: string
-  attempts: number
-  next_attempt_at: number | null
-  failure_reason: string | null
-}
-
-export function deliveryStates(order: OrderRef): Promise<DeliveryState[]> {
-  return inOrderStore(order, (store) =>
-    store.deliveries.all().map((d) => ({
-      id: d.id,
-      status: d.status,
-      attempts: d.attempts,
-      next_attempt_at: d.nextAttemptAt,
-      failure_reason: d.failureReason,
-    })),
-  )
-}
+/** An order's deliveries as the object holds them (snake_case, like the admin API). */
+export type DeliveryState = DeliveryRowView
+export const deliveryStates = deliveryRows
 
 /**
  * Moves the (faked) clock from alarm to alarm until `done` holds for every order's deliveries: each round runs the

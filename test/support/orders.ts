@@ -106,6 +106,7 @@ export interface DeliveryRowView {
   next_attempt_at: number | null
   last_status_code: number | null
   last_error: string | null
+  failure_reason: string | null
 }
 
 export function deliveryRows(order: OrderRef): Promise<DeliveryRowView[]> {
@@ -117,25 +118,13 @@ export function deliveryRows(order: OrderRef): Promise<DeliveryRowView[]> {
       next_attempt_at: d.nextAttemptAt,
       last_status_code: d.lastStatusCode,
       last_error: d.lastError,
+      failure_reason: d.failureReason,
     })),
   )
 }
 
 /** For `vi.waitFor`: the projection reaches D1 through a queue whose consumer waits up to a second for a batch. */
 export const PROJECTION_WAIT = { timeout: 10_000, interval: 100 }
-
-/** Retries `check` until it passes (the projection reaches D1 through a queue, a moment after the alarm). */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    try {
-      return await check()
-    } catch (error) {
-      if (Date.now() > deadline) throw error
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-  }
-}
 
 /** Waits until D1 holds every order's and delivery's current version, as the objects hold them (the queue caught up). */
 export async function awaitProjection(orders: readonly OrderRef[]): Promise<void> {

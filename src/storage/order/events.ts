@@ -3,21 +3,11 @@
  * in that order), carrying what the merchant receives and its delivery's state with the attempts made.
  */
 import type { ChannelName } from '../../providers/core/types'
-import type { AttemptRow, DeliveryStatus, EventRow, EventType, FailureReason } from './records'
+import type { AttemptRow, DeliveryRow, EventRow, EventType } from './records'
 import type { RecordStore } from './record-store'
 
-/** A delivery as its event record holds it (the lease is not stored: it lives as long as the attempt's instance). */
-export interface StoredDelivery {
-  id: string
-  status: DeliveryStatus
-  attempts: number
-  nextAttemptAt: number | null
-  lastStatusCode: number | null
-  lastError: string | null
-  failureReason: FailureReason | null
-  version: number
-  createdAt: string
-  updatedAt: string
+/** A delivery as its event record holds it: the row without what its event gives (and no lease: it lives as long as the attempt's instance), with the attempts made. */
+export interface StoredDelivery extends Omit<DeliveryRow, 'eventSeq' | 'eventId' | 'eventType' | 'leaseUntil'> {
   attemptLog: Omit<AttemptRow, 'deliveryId'>[]
 }
 

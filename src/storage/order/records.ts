@@ -153,6 +153,24 @@ export interface RefundRow {
   expiresAt: number | null
 }
 
+/** A refund the gateway knows nothing about yet: pending, no amounts, nothing planned. */
+export function blankRefund(outRefundNo: string): RefundRow {
+  return {
+    outRefundNo,
+    refundId: null,
+    registeredAmount: null,
+    amount: null,
+    cumulative: null,
+    status: 'pending',
+    held: null,
+    nextQueryAt: null,
+    queriesMade: 0,
+    lastQueryAt: null,
+    lastResult: null,
+    expiresAt: null,
+  }
+}
+
 /** What a subject object holds provider notifications about: one transfer, complaint, … of a merchant. */
 export interface SubjectRef {
   merchantId: string

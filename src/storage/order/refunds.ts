@@ -2,7 +2,7 @@
  * @module Each refund of the order (registered, notified, queried, settled) as one `refund` record keyed by its
  * `out_refund_no`, with the refund events already emitted for it, so the same report twice changes nothing.
  */
-import type { RefundRow } from './records'
+import { blankRefund, type RefundRow } from './records'
 import type { RecordStore } from './record-store'
 
 interface RefundRecord extends RefundRow {
@@ -78,22 +78,9 @@ export class RefundTable {
   }
 }
 
+/** A refund known only from the event emitted for it (a legacy object's applied refunds): settled as that outcome. */
 function emptyRefund(outRefundNo: string, outcome: string): RefundRow {
-  const status = outcome === 'succeeded' ? 'succeeded' : outcome === 'closed' ? 'closed' : 'failed'
-  return {
-    outRefundNo,
-    refundId: null,
-    registeredAmount: null,
-    amount: null,
-    cumulative: null,
-    status,
-    held: null,
-    nextQueryAt: null,
-    queriesMade: 0,
-    lastQueryAt: null,
-    lastResult: null,
-    expiresAt: null,
-  }
+  return { ...blankRefund(outRefundNo), status: outcome === 'succeeded' ? 'succeeded' : outcome === 'closed' ? 'closed' : 'failed' }
 }
 
 function toRow(record: RefundRecord): RefundRow {
