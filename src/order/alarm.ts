@@ -15,18 +15,13 @@ import { deliverHeadOfLine } from './delivery-runner'
 import { openForwardSecrets, refreshForwardTarget } from './forward-target'
 import type { Reconciler } from './reconcile'
 import type { RefundReconciler } from './refund-reconcile'
-import { compactWhenDue } from './retention'
+import { compactionDueAt, compactOrder } from './retention'
 import { AWAITING_PAYMENT } from './state-machine'
 
 /** How soon after the projection queue refused a hand-off it is tried again. */
 const PROJECTION_RETRY_MS = 30_000
 /** How soon an alarm whose delivery step failed unexpectedly runs again. */
 const DELIVERY_ERROR_RETRY_MS = 60_000
-
-interface Failures {
-  projectionFailed: boolean
-  deliveryFailed: boolean
-}
 
 export async function runAlarm(ctx: OrderContext, reconciler: Reconciler, refunds: RefundReconciler): Promise<void> {
   const order = ctx.store.order.get()
@@ -35,33 +30,41 @@ export async function runAlarm(ctx: OrderContext, reconciler: Reconciler, refund
   // Queries first: a payment or refund they find is delivered in this same run.
   await reconciler.run(ctx, Date.now())
   await refunds.run(ctx, Date.now())
-  const failures = await deliverAndProject(ctx, order.merchantId)
-  // Computed from storage after the last await: an RPC that ran meanwhile may have added work.
+  const deliveryFailed = await deliver(ctx, order.merchantId)
+  // Computed from storage after the last await (an RPC that ran meanwhile may have added work; any later one sets
+  // its own alarm), and set before the hand-off's await: written in one commit with the delivery's outcome.
   const now = Date.now()
   const plan = ctx.store.reconciliation.get()
   const queryDue = plan !== null && AWAITING_PAYMENT.has(ctx.store.order.get()!.status) ? plan.nextQueryAt : null
-  const next = earliest(earliest(outboxDueAt(ctx, now, failures), queryDue), ctx.store.refunds.nextQueryAt())
+  const next = earliest(earliest(outboxDueAt(ctx, now, deliveryFailed), queryDue), ctx.store.refunds.nextQueryAt())
   // Nothing left to do: the alarm comes back when the order is old enough to keep only its tombstone.
-  const compaction = next === null && !failures.projectionFailed ? compactWhenDue(ctx, now) : null
-  const wake = earliest(next, compaction)
-  if (wake !== null) await ctx.store.setAlarm(wake)
+  const compactionDue = next === null ? compactionDueAt(ctx) : null
+  const wake = earliest(next, compactionDue !== null && compactionDue > now ? compactionDue : null)
+  const alarmSet = wake === null ? null : ctx.store.setAlarm(wake)
+  const handedOff = await handOff(ctx, order.merchantId)
+  await alarmSet
+  if (!handedOff) return retryHandOff(ctx)
+  // Due now: its last state is in D1's hands, so the tombstone loses nothing there.
+  if (compactionDue !== null && compactionDue <= now) compactOrder(ctx, now)
 }
 
 export async function runSubjectAlarm(ctx: OrderContext): Promise<void> {
   const subject = ctx.store.subject.get()
   if (subject === null) return
   await refreshForwardTarget(ctx, subject.merchantId)
-  const failures = await deliverAndProject(ctx, subject.merchantId)
-  const next = outboxDueAt(ctx, Date.now(), failures)
-  if (next !== null) await ctx.store.setAlarm(next)
+  const deliveryFailed = await deliver(ctx, subject.merchantId)
+  const next = outboxDueAt(ctx, Date.now(), deliveryFailed)
+  const alarmSet = next === null ? null : ctx.store.setAlarm(next)
+  const handedOff = await handOff(ctx, subject.merchantId)
+  await alarmSet
+  if (!handedOff) await retryHandOff(ctx)
 }
 
-/** Drains the outbox and hands the object's state to the projection queue; failures of either only delay them. */
-async function deliverAndProject(ctx: OrderContext, merchantId: string): Promise<Failures> {
+/** Drains the outbox; returns whether the step failed unexpectedly (it only delays the deliveries). */
+async function deliver(ctx: OrderContext, merchantId: string): Promise<boolean> {
   const { env, store } = ctx
   // A subject object's deliveries belong to no order.
   const outTradeNo = store.order.get()?.outTradeNo ?? null
-  let deliveryFailed = false
   try {
     const outcome = await deliverHeadOfLine(store, {
       owner: { merchantId, outTradeNo },
@@ -89,36 +92,47 @@ async function deliverAndProject(ctx: OrderContext, merchantId: string): Promise
         })),
       })
     }
+    return false
   } catch (error) {
     // Never lose the alarm over it (e.g. a MASTER_KEY that no longer opens the stored secret).
     log('error', { event: 'delivery.step_failed', merchant_id: merchantId, out_trade_no: outTradeNo, error: errorName(error) })
-    deliveryFailed = true
+    return true
   }
-  let projectionFailed = false
-  try {
-    const record = objectRecord(store)
-    const state = JSON.stringify(record)
-    if (state !== ctx.projection.lastSent) {
-      await enqueueProjection(env, [record])
-      ctx.projection.lastSent = state
-    }
-  } catch (error) {
-    log('warn', { event: 'projection.deferred', merchant_id: merchantId, out_trade_no: outTradeNo, error: errorSummary(error) })
-    projectionFailed = true
-  }
-  return { projectionFailed, deliveryFailed }
 }
 
-/** When the outbox or the projection next has something to do. */
-function outboxDueAt({ store }: OrderContext, now: number, failures: Failures): number | null {
+/** Hands the object's state to the projection queue unless this instance already did; false when the queue refused. */
+async function handOff(ctx: OrderContext, merchantId: string): Promise<boolean> {
+  try {
+    const record = objectRecord(ctx.store)
+    const state = JSON.stringify(record)
+    if (state !== ctx.projection.lastSent) {
+      await enqueueProjection(ctx.env, [record])
+      ctx.projection.lastSent = state
+    }
+    return true
+  } catch (error) {
+    const outTradeNo = ctx.store.order.get()?.outTradeNo ?? null
+    log('warn', { event: 'projection.deferred', merchant_id: merchantId, out_trade_no: outTradeNo, error: errorSummary(error) })
+    return false
+  }
+}
+
+/** The hand-off is tried again 30 s from now, unless the alarm is due sooner (new work set it meanwhile). */
+async function retryHandOff(ctx: OrderContext): Promise<void> {
+  const retryAt = Date.now() + PROJECTION_RETRY_MS
+  const current = await ctx.storage.getAlarm()
+  await ctx.store.setAlarm(current !== null && current < retryAt ? current : retryAt)
+}
+
+/** When the outbox next has something to do. */
+function outboxDueAt({ store }: OrderContext, now: number, deliveryFailed: boolean): number | null {
   const head = store.deliveries.headOfLine()
   let deliveryDue: number | null = null
   if (head !== null && store.forwardTarget.get() !== null) {
     deliveryDue = Math.max(now, head.nextAttemptAt ?? now, head.leaseUntil ?? now)
-    if (failures.deliveryFailed) deliveryDue = Math.max(deliveryDue, now + DELIVERY_ERROR_RETRY_MS)
+    if (deliveryFailed) deliveryDue = Math.max(deliveryDue, now + DELIVERY_ERROR_RETRY_MS)
   }
-  const projectionDue = failures.projectionFailed ? now + PROJECTION_RETRY_MS : null
-  return earliest(deliveryDue, projectionDue)
+  return deliveryDue
 }
 
 function earliest(a: number | null, b: number | null): number | null {

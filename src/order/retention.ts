@@ -19,10 +19,11 @@ export function retentionMs(env: Env): number {
 }
 
 /**
- * Compacts the order when its time has come; otherwise returns when it will (epoch ms), or null while it has work
- * left (the alarm that does that work comes back here).
+ * When the order may be reduced to its tombstone (epoch ms): once it has no work left, its retention age after its
+ * last change. Null while it has work left (the alarm that does that work asks again), or when the tombstone is as
+ * recent as its last change.
  */
-export function compactWhenDue(ctx: OrderContext, now: number): number | null {
+export function compactionDueAt(ctx: OrderContext): number | null {
   const { store } = ctx
   const order = store.order.get()
   if (order === null) return null
@@ -34,9 +35,12 @@ export function compactWhenDue(ctx: OrderContext, now: number): number | null {
   const lastChange = [order.updatedAt, ...store.deliveries.all().map((d) => d.updatedAt)].sort().at(-1)!
   const compactedAt = store.compactedAt()
   if (compactedAt !== null && compactedAt >= lastChange) return null
-  const due = Date.parse(lastChange) + retentionMs(ctx.env)
-  if (now < due) return due
-  store.compact(isoNow(now))
-  log('info', { event: 'order.compacted', merchant_id: order.merchantId, out_trade_no: order.outTradeNo })
-  return null
+  return Date.parse(lastChange) + retentionMs(ctx.env)
+}
+
+/** Reduces the order to its tombstone (its state as D1 last received it stays there). */
+export function compactOrder(ctx: OrderContext, now: number): void {
+  const order = ctx.store.order.get()
+  ctx.store.compact(isoNow(now))
+  log('info', { event: 'order.compacted', merchant_id: order?.merchantId ?? null, out_trade_no: order?.outTradeNo ?? null })
 }

@@ -29,7 +29,8 @@ const slot = (kind: RecordKind, key: string): string => `${kind}\u0000${key}`
 
 export class RecordStore {
   private pending: Pending | null = null
-  private tableReady = false
+  /** Whether the table exists, once known (only this instance creates it, on its first write). */
+  private table: 'unknown' | 'present' | 'absent' = 'unknown'
   /** Each kind's rows (key → JSON body) as stored, once read. */
   private readonly stored = new Map<RecordKind, Map<string, string>>()
   /** Rows written by this instance's statements (index and schema entries included, as the runtime counts them). */
@@ -39,9 +40,11 @@ export class RecordStore {
 
   /** Whether the table exists (an object that never stored anything has none; reading it must not create it). */
   exists(): boolean {
-    if (this.tableReady) return true
-    this.tableReady = this.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records'").toArray().length > 0
-    return this.tableReady
+    if (this.table === 'unknown') {
+      const found = this.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records'").toArray().length > 0
+      this.table = found ? 'present' : 'absent'
+    }
+    return this.table === 'present'
   }
 
   /** Runs `work` as one SQLite transaction; its writes reach storage once each, at the end, or not at all. */
@@ -60,7 +63,7 @@ export class RecordStore {
       })
     } catch (error) {
       // Rolled back (the table's creation with it, when this transaction made it): forget what was read or written.
-      this.tableReady = false
+      this.table = 'unknown'
       this.stored.clear()
       throw error
     }
@@ -117,9 +120,9 @@ export class RecordStore {
   }
 
   private write(kind: RecordKind, key: string, body: string | null): void {
-    if (!this.tableReady) {
+    if (this.table !== 'present') {
       this.count(this.storage.sql.exec(CREATE_TABLE))
-      this.tableReady = true
+      this.table = 'present'
     }
     this.count(
       body === null

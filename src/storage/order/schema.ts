@@ -13,30 +13,33 @@ import { Head } from './head'
 
 export const ORDER_SCHEMA_VERSION = 4
 
-const tableExists = (sql: SqlStorage, name: string): boolean =>
-  sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", name).toArray().length > 0
+/** The object's own tables, in one read (SQLite's and the runtime's `_cf_` tables left out). */
+function tablesOf(sql: SqlStorage): Set<string> {
+  const rows = sql.exec<{ name: string }>(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'",
+  )
+  return new Set(rows.toArray().map((row) => row.name))
+}
 
-const hasLegacyTables = (sql: SqlStorage): boolean =>
-  tableExists(sql, 'order_state') || tableExists(sql, 'subject') || tableExists(sql, '_schema')
+/** Tables only the legacy layout had. */
+const LEGACY_MARKERS = ['order_state', 'subject', '_schema']
 
 /** The layout this object's storage has: 4 (current), 1–3 (legacy), 0 (nothing stored, or legacy before versioning). */
 export function orderSchemaVersion(sql: SqlStorage): number {
-  if (tableExists(sql, 'records')) return ORDER_SCHEMA_VERSION
+  if (tablesOf(sql).has('records')) return ORDER_SCHEMA_VERSION
   return legacySchemaVersion(sql)
 }
 
 /** Whether this object has ever stored anything; reading it creates nothing. */
 export function hasOrderStorage(sql: SqlStorage): boolean {
-  const tables = sql.exec(
-    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' LIMIT 1",
-  )
-  return tables.toArray().length > 0
+  return tablesOf(sql).size > 0
 }
 
 /** Converts a legacy object (all of it or none) and returns the versions it applied: none when it is current or new. */
 export function migrateOrderSchema(storage: DurableObjectStorage): number[] {
   const { sql } = storage
-  if (tableExists(sql, 'records') || !hasLegacyTables(sql)) return []
+  const tables = tablesOf(sql)
+  if (tables.has('records') || !LEGACY_MARKERS.some((name) => tables.has(name))) return []
   return storage.transactionSync(() => {
     const applied = migrateLegacyTables(sql)
     convertLegacyRows(storage)
