@@ -17,6 +17,12 @@ export interface DeliveryChange {
   failureReason?: FailureReason | null
 }
 
+/**
+ * Attempts kept per delivery: more than a whole retry schedule (12), so only a delivery replayed or recovered again
+ * and again drops its oldest; each can hold a 1 KiB reply, and the record stays small.
+ */
+export const KEPT_ATTEMPTS = 50
+
 /** When a pending delivery is next attempted (ISO-8601); null once it is delivered or failed. */
 export function nextAttemptIso(delivery: Pick<DeliveryRow, 'status' | 'nextAttemptAt'>): string | null {
   return delivery.status !== 'pending' || delivery.nextAttemptAt === null ? null : new Date(delivery.nextAttemptAt).toISOString()
@@ -97,9 +103,10 @@ export class DeliveryTables {
     return this.all().filter((d) => d.status === 'failed' && d.createdAt >= since && d.createdAt < until)
   }
 
+  /** Adds an attempt to the delivery's log, which keeps the latest `KEPT_ATTEMPTS` (the count of all is `attempts`). */
   recordAttempt(row: AttemptRow): void {
     const { deliveryId, ...attempt } = row
-    this.change(deliveryId, (d) => ({ ...d, attemptLog: [...d.attemptLog, attempt] }), false)
+    this.change(deliveryId, (d) => ({ ...d, attemptLog: [...d.attemptLog, attempt].slice(-KEPT_ATTEMPTS) }), false)
   }
 
   attempts(deliveryId: string): AttemptRow[] {
