@@ -13,10 +13,13 @@ import { Head } from './head'
 
 export const ORDER_SCHEMA_VERSION = 4
 
-/** The object's own tables, in one read (SQLite's and the runtime's `_cf_` tables left out). */
+/**
+ * The object's own tables, in one read: SQLite's, the runtime's (`_cf_…`) and the local runtime's (`__miniflare_do_name`
+ * in every persisted object under `wrangler dev`) left out.
+ */
 function tablesOf(sql: SqlStorage): Set<string> {
   const rows = sql.exec<{ name: string }>(
-    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'",
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE '\\_\\_%' ESCAPE '\\'",
   )
   return new Set(rows.toArray().map((row) => row.name))
 }

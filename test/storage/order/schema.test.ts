@@ -2,7 +2,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'c
 import { http, HttpResponse } from 'msw'
 import { describe, expect, it, vi } from 'vitest'
 import type { OrderObject } from '../../../src/order/order-object'
-import { migrateOrderSchema, ORDER_SCHEMA_VERSION, orderSchemaVersion, OrderStore } from '../../../src/storage/order'
+import { hasOrderStorage, migrateOrderSchema, ORDER_SCHEMA_VERSION, orderSchemaVersion, OrderStore } from '../../../src/storage/order'
 import { network } from '../../msw'
 import { deliveryRows, FORWARD, outboxCounts, paymentNotification, SETTINGS, stubFor, uniqueOrder } from '../../support/orders'
 
@@ -115,6 +115,18 @@ describe('order object schema migrations', () => {
     await runDurableObjectAlarm(stub)
     await vi.waitFor(async () => expect((await deliveryRows(order))[0]).toMatchObject({ status: 'delivered', attempts: 1 }))
     expect(received).toEqual(result.eventIds)
+  })
+
+  it("counts no runtime table as the object's storage: an object nobody wrote to holds nothing, even under wrangler dev", async () => {
+    const order = uniqueOrder('EMPTY')
+    await runInDurableObject(stubFor(order), (_o: OrderObject, state) => {
+      // What the local runtime puts in every persisted object (it remembers the object's name there).
+      state.storage.sql.exec('CREATE TABLE __miniflare_do_name (name TEXT)')
+      expect(hasOrderStorage(state.storage.sql)).toBe(false)
+      expect(orderSchemaVersion(state.storage.sql)).toBe(0)
+      expect(migrateOrderSchema(state.storage)).toEqual([])
+    })
+    expect(await stubFor(order).snapshot()).toBeNull()
   })
 
   it('a current object migrates nothing: running the migration again changes no row', async () => {
