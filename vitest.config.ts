@@ -32,7 +32,7 @@ export async function workerdProject(
           // fill it: tests read what the projection wrote a moment after the alarm.
           queueConsumers: {
             'paygate-projection': { maxBatchSize: 100, maxBatchTimeout: 0, maxRetries: 10, deadLetterQueue: 'paygate-projection-dead' },
-            'paygate-projection-dead': { maxBatchSize: 100, maxBatchTimeout: 0 },
+            'paygate-projection-dead': { maxBatchSize: 100, maxBatchTimeout: 0, maxRetries: 100 },
           },
         },
       }),

@@ -28,6 +28,13 @@ INSERT INTO orders_new (merchant_id, provider, out_trade_no, status, expected_am
     version, updated_at FROM orders;
 DROP TABLE orders;
 ALTER TABLE orders_new RENAME TO orders;
+-- What the stats already counted of each order: its accepted notifications the old projection listed (a channel is
+-- named `<provider>` or `<provider>.<version>`). The consumer counts only what comes on top.
+UPDATE orders SET accepted_notifications = (
+  SELECT count(*) FROM notifications AS n
+  WHERE n.merchant_id = orders.merchant_id AND n.out_trade_no = orders.out_trade_no AND n.verdict = 'accepted'
+    AND substr(n.channel, 1, instr(n.channel || '.', '.') - 1) = orders.provider
+);
 
 CREATE TABLE deliveries_new (
   id                TEXT NOT NULL PRIMARY KEY,
@@ -63,3 +70,5 @@ CREATE TABLE merchant_shards (
   shard        TEXT NOT NULL,
   assigned_at  TEXT NOT NULL
 ) WITHOUT ROWID;
+-- Every merchant saved before shards existed stays where its history is.
+INSERT INTO merchant_shards (merchant_id, shard, assigned_at) SELECT id, 'DB', updated_at FROM merchants;

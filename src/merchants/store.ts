@@ -76,6 +76,8 @@ export async function saveMerchant(env: Env, id: string, input: MerchantInput, o
   const keys = identityKeysOf(input, registry)
   await indexUnclaimedMerchants(env.DB, registry)
   await checkIdentities(env.DB, id, keys)
+  // Its projection's shard, before the merchant exists (a failure here saves nothing); saving it again keeps it.
+  await assignShard(env, id, new Date(now).toISOString())
   if (expectedVersion !== undefined) {
     const version = await writeStoredMerchant(env, id, stored, expectedVersion, now)
     if (version === null) throw new MerchantChanged(`merchant ${id} changed meanwhile; read it again and retry`)
@@ -103,8 +105,6 @@ export async function saveMerchant(env: Env, id: string, input: MerchantInput, o
   const row = results[0]?.results[0]
   openedMerchants.delete(id)
   if (row === undefined) throw new Error('merchant upsert returned no row')
-  // Its projection's shard, once (saving it again keeps it).
-  await assignShard(env, id, at)
   // After D1, so the replica never holds a config D1 refused; a failure here fails the save loudly.
   await merchantReplica(env, id).put({ config, version: row.version }, id)
   return { created: row.version === 1, version: row.version }

@@ -43,9 +43,7 @@ export class ProjectionDeadLetters extends DurableObject<Env> {
     const rows = this.ctx.storage.sql
       .exec<{ seq: number; body: string }>('SELECT seq, body FROM parked ORDER BY seq LIMIT ?', limit)
       .toArray()
-    // sendBatch takes at most 100 messages.
-    for (let i = 0; i < rows.length; i += 100) {
-      const chunk = rows.slice(i, i + 100)
+    for (const chunk of sendableChunks(rows)) {
       await enqueueProjection(
         this.env,
         chunk.map((row) => JSON.parse(row.body) as ProjectionRecord),
@@ -54,6 +52,25 @@ export class ProjectionDeadLetters extends DurableObject<Env> {
     }
     return { redriven: rows.length, remaining: this.count() }
   }
+}
+
+/** One `sendBatch` takes at most 100 messages and 256 KB: chunks that stay under both, in order. */
+function sendableChunks<T extends { body: string }>(rows: readonly T[]): T[][] {
+  const chunks: T[][] = []
+  let chunk: T[] = []
+  let bytes = 0
+  for (const row of rows) {
+    const size = new TextEncoder().encode(row.body).length + 100
+    if (chunk.length > 0 && (chunk.length === 100 || bytes + size > 240_000)) {
+      chunks.push(chunk)
+      chunk = []
+      bytes = 0
+    }
+    chunk.push(row)
+    bytes += size
+  }
+  if (chunk.length > 0) chunks.push(chunk)
+  return chunks
 }
 
 export function deadLetterStub(env: Env): DurableObjectStub<ProjectionDeadLetters> {

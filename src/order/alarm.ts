@@ -44,8 +44,10 @@ export async function runAlarm(ctx: OrderContext, reconciler: Reconciler, refund
   const handedOff = await handOff(ctx, order.merchantId)
   await alarmSet
   if (!handedOff) return retryHandOff(ctx)
-  // Due now: its last state is in D1's hands, so the tombstone loses nothing there.
-  if (compactionDue !== null && compactionDue <= now) compactOrder(ctx, now)
+  // Due now, and nothing came in during the awaits (the state handed off is still the state): D1 has all of it, so
+  // the tombstone loses nothing there. Otherwise the newcomer's own alarm comes back to it.
+  const unchanged = ctx.projection.lastSent === JSON.stringify(objectRecord(ctx.store))
+  if (compactionDue !== null && compactionDue <= now && unchanged && compactionDueAt(ctx) !== null) compactOrder(ctx, now)
 }
 
 export async function runSubjectAlarm(ctx: OrderContext): Promise<void> {

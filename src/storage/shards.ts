@@ -1,8 +1,8 @@
 /**
  * @module Which D1 database holds a merchant's projection. `D1_SHARDS` names the shard bindings (comma-separated, in
  * wrangler.toml; `DB` alone by default); the control database `DB` holds the merchants and the merchant → shard map,
- * assigned once, when a merchant is first saved, to the shard with the fewest merchants. A merchant the map does not
- * know (saved before shards existed) is on the first shard.
+ * assigned once, when a merchant is first saved, to the shard with the fewest merchants (migration 0007 put every
+ * merchant saved before it on `DB`). A merchant the map does not know is read on the first shard.
  */
 
 export const CONTROL_SHARD = 'DB'
@@ -48,20 +48,26 @@ export function allShards(env: Env): D1Database[] {
   return shardNames(env).map((name) => shardDatabase(env, name))
 }
 
-/** Gives a merchant its shard once (the one with the fewest merchants); later calls keep it. Returns the shard's name. */
+/**
+ * Gives a merchant its shard once (the one with the fewest merchants) and records it, with one shard too, so adding a
+ * shard later never moves a merchant that has history; later calls keep it. Returns the shard's name.
+ */
 export async function assignShard(env: Env, merchantId: string, now: string): Promise<string> {
   const names = shardNames(env)
-  if (names.length === 1) return names[0]!
-  const { results } = await env.DB.prepare('SELECT shard, count(*) AS merchants FROM merchant_shards GROUP BY shard').all<{
-    shard: string
-    merchants: number
-  }>()
-  const load = new Map(results.map((r) => [r.shard, r.merchants]))
-  const lightest = names.reduce((best, name) => ((load.get(name) ?? 0) < (load.get(best) ?? 0) ? name : best), names[0]!)
-  await env.DB.prepare(
-    'INSERT INTO merchant_shards (merchant_id, shard, assigned_at) VALUES (?, ?, ?) ON CONFLICT (merchant_id) DO NOTHING',
+  let shard = names[0]!
+  if (names.length > 1) {
+    const { results } = await env.DB.prepare('SELECT shard, count(*) AS merchants FROM merchant_shards GROUP BY shard').all<{
+      shard: string
+      merchants: number
+    }>()
+    const load = new Map(results.map((r) => [r.shard, r.merchants]))
+    shard = names.reduce((best, name) => ((load.get(name) ?? 0) < (load.get(best) ?? 0) ? name : best), names[0]!)
+  }
+  const kept = await env.DB.prepare(
+    `INSERT INTO merchant_shards (merchant_id, shard, assigned_at) VALUES (?, ?, ?)
+     ON CONFLICT (merchant_id) DO UPDATE SET merchant_id = merchant_id RETURNING shard`,
   )
-    .bind(merchantId, lightest, now)
-    .run()
-  return (await shardsOf(env, [merchantId])).get(merchantId)!
+    .bind(merchantId, shard, now)
+    .first<{ shard: string }>()
+  return kept?.shard ?? shard
 }

@@ -89,3 +89,38 @@ describe('D1 migration 0005: provider notifications, their subjects, and kept re
     })
   })
 })
+
+describe('D1 migration 0007: the batched, sharded projection', () => {
+  it('keeps every order and delivery, counts what the stats already had, and keeps every merchant on the first shard', async () => {
+    const stub = env.MERCHANTS.getByName('d1-migration-replay-0007')
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql
+      // Everything up to 0006, as a deployed database holds it.
+      for (const migration of env.TEST_MIGRATIONS.filter((m) => m.name < '0007_')) sql.exec(script(migration))
+      sql.exec(`INSERT INTO merchants (id, config, version, created_at, updated_at) VALUES ('m1', '{}', 3, 'c', 'u')`)
+      sql.exec(`INSERT INTO orders (merchant_id, provider, out_trade_no, status, amount, refunded_amount, version, updated_at)
+                VALUES ('m1', 'wechatpay', 'T1', 'paid', 100, 0, 3, 'x'), ('m1', 'alipay', 'T1', 'paid', 100, 0, 2, 'x')`)
+      // T1 of WeChat Pay: two accepted notifications on two channels and a duplicate; Alipay's T1: one accepted.
+      sql.exec(`INSERT INTO notifications (id, merchant_id, channel, out_trade_no, received_at, verdict, source) VALUES
+                ('ntf_1', 'm1', 'wechatpay.v3', 'T1', 'a', 'accepted', 'notify'), ('ntf_2', 'm1', 'wechatpay.v2', 'T1', 'b', 'accepted', 'notify'),
+                ('ntf_3', 'm1', 'wechatpay.v3', 'T1', 'c', 'duplicate', 'notify'), ('ntf_4', 'm1', 'alipay', 'T1', 'd', 'accepted', 'notify')`)
+      sql.exec(`INSERT INTO deliveries (id, merchant_id, provider, out_trade_no, event_id, type, status, created_at, updated_at, version, reason)
+                VALUES ('dlv_1', 'm1', 'wechatpay', 'T1', 'evt_1', 'payment.succeeded', 'delivered', 'a', 'b', 2, NULL)`)
+
+      sql.exec(script(env.TEST_MIGRATIONS.find((m) => m.name.startsWith('0007_'))))
+      expect(sql.exec('SELECT provider, out_trade_no, version, accepted_notifications FROM orders ORDER BY provider').toArray()).toEqual([
+        { provider: 'alipay', out_trade_no: 'T1', version: 2, accepted_notifications: 1 },
+        { provider: 'wechatpay', out_trade_no: 'T1', version: 3, accepted_notifications: 2 },
+      ])
+      expect(sql.exec('SELECT id, status, version FROM deliveries').toArray()).toEqual([{ id: 'dlv_1', status: 'delivered', version: 2 }])
+      expect(sql.exec('SELECT merchant_id, shard FROM merchant_shards').toArray()).toEqual([{ merchant_id: 'm1', shard: 'DB' }])
+      // One index beside the deliveries' key, none beside the orders'.
+      const indexes = sql
+        .exec<{ name: string; tbl_name: string }>(
+          "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('orders', 'deliveries') ORDER BY name",
+        )
+        .toArray()
+      expect(indexes.map((i) => i.name)).toEqual(['deliveries_by_time'])
+    })
+  })
+})

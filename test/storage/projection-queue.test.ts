@@ -209,6 +209,26 @@ describe('shards', () => {
   })
 })
 
+describe('shard assignment', () => {
+  it('a merchant saved while there was one shard stays there when a second is added, whatever the load', async () => {
+    await registerMerchant('shard-early', { identity: ownKeys('shard-early') })
+    const twoShards = { ...env, D1_SHARDS: 'DB,DB_SHARD_1' } as unknown as Env
+    // DB is the heavier shard now (every merchant of this file so far), yet a save keeps the merchant where its history is.
+    expect(await assignShard(twoShards, 'shard-early', new Date().toISOString())).toBe('DB')
+    const saved = await callWorker(
+      new Request('https://gw.test/admin/merchants/shard-early', {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${env.ADMIN_TOKEN}`, 'content-type': 'application/merge-patch+json' },
+        body: JSON.stringify({ requireRegisteredOrders: true }),
+      }),
+      { D1_SHARDS: 'DB,DB_SHARD_1' } as unknown as Partial<Env>,
+    )
+    expect(saved.status).toBe(200)
+    const row = await env.DB.prepare("SELECT shard FROM merchant_shards WHERE merchant_id = 'shard-early'").first()
+    expect(row).toEqual({ shard: 'DB' })
+  })
+})
+
 describe('order object storage', () => {
   it('a new payment writes 4 rows in ingest (2 schema rows of the table, the head, the event) and 1 in its alarm; a duplicate 1', async () => {
     const order = uniqueOrder('ROWS')

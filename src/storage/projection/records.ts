@@ -108,6 +108,13 @@ export interface DuplicateRecord {
 
 export type ProjectionRecord = ObjectRecord | RefusalRecord | DuplicateRecord
 
+/**
+ * How much of an object's history one record carries: its latest notifications and deliveries, and each delivery's
+ * latest attempts. Every change is handed off when it happens, so D1 has the older ones; the cap keeps a record of a
+ * busy subject (a complaint with hundreds of notifications) far below a queue message's 128 KB.
+ */
+export const RECORD_LIMITS = { notifications: 50, deliveries: 50, attempts: 12 }
+
 /** The object's current state for D1. */
 export function objectRecord(store: OrderStore): ObjectRecord {
   const order = store.order.get()
@@ -142,7 +149,7 @@ export function objectRecord(store: OrderStore): ObjectRecord {
             acceptedNotifications: accepted.length,
             lastAcceptedAt: accepted.at(-1)?.receivedAt ?? null,
           },
-    notifications: listed.map((n) => ({
+    notifications: listed.slice(-RECORD_LIMITS.notifications).map((n) => ({
       id: n.id,
       merchantId,
       channel: n.channel,
@@ -155,29 +162,34 @@ export function objectRecord(store: OrderStore): ObjectRecord {
       notificationType: n.notificationType ?? null,
       subjectKey,
     })),
-    deliveries: store.deliveries.all().map((d) => {
-      const attempts = store.deliveries.attempts(d.id)
-      const delivered = attempts.filter((a) => a.outcome === 'delivered').at(-1)
-      return {
-        id: d.id,
-        merchantId,
-        provider,
-        outTradeNo,
-        subjectKey,
-        eventId: d.eventId,
-        type: d.eventType,
-        status: d.status,
-        reason: d.status === 'failed' ? d.failureReason : null,
-        attempts: d.attempts,
-        nextAttemptAt: nextAttemptIso(d),
-        lastStatusCode: d.lastStatusCode,
-        createdAt: d.createdAt,
-        updatedAt: d.updatedAt,
-        version: d.version,
-        attemptLog: attempts.map((a) => ({ number: a.number, startedAt: a.startedAt, latencyMs: a.latencyMs })),
-        deliveredAt: delivered === undefined ? null : Date.parse(delivered.startedAt),
-      }
-    }),
+    deliveries: store.deliveries
+      .all()
+      .slice(-RECORD_LIMITS.deliveries)
+      .map((d) => {
+        const attempts = store.deliveries.attempts(d.id)
+        const delivered = attempts.filter((a) => a.outcome === 'delivered').at(-1)
+        return {
+          id: d.id,
+          merchantId,
+          provider,
+          outTradeNo,
+          subjectKey,
+          eventId: d.eventId,
+          type: d.eventType,
+          status: d.status,
+          reason: d.status === 'failed' ? d.failureReason : null,
+          attempts: d.attempts,
+          nextAttemptAt: nextAttemptIso(d),
+          lastStatusCode: d.lastStatusCode,
+          createdAt: d.createdAt,
+          updatedAt: d.updatedAt,
+          version: d.version,
+          attemptLog: attempts
+            .slice(-RECORD_LIMITS.attempts)
+            .map((a) => ({ number: a.number, startedAt: a.startedAt, latencyMs: a.latencyMs })),
+          deliveredAt: delivered === undefined ? null : Date.parse(delivered.startedAt),
+        }
+      }),
     forwardUrl: store.forwardTarget.get()?.url ?? null,
   }
 }
