@@ -22,23 +22,12 @@ import { assignShard } from '../../src/storage/shards'
 import { objectRecord, type ProjectionRecord } from '../../src/storage/projection'
 import { OrderStore, type OrderRef } from '../../src/storage/order'
 import { network } from '../msw'
-import { callWorker, D1Unavailable, ownKeys, registerMerchant } from '../security/harness'
+import { callWorker, ownKeys, registerMerchant, unavailableD1 } from '../security/harness'
 import { FORWARD, inOrderStore, PROJECTION_WAIT, paymentNotification, SETTINGS, stubFor, uniqueOrder } from '../support/orders'
 
 beforeAll(async () => {
   await applyD1Migrations(env.DB_SHARD_1, env.TEST_MIGRATIONS)
 })
-
-function failingD1(): D1Database {
-  const fail = () => {
-    throw new D1Unavailable()
-  }
-  return {
-    prepare: () => ({ bind: () => ({ all: fail, first: fail, run: fail }), all: fail, first: fail, run: fail }),
-    batch: fail,
-    exec: fail,
-  } as unknown as D1Database
-}
 
 /** A paid, delivered order, and its object's record for D1 (what its alarm put on the queue). */
 async function deliveredOrder(merchantId = 'queue-acme'): Promise<{ order: OrderRef; record: ProjectionRecord }> {
@@ -86,7 +75,7 @@ describe('the projection queue', () => {
     await env.DB.prepare('DELETE FROM deliveries WHERE merchant_id = ?').bind(merchantId).run()
     await env.DB.prepare('DELETE FROM merchant_stats WHERE merchant_id = ?').bind(merchantId).run()
 
-    const down = await consume([record], { DB: failingD1() })
+    const down = await consume([record], { DB: unavailableD1().db })
     expect(down.explicitAcks).toEqual([])
     expect(down.retryMessages).toHaveLength(1)
     expect(await orderRow(env.DB, order)).toBeNull()
@@ -119,7 +108,7 @@ describe('the projection queue', () => {
 
   it('a consumer that cannot read the shard map retries the batch; parked records are re-driven by the admin API', async () => {
     const { order, record } = await deliveredOrder('queue-map')
-    const broken = await consume([record], { D1_SHARDS: 'DB,DB_SHARD_1', DB: failingD1() } as unknown as Partial<Env>)
+    const broken = await consume([record], { D1_SHARDS: 'DB,DB_SHARD_1', DB: unavailableD1().db } as unknown as Partial<Env>)
     expect(broken.retryMessages).toHaveLength(1)
     // Out of retries: the dead-letter consumer parks it; an operator sends it again.
     const parked = createMessageBatch<ProjectionRecord>('paygate-projection-dead', [

@@ -5,7 +5,7 @@ import { env } from 'cloudflare:workers'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
 import type { OrderObject } from '../../src/order/order-object'
 import type { NotificationEffect, VerifiedNotification } from '../../src/providers/core/types'
-import type { OrderStore } from '../../src/storage/order'
+import { CREATE_RECORDS_TABLE, type OrderStore } from '../../src/storage/order'
 
 export const FORWARD = {
   url: 'https://merchant.example/hooks/payments',
@@ -90,9 +90,7 @@ export function makePendingDue(store: OrderStore): void {
  * `undo` removes the fault. Creates the records table first, as the object's first write would.
  */
 export function failEventWrites(state: DurableObjectState): { undo: () => void } {
-  state.storage.sql.exec(
-    'CREATE TABLE IF NOT EXISTS records (kind TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID',
-  )
+  state.storage.sql.exec(CREATE_RECORDS_TABLE)
   state.storage.sql.exec(
     "CREATE TRIGGER inject_failure BEFORE INSERT ON records WHEN NEW.kind = 'event' BEGIN SELECT RAISE(ABORT, 'disk full'); END",
   )

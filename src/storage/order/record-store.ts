@@ -13,7 +13,8 @@
  * that fails drops all of it, to be read again.
  */
 
-const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS records (
+/** The object's one table (exported for tests that put a fault on it before the object's first write). */
+export const CREATE_RECORDS_TABLE = `CREATE TABLE IF NOT EXISTS records (
   kind  TEXT NOT NULL,
   key   TEXT NOT NULL,
   body  TEXT NOT NULL,
@@ -121,7 +122,7 @@ export class RecordStore {
 
   private write(kind: RecordKind, key: string, body: string | null): void {
     if (this.table !== 'present') {
-      this.count(this.storage.sql.exec(CREATE_TABLE))
+      this.count(this.storage.sql.exec(CREATE_RECORDS_TABLE))
       this.table = 'present'
     }
     this.count(
