@@ -14,8 +14,6 @@ import type { ChannelName, NotificationEffect } from '../providers/core/types'
 import { blankRefund, type OrderState, type RefundRow } from '../storage/order'
 import type { EventDraft } from './state-machine'
 
-export { blankRefund }
-
 type RefundEffect = Extract<NotificationEffect, { kind: 'refund' }>
 
 /** The refunds an order knows, and the refund events already emitted. */

@@ -4,12 +4,12 @@
  * reports it settled.
  */
 import { isoNow } from '../lib/ids'
-import type { OrderRef, OrderStatus, RefundRow } from '../storage/order'
+import { blankRefund, type OrderRef, type OrderStatus, type RefundRow } from '../storage/order'
 import type { OrderContext } from './context'
 import { sealForwardTarget, type ForwardSettings } from './forward-target'
 import { addOrderEvents } from './outbox'
 import { RECONCILE_SCHEDULE_MINUTES, REFUND_LIFETIME_MS } from './reconcile-schedule'
-import { blankRefund, settleRefunds } from './refund-decision'
+import { settleRefunds } from './refund-decision'
 import { PAID_STATES } from './state-machine'
 
 export interface RefundRegistration {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { blankRefund, decideRefund, settleRefunds, type RefundBook, type RefundContext } from '../../src/order/refund-decision'
+import { decideRefund, settleRefunds, type RefundBook, type RefundContext } from '../../src/order/refund-decision'
+import { blankRefund } from '../../src/storage/order'
 import type { NotificationEffect } from '../../src/providers/core/types'
 import type { OrderState, RefundRow } from '../../src/storage/order'
 
