@@ -18,16 +18,29 @@ export interface QueryAnswer {
   final: boolean
 }
 
-export async function queryProvider(env: Env, order: OrderRow, now: number): Promise<QueryAnswer> {
+/**
+ * The merchant whose keys a query (of an order or of a refund) uses, with its downloaded keys: answers may be signed
+ * with one (a WeChat Pay platform certificate). Or, when it cannot be had, the answer that says why.
+ */
+export async function queryingMerchant(
+  env: Env,
+  merchantId: string,
+  now: number,
+): Promise<{ merchant: MerchantConfig } | { answer: QueryAnswer }> {
   let merchant: MerchantConfig | null
   try {
-    merchant = await loadMerchant(env, order.merchantId)
+    merchant = await loadMerchant(env, merchantId)
   } catch {
-    return { notification: null, summary: 'failed: merchant unavailable', final: false }
+    return { answer: { notification: null, summary: 'failed: merchant unavailable', final: false } }
   }
-  if (merchant === null) return { notification: null, summary: 'failed: merchant unknown', final: true }
-  // Answers may be signed with a downloaded key (a WeChat Pay platform certificate).
-  merchant = await withDownloadedKeys(env, merchant, now)
+  if (merchant === null) return { answer: { notification: null, summary: 'failed: merchant unknown', final: true } }
+  return { merchant: await withDownloadedKeys(env, merchant, now) }
+}
+
+export async function queryProvider(env: Env, order: OrderRow, now: number): Promise<QueryAnswer> {
+  const found = await queryingMerchant(env, order.merchantId, now)
+  if ('answer' in found) return found.answer
+  const { merchant } = found
   const client = defaultRegistry.queryClientFor(merchant, order.provider)
   if (client === null) return { notification: null, summary: 'not configured: no query keys for this provider', final: true }
   try {

@@ -1,29 +1,19 @@
 /**
- * @module One provider refund query on behalf of an order object: loads the merchant's keys, picks the
- * provider's refund-query client, and turns every outcome into what the refund's record keeps. Never throws.
+ * @module One provider refund query on behalf of an order object: the merchant's keys as an order query has them
+ * (downloaded ones included), the provider's refund-query client, and every outcome turned into what the refund's
+ * record keeps. Never throws.
  */
-import { loadMerchant } from '../merchants/store'
-import type { MerchantConfig } from '../merchants/types'
-import { defaultRegistry, QueryFailed, type VerifiedNotification } from '../providers'
+import { defaultRegistry, QueryFailed } from '../providers'
 import type { OrderRow, RefundRow } from '../storage/order'
+import { queryingMerchant, type QueryAnswer } from './provider-query'
 
-export interface RefundAnswer {
-  /** The verified refund to apply like its notification, when the provider reported it settled. */
-  notification: VerifiedNotification | null
-  /** A few words for the refund's record. */
-  summary: string
-  /** True when asking again would not help (no refund-query keys). */
-  final: boolean
-}
+/** The verified refund to apply like its notification when the provider reported it settled, and a few words for the refund's record. */
+export type RefundAnswer = QueryAnswer
 
 export async function queryRefund(env: Env, order: OrderRow, refund: RefundRow, now: number): Promise<RefundAnswer> {
-  let merchant: MerchantConfig | null
-  try {
-    merchant = await loadMerchant(env, order.merchantId)
-  } catch {
-    return { notification: null, summary: 'failed: merchant unavailable', final: false }
-  }
-  if (merchant === null) return { notification: null, summary: 'failed: merchant unknown', final: true }
+  const found = await queryingMerchant(env, order.merchantId, now)
+  if ('answer' in found) return found.answer
+  const { merchant } = found
   const client = defaultRegistry.refundQueryClientFor(merchant, order.provider)
   if (client === null) return { notification: null, summary: 'not configured: no refund-query keys for this provider', final: true }
   try {
