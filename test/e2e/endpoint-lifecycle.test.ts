@@ -11,7 +11,8 @@ import { BREAKER_FAILING_MS } from '../../src/ops/breaker'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
 import { admin, forwardUrl, freshPayment, notify, registerFixtureMerchant } from '../security/harness'
 import { deliveryStates, merchantEndpoint, opsEndpoint, runAlarmsUntil, runMonitorAlarm, type Received } from '../support/operations'
-import { PROJECTION_WAIT } from '../support/orders'
+import { inOrderStore, PROJECTION_WAIT } from '../support/orders'
+import { monitorStub } from '../../src/ops/monitor'
 
 const OPS_SECRET = env.OPS_WEBHOOK_SECRET!
 
@@ -97,14 +98,16 @@ describe('the circuit breaker', () => {
     for (let day = 0; day < 7; day++) {
       const order = await pay(M)
       await runAlarmsUntil([order], (ds) => ds.every((d) => d.status !== 'pending'))
-      // A first-attempt success reaches the monitor from the projection consumer, a moment later: let it.
-      await vi.waitFor(async () => {
-        const row = await env.DB.prepare('SELECT status FROM deliveries WHERE merchant_id = ? AND out_trade_no = ?')
-          .bind(M, order.outTradeNo)
-          .first()
-        expect(row).not.toBeNull()
-      }, PROJECTION_WAIT)
-      await new Promise((resolve) => setTimeout(resolve, 200))
+      // A first-attempt success reaches the monitor from the projection consumer, a moment later: wait until it has.
+      const deliveredAt = await inOrderStore(order, (store) => {
+        const delivery = store.deliveries.all()[0]
+        return delivery?.status === 'delivered' ? Date.parse(store.deliveries.attempts(delivery.id).at(-1)!.startedAt) : null
+      })
+      if (deliveredAt !== null) {
+        await vi.waitFor(async () => {
+          expect((await monitorStub(env, M).health())?.lastSuccessAt ?? 0).toBeGreaterThanOrEqual(deliveredAt)
+        }, PROJECTION_WAIT)
+      }
       vi.setSystemTime(start + (day + 1) * 86_400_000)
     }
     expect(await merchantForward(M)).not.toHaveProperty('disabled_at')
