@@ -6,35 +6,24 @@
  * least any design with one object per order can do per notification on this runtime.
  */
 import { DurableObject } from 'cloudflare:workers'
-import { defaultRegistry } from '../../src/providers'
+import { readBenchRequest } from '../lib/bench-request'
 
 interface FloorEnv {
   ORDERS: DurableObjectNamespace<FloorOrder>
 }
 
-// Only for the accept replies, so the load generator reads the floor's answers as it reads paygate's.
-const CHANNEL_BY_PATH = new Map(defaultRegistry.channels.map((adapter) => [adapter.path, adapter]))
-const NOTIFY_PATH = /^\/notify\/([A-Za-z0-9_-]{1,64})\/([a-z0-9/]+)$/
-
 export default {
   async fetch(request, env): Promise<Response> {
-    const route = NOTIFY_PATH.exec(new URL(request.url).pathname)
-    const adapter = route === null ? undefined : CHANNEL_BY_PATH.get(route[2]!)
-    if (route === null || adapter === undefined || request.method !== 'POST') return new Response('not found', { status: 404 })
+    const read = readBenchRequest(request)
+    if (read instanceof Response) return read
     // Read, as any handler must, though nothing in it is used.
     await request.arrayBuffer()
-    const orderHeader = request.headers.get('x-bench-order') ?? ''
-    const notificationId = request.headers.get('x-bench-notification') ?? ''
-    const colon = orderHeader.indexOf(':')
-    if (colon < 1 || notificationId === '') return new Response('x-bench-order and x-bench-notification are required', { status: 400 })
     try {
-      await env.ORDERS.getByName(JSON.stringify([route[1]!, orderHeader.slice(0, colon), orderHeader.slice(colon + 1)])).record(
-        notificationId,
-      )
+      await env.ORDERS.getByName(read.objectName).record(read.notificationId)
     } catch {
       return new Response('storage unavailable', { status: 503 })
     }
-    return adapter.accept()
+    return read.adapter.accept()
   },
 } satisfies ExportedHandler<FloorEnv>
 

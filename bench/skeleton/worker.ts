@@ -9,9 +9,10 @@
 import { DurableObject } from 'cloudflare:workers'
 import { isoNow, newId } from '../../src/lib/ids'
 import type { OrderRef } from '../../src/order/order-key'
-import { defaultRegistry, type ChannelName, type ProviderName } from '../../src/providers'
+import type { ChannelName } from '../../src/providers'
 import { migrateOrderSchema, OrderStore } from '../../src/storage/order'
 import { applyToShard, objectRecord } from '../../src/storage/projection'
+import { readBenchRequest } from '../lib/bench-request'
 
 interface SkeletonEnv {
   ORDERS: DurableObjectNamespace<SkeletonOrder>
@@ -29,35 +30,15 @@ interface SkeletonIngest {
   receivedAt: number
 }
 
-// The channels and their accept replies come from paygate's own registry: the skeleton answers providers as it does.
-const CHANNEL_BY_PATH = new Map(defaultRegistry.channels.map((adapter) => [adapter.path, adapter]))
-const NOTIFY_PATH = /^\/notify\/([A-Za-z0-9_-]{1,64})\/([a-z0-9/]+)$/
-
 export default {
   async fetch(request, env): Promise<Response> {
-    const route = NOTIFY_PATH.exec(new URL(request.url).pathname)
-    const adapter = route === null ? undefined : CHANNEL_BY_PATH.get(route[2]!)
-    if (route === null || adapter === undefined || request.method !== 'POST') return new Response('not found', { status: 404 })
-    const { channel } = adapter
+    const read = readBenchRequest(request)
+    if (read instanceof Response) return read
+    const { adapter, order, objectName, notificationId } = read
     const receivedAt = Date.now()
     const body = await request.text()
-    const orderHeader = request.headers.get('x-bench-order') ?? ''
-    const notificationId = request.headers.get('x-bench-notification') ?? ''
-    const colon = orderHeader.indexOf(':')
-    if (colon < 1 || notificationId === '') return new Response('x-bench-order and x-bench-notification are required', { status: 400 })
-    const order: OrderRef = {
-      merchantId: route[1]!,
-      provider: orderHeader.slice(0, colon) as ProviderName,
-      outTradeNo: orderHeader.slice(colon + 1),
-    }
     try {
-      await env.ORDERS.getByName(JSON.stringify([order.merchantId, order.provider, order.outTradeNo])).ingest({
-        order,
-        channel,
-        notificationId,
-        body,
-        receivedAt,
-      })
+      await env.ORDERS.getByName(objectName).ingest({ order, channel: adapter.channel, notificationId, body, receivedAt })
     } catch {
       return new Response('storage unavailable', { status: 503 })
     }
