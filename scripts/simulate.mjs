@@ -192,15 +192,7 @@ async function payWithoutNotify({ channel, gateway, build, merchantId }) {
 
   // The merchant's server registers each order before the buyer pays: that is what the gateway queries.
   const orderPath = `/admin/merchants/${merchantId}/orders/${encodeURIComponent(outTradeNo)}`
-  const registration = { amount, currency: 'CNY', channel }
-  console.log(`→ PUT ${new URL(orderPath, gateway).href} ${JSON.stringify(registration)}`)
-  const response = await fetch(new URL(orderPath, gateway), {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(registration),
-  })
-  const reply = await response.text()
-  console.log(`← ${response.status} ${shown(reply)}`)
+  const response = await adminPut(gateway, token, orderPath, { amount, currency: 'CNY', channel })
   if (!response.ok) {
     console.log('✗ the gateway did not register the order')
     return 1
@@ -253,15 +245,7 @@ async function refundWithoutNotify({ channel, gateway, build }) {
 
   // What the merchant's server does when it asks the provider for a refund: register it with the gateway.
   const path = `/admin/merchants/${DEMO_MERCHANT_ID}/orders/${encodeURIComponent(paid.outTradeNo)}/refunds/${encodeURIComponent(outRefundNo)}`
-  const registration = { amount, channel }
-  console.log(`→ PUT ${new URL(path, gateway).href} ${JSON.stringify(registration)}`)
-  const response = await fetch(new URL(path, gateway), {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(registration),
-  })
-  const reply = await response.text()
-  console.log(`← ${response.status} ${shown(reply)}`)
+  const response = await adminPut(gateway, token, path, { amount, channel })
   if (!response.ok) {
     console.log('✗ the gateway did not register the refund')
     return 1
@@ -491,3 +475,15 @@ main()
       process.exitCode = 1
     }
   })
+
+/** A registration the merchant's server makes (PUT of the admin API), printed as sent and as answered. */
+async function adminPut(gateway, token, path, body) {
+  console.log(`→ PUT ${new URL(path, gateway).href} ${JSON.stringify(body)}`)
+  const response = await fetch(new URL(path, gateway), {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+  console.log(`← ${response.status} ${shown(await response.text())}`)
+  return response
+}
