@@ -6,8 +6,18 @@ import { describe, expect, it, vi } from 'vitest'
 import type { OrderObject } from '../../src/order/order-object'
 import type { VerifiedNotification } from '../../src/providers/core/types'
 import { network } from '../msw'
-import { deliveryRows, FORWARD, SETTINGS, makeDeliveriesDue, paymentNotification, stubFor, uniqueOrder } from '../support/orders'
-import { inOrderStore, PROJECTION_WAIT } from '../support/orders'
+import {
+  deliveryRows,
+  FORWARD,
+  inOrderStore,
+  makeDeliveriesDue,
+  PROJECTION_WAIT,
+  paymentNotification,
+  refundNotification,
+  SETTINGS,
+  stubFor,
+  uniqueOrder,
+} from '../support/orders'
 
 interface Received {
   id: string
@@ -39,24 +49,6 @@ function merchantEndpoint(statuses: number[] = [], headers: Record<string, strin
 
 const ingest = (order: ReturnType<typeof uniqueOrder>, notification: VerifiedNotification = paymentNotification(order)) =>
   stubFor(order).ingest({ order, notification, settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })
-
-const refundOf = (order: ReturnType<typeof uniqueOrder>, no: string, amount: number) =>
-  paymentNotification(order, {
-    notificationId: `EV-refund-${no}`,
-    effect: {
-      kind: 'refund',
-      outcome: 'succeeded',
-      outRefundNo: no,
-      refundId: `RF${no}`,
-      transactionId: '4200000001',
-      amount,
-      cumulativeRefunded: null,
-      orderAmount: 100,
-      currency: 'CNY',
-      refundedAt: null,
-      payment: null,
-    },
-  })
 
 async function runAlarm(order: ReturnType<typeof uniqueOrder>): Promise<void> {
   await runDurableObjectAlarm(stubFor(order))
@@ -100,7 +92,7 @@ describe('delivery from the order object alarm', () => {
     const order = uniqueOrder()
     const received = merchantEndpoint([500])
     await ingest(order)
-    await ingest(order, refundOf(order, 'R1', 40))
+    await ingest(order, refundNotification(order, 'R1', 40))
 
     await runAlarm(order)
     await vi.waitFor(() => expect(received).toHaveLength(1))

@@ -14,6 +14,7 @@ import {
   paymentNotification,
   stubFor,
   uniqueOrder,
+  refundNotification,
 } from '../support/orders'
 
 const ingest = (order: ReturnType<typeof uniqueOrder>, notification = paymentNotification(order)) =>
@@ -88,23 +89,7 @@ describe('order object: exactly once', () => {
   it('moves through partial and full refunds with one event each', async () => {
     const order = uniqueOrder()
     await ingest(order)
-    const refund = (no: string, amount: number) =>
-      paymentNotification(order, {
-        notificationId: `EV-refund-${no}`,
-        effect: {
-          kind: 'refund',
-          outcome: 'succeeded',
-          outRefundNo: no,
-          refundId: `RF${no}`,
-          transactionId: '4200000001',
-          amount,
-          cumulativeRefunded: null,
-          orderAmount: 100,
-          currency: 'CNY',
-          refundedAt: null,
-          payment: null,
-        },
-      })
+    const refund = (no: string, amount: number) => refundNotification(order, no, amount)
     expect(await ingest(order, refund('R1', 40))).toMatchObject({ verdict: 'accepted', status: 'partially_refunded' })
     expect(await ingest(order, refund('R2', 60))).toMatchObject({ verdict: 'accepted', status: 'refunded' })
     const snapshot = await stubFor(order).snapshot()

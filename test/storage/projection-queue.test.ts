@@ -23,7 +23,16 @@ import { objectRecord, type ProjectionRecord } from '../../src/storage/projectio
 import { OrderStore, type OrderRef } from '../../src/storage/order'
 import { network } from '../msw'
 import { callWorker, ownKeys, registerMerchant, unavailableD1 } from '../security/harness'
-import { FORWARD, inOrderStore, PROJECTION_WAIT, paymentNotification, SETTINGS, stubFor, uniqueOrder } from '../support/orders'
+import {
+  FORWARD,
+  inOrderStore,
+  PROJECTION_WAIT,
+  paymentNotification,
+  refundNotification,
+  SETTINGS,
+  stubFor,
+  uniqueOrder,
+} from '../support/orders'
 
 beforeAll(async () => {
   await applyD1Migrations(env.DB_SHARD_1, env.TEST_MIGRATIONS)
@@ -282,22 +291,7 @@ describe('order object storage', () => {
     expect(compacted.at).not.toBeNull()
 
     expect((await send(payment)).verdict).toBe('duplicate')
-    const refund = paymentNotification(order, {
-      notificationId: `${payment.notificationId}-refund`,
-      effect: {
-        kind: 'refund',
-        outcome: 'succeeded',
-        outRefundNo: 'TOMB-R1',
-        refundId: 'r1',
-        transactionId: null,
-        amount: 40,
-        cumulativeRefunded: null,
-        orderAmount: 100,
-        currency: 'CNY',
-        refundedAt: null,
-        payment: null,
-      } as never,
-    })
+    const refund = refundNotification(order, 'TOMB-R1', 40)
     expect((await send(refund)).verdict).toBe('accepted')
     expect((await send(refund)).verdict).toBe('duplicate')
     await runDurableObjectAlarm(stub)

@@ -40,6 +40,26 @@ export function paymentNotification(order: OrderRef, over: Partial<VerifiedNotif
   }
 }
 
+/** A WeChat Pay refund of `amount` fen of a 100-fen order, succeeded, as its verified notification. */
+export function refundNotification(order: OrderRef, outRefundNo: string, amount: number): VerifiedNotification {
+  return paymentNotification(order, {
+    notificationId: `EV-refund-${outRefundNo}`,
+    effect: {
+      kind: 'refund',
+      outcome: 'succeeded',
+      outRefundNo,
+      refundId: `RF${outRefundNo}`,
+      transactionId: '4200000001',
+      amount,
+      cumulativeRefunded: null,
+      orderAmount: 100,
+      currency: 'CNY',
+      refundedAt: null,
+      payment: null,
+    },
+  })
+}
+
 export function stubFor(order: OrderRef): DurableObjectStub<OrderObject> {
   return orderStub(env, order)
 }
