@@ -56,6 +56,14 @@ export class DeliveryTables {
     return this.withDeliveries().map((event) => this.toRow(event))
   }
 
+  /** Every delivery with its attempts, in one pass over the events (what the projection sends). */
+  allWithAttempts(): Array<DeliveryRow & { attemptLog: AttemptRow[] }> {
+    return this.withDeliveries().map((event) => ({
+      ...this.toRow(event),
+      attemptLog: event.delivery.attemptLog.map((a) => ({ deliveryId: event.delivery.id, ...a })),
+    }))
+  }
+
   get(id: string): DeliveryRow | null {
     const event = this.find(id)
     return event === null ? null : this.toRow(event)

@@ -163,10 +163,10 @@ export function objectRecord(store: OrderStore): ObjectRecord {
       subjectKey,
     })),
     deliveries: store.deliveries
-      .all()
+      .allWithAttempts()
       .slice(-RECORD_LIMITS.deliveries)
       .map((d) => {
-        const attempts = store.deliveries.attempts(d.id)
+        const attempts = d.attemptLog
         const delivered = attempts.filter((a) => a.outcome === 'delivered').at(-1)
         return {
           id: d.id,
