@@ -3,7 +3,7 @@ import * as z from 'zod'
 import { strictObject } from '../lib/validation'
 import { EVENT_TYPES } from '../storage/order'
 import { named, route } from './route-spec'
-import { instant, listQuery, merchantIdParam, nextCursor, oneOf, orderNumber } from './schemas'
+import { bodyLimit, instant, listQuery, merchantIdParam, nextCursor, oneOf, orderNumber } from './schemas'
 
 export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const
 export const FAILURE_REASONS = ['endpoint_disabled', 'endpoint_gone', 'retries_exhausted', 'url_refused'] as const
@@ -54,11 +54,7 @@ const recoverBody = strictObject({
   since: instant.meta({ description: 'Deliveries created at or after this instant.' }),
   until: instant.optional().meta({ description: 'Deliveries created before this instant (default: now).' }),
   status: oneOf(['failed']).meta({ description: 'Only failed deliveries are recovered.' }),
-  limit: z
-    .number({ error: `an integer from 1 to ${MAX_RECOVER_ORDERS}` })
-    .int(`an integer from 1 to ${MAX_RECOVER_ORDERS}`)
-    .min(1, `an integer from 1 to ${MAX_RECOVER_ORDERS}`)
-    .max(MAX_RECOVER_ORDERS, `an integer from 1 to ${MAX_RECOVER_ORDERS}`)
+  limit: bodyLimit(MAX_RECOVER_ORDERS)
     .optional()
     .meta({ description: `Orders to work through in this call (default ${MAX_RECOVER_ORDERS}).` }),
   cursor: z.string().optional().meta({ description: "The previous call's `next_cursor`, to continue a large recovery." }),

@@ -2,7 +2,7 @@
 import * as z from 'zod'
 import { strictObject } from '../lib/validation'
 import { named, route } from './route-spec'
-import { instant, merchantIdParam, nextCursor, oneOf } from './schemas'
+import { bodyLimit, instant, merchantIdParam, nextCursor, oneOf } from './schemas'
 
 export const STATS_INTERVALS = ['minute', 'hour', 'day'] as const
 export const MAX_RESEAL_MERCHANTS = 100
@@ -72,12 +72,7 @@ export function operationsRoutes() {
       body: named(
         'ResealRequest',
         strictObject({
-          limit: z
-            .number({ error: `an integer from 1 to ${MAX_RESEAL_MERCHANTS}` })
-            .int(`an integer from 1 to ${MAX_RESEAL_MERCHANTS}`)
-            .min(1, `an integer from 1 to ${MAX_RESEAL_MERCHANTS}`)
-            .max(MAX_RESEAL_MERCHANTS, `an integer from 1 to ${MAX_RESEAL_MERCHANTS}`)
-            .optional(),
+          limit: bodyLimit(MAX_RESEAL_MERCHANTS).optional(),
           cursor: z.string().optional(),
         }),
       ),
@@ -107,12 +102,7 @@ export function operationsRoutes() {
       body: named(
         'RedriveRequest',
         strictObject({
-          limit: z
-            .number({ error: `an integer from 1 to ${MAX_REDRIVE_RECORDS}` })
-            .int(`an integer from 1 to ${MAX_REDRIVE_RECORDS}`)
-            .min(1, `an integer from 1 to ${MAX_REDRIVE_RECORDS}`)
-            .max(MAX_REDRIVE_RECORDS, `an integer from 1 to ${MAX_REDRIVE_RECORDS}`)
-            .optional(),
+          limit: bodyLimit(MAX_REDRIVE_RECORDS).optional(),
         }),
       ),
       responses: {

@@ -4,9 +4,8 @@ import { strictObject } from '../lib/validation'
 import type { ProviderRegistry } from '../providers'
 import { ORDER_STATUSES } from '../storage/order'
 import { named, route } from './route-spec'
-import { instant, listQuery, merchantIdParam, nextCursor, oneOf, orderNumber, outTradeNoParam } from './schemas'
+import { fenAmount, instant, listQuery, merchantIdParam, nextCursor, oneOf, orderNumber, outTradeNoParam } from './schemas'
 
-const AMOUNT_PROBLEM = 'must be a positive integer in minor units (fen)'
 const VERDICTS = ['accepted', 'duplicate', 'rejected'] as const
 
 /** A provider named by itself or by one of its channels; refused with the list of both. */
@@ -79,11 +78,7 @@ export function orderRoutes(registry: ProviderRegistry) {
       body: named(
         'OrderRegistration',
         strictObject({
-          amount: z
-            .number({ error: AMOUNT_PROBLEM })
-            .int(AMOUNT_PROBLEM)
-            .positive(AMOUNT_PROBLEM)
-            .max(Number.MAX_SAFE_INTEGER, AMOUNT_PROBLEM),
+          amount: fenAmount,
           currency: z
             .string()
             .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as CNY')
@@ -194,11 +189,7 @@ export function orderRoutes(registry: ProviderRegistry) {
       body: named(
         'RefundRegistration',
         strictObject({
-          amount: z
-            .number({ error: AMOUNT_PROBLEM })
-            .int(AMOUNT_PROBLEM)
-            .positive(AMOUNT_PROBLEM)
-            .max(Number.MAX_SAFE_INTEGER, AMOUNT_PROBLEM),
+          amount: fenAmount,
           channel: provider.nullable().optional(),
           provider: provider.nullable().optional(),
         }),
