@@ -4,7 +4,7 @@
  */
 import { dailyMaintenance } from '../ops/daily'
 import { parkDeadLetters } from '../ops/dead-letters'
-import { consumeProjection, DEAD_LETTER_QUEUE } from '../ops/projection-consumer'
+import { consumeProjection, DEAD_LETTER_QUEUE, PROJECTION_QUEUE } from '../ops/projection-consumer'
 import type { ProjectionRecord } from '../storage/projection'
 import { ProviderRegistry, type ProviderDescriptor } from '../providers'
 import { buildRouter } from './router'
@@ -27,7 +27,10 @@ export function createGateway(options: GatewayOptions): ExportedHandler<Env> {
     // The projection queue and its dead-letter queue (wrangler.toml `[[queues.consumers]]`).
     queue(batch, env): Promise<void> {
       const records = batch as MessageBatch<ProjectionRecord>
-      return batch.queue === DEAD_LETTER_QUEUE ? parkDeadLetters(records, env) : consumeProjection(records, env)
+      if (batch.queue === PROJECTION_QUEUE) return consumeProjection(records, env)
+      if (batch.queue === DEAD_LETTER_QUEUE) return parkDeadLetters(records, env)
+      // A queue bound to this Worker by mistake: its messages are retried (and dead-lettered), never taken for ours.
+      throw new TypeError(`no consumer for queue ${batch.queue}`)
     },
   }
 }

@@ -10,11 +10,12 @@ import { applyToShard, type ProjectionRecord } from '../storage/projection'
 import { shardDatabase, shardsOf } from '../storage/shards'
 import { reportDeliveryRun } from './monitor'
 
+/** The queues of wrangler.toml's `[[queues.consumers]]`. */
 export const PROJECTION_QUEUE = 'paygate-projection'
 export const DEAD_LETTER_QUEUE = 'paygate-projection-dead'
 
 /** Seconds before a failed message is tried again: 10 s, doubling, at most 5 minutes. */
-export function retryDelaySeconds(attempts: number): number {
+function retryDelaySeconds(attempts: number): number {
   return Math.min(300, 10 * 2 ** Math.max(0, attempts - 1))
 }
 
