@@ -36,6 +36,9 @@ Options
   --profile        also print a V8 CPU profile (top self time) of each channel's pipeline
   --json <file>    write every figure as JSON to <file>
   --keep           keep the temporary directory (logs, wrangler state, signed notifications)
+  --local-observability
+                   keep wrangler's local observability collector on (it records every span and log line of the
+                   Workers into a local trace store, on their own thread; no deployed Worker has it: off by default)
   --state-dir <d>  where that directory is made (default: the OS temp dir); e.g. /dev/shm keeps the local
                    Durable Object and D1 files off the disk
   -h, --help`
@@ -56,6 +59,7 @@ async function main() {
         json: { type: 'string' },
         keep: { type: 'boolean', default: false },
         'state-dir': { type: 'string' },
+        'local-observability': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }))
@@ -95,6 +99,7 @@ async function main() {
     loadAverageAtStart: loadAverage(),
     startedAt: startedAt.toISOString(),
     quick: values.quick,
+    localObservability: values['local-observability'],
     command: commandLine(values),
     stateDir: tmp,
   }
@@ -117,7 +122,15 @@ async function main() {
   try {
     if (parts.includes('micro')) {
       log('\n▸ part 1: parse + verify + normalize inside workerd, per channel')
-      results.micro = await runMicro({ tmp, keys, merchantBody, quick: values.quick, profile: values.profile, log })
+      results.micro = await runMicro({
+        tmp,
+        keys,
+        merchantBody,
+        quick: values.quick,
+        profile: values.profile,
+        log,
+        localObservability: values['local-observability'],
+      })
     }
     const systems = SYSTEMS.filter((s) => parts.includes(s))
     if (systems.length > 0) {
@@ -131,13 +144,25 @@ async function main() {
         'ready',
       )
       const runId = Date.now().toString(36).toUpperCase()
+      const common = {
+        tmp,
+        keys,
+        merchantBody,
+        forward,
+        plan,
+        loadgen,
+        listener,
+        log,
+        runId,
+        localObservability: values['local-observability'],
+      }
       for (const system of systems) {
-        results.e2e[system] = await runSystem(system, { tmp, keys, merchantBody, forward, plan, loadgen, listener, log, runId })
+        results.e2e[system] = await runSystem(system, common)
         if (system !== 'paygate') continue
         // The meters come from a second run of paygate with METER = "on": its log lines cost CPU in wrangler dev's console
         // pipeline (about 2 ms a notification here), so the throughput figures come from the run without, as deployed.
         log('  paygate again, with METER = "on", for its rows, D1 transactions and queue messages:')
-        const metered = await runSystem(system, { tmp, keys, merchantBody, forward, plan, loadgen, listener, log, runId, metered: true })
+        const metered = await runSystem(system, { ...common, metered: true })
         results.e2e.paygate.meters = metered.meters
         results.e2e.paygate.meteredRun = {
           best: metered.best,
@@ -196,6 +221,7 @@ function commandLine(values) {
     values.only && `--only ${values.only}`,
     values.profile && '--profile',
     values['state-dir'] && `--state-dir ${values['state-dir']}`,
+    values['local-observability'] && '--local-observability',
   ].filter(Boolean)
   return `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`
 }

@@ -59,11 +59,14 @@ function poolSize(plan) {
  * Runs one system through the plan. `system`: 'paygate' | 'skeleton' | 'floor' | 'node'. Returns the per-step
  * figures, the process CPU breakdown, the delivery checks and (paygate) the meters.
  */
-export async function runSystem(system, { tmp, keys, merchantBody, forward, plan, loadgen, listener, log, runId, metered = false }) {
+export async function runSystem(
+  system,
+  { tmp, keys, merchantBody, forward, plan, loadgen, listener, log, runId, metered = false, localObservability = false },
+) {
   const name = metered ? `${system}-metered` : system
   const dir = join(tmp, name)
   const logFile = join(tmp, `${name}.log`)
-  const started = startSystem(system, { dir, logFile, merchantBody, forward, keys, metered })
+  const started = startSystem(system, { dir, logFile, merchantBody, forward, keys, metered, localObservability })
   let result
   try {
     // Signed while the system boots; v3 timestamps stay well inside their 300 s window.
@@ -126,7 +129,7 @@ export async function runSystem(system, { tmp, keys, merchantBody, forward, plan
 }
 
 /** Starts the system; returns `{ handle, origin, ready }` at once, `ready` resolving to `{ runtime, dev }` pids. */
-function startSystem(system, { dir, logFile, merchantBody, forward, keys, metered }) {
+function startSystem(system, { dir, logFile, merchantBody, forward, keys, metered, localObservability }) {
   mkdirSync(dir, { recursive: true })
   // Beside the bundle, not inside its directory: nothing the Worker writes lands where wrangler reads code.
   const persistTo = `${dir}-state`
@@ -179,6 +182,7 @@ function startSystem(system, { dir, logFile, merchantBody, forward, keys, metere
     vars: system === 'skeleton' ? { FORWARD_URL: forward.url } : metered ? { METER: 'on' } : {},
     // paygate's meter lines are info-level logs, which wrangler's `warn` log level would drop.
     meterLines: metered,
+    localObservability,
   })
   const ready = dev.ready.then((p) => ({ runtime: p.worker, dev: [...new Set([p.proxy, p.wrangler, p.launcher])] }))
   ready.catch(() => undefined)

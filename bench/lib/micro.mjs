@@ -24,10 +24,10 @@ const KINDS = ['parse', 'parse+verify', 'pipeline', 'floor', 'floor-signature']
  * changes the same code's cost; `--profile` samples that second run through the inspector. Then the Node
  * baseline's handlers on the same notifications.
  */
-export async function runMicro({ tmp, keys, merchantBody, quick, profile, log }) {
+export async function runMicro({ tmp, keys, merchantBody, quick, profile, log, localObservability = false }) {
   const config = snapshotWorker({ config: 'bench/micro/wrangler.toml', outDir: join(tmp, 'micro'), logFile: join(tmp, 'micro.log') })
   log('  workerd as in production (no inspector):')
-  const production = await microRun({ tmp, config, keys, merchantBody, quick, log, inspector: false, kinds: KINDS })
+  const production = await microRun({ tmp, config, keys, merchantBody, quick, log, inspector: false, kinds: KINDS, localObservability })
   log('  workerd as the `wrangler dev` command runs it (inspector attached):')
   const inspected = await microRun({
     tmp,
@@ -39,6 +39,7 @@ export async function runMicro({ tmp, keys, merchantBody, quick, profile, log })
     inspector: true,
     kinds: ['pipeline', 'floor'],
     profile,
+    localObservability,
   })
   log("  the Node baseline's handlers (bench/node-baseline/handlers.mjs) on the same notifications:")
   const node = nodeBaseline({ tmp, keys, merchantBody, quick, log })
@@ -76,7 +77,7 @@ function nodeBaseline({ tmp, keys, merchantBody, quick, log }) {
   return results
 }
 
-async function microRun({ tmp, config, keys, merchantBody, quick, log, inspector, kinds, profile = false }) {
+async function microRun({ tmp, config, keys, merchantBody, quick, log, inspector, kinds, profile = false, localObservability = false }) {
   const dev = startWranglerDev({
     name: `micro benchmark worker${inspector ? ' (inspector)' : ''}`,
     config,
@@ -85,6 +86,7 @@ async function microRun({ tmp, config, keys, merchantBody, quick, log, inspector
     persistTo: join(tmp, inspector ? 'micro-state-inspector' : 'micro-state'),
     logFile: join(tmp, 'micro.log'),
     inspector,
+    localObservability,
   })
   try {
     dev.pids = await dev.ready

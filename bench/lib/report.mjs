@@ -12,7 +12,8 @@ export function report(results) {
   out.push('')
   out.push(
     `\`${f.command}\` · ${f.startedAt} · ${f.cpus} × ${f.cpuModel}, ${f.memoryGiB} GiB · Node ${f.node} · workerd ${f.workerd} · ` +
-      `wrangler ${f.wrangler} · alipay-sdk ${f.alipaySdk} · load average at start ${f.loadAverageAtStart}`,
+      `wrangler ${f.wrangler} · alipay-sdk ${f.alipaySdk} · load average at start ${f.loadAverageAtStart}` +
+      (f.localObservability ? " · wrangler's local observability collector on" : ''),
   )
   if (results.micro) out.push('', ...microSection(results.micro))
   const systems = Object.keys(results.e2e)

@@ -24,6 +24,17 @@ export const WRANGLER_ENV = {
 }
 
 /**
+ * The environment of a `wrangler dev` the bench starts. wrangler's local observability collector (`X_LOCAL_OBSERVABILITY`,
+ * on by default in this wrangler) is a Worker in the same workerd that receives a tail stream of every invocation and
+ * writes each span and log line into a SQLite trace store for the local dashboard: work on the Worker's own thread
+ * that grows with the spans an invocation makes, and that no deployed Worker does (Cloudflare collects a deployed
+ * Worker's logs and traces outside it). Off unless `localObservability`, for every system alike.
+ */
+function devEnv(localObservability) {
+  return { ...WRANGLER_ENV, X_LOCAL_OBSERVABILITY: localObservability ? 'true' : 'false' }
+}
+
+/**
  * Bundles the Worker of `config` once (`wrangler deploy --dry-run`, offline) into `outDir/dist` and writes
  * `outDir/wrangler.toml`, the same configuration pointing at that bundle. The benchmark runs what was built
  * when it started: `wrangler dev` on the source tree would reload (and drop requests) whenever a file changes.
@@ -86,7 +97,8 @@ export function applyMigrations({ config, persistTo, logFile }) {
  * `inspector: true` runs the `wrangler dev` command itself, which always attaches V8's inspector to the Worker's
  * workerd. `inspector: false` (the default) runs the same dev server through wrangler's API with the inspector
  * off (bench/lib/dev-server.mjs), as Workers run in production. `meterLines: true` (dev server only) prints the
- * Worker's `meter.*` log lines, which wrangler's `warn` log level would otherwise drop.
+ * Worker's `meter.*` log lines, which wrangler's `warn` log level would otherwise drop. `localObservability: true`
+ * keeps wrangler's local observability collector on (devEnv()).
  */
 export function startWranglerDev({
   name,
@@ -99,6 +111,7 @@ export function startWranglerDev({
   vars = {},
   meterLines = false,
   inspector = false,
+  localObservability = false,
   probePath = '/',
 }) {
   const args = inspector
@@ -127,7 +140,7 @@ export function startWranglerDev({
       ]
     : [DEV_SERVER, JSON.stringify({ config, port, persistTo, envFile, vars, meterLines })]
   // From the snapshot's own directory: with --no-bundle, wrangler resolves `main` against the working directory.
-  const handle = startGroup(name, process.execPath, args, { cwd: dirname(config), env: WRANGLER_ENV, logFile })
+  const handle = startGroup(name, process.execPath, args, { cwd: dirname(config), env: devEnv(localObservability), logFile })
   const origin = `http://127.0.0.1:${port}`
   const ready = waitUntilAnswering(`${origin}${probePath}`, { timeoutMs: READY_TIMEOUT_MS, exited: handle.exited, name }).then(() =>
     findWorkerd(handle, port),
