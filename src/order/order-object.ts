@@ -5,7 +5,7 @@
  * the D1 projection).
  */
 import { DurableObject } from 'cloudflare:workers'
-import { hasOrderStorage, migrateOrderSchema, OrderStore, type DeliveryRow, type OrderRef } from '../storage/order'
+import { hasOrderStorage, OrderStore, openOrderStorage, type DeliveryRow, type OrderRef } from '../storage/order'
 import { runAlarm } from './alarm'
 import type { OrderContext } from './context'
 import { deliveryView, type DeliveryView } from './delivery-view'
@@ -101,7 +101,7 @@ export class OrderObject extends DurableObject<Env> {
    */
   private context(): OrderContext {
     if (!this.migrated) {
-      migrateOrderSchema(this.ctx.storage)
+      openOrderStorage(this.ctx.storage, this.store)
       this.migrated = true
     }
     return { env: this.env, storage: this.ctx.storage, store: this.store, projection: this.projection }

@@ -5,7 +5,7 @@
  * events and deliveries hold rows.
  */
 import { DurableObject } from 'cloudflare:workers'
-import { migrateOrderSchema, OrderStore, type DeliveryRow } from '../storage/order'
+import { OrderStore, openOrderStorage, type DeliveryRow } from '../storage/order'
 import { runSubjectAlarm } from './alarm'
 import type { OrderContext } from './context'
 import { deliveryView, type DeliveryView } from './delivery-view'
@@ -22,8 +22,8 @@ export class SubjectObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
-    migrateOrderSchema(ctx.storage)
     this.store = new OrderStore(ctx.storage)
+    openOrderStorage(ctx.storage, this.store)
   }
 
   /** Records a verified provider notification exactly once and forwards it. Throws only when nothing could be stored. */

@@ -47,6 +47,11 @@ export class OrderStore {
     this.subject = new SubjectTable(this.head)
   }
 
+  /** Whether the records table exists, as the object's schema read found it (saves the store reading it again). */
+  knowTable(present: boolean): void {
+    this.records.knowTable(present)
+  }
+
   /** One SQLite transaction: all of `work`'s writes or none, each record written once. */
   transaction<T>(work: () => T): T {
     return this.records.transaction(work)

@@ -21,7 +21,8 @@ export const CREATE_RECORDS_TABLE = `CREATE TABLE IF NOT EXISTS records (
   PRIMARY KEY (kind, key)
 ) WITHOUT ROWID`
 
-export type RecordKind = 'head' | 'notification' | 'event' | 'refund'
+const RECORD_KINDS = ['head', 'notification', 'event', 'refund'] as const
+export type RecordKind = (typeof RECORD_KINDS)[number]
 
 /** A record's body as JSON; null in the buffer means deleted. */
 type Pending = Map<string, { kind: RecordKind; key: string; body: string | null }>
@@ -43,9 +44,18 @@ export class RecordStore {
   exists(): boolean {
     if (this.table === 'unknown') {
       const found = this.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records'").toArray().length > 0
-      this.table = found ? 'present' : 'absent'
+      this.knowTable(found)
     }
     return this.table === 'present'
+  }
+
+  /**
+   * Whether the table exists, as the caller's own read of the schema found. An absent table holds no row of any kind,
+   * and only this instance will create and fill it: every kind is known (empty) from here, and read from SQLite never.
+   */
+  knowTable(present: boolean): void {
+    this.table = present ? 'present' : 'absent'
+    if (!present) for (const kind of RECORD_KINDS) this.stored.set(kind, new Map())
   }
 
   /** Runs `work` as one SQLite transaction; its writes reach storage once each, at the end, or not at all. */

@@ -40,9 +40,22 @@ export function hasOrderStorage(sql: SqlStorage): boolean {
 
 /** Converts a legacy object (all of it or none) and returns the versions it applied: none when it is current or new. */
 export function migrateOrderSchema(storage: DurableObjectStorage): number[] {
-  const { sql } = storage
-  const tables = tablesOf(sql)
+  return migrate(storage, tablesOf(storage.sql))
+}
+
+/**
+ * An object's first use: converts a legacy layout (migrateOrderSchema) and tells its store whether the records table
+ * exists, from the same one read of the schema.
+ */
+export function openOrderStorage(storage: DurableObjectStorage, store: OrderStore): void {
+  const tables = tablesOf(storage.sql)
+  const applied = migrate(storage, tables)
+  store.knowTable(tables.has('records') || applied.length > 0)
+}
+
+function migrate(storage: DurableObjectStorage, tables: Set<string>): number[] {
   if (tables.has('records') || !LEGACY_MARKERS.some((name) => tables.has(name))) return []
+  const { sql } = storage
   return storage.transactionSync(() => {
     const applied = migrateLegacyTables(sql)
     convertLegacyRows(storage)

@@ -2,7 +2,14 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'c
 import { http, HttpResponse } from 'msw'
 import { describe, expect, it, vi } from 'vitest'
 import type { OrderObject } from '../../../src/order/order-object'
-import { hasOrderStorage, migrateOrderSchema, ORDER_SCHEMA_VERSION, orderSchemaVersion, OrderStore } from '../../../src/storage/order'
+import {
+  hasOrderStorage,
+  migrateOrderSchema,
+  ORDER_SCHEMA_VERSION,
+  openOrderStorage,
+  orderSchemaVersion,
+  OrderStore,
+} from '../../../src/storage/order'
 import { network } from '../../msw'
 import { deliveryRows, FORWARD, outboxCounts, paymentNotification, SETTINGS, stubFor, uniqueOrder } from '../../support/orders'
 
@@ -127,6 +134,45 @@ describe('order object schema migrations', () => {
       expect(migrateOrderSchema(state.storage)).toEqual([])
     })
     expect(await stubFor(order).snapshot()).toBeNull()
+  })
+
+  it('a new object, opened, reads back nothing it did not write itself; the next instance reads what it wrote', async () => {
+    const order = uniqueOrder('OPENED')
+    const now = new Date().toISOString()
+    await runInDurableObject(stubFor(order), (_o: OrderObject, state) => {
+      const store = new OrderStore(state.storage)
+      openOrderStorage(state.storage, store)
+      expect(store.exists()).toBe(false)
+      store.transaction(() => store.order.ensure(order, now))
+      // A row put in behind the store's back (nothing but this test does): the store knew the table was new and empty,
+      // so it answers from what it wrote, without reading SQLite again.
+      state.storage.sql.exec("INSERT INTO records (kind, key, body) VALUES ('refund', 'R1', '{}')")
+      expect(store.refunds.rows()).toEqual([])
+      expect(store.order.get()).toMatchObject({ outTradeNo: order.outTradeNo, status: 'pending' })
+      state.storage.sql.exec("DELETE FROM records WHERE kind = 'refund'")
+
+      const next = new OrderStore(state.storage)
+      openOrderStorage(state.storage, next)
+      expect(next.exists()).toBe(true)
+      expect(next.order.get()).toEqual(store.order.get())
+    })
+  })
+
+  it('a new object whose first transaction fails forgets what it knew, and reads the table again', async () => {
+    const order = uniqueOrder('OPENFAIL')
+    const now = new Date().toISOString()
+    await runInDurableObject(stubFor(order), (_o: OrderObject, state) => {
+      const store = new OrderStore(state.storage)
+      openOrderStorage(state.storage, store)
+      expect(() =>
+        store.transaction(() => {
+          store.order.ensure(order, now)
+          throw new Error('refused')
+        }),
+      ).toThrow('refused')
+      expect(store.exists()).toBe(false)
+      expect(store.order.get()).toBeNull()
+    })
   })
 
   it('a current object migrates nothing: running the migration again changes no row', async () => {
