@@ -674,8 +674,27 @@ export type components = {
                 id: string;
                 event_id: string;
                 type: string;
-                status: string;
+                /** @enum {string} */
+                status: "pending" | "delivered" | "failed";
                 attempts: number;
+                next_attempt_at: string | null;
+                last_status_code: number | null;
+                /** @description Its attempts, oldest first (the latest 50 are kept). */
+                attempt_log: {
+                    /** @description The attempt's number: 1 for the delivery's first. */
+                    number: number;
+                    started_at: string;
+                    /** @description The merchant's HTTP status; null when no reply came. */
+                    status_code: number | null;
+                    latency_ms: number;
+                    /**
+                     * @description Delivered (2xx), to be retried, or 410 Gone.
+                     * @enum {string}
+                     */
+                    outcome: "delivered" | "retry" | "gone";
+                    /** @description `timeout`, `network error`, `redirect not followed`, or null. */
+                    error: string | null;
+                }[];
             } & {
                 [key: string]: unknown;
             })[];
@@ -686,9 +705,36 @@ export type components = {
                 /** @enum {string} */
                 verdict: "accepted" | "duplicate" | "rejected";
                 reason: string | null;
+                /**
+                 * @description `query` when a provider query found it.
+                 * @enum {string}
+                 */
+                source: "notify" | "query";
             } & {
                 [key: string]: unknown;
             })[];
+            /** @description Every refund the gateway knows of: registered, notified (held while its amount is in doubt), settled. */
+            refunds: ({
+                out_refund_no: string;
+                refund_id: string | null;
+                amount: number | null;
+                /** @enum {string} */
+                status: "pending" | "succeeded" | "failed" | "closed";
+                /** @description The amount the merchant registered, if it did. */
+                registered_amount: number | null;
+                next_query_at: string | null;
+                last_query_result: string | null;
+            } & {
+                [key: string]: unknown;
+            })[];
+            /** @description Provider queries planned for a registered order whose payment was not notified; null when none. */
+            reconciliation: {
+                next_query_at: string | null;
+                queries_made: number;
+                last_query_at: string | null;
+                last_result: string | null;
+                expires_at: string;
+            } | null;
         } & {
             [key: string]: unknown;
         };

@@ -2,8 +2,9 @@
 import * as z from 'zod'
 import { strictObject } from '../lib/validation'
 import type { ProviderRegistry } from '../providers'
-import { ORDER_STATUSES } from '../storage/order'
+import { ORDER_STATUSES, REFUND_STATUSES } from '../storage/order'
 import { named, route } from './route-spec'
+import { DELIVERY_STATUSES } from './routes-deliveries'
 import { fenAmount, instant, listQuery, merchantIdParam, nextCursor, oneOf, orderNumber, outTradeNoParam } from './schemas'
 
 const VERDICTS = ['accepted', 'duplicate', 'rejected'] as const
@@ -24,6 +25,16 @@ function providerName(registry: ProviderRegistry) {
 
 const orderParams = z.object({ merchantId: merchantIdParam, outTradeNo: outTradeNoParam })
 
+/** An attempt as the order view lists it (the delivery view, `GET …/deliveries/{id}`, adds the reply's start). */
+const attemptLogEntry = z.object({
+  number: z.number().int().meta({ description: "The attempt's number: 1 for the delivery's first." }),
+  started_at: z.string(),
+  status_code: z.number().int().nullable().meta({ description: "The merchant's HTTP status; null when no reply came." }),
+  latency_ms: z.number().int(),
+  outcome: z.enum(['delivered', 'retry', 'gone']).meta({ description: 'Delivered (2xx), to be retried, or 410 Gone.' }),
+  error: z.string().nullable().meta({ description: '`timeout`, `network error`, `redirect not followed`, or null.' }),
+})
+
 const orderView = z
   .object({
     merchant_id: z.string(),
@@ -41,13 +52,56 @@ const orderView = z
       z.object({ id: z.string(), type: z.string(), created_at: z.string(), data: z.record(z.string(), z.unknown()) }).loose(),
     ),
     deliveries: z.array(
-      z.object({ id: z.string(), event_id: z.string(), type: z.string(), status: z.string(), attempts: z.number().int() }).loose(),
+      z
+        .object({
+          id: z.string(),
+          event_id: z.string(),
+          type: z.string(),
+          status: z.enum(DELIVERY_STATUSES),
+          attempts: z.number().int(),
+          next_attempt_at: z.string().nullable(),
+          last_status_code: z.number().int().nullable(),
+          attempt_log: z.array(attemptLogEntry).meta({ description: 'Its attempts, oldest first (the latest 50 are kept).' }),
+        })
+        .loose(),
     ),
     notifications: z.array(
       z
-        .object({ id: z.string(), channel: z.string(), received_at: z.string(), verdict: z.enum(VERDICTS), reason: z.string().nullable() })
+        .object({
+          id: z.string(),
+          channel: z.string(),
+          received_at: z.string(),
+          verdict: z.enum(VERDICTS),
+          reason: z.string().nullable(),
+          source: z.enum(['notify', 'query']).meta({ description: '`query` when a provider query found it.' }),
+        })
         .loose(),
     ),
+    refunds: z
+      .array(
+        z
+          .object({
+            out_refund_no: z.string(),
+            refund_id: z.string().nullable(),
+            amount: z.number().int().nullable(),
+            status: z.enum(REFUND_STATUSES),
+            registered_amount: z.number().int().nullable().meta({ description: 'The amount the merchant registered, if it did.' }),
+            next_query_at: z.string().nullable(),
+            last_query_result: z.string().nullable(),
+          })
+          .loose(),
+      )
+      .meta({ description: 'Every refund the gateway knows of: registered, notified (held while its amount is in doubt), settled.' }),
+    reconciliation: z
+      .object({
+        next_query_at: z.string().nullable(),
+        queries_made: z.number().int(),
+        last_query_at: z.string().nullable(),
+        last_result: z.string().nullable(),
+        expires_at: z.string(),
+      })
+      .nullable()
+      .meta({ description: 'Provider queries planned for a registered order whose payment was not notified; null when none.' }),
   })
   .loose()
 

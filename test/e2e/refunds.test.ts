@@ -9,7 +9,9 @@ import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import alipayFixtures from '../fixtures/alipay.json'
 import keys from '../fixtures/keys.json'
+import { orderRoutes } from '../../src/http/routes-orders'
 import { orderStub } from '../../src/order/order-key'
+import { defaultRegistry } from '../../src/providers'
 import type { Channel, Provider } from '../../src/providers'
 import {
   ACCEPT,
@@ -372,11 +374,18 @@ describe('registering refunds: PUT …/orders/{no}/refunds/{outRefundNo}', () =>
     expect(unknown.status).toBe(404)
   })
 
-  it('lists the order’s refunds in GET …/orders/{no}', async () => {
+  it('lists the order’s refunds in GET …/orders/{no}, and the whole view is what the OpenAPI document says', async () => {
+    const received = receiveEvents(forwardUrl(PLAIN))
     const paid = freshPayment('alipay', { amount: 1000, identity: PLAIN_KEYS })
     await expectAccepted('alipay', await notify('alipay', PLAIN, paid))
+    await forwardedFor(received, PLAIN, 'alipay', paid.outTradeNo, 1)
     expect((await registerRefund(PLAIN, paid.outTradeNo, 'R-LISTED', 250)).status).toBe(200)
     const view = await order(PLAIN, 'alipay', paid.outTradeNo)
+    // Every documented field, with its documented type: a delivery with its attempt log, the notification's source,
+    // the refund, the (absent) reconciliation.
+    const documented = orderRoutes(defaultRegistry).getOrder.responses[200].schema
+    expect(documented.safeParse(view).error).toBeUndefined()
+    expect(view.deliveries).toMatchObject([{ status: 'delivered', attempt_log: [{ number: 1, status_code: 200, outcome: 'delivered' }] }])
     expect(view.refunds).toEqual([
       {
         out_refund_no: 'R-LISTED',

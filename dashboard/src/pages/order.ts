@@ -8,38 +8,7 @@ import { milliseconds, yuan } from '../format'
 import { href } from '../routes'
 import { deliveryStatus } from './deliveries'
 
-/** What the order view holds beyond its documented fields (`src/order/snapshot.ts`). */
-interface OrderDetail {
-  deliveries: {
-    id: string
-    event_id: string
-    type: string
-    status: 'pending' | 'delivered' | 'failed'
-    attempts: number
-    attempt_log?: {
-      number: number
-      started_at: string
-      status_code: number | null
-      latency_ms: number
-      outcome: string
-      error: string | null
-    }[]
-  }[]
-  refunds?: { out_refund_no: string; refund_id: string | null; amount: number | null; status: string; registered_amount: number | null }[]
-}
-type Documented = Schemas['Order']
-type Shown =
-  | 'out_trade_no'
-  | 'provider'
-  | 'status'
-  | 'amount'
-  | 'currency'
-  | 'refunded_amount'
-  | 'paid_at'
-  | 'transaction_id'
-  | 'events'
-  | 'notifications'
-type Order = { [Field in Shown]: Documented[Field] } & OrderDetail
+type Order = Schemas['Order']
 
 const VERDICT_TONE = { accepted: 'ok', duplicate: 'muted', rejected: 'bad' } as const
 
@@ -95,7 +64,7 @@ export async function orderPage(main: HTMLElement, merchantId: string, outTradeN
     replaceChildren(main, h('h1', { tabindex: -1 }, `Order ${outTradeNo}`), notice(error.message, 'alert'))
     return
   }
-  const refunds = order.refunds ?? []
+  const { refunds } = order
   replaceChildren(
     main,
     h('p', { class: 'crumbs' }, link(href.merchants(), 'Merchants'), ' / ', link(href.merchant(merchantId), merchantId), ' / '),
