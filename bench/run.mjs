@@ -159,8 +159,8 @@ async function main() {
       for (const system of systems) {
         results.e2e[system] = await runSystem(system, common)
         if (system !== 'paygate') continue
-        // The meters come from a second run of paygate with METER = "on": its log lines cost CPU in wrangler dev's console
-        // pipeline (about 2 ms a notification here), so the throughput figures come from the run without, as deployed.
+        // The meters come from a second run of paygate with METER = "on": its log lines are work in wrangler dev's console
+        // pipeline that a deployment does not do, so the throughput figures come from the run without, as deployed.
         log('  paygate again, with METER = "on", for its rows, D1 transactions and queue messages:')
         const metered = await runSystem(system, { ...common, metered: true })
         results.e2e.paygate.meters = metered.meters
