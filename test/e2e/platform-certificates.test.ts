@@ -16,6 +16,7 @@ import { network } from '../msw'
 import { merchantReplica } from '../../src/merchants/merchant-replica'
 import { admin, FORWARD_SECRET, getOrder, notify, recordForwarded } from '../support/gateway'
 import { freshOrderNo, ownIds, v3Payment, v3SignedHeaders, type V3Signer } from '../security/signing'
+import { v3RefundQueryAnswers } from '../support/refunds'
 
 const wx = keys.wechatpay
 const API = 'https://api.wechatpay.test'
@@ -113,6 +114,38 @@ describe('downloaded WeChat Pay platform certificates', () => {
     expect(reply.status).toBe(204)
     expect(await getOrder(id, outTradeNo)).toMatchObject({ status: 'paid', amount: 100 })
     await vi.waitFor(() => expect(forwarded.map((f) => f.type)).toEqual(['payment.succeeded']))
+  })
+
+  it("verifies a refund query's answer with a downloaded certificate as it does a notification: the refund settles once", async () => {
+    const id = 'auto-certs-refund'
+    certificatesEndpoint('rotated')
+    const forwarded = recordForwarded(`https://merchant.example/hooks/${id}`)
+    await putMerchant(id, autoMerchant(id))
+    await scheduledDownload(id)
+    await vi.waitFor(async () => expect(await platformKeys(id)).toHaveLength(2))
+    const outTradeNo = freshOrderNo('autorf')
+    const payment = v3Payment({ outTradeNo, amount: 100, signer: 'platformCertC', identity: ownIds(id).wechat })
+    expect((await notify('wechatpay.v3', id, { body: payment.body, headers: payment.headers })).status).toBe(204)
+
+    // The answer is signed with platform certificate A's key: this merchant configured no platform key, so only the
+    // downloaded certificate A can verify it.
+    const outRefundNo = `RF-${outTradeNo}`
+    const log = v3RefundQueryAnswers([{ outTradeNo, outRefundNo, amount: 40, total: 100 }], 'provider', API)
+    const registered = await admin(`/admin/merchants/${id}/orders/${outTradeNo}/refunds/${outRefundNo}`, {
+      method: 'PUT',
+      body: JSON.stringify({ amount: 40 }),
+    })
+    expect(registered.status).toBe(200)
+    const sync = await admin(`/admin/merchants/${id}/orders/${outTradeNo}/sync?provider=wechatpay`, { method: 'POST' })
+    expect(await sync.json()).toMatchObject({
+      results: [{ provider: 'wechatpay', status: 'partially_refunded', refunds: [expect.stringContaining('succeeded (accepted)')] }],
+    })
+    expect(log.asked).toEqual([outRefundNo])
+    expect(await getOrder(id, outTradeNo)).toMatchObject({
+      status: 'partially_refunded',
+      refunds: [{ out_refund_no: outRefundNo, status: 'succeeded', amount: 40 }],
+    })
+    await vi.waitFor(() => expect(forwarded.map((f) => f.type)).toEqual(['payment.succeeded', 'refund.succeeded']))
   })
 
   it('downloads at once for an unknown serial, at most once a minute; until then the reply makes WeChat retry (503)', async () => {

@@ -228,11 +228,14 @@ export function alipayRefundQueryAnswers(refunds: readonly ProviderRefund[], sig
   return log
 }
 
-/** Answers `GET /v3/refund/domestic/refunds/{no}` from `refunds` (404 RESOURCE_NOT_EXISTS otherwise), signed as chosen. */
-export function v3RefundQueryAnswers(refunds: readonly ProviderRefund[], signer: AnswerSigner = 'provider'): QueryLog {
+/**
+ * Answers `GET /v3/refund/domestic/refunds/{no}` at `api` from `refunds` (404 RESOURCE_NOT_EXISTS otherwise), signed as
+ * chosen: 'provider' is platform certificate A's key, under its serial.
+ */
+export function v3RefundQueryAnswers(refunds: readonly ProviderRefund[], signer: AnswerSigner = 'provider', api = WECHAT_API): QueryLog {
   const log: QueryLog = { asked: [] }
   network.use(
-    http.get(`${WECHAT_API}/v3/refund/domestic/refunds/:outRefundNo`, ({ params }) => {
+    http.get(`${api}/v3/refund/domestic/refunds/:outRefundNo`, ({ params }) => {
       const outRefundNo = decodeURIComponent(String(params.outRefundNo))
       log.asked.push(outRefundNo)
       const refund = refunds.find((r) => r.outRefundNo === outRefundNo)
