@@ -1,7 +1,7 @@
 /** @module The endpoint-health route as a spec: each merchant's endpoint at a glance, for the dashboard's merchant list. */
 import * as z from 'zod'
 import { named, route } from './route-spec'
-import { listQuery, nextCursor } from './schemas'
+import { nextCursor, pageQuery } from './schemas'
 
 const endpointHealth = z.object({
   merchant_id: z.string(),
@@ -31,7 +31,7 @@ export function endpointRoutes() {
       summary: "Each merchant's endpoint health, newest merchant first",
       description:
         'Disabled or not, failing since when, the last attempt, and the last 24 hours of deliveries: one call per page of merchants.',
-      query: z.object({ limit: listQuery.limit, cursor: listQuery.cursor }),
+      query: pageQuery,
       responses: {
         200: {
           description: 'A page of endpoints.',

@@ -7,7 +7,7 @@ import { strictObject } from '../lib/validation'
 import { merchantInputSchema } from '../merchants/schema'
 import type { ProviderRegistry } from '../providers'
 import { named, route } from './route-spec'
-import { listQuery, merchantIdParam, nextCursor } from './schemas'
+import { merchantIdParam, nextCursor, pageQuery } from './schemas'
 
 const merchantParams = z.object({ merchantId: merchantIdParam })
 
@@ -88,7 +88,7 @@ export function merchantRoutes(registry: ProviderRegistry) {
       path: '/admin/merchants',
       tag: 'merchants',
       summary: 'List merchants, newest first',
-      query: z.object({ limit: listQuery.limit, cursor: listQuery.cursor }),
+      query: pageQuery,
       responses: {
         200: {
           description: 'A page of merchants.',

@@ -79,6 +79,9 @@ export const listQuery = {
   until: described(instant.optional(), { type: 'string', format: 'date-time', description: 'Exclusive upper bound.' }),
 }
 
+/** The query of a plain list: a page, nothing to filter by. */
+export const pageQuery = z.object({ limit: listQuery.limit, cursor: listQuery.cursor })
+
 /** A closed set of text values, refused with `one of …` as the hand-written checks said. */
 export function oneOf<const Values extends readonly [string, ...string[]]>(values: Values) {
   return z.enum(values, { error: `one of ${values.join(', ')}` })
