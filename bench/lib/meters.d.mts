@@ -22,6 +22,17 @@ export type MeterEvent =
   | { kind: 'd1'; shard: string; transactions: number; rowsWritten: number; records: number }
   | { kind: 'queue'; messages: number; objectMessages: number | null }
 
+interface D1Tally {
+  transactions: number
+  rows: number
+  records: number
+  shards: Record<string, number>
+}
+interface QueueTally {
+  sends: number
+  messages: number
+  objectMessages: number | null
+}
 interface Bucket {
   count: number
   rows: number
@@ -32,8 +43,8 @@ export interface Tally {
   alarm: Bucket
   other: Bucket
   alarmsSet: number | null
-  d1: { transactions: number; rows: number; records: number; shards: Record<string, number> }
-  queue: { sends: number; messages: number; objectMessages: number | null }
+  d1: D1Tally
+  queue: QueueTally
 }
 export interface MeterSummary {
   notifications: number
@@ -54,8 +65,8 @@ export interface MeterSummary {
   }
   perDuplicate: { objectRows: number | null }
   perNotification: { d1Transactions: number | null; queueMessages: number | null }
-  d1: { transactions: number; rows: number; records: number; shards: Record<string, number> }
-  queue: { sends: number; messages: number; objectMessages: number | null }
+  d1: D1Tally
+  queue: QueueTally
 }
 export interface CostRow {
   item: string
