@@ -45,9 +45,10 @@ export async function runAlarm(ctx: OrderContext, reconciler: Reconciler, refund
   await alarmSet
   if (!handedOff) return retryHandOff(ctx)
   // Due now, and nothing came in during the awaits (the state handed off is still the state): D1 has all of it, so
-  // the tombstone loses nothing there. Otherwise the newcomer's own alarm comes back to it.
-  const unchanged = ctx.projection.lastSent === JSON.stringify(objectRecord(ctx.store))
-  if (compactionDue !== null && compactionDue <= now && unchanged && compactionDueAt(ctx) !== null) compactOrder(ctx, now)
+  // the tombstone loses nothing there. Otherwise the newcomer's own alarm comes back to it. (Checked only then: the
+  // record is rebuilt and serialized for the comparison.)
+  if (compactionDue === null || compactionDue > now || compactionDueAt(ctx) === null) return
+  if (ctx.projection.lastSent === JSON.stringify(objectRecord(ctx.store))) compactOrder(ctx, now)
 }
 
 export async function runSubjectAlarm(ctx: OrderContext): Promise<void> {
