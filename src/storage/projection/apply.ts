@@ -43,9 +43,15 @@ export async function applyToShard(db: D1Database, records: readonly ProjectionR
     }
     statements.push(orderStatement(db, order))
   }
+  const successes = new Map<string, { url: string; at: number }>()
   for (const d of merged.deliveries.values()) {
     const stored = deliveries.get(d.id)
     if (stored !== undefined && d.version <= stored.version) continue
+    // Only what the shard did not have yet reaches the merchant's monitor: a record sent again reports nothing.
+    const url = merged.forwardUrls.get(d.id)
+    const latest = successes.get(d.merchantId)
+    if (d.deliveredAt !== null && url !== undefined && (latest === undefined || d.deliveredAt > latest.at))
+      successes.set(d.merchantId, { url, at: d.deliveredAt })
     const counts = delta(d.merchantId)
     const final = d.status === 'delivered' || d.status === 'failed'
     // A new outcome: the first, or one reached again after a replay (which always adds an attempt or changes status).
@@ -66,10 +72,10 @@ export async function applyToShard(db: D1Database, records: readonly ProjectionR
   for (const [merchantId, minutes] of stats)
     for (const [minute, counts] of minutes) statements.push(statsStatement(db, merchantId, minute, counts))
 
-  if (statements.length === 0) return { rowsWritten: 0, transactions: 0, successes: merged.successes }
+  if (statements.length === 0) return { rowsWritten: 0, transactions: 0, successes }
   const results = await db.batch(statements)
   const rowsWritten = results.reduce((sum, result) => sum + (result.meta?.rows_written ?? 0), 0)
-  return { rowsWritten, transactions: 1, successes: merged.successes }
+  return { rowsWritten, transactions: 1, successes }
 }
 
 interface Merged {
@@ -78,7 +84,8 @@ interface Merged {
   notifications: Map<string, NotificationProjection>
   refusals: RefusalRecord[]
   duplicates: Array<{ merchantId: string; receivedAt: number }>
-  successes: Map<string, { url: string; at: number }>
+  /** Where each delivery's object forwards to, for the endpoint's health. */
+  forwardUrls: Map<string, string>
 }
 
 function merge(records: readonly ProjectionRecord[]): Merged {
@@ -88,7 +95,7 @@ function merge(records: readonly ProjectionRecord[]): Merged {
     notifications: new Map(),
     refusals: [],
     duplicates: [],
-    successes: new Map(),
+    forwardUrls: new Map(),
   }
   for (const record of records) {
     if (record.kind === 'refusal') merged.refusals.push(record)
@@ -115,11 +122,7 @@ function mergeObject(merged: Merged, record: ObjectRecord): void {
   for (const d of record.deliveries) {
     const seen = merged.deliveries.get(d.id)
     if (seen === undefined || d.version > seen.version) merged.deliveries.set(d.id, d)
-    if (d.deliveredAt !== null && record.forwardUrl !== null) {
-      const latest = merged.successes.get(record.merchantId)
-      if (latest === undefined || d.deliveredAt > latest.at)
-        merged.successes.set(record.merchantId, { url: record.forwardUrl, at: d.deliveredAt })
-    }
+    if (record.forwardUrl !== null) merged.forwardUrls.set(d.id, record.forwardUrl)
   }
   for (const n of record.notifications) merged.notifications.set(n.id, n)
 }
