@@ -70,7 +70,7 @@ export function orderSnapshot(store: OrderStore): OrderSnapshot | null {
     refunded_amount: order.refundedAmount,
     updated_at: order.updatedAt,
     events: store.events.all().map((e) => ({ id: e.id, type: e.type, created_at: e.createdAt, body: e.body })),
-    deliveries: store.deliveries.all().map((d) => ({
+    deliveries: store.deliveries.allWithAttempts().map((d) => ({
       id: d.id,
       event_id: d.eventId,
       type: d.eventType,
@@ -78,7 +78,7 @@ export function orderSnapshot(store: OrderStore): OrderSnapshot | null {
       attempts: d.attempts,
       next_attempt_at: nextAttemptIso(d),
       last_status_code: d.lastStatusCode,
-      attempt_log: store.deliveries.attempts(d.id).map((a) => ({
+      attempt_log: d.attemptLog.map((a) => ({
         number: a.number,
         started_at: a.startedAt,
         status_code: a.statusCode,
