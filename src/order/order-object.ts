@@ -5,7 +5,7 @@
  * the D1 projection).
  */
 import { DurableObject } from 'cloudflare:workers'
-import { hasOrderStorage, OrderStore, openOrderStorage, type DeliveryRow, type OrderRef } from '../storage/order'
+import { OrderStore, openOrderStorage, type DeliveryRow, type OrderRef } from '../storage/order'
 import { runAlarm } from './alarm'
 import type { OrderContext } from './context'
 import { deliveryView, type DeliveryView } from './delivery-view'
@@ -33,8 +33,8 @@ export class OrderObject extends DurableObject<Env> {
   private readonly projection = { lastSent: null as string | null }
   private readonly reconciler = new Reconciler()
   private readonly refundReconciler = new RefundReconciler()
-  /** Whether the schema is known current in this instance (migrations run once per instance, on first use). */
-  private migrated = false
+  /** Whether this instance has read its schema (and converted a legacy layout): once, on first use. */
+  private opened = false
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -92,18 +92,20 @@ export class OrderObject extends DurableObject<Env> {
   }
 
   private exists(): boolean {
-    return this.migrated ? this.store.exists() : hasOrderStorage(this.ctx.storage.sql)
+    this.open()
+    return this.store.exists()
   }
 
-  /**
-   * Built per call, after the schema is current (writing paths create it; reads check `exists` first):
-   * `env` is the instance's field, and whoever swaps it (tests do) is heard at once.
-   */
+  /** Built per call: `env` is the instance's field, and whoever swaps it (tests do) is heard at once. */
   private context(): OrderContext {
-    if (!this.migrated) {
-      openOrderStorage(this.ctx.storage, this.store)
-      this.migrated = true
-    }
+    this.open()
     return { env: this.env, storage: this.ctx.storage, store: this.store, projection: this.projection }
+  }
+
+  /** One read of the schema per instance: converts a legacy layout, and tells the store whether its table exists. */
+  private open(): void {
+    if (this.opened) return
+    openOrderStorage(this.ctx.storage, this.store)
+    this.opened = true
   }
 }
