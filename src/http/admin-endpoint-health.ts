@@ -5,7 +5,7 @@
 import type { MerchantConfig } from '../merchants/types'
 import { monitorStub } from '../ops/monitor'
 import { deliveryCountsSince, listMerchantRows, type DeliveryCountsRow } from '../storage/admin-queries'
-import { shardDatabase, shardsOf } from '../storage/shards'
+import { groupByShard, shardDatabase } from '../storage/shards'
 import { page } from './list-params'
 import { json } from './responses'
 import type { Handler } from './route-spec'
@@ -62,9 +62,7 @@ export const listEndpointHealth: Handler<AdminRoutes['listEndpointHealth']> = as
 
 /** The merchants' counters, read from each one's shard (one query per shard). */
 async function countsPerShard(env: Env, merchantIds: string[], sinceMinute: number): Promise<DeliveryCountsRow[]> {
-  const shards = await shardsOf(env, merchantIds)
-  const byShard = new Map<string, string[]>()
-  for (const id of merchantIds) byShard.set(shards.get(id)!, [...(byShard.get(shards.get(id)!) ?? []), id])
+  const byShard = await groupByShard(env, merchantIds, (id) => id)
   const perShard = await Promise.all([...byShard].map(([name, ids]) => deliveryCountsSince(shardDatabase(env, name), ids, sinceMinute)))
   return perShard.flat()
 }

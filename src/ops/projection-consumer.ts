@@ -7,7 +7,7 @@
  */
 import { errorSummary, log, meter } from '../lib/log'
 import { applyToShard, type ProjectionRecord } from '../storage/projection'
-import { shardDatabase, shardsOf } from '../storage/shards'
+import { groupByShard, shardDatabase } from '../storage/shards'
 import { reportDeliveryRun } from './monitor'
 
 /** The queues of wrangler.toml's `[[queues.consumers]]`. */
@@ -20,21 +20,13 @@ function retryDelaySeconds(attempts: number): number {
 }
 
 export async function consumeProjection(batch: MessageBatch<ProjectionRecord>, env: Env): Promise<void> {
-  let shards: Map<string, string>
+  let byShard: Map<string, Message<ProjectionRecord>[]>
   try {
-    shards = await shardsOf(
-      env,
-      batch.messages.map((m) => m.body.merchantId),
-    )
+    byShard = await groupByShard(env, batch.messages, (m) => m.body.merchantId)
   } catch (error) {
     log('warn', { event: 'projection.deferred', reason: 'shard map unreadable', error: errorSummary(error) })
     for (const message of batch.messages) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) })
     return
-  }
-  const byShard = new Map<string, Message<ProjectionRecord>[]>()
-  for (const message of batch.messages) {
-    const shard = shards.get(message.body.merchantId)!
-    byShard.set(shard, [...(byShard.get(shard) ?? []), message])
   }
   for (const [shard, messages] of byShard) {
     try {

@@ -37,6 +37,19 @@ export async function shardsOf(env: Env, merchantIds: readonly string[]): Promis
   return found
 }
 
+/** Items grouped by their merchant's shard name (one read of the map, as shardsOf). */
+export async function groupByShard<T>(env: Env, items: readonly T[], merchantOf: (item: T) => string): Promise<Map<string, T[]>> {
+  const shards = await shardsOf(env, items.map(merchantOf))
+  const groups = new Map<string, T[]>()
+  for (const item of items) {
+    const shard = shards.get(merchantOf(item))!
+    const group = groups.get(shard)
+    if (group === undefined) groups.set(shard, [item])
+    else group.push(item)
+  }
+  return groups
+}
+
 /** The database holding this merchant's projection. */
 export async function shardFor(env: Env, merchantId: string): Promise<D1Database> {
   const name = (await shardsOf(env, [merchantId])).get(merchantId)!
