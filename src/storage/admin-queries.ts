@@ -1,6 +1,6 @@
 /** @module The D1 reads behind the admin listings across orders: notifications, deliveries, and which object a delivery belongs to. */
 import type { ProviderName } from '../providers/core/types'
-import { LATENCY_BUCKETS_MS } from './stats'
+import { LATENCY_COLUMNS } from './stats'
 
 export interface NotificationListRow {
   id: string
@@ -194,7 +194,7 @@ export interface DeliveryCountsRow {
 }
 
 /** Every attempt lands in exactly one latency bucket, so their sum is the attempt count. */
-const ATTEMPTS_SUM = Array.from({ length: LATENCY_BUCKETS_MS.length }, (_, i) => `latency_${i}`).join(' + ')
+const ATTEMPTS_SUM = LATENCY_COLUMNS.join(' + ')
 
 export async function deliveryCountsSince(
   db: D1Database,

@@ -64,7 +64,8 @@ export function countAttempt(delta: StatsDelta, startedAt: string, latencyMs: nu
   entry.latency[bucket] = (entry.latency[bucket] ?? 0) + 1
 }
 
-const LATENCY_COLUMNS = LATENCY_BUCKETS_MS.map((_, i) => `latency_${i}`)
+/** The per-bucket latency counters' columns, one per entry of LATENCY_BUCKETS_MS. */
+export const LATENCY_COLUMNS = LATENCY_BUCKETS_MS.map((_, i) => `latency_${i}`)
 
 /** Adds one minute's counts to the merchant's row; the rejection reasons merge key by key. */
 export function statsStatement(db: D1Database, merchantId: string, minute: number, c: MinuteCounts): D1PreparedStatement {

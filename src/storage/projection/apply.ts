@@ -138,7 +138,7 @@ async function storedOrders(db: D1Database, orders: OrderProjection[]): Promise<
     .all<{ merchant_id: string; provider: string; out_trade_no: string; version: number; accepted_notifications: number }>()
   return new Map(
     results.map((r) => [
-      JSON.stringify([r.merchant_id, r.provider, r.out_trade_no]),
+      orderKey({ merchantId: r.merchant_id, provider: r.provider, outTradeNo: r.out_trade_no }),
       { version: r.version, accepted: r.accepted_notifications },
     ]),
   )

@@ -6,6 +6,7 @@
  * "projected" marks in the object.
  */
 import type { ChannelName, ProviderName } from '../../providers/core/types'
+import type { Refusal } from '../refusals'
 import {
   nextAttemptIso,
   type DeliveryStatus,
@@ -91,12 +92,8 @@ export interface ObjectRecord {
 }
 
 /** A notification refused before it reached an object: counted per merchant, channel, reason and 10 minutes. */
-export interface RefusalRecord {
+export interface RefusalRecord extends Refusal {
   kind: 'refusal'
-  merchantId: string
-  channel: ChannelName
-  reason: string
-  receivedAt: number
 }
 
 /** A provider's retry of an order's notification it already sent: counted, nothing else. */
