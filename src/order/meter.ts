@@ -7,7 +7,7 @@ import { meter } from '../lib/log'
 import type { StorageMeter } from '../storage/order'
 import type { OrderContext } from './context'
 
-export type MeteredObject = 'order' | 'subject'
+type MeteredObject = 'order' | 'subject'
 
 /** Measures a synchronous write step exactly. */
 export function measured<T>(ctx: OrderContext, step: () => T): { result: T; rows: number } {

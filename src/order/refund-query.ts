@@ -8,9 +8,7 @@ import type { OrderRow, RefundRow } from '../storage/order'
 import { queryingMerchant, type QueryAnswer } from './provider-query'
 
 /** The verified refund to apply like its notification when the provider reported it settled, and a few words for the refund's record. */
-export type RefundAnswer = QueryAnswer
-
-export async function queryRefund(env: Env, order: OrderRow, refund: RefundRow, now: number): Promise<RefundAnswer> {
+export async function queryRefund(env: Env, order: OrderRow, refund: RefundRow, now: number): Promise<QueryAnswer> {
   const found = await queryingMerchant(env, order.merchantId, now)
   if ('answer' in found) return found.answer
   const { merchant } = found

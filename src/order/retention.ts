@@ -13,7 +13,7 @@ const DAY_MS = 24 * 3600_000
 /** When the var is missing or unreadable: 400 days (WeChat Pay takes refunds for a year). */
 const DEFAULT_RETENTION_DAYS = 400
 
-export function retentionMs(env: Env): number {
+function retentionMs(env: Env): number {
   const days = Number.parseFloat(env.ORDER_RETENTION_DAYS ?? '')
   return (Number.isFinite(days) && days >= 0 ? days : DEFAULT_RETENTION_DAYS) * DAY_MS
 }

@@ -5,7 +5,7 @@
  * merchant saved before it on `DB`). A merchant the map does not know is read on the first shard.
  */
 
-export const CONTROL_SHARD = 'DB'
+const CONTROL_SHARD = 'DB'
 
 export function shardNames(env: Env): string[] {
   const names = (env.D1_SHARDS ?? CONTROL_SHARD)

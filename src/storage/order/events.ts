@@ -16,7 +16,7 @@ export interface EventRecord extends EventRow {
 }
 
 /** Keys sort as numbers do. */
-export const eventKey = (seq: number): string => String(seq).padStart(12, '0')
+const eventKey = (seq: number): string => String(seq).padStart(12, '0')
 
 export class EventTable {
   constructor(private readonly records: RecordStore) {}
