@@ -37,12 +37,9 @@ export const listDeliveries: Handler<Routes['listDeliveries']> = async ({ params
 
 /** The object that holds a delivery, found through the D1 projection: an order's, or a subject's (provider.notification). */
 async function ownerOf(env: Env, deliveryId: string) {
-  // A delivery id names no merchant: ask each shard (one by default).
-  let row: Awaited<ReturnType<typeof deliveryOwner>> = null
-  for (const db of allShards(env)) {
-    row = await deliveryOwner(db, deliveryId)
-    if (row !== null) break
-  }
+  // A delivery id names no merchant: ask every shard at once (one by default).
+  const found = await Promise.all(allShards(env).map((db) => deliveryOwner(db, deliveryId)))
+  const row = found.find((r) => r !== null) ?? null
   if (row === null) throw new AdminError('not_found', `delivery ${deliveryId} does not exist`)
   const { merchant_id: merchantId, provider } = row
   const stub =
