@@ -33,9 +33,9 @@ export async function buildDashboardFiles() {
   }
 }
 
-/** The generated module's text: each file with an ETag from its content. */
-export async function dashboardModule() {
-  const files = await buildDashboardFiles()
+/** The generated module's text: each file with an ETag from its content (`files`: a build already made). */
+export async function dashboardModule(built) {
+  const files = built ?? (await buildDashboardFiles())
   const entries = Object.fromEntries(
     Object.entries(files).map(([path, file]) => [
       path,
@@ -49,15 +49,17 @@ export async function dashboardModule() {
   ].join('\n')
 }
 
-/** Bytes of each file and of all of them, raw and gzipped (Node's default level, 6). */
-export async function dashboardSize() {
-  const files = await buildDashboardFiles()
+/** Bytes of each file and of all of them, raw and gzipped (Node's default level, 6; `files`: a build already made). */
+export async function dashboardSize(built) {
+  const files = built ?? (await buildDashboardFiles())
   const sizes = Object.entries(files).map(([path, { body }]) => ({ path, raw: Buffer.byteLength(body), gzip: gzipSync(body).length }))
   return { files: sizes, raw: sizes.reduce((s, f) => s + f.raw, 0), gzip: sizes.reduce((s, f) => s + f.gzip, 0) }
 }
 
 async function main() {
-  const text = await dashboardModule()
+  // One build for both the module and the sizes.
+  const files = await buildDashboardFiles()
+  const text = await dashboardModule(files)
   const current = (() => {
     try {
       return readFileSync(BUNDLE_PATH, 'utf8')
@@ -73,7 +75,7 @@ async function main() {
   } else if (current !== text) {
     writeFileSync(BUNDLE_PATH, text)
   }
-  const size = await dashboardSize()
+  const size = await dashboardSize(files)
   for (const f of size.files) console.log(`  ${f.path.padEnd(20)} ${String(f.raw).padStart(7)} B  ${String(f.gzip).padStart(6)} B gzipped`)
   console.log(`dashboard: ${size.raw} B, ${size.gzip} B gzipped (${(size.gzip / 1024).toFixed(1)} KiB; budget 60 KB)`)
 }
