@@ -5,6 +5,7 @@ import type { MerchantConfig } from '../merchants/types'
 import { orderStub } from '../order/order-key'
 import type { ForwardSettings, OrderSnapshot } from '../order/order-object'
 import type { ProviderName, ProviderRegistry } from '../providers'
+import type { EndpointHealthRow } from '../storage/monitor'
 import { AdminError } from './responses'
 
 export async function requireMerchant(env: Env, merchantId: string): Promise<VersionedMerchant> {
@@ -39,4 +40,15 @@ export async function orderSnapshots(
     ),
   )
   return snapshots.flatMap((s) => (s === null ? [] : [s]))
+}
+
+const isoOrNull = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
+
+/** What a merchant's monitor knows of its endpoint, as the admin API shows it: failing since when, last success and failure. */
+export function endpointHealthTimes(health: EndpointHealthRow | null) {
+  return {
+    failing_since: isoOrNull(health?.failingSince ?? null),
+    last_failure_at: isoOrNull(health?.lastFailureAt ?? null),
+    last_success_at: isoOrNull(health?.lastSuccessAt ?? null),
+  }
 }

@@ -2,10 +2,12 @@
  * @module `GET /admin/endpoints`: a page of merchants with their endpoint's health, read from each merchant's monitor
  * object (failing since, last success and failure) and the D1 stats counters (the last 24 hours), in one call.
  */
+import { disabledReasonOf } from '../merchants/public-view'
 import type { MerchantConfig } from '../merchants/types'
 import { monitorStub } from '../ops/monitor'
 import { deliveryCountsSince, listMerchantRows, type DeliveryCountsRow } from '../storage/admin-queries'
 import { groupByShard, shardDatabase } from '../storage/shards'
+import { endpointHealthTimes } from './admin-common'
 import { page } from './list-params'
 import { json } from './responses'
 import type { Handler } from './route-spec'
@@ -13,8 +15,6 @@ import type { AdminRoutes } from './routes'
 import { DEFAULT_LIMIT } from './schemas'
 
 const DAY_MINUTES = 24 * 60
-
-const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString())
 
 export const listEndpointHealth: Handler<AdminRoutes['listEndpointHealth']> = async ({ query, env }) => {
   const limit = query.limit ?? DEFAULT_LIMIT
@@ -43,16 +43,17 @@ export const listEndpointHealth: Handler<AdminRoutes['listEndpointHealth']> = as
       const { forward } = JSON.parse(row.config) as Omit<MerchantConfig, 'id'>
       const health = healths[i]
       const { delivered = 0, failed = 0, attempts = 0 } = countsOf.get(row.id) ?? {}
+      const times = endpointHealthTimes(health ?? null)
       const lastAttempt = Math.max(health?.lastSuccessAt ?? -1, health?.lastFailureAt ?? -1)
       return {
         merchant_id: row.id,
         url: forward.url,
         disabled_at: forward.disabledAt ?? null,
-        disabled_reason: forward.disabledAt === undefined ? null : (forward.disabledReason ?? 'gone'),
-        failing_since: iso(health?.failingSince),
-        last_attempt_at: lastAttempt < 0 ? null : iso(lastAttempt),
-        last_success_at: iso(health?.lastSuccessAt),
-        last_failure_at: iso(health?.lastFailureAt),
+        disabled_reason: forward.disabledAt === undefined ? null : disabledReasonOf(forward),
+        failing_since: times.failing_since,
+        last_attempt_at: lastAttempt < 0 ? null : new Date(lastAttempt).toISOString(),
+        last_success_at: times.last_success_at,
+        last_failure_at: times.last_failure_at,
         last_24h: { delivered, failed, attempts, attempt_success_rate: attempts === 0 ? null : delivered / attempts },
       }
     }),

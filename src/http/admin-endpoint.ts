@@ -1,30 +1,22 @@
 /** @module Admin API for a merchant's endpoint: disable, enable (each told to the ops webhook), and a signed test event. */
 import { sendTestEvent as send } from '../delivery/test-event'
 import { disableEndpointByOperator, enableEndpointByOperator } from '../ops/monitor'
+import { forwardView } from '../merchants/public-view'
 import { requireMerchant } from './admin-common'
 import { json } from './responses'
 import type { Handler } from './route-spec'
 import type { AdminRoutes } from './routes'
 
-function forwardView(forward: { url: string; disabledAt?: string; disabledReason?: string }) {
-  return {
-    forward: {
-      url: forward.url,
-      ...(forward.disabledAt === undefined ? {} : { disabled_at: forward.disabledAt, disabled_reason: forward.disabledReason ?? 'gone' }),
-    },
-  }
-}
-
 export const disableEndpoint: Handler<AdminRoutes['disableEndpoint']> = async ({ params, env }) => {
   const merchant = await requireMerchant(env, params.merchantId)
   const change = await disableEndpointByOperator(env, params.merchantId, Date.now())
-  return json(forwardView(change.forward ?? merchant.config.forward))
+  return json({ forward: forwardView(change.forward ?? merchant.config.forward) })
 }
 
 export const enableEndpoint: Handler<AdminRoutes['enableEndpoint']> = async ({ params, env }) => {
   const merchant = await requireMerchant(env, params.merchantId)
   const change = await enableEndpointByOperator(env, params.merchantId, Date.now())
-  return json(forwardView(change.forward ?? merchant.config.forward))
+  return json({ forward: forwardView(change.forward ?? merchant.config.forward) })
 }
 
 export const sendTestEvent: Handler<AdminRoutes['sendTestEvent']> = async ({ params, env }) => {

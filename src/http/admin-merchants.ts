@@ -8,7 +8,7 @@ import type { MerchantConfig } from '../merchants/types'
 import { noticeExpiringCertificates } from '../ops/certificates'
 import { monitorStub, reportEndpointChange } from '../ops/monitor'
 import { listMerchantRows } from '../storage/admin-queries'
-import { requireMerchant } from './admin-common'
+import { endpointHealthTimes, requireMerchant } from './admin-common'
 import { page } from './list-params'
 import { AdminError, json } from './responses'
 import type { Handler } from './route-spec'
@@ -78,12 +78,5 @@ async function endpointHealth(env: Env, merchantId: string): Promise<{ endpoint_
     .health()
     .catch(() => null)
   if (health === null) return {}
-  const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
-  return {
-    endpoint_health: {
-      failing_since: iso(health.failingSince),
-      last_failure_at: iso(health.lastFailureAt),
-      last_success_at: iso(health.lastSuccessAt),
-    },
-  }
+  return { endpoint_health: endpointHealthTimes(health) }
 }

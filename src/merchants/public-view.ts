@@ -1,6 +1,6 @@
 /** @module A merchant as `GET /admin/merchants/{id}` shows it: the PUT body with every secret left out. */
 import { defaultRegistry, type ProviderRegistry } from '../providers'
-import type { MerchantConfig } from './types'
+import type { EndpointDisabledReason, ForwardConfig, MerchantConfig } from './types'
 
 /** The admin API's GET shape; each provider section is its descriptor's public view. */
 export interface MerchantPublicView {
@@ -12,15 +12,25 @@ export interface MerchantPublicView {
   [provider: string]: unknown
 }
 
+/** Why the forward URL is disabled: one disabled before reasons were kept was disabled by a 410 Gone. */
+export function disabledReasonOf(forward: Pick<ForwardConfig, 'disabledReason'>): EndpointDisabledReason {
+  return forward.disabledReason ?? 'gone'
+}
+
+/** The forward settings as an admin sees them: the URL and, when disabled, since when and why (never a secret). */
+export function forwardView(forward: Pick<ForwardConfig, 'url' | 'disabledAt' | 'disabledReason'>) {
+  return {
+    url: forward.url,
+    ...(forward.disabledAt === undefined ? {} : { disabled_at: forward.disabledAt, disabled_reason: disabledReasonOf(forward) }),
+  }
+}
+
 /** Leaves out `forward.secret`, `forward.previousSecret` and every provider's secret fields. */
 export function publicView(config: MerchantConfig, registry: ProviderRegistry = defaultRegistry): MerchantPublicView {
   const { forward } = config
   const sections = config as Record<string, unknown>
   const view: MerchantPublicView = {
-    forward: {
-      url: forward.url,
-      ...(forward.disabledAt === undefined ? {} : { disabled_at: forward.disabledAt, disabled_reason: forward.disabledReason ?? 'gone' }),
-    },
+    forward: forwardView(forward),
     ...(config.requireRegisteredOrders === true ? { requireRegisteredOrders: true } : {}),
     ...(config.confirmPaymentsByQuery === true ? { confirmPaymentsByQuery: true } : {}),
     ...(config.keepRejectedBodies === true ? { keepRejectedBodies: true } : {}),
