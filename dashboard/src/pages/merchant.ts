@@ -7,7 +7,7 @@ import { href } from '../routes'
 import { deliveriesSection } from './deliveries'
 import { endpointState } from './merchants'
 
-type Merchant = Schemas['Merchant'] & { forward: { url: string; disabled_at?: string; disabled_reason?: string } }
+type Merchant = Schemas['Merchant']
 
 /** `status` outlives the section, which is drawn again after each action, so the action's outcome stays on screen. */
 function endpointSection(merchantId: string, merchant: Merchant, status: HTMLElement, refresh: () => Promise<void>): HTMLElement {
@@ -24,33 +24,23 @@ function endpointSection(merchantId: string, merchant: Merchant, status: HTMLEle
     }
   }
   const post = <T>(path: string) => api<T>(merchantPath(merchantId, ...path.split('/')), { method: 'POST' })
-  const toggle =
-    forward.disabled_at === undefined
-      ? h(
-          'button',
-          {
-            type: 'button',
-            class: 'danger',
-            onclick: () =>
-              act('Disabling', async () => {
-                await post('endpoint/disable')
-                return 'Endpoint disabled: new events wait as failed.'
-              }),
-          },
-          'Disable endpoint',
-        )
-      : h(
-          'button',
-          {
-            type: 'button',
-            onclick: () =>
-              act('Enabling', async () => {
-                await post('endpoint/enable')
-                return 'Endpoint enabled. Recover sends what failed meanwhile.'
-              }),
-          },
-          'Enable endpoint',
-        )
+  const enabled = forward.disabled_at === undefined
+  const [verb, action, done] = enabled
+    ? ['Disabling', 'endpoint/disable', 'Endpoint disabled: new events wait as failed.']
+    : ['Enabling', 'endpoint/enable', 'Endpoint enabled. Recover sends what failed meanwhile.']
+  const toggle = h(
+    'button',
+    {
+      type: 'button',
+      class: enabled ? 'danger' : null,
+      onclick: () =>
+        act(verb, async () => {
+          await post(action)
+          return done
+        }),
+    },
+    enabled ? 'Disable endpoint' : 'Enable endpoint',
+  )
   const testEvent = h(
     'button',
     {
@@ -80,7 +70,7 @@ function endpointSection(merchantId: string, merchant: Merchant, status: HTMLEle
         {},
         endpointState({
           disabled_at: forward.disabled_at ?? null,
-          disabled_reason: (forward.disabled_reason as 'gone' | 'failing' | 'manual' | undefined) ?? null,
+          disabled_reason: forward.disabled_reason ?? null,
           failing_since: health?.failing_since ?? null,
           last_attempt_at: health?.last_success_at ?? health?.last_failure_at ?? null,
         }),

@@ -3,7 +3,7 @@
  * and that delivery's attempts, in the order they happened; then its refunds and their state.
  */
 import { api, ApiError, merchantPath, type Schemas } from '../api'
-import { badge, h, link, notice, replaceChildren, table, timeOf, type Child } from '../dom'
+import { badge, h, link, notice, replaceChildren, table, timeOf } from '../dom'
 import { milliseconds, yuan } from '../format'
 import { href } from '../routes'
 import { deliveryStatus } from './deliveries'
@@ -29,7 +29,7 @@ function timeline(merchantId: string, order: Order): HTMLElement {
   for (const event of order.events) {
     const delivery = order.deliveries.find((d) => d.event_id === event.id)
     const amount = typeof event.data.amount === 'number' ? ` ${yuan(event.data.amount)}` : ''
-    const attempts: Child = (delivery?.attempt_log ?? []).map((a) =>
+    const attempts = (delivery?.attempt_log ?? []).map((a) =>
       h(
         'li',
         {},
@@ -47,7 +47,7 @@ function timeline(merchantId: string, order: Order): HTMLElement {
         timeOf(event.created_at),
         ` ${event.type}${amount} `,
         delivery ? [deliveryStatus(delivery), ' ', link(href.delivery(delivery.id), 'delivery')] : null,
-        Array.isArray(attempts) && attempts.length > 0 ? h('ol', { class: 'attempts' }, attempts) : null,
+        attempts.length > 0 ? h('ol', { class: 'attempts' }, attempts) : null,
       ),
     })
   }
