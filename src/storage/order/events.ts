@@ -23,8 +23,8 @@ export class EventTable {
 
   /** Returns the new event's `seq`, the key its delivery refers to. */
   add(event: Omit<EventRow, 'seq'>): number {
-    const last = this.records.list<EventRecord>('event').at(-1)
-    const seq = (last?.value.seq ?? 0) + 1
+    // The keys are the seqs, zero-padded: the last one is read without parsing any event.
+    const seq = Number(this.records.lastKey('event') ?? 0) + 1
     this.put({ ...event, seq, delivery: null })
     return seq
   }

@@ -89,16 +89,12 @@ export class RecordStore {
 
   /** Every record of a kind, by key; with a prefix, those whose key starts with it. */
   list<T>(kind: RecordKind, prefix = ''): Array<{ key: string; value: T }> {
-    const found = new Map<string, string>()
-    for (const [key, body] of this.rowsOf(kind)) if (key.startsWith(prefix)) found.set(key, body)
-    for (const entry of this.pending?.values() ?? []) {
-      if (entry.kind !== kind || !entry.key.startsWith(prefix)) continue
-      if (entry.body === null) found.delete(entry.key)
-      else found.set(entry.key, entry.body)
-    }
-    return [...found.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([key, body]) => ({ key, value: JSON.parse(body) as T }))
+    return this.entries(kind, prefix).map(([key, body]) => ({ key, value: JSON.parse(body) as T }))
+  }
+
+  /** The greatest key of a kind, or null when it has none (nothing parsed). */
+  lastKey(kind: RecordKind): string | null {
+    return this.entries(kind, '').at(-1)?.[0] ?? null
   }
 
   put(kind: RecordKind, key: string, value: unknown): void {
@@ -115,6 +111,18 @@ export class RecordStore {
   /** Rows this instance has written so far (the bench's meter): read before and after a write to measure it. */
   rowsWritten(): number {
     return this.written
+  }
+
+  /** A kind's rows as JSON text, the transaction's buffer over what is stored, sorted by key. */
+  private entries(kind: RecordKind, prefix: string): Array<[string, string]> {
+    const found = new Map<string, string>()
+    for (const [key, body] of this.rowsOf(kind)) if (key.startsWith(prefix)) found.set(key, body)
+    for (const entry of this.pending?.values() ?? []) {
+      if (entry.kind !== kind || !entry.key.startsWith(prefix)) continue
+      if (entry.body === null) found.delete(entry.key)
+      else found.set(entry.key, entry.body)
+    }
+    return [...found.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
   }
 
   private rowsOf(kind: RecordKind): Map<string, string> {
