@@ -4,9 +4,9 @@
 // it workerd ran some plain JavaScript loops far slower in our checks (a byte scan 25×). Everything else is the
 // command's: the same Miniflare, local D1 and Durable Objects, the same local proxy in front of the Worker.
 //
-//   node bench/lib/dev-server.mjs '<json options>'   options: config, port, persistTo, envFile, vars, meterLines
+//   node bench/lib/dev-server.mjs '<json options>'   options: config, port, persistTo, envFile, vars
 //
-// With `meterLines`, the Worker's log lines that are meter events (`"event":"meter.…"`, bench/lib/meters.mjs) are
+// With the var METER = "on", the Worker's log lines that are meter events (`"event":"meter.…"`, bench/lib/meters.mjs) are
 // printed to stdout as they are, one per line, besides its warnings and errors; its other info lines stay dropped
 // (the `warn` log level), as without it.
 //
@@ -36,7 +36,7 @@ const worker = await unstable_startWorker({
     liveReload: false,
     logLevel: 'warn',
     registry: undefined,
-    ...(options.meterLines ? { structuredLogsHandler } : {}),
+    ...(options.vars?.METER === 'on' ? { structuredLogsHandler } : {}),
   },
 })
 await worker.ready

@@ -180,8 +180,6 @@ function startSystem(system, { dir, logFile, merchantBody, forward, keys, metere
     envFile,
     logFile,
     vars: system === 'skeleton' ? { FORWARD_URL: forward.url } : metered ? { METER: 'on' } : {},
-    // paygate's meter lines are info-level logs, which wrangler's `warn` log level would drop.
-    meterLines: metered,
     localObservability,
   })
   const ready = dev.ready.then((p) => ({ runtime: p.worker, dev: [...new Set([p.proxy, p.wrangler, p.launcher])] }))

@@ -96,7 +96,7 @@ export function applyMigrations({ config, persistTo, logFile }) {
  *
  * `inspector: true` runs the `wrangler dev` command itself, which always attaches V8's inspector to the Worker's
  * workerd. `inspector: false` (the default) runs the same dev server through wrangler's API with the inspector
- * off (bench/lib/dev-server.mjs), as Workers run in production. `meterLines: true` (dev server only) prints the
+ * off (bench/lib/dev-server.mjs), as Workers run in production. With `vars.METER = "on"` the dev server prints the
  * Worker's `meter.*` log lines, which wrangler's `warn` log level would otherwise drop. `localObservability: true`
  * keeps wrangler's local observability collector on (devEnv()).
  */
@@ -109,7 +109,6 @@ export function startWranglerDev({
   envFile,
   logFile,
   vars = {},
-  meterLines = false,
   inspector = false,
   localObservability = false,
   probePath = '/',
@@ -138,7 +137,7 @@ export function startWranglerDev({
         ...(envFile ? ['--env-file', envFile] : []),
         ...Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]),
       ]
-    : [DEV_SERVER, JSON.stringify({ config, port, persistTo, envFile, vars, meterLines })]
+    : [DEV_SERVER, JSON.stringify({ config, port, persistTo, envFile, vars })]
   // From the snapshot's own directory: with --no-bundle, wrangler resolves `main` against the working directory.
   const handle = startGroup(name, process.execPath, args, { cwd: dirname(config), env: devEnv(localObservability), logFile })
   const origin = `http://127.0.0.1:${port}`
