@@ -73,3 +73,8 @@ export function link(href: string, ...children: Child[]): HTMLAnchorElement {
 export function notice(text: string, kind: 'status' | 'alert' = 'status'): HTMLElement {
   return h('p', { role: kind, class: `notice ${kind}` }, text)
 }
+
+/** A failure as an alert notice: its message, or what was thrown. */
+export function failure(error: unknown): HTMLElement {
+  return notice(error instanceof Error ? error.message : String(error), 'alert')
+}

@@ -3,7 +3,7 @@
  * page the hash names. Every page reads the admin API with the kept token; nothing is shown without it.
  */
 import { ApiError, session, tokenWorks, whenSignedOut } from './api'
-import { h, notice, replaceChildren } from './dom'
+import { h, notice, replaceChildren, failure } from './dom'
 import { deliveryPage } from './pages/delivery'
 import { merchantPage } from './pages/merchant'
 import { merchantsPage } from './pages/merchants'
@@ -102,11 +102,7 @@ async function show(): Promise<void> {
     main.querySelector<HTMLElement>('h1')?.focus()
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return
-    replaceChildren(
-      main,
-      h('h1', { tabindex: -1 }, 'Something went wrong'),
-      notice(error instanceof Error ? error.message : String(error), 'alert'),
-    )
+    replaceChildren(main, h('h1', { tabindex: -1 }, 'Something went wrong'), failure(error))
   }
 }
 

@@ -3,7 +3,7 @@
  * to send it again; and recovery of every failed one since a time, after a confirmation that says how many.
  */
 import { api, merchantPath, query, type Schemas } from '../api'
-import { badge, h, link, notice, replaceChildren, table, timeOf, type Child } from '../dom'
+import { badge, h, link, notice, replaceChildren, table, timeOf, type Child, failure } from '../dom'
 import { instantFromLocalInput, localInputFromMs } from '../format'
 import { href } from '../routes'
 
@@ -159,7 +159,7 @@ function recoverForm(merchantId: string, reload: () => Promise<void>): HTMLEleme
     dialog.showModal()
     send.focus()
   }
-  const fail = (error: unknown) => replaceChildren(status, notice(error instanceof Error ? error.message : String(error), 'alert'))
+  const fail = (error: unknown) => replaceChildren(status, failure(error))
   return h(
     'form',
     {

@@ -1,6 +1,6 @@
 /** @module One delivery: what it carries, every attempt (status code, duration, the start of the reply), and Send again. */
 import { api, ApiError, type Schemas } from '../api'
-import { h, link, notice, replaceChildren, table, timeOf } from '../dom'
+import { h, link, notice, replaceChildren, table, timeOf, failure } from '../dom'
 import { milliseconds } from '../format'
 import { href } from '../routes'
 import { deliveryStatus } from './deliveries'
@@ -90,7 +90,7 @@ export async function deliveryPage(main: HTMLElement, deliveryId: string, signal
       replaceChildren(news, notice('Queued: it is sent now, with the same webhook-id.'))
       await draw(false)
     } catch (error) {
-      replaceChildren(news, notice(error instanceof Error ? error.message : String(error), 'alert'))
+      replaceChildren(news, failure(error))
     }
   }
   const draw = async (first: boolean) => {

@@ -1,7 +1,7 @@
 /** @module One merchant: its endpoint (disable, enable, test event), its counts as a chart, its deliveries, an order by number. */
 import { api, ApiError, merchantPath, type Schemas } from '../api'
 import { statsChart } from '../chart'
-import { h, notice, replaceChildren, timeOf } from '../dom'
+import { h, notice, replaceChildren, timeOf, failure } from '../dom'
 import { milliseconds, percent } from '../format'
 import { href } from '../routes'
 import { deliveriesSection } from './deliveries'
@@ -20,7 +20,7 @@ function endpointSection(merchantId: string, merchant: Merchant, status: HTMLEle
       await refresh()
       replaceChildren(status, notice(message))
     } catch (error) {
-      replaceChildren(status, notice(error instanceof Error ? error.message : String(error), 'alert'))
+      replaceChildren(status, failure(error))
     }
   }
   const post = <T>(path: string) => api<T>(merchantPath(merchantId, ...path.split('/')), { method: 'POST' })

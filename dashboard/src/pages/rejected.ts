@@ -1,6 +1,6 @@
 /** @module Rejected notifications of a merchant, newest first, with their reasons, filtered by reason. */
 import { api, merchantPath, query, type Schemas } from '../api'
-import { h, notice, replaceChildren, table, timeOf } from '../dom'
+import { h, replaceChildren, table, timeOf, failure } from '../dom'
 import { href } from '../routes'
 
 type Notification = Schemas['NotificationList']['notifications'][number]
@@ -73,6 +73,6 @@ export async function rejectedPage(main: HTMLElement, merchantId: string | undef
     { id: 'rejected-reasons' },
     ...Object.keys(stats?.notifications.rejected_by_reason ?? {}).map((r) => h('option', { value: r })),
   )
-  await load().catch((error: unknown) => replaceChildren(list, notice(error instanceof Error ? error.message : String(error), 'alert')))
+  await load().catch((error: unknown) => replaceChildren(list, failure(error)))
   replaceChildren(main, heading, form, reasons, h('p', {}, 'Newest first.'), list, more)
 }
