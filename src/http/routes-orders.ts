@@ -2,9 +2,8 @@
 import * as z from 'zod'
 import { strictObject } from '../lib/validation'
 import type { ProviderRegistry } from '../providers'
-import { ORDER_STATUSES, REFUND_STATUSES } from '../storage/order'
+import { DELIVERY_STATUSES, ORDER_STATUSES, REFUND_STATUSES } from '../storage/order'
 import { named, route } from './route-spec'
-import { DELIVERY_STATUSES } from './routes-deliveries'
 import { fenAmount, instant, listQuery, merchantIdParam, nextCursor, oneOf, orderNumber, outTradeNoParam } from './schemas'
 
 const VERDICTS = ['accepted', 'duplicate', 'rejected'] as const

@@ -6,11 +6,11 @@ import { api, merchantPath, query, type Schemas } from '../api'
 import { badge, h, link, notice, replaceChildren, table, timeOf, type Child, failure } from '../dom'
 import { instantFromLocalInput, localInputFromMs } from '../format'
 import { href } from '../routes'
+// The server's own lists (a module of constants and types only: nothing else of the server enters the bundle).
+import { DELIVERY_STATUSES, EVENT_TYPES } from '../../../src/storage/order/records'
 
 type Delivery = Schemas['DeliverySummary']
 
-/** The event types a delivery can carry (contract.md, "Forwarded events"). */
-const EVENT_TYPES = ['payment.succeeded', 'payment.closed', 'refund.succeeded', 'refund.failed', 'refund.closed', 'provider.notification']
 const RECOVER_COUNT_PAGES = 20
 
 /** Pending after failed attempts is shown as `retrying`: still to be sent, its endpoint failing. */
@@ -30,7 +30,7 @@ function dateInput(id: string, label: string, value = ''): [HTMLLabelElement, HT
 }
 
 export async function deliveriesSection(merchantId: string, signal: AbortSignal): Promise<HTMLElement> {
-  const [statusLabel, status] = select('delivery-status', 'Status', ['pending', 'delivered', 'failed'])
+  const [statusLabel, status] = select('delivery-status', 'Status', DELIVERY_STATUSES)
   const [typeLabel, type] = select('delivery-type', 'Type', EVENT_TYPES)
   const [sinceLabel, since] = dateInput('delivery-since', 'Created since')
   const [untilLabel, until] = dateInput('delivery-until', 'Created before')

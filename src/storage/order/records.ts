@@ -67,7 +67,8 @@ export interface EventRow {
   createdAt: string
 }
 
-export type DeliveryStatus = 'pending' | 'delivered' | 'failed'
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number]
 
 /** Why a failed delivery failed. */
 export const FAILURE_REASONS = ['endpoint_disabled', 'endpoint_gone', 'retries_exhausted', 'url_refused'] as const
