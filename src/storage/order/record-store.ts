@@ -5,8 +5,9 @@
  * record and its event record, and its alarm one delivery update.
  *
  * Inside `transaction` writes are buffered and each record is written once when the callback returns, however many
- * times the callback changed it (an order created, then paid, then given its forward target: one row). Reads see
- * the buffer. Outside a transaction each write goes straight to SQLite.
+ * times the callback changed it (an order created, then paid, then given its forward target: one row), all of them
+ * in one statement (a new payment's head and event: one INSERT). Reads see the buffer. Outside a transaction each
+ * write goes straight to SQLite.
  *
  * Reads are served from a copy of each kind's rows, loaded on its first read: the object is the only writer of its
  * storage, and one alarm run reads its head and events a dozen times. Every write updates the copy; a transaction
@@ -28,6 +29,10 @@ export type RecordKind = (typeof RECORD_KINDS)[number]
 type Pending = Map<string, { kind: RecordKind; key: string; body: string | null }>
 
 const slot = (kind: RecordKind, key: string): string => `${kind}\u0000${key}`
+
+/** Records per INSERT: three bound parameters each, and a statement takes at most 100 (platform limit). */
+const RECORDS_PER_STATEMENT = 33
+const UPSERT = 'ON CONFLICT (kind, key) DO UPDATE SET body = excluded.body'
 
 export class RecordStore {
   private pending: Pending | null = null
@@ -66,7 +71,7 @@ export class RecordStore {
         this.pending = new Map()
         try {
           const result = work()
-          for (const { kind, key, body } of this.pending.values()) this.write(kind, key, body)
+          this.flush([...this.pending.values()])
           return result
         } finally {
           this.pending = null
@@ -138,26 +143,49 @@ export class RecordStore {
     return rows
   }
 
-  private write(kind: RecordKind, key: string, body: string | null): void {
-    if (this.table !== 'present') {
-      this.count(this.storage.sql.exec(CREATE_RECORDS_TABLE))
-      this.table = 'present'
+  /** A transaction's buffered records: deletions one by one (rare), the rest in as few statements as the limit allows. */
+  private flush(entries: Array<{ kind: RecordKind; key: string; body: string | null }>): void {
+    const puts: Array<{ kind: RecordKind; key: string; body: string }> = []
+    for (const { kind, key, body } of entries) {
+      if (body === null) this.write(kind, key, null)
+      else puts.push({ kind, key, body })
     }
+    for (let i = 0; i < puts.length; i += RECORDS_PER_STATEMENT) {
+      const chunk = puts.slice(i, i + RECORDS_PER_STATEMENT)
+      this.ensureTable()
+      const values = chunk.map(() => '(?, ?, ?)').join(', ')
+      this.count(
+        this.storage.sql.exec(
+          `INSERT INTO records (kind, key, body) VALUES ${values} ${UPSERT}`,
+          ...chunk.flatMap((r) => [r.kind, r.key, r.body]),
+        ),
+      )
+      for (const { kind, key, body } of chunk) this.remember(kind, key, body)
+    }
+  }
+
+  private write(kind: RecordKind, key: string, body: string | null): void {
+    this.ensureTable()
     this.count(
       body === null
         ? this.storage.sql.exec('DELETE FROM records WHERE kind = ? AND key = ?', kind, key)
-        : this.storage.sql.exec(
-            'INSERT INTO records (kind, key, body) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET body = excluded.body',
-            kind,
-            key,
-            body,
-          ),
+        : this.storage.sql.exec(`INSERT INTO records (kind, key, body) VALUES (?, ?, ?) ${UPSERT}`, kind, key, body),
     )
+    this.remember(kind, key, body)
+  }
+
+  private ensureTable(): void {
+    if (this.table === 'present') return
+    this.count(this.storage.sql.exec(CREATE_RECORDS_TABLE))
+    this.table = 'present'
+  }
+
+  /** Keeps the copy of a kind's rows (when loaded) in step with what was just written. */
+  private remember(kind: RecordKind, key: string, body: string | null): void {
     const rows = this.stored.get(kind)
-    if (rows !== undefined) {
-      if (body === null) rows.delete(key)
-      else rows.set(key, body)
-    }
+    if (rows === undefined) return
+    if (body === null) rows.delete(key)
+    else rows.set(key, body)
   }
 
   private count(cursor: SqlStorageCursor<Record<string, SqlStorageValue>>): void {

@@ -2,6 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { http, HttpResponse } from 'msw'
 import { expect, it } from 'vitest'
 import type { OrderObject } from '../../../src/order/order-object'
+import { RecordStore } from '../../../src/storage/order/record-store'
 import { network } from '../../msw'
 import { FORWARD, paymentNotification, SETTINGS, stubFor, uniqueOrder } from '../../support/orders'
 
@@ -21,15 +22,47 @@ async function statementsOf(stub: DurableObjectStub<OrderObject>): Promise<strin
   return seen
 }
 
-it('a new payment reads nothing back from SQLite: its ingest runs 4 statements, its alarm 1', async () => {
+it('a new payment reads nothing back from SQLite: its ingest runs 3 statements, its alarm 1', async () => {
   network.use(http.post(FORWARD.url, () => HttpResponse.text('ok')))
   const order = uniqueOrder('STATEMENTS')
   const stub = stubFor(order)
   const seen = await statementsOf(stub)
   await stub.ingest({ order, notification: paymentNotification(order), settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })
-  // The object's one read of its schema, the table, the head record, the event record.
-  expect(seen.splice(0)).toEqual(['SELECT name FROM', 'CREATE TABLE IF', 'INSERT INTO records', 'INSERT INTO records'])
+  // The object's one read of its schema, the table, and the head and event records in one statement.
+  expect(seen.splice(0)).toEqual(['SELECT name FROM', 'CREATE TABLE IF', 'INSERT INTO records'])
   await runDurableObjectAlarm(stub)
   // The delivery's outcome, written into its event record.
   expect(seen).toEqual(['INSERT INTO records'])
+})
+
+it('a transaction writes its records in statements of at most 33 (99 bound parameters), all of them or none', async () => {
+  const stub = stubFor(uniqueOrder('CHUNKS'))
+  const seen = await statementsOf(stub)
+  await runInDurableObject(stub, (_o: OrderObject, state) => {
+    const store = new RecordStore(state.storage)
+    store.knowTable(false)
+    const keys = Array.from({ length: 70 }, (_, i) => `R${String(i).padStart(3, '0')}`)
+    store.transaction(() => {
+      for (const key of keys) store.put('refund', key, { key })
+      store.put('refund', 'R000', { key: 'R000', changed: true })
+    })
+    // 70 records: 33 + 33 + 4, after the table.
+    expect(seen.splice(0)).toEqual(['CREATE TABLE IF', 'INSERT INTO records', 'INSERT INTO records', 'INSERT INTO records'])
+    const stored = state.storage.sql
+      .exec<{ key: string; body: string }>("SELECT key, body FROM records WHERE kind = 'refund' ORDER BY key")
+      .toArray()
+    expect(stored.map((r) => r.key)).toEqual(keys)
+    expect(JSON.parse(stored[0]!.body)).toEqual({ key: 'R000', changed: true })
+    // A record changed again in a later transaction is updated in place (the upsert), and a failed one writes nothing.
+    store.transaction(() => store.put('refund', 'R001', { key: 'R001', v: 2 }))
+    expect(() =>
+      store.transaction(() => {
+        for (const key of keys) store.put('refund', `${key}-late`, {})
+        throw new Error('rolled back')
+      }),
+    ).toThrow('rolled back')
+    const after = new RecordStore(state.storage)
+    expect(after.get('refund', 'R001')).toEqual({ key: 'R001', v: 2 })
+    expect(after.list('refund')).toHaveLength(70)
+  })
 })
