@@ -132,40 +132,60 @@ function systemSection(r) {
   return lines
 }
 
-/** The step with the highest throughput: where "max throughput" and its CPU per notification are read. */
+/** The step with the highest throughput, sustained or not. */
 function bestStep(r) {
   return r.steps.reduce((a, b) => (b.acceptedPerSecond > a.acceptedPerSecond ? b : a))
 }
 
+/** The sustained step: where throughput and CPU per notification are compared (runs saved before it: the best step). */
+function sustainedStep(r) {
+  return r.steps.find((s) => s.sustained) ?? bestStep(r)
+}
+
 function comparison(e2e) {
   const rows = Object.values(e2e).map((r) => {
+    const sustained = sustainedStep(r)
     const best = bestStep(r)
     return [
       NAMES[r.system],
+      `${fmt(sustained.acceptedPerSecond, 0)} (${sustained.label})`,
       `${fmt(best.acceptedPerSecond, 0)} (${best.label})`,
-      fmt(best.cpuPer1000.runtime, 2),
-      fmt((best.cpuPer1000.runtime / 1000) * 1e6, 0),
+      fmt(sustained.cpuPer1000.runtime, 2),
+      fmt((sustained.cpuPer1000.runtime / 1000) * 1e6, 0),
       fmt(r.peakMemory?.hwmMiB, 0),
     ]
   })
   const out = [
     '### Side by side',
     '',
-    table(['system', 'max accepted/s', 'runtime CPU s / 1k notifications', 'µs / notification', 'peak memory MiB'], rows),
+    'Throughput and CPU per notification from the sustained step; the best of all steps beside it.',
+    '',
+    table(
+      [
+        'system',
+        'sustained accepted/s',
+        'best step accepted/s',
+        'runtime CPU s / 1k notifications',
+        'µs / notification',
+        'peak memory MiB',
+      ],
+      rows,
+    ),
   ]
   const p = e2e.paygate
   const ratios = []
   for (const other of ['skeleton', 'floor', 'node']) {
     if (!p || !e2e[other]) continue
-    const a = bestStep(p)
-    const b = bestStep(e2e[other])
+    const a = sustainedStep(p)
+    const b = sustainedStep(e2e[other])
     ratios.push([
       `paygate / ${NAMES[other]}`,
       `${fmt(a.acceptedPerSecond / b.acceptedPerSecond, 2)}×`,
+      `${fmt(bestStep(p).acceptedPerSecond / bestStep(e2e[other]).acceptedPerSecond, 2)}×`,
       `${fmt(a.cpuPer1000.runtime / b.cpuPer1000.runtime, 2)}×`,
     ])
   }
-  if (ratios.length > 0) out.push('', table(['ratio', 'throughput', 'CPU per notification'], ratios))
+  if (ratios.length > 0) out.push('', table(['ratio', 'throughput, sustained', 'throughput, best steps', 'CPU per notification'], ratios))
   return out
 }
 
@@ -186,10 +206,11 @@ function judge(results) {
     [floor, 0.5],
   ]) {
     if (!paygate || !other) continue
-    const ratio = bestStep(paygate).acceptedPerSecond / bestStep(other).acceptedPerSecond
+    const [a, b] = [sustainedStep(paygate), sustainedStep(other)]
+    const ratio = a.acceptedPerSecond / b.acceptedPerSecond
     targets.push({
       name: `throughput ≥ ${share}× ${other.system}`,
-      figures: `${fmt(bestStep(paygate).acceptedPerSecond, 0)} vs ${fmt(bestStep(other).acceptedPerSecond, 0)} /s (${fmt(ratio, 2)}×)`,
+      figures: `${fmt(a.acceptedPerSecond, 0)} vs ${fmt(b.acceptedPerSecond, 0)} /s sustained (${fmt(ratio, 2)}×)`,
       met: ratio >= share,
     })
   }
@@ -212,8 +233,8 @@ function judge(results) {
   }
   if (paygate) targets.push(...meterTargets(paygate.meters))
   if (paygate && node) {
-    const a = bestStep(paygate).cpuPer1000.runtime
-    const b = bestStep(node).cpuPer1000.runtime
+    const a = sustainedStep(paygate).cpuPer1000.runtime
+    const b = sustainedStep(node).cpuPer1000.runtime
     targets.push({
       name: 'CPU per notification ≤ Node baseline',
       figures: `${fmt((a / 1000) * 1e6, 0)} µs vs ${fmt((b / 1000) * 1e6, 0)} µs (${fmt(a / b, 2)}×)`,
