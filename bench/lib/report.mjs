@@ -210,7 +210,7 @@ function judge(results) {
     const ratio = a.acceptedPerSecond / b.acceptedPerSecond
     targets.push({
       name: `throughput ≥ ${share}× ${other.system}`,
-      figures: `${fmt(a.acceptedPerSecond, 0)} vs ${fmt(b.acceptedPerSecond, 0)} /s sustained (${fmt(ratio, 2)}×)`,
+      figures: `${fmt(a.acceptedPerSecond, 0)} vs ${fmt(b.acceptedPerSecond, 0)} /s ${a.sustained && b.sustained ? 'sustained' : 'at the best step'} (${fmt(ratio, 2)}×)`,
       met: ratio >= share,
     })
   }

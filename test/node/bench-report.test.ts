@@ -1,0 +1,96 @@
+/**
+ * bench/lib/report.mjs: where the report reads throughput. Systems are compared at the sustained step (6,000
+ * requests at c=32), not at their best step: the faster system's short steps last a few seconds, and a burst that
+ * short can outrun the pace it keeps (issue #16's floor on a disk).
+ */
+import { describe, expect, it } from 'vitest'
+import { report } from '../../bench/lib/report.mjs'
+
+interface StepShape {
+  label: string
+  perSecond: number
+  cpuMs: number
+  sustained?: boolean
+}
+
+function step({ label, perSecond, cpuMs, sustained = false }: StepShape) {
+  return {
+    label,
+    sustained,
+    requests: 1000,
+    unique: 800,
+    acceptedPerSecond: perSecond,
+    errors: 0,
+    latencyMs: { p50: 10, p95: 20, p99: 30 },
+    notifyToMerchantMs: { p50: 12, p99: 40 },
+    cpuPer1000: { runtime: cpuMs, devProxy: 1 },
+    busyDuringLoad: { loadgen: 0.1 },
+    peakRssMiB: 300,
+  }
+}
+
+function system(name: string, steps: StepShape[]) {
+  return {
+    system: name,
+    steps: steps.map(step),
+    half: { ...step({ label: '90/s (half)', perSecond: 90, cpuMs: 5 }), rate: 90 },
+    delivery: name === 'paygate' ? { forwardedOrders: 10, expectedOrders: 10, missing: 0, duplicateEvents: 0, redeliveries: 0 } : null,
+    peakMemory: { hwmMiB: 400 },
+    storage: null,
+    meters: null,
+  }
+}
+
+const facts = {
+  command: 'npm run bench -- --only paygate,floor',
+  startedAt: '2026-11-30T03:39:00.000Z',
+  cpus: 2,
+  cpuModel: 'test',
+  memoryGiB: 1,
+  node: '22',
+  workerd: 'test',
+  wrangler: 'test',
+  alipaySdk: 'test',
+  loadAverageAtStart: 0,
+  quick: false,
+  localObservability: false,
+}
+
+const line = (text: string, start: string): string | undefined => text.split('\n').find((l) => l.startsWith(start))
+
+describe('report: throughput compared at the sustained step', () => {
+  it('judges the floor target on the sustained steps, with the best-step ratio beside it', () => {
+    const text = report({
+      facts,
+      micro: null,
+      e2e: {
+        paygate: system('paygate', [
+          { label: 'c=64', perSecond: 200, cpuMs: 4 },
+          { label: 'c=32 sustained', perSecond: 180, cpuMs: 4.2, sustained: true },
+        ]),
+        floor: system('floor', [
+          { label: 'c=16', perSecond: 440, cpuMs: 1.6 },
+          { label: 'c=32 sustained', perSecond: 300, cpuMs: 2.1, sustained: true },
+        ]),
+      },
+    })
+    expect(line(text, '| throughput ≥ 0.5× floor')).toBe('| throughput ≥ 0.5× floor | 180 vs 300 /s sustained (0.60×) | **met** |')
+    // Sustained 180 / 300, best steps 200 / 440, CPU per notification 4.2 / 2.1 (the sustained step's).
+    expect(line(text, '| paygate / floor Worker')).toBe('| paygate / floor Worker | 0.60× | 0.45× | 2.00× |')
+    expect(line(text, '| floor Worker |')).toContain('| 300 (c=32 sustained) | 440 (c=16) | 2.10 |')
+  })
+
+  it('falls back to the best step for runs saved before the sustained step existed', () => {
+    const text = report({
+      facts,
+      micro: null,
+      e2e: {
+        paygate: system('paygate', [{ label: 'c=64', perSecond: 200, cpuMs: 4 }]),
+        floor: system('floor', [{ label: 'c=16', perSecond: 440, cpuMs: 1.6 }]),
+      },
+    })
+    expect(line(text, '| throughput ≥ 0.5× floor')).toBe(
+      '| throughput ≥ 0.5× floor | 200 vs 440 /s at the best step (0.45×) | **not met** |',
+    )
+  })
+})
