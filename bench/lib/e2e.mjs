@@ -34,9 +34,9 @@ export const PLANS = {
       { concurrency: 16, requests: 1200 },
       { concurrency: 64, requests: 1500 },
     ],
-    // Where throughput is judged: long enough for every system to settle into its pace. The rising steps above last
-    // 1–8 s, the faster the system the shorter, and on a disk a burst of a few seconds outruns what the page cache
-    // sustains (the floor: 385–434/s in a 3 s step, 341–369/s over 6,000 requests).
+    // Where systems' throughput is compared: long enough for each to settle into its pace. The rising steps above
+    // last 1–8 s, the faster the system the shorter, and on a disk a burst of a few seconds outruns the pace it keeps
+    // (the floor: 384–439/s in a 3 s step, 280–369/s over 6,000 requests).
     sustained: { concurrency: 32, requests: 6000, maxSeconds: 120 },
     half: { seconds: 6, maxRequests: 2000, maxInFlight: 256 },
     maxStepSeconds: 40,
