@@ -171,6 +171,49 @@ describe('the hand-off to the queue', () => {
   })
 })
 
+describe('the record handed off', () => {
+  it('carries the most recently changed deliveries: an old one changed after 50 newer ones is still in it', async () => {
+    const { order } = await deliveredOrder()
+    const ids = await inOrderStore(order, (store) => {
+      const [first] = store.deliveries.all()
+      // 60 later events, each with a delivery, created and last changed before the first delivery changes again.
+      for (let i = 0; i < 60; i++) {
+        const at = new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString()
+        store.events.put({
+          seq: 1000 + i,
+          id: `evt_later_${i}`,
+          type: 'payment.succeeded',
+          channel: 'wechatpay.v3',
+          body: '{}',
+          createdAt: at,
+          delivery: {
+            id: `dlv_later_${i}`,
+            status: 'delivered',
+            attempts: 1,
+            nextAttemptAt: null,
+            lastStatusCode: 200,
+            lastError: null,
+            failureReason: null,
+            version: 1,
+            createdAt: at,
+            updatedAt: at,
+            attemptLog: [],
+          },
+        })
+      }
+      // An admin replay puts the first delivery back in line.
+      store.deliveries.update(
+        first!.id,
+        { status: 'pending', attempts: first!.attempts, nextAttemptAt: 0, lastStatusCode: null, lastError: null },
+        new Date().toISOString(),
+      )
+      return { first: first!.id, handedOff: objectRecord(store).deliveries.map((d) => d.id) }
+    })
+    expect(ids.handedOff).toHaveLength(50)
+    expect(ids.handedOff).toContain(ids.first)
+  })
+})
+
 describe('shards', () => {
   it("each merchant's rows land in its own shard, and the admin API reads them there", async () => {
     const twoShards = { D1_SHARDS: 'DB,DB_SHARD_1' } as unknown as Partial<Env>

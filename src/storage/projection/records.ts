@@ -106,9 +106,10 @@ export interface DuplicateRecord {
 export type ProjectionRecord = ObjectRecord | RefusalRecord | DuplicateRecord
 
 /**
- * How much of an object's history one record carries: its latest notifications and deliveries, and each delivery's
- * latest attempts. Every change is handed off when it happens, so D1 has the older ones; the cap keeps a record of a
- * busy subject (a complaint with hundreds of notifications) far below a queue message's 128 KB.
+ * How much of an object's history one record carries: its latest notifications, its most recently changed deliveries
+ * (an old one replayed or retried still goes), and each delivery's latest attempts. Every change is handed off when
+ * it happens, so D1 has the older ones; the cap keeps a record of a busy subject (a complaint with hundreds of
+ * notifications) far below a queue message's 128 KB.
  */
 export const RECORD_LIMITS = { notifications: 50, deliveries: 50, attempts: 12 }
 
@@ -161,6 +162,7 @@ export function objectRecord(store: OrderStore): ObjectRecord {
     })),
     deliveries: store.deliveries
       .allWithAttempts()
+      .sort((a, b) => (a.updatedAt < b.updatedAt ? -1 : a.updatedAt > b.updatedAt ? 1 : 0))
       .slice(-RECORD_LIMITS.deliveries)
       .map((d) => {
         const attempts = d.attemptLog
