@@ -1,11 +1,10 @@
 /** @module The delivery routes as specs: a merchant's list, one delivery with its attempts, replay and bulk recovery. */
 import * as z from 'zod'
 import { strictObject } from '../lib/validation'
-import { DELIVERY_STATUSES, EVENT_TYPES } from '../storage/order'
+import { DELIVERY_STATUSES, EVENT_TYPES, FAILURE_REASONS } from '../storage/order'
 import { named, route } from './route-spec'
 import { bodyLimit, instant, listQuery, merchantIdParam, nextCursor, oneOf, orderNumber } from './schemas'
 
-export const FAILURE_REASONS = ['endpoint_disabled', 'endpoint_gone', 'retries_exhausted', 'url_refused'] as const
 /** Orders a recover call works through at most; a larger recovery continues with `next_cursor`. */
 export const MAX_RECOVER_ORDERS = 500
 

@@ -2,7 +2,7 @@
 import * as z from 'zod'
 import { strictObject } from '../lib/validation'
 import type { ProviderRegistry } from '../providers'
-import { DELIVERY_STATUSES, ORDER_STATUSES, REFUND_STATUSES } from '../storage/order'
+import { DELIVERY_STATUSES, KEPT_ATTEMPTS, NOTIFICATION_SOURCES, ORDER_STATUSES, REFUND_STATUSES } from '../storage/order'
 import { named, route } from './route-spec'
 import { fenAmount, instant, listQuery, merchantIdParam, nextCursor, oneOf, orderNumber, outTradeNoParam } from './schemas'
 
@@ -60,7 +60,7 @@ const orderView = z
           attempts: z.number().int(),
           next_attempt_at: z.string().nullable(),
           last_status_code: z.number().int().nullable(),
-          attempt_log: z.array(attemptLogEntry).meta({ description: 'Its attempts, oldest first (the latest 50 are kept).' }),
+          attempt_log: z.array(attemptLogEntry).meta({ description: `Its attempts, oldest first (the latest ${KEPT_ATTEMPTS} are kept).` }),
         })
         .loose(),
     ),
@@ -72,7 +72,7 @@ const orderView = z
           received_at: z.string(),
           verdict: z.enum(VERDICTS),
           reason: z.string().nullable(),
-          source: z.enum(['notify', 'query']).meta({ description: '`query` when a provider query found it.' }),
+          source: z.enum(NOTIFICATION_SOURCES).meta({ description: '`query` when a provider query found it.' }),
         })
         .loose(),
     ),

@@ -21,7 +21,7 @@ export interface DeliveryChange {
  * Attempts kept per delivery: more than a whole retry schedule (12), so only a delivery replayed or recovered again
  * and again drops its oldest; each can hold a 1 KiB reply, and the record stays small.
  */
-const KEPT_ATTEMPTS = 50
+export const KEPT_ATTEMPTS = 50
 
 /** When a pending delivery is next attempted (ISO-8601); null once it is delivered or failed. */
 export function nextAttemptIso(delivery: Pick<DeliveryRow, 'status' | 'nextAttemptAt'>): string | null {

@@ -44,7 +44,8 @@ export interface OrderRow extends OrderState, OrderRef {
 
 export type NotificationVerdict = 'accepted' | 'duplicate' | 'rejected'
 /** A notification the provider pushed, or the answer to a query the order object made. */
-export type NotificationSource = 'notify' | 'query'
+export const NOTIFICATION_SOURCES = ['notify', 'query'] as const
+export type NotificationSource = (typeof NOTIFICATION_SOURCES)[number]
 
 export interface NotificationRow {
   id: string
