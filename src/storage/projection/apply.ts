@@ -121,7 +121,9 @@ function mergeObject(merged: Merged, record: ObjectRecord): void {
   }
   for (const d of record.deliveries) {
     const seen = merged.deliveries.get(d.id)
-    if (seen === undefined || d.version > seen.version) merged.deliveries.set(d.id, d)
+    if (seen !== undefined && d.version <= seen.version) continue
+    merged.deliveries.set(d.id, d)
+    // The URL of the record whose copy of the delivery is kept: an older record later in the batch does not win it.
     if (record.forwardUrl !== null) merged.forwardUrls.set(d.id, record.forwardUrl)
   }
   for (const n of record.notifications) merged.notifications.set(n.id, n)
