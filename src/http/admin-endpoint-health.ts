@@ -43,17 +43,14 @@ export const listEndpointHealth: Handler<AdminRoutes['listEndpointHealth']> = as
       const { forward } = JSON.parse(row.config) as Omit<MerchantConfig, 'id'>
       const health = healths[i]
       const { delivered = 0, failed = 0, attempts = 0 } = countsOf.get(row.id) ?? {}
-      const times = endpointHealthTimes(health ?? null)
       const lastAttempt = Math.max(health?.lastSuccessAt ?? -1, health?.lastFailureAt ?? -1)
       return {
         merchant_id: row.id,
         url: forward.url,
         disabled_at: forward.disabledAt ?? null,
         disabled_reason: forward.disabledAt === undefined ? null : disabledReasonOf(forward),
-        failing_since: times.failing_since,
+        ...endpointHealthTimes(health ?? null),
         last_attempt_at: lastAttempt < 0 ? null : new Date(lastAttempt).toISOString(),
-        last_success_at: times.last_success_at,
-        last_failure_at: times.last_failure_at,
         last_24h: { delivered, failed, attempts, attempt_success_rate: attempts === 0 ? null : delivered / attempts },
       }
     }),
