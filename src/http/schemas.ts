@@ -96,21 +96,21 @@ export const orderNumber = z.string().superRefine((value, ctx) => {
 export const merchantIdParam = z.string().meta({ description: 'The merchant id.', pattern: MERCHANT_ID_PATTERN })
 export const outTradeNoParam = orderNumber.meta({ description: "The merchant's order number (1–64 printable characters)." })
 
-/** Responses list rows newest first; `next_cursor` is null on the last page. */
 /** A body's `limit` (how much one call works through): an integer from 1 to `max`, every problem said the same way. */
 export function bodyLimit(max: number) {
   const problem = `an integer from 1 to ${max}`
   return z.number({ error: problem }).int(problem).min(1, problem).max(max, problem)
 }
 
-/** An amount in minor units (fen), as the merchant registers it. */
 const AMOUNT_PROBLEM = 'must be a positive integer in minor units (fen)'
+/** An amount in minor units (fen), as the merchant registers it. */
 export const fenAmount = z
   .number({ error: AMOUNT_PROBLEM })
   .int(AMOUNT_PROBLEM)
   .positive(AMOUNT_PROBLEM)
   .max(Number.MAX_SAFE_INTEGER, AMOUNT_PROBLEM)
 
+/** Responses list rows newest first; `next_cursor` is null on the last page. */
 export const nextCursor = z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null at the end.' })
 
 export const errorReply = z.object({

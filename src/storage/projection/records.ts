@@ -111,7 +111,7 @@ export type ProjectionRecord = ObjectRecord | RefusalRecord | DuplicateRecord
  * it happens, so D1 has the older ones; the cap keeps a record of a busy subject (a complaint with hundreds of
  * notifications) far below a queue message's 128 KB.
  */
-export const RECORD_LIMITS = { notifications: 50, deliveries: 50, attempts: 12 }
+const RECORD_LIMITS = { notifications: 50, deliveries: 50, attempts: 12 }
 
 /** The object's current state for D1. */
 export function objectRecord(store: OrderStore): ObjectRecord {
