@@ -2,7 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { http, HttpResponse } from 'msw'
 import { expect, it } from 'vitest'
 import type { OrderObject } from '../../../src/order/order-object'
-import { RecordStore } from '../../../src/storage/order/record-store'
+import { CREATE_RECORDS_TABLE, RecordStore } from '../../../src/storage/order/record-store'
 import { network } from '../../msw'
 import { FORWARD, paymentNotification, SETTINGS, stubFor, uniqueOrder } from '../../support/orders'
 
@@ -64,5 +64,31 @@ it('a transaction writes its records in statements of at most 33 (99 bound param
     const after = new RecordStore(state.storage)
     expect(after.get('refund', 'R001')).toEqual({ key: 'R001', v: 2 })
     expect(after.list('refund')).toHaveLength(70)
+  })
+})
+
+it('a statement failing in a later chunk rolls back the earlier ones, and the store reads what is stored again', async () => {
+  const stub = stubFor(uniqueOrder('CHUNKFAIL'))
+  await runInDurableObject(stub, (_o: OrderObject, state) => {
+    state.storage.sql.exec(CREATE_RECORDS_TABLE)
+    state.storage.sql.exec(
+      "CREATE TRIGGER fail_second_chunk BEFORE INSERT ON records WHEN NEW.key = 'R040' BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+    )
+    const store = new RecordStore(state.storage)
+    store.knowTable(true)
+    const keys = Array.from({ length: 50 }, (_, i) => `R${String(i).padStart(3, '0')}`)
+    // Read once, so the store holds a copy of the kind that the first INSERT then adds to.
+    expect(store.list('refund')).toEqual([])
+    expect(() =>
+      store.transaction(() => {
+        for (const key of keys) store.put('refund', key, { key })
+      }),
+    ).toThrow('disk full')
+    // R000–R032 went in with the first INSERT; the second one failed, and the transaction took both back.
+    expect(state.storage.sql.exec("SELECT count(*) AS n FROM records WHERE kind = 'refund'").one().n).toBe(0)
+    expect(store.list('refund')).toEqual([])
+    state.storage.sql.exec('DROP TRIGGER fail_second_chunk')
+    store.transaction(() => store.put('refund', 'R040', { key: 'R040' }))
+    expect(store.list('refund')).toEqual([{ key: 'R040', value: { key: 'R040' } }])
   })
 })
