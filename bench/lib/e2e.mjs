@@ -123,8 +123,9 @@ export async function runSystem(
       maxInFlight: plan.half.maxInFlight,
     })
     // Last, so the steps before it (and the half-load latency) run as they always have.
-    const { concurrency } = plan.sustained
-    steps.push(await runStep(context, { label: `c=${concurrency} sustained`, mode: 'closed', sustained: true, ...plan.sustained }))
+    steps.push(
+      await runStep(context, { label: `c=${plan.sustained.concurrency} sustained`, mode: 'closed', sustained: true, ...plan.sustained }),
+    )
 
     const delivery = forwards ? await deliveryChecks(context, [...steps, half]) : null
     for (const step of [...steps, half]) delete step.firstSent
@@ -236,11 +237,12 @@ async function runStep(context, step) {
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, memory(runtime)?.rssMiB ?? 0)
   }, 100)
+  const maxSeconds = step.maxSeconds ?? plan.maxStepSeconds
   const loadPlan =
     step.mode === 'open'
-      ? { mode: 'open', rate: step.rate, sequence, maxSeconds: plan.maxStepSeconds, maxInFlight: step.maxInFlight }
-      : { mode: 'closed', concurrency: step.concurrency, sequence, maxSeconds: step.maxSeconds ?? plan.maxStepSeconds }
-  const result = await loadgen.request({ type: 'run', origin: context.origin, plan: loadPlan }, 'result', (loadPlan.maxSeconds + 60) * 1000)
+      ? { mode: 'open', rate: step.rate, sequence, maxSeconds, maxInFlight: step.maxInFlight }
+      : { mode: 'closed', concurrency: step.concurrency, sequence, maxSeconds }
+  const result = await loadgen.request({ type: 'run', origin: context.origin, plan: loadPlan }, 'result', (maxSeconds + 60) * 1000)
   const cpuLoad = { runtime: cpuSeconds(runtime), dev: cpuOf(pids.dev), listener: cpuSeconds(listener.pid) }
 
   const records = result.records.map(([index, sentAt, latencyMs, status, accepted, error]) => ({
