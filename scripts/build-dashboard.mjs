@@ -33,7 +33,7 @@ export async function buildDashboardFiles() {
   }
 }
 
-/** The generated module's text: each file with an ETag from its content (`files`: a build already made). */
+/** The generated module's text: each file with an ETag from its content (`built`: a build already made). */
 export async function dashboardModule(built) {
   const files = built ?? (await buildDashboardFiles())
   const entries = Object.fromEntries(
@@ -49,7 +49,7 @@ export async function dashboardModule(built) {
   ].join('\n')
 }
 
-/** Bytes of each file and of all of them, raw and gzipped (Node's default level, 6; `files`: a build already made). */
+/** Bytes of each file and of all of them, raw and gzipped (Node's default level, 6; `built`: a build already made). */
 export async function dashboardSize(built) {
   const files = built ?? (await buildDashboardFiles())
   const sizes = Object.entries(files).map(([path, { body }]) => ({ path, raw: Buffer.byteLength(body), gzip: gzipSync(body).length }))

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { decideRefund, settleRefunds, type RefundBook, type RefundContext } from '../../src/order/refund-decision'
-import { blankRefund } from '../../src/storage/order'
 import type { NotificationEffect } from '../../src/providers/core/types'
-import type { OrderState, RefundRow } from '../../src/storage/order'
+import { blankRefund, type OrderState, type RefundRow } from '../../src/storage/order'
 
 const NOW = '2026-11-25T08:00:00.000Z'
 const NOW_MS = Date.parse(NOW)
