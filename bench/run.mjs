@@ -5,7 +5,8 @@
 //      to a merchant listener; throughput, latency, errors, CPU, memory.
 //   3. In the same run, the skeleton Worker (bench/skeleton/: the same storage work, no parsing or crypto), the
 //      floor Worker (bench/floor/: one new Durable Object and one row per request) and the Node baseline
-//      (bench/node-baseline/: node:http + official SDK verification + a SQLite insert).
+//      (bench/node-baseline/: node:http + official SDK verification + a SQLite insert). On request (`--only
+//      …,shape`), the shape Worker (bench/shape/: the least paygate's fixed shape makes each payment do).
 // paygate runs twice: as deployed (the throughput figures), then with METER = "on", whose meter lines give rows, D1
 // transactions and queue messages per notification, and what a million new payments cost at list prices
 // (bench/lib/meters.mjs).
@@ -32,7 +33,8 @@ Measures what one provider notification costs in paygate (see docs/benchmarks.md
 
 Options
   --quick          a smoke run of every part (about a minute); figures are not meant to be quoted
-  --only <parts>   comma-separated subset of: micro, paygate, skeleton, floor, node (default: all)
+  --only <parts>   comma-separated subset of: micro, paygate, skeleton, floor, node, shape (default: all but
+                   shape, which runs only when named)
   --profile        also print a V8 CPU profile (top self time) of each channel's pipeline
   --json <file>    write every figure as JSON to <file>
   --keep           keep the temporary directory (logs, wrangler state, signed notifications)
@@ -43,10 +45,12 @@ Options
                    Durable Object and D1 files off the disk
   -h, --help`
 
-const SYSTEMS = ['paygate', 'skeleton', 'floor', 'node']
+const SYSTEMS = ['paygate', 'skeleton', 'floor', 'shape', 'node']
 /** The run's temporary directory, removed on every way out unless --keep (set once it exists). */
 const run = { tmp: null, keep: false, interrupted: false }
 const PARTS = ['micro', ...SYSTEMS]
+/** Parts run when `--only` is not given. */
+const DEFAULT_PARTS = PARTS.filter((part) => part !== 'shape')
 
 async function main() {
   let values
@@ -71,7 +75,7 @@ async function main() {
     console.log(USAGE)
     return 0
   }
-  const parts = values.only ? values.only.split(',').map((p) => p.trim()) : PARTS
+  const parts = values.only ? values.only.split(',').map((p) => p.trim()) : DEFAULT_PARTS
   const unknown = parts.filter((p) => !PARTS.includes(p))
   if (unknown.length > 0) {
     console.error(`bench: unknown part ${unknown.join(', ')} (expected ${PARTS.join(', ')})`)

@@ -1,8 +1,8 @@
-// Parts 2 and 3 of `npm run bench`: one system under load at a time (paygate on `wrangler dev`, the skeleton and
-// floor Workers on `wrangler dev`, the Node baseline), loopback only, the same mix of signed notifications at rising
-// concurrency, then at half the best throughput with a fixed arrival rate, then one long sustained step (where
-// throughput is compared between systems). CPU from /proc for every process; for
-// paygate, rows, D1 transactions and queue messages from its own meter lines (METER = "on", bench/lib/meters.mjs).
+// Parts 2 and 3 of `npm run bench`: one system under load at a time (paygate on `wrangler dev`, the skeleton, floor
+// and, when asked, shape Workers on `wrangler dev`, the Node baseline), loopback only, the same mix of signed
+// notifications at rising concurrency, then at half the best throughput with a fixed arrival rate, then one long
+// sustained step (where throughput is compared between systems). CPU from /proc for every process; for paygate,
+// rows, D1 transactions and queue messages from its own meter lines (METER = "on", bench/lib/meters.mjs).
 import { randomBytes } from 'node:crypto'
 import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -15,9 +15,9 @@ import { startGroup, stopGroup, waitUntilAnswering } from './processes.mjs'
 import { percentile } from './stats.mjs'
 import { applyMigrations, ROOT, snapshotWorker, startWranglerDev } from './wrangler.mjs'
 
-export const PORTS = { paygate: 8790, skeleton: 8791, node: 8793, floor: 8794, listener: 4250 }
+export const PORTS = { paygate: 8790, skeleton: 8791, node: 8793, floor: 8794, shape: 8795, listener: 4250 }
 /** Systems that forward events to the merchant listener (the floor and the Node baseline do not). */
-const FORWARDING = new Set(['paygate', 'skeleton'])
+const FORWARDING = new Set(['paygate', 'skeleton', 'shape'])
 export const MERCHANT_ID = 'bench'
 /** Duplicates repeat one of the last few notifications sent: some race their original, as provider retries do. */
 const DUPLICATE_WINDOW = 64
@@ -189,7 +189,7 @@ function startSystem(system, { dir, logFile, merchantBody, forward, keys, metere
     persistTo,
     envFile,
     logFile,
-    vars: system === 'skeleton' ? { FORWARD_URL: forward.url } : metered ? { METER: 'on' } : {},
+    vars: system === 'skeleton' || system === 'shape' ? { FORWARD_URL: forward.url } : metered ? { METER: 'on' } : {},
     localObservability,
   })
   const ready = dev.ready.then((p) => ({ runtime: p.worker, dev: [...new Set([p.proxy, p.wrangler, p.launcher])] }))

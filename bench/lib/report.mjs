@@ -3,7 +3,7 @@
 import { costSection, meterSection, meterTargets } from './meters-report.mjs'
 import { fmt, table } from './stats.mjs'
 
-const NAMES = { paygate: 'paygate', skeleton: 'skeleton Worker', floor: 'floor Worker', node: 'Node baseline' }
+const NAMES = { paygate: 'paygate', skeleton: 'skeleton Worker', floor: 'floor Worker', node: 'Node baseline', shape: 'shape Worker' }
 
 export function report(results) {
   const out = []
@@ -174,14 +174,19 @@ function comparison(e2e) {
   ]
   const p = e2e.paygate
   const ratios = []
-  for (const other of ['skeleton', 'floor', 'node']) {
-    if (!p || !e2e[other]) continue
-    const a = sustainedStep(p)
-    const b = sustainedStep(e2e[other])
+  const pairs = [
+    ...['skeleton', 'shape', 'floor', 'node'].map((other) => [p, e2e[other]]),
+    // How much of the floor's pace paygate's fixed shape leaves at all.
+    [e2e.shape, e2e.floor],
+  ]
+  for (const [one, other] of pairs) {
+    if (!one || !other) continue
+    const a = sustainedStep(one)
+    const b = sustainedStep(other)
     ratios.push([
-      `paygate / ${NAMES[other]}`,
+      `${NAMES[one.system]} / ${NAMES[other.system]}`,
       `${fmt(a.acceptedPerSecond / b.acceptedPerSecond, 2)}×`,
-      `${fmt(bestStep(p).acceptedPerSecond / bestStep(e2e[other]).acceptedPerSecond, 2)}×`,
+      `${fmt(bestStep(one).acceptedPerSecond / bestStep(other).acceptedPerSecond, 2)}×`,
       `${fmt(a.cpuPer1000.runtime / b.cpuPer1000.runtime, 2)}×`,
     ])
   }

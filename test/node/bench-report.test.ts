@@ -80,6 +80,22 @@ describe('report: throughput compared at the sustained step', () => {
     expect(line(text, '| floor Worker |')).toContain('| 300 (c=32 sustained) | 440 (c=16) | 2.10 |')
   })
 
+  it('with the shape Worker, gives paygate against it and it against the floor; the target stays paygate against the floor', () => {
+    const text = report({
+      facts,
+      micro: null,
+      e2e: {
+        paygate: system('paygate', [{ label: 'c=32 sustained', perSecond: 180, cpuMs: 4.2, sustained: true }]),
+        shape: system('shape', [{ label: 'c=32 sustained', perSecond: 225, cpuMs: 3.5, sustained: true }]),
+        floor: system('floor', [{ label: 'c=32 sustained', perSecond: 300, cpuMs: 2.1, sustained: true }]),
+      },
+    })
+    expect(line(text, '| paygate / shape Worker')).toBe('| paygate / shape Worker | 0.80× | 0.80× | 1.20× |')
+    expect(line(text, '| shape Worker / floor Worker')).toBe('| shape Worker / floor Worker | 0.75× | 0.75× | 1.67× |')
+    expect(line(text, '| throughput ≥ 0.5× floor')).toBe('| throughput ≥ 0.5× floor | 180 vs 300 /s sustained (0.60×) | **met** |')
+    expect(text).not.toContain('≥ 0.5× shape')
+  })
+
   it('falls back to the best step for runs saved before the sustained step existed', () => {
     const text = report({
       facts,
