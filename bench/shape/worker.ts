@@ -52,9 +52,13 @@ export class ShapeOrder extends DurableObject<ShapeEnv> {
     const { sql } = this.ctx.storage
     const added = this.ctx.storage.transactionSync(() => {
       // Created with the first row, in its commit.
-      sql.exec('CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, body TEXT NOT NULL, delivered INTEGER NOT NULL) WITHOUT ROWID')
+      sql.exec(
+        'CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, out_trade_no TEXT NOT NULL, body TEXT NOT NULL, delivered INTEGER NOT NULL) WITHOUT ROWID',
+      )
       const event = JSON.stringify({ type: 'payment.succeeded', data: { out_trade_no: outTradeNo, raw: body } })
-      return sql.exec('INSERT INTO events VALUES (?, ?, 0) ON CONFLICT DO NOTHING RETURNING id', notificationId, event).toArray()
+      return sql
+        .exec('INSERT INTO events VALUES (?, ?, ?, 0) ON CONFLICT DO NOTHING RETURNING id', notificationId, outTradeNo, event)
+        .toArray()
     })
     // Output-gated like the row: durable before the reply leaves.
     if (added.length > 0) void this.ctx.storage.setAlarm(Date.now())
@@ -62,8 +66,9 @@ export class ShapeOrder extends DurableObject<ShapeEnv> {
 
   override async alarm(): Promise<void> {
     const { sql } = this.ctx.storage
-    const pending = sql.exec<{ id: string; body: string }>('SELECT id, body FROM events WHERE delivered = 0').toArray()
-    let outTradeNo = ''
+    const pending = sql
+      .exec<{ id: string; out_trade_no: string; body: string }>('SELECT id, out_trade_no, body FROM events WHERE delivered = 0')
+      .toArray()
     for (const event of pending) {
       const response = await fetch(this.env.FORWARD_URL, {
         method: 'POST',
@@ -72,8 +77,9 @@ export class ShapeOrder extends DurableObject<ShapeEnv> {
       })
       await response.arrayBuffer()
       if (response.ok) sql.exec('UPDATE events SET delivered = 1 WHERE id = ?', event.id)
-      outTradeNo = (JSON.parse(event.body) as { data: { out_trade_no: string } }).data.out_trade_no
     }
-    if (pending.length > 0) await this.env.PROJECTION.send({ objectId: this.ctx.id.toString(), outTradeNo, deliveredAt: Date.now() })
+    const last = pending.at(-1)
+    if (last !== undefined)
+      await this.env.PROJECTION.send({ objectId: this.ctx.id.toString(), outTradeNo: last.out_trade_no, deliveredAt: Date.now() })
   }
 }
