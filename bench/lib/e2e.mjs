@@ -16,7 +16,10 @@ import { percentile } from './stats.mjs'
 import { applyMigrations, ROOT, snapshotWorker, startWranglerDev } from './wrangler.mjs'
 
 export const PORTS = { paygate: 8790, skeleton: 8791, node: 8793, floor: 8794, shape: 8795, listener: 4250 }
-/** Systems that forward events to the merchant listener (the floor and the Node baseline do not). */
+/**
+ * Systems that forward events to the merchant listener (the floor and the Node baseline do not). paygate reads the
+ * listener's URL from its merchant; the others from the var FORWARD_URL.
+ */
 const FORWARDING = new Set(['paygate', 'skeleton', 'shape'])
 export const MERCHANT_ID = 'bench'
 /** Duplicates repeat one of the last few notifications sent: some race their original, as provider retries do. */
@@ -189,7 +192,7 @@ function startSystem(system, { dir, logFile, merchantBody, forward, keys, metere
     persistTo,
     envFile,
     logFile,
-    vars: system === 'skeleton' || system === 'shape' ? { FORWARD_URL: forward.url } : metered ? { METER: 'on' } : {},
+    vars: FORWARDING.has(system) && system !== 'paygate' ? { FORWARD_URL: forward.url } : metered ? { METER: 'on' } : {},
     localObservability,
   })
   const ready = dev.ready.then((p) => ({ runtime: p.worker, dev: [...new Set([p.proxy, p.wrangler, p.launcher])] }))
