@@ -25,8 +25,13 @@ export const CREATE_RECORDS_TABLE = `CREATE TABLE IF NOT EXISTS records (
 const RECORD_KINDS = ['head', 'notification', 'event', 'refund'] as const
 export type RecordKind = (typeof RECORD_KINDS)[number]
 
-/** A record's body as JSON; null in the buffer means deleted. */
-type Pending = Map<string, { kind: RecordKind; key: string; body: string | null }>
+/** A record's body as JSON; null means deleted. */
+interface PendingEntry {
+  kind: RecordKind
+  key: string
+  body: string | null
+}
+type Pending = Map<string, PendingEntry>
 
 const slot = (kind: RecordKind, key: string): string => `${kind}\u0000${key}`
 
@@ -103,14 +108,11 @@ export class RecordStore {
   }
 
   put(kind: RecordKind, key: string, value: unknown): void {
-    const body = JSON.stringify(value)
-    if (this.pending !== null) this.pending.set(slot(kind, key), { kind, key, body })
-    else this.write(kind, key, body)
+    this.change({ kind, key, body: JSON.stringify(value) })
   }
 
   delete(kind: RecordKind, key: string): void {
-    if (this.pending !== null) this.pending.set(slot(kind, key), { kind, key, body: null })
-    else this.write(kind, key, null)
+    this.change({ kind, key, body: null })
   }
 
   /** Rows this instance has written so far (the bench's meter): read before and after a write to measure it. */
@@ -143,13 +145,21 @@ export class RecordStore {
     return rows
   }
 
-  /** A transaction's buffered records: deletions one by one (rare), the rest in as few statements as the limit allows. */
-  private flush(entries: Array<{ kind: RecordKind; key: string; body: string | null }>): void {
-    const puts: Array<{ kind: RecordKind; key: string; body: string }> = []
+  /** Inside a transaction, buffered until it ends; outside one, written at once. */
+  private change(entry: PendingEntry): void {
+    if (this.pending !== null) this.pending.set(slot(entry.kind, entry.key), entry)
+    else this.flush([entry])
+  }
+
+  /** Writes records: deletions one by one (rare), the rest in as few INSERTs as the parameter limit allows. */
+  private flush(entries: PendingEntry[]): void {
     for (const { kind, key, body } of entries) {
-      if (body === null) this.write(kind, key, null)
-      else puts.push({ kind, key, body })
+      if (body !== null) continue
+      this.ensureTable()
+      this.count(this.storage.sql.exec('DELETE FROM records WHERE kind = ? AND key = ?', kind, key))
+      this.remember(kind, key, null)
     }
+    const puts = entries.filter((entry): entry is PendingEntry & { body: string } => entry.body !== null)
     for (let i = 0; i < puts.length; i += RECORDS_PER_STATEMENT) {
       const chunk = puts.slice(i, i + RECORDS_PER_STATEMENT)
       this.ensureTable()
@@ -162,16 +172,6 @@ export class RecordStore {
       )
       for (const { kind, key, body } of chunk) this.remember(kind, key, body)
     }
-  }
-
-  private write(kind: RecordKind, key: string, body: string | null): void {
-    this.ensureTable()
-    this.count(
-      body === null
-        ? this.storage.sql.exec('DELETE FROM records WHERE kind = ? AND key = ?', kind, key)
-        : this.storage.sql.exec(`INSERT INTO records (kind, key, body) VALUES (?, ?, ?) ${UPSERT}`, kind, key, body),
-    )
-    this.remember(kind, key, body)
   }
 
   private ensureTable(): void {
