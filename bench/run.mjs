@@ -41,6 +41,9 @@ Options
   --local-observability
                    keep wrangler's local observability collector on (it records every span and log line of the
                    Workers into a local trace store, on their own thread; no deployed Worker has it: off by default)
+  --rounds <n>     how many times paygate and the floor Worker run, alternating, each from fresh state (default
+                   3; --quick: 1): issue #16's throughput target is judged on the median of their ratios (of an
+                   even count, the lower of the middle two)
   --state-dir <d>  where that directory is made (default: the OS temp dir); e.g. /dev/shm keeps the local
                    Durable Object and D1 files off the disk
   -h, --help`
@@ -63,6 +66,7 @@ async function main() {
         json: { type: 'string' },
         keep: { type: 'boolean', default: false },
         'state-dir': { type: 'string' },
+        rounds: { type: 'string' },
         'local-observability': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -79,6 +83,11 @@ async function main() {
   const unknown = parts.filter((p) => !PARTS.includes(p))
   if (unknown.length > 0) {
     console.error(`bench: unknown part ${unknown.join(', ')} (expected ${PARTS.join(', ')})`)
+    return 2
+  }
+  const rounds = values.rounds === undefined ? null : Number(values.rounds)
+  if (rounds !== null && !(Number.isInteger(rounds) && rounds >= 1 && rounds <= 9)) {
+    console.error(`bench: --rounds ${values.rounds}: expected a whole number from 1 to 9`)
     return 2
   }
   preflight()
@@ -120,6 +129,7 @@ async function main() {
   const merchantBody = demoMerchantBody(keys, forward)
   const results = { facts, micro: null, e2e: {} }
   const plan = values.quick ? PLANS.quick : PLANS.full
+  const roundCount = rounds ?? plan.rounds
 
   let loadgen
   let listener
@@ -173,6 +183,17 @@ async function main() {
           steps: metered.steps.map((step) => ({ label: step.label, acceptedPerSecond: step.acceptedPerSecond })),
         }
       }
+      if (systems.includes('paygate') && systems.includes('floor') && roundCount > 1) {
+        results.rounds = [{ round: 1, paygate: results.e2e.paygate, floor: results.e2e.floor }]
+        for (let round = 2; round <= roundCount; round++) {
+          log(`  round ${round} of ${roundCount}: paygate and the floor Worker again, from fresh state`)
+          // Alternating which goes first, so a drift of the machine over the run weighs on both alike.
+          const order = round % 2 === 0 ? ['floor', 'paygate'] : ['paygate', 'floor']
+          const again = { round }
+          for (const system of order) again[system] = await runSystem(system, { ...common, round })
+          results.rounds.push(again)
+        }
+      }
     }
   } finally {
     if (loadgen) await loadgen.stop()
@@ -224,6 +245,7 @@ function commandLine(values) {
     values.quick && '--quick',
     values.only && `--only ${values.only}`,
     values.profile && '--profile',
+    values.rounds && `--rounds ${values.rounds}`,
     values['state-dir'] && `--state-dir ${values['state-dir']}`,
     values['local-observability'] && '--local-observability',
   ].filter(Boolean)

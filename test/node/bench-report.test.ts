@@ -29,12 +29,12 @@ function step({ label, perSecond, cpuMs, sustained = false }: StepShape) {
   }
 }
 
-function system(name: string, steps: StepShape[]) {
+function system(name: string, steps: StepShape[], delivery = { missing: 0, duplicateEvents: 0, redeliveries: 0 }) {
   return {
     system: name,
     steps: steps.map(step),
     half: { ...step({ label: '90/s (half)', perSecond: 90, cpuMs: 5 }), rate: 90 },
-    delivery: name === 'paygate' ? { forwardedOrders: 10, expectedOrders: 10, missing: 0, duplicateEvents: 0, redeliveries: 0 } : null,
+    delivery: name === 'paygate' ? { forwardedOrders: 10 - delivery.missing, expectedOrders: 10, ...delivery } : null,
     peakMemory: { hwmMiB: 400 },
     storage: null,
     meters: null,
@@ -108,5 +108,57 @@ describe('report: throughput compared at the sustained step', () => {
     expect(line(text, '| throughput ≥ 0.5× floor')).toBe(
       '| throughput ≥ 0.5× floor | 200 vs 440 /s at the best step (0.45×) | **not met** |',
     )
+  })
+
+  describe('with several rounds', () => {
+    const sustained = (name: string, perSecond: number, delivery?: { missing: number; duplicateEvents: number; redeliveries: number }) =>
+      system(name, [{ label: 'c=32 sustained', perSecond, cpuMs: 4, sustained: true }], delivery)
+    const rounds = (pairs: [number, number][]) =>
+      pairs.map(([p, f], i) => ({ round: i + 1, paygate: sustained('paygate', p), floor: sustained('floor', f) }))
+
+    it('judges the floor target on the median of the rounds’ ratios, and shows every round', () => {
+      const all = rounds([
+        [150, 320],
+        [170, 300],
+        [180, 300],
+      ])
+      const text = report({ facts, micro: null, e2e: { paygate: all[0]!.paygate, floor: all[0]!.floor }, rounds: all })
+      // 0.47, 0.57, 0.60: one round below 0.5, the median above it.
+      expect(line(text, '| throughput ≥ 0.5× floor')).toBe(
+        '| throughput ≥ 0.5× floor | median of 3 rounds 0.57× (0.47×, 0.57×, 0.60×; 150 vs 320, 170 vs 300, 180 vs 300 /s sustained) | **met** |',
+      )
+      expect(line(text, '| 1 |')).toBe(
+        '| 1 | 150 | 320 | 0.47× | 4.00 / 4.00 | 0 | 0 duplicate events, 0 redeliveries, 0 of 10 orders not forwarded |',
+      )
+      expect(text).toContain('Median paygate / floor: **0.57×**')
+      // The side-by-side table still compares round 1 alone.
+      expect(line(text, '| paygate / floor Worker')).toBe('| paygate / floor Worker | 0.47× | 0.47× | 1.00× |')
+    })
+
+    it('is not met when the median round is below half the floor', () => {
+      const all = rounds([
+        [140, 300],
+        [160, 300],
+        [145, 300],
+      ])
+      const text = report({ facts, micro: null, e2e: { paygate: all[0]!.paygate, floor: all[0]!.floor }, rounds: all })
+      expect(line(text, '| throughput ≥ 0.5× floor')).toMatch(
+        /^\| throughput ≥ 0\.5× floor \| median of 3 rounds 0\.48× .* \*\*not met\*\* \|$/,
+      )
+    })
+
+    it('counts errors and duplicate forwards over every round’s paygate run', () => {
+      const all = rounds([
+        [170, 300],
+        [170, 300],
+      ])
+      all[1]!.paygate = sustained('paygate', 170, { missing: 0, duplicateEvents: 1, redeliveries: 0 })
+      all[1]!.paygate.steps[0]!.errors = 2
+      const text = report({ facts, micro: null, e2e: { paygate: all[0]!.paygate, floor: all[0]!.floor }, rounds: all })
+      expect(line(text, '| zero errors')).toBe('| zero errors | 2 of 4000 requests in 2 runs | **not met** |')
+      expect(line(text, '| zero duplicate forwards')).toBe(
+        '| zero duplicate forwards | 1 duplicate events, 0 redeliveries, 0 of 20 orders not forwarded in 2 runs | **not met** |',
+      )
+    })
   })
 })
