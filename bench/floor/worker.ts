@@ -28,14 +28,16 @@ export default {
 } satisfies ExportedHandler<FloorEnv>
 
 export class FloorOrder extends DurableObject<FloorEnv> {
-  constructor(ctx: DurableObjectState, env: FloorEnv) {
-    super(ctx, env)
-    // One table, no index beyond its key (WITHOUT ROWID: the key is the row).
-    ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY) WITHOUT ROWID')
-  }
-
-  /** One row per notification id; a resend writes nothing. The RPC's reply waits for the write to commit. */
+  /**
+   * One row per notification id; a resend writes nothing. The RPC's reply waits for the write to commit. The table
+   * (no index beyond its key: WITHOUT ROWID, the key is the row) is created in the same commit as the first row, as
+   * paygate creates its own: made in the constructor, it was a commit of its own, one more `fsync` per new order.
+   */
   record(notificationId: string): void {
-    this.ctx.storage.sql.exec('INSERT INTO seen (id) VALUES (?) ON CONFLICT DO NOTHING', notificationId)
+    const { sql } = this.ctx.storage
+    this.ctx.storage.transactionSync(() => {
+      sql.exec('CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY) WITHOUT ROWID')
+      sql.exec('INSERT INTO seen (id) VALUES (?) ON CONFLICT DO NOTHING', notificationId)
+    })
   }
 }
