@@ -115,14 +115,18 @@ describe('report: throughput compared at the sustained step', () => {
       system(name, [{ label: 'c=32 sustained', perSecond, cpuMs: 4, sustained: true }], delivery)
     const rounds = (pairs: [number, number][]) =>
       pairs.map(([p, f], i) => ({ round: i + 1, paygate: sustained('paygate', p), floor: sustained('floor', f) }))
+    /** The report of these rounds, round 1 being the run's `e2e` as the bench saves it. */
+    const reportOf = (all: ReturnType<typeof rounds>) =>
+      report({ facts, micro: null, e2e: { paygate: all[0]!.paygate, floor: all[0]!.floor }, rounds: all })
 
     it('judges the floor target on the median of the rounds’ ratios, and shows every round', () => {
-      const all = rounds([
-        [150, 320],
-        [170, 300],
-        [180, 300],
-      ])
-      const text = report({ facts, micro: null, e2e: { paygate: all[0]!.paygate, floor: all[0]!.floor }, rounds: all })
+      const text = reportOf(
+        rounds([
+          [150, 320],
+          [170, 300],
+          [180, 300],
+        ]),
+      )
       // 0.47, 0.57, 0.60: one round below 0.5, the median above it.
       expect(line(text, '| throughput ≥ 0.5× floor')).toBe(
         '| throughput ≥ 0.5× floor | median of 3 rounds 0.57× (0.47×, 0.57×, 0.60×; 150 vs 320, 170 vs 300, 180 vs 300 /s sustained) | **met** |',
@@ -136,12 +140,13 @@ describe('report: throughput compared at the sustained step', () => {
     })
 
     it('is not met when the median round is below half the floor', () => {
-      const all = rounds([
-        [140, 300],
-        [160, 300],
-        [145, 300],
-      ])
-      const text = report({ facts, micro: null, e2e: { paygate: all[0]!.paygate, floor: all[0]!.floor }, rounds: all })
+      const text = reportOf(
+        rounds([
+          [140, 300],
+          [160, 300],
+          [145, 300],
+        ]),
+      )
       expect(line(text, '| throughput ≥ 0.5× floor')).toMatch(
         /^\| throughput ≥ 0\.5× floor \| median of 3 rounds 0\.48× .* \*\*not met\*\* \|$/,
       )
@@ -154,7 +159,7 @@ describe('report: throughput compared at the sustained step', () => {
       ])
       all[1]!.paygate = sustained('paygate', 170, { missing: 0, duplicateEvents: 1, redeliveries: 0 })
       all[1]!.paygate.steps[0]!.errors = 2
-      const text = report({ facts, micro: null, e2e: { paygate: all[0]!.paygate, floor: all[0]!.floor }, rounds: all })
+      const text = reportOf(all)
       expect(line(text, '| zero errors')).toBe('| zero errors | 2 of 4000 requests in 2 runs | **not met** |')
       expect(line(text, '| zero duplicate forwards')).toBe(
         '| zero duplicate forwards | 1 duplicate events, 0 redeliveries, 0 of 20 orders not forwarded in 2 runs | **not met** |',
