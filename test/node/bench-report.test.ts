@@ -140,14 +140,8 @@ describe('report: throughput compared at the sustained step', () => {
     })
 
     it('is not met when the median round is below half the floor', () => {
-      const text = reportOf(
-        rounds([
-          [140, 300],
-          [160, 300],
-          [145, 300],
-        ]),
-      )
-      expect(line(text, '| throughput ≥ 0.5× floor')).toMatch(
+      const paces: [number, number][] = [140, 160, 145].map((paygate) => [paygate, 300])
+      expect(line(reportOf(rounds(paces)), '| throughput ≥ 0.5× floor')).toMatch(
         /^\| throughput ≥ 0\.5× floor \| median of 3 rounds 0\.48× .* \*\*not met\*\* \|$/,
       )
     })
