@@ -1,9 +1,22 @@
 /**
  * @module Structured logs: one JSON object per line, so Workers Logs (`[observability]`) indexes every field. Callers
  * pass ids, codes and outcomes only: never a secret, a key, a full signature, a body or a decrypted resource.
+ * `LOG_LEVEL` sets the least severe level written (docs/operations.md#logs).
  */
+import { env } from 'cloudflare:workers'
 
 export type LogLevel = 'info' | 'warn' | 'error'
+
+const SEVERITY: Record<LogLevel, number> = { info: 0, warn: 1, error: 2 }
+
+/**
+ * The least severe level written, from `LOG_LEVEL`: `warn` drops the per-notification and per-delivery info lines,
+ * `error` keeps errors only. Unset or unknown is `info`: a typo never hides a line.
+ */
+export function lowestLevel(configured: string | undefined): LogLevel {
+  const level = configured?.trim().toLowerCase()
+  return level === 'warn' || level === 'error' ? level : 'info'
+}
 
 /** The contract's fields first; any other field is a short scalar (a status code, a count, a duration). */
 export interface LogFields {
@@ -20,6 +33,11 @@ export interface LogFields {
 }
 
 export function log(level: LogLevel, fields: LogFields): void {
+  if (SEVERITY[level] < SEVERITY[lowestLevel(env.LOG_LEVEL)]) return
+  write(level, fields)
+}
+
+function write(level: LogLevel, fields: LogFields): void {
   const line = JSON.stringify({ level, ...fields })
   if (level === 'error') console.error(line)
   else if (level === 'warn') console.warn(line)
@@ -39,7 +57,7 @@ export function errorName(error: unknown): string {
   return error instanceof Error ? error.name : typeof error
 }
 
-/** The bench's meters (rows and transactions written): logged only when the Worker runs with `METER = "on"`. */
-export function meter(env: { METER?: string }, fields: LogFields): void {
-  if (env.METER === 'on') log('info', fields)
+/** The bench's meters (rows and transactions written): logged only when the Worker runs with `METER = "on"`, whatever `LOG_LEVEL` says. */
+export function meter(config: { METER?: string }, fields: LogFields): void {
+  if (config.METER === 'on') write('info', fields)
 }
