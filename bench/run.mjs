@@ -44,10 +44,14 @@ Options
   --rounds <n>     how many times paygate and the floor Worker run, alternating, each from fresh state (default
                    3; --quick: 1): issue #16's throughput target is judged on the median of their ratios (of an
                    even count, the lower of the middle two)
+  --log-level <l>  run paygate with LOG_LEVEL = <l> (info, warn or error; default: unset, every line as shipped):
+                   warn drops its info line per notification and per delivery (docs/scaling.md#logs)
   --state-dir <d>  where that directory is made (default: the OS temp dir); e.g. /dev/shm keeps the local
                    Durable Object and D1 files off the disk
   -h, --help`
 
+/** paygate's LOG_LEVEL values (src/lib/log.ts). */
+const LOG_LEVELS = ['info', 'warn', 'error']
 const SYSTEMS = ['paygate', 'skeleton', 'floor', 'shape', 'node']
 /** The run's temporary directory, removed on every way out unless --keep (set once it exists). */
 const run = { tmp: null, keep: false, interrupted: false }
@@ -68,6 +72,7 @@ async function main() {
         'state-dir': { type: 'string' },
         rounds: { type: 'string' },
         'local-observability': { type: 'boolean', default: false },
+        'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }))
@@ -88,6 +93,11 @@ async function main() {
   const rounds = values.rounds === undefined ? null : Number(values.rounds)
   if (rounds !== null && !(Number.isInteger(rounds) && rounds >= 1 && rounds <= 9)) {
     console.error(`bench: --rounds ${values.rounds}: expected a whole number from 1 to 9`)
+    return 2
+  }
+  const logLevel = values['log-level'] ?? null
+  if (logLevel !== null && !LOG_LEVELS.includes(logLevel)) {
+    console.error(`bench: --log-level ${logLevel}: expected one of ${LOG_LEVELS.join(', ')}`)
     return 2
   }
   preflight()
@@ -113,11 +123,13 @@ async function main() {
     startedAt: startedAt.toISOString(),
     quick: values.quick,
     localObservability: values['local-observability'],
+    logLevel,
     command: commandLine(values),
     stateDir: tmp,
   }
   log(
-    `paygate bench${values.quick ? ' --quick' : ''} · ${facts.cpus} × ${facts.cpuModel} · Node ${facts.node} · workerd ${facts.workerd} · load ${facts.loadAverageAtStart}`,
+    `paygate bench${values.quick ? ' --quick' : ''} · ${facts.cpus} × ${facts.cpuModel} · Node ${facts.node} · workerd ${facts.workerd} · load ${facts.loadAverageAtStart}` +
+      (logLevel === null ? '' : ` · paygate with LOG_LEVEL = ${logLevel}`),
   )
   if (facts.loadAverageAtStart > 0.5)
     log(`  note: the machine was not idle when the run started (load average ${facts.loadAverageAtStart}); figures will be lower`)
@@ -169,6 +181,7 @@ async function main() {
         log,
         runId,
         localObservability: values['local-observability'],
+        logLevel,
       }
       for (const system of systems) {
         results.e2e[system] = await runSystem(system, common)
@@ -248,6 +261,7 @@ function commandLine(values) {
     values.rounds && `--rounds ${values.rounds}`,
     values['state-dir'] && `--state-dir ${values['state-dir']}`,
     values['local-observability'] && '--local-observability',
+    values['log-level'] && `--log-level ${values['log-level']}`,
   ].filter(Boolean)
   return `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`
 }

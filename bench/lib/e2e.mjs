@@ -76,12 +76,26 @@ function poolSize(plan) {
  */
 export async function runSystem(
   system,
-  { tmp, keys, merchantBody, forward, plan, loadgen, listener, log, runId, metered = false, round = 1, localObservability = false },
+  {
+    tmp,
+    keys,
+    merchantBody,
+    forward,
+    plan,
+    loadgen,
+    listener,
+    log,
+    runId,
+    metered = false,
+    round = 1,
+    localObservability = false,
+    logLevel = null,
+  },
 ) {
   const name = `${metered ? `${system}-metered` : system}${round > 1 ? `-r${round}` : ''}`
   const dir = join(tmp, name)
   const logFile = join(tmp, `${name}.log`)
-  const started = startSystem(system, { dir, logFile, merchantBody, forward, keys, metered, localObservability })
+  const started = startSystem(system, { dir, logFile, merchantBody, forward, keys, metered, localObservability, logLevel })
   let result
   try {
     // Signed while the system boots; v3 timestamps stay well inside their 300 s window.
@@ -148,7 +162,7 @@ export async function runSystem(
 }
 
 /** Starts the system; returns `{ handle, origin, ready }` at once, `ready` resolving to `{ runtime, dev }` pids. */
-function startSystem(system, { dir, logFile, merchantBody, forward, keys, metered, localObservability }) {
+function startSystem(system, { dir, logFile, merchantBody, forward, keys, metered, localObservability, logLevel }) {
   mkdirSync(dir, { recursive: true })
   // Beside the bundle, not inside its directory: nothing the Worker writes lands where wrangler reads code.
   const persistTo = `${dir}-state`
@@ -198,12 +212,18 @@ function startSystem(system, { dir, logFile, merchantBody, forward, keys, metere
     persistTo,
     envFile,
     logFile,
-    vars: FORWARDING.has(system) && system !== 'paygate' ? { FORWARD_URL: forward.url } : metered ? { METER: 'on' } : {},
+    vars: systemVars(system, { forward, metered, logLevel }),
     localObservability,
   })
   const ready = dev.ready.then((p) => ({ runtime: p.worker, dev: [...new Set([p.proxy, p.wrangler, p.launcher])] }))
   ready.catch(() => undefined)
   return { handle: dev.handle, origin: dev.origin, ready, adminToken, persistTo }
+}
+
+/** The vars a system runs with: where the bench Workers forward; paygate's meters and log level, when asked for. */
+function systemVars(system, { forward, metered, logLevel }) {
+  if (system !== 'paygate') return FORWARDING.has(system) ? { FORWARD_URL: forward.url } : {}
+  return { ...(metered ? { METER: 'on' } : {}), ...(logLevel !== null ? { LOG_LEVEL: logLevel } : {}) }
 }
 
 async function seedMerchant(origin, adminToken, body) {

@@ -13,7 +13,8 @@ export function report(results) {
   out.push(
     `\`${f.command}\` · ${f.startedAt} · ${f.cpus} × ${f.cpuModel}, ${f.memoryGiB} GiB · Node ${f.node} · workerd ${f.workerd} · ` +
       `wrangler ${f.wrangler} · alipay-sdk ${f.alipaySdk} · load average at start ${f.loadAverageAtStart}` +
-      (f.localObservability ? " · wrangler's local observability collector on" : ''),
+      (f.localObservability ? " · wrangler's local observability collector on" : '') +
+      (f.logLevel ? ` · paygate with LOG_LEVEL = ${f.logLevel}` : ''),
   )
   if (results.micro) out.push('', ...microSection(results.micro))
   const systems = Object.keys(results.e2e)

@@ -161,3 +161,12 @@ describe('report: throughput compared at the sustained step', () => {
     })
   })
 })
+
+describe("report: paygate's log level", () => {
+  const e2e = { paygate: system('paygate', [{ label: 'c=32 sustained', perSecond: 180, cpuMs: 4.2, sustained: true }]) }
+  it('says when paygate ran with a LOG_LEVEL, and says nothing when it ran as shipped', () => {
+    const header = (text: string) => text.split('\n')[2]
+    expect(header(report({ facts: { ...facts, logLevel: 'warn' }, micro: null, e2e }))).toMatch(/ · paygate with LOG_LEVEL = warn$/)
+    expect(header(report({ facts: { ...facts, logLevel: null }, micro: null, e2e }))).not.toContain('LOG_LEVEL')
+  })
+})
