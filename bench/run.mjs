@@ -44,8 +44,8 @@ Options
   --rounds <n>     how many times paygate and the floor Worker run, alternating, each from fresh state (default
                    3; --quick: 1): issue #16's throughput target is judged on the median of their ratios (of an
                    even count, the lower of the middle two)
-  --log-level <l>  run paygate with LOG_LEVEL = <l> (info, warn or error; default: unset, every line as shipped):
-                   warn drops its info line per notification and per delivery (docs/scaling.md#logs)
+  --log-level <l>  run paygate with LOG_LEVEL = <l>: info, warn or error (default: wrangler.toml's, info, every
+                   line); warn drops its info line per notification and per delivery (docs/scaling.md#logs)
   --state-dir <d>  where that directory is made (default: the OS temp dir); e.g. /dev/shm keeps the local
                    Durable Object and D1 files off the disk
   -h, --help`
