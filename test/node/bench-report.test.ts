@@ -146,6 +146,23 @@ describe('report: throughput compared at the sustained step', () => {
       )
     })
 
+    it('shows a ratio just under half the floor with the digits that tell it from 0.50×', () => {
+      // 0.515, 0.498, 0.483, paces as rounded in the 10:05 run of 2026-11-30 (its median: 0.496×): at two decimals the
+      // median would read 0.50×, and be judged not met.
+      const text = reportOf(
+        rounds([
+          [134, 260],
+          [123, 247],
+          [111, 230],
+        ]),
+      )
+      expect(line(text, '| throughput ≥ 0.5× floor')).toBe(
+        '| throughput ≥ 0.5× floor | median of 3 rounds 0.498× (0.52×, 0.498×, 0.48×; 134 vs 260, 123 vs 247, 111 vs 230 /s sustained) | **not met** |',
+      )
+      expect(line(text, '| 2 |')).toContain('| 0.498× |')
+      expect(text).toContain('Median paygate / floor: **0.498×**')
+    })
+
     it('counts errors and duplicate forwards over every round’s paygate run', () => {
       const all = rounds([
         [170, 300],
