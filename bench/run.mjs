@@ -180,8 +180,8 @@ async function main() {
         listener,
         log,
         runId,
-        localObservability: values['local-observability'],
-        logLevel,
+        // How the Workers run: wrangler's local observability collector, paygate's LOG_LEVEL.
+        workers: { localObservability: values['local-observability'], logLevel },
       }
       for (const system of systems) {
         results.e2e[system] = await runSystem(system, common)

@@ -72,30 +72,17 @@ function poolSize(plan) {
 /**
  * Runs one system through the plan. `system`: 'paygate' | 'skeleton' | 'floor' | 'node'. Returns the per-step
  * figures, the process CPU breakdown, the delivery checks and (paygate) the meters. Round 2 and later (`round`)
- * start from fresh state of their own, with their own order numbers, exactly as round 1 did.
+ * start from fresh state of their own, with their own order numbers, exactly as round 1 did. `workers`: how the
+ * Workers run (`localObservability`: wrangler's local trace collector; `logLevel`: paygate's LOG_LEVEL, else as shipped).
  */
 export async function runSystem(
   system,
-  {
-    tmp,
-    keys,
-    merchantBody,
-    forward,
-    plan,
-    loadgen,
-    listener,
-    log,
-    runId,
-    metered = false,
-    round = 1,
-    localObservability = false,
-    logLevel = null,
-  },
+  { tmp, keys, merchantBody, forward, plan, loadgen, listener, log, runId, metered = false, round = 1, workers = {} },
 ) {
   const name = `${metered ? `${system}-metered` : system}${round > 1 ? `-r${round}` : ''}`
   const dir = join(tmp, name)
   const logFile = join(tmp, `${name}.log`)
-  const started = startSystem(system, { dir, logFile, merchantBody, forward, keys, metered, localObservability, logLevel })
+  const started = startSystem(system, { dir, logFile, merchantBody, forward, keys, metered, workers })
   let result
   try {
     // Signed while the system boots; v3 timestamps stay well inside their 300 s window.
@@ -162,7 +149,8 @@ export async function runSystem(
 }
 
 /** Starts the system; returns `{ handle, origin, ready }` at once, `ready` resolving to `{ runtime, dev }` pids. */
-function startSystem(system, { dir, logFile, merchantBody, forward, keys, metered, localObservability, logLevel }) {
+function startSystem(system, { dir, logFile, merchantBody, forward, keys, metered, workers }) {
+  const { localObservability = false, logLevel = null } = workers
   mkdirSync(dir, { recursive: true })
   // Beside the bundle, not inside its directory: nothing the Worker writes lands where wrangler reads code.
   const persistTo = `${dir}-state`
