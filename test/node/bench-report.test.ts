@@ -147,7 +147,7 @@ describe('report: throughput compared at the sustained step', () => {
     })
 
     it('shows a ratio just under half the floor with the digits that tell it from 0.50×', () => {
-      // 0.515, 0.498, 0.483, paces as rounded in the 10:05 run of 2026-11-30 (its median: 0.496×): at two decimals the
+      // 0.515, 0.498, 0.483, paces as rounded in the 09:52 run of 2026-11-30 (its median: 0.496×): at two decimals the
       // median would read 0.50×, and be judged not met.
       const text = reportOf(
         rounds([
