@@ -200,6 +200,8 @@ function comparison(e2e) {
 function pace(one, other) {
   const [a, b] = [sustainedStep(one), sustainedStep(other)]
   return {
+    one: a.acceptedPerSecond,
+    other: b.acceptedPerSecond,
     ratio: a.acceptedPerSecond / b.acceptedPerSecond,
     versus: `${fmt(a.acceptedPerSecond, 0)} vs ${fmt(b.acceptedPerSecond, 0)}`,
     cpu: `${fmt(a.cpuPer1000.runtime, 2)} / ${fmt(b.cpuPer1000.runtime, 2)}`,
@@ -223,20 +225,23 @@ function paceTarget(name, share, one, other) {
   return { name, figures: `${versus} /s ${where} (${ratioText(ratio, share)})`, met: ratio >= share }
 }
 
-function roundsSection(rounds) {
+/** Each round's paygate / floor pace, and the median of their ratios: what the table shows and the target judges. */
+function roundPaces(rounds) {
   const paces = rounds.map((round) => pace(round.paygate, round.floor))
-  const rows = rounds.map((round, i) => {
-    const [a, b] = [sustainedStep(round.paygate), sustainedStep(round.floor)]
-    return [
-      String(round.round),
-      fmt(a.acceptedPerSecond, 0),
-      fmt(b.acceptedPerSecond, 0),
-      ratioText(paces[i].ratio, FLOOR_SHARE),
-      paces[i].cpu,
-      String(errorsOf(round.paygate).errors),
-      deliverySummary(round.paygate.delivery),
-    ]
-  })
+  return { paces, median: median(paces.map((p) => p.ratio)) }
+}
+
+function roundsSection(rounds) {
+  const { paces, median: middle } = roundPaces(rounds)
+  const rows = rounds.map((round, i) => [
+    String(round.round),
+    fmt(paces[i].one, 0),
+    fmt(paces[i].other, 0),
+    ratioText(paces[i].ratio, FLOOR_SHARE),
+    paces[i].cpu,
+    String(errorsOf(round.paygate).errors),
+    deliverySummary(round.paygate.delivery),
+  ])
   return [
     `### paygate against the floor Worker, ${rounds.length} rounds`,
     '',
@@ -255,7 +260,7 @@ function roundsSection(rounds) {
       rows,
     ),
     '',
-    `Median paygate / floor: **${ratioText(median(paces.map((p) => p.ratio)), FLOOR_SHARE)}**`,
+    `Median paygate / floor: **${ratioText(middle, FLOOR_SHARE)}**`,
   ]
 }
 
@@ -272,8 +277,7 @@ function deliverySummary(d) {
 function floorTarget(paygate, floor, rounds) {
   const name = 'throughput ≥ 0.5× floor'
   if (!rounds || rounds.length < 2) return paceTarget(name, FLOOR_SHARE, paygate, floor)
-  const paces = rounds.map((round) => pace(round.paygate, round.floor))
-  const ratio = median(paces.map((p) => p.ratio))
+  const { paces, median: ratio } = roundPaces(rounds)
   const ratios = paces.map((p) => ratioText(p.ratio, FLOOR_SHARE)).join(', ')
   return {
     name,

@@ -113,20 +113,15 @@ describe('report: throughput compared at the sustained step', () => {
   describe('with several rounds', () => {
     const sustained = (name: string, perSecond: number, delivery?: { missing: number; duplicateEvents: number; redeliveries: number }) =>
       system(name, [{ label: 'c=32 sustained', perSecond, cpuMs: 4, sustained: true }], delivery)
-    const rounds = (pairs: [number, number][]) =>
-      pairs.map(([p, f], i) => ({ round: i + 1, paygate: sustained('paygate', p), floor: sustained('floor', f) }))
+    /** Rounds from each one's sustained paces, paygate's and the floor's, round by round. */
+    const rounds = (paygate: number[], floor: number[]) =>
+      paygate.map((p, i) => ({ round: i + 1, paygate: sustained('paygate', p), floor: sustained('floor', floor[i]!) }))
     /** The report of these rounds, round 1 being the run's `e2e` as the bench saves it. */
     const reportOf = (all: ReturnType<typeof rounds>) =>
       report({ facts, micro: null, e2e: { paygate: all[0]!.paygate, floor: all[0]!.floor }, rounds: all })
 
     it('judges the floor target on the median of the rounds’ ratios, and shows every round', () => {
-      const text = reportOf(
-        rounds([
-          [150, 320],
-          [170, 300],
-          [180, 300],
-        ]),
-      )
+      const text = reportOf(rounds([150, 170, 180], [320, 300, 300]))
       // 0.47, 0.57, 0.60: one round below 0.5, the median above it.
       expect(line(text, '| throughput ≥ 0.5× floor')).toBe(
         '| throughput ≥ 0.5× floor | median of 3 rounds 0.57× (0.47×, 0.57×, 0.60×; 150 vs 320, 170 vs 300, 180 vs 300 /s sustained) | **met** |',
@@ -140,8 +135,7 @@ describe('report: throughput compared at the sustained step', () => {
     })
 
     it('is not met when the median round is below half the floor', () => {
-      const paces: [number, number][] = [140, 160, 145].map((paygate) => [paygate, 300])
-      expect(line(reportOf(rounds(paces)), '| throughput ≥ 0.5× floor')).toMatch(
+      expect(line(reportOf(rounds([140, 160, 145], [300, 300, 300])), '| throughput ≥ 0.5× floor')).toMatch(
         /^\| throughput ≥ 0\.5× floor \| median of 3 rounds 0\.48× .* \*\*not met\*\* \|$/,
       )
     })
@@ -149,13 +143,7 @@ describe('report: throughput compared at the sustained step', () => {
     it('shows a ratio just under half the floor with the digits that tell it from 0.50×', () => {
       // 0.515, 0.498, 0.483, paces as rounded in the 09:52 run of 2026-11-30 (its median: 0.496×): at two decimals the
       // median would read 0.50×, and be judged not met.
-      const text = reportOf(
-        rounds([
-          [134, 260],
-          [123, 247],
-          [111, 230],
-        ]),
-      )
+      const text = reportOf(rounds([134, 123, 111], [260, 247, 230]))
       expect(line(text, '| throughput ≥ 0.5× floor')).toBe(
         '| throughput ≥ 0.5× floor | median of 3 rounds 0.498× (0.52×, 0.498×, 0.48×; 134 vs 260, 123 vs 247, 111 vs 230 /s sustained) | **not met** |',
       )
@@ -164,10 +152,7 @@ describe('report: throughput compared at the sustained step', () => {
     })
 
     it('counts errors and duplicate forwards over every round’s paygate run', () => {
-      const all = rounds([
-        [170, 300],
-        [170, 300],
-      ])
+      const all = rounds([170, 170], [300, 300])
       all[1]!.paygate = sustained('paygate', 170, { missing: 0, duplicateEvents: 1, redeliveries: 0 })
       all[1]!.paygate.steps[0]!.errors = 2
       const text = reportOf(all)
