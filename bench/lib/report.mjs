@@ -205,6 +205,7 @@ function pace(one, other) {
     ratio: a.acceptedPerSecond / b.acceptedPerSecond,
     versus: `${fmt(a.acceptedPerSecond, 0)} vs ${fmt(b.acceptedPerSecond, 0)}`,
     cpu: `${fmt(a.cpuPer1000.runtime, 2)} / ${fmt(b.cpuPer1000.runtime, 2)}`,
+    busy: `${fmt(a.busyDuringLoad.runtime, 2)} / ${fmt(b.busyDuringLoad.runtime, 2)}`,
     where: a.sustained && b.sustained ? 'sustained' : 'at the best step',
   }
 }
@@ -239,6 +240,7 @@ function roundsSection(rounds) {
     fmt(paces[i].other, 0),
     ratioText(paces[i].ratio, FLOOR_SHARE),
     paces[i].cpu,
+    paces[i].busy,
     String(errorsOf(round.paygate).errors),
     deliverySummary(round.paygate.delivery),
   ])
@@ -246,6 +248,8 @@ function roundsSection(rounds) {
     `### paygate against the floor Worker, ${rounds.length} rounds`,
     '',
     'Each round runs both from fresh state through the whole plan, alternating which goes first; the first round is the one above.',
+    "Runtime busy is the runtime process's CPU seconds per second of the step's load (1.00: one core all the time); a",
+    'pace is about that share over the CPU per notification.',
     '',
     table(
       [
@@ -254,6 +258,7 @@ function roundsSection(rounds) {
         'floor sustained /s',
         'paygate / floor',
         'runtime CPU s / 1k, paygate / floor',
+        'runtime busy, paygate / floor',
         'paygate errors',
         'paygate forwards',
       ],

@@ -24,7 +24,8 @@ function step({ label, perSecond, cpuMs, sustained = false }: StepShape) {
     latencyMs: { p50: 10, p95: 20, p99: 30 },
     notifyToMerchantMs: { p50: 12, p99: 40 },
     cpuPer1000: { runtime: cpuMs, devProxy: 1 },
-    busyDuringLoad: { loadgen: 0.1 },
+    // The runtime's CPU seconds per second of the step: its CPU per notification times its pace.
+    busyDuringLoad: { runtime: (cpuMs * perSecond) / 1000, loadgen: 0.1 },
     peakRssMiB: 300,
   }
 }
@@ -127,7 +128,7 @@ describe('report: throughput compared at the sustained step', () => {
         '| throughput ≥ 0.5× floor | median of 3 rounds 0.57× (0.47×, 0.57×, 0.60×; 150 vs 320, 170 vs 300, 180 vs 300 /s sustained) | **met** |',
       )
       expect(line(text, '| 1 |')).toBe(
-        '| 1 | 150 | 320 | 0.47× | 4.00 / 4.00 | 0 | 0 duplicate events, 0 redeliveries, 0 of 10 orders not forwarded |',
+        '| 1 | 150 | 320 | 0.47× | 4.00 / 4.00 | 0.60 / 1.28 | 0 | 0 duplicate events, 0 redeliveries, 0 of 10 orders not forwarded |',
       )
       expect(text).toContain('Median paygate / floor: **0.57×**')
       // The side-by-side table still compares round 1 alone.
