@@ -814,7 +814,8 @@ export type components = {
                 event_id: string;
                 /** @description The event type (`payment.succeeded`, …). */
                 type: string;
-                out_trade_no: string;
+                /** @description null for a `provider.notification`, which is about no order. */
+                out_trade_no: string | null;
                 /** @enum {string} */
                 status: "pending" | "delivered" | "failed";
                 /** @description Why a failed delivery failed: the endpoint was disabled or answered 410, retries ran out, or the URL was refused. */
@@ -863,7 +864,8 @@ export type components = {
             event_id: string;
             /** @description The event type (`payment.succeeded`, …). */
             type: string;
-            out_trade_no: string;
+            /** @description null for a `provider.notification`, which is about no order. */
+            out_trade_no: string | null;
             /** @enum {string} */
             status: "pending" | "delivered" | "failed";
             /** @description Why a failed delivery failed: the endpoint was disabled or answered 410, retries ran out, or the URL was refused. */
@@ -897,7 +899,8 @@ export type components = {
             event_id: string;
             /** @description The event type (`payment.succeeded`, …). */
             type: string;
-            out_trade_no: string;
+            /** @description null for a `provider.notification`, which is about no order. */
+            out_trade_no: string | null;
             /** @enum {string} */
             status: "pending" | "delivered" | "failed";
             /** @description Why a failed delivery failed: the endpoint was disabled or answered 410, retries ran out, or the URL was refused. */

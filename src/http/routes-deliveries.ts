@@ -12,7 +12,7 @@ const deliveryFields = {
   id: z.string(),
   event_id: z.string().meta({ description: "The event's `webhook-id`, the same on every attempt, replay and recovery." }),
   type: z.string().meta({ description: 'The event type (`payment.succeeded`, …).' }),
-  out_trade_no: z.string(),
+  out_trade_no: z.string().nullable().meta({ description: 'null for a `provider.notification`, which is about no order.' }),
   status: z.enum(DELIVERY_STATUSES),
   reason: z.enum(FAILURE_REASONS).nullable().meta({
     description: 'Why a failed delivery failed: the endpoint was disabled or answered 410, retries ran out, or the URL was refused.',

@@ -7,7 +7,8 @@ export interface DeliveryView {
   type: string
   merchant_id: string
   provider: string
-  out_trade_no: string
+  /** null for a subject object's delivery (`provider.notification`): it is about no order. */
+  out_trade_no: string | null
   status: DeliveryStatus
   reason: FailureReason | null
   last_error: string | null
@@ -20,17 +21,19 @@ export interface DeliveryView {
   event: Record<string, unknown>
 }
 
+/** A delivery of an order object or of a subject object (same storage); null when this object has no such delivery. */
 export function deliveryView(store: OrderStore, deliveryId: string): DeliveryView | null {
   const order = store.order.get()
+  const owner = order ?? store.subject.get()
   const delivery = store.deliveries.get(deliveryId)
-  if (order === null || delivery === null) return null
+  if (owner === null || delivery === null) return null
   return {
     id: delivery.id,
     event_id: delivery.eventId,
     type: delivery.eventType,
-    merchant_id: order.merchantId,
-    provider: order.provider,
-    out_trade_no: order.outTradeNo,
+    merchant_id: owner.merchantId,
+    provider: owner.provider,
+    out_trade_no: order?.outTradeNo ?? null,
     status: delivery.status,
     reason: delivery.status === 'failed' ? delivery.failureReason : null,
     last_error: delivery.lastError,

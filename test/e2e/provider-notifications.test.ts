@@ -110,6 +110,20 @@ describe('provider notifications about no order', () => {
       return found
     })
     expect(deliveries[0]).toMatchObject({ out_trade_no: null, status: 'delivered' })
+    // One delivery, as for an order's: its attempts and the event sent.
+    const one = await admin(`/admin/deliveries/${deliveries[0]!.id}`)
+    expect(one.status).toBe(200)
+    expect(await one.json()).toMatchObject({
+      id: deliveries[0]!.id,
+      event_id: deliveries[0]!.event_id,
+      type: 'provider.notification',
+      merchant_id: MERCHANT,
+      provider: 'wechatpay',
+      out_trade_no: null,
+      status: 'delivered',
+      attempts: [expect.objectContaining({ status_code: 200, error: null })],
+      event: expect.objectContaining({ type: 'provider.notification' }),
+    })
     const replay = await admin(`/admin/deliveries/${deliveries[0]!.id}/replay`, { method: 'POST' })
     expect(replay.status).toBe(202)
     expect(await replay.json()).toMatchObject({

@@ -14,6 +14,11 @@ type Delivery = Schemas['DeliverySummary']
 const RECOVER_COUNT_PAGES = 20
 
 /** Pending after failed attempts is shown as `retrying`: still to be sent, its endpoint failing. */
+/** An order's number as a link to its page; a dash where there is none (a `provider.notification` is about no order). */
+export function orderLink(merchantId: string, outTradeNo: string | null): Child {
+  return outTradeNo === null || outTradeNo === '' ? '—' : link(href.order(merchantId, outTradeNo), outTradeNo)
+}
+
 export function deliveryStatus(d: Pick<Delivery, 'status' | 'attempts'> & { reason?: string | null }): HTMLElement {
   if (d.status === 'delivered') return badge('delivered', 'ok')
   if (d.status === 'failed') return badge(`failed${d.reason ? ` (${d.reason.replaceAll('_', ' ')})` : ''}`, 'bad')
@@ -42,13 +47,13 @@ export async function deliveriesSection(merchantId: string, signal: AbortSignal)
 
   const replay = async (delivery: Delivery) => {
     await api(`/admin/deliveries/${encodeURIComponent(delivery.id)}/replay`, { method: 'POST' })
-    replaceChildren(news, notice(`${delivery.type} for ${delivery.out_trade_no} queued again.`))
+    replaceChildren(news, notice(`${delivery.type}${delivery.out_trade_no === null ? '' : ` for ${delivery.out_trade_no}`} queued again.`))
     setTimeout(() => signal.aborted || void load(true), 1500)
   }
   const row = (d: Delivery): Child[] => [
     link(href.delivery(d.id), timeOf(d.created_at)),
     d.type,
-    link(href.order(merchantId, d.out_trade_no), d.out_trade_no),
+    orderLink(merchantId, d.out_trade_no),
     deliveryStatus(d),
     d.attempts,
     d.last_status_code ?? '—',

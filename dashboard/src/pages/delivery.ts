@@ -3,7 +3,7 @@ import { api, ApiError, type Schemas } from '../api'
 import { h, link, notice, replaceChildren, table, timeOf, failure } from '../dom'
 import { milliseconds } from '../format'
 import { href } from '../routes'
-import { deliveryStatus } from './deliveries'
+import { deliveryStatus, orderLink } from './deliveries'
 
 type Delivery = Schemas['Delivery']
 
@@ -50,7 +50,7 @@ function view(delivery: Delivery, news: HTMLElement, replay: () => void): HTMLEl
           deliveryStatus({ status: delivery.status, attempts: delivery.attempts.length, reason: delivery.reason }),
         ),
         h('dt', {}, 'Order'),
-        h('dd', {}, link(href.order(delivery.merchant_id, delivery.out_trade_no), delivery.out_trade_no)),
+        h('dd', {}, orderLink(delivery.merchant_id, delivery.out_trade_no)),
         h('dt', {}, 'Delivery id'),
         h('dd', {}, h('code', {}, delivery.id)),
         h('dt', {}, 'webhook-id'),

@@ -2,6 +2,7 @@
 import { api, merchantPath, query, type Schemas } from '../api'
 import { h, replaceChildren, table, timeOf, failure } from '../dom'
 import { href } from '../routes'
+import { orderLink } from './deliveries'
 
 type Notification = Schemas['NotificationList']['notifications'][number]
 
@@ -60,7 +61,7 @@ export async function rejectedPage(main: HTMLElement, merchantId: string | undef
               timeOf(n.received_at),
               n.channel,
               h('code', {}, n.reason ?? '—'),
-              n.out_trade_no ? h('a', { href: href.order(chosen, n.out_trade_no) }, n.out_trade_no) : '—',
+              orderLink(chosen, n.out_trade_no),
               n.count > 1 ? `${n.count} (since ${n.first_received_at ?? '?'})` : 1,
             ]),
           ),
