@@ -1,16 +1,9 @@
 /**
- * Optional secrets and vars. `wrangler types` (worker-configuration.d.ts) lists the required secrets only, so the
- * ones the gateway reads when they are set are declared here, optional, for both `Env` and `cloudflare:workers`.
+ * Optional vars that wrangler.toml does not declare, so `wrangler types` (worker-configuration.d.ts) cannot list them:
+ * declared here, optional, for both `Env` and `cloudflare:workers`. (The optional secrets, ADMIN_TOKEN_PREVIOUS,
+ * MASTER_KEY_PREVIOUS, OPS_WEBHOOK_URL and OPS_WEBHOOK_SECRET, are listed in wrangler.toml and generated there.)
  */
 interface OptionalBindings {
-  /** The admin token being rotated out: accepted beside ADMIN_TOKEN while set. */
-  ADMIN_TOKEN_PREVIOUS?: string
-  /** The master key being rotated out: opens values sealed under it until `npm run admin -- reseal`. */
-  MASTER_KEY_PREVIOUS?: string
-  /** Where operational webhooks go (`delivery.exhausted`, `endpoint.disabled`, …); none are sent without it. */
-  OPS_WEBHOOK_URL?: string
-  /** The Standard Webhooks secret (`whsec_…`) operational webhooks are signed with. */
-  OPS_WEBHOOK_SECRET?: string
   /** `on`: log the rows and transactions each storage step wrote (`meter.*` lines, read by `npm run bench`). */
   METER?: string
 }

@@ -51,7 +51,9 @@ class DevError extends Error {
 
 async function main() {
   step('paygate dev')
-  if (ensureDevVars()) note('created .dev.vars from .dev.vars.example (development-only ADMIN_TOKEN and MASTER_KEY)')
+  const devVars = ensureDevVars()
+  if (devVars.created) note('created .dev.vars from .dev.vars.example (development-only ADMIN_TOKEN and MASTER_KEY)')
+  if (devVars.added.length > 0) note(`added ${devVars.added.join(', ')} to .dev.vars, empty (off): see .dev.vars.example`)
   const adminToken = readDevVars().ADMIN_TOKEN
   if (!adminToken) throw new DevError('.dev.vars has no ADMIN_TOKEN (see .dev.vars.example)')
 

@@ -1,7 +1,7 @@
 // The local demo merchant shared by `npm run dev`, `listen` and `simulate`: where its throwaway keys
 // live (.demo/, gitignored), the admin body that configures it, and the local addresses.
 import { randomBytes } from 'node:crypto'
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { makeKeys } from '../../test/fixtures/signers/keys.mjs'
 
@@ -36,18 +36,35 @@ export class DemoSetupError extends Error {
   name = 'DemoSetupError'
 }
 
-/** Creates `.dev.vars` from the committed example when missing. Returns whether it was created. */
+/**
+ * Creates `.dev.vars` from the committed example when missing. In one made from an older example, adds the keys the
+ * example now sets, empty (off): wrangler dev warns about each listed secret it does not find. Returns what it did.
+ */
 export function ensureDevVars() {
-  if (existsSync(DEV_VARS_FILE)) return false
-  copyFileSync(DEV_VARS_EXAMPLE_FILE, DEV_VARS_FILE)
-  return true
+  if (!existsSync(DEV_VARS_FILE)) {
+    copyFileSync(DEV_VARS_EXAMPLE_FILE, DEV_VARS_FILE)
+    return { created: true, added: [] }
+  }
+  const present = readDevVars()
+  const added = Object.keys(parseDevVars(readFileSync(DEV_VARS_EXAMPLE_FILE, 'utf8'))).filter((key) => !Object.hasOwn(present, key))
+  if (added.length > 0) {
+    appendFileSync(
+      DEV_VARS_FILE,
+      `\n# Added by npm run dev, empty (off): see .dev.vars.example.\n${added.map((key) => `${key}=\n`).join('')}`,
+    )
+  }
+  return { created: false, added }
 }
 
 /** `KEY=value` lines of `.dev.vars` (comments and blank lines skipped). */
 export function readDevVars() {
   if (!existsSync(DEV_VARS_FILE)) throw new DemoSetupError('.dev.vars is missing: run `npm run dev` first')
+  return parseDevVars(readFileSync(DEV_VARS_FILE, 'utf8'))
+}
+
+function parseDevVars(text) {
   const vars = {}
-  for (const line of readFileSync(DEV_VARS_FILE, 'utf8').split(/\r?\n/)) {
+  for (const line of text.split(/\r?\n/)) {
     const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line)
     if (match === null || line.trimStart().startsWith('#')) continue
     vars[match[1]] = match[2].replace(/^(["'])(.*)\1$/, '$2')
