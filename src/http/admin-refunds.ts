@@ -5,7 +5,6 @@
  */
 import type { VersionedMerchant } from '../merchants/store'
 import { orderStub, type OrderRef } from '../order/order-key'
-import type { RefundRegistration } from '../order/order-object'
 import type { ProviderName, ProviderRegistry } from '../providers'
 import { requireMerchant } from './admin-common'
 import { AdminError, json } from './responses'
@@ -44,27 +43,32 @@ export const putRefund: Handler<AdminRoutes['putRefund']> = async ({ params, bod
   const providers = await providersFor(env, registry, merchant, outTradeNo, provider)
   if (providers.length === 0) throw new AdminError('invalid_request', 'channel: the merchant has no provider configured')
   const settings = { forward: merchant.config.forward, version: merchant.version }
+  const refs: OrderRef[] = providers.map((p) => ({ merchantId, provider: p, outTradeNo }))
+  // Every chosen order object judges the refund before any registers it, so a refusal by one changes none of them.
+  // Not atomic across them: each is its own Durable Object and no transaction spans objects. When an order changes
+  // between its check and its registration (a notification or another registration in between), its registration
+  // re-judges inside its own transaction, writes nothing and the answer is still 409, but the other providers'
+  // orders may have registered the refund by then.
+  const conflicts = await Promise.all(refs.map((ref) => orderStub(env, ref).refundConflict({ outRefundNo, amount })))
+  const conflict = conflicts.find((c): c is string => c !== null)
+  if (conflict !== undefined) throw new AdminError('conflict', conflict)
   const results = await Promise.all(
-    providers.map(async (p) => {
-      const ref: OrderRef = { merchantId, provider: p, outTradeNo }
-      const canQueryRefunds = registry.refundQueryClientFor(merchant.config, p) !== null
-      const registered: RefundRegistration = await orderStub(env, ref).registerRefund(ref, settings, {
-        outRefundNo,
-        amount,
-        canQueryRefunds,
-      })
-      return registered
+    refs.map((ref) => {
+      const canQueryRefunds = registry.refundQueryClientFor(merchant.config, ref.provider) !== null
+      return orderStub(env, ref).registerRefund(ref, settings, { outRefundNo, amount, canQueryRefunds })
     }),
   )
-  const conflict = results.find((r) => r.conflict !== null)
-  if (conflict) throw new AdminError('conflict', conflict.conflict!)
-  const first = results[0]!
+  const registered = results.map((result) => {
+    if (result.conflict !== null) throw new AdminError('conflict', result.conflict)
+    return result
+  })
+  const first = registered[0]!
   return json({
     out_trade_no: outTradeNo,
     out_refund_no: outRefundNo,
     amount,
     providers,
-    status: first.refund.status,
+    status: first.refundStatus,
     order_status: first.status,
   })
 }

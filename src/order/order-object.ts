@@ -15,7 +15,7 @@ import { ingestNotification, type IngestRequest, type IngestResult } from './ing
 import { Reconciler, syncOrder, type SyncResult } from './reconcile'
 import { recoverDeliveries, type RecoveryWindow } from './recover'
 import { RefundReconciler } from './refund-reconcile'
-import { registerRefund, type RefundRegistration, type RefundRequest } from './refund-registration'
+import { refundConflict, registerRefund, type RefundAmount, type RefundRegistration, type RefundRequest } from './refund-registration'
 import { registerOrder, type Expectation, type Registration } from './registration'
 import { replayDelivery } from './replay'
 import { orderSnapshot, type OrderSnapshot } from './snapshot'
@@ -24,7 +24,7 @@ export type { DeliveryView } from './delivery-view'
 export type { ForwardSettings } from './forward-target'
 export type { RecoveryWindow } from './recover'
 export type { IngestRejection, IngestRequest, IngestResult } from './ingest'
-export type { RefundRegistration, RefundRequest } from './refund-registration'
+export type { RefundAmount, RefundRegistration, RefundRequest } from './refund-registration'
 export type { SyncResult } from './reconcile'
 export type { OrderSnapshot } from './snapshot'
 
@@ -54,6 +54,12 @@ export class OrderObject extends DurableObject<Env> {
   /** Registers a refund the merchant asked for: settles a held notification of it, plans refund queries. */
   registerRefund(order: OrderRef, settings: ForwardSettings, refund: RefundRequest): Promise<RefundRegistration> {
     return registerRefund(this.context(), order, settings, refund)
+  }
+
+  /** Why `registerRefund` would refuse this refund now, or null. Writes nothing: a never-seen order stays uncreated. */
+  refundConflict(refund: RefundAmount): string | null {
+    if (!this.exists()) return null
+    return refundConflict(this.context().store, refund)
   }
 
   /** Asks the provider about this order and its unsettled refunds now (admin sync), whatever the schedule says. */

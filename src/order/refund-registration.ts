@@ -4,7 +4,7 @@
  * reports it settled.
  */
 import { isoNow } from '../lib/ids'
-import { blankRefund, type OrderRef, type OrderStatus, type RefundRow } from '../storage/order'
+import { blankRefund, type OrderRef, type OrderStatus, type OrderStore, type RefundRow, type RefundStatus } from '../storage/order'
 import type { OrderContext } from './context'
 import { sealForwardTarget, type ForwardSettings } from './forward-target'
 import { addOrderEvents } from './outbox'
@@ -12,18 +12,34 @@ import { RECONCILE_SCHEDULE_MINUTES, REFUND_LIFETIME_MS } from './reconcile-sche
 import { settleRefunds } from './refund-decision'
 import { PAID_STATES } from './state-machine'
 
-export interface RefundRegistration {
-  status: OrderStatus
-  refund: RefundRow
-  /** Why the registration was refused, or null. */
-  conflict: string | null
-}
+/**
+ * Registered: the order's and the refund's status as they now are. Refused: only why (nothing was written). Statuses
+ * rather than the refund's row: a held refund's raw provider fields are not the caller's, nor typed for RPC.
+ */
+export type RefundRegistration = { status: OrderStatus; refundStatus: RefundStatus; conflict: null } | { conflict: string }
 
-export interface RefundRequest {
+/** What a registration asks for that the rules judge. */
+export interface RefundAmount {
   outRefundNo: string
   amount: number
+}
+
+export interface RefundRequest extends RefundAmount {
   /** The merchant's keys allow refund queries: whether a held refund waits for one. */
   canQueryRefunds: boolean
+}
+
+/**
+ * Why this object refuses to register the refund, or null: the one place the rules live, for the check before
+ * registering (writes nothing) and for the registration's own transaction. A never-seen order refuses nothing.
+ */
+export function refundConflict(store: OrderStore, request: RefundAmount): string | null {
+  const order = store.order.get()
+  const orderAmount = order === null ? null : (order.amount ?? order.expectedAmount)
+  if (orderAmount !== null && request.amount > orderAmount) return `the refund exceeds the order's amount (${orderAmount})`
+  const existing = store.refunds.get(request.outRefundNo)
+  if (existing?.status === 'succeeded' && existing.amount !== request.amount) return `the refund already succeeded with ${existing.amount}`
+  return null
 }
 
 export async function registerRefund(
@@ -37,18 +53,14 @@ export async function registerRefund(
   const nowMs = Date.now()
   const now = isoNow(nowMs)
   const result = ctx.store.transaction((): RefundRegistration => {
+    // Judged again here, whatever a check before said: the order may have changed since. Refused, nothing is written.
+    const conflict = refundConflict(store, request)
+    if (conflict !== null) return { conflict }
     const current = store.order.ensure(order, now)
     saveForwardTarget(now)
     const existing = store.refunds.get(request.outRefundNo) ?? blankRefund(request.outRefundNo)
-    const refuse = (conflict: string): RefundRegistration => ({ status: current.status, refund: existing, conflict })
-    const orderAmount = current.amount ?? current.expectedAmount
-    if (orderAmount !== null && request.amount > orderAmount) {
-      return refuse(`the refund exceeds the order's amount (${orderAmount})`)
-    }
-    if (existing.status === 'succeeded' && existing.amount !== request.amount) {
-      return refuse(`the refund already succeeded with ${existing.amount}`)
-    }
-    if (existing.status === 'succeeded' || existing.status === 'closed') return { status: current.status, refund: existing, conflict: null }
+    if (existing.status === 'succeeded' || existing.status === 'closed')
+      return { status: current.status, refundStatus: existing.status, conflict: null }
     const firstQuery = nowMs + RECONCILE_SCHEDULE_MINUTES[0] * 60_000
     const registered: RefundRow = {
       ...existing,
@@ -57,7 +69,7 @@ export async function registerRefund(
       expiresAt: Math.max(existing.expiresAt ?? 0, nowMs + REFUND_LIFETIME_MS),
     }
     store.refunds.save(registered, now)
-    if (!PAID_STATES.has(current.status)) return { status: current.status, refund: registered, conflict: null }
+    if (!PAID_STATES.has(current.status)) return { status: current.status, refundStatus: registered.status, conflict: null }
     // The registered amount may settle a held notification of this refund (and others after it).
     const rows = store.refunds.rows()
     const settled = settleRefunds(current, rows, request.canQueryRefunds, now)
@@ -68,7 +80,7 @@ export async function registerRefund(
       // Only held notifications settle here: each event carries its own notification's channel and fields.
       addOrderEvents(store, current, settled.next, settled.events, { provider: current.provider, report: null }, nowMs)
     }
-    return { status: settled.next.status, refund: store.refunds.get(request.outRefundNo)!, conflict: null }
+    return { status: settled.next.status, refundStatus: store.refunds.get(request.outRefundNo)!.status, conflict: null }
   })
   if (result.conflict === null) await ctx.store.setAlarm(nowMs)
   return result

@@ -4,7 +4,7 @@
  * out-of-order Alipay refunds, registered refunds found by query, refund-before-payment on every
  * channel, and what forged or unsigned query answers change (nothing).
  */
-import { runDurableObjectAlarm } from 'cloudflare:test'
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import alipayFixtures from '../fixtures/alipay.json'
@@ -372,6 +372,53 @@ describe('registering refunds: PUT …/orders/{no}/refunds/{outRefundNo}', () =>
     }
     const unknown = await admin('/admin/merchants/nobody/orders/T1/refunds/R1', { method: 'PUT', body: JSON.stringify({ amount: 1 }) })
     expect(unknown.status).toBe(404)
+  })
+
+  it('a refusal by one provider’s order changes no provider’s order (the audit’s RF-1: WeChat Pay paid, Alipay not)', async () => {
+    const outTradeNo = `RF-1-${Date.now()}`
+    // Before any notification: registered with both providers' orders, creating them.
+    const first = await registerRefund(PLAIN, outTradeNo, 'R1', 30)
+    expect(await first.json()).toMatchObject({ providers: ['wechatpay', 'alipay'], status: 'pending' })
+    await expectAccepted(
+      'wechatpay.v3',
+      await notify('wechatpay.v3', PLAIN, freshPayment('wechatpay.v3', { outTradeNo, amount: 100, identity: PLAIN_KEYS })),
+    )
+    await expectAccepted(
+      'wechatpay.v3',
+      await notify(
+        'wechatpay.v3',
+        PLAIN,
+        v3RefundNotify({ outTradeNo, outRefundNo: 'R1', refund: 30, total: 100, identity: PLAIN_KEYS.wechat }),
+      ),
+    )
+    const wechatBefore = await order(PLAIN, 'wechatpay', outTradeNo)
+    const alipayBefore = await order(PLAIN, 'alipay', outTradeNo)
+    expect(wechatBefore.refunds).toMatchObject([{ out_refund_no: 'R1', status: 'succeeded', amount: 30 }])
+    expect(alipayBefore.refunds).toMatchObject([{ out_refund_no: 'R1', status: 'pending', registered_amount: 30 }])
+
+    // Alipay's order has no amount and no settled R1: only WeChat Pay's refuses, and that is enough.
+    const tooLarge = await registerRefund(PLAIN, outTradeNo, 'R3', 200)
+    expect({ status: tooLarge.status, body: await tooLarge.json() }).toEqual({
+      status: 409,
+      body: { error: { code: 'conflict', message: "the refund exceeds the order's amount (100)" } },
+    })
+    const otherAmount = await registerRefund(PLAIN, outTradeNo, 'R1', 40)
+    expect({ status: otherAmount.status, body: await otherAmount.json() }).toEqual({
+      status: 409,
+      body: { error: { code: 'conflict', message: 'the refund already succeeded with 30' } },
+    })
+
+    expect(await order(PLAIN, 'alipay', outTradeNo)).toEqual(alipayBefore)
+    expect(await order(PLAIN, 'wechatpay', outTradeNo)).toEqual(wechatBefore)
+  })
+
+  it('judging a refund with an order object that never heard of the order creates nothing', async () => {
+    const stub = orderStub(env, { merchantId: PLAIN, provider: 'alipay', outTradeNo: `NEVER-${Date.now()}` })
+    expect(await stub.refundConflict({ outRefundNo: 'R1', amount: 1 })).toBeNull()
+    const tables = await runInDurableObject(stub, (_, state) =>
+      state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'records'").toArray(),
+    )
+    expect(tables).toEqual([])
   })
 
   it('lists the order’s refunds in GET …/orders/{no}, and the whole view is what the OpenAPI document says', async () => {
