@@ -63,7 +63,10 @@ export async function deliveriesGet(client: AdminClient, deliveryId: string): Pr
 
 export async function deliveriesReplay(client: AdminClient, deliveryId: string): Promise<Output> {
   const delivery = await unwrap(client.POST('/admin/deliveries/{deliveryId}/replay', { params: { path: { deliveryId } } }))
-  return { json: delivery, text: `queued ${delivery.event_id} again (${[delivery.type, delivery.out_trade_no].filter((v) => v !== null).join(', ')})` }
+  return {
+    json: delivery,
+    text: `queued ${delivery.event_id} again (${[delivery.type, delivery.out_trade_no].filter((v) => v !== null).join(', ')})`,
+  }
 }
 
 /** Sends every failed delivery of the window again, a page of orders per call, reporting as it goes. */

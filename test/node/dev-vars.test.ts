@@ -30,7 +30,10 @@ describe('.dev.vars', () => {
     const devVars = join(dir, '.dev.vars')
     writeFileSync(devVars, keys.map((key) => `${key}=value-of-${key}`).join('\n'))
     const config = unstable_readConfig({ config: CONFIG })
-    const bindings = unstable_getVarsForDev(CONFIG, [devVars], config.vars, undefined, true, config.secrets) as Record<string, { value: unknown }>
+    const bindings = unstable_getVarsForDev(CONFIG, [devVars], config.vars, undefined, true, config.secrets) as Record<
+      string,
+      { value: unknown }
+    >
     expect(Object.fromEntries(keys.map((key) => [key, bindings[key]?.value]))).toEqual(
       Object.fromEntries(keys.map((key) => [key, `value-of-${key}`])),
     )
