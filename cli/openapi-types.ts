@@ -169,7 +169,7 @@ export type paths = {
         };
         /**
          * One audit entry, with the kept raw body of a rejected notification
-         * @description A merchant with keepRejectedBodies keeps the first body of each counted refusal (signatures cut short).
+         * @description With keepRejectedBodies, each refusal keeps its body; a counted row, its first (signatures cut short).
          */
         get: operations["getNotification"];
         put?: never;
@@ -760,7 +760,7 @@ export type components = {
                 reason: string | null;
                 out_trade_no: string | null;
                 source: string;
-                /** @description How many notifications the row stands for: more than 1 for counted refusals. */
+                /** @description Notifications the row stands for: 1, or how many a counted row of refusals counts. */
                 count: number;
                 /** @description A counted row's earliest notification. */
                 first_received_at: string | null;
@@ -781,7 +781,7 @@ export type components = {
             reason: string | null;
             out_trade_no: string | null;
             source: string;
-            /** @description How many notifications the row stands for: more than 1 for counted refusals. */
+            /** @description Notifications the row stands for: 1, or how many a counted row of refusals counts. */
             count: number;
             /** @description A counted row's earliest notification. */
             first_received_at: string | null;

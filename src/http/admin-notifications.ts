@@ -62,7 +62,7 @@ export function notificationEntry(row: NotificationListRow) {
 export const getNotification: Handler<AdminRoutes['getNotification']> = async ({ params, env }) => {
   const { merchantId, notificationId } = params
   await requireMerchant(env, merchantId)
-  // Single entries and counted refusals (whose kept body is the first of the window, as a sample).
+  // Single entries, listed refusals, and counted refusals (whose kept body is the first of the window, as a sample).
   const db = await shardFor(env, merchantId)
   const row = /^ntf_(?:rej_)?[0-9a-f]{32}$/.test(notificationId) ? await notificationRow(db, merchantId, notificationId) : null
   if (row === null) throw new AdminError('not_found', `notification ${notificationId} does not exist`)

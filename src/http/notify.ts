@@ -24,7 +24,7 @@ import {
 import { errorName, errorSummary, log, type LogFields } from '../lib/log'
 import { reportRejection } from '../ops/monitor'
 import { enqueueProjection } from '../storage/projection'
-import { refusalRowId } from '../storage/refusals'
+import { newRefusalId } from '../storage/refusals'
 import { shardFor } from '../storage/shards'
 import { keepRejectedBody } from '../storage/rejected-bodies'
 
@@ -141,7 +141,14 @@ async function storeNotification(
     // it, so it is counted as refused (never `accepted`), and changes nothing. Its count is the only
     // thing to store, so a queue that does not take it makes WeChat retry like any other storage failure.
     const reason = notification.effect.kind === 'none' ? `unsigned: ${notification.effect.reason}` : 'unsigned'
-    const refusal = { kind: 'refusal' as const, merchantId: merchant.id, channel: notification.channel, reason, receivedAt }
+    const refusal = {
+      kind: 'refusal' as const,
+      id: newRefusalId(),
+      merchantId: merchant.id,
+      channel: notification.channel,
+      reason,
+      receivedAt,
+    }
     await enqueueProjection(env, [refusal]).catch(() => {
       throw new NotifyRejection('storage_unavailable', 'temporarily unavailable, retry later')
     })
@@ -187,28 +194,31 @@ async function auditRejection(
   rejection: NotifyRejection,
   kept: RedactedNotification | null,
 ): Promise<void> {
-  const refusal = { merchantId, channel, reason: rejection.code, receivedAt }
+  const id = newRefusalId()
+  // The body first, under the refusal's own id, so the consumer finds it: it stays with the row if the refusal is
+  // listed, or becomes its counted row's sample (the first of the window) if the hour has listed enough.
+  const bodyKept = kept !== null && (await keepBody(env, { merchantId, channel, id, receivedAt }, kept))
   try {
-    // Counted through the projection queue, not stored one by one.
-    await enqueueProjection(env, [{ kind: 'refusal', ...refusal }])
+    await enqueueProjection(env, [{ kind: 'refusal', id, merchantId, channel, reason: rejection.code, receivedAt, bodyKept }])
   } catch {
     log('warn', { event: 'notification.audit_deferred', merchant_id: merchantId, channel, reason: 'queue_unavailable' })
   }
-  if (kept === null) return
+}
+
+/** Keeps a refused notification's redacted body in the merchant's shard; false when D1 did not take it. */
+async function keepBody(
+  env: Env,
+  { merchantId, channel, id, receivedAt }: { merchantId: string; channel: ChannelName; id: string; receivedAt: number },
+  kept: RedactedNotification,
+): Promise<boolean> {
   try {
-    // A kept body is the first of its counted entry, as a sample, in the merchant's shard.
     const contentType = kept.headers['content-type'] ?? null
-    const body = {
-      notificationId: await refusalRowId(refusal),
-      merchantId,
-      receivedAt: isoNow(receivedAt),
-      contentType,
-      ...kept,
-      truncated: false,
-    }
+    const body = { notificationId: id, merchantId, receivedAt: isoNow(receivedAt), contentType, ...kept, truncated: false }
     await keepRejectedBody(await shardFor(env, merchantId), body, receivedAt)
+    return true
   } catch {
     log('warn', { event: 'notification.audit_deferred', merchant_id: merchantId, channel, reason: 'd1_unavailable' })
+    return false
   }
 }
 

@@ -112,7 +112,7 @@ const notificationRow = z.object({
   reason: z.string().nullable(),
   out_trade_no: z.string().nullable(),
   source: z.string(),
-  count: z.number().int().meta({ description: 'How many notifications the row stands for: more than 1 for counted refusals.' }),
+  count: z.number().int().meta({ description: 'Notifications the row stands for: 1, or how many a counted row of refusals counts.' }),
   first_received_at: z.string().nullable().meta({ description: "A counted row's earliest notification." }),
   notification_type: z.string().nullable().meta({ description: "A provider notification's type (its event_type or notify_type)." }),
   subject_id: z.string().nullable().meta({ description: 'The provider id of what a provider notification is about, when it names one.' }),
@@ -222,7 +222,7 @@ export function orderRoutes(registry: ProviderRegistry) {
       path: '/admin/merchants/{merchantId}/notifications/{notificationId}',
       tag: 'notifications',
       summary: 'One audit entry, with the kept raw body of a rejected notification',
-      description: 'A merchant with keepRejectedBodies keeps the first body of each counted refusal (signatures cut short).',
+      description: 'With keepRejectedBodies, each refusal keeps its body; a counted row, its first (signatures cut short).',
       params: z.object({ merchantId: merchantIdParam, notificationId: z.string().max(64) }),
       responses: {
         200: {

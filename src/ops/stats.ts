@@ -1,7 +1,7 @@
 /**
  * @module A merchant's stats over a window: the per-minute counters the projection keeps (`storage/stats.ts`),
- * summed, plus the refusals counted before any order (`countRefusal`) and the deliveries still pending; optionally
- * the same per minute, hour or day for a chart. Latency percentiles come from the duration histogram.
+ * summed, plus the refusals before any order (their audit rows, listed or counted) and the deliveries still pending;
+ * optionally the same per minute, hour or day for a chart. Latency percentiles come from the duration histogram.
  */
 import {
   countPendingDeliveries,

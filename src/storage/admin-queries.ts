@@ -11,7 +11,7 @@ export interface NotificationListRow {
   reason: string | null
   out_trade_no: string | null
   source: string
-  /** How many notifications the row stands for: 1, or more for a counted row of refusals. */
+  /** How many notifications the row stands for: 1, or for a counted row of refusals how many it counts. */
   count: number
   /** A counted row's earliest notification; null for single rows. */
   first_received_at: string | null

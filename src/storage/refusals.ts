@@ -1,66 +1,183 @@
 /**
- * @module Refused notifications, counted in D1: a notification refused before it reached an order object
- * never has an object of its own, so the admin API's trail of it is these counted rows, written by the
- * projection consumer from the refusal records the Worker queues.
+ * @module Refused notifications in D1: a notification refused before it reached an order object never has an object
+ * of its own, so the admin API's trail of it is these rows, written by the projection consumer from the refusal
+ * records the Worker queues. Each refusal is listed as a row of its own, up to `LISTED_REFUSALS_PER_HOUR` per
+ * merchant and UTC hour (the contract's floor); beyond that the hour's refusals are counted, one row per merchant,
+ * channel, reason and 10 minutes, so a flood of forgeries neither fills D1 nor pushes genuine entries out of view.
  */
 import { sha256Hex } from '../crypto/primitives'
 import type { ChannelName } from '../providers/core/types'
 
-/** Refusals are counted per merchant, channel and reason in windows this long. */
+/** Refusals listed one by one per merchant and UTC hour before the rest of that hour is counted. */
+export const LISTED_REFUSALS_PER_HOUR = 1000
+const HOUR_MS = 3600_000
+/** Counted refusals are counted per merchant, channel and reason in windows this long. */
 const REFUSAL_WINDOW_MS = 10 * 60_000
-/** Counted refusals are kept this long; the order objects keep their own trail. */
+/** Refusal rows, listed or counted, are kept this long; the order objects keep their own trail. */
 const REFUSAL_RETENTION_MS = 30 * 24 * 3600_000
+/** The ids of counted refusals are kept this long: a queue redelivers within minutes (10 retries, 5 minutes apart at most). */
+const COUNTED_IDS_RETENTION_MS = 24 * 3600_000
+
+/** The conditions that make a `notifications` row a refusal before any object (listed or counted), for SQL. */
+export const REFUSAL_ROW_SQL = `out_trade_no IS NULL AND subject_key IS NULL AND verdict = 'rejected'`
 
 export interface Refusal {
+  /** `ntf_rej_…`, made when the Worker queued it; absent from records queued before refusals were listed one by one. */
+  id?: string
   merchantId: string
   channel: ChannelName
   reason: string
   /** Epoch ms. */
   receivedAt: number
+  /** The Worker kept its body under `id` before queueing it (a `keepRejectedBodies` merchant). */
+  bodyKept?: boolean
 }
 
-/** The counted row a refusal belongs to: one per merchant, channel, reason and window. */
+/** A refusal's own id, fixed when it is queued, so a record delivered twice is listed once. */
+export function newRefusalId(): string {
+  return `ntf_rej_${crypto.randomUUID().replaceAll('-', '')}`
+}
+
+/** The counted row a refusal past the hour's listed ones belongs to: one per merchant, channel, reason and window. */
 export async function refusalRowId(refusal: Refusal): Promise<string> {
   const window = Math.floor(refusal.receivedAt / REFUSAL_WINDOW_MS)
   return `ntf_rej_${(await sha256Hex(JSON.stringify([refusal.merchantId, refusal.channel, refusal.reason, window]))).slice(0, 32)}`
 }
 
+const iso = (ms: number): string => new Date(ms).toISOString()
+const hourKey = (r: Refusal): string => JSON.stringify([r.merchantId, Math.floor(r.receivedAt / HOUR_MS)])
+
 /**
- * Counts refusals: one row per merchant, channel, reason and window, however many arrive, so a flood of forgeries
- * neither fills D1 nor pushes genuine entries out of the audit trail; one upsert per row a batch touches, and old
- * counts expire.
+ * The statements that record a batch's refusals: a row each while the merchant's hour has fewer than
+ * `LISTED_REFUSALS_PER_HOUR` listed, else one upsert per counted row the batch touches; and old rows expire. What the
+ * shard already holds (listed rows, counted ids) is read first, so a batch applied again writes nothing; this relies
+ * on the projection consumer writing one batch at a time (`max_concurrency = 1`).
  */
 export async function refusalStatements(db: D1Database, refusals: readonly Refusal[]): Promise<D1PreparedStatement[]> {
-  const rows = new Map<string, { refusal: Refusal; count: number; latest: number; first: number }>()
+  if (refusals.length === 0) return []
+  const byId = new Map<string, Refusal>()
+  const withoutId: Refusal[] = []
   for (const refusal of refusals) {
-    const id = await refusalRowId(refusal)
-    const row = rows.get(id)
-    if (row === undefined) rows.set(id, { refusal, count: 1, latest: refusal.receivedAt, first: refusal.receivedAt })
-    else
-      rows.set(id, {
-        ...row,
-        count: row.count + 1,
-        latest: Math.max(row.latest, refusal.receivedAt),
-        first: Math.min(row.first, refusal.receivedAt),
-      })
+    if (refusal.id === undefined) withoutId.push(refusal)
+    else byId.set(refusal.id, refusal)
   }
-  const statements = [...rows].map(([id, { refusal, count, latest, first }]) =>
+  const [stored, listed] = await Promise.all([storedRefusalIds(db, [...byId.values()]), listedPerHour(db, refusals)])
+  const fresh = [...withoutId, ...[...byId.values()].filter((r) => !stored.has(r.id!))].sort(
+    (a, b) => a.receivedAt - b.receivedAt || (a.id ?? '').localeCompare(b.id ?? ''),
+  )
+  const statements: D1PreparedStatement[] = []
+  const counted = new Map<string, Refusal[]>()
+  for (const refusal of fresh) {
+    const hour = hourKey(refusal)
+    const listedSoFar = listed.get(hour) ?? 0
+    // A record without an id cannot be told from its redelivery: it is counted, as before ids existed.
+    if (refusal.id !== undefined && listedSoFar < LISTED_REFUSALS_PER_HOUR) {
+      listed.set(hour, listedSoFar + 1)
+      statements.push(listedStatement(db, refusal, refusal.id))
+      continue
+    }
+    const rowId = await refusalRowId(refusal)
+    counted.set(rowId, [...(counted.get(rowId) ?? []), refusal])
+  }
+  for (const [rowId, members] of counted) statements.push(...countedStatements(db, rowId, members))
+  for (const [merchantId, at] of new Map(refusals.map((r) => [r.merchantId, r.receivedAt]))) {
+    statements.push(
+      db
+        .prepare(`DELETE FROM notifications WHERE merchant_id = ? AND ${REFUSAL_ROW_SQL} AND received_at < ?`)
+        .bind(merchantId, iso(at - REFUSAL_RETENTION_MS)),
+      db
+        .prepare('DELETE FROM counted_refusals WHERE merchant_id = ? AND received_at < ?')
+        .bind(merchantId, iso(at - COUNTED_IDS_RETENTION_MS)),
+    )
+  }
+  return statements
+}
+
+function listedStatement(db: D1Database, refusal: Refusal, id: string): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO notifications (id, merchant_id, channel, out_trade_no, provider_notification_id, received_at, verdict, reason, source)
+       VALUES (?, ?, ?, NULL, NULL, ?, 'rejected', ?, 'notify') ON CONFLICT (id) DO NOTHING`,
+    )
+    .bind(id, refusal.merchantId, refusal.channel, iso(refusal.receivedAt), refusal.reason)
+}
+
+/**
+ * Adds refusals (all of one merchant, channel, reason and window) to their counted row, remembers their ids, and
+ * moves the earliest kept body among them to the row as its sample (the row's first, if it has none yet).
+ */
+function countedStatements(db: D1Database, rowId: string, members: Refusal[]): D1PreparedStatement[] {
+  const { merchantId, channel, reason } = members[0]!
+  const times = members.map((r) => r.receivedAt)
+  const statements = [
     db
       .prepare(
         `INSERT INTO notifications (id, merchant_id, channel, out_trade_no, provider_notification_id, received_at, verdict, reason, source,
            count, first_received_at)
          VALUES (?1, ?2, ?3, NULL, NULL, ?4, 'rejected', ?5, 'notify', ?6, ?7)
-         ON CONFLICT (id) DO UPDATE SET count = notifications.count + excluded.count, received_at = max(notifications.received_at, excluded.received_at)`,
+         ON CONFLICT (id) DO UPDATE SET count = notifications.count + excluded.count,
+           received_at = max(notifications.received_at, excluded.received_at),
+           first_received_at = min(notifications.first_received_at, excluded.first_received_at)`,
       )
-      .bind(id, refusal.merchantId, refusal.channel, new Date(latest).toISOString(), refusal.reason, count, new Date(first).toISOString()),
-  )
-  const merchants = new Map(refusals.map((r) => [r.merchantId, r.receivedAt]))
-  for (const [merchantId, at] of merchants) {
+      .bind(rowId, merchantId, channel, iso(Math.max(...times)), reason, members.length, iso(Math.min(...times))),
+  ]
+  const ids = members.flatMap((r) => (r.id === undefined ? [] : [[r.id, iso(r.receivedAt)]]))
+  if (ids.length > 0)
     statements.push(
       db
-        .prepare('DELETE FROM notifications WHERE merchant_id = ? AND first_received_at IS NOT NULL AND received_at < ?')
-        .bind(merchantId, new Date(at - REFUSAL_RETENTION_MS).toISOString()),
+        .prepare(
+          `INSERT INTO counted_refusals (merchant_id, received_at, id) SELECT ?1, j.value ->> 1, j.value ->> 0 FROM json_each(?2) AS j
+           WHERE true ON CONFLICT DO NOTHING`,
+        )
+        .bind(merchantId, JSON.stringify(ids)),
     )
-  }
+  const bodies = JSON.stringify(members.flatMap((r) => (r.bodyKept === true && r.id !== undefined ? [r.id] : [])))
+  if (bodies !== '[]')
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO rejected_bodies (notification_id, merchant_id, received_at, content_type, headers, body, truncated)
+           SELECT ?1, merchant_id, received_at, content_type, headers, body, truncated FROM rejected_bodies
+           WHERE merchant_id = ?2 AND notification_id IN (SELECT value FROM json_each(?3)) ORDER BY received_at LIMIT 1
+           ON CONFLICT (notification_id) DO NOTHING`,
+        )
+        .bind(rowId, merchantId, bodies),
+      db
+        .prepare('DELETE FROM rejected_bodies WHERE merchant_id = ? AND notification_id IN (SELECT value FROM json_each(?))')
+        .bind(merchantId, bodies),
+    )
   return statements
+}
+
+/** Which of these refusals the shard already holds, listed or counted. */
+async function storedRefusalIds(db: D1Database, refusals: Refusal[]): Promise<Set<string>> {
+  if (refusals.length === 0) return new Set()
+  const { results } = await db
+    .prepare(
+      `SELECT n.id FROM json_each(?1) AS j JOIN notifications AS n ON n.id = j.value ->> 0
+       UNION ALL
+       SELECT c.id FROM json_each(?1) AS j
+         JOIN counted_refusals AS c ON c.merchant_id = j.value ->> 1 AND c.received_at = j.value ->> 2 AND c.id = j.value ->> 0`,
+    )
+    .bind(JSON.stringify(refusals.map((r) => [r.id, r.merchantId, iso(r.receivedAt)])))
+    .all<{ id: string }>()
+  return new Set(results.map((r) => r.id))
+}
+
+/** How many refusals each merchant's hour in the batch already lists (its rows with no `first_received_at`). */
+async function listedPerHour(db: D1Database, refusals: readonly Refusal[]): Promise<Map<string, number>> {
+  const hours = new Map(refusals.map((r) => [hourKey(r), [r.merchantId, Math.floor(r.receivedAt / HOUR_MS)] as const]))
+  const { results } = await db
+    .prepare(
+      `SELECT j.value ->> 0 AS merchant_id, j.value ->> 1 AS hour, (
+         SELECT count(*) FROM notifications
+         WHERE merchant_id = j.value ->> 0 AND ${REFUSAL_ROW_SQL} AND first_received_at IS NULL
+           AND received_at >= j.value ->> 2 AND received_at < j.value ->> 3
+       ) AS listed FROM json_each(?) AS j`,
+    )
+    .bind(
+      JSON.stringify([...hours.values()].map(([merchantId, hour]) => [merchantId, hour, iso(hour * HOUR_MS), iso((hour + 1) * HOUR_MS)])),
+    )
+    .all<{ merchant_id: string; hour: number; listed: number }>()
+  return new Map(results.map((r) => [JSON.stringify([r.merchant_id, r.hour]), r.listed]))
 }

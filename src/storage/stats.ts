@@ -3,6 +3,7 @@
  * projection batch adds what its order object saw since the last one, in one upsert per minute it touches, inside
  * the batch's own transaction. No notification costs a D1 write of its own for them.
  */
+import { REFUSAL_ROW_SQL } from './refusals'
 
 /** Upper bounds (ms) of the attempt-duration histogram's buckets; the last one takes everything longer. */
 export const LATENCY_BUCKETS_MS = [25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 15_000, 30_000, Number.POSITIVE_INFINITY] as const
@@ -109,7 +110,10 @@ export async function readStatsRows(db: D1Database, merchantId: string, sinceMin
   return results
 }
 
-/** Refusals counted before an order (`countRefusal`, 10-minute rows) whose latest falls in [since, until), by reason. */
+/**
+ * Refusals before an order (`refusalStatements`: rows of one, or counted 10-minute rows at their latest) that fall in
+ * [since, until), by reason.
+ */
 export async function readCountedRefusals(
   db: D1Database,
   merchantId: string,
@@ -119,7 +123,7 @@ export async function readCountedRefusals(
   const { results } = await db
     .prepare(
       `SELECT coalesce(reason, 'unknown') AS reason, sum(count) AS n FROM notifications
-       WHERE merchant_id = ? AND first_received_at IS NOT NULL AND received_at >= ? AND received_at < ? GROUP BY reason`,
+       WHERE merchant_id = ? AND ${REFUSAL_ROW_SQL} AND received_at >= ? AND received_at < ? GROUP BY reason`,
     )
     .bind(merchantId, since, until)
     .all<{ reason: string; n: number }>()

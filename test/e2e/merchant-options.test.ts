@@ -147,6 +147,24 @@ describe('keepRejectedBodies', () => {
     expect(everything).not.toContain(keys.wechatpay.apiV2Key)
   })
 
+  it('keeps the body of each refusal of one reason under its own entry', async () => {
+    await saveMerchant('keeps-each', { keepRejectedBodies: true })
+    const orders = ['KEPT-EACH-1', 'KEPT-EACH-2', 'KEPT-EACH-3']
+    for (const outTradeNo of orders) {
+      const fields = v2PaymentFields({ outTradeNo, amount: 100, identity: ownKeys('keeps-each').wechat })
+      const forged = v2Xml({ ...fields, sign: signV2(fields, 'not-the-merchant-key-0000000000000', 'MD5') })
+      expect((await notify('wechatpay.v2', 'keeps-each', { body: forged, headers: { 'content-type': 'text/xml' } })).status).toBe(401)
+    }
+    const entries = await rejectedEntries('keeps-each', 3)
+    const details = (await Promise.all(
+      entries.map(async (e) => (await admin(`/admin/merchants/keeps-each/notifications/${e.id}`)).json()),
+    )) as { id: string; reason: string; count: number; body: { text: string } | null }[]
+    expect(details.map((d) => [d.id, d.reason, d.count])).toEqual(entries.map((e) => [e.id, 'signature_invalid', 1]))
+    // Each entry shows its own notification's body: one per order number, none shared.
+    const shown = details.map((d) => orders.find((o) => d.body?.text.includes(`<out_trade_no><![CDATA[${o}]]></out_trade_no>`)))
+    expect(shown.sort()).toEqual(orders)
+  })
+
   it('keeps nothing for a merchant that did not ask, and answers 404 for an unknown entry', async () => {
     await saveMerchant('keeps-nothing', {})
     const forged = alipayPayment({

@@ -117,7 +117,7 @@ describe('per-merchant stats', () => {
       [new Date(start).toISOString(), 3, 1, 3, 0],
       [new Date(start + 3_600_000).toISOString(), 2, 0, 0, 1],
     ])
-    // Refusals before an order are counted in ten-minute rows: they are in the totals, not in the per-minute series.
+    // Refusals before an order are read from their audit rows: they are in the totals, not in the per-minute series.
     expect(hourly.notifications.rejected).toBe(2)
 
     // A window before any of it counts nothing.

@@ -91,7 +91,7 @@ export interface ObjectRecord {
   forwardUrl: string | null
 }
 
-/** A notification refused before it reached an object: counted per merchant, channel, reason and 10 minutes. */
+/** A notification refused before it reached an object: a row of its own, or counted past the hour's listed ones. */
 export interface RefusalRecord extends Refusal {
   kind: 'refusal'
 }

@@ -1,0 +1,170 @@
+/**
+ * Refusals before an order, as the projection consumer writes them (the contract: "Rejected notifications are listed
+ * individually, at least 1,000 per merchant per hour; beyond that they may be counted instead of stored, and the list
+ * says how many were left out"): a row each up to the hour's threshold, then one counted row per channel, reason and
+ * 10 minutes; a batch applied again changes nothing; a kept body follows its refusal to the row it ended up in.
+ */
+import { env } from 'cloudflare:workers'
+import { describe, expect, it } from 'vitest'
+import { applyToShard, type RefusalRecord } from '../../src/storage/projection'
+import { LISTED_REFUSALS_PER_HOUR, newRefusalId, refusalRowId } from '../../src/storage/refusals'
+import { keepRejectedBody, keptBody } from '../../src/storage/rejected-bodies'
+import { readCountedRefusals } from '../../src/storage/stats'
+
+const HOUR_MS = 3600_000
+/** The start of the current UTC hour: kept bodies older than a week are not shown, so the refusals are recent. */
+const hourStart = Math.floor(Date.now() / HOUR_MS) * HOUR_MS
+
+function refusals(merchantId: string, n: number, from: number, extra: Partial<RefusalRecord> = {}): RefusalRecord[] {
+  return Array.from({ length: n }, (_, i) => ({
+    kind: 'refusal',
+    id: newRefusalId(),
+    merchantId,
+    channel: 'wechatpay.v2',
+    reason: 'signature_invalid',
+    receivedAt: from + i,
+    ...extra,
+  }))
+}
+
+/** Applies the records in batches of 100, as the queue delivers them. */
+async function apply(records: readonly RefusalRecord[]): Promise<void> {
+  for (let i = 0; i < records.length; i += 100) await applyToShard(env.DB, records.slice(i, i + 100))
+}
+
+interface Row {
+  id: string
+  received_at: string
+  reason: string
+  count: number
+  first_received_at: string | null
+}
+
+async function rowsOf(merchantId: string): Promise<Row[]> {
+  const { results } = await env.DB.prepare(
+    `SELECT id, received_at, reason, count, first_received_at FROM notifications WHERE merchant_id = ? AND verdict = 'rejected'
+     ORDER BY received_at, id`,
+  )
+    .bind(merchantId)
+    .all<Row>()
+  return results
+}
+
+const iso = (ms: number) => new Date(ms).toISOString()
+
+async function keep(merchantId: string, notificationId: string, receivedAt: number, body: string): Promise<void> {
+  await keepRejectedBody(
+    env.DB,
+    { notificationId, merchantId, receivedAt: iso(receivedAt), contentType: 'text/xml', headers: {}, body, truncated: false },
+    Date.now(),
+  )
+}
+
+describe('refusals before an order', () => {
+  it('lists each refusal as a row of its own, with count 1', async () => {
+    const merchantId = 'refusals-three'
+    const three = refusals(merchantId, 3, hourStart)
+    await apply(three)
+    const rows = await rowsOf(merchantId)
+    expect(rows).toEqual(
+      three.map((r) => ({ id: r.id, received_at: iso(r.receivedAt), reason: 'signature_invalid', count: 1, first_received_at: null })),
+    )
+  })
+
+  it(`past ${LISTED_REFUSALS_PER_HOUR} listed in an hour, counts the rest of that hour in one row; the next hour lists again`, async () => {
+    const merchantId = 'refusals-flood'
+    const flood = refusals(merchantId, LISTED_REFUSALS_PER_HOUR + 7, hourStart)
+    await apply(flood)
+    const rows = await rowsOf(merchantId)
+    const listed = rows.filter((r) => r.first_received_at === null)
+    expect(listed).toHaveLength(LISTED_REFUSALS_PER_HOUR)
+    expect(new Set(listed.map((r) => r.count))).toEqual(new Set([1]))
+    // The earliest are listed; the 7 left out are one counted row saying how many.
+    expect(listed.map((r) => r.id).sort()).toEqual(
+      flood
+        .slice(0, LISTED_REFUSALS_PER_HOUR)
+        .map((r) => r.id)
+        .sort(),
+    )
+    const leftOut = flood.slice(LISTED_REFUSALS_PER_HOUR)
+    expect(rows.filter((r) => r.first_received_at !== null)).toEqual([
+      {
+        id: await refusalRowId(leftOut[0]!),
+        received_at: iso(leftOut.at(-1)!.receivedAt),
+        reason: 'signature_invalid',
+        count: 7,
+        first_received_at: iso(leftOut[0]!.receivedAt),
+      },
+    ])
+    // The stats count every one of them, listed or counted.
+    expect(await readCountedRefusals(env.DB, merchantId, iso(hourStart), iso(hourStart + HOUR_MS))).toEqual({
+      signature_invalid: LISTED_REFUSALS_PER_HOUR + 7,
+    })
+
+    const nextHour = refusals(merchantId, 1, hourStart + HOUR_MS)
+    await apply(nextHour)
+    expect((await rowsOf(merchantId)).at(-1)).toEqual({
+      id: nextHour[0]!.id,
+      received_at: iso(hourStart + HOUR_MS),
+      reason: 'signature_invalid',
+      count: 1,
+      first_received_at: null,
+    })
+  })
+
+  it('the same batches applied twice (a redelivery) change no row and no count, listed or counted', async () => {
+    const merchantId = 'refusals-replay'
+    const records = refusals(merchantId, LISTED_REFUSALS_PER_HOUR + 5, hourStart)
+    await apply(records)
+    const before = await rowsOf(merchantId)
+    const countedIds = () =>
+      env.DB.prepare('SELECT count(*) AS n FROM counted_refusals WHERE merchant_id = ?').bind(merchantId).first<{ n: number }>()
+    expect(await countedIds()).toEqual({ n: 5 })
+
+    await apply(records)
+    // One batch holding the threshold's edge, each record twice.
+    const edge = records.slice(LISTED_REFUSALS_PER_HOUR - 2, LISTED_REFUSALS_PER_HOUR + 2)
+    await applyToShard(env.DB, [...edge, ...edge])
+    expect(await rowsOf(merchantId)).toEqual(before)
+    expect(await countedIds()).toEqual({ n: 5 })
+  })
+
+  it('counts a record queued without an id (by an older version) into the counted row', async () => {
+    const merchantId = 'refusals-legacy'
+    const { id: _, ...legacy } = refusals(merchantId, 1, hourStart)[0]!
+    await applyToShard(env.DB, [legacy, { ...legacy, receivedAt: legacy.receivedAt + 1 }])
+    expect(await rowsOf(merchantId)).toEqual([
+      {
+        id: await refusalRowId(legacy),
+        received_at: iso(legacy.receivedAt + 1),
+        reason: 'signature_invalid',
+        count: 2,
+        first_received_at: iso(legacy.receivedAt),
+      },
+    ])
+  })
+
+  it('a kept body stays under its listed row; past the threshold the first body of the window becomes the counted row’s sample', async () => {
+    const merchantId = 'refusals-bodies'
+    const listed = refusals(merchantId, LISTED_REFUSALS_PER_HOUR, hourStart)
+    const over = refusals(merchantId, 3, hourStart + LISTED_REFUSALS_PER_HOUR, { bodyKept: true })
+    const first = { ...listed[0]!, bodyKept: true }
+    await keep(merchantId, first.id!, first.receivedAt, 'listed body')
+    for (const [i, r] of over.entries()) await keep(merchantId, r.id!, r.receivedAt, `counted body ${i}`)
+    await apply([first, ...listed.slice(1), ...over])
+
+    expect(await keptBody(env.DB, merchantId, first.id!, Date.now())).toMatchObject({ notificationId: first.id, body: 'listed body' })
+    const countedId = await refusalRowId(over[0]!)
+    expect(await rowsOf(merchantId).then((rows) => rows.find((r) => r.id === countedId))).toMatchObject({ count: 3 })
+    expect(await keptBody(env.DB, merchantId, countedId, Date.now())).toMatchObject({ notificationId: countedId, body: 'counted body 0' })
+    // The counted refusals' own bodies are gone with their ids: no body without a row.
+    for (const r of over) expect(await keptBody(env.DB, merchantId, r.id!, Date.now())).toBeNull()
+
+    // A later refusal of the same window keeps the row's sample as it is.
+    const later = refusals(merchantId, 1, hourStart + LISTED_REFUSALS_PER_HOUR + 10, { bodyKept: true })
+    await keep(merchantId, later[0]!.id!, later[0]!.receivedAt, 'later body')
+    await apply(later)
+    expect(await keptBody(env.DB, merchantId, countedId, Date.now())).toMatchObject({ body: 'counted body 0' })
+    expect(await keptBody(env.DB, merchantId, later[0]!.id!, Date.now())).toBeNull()
+  })
+})
