@@ -494,9 +494,9 @@ export type components = {
                  * @description Where events are POSTed: https, a public address, no port.
                  */
                 url: string;
-                /** @description The Standard Webhooks signing secret. `whsec_` + base64 of 24–64 random bytes; sealed at rest, never returned. */
+                /** @description The Standard Webhooks signing secret. `whsec_` + base64 of 16–64 random bytes (32 recommended); sealed at rest, never returned. */
                 secret: string;
-                /** @description The secret being rotated out: while set, every event carries a signature for each. `whsec_` + base64 of 24–64 random bytes; sealed at rest, never returned. */
+                /** @description The secret being rotated out: while set, every event carries a signature for each. `whsec_` + base64 of 16–64 random bytes (32 recommended); sealed at rest, never returned. */
                 previousSecret?: string;
             };
             /** @description WeChat Pay (APIv2 and APIv3). */

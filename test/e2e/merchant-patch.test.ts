@@ -104,7 +104,7 @@ describe('PATCH /admin/merchants/{merchantId}', () => {
       [{ forward: { url: 'http://merchant.example/hook' } }, 'forward.url: must use https'],
       [{ forward: { url: null } }, 'forward.url: is required'],
       [{ forward: { sekret: NEW_SECRET } }, 'forward.sekret: unknown field (expected one of url, secret, previousSecret)'],
-      [{ forward: { secret: 'whsec_c2hvcnQ=' } }, 'forward.secret: must decode to 24–64 bytes'],
+      [{ forward: { secret: 'whsec_c2hvcnQ=' } }, 'forward.secret: must decode to 16–64 bytes'],
       [{ wechatpay: { apiV2Key: null, apiV3Key: null } }, 'wechatpay: at least one of apiV2Key, apiV3Key is required'],
       [{ wechatpay: null, alipay: null }, 'body: at least one of wechatpay, alipay is required'],
       [{ alipay: { signType: 'RSA3' } }, 'alipay.signType: must be "RSA2" or "RSA"'],
