@@ -32,7 +32,9 @@ export function isMerchantId(value: string): boolean {
 }
 
 const webhookSecret = (description: string) =>
-  z.string().meta({ description: `${description} \`whsec_\` + base64 of 16–64 random bytes (32 recommended); sealed at rest, never returned.` })
+  z
+    .string()
+    .meta({ description: `${description} \`whsec_\` + base64 of 16–64 random bytes (32 recommended); sealed at rest, never returned.` })
 
 export const forwardSchema = strictObject({
   url: z.string().meta({ description: 'Where events are POSTed: https, a public address, no port.', format: 'uri' }),
