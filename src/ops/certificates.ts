@@ -1,8 +1,13 @@
 /**
  * @module `certificate.expiring`: certificates in merchants' configs (configured platform certificates, and whatever
- * else a provider's section holds) that expire within 30 days. Checked daily by the cron trigger and whenever a
- * merchant is saved; each certificate is told about once per expiry date, by the merchant's monitor object.
+ * else a provider's section holds) and those the gateway downloaded for them, that expire within 30 days. Checked
+ * daily by the cron trigger and whenever a merchant is saved; each certificate is told about once per expiry date,
+ * by the merchant's monitor object.
  */
+import { errorName, log } from '../lib/log'
+import { downloadingProviders } from '../merchants/downloaded-keys'
+import type { SealedDownloadedKey } from '../merchants/key-downloader'
+import { merchantReplica } from '../merchants/merchant-replica'
 import type { MerchantConfig } from '../merchants/types'
 import type { ProviderRegistry } from '../providers'
 import { listMerchantRows } from '../storage/admin-queries'
@@ -22,6 +27,31 @@ export function expiringCertificates(config: Omit<MerchantConfig, 'id'>, registr
   })
 }
 
+/**
+ * The keys the gateway downloaded for the merchant (WeChat Pay platform certificates) expiring within 30 days, named
+ * `downloaded.<serial>`; none asked of its replica when the merchant downloads nothing.
+ */
+async function expiringDownloadedKeys(
+  env: Env,
+  registry: ProviderRegistry,
+  merchantId: string,
+  config: Omit<MerchantConfig, 'id'>,
+  now: number,
+): Promise<ExpiringCertificate[]> {
+  if (downloadingProviders({ ...config, id: merchantId }, registry).length === 0) return []
+  let keys: SealedDownloadedKey[]
+  try {
+    keys = await merchantReplica(env, merchantId).downloadedKeys()
+  } catch (error) {
+    // The configured certificates are still told about; the next day's run asks the replica again.
+    log('warn', { event: 'certificates.downloaded_unavailable', merchant_id: merchantId, error: errorName(error) })
+    return []
+  }
+  return keys
+    .filter((key) => expiresSoon(key.expiresAt, now))
+    .map((key) => ({ provider: key.provider, name: `downloaded.${key.serial}`, expires_at: key.expiresAt }))
+}
+
 /** Tells the merchant's monitor about its expiring certificates; returns how many notices that made. */
 export async function noticeExpiringCertificates(
   env: Env,
@@ -30,7 +60,10 @@ export async function noticeExpiringCertificates(
   config: Omit<MerchantConfig, 'id'>,
   now: number,
 ): Promise<number> {
-  const expiring = expiringCertificates(config, registry, now)
+  const expiring = [
+    ...expiringCertificates(config, registry, now),
+    ...(await expiringDownloadedKeys(env, registry, merchantId, config, now)),
+  ]
   if (expiring.length === 0) return 0
   return monitorStub(env, merchantId).certificatesExpiring(merchantId, expiring)
 }

@@ -29,7 +29,7 @@ export function rejectionSpike(store: MonitorStore, reason: string, at: number):
 
 export interface ExpiringCertificate {
   provider: string
-  /** The certificate in the section's words (`platformPublicKeys.<serial>`). */
+  /** The certificate in the section's words (`platformPublicKeys.<serial>`), or `downloaded.<serial>` for a downloaded one. */
   name: string
   expires_at: string
 }

@@ -21,17 +21,11 @@ import type { MerchantMonitor } from '../../src/ops/monitor-object'
 import { monitorStub } from '../../src/ops/monitor'
 import { network, OPS_URL } from '../msw'
 import { admin, FORWARD_SECRET, fixturePost, forwardUrl, notify, registerFixtureMerchant } from '../security/harness'
-import { merchantEndpoint, opsEndpoint, runMonitorAlarm, type Received } from '../support/operations'
+import { merchantEndpoint, opsEndpoint, runDailyCron, runMonitorAlarm, type Received } from '../support/operations'
 
 afterEach(() => {
   vi.useRealTimers()
 })
-
-async function runDailyCron(): Promise<void> {
-  const ctx = createExecutionContext()
-  await worker.scheduled!(createScheduledController({ scheduledTime: Date.now(), cron: '17 3 * * *' }), env, ctx)
-  await waitOnExecutionContext(ctx)
-}
 
 describe('notifications.rejected_spike', () => {
   it('is sent once a merchant got 20 rejected notifications within 5 minutes, and not again within the 5 minutes', async () => {

@@ -16,6 +16,7 @@ import { network } from '../msw'
 import { merchantReplica } from '../../src/merchants/merchant-replica'
 import { admin, FORWARD_SECRET, getOrder, notify, recordForwarded } from '../support/gateway'
 import { freshOrderNo, ownIds, v3Payment, v3SignedHeaders, type V3Signer } from '../security/signing'
+import { opsEndpoint, runDailyCron, runMonitorAlarm } from '../support/operations'
 import { v3RefundQueryAnswers } from '../support/refunds'
 
 const wx = keys.wechatpay
@@ -239,6 +240,32 @@ describe('downloaded WeChat Pay platform certificates', () => {
       rows: state.storage.sql.exec('SELECT count(*) AS n FROM downloaded_keys').one().n,
     }))
     expect(after).toEqual({ alarm: null, rows: 0 })
+  })
+
+  it('tells the ops endpoint about a downloaded certificate within 30 days of expiry, from the daily cron', async () => {
+    const id = 'auto-certs-expiring'
+    certificatesEndpoint('rotated')
+    await putMerchant(id, autoMerchant(id))
+    await scheduledDownload(id)
+    await vi.waitFor(async () => expect(await platformKeys(id)).toHaveLength(2))
+    const ops = opsEndpoint()
+    await runDailyCron()
+    await runMonitorAlarm(id)
+    expect(ops).toEqual([])
+
+    // Certificate A now expires in 10 days (as a downloaded certificate near its end would).
+    const expiresAt = new Date(Date.now() + 10 * 24 * HOUR).toISOString()
+    await runInDurableObject(merchantReplica(env, id), (_replica, state) => {
+      state.storage.sql.exec('UPDATE downloaded_keys SET expires_at = ? WHERE serial = ?', expiresAt, wx.platformCertA.serial)
+    })
+    await runDailyCron()
+    await runMonitorAlarm(id)
+    expect(ops.map((e) => [e.type, e.data])).toEqual([
+      [
+        'certificate.expiring',
+        { merchant_id: id, provider: 'wechatpay', name: `downloaded.${wx.platformCertA.serial}`, expires_at: expiresAt },
+      ],
+    ])
   })
 
   it('shows configured and downloaded keys side by side, and a configured key wins for its serial', async () => {

@@ -2,10 +2,11 @@
  * @module Helpers for the operations tests: time moved forward through the order objects' alarms (never waited for),
  * the merchant's endpoint and the ops endpoint as msw handlers that record what they receive, signed Alipay refunds.
  */
-import { runDurableObjectAlarm } from 'cloudflare:test'
+import { createExecutionContext, createScheduledController, runDurableObjectAlarm, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { http, HttpResponse } from 'msw'
 import { vi } from 'vitest'
+import worker from '../../src/index'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
 import { monitorStub } from '../../src/ops/monitor'
 import { network, OPS_URL } from '../msw'
@@ -108,4 +109,11 @@ export function alipayRefund(outTradeNo: string, options: { totalFen: number; re
     headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
     signature: sign,
   }
+}
+
+/** The daily cron (certificates, stats pruning) as the runtime runs it, at the current (maybe faked) time. */
+export async function runDailyCron(): Promise<void> {
+  const ctx = createExecutionContext()
+  await worker.scheduled!(createScheduledController({ scheduledTime: Date.now(), cron: '17 3 * * *' }), env, ctx)
+  await waitOnExecutionContext(ctx)
 }
