@@ -45,7 +45,7 @@ const USAGE = `npm run admin -- <command> [options]
   projection redrive
 
   --json   print the API's JSON replies instead of tables
-  PAYGATE_URL (default http://localhost:8787), PAYGATE_ADMIN_TOKEN (default: ADMIN_TOKEN from .dev.vars, locally)
+  PAYGATE_URL (default http://localhost:8787, or the PORT of .dev.vars), PAYGATE_ADMIN_TOKEN (default: ADMIN_TOKEN from .dev.vars, locally)
   --key name=@file reads a file (PEM keys) into a dotted field of the body; --set name=value sets a text value.`
 
 const OPTIONS = {

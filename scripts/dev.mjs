@@ -1,4 +1,5 @@
-// `npm run dev`: the gateway on http://localhost:8787 with local D1 and Durable Objects, ready for the demo.
+// `npm run dev`: the gateway on http://localhost:8787 (or PORT of .dev.vars) with local D1 and Durable Objects,
+// ready for the demo.
 //   1. .dev.vars from the committed .dev.vars.example when missing (ADMIN_TOKEN, MASTER_KEY: dev-only values)
 //   2. the demo merchant's throwaway sandbox keys and forward secret in .demo/ on first run (never real keys)
 //   3. local D1 migrations, then `wrangler dev --local` in the foreground (offline: no login, metrics or cf fetch),
@@ -16,12 +17,13 @@ import {
   DEMO_MERCHANT_ID,
   DEMO_PARTNER,
   DEMO_SUB_MERCHANT_ID,
+  DevVarsError,
   demoMerchantBody,
   demoSubMerchantBody,
   ensureDemoFiles,
   ensureDevVars,
-  GATEWAY_PORT,
-  GATEWAY_URL,
+  gatewayPort,
+  gatewayUrl,
   LISTEN_URL,
   readDevVars,
   ROOT,
@@ -33,8 +35,6 @@ import { NOTIFY_PATHS } from './lib/build-notification.mjs'
 const WRANGLER = fileURLToPath(new URL('../node_modules/wrangler/bin/wrangler.js', import.meta.url))
 const STANDIN = fileURLToPath(new URL('./provider-standin.mjs', import.meta.url))
 const BUILD_DASHBOARD = fileURLToPath(new URL('./build-dashboard.mjs', import.meta.url))
-/** Where dev.mjs itself talks to the gateway: the loopback address wrangler listens on. */
-const LOCAL_GATEWAY = `http://127.0.0.1:${GATEWAY_PORT}`
 const READY_TIMEOUT_MS = 90_000
 
 // Keep wrangler offline: no usage metrics, no request.cf download, no update check (the banner makes one).
@@ -56,6 +56,10 @@ async function main() {
   if (devVars.added.length > 0) note(`added ${devVars.added.join(', ')} to .dev.vars, empty (off): see .dev.vars.example`)
   const adminToken = readDevVars().ADMIN_TOKEN
   if (!adminToken) throw new DevError('.dev.vars has no ADMIN_TOKEN (see .dev.vars.example)')
+  const port = gatewayPort()
+  const gateway = gatewayUrl(port)
+  /** Where dev.mjs itself talks to the gateway: the loopback address wrangler listens on. */
+  const loopback = `http://127.0.0.1:${port}`
 
   const demo = ensureDemoFiles()
   if (demo.created.includes('keys.json')) note(`generated throwaway sandbox keys for the demo merchant in ${DEMO_DIR_NAME}keys.json`)
@@ -80,19 +84,19 @@ async function main() {
   const applied = [...migrations.stdout.matchAll(/│ (\S+\.sql)\s+│ ✅/g)].map((m) => m[1])
   note(applied.length > 0 ? `applied ${applied.join(', ')}` : 'already up to date')
 
-  if (!(await portIsFree(GATEWAY_PORT))) {
-    throw new DevError(`port ${GATEWAY_PORT} is in use: is another \`npm run dev\` running?`)
+  if (!(await portIsFree(port))) {
+    throw new DevError(`port ${port} is in use: is another \`npm run dev\` running? (PORT in .dev.vars moves the gateway)`)
   }
   if (!(await portIsFree(STANDIN_PORT))) {
     throw new DevError(`port ${STANDIN_PORT} (the provider stand-in) is in use: is another \`npm run dev\` running?`)
   }
 
-  step(`starting the provider stand-in on ${STANDIN_URL} and wrangler dev on ${GATEWAY_URL}`)
+  step(`starting the provider stand-in on ${STANDIN_URL} and wrangler dev on ${gateway}`)
   const standin = start(spawn(process.execPath, [STANDIN], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] }))
   const wrangler = start(
     spawn(
       process.execPath,
-      [WRANGLER, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(GATEWAY_PORT), '--show-interactive-dev-session=false'],
+      [WRANGLER, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--show-interactive-dev-session=false'],
       { cwd: ROOT, env: WRANGLER_ENV, stdio: ['ignore', 'inherit', 'inherit'] },
     ),
   )
@@ -114,7 +118,7 @@ async function main() {
 
   let ready
   try {
-    ready = await Promise.race([waitUntilAnswering(LOCAL_GATEWAY), wrangler.exited.then(() => false)])
+    ready = await Promise.race([waitUntilAnswering(loopback), wrangler.exited.then(() => false)])
   } catch (error) {
     await Promise.all([wrangler.stop('SIGTERM'), standin.stop('SIGTERM')])
     throw error
@@ -127,9 +131,19 @@ async function main() {
 
   try {
     const forward = { url: LISTEN_URL, secret: demo.forwardSecret }
-    const created = await seedDemoMerchant(adminToken, DEMO_MERCHANT_ID, demoMerchantBody(demo.keys, forward, { providerApi: STANDIN_URL }))
-    await seedDemoMerchant(adminToken, DEMO_SUB_MERCHANT_ID, demoSubMerchantBody(demo.keys, forward, { providerApi: STANDIN_URL }))
-    printWelcome(created)
+    const created = await seedDemoMerchant(
+      loopback,
+      adminToken,
+      DEMO_MERCHANT_ID,
+      demoMerchantBody(demo.keys, forward, { providerApi: STANDIN_URL }),
+    )
+    await seedDemoMerchant(
+      loopback,
+      adminToken,
+      DEMO_SUB_MERCHANT_ID,
+      demoSubMerchantBody(demo.keys, forward, { providerApi: STANDIN_URL }),
+    )
+    printWelcome(gateway, created)
   } catch (error) {
     await Promise.all([wrangler.stop('SIGTERM'), standin.stop('SIGTERM')])
     throw error
@@ -158,8 +172,8 @@ function start(child) {
 }
 
 /** PUT /admin/merchants/{id}: the gateway validates the body and seals the secrets under MASTER_KEY. */
-async function seedDemoMerchant(adminToken, merchantId, body) {
-  const response = await fetch(`${LOCAL_GATEWAY}/admin/merchants/${merchantId}`, {
+async function seedDemoMerchant(origin, adminToken, merchantId, body) {
+  const response = await fetch(`${origin}/admin/merchants/${merchantId}`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -192,21 +206,21 @@ function portIsFree(port) {
   })
 }
 
-function printWelcome(created) {
+function printWelcome(gateway, created) {
   const lines = [
     '',
-    `paygate is running on ${GATEWAY_URL} (wrangler dev: local D1 + Durable Objects in .wrangler/state)`,
+    `paygate is running on ${gateway} (wrangler dev: local D1 + Durable Objects in .wrangler/state)`,
     '',
     `  demo merchant  "${DEMO_MERCHANT_ID}" ${created ? 'created' : 'updated'}: WeChat Pay APIv2 + APIv3 (3 apps) and Alipay (2 apps), with throwaway keys from ${DEMO_DIR_NAME}`,
     `  sub-merchant   "${DEMO_SUB_MERCHANT_ID}": WeChat Pay partner mode (sub_mchid ${DEMO_PARTNER.subMchid}), platform certificates downloaded from the stand-in`,
     ...Object.values(NOTIFY_PATHS).map(
-      (path, i) => `${i === 0 ? '  notify URLs    ' : '                 '}${GATEWAY_URL}/notify/${DEMO_MERCHANT_ID}/${path}`,
+      (path, i) => `${i === 0 ? '  notify URLs    ' : '                 '}${gateway}/notify/${DEMO_MERCHANT_ID}/${path}`,
     ),
     `  forwards to    ${LISTEN_URL} (Standard Webhooks, secret in ${DEMO_DIR_NAME}forward-secret)`,
     `  provider APIs  ${STANDIN_URL}: the stand-in answering order and refund queries for what simulate paid and refunded,`,
     '                 signed with the demo keys, and serving the WeChat Pay platform certificates (GET /v3/certificates)',
-    `  admin API      ${GATEWAY_URL}/admin/… with Authorization: Bearer <ADMIN_TOKEN from .dev.vars>`,
-    `  dashboard      ${GATEWAY_URL}/dashboard (sign in with the ADMIN_TOKEN from .dev.vars)`,
+    `  admin API      ${gateway}/admin/… with Authorization: Bearer <ADMIN_TOKEN from .dev.vars>`,
+    `  dashboard      ${gateway}/dashboard (sign in with the ADMIN_TOKEN from .dev.vars)`,
     '',
     'Next, in two more terminals:',
     '  npm run listen                       # the merchant server: verifies and prints each event',
@@ -233,6 +247,6 @@ function note(text) {
 }
 
 main().catch((error) => {
-  console.error(`\ndev: ${error instanceof DevError ? error.message : (error?.stack ?? error)}`)
+  console.error(`\ndev: ${error instanceof DevError || error instanceof DevVarsError ? error.message : (error?.stack ?? error)}`)
   process.exitCode = 1
 })

@@ -20,6 +20,7 @@ import {
   DEMO_PARTNER,
   DEMO_SUB_MERCHANT_ID,
   DemoSetupError,
+  DevVarsError,
   loadDemo,
   readDevVars,
   readSimulatorState,
@@ -468,7 +469,7 @@ main()
     if (error instanceof UsageError) {
       console.error(`simulate: ${error.message}\n\n${USAGE}`)
       process.exitCode = 2
-    } else if (error instanceof SimulationError || error instanceof DemoSetupError) {
+    } else if (error instanceof SimulationError || error instanceof DemoSetupError || error instanceof DevVarsError) {
       console.error(`simulate: ${error.message}`)
       process.exitCode = 2
     } else if (error?.cause?.code === 'ECONNREFUSED' || error?.message === 'fetch failed') {

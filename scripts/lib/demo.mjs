@@ -1,24 +1,25 @@
 // The local demo merchant shared by `npm run dev`, `listen` and `simulate`: where its throwaway keys
-// live (.demo/, gitignored), the admin body that configures it, and the local addresses.
+// live (.demo/, gitignored), the admin body that configures it, and the local addresses (the gateway's is
+// gatewayUrl(), from PORT of .dev.vars: see dev-vars.mjs).
 import { randomBytes } from 'node:crypto'
 import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { makeKeys } from '../../test/fixtures/signers/keys.mjs'
+import { DEV_VARS_FILE, parseDevVars, readDevVarsIfPresent } from './dev-vars.mjs'
+
+export { DEV_VARS_FILE, DevVarsError, gatewayPort, gatewayUrl } from './dev-vars.mjs'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const DEMO_DIR = new URL('../../.demo/', import.meta.url)
 export const KEYS_FILE = new URL('keys.json', DEMO_DIR)
 export const FORWARD_SECRET_FILE = new URL('forward-secret', DEMO_DIR)
 export const SIMULATOR_STATE_FILE = new URL('simulator-state.json', DEMO_DIR)
-export const DEV_VARS_FILE = new URL('../../.dev.vars', import.meta.url)
 export const DEV_VARS_EXAMPLE_FILE = new URL('../../.dev.vars.example', import.meta.url)
 
 export const DEMO_MERCHANT_ID = 'demo'
 /** The demo service provider's sub-merchant (服务商 partner mode): its own paygate merchant, on the demo's WeChat keys. */
 export const DEMO_SUB_MERCHANT_ID = 'demo-sub'
 export const DEMO_PARTNER = { subMchid: '1900000999', subAppid: 'wx9999999999999999' }
-export const GATEWAY_PORT = 8787
-export const GATEWAY_URL = `http://localhost:${GATEWAY_PORT}`
 export const LISTEN_PORT = 4242
 export const LISTEN_PATH = '/webhooks'
 export const LISTEN_URL = `http://localhost:${LISTEN_PORT}${LISTEN_PATH}`
@@ -59,17 +60,7 @@ export function ensureDevVars() {
 /** `KEY=value` lines of `.dev.vars` (comments and blank lines skipped). */
 export function readDevVars() {
   if (!existsSync(DEV_VARS_FILE)) throw new DemoSetupError('.dev.vars is missing: run `npm run dev` first')
-  return parseDevVars(readFileSync(DEV_VARS_FILE, 'utf8'))
-}
-
-function parseDevVars(text) {
-  const vars = {}
-  for (const line of text.split(/\r?\n/)) {
-    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line)
-    if (match === null || line.trimStart().startsWith('#')) continue
-    vars[match[1]] = match[2].replace(/^(["'])(.*)\1$/, '$2')
-  }
-  return vars
+  return readDevVarsIfPresent()
 }
 
 /**

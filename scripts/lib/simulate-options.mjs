@@ -12,7 +12,7 @@ import {
   V3_SIGNERS,
   yuanToFen,
 } from './build-notification.mjs'
-import { DEMO_MERCHANT_ID, DEMO_PARTNER, DEMO_SUB_MERCHANT_ID, GATEWAY_URL } from './demo.mjs'
+import { DEMO_MERCHANT_ID, DEMO_PARTNER, DEMO_SUB_MERCHANT_ID, gatewayUrl } from './demo.mjs'
 
 export const USAGE = `Usage: npm run simulate -- <channel> <event> [options]
        npm run simulate -- sync [<order>] [--provider <p>] [--partner]
@@ -51,7 +51,7 @@ Options
   --platform-key <k>    wechatpay.v3 signer: ${V3_SIGNERS.join(' | ')} (default public-key)
   --sign-type <t>       wechatpay.v2 payment sign: ${V2_SIGN_TYPES.join(' | ')} (default MD5)
   --show                print the request (headers and body) before sending it
-  --gateway <url>       default ${GATEWAY_URL}
+  --gateway <url>       default http://localhost:8787, or the PORT of .dev.vars
   -h, --help
 
 Examples
@@ -106,7 +106,7 @@ export function parseSimulateArgs(args) {
         show: { type: 'boolean', default: false },
         partner: { type: 'boolean', default: false },
         appid: { type: 'string' },
-        gateway: { type: 'string', default: GATEWAY_URL },
+        gateway: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     })
@@ -115,12 +115,8 @@ export function parseSimulateArgs(args) {
   }
   const { values, positionals } = parsed
   if (values.help) return { help: true }
-  let gateway
-  try {
-    gateway = new URL(values.gateway)
-  } catch {
-    throw new UsageError(`--gateway ${values.gateway}: not a URL`)
-  }
+  // --gateway overrides .dev.vars: its PORT is read only without the option.
+  const gateway = values.gateway === undefined ? new URL(gatewayUrl()) : gatewayOption(values.gateway)
   if (positionals[0] === 'sync') return parseSync(values, positionals, args, gateway)
   if (values.provider !== undefined) throw new UsageError('--provider applies to sync only (a channel names the provider)')
   if (positionals.length !== 2) throw new UsageError('expected a channel and an event')
@@ -195,6 +191,14 @@ export function parseSimulateArgs(args) {
     show: values.show,
     build,
     merchantId,
+  }
+}
+
+function gatewayOption(value) {
+  try {
+    return new URL(value)
+  } catch {
+    throw new UsageError(`--gateway ${value}: not a URL`)
   }
 }
 

@@ -1,0 +1,8 @@
+/** Types of dev-vars.mjs, for the admin CLI and the Node tests written in TypeScript. */
+export const DEV_VARS_FILE: URL
+export const DEFAULT_GATEWAY_PORT: number
+export class DevVarsError extends Error {}
+export function parseDevVars(text: string): Record<string, string>
+export function readDevVarsIfPresent(file?: URL | string): Record<string, string>
+export function gatewayPort(file?: URL | string): number
+export function gatewayUrl(port?: number): string

@@ -1,0 +1,44 @@
+// `.dev.vars`, the local settings of `npm run dev`, as the scripts and the admin CLI read them: the Worker's
+// secrets (wrangler dev loads those itself) and PORT, the local gateway's port, which only the scripts use.
+import { existsSync, readFileSync } from 'node:fs'
+
+export const DEV_VARS_FILE = new URL('../../.dev.vars', import.meta.url)
+/** The local gateway's port when `.dev.vars` sets no PORT. */
+export const DEFAULT_GATEWAY_PORT = 8787
+
+/** Thrown when a value of `.dev.vars` is unusable: the message names the key. */
+export class DevVarsError extends Error {
+  name = 'DevVarsError'
+}
+
+/** `KEY=value` lines (comments and blank lines skipped; one pair of surrounding quotes removed). */
+export function parseDevVars(text) {
+  const vars = {}
+  for (const line of text.split(/\r?\n/)) {
+    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line)
+    if (match === null || line.trimStart().startsWith('#')) continue
+    vars[match[1]] = match[2].replace(/^(["'])(.*)\1$/, '$2')
+  }
+  return vars
+}
+
+/** `.dev.vars` parsed, or `{}` before `npm run dev` has created it. */
+export function readDevVarsIfPresent(file = DEV_VARS_FILE) {
+  return existsSync(file) ? parseDevVars(readFileSync(file, 'utf8')) : {}
+}
+
+/** The port `npm run dev` serves the gateway on and the local commands reach it at: PORT of `.dev.vars`, else 8787. */
+export function gatewayPort(file = DEV_VARS_FILE) {
+  const port = readDevVarsIfPresent(file).PORT
+  // Empty is unset, as for the optional keys of .dev.vars.example.
+  if (port === undefined || port === '') return DEFAULT_GATEWAY_PORT
+  if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
+    throw new DevVarsError(`.dev.vars: PORT=${port} is not a port number (an integer from 1 to 65535)`)
+  }
+  return Number(port)
+}
+
+/** The local gateway's URL, as the commands print and reach it. */
+export function gatewayUrl(port = gatewayPort()) {
+  return `http://localhost:${port}`
+}

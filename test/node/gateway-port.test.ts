@@ -1,0 +1,38 @@
+/** The local gateway's port: PORT of `.dev.vars`, which `npm run dev`, simulate and the admin CLI all read. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { DevVarsError, gatewayPort, gatewayUrl } from '../../scripts/lib/dev-vars.mjs'
+
+describe('gatewayPort', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'paygate-gateway-port-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  /** A .dev.vars holding `text`, in a fresh file. */
+  function devVars(name: string, text: string): string {
+    const file = join(dir, name)
+    writeFileSync(file, text)
+    return file
+  }
+
+  it('is 8787 without a .dev.vars, without PORT, or with PORT empty', () => {
+    expect(gatewayPort(join(dir, 'missing'))).toBe(8787)
+    expect(gatewayPort(devVars('no-port', 'ADMIN_TOKEN=t\n# PORT=9000\n'))).toBe(8787)
+    expect(gatewayPort(devVars('empty-port', 'PORT=\n'))).toBe(8787)
+  })
+
+  it('is the PORT of .dev.vars when set, and the gateway URL follows it', () => {
+    const file = devVars('port', 'ADMIN_TOKEN=t\nPORT=9123\n')
+    expect(gatewayPort(file)).toBe(9123)
+    expect(gatewayUrl(gatewayPort(file))).toBe('http://localhost:9123')
+    expect(gatewayPort(devVars('quoted', 'PORT="1"\n'))).toBe(1)
+    expect(gatewayPort(devVars('highest', 'PORT=65535\n'))).toBe(65535)
+  })
+
+  it.each(['0', '65536', '80.5', '-1', 'http', '8787x'])('rejects PORT=%s, naming .dev.vars and PORT', (value) => {
+    const file = devVars(`bad-${value}`, `PORT=${value}\n`)
+    expect(() => gatewayPort(file)).toThrow(DevVarsError)
+    expect(() => gatewayPort(file)).toThrow(`.dev.vars: PORT=${value} is not a port number (an integer from 1 to 65535)`)
+  })
+})
