@@ -3,20 +3,13 @@
  * `notifications.rejected_spike`, `certificate.expiring` (the daily cron), retries of the ops endpoint with the same
  * webhook-id, nothing queued without an ops endpoint, and `POST …/test-event`.
  */
-import {
-  createExecutionContext,
-  createScheduledController,
-  runDurableObjectAlarm,
-  runInDurableObject,
-  waitOnExecutionContext,
-} from 'cloudflare:test'
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { http, HttpResponse } from 'msw'
 import { Webhook } from 'standardwebhooks'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import alipayFixtures from '../fixtures/alipay.json'
 import keys from '../fixtures/keys.json'
-import worker from '../../src/index'
 import type { MerchantMonitor } from '../../src/ops/monitor-object'
 import { monitorStub } from '../../src/ops/monitor'
 import { network, OPS_URL } from '../msw'
