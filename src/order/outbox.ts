@@ -48,7 +48,7 @@ export function addOrderEvents(
         channel,
         out_trade_no: order.outTradeNo,
         transaction_id: next.transactionId,
-        amount: next.amount,
+        amount: draft.amount === undefined ? next.amount : draft.amount,
         currency: next.currency ?? 'CNY',
         paid_at: next.paidAt,
         refund: draft.refund,

@@ -23,6 +23,8 @@ export interface EventDraft {
   refund: RefundDetails | null
   /** The report the event comes from, when not the one being applied (a held refund notification). */
   source?: { channel: ChannelName; raw: Record<string, unknown> }
+  /** `data.amount` when the order has no amount of its own (an unpaid order closed): what was known of it. */
+  amount?: number | null
 }
 
 export type RejectionReason = 'amount_mismatch' | 'refund_before_payment' | 'refund_exceeds_amount'
@@ -101,7 +103,15 @@ export function decide(state: OrderState, effect: NotificationEffect, book: Refu
       return {
         verdict: 'accepted',
         next,
-        events: [{ type: 'payment.closed', occurredAt: effect.closedAt ?? now, refund: null }],
+        // An unpaid order has no paid amount: the event carries the registered one, else the closed trade's.
+        events: [
+          {
+            type: 'payment.closed',
+            occurredAt: effect.closedAt ?? now,
+            refund: null,
+            amount: state.amount ?? state.expectedAmount ?? effect.amount,
+          },
+        ],
         refunds: null,
       }
     }

@@ -69,6 +69,18 @@ describe('each channel end to end', () => {
     expect(order.events.at(-1)).toMatchObject({ type: 'refund.succeeded', data: { refund: { amount: 40, total_refunded: 40 } } })
   })
 
+  it("Alipay: TRADE_CLOSED of an unpaid trade → closed; its payment.closed carries the trade's amount", async () => {
+    await putFixtureMerchant('alishop-closed')
+    const forwarded = recordForwarded()
+    expect(await (await notify('alipay', 'alishop-closed', alipayFixtures.cases.tradeClosedUnpaid)).text()).toBe('success')
+    const order = await getOrder('alishop-closed', 'T20261122-0009')
+    expect(order).toMatchObject({ status: 'closed', amount: null })
+    expect(order.events).toEqual([expect.objectContaining({ type: 'payment.closed', data: expect.objectContaining({ amount: 8888 }) })])
+    await runDurableObjectAlarm(orderStub(env, { merchantId: 'alishop-closed', provider: 'alipay', outTradeNo: 'T20261122-0009' }))
+    await vi.waitFor(() => expect(forwarded.map((f) => f.type)).toEqual(['payment.closed']))
+    expect(JSON.parse(forwarded[0]!.body).data).toMatchObject({ out_trade_no: 'T20261122-0009', amount: 8888, paid_at: null })
+  })
+
   it('Alipay: payment → success → paid; partial then full refund → refunded', async () => {
     await putFixtureMerchant('alishop')
     const paid = await notify('alipay', 'alishop', alipayFixtures.cases.tradeSuccessUtf8)

@@ -91,11 +91,21 @@ describe('order state machine', () => {
   })
 
   it('closes only an unpaid order', () => {
-    const d = accepted(decide(pending, { kind: 'close', transactionId: null, closedAt: '2026-11-25T10:00:00Z' }, noRefunds, NOW))
+    const d = accepted(
+      decide(pending, { kind: 'close', transactionId: null, closedAt: '2026-11-25T10:00:00Z', amount: 8888 }, noRefunds, NOW),
+    )
     expect(d.next.status).toBe('closed')
     expect(d.events.map((e) => e.type)).toEqual(['payment.closed'])
     const paid = accepted(decide(pending, payment(100), noRefunds, NOW)).next
-    expect(accepted(decide(paid, { kind: 'close', transactionId: null, closedAt: null }, noRefunds, NOW)).events).toEqual([])
+    expect(accepted(decide(paid, { kind: 'close', transactionId: null, closedAt: null, amount: null }, noRefunds, NOW)).events).toEqual([])
+  })
+
+  it("gives a closed order's event the amount known of it: the registered one, else the closed trade's", () => {
+    const close = { kind: 'close' as const, transactionId: null, closedAt: null, amount: 8888 }
+    expect(accepted(decide(pending, close, noRefunds, NOW)).events.map((e) => e.amount)).toEqual([8888])
+    const registered = { ...pending, expectedAmount: 500 }
+    expect(accepted(decide(registered, close, noRefunds, NOW)).events.map((e) => e.amount)).toEqual([500])
+    expect(accepted(decide(pending, { ...close, amount: null }, noRefunds, NOW)).events.map((e) => e.amount)).toEqual([null])
   })
 
   it('refunds partially, then fully, with per-refund and cumulative amounts', () => {
@@ -152,7 +162,7 @@ describe('order state machine', () => {
       fc
         .record({ cumulative: fc.integer({ min: 0, max: 1000 }) })
         .map(({ cumulative }) => refund({ amount: null, cumulativeRefunded: cumulative })),
-      fc.constant<NotificationEffect>({ kind: 'close', transactionId: null, closedAt: null }),
+      fc.constant<NotificationEffect>({ kind: 'close', transactionId: null, closedAt: null, amount: null }),
       fc.constant<NotificationEffect>({ kind: 'none', reason: 'FAIL' }),
     )
     fc.assert(

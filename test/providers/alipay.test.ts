@@ -193,7 +193,7 @@ runChannelContract({
       raw: notify('tradeClosedUnpaid'),
       expected: {
         outTradeNo: 'T20261122-0009',
-        effect: { kind: 'close', transactionId: '2026112222001400000000000009', closedAt: '2026-11-22T10:29:40Z' },
+        effect: { kind: 'close', transactionId: '2026112222001400000000000009', closedAt: '2026-11-22T10:29:40Z', amount: 8888 },
       },
     },
     {

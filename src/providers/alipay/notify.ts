@@ -219,7 +219,8 @@ function refundEffect(fields: FormFields): NotificationEffect {
 
 /** An unpaid trade closed; the query answer has no `gmt_close`, so its time is unknown (null). */
 export function alipayCloseEffect(fields: FormFields): Extract<NotificationEffect, { kind: 'close' }> {
-  return { kind: 'close', transactionId: optional(fields, 'trade_no'), closedAt: timeOf(fields, 'gmt_close') }
+  const amount = optional(fields, 'total_amount') === null ? null : amountOf(fields, 'total_amount')
+  return { kind: 'close', transactionId: optional(fields, 'trade_no'), closedAt: timeOf(fields, 'gmt_close'), amount }
 }
 
 function tradeStatusOf(fields: FormFields): TradeStatus {

@@ -43,6 +43,8 @@ export type NotificationEffect =
       kind: 'close'
       transactionId: string | null
       closedAt: string | null
+      /** The closed trade's amount in fen, when the report names it (Alipay's `total_amount`); else null. */
+      amount: number | null
     }
   | {
       kind: 'refund'

@@ -30,7 +30,10 @@ export function wechatpayTradeStateOutcome(answer: WechatpayAnswer): QueryResult
     // REVOKED: a payment-code order cancelled, its money (if any) returned.
     case 'CLOSED':
     case 'REVOKED':
-      return { kind: 'closed', notification: notification({ kind: 'close', transactionId: answer.transactionId, closedAt: null }) }
+      return {
+        kind: 'closed',
+        notification: notification({ kind: 'close', transactionId: answer.transactionId, closedAt: null, amount: null }),
+      }
     // ACCEPT: received, waiting to debit; PAYERROR: this attempt failed, the buyer may pay again.
     case 'NOTPAY':
     case 'USERPAYING':

@@ -145,7 +145,7 @@ describe('WeChat Pay v2 order query: the answer', () => {
     expect(result.kind).toBe('closed')
     expect(result.kind === 'closed' && result.notification).toMatchObject({
       notificationId: `query:wechatpay.v2:out_trade_no:${OUT_TRADE_NO}:close`,
-      effect: { kind: 'close', transactionId: null, closedAt: null },
+      effect: { kind: 'close', transactionId: null, closedAt: null, amount: null },
     })
   })
 

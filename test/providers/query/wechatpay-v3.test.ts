@@ -216,7 +216,7 @@ describe('WeChat Pay v3 order query: the answer', () => {
         provider: 'wechatpay',
         notificationId: `query:wechatpay.v3:out_trade_no:${OUT_TRADE_NO}:close`,
         outTradeNo: OUT_TRADE_NO,
-        effect: { kind: 'close', transactionId: null, closedAt: null },
+        effect: { kind: 'close', transactionId: null, closedAt: null, amount: null },
         raw: closed,
       },
     })
