@@ -300,7 +300,7 @@ export type paths = {
         };
         /**
          * A merchant's notification and delivery counts over a window (default: the last 24 h)
-         * @description Counted per minute as the D1 projection runs, so a few seconds behind the order objects.
+         * @description Counted per minute as the D1 projection runs, so a few seconds behind the order objects. The window is counted in whole minutes (`since` rounded down, `until` up), and the reply gives the window counted.
          */
         get: operations["getStats"];
         put?: never;
@@ -960,7 +960,9 @@ export type components = {
                 /** @description Deliveries created in the window that are still pending now. */
                 pending: number;
             };
+            /** @description The window counted: `since` rounded down to the minute. */
             since: string;
+            /** @description The window counted: `until` rounded up to the minute. */
             until: string;
             /** @enum {string} */
             interval?: "minute" | "hour" | "day";

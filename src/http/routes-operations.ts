@@ -35,8 +35,8 @@ const stats = z.object({
     ...deliveryCounts,
     pending: z.number().int().meta({ description: 'Deliveries created in the window that are still pending now.' }),
   }),
-  since: z.string(),
-  until: z.string(),
+  since: z.string().meta({ description: 'The window counted: `since` rounded down to the minute.' }),
+  until: z.string().meta({ description: 'The window counted: `until` rounded up to the minute.' }),
   interval: z.enum(STATS_INTERVALS).optional(),
   series: z
     .array(z.object({ start: z.string(), notifications: z.object(notificationCounts), deliveries: z.object(deliveryCounts) }))
@@ -51,7 +51,9 @@ export function operationsRoutes() {
       path: '/admin/merchants/{merchantId}/stats',
       tag: 'stats',
       summary: "A merchant's notification and delivery counts over a window (default: the last 24 h)",
-      description: 'Counted per minute as the D1 projection runs, so a few seconds behind the order objects.',
+      description:
+        'Counted per minute as the D1 projection runs, so a few seconds behind the order objects. The window is counted in ' +
+        'whole minutes (`since` rounded down, `until` up), and the reply gives the window counted.',
       params: z.object({ merchantId: merchantIdParam }),
       query: z.object({
         since: instant.optional(),

@@ -15,7 +15,8 @@ import {
 
 export type StatsInterval = 'minute' | 'hour' | 'day'
 
-const INTERVAL_MS: Record<StatsInterval, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 }
+const MINUTE_MS = 60_000
+const INTERVAL_MS: Record<StatsInterval, number> = { minute: MINUTE_MS, hour: 3_600_000, day: 86_400_000 }
 /** A series longer than this is refused: a chart has no use for more points. */
 export const MAX_SERIES_POINTS = 1500
 
@@ -65,17 +66,22 @@ export interface StatsWindow {
   interval?: StatsInterval
 }
 
-/** Throws `RangeError` when the window and interval would make more than `MAX_SERIES_POINTS` points. */
+/**
+ * Counts whole minutes, the counters' grain: `since` is rounded down and `until` up to the minute, every count (the
+ * refusals' and pending deliveries' too) is over that window, and the reply gives it. Throws `RangeError` when the
+ * window and interval would make more than `MAX_SERIES_POINTS` points.
+ */
 export async function merchantStats(db: D1Database, merchantId: string, window: StatsWindow) {
-  const sinceMs = Date.parse(window.since)
-  const untilMs = Date.parse(window.until)
+  const sinceMs = Math.floor(Date.parse(window.since) / MINUTE_MS) * MINUTE_MS
+  const untilMs = Math.ceil(Date.parse(window.until) / MINUTE_MS) * MINUTE_MS
+  const [since, until] = [new Date(sinceMs).toISOString(), new Date(untilMs).toISOString()]
   const step = window.interval === undefined ? null : INTERVAL_MS[window.interval]
   const firstBucket = step === null ? 0 : Math.floor(sinceMs / step) * step
   if (step !== null && (untilMs - firstBucket) / step > MAX_SERIES_POINTS) throw new RangeError(`more than ${MAX_SERIES_POINTS} points`)
   const [rows, refusals, pending] = await Promise.all([
-    readStatsRows(db, merchantId, Math.floor(sinceMs / 60_000), Math.ceil(untilMs / 60_000)),
-    readCountedRefusals(db, merchantId, window.since, window.until),
-    countPendingDeliveries(db, merchantId, window.since, window.until),
+    readStatsRows(db, merchantId, sinceMs / MINUTE_MS, untilMs / MINUTE_MS),
+    readCountedRefusals(db, merchantId, since, until),
+    countPendingDeliveries(db, merchantId, since, until),
   ])
   const totals = zeroCounts()
   const buckets = new Map<number, Totals>()
@@ -110,8 +116,8 @@ export async function merchantStats(db: D1Database, merchantId: string, window: 
       rejected_by_reason: totals.rejectedByReason,
     },
     deliveries: { ...deliveryCounts(totals), pending },
-    since: window.since,
-    until: window.until,
+    since,
+    until,
     ...(window.interval === undefined ? {} : { interval: window.interval, series }),
   }
 }

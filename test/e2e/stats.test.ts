@@ -102,6 +102,15 @@ describe('per-merchant stats', () => {
     }
     await vi.waitFor(async () => expect(await stats(`?since=${expected.since}&until=${expected.until}`)).toEqual(expected))
 
+    // The counters are per minute: a window inside one minute counts that whole minute, every figure alike, and the
+    // reply names the window it counted.
+    const within = await stats(`?since=${new Date(start + 10_000).toISOString()}&until=${new Date(start + 20_000).toISOString()}`)
+    expect(within).toMatchObject({
+      since: new Date(start).toISOString(),
+      until: new Date(start + 60_000).toISOString(),
+      notifications: { accepted: 3, duplicate: 1, rejected: 1, rejected_by_reason: { signature_invalid: 1 } },
+    })
+
     // The default window is the last 24 hours, and per hour the series adds up to the same.
     expect((await stats('')).notifications).toEqual(expected.notifications)
     const hourly = await stats(`?since=${new Date(start).toISOString()}&until=${expected.until}&interval=hour`)
