@@ -44,7 +44,7 @@ interface Downloading {
 }
 
 /** The providers whose keys this merchant downloads. */
-export function downloadingProviders(merchant: MerchantConfig, registry: ProviderRegistry): Downloading[] {
+function downloadingProviders(merchant: MerchantConfig, registry: ProviderRegistry): Downloading[] {
   const sections = merchant as Record<string, unknown>
   return registry.providers.flatMap(({ provider, keyDownloads }) => {
     const section = Object.hasOwn(sections, provider) ? sections[provider] : undefined

@@ -4,10 +4,7 @@
  * daily by the cron trigger and whenever a merchant is saved; each certificate is told about once per expiry date,
  * by the merchant's monitor object.
  */
-import { errorName, log } from '../lib/log'
-import { downloadingProviders } from '../merchants/downloaded-keys'
-import type { SealedDownloadedKey } from '../merchants/key-downloader'
-import { merchantReplica } from '../merchants/merchant-replica'
+import { withDownloadedKeys } from '../merchants/downloaded-keys'
 import type { MerchantConfig } from '../merchants/types'
 import type { ProviderRegistry } from '../providers'
 import { listMerchantRows } from '../storage/admin-queries'
@@ -27,31 +24,6 @@ export function expiringCertificates(config: Omit<MerchantConfig, 'id'>, registr
   })
 }
 
-/**
- * The keys the gateway downloaded for the merchant (WeChat Pay platform certificates) expiring within 30 days, named
- * `downloaded.<serial>`; none asked of its replica when the merchant downloads nothing.
- */
-async function expiringDownloadedKeys(
-  env: Env,
-  registry: ProviderRegistry,
-  merchantId: string,
-  config: Omit<MerchantConfig, 'id'>,
-  now: number,
-): Promise<ExpiringCertificate[]> {
-  if (downloadingProviders({ ...config, id: merchantId }, registry).length === 0) return []
-  let keys: SealedDownloadedKey[]
-  try {
-    keys = await merchantReplica(env, merchantId).downloadedKeys()
-  } catch (error) {
-    // The configured certificates are still told about; the next day's run asks the replica again.
-    log('warn', { event: 'certificates.downloaded_unavailable', merchant_id: merchantId, error: errorName(error) })
-    return []
-  }
-  return keys
-    .filter((key) => expiresSoon(key.expiresAt, now))
-    .map((key) => ({ provider: key.provider, name: `downloaded.${key.serial}`, expires_at: key.expiresAt }))
-}
-
 /** Tells the merchant's monitor about its expiring certificates; returns how many notices that made. */
 export async function noticeExpiringCertificates(
   env: Env,
@@ -60,10 +32,9 @@ export async function noticeExpiringCertificates(
   config: Omit<MerchantConfig, 'id'>,
   now: number,
 ): Promise<number> {
-  const expiring = [
-    ...expiringCertificates(config, registry, now),
-    ...(await expiringDownloadedKeys(env, registry, merchantId, config, now)),
-  ]
+  // The downloaded certificates join the section as they do for verification (a replica that does not answer adds none).
+  const withDownloads = await withDownloadedKeys(env, { ...config, id: merchantId }, now, { registry })
+  const expiring = expiringCertificates(withDownloads, registry, now)
   if (expiring.length === 0) return 0
   return monitorStub(env, merchantId).certificatesExpiring(merchantId, expiring)
 }

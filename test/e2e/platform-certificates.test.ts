@@ -253,11 +253,10 @@ describe('downloaded WeChat Pay platform certificates', () => {
     await runMonitorAlarm(id)
     expect(ops).toEqual([])
 
-    // Certificate A now expires in 10 days (as a downloaded certificate near its end would).
-    const expiresAt = new Date(Date.now() + 10 * 24 * HOUR).toISOString()
-    await runInDurableObject(merchantReplica(env, id), (_replica, state) => {
-      state.storage.sql.exec('UPDATE downloaded_keys SET expires_at = ? WHERE serial = ?', expiresAt, wx.platformCertA.serial)
-    })
+    // 29 days before certificate A expires (certificate C expires 4 days after it: still 33 days away).
+    const expiresAt = expiry(wx.platformCertA.certificatePem)
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.parse(expiresAt) - 29 * 24 * HOUR)
     await runDailyCron()
     await runMonitorAlarm(id)
     expect(ops.map((e) => [e.type, e.data])).toEqual([

@@ -196,10 +196,19 @@ function platformKeysView(wechatpay: WechatpayConfig): { serial: string; source:
     source: 'configured',
     expires_at: Object.hasOwn(expiries, serial) ? expiries[serial]! : null,
   }))
-  const downloaded = Object.entries(wechatpay.downloadedPlatformCertificates ?? {})
-    .filter(([serial]) => !Object.hasOwn(wechatpay.platformPublicKeys, serial))
-    .map(([serial, pem]) => ({ serial, source: 'downloaded', expires_at: readCertificate(readPem(pem).der).notAfter.toISOString() }))
+  const downloaded = downloadedOnly(wechatpay).map(([serial, pem]) => ({
+    serial,
+    source: 'downloaded',
+    expires_at: certificateExpiry(pem),
+  }))
   return [...configured, ...downloaded]
+}
+
+/** The downloaded platform certificates (`withDownloadedKeys`) whose serial is not also configured: a configured key wins. */
+function downloadedOnly(wechatpay: WechatpayConfig): [serial: string, pem: string][] {
+  return Object.entries(wechatpay.downloadedPlatformCertificates ?? {}).filter(
+    ([serial]) => !Object.hasOwn(wechatpay.platformPublicKeys, serial),
+  )
 }
 
 /** GET shows the section without `apiV2Key`, `apiV3Key` and `merchantPrivateKey`. */
@@ -239,11 +248,14 @@ function inputView(wechatpay: WechatpayConfig): Record<string, unknown> {
   }
 }
 
+/** Configured platform certificates, and the downloaded ones when the section carries them (`withDownloadedKeys`). */
 function certificates(wechatpay: WechatpayConfig): SectionCertificate[] {
-  return Object.entries(wechatpay.platformCertificates ?? {}).map(([serial, pem]) => ({
+  const configured = Object.entries(wechatpay.platformCertificates ?? {}).map(([serial, pem]) => ({
     name: `platformPublicKeys.${serial}`,
     expiresAt: certificateExpiry(pem),
   }))
+  const downloaded = downloadedOnly(wechatpay).map(([serial, pem]) => ({ name: `downloaded.${serial}`, expiresAt: certificateExpiry(pem) }))
+  return [...configured, ...downloaded]
 }
 
 export const wechatpaySection: ConfigSection<WechatpayConfig> = {
