@@ -1,6 +1,7 @@
-/** @module Prefixed random identifiers (`evt_…`, `dlv_…`, `ntf_…`), as Stripe and Svix name things. */
+/** @module Prefixed random identifiers (`evt_…`, `dlv_…`, `ntf_…`, `ntf_rej_…`), as Stripe and Svix name things. */
 
-export type IdPrefix = 'evt' | 'dlv' | 'ntf'
+/** `ntf_rej`: a notification refused before it reached an object. */
+export type IdPrefix = 'evt' | 'dlv' | 'ntf' | 'ntf_rej'
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${crypto.randomUUID().replaceAll('-', '')}`

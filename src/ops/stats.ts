@@ -3,6 +3,7 @@
  * summed, plus the refusals before any order (their audit rows, listed or counted) and the deliveries still pending;
  * optionally the same per minute, hour or day for a chart. Latency percentiles come from the duration histogram.
  */
+import { isoNow } from '../lib/ids'
 import {
   countPendingDeliveries,
   LATENCY_BUCKETS_MS,
@@ -74,7 +75,7 @@ export interface StatsWindow {
 export async function merchantStats(db: D1Database, merchantId: string, window: StatsWindow) {
   const sinceMs = Math.floor(Date.parse(window.since) / MINUTE_MS) * MINUTE_MS
   const untilMs = Math.ceil(Date.parse(window.until) / MINUTE_MS) * MINUTE_MS
-  const [since, until] = [new Date(sinceMs).toISOString(), new Date(untilMs).toISOString()]
+  const [since, until] = [isoNow(sinceMs), isoNow(untilMs)]
   const step = window.interval === undefined ? null : INTERVAL_MS[window.interval]
   const firstBucket = step === null ? 0 : Math.floor(sinceMs / step) * step
   if (step !== null && (untilMs - firstBucket) / step > MAX_SERIES_POINTS) throw new RangeError(`more than ${MAX_SERIES_POINTS} points`)

@@ -6,6 +6,7 @@
  * channel, reason and 10 minutes, so a flood of forgeries neither fills D1 nor pushes genuine entries out of view.
  */
 import { sha256Hex } from '../crypto/primitives'
+import { isoNow, newId } from '../lib/ids'
 import type { ChannelName } from '../providers/core/types'
 
 /** Refusals listed one by one per merchant and UTC hour before the rest of that hour is counted. */
@@ -35,7 +36,7 @@ export interface Refusal {
 
 /** A refusal's own id, fixed when it is queued, so a record delivered twice is listed once. */
 export function newRefusalId(): string {
-  return `ntf_rej_${crypto.randomUUID().replaceAll('-', '')}`
+  return newId('ntf_rej')
 }
 
 /** The counted row a refusal past the hour's listed ones belongs to: one per merchant, channel, reason and window. */
@@ -44,7 +45,6 @@ export async function refusalRowId(refusal: Refusal): Promise<string> {
   return `ntf_rej_${(await sha256Hex(JSON.stringify([refusal.merchantId, refusal.channel, refusal.reason, window]))).slice(0, 32)}`
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString()
 const hourKey = (r: Refusal): string => JSON.stringify([r.merchantId, Math.floor(r.receivedAt / HOUR_MS)])
 
 /**
@@ -84,10 +84,10 @@ export async function refusalStatements(db: D1Database, refusals: readonly Refus
     statements.push(
       db
         .prepare(`DELETE FROM notifications WHERE merchant_id = ? AND ${REFUSAL_ROW_SQL} AND received_at < ?`)
-        .bind(merchantId, iso(at - REFUSAL_RETENTION_MS)),
+        .bind(merchantId, isoNow(at - REFUSAL_RETENTION_MS)),
       db
         .prepare('DELETE FROM counted_refusals WHERE merchant_id = ? AND received_at < ?')
-        .bind(merchantId, iso(at - COUNTED_IDS_RETENTION_MS)),
+        .bind(merchantId, isoNow(at - COUNTED_IDS_RETENTION_MS)),
     )
   }
   return statements
@@ -99,7 +99,7 @@ function listedStatement(db: D1Database, refusal: Refusal, id: string): D1Prepar
       `INSERT INTO notifications (id, merchant_id, channel, out_trade_no, provider_notification_id, received_at, verdict, reason, source)
        VALUES (?, ?, ?, NULL, NULL, ?, 'rejected', ?, 'notify') ON CONFLICT (id) DO NOTHING`,
     )
-    .bind(id, refusal.merchantId, refusal.channel, iso(refusal.receivedAt), refusal.reason)
+    .bind(id, refusal.merchantId, refusal.channel, isoNow(refusal.receivedAt), refusal.reason)
 }
 
 /**
@@ -119,9 +119,9 @@ function countedStatements(db: D1Database, rowId: string, members: Refusal[]): D
            received_at = max(notifications.received_at, excluded.received_at),
            first_received_at = min(notifications.first_received_at, excluded.first_received_at)`,
       )
-      .bind(rowId, merchantId, channel, iso(Math.max(...times)), reason, members.length, iso(Math.min(...times))),
+      .bind(rowId, merchantId, channel, isoNow(Math.max(...times)), reason, members.length, isoNow(Math.min(...times))),
   ]
-  const ids = members.flatMap((r) => (r.id === undefined ? [] : [[r.id, iso(r.receivedAt)]]))
+  const ids = members.flatMap((r) => (r.id === undefined ? [] : [[r.id, isoNow(r.receivedAt)]]))
   if (ids.length > 0)
     statements.push(
       db
@@ -159,7 +159,7 @@ async function storedRefusalIds(db: D1Database, refusals: Refusal[]): Promise<Se
        SELECT c.id FROM json_each(?1) AS j
          JOIN counted_refusals AS c ON c.merchant_id = j.value ->> 1 AND c.received_at = j.value ->> 2 AND c.id = j.value ->> 0`,
     )
-    .bind(JSON.stringify(refusals.map((r) => [r.id, r.merchantId, iso(r.receivedAt)])))
+    .bind(JSON.stringify(refusals.map((r) => [r.id, r.merchantId, isoNow(r.receivedAt)])))
     .all<{ id: string }>()
   return new Set(results.map((r) => r.id))
 }
@@ -176,7 +176,9 @@ async function listedPerHour(db: D1Database, refusals: readonly Refusal[]): Prom
        ) AS listed FROM json_each(?) AS j`,
     )
     .bind(
-      JSON.stringify([...hours.values()].map(([merchantId, hour]) => [merchantId, hour, iso(hour * HOUR_MS), iso((hour + 1) * HOUR_MS)])),
+      JSON.stringify(
+        [...hours.values()].map(([merchantId, hour]) => [merchantId, hour, isoNow(hour * HOUR_MS), isoNow((hour + 1) * HOUR_MS)]),
+      ),
     )
     .all<{ merchant_id: string; hour: number; listed: number }>()
   return new Map(results.map((r) => [JSON.stringify([r.merchant_id, r.hour]), r.listed]))
