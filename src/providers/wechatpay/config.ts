@@ -2,8 +2,6 @@
  * @module A merchant's WeChat Pay section: its shape, the admin API's validation of it, which fields
  * are secrets, and the redacted view GET shows.
  */
-import { readPem } from '../../crypto/encoding'
-import { readCertificate } from '../../crypto/certificate'
 import { certificateExpiry } from '../../crypto/x509'
 import { fail, objectAt, stringAt, type JsonObject } from '../../lib/validation'
 import {
