@@ -96,7 +96,7 @@ export type paths = {
         put?: never;
         /**
          * Send a signed `webhook.test` event and report the attempt
-         * @description One attempt, never retried, sent even while the endpoint is disabled (to check it before enabling).
+         * @description One attempt, never retried. While the endpoint is disabled nothing is sent to it, this event included: `409`. Enabling sends nothing by itself, so enable, send the test event, then recover.
          */
         post: operations["sendTestEvent"];
         delete?: never;
@@ -228,7 +228,7 @@ export type paths = {
         put?: never;
         /**
          * Send every failed delivery of a time range again
-         * @description Each matching delivery is sent again with its original `webhook-id`, the events of one order in their order. A delivery already pending is left alone, so calling it twice sends nothing twice.
+         * @description Each matching delivery (provider notifications too) is sent again with its original `webhook-id`, the events of one order in their order. A delivery already pending is left alone, so calling it twice sends nothing twice. `409` while the endpoint is disabled.
          */
         post: operations["recoverDeliveries"];
         delete?: never;
@@ -263,7 +263,10 @@ export type paths = {
         };
         get?: never;
         put?: never;
-        /** Send one delivery again, with the same `webhook-id` */
+        /**
+         * Send one delivery again, with the same `webhook-id`
+         * @description While the endpoint is disabled nothing is sent to it: `409` (enable it first).
+         */
         post: operations["replayDelivery"];
         delete?: never;
         options?: never;
@@ -832,7 +835,7 @@ export type components = {
         RecoverResult: {
             /** @description Deliveries queued again by this call. */
             recovered: number;
-            /** @description Orders this call worked through. */
+            /** @description Orders (and subjects of provider notifications) this call worked through. */
             orders: number;
             /** @description Pass as `cursor` for the next page; null at the end. */
             next_cursor: string | null;
@@ -1381,6 +1384,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The change conflicts with what is stored; the message says with what. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getOrder: {
@@ -1852,6 +1864,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The change conflicts with what is stored; the message says with what. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getDelivery: {
@@ -1927,6 +1948,15 @@ export interface operations {
             };
             /** @description No such merchant, order or delivery. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The change conflicts with what is stored; the message says with what. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -17,6 +17,16 @@ export async function requireMerchant(env: Env, merchantId: string): Promise<Ver
   return merchant
 }
 
+/**
+ * While the endpoint is disabled nothing is sent to the merchant (contract: endpoint lifecycle), by an operator's
+ * action either: `action` says what would have been sent, for the 409's message.
+ */
+export function requireEnabledEndpoint(merchant: VersionedMerchant, action: string): void {
+  if (merchant.config.forward.disabledAt !== undefined) {
+    throw new AdminError('conflict', `the endpoint is disabled: enable it first (POST …/endpoint/enable), then ${action}`)
+  }
+}
+
 export function forwardSettings({ config, version }: VersionedMerchant): ForwardSettings {
   return { forward: config.forward, version }
 }

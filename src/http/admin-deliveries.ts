@@ -4,11 +4,18 @@
  */
 import { orderStub } from '../order/order-key'
 import { subjectStub } from '../order/subject-key'
-import { deliveryOwner, listDeliveryRows, ordersWithFailedDeliveries, type OrderKeyRow } from '../storage/admin-queries'
+import {
+  deliveryOwner,
+  failedDeliveryOwnerKey,
+  listDeliveryRows,
+  objectsWithFailedDeliveries,
+  type FailedDeliveryOwnerKey,
+  type FailedDeliveryOwnerRow,
+} from '../storage/admin-queries'
 import { fromBase64, fromUtf8, toBase64, utf8 } from '../crypto/encoding'
 import { log } from '../lib/log'
 import { nextAttemptIso } from '../storage/order'
-import { forwardSettings, requireMerchant } from './admin-common'
+import { forwardSettings, requireEnabledEndpoint, requireMerchant } from './admin-common'
 import { page } from './list-params'
 import { AdminError, json } from './responses'
 import type { Handler } from './route-spec'
@@ -35,18 +42,21 @@ export const listDeliveries: Handler<Routes['listDeliveries']> = async ({ params
   return json({ deliveries: rows.map(({ provider: _provider, ...row }) => row), next_cursor: nextCursor })
 }
 
-/** The object that holds a delivery, found through the D1 projection: an order's, or a subject's (provider.notification). */
+/** The object that holds a merchant's deliveries: an order's, or a subject's (provider.notification). */
+function deliveriesObject(env: Env, merchantId: string, row: FailedDeliveryOwnerRow) {
+  const { provider } = row
+  return row.subject_key !== null
+    ? subjectStub(env, { merchantId, provider, subjectKey: row.subject_key })
+    : orderStub(env, { merchantId, provider, outTradeNo: row.out_trade_no ?? '' })
+}
+
+/** The object that holds a delivery, found through the D1 projection. */
 async function ownerOf(env: Env, deliveryId: string) {
   // A delivery id names no merchant: ask every shard at once (one by default).
   const found = await Promise.all(allShards(env).map((db) => deliveryOwner(db, deliveryId)))
   const row = found.find((r) => r !== null) ?? null
   if (row === null) throw new AdminError('not_found', `delivery ${deliveryId} does not exist`)
-  const { merchant_id: merchantId, provider } = row
-  const stub =
-    row.subject_key !== null
-      ? subjectStub(env, { merchantId, provider, subjectKey: row.subject_key })
-      : orderStub(env, { merchantId, provider, outTradeNo: row.out_trade_no ?? '' })
-  return { row, stub }
+  return { row, stub: deliveriesObject(env, row.merchant_id, row) }
 }
 
 export const getDelivery: Handler<Routes['getDelivery']> = async ({ params, env }) => {
@@ -59,6 +69,7 @@ export const getDelivery: Handler<Routes['getDelivery']> = async ({ params, env 
 export const replayDelivery: Handler<Routes['replayDelivery']> = async ({ params, env }) => {
   const { row, stub } = await ownerOf(env, params.deliveryId)
   const merchant = await requireMerchant(env, row.merchant_id)
+  requireEnabledEndpoint(merchant, 'send it again')
   const delivery = await stub.replay(params.deliveryId, forwardSettings(merchant))
   if (delivery === null) throw new AdminError('not_found', `delivery ${params.deliveryId} does not exist`)
   return json(
@@ -78,18 +89,21 @@ export const replayDelivery: Handler<Routes['replayDelivery']> = async ({ params
   )
 }
 
-/** Order objects called at once during a recovery: enough to be quick, few enough to stay polite. */
+/** Objects called at once during a recovery: enough to be quick, few enough to stay polite. */
 const RECOVER_CONCURRENCY = 6
 
-function encodeOrderCursor(key: OrderKeyRow): string {
-  return toBase64(utf8(JSON.stringify([key.provider, key.out_trade_no])))
+function encodeRecoverCursor(key: FailedDeliveryOwnerKey): string {
+  return toBase64(utf8(JSON.stringify(key)))
 }
 
-function decodeOrderCursor(cursor: string): OrderKeyRow {
+function decodeRecoverCursor(cursor: string): FailedDeliveryOwnerKey {
   try {
     const value = JSON.parse(fromUtf8(fromBase64(cursor))) as unknown
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) {
-      return { provider: value[0] as string, out_trade_no: value[1] as string }
+    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+      const [provider, second, third] = value as string[]
+      if (value.length === 3) return [provider!, second!, third!]
+      // Written before subjects were recovered: (provider, order number).
+      if (value.length === 2) return [provider!, '', second!]
     }
   } catch {
     // not a cursor
@@ -98,40 +112,33 @@ function decodeOrderCursor(cursor: string): OrderKeyRow {
 }
 
 /**
- * Every failed delivery created in the window, sent again by its own order object (original `webhook-id`, the
- * order's events in their order). Orders come from the D1 projection, page by page; each order object re-checks
- * its own rows, so what is already pending (or delivered) is never queued twice.
+ * Every failed delivery created in the window, sent again by the object that holds it (original `webhook-id`, an
+ * order's events in their order): order objects, and the subject objects of provider notifications. They come from
+ * the D1 projection, page by page; each object re-checks its own rows, so what is already pending (or delivered) is
+ * never queued twice.
  */
 export const recoverDeliveries: Handler<Routes['recoverDeliveries']> = async ({ params, body, env }) => {
   const merchant = await requireMerchant(env, params.merchantId)
-  if (merchant.config.forward.disabledAt !== undefined) {
-    throw new AdminError('conflict', 'the endpoint is disabled: enable it first (POST …/endpoint/enable), then recover')
-  }
+  // Everything it queued would fail again at once.
+  requireEnabledEndpoint(merchant, 'recover')
   const window = { since: body.since, until: body.until ?? new Date().toISOString() }
   if (window.until <= window.since) throw new AdminError('invalid_request', 'until: must be after since')
   const limit = body.limit ?? MAX_RECOVER_ORDERS
-  const orders = await ordersWithFailedDeliveries(await shardFor(env, params.merchantId), params.merchantId, {
+  const owners = await objectsWithFailedDeliveries(await shardFor(env, params.merchantId), params.merchantId, {
     ...window,
-    after: body.cursor === undefined ? null : decodeOrderCursor(body.cursor),
+    after: body.cursor === undefined ? null : decodeRecoverCursor(body.cursor),
     limit: limit + 1,
   })
-  const shown = orders.slice(0, limit)
+  const shown = owners.slice(0, limit)
   const settings = forwardSettings(merchant)
   let recovered = 0
   for (let i = 0; i < shown.length; i += RECOVER_CONCURRENCY) {
     const counts = await Promise.all(
-      shown
-        .slice(i, i + RECOVER_CONCURRENCY)
-        .map((order) =>
-          orderStub(env, { merchantId: params.merchantId, provider: order.provider, outTradeNo: order.out_trade_no }).recover(
-            window,
-            settings,
-          ),
-        ),
+      shown.slice(i, i + RECOVER_CONCURRENCY).map((owner) => deliveriesObject(env, params.merchantId, owner).recover(window, settings)),
     )
     recovered += counts.reduce((sum, n) => sum + n, 0)
   }
   log('info', { event: 'deliveries.recovered', merchant_id: params.merchantId, outcome: 'queued', recovered, orders: shown.length })
-  const nextCursor = orders.length > limit ? encodeOrderCursor(shown[shown.length - 1]!) : null
+  const nextCursor = owners.length > limit ? encodeRecoverCursor(failedDeliveryOwnerKey(shown[shown.length - 1]!)) : null
   return json({ recovered, orders: shown.length, next_cursor: nextCursor }, 202)
 }

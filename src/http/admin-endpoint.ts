@@ -1,8 +1,11 @@
-/** @module Admin API for a merchant's endpoint: disable, enable (each told to the ops webhook), and a signed test event. */
+/**
+ * @module Admin API for a merchant's endpoint: disable, enable (each told to the ops webhook), and a signed test event
+ * (refused while the endpoint is disabled, like every send).
+ */
 import { sendTestEvent as send } from '../delivery/test-event'
 import { disableEndpointByOperator, enableEndpointByOperator } from '../ops/monitor'
 import { forwardView } from '../merchants/public-view'
-import { requireMerchant } from './admin-common'
+import { requireEnabledEndpoint, requireMerchant } from './admin-common'
 import { json } from './responses'
 import type { Handler } from './route-spec'
 import type { AdminRoutes } from './routes'
@@ -20,6 +23,7 @@ export const enableEndpoint: Handler<AdminRoutes['enableEndpoint']> = async ({ p
 }
 
 export const sendTestEvent: Handler<AdminRoutes['sendTestEvent']> = async ({ params, env }) => {
-  const { config } = await requireMerchant(env, params.merchantId)
-  return json(await send(params.merchantId, config.forward, { allowLoopback: env.ENVIRONMENT === 'development' }))
+  const merchant = await requireMerchant(env, params.merchantId)
+  requireEnabledEndpoint(merchant, 'send the test event')
+  return json(await send(params.merchantId, merchant.config.forward, { allowLoopback: env.ENVIRONMENT === 'development' }))
 }

@@ -86,8 +86,9 @@ export function deliveryRoutes() {
       tag: 'deliveries',
       summary: 'Send every failed delivery of a time range again',
       description:
-        'Each matching delivery is sent again with its original `webhook-id`, the events of one order in their order. ' +
-        'A delivery already pending is left alone, so calling it twice sends nothing twice.',
+        'Each matching delivery (provider notifications too) is sent again with its original `webhook-id`, the events ' +
+        'of one order in their order. A delivery already pending is left alone, so calling it twice sends nothing twice. ' +
+        '`409` while the endpoint is disabled.',
       params: z.object({ merchantId: merchantIdParam }),
       body: named('RecoverRequest', recoverBody),
       responses: {
@@ -97,13 +98,13 @@ export function deliveryRoutes() {
             'RecoverResult',
             z.object({
               recovered: z.number().int().meta({ description: 'Deliveries queued again by this call.' }),
-              orders: z.number().int().meta({ description: 'Orders this call worked through.' }),
+              orders: z.number().int().meta({ description: 'Orders (and subjects of provider notifications) this call worked through.' }),
               next_cursor: nextCursor,
             }),
           ),
         },
       },
-      errors: ['invalid_request', 'not_found'],
+      errors: ['invalid_request', 'not_found', 'conflict'],
     }),
     getDelivery: route({
       method: 'get',
@@ -119,9 +120,10 @@ export function deliveryRoutes() {
       path: '/admin/deliveries/{deliveryId}/replay',
       tag: 'deliveries',
       summary: 'Send one delivery again, with the same `webhook-id`',
+      description: 'While the endpoint is disabled nothing is sent to it: `409` (enable it first).',
       params: deliveryParams,
       responses: { 202: { description: 'Queued for sending.', schema: named('DeliverySummary', deliverySummary) } },
-      errors: ['not_found'],
+      errors: ['not_found', 'conflict'],
     }),
   }
 }

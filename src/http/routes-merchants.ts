@@ -156,10 +156,12 @@ export function merchantRoutes(registry: ProviderRegistry) {
       path: '/admin/merchants/{merchantId}/test-event',
       tag: 'endpoint',
       summary: 'Send a signed `webhook.test` event and report the attempt',
-      description: 'One attempt, never retried, sent even while the endpoint is disabled (to check it before enabling).',
+      description:
+        'One attempt, never retried. While the endpoint is disabled nothing is sent to it, this event included: `409`. ' +
+        'Enabling sends nothing by itself, so enable, send the test event, then recover.',
       params: merchantParams,
       responses: { 200: { description: "The attempt's outcome.", schema: named('TestEventResult', testEventResult) } },
-      errors: ['not_found', 'invalid_request'],
+      errors: ['not_found', 'invalid_request', 'conflict'],
     }),
   }
 }

@@ -1,5 +1,5 @@
 /**
- * @module Bulk recovery, one order's part: every failed delivery created within the window goes back to pending, due
+ * @module Bulk recovery, one order's (or one subject's) part: every failed delivery created within the window goes back to pending, due
  * now, with its event (so its `webhook-id`) unchanged. The outbox sends the oldest first, so the order's events reach
  * the merchant in the order they happened. Pending and delivered ones are left alone: a second recovery, or one
  * while a retry is due, sends nothing twice.
@@ -17,10 +17,10 @@ export interface RecoveryWindow {
 /** How many deliveries went back to pending. */
 export async function recoverDeliveries(ctx: OrderContext, window: RecoveryWindow, settings: ForwardSettings): Promise<number> {
   const { store } = ctx
-  const order = store.order.get()
-  if (order === null) return 0
+  const owner = store.order.get() ?? store.subject.get()
+  if (owner === null) return 0
   // The merchant's current settings: a recovery after re-enabling (or moving) the endpoint goes there.
-  const saveForwardTarget = await sealForwardTarget(ctx, order.merchantId, settings)
+  const saveForwardTarget = await sealForwardTarget(ctx, owner.merchantId, settings)
   const nowMs = Date.now()
   const now = isoNow(nowMs)
   const recovered = ctx.store.transaction(() => {

@@ -11,6 +11,7 @@ import type { OrderContext } from './context'
 import { deliveryView, type DeliveryView } from './delivery-view'
 import type { ForwardSettings } from './forward-target'
 import { meterAlarm } from './meter'
+import { recoverDeliveries, type RecoveryWindow } from './recover'
 import { replayDelivery } from './replay'
 import { ingestSubjectNotification, type SubjectIngestRequest, type SubjectIngestResult } from './subject-ingest'
 
@@ -39,6 +40,11 @@ export class SubjectObject extends DurableObject<Env> {
   /** Sends a delivery again with the same `webhook-id` (admin replay). */
   replay(deliveryId: string, settings: ForwardSettings): Promise<DeliveryRow | null> {
     return replayDelivery(this.context(), deliveryId, settings)
+  }
+
+  /** Bulk recovery: this subject's failed deliveries created in the window go back to pending; returns how many. */
+  recover(window: RecoveryWindow, settings: ForwardSettings): Promise<number> {
+    return recoverDeliveries(this.context(), window, settings)
   }
 
   override async alarm(): Promise<void> {

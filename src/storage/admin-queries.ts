@@ -157,31 +157,42 @@ export function notificationRow(db: D1Database, merchantId: string, notification
     .first<NotificationListRow>()
 }
 
-/** An order with failed deliveries, as a recovery works through them. */
-export interface OrderKeyRow {
+/**
+ * An object with failed deliveries, as a recovery works through them: an order (`subject_key` null), or the subject of
+ * provider notifications (`out_trade_no` null).
+ */
+export interface FailedDeliveryOwnerRow {
   provider: ProviderName
-  out_trade_no: string
+  out_trade_no: string | null
+  subject_key: string | null
+}
+
+/** Where a recovery's walk stands: the last object of a page, as `(provider, subject key or '', order number or '')`. */
+export type FailedDeliveryOwnerKey = readonly [provider: string, subjectKey: string, outTradeNo: string]
+
+export function failedDeliveryOwnerKey(row: FailedDeliveryOwnerRow): FailedDeliveryOwnerKey {
+  return [row.provider, row.subject_key ?? '', row.out_trade_no ?? '']
 }
 
 /**
- * The merchant's orders with a failed delivery created within [since, until), in (provider, order number) order,
- * strictly after `after`: a recovery works through them page by page. (A provider notification's failed delivery
- * belongs to a subject object, and is replayed one by one.)
+ * The merchant's objects (orders first, then subjects, per provider) with a failed delivery created within
+ * [since, until), strictly after `after`: a recovery works through them page by page.
  */
-export async function ordersWithFailedDeliveries(
+export async function objectsWithFailedDeliveries(
   db: D1Database,
   merchantId: string,
-  window: { since: string; until: string; after: OrderKeyRow | null; limit: number },
-): Promise<OrderKeyRow[]> {
+  window: { since: string; until: string; after: FailedDeliveryOwnerKey | null; limit: number },
+): Promise<FailedDeliveryOwnerRow[]> {
+  const [provider, subjectKey, outTradeNo] = window.after ?? [null, null, null]
   const { results } = await db
     .prepare(
-      `SELECT DISTINCT provider, out_trade_no FROM deliveries
-       WHERE merchant_id = ?1 AND status = 'failed' AND out_trade_no IS NOT NULL AND created_at >= ?2 AND created_at < ?3
-         AND (?4 IS NULL OR (provider, out_trade_no) > (?4, ?5))
-       ORDER BY provider, out_trade_no LIMIT ?6`,
+      `SELECT DISTINCT provider, out_trade_no, subject_key FROM deliveries
+       WHERE merchant_id = ?1 AND status = 'failed' AND created_at >= ?2 AND created_at < ?3
+         AND (?4 IS NULL OR (provider, COALESCE(subject_key, ''), COALESCE(out_trade_no, '')) > (?4, ?5, ?6))
+       ORDER BY provider, COALESCE(subject_key, ''), COALESCE(out_trade_no, '') LIMIT ?7`,
     )
-    .bind(merchantId, window.since, window.until, window.after?.provider ?? null, window.after?.out_trade_no ?? null, window.limit)
-    .all<OrderKeyRow>()
+    .bind(merchantId, window.since, window.until, provider, subjectKey, outTradeNo, window.limit)
+    .all<FailedDeliveryOwnerRow>()
   return results
 }
 

@@ -126,7 +126,7 @@ describe('the ops endpoint', () => {
 })
 
 describe('POST /admin/merchants/{merchantId}/test-event', () => {
-  it('sends a signed webhook.test event and replies with the attempt, also while the endpoint is disabled', async () => {
+  it('sends a signed webhook.test event and replies with the attempt; refused while the endpoint is disabled', async () => {
     const M = 'test-event'
     await registerFixtureMerchant(M)
     let status = 200
@@ -146,13 +146,19 @@ describe('POST /admin/merchants/{merchantId}/test-event', () => {
     expect(verified).toMatchObject({ type: 'webhook.test', data: { merchant_id: M } })
 
     status = 500
-    await admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' })
     const failed = await send()
     expect(failed).toMatchObject({ delivered: false, status_code: 500, error: 'HTTP 500', response_snippet: 'merchant is down' })
     expect(received).toHaveLength(2)
     // Never retried, never stored as a delivery.
     const list = (await (await admin(`/admin/merchants/${M}/deliveries`)).json()) as { deliveries: unknown[] }
     expect(list.deliveries).toEqual([])
+
+    // Nothing is sent to a disabled endpoint, this event included.
+    await admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' })
+    const refused = await admin(`/admin/merchants/${M}/test-event`, { method: 'POST' })
+    expect(refused.status).toBe(409)
+    expect(await refused.json()).toMatchObject({ error: { code: 'conflict', message: expect.stringContaining('enable it first') } })
+    expect(received).toHaveLength(2)
     expect((await admin('/admin/merchants/test-event-nobody/test-event', { method: 'POST' })).status).toBe(404)
   })
 })

@@ -11,7 +11,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import alipayFixtures from '../fixtures/alipay.json'
 import v3Fixtures from '../fixtures/wechatpay-v3.json'
 import { subjectStub } from '../../src/order/subject-key'
-import { ACCEPT, admin, fixturePost, forwardUrl, notify, registerMerchant, rejectReply } from '../security/harness'
+import { ACCEPT, admin, fixturePost, forwardUrl, notify, registerFixtureMerchant, rejectReply } from '../security/harness'
 import { receiveEvents, type ReceivedEvent } from '../support/refunds'
 
 const MERCHANT = 'other-notifications'
@@ -23,14 +23,14 @@ function atFixtureClock(): void {
   vi.setSystemTime(v3Fixtures.now)
 }
 
-async function send(fixture: { body: string; headers: Record<string, string> }) {
-  const reply = await notify('wechatpay.v3', MERCHANT, fixturePost('wechatpay.v3', fixture))
+async function send(fixture: { body: string; headers: Record<string, string> }, merchantId = MERCHANT) {
+  const reply = await notify('wechatpay.v3', merchantId, fixturePost('wechatpay.v3', fixture))
   return { status: reply.status, body: await reply.text() }
 }
 
 /** Runs the subject object's alarm (its outbox, then the D1 projection) and waits for `count` provider notifications. */
-async function forwarded(received: ReceivedEvent[], subjectKey: string, count: number, provider = 'wechatpay') {
-  await runDurableObjectAlarm(subjectStub(env, { merchantId: MERCHANT, provider, subjectKey }))
+async function forwarded(received: ReceivedEvent[], subjectKey: string, count: number, provider = 'wechatpay', merchantId = MERCHANT) {
+  await runDurableObjectAlarm(subjectStub(env, { merchantId, provider, subjectKey }))
   return vi.waitFor(
     () => {
       const events = received.filter((e) => e.type === 'provider.notification')
@@ -42,7 +42,7 @@ async function forwarded(received: ReceivedEvent[], subjectKey: string, count: n
 }
 
 beforeAll(async () => {
-  await registerMerchant(MERCHANT)
+  await registerFixtureMerchant(MERCHANT)
 })
 
 afterEach(() => vi.useRealTimers())
@@ -158,5 +158,46 @@ describe('provider notifications about no order', () => {
       raw: { commodity_order_id: '2026112200000018079639', title: '服务市场订单' },
     })
     expect(events[1]!.data.raw).not.toHaveProperty('sign')
+  })
+
+  it('a failed one is sent again by recover, with its webhook-id; replay and test event are refused while disabled', async () => {
+    const merchantId = 'other-notifications-recover'
+    await registerFixtureMerchant(merchantId)
+    atFixtureClock()
+    const received = receiveEvents(forwardUrl(merchantId))
+    const post = (path: string, body?: unknown) =>
+      admin(`/admin/merchants/${merchantId}${path}`, { method: 'POST', ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
+    expect((await post('/endpoint/disable')).status).toBe(200)
+    expect(await send(transferBillFinished, merchantId)).toEqual(ACCEPT['wechatpay.v3'])
+    const subject = subjectStub(env, { merchantId, provider: 'wechatpay', subjectKey: TRANSFER_BILL_NO })
+    await runDurableObjectAlarm(subject)
+    const [failed] = await vi.waitFor(async () => {
+      const list = (await (await admin(`/admin/merchants/${merchantId}/deliveries`)).json()) as {
+        deliveries: { id: string; event_id: string; type: string; status: string; reason: string | null }[]
+      }
+      expect(list.deliveries.map((d) => [d.type, d.status, d.reason])).toEqual([['provider.notification', 'failed', 'endpoint_disabled']])
+      return list.deliveries
+    })
+
+    // Nothing is sent while the endpoint is disabled, by an operator either.
+    const replay = await admin(`/admin/deliveries/${failed!.id}/replay`, { method: 'POST' })
+    expect(replay.status).toBe(409)
+    expect(await replay.json()).toMatchObject({ error: { code: 'conflict', message: expect.stringContaining('enable it first') } })
+    const test = await post('/test-event')
+    expect(test.status).toBe(409)
+    expect(await test.json()).toMatchObject({ error: { code: 'conflict' } })
+    expect(received).toEqual([])
+
+    // Enabled, then recovered: the subject object sends it again, once, with its original webhook-id.
+    expect((await post('/endpoint/enable')).status).toBe(200)
+    vi.setSystemTime(v3Fixtures.now + 1000)
+    const since = new Date(v3Fixtures.now - 60_000).toISOString()
+    const recovered = await post('/deliveries/recover', { since, status: 'failed' })
+    expect(recovered.status).toBe(202)
+    expect(await recovered.json()).toEqual({ recovered: 1, orders: 1, next_cursor: null })
+    const [event] = await forwarded(received, TRANSFER_BILL_NO, 1, 'wechatpay', merchantId)
+    expect(event).toMatchObject({ webhookId: failed!.event_id, data: { subject_id: TRANSFER_BILL_NO } })
+    const again = await post('/deliveries/recover', { since, status: 'failed' })
+    expect(await again.json()).toMatchObject({ recovered: 0 })
   })
 })
