@@ -142,6 +142,10 @@ runChannelContract({
     validCase('transactionCertC', payment, { merchant: withCertC }),
     validCase('boundaryPast300', payment),
     validCase('boundaryFuture300', payment),
+    // The header counts whole seconds, and so does the window: a timestamp 300 s old is accepted for all of that
+    // second (a provider or test that reads the clock in seconds sees |now − timestamp| = 300).
+    validCase('boundaryPast300', payment, { name: 'timestamp 300 s old, 999 ms into the second', now: now + 999 }),
+    validCase('transactionCertA', payment, { name: 'a genuine notify 300.999 s after its timestamp', now: now + 300_999 }),
     {
       ...validCase('transactionCertA', payment),
       name: 'platform key configured as the X.509 certificate instead of SPKI',
@@ -254,7 +258,8 @@ runChannelContract({
     rejectCase('stalePast301', 'stale_timestamp'),
     rejectCase('staleFuture301', 'stale_timestamp'),
     { ...rejectCase('transactionCertA', 'stale_timestamp'), name: 'a genuine notify replayed 301 s later', now: now + 301_000 },
-    { ...rejectCase('transactionCertA', 'stale_timestamp'), name: 'a millisecond past the window', now: now + 300_001 },
+    { ...rejectCase('transactionCertA', 'stale_timestamp'), name: 'timestamp 300.001 s ahead: 301 whole seconds', now: now - 300_001 },
+    { ...rejectCase('boundaryPast300', 'stale_timestamp'), name: 'timestamp 300 s old, one second later', now: now + 1_000 },
     {
       name: 'a signature that is not base64 at all',
       raw: rawNotification(cases.transactionCertA.body, { ...cases.transactionCertA.headers, 'Wechatpay-Signature': 'not base64!' }, now),

@@ -77,7 +77,8 @@ export function platformKeyText(wechatpay: WechatpayConfig, serial: string): str
  */
 export async function verifySignedMessage(signed: V3SignedMessage, config: WechatpayConfig | undefined, now: number): Promise<void> {
   const { wechatpay } = v3Config(config)
-  if (Math.abs(now / 1000 - Number(signed.timestamp)) > MAX_CLOCK_SKEW_SECONDS) {
+  // In whole seconds, as the header counts: 300 s old stays within the window for all of that second.
+  if (Math.abs(Math.floor(now / 1000) - Number(signed.timestamp)) > MAX_CLOCK_SKEW_SECONDS) {
     refuse('stale_timestamp', 'Wechatpay-Timestamp is more than 300 s from now')
   }
   if (signed.signatureType !== null && signed.signatureType !== SIGNATURE_TYPE_RSA) {
