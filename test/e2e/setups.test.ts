@@ -14,6 +14,7 @@ import v3Fixtures from '../fixtures/wechatpay-v3.json'
 import keys from '../fixtures/keys.json'
 import { network } from '../msw'
 import { orderStub } from '../../src/order/order-key'
+import { subjectStub } from '../../src/order/subject-key'
 import type { Provider } from '../../src/providers'
 import { admin, FORWARD_SECRET, notify, recordForwarded, type ForwardedCall } from '../support/gateway'
 import { v3SignedHeaders } from '../security/signing'
@@ -166,6 +167,20 @@ describe('WeChat Pay partner mode (服务商)', () => {
       status: 403,
       body: JSON.stringify({ code: 'FAIL', message: 'partner-mode sub_mchid for a direct merchant' }),
     })
+    // A notification about no order (a transfer) by the same rule: B's to A, A's to the provider, both refused.
+    const callsA = recordForwarded(hook('sub-a'))
+    const transferToA = await notify('wechatpay.v3', 'sub-a', v3Fixtures.cases.transferPartnerSubB)
+    expect({ status: transferToA.status, body: await transferToA.text() }).toEqual({
+      status: 403,
+      body: JSON.stringify({ code: 'FAIL', message: 'sub_mchid does not belong to this merchant' }),
+    })
+    expect((await notify('wechatpay.v3', 'sp-direct', v3Fixtures.cases.transferPartnerSubA)).status).toBe(403)
+    // And A's own is A's: forwarded as provider.notification.
+    expect((await notify('wechatpay.v3', 'sub-a', v3Fixtures.cases.transferPartnerSubA)).status).toBe(204)
+    await runDurableObjectAlarm(
+      subjectStub(env, { merchantId: 'sub-a', provider: 'wechatpay', subjectKey: '1330000071100999991182020050700019490' }),
+    )
+    await vi.waitFor(() => expect(callsA.map((c) => c.type)).toEqual(['provider.notification']))
     vi.useRealTimers()
     const v2ToSp = await notify('wechatpay.v2', 'sp-direct', v2Fixtures.cases.partnerPayment)
     expect(v2ToSp.status).toBe(403)

@@ -171,6 +171,26 @@ runChannelContract({
       },
     },
     {
+      name: cases.transferPartnerSubA.description,
+      raw: raw('transferPartnerSubA'),
+      merchant: subMerchantA,
+      expected: {
+        outTradeNo: '',
+        effect: {
+          kind: 'other',
+          notificationType: 'MCHTRANSFER.BILL.FINISHED',
+          subjectId: '1330000071100999991182020050700019490',
+          occurredAt: '2025-11-24T16:00:00Z',
+        },
+      },
+    },
+    {
+      name: 'a complaint (no merchant id in it) to a sub-merchant',
+      raw: raw('complaintCreated'),
+      merchant: subMerchantA,
+      expected: { outTradeNo: '', effect: expect.objectContaining({ kind: 'other', notificationType: 'COMPLAINT.CREATE' }) },
+    },
+    {
       name: cases.complaintCreated.description,
       raw: raw('complaintCreated'),
       expected: {
@@ -232,6 +252,22 @@ runChannelContract({
       { ...rejectCase('transactionPartnerWrongSpMchid', 'merchant_mismatch'), merchant: subMerchantA },
       { ...rejectCase('transactionPartnerOtherSubAppid', 'merchant_mismatch'), merchant: subMerchantA },
       { ...rejectCase('transactionSecondAppid', 'merchant_mismatch'), name: 'an app the merchant does not list' },
+      // Notifications about no order follow the same rule for the ids they carry: sub-merchants share the service
+      // provider's keys, so only the ids say whose a transfer is.
+      {
+        ...rejectCase('transferPartnerSubB', 'merchant_mismatch'),
+        name: 'wrong sub_mchid: sub-merchant B’s transfer to A',
+        merchant: subMerchantA,
+      },
+      {
+        ...rejectCase('transferPartnerSubA', 'merchant_mismatch'),
+        name: 'partner → direct: a sub-merchant’s transfer to its service provider',
+      },
+      {
+        ...rejectCase('transferBillFinished', 'merchant_mismatch'),
+        name: 'direct → partner: a direct transfer to a sub-merchant',
+        merchant: subMerchantA,
+      },
     ],
     'malformed body': [
       rejectCase('invalidJson', 'malformed_body'),

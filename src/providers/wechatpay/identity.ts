@@ -93,6 +93,46 @@ export function checkV3Identity(resource: JsonFields, wechatpay: WechatpayConfig
   checkIdentity(named, wechatpay, { names: partner ? V3_PARTNER_FIELDS : V3_DIRECT_FIELDS, required: true, appidRequired: false })
 }
 
+/** Where a resource about no order may name each id: transfers write `mch_id`, partner messages `sp_mchid`, … */
+const CARRIED_V3_FIELDS: Record<keyof NamedIdentity, readonly string[]> = {
+  mchid: ['mchid', 'mch_id', 'sp_mchid'],
+  appid: ['appid', 'sp_appid'],
+  subMchid: ['sub_mchid'],
+  subAppid: ['sub_appid'],
+}
+
+/** The one value a resource gives for an id under any of its names, and the name it used; two values refuse. */
+function carriedId(resource: JsonFields, names: readonly string[]): { name: string; value: string } | null {
+  let found: { name: string; value: string } | null = null
+  for (const name of names) {
+    const value = text(resource, name)
+    if (value === null || value === '') continue
+    if (found !== null && found.value !== value) refuse('merchant_mismatch', `${found.name} and ${name} name different merchants`)
+    found ??= { name, value }
+  }
+  return found
+}
+
+/**
+ * An APIv3 resource about no order (a transfer, a profit-sharing receiver, a complaint), by the same rule for the ids
+ * it carries: one that names a merchant id is a direct message, or a partner one with its `sub_mchid`, and must be
+ * this merchant's; one that names none (a complaint) is checked by its signature alone.
+ */
+export function checkCarriedV3Identity(resource: JsonFields, wechatpay: WechatpayConfig): void {
+  const mchid = carriedId(resource, CARRIED_V3_FIELDS.mchid)
+  const appid = carriedId(resource, CARRIED_V3_FIELDS.appid)
+  const subMchid = carriedId(resource, CARRIED_V3_FIELDS.subMchid)
+  const subAppid = carriedId(resource, CARRIED_V3_FIELDS.subAppid)
+  const named: NamedIdentity = {
+    mchid: mchid?.value ?? null,
+    appid: appid?.value ?? null,
+    subMchid: subMchid?.value ?? null,
+    subAppid: subAppid?.value ?? null,
+  }
+  const names: IdentityFieldNames = { ...V3_DIRECT_FIELDS, mchid: mchid?.name ?? 'mchid', appid: appid?.name ?? 'appid' }
+  checkIdentity(named, wechatpay, { names, required: mchid !== null, appidRequired: false })
+}
+
 /**
  * APIv2 fields (`appid`, `mch_id`, and in partner mode `sub_appid`, `sub_mch_id`). Signed payments, refunds and
  * answers must name the merchant; an unsigned FAIL message is checked only for what it carries.

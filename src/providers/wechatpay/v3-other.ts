@@ -1,13 +1,14 @@
 /**
  * @module WeChat Pay APIv3 notifications that are not about a payment or its refunds (`MCHTRANSFER.*`,
  * `PROFITSHARING.*`, `COMPLAINT.*`, …): verified and decrypted like every v3 notification, checked
- * against the merchant ids they carry, and forwarded as `provider.notification` with the resource as it is.
+ * against the merchant ids they carry (the one identity rule, partner mode included), and forwarded as
+ * `provider.notification` with the resource as it is.
  * @see https://pay.weixin.qq.com/doc/v3/merchant/4012712115 (transfer bill notification)
  */
-import { refuse } from '../core/rejection'
 import { rfc3339ToIso } from '../core/time'
 import type { VerifiedNotification } from '../core/types'
 import type { WechatpayConfig } from './config'
+import { checkCarriedV3Identity } from './identity'
 import type { JsonFields, V3Envelope } from './v3-notify'
 
 /** Event families paygate maps itself; any other authentic event is forwarded as it is. */
@@ -19,34 +20,19 @@ const ORDER_EVENT_PREFIXES = ['TRANSACTION.', 'REFUND.']
  */
 const SUBJECT_FIELDS = ['transfer_bill_no', 'complaint_id', 'order_id', 'out_bill_no', 'out_order_no', 'transaction_id', 'out_trade_no']
 
-/** Merchant ids a resource may carry under one name or another (transfers write `mch_id`). */
-const MCHID_FIELDS = ['mchid', 'mch_id', 'sp_mchid']
-const APPID_FIELDS = ['appid', 'sp_appid']
-
 export function isOtherEvent(eventType: string): boolean {
   return !ORDER_EVENT_PREFIXES.some((prefix) => eventType.startsWith(prefix))
 }
 
-function text(resource: JsonFields, name: string): string | null {
+/** A subject id, when the resource gives one as text. */
+function subjectText(resource: JsonFields, name: string): string | null {
   const value = resource[name]
   return typeof value === 'string' && value !== '' ? value : null
 }
 
-/** Only the ids the resource carries are checked; a complaint names no appid, a transfer no `mchid`. */
-function checkCarriedIdentity(resource: JsonFields, wechatpay: WechatpayConfig): void {
-  for (const name of MCHID_FIELDS) {
-    const value = text(resource, name)
-    if (value !== null && value !== wechatpay.mchid) refuse('merchant_mismatch', `${name} does not belong to this merchant`)
-  }
-  for (const name of APPID_FIELDS) {
-    const value = text(resource, name)
-    if (value !== null && value !== wechatpay.appid) refuse('merchant_mismatch', `${name} does not belong to this merchant`)
-  }
-}
-
 export function otherV3Notification(envelope: V3Envelope, resource: JsonFields, wechatpay: WechatpayConfig): VerifiedNotification {
-  checkCarriedIdentity(resource, wechatpay)
-  const subjectId = SUBJECT_FIELDS.map((name) => text(resource, name)).find((value) => value !== null) ?? null
+  checkCarriedV3Identity(resource, wechatpay)
+  const subjectId = SUBJECT_FIELDS.map((name) => subjectText(resource, name)).find((value) => value !== null) ?? null
   const occurredAt = envelope.createTime === null ? null : rfc3339ToIso(envelope.createTime)
   return {
     channel: 'wechatpay.v3',
