@@ -577,7 +577,7 @@ export type components = {
                 /** @description Another OpenAPI gateway endpoint (the sandbox, or a local stand-in). */
                 gatewayUrl?: string;
             };
-            /** @description Every order is registered first: a payment for an unregistered one is confirmed by a query before it counts. */
+            /** @description Every order is registered first: a payment for an unregistered one is confirmed by a query before it counts (refused, so the provider retries, until then; without query keys, until the order is registered). */
             requireRegisteredOrders?: boolean;
             /** @description Every payment notification is confirmed by an order query before it is forwarded. */
             confirmPaymentsByQuery?: boolean;

@@ -88,7 +88,7 @@ function notificationFields(merchantId: string, notification: VerifiedNotificati
 
 const INGEST_REJECTION_MESSAGES: Record<IngestRejection, string> = {
   amount_mismatch: 'amount does not match the registered order',
-  order_not_registered: 'order not registered; confirming with the provider, retry later',
+  order_not_registered: 'order not registered; retry later (confirmed by an order query, or once it is registered)',
   refund_before_payment: 'refund of a payment not yet known; retry later',
   refund_exceeds_amount: "refund exceeds the order's amount",
 }
@@ -166,7 +166,9 @@ async function storeNotification(
       settings,
       receivedAt,
       source: 'notify',
-      requireRegisteredOrder: merchant.requireRegisteredOrders === true && canQueryOrders,
+      // Without a query the order stays refused until the merchant registers it: the flag still protects.
+      requireRegisteredOrder: merchant.requireRegisteredOrders === true,
+      canQueryOrders,
       confirmPayments: merchant.confirmPaymentsByQuery === true && canQueryOrders,
       canQueryRefunds: registry.refundQueryClientFor(merchant, notification.provider) !== null,
     })

@@ -52,9 +52,14 @@ export function merchantInputSchema(registry: ProviderRegistry = defaultRegistry
     schema = strictObject({
       forward: forwardSchema,
       ...sections,
-      requireRegisteredOrders: z.boolean({ error: 'must be true or false' }).optional().meta({
-        description: 'Every order is registered first: a payment for an unregistered one is confirmed by a query before it counts.',
-      }),
+      requireRegisteredOrders: z
+        .boolean({ error: 'must be true or false' })
+        .optional()
+        .meta({
+          description:
+            'Every order is registered first: a payment for an unregistered one is confirmed by a query before it counts ' +
+            '(refused, so the provider retries, until then; without query keys, until the order is registered).',
+        }),
       confirmPaymentsByQuery: z.boolean({ error: 'must be true or false' }).optional().meta({
         description: 'Every payment notification is confirmed by an order query before it is forwarded.',
       }),

@@ -19,8 +19,13 @@ export interface IngestRequest {
   settings: ForwardSettings
   receivedAt: number
   source: NotificationSource
-  /** The merchant registers its orders: a payment for an unregistered one is doubtful until a query confirms it. */
+  /**
+   * The merchant registers its orders: a payment for an unregistered one is doubtful until a query confirms it, or
+   * (when its keys allow no query) until the merchant registers it.
+   */
   requireRegisteredOrder?: boolean
+  /** The merchant's keys, and the order number, allow an order query. */
+  canQueryOrders?: boolean
   /** The merchant wants every payment confirmed by an order query before it is forwarded (and has the keys). */
   confirmPayments?: boolean
   /** The merchant's keys allow refund queries: an Alipay refund whose own amount is in doubt is asked about. */
@@ -53,6 +58,7 @@ export async function ingestNotification(ctx: OrderContext, request: IngestReque
         source,
         nowMs,
         requireRegisteredOrder: request.requireRegisteredOrder === true,
+        canQueryOrders: request.canQueryOrders === true,
         confirmPayments: request.confirmPayments === true,
         canQueryRefunds: request.canQueryRefunds === true,
       })
@@ -71,6 +77,7 @@ export interface ApplyOptions {
   source: NotificationSource
   nowMs: number
   requireRegisteredOrder?: boolean
+  canQueryOrders?: boolean
   confirmPayments?: boolean
   canQueryRefunds?: boolean
 }
@@ -103,10 +110,11 @@ export function applyNotification(store: OrderStore, notification: VerifiedNotif
   const impliesPayment = effect.kind === 'payment' || (effect.kind === 'refund' && effect.payment !== null)
   const unregistered = options.requireRegisteredOrder === true && order.expectedAmount === null && AWAITING_PAYMENT.has(order.status)
   if (source === 'notify' && impliesPayment && unregistered) {
-    // Doubtful: the merchant never announced this order. Ask the provider; its signed answer decides,
-    // and the provider's retry of this notification then finds the order settled either way.
+    // Doubtful: the merchant never announced this order. Ask the provider when the keys allow; its signed answer
+    // decides, and the provider's retry of this notification then finds the order settled either way. Without a
+    // query, the retry is accepted once the merchant registers the order.
     audit('rejected', 'order_not_registered')
-    store.reconciliation.plan(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS)
+    if (options.canQueryOrders === true) store.reconciliation.plan(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS)
     return { verdict: 'rejected', reason: 'order_not_registered', status: order.status, eventIds: [] }
   }
 

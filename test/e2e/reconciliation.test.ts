@@ -230,13 +230,6 @@ describe('a merchant that registers every order', () => {
 })
 
 describe('doubt needs a way to be resolved', () => {
-  it('a merchant that requires registered orders but has no query keys still gets its payments', async () => {
-    await putFixtureMerchant('strict-nokeys', { requireRegisteredOrders: true })
-    const reply = await notify('alipay', 'strict-nokeys', alipayFixtures.cases.tradeSuccessUtf8)
-    expect(await reply.text()).toBe('success')
-    expect((await getOrder('strict-nokeys', 'T20261122-0001')).status).toBe('paid')
-  })
-
   // Contract part 2 changed this: a refund that carries the payment's facts (Alipay total_amount with
   // gmt_payment) proves the payment, so it is no longer refused until the payment's own notification.
   it('a refund of a payment not seen yet that carries no payment facts is refused until the payment is known, then applied', async () => {
@@ -268,5 +261,35 @@ describe('doubt needs a way to be resolved', () => {
     // The payment's own notification arrives late: accepted, nothing new.
     expect(await (await notify('alipay', 'refund-proves', alipayFixtures.cases.tradeSuccessUtf8)).text()).toBe('success')
     expect((await getOrder('refund-proves', 'T20261122-0001')).events).toHaveLength(2)
+  })
+})
+
+describe('a merchant that registers every order, with no keys to query them', () => {
+  beforeAll(async () => {
+    await putFixtureMerchant('strict-no-query', { requireRegisteredOrders: true })
+  })
+
+  it('refuses a payment for an unregistered order until the merchant registers it, then takes the retry', async () => {
+    const forwarded = recordForwarded()
+    const first = await notify('alipay', 'strict-no-query', alipayFixtures.cases.tradeSuccessUtf8)
+    expect(first.status).toBe(409)
+    expect(await first.text()).toBe('failure')
+    const order = { merchantId: 'strict-no-query', provider: 'alipay' as const, outTradeNo: 'T20261122-0001' }
+    // Nothing to ask the provider with: no query is planned, nothing is paid or forwarded.
+    await runDurableObjectAlarm(orderStub(env, order))
+    const refused = await getOrder('strict-no-query', order.outTradeNo)
+    expect(refused).toMatchObject({ status: 'pending', events: [] })
+    expect(refused.notifications.map((n) => [n.verdict, n.reason])).toEqual([['rejected', 'order_not_registered']])
+
+    // The merchant registers it; Alipay's retry is accepted and forwarded once.
+    const registered = await admin('/admin/merchants/strict-no-query/orders/T20261122-0001', {
+      method: 'PUT',
+      body: JSON.stringify({ amount: 8888, channel: 'alipay' }),
+    })
+    expect(registered.status).toBeLessThan(300)
+    expect(await (await notify('alipay', 'strict-no-query', alipayFixtures.cases.tradeSuccessUtf8)).text()).toBe('success')
+    expect((await getOrder('strict-no-query', order.outTradeNo)).status).toBe('paid')
+    await runDurableObjectAlarm(orderStub(env, order))
+    await vi.waitFor(() => expect(forwarded.map((f) => f.type)).toEqual(['payment.succeeded']))
   })
 })
