@@ -1,7 +1,8 @@
 /**
  * @module When to retry a forwarded event after a failed attempt: a fixed table (11 attempts over about two
- * days), ±20 % jitter so merchants recovering from an outage are not hit in lockstep, a 60 s floor when the
- * merchant signals overload, and `Retry-After` honoured within bounds. Pure: the random source is injected.
+ * days), ±20 % jitter so merchants recovering from an outage are not hit in lockstep, and `Retry-After` honoured
+ * within bounds. The same table whatever the failure (a 503 or a timeout too): the contract wants the first retry
+ * within 10 s and the second within a minute. Pure: the random source is injected.
  * @see https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md (retry schedule)
  */
 import type { AttemptError } from './attempt'
@@ -30,18 +31,13 @@ export const MAX_DELIVERY_ATTEMPTS = DELIVERY_SCHEDULE_SECONDS.length
 /** Each wait is spread uniformly over [wait × 0.8, wait × 1.2). */
 export const JITTER_RATIO = 0.2
 
-/**
- * After a 429, 502, 503, 504 or a timeout the merchant is overloaded and a retry within seconds would not help:
- * the wait is raised to 75 s, so that even the earliest jittered retry comes at least 60 s later.
- */
-export const OVERLOAD_MIN_WAIT_SECONDS = 75
-
 /** `Retry-After` may push a retry later, but never beyond this multiple of the scheduled wait (as Svix does). */
 export const RETRY_AFTER_CAP_FACTOR = 2
 
-const OVERLOAD_STATUSES = new Set([429, 502, 503, 504])
-
-/** What the schedule needs to know about the attempt that failed (an `AttemptResult` of kind `retry` fits). */
+/**
+ * The attempt that failed (an `AttemptResult` of kind `retry` fits). Every failure waits by the same table; only
+ * the merchant's `Retry-After` moves a retry.
+ */
 export interface FailedAttempt {
   statusCode: number | null
   error?: AttemptError
@@ -59,25 +55,20 @@ export interface RetryDelayInput {
 
 /**
  * Milliseconds to wait before the next attempt, or null when all attempts are used up (the event is then
- * marked failed and kept for replay). The rule, with `wait` the table entry (at least 75 s on overload):
+ * marked failed and kept for replay). The rule, with `wait` the table entry:
  * jittered = wait × U[0.8, 1.2); with a `Retry-After` of r seconds the delay is min(max(jittered, r), 2 × wait),
  * so the merchant can ask for more time but cannot stall the order's queue indefinitely, nor speed it up.
  */
 export function nextRetryDelayMs({ attemptsMade, failure, random }: RetryDelayInput): number | null {
   if (!Number.isSafeInteger(attemptsMade) || attemptsMade < 1) throw new RangeError('attemptsMade must be ≥ 1')
   if (attemptsMade >= MAX_DELIVERY_ATTEMPTS) return null
-  const scheduled = DELIVERY_SCHEDULE_SECONDS[attemptsMade]!
-  const wait = isOverloaded(failure) ? Math.max(scheduled, OVERLOAD_MIN_WAIT_SECONDS) : scheduled
+  const wait = DELIVERY_SCHEDULE_SECONDS[attemptsMade]!
   const r = random()
   if (!(r >= 0 && r < 1)) throw new RangeError('random() must return a number in [0, 1)')
   const jittered = wait * (1 + JITTER_RATIO * (2 * r - 1))
   const seconds =
     failure.retryAfter === undefined ? jittered : Math.min(Math.max(jittered, failure.retryAfter), wait * RETRY_AFTER_CAP_FACTOR)
   return Math.round(seconds * 1000)
-}
-
-function isOverloaded(failure: FailedAttempt): boolean {
-  return failure.error === 'timeout' || (failure.statusCode !== null && OVERLOAD_STATUSES.has(failure.statusCode))
 }
 
 /**

@@ -73,23 +73,26 @@ describe('the delivery schedule', () => {
     expect(span(0.999_999)).toBeLessThan(57 * HOUR)
   })
 
-  it('waits at least 60 s after a 429, a 502, a 503, a 504 or a timeout, still with jitter', () => {
-    const overloaded = fc.constantFrom<FailedAttempt>(
+  it('keeps the contract’s first two retries whatever failed: a 429, 502, 503, 504 or a timeout waits 5 s, then 30 s', () => {
+    const failures = fc.constantFrom<FailedAttempt>(
       { statusCode: 429 },
       { statusCode: 502 },
       { statusCode: 503 },
       { statusCode: 504 },
       { statusCode: null, error: 'timeout' },
+      { statusCode: null, error: 'network error' },
+      { statusCode: 500 },
     )
     fc.assert(
-      fc.property(retriableAttempt, unitInterval, overloaded, (attemptsMade, r, failure) => {
-        expect(delayAfter(attemptsMade, failure, () => r)).toBeGreaterThanOrEqual(60_000)
+      fc.property(unitInterval, failures, (r, failure) => {
+        // contract.md: the first retry within 10 s of the first failed attempt, the second within a minute of it.
+        const first = delayAfter(1, failure, () => r)!
+        const second = delayAfter(2, failure, () => r)!
+        expect(first).toBeLessThanOrEqual(6_000)
+        expect(first + second).toBeLessThan(60_000)
+        expect(first).toBe(delayAfter(1, SERVER_ERROR, () => r))
       }),
     )
-    expect(delayAfter(1, { statusCode: 429 }, () => 0)).toBe(60_000)
-    expect(delayAfter(1, { statusCode: 429 }, () => 0.99)).toBeGreaterThan(89_000)
-    // A plain network error is not overload: the 5 s step stands.
-    expect(delayAfter(1, { statusCode: null, error: 'network error' })).toBe(5000)
   })
 
   it('honours a Retry-After that asks for more time than the schedule', () => {
@@ -103,8 +106,8 @@ describe('the delivery schedule', () => {
 
   it('caps Retry-After at twice the scheduled wait', () => {
     expect(delayAfter(2, { statusCode: 500, retryAfter: 86_400 })).toBe(60_000)
-    // With overload the cap is twice the raised wait.
-    expect(delayAfter(1, { statusCode: 429, retryAfter: 86_400 })).toBe(150_000)
+    // A 429 too: the first retry stays within the contract's 10 s.
+    expect(delayAfter(1, { statusCode: 429, retryAfter: 86_400 })).toBe(10_000)
   })
 
   it('keeps any Retry-After between the jittered schedule and twice the wait', () => {
