@@ -738,6 +738,8 @@ export type components = {
                 last_result: string | null;
                 expires_at: string;
             } | null;
+            /** @description Other providers that also hold an order with this number (registered, or paid twice): `?provider=` shows one. Without it the one with the latest activity is shown. */
+            other_providers: string[];
         } & {
             [key: string]: unknown;
         };

@@ -3,6 +3,7 @@
  * state is read from the order objects themselves (read-your-writes).
  */
 import type { ForwardedEvent } from '../order/events'
+import type { OrderSnapshot } from '../order/order-object'
 import { orderStub, type OrderRef } from '../order/order-key'
 import { candidateProviders, forwardSettings, orderSnapshots, requireMerchant } from './admin-common'
 import { AdminError, json } from './responses'
@@ -55,9 +56,26 @@ export const syncOrder: Handler<Routes['syncOrder']> = async ({ params, query, e
 export const getOrder: Handler<Routes['getOrder']> = async ({ params, query, env, registry }) => {
   const { merchantId, outTradeNo } = params
   const merchant = (await requireMerchant(env, merchantId)).config
-  const snapshots = await orderSnapshots(env, registry, merchant, outTradeNo, query.provider ?? null)
-  // The same order number registered for both providers: show the one that saw activity.
-  const best = snapshots.find((s) => s.notifications.length > 0) ?? snapshots[0]
+  // Every provider's, so the others are named: the same order number with several providers (registered for both,
+  // or paid twice) is never hidden behind the one shown. Without `?provider=`, the one with the latest activity.
+  const snapshots = await orderSnapshots(env, registry, merchant, outTradeNo, null)
+  const named = query.provider
+  // A provider the merchant no longer configures may still hold the order.
+  if (named !== undefined && !snapshots.some((s) => s.provider === named)) {
+    snapshots.push(...(await orderSnapshots(env, registry, merchant, outTradeNo, named)))
+  }
+  const active = snapshots.filter((s) => s.notifications.length > 0)
+  const best =
+    named !== undefined
+      ? snapshots.find((s) => s.provider === named)
+      : (active.length > 0 ? active : snapshots).reduce<OrderSnapshot | undefined>(
+          (latest, s) => (latest === undefined || s.updated_at > latest.updated_at ? s : latest),
+          undefined,
+        )
   if (best === undefined) throw new AdminError('not_found', `order ${outTradeNo} is not known`)
-  return json({ ...best, events: best.events.map(({ body, ...event }) => ({ ...event, data: (JSON.parse(body) as ForwardedEvent).data })) })
+  return json({
+    ...best,
+    events: best.events.map(({ body, ...event }) => ({ ...event, data: (JSON.parse(body) as ForwardedEvent).data })),
+    other_providers: snapshots.filter((s) => s !== best).map((s) => s.provider),
+  })
 }

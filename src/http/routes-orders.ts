@@ -101,6 +101,11 @@ const orderView = z
       })
       .nullable()
       .meta({ description: 'Provider queries planned for a registered order whose payment was not notified; null when none.' }),
+    other_providers: z.array(z.string()).meta({
+      description:
+        'Other providers that also hold an order with this number (registered, or paid twice): `?provider=` shows one. ' +
+        'Without it the one with the latest activity is shown.',
+    }),
   })
   .loose()
 

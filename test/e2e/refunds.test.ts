@@ -412,6 +412,26 @@ describe('registering refunds: PUT …/orders/{no}/refunds/{outRefundNo}', () =>
     expect(await order(PLAIN, 'wechatpay', outTradeNo)).toEqual(wechatBefore)
   })
 
+  it('an order number paid through both providers: GET shows the latest and names the other', async () => {
+    const outTradeNo = `TWICE-${Date.now()}`
+    await expectAccepted(
+      'wechatpay.v3',
+      await notify('wechatpay.v3', PLAIN, freshPayment('wechatpay.v3', { outTradeNo, amount: 100, identity: PLAIN_KEYS })),
+    )
+    const get = async (query = '') =>
+      (await (await admin(`/admin/merchants/${PLAIN}/orders/${outTradeNo}${query}`)).json()) as {
+        provider: string
+        status: string
+        other_providers: string[]
+      }
+    expect(await get()).toMatchObject({ provider: 'wechatpay', status: 'paid', other_providers: [] })
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    expect((await notify('alipay', PLAIN, freshPayment('alipay', { outTradeNo, amount: 100, identity: PLAIN_KEYS }))).status).toBe(200)
+    expect(await get()).toMatchObject({ provider: 'alipay', status: 'paid', other_providers: ['wechatpay'] })
+    expect(await get('?provider=wechatpay')).toMatchObject({ provider: 'wechatpay', other_providers: ['alipay'] })
+    expect(await get('?provider=alipay')).toMatchObject({ provider: 'alipay', other_providers: ['wechatpay'] })
+  })
+
   it('judging a refund with an order object that never heard of the order creates nothing', async () => {
     const stub = orderStub(env, { merchantId: PLAIN, provider: 'alipay', outTradeNo: `NEVER-${Date.now()}` })
     expect(await stub.refundConflict({ outRefundNo: 'R1', amount: 1 })).toBeNull()
