@@ -39,7 +39,7 @@ export class MerchantMonitor extends DurableObject<Env> {
   /** An operator disabled or enabled the endpoint (or a PUT enabled it). */
   async endpointChanged(change: EndpointStateChange): Promise<void> {
     this.store.rememberMerchant(change.merchantId)
-    if (change.state === 'enabled') this.store.clearHealth()
+    if (change.state === 'enabled') this.store.endFailingStreak()
     const { merchantId, state, ...data } = change
     this.enqueue(state === 'enabled' ? 'endpoint.enabled' : 'endpoint.disabled', merchantId, data)
     await this.wake()

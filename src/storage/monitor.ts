@@ -110,8 +110,9 @@ export class MonitorStore {
     }
   }
 
-  clearHealth(): void {
-    this.sql.exec('DELETE FROM endpoint_health')
+  /** The failing streak ends (the endpoint was enabled again); when it last answered, and last failed, stay. */
+  endFailingStreak(): void {
+    this.sql.exec('UPDATE endpoint_health SET failing_since = NULL')
   }
 
   saveHealth(health: EndpointHealthRow): void {

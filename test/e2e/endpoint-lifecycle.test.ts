@@ -84,6 +84,20 @@ describe('the circuit breaker', () => {
     await runDurableObjectAlarm(orderStub(env, after))
     expect(await deliveryStates(after)).toMatchObject([{ status: 'failed', attempts: 0, failure_reason: 'endpoint_disabled' }])
     expect(received).toHaveLength(sent)
+
+    // Enabled again: its history stays, and the failing streak starts afresh (another 5 days before it trips).
+    const health = async () =>
+      ((await (await admin(`/admin/merchants/${M}`)).json()) as { endpoint_health: Record<string, string | null> }).endpoint_health
+    const before = await health()
+    expect(before.failing_since).toBe(new Date(start).toISOString())
+    expect((await admin(`/admin/merchants/${M}/endpoint/enable`, { method: 'POST' })).status).toBe(200)
+    expect(await health()).toEqual({ ...before, failing_since: null })
+    vi.setSystemTime(Date.now() + 60_000)
+    const failingAgain = await pay(M)
+    await runAlarmsUntil([failingAgain], (ds) => ds.every((d) => d.attempts >= 1))
+    const afresh = await health()
+    expect(Date.parse(afresh.failing_since!)).toBeGreaterThan(Date.parse(before.last_failure_at!))
+    expect((await merchantForward(M)).disabled_at).toBeUndefined()
   })
 
   it('does not trip while some attempts still succeed', async () => {
