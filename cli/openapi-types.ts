@@ -680,6 +680,7 @@ export type components = {
                 /** @enum {string} */
                 status: "pending" | "delivered" | "failed";
                 attempts: number;
+                /** @description When a pending delivery is next attempted; null once it is delivered or failed, and while it waits behind an earlier pending delivery of the same order (events reach the merchant in the order they happened). */
                 next_attempt_at: string | null;
                 last_status_code: number | null;
                 /** @description Its attempts, oldest first (the latest 50 are kept). */
@@ -825,6 +826,7 @@ export type components = {
                 status: "pending" | "delivered" | "failed";
                 /** @description Why a failed delivery failed: the endpoint was disabled or answered 410, retries ran out, or the URL was refused. */
                 reason: ("endpoint_disabled" | "endpoint_gone" | "retries_exhausted" | "url_refused") | null;
+                /** @description When a pending delivery is next attempted; null once it is delivered or failed, and while it waits behind an earlier pending delivery of the same order (events reach the merchant in the order they happened). */
                 next_attempt_at: string | null;
                 last_status_code: number | null;
                 /** @description How many attempts were made. */
@@ -875,6 +877,7 @@ export type components = {
             status: "pending" | "delivered" | "failed";
             /** @description Why a failed delivery failed: the endpoint was disabled or answered 410, retries ran out, or the URL was refused. */
             reason: ("endpoint_disabled" | "endpoint_gone" | "retries_exhausted" | "url_refused") | null;
+            /** @description When a pending delivery is next attempted; null once it is delivered or failed, and while it waits behind an earlier pending delivery of the same order (events reach the merchant in the order they happened). */
             next_attempt_at: string | null;
             last_status_code: number | null;
             merchant_id: string;
@@ -910,6 +913,7 @@ export type components = {
             status: "pending" | "delivered" | "failed";
             /** @description Why a failed delivery failed: the endpoint was disabled or answered 410, retries ran out, or the URL was refused. */
             reason: ("endpoint_disabled" | "endpoint_gone" | "retries_exhausted" | "url_refused") | null;
+            /** @description When a pending delivery is next attempted; null once it is delivered or failed, and while it waits behind an earlier pending delivery of the same order (events reach the merchant in the order they happened). */
             next_attempt_at: string | null;
             last_status_code: number | null;
             /** @description How many attempts were made. */

@@ -3,7 +3,7 @@ import * as z from 'zod'
 import { strictObject } from '../lib/validation'
 import { DELIVERY_STATUSES, EVENT_TYPES, FAILURE_REASONS } from '../storage/order'
 import { named, route } from './route-spec'
-import { bodyLimit, instant, listQuery, merchantIdParam, nextCursor, oneOf, orderNumber } from './schemas'
+import { bodyLimit, instant, listQuery, merchantIdParam, NEXT_ATTEMPT_AT, nextCursor, oneOf, orderNumber } from './schemas'
 
 /** Orders a recover call works through at most; a larger recovery continues with `next_cursor`. */
 export const MAX_RECOVER_ORDERS = 500
@@ -17,7 +17,7 @@ const deliveryFields = {
   reason: z.enum(FAILURE_REASONS).nullable().meta({
     description: 'Why a failed delivery failed: the endpoint was disabled or answered 410, retries ran out, or the URL was refused.',
   }),
-  next_attempt_at: z.string().nullable(),
+  next_attempt_at: z.string().nullable().meta({ description: NEXT_ATTEMPT_AT }),
   last_status_code: z.number().int().nullable(),
 }
 

@@ -4,7 +4,7 @@ import { strictObject } from '../lib/validation'
 import type { ProviderRegistry } from '../providers'
 import { DELIVERY_STATUSES, KEPT_ATTEMPTS, NOTIFICATION_SOURCES, ORDER_STATUSES, REFUND_STATUSES } from '../storage/order'
 import { named, route } from './route-spec'
-import { fenAmount, instant, listQuery, merchantIdParam, nextCursor, oneOf, orderNumber, outTradeNoParam } from './schemas'
+import { fenAmount, instant, listQuery, merchantIdParam, NEXT_ATTEMPT_AT, nextCursor, oneOf, orderNumber, outTradeNoParam } from './schemas'
 
 const VERDICTS = ['accepted', 'duplicate', 'rejected'] as const
 
@@ -58,7 +58,7 @@ const orderView = z
           type: z.string(),
           status: z.enum(DELIVERY_STATUSES),
           attempts: z.number().int(),
-          next_attempt_at: z.string().nullable(),
+          next_attempt_at: z.string().nullable().meta({ description: NEXT_ATTEMPT_AT }),
           last_status_code: z.number().int().nullable(),
           attempt_log: z.array(attemptLogEntry).meta({ description: `Its attempts, oldest first (the latest ${KEPT_ATTEMPTS} are kept).` }),
         })

@@ -113,6 +113,11 @@ export const fenAmount = z
 /** Responses list rows newest first; `next_cursor` is null on the last page. */
 export const nextCursor = z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null at the end.' })
 
+/** A delivery's `next_attempt_at`, in every view of it. */
+export const NEXT_ATTEMPT_AT =
+  'When a pending delivery is next attempted; null once it is delivered or failed, and while it waits behind an earlier ' +
+  'pending delivery of the same order (events reach the merchant in the order they happened).'
+
 export const errorReply = z.object({
   error: z.object({
     code: z.enum(['unauthorized', 'not_found', 'invalid_request', 'conflict', 'method_not_allowed', 'internal']),

@@ -99,6 +99,15 @@ describe('delivery from the order object alarm', () => {
     // The payment failed once: the refund waits behind it instead of overtaking it.
     expect(received.map((r) => r.type)).toEqual(['payment.succeeded'])
     expect((await deliveryRows(order)).map((d) => d.status)).toEqual(['pending', 'pending'])
+    // The admin views say so: the refund has no attempt time of its own (not its creation time, long past) while the
+    // payment's retry goes first.
+    const snapshot = (await stubFor(order).snapshot())!
+    expect(snapshot.deliveries.map((d) => [d.type, d.next_attempt_at !== null])).toEqual([
+      ['payment.succeeded', true],
+      ['refund.succeeded', false],
+    ])
+    expect(Date.parse(snapshot.deliveries[0]!.next_attempt_at!)).toBeGreaterThan(Date.now())
+    expect(await stubFor(order).delivery(snapshot.deliveries[1]!.id)).toMatchObject({ status: 'pending', next_attempt_at: null })
 
     await makeDeliveriesDue(order)
     await runAlarm(order)

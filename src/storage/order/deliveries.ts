@@ -23,9 +23,13 @@ export interface DeliveryChange {
  */
 export const KEPT_ATTEMPTS = 50
 
-/** When a pending delivery is next attempted (ISO-8601); null once it is delivered or failed. */
-export function nextAttemptIso(delivery: Pick<DeliveryRow, 'status' | 'nextAttemptAt'>): string | null {
-  return delivery.status !== 'pending' || delivery.nextAttemptAt === null ? null : new Date(delivery.nextAttemptAt).toISOString()
+/**
+ * When a pending delivery is next attempted (ISO-8601); null once it is delivered or failed, and while it waits behind
+ * an earlier pending delivery (it goes once that one is settled, not at a time of its own).
+ */
+export function nextAttemptIso(delivery: Pick<DeliveryRow, 'status' | 'nextAttemptAt' | 'waitsFor'>): string | null {
+  if (delivery.status !== 'pending' || delivery.nextAttemptAt === null || delivery.waitsFor !== null) return null
+  return new Date(delivery.nextAttemptAt).toISOString()
 }
 
 export class DeliveryTables {
@@ -53,26 +57,31 @@ export class DeliveryTables {
   }
 
   all(): DeliveryRow[] {
-    return this.withDeliveries().map((event) => this.toRow(event))
+    const events = this.withDeliveries()
+    const head = headOfLineId(events)
+    return events.map((event) => this.toRow(event, head))
   }
 
   /** Every delivery with its attempts, in one pass over the events (what the projection sends). */
   allWithAttempts(): Array<DeliveryRow & { attemptLog: AttemptRow[] }> {
-    return this.withDeliveries().map((event) => ({
-      ...this.toRow(event),
+    const events = this.withDeliveries()
+    const head = headOfLineId(events)
+    return events.map((event) => ({
+      ...this.toRow(event, head),
       attemptLog: event.delivery.attemptLog.map((a) => ({ deliveryId: event.delivery.id, ...a })),
     }))
   }
 
   get(id: string): DeliveryRow | null {
-    const event = this.find(id)
-    return event === null ? null : this.toRow(event)
+    const events = this.withDeliveries()
+    const event = events.find((e) => e.delivery.id === id)
+    return event === undefined ? null : this.toRow(event, headOfLineId(events))
   }
 
   /** The delivery that goes next: events reach the merchant in the order they happened. */
   headOfLine(): DeliveryRow | null {
     const event = this.withDeliveries().find((e) => e.delivery.status === 'pending')
-    return event === undefined ? null : this.toRow(event)
+    return event === undefined ? null : this.toRow(event, event.delivery.id)
   }
 
   lease(id: string, until: number): void {
@@ -136,7 +145,7 @@ export class DeliveryTables {
     return this.withDeliveries().find((e) => e.delivery.id === id) ?? null
   }
 
-  private toRow(event: EventRecord & { delivery: StoredDelivery }): DeliveryRow {
+  private toRow(event: EventRecord & { delivery: StoredDelivery }, headOfLine: string | null): DeliveryRow {
     const d = event.delivery
     return {
       id: d.id,
@@ -150,9 +159,15 @@ export class DeliveryTables {
       lastError: d.lastError,
       failureReason: d.failureReason,
       leaseUntil: this.leases.get(d.id) ?? null,
+      waitsFor: d.status === 'pending' && headOfLine !== d.id ? headOfLine : null,
       version: d.version,
       createdAt: d.createdAt,
       updatedAt: d.updatedAt,
     }
   }
+}
+
+/** The first pending delivery, in event order: the one the outbox attempts next. */
+function headOfLineId(events: ReadonlyArray<{ delivery: StoredDelivery }>): string | null {
+  return events.find((e) => e.delivery.status === 'pending')?.delivery.id ?? null
 }

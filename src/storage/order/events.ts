@@ -6,8 +6,11 @@ import type { ChannelName } from '../../providers/core/types'
 import type { AttemptRow, DeliveryRow, EventRow, EventType } from './records'
 import type { RecordStore } from './record-store'
 
-/** A delivery as its event record holds it: the row without what its event gives (and no lease: it lives as long as the attempt's instance), with the attempts made. */
-export interface StoredDelivery extends Omit<DeliveryRow, 'eventSeq' | 'eventId' | 'eventType' | 'leaseUntil'> {
+/**
+ * A delivery as its event record holds it: the row without what its event gives, nor what the object's other records
+ * decide (its lease, what it waits behind), with the attempts made.
+ */
+export interface StoredDelivery extends Omit<DeliveryRow, 'eventSeq' | 'eventId' | 'eventType' | 'leaseUntil' | 'waitsFor'> {
   attemptLog: Omit<AttemptRow, 'deliveryId'>[]
 }
 

@@ -88,6 +88,8 @@ export interface DeliveryRow {
   failureReason: FailureReason | null
   /** While an attempt of this instance is in flight (kept in memory, never stored). */
   leaseUntil: number | null
+  /** The earlier pending delivery of the same order or subject this one waits behind; null when it is next. */
+  waitsFor: string | null
   version: number
   createdAt: string
   updatedAt: string
