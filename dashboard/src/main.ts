@@ -87,7 +87,7 @@ async function render(route: Route, main: HTMLElement, signal: AbortSignal): Pro
     case 'merchant':
       return merchantPage(main, route.merchantId, signal)
     case 'order':
-      return orderPage(main, route.merchantId, route.outTradeNo)
+      return orderPage(main, route.merchantId, route.outTradeNo, route.provider)
     case 'delivery':
       return deliveryPage(main, route.deliveryId, signal)
     case 'rejected':
