@@ -102,6 +102,7 @@ export async function deliveriesSection(merchantId: string, signal: AbortSignal)
     api<Schemas['DeliveryList']>(`${merchantPath(merchantId, 'deliveries')}${query({ ...applied, limit: 50, cursor: after ?? undefined })}`)
   /** The first page of the applied filter; on failure the old list goes, for it no longer answers what was asked. */
   const refresh = async () => {
+    replaceChildren(moreNews)
     try {
       const reply = await page(null)
       rows = reply.deliveries

@@ -90,7 +90,8 @@ function view(delivery: Delivery, replay: () => void, { news, refreshNews, panel
       'details',
       { class: 'card', open: panel.open, ontoggle: (event: Event) => (panel.open = (event.target as HTMLDetailsElement).open) },
       h('summary', {}, 'The event as the merchant receives it'),
-      h('pre', { class: 'snippet' }, JSON.stringify(delivery.event, null, 2)),
+      // Focusable, so the panel scrolls by keyboard too.
+      h('pre', { class: 'snippet', tabindex: 0 }, JSON.stringify(delivery.event, null, 2)),
     ),
   ]
 }
