@@ -33,14 +33,30 @@ export function whenSignedOut(callback: () => void): void {
   onSignedOut = callback
 }
 
+/** The gateway could not be reached at all: no reply, so nothing was refused. */
+const UNREACHABLE = 'The gateway could not be reached: check that it is running and try again.'
+
 async function call(token: string, path: string, method: string, body: unknown): Promise<Response> {
-  return fetch(path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? null : JSON.stringify(body),
-    credentials: 'omit',
-    cache: 'no-store',
-  })
+  try {
+    return await fetch(path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? null : JSON.stringify(body),
+      credentials: 'omit',
+      cache: 'no-store',
+    })
+  } catch {
+    throw new ApiError(0, 'unreachable', UNREACHABLE)
+  }
+}
+
+/** The API's own message for a 4xx; a 5xx (or a reply not in the admin error shape) says the gateway failed. */
+async function errorOf(response: Response): Promise<ApiError> {
+  const reply = (await response.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null
+  const own = reply?.error?.message
+  const message =
+    response.status < 500 && own !== undefined ? own : `The gateway answered an error (HTTP ${response.status})${own ? `: ${own}` : '.'}`
+  return new ApiError(response.status, reply?.error?.code ?? 'internal', message)
 }
 
 /** A JSON call to the admin API; throws `ApiError` with the API's own message. */
@@ -51,19 +67,23 @@ export async function api<T>(path: string, options: { method?: 'GET' | 'POST'; b
     throw new ApiError(401, 'unauthorized', 'signed out')
   }
   const response = await call(token, path, options.method ?? 'GET', options.body)
-  const reply = (await response.json().catch(() => null)) as { error?: { code: string; message: string } } | null
   if (response.status === 401) {
     session.forget()
     onSignedOut()
   }
-  if (!response.ok) throw new ApiError(response.status, reply?.error?.code ?? 'internal', reply?.error?.message ?? response.statusText)
-  return reply as T
+  if (!response.ok) throw await errorOf(response)
+  return (await response.json().catch(() => null)) as T
 }
 
-/** Whether the API takes this token (one cheap read), before it is kept. */
+/**
+ * Whether the API takes this token (one cheap read), before it is kept: false only on a 401. Throws `ApiError` when
+ * the gateway cannot be reached or answers anything else, for that says nothing about the token.
+ */
 export async function tokenWorks(token: string): Promise<boolean> {
   const response = await call(token, '/admin/merchants?limit=1', 'GET', undefined)
-  return response.ok
+  if (response.status === 401) return false
+  if (!response.ok) throw await errorOf(response)
+  return true
 }
 
 /** `/admin/merchants/{id}/…` with each path value encoded once. */

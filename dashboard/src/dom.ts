@@ -69,8 +69,26 @@ export function link(href: string, ...children: Child[]): HTMLAnchorElement {
   return h('a', { href }, ...children)
 }
 
+/** The way back up, `Merchants / acme`: the page's own heading follows, so nothing trails the last link. */
+export function breadcrumbs(...links: HTMLAnchorElement[]): HTMLElement {
+  return h(
+    'nav',
+    { 'aria-label': 'Breadcrumb' },
+    h(
+      'p',
+      { class: 'crumbs' },
+      links.flatMap((a, i) => (i === 0 ? [a] : [' / ', a])),
+    ),
+  )
+}
+
+/** An id that may be 64 characters long, cut short in a table so the columns after it stay in view; whole on hover. */
+export function ident(text: string): HTMLElement {
+  return h('span', { class: 'ident', title: text }, text)
+}
+
 /** A message for assistive technology too: `role=status` for news, `role=alert` for errors. */
-export function notice(text: string, kind: 'status' | 'alert' = 'status'): HTMLElement {
+export function notice(text: Child, kind: 'status' | 'alert' = 'status'): HTMLElement {
   return h('p', { role: kind, class: `notice ${kind}` }, text)
 }
 

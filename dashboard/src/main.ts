@@ -28,9 +28,18 @@ function signInForm(message?: string): void {
         event.preventDefault()
         const token = input.value.trim()
         replaceChildren(status, notice('Checking…'))
-        if (token !== '' && (await tokenWorks(token).catch(() => false))) {
+        let works: boolean
+        try {
+          works = token !== '' && (await tokenWorks(token))
+        } catch (error) {
+          // Not a refusal: the typed token stays, to try again once the gateway answers.
+          replaceChildren(status, failure(error))
+          input.focus()
+          return
+        }
+        if (works) {
           session.keep(token)
-          show()
+          void show()
         } else {
           replaceChildren(status, notice('That token was refused.', 'alert'))
           input.value = ''
@@ -78,7 +87,7 @@ async function render(route: Route, main: HTMLElement, signal: AbortSignal): Pro
     case 'merchant':
       return merchantPage(main, route.merchantId, signal)
     case 'order':
-      return orderPage(main, route.merchantId, route.outTradeNo)
+      return orderPage(main, route.merchantId, route.outTradeNo, route.provider)
     case 'delivery':
       return deliveryPage(main, route.deliveryId, signal)
     case 'rejected':

@@ -3,7 +3,7 @@
 export type Route =
   | { page: 'merchants' }
   | { page: 'merchant'; merchantId: string }
-  | { page: 'order'; merchantId: string; outTradeNo: string }
+  | { page: 'order'; merchantId: string; outTradeNo: string; provider: string | undefined }
   | { page: 'delivery'; deliveryId: string }
   | { page: 'rejected'; merchantId: string | undefined; reason: string | undefined }
   | { page: 'not-found' }
@@ -13,7 +13,9 @@ const enc = encodeURIComponent
 export const href = {
   merchants: (): string => '#/merchants',
   merchant: (merchantId: string): string => `#/merchants/${enc(merchantId)}`,
-  order: (merchantId: string, outTradeNo: string): string => `#/merchants/${enc(merchantId)}/orders/${enc(outTradeNo)}`,
+  /** One merchant may have an order of each provider under the same number: `provider` (or a channel) says which. */
+  order: (merchantId: string, outTradeNo: string, provider?: string): string =>
+    `#/merchants/${enc(merchantId)}/orders/${enc(outTradeNo)}${provider ? `?provider=${enc(provider)}` : ''}`,
   delivery: (deliveryId: string): string => `#/deliveries/${enc(deliveryId)}`,
   rejected: (merchantId?: string, reason?: string): string => {
     const params = new URLSearchParams()
@@ -38,10 +40,13 @@ export function parseRoute(hash: string): Route | null {
   const [first, id, sub, subId] = parts
   if (first === 'merchants' && id === undefined) return { page: 'merchants' }
   if (first === 'merchants' && id && sub === undefined) return { page: 'merchant', merchantId: id }
-  if (first === 'merchants' && id && sub === 'orders' && subId) return { page: 'order', merchantId: id, outTradeNo: subId }
+  const params = new URLSearchParams(search)
+  if (first === 'merchants' && id && sub === 'orders' && subId) {
+    // Links from before the provider was carried have none: the order page then finds it.
+    return { page: 'order', merchantId: id, outTradeNo: subId, provider: params.get('provider') ?? undefined }
+  }
   if (first === 'deliveries' && id && sub === undefined) return { page: 'delivery', deliveryId: id }
   if (first === 'rejected' && id === undefined) {
-    const params = new URLSearchParams(search)
     return { page: 'rejected', merchantId: params.get('merchant') ?? undefined, reason: params.get('reason') ?? undefined }
   }
   return { page: 'not-found' }

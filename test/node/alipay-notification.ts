@@ -10,11 +10,18 @@ export function alipaySection() {
   return { appId: keys.alipay.appId, sellerId: keys.alipay.sellerId, signType: 'RSA2', alipayPublicKey: keys.alipay.alipayKey.publicKeyPem }
 }
 
+/** The app's private key, with which the gateway signs its `alipay.trade.query` requests. */
+export const ALIPAY_APP_PRIVATE_KEY = keys.alipay.appKey.privateKeyPem
+
 /**
- * A `TRADE_SUCCESS` of ¥88.88 for the order, signed (RSA2); `notifyId` makes a repeat of the same notification, and
- * `tampered` changes the amount after signing.
+ * A `TRADE_SUCCESS` of ¥88.88 for the order, signed (RSA2); `notifyId` makes a repeat of the same notification,
+ * `tampered` changes the amount after signing, and `fields` adds or replaces fields before signing (a refund's
+ * `refund_fee`, a `TRADE_CLOSED`, another `notify_type`).
  */
-export function alipayPaymentBody(outTradeNo: string, options: { notifyId?: string; tradeNo?: string; tampered?: boolean } = {}): string {
+export function alipayPaymentBody(
+  outTradeNo: string,
+  options: { notifyId?: string; tradeNo?: string; tampered?: boolean; fields?: Record<string, string> } = {},
+): string {
   const params: Record<string, string> = {
     notify_id: options.notifyId ?? `n${randomBytes(8).toString('hex')}`,
     notify_type: 'trade_status_sync',
@@ -29,6 +36,7 @@ export function alipayPaymentBody(outTradeNo: string, options: { notifyId?: stri
     trade_no: options.tradeNo ?? `2026113022001${randomBytes(6).toString('hex')}`,
     total_amount: '88.88',
     gmt_payment: '2026-11-30 09:59:58',
+    ...options.fields,
   }
   const content = Object.keys(params)
     .filter((name) => name !== 'sign_type')
@@ -37,6 +45,16 @@ export function alipayPaymentBody(outTradeNo: string, options: { notifyId?: stri
     .join('&')
   const sign = createSign('RSA-SHA256').update(content, 'utf8').sign(keys.alipay.alipayKey.privateKeyPem, 'base64')
   return new URLSearchParams({ ...params, ...(options.tampered ? { total_amount: '0.01' } : {}), sign }).toString()
+}
+
+/**
+ * Alipay's signed answer to `alipay.trade.query` (what a stand-in for its gateway replies): the response object's
+ * JSON as sent, signed with Alipay's key.
+ */
+export function alipayQueryAnswer(trade: Record<string, string>): string {
+  const content = JSON.stringify({ code: '10000', msg: 'Success', ...trade })
+  const sign = createSign('RSA-SHA256').update(content, 'utf8').sign(keys.alipay.alipayKey.privateKeyPem, 'base64')
+  return `{"alipay_trade_query_response":${content},"sign":${JSON.stringify(sign)}}`
 }
 
 /** Posts a notification body to the merchant's Alipay notify URL; resolves to the gateway's reply text. */

@@ -1,28 +1,50 @@
 /**
  * @module A merchant's deliveries, filtered by status, type and date, each with a link to its attempts and a button
- * to send it again; and recovery of every failed one since a time, after a confirmation that says how many.
+ * to send it again; and recovery of every failed one in a window, after a confirmation that says how many.
  */
 import { api, merchantPath, query, type Schemas } from '../api'
-import { badge, h, link, notice, replaceChildren, table, timeOf, type Child, failure } from '../dom'
+import { badge, failure, h, ident, link, notice, replaceChildren, table, timeOf, type Child } from '../dom'
 import { instantFromLocalInput, localInputFromMs } from '../format'
 import { href } from '../routes'
 // The server's own lists (a module of constants and types only: nothing else of the server enters the bundle).
 import { DELIVERY_STATUSES, EVENT_TYPES } from '../../../src/storage/order/records'
 
 type Delivery = Schemas['DeliverySummary']
+type Window = { since: string | undefined; until: string | undefined }
 
 const RECOVER_COUNT_PAGES = 20
 
-/** Pending after failed attempts is shown as `retrying`: still to be sent, its endpoint failing. */
-/** An order's number as a link to its page; a dash where there is none (a `provider.notification` is about no order). */
-export function orderLink(merchantId: string, outTradeNo: string | null): Child {
-  return outTradeNo === null || outTradeNo === '' ? '—' : link(href.order(merchantId, outTradeNo), outTradeNo)
+/**
+ * An order's number as a link to its page; a dash where there is none (a `provider.notification` is about no order).
+ * `provider` (or a channel) picks the order when the merchant has one of each provider under that number.
+ */
+export function orderLink(merchantId: string, outTradeNo: string | null, provider?: string): Child {
+  return outTradeNo === null || outTradeNo === '' ? '—' : link(href.order(merchantId, outTradeNo, provider), ident(outTradeNo))
 }
 
+/** Pending after failed attempts is shown as `retrying`: still to be sent, its endpoint failing. */
 export function deliveryStatus(d: Pick<Delivery, 'status' | 'attempts'> & { reason?: string | null }): HTMLElement {
   if (d.status === 'delivered') return badge('delivered', 'ok')
   if (d.status === 'failed') return badge(`failed${d.reason ? ` (${d.reason.replaceAll('_', ' ')})` : ''}`, 'bad')
   return d.attempts > 0 ? badge(`retrying (${d.attempts} failed)`, 'warn') : badge('pending', 'muted')
+}
+
+/** Sends a delivery again; says what the reply says became of it (an error reply throws, with the API's message). */
+export async function sendAgain(deliveryId: string): Promise<string> {
+  const reply = await api<Delivery>(`/admin/deliveries/${encodeURIComponent(deliveryId)}/replay`, { method: 'POST' })
+  if (reply.status === 'delivered') return 'Sent again: delivered.'
+  if (reply.status === 'failed')
+    return `Not sent: the delivery is still failed${reply.reason ? ` (${reply.reason.replaceAll('_', ' ')})` : ''}.`
+  return 'Queued to be sent again, with the same webhook-id.'
+}
+
+/** A time window from two `datetime-local` inputs, or what is wrong with it. */
+export function windowOf(since: HTMLInputElement, until: HTMLInputElement, labels: [string, string]): Window | string {
+  const window = { since: instantFromLocalInput(since.value), until: instantFromLocalInput(until.value) }
+  if (window.since !== undefined && window.until !== undefined && window.since >= window.until) {
+    return `“${labels[0]}” must be earlier than “${labels[1]}”.`
+  }
+  return window
 }
 
 function select(id: string, label: string, values: readonly string[]): [HTMLLabelElement, HTMLSelectElement] {
@@ -41,14 +63,23 @@ export async function deliveriesSection(merchantId: string, signal: AbortSignal)
   const [untilLabel, until] = dateInput('delivery-until', 'Created before')
   const list = h('div')
   const news = h('div', { 'aria-live': 'polite' })
-  const more = h('button', { type: 'button', class: 'secondary', hidden: true, onclick: () => void load(false) }, 'Load more')
+  const moreNews = h('div', { 'aria-live': 'polite' })
+  const more = h('button', { type: 'button', class: 'secondary', hidden: true, onclick: () => void loadMore() }, 'Load more')
   let rows: Delivery[] = []
   let cursor: string | null = null
+  // The filter of the list on screen: Load more continues it, whatever the form says meanwhile.
+  let applied: Record<string, string | undefined> = {}
 
   const replay = async (delivery: Delivery) => {
-    await api(`/admin/deliveries/${encodeURIComponent(delivery.id)}/replay`, { method: 'POST' })
-    replaceChildren(news, notice(`${delivery.type}${delivery.out_trade_no === null ? '' : ` for ${delivery.out_trade_no}`} queued again.`))
-    setTimeout(() => signal.aborted || void load(true), 1500)
+    const what = `${delivery.type}${delivery.out_trade_no === null ? '' : ` for ${delivery.out_trade_no}`}`
+    replaceChildren(news, notice(`Sending ${what} again…`))
+    try {
+      replaceChildren(news, notice(`${what}: ${await sendAgain(delivery.id)}`))
+    } catch (error) {
+      replaceChildren(news, failure(error))
+      return
+    }
+    setTimeout(() => signal.aborted || void refresh(), 1500)
   }
   const row = (d: Delivery): Child[] => [
     link(href.delivery(d.id), timeOf(d.created_at)),
@@ -60,25 +91,41 @@ export async function deliveriesSection(merchantId: string, signal: AbortSignal)
     timeOf(d.next_attempt_at),
     d.status === 'delivered' ? '' : h('button', { type: 'button', class: 'small', onclick: () => void replay(d) }, 'Send again'),
   ]
-  const load = async (fresh: boolean) => {
-    const filters = {
-      status: status.value,
-      type: type.value,
-      since: instantFromLocalInput(since.value),
-      until: instantFromLocalInput(until.value),
-    }
-    const reply = await api<Schemas['DeliveryList']>(
-      `${merchantPath(merchantId, 'deliveries')}${query({ ...filters, limit: 50, cursor: fresh ? undefined : (cursor ?? undefined) })}`,
-    )
-    rows = fresh ? reply.deliveries : [...rows, ...reply.deliveries]
-    cursor = reply.next_cursor
-    more.hidden = cursor === null
+  const draw = () =>
     replaceChildren(
       list,
       rows.length === 0
         ? h('p', {}, 'No deliveries match.')
         : table('Deliveries', ['Created', 'Type', 'Order', 'Status', 'Attempts', 'Last reply', 'Next attempt', ''], rows.map(row)),
     )
+  const page = (after: string | null) =>
+    api<Schemas['DeliveryList']>(`${merchantPath(merchantId, 'deliveries')}${query({ ...applied, limit: 50, cursor: after ?? undefined })}`)
+  /** The first page of the applied filter; on failure the old list goes, for it no longer answers what was asked. */
+  const refresh = async () => {
+    replaceChildren(moreNews)
+    try {
+      const reply = await page(null)
+      rows = reply.deliveries
+      cursor = reply.next_cursor
+      draw()
+    } catch (error) {
+      rows = []
+      cursor = null
+      replaceChildren(list, failure(error))
+    }
+    more.hidden = cursor === null
+  }
+  const loadMore = async () => {
+    replaceChildren(moreNews)
+    try {
+      const reply = await page(cursor)
+      rows = [...rows, ...reply.deliveries]
+      cursor = reply.next_cursor
+      more.hidden = cursor === null
+      draw()
+    } catch (error) {
+      replaceChildren(moreNews, failure(error))
+    }
   }
   const filters = h(
     'form',
@@ -86,7 +133,14 @@ export async function deliveriesSection(merchantId: string, signal: AbortSignal)
       class: 'filters',
       onsubmit: (event: Event) => {
         event.preventDefault()
-        void load(true)
+        const window = windowOf(since, until, ['Created since', 'Created before'])
+        if (typeof window === 'string') {
+          replaceChildren(news, notice(window, 'alert'))
+          return
+        }
+        replaceChildren(news)
+        applied = { status: status.value, type: type.value, ...window }
+        void refresh()
       },
     },
     h('div', {}, statusLabel, status),
@@ -95,7 +149,7 @@ export async function deliveriesSection(merchantId: string, signal: AbortSignal)
     h('div', {}, untilLabel, until),
     h('button', { type: 'submit' }, 'Filter'),
   )
-  await load(true)
+  await refresh()
   return h(
     'section',
     { 'aria-labelledby': 'deliveries-heading', class: 'card' },
@@ -104,31 +158,35 @@ export async function deliveriesSection(merchantId: string, signal: AbortSignal)
     news,
     list,
     more,
-    recoverForm(merchantId, () => load(true)),
+    moreNews,
+    recoverForm(merchantId, refresh),
   )
 }
 
-/** Failed deliveries that recover would send: those of orders (a provider notification's are replayed one by one). */
-async function countRecoverable(merchantId: string, since: string, until: string): Promise<{ count: number; capped: boolean }> {
+/** Failed deliveries that recover would send: every failed one in the window, of any type. */
+async function countRecoverable(merchantId: string, window: Window): Promise<{ count: number; capped: boolean }> {
   let count = 0
   let cursor: string | undefined
   for (let page = 0; page < RECOVER_COUNT_PAGES; page++) {
     const reply = await api<Schemas['DeliveryList']>(
-      `${merchantPath(merchantId, 'deliveries')}${query({ status: 'failed', since, until, limit: 100, cursor })}`,
+      `${merchantPath(merchantId, 'deliveries')}${query({ status: 'failed', ...window, limit: 100, cursor })}`,
     )
-    count += reply.deliveries.filter((d) => d.type !== 'provider.notification').length
+    count += reply.deliveries.length
     if (reply.next_cursor === null) return { count, capped: false }
     cursor = reply.next_cursor
   }
   return { count, capped: true }
 }
 
+const deliveries = (n: number) => `${n} ${n === 1 ? 'delivery' : 'deliveries'}`
+
 function recoverForm(merchantId: string, reload: () => Promise<void>): HTMLElement {
   const [sinceLabel, since] = dateInput('recover-since', 'Failed deliveries created since', localInputFromMs(Date.now() - 86_400_000))
+  const [untilLabel, until] = dateInput('recover-until', 'Created before (optional; default now)')
   since.required = true
   const status = h('div', { 'aria-live': 'polite' })
   const dialog = h('dialog', { 'aria-labelledby': 'recover-title' })
-  const recover = async (window: { since: string; until: string }) => {
+  const recover = async (window: { since: string; until: string }, counted: number) => {
     let recovered = 0
     let cursor: string | undefined
     do {
@@ -139,7 +197,9 @@ function recoverForm(merchantId: string, reload: () => Promise<void>): HTMLEleme
       recovered += reply.recovered
       cursor = reply.next_cursor ?? undefined
     } while (cursor !== undefined)
-    replaceChildren(status, notice(`${recovered} ${recovered === 1 ? 'delivery' : 'deliveries'} queued to be sent again.`))
+    // The reply's count is what was queued; one that became pending or delivered since the count is not sent twice.
+    const short = recovered < counted ? ` (${counted} counted: the others were no longer failed, or could not be sent again)` : ''
+    replaceChildren(status, notice(`${deliveries(recovered)} queued to be sent again.${short}`))
     setTimeout(() => void reload(), 1500)
   }
   const confirm = (count: number, capped: boolean, window: { since: string; until: string }) => {
@@ -150,7 +210,8 @@ function recoverForm(merchantId: string, reload: () => Promise<void>): HTMLEleme
         type: 'button',
         onclick: () => {
           dialog.close()
-          void recover(window).catch(fail)
+          replaceChildren(status, notice('Sending again…'))
+          void recover(window, count).catch(fail)
         },
       },
       `Send ${count}`,
@@ -172,15 +233,15 @@ function recoverForm(merchantId: string, reload: () => Promise<void>): HTMLEleme
       'aria-labelledby': 'recover-heading',
       onsubmit: async (event: Event) => {
         event.preventDefault()
-        const window = { since: instantFromLocalInput(since.value) ?? '', until: new Date().toISOString() }
+        const chosen = windowOf(since, until, ['Failed deliveries created since', 'Created before'])
+        if (typeof chosen === 'string') return fail(chosen)
+        const window = { since: chosen.since ?? '', until: chosen.until ?? new Date().toISOString() }
+        if (window.since >= window.until) return fail('“Failed deliveries created since” must be in the past.')
         replaceChildren(status, notice('Counting…'))
         try {
-          const { count, capped } = await countRecoverable(merchantId, window.since, window.until)
+          const { count, capped } = await countRecoverable(merchantId, window)
           if (count === 0) {
-            replaceChildren(
-              status,
-              notice('No failed delivery since then. One still being retried is pending: open it and use Send again.'),
-            )
+            replaceChildren(status, notice('No delivery created in that window is failed: there is nothing to recover.'))
           } else {
             replaceChildren(status)
             confirm(count, capped, window)
@@ -193,6 +254,8 @@ function recoverForm(merchantId: string, reload: () => Promise<void>): HTMLEleme
     h('h3', { id: 'recover-heading' }, 'Recover'),
     sinceLabel,
     since,
+    untilLabel,
+    until,
     h('button', { type: 'submit' }, 'Recover failed deliveries…'),
     status,
     dialog,

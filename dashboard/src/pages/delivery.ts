@@ -1,9 +1,9 @@
 /** @module One delivery: what it carries, every attempt (status code, duration, the start of the reply), and Send again. */
 import { api, ApiError, type Schemas } from '../api'
-import { h, link, notice, replaceChildren, table, timeOf, failure } from '../dom'
-import { milliseconds } from '../format'
+import { breadcrumbs, failure, h, link, notice, replaceChildren, table, timeOf, type Child } from '../dom'
+import { localTime, milliseconds } from '../format'
 import { href } from '../routes'
-import { deliveryStatus, orderLink } from './deliveries'
+import { deliveryStatus, orderLink, sendAgain } from './deliveries'
 
 type Delivery = Schemas['Delivery']
 
@@ -26,17 +26,33 @@ function attemptsTable(delivery: Delivery): HTMLElement {
   )
 }
 
-function view(delivery: Delivery, news: HTMLElement, replay: () => void): HTMLElement[] {
+/** What the delivery is about: its order, or for a `provider.notification` (about no order) the notification's type and subject. */
+function subject(delivery: Delivery): Child[] {
+  const data = (delivery.event.data ?? {}) as { notification_type?: unknown; subject_id?: unknown }
+  if (delivery.type !== 'provider.notification') {
+    return [h('dt', {}, 'Order'), h('dd', {}, orderLink(delivery.merchant_id, delivery.out_trade_no, delivery.provider))]
+  }
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? h('code', {}, value) : '—')
   return [
-    h(
-      'p',
-      { class: 'crumbs' },
-      link(href.merchants(), 'Merchants'),
-      ' / ',
-      link(href.merchant(delivery.merchant_id), delivery.merchant_id),
-      ' / ',
-    ),
+    h('dt', {}, 'Notification type'),
+    h('dd', {}, text(data.notification_type)),
+    h('dt', {}, 'Subject'),
+    h('dd', {}, text(data.subject_id)),
+  ]
+}
+
+/** What outlives a redraw: the news of an action and of the last refresh, and whether the event panel is open. */
+interface Kept {
+  news: HTMLElement
+  refreshNews: HTMLElement
+  panel: { open: boolean }
+}
+
+function view(delivery: Delivery, replay: () => void, { news, refreshNews, panel }: Kept): HTMLElement[] {
+  return [
+    breadcrumbs(link(href.merchants(), 'Merchants'), link(href.merchant(delivery.merchant_id), delivery.merchant_id)),
     h('h1', { tabindex: -1 }, `Delivery of ${delivery.type}`),
+    refreshNews,
     h(
       'section',
       { class: 'card', 'aria-label': 'Delivery' },
@@ -49,8 +65,9 @@ function view(delivery: Delivery, news: HTMLElement, replay: () => void): HTMLEl
           { id: 'delivery-status' },
           deliveryStatus({ status: delivery.status, attempts: delivery.attempts.length, reason: delivery.reason }),
         ),
-        h('dt', {}, 'Order'),
-        h('dd', {}, orderLink(delivery.merchant_id, delivery.out_trade_no)),
+        h('dt', {}, 'Provider'),
+        h('dd', {}, delivery.provider),
+        subject(delivery),
         h('dt', {}, 'Delivery id'),
         h('dd', {}, h('code', {}, delivery.id)),
         h('dt', {}, 'webhook-id'),
@@ -71,27 +88,46 @@ function view(delivery: Delivery, news: HTMLElement, replay: () => void): HTMLEl
     ),
     h(
       'details',
-      { class: 'card' },
+      { class: 'card', open: panel.open, ontoggle: (event: Event) => (panel.open = (event.target as HTMLDetailsElement).open) },
       h('summary', {}, 'The event as the merchant receives it'),
-      h('pre', { class: 'snippet' }, JSON.stringify(delivery.event, null, 2)),
+      // Focusable, so the panel scrolls by keyboard too.
+      h('pre', { class: 'snippet', tabindex: 0 }, JSON.stringify(delivery.event, null, 2)),
     ),
   ]
 }
 
 export async function deliveryPage(main: HTMLElement, deliveryId: string, signal: AbortSignal): Promise<void> {
   const path = `/admin/deliveries/${encodeURIComponent(deliveryId)}`
-  const news = h('div', { 'aria-live': 'polite' })
+  const kept: Kept = { news: h('div', { 'aria-live': 'polite' }), refreshNews: h('div', { 'aria-live': 'polite' }), panel: { open: false } }
+  const { news, refreshNews } = kept
   let timer: ReturnType<typeof setTimeout> | undefined
   signal.addEventListener('abort', () => clearTimeout(timer))
   const replay = async () => {
     replaceChildren(news, notice('Sending again…'))
     try {
-      await api(`${path}/replay`, { method: 'POST' })
-      replaceChildren(news, notice('Queued: it is sent now, with the same webhook-id.'))
+      replaceChildren(news, notice(await sendAgain(deliveryId)))
       await draw(false)
     } catch (error) {
       replaceChildren(news, failure(error))
     }
+  }
+  /** Looks again while the delivery is pending; a failed look is said, and the next one still comes. */
+  const poll = () => {
+    timer = setTimeout(async () => {
+      try {
+        await draw(false)
+        replaceChildren(refreshNews)
+      } catch (error) {
+        if (signal.aborted) return
+        const reason = error instanceof Error ? error.message : String(error)
+        const at = localTime(new Date().toISOString())
+        replaceChildren(
+          refreshNews,
+          notice(`The last refresh (${at}) failed: ${reason} (trying again every ${REFRESH_MS / 1000} s)`, 'alert'),
+        )
+        poll()
+      }
+    }, REFRESH_MS)
   }
   const draw = async (first: boolean) => {
     clearTimeout(timer)
@@ -106,9 +142,9 @@ export async function deliveryPage(main: HTMLElement, deliveryId: string, signal
     if (signal.aborted) return
     // Keep the focus where it was when the page redraws itself.
     const focused = first ? null : document.activeElement?.textContent
-    replaceChildren(main, ...view(delivery, news, () => void replay()))
-    if (focused) [...main.querySelectorAll('button')].find((b) => b.textContent === focused)?.focus()
-    if (delivery.status === 'pending') timer = setTimeout(() => void draw(false).catch(() => {}), REFRESH_MS)
+    replaceChildren(main, ...view(delivery, () => void replay(), kept))
+    if (focused) [...main.querySelectorAll<HTMLElement>('button, summary')].find((b) => b.textContent === focused)?.focus()
+    if (delivery.status === 'pending') poll()
   }
   await draw(true)
 }

@@ -1,7 +1,7 @@
 /** @module One merchant: its endpoint (disable, enable, test event), its counts as a chart, its deliveries, an order by number. */
 import { api, ApiError, merchantPath, type Schemas } from '../api'
 import { statsChart } from '../chart'
-import { h, notice, replaceChildren, timeOf, failure } from '../dom'
+import { breadcrumbs, failure, h, link, notice, replaceChildren, timeOf } from '../dom'
 import { milliseconds, percent } from '../format'
 import { href } from '../routes'
 import { deliveriesSection } from './deliveries'
@@ -148,7 +148,7 @@ export async function merchantPage(main: HTMLElement, merchantId: string, signal
   const [stats, deliveries] = await Promise.all([statsSection(merchantId), deliveriesSection(merchantId, signal)])
   replaceChildren(
     main,
-    h('p', { class: 'crumbs' }, h('a', { href: href.merchants() }, 'Merchants'), ' / '),
+    breadcrumbs(link(href.merchants(), 'Merchants')),
     h('h1', { tabindex: -1 }, merchantId),
     endpointSlot,
     stats,

@@ -1,6 +1,6 @@
 /** @module The merchants, each with its endpoint's health: disabled, failing since, attempts that succeeded, last attempt. */
 import { api, query, type Schemas } from '../api'
-import { badge, h, link, replaceChildren, table, timeOf, type Child } from '../dom'
+import { badge, failure, h, ident, link, replaceChildren, table, timeOf, type Child } from '../dom'
 import { percent } from '../format'
 import { href } from '../routes'
 
@@ -16,7 +16,7 @@ export function endpointState(endpoint: Pick<Endpoint, 'disabled_at' | 'disabled
 function row(endpoint: Endpoint): Child[] {
   const { attempts, attempt_success_rate: rate } = endpoint.last_24h
   return [
-    link(href.merchant(endpoint.merchant_id), endpoint.merchant_id),
+    link(href.merchant(endpoint.merchant_id), ident(endpoint.merchant_id)),
     h('span', { class: 'url' }, endpoint.url),
     endpointState(endpoint),
     timeOf(endpoint.failing_since),
@@ -30,7 +30,17 @@ export async function merchantsPage(main: HTMLElement): Promise<void> {
   let cursor: string | null = null
   const search = h('input', { id: 'merchant-search', type: 'search', name: 'merchant', autocomplete: 'off', spellcheck: false })
   const list = h('div')
-  const more = h('button', { type: 'button', class: 'secondary', hidden: true, onclick: () => void loadPage() }, 'Load more')
+  const moreNews = h('div', { 'aria-live': 'polite' })
+  const more = h(
+    'button',
+    {
+      type: 'button',
+      class: 'secondary',
+      hidden: true,
+      onclick: () => void loadPage().catch((error: unknown) => replaceChildren(moreNews, failure(error))),
+    },
+    'Load more',
+  )
 
   const draw = () => {
     const term = search.value.trim().toLowerCase()
@@ -43,6 +53,7 @@ export async function merchantsPage(main: HTMLElement): Promise<void> {
     )
   }
   const loadPage = async () => {
+    replaceChildren(moreNews)
     const reply = await api<Schemas['EndpointHealthList']>(`/admin/endpoints${query({ limit: 50, cursor: cursor ?? undefined })}`)
     loaded.push(...reply.endpoints)
     cursor = reply.next_cursor
@@ -66,5 +77,5 @@ export async function merchantsPage(main: HTMLElement): Promise<void> {
     h('button', { type: 'submit' }, 'Open'),
   )
   await loadPage()
-  replaceChildren(main, h('h1', { tabindex: -1 }, 'Merchants'), form, list, more)
+  replaceChildren(main, h('h1', { tabindex: -1 }, 'Merchants'), form, list, more, moreNews)
 }

@@ -2,15 +2,34 @@
  * @module One order's whole story on one timeline: each notification (verdict, reason), each event with its delivery
  * and that delivery's attempts, in the order they happened; then its refunds and their state.
  */
-import { api, ApiError, merchantPath, type Schemas } from '../api'
-import { badge, h, link, notice, replaceChildren, table, timeOf } from '../dom'
+import { api, ApiError, merchantPath, query, type Schemas } from '../api'
+import { badge, breadcrumbs, h, link, notice, replaceChildren, table, timeOf } from '../dom'
 import { milliseconds, yuan } from '../format'
 import { href } from '../routes'
 import { deliveryStatus } from './deliveries'
 
 type Order = Schemas['Order']
+type OrderEvent = Order['events'][number]
 
 const VERDICT_TONE = { accepted: 'ok', duplicate: 'muted', rejected: 'bad' } as const
+
+/** The providers the gateway speaks (src/providers/index.ts): where else an order number may be known. */
+const PROVIDERS = ['wechatpay', 'alipay'] as const
+
+/** What an event is worth: a refund's own amount for `refund.*` (its `data.amount` is the order's total). */
+function eventAmount(event: OrderEvent): number | undefined {
+  const { data } = event
+  const amount = event.type.startsWith('refund.') ? (data.refund as { amount?: unknown } | null | undefined)?.amount : data.amount
+  return typeof amount === 'number' ? amount : undefined
+}
+
+/** The order's amount as the gateway knows it: paid, else registered, else what its newest payment event says (a close). */
+function orderAmount(order: Order): number | null {
+  if (order.amount !== null) return order.amount
+  if (order.expected_amount !== null) return order.expected_amount
+  const payments = order.events.filter((e) => e.type.startsWith('payment.'))
+  return payments.map(eventAmount).findLast((amount) => amount !== undefined) ?? null
+}
 
 function timeline(merchantId: string, order: Order): HTMLElement {
   type Entry = { at: string; item: HTMLElement }
@@ -19,7 +38,8 @@ function timeline(merchantId: string, order: Order): HTMLElement {
     item: h(
       'li',
       { class: 'notification' },
-      h('span', { class: 'kind' }, 'Notification'),
+      // The gateway's own provider query is not a notification the provider sent.
+      h('span', { class: 'kind' }, n.source === 'query' ? 'Query result' : 'Notification'),
       timeOf(n.received_at),
       ` ${n.channel} `,
       badge(n.verdict, VERDICT_TONE[n.verdict]),
@@ -28,7 +48,8 @@ function timeline(merchantId: string, order: Order): HTMLElement {
   }))
   for (const event of order.events) {
     const delivery = order.deliveries.find((d) => d.event_id === event.id)
-    const amount = typeof event.data.amount === 'number' ? ` ${yuan(event.data.amount)}` : ''
+    const value = eventAmount(event)
+    const amount = value === undefined ? '' : ` ${yuan(value)}`
     const attempts = (delivery?.attempt_log ?? []).map((a) =>
       h(
         'li',
@@ -55,20 +76,42 @@ function timeline(merchantId: string, order: Order): HTMLElement {
   return h('ol', { class: 'timeline', 'aria-label': `Timeline of ${order.out_trade_no} at ${merchantId}` }, ...entries.map((e) => e.item))
 }
 
-export async function orderPage(main: HTMLElement, merchantId: string, outTradeNo: string): Promise<void> {
+/** The same number as an order of another provider, when there is one: each link says which. */
+async function sameNumberElsewhere(merchantId: string, order: Order): Promise<HTMLElement | null> {
+  const others = PROVIDERS.filter((p) => p !== order.provider)
+  const found = await Promise.all(
+    others.map((provider) =>
+      api<Order>(`${merchantPath(merchantId, 'orders', order.out_trade_no)}${query({ provider })}`).then(
+        () => provider,
+        () => null,
+      ),
+    ),
+  )
+  const links = found.flatMap((provider) =>
+    provider === null ? [] : [link(href.order(merchantId, order.out_trade_no, provider), `its ${provider} order`)],
+  )
+  return links.length === 0
+    ? null
+    : notice(['This number is also an order of another provider: ', links.flatMap((a, i) => (i === 0 ? [a] : [', ', a]))])
+}
+
+export async function orderPage(main: HTMLElement, merchantId: string, outTradeNo: string, provider: string | undefined): Promise<void> {
   let order: Order
   try {
-    order = await api<Order>(merchantPath(merchantId, 'orders', outTradeNo))
+    order = await api<Order>(`${merchantPath(merchantId, 'orders', outTradeNo)}${query({ provider })}`)
   } catch (error) {
     if (!(error instanceof ApiError) || error.status !== 404) throw error
     replaceChildren(main, h('h1', { tabindex: -1 }, `Order ${outTradeNo}`), notice(error.message, 'alert'))
     return
   }
+  // A link without a provider shows the order that saw activity; the other one stays reachable from here.
+  const elsewhere = provider === undefined ? await sameNumberElsewhere(merchantId, order) : null
   const { refunds } = order
   replaceChildren(
     main,
-    h('p', { class: 'crumbs' }, link(href.merchants(), 'Merchants'), ' / ', link(href.merchant(merchantId), merchantId), ' / '),
+    breadcrumbs(link(href.merchants(), 'Merchants'), link(href.merchant(merchantId), merchantId)),
     h('h1', { tabindex: -1 }, `Order ${order.out_trade_no}`),
+    elsewhere,
     h(
       'section',
       { class: 'card', 'aria-label': 'Order' },
@@ -80,7 +123,7 @@ export async function orderPage(main: HTMLElement, merchantId: string, outTradeN
         h('dt', {}, 'Provider'),
         h('dd', {}, order.provider),
         h('dt', {}, 'Amount'),
-        h('dd', {}, yuan(order.amount), order.currency && order.currency !== 'CNY' ? ` ${order.currency}` : ''),
+        h('dd', {}, yuan(orderAmount(order)), order.currency && order.currency !== 'CNY' ? ` ${order.currency}` : ''),
         h('dt', {}, 'Refunded'),
         h('dd', {}, yuan(order.refunded_amount)),
         h('dt', {}, 'Paid at'),

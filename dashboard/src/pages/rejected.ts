@@ -1,19 +1,34 @@
-/** @module Rejected notifications of a merchant, newest first, with their reasons, filtered by reason. */
+/**
+ * @module Rejected notifications of a merchant, newest first, with their reasons, filtered by reason. Any merchant is
+ * reached by its id (the first page of merchants is offered as suggestions only, so none is out of reach).
+ */
 import { api, merchantPath, query, type Schemas } from '../api'
-import { h, replaceChildren, table, timeOf, failure } from '../dom'
+import { failure, h, replaceChildren, table, timeOf } from '../dom'
 import { href } from '../routes'
 import { orderLink } from './deliveries'
 
 type Notification = Schemas['NotificationList']['notifications'][number]
 
+const SUGGESTED_MERCHANTS = 100
+
+function countOf(n: Notification) {
+  return n.count > 1 ? [`${n.count} (since `, timeOf(n.first_received_at), ')'] : 1
+}
+
 export async function rejectedPage(main: HTMLElement, merchantId: string | undefined, reason: string | undefined): Promise<void> {
-  const merchants = (await api<Schemas['MerchantList']>('/admin/merchants?limit=100')).merchants.map((m) => m.id)
-  const chosen = merchantId ?? merchants[0]
-  const merchantSelect = h(
-    'select',
-    { id: 'rejected-merchant', name: 'merchant' },
-    ...[...new Set([...(chosen ? [chosen] : []), ...merchants])].map((id) => h('option', { value: id, selected: id === chosen }, id)),
+  const suggested = (await api<Schemas['MerchantList']>(`/admin/merchants${query({ limit: SUGGESTED_MERCHANTS })}`)).merchants.map(
+    (m) => m.id,
   )
+  const chosen = merchantId ?? suggested[0]
+  const merchantInput = h('input', {
+    id: 'rejected-merchant',
+    name: 'merchant',
+    value: chosen ?? '',
+    list: 'rejected-merchants',
+    required: true,
+    autocomplete: 'off',
+    spellcheck: false,
+  })
   const reasonInput = h('input', {
     id: 'rejected-reason',
     name: 'reason',
@@ -27,12 +42,13 @@ export async function rejectedPage(main: HTMLElement, merchantId: string | undef
       class: 'filters',
       onsubmit: (event: Event) => {
         event.preventDefault()
-        location.hash = href.rejected(merchantSelect.value, reasonInput.value.trim())
+        location.hash = href.rejected(merchantInput.value.trim(), reasonInput.value.trim())
       },
     },
-    h('div', {}, h('label', { for: 'rejected-merchant' }, 'Merchant'), merchantSelect),
+    h('div', {}, h('label', { for: 'rejected-merchant' }, 'Merchant id'), merchantInput),
     h('div', {}, h('label', { for: 'rejected-reason' }, 'Reason'), reasonInput),
     h('button', { type: 'submit' }, 'Filter'),
+    h('datalist', { id: 'rejected-merchants' }, ...suggested.map((id) => h('option', { value: id }))),
   )
   const heading = h('h1', { tabindex: -1 }, 'Rejected notifications')
   if (chosen === undefined) {
@@ -40,10 +56,21 @@ export async function rejectedPage(main: HTMLElement, merchantId: string | undef
     return
   }
   const list = h('div')
-  const more = h('button', { type: 'button', class: 'secondary', hidden: true, onclick: () => void load() }, 'Load more')
+  const moreNews = h('div', { 'aria-live': 'polite' })
+  const more = h(
+    'button',
+    {
+      type: 'button',
+      class: 'secondary',
+      hidden: true,
+      onclick: () => void load().catch((error: unknown) => replaceChildren(moreNews, failure(error))),
+    },
+    'Load more',
+  )
   let rows: Notification[] = []
   let cursor: string | null = null
   const load = async () => {
+    replaceChildren(moreNews)
     const reply = await api<Schemas['NotificationList']>(
       `${merchantPath(chosen, 'notifications')}${query({ verdict: 'rejected', reason, limit: 50, cursor: cursor ?? undefined })}`,
     )
@@ -61,8 +88,8 @@ export async function rejectedPage(main: HTMLElement, merchantId: string | undef
               timeOf(n.received_at),
               n.channel,
               h('code', {}, n.reason ?? '—'),
-              orderLink(chosen, n.out_trade_no),
-              n.count > 1 ? `${n.count} (since ${n.first_received_at ?? '?'})` : 1,
+              orderLink(chosen, n.out_trade_no, n.channel),
+              countOf(n),
             ]),
           ),
     )
@@ -75,5 +102,5 @@ export async function rejectedPage(main: HTMLElement, merchantId: string | undef
     ...Object.keys(stats?.notifications.rejected_by_reason ?? {}).map((r) => h('option', { value: r })),
   )
   await load().catch((error: unknown) => replaceChildren(list, failure(error)))
-  replaceChildren(main, heading, form, reasons, h('p', {}, 'Newest first.'), list, more)
+  replaceChildren(main, heading, form, reasons, h('p', {}, `Newest first, for merchant ${chosen}.`), list, more, moreNews)
 }
