@@ -832,6 +832,8 @@ export type components = {
                 /** @description How many attempts were made. */
                 attempts: number;
                 created_at: string;
+                /** @description The provider of its order (or of its provider notification). */
+                provider: string;
             }[];
             /** @description Pass as `cursor` for the next page; null at the end. */
             next_cursor: string | null;

@@ -96,3 +96,16 @@ export function notice(text: Child, kind: 'status' | 'alert' = 'status'): HTMLEl
 export function failure(error: unknown): HTMLElement {
   return notice(error instanceof Error ? error.message : String(error), 'alert')
 }
+
+/**
+ * A list's "Load more" button, hidden until there is more, and where its failure is told: `loadNext` fetches and
+ * shows the next page; when it fails, the list on screen stays and the error shows beside the button.
+ */
+export function loadMoreButton(loadNext: () => Promise<void>): { button: HTMLButtonElement; news: HTMLElement } {
+  const news = h('div', { 'aria-live': 'polite' })
+  const onclick = () => {
+    replaceChildren(news)
+    void loadNext().catch((error: unknown) => replaceChildren(news, failure(error)))
+  }
+  return { button: h('button', { type: 'button', class: 'secondary', hidden: true, onclick }, 'Load more'), news }
+}

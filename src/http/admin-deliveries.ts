@@ -39,7 +39,7 @@ export const listDeliveries: Handler<Routes['listDeliveries']> = async ({ params
     limit: limit + 1,
   })
   const { rows, nextCursor } = page(results, limit, (row) => [row.created_at, row.id])
-  return json({ deliveries: rows.map(({ provider: _provider, ...row }) => row), next_cursor: nextCursor })
+  return json({ deliveries: rows, next_cursor: nextCursor })
 }
 
 /** The object that holds a merchant's deliveries: an order's, or a subject's (provider.notification). */

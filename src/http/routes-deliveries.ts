@@ -75,7 +75,17 @@ export function deliveryRoutes() {
       responses: {
         200: {
           description: 'A page of deliveries.',
-          schema: named('DeliveryList', z.object({ deliveries: z.array(deliverySummary), next_cursor: nextCursor })),
+          schema: named(
+            'DeliveryList',
+            z.object({
+              deliveries: z.array(
+                deliverySummary.extend({
+                  provider: z.string().meta({ description: 'The provider of its order (or of its provider notification).' }),
+                }),
+              ),
+              next_cursor: nextCursor,
+            }),
+          ),
         },
       },
       errors: ['invalid_request', 'not_found'],

@@ -3,13 +3,13 @@
  * to send it again; and recovery of every failed one in a window, after a confirmation that says how many.
  */
 import { api, merchantPath, query, type Schemas } from '../api'
-import { badge, failure, h, ident, link, notice, replaceChildren, table, timeOf, type Child } from '../dom'
+import { badge, failure, h, ident, link, loadMoreButton, notice, replaceChildren, table, timeOf, type Child } from '../dom'
 import { instantFromLocalInput, localInputFromMs } from '../format'
 import { href } from '../routes'
 // The server's own lists (a module of constants and types only: nothing else of the server enters the bundle).
 import { DELIVERY_STATUSES, EVENT_TYPES } from '../../../src/storage/order/records'
 
-type Delivery = Schemas['DeliverySummary']
+type Delivery = Schemas['DeliveryList']['deliveries'][number]
 type Window = { since: string | undefined; until: string | undefined }
 
 const RECOVER_COUNT_PAGES = 20
@@ -63,8 +63,7 @@ export async function deliveriesSection(merchantId: string, signal: AbortSignal)
   const [untilLabel, until] = dateInput('delivery-until', 'Created before')
   const list = h('div')
   const news = h('div', { 'aria-live': 'polite' })
-  const moreNews = h('div', { 'aria-live': 'polite' })
-  const more = h('button', { type: 'button', class: 'secondary', hidden: true, onclick: () => void loadMore() }, 'Load more')
+  const { button: more, news: moreNews } = loadMoreButton(() => loadMore())
   let rows: Delivery[] = []
   let cursor: string | null = null
   // The filter of the list on screen: Load more continues it, whatever the form says meanwhile.
@@ -84,7 +83,7 @@ export async function deliveriesSection(merchantId: string, signal: AbortSignal)
   const row = (d: Delivery): Child[] => [
     link(href.delivery(d.id), timeOf(d.created_at)),
     d.type,
-    orderLink(merchantId, d.out_trade_no),
+    orderLink(merchantId, d.out_trade_no, d.provider),
     deliveryStatus(d),
     d.attempts,
     d.last_status_code ?? '—',
@@ -116,16 +115,11 @@ export async function deliveriesSection(merchantId: string, signal: AbortSignal)
     more.hidden = cursor === null
   }
   const loadMore = async () => {
-    replaceChildren(moreNews)
-    try {
-      const reply = await page(cursor)
-      rows = [...rows, ...reply.deliveries]
-      cursor = reply.next_cursor
-      more.hidden = cursor === null
-      draw()
-    } catch (error) {
-      replaceChildren(moreNews, failure(error))
-    }
+    const reply = await page(cursor)
+    rows = [...rows, ...reply.deliveries]
+    cursor = reply.next_cursor
+    more.hidden = cursor === null
+    draw()
   }
   const filters = h(
     'form',

@@ -1,6 +1,6 @@
 /** @module The merchants, each with its endpoint's health: disabled, failing since, attempts that succeeded, last attempt. */
 import { api, query, type Schemas } from '../api'
-import { badge, failure, h, ident, link, replaceChildren, table, timeOf, type Child } from '../dom'
+import { badge, h, ident, link, loadMoreButton, replaceChildren, table, timeOf, type Child } from '../dom'
 import { percent } from '../format'
 import { href } from '../routes'
 
@@ -30,17 +30,7 @@ export async function merchantsPage(main: HTMLElement): Promise<void> {
   let cursor: string | null = null
   const search = h('input', { id: 'merchant-search', type: 'search', name: 'merchant', autocomplete: 'off', spellcheck: false })
   const list = h('div')
-  const moreNews = h('div', { 'aria-live': 'polite' })
-  const more = h(
-    'button',
-    {
-      type: 'button',
-      class: 'secondary',
-      hidden: true,
-      onclick: () => void loadPage().catch((error: unknown) => replaceChildren(moreNews, failure(error))),
-    },
-    'Load more',
-  )
+  const { button: more, news: moreNews } = loadMoreButton(() => loadPage())
 
   const draw = () => {
     const term = search.value.trim().toLowerCase()
@@ -53,7 +43,6 @@ export async function merchantsPage(main: HTMLElement): Promise<void> {
     )
   }
   const loadPage = async () => {
-    replaceChildren(moreNews)
     const reply = await api<Schemas['EndpointHealthList']>(`/admin/endpoints${query({ limit: 50, cursor: cursor ?? undefined })}`)
     loaded.push(...reply.endpoints)
     cursor = reply.next_cursor

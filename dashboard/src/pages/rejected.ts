@@ -3,7 +3,7 @@
  * reached by its id (the first page of merchants is offered as suggestions only, so none is out of reach).
  */
 import { api, merchantPath, query, type Schemas } from '../api'
-import { failure, h, replaceChildren, table, timeOf } from '../dom'
+import { failure, h, loadMoreButton, replaceChildren, table, timeOf } from '../dom'
 import { href } from '../routes'
 import { orderLink } from './deliveries'
 
@@ -56,21 +56,10 @@ export async function rejectedPage(main: HTMLElement, merchantId: string | undef
     return
   }
   const list = h('div')
-  const moreNews = h('div', { 'aria-live': 'polite' })
-  const more = h(
-    'button',
-    {
-      type: 'button',
-      class: 'secondary',
-      hidden: true,
-      onclick: () => void load().catch((error: unknown) => replaceChildren(moreNews, failure(error))),
-    },
-    'Load more',
-  )
+  const { button: more, news: moreNews } = loadMoreButton(() => load())
   let rows: Notification[] = []
   let cursor: string | null = null
   const load = async () => {
-    replaceChildren(moreNews)
     const reply = await api<Schemas['NotificationList']>(
       `${merchantPath(chosen, 'notifications')}${query({ verdict: 'rejected', reason, limit: 50, cursor: cursor ?? undefined })}`,
     )
