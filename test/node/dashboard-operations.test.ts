@@ -182,12 +182,12 @@ describe('the dashboard, beyond the happy path', () => {
     await page.getByRole('heading', { name: `Order ${SAME}` }).waitFor()
     const order = page.getByRole('region', { name: 'Order', exact: true })
     await expect(order.textContent()).resolves.toMatch(/Provider\s*alipay.*Amount\s*¥88\.88/s)
-    // A link from before the provider was carried: the order that saw activity first, and a way to the other.
+    // A link from before the provider was carried: the order with the latest activity, and a way to the other.
     await page.goto(`${gateway.url}/dashboard#/merchants/${M}/orders/${SAME}`)
     await page.getByRole('heading', { name: `Order ${SAME}` }).waitFor()
-    await expect(order.textContent()).resolves.toMatch(/Provider\s*wechatpay.*Amount\s*¥1\.00/s)
-    await page.getByRole('link', { name: 'its alipay order' }).click()
-    await expect.poll(() => order.textContent(), POLL).toMatch(/Provider\s*alipay/)
+    await expect(order.textContent()).resolves.toMatch(/Provider\s*alipay.*Amount\s*¥88\.88/s)
+    await page.getByRole('link', { name: 'its wechatpay order' }).click()
+    await expect.poll(() => order.textContent(), POLL).toMatch(/Provider\s*wechatpay.*Amount\s*¥1\.00/s)
     await expectAccessible('order of one provider')
   })
 

@@ -13,9 +13,6 @@ type OrderEvent = Order['events'][number]
 
 const VERDICT_TONE = { accepted: 'ok', duplicate: 'muted', rejected: 'bad' } as const
 
-/** The providers the gateway speaks (src/providers/index.ts): where else an order number may be known. */
-const PROVIDERS = ['wechatpay', 'alipay'] as const
-
 /** What an event is worth: a refund's own amount for `refund.*` (its `data.amount` is the order's total). */
 function eventAmount(event: OrderEvent): number | undefined {
   const { data } = event
@@ -76,20 +73,9 @@ function timeline(merchantId: string, order: Order): HTMLElement {
   return h('ol', { class: 'timeline', 'aria-label': `Timeline of ${order.out_trade_no} at ${merchantId}` }, ...entries.map((e) => e.item))
 }
 
-/** The same number as an order of another provider, when there is one: each link says which. */
-async function sameNumberElsewhere(merchantId: string, order: Order): Promise<HTMLElement | null> {
-  const others = PROVIDERS.filter((p) => p !== order.provider)
-  const found = await Promise.all(
-    others.map((provider) =>
-      api<Order>(`${merchantPath(merchantId, 'orders', order.out_trade_no)}${query({ provider })}`).then(
-        () => provider,
-        () => null,
-      ),
-    ),
-  )
-  const links = found.flatMap((provider) =>
-    provider === null ? [] : [link(href.order(merchantId, order.out_trade_no, provider), `its ${provider} order`)],
-  )
+/** The same number as an order of other providers (the API names them: paid twice, say): each link says which. */
+function sameNumberElsewhere(merchantId: string, order: Order): HTMLElement | null {
+  const links = order.other_providers.map((provider) => link(href.order(merchantId, order.out_trade_no, provider), `its ${provider} order`))
   return links.length === 0
     ? null
     : notice(['This number is also an order of another provider: ', links.flatMap((a, i) => (i === 0 ? [a] : [', ', a]))])
@@ -104,8 +90,8 @@ export async function orderPage(main: HTMLElement, merchantId: string, outTradeN
     replaceChildren(main, h('h1', { tabindex: -1 }, `Order ${outTradeNo}`), notice(error.message, 'alert'))
     return
   }
-  // A link without a provider shows the order that saw activity; the other one stays reachable from here.
-  const elsewhere = provider === undefined ? await sameNumberElsewhere(merchantId, order) : null
+  // A link without a provider shows the order with the latest activity; the others stay reachable from here.
+  const elsewhere = sameNumberElsewhere(merchantId, order)
   const { refunds } = order
   replaceChildren(
     main,
