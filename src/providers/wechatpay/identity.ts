@@ -75,62 +75,29 @@ function text(fields: JsonFields, name: string): string | null {
   return typeof value === 'string' ? value : refuse('malformed_body', `${name} is not a string`)
 }
 
+/** Transfers write the direct merchant id `mch_id`, where payments, refunds and the others write `mchid`. */
+const V3_DIRECT_MCHID_NAMES = ['mchid', 'mch_id']
+
 /**
- * An APIv3 resource or answer (`Transaction`, refund): direct (`mchid`, `appid`) or partner (`sp_mchid`,
- * `sp_appid`, `sub_mchid`, `sub_appid`), never both forms at once.
+ * An APIv3 resource or answer: direct (`mchid` or `mch_id`, `appid`) or partner (`sp_mchid`, `sp_appid`,
+ * `sub_mchid`, `sub_appid`), never both forms at once. One about an order (`Transaction`, refund) must name the
+ * merchant; one about something else (a transfer, a complaint) is checked for the ids it carries, and one that
+ * carries none (a complaint) by its signature alone.
  */
-export function checkV3Identity(resource: JsonFields, wechatpay: WechatpayConfig): void {
+export function checkV3Identity(resource: JsonFields, wechatpay: WechatpayConfig, about: 'order' | 'other' = 'order'): void {
   const partner = resource.sp_mchid !== undefined || resource.sub_mchid !== undefined
-  if (partner && (resource.mchid !== undefined || resource.appid !== undefined)) {
+  const directMchid = V3_DIRECT_MCHID_NAMES.find((name) => resource[name] !== undefined)
+  if (partner && (directMchid !== undefined || resource.appid !== undefined)) {
     refuse('merchant_mismatch', 'names both direct and partner-mode merchant ids')
   }
+  const names = partner ? V3_PARTNER_FIELDS : { ...V3_DIRECT_FIELDS, mchid: directMchid ?? V3_DIRECT_FIELDS.mchid }
   const named: NamedIdentity = {
-    mchid: text(resource, partner ? 'sp_mchid' : 'mchid'),
-    appid: text(resource, partner ? 'sp_appid' : 'appid'),
-    subMchid: text(resource, 'sub_mchid'),
-    subAppid: text(resource, 'sub_appid'),
+    mchid: text(resource, names.mchid),
+    appid: text(resource, names.appid),
+    subMchid: text(resource, names.subMchid),
+    subAppid: text(resource, names.subAppid),
   }
-  checkIdentity(named, wechatpay, { names: partner ? V3_PARTNER_FIELDS : V3_DIRECT_FIELDS, required: true, appidRequired: false })
-}
-
-/** Where a resource about no order may name each id: transfers write `mch_id`, partner messages `sp_mchid`, … */
-const CARRIED_V3_FIELDS: Record<keyof NamedIdentity, readonly string[]> = {
-  mchid: ['mchid', 'mch_id', 'sp_mchid'],
-  appid: ['appid', 'sp_appid'],
-  subMchid: ['sub_mchid'],
-  subAppid: ['sub_appid'],
-}
-
-/** The one value a resource gives for an id under any of its names, and the name it used; two values refuse. */
-function carriedId(resource: JsonFields, names: readonly string[]): { name: string; value: string } | null {
-  let found: { name: string; value: string } | null = null
-  for (const name of names) {
-    const value = text(resource, name)
-    if (value === null || value === '') continue
-    if (found !== null && found.value !== value) refuse('merchant_mismatch', `${found.name} and ${name} name different merchants`)
-    found ??= { name, value }
-  }
-  return found
-}
-
-/**
- * An APIv3 resource about no order (a transfer, a profit-sharing receiver, a complaint), by the same rule for the ids
- * it carries: one that names a merchant id is a direct message, or a partner one with its `sub_mchid`, and must be
- * this merchant's; one that names none (a complaint) is checked by its signature alone.
- */
-export function checkCarriedV3Identity(resource: JsonFields, wechatpay: WechatpayConfig): void {
-  const mchid = carriedId(resource, CARRIED_V3_FIELDS.mchid)
-  const appid = carriedId(resource, CARRIED_V3_FIELDS.appid)
-  const subMchid = carriedId(resource, CARRIED_V3_FIELDS.subMchid)
-  const subAppid = carriedId(resource, CARRIED_V3_FIELDS.subAppid)
-  const named: NamedIdentity = {
-    mchid: mchid?.value ?? null,
-    appid: appid?.value ?? null,
-    subMchid: subMchid?.value ?? null,
-    subAppid: subAppid?.value ?? null,
-  }
-  const names: IdentityFieldNames = { ...V3_DIRECT_FIELDS, mchid: mchid?.name ?? 'mchid', appid: appid?.name ?? 'appid' }
-  checkIdentity(named, wechatpay, { names, required: mchid !== null, appidRequired: false })
+  checkIdentity(named, wechatpay, { names, required: about === 'order' || named.mchid !== null, appidRequired: false })
 }
 
 /**

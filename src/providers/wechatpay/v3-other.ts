@@ -8,7 +8,7 @@
 import { rfc3339ToIso } from '../core/time'
 import type { VerifiedNotification } from '../core/types'
 import type { WechatpayConfig } from './config'
-import { checkCarriedV3Identity } from './identity'
+import { checkV3Identity } from './identity'
 import type { JsonFields, V3Envelope } from './v3-notify'
 
 /** Event families paygate maps itself; any other authentic event is forwarded as it is. */
@@ -31,7 +31,7 @@ function subjectText(resource: JsonFields, name: string): string | null {
 }
 
 export function otherV3Notification(envelope: V3Envelope, resource: JsonFields, wechatpay: WechatpayConfig): VerifiedNotification {
-  checkCarriedV3Identity(resource, wechatpay)
+  checkV3Identity(resource, wechatpay, 'other')
   const subjectId = SUBJECT_FIELDS.map((name) => subjectText(resource, name)).find((value) => value !== null) ?? null
   const occurredAt = envelope.createTime === null ? null : rfc3339ToIso(envelope.createTime)
   return {
