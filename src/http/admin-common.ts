@@ -36,18 +36,15 @@ export function candidateProviders(registry: ProviderRegistry, merchant: Merchan
   return named !== null ? [named] : registry.configuredProviders(merchant)
 }
 
-/** The order's views in each provider's object (an order number may exist for several), those that exist. */
+/** The order's views in these providers' objects (an order number may exist for several), those that exist. */
 export async function orderSnapshots(
   env: Env,
-  registry: ProviderRegistry,
   merchant: MerchantConfig,
   outTradeNo: string,
-  named: ProviderName | null,
+  providers: readonly ProviderName[],
 ): Promise<OrderSnapshot[]> {
   const snapshots = await Promise.all(
-    candidateProviders(registry, merchant, named).map((provider) =>
-      orderStub(env, { merchantId: merchant.id, provider, outTradeNo }).snapshot(),
-    ),
+    providers.map((provider) => orderStub(env, { merchantId: merchant.id, provider, outTradeNo }).snapshot()),
   )
   return snapshots.flatMap((s) => (s === null ? [] : [s]))
 }

@@ -5,7 +5,7 @@
  */
 import { listNotificationRows, notificationRow, type NotificationFilter, type NotificationListRow } from '../storage/admin-queries'
 import { keptBody } from '../storage/rejected-bodies'
-import { orderSnapshots, requireMerchant } from './admin-common'
+import { candidateProviders, orderSnapshots, requireMerchant } from './admin-common'
 import { page } from './list-params'
 import { AdminError, json } from './responses'
 import type { Handler } from './route-spec'
@@ -29,7 +29,7 @@ export const listNotifications: Handler<AdminRoutes['listNotifications']> = asyn
   const byId = new Map((await listNotificationRows(await shardFor(env, merchantId), merchantId, filter)).map((row) => [row.id, row]))
   if (filter.outTradeNo !== null) {
     // The order objects know their notifications before the D1 projection catches up.
-    for (const snapshot of await orderSnapshots(env, registry, merchant, filter.outTradeNo, null)) {
+    for (const snapshot of await orderSnapshots(env, merchant, filter.outTradeNo, candidateProviders(registry, merchant, null))) {
       for (const n of snapshot.notifications) {
         const row: NotificationListRow = {
           ...n,

@@ -58,12 +58,10 @@ export const getOrder: Handler<Routes['getOrder']> = async ({ params, query, env
   const merchant = (await requireMerchant(env, merchantId)).config
   // Every provider's, so the others are named: the same order number with several providers (registered for both,
   // or paid twice) is never hidden behind the one shown. Without `?provider=`, the one with the latest activity.
-  const snapshots = await orderSnapshots(env, registry, merchant, outTradeNo, null)
   const named = query.provider
-  // A provider the merchant no longer configures may still hold the order.
-  if (named !== undefined && !snapshots.some((s) => s.provider === named)) {
-    snapshots.push(...(await orderSnapshots(env, registry, merchant, outTradeNo, named)))
-  }
+  // The named one too: a provider the merchant no longer configures may still hold the order.
+  const providers = new Set([...candidateProviders(registry, merchant, null), ...(named === undefined ? [] : [named])])
+  const snapshots = await orderSnapshots(env, merchant, outTradeNo, [...providers])
   const active = snapshots.filter((s) => s.notifications.length > 0)
   const best =
     named !== undefined
