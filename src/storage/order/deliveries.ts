@@ -74,13 +74,13 @@ export class DeliveryTables {
 
   get(id: string): DeliveryRow | null {
     const events = this.withDeliveries()
-    const event = events.find((e) => e.delivery.id === id)
-    return event === undefined ? null : this.toRow(event, headOfLineId(events))
+    const event = this.find(id, events)
+    return event === null ? null : this.toRow(event, headOfLineId(events))
   }
 
   /** The delivery that goes next: events reach the merchant in the order they happened. */
   headOfLine(): DeliveryRow | null {
-    const event = this.withDeliveries().find((e) => e.delivery.status === 'pending')
+    const event = firstPending(this.withDeliveries())
     return event === undefined ? null : this.toRow(event, event.delivery.id)
   }
 
@@ -141,8 +141,8 @@ export class DeliveryTables {
     return this.events.allRecords().filter((e): e is EventRecord & { delivery: StoredDelivery } => e.delivery !== null)
   }
 
-  private find(id: string): (EventRecord & { delivery: StoredDelivery }) | null {
-    return this.withDeliveries().find((e) => e.delivery.id === id) ?? null
+  private find(id: string, events = this.withDeliveries()): (EventRecord & { delivery: StoredDelivery }) | null {
+    return events.find((e) => e.delivery.id === id) ?? null
   }
 
   private toRow(event: EventRecord & { delivery: StoredDelivery }, headOfLine: string | null): DeliveryRow {
@@ -168,6 +168,10 @@ export class DeliveryTables {
 }
 
 /** The first pending delivery, in event order: the one the outbox attempts next. */
+function firstPending<E extends { delivery: StoredDelivery }>(events: readonly E[]): E | undefined {
+  return events.find((e) => e.delivery.status === 'pending')
+}
+
 function headOfLineId(events: ReadonlyArray<{ delivery: StoredDelivery }>): string | null {
-  return events.find((e) => e.delivery.status === 'pending')?.delivery.id ?? null
+  return firstPending(events)?.delivery.id ?? null
 }
