@@ -7,12 +7,12 @@
  */
 import { randomBytes } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser, Locator, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { ALIPAY_APP_PRIVATE_KEY, alipayPaymentBody, alipayQueryAnswer, alipaySection, postAlipay } from './alipay-notification'
 import { launchChromium, seriousViolations } from './browser'
 import { postWechatpayV2, wechatpayV2PaymentBody, wechatpayV2Section } from './wechatpay-notification'
-import { eventually, freePort, startWranglerDev, type WranglerDev } from './wrangler-dev'
+import { adminFetch, eventually, freePort, startWranglerDev, type WranglerDev } from './wrangler-dev'
 
 const ADMIN_TOKEN = `ops-${randomBytes(12).toString('hex')}`
 const MASTER_KEY = randomBytes(32).toString('base64')
@@ -36,12 +36,10 @@ let page: Page
 let answer = 200
 const received: string[] = []
 
-async function admin(path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${gateway.url}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', ...init.headers },
-  })
-}
+const admin = (path: string, init: RequestInit = {}): Promise<Response> => adminFetch(gateway, path, init)
+
+/** The console's alert for a gateway it cannot reach, within `scope`. */
+const unreachableAlert = (scope: Page | Locator): Locator => scope.getByRole('alert').getByText(/could not be reached/)
 
 async function adminJson<T>(path: string, init: RequestInit = {}): Promise<T> {
   const response = await admin(path, init)
@@ -146,10 +144,7 @@ describe('the dashboard, beyond the happy path', () => {
     await page.route(probe, (route) => route.abort('connectionrefused'))
     await token.fill(ADMIN_TOKEN)
     await page.getByRole('button', { name: 'Sign in' }).click()
-    await page
-      .getByRole('alert')
-      .getByText(/could not be reached/)
-      .waitFor()
+    await unreachableAlert(page).waitFor()
     expect(await token.inputValue()).toBe(ADMIN_TOKEN)
     await page.unroute(probe)
     await page.route(probe, (route) => route.fulfill({ status: 503, body: 'upstream unavailable' }))
@@ -309,12 +304,7 @@ describe('the dashboard, beyond the happy path', () => {
     const replay = adminPath(`/admin/deliveries/${retrying.id}/replay`)
     await page.route(replay, (route) => route.abort('connectionrefused'))
     await row.getByRole('button', { name: 'Send again' }).click()
-    await page
-      .getByRole('region', { name: 'Deliveries' })
-      .first()
-      .getByRole('alert')
-      .getByText(/could not be reached/)
-      .waitFor()
+    await unreachableAlert(page.getByRole('region', { name: 'Deliveries' }).first()).waitFor()
     await page.unroute(replay)
   })
 
@@ -350,19 +340,11 @@ describe('the dashboard, beyond the happy path', () => {
     const list = adminPath(`/admin/merchants/${M}/deliveries`)
     await page.route(list, (route) => route.abort('connectionrefused'))
     await section.getByRole('button', { name: 'Load more' }).click()
-    await section
-      .getByRole('alert')
-      .getByText(/could not be reached/)
-      .waitFor()
+    await unreachableAlert(section).waitFor()
     await section.getByRole('button', { name: 'Filter' }).click()
     // The list that no longer answers the filter goes; the error stands in its place.
     await expect.poll(() => rows.count(), POLL).toBe(0)
-    await expect(
-      section
-        .getByRole('alert')
-        .getByText(/could not be reached/)
-        .count(),
-    ).resolves.toBeGreaterThanOrEqual(1)
+    await expect(unreachableAlert(section).count()).resolves.toBeGreaterThanOrEqual(1)
     await expectAccessible('deliveries with errors')
     await page.unroute(list)
   })
@@ -394,10 +376,7 @@ describe('the dashboard, beyond the happy path', () => {
     const endpoints = adminPath('/admin/endpoints')
     await page.route(endpoints, (route) => route.abort('connectionrefused'))
     await page.getByRole('button', { name: 'Load more' }).click()
-    await page
-      .getByRole('alert')
-      .getByText(/could not be reached/)
-      .waitFor()
+    await unreachableAlert(page).waitFor()
     await page.unroute(endpoints)
   })
 })

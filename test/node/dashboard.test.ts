@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { findLeaks, knownSecrets } from '../support/leaks'
 import { alipayPaymentBody, alipaySection, postAlipay } from './alipay-notification'
 import { launchChromium, screenshot, seriousViolations } from './browser'
-import { eventually, freePort, startWranglerDev, type WranglerDev } from './wrangler-dev'
+import { adminFetch, eventually, freePort, startWranglerDev, type WranglerDev } from './wrangler-dev'
 
 const ADMIN_TOKEN = `dash-${randomBytes(12).toString('hex')}`
 const MASTER_KEY = randomBytes(32).toString('base64')
@@ -35,10 +35,7 @@ const received: string[] = []
 const requested: string[] = []
 
 async function adminApi<T>(path: string, init: RequestInit = {}): Promise<T> {
-  const response = await fetch(`${gateway.url}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', ...init.headers },
-  })
+  const response = await adminFetch(gateway, path, init)
   expect(response.ok, `${path}: ${response.status}`).toBe(true)
   return (await response.json()) as T
 }

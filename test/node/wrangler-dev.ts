@@ -48,6 +48,14 @@ export interface WranglerDev {
   stop(): Promise<void>
 }
 
+/** A request to the admin API of a gateway started here, with its admin token (and a JSON body, if any). */
+export function adminFetch(gateway: WranglerDev, path: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(`${gateway.url}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${gateway.adminToken}`, 'content-type': 'application/json', ...init.headers },
+  })
+}
+
 export async function startWranglerDev(vars: Record<string, string>): Promise<WranglerDev> {
   const state = mkdtempSync(join(tmpdir(), 'paygate-cli-test-'))
   const migrate = spawnSync(process.execPath, [WRANGLER, 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], {
