@@ -29,13 +29,13 @@ export function deliveryStatus(d: Pick<Delivery, 'status' | 'attempts'> & { reas
   return d.attempts > 0 ? badge(`retrying (${d.attempts} failed)`, 'warn') : badge('pending', 'muted')
 }
 
-/** Sends a delivery again; says what the reply says became of it (an error reply throws, with the API's message). */
+/**
+ * Sends a delivery again; says what the reply says became of it. A replay answers with the delivery pending (queued,
+ * or its attempt already in flight); a refusal (409 while the endpoint is disabled) throws, with the API's message.
+ */
 export async function sendAgain(deliveryId: string): Promise<string> {
-  const reply = await api<Delivery>(`/admin/deliveries/${encodeURIComponent(deliveryId)}/replay`, { method: 'POST' })
-  if (reply.status === 'delivered') return 'Sent again: delivered.'
-  if (reply.status === 'failed')
-    return `Not sent: the delivery is still failed${reply.reason ? ` (${reply.reason.replaceAll('_', ' ')})` : ''}.`
-  return 'Queued to be sent again, with the same webhook-id.'
+  const reply = await api<Schemas['DeliverySummary']>(`/admin/deliveries/${encodeURIComponent(deliveryId)}/replay`, { method: 'POST' })
+  return reply.status === 'pending' ? 'Queued to be sent again, with the same webhook-id.' : `Not queued: the delivery is ${reply.status}.`
 }
 
 /** A time window from two `datetime-local` inputs, or what is wrong with it. */
