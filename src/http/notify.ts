@@ -87,7 +87,7 @@ function notificationFields(merchantId: string, notification: VerifiedNotificati
 }
 
 const INGEST_REJECTION_MESSAGES: Record<IngestRejection, string> = {
-  amount_mismatch: 'amount does not match the registered order',
+  amount_mismatch: 'amount or currency does not match the registered order',
   order_not_registered: 'order not registered; retry later (confirmed by an order query, or once it is registered)',
   refund_before_payment: 'refund of a payment not yet known; retry later',
   refund_exceeds_amount: "refund exceeds the order's amount",

@@ -84,7 +84,7 @@ describe('1. admin path values are decoded once: the amount check holds for any 
 
     const forged = freshPayment('wechatpay.v3', { outTradeNo, amount: 1 })
     expect(await reply(await notify('wechatpay.v3', M, forged))).toEqual(
-      rejectReply('wechatpay.v3', 409, 'amount does not match the registered order'),
+      rejectReply('wechatpay.v3', 409, 'amount or currency does not match the registered order'),
     )
     const after = await orderState(M, 'wechatpay', outTradeNo)
     expect(after).toMatchObject({ status: 'amount_mismatch', expected_amount: 10000, events: [] })

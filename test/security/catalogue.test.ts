@@ -972,23 +972,27 @@ describe('attack catalogue', () => {
     })
   }
 
-  for (const channel of ['wechatpay.v2', 'wechatpay.v3', 'alipay'] as const) {
-    it(`amount tampering at the source (${channel}): a genuine notification for another amount than registered → 409, flagged, nothing forwarded`, async () => {
-      const outTradeNo = `MISMATCH-${channel.replace('.', '')}`
-      await registerOrder(SEC, outTradeNo, 10_000)
-      const underpaid = freshPayment(channel, { outTradeNo, amount: 1 })
-      const response = await notify(channel, SEC, { body: underpaid.body, headers: underpaid.headers })
-      expect({ status: response.status, body: await response.text() }).toEqual(
-        rejectReply(channel, 409, 'amount does not match the registered order'),
-      )
-      const provider = PROVIDER_OF[channel]
-      await drainOutbox(SEC, provider, outTradeNo)
-      const view = await orderView(SEC, provider, outTradeNo)
-      expect(view).toMatchObject({ status: 'amount_mismatch', expected_amount: 10_000, events: [], deliveries: [] })
-      expect(view!.notifications).toMatchObject([{ verdict: 'rejected', reason: 'amount_mismatch' }])
-      expect(forwarded.filter((c) => c.outTradeNo === outTradeNo)).toEqual([])
-    })
-  }
+  const mismatches = [
+    { kind: 'amount', registered: { amount: 10_000, currency: 'CNY' }, paid: 1 },
+    { kind: 'currency', registered: { amount: 10_000, currency: 'USD' }, paid: 10_000 },
+  ]
+  for (const channel of ['wechatpay.v2', 'wechatpay.v3', 'alipay'] as const)
+    for (const { kind, registered, paid } of mismatches)
+      it(`${kind} tampering at the source (${channel}): a genuine notification for another ${kind} than registered → 409, flagged, nothing forwarded`, async () => {
+        const outTradeNo = `MISMATCH-${kind}-${channel.replace('.', '')}`
+        await registerOrder(SEC, outTradeNo, registered.amount, registered.currency)
+        const underpaid = freshPayment(channel, { outTradeNo, amount: paid })
+        const response = await notify(channel, SEC, { body: underpaid.body, headers: underpaid.headers })
+        expect({ status: response.status, body: await response.text() }).toEqual(
+          rejectReply(channel, 409, 'amount or currency does not match the registered order'),
+        )
+        const provider = PROVIDER_OF[channel]
+        await drainOutbox(SEC, provider, outTradeNo)
+        const view = await orderView(SEC, provider, outTradeNo)
+        expect(view).toMatchObject({ status: 'amount_mismatch', expected_amount: 10_000, events: [], deliveries: [] })
+        expect(view!.notifications).toMatchObject([{ verdict: 'rejected', reason: 'amount_mismatch' }])
+        expect(forwarded.filter((c) => c.outTradeNo === outTradeNo)).toEqual([])
+      })
 
   it('forwarded exactly one event per genuine payment, to the merchant it belongs to, and nothing else', async () => {
     const expected = [

@@ -160,10 +160,10 @@ export async function registerFixtureMerchant(merchantId: string, options: Merch
   fixtureHolder = { merchantId, options }
 }
 
-export async function registerOrder(merchantId: string, outTradeNo: string, amount: number): Promise<void> {
+export async function registerOrder(merchantId: string, outTradeNo: string, amount: number, currency = 'CNY'): Promise<void> {
   const response = await admin(`/admin/merchants/${merchantId}/orders/${encodeURIComponent(outTradeNo)}`, {
     method: 'PUT',
-    body: JSON.stringify({ amount, currency: 'CNY' }),
+    body: JSON.stringify({ amount, currency }),
   })
   if (response.status !== 200) throw new Error(`order ${outTradeNo}: ${response.status} ${await response.text()}`)
 }
