@@ -81,6 +81,24 @@ describe('each channel end to end', () => {
     expect(JSON.parse(forwarded[0]!.body).data).toMatchObject({ out_trade_no: 'T20261122-0009', amount: 8888, paid_at: null })
   })
 
+  it('Alipay: refund_fee=0.00 is no refund: a timeout close is payment.closed, a payment is payment.succeeded alone', async () => {
+    await putFixtureMerchant('alishop-zero')
+    const forwarded = recordForwarded()
+    for (const name of ['tradeClosedUnpaidZeroRefund', 'tradeSuccessZeroRefund'] as const) {
+      const reply = await notify('alipay', 'alishop-zero', alipayFixtures.cases[name])
+      expect({ status: reply.status, body: await reply.text() }).toEqual({ status: 200, body: 'success' })
+    }
+    const closed = await getOrder('alishop-zero', 'T20261122-0023')
+    expect(closed).toMatchObject({ status: 'closed', refunded_amount: 0, refunds: [] })
+    expect(closed.events.map((e) => e.type)).toEqual(['payment.closed'])
+    const paid = await getOrder('alishop-zero', 'T20261122-0024')
+    expect(paid).toMatchObject({ status: 'paid', amount: 8888, refunded_amount: 0, refunds: [] })
+    expect(paid.events.map((e) => e.type)).toEqual(['payment.succeeded'])
+    for (const outTradeNo of ['T20261122-0023', 'T20261122-0024'])
+      await runDurableObjectAlarm(orderStub(env, { merchantId: 'alishop-zero', provider: 'alipay', outTradeNo }))
+    await vi.waitFor(() => expect(forwarded.map((f) => f.type).sort()).toEqual(['payment.closed', 'payment.succeeded']))
+  })
+
   it('Alipay: payment → success → paid; partial then full refund → refunded', async () => {
     await putFixtureMerchant('alishop')
     const paid = await notify('alipay', 'alishop', alipayFixtures.cases.tradeSuccessUtf8)

@@ -197,6 +197,19 @@ runChannelContract({
       },
     },
     {
+      name: 'TRADE_CLOSED with refund_fee=0.00 closes the unpaid trade: nothing was refunded',
+      raw: notify('tradeClosedUnpaidZeroRefund'),
+      expected: {
+        outTradeNo: 'T20261122-0023',
+        effect: { kind: 'close', transactionId: '2026112222001400000000000023', closedAt: '2026-11-22T10:29:40Z', amount: 8888 },
+      },
+    },
+    {
+      name: 'TRADE_SUCCESS with refund_fee=0.00 is the payment, not a refund',
+      raw: notify('tradeSuccessZeroRefund'),
+      expected: { outTradeNo: 'T20261122-0024', effect: { ...PAID_8888, transactionId: '2026112222001400000000000024' } },
+    },
+    {
       name: 'WAIT_BUYER_PAY is authentic and changes nothing',
       raw: notify('waitBuyerPay'),
       expected: { outTradeNo: 'T20261122-0010', effect: { kind: 'none', reason: expect.any(String) } },

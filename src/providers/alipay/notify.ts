@@ -153,11 +153,11 @@ function joinEncoded(fields: ReadonlyMap<string, Uint8Array>, names: string[]): 
 /**
  * The one mapping of Alipay trade statuses to paygate's effects (protocols.md §4.6, §4.9). A refund
  * keeps the trade TRADE_SUCCESS (partial) or closes it (full); only `refund_fee` tells them apart
- * from a payment or an unpaid close.
+ * from a payment or an unpaid close, and only above zero: payments and timeout closes may carry `0.00`.
  */
 function tradeEffect(fields: FormFields): NotificationEffect {
   const status = tradeStatusOf(fields)
-  const refunded = optional(fields, 'refund_fee') !== null
+  const refunded = optional(fields, 'refund_fee') !== null && amountOf(fields, 'refund_fee') > 0
   switch (status) {
     case 'WAIT_BUYER_PAY':
       return { kind: 'none', reason: 'trade created, buyer has not paid' }
