@@ -91,6 +91,7 @@ const INGEST_REJECTION_MESSAGES: Record<IngestRejection, string> = {
   order_not_registered: 'order not registered; retry later (confirmed by an order query, or once it is registered)',
   refund_before_payment: 'refund of a payment not yet known; retry later',
   refund_exceeds_amount: "refund exceeds the order's amount",
+  transaction_mismatch: "refund names another transaction than the order's payment",
 }
 const INGEST_REJECTIONS = Object.keys(INGEST_REJECTION_MESSAGES) as IngestRejection[]
 

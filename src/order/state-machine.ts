@@ -27,7 +27,7 @@ export interface EventDraft {
   amount?: number | null
 }
 
-export type RejectionReason = 'amount_mismatch' | 'refund_before_payment' | 'refund_exceeds_amount'
+export type RejectionReason = 'amount_mismatch' | 'refund_before_payment' | 'refund_exceeds_amount' | 'transaction_mismatch'
 
 export type Decision =
   | {
@@ -119,6 +119,10 @@ export function decide(state: OrderState, effect: NotificationEffect, book: Refu
     case 'refund': {
       let paid = state
       let before: EventDraft[] = []
+      // A refund is of the payment this order recorded, or of none: never of another transaction.
+      if (state.transactionId !== null && effect.transactionId !== null && state.transactionId !== effect.transactionId) {
+        return { verdict: 'rejected', reason: 'transaction_mismatch', next: state }
+      }
       if (!PAID_STATES.has(state.status)) {
         // A refund of a payment this order has not seen: when it carries the payment's facts, they pay the
         // order first (payment.succeeded always comes first); otherwise it waits for the payment.

@@ -189,6 +189,44 @@ describe('WeChat Pay partner mode (服务商)', () => {
     expect(await order('sub-b', 'wechatpay', 'T20251124001')).toMatchObject({ status: 'paid', events: [{ type: 'payment.succeeded' }] })
   })
 
+  it('a v2 refund names its sub-merchant only in its unsigned envelope: A’s, re-addressed, pays nothing and refunds nothing', async () => {
+    // Sub-merchants share the service provider's APIv2 key and req_info names none of them: anyone holding A's
+    // refund notification can rewrite its envelope's sub_mch_id.
+    const readdressed = (subMchid: string, subAppid: string) =>
+      v2Fixtures.cases.partnerRefund.body
+        .replace(`<sub_mch_id><![CDATA[${partner.subMchid}]]>`, `<sub_mch_id><![CDATA[${subMchid}]]>`)
+        .replace(`<sub_appid><![CDATA[${partner.subAppid}]]>`, `<sub_appid><![CDATA[${subAppid}]]>`)
+    const callsB = recordForwarded(hook('sub-b'))
+    // B's order of that number is paid, by another transaction: the refund is not of its payment.
+    const toB = await notify('wechatpay.v2', 'sub-b', { body: readdressed(partner.otherSubMchid, partner.otherSubAppid) })
+    expect({ status: toB.status, body: await toB.text() }).toEqual({
+      status: 403,
+      body: "<xml><return_code><![CDATA[FAIL]]></return_code><return_msg><![CDATA[refund names another transaction than the order's payment]]></return_msg></xml>",
+    })
+    const b = await order('sub-b', 'wechatpay', 'T20251124001')
+    expect(b).toMatchObject({ status: 'paid', events: [{ type: 'payment.succeeded' }] })
+    expect(b!.notifications.at(-1)).toMatchObject({ verdict: 'rejected', reason: 'transaction_mismatch' })
+    // C never saw that order: the refund does not prove a payment to C (as a direct merchant's would).
+    await save('sub-c', { wechatpay: wechatpay({ subMchid: '1900000777' }) })
+    const callsC = recordForwarded(hook('sub-c'))
+    const toC = await notify('wechatpay.v2', 'sub-c', { body: readdressed('1900000777', partner.subAppid) })
+    expect(toC.status).toBe(409)
+    const c = await order('sub-c', 'wechatpay', 'T20251124001')
+    expect(c?.status ?? 'none').not.toBe('paid')
+    expect(c?.events ?? []).toEqual([])
+    await forwardedTo('sub-b', 'wechatpay', 'T20251124001', callsB)
+    await forwardedTo('sub-c', 'wechatpay', 'T20251124001', callsC)
+    expect([...callsB, ...callsC].filter((call) => call.type !== 'payment.succeeded')).toEqual([])
+    expect(callsC).toEqual([])
+    // A's own refund is A's, applied to A's paid order.
+    const toA = await notify('wechatpay.v2', 'sub-a', v2Fixtures.cases.partnerRefund)
+    expect(await toA.text()).toBe(V2_ACCEPT)
+    expect((await order('sub-a', 'wechatpay', 'T20251124001'))?.events.map((e) => e.type)).toEqual([
+      'payment.succeeded',
+      'refund.succeeded',
+    ])
+  })
+
   it('finds a sub-merchant’s lost payment through the partner query endpoint', async () => {
     const calls = recordForwarded(hook('sub-a'))
     const outTradeNo = 'T-PARTNER-QUERY'

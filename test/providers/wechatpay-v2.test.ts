@@ -148,7 +148,8 @@ runChannelContract({
       'partnerRefund',
       {
         outTradeNo: 'T20251124001',
-        effect: refunded('succeeded', 'R20251124020', '50300002025112400000020', 10, '2025-11-24T15:50:00Z'),
+        // A sub-merchant's refund proves no payment: its envelope, which names the sub-merchant, is unsigned.
+        effect: { ...refunded('succeeded', 'R20251124020', '50300002025112400000020', 10, '2025-11-24T15:50:00Z'), payment: null },
         raw: { mch_id: wx.mchid, sub_mch_id: fixtures.partner.subMchid, sub_appid: fixtures.partner.subAppid },
       },
       subMerchantA,

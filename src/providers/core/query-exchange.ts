@@ -95,6 +95,7 @@ const REASON_BY_REJECTION: Readonly<Record<RejectionCode, QueryFailureReason>> =
   order_not_registered: 'malformed_response',
   refund_before_payment: 'malformed_response',
   refund_exceeds_amount: 'malformed_response',
+  transaction_mismatch: 'malformed_response',
   decrypt_failed: 'malformed_response',
   unknown_serial_after_download: 'signature_invalid',
   storage_unavailable: 'malformed_response',

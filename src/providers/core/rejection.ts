@@ -29,6 +29,9 @@ export const REJECTION_STATUS = {
   refund_before_payment: 409,
   // A refund that would take the order's refunded total above its amount: never applied, on any channel.
   refund_exceeds_amount: 409,
+  // A refund naming another transaction than the payment its order recorded: never applied. Partner-mode v2 refund
+  // notifications name their sub-merchant only in the unsigned envelope, so one sub-merchant's could be replayed to another.
+  transaction_mismatch: 403,
   // The key configured for decryption does not open the payload: most likely a rotated APIv3/APIv2
   // key. 5xx keeps the provider retrying while the merchant fixes it.
   decrypt_failed: 500,

@@ -80,7 +80,7 @@ export const wechatpayV2: ChannelAdapter<WechatpayConfig, V2Wire, V2Verified, 'w
     const config = v2Config(wechatpay)
     const envelope = verified.kind === 'payment' ? verified.signed : verified.kind === 'refund' ? verified.outer : verified.fields
     checkV2Identity(envelope, config, verified.kind !== 'fail')
-    const { outTradeNo, effect } = mapStatus(verified)
+    const { outTradeNo, effect } = mapStatus(verified, config)
     return {
       channel: 'wechatpay.v2',
       provider: 'wechatpay',
@@ -148,7 +148,7 @@ async function openReqInfo(reqInfo: string, apiV2Key: string): Promise<XmlFields
 }
 
 /** The one mapping of WeChat v2 statuses to paygate's effects. */
-function mapStatus(verified: V2Verified): { outTradeNo: string; effect: NotificationEffect } {
+function mapStatus(verified: V2Verified, config: WechatpayConfig): { outTradeNo: string; effect: NotificationEffect } {
   switch (verified.kind) {
     case 'fail':
       // Unsigned, so whatever order it names is unproven: it is audited for the merchant, never sent to an order.
@@ -185,9 +185,13 @@ function mapStatus(verified: V2Verified): { outTradeNo: string; effect: Notifica
           orderAmount,
           currency: 'CNY',
           refundedAt: beijingTimeField(fields, 'success_time'),
-          // total_fee and the transaction prove the payment; its time is not in req_info.
+          // total_fee and the transaction prove the payment (its time is not in req_info), but not for a sub-merchant:
+          // sub-merchants share the service provider's key, and req_info names none of them, so which sub-merchant
+          // was paid rests on the unsigned envelope. Its payment comes from its signed pay notify or a query.
           payment:
-            transactionId === null || orderAmount === 0 ? null : { amount: orderAmount, currency: 'CNY', transactionId, paidAt: null },
+            transactionId === null || orderAmount === 0 || config.subMchid !== undefined
+              ? null
+              : { amount: orderAmount, currency: 'CNY', transactionId, paidAt: null },
         },
       }
     }
