@@ -65,6 +65,7 @@ const refunded = (
   refundId: string,
   amount: number,
   refundedAt: string | null,
+  provesPayment = true,
 ): NotificationEffect => ({
   kind: 'refund',
   outcome,
@@ -76,8 +77,8 @@ const refunded = (
   orderAmount: 100,
   currency: 'CNY',
   refundedAt,
-  // total_fee and the transaction prove the payment; req_info has no payment time.
-  payment: { amount: 100, currency: 'CNY', transactionId: TRANSACTION_ID, paidAt: null },
+  // total_fee and the transaction prove the payment (not a sub-merchant's); req_info has no payment time.
+  payment: provesPayment ? { amount: 100, currency: 'CNY', transactionId: TRANSACTION_ID, paidAt: null } : null,
 })
 
 const valid = (name: CaseName, expected: ValidCase['expected'], merchantConfig?: MerchantConfig): ValidCase => ({
@@ -149,7 +150,7 @@ runChannelContract({
       {
         outTradeNo: 'T20251124001',
         // A sub-merchant's refund proves no payment: its envelope, which names the sub-merchant, is unsigned.
-        effect: { ...refunded('succeeded', 'R20251124020', '50300002025112400000020', 10, '2025-11-24T15:50:00Z'), payment: null },
+        effect: refunded('succeeded', 'R20251124020', '50300002025112400000020', 10, '2025-11-24T15:50:00Z', false),
         raw: { mch_id: wx.mchid, sub_mch_id: fixtures.partner.subMchid, sub_appid: fixtures.partner.subAppid },
       },
       subMerchantA,
