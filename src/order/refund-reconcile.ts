@@ -2,6 +2,9 @@
  * @module Refund queries for one order: registered refunds not settled yet, and held refunds whose own
  * amount is in doubt, asked about on the order query's schedule (or at once, with `force`). A settled
  * answer is applied like the refund's notification (`source: "query"`), in one transaction per refund.
+ * When the queries end without an answer (the keys no longer allow them, or the week is over), a held
+ * refund is settled as for a merchant without query keys: by its running total, when the order of
+ * arrival leaves no doubt. Held for good, it would never reach the merchant.
  */
 import { isoNow } from '../lib/ids'
 import type { RefundRow } from '../storage/order'
@@ -9,6 +12,8 @@ import type { OrderContext } from './context'
 import { applyNotification } from './ingest'
 import { nextQueryAt, REFUND_LIFETIME_MS } from './reconcile-schedule'
 import { queryRefund } from './refund-query'
+import { settleHeldRefunds } from './refund-registration'
+import { PAID_STATES } from './state-machine'
 
 /** At most this many refund queries per run, so one alarm stays well inside its wall time. */
 const QUERIES_PER_RUN = 5
@@ -62,6 +67,15 @@ async function queryDueRefunds(ctx: OrderContext, nowMs: number, force: boolean)
         { ...current, queriesMade: current.queriesMade + 1, lastQueryAt: finishedAt, lastResult: text, nextQueryAt: next, expiresAt },
         isoNow(finishedAt),
       )
+      const order = store.order.get()!
+      if (!settled && next === null && current.held !== null && PAID_STATES.has(order.status)) {
+        settleHeldRefunds(store, order, false, finishedAt)
+        const after = store.refunds.get(refund.outRefundNo)!
+        if (after.status === 'succeeded') {
+          text = `${text}; queries ended: settled by the order of arrival`
+          store.refunds.save({ ...after, lastResult: text }, isoNow(finishedAt))
+        }
+      }
       return `${refund.outRefundNo}: ${text}`
     })
     summaries.push(summary)

@@ -4,7 +4,16 @@
  * reports it settled.
  */
 import { isoNow } from '../lib/ids'
-import { blankRefund, type OrderRef, type OrderStatus, type OrderStore, type RefundRow, type RefundStatus } from '../storage/order'
+import {
+  blankRefund,
+  type OrderRef,
+  type OrderRow,
+  type OrderState,
+  type OrderStatus,
+  type OrderStore,
+  type RefundRow,
+  type RefundStatus,
+} from '../storage/order'
 import type { OrderContext } from './context'
 import { sealForwardTarget, type ForwardSettings } from './forward-target'
 import { addOrderEvents } from './outbox'
@@ -42,6 +51,23 @@ export function refundConflict(store: OrderStore, request: RefundAmount): string
   return null
 }
 
+/**
+ * Settles the held refunds that have become certain, inside the caller's transaction: their events go to the outbox.
+ * Returns the order as it now is.
+ */
+export function settleHeldRefunds(store: OrderStore, current: OrderRow, canQueryRefunds: boolean, nowMs: number): OrderState {
+  const now = isoNow(nowMs)
+  const settled = settleRefunds(current, store.refunds.rows(), canQueryRefunds, now)
+  for (const row of settled.change.rows) store.refunds.save(row, now)
+  for (const r of settled.change.emitted) store.refunds.record(r.outRefundNo, r.outcome, r.amount)
+  if (settled.events.length > 0) {
+    store.order.save(settled.next, now)
+    // Only held notifications settle here: each event carries its own notification's channel and fields.
+    addOrderEvents(store, current, settled.next, settled.events, { provider: current.provider, report: null }, nowMs)
+  }
+  return settled.next
+}
+
 export async function registerRefund(
   ctx: OrderContext,
   order: OrderRef,
@@ -71,16 +97,8 @@ export async function registerRefund(
     store.refunds.save(registered, now)
     if (!PAID_STATES.has(current.status)) return { status: current.status, refundStatus: registered.status, conflict: null }
     // The registered amount may settle a held notification of this refund (and others after it).
-    const rows = store.refunds.rows()
-    const settled = settleRefunds(current, rows, request.canQueryRefunds, now)
-    for (const row of settled.change.rows) store.refunds.save(row, now)
-    for (const r of settled.change.emitted) store.refunds.record(r.outRefundNo, r.outcome, r.amount)
-    if (settled.events.length > 0) {
-      store.order.save(settled.next, now)
-      // Only held notifications settle here: each event carries its own notification's channel and fields.
-      addOrderEvents(store, current, settled.next, settled.events, { provider: current.provider, report: null }, nowMs)
-    }
-    return { status: settled.next.status, refundStatus: store.refunds.get(request.outRefundNo)!.status, conflict: null }
+    const next = settleHeldRefunds(store, current, request.canQueryRefunds, nowMs)
+    return { status: next.status, refundStatus: store.refunds.get(request.outRefundNo)!.status, conflict: null }
   })
   if (result.conflict === null) await ctx.store.setAlarm(nowMs)
   return result

@@ -119,8 +119,8 @@ export function decide(state: OrderState, effect: NotificationEffect, book: Refu
     case 'refund': {
       let paid = state
       let before: EventDraft[] = []
-      // A refund is of the payment this order recorded, or of none: never of another transaction.
-      if (state.transactionId !== null && effect.transactionId !== null && state.transactionId !== effect.transactionId) {
+      // A refund whose merchant is named outside what was signed may only be of the payment this order recorded.
+      if (effect.recipientUnsigned === true && state.transactionId !== null && state.transactionId !== effect.transactionId) {
         return { verdict: 'rejected', reason: 'transaction_mismatch', next: state }
       }
       if (!PAID_STATES.has(state.status)) {

@@ -194,6 +194,35 @@ describe('Alipay refunds out of order (refund_fee is a running total)', () => {
     ])
   })
 
+  it('in order, with query keys: held while Alipay is asked; when the queries end unanswered, the running totals settle it', async () => {
+    const merchantId = 'refunds-inorder-unanswered'
+    await registerFixtureMerchant(merchantId, { providers: ['alipay'], alipayFields: { appPrivateKey: keys.alipay.appKey.privateKeyPem } })
+    const received = receiveEvents(forwardUrl(merchantId))
+    // Alipay knows of no such refund yet ("Success" without one): the query settles nothing.
+    const log = alipayRefundQueryAnswers([])
+    await expectAccepted('alipay', await notify('alipay', merchantId, fixturePost('alipay', outOfOrderPayment)))
+    await expectAccepted('alipay', await notify('alipay', merchantId, fixturePost('alipay', outOfOrderRefundA)))
+    await runDurableObjectAlarm(orderStub(env, { merchantId, provider: 'alipay', outTradeNo: ORDER }))
+    expect(log.asked).toEqual(['R20261123-A'])
+    expect((await order(merchantId, 'alipay', ORDER)).refunds).toMatchObject([{ out_refund_no: 'R20261123-A', status: 'pending' }])
+    // The merchant's keys no longer allow the query: its last answer ends the queries, and nothing before A's
+    // running total was refunded, so A's own amount is that total.
+    await registerFixtureMerchant(merchantId, { providers: ['alipay'] })
+    const sync = await admin(`/admin/merchants/${merchantId}/orders/${ORDER}/sync?provider=alipay`, { method: 'POST' })
+    expect(sync.status).toBe(200)
+    expect(refundsOf(await forwardedFor(received, merchantId, 'alipay', ORDER, 2))).toEqual([['R20261123-A', 3000]])
+    const settled = await order(merchantId, 'alipay', ORDER)
+    expect(settled).toMatchObject({ status: 'partially_refunded', refunded_amount: 3000 })
+    expect(settled.refunds).toMatchObject([
+      {
+        out_refund_no: 'R20261123-A',
+        status: 'succeeded',
+        amount: 3000,
+        last_query_result: expect.stringContaining('settled by the order of arrival'),
+      },
+    ])
+  })
+
   it('names a refund requested without out_request_no by the order’s out_trade_no', async () => {
     const merchantId = 'refunds-no-biz-no'
     await registerFixtureMerchant(merchantId, { providers: ['alipay'] })

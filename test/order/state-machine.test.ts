@@ -32,7 +32,13 @@ class Book implements RefundBook {
   }
 }
 const noRefunds: RefundBook = { has: () => false, rows: () => [] }
-const CONTEXT: DecideContext = { channel: 'wechatpay.v3', raw: {}, canQueryRefunds: false, confirmPayments: false, nowMs: Date.parse(NOW) }
+const CONTEXT: DecideContext = {
+  channel: 'wechatpay.v3',
+  raw: {},
+  canQueryRefunds: false,
+  confirmPayments: false,
+  nowMs: Date.parse(NOW),
+}
 const decide = (state: OrderState, effect: NotificationEffect, book: RefundBook, now: string) =>
   decideWith(state, effect, book, now, CONTEXT)
 const payment = (amount: number, currency = 'CNY'): NotificationEffect => ({

@@ -79,6 +79,7 @@ const refunded = (
   refundedAt,
   // total_fee and the transaction prove the payment (not a sub-merchant's); req_info has no payment time.
   payment: provesPayment ? { amount: 100, currency: 'CNY', transactionId: TRANSACTION_ID, paidAt: null } : null,
+  ...(provesPayment ? {} : { recipientUnsigned: true as const }),
 })
 
 const valid = (name: CaseName, expected: ValidCase['expected'], merchantConfig?: MerchantConfig): ValidCase => ({

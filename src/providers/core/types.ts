@@ -66,6 +66,12 @@ export type NotificationEffect =
        * order has not seen its payment.
        */
       payment: PaymentFacts | null
+      /**
+       * Set when the merchant it is for is named only outside its signed or encrypted part (a sub-merchant's v2
+       * refund: `sub_mch_id` is in the unsigned envelope, and sub-merchants share the key). It proves no payment
+       * then, and applies only to an order whose recorded payment is its `transactionId`.
+       */
+      recipientUnsigned?: true
     }
   | {
       /**

@@ -172,6 +172,7 @@ function mapStatus(verified: V2Verified, config: WechatpayConfig): { outTradeNo:
       const orderAmount = fenField(fields, 'total_fee')
       if (amount > orderAmount) refuse('malformed_body', 'refund_fee exceeds total_fee')
       const transactionId = fields.transaction_id || null
+      const subMerchant = config.subMchid !== undefined
       return {
         outTradeNo: requiredField(fields, 'out_trade_no'),
         effect: {
@@ -187,11 +188,12 @@ function mapStatus(verified: V2Verified, config: WechatpayConfig): { outTradeNo:
           refundedAt: beijingTimeField(fields, 'success_time'),
           // total_fee and the transaction prove the payment (its time is not in req_info), but not for a sub-merchant:
           // sub-merchants share the service provider's key, and req_info names none of them, so which sub-merchant
-          // was paid rests on the unsigned envelope. Its payment comes from its signed pay notify or a query.
+          // it is for rests on the unsigned envelope. Its payment comes from its signed pay notify or a query.
           payment:
-            transactionId === null || orderAmount === 0 || config.subMchid !== undefined
+            transactionId === null || orderAmount === 0 || subMerchant
               ? null
               : { amount: orderAmount, currency: 'CNY', transactionId, paidAt: null },
+          ...(subMerchant ? { recipientUnsigned: true as const } : {}),
         },
       }
     }
