@@ -2,7 +2,8 @@
  * @module Which D1 database holds a merchant's projection. `D1_SHARDS` names the shard bindings (comma-separated, in
  * wrangler.toml; `DB` alone by default); the control database `DB` holds the merchants and the merchant → shard map,
  * assigned once, when a merchant is first saved, to the shard with the fewest merchants (migration 0007 put every
- * merchant saved before it on `DB`). A merchant the map does not know is read on the first shard.
+ * merchant saved before it on `DB`). A merchant the map does not know is read on the first shard; one whose shard is
+ * no longer listed is refused (see shardsOf).
  */
 
 const CONTROL_SHARD = 'DB'
@@ -23,17 +24,24 @@ export function shardDatabase(env: Env, name: string): D1Database {
   return binding as D1Database
 }
 
-/** Shard names for these merchants (one read of the map, none with a single shard). */
+/**
+ * Shard names for these merchants (one read of the map). A merchant whose recorded shard `D1_SHARDS` no longer lists
+ * is an error, not a fallback: its rows would split across two databases, its history unread. Its projection then
+ * waits in the queue (and the dead-letter queue) until the shard is listed again.
+ */
 export async function shardsOf(env: Env, merchantIds: readonly string[]): Promise<Map<string, string>> {
   const names = shardNames(env)
   const found = new Map(merchantIds.map((id) => [id, names[0]!]))
-  if (names.length === 1 || merchantIds.length === 0) return found
+  if (merchantIds.length === 0) return found
   const { results } = await env.DB.prepare(
     'SELECT merchant_id, shard FROM merchant_shards WHERE merchant_id IN (SELECT value FROM json_each(?))',
   )
     .bind(JSON.stringify([...new Set(merchantIds)]))
     .all<{ merchant_id: string; shard: string }>()
-  for (const row of results) if (names.includes(row.shard)) found.set(row.merchant_id, row.shard)
+  for (const row of results) {
+    if (!names.includes(row.shard)) throw new TypeError(`merchant ${row.merchant_id} is on shard ${row.shard}, which D1_SHARDS does not list`)
+    found.set(row.merchant_id, row.shard)
+  }
   return found
 }
 

@@ -12,7 +12,7 @@ import { orderStub, type OrderRef } from '../../src/order/order-key'
 import type { OrderObject } from '../../src/order/order-object'
 import { admin, FORWARD_SECRET, forwardUrl, freshPayment, notify, registerFixtureMerchant } from '../security/harness'
 import { alipayRefund, deliveryStates, merchantEndpoint, opsEndpoint, runAlarmsUntil, runMonitorAlarm } from '../support/operations'
-import { awaitProjection, makePendingDue, objectStore } from '../support/orders'
+import { awaitProjection, inOrderStore, makePendingDue, objectStore } from '../support/orders'
 
 const M = 'recover-acme'
 const RETRY_WINDOW_MS = DELIVERY_SCHEDULE_SECONDS.reduce((sum, s) => sum + s, 0) * 1000
@@ -178,6 +178,50 @@ describe('an endpoint down for longer than the retry schedule, recovered with on
         .map((r) => r.data.out_trade_no)
         .sort(),
     ).toEqual(payments.map((p) => p.outTradeNo).sort())
+  })
+
+  it('a delivery that failed for good outlives its order’s compaction: recover still sends it, with its webhook-id', async () => {
+    const merchantId = 'recover-compacted'
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.parse('2031-03-01T00:00:00Z'))
+    await registerFixtureMerchant(merchantId)
+    const received = merchantEndpoint(forwardUrl(merchantId), () => 200)
+    const payment = freshPayment('alipay')
+    expect((await notify('alipay', merchantId, payment)).status).toBe(200)
+    const order: OrderRef = { merchantId, provider: 'alipay', outTradeNo: payment.outTradeNo }
+    const stub = orderStub(env, order)
+    // Retention of zero days: the order is compacted as soon as it has nothing left to do.
+    await runInDurableObject(stub, (o: OrderObject) => {
+      ;(o as unknown as { env: Env }).env = { ...env, ORDER_RETENTION_DAYS: '0' } as unknown as Env
+    })
+    expect((await admin(`/admin/merchants/${merchantId}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
+    await runDurableObjectAlarm(stub)
+    vi.setSystemTime(Date.now() + 1000)
+    await runDurableObjectAlarm(stub)
+    const [failed] = await deliveryStates(order)
+    expect(failed).toMatchObject({ status: 'failed', failure_reason: 'endpoint_disabled' })
+    const kept = await inOrderStore(order, (store) => ({ compactedAt: store.compactedAt(), events: store.events.all().map((e) => e.id) }))
+    expect(kept.compactedAt).not.toBeNull()
+    expect(kept.events).toHaveLength(1)
+    expect(received).toEqual([])
+
+    expect((await admin(`/admin/merchants/${merchantId}/endpoint/enable`, { method: 'POST' })).status).toBe(200)
+    await awaitProjection([order])
+    const since = new Date(Date.now() - 3_600_000).toISOString()
+    const response = await admin(`/admin/merchants/${merchantId}/deliveries/recover`, {
+      method: 'POST',
+      body: JSON.stringify({ since, status: 'failed' }),
+    })
+    expect(await response.json()).toEqual({ recovered: 1, orders: 1, next_cursor: null })
+    await runDurableObjectAlarm(stub)
+    expect(received.map((r) => [r.type, r.data.out_trade_no])).toEqual([['payment.succeeded', payment.outTradeNo]])
+    expect(received.map((r) => r.id)).toEqual(kept.events)
+    // Delivered, it is what the merchant received: the next compaction drops it, and nothing is left to recover.
+    const again = await admin(`/admin/merchants/${merchantId}/deliveries/recover`, {
+      method: 'POST',
+      body: JSON.stringify({ since, status: 'failed' }),
+    })
+    expect(await again.json()).toMatchObject({ recovered: 0 })
   })
 
   it('names the bad field of a recover request', async () => {

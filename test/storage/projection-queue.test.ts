@@ -247,10 +247,35 @@ describe('shards', () => {
       const { deliveries } = (await listed.json()) as { deliveries: { out_trade_no: string; status: string }[] }
       expect(deliveries.filter((d) => d.out_trade_no === order.outTradeNo)).toEqual([expect.objectContaining({ status: 'delivered' })])
     }
+    // The rest of the file runs with D1_SHARDS as shipped (DB alone), where DB_SHARD_1 is refused.
+    await env.DB.prepare("DELETE FROM merchant_shards WHERE merchant_id IN ('shard-a', 'shard-b')").run()
   })
 })
 
 describe('shard assignment', () => {
+  it('a shard taken out of D1_SHARDS is refused, not replaced: its merchants’ records wait, nothing lands on another shard', async () => {
+    const merchantId = 'shard-removed'
+    const { order, record } = await deliveredOrder(merchantId)
+    await env.DB.prepare('DELETE FROM orders WHERE merchant_id = ?').bind(merchantId).run()
+    await env.DB.prepare('INSERT OR REPLACE INTO merchant_shards (merchant_id, shard, assigned_at) VALUES (?, ?, ?)')
+      .bind(merchantId, 'DB_SHARD_1', new Date().toISOString())
+      .run()
+    // D1_SHARDS as shipped (DB alone) while the map says DB_SHARD_1: retried, written nowhere.
+    const refused = await consume([record])
+    expect(refused.retryMessages).toHaveLength(1)
+    expect(await orderRow(env.DB, order)).toBeNull()
+    expect(await orderRow(env.DB_SHARD_1, order)).toBeNull()
+    expect(
+      capturedLines.some((line) => line.includes('merchant shard-removed is on shard DB_SHARD_1, which D1_SHARDS does not list')),
+    ).toBe(true)
+    // Listed again: the same record lands on its own shard.
+    const listed = await consume([record], { D1_SHARDS: 'DB,DB_SHARD_1' } as unknown as Partial<Env>)
+    expect(listed.explicitAcks).toHaveLength(1)
+    expect(await orderRow(env.DB_SHARD_1, order)).toMatchObject({ status: 'paid' })
+    expect(await orderRow(env.DB, order)).toBeNull()
+    await env.DB.prepare('DELETE FROM merchant_shards WHERE merchant_id = ?').bind(merchantId).run()
+  })
+
   it('a merchant saved while there was one shard stays there when a second is added, whatever the load', async () => {
     await registerMerchant('shard-early', { identity: ownKeys('shard-early') })
     const twoShards = { ...env, D1_SHARDS: 'DB,DB_SHARD_1' } as unknown as Env

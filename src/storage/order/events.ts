@@ -54,10 +54,14 @@ export class EventTable {
     this.records.put('event', eventKey(record.seq), record)
   }
 
-  /** Drops the settled events (what the merchant received: the verified provider fields) and their attempts; D1 keeps their rows. */
+  /**
+   * Drops the events the merchant received (their verified provider fields) and their attempts; D1 keeps their rows.
+   * An event whose delivery failed for good stays, with its attempts: it is kept for replay and recovery.
+   */
   compact(): void {
     for (const record of this.allRecords()) {
-      if (record.delivery?.status !== 'pending') this.records.delete('event', eventKey(record.seq))
+      if (record.delivery?.status === 'pending' || record.delivery?.status === 'failed') continue
+      this.records.delete('event', eventKey(record.seq))
     }
   }
 }
