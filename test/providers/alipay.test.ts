@@ -263,6 +263,13 @@ runChannelContract({
         merchant: isvMerchant,
       }),
       reject('isvPayment', 'merchant_mismatch', { name: 'an ISV notify (auth_app_id ≠ app_id) to a merchant that is no ISV' }),
+      reject('nonTradeOtherAuthApp', 'merchant_mismatch', {
+        name: 'a non-trade notify on another app’s authority (auth_app_id ≠ app_id) to a merchant that is no ISV',
+      }),
+      reject('nonTradeOtherAuthApp', 'merchant_mismatch', {
+        name: 'a non-trade notify for an authorizing app the ISV merchant does not list',
+        merchant: isvMerchant,
+      }),
       reject('tradeSuccessUtf8', 'merchant_mismatch', {
         name: 'an ISV merchant refuses its own app’s direct notify',
         merchant: isvMerchant,
@@ -338,6 +345,11 @@ describe('alipay adapter details', () => {
       raw: { title: '服务市场订单', commodity_order_id: '2026112200000018079639', sign_type: 'RSA2' },
     })
     expect(notification.raw).not.toHaveProperty('sign')
+  })
+
+  it('an ISV merchant takes a non-trade notify that names no authorizing app: fields it does not carry are not required', async () => {
+    const verified = await alipay.verify(alipay.parse(notify('nonTradeV2')), isvMerchant.alipay, NOW)
+    expect((await alipay.normalize(verified, isvMerchant.alipay)).effect).toMatchObject({ kind: 'other' })
   })
 
   it('forwards every decoded field but the signature', async () => {

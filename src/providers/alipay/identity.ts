@@ -18,15 +18,18 @@ export function checkAppId(fields: FormFields, config: AlipayConfig): void {
 /**
  * `seller_id` must be one the merchant lists (when it lists any). An ISV merchant (`authAppId`) takes only
  * notifies its authorizing apps sent; any other merchant refuses one whose `auth_app_id` names another app than
- * `app_id`: a payment taken on another merchant's authority.
+ * `app_id`: a payment taken on another merchant's authority. With `carriedOnly` (notifications about no trade, many
+ * of which name no seller or authorizing app), a field the message does not carry is not required.
  */
-export function checkSellerAndAuthApp(fields: FormFields, config: AlipayConfig): void {
-  const sellerId = fields.get('seller_id')
-  if (config.sellerId !== undefined && (sellerId === undefined || !includesId(config.sellerId, sellerId))) {
-    refuse('merchant_mismatch', 'seller_id does not belong to this merchant')
+export function checkSellerAndAuthApp(fields: FormFields, config: AlipayConfig, { carriedOnly = false } = {}): void {
+  const sellerId = fields.get('seller_id') || null
+  if (config.sellerId !== undefined && !(carriedOnly && sellerId === null)) {
+    if (sellerId === null || !includesId(config.sellerId, sellerId))
+      refuse('merchant_mismatch', 'seller_id does not belong to this merchant')
   }
   const authAppId = fields.get('auth_app_id') || null
   if (config.authAppId !== undefined) {
+    if (carriedOnly && authAppId === null) return
     if (authAppId === null || !includesId(config.authAppId, authAppId))
       refuse('merchant_mismatch', 'auth_app_id does not belong to this merchant')
   } else if (authAppId !== null && authAppId !== fields.get('app_id')) {

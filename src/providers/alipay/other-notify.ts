@@ -4,7 +4,7 @@
  * carry, and forwarded as `provider.notification` with their fields as they are.
  * @see https://opendocs.alipay.com/common/02km9f (asynchronous notifications)
  */
-import { includesId } from '../core/config-fields'
+import { checkSellerAndAuthApp } from './identity'
 import { refuse } from '../core/rejection'
 import { beijingTimeToIso } from '../core/time'
 import type { VerifiedNotification } from '../core/types'
@@ -32,11 +32,8 @@ function bizContent(fields: ReadonlyMap<string, string>): Map<string, string> {
 
 /** `fields` are decoded and verified; `app_id` was checked already. */
 export function otherAlipayNotification(fields: ReadonlyMap<string, string>, config: AlipayConfig): VerifiedNotification {
-  const sellerId = nonEmpty(fields.get('seller_id'))
-  // Only when the message names a seller and the merchant lists any: many of these name none.
-  if (sellerId !== null && config.sellerId !== undefined && !includesId(config.sellerId, sellerId)) {
-    refuse('merchant_mismatch', 'seller_id does not belong to this merchant')
-  }
+  // The seller and the authorizing app only when the message names them: many of these name neither.
+  checkSellerAndAuthApp(fields, config, { carriedOnly: true })
   const notificationType =
     nonEmpty(fields.get('notify_type')) ?? nonEmpty(fields.get('msg_method')) ?? refuse('malformed_body', 'alipay notify_type is missing')
   const notificationId = nonEmpty(fields.get('notify_id')) ?? refuse('malformed_body', 'alipay notify_id is missing')
