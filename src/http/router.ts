@@ -40,11 +40,16 @@ const notifyPath = (adapter: ChannelAdapter): string => `/notify/:merchantId/${a
  * the order `A|1`, as a notification for `A|1` does.
  */
 function param(request: RouteRequest, name: string): string {
-  const raw = request.params[name] ?? ''
+  const decoded = decodeOnce(request.params[name] ?? '')
+  if (decoded === null) throw new AdminError('invalid_request', `${name}: not a valid percent-encoded path segment`)
+  return decoded
+}
+
+function decodeOnce(raw: string): string | null {
   try {
     return decodeURIComponent(raw)
   } catch {
-    throw new AdminError('invalid_request', `${name}: not a valid percent-encoded path segment`)
+    return null
   }
 }
 
@@ -69,9 +74,9 @@ function serve(spec: RouteSpec, handler: Handler<RouteSpec>, registry: ProviderR
 export function buildRouter(registry: ProviderRegistry) {
   const router = Router<RouteRequest, RouteArgs>({ catch: toErrorResponse })
   for (const adapter of registry.channels) {
-    // Raw: merchant ids are plain ASCII, so an encoded one is simply unknown (and gets the channel's reply).
+    // Percent-decoded once, as in the admin paths (contract): /notify/de%6Do/… is demo's. Undecodable: unknown.
     router.post(notifyPath(adapter), (request, env, ctx) =>
-      handleNotify(adapter, request.params.merchantId ?? '', request, env, ctx, registry),
+      handleNotify(adapter, decodeOnce(request.params.merchantId ?? '') ?? '', request, env, ctx, registry),
     )
   }
   const specs = Object.entries(adminRoutes(registry)) as [OperationId, RouteSpec][]

@@ -4,7 +4,7 @@
  * outbox entry per state change.
  */
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
-import { env } from 'cloudflare:workers'
+import { env, exports } from 'cloudflare:workers'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import alipayFixtures from '../fixtures/alipay.json'
 import v2Fixtures from '../fixtures/wechatpay-v2.json'
@@ -97,6 +97,21 @@ describe('each channel end to end', () => {
     for (const outTradeNo of ['T20261122-0023', 'T20261122-0024'])
       await runDurableObjectAlarm(orderStub(env, { merchantId: 'alishop-zero', provider: 'alipay', outTradeNo }))
     await vi.waitFor(() => expect(forwarded.map((f) => f.type).sort()).toEqual(['payment.closed', 'payment.succeeded']))
+  })
+
+  it('the merchant id of a notify path is percent-decoded once, as in the admin paths', async () => {
+    await putFixtureMerchant('alishop-enc')
+    const post = (path: string) =>
+      exports.default.fetch(`https://gw.test/notify/${path}/alipay`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+        body: alipayFixtures.cases.passbackParams.body,
+      })
+    const reply = await post('alishop%2Denc')
+    expect({ status: reply.status, body: await reply.text() }).toEqual({ status: 200, body: 'success' })
+    expect(await getOrder('alishop-enc', 'T20261122-0004')).toMatchObject({ status: 'paid' })
+    const undecodable = await post('alishop%E0enc')
+    expect({ status: undecodable.status, body: await undecodable.text() }).toEqual({ status: 404, body: 'failure' })
   })
 
   it('Alipay: payment → success → paid; partial then full refund → refunded', async () => {
