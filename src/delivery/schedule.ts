@@ -31,8 +31,11 @@ export const MAX_DELIVERY_ATTEMPTS = DELIVERY_SCHEDULE_SECONDS.length
 /** Each wait is spread uniformly over [wait × 0.8, wait × 1.2). */
 export const JITTER_RATIO = 0.2
 
-/** `Retry-After` may push a retry later, but never beyond this multiple of the scheduled wait (as Svix does). */
-export const RETRY_AFTER_CAP_FACTOR = 2
+/**
+ * `Retry-After` may push a retry later, but never beyond this multiple of the scheduled wait: 1.5 keeps the contract's
+ * bounds whatever the merchant asks (the first retry within 7.5 s, the second within 52.5 s of the first attempt).
+ */
+export const RETRY_AFTER_CAP_FACTOR = 1.5
 
 /**
  * The attempt that failed (an `AttemptResult` of kind `retry` fits). Every failure waits by the same table; only
@@ -56,7 +59,7 @@ export interface RetryDelayInput {
 /**
  * Milliseconds to wait before the next attempt, or null when all attempts are used up (the event is then
  * marked failed and kept for replay). The rule, with `wait` the table entry:
- * jittered = wait × U[0.8, 1.2); with a `Retry-After` of r seconds the delay is min(max(jittered, r), 2 × wait),
+ * jittered = wait × U[0.8, 1.2); with a `Retry-After` of r seconds the delay is min(max(jittered, r), 1.5 × wait),
  * so the merchant can ask for more time but cannot stall the order's queue indefinitely, nor speed it up.
  */
 export function nextRetryDelayMs({ attemptsMade, failure, random }: RetryDelayInput): number | null {

@@ -104,21 +104,33 @@ describe('the delivery schedule', () => {
     expect(delayAfter(6, { statusCode: 503, retryAfter: 1 })).toBe(HOUR * 1000)
   })
 
-  it('caps Retry-After at twice the scheduled wait', () => {
-    expect(delayAfter(2, { statusCode: 500, retryAfter: 86_400 })).toBe(60_000)
+  it('caps Retry-After at one and a half times the scheduled wait', () => {
+    expect(delayAfter(2, { statusCode: 500, retryAfter: 86_400 })).toBe(45_000)
     // A 429 too: the first retry stays within the contract's 10 s.
-    expect(delayAfter(1, { statusCode: 429, retryAfter: 86_400 })).toBe(10_000)
+    expect(delayAfter(1, { statusCode: 429, retryAfter: 86_400 })).toBe(7_500)
   })
 
-  it('keeps any Retry-After between the jittered schedule and twice the wait', () => {
+  it('keeps the contract whatever Retry-After says: the first retry within 10 s, the second within a minute of the first attempt', () => {
+    const retryAfter = fc.option(fc.nat({ max: 10 * 24 * HOUR }), { nil: undefined })
+    fc.assert(
+      fc.property(unitInterval, unitInterval, retryAfter, retryAfter, (r1, r2, after1, after2) => {
+        const first = delayAfter(1, { statusCode: 503, ...(after1 === undefined ? {} : { retryAfter: after1 }) }, () => r1)!
+        const second = delayAfter(2, { statusCode: 503, ...(after2 === undefined ? {} : { retryAfter: after2 }) }, () => r2)!
+        expect(first).toBeLessThanOrEqual(10_000)
+        expect(first + second).toBeLessThanOrEqual(60_000)
+      }),
+    )
+  })
+
+  it('keeps any Retry-After between the jittered schedule and one and a half times the wait', () => {
     fc.assert(
       fc.property(retriableAttempt, unitInterval, fc.nat({ max: 10 * 24 * HOUR }), (attemptsMade, r, retryAfter) => {
         const scheduled = DELIVERY_SCHEDULE_SECONDS[attemptsMade]!
         const plain = delayAfter(attemptsMade, SERVER_ERROR, () => r)!
         const delay = delayAfter(attemptsMade, { statusCode: 500, retryAfter }, () => r)!
         expect(delay).toBeGreaterThanOrEqual(plain)
-        expect(delay).toBeLessThanOrEqual(2 * scheduled * 1000)
-        if (retryAfter * 1000 >= plain && retryAfter <= 2 * scheduled) expect(delay).toBe(retryAfter * 1000)
+        expect(delay).toBeLessThanOrEqual(1.5 * scheduled * 1000)
+        if (retryAfter * 1000 >= plain && retryAfter <= 1.5 * scheduled) expect(delay).toBe(retryAfter * 1000)
       }),
     )
   })
