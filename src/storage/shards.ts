@@ -39,7 +39,8 @@ export async function shardsOf(env: Env, merchantIds: readonly string[]): Promis
     .bind(JSON.stringify([...new Set(merchantIds)]))
     .all<{ merchant_id: string; shard: string }>()
   for (const row of results) {
-    if (!names.includes(row.shard)) throw new TypeError(`merchant ${row.merchant_id} is on shard ${row.shard}, which D1_SHARDS does not list`)
+    if (!names.includes(row.shard))
+      throw new TypeError(`merchant ${row.merchant_id} is on shard ${row.shard}, which D1_SHARDS does not list`)
     found.set(row.merchant_id, row.shard)
   }
   return found
