@@ -73,9 +73,12 @@ function simulatedNotifications() {
   for (const channel of ['wechatpay.v2', 'wechatpay.v3']) {
     const paid = order(channel)
     const sub = { merchantId: 'simulated-sub', partner: true }
+    const payment = build({ channel, event: 'payment', outTradeNo: paid, amount: 8888, ...sub })
+    // The refund of that payment names its transaction, as `simulate refund` does for the last order.
+    const { transactionId } = payment.order
     partner[channel] = {
-      payment: build({ channel, event: 'payment', outTradeNo: paid, amount: 8888, ...sub }),
-      refund: build({ channel, event: 'refund', outTradeNo: paid, amount: 4444, total: 8888, refundedBefore: 0, ...sub }),
+      payment,
+      refund: build({ channel, event: 'refund', outTradeNo: paid, transactionId, amount: 4444, total: 8888, refundedBefore: 0, ...sub }),
     }
   }
   const apps = CHANNELS.flatMap((channel) =>
