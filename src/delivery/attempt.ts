@@ -5,11 +5,12 @@
  * @see https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md (delivery behaviour)
  */
 import { concatBytes } from '../crypto/encoding'
+import { resolvedHostProblem } from '../lib/outbound-url'
 import { USER_AGENT } from '../lib/user-agent'
 import { parseRetryAfter } from './schedule'
 import type { WebhookHeaders } from './sign'
 
-export type AttemptError = 'timeout' | 'network error' | 'redirect not followed'
+export type AttemptError = 'timeout' | 'network error' | 'redirect not followed' | 'dns lookup failed' | 'resolves to a refused address'
 
 interface AttemptFacts {
   /** The merchant's HTTP status, null when no response arrived. */
@@ -47,6 +48,12 @@ export async function attemptDelivery({
 }: AttemptInput): Promise<AttemptResult> {
   const signal = AbortSignal.timeout(timeoutMs)
   const started = now()
+  // The host name is looked up again right before the request: it may point somewhere else than when it was saved.
+  const hostProblem = await resolvedHostProblem(url, signal)
+  if (hostProblem !== null) {
+    const error: AttemptError = hostProblem === 'refused' ? 'resolves to a refused address' : 'dns lookup failed'
+    return { kind: 'retry', statusCode: null, latencyMs: now() - started, responseSnippet: '', error }
+  }
   let response: Response
   try {
     response = await fetch(url, {

@@ -67,3 +67,43 @@ export function outboundUrlProblem(url: string, options: { allowLoopback: boolea
   if (host === '' || host.endsWith('.localhost')) return REFUSED
   return ipLiteralProblem(host)
 }
+
+/** DNS over HTTPS (JSON), for the addresses a forward URL's host name resolves to at delivery. */
+export const DNS_OVER_HTTPS_URL = 'https://cloudflare-dns.com/dns-query'
+const DNS_TYPES = { A: 1, AAAA: 28 } as const
+
+/**
+ * What DNS says of a URL's host name right before a delivery (the contract's check at delivery): `refused` when any
+ * address it resolves to is not public unicast (a name pointed at a private network after it was saved),
+ * `unresolved` when there is no answer, null when every address may be called. IP literals and loopback hosts were
+ * judged by outboundUrlProblem and are not looked up.
+ */
+export async function resolvedHostProblem(url: string, signal: AbortSignal): Promise<'refused' | 'unresolved' | null> {
+  const host = new URL(url).hostname.toLowerCase().replace(/\.+$/, '')
+  if (LOOPBACK_HOSTS.has(host) || host.startsWith('[') || ipaddr.IPv4.isValidFourPartDecimal(host)) return null
+  const answers = await Promise.all((Object.keys(DNS_TYPES) as (keyof typeof DNS_TYPES)[]).map((type) => lookUp(host, type, signal)))
+  if (answers.includes(null)) return 'unresolved'
+  const addresses = answers.flat() as string[]
+  if (addresses.length === 0) return 'unresolved'
+  return addresses.some((address) => ipLiteralProblem(address.includes(':') ? `[${address}]` : address) !== null) ? 'refused' : null
+}
+
+/** The addresses of one record type, or null when the lookup failed (a name with no record of the type has none). */
+async function lookUp(host: string, type: keyof typeof DNS_TYPES, signal: AbortSignal): Promise<string[] | null> {
+  try {
+    const response = await fetch(`${DNS_OVER_HTTPS_URL}?name=${encodeURIComponent(host)}&type=${type}`, {
+      headers: { accept: 'application/dns-json' },
+      signal,
+    })
+    if (!response.ok) return null
+    const answer = (await response.json()) as { Status?: number; Answer?: { type?: number; data?: unknown }[] }
+    // 0: NOERROR (with or without records of this type); 3: NXDOMAIN, no such name. Anything else: no answer.
+    if (answer.Status === 3) return []
+    if (answer.Status !== 0) return null
+    return (answer.Answer ?? []).flatMap((record) =>
+      record.type === DNS_TYPES[type] && typeof record.data === 'string' ? [record.data] : [],
+    )
+  } catch {
+    return null
+  }
+}

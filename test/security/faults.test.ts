@@ -24,7 +24,7 @@ import { merchantReplica } from '../../src/merchants/merchant-replica'
 import { deliverHeadOfLine } from '../../src/order/delivery-runner'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
 import { OrderObject, type IngestRequest } from '../../src/order/order-object'
-import { network } from '../msw'
+import { network, PUBLIC_ADDRESS, resolveTo } from '../msw'
 import {
   ACCEPT,
   callWorker,
@@ -366,6 +366,42 @@ describe('hostile or broken merchant endpoints', () => {
     )
     expect((await attemptLog(ref))[0]).toMatchObject({ status_code: 302, outcome: 'retry', error: 'redirect not followed' })
     expect(followed).toEqual([])
+  })
+
+  it('a forward URL whose host name now resolves to a private address is not called: retried, delivered once it resolves publicly', async () => {
+    const merchantId = 'fault-rebind'
+    await registerMerchant(merchantId, { identity: ownKeys(merchantId) })
+    const host = new URL(forwardUrl(merchantId)).hostname
+    const calls: string[] = []
+    network.use(
+      http.post(forwardUrl(merchantId), ({ request }) => {
+        calls.push(request.url)
+        return HttpResponse.text('ok')
+      }),
+    )
+    // DNS rebinding: the name the merchant saved now points into a private network (and a link-local IPv6 one).
+    resolveTo(host, { A: [PUBLIC_ADDRESS, '10.0.0.7'], AAAA: ['fe80::1'] })
+    try {
+      const ref = await acceptedPayment(merchantId)
+      await vi.waitFor(async () =>
+        expect(await deliveryRow(ref)).toMatchObject({ status: 'pending', attempts: 1, last_error: 'resolves to a refused address' }),
+      )
+      expect(calls).toEqual([])
+      // A name with no address at all: retried too, without a request.
+      resolveTo(host, {})
+      await inOrderStore(ref, makePendingDue)
+      await runDurableObjectAlarm(orderStub(env, ref))
+      expect(await deliveryRow(ref)).toMatchObject({ status: 'pending', attempts: 2, last_error: 'dns lookup failed' })
+      expect(calls).toEqual([])
+      // Public again: the next attempt delivers.
+      resolveTo(host, { A: [PUBLIC_ADDRESS] })
+      await inOrderStore(ref, makePendingDue)
+      await runDurableObjectAlarm(orderStub(env, ref))
+      expect(await deliveryRow(ref)).toMatchObject({ status: 'delivered', attempts: 3 })
+      expect(calls).toHaveLength(1)
+    } finally {
+      resolveTo(host, { A: [PUBLIC_ADDRESS] })
+    }
   })
 
   it('a forward URL that became private after it was stored is refused at delivery time, without a request', async () => {
