@@ -58,9 +58,9 @@ export const listEndpointHealth: Handler<AdminRoutes['listEndpointHealth']> = as
   })
 }
 
-/** The merchants' counters, read from each one's shard (one query per shard). */
+/** The merchants' counters, read from each one's shard (one query per shard; none for a shard no longer listed). */
 async function countsPerShard(env: Env, merchantIds: string[], sinceMinute: number): Promise<DeliveryCountsRow[]> {
-  const byShard = await groupByShard(env, merchantIds, (id) => id)
-  const perShard = await Promise.all([...byShard].map(([name, ids]) => deliveryCountsSince(shardDatabase(env, name), ids, sinceMinute)))
+  const { groups } = await groupByShard(env, merchantIds, (id) => id)
+  const perShard = await Promise.all([...groups].map(([name, ids]) => deliveryCountsSince(shardDatabase(env, name), ids, sinceMinute)))
   return perShard.flat()
 }

@@ -22,7 +22,19 @@ function retryDelaySeconds(attempts: number): number {
 export async function consumeProjection(batch: MessageBatch<ProjectionRecord>, env: Env): Promise<void> {
   let byShard: Map<string, Message<ProjectionRecord>[]>
   try {
-    byShard = await groupByShard(env, batch.messages, (m) => m.body.merchantId)
+    const grouped = await groupByShard(env, batch.messages, (m) => m.body.merchantId)
+    byShard = grouped.groups
+    if (grouped.unlisted.length > 0) {
+      // Their merchants' shard was taken out of D1_SHARDS: they wait (then the dead-letter queue) until it is back.
+      const merchants = [...new Set(grouped.unlisted.map((m) => m.body.merchantId))]
+      log('warn', {
+        event: 'projection.deferred',
+        reason: 'shard not in D1_SHARDS',
+        records: grouped.unlisted.length,
+        merchant_ids: merchants.join(','),
+      })
+      for (const message of grouped.unlisted) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) })
+    }
   } catch (error) {
     log('warn', { event: 'projection.deferred', reason: 'shard map unreadable', error: errorSummary(error) })
     for (const message of batch.messages) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) })

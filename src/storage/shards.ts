@@ -3,7 +3,7 @@
  * wrangler.toml; `DB` alone by default); the control database `DB` holds the merchants and the merchant → shard map,
  * assigned once, when a merchant is first saved, to the shard with the fewest merchants (migration 0007 put every
  * merchant saved before it on `DB`). A merchant the map does not know is read on the first shard; one whose shard is
- * no longer listed is refused (see shardsOf).
+ * no longer listed is refused, and only that merchant (see shardsOf).
  */
 
 const CONTROL_SHARD = 'DB'
@@ -26,42 +26,57 @@ export function shardDatabase(env: Env, name: string): D1Database {
 
 /**
  * Shard names for these merchants (one read of the map). A merchant whose recorded shard `D1_SHARDS` no longer lists
- * is an error, not a fallback: its rows would split across two databases, its history unread. Its projection then
- * waits in the queue (and the dead-letter queue) until the shard is listed again.
+ * is `unlisted`, never given another shard: its rows would split across two databases, its history unread.
  */
-export async function shardsOf(env: Env, merchantIds: readonly string[]): Promise<Map<string, string>> {
+export async function shardsOf(env: Env, merchantIds: readonly string[]): Promise<{ shards: Map<string, string>; unlisted: Set<string> }> {
   const names = shardNames(env)
-  const found = new Map(merchantIds.map((id) => [id, names[0]!]))
-  if (merchantIds.length === 0) return found
+  const shards = new Map(merchantIds.map((id) => [id, names[0]!]))
+  const unlisted = new Set<string>()
+  if (merchantIds.length === 0) return { shards, unlisted }
   const { results } = await env.DB.prepare(
     'SELECT merchant_id, shard FROM merchant_shards WHERE merchant_id IN (SELECT value FROM json_each(?))',
   )
     .bind(JSON.stringify([...new Set(merchantIds)]))
     .all<{ merchant_id: string; shard: string }>()
   for (const row of results) {
-    if (!names.includes(row.shard))
-      throw new TypeError(`merchant ${row.merchant_id} is on shard ${row.shard}, which D1_SHARDS does not list`)
-    found.set(row.merchant_id, row.shard)
+    if (names.includes(row.shard)) shards.set(row.merchant_id, row.shard)
+    else {
+      shards.delete(row.merchant_id)
+      unlisted.add(row.merchant_id)
+    }
   }
-  return found
+  return { shards, unlisted }
 }
 
-/** Items grouped by their merchant's shard name (one read of the map, as shardsOf). */
-export async function groupByShard<T>(env: Env, items: readonly T[], merchantOf: (item: T) => string): Promise<Map<string, T[]>> {
-  const shards = await shardsOf(env, items.map(merchantOf))
+/**
+ * Items grouped by their merchant's shard name (one read of the map, as shardsOf); the items of merchants whose shard
+ * is unlisted apart, so that they wait without holding up the others.
+ */
+export async function groupByShard<T>(
+  env: Env,
+  items: readonly T[],
+  merchantOf: (item: T) => string,
+): Promise<{ groups: Map<string, T[]>; unlisted: T[] }> {
+  const { shards } = await shardsOf(env, items.map(merchantOf))
   const groups = new Map<string, T[]>()
+  const unlisted: T[] = []
   for (const item of items) {
-    const shard = shards.get(merchantOf(item))!
+    const shard = shards.get(merchantOf(item))
+    if (shard === undefined) {
+      unlisted.push(item)
+      continue
+    }
     const group = groups.get(shard)
     if (group === undefined) groups.set(shard, [item])
     else group.push(item)
   }
-  return groups
+  return { groups, unlisted }
 }
 
 /** The database holding this merchant's projection. */
 export async function shardFor(env: Env, merchantId: string): Promise<D1Database> {
-  const name = (await shardsOf(env, [merchantId])).get(merchantId)!
+  const name = (await shardsOf(env, [merchantId])).shards.get(merchantId)
+  if (name === undefined) throw new TypeError(`merchant ${merchantId} is on a shard D1_SHARDS does not list`)
   return shardDatabase(env, name)
 }
 
