@@ -138,9 +138,25 @@ describe('refund decisions', () => {
     book.register('A', 30)
     apply(book, [alipay('B', 50)])
     book.register('B', 20)
-    const settled = settleRefunds(paid, book.rows(), false, NOW)
+    const settled = settleRefunds(paid, book.rows(), () => false, NOW)
     expect(settled.events.map((e) => [e.refund!.out_refund_no, e.refund!.amount, e.refund!.total_refunded])).toEqual([['B', 20, 20]])
     expect(settled.events[0]!.source).toEqual({ channel: 'alipay', raw: { source: 'test' } })
+  })
+
+  it('when a held refund’s queries end, it settles by the order of arrival; one still being asked about waits', () => {
+    const book = new Book()
+    // A (running total 30) and B (50), both held for a query: the merchant can query its refunds.
+    const { refunds } = apply(book, [alipay('A', 30), alipay('B', 50)], true)
+    expect(refunds).toEqual([])
+    // A's queries ended unanswered, B's go on: A gets 30, B still waits for its answer.
+    const aOnly = settleRefunds(paid, book.rows(), (row) => row.outRefundNo === 'B', NOW)
+    expect(aOnly.events.map((e) => [e.refund!.out_refund_no, e.refund!.amount])).toEqual([['A', 30]])
+    // Both ended: B's own amount is what A's left, 20.
+    const both = settleRefunds(paid, book.rows(), () => false, NOW)
+    expect(both.events.map((e) => [e.refund!.out_refund_no, e.refund!.amount])).toEqual([
+      ['A', 30],
+      ['B', 20],
+    ])
   })
 
   it('reports an abnormal refund once, then its success; a closed refund is final', () => {

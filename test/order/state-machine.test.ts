@@ -162,6 +162,20 @@ describe('order state machine', () => {
     expect(closed.events.map((e) => e.type)).toEqual(['refund.closed'])
   })
 
+  it('a refund whose merchant is named outside what was signed applies only to the payment it names', () => {
+    const paid = accepted(decide(pending, payment(100), noRefunds, NOW)).next
+    const unsigned = { recipientUnsigned: true as const }
+    expect(decide(paid, refund({ ...unsigned, transactionId: '4200999' }), noRefunds, NOW)).toMatchObject({
+      verdict: 'rejected',
+      reason: 'transaction_mismatch',
+      next: paid,
+    })
+    expect(decide(paid, refund({ ...unsigned, transactionId: null }), noRefunds, NOW)).toMatchObject({ reason: 'transaction_mismatch' })
+    expect(accepted(decide(paid, refund(unsigned), noRefunds, NOW)).events.map((e) => e.type)).toEqual(['refund.succeeded'])
+    // Signed for its merchant (every other refund), another transaction is not this rule's business.
+    expect(accepted(decide(paid, refund({ transactionId: '4200999' }), noRefunds, NOW)).events).toHaveLength(1)
+  })
+
   it('never refunds more than once per change and never lowers the refunded total (property)', () => {
     const effects = fc.oneof(
       fc.integer({ min: 1, max: 1000 }).map((n) => payment(n)),
