@@ -696,7 +696,7 @@ export type components = {
                      * @enum {string}
                      */
                     outcome: "delivered" | "retry" | "gone";
-                    /** @description `timeout`, `network error`, `redirect not followed`, or null. */
+                    /** @description `timeout`, `network error`, `redirect not followed`, `dns lookup failed`, `resolves to a refused address` (the forward URL's host name resolved to a private or reserved address at delivery), or null. */
                     error: string | null;
                 }[];
             } & {
@@ -893,7 +893,7 @@ export type components = {
                 /** @description The merchant's HTTP status; null when no reply came. */
                 status_code: number | null;
                 duration_ms: number;
-                /** @description `timeout`, `network error`, `redirect not followed`, or null. */
+                /** @description `timeout`, `network error`, `redirect not followed`, `dns lookup failed`, `resolves to a refused address` (the forward URL's host name resolved to a private or reserved address at delivery), or null. */
                 error: string | null;
                 /** @description The first 1 KiB of the reply. */
                 response_snippet: string | null;

@@ -46,14 +46,15 @@ export async function attemptDelivery({
   timeoutMs = DEFAULT_ATTEMPT_TIMEOUT_MS,
   now = Date.now,
 }: AttemptInput): Promise<AttemptResult> {
-  const signal = AbortSignal.timeout(timeoutMs)
-  const started = now()
   // The host name is looked up again right before the request: it may point somewhere else than when it was saved.
-  const hostProblem = await resolvedHostProblem(url, signal)
+  // (Its own time limit; not counted in the attempt's latency.)
+  const hostProblem = await resolvedHostProblem(url)
   if (hostProblem !== null) {
     const error: AttemptError = hostProblem === 'refused' ? 'resolves to a refused address' : 'dns lookup failed'
-    return { kind: 'retry', statusCode: null, latencyMs: now() - started, responseSnippet: '', error }
+    return { kind: 'retry', statusCode: null, latencyMs: 0, responseSnippet: '', error }
   }
+  const signal = AbortSignal.timeout(timeoutMs)
+  const started = now()
   let response: Response
   try {
     response = await fetch(url, {

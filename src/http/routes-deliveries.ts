@@ -3,7 +3,7 @@ import * as z from 'zod'
 import { strictObject } from '../lib/validation'
 import { DELIVERY_STATUSES, EVENT_TYPES, FAILURE_REASONS } from '../storage/order'
 import { named, route } from './route-spec'
-import { bodyLimit, instant, listQuery, merchantIdParam, NEXT_ATTEMPT_AT, nextCursor, oneOf, orderNumber } from './schemas'
+import { bodyLimit, instant, listQuery, merchantIdParam, NEXT_ATTEMPT_AT, ATTEMPT_ERROR, nextCursor, oneOf, orderNumber } from './schemas'
 
 /** Orders a recover call works through at most; a larger recovery continues with `next_cursor`. */
 export const MAX_RECOVER_ORDERS = 500
@@ -31,7 +31,7 @@ const attempt = z.object({
   at: z.string().meta({ description: 'When the attempt started.' }),
   status_code: z.number().int().nullable().meta({ description: "The merchant's HTTP status; null when no reply came." }),
   duration_ms: z.number().int(),
-  error: z.string().nullable().meta({ description: '`timeout`, `network error`, `redirect not followed`, or null.' }),
+  error: z.string().nullable().meta({ description: ATTEMPT_ERROR }),
   response_snippet: z.string().nullable().meta({ description: 'The first 1 KiB of the reply.' }),
 })
 

@@ -4,7 +4,18 @@ import { strictObject } from '../lib/validation'
 import type { ProviderRegistry } from '../providers'
 import { DELIVERY_STATUSES, KEPT_ATTEMPTS, NOTIFICATION_SOURCES, ORDER_STATUSES, REFUND_STATUSES } from '../storage/order'
 import { named, route } from './route-spec'
-import { fenAmount, instant, listQuery, merchantIdParam, NEXT_ATTEMPT_AT, nextCursor, oneOf, orderNumber, outTradeNoParam } from './schemas'
+import {
+  fenAmount,
+  instant,
+  listQuery,
+  merchantIdParam,
+  NEXT_ATTEMPT_AT,
+  ATTEMPT_ERROR,
+  nextCursor,
+  oneOf,
+  orderNumber,
+  outTradeNoParam,
+} from './schemas'
 
 const VERDICTS = ['accepted', 'duplicate', 'rejected'] as const
 
@@ -31,7 +42,7 @@ const attemptLogEntry = z.object({
   status_code: z.number().int().nullable().meta({ description: "The merchant's HTTP status; null when no reply came." }),
   latency_ms: z.number().int(),
   outcome: z.enum(['delivered', 'retry', 'gone']).meta({ description: 'Delivered (2xx), to be retried, or 410 Gone.' }),
-  error: z.string().nullable().meta({ description: '`timeout`, `network error`, `redirect not followed`, or null.' }),
+  error: z.string().nullable().meta({ description: ATTEMPT_ERROR }),
 })
 
 const orderView = z

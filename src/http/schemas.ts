@@ -114,6 +114,9 @@ export const fenAmount = z
 export const nextCursor = z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null at the end.' })
 
 /** A delivery's `next_attempt_at`, in every view of it. */
+/** What went wrong with a delivery attempt that got no usable reply (the AttemptError values of src/delivery/attempt.ts). */
+export const ATTEMPT_ERROR =
+  "`timeout`, `network error`, `redirect not followed`, `dns lookup failed`, `resolves to a refused address` (the forward URL's host name resolved to a private or reserved address at delivery), or null."
 export const NEXT_ATTEMPT_AT =
   'When a pending delivery is next attempted; null once it is delivered or failed, and while it waits behind an earlier ' +
   'pending delivery of the same order (events reach the merchant in the order they happened).'

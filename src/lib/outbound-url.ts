@@ -71,21 +71,30 @@ export function outboundUrlProblem(url: string, options: { allowLoopback: boolea
 /** DNS over HTTPS (JSON), for the addresses a forward URL's host name resolves to at delivery. */
 export const DNS_OVER_HTTPS_URL = 'https://cloudflare-dns.com/dns-query'
 const DNS_TYPES = { A: 1, AAAA: 28 } as const
+/** A lookup's own time limit: it must not eat the attempt's. */
+const DNS_TIMEOUT_MS = 3000
 
 /**
  * What DNS says of a URL's host name right before a delivery (the contract's check at delivery): `refused` when any
  * address it resolves to is not public unicast (a name pointed at a private network after it was saved),
- * `unresolved` when there is no answer, null when every address may be called. IP literals and loopback hosts were
- * judged by outboundUrlProblem and are not looked up.
+ * `unresolved` when no address could be had, null when every address may be called. One record type failing while
+ * the other answers is judged on the answer (many name servers fail AAAA queries, and the runtime would get no such
+ * address either). IP literals and loopback hosts were judged by outboundUrlProblem and are not looked up.
  */
-export async function resolvedHostProblem(url: string, signal: AbortSignal): Promise<'refused' | 'unresolved' | null> {
+export async function resolvedHostProblem(url: string): Promise<'refused' | 'unresolved' | null> {
   const host = new URL(url).hostname.toLowerCase().replace(/\.+$/, '')
   if (LOOPBACK_HOSTS.has(host) || host.startsWith('[') || ipaddr.IPv4.isValidFourPartDecimal(host)) return null
+  const signal = AbortSignal.timeout(DNS_TIMEOUT_MS)
   const answers = await Promise.all((Object.keys(DNS_TYPES) as (keyof typeof DNS_TYPES)[]).map((type) => lookUp(host, type, signal)))
-  if (answers.includes(null)) return 'unresolved'
-  const addresses = answers.flat() as string[]
+  const addresses = answers.flatMap((answer) => answer ?? [])
   if (addresses.length === 0) return 'unresolved'
-  return addresses.some((address) => ipLiteralProblem(address.includes(':') ? `[${address}]` : address) !== null) ? 'refused' : null
+  return addresses.some((address) => addressProblem(address) !== null) ? 'refused' : null
+}
+
+/** An address from a DNS answer, judged like an IP literal; one that is not an address at all is refused too. */
+function addressProblem(address: string): string | null {
+  if (address.includes(':')) return ipaddr.IPv6.isValid(address) ? ipLiteralProblem(`[${address}]`) : REFUSED
+  return ipaddr.IPv4.isValidFourPartDecimal(address) ? ipLiteralProblem(address) : REFUSED
 }
 
 /** The addresses of one record type, or null when the lookup failed (a name with no record of the type has none). */

@@ -1,6 +1,8 @@
 /** The outbound-URL policy (forward URLs, provider API bases, the ops URL): public unicast literals only, no ports. */
+import { http, HttpResponse } from 'msw'
 import { describe, expect, it } from 'vitest'
-import { outboundUrlProblem } from '../../src/lib/outbound-url'
+import { DNS_OVER_HTTPS_URL, outboundUrlProblem, resolvedHostProblem } from '../../src/lib/outbound-url'
+import { network, PUBLIC_ADDRESS, resolveTo } from '../msw'
 
 const PRODUCTION = { allowLoopback: false }
 const LOCAL = { allowLoopback: true }
@@ -83,5 +85,70 @@ describe('outbound URLs', () => {
     expect(outboundUrlProblem('https://merchant.example/h ook', PRODUCTION)).toBe('must not contain spaces or control characters')
     expect(outboundUrlProblem('https://api.localhost./hook', PRODUCTION)).toBe(REFUSED)
     expect(outboundUrlProblem('https://2852039166/', PRODUCTION)).toBe(REFUSED)
+  })
+})
+
+describe('the host name at delivery (DNS over HTTPS)', () => {
+  /** Answers every lookup of `name` with `reply` (a DNS JSON body, or an HTTP status), the other names as usual. */
+  function answer(name: string, reply: (type: string) => object | number): void {
+    network.use(
+      http.get(DNS_OVER_HTTPS_URL, ({ request }) => {
+        const url = new URL(request.url)
+        if (url.searchParams.get('name') !== name) return undefined
+        const body = reply(url.searchParams.get('type')!)
+        return typeof body === 'number' ? new HttpResponse(null, { status: body }) : HttpResponse.json(body)
+      }),
+    )
+  }
+  const records = (type: number, ...data: string[]) => ({ Status: 0, Answer: data.map((d) => ({ type, data: d })) })
+
+  it('passes a name whose every address is public; IP literals and loopback are not looked up', async () => {
+    expect(await resolvedHostProblem('https://public.example/hook')).toBeNull()
+    resolveTo('both.example', { A: [PUBLIC_ADDRESS], AAAA: ['2606:4700::1111'] })
+    expect(await resolvedHostProblem('https://both.example./hook')).toBeNull()
+    answer('never-asked.example', () => 500)
+    for (const url of ['https://1.1.1.1/h', 'https://[2606:4700::1111]/h', 'http://localhost:4242/h']) {
+      expect(await resolvedHostProblem(url)).toBeNull()
+    }
+  })
+
+  it('refuses a name with any private, reserved or wrapped address, or an answer that is no address', async () => {
+    const cases: [string, { A?: string[]; AAAA?: string[] }][] = [
+      ['private.example', { A: [PUBLIC_ADDRESS, '192.168.1.5'] }],
+      ['metadata.example', { A: ['169.254.169.254'] }],
+      ['mapped.example', { AAAA: ['::ffff:10.0.0.1'] }],
+      ['sixtofour.example', { A: [PUBLIC_ADDRESS], AAAA: ['2002:a00:1::1'] }],
+      ['garbage.example', { A: ['not-an-address'] }],
+    ]
+    for (const [name, addresses] of cases) {
+      resolveTo(name, addresses)
+      expect(await resolvedHostProblem(`https://${name}/hook`), name).toBe('refused')
+    }
+  })
+
+  it('follows the answer past CNAME records to the addresses', async () => {
+    answer('alias.example', (type) =>
+      type === 'A'
+        ? {
+            Status: 0,
+            Answer: [
+              { type: 5, data: 'target.example.' },
+              { type: 1, data: '10.1.2.3' },
+            ],
+          }
+        : records(28),
+    )
+    expect(await resolvedHostProblem('https://alias.example/hook')).toBe('refused')
+  })
+
+  it('judges the answer it got when one record type fails; no address at all is unresolved', async () => {
+    answer('aaaa-servfail.example', (type) => (type === 'A' ? records(1, PUBLIC_ADDRESS) : { Status: 2 }))
+    expect(await resolvedHostProblem('https://aaaa-servfail.example/hook')).toBeNull()
+    answer('a-down.example', (type) => (type === 'A' ? 503 : records(28, 'fe80::1')))
+    expect(await resolvedHostProblem('https://a-down.example/hook')).toBe('refused')
+    answer('nxdomain.example', () => ({ Status: 3 }))
+    expect(await resolvedHostProblem('https://nxdomain.example/hook')).toBe('unresolved')
+    answer('down.example', () => 502)
+    expect(await resolvedHostProblem('https://down.example/hook')).toBe('unresolved')
   })
 })
