@@ -68,8 +68,9 @@ export async function handleNotify(
       // body (signatures cut short) when the merchant keeps them.
       const kept = merchant.config.keepRejectedBodies === true && raw !== null && adapter.redact ? adapter.redact(raw) : null
       if (!recordedByOrder) ctx.waitUntil(auditRejection(env, merchant.config.id, channel, receivedAt, rejection, kept))
-      // The merchant's monitor watches for spikes of rejections (notifications.rejected_spike).
-      ctx.waitUntil(reportRejection(env, merchant.config.id, rejection.code, receivedAt))
+      // The merchant's monitor watches for spikes of rejections (notifications.rejected_spike). WeChat's signature
+      // probes are WeChat checking that we verify (protocols.md §3.4): audited, never alerted on.
+      if (rejection.code !== 'signature_probe') ctx.waitUntil(reportRejection(env, merchant.config.id, rejection.code, receivedAt))
     }
     return adapter.reject(rejection)
   }

@@ -9,6 +9,7 @@ import { http, HttpResponse } from 'msw'
 import { Webhook } from 'standardwebhooks'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import alipayFixtures from '../fixtures/alipay.json'
+import v3Fixtures from '../fixtures/wechatpay-v3.json'
 import keys from '../fixtures/keys.json'
 import type { MerchantMonitor } from '../../src/ops/monitor-object'
 import { monitorStub } from '../../src/ops/monitor'
@@ -35,6 +36,20 @@ describe('notifications.rejected_spike', () => {
       expect(ops.map((e) => e.type)).toEqual(['notifications.rejected_spike'])
     })
     expect(ops[0]!.data).toMatchObject({ merchant_id: M, rejected: 20, window_minutes: 5, rejected_by_reason: { signature_invalid: 20 } })
+  })
+})
+
+describe('WeChat Pay signature probes', () => {
+  it('are refused (401) but never count towards notifications.rejected_spike', async () => {
+    const M = 'ops-probes'
+    await registerFixtureMerchant(M)
+    const ops = opsEndpoint()
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(v3Fixtures.now)
+    const probe = fixturePost('wechatpay.v3', v3Fixtures.cases.probe)
+    for (let i = 0; i < 25; i++) expect((await notify('wechatpay.v3', M, probe)).status).toBe(401)
+    await runMonitorAlarm(M)
+    expect(ops).toEqual([])
   })
 })
 
