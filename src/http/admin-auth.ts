@@ -10,8 +10,7 @@ import { AdminError } from './responses'
 export async function requireAdmin(request: Request, env: Env): Promise<void> {
   const expected = env.ADMIN_TOKEN
   const header = request.headers.get('authorization') ?? ''
-  // The scheme is case-insensitive (RFC 9110 §11.1); the token is not.
-  const match = /^Bearer ([\x21-\x7e]+)$/i.exec(header)
+  const match = /^Bearer ([\x21-\x7e]+)$/.exec(header)
   if (expected === undefined || expected === '' || match === null) {
     throw new AdminError('unauthorized', 'a valid bearer token is required')
   }
