@@ -76,6 +76,11 @@ export interface ApplyOptions {
   receivedAt: number
   source: NotificationSource
   nowMs: number
+  /**
+   * The notification was accepted before, awaiting confirmation by an order query that can no longer be made: it is
+   * applied now (not a duplicate), and its audit entry says why.
+   */
+  paidAsNotified?: string
   requireRegisteredOrder?: boolean
   canQueryOrders?: boolean
   confirmPayments?: boolean
@@ -101,7 +106,7 @@ export function applyNotification(store: OrderStore, notification: VerifiedNotif
       source,
     })
 
-  if (store.notifications.hasSeen(notification.notificationId)) {
+  if (options.paidAsNotified === undefined && store.notifications.hasSeen(notification.notificationId)) {
     audit('duplicate', null)
     return { verdict: 'duplicate', reason: null, status: order.status, eventIds: [] }
   }
@@ -141,11 +146,15 @@ export function applyNotification(store: OrderStore, notification: VerifiedNotif
     // The merchant wants every payment confirmed: the notification is kept (a retry is a duplicate), and
     // the order query planned now pays the order with the provider's signed answer.
     audit('accepted', 'awaiting confirmation by order query')
-    store.reconciliation.plan(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS)
+    store.reconciliation.plan(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS, { notification, receivedAt: options.receivedAt })
     return { verdict: 'accepted', reason: null, status: order.status, eventIds: [] }
   }
   const held = decision.refunds?.held === true
-  audit('accepted', held ? 'refund amount in doubt: held until registered or queried' : decision.events.length === 0 ? 'no change' : null)
+  audit(
+    'accepted',
+    options.paidAsNotified ??
+      (held ? 'refund amount in doubt: held until registered or queried' : decision.events.length === 0 ? 'no change' : null),
+  )
   for (const row of decision.refunds?.rows ?? []) {
     // A held refund the merchant can query is watched like a registered one.
     const watched = row.nextQueryAt !== null && row.expiresAt === null ? { ...row, expiresAt: nowMs + REFUND_LIFETIME_MS } : row

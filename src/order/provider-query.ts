@@ -16,6 +16,8 @@ export interface QueryAnswer {
   summary: string
   /** True when asking again would not help (no query keys configured). */
   final: boolean
+  /** The merchant's keys allow no query of this provider (its payments are forwarded as notified). */
+  noQueryKeys?: true
 }
 
 /**
@@ -42,7 +44,9 @@ export async function queryProvider(env: Env, order: OrderRow, now: number): Pro
   if ('answer' in found) return found.answer
   const { merchant } = found
   const client = defaultRegistry.queryClientFor(merchant, order.provider)
-  if (client === null) return { notification: null, summary: 'not configured: no query keys for this provider', final: true }
+  if (client === null) {
+    return { notification: null, summary: 'not configured: no query keys for this provider', final: true, noQueryKeys: true }
+  }
   try {
     const result = await client.queryOrder(merchant, order.outTradeNo, { now })
     switch (result.kind) {

@@ -56,6 +56,18 @@ async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: b
       const applied = applyNotification(store, answer.notification, { receivedAt: finishedAt, source: 'query', nowMs: finishedAt })
       summary = `${summary} (${applied.verdict})`
     }
+    const unconfirmed = store.reconciliation.get()!.unconfirmed
+    if (answer.noQueryKeys === true && unconfirmed !== undefined && AWAITING_PAYMENT.has(store.order.get()!.status)) {
+      // The payment awaits a confirmation the merchant's keys no longer allow: paid as notified, as every payment of a
+      // merchant without query keys is, rather than left unpaid after the provider was told it was taken.
+      const applied = applyNotification(store, unconfirmed.notification, {
+        receivedAt: unconfirmed.receivedAt,
+        source: 'notify',
+        nowMs: finishedAt,
+        paidAsNotified: 'paid as notified: no query keys left to confirm it',
+      })
+      summary = `${summary} (paid as notified: ${applied.verdict})`
+    }
     const current = store.reconciliation.get()!
     const settled = !AWAITING_PAYMENT.has(store.order.get()!.status) || answer.final
     const next = settled ? null : nextQueryAt(current.queriesMade + 1, finishedAt, current.expiresAt)

@@ -18,10 +18,10 @@ import { alipayPayment, signV2, v2PaymentFields, v2Xml } from '../security/signi
 import { ALIPAY_GATEWAY, receiveEvents, withQueryKeys } from '../support/refunds'
 
 /** A merchant with provider ids of its own (confirm-by-query holds the fixture ids). */
-async function saveMerchant(id: string, extra: Record<string, unknown>): Promise<void> {
+async function saveMerchant(id: string, extra: Record<string, unknown>, status = 201): Promise<void> {
   const body = { ...merchantBody(id, { identity: ownKeys(id) }), ...extra }
   const reply = await admin(`/admin/merchants/${id}`, { method: 'PUT', body: JSON.stringify(body) })
-  expect(reply.status).toBe(201)
+  expect(reply.status).toBe(status)
 }
 
 /** Alipay's side of `alipay.trade.query`: the trade as `fields` say, signed over the exact response text. */
@@ -85,6 +85,35 @@ describe('confirmPaymentsByQuery', () => {
     await runDurableObjectAlarm(orderStub(env, { merchantId: MERCHANT, provider: 'alipay', outTradeNo }))
     expect(await orderView(MERCHANT, 'alipay', outTradeNo)).toMatchObject({ status: 'pending', events: [] })
     expect(received).toEqual([])
+  })
+
+  it('pays as notified a payment still awaiting confirmation when the merchant’s keys no longer allow the query', async () => {
+    const merchantId = 'confirm-keys-removed'
+    await saveMerchant(merchantId, {
+      ...withQueryKeys(merchantBody(merchantId, { identity: ownKeys(merchantId) })),
+      confirmPaymentsByQuery: true,
+    })
+    const received = receiveEvents(forwardUrl(merchantId))
+    // Alipay cannot be reached: the first query fails, the payment waits.
+    network.use(http.post(ALIPAY_GATEWAY, () => HttpResponse.error()))
+    const paid = freshPayment('alipay', { identity: ownKeys(merchantId), amount: 100 })
+    expect(await (await notify('alipay', merchantId, paid)).text()).toBe(ACCEPT.alipay.body)
+    const ref = { merchantId, provider: 'alipay' as const, outTradeNo: paid.outTradeNo }
+    await runDurableObjectAlarm(orderStub(env, ref))
+    expect(await orderView(merchantId, 'alipay', paid.outTradeNo)).toMatchObject({ status: 'pending', events: [] })
+    // The merchant drops its Alipay query key: nothing can confirm the payment any more, and Alipay stopped retrying.
+    await saveMerchant(merchantId, { confirmPaymentsByQuery: true }, 200)
+    const sync = await admin(`/admin/merchants/${merchantId}/orders/${paid.outTradeNo}/sync?provider=alipay`, { method: 'POST' })
+    expect(sync.status).toBe(200)
+    const view = await orderView(merchantId, 'alipay', paid.outTradeNo)
+    expect(view).toMatchObject({ status: 'paid', amount: 100 })
+    expect(view!.notifications).toMatchObject([{ verdict: 'accepted', reason: 'paid as notified: no query keys left to confirm it' }])
+    await runDurableObjectAlarm(orderStub(env, ref))
+    await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.succeeded']))
+    // Its retry, should Alipay send one, is a duplicate.
+    expect(await (await notify('alipay', merchantId, paid)).text()).toBe(ACCEPT.alipay.body)
+    await runDurableObjectAlarm(orderStub(env, ref))
+    expect(received).toHaveLength(1)
   })
 
   it('has no effect for a provider the merchant cannot query: payments are forwarded as notified', async () => {

@@ -1,6 +1,6 @@
 /** @module The provider queries planned and made for this order: a field of the head record. */
 import type { Head } from './head'
-import type { ReconciliationRow } from './records'
+import type { ReconciliationRow, UnconfirmedPayment } from './records'
 
 export class ReconciliationTable {
   constructor(private readonly head: Head) {}
@@ -9,15 +9,20 @@ export class ReconciliationTable {
     return this.head.read().reconciliation ?? null
   }
 
-  /** Plans a query at `at` (keeping an earlier plan), watching the order until `expiresAt`. */
-  plan(at: number, expiresAt: number): void {
+  /**
+   * Plans a query at `at` (keeping an earlier plan), watching the order until `expiresAt`; with `unconfirmed`, the
+   * payment notification the query is to confirm.
+   */
+  plan(at: number, expiresAt: number, unconfirmed?: UnconfirmedPayment): void {
     const current = this.get()
+    const kept = unconfirmed ?? current?.unconfirmed
     this.set({
       nextQueryAt: current?.nextQueryAt === null || current?.nextQueryAt === undefined ? at : Math.min(current.nextQueryAt, at),
       queriesMade: current?.queriesMade ?? 0,
       expiresAt: Math.max(current?.expiresAt ?? expiresAt, expiresAt),
       lastQueryAt: current?.lastQueryAt ?? null,
       lastResult: current?.lastResult ?? null,
+      ...(kept === undefined ? {} : { unconfirmed: kept }),
     })
   }
 
@@ -31,9 +36,12 @@ export class ReconciliationTable {
     if (current !== null) this.set({ ...current, queriesMade: current.queriesMade + 1, lastQueryAt: at, lastResult: result, nextQueryAt })
   }
 
+  /** No more queries: the order is settled (a payment awaiting confirmation no longer is). */
   stop(): void {
     const current = this.get()
-    if (current !== null && current.nextQueryAt !== null) this.set({ ...current, nextQueryAt: null })
+    if (current === null || (current.nextQueryAt === null && current.unconfirmed === undefined)) return
+    const { unconfirmed: _settled, ...rest } = current
+    this.set({ ...rest, nextQueryAt: null })
   }
 
   private set(row: ReconciliationRow): void {

@@ -2,7 +2,7 @@
  * @module The order object's vocabulary and row shapes. Defined here, below everything that reads
  * them: the statements beside this file, the state machine above and the D1 projection.
  */
-import type { ChannelName, ProviderName } from '../../providers/core/types'
+import type { ChannelName, ProviderName, VerifiedNotification } from '../../providers/core/types'
 
 export const ORDER_STATUSES = ['pending', 'paid', 'partially_refunded', 'refunded', 'closed', 'amount_mismatch'] as const
 export type OrderStatus = (typeof ORDER_STATUSES)[number]
@@ -114,6 +114,16 @@ export interface ReconciliationRow {
   lastQueryAt: number | null
   /** The last query's outcome in a few words (`not_paid: NOTPAY`, `paid`, `failed: network`). */
   lastResult: string | null
+  /**
+   * A payment notification accepted while it awaits confirmation by an order query (`confirmPaymentsByQuery`), kept
+   * so that it still pays the order should the merchant's keys no longer allow the query.
+   */
+  unconfirmed?: UnconfirmedPayment
+}
+
+export interface UnconfirmedPayment {
+  notification: VerifiedNotification
+  receivedAt: number
 }
 
 export interface ForwardTargetRow {
