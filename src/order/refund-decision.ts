@@ -128,7 +128,7 @@ export function decideRefund(state: OrderState, effect: RefundEffect, book: Refu
     if (!work.fits(effect.amount, orderAmount)) return { verdict: 'rejected', reason: 'refund_exceeds_amount' }
     const source = known.held === null ? undefined : { channel: known.held.channel, raw: known.held.raw }
     work.settle(known, effect.amount, source, known.held?.refundedAt ?? occurredAt, orderAmount)
-    settleHeld(work, () => context.canQueryRefunds, context.now)
+    settleHeld(work, context.canQueryRefunds, context.now)
     return accepted(work, false)
   }
 
@@ -137,7 +137,7 @@ export function decideRefund(state: OrderState, effect: RefundEffect, book: Refu
   if (effect.cumulativeRefunded > orderAmount) return { verdict: 'rejected', reason: 'refund_exceeds_amount' }
   const held = known.held ?? { channel: context.channel, raw: context.raw, refundId: effect.refundId, refundedAt: effect.refundedAt }
   work.put({ ...known, status: 'pending', held })
-  settleHeld(work, () => context.canQueryRefunds, context.now)
+  settleHeld(work, context.canQueryRefunds, context.now)
   const stillHeld = work.row(effect.outRefundNo).status !== 'succeeded'
   if (stillHeld && context.canQueryRefunds) {
     // Ask the provider about this refund at once: its answer states the refund's own amount.
@@ -151,12 +151,11 @@ export function decideRefund(state: OrderState, effect: RefundEffect, book: Refu
 export function settleRefunds(
   state: OrderState,
   rows: RefundRow[],
-  /** Whether a held refund waits for a refund query's answer (else its amount may come from the order of arrival). */
-  awaitsQuery: (refund: RefundRow) => boolean,
+  canQueryRefunds: boolean,
   now: string,
 ): { next: OrderState; events: EventDraft[]; change: RefundChange } {
   const work = new RefundWork(state, rows)
-  settleHeld(work, awaitsQuery, now)
+  settleHeld(work, canQueryRefunds, now)
   return { next: work.state, events: work.events, change: work.change(false) }
 }
 
@@ -165,7 +164,7 @@ function accepted(work: RefundWork, held: boolean): RefundDecision {
 }
 
 /** Held refunds, lowest running total first, settled while one of them becomes certain. */
-function settleHeld(work: RefundWork, awaitsQuery: (refund: RefundRow) => boolean, now: string): void {
+function settleHeld(work: RefundWork, canQueryRefunds: boolean, now: string): void {
   const orderAmount = work.state.amount
   if (orderAmount === null) return
   for (let progress = true; progress; ) {
@@ -174,7 +173,7 @@ function settleHeld(work: RefundWork, awaitsQuery: (refund: RefundRow) => boolea
       .filter((row) => row.status === 'pending' && row.held !== null && row.cumulative !== null)
       .sort((a, b) => a.cumulative! - b.cumulative!)
     for (const row of held) {
-      const amount = certainAmount(row, [...work.rows.values()], work.state, awaitsQuery(row))
+      const amount = certainAmount(row, [...work.rows.values()], work.state, canQueryRefunds)
       if (amount === null || !work.fits(amount, orderAmount)) continue
       work.settle(row, amount, { channel: row.held!.channel, raw: row.held!.raw }, row.held!.refundedAt ?? now, orderAmount)
       progress = true
@@ -186,12 +185,12 @@ function settleHeld(work: RefundWork, awaitsQuery: (refund: RefundRow) => boolea
 /**
  * The own amount of a held Alipay refund, when it is certain; null while in doubt.
  * - Registered: the merchant's amount, if it fits what Alipay's running totals allow.
- * - Else, when the merchant's keys allow a refund query: in doubt until the query answers.
+ * - Else, when the merchant's keys allow a refund query: in doubt until the query answers, or its queries end.
  * - Else the running total less the settled refunds before it, when the order of arrival leaves no room
  *   for another: no unsettled refund could come before it, and no settled one after it was settled
  *   without it.
  */
-function certainAmount(refund: RefundRow, rows: RefundRow[], state: OrderState, awaitsQuery: boolean): number | null {
+function certainAmount(refund: RefundRow, rows: RefundRow[], state: OrderState, canQueryRefunds: boolean): number | null {
   const total = refund.cumulative!
   const others = rows.filter((row) => row.outRefundNo !== refund.outRefundNo)
   const settled = others.filter((row) => row.status === 'succeeded')
@@ -203,7 +202,9 @@ function certainAmount(refund: RefundRow, rows: RefundRow[], state: OrderState, 
     const amount = refund.registeredAmount
     return amount <= total - settledBefore && state.refundedAmount + amount <= highest ? amount : null
   }
-  if (awaitsQuery) return null
+  // Its queries ended unanswered (the keys no longer allow them, or the week is over): the order of arrival decides.
+  const queriesEnded = refund.queriesMade > 0 && refund.nextQueryAt === null
+  if (canQueryRefunds && !queriesEnded) return null
   if (settled.some((row) => row.cumulative === null)) return null
   if (others.some((row) => row.status === 'pending' && (row.cumulative === null || row.cumulative < total))) return null
   const next = settled.filter((row) => row.cumulative! >= total).sort((a, b) => a.cumulative! - b.cumulative!)[0]

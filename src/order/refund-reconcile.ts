@@ -70,7 +70,7 @@ async function queryDueRefunds(ctx: OrderContext, nowMs: number, force: boolean)
       const order = store.order.get()!
       if (!settled && next === null && current.held !== null && PAID_STATES.has(order.status)) {
         // Only refunds whose queries have ended: another still being asked about waits for its answer.
-        settleHeldRefunds(store, order, (row) => row.nextQueryAt !== null, finishedAt)
+        settleHeldRefunds(store, order, true, finishedAt)
         const after = store.refunds.get(refund.outRefundNo)!
         if (after.status === 'succeeded') {
           text = `${text}; queries ended: settled by the order of arrival`

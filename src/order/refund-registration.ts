@@ -55,14 +55,9 @@ export function refundConflict(store: OrderStore, request: RefundAmount): string
  * Settles the held refunds that have become certain, inside the caller's transaction: their events go to the outbox.
  * Returns the order as it now is.
  */
-export function settleHeldRefunds(
-  store: OrderStore,
-  current: OrderRow,
-  awaitsQuery: (refund: RefundRow) => boolean,
-  nowMs: number,
-): OrderState {
+export function settleHeldRefunds(store: OrderStore, current: OrderRow, canQueryRefunds: boolean, nowMs: number): OrderState {
   const now = isoNow(nowMs)
-  const settled = settleRefunds(current, store.refunds.rows(), awaitsQuery, now)
+  const settled = settleRefunds(current, store.refunds.rows(), canQueryRefunds, now)
   for (const row of settled.change.rows) store.refunds.save(row, now)
   for (const r of settled.change.emitted) store.refunds.record(r.outRefundNo, r.outcome, r.amount)
   if (settled.events.length > 0) {
@@ -102,7 +97,7 @@ export async function registerRefund(
     store.refunds.save(registered, now)
     if (!PAID_STATES.has(current.status)) return { status: current.status, refundStatus: registered.status, conflict: null }
     // The registered amount may settle a held notification of this refund (and others after it).
-    const next = settleHeldRefunds(store, current, () => request.canQueryRefunds, nowMs)
+    const next = settleHeldRefunds(store, current, request.canQueryRefunds, nowMs)
     return { status: next.status, refundStatus: store.refunds.get(request.outRefundNo)!.status, conflict: null }
   })
   if (result.conflict === null) await ctx.store.setAlarm(nowMs)

@@ -138,7 +138,7 @@ describe('refund decisions', () => {
     book.register('A', 30)
     apply(book, [alipay('B', 50)])
     book.register('B', 20)
-    const settled = settleRefunds(paid, book.rows(), () => false, NOW)
+    const settled = settleRefunds(paid, book.rows(), false, NOW)
     expect(settled.events.map((e) => [e.refund!.out_refund_no, e.refund!.amount, e.refund!.total_refunded])).toEqual([['B', 20, 20]])
     expect(settled.events[0]!.source).toEqual({ channel: 'alipay', raw: { source: 'test' } })
   })
@@ -148,12 +148,29 @@ describe('refund decisions', () => {
     // A (running total 30) and B (50), both held for a query: the merchant can query its refunds.
     const { refunds } = apply(book, [alipay('A', 30), alipay('B', 50)], true)
     expect(refunds).toEqual([])
+    const queriesEnded = (...nos: string[]) =>
+      book.rows().map((row) => (nos.includes(row.outRefundNo) ? { ...row, queriesMade: 3, nextQueryAt: null } : row))
     // A's queries ended unanswered, B's go on: A gets 30, B still waits for its answer.
-    const aOnly = settleRefunds(paid, book.rows(), (row) => row.outRefundNo === 'B', NOW)
+    const aOnly = settleRefunds(paid, queriesEnded('A'), true, NOW)
     expect(aOnly.events.map((e) => [e.refund!.out_refund_no, e.refund!.amount])).toEqual([['A', 30]])
     // Both ended: B's own amount is what A's left, 20.
-    const both = settleRefunds(paid, book.rows(), () => false, NOW)
+    const both = settleRefunds(paid, queriesEnded('A', 'B'), true, NOW)
     expect(both.events.map((e) => [e.refund!.out_refund_no, e.refund!.amount])).toEqual([
+      ['A', 30],
+      ['B', 20],
+    ])
+  })
+
+  it('a refund whose queries ended settles once the one before it is answered', () => {
+    const book = new Book()
+    apply(book, [alipay('A', 30), alipay('B', 50)], true)
+    // B's queries ended while A's go on: B waits behind A (30 of its 50 may be A's).
+    for (const row of book.rows()) if (row.outRefundNo === 'B') book.kept.set('B', { ...row, queriesMade: 3, nextQueryAt: null })
+    expect(settleRefunds(paid, book.rows(), true, NOW).events).toEqual([])
+    // A's query answers with its own amount: A settles, and B with what is left.
+    const answered = decideRefund(paid, { ...alipay('A', 0), amount: 30, cumulativeRefunded: null }, book, context(true))
+    if (answered.verdict !== 'accepted') throw new Error('rejected')
+    expect(answered.events.map((e) => [e.refund!.out_refund_no, e.refund!.amount])).toEqual([
       ['A', 30],
       ['B', 20],
     ])
