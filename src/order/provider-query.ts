@@ -16,8 +16,13 @@ export interface QueryAnswer {
   summary: string
   /** True when asking again would not help (no query keys configured). */
   final: boolean
-  /** The merchant's keys allow no query of this provider (its payments are forwarded as notified). */
-  noQueryKeys?: true
+  /**
+   * The merchant's keys allow no query of this provider: its payments are forwarded as notified (with the merchant's
+   * `requireRegisteredOrders`, to apply to one kept awaiting confirmation).
+   */
+  noQueryKeys?: { requireRegisteredOrders: boolean }
+  /** The provider's signed answer says the order is not paid. */
+  notPaid?: true
 }
 
 /**
@@ -45,7 +50,8 @@ export async function queryProvider(env: Env, order: OrderRow, now: number): Pro
   const { merchant } = found
   const client = defaultRegistry.queryClientFor(merchant, order.provider)
   if (client === null) {
-    return { notification: null, summary: 'not configured: no query keys for this provider', final: true, noQueryKeys: true }
+    const noQueryKeys = { requireRegisteredOrders: merchant.requireRegisteredOrders === true }
+    return { notification: null, summary: 'not configured: no query keys for this provider', final: true, noQueryKeys }
   }
   try {
     const result = await client.queryOrder(merchant, order.outTradeNo, { now })
@@ -55,7 +61,7 @@ export async function queryProvider(env: Env, order: OrderRow, now: number): Pro
       case 'closed':
         return { notification: result.notification, summary: `${client.channel} ${result.kind}`, final: false }
       case 'not_paid':
-        return { notification: null, summary: `${client.channel} not paid: ${result.providerStatus}`, final: false }
+        return { notification: null, summary: `${client.channel} not paid: ${result.providerStatus}`, final: false, notPaid: true }
       default: {
         const unreachable: never = result
         throw new TypeError(`unknown query result ${String(unreachable)}`)

@@ -56,14 +56,17 @@ async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: b
       const applied = applyNotification(store, answer.notification, { receivedAt: finishedAt, source: 'query', nowMs: finishedAt })
       summary = `${summary} (${applied.verdict})`
     }
-    const unconfirmed = store.reconciliation.get()!.unconfirmed
-    if (answer.noQueryKeys === true && unconfirmed !== undefined && AWAITING_PAYMENT.has(store.order.get()!.status)) {
+    const { unconfirmed } = store.reconciliation.get()!
+    if (unconfirmed !== undefined && answer.noQueryKeys !== undefined && AWAITING_PAYMENT.has(store.order.get()!.status)) {
       // The payment awaits a confirmation the merchant's keys no longer allow: paid as notified, as every payment of a
-      // merchant without query keys is, rather than left unpaid after the provider was told it was taken.
+      // merchant without query keys is, rather than left unpaid after the provider was told it was taken. Once only,
+      // whatever the verdict (a registered amount it does not match refuses it).
+      store.reconciliation.dropUnconfirmed()
       const applied = applyNotification(store, unconfirmed.notification, {
         receivedAt: unconfirmed.receivedAt,
         source: 'notify',
         nowMs: finishedAt,
+        requireRegisteredOrder: answer.noQueryKeys.requireRegisteredOrders,
         paidAsNotified: 'paid as notified: no query keys left to confirm it',
       })
       summary = `${summary} (paid as notified: ${applied.verdict})`
@@ -71,6 +74,8 @@ async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: b
     const current = store.reconciliation.get()!
     const settled = !AWAITING_PAYMENT.has(store.order.get()!.status) || answer.final
     const next = settled ? null : nextQueryAt(current.queriesMade + 1, finishedAt, current.expiresAt)
+    // The provider's signed word that it is not paid, or the end of the watch: no kept notification pays it later.
+    if (answer.notPaid === true || next === null) store.reconciliation.dropUnconfirmed()
     store.reconciliation.recordQuery(finishedAt, summary, next)
     return { nextDueAt: next, summary }
   })

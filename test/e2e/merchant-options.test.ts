@@ -87,6 +87,22 @@ describe('confirmPaymentsByQuery', () => {
     expect(received).toEqual([])
   })
 
+  it('once the provider said not paid, the kept notification never pays the order, even when the keys are removed', async () => {
+    const merchantId = 'confirm-denied'
+    await saveMerchant(merchantId, {
+      ...withQueryKeys(merchantBody(merchantId, { identity: ownKeys(merchantId) })),
+      confirmPaymentsByQuery: true,
+    })
+    tradeQueryAnswers(() => ({ trade_no: '2026112222001400000000009997', trade_status: 'WAIT_BUYER_PAY', total_amount: '1.00' }))
+    const paid = freshPayment('alipay', { identity: ownKeys(merchantId), amount: 100 })
+    expect(await (await notify('alipay', merchantId, paid)).text()).toBe(ACCEPT.alipay.body)
+    await runDurableObjectAlarm(orderStub(env, { merchantId, provider: 'alipay', outTradeNo: paid.outTradeNo }))
+    await saveMerchant(merchantId, { confirmPaymentsByQuery: true }, 200)
+    const sync = await admin(`/admin/merchants/${merchantId}/orders/${paid.outTradeNo}/sync?provider=alipay`, { method: 'POST' })
+    expect(sync.status).toBe(200)
+    expect(await orderView(merchantId, 'alipay', paid.outTradeNo)).toMatchObject({ status: 'pending', events: [] })
+  })
+
   it('pays as notified a payment still awaiting confirmation when the merchant’s keys no longer allow the query', async () => {
     const merchantId = 'confirm-keys-removed'
     await saveMerchant(merchantId, {

@@ -36,6 +36,14 @@ export class ReconciliationTable {
     if (current !== null) this.set({ ...current, queriesMade: current.queriesMade + 1, lastQueryAt: at, lastResult: result, nextQueryAt })
   }
 
+  /** Forgets the payment notification kept awaiting confirmation. */
+  dropUnconfirmed(): void {
+    const current = this.get()
+    if (current?.unconfirmed === undefined) return
+    const { unconfirmed: _dropped, ...rest } = current
+    this.set(rest)
+  }
+
   /** No more queries: the order is settled (a payment awaiting confirmation no longer is). */
   stop(): void {
     const current = this.get()
