@@ -77,16 +77,18 @@ const DNS_TIMEOUT_MS = 3000
 /**
  * What DNS says of a URL's host name right before a delivery (the contract's check at delivery): `refused` when any
  * address it resolves to is not public unicast (a name pointed at a private network after it was saved),
- * `unresolved` when no address could be had, null when every address may be called. One record type failing while
- * the other answers is judged on the answer (many name servers fail AAAA queries, and the runtime would get no such
- * address either). IP literals and loopback hosts were judged by outboundUrlProblem and are not looked up.
+ * `unresolved` when no address could be had, null when every address may be called. One record type that DNS itself
+ * fails (SERVFAIL: many name servers fail AAAA queries, and the runtime would get no such address either) is judged on
+ * the other's answer; a lookup that got no DNS answer at all (timeout, HTTP error) leaves the name unresolved, since
+ * its addresses are unknown. IP literals and loopback hosts were judged by outboundUrlProblem and are not looked up.
  */
 export async function resolvedHostProblem(url: string): Promise<'refused' | 'unresolved' | null> {
   const host = new URL(url).hostname.toLowerCase().replace(/\.+$/, '')
   if (LOOPBACK_HOSTS.has(host) || host.startsWith('[') || ipaddr.IPv4.isValidFourPartDecimal(host)) return null
   const signal = AbortSignal.timeout(DNS_TIMEOUT_MS)
   const answers = await Promise.all((Object.keys(DNS_TYPES) as (keyof typeof DNS_TYPES)[]).map((type) => lookUp(host, type, signal)))
-  const addresses = answers.flatMap((answer) => answer ?? [])
+  if (answers.includes('no answer')) return 'unresolved'
+  const addresses = answers.flatMap((answer) => (answer === 'failed' ? [] : answer))
   if (addresses.length === 0) return 'unresolved'
   return addresses.some((address) => addressProblem(address) !== null) ? 'refused' : null
 }
@@ -97,22 +99,25 @@ function addressProblem(address: string): string | null {
   return ipaddr.IPv4.isValidFourPartDecimal(address) ? ipLiteralProblem(address) : REFUSED
 }
 
-/** The addresses of one record type, or null when the lookup failed (a name with no record of the type has none). */
-async function lookUp(host: string, type: keyof typeof DNS_TYPES, signal: AbortSignal): Promise<string[] | null> {
+/**
+ * The addresses of one record type (none for a name without such records); `failed` when DNS answered with a failure
+ * (SERVFAIL…), `no answer` when no DNS answer came at all.
+ */
+async function lookUp(host: string, type: keyof typeof DNS_TYPES, signal: AbortSignal): Promise<string[] | 'failed' | 'no answer'> {
   try {
     const response = await fetch(`${DNS_OVER_HTTPS_URL}?name=${encodeURIComponent(host)}&type=${type}`, {
       headers: { accept: 'application/dns-json' },
       signal,
     })
-    if (!response.ok) return null
+    if (!response.ok) return 'no answer'
     const answer = (await response.json()) as { Status?: number; Answer?: { type?: number; data?: unknown }[] }
-    // 0: NOERROR (with or without records of this type); 3: NXDOMAIN, no such name. Anything else: no answer.
+    // 0: NOERROR (with or without records of this type); 3: NXDOMAIN, no such name; others: DNS failed.
     if (answer.Status === 3) return []
-    if (answer.Status !== 0) return null
+    if (answer.Status !== 0) return 'failed'
     return (answer.Answer ?? []).flatMap((record) =>
       record.type === DNS_TYPES[type] && typeof record.data === 'string' ? [record.data] : [],
     )
   } catch {
-    return null
+    return 'no answer'
   }
 }

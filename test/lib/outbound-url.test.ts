@@ -141,11 +141,14 @@ describe('the host name at delivery (DNS over HTTPS)', () => {
     expect(await resolvedHostProblem('https://alias.example/hook')).toBe('refused')
   })
 
-  it('judges the answer it got when one record type fails; no address at all is unresolved', async () => {
+  it('judges the other answer when DNS fails one record type; no DNS answer, or no address at all, is unresolved', async () => {
     answer('aaaa-servfail.example', (type) => (type === 'A' ? records(1, PUBLIC_ADDRESS) : { Status: 2 }))
     expect(await resolvedHostProblem('https://aaaa-servfail.example/hook')).toBeNull()
-    answer('a-down.example', (type) => (type === 'A' ? 503 : records(28, 'fe80::1')))
-    expect(await resolvedHostProblem('https://a-down.example/hook')).toBe('refused')
+    answer('a-servfail.example', (type) => (type === 'A' ? { Status: 2 } : records(28, 'fe80::1')))
+    expect(await resolvedHostProblem('https://a-servfail.example/hook')).toBe('refused')
+    // The lookup of one type got no DNS answer (an HTTP error): what it would have said is unknown.
+    answer('aaaa-down.example', (type) => (type === 'A' ? records(1, PUBLIC_ADDRESS) : 503))
+    expect(await resolvedHostProblem('https://aaaa-down.example/hook')).toBe('unresolved')
     answer('nxdomain.example', () => ({ Status: 3 }))
     expect(await resolvedHostProblem('https://nxdomain.example/hook')).toBe('unresolved')
     answer('down.example', () => 502)
