@@ -15,6 +15,7 @@ import {
   notificationsList,
   ordersGet,
   refundsPut,
+  projectionStatus,
   redriveProjection,
   resealAll,
   stats,
@@ -42,6 +43,7 @@ const USAGE = `npm run admin -- <command> [options]
   notifications list <merchantId> [--order NO] [--verdict V] [--reason R] [--since ISO] [--until ISO] [--limit N]
   stats <merchantId> [--since ISO] [--until ISO] [--interval minute|hour|day]
   reseal
+  projection status
   projection redrive
 
   --json   print the API's JSON replies instead of tables
@@ -131,6 +133,9 @@ async function run(argv: readonly string[]): Promise<number> {
       break
     case 'deliveries recover':
       output = await deliveriesRecover(client, arg(positionals, 2, 'merchantId'), options, progress)
+      break
+    case 'projection status':
+      output = await projectionStatus(client)
       break
     case 'projection redrive':
       output = await redriveProjection(client, progress)

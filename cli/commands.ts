@@ -204,6 +204,15 @@ export async function resealAll(client: AdminClient, progress: Progress): Promis
   return out({ resealed, unchanged }, `resealed ${resealed} merchant(s); ${unchanged} already under the current MASTER_KEY`)
 }
 
+export async function projectionStatus(client: AdminClient): Promise<Output> {
+  const status = await unwrap(client.GET('/admin/projection'))
+  const since = status.oldest_parked_at === null ? '' : ` (the oldest since ${status.oldest_parked_at})`
+  return out(
+    status,
+    `${status.parked} projection record(s) parked${since}${status.parked > 0 ? ': npm run admin -- projection redrive' : ''}`,
+  )
+}
+
 export async function redriveProjection(client: AdminClient, progress: Progress): Promise<Output> {
   let redriven = 0
   let remaining = 0

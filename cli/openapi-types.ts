@@ -334,6 +334,26 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/admin/projection": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How many projection records are parked in the dead-letter store, and since when
+         * @description Read-only: records that ran out of queue retries wait here until `POST /admin/projection/redrive` sends them again. A count above 0 means D1 lags behind the order objects for those records.
+         */
+        get: operations["getProjectionStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/projection/redrive": {
         parameters: {
             query?: never;
@@ -1011,6 +1031,12 @@ export type components = {
         ResealRequest: {
             limit?: number;
             cursor?: string;
+        };
+        ProjectionStatus: {
+            /** @description Records parked, waiting for a re-drive. */
+            parked: number;
+            /** @description When the oldest of them was parked (ISO 8601); null when none is. */
+            oldest_parked_at: string | null;
         };
         RedriveResult: {
             /** @description Records put back on the projection queue. */
@@ -2101,6 +2127,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getProjectionStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The dead-letter store. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectionStatus"];
                 };
             };
             /** @description No valid bearer token. */

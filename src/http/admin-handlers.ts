@@ -2,7 +2,7 @@
 import { disableEndpoint, enableEndpoint, sendTestEvent } from './admin-endpoint'
 import { listEndpointHealth } from './admin-endpoint-health'
 import { getDelivery, listDeliveries, recoverDeliveries, replayDelivery } from './admin-deliveries'
-import { getOpenApi, redriveProjection, resealSecrets } from './admin-maintenance'
+import { getOpenApi, getProjectionStatus, redriveProjection, resealSecrets } from './admin-maintenance'
 import { getMerchant, listMerchants, patchMerchant, putMerchant } from './admin-merchants'
 import { getNotification, listNotifications } from './admin-notifications'
 import { getOrder, putOrder, syncOrder } from './admin-orders'
@@ -33,5 +33,6 @@ export const adminHandlers = {
   getStats,
   resealSecrets,
   redriveProjection,
+  getProjectionStatus,
   getOpenApi,
 } satisfies { [Id in keyof AdminRoutes]: Handler<AdminRoutes[Id]> }

@@ -33,6 +33,11 @@ export const resealSecrets: Handler<AdminRoutes['resealSecrets']> = async ({ bod
   return json({ resealed: page.resealed, unchanged: page.unchanged, next_cursor: page.next === null ? null : encodeCursor(page.next) })
 }
 
+export const getProjectionStatus: Handler<AdminRoutes['getProjectionStatus']> = async ({ env }) => {
+  const { parked, oldestParkedAt } = await deadLetterStub(env).status()
+  return json({ parked, oldest_parked_at: oldestParkedAt === null ? null : new Date(oldestParkedAt).toISOString() })
+}
+
 export const redriveProjection: Handler<AdminRoutes['redriveProjection']> = async ({ body, env }) => {
   const result = await deadLetterStub(env).redrive(body.limit ?? MAX_REDRIVE_RECORDS)
   log('info', { event: 'projection.redriven', outcome: 'done', redriven: result.redriven, remaining: result.remaining })

@@ -93,6 +93,31 @@ export function operationsRoutes() {
       },
       errors: ['invalid_request'],
     }),
+    getProjectionStatus: route({
+      method: 'get',
+      path: '/admin/projection',
+      tag: 'maintenance',
+      summary: 'How many projection records are parked in the dead-letter store, and since when',
+      description:
+        'Read-only: records that ran out of queue retries wait here until `POST /admin/projection/redrive` sends them again. ' +
+        'A count above 0 means D1 lags behind the order objects for those records.',
+      responses: {
+        200: {
+          description: 'The dead-letter store.',
+          schema: named(
+            'ProjectionStatus',
+            z.object({
+              parked: z.number().int().meta({ description: 'Records parked, waiting for a re-drive.' }),
+              oldest_parked_at: z
+                .string()
+                .nullable()
+                .meta({ description: 'When the oldest of them was parked (ISO 8601); null when none is.' }),
+            }),
+          ),
+        },
+      },
+      errors: [],
+    }),
     redriveProjection: route({
       method: 'post',
       path: '/admin/projection/redrive',

@@ -19,6 +19,12 @@ export interface RedriveResult {
   remaining: number
 }
 
+/** How much is parked, and since when (epoch ms), without sending anything. */
+export interface ParkedStatus {
+  parked: number
+  oldestParkedAt: number | null
+}
+
 export class ProjectionDeadLetters extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -36,6 +42,13 @@ export class ProjectionDeadLetters extends DurableObject<Env> {
 
   count(): number {
     return this.ctx.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM parked').one().n
+  }
+
+  status(): ParkedStatus {
+    const row = this.ctx.storage.sql
+      .exec<{ n: number; oldest: number | null }>('SELECT count(*) AS n, min(parked_at) AS oldest FROM parked')
+      .one()
+    return { parked: row.n, oldestParkedAt: row.oldest }
   }
 
   /** Sends up to `limit` parked records back to the projection queue. */

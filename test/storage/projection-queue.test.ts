@@ -126,6 +126,13 @@ describe('the projection queue', () => {
     const ctx = createExecutionContext()
     await worker.queue!(parked as MessageBatch, env, ctx)
     expect((await getQueueResult(parked, ctx)).ackAll).toBe(true)
+    const status = () =>
+      callWorker(new Request('https://gw.test/admin/projection', { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } }), {}).then(
+        (r) => r.json(),
+      )
+    // An operator sees it parked, without sending anything.
+    expect(await status()).toEqual({ parked: 1, oldest_parked_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) })
+    expect(await status()).toMatchObject({ parked: 1 })
     const redrive = await callWorker(
       new Request('https://gw.test/admin/projection/redrive', {
         method: 'POST',
@@ -135,6 +142,7 @@ describe('the projection queue', () => {
       {},
     )
     expect(await redrive.json()).toEqual({ redriven: 1, remaining: 0 })
+    expect(await status()).toEqual({ parked: 0, oldest_parked_at: null })
     await vi.waitFor(async () => expect(await orderRow(env.DB, order)).toMatchObject({ status: 'paid' }), PROJECTION_WAIT)
   })
 })
