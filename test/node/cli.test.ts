@@ -213,6 +213,15 @@ describe('npm run admin', () => {
     expect(run.stderr).toMatch(/^resealed 0, already current 1…$/m)
   })
 
+  it('shows the parked projection records without sending them, and re-drives them', async () => {
+    const status = await admin('projection', 'status')
+    expect(status.code).toBe(0)
+    expect(status.stdout.trim()).toBe('0 projection record(s) parked')
+    expect(JSON.parse((await admin('projection', 'status', '--json')).stdout)).toEqual({ parked: 0, oldest_parked_at: null })
+    const redrive = await admin('projection', 'redrive', '--json')
+    expect(JSON.parse(redrive.stdout)).toEqual({ redriven: 0, remaining: 0 })
+  })
+
   it('reports API errors (exit 1, the code and message) and usage errors (exit 2)', async () => {
     const missing = await admin('merchants', 'get', 'nobody')
     expect(missing.code).toBe(1)
