@@ -26,13 +26,12 @@ export function shardDatabase(env: Env, name: string): D1Database {
 
 /**
  * Shard names for these merchants (one read of the map). A merchant whose recorded shard `D1_SHARDS` no longer lists
- * is `unlisted`, never given another shard: its rows would split across two databases, its history unread.
+ * has none here, never another shard: its rows would split across two databases, its history unread.
  */
-export async function shardsOf(env: Env, merchantIds: readonly string[]): Promise<{ shards: Map<string, string>; unlisted: Set<string> }> {
+async function shardsOf(env: Env, merchantIds: readonly string[]): Promise<Map<string, string>> {
   const names = shardNames(env)
   const shards = new Map(merchantIds.map((id) => [id, names[0]!]))
-  const unlisted = new Set<string>()
-  if (merchantIds.length === 0) return { shards, unlisted }
+  if (merchantIds.length === 0) return shards
   const { results } = await env.DB.prepare(
     'SELECT merchant_id, shard FROM merchant_shards WHERE merchant_id IN (SELECT value FROM json_each(?))',
   )
@@ -40,12 +39,9 @@ export async function shardsOf(env: Env, merchantIds: readonly string[]): Promis
     .all<{ merchant_id: string; shard: string }>()
   for (const row of results) {
     if (names.includes(row.shard)) shards.set(row.merchant_id, row.shard)
-    else {
-      shards.delete(row.merchant_id)
-      unlisted.add(row.merchant_id)
-    }
+    else shards.delete(row.merchant_id)
   }
-  return { shards, unlisted }
+  return shards
 }
 
 /**
@@ -57,7 +53,7 @@ export async function groupByShard<T>(
   items: readonly T[],
   merchantOf: (item: T) => string,
 ): Promise<{ groups: Map<string, T[]>; unlisted: T[] }> {
-  const { shards } = await shardsOf(env, items.map(merchantOf))
+  const shards = await shardsOf(env, items.map(merchantOf))
   const groups = new Map<string, T[]>()
   const unlisted: T[] = []
   for (const item of items) {
@@ -75,7 +71,7 @@ export async function groupByShard<T>(
 
 /** The database holding this merchant's projection. */
 export async function shardFor(env: Env, merchantId: string): Promise<D1Database> {
-  const name = (await shardsOf(env, [merchantId])).shards.get(merchantId)
+  const name = (await shardsOf(env, [merchantId])).get(merchantId)
   if (name === undefined) throw new TypeError(`merchant ${merchantId} is on a shard D1_SHARDS does not list`)
   return shardDatabase(env, name)
 }
