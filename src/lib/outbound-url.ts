@@ -22,7 +22,7 @@ const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3')
  */
 function ipLiteralProblem(host: string): string | null {
   let address: ipaddr.IPv4 | ipaddr.IPv6
-  if (host.startsWith('[') && host.endsWith(']')) {
+  if (isBracketed(host)) {
     const inner = host.slice(1, -1)
     if (!ipaddr.IPv6.isValid(inner)) return 'is not a valid IPv6 address'
     const v6 = ipaddr.IPv6.parse(inner)
@@ -35,6 +35,14 @@ function ipLiteralProblem(host: string): string | null {
   }
   return address.range() === 'unicast' ? null : REFUSED
 }
+
+const isBracketed = (host: string): boolean => host.startsWith('[') && host.endsWith(']')
+
+/** An IP literal as a URL host writes it: `[v6]` or dotted-decimal v4 (the WHATWG parser normalizes the others). */
+const isIpLiteral = (host: string): boolean => isBracketed(host) || ipaddr.IPv4.isValidFourPartDecimal(host)
+
+/** `localhost.` is `localhost`: a fully qualified name's trailing dot must not slip past the name checks. */
+const hostOf = (url: URL): string => url.hostname.toLowerCase().replace(/\.+$/, '')
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
 const CONTROL_OR_SPACE = /[\u0000-\u0020\u007f-\u009f]/
@@ -54,8 +62,7 @@ export function outboundUrlProblem(url: string, options: { allowLoopback: boolea
     return 'must be an absolute URL'
   }
   if (parsed.username !== '' || parsed.password !== '') return 'must not contain credentials'
-  // `localhost.` is `localhost`: a fully qualified name's trailing dot must not slip past the name checks.
-  const host = parsed.hostname.toLowerCase().replace(/\.+$/, '')
+  const host = hostOf(parsed)
   if (LOOPBACK_HOSTS.has(host)) {
     if (!options.allowLoopback) return 'loopback addresses are allowed only when the gateway runs locally'
     return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? null : 'must use https'
@@ -83,8 +90,8 @@ const DNS_TIMEOUT_MS = 3000
  * its addresses are unknown. IP literals and loopback hosts were judged by outboundUrlProblem and are not looked up.
  */
 export async function resolvedHostProblem(url: string): Promise<'refused' | 'unresolved' | null> {
-  const host = new URL(url).hostname.toLowerCase().replace(/\.+$/, '')
-  if (LOOPBACK_HOSTS.has(host) || host.startsWith('[') || ipaddr.IPv4.isValidFourPartDecimal(host)) return null
+  const host = hostOf(new URL(url))
+  if (LOOPBACK_HOSTS.has(host) || isIpLiteral(host)) return null
   const signal = AbortSignal.timeout(DNS_TIMEOUT_MS)
   const answers = await Promise.all((Object.keys(DNS_TYPES) as (keyof typeof DNS_TYPES)[]).map((type) => lookUp(host, type, signal)))
   if (answers.includes('no answer')) return 'unresolved'
@@ -95,8 +102,8 @@ export async function resolvedHostProblem(url: string): Promise<'refused' | 'unr
 
 /** An address from a DNS answer, judged like an IP literal; one that is not an address at all is refused too. */
 function addressProblem(address: string): string | null {
-  if (address.includes(':')) return ipaddr.IPv6.isValid(address) ? ipLiteralProblem(`[${address}]`) : REFUSED
-  return ipaddr.IPv4.isValidFourPartDecimal(address) ? ipLiteralProblem(address) : REFUSED
+  const literal = address.includes(':') ? `[${address}]` : address
+  return isIpLiteral(literal) ? ipLiteralProblem(literal) : REFUSED
 }
 
 /**
