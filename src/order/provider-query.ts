@@ -16,11 +16,8 @@ export interface QueryAnswer {
   summary: string
   /** True when asking again would not help (no query keys configured). */
   final: boolean
-  /**
-   * The merchant's keys allow no query of this provider: its payments are forwarded as notified (with the merchant's
-   * `requireRegisteredOrders`, to apply to one kept awaiting confirmation).
-   */
-  noQueryKeys?: { requireRegisteredOrders: boolean }
+  /** The merchant's keys allow no query of this provider: its payments are forwarded as notified. */
+  noQueryKeys?: true
   /** The provider's signed answer says the order is not paid. */
   notPaid?: true
 }
@@ -50,8 +47,7 @@ export async function queryProvider(env: Env, order: OrderRow, now: number): Pro
   const { merchant } = found
   const client = defaultRegistry.queryClientFor(merchant, order.provider)
   if (client === null) {
-    const noQueryKeys = { requireRegisteredOrders: merchant.requireRegisteredOrders === true }
-    return { notification: null, summary: 'not configured: no query keys for this provider', final: true, noQueryKeys }
+    return { notification: null, summary: 'not configured: no query keys for this provider', final: true, noQueryKeys: true }
   }
   try {
     const result = await client.queryOrder(merchant, order.outTradeNo, { now })

@@ -57,16 +57,16 @@ async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: b
       summary = `${summary} (${applied.verdict})`
     }
     const { unconfirmed } = store.reconciliation.get()!
-    if (unconfirmed !== undefined && answer.noQueryKeys !== undefined && AWAITING_PAYMENT.has(store.order.get()!.status)) {
+    if (unconfirmed !== undefined && answer.noQueryKeys === true && AWAITING_PAYMENT.has(store.order.get()!.status)) {
       // The payment awaits a confirmation the merchant's keys no longer allow: paid as notified, as every payment of a
       // merchant without query keys is, rather than left unpaid after the provider was told it was taken. Once only,
-      // whatever the verdict (a registered amount it does not match refuses it).
+      // whatever the verdict (a registered amount it does not match refuses it). It passed the registration rule when
+      // it arrived (an unregistered order's payment is refused before it can wait for confirmation).
       store.reconciliation.dropUnconfirmed()
       const applied = applyNotification(store, unconfirmed.notification, {
         receivedAt: unconfirmed.receivedAt,
         source: 'notify',
         nowMs: finishedAt,
-        requireRegisteredOrder: answer.noQueryKeys.requireRegisteredOrders,
         paidAsNotified: 'paid as notified: no query keys left to confirm it',
       })
       summary = `${summary} (paid as notified: ${applied.verdict})`
