@@ -41,7 +41,7 @@ export class ProjectionDeadLetters extends DurableObject<Env> {
   }
 
   count(): number {
-    return this.ctx.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM parked').one().n
+    return this.status().parked
   }
 
   status(): ParkedStatus {
