@@ -16,12 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import keys from '../fixtures/keys.json'
 import { findLeaks, knownSecrets } from '../support/leaks'
 import { alipayPaymentBody, postAlipay } from './alipay-notification'
-import { eventually, freePort, startWranglerDev, type WranglerDev } from './wrangler-dev'
+import { eventually, freePort, startWranglerDev, type WranglerDev, throwawaySecrets } from './wrangler-dev'
 
 const CLI = fileURLToPath(new URL('../../cli/admin.ts', import.meta.url))
-const ADMIN_TOKEN = `cli-${randomBytes(12).toString('hex')}`
-const MASTER_KEY = randomBytes(32).toString('base64')
-const SECRET = `whsec_${randomBytes(32).toString('base64')}`
+const { adminToken: ADMIN_TOKEN, masterKey: MASTER_KEY, forwardSecret: SECRET } = throwawaySecrets('cli')
 const ROTATED = `whsec_${randomBytes(32).toString('base64')}`
 const M = 'cli-shop'
 

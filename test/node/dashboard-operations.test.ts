@@ -5,18 +5,15 @@
  * or test event refused while the endpoint is disabled, a delivery page refreshing under the reader, Load more after
  * an unapplied filter change, and more merchants than one page. Every page checked still passes axe-core.
  */
-import { randomBytes } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { Browser, Locator, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { ALIPAY_APP_PRIVATE_KEY, alipayPaymentBody, alipayQueryAnswer, alipaySection, postAlipay } from './alipay-notification'
 import { launchChromium, seriousViolations } from './browser'
 import { postWechatpayV2, wechatpayV2PaymentBody, wechatpayV2Section } from './wechatpay-notification'
-import { adminFetch, eventually, freePort, startWranglerDev, type WranglerDev } from './wrangler-dev'
+import { adminFetch, eventually, freePort, startWranglerDev, type WranglerDev, throwawaySecrets } from './wrangler-dev'
 
-const ADMIN_TOKEN = `ops-${randomBytes(12).toString('hex')}`
-const MASTER_KEY = randomBytes(32).toString('base64')
-const SECRET = `whsec_${randomBytes(32).toString('base64')}`
+const { adminToken: ADMIN_TOKEN, masterKey: MASTER_KEY, forwardSecret: SECRET } = throwawaySecrets('ops')
 const M = 'ops-both'
 /** A merchant whose Alipay orders the gateway can query (at the stand-in below). */
 const QUERIED = 'ops-queried'

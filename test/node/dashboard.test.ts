@@ -13,11 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { findLeaks, knownSecrets } from '../support/leaks'
 import { alipayPaymentBody, alipaySection, postAlipay } from './alipay-notification'
 import { launchChromium, screenshot, seriousViolations } from './browser'
-import { adminFetch, eventually, freePort, startWranglerDev, type WranglerDev } from './wrangler-dev'
+import { adminFetch, eventually, freePort, startWranglerDev, type WranglerDev, throwawaySecrets } from './wrangler-dev'
 
-const ADMIN_TOKEN = `dash-${randomBytes(12).toString('hex')}`
-const MASTER_KEY = randomBytes(32).toString('base64')
-const SECRET = `whsec_${randomBytes(32).toString('base64')}`
+const { adminToken: ADMIN_TOKEN, masterKey: MASTER_KEY, forwardSecret: SECRET } = throwawaySecrets('dash')
 const M = 'dash-failing'
 const FIRST = 'DASH-ORDER-1'
 const SECOND = 'DASH-ORDER-2'

@@ -4,6 +4,7 @@
  * admin token and master key of its own. Its output is kept, so the test can check it for leaks like every other log line.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -15,6 +16,15 @@ const WRANGLER = join(ROOT, 'node_modules/wrangler/bin/wrangler.js')
 const START_TIMEOUT_MS = 150_000
 
 const OFFLINE = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_HIDE_BANNER: 'true' }
+
+/** A gateway's throwaway secrets for one test file: the admin token (prefixed, to tell files apart), a master key, a forward secret. */
+export function throwawaySecrets(prefix: string): { adminToken: string; masterKey: string; forwardSecret: string } {
+  return {
+    adminToken: `${prefix}-${randomBytes(12).toString('hex')}`,
+    masterKey: randomBytes(32).toString('base64'),
+    forwardSecret: `whsec_${randomBytes(32).toString('base64')}`,
+  }
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
