@@ -14,6 +14,7 @@ import fixtures from '../fixtures/wechatpay-v3.json'
 import keys from '../fixtures/keys.json'
 import { network } from '../msw'
 import { merchantReplica } from '../../src/merchants/merchant-replica'
+import { orderStub } from '../../src/order/order-key'
 import { admin, FORWARD_SECRET, getOrder, notify, recordForwarded } from '../support/gateway'
 import { freshOrderNo, ownIds, v3Payment, v3SignedHeaders, type V3Signer } from '../security/signing'
 import { opsEndpoint, runDailyCron, runMonitorAlarm } from '../support/operations'
@@ -283,5 +284,43 @@ describe('downloaded WeChat Pay platform certificates', () => {
       { serial: wx.publicKeyMode.id, source: 'configured', expires_at: null },
       { serial: wx.platformCertC.serial, source: 'downloaded', expires_at: expiry(wx.platformCertC.certificatePem) },
     ])
+  })
+})
+
+describe('configured WeChat Pay platform certificates', () => {
+  it('refuses a signature under a configured certificate after it expired (401, audited), while its successor verifies', async () => {
+    const id = 'configured-expired'
+    const forwarded = recordForwarded(`https://merchant.example/hooks/${id}`)
+    const body = autoMerchant(id)
+    const wechatpay = body.wechatpay as Record<string, unknown>
+    delete wechatpay.autoPlatformCertificates
+    wechatpay.platformPublicKeys = {
+      [wx.platformCertA.serial]: wx.platformCertA.certificatePem,
+      [wx.platformCertC.serial]: wx.platformCertC.certificatePem,
+    }
+    await putMerchant(id, body)
+    // A day after A expired; C, WeChat's successor certificate, is still valid.
+    vi.setSystemTime(Date.parse(expiry(wx.platformCertA.certificatePem)) + 24 * HOUR)
+
+    const late = freshOrderNo('expired')
+    const underA = v3Payment({ outTradeNo: late, amount: 100, signer: 'platformCertA', identity: ownIds(id).wechat })
+    const refused = await notify('wechatpay.v3', id, { body: underA.body, headers: underA.headers })
+    expect(refused.status).toBe(401)
+    expect(await refused.json()).toMatchObject({ code: 'FAIL', message: expect.stringMatching(/^platform certificate .* expired at /) })
+    expect((await admin(`/admin/merchants/${id}/orders/${late}`)).status).toBe(404)
+    await vi.waitFor(async () => {
+      const list = (await (await admin(`/admin/merchants/${id}/notifications`)).json()) as {
+        notifications: { verdict: string; reason: string | null }[]
+      }
+      expect(list.notifications).toEqual([expect.objectContaining({ verdict: 'rejected', reason: 'certificate_expired' })])
+    })
+
+    const paid = freshOrderNo('successor')
+    const underC = v3Payment({ outTradeNo: paid, amount: 100, signer: 'platformCertC', identity: ownIds(id).wechat })
+    expect((await notify('wechatpay.v3', id, { body: underC.body, headers: underC.headers })).status).toBe(204)
+    expect(await getOrder(id, paid)).toMatchObject({ status: 'paid', amount: 100 })
+    // The faked clock is years ahead of the runtime's alarm scheduler: the order's alarm is run by hand.
+    await runDurableObjectAlarm(orderStub(env, { merchantId: id, provider: 'wechatpay', outTradeNo: paid }))
+    expect(forwarded.map((f) => f.type)).toEqual(['payment.succeeded'])
   })
 })

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import fixtures from '../fixtures/wechatpay-v3.json'
 import keys from '../fixtures/keys.json'
@@ -60,6 +61,21 @@ const subMerchantA = merchantWith({ subMchid: fixtures.partner.subMchid, subAppi
 const twoApps = merchantWith({ appid: [wx.appid, fixtures.secondAppid] })
 /** Certificate C as downloaded from /v3/certificates (never configured). */
 const withCertC = merchantWith({ downloadedPlatformCertificates: { [wx.platformCertC.serial]: wx.platformCertC.certificatePem } })
+
+/** Certificates A and C configured as certificates: the merchant's save derives their expiries. */
+const expiryOf = (pem: string) => new Date(new X509Certificate(pem).validTo).toISOString()
+const withCertificatesAC = merchantWith({
+  platformPublicKeys: {
+    [wx.platformCertA.serial]: wx.platformCertA.certificatePem,
+    [wx.platformCertC.serial]: wx.platformCertC.certificatePem,
+  },
+  platformKeyExpiries: {
+    [wx.platformCertA.serial]: expiryOf(wx.platformCertA.certificatePem),
+    [wx.platformCertC.serial]: expiryOf(wx.platformCertC.certificatePem),
+  },
+})
+/** The clock of the cases signed a day after certificate A expired. */
+const afterExpiryOfA = Number(fixtures.cases.transactionCertAExpired.headers['Wechatpay-Timestamp']) * 1000
 
 const ORDER = 'T20251124001'
 const TRANSACTION = '4200002025112400000001'
@@ -138,6 +154,11 @@ runChannelContract({
       merchant: subMerchantA,
     }),
     validCase('transactionSecondAppid', payment, { merchant: twoApps }),
+    validCase('transactionCertCAfterExpiryOfA', payment, { merchant: withCertificatesAC, now: afterExpiryOfA }),
+    validCase('transactionCertAExpired', payment, {
+      name: 'a signature under certificate A after its expiry, A configured as a plain public key: no expiry to check',
+      now: afterExpiryOfA,
+    }),
     validCase('transactionCertA', payment, { name: 'the first of two apps', merchant: twoApps }),
     validCase('transactionCertC', payment, { merchant: withCertC }),
     validCase('boundaryPast300', payment),
@@ -286,6 +307,15 @@ runChannelContract({
     rejectCase('unknownSerial', 'unknown_serial'),
     { ...rejectCase('transactionCertC', 'unknown_serial'), name: 'certificate C before it was downloaded' },
     rejectCase('prototypeSerial', 'unknown_serial'),
+    rejectCase('transactionCertAExpired', 'certificate_expired', { merchant: withCertificatesAC, now: afterExpiryOfA }),
+    {
+      ...rejectCase('transactionCertA', 'certificate_expired'),
+      name: 'certificate A configured with an expiry already passed (its successor signs by then)',
+      merchant: merchantWith({
+        platformPublicKeys: { [wx.platformCertA.serial]: wx.platformCertA.certificatePem },
+        platformKeyExpiries: { [wx.platformCertA.serial]: new Date(now - 1).toISOString() },
+      }),
+    },
     {
       ...rejectCase('transactionCertB', 'unknown_serial'),
       name: 'certificate B before the merchant added it (only A configured)',

@@ -84,6 +84,7 @@ const REASON_BY_REJECTION: Readonly<Record<RejectionCode, QueryFailureReason>> =
   sign_type_not_allowed: 'signature_invalid',
   stale_timestamp: 'signature_invalid',
   unknown_serial: 'signature_invalid',
+  certificate_expired: 'signature_invalid',
   channel_not_configured: 'not_configured',
   malformed_body: 'malformed_response',
   xml_entities: 'malformed_response',

@@ -15,6 +15,8 @@ export const REJECTION_STATUS = {
   sign_type_not_allowed: 401,
   stale_timestamp: 401,
   unknown_serial: 401,
+  // A configured platform certificate past its expiry: WeChat has signed with its successor for days by then.
+  certificate_expired: 401,
   // Still no key for the serial after downloading the provider's keys afresh (or the download failed): 5xx keeps
   // the provider retrying while its new key becomes available.
   unknown_serial_after_download: 503,

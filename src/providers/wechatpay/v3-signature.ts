@@ -71,6 +71,12 @@ export function platformKeyText(wechatpay: WechatpayConfig, serial: string): str
   return Object.hasOwn(downloadedPlatformCertificates, serial) ? downloadedPlatformCertificates[serial] : undefined
 }
 
+/** When the configured certificate for `serial` expires; undefined for a plain public key or a downloaded one. */
+function configuredExpiry(wechatpay: WechatpayConfig, serial: string): string | undefined {
+  const expiries = wechatpay.platformKeyExpiries ?? {}
+  return Object.hasOwn(wechatpay.platformPublicKeys, serial) && Object.hasOwn(expiries, serial) ? expiries[serial] : undefined
+}
+
 /**
  * Freshness, signature type, key selection by serial and the RSA check, in that order. The signed
  * bytes are the received body, never re-serialised JSON (PHP-style `\/` escapes must survive).
@@ -86,6 +92,12 @@ export async function verifySignedMessage(signed: V3SignedMessage, config: Wecha
   }
   const keyText = platformKeyText(wechatpay, signed.serial)
   if (keyText === undefined) refuse('unknown_serial', 'no platform key for Wechatpay-Serial')
+  // WeChat signs with a new certificate days before the old one expires (protocols.md §3.3), so a signature under an
+  // expired one is never WeChat's: its key may have leaked since. Downloaded certificates are dropped when they expire.
+  const expiresAt = configuredExpiry(wechatpay, signed.serial)
+  if (expiresAt !== undefined && Date.parse(expiresAt) <= now) {
+    refuse('certificate_expired', `platform certificate for Wechatpay-Serial expired at ${expiresAt}`)
+  }
   const message = concatBytes(utf8(`${signed.timestamp}\n${signed.nonce}\n`), signed.body, utf8('\n'))
   let valid: boolean
   try {
