@@ -113,7 +113,7 @@ async function run(argv: readonly string[]): Promise<number> {
       break
     case 'refunds put':
       output = await refundsPut(
-        config,
+        client,
         {
           merchantId: arg(positionals, 2, 'merchantId'),
           outTradeNo: arg(positionals, 3, 'outTradeNo'),

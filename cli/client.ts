@@ -40,14 +40,3 @@ export async function unwrap<Data>(call: Promise<Reply<Data>>): Promise<Data> {
   const shaped = error as { error?: { code?: string; message?: string } } | undefined
   throw new ApiError(response.status, shaped?.error?.code ?? 'http_error', shaped?.error?.message ?? `HTTP ${response.status}`)
 }
-
-/** A call to a route the document does not list (each path segment encoded once); its reply, or an `ApiError`. */
-export async function untypedCall(config: CliConfig, method: string, segments: readonly string[], body: unknown): Promise<unknown> {
-  const response = await fetch(`${config.url}/${segments.map(encodeURIComponent).join('/')}`, {
-    method,
-    headers: { authorization: `Bearer ${config.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  })
-  const parsed = (await response.json().catch(() => undefined)) as unknown
-  return unwrap(Promise.resolve(response.ok ? { data: parsed, response } : { error: parsed, response }))
-}

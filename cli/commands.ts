@@ -3,8 +3,7 @@
  * (the API's own replies) and the readable text shown otherwise.
  */
 import { buildBody, UsageError, type BodyOptions } from './body.ts'
-import { untypedCall, unwrap, type AdminClient, type Schemas } from './client.ts'
-import type { CliConfig } from './config.ts'
+import { unwrap, type AdminClient, type Schemas } from './client.ts'
 import { record, table } from './format.ts'
 
 export interface Options extends BodyOptions {
@@ -36,6 +35,8 @@ function need(value: string | undefined, what: string): string {
   return value
 }
 
+function integer(value: string, flag: string): number
+function integer(value: string | undefined, flag: string): number | undefined
 function integer(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined
   if (!/^\d+$/.test(value)) throw new UsageError(`${flag}: expected a whole number`)
@@ -127,18 +128,16 @@ export async function ordersGet(client: AdminClient, merchantId: string, outTrad
   return out(order, `${summary}\n\ndeliveries\n${deliveries}`)
 }
 
-/**
- * `PUT …/orders/{outTradeNo}/refunds/{outRefundNo}` registers a refund (contract part 2, "Refunds"). It belongs to
- * the refunds routes, which this build's OpenAPI document does not list, so it is the one call made untyped.
- */
+/** `PUT …/orders/{outTradeNo}/refunds/{outRefundNo}` registers a refund the merchant asked the provider for. */
 export async function refundsPut(
-  config: CliConfig,
-  args: { merchantId: string; outTradeNo: string; outRefundNo: string },
+  client: AdminClient,
+  path: { merchantId: string; outTradeNo: string; outRefundNo: string },
   options: Options,
 ): Promise<Output> {
   const amount = integer(need(options.amount, '--amount (fen)'), '--amount')
-  const path = ['admin', 'merchants', args.merchantId, 'orders', args.outTradeNo, 'refunds', args.outRefundNo]
-  const reply = await untypedCall(config, 'PUT', path, { amount })
+  const reply = await unwrap(
+    client.PUT('/admin/merchants/{merchantId}/orders/{outTradeNo}/refunds/{outRefundNo}', { params: { path }, body: { amount } }),
+  )
   return out(reply, record(reply))
 }
 

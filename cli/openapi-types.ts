@@ -1726,7 +1726,7 @@ export interface operations {
                 merchantId: string;
                 /** @description The merchant's order number (1–64 printable characters). */
                 outTradeNo: string;
-                /** @description The merchant's order number (1–64 printable characters). */
+                /** @description The merchant's refund number (1–64 printable characters). */
                 outRefundNo: string;
             };
             cookie?: never;

@@ -14,6 +14,7 @@ import {
   nextCursor,
   oneOf,
   orderNumber,
+  outRefundNoParam,
   outTradeNoParam,
 } from './schemas'
 
@@ -254,7 +255,7 @@ export function orderRoutes(registry: ProviderRegistry) {
       tag: 'orders',
       summary: 'Register a refund the merchant asked the provider for',
       description: 'Settles a held notification of it with this amount, and queries the refund at the provider until it is settled.',
-      params: z.object({ merchantId: merchantIdParam, outTradeNo: outTradeNoParam, outRefundNo: outTradeNoParam }),
+      params: z.object({ merchantId: merchantIdParam, outTradeNo: outTradeNoParam, outRefundNo: outRefundNoParam }),
       body: named(
         'RefundRegistration',
         strictObject({

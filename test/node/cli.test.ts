@@ -184,6 +184,24 @@ describe('npm run admin', () => {
     expect(text.stdout).toMatch(/START\s+ACCEPTED\s+DUPLICATE\s+REJECTED\s+DELIVERED\s+FAILED/)
   })
 
+  it('registers a refund of a paid order, and refuses one above what is left (exit 1, conflict)', async () => {
+    await pay('CLI-REFUND-1')
+    await eventually(async () => expect((await json<{ status: string }>('orders', 'get', M, 'CLI-REFUND-1')).status).toBe('paid'))
+    const registered = await json<{ out_refund_no: string; amount: number; providers: string[]; order_status: string }>(
+      'refunds',
+      'put',
+      M,
+      'CLI-REFUND-1',
+      'CLI-REFUND-1-R1',
+      '--amount',
+      '30',
+    )
+    expect(registered).toMatchObject({ out_refund_no: 'CLI-REFUND-1-R1', amount: 30, providers: ['alipay'], order_status: 'paid' })
+    const tooMuch = await admin('refunds', 'put', M, 'CLI-REFUND-1', 'CLI-REFUND-1-R2', '--amount', '100000')
+    expect(tooMuch.code).toBe(1)
+    expect(tooMuch.stderr).toMatch(/^error: 409 conflict: /)
+  })
+
   it('recovers what failed while the endpoint was disabled, showing progress', async () => {
     const since = new Date(Date.now() - 60_000).toISOString()
     expect((await admin('endpoint', 'disable', M)).code).toBe(0)
