@@ -16,6 +16,12 @@ export const DEFAULT_ORDER_LIFETIME_MS = 24 * 3600 * 1000
  */
 export const REFUND_LIFETIME_MS = 7 * 24 * 3600 * 1000
 
+/**
+ * A payment notification kept for confirmation by query (`confirmPaymentsByQuery`) whose queries keep failing is asked
+ * about for a week after it arrived, as a refund is: the provider stopped retrying once it was accepted.
+ */
+export const UNCONFIRMED_WATCH_MS = REFUND_LIFETIME_MS
+
 const MINUTE_MS = 60_000
 
 /**

@@ -3,12 +3,13 @@
  * a notification (`source: "query"`) in one transaction, the next query planned. One at a time.
  */
 import { isoNow } from '../lib/ids'
+import { log } from '../lib/log'
 import type { OrderRef, OrderStatus } from '../storage/order'
 import type { OrderContext } from './context'
 import { sealForwardTarget, type ForwardSettings } from './forward-target'
 import { applyNotification } from './ingest'
 import { queryProvider } from './provider-query'
-import { DEFAULT_ORDER_LIFETIME_MS, nextQueryAt } from './reconcile-schedule'
+import { DEFAULT_ORDER_LIFETIME_MS, nextQueryAt, UNCONFIRMED_WATCH_MS } from './reconcile-schedule'
 import type { RefundReconciler } from './refund-reconcile'
 import { AWAITING_PAYMENT } from './state-machine'
 
@@ -73,9 +74,27 @@ async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: b
     }
     const current = store.reconciliation.get()!
     const settled = !AWAITING_PAYMENT.has(store.order.get()!.status) || answer.final
-    const next = settled ? null : nextQueryAt(current.queriesMade + 1, finishedAt, current.expiresAt)
-    // The provider's signed word that it is not paid, or the end of the watch: no kept notification pays it later.
-    if (answer.notPaid === true || next === null) store.reconciliation.dropUnconfirmed()
+    let next = settled ? null : nextQueryAt(current.queriesMade + 1, finishedAt, current.expiresAt)
+    const kept = current.unconfirmed
+    if (next === null && !settled && kept !== undefined && answer.notPaid !== true) {
+      // Every query failed (keys that stopped working, the provider unreachable), and the provider, told the payment
+      // was taken, retries no more: keep it and keep asking, hourly for a week after it arrived, then on a sync.
+      const watchEnd = kept.receivedAt + UNCONFIRMED_WATCH_MS
+      if (finishedAt < watchEnd) {
+        store.reconciliation.extend(watchEnd)
+        next = nextQueryAt(current.queriesMade + 1, finishedAt, watchEnd)
+      } else {
+        log('error', {
+          event: 'payment.unconfirmed',
+          merchant_id: order.merchantId,
+          channel: kept.notification.channel,
+          out_trade_no: order.outTradeNo,
+          reason: summary,
+        })
+      }
+    }
+    // The provider's signed word that it is not paid, or a settled order: no kept notification pays it later.
+    if (answer.notPaid === true || settled) store.reconciliation.dropUnconfirmed()
     store.reconciliation.recordQuery(finishedAt, summary, next)
     return { nextDueAt: next, summary }
   })

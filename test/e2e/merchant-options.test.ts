@@ -15,6 +15,7 @@ import { orderStub } from '../../src/order/order-key'
 import { KEPT_BODIES_PER_MERCHANT, keepRejectedBody, keptBody } from '../../src/storage/rejected-bodies'
 import { ACCEPT, admin, forwardUrl, freshPayment, merchantBody, notify, orderView, ownKeys } from '../security/harness'
 import { alipayPayment, signV2, v2PaymentFields, v2Xml } from '../security/signing'
+import { inOrderStore } from '../support/orders'
 import { ALIPAY_GATEWAY, receiveEvents, withQueryKeys } from '../support/refunds'
 
 /** A merchant with provider ids of its own (confirm-by-query holds the fixture ids). */
@@ -130,6 +131,59 @@ describe('confirmPaymentsByQuery', () => {
     expect(await (await notify('alipay', merchantId, paid)).text()).toBe(ACCEPT.alipay.body)
     await runDurableObjectAlarm(orderStub(env, ref))
     expect(received).toHaveLength(1)
+  })
+
+  it('keeps a payment whose confirming queries all fail, asks hourly for a week, and pays it once a sync is answered', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      const merchantId = 'confirm-queries-fail'
+      await saveMerchant(merchantId, {
+        ...withQueryKeys(merchantBody(merchantId, { identity: ownKeys(merchantId) })),
+        confirmPaymentsByQuery: true,
+      })
+      const received = receiveEvents(forwardUrl(merchantId))
+      // Alipay's API answers 502 all week; Alipay itself got "success" and retries nothing.
+      let failedQueries = 0
+      network.use(
+        http.post(ALIPAY_GATEWAY, () => {
+          failedQueries += 1
+          return new HttpResponse('bad gateway', { status: 502 })
+        }),
+      )
+      const paid = freshPayment('alipay', { identity: ownKeys(merchantId), amount: 100 })
+      const arrivedAt = Date.now()
+      expect(await (await notify('alipay', merchantId, paid)).text()).toBe(ACCEPT.alipay.body)
+      const ref = { merchantId, provider: 'alipay' as const, outTradeNo: paid.outTradeNo }
+      for (let i = 0; i < 400; i++) {
+        const next = await inOrderStore(ref, (store) => store.reconciliation.get()?.nextQueryAt ?? null)
+        if (next === null) break
+        vi.setSystemTime(Math.max(Date.now(), next))
+        await runDurableObjectAlarm(orderStub(env, ref))
+      }
+      const plan = await inOrderStore(ref, (store) => store.reconciliation.get())
+      // Past the day an order is watched, hourly until a week after the payment arrived; the payment is still kept.
+      expect(failedQueries).toBeGreaterThan(7 * 24 - 5)
+      expect(plan!.lastQueryAt! - arrivedAt).toBeGreaterThanOrEqual(7 * 24 * 3600_000)
+      expect(plan).toMatchObject({ nextQueryAt: null, unconfirmed: { receivedAt: expect.any(Number) } })
+      expect(await orderView(merchantId, 'alipay', paid.outTradeNo)).toMatchObject({ status: 'pending', events: [] })
+      expect(received).toEqual([])
+
+      // Alipay answers again: a sync confirms the kept payment, forwarded once.
+      tradeQueryAnswers(() => ({
+        trade_no: '2026112222001400000000009996',
+        trade_status: 'TRADE_SUCCESS',
+        total_amount: '1.00',
+        send_pay_date: '2026-11-22 17:59:58',
+      }))
+      const sync = await admin(`/admin/merchants/${merchantId}/orders/${paid.outTradeNo}/sync?provider=alipay`, { method: 'POST' })
+      expect(sync.status).toBe(200)
+      expect(await orderView(merchantId, 'alipay', paid.outTradeNo)).toMatchObject({ status: 'paid', amount: 100 })
+      await runDurableObjectAlarm(orderStub(env, ref))
+      expect(received.map((e) => e.type)).toEqual(['payment.succeeded'])
+      expect((await inOrderStore(ref, (store) => store.reconciliation.get()))?.unconfirmed).toBeUndefined()
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('has no effect for a provider the merchant cannot query: payments are forwarded as notified', async () => {

@@ -31,6 +31,12 @@ export class ReconciliationTable {
     if (this.get() === null) this.set({ nextQueryAt: null, queriesMade: 0, expiresAt, lastQueryAt: null, lastResult: null })
   }
 
+  /** Watches the order until `expiresAt` at least. */
+  extend(expiresAt: number): void {
+    const current = this.get()
+    if (current !== null && current.expiresAt < expiresAt) this.set({ ...current, expiresAt })
+  }
+
   recordQuery(at: number, result: string, nextQueryAt: number | null): void {
     const current = this.get()
     if (current !== null) this.set({ ...current, queriesMade: current.queriesMade + 1, lastQueryAt: at, lastResult: result, nextQueryAt })
