@@ -115,9 +115,14 @@ export class DeliveryTables {
     }))
   }
 
+  /** Failed deliveries, oldest first. */
+  failed(): DeliveryRow[] {
+    return this.all().filter((d) => d.status === 'failed')
+  }
+
   /** Failed deliveries created within [since, until), oldest first. */
   failedBetween(since: string, until: string): DeliveryRow[] {
-    return this.all().filter((d) => d.status === 'failed' && d.createdAt >= since && d.createdAt < until)
+    return this.failed().filter((d) => d.createdAt >= since && d.createdAt < until)
   }
 
   /** Adds an attempt to the delivery's log, which keeps the latest `KEPT_ATTEMPTS` (the count of all is `attempts`). */

@@ -1,0 +1,78 @@
+/**
+ * Events of one order reach the merchant in the order they happened (contract, "Forwarded events"), also when an
+ * earlier event's delivery failed: a new event of the order takes the failed ones back into the line ahead of it,
+ * with their own webhook-ids. Through the real Worker; msw is the merchant. Found by an exactly-once audit: the refund
+ * used to be sent first, and the payment only after a recover.
+ */
+import { runDurableObjectAlarm } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { orderStub, type OrderRef } from '../../src/order/order-key'
+import { admin, forwardUrl, freshPayment, notify, ownKeys, registerMerchant } from '../security/harness'
+import { deliveryStates, merchantEndpoint, runAlarmsUntil } from '../support/operations'
+import { alipayRefundNotify, v3RefundNotify } from '../support/refunds'
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+/** The webhook-id of the order's first event, as the admin API shows its delivery. */
+async function firstEventId(order: OrderRef): Promise<string> {
+  const response = await admin(`/admin/merchants/${order.merchantId}/orders/${order.outTradeNo}?provider=${order.provider}`)
+  return ((await response.json()) as { deliveries: { event_id: string }[] }).deliveries[0]!.event_id
+}
+
+describe('a new event of an order whose earlier delivery failed', () => {
+  it('endpoint disabled during the payment, enabled again, then a refund: payment.succeeded first, with its webhook-id', async () => {
+    const M = 'order-after-disabled'
+    const ids = ownKeys(M)
+    await registerMerchant(M, { identity: ids })
+    const received = merchantEndpoint(forwardUrl(M), () => 200)
+    expect((await admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
+    const payment = freshPayment('wechatpay.v3', { identity: ids, amount: 1000 })
+    expect((await notify('wechatpay.v3', M, payment)).status).toBe(204)
+    const order: OrderRef = { merchantId: M, provider: 'wechatpay', outTradeNo: payment.outTradeNo }
+    await runDurableObjectAlarm(orderStub(env, order))
+    expect(await deliveryStates(order)).toMatchObject([{ status: 'failed', failure_reason: 'endpoint_disabled' }])
+    const paymentEventId = await firstEventId(order)
+
+    expect((await admin(`/admin/merchants/${M}/endpoint/enable`, { method: 'POST' })).status).toBe(200)
+    const refund = v3RefundNotify({ outTradeNo: payment.outTradeNo, outRefundNo: 'ORD-R1', refund: 300, total: 1000, identity: ids.wechat })
+    expect((await notify('wechatpay.v3', M, refund)).status).toBe(204)
+    await runDurableObjectAlarm(orderStub(env, order))
+    expect(received.map((r) => r.type)).toEqual(['payment.succeeded', 'refund.succeeded'])
+    expect(received[0]!.id).toBe(paymentEventId)
+    expect((await deliveryStates(order)).map((d) => d.status)).toEqual(['delivered', 'delivered'])
+  })
+
+  it('payment retries exhausted while the merchant was down; back up, a refund: the payment goes first', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.parse('2032-01-01T00:00:00Z'))
+    const M = 'order-after-exhausted'
+    const ids = ownKeys(M)
+    await registerMerchant(M, { identity: ids })
+    let up = false
+    const received = merchantEndpoint(forwardUrl(M), () => (up ? 200 : 503))
+    const payment = freshPayment('alipay', { identity: ids, amount: 1000 })
+    expect((await notify('alipay', M, payment)).status).toBe(200)
+    const order: OrderRef = { merchantId: M, provider: 'alipay', outTradeNo: payment.outTradeNo }
+    await runAlarmsUntil([order], (ds) => ds.every((d) => d.status === 'failed'))
+    expect(await deliveryStates(order)).toMatchObject([{ status: 'failed', failure_reason: 'retries_exhausted' }])
+    const paymentEventId = await firstEventId(order)
+
+    up = true
+    received.length = 0
+    const refund = alipayRefundNotify({
+      outTradeNo: payment.outTradeNo,
+      outRefundNo: 'ORD-R1',
+      refundFee: 300,
+      total: 1000,
+      identity: ids.alipay,
+    })
+    expect(await (await notify('alipay', M, refund)).text()).toBe('success')
+    await runDurableObjectAlarm(orderStub(env, order))
+    expect(received.map((e) => e.type)).toEqual(['payment.succeeded', 'refund.succeeded'])
+    expect(received[0]!.id).toBe(paymentEventId)
+    expect((await deliveryStates(order)).map((d) => d.status)).toEqual(['delivered', 'delivered'])
+  })
+})
