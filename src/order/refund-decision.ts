@@ -79,7 +79,8 @@ class RefundWork {
       amount: orderAmount,
       refundedAmount,
     }
-    this.put({ ...row, amount, status: 'succeeded', held: null, nextQueryAt: null })
+    const { statedAmount: _settledWith, ...settled } = row
+    this.put({ ...settled, amount, status: 'succeeded', held: null, nextQueryAt: null })
     const refund = { out_refund_no: row.outRefundNo, refund_id: row.refundId, amount, total_refunded: refundedAmount }
     this.events.push({ type: 'refund.succeeded', occurredAt, refund, ...(source === undefined ? {} : { source }) })
     this.emitted.push({ outRefundNo: row.outRefundNo, outcome: 'succeeded', amount })
@@ -126,6 +127,13 @@ export function decideRefund(state: OrderState, effect: RefundEffect, book: Refu
   if (effect.amount !== null) {
     // The refund's own amount, from the provider: it settles the refund (a held notification's event is sent now).
     if (!work.fits(effect.amount, orderAmount)) return { verdict: 'rejected', reason: 'refund_exceeds_amount' }
+    if (known.cumulative !== null && heldBefore(known.cumulative, known.outRefundNo, [...work.rows.values()])) {
+      // A refund that happened before it (a lower running total) is still held: this one waits for it, so the
+      // merchant gets the two in the order they happened.
+      const held = known.held ?? { channel: context.channel, raw: context.raw, refundId: effect.refundId, refundedAt: effect.refundedAt }
+      work.put({ ...known, status: 'pending', held, statedAmount: effect.amount, nextQueryAt: null })
+      return accepted(work, true)
+    }
     const source = known.held === null ? undefined : { channel: known.held.channel, raw: known.held.raw }
     work.settle(known, effect.amount, source, known.held?.refundedAt ?? occurredAt, orderAmount)
     settleHeld(work, context.canQueryRefunds, context.now)
@@ -184,6 +192,7 @@ function settleHeld(work: RefundWork, canQueryRefunds: boolean, now: string): vo
 
 /**
  * The own amount of a held Alipay refund, when it is certain; null while in doubt.
+ * - Stated by a refund query while a refund before it was held: that amount, once that one settled.
  * - Registered: the merchant's amount, if it fits what Alipay's running totals allow.
  * - Else, when the merchant's keys allow a refund query: in doubt until the query answers, or its queries end.
  * - Else the running total less the settled refunds before it, when the order of arrival leaves no room
@@ -192,6 +201,7 @@ function settleHeld(work: RefundWork, canQueryRefunds: boolean, now: string): vo
  */
 function certainAmount(refund: RefundRow, rows: RefundRow[], state: OrderState, canQueryRefunds: boolean): number | null {
   const total = refund.cumulative!
+  if (refund.statedAmount !== undefined) return heldBefore(total, refund.outRefundNo, rows) ? null : refund.statedAmount
   const others = rows.filter((row) => row.outRefundNo !== refund.outRefundNo)
   const settled = others.filter((row) => row.status === 'succeeded')
   const settledBefore = settled
@@ -211,4 +221,12 @@ function certainAmount(refund: RefundRow, rows: RefundRow[], state: OrderState, 
   if (next !== undefined && next.cumulative! - next.amount! < total) return null
   const amount = total - settledBefore
   return amount > 0 ? amount : null
+}
+
+/** Whether another held Alipay refund has a lower running total than `total`: it happened first. */
+function heldBefore(total: number, outRefundNo: string, rows: RefundRow[]): boolean {
+  return rows.some(
+    (row) =>
+      row.outRefundNo !== outRefundNo && row.status === 'pending' && row.held !== null && row.cumulative !== null && row.cumulative < total,
+  )
 }

@@ -181,6 +181,35 @@ describe('Alipay refunds out of order (refund_fee is a running total)', () => {
     expect(settled.refunds.map((r) => r.last_query_result)).toEqual(['alipay succeeded (accepted)', 'alipay succeeded (accepted)'])
   })
 
+  it('in order, with query keys: a refund whose query answers first waits for the held one before it (events in order)', async () => {
+    const merchantId = 'refunds-inorder-answered-late'
+    await registerFixtureMerchant(merchantId, { providers: ['alipay'], alipayFields: { appPrivateKey: keys.alipay.appKey.privateKeyPem } })
+    const received = receiveEvents(forwardUrl(merchantId))
+    // Alipay answers for B (¥20.00) but is still processing A: A's own amount stays in doubt for now.
+    const b = { outTradeNo: ORDER, outRefundNo: 'R20261123-B', amount: 2000, total: 10_000 }
+    alipayRefundQueryAnswers([{ outTradeNo: ORDER, outRefundNo: 'R20261123-A', amount: 3000, total: 10_000, status: 'PROCESSING' }, b])
+    for (const fixture of [outOfOrderPayment, outOfOrderRefundA, outOfOrderRefundB]) {
+      await expectAccepted('alipay', await notify('alipay', merchantId, fixturePost('alipay', fixture)))
+    }
+    await runDurableObjectAlarm(orderStub(env, { merchantId, provider: 'alipay', outTradeNo: ORDER }))
+    const waiting = await order(merchantId, 'alipay', ORDER)
+    expect(waiting.refunds).toMatchObject([
+      { out_refund_no: 'R20261123-A', status: 'pending' },
+      { out_refund_no: 'R20261123-B', status: 'pending', last_query_result: 'alipay succeeded (accepted)' },
+    ])
+    expect(waiting.events.map((e) => e.type)).toEqual(['payment.succeeded'])
+
+    // Alipay answers for A: A settles, then B right after it.
+    alipayRefundQueryAnswers([{ outTradeNo: ORDER, outRefundNo: 'R20261123-A', amount: 3000, total: 10_000 }, b])
+    expect((await admin(`/admin/merchants/${merchantId}/orders/${ORDER}/sync?provider=alipay`, { method: 'POST' })).status).toBe(200)
+    const events = await forwardedFor(received, merchantId, 'alipay', ORDER, 3)
+    expect(refundsOf(events)).toEqual([
+      ['R20261123-A', 3000],
+      ['R20261123-B', 2000],
+    ])
+    expect(events.map((e) => e.data.refund?.total_refunded ?? null)).toEqual([null, 3000, 5000])
+  })
+
   it('in order and with nothing else to go by, the difference of the running totals is each refund’s amount', async () => {
     const merchantId = 'refunds-ooo-inorder'
     await registerFixtureMerchant(merchantId, { providers: ['alipay'] })

@@ -156,6 +156,11 @@ export interface RefundRow {
   amount: number | null
   /** Alipay: the trade's cumulative `refund_fee` this refund's notification reported. */
   cumulative: number | null
+  /**
+   * Alipay: the own amount a refund query stated while a refund that happened before it (a lower running total) was
+   * still held; it settles with this amount right after that one. Absent otherwise.
+   */
+  statedAmount?: number
   status: RefundStatus
   held: HeldRefund | null
   /** Epoch ms of the next refund query, or null when none is planned. */
