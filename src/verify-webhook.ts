@@ -4,10 +4,10 @@
  * @see https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md (verifying)
  */
 import { fromBase64, fromUtf8 } from './crypto/encoding'
-import { timingSafeEqual, type Bytes } from './crypto/primitives'
-import { SIGNATURE_VERSION, contentSignature, signedContent, type WebhookHeaderName } from './delivery/sign'
+import { hmacSha256Verify, type Bytes } from './crypto/primitives'
+import { SIGNATURE_VERSION, signedContent, type WebhookHeaderName } from './delivery/sign'
 import { webhookSigningKey } from './delivery/webhook-secret'
-import type { WebhookTestEvent } from './delivery/test-event'
+import type { WebhookTestEvent } from './delivery/webhook-test-event'
 import type { ForwardedEvent } from './order/events'
 
 export const DEFAULT_TOLERANCE_SECONDS = 300
@@ -65,10 +65,9 @@ export async function verifyWebhook(
   if (now - timestamp > toleranceSeconds) throw new WebhookVerificationError('timestamp_too_old')
   if (timestamp - now > toleranceSeconds) throw new WebhookVerificationError('timestamp_too_new')
 
-  const expected = await contentSignature(key, signedContent(id, timestamp, body))
-  if (!candidateSignatures(signatureList).some((candidate) => timingSafeEqual(candidate, expected))) {
-    throw new WebhookVerificationError('no_matching_signature')
-  }
+  const content = signedContent(id, timestamp, body)
+  const matches = await Promise.all(candidateSignatures(signatureList).map((candidate) => hmacSha256Verify(key, content, candidate)))
+  if (!matches.includes(true)) throw new WebhookVerificationError('no_matching_signature')
 
   let event: unknown
   try {
@@ -85,7 +84,7 @@ export async function verifyWebhook(
 function header(headers: Headers | Record<string, string>, name: WebhookHeaderName): string | null {
   if (headers instanceof Headers) return headers.get(name)
   // Plain objects come from frameworks that may keep the sender's capitalisation.
-  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return value
+  for (const [key, value] of Object.entries(headers as Record<string, string>)) if (key.toLowerCase() === name) return value
   return null
 }
 

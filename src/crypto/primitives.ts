@@ -1,9 +1,9 @@
 /**
- * @module The cryptographic operations paygate performs, each in one place: RSA verify/sign,
- * HMAC-SHA256, MD5/SHA-256 digests, AES-256-GCM, AES-256-ECB (WeChat v2 refunds) and
- * constant-time comparison. Providers and delivery build byte strings; this module does the crypto.
+ * @module The cryptographic operations paygate performs, each in one place, through WebCrypto: RSA verify/sign,
+ * HMAC-SHA256, MD5/SHA-256 digests, AES-256-GCM and constant-time comparison (AES-256-ECB, the one primitive
+ * WebCrypto lacks, is in `aes-ecb.ts`). Providers and delivery build byte strings; this module does the crypto.
+ * Nothing here needs `node:crypto`, so merchants' verifier (`verify-webhook.ts`) runs on any WebCrypto runtime.
  */
-import { createDecipheriv, timingSafeEqual as nodeTimingSafeEqual } from 'node:crypto'
 import { fromBase64, toHex, utf8 } from './encoding'
 import { aesGcmKey, hmacSha256Key, rsaPrivateKey, rsaPublicKey, type RsaHash } from './keys'
 
@@ -31,6 +31,11 @@ export async function hmacSha256(secret: Bytes, data: Bytes): Promise<Bytes> {
   return new Uint8Array(await crypto.subtle.sign('HMAC', key, data))
 }
 
+/** Whether `signature` is the HMAC-SHA256 of `data` under `secret`; the platform compares in constant time. */
+export async function hmacSha256Verify(secret: Bytes, data: Bytes, signature: Bytes): Promise<boolean> {
+  return crypto.subtle.verify('HMAC', await hmacSha256Key(secret), signature, data)
+}
+
 /** workerd implements MD5 as a non-standard WebCrypto digest. */
 export async function md5(data: Bytes): Promise<Bytes> {
   return new Uint8Array(await crypto.subtle.digest('MD5', data))
@@ -47,9 +52,9 @@ export async function sha256Hex(text: string): Promise<string> {
 /** Constant-time equality; unequal lengths are unequal without comparing contents. */
 export function timingSafeEqual(a: Bytes, b: Bytes): boolean {
   if (a.byteLength !== b.byteLength) return false
-  // `subtle.timingSafeEqual` is a workerd extension; merchants run `verifyWebhook` in Node, Deno or Bun too.
-  if (typeof crypto.subtle.timingSafeEqual === 'function') return crypto.subtle.timingSafeEqual(a, b)
-  return nodeTimingSafeEqual(a, b)
+  // workerd's extension of WebCrypto; only the Worker compares this way (the verifier uses `hmacSha256Verify`). Typed
+  // here, so the verifier's declarations build without workerd's.
+  return (crypto.subtle as SubtleCrypto & { timingSafeEqual(a: Bytes, b: Bytes): boolean }).timingSafeEqual(a, b)
 }
 
 export function timingSafeEqualText(a: string, b: string): boolean {
@@ -65,21 +70,6 @@ export async function aesGcmDecrypt(key: Bytes, iv: Bytes, additionalData: Bytes
 export async function aesGcmEncrypt(key: Bytes, iv: Bytes, additionalData: Bytes, plain: Bytes): Promise<Bytes> {
   const cryptoKey = await aesGcmKey(key)
   return new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData, tagLength: 128 }, cryptoKey, plain))
-}
-
-/**
- * AES-256-ECB with PKCS#7 padding, for WeChat Pay v2 refund `req_info`. WebCrypto has no ECB, so
- * this one primitive comes from workerd's `node:crypto` (nodejs_compat). Throws on bad padding.
- */
-export function aesEcbDecrypt(key: Bytes, data: Bytes): Bytes {
-  if (key.byteLength !== 32) throw new RangeError('AES-256-ECB needs a 32-byte key')
-  const decipher = createDecipheriv('aes-256-ecb', key, null)
-  const head = decipher.update(data)
-  const tail = decipher.final()
-  const out = new Uint8Array(head.length + tail.length)
-  out.set(head, 0)
-  out.set(tail, head.length)
-  return out
 }
 
 export function randomBytes(length: number): Bytes {

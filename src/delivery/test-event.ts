@@ -7,13 +7,7 @@ import { log } from '../lib/log'
 import { outboundUrlProblem } from '../lib/outbound-url'
 import { attemptDelivery } from './attempt'
 import { signWebhook } from './sign'
-
-/** What a merchant's endpoint receives from `POST …/test-event`: no order, only who sent it. */
-export interface WebhookTestEvent {
-  type: 'webhook.test'
-  timestamp: string
-  data: { merchant_id: string }
-}
+import type { WebhookTestEvent } from './webhook-test-event'
 
 export interface TestEventTarget {
   url: string

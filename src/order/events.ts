@@ -1,6 +1,6 @@
 /** @module The events paygate forwards to merchants (contract.md, "Forwarded events"). */
 import type { ChannelName, ProviderName } from '../providers/core/types'
-import type { EventType } from '../storage/order'
+import type { EventType } from '../storage/order/records'
 
 export interface RefundDetails {
   out_refund_no: string

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import keys from '../fixtures/keys.json'
 import { fromBase64, readPem, toBase64, toHex, utf8 } from '../../src/crypto/encoding'
-import { aesEcbDecrypt, hmacSha256, md5, rsaVerify, timingSafeEqual } from '../../src/crypto/primitives'
+import { aesEcbDecrypt } from '../../src/crypto/aes-ecb'
+import { hmacSha256, md5, rsaVerify, timingSafeEqual } from '../../src/crypto/primitives'
 import { open, readMasterKey, seal } from '../../src/crypto/sealed'
 import { certificateSerial, spkiFromPublicKeyText } from '../../src/crypto/x509'
 

@@ -4,7 +4,8 @@
 // Skipped where that folder is absent (a fresh checkout, CI).
 import { describe, expect, it } from 'vitest'
 import { fromBase64, toHex, utf8 } from '../../src/crypto/encoding'
-import { aesEcbDecrypt, md5 } from '../../src/crypto/primitives'
+import { aesEcbDecrypt } from '../../src/crypto/aes-ecb'
+import { md5 } from '../../src/crypto/primitives'
 import { NotifyRejection, type RejectionCode } from '../../src/providers/core/rejection'
 import type { MerchantConfig } from '../../src/merchants/types'
 import { verifyNotification } from '../../src/providers/core/pipeline'

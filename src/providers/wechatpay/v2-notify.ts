@@ -5,7 +5,8 @@
  * @see https://pay.weixin.qq.com/doc/v2/partner/4011989265 (refund notify)
  */
 import { fromBase64, fromUtf8, toHex, utf8 } from '../../crypto/encoding'
-import { aesEcbDecrypt, md5, sha256Hex } from '../../crypto/primitives'
+import { aesEcbDecrypt } from '../../crypto/aes-ecb'
+import { md5, sha256Hex } from '../../crypto/primitives'
 import { parseFen } from '../core/money'
 import { NotifyRejection, refuse } from '../core/rejection'
 import { beijingTimeToIso } from '../core/time'
