@@ -4,11 +4,11 @@
  */
 import { isoNow } from '../lib/ids'
 import { log } from '../lib/log'
-import type { OrderRef, OrderStatus } from '../storage/order'
+import { newOrder, type OrderRef, type OrderStatus } from '../storage/order'
 import type { OrderContext } from './context'
 import { sealForwardTarget, type ForwardSettings } from './forward-target'
 import { applyNotification } from './ingest'
-import { queryProvider } from './provider-query'
+import { queryProvider, type QueryAnswer } from './provider-query'
 import { DEFAULT_ORDER_LIFETIME_MS, nextQueryAt, UNCONFIRMED_WATCH_MS } from './reconcile-schedule'
 import type { RefundReconciler } from './refund-reconcile'
 import { AWAITING_PAYMENT } from './state-machine'
@@ -24,8 +24,11 @@ export class Reconciler {
   /** In memory: lost with the instance, which is fine. */
   private inFlight: Promise<ReconcileOutcome> | null = null
 
-  /** Runs a due query (any query, with `force`) and returns when the next one is due. */
-  run(ctx: OrderContext, nowMs: number, options: { force?: boolean } = {}): Promise<ReconcileOutcome> {
+  /**
+   * Runs a due query (any query, with `force`) and returns when the next one is due. `answer`: one the caller has
+   * just had from the provider, applied instead of asking again.
+   */
+  run(ctx: OrderContext, nowMs: number, options: { force?: boolean; answer?: QueryAnswer } = {}): Promise<ReconcileOutcome> {
     if (this.inFlight !== null) return this.inFlight
     const run = queryIfDue(ctx, nowMs, options).finally(() => {
       this.inFlight = null
@@ -35,7 +38,7 @@ export class Reconciler {
   }
 }
 
-async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: boolean }): Promise<ReconcileOutcome> {
+async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: boolean; answer?: QueryAnswer }): Promise<ReconcileOutcome> {
   const { store } = ctx
   const plan = store.reconciliation.get()
   const order = store.order.get()
@@ -49,7 +52,7 @@ async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: b
     if (plan.nextQueryAt > nowMs) return { nextDueAt: plan.nextQueryAt, summary: 'not due' }
   }
 
-  const answer = await queryProvider(ctx.env, order, nowMs)
+  const answer = options.answer ?? (await queryProvider(ctx.env, order, nowMs))
   const finishedAt = Date.now()
   return ctx.store.transaction(() => {
     let summary = answer.summary
@@ -117,13 +120,22 @@ export async function syncOrder(
 ): Promise<SyncResult> {
   const saveForwardTarget = await sealForwardTarget(ctx, order.merchantId, settings)
   const nowMs = Date.now()
+  let answer: QueryAnswer | undefined
+  if (ctx.store.order.get() === null) {
+    // An order the gateway has not seen: asked about first, and kept only if the provider reports something (a payment
+    // or a close); otherwise nothing is stored, nothing is watched, and it stays unknown (GET answers 404).
+    answer = await queryProvider(ctx.env, newOrder(order, isoNow(nowMs)), nowMs)
+    if (answer.notification === null && ctx.store.order.get() === null) {
+      return { status: 'pending', query: `${answer.summary} (order not seen: nothing stored)`, refunds: [] }
+    }
+  }
   ctx.store.transaction(() => {
     ctx.store.order.ensure(order, isoNow(nowMs))
     // A payment found now is forwarded like a notified one: the object needs the target too.
     saveForwardTarget(isoNow(nowMs))
     ctx.store.reconciliation.ensure(nowMs + DEFAULT_ORDER_LIFETIME_MS)
   })
-  const query = await reconciler.run(ctx, nowMs, { force: true })
+  const query = await reconciler.run(ctx, nowMs, { force: true, ...(answer === undefined ? {} : { answer }) })
   // After the order query: a refund of a payment it just found applies at once.
   const refundResults = await refunds.run(ctx, Date.now(), { force: true })
   await ctx.store.setAlarm(Date.now())

@@ -156,6 +156,41 @@ describe('reconciliation by provider query', () => {
     expect(await reply.json()).toMatchObject({ results: [{ provider: 'alipay', status: 'paid' }] })
   })
 
+  it('syncs an order it never saw: the provider’s payment is recorded and forwarded, asked about once', async () => {
+    const forwarded = recordForwarded()
+    const { asked } = alipayAnswers({ ...PAID, total_amount: '4.00' })
+    const reply = await admin(`/admin/merchants/${MERCHANT}/orders/T-RECON-UNSEEN/sync?provider=alipay`, { method: 'POST' })
+    expect(await reply.json()).toMatchObject({ results: [{ provider: 'alipay', status: 'paid', query: 'alipay paid (accepted)' }] })
+    expect(asked).toEqual(['T-RECON-UNSEEN'])
+    expect(await getOrder(MERCHANT, 'T-RECON-UNSEEN')).toMatchObject({ status: 'paid', amount: 400 })
+    await runDurableObjectAlarm(orderStub(env, { merchantId: MERCHANT, provider: 'alipay', outTradeNo: 'T-RECON-UNSEEN' }))
+    await vi.waitFor(() =>
+      expect(forwarded.filter((f) => f.body.includes('T-RECON-UNSEEN')).map((f) => f.type)).toEqual(['payment.succeeded']),
+    )
+  })
+
+  it('syncs an order neither it nor the provider knows: nothing is stored or watched, and GET still answers 404', async () => {
+    network.use(
+      http.post(GATEWAY, () => {
+        const content = JSON.stringify({ code: '40004', msg: 'Business Failed', sub_code: 'ACQ.TRADE_NOT_EXIST', sub_msg: '交易不存在' })
+        const sign = createSign('RSA-SHA256').update(content).sign(keys.alipay.alipayKey.privateKeyPem, 'base64')
+        return new HttpResponse(`{"alipay_trade_query_response":${content},"sign":"${sign}"}`)
+      }),
+    )
+    const reply = await admin(`/admin/merchants/${MERCHANT}/orders/T-RECON-TYPO/sync?provider=alipay`, { method: 'POST' })
+    expect(reply.status).toBe(200)
+    expect(await reply.json()).toMatchObject({
+      results: [{ provider: 'alipay', status: 'pending', query: 'alipay not paid: ACQ.TRADE_NOT_EXIST (order not seen: nothing stored)' }],
+    })
+    expect((await admin(`/admin/merchants/${MERCHANT}/orders/T-RECON-TYPO`)).status).toBe(404)
+    await runInDurableObject(
+      orderStub(env, { merchantId: MERCHANT, provider: 'alipay', outTradeNo: 'T-RECON-TYPO' }),
+      async (_o, state) => {
+        expect(await state.storage.getAlarm()).toBeNull()
+      },
+    )
+  })
+
   it('confirms a doubtful notification by query: an amount mismatch triggers one query at once', async () => {
     const { asked } = alipayAnswers({ ...PAID, total_amount: '88.88' })
     const order = await register('T20261122-0001X', 100)

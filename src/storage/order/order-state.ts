@@ -13,21 +13,7 @@ export class OrderStateTable {
   ensure(ref: OrderRef, now: string): OrderRow {
     const existing = this.get()
     if (existing !== null) return existing
-    const order: OrderRow = {
-      merchantId: ref.merchantId,
-      provider: ref.provider,
-      outTradeNo: ref.outTradeNo,
-      status: 'pending',
-      expectedAmount: null,
-      expectedCurrency: null,
-      amount: null,
-      currency: null,
-      transactionId: null,
-      paidAt: null,
-      refundedAmount: 0,
-      version: 1,
-      updatedAt: now,
-    }
+    const order = newOrder(ref, now)
     this.head.update((head) => {
       head.order = order
     })
@@ -41,5 +27,24 @@ export class OrderStateTable {
       const changes = { status, expectedAmount, expectedCurrency, amount, currency, transactionId, paidAt, refundedAmount }
       head.order = { ...head.order, ...changes, version: head.order.version + 1, updatedAt: now }
     })
+  }
+}
+
+/** An order nothing has happened to yet: `pending`, nothing known. */
+export function newOrder(ref: OrderRef, now: string): OrderRow {
+  return {
+    merchantId: ref.merchantId,
+    provider: ref.provider,
+    outTradeNo: ref.outTradeNo,
+    status: 'pending',
+    expectedAmount: null,
+    expectedCurrency: null,
+    amount: null,
+    currency: null,
+    transactionId: null,
+    paidAt: null,
+    refundedAmount: 0,
+    version: 1,
+    updatedAt: now,
   }
 }
