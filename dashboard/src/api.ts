@@ -10,10 +10,15 @@ export type Schemas = components['schemas']
 
 const TOKEN_KEY = 'paygate.admin-token'
 
+const MERCHANT_KEY = 'paygate.last-merchant'
+
 export const session = {
   token: (): string | null => sessionStorage.getItem(TOKEN_KEY),
   keep: (token: string): void => sessionStorage.setItem(TOKEN_KEY, token),
   forget: (): void => sessionStorage.removeItem(TOKEN_KEY),
+  /** The merchant last opened in this tab: the one pages without a merchant of their own (Rejected) start with. */
+  lastMerchant: (): string | null => sessionStorage.getItem(MERCHANT_KEY),
+  rememberMerchant: (merchantId: string): void => sessionStorage.setItem(MERCHANT_KEY, merchantId),
 }
 
 export class ApiError extends Error {

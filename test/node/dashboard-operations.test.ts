@@ -368,6 +368,15 @@ describe('the dashboard, beyond the happy path', () => {
     expect(page.url()).toContain(`#/rejected?merchant=${M}`)
     await expectAccessible('rejected of a later merchant')
 
+    // After opening a merchant's page, the Rejected link starts with that merchant, not the newest one.
+    await open('#/merchants/ops-filler-050')
+    await page.getByRole('heading', { name: 'ops-filler-050', level: 1 }).waitFor()
+    await open(`#/merchants/${M}`)
+    await page.getByRole('heading', { name: M, level: 1 }).waitFor()
+    await page.getByRole('link', { name: 'Rejected', exact: true }).click()
+    await page.getByRole('region', { name: 'Rejected notifications' }).getByText('signature_invalid').waitFor()
+    expect(await page.getByLabel('Merchant id').inputValue()).toBe(M)
+
     await page.getByRole('link', { name: 'Merchants', exact: true }).click()
     await page.getByRole('heading', { name: 'Merchants' }).waitFor()
     const endpoints = adminPath('/admin/endpoints')

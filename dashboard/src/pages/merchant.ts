@@ -1,5 +1,5 @@
 /** @module One merchant: its endpoint (disable, enable, test event), its counts as a chart, its deliveries, an order by number. */
-import { api, ApiError, merchantPath, type Schemas } from '../api'
+import { api, ApiError, merchantPath, session, type Schemas } from '../api'
 import { statsChart } from '../chart'
 import { breadcrumbs, failure, h, link, notice, replaceChildren, timeOf } from '../dom'
 import { milliseconds, percent } from '../format'
@@ -138,6 +138,7 @@ export async function merchantPage(main: HTMLElement, merchantId: string, signal
     replaceChildren(main, h('h1', { tabindex: -1 }, merchantId), notice(`There is no merchant ${merchantId}.`, 'alert'))
     return
   }
+  session.rememberMerchant(merchantId)
   const endpointSlot = h('div')
   const status = h('div', { 'aria-live': 'polite' })
   const refresh = async () => {

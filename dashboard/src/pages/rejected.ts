@@ -1,8 +1,9 @@
 /**
  * @module Rejected notifications of a merchant, newest first, with their reasons, filtered by reason. Any merchant is
- * reached by its id (the first page of merchants is offered as suggestions only, so none is out of reach).
+ * reached by its id (the first page of merchants is offered as suggestions only, so none is out of reach); without
+ * one, the merchant last opened in this tab.
  */
-import { api, merchantPath, query, type Schemas } from '../api'
+import { api, merchantPath, query, session, type Schemas } from '../api'
 import { failure, h, loadMoreButton, replaceChildren, table, timeOf } from '../dom'
 import { href } from '../routes'
 import { orderLink } from './deliveries'
@@ -19,7 +20,9 @@ export async function rejectedPage(main: HTMLElement, merchantId: string | undef
   const suggested = (await api<Schemas['MerchantList']>(`/admin/merchants${query({ limit: SUGGESTED_MERCHANTS })}`)).merchants.map(
     (m) => m.id,
   )
-  const chosen = merchantId ?? suggested[0]
+  // The merchant asked for, else the one last opened in this tab, else the newest.
+  const last = session.lastMerchant()
+  const chosen = merchantId ?? last ?? suggested[0]
   const merchantInput = h('input', {
     id: 'rejected-merchant',
     name: 'merchant',
