@@ -33,7 +33,7 @@ const USAGE = `npm run admin -- <command> [options]
   merchants put <merchantId> --file body.json [--key wechatpay.merchantPrivateKey=@apiclient_key.pem …]
   merchants patch <merchantId> [--file patch.json] [--set forward.url=https://…] [--key name=@file] [--unset name]
   endpoint disable|enable <merchantId>
-  test-event <merchantId>
+  test-event <merchantId>          (exit code 1 when it was not delivered)
   orders get <merchantId> <outTradeNo> [--provider wechatpay|alipay]
   refunds put <merchantId> <outTradeNo> <outRefundNo> --amount <fen>
   deliveries list <merchantId> [--status S] [--type T] [--order NO] [--since ISO] [--until ISO] [--limit N] [--cursor C]
@@ -151,7 +151,7 @@ async function run(argv: readonly string[]): Promise<number> {
       else throw new UsageError(`unknown command: ${command}`)
   }
   console.log(options.json === true ? JSON.stringify(output.json, null, 2) : output.text)
-  return 0
+  return output.exitCode ?? 0
 }
 
 async function main(): Promise<void> {

@@ -25,6 +25,8 @@ export interface Options extends BodyOptions {
 export interface Output {
   json: unknown
   text: string
+  /** The exit code when the call succeeded but what it did did not (a test event not delivered): 1. Default 0. */
+  exitCode?: number
 }
 
 /** Progress lines for long commands (on stderr, so `--json` output stays clean). */
@@ -102,7 +104,7 @@ export async function endpoint(client: AdminClient, action: string, merchantId: 
 export async function testEvent(client: AdminClient, merchantId: string): Promise<Output> {
   const result = await unwrap(client.POST('/admin/merchants/{merchantId}/test-event', { params: { path: { merchantId } } }))
   const verdict = result.delivered ? 'delivered' : 'NOT delivered'
-  return out(result, `webhook.test ${result.event_id}: ${verdict}\n${record(result)}`)
+  return { ...out(result, `webhook.test ${result.event_id}: ${verdict}\n${record(result)}`), exitCode: result.delivered ? 0 : 1 }
 }
 
 export async function ordersGet(client: AdminClient, merchantId: string, outTradeNo: string, options: Options): Promise<Output> {

@@ -81,7 +81,8 @@ async function main() {
     process.stderr.write(migrations.stdout + migrations.stderr)
     throw new DevError('wrangler d1 migrations apply failed')
   }
-  const applied = [...migrations.stdout.matchAll(/│ (\S+\.sql)\s+│ ✅/g)].map((m) => m[1])
+  // wrangler prints its progress table once per migration applied: each file is named once.
+  const applied = [...new Set([...migrations.stdout.matchAll(/│ (\S+\.sql)\s+│ ✅/g)].map((m) => m[1]))]
   note(applied.length > 0 ? `applied ${applied.join(', ')}` : 'already up to date')
 
   if (!(await portIsFree(port))) {

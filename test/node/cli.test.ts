@@ -251,5 +251,13 @@ describe('npm run admin', () => {
     expect(unknown.stderr).toMatch(/^error: unknown command: merchants delete/)
     const noFile = await admin('merchants', 'put', M)
     expect(noFile.code).toBe(2)
+
+    // A test event that was not delivered is no API error, but a script must see it: exit 1.
+    const closed = await freePort()
+    expect((await admin('merchants', 'patch', M, '--set', `forward.url=http://127.0.0.1:${closed}/hooks`)).code).toBe(0)
+    const undelivered = await admin('test-event', M)
+    expect(undelivered.code).toBe(1)
+    expect(undelivered.stdout).toMatch(/^webhook\.test evt_\S+: NOT delivered/)
+    expect((await admin('merchants', 'patch', M, '--set', `forward.url=${merchantUrl}`)).code).toBe(0)
   })
 })
