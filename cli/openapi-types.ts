@@ -137,7 +137,7 @@ export type paths = {
         put?: never;
         /**
          * Ask the provider about the order now
-         * @description Queries the order (and its unsettled refunds) at the provider and applies a verified answer like a notification. An order the gateway has not seen is stored only when the provider reports a payment or a close; otherwise nothing is kept (its `query` says so) and GET still answers 404.
+         * @description Queries the order (and its unsettled refunds) at the provider and applies a verified answer like a notification. An order the gateway has not seen is stored only when the provider reports a payment or a close; otherwise nothing is kept and GET still answers 404.
          */
         post: operations["syncOrder"];
         delete?: never;

@@ -15,7 +15,8 @@ const MERCHANT_KEY = 'paygate.last-merchant'
 export const session = {
   token: (): string | null => sessionStorage.getItem(TOKEN_KEY),
   keep: (token: string): void => sessionStorage.setItem(TOKEN_KEY, token),
-  forget: (): void => sessionStorage.removeItem(TOKEN_KEY),
+  /** Sign-out: the token and everything else this tab kept. */
+  forget: (): void => sessionStorage.clear(),
   /** The merchant last opened in this tab: the one pages without a merchant of their own (Rejected) start with. */
   lastMerchant: (): string | null => sessionStorage.getItem(MERCHANT_KEY),
   rememberMerchant: (merchantId: string): void => sessionStorage.setItem(MERCHANT_KEY, merchantId),

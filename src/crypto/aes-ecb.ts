@@ -1,4 +1,4 @@
-/** @module The one primitive WebCrypto lacks, from workerd's `node:crypto` (nodejs_compat). */
+/** @module The one cipher WebCrypto lacks, from workerd's `node:crypto` (nodejs_compat). */
 import { createDecipheriv } from 'node:crypto'
 import type { Bytes } from './primitives'
 

@@ -194,7 +194,7 @@ export function orderRoutes(registry: ProviderRegistry) {
       description:
         'Queries the order (and its unsettled refunds) at the provider and applies a verified answer like a notification. ' +
         'An order the gateway has not seen is stored only when the provider reports a payment or a close; otherwise ' +
-        'nothing is kept (its `query` says so) and GET still answers 404.',
+        'nothing is kept and GET still answers 404.',
       params: orderParams,
       query: z.object({ provider: provider.optional() }),
       responses: {

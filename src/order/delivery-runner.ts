@@ -103,7 +103,8 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
     const attemptNumber = current.attempts + 1
     outcome.url = target.url
     outcome.attempts.push({ at: startedAt, ok: result.kind === 'delivered', number: attemptNumber })
-    const change = afterAttempt(result, attemptNumber, finishedAt, random)
+    // A delivery sent again (replay, recovery) retries on a schedule of its own from there.
+    const change = afterAttempt(result, attemptNumber, attemptNumber - (current.retriesFrom ?? 0), finishedAt, random)
     // The attempt and its outcome: one write of the event's record.
     store.transaction(() => {
       store.deliveries.recordAttempt({
@@ -150,7 +151,7 @@ function logAttempt(
   })
 }
 
-function afterAttempt(result: AttemptResult, attemptNumber: number, now: number, random: () => number) {
+function afterAttempt(result: AttemptResult, attemptNumber: number, scheduledNumber: number, now: number, random: () => number) {
   const base = { attempts: attemptNumber, lastStatusCode: result.statusCode }
   switch (result.kind) {
     case 'delivered':
@@ -165,7 +166,7 @@ function afterAttempt(result: AttemptResult, attemptNumber: number, now: number,
         failureReason: 'endpoint_gone' as const,
       }
     case 'retry': {
-      const delay = nextRetryDelayMs({ attemptsMade: attemptNumber, failure: result, random })
+      const delay = nextRetryDelayMs({ attemptsMade: scheduledNumber, failure: result, random })
       const lastError = result.error ?? `HTTP ${result.statusCode}`
       if (delay === null)
         return { ...base, status: 'failed' as const, nextAttemptAt: null, lastError, failureReason: 'retries_exhausted' as const }

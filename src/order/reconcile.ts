@@ -79,9 +79,12 @@ async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: b
     const settled = !AWAITING_PAYMENT.has(store.order.get()!.status) || answer.final
     let next = settled ? null : nextQueryAt(current.queriesMade + 1, finishedAt, current.expiresAt)
     const kept = current.unconfirmed
-    if (next === null && !settled && kept !== undefined && answer.notPaid !== true) {
-      // Every query failed (keys that stopped working, the provider unreachable), and the provider, told the payment
-      // was taken, retries no more: keep it and keep asking, hourly for a week after it arrived, then on a sync.
+    // "Not paid" denies a kept payment only if the notification had arrived when the query was sent (`nowMs`).
+    const denied = answer.notPaid === true && kept !== undefined && kept.receivedAt < nowMs
+    if (next === null && !settled && kept !== undefined && !denied) {
+      // No answer confirmed it (queries failed: keys that stopped working, the provider unreachable; or an answer was
+      // refused), and the provider, told the payment was taken, retries no more: keep it and keep asking, hourly for a
+      // week after it arrived, then on a sync.
       const watchEnd = kept.receivedAt + UNCONFIRMED_WATCH_MS
       if (finishedAt < watchEnd) {
         store.reconciliation.extend(watchEnd)
@@ -97,7 +100,7 @@ async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: b
       }
     }
     // The provider's signed word that it is not paid, or a settled order: no kept notification pays it later.
-    if (answer.notPaid === true || settled) store.reconciliation.dropUnconfirmed()
+    if (denied || settled) store.reconciliation.dropUnconfirmed()
     store.reconciliation.recordQuery(finishedAt, summary, next)
     return { nextDueAt: next, summary }
   })
@@ -126,7 +129,7 @@ export async function syncOrder(
     // or a close); otherwise nothing is stored, nothing is watched, and it stays unknown (GET answers 404).
     answer = await queryProvider(ctx.env, newOrder(order, isoNow(nowMs)), nowMs)
     if (answer.notification === null && ctx.store.order.get() === null) {
-      return { status: 'pending', query: `${answer.summary} (order not seen: nothing stored)`, refunds: [] }
+      return { status: 'pending', query: answer.summary, refunds: [] }
     }
   }
   ctx.store.transaction(() => {

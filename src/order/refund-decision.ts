@@ -130,8 +130,7 @@ export function decideRefund(state: OrderState, effect: RefundEffect, book: Refu
     if (known.cumulative !== null && heldBefore(known.cumulative, known.outRefundNo, [...work.rows.values()])) {
       // A refund that happened before it (a lower running total) is still held: this one waits for it, so the
       // merchant gets the two in the order they happened.
-      const held = known.held ?? { channel: context.channel, raw: context.raw, refundId: effect.refundId, refundedAt: effect.refundedAt }
-      work.put({ ...known, status: 'pending', held, statedAmount: effect.amount, nextQueryAt: null })
+      work.put({ ...known, status: 'pending', held: heldReport(known, effect, context), statedAmount: effect.amount })
       return accepted(work, true)
     }
     const source = known.held === null ? undefined : { channel: known.held.channel, raw: known.held.raw }
@@ -143,8 +142,7 @@ export function decideRefund(state: OrderState, effect: RefundEffect, book: Refu
   // Alipay: only the trade's running total. Above the order's amount it is wrong whatever came before.
   if (effect.cumulativeRefunded === null) throw new TypeError('a refund states its own amount or the running total')
   if (effect.cumulativeRefunded > orderAmount) return { verdict: 'rejected', reason: 'refund_exceeds_amount' }
-  const held = known.held ?? { channel: context.channel, raw: context.raw, refundId: effect.refundId, refundedAt: effect.refundedAt }
-  work.put({ ...known, status: 'pending', held })
+  work.put({ ...known, status: 'pending', held: heldReport(known, effect, context) })
   settleHeld(work, context.canQueryRefunds, context.now)
   const stillHeld = work.row(effect.outRefundNo).status !== 'succeeded'
   if (stillHeld && context.canQueryRefunds) {
@@ -167,6 +165,16 @@ export function settleRefunds(
   return { next: work.state, events: work.events, change: work.change(false) }
 }
 
+/** The report a held refund is forwarded with once settled: the one it was first held with, else this one. */
+function heldReport(known: RefundRow, effect: RefundEffect, context: RefundContext): NonNullable<RefundRow['held']> {
+  return known.held ?? { channel: context.channel, raw: context.raw, refundId: effect.refundId, refundedAt: effect.refundedAt }
+}
+
+/** An Alipay refund accepted and held: pending, with the running total its notification reported. */
+function isHeld(row: RefundRow): boolean {
+  return row.status === 'pending' && row.held !== null && row.cumulative !== null
+}
+
 function accepted(work: RefundWork, held: boolean): RefundDecision {
   return { verdict: 'accepted', next: work.state, events: work.events, change: work.change(held) }
 }
@@ -177,9 +185,7 @@ function settleHeld(work: RefundWork, canQueryRefunds: boolean, now: string): vo
   if (orderAmount === null) return
   for (let progress = true; progress; ) {
     progress = false
-    const held = [...work.rows.values()]
-      .filter((row) => row.status === 'pending' && row.held !== null && row.cumulative !== null)
-      .sort((a, b) => a.cumulative! - b.cumulative!)
+    const held = [...work.rows.values()].filter(isHeld).sort((a, b) => a.cumulative! - b.cumulative!)
     for (const row of held) {
       const amount = certainAmount(row, [...work.rows.values()], work.state, canQueryRefunds)
       if (amount === null || !work.fits(amount, orderAmount)) continue
@@ -201,7 +207,12 @@ function settleHeld(work: RefundWork, canQueryRefunds: boolean, now: string): vo
  */
 function certainAmount(refund: RefundRow, rows: RefundRow[], state: OrderState, canQueryRefunds: boolean): number | null {
   const total = refund.cumulative!
-  if (refund.statedAmount !== undefined) return heldBefore(total, refund.outRefundNo, rows) ? null : refund.statedAmount
+  // Its queries ended unanswered (the keys no longer allow them, or the week is over).
+  const queriesEnded = refund.queriesMade > 0 && refund.nextQueryAt === null
+  if (refund.statedAmount !== undefined) {
+    // Once its own queries end, it no longer waits for one before it that may never settle (order is lost then).
+    return heldBefore(total, refund.outRefundNo, rows) && !queriesEnded ? null : refund.statedAmount
+  }
   const others = rows.filter((row) => row.outRefundNo !== refund.outRefundNo)
   const settled = others.filter((row) => row.status === 'succeeded')
   const settledBefore = settled
@@ -212,8 +223,7 @@ function certainAmount(refund: RefundRow, rows: RefundRow[], state: OrderState, 
     const amount = refund.registeredAmount
     return amount <= total - settledBefore && state.refundedAmount + amount <= highest ? amount : null
   }
-  // Its queries ended unanswered (the keys no longer allow them, or the week is over): the order of arrival decides.
-  const queriesEnded = refund.queriesMade > 0 && refund.nextQueryAt === null
+  // Once its queries ended unanswered, the order of arrival decides.
   if (canQueryRefunds && !queriesEnded) return null
   if (settled.some((row) => row.cumulative === null)) return null
   if (others.some((row) => row.status === 'pending' && (row.cumulative === null || row.cumulative < total))) return null
@@ -225,8 +235,5 @@ function certainAmount(refund: RefundRow, rows: RefundRow[], state: OrderState, 
 
 /** Whether another held Alipay refund has a lower running total than `total`: it happened first. */
 function heldBefore(total: number, outRefundNo: string, rows: RefundRow[]): boolean {
-  return rows.some(
-    (row) =>
-      row.outRefundNo !== outRefundNo && row.status === 'pending' && row.held !== null && row.cumulative !== null && row.cumulative < total,
-  )
+  return rows.some((row) => row.outRefundNo !== outRefundNo && isHeld(row) && row.cumulative! < total)
 }

@@ -75,4 +75,35 @@ describe('a new event of an order whose earlier delivery failed', () => {
     expect(received[0]!.id).toBe(paymentEventId)
     expect((await deliveryStates(order)).map((d) => d.status)).toEqual(['delivered', 'delivered'])
   })
+
+  it('the merchant still down when the refund arrives: the payment retries on a whole schedule ahead of it', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.parse('2032-02-01T00:00:00Z'))
+    const M = 'order-still-down'
+    const ids = ownKeys(M)
+    await registerMerchant(M, { identity: ids })
+    let up = false
+    const received = merchantEndpoint(forwardUrl(M), () => (up ? 200 : 503))
+    const payment = freshPayment('alipay', { identity: ids, amount: 1000 })
+    expect((await notify('alipay', M, payment)).status).toBe(200)
+    const order: OrderRef = { merchantId: M, provider: 'alipay', outTradeNo: payment.outTradeNo }
+    await runAlarmsUntil([order], (ds) => ds.every((d) => d.status === 'failed'))
+    const refund = alipayRefundNotify({
+      outTradeNo: payment.outTradeNo,
+      outRefundNo: 'ORD-R2',
+      refundFee: 300,
+      total: 1000,
+      identity: ids.alipay,
+    })
+    expect(await (await notify('alipay', M, refund)).text()).toBe('success')
+    await runDurableObjectAlarm(orderStub(env, order))
+    // Still down: the payment failed its first attempt since, and is retried later, the refund waiting behind it.
+    expect(await deliveryStates(order)).toMatchObject([{ status: 'pending' }, { status: 'pending' }])
+
+    vi.setSystemTime(Date.now() + 3600_000)
+    up = true
+    received.length = 0
+    await runAlarmsUntil([order], (ds) => ds.every((d) => d.status !== 'pending'))
+    expect(received.map((e) => e.type)).toEqual(['payment.succeeded', 'refund.succeeded'])
+  })
 })

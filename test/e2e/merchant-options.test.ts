@@ -186,6 +186,46 @@ describe('confirmPaymentsByQuery', () => {
     }
   })
 
+  it('keeps a payment notified while a query was out: that query’s “not paid” was true when asked, and denies nothing', async () => {
+    const merchantId = 'confirm-query-race'
+    await saveMerchant(merchantId, {
+      ...withQueryKeys(merchantBody(merchantId, { identity: ownKeys(merchantId) })),
+      confirmPaymentsByQuery: true,
+    })
+    const paid = freshPayment('alipay', { identity: ownKeys(merchantId), amount: 100 })
+    // Alipay holds the sync's query until the buyer has paid, then answers what was true when it was asked.
+    let release: () => void = () => {}
+    const released = new Promise<void>((resolve) => (release = resolve))
+    let asked: () => void = () => {}
+    const askedOnce = new Promise<void>((resolve) => (asked = resolve))
+    network.use(
+      http.post(ALIPAY_GATEWAY, async ({ request }) => {
+        const form = new URLSearchParams(await request.text())
+        const outTradeNo = (JSON.parse(form.get('biz_content')!) as { out_trade_no: string }).out_trade_no
+        asked()
+        await released
+        const content = JSON.stringify({
+          code: '10000',
+          msg: 'Success',
+          out_trade_no: outTradeNo,
+          trade_status: 'WAIT_BUYER_PAY',
+          total_amount: '1.00',
+        })
+        const sign = createSign('RSA-SHA256').update(content).sign(keys.alipay.alipayKey.privateKeyPem, 'base64')
+        return new HttpResponse(`{"alipay_trade_query_response":${content},"sign":"${sign}"}`)
+      }),
+    )
+    const sync = admin(`/admin/merchants/${merchantId}/orders/${paid.outTradeNo}/sync?provider=alipay`, { method: 'POST' })
+    await askedOnce
+    expect(await (await notify('alipay', merchantId, paid)).text()).toBe(ACCEPT.alipay.body)
+    release()
+    expect((await sync).status).toBe(200)
+    const ref = { merchantId, provider: 'alipay' as const, outTradeNo: paid.outTradeNo }
+    const plan = await inOrderStore(ref, (store) => store.reconciliation.get())
+    expect(plan).toMatchObject({ unconfirmed: { receivedAt: expect.any(Number) }, lastResult: 'alipay not paid: WAIT_BUYER_PAY' })
+    expect(plan!.nextQueryAt).not.toBeNull()
+  })
+
   it('has no effect for a provider the merchant cannot query: payments are forwarded as notified', async () => {
     // No Alipay app private key: nothing could confirm an Alipay payment (the APIv2 key alone queries WeChat Pay).
     await saveMerchant('confirm-no-keys', { confirmPaymentsByQuery: true })

@@ -180,7 +180,7 @@ describe('reconciliation by provider query', () => {
     const reply = await admin(`/admin/merchants/${MERCHANT}/orders/T-RECON-TYPO/sync?provider=alipay`, { method: 'POST' })
     expect(reply.status).toBe(200)
     expect(await reply.json()).toMatchObject({
-      results: [{ provider: 'alipay', status: 'pending', query: 'alipay not paid: ACQ.TRADE_NOT_EXIST (order not seen: nothing stored)' }],
+      results: [{ provider: 'alipay', status: 'pending', query: 'alipay not paid: ACQ.TRADE_NOT_EXIST' }],
     })
     expect((await admin(`/admin/merchants/${MERCHANT}/orders/T-RECON-TYPO`)).status).toBe(404)
     await runInDurableObject(

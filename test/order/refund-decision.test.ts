@@ -176,6 +176,28 @@ describe('refund decisions', () => {
     ])
   })
 
+  it('a refund whose query states its amount waits for a held one before it; once its own queries end, it waits no more', () => {
+    const book = new Book()
+    apply(book, [alipay('A', 30), alipay('B', 50)], true)
+    // B's query answers 20 while A is still held: B waits, so the merchant gets A first.
+    const stated = decideRefund(paid, { ...alipay('B', 0), amount: 20, cumulativeRefunded: null }, book, context(true))
+    if (stated.verdict !== 'accepted') throw new Error('rejected')
+    expect(stated.events).toEqual([])
+    book.keep(stated.change)
+    expect(book.kept.get('B')).toMatchObject({ status: 'pending', statedAmount: 20 })
+    // A's answer: A, then B with its stated amount.
+    const answered = decideRefund(paid, { ...alipay('A', 0), amount: 30, cumulativeRefunded: null }, book, context(true))
+    if (answered.verdict !== 'accepted') throw new Error('rejected')
+    expect(answered.events.map((e) => [e.refund!.out_refund_no, e.refund!.amount])).toEqual([
+      ['A', 30],
+      ['B', 20],
+    ])
+    expect(answered.change.rows.find((row) => row.outRefundNo === 'B')).not.toHaveProperty('statedAmount')
+    // Had A never been answered: once B's own queries end, B settles with its stated amount all the same.
+    const ended = book.rows().map((row) => (row.outRefundNo === 'B' ? { ...row, queriesMade: 3, nextQueryAt: null } : row))
+    expect(settleRefunds(paid, ended, true, NOW).events.map((e) => [e.refund!.out_refund_no, e.refund!.amount])).toEqual([['B', 20]])
+  })
+
   it('reports an abnormal refund once, then its success; a closed refund is final', () => {
     const book = new Book()
     const { refunds, state } = apply(book, [wechat('R1', 40, 'failed'), wechat('R1', 40, 'failed'), wechat('R1', 40)])

@@ -102,11 +102,12 @@ export class DeliveryTables {
     }))
   }
 
-  /** Pending again, due at `dueAt`, attempts and last status kept (a replay or a recovery). */
+  /** Pending again, due at `dueAt`, with a whole retry schedule; attempts and last status kept (a replay or a recovery). */
   requeue(id: string, dueAt: number, now: string): void {
     this.change(id, (d) => ({
       ...d,
       status: 'pending',
+      retriesFrom: d.attempts,
       nextAttemptAt: dueAt,
       lastError: null,
       failureReason: null,
@@ -163,6 +164,7 @@ export class DeliveryTables {
       lastStatusCode: d.lastStatusCode,
       lastError: d.lastError,
       failureReason: d.failureReason,
+      ...(d.retriesFrom === undefined ? {} : { retriesFrom: d.retriesFrom }),
       leaseUntil: this.leases.get(d.id) ?? null,
       waitsFor: d.status === 'pending' && headOfLine !== d.id ? headOfLine : null,
       version: d.version,

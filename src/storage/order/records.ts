@@ -90,6 +90,11 @@ export interface DeliveryRow {
   leaseUntil: number | null
   /** The earlier pending delivery of the same order or subject this one waits behind; null when it is next. */
   waitsFor: string | null
+  /**
+   * `attempts` when the delivery was last sent again (a replay, a recovery, or a later event of its order taking it
+   * back into the line): its retry schedule starts afresh from there. Absent for one never sent again.
+   */
+  retriesFrom?: number
   version: number
   createdAt: string
   updatedAt: string
