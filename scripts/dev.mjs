@@ -3,8 +3,9 @@
 //   1. .dev.vars from the committed .dev.vars.example when missing (ADMIN_TOKEN, MASTER_KEY: dev-only values)
 //   2. the demo merchant's throwaway sandbox keys and forward secret in .demo/ on first run (never real keys)
 //   3. local D1 migrations, then `wrangler dev --local` in the foreground (offline: no login, metrics or cf fetch),
-//      and beside it the provider stand-in on http://127.0.0.1:8790 (scripts/provider-standin.mjs): WeChat Pay and
-//      Alipay order and refund queries for what `npm run simulate` paid and refunded
+//      and beside it the provider stand-in on http://127.0.0.1:8790 (or STANDIN_PORT of .dev.vars;
+//      scripts/provider-standin.mjs): WeChat Pay and Alipay order and refund queries for what `npm run simulate` paid
+//      and refunded
 //   4. once it answers, the demo merchant PUT through the real admin API, so the gateway seals its secrets itself;
 //      its query keys and API URLs point at the stand-in, so a lost notification is found by the order query; and
 //      beside it the demo sub-merchant (WeChat Pay partner mode), which downloads its platform certificates there
@@ -27,8 +28,8 @@ import {
   LISTEN_URL,
   readDevVars,
   ROOT,
-  STANDIN_PORT,
-  STANDIN_URL,
+  standinPort,
+  standinUrl,
 } from './lib/demo.mjs'
 import { NOTIFY_PATHS } from './lib/build-notification.mjs'
 
@@ -88,12 +89,17 @@ async function main() {
   if (!(await portIsFree(port))) {
     throw new DevError(`port ${port} is in use: is another \`npm run dev\` running? (PORT in .dev.vars moves the gateway)`)
   }
-  if (!(await portIsFree(STANDIN_PORT))) {
-    throw new DevError(`port ${STANDIN_PORT} (the provider stand-in) is in use: is another \`npm run dev\` running?`)
+  const standinAt = standinPort()
+  if (!(await portIsFree(standinAt))) {
+    throw new DevError(
+      `port ${standinAt} (the provider stand-in) is in use: is another \`npm run dev\` running? (STANDIN_PORT in .dev.vars moves it)`,
+    )
   }
 
-  step(`starting the provider stand-in on ${STANDIN_URL} and wrangler dev on ${gateway}`)
-  const standin = start(spawn(process.execPath, [STANDIN], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] }))
+  step(`starting the provider stand-in on ${standinUrl(standinAt)} and wrangler dev on ${gateway}`)
+  const standin = start(
+    spawn(process.execPath, [STANDIN, '--port', String(standinAt)], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] }),
+  )
   const wrangler = start(
     spawn(
       process.execPath,
@@ -136,13 +142,13 @@ async function main() {
       loopback,
       adminToken,
       DEMO_MERCHANT_ID,
-      demoMerchantBody(demo.keys, forward, { providerApi: STANDIN_URL }),
+      demoMerchantBody(demo.keys, forward, { providerApi: standinUrl() }),
     )
     await seedDemoMerchant(
       loopback,
       adminToken,
       DEMO_SUB_MERCHANT_ID,
-      demoSubMerchantBody(demo.keys, forward, { providerApi: STANDIN_URL }),
+      demoSubMerchantBody(demo.keys, forward, { providerApi: standinUrl() }),
     )
     printWelcome(gateway, created)
   } catch (error) {
@@ -218,7 +224,7 @@ function printWelcome(gateway, created) {
       (path, i) => `${i === 0 ? '  notify URLs    ' : '                 '}${gateway}/notify/${DEMO_MERCHANT_ID}/${path}`,
     ),
     `  forwards to    ${LISTEN_URL} (Standard Webhooks, secret in ${DEMO_DIR_NAME}forward-secret)`,
-    `  provider APIs  ${STANDIN_URL}: the stand-in answering order and refund queries for what simulate paid and refunded,`,
+    `  provider APIs  ${standinUrl()}: the stand-in answering order and refund queries for what simulate paid and refunded,`,
     '                 signed with the demo keys, and serving the WeChat Pay platform certificates (GET /v3/certificates)',
     `  admin API      ${gateway}/admin/… with Authorization: Bearer <ADMIN_TOKEN from .dev.vars>`,
     `  dashboard      ${gateway}/dashboard (sign in with the ADMIN_TOKEN from .dev.vars)`,

@@ -10,14 +10,7 @@ import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { DemoSetupError, loadDemo, readSimulatorState, SIMULATOR_STATE_FILE } from './lib/demo.mjs'
-import {
-  ALIPAY_GATEWAY_PATH,
-  answerQuery,
-  knownOrders,
-  STANDIN_PORT,
-  V2_QUERY_PATH,
-  V2_REFUND_QUERY_PATH,
-} from './lib/provider-standin.mjs'
+import { ALIPAY_GATEWAY_PATH, answerQuery, knownOrders, standinPort, V2_QUERY_PATH, V2_REFUND_QUERY_PATH } from './lib/provider-standin.mjs'
 import { readBody } from './lib/read-body.mjs'
 
 const USAGE = `Usage: node scripts/provider-standin.mjs [options]
@@ -33,7 +26,7 @@ A local stand-in for the WeChat Pay and Alipay order- and refund-query APIs (\`n
   POST ${ALIPAY_GATEWAY_PATH}                                      Alipay alipay.trade.query and alipay.trade.fastpay.refund.query (JSON, RSA2 sign)
 
 Options
-  --port <port>   default ${STANDIN_PORT} (0: any free port, printed on start)
+  --port <port>   default ${standinPort()}, STANDIN_PORT of .dev.vars or 8790 (0: any free port, printed on start)
   --keys <file>   the merchant's and providers' keys (default: the demo's, .demo/keys.json)
   --state <file>  the orders paid (default: .demo/simulator-state.json, written by npm run simulate)
   -h, --help`
@@ -45,7 +38,7 @@ function main() {
   try {
     ;({ values } = parseArgs({
       options: {
-        port: { type: 'string', default: String(STANDIN_PORT) },
+        port: { type: 'string', default: String(standinPort()) },
         keys: { type: 'string' },
         state: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },

@@ -24,7 +24,7 @@ import {
   loadDemo,
   readDevVars,
   readSimulatorState,
-  STANDIN_URL,
+  standinUrl,
   writeSimulatorState,
 } from './lib/demo.mjs'
 import { lastKey, outOfOrderRefunds, parseSimulateArgs, refundOptions, refundTarget, USAGE, UsageError } from './lib/simulate-options.mjs'
@@ -219,7 +219,7 @@ async function payWithoutNotify({ channel, gateway, build, merchantId }) {
   console.log(`✓ paid at ${PROVIDER_NAMES[provider]} (transaction ${transactionId}); no notification sent`)
   await printOrderStatus(gateway, merchantId, provider, outTradeNo)
   if (!(await standinAnswers())) {
-    console.log(`! the provider stand-in does not answer on ${STANDIN_URL}: it runs with \`npm run dev\`, and queries fail without it`)
+    console.log(`! the provider stand-in does not answer on ${standinUrl()}: it runs with \`npm run dev\`, and queries fail without it`)
   }
   const syncUrl = new URL(`${orderPath}/sync?provider=${provider}`, gateway).href
   console.log('')
@@ -261,7 +261,7 @@ async function refundWithoutNotify({ channel, gateway, build }) {
   writeSimulatorState(state)
   console.log(`✓ refunded at ${PROVIDER_NAMES[provider]}; no notification sent`)
   if (!(await standinAnswers())) {
-    console.log(`! the provider stand-in does not answer on ${STANDIN_URL}: it runs with \`npm run dev\`, and queries fail without it`)
+    console.log(`! the provider stand-in does not answer on ${standinUrl()}: it runs with \`npm run dev\`, and queries fail without it`)
   }
   console.log('')
   console.log(`The order object asks ${PROVIDER_NAMES[provider]} about the refund by itself 2 minutes after registration (then`)
@@ -318,7 +318,7 @@ async function refundOutOfOrder({ channel, gateway, show, build }) {
   console.log(`  B (${yuan(b.amount)}) and A (${yuan(a.amount)}), once each.`)
   if (!(await standinAnswers())) {
     console.log(
-      `! the provider stand-in does not answer on ${STANDIN_URL}: B waits until a query can be made (or the refund is registered)`,
+      `! the provider stand-in does not answer on ${standinUrl()}: B waits until a query can be made (or the refund is registered)`,
     )
   }
   await printOrderStatus(gateway, provider, paid.outTradeNo)
@@ -412,7 +412,7 @@ function adminToken() {
 /** Whether the provider stand-in answers (a courtesy check: the payment is recorded either way). */
 async function standinAnswers() {
   try {
-    const response = await fetch(`${STANDIN_URL}/`, { signal: AbortSignal.timeout(2_000) })
+    const response = await fetch(`${standinUrl()}/`, { signal: AbortSignal.timeout(2_000) })
     return response.ok
   } catch {
     return false

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { makeKeys } from '../../test/fixtures/signers/keys.mjs'
 import { DEV_VARS_FILE, parseDevVars, readDevVarsIfPresent } from './dev-vars.mjs'
 
-export { DEV_VARS_FILE, DevVarsError, gatewayPort, gatewayUrl } from './dev-vars.mjs'
+export { DEV_VARS_FILE, DevVarsError, gatewayPort, gatewayUrl, standinPort, standinUrl } from './dev-vars.mjs'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const DEMO_DIR = new URL('../../.demo/', import.meta.url)
@@ -23,9 +23,6 @@ export const DEMO_PARTNER = { subMchid: '1900000999', subAppid: 'wx9999999999999
 export const LISTEN_PORT = 4242
 export const LISTEN_PATH = '/webhooks'
 export const LISTEN_URL = `http://localhost:${LISTEN_PORT}${LISTEN_PATH}`
-/** The provider stand-in (scripts/provider-standin.mjs): the demo merchant's WeChat Pay API base URL. */
-export const STANDIN_PORT = 8790
-export const STANDIN_URL = `http://127.0.0.1:${STANDIN_PORT}`
 /** Where on the stand-in Alipay's OpenAPI gateway is: the demo merchant's `alipay.gatewayUrl`. */
 export const ALIPAY_GATEWAY_PATH = '/gateway.do'
 
@@ -109,7 +106,7 @@ export function demoApps(keys) {
 /**
  * The `PUT /admin/merchants/{id}` body for a merchant holding `keys` (makeKeys() shape): WeChat Pay v2 and
  * v3 (both platform certificates and the PUB_KEY_ID key side by side, as during WeChat's migration) and Alipay.
- * With `providerApi` (the stand-in's origin, e.g. STANDIN_URL) it also holds what order queries need: the keys
+ * With `providerApi` (the stand-in's origin, `standinUrl()`) it also holds what order queries need: the keys
  * that sign requests (merchant API key, Alipay app key) and the stand-in as both providers' API.
  */
 export function demoMerchantBody(keys, forward, { providerApi } = {}) {

@@ -6,3 +6,6 @@ export function parseDevVars(text: string): Record<string, string>
 export function readDevVarsIfPresent(file?: URL | string): Record<string, string>
 export function gatewayPort(file?: URL | string): number
 export function gatewayUrl(port?: number): string
+export const DEFAULT_STANDIN_PORT: number
+export function standinPort(file?: URL | string): number
+export function standinUrl(port?: number): string

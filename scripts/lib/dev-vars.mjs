@@ -1,10 +1,13 @@
 // `.dev.vars`, the local settings of `npm run dev`, as the scripts and the admin CLI read them: the Worker's
-// secrets (wrangler dev loads those itself) and PORT, the local gateway's port, which only the scripts use.
+// secrets (wrangler dev loads those itself), and PORT and STANDIN_PORT, the local gateway's and the provider stand-in's
+// ports, which only the scripts use.
 import { existsSync, readFileSync } from 'node:fs'
 
 export const DEV_VARS_FILE = new URL('../../.dev.vars', import.meta.url)
 /** The local gateway's port when `.dev.vars` sets no PORT. */
 export const DEFAULT_GATEWAY_PORT = 8787
+/** The provider stand-in's port when `.dev.vars` sets no STANDIN_PORT. */
+export const DEFAULT_STANDIN_PORT = 8790
 
 /** Thrown when a value of `.dev.vars` is unusable: the message names the key. */
 export class DevVarsError extends Error {
@@ -29,11 +32,25 @@ export function readDevVarsIfPresent(file = DEV_VARS_FILE) {
 
 /** The port `npm run dev` serves the gateway on and the local commands reach it at: PORT of `.dev.vars`, else 8787. */
 export function gatewayPort(file = DEV_VARS_FILE) {
-  const port = readDevVarsIfPresent(file).PORT
+  return portOf('PORT', DEFAULT_GATEWAY_PORT, file)
+}
+
+/** The provider stand-in's port (scripts/provider-standin.mjs): STANDIN_PORT of `.dev.vars`, else 8790. */
+export function standinPort(file = DEV_VARS_FILE) {
+  return portOf('STANDIN_PORT', DEFAULT_STANDIN_PORT, file)
+}
+
+/** The stand-in's origin: the demo merchants' provider API base URL. */
+export function standinUrl(port = standinPort()) {
+  return `http://127.0.0.1:${port}`
+}
+
+function portOf(key, fallback, file) {
+  const port = readDevVarsIfPresent(file)[key]
   // Empty is unset, as for the optional keys of .dev.vars.example.
-  if (port === undefined || port === '') return DEFAULT_GATEWAY_PORT
+  if (port === undefined || port === '') return fallback
   if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
-    throw new DevVarsError(`.dev.vars: PORT=${port} is not a port number (an integer from 1 to 65535)`)
+    throw new DevVarsError(`.dev.vars: ${key}=${port} is not a port number (an integer from 1 to 65535)`)
   }
   return Number(port)
 }

@@ -20,7 +20,7 @@ import { beijingCompact, beijingDashed, DEMO_OPENID, fenToYuan, rfc3339Beijing }
 import { ALIPAY_GATEWAY_PATH, DEMO_PARTNER, demoApps } from './demo.mjs'
 import { alipayRefundFields, findRefund, v2RefundFields, v3RefundObject } from './standin-refunds.mjs'
 
-export { ALIPAY_GATEWAY_PATH, STANDIN_PORT, STANDIN_URL } from './demo.mjs'
+export { ALIPAY_GATEWAY_PATH, standinPort } from './demo.mjs'
 
 export const V2_QUERY_PATH = '/pay/orderquery'
 export const V2_REFUND_QUERY_PATH = '/pay/refundquery'

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { DevVarsError, gatewayPort, gatewayUrl } from '../../scripts/lib/dev-vars.mjs'
+import { DevVarsError, gatewayPort, gatewayUrl, standinPort, standinUrl } from '../../scripts/lib/dev-vars.mjs'
 
 describe('gatewayPort', () => {
   const dir = mkdtempSync(join(tmpdir(), 'paygate-gateway-port-'))
@@ -34,5 +34,15 @@ describe('gatewayPort', () => {
     const file = devVars(`bad-${value}`, `PORT=${value}\n`)
     expect(() => gatewayPort(file)).toThrow(DevVarsError)
     expect(() => gatewayPort(file)).toThrow(`.dev.vars: PORT=${value} is not a port number (an integer from 1 to 65535)`)
+  })
+
+  it('has a neighbour: the provider stand-in on STANDIN_PORT of .dev.vars, else 8790, checked the same way', () => {
+    expect(standinPort(join(dir, 'missing'))).toBe(8790)
+    const file = devVars('standin', 'PORT=9123\nSTANDIN_PORT=9124\n')
+    expect([gatewayPort(file), standinPort(file)]).toEqual([9123, 9124])
+    expect(standinUrl(standinPort(file))).toBe('http://127.0.0.1:9124')
+    expect(() => standinPort(devVars('bad-standin', 'STANDIN_PORT=99999\n'))).toThrow(
+      '.dev.vars: STANDIN_PORT=99999 is not a port number (an integer from 1 to 65535)',
+    )
   })
 })
