@@ -14,8 +14,9 @@ import { afterAll, describe, expect, it } from 'vitest'
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const CONFIG = join(ROOT, 'wrangler.toml')
 /**
- * Keys of .dev.vars that only the dev scripts read (PORT: the port `npm run dev` gives `wrangler dev --port`; STANDIN_PORT: the provider stand-in's), not
- * Worker secrets: wrangler.toml does not list them, so wrangler dev drops them, as it should.
+ * Keys of .dev.vars that only the dev scripts read (PORT: the port `npm run dev` gives `wrangler dev --port`;
+ * STANDIN_PORT: the provider stand-in's), not Worker secrets: wrangler.toml does not list them, so wrangler dev drops
+ * them, as it should.
  */
 const DEV_SCRIPT_SETTINGS = ['PORT', 'STANDIN_PORT']
 
