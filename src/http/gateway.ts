@@ -17,8 +17,11 @@ export function createGateway(options: GatewayOptions): ExportedHandler<Env> {
   const registry = new ProviderRegistry(options.providers)
   const router = buildRouter(registry)
   return {
-    fetch(request, env, ctx): Promise<Response> {
-      return router.fetch(request, env, ctx)
+    async fetch(request, env, ctx): Promise<Response> {
+      if (request.method !== 'HEAD') return router.fetch(request, env, ctx)
+      // HEAD is GET without the body (RFC 9110 §9.3.2): the same status and headers, for uptime checks and caches.
+      const response = await router.fetch(new Request(request, { method: 'GET' }), env, ctx)
+      return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers })
     },
     // The daily cron (wrangler.toml `[triggers]`): certificate notices, stats retention.
     scheduled(controller, env, ctx): void {

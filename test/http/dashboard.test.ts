@@ -82,6 +82,25 @@ describe('GET /dashboard', () => {
   })
 })
 
+describe('HEAD', () => {
+  const head = (path: string, headers: Record<string, string> = {}) =>
+    exports.default.fetch(`https://gw.test${path}`, { method: 'HEAD', headers })
+
+  it('answers as GET does, without the body: the console, the OpenAPI document, the admin API, a notify URL', async () => {
+    const dashboard = await head('/dashboard')
+    expect(dashboard.status).toBe(200)
+    expect(dashboard.headers.get('content-type')).toBe((await page('/dashboard')).headers.get('content-type'))
+    expect(dashboard.headers.get('content-security-policy')).not.toBeNull()
+    expect(await dashboard.text()).toBe('')
+    expect((await head('/admin/openapi.json')).status).toBe(200)
+    // The admin API still needs its token; a notify URL still takes POST only.
+    expect((await head('/admin/merchants')).status).toBe(401)
+    expect((await head('/admin/merchants', { authorization: `Bearer ${env.ADMIN_TOKEN}` })).status).toBe(200)
+    const notifyUrl = await head('/notify/acme/alipay')
+    expect([notifyUrl.status, notifyUrl.headers.get('allow')]).toEqual([405, 'POST'])
+  })
+})
+
 describe('GET /admin/endpoints', () => {
   it('needs the admin token', async () => {
     expect((await admin('/admin/endpoints', { token: null })).status).toBe(401)
