@@ -168,7 +168,8 @@ async function main(): Promise<void> {
       error instanceof ConfigError ||
       (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     ) {
-      console.error(`error: ${(error as Error).message}\n\n${USAGE}`)
+      // The message first and alone: the commands are one `--help` away, not fifty lines below it.
+      console.error(`error: ${(error as Error).message}\n(npm run admin -- --help lists the commands and options)`)
       process.exitCode = 2
     } else if (error instanceof TypeError && /fetch failed/.test(error.message)) {
       console.error(`error: cannot reach the gateway (${readConfigUrl()}): is it running?`)

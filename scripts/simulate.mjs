@@ -467,7 +467,7 @@ main()
   })
   .catch((error) => {
     if (error instanceof UsageError) {
-      console.error(`simulate: ${error.message}\n\n${USAGE}`)
+      console.error(`simulate: ${error.message}\n(npm run simulate -- --help lists the channels, events and options)`)
       process.exitCode = 2
     } else if (error instanceof SimulationError || error instanceof DemoSetupError || error instanceof DevVarsError) {
       console.error(`simulate: ${error.message}`)
