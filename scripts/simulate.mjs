@@ -431,6 +431,23 @@ async function printOrderStatus(gateway, merchantId, provider, outTradeNo) {
   const { order, path } = read
   const refunded = order.refunded_amount > 0 ? `, ${yuan(order.refunded_amount)} refunded` : ''
   console.log(`  gateway    order ${order.status}${order.amount === null ? '' : `, ${yuan(order.amount)}`}${refunded} (GET ${path})`)
+  const disabled = await endpointDisabled(gateway, merchantId)
+  if (disabled !== null) {
+    console.log(`  ! ${merchantId}'s endpoint is disabled (${disabled}): its events wait as failed, \`npm run listen\` prints nothing`)
+    console.log(`    until it is enabled and they are recovered (dashboard, or npm run admin -- endpoint enable ${merchantId})`)
+  }
+}
+
+/** Why the merchant's endpoint is disabled, or null when it is not (or cannot be told: only ever a courtesy). */
+async function endpointDisabled(gateway, merchantId) {
+  try {
+    const token = readDevVars().ADMIN_TOKEN
+    const response = await fetch(new URL(`/admin/merchants/${merchantId}`, gateway), { headers: { authorization: `Bearer ${token}` } })
+    const { forward } = response.ok ? await response.json() : {}
+    return forward?.disabled_at ? (forward.disabled_reason ?? 'disabled') : null
+  } catch {
+    return null
+  }
 }
 
 /** `{ order, path }` from GET …/orders/{no}, or null when it cannot be read: only ever a courtesy. */
