@@ -22,6 +22,33 @@ async function firstEventId(order: OrderRef): Promise<string> {
   return ((await response.json()) as { deliveries: { event_id: string }[] }).deliveries[0]!.event_id
 }
 
+/**
+ * An Alipay payment whose delivery failed for good while its merchant was down (time moved through every retry from
+ * `start`), and a refund of it not sent yet; the merchant's endpoint answers 200 once `merchant.up` is set. Only what
+ * the merchant receives from then on is recorded.
+ */
+async function exhaustedPayment(M: string, start: string) {
+  vi.useFakeTimers({ toFake: ['Date'] })
+  vi.setSystemTime(Date.parse(start))
+  const ids = ownKeys(M)
+  await registerMerchant(M, { identity: ids })
+  const merchant = { up: false }
+  const received = merchantEndpoint(forwardUrl(M), () => (merchant.up ? 200 : 503))
+  const payment = freshPayment('alipay', { identity: ids, amount: 1000 })
+  expect((await notify('alipay', M, payment)).status).toBe(200)
+  const order: OrderRef = { merchantId: M, provider: 'alipay', outTradeNo: payment.outTradeNo }
+  await runAlarmsUntil([order], (ds) => ds.every((d) => d.status === 'failed'))
+  received.length = 0
+  const refund = alipayRefundNotify({
+    outTradeNo: payment.outTradeNo,
+    outRefundNo: `${M}-R1`,
+    refundFee: 300,
+    total: 1000,
+    identity: ids.alipay,
+  })
+  return { order, payment, refund, received, merchant }
+}
+
 describe('a new event of an order whose earlier delivery failed', () => {
   it('endpoint disabled during the payment, enabled again, then a refund: payment.succeeded first, with its webhook-id', async () => {
     const M = 'order-after-disabled'
@@ -46,30 +73,11 @@ describe('a new event of an order whose earlier delivery failed', () => {
   })
 
   it('payment retries exhausted while the merchant was down; back up, a refund: the payment goes first', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] })
-    vi.setSystemTime(Date.parse('2032-01-01T00:00:00Z'))
-    const M = 'order-after-exhausted'
-    const ids = ownKeys(M)
-    await registerMerchant(M, { identity: ids })
-    let up = false
-    const received = merchantEndpoint(forwardUrl(M), () => (up ? 200 : 503))
-    const payment = freshPayment('alipay', { identity: ids, amount: 1000 })
-    expect((await notify('alipay', M, payment)).status).toBe(200)
-    const order: OrderRef = { merchantId: M, provider: 'alipay', outTradeNo: payment.outTradeNo }
-    await runAlarmsUntil([order], (ds) => ds.every((d) => d.status === 'failed'))
+    const { order, refund, received, merchant } = await exhaustedPayment('order-after-exhausted', '2032-01-01T00:00:00Z')
     expect(await deliveryStates(order)).toMatchObject([{ status: 'failed', failure_reason: 'retries_exhausted' }])
     const paymentEventId = await firstEventId(order)
-
-    up = true
-    received.length = 0
-    const refund = alipayRefundNotify({
-      outTradeNo: payment.outTradeNo,
-      outRefundNo: 'ORD-R1',
-      refundFee: 300,
-      total: 1000,
-      identity: ids.alipay,
-    })
-    expect(await (await notify('alipay', M, refund)).text()).toBe('success')
+    merchant.up = true
+    expect(await (await notify('alipay', order.merchantId, refund)).text()).toBe('success')
     await runDurableObjectAlarm(orderStub(env, order))
     expect(received.map((e) => e.type)).toEqual(['payment.succeeded', 'refund.succeeded'])
     expect(received[0]!.id).toBe(paymentEventId)
@@ -77,31 +85,14 @@ describe('a new event of an order whose earlier delivery failed', () => {
   })
 
   it('the merchant still down when the refund arrives: the payment retries on a whole schedule ahead of it', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] })
-    vi.setSystemTime(Date.parse('2032-02-01T00:00:00Z'))
-    const M = 'order-still-down'
-    const ids = ownKeys(M)
-    await registerMerchant(M, { identity: ids })
-    let up = false
-    const received = merchantEndpoint(forwardUrl(M), () => (up ? 200 : 503))
-    const payment = freshPayment('alipay', { identity: ids, amount: 1000 })
-    expect((await notify('alipay', M, payment)).status).toBe(200)
-    const order: OrderRef = { merchantId: M, provider: 'alipay', outTradeNo: payment.outTradeNo }
-    await runAlarmsUntil([order], (ds) => ds.every((d) => d.status === 'failed'))
-    const refund = alipayRefundNotify({
-      outTradeNo: payment.outTradeNo,
-      outRefundNo: 'ORD-R2',
-      refundFee: 300,
-      total: 1000,
-      identity: ids.alipay,
-    })
-    expect(await (await notify('alipay', M, refund)).text()).toBe('success')
+    const { order, refund, received, merchant } = await exhaustedPayment('order-still-down', '2032-02-01T00:00:00Z')
+    expect(await (await notify('alipay', order.merchantId, refund)).text()).toBe('success')
     await runDurableObjectAlarm(orderStub(env, order))
     // Still down: the payment failed its first attempt since, and is retried later, the refund waiting behind it.
     expect(await deliveryStates(order)).toMatchObject([{ status: 'pending' }, { status: 'pending' }])
 
     vi.setSystemTime(Date.now() + 3600_000)
-    up = true
+    merchant.up = true
     received.length = 0
     await runAlarmsUntil([order], (ds) => ds.every((d) => d.status !== 'pending'))
     expect(received.map((e) => e.type)).toEqual(['payment.succeeded', 'refund.succeeded'])

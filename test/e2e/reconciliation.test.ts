@@ -47,6 +47,17 @@ function alipayAnswers(fields: Record<string, string>, signingKey = keys.alipay.
   return { asked }
 }
 
+/** Alipay's signed answer that it knows no such trade (ACQ.TRADE_NOT_EXIST). */
+function tradeNotExist(): void {
+  network.use(
+    http.post(GATEWAY, () => {
+      const content = JSON.stringify({ code: '40004', msg: 'Business Failed', sub_code: 'ACQ.TRADE_NOT_EXIST', sub_msg: '交易不存在' })
+      const sign = createSign('RSA-SHA256').update(content).sign(keys.alipay.alipayKey.privateKeyPem, 'base64')
+      return new HttpResponse(`{"alipay_trade_query_response":${content},"sign":"${sign}"}`)
+    }),
+  )
+}
+
 const PAID = {
   trade_no: '2026112222001400000000000001',
   trade_status: 'TRADE_SUCCESS',
@@ -113,13 +124,7 @@ describe('reconciliation by provider query', () => {
   })
 
   it('keeps waiting while the provider says the trade does not exist, backing off', async () => {
-    network.use(
-      http.post(GATEWAY, () => {
-        const content = JSON.stringify({ code: '40004', msg: 'Business Failed', sub_code: 'ACQ.TRADE_NOT_EXIST', sub_msg: '交易不存在' })
-        const sign = createSign('RSA-SHA256').update(content).sign(keys.alipay.alipayKey.privateKeyPem, 'base64')
-        return new HttpResponse(`{"alipay_trade_query_response":${content},"sign":"${sign}"}`)
-      }),
-    )
+    tradeNotExist()
     const order = await register('T-RECON-NOTYET', 500)
     await runDueQuery(order)
     const view = (await getOrder(MERCHANT, order.outTradeNo)) as unknown as {
@@ -170,13 +175,7 @@ describe('reconciliation by provider query', () => {
   })
 
   it('syncs an order neither it nor the provider knows: nothing is stored or watched, and GET still answers 404', async () => {
-    network.use(
-      http.post(GATEWAY, () => {
-        const content = JSON.stringify({ code: '40004', msg: 'Business Failed', sub_code: 'ACQ.TRADE_NOT_EXIST', sub_msg: '交易不存在' })
-        const sign = createSign('RSA-SHA256').update(content).sign(keys.alipay.alipayKey.privateKeyPem, 'base64')
-        return new HttpResponse(`{"alipay_trade_query_response":${content},"sign":"${sign}"}`)
-      }),
-    )
+    tradeNotExist()
     const reply = await admin(`/admin/merchants/${MERCHANT}/orders/T-RECON-TYPO/sync?provider=alipay`, { method: 'POST' })
     expect(reply.status).toBe(200)
     expect(await reply.json()).toMatchObject({
