@@ -69,21 +69,10 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
     if (target === null) return outcome
     const urlProblem = target.disabledAt !== null ? null : outboundUrlProblem(target.url, { allowLoopback: context.allowLoopback })
     if (target.disabledAt !== null || urlProblem !== null) {
-      // Disabled, or a URL the gateway may not call now (e.g. localhost in production): failed without a request,
-      // kept for recovery.
-      const failureReason: FailureReason = target.disabledAt !== null ? 'endpoint_disabled' : 'url_refused'
-      const lastError = urlProblem === null ? 'endpoint disabled' : `forward URL refused: ${urlProblem}`
-      const refused = {
-        status: 'failed' as const,
-        attempts: head.attempts,
-        nextAttemptAt: null,
-        lastStatusCode: null,
-        lastError,
-        failureReason,
-      }
-      store.deliveries.update(head.id, refused, isoNow(startedAt))
-      logAttempt(context.owner, head, { outcome: 'failed', reason: failureReason })
-      continue
+      // Disabled, or a URL the gateway may not call now (e.g. localhost in production): every delivery still to be
+      // sent fails without a request, kept for recovery (the ones behind the head would otherwise wait behind it).
+      refuseAll(store, context.owner, target.disabledAt !== null ? 'endpoint_disabled' : 'url_refused', urlProblem, startedAt)
+      return outcome
     }
 
     store.deliveries.lease(head.id, startedAt + LEASE_MS)
@@ -134,6 +123,17 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
     }
   }
   return outcome
+}
+
+/** Every pending delivery not in flight: failed without a request, for `reason`. */
+function refuseAll(store: OrderStore, owner: DeliveryOwner, reason: FailureReason, urlProblem: string | null, at: number): void {
+  const lastError = urlProblem === null ? 'endpoint disabled' : `forward URL refused: ${urlProblem}`
+  for (const delivery of store.deliveries.pending()) {
+    if (delivery.leaseUntil !== null && delivery.leaseUntil > at) continue
+    const refused = { status: 'failed' as const, attempts: delivery.attempts, nextAttemptAt: null, lastStatusCode: null, lastError }
+    store.deliveries.update(delivery.id, { ...refused, failureReason: reason }, isoNow(at))
+    logAttempt(owner, delivery, { outcome: 'failed', reason })
+  }
 }
 
 function logAttempt(

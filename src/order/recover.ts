@@ -1,8 +1,8 @@
 /**
- * @module Bulk recovery, one order's (or one subject's) part: every failed delivery created within the window goes back to pending, due
- * now, with its event (so its `webhook-id`) unchanged. The outbox sends the oldest first, so the order's events reach
- * the merchant in the order they happened. Pending and delivered ones are left alone: a second recovery, or one
- * while a retry is due, sends nothing twice.
+ * @module Bulk recovery, one order's (or one subject's) part: every failed delivery created within the window goes back
+ * to pending, due now, with its event (so its `webhook-id`) unchanged, and so do the order's failed deliveries before
+ * it. The outbox sends the oldest first, so the order's events reach the merchant in the order they happened. Pending
+ * and delivered ones are left alone: a second recovery, or one while a retry is due, sends nothing twice.
  */
 import { isoNow } from '../lib/ids'
 import type { OrderContext } from './context'
@@ -26,8 +26,10 @@ export async function recoverDeliveries(ctx: OrderContext, window: RecoveryWindo
   const recovered = ctx.store.transaction(() => {
     saveForwardTarget(now)
     const failed = store.deliveries.failedBetween(window.since, window.until)
-    for (const delivery of failed) store.deliveries.requeue(delivery.id, nowMs, now)
-    return failed.length
+    // With the order's earlier failed deliveries, if the window starts after them: the line goes in event order.
+    const before = store.deliveries.pending().length
+    for (const delivery of failed) store.deliveries.requeueWithEarlier(delivery.id, nowMs, now)
+    return store.deliveries.pending().length - before
   })
   if (recovered > 0) await ctx.store.setAlarm(nowMs)
   return recovered

@@ -28,7 +28,7 @@ export function compactionDueAt(ctx: OrderContext): number | null {
   const order = store.order.get()
   if (order === null) return null
   const busy =
-    store.deliveries.headOfLine() !== null ||
+    store.deliveries.pending().length > 0 ||
     (store.reconciliation.get()?.nextQueryAt ?? null) !== null ||
     store.refunds.rows().some((r) => r.nextQueryAt !== null || r.held !== null)
   if (busy) return null

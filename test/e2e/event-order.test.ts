@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
 import { admin, forwardUrl, freshPayment, notify, ownKeys, registerMerchant } from '../security/harness'
 import { deliveryStates, merchantEndpoint, runAlarmsUntil } from '../support/operations'
+import { awaitProjection } from '../support/orders'
 import { alipayRefundNotify, v3RefundNotify } from '../support/refunds'
 
 afterEach(() => {
@@ -97,4 +98,98 @@ describe('a new event of an order whose earlier delivery failed', () => {
     await runAlarmsUntil([order], (ds) => ds.every((d) => d.status !== 'pending'))
     expect(received.map((e) => e.type)).toEqual(['payment.succeeded', 'refund.succeeded'])
   })
+
+  it('the payment runs out of retries while its refund waits behind it: nothing more is sent until it is sent again', async () => {
+    const { order, received, merchant } = await pendingRefundBehindPayment('order-exhausted-behind', '2032-03-01T00:00:00Z')
+    // The payment failed for good; the refund, never attempted, waits behind it (no retry of its own).
+    expect(await deliveryStates(order)).toMatchObject([
+      { status: 'failed', failure_reason: 'retries_exhausted' },
+      { status: 'pending', attempts: 0 },
+    ])
+    expect(received.filter((r) => r.type === 'refund.succeeded')).toEqual([])
+    merchant.up = true
+    received.length = 0
+    vi.setSystemTime(Date.now() + 24 * 3600_000)
+    await runDurableObjectAlarm(orderStub(env, order))
+    expect(received).toEqual([])
+    // A recover of the payment: the payment, then the refund behind it.
+    await awaitProjection([order])
+    const recovered = await admin(`/admin/merchants/${order.merchantId}/deliveries/recover`, {
+      method: 'POST',
+      body: JSON.stringify({ since: new Date(Date.now() - 30 * 24 * 3600_000).toISOString(), status: 'failed' }),
+    })
+    expect(await recovered.json()).toMatchObject({ recovered: 1 })
+    await runAlarmsUntil([order], (ds) => ds.every((d) => d.status === 'delivered'))
+    expect(received.map((r) => r.type)).toEqual(['payment.succeeded', 'refund.succeeded'])
+  })
+
+  it('a replay of the refund, or a recover whose window starts after the failed payment, sends the payment first', async () => {
+    for (const how of ['replay', 'recover'] as const) {
+      const M = `order-${how}-behind`
+      const ids = ownKeys(M)
+      await registerMerchant(M, { identity: ids })
+      const received = merchantEndpoint(forwardUrl(M), () => 200)
+      expect((await admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
+      const payment = freshPayment('wechatpay.v3', { identity: ids, amount: 1000 })
+      expect((await notify('wechatpay.v3', M, payment)).status).toBe(204)
+      const order: OrderRef = { merchantId: M, provider: 'wechatpay', outTradeNo: payment.outTradeNo }
+      await runDurableObjectAlarm(orderStub(env, order))
+      const refundCreatedAfter = new Date(Date.now() + 1).toISOString()
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      const refund = v3RefundNotify({
+        outTradeNo: payment.outTradeNo,
+        outRefundNo: `${M}-R1`,
+        refund: 300,
+        total: 1000,
+        identity: ids.wechat,
+      })
+      expect((await notify('wechatpay.v3', M, refund)).status).toBe(204)
+      await runDurableObjectAlarm(orderStub(env, order))
+      expect((await deliveryStates(order)).map((d) => [d.status, d.failure_reason])).toEqual([
+        ['failed', 'endpoint_disabled'],
+        ['failed', 'endpoint_disabled'],
+      ])
+      expect((await admin(`/admin/merchants/${M}/endpoint/enable`, { method: 'POST' })).status).toBe(200)
+      await awaitProjection([order])
+      if (how === 'replay') {
+        const [, refundDelivery] = await deliveryStates(order)
+        expect((await admin(`/admin/deliveries/${refundDelivery!.id}/replay`, { method: 'POST' })).status).toBe(202)
+      } else {
+        const recovered = await admin(`/admin/merchants/${M}/deliveries/recover`, {
+          method: 'POST',
+          body: JSON.stringify({ since: refundCreatedAfter, status: 'failed' }),
+        })
+        expect(await recovered.json()).toMatchObject({ recovered: 2 })
+      }
+      await runDurableObjectAlarm(orderStub(env, order))
+      expect(
+        received.map((r) => r.type),
+        how,
+      ).toEqual(['payment.succeeded', 'refund.succeeded'])
+    }
+  })
 })
+
+/** A payment whose every retry failed while its merchant was down, with a refund notified meanwhile, waiting behind it. */
+async function pendingRefundBehindPayment(M: string, start: string) {
+  vi.useFakeTimers({ toFake: ['Date'] })
+  vi.setSystemTime(Date.parse(start))
+  const ids = ownKeys(M)
+  await registerMerchant(M, { identity: ids })
+  const merchant = { up: false }
+  const received = merchantEndpoint(forwardUrl(M), () => (merchant.up ? 200 : 503))
+  const payment = freshPayment('alipay', { identity: ids, amount: 1000 })
+  expect((await notify('alipay', M, payment)).status).toBe(200)
+  const order: OrderRef = { merchantId: M, provider: 'alipay', outTradeNo: payment.outTradeNo }
+  await runDurableObjectAlarm(orderStub(env, order))
+  const refund = alipayRefundNotify({
+    outTradeNo: payment.outTradeNo,
+    outRefundNo: `${M}-R1`,
+    refundFee: 300,
+    total: 1000,
+    identity: ids.alipay,
+  })
+  expect(await (await notify('alipay', M, refund)).text()).toBe('success')
+  await runAlarmsUntil([order], (ds) => ds[0]!.status === 'failed')
+  return { order, received, merchant }
+}

@@ -78,10 +78,18 @@ export class DeliveryTables {
     return event === null ? null : this.toRow(event, headOfLineId(events))
   }
 
-  /** The delivery that goes next: events reach the merchant in the order they happened. */
+  /**
+   * The delivery that goes next: events reach the merchant in the order they happened, so the first one not delivered,
+   * when it is pending. Null when there is none, or when it failed: the ones after it wait until it is sent again.
+   */
   headOfLine(): DeliveryRow | null {
-    const event = firstPending(this.withDeliveries())
-    return event === undefined ? null : this.toRow(event, event.delivery.id)
+    const event = lineHead(this.withDeliveries())
+    return event === undefined || event.delivery.status !== 'pending' ? null : this.toRow(event, event.delivery.id)
+  }
+
+  /** Deliveries still to be sent: due, retrying, or waiting behind an earlier one. */
+  pending(): DeliveryRow[] {
+    return this.all().filter((d) => d.status === 'pending')
   }
 
   lease(id: string, until: number): void {
@@ -119,6 +127,17 @@ export class DeliveryTables {
   /** Failed deliveries, oldest first. */
   failed(): DeliveryRow[] {
     return this.all().filter((d) => d.status === 'failed')
+  }
+
+  /**
+   * Sends `id` again (`requeue`) and, ahead of it, every earlier delivery of the line that failed: one that waits
+   * behind a failed delivery would not go otherwise.
+   */
+  requeueWithEarlier(id: string, dueAt: number, now: string): void {
+    const target = this.get(id)
+    if (target === null) return
+    for (const failed of this.failed()) if (failed.eventSeq < target.eventSeq) this.requeue(failed.id, dueAt, now)
+    this.requeue(id, dueAt, now)
   }
 
   /** Failed deliveries created within [since, until), oldest first. */
@@ -174,11 +193,11 @@ export class DeliveryTables {
   }
 }
 
-/** The first pending delivery, in event order: the one the outbox attempts next. */
-function firstPending<E extends { delivery: StoredDelivery }>(events: readonly E[]): E | undefined {
-  return events.find((e) => e.delivery.status === 'pending')
+/** The first delivery not delivered, in event order: the one every later delivery waits behind. */
+function lineHead<E extends { delivery: StoredDelivery }>(events: readonly E[]): E | undefined {
+  return events.find((e) => e.delivery.status !== 'delivered')
 }
 
 function headOfLineId(events: ReadonlyArray<{ delivery: StoredDelivery }>): string | null {
-  return firstPending(events)?.delivery.id ?? null
+  return lineHead(events)?.delivery.id ?? null
 }
