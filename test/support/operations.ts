@@ -80,10 +80,11 @@ export async function runAlarmsUntil(
     const perOrder = await Promise.all(orders.map(deliveryStates))
     const states = perOrder.flat()
     if (done(states)) return states
-    // Each order sends its oldest pending delivery first: the next thing to happen is the earliest such head's attempt.
+    // Each order sends its first delivery not delivered, if pending (one behind a failed delivery waits): the next
+    // thing to happen is the earliest such head's attempt.
     const due = perOrder.flatMap((ds) => {
-      const head = ds.find((d) => d.status === 'pending')
-      return head?.next_attempt_at == null ? [] : [head.next_attempt_at]
+      const head = ds.find((d) => d.status !== 'delivered')
+      return head?.status !== 'pending' || head.next_attempt_at == null ? [] : [head.next_attempt_at]
     })
     if (due.length > 0) vi.setSystemTime(Math.max(Date.now(), Math.min(...due)))
   }
