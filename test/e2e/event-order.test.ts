@@ -25,10 +25,10 @@ async function firstEventId(order: OrderRef): Promise<string> {
 
 /**
  * An Alipay payment whose delivery failed for good while its merchant was down (time moved through every retry from
- * `start`), and a refund of it not sent yet; the merchant's endpoint answers 200 once `merchant.up` is set. Only what
- * the merchant receives from then on is recorded.
+ * `start`), and a refund of it: notified while the payment was being retried (`whileRetrying`), or not yet. The
+ * merchant's endpoint answers 200 once `merchant.up` is set; only what it receives from then on is recorded.
  */
-async function exhaustedPayment(M: string, start: string) {
+async function failedPayment(M: string, start: string, { refundWhileRetrying = false } = {}) {
   vi.useFakeTimers({ toFake: ['Date'] })
   vi.setSystemTime(Date.parse(start))
   const ids = ownKeys(M)
@@ -38,8 +38,6 @@ async function exhaustedPayment(M: string, start: string) {
   const payment = freshPayment('alipay', { identity: ids, amount: 1000 })
   expect((await notify('alipay', M, payment)).status).toBe(200)
   const order: OrderRef = { merchantId: M, provider: 'alipay', outTradeNo: payment.outTradeNo }
-  await runAlarmsUntil([order], (ds) => ds.every((d) => d.status === 'failed'))
-  received.length = 0
   const refund = alipayRefundNotify({
     outTradeNo: payment.outTradeNo,
     outRefundNo: `${M}-R1`,
@@ -47,46 +45,60 @@ async function exhaustedPayment(M: string, start: string) {
     total: 1000,
     identity: ids.alipay,
   })
-  return { order, payment, refund, received, merchant }
+  if (refundWhileRetrying) {
+    await runDurableObjectAlarm(orderStub(env, order))
+    expect(await (await notify('alipay', M, refund)).text()).toBe('success')
+  }
+  await runAlarmsUntil([order], (ds) => ds[0]!.status === 'failed')
+  received.length = 0
+  return { order, refund, received, merchant }
+}
+
+/** A WeChat Pay v3 payment notified while the merchant's endpoint (answering 200) was disabled: its delivery failed. */
+async function paymentWhileDisabled(M: string) {
+  const ids = ownKeys(M)
+  await registerMerchant(M, { identity: ids })
+  const received = merchantEndpoint(forwardUrl(M), () => 200)
+  expect((await admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
+  const payment = freshPayment('wechatpay.v3', { identity: ids, amount: 1000 })
+  expect((await notify('wechatpay.v3', M, payment)).status).toBe(204)
+  const order: OrderRef = { merchantId: M, provider: 'wechatpay', outTradeNo: payment.outTradeNo }
+  await runDurableObjectAlarm(orderStub(env, order))
+  return { ids, payment, order, received }
+}
+
+/** The order's alarm runs: the merchant gets the payment (under its webhook-id), then the refund; both delivered. */
+async function expectPaymentThenRefund(order: OrderRef, received: { type: string; id: string }[], paymentEventId: string) {
+  await runDurableObjectAlarm(orderStub(env, order))
+  expect(received.map((r) => r.type)).toEqual(['payment.succeeded', 'refund.succeeded'])
+  expect(received[0]!.id).toBe(paymentEventId)
+  expect((await deliveryStates(order)).map((d) => d.status)).toEqual(['delivered', 'delivered'])
 }
 
 describe('a new event of an order whose earlier delivery failed', () => {
   it('endpoint disabled during the payment, enabled again, then a refund: payment.succeeded first, with its webhook-id', async () => {
     const M = 'order-after-disabled'
-    const ids = ownKeys(M)
-    await registerMerchant(M, { identity: ids })
-    const received = merchantEndpoint(forwardUrl(M), () => 200)
-    expect((await admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
-    const payment = freshPayment('wechatpay.v3', { identity: ids, amount: 1000 })
-    expect((await notify('wechatpay.v3', M, payment)).status).toBe(204)
-    const order: OrderRef = { merchantId: M, provider: 'wechatpay', outTradeNo: payment.outTradeNo }
-    await runDurableObjectAlarm(orderStub(env, order))
+    const { ids, payment, order, received } = await paymentWhileDisabled(M)
     expect(await deliveryStates(order)).toMatchObject([{ status: 'failed', failure_reason: 'endpoint_disabled' }])
     const paymentEventId = await firstEventId(order)
 
     expect((await admin(`/admin/merchants/${M}/endpoint/enable`, { method: 'POST' })).status).toBe(200)
     const refund = v3RefundNotify({ outTradeNo: payment.outTradeNo, outRefundNo: 'ORD-R1', refund: 300, total: 1000, identity: ids.wechat })
     expect((await notify('wechatpay.v3', M, refund)).status).toBe(204)
-    await runDurableObjectAlarm(orderStub(env, order))
-    expect(received.map((r) => r.type)).toEqual(['payment.succeeded', 'refund.succeeded'])
-    expect(received[0]!.id).toBe(paymentEventId)
-    expect((await deliveryStates(order)).map((d) => d.status)).toEqual(['delivered', 'delivered'])
+    await expectPaymentThenRefund(order, received, paymentEventId)
   })
 
   it('payment retries exhausted while the merchant was down; back up, a refund: the payment goes first', async () => {
-    const { order, refund, received, merchant } = await exhaustedPayment('order-after-exhausted', '2032-01-01T00:00:00Z')
+    const { order, refund, received, merchant } = await failedPayment('order-after-exhausted', '2032-01-01T00:00:00Z')
     expect(await deliveryStates(order)).toMatchObject([{ status: 'failed', failure_reason: 'retries_exhausted' }])
     const paymentEventId = await firstEventId(order)
     merchant.up = true
     expect(await (await notify('alipay', order.merchantId, refund)).text()).toBe('success')
-    await runDurableObjectAlarm(orderStub(env, order))
-    expect(received.map((e) => e.type)).toEqual(['payment.succeeded', 'refund.succeeded'])
-    expect(received[0]!.id).toBe(paymentEventId)
-    expect((await deliveryStates(order)).map((d) => d.status)).toEqual(['delivered', 'delivered'])
+    await expectPaymentThenRefund(order, received, paymentEventId)
   })
 
   it('the merchant still down when the refund arrives: the payment retries on a whole schedule ahead of it', async () => {
-    const { order, refund, received, merchant } = await exhaustedPayment('order-still-down', '2032-02-01T00:00:00Z')
+    const { order, refund, received, merchant } = await failedPayment('order-still-down', '2032-02-01T00:00:00Z')
     expect(await (await notify('alipay', order.merchantId, refund)).text()).toBe('success')
     await runDurableObjectAlarm(orderStub(env, order))
     // Still down: the payment failed its first attempt since, and is retried later, the refund waiting behind it.
@@ -100,15 +112,15 @@ describe('a new event of an order whose earlier delivery failed', () => {
   })
 
   it('the payment runs out of retries while its refund waits behind it: nothing more is sent until it is sent again', async () => {
-    const { order, received, merchant } = await pendingRefundBehindPayment('order-exhausted-behind', '2032-03-01T00:00:00Z')
+    const { order, received, merchant } = await failedPayment('order-exhausted-behind', '2032-03-01T00:00:00Z', {
+      refundWhileRetrying: true,
+    })
     // The payment failed for good; the refund, never attempted, waits behind it (no retry of its own).
     expect(await deliveryStates(order)).toMatchObject([
       { status: 'failed', failure_reason: 'retries_exhausted' },
       { status: 'pending', attempts: 0 },
     ])
-    expect(received.filter((r) => r.type === 'refund.succeeded')).toEqual([])
     merchant.up = true
-    received.length = 0
     vi.setSystemTime(Date.now() + 24 * 3600_000)
     await runDurableObjectAlarm(orderStub(env, order))
     expect(received).toEqual([])
@@ -126,14 +138,7 @@ describe('a new event of an order whose earlier delivery failed', () => {
   it('a replay of the refund, or a recover whose window starts after the failed payment, sends the payment first', async () => {
     for (const how of ['replay', 'recover'] as const) {
       const M = `order-${how}-behind`
-      const ids = ownKeys(M)
-      await registerMerchant(M, { identity: ids })
-      const received = merchantEndpoint(forwardUrl(M), () => 200)
-      expect((await admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
-      const payment = freshPayment('wechatpay.v3', { identity: ids, amount: 1000 })
-      expect((await notify('wechatpay.v3', M, payment)).status).toBe(204)
-      const order: OrderRef = { merchantId: M, provider: 'wechatpay', outTradeNo: payment.outTradeNo }
-      await runDurableObjectAlarm(orderStub(env, order))
+      const { ids, payment, order, received } = await paymentWhileDisabled(M)
       const refundCreatedAfter = new Date(Date.now() + 1).toISOString()
       await new Promise((resolve) => setTimeout(resolve, 5))
       const refund = v3RefundNotify({
@@ -169,27 +174,3 @@ describe('a new event of an order whose earlier delivery failed', () => {
     }
   })
 })
-
-/** A payment whose every retry failed while its merchant was down, with a refund notified meanwhile, waiting behind it. */
-async function pendingRefundBehindPayment(M: string, start: string) {
-  vi.useFakeTimers({ toFake: ['Date'] })
-  vi.setSystemTime(Date.parse(start))
-  const ids = ownKeys(M)
-  await registerMerchant(M, { identity: ids })
-  const merchant = { up: false }
-  const received = merchantEndpoint(forwardUrl(M), () => (merchant.up ? 200 : 503))
-  const payment = freshPayment('alipay', { identity: ids, amount: 1000 })
-  expect((await notify('alipay', M, payment)).status).toBe(200)
-  const order: OrderRef = { merchantId: M, provider: 'alipay', outTradeNo: payment.outTradeNo }
-  await runDurableObjectAlarm(orderStub(env, order))
-  const refund = alipayRefundNotify({
-    outTradeNo: payment.outTradeNo,
-    outRefundNo: `${M}-R1`,
-    refundFee: 300,
-    total: 1000,
-    identity: ids.alipay,
-  })
-  expect(await (await notify('alipay', M, refund)).text()).toBe('success')
-  await runAlarmsUntil([order], (ds) => ds[0]!.status === 'failed')
-  return { order, received, merchant }
-}
