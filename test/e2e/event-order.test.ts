@@ -173,4 +173,40 @@ describe('a new event of an order whose earlier delivery failed', () => {
       ).toEqual(['payment.succeeded', 'refund.succeeded'])
     }
   })
+
+  it('a delivery that starts waiting behind a replayed one shows no time of its own in the D1 list either', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.parse('2033-01-01T00:00:00Z'))
+    const M = 'order-waiting-listed'
+    const ids = ownKeys(M)
+    await registerMerchant(M, { identity: ids })
+    let up = true
+    merchantEndpoint(forwardUrl(M), () => (up ? 200 : 503))
+    const payment = freshPayment('wechatpay.v3', { identity: ids, amount: 1000 })
+    expect((await notify('wechatpay.v3', M, payment)).status).toBe(204)
+    const order: OrderRef = { merchantId: M, provider: 'wechatpay', outTradeNo: payment.outTradeNo }
+    await runDurableObjectAlarm(orderStub(env, order))
+    // The merchant goes down: the refund's first attempt fails, its retry due in a few seconds.
+    up = false
+    const refund = v3RefundNotify({
+      outTradeNo: payment.outTradeNo,
+      outRefundNo: `${M}-R1`,
+      refund: 300,
+      total: 1000,
+      identity: ids.wechat,
+    })
+    expect((await notify('wechatpay.v3', M, refund)).status).toBe(204)
+    await runDurableObjectAlarm(orderStub(env, order))
+    await awaitProjection([order])
+    const [paymentDelivery] = await deliveryStates(order)
+    // The delivered payment is sent again, ahead of the refund, and fails: the refund now waits behind it.
+    expect((await admin(`/admin/deliveries/${paymentDelivery!.id}/replay`, { method: 'POST' })).status).toBe(202)
+    await runDurableObjectAlarm(orderStub(env, order))
+    await awaitProjection([order])
+    const listed = (await (await admin(`/admin/merchants/${M}/deliveries`)).json()) as {
+      deliveries: { type: string; status: string; next_attempt_at: string | null }[]
+    }
+    const byType = Object.fromEntries(listed.deliveries.map((d) => [d.type, [d.status, d.next_attempt_at === null]]))
+    expect(byType).toEqual({ 'payment.succeeded': ['pending', false], 'refund.succeeded': ['pending', true] })
+  })
 })

@@ -122,6 +122,14 @@ export class DeliveryTables {
       version: d.version + 1,
       updatedAt: now,
     }))
+    // The pending deliveries after it now wait behind it (no time of their own): a new version, so the projection,
+    // which keeps only newer versions, shows that too.
+    const requeued = this.find(id)
+    if (requeued === null) return
+    for (const later of this.withDeliveries()) {
+      if (later.seq <= requeued.seq || later.delivery.status !== 'pending') continue
+      this.change(later.delivery.id, (d) => ({ ...d, version: d.version + 1, updatedAt: now }), false)
+    }
   }
 
   /** Failed deliveries, oldest first. */
