@@ -75,6 +75,19 @@ async function expectPaymentThenRefund(order: OrderRef, received: { type: string
   expect((await deliveryStates(order)).map((d) => d.status)).toEqual(['delivered', 'delivered'])
 }
 
+/** A WeChat Pay v3 refund of 3.00 of the order's payment (10.00), notified; then the order's alarm runs. */
+async function refundNotified(order: OrderRef, ids: ReturnType<typeof ownKeys>): Promise<void> {
+  const refund = v3RefundNotify({
+    outTradeNo: order.outTradeNo,
+    outRefundNo: `${order.merchantId}-R1`,
+    refund: 300,
+    total: 1000,
+    identity: ids.wechat,
+  })
+  expect((await notify('wechatpay.v3', order.merchantId, refund)).status).toBe(204)
+  await runDurableObjectAlarm(orderStub(env, order))
+}
+
 describe('a new event of an order whose earlier delivery failed', () => {
   it('endpoint disabled during the payment, enabled again, then a refund: payment.succeeded first, with its webhook-id', async () => {
     const M = 'order-after-disabled'
@@ -138,18 +151,10 @@ describe('a new event of an order whose earlier delivery failed', () => {
   it('a replay of the refund, or a recover whose window starts after the failed payment, sends the payment first', async () => {
     for (const how of ['replay', 'recover'] as const) {
       const M = `order-${how}-behind`
-      const { ids, payment, order, received } = await paymentWhileDisabled(M)
+      const { ids, order, received } = await paymentWhileDisabled(M)
       const refundCreatedAfter = new Date(Date.now() + 1).toISOString()
       await new Promise((resolve) => setTimeout(resolve, 5))
-      const refund = v3RefundNotify({
-        outTradeNo: payment.outTradeNo,
-        outRefundNo: `${M}-R1`,
-        refund: 300,
-        total: 1000,
-        identity: ids.wechat,
-      })
-      expect((await notify('wechatpay.v3', M, refund)).status).toBe(204)
-      await runDurableObjectAlarm(orderStub(env, order))
+      await refundNotified(order, ids)
       expect((await deliveryStates(order)).map((d) => [d.status, d.failure_reason])).toEqual([
         ['failed', 'endpoint_disabled'],
         ['failed', 'endpoint_disabled'],
@@ -188,15 +193,7 @@ describe('a new event of an order whose earlier delivery failed', () => {
     await runDurableObjectAlarm(orderStub(env, order))
     // The merchant goes down: the refund's first attempt fails, its retry due in a few seconds.
     up = false
-    const refund = v3RefundNotify({
-      outTradeNo: payment.outTradeNo,
-      outRefundNo: `${M}-R1`,
-      refund: 300,
-      total: 1000,
-      identity: ids.wechat,
-    })
-    expect((await notify('wechatpay.v3', M, refund)).status).toBe(204)
-    await runDurableObjectAlarm(orderStub(env, order))
+    await refundNotified(order, ids)
     await awaitProjection([order])
     const [paymentDelivery] = await deliveryStates(order)
     // The delivered payment is sent again, ahead of the refund, and fails: the refund now waits behind it.
