@@ -24,7 +24,7 @@ export function addEvent(store: OrderStore, body: ForwardedEvent, channel: Chann
   const seq = store.events.add({ id, type: body.type, channel, body: JSON.stringify(body), createdAt: now })
   // Events reach the merchant in the order they happened: earlier ones whose delivery failed (retries ran out, the
   // endpoint was disabled) go back into the line ahead of this one, with their own webhook-ids, as a recovery would.
-  if (seq > 1) for (const failed of store.deliveries.failed()) store.deliveries.requeue(failed.id, nowMs, now)
+  store.deliveries.requeueFailedThrough(seq - 1, nowMs, now)
   store.deliveries.add(newId('dlv'), seq, nowMs, now)
   return id
 }

@@ -25,11 +25,10 @@ export async function recoverDeliveries(ctx: OrderContext, window: RecoveryWindo
   const now = isoNow(nowMs)
   const recovered = ctx.store.transaction(() => {
     saveForwardTarget(now)
-    const failed = store.deliveries.failedBetween(window.since, window.until)
-    // With the order's earlier failed deliveries, if the window starts after them: the line goes in event order.
-    const before = store.deliveries.pending().length
-    for (const delivery of failed) store.deliveries.requeueWithEarlier(delivery.id, nowMs, now)
-    return store.deliveries.pending().length - before
+    // The window's failed deliveries, with the order's earlier ones (should the window start after them): the line
+    // goes in event order.
+    const last = store.deliveries.failedBetween(window.since, window.until).at(-1)
+    return last === undefined ? 0 : store.deliveries.requeueFailedThrough(last.eventSeq, nowMs, now)
   })
   if (recovered > 0) await ctx.store.setAlarm(nowMs)
   return recovered

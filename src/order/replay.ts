@@ -20,7 +20,7 @@ export async function replayDelivery(ctx: OrderContext, deliveryId: string, sett
   // The merchant's current settings: a replay after re-enabling (or moving) the endpoint goes there.
   saveForwardTarget(now)
   // Earlier deliveries of the order that failed go first: events reach the merchant in the order they happened.
-  store.deliveries.requeueWithEarlier(deliveryId, nowMs, now)
+  store.deliveries.requeue(deliveryId, nowMs, now)
   await ctx.store.setAlarm(nowMs)
   return store.deliveries.get(deliveryId)
 }

@@ -110,42 +110,28 @@ export class DeliveryTables {
     }))
   }
 
-  /** Pending again, due at `dueAt`, with a whole retry schedule; attempts and last status kept (a replay or a recovery). */
+  /**
+   * Sends `id` again (a replay): pending, due at `dueAt`, and ahead of it every earlier delivery of the line that
+   * failed, since one behind a failed delivery would not go otherwise.
+   */
   requeue(id: string, dueAt: number, now: string): void {
-    this.change(id, (d) => ({
-      ...d,
-      status: 'pending',
-      retriesFrom: d.attempts,
-      nextAttemptAt: dueAt,
-      lastError: null,
-      failureReason: null,
-      version: d.version + 1,
-      updatedAt: now,
-    }))
-    // The pending deliveries after it now wait behind it (no time of their own): a new version, so the projection,
-    // which keeps only newer versions, shows that too.
-    const requeued = this.find(id)
-    if (requeued === null) return
-    for (const later of this.withDeliveries()) {
-      if (later.seq <= requeued.seq || later.delivery.status !== 'pending') continue
-      this.change(later.delivery.id, (d) => ({ ...d, version: d.version + 1, updatedAt: now }), false)
-    }
+    const target = this.get(id)
+    if (target === null) return
+    this.sendAgain([...this.failedThrough(target.eventSeq - 1), target], dueAt, now)
+  }
+
+  /** Sends again every failed delivery of the line up to event `seq` (a recovery, a later event); how many. */
+  requeueFailedThrough(seq: number, dueAt: number, now: string): number {
+    // A first event has nothing before it: no read of the others on a new order's path.
+    if (seq < 1) return 0
+    const failed = this.failedThrough(seq)
+    this.sendAgain(failed, dueAt, now)
+    return failed.length
   }
 
   /** Failed deliveries, oldest first. */
   failed(): DeliveryRow[] {
     return this.all().filter((d) => d.status === 'failed')
-  }
-
-  /**
-   * Sends `id` again (`requeue`) and, ahead of it, every earlier delivery of the line that failed: one that waits
-   * behind a failed delivery would not go otherwise.
-   */
-  requeueWithEarlier(id: string, dueAt: number, now: string): void {
-    const target = this.get(id)
-    if (target === null) return
-    for (const failed of this.failed()) if (failed.eventSeq < target.eventSeq) this.requeue(failed.id, dueAt, now)
-    this.requeue(id, dueAt, now)
   }
 
   /** Failed deliveries created within [since, until), oldest first. */
@@ -161,6 +147,34 @@ export class DeliveryTables {
 
   attempts(deliveryId: string): AttemptRow[] {
     return (this.find(deliveryId)?.delivery.attemptLog ?? []).map((a) => ({ deliveryId, ...a }))
+  }
+
+  private failedThrough(seq: number): DeliveryRow[] {
+    return this.failed().filter((d) => d.eventSeq <= seq)
+  }
+
+  /** Pending again, each with a whole retry schedule from here; attempts and last status kept. */
+  private sendAgain(deliveries: readonly DeliveryRow[], dueAt: number, now: string): void {
+    if (deliveries.length === 0) return
+    const headBefore = headOfLineId(this.withDeliveries())
+    for (const { id } of deliveries) {
+      this.change(id, (d) => ({
+        ...d,
+        status: 'pending',
+        retriesFrom: d.attempts,
+        nextAttemptAt: dueAt,
+        lastError: null,
+        failureReason: null,
+        version: d.version + 1,
+        updatedAt: now,
+      }))
+    }
+    // The delivery that was next, if it is pending and no longer next, now waits (no time of its own): a new version,
+    // so the projection, which keeps only newer versions, shows that too.
+    const events = this.withDeliveries()
+    const former = headBefore === null || headBefore === headOfLineId(events) ? null : this.find(headBefore, events)
+    if (former?.delivery.status === 'pending')
+      this.change(former.delivery.id, (d) => ({ ...d, version: d.version + 1, updatedAt: now }), false)
   }
 
   private change(id: string, next: (d: StoredDelivery) => StoredDelivery, releaseLease = true): void {
