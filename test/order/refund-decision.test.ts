@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { decideRefund, settleRefunds, type RefundBook, type RefundContext } from '../../src/order/refund-decision'
+import type { EventDraft } from '../../src/order/state-machine'
 import type { NotificationEffect } from '../../src/providers/core/types'
 import { blankRefund, type OrderState, type RefundRow } from '../../src/storage/order'
 
@@ -59,6 +60,18 @@ class Book implements RefundBook {
 function context(canQueryRefunds = false): RefundContext {
   return { channel: 'alipay', raw: { source: 'test' }, canQueryRefunds, nowMs: NOW_MS, now: NOW }
 }
+
+/** A refund query's answer for Alipay refund `no`: its own amount, no running total. */
+const queried = (no: string, amount: number): RefundEffect => ({ ...alipay(no, 0), amount, cumulativeRefunded: null })
+
+/** The decision, which must have accepted the report. */
+function acceptedDecision(d: ReturnType<typeof decideRefund>): Extract<ReturnType<typeof decideRefund>, { verdict: 'accepted' }> {
+  if (d.verdict !== 'accepted') throw new Error(`rejected ${d.reason}`)
+  return d
+}
+
+/** Each refund event's refund number and own amount. */
+const settledAmounts = (events: readonly EventDraft[]) => events.map((e) => [e.refund!.out_refund_no, e.refund!.amount])
 
 /** Applies the effects in turn; returns the final state and every event's refund. */
 function apply(book: Book, effects: RefundEffect[], canQuery = false) {
@@ -152,10 +165,10 @@ describe('refund decisions', () => {
       book.rows().map((row) => (nos.includes(row.outRefundNo) ? { ...row, queriesMade: 3, nextQueryAt: null } : row))
     // A's queries ended unanswered, B's go on: A gets 30, B still waits for its answer.
     const aOnly = settleRefunds(paid, queriesEnded('A'), true, NOW)
-    expect(aOnly.events.map((e) => [e.refund!.out_refund_no, e.refund!.amount])).toEqual([['A', 30]])
+    expect(settledAmounts(aOnly.events)).toEqual([['A', 30]])
     // Both ended: B's own amount is what A's left, 20.
     const both = settleRefunds(paid, queriesEnded('A', 'B'), true, NOW)
-    expect(both.events.map((e) => [e.refund!.out_refund_no, e.refund!.amount])).toEqual([
+    expect(settledAmounts(both.events)).toEqual([
       ['A', 30],
       ['B', 20],
     ])
@@ -168,9 +181,8 @@ describe('refund decisions', () => {
     for (const row of book.rows()) if (row.outRefundNo === 'B') book.kept.set('B', { ...row, queriesMade: 3, nextQueryAt: null })
     expect(settleRefunds(paid, book.rows(), true, NOW).events).toEqual([])
     // A's query answers with its own amount: A settles, and B with what is left.
-    const answered = decideRefund(paid, { ...alipay('A', 0), amount: 30, cumulativeRefunded: null }, book, context(true))
-    if (answered.verdict !== 'accepted') throw new Error('rejected')
-    expect(answered.events.map((e) => [e.refund!.out_refund_no, e.refund!.amount])).toEqual([
+    const answered = acceptedDecision(decideRefund(paid, queried('A', 30), book, context(true)))
+    expect(settledAmounts(answered.events)).toEqual([
       ['A', 30],
       ['B', 20],
     ])
@@ -180,22 +192,20 @@ describe('refund decisions', () => {
     const book = new Book()
     apply(book, [alipay('A', 30), alipay('B', 50)], true)
     // B's query answers 20 while A is still held: B waits, so the merchant gets A first.
-    const stated = decideRefund(paid, { ...alipay('B', 0), amount: 20, cumulativeRefunded: null }, book, context(true))
-    if (stated.verdict !== 'accepted') throw new Error('rejected')
+    const stated = acceptedDecision(decideRefund(paid, queried('B', 20), book, context(true)))
     expect(stated.events).toEqual([])
     book.keep(stated.change)
     expect(book.kept.get('B')).toMatchObject({ status: 'pending', statedAmount: 20 })
     // A's answer: A, then B with its stated amount.
-    const answered = decideRefund(paid, { ...alipay('A', 0), amount: 30, cumulativeRefunded: null }, book, context(true))
-    if (answered.verdict !== 'accepted') throw new Error('rejected')
-    expect(answered.events.map((e) => [e.refund!.out_refund_no, e.refund!.amount])).toEqual([
+    const answered = acceptedDecision(decideRefund(paid, queried('A', 30), book, context(true)))
+    expect(settledAmounts(answered.events)).toEqual([
       ['A', 30],
       ['B', 20],
     ])
     expect(answered.change.rows.find((row) => row.outRefundNo === 'B')).not.toHaveProperty('statedAmount')
     // Had A never been answered: once B's own queries end, B settles with its stated amount all the same.
     const ended = book.rows().map((row) => (row.outRefundNo === 'B' ? { ...row, queriesMade: 3, nextQueryAt: null } : row))
-    expect(settleRefunds(paid, ended, true, NOW).events.map((e) => [e.refund!.out_refund_no, e.refund!.amount])).toEqual([['B', 20]])
+    expect(settledAmounts(settleRefunds(paid, ended, true, NOW).events)).toEqual([['B', 20]])
   })
 
   it('reports an abnormal refund once, then its success; a closed refund is final', () => {
