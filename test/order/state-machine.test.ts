@@ -2,19 +2,10 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { NotificationEffect } from '../../src/providers/core/types'
 import { decide as decideWith, type DecideContext, type RefundBook } from '../../src/order/state-machine'
-import type { OrderState, RefundRow } from '../../src/storage/order'
+import { NEW_ORDER_STATE, type OrderState, type RefundRow } from '../../src/storage/order'
 
 const NOW = '2026-11-25T08:00:00.000Z'
-const pending: OrderState = {
-  status: 'pending',
-  expectedAmount: null,
-  expectedCurrency: null,
-  amount: null,
-  currency: null,
-  transactionId: null,
-  paidAt: null,
-  refundedAmount: 0,
-}
+const pending: OrderState = NEW_ORDER_STATE
 /** The refunds an order knows, as the order object would keep them between decisions. */
 class Book implements RefundBook {
   private readonly kept = new Map<string, RefundRow>()

@@ -30,21 +30,19 @@ export class OrderStateTable {
   }
 }
 
-/** An order nothing has happened to yet: `pending`, nothing known. */
+/** The state of an order nothing has happened to yet: `pending`, nothing known. */
+export const NEW_ORDER_STATE: Readonly<OrderState> = {
+  status: 'pending',
+  expectedAmount: null,
+  expectedCurrency: null,
+  amount: null,
+  currency: null,
+  transactionId: null,
+  paidAt: null,
+  refundedAmount: 0,
+}
+
+/** An order nothing has happened to yet. */
 export function newOrder(ref: OrderRef, now: string): OrderRow {
-  return {
-    merchantId: ref.merchantId,
-    provider: ref.provider,
-    outTradeNo: ref.outTradeNo,
-    status: 'pending',
-    expectedAmount: null,
-    expectedCurrency: null,
-    amount: null,
-    currency: null,
-    transactionId: null,
-    paidAt: null,
-    refundedAmount: 0,
-    version: 1,
-    updatedAt: now,
-  }
+  return { merchantId: ref.merchantId, provider: ref.provider, outTradeNo: ref.outTradeNo, ...NEW_ORDER_STATE, version: 1, updatedAt: now }
 }
