@@ -438,31 +438,26 @@ async function printOrderStatus(gateway, merchantId, provider, outTradeNo) {
   }
 }
 
-/** Why the merchant's endpoint is disabled, or null when it is not (or cannot be told: only ever a courtesy). */
+/** Why the merchant's endpoint is disabled, or null when it is not (or cannot be told). */
 async function endpointDisabled(gateway, merchantId) {
-  try {
-    const token = readDevVars().ADMIN_TOKEN
-    const response = await fetch(new URL(`/admin/merchants/${merchantId}`, gateway), { headers: { authorization: `Bearer ${token}` } })
-    const { forward } = response.ok ? await response.json() : {}
-    return forward?.disabled_at ? (forward.disabled_reason ?? 'disabled') : null
-  } catch {
-    return null
-  }
+  const forward = (await courtesyGet(gateway, `/admin/merchants/${merchantId}`))?.forward
+  return forward?.disabled_at ? (forward.disabled_reason ?? 'disabled') : null
 }
 
-/** `{ order, path }` from GET …/orders/{no}, or null when it cannot be read: only ever a courtesy. */
+/** `{ order, path }` from GET …/orders/{no}, or null when it cannot be read. */
 async function readOrder(gateway, merchantId, provider, outTradeNo) {
-  let token
-  try {
-    token = readDevVars().ADMIN_TOKEN
-  } catch {
-    return null
-  }
-  if (!token) return null
   const path = `/admin/merchants/${merchantId}/orders/${encodeURIComponent(outTradeNo)}?provider=${provider}`
+  const order = await courtesyGet(gateway, path)
+  return order === null ? null : { order, path }
+}
+
+/** An admin GET with the token of .dev.vars, its JSON or null on any failure: only ever a courtesy to the reader. */
+async function courtesyGet(gateway, path) {
   try {
+    const token = readDevVars().ADMIN_TOKEN
+    if (!token) return null
     const response = await fetch(new URL(path, gateway), { headers: { authorization: `Bearer ${token}` } })
-    return response.ok ? { order: await response.json(), path } : null
+    return response.ok ? await response.json() : null
   } catch {
     return null
   }
