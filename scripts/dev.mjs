@@ -90,13 +90,14 @@ async function main() {
     throw new DevError(`port ${port} is in use: is another \`npm run dev\` running? (PORT in .dev.vars moves the gateway)`)
   }
   const standinAt = standinPort()
+  const providerApi = standinUrl(standinAt)
   if (!(await portIsFree(standinAt))) {
     throw new DevError(
       `port ${standinAt} (the provider stand-in) is in use: is another \`npm run dev\` running? (STANDIN_PORT in .dev.vars moves it)`,
     )
   }
 
-  step(`starting the provider stand-in on ${standinUrl(standinAt)} and wrangler dev on ${gateway}`)
+  step(`starting the provider stand-in on ${providerApi} and wrangler dev on ${gateway}`)
   const standin = start(
     spawn(process.execPath, [STANDIN, '--port', String(standinAt)], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] }),
   )
@@ -138,19 +139,9 @@ async function main() {
 
   try {
     const forward = { url: LISTEN_URL, secret: demo.forwardSecret }
-    const created = await seedDemoMerchant(
-      loopback,
-      adminToken,
-      DEMO_MERCHANT_ID,
-      demoMerchantBody(demo.keys, forward, { providerApi: standinUrl() }),
-    )
-    await seedDemoMerchant(
-      loopback,
-      adminToken,
-      DEMO_SUB_MERCHANT_ID,
-      demoSubMerchantBody(demo.keys, forward, { providerApi: standinUrl() }),
-    )
-    printWelcome(gateway, created)
+    const created = await seedDemoMerchant(loopback, adminToken, DEMO_MERCHANT_ID, demoMerchantBody(demo.keys, forward, { providerApi }))
+    await seedDemoMerchant(loopback, adminToken, DEMO_SUB_MERCHANT_ID, demoSubMerchantBody(demo.keys, forward, { providerApi }))
+    printWelcome(gateway, providerApi, created)
   } catch (error) {
     await Promise.all([wrangler.stop('SIGTERM'), standin.stop('SIGTERM')])
     throw error
@@ -213,7 +204,7 @@ function portIsFree(port) {
   })
 }
 
-function printWelcome(gateway, created) {
+function printWelcome(gateway, providerApi, created) {
   const lines = [
     '',
     `paygate is running on ${gateway} (wrangler dev: local D1 + Durable Objects in .wrangler/state)`,
@@ -224,7 +215,7 @@ function printWelcome(gateway, created) {
       (path, i) => `${i === 0 ? '  notify URLs    ' : '                 '}${gateway}/notify/${DEMO_MERCHANT_ID}/${path}`,
     ),
     `  forwards to    ${LISTEN_URL} (Standard Webhooks, secret in ${DEMO_DIR_NAME}forward-secret)`,
-    `  provider APIs  ${standinUrl()}: the stand-in answering order and refund queries for what simulate paid and refunded,`,
+    `  provider APIs  ${providerApi}: the stand-in answering order and refund queries for what simulate paid and refunded,`,
     '                 signed with the demo keys, and serving the WeChat Pay platform certificates (GET /v3/certificates)',
     `  admin API      ${gateway}/admin/… with Authorization: Bearer <ADMIN_TOKEN from .dev.vars>`,
     `  dashboard      ${gateway}/dashboard (sign in with the ADMIN_TOKEN from .dev.vars)`,
