@@ -17,11 +17,13 @@ export function createGateway(options: GatewayOptions): ExportedHandler<Env> {
   const registry = new ProviderRegistry(options.providers)
   const router = buildRouter(registry)
   return {
-    async fetch(request, env, ctx): Promise<Response> {
+    fetch(request, env, ctx): Promise<Response> {
+      // Not async: a notification's request goes straight to the router, without another promise around it.
       if (request.method !== 'HEAD') return router.fetch(request, env, ctx)
       // HEAD is GET without the body (RFC 9110 §9.3.2): the same status and headers, for uptime checks and caches.
-      const response = await router.fetch(new Request(request, { method: 'GET' }), env, ctx)
-      return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers })
+      return router
+        .fetch(new Request(request, { method: 'GET' }), env, ctx)
+        .then((response) => new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers }))
     },
     // The daily cron (wrangler.toml `[triggers]`): certificate notices, stats retention.
     scheduled(controller, env, ctx): void {
