@@ -70,6 +70,10 @@ function acceptedDecision(d: ReturnType<typeof decideRefund>): Extract<ReturnTyp
   return d
 }
 
+/** The rows, the named refunds' queries ended unanswered (asked, nothing planned). */
+const withQueriesEnded = (rows: RefundRow[], ...nos: string[]) =>
+  rows.map((row) => (nos.includes(row.outRefundNo) ? { ...row, queriesMade: 3, nextQueryAt: null } : row))
+
 /** Each refund event's refund number and own amount. */
 const settledAmounts = (events: readonly EventDraft[]) => events.map((e) => [e.refund!.out_refund_no, e.refund!.amount])
 
@@ -161,8 +165,7 @@ describe('refund decisions', () => {
     // A (running total 30) and B (50), both held for a query: the merchant can query its refunds.
     const { refunds } = apply(book, [alipay('A', 30), alipay('B', 50)], true)
     expect(refunds).toEqual([])
-    const queriesEnded = (...nos: string[]) =>
-      book.rows().map((row) => (nos.includes(row.outRefundNo) ? { ...row, queriesMade: 3, nextQueryAt: null } : row))
+    const queriesEnded = (...nos: string[]) => withQueriesEnded(book.rows(), ...nos)
     // A's queries ended unanswered, B's go on: A gets 30, B still waits for its answer.
     const aOnly = settleRefunds(paid, queriesEnded('A'), true, NOW)
     expect(settledAmounts(aOnly.events)).toEqual([['A', 30]])
@@ -178,7 +181,7 @@ describe('refund decisions', () => {
     const book = new Book()
     apply(book, [alipay('A', 30), alipay('B', 50)], true)
     // B's queries ended while A's go on: B waits behind A (30 of its 50 may be A's).
-    for (const row of book.rows()) if (row.outRefundNo === 'B') book.kept.set('B', { ...row, queriesMade: 3, nextQueryAt: null })
+    for (const row of withQueriesEnded(book.rows(), 'B')) book.kept.set(row.outRefundNo, row)
     expect(settleRefunds(paid, book.rows(), true, NOW).events).toEqual([])
     // A's query answers with its own amount: A settles, and B with what is left.
     const answered = acceptedDecision(decideRefund(paid, queried('A', 30), book, context(true)))
@@ -204,7 +207,7 @@ describe('refund decisions', () => {
     ])
     expect(answered.change.rows.find((row) => row.outRefundNo === 'B')).not.toHaveProperty('statedAmount')
     // Had A never been answered: once B's own queries end, B settles with its stated amount all the same.
-    const ended = book.rows().map((row) => (row.outRefundNo === 'B' ? { ...row, queriesMade: 3, nextQueryAt: null } : row))
+    const ended = withQueriesEnded(book.rows(), 'B')
     expect(settledAmounts(settleRefunds(paid, ended, true, NOW).events)).toEqual([['B', 20]])
   })
 
