@@ -82,9 +82,21 @@ export function breadcrumbs(...links: HTMLAnchorElement[]): HTMLElement {
   )
 }
 
-/** An id that may be 64 characters long, cut short in a table so the columns after it stay in view; whole on hover. */
+/** How many of an id's last characters stay in view when it is cut short. */
+const IDENT_END = 6
+
+/**
+ * An id that may be 64 characters long, cut short in a table so the columns after it stay in view; whole on hover and
+ * when copied. It is cut in the middle: order numbers often differ only at the end.
+ */
 export function ident(text: string): HTMLElement {
-  return h('span', { class: 'ident', title: text }, text)
+  if (text.length <= 3 * IDENT_END) return h('span', { class: 'ident', title: text }, text)
+  return h(
+    'span',
+    { class: 'ident', title: text },
+    h('span', { class: 'ident-start' }, text.slice(0, -IDENT_END)),
+    h('span', { class: 'ident-end' }, text.slice(-IDENT_END)),
+  )
 }
 
 /** A message for assistive technology too: `role=status` for news, `role=alert` for errors. */

@@ -385,4 +385,27 @@ describe('the dashboard, beyond the happy path', () => {
     await unreachableAlert(page).waitFor()
     await page.unroute(endpoints)
   })
+
+  it('cuts a long order number short in the middle, keeping its end in view and the whole number in the page', async () => {
+    const long = 'OPS-LONG-ORDER-NUMBER-2026113000000000042'
+    expect(await postAlipay(gateway.url, M, alipayPaymentBody(long))).toBe('success')
+    await deliveryWhere(`out_trade_no=${long}`, (d) => d.status === 'delivered')
+    await open(`#/merchants/${M}`)
+    const shown = page.getByRole('row').filter({ hasText: long }).locator('.ident')
+    await expect(shown.getAttribute('title')).resolves.toBe(long)
+    await expect(shown.textContent()).resolves.toBe(long)
+    // Cut short: narrower than the whole number, its start clipped, its last characters wholly in view.
+    const box = await shown.evaluate((el) => {
+      const start = el.querySelector('.ident-start') as HTMLElement
+      const end = el.querySelector('.ident-end') as HTMLElement
+      const outer = el.getBoundingClientRect()
+      const tail = end.getBoundingClientRect()
+      return {
+        clipped: start.scrollWidth > start.clientWidth,
+        end: end.textContent,
+        endInside: tail.width > 0 && tail.right <= outer.right + 0.5,
+      }
+    })
+    expect(box).toEqual({ clipped: true, end: '000042', endInside: true })
+  })
 })
