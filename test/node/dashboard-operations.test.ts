@@ -396,8 +396,13 @@ describe('the dashboard, beyond the happy path', () => {
     await expect(shown.textContent()).resolves.toBe(long)
     // Cut short: narrower than the whole number, its start clipped, its last characters wholly in view.
     const box = await shown.evaluate((el) => {
-      const start = el.querySelector('.ident-start') as HTMLElement
-      const end = el.querySelector('.ident-end') as HTMLElement
+      const part = (selector: string) => {
+        const found = el.querySelector(selector)
+        if (found === null) throw new Error(`no ${selector}`)
+        return found
+      }
+      const start = part('.ident-start')
+      const end = part('.ident-end')
       const outer = el.getBoundingClientRect()
       const tail = end.getBoundingClientRect()
       return {
