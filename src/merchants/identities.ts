@@ -66,12 +66,26 @@ export async function checkIdentities(db: D1Database, merchantId: string, keys: 
 /** Marks a merchant as indexed even when it claims nothing; never overlaps a real key (those start with a name). */
 const indexedMark = (merchantId: string): string => `${SEP}${merchantId}`
 
-/** The statements that make `keys` this merchant's claims, to run in the same batch as its save. */
-export function claimStatements(db: D1Database, merchantId: string, keys: readonly string[]): D1PreparedStatement[] {
+/**
+ * The statements that make `keys` this merchant's claims, to run in the same batch as its save. With `atVersion`,
+ * they apply only while the merchant's row is still at that version: put them before a compare-and-set update in the
+ * same batch, and a save that lost the race changes no claim either.
+ */
+export function claimStatements(db: D1Database, merchantId: string, keys: readonly string[], atVersion?: number): D1PreparedStatement[] {
+  const claimed = [indexedMark(merchantId), ...keys]
+  if (atVersion === undefined) {
+    return [
+      db.prepare('DELETE FROM merchant_identities WHERE merchant_id = ?1').bind(merchantId),
+      ...claimed.map((key) => db.prepare('INSERT INTO merchant_identities (identity, merchant_id) VALUES (?2, ?1)').bind(merchantId, key)),
+    ]
+  }
+  const stillAtVersion = 'EXISTS (SELECT 1 FROM merchants WHERE id = ?1 AND version = ?2)'
   return [
-    db.prepare('DELETE FROM merchant_identities WHERE merchant_id = ?').bind(merchantId),
-    ...[indexedMark(merchantId), ...keys].map((key) =>
-      db.prepare('INSERT INTO merchant_identities (identity, merchant_id) VALUES (?, ?)').bind(key, merchantId),
+    db.prepare(`DELETE FROM merchant_identities WHERE merchant_id = ?1 AND ${stillAtVersion}`).bind(merchantId, atVersion),
+    ...claimed.map((key) =>
+      db
+        .prepare(`INSERT INTO merchant_identities (identity, merchant_id) SELECT ?3, ?1 WHERE ${stillAtVersion}`)
+        .bind(merchantId, atVersion, key),
     ),
   ]
 }

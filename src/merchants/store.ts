@@ -78,36 +78,45 @@ export async function saveMerchant(env: Env, id: string, input: MerchantInput, o
   await checkIdentities(env.DB, id, keys)
   // Its projection's shard, before the merchant exists (a failure here saves nothing); saving it again keeps it.
   await assignShard(env, id, new Date(now).toISOString())
-  if (expectedVersion !== undefined) {
-    const version = await writeStoredMerchant(env, id, stored, expectedVersion, now)
-    if (version === null) throw new MerchantChanged(`merchant ${id} changed meanwhile; read it again and retry`)
-    await env.DB.batch(claimStatements(env.DB, id, keys))
-    return { created: false, version }
-  }
   const config = JSON.stringify(stored)
   const at = new Date(now).toISOString()
+  // One transaction: the merchant and its identity claims (a claim taken meanwhile fails it whole). A PATCH saves
+  // over the version it read only: its claims come first, guarded by that version, then the compare-and-set.
+  const save =
+    expectedVersion === undefined
+      ? [
+          env.DB.prepare(
+            `INSERT INTO merchants (id, config, version, created_at, updated_at) VALUES (?1, ?2, 1, ?3, ?3)
+             ON CONFLICT (id) DO UPDATE
+               SET config = excluded.config, version = merchants.version + 1, updated_at = excluded.updated_at
+             RETURNING version`,
+          ).bind(id, config, at),
+          ...claimStatements(env.DB, id, keys),
+        ]
+      : [...claimStatements(env.DB, id, keys, expectedVersion), compareAndSet(env.DB, id, config, expectedVersion, at)]
   let results: D1Result<{ version: number }>[]
   try {
-    // One transaction: the merchant and its identity claims (a claim taken meanwhile fails it whole).
-    results = await env.DB.batch<{ version: number }>([
-      env.DB.prepare(
-        `INSERT INTO merchants (id, config, version, created_at, updated_at) VALUES (?1, ?2, 1, ?3, ?3)
-         ON CONFLICT (id) DO UPDATE
-           SET config = excluded.config, version = merchants.version + 1, updated_at = excluded.updated_at
-         RETURNING version`,
-      ).bind(id, config, at),
-      ...claimStatements(env.DB, id, keys),
-    ])
+    results = await env.DB.batch<{ version: number }>(save)
   } catch (error) {
     await checkIdentities(env.DB, id, keys)
     throw error
   }
-  const row = results[0]?.results[0]
+  const row = results[expectedVersion === undefined ? 0 : save.length - 1]?.results[0]
   openedMerchants.delete(id)
-  if (row === undefined) throw new Error('merchant upsert returned no row')
+  if (row === undefined) {
+    if (expectedVersion !== undefined) throw new MerchantChanged(`merchant ${id} changed meanwhile; read it again and retry`)
+    throw new Error('merchant upsert returned no row')
+  }
   // After D1, so the replica never holds a config D1 refused; a failure here fails the save loudly.
   await merchantReplica(env, id).put({ config, version: row.version }, id)
   return { created: row.version === 1, version: row.version }
+}
+
+/** Replaces the row's config only while it is at `version`; returns the new version (no row: it changed meanwhile). */
+function compareAndSet(db: D1Database, id: string, config: string, version: number, at: string): D1PreparedStatement {
+  return db
+    .prepare('UPDATE merchants SET config = ?1, version = version + 1, updated_at = ?2 WHERE id = ?3 AND version = ?4 RETURNING version')
+    .bind(config, at, id, version)
 }
 
 /** The merchant's row as D1 stores it (secrets still sealed), with its version; null when there is none. */
@@ -128,11 +137,7 @@ export async function writeStoredMerchant(
   now: number,
 ): Promise<number | null> {
   const config = JSON.stringify(stored)
-  const updated = await env.DB.prepare(
-    'UPDATE merchants SET config = ?1, version = version + 1, updated_at = ?2 WHERE id = ?3 AND version = ?4 RETURNING version',
-  )
-    .bind(config, new Date(now).toISOString(), id, version)
-    .first<{ version: number }>()
+  const updated = await compareAndSet(env.DB, id, config, version, new Date(now).toISOString()).first<{ version: number }>()
   if (updated === null) return null
   openedMerchants.delete(id)
   await merchantReplica(env, id).put({ config, version: updated.version }, id)

@@ -93,6 +93,78 @@ describe('merchant store (D1)', () => {
     expect((await loadMerchant(env, 'store-versions'))?.alipay).toBeUndefined()
   })
 
+  describe('a save over the version it read (PATCH), racing another save', () => {
+    /**
+     * `env` whose first write to the merchants or their claims first runs `meanwhile`: another admin's save landing
+     * after this save's checks, just before its write.
+     */
+    function racing(meanwhile: () => Promise<unknown>): Env {
+      let raced = false
+      const beforeWrite = async () => {
+        if (raced) return
+        raced = true
+        await meanwhile()
+      }
+      const writes = new WeakSet<D1PreparedStatement>()
+      const isWrite = (sql: string) => /^\s*(UPDATE merchants|INSERT INTO merchant_identities|DELETE FROM merchant_identities)/.test(sql)
+      const db = Object.create(env.DB) as D1Database
+      db.prepare = (sql) => {
+        const statement = env.DB.prepare(sql)
+        if (!isWrite(sql)) return statement
+        const bind = statement.bind.bind(statement)
+        statement.bind = (...values) => {
+          const bound = bind(...values)
+          writes.add(bound)
+          const first = bound.first.bind(bound) as () => Promise<unknown>
+          bound.first = (async () => {
+            await beforeWrite()
+            return first()
+          }) as D1PreparedStatement['first']
+          return bound
+        }
+        return statement
+      }
+      db.batch = async (statements) => {
+        if (statements.some((statement) => writes.has(statement))) await beforeWrite()
+        return env.DB.batch(statements)
+      }
+      return { ...env, DB: db }
+    }
+    const mchidOf = async (id: string) => (await loadMerchant(env, id, { fresh: true }))?.wechatpay?.mchid
+    const claimsOf = async (id: string) =>
+      (await env.DB.prepare('SELECT identity FROM merchant_identities WHERE merchant_id = ?1 ORDER BY identity').bind(id).all()).results
+
+    it("is refused with the other merchant's name when that merchant took the id meanwhile, and changes nothing", async () => {
+      await saveMerchant(env, 'race-a', ownInput('race-a'))
+      await saveMerchant(env, 'race-b', ownInput('race-b'))
+      const { version } = await row('race-a')
+      const claimsBefore = await claimsOf('race-a')
+      const wanted = { ...ownInput('race-a').wechatpay!, mchid: '1999999999' }
+      const takenMeanwhile = racing(() =>
+        saveMerchant(env, 'race-b', { ...ownInput('race-b'), wechatpay: { ...ownInput('race-b').wechatpay!, mchid: '1999999999' } }),
+      )
+      const saving = saveMerchant(takenMeanwhile, 'race-a', { ...ownInput('race-a'), wechatpay: wanted }, { expectedVersion: version })
+      await expect(saving).rejects.toMatchObject({ name: 'IdentityConflict', otherMerchantId: 'race-b' })
+      expect(await mchidOf('race-a')).toBe(ownInput('race-a').wechatpay?.mchid)
+      expect(await mchidOf('race-b')).toBe('1999999999')
+      expect(await claimsOf('race-a')).toEqual(claimsBefore)
+    })
+
+    it('is refused as changed meanwhile when the merchant itself was saved since, and leaves that save and its claims', async () => {
+      await saveMerchant(env, 'race-c', ownInput('race-c'))
+      const { version } = await row('race-c')
+      const other = { ...ownInput('race-c').wechatpay!, mchid: '1888888888' }
+      const savedMeanwhile = racing(() => saveMerchant(env, 'race-c', { ...ownInput('race-c'), wechatpay: other }))
+      const stale = { ...ownInput('race-c').wechatpay!, mchid: '1777777777' }
+      const saving = saveMerchant(savedMeanwhile, 'race-c', { ...ownInput('race-c'), wechatpay: stale }, { expectedVersion: version })
+      await expect(saving).rejects.toMatchObject({ name: 'MerchantChanged' })
+      expect(await mchidOf('race-c')).toBe('1888888888')
+      const claims = JSON.stringify(await claimsOf('race-c'))
+      expect(claims).toContain('1888888888')
+      expect(claims).not.toContain('1777777777')
+    })
+  })
+
   it('sees its own saves at once and other isolates’ saves after the cache TTL', async () => {
     const t0 = Date.parse('2026-11-25T10:00:00Z')
     const urlAt = async (now: number, fresh = false): Promise<string | undefined> =>
