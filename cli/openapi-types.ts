@@ -433,7 +433,12 @@ export type components = {
                  */
                 disabled_reason?: "gone" | "failing" | "manual";
             };
+            /** @description Every order is registered first: a payment for an unregistered one is confirmed by a query before it counts (refused, so the provider retries, until then; without query keys, until the order is registered). */
             requireRegisteredOrders?: boolean;
+            /** @description Every payment notification is confirmed by an order query before it is forwarded. */
+            confirmPaymentsByQuery?: boolean;
+            /** @description Keep the raw body of rejected notifications (signatures cut short; bounded in size and age). */
+            keepRejectedBodies?: boolean;
             /** @description WeChat Pay (APIv2 and APIv3). */
             wechatpay?: {
                 /**

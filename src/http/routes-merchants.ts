@@ -4,7 +4,7 @@
  */
 import * as z from 'zod'
 import { strictObject } from '../lib/validation'
-import { merchantInputSchema } from '../merchants/schema'
+import { flagSchemas, merchantInputSchema } from '../merchants/schema'
 import type { ProviderRegistry } from '../providers'
 import { named, route } from './route-spec'
 import { merchantIdParam, nextCursor, pageQuery } from './schemas'
@@ -37,7 +37,7 @@ function merchantView(registry: ProviderRegistry): z.ZodType {
   return z
     .object({
       forward: forwardView,
-      requireRegisteredOrders: z.boolean().optional(),
+      ...flagSchemas(),
       ...sections,
       endpoint_health: z
         .object({ failing_since: z.string().nullable(), last_failure_at: z.string().nullable(), last_success_at: z.string().nullable() })

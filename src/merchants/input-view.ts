@@ -3,7 +3,7 @@
  * patch) applies to before the result is validated as a whole. Never sent anywhere.
  */
 import { defaultRegistry, type ProviderRegistry } from '../providers'
-import { MERCHANT_FLAGS } from './schema'
+import { flagsOf } from './schema'
 import type { MerchantConfig } from './types'
 
 export function merchantInputView(config: MerchantConfig, registry: ProviderRegistry = defaultRegistry): Record<string, unknown> {
@@ -11,7 +11,7 @@ export function merchantInputView(config: MerchantConfig, registry: ProviderRegi
   const sections = config as Record<string, unknown>
   const view: Record<string, unknown> = {
     forward: { url, secret, ...(previousSecret === undefined ? {} : { previousSecret }) },
-    ...Object.fromEntries(MERCHANT_FLAGS.filter((flag) => config[flag] === true).map((flag) => [flag, true])),
+    ...flagsOf(config),
   }
   for (const { provider, config: section } of registry.providers) {
     const value = Object.hasOwn(sections, provider) ? sections[provider] : undefined

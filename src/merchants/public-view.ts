@@ -1,16 +1,14 @@
 /** @module A merchant as `GET /admin/merchants/{id}` shows it: the PUT body with every secret left out. */
 import { defaultRegistry, type ProviderRegistry } from '../providers'
+import { flagsOf, type MerchantFlag } from './schema'
 import type { EndpointDisabledReason, ForwardConfig, MerchantConfig } from './types'
 
 /** The admin API's GET shape; each provider section is its descriptor's public view. */
-export interface MerchantPublicView {
+export type MerchantPublicView = {
   /** `disabled_at` (and `disabled_reason`) are present while the endpoint is disabled and nothing is sent to it. */
   forward: { url: string; disabled_at?: string; disabled_reason?: string }
-  requireRegisteredOrders?: boolean
-  confirmPaymentsByQuery?: boolean
-  keepRejectedBodies?: boolean
   [provider: string]: unknown
-}
+} & Partial<Record<MerchantFlag, true>>
 
 /** Why the forward URL is disabled: one disabled before reasons were kept was disabled by a 410 Gone. */
 export function disabledReasonOf(forward: Pick<ForwardConfig, 'disabledReason'>): EndpointDisabledReason {
@@ -31,9 +29,7 @@ export function publicView(config: MerchantConfig, registry: ProviderRegistry = 
   const sections = config as Record<string, unknown>
   const view: MerchantPublicView = {
     forward: forwardView(forward),
-    ...(config.requireRegisteredOrders === true ? { requireRegisteredOrders: true } : {}),
-    ...(config.confirmPaymentsByQuery === true ? { confirmPaymentsByQuery: true } : {}),
-    ...(config.keepRejectedBodies === true ? { keepRejectedBodies: true } : {}),
+    ...flagsOf(config),
   }
   for (const descriptor of registry.providers) {
     const section = Object.hasOwn(sections, descriptor.provider) ? sections[descriptor.provider] : undefined

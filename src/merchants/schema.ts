@@ -23,9 +23,29 @@ export interface MerchantSchemaOptions {
 const MERCHANT_ID = /^[A-Za-z0-9_-]{1,64}$/
 export const MERCHANT_ID_PATTERN = MERCHANT_ID.source
 
-/** The merchant's on/off settings beside its forward target and provider sections. */
-export const MERCHANT_FLAGS = ['requireRegisteredOrders', 'confirmPaymentsByQuery', 'keepRejectedBodies'] as const
-export type MerchantFlag = (typeof MERCHANT_FLAGS)[number]
+/** The merchant's on/off settings beside its forward target and provider sections, as the API documents them. */
+const MERCHANT_FLAG_DESCRIPTIONS = {
+  requireRegisteredOrders:
+    'Every order is registered first: a payment for an unregistered one is confirmed by a query before it counts ' +
+    '(refused, so the provider retries, until then; without query keys, until the order is registered).',
+  confirmPaymentsByQuery: 'Every payment notification is confirmed by an order query before it is forwarded.',
+  keepRejectedBodies: 'Keep the raw body of rejected notifications (signatures cut short; bounded in size and age).',
+} as const
+export type MerchantFlag = keyof typeof MERCHANT_FLAG_DESCRIPTIONS
+export const MERCHANT_FLAGS = Object.keys(MERCHANT_FLAG_DESCRIPTIONS) as MerchantFlag[]
+
+/** The flags a merchant has on: only `true` is stored or shown (false and absent mean the same). */
+export function flagsOf(merchant: Partial<Record<MerchantFlag, unknown>>): Partial<Record<MerchantFlag, true>> {
+  return Object.fromEntries(MERCHANT_FLAGS.filter((flag) => merchant[flag] === true).map((flag) => [flag, true]))
+}
+
+/** Each flag as an optional boolean, with its description; `error` says what a wrong value is told. */
+export function flagSchemas(error?: string): Record<MerchantFlag, z.ZodOptional<z.ZodBoolean>> {
+  const schemaOf = (description: string) => (error === undefined ? z.boolean() : z.boolean({ error })).optional().meta({ description })
+  return Object.fromEntries(
+    Object.entries(MERCHANT_FLAG_DESCRIPTIONS).map(([flag, description]) => [flag, schemaOf(description)]),
+  ) as Record<MerchantFlag, z.ZodOptional<z.ZodBoolean>>
+}
 
 export function isMerchantId(value: string): boolean {
   return MERCHANT_ID.test(value)
@@ -52,20 +72,7 @@ export function merchantInputSchema(registry: ProviderRegistry = defaultRegistry
     schema = strictObject({
       forward: forwardSchema,
       ...sections,
-      requireRegisteredOrders: z
-        .boolean({ error: 'must be true or false' })
-        .optional()
-        .meta({
-          description:
-            'Every order is registered first: a payment for an unregistered one is confirmed by a query before it counts ' +
-            '(refused, so the provider retries, until then; without query keys, until the order is registered).',
-        }),
-      confirmPaymentsByQuery: z.boolean({ error: 'must be true or false' }).optional().meta({
-        description: 'Every payment notification is confirmed by an order query before it is forwarded.',
-      }),
-      keepRejectedBodies: z.boolean({ error: 'must be true or false' }).optional().meta({
-        description: 'Keep the raw body of rejected notifications (signatures cut short; bounded in size and age).',
-      }),
+      ...flagSchemas('must be true or false'),
     }).meta({ description: `A merchant: where its events go, and at least one of ${registry.providerNames().join(', ')}.` })
     schemas.set(registry, schema)
   }
@@ -106,11 +113,7 @@ export async function parseMerchantInput(
   if (providers.every((name) => merchant[name] === undefined)) {
     fail('body', `at least one of ${providers.join(', ')} is required`)
   }
-  const flags: Partial<Record<MerchantFlag, true>> = {}
-  for (const name of MERCHANT_FLAGS) {
-    // Only `true` is stored: false and absent mean the same.
-    if (merchant[name] === true) flags[name] = true
-  }
+  const flags = flagsOf(merchant)
   const sections: Record<string, unknown> = {}
   for (const descriptor of registry.providers) {
     const section = merchant[descriptor.provider]

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest'
 import committed from '../../docs/openapi.json'
 import { buildRouter } from '../../src/http/router'
 import { defaultRegistry } from '../../src/providers'
+import { admin, putOwnIdsMerchant } from '../support/gateway'
 
 interface Document {
   openapi: string
@@ -57,5 +58,14 @@ describe('GET /admin/openapi.json', () => {
   it('needs a token for everything else under /admin', async () => {
     expect((await exports.default.fetch('https://gw.test/admin/merchants')).status).toBe(401)
     expect((await exports.default.fetch('https://gw.test/admin/openapi.yaml')).status).toBe(401)
+  })
+
+  it("documents every field of a merchant's GET reply, each flag included", async () => {
+    await putOwnIdsMerchant('openapi-flags', { requireRegisteredOrders: true, confirmPaymentsByQuery: true, keepRejectedBodies: true })
+    const shown = (await (await admin('/admin/merchants/openapi-flags')).json()) as Record<string, unknown>
+    const merchant = (committed as unknown as { components: { schemas: { Merchant: { properties: Record<string, unknown> } } } }).components
+      .schemas.Merchant
+    expect(Object.keys(shown)).toEqual(expect.arrayContaining(['requireRegisteredOrders', 'confirmPaymentsByQuery', 'keepRejectedBodies']))
+    expect(Object.keys(shown).filter((field) => !(field in merchant.properties))).toEqual([])
   })
 })
