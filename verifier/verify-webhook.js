@@ -75,6 +75,23 @@ function hmacSha256Key(secret) {
     () => crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"])
   );
 }
+var KeyBytesByText = class {
+  constructor(decode, limit = 256) {
+    this.decode = decode;
+    this.limit = limit;
+  }
+  decode;
+  limit;
+  #bytes = /* @__PURE__ */ new Map();
+  of(text) {
+    const known = this.#bytes.get(text);
+    if (known !== void 0) return known;
+    const bytes = this.decode(text);
+    if (this.#bytes.size >= this.limit) this.#bytes.delete(this.#bytes.keys().next().value);
+    this.#bytes.set(text, bytes);
+    return bytes;
+  }
+};
 
 // src/crypto/primitives.ts
 async function hmacSha256Verify(secret, data, signature) {
@@ -107,10 +124,13 @@ function looksPatterned(key) {
   for (let i = 1; i < key.length; i++) if ((key[i] - key[i - 1] + 256) % 256 === (key[1] - key[0] + 256) % 256) steps++;
   return counts.size < Math.min(12, key.length / 2) || mostCommon > Math.max(5, key.length / 4) || steps === key.length - 1;
 }
-function webhookSigningKey(secret) {
+var signingKeys = new KeyBytesByText((secret) => {
   const problem = webhookSecretProblem(secret);
   if (problem !== null) throw new RangeError(`webhook secret ${problem}`);
   return fromBase64(secret.slice(PREFIX.length));
+});
+function webhookSigningKey(secret) {
+  return signingKeys.of(secret);
 }
 
 // src/delivery/sign.ts

@@ -1,7 +1,7 @@
 /**
  * @module Imported `CryptoKey`s, cached per isolate by the fingerprint of their material, so a hot
- * path never re-imports a key. The cache is the only module-level state we keep: derived,
- * immutable values, bounded in size.
+ * path never re-imports a key. Like every module-level value in src/, these caches hold derived,
+ * immutable values only, bounded in size or held weakly: nothing a request could change for another.
  */
 import { concatBytes, toHex, utf8 } from './encoding'
 
@@ -76,4 +76,27 @@ export function hmacSha256Key(secret: Uint8Array<ArrayBuffer>): Promise<CryptoKe
 /** AES-GCM key (16, 24 or 32 raw bytes). */
 export function aesGcmKey(raw: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
   return cached('aes-gcm', raw, () => crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']))
+}
+
+/**
+ * The key bytes of secrets held as text (a `whsec_` secret, an APIv2 key), the same array for the same text, so
+ * `cached` finds their imported key by identity instead of a SHA-256 of the material on every use. One cache per
+ * way of decoding; bounded. The arrays are shared: never modify one.
+ */
+export class KeyBytesByText {
+  readonly #bytes = new Map<string, Uint8Array<ArrayBuffer>>()
+
+  constructor(
+    private readonly decode: (text: string) => Uint8Array<ArrayBuffer>,
+    private readonly limit = 256,
+  ) {}
+
+  of(text: string): Uint8Array<ArrayBuffer> {
+    const known = this.#bytes.get(text)
+    if (known !== undefined) return known
+    const bytes = this.decode(text)
+    if (this.#bytes.size >= this.limit) this.#bytes.delete(this.#bytes.keys().next().value!)
+    this.#bytes.set(text, bytes)
+    return bytes
+  }
 }

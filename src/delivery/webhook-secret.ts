@@ -3,6 +3,7 @@
  * Standard Webhooks recommends 24 or more, and the secrets paygate's tools generate have 32.
  */
 import { fromBase64 } from '../crypto/encoding'
+import { KeyBytesByText } from '../crypto/keys'
 
 const PREFIX = 'whsec_'
 const MIN_KEY_BYTES = 16
@@ -40,9 +41,14 @@ function looksPatterned(key: Uint8Array): boolean {
   return counts.size < Math.min(12, key.length / 2) || mostCommon > Math.max(5, key.length / 4) || steps === key.length - 1
 }
 
-/** The HMAC key inside a secret that passed `webhookSecretProblem`. */
-export function webhookSigningKey(secret: string): Uint8Array<ArrayBuffer> {
+/** Checked and decoded once per secret: every delivery attempt signs with the same one or two. */
+const signingKeys = new KeyBytesByText((secret) => {
   const problem = webhookSecretProblem(secret)
   if (problem !== null) throw new RangeError(`webhook secret ${problem}`)
   return fromBase64(secret.slice(PREFIX.length))
+})
+
+/** The HMAC key inside a secret that passes `webhookSecretProblem` (shared: never modify it). */
+export function webhookSigningKey(secret: string): Uint8Array<ArrayBuffer> {
+  return signingKeys.of(secret)
 }

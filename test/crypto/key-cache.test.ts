@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import keys from '../fixtures/keys.json'
 import { fromBase64, readPem, toBase64 } from '../../src/crypto/encoding'
-import { rsaPublicKey } from '../../src/crypto/keys'
+import { KeyBytesByText, rsaPublicKey } from '../../src/crypto/keys'
+import { signWebhook } from '../../src/delivery/sign'
+import { v2Sign } from '../../src/providers/wechatpay/v2-sign'
 import { rsaVerify } from '../../src/crypto/primitives'
 import { cachedSpkiFromPublicKeyText } from '../../src/crypto/x509'
 import { createSign } from 'node:crypto'
@@ -31,6 +33,36 @@ describe('RSA verification keys remembered by their SPKI bytes', () => {
     expect(await rsaVerify(spki, 'SHA-256', signature, data)).toBe(true)
     expect(await rsaVerify(spki, 'SHA-256', signature, data)).toBe(true)
     expect(await rsaVerify(spki, 'SHA-256', signature, new TextEncoder().encode('a=1&b=3') as Uint8Array<ArrayBuffer>)).toBe(false)
+  })
+})
+
+describe('key bytes of secrets held as text', () => {
+  afterEach(() => vi.restoreAllMocks())
+
+  it('are decoded once per text and shared, within a bound', () => {
+    let decoded = 0
+    const cache = new KeyBytesByText((text) => {
+      decoded += 1
+      return new TextEncoder().encode(text) as Uint8Array<ArrayBuffer>
+    }, 2)
+    const first = cache.of('alpha')
+    expect(cache.of('alpha')).toBe(first)
+    cache.of('beta')
+    cache.of('gamma')
+    expect(decoded).toBe(3)
+    expect(cache.of('alpha')).not.toBe(first)
+    expect(decoded).toBe(4)
+  })
+
+  it('let a delivery signed again, and a v2 HMAC sign made again, skip fingerprinting their key', async () => {
+    const secret = `whsec_${btoa('key-bytes-cache-secret-32-bytes!')}`
+    const first = await signWebhook({ id: 'evt_1', timestamp: 1_700_000_000, body: '{}', secrets: [secret] })
+    await v2Sign('a=1&b=2', 'v2-key-bytes-cache-0123456789abc', 'HMAC-SHA256')
+    const digest = vi.spyOn(crypto.subtle, 'digest')
+    const again = await signWebhook({ id: 'evt_1', timestamp: 1_700_000_000, body: '{}', secrets: [secret] })
+    await v2Sign('a=1&b=3', 'v2-key-bytes-cache-0123456789abc', 'HMAC-SHA256')
+    expect(again).toEqual(first)
+    expect(digest).not.toHaveBeenCalled()
   })
 })
 
