@@ -377,6 +377,15 @@ describe('alipay adapter details', () => {
     expect(text(alipaySignContent(fields, 'v2'))).toBe('a=1&b=2&sign_type=RSA2')
   })
 
+  it('skips values of only whitespace as the Java SDK does (StringUtils.isEmpty), and keeps no-break spaces and padded text', () => {
+    const form = 'a=1&blank=%20&tabs=%09%0D%0A&ideographic=%E3%80%80&nbsp=%C2%A0&padded=%20x%20&b=2'
+    const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
+    expect(text(alipaySignContent(parseFormBytes(new TextEncoder().encode(form)), 'v1'))).toBe('a=1&b=2&nbsp=\u00a0&padded= x ')
+    // GBK: the ideographic space is A1 A1.
+    const gbk = parseFormBytes(new TextEncoder().encode('a=1&ideographic=%A1%A1&b=2'))
+    expect(text(alipaySignContent(gbk, 'v1', 'gbk'))).toBe('a=1&b=2')
+  })
+
   it('rejects a failure with the rejection status and the body failure', async () => {
     const reply = alipay.reject(new NotifyRejection('signature_invalid', 'x'))
     expect(reply.status).toBe(401)

@@ -73,7 +73,7 @@ export const alipayNotify: ChannelAdapter<AlipayConfig, AlipayWire, AlipayVerifi
     const hash = HASH_BY_SIGN_TYPE[config.signType]
     const verifies = async (version: AlipaySignContentVersion): Promise<boolean> => {
       try {
-        return await rsaVerify(spki, hash, sign, alipaySignContent(wire.fields, version))
+        return await rsaVerify(spki, hash, sign, alipaySignContent(wire.fields, version, wire.charset))
       } catch {
         // rsaVerify only throws when the key itself cannot be imported.
         return refuse('channel_not_configured', 'alipay public key is not a usable RSA key')
@@ -118,9 +118,13 @@ export const alipayNotify: ChannelAdapter<AlipayConfig, AlipayWire, AlipayVerifi
  * out, empty values skipped as the Java SDK does, `name=valueBytes` joined by `&`. Values are the
  * received bytes in the notify's charset, never re-encoded text.
  */
-export function alipaySignContent(fields: ReadonlyMap<string, Uint8Array>, version: AlipaySignContentVersion): Bytes {
+export function alipaySignContent(
+  fields: ReadonlyMap<string, Uint8Array>,
+  version: AlipaySignContentVersion,
+  charset: AlipayCharset = 'utf-8',
+): Bytes {
   const excluded = version === 'v1' ? ['sign', 'sign_type'] : ['sign']
-  const names = [...fields.keys()].filter((name) => !excluded.includes(name) && fields.get(name)!.length > 0).sort()
+  const names = [...fields.keys()].filter((name) => !excluded.includes(name) && !isBlank(fields.get(name)!, charset)).sort()
   // Names from a parsed form are printable ASCII: write them byte by byte into one buffer, sized up front.
   if (!names.every((name) => ASCII_NAME.test(name))) return joinEncoded(fields, names)
   let size = Math.max(0, names.length - 1)
@@ -246,6 +250,28 @@ export function alipayPublicKeyOf(config: AlipayConfig): Bytes {
     return refuse('channel_not_configured', 'alipay public key is not usable')
   }
 }
+
+/**
+ * "Empty" as the Java SDK's `StringUtils.isEmpty` means it, and so as Alipay signs: nothing, or nothing but characters
+ * Java's `Character.isWhitespace` accepts (ASCII tab to carriage return, the four separators U+001C–U+001F, and
+ * Unicode space, line and paragraph separators other than the no-break ones).
+ */
+function isBlank(value: Uint8Array, charset: AlipayCharset): boolean {
+  let beyondAscii = false
+  for (const byte of value) {
+    if (byte >= 0x80) beyondAscii = true
+    else if (byte !== 0x20 && (byte < 0x09 || byte > 0x0d) && (byte < 0x1c || byte > 0x1f)) return false
+  }
+  if (!beyondAscii) return true
+  try {
+    return JAVA_BLANK.test(new TextDecoder(DECODER_LABELS[charset], { fatal: true, ignoreBOM: true }).decode(value))
+  } catch {
+    return false
+  }
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: Java's whitespace includes the separators U+001C–U+001F.
+const JAVA_BLANK = /^(?:(?![\u00a0\u2007\u202f])[\t\n\v\f\r\x1c-\x1f\p{Zs}\p{Zl}\p{Zp}])+$/u
 
 function charsetOf(bytes: Bytes | undefined): AlipayCharset {
   // Absent means UTF-8; the signed `charset` field wins over any HTTP header.
