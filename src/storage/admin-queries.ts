@@ -34,17 +34,25 @@ export interface NotificationFilter {
 
 /** The merchant's audit trail, newest first, filtered; `limit` rows at most. */
 export async function listNotificationRows(db: D1Database, merchantId: string, filter: NotificationFilter): Promise<NotificationListRow[]> {
-  const [afterAt, afterId] = filter.after ?? [null, null]
+  // Only the conditions asked for, so SQLite seeks: `?x IS NULL OR …` terms cannot bound an index range.
+  const where = ['merchant_id = ?']
+  const binds: unknown[] = [merchantId]
+  const add = (sql: string, ...values: unknown[]) => {
+    where.push(sql)
+    binds.push(...values)
+  }
+  if (filter.outTradeNo !== null) add('out_trade_no = ?', filter.outTradeNo)
+  if (filter.verdict !== null) add('verdict = ?', filter.verdict)
+  if (filter.reason !== null) add('reason = ?', filter.reason)
+  if (filter.since !== null) add('received_at >= ?', filter.since)
+  if (filter.until !== null) add('received_at < ?', filter.until)
+  if (filter.after !== null) add('(received_at, id) < (?, ?)', ...filter.after)
   const { results } = await db
     .prepare(
       `SELECT id, channel, received_at, verdict, reason, out_trade_no, source, count, first_received_at, notification_type, subject_key
-       FROM notifications
-       WHERE merchant_id = ?1 AND (?2 IS NULL OR out_trade_no = ?2) AND (?3 IS NULL OR verdict = ?3)
-         AND (?4 IS NULL OR reason = ?4) AND (?5 IS NULL OR received_at >= ?5) AND (?6 IS NULL OR received_at < ?6)
-         AND (?7 IS NULL OR received_at < ?7 OR (received_at = ?7 AND id < ?8))
-       ORDER BY received_at DESC, id DESC LIMIT ?9`,
+       FROM notifications WHERE ${where.join(' AND ')} ORDER BY received_at DESC, id DESC LIMIT ?`,
     )
-    .bind(merchantId, filter.outTradeNo, filter.verdict, filter.reason, filter.since, filter.until, afterAt, afterId, filter.limit)
+    .bind(...binds, filter.limit)
     .all<NotificationListRow>()
   return results
 }
@@ -104,28 +112,25 @@ export interface DeliveryFilter {
 
 /** The merchant's deliveries, newest first, filtered; `limit` rows at most. */
 export async function listDeliveryRows(db: D1Database, merchantId: string, filter: DeliveryFilter): Promise<DeliveryListRow[]> {
-  const [afterCreated, afterId] = filter.after ?? [null, null]
+  const where = ['merchant_id = ?']
+  const binds: unknown[] = [merchantId]
+  const add = (sql: string, ...values: unknown[]) => {
+    where.push(sql)
+    binds.push(...values)
+  }
+  // The literal `status <> 'delivered'` lets SQLite use the partial index deliveries_unsettled.
+  if (filter.status !== null) add(filter.status === 'delivered' ? 'status = ?' : `status <> 'delivered' AND status = ?`, filter.status)
+  if (filter.type != null) add('type = ?', filter.type)
+  if (filter.outTradeNo != null) add('out_trade_no = ?', filter.outTradeNo)
+  if (filter.since != null) add('created_at >= ?', filter.since)
+  if (filter.until != null) add('created_at < ?', filter.until)
+  if (filter.after !== null) add('(created_at, id) < (?, ?)', ...filter.after)
   const { results } = await db
     .prepare(
       `SELECT id, event_id, type, out_trade_no, provider, status, reason, attempts, next_attempt_at, last_status_code, created_at
-       FROM deliveries
-       WHERE merchant_id = ?1 AND (?2 IS NULL OR status = ?2)
-         AND (?3 IS NULL OR created_at < ?3 OR (created_at = ?3 AND id < ?4))
-         AND (?6 IS NULL OR created_at >= ?6) AND (?7 IS NULL OR created_at < ?7)
-         AND (?8 IS NULL OR type = ?8) AND (?9 IS NULL OR out_trade_no = ?9)
-       ORDER BY created_at DESC, id DESC LIMIT ?5`,
+       FROM deliveries WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`,
     )
-    .bind(
-      merchantId,
-      filter.status,
-      afterCreated,
-      afterId,
-      filter.limit,
-      filter.since ?? null,
-      filter.until ?? null,
-      filter.type ?? null,
-      filter.outTradeNo ?? null,
-    )
+    .bind(...binds, filter.limit)
     .all<DeliveryListRow>()
   return results
 }
@@ -187,7 +192,7 @@ export async function objectsWithFailedDeliveries(
   const { results } = await db
     .prepare(
       `SELECT DISTINCT provider, out_trade_no, subject_key FROM deliveries
-       WHERE merchant_id = ?1 AND status = 'failed' AND created_at >= ?2 AND created_at < ?3
+       WHERE merchant_id = ?1 AND status <> 'delivered' AND status = 'failed' AND created_at >= ?2 AND created_at < ?3
          AND (?4 IS NULL OR (provider, COALESCE(subject_key, ''), COALESCE(out_trade_no, '')) > (?4, ?5, ?6))
        ORDER BY provider, COALESCE(subject_key, ''), COALESCE(out_trade_no, '') LIMIT ?7`,
     )

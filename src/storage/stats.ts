@@ -133,7 +133,9 @@ export async function readCountedRefusals(
 /** Deliveries created in [since, until) that are still pending. */
 export async function countPendingDeliveries(db: D1Database, merchantId: string, since: string, until: string): Promise<number> {
   const row = await db
-    .prepare(`SELECT count(*) AS n FROM deliveries WHERE merchant_id = ? AND status = 'pending' AND created_at >= ? AND created_at < ?`)
+    .prepare(
+      `SELECT count(*) AS n FROM deliveries WHERE merchant_id = ? AND status <> 'delivered' AND status = 'pending' AND created_at >= ? AND created_at < ?`,
+    )
     .bind(merchantId, since, until)
     .first<{ n: number }>()
   return row?.n ?? 0

@@ -1,0 +1,77 @@
+/**
+ * The admin lists, the pending count and the refusals' pruning seek in an index bounded by what was asked (a page
+ * after a cursor, a status, an order), never walking a merchant's whole history: each statement the real functions
+ * send is run again under `EXPLAIN QUERY PLAN` on the migrated D1.
+ */
+import { env } from 'cloudflare:workers'
+import { describe, expect, it } from 'vitest'
+import { listDeliveryRows, listNotificationRows, type NotificationFilter } from '../../src/storage/admin-queries'
+import { refusalStatements } from '../../src/storage/refusals'
+import { countPendingDeliveries } from '../../src/storage/stats'
+
+interface Sent {
+  sql: string
+  values: unknown[]
+}
+
+/** A D1 that records the SQL and values of every statement prepared through it. */
+function recording(): { db: D1Database; sent: Sent[] } {
+  const sent: Sent[] = []
+  const db = Object.create(env.DB) as D1Database
+  db.prepare = (sql) => {
+    const statement = env.DB.prepare(sql)
+    const bind = statement.bind.bind(statement)
+    statement.bind = (...values) => {
+      sent.push({ sql, values })
+      return bind(...values)
+    }
+    return statement
+  }
+  return { db, sent }
+}
+
+/** The plan's lines for one recorded statement. */
+async function planOf({ sql, values }: Sent): Promise<string> {
+  const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+    .bind(...values)
+    .all<{ detail: string }>()
+  return results.map((row) => row.detail).join('\n')
+}
+
+const NO_FILTER: NotificationFilter = { outTradeNo: null, verdict: null, reason: null, since: null, until: null, after: null, limit: 50 }
+const CURSOR: [string, string] = ['2026-11-01T00:00:00.000Z', 'x']
+
+describe('admin reads seek instead of walking history', () => {
+  it('pages the audit trail from the cursor, and an order from its own entries', async () => {
+    const { db, sent } = recording()
+    await listNotificationRows(db, 'plans', { ...NO_FILTER, after: CURSOR })
+    await listNotificationRows(db, 'plans', { ...NO_FILTER, outTradeNo: 'ORDER-1', after: CURSOR })
+    const [page, order] = await Promise.all(sent.map(planOf))
+    expect(page).toMatch(/notifications_by_time \(merchant_id=\? AND \(received_at,id\)<\(\?,\?\)\)/)
+    expect(order).toMatch(/notifications_by_order \(merchant_id=\? AND out_trade_no=\? AND \(received_at,id\)<\(\?,\?\)\)/)
+    expect(`${page}\n${order}`).not.toMatch(/SCAN|TEMP B-TREE/)
+  })
+
+  it('pages deliveries by status and by time from the cursor, and counts pending ones among the unsettled only', async () => {
+    const { db, sent } = recording()
+    await listDeliveryRows(db, 'plans', { status: 'failed', after: CURSOR, limit: 50 })
+    await listDeliveryRows(db, 'plans', { status: null, since: '2026-10-01T00:00:00.000Z', after: CURSOR, limit: 50 })
+    await countPendingDeliveries(db, 'plans', '2026-01-01T00:00:00.000Z', '2026-12-01T00:00:00.000Z')
+    const [failed, byTime, pending] = await Promise.all(sent.map(planOf))
+    expect(failed).toMatch(/deliveries_unsettled \(merchant_id=\? AND status=\? AND \(created_at,id\)<\(\?,\?\)\)/)
+    expect(byTime).toMatch(/deliveries_by_time \(merchant_id=\? AND created_at>\? AND \(created_at,id\)<\(\?,\?\)\)/)
+    expect(pending).toMatch(/deliveries_unsettled \(merchant_id=\? AND status=\?/)
+    expect(`${failed}\n${byTime}\n${pending}`).not.toMatch(/SCAN|TEMP B-TREE/)
+  })
+
+  it('prunes old refusals through their own index, not through every provider notification', async () => {
+    const { db, sent } = recording()
+    const now = Date.parse('2026-11-30T12:00:00Z')
+    await refusalStatements(db, [
+      { id: 'ntf_rej_plan', merchantId: 'plans', channel: 'alipay', reason: 'signature_invalid', receivedAt: now },
+    ])
+    const prune = sent.find((s) => s.sql.startsWith('DELETE FROM notifications'))
+    expect(prune).toBeDefined()
+    expect(await planOf(prune!)).toMatch(/notifications_refusals \(merchant_id=\? AND received_at<\?\)/)
+  })
+})
