@@ -17,6 +17,7 @@ import worker from '../../src/index'
 import { capturedLines } from '../support/console-capture'
 import { http, HttpResponse } from 'msw'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
+import type { ProjectionDeadLetters } from '../../src/ops/dead-letters'
 import type { OrderObject } from '../../src/order/order-object'
 import { assignShard } from '../../src/storage/shards'
 import { objectRecord, type ProjectionRecord } from '../../src/storage/projection'
@@ -375,5 +376,36 @@ describe('order object storage', () => {
     await runDurableObjectAlarm(stub)
     expect(forwarded).toEqual(['payment.succeeded', 'refund.succeeded'])
     expect(await inOrderStore(order, (store) => store.order.get()?.refundedAmount)).toBe(40)
+  })
+})
+
+describe('parked records', () => {
+  it('are counted from the two ends of their run, without reading every parked record', async () => {
+    const stub = env.DEAD_LETTERS.getByName('count-by-ends') as DurableObjectStub<ProjectionDeadLetters>
+    await runInDurableObject(stub, (parked: ProjectionDeadLetters, state) => {
+      const record = { kind: 'refusal', id: 'ntf_rej_parked', merchantId: 'parked', channel: 'alipay', reason: 'x', receivedAt: 0 }
+      for (let at = 1; at <= 5; at++)
+        parked.park(
+          Array.from({ length: 100 }, () => record as ProjectionRecord),
+          at,
+        )
+      // A re-drive takes from the front: the first 150 went back to the queue.
+      state.storage.sql.exec('DELETE FROM parked WHERE seq <= (SELECT min(seq) + 149 FROM parked)')
+      const { sql } = state.storage
+      const exec = sql.exec.bind(sql)
+      let rowsRead = 0
+      sql.exec = ((query: string, ...bindings: unknown[]) => {
+        const cursor = exec(query, ...bindings)
+        const rows = cursor.toArray()
+        rowsRead += cursor.rowsRead
+        return { one: () => rows[0], toArray: () => rows } as unknown as SqlStorageCursor<Record<string, SqlStorageValue>>
+      }) as typeof sql.exec
+      try {
+        expect(parked.status()).toEqual({ parked: 350, oldestParkedAt: 2 })
+      } finally {
+        sql.exec = exec
+      }
+      expect(rowsRead).toBeLessThan(10)
+    })
   })
 })
