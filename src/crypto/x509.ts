@@ -23,13 +23,31 @@ export function spkiFromPublicKeyText(text: string): Uint8Array<ArrayBuffer> {
     } catch {
       throw new RangeError('certificate could not be parsed')
     }
-    const der = cert.publicKey.export({ type: 'spki', format: 'der' })
-    return new Uint8Array(der)
+    const der = new Uint8Array(cert.publicKey.export({ type: 'spki', format: 'der' }))
+    if (!isRsaSpki(der)) throw new RangeError('is not an RSA certificate')
+    return der
   }
   if (block.label !== '' && block.label !== 'PUBLIC KEY') {
     throw new RangeError(`expected a PUBLIC KEY or CERTIFICATE, got ${block.label}`)
   }
+  if (!isRsaSpki(block.der)) throw new RangeError('is not an RSA public key')
   return block.der
+}
+
+/** rsaEncryption (1.2.840.113549.1.1.1) as a DER object identifier. */
+const RSA_ENCRYPTION_OID = [0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01]
+
+/**
+ * Whether SPKI DER names RSA: its algorithm identifier (the OID right after the two SEQUENCE headers) is
+ * rsaEncryption. Both providers sign with RSA only; an EC key or certificate would otherwise be kept and fail every
+ * verification later, as an unknown key.
+ */
+function isRsaSpki(der: Uint8Array): boolean {
+  // SEQUENCE (long or short length), then SEQUENCE (short length): the OID starts at 4, 5 or 6.
+  for (let start = 4; start <= 6; start++) {
+    if (RSA_ENCRYPTION_OID.every((byte, i) => der[start + i] === byte)) return true
+  }
+  return false
 }
 
 const MAX_REMEMBERED_KEY_TEXTS = 256

@@ -40,6 +40,34 @@ describe('crypto primitives in workerd', () => {
     expect(() => spkiFromPublicKeyText('not a key')).toThrow(RangeError)
   })
 
+  it('refuses an EC certificate or public key: both providers sign with RSA only', () => {
+    // A throwaway P-256 certificate made with `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1`.
+    const ecCertificate = `-----BEGIN CERTIFICATE-----
+MIIBoDCCAUegAwIBAgIUeX3HKWllLFquNhBoa367AUFsOqIwCgYIKoZIzj0EAwIw
+JjEkMCIGA1UEAwwbcGF5Z2F0ZSB0ZXN0IEVDIGNlcnRpZmljYXRlMB4XDTI2MTEz
+MDIwMjQ0OVoXDTM2MTEyNzIwMjQ0OVowJjEkMCIGA1UEAwwbcGF5Z2F0ZSB0ZXN0
+IEVDIGNlcnRpZmljYXRlMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEGZ0HlM6g
+xPGyiFnZMF39zED7pkjhR+r83aWzN0UkrjyOB0pyGC8RMSzD8GLbhHti+le6q9NR
+QGyGqaAIZX5Zm6NTMFEwHQYDVR0OBBYEFCo5NQpNYGBeCKdSY2f9YSoC7JuOMB8G
+A1UdIwQYMBaAFCo5NQpNYGBeCKdSY2f9YSoC7JuOMA8GA1UdEwEB/wQFMAMBAf8w
+CgYIKoZIzj0EAwIDRwAwRAIgdwUQIs6Dh/86jviMJoPcS5ZwCJtXcl9+gIjFO2aA
+cfICIAgB+RlwWAi9EAKt5QaQr1LgV/wt7/QRAiBFu8g3YgyP
+-----END CERTIFICATE-----`
+    const ecPublicKey = `-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEGZ0HlM6gxPGyiFnZMF39zED7pkjh
+R+r83aWzN0UkrjyOB0pyGC8RMSzD8GLbhHti+le6q9NRQGyGqaAIZX5Zmw==
+-----END PUBLIC KEY-----`
+    expect(() => spkiFromPublicKeyText(ecCertificate)).toThrow('is not an RSA certificate')
+    expect(() => spkiFromPublicKeyText(ecPublicKey)).toThrow('is not an RSA public key')
+    // RSA keys of every size in the fixtures still read (their SPKI headers differ in length).
+    for (const pem of [
+      keys.wechatpay.platformCertA.publicKeyPem,
+      keys.alipay.alipayKey.publicKeyPem,
+      keys.wechatpay.publicKeyMode.publicKeyPem,
+    ])
+      expect(spkiFromPublicKeyText(pem).length).toBeGreaterThan(100)
+  })
+
   it('treats a signature that is not base64 as invalid rather than throwing', async () => {
     const spki = spkiFromPublicKeyText(keys.stranger.publicKeyPem)
     expect(await rsaVerify(spki, 'SHA-256', 'WECHATPAY/SIGNTEST/abc', utf8('x'))).toBe(false)
