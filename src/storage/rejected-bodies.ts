@@ -30,9 +30,17 @@ interface KeptBodyRow {
   truncated: number
 }
 
-/** Stores one body (cut to its first `KEPT_BODY_BYTES` characters) and prunes what the bounds no longer allow. */
+/** The longest start of `text` whose UTF-8 takes at most `bytes` bytes (never half a character). */
+function utf8Start(text: string, bytes: number): string {
+  if (text.length * 3 <= bytes) return text
+  const { read } = new TextEncoder().encodeInto(text, new Uint8Array(bytes))
+  return text.slice(0, read)
+}
+
+/** Stores one body (cut to its first `KEPT_BODY_BYTES` bytes of UTF-8) and prunes what the bounds no longer allow. */
 export async function keepRejectedBody(db: D1Database, kept: KeptBody, now: number): Promise<void> {
-  const truncated = kept.truncated || kept.body.length > KEPT_BODY_BYTES
+  const body = utf8Start(kept.body, KEPT_BODY_BYTES)
+  const truncated = kept.truncated || body.length < kept.body.length
   const oldest = new Date(now - KEPT_BODY_AGE_MS).toISOString()
   await db.batch([
     db
@@ -40,15 +48,7 @@ export async function keepRejectedBody(db: D1Database, kept: KeptBody, now: numb
         `INSERT INTO rejected_bodies (notification_id, merchant_id, received_at, content_type, headers, body, truncated)
          VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (notification_id) DO NOTHING`,
       )
-      .bind(
-        kept.notificationId,
-        kept.merchantId,
-        kept.receivedAt,
-        kept.contentType,
-        JSON.stringify(kept.headers),
-        kept.body.slice(0, KEPT_BODY_BYTES),
-        truncated ? 1 : 0,
-      ),
+      .bind(kept.notificationId, kept.merchantId, kept.receivedAt, kept.contentType, JSON.stringify(kept.headers), body, truncated ? 1 : 0),
     db.prepare('DELETE FROM rejected_bodies WHERE merchant_id = ? AND received_at < ?').bind(kept.merchantId, oldest),
     db
       .prepare(

@@ -350,4 +350,26 @@ describe('keepRejectedBodies', () => {
     expect(newest!.body).toHaveLength(8 * 1024)
     expect(await keptBody(env.DB, 'bounded', 'ntf_0000', now)).toBeNull()
   })
+
+  it('keeps at most 8 KiB of UTF-8, cut between characters, however many characters that is', async () => {
+    const now = Date.now()
+    // 3 bytes a character: 2,731 of them would be 8,193 bytes.
+    const body = '支'.repeat(5_000)
+    await keepRejectedBody(
+      env.DB,
+      {
+        notificationId: 'ntf_utf8',
+        merchantId: 'bounded-utf8',
+        receivedAt: new Date(now).toISOString(),
+        contentType: 'text/plain',
+        headers: {},
+        body,
+        truncated: false,
+      },
+      now,
+    )
+    const kept = await keptBody(env.DB, 'bounded-utf8', 'ntf_utf8', now)
+    expect(kept).toMatchObject({ truncated: true, body: '支'.repeat(2_730) })
+    expect(new TextEncoder().encode(kept!.body).length).toBeLessThanOrEqual(8 * 1024)
+  })
 })
