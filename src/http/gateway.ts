@@ -1,6 +1,7 @@
 /**
  * @module The Worker, built from a list of providers: `createGateway({ providers })`. The default
  * gateway (`src/index.ts`) lists paygate's own; a test can build one with another provider added.
+ * Only the Worker: the Durable Objects query and download keys through `defaultRegistry`.
  */
 import { dailyMaintenance } from '../ops/daily'
 import { parkDeadLetters } from '../ops/dead-letters'
