@@ -1,17 +1,17 @@
 /**
  * @module A merchant's stats over a window: the per-minute counters the projection keeps (`storage/stats.ts`),
- * summed, plus the refusals before any order (their audit rows, listed or counted) and the deliveries still pending;
- * optionally the same per minute, hour or day for a chart. Latency percentiles come from the duration histogram.
+ * summed in D1 (refusals before any order included), and the deliveries still pending; optionally the same per
+ * minute, hour or day for a chart. Latency percentiles come from the duration histogram.
  */
 import { isoNow } from '../lib/ids'
 import {
   countPendingDeliveries,
   LATENCY_BUCKETS_MS,
-  readCountedRefusals,
-  readStatsRows,
+  readRejectedReasons,
+  readStatsBuckets,
   zeroCounts,
   type MinuteCounts,
-  type StatsRow,
+  type StatsBucket,
 } from '../storage/stats'
 
 export type StatsInterval = 'minute' | 'hour' | 'day'
@@ -24,15 +24,12 @@ export const MAX_SERIES_POINTS = 1500
 /** A window's totals: the same counters as one minute's, summed. */
 type Totals = MinuteCounts
 
-function addRow(totals: Totals, row: StatsRow): void {
+function addBucket(totals: Totals, row: StatsBucket): void {
   totals.accepted += row.accepted
   totals.duplicate += row.duplicate
   totals.rejected += row.rejected
   totals.delivered += row.delivered
   totals.failed += row.failed
-  for (const [reason, n] of Object.entries(JSON.parse(row.rejected_reasons) as Record<string, number>)) {
-    totals.rejectedByReason[reason] = (totals.rejectedByReason[reason] ?? 0) + n
-  }
   LATENCY_BUCKETS_MS.forEach((_, i) => {
     totals.latency[i]! += row[`latency_${i}`] ?? 0
   })
@@ -69,7 +66,7 @@ export interface StatsWindow {
 
 /**
  * Counts whole minutes, the counters' grain: `since` is rounded down and `until` up to the minute, every count (the
- * refusals' and pending deliveries' too) is over that window, and the reply gives it. Throws `RangeError` when the
+ * pending deliveries' too) is over that window, and the reply gives it. Throws `RangeError` when the
  * window and interval would make more than `MAX_SERIES_POINTS` points.
  */
 export async function merchantStats(db: D1Database, merchantId: string, window: StatsWindow) {
@@ -79,23 +76,20 @@ export async function merchantStats(db: D1Database, merchantId: string, window: 
   const step = window.interval === undefined ? null : INTERVAL_MS[window.interval]
   const firstBucket = step === null ? 0 : Math.floor(sinceMs / step) * step
   if (step !== null && (untilMs - firstBucket) / step > MAX_SERIES_POINTS) throw new RangeError(`more than ${MAX_SERIES_POINTS} points`)
-  const [rows, refusals, pending] = await Promise.all([
-    readStatsRows(db, merchantId, sinceMs / MINUTE_MS, untilMs / MINUTE_MS),
-    readCountedRefusals(db, merchantId, since, until),
+  const [rows, reasons, pending] = await Promise.all([
+    readStatsBuckets(db, merchantId, sinceMs / MINUTE_MS, untilMs / MINUTE_MS, step === null ? null : step / MINUTE_MS),
+    readRejectedReasons(db, merchantId, sinceMs / MINUTE_MS, untilMs / MINUTE_MS),
     countPendingDeliveries(db, merchantId, since, until),
   ])
   const totals = zeroCounts()
+  totals.rejectedByReason = reasons
   const buckets = new Map<number, Totals>()
   for (const row of rows) {
-    addRow(totals, row)
+    addBucket(totals, row)
     if (step === null) continue
-    const start = Math.floor((row.minute * 60_000) / step) * step
-    if (!buckets.has(start)) buckets.set(start, zeroCounts())
-    addRow(buckets.get(start)!, row)
-  }
-  for (const [reason, n] of Object.entries(refusals)) {
-    totals.rejected += n
-    totals.rejectedByReason[reason] = (totals.rejectedByReason[reason] ?? 0) + n
+    const bucket = zeroCounts()
+    addBucket(bucket, row)
+    buckets.set(row.first_minute * MINUTE_MS, bucket)
   }
   const series =
     step === null

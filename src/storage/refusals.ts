@@ -47,14 +47,20 @@ export async function refusalRowId(refusal: Refusal): Promise<string> {
 
 const hourKey = (r: Refusal): string => JSON.stringify([r.merchantId, Math.floor(r.receivedAt / HOUR_MS)])
 
+export interface RefusalWrite {
+  statements: D1PreparedStatement[]
+  /** The refusals the shard did not hold yet, listed or counted now: what the stats count. */
+  fresh: Refusal[]
+}
+
 /**
  * The statements that record a batch's refusals: a row each while the merchant's hour has fewer than
  * `LISTED_REFUSALS_PER_HOUR` listed, else one upsert per counted row the batch touches; and old rows expire. What the
  * shard already holds (listed rows, counted ids) is read first, so a batch applied again writes nothing; this relies
  * on the projection consumer writing one batch at a time (`max_concurrency = 1`).
  */
-export async function refusalStatements(db: D1Database, refusals: readonly Refusal[]): Promise<D1PreparedStatement[]> {
-  if (refusals.length === 0) return []
+export async function refusalStatements(db: D1Database, refusals: readonly Refusal[]): Promise<RefusalWrite> {
+  if (refusals.length === 0) return { statements: [], fresh: [] }
   const byId = new Map<string, Refusal>()
   const withoutId: Refusal[] = []
   for (const refusal of refusals) {
@@ -90,7 +96,7 @@ export async function refusalStatements(db: D1Database, refusals: readonly Refus
         .bind(merchantId, isoNow(at - COUNTED_IDS_RETENTION_MS)),
     )
   }
-  return statements
+  return { statements, fresh }
 }
 
 function listedStatement(db: D1Database, refusal: Refusal, id: string): D1PreparedStatement {

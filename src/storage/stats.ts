@@ -3,7 +3,6 @@
  * projection batch adds what its order object saw since the last one, in one upsert per minute it touches, inside
  * the batch's own transaction. No notification costs a D1 write of its own for them.
  */
-import { REFUSAL_ROW_SQL } from './refusals'
 
 /** Upper bounds (ms) of the attempt-duration histogram's buckets; the last one takes everything longer. */
 export const LATENCY_BUCKETS_MS = [25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 15_000, 30_000, Number.POSITIVE_INFINITY] as const
@@ -89,43 +88,58 @@ export function statsStatement(db: D1Database, merchantId: string, minute: numbe
     .bind(merchantId, minute, JSON.stringify(c.rejectedByReason), c.accepted, c.duplicate, c.rejected, c.delivered, c.failed, ...c.latency)
 }
 
-/** One row of `merchant_stats`, as the stats endpoint reads it. */
-export interface StatsRow {
-  minute: number
+/** The merchant's counters summed over one bucket of minutes: its first minute, then the sums. */
+export interface StatsBucket {
+  first_minute: number
   accepted: number
   duplicate: number
   rejected: number
-  rejected_reasons: string
   delivered: number
   failed: number
   [latency: `latency_${number}`]: number
 }
 
-/** The merchant's rows within [since, until) in minutes, oldest first. */
-export async function readStatsRows(db: D1Database, merchantId: string, sinceMinute: number, untilMinute: number): Promise<StatsRow[]> {
+const SUMMED_COLUMNS = ['accepted', 'duplicate', 'rejected', 'delivered', 'failed', ...LATENCY_COLUMNS]
+
+/**
+ * The merchant's counters within [since, until) in minutes, summed in D1 per `stepMinutes` (buckets aligned to the
+ * epoch), oldest first: a window of 90 days by the day is 91 rows, not 129,600. Without a step, one bucket.
+ */
+export async function readStatsBuckets(
+  db: D1Database,
+  merchantId: string,
+  sinceMinute: number,
+  untilMinute: number,
+  stepMinutes: number | null,
+): Promise<StatsBucket[]> {
+  // Without a step, one longer than the window's every minute number: all of it in bucket 0. Integer division, so the
+  // step is cast (a bound number may arrive as a real).
+  const step = stepMinutes ?? untilMinute + 1
   const { results } = await db
-    .prepare('SELECT * FROM merchant_stats WHERE merchant_id = ? AND minute >= ? AND minute < ? ORDER BY minute')
-    .bind(merchantId, sinceMinute, untilMinute)
-    .all<StatsRow>()
+    .prepare(
+      `SELECT (minute / CAST(?4 AS INTEGER)) * CAST(?4 AS INTEGER) AS first_minute,
+              ${SUMMED_COLUMNS.map((column) => `sum(${column}) AS ${column}`).join(', ')}
+       FROM merchant_stats WHERE merchant_id = ?1 AND minute >= ?2 AND minute < ?3
+       GROUP BY first_minute ORDER BY first_minute`,
+    )
+    .bind(merchantId, sinceMinute, untilMinute, step)
+    .all<StatsBucket>()
   return results
 }
 
-/**
- * Refusals before an order (`refusalStatements`: rows of one, or counted 10-minute rows at their latest) that fall in
- * [since, until), by reason.
- */
-export async function readCountedRefusals(
+/** Rejections within [since, until) in minutes, by reason, summed in D1. */
+export async function readRejectedReasons(
   db: D1Database,
   merchantId: string,
-  since: string,
-  until: string,
+  sinceMinute: number,
+  untilMinute: number,
 ): Promise<Record<string, number>> {
   const { results } = await db
     .prepare(
-      `SELECT coalesce(reason, 'unknown') AS reason, sum(count) AS n FROM notifications
-       WHERE merchant_id = ? AND ${REFUSAL_ROW_SQL} AND received_at >= ? AND received_at < ? GROUP BY reason`,
+      `SELECT reasons.key AS reason, sum(reasons.value) AS n FROM merchant_stats, json_each(merchant_stats.rejected_reasons) AS reasons
+       WHERE merchant_stats.merchant_id = ? AND merchant_stats.minute >= ? AND merchant_stats.minute < ? GROUP BY reasons.key`,
     )
-    .bind(merchantId, since, until)
+    .bind(merchantId, sinceMinute, untilMinute)
     .all<{ reason: string; n: number }>()
   return Object.fromEntries(results.map((row) => [row.reason, row.n]))
 }

@@ -119,14 +119,15 @@ describe('per-merchant stats', () => {
         p.start,
         p.notifications.accepted,
         p.notifications.duplicate,
+        p.notifications.rejected,
         p.deliveries.delivered,
         p.deliveries.failed,
       ]),
     ).toEqual([
-      [new Date(start).toISOString(), 3, 1, 3, 0],
-      [new Date(start + 3_600_000).toISOString(), 2, 0, 0, 1],
+      // The forged one (refused before any order) in its hour, the amount mismatch in the next.
+      [new Date(start).toISOString(), 3, 1, 1, 3, 0],
+      [new Date(start + 3_600_000).toISOString(), 2, 0, 1, 0, 1],
     ])
-    // Refusals before an order are read from their audit rows: they are in the totals, not in the per-minute series.
     expect(hourly.notifications.rejected).toBe(2)
 
     // A window before any of it counts nothing.

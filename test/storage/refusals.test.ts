@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { applyToShard, type RefusalRecord } from '../../src/storage/projection'
 import { LISTED_REFUSALS_PER_HOUR, newRefusalId, refusalRowId } from '../../src/storage/refusals'
 import { keepRejectedBody, keptBody } from '../../src/storage/rejected-bodies'
-import { readCountedRefusals } from '../../src/storage/stats'
+import { readRejectedReasons } from '../../src/storage/stats'
 
 const HOUR_MS = 3600_000
 /** The start of the current UTC hour: kept bodies older than a week are not shown, so the refusals are recent. */
@@ -97,7 +97,7 @@ describe('refusals before an order', () => {
       },
     ])
     // The stats count every one of them, listed or counted.
-    expect(await readCountedRefusals(env.DB, merchantId, iso(hourStart), iso(hourStart + HOUR_MS))).toEqual({
+    expect(await readRejectedReasons(env.DB, merchantId, hourStart / 60_000, (hourStart + HOUR_MS) / 60_000)).toEqual({
       signature_invalid: LISTED_REFUSALS_PER_HOUR + 7,
     })
 
@@ -166,5 +166,21 @@ describe('refusals before an order', () => {
     await apply(later)
     expect(await keptBody(env.DB, merchantId, countedId, Date.now())).toMatchObject({ body: 'counted body 0' })
     expect(await keptBody(env.DB, merchantId, later[0]!.id!, Date.now())).toBeNull()
+  })
+
+  it('are counted in the stats once, at their own minute, and stay counted after their audit rows expire', async () => {
+    const merchantId = 'refusals-counted'
+    const minutes = (from: number, to: number) => [from / 60_000, to / 60_000] as const
+    const old = hourStart - 45 * 24 * HOUR_MS
+    const early = refusals(merchantId, 3, old)
+    await apply(early)
+    // Sent again (a queue redelivery): counted once.
+    await apply(early)
+    expect(await readRejectedReasons(env.DB, merchantId, ...minutes(old, old + HOUR_MS))).toEqual({ signature_invalid: 3 })
+    // A refusal now prunes the audit rows older than 30 days; the counters keep what they counted.
+    await apply(refusals(merchantId, 1, hourStart))
+    expect((await rowsOf(merchantId)).map((r) => r.received_at)).toEqual([iso(hourStart)])
+    expect(await readRejectedReasons(env.DB, merchantId, ...minutes(old, old + HOUR_MS))).toEqual({ signature_invalid: 3 })
+    expect(await readRejectedReasons(env.DB, merchantId, ...minutes(hourStart, hourStart + HOUR_MS))).toEqual({ signature_invalid: 1 })
   })
 })

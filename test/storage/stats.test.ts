@@ -1,7 +1,7 @@
 /** The per-minute counters in D1: each projection batch adds to its merchant's row; rejection reasons merge key by key. */
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { LATENCY_BUCKETS_MS, readStatsRows, statsStatement, type MinuteCounts } from '../../src/storage/stats'
+import { LATENCY_BUCKETS_MS, readRejectedReasons, readStatsBuckets, statsStatement, type MinuteCounts } from '../../src/storage/stats'
 
 function counts(over: Partial<MinuteCounts>): MinuteCounts {
   return {
@@ -31,11 +31,25 @@ describe('merchant_stats', () => {
       statsStatement(env.DB, 'stats-rows', minute + 1, counts({ failed: 1, latency })),
       statsStatement(env.DB, 'stats-other', minute, counts({ accepted: 5 })),
     ])
-    const rows = await readStatsRows(env.DB, 'stats-rows', minute, minute + 2)
+    const rows = await readStatsBuckets(env.DB, 'stats-rows', minute, minute + 2, 1)
     expect(rows).toHaveLength(2)
-    expect(rows[0]).toMatchObject({ minute, accepted: 2, duplicate: 1, rejected: 3, delivered: 1, failed: 0, latency_0: 2, latency_3: 1 })
-    expect(JSON.parse(rows[0]!.rejected_reasons)).toEqual({ amount_mismatch: 2, 'unsigned: FAIL': 1 })
-    expect(rows[1]).toMatchObject({ minute: minute + 1, failed: 1, latency_0: 2 })
-    expect(await readStatsRows(env.DB, 'stats-rows', minute + 2, minute + 10)).toEqual([])
+    expect(rows[0]).toMatchObject({
+      first_minute: minute,
+      accepted: 2,
+      duplicate: 1,
+      rejected: 3,
+      delivered: 1,
+      failed: 0,
+      latency_0: 2,
+      latency_3: 1,
+    })
+    expect(await readRejectedReasons(env.DB, 'stats-rows', minute, minute + 1)).toEqual({ amount_mismatch: 2, 'unsigned: FAIL': 1 })
+    expect(rows[1]).toMatchObject({ first_minute: minute + 1, failed: 1, latency_0: 2 })
+    expect(await readStatsBuckets(env.DB, 'stats-rows', minute + 2, minute + 10, 1)).toEqual([])
+    // Summed in D1: by buckets of 10 minutes aligned to the epoch, or the whole window in one.
+    expect(await readStatsBuckets(env.DB, 'stats-rows', minute, minute + 20, 10)).toMatchObject([
+      { first_minute: minute, accepted: 2, rejected: 3, failed: 1, latency_0: 4, latency_3: 2 },
+    ])
+    expect(await readStatsBuckets(env.DB, 'stats-rows', minute - 5, minute + 5, null)).toMatchObject([{ accepted: 2, failed: 1 }])
   })
 })

@@ -68,7 +68,9 @@ export async function applyToShard(db: D1Database, records: readonly ProjectionR
   }
   for (const duplicate of merged.duplicates)
     countNotification(delta(duplicate.merchantId), new Date(duplicate.receivedAt).toISOString(), 'duplicate', null)
-  statements.push(...(await refusalStatements(db, merged.refusals)))
+  const refusals = await refusalStatements(db, merged.refusals)
+  statements.push(...refusals.statements)
+  for (const r of refusals.fresh) countNotification(delta(r.merchantId), new Date(r.receivedAt).toISOString(), 'rejected', r.reason)
   for (const [merchantId, minutes] of stats)
     for (const [minute, counts] of minutes) statements.push(statsStatement(db, merchantId, minute, counts))
 
