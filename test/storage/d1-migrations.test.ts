@@ -124,3 +124,55 @@ describe('D1 migration 0007: the batched, sharded projection', () => {
     })
   })
 })
+
+describe('D1 migration 0010: refusals already recorded are counted in the stats', () => {
+  it('adds each merchant-minute of refusal rows (listed and counted) to its counters, merging with what the minute had', async () => {
+    const migrations = env.TEST_MIGRATIONS.filter((migration) => migration.name < '0010_')
+    const refusalsInStats = byPrefix('0010_')
+    expect(refusalsInStats?.name).toMatch(/^0010_refusals_in_stats/)
+    const stub = env.MERCHANTS.getByName('d1-migration-replay-0010')
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql
+      for (const migration of migrations) sql.exec(script(migration))
+      const refusal = (id: string, merchant: string, at: string, reason: string, count: number) =>
+        sql.exec(
+          `INSERT INTO notifications (id, merchant_id, channel, out_trade_no, received_at, verdict, reason, source, count)
+           VALUES (?, ?, 'alipay', NULL, ?, 'rejected', ?, 'notify', ?)`,
+          id,
+          merchant,
+          at,
+          reason,
+          count,
+        )
+      refusal('r1', 'm1', '2026-11-29T10:00:05.000Z', 'signature_invalid', 1)
+      refusal('r2', 'm1', '2026-11-29T10:00:59.999Z', 'signature_invalid', 7)
+      refusal('r3', 'm1', '2026-11-29T10:00:30.000Z', 'merchant_mismatch', 1)
+      refusal('r4', 'm2', '2026-11-29T11:30:00.000Z', 'signature_invalid', 1)
+      // An order's own rejection is counted already (by its order object's projection): not again.
+      sql.exec(`INSERT INTO notifications (id, merchant_id, channel, out_trade_no, received_at, verdict, reason, source)
+                VALUES ('o1', 'm1', 'alipay', 'T1', '2026-11-29T10:00:10.000Z', 'rejected', 'amount_mismatch', 'notify')`)
+      const minute = Date.parse('2026-11-29T10:00:00Z') / 60_000
+      sql.exec(
+        `INSERT INTO merchant_stats (merchant_id, minute, accepted, rejected, rejected_reasons) VALUES ('m1', ?, 4, 1, '{"amount_mismatch":1}')`,
+        minute,
+      )
+      sql.exec(script(refusalsInStats))
+      const rows = sql
+        .exec<{ merchant_id: string; minute: number; accepted: number; rejected: number; rejected_reasons: string }>(
+          'SELECT merchant_id, minute, accepted, rejected, rejected_reasons FROM merchant_stats ORDER BY merchant_id, minute',
+        )
+        .toArray()
+        .map((row) => ({ ...row, rejected_reasons: JSON.parse(row.rejected_reasons) as Record<string, number> }))
+      expect(rows).toEqual([
+        {
+          merchant_id: 'm1',
+          minute,
+          accepted: 4,
+          rejected: 10,
+          rejected_reasons: { amount_mismatch: 1, signature_invalid: 8, merchant_mismatch: 1 },
+        },
+        { merchant_id: 'm2', minute: minute + 90, accepted: 0, rejected: 1, rejected_reasons: { signature_invalid: 1 } },
+      ])
+    })
+  })
+})
