@@ -67,9 +67,11 @@ export const wechatpayV2: ChannelAdapter<WechatpayConfig, V2Wire, V2Verified, 'w
   async verify(wire: V2Wire, wechatpay: WechatpayConfig | undefined): Promise<V2Verified> {
     const { apiV2Key, v2SignTypes } = v2Config(wechatpay)
     switch (wire.kind) {
-      case 'payment':
-        await verifyV2Signature(wire.fields, apiV2Key, v2SignTypes)
-        return { kind: 'payment', signed: signedFields(wire.fields), signString: v2SignString(wire.fields) }
+      case 'payment': {
+        const signString = v2SignString(wire.fields)
+        await verifyV2Signature(wire.fields, apiV2Key, v2SignTypes, signString)
+        return { kind: 'payment', signed: signedFields(wire.fields), signString }
+      }
       case 'refund':
         return { kind: 'refund', outer: wire.fields, refund: await openReqInfo(wire.fields.req_info ?? '', apiV2Key) }
       case 'fail':
