@@ -212,7 +212,7 @@ runChannelContract({
       expected: { outTradeNo: '', effect: expect.objectContaining({ kind: 'other', notificationType: 'COMPLAINT.CREATE' }) },
     },
     // The payment families' events paygate does not map are forwarded too, about the transaction they name.
-    ...(['transactionFail', 'unsupportedEvent'] as const).map((name) => ({
+    ...(['transactionFail', 'unsupportedEvent'] as const).map((name): ValidCase => ({
       name: cases[name].description,
       raw: raw(name),
       expected: {
