@@ -212,21 +212,23 @@ runChannelContract({
       expected: { outTradeNo: '', effect: expect.objectContaining({ kind: 'other', notificationType: 'COMPLAINT.CREATE' }) },
     },
     // The payment families' events paygate does not map are forwarded too, about the transaction they name.
-    ...(['transactionFail', 'unsupportedEvent'] as const).map((name): ValidCase => ({
-      name: cases[name].description,
-      raw: raw(name),
-      expected: {
-        notificationId: envelopeId(name),
-        outTradeNo: '',
-        effect: {
-          kind: 'other',
-          notificationType: name === 'transactionFail' ? 'TRANSACTION.FAIL' : 'TRANSACTION.REVOKED',
-          subjectId: '4200002025112400000001',
-          occurredAt: '2025-11-24T16:00:00Z',
+    ...(['transactionFail', 'unsupportedEvent'] as const).map(
+      (name): ValidCase => ({
+        name: cases[name].description,
+        raw: raw(name),
+        expected: {
+          notificationId: envelopeId(name),
+          outTradeNo: '',
+          effect: {
+            kind: 'other',
+            notificationType: name === 'transactionFail' ? 'TRANSACTION.FAIL' : 'TRANSACTION.REVOKED',
+            subjectId: '4200002025112400000001',
+            occurredAt: '2025-11-24T16:00:00Z',
+          },
+          raw: cases[name].resource!,
         },
-        raw: cases[name].resource!,
-      },
-    })),
+      }),
+    ),
     {
       name: cases.complaintCreated.description,
       raw: raw('complaintCreated'),
