@@ -8,9 +8,10 @@ import { BodyTooLarge, NOTIFY_BODY_LIMIT, readBodyWithLimit } from '../lib/read-
 import { verifyWithDownloadedKeys } from '../merchants/downloaded-keys'
 import { isMerchantId } from '../merchants/schema'
 import { loadVersionedMerchant, type VersionedMerchant } from '../merchants/store'
+import type { MerchantConfig } from '../merchants/types'
 import { orderStub } from '../order/order-key'
 import { subjectKeyOf, subjectStub } from '../order/subject-key'
-import type { IngestRejection, IngestResult } from '../order/order-object'
+import type { ForwardSettings, IngestRejection, IngestResult } from '../order/order-object'
 import {
   isQueryableOrderNumber,
   NotifyRejection,
@@ -47,12 +48,11 @@ export async function handleNotify(
     const body = await readBody(request)
     raw = { body, headers: request.headers, receivedAt }
     notification = await verifyWithDownloadedKeys(env, registry, adapter, raw, merchant.config, receivedAt)
-    const stored = await storeNotification(env, registry, merchant, notification, receivedAt)
-    log('info', { ...notificationFields(merchant.config.id, notification), ...stored })
-    if (stored.outcome === 'rejected') ctx.waitUntil(reportRejection(env, merchant.config.id, stored.reason ?? 'unsigned', receivedAt))
+    const { outcome, reason, duplicates } = await storeNotification(env, registry, merchant, notification, receivedAt)
+    log('info', { ...notificationFields(merchant.config.id, notification), outcome, reason })
+    if (outcome === 'rejected') ctx.waitUntil(reportRejection(env, merchant.config.id, reason ?? 'unsigned', receivedAt))
     // An order's duplicate changed nothing and wrote one row; its count reaches the stats through the projection queue.
-    if (stored.outcome === 'duplicate' && notification.effect.kind !== 'other')
-      ctx.waitUntil(countDuplicate(env, merchant.config.id, receivedAt))
+    if (duplicates > 0) ctx.waitUntil(countDuplicates(env, merchant.config.id, receivedAt, duplicates))
     return adapter.accept()
   } catch (error) {
     const rejection = asRejection(error)
@@ -118,15 +118,24 @@ async function findMerchant(env: Env, merchantId: string): Promise<VersionedMerc
   return merchant
 }
 
+/** What storing a notification came to; `duplicates`: how many orders took it for one they had (counted in the stats). */
+interface Stored {
+  outcome: string
+  reason: string | null
+  duplicates: number
+}
+
 async function storeNotification(
   env: Env,
   registry: ProviderRegistry,
   { config: merchant, version }: VersionedMerchant,
   notification: VerifiedNotification,
   receivedAt: number,
-): Promise<{ outcome: string; reason: string | null }> {
+): Promise<Stored> {
   const settings = { forward: merchant.forward, version }
-  if (notification.effect.kind === 'other') {
+  const { effect } = notification
+  if (effect.kind === 'combined') return storeSubOrders(env, registry, merchant, settings, effect.subOrders, receivedAt)
+  if (effect.kind === 'other') {
     // About no order (a transfer, a complaint…): its subject's object dedupes and forwards it.
     const subject = { merchantId: merchant.id, provider: notification.provider, subjectKey: subjectKeyOf(notification) }
     let verdict: string
@@ -136,7 +145,7 @@ async function storeNotification(
       log('error', { ...notificationFields(merchant.id, notification), event: 'notification.store_failed', error: errorSummary(error) })
       throw new NotifyRejection('storage_unavailable', 'temporarily unavailable, retry later')
     }
-    return { outcome: verdict, reason: null }
+    return { outcome: verdict, reason: null, duplicates: 0 }
   }
   if (notification.outTradeNo === '') {
     // A message about no particular order (WeChat v2 return_code=FAIL) is unsigned: anyone could send
@@ -154,8 +163,44 @@ async function storeNotification(
     await enqueueProjection(env, [refusal]).catch(() => {
       throw new NotifyRejection('storage_unavailable', 'temporarily unavailable, retry later')
     })
-    return { outcome: 'rejected', reason }
+    return { outcome: 'rejected', reason, duplicates: 0 }
   }
+  const verdict = await storeInOrder(env, registry, merchant, settings, notification, receivedAt)
+  return { outcome: verdict, reason: null, duplicates: verdict === 'duplicate' ? 1 : 0 }
+}
+
+/**
+ * A combined payment: each sub-order through its own order object, as a payment notification of its own, all at once.
+ * The accept reply needs every one stored, so the first failure (in the sub-orders' order) is the reply and WeChat
+ * resends the whole callback; the sub-orders stored already take that retry for a duplicate.
+ */
+async function storeSubOrders(
+  env: Env,
+  registry: ProviderRegistry,
+  merchant: MerchantConfig,
+  settings: ForwardSettings,
+  subOrders: readonly VerifiedNotification[],
+  receivedAt: number,
+): Promise<Stored> {
+  const settled = await Promise.allSettled(
+    subOrders.map((subOrder) => storeInOrder(env, registry, merchant, settings, subOrder, receivedAt)),
+  )
+  const failure = settled.find((result) => result.status === 'rejected')
+  if (failure !== undefined) throw failure.reason
+  const verdicts = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []))
+  const duplicates = verdicts.filter((verdict) => verdict === 'duplicate').length
+  return { outcome: verdicts.find((verdict) => verdict !== 'duplicate') ?? 'duplicate', reason: null, duplicates }
+}
+
+/** One order's notification through its order object; throws the order's refusal, or `storage_unavailable`. */
+async function storeInOrder(
+  env: Env,
+  registry: ProviderRegistry,
+  merchant: MerchantConfig,
+  settings: ForwardSettings,
+  notification: VerifiedNotification,
+  receivedAt: number,
+): Promise<IngestResult['verdict']> {
   const order = { merchantId: merchant.id, provider: notification.provider, outTradeNo: notification.outTradeNo }
   // Doubt needs a way to be resolved: only when the merchant's keys, and the order number, allow a query.
   const canQueryOrders =
@@ -181,7 +226,7 @@ async function storeNotification(
   if (result.verdict === 'rejected' && result.reason !== null) {
     throw new NotifyRejection(result.reason, INGEST_REJECTION_MESSAGES[result.reason])
   }
-  return { outcome: result.verdict, reason: null }
+  return result.verdict
 }
 
 function asRejection(error: unknown): NotifyRejection {
@@ -226,9 +271,12 @@ async function keepBody(
   }
 }
 
-async function countDuplicate(env: Env, merchantId: string, receivedAt: number): Promise<void> {
+async function countDuplicates(env: Env, merchantId: string, receivedAt: number, count: number): Promise<void> {
   try {
-    await enqueueProjection(env, [{ kind: 'duplicate', merchantId, receivedAt }])
+    await enqueueProjection(
+      env,
+      Array.from({ length: count }, () => ({ kind: 'duplicate' as const, merchantId, receivedAt })),
+    )
   } catch {
     log('warn', { event: 'notification.count_deferred', merchant_id: merchantId, reason: 'queue_unavailable' })
   }

@@ -94,6 +94,10 @@ export function decide(state: OrderState, effect: NotificationEffect, book: Refu
     case 'other':
       return unchanged(state)
 
+    // Never stored as one: each of its sub-orders reaches its own order object (`http/notify.ts`).
+    case 'combined':
+      throw new TypeError('a combined payment reaches each sub-order as a notification of its own')
+
     case 'payment':
       return decidePayment(state, effect, now)
 

@@ -603,3 +603,40 @@ describe('the flat XML reader', () => {
     )
   })
 })
+
+describe('WeChat Pay v2 combined payments (合单支付)', () => {
+  const subOrderPayment = (n: number) => ({
+    outTradeNo: `TC2025112410${n}`,
+    effect: {
+      kind: 'payment',
+      amount: 100 * n,
+      currency: 'CNY',
+      transactionId: `420000202511240000011${n}`,
+      paidAt: '2025-11-24T15:59:58Z',
+    },
+  })
+
+  it('makes each listed sub-order a payment of its own order, keyed by the digest of the signed fields and its order', async () => {
+    const notification = await normalized('combinedPayment')
+    expect(notification).toMatchObject({ notificationId: expect.stringMatching(/^v2:[0-9a-f]{64}$/), outTradeNo: '' })
+    const subOrders = notification.effect.kind === 'combined' ? notification.effect.subOrders : []
+    expect(subOrders.map(({ notificationId, outTradeNo, effect }) => ({ notificationId, outTradeNo, effect }))).toEqual([
+      { notificationId: `${notification.notificationId}:TC20251124101`, ...subOrderPayment(1) },
+      { notificationId: `${notification.notificationId}:TC20251124102`, ...subOrderPayment(2) },
+    ])
+    // raw: the signed combine fields and the sub-order's own, as text like every v2 field; not the whole list.
+    expect(subOrders[1]!.raw).toMatchObject({ combine_mch_id: wx.mchid, combine_out_trade_no: 'TC20251124100', total_fee: '200' })
+    expect(subOrders[1]!.raw).not.toHaveProperty('sub_order_list')
+  })
+
+  it('reads a combined notify written the way WeChat writes it (every value in CDATA)', async () => {
+    const notification = await normalized('combinedWechatLayout')
+    expect(notification.effect).toMatchObject({ kind: 'combined', subOrders: [subOrderPayment(3)] })
+  })
+
+  it('refuses a combined notify with a foreign sub-order, or one altered after signing', async () => {
+    expect(await rejectionCode(() => normalized('combinedForeignSubOrder'))).toBe('merchant_mismatch')
+    expect(await rejectionCode(() => normalized('combinedTampered'))).toBe('signature_invalid')
+    expect(await rejectionCode(() => normalized('combinedPayment', withWechatpay({ mchid: '1900000999' })))).toBe('merchant_mismatch')
+  })
+})

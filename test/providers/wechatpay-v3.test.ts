@@ -211,6 +211,24 @@ runChannelContract({
       merchant: subMerchantA,
       expected: { outTradeNo: '', effect: expect.objectContaining({ kind: 'other', notificationType: 'COMPLAINT.CREATE' }) },
     },
+    // The payment families' events paygate does not map are forwarded too, about the transaction they name.
+    ...(['transactionFail', 'unsupportedEvent'] as const).map(
+      (name): ValidCase => ({
+        name: cases[name].description,
+        raw: raw(name),
+        expected: {
+          notificationId: envelopeId(name),
+          outTradeNo: '',
+          effect: {
+            kind: 'other',
+            notificationType: name === 'transactionFail' ? 'TRANSACTION.FAIL' : 'TRANSACTION.REVOKED',
+            subjectId: '4200002025112400000001',
+            occurredAt: '2025-11-24T16:00:00Z',
+          },
+          raw: cases[name].resource!,
+        },
+      }),
+    ),
     {
       name: cases.complaintCreated.description,
       raw: raw('complaintCreated'),
@@ -333,8 +351,16 @@ runChannelContract({
     },
     rejectCase('brokenTag', 'decrypt_failed'),
     rejectCase('ciphertextNotBase64', 'decrypt_failed'),
-    rejectCase('unsupportedEvent', 'unsupported_event'),
     rejectCase('tradeStateNotSuccess', 'unsupported_event'),
+    rejectCase('combinedForeignSubOrder', 'merchant_mismatch'),
+    rejectCase('combinedStrangerKey', 'signature_invalid'),
+    { ...rejectCase('combinedPartnerMode', 'merchant_mismatch'), name: 'a combined payment for a sub-merchant, to a direct merchant' },
+    { ...rejectCase('combinedPayment', 'merchant_mismatch'), name: 'a direct combined payment, to a sub-merchant', merchant: subMerchantA },
+    {
+      ...rejectCase('combinedPayment', 'merchant_mismatch'),
+      name: 'a combined payment whose combine_appid is not one of the merchant apps',
+      merchant: merchantWith({ appid: fixtures.secondAppid }),
+    },
     {
       ...rejectCase('transactionCertA', 'channel_not_configured'),
       name: 'merchant without WeChat Pay',
@@ -460,5 +486,45 @@ describe('the APIv3 key bytes kept with a merchant config', () => {
     await expect(verifyNotification(wechatpayV3, raw('transactionPublicKey'), b, now)).rejects.toMatchObject({ code: 'decrypt_failed' })
     await expect(verifyNotification(wechatpayV3, raw('otherApiV3Key'), b, now)).resolves.toBeDefined()
     await expect(verifyNotification(wechatpayV3, raw('otherApiV3Key'), a, now)).rejects.toMatchObject({ code: 'decrypt_failed' })
+  })
+})
+
+describe('wechatpay.v3 combined payments (合单支付)', () => {
+  const paidAt = '2025-11-24T15:59:58Z'
+  const subOrderPayment = (n: number) => ({
+    outTradeNo: `TC2025112400${n}`,
+    effect: { kind: 'payment', amount: 100 * n, currency: 'CNY', transactionId: `420000202511240000010${n}`, paidAt },
+  })
+
+  async function subOrdersOf(name: CaseName, config: MerchantConfig) {
+    const notification = await verifyNotification(wechatpayV3, raw(name), config, now)
+    expect(notification).toMatchObject({ notificationId: envelopeId(name), outTradeNo: '', effect: { kind: 'combined' } })
+    return notification.effect.kind === 'combined' ? notification.effect.subOrders : []
+  }
+
+  it('makes each sub-order a payment of its own order: its amount, transaction, time and dedupe id', async () => {
+    const subOrders = await subOrdersOf('combinedPayment', merchant)
+    const id = envelopeId('combinedPayment')
+    expect(subOrders.map(({ notificationId, outTradeNo, effect }) => ({ notificationId, outTradeNo, effect }))).toEqual([
+      { notificationId: `${id}:TC20251124001`, ...subOrderPayment(1) },
+      { notificationId: `${id}:TC20251124002`, ...subOrderPayment(2) },
+    ])
+    // raw: the combine's fields, then the sub-order's own; never the other sub-orders.
+    const [first] = subOrders
+    expect(first!.raw).toMatchObject({ combine_mchid: wx.mchid, combine_appid: wx.appid, combine_out_trade_no: 'TC20251124000' })
+    expect(first!.raw).toMatchObject({ mchid: wx.mchid, out_trade_no: 'TC20251124001', amount: { total_amount: 100 } })
+    expect(first!.raw).not.toHaveProperty('sub_orders')
+  })
+
+  it('takes a partner-mode combined payment for the sub-merchant its sub-orders name', async () => {
+    const subOrders = await subOrdersOf('combinedPartnerMode', subMerchantA)
+    expect(subOrders.map(({ outTradeNo, effect }) => ({ outTradeNo, effect }))).toEqual([subOrderPayment(1), subOrderPayment(2)])
+  })
+
+  it('names the foreign sub-order in its refusal', async () => {
+    await expect(verifyNotification(wechatpayV3, raw('combinedForeignSubOrder'), merchant, now)).rejects.toMatchObject({
+      code: 'merchant_mismatch',
+      message: 'sub_orders[].mchid does not belong to this merchant',
+    })
   })
 })

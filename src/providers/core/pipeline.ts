@@ -22,6 +22,7 @@ export async function verifyNotification<Config>(
 /** The rules every channel's facts obey, whatever the provider's own format allows. */
 function checkFacts(notification: VerifiedNotification): VerifiedNotification {
   const { outTradeNo, effect } = notification
+  if (effect.kind === 'combined') return checkSubOrders(notification, effect.subOrders)
   // Only a message about no order at all (an unsigned v2 FAIL, a transfer or complaint) names none.
   if (outTradeNo !== '' || (effect.kind !== 'none' && effect.kind !== 'other')) {
     const problem = orderNumberProblem(outTradeNo)
@@ -29,5 +30,19 @@ function checkFacts(notification: VerifiedNotification): VerifiedNotification {
   }
   // Neither provider takes a payment of nothing: a 0 here is a forgery or a parsing slip.
   if (effect.kind === 'payment' && effect.amount <= 0) refuse('malformed_body', 'payment amount must be at least 1 fen')
+  return notification
+}
+
+/** Each sub-order of a combined payment obeys the same rules, and names an order of its own. */
+function checkSubOrders(notification: VerifiedNotification, subOrders: readonly VerifiedNotification[]): VerifiedNotification {
+  if (subOrders.length === 0) refuse('malformed_body', 'a combined payment names no sub-order')
+  const orders = new Set<string>()
+  for (const subOrder of subOrders) {
+    if (subOrder.effect.kind === 'combined') refuse('malformed_body', 'a sub-order cannot be a combined payment')
+    checkFacts(subOrder)
+    // Two sub-orders of one order would share a dedupe id: the second would be taken for a retry of the first.
+    if (orders.has(subOrder.outTradeNo)) refuse('malformed_body', 'two sub-orders name the same out_trade_no')
+    orders.add(subOrder.outTradeNo)
+  }
   return notification
 }

@@ -87,6 +87,15 @@ export type NotificationEffect =
       occurredAt: string | null
     }
   | {
+      /**
+       * One authentic callback that pays several orders at once (WeChat Pay's combined payment, 合单支付). Each
+       * sub-order is a notification of its own (its order number, payment, dedupe id and raw fields) and is stored
+       * by its own order object, as if the provider had notified it alone; this one reaches no object.
+       */
+      kind: 'combined'
+      subOrders: readonly VerifiedNotification[]
+    }
+  | {
       /** Authentic (or unsigned but harmless) message that changes nothing: v2 FAIL, WAIT_BUYER_PAY. */
       kind: 'none'
       reason: string
@@ -98,7 +107,7 @@ export interface VerifiedNotification {
   provider: ProviderName
   /** The provider's identity of this notification, the dedupe key: v3 `id`, Alipay `notify_id`, v2 digest. */
   notificationId: string
-  /** The order it is about; `''` for a message about no order (v2 `return_code=FAIL`, an `other` effect). */
+  /** The order it is about; `''` for a message about no order (v2 `return_code=FAIL`, an `other` effect) or several (`combined`). */
   outTradeNo: string
   effect: NotificationEffect
   /** The verified (and decrypted) provider fields, forwarded to the merchant as `data.raw`. */

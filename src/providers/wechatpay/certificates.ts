@@ -15,7 +15,7 @@ import type { DownloadedKey, KeyDownloads } from '../core/key-downloads'
 import { QueryFailed, type QueryOptions } from '../core/query-types'
 import { refuse } from '../core/rejection'
 import { WECHATPAY_API_BASE_URL, type WechatpayConfig } from './config'
-import { parseJsonObject, requiredText } from './v3-notify'
+import { parseJsonObject, requiredText } from './v3-json'
 import { sendSignedV3Get, type V3RequestSigner } from './v3-request'
 import { readSignedMessage, verifySignedMessage } from './v3-signature'
 

@@ -67,6 +67,32 @@ export function checkIdentity(named: NamedIdentity, wechatpay: WechatpayConfig, 
   }
 }
 
+/** How a combined payment spells the combine's ids, and each sub-order's own. */
+export interface CombinedFieldNames {
+  combine: IdentityFieldNames
+  subOrder: IdentityFieldNames
+}
+
+/**
+ * A combined payment (合单支付): the combine's ids (`combine_mchid`/`combine_mch_id`, `combine_appid`) stand where a
+ * payment names its mchid and appid, beside each sub-order's partner ids, and each sub-order's own ids (its mchid,
+ * and in partner mode its sub-merchant) obey the one rule too. A sub-order that is not the merchant's refuses the
+ * whole callback with `merchant_mismatch`, as a mismatched payment is refused: WeChat takes the accept reply for
+ * every sub-order, so accepting the rest would lose that sub-order's payment without a trace, where the refusal
+ * is audited, alerted on, and retried by WeChat until the notify URL or the merchant's ids are put right.
+ */
+export function checkCombinedIdentity(
+  combine: Pick<NamedIdentity, 'mchid' | 'appid'>,
+  subOrders: readonly NamedIdentity[],
+  wechatpay: WechatpayConfig,
+  names: CombinedFieldNames,
+): void {
+  for (const subOrder of subOrders) {
+    checkIdentity({ ...subOrder, ...combine }, wechatpay, { names: names.combine, required: true, appidRequired: true })
+    checkIdentity(subOrder, wechatpay, { names: names.subOrder, required: true, appidRequired: false })
+  }
+}
+
 type JsonFields = Record<string, unknown>
 
 function text(fields: JsonFields, name: string): string | null {

@@ -7,13 +7,13 @@
 import { fromBase64, fromUtf8, toHex, utf8 } from '../../crypto/encoding'
 import { aesEcbDecrypt } from '../../crypto/aes-ecb'
 import { md5, sha256Hex } from '../../crypto/primitives'
-import { parseFen } from '../core/money'
 import { NotifyRejection, refuse } from '../core/rejection'
-import { beijingTimeToIso } from '../core/time'
 import type { ChannelAdapter, NotificationEffect, RawNotification, RefundOutcome, VerifiedNotification } from '../core/types'
 import type { WechatpayConfig } from './config'
 import { checkV2Identity } from './identity'
 import { redactV2 } from './redaction'
+import { combinedV2Notification, isCombinedPayment } from './v2-combined'
+import { beijingTimeField, fenField, requiredField, v2PaymentEffect } from './v2-payment'
 import { signedFields, v2SignString, verifyV2Signature } from './v2-sign'
 import { buildXmlReply, readFlatXml, type XmlFields } from './xml'
 
@@ -67,9 +67,11 @@ export const wechatpayV2: ChannelAdapter<WechatpayConfig, V2Wire, V2Verified, 'w
   async verify(wire: V2Wire, wechatpay: WechatpayConfig | undefined): Promise<V2Verified> {
     const { apiV2Key, v2SignTypes } = v2Config(wechatpay)
     switch (wire.kind) {
-      case 'payment':
-        await verifyV2Signature(wire.fields, apiV2Key, v2SignTypes)
-        return { kind: 'payment', signed: signedFields(wire.fields), signString: v2SignString(wire.fields) }
+      case 'payment': {
+        const signString = v2SignString(wire.fields)
+        await verifyV2Signature(wire.fields, apiV2Key, v2SignTypes, signString)
+        return { kind: 'payment', signed: signedFields(wire.fields), signString }
+      }
       case 'refund':
         return { kind: 'refund', outer: wire.fields, refund: await openReqInfo(wire.fields.req_info ?? '', apiV2Key) }
       case 'fail':
@@ -79,13 +81,17 @@ export const wechatpayV2: ChannelAdapter<WechatpayConfig, V2Wire, V2Verified, 'w
 
   async normalize(verified: V2Verified, wechatpay: WechatpayConfig | undefined): Promise<VerifiedNotification> {
     const config = v2Config(wechatpay)
+    // Several orders paid at once: the merchant ids and the orders are named per sub-order.
+    if (verified.kind === 'payment' && isCombinedPayment(verified.signed)) {
+      return combinedV2Notification(verified.signed, await notificationIdOf(verified), config, isPaid(verified.signed))
+    }
     const envelope = verified.kind === 'payment' ? verified.signed : verified.kind === 'refund' ? verified.outer : verified.fields
     checkV2Identity(envelope, config, verified.kind !== 'fail')
     const { outTradeNo, effect } = mapStatus(verified, config)
     return {
       channel: 'wechatpay.v2',
       provider: 'wechatpay',
-      notificationId: `v2:${await sha256Hex(canonicalText(verified))}`,
+      notificationId: await notificationIdOf(verified),
       outTradeNo,
       effect,
       raw: rawFields(verified),
@@ -156,14 +162,8 @@ function mapStatus(verified: V2Verified, config: WechatpayConfig): { outTradeNo:
       return { outTradeNo: '', effect: { kind: 'none', reason: 'return_code=FAIL' } }
     case 'payment': {
       const fields = verified.signed
-      switch (fields.result_code) {
-        case 'SUCCESS':
-          return { outTradeNo: requiredField(fields, 'out_trade_no'), effect: v2PaymentEffect(fields) }
-        case 'FAIL':
-          return { outTradeNo: fields.out_trade_no ?? '', effect: { kind: 'none', reason: 'result_code=FAIL' } }
-        default:
-          return refuse('unsupported_event', 'result_code must be SUCCESS or FAIL')
-      }
+      if (isPaid(fields)) return { outTradeNo: requiredField(fields, 'out_trade_no'), effect: v2PaymentEffect(fields) }
+      return { outTradeNo: fields.out_trade_no ?? '', effect: { kind: 'none', reason: 'result_code=FAIL' } }
     }
     case 'refund': {
       const fields = verified.refund
@@ -201,18 +201,21 @@ function mapStatus(verified: V2Verified, config: WechatpayConfig): { outTradeNo:
   }
 }
 
-/**
- * A payment as v2 reports it: the pay notify and the `/pay/orderquery` answer carry the same fields
- * (`total_fee` in fen, `fee_type`, `transaction_id`, Beijing `time_end`).
- */
-export function v2PaymentEffect(fields: XmlFields): Extract<NotificationEffect, { kind: 'payment' }> {
-  return {
-    kind: 'payment',
-    amount: fenField(fields, 'total_fee'),
-    currency: fields.fee_type ?? 'CNY',
-    transactionId: requiredField(fields, 'transaction_id'),
-    paidAt: beijingTimeField(fields, 'time_end'),
+/** A signed pay notify's `result_code`: SUCCESS pays; FAIL, a business failure, changes nothing. */
+function isPaid(fields: XmlFields): boolean {
+  switch (fields.result_code) {
+    case 'SUCCESS':
+      return true
+    case 'FAIL':
+      return false
+    default:
+      return refuse('unsupported_event', 'result_code must be SUCCESS or FAIL')
   }
+}
+
+/** The dedupe key: a digest of exactly the authenticated content. */
+async function notificationIdOf(verified: V2Verified): Promise<string> {
+  return `v2:${await sha256Hex(canonicalText(verified))}`
 }
 
 /** What the dedupe key digests: exactly the authenticated content (the FAIL body has nothing better). */
@@ -242,22 +245,6 @@ function rawFields(verified: V2Verified): Record<string, string> {
     case 'fail':
       return Object.fromEntries(Object.entries(verified.fields).filter(([name]) => name !== 'sign'))
   }
-}
-
-function requiredField(fields: XmlFields, name: string): string {
-  const value = fields[name]
-  return value === undefined || value === '' ? refuse('malformed_body', `${name} is missing`) : value
-}
-
-function fenField(fields: XmlFields, name: string): number {
-  return parseFen(requiredField(fields, name)) ?? refuse('malformed_body', `${name} is not an amount in fen`)
-}
-
-/** Absent → null; present but not a Beijing time → the message is malformed. */
-function beijingTimeField(fields: XmlFields, name: string): string | null {
-  const value = fields[name]
-  if (value === undefined || value === '') return null
-  return beijingTimeToIso(value) ?? refuse('malformed_body', `${name} is not a Beijing time`)
 }
 
 function xmlResponse(status: number, fields: Readonly<Record<string, string>>): Response {

@@ -12,7 +12,7 @@ import { refuse } from '../core/rejection'
 import { WECHATPAY_API_BASE_URL, type V2SignType, type WechatpayConfig } from './config'
 import { wechatpayTradeStateOutcome } from './trade-state'
 import { checkV2Identity } from './identity'
-import { v2PaymentEffect } from './v2-notify'
+import { v2PaymentEffect } from './v2-payment'
 import { signedFields, v2Sign, v2SignString, verifyV2Signature } from './v2-sign'
 import { buildXmlReply, readFlatXml, type XmlFields } from './xml'
 

@@ -57,13 +57,21 @@ export function v2SignAlgorithm(fields: XmlFields): V2SignType {
   }
 }
 
-/** Checks a signed v2 message; returns the algorithm that verified it, or throws the precise rejection. */
-export async function verifyV2Signature(fields: XmlFields, apiV2Key: string, allowed: readonly V2SignType[]): Promise<V2SignType> {
+/**
+ * Checks a signed v2 message; returns the algorithm that verified it, or throws the precise rejection.
+ * `signString` is `v2SignString(fields)`, passed by a caller that needs it again (a notify's dedupe key).
+ */
+export async function verifyV2Signature(
+  fields: XmlFields,
+  apiV2Key: string,
+  allowed: readonly V2SignType[],
+  signString = v2SignString(fields),
+): Promise<V2SignType> {
   const received = fields.sign ?? ''
   if (received === '') refuse('missing_signature', 'v2 notify has no sign')
   const algorithm = v2SignAlgorithm(fields)
   if (!allowed.includes(algorithm)) refuse('sign_type_not_allowed', `sign type ${algorithm} is not allowed for this merchant`)
-  const expected = await v2Sign(v2SignString(fields), apiV2Key, algorithm)
+  const expected = await v2Sign(signString, apiV2Key, algorithm)
   if (!timingSafeEqualText(expected, received)) refuse('signature_invalid', 'v2 sign does not match')
   return algorithm
 }

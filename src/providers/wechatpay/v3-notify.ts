@@ -1,20 +1,22 @@
 /**
  * @module WeChat Pay APIv3 notifications: signed as every v3 message is (`v3-signature.ts`), an AES-GCM
- * `resource` under the APIv3 key, and the TRANSACTION.SUCCESS / REFUND.SUCCESS|ABNORMAL|CLOSED events
- * (protocols.md §3, §9).
+ * `resource` under the APIv3 key, and the TRANSACTION.SUCCESS (combined payments too: `v3-combined.ts`) /
+ * REFUND.SUCCESS|ABNORMAL|CLOSED events (protocols.md §3, §9); any other event is `v3-other.ts`'s.
  * @see https://pay.weixin.qq.com/docs/merchant/apis/h5-payment/payment-notice.html
  * @see https://pay.weixin.qq.com/docs/partner/apis/partner-h5-payment/refund-result-notice.html
  */
-import { fromBase64, fromUtf8, utf8 } from '../../crypto/encoding'
+import { fromBase64, utf8 } from '../../crypto/encoding'
 import { aesGcmDecrypt } from '../../crypto/primitives'
 import { refuse, type NotifyRejection } from '../core/rejection'
-import { rfc3339ToIso } from '../core/time'
 import type { ChannelAdapter, NotificationEffect, RawNotification, RefundOutcome, VerifiedNotification } from '../core/types'
 import type { WechatpayConfig } from './config'
 import { checkV3Identity } from './identity'
+import { combinedV3Notification, isCombinedTransaction } from './v3-combined'
 import { redactV3 } from './redaction'
-import { isOtherEvent, otherV3Notification } from './v3-other'
+import { fen, optionalInstant, optionalText, parseJsonObject, requiredObject, requiredText, type JsonFields } from './v3-json'
+import { otherV3Notification } from './v3-other'
 import { readSignedMessage, v3Config, verifySignedMessage, type V3SignedMessage } from './v3-signature'
+import { transactionPaymentEffect } from './v3-transaction'
 
 const RESOURCE_ALGORITHM = 'AEAD_AES_256_GCM'
 const SUPPORTED_EVENTS = ['TRANSACTION.SUCCESS', 'REFUND.SUCCESS', 'REFUND.ABNORMAL', 'REFUND.CLOSED'] as const
@@ -40,57 +42,6 @@ export interface V3Envelope {
 export interface V3Wire {
   signed: V3SignedMessage
   envelope: V3Envelope
-}
-
-export type JsonFields = Record<string, unknown>
-
-function isFields(value: unknown): value is JsonFields {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-export function parseJsonObject(bytes: Uint8Array, what: string): JsonFields {
-  let value: unknown
-  try {
-    value = JSON.parse(fromUtf8(bytes))
-  } catch {
-    return refuse('malformed_body', `${what} is not UTF-8 JSON`)
-  }
-  if (!isFields(value)) refuse('malformed_body', `${what} is not a JSON object`)
-  return value
-}
-
-export function requiredText(fields: JsonFields, name: string): string {
-  const value = fields[name]
-  if (typeof value !== 'string' || value === '') refuse('malformed_body', `${name} is missing`)
-  return value
-}
-
-/** Null when absent; a present value must be a string. */
-export function optionalText(fields: JsonFields, name: string): string | null {
-  const value = fields[name]
-  if (value === undefined || value === null) return null
-  if (typeof value !== 'string') refuse('malformed_body', `${name} is not a string`)
-  return value
-}
-
-function requiredObject(fields: JsonFields, name: string): JsonFields {
-  const value = fields[name]
-  if (!isFields(value)) refuse('malformed_body', `${name} is missing`)
-  return value
-}
-
-function fen(fields: JsonFields, name: string): number {
-  const value = fields[name]
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    refuse('malformed_body', `amount.${name} is not a non-negative integer`)
-  }
-  return value
-}
-
-export function optionalInstant(fields: JsonFields, name: string): string | null {
-  const text = optionalText(fields, name)
-  if (text === null || text === '') return null
-  return rfc3339ToIso(text) ?? refuse('malformed_body', `${name} is not an RFC 3339 time`)
 }
 
 /**
@@ -143,9 +94,9 @@ async function openResource(resource: V3Resource, apiV3Key: Uint8Array<ArrayBuff
   return parseJsonObject(plaintext, 'resource')
 }
 
-function supportedEvent(eventType: string): SupportedEvent {
-  const event = SUPPORTED_EVENTS.find((supported) => supported === eventType)
-  return event ?? refuse('unsupported_event', 'unsupported event_type')
+/** The event when paygate maps it to an order's effect; null for any other (`TRANSACTION.FAIL`, transfers…). */
+function mappedEvent(eventType: string): SupportedEvent | null {
+  return SUPPORTED_EVENTS.find((supported) => supported === eventType) ?? null
 }
 
 /**
@@ -173,21 +124,6 @@ export function v3RefundEffect(outcome: RefundOutcome, resource: JsonFields): Ex
     refundedAt: optionalInstant(resource, 'success_time'),
     // The order's total and WeChat's transaction: the payment happened, its time is not in the resource.
     payment: transactionId === null || total === 0 ? null : { amount: total, currency, transactionId, paidAt: null },
-  }
-}
-
-/**
- * A payment as a v3 `Transaction` reports it: the TRANSACTION.SUCCESS resource and the order-query
- * answer are the same object (`amount.total` in fen, `transaction_id`, RFC 3339 `success_time`).
- */
-export function transactionPaymentEffect(transaction: JsonFields): Extract<NotificationEffect, { kind: 'payment' }> {
-  const amount = requiredObject(transaction, 'amount')
-  return {
-    kind: 'payment',
-    amount: fen(amount, 'total'),
-    currency: optionalText(amount, 'currency') || 'CNY',
-    transactionId: requiredText(transaction, 'transaction_id'),
-    paidAt: optionalInstant(transaction, 'success_time'),
   }
 }
 
@@ -229,10 +165,13 @@ export const wechatpayV3: ChannelAdapter<WechatpayConfig, V3Wire, V3Envelope, 'w
   async normalize(envelope: V3Envelope, config: WechatpayConfig | undefined): Promise<VerifiedNotification> {
     const { wechatpay, apiV3Key } = v3Config(config)
     const resource = await openResource(envelope.resource, apiV3KeyBytesOf(wechatpay, apiV3Key))
-    // Transfers, profit sharing, complaints…: checked against the ids they carry, then forwarded as they are.
-    if (isOtherEvent(envelope.eventType)) return otherV3Notification(envelope, resource, wechatpay)
+    const event = mappedEvent(envelope.eventType)
+    // Transfers, profit sharing, complaints, and the payment families' other events (TRANSACTION.FAIL…): checked
+    // against the ids they carry, then forwarded as they are.
+    if (event === null) return otherV3Notification(envelope, resource, wechatpay)
+    // Several orders paid at once: the merchant ids and the orders are named per sub-order.
+    if (event === 'TRANSACTION.SUCCESS' && isCombinedTransaction(resource)) return combinedV3Notification(envelope.id, resource, wechatpay)
     checkV3Identity(resource, wechatpay)
-    const event = supportedEvent(envelope.eventType)
     return {
       channel: 'wechatpay.v3',
       provider: 'wechatpay',

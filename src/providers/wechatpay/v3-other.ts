@@ -1,28 +1,31 @@
 /**
- * @module WeChat Pay APIv3 notifications that are not about a payment or its refunds (`MCHTRANSFER.*`,
- * `PROFITSHARING.*`, `COMPLAINT.*`, …): verified and decrypted like every v3 notification, checked
- * against the merchant ids they carry (the one identity rule, partner mode included), and forwarded as
- * `provider.notification` with the resource as it is.
+ * @module WeChat Pay APIv3 notifications paygate does not map to an order: `MCHTRANSFER.*`, `PROFITSHARING.*`,
+ * `COMPLAINT.*`, and the payment families' other events (`TRANSACTION.FAIL`, `TRANSACTION.PAY_BACK`…). Verified and
+ * decrypted like every v3 notification, checked against the merchant ids they carry (the one identity rule, partner
+ * mode included), and forwarded as `provider.notification` with the resource as it is.
  * @see https://pay.weixin.qq.com/doc/v3/merchant/4012712115 (transfer bill notification)
  */
 import { rfc3339ToIso } from '../core/time'
 import type { VerifiedNotification } from '../core/types'
 import type { WechatpayConfig } from './config'
 import { checkV3Identity } from './identity'
-import type { JsonFields, V3Envelope } from './v3-notify'
-
-/** Event families paygate maps itself; any other authentic event is forwarded as it is. */
-const ORDER_EVENT_PREFIXES = ['TRANSACTION.', 'REFUND.']
+import type { JsonFields } from './v3-json'
+import type { V3Envelope } from './v3-notify'
 
 /**
  * Where each kind of resource names what it is about, most specific first: a transfer bill, a
- * complaint, a profit-sharing order, then the merchant's own numbers.
+ * complaint, a profit-sharing order, then the merchant's own numbers (a combined payment's last).
  */
-const SUBJECT_FIELDS = ['transfer_bill_no', 'complaint_id', 'order_id', 'out_bill_no', 'out_order_no', 'transaction_id', 'out_trade_no']
-
-export function isOtherEvent(eventType: string): boolean {
-  return !ORDER_EVENT_PREFIXES.some((prefix) => eventType.startsWith(prefix))
-}
+const SUBJECT_FIELDS = [
+  'transfer_bill_no',
+  'complaint_id',
+  'order_id',
+  'out_bill_no',
+  'out_order_no',
+  'transaction_id',
+  'out_trade_no',
+  'combine_out_trade_no',
+]
 
 /** A subject id, when the resource gives one as text. */
 function subjectText(resource: JsonFields, name: string): string | null {

@@ -1,0 +1,56 @@
+/**
+ * @module WeChat Pay APIv3 combined payments (合单支付): a TRANSACTION.SUCCESS whose resource names the combine
+ * (`combine_appid`, `combine_mchid`, `combine_out_trade_no`, `combine_payer_info`) and lists `sub_orders`, each with
+ * its own `mchid` (and `sub_mchid`, `sub_appid` in partner mode), `trade_state`, `transaction_id`, `out_trade_no`,
+ * `success_time` and `amount.total_amount`; there is no top-level `mchid`, `out_trade_no` or `amount`.
+ * @see https://pay.weixin.qq.com/docs/partner/apis/combine-payment/orders/payment-notice.html
+ */
+import { refuse } from '../core/rejection'
+import type { NotificationEffect, VerifiedNotification } from '../core/types'
+import type { WechatpayConfig } from './config'
+import { combinedNotification, subOrderList } from './combined'
+import { checkCombinedIdentity, type CombinedFieldNames, type NamedIdentity } from './identity'
+import { isFields, optionalText, requiredText, type JsonFields } from './v3-json'
+import { transactionPaymentEffect } from './v3-transaction'
+
+const V3_COMBINED_FIELDS: CombinedFieldNames = {
+  combine: { mchid: 'combine_mchid', appid: 'combine_appid', subMchid: 'sub_mchid', subAppid: 'sub_appid' },
+  subOrder: {
+    mchid: 'sub_orders[].mchid',
+    appid: 'sub_orders[].appid',
+    subMchid: 'sub_orders[].sub_mchid',
+    subAppid: 'sub_orders[].sub_appid',
+  },
+}
+
+/** A combined payment names its combine's merchant where an ordinary payment names its own. */
+export function isCombinedTransaction(resource: JsonFields): boolean {
+  return resource.combine_mchid !== undefined
+}
+
+/** `notificationId` is the callback's `id`. */
+export function combinedV3Notification(notificationId: string, resource: JsonFields, wechatpay: WechatpayConfig): VerifiedNotification {
+  const { sub_orders: listed, ...combine } = resource
+  const subOrders = subOrderList(listed, 'sub_orders').map((entry) =>
+    isFields(entry) ? entry : refuse('malformed_body', 'sub_orders[] is not an object'),
+  )
+  const combineIds = { mchid: optionalText(resource, 'combine_mchid'), appid: optionalText(resource, 'combine_appid') }
+  checkCombinedIdentity(combineIds, subOrders.map(subOrderIdentity), wechatpay, V3_COMBINED_FIELDS)
+  const reports = subOrders.map((fields) => ({ outTradeNo: requiredText(fields, 'out_trade_no'), effect: subOrderEffect(fields), fields }))
+  return combinedNotification('wechatpay.v3', notificationId, combine, reports)
+}
+
+function subOrderIdentity(subOrder: JsonFields): NamedIdentity {
+  return {
+    mchid: optionalText(subOrder, 'mchid'),
+    appid: optionalText(subOrder, 'appid'),
+    subMchid: optionalText(subOrder, 'sub_mchid'),
+    subAppid: optionalText(subOrder, 'sub_appid'),
+  }
+}
+
+/** A paid sub-order is its order's payment; one in any other state is recorded by its order and changes nothing. */
+function subOrderEffect(subOrder: JsonFields): NotificationEffect {
+  const state = requiredText(subOrder, 'trade_state')
+  return state === 'SUCCESS' ? transactionPaymentEffect(subOrder, 'total_amount') : { kind: 'none', reason: `trade_state=${state}` }
+}
