@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { alipaySignContent } from '../../src/providers/alipay/notify'
+import { alipaySignContent } from '../../src/providers/alipay/sign-content'
 import { parseFormBytes, percentDecode } from '../../src/providers/core/form'
 
 const encode = (text: string) => new TextEncoder().encode(text)

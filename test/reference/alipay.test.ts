@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { MerchantConfig } from '../../src/merchants/types'
-import { alipayNotify as alipay, alipaySignContent } from '../../src/providers/alipay/notify'
+import { alipayNotify as alipay } from '../../src/providers/alipay/notify'
+import { alipaySignContent } from '../../src/providers/alipay/sign-content'
 import { verifyNotification } from '../../src/providers/core/pipeline'
 import { rawNotification } from '../providers/contract'
 

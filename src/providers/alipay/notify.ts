@@ -3,7 +3,6 @@
  * verification over the bytes in the notify's own charset, only then decoding and status mapping.
  * @see https://opendocs.alipay.com/open/203/105286
  */
-import { concatBytes, utf8 } from '../../crypto/encoding'
 import type { RsaHash } from '../../crypto/keys'
 import { rsaVerify, type Bytes } from '../../crypto/primitives'
 import { cachedSpkiFromPublicKeyText } from '../../crypto/x509'
@@ -16,10 +15,7 @@ import type { AlipayConfig, AlipaySignType } from './config'
 import { checkAppId, checkSellerAndAuthApp } from './identity'
 import { otherAlipayNotification } from './other-notify'
 import { redactAlipay } from './redaction'
-
-/** `charset` values Alipay sends, and the decoder for each (WHATWG decodes the GB family as GB18030). */
-const DECODER_LABELS = { 'utf-8': 'utf-8', gbk: 'gbk', gb2312: 'gb2312', gb18030: 'gb18030' } as const
-export type AlipayCharset = keyof typeof DECODER_LABELS
+import { alipaySignContent, DECODER_LABELS, type AlipayCharset, type AlipaySignContentVersion } from './sign-content'
 
 export const HASH_BY_SIGN_TYPE: Readonly<Record<AlipaySignType, RsaHash>> = { RSA2: 'SHA-256', RSA: 'SHA-1' }
 
@@ -30,12 +26,6 @@ export interface AlipayWire {
   fields: ReadonlyMap<string, Bytes>
   charset: AlipayCharset
 }
-
-/**
- * Which sign content matched: `v1` (Java `rsaCheckV1`: without `sign` and `sign_type`) for trade
- * notifies, `v2` (keeps `sign_type`) for the other message kinds Alipay signs that way.
- */
-export type AlipaySignContentVersion = 'v1' | 'v2'
 
 export interface AlipayVerified {
   wire: AlipayWire
@@ -111,47 +101,6 @@ export const alipayNotify: ChannelAdapter<AlipayConfig, AlipayWire, AlipayVerifi
   },
 
   redact: redactAlipay,
-}
-
-/**
- * The bytes Alipay signs: parameters sorted by name, `sign` (and for `v1` also `sign_type`) left
- * out, empty values skipped as the Java SDK does, `name=valueBytes` joined by `&`. Values are the
- * received bytes in the notify's charset, never re-encoded text.
- */
-export function alipaySignContent(
-  fields: ReadonlyMap<string, Uint8Array>,
-  version: AlipaySignContentVersion,
-  charset: AlipayCharset = 'utf-8',
-): Bytes {
-  const excluded = version === 'v1' ? ['sign', 'sign_type'] : ['sign']
-  const names = [...fields.keys()].filter((name) => !excluded.includes(name) && !isBlank(fields.get(name)!, charset)).sort()
-  // Names from a parsed form are printable ASCII: write them byte by byte into one buffer, sized up front.
-  if (!names.every((name) => ASCII_NAME.test(name))) return joinEncoded(fields, names)
-  let size = Math.max(0, names.length - 1)
-  for (const name of names) size += name.length + 1 + fields.get(name)!.length
-  const out = new Uint8Array(size)
-  let offset = 0
-  for (const [index, name] of names.entries()) {
-    if (index > 0) out[offset++] = 0x26 // &
-    for (let i = 0; i < name.length; i++) out[offset++] = name.charCodeAt(i)
-    out[offset++] = 0x3d // =
-    const value = fields.get(name)!
-    out.set(value, offset)
-    offset += value.length
-  }
-  return out
-}
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: any ASCII byte, control characters included
-const ASCII_NAME = /^[\x00-\x7f]*$/
-
-/** The same content for names that are not ASCII (never seen from Alipay), each name UTF-8 encoded. */
-function joinEncoded(fields: ReadonlyMap<string, Uint8Array>, names: string[]): Bytes {
-  const parts: Uint8Array[] = []
-  for (const name of names) {
-    parts.push(utf8(`${parts.length === 0 ? '' : '&'}${name}=`), fields.get(name)!)
-  }
-  return concatBytes(...parts)
 }
 
 /**
@@ -250,28 +199,6 @@ export function alipayPublicKeyOf(config: AlipayConfig): Bytes {
     return refuse('channel_not_configured', 'alipay public key is not usable')
   }
 }
-
-/**
- * "Empty" as the Java SDK's `StringUtils.isEmpty` means it, and so as Alipay signs: nothing, or nothing but characters
- * Java's `Character.isWhitespace` accepts (ASCII tab to carriage return, the four separators U+001C–U+001F, and
- * Unicode space, line and paragraph separators other than the no-break ones).
- */
-function isBlank(value: Uint8Array, charset: AlipayCharset): boolean {
-  let beyondAscii = false
-  for (const byte of value) {
-    if (byte >= 0x80) beyondAscii = true
-    else if (byte !== 0x20 && (byte < 0x09 || byte > 0x0d) && (byte < 0x1c || byte > 0x1f)) return false
-  }
-  if (!beyondAscii) return true
-  try {
-    return JAVA_BLANK.test(new TextDecoder(DECODER_LABELS[charset], { fatal: true, ignoreBOM: true }).decode(value))
-  } catch {
-    return false
-  }
-}
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: Java's whitespace includes the separators U+001C–U+001F.
-const JAVA_BLANK = /^(?:(?![\u00a0\u2007\u202f])[\t\n\v\f\r\x1c-\x1f\p{Zs}\p{Zl}\p{Zp}])+$/u
 
 function charsetOf(bytes: Bytes | undefined): AlipayCharset {
   // Absent means UTF-8; the signed `charset` field wins over any HTTP header.

@@ -21,7 +21,8 @@ import { QueryFailed, type QueryOptions, type QueryResult } from '../core/query-
 import { refuse } from '../core/rejection'
 import { BEIJING_OFFSET_MS } from '../core/time'
 import { ALIPAY_GATEWAY_URL, type AlipayConfig } from './config'
-import { alipayCloseEffect, alipayPaymentEffect, alipayPublicKeyOf, alipaySignContent, HASH_BY_SIGN_TYPE } from './notify'
+import { alipayCloseEffect, alipayPaymentEffect, alipayPublicKeyOf, HASH_BY_SIGN_TYPE } from './notify'
+import { alipaySignContent } from './sign-content'
 import { MalformedAlipayResponse, readAlipayResponse, verifyAlipayResponseSign, type AlipaySignedResponse } from './response'
 
 const METHOD = 'alipay.trade.query'
