@@ -3,6 +3,7 @@
  * member, anything else replaces. Built on own properties only, so a `__proto__` member is data like any other.
  * @see https://www.rfc-editor.org/rfc/rfc7396
  */
+import { ownValue } from './own'
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -15,7 +16,7 @@ export function applyMergePatch(target: unknown, patch: unknown): unknown {
   for (const key of Object.keys(patch)) {
     const value = patch[key]
     if (value === null) delete result[key]
-    else define(result, key, applyMergePatch(Object.hasOwn(result, key) ? result[key] : undefined, value))
+    else define(result, key, applyMergePatch(ownValue(result, key), value))
   }
   // A plain object again, its members as defined above (`__proto__` included, as an own member).
   return Object.defineProperties({}, Object.getOwnPropertyDescriptors(result))

@@ -12,7 +12,7 @@ import {
   verifyNotification,
   type ChannelAdapter,
   type DownloadedKey,
-  type KeyDownloads,
+  type KeyDownload,
   type ProviderRegistry,
   type RawNotification,
   type VerifiedNotification,
@@ -38,20 +38,9 @@ function remember(merchantId: string, entry: CachedKeys): void {
   keysByMerchant.set(merchantId, entry)
 }
 
-interface Downloading {
-  provider: string
-  downloads: KeyDownloads<unknown>
-}
-
 /** The providers whose keys this merchant downloads. */
-function downloadingProviders(merchant: MerchantConfig, registry: ProviderRegistry): Downloading[] {
-  const sections = merchant as Record<string, unknown>
-  return registry.providers.flatMap(({ provider, keyDownloads }) => {
-    const section = Object.hasOwn(sections, provider) ? sections[provider] : undefined
-    return keyDownloads !== undefined && section !== undefined && keyDownloads.enabled(section)
-      ? [{ provider, downloads: keyDownloads as KeyDownloads<unknown> }]
-      : []
-  })
+function downloadingProviders(merchant: MerchantConfig, registry: ProviderRegistry): KeyDownload[] {
+  return registry.keyDownloadsOf(merchant)
 }
 
 async function opened(env: Env, merchantId: string, sealed: readonly SealedDownloadedKey[], now: number): Promise<CachedKeys> {
@@ -88,7 +77,7 @@ async function downloadedKeys(env: Env, merchantId: string, now: number, fresh: 
  */
 const withKeysMemo = new WeakMap<CachedKeys, { merchant: MerchantConfig; config: MerchantConfig }>()
 
-function withKeys(merchant: MerchantConfig, downloading: readonly Downloading[], keys: CachedKeys, now: number): MerchantConfig {
+function withKeys(merchant: MerchantConfig, downloading: readonly KeyDownload[], keys: CachedKeys, now: number): MerchantConfig {
   const known = withKeysMemo.get(keys)
   if (known !== undefined && known.merchant === merchant) return known.config
   const sections: Record<string, unknown> = { ...merchant }

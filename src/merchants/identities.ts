@@ -25,11 +25,9 @@ export class IdentityConflict extends Error {
 
 /** Every identity key of `config`, encoded for storage (`provider`, then the key's parts). */
 export function identityKeysOf(config: Omit<MerchantConfig, 'id'>, registry: ProviderRegistry): string[] {
-  const sections = config as Record<string, unknown>
   const keys = new Set<string>()
-  for (const descriptor of registry.providers) {
-    const section = Object.hasOwn(sections, descriptor.provider) ? sections[descriptor.provider] : undefined
-    if (section === undefined || descriptor.identityKeys === undefined) continue
+  for (const { descriptor, section } of registry.sectionsOf(config)) {
+    if (descriptor.identityKeys === undefined) continue
     for (const key of descriptor.identityKeys(section)) keys.add([descriptor.provider, ...key].join(SEP))
   }
   return [...keys]

@@ -8,14 +8,10 @@ import type { MerchantConfig } from './types'
 
 export function merchantInputView(config: MerchantConfig, registry: ProviderRegistry = defaultRegistry): Record<string, unknown> {
   const { url, secret, previousSecret } = config.forward
-  const sections = config as Record<string, unknown>
   const view: Record<string, unknown> = {
     forward: { url, secret, ...(previousSecret === undefined ? {} : { previousSecret }) },
     ...flagsOf(config),
   }
-  for (const { provider, config: section } of registry.providers) {
-    const value = Object.hasOwn(sections, provider) ? sections[provider] : undefined
-    if (value !== undefined) view[provider] = section.inputView(value)
-  }
+  for (const { descriptor, section } of registry.sectionsOf(config)) view[descriptor.provider] = descriptor.config.inputView(section)
   return view
 }

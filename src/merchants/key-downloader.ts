@@ -5,7 +5,7 @@
  * per merchant, so its downloads and their rate limit are per merchant.
  */
 import { errorName, log } from '../lib/log'
-import { defaultRegistry, QueryFailed, type DownloadedKey, type KeyDownloads, type ProviderRegistry } from '../providers'
+import { defaultRegistry, QueryFailed, type DownloadedKey, type KeyDownload, type ProviderRegistry } from '../providers'
 import { masterKeyring } from './master-keys'
 import { openMerchant, type StoredMerchant } from './sealing'
 import type { MerchantConfig } from './types'
@@ -48,12 +48,6 @@ export interface OnDemandDownload {
   keys: SealedDownloadedKey[]
 }
 
-interface Download {
-  provider: string
-  downloads: KeyDownloads<unknown>
-  section: unknown
-}
-
 export class KeyDownloader {
   private readonly inFlight = new Map<string, Promise<boolean>>()
 
@@ -74,15 +68,8 @@ export class KeyDownloader {
   }
 
   /** The downloads this merchant's config asks for; forgets the keys of providers it no longer downloads for. */
-  downloadsOf(merchant: MerchantConfig | null): Download[] {
-    const wanted: Download[] = []
-    const sections = (merchant ?? {}) as Record<string, unknown>
-    for (const { provider, keyDownloads } of this.registry.providers) {
-      const section = Object.hasOwn(sections, provider) ? sections[provider] : undefined
-      if (keyDownloads !== undefined && section !== undefined && keyDownloads.enabled(section)) {
-        wanted.push({ provider, downloads: keyDownloads as KeyDownloads<unknown>, section })
-      }
-    }
+  downloadsOf(merchant: MerchantConfig | null): KeyDownload[] {
+    const wanted = merchant === null ? [] : this.registry.keyDownloadsOf(merchant)
     const kept = wanted.map((download) => download.provider)
     for (const { provider } of this.sql.exec<{ provider: string }>('SELECT DISTINCT provider FROM downloaded_keys').toArray()) {
       if (!kept.includes(provider)) this.sql.exec('DELETE FROM downloaded_keys WHERE provider = ?', provider)
@@ -120,7 +107,7 @@ export class KeyDownloader {
   }
 
   /** One download, shared by whoever asks while it runs. Never throws: the outcome is recorded instead. */
-  private run(merchantId: string, download: Download, now: number, timeoutMs?: number): Promise<boolean> {
+  private run(merchantId: string, download: KeyDownload, now: number, timeoutMs?: number): Promise<boolean> {
     const running = this.inFlight.get(download.provider)
     if (running !== undefined) return running
     const run = this.download(merchantId, download, now, timeoutMs).finally(() => this.inFlight.delete(download.provider))
@@ -130,7 +117,7 @@ export class KeyDownloader {
 
   private async download(
     merchantId: string,
-    { provider, downloads, section }: Download,
+    { provider, downloads, section }: KeyDownload,
     now: number,
     timeoutMs?: number,
   ): Promise<boolean> {

@@ -26,14 +26,10 @@ export function forwardView(forward: Pick<ForwardConfig, 'url' | 'disabledAt' | 
 /** Leaves out `forward.secret`, `forward.previousSecret` and every provider's secret fields. */
 export function publicView(config: MerchantConfig, registry: ProviderRegistry = defaultRegistry): MerchantPublicView {
   const { forward } = config
-  const sections = config as Record<string, unknown>
   const view: MerchantPublicView = {
     forward: forwardView(forward),
     ...flagsOf(config),
   }
-  for (const descriptor of registry.providers) {
-    const section = Object.hasOwn(sections, descriptor.provider) ? sections[descriptor.provider] : undefined
-    if (section !== undefined) view[descriptor.provider] = descriptor.config.publicView(section)
-  }
+  for (const { descriptor, section } of registry.sectionsOf(config)) view[descriptor.provider] = descriptor.config.publicView(section)
   return view
 }

@@ -13,12 +13,10 @@ import { expiresSoon, type ExpiringCertificate } from './notices'
 
 /** The merchant's certificates expiring within 30 days; reads public fields only (a stored, sealed config works). */
 export function expiringCertificates(config: Omit<MerchantConfig, 'id'>, registry: ProviderRegistry, now: number): ExpiringCertificate[] {
-  const sections = config as Record<string, unknown>
-  return registry.providers.flatMap(({ provider, config: section }) => {
-    const value = Object.hasOwn(sections, provider) ? sections[provider] : undefined
-    if (value === undefined || section.certificates === undefined) return []
-    return section
-      .certificates(value)
+  return registry.sectionsOf(config).flatMap(({ descriptor: { provider, config: described }, section }) => {
+    if (described.certificates === undefined) return []
+    return described
+      .certificates(section)
       .filter((certificate) => expiresSoon(certificate.expiresAt, now))
       .map((certificate) => ({ provider, name: certificate.name, expires_at: certificate.expiresAt }))
   })

@@ -22,7 +22,7 @@ export type { ConfigSection, ProviderDescriptor, ProviderSections, SectionCertif
 export { defineProvider } from './core/descriptor'
 export type { ConfigContext } from './core/config-fields'
 export type { DownloadedKey, KeyDownloads } from './core/key-downloads'
-export { ProviderRegistry } from './core/registry'
+export { ProviderRegistry, type KeyDownload } from './core/registry'
 export { verifyNotification } from './core/pipeline'
 export { NotifyRejection, REJECTION_STATUS, refuse, type RejectionCode } from './core/rejection'
 export { checkOutTradeNo, isQueryableOrderNumber } from './core/query-exchange'

@@ -2,6 +2,7 @@
 import { orderNumberProblem } from './order-number'
 import { refuse } from './rejection'
 import type { ChannelAdapter, MerchantSections, RawNotification, VerifiedNotification } from './types'
+import { ownValue } from '../../lib/own'
 
 /**
  * Hands the adapter its provider's section of the merchant config. Throws `NotifyRejection` with
@@ -13,7 +14,7 @@ export async function verifyNotification<Config>(
   merchant: MerchantSections,
   now: number,
 ): Promise<VerifiedNotification> {
-  const config = (Object.hasOwn(merchant, adapter.provider) ? merchant[adapter.provider] : undefined) as Config | undefined
+  const config = ownValue(merchant, adapter.provider) as Config | undefined
   const wire: unknown = adapter.parse(raw)
   const verified: unknown = await adapter.verify(wire, config, now)
   return checkFacts(await adapter.normalize(verified, config))

@@ -14,6 +14,7 @@ import {
 } from './query-types'
 import { NotifyRejection, type RejectionCode } from './rejection'
 import type { ChannelName, MerchantSections, NotificationEffect, ProviderName, VerifiedNotification } from './types'
+import { ownValue } from '../../lib/own'
 
 /** A query answer is a few KiB (a WeChat `promotion_detail` list at most); anything far larger is not one. */
 export const RESPONSE_BODY_LIMIT = 256 * 1024
@@ -157,7 +158,7 @@ export function queryConfigOf<Section, Config>(spec: {
   provider: ProviderName
   configOf(section: Section | undefined): Config | null
 }): (merchant: MerchantSections) => Config | null {
-  return (merchant) => spec.configOf((Object.hasOwn(merchant, spec.provider) ? merchant[spec.provider] : undefined) as Section | undefined)
+  return (merchant) => spec.configOf(ownValue(merchant, spec.provider) as Section | undefined)
 }
 
 /** A channel's query client: the checks every channel makes first, then the channel's own exchange. */

@@ -7,8 +7,17 @@ import type { ProviderDescriptor } from './descriptor'
 import type { OrderQueryClient } from './query-types'
 import type { RefundQueryClient } from './refund-query'
 import type { ChannelAdapter, MerchantSections } from './types'
+import { ownValue } from '../../lib/own'
+import type { KeyDownloads } from './key-downloads'
 
 const PROVIDER_NAME = /^[a-z][a-z0-9]{1,31}$/
+
+/** A provider whose keys a merchant downloads, and the merchant's section for it. */
+export interface KeyDownload {
+  provider: string
+  downloads: KeyDownloads<unknown>
+  section: unknown
+}
 const PATH = /^[a-z0-9]+(?:\/[a-z0-9]+)*$/
 
 export class ProviderRegistry {
@@ -54,7 +63,23 @@ export class ProviderRegistry {
 
   /** The providers this merchant has a config section for. */
   configuredProviders(merchant: MerchantSections): string[] {
-    return this.providerNames().filter((name) => Object.hasOwn(merchant, name) && merchant[name] !== undefined)
+    return this.sectionsOf(merchant).map(({ descriptor }) => descriptor.provider)
+  }
+
+  /** The key downloads this merchant's sections turn on (`keyDownloads.enabled`), each with its section. */
+  keyDownloadsOf(merchant: MerchantSections): KeyDownload[] {
+    return this.sectionsOf(merchant).flatMap(({ descriptor, section }) => {
+      const downloads = descriptor.keyDownloads as KeyDownloads<unknown> | undefined
+      return downloads?.enabled(section) ? [{ provider: descriptor.provider, downloads, section }] : []
+    })
+  }
+
+  /** Each provider the merchant has a config section for, with that section, in the gateway's order. */
+  sectionsOf(merchant: MerchantSections): { descriptor: ProviderDescriptor; section: unknown }[] {
+    return this.providers.flatMap((descriptor) => {
+      const section = ownValue(merchant, descriptor.provider)
+      return section === undefined ? [] : [{ descriptor, section }]
+    })
   }
 
   /**

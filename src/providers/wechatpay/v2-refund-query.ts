@@ -18,6 +18,7 @@ import { WECHATPAY_API_BASE_URL } from './config'
 import { v2QueryConfig, verifiedV2Answer, type V2QueryConfig } from './v2-query'
 import { v2Sign, v2SignString } from './v2-sign'
 import { buildXmlReply, type XmlFields } from './xml'
+import { ownValue } from '../../lib/own'
 
 /** `refund_status_$n`, the words of the refund notify; PROCESSING is not settled yet. */
 const OUTCOMES: Readonly<Record<string, RefundOutcome>> = { SUCCESS: 'succeeded', REFUNDCLOSE: 'closed', CHANGE: 'failed' }
@@ -77,7 +78,7 @@ function outcomeOf(fields: XmlFields, refund: RefundRef, status: number): Refund
   if (index === undefined) return refuse('malformed_body', 'answer is about another refund')
   const refundStatus = fields[`refund_status_${index}`] ?? ''
   if (refundStatus === 'PROCESSING') return { kind: 'unsettled', providerStatus: refundStatus }
-  const outcome = Object.hasOwn(OUTCOMES, refundStatus) ? OUTCOMES[refundStatus] : undefined
+  const outcome = ownValue(OUTCOMES, refundStatus)
   if (outcome === undefined) return refuse('unsupported_event', 'unknown refund_status')
   const amount = fenOf(fields, `refund_fee_${index}`)
   const orderAmount = fenOf(fields, 'total_fee')

@@ -13,6 +13,7 @@ import { WECHATPAY_API_BASE_URL, type WechatpayConfig } from './config'
 import { parseJsonObject, requiredText } from './v3-json'
 import { v3RefundEffect } from './v3-notify'
 import { v3ErrorCode, v3QueryConfig, v3SignedGet, verifyV3Answer } from './v3-query'
+import { ownValue } from '../../lib/own'
 
 /** `status` of a refund; PROCESSING is not settled yet. ABNORMAL is reported like REFUND.ABNORMAL. */
 const OUTCOMES: Readonly<Record<string, RefundOutcome>> = { SUCCESS: 'succeeded', CLOSED: 'closed', ABNORMAL: 'failed' }
@@ -58,7 +59,7 @@ function outcomeOf(answer: Record<string, unknown>, refund: RefundRef): RefundQu
   }
   const status = requiredText(answer, 'status')
   if (status === 'PROCESSING') return { kind: 'unsettled', providerStatus: status }
-  const outcome = Object.hasOwn(OUTCOMES, status) ? OUTCOMES[status] : undefined
+  const outcome = ownValue(OUTCOMES, status)
   if (outcome === undefined) return refuse('unsupported_event', 'unknown refund status')
   const effect = v3RefundEffect(outcome, answer)
   return { kind: 'settled', notification: refundQueryNotification('wechatpay.v3', 'wechatpay', refund.outTradeNo, effect, answer) }

@@ -9,6 +9,7 @@ import { cachedSpkiFromPublicKeyText } from '../../crypto/x509'
 import { refuse } from '../core/rejection'
 import type { RawNotification } from '../core/types'
 import type { WechatpayConfig } from './config'
+import { ownValue } from '../../lib/own'
 
 /** The signature scheme of responses, callbacks and (in `Authorization`) merchant requests. */
 export const SIGNATURE_TYPE_RSA = 'WECHATPAY2-SHA256-RSA2048'
@@ -67,14 +68,13 @@ export function v3Config(wechatpay: WechatpayConfig | undefined): { wechatpay: W
  */
 export function platformKeyText(wechatpay: WechatpayConfig, serial: string): string | undefined {
   const { platformPublicKeys, downloadedPlatformCertificates = {} } = wechatpay
-  if (Object.hasOwn(platformPublicKeys, serial)) return platformPublicKeys[serial]
-  return Object.hasOwn(downloadedPlatformCertificates, serial) ? downloadedPlatformCertificates[serial] : undefined
+  return ownValue(platformPublicKeys, serial) ?? ownValue(downloadedPlatformCertificates, serial)
 }
 
 /** When the configured certificate for `serial` expires; undefined for a plain public key or a downloaded one. */
 function configuredExpiry(wechatpay: WechatpayConfig, serial: string): string | undefined {
   const expiries = wechatpay.platformKeyExpiries ?? {}
-  return Object.hasOwn(wechatpay.platformPublicKeys, serial) && Object.hasOwn(expiries, serial) ? expiries[serial] : undefined
+  return Object.hasOwn(wechatpay.platformPublicKeys, serial) ? ownValue(expiries, serial) : undefined
 }
 
 /**
