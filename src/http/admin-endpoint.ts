@@ -9,6 +9,7 @@ import { requireEnabledEndpoint, requireMerchant } from './admin-common'
 import { json } from './responses'
 import type { Handler } from './route-spec'
 import type { AdminRoutes } from './routes'
+import { allowsLoopback } from '../lib/outbound-url'
 
 export const disableEndpoint: Handler<AdminRoutes['disableEndpoint']> = async ({ params, env }) => {
   const merchant = await requireMerchant(env, params.merchantId)
@@ -25,5 +26,5 @@ export const enableEndpoint: Handler<AdminRoutes['enableEndpoint']> = async ({ p
 export const sendTestEvent: Handler<AdminRoutes['sendTestEvent']> = async ({ params, env }) => {
   const merchant = await requireMerchant(env, params.merchantId)
   requireEnabledEndpoint(merchant, 'send the test event')
-  return json(await send(params.merchantId, merchant.config.forward, { allowLoopback: env.ENVIRONMENT === 'development' }))
+  return json(await send(params.merchantId, merchant.config.forward, { allowLoopback: allowsLoopback(env) }))
 }

@@ -14,6 +14,7 @@ import { AdminError, json } from './responses'
 import type { Handler } from './route-spec'
 import type { AdminRoutes } from './routes'
 import { DEFAULT_LIMIT } from './schemas'
+import { allowsLoopback } from '../lib/outbound-url'
 
 type Routes = AdminRoutes
 
@@ -41,7 +42,7 @@ export const listMerchants: Handler<Routes['listMerchants']> = async ({ query, e
 export const putMerchant: Handler<Routes['putMerchant']> = async ({ params, rawBody, env, ctx, registry }) => {
   const { merchantId } = params
   if (!isMerchantId(merchantId)) throw new AdminError('invalid_request', 'merchantId: must match [A-Za-z0-9_-]{1,64}')
-  const input = await parseMerchantInput(rawBody, { allowLoopback: env.ENVIRONMENT === 'development' }, registry)
+  const input = await parseMerchantInput(rawBody, { allowLoopback: allowsLoopback(env) }, registry)
   const before = await readStoredMerchant(env, merchantId)
   const { created } = await saveMerchant(env, merchantId, input, { registry })
   if (before?.stored.forward.disabledAt !== undefined) {
@@ -66,7 +67,7 @@ export const getMerchant: Handler<Routes['getMerchant']> = async ({ params, env,
 export const patchMerchant: Handler<Routes['patchMerchant']> = async ({ params, rawBody, env, ctx, registry }) => {
   const { merchantId } = params
   await requireMerchant(env, merchantId)
-  const patched = await applyPatch(env, merchantId, rawBody, { allowLoopback: env.ENVIRONMENT === 'development', registry })
+  const patched = await applyPatch(env, merchantId, rawBody, { allowLoopback: allowsLoopback(env), registry })
   if (patched === null) throw new AdminError('not_found', `merchant ${merchantId} does not exist`)
   ctx.waitUntil(noticeExpiringCertificates(env, registry, merchantId, patched.config, Date.now()).catch(() => 0))
   return json(publicView(patched.config, registry))

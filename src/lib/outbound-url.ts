@@ -50,6 +50,11 @@ const CONTROL_OR_SPACE = /[\u0000-\u0020\u007f-\u009f]/
 /** Longer URLs are refused: no real endpoint needs one, and every stored copy costs. */
 export const MAX_URL_LENGTH = 2048
 
+/** Loopback forward and provider URLs are for a Worker running locally only (`wrangler.toml`'s default `[vars]`). */
+export function allowsLoopback(env: Pick<Env, 'ENVIRONMENT'>): boolean {
+  return env.ENVIRONMENT === 'development'
+}
+
 /** Why the gateway may not call `url` (a forward URL, a provider API base, the ops URL), or null when it may. */
 export function outboundUrlProblem(url: string, options: { allowLoopback: boolean }): string | null {
   if (url.length > MAX_URL_LENGTH) return `must be at most ${MAX_URL_LENGTH} characters`

@@ -1,7 +1,7 @@
 /** @module Where operational webhooks go: OPS_WEBHOOK_URL and OPS_WEBHOOK_SECRET, both set and usable, or nowhere. */
 import { webhookSecretProblem } from '../delivery/webhook-secret'
 import { log } from '../lib/log'
-import { outboundUrlProblem } from '../lib/outbound-url'
+import { allowsLoopback, outboundUrlProblem } from '../lib/outbound-url'
 
 export interface OpsTarget {
   url: string
@@ -13,7 +13,7 @@ export function opsTarget(env: Env): OpsTarget | null {
   const url = env.OPS_WEBHOOK_URL?.trim() ?? ''
   const secret = env.OPS_WEBHOOK_SECRET?.trim() ?? ''
   if (url === '' || secret === '') return null
-  const problem = outboundUrlProblem(url, { allowLoopback: env.ENVIRONMENT === 'development' }) ?? webhookSecretProblem(secret)
+  const problem = outboundUrlProblem(url, { allowLoopback: allowsLoopback(env) }) ?? webhookSecretProblem(secret)
   if (problem !== null) {
     // The problem names no secret: webhookSecretProblem never echoes one.
     log('error', { event: 'ops.misconfigured', reason: problem })

@@ -17,6 +17,7 @@ import type { Reconciler } from './reconcile'
 import type { RefundReconciler } from './refund-reconcile'
 import { compactionDueAt, compactOrder } from './retention'
 import { AWAITING_PAYMENT } from './state-machine'
+import { allowsLoopback } from '../lib/outbound-url'
 
 /** How soon after the projection queue refused a hand-off it is tried again. */
 const PROJECTION_RETRY_MS = 30_000
@@ -72,7 +73,7 @@ async function deliver(ctx: OrderContext, merchantId: string): Promise<boolean> 
     const outcome = await deliverHeadOfLine(store, {
       owner: { merchantId, outTradeNo },
       openSecrets: (target) => openForwardSecrets(env, merchantId, target),
-      allowLoopback: env.ENVIRONMENT === 'development',
+      allowLoopback: allowsLoopback(env),
     })
     // The merchant's monitor hears of failures here (circuit breaker, a 410 disables the endpoint merchant-wide,
     // deliveries whose retries ran out), and of a success that ends an order's failures; plain successes reach it
