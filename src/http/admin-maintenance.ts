@@ -2,11 +2,10 @@
  * @module Admin maintenance: resealing stored secrets under the current MASTER_KEY, re-driving parked projection records,
  * and the OpenAPI document.
  */
-import { fromBase64, fromUtf8 } from '../crypto/encoding'
 import { log } from '../lib/log'
 import { resealMerchants } from '../merchants/reseal'
 import { deadLetterStub } from '../ops/dead-letters'
-import { encodeCursor } from './list-params'
+import { decodeCursor, encodeCursor } from './list-params'
 import { openApiDocument } from './openapi'
 import { AdminError, json } from './responses'
 import type { Handler } from './route-spec'
@@ -15,13 +14,9 @@ import { MAX_REDRIVE_RECORDS, MAX_RESEAL_MERCHANTS } from './routes-operations'
 import type { Cursor } from './schemas'
 
 function readCursor(cursor: string): Cursor {
-  try {
-    const value = JSON.parse(fromUtf8(fromBase64(cursor))) as unknown
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) return value as Cursor
-  } catch {
-    // not a cursor
-  }
-  throw new AdminError('invalid_request', 'cursor: not a cursor returned by this endpoint')
+  const after = decodeCursor(cursor)
+  if (after === null) throw new AdminError('invalid_request', 'cursor: not a cursor returned by this endpoint')
+  return after
 }
 
 export const resealSecrets: Handler<AdminRoutes['resealSecrets']> = async ({ body, env }) => {

@@ -4,9 +4,9 @@
  * the API has always given, and says how the OpenAPI document should describe it.
  */
 import * as z from 'zod'
-import { fromBase64, fromUtf8 } from '../crypto/encoding'
 import { MERCHANT_ID_PATTERN } from '../merchants/schema'
 import { orderNumberProblem } from '../providers'
+import { decodeCursor } from './list-params'
 
 export const DEFAULT_LIMIT = 50
 export const MAX_LIMIT = 100
@@ -32,16 +32,6 @@ export const limitParam = described(
     .optional(),
   { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, description: 'Rows per page; never clamped.' },
 )
-
-function decodeCursor(text: string): Cursor | null {
-  try {
-    const value = JSON.parse(fromUtf8(fromBase64(text))) as unknown
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) return value as Cursor
-  } catch {
-    // not a cursor
-  }
-  return null
-}
 
 export const cursorParam = described(
   z
