@@ -5,7 +5,7 @@
  */
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { listDeliveryRows, listNotificationRows, type NotificationFilter } from '../../src/storage/admin-queries'
+import { failedDeliveriesInWindow, listDeliveryRows, listNotificationRows, type NotificationFilter } from '../../src/storage/admin-queries'
 import { refusalStatements } from '../../src/storage/refusals'
 import { countPendingDeliveries } from '../../src/storage/stats'
 
@@ -62,6 +62,17 @@ describe('admin reads seek instead of walking history', () => {
     expect(byTime).toMatch(/deliveries_by_time \(merchant_id=\? AND created_at>\? AND \(created_at,id\)<\(\?,\?\)\)/)
     expect(pending).toMatch(/deliveries_unsettled \(merchant_id=\? AND status=\?/)
     expect(`${failed}\n${byTime}\n${pending}`).not.toMatch(/SCAN|TEMP B-TREE/)
+  })
+
+  it('walks a recovery window along the unsettled deliveries from the cursor, with no sort of the whole window', async () => {
+    const { db, sent } = recording()
+    const window = { since: '2025-11-30T00:00:00.000Z', until: '2026-11-30T00:00:00.000Z', limit: 501 }
+    await failedDeliveriesInWindow(db, 'plans', { ...window, after: null })
+    await failedDeliveriesInWindow(db, 'plans', { ...window, after: CURSOR })
+    const [first, next] = await Promise.all(sent.map(planOf))
+    expect(first).toMatch(/deliveries_unsettled \(merchant_id=\? AND status=\? AND created_at>\? AND created_at<\?\)/)
+    expect(next).toMatch(/deliveries_unsettled \(merchant_id=\? AND status=\? AND \(created_at,id\)>\(\?,\?\) AND created_at<\?\)/)
+    expect(`${first}\n${next}`).not.toMatch(/SCAN|TEMP B-TREE/)
   })
 
   it('prunes old refusals through their own index, not through every provider notification', async () => {
