@@ -6,11 +6,11 @@ import { orderStub } from '../order/order-key'
 import { subjectStub } from '../order/subject-key'
 import {
   deliveryOwner,
-  failedDeliveryOwnerKey,
+  failedDeliveriesInWindow,
   listDeliveryRows,
-  objectsWithFailedDeliveries,
-  type FailedDeliveryOwnerKey,
+  type FailedDeliveryCursor,
   type FailedDeliveryOwnerRow,
+  type FailedDeliveryRow,
 } from '../storage/admin-queries'
 import { fromBase64, fromUtf8, toBase64, utf8 } from '../crypto/encoding'
 import { log } from '../lib/log'
@@ -92,23 +92,57 @@ export const replayDelivery: Handler<Routes['replayDelivery']> = async ({ params
 /** Objects called at once during a recovery: enough to be quick, few enough to stay polite. */
 const RECOVER_CONCURRENCY = 6
 
-function encodeRecoverCursor(key: FailedDeliveryOwnerKey): string {
-  return toBase64(utf8(JSON.stringify(key)))
+/**
+ * Failed deliveries a recover call reads at most for each object it may work through: a page reads O(limit) rows,
+ * however many failed in the window, and an object with several failed deliveries does not shrink the page.
+ */
+const RECOVER_ROWS_PER_OBJECT = 4
+
+/** The walk's place: `{"after": [created_at, id]}` of the last failed delivery a page took. */
+function encodeRecoverCursor(after: FailedDeliveryCursor): string {
+  return toBase64(utf8(JSON.stringify({ after })))
 }
 
-function decodeRecoverCursor(cursor: string): FailedDeliveryOwnerKey {
+function decodeRecoverCursor(cursor: string): FailedDeliveryCursor {
+  let value: unknown
   try {
-    const value = JSON.parse(fromUtf8(fromBase64(cursor))) as unknown
-    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
-      const [provider, second, third] = value as string[]
-      if (value.length === 3) return [provider!, second!, third!]
-      // Written before subjects were recovered: (provider, order number).
-      if (value.length === 2) return [provider!, '', second!]
-    }
+    value = JSON.parse(fromUtf8(fromBase64(cursor)))
   } catch {
     // not a cursor
   }
+  // Cursors written before the walk went by time named an object: `[provider, subject key, order number]`.
+  if (Array.isArray(value)) {
+    throw new AdminError(
+      'invalid_request',
+      'cursor: from an earlier version of this endpoint; start the recovery again without a cursor (nothing already queued is sent twice)',
+    )
+  }
+  const after = typeof value === 'object' && value !== null ? (value as { after?: unknown }).after : undefined
+  if (Array.isArray(after) && after.length === 2) {
+    const [createdAt, id] = after as unknown[]
+    if (typeof createdAt === 'string' && !Number.isNaN(Date.parse(createdAt)) && typeof id === 'string') return [createdAt, id]
+  }
   throw new AdminError('invalid_request', 'cursor: not a cursor returned by this endpoint')
+}
+
+/**
+ * One page of a recovery from the window's failed deliveries, oldest first (`read` of them, and one more if the window
+ * has more): their objects, each once, `limit` at most, and the last delivery taken, where the next page starts. An
+ * object whose failed deliveries fall in two pages is called by both; its second recover finds them pending already.
+ */
+function recoverPage(rows: readonly FailedDeliveryRow[], limit: number, read: number) {
+  const objects = new Map<string, FailedDeliveryOwnerRow>()
+  let taken = 0
+  for (const row of rows.slice(0, read)) {
+    const key = JSON.stringify([row.provider, row.subject_key, row.out_trade_no])
+    if (!objects.has(key)) {
+      if (objects.size === limit) break
+      objects.set(key, row)
+    }
+    taken += 1
+  }
+  const last = rows[taken - 1]
+  return { objects: [...objects.values()], after: taken < rows.length && last ? ([last.created_at, last.id] as const) : null }
 }
 
 /**
@@ -124,12 +158,13 @@ export const recoverDeliveries: Handler<Routes['recoverDeliveries']> = async ({ 
   const window = { since: body.since, until: body.until ?? new Date().toISOString() }
   if (window.until <= window.since) throw new AdminError('invalid_request', 'until: must be after since')
   const limit = body.limit ?? MAX_RECOVER_ORDERS
-  const owners = await objectsWithFailedDeliveries(await shardFor(env, params.merchantId), params.merchantId, {
+  const read = limit * RECOVER_ROWS_PER_OBJECT
+  const rows = await failedDeliveriesInWindow(await shardFor(env, params.merchantId), params.merchantId, {
     ...window,
     after: body.cursor === undefined ? null : decodeRecoverCursor(body.cursor),
-    limit: limit + 1,
+    limit: read + 1,
   })
-  const shown = owners.slice(0, limit)
+  const { objects: shown, after } = recoverPage(rows, limit, read)
   const settings = forwardSettings(merchant)
   let recovered = 0
   for (let i = 0; i < shown.length; i += RECOVER_CONCURRENCY) {
@@ -139,6 +174,5 @@ export const recoverDeliveries: Handler<Routes['recoverDeliveries']> = async ({ 
     recovered += counts.reduce((sum, n) => sum + n, 0)
   }
   log('info', { event: 'deliveries.recovered', merchant_id: params.merchantId, outcome: 'queued', recovered, orders: shown.length })
-  const nextCursor = owners.length > limit ? encodeRecoverCursor(failedDeliveryOwnerKey(shown[shown.length - 1]!)) : null
-  return json({ recovered, orders: shown.length, next_cursor: nextCursor }, 202)
+  return json({ recovered, orders: shown.length, next_cursor: after === null ? null : encodeRecoverCursor(after) }, 202)
 }

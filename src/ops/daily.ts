@@ -1,9 +1,8 @@
 /** @module The daily cron run: certificates that expire within 30 days (`certificate.expiring`), and stats past retention pruned. */
 import { errorSummary, log } from '../lib/log'
 import type { ProviderRegistry } from '../providers'
-import { pruneStats } from '../storage/stats'
 import { checkAllCertificates } from './certificates'
-import { allShards } from '../storage/shards'
+import { pruneStats } from './stats-prune'
 
 export async function dailyMaintenance(env: Env, registry: ProviderRegistry, now: number): Promise<void> {
   try {
@@ -13,8 +12,11 @@ export async function dailyMaintenance(env: Env, registry: ProviderRegistry, now
     log('error', { event: 'certificates.check_failed', error: errorSummary(error) })
   }
   try {
-    for (const db of allShards(env)) await pruneStats(db, now)
+    // Each shard on its own: one that fails is logged (stats.prune_failed, with the shard) and the others are pruned.
+    const { merchants, rows, failedShards } = await pruneStats(env, now)
+    log('info', { event: 'stats.pruned', outcome: failedShards.length > 0 ? 'partial' : 'done', merchants, rows })
   } catch (error) {
-    log('warn', { event: 'stats.prune_failed', error: errorSummary(error) })
+    // The merchants could not be read from the control database: nothing was pruned.
+    log('error', { event: 'stats.prune_failed', error: errorSummary(error) })
   }
 }

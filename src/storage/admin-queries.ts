@@ -172,32 +172,38 @@ export interface FailedDeliveryOwnerRow {
   subject_key: string | null
 }
 
-/** Where a recovery's walk stands: the last object of a page, as `(provider, subject key or '', order number or '')`. */
-export type FailedDeliveryOwnerKey = readonly [provider: string, subjectKey: string, outTradeNo: string]
-
-export function failedDeliveryOwnerKey(row: FailedDeliveryOwnerRow): FailedDeliveryOwnerKey {
-  return [row.provider, row.subject_key ?? '', row.out_trade_no ?? '']
+/** A failed delivery as a recovery walks them: its place in the walk (`created_at`, `id`) and the object holding it. */
+export interface FailedDeliveryRow extends FailedDeliveryOwnerRow {
+  id: string
+  created_at: string
 }
 
+/** Where a recovery's walk stands: the `created_at` and `id` of the last failed delivery a page took. */
+export type FailedDeliveryCursor = readonly [createdAt: string, id: string]
+
 /**
- * The merchant's objects (orders first, then subjects, per provider) with a failed delivery created within
- * [since, until), strictly after `after`: a recovery works through them page by page.
+ * The merchant's failed deliveries created within [since, until), oldest first, strictly after `after`: a recovery
+ * walks them page by page along deliveries_unsettled, reading `limit` rows at most however many failed in the window
+ * (no DISTINCT or ORDER BY of its own to sort: the caller takes each row's object once per page).
  */
-export async function objectsWithFailedDeliveries(
+export async function failedDeliveriesInWindow(
   db: D1Database,
   merchantId: string,
-  window: { since: string; until: string; after: FailedDeliveryOwnerKey | null; limit: number },
-): Promise<FailedDeliveryOwnerRow[]> {
-  const [provider, subjectKey, outTradeNo] = window.after ?? [null, null, null]
+  window: { since: string; until: string; after: FailedDeliveryCursor | null; limit: number },
+): Promise<FailedDeliveryRow[]> {
+  // One lower bound, the later of the two: given `created_at >= ?` beside the cursor, SQLite starts the range at
+  // `since` and reads every row up to the cursor. (The literal `status <> 'delivered'` selects the partial index.)
+  const { after } = window
+  const [from, ...lower] =
+    after !== null && after[0] >= window.since ? ['(created_at, id) > (?, ?)', ...after] : ['created_at >= ?', window.since]
   const { results } = await db
     .prepare(
-      `SELECT DISTINCT provider, out_trade_no, subject_key FROM deliveries
-       WHERE merchant_id = ?1 AND status <> 'delivered' AND status = 'failed' AND created_at >= ?2 AND created_at < ?3
-         AND (?4 IS NULL OR (provider, COALESCE(subject_key, ''), COALESCE(out_trade_no, '')) > (?4, ?5, ?6))
-       ORDER BY provider, COALESCE(subject_key, ''), COALESCE(out_trade_no, '') LIMIT ?7`,
+      `SELECT id, created_at, provider, out_trade_no, subject_key FROM deliveries
+       WHERE merchant_id = ? AND status <> 'delivered' AND status = 'failed' AND ${from} AND created_at < ?
+       ORDER BY created_at, id LIMIT ?`,
     )
-    .bind(merchantId, window.since, window.until, provider, subjectKey, outTradeNo, window.limit)
-    .all<FailedDeliveryOwnerRow>()
+    .bind(merchantId, ...lower, window.until, window.limit)
+    .all<FailedDeliveryRow>()
   return results
 }
 

@@ -69,6 +69,24 @@ export async function groupByShard<T>(
   return { groups, unlisted }
 }
 
+/**
+ * A page of merchants, by id after `after` (null: from the first), grouped by the shard holding their projection as
+ * groupByShard groups them (never assigned: the first shard; on a shard no longer listed: left out); `last` is where
+ * the next page starts, null after the last page.
+ */
+export async function merchantPageByShard(
+  env: Env,
+  after: string | null,
+  limit: number,
+): Promise<{ groups: Map<string, string[]>; last: string | null }> {
+  const { results } = await env.DB.prepare('SELECT id FROM merchants WHERE id > ? ORDER BY id LIMIT ?')
+    .bind(after ?? '', limit)
+    .all<{ id: string }>()
+  const ids = results.map((row) => row.id)
+  const { groups } = await groupByShard(env, ids, (id) => id)
+  return { groups, last: ids.length === limit ? (ids[ids.length - 1] ?? null) : null }
+}
+
 /** The database holding this merchant's projection. */
 export async function shardFor(env: Env, merchantId: string): Promise<D1Database> {
   const name = (await shardsOf(env, [merchantId])).get(merchantId)

@@ -158,9 +158,36 @@ export async function countPendingDeliveries(db: D1Database, merchantId: string,
 /** Rows older than the cut-off go (run daily): minutes are kept this long. */
 export const STATS_RETENTION_DAYS = 90
 
-export function pruneStats(db: D1Database, now: number): Promise<D1Result> {
+/** The oldest minute kept at `now`: rows before it are pruned. */
+export function statsCutoffMinute(now: number): number {
+  return Math.floor(now / 60_000) - STATS_RETENTION_DAYS * 24 * 60
+}
+
+/**
+ * Minutes of one merchant's counters a prune statement deletes at most (so at most that many rows: one per minute): a
+ * day, which is what a daily run finds past the cut-off; a backlog takes a statement per day of it.
+ */
+export const PRUNE_MINUTES_PER_STATEMENT = 24 * 60
+
+/**
+ * Deletes the merchant's oldest rows before `cutoff`: those within PRUNE_MINUTES_PER_STATEMENT minutes of its oldest
+ * row. A range of the primary key (no scan of other merchants' rows), whatever the table holds.
+ */
+export function pruneStatsStatement(db: D1Database, merchantId: string, cutoff: number): D1PreparedStatement {
   return db
-    .prepare('DELETE FROM merchant_stats WHERE minute < ?')
-    .bind(Math.floor(now / 60_000) - STATS_RETENTION_DAYS * 24 * 60)
-    .run()
+    .prepare(
+      `DELETE FROM merchant_stats WHERE merchant_id = ?1
+         AND minute < min(?2, (SELECT min(minute) FROM merchant_stats WHERE merchant_id = ?1) + ?3)`,
+    )
+    .bind(merchantId, cutoff, PRUNE_MINUTES_PER_STATEMENT)
+}
+
+/** Which of these merchants still have rows before `cutoff` (one seek on the primary key each). */
+export function statsToPruneStatement(db: D1Database, merchantIds: readonly string[], cutoff: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `SELECT value AS merchant_id FROM json_each(?1)
+       WHERE EXISTS (SELECT 1 FROM merchant_stats WHERE merchant_id = value AND minute < ?2)`,
+    )
+    .bind(JSON.stringify(merchantIds), cutoff)
 }

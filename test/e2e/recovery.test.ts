@@ -21,12 +21,15 @@ afterEach(() => {
   vi.useRealTimers()
 })
 
-async function recover(
+async function recoverAs(
+  merchantId: string,
   body: Record<string, unknown>,
 ): Promise<{ status: number; body: { recovered: number; orders: number; next_cursor: string | null } }> {
-  const response = await admin(`/admin/merchants/${M}/deliveries/recover`, { method: 'POST', body: JSON.stringify(body) })
+  const response = await admin(`/admin/merchants/${merchantId}/deliveries/recover`, { method: 'POST', body: JSON.stringify(body) })
   return { status: response.status, body: (await response.json()) as never }
 }
+
+const recover = (body: Record<string, unknown>) => recoverAs(M, body)
 
 describe('an endpoint down for longer than the retry schedule, recovered with one call', () => {
   it('sends every failed event again, once, with its original webhook-id, per-order order kept; a second call sends nothing', async () => {
@@ -179,6 +182,76 @@ describe('an endpoint down for longer than the retry schedule, recovered with on
         .map((r) => r.data.out_trade_no)
         .sort(),
     ).toEqual(payments.map((p) => p.outTradeNo).sort())
+  })
+
+  it('pages by creation time, ties broken by id: every failed delivery is sent again once, an order split over pages too', async () => {
+    const merchantId = 'recover-walk'
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const t0 = Date.parse('2031-04-01T00:00:00Z')
+    vi.setSystemTime(t0)
+    await registerFixtureMerchant(merchantId)
+    const received = merchantEndpoint(forwardUrl(merchantId), () => 200)
+    expect((await admin(`/admin/merchants/${merchantId}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
+    // Four payments created at the same instant (one page each: their order is their ids'), then B a second later,
+    // then A's refund: A's two failed deliveries are on the first pages and the last, with B's page between them.
+    const [a, b, ...rest] = Array.from({ length: 5 }, () => freshPayment('alipay', { amount: 1000 }))
+    for (const payment of [a!, ...rest]) expect((await notify('alipay', merchantId, payment)).status).toBe(200)
+    vi.setSystemTime(t0 + 1000)
+    expect((await notify('alipay', merchantId, b!)).status).toBe(200)
+    vi.setSystemTime(t0 + 2000)
+    const refund = alipayRefund(a!.outTradeNo, { totalFen: 1000, refundedFen: 300, outBizNo: 'RF-WALK' })
+    expect((await notify('alipay', merchantId, refund)).status).toBe(200)
+    const orders = [a!, b!, ...rest].map((p): OrderRef => ({ merchantId, provider: 'alipay', outTradeNo: p.outTradeNo }))
+    const failed = await runAlarmsUntil(orders, (ds) => ds.length === 6 && ds.every((d) => d.status === 'failed'))
+    await awaitProjection(orders)
+    const { results: created } = await env.DB.prepare(
+      `SELECT created_at, count(*) AS n FROM deliveries WHERE merchant_id = ? AND status = 'failed' GROUP BY created_at ORDER BY created_at`,
+    )
+      .bind(merchantId)
+      .all<{ created_at: string; n: number }>()
+    expect(created.map((row) => row.n)).toEqual([4, 1, 1])
+
+    expect((await admin(`/admin/merchants/${merchantId}/endpoint/enable`, { method: 'POST' })).status).toBe(200)
+    vi.setSystemTime(t0 + 3000)
+    const walk = async () => {
+      const pages: { recovered: number; orders: number }[] = []
+      let cursor: string | undefined
+      do {
+        const page = await recoverAs(merchantId, { since: new Date(t0).toISOString(), status: 'failed', limit: 1, cursor })
+        expect(page.status).toBe(202)
+        pages.push({ recovered: page.body.recovered, orders: page.body.orders })
+        cursor = page.body.next_cursor ?? undefined
+      } while (cursor !== undefined)
+      return pages
+    }
+    const pages = await walk()
+    // Six pages of one object each: A twice (its second call finds nothing failed), every delivery queued once.
+    expect(pages.map((p) => p.orders)).toEqual([1, 1, 1, 1, 1, 1])
+    expect(pages.reduce((sum, p) => sum + p.recovered, 0)).toBe(failed.length)
+    expect(pages.filter((p) => p.recovered === 0)).toHaveLength(1)
+    await runAlarmsUntil(orders, (ds) => ds.every((d) => d.status === 'delivered'))
+    expect(received).toHaveLength(6)
+    expect(new Set(received.map((r) => r.id)).size).toBe(6)
+    await awaitProjection(orders)
+    expect((await walk()).map((p) => p.recovered)).toEqual([0])
+  })
+
+  it('refuses a cursor written before recoveries walked by time, and one it never wrote, with 400', async () => {
+    await registerFixtureMerchant('recover-cursor')
+    const since = '2026-11-20T00:00:00Z'
+    const old = btoa(JSON.stringify(['alipay', '', 'ORDER-1']))
+    const before = await recoverAs('recover-cursor', { since, status: 'failed', cursor: old })
+    expect(before.status).toBe(400)
+    expect(before.body).toMatchObject({
+      error: { code: 'invalid_request', message: expect.stringMatching(/^cursor: from an earlier version/) },
+    })
+    for (const cursor of ['nonsense', btoa(JSON.stringify({ after: ['not a time', 'dlv_1'] })), btoa('{}')]) {
+      const reply = await recoverAs('recover-cursor', { since, status: 'failed', cursor })
+      expect([reply.status, reply.body]).toEqual([
+        400,
+        { error: { code: 'invalid_request', message: 'cursor: not a cursor returned by this endpoint' } },
+      ])
+    }
   })
 
   it('a delivery that failed for good outlives its order’s compaction: recover still sends it, with its webhook-id', async () => {

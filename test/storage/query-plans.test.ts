@@ -5,9 +5,10 @@
  */
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { listDeliveryRows, listNotificationRows, type NotificationFilter } from '../../src/storage/admin-queries'
+import { failedDeliveriesInWindow, listDeliveryRows, listNotificationRows, type NotificationFilter } from '../../src/storage/admin-queries'
 import { refusalStatements } from '../../src/storage/refusals'
-import { countPendingDeliveries } from '../../src/storage/stats'
+import { pruneStats } from '../../src/ops/stats-prune'
+import { countPendingDeliveries, statsCutoffMinute } from '../../src/storage/stats'
 
 interface Sent {
   sql: string
@@ -64,6 +65,17 @@ describe('admin reads seek instead of walking history', () => {
     expect(`${failed}\n${byTime}\n${pending}`).not.toMatch(/SCAN|TEMP B-TREE/)
   })
 
+  it('walks a recovery window along the unsettled deliveries from the cursor, with no sort of the whole window', async () => {
+    const { db, sent } = recording()
+    const window = { since: '2025-11-30T00:00:00.000Z', until: '2026-11-30T00:00:00.000Z', limit: 501 }
+    await failedDeliveriesInWindow(db, 'plans', { ...window, after: null })
+    await failedDeliveriesInWindow(db, 'plans', { ...window, after: CURSOR })
+    const [first, next] = await Promise.all(sent.map(planOf))
+    expect(first).toMatch(/deliveries_unsettled \(merchant_id=\? AND status=\? AND created_at>\? AND created_at<\?\)/)
+    expect(next).toMatch(/deliveries_unsettled \(merchant_id=\? AND status=\? AND \(created_at,id\)>\(\?,\?\) AND created_at<\?\)/)
+    expect(`${first}\n${next}`).not.toMatch(/SCAN|TEMP B-TREE/)
+  })
+
   it('prunes old refusals through their own index, not through every provider notification', async () => {
     const { db, sent } = recording()
     const now = Date.parse('2026-11-30T12:00:00Z')
@@ -73,5 +85,33 @@ describe('admin reads seek instead of walking history', () => {
     const prune = sent.find((s) => s.sql.startsWith('DELETE FROM notifications'))
     expect(prune).toBeDefined()
     expect(await planOf(prune!)).toMatch(/notifications_refusals \(merchant_id=\? AND received_at<\?\)/)
+  })
+
+  it('prunes the stats merchant by merchant along the primary key, never scanning merchant_stats', async () => {
+    const { db, sent } = recording()
+    const now = Date.parse('2026-11-30T12:00:00Z')
+    const cutoff = statsCutoffMinute(now)
+    await env.DB.prepare(`INSERT INTO merchants (id, config, version, created_at, updated_at) VALUES ('plans', '{}', 1, ?1, ?1)`)
+      .bind(new Date(now).toISOString())
+      .run()
+    await env.DB.batch(
+      [cutoff - 3000, cutoff - 1, cutoff].map((minute) =>
+        env.DB.prepare('INSERT INTO merchant_stats (merchant_id, minute) VALUES (?, ?)').bind('plans', minute),
+      ),
+    )
+    // Every statement the daily prune sends (D1_SHARDS unset: DB alone, the control database too).
+    await pruneStats({ ...env, DB: db } as Env, now)
+    const stats = sent.filter((s) => s.sql.includes('merchant_stats'))
+    const plans = await Promise.all(stats.map(planOf))
+    // Two rounds: the oldest row's day, then the next row's (a day at most from a merchant's oldest row each).
+    expect(stats.filter((s) => s.sql.startsWith('DELETE'))).toHaveLength(2)
+    for (const [i, plan] of plans.entries()) {
+      expect(plan).toMatch(/SEARCH merchant_stats (EXISTS )?USING PRIMARY KEY \(merchant_id=\? AND minute<\?\)/)
+      expect(plan, stats[i]!.sql).not.toMatch(/SCAN merchant_stats/)
+    }
+    const merchants = sent.find((s) => s.sql.includes('FROM merchants'))
+    expect(await planOf(merchants!)).toMatch(/SEARCH merchants USING COVERING INDEX \S+ \(id>\?\)/)
+    const left = await env.DB.prepare(`SELECT minute FROM merchant_stats WHERE merchant_id = 'plans'`).all<{ minute: number }>()
+    expect(left.results.map((row) => row.minute)).toEqual([cutoff])
   })
 })
