@@ -378,6 +378,19 @@ describe('alipay adapter details', () => {
     expect(text(alipaySignContent(fields, 'v2'))).toBe('a=1&b=2&sign_type=RSA2')
   })
 
+  it('takes an added field of only whitespace for unsent: it is not signed, so it names no refund and is not forwarded', async () => {
+    const genuine = fixtures.cases.refundWithoutOutBizNo.body
+    const tampered = rawNotification(`${genuine}&out_biz_no=%20%20&refund_reason=%E3%80%80`, FORM_HEADERS, NOW)
+    const notification = await alipay.normalize(await alipay.verify(alipay.parse(tampered), merchant.alipay, NOW), merchant.alipay)
+    const original = await alipay.normalize(
+      await alipay.verify(alipay.parse(notify('refundWithoutOutBizNo')), merchant.alipay, NOW),
+      merchant.alipay,
+    )
+    expect(notification.effect).toEqual(original.effect)
+    expect(notification.raw).toEqual(original.raw)
+    expect(notification.raw).not.toHaveProperty('out_biz_no')
+  })
+
   it('skips values of only whitespace as the Java SDK does (StringUtils.isEmpty), and keeps no-break spaces and padded text', () => {
     const form = 'a=1&blank=%20&tabs=%09%0D%0A&ideographic=%E3%80%80&nbsp=%C2%A0&padded=%20x%20&b=2'
     const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes)

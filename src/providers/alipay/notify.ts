@@ -15,7 +15,7 @@ import type { AlipayConfig, AlipaySignType } from './config'
 import { checkAppId, checkSellerAndAuthApp } from './identity'
 import { otherAlipayNotification } from './other-notify'
 import { redactAlipay } from './redaction'
-import { alipaySignContent, DECODER_LABELS, type AlipayCharset, type AlipaySignContentVersion } from './sign-content'
+import { alipaySignContent, DECODER_LABELS, isBlank, type AlipayCharset, type AlipaySignContentVersion } from './sign-content'
 
 export const HASH_BY_SIGN_TYPE: Readonly<Record<AlipaySignType, RsaHash>> = { RSA2: 'SHA-256', RSA: 'SHA-1' }
 
@@ -208,11 +208,17 @@ function charsetOf(bytes: Bytes | undefined): AlipayCharset {
   return refuse('malformed_body', 'unsupported alipay charset')
 }
 
+/**
+ * The verified fields as text. A value of only whitespace is left out, as if not sent: the signature does not cover
+ * it, so it may not stand for anything (an `out_biz_no` of spaces must not name a refund) nor reach the merchant as
+ * verified. An empty value stays, as Alipay sent it, and reads as absent (`optional`).
+ */
 function decodeFields(wire: AlipayWire): Map<string, string> {
   // ignoreBOM keeps every byte: a leading EF BB BF in a value is content, not a marker.
   const decoder = new TextDecoder(DECODER_LABELS[wire.charset], { fatal: true, ignoreBOM: true })
   const fields = new Map<string, string>()
   for (const [name, bytes] of wire.fields) {
+    if (bytes.length > 0 && isBlank(bytes, wire.charset)) continue
     try {
       fields.set(name, decoder.decode(bytes))
     } catch {

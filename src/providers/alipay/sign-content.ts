@@ -62,7 +62,7 @@ function joinEncoded(fields: ReadonlyMap<string, Uint8Array>, names: string[]): 
  * Java's `Character.isWhitespace` accepts (ASCII tab to carriage return, the four separators U+001C–U+001F, and
  * Unicode space, line and paragraph separators other than the no-break ones).
  */
-function isBlank(value: Uint8Array, charset: AlipayCharset): boolean {
+export function isBlank(value: Uint8Array, charset: AlipayCharset): boolean {
   let beyondAscii = false
   for (const byte of value) {
     if (byte >= 0x80) beyondAscii = true
