@@ -148,8 +148,8 @@ describe.each(['wechatpay.v3', 'wechatpay.v2'] as const)('a %s combined payment 
     await merchantWithOrders(merchantId, channel)
     const foreign =
       channel === 'wechatpay.v3'
-        ? 'sub_orders[].mchid does not belong to this merchant'
-        : 'order_list[].mch_id does not belong to this merchant'
+        ? 'sub_orders.mchid does not belong to this merchant'
+        : 'order_list.mch_id does not belong to this merchant'
     expect(await send(channel, merchantId, cases.combinedForeignSubOrder)).toEqual(rejectReply(channel, 403, foreign))
     const forged = channel === 'wechatpay.v3' ? v3Fixtures.cases.combinedStrangerKey : v2Fixtures.cases.combinedTampered
     const badSignature = channel === 'wechatpay.v3' ? 'signature does not verify' : 'v2 sign does not match'

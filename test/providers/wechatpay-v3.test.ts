@@ -524,7 +524,7 @@ describe('wechatpay.v3 combined payments (合单支付)', () => {
   it('names the foreign sub-order in its refusal', async () => {
     await expect(verifyNotification(wechatpayV3, raw('combinedForeignSubOrder'), merchant, now)).rejects.toMatchObject({
       code: 'merchant_mismatch',
-      message: 'sub_orders[].mchid does not belong to this merchant',
+      message: 'sub_orders.mchid does not belong to this merchant',
     })
   })
 })

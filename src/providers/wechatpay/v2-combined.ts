@@ -16,10 +16,10 @@ import type { XmlFields } from './xml'
 const V2_COMBINED_FIELDS: CombinedFieldNames = {
   combine: { ...V2_IDENTITY_FIELDS, mchid: 'combine_mch_id', appid: 'combine_appid' },
   subOrder: {
-    mchid: 'order_list[].mch_id',
-    appid: 'order_list[].appid',
-    subMchid: 'order_list[].sub_mch_id',
-    subAppid: 'order_list[].sub_appid',
+    mchid: 'order_list.mch_id',
+    appid: 'order_list.appid',
+    subMchid: 'order_list.sub_mch_id',
+    subAppid: 'order_list.sub_appid',
   },
 }
 
@@ -66,12 +66,13 @@ function readSubOrderList(text: string | undefined): XmlFields[] {
 
 /** A sub-order's values as v2 fields are: text (JSON numbers such as `total_fee` written out); null is absent. */
 function subOrderFields(entry: unknown): XmlFields {
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return refuse('malformed_body', 'order_list[] is not an object')
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+    return refuse('malformed_body', 'an order_list entry is not an object')
   const fields: Record<string, string> = {}
   for (const [name, value] of Object.entries(entry)) {
     if (typeof value === 'string') fields[name] = value
     else if (typeof value === 'number' && Number.isFinite(value)) fields[name] = String(value)
-    else if (value !== null) refuse('malformed_body', `order_list[].${name} is neither text nor a number`)
+    else if (value !== null) refuse('malformed_body', `order_list.${name} is neither text nor a number`)
   }
   return fields
 }

@@ -16,10 +16,10 @@ import { transactionPaymentEffect } from './v3-transaction'
 const V3_COMBINED_FIELDS: CombinedFieldNames = {
   combine: { mchid: 'combine_mchid', appid: 'combine_appid', subMchid: 'sub_mchid', subAppid: 'sub_appid' },
   subOrder: {
-    mchid: 'sub_orders[].mchid',
-    appid: 'sub_orders[].appid',
-    subMchid: 'sub_orders[].sub_mchid',
-    subAppid: 'sub_orders[].sub_appid',
+    mchid: 'sub_orders.mchid',
+    appid: 'sub_orders.appid',
+    subMchid: 'sub_orders.sub_mchid',
+    subAppid: 'sub_orders.sub_appid',
   },
 }
 
@@ -32,7 +32,7 @@ export function isCombinedTransaction(resource: JsonFields): boolean {
 export function combinedV3Notification(notificationId: string, resource: JsonFields, wechatpay: WechatpayConfig): VerifiedNotification {
   const { sub_orders: listed, ...combine } = resource
   const subOrders = subOrderList(listed, 'sub_orders').map((entry) =>
-    isFields(entry) ? entry : refuse('malformed_body', 'sub_orders[] is not an object'),
+    isFields(entry) ? entry : refuse('malformed_body', 'a sub_orders entry is not an object'),
   )
   const combineIds = { mchid: optionalText(resource, 'combine_mchid'), appid: optionalText(resource, 'combine_appid') }
   checkCombinedIdentity(combineIds, subOrders.map(subOrderIdentity), wechatpay, V3_COMBINED_FIELDS)
