@@ -3,7 +3,6 @@
  * only after the order object has durably stored the notification's effect; anything that goes
  * wrong before that gets the reply that makes the provider retry.
  */
-import { isoNow } from '../lib/ids'
 import { BodyTooLarge, NOTIFY_BODY_LIMIT, readBodyWithLimit } from '../lib/read-body'
 import { verifyWithDownloadedKeys } from '../merchants/downloaded-keys'
 import { isMerchantId } from '../merchants/schema'
@@ -26,8 +25,7 @@ import { errorName, errorSummary, log, type LogFields } from '../lib/log'
 import { reportRejection } from '../ops/monitor'
 import { enqueueProjection } from '../storage/projection'
 import { newRefusalId } from '../storage/refusals'
-import { shardFor } from '../storage/shards'
-import { keepRejectedBody } from '../storage/rejected-bodies'
+import { refusedBody } from '../storage/rejected-bodies'
 
 export async function handleNotify(
   adapter: ChannelAdapter,
@@ -244,30 +242,12 @@ async function auditRejection(
   kept: RedactedNotification | null,
 ): Promise<void> {
   const id = newRefusalId()
-  // The body first, under the refusal's own id, so the consumer finds it: it stays with the row if the refusal is
-  // listed, or becomes its counted row's sample (the first of the window) if the hour has listed enough.
-  const bodyKept = kept !== null && (await keepBody(env, { merchantId, channel, id, receivedAt }, kept))
+  // The body travels with its refusal: the consumer keeps it with the row, or as its counted row's sample.
+  const body = kept === null ? {} : { kept: refusedBody(kept.headers['content-type'] ?? null, kept.headers, kept.body) }
   try {
-    await enqueueProjection(env, [{ kind: 'refusal', id, merchantId, channel, reason: rejection.code, receivedAt, bodyKept }])
+    await enqueueProjection(env, [{ kind: 'refusal', id, merchantId, channel, reason: rejection.code, receivedAt, ...body }])
   } catch {
     log('warn', { event: 'notification.audit_deferred', merchant_id: merchantId, channel, reason: 'queue_unavailable' })
-  }
-}
-
-/** Keeps a refused notification's redacted body in the merchant's shard; false when D1 did not take it. */
-async function keepBody(
-  env: Env,
-  { merchantId, channel, id, receivedAt }: { merchantId: string; channel: ChannelName; id: string; receivedAt: number },
-  kept: RedactedNotification,
-): Promise<boolean> {
-  try {
-    const contentType = kept.headers['content-type'] ?? null
-    const body = { notificationId: id, merchantId, receivedAt: isoNow(receivedAt), contentType, ...kept, truncated: false }
-    await keepRejectedBody(await shardFor(env, merchantId), body, receivedAt)
-    return true
-  } catch {
-    log('warn', { event: 'notification.audit_deferred', merchant_id: merchantId, channel, reason: 'd1_unavailable' })
-    return false
   }
 }
 

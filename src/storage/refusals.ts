@@ -8,6 +8,7 @@
 import { sha256Hex } from '../crypto/primitives'
 import { isoNow, newId } from '../lib/ids'
 import type { ChannelName } from '../providers/core/types'
+import { keepBodyStatement, pruneBodiesStatements, type RefusedBody } from './rejected-bodies'
 
 /** Refusals listed one by one per merchant and UTC hour before the rest of that hour is counted. */
 export const LISTED_REFUSALS_PER_HOUR = 1000
@@ -30,8 +31,8 @@ export interface Refusal {
   reason: string
   /** Epoch ms. */
   receivedAt: number
-  /** The Worker kept its body under `id` before queueing it (a `keepRejectedBodies` merchant). */
-  bodyKept?: boolean
+  /** Its redacted body, for a `keepRejectedBodies` merchant: kept with its row, or as its counted row's sample. */
+  kept?: RefusedBody
 }
 
 /** A refusal's own id, fixed when it is queued, so a record delivered twice is listed once. */
@@ -80,12 +81,17 @@ export async function refusalStatements(db: D1Database, refusals: readonly Refus
     if (refusal.id !== undefined && listedSoFar < LISTED_REFUSALS_PER_HOUR) {
       listed.set(hour, listedSoFar + 1)
       statements.push(listedStatement(db, refusal, refusal.id))
+      if (refusal.kept !== undefined)
+        statements.push(keepBodyStatement(db, refusal.id, refusal.merchantId, isoNow(refusal.receivedAt), refusal.kept))
       continue
     }
     const rowId = await refusalRowId(refusal)
     counted.set(rowId, [...(counted.get(rowId) ?? []), refusal])
   }
   for (const [rowId, members] of counted) statements.push(...countedStatements(db, rowId, members))
+  const now = Date.now()
+  for (const merchantId of new Set(fresh.filter((r) => r.kept !== undefined).map((r) => r.merchantId)))
+    statements.push(...pruneBodiesStatements(db, merchantId, now))
   for (const [merchantId, at] of new Map(refusals.map((r) => [r.merchantId, r.receivedAt]))) {
     statements.push(
       db
@@ -110,7 +116,7 @@ function listedStatement(db: D1Database, refusal: Refusal, id: string): D1Prepar
 
 /**
  * Adds refusals (all of one merchant, channel, reason and window) to their counted row, remembers their ids, and
- * moves the earliest kept body among them to the row as its sample (the row's first, if it has none yet).
+ * keeps the earliest body among them as the row's sample (when the row has none yet: the window's first).
  */
 function countedStatements(db: D1Database, rowId: string, members: Refusal[]): D1PreparedStatement[] {
   const { merchantId, channel, reason } = members[0]!
@@ -137,21 +143,8 @@ function countedStatements(db: D1Database, rowId: string, members: Refusal[]): D
         )
         .bind(merchantId, JSON.stringify(ids)),
     )
-  const bodies = JSON.stringify(members.flatMap((r) => (r.bodyKept === true && r.id !== undefined ? [r.id] : [])))
-  if (bodies !== '[]')
-    statements.push(
-      db
-        .prepare(
-          `INSERT INTO rejected_bodies (notification_id, merchant_id, received_at, content_type, headers, body, truncated)
-           SELECT ?1, merchant_id, received_at, content_type, headers, body, truncated FROM rejected_bodies
-           WHERE merchant_id = ?2 AND notification_id IN (SELECT value FROM json_each(?3)) ORDER BY received_at LIMIT 1
-           ON CONFLICT (notification_id) DO NOTHING`,
-        )
-        .bind(rowId, merchantId, bodies),
-      db
-        .prepare('DELETE FROM rejected_bodies WHERE merchant_id = ? AND notification_id IN (SELECT value FROM json_each(?))')
-        .bind(merchantId, bodies),
-    )
+  const sample = members.filter((r) => r.kept !== undefined).sort((a, b) => a.receivedAt - b.receivedAt)[0]
+  if (sample?.kept !== undefined) statements.push(keepBodyStatement(db, rowId, merchantId, isoNow(sample.receivedAt), sample.kept))
   return statements
 }
 

@@ -2,7 +2,8 @@
  * @module Raw bodies of rejected notifications, kept for merchants that ask for them
  * (`keepRejectedBodies`) so an operator can see why a signature failed: signatures cut short by the
  * channel's adapter before they get here, at most `KEPT_BODY_BYTES` of each, none older than
- * `KEPT_BODY_AGE_MS`, at most `KEPT_BODIES_PER_MERCHANT` per merchant.
+ * `KEPT_BODY_AGE_MS`, at most `KEPT_BODIES_PER_MERCHANT` per merchant. They travel with their refusal through the
+ * projection queue and are written in its consumer's batch: a flood of forgeries costs no D1 write of its own.
  */
 
 export const KEPT_BODY_BYTES = 8 * 1024
@@ -37,26 +38,43 @@ function utf8Start(text: string, bytes: number): string {
   return text.slice(0, read)
 }
 
-/** Stores one body (cut to its first `KEPT_BODY_BYTES` bytes of UTF-8) and prunes what the bounds no longer allow. */
-export async function keepRejectedBody(db: D1Database, kept: KeptBody, now: number): Promise<void> {
-  const body = utf8Start(kept.body, KEPT_BODY_BYTES)
-  const truncated = kept.truncated || body.length < kept.body.length
-  const oldest = new Date(now - KEPT_BODY_AGE_MS).toISOString()
-  await db.batch([
+/** A refused notification's redacted body as the Worker queues it with its refusal: cut to `KEPT_BODY_BYTES`. */
+export interface RefusedBody {
+  contentType: string | null
+  headers: Record<string, string>
+  body: string
+  truncated: boolean
+}
+
+/** The body cut to its first `KEPT_BODY_BYTES` bytes of UTF-8, so a queued refusal stays small. */
+export function refusedBody(contentType: string | null, headers: Record<string, string>, body: string): RefusedBody {
+  const kept = utf8Start(body, KEPT_BODY_BYTES)
+  return { contentType, headers, body: kept, truncated: kept.length < body.length }
+}
+
+/** Keeps a body under the audit row it belongs to; a row that has one already keeps its own. */
+export function keepBodyStatement(db: D1Database, notificationId: string, merchantId: string, receivedAt: string, kept: RefusedBody) {
+  return db
+    .prepare(
+      `INSERT INTO rejected_bodies (notification_id, merchant_id, received_at, content_type, headers, body, truncated)
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (notification_id) DO NOTHING`,
+    )
+    .bind(notificationId, merchantId, receivedAt, kept.contentType, JSON.stringify(kept.headers), kept.body, kept.truncated ? 1 : 0)
+}
+
+/** Drops the merchant's bodies that the bounds no longer allow: older than `KEPT_BODY_AGE_MS`, beyond the newest 200. */
+export function pruneBodiesStatements(db: D1Database, merchantId: string, now: number): D1PreparedStatement[] {
+  return [
     db
-      .prepare(
-        `INSERT INTO rejected_bodies (notification_id, merchant_id, received_at, content_type, headers, body, truncated)
-         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (notification_id) DO NOTHING`,
-      )
-      .bind(kept.notificationId, kept.merchantId, kept.receivedAt, kept.contentType, JSON.stringify(kept.headers), body, truncated ? 1 : 0),
-    db.prepare('DELETE FROM rejected_bodies WHERE merchant_id = ? AND received_at < ?').bind(kept.merchantId, oldest),
+      .prepare('DELETE FROM rejected_bodies WHERE merchant_id = ? AND received_at < ?')
+      .bind(merchantId, new Date(now - KEPT_BODY_AGE_MS).toISOString()),
     db
       .prepare(
         `DELETE FROM rejected_bodies WHERE merchant_id = ?1 AND notification_id NOT IN
            (SELECT notification_id FROM rejected_bodies WHERE merchant_id = ?1 ORDER BY received_at DESC, notification_id DESC LIMIT ?2)`,
       )
-      .bind(kept.merchantId, KEPT_BODIES_PER_MERCHANT),
-  ])
+      .bind(merchantId, KEPT_BODIES_PER_MERCHANT),
+  ]
 }
 
 /** The kept body of one rejected notification, or null (never kept, or older than the bound). */

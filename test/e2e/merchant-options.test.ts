@@ -12,8 +12,20 @@ import { describe, expect, it, vi } from 'vitest'
 import keys from '../fixtures/keys.json'
 import { network } from '../msw'
 import { orderStub } from '../../src/order/order-key'
-import { KEPT_BODIES_PER_MERCHANT, keepRejectedBody, keptBody } from '../../src/storage/rejected-bodies'
-import { ACCEPT, admin, forwardUrl, freshPayment, merchantBody, notify, orderView, ownKeys } from '../security/harness'
+import { KEPT_BODIES_PER_MERCHANT, keptBody, refusedBody } from '../../src/storage/rejected-bodies'
+import { applyToShard } from '../../src/storage/projection'
+import {
+  ACCEPT,
+  admin,
+  callWorker,
+  forwardUrl,
+  freshPayment,
+  merchantBody,
+  notify,
+  orderView,
+  ownKeys,
+  unavailableD1,
+} from '../security/harness'
 import { alipayPayment, signV2, v2PaymentFields, v2Xml } from '../security/signing'
 import { inOrderStore } from '../support/orders'
 import { ALIPAY_GATEWAY, receiveEvents, withQueryKeys } from '../support/refunds'
@@ -286,6 +298,24 @@ describe('keepRejectedBodies', () => {
     expect(everything).not.toContain(keys.wechatpay.apiV2Key)
   })
 
+  it('keeps a body though D1 is down when the notification is refused: it travels with the refusal through the queue', async () => {
+    await saveMerchant('keeps-offline', { keepRejectedBodies: true })
+    const fields = v2PaymentFields({ outTradeNo: 'KEPT-OFFLINE', amount: 100, identity: ownKeys('keeps-offline').wechat })
+    const forged = v2Xml({ ...fields, sign: signV2(fields, 'not-the-merchant-key-0000000000000', 'MD5') })
+    const d1 = unavailableD1()
+    const request = new Request('https://gw.test/notify/keeps-offline/wechatpay/v2', {
+      method: 'POST',
+      body: forged,
+      headers: { 'content-type': 'text/xml' },
+    })
+    expect((await callWorker(request, { DB: d1.db })).status).toBe(401)
+    const [entry] = await rejectedEntries('keeps-offline', 1)
+    const detail = (await (await admin(`/admin/merchants/keeps-offline/notifications/${entry!.id}`)).json()) as {
+      body: { text: string } | null
+    }
+    expect(detail.body?.text).toContain('<out_trade_no><![CDATA[KEPT-OFFLINE]]></out_trade_no>')
+  })
+
   it('keeps the body of each refusal of one reason under its own entry', async () => {
     await saveMerchant('keeps-each', { keepRejectedBodies: true })
     const orders = ['KEPT-EACH-1', 'KEPT-EACH-2', 'KEPT-EACH-3']
@@ -325,16 +355,20 @@ describe('keepRejectedBodies', () => {
 
   it('is bounded: older than a week is gone, and at most the newest 200 per merchant are kept', async () => {
     const now = Date.now()
-    const kept = (id: string, at: number) => ({
-      notificationId: id,
-      merchantId: 'bounded',
-      receivedAt: new Date(at).toISOString(),
-      contentType: 'text/xml',
-      headers: {},
-      body: 'x'.repeat(20_000),
-      truncated: false,
-    })
-    await keepRejectedBody(env.DB, kept('ntf_old', now - 8 * 24 * 3600_000), now - 8 * 24 * 3600_000)
+    /** A refusal with its body, as the Worker queues it, written by the projection consumer. */
+    const refuse = (id: string, at: number, merchantId = 'bounded', body = 'x'.repeat(20_000)) =>
+      applyToShard(env.DB, [
+        {
+          kind: 'refusal',
+          id,
+          merchantId,
+          channel: 'alipay',
+          reason: 'signature_invalid',
+          receivedAt: at,
+          kept: refusedBody('text/xml', {}, body),
+        },
+      ])
+    await refuse('ntf_old', now - 8 * 24 * 3600_000)
     expect(await keptBody(env.DB, 'bounded', 'ntf_old', now)).toBeNull()
     const statements = Array.from({ length: KEPT_BODIES_PER_MERCHANT + 5 }, (_, i) =>
       env.DB.prepare(
@@ -342,34 +376,18 @@ describe('keepRejectedBodies', () => {
       ).bind(`ntf_${String(i).padStart(4, '0')}`, new Date(now - 3600_000 + i).toISOString()),
     )
     await env.DB.batch(statements)
-    await keepRejectedBody(env.DB, kept('ntf_newest', now), now)
+    await refuse('ntf_newest', now)
     const count = await env.DB.prepare(`SELECT count(*) AS n FROM rejected_bodies WHERE merchant_id = 'bounded'`).first<{ n: number }>()
     expect(count!.n).toBe(KEPT_BODIES_PER_MERCHANT)
     const newest = await keptBody(env.DB, 'bounded', 'ntf_newest', now)
     expect(newest).toMatchObject({ truncated: true })
     expect(newest!.body).toHaveLength(8 * 1024)
     expect(await keptBody(env.DB, 'bounded', 'ntf_0000', now)).toBeNull()
-  })
 
-  it('keeps at most 8 KiB of UTF-8, cut between characters, however many characters that is', async () => {
-    const now = Date.now()
-    // 3 bytes a character: 2,731 of them would be 8,193 bytes.
-    const body = '支'.repeat(5_000)
-    await keepRejectedBody(
-      env.DB,
-      {
-        notificationId: 'ntf_utf8',
-        merchantId: 'bounded-utf8',
-        receivedAt: new Date(now).toISOString(),
-        contentType: 'text/plain',
-        headers: {},
-        body,
-        truncated: false,
-      },
-      now,
-    )
-    const kept = await keptBody(env.DB, 'bounded-utf8', 'ntf_utf8', now)
-    expect(kept).toMatchObject({ truncated: true, body: '支'.repeat(2_730) })
-    expect(new TextEncoder().encode(kept!.body).length).toBeLessThanOrEqual(8 * 1024)
+    // At most 8 KiB of UTF-8, cut between characters: 3 bytes a character, so 2,730 of them.
+    await refuse('ntf_utf8', now, 'bounded-utf8', '支'.repeat(5_000))
+    const utf8 = await keptBody(env.DB, 'bounded-utf8', 'ntf_utf8', now)
+    expect(utf8).toMatchObject({ truncated: true, body: '支'.repeat(2_730) })
+    expect(new TextEncoder().encode(utf8!.body).length).toBeLessThanOrEqual(8 * 1024)
   })
 })

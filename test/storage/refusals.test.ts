@@ -8,7 +8,7 @@ import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { applyToShard, type RefusalRecord } from '../../src/storage/projection'
 import { LISTED_REFUSALS_PER_HOUR, newRefusalId, refusalRowId } from '../../src/storage/refusals'
-import { keepRejectedBody, keptBody } from '../../src/storage/rejected-bodies'
+import { keptBody, refusedBody } from '../../src/storage/rejected-bodies'
 import { readRejectedReasons } from '../../src/storage/stats'
 
 const HOUR_MS = 3600_000
@@ -51,14 +51,6 @@ async function rowsOf(merchantId: string): Promise<Row[]> {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString()
-
-async function keep(merchantId: string, notificationId: string, receivedAt: number, body: string): Promise<void> {
-  await keepRejectedBody(
-    env.DB,
-    { notificationId, merchantId, receivedAt: iso(receivedAt), contentType: 'text/xml', headers: {}, body, truncated: false },
-    Date.now(),
-  )
-}
 
 describe('refusals before an order', () => {
   it('lists each refusal as a row of its own, with count 1', async () => {
@@ -147,22 +139,20 @@ describe('refusals before an order', () => {
   it('a kept body stays under its listed row; past the threshold the first body of the window becomes the counted row’s sample', async () => {
     const merchantId = 'refusals-bodies'
     const listed = refusals(merchantId, LISTED_REFUSALS_PER_HOUR, hourStart)
-    const over = refusals(merchantId, 3, hourStart + LISTED_REFUSALS_PER_HOUR, { bodyKept: true })
-    const first = { ...listed[0]!, bodyKept: true }
-    await keep(merchantId, first.id!, first.receivedAt, 'listed body')
-    for (const [i, r] of over.entries()) await keep(merchantId, r.id!, r.receivedAt, `counted body ${i}`)
+    const body = (text: string) => refusedBody('text/xml', {}, text)
+    const over = refusals(merchantId, 3, hourStart + LISTED_REFUSALS_PER_HOUR).map((r, i) => ({ ...r, kept: body(`counted body ${i}`) }))
+    const first = { ...listed[0]!, kept: body('listed body') }
     await apply([first, ...listed.slice(1), ...over])
 
     expect(await keptBody(env.DB, merchantId, first.id!, Date.now())).toMatchObject({ notificationId: first.id, body: 'listed body' })
     const countedId = await refusalRowId(over[0]!)
     expect(await rowsOf(merchantId).then((rows) => rows.find((r) => r.id === countedId))).toMatchObject({ count: 3 })
     expect(await keptBody(env.DB, merchantId, countedId, Date.now())).toMatchObject({ notificationId: countedId, body: 'counted body 0' })
-    // The counted refusals' own bodies are gone with their ids: no body without a row.
+    // The counted refusals' own bodies are not kept under their ids: no body without a row.
     for (const r of over) expect(await keptBody(env.DB, merchantId, r.id!, Date.now())).toBeNull()
 
     // A later refusal of the same window keeps the row's sample as it is.
-    const later = refusals(merchantId, 1, hourStart + LISTED_REFUSALS_PER_HOUR + 10, { bodyKept: true })
-    await keep(merchantId, later[0]!.id!, later[0]!.receivedAt, 'later body')
+    const later = refusals(merchantId, 1, hourStart + LISTED_REFUSALS_PER_HOUR + 10, { kept: body('later body') })
     await apply(later)
     expect(await keptBody(env.DB, merchantId, countedId, Date.now())).toMatchObject({ body: 'counted body 0' })
     expect(await keptBody(env.DB, merchantId, later[0]!.id!, Date.now())).toBeNull()
