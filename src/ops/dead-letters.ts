@@ -14,6 +14,9 @@ const CREATE = `CREATE TABLE IF NOT EXISTS parked (
   parked_at  INTEGER NOT NULL
 )`
 
+/** Parked records read at a time by a re-drive: one `sendBatch`'s worth at most. */
+const REDRIVE_PAGE = 100
+
 export interface RedriveResult {
   redriven: number
   remaining: number
@@ -58,19 +61,27 @@ export class ProjectionDeadLetters extends DurableObject<Env> {
     return { parked: row.n ?? 0, oldestParkedAt: row.oldest }
   }
 
-  /** Sends up to `limit` parked records back to the projection queue. */
+  /**
+   * Sends up to `limit` parked records back to the projection queue, oldest first, a page at a time: a record may be
+   * close to a queue message's 128 KB, so a re-drive of a thousand must not read them all at once.
+   */
   async redrive(limit: number): Promise<RedriveResult> {
-    const rows = this.ctx.storage.sql
-      .exec<{ seq: number; body: string }>('SELECT seq, body FROM parked ORDER BY seq LIMIT ?', limit)
-      .toArray()
-    for (const chunk of sendableChunks(rows)) {
-      await enqueueProjection(
-        this.env,
-        chunk.map((row) => JSON.parse(row.body) as ProjectionRecord),
-      )
-      this.ctx.storage.sql.exec('DELETE FROM parked WHERE seq <= ?', chunk.at(-1)!.seq)
+    let redriven = 0
+    while (redriven < limit) {
+      const rows = this.ctx.storage.sql
+        .exec<{ seq: number; body: string }>('SELECT seq, body FROM parked ORDER BY seq LIMIT ?', Math.min(REDRIVE_PAGE, limit - redriven))
+        .toArray()
+      if (rows.length === 0) break
+      for (const chunk of sendableChunks(rows)) {
+        await enqueueProjection(
+          this.env,
+          chunk.map((row) => JSON.parse(row.body) as ProjectionRecord),
+        )
+        this.ctx.storage.sql.exec('DELETE FROM parked WHERE seq <= ?', chunk.at(-1)!.seq)
+      }
+      redriven += rows.length
     }
-    return { redriven: rows.length, remaining: this.count() }
+    return { redriven, remaining: this.count() }
   }
 }
 

@@ -409,3 +409,48 @@ describe('parked records', () => {
     })
   })
 })
+
+describe('a re-drive', () => {
+  it('sends what it was asked for, oldest first, a page of parked records at a time, and keeps the rest', async () => {
+    const stub = env.DEAD_LETTERS.getByName('redrive-pages') as DurableObjectStub<ProjectionDeadLetters>
+    await runInDurableObject(stub, async (parked: ProjectionDeadLetters, state) => {
+      const record = (i: number) => ({
+        kind: 'refusal',
+        id: `ntf_rej_${i}`,
+        merchantId: 'parked',
+        channel: 'alipay',
+        reason: 'x',
+        receivedAt: i,
+      })
+      parked.park(
+        Array.from({ length: 250 }, (_, i) => record(i) as ProjectionRecord),
+        1,
+      )
+      const sent: string[] = []
+      const pages: number[] = []
+      const { sql } = state.storage
+      const exec = sql.exec.bind(sql)
+      sql.exec = ((query: string, ...bindings: unknown[]) => {
+        if (query.startsWith('SELECT seq, body')) pages.push(Number(bindings[0]))
+        return exec(query, ...bindings)
+      }) as typeof sql.exec
+      const recording = {
+        send: async () => undefined,
+        sendBatch: async (messages: Iterable<MessageSendRequest<ProjectionRecord>>) => {
+          for (const m of messages) sent.push((m.body as { id: string }).id)
+        },
+      }
+      ;(parked as unknown as { env: Env }).env = { ...env, PROJECTION: recording as unknown as Queue }
+      try {
+        expect(await parked.redrive(220)).toEqual({ redriven: 220, remaining: 30 })
+        expect(await parked.redrive(1000)).toEqual({ redriven: 30, remaining: 0 })
+      } finally {
+        sql.exec = exec
+        ;(parked as unknown as { env: Env }).env = env
+      }
+      expect(sent).toEqual(Array.from({ length: 250 }, (_, i) => `ntf_rej_${i}`))
+      // Never more than a page read at once.
+      expect(Math.max(...pages)).toBeLessThanOrEqual(100)
+    })
+  })
+})
