@@ -1,6 +1,6 @@
 /**
- * @module The few X.509 fields paygate reads beyond the public key, straight from the DER: serial number, issuer
- * attributes, validity and signature algorithm. A small strict reader (definite lengths only, as DER requires),
+ * @module The few X.509 fields paygate reads, straight from the DER: serial number, issuer and subject attributes,
+ * validity, signature algorithm and the public key. A small strict reader (definite lengths only, as DER requires),
  * so the bytes are read the same way everywhere, whatever a runtime's certificate object prints.
  */
 import { readPem } from './encoding'
@@ -22,10 +22,14 @@ export interface CertificateFields {
   notAfter: Date
   /** The issuer's signature algorithm (outer `signatureAlgorithm`), dotted. */
   signatureAlgorithm: string
+  /** The subject's public key as SPKI DER, what WebCrypto imports. */
+  subjectPublicKeyInfo: Bytes
 }
 
 interface Element {
   tag: number
+  /** Where the element (its tag) starts in the buffer it was read from. */
+  start: number
   /** Content bytes. */
   body: Bytes
   /** Index just past the element in the buffer it was read from. */
@@ -49,7 +53,7 @@ function readElement(bytes: Bytes, start: number): Element {
     offset += count
   }
   if (offset + length > bytes.length) fault()
-  return { tag, body: bytes.subarray(offset, offset + length) as Bytes, end: offset + length }
+  return { tag, start, body: bytes.subarray(offset, offset + length) as Bytes, end: offset + length }
 }
 
 /** The elements inside a constructed element's content. */
@@ -149,6 +153,7 @@ export function readCertificate(der: Bytes): CertificateFields {
   const at = fields[0]?.tag === VERSION ? 1 : 0
   const serial = expect(fields[at], INTEGER).body
   const validity = children(expect(fields[at + 3], SEQUENCE).body)
+  const spki = expect(fields[at + 5], SEQUENCE)
   return {
     serialNumber: (serial.length > 1 && serial[0] === 0 ? serial.subarray(1) : serial).slice() as Bytes,
     issuer: nameAttributes(expect(fields[at + 2], SEQUENCE)),
@@ -156,6 +161,7 @@ export function readCertificate(der: Bytes): CertificateFields {
     notBefore: time(validity[0]),
     notAfter: time(validity[1]),
     signatureAlgorithm: oidText(expect(children(expect(signatureAlgorithm, SEQUENCE).body)[0], OID).body),
+    subjectPublicKeyInfo: tbs!.body.slice(spki.start, spki.end) as Bytes,
   }
 }
 

@@ -1,13 +1,14 @@
 /**
  * @module Public keys from PEM text: SPKI `PUBLIC KEY`, bare base64 SPKI, or an X.509 `CERTIFICATE`
- * (WeChat platform certificates are handed out as certificates; WebCrypto only imports SPKI).
+ * (WeChat platform certificates are handed out as certificates; WebCrypto only imports SPKI), all read by the one
+ * DER reader (`certificate.ts`).
  */
-import { X509Certificate } from 'node:crypto'
-import { readPem, toPem } from './encoding'
+import { readCertificate } from './certificate'
+import { readPem, toHex } from './encoding'
 
 /** The certificate's serial as WeChat writes it in `Wechatpay-Serial`: uppercase hex. */
 export function certificateSerial(pem: string): string {
-  return new X509Certificate(pem).serialNumber.toUpperCase()
+  return toHex(readCertificate(readPem(pem.trim()).der).serialNumber).toUpperCase()
 }
 
 /**
@@ -17,13 +18,12 @@ export function certificateSerial(pem: string): string {
 export function spkiFromPublicKeyText(text: string): Uint8Array<ArrayBuffer> {
   const block = readPem(text.trim())
   if (block.label === 'CERTIFICATE') {
-    let cert: X509Certificate
+    let der: Uint8Array<ArrayBuffer>
     try {
-      cert = new X509Certificate(toPem('CERTIFICATE', block.der))
+      der = readCertificate(block.der).subjectPublicKeyInfo
     } catch {
       throw new RangeError('certificate could not be parsed')
     }
-    const der = new Uint8Array(cert.publicKey.export({ type: 'spki', format: 'der' }))
     if (!isRsaSpki(der)) throw new RangeError('is not an RSA certificate')
     return der
   }
@@ -70,5 +70,5 @@ export function cachedSpkiFromPublicKeyText(text: string): Uint8Array<ArrayBuffe
 
 /** When a PEM certificate stops being valid (its `notAfter`), as an ISO-8601 instant. */
 export function certificateExpiry(pem: string): string {
-  return new Date(Date.parse(new X509Certificate(pem).validTo)).toISOString()
+  return readCertificate(readPem(pem.trim()).der).notAfter.toISOString()
 }

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import keys from '../fixtures/keys.json'
-import { fromBase64, readPem, toBase64, toHex, utf8 } from '../../src/crypto/encoding'
+import { fromBase64, readPem, toBase64, toHex, toPem, utf8 } from '../../src/crypto/encoding'
 import { aesEcbDecrypt } from '../../src/crypto/aes-ecb'
 import { hmacSha256, md5, rsaVerify, timingSafeEqual } from '../../src/crypto/primitives'
 import { open, readMasterKey, seal } from '../../src/crypto/sealed'
-import { certificateSerial, spkiFromPublicKeyText } from '../../src/crypto/x509'
+import { X509Certificate } from 'node:crypto'
+import { certificatesInPem } from '../../src/crypto/certificate'
+import { certificateExpiry, certificateSerial, spkiFromPublicKeyText } from '../../src/crypto/x509'
 
 // WeChat Pay's published APIv2 signing example (protocols.md §1.3, chapter=4_3).
 const WECHAT_V2_EXAMPLE = {
@@ -38,6 +40,19 @@ describe('crypto primitives in workerd', () => {
     expect(certificateSerial(keys.wechatpay.platformCertA.certificatePem)).toBe(keys.wechatpay.platformCertA.serial)
     expect(() => spkiFromPublicKeyText(keys.stranger.privateKeyPem)).toThrow(/PUBLIC KEY or CERTIFICATE/)
     expect(() => spkiFromPublicKeyText('not a key')).toThrow(RangeError)
+  })
+
+  it("reads every fixture certificate's serial, expiry and public key as node:crypto's X509Certificate does", () => {
+    const { platformCertA, platformCertB, platformCertC } = keys.wechatpay
+    const { alipayCert, otherAlipayCert, appCert } = keys.alipay.certMode
+    const pems = [platformCertA, platformCertB, platformCertC, alipayCert, otherAlipayCert, appCert].map((c) => c.certificatePem)
+    for (const pem of [...pems, ...certificatesInPem(keys.alipay.certMode.rootCertPem).map((der) => toPem('CERTIFICATE', der))]) {
+      const node = new X509Certificate(pem)
+      expect(certificateSerial(pem)).toBe(node.serialNumber.toUpperCase())
+      expect(certificateExpiry(pem)).toBe(new Date(node.validTo).toISOString())
+      if (node.publicKey.asymmetricKeyType === 'rsa')
+        expect(toBase64(spkiFromPublicKeyText(pem))).toBe(toBase64(node.publicKey.export({ type: 'spki', format: 'der' })))
+    }
   })
 
   it('refuses an EC certificate or public key: both providers sign with RSA only', () => {
