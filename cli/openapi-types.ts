@@ -724,7 +724,7 @@ export type components = {
                      * @enum {string}
                      */
                     outcome: "delivered" | "retry" | "gone";
-                    /** @description `timeout`, `network error`, `redirect not followed`, `dns lookup failed`, `resolves to a refused address` (the forward URL's host name resolved to a private or reserved address at delivery), or null. */
+                    /** @description `timeout`, `network error`, `redirect not followed`, `dns lookup failed`, `resolves to a refused address`, or null. `resolves to a refused address`: the forward URL's host name resolved to a private or reserved address at delivery. */
                     error: string | null;
                 }[];
             } & {
@@ -921,7 +921,7 @@ export type components = {
                 /** @description The merchant's HTTP status; null when no reply came. */
                 status_code: number | null;
                 duration_ms: number;
-                /** @description `timeout`, `network error`, `redirect not followed`, `dns lookup failed`, `resolves to a refused address` (the forward URL's host name resolved to a private or reserved address at delivery), or null. */
+                /** @description `timeout`, `network error`, `redirect not followed`, `dns lookup failed`, `resolves to a refused address`, or null. `resolves to a refused address`: the forward URL's host name resolved to a private or reserved address at delivery. */
                 error: string | null;
                 /** @description The first 1 KiB of the reply. */
                 response_snippet: string | null;

@@ -10,7 +10,15 @@ import { USER_AGENT } from '../lib/user-agent'
 import { parseRetryAfter } from './schedule'
 import type { WebhookHeaders } from './sign'
 
-export type AttemptError = 'timeout' | 'network error' | 'redirect not followed' | 'dns lookup failed' | 'resolves to a refused address'
+/** Why an attempt got no HTTP answer, as the attempt log and the admin API say it. */
+export const ATTEMPT_ERRORS = [
+  'timeout',
+  'network error',
+  'redirect not followed',
+  'dns lookup failed',
+  'resolves to a refused address',
+] as const
+export type AttemptError = (typeof ATTEMPT_ERRORS)[number]
 
 interface AttemptFacts {
   /** The merchant's HTTP status, null when no response arrived. */

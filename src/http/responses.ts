@@ -3,16 +3,18 @@ import { BodyTooLarge, readBodyWithLimit } from '../lib/read-body'
 
 const ADMIN_BODY_LIMIT = 64 * 1024
 
-export type AdminErrorCode = 'unauthorized' | 'not_found' | 'invalid_request' | 'conflict' | 'method_not_allowed' | 'internal'
-
-export const ADMIN_ERROR_STATUS: Record<AdminErrorCode, number> = {
+/** Each documented error code and its HTTP status. */
+export const ADMIN_ERROR_STATUS = {
   unauthorized: 401,
   not_found: 404,
   invalid_request: 400,
   conflict: 409,
   method_not_allowed: 405,
   internal: 500,
-}
+} as const satisfies Record<string, number>
+
+export type AdminErrorCode = keyof typeof ADMIN_ERROR_STATUS
+export const ADMIN_ERROR_CODES = Object.keys(ADMIN_ERROR_STATUS) as AdminErrorCode[]
 
 /** Thrown by admin handlers; the router turns it into the documented error reply. */
 export class AdminError extends Error {

@@ -4,9 +4,11 @@
  * the API has always given, and says how the OpenAPI document should describe it.
  */
 import * as z from 'zod'
+import { ATTEMPT_ERRORS } from '../delivery/attempt'
 import { MERCHANT_ID_PATTERN } from '../merchants/schema'
 import { orderNumberProblem } from '../providers'
 import { decodeCursor } from './list-params'
+import { ADMIN_ERROR_CODES } from './responses'
 
 export const DEFAULT_LIMIT = 50
 export const MAX_LIMIT = 100
@@ -106,15 +108,14 @@ export const nextCursor = z.string().nullable().meta({ description: 'Pass as `cu
 
 /** A delivery's `next_attempt_at`, in every view of it. */
 /** What went wrong with a delivery attempt that got no usable reply (the AttemptError values of src/delivery/attempt.ts). */
-export const ATTEMPT_ERROR =
-  "`timeout`, `network error`, `redirect not followed`, `dns lookup failed`, `resolves to a refused address` (the forward URL's host name resolved to a private or reserved address at delivery), or null."
+export const ATTEMPT_ERROR = `${ATTEMPT_ERRORS.map((error) => `\`${error}\``).join(', ')}, or null. \`resolves to a refused address\`: the forward URL's host name resolved to a private or reserved address at delivery.`
 export const NEXT_ATTEMPT_AT =
   'When a pending delivery is next attempted; null once it is delivered or failed, and while it waits behind an earlier ' +
   'pending delivery of the same order (events reach the merchant in the order they happened).'
 
 export const errorReply = z.object({
   error: z.object({
-    code: z.enum(['unauthorized', 'not_found', 'invalid_request', 'conflict', 'method_not_allowed', 'internal']),
+    code: z.enum(ADMIN_ERROR_CODES),
     message: z.string().meta({ description: 'For `invalid_request`: `<field>: <problem>`.' }),
   }),
 })
