@@ -241,13 +241,27 @@ async function auditRejection(
   rejection: NotifyRejection,
   kept: RedactedNotification | null,
 ): Promise<void> {
-  const id = newRefusalId()
-  // The body travels with its refusal: the consumer keeps it with the row, or as its counted row's sample.
-  const body = kept === null ? {} : { kept: refusedBody(kept.headers['content-type'] ?? null, kept.headers, kept.body) }
+  const refusal = { kind: 'refusal' as const, id: newRefusalId(), merchantId, channel, reason: rejection.code, receivedAt }
   try {
-    await enqueueProjection(env, [{ kind: 'refusal', id, merchantId, channel, reason: rejection.code, receivedAt, ...body }])
-  } catch {
-    log('warn', { event: 'notification.audit_deferred', merchant_id: merchantId, channel, reason: 'queue_unavailable' })
+    // The body travels with its refusal: the consumer keeps it with the row, or as its counted row's sample.
+    if (kept !== null) {
+      const body = refusedBody(kept.headers['content-type'] ?? null, kept.headers, kept.body)
+      // The refusal itself matters more than its body: should the queue refuse the two, it goes alone.
+      const sent = await enqueueProjection(env, [{ ...refusal, kept: body }]).then(
+        () => true,
+        () => false,
+      )
+      if (sent) return
+    }
+    await enqueueProjection(env, [refusal])
+  } catch (error) {
+    log('warn', {
+      event: 'notification.audit_deferred',
+      merchant_id: merchantId,
+      channel,
+      reason: 'queue_unavailable',
+      error: errorName(error),
+    })
   }
 }
 

@@ -46,10 +46,25 @@ export interface RefusedBody {
   truncated: boolean
 }
 
-/** The body cut to its first `KEPT_BODY_BYTES` bytes of UTF-8, so a queued refusal stays small. */
+/** At most this much of each kept header value (they come from whoever sent the refused request). */
+const KEPT_HEADER_BYTES = 256
+
+/**
+ * The body cut to its first `KEPT_BODY_BYTES` bytes of UTF-8 and each header value to `KEPT_HEADER_BYTES`, so a
+ * queued refusal stays far below a queue message's 128 KB however large the forged request was.
+ */
 export function refusedBody(contentType: string | null, headers: Record<string, string>, body: string): RefusedBody {
   const kept = utf8Start(body, KEPT_BODY_BYTES)
-  return { contentType, headers, body: kept, truncated: kept.length < body.length }
+  const cut = (value: string) => {
+    const start = utf8Start(value, KEPT_HEADER_BYTES)
+    return start.length < value.length ? `${start}…` : value
+  }
+  return {
+    contentType: contentType === null ? null : cut(contentType),
+    headers: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, cut(value)])),
+    body: kept,
+    truncated: kept.length < body.length,
+  }
 }
 
 /** Keeps a body under the audit row it belongs to; a row that has one already keeps its own. */

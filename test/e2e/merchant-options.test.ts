@@ -316,6 +316,21 @@ describe('keepRejectedBodies', () => {
     expect(detail.body?.text).toContain('<out_trade_no><![CDATA[KEPT-OFFLINE]]></out_trade_no>')
   })
 
+  it('audits a forged notification with a huge header all the same, its kept header values cut short', async () => {
+    await saveMerchant('keeps-big-header', { keepRejectedBodies: true })
+    const fields = v2PaymentFields({ outTradeNo: 'KEPT-BIG-HEADER', amount: 100, identity: ownKeys('keeps-big-header').wechat })
+    const forged = v2Xml({ ...fields, sign: signV2(fields, 'not-the-merchant-key-0000000000000', 'MD5') })
+    // Past a queue message's 128 KB on its own: kept whole, it would have cost the refusal its audit entry.
+    const contentType = `text/xml; x=${'a'.repeat(130_000)}`
+    expect((await notify('wechatpay.v2', 'keeps-big-header', { body: forged, headers: { 'content-type': contentType } })).status).toBe(401)
+    const [entry] = await rejectedEntries('keeps-big-header', 1)
+    const detail = (await (await admin(`/admin/merchants/keeps-big-header/notifications/${entry!.id}`)).json()) as {
+      body: { text: string; headers: Record<string, string> } | null
+    }
+    expect(detail.body?.text).toContain('KEPT-BIG-HEADER')
+    expect(detail.body?.headers['content-type']).toBe(`${contentType.slice(0, 256)}…`)
+  })
+
   it('keeps the body of each refusal of one reason under its own entry', async () => {
     await saveMerchant('keeps-each', { keepRejectedBodies: true })
     const orders = ['KEPT-EACH-1', 'KEPT-EACH-2', 'KEPT-EACH-3']
