@@ -4,7 +4,7 @@ import keys from '../fixtures/keys.json'
 import { NotifyRejection } from '../../src/providers/core/rejection'
 import type { MerchantConfig } from '../../src/merchants/types'
 import { alipayNotify as alipay } from '../../src/providers/alipay/notify'
-import { alipaySignContent } from '../../src/providers/alipay/sign-content'
+import { alipaySignContent, isBlank } from '../../src/providers/alipay/sign-content'
 import { parseFormBytes } from '../../src/providers/core/form'
 import { rawNotification, runChannelContract, type RejectCase } from './contract'
 
@@ -389,6 +389,27 @@ describe('alipay adapter details', () => {
     expect(notification.effect).toEqual(original.effect)
     expect(notification.raw).toEqual(original.raw)
     expect(notification.raw).not.toHaveProperty('out_biz_no')
+  })
+
+  it('tells blank from text at the first byte without missing any whitespace Java knows, in UTF-8 and the GB charsets', () => {
+    // Every character Java's Character.isWhitespace accepts beyond ASCII: Zs, Zl, Zp but the no-break spaces.
+    const javaWhitespace = Array.from({ length: 0x10000 }, (_, code) => String.fromCharCode(code)).filter(
+      (c) => c.charCodeAt(0) >= 0x80 && /[\p{Zs}\p{Zl}\p{Zp}]/u.test(c) && !'\u00a0\u2007\u202f'.includes(c),
+    )
+    expect(javaWhitespace).toHaveLength(15)
+    for (const c of javaWhitespace) expect(isBlank(new TextEncoder().encode(c), 'utf-8'), c.charCodeAt(0).toString(16)).toBe(true)
+    expect(isBlank(Uint8Array.of(0xa1, 0xa1), 'gbk')).toBe(true)
+    expect(isBlank(Uint8Array.of(0xa3, 0xa0), 'gb18030')).toBe(true)
+    // No two-byte GB sequence the first-byte test rules out decodes to a leading whitespace character.
+    const gb = new TextDecoder('gb18030')
+    for (let lead = 0x81; lead <= 0xfe; lead++) {
+      if ([0x81, 0x82, 0x83, 0x84, 0xa1, 0xa3].includes(lead)) continue
+      for (let trail = 0x40; trail <= 0xfe; trail++) {
+        const c = gb.decode(Uint8Array.of(lead, trail))[0]!
+        expect(javaWhitespace.includes(c), `${lead.toString(16)} ${trail.toString(16)}`).toBe(false)
+      }
+    }
+    expect(isBlank(new TextEncoder().encode('中文商品'), 'utf-8')).toBe(false)
   })
 
   it('skips values of only whitespace as the Java SDK does (StringUtils.isEmpty), and keeps no-break spaces and padded text', () => {

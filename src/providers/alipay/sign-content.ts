@@ -63,6 +63,11 @@ function joinEncoded(fields: ReadonlyMap<string, Uint8Array>, names: string[]): 
  * Unicode space, line and paragraph separators other than the no-break ones).
  */
 export function isBlank(value: Uint8Array, charset: AlipayCharset): boolean {
+  // A blank value starts with whitespace: beyond ASCII, only these bytes can start one (UTF-8 E1–E3 for U+1680,
+  // U+2000–U+205F and U+3000; in the GB charsets A1 A1 and, as WHATWG decodes it, A3 A0 for U+3000, and GB18030's
+  // four-byte 81–84 for the rest), so text such as a Chinese subject is told apart at its first byte, without decoding.
+  const first = value[0]
+  if (first !== undefined && first >= 0x80 && !MAY_START_WHITESPACE.has(first)) return false
   let beyondAscii = false
   for (const byte of value) {
     if (byte >= 0x80) beyondAscii = true
@@ -75,6 +80,8 @@ export function isBlank(value: Uint8Array, charset: AlipayCharset): boolean {
     return false
   }
 }
+
+const MAY_START_WHITESPACE = new Set([0x81, 0x82, 0x83, 0x84, 0xa1, 0xa3, 0xe1, 0xe2, 0xe3])
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: Java's whitespace includes the separators U+001C–U+001F.
 const JAVA_BLANK = /^(?:(?![\u00a0\u2007\u202f])[\t\n\v\f\r\x1c-\x1f\p{Zs}\p{Zl}\p{Zp}])+$/u
