@@ -76,19 +76,22 @@ function hmacSha256Key(secret) {
   );
 }
 var KeyBytesByText = class {
-  constructor(decode, limit = 256) {
+  constructor(decode, limit = 256, ttlMs = 6e4) {
     this.decode = decode;
     this.limit = limit;
+    this.ttlMs = ttlMs;
   }
   decode;
   limit;
+  ttlMs;
   #bytes = /* @__PURE__ */ new Map();
-  of(text) {
+  of(text, now = Date.now()) {
     const known = this.#bytes.get(text);
-    if (known !== void 0) return known;
+    if (known !== void 0 && now - known.at < this.ttlMs && now >= known.at) return known.bytes;
     const bytes = this.decode(text);
+    this.#bytes.delete(text);
     if (this.#bytes.size >= this.limit) this.#bytes.delete(this.#bytes.keys().next().value);
-    this.#bytes.set(text, bytes);
+    this.#bytes.set(text, { bytes, at: now });
     return bytes;
   }
 };

@@ -54,6 +54,18 @@ describe('key bytes of secrets held as text', () => {
     expect(decoded).toBe(4)
   })
 
+  it('are decoded again after a minute: a secret rotated out does not stay in memory', () => {
+    let decoded = 0
+    const cache = new KeyBytesByText((text) => {
+      decoded += 1
+      return new TextEncoder().encode(text) as Uint8Array<ArrayBuffer>
+    })
+    const first = cache.of('secret', 1_000)
+    expect(cache.of('secret', 60_999)).toBe(first)
+    expect(cache.of('secret', 61_000)).not.toBe(first)
+    expect(decoded).toBe(2)
+  })
+
   it('let a delivery signed again, and a v2 HMAC sign made again, skip fingerprinting their key', async () => {
     const secret = `whsec_${btoa('key-bytes-cache-secret-32-bytes!')}`
     const first = await signWebhook({ id: 'evt_1', timestamp: 1_700_000_000, body: '{}', secrets: [secret] })
