@@ -34,6 +34,11 @@ export type AttemptResult =
   | (AttemptFacts & { kind: 'retry'; error?: AttemptError; retryAfter?: number })
 
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 15_000
+
+/** At most this many attempts per alarm run of an outbox (an order's, a monitor's), well inside the alarm's wall time. */
+export const ATTEMPTS_PER_RUN = 10
+/** How long an attempt holds its delivery: longer than one can take, so a crashed run's lease lapses and it goes again. */
+export const ATTEMPT_LEASE_MS = 4 * DEFAULT_ATTEMPT_TIMEOUT_MS
 export const RESPONSE_SNIPPET_BYTES = 1024
 
 export interface AttemptInput {

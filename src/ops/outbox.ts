@@ -2,16 +2,12 @@
  * @module Sends the monitor's operational webhooks: oldest first, one attempt at a time, each freshly signed with the
  * same `webhook-id`, retried on the merchant deliveries' own schedule (`delivery/schedule.ts`), then kept as failed.
  */
-import { attemptDelivery } from '../delivery/attempt'
+import { ATTEMPT_LEASE_MS, ATTEMPTS_PER_RUN, attemptDelivery } from '../delivery/attempt'
 import { nextRetryDelayMs } from '../delivery/schedule'
 import { signWebhook } from '../delivery/sign'
 import { log } from '../lib/log'
 import type { MonitorStore } from '../storage/monitor'
 import type { OpsTarget } from './target'
-
-const ATTEMPTS_PER_RUN = 10
-/** Longer than one attempt can take (15 s timeout): a crashed run's lease lapses and the event is tried again. */
-const LEASE_MS = 60_000
 
 export interface OpsDrainContext {
   merchantId: string
@@ -36,7 +32,7 @@ export async function drainOpsEvents(store: MonitorStore, context: OpsDrainConte
       store.updateOpsEvent(head.id, { ...head, status: 'failed', nextAttemptAt: null, lastError: 'no ops webhook configured' }, startedAt)
       continue
     }
-    store.lease(head.id, startedAt + LEASE_MS)
+    store.lease(head.id, startedAt + ATTEMPT_LEASE_MS)
     const headers = await signWebhook({ id: head.id, timestamp: Math.floor(startedAt / 1000), body: head.body, secrets: [target.secret] })
     const result = await attemptDelivery({ url: target.url, body: head.body, headers, now: clock })
     const finishedAt = clock()

@@ -4,18 +4,13 @@
  * `webhook-id`, each recorded. Called from the order object's alarm, which fires at least once:
  * every step re-reads the row it acts on, so running it twice does no harm.
  */
-import { attemptDelivery, type AttemptResult } from '../delivery/attempt'
+import { ATTEMPT_LEASE_MS, ATTEMPTS_PER_RUN, attemptDelivery, type AttemptResult } from '../delivery/attempt'
 import { outboundUrlProblem } from '../lib/outbound-url'
 import { nextRetryDelayMs } from '../delivery/schedule'
 import { signWebhook } from '../delivery/sign'
 import { isoNow } from '../lib/ids'
 import { log } from '../lib/log'
 import type { DeliveryRow, FailureReason, ForwardTargetRow, OrderStore } from '../storage/order'
-
-/** At most this many attempts per alarm run, so one run stays well inside the alarm's wall time. */
-const ATTEMPTS_PER_RUN = 10
-/** Longer than one attempt can take (15 s timeout): a crashed run's lease lapses and it is retried. */
-const LEASE_MS = 60_000
 
 export interface DeliveryContext {
   /** Whose deliveries these are, for the log: the merchant, and the order (none for a subject object's). */
@@ -75,7 +70,7 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
       return outcome
     }
 
-    store.deliveries.lease(head.id, startedAt + LEASE_MS)
+    store.deliveries.lease(head.id, startedAt + ATTEMPT_LEASE_MS)
     const event = store.events.get(head.eventSeq)
     const headers = await signWebhook({
       id: event.id,
