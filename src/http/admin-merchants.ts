@@ -66,9 +66,8 @@ export const getMerchant: Handler<Routes['getMerchant']> = async ({ params, env,
 /** A JSON merge patch of the PUT body, validated as a whole; the endpoint stays as it was. */
 export const patchMerchant: Handler<Routes['patchMerchant']> = async ({ params, rawBody, env, ctx, registry }) => {
   const { merchantId } = params
-  await requireMerchant(env, merchantId)
-  const patched = await applyPatch(env, merchantId, rawBody, { allowLoopback: allowsLoopback(env), registry })
-  if (patched === null) throw new AdminError('not_found', `merchant ${merchantId} does not exist`)
+  const current = await requireMerchant(env, merchantId)
+  const patched = await applyPatch(env, current, rawBody, { allowLoopback: allowsLoopback(env), registry })
   ctx.waitUntil(noticeExpiringCertificates(env, registry, merchantId, patched.config, Date.now()).catch(() => 0))
   return json(publicView(patched.config, registry))
 }

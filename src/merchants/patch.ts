@@ -7,17 +7,24 @@ import { applyMergePatch } from '../lib/merge-patch'
 import { defaultRegistry, type ProviderRegistry } from '../providers'
 import { merchantInputView } from './input-view'
 import { parseMerchantInput, type MerchantSchemaOptions } from './schema'
-import { loadVersionedMerchant, saveMerchant, type VersionedMerchant } from './store'
+import { saveMerchant, type VersionedMerchant } from './store'
 
 export interface PatchOptions extends MerchantSchemaOptions {
   registry?: ProviderRegistry
 }
 
-/** The merchant after the patch, or null when there is no such merchant. Throws `ValidationError`, `MerchantChanged`. */
-export async function patchMerchant(env: Env, id: string, patch: unknown, options: PatchOptions): Promise<VersionedMerchant | null> {
+/**
+ * The merchant after the patch of `current` (as just read, fresh, with its version). Throws `ValidationError`, and
+ * `MerchantChanged` when a save landed since it was read.
+ */
+export async function patchMerchant(
+  env: Env,
+  current: VersionedMerchant,
+  patch: unknown,
+  options: PatchOptions,
+): Promise<VersionedMerchant> {
   const { registry = defaultRegistry, allowLoopback } = options
-  const current = await loadVersionedMerchant(env, id, { fresh: true })
-  if (current === null) return null
+  const { id } = current.config
   const merged = applyMergePatch(merchantInputView(current.config, registry), patch)
   const input = await parseMerchantInput(merged, { allowLoopback }, registry)
   const { disabledAt, disabledReason } = current.config.forward
