@@ -118,7 +118,7 @@ describe('the projection queue', () => {
 
   it('a consumer that cannot read the shard map retries the batch; parked records are re-driven by the admin API', async () => {
     const { order, record } = await deliveredOrder('queue-map')
-    const broken = await consume([record], { D1_SHARDS: 'DB,DB_SHARD_1', DB: unavailableD1().db } as unknown as Partial<Env>)
+    const broken = await consume([record], { D1_SHARDS: 'DB,DB_SHARD_1', DB: unavailableD1().db } satisfies Partial<Env>)
     expect(broken.retryMessages).toHaveLength(1)
     // Out of retries: the dead-letter consumer parks it; an operator sends it again.
     const parked = createMessageBatch<ProjectionRecord>('paygate-projection-dead', [
@@ -225,7 +225,7 @@ describe('the record handed off', () => {
 
 describe('shards', () => {
   it("each merchant's rows land in its own shard, and the admin API reads them there", async () => {
-    const twoShards = { D1_SHARDS: 'DB,DB_SHARD_1' } as unknown as Partial<Env>
+    const twoShards = { D1_SHARDS: 'DB,DB_SHARD_1' } satisfies Partial<Env>
     const shardEnv = { ...env, ...twoShards } as unknown as Env
     const first = await deliveredOrder('shard-a')
     const second = await deliveredOrder('shard-b')
@@ -280,7 +280,7 @@ describe('shard assignment', () => {
     expect(await orderRow(env.DB_SHARD_1, order)).toBeNull()
     expect(capturedLines.some((line) => line.includes('shard not in D1_SHARDS') && line.includes('shard-removed'))).toBe(true)
     // Listed again: the same record lands on its own shard.
-    const listed = await consume([record], { D1_SHARDS: 'DB,DB_SHARD_1' } as unknown as Partial<Env>)
+    const listed = await consume([record], { D1_SHARDS: 'DB,DB_SHARD_1' } satisfies Partial<Env>)
     expect(listed.explicitAcks).toHaveLength(1)
     expect(await orderRow(env.DB_SHARD_1, order)).toMatchObject({ status: 'paid' })
     expect(await orderRow(env.DB, order)).toBeNull()
@@ -289,7 +289,7 @@ describe('shard assignment', () => {
 
   it('a merchant saved while there was one shard stays there when a second is added, whatever the load', async () => {
     await registerMerchant('shard-early', { identity: ownKeys('shard-early') })
-    const twoShards = { ...env, D1_SHARDS: 'DB,DB_SHARD_1' } as unknown as Env
+    const twoShards = { ...env, D1_SHARDS: 'DB,DB_SHARD_1' } satisfies Env
     // DB is the heavier shard now (every merchant of this file so far), yet a save keeps the merchant where its history is.
     expect(await assignShard(twoShards, 'shard-early', new Date().toISOString())).toBe('DB')
     const saved = await callWorker(
@@ -298,7 +298,7 @@ describe('shard assignment', () => {
         headers: { authorization: `Bearer ${env.ADMIN_TOKEN}`, 'content-type': 'application/merge-patch+json' },
         body: JSON.stringify({ requireRegisteredOrders: true }),
       }),
-      { D1_SHARDS: 'DB,DB_SHARD_1' } as unknown as Partial<Env>,
+      { D1_SHARDS: 'DB,DB_SHARD_1' } satisfies Partial<Env>,
     )
     expect(saved.status).toBe(200)
     const row = await env.DB.prepare("SELECT shard FROM merchant_shards WHERE merchant_id = 'shard-early'").first()
