@@ -1,7 +1,7 @@
 /**
- * @module The Worker, built from a list of providers: `createGateway({ providers })`. The default
- * gateway (`src/index.ts`) lists paygate's own; a test can build one with another provider added.
- * Only the Worker: the Durable Objects query and download keys through `defaultRegistry`.
+ * @module The Worker, built from a list of providers: `createGateway({ providers })`, and the Durable Object classes
+ * that query and download keys through the same providers: `gatewayObjects({ providers })`. The default gateway
+ * (`src/index.ts`) lists paygate's own; a gateway with another provider added exports both, built from one list.
  */
 import { dailyMaintenance } from '../ops/daily'
 import { parkDeadLetters } from '../ops/dead-letters'
@@ -9,6 +9,9 @@ import { consumeProjection, DEAD_LETTER_QUEUE, PROJECTION_QUEUE } from '../ops/p
 import type { ProjectionRecord } from '../storage/projection'
 import { ProviderRegistry, type ProviderDescriptor } from '../providers'
 import { buildRouter } from './router'
+import { MerchantReplica } from '../merchants/merchant-replica'
+import { OrderObject } from '../order/order-object'
+import { SubjectObject } from '../order/subject-object'
 
 export interface GatewayOptions {
   providers: readonly ProviderDescriptor[]
@@ -37,6 +40,26 @@ export function createGateway(options: GatewayOptions): ExportedHandler<Env> {
       if (batch.queue === DEAD_LETTER_QUEUE) return parkDeadLetters(records, env)
       // A queue bound to this Worker by mistake: its messages are retried (and dead-lettered), never taken for ours.
       throw new TypeError(`no consumer for queue ${batch.queue}`)
+    },
+  }
+}
+
+/**
+ * The Durable Object classes whose work of their own (order and refund queries, confirming payments by query, key
+ * downloads) goes through these providers, to export beside `createGateway`'s Worker under the names wrangler.toml
+ * binds. The classes `src/index.ts` exports are the default providers' own.
+ */
+export function gatewayObjects(options: GatewayOptions) {
+  const registry = new ProviderRegistry(options.providers)
+  return {
+    OrderObject: class extends OrderObject {
+      protected override readonly registry = registry
+    },
+    SubjectObject: class extends SubjectObject {
+      protected override readonly registry = registry
+    },
+    MerchantReplica: class extends MerchantReplica {
+      protected override readonly registry = registry
     },
   }
 }

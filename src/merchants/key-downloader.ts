@@ -5,7 +5,7 @@
  * per merchant, so its downloads and their rate limit are per merchant.
  */
 import { errorName, log } from '../lib/log'
-import { defaultRegistry, QueryFailed, type DownloadedKey, type KeyDownload, type ProviderRegistry } from '../providers'
+import { QueryFailed, type DownloadedKey, type KeyDownload, type ProviderRegistry } from '../providers'
 import { masterKeyring } from './master-keys'
 import { openMerchant, type StoredMerchant } from './sealing'
 import type { MerchantConfig } from './types'
@@ -54,7 +54,7 @@ export class KeyDownloader {
   constructor(
     private readonly sql: SqlStorage,
     private readonly env: Env,
-    private readonly registry: ProviderRegistry = defaultRegistry,
+    private readonly registry: ProviderRegistry,
   ) {}
 
   keys(now: number): SealedDownloadedKey[] {

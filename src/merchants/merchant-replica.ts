@@ -6,6 +6,7 @@
  */
 import { log } from '../lib/log'
 import { DurableObject } from 'cloudflare:workers'
+import { defaultRegistry, type ProviderRegistry } from '../providers'
 import { KEY_TABLES, KeyDownloader, type OnDemandDownload, type SealedDownloadedKey } from './key-downloader'
 import type { MerchantConfig } from './types'
 
@@ -29,13 +30,20 @@ CREATE TABLE IF NOT EXISTS merchant_id (
 `
 
 export class MerchantReplica extends DurableObject<Env> {
-  private readonly keys: KeyDownloader
+  /** The providers whose keys it downloads: the default gateway's; `gatewayObjects` (http/gateway.ts) makes others. */
+  protected readonly registry: ProviderRegistry = defaultRegistry
+  #keys: KeyDownloader | null = null
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     ctx.storage.sql.exec(SCHEMA)
     ctx.storage.sql.exec(KEY_TABLES)
-    this.keys = new KeyDownloader(ctx.storage.sql, env)
+  }
+
+  /** Made on first use, not in the constructor: a subclass's `registry` is set only after the constructor ran. */
+  private get keys(): KeyDownloader {
+    this.#keys ??= new KeyDownloader(this.ctx.storage.sql, this.env, this.registry)
+    return this.#keys
   }
 
   /**

@@ -1,4 +1,5 @@
-/** @module What each part of an order object works on: its env, its storage, and the statements on that storage. */
+/** @module What each part of an order object works on: its env, its storage, the statements on it, its gateway's providers. */
+import type { ProviderRegistry } from '../providers'
 import type { OrderStore } from '../storage/order'
 
 export interface OrderContext {
@@ -7,4 +8,6 @@ export interface OrderContext {
   readonly store: OrderStore
   /** What this instance last handed to the projection queue (its JSON): an unchanged state is not sent again. */
   readonly projection: { lastSent: string | null }
+  /** The providers whose order and refund queries (and key downloads) the object may use: its gateway's. */
+  readonly registry: ProviderRegistry
 }

@@ -5,6 +5,7 @@
  * the D1 projection).
  */
 import { DurableObject } from 'cloudflare:workers'
+import { defaultRegistry, type ProviderRegistry } from '../providers'
 import { OrderStore, openOrderStorage, type DeliveryRow, type OrderRef } from '../storage/order'
 import { runAlarm } from './alarm'
 import type { OrderContext } from './context'
@@ -29,6 +30,8 @@ export type { SyncResult } from './reconcile'
 export type { OrderSnapshot } from './snapshot'
 
 export class OrderObject extends DurableObject<Env> {
+  /** The providers it queries: the default gateway's; `gatewayObjects` (http/gateway.ts) makes the class for others. */
+  protected readonly registry: ProviderRegistry = defaultRegistry
   private readonly store: OrderStore
   private readonly projection = { lastSent: null as string | null }
   private readonly reconciler = new Reconciler()
@@ -105,7 +108,7 @@ export class OrderObject extends DurableObject<Env> {
   /** Built per call: `env` is the instance's field, and whoever swaps it (tests do) is heard at once. */
   private context(): OrderContext {
     this.open()
-    return { env: this.env, storage: this.ctx.storage, store: this.store, projection: this.projection }
+    return { env: this.env, storage: this.ctx.storage, store: this.store, projection: this.projection, registry: this.registry }
   }
 
   /** One read of the schema per instance: converts a legacy layout, and tells the store whether its table exists. */

@@ -1,12 +1,12 @@
 /**
  * @module One provider order query on behalf of an order object: loads the merchant's keys, picks
  * the provider's client, and turns every outcome into what the reconciler records. Never throws.
- * Order objects serve the default gateway, so its registry says which clients there are.
+ * The object's gateway's registry says which clients there are.
  */
 import { withDownloadedKeys } from '../merchants/downloaded-keys'
 import { loadMerchant } from '../merchants/store'
 import type { MerchantConfig } from '../merchants/types'
-import { defaultRegistry, QueryFailed, type VerifiedNotification } from '../providers'
+import { QueryFailed, type ProviderRegistry, type VerifiedNotification } from '../providers'
 import type { OrderRow } from '../storage/order'
 
 export interface QueryAnswer {
@@ -28,6 +28,7 @@ export interface QueryAnswer {
  */
 export async function queryingMerchant(
   env: Env,
+  registry: ProviderRegistry,
   merchantId: string,
   now: number,
 ): Promise<{ merchant: MerchantConfig } | { answer: QueryAnswer }> {
@@ -38,14 +39,14 @@ export async function queryingMerchant(
     return { answer: { notification: null, summary: 'failed: merchant unavailable', final: false } }
   }
   if (merchant === null) return { answer: { notification: null, summary: 'failed: merchant unknown', final: true } }
-  return { merchant: await withDownloadedKeys(env, merchant, now) }
+  return { merchant: await withDownloadedKeys(env, merchant, now, { registry }) }
 }
 
-export async function queryProvider(env: Env, order: OrderRow, now: number): Promise<QueryAnswer> {
-  const found = await queryingMerchant(env, order.merchantId, now)
+export async function queryProvider(env: Env, registry: ProviderRegistry, order: OrderRow, now: number): Promise<QueryAnswer> {
+  const found = await queryingMerchant(env, registry, order.merchantId, now)
   if ('answer' in found) return found.answer
   const { merchant } = found
-  const client = defaultRegistry.queryClientFor(merchant, order.provider)
+  const client = registry.queryClientFor(merchant, order.provider)
   if (client === null) {
     return { notification: null, summary: 'not configured: no query keys for this provider', final: true, noQueryKeys: true }
   }

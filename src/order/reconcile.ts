@@ -52,7 +52,7 @@ async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: b
     if (plan.nextQueryAt > nowMs) return { nextDueAt: plan.nextQueryAt, summary: 'not due' }
   }
 
-  const answer = options.answer ?? (await queryProvider(ctx.env, order, nowMs))
+  const answer = options.answer ?? (await queryProvider(ctx.env, ctx.registry, order, nowMs))
   const finishedAt = Date.now()
   return ctx.store.transaction(() => {
     let summary = answer.summary
@@ -127,7 +127,7 @@ export async function syncOrder(
   if (ctx.store.order.get() === null) {
     // An order the gateway has not seen: asked about first, and kept only if the provider reports something (a payment
     // or a close); otherwise nothing is stored, nothing is watched, and it stays unknown (GET answers 404).
-    answer = await queryProvider(ctx.env, newOrder(order, isoNow(nowMs)), nowMs)
+    answer = await queryProvider(ctx.env, ctx.registry, newOrder(order, isoNow(nowMs)), nowMs)
     if (answer.notification === null && ctx.store.order.get() === null) {
       return { status: 'pending', query: answer.summary, refunds: [] }
     }

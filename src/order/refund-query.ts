@@ -3,16 +3,22 @@
  * (downloaded ones included), the provider's refund-query client, and every outcome turned into what the refund's
  * record keeps. Never throws.
  */
-import { defaultRegistry, QueryFailed } from '../providers'
+import { QueryFailed, type ProviderRegistry } from '../providers'
 import type { OrderRow, RefundRow } from '../storage/order'
 import { queryingMerchant, type QueryAnswer } from './provider-query'
 
 /** The verified refund to apply like its notification when the provider reported it settled, and a few words for the refund's record. */
-export async function queryRefund(env: Env, order: OrderRow, refund: RefundRow, now: number): Promise<QueryAnswer> {
-  const found = await queryingMerchant(env, order.merchantId, now)
+export async function queryRefund(
+  env: Env,
+  registry: ProviderRegistry,
+  order: OrderRow,
+  refund: RefundRow,
+  now: number,
+): Promise<QueryAnswer> {
+  const found = await queryingMerchant(env, registry, order.merchantId, now)
   if ('answer' in found) return found.answer
   const { merchant } = found
-  const client = defaultRegistry.refundQueryClientFor(merchant, order.provider)
+  const client = registry.refundQueryClientFor(merchant, order.provider)
   if (client === null) return { notification: null, summary: 'not configured: no refund-query keys for this provider', final: true }
   try {
     const result = await client.queryRefund(merchant, { outTradeNo: order.outTradeNo, outRefundNo: refund.outRefundNo }, { now })

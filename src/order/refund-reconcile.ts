@@ -45,7 +45,7 @@ async function queryDueRefunds(ctx: OrderContext, nowMs: number, force: boolean)
   const due = force ? store.refunds.rows().filter(unsettled).slice(0, QUERIES_PER_RUN) : store.refunds.due(nowMs, QUERIES_PER_RUN)
   const summaries: string[] = []
   for (const refund of due) {
-    const answer = await queryRefund(ctx.env, order, refund, Date.now())
+    const answer = await queryRefund(ctx.env, ctx.registry, order, refund, Date.now())
     const finishedAt = Date.now()
     const summary = ctx.store.transaction(() => {
       let text = answer.summary

@@ -5,6 +5,7 @@
  * events and deliveries hold rows.
  */
 import { DurableObject } from 'cloudflare:workers'
+import { defaultRegistry, type ProviderRegistry } from '../providers'
 import { OrderStore, openOrderStorage, type DeliveryRow } from '../storage/order'
 import { runSubjectAlarm } from './alarm'
 import type { OrderContext } from './context'
@@ -18,6 +19,8 @@ import { ingestSubjectNotification, type SubjectIngestRequest, type SubjectInges
 export type { SubjectIngestRequest, SubjectIngestResult } from './subject-ingest'
 
 export class SubjectObject extends DurableObject<Env> {
+  /** The providers of its gateway: the default one's; `gatewayObjects` (http/gateway.ts) makes the class for others. */
+  protected readonly registry: ProviderRegistry = defaultRegistry
   private readonly store: OrderStore
   private readonly projection = { lastSent: null as string | null }
 
@@ -53,6 +56,6 @@ export class SubjectObject extends DurableObject<Env> {
   }
 
   private context(): OrderContext {
-    return { env: this.env, storage: this.ctx.storage, store: this.store, projection: this.projection }
+    return { env: this.env, storage: this.ctx.storage, store: this.store, projection: this.projection, registry: this.registry }
   }
 }

@@ -4,17 +4,18 @@
  * objects and D1, and forwards one signed event to the merchant.
  */
 import { createHmac } from 'node:crypto'
-import { createExecutionContext, runDurableObjectAlarm, waitOnExecutionContext } from 'cloudflare:test'
+import { createExecutionContext, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test'
 import { env, exports } from 'cloudflare:workers'
 import { http, HttpResponse } from 'msw'
 import { Webhook } from 'standardwebhooks'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
-import { createGateway } from '../../src/http/gateway'
+import { createGateway, gatewayObjects } from '../../src/http/gateway'
 import { orderStub } from '../../src/order/order-key'
-import { defaultProviders } from '../../src/providers'
+import { defaultProviders, defineProvider } from '../../src/providers'
+import { defineQueryClient, queryNotification } from '../../src/providers/core/query-exchange'
 import { network } from '../msw'
 import { ADMIN_TOKEN, FORWARD_SECRET } from '../support/gateway'
-import { examplepay } from './examplepay'
+import { examplepay, type ExamplepayConfig } from './examplepay'
 import { PROJECTION_WAIT } from '../support/orders'
 
 const gateway = createGateway({ providers: [...defaultProviders, examplepay] })
@@ -151,5 +152,65 @@ describe('a provider added through one descriptor', () => {
       body: notification('EX-ORDER-3'),
     })
     expect(response.status).toBe(404)
+  })
+})
+
+describe("the same provider's order queries, through the objects built from the gateway's providers", () => {
+  const asked: string[] = []
+  const examplepayQuery = defineQueryClient<ExamplepayConfig, ExamplepayConfig>({
+    channel: 'examplepay',
+    provider: 'examplepay',
+    configOf: (section) => section ?? null,
+    missingKeys: 'no examplepay keys',
+    async query(_config, outTradeNo) {
+      asked.push(outTradeNo)
+      const payment = { kind: 'payment' as const, amount: 4321, currency: 'CNY', transactionId: `EXT-${outTradeNo}`, paidAt: null }
+      return { kind: 'paid', notification: queryNotification('examplepay', 'examplepay', outTradeNo, payment, {}) }
+    },
+  })
+  const providers = [...defaultProviders, defineProvider({ ...examplepay, queries: [examplepayQuery] })]
+  const withQueries = createGateway({ providers })
+  const objects = gatewayObjects({ providers })
+  const CONFIRMING = 'expay-confirming'
+
+  it("confirms a payment with the added provider's query client when the merchant asks for confirmation", async () => {
+    network.use(http.post(FORWARD_URL, () => HttpResponse.text('ok')))
+    const put = async (path: string, init: RequestInit) => {
+      const ctx = createExecutionContext()
+      const response = await withQueries.fetch!(new Request(`https://gw.test${path}`, init) as never, env, ctx)
+      await waitOnExecutionContext(ctx)
+      return response
+    }
+    const saved = await put(`/admin/merchants/${CONFIRMING}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        forward: { url: FORWARD_URL, secret: FORWARD_SECRET },
+        confirmPaymentsByQuery: true,
+        examplepay: { merchantNo: 'EXC1', signingSecret: SIGNING_SECRET },
+      }),
+    })
+    expect(saved.status).toBe(201)
+    const body = JSON.stringify({ ...JSON.parse(notification('EXC-1')), merchant_no: 'EXC1' })
+    const accepted = await put(`/notify/${CONFIRMING}/examplepay`, {
+      method: 'POST',
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'x-examplepay-signature': createHmac('sha256', SIGNING_SECRET).update(body).digest('hex'),
+      },
+    })
+    expect(accepted.status).toBeLessThan(300)
+    const stub = orderStub(env, { merchantId: CONFIRMING, provider: 'examplepay', outTradeNo: 'EXC-1' })
+    expect((await stub.snapshot())?.status).toBe('pending')
+    // The alarm run of the class built from these providers (the default class knows no examplepay client), read
+    // through that instance: each instance keeps its own copy of the rows it read.
+    const after = await runInDurableObject(stub, async (_instance, state) => {
+      const object = new objects.OrderObject(state, env)
+      await object.alarm()
+      return object.snapshot()
+    })
+    expect(asked).toEqual(['EXC-1'])
+    expect(after?.status).toBe('paid')
   })
 })
