@@ -7,7 +7,6 @@
 import { log } from '../lib/log'
 import { masterKeyring } from './master-keys'
 import {
-  defaultRegistry,
   NotifyRejection,
   verifyNotification,
   type ChannelAdapter,
@@ -91,7 +90,7 @@ function withKeys(merchant: MerchantConfig, downloading: readonly KeyDownload[],
 }
 
 export interface DownloadedKeysOptions {
-  registry?: ProviderRegistry
+  registry: ProviderRegistry
   /** Read the replica even when cached keys are fresh (admin reads). */
   fresh?: boolean
 }
@@ -101,7 +100,7 @@ export async function withDownloadedKeys(
   env: Env,
   merchant: MerchantConfig,
   now: number,
-  { registry = defaultRegistry, fresh = false }: DownloadedKeysOptions = {},
+  { registry, fresh = false }: DownloadedKeysOptions,
 ): Promise<MerchantConfig> {
   const downloading = downloadingProviders(merchant, registry)
   if (downloading.length === 0) return merchant
