@@ -76,7 +76,7 @@ function hmacSha256Key(secret) {
   );
 }
 var KeyBytesByText = class {
-  constructor(decode, limit = 256, ttlMs = 6e4) {
+  constructor(decode, limit = 256, ttlMs = 3e4) {
     this.decode = decode;
     this.limit = limit;
     this.ttlMs = ttlMs;
@@ -85,11 +85,18 @@ var KeyBytesByText = class {
   limit;
   ttlMs;
   #bytes = /* @__PURE__ */ new Map();
+  /** Texts held now (for tests). */
+  get size() {
+    return this.#bytes.size;
+  }
   of(text, now = Date.now()) {
+    for (const [held, { at }] of this.#bytes) {
+      if (now - at < this.ttlMs && now >= at) break;
+      this.#bytes.delete(held);
+    }
     const known = this.#bytes.get(text);
-    if (known !== void 0 && now - known.at < this.ttlMs && now >= known.at) return known.bytes;
+    if (known !== void 0) return known.bytes;
     const bytes = this.decode(text);
-    this.#bytes.delete(text);
     if (this.#bytes.size >= this.limit) this.#bytes.delete(this.#bytes.keys().next().value);
     this.#bytes.set(text, { bytes, at: now });
     return bytes;

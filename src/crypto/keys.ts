@@ -81,8 +81,9 @@ export function aesGcmKey(raw: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
 /**
  * The key bytes of secrets held as text (a `whsec_` secret, an APIv2 key), the same array for the same text, so
  * `cached` finds their imported key by identity instead of a SHA-256 of the material on every use. One cache per
- * way of decoding; bounded in size, and in time like the merchant settings they come from, so a secret rotated out
- * leaves memory within a minute. The arrays are shared: never modify one.
+ * way of decoding; bounded in size and in time (30 s, as long as the merchant settings they come from are cached),
+ * so the bytes of a secret rotated out leave this cache at the next lookup after that. The arrays are shared: never
+ * modify one.
  */
 export class KeyBytesByText {
   readonly #bytes = new Map<string, { bytes: Uint8Array<ArrayBuffer>; at: number }>()
@@ -90,14 +91,23 @@ export class KeyBytesByText {
   constructor(
     private readonly decode: (text: string) => Uint8Array<ArrayBuffer>,
     private readonly limit = 256,
-    private readonly ttlMs = 60_000,
+    private readonly ttlMs = 30_000,
   ) {}
 
+  /** Texts held now (for tests). */
+  get size(): number {
+    return this.#bytes.size
+  }
+
   of(text: string, now = Date.now()): Uint8Array<ArrayBuffer> {
+    // Entries are in the order they were decoded: the expired ones are at the front.
+    for (const [held, { at }] of this.#bytes) {
+      if (now - at < this.ttlMs && now >= at) break
+      this.#bytes.delete(held)
+    }
     const known = this.#bytes.get(text)
-    if (known !== undefined && now - known.at < this.ttlMs && now >= known.at) return known.bytes
+    if (known !== undefined) return known.bytes
     const bytes = this.decode(text)
-    this.#bytes.delete(text)
     if (this.#bytes.size >= this.limit) this.#bytes.delete(this.#bytes.keys().next().value!)
     this.#bytes.set(text, { bytes, at: now })
     return bytes
