@@ -16,6 +16,8 @@ export interface NameAttribute {
 export interface CertificateFields {
   /** The serial number's unsigned big-endian bytes (DER's sign octet removed). */
   serialNumber: Bytes
+  /** Whether the serial is above zero, as RFC 5280 requires (a negative one's bytes would pass for another's). */
+  serialIsPositive: boolean
   issuer: NameAttribute[]
   subject: NameAttribute[]
   notBefore: Date
@@ -101,17 +103,33 @@ const latin1 = new TextDecoder('latin1')
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 const utf16be = new TextDecoder('utf-16be', { fatal: true, ignoreBOM: true })
 
+function utf32be(body: Bytes): string {
+  if (body.length % 4 !== 0) fault()
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength)
+  let text = ''
+  for (let i = 0; i < body.length; i += 4) {
+    const code = view.getUint32(i)
+    if (code > 0x10ffff) fault()
+    text += String.fromCodePoint(code)
+  }
+  return text
+}
+
 /** An attribute value as text: the directory string types certificates use. */
 function stringValue(element: Element): string {
   switch (element.tag) {
     case 0x0c: // UTF8String
       return utf8.decode(element.body)
+    case 0x12: // NumericString
     case 0x13: // PrintableString
     case 0x16: // IA5String
+    case 0x1a: // VisibleString
     case 0x14: // TeletexString, read as Latin-1 as most decoders do
       return latin1.decode(element.body)
     case 0x1e: // BMPString
       return utf16be.decode(element.body)
+    case 0x1c: // UniversalString: UTF-32BE
+      return utf32be(element.body)
     default:
       throw new RangeError('certificate name has a value type paygate does not read')
   }
@@ -154,10 +172,18 @@ export function readCertificate(der: Bytes): CertificateFields {
   const serial = expect(fields[at], INTEGER).body
   const validity = children(expect(fields[at + 3], SEQUENCE).body)
   const spki = expect(fields[at + 5], SEQUENCE)
+  const [issuer, subject] = [fields[at + 2], fields[at + 4]]
   return {
     serialNumber: (serial.length > 1 && serial[0] === 0 ? serial.subarray(1) : serial).slice() as Bytes,
-    issuer: nameAttributes(expect(fields[at + 2], SEQUENCE)),
-    subject: nameAttributes(expect(fields[at + 4], SEQUENCE)),
+    serialIsPositive: (serial[0]! & 0x80) === 0 && serial.some((byte) => byte !== 0),
+    // Names are read when asked for: the serial, validity and key of a certificate whose names use a rare string type
+    // stay readable.
+    get issuer() {
+      return nameAttributes(expect(issuer, SEQUENCE))
+    },
+    get subject() {
+      return nameAttributes(expect(subject, SEQUENCE))
+    },
     notBefore: time(validity[0]),
     notAfter: time(validity[1]),
     signatureAlgorithm: oidText(expect(children(expect(signatureAlgorithm, SEQUENCE).body)[0], OID).body),

@@ -8,7 +8,9 @@ import { readPem, toHex } from './encoding'
 
 /** The certificate's serial as WeChat writes it in `Wechatpay-Serial`: uppercase hex. */
 export function certificateSerial(pem: string): string {
-  return toHex(readCertificate(readPem(pem.trim()).der).serialNumber).toUpperCase()
+  const { serialNumber, serialIsPositive } = readCertificate(readPem(pem.trim()).der)
+  if (!serialIsPositive) throw new RangeError('certificate serial is not a positive number')
+  return toHex(serialNumber).toUpperCase()
 }
 
 /**

@@ -55,6 +55,48 @@ describe('crypto primitives in workerd', () => {
     }
   })
 
+  it("reads a certificate's serial, expiry and key whatever string type its names use, and refuses a serial not above zero", () => {
+    // A fixture certificate rewritten (its signature no longer matters: neither reader checks it), compared with
+    // node:crypto's reading of the same bytes.
+    const der = readPem(keys.wechatpay.platformCertA.certificatePem).der
+    const [tbs, ...rest] = derChildren(derChildren(der)[0]!.body)
+    const fields = derChildren(tbs!.body)
+    const at = fields[0]!.tag === 0xa0 ? 1 : 0
+    const rebuilt = (changed: DerNode[]) =>
+      toPem('CERTIFICATE', derEncode(0x30, [derEncode(0x30, changed.map(derBytes)), ...rest.map(derBytes)]))
+    // Every PrintableString of the issuer and subject as NumericString, VisibleString or UniversalString.
+    for (const [tag, encode] of [
+      [0x12, (text: string) => new TextEncoder().encode(text)],
+      [0x1a, (text: string) => new TextEncoder().encode(text)],
+      [0x1c, (text: string) => Uint8Array.from([...text].flatMap((c) => [0, 0, 0, c.charCodeAt(0)]))],
+    ] as const) {
+      const retyped = (name: DerNode): DerNode => ({
+        tag: name.tag,
+        body: derConcat(
+          derChildren(name.body).map((set) =>
+            derEncode(
+              set.tag,
+              derChildren(set.body).map((attribute) => {
+                const [type, value] = derChildren(attribute.body)
+                const text = new TextDecoder('latin1').decode(value!.body)
+                return derEncode(attribute.tag, [derBytes(type!), value!.tag === 0x13 ? derEncode(tag, [encode(text)]) : derBytes(value!)])
+              }),
+            ),
+          ),
+        ),
+      })
+      const pem = rebuilt(fields.map((field, i) => (i === at + 2 || i === at + 4 ? retyped(field) : field)))
+      const node = new X509Certificate(pem)
+      expect(certificateSerial(pem)).toBe(node.serialNumber.toUpperCase())
+      expect(certificateExpiry(pem)).toBe(new Date(node.validTo).toISOString())
+      expect(toBase64(spkiFromPublicKeyText(pem))).toBe(toBase64(node.publicKey.export({ type: 'spki', format: 'der' })))
+    }
+    const withSerial = (serial: number[]) =>
+      rebuilt(fields.map((field, i) => (i === at ? { tag: 0x02, body: Uint8Array.from(serial) } : field)))
+    expect(certificateSerial(withSerial([0x00, 0x80]))).toBe(new X509Certificate(withSerial([0x00, 0x80])).serialNumber.toUpperCase())
+    for (const serial of [[0x00], [0x80], [0xfb]]) expect(() => certificateSerial(withSerial(serial))).toThrow('not a positive number')
+  })
+
   it('refuses an EC certificate or public key: both providers sign with RSA only', () => {
     // A throwaway P-256 certificate made with `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1`.
     const ecCertificate = `-----BEGIN CERTIFICATE-----
@@ -106,3 +148,46 @@ R+r83aWzN0UkrjyOB0pyGC8RMSzD8GLbhHti+le6q9NRQGyGqaAIZX5Zmw==
     expect(() => readMasterKey('c2hvcnQ=')).toThrow(/32 bytes/)
   })
 })
+
+interface DerNode {
+  tag: number
+  body: Uint8Array
+}
+
+/** The elements inside DER content: a test's own walker, so certificates can be rewritten. */
+function derChildren(body: Uint8Array): DerNode[] {
+  const out: DerNode[] = []
+  for (let offset = 0; offset < body.length; ) {
+    const tag = body[offset]!
+    let length = body[offset + 1]!
+    let start = offset + 2
+    if (length & 0x80) {
+      const count = length & 0x7f
+      length = 0
+      for (let i = 0; i < count; i++) length = length * 256 + body[start + i]!
+      start += count
+    }
+    out.push({ tag, body: body.subarray(start, start + length) })
+    offset = start + length
+  }
+  return out
+}
+
+function derConcat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0))
+  let offset = 0
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.length
+  }
+  return out
+}
+
+function derEncode(tag: number, parts: Uint8Array[]): Uint8Array {
+  const body = derConcat(parts)
+  const length =
+    body.length < 0x80 ? [body.length] : body.length < 0x100 ? [0x81, body.length] : [0x82, body.length >> 8, body.length & 0xff]
+  return derConcat([Uint8Array.of(tag, ...length), body])
+}
+
+const derBytes = (node: DerNode): Uint8Array => derEncode(node.tag, [node.body])
