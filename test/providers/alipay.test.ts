@@ -399,16 +399,21 @@ describe('alipay adapter details', () => {
     expect(javaWhitespace).toHaveLength(15)
     for (const c of javaWhitespace) expect(isBlank(new TextEncoder().encode(c), 'utf-8'), c.charCodeAt(0).toString(16)).toBe(true)
     expect(isBlank(Uint8Array.of(0xa1, 0xa1), 'gbk')).toBe(true)
-    expect(isBlank(Uint8Array.of(0xa3, 0xa0), 'gb18030')).toBe(true)
-    // No two-byte GB sequence the first-byte test rules out decodes to a leading whitespace character.
+    // Every two-byte GB sequence, and every four-byte one of the BMP (leads 81–84), judged as its decoded text is.
     const gb = new TextDecoder('gb18030')
-    for (let lead = 0x81; lead <= 0xfe; lead++) {
-      if ([0x81, 0x82, 0x83, 0x84, 0xa1, 0xa3].includes(lead)) continue
-      for (let trail = 0x40; trail <= 0xfe; trail++) {
-        const c = gb.decode(Uint8Array.of(lead, trail))[0]!
-        expect(javaWhitespace.includes(c), `${lead.toString(16)} ${trail.toString(16)}`).toBe(false)
-      }
+    const blank = (text: string) => text.length > 0 && [...text].every((c) => javaWhitespace.includes(c))
+    let whitespaceSequences = 0
+    const check = (bytes: Uint8Array) => {
+      const expected = blank(gb.decode(bytes))
+      if (expected) whitespaceSequences += 1
+      expect(isBlank(bytes, 'gb18030'), Array.from(bytes, (b) => b.toString(16)).join(' ')).toBe(expected)
     }
+    for (let lead = 0x81; lead <= 0xfe; lead++) for (let trail = 0x40; trail <= 0xfe; trail++) check(Uint8Array.of(lead, trail))
+    for (let b1 = 0x81; b1 <= 0x84; b1++)
+      for (let b2 = 0x30; b2 <= 0x39; b2++)
+        for (let b3 = 0x81; b3 <= 0xfe; b3++) for (let b4 = 0x30; b4 <= 0x39; b4++) check(Uint8Array.of(b1, b2, b3, b4))
+    // U+3000 twice (A1 A1, and A3 A0 as WHATWG decodes it) and the fourteen others in four bytes.
+    expect(whitespaceSequences).toBe(16)
     expect(isBlank(new TextEncoder().encode('中文商品'), 'utf-8')).toBe(false)
   })
 

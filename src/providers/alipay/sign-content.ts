@@ -68,12 +68,15 @@ export function isBlank(value: Uint8Array, charset: AlipayCharset): boolean {
   // four-byte 81–84 for the rest), so text such as a Chinese subject is told apart at its first byte, without decoding.
   const first = value[0]
   if (first !== undefined && first >= 0x80 && !MAY_START_WHITESPACE.has(first)) return false
-  let beyondAscii = false
   for (const byte of value) {
-    if (byte >= 0x80) beyondAscii = true
-    else if (byte !== 0x20 && (byte < 0x09 || byte > 0x0d) && (byte < 0x1c || byte > 0x1f)) return false
+    // Past the first byte beyond ASCII the text is decoded: a GB18030 sequence's later bytes may be ASCII digits.
+    if (byte >= 0x80) return decodesBlank(value, charset)
+    if (byte !== 0x20 && (byte < 0x09 || byte > 0x0d) && (byte < 0x1c || byte > 0x1f)) return false
   }
-  if (!beyondAscii) return true
+  return true
+}
+
+function decodesBlank(value: Uint8Array, charset: AlipayCharset): boolean {
   try {
     return JAVA_BLANK.test(new TextDecoder(DECODER_LABELS[charset], { fatal: true, ignoreBOM: true }).decode(value))
   } catch {
