@@ -331,6 +331,33 @@ describe('keepRejectedBodies', () => {
     expect(detail.body?.headers['content-type']).toBe(`${contentType.slice(0, 256)}…`)
   })
 
+  it('audits a refusal the queue will not take with its body: it goes without it', async () => {
+    await saveMerchant('keeps-bodyless', { keepRejectedBodies: true })
+    const fields = v2PaymentFields({ outTradeNo: 'KEPT-BODYLESS', amount: 100, identity: ownKeys('keeps-bodyless').wechat })
+    const forged = v2Xml({ ...fields, sign: signV2(fields, 'not-the-merchant-key-0000000000000', 'MD5') })
+    const sent: string[] = []
+    const refusingBodies = {
+      send: (body: { kept?: unknown }, options?: QueueSendOptions) => {
+        sent.push(body.kept === undefined ? 'alone' : 'with body')
+        return body.kept === undefined
+          ? env.PROJECTION.send(body, options)
+          : Promise.reject(new Error('Queue send failed: message too large'))
+      },
+      sendBatch: env.PROJECTION.sendBatch.bind(env.PROJECTION),
+    }
+    const request = new Request('https://gw.test/notify/keeps-bodyless/wechatpay/v2', {
+      method: 'POST',
+      body: forged,
+      headers: { 'content-type': 'text/xml' },
+    })
+    expect((await callWorker(request, { PROJECTION: refusingBodies as unknown as Queue })).status).toBe(401)
+    expect(sent).toEqual(['with body', 'alone'])
+    const [entry] = await rejectedEntries('keeps-bodyless', 1)
+    expect(entry).toMatchObject({ reason: 'signature_invalid' })
+    const detail = (await (await admin(`/admin/merchants/keeps-bodyless/notifications/${entry!.id}`)).json()) as { body: unknown }
+    expect(detail.body).toBeNull()
+  })
+
   it('keeps the body of each refusal of one reason under its own entry', async () => {
     await saveMerchant('keeps-each', { keepRejectedBodies: true })
     const orders = ['KEPT-EACH-1', 'KEPT-EACH-2', 'KEPT-EACH-3']
