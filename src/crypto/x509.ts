@@ -6,11 +6,30 @@
 import { readCertificate } from './certificate'
 import { readPem, toHex } from './encoding'
 
+/** What paygate keeps of a PEM certificate, read once: its serial, when it expires, whether its key is RSA. */
+export interface CertificateFacts {
+  /** As WeChat writes it in `Wechatpay-Serial`: uppercase hex. */
+  serial: string
+  /** `notAfter`, ISO-8601. */
+  expiresAt: string
+  /** Whether its public key is RSA, the only kind the providers sign with. */
+  rsa: boolean
+}
+
+/** Throws `RangeError` when the text is no certificate or its serial is not above zero. */
+export function certificateFacts(pem: string): CertificateFacts {
+  const certificate = readCertificate(readPem(pem.trim()).der)
+  if (!certificate.serialIsPositive) throw new RangeError('certificate serial is not a positive number')
+  return {
+    serial: toHex(certificate.serialNumber).toUpperCase(),
+    expiresAt: certificate.notAfter.toISOString(),
+    rsa: isRsaSpki(certificate.subjectPublicKeyInfo),
+  }
+}
+
 /** The certificate's serial as WeChat writes it in `Wechatpay-Serial`: uppercase hex. */
 export function certificateSerial(pem: string): string {
-  const { serialNumber, serialIsPositive } = readCertificate(readPem(pem.trim()).der)
-  if (!serialIsPositive) throw new RangeError('certificate serial is not a positive number')
-  return toHex(serialNumber).toUpperCase()
+  return certificateFacts(pem).serial
 }
 
 /**
@@ -72,5 +91,5 @@ export function cachedSpkiFromPublicKeyText(text: string): Uint8Array<ArrayBuffe
 
 /** When a PEM certificate stops being valid (its `notAfter`), as an ISO-8601 instant. */
 export function certificateExpiry(pem: string): string {
-  return readCertificate(readPem(pem.trim()).der).notAfter.toISOString()
+  return certificateFacts(pem).expiresAt
 }

@@ -6,10 +6,9 @@
  * Expired certificates are left out. protocols.md §3.3.
  * @see https://pay.weixin.qq.com/doc/v3/merchant/4012551764 (download platform certificates)
  */
-import { readCertificate } from '../../crypto/certificate'
-import { fromBase64, fromUtf8, readPem, utf8 } from '../../crypto/encoding'
+import { fromBase64, fromUtf8, utf8 } from '../../crypto/encoding'
 import { aesGcmDecrypt } from '../../crypto/primitives'
-import { certificateSerial, spkiFromPublicKeyText } from '../../crypto/x509'
+import { certificateFacts, type CertificateFacts } from '../../crypto/x509'
 import { asQuery, safeCode, type ProviderAnswer } from '../core/query-exchange'
 import type { DownloadedKey, KeyDownloads } from '../core/key-downloads'
 import { QueryFailed, type QueryOptions } from '../core/query-types'
@@ -57,17 +56,15 @@ async function openEntry(entry: Record<string, unknown>, apiV3Key: string): Prom
   } catch {
     return refuse('decrypt_failed', 'certificate does not decrypt with the APIv3 key')
   }
-  let actualSerial: string
-  let expiresAt: string
+  let facts: CertificateFacts | null = null
   try {
-    actualSerial = certificateSerial(pem)
-    spkiFromPublicKeyText(pem)
-    expiresAt = readCertificate(readPem(pem).der).notAfter.toISOString()
+    facts = certificateFacts(pem)
   } catch {
-    return refuse('malformed_body', 'decrypted certificate is not an RSA certificate')
+    // Refused below, as a key that is not RSA is.
   }
-  if (actualSerial !== serial) refuse('malformed_body', 'certificate is listed under another serial')
-  return { serial, certificatePem: pem, expiresAt }
+  if (facts === null || !facts.rsa) return refuse('malformed_body', 'decrypted certificate is not an RSA certificate')
+  if (facts.serial !== serial) refuse('malformed_body', 'certificate is listed under another serial')
+  return { serial, certificatePem: pem, expiresAt: facts.expiresAt }
 }
 
 function withCertificates(wechatpay: WechatpayConfig, keys: readonly DownloadedKey[]): WechatpayConfig {

@@ -3,8 +3,7 @@
  * WeChat Pay signs its notifications with, listed by the serial its `Wechatpay-Serial` header names.
  */
 import { readPem, toPem } from '../../crypto/encoding'
-import { readCertificate } from '../../crypto/certificate'
-import { certificateSerial } from '../../crypto/x509'
+import { certificateFacts } from '../../crypto/x509'
 import { fail, fieldPath, objectAt, stringAt } from '../../lib/validation'
 import { publicKeyPemAt } from '../core/config-fields'
 
@@ -14,9 +13,9 @@ const PUBLIC_KEY_ID = /^PUB_KEY_ID_[0-9A-Za-z_]{1,64}$/
 
 /** Serial and expiry of a PEM certificate, or null when `text` is a plain public key. */
 function certificateOf(text: string): { serial: string; expiresAt: string } | null {
-  const block = readPem(text.trim())
-  if (block.label !== 'CERTIFICATE') return null
-  return { serial: certificateSerial(toPem('CERTIFICATE', block.der)), expiresAt: readCertificate(block.der).notAfter.toISOString() }
+  if (readPem(text.trim()).label !== 'CERTIFICATE') return null
+  const { serial, expiresAt } = certificateFacts(text)
+  return { serial, expiresAt }
 }
 
 export interface PlatformKeys {
@@ -46,8 +45,13 @@ export async function parsePlatformPublicKeys(value: unknown): Promise<PlatformK
     const keyText = stringAt(text, path)
     const pem = await publicKeyPemAt(keyText, path)
     const normalizedSerial = hexSerial ? serial.toUpperCase() : serial
-    // Parsed already by publicKeyPemAt, so reading the block again cannot fail.
-    const certificate = certificateOf(keyText)
+    // Read already by publicKeyPemAt; what is left to refuse is a serial that is not above zero.
+    let certificate: ReturnType<typeof certificateOf>
+    try {
+      certificate = certificateOf(keyText)
+    } catch (error) {
+      fail(path, error instanceof RangeError ? error.message : 'is not a certificate paygate can read')
+    }
     if (certificate !== null && certificate.serial !== normalizedSerial) {
       fail(path, `certificate serial is ${certificate.serial}, not the serial it is listed under`)
     }
