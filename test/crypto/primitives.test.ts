@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import keys from '../fixtures/keys.json'
-import { fromBase64, readPem, toBase64, toHex, toPem, utf8 } from '../../src/crypto/encoding'
+import { concatBytes, fromBase64, readPem, toBase64, toHex, toPem, utf8 } from '../../src/crypto/encoding'
 import { aesEcbDecrypt } from '../../src/crypto/aes-ecb'
 import { hmacSha256, md5, rsaVerify, timingSafeEqual } from '../../src/crypto/primitives'
 import { open, readMasterKey, seal } from '../../src/crypto/sealed'
@@ -72,8 +72,8 @@ describe('crypto primitives in workerd', () => {
     ] as const) {
       const retyped = (name: DerNode): DerNode => ({
         tag: name.tag,
-        body: derConcat(
-          derChildren(name.body).map((set) =>
+        body: concatBytes(
+          ...derChildren(name.body).map((set) =>
             derEncode(
               set.tag,
               derChildren(set.body).map((attribute) => {
@@ -173,21 +173,11 @@ function derChildren(body: Uint8Array): DerNode[] {
   return out
 }
 
-function derConcat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0))
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
-}
-
 function derEncode(tag: number, parts: Uint8Array[]): Uint8Array {
-  const body = derConcat(parts)
+  const body = concatBytes(...parts)
   const length =
     body.length < 0x80 ? [body.length] : body.length < 0x100 ? [0x81, body.length] : [0x82, body.length >> 8, body.length & 0xff]
-  return derConcat([Uint8Array.of(tag, ...length), body])
+  return concatBytes(Uint8Array.of(tag, ...length), body)
 }
 
 const derBytes = (node: DerNode): Uint8Array => derEncode(node.tag, [node.body])
