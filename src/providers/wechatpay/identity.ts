@@ -27,7 +27,7 @@ export interface IdentityFieldNames {
 }
 
 export const V2_IDENTITY_FIELDS: IdentityFieldNames = { mchid: 'mch_id', appid: 'appid', subMchid: 'sub_mch_id', subAppid: 'sub_appid' }
-const V3_DIRECT_FIELDS: IdentityFieldNames = { mchid: 'mchid', appid: 'appid', subMchid: 'sub_mchid', subAppid: 'sub_appid' }
+export const V3_DIRECT_FIELDS: IdentityFieldNames = { mchid: 'mchid', appid: 'appid', subMchid: 'sub_mchid', subAppid: 'sub_appid' }
 const V3_PARTNER_FIELDS: IdentityFieldNames = { mchid: 'sp_mchid', appid: 'sp_appid', subMchid: 'sub_mchid', subAppid: 'sub_appid' }
 
 export interface IdentityCheck {
@@ -95,10 +95,14 @@ export function checkCombinedIdentity(
 
 type JsonFields = Record<string, unknown>
 
-function text(fields: JsonFields, name: string): string | null {
-  const value = fields[name]
-  if (value === undefined || value === null) return null
-  return typeof value === 'string' ? value : refuse('malformed_body', `${name} is not a string`)
+/** The identity fields a message (or a sub-order of one) carries under `names`: null where absent, text or refused. */
+export function namedIdentity(fields: Readonly<JsonFields>, names: IdentityFieldNames): NamedIdentity {
+  const text = (name: string): string | null => {
+    const value = fields[name]
+    if (value === undefined || value === null) return null
+    return typeof value === 'string' ? value : refuse('malformed_body', `${name} is not a string`)
+  }
+  return { mchid: text(names.mchid), appid: text(names.appid), subMchid: text(names.subMchid), subAppid: text(names.subAppid) }
 }
 
 /** Transfers write the direct merchant id `mch_id`, where payments, refunds and the others write `mchid`. */
@@ -117,12 +121,7 @@ export function checkV3Identity(resource: JsonFields, wechatpay: WechatpayConfig
     refuse('merchant_mismatch', 'names both direct and partner-mode merchant ids')
   }
   const names = partner ? V3_PARTNER_FIELDS : { ...V3_DIRECT_FIELDS, mchid: directMchid ?? V3_DIRECT_FIELDS.mchid }
-  const named: NamedIdentity = {
-    mchid: text(resource, names.mchid),
-    appid: text(resource, names.appid),
-    subMchid: text(resource, names.subMchid),
-    subAppid: text(resource, names.subAppid),
-  }
+  const named = namedIdentity(resource, names)
   checkIdentity(named, wechatpay, { names, required: about === 'order' || named.mchid !== null, appidRequired: false })
 }
 
@@ -131,12 +130,6 @@ export function checkV3Identity(resource: JsonFields, wechatpay: WechatpayConfig
  * answers must name the merchant; an unsigned FAIL message is checked only for what it carries.
  */
 export function checkV2Identity(fields: Readonly<Record<string, string>>, wechatpay: WechatpayConfig, required: boolean): void {
-  const value = (name: string): string | null => fields[name] ?? null
-  const named: NamedIdentity = {
-    mchid: value('mch_id'),
-    appid: value('appid'),
-    subMchid: value('sub_mch_id'),
-    subAppid: value('sub_appid'),
-  }
+  const named = namedIdentity(fields, V2_IDENTITY_FIELDS)
   checkIdentity(named, wechatpay, { names: V2_IDENTITY_FIELDS, required, appidRequired: true })
 }

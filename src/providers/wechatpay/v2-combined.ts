@@ -9,7 +9,7 @@ import { refuse } from '../core/rejection'
 import type { VerifiedNotification } from '../core/types'
 import type { WechatpayConfig } from './config'
 import { combinedNotification, subOrderList } from './combined'
-import { checkCombinedIdentity, V2_IDENTITY_FIELDS, type CombinedFieldNames, type NamedIdentity } from './identity'
+import { checkCombinedIdentity, namedIdentity, V2_IDENTITY_FIELDS, type CombinedFieldNames } from './identity'
 import { requiredField, v2PaymentEffect } from './v2-payment'
 import type { XmlFields } from './xml'
 
@@ -41,7 +41,12 @@ export function combinedV2Notification(
   const { sub_order_list: listText, ...combine } = signed
   const subOrders = readSubOrderList(listText)
   const combineIds = { mchid: combine.combine_mch_id ?? null, appid: combine.combine_appid ?? null }
-  checkCombinedIdentity(combineIds, subOrders.map(subOrderIdentity), wechatpay, V2_COMBINED_FIELDS)
+  checkCombinedIdentity(
+    combineIds,
+    subOrders.map((fields) => namedIdentity(fields, V2_IDENTITY_FIELDS)),
+    wechatpay,
+    V2_COMBINED_FIELDS,
+  )
   const reports = subOrders.map((fields) => ({
     outTradeNo: requiredField(fields, 'out_trade_no'),
     effect: paid ? v2PaymentEffect(fields) : { kind: 'none' as const, reason: 'result_code=FAIL' },
@@ -75,13 +80,4 @@ function subOrderFields(entry: unknown): XmlFields {
     else if (value !== null) refuse('malformed_body', `order_list.${name} is neither text nor a number`)
   }
   return fields
-}
-
-function subOrderIdentity(subOrder: XmlFields): NamedIdentity {
-  return {
-    mchid: subOrder.mch_id ?? null,
-    appid: subOrder.appid ?? null,
-    subMchid: subOrder.sub_mch_id ?? null,
-    subAppid: subOrder.sub_appid ?? null,
-  }
 }

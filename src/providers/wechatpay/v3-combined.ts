@@ -9,7 +9,7 @@ import { refuse } from '../core/rejection'
 import type { NotificationEffect, VerifiedNotification } from '../core/types'
 import type { WechatpayConfig } from './config'
 import { combinedNotification, subOrderList } from './combined'
-import { checkCombinedIdentity, type CombinedFieldNames, type NamedIdentity } from './identity'
+import { checkCombinedIdentity, namedIdentity, V3_DIRECT_FIELDS, type CombinedFieldNames } from './identity'
 import { isFields, optionalText, requiredText, type JsonFields } from './v3-json'
 import { transactionPaymentEffect } from './v3-transaction'
 
@@ -35,18 +35,14 @@ export function combinedV3Notification(notificationId: string, resource: JsonFie
     isFields(entry) ? entry : refuse('malformed_body', 'a sub_orders entry is not an object'),
   )
   const combineIds = { mchid: optionalText(resource, 'combine_mchid'), appid: optionalText(resource, 'combine_appid') }
-  checkCombinedIdentity(combineIds, subOrders.map(subOrderIdentity), wechatpay, V3_COMBINED_FIELDS)
+  checkCombinedIdentity(
+    combineIds,
+    subOrders.map((fields) => namedIdentity(fields, V3_DIRECT_FIELDS)),
+    wechatpay,
+    V3_COMBINED_FIELDS,
+  )
   const reports = subOrders.map((fields) => ({ outTradeNo: requiredText(fields, 'out_trade_no'), effect: subOrderEffect(fields), fields }))
   return combinedNotification('wechatpay.v3', notificationId, combine, reports)
-}
-
-function subOrderIdentity(subOrder: JsonFields): NamedIdentity {
-  return {
-    mchid: optionalText(subOrder, 'mchid'),
-    appid: optionalText(subOrder, 'appid'),
-    subMchid: optionalText(subOrder, 'sub_mchid'),
-    subAppid: optionalText(subOrder, 'sub_appid'),
-  }
 }
 
 /** A paid sub-order is its order's payment; one in any other state is recorded by its order and changes nothing. */
