@@ -113,3 +113,10 @@ export class KeyBytesByText {
     return bytes
   }
 }
+
+const utf8Keys = /* @__PURE__ */ new KeyBytesByText(utf8)
+
+/** A key given as text and used as its UTF-8 bytes (a WeChat Pay APIv2 or APIv3 key), through one `KeyBytesByText`. */
+export function utf8KeyBytes(text: string): Uint8Array<ArrayBuffer> {
+  return utf8Keys.of(text)
+}

@@ -7,6 +7,7 @@
  * @see https://pay.weixin.qq.com/doc/v3/merchant/4012551764 (download platform certificates)
  */
 import { fromBase64, fromUtf8, utf8 } from '../../crypto/encoding'
+import { utf8KeyBytes } from '../../crypto/keys'
 import { aesGcmDecrypt } from '../../crypto/primitives'
 import { certificateFacts, type CertificateFacts } from '../../crypto/x509'
 import { asQuery, safeCode, type ProviderAnswer } from '../core/query-exchange'
@@ -52,7 +53,7 @@ async function openEntry(entry: Record<string, unknown>, apiV3Key: string): Prom
   try {
     const nonce = utf8(requiredText(resource, 'nonce'))
     const associatedData = utf8(typeof resource.associated_data === 'string' ? resource.associated_data : '')
-    pem = fromUtf8(await aesGcmDecrypt(utf8(apiV3Key), nonce, associatedData, fromBase64(requiredText(resource, 'ciphertext'))))
+    pem = fromUtf8(await aesGcmDecrypt(utf8KeyBytes(apiV3Key), nonce, associatedData, fromBase64(requiredText(resource, 'ciphertext'))))
   } catch {
     return refuse('decrypt_failed', 'certificate does not decrypt with the APIv3 key')
   }

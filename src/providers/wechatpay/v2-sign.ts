@@ -4,7 +4,7 @@
  * @see https://pay.weixin.qq.com/doc/v2/merchant/4011985891 (signature algorithm)
  */
 import { toHex, utf8 } from '../../crypto/encoding'
-import { KeyBytesByText } from '../../crypto/keys'
+import { utf8KeyBytes } from '../../crypto/keys'
 import { hmacSha256, md5, timingSafeEqualText } from '../../crypto/primitives'
 import { refuse } from '../core/rejection'
 import { V2_SIGN_TYPES, type V2SignType } from './config'
@@ -27,13 +27,10 @@ export function v2SignString(fields: XmlFields): string {
     .join('&')
 }
 
-/** The APIv2 key as an HMAC key: the same bytes for the same key, so its imported key is found at once. */
-const hmacKeys = new KeyBytesByText(utf8)
-
 /** Uppercase hex sign of `signString&key=<apiV2Key>`; for HMAC-SHA256 the key is also the MAC key. */
 export async function v2Sign(signString: string, apiV2Key: string, algorithm: V2SignType): Promise<string> {
   const message = utf8(`${signString}&key=${apiV2Key}`)
-  const digest = algorithm === 'MD5' ? await md5(message) : await hmacSha256(hmacKeys.of(apiV2Key), message)
+  const digest = algorithm === 'MD5' ? await md5(message) : await hmacSha256(utf8KeyBytes(apiV2Key), message)
   return toHex(digest).toUpperCase()
 }
 

@@ -6,6 +6,7 @@
  * @see https://pay.weixin.qq.com/docs/partner/apis/partner-h5-payment/refund-result-notice.html
  */
 import { fromBase64, utf8 } from '../../crypto/encoding'
+import { utf8KeyBytes } from '../../crypto/keys'
 import { aesGcmDecrypt } from '../../crypto/primitives'
 import { refuse, type NotifyRejection } from '../core/rejection'
 import type { ChannelAdapter, NotificationEffect, RawNotification, RefundOutcome, VerifiedNotification } from '../core/types'
@@ -64,20 +65,6 @@ function readEnvelope(body: Uint8Array): V3Envelope {
       originalType: optionalText(resource, 'original_type'),
     },
   }
-}
-
-/**
- * The APIv3 key's bytes, made once per merchant config object (configs are frozen and replaced when they change),
- * so the same array reaches the key cache each time and the AES key is found without hashing the secret.
- */
-const apiV3KeyBytes = new WeakMap<WechatpayConfig, { text: string; bytes: Uint8Array<ArrayBuffer> }>()
-
-function apiV3KeyBytesOf(wechatpay: WechatpayConfig, apiV3Key: string): Uint8Array<ArrayBuffer> {
-  const known = apiV3KeyBytes.get(wechatpay)
-  if (known !== undefined && known.text === apiV3Key) return known.bytes
-  const bytes = utf8(apiV3Key)
-  apiV3KeyBytes.set(wechatpay, { text: apiV3Key, bytes })
-  return bytes
 }
 
 /** AEAD_AES_256_GCM with the APIv3 key's bytes, the nonce text as IV and `associated_data` as AAD. */
@@ -164,7 +151,7 @@ export const wechatpayV3: ChannelAdapter<WechatpayConfig, V3Wire, V3Envelope, 'w
 
   async normalize(envelope: V3Envelope, config: WechatpayConfig | undefined): Promise<VerifiedNotification> {
     const { wechatpay, apiV3Key } = v3Config(config)
-    const resource = await openResource(envelope.resource, apiV3KeyBytesOf(wechatpay, apiV3Key))
+    const resource = await openResource(envelope.resource, utf8KeyBytes(apiV3Key))
     const event = mappedEvent(envelope.eventType)
     // Transfers, profit sharing, complaints, and the payment families' other events (TRANSACTION.FAIL…): checked
     // against the ids they carry, then forwarded as they are.
