@@ -12,11 +12,10 @@ import {
   type FailedDeliveryOwnerRow,
   type FailedDeliveryRow,
 } from '../storage/admin-queries'
-import { fromBase64, fromUtf8, toBase64, utf8 } from '../crypto/encoding'
 import { log } from '../lib/log'
 import { nextAttemptIso } from '../storage/order'
 import { forwardSettings, requireEnabledEndpoint, requireMerchant } from './admin-common'
-import { page } from './list-params'
+import { cursorText, cursorValue, page } from './list-params'
 import { AdminError, json } from './responses'
 import type { Handler } from './route-spec'
 import type { AdminRoutes } from './routes'
@@ -100,16 +99,11 @@ const RECOVER_ROWS_PER_OBJECT = 4
 
 /** The walk's place: `{"after": [created_at, id]}` of the last failed delivery a page took. */
 function encodeRecoverCursor(after: FailedDeliveryCursor): string {
-  return toBase64(utf8(JSON.stringify({ after })))
+  return cursorText({ after })
 }
 
 function decodeRecoverCursor(cursor: string): FailedDeliveryCursor {
-  let value: unknown
-  try {
-    value = JSON.parse(fromUtf8(fromBase64(cursor)))
-  } catch {
-    // not a cursor
-  }
+  const value = cursorValue(cursor)
   // Cursors written before the walk went by time named an object: `[provider, subject key, order number]`.
   if (Array.isArray(value)) {
     throw new AdminError(

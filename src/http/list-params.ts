@@ -2,19 +2,28 @@
 import { fromBase64, fromUtf8, toBase64, utf8 } from '../crypto/encoding'
 import type { Cursor } from './schemas'
 
+/** An opaque cursor: base64 of the JSON of where a walk stands. */
+export function cursorText(position: unknown): string {
+  return toBase64(utf8(JSON.stringify(position)))
+}
+
+/** What `cursorText` wrapped, or undefined for text it did not make (each reader then checks the shape it expects). */
+export function cursorValue(text: string): unknown {
+  try {
+    return JSON.parse(fromUtf8(fromBase64(text))) as unknown
+  } catch {
+    return undefined
+  }
+}
+
 export function encodeCursor([at, id]: Cursor): string {
-  return toBase64(utf8(JSON.stringify([at, id])))
+  return cursorText([at, id])
 }
 
 /** A cursor `encodeCursor` made, or null for any other text. */
 export function decodeCursor(text: string): Cursor | null {
-  try {
-    const value = JSON.parse(fromUtf8(fromBase64(text))) as unknown
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) return value as Cursor
-  } catch {
-    // not a cursor
-  }
-  return null
+  const value = cursorValue(text)
+  return Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string') ? (value as Cursor) : null
 }
 
 /** One page from rows fetched with `limit + 1`: the rows to show, and the cursor of the next page. */
