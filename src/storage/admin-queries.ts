@@ -32,27 +32,32 @@ export interface NotificationFilter {
   limit: number
 }
 
+/**
+ * A WHERE clause of only the conditions asked for, and their values in order: a term whose value is null or undefined
+ * is left out. (`?x IS NULL OR …` terms would keep SQLite from bounding an index range by the ones that are given.)
+ */
+function conditions(terms: readonly (readonly [sql: string, ...values: unknown[]])[]): { sql: string; values: unknown[] } {
+  const given = terms.filter(([, first]) => first !== null && first !== undefined)
+  return { sql: given.map(([sql]) => sql).join(' AND '), values: given.flatMap(([, ...values]) => values) }
+}
+
 /** The merchant's audit trail, newest first, filtered; `limit` rows at most. */
 export async function listNotificationRows(db: D1Database, merchantId: string, filter: NotificationFilter): Promise<NotificationListRow[]> {
-  // Only the conditions asked for, so SQLite seeks: `?x IS NULL OR …` terms cannot bound an index range.
-  const where = ['merchant_id = ?']
-  const binds: unknown[] = [merchantId]
-  const add = (sql: string, ...values: unknown[]) => {
-    where.push(sql)
-    binds.push(...values)
-  }
-  if (filter.outTradeNo !== null) add('out_trade_no = ?', filter.outTradeNo)
-  if (filter.verdict !== null) add('verdict = ?', filter.verdict)
-  if (filter.reason !== null) add('reason = ?', filter.reason)
-  if (filter.since !== null) add('received_at >= ?', filter.since)
-  if (filter.until !== null) add('received_at < ?', filter.until)
-  if (filter.after !== null) add('(received_at, id) < (?, ?)', ...filter.after)
+  const where = conditions([
+    ['merchant_id = ?', merchantId],
+    ['out_trade_no = ?', filter.outTradeNo],
+    ['verdict = ?', filter.verdict],
+    ['reason = ?', filter.reason],
+    ['received_at >= ?', filter.since],
+    ['received_at < ?', filter.until],
+    ['(received_at, id) < (?, ?)', ...(filter.after ?? [null])],
+  ])
   const { results } = await db
     .prepare(
       `SELECT id, channel, received_at, verdict, reason, out_trade_no, source, count, first_received_at, notification_type, subject_key
-       FROM notifications WHERE ${where.join(' AND ')} ORDER BY received_at DESC, id DESC LIMIT ?`,
+       FROM notifications WHERE ${where.sql} ORDER BY received_at DESC, id DESC LIMIT ?`,
     )
-    .bind(...binds, filter.limit)
+    .bind(...where.values, filter.limit)
     .all<NotificationListRow>()
   return results
 }
@@ -112,25 +117,22 @@ export interface DeliveryFilter {
 
 /** The merchant's deliveries, newest first, filtered; `limit` rows at most. */
 export async function listDeliveryRows(db: D1Database, merchantId: string, filter: DeliveryFilter): Promise<DeliveryListRow[]> {
-  const where = ['merchant_id = ?']
-  const binds: unknown[] = [merchantId]
-  const add = (sql: string, ...values: unknown[]) => {
-    where.push(sql)
-    binds.push(...values)
-  }
-  // The literal `status <> 'delivered'` lets SQLite use the partial index deliveries_unsettled.
-  if (filter.status !== null) add(filter.status === 'delivered' ? 'status = ?' : `status <> 'delivered' AND status = ?`, filter.status)
-  if (filter.type != null) add('type = ?', filter.type)
-  if (filter.outTradeNo != null) add('out_trade_no = ?', filter.outTradeNo)
-  if (filter.since != null) add('created_at >= ?', filter.since)
-  if (filter.until != null) add('created_at < ?', filter.until)
-  if (filter.after !== null) add('(created_at, id) < (?, ?)', ...filter.after)
+  const where = conditions([
+    ['merchant_id = ?', merchantId],
+    // The literal `status <> 'delivered'` lets SQLite use the partial index deliveries_unsettled.
+    [filter.status === 'delivered' ? 'status = ?' : `status <> 'delivered' AND status = ?`, filter.status],
+    ['type = ?', filter.type],
+    ['out_trade_no = ?', filter.outTradeNo],
+    ['created_at >= ?', filter.since],
+    ['created_at < ?', filter.until],
+    ['(created_at, id) < (?, ?)', ...(filter.after ?? [null])],
+  ])
   const { results } = await db
     .prepare(
       `SELECT id, event_id, type, out_trade_no, provider, status, reason, attempts, next_attempt_at, last_status_code, created_at
-       FROM deliveries WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`,
+       FROM deliveries WHERE ${where.sql} ORDER BY created_at DESC, id DESC LIMIT ?`,
     )
-    .bind(...binds, filter.limit)
+    .bind(...where.values, filter.limit)
     .all<DeliveryListRow>()
   return results
 }
