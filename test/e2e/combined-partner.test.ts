@@ -28,7 +28,10 @@ type WechatChannel = Extract<Channel, 'wechatpay.v2' | 'wechatpay.v3'>
 
 const { partner } = v3Fixtures
 
-/** Each channel's fixtures, the two sub-orders (order number, amount) of sub-merchant A, and the refusals' wording. */
+/**
+ * Each channel's fixtures, the two sub-orders (order number, amount) of sub-merchant A, and the refusals' wording:
+ * a foreign sub-merchant is named by the sub-order field that holds it.
+ */
 const PARTNER_COMBINED = {
   'wechatpay.v3': {
     cases: v3Fixtures.cases,
@@ -37,6 +40,7 @@ const PARTNER_COMBINED = {
       { outTradeNo: 'TC20251124022', amount: 200 },
     ],
     subMchidField: 'sub_mchid',
+    foreignField: 'sub_orders.sub_mchid',
     badSignature: 'signature does not verify',
   },
   'wechatpay.v2': {
@@ -46,6 +50,7 @@ const PARTNER_COMBINED = {
       { outTradeNo: 'TC20251124122', amount: 200 },
     ],
     subMchidField: 'sub_mch_id',
+    foreignField: 'order_list.sub_mch_id',
     badSignature: 'v2 sign does not match',
   },
 } as const
@@ -96,7 +101,7 @@ async function verdicts(merchantId: string, outTradeNo: string): Promise<string[
 }
 
 describe.each(['wechatpay.v3', 'wechatpay.v2'] as const)('a %s partner-mode combined payment (服务商合单支付)', (channel) => {
-  const { cases, subOrders, subMchidField, badSignature } = PARTNER_COMBINED[channel]
+  const { cases, subOrders, subMchidField, foreignField, badSignature } = PARTNER_COMBINED[channel]
   const suffix = channel.replace('wechatpay.', '')
 
   it('pays each sub-order of the sub-merchant once, forwards one payment.succeeded each, and forwards nothing more on a redelivery', async () => {
@@ -129,7 +134,7 @@ describe.each(['wechatpay.v3', 'wechatpay.v2'] as const)('a %s partner-mode comb
     const otherId = 'partner-combined-b'
     await subMerchantWithOrders(merchantId, channel)
     await registerMerchant(otherId, SUB_B)
-    const foreign = rejectReply(channel, 403, `${subMchidField} does not belong to this merchant`)
+    const foreign = rejectReply(channel, 403, `${foreignField} does not belong to this merchant`)
 
     expect(await send(channel, merchantId, cases.combinedPartnerOtherSubMerchant)).toEqual(foreign)
     expect(await send(channel, otherId, cases.combinedPartnerOtherSubMerchant)).toEqual(foreign)
