@@ -127,7 +127,7 @@ describe.each(['wechatpay.v3', 'wechatpay.v2'] as const)('a %s partner-mode comb
     await forwardedPayments(received, merchantId, channel, 2)
   })
 
-  it('refuses as a whole a callback with a sub-order of another sub-merchant, sent to either, and one altered after signing', async () => {
+  it('refuses as a whole a callback with a sub-order of another sub-merchant (sent to either), a direct one, and one altered after signing', async () => {
     atFixtureClock()
     const merchantId = `partner-combined-refused-${suffix}`
     // Sub-merchant B claims its identity once, for both channels.
@@ -139,6 +139,9 @@ describe.each(['wechatpay.v3', 'wechatpay.v2'] as const)('a %s partner-mode comb
     expect(await send(channel, merchantId, cases.combinedPartnerOtherSubMerchant)).toEqual(foreign)
     expect(await send(channel, otherId, cases.combinedPartnerOtherSubMerchant)).toEqual(foreign)
     expect(await send(channel, merchantId, cases.combinedPartnerTampered)).toEqual(rejectReply(channel, 401, badSignature))
+    // A direct merchant's combined payment (no sub-merchant in its sub-orders) is no sub-merchant's either.
+    const direct = rejectReply(channel, 403, `no ${foreignField}: a direct message for a sub-merchant`)
+    expect(await send(channel, merchantId, cases.combinedPayment)).toEqual(direct)
     // None reached an order: the sub-merchant's own sub-orders stay unpaid, and B heard of no order.
     for (const { outTradeNo } of subOrders) {
       expect(await orderView(merchantId, 'wechatpay', outTradeNo)).toMatchObject({ status: 'pending', notifications: [] })
