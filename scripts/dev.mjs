@@ -230,6 +230,7 @@ function printWelcome(gateway, providerApi, created) {
     '     and: npm run simulate -- alipay payment --no-notify   # the notification is lost: the order query finds it',
     '          npm run simulate -- alipay refund --out-of-order  # two refunds, the later notified first: each forwarded once',
     '          npm run simulate -- wechatpay.v3 transfer         # a transfer notification → provider.notification',
+    '          npm run simulate -- wechatpay.v3 combined         # one combined payment (合单支付) → two payment.succeeded',
     'Ctrl-C stops the gateway and the stand-in.',
     '',
   ]

@@ -72,8 +72,12 @@ async function simulate({ channel, event, repeat, concurrent, gateway, show, bui
   console.log(
     `paygate simulate · ${channel} ${event}${built.hostile.length > 0 ? ` (${built.hostile.map((h) => `--${h}`).join(' ')})` : ''}`,
   )
-  if (event !== 'transfer') {
-    console.log(`  order      ${built.order.outTradeNo}${merchantId === DEMO_MERCHANT_ID ? '' : ` (merchant ${merchantId})`}`)
+  const atMerchant = merchantId === DEMO_MERCHANT_ID ? '' : ` (merchant ${merchantId})`
+  if (event === 'combined') {
+    console.log(`  combine    ${built.order.outTradeNo}${atMerchant}: ${yuan(built.order.amount)} in all`)
+    for (const sub of built.order.subOrders) console.log(`  sub-order  ${sub.outTradeNo} · ${yuan(sub.amount)}`)
+  } else if (event !== 'transfer') {
+    console.log(`  order      ${built.order.outTradeNo}${atMerchant}`)
   }
   if (event === 'refund') {
     console.log(`  refund     ${yuan(built.order.amount)} of ${yuan(built.order.total)} · ${built.order.outRefundNo}`)
@@ -131,29 +135,46 @@ async function simulate({ channel, event, repeat, concurrent, gateway, show, bui
     return 1
   }
 
-  if (event === 'payment') {
+  // A combined payment pays each of its sub-orders, as a payment of its own would.
+  const paidOrders = event === 'combined' ? built.order.subOrders : event === 'payment' ? [built.order] : []
+  for (const paid of paidOrders) {
+    const paidKey = `${provider}:${paid.outTradeNo}`
     // Paying an order again changes nothing at the gateway, so an order simulate knows keeps its facts.
-    const known = state.orders[key] ?? state.paidWithoutNotify[key]
-    state.orders[key] = {
+    const known = state.orders[paidKey] ?? state.paidWithoutNotify[paidKey]
+    state.orders[paidKey] = {
       channel,
       ...merchantFacts(merchantId),
-      outTradeNo: built.order.outTradeNo,
-      totalFen: known?.totalFen ?? built.order.amount,
-      transactionId: known?.transactionId ?? built.order.transactionId,
+      outTradeNo: paid.outTradeNo,
+      totalFen: known?.totalFen ?? paid.amount,
+      transactionId: known?.transactionId ?? paid.transactionId,
       refundedFen: known?.refundedFen ?? 0,
       paidAt: known?.paidAt ?? now,
       updatedAt: Date.now(),
     }
     // Notified now: no longer a lost notification.
-    delete state.paidWithoutNotify[key]
-    if (state.lastWithoutNotify === key) state.lastWithoutNotify = null
-    state.last[lastKey(provider, merchantId === DEMO_SUB_MERCHANT_ID)] = built.order.outTradeNo
-    writeSimulatorState(state)
+    delete state.paidWithoutNotify[paidKey]
+    if (state.lastWithoutNotify === paidKey) state.lastWithoutNotify = null
+    state.last[lastKey(provider, merchantId === DEMO_SUB_MERCHANT_ID)] = paid.outTradeNo
   }
+  if (paidOrders.length > 0) writeSimulatorState(state)
 
-  const expected = { payment: 'payment.succeeded', refund: 'refund.succeeded', close: 'payment.closed', transfer: 'provider.notification' }[
-    event
-  ]
+  const expected = {
+    payment: 'payment.succeeded',
+    combined: 'payment.succeeded',
+    refund: 'refund.succeeded',
+    close: 'payment.closed',
+    transfer: 'provider.notification',
+  }[event]
+  if (event === 'combined') {
+    const numbers = built.order.subOrders.map((sub) => sub.outTradeNo).join(' and ')
+    console.log(
+      copies === 1
+        ? `✓ accepted: \`npm run listen\` prints ${expected} for each sub-order: ${numbers}`
+        : `✓ ${copies}/${copies} accepted: one state change per order however often it arrives, so \`npm run listen\` prints one ${expected} for each of ${numbers}`,
+    )
+    for (const sub of built.order.subOrders) await printOrderStatus(gateway, merchantId, provider, sub.outTradeNo)
+    return 0
+  }
   if (event === 'transfer') {
     console.log(
       copies === 1

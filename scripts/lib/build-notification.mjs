@@ -3,9 +3,10 @@
 // Pure apart from random ids; test/simulate/simulated-notifications.mjs runs it for every channel and event.
 import { randomBytes, randomInt, randomUUID } from 'node:crypto'
 import { buildAlipayNotify, encodeAlipayForm } from '../../test/fixtures/signers/alipay.mjs'
-import { buildPaymentNotify, buildRefundNotify } from '../../test/fixtures/signers/wechatpay-v2.mjs'
+import { buildCombinedPaymentNotify, buildPaymentNotify, buildRefundNotify } from '../../test/fixtures/signers/wechatpay-v2.mjs'
 import {
   buildV3Notify,
+  combinedTransactionResource,
   partnerResource,
   refundResource,
   transactionResource,
@@ -20,7 +21,9 @@ import { CHANNELS, NOTIFY_PATHS, PROVIDER_OF } from './registry.mjs'
 
 // Channel names, notify paths and providers are the gateway's own (src/providers, through registry.mjs).
 export { CHANNELS, NOTIFY_PATHS, PROVIDER_OF }
-export const EVENTS = ['payment', 'refund', 'close', 'transfer']
+export const EVENTS = ['payment', 'refund', 'close', 'transfer', 'combined']
+/** How many orders a simulated combined payment (合单支付) pays: `<number>-1`, `<number>-2`. */
+export const COMBINED_SUB_ORDERS = 2
 /** Which WeChat Pay platform key signs v3 notifies: two certificates (rotation) and the newer public-key id. */
 export const V3_SIGNERS = ['public-key', 'cert-a', 'cert-b']
 export const V2_SIGN_TYPES = ['MD5', 'HMAC-SHA256']
@@ -62,11 +65,12 @@ export function newTransactionId(channel, now = Date.now()) {
  *
  * @param {object} options
  * @param {'wechatpay.v2'|'wechatpay.v3'|'alipay'} options.channel
- * @param {'payment'|'refund'|'close'|'transfer'} options.event   transfer: WeChat Pay v3 only
+ * @param {'payment'|'refund'|'close'|'transfer'|'combined'} options.event   transfer: WeChat Pay v3 only; combined
+ *   (合单支付): WeChat Pay only, one notification paying COMBINED_SUB_ORDERS orders (`order.subOrders`)
  * @param {object} options.keys           makeKeys() output (test/fixtures/signers/keys.mjs): the demo or fixture keys
  * @param {string} [options.merchantId]   default `demo`
- * @param {string} [options.outTradeNo]  default: a fresh DEMO-… number
- * @param {number} [options.amount]       payment and close: the order total; refund: this refund (fen)
+ * @param {string} [options.outTradeNo]  default: a fresh DEMO-… number (combined: the combine's, `combine_out_trade_no`)
+ * @param {number} [options.amount]       payment and close: the order total; refund: this refund; combined: each sub-order's (fen)
  * @param {number} [options.total]        refund: the order total (fen); default `amount`
  * @param {number} [options.refundedBefore] refund: fen already refunded on the order (Alipay reports the running total)
  * @param {string} [options.transactionId]
@@ -95,6 +99,11 @@ export function buildNotification(options) {
   if (event === 'transfer' && channel !== 'wechatpay.v3') {
     throw new SimulationError(
       'transfer simulates a WeChat Pay APIv3 MCHTRANSFER.BILL.FINISHED (商家转账), which only APIv3 sends. Try: wechatpay.v3 transfer',
+    )
+  }
+  if (event === 'combined' && channel === 'alipay') {
+    throw new SimulationError(
+      "a combined payment (合单支付: one notification paying several orders) is WeChat Pay's. Try: wechatpay.v3 combined",
     )
   }
   if (options.stale && channel !== 'wechatpay.v3') {
@@ -159,6 +168,15 @@ function orderFacts(options, now) {
   const amount = options.amount ?? DEFAULT_AMOUNT_FEN
   assertFen(amount, 'amount')
   if (event === 'payment') return { outTradeNo, transactionId, amount }
+  if (event === 'combined') {
+    // Each sub-order is an order of its own, with its own WeChat transaction; `outTradeNo` is the combine's number.
+    const subOrders = Array.from({ length: COMBINED_SUB_ORDERS }, (_, i) => ({
+      outTradeNo: `${outTradeNo}-${i + 1}`,
+      transactionId: i === 0 ? transactionId : newTransactionId(channel, now),
+      amount,
+    }))
+    return { outTradeNo, amount: amount * subOrders.length, subOrders }
+  }
   const total = options.total ?? amount
   const refundedBefore = options.refundedBefore ?? 0
   assertFen(total, 'total')
@@ -190,6 +208,7 @@ function buildV2({ event, keys, now, order, app, partner, v2SignType = 'MD5', ta
   const sub = partner ? V2_PARTNER_FIELDS : undefined
   const otherKey = wrongKey ? alnum(32) : null
   const headers = { 'content-type': 'text/xml' }
+  if (event === 'combined') return buildV2Combined({ wx, now, order, partner, v2SignType, tamper, otherKey, headers })
   if (event === 'payment') {
     const params = {
       outTradeNo: order.outTradeNo,
@@ -238,6 +257,31 @@ function buildV2({ event, keys, now, order, app, partner, v2SignType = 'MD5', ta
   return { headers, body, description: notes.join('; ') }
 }
 
+/** A v2 combined payment notify: the combine's ids, and `sub_order_list` (JSON text) signed like any field. */
+function buildV2Combined({ wx, now, order, partner, v2SignType, tamper, otherKey, headers }) {
+  const subOrders = order.subOrders.map(({ outTradeNo, transactionId, amount }) => ({
+    appid: wx.appid,
+    mchid: wx.mchid,
+    ...(partner ? { subAppid: DEMO_PARTNER.subAppid, subMchid: DEMO_PARTNER.subMchid } : {}),
+    outTradeNo,
+    amount,
+    transactionId,
+    timeEnd: beijingCompact(now),
+  }))
+  const params = { combineOutTradeNo: order.outTradeNo, nonce: alnum(32), subOrders, signType: v2SignType }
+  let body = buildCombinedPaymentNotify(params, { ...wx, apiV2Key: otherKey ?? wx.apiV2Key }, { layout: 'wechat' })
+  const notes = [
+    `combined payment notify (合单支付, ${subOrders.length} sub-orders${partnerNote(partner)}), ${v2SignType} sign with ${otherKey === null ? 'the demo APIv2 key' : 'another APIv2 key'}`,
+  ]
+  if (tamper) {
+    const [first] = subOrders
+    const raised = first.amount * 100
+    body = replaceOnce(body, `"total_fee":${first.amount},`, `"total_fee":${raised},`)
+    notes.push(`tampered: the first sub-order's total_fee ${first.amount} → ${raised} after signing`)
+  }
+  return { headers, body, description: notes.join('; ') }
+}
+
 // ---- WeChat Pay APIv3: JSON, SHA256withRSA over timestamp\nnonce\nbody\n, AES-256-GCM resource
 
 function partnerNote(partner) {
@@ -253,32 +297,40 @@ function buildV3({ event, keys, now, order, app, partner, v3Signer = 'public-key
   }[v3Signer]
   const signedAt = Math.floor(now / 1000) - (stale ? STALE_SECONDS : 0)
   const direct =
-    event === 'transfer'
-      ? transferResource({ mchId: wx.mchid, outBillNo: order.outTradeNo, transferBillNo: order.transactionId, amount: order.amount })
-      : event === 'payment'
-        ? transactionResource({
-            appid: app,
-            mchid: wx.mchid,
-            outTradeNo: order.outTradeNo,
-            transactionId: order.transactionId,
-            total: order.amount,
-            successTime: rfc3339Beijing(now),
-            openid: DEMO_OPENID,
-          })
-        : refundResource({
-            mchid: wx.mchid,
-            outTradeNo: order.outTradeNo,
-            transactionId: order.transactionId,
-            outRefundNo: order.outRefundNo,
-            refundId: order.refundId,
-            refundStatus: 'SUCCESS',
-            refund: order.amount,
-            total: order.total,
-            successTime: rfc3339Beijing(now),
-          })
-  // Transfers are the service provider's own business: never wrapped as a sub-merchant's.
-  const resource = partner && event !== 'transfer' ? partnerResource(direct, DEMO_PARTNER) : direct
-  const eventType = { payment: 'TRANSACTION.SUCCESS', refund: 'REFUND.SUCCESS', transfer: 'MCHTRANSFER.BILL.FINISHED' }[event]
+    event === 'combined'
+      ? v3CombinedResource({ wx, now, order, app, partner })
+      : event === 'transfer'
+        ? transferResource({ mchId: wx.mchid, outBillNo: order.outTradeNo, transferBillNo: order.transactionId, amount: order.amount })
+        : event === 'payment'
+          ? transactionResource({
+              appid: app,
+              mchid: wx.mchid,
+              outTradeNo: order.outTradeNo,
+              transactionId: order.transactionId,
+              total: order.amount,
+              successTime: rfc3339Beijing(now),
+              openid: DEMO_OPENID,
+            })
+          : refundResource({
+              mchid: wx.mchid,
+              outTradeNo: order.outTradeNo,
+              transactionId: order.transactionId,
+              outRefundNo: order.outRefundNo,
+              refundId: order.refundId,
+              refundStatus: 'SUCCESS',
+              refund: order.amount,
+              total: order.total,
+              successTime: rfc3339Beijing(now),
+            })
+  // Transfers are the service provider's own business: never wrapped as a sub-merchant's. A combined payment names
+  // its sub-merchant in each sub-order instead.
+  const resource = partner && event !== 'transfer' && event !== 'combined' ? partnerResource(direct, DEMO_PARTNER) : direct
+  const eventType = {
+    payment: 'TRANSACTION.SUCCESS',
+    combined: 'TRANSACTION.SUCCESS',
+    refund: 'REFUND.SUCCESS',
+    transfer: 'MCHTRANSFER.BILL.FINISHED',
+  }[event]
   const built = buildV3Notify({
     id: randomUUID(),
     eventType,
@@ -295,8 +347,9 @@ function buildV3({ event, keys, now, order, app, partner, v3Signer = 'public-key
   const signerName = { 'public-key': 'the WeChat Pay public key', 'cert-a': 'platform certificate A', 'cert-b': 'platform certificate B' }[
     v3Signer
   ]
+  const what = event === 'combined' ? `${eventType} combined payment (合单支付, ${order.subOrders.length} sub-orders)` : eventType
   const notes = [
-    `${eventType}${partnerNote(partner)} signed ${wrongKey ? 'by a stranger key under the serial of' : 'with'} ${signerName} (${signer.serial})`,
+    `${what}${partnerNote(partner)} signed ${wrongKey ? 'by a stranger key under the serial of' : 'with'} ${signerName} (${signer.serial})`,
   ]
   if (stale) notes.push(`stale: Wechatpay-Timestamp ${STALE_SECONDS} s old (the limit is 300 s)`)
   let body = built.body
@@ -309,6 +362,24 @@ function buildV3({ event, keys, now, order, app, partner, v3Signer = 'public-key
     notes.push('tampered: one byte of resource.ciphertext flipped after signing')
   }
   return { headers: { 'content-type': 'application/json', ...built.headers }, body, description: notes.join('; ') }
+}
+
+/** A combined payment's resource: the combine's ids (the app and mchid), one `sub_orders` entry per order. */
+function v3CombinedResource({ wx, now, order, app, partner }) {
+  return combinedTransactionResource({
+    combineAppid: app,
+    combineMchid: wx.mchid,
+    combineOutTradeNo: order.outTradeNo,
+    openid: DEMO_OPENID,
+    subOrders: order.subOrders.map(({ outTradeNo, transactionId, amount }) => ({
+      mchid: wx.mchid,
+      ...(partner ? { subMchid: DEMO_PARTNER.subMchid, subAppid: DEMO_PARTNER.subAppid } : {}),
+      outTradeNo,
+      transactionId,
+      total: amount,
+      successTime: rfc3339Beijing(now),
+    })),
+  })
 }
 
 // ---- Alipay: form body, RSA2 over the sorted parameters

@@ -24,6 +24,8 @@ export const USAGE = `Usage: npm run simulate -- <channel> <event> [options]
             close     an unpaid order closed (Alipay TRADE_CLOSED; WeChat Pay sends no such notification)
             transfer  wechatpay.v3 only: a transfer to a user finished (MCHTRANSFER.BILL.FINISHED),
                       forwarded as provider.notification
+            combined  WeChat Pay only: a combined payment (合单支付): one notification paying two new
+                      orders (<order>-1 and <order>-2), forwarded as one payment.succeeded each
   sync      ask the gateway to query the provider about an order now (POST …/orders/{no}/sync);
             default: the last order paid or refunded with --no-notify
 
@@ -36,8 +38,9 @@ Options
   --out-of-order        alipay refund: two partial refunds, the later one's notification first (Alipay's
                         refund_fee is a running total); the gateway holds it until its refund query (or a
                         registration) says each refund's own amount
-  --amount <yuan>       payment: the order total (default ${fenToYuan(DEFAULT_AMOUNT_FEN)}); refund: this refund
-  --order <no>          the merchant order number (out_trade_no)
+  --amount <yuan>       payment: the order total (default ${fenToYuan(DEFAULT_AMOUNT_FEN)}); combined: each sub-order's;
+                        refund: this refund
+  --order <no>          the merchant order number (out_trade_no); combined: the combine's (combine_out_trade_no)
   --provider <p>        sync: wechatpay | alipay, for an order simulate does not know
   --repeat <n>          send the same notification n times, one after another (duplicates)
   --concurrent <n>      send n copies at once (with --repeat: n at once, repeated)
@@ -65,6 +68,8 @@ Examples
   npm run simulate -- alipay refund --out-of-order
   npm run simulate -- wechatpay.v3 refund --no-notify
   npm run simulate -- wechatpay.v3 transfer
+  npm run simulate -- wechatpay.v3 combined
+  npm run simulate -- wechatpay.v2 combined --partner
   npm run simulate -- wechatpay.v2 payment --tamper`
 
 const CHANNEL_ALIASES = { 'wechatpay/v2': 'wechatpay.v2', 'wechatpay/v3': 'wechatpay.v3' }

@@ -19,14 +19,23 @@ import { withOwnIds } from '../support/gateway'
 
 interface Built {
   channel: Channel
-  event: 'payment' | 'refund' | 'close' | 'transfer'
+  event: 'payment' | 'refund' | 'close' | 'transfer' | 'combined'
   path: string
   headers: Record<string, string>
   body: string
   expect: 'accept' | 'reject'
   hostile: string[]
   description: string
-  order: { outTradeNo: string; transactionId?: string; amount: number; total?: number; refundedAfter?: number; outRefundNo?: string }
+  order: {
+    outTradeNo: string
+    transactionId?: string
+    amount: number
+    total?: number
+    refundedAfter?: number
+    outRefundNo?: string
+    /** combined: the orders it pays. */
+    subOrders?: { outTradeNo: string; transactionId: string; amount: number }[]
+  }
 }
 
 interface ChannelFlow {
@@ -37,6 +46,7 @@ interface ChannelFlow {
   duplicated: Built
   close: Built | null
   transfer: Built | null
+  combined: Built | null
   signers: Built[]
   hostile: Built[]
 }
@@ -45,7 +55,7 @@ interface Simulated {
   signedAt: number
   merchant: Record<string, unknown>
   subMerchant: Record<string, unknown>
-  partner: Record<'wechatpay.v2' | 'wechatpay.v3', { payment: Built; refund: Built }>
+  partner: Record<'wechatpay.v2' | 'wechatpay.v3', { payment: Built; refund: Built; combined: Built }>
   apps: Built[]
   setupRefusals: { channel: Channel; variant: string; message: string }[]
   forward: { url: string; secret: string }
@@ -209,8 +219,8 @@ describe('npm run simulate, sent through the gateway', () => {
       const { hostile, provider } = simulated.channels[channel]
       const events = {
         alipay: ['payment', 'refund', 'close'],
-        'wechatpay.v2': ['payment', 'refund'],
-        'wechatpay.v3': ['payment', 'refund', 'transfer'],
+        'wechatpay.v2': ['payment', 'refund', 'combined'],
+        'wechatpay.v3': ['payment', 'refund', 'transfer', 'combined'],
       }
       const expected = (channel === 'wechatpay.v3' ? ['tamper', 'wrong-key', 'stale'] : ['tamper', 'wrong-key']).flatMap((variant) =>
         events[channel].map((event) => `${event} ${variant}`),
@@ -219,11 +229,14 @@ describe('npm run simulate, sent through the gateway', () => {
       for (const built of hostile) {
         expect(built.expect).toBe('reject')
         await expectRejected(channel, await send(built))
-        // Refused before reaching an order: no order exists, nothing was or will be forwarded.
-        const order = await admin(`/admin/merchants/${MERCHANT_ID}/orders/${built.order.outTradeNo}?provider=${provider}`)
-        expect(order.status).toBe(404)
+        // Refused before reaching an order: no order exists (nor any sub-order's), nothing was or will be forwarded.
+        for (const { outTradeNo } of built.order.subOrders ?? [built.order]) {
+          const order = await admin(`/admin/merchants/${MERCHANT_ID}/orders/${outTradeNo}?provider=${provider}`)
+          expect(order.status).toBe(404)
+        }
       }
-      expect(forwarded.filter((f) => hostile.some((b) => b.order.outTradeNo === f.event.data.out_trade_no))).toEqual([])
+      const numbers = hostile.flatMap((b) => (b.order.subOrders ?? [b.order]).map((o) => o.outTradeNo))
+      expect(forwarded.filter((f) => numbers.includes(f.event.data.out_trade_no))).toEqual([])
     })
   }
 
@@ -251,6 +264,28 @@ describe('npm run simulate, sent through the gateway', () => {
     }
   })
 
+  for (const channel of ['wechatpay.v2', 'wechatpay.v3'] as const) {
+    it(`${channel} combined: one notification pays both sub-orders, one payment.succeeded each; sent again, it forwards nothing more`, async () => {
+      merchantEndpoint()
+      const combined = simulated.channels[channel].combined!
+      const subOrders = combined.order.subOrders!
+      expect(subOrders.map((s) => s.outTradeNo)).toEqual([`${combined.order.outTradeNo}-1`, `${combined.order.outTradeNo}-2`])
+      expect(combined.description).toContain('合单支付')
+      for (let i = 0; i < 2; i++) await expectAccepted(channel, await send(combined))
+      for (const { outTradeNo, transactionId, amount } of subOrders) {
+        const [paid] = await forwardedFor('wechatpay', outTradeNo, 1)
+        expect(paid!.event).toMatchObject({
+          type: 'payment.succeeded',
+          data: { merchant_id: MERCHANT_ID, channel, out_trade_no: outTradeNo, transaction_id: transactionId, amount: 1234 },
+        })
+        expect(amount).toBe(1234)
+        const audit = await admin(`/admin/merchants/${MERCHANT_ID}/notifications?out_trade_no=${outTradeNo}`)
+        const verdicts = ((await audit.json()) as { notifications: { verdict: string }[] }).notifications.map((n) => n.verdict).sort()
+        expect(verdicts).toEqual(['accepted', 'duplicate'])
+      }
+    })
+  }
+
   it('alipay: close of an unpaid trade is accepted and forwarded as payment.closed', async () => {
     merchantEndpoint()
     const close = simulated.channels.alipay.close!
@@ -259,26 +294,30 @@ describe('npm run simulate, sent through the gateway', () => {
     expect(event!.event).toMatchObject({ type: 'payment.closed', data: { channel: 'alipay', out_trade_no: close.order.outTradeNo } })
   })
 
-  it('refuses to build what a provider never sends: WeChat close notifies, transfers outside WeChat v3, and --stale outside WeChat v3', () => {
+  it('refuses to build what a provider never sends: WeChat close notifies, transfers outside WeChat v3, Alipay combined payments, and --stale outside WeChat v3', () => {
     const refused = simulated.refusals.map((r) => `${r.channel} ${r.event}${r.variant ? ` ${r.variant}` : ''}`).sort()
     const variants = ['', ' tamper', ' wrongKey', ' stale']
     const wechatClose = ['wechatpay.v2', 'wechatpay.v3'].flatMap((c) => variants.map((v) => `${c} close${v}`))
     const transferElsewhere = ['wechatpay.v2', 'alipay'].flatMap((c) => variants.map((v) => `${c} transfer${v}`))
+    const alipayCombined = variants.map((v) => `alipay combined${v}`)
     const staleElsewhere = [
       'wechatpay.v2 payment stale',
       'wechatpay.v2 refund stale',
+      'wechatpay.v2 combined stale',
       'alipay payment stale',
       'alipay refund stale',
       'alipay close stale',
     ]
-    expect(refused).toEqual([...wechatClose, ...transferElsewhere, ...staleElsewhere].sort())
+    expect(refused).toEqual([...wechatClose, ...transferElsewhere, ...alipayCombined, ...staleElsewhere].sort())
     for (const refusal of simulated.refusals) {
       expect(refusal.message).toMatch(
         refusal.event === 'close' && refusal.channel !== 'alipay'
           ? /WeChat Pay sends no notification/
           : refusal.event === 'transfer'
             ? /transfer simulates a WeChat Pay APIv3 MCHTRANSFER\.BILL\.FINISHED/
-            : /--stale applies to wechatpay\.v3 only/,
+            : refusal.event === 'combined' && refusal.channel === 'alipay'
+              ? /a combined payment \(合单支付.*\) is WeChat Pay's/
+              : /--stale applies to wechatpay\.v3 only/,
       )
     }
   })
@@ -368,6 +407,21 @@ describe('npm run simulate for set-ups beyond one app', () => {
       ])
       const atDemo = await admin(`/admin/merchants/${MERCHANT_ID}/orders/${payment.order.outTradeNo}?provider=wechatpay`)
       expect(atDemo.status).toBe(404)
+    })
+
+    it(`${channel} combined --partner: the demo sub-merchant takes both sub-orders, one event each; the demo merchant refuses them`, async () => {
+      merchantEndpoint()
+      const { combined } = simulated.partner[channel]
+      expect(combined.path).toBe(`/notify/${SUB_MERCHANT_ID}/${channel.replace('.', '/')}`)
+      expect(combined.description).toContain('partner mode')
+      await expectRejected(channel, await send({ ...combined, path: combined.path.replace(SUB_MERCHANT_ID, MERCHANT_ID) }))
+      await expectAccepted(channel, await send(combined))
+      for (const { outTradeNo } of combined.order.subOrders!) {
+        const [paid] = await forwardedFor('wechatpay', outTradeNo, 1, SUB_MERCHANT_ID)
+        expect(paid!.event).toMatchObject({ type: 'payment.succeeded', data: { merchant_id: SUB_MERCHANT_ID, amount: 1234 } })
+        const atDemo = await admin(`/admin/merchants/${MERCHANT_ID}/orders/${outTradeNo}?provider=wechatpay`)
+        expect(atDemo.status).toBe(404)
+      }
     })
   }
 

@@ -28,7 +28,10 @@ function simulatedNotifications() {
   let sequence = 0
   const order = (channel) => `SIM-${channel.replace('.', '')}-${now}-${++sequence}`
 
-  /** Per channel: what `simulate` sends for payment, a partial then a full refund, close, transfer, and each hostile variant. */
+  /**
+   * Per channel: what `simulate` sends for payment, a partial then a full refund, close, transfer, combined, and each
+   * hostile variant.
+   */
   const channels = {}
   const refusals = []
   for (const channel of CHANNELS) {
@@ -42,6 +45,7 @@ function simulatedNotifications() {
       duplicated: build({ channel, event: 'payment', outTradeNo: order(channel) }),
       close: null,
       transfer: null,
+      combined: null,
       signers: [],
       hostile: [],
     }
@@ -52,6 +56,7 @@ function simulatedNotifications() {
           if (Object.keys(variant).length > 0) flow.hostile.push(built)
           else if (event === 'close') flow.close = built
           else if (event === 'transfer') flow.transfer = built
+          else if (event === 'combined') flow.combined = built
         } catch (error) {
           if (!(error instanceof SimulationError)) throw error
           refusals.push({ channel, event, variant: Object.keys(variant)[0] ?? null, message: error.message })
@@ -79,6 +84,7 @@ function simulatedNotifications() {
     partner[channel] = {
       payment,
       refund: build({ channel, event: 'refund', outTradeNo: paid, transactionId, amount: 4444, total: 8888, refundedBefore: 0, ...sub }),
+      combined: build({ channel, event: 'combined', outTradeNo: order(channel), amount: 1234, ...sub }),
     }
   }
   const apps = CHANNELS.flatMap((channel) =>

@@ -13,14 +13,16 @@ import { checkCombinedIdentity, namedIdentity, V2_IDENTITY_FIELDS, type Combined
 import { requiredField, v2PaymentEffect } from './v2-payment'
 import type { XmlFields } from './xml'
 
+const V2_SUB_ORDER_FIELDS = {
+  mchid: 'order_list.mch_id',
+  appid: 'order_list.appid',
+  subMchid: 'order_list.sub_mch_id',
+  subAppid: 'order_list.sub_appid',
+}
+/** The sub-merchant ids are only ever a sub-order's: a refusal names them there. */
 const V2_COMBINED_FIELDS: CombinedFieldNames = {
-  combine: { ...V2_IDENTITY_FIELDS, mchid: 'combine_mch_id', appid: 'combine_appid' },
-  subOrder: {
-    mchid: 'order_list.mch_id',
-    appid: 'order_list.appid',
-    subMchid: 'order_list.sub_mch_id',
-    subAppid: 'order_list.sub_appid',
-  },
+  combine: { ...V2_SUB_ORDER_FIELDS, mchid: 'combine_mch_id', appid: 'combine_appid' },
+  subOrder: V2_SUB_ORDER_FIELDS,
 }
 
 /** A combined payment names its combine's merchant where an ordinary pay notify names its own. */

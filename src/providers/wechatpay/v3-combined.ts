@@ -13,14 +13,16 @@ import { checkCombinedIdentity, namedIdentity, V3_DIRECT_FIELDS, type CombinedFi
 import { isFields, optionalText, requiredText, type JsonFields } from './v3-json'
 import { transactionPaymentEffect } from './v3-transaction'
 
+const V3_SUB_ORDER_FIELDS = {
+  mchid: 'sub_orders.mchid',
+  appid: 'sub_orders.appid',
+  subMchid: 'sub_orders.sub_mchid',
+  subAppid: 'sub_orders.sub_appid',
+}
+/** The sub-merchant ids are only ever a sub-order's: a refusal names them there. */
 const V3_COMBINED_FIELDS: CombinedFieldNames = {
-  combine: { mchid: 'combine_mchid', appid: 'combine_appid', subMchid: 'sub_mchid', subAppid: 'sub_appid' },
-  subOrder: {
-    mchid: 'sub_orders.mchid',
-    appid: 'sub_orders.appid',
-    subMchid: 'sub_orders.sub_mchid',
-    subAppid: 'sub_orders.sub_appid',
-  },
+  combine: { ...V3_SUB_ORDER_FIELDS, mchid: 'combine_mchid', appid: 'combine_appid' },
+  subOrder: V3_SUB_ORDER_FIELDS,
 }
 
 /** A combined payment names its combine's merchant where an ordinary payment names its own. */
