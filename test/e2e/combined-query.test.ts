@@ -182,6 +182,10 @@ describe('a v2 combined sub-order (no combined query: WeChat closed v2 querycomb
     }
     await runAlarms(merchantId, combine)
     await vi.waitFor(() => expect(received).toHaveLength(2))
+    // An admin sync asks nothing either, and says why.
+    const [first] = combine.subOrders as [CombinedSubOrder]
+    const sync = await admin(`/admin/merchants/${merchantId}/orders/${first.outTradeNo}/sync?provider=wechatpay`, { method: 'POST' })
+    expect(await sync.json()).toMatchObject({ results: [{ status: 'paid', query: 'not queried: no query of its combined payment' }] })
     expect(ordinary.asked).toEqual([])
     expect(combined.asked).toEqual([])
   })
