@@ -200,9 +200,13 @@ async function storeInOrder(
   receivedAt: number,
 ): Promise<IngestResult['verdict']> {
   const order = { merchantId: merchant.id, provider: notification.provider, outTradeNo: notification.outTradeNo }
-  // Doubt needs a way to be resolved: only when the merchant's keys, and the order number, allow a query.
+  // Doubt needs a way to be resolved: only when the merchant's keys, and the order number, allow a query. A combined
+  // payment's sub-order is asked about only through its combine, when its channel can (never the ordinary query).
+  const { combinedPayment } = notification
   const canQueryOrders =
-    registry.queryClientFor(merchant, notification.provider) !== null && isQueryableOrderNumber(notification.outTradeNo)
+    registry.queryClientFor(merchant, notification.provider, combinedPayment) !== null && isQueryableOrderNumber(notification.outTradeNo)
+  const confirmPayments = merchant.confirmPaymentsByQuery === true
+  const unconfirmable = confirmPayments && !canQueryOrders && combinedPayment !== undefined
   let result: IngestResult
   try {
     result = await orderStub(env, order).ingest({
@@ -214,8 +218,9 @@ async function storeInOrder(
       // Without a query the order stays refused until the merchant registers it: the flag still protects.
       requireRegisteredOrder: merchant.requireRegisteredOrders === true,
       canQueryOrders,
-      confirmPayments: merchant.confirmPaymentsByQuery === true && canQueryOrders,
+      confirmPayments: confirmPayments && canQueryOrders,
       canQueryRefunds: registry.refundQueryClientFor(merchant, notification.provider) !== null,
+      ...(unconfirmable ? { unconfirmable: 'paid as notified: a combined payment no query can confirm' } : {}),
     })
   } catch (error) {
     log('error', { ...notificationFields(merchant.id, notification), event: 'notification.store_failed', error: errorSummary(error) })

@@ -30,6 +30,11 @@ export interface IngestRequest {
   confirmPayments?: boolean
   /** The merchant's keys allow refund queries: an Alipay refund whose own amount is in doubt is asked about. */
   canQueryRefunds?: boolean
+  /**
+   * The merchant wants payments confirmed by query, but no query can confirm this one (a combined payment's sub-order
+   * its channel cannot ask about): it is paid as notified, and this is its audit reason.
+   */
+  unconfirmable?: string
 }
 
 /** Why the order object refused a notification it could authenticate. */
@@ -61,6 +66,7 @@ export async function ingestNotification(ctx: OrderContext, request: IngestReque
         canQueryOrders: request.canQueryOrders === true,
         confirmPayments: request.confirmPayments === true,
         canQueryRefunds: request.canQueryRefunds === true,
+        ...(request.unconfirmable === undefined ? {} : { unconfirmable: request.unconfirmable }),
       })
     }),
   )
@@ -85,6 +91,7 @@ export interface ApplyOptions {
   canQueryOrders?: boolean
   confirmPayments?: boolean
   canQueryRefunds?: boolean
+  unconfirmable?: string
 }
 
 /**
@@ -109,6 +116,11 @@ export function applyNotification(store: OrderStore, notification: VerifiedNotif
   if (options.paidAsNotified === undefined && store.notifications.hasSeen(notification.notificationId)) {
     audit('duplicate', null)
     return { verdict: 'duplicate', reason: null, status: order.status, eventIds: [] }
+  }
+  // A combined payment's sub-order: from now on the order is asked about only through its combine (also when this
+  // notification is refused below, as the query it plans is).
+  if (notification.combinedPayment !== undefined && order.combinedPayment === undefined) {
+    store.order.noteCombinedPayment(notification.combinedPayment)
   }
 
   const { effect } = notification
@@ -153,6 +165,7 @@ export function applyNotification(store: OrderStore, notification: VerifiedNotif
   audit(
     'accepted',
     options.paidAsNotified ??
+      (paying ? (options.unconfirmable ?? null) : null) ??
       (held ? 'refund amount in doubt: held until registered or queried' : decision.events.length === 0 ? 'no change' : null),
   )
   for (const row of decision.refunds?.rows ?? []) {

@@ -16,7 +16,10 @@ export interface QueryAnswer {
   summary: string
   /** True when asking again would not help (no query keys configured). */
   final: boolean
-  /** The merchant's keys allow no query of this provider: its payments are forwarded as notified. */
+  /**
+   * The merchant's keys allow no query of this provider (or of this order's combined payment): its payments are
+   * forwarded as notified.
+   */
   noQueryKeys?: true
   /** The provider's signed answer says the order is not paid. */
   notPaid?: true
@@ -46,12 +49,19 @@ export async function queryProvider(env: Env, registry: ProviderRegistry, order:
   const found = await queryingMerchant(env, registry, order.merchantId, now)
   if ('answer' in found) return found.answer
   const { merchant } = found
-  const client = registry.queryClientFor(merchant, order.provider)
+  // A combined payment's sub-order only through its combine: the ordinary query is never asked about it.
+  const combine = order.combinedPayment
+  const client = registry.queryClientFor(merchant, order.provider, combine)
   if (client === null) {
-    return { notification: null, summary: 'not configured: no query keys for this provider', final: true, noQueryKeys: true }
+    const summary =
+      combine === undefined ? 'not configured: no query keys for this provider' : 'not queried: no query of its combined payment'
+    return { notification: null, summary, final: true, noQueryKeys: true }
   }
   try {
-    const result = await client.queryOrder(merchant, order.outTradeNo, { now })
+    const result = await client.queryOrder(merchant, order.outTradeNo, {
+      now,
+      ...(combine === undefined ? {} : { combinedPayment: combine }),
+    })
     switch (result.kind) {
       case 'paid':
       case 'refunded':

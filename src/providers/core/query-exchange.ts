@@ -13,7 +13,7 @@ import {
   type QueryResult,
 } from './query-types'
 import { NotifyRejection, type RejectionCode } from './rejection'
-import type { ChannelName, MerchantSections, NotificationEffect, ProviderName, VerifiedNotification } from './types'
+import type { ChannelName, CombinedPaymentRef, MerchantSections, NotificationEffect, ProviderName, VerifiedNotification } from './types'
 import { ownValue } from '../../lib/own'
 
 /** A query answer is a few KiB (a WeChat `promotion_detail` list at most); anything far larger is not one. */
@@ -148,6 +148,11 @@ export interface QueryClientSpec<Section, Config> {
   missingKeys: string
   /** Signs, sends, verifies and maps one query; the order number and the keys are already checked. */
   query(config: Config, outTradeNo: string, options: QueryOptions): Promise<QueryResult>
+  /**
+   * The channel's combined query, when it has one: asks about the sub-order `outTradeNo` of the combine
+   * `combineOutTradeNo` (both numbers, and the keys, already checked).
+   */
+  combinedQuery?(config: Config, combineOutTradeNo: string, outTradeNo: string, options: QueryOptions): Promise<QueryResult>
 }
 
 /**
@@ -161,18 +166,30 @@ export function queryConfigOf<Section, Config>(spec: {
   return (merchant) => spec.configOf(ownValue(merchant, spec.provider) as Section | undefined)
 }
 
-/** A channel's query client: the checks every channel makes first, then the channel's own exchange. */
+/**
+ * A channel's query client: the checks every channel makes first, then the channel's own exchange. A combined
+ * payment's sub-order goes only to the channel's combined query: never to the ordinary one.
+ */
 export function defineQueryClient<Section, Config>(spec: QueryClientSpec<Section, Config>): OrderQueryClient {
   const configOf = queryConfigOf(spec)
+  const { combinedQuery } = spec
+  const queriesCombined = (combine: CombinedPaymentRef): boolean =>
+    combinedQuery !== undefined && combine.channel === spec.channel && isQueryableOrderNumber(combine.combineOutTradeNo)
   return {
     channel: spec.channel,
     provider: spec.provider,
     isConfigured: (merchant) => configOf(merchant) !== null,
+    queriesCombined,
     async queryOrder(merchant, outTradeNo, options) {
       checkOutTradeNo(outTradeNo)
+      const combine = options.combinedPayment
       const config = configOf(merchant)
       if (config === null) throw new QueryFailed('not_configured', spec.missingKeys)
-      return spec.query(config, outTradeNo, options)
+      if (combine === undefined) return spec.query(config, outTradeNo, options)
+      if (combinedQuery === undefined || !queriesCombined(combine)) {
+        throw new RangeError(`a combined payment reported on ${combine.channel} is not asked about with ${spec.channel}`)
+      }
+      return combinedQuery(config, combine.combineOutTradeNo, outTradeNo, options)
     },
   }
 }

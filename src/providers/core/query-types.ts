@@ -2,7 +2,7 @@
  * @module Asking a provider about an order instead of waiting for its notification: the client each
  * channel implements, what an answer means in paygate's terms, and the one error a query fails with.
  */
-import type { ChannelName, MerchantSections, NotificationEffect, ProviderName, VerifiedNotification } from './types'
+import type { ChannelName, CombinedPaymentRef, MerchantSections, NotificationEffect, ProviderName, VerifiedNotification } from './types'
 
 export interface QueryOptions {
   /** Milliseconds since the epoch: request timestamps, and the freshness window of signed answers. */
@@ -11,6 +11,11 @@ export interface QueryOptions {
   fetch?: typeof fetch
   /** Bound on the whole exchange, body included; `QUERY_TIMEOUT_MS` by default. */
   timeoutMs?: number
+  /**
+   * The order is a sub-order of this combined payment: asked about through its combine (the channel's combined
+   * query), never with the ordinary order query, which providers do not answer for combined orders.
+   */
+  combinedPayment?: CombinedPaymentRef
 }
 
 export const QUERY_TIMEOUT_MS = 10_000
@@ -81,8 +86,14 @@ export interface OrderQueryClient {
   /** Whether the merchant's configuration holds what this channel's query needs. */
   isConfigured(merchant: MerchantSections): boolean
   /**
+   * Whether this channel can ask about a sub-order of this combined payment: it has a combined query, the combine
+   * was reported on this channel, and its number can go into the provider's API.
+   */
+  queriesCombined(combine: CombinedPaymentRef): boolean
+  /**
    * Signs the request, sends it, verifies the signed answer and maps it. `outTradeNo` is 1–64
-   * printable ASCII characters (`RangeError` otherwise). Throws `QueryFailed` for every other failure.
+   * printable ASCII characters (`RangeError` otherwise), and so is a combine's number; a combine this channel cannot
+   * ask about (`queriesCombined`) is `RangeError` too. Throws `QueryFailed` for every other failure.
    */
   queryOrder(merchant: MerchantSections, outTradeNo: string, options: QueryOptions): Promise<QueryResult>
 }

@@ -6,7 +6,7 @@
 import type { ProviderDescriptor } from './descriptor'
 import type { OrderQueryClient } from './query-types'
 import type { RefundQueryClient } from './refund-query'
-import type { ChannelAdapter, MerchantSections } from './types'
+import type { ChannelAdapter, CombinedPaymentRef, MerchantSections } from './types'
 import { ownValue } from '../../lib/own'
 import type { KeyDownloads } from './key-downloads'
 
@@ -89,10 +89,14 @@ export class ProviderRegistry {
     return this.byProvider.get(name)?.provider ?? this.byChannel.get(name)?.provider
   }
 
-  /** The client that can query this merchant's orders with `provider`, or null when none is configured. */
-  queryClientFor(merchant: MerchantSections, provider: string): OrderQueryClient | null {
+  /**
+   * The client that can query this merchant's orders with `provider`, or null when none is configured. For a sub-order
+   * of a combined payment (`combine`), only a client that asks through its combine (`queriesCombined`): never the
+   * ordinary order query.
+   */
+  queryClientFor(merchant: MerchantSections, provider: string, combine?: CombinedPaymentRef): OrderQueryClient | null {
     for (const client of this.byProvider.get(provider)?.queries ?? []) {
-      if (client.isConfigured(merchant)) return client
+      if (client.isConfigured(merchant) && (combine === undefined || client.queriesCombined(combine))) return client
     }
     return null
   }

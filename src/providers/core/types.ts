@@ -101,6 +101,17 @@ export type NotificationEffect =
       reason: string
     }
 
+/**
+ * The combined payment (WeChat Pay's 合单支付) an order was paid in: the channel that reported it, and the merchant's
+ * number of the combine. Providers answer no ordinary order query about such an order: it is asked about only
+ * through its combine, with a channel's combined query (`OrderQueryClient.queriesCombined`), or not at all.
+ */
+export interface CombinedPaymentRef {
+  channel: ChannelName
+  /** `''` when the report names none: the order is then never asked about. */
+  combineOutTradeNo: string
+}
+
 /** A callback that passed every check, normalized. */
 export interface VerifiedNotification {
   channel: ChannelName
@@ -112,6 +123,8 @@ export interface VerifiedNotification {
   effect: NotificationEffect
   /** The verified (and decrypted) provider fields, forwarded to the merchant as `data.raw`. */
   raw: Record<string, unknown>
+  /** Set on each sub-order of a `combined` effect: the combine it was paid in. */
+  combinedPayment?: CombinedPaymentRef
 }
 
 /**

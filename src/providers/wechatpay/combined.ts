@@ -28,13 +28,17 @@ export function subOrderList(value: unknown, name: string): readonly unknown[] {
 /**
  * The callback as one notification whose effect lists its sub-orders. A sub-order's dedupe id is the callback's id
  * and its `out_trade_no`: WeChat's retry of the callback is then a duplicate in every order that stored it already.
+ * Each sub-order names its combine (`combineOutTradeNo`, `combine_out_trade_no`): WeChat answers no ordinary order
+ * query about it, so its order is asked about through the combine, or not at all.
  */
 export function combinedNotification(
   channel: ChannelName,
   notificationId: string,
   combine: Record<string, unknown>,
   subOrders: readonly SubOrderReport[],
+  combineOutTradeNo: string,
 ): VerifiedNotification {
+  const combinedPayment = { channel, combineOutTradeNo }
   const notifications = subOrders.map(
     ({ outTradeNo, effect, fields }): VerifiedNotification => ({
       channel,
@@ -43,6 +47,7 @@ export function combinedNotification(
       outTradeNo,
       effect,
       raw: { ...combine, ...fields },
+      combinedPayment,
     }),
   )
   return {

@@ -54,7 +54,7 @@ export function combinedV2Notification(
     effect: paid ? v2PaymentEffect(fields) : { kind: 'none' as const, reason: 'result_code=FAIL' },
     fields,
   }))
-  return combinedNotification('wechatpay.v2', notificationId, combine, reports)
+  return combinedNotification('wechatpay.v2', notificationId, combine, reports, combine.combine_out_trade_no ?? '')
 }
 
 function readSubOrderList(text: string | undefined): XmlFields[] {

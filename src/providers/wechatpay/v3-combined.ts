@@ -32,19 +32,30 @@ export function isCombinedTransaction(resource: JsonFields): boolean {
 
 /** `notificationId` is the callback's `id`. */
 export function combinedV3Notification(notificationId: string, resource: JsonFields, wechatpay: WechatpayConfig): VerifiedNotification {
+  const { combine, subOrders } = readV3Combine(resource)
+  checkV3CombinedIdentity(combine, subOrders, wechatpay)
+  const reports = subOrders.map((fields) => ({ outTradeNo: requiredText(fields, 'out_trade_no'), effect: subOrderEffect(fields), fields }))
+  return combinedNotification('wechatpay.v3', notificationId, combine, reports, optionalText(combine, 'combine_out_trade_no') ?? '')
+}
+
+/** A v3 combined transaction (the notify's resource, the combined query's answer): the combine's fields, and its sub-orders. */
+export function readV3Combine(resource: JsonFields): { combine: JsonFields; subOrders: JsonFields[] } {
   const { sub_orders: listed, ...combine } = resource
   const subOrders = subOrderList(listed, 'sub_orders').map((entry) =>
     isFields(entry) ? entry : refuse('malformed_body', 'a sub_orders entry is not an object'),
   )
-  const combineIds = { mchid: optionalText(resource, 'combine_mchid'), appid: optionalText(resource, 'combine_appid') }
+  return { combine, subOrders }
+}
+
+/** The combine's ids and each of `subOrders`' own, by the one identity rule (`checkCombinedIdentity`). */
+export function checkV3CombinedIdentity(combine: JsonFields, subOrders: readonly JsonFields[], wechatpay: WechatpayConfig): void {
+  const combineIds = { mchid: optionalText(combine, 'combine_mchid'), appid: optionalText(combine, 'combine_appid') }
   checkCombinedIdentity(
     combineIds,
     subOrders.map((fields) => namedIdentity(fields, V3_DIRECT_FIELDS)),
     wechatpay,
     V3_COMBINED_FIELDS,
   )
-  const reports = subOrders.map((fields) => ({ outTradeNo: requiredText(fields, 'out_trade_no'), effect: subOrderEffect(fields), fields }))
-  return combinedNotification('wechatpay.v3', notificationId, combine, reports)
 }
 
 /** A paid sub-order is its order's payment; one in any other state is recorded by its order and changes nothing. */

@@ -12,7 +12,7 @@ import type { RefundOutcome } from '../core/types'
 import { WECHATPAY_API_BASE_URL, type WechatpayConfig } from './config'
 import { parseJsonObject, requiredText } from './v3-json'
 import { v3RefundEffect } from './v3-notify'
-import { v3ErrorCode, v3QueryConfig, v3SignedGet, verifyV3Answer } from './v3-query'
+import { v3ErrorCode, v3QueryConfig, v3SignedGet, verifyV3Answer } from './v3-answer'
 import { ownValue } from '../../lib/own'
 
 /** `status` of a refund; PROCESSING is not settled yet. ABNORMAL is reported like REFUND.ABNORMAL. */

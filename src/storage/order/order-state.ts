@@ -1,4 +1,5 @@
 /** @module The order as the state machine sees it: a field of the object's head record. */
+import type { CombinedPaymentRef } from '../../providers/core/types'
 import type { Head } from './head'
 import type { OrderRef, OrderRow, OrderState } from './records'
 
@@ -18,6 +19,14 @@ export class OrderStateTable {
       head.order = order
     })
     return order
+  }
+
+  /** Records that the order is a sub-order of `combine` (a field of the order's record, written with it). */
+  noteCombinedPayment(combine: CombinedPaymentRef): void {
+    this.head.update((head) => {
+      if (head.order === undefined) throw new TypeError('noting a combine of an order this object does not hold')
+      head.order = { ...head.order, combinedPayment: combine }
+    })
   }
 
   save(state: OrderState, now: string): void {

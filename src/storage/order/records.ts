@@ -2,7 +2,7 @@
  * @module The order object's vocabulary and row shapes. Defined here, below everything that reads
  * them: the statements beside this file, the state machine above and the D1 projection.
  */
-import type { ChannelName, ProviderName, VerifiedNotification } from '../../providers/core/types'
+import type { ChannelName, CombinedPaymentRef, ProviderName, VerifiedNotification } from '../../providers/core/types'
 
 export const ORDER_STATUSES = ['pending', 'paid', 'partially_refunded', 'refunded', 'closed', 'amount_mismatch'] as const
 export type OrderStatus = (typeof ORDER_STATUSES)[number]
@@ -40,6 +40,11 @@ export interface OrderState {
 export interface OrderRow extends OrderState, OrderRef {
   version: number
   updatedAt: string
+  /**
+   * The combined payment this order is a sub-order of, once a notification said so: the order is then asked about
+   * only through its combine. Absent for an ordinary order (and in every record written before it existed).
+   */
+  combinedPayment?: CombinedPaymentRef
 }
 
 export type NotificationVerdict = 'accepted' | 'duplicate' | 'rejected'
