@@ -113,14 +113,15 @@ export function applyNotification(store: OrderStore, notification: VerifiedNotif
       source,
     })
 
+  // A combined payment's sub-order: from now on the order is asked about only through its combine (also when this
+  // notification is refused below, as the query it plans is, and when it is a resend of one stored before orders
+  // kept their combine: its held payment must not be asked about with the ordinary query).
+  if (notification.combinedPayment !== undefined && order.combinedPayment === undefined) {
+    store.order.noteCombinedPayment(notification.combinedPayment)
+  }
   if (options.paidAsNotified === undefined && store.notifications.hasSeen(notification.notificationId)) {
     audit('duplicate', null)
     return { verdict: 'duplicate', reason: null, status: order.status, eventIds: [] }
-  }
-  // A combined payment's sub-order: from now on the order is asked about only through its combine (also when this
-  // notification is refused below, as the query it plans is).
-  if (notification.combinedPayment !== undefined && order.combinedPayment === undefined) {
-    store.order.noteCombinedPayment(notification.combinedPayment)
   }
 
   const { effect } = notification

@@ -53,8 +53,9 @@ export async function queryProvider(env: Env, registry: ProviderRegistry, order:
   const combine = order.combinedPayment
   const client = registry.queryClientFor(merchant, order.provider, combine)
   if (client === null) {
-    const summary =
-      combine === undefined ? 'not configured: no query keys for this provider' : 'not queried: no query of its combined payment'
+    // A combine no channel can ask about (a v2 one) is no matter of keys: adding them would not help.
+    const keysWouldHelp = combine === undefined || registry.queriesCombined(order.provider, combine)
+    const summary = keysWouldHelp ? 'not configured: no query keys for this provider' : 'not queried: no query of its combined payment'
     return { notification: null, summary, final: true, noQueryKeys: true }
   }
   try {

@@ -163,6 +163,72 @@ describe('a v3 combined sub-order', () => {
   })
 })
 
+describe('a held v3 combined sub-order', () => {
+  it('is kept, not denied, when the combined query answers 404 ORDER_NOT_EXIST: its signed notification named the combine', async () => {
+    const merchantId = 'combined-unknown-combine'
+    await saveMerchant(merchantId, { confirmPaymentsByQuery: true })
+    const combine = combineOf(merchantId)
+    // The combined endpoint knows no such combine: an unsigned 404, as a forged or faulty answer would be.
+    const combined = v3CombinedQueryAnswers([])
+    expect(await (await notify('wechatpay.v3', merchantId, v3CombinedNotify(combine))).text()).toBe(ACCEPT['wechatpay.v3'].body)
+    await runAlarms(merchantId, combine)
+    expect(combined.asked).toHaveLength(2)
+    for (const { outTradeNo } of combine.subOrders) {
+      const plan = await inOrderStore(ref(merchantId, outTradeNo), (store) => store.reconciliation.get())
+      expect(plan?.lastResult).toBe('wechatpay.v3 failed: provider_error')
+      expect(plan?.unconfirmed).toBeDefined()
+      expect(await orderView(merchantId, 'wechatpay', outTradeNo)).toMatchObject({ status: 'pending', events: [] })
+    }
+    // Once WeChat answers, the kept payment is paid.
+    const answered = v3CombinedQueryAnswers([combine])
+    const [first] = combine.subOrders as [CombinedSubOrder]
+    const sync = await admin(`/admin/merchants/${merchantId}/orders/${first.outTradeNo}/sync?provider=wechatpay`, { method: 'POST' })
+    expect(await sync.json()).toMatchObject({ results: [{ status: 'paid' }] })
+    expect(answered.asked).toHaveLength(1)
+  })
+
+  it('stored before orders kept their combine is asked through the combine once WeChat resends the callback', async () => {
+    const merchantId = 'combined-stored-before'
+    await saveMerchant(merchantId, { confirmPaymentsByQuery: true })
+    const combine = combineOf(merchantId)
+    const callback = v3CombinedNotify(combine)
+    expect(await (await notify('wechatpay.v3', merchantId, callback)).text()).toBe(ACCEPT['wechatpay.v3'].body)
+    const [first] = combine.subOrders as [CombinedSubOrder]
+    // The record as an order object wrote it before it kept the combine: no combinedPayment on the order.
+    await inOrderStore(ref(merchantId, first.outTradeNo), (store) =>
+      store.transaction(() =>
+        // biome-ignore lint/suspicious/noExplicitAny: the test writes the older record shape into the head
+        (store as any).head.update((head: any) => {
+          delete head.order.combinedPayment
+          delete head.reconciliation?.unconfirmed?.notification?.combinedPayment
+        }),
+      ),
+    )
+    const combined = v3CombinedQueryAnswers([combine])
+    const ordinary = ordinaryQueryLog()
+    // WeChat resends the callback: a duplicate in each order, which still gives the older record its combine.
+    expect(await (await notify('wechatpay.v3', merchantId, callback)).text()).toBe(ACCEPT['wechatpay.v3'].body)
+    await runDurableObjectAlarm(orderStub(env, ref(merchantId, first.outTradeNo)))
+    expect(ordinary.asked).toEqual([])
+    expect(combined.asked).toHaveLength(1)
+    expect(await orderView(merchantId, 'wechatpay', first.outTradeNo)).toMatchObject({ status: 'paid', amount: first.amount })
+  })
+
+  it('of a merchant without APIv3 query keys says keys are missing, not that no query exists', async () => {
+    const merchantId = 'combined-no-keys'
+    const reply = await admin(`/admin/merchants/${merchantId}`, {
+      method: 'PUT',
+      body: JSON.stringify(merchantBody(merchantId, { identity: ownKeys(merchantId) })),
+    })
+    expect(reply.status).toBe(201)
+    const combine = combineOf(merchantId)
+    expect(await (await notify('wechatpay.v3', merchantId, v3CombinedNotify(combine))).text()).toBe(ACCEPT['wechatpay.v3'].body)
+    const [first] = combine.subOrders as [CombinedSubOrder]
+    const sync = await admin(`/admin/merchants/${merchantId}/orders/${first.outTradeNo}/sync?provider=wechatpay`, { method: 'POST' })
+    expect(await sync.json()).toMatchObject({ results: [{ query: 'not configured: no query keys for this provider' }] })
+  })
+})
+
 describe('a v2 combined sub-order (no combined query: WeChat closed v2 querycombinedorder)', () => {
   it('is paid as notified for a merchant that confirms payments by query, and says why', async () => {
     const merchantId = 'combined-v2-confirm'

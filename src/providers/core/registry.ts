@@ -101,6 +101,11 @@ export class ProviderRegistry {
     return null
   }
 
+  /** Whether one of `provider`'s query clients asks about sub-orders of this combine, keys or not. */
+  queriesCombined(provider: string, combine: CombinedPaymentRef): boolean {
+    return (this.byProvider.get(provider)?.queries ?? []).some((client) => client.queriesCombined(combine))
+  }
+
   /** The client that can query this merchant's refunds with `provider`, or null when none is configured. */
   refundQueryClientFor(merchant: MerchantSections, provider: string): RefundQueryClient | null {
     for (const client of this.byProvider.get(provider)?.refundQueries ?? []) {

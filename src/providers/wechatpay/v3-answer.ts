@@ -43,15 +43,23 @@ export async function verifyV3Answer(answer: ProviderAnswer, wechatpay: Wechatpa
 }
 
 /**
+ * What a 404 `ORDER_NOT_EXIST` says: of an order, that it is not paid (yet: normal until the buyer opens the cashier);
+ * of a combined payment a signed notification named, nothing true (a forged or faulty answer), so no answer at all.
+ */
+export type UnknownOrderMeans = 'not_paid' | 'no_answer'
+
+/**
  * An order query's answer (ordinary or combined): a 2xx must be signed (an unsigned one is forged:
  * pay.weixin.qq.com/doc/global/v3/zh/4012354982), then `read` maps its document. Error answers are checked when they
- * carry a signature; the official SDKs verify only 2xx, and an unsigned 404 can do no more than report "not paid".
+ * carry a signature; the official SDKs verify only 2xx, and an unsigned 404 can do no more than report "not paid",
+ * and only where that can be true (`unknownOrder`).
  */
 export async function readV3OrderAnswer(
   answer: ProviderAnswer,
   wechatpay: WechatpayConfig,
   now: number,
   read: (document: JsonFields) => QueryResult,
+  unknownOrder: UnknownOrderMeans = 'not_paid',
 ): Promise<QueryResult> {
   const { status } = answer
   if (status >= 200 && status < 300) {
@@ -60,7 +68,10 @@ export async function readV3OrderAnswer(
   }
   if (answer.headers.has('Wechatpay-Signature')) await verifyV3Answer(answer, wechatpay, now)
   const code = v3ErrorCode(answer.body)
-  if (status === 404 && code === 'ORDER_NOT_EXIST') return { kind: 'not_paid', providerStatus: code }
+  if (status === 404 && code === 'ORDER_NOT_EXIST') {
+    if (unknownOrder === 'not_paid') return { kind: 'not_paid', providerStatus: code }
+    throw new QueryFailed('provider_error', 'WeChat Pay answered ORDER_NOT_EXIST for a combined payment its notification named', status)
+  }
   if (code !== null) throw new QueryFailed('provider_error', `WeChat Pay answered HTTP ${status} ${code}`, status)
   throw new QueryFailed('http_error', `WeChat Pay answered HTTP ${status}`, status)
 }

@@ -27,8 +27,13 @@ export async function v3CombinedQuery(
   const base = config.wechatpay.apiBaseUrl ?? WECHATPAY_API_BASE_URL
   const url = new URL(`${base}/v3/combine-transactions/out-trade-no/${encodeURIComponent(combineOutTradeNo)}`)
   const answer = await v3SignedGet(config, url, options)
-  return readV3OrderAnswer(answer, config.wechatpay, options.now, (combined) =>
-    combinedSubOrderOutcome(combined, config.wechatpay, combineOutTradeNo, outTradeNo),
+  // The combine was named by WeChat's signed notification: "no such order" is never true of it, never "not paid".
+  return readV3OrderAnswer(
+    answer,
+    config.wechatpay,
+    options.now,
+    (combined) => combinedSubOrderOutcome(combined, config.wechatpay, combineOutTradeNo, outTradeNo),
+    'no_answer',
   )
 }
 
@@ -36,7 +41,7 @@ export async function v3CombinedQuery(
  * The sub-order's state in the combine's answer. A combine that lists no such sub-order, or one of another merchant
  * (or sub-merchant), is no answer about this order (`malformed_body`): never read as "not paid".
  */
-export function combinedSubOrderOutcome(
+function combinedSubOrderOutcome(
   combined: JsonFields,
   wechatpay: WechatpayConfig,
   combineOutTradeNo: string,

@@ -144,9 +144,10 @@ describe('WeChat Pay v3 combined query: the answer', () => {
     expect((await query()).kind).toBe('closed')
   })
 
-  it('reads 404 ORDER_NOT_EXIST (no such combine) as not paid', async () => {
+  it('takes 404 ORDER_NOT_EXIST for no answer, never “not paid”: a signed notification named the combine', async () => {
     const seen = answerWith(() => HttpResponse.json({ code: 'ORDER_NOT_EXIST', message: '订单不存在' }, { status: 404 }))
-    expect(await query()).toEqual({ kind: 'not_paid', providerStatus: 'ORDER_NOT_EXIST' })
+    const error = await failure(query(), 'provider_error')
+    expect(error.message).toBe('WeChat Pay answered ORDER_NOT_EXIST for a combined payment its notification named')
     expect(seen.combined).toHaveLength(1)
     expect(seen.ordinary).toEqual([])
   })
