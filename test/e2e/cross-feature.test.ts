@@ -12,6 +12,7 @@ import { network } from '../msw'
 import { orderStub } from '../../src/order/order-key'
 import { ACCEPT, admin, forwardUrl, merchantBody, notify, orderView, ownKeys } from '../security/harness'
 import { alipayForm, alipayPaymentParams, freshOrderNo, signAlipay } from '../security/signing'
+import { inOrderStore } from '../support/orders'
 import { ALIPAY_GATEWAY, receiveEvents, withQueryKeys } from '../support/refunds'
 
 /** A merchant with provider ids of its own, the query keys, and `options`. */
@@ -79,5 +80,30 @@ describe('confirmPaymentsByQuery × a payment after a close', () => {
     expect(asked).toEqual([outTradeNo])
     expect(await orderView(merchantId, 'alipay', outTradeNo)).toMatchObject({ status: 'paid', amount: 100 })
     await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.closed', 'payment.succeeded']))
+  })
+
+  it('drops such a payment once the provider’s signed answer says the trade is closed, and asks no more', async () => {
+    const merchantId = 'x-confirm-after-close-denied'
+    await saveMerchant(merchantId, { confirmPaymentsByQuery: true })
+    const received = receiveEvents(forwardUrl(merchantId))
+    const outTradeNo = freshOrderNo('CLOSEDDENIED')
+    const tradeNo = `2026112222001${Date.now()}`
+    const asked = tradeQueryAnswers(() => ({ trade_no: tradeNo, trade_status: 'TRADE_CLOSED', total_amount: '1.00' }))
+    const stub = orderStub(env, { merchantId, provider: 'alipay', outTradeNo })
+
+    expect(await (await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 100, 'TRADE_CLOSED', tradeNo))).text()).toBe(
+      'success',
+    )
+    await runDurableObjectAlarm(stub)
+    expect(await (await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 100, 'TRADE_SUCCESS', tradeNo))).text()).toBe(
+      ACCEPT.alipay.body,
+    )
+    await runDurableObjectAlarm(stub)
+    expect(asked).toEqual([outTradeNo])
+    expect(await orderView(merchantId, 'alipay', outTradeNo)).toMatchObject({ status: 'closed' })
+    const plan = await inOrderStore({ merchantId, provider: 'alipay', outTradeNo }, (store) => store.reconciliation.get())
+    expect(plan).toMatchObject({ nextQueryAt: null })
+    expect(plan?.unconfirmed).toBeUndefined()
+    await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.closed']))
   })
 })
