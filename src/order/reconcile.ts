@@ -4,29 +4,18 @@
  */
 import { isoNow } from '../lib/ids'
 import { log } from '../lib/log'
-import { newOrder, type OrderRef, type OrderStatus, type OrderStore } from '../storage/order'
+import { newOrder, type OrderRef, type OrderStatus } from '../storage/order'
 import type { OrderContext } from './context'
 import { sealForwardTarget, type ForwardSettings } from './forward-target'
-import { applyNotification } from './ingest'
+import { applyNotification, awaitsQuery } from './ingest'
 import { queryProvider, type QueryAnswer } from './provider-query'
 import { DEFAULT_ORDER_LIFETIME_MS, nextQueryAt, UNCONFIRMED_WATCH_MS } from './reconcile-schedule'
 import type { RefundReconciler } from './refund-reconcile'
-import { AWAITING_PAYMENT, PAID_STATES } from './state-machine'
 
 export interface ReconcileOutcome {
   /** When the next query is due (epoch ms), or null. */
   nextDueAt: number | null
   summary: string
-}
-
-/**
- * Whether the order is still worth asking about: a payment may still arrive, or one notified after a close awaits its
- * confirmation (a payment after a close wins, once the provider's answer confirms it).
- */
-export function awaitsQuery(store: OrderStore): boolean {
-  const status = store.order.get()?.status
-  if (status === undefined) return false
-  return AWAITING_PAYMENT.has(status) || (!PAID_STATES.has(status) && store.reconciliation.get()?.unconfirmed !== undefined)
 }
 
 /** Shares the query in flight: an alarm and an admin sync arriving together make one provider call. */
