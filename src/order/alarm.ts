@@ -13,10 +13,10 @@ import { enqueueProjection, objectRecord } from '../storage/projection'
 import type { OrderContext } from './context'
 import { deliverHeadOfLine } from './delivery-runner'
 import { openForwardSecrets, refreshForwardTarget } from './forward-target'
+import { awaitsQuery } from './ingest'
 import type { Reconciler } from './reconcile'
 import type { RefundReconciler } from './refund-reconcile'
 import { compactionDueAt, compactOrder } from './retention'
-import { AWAITING_PAYMENT } from './state-machine'
 import { allowsLoopback } from '../lib/outbound-url'
 
 /** How soon after the projection queue refused a hand-off it is tried again. */
@@ -36,7 +36,7 @@ export async function runAlarm(ctx: OrderContext, reconciler: Reconciler, refund
   // its own alarm), and set before the hand-off's await: written in one commit with the delivery's outcome.
   const now = Date.now()
   const plan = ctx.store.reconciliation.get()
-  const queryDue = plan !== null && AWAITING_PAYMENT.has(ctx.store.order.get()!.status) ? plan.nextQueryAt : null
+  const queryDue = plan !== null && awaitsQuery(ctx.store) ? plan.nextQueryAt : null
   const next = earliest(earliest(outboxDueAt(ctx, now, deliveryFailed), queryDue), ctx.store.refunds.nextQueryAt())
   // Nothing left to do: the alarm comes back when the order is old enough to keep only its tombstone.
   const compactionDue = next === null ? compactionDueAt(ctx) : null

@@ -11,7 +11,7 @@ import { sealForwardTarget, type ForwardSettings } from './forward-target'
 import { measured, meterIngest } from './meter'
 import { addOrderEvents } from './outbox'
 import { DEFAULT_ORDER_LIFETIME_MS, REFUND_LIFETIME_MS } from './reconcile-schedule'
-import { AWAITING_PAYMENT, decide, type RejectionReason } from './state-machine'
+import { AWAITING_PAYMENT, decide, PAID_STATES, type RejectionReason } from './state-machine'
 
 export interface IngestRequest {
   order: OrderRef
@@ -176,8 +176,18 @@ export function applyNotification(store: OrderStore, notification: VerifiedNotif
   }
   for (const r of decision.refunds?.emitted ?? []) store.refunds.record(r.outRefundNo, r.outcome, r.amount)
   store.order.save(decision.next, now)
-  if (!AWAITING_PAYMENT.has(decision.next.status)) store.reconciliation.stop()
+  if (!awaitsQuery(store)) store.reconciliation.stop()
   const origin = { provider: notification.provider, report: { channel: notification.channel, raw: notification.raw } }
   const eventIds = addOrderEvents(store, order, decision.next, decision.events, origin, nowMs)
   return { verdict: 'accepted', reason: null, status: decision.next.status, eventIds }
+}
+
+/**
+ * Whether the order is still worth asking about: a payment may still arrive, or one notified after a close awaits its
+ * confirmation (a payment after a close wins, once the provider's answer confirms it).
+ */
+export function awaitsQuery(store: OrderStore): boolean {
+  const status = store.order.get()?.status
+  if (status === undefined) return false
+  return AWAITING_PAYMENT.has(status) || (!PAID_STATES.has(status) && store.reconciliation.get()?.unconfirmed !== undefined)
 }

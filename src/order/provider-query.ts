@@ -21,7 +21,7 @@ export interface QueryAnswer {
    * forwarded as notified.
    */
   noQueryKeys?: true
-  /** The provider's signed answer says the order is not paid. */
+  /** The provider's signed answer says the order is not paid (or closed unpaid). */
   notPaid?: true
 }
 
@@ -66,8 +66,10 @@ export async function queryProvider(env: Env, registry: ProviderRegistry, order:
     switch (result.kind) {
       case 'paid':
       case 'refunded':
-      case 'closed':
         return { notification: result.notification, summary: `${client.channel} ${result.kind}`, final: false }
+      // Closed unpaid: as "not paid" for a payment notification awaiting confirmation.
+      case 'closed':
+        return { notification: result.notification, summary: `${client.channel} ${result.kind}`, final: false, notPaid: true }
       case 'not_paid':
         return { notification: null, summary: `${client.channel} not paid: ${result.providerStatus}`, final: false, notPaid: true }
       default: {

@@ -7,11 +7,10 @@ import { log } from '../lib/log'
 import { newOrder, type OrderRef, type OrderStatus } from '../storage/order'
 import type { OrderContext } from './context'
 import { sealForwardTarget, type ForwardSettings } from './forward-target'
-import { applyNotification } from './ingest'
+import { applyNotification, awaitsQuery } from './ingest'
 import { queryProvider, type QueryAnswer } from './provider-query'
 import { DEFAULT_ORDER_LIFETIME_MS, nextQueryAt, UNCONFIRMED_WATCH_MS } from './reconcile-schedule'
 import type { RefundReconciler } from './refund-reconcile'
-import { AWAITING_PAYMENT } from './state-machine'
 
 export interface ReconcileOutcome {
   /** When the next query is due (epoch ms), or null. */
@@ -45,7 +44,7 @@ async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: b
   if (plan === null || order === null) return { nextDueAt: null, summary: 'nothing to ask' }
   if (!options.force) {
     if (plan.nextQueryAt === null) return { nextDueAt: null, summary: 'nothing to ask' }
-    if (!AWAITING_PAYMENT.has(order.status)) {
+    if (!awaitsQuery(store)) {
       store.reconciliation.stop()
       return { nextDueAt: null, summary: 'settled' }
     }
@@ -61,7 +60,7 @@ async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: b
       summary = `${summary} (${applied.verdict})`
     }
     const { unconfirmed } = store.reconciliation.get()!
-    if (unconfirmed !== undefined && answer.noQueryKeys === true && AWAITING_PAYMENT.has(store.order.get()!.status)) {
+    if (unconfirmed !== undefined && answer.noQueryKeys === true && awaitsQuery(store)) {
       // The payment awaits a confirmation the merchant's keys no longer allow: paid as notified, as every payment of a
       // merchant without query keys is, rather than left unpaid after the provider was told it was taken. Once only,
       // whatever the verdict (a registered amount it does not match refuses it). It passed the registration rule when
@@ -76,11 +75,12 @@ async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: b
       summary = `${summary} (paid as notified: ${applied.verdict})`
     }
     const current = store.reconciliation.get()!
-    const settled = !AWAITING_PAYMENT.has(store.order.get()!.status) || answer.final
-    let next = settled ? null : nextQueryAt(current.queriesMade + 1, finishedAt, current.expiresAt)
     const kept = current.unconfirmed
-    // "Not paid" denies a kept payment only if the notification had arrived when the query was sent (`nowMs`).
+    // "Not paid" (or closed) denies a kept payment only if the notification had arrived when the query was sent (`nowMs`).
     const denied = answer.notPaid === true && kept !== undefined && kept.receivedAt < nowMs
+    if (denied) store.reconciliation.dropUnconfirmed()
+    const settled = !awaitsQuery(store) || answer.final
+    let next = settled ? null : nextQueryAt(current.queriesMade + 1, finishedAt, current.expiresAt)
     if (next === null && !settled && kept !== undefined && !denied) {
       // No answer confirmed it (queries failed: keys that stopped working, the provider unreachable; or an answer was
       // refused), and the provider, told the payment was taken, retries no more: keep it and keep asking, hourly for a

@@ -1,0 +1,144 @@
+/**
+ * Where two features meet, through the real Worker: combinations a merchant runs into that each feature's own tests
+ * do not reach. Notifications and answers signed with node:crypto and the fixtures' throwaway keys.
+ */
+import { runDurableObjectAlarm } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { http, HttpResponse } from 'msw'
+import { createSign } from 'node:crypto'
+import { describe, expect, it, vi } from 'vitest'
+import keys from '../fixtures/keys.json'
+import { network } from '../msw'
+import { orderStub } from '../../src/order/order-key'
+import { ACCEPT, admin, forwardUrl, merchantBody, notify, orderView, ownKeys } from '../security/harness'
+import { alipayForm, alipayPaymentParams, freshOrderNo, signAlipay } from '../security/signing'
+import { inOrderStore } from '../support/orders'
+import { ALIPAY_GATEWAY, receiveEvents, withQueryKeys } from '../support/refunds'
+
+/** A merchant with provider ids of its own, the query keys, and `options`. */
+async function saveMerchant(merchantId: string, options: Record<string, unknown>): Promise<void> {
+  const body = withQueryKeys(merchantBody(merchantId, { identity: ownKeys(merchantId) }))
+  const reply = await admin(`/admin/merchants/${merchantId}`, { method: 'PUT', body: JSON.stringify({ ...body, ...options }) })
+  expect(reply.status).toBe(201)
+}
+
+/** Alipay's side of `alipay.trade.query`: the trade as `fields` say, signed over the exact response text. */
+function tradeQueryAnswers(fields: (outTradeNo: string) => Record<string, string>): string[] {
+  const asked: string[] = []
+  network.use(
+    http.post(ALIPAY_GATEWAY, async ({ request }) => {
+      const form = new URLSearchParams(await request.text())
+      if (form.get('method') !== 'alipay.trade.query') return undefined
+      const outTradeNo = (JSON.parse(form.get('biz_content')!) as { out_trade_no: string }).out_trade_no
+      asked.push(outTradeNo)
+      const content = JSON.stringify({ code: '10000', msg: 'Success', out_trade_no: outTradeNo, ...fields(outTradeNo) })
+      const sign = createSign('RSA-SHA256').update(content).sign(keys.alipay.alipayKey.privateKeyPem, 'base64')
+      return new HttpResponse(`{"alipay_trade_query_response":${content},"sign":"${sign}"}`)
+    }),
+  )
+  return asked
+}
+
+/** An Alipay notification of the merchant's trade: paid (TRADE_SUCCESS) or closed unpaid (TRADE_CLOSED). */
+function alipayTrade(merchantId: string, outTradeNo: string, amount: number, status: 'TRADE_SUCCESS' | 'TRADE_CLOSED', tradeNo: string) {
+  const { gmt_payment: paidAt, ...params } = alipayPaymentParams({ outTradeNo, amount, identity: ownKeys(merchantId).alipay })
+  const fields =
+    status === 'TRADE_SUCCESS'
+      ? { ...params, gmt_payment: paidAt!, trade_no: tradeNo }
+      : { ...params, trade_status: 'TRADE_CLOSED', gmt_close: '2026-11-22 18:29:40', trade_no: tradeNo }
+  const sign = signAlipay(fields)
+  return { body: alipayForm({ ...fields, sign }), headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' } }
+}
+
+describe('confirmPaymentsByQuery × a payment after a close', () => {
+  it('confirms by query, and forwards, a payment notified after the order was closed (the payment wins, as unconfirmed)', async () => {
+    const merchantId = 'x-confirm-after-close'
+    await saveMerchant(merchantId, { confirmPaymentsByQuery: true })
+    const received = receiveEvents(forwardUrl(merchantId))
+    const outTradeNo = freshOrderNo('CLOSEDPAID')
+    const tradeNo = `2026112222001${Date.now()}`
+    const asked = tradeQueryAnswers(() => ({
+      trade_no: tradeNo,
+      trade_status: 'TRADE_SUCCESS',
+      total_amount: '1.00',
+      send_pay_date: '2026-11-22 17:59:58',
+    }))
+    const stub = orderStub(env, { merchantId, provider: 'alipay', outTradeNo })
+
+    expect(await (await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 100, 'TRADE_CLOSED', tradeNo))).text()).toBe(
+      'success',
+    )
+    await runDurableObjectAlarm(stub)
+    await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.closed']))
+
+    // The money arrived after all: Alipay notifies the payment, and the gateway takes it (the provider stops retrying).
+    const paid = alipayTrade(merchantId, outTradeNo, 100, 'TRADE_SUCCESS', tradeNo)
+    expect(await (await notify('alipay', merchantId, paid)).text()).toBe(ACCEPT.alipay.body)
+    await runDurableObjectAlarm(stub)
+    await runDurableObjectAlarm(stub)
+    // Without confirmPaymentsByQuery the payment wins over the close; confirmed, it must win too.
+    expect(asked).toEqual([outTradeNo])
+    expect(await orderView(merchantId, 'alipay', outTradeNo)).toMatchObject({ status: 'paid', amount: 100 })
+    await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.closed', 'payment.succeeded']))
+  })
+
+  it('drops such a payment once the provider’s signed answer says the trade is closed, and asks no more', async () => {
+    const merchantId = 'x-confirm-after-close-denied'
+    await saveMerchant(merchantId, { confirmPaymentsByQuery: true })
+    const received = receiveEvents(forwardUrl(merchantId))
+    const outTradeNo = freshOrderNo('CLOSEDDENIED')
+    const tradeNo = `2026112222001${Date.now()}`
+    const asked = tradeQueryAnswers(() => ({ trade_no: tradeNo, trade_status: 'TRADE_CLOSED', total_amount: '1.00' }))
+    const stub = orderStub(env, { merchantId, provider: 'alipay', outTradeNo })
+
+    expect(await (await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 100, 'TRADE_CLOSED', tradeNo))).text()).toBe(
+      'success',
+    )
+    await runDurableObjectAlarm(stub)
+    expect(await (await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 100, 'TRADE_SUCCESS', tradeNo))).text()).toBe(
+      ACCEPT.alipay.body,
+    )
+    await runDurableObjectAlarm(stub)
+    expect(asked).toEqual([outTradeNo])
+    expect(await orderView(merchantId, 'alipay', outTradeNo)).toMatchObject({ status: 'closed' })
+    const plan = await inOrderStore({ merchantId, provider: 'alipay', outTradeNo }, (store) => store.reconciliation.get())
+    expect(plan).toMatchObject({ nextQueryAt: null })
+    expect(plan?.unconfirmed).toBeUndefined()
+    await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.closed']))
+  })
+})
+
+describe('requireRegisteredOrders × a payment after a close', () => {
+  // Fails: `applyNotification` (order/ingest.ts) tests "unregistered" with AWAITING_PAYMENT (pending, amount_mismatch), so
+  // a never-registered order that was closed first (an Alipay TRADE_CLOSED) takes its payment as notified: accepted and
+  // forwarded with neither a registration nor a query. Testing `!PAID_STATES` there refuses it, but the order query it
+  // plans never runs for a closed order (`awaitsQuery`), so the refusal would last until the merchant registers it: the
+  // fix needs the plan to say it was made for a doubtful payment after the close (as `unconfirmed` does for
+  // confirmPaymentsByQuery), a change of the reconciliation record.
+  it.fails('refuses, as for any unregistered order, a payment of a never-registered order that was closed first', async () => {
+    const merchantId = 'x-unregistered-after-close'
+    await saveMerchant(merchantId, { requireRegisteredOrders: true })
+    const received = receiveEvents(forwardUrl(merchantId))
+    const outTradeNo = freshOrderNo('UNREGCLOSED')
+    const tradeNo = `2026112222001${Date.now()}`
+    tradeQueryAnswers(() => ({
+      trade_no: tradeNo,
+      trade_status: 'TRADE_SUCCESS',
+      total_amount: '1.00',
+      send_pay_date: '2026-11-22 17:59:58',
+    }))
+    const stub = orderStub(env, { merchantId, provider: 'alipay', outTradeNo })
+    expect(await (await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 100, 'TRADE_CLOSED', tradeNo))).text()).toBe(
+      'success',
+    )
+    await runDurableObjectAlarm(stub)
+
+    const paid = await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 100, 'TRADE_SUCCESS', tradeNo))
+    expect(paid.status).toBe(409)
+    expect((await orderView(merchantId, 'alipay', outTradeNo))!.notifications[0]).toMatchObject({
+      verdict: 'rejected',
+      reason: 'order_not_registered',
+    })
+    await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.closed']))
+  })
+})
