@@ -126,13 +126,17 @@ export function applyNotification(store: OrderStore, notification: VerifiedNotif
 
   const { effect } = notification
   const impliesPayment = effect.kind === 'payment' || (effect.kind === 'refund' && effect.payment !== null)
-  const unregistered = options.requireRegisteredOrder === true && order.expectedAmount === null && AWAITING_PAYMENT.has(order.status)
+  // Not paid: pending, or closed unpaid (a payment after a close wins, so it is as doubtful as one before it).
+  const unregistered = options.requireRegisteredOrder === true && order.expectedAmount === null && !PAID_STATES.has(order.status)
   if (source === 'notify' && impliesPayment && unregistered) {
     // Doubtful: the merchant never announced this order. Ask the provider when the keys allow; its signed answer
     // decides, and the provider's retry of this notification then finds the order settled either way. Without a
-    // query, the retry is accepted once the merchant registers the order.
+    // query (and for a closed order, whose queries ended with the close), the retry is accepted once the merchant
+    // registers the order.
     audit('rejected', 'order_not_registered')
-    if (options.canQueryOrders === true) store.reconciliation.plan(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS)
+    if (options.canQueryOrders === true && AWAITING_PAYMENT.has(order.status)) {
+      store.reconciliation.plan(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS)
+    }
     return { verdict: 'rejected', reason: 'order_not_registered', status: order.status, eventIds: [] }
   }
 

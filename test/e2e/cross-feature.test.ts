@@ -10,7 +10,7 @@ import { describe, expect, it, vi } from 'vitest'
 import keys from '../fixtures/keys.json'
 import { network } from '../msw'
 import { orderStub } from '../../src/order/order-key'
-import { ACCEPT, admin, forwardUrl, merchantBody, notify, orderView, ownKeys } from '../security/harness'
+import { ACCEPT, admin, forwardUrl, merchantBody, notify, orderView, ownKeys, registerOrder } from '../security/harness'
 import { alipayForm, alipayPaymentParams, freshOrderNo, signAlipay } from '../security/signing'
 import { inOrderStore } from '../support/orders'
 import { ALIPAY_GATEWAY, receiveEvents, withQueryKeys } from '../support/refunds'
@@ -109,13 +109,7 @@ describe('confirmPaymentsByQuery × a payment after a close', () => {
 })
 
 describe('requireRegisteredOrders × a payment after a close', () => {
-  // Fails: `applyNotification` (order/ingest.ts) tests "unregistered" with AWAITING_PAYMENT (pending, amount_mismatch), so
-  // a never-registered order that was closed first (an Alipay TRADE_CLOSED) takes its payment as notified: accepted and
-  // forwarded with neither a registration nor a query. Testing `!PAID_STATES` there refuses it, but the order query it
-  // plans never runs for a closed order (`awaitsQuery`), so the refusal would last until the merchant registers it: the
-  // fix needs the plan to say it was made for a doubtful payment after the close (as `unconfirmed` does for
-  // confirmPaymentsByQuery), a change of the reconciliation record.
-  it.fails('refuses, as for any unregistered order, a payment of a never-registered order that was closed first', async () => {
+  it('refuses, as for any unregistered order, a payment of a never-registered order that was closed first, until it is registered', async () => {
     const merchantId = 'x-unregistered-after-close'
     await saveMerchant(merchantId, { requireRegisteredOrders: true })
     const received = receiveEvents(forwardUrl(merchantId))
@@ -135,10 +129,16 @@ describe('requireRegisteredOrders × a payment after a close', () => {
 
     const paid = await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 100, 'TRADE_SUCCESS', tradeNo))
     expect(paid.status).toBe(409)
-    expect((await orderView(merchantId, 'alipay', outTradeNo))!.notifications[0]).toMatchObject({
+    expect((await orderView(merchantId, 'alipay', outTradeNo))!.notifications.at(-1)).toMatchObject({
       verdict: 'rejected',
       reason: 'order_not_registered',
     })
     await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.closed']))
+    // The closed order's queries ended with the close: Alipay's retry is accepted once the merchant registers it.
+    await registerOrder(merchantId, outTradeNo, 100)
+    const retried = await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 100, 'TRADE_SUCCESS', tradeNo))
+    expect(await retried.text()).toBe('success')
+    await runDurableObjectAlarm(stub)
+    await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.closed', 'payment.succeeded']))
   })
 })
