@@ -16,7 +16,7 @@ import {
   type RawNotification,
   type VerifiedNotification,
 } from '../providers'
-import type { SealedDownloadedKey } from './key-downloader'
+import { openable, openEach, type SealedDownloadedKey } from './key-downloader'
 import { merchantReplica } from './merchant-replica'
 import type { MerchantConfig } from './types'
 
@@ -45,10 +45,9 @@ function downloadingProviders(merchant: MerchantConfig, registry: ProviderRegist
 async function opened(env: Env, merchantId: string, sealed: readonly SealedDownloadedKey[], now: number): Promise<CachedKeys> {
   const keyring = masterKeyring(env)
   const byProvider = new Map<string, DownloadedKey[]>()
-  for (const key of sealed) {
-    const certificatePem = await keyring.open(merchantId, key.sealedCertificate)
+  for (const key of openable(await openEach(sealed, (value) => keyring.open(merchantId, value)), merchantId)) {
     const list = byProvider.get(key.provider) ?? []
-    list.push({ serial: key.serial, certificatePem, expiresAt: key.expiresAt })
+    list.push(key)
     byProvider.set(key.provider, list)
   }
   return { byProvider, loadedAt: now }

@@ -129,11 +129,8 @@ export class KeyDownloader {
     )
     const keyring = masterKeyring(this.env)
     try {
-      const known = await Promise.all(
-        this.keys(now)
-          .filter((key) => key.provider === provider)
-          .map(async (key): Promise<DownloadedKey> => ({ ...key, certificatePem: await keyring.open(merchantId, key.sealedCertificate) })),
-      )
+      const mine = this.keys(now).filter((key) => key.provider === provider)
+      const known = openable(await openEach(mine, (value) => keyring.open(merchantId, value)), merchantId)
       const fresh = await downloads.download(section, known, { now, ...(timeoutMs === undefined ? {} : { timeoutMs }) })
       const sealed = await Promise.all(fresh.map(async (key) => ({ ...key, sealed: await keyring.seal(merchantId, key.certificatePem) })))
       const at = new Date(now).toISOString()
@@ -165,4 +162,31 @@ export class KeyDownloader {
       return false
     }
   }
+}
+
+/** Each key opened, or null for one the master keys no longer open. */
+export function openEach(
+  sealed: readonly SealedDownloadedKey[],
+  open: (value: string) => Promise<string>,
+): Promise<((DownloadedKey & { provider: string }) | null)[]> {
+  return Promise.all(
+    sealed.map(({ provider, serial, sealedCertificate, expiresAt }) =>
+      open(sealedCertificate).then(
+        (certificatePem) => ({ provider, serial, certificatePem, expiresAt }),
+        () => null,
+      ),
+    ),
+  )
+}
+
+/**
+ * The keys that opened. One sealed under a master key since deleted (`MASTER_KEY_PREVIOUS` removed before it was sealed
+ * again) is left out, not the reason to verify with none: a notification signed with it asks for a download, which
+ * seals it again if the provider still lists it.
+ */
+export function openable<T>(keys: readonly (T | null)[], merchantId: string): T[] {
+  const kept = keys.filter((key): key is T => key !== null)
+  if (kept.length < keys.length)
+    log('warn', { event: 'downloaded_keys.unopenable', merchant_id: merchantId, keys: keys.length - kept.length })
+  return kept
 }

@@ -13,6 +13,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 import fixtures from '../fixtures/wechatpay-v3.json'
 import keys from '../fixtures/keys.json'
 import { network } from '../msw'
+import { masterKeyring } from '../../src/merchants/master-keys'
 import { merchantReplica } from '../../src/merchants/merchant-replica'
 import { orderStub } from '../../src/order/order-key'
 import { admin, FORWARD_SECRET, getOrder, notify, recordForwarded } from '../support/gateway'
@@ -266,6 +267,50 @@ describe('downloaded WeChat Pay platform certificates', () => {
         { merchant_id: id, provider: 'wechatpay', name: `downloaded.${wx.platformCertA.serial}`, expires_at: expiresAt },
       ],
     ])
+  })
+
+  it('verifies with the keys that open when one was sealed under a master key since deleted, and seals that one again', async () => {
+    const id = 'auto-certs-old-master-key'
+    const endpoint = certificatesEndpoint('rotated')
+    await putMerchant(id, autoMerchant(id))
+    await scheduledDownload(id)
+    await vi.waitFor(async () => expect(await platformKeys(id)).toHaveLength(2))
+    // Certificate A as it stays when MASTER_KEY_PREVIOUS is deleted before it was sealed again: sealed under a key
+    // the gateway no longer has.
+    const lostKey = { MASTER_KEY: btoa('a master key since deleted: 32 B'), MASTER_KEY_PREVIOUS: undefined }
+    const sealedUnderLostKey = await masterKeyring(lostKey).seal(id, wx.platformCertA.certificatePem)
+    const replica = merchantReplica(env, id)
+    await runInDurableObject(replica, (_replica, state) => {
+      state.storage.sql.exec(
+        'UPDATE downloaded_keys SET sealed_certificate = ? WHERE serial = ?',
+        sealedUnderLostKey,
+        wx.platformCertA.serial,
+      )
+    })
+
+    // Past the Worker's 30 s cache of opened keys: a notification signed with certificate C still verifies.
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.now() + 31_000)
+    const outTradeNo = freshOrderNo('auto-old-key')
+    const payment = v3Payment({ outTradeNo, amount: 100, signer: 'platformCertC', identity: ownIds(id).wechat })
+    expect((await notify('wechatpay.v3', id, { body: payment.body, headers: payment.headers })).status).toBe(204)
+    expect(await getOrder(id, outTradeNo)).toMatchObject({ status: 'paid', amount: 100 })
+    vi.useRealTimers()
+
+    // The next download runs, and certificate A, still listed by WeChat, is sealed again under the current key.
+    const before = endpoint.requests
+    await runInDurableObject(replica, (_replica, state) => {
+      state.storage.sql.exec('UPDATE key_downloads SET attempted_at = 0')
+    })
+    await scheduledDownload(id)
+    expect(endpoint.requests).toBeGreaterThan(before)
+    const row = await runInDurableObject(replica, (_replica, state) => ({
+      outcome: state.storage.sql.exec('SELECT outcome FROM key_downloads').one().outcome,
+      sealed: state.storage.sql.exec('SELECT sealed_certificate FROM downloaded_keys WHERE serial = ?', wx.platformCertA.serial).one()
+        .sealed_certificate,
+    }))
+    expect(row.outcome).toBe('ok')
+    expect(await masterKeyring(env).open(id, String(row.sealed))).toBe(wx.platformCertA.certificatePem)
   })
 
   it('shows configured and downloaded keys side by side, and a configured key wins for its serial', async () => {
