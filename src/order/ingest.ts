@@ -180,7 +180,7 @@ export function applyNotification(store: OrderStore, notification: VerifiedNotif
   }
   for (const r of decision.refunds?.emitted ?? []) store.refunds.record(r.outRefundNo, r.outcome, r.amount)
   store.order.save(decision.next, now)
-  if (!awaitsQuery(store)) store.reconciliation.stop()
+  if (!awaitsQuery(store, decision.next.status)) store.reconciliation.stop()
   const origin = { provider: notification.provider, report: { channel: notification.channel, raw: notification.raw } }
   const eventIds = addOrderEvents(store, order, decision.next, decision.events, origin, nowMs)
   return { verdict: 'accepted', reason: null, status: decision.next.status, eventIds }
@@ -190,8 +190,7 @@ export function applyNotification(store: OrderStore, notification: VerifiedNotif
  * Whether the order is still worth asking about: a payment may still arrive, or one notified after a close awaits its
  * confirmation (a payment after a close wins, once the provider's answer confirms it).
  */
-export function awaitsQuery(store: OrderStore): boolean {
-  const status = store.order.get()?.status
+export function awaitsQuery(store: OrderStore, status = store.order.get()?.status): boolean {
   if (status === undefined) return false
   return AWAITING_PAYMENT.has(status) || (!PAID_STATES.has(status) && store.reconciliation.get()?.unconfirmed !== undefined)
 }
