@@ -8,10 +8,10 @@ import { randomBytes } from 'node:crypto'
 import { http, HttpResponse } from 'msw'
 import { network } from '../msw'
 import {
-  encryptV3Resource,
   signV2,
   v2Xml,
   v3SignedHeaders,
+  v3TransactionNotify,
   type SignedNotify,
   type SubMerchant,
   type V3Signer,
@@ -63,23 +63,7 @@ export function v3CombinedTransaction({ identity, combineOutTradeNo, subOrders, 
 
 /** A v3 TRANSACTION.SUCCESS of a combined payment, its resource encrypted under the merchant's APIv3 key, signed now. */
 export function v3CombinedNotify(combine: Combine): SignedNotify {
-  const nonce = randomBytes(6).toString('hex')
-  const body = JSON.stringify({
-    id: `EV-${randomBytes(8).toString('hex')}`,
-    create_time: '2025-11-25T00:00:00+08:00',
-    resource_type: 'encrypt-resource',
-    event_type: 'TRANSACTION.SUCCESS',
-    summary: '支付成功',
-    resource: {
-      original_type: 'transaction',
-      algorithm: 'AEAD_AES_256_GCM',
-      ciphertext: encryptV3Resource(JSON.stringify(v3CombinedTransaction(combine)), combine.identity.apiV3Key, nonce, 'transaction'),
-      associated_data: 'transaction',
-      nonce,
-    },
-  })
-  const headers = v3SignedHeaders(body, 'platformCertA')
-  return { body, headers: { 'content-type': 'application/json', ...headers }, signature: headers['Wechatpay-Signature']! }
+  return v3TransactionNotify(v3CombinedTransaction(combine), { apiV3Key: combine.identity.apiV3Key })
 }
 
 /** A v2 combined payment notify (MD5), as test/fixtures/signers/wechatpay-v2.mjs has it. */
