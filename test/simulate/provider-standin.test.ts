@@ -376,18 +376,12 @@ describe('a combined payment (合单支付) at the stand-in', () => {
     const notification = v3CombinedNotify(combine)
     expect((await notify('wechatpay.v3', 'standin-demo', { body: notification.body, headers: notification.headers })).status).toBe(204)
 
-    expect(await sync('standin-demo', 'STANDIN-COMBINED-1', 'wechatpay')).toEqual({
-      provider: 'wechatpay',
-      status: 'paid',
-      query: 'wechatpay.v3 paid (accepted)',
-      refunds: [],
-    })
-    expect(await sync('standin-demo', 'STANDIN-COMBINED-2', 'wechatpay')).toEqual({
-      provider: 'wechatpay',
-      status: 'paid',
-      query: 'wechatpay.v3 refunded (accepted)',
-      refunds: [],
-    })
+    for (const [outTradeNo, query] of [
+      ['STANDIN-COMBINED-1', 'wechatpay.v3 paid (accepted)'],
+      ['STANDIN-COMBINED-2', 'wechatpay.v3 refunded (accepted)'],
+    ] as const) {
+      expect(await sync('standin-demo', outTradeNo, 'wechatpay')).toEqual({ provider: 'wechatpay', status: 'paid', query, refunds: [] })
+    }
     // A combine the stand-in has no sub-order of: WeChat's 404 about a combine its own notification named is no answer.
     const unknown = v3CombinedNotify({
       ...combine,
