@@ -20,6 +20,7 @@ A local stand-in for the WeChat Pay and Alipay order- and refund-query APIs (\`n
   GET  /v3/pay/transactions/out-trade-no/{no}?mchid=   WeChat Pay APIv3 order query (signed answers, Wechatpay-* headers)
   GET  /v3/pay/partner/transactions/out-trade-no/{no}?sp_mchid=&sub_mchid=
                                                       the same for the demo sub-merchant (partner mode)
+  GET  /v3/combine-transactions/out-trade-no/{no}      WeChat Pay APIv3 combined query (合单): the sub-orders of a combine
   GET  /v3/refund/domestic/refunds/{out_refund_no}     WeChat Pay APIv3 refund query
   GET  /v3/certificates                               the platform certificates, encrypted with the APIv3 key
   POST ${V2_QUERY_PATH}, ${V2_REFUND_QUERY_PATH}              WeChat Pay APIv2 (XML, MD5 or HMAC-SHA256 sign)
@@ -88,7 +89,7 @@ function serve({ keys, stateFile, port }) {
   server.listen(port, '127.0.0.1', () => {
     console.log(`[stand-in] paygate provider stand-in · http://127.0.0.1:${server.address().port}`)
     console.log(
-      '[stand-in]   answers WeChat Pay (v3, v2, partner) and Alipay order and refund queries for what `npm run simulate` paid and refunded',
+      '[stand-in]   answers WeChat Pay (v3, v2, partner, combined) and Alipay order and refund queries for what `npm run simulate` paid and refunded',
     )
     console.log('[stand-in]   and serves the WeChat Pay platform certificates (GET /v3/certificates)')
   })

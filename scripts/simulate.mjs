@@ -17,7 +17,6 @@ import {
 } from './lib/build-notification.mjs'
 import {
   DEMO_MERCHANT_ID,
-  DEMO_PARTNER,
   DEMO_SUB_MERCHANT_ID,
   DemoSetupError,
   DevVarsError,
@@ -27,7 +26,8 @@ import {
   standinUrl,
   writeSimulatorState,
 } from './lib/demo.mjs'
-import { lastKey, outOfOrderRefunds, parseSimulateArgs, refundOptions, refundTarget, USAGE, UsageError } from './lib/simulate-options.mjs'
+import { outOfOrderRefunds, parseSimulateArgs, refundOptions, refundTarget, USAGE, UsageError } from './lib/simulate-options.mjs'
+import { merchantFacts, recordNotifiedPayments } from './lib/simulator-orders.mjs'
 
 const PROVIDER_NAMES = { wechatpay: 'WeChat Pay', alipay: 'Alipay' }
 /** Order statuses (admin API) of an order whose payment the gateway knows. */
@@ -43,11 +43,6 @@ async function main() {
   if (command.noNotify) return command.event === 'refund' ? refundWithoutNotify(command) : payWithoutNotify(command)
   if (command.outOfOrder) return refundOutOfOrder(command)
   return simulate(command)
-}
-
-/** What simulate records of an order of the demo sub-merchant, for the stand-in's partner-mode queries. */
-function merchantFacts(merchantId) {
-  return merchantId === DEMO_SUB_MERCHANT_ID ? { merchantId, subMchid: DEMO_PARTNER.subMchid } : {}
 }
 
 async function simulate({ channel, event, repeat, concurrent, gateway, show, build, merchantId }) {
@@ -135,27 +130,17 @@ async function simulate({ channel, event, repeat, concurrent, gateway, show, bui
     return 1
   }
 
-  // A combined payment pays each of its sub-orders, as a payment of its own would.
+  // A combined payment pays each of its sub-orders, as a payment of its own would; each records its combine.
   const paidOrders = event === 'combined' ? built.order.subOrders : event === 'payment' ? [built.order] : []
-  for (const paid of paidOrders) {
-    const paidKey = `${provider}:${paid.outTradeNo}`
-    // Paying an order again changes nothing at the gateway, so an order simulate knows keeps its facts.
-    const known = state.orders[paidKey] ?? state.paidWithoutNotify[paidKey]
-    state.orders[paidKey] = {
-      channel,
-      ...merchantFacts(merchantId),
-      outTradeNo: paid.outTradeNo,
-      totalFen: known?.totalFen ?? paid.amount,
-      transactionId: known?.transactionId ?? paid.transactionId,
-      refundedFen: known?.refundedFen ?? 0,
-      paidAt: known?.paidAt ?? now,
-      updatedAt: Date.now(),
-    }
-    // Notified now: no longer a lost notification.
-    delete state.paidWithoutNotify[paidKey]
-    if (state.lastWithoutNotify === paidKey) state.lastWithoutNotify = null
-    state.last[lastKey(provider, merchantId === DEMO_SUB_MERCHANT_ID)] = paid.outTradeNo
-  }
+  recordNotifiedPayments(state, {
+    channel,
+    provider,
+    merchantId,
+    partner: build.partner === true,
+    paid: paidOrders,
+    combineOutTradeNo: event === 'combined' ? built.order.outTradeNo : null,
+    now,
+  })
   if (paidOrders.length > 0) writeSimulatorState(state)
 
   const expected = {
@@ -173,6 +158,10 @@ async function simulate({ channel, event, repeat, concurrent, gateway, show, bui
         : `✓ ${copies}/${copies} accepted: one state change per order however often it arrives, so \`npm run listen\` prints one ${expected} for each of ${numbers}`,
     )
     for (const sub of built.order.subOrders) await printOrderStatus(gateway, merchantId, provider, sub.outTradeNo)
+    if (channel === 'wechatpay.v3') {
+      const first = built.order.subOrders[0].outTradeNo
+      console.log(`  \`npm run simulate -- sync ${first}\` asks about it through WeChat's combined query (at the stand-in)`)
+    }
     return 0
   }
   if (event === 'transfer') {
@@ -227,7 +216,7 @@ async function payWithoutNotify({ channel, gateway, build, merchantId }) {
   const transactionId = newTransactionId(channel, now)
   state.paidWithoutNotify[key] = {
     channel,
-    ...merchantFacts(merchantId),
+    ...merchantFacts(merchantId, build.partner === true),
     outTradeNo,
     totalFen: amount,
     transactionId,

@@ -179,9 +179,10 @@ export function demoSubMerchantBody(keys, forward, { providerApi } = {}) {
 /**
  * What the simulator remembers between runs, and the provider stand-in reads as "the orders the providers know
  * were paid": `orders` paid with a notification (so `refund` knows what to refund), `paidWithoutNotify` paid with
- * `--no-notify`, both keyed `${provider}:${outTradeNo}` (an order of the sub-merchant records its `subMchid`);
- * `last[provider]` the last notified order (`last['wechatpay@demo-sub']` the sub-merchant's), `lastWithoutNotify`
- * the key of the last `--no-notify` one (what `sync` asks about by default).
+ * `--no-notify`, both keyed `${provider}:${outTradeNo}` (an order of the sub-merchant records its `subMchid`, a
+ * combined payment's sub-order its `combineOutTradeNo`: ./simulator-orders.mjs); `last[provider]` the last notified
+ * order (`last['wechatpay@demo-sub']` the sub-merchant's), `lastWithoutNotify` the key of the last `--no-notify` one
+ * (what `sync` asks about by default).
  */
 export function readSimulatorState(file = SIMULATOR_STATE_FILE) {
   const empty = { orders: {}, last: {}, paidWithoutNotify: {}, lastWithoutNotify: null }

@@ -4,12 +4,15 @@
 // download (`GET /v3/certificates`). Like the
 // real providers it checks each request's signature with the demo merchant's keys and signs its answers with the
 // provider's demo keys, using the fixture signers (test/fixtures/signers/*.mjs), never paygate's own code.
+// A combined payment's sub-orders are answered by WeChat's combined query
+// (`GET /v3/combine-transactions/out-trade-no/{no}`), from the combine number simulate recorded of each.
 // Pure apart from fresh nonces: a request and the known orders in, an answer out (test/simulate/ runs it for real).
 import { randomBytes, X509Certificate } from 'node:crypto'
 import { buildAlipayResponse, checkWithNodeCrypto } from '../../test/fixtures/signers/alipay.mjs'
 import { buildFailMessage, checkV2Sign, fromV2Xml, SIGN_TYPES, signV2, toV2Xml } from '../../test/fixtures/signers/wechatpay-v2.mjs'
 import {
   buildCertificatesAnswer,
+  combinedTransactionResource,
   partnerResource,
   SIGNATURE_TYPE,
   signV3Message,
@@ -26,6 +29,7 @@ export const V2_QUERY_PATH = '/pay/orderquery'
 export const V2_REFUND_QUERY_PATH = '/pay/refundquery'
 const V3_QUERY_PATH = /^\/v3\/pay\/transactions\/out-trade-no\/([^/]+)$/
 const V3_PARTNER_QUERY_PATH = /^\/v3\/pay\/partner\/transactions\/out-trade-no\/([^/]+)$/
+const V3_COMBINED_QUERY_PATH = /^\/v3\/combine-transactions\/out-trade-no\/([^/]+)$/
 export const V3_CERTIFICATES_PATH = '/v3/certificates'
 const V3_REFUND_QUERY_PATH = /^\/v3\/refund\/domestic\/refunds\/([^/]+)$/
 /** WeChat Pay refuses a request signed more than 5 minutes away from its clock. */
@@ -62,6 +66,12 @@ export function answerQuery(request, context) {
   if (partner !== null) {
     return request.method === 'GET' ? answerV3(request, partner[1], context, v3Transaction, true) : notAllowed('wechatpay.v3', 'GET')
   }
+  const combined = V3_COMBINED_QUERY_PATH.exec(path)
+  if (combined !== null) {
+    return request.method === 'GET'
+      ? answerV3(request, combined[1], context, v3CombinedTransaction, false, 'wechatpay.v3 combined')
+      : notAllowed('wechatpay.v3 combined', 'GET')
+  }
   const v3Refund = V3_REFUND_QUERY_PATH.exec(path)
   if (v3Refund !== null)
     return request.method === 'GET' ? answerV3(request, v3Refund[1], context, v3RefundResource) : notAllowed('wechatpay.v3', 'GET')
@@ -97,7 +107,8 @@ function plain(status, text) {
 }
 
 // ---- WeChat Pay APIv3: GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=, for a sub-merchant
-// GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}?sp_mchid=&sub_mchid=, and
+// GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}?sp_mchid=&sub_mchid=,
+// GET /v3/combine-transactions/out-trade-no/{combine_out_trade_no} (the same for both), and
 // GET /v3/refund/domestic/refunds/{out_refund_no}
 
 function platformKeysOf(wx) {
@@ -133,7 +144,14 @@ function v3RequestProblem(request, wx, now) {
 }
 
 /** Checks a v3 request as WeChat does, then lets `resource` answer for the number in its path (an order or a refund). */
-function answerV3(request, escapedNumber, { keys, orders, now }, resource, partner = false) {
+function answerV3(
+  request,
+  escapedNumber,
+  { keys, orders, now },
+  resource,
+  partner = false,
+  api = partner ? 'wechatpay.v3 partner' : 'wechatpay.v3',
+) {
   const wx = keys.wechatpay
   const platformKeys = platformKeysOf(wx)
   // A merchant in public-key mode names the key it verifies with; otherwise WeChat picks a platform certificate.
@@ -143,7 +161,7 @@ function answerV3(request, escapedNumber, { keys, orders, now }, resource, partn
   let outTradeNo = null
   const answer = (status, payload, outcome) => ({
     ...signedV3Answer(status, payload, signer, now),
-    api: partner ? 'wechatpay.v3 partner' : 'wechatpay.v3',
+    api,
     outTradeNo,
     outcome: status === 200 ? `${outcome}, signed with ${signer.serial}` : outcome,
   })
@@ -192,6 +210,37 @@ function v3Transaction({ request, number: outTradeNo, wx, orders, answer, error,
     promotion_detail: [],
   }
   return answer(200, transaction, `${transaction.trade_state} ¥${fenToYuan(paid.totalFen)}`)
+}
+
+/**
+ * The combined query's answer (合单查询订单): the combine and each sub-order simulate paid in it, found by the combine
+ * number simulate recorded. A merchant and a service provider ask by the same URL, with no query string; a
+ * sub-merchant's sub-orders name it (sub_mchid, sub_appid). A refunded sub-order is REFUND, as in the order query.
+ */
+function v3CombinedTransaction({ number: combineOutTradeNo, wx, orders, answer, error, setOrder }) {
+  setOrder(combineOutTradeNo)
+  const paid = [...orders]
+    .filter(([key, order]) => key.startsWith('wechatpay:') && order.combineOutTradeNo === combineOutTradeNo)
+    .map(([, order]) => order)
+    .sort((a, b) => (a.outTradeNo < b.outTradeNo ? -1 : 1))
+  if (paid.length === 0) return error(404, 'ORDER_NOT_EXIST', '订单不存在')
+  const combine = combinedTransactionResource({
+    combineAppid: wx.appid,
+    combineMchid: wx.mchid,
+    combineOutTradeNo,
+    openid: DEMO_OPENID,
+    subOrders: paid.map((order) => ({
+      mchid: wx.mchid,
+      ...(order.subMchid === undefined ? {} : { subMchid: order.subMchid, subAppid: DEMO_PARTNER.subAppid }),
+      outTradeNo: order.outTradeNo,
+      transactionId: order.transactionId,
+      total: order.totalFen,
+      successTime: rfc3339Beijing(paidAtOf(order)),
+    })),
+  })
+  const subOrders = combine.sub_orders.map((subOrder, i) => (paid[i].refundedFen > 0 ? { ...subOrder, trade_state: 'REFUND' } : subOrder))
+  const states = subOrders.map((s) => `${s.out_trade_no} ${s.trade_state}`).join(', ')
+  return answer(200, { ...combine, sub_orders: subOrders }, `${subOrders.length} sub-orders: ${states}`)
 }
 
 /** The refund query's `Refund` (a direct merchant's refunds need no query parameter). */

@@ -27,7 +27,8 @@ export const USAGE = `Usage: npm run simulate -- <channel> <event> [options]
             combined  WeChat Pay only: a combined payment (合单支付): one notification paying two new
                       orders (<order>-1 and <order>-2), forwarded as one payment.succeeded each
   sync      ask the gateway to query the provider about an order now (POST …/orders/{no}/sync);
-            default: the last order paid or refunded with --no-notify
+            default: the last order paid or refunded with --no-notify; a wechatpay.v3 combined
+            payment's sub-order is asked about through WeChat Pay's combined query
 
 Options
   --no-notify           payment: the buyer pays but the notification is lost. Registers the order with the

@@ -6,25 +6,12 @@
  * another sub-merchant refuses the whole callback, wherever it is sent. Fixtures are signed by test/fixtures/signers
  * (wechatpay-axios-plugin, node:crypto).
  */
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import v2Fixtures from '../fixtures/wechatpay-v2.json'
 import v3Fixtures from '../fixtures/wechatpay-v3.json'
-import type { Channel } from '../../src/providers'
-import {
-  ACCEPT,
-  drainOutbox,
-  fixturePost,
-  forwardUrl,
-  notify,
-  orderView,
-  registerFixtureMerchant,
-  registerMerchant,
-  registerOrder,
-  rejectReply,
-} from '../security/harness'
-import { receiveEvents, type ReceivedEvent } from '../support/refunds'
-
-type WechatChannel = Extract<Channel, 'wechatpay.v2' | 'wechatpay.v3'>
+import { ACCEPT, forwardUrl, orderView, registerFixtureMerchant, registerMerchant, registerOrder, rejectReply } from '../security/harness'
+import { atFixtureClock, forwardedPayments, restoreClockAndMocks, sendFixture, verdicts, type WechatChannel } from '../support/combined'
+import { receiveEvents } from '../support/refunds'
 
 const { partner } = v3Fixtures
 
@@ -59,45 +46,12 @@ const PARTNER_COMBINED = {
 const SUB_A = { providers: ['wechatpay' as const], wechatpayFields: { subMchid: partner.subMchid, subAppid: partner.subAppid } }
 const SUB_B = { providers: ['wechatpay' as const], wechatpayFields: { subMchid: partner.otherSubMchid, subAppid: partner.otherSubAppid } }
 
-/** v3 fixtures are signed at their clock (v2 notifies carry no timestamp). */
-function atFixtureClock(): void {
-  vi.useFakeTimers({ toFake: ['Date'] })
-  vi.setSystemTime(v3Fixtures.now)
-}
-
-afterEach(() => {
-  vi.useRealTimers()
-  vi.restoreAllMocks()
-})
-
-async function send(channel: WechatChannel, merchantId: string, fixture: { body?: string; headers?: Record<string, string> }) {
-  const reply = await notify(channel, merchantId, fixturePost(channel, fixture))
-  return { status: reply.status, body: await reply.text() }
-}
+afterEach(restoreClockAndMocks)
 
 /** Sub-merchant A under `merchantId`, with both of its sub-orders registered at their amounts. */
 async function subMerchantWithOrders(merchantId: string, channel: WechatChannel): Promise<void> {
   await registerFixtureMerchant(merchantId, SUB_A)
   for (const { outTradeNo, amount } of PARTNER_COMBINED[channel].subOrders) await registerOrder(merchantId, outTradeNo, amount)
-}
-
-/** Runs every sub-order's alarm and returns the payment events the merchant received, once `count` arrived. */
-async function forwardedPayments(received: ReceivedEvent[], merchantId: string, channel: WechatChannel, count: number) {
-  for (const { outTradeNo } of PARTNER_COMBINED[channel].subOrders) await drainOutbox(merchantId, 'wechatpay', outTradeNo)
-  return vi.waitFor(
-    () => {
-      const payments = received.filter((e) => e.type === 'payment.succeeded')
-      expect(payments).toHaveLength(count)
-      return payments
-    },
-    { timeout: 5_000 },
-  )
-}
-
-/** The verdicts of an order's audit trail, sorted (the frozen clock gives them one time). */
-async function verdicts(merchantId: string, outTradeNo: string): Promise<string[]> {
-  const view = await orderView(merchantId, 'wechatpay', outTradeNo)
-  return (view?.notifications ?? []).map((n) => n.verdict).sort()
 }
 
 describe.each(['wechatpay.v3', 'wechatpay.v2'] as const)('a %s partner-mode combined payment (服务商合单支付)', (channel) => {
@@ -110,11 +64,11 @@ describe.each(['wechatpay.v3', 'wechatpay.v2'] as const)('a %s partner-mode comb
     await subMerchantWithOrders(merchantId, channel)
     const received = receiveEvents(forwardUrl(merchantId))
 
-    expect(await send(channel, merchantId, cases.combinedPartnerPayment)).toEqual(ACCEPT[channel])
+    expect(await sendFixture(channel, merchantId, cases.combinedPartnerPayment)).toEqual(ACCEPT[channel])
     for (const { outTradeNo, amount } of subOrders) {
       expect(await orderView(merchantId, 'wechatpay', outTradeNo)).toMatchObject({ status: 'paid', amount })
     }
-    const payments = await forwardedPayments(received, merchantId, channel, 2)
+    const payments = await forwardedPayments(received, merchantId, subOrders, 2)
     expect(payments.map((e) => [e.data.out_trade_no, e.data.amount]).sort()).toEqual(subOrders.map((s) => [s.outTradeNo, s.amount]))
     // Each event's raw fields are its own sub-order's, its sub-merchant named, beside the combine's.
     for (const event of payments) {
@@ -122,9 +76,9 @@ describe.each(['wechatpay.v3', 'wechatpay.v2'] as const)('a %s partner-mode comb
     }
 
     // WeChat resends it: a duplicate for every sub-order, nothing forwarded again.
-    expect(await send(channel, merchantId, cases.combinedPartnerPayment)).toEqual(ACCEPT[channel])
+    expect(await sendFixture(channel, merchantId, cases.combinedPartnerPayment)).toEqual(ACCEPT[channel])
     for (const { outTradeNo } of subOrders) expect(await verdicts(merchantId, outTradeNo)).toEqual(['accepted', 'duplicate'])
-    await forwardedPayments(received, merchantId, channel, 2)
+    await forwardedPayments(received, merchantId, subOrders, 2)
   })
 
   it('refuses as a whole a callback with a sub-order of another sub-merchant (sent to either), a direct one, and one altered after signing', async () => {
@@ -136,12 +90,12 @@ describe.each(['wechatpay.v3', 'wechatpay.v2'] as const)('a %s partner-mode comb
     await registerMerchant(otherId, SUB_B)
     const foreign = rejectReply(channel, 403, `${foreignField} does not belong to this merchant`)
 
-    expect(await send(channel, merchantId, cases.combinedPartnerOtherSubMerchant)).toEqual(foreign)
-    expect(await send(channel, otherId, cases.combinedPartnerOtherSubMerchant)).toEqual(foreign)
-    expect(await send(channel, merchantId, cases.combinedPartnerTampered)).toEqual(rejectReply(channel, 401, badSignature))
+    expect(await sendFixture(channel, merchantId, cases.combinedPartnerOtherSubMerchant)).toEqual(foreign)
+    expect(await sendFixture(channel, otherId, cases.combinedPartnerOtherSubMerchant)).toEqual(foreign)
+    expect(await sendFixture(channel, merchantId, cases.combinedPartnerTampered)).toEqual(rejectReply(channel, 401, badSignature))
     // A direct merchant's combined payment (no sub-merchant in its sub-orders) is no sub-merchant's either.
     const direct = rejectReply(channel, 403, `no ${foreignField}: a direct message for a sub-merchant`)
-    expect(await send(channel, merchantId, cases.combinedPayment)).toEqual(direct)
+    expect(await sendFixture(channel, merchantId, cases.combinedPayment)).toEqual(direct)
     // None reached an order: the sub-merchant's own sub-orders stay unpaid, and B heard of no order.
     for (const { outTradeNo } of subOrders) {
       expect(await orderView(merchantId, 'wechatpay', outTradeNo)).toMatchObject({ status: 'pending', notifications: [] })

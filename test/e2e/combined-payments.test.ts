@@ -12,21 +12,9 @@ import v2Fixtures from '../fixtures/wechatpay-v2.json'
 import v3Fixtures from '../fixtures/wechatpay-v3.json'
 import { OrderObject, type IngestRequest } from '../../src/order/order-object'
 import { subjectStub } from '../../src/order/subject-key'
-import type { Channel } from '../../src/providers'
-import {
-  ACCEPT,
-  drainOutbox,
-  fixturePost,
-  forwardUrl,
-  notify,
-  orderView,
-  registerFixtureMerchant,
-  registerOrder,
-  rejectReply,
-} from '../security/harness'
-import { receiveEvents, type ReceivedEvent } from '../support/refunds'
-
-type WechatChannel = Extract<Channel, 'wechatpay.v2' | 'wechatpay.v3'>
+import { ACCEPT, forwardUrl, orderView, registerFixtureMerchant, registerOrder, rejectReply } from '../security/harness'
+import { atFixtureClock, forwardedPayments, restoreClockAndMocks, sendFixture, verdicts, type WechatChannel } from '../support/combined'
+import { receiveEvents } from '../support/refunds'
 
 /** Each channel's fixtures: the two sub-orders (order number, amount) of its combined payment. */
 const COMBINED = {
@@ -46,45 +34,12 @@ const COMBINED = {
   },
 } as const
 
-/** v3 fixtures are signed at their clock (v2 notifies carry no timestamp). */
-function atFixtureClock(): void {
-  vi.useFakeTimers({ toFake: ['Date'] })
-  vi.setSystemTime(v3Fixtures.now)
-}
-
-afterEach(() => {
-  vi.useRealTimers()
-  vi.restoreAllMocks()
-})
-
-async function send(channel: WechatChannel, merchantId: string, fixture: { body?: string; headers?: Record<string, string> }) {
-  const reply = await notify(channel, merchantId, fixturePost(channel, fixture))
-  return { status: reply.status, body: await reply.text() }
-}
+afterEach(restoreClockAndMocks)
 
 /** A merchant holding the fixture ids, with both sub-orders registered at their amounts. */
 async function merchantWithOrders(merchantId: string, channel: WechatChannel): Promise<void> {
   await registerFixtureMerchant(merchantId)
   for (const { outTradeNo, amount } of COMBINED[channel].subOrders) await registerOrder(merchantId, outTradeNo, amount)
-}
-
-/** Runs every sub-order's alarm and returns the payment events the merchant received, once `count` arrived. */
-async function forwardedPayments(received: ReceivedEvent[], merchantId: string, channel: WechatChannel, count: number) {
-  for (const { outTradeNo } of COMBINED[channel].subOrders) await drainOutbox(merchantId, 'wechatpay', outTradeNo)
-  return vi.waitFor(
-    () => {
-      const payments = received.filter((e) => e.type === 'payment.succeeded')
-      expect(payments).toHaveLength(count)
-      return payments
-    },
-    { timeout: 5_000 },
-  )
-}
-
-/** The verdicts of an order's audit trail, sorted (the frozen clock gives them one time). */
-async function verdicts(merchantId: string, outTradeNo: string): Promise<string[]> {
-  const view = await orderView(merchantId, 'wechatpay', outTradeNo)
-  return (view?.notifications ?? []).map((n) => n.verdict).sort()
 }
 
 describe.each(['wechatpay.v3', 'wechatpay.v2'] as const)('a %s combined payment (合单支付)', (channel) => {
@@ -97,11 +52,11 @@ describe.each(['wechatpay.v3', 'wechatpay.v2'] as const)('a %s combined payment 
     await merchantWithOrders(merchantId, channel)
     const received = receiveEvents(forwardUrl(merchantId))
 
-    expect(await send(channel, merchantId, cases.combinedPayment)).toEqual(ACCEPT[channel])
+    expect(await sendFixture(channel, merchantId, cases.combinedPayment)).toEqual(ACCEPT[channel])
     for (const { outTradeNo, amount } of subOrders) {
       expect(await orderView(merchantId, 'wechatpay', outTradeNo)).toMatchObject({ status: 'paid', amount })
     }
-    const payments = await forwardedPayments(received, merchantId, channel, 2)
+    const payments = await forwardedPayments(received, merchantId, subOrders, 2)
     expect(payments.map((e) => [e.data.out_trade_no, e.data.amount]).sort()).toEqual(subOrders.map((s) => [s.outTradeNo, s.amount]))
     // Each event's raw fields are its own sub-order's, beside the combine's.
     for (const event of payments) {
@@ -110,9 +65,9 @@ describe.each(['wechatpay.v3', 'wechatpay.v2'] as const)('a %s combined payment 
     }
 
     // WeChat resends it: a duplicate for every sub-order, nothing forwarded again.
-    expect(await send(channel, merchantId, cases.combinedPayment)).toEqual(ACCEPT[channel])
+    expect(await sendFixture(channel, merchantId, cases.combinedPayment)).toEqual(ACCEPT[channel])
     for (const { outTradeNo } of subOrders) expect(await verdicts(merchantId, outTradeNo)).toEqual(['accepted', 'duplicate'])
-    await forwardedPayments(received, merchantId, channel, 2)
+    await forwardedPayments(received, merchantId, subOrders, 2)
   })
 
   it('tells WeChat to retry when one sub-order could not be stored; the retry stores only that one', async () => {
@@ -129,16 +84,16 @@ describe.each(['wechatpay.v3', 'wechatpay.v2'] as const)('a %s combined payment 
       throw new Error('storage fault')
     })
 
-    expect(await send(channel, merchantId, cases.combinedPayment)).toEqual(
+    expect(await sendFixture(channel, merchantId, cases.combinedPayment)).toEqual(
       rejectReply(channel, 503, 'temporarily unavailable, retry later'),
     )
     expect(await orderView(merchantId, 'wechatpay', stored.outTradeNo)).toMatchObject({ status: 'paid' })
     expect(await orderView(merchantId, 'wechatpay', failing.outTradeNo)).toMatchObject({ status: 'pending', notifications: [] })
 
-    expect(await send(channel, merchantId, cases.combinedPayment)).toEqual(ACCEPT[channel])
+    expect(await sendFixture(channel, merchantId, cases.combinedPayment)).toEqual(ACCEPT[channel])
     expect(await verdicts(merchantId, stored.outTradeNo)).toEqual(['accepted', 'duplicate'])
     expect(await verdicts(merchantId, failing.outTradeNo)).toEqual(['accepted'])
-    const payments = await forwardedPayments(received, merchantId, channel, 2)
+    const payments = await forwardedPayments(received, merchantId, subOrders, 2)
     expect(payments.map((e) => e.data.out_trade_no).sort()).toEqual(subOrders.map((s) => s.outTradeNo))
   })
 
@@ -150,10 +105,10 @@ describe.each(['wechatpay.v3', 'wechatpay.v2'] as const)('a %s combined payment 
       channel === 'wechatpay.v3'
         ? 'sub_orders.mchid does not belong to this merchant'
         : 'order_list.mch_id does not belong to this merchant'
-    expect(await send(channel, merchantId, cases.combinedForeignSubOrder)).toEqual(rejectReply(channel, 403, foreign))
+    expect(await sendFixture(channel, merchantId, cases.combinedForeignSubOrder)).toEqual(rejectReply(channel, 403, foreign))
     const forged = channel === 'wechatpay.v3' ? v3Fixtures.cases.combinedStrangerKey : v2Fixtures.cases.combinedTampered
     const badSignature = channel === 'wechatpay.v3' ? 'signature does not verify' : 'v2 sign does not match'
-    expect(await send(channel, merchantId, forged)).toEqual(rejectReply(channel, 401, badSignature))
+    expect(await sendFixture(channel, merchantId, forged)).toEqual(rejectReply(channel, 401, badSignature))
     // Neither reached an order: the merchant's own sub-order stays unpaid.
     for (const { outTradeNo } of subOrders) {
       expect(await orderView(merchantId, 'wechatpay', outTradeNo)).toMatchObject({ status: 'pending', notifications: [] })
@@ -170,8 +125,8 @@ describe('the payment family’s events paygate does not map', () => {
     const { transactionFail } = v3Fixtures.cases
     const subject = { merchantId, provider: 'wechatpay', subjectKey: '4200002025112400000001' }
 
-    expect(await send('wechatpay.v3', merchantId, transactionFail)).toEqual(ACCEPT['wechatpay.v3'])
-    expect(await send('wechatpay.v3', merchantId, transactionFail)).toEqual(ACCEPT['wechatpay.v3'])
+    expect(await sendFixture('wechatpay.v3', merchantId, transactionFail)).toEqual(ACCEPT['wechatpay.v3'])
+    expect(await sendFixture('wechatpay.v3', merchantId, transactionFail)).toEqual(ACCEPT['wechatpay.v3'])
     await runDurableObjectAlarm(subjectStub(env, subject))
     await vi.waitFor(() => expect(received).toHaveLength(1), { timeout: 5_000 })
     expect(received[0]).toMatchObject({

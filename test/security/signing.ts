@@ -177,15 +177,20 @@ export function signV3(timestamp: string, nonce: string, body: string, privateKe
   return createSign('RSA-SHA256').update(`${timestamp}\n${nonce}\n${body}\n`, 'utf8').sign(privateKeyPem, 'base64')
 }
 
-export interface V3PaymentOptions {
-  outTradeNo: string
-  amount: number
+export interface V3NotifyOptions {
+  /** The key the resource is encrypted under (AEAD_AES_256_GCM). */
+  apiV3Key: string
+  signer?: V3Signer
   /** The clock the timestamp is taken from (ms); default now. */
   at?: number
-  signer?: V3Signer
-  identity?: WechatIdentity
   /** Notification id (the dedupe key); default a fresh one. */
   id?: string
+}
+
+export interface V3PaymentOptions extends Omit<V3NotifyOptions, 'apiV3Key'> {
+  outTradeNo: string
+  amount: number
+  identity?: WechatIdentity
   /** Another of the merchant's apps than `identity.appid`. */
   appid?: string
   /** Partner mode: the resource names `sp_mchid`/`sp_appid` (from `identity`) and this sub-merchant. */
@@ -238,9 +243,20 @@ export function v3Payment({
     payer: { openid: 'oPaygateSecurityOpenid00000001' },
     amount: { total: amount, payer_total: amount, currency: 'CNY', payer_currency: 'CNY' },
   }
+  return v3TransactionNotify(resource, { apiV3Key: identity.apiV3Key, signer, at, id })
+}
+
+/**
+ * A v3 TRANSACTION.SUCCESS notification carrying `resource` (a transaction, or a combined transaction), encrypted
+ * under the APIv3 key and signed with `signer`'s key.
+ */
+export function v3TransactionNotify(
+  resource: Record<string, unknown>,
+  { apiV3Key, signer = 'platformCertA', at = Date.now(), id = `EV-${unique()}` }: V3NotifyOptions,
+): SignedNotify {
   const resourceNonce = randomBytes(6).toString('hex')
   const body = JSON.stringify({
-    id: id ?? `EV-${unique()}`,
+    id,
     create_time: '2025-11-25T00:00:00+08:00',
     resource_type: 'encrypt-resource',
     event_type: 'TRANSACTION.SUCCESS',
@@ -248,7 +264,7 @@ export function v3Payment({
     resource: {
       original_type: 'transaction',
       algorithm: 'AEAD_AES_256_GCM',
-      ciphertext: encryptV3Resource(JSON.stringify(resource), identity.apiV3Key, resourceNonce, 'transaction'),
+      ciphertext: encryptV3Resource(JSON.stringify(resource), apiV3Key, resourceNonce, 'transaction'),
       associated_data: 'transaction',
       nonce: resourceNonce,
     },

@@ -13,8 +13,8 @@ const STANDIN = fileURLToPath(new URL('../../scripts/provider-standin.mjs', impo
 const KEYS = fileURLToPath(new URL('../fixtures/keys.json', import.meta.url))
 const START_TIMEOUT_MS = 10_000
 
-/** Orders the stand-in knows, named for what each test does with them. */
-function simulatorState(now) {
+/** Orders the stand-in knows, named for what each test does with them, and those simulate `recorded` (keyed as it keys them). */
+function simulatorState(now, recorded) {
   const order = (channel, outTradeNo, transactionId, refundedFen = 0) => ({
     channel,
     outTradeNo,
@@ -48,18 +48,27 @@ function simulatorState(now) {
     refunded('wechatpay.v3', 'STANDIN-REFUND-V3', '4200202611250000000000000006'),
     refunded('wechatpay.v2', 'STANDIN-REFUND-V2', '4200202611250000000000000007'),
   ]
+  // A combined payment (`wechatpay.v3 combined`): two sub-orders recorded with their combine, the second refunded since.
+  const combined = (outTradeNo, transactionId, refundedFen = 0) => ({
+    ...order('wechatpay.v3', outTradeNo, transactionId, refundedFen),
+    combineOutTradeNo: 'STANDIN-COMBINED',
+  })
+  orders.push(
+    combined('STANDIN-COMBINED-1', '4200202611250000000000000011'),
+    combined('STANDIN-COMBINED-2', '4200202611250000000000000012', 8888),
+  )
   const keyed = (list) => Object.fromEntries(list.map((o) => [`${o.channel === 'alipay' ? 'alipay' : 'wechatpay'}:${o.outTradeNo}`, o]))
-  return { orders: keyed(orders), last: {}, paidWithoutNotify: keyed(paidWithoutNotify), lastWithoutNotify: null }
+  return { orders: { ...keyed(orders), ...recorded }, last: {}, paidWithoutNotify: keyed(paidWithoutNotify), lastWithoutNotify: null }
 }
 
 /**
- * Runs the stand-in until `stop()`. `provided`: its URL, and the demo merchant body `npm run dev` seeds with the
+ * Runs the stand-in until `stop()`, knowing also the orders simulate `recorded` (its state's `orders`). `provided`: its URL, and the demo merchant body `npm run dev` seeds with the
  * stand-in as both providers' API (the test puts it, and variants of it, through the admin API).
  */
-export async function startStandin() {
+export async function startStandin(recorded = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'paygate-standin-'))
   const stateFile = join(dir, 'simulator-state.json')
-  writeFileSync(stateFile, JSON.stringify(simulatorState(Date.now())))
+  writeFileSync(stateFile, JSON.stringify(simulatorState(Date.now(), recorded)))
   const child = spawn(process.execPath, [STANDIN, '--port', '0', '--keys', KEYS, '--state', stateFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -14,7 +14,8 @@ import type { Channel, Provider } from '../../src/providers'
 import { network } from '../msw'
 import { merchantReplica } from '../../src/merchants/merchant-replica'
 import { admin, FORWARD_SECRET, FORWARD_URL, getOrder, notify, recordForwarded, withOwnIds } from '../support/gateway'
-import { v3Payment } from '../security/signing'
+import { SEC_WECHAT, v3Payment } from '../security/signing'
+import { v3CombinedNotify } from '../support/combined'
 
 interface MerchantBody {
   forward: { url: string; secret: string }
@@ -356,5 +357,46 @@ describe('the demo sub-merchant (partner mode) at the stand-in', () => {
     expect((await notify('wechatpay.v3', 'standin-sub', { body: payment.body, headers: payment.headers })).status).toBe(204)
     await runDurableObjectAlarm(orderStub(env, { merchantId: 'standin-sub', provider: 'wechatpay', outTradeNo: 'STANDIN-PARTNER-CERT-A' }))
     await vi.waitFor(() => expect(forwarded.map((f) => f.type)).toEqual(['payment.succeeded']))
+  })
+})
+
+describe('a combined payment (合单支付) at the stand-in', () => {
+  it('is asked about through WeChat’s combined query: the sub-orders recorded with their combine, a refunded one REFUND', async () => {
+    const forwarded = recordForwarded()
+    await holding('standin-demo')
+    // What `simulate wechatpay.v3 combined` sends; the stand-in knows both sub-orders, recorded with their combine.
+    const combine = {
+      identity: SEC_WECHAT,
+      combineOutTradeNo: 'STANDIN-COMBINED',
+      subOrders: [
+        { outTradeNo: 'STANDIN-COMBINED-1', amount: 8888, transactionId: '4200202611250000000000000011' },
+        { outTradeNo: 'STANDIN-COMBINED-2', amount: 8888, transactionId: '4200202611250000000000000012' },
+      ],
+    }
+    const notification = v3CombinedNotify(combine)
+    expect((await notify('wechatpay.v3', 'standin-demo', { body: notification.body, headers: notification.headers })).status).toBe(204)
+
+    for (const [outTradeNo, query] of [
+      ['STANDIN-COMBINED-1', 'wechatpay.v3 paid (accepted)'],
+      ['STANDIN-COMBINED-2', 'wechatpay.v3 refunded (accepted)'],
+    ] as const) {
+      expect(await sync('standin-demo', outTradeNo, 'wechatpay')).toEqual({ provider: 'wechatpay', status: 'paid', query, refunds: [] })
+    }
+    // A combine the stand-in has no sub-order of: WeChat's 404 about a combine its own notification named is no answer.
+    const unknown = v3CombinedNotify({
+      ...combine,
+      combineOutTradeNo: 'STANDIN-COMBINED-UNKNOWN',
+      subOrders: [{ outTradeNo: 'STANDIN-COMBINED-UNKNOWN-1', amount: 100 }],
+    })
+    expect((await notify('wechatpay.v3', 'standin-demo', { body: unknown.body, headers: unknown.headers })).status).toBe(204)
+    expect(await sync('standin-demo', 'STANDIN-COMBINED-UNKNOWN-1', 'wechatpay')).toMatchObject({
+      status: 'paid',
+      query: expect.stringMatching(/^wechatpay\.v3 failed: /),
+    })
+    for (const outTradeNo of ['STANDIN-COMBINED-1', 'STANDIN-COMBINED-2', 'STANDIN-COMBINED-UNKNOWN-1']) {
+      await runDurableObjectAlarm(orderStub(env, { merchantId: 'standin-demo', provider: 'wechatpay', outTradeNo }))
+    }
+    // The answers confirm what the notification paid: one payment.succeeded per sub-order, nothing more.
+    await vi.waitFor(() => expect(forwarded.map((f) => f.type)).toEqual(['payment.succeeded', 'payment.succeeded', 'payment.succeeded']))
   })
 })

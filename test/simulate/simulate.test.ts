@@ -4,7 +4,7 @@
  */
 import { runDurableObjectAlarm } from 'cloudflare:test'
 import { env, exports } from 'cloudflare:workers'
-import { http, HttpResponse } from 'msw'
+import { http, HttpResponse, passthrough } from 'msw'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 import type { OrderEvent } from '../../src/order/events'
@@ -51,8 +51,21 @@ interface ChannelFlow {
   hostile: Built[]
 }
 
+/** What simulate records of an order it paid (.demo/simulator-state.json), which the provider stand-in answers from. */
+interface RecordedOrder {
+  channel: Channel
+  outTradeNo: string
+  combineOutTradeNo?: string
+  merchantId?: string
+  subMchid?: string
+  totalFen: number
+  transactionId: string
+}
+
 interface Simulated {
   signedAt: number
+  /** simulate's state once the wechatpay.v3 combined payments (direct and --partner) were accepted. */
+  recorded: { orders: Record<string, RecordedOrder> }
   merchant: Record<string, unknown>
   subMerchant: Record<string, unknown>
   partner: Record<'wechatpay.v2' | 'wechatpay.v3', { payment: Built; refund: Built; combined: Built }>
@@ -451,6 +464,52 @@ describe('npm run simulate for set-ups beyond one app', () => {
       'alipay appIndex: the demo merchant has 2 alipay apps: --appid 1 to 2',
     ])
   })
+})
+
+describe('npm run simulate -- sync of a combined sub-order, at the provider stand-in', () => {
+  const standin = inject('standin')
+  const cases = [
+    { title: 'wechatpay.v3 combined', merchantId: MERCHANT_ID, built: simulated.channels['wechatpay.v3'].combined! },
+    { title: 'wechatpay.v3 combined --partner', merchantId: SUB_MERCHANT_ID, built: simulated.partner['wechatpay.v3'].combined },
+  ]
+  for (const { title, merchantId, built } of cases) {
+    it(`${title}, then sync of a sub-order: WeChat's combined query, answered by the stand-in from simulate's record, says paid`, async () => {
+      merchantEndpoint()
+      network.use(http.all(`${standin.url}/*`, () => passthrough()))
+      const subOrders = built.order.subOrders!
+      // simulate records each sub-order with its channel and its combine, as the stand-in finds it.
+      for (const { outTradeNo, transactionId, amount } of subOrders) {
+        expect(simulated.recorded.orders[`wechatpay:${outTradeNo}`]).toMatchObject({
+          channel: 'wechatpay.v3',
+          outTradeNo,
+          combineOutTradeNo: built.order.outTradeNo,
+          totalFen: amount,
+          transactionId,
+        })
+      }
+      // The merchant as `npm run dev` seeds it: the keys that sign queries, the stand-in as WeChat Pay's API.
+      const seeded = structuredClone(merchantId === MERCHANT_ID ? standin.merchant : standin.subMerchant)
+      seeded.forward = simulated.forward
+      const put = async (body: object) =>
+        expect((await admin(`/admin/merchants/${merchantId}`, { method: 'PUT', body: JSON.stringify(body) })).status).toBe(200)
+      await put(seeded)
+      try {
+        await expectAccepted('wechatpay.v3', await send(built))
+        // The stand-in checks each request's time against its own clock.
+        vi.setSystemTime(vi.getRealSystemTime())
+        for (const { outTradeNo } of subOrders) {
+          const reply = await admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}/sync?provider=wechatpay`, { method: 'POST' })
+          expect(reply.status).toBe(200)
+          expect(((await reply.json()) as { results: unknown[] }).results).toEqual([
+            { provider: 'wechatpay', status: 'paid', query: 'wechatpay.v3 paid (accepted)', refunds: [] },
+          ])
+        }
+      } finally {
+        vi.setSystemTime(simulated.signedAt)
+        await put(merchantId === MERCHANT_ID ? simulated.merchant : simulated.subMerchant)
+      }
+    })
+  }
 })
 
 describe('README.md', () => {

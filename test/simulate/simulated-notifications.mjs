@@ -14,6 +14,7 @@ import {
 } from '../../scripts/lib/build-notification.mjs'
 import { demoApps, demoMerchantBody, demoSubMerchantBody } from '../../scripts/lib/demo.mjs'
 import { outOfOrderRefunds, parseSimulateArgs, refundOptions } from '../../scripts/lib/simulate-options.mjs'
+import { recordNotifiedPayments } from '../../scripts/lib/simulator-orders.mjs'
 
 const FORWARD = {
   url: 'https://merchant.example/simulated-demo/webhooks',
@@ -116,8 +117,28 @@ function simulatedNotifications() {
     refundB: ooo({ event: 'refund', ...b, outRefundNo: `RF-OOO-B-${now}` }),
   }
 
+  // What simulate records once the WeChat Pay v3 combined payments (direct and --partner) are accepted: the orders
+  // the provider stand-in (test/simulate/global-setup.mjs) then knows, each sub-order with its combine.
+  const recorded = { orders: {}, last: {}, paidWithoutNotify: {}, lastWithoutNotify: null }
+  for (const [combined, merchantId, isPartner] of [
+    [channels['wechatpay.v3'].combined, 'simulated', false],
+    [partner['wechatpay.v3'].combined, 'simulated-sub', true],
+  ]) {
+    const paid = combined.order.subOrders
+    recordNotifiedPayments(recorded, {
+      channel: 'wechatpay.v3',
+      provider: 'wechatpay',
+      merchantId,
+      partner: isPartner,
+      paid,
+      combineOutTradeNo: combined.order.outTradeNo,
+      now,
+    })
+  }
+
   return {
     signedAt: now,
+    recorded,
     merchant: demoMerchantBody(keys, FORWARD),
     subMerchant: demoSubMerchantBody(keys, FORWARD),
     partner,

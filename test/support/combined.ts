@@ -2,22 +2,27 @@
  * @module WeChat Pay combined payments (合单支付) as WeChat sends and answers them, signed live with node:crypto and the
  * throwaway keys in test/fixtures/keys.json (never paygate's own code), in the formats of test/fixtures/signers: the
  * v3 and v2 combined payment notifies, the v3 combined query (`GET /v3/combine-transactions/out-trade-no/{no}`)
- * answered from a model of the combines WeChat holds, and a log of every ordinary order query asked.
+ * answered from a model of the combines WeChat holds, and a log of every ordinary order query asked. Also what the
+ * combined-payment e2e tests share: the fixture clock, posting a committed fixture, and what the merchant received.
  */
 import { randomBytes } from 'node:crypto'
 import { http, HttpResponse } from 'msw'
+import { expect, vi } from 'vitest'
+import v3Fixtures from '../fixtures/wechatpay-v3.json'
 import { network } from '../msw'
+import type { Channel } from '../../src/providers'
+import { drainOutbox, fixturePost, notify, orderView } from '../security/harness'
 import {
-  encryptV3Resource,
   signV2,
   v2Xml,
   v3SignedHeaders,
+  v3TransactionNotify,
   type SignedNotify,
   type SubMerchant,
   type V3Signer,
   type WechatIdentity,
 } from '../security/signing'
-import { WECHAT_API } from './refunds'
+import { type ReceivedEvent, WECHAT_API } from './refunds'
 
 export interface CombinedSubOrder {
   outTradeNo: string
@@ -63,23 +68,7 @@ export function v3CombinedTransaction({ identity, combineOutTradeNo, subOrders, 
 
 /** A v3 TRANSACTION.SUCCESS of a combined payment, its resource encrypted under the merchant's APIv3 key, signed now. */
 export function v3CombinedNotify(combine: Combine): SignedNotify {
-  const nonce = randomBytes(6).toString('hex')
-  const body = JSON.stringify({
-    id: `EV-${randomBytes(8).toString('hex')}`,
-    create_time: '2025-11-25T00:00:00+08:00',
-    resource_type: 'encrypt-resource',
-    event_type: 'TRANSACTION.SUCCESS',
-    summary: '支付成功',
-    resource: {
-      original_type: 'transaction',
-      algorithm: 'AEAD_AES_256_GCM',
-      ciphertext: encryptV3Resource(JSON.stringify(v3CombinedTransaction(combine)), combine.identity.apiV3Key, nonce, 'transaction'),
-      associated_data: 'transaction',
-      nonce,
-    },
-  })
-  const headers = v3SignedHeaders(body, 'platformCertA')
-  return { body, headers: { 'content-type': 'application/json', ...headers }, signature: headers['Wechatpay-Signature']! }
+  return v3TransactionNotify(v3CombinedTransaction(combine), { apiV3Key: combine.identity.apiV3Key })
 }
 
 /** A v2 combined payment notify (MD5), as test/fixtures/signers/wechatpay-v2.mjs has it. */
@@ -163,4 +152,54 @@ export function ordinaryQueryLog(): OrdinaryQueryLog {
     }),
   )
   return log
+}
+
+// --- The combined-payment e2e tests (test/e2e/combined-*.test.ts): committed fixtures through the real Worker --------
+
+export type WechatChannel = Extract<Channel, 'wechatpay.v2' | 'wechatpay.v3'>
+
+/** v3 fixtures are signed at their clock (v2 notifies carry no timestamp). */
+export function atFixtureClock(): void {
+  vi.useFakeTimers({ toFake: ['Date'] })
+  vi.setSystemTime(v3Fixtures.now)
+}
+
+/** For `afterEach`: the real clock again, and every spy restored. */
+export function restoreClockAndMocks(): void {
+  vi.useRealTimers()
+  vi.restoreAllMocks()
+}
+
+/** Posts a fixture to the merchant's notify route of `channel`: the reply's status and body. */
+export async function sendFixture(
+  channel: WechatChannel,
+  merchantId: string,
+  fixture: { body?: string; headers?: Record<string, string> },
+): Promise<{ status: number; body: string }> {
+  const reply = await notify(channel, merchantId, fixturePost(channel, fixture))
+  return { status: reply.status, body: await reply.text() }
+}
+
+/** Runs each of `subOrders`' alarms and returns the payment events the merchant received, once `count` arrived. */
+export async function forwardedPayments(
+  received: ReceivedEvent[],
+  merchantId: string,
+  subOrders: readonly { outTradeNo: string }[],
+  count: number,
+): Promise<ReceivedEvent[]> {
+  for (const { outTradeNo } of subOrders) await drainOutbox(merchantId, 'wechatpay', outTradeNo)
+  return vi.waitFor(
+    () => {
+      const payments = received.filter((e) => e.type === 'payment.succeeded')
+      expect(payments).toHaveLength(count)
+      return payments
+    },
+    { timeout: 5_000 },
+  )
+}
+
+/** The verdicts of an order's audit trail, sorted (the frozen clock gives them one time). */
+export async function verdicts(merchantId: string, outTradeNo: string): Promise<string[]> {
+  const view = await orderView(merchantId, 'wechatpay', outTradeNo)
+  return (view?.notifications ?? []).map((n) => n.verdict).sort()
 }
