@@ -4,39 +4,18 @@
  */
 import { runDurableObjectAlarm } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
-import { http, HttpResponse } from 'msw'
-import { createSign } from 'node:crypto'
 import { describe, expect, it, vi } from 'vitest'
-import keys from '../fixtures/keys.json'
-import { network } from '../msw'
 import { orderStub } from '../../src/order/order-key'
 import { ACCEPT, admin, forwardUrl, merchantBody, notify, orderView, ownKeys, registerOrder } from '../security/harness'
 import { alipayForm, alipayPaymentParams, freshOrderNo, signAlipay } from '../security/signing'
 import { inOrderStore } from '../support/orders'
-import { ALIPAY_GATEWAY, receiveEvents, withQueryKeys } from '../support/refunds'
+import { receiveEvents, tradeQueryAnswers, withQueryKeys } from '../support/refunds'
 
 /** A merchant with provider ids of its own, the query keys, and `options`. */
 async function saveMerchant(merchantId: string, options: Record<string, unknown>): Promise<void> {
   const body = withQueryKeys(merchantBody(merchantId, { identity: ownKeys(merchantId) }))
   const reply = await admin(`/admin/merchants/${merchantId}`, { method: 'PUT', body: JSON.stringify({ ...body, ...options }) })
   expect(reply.status).toBe(201)
-}
-
-/** Alipay's side of `alipay.trade.query`: the trade as `fields` say, signed over the exact response text. */
-function tradeQueryAnswers(fields: (outTradeNo: string) => Record<string, string>): string[] {
-  const asked: string[] = []
-  network.use(
-    http.post(ALIPAY_GATEWAY, async ({ request }) => {
-      const form = new URLSearchParams(await request.text())
-      if (form.get('method') !== 'alipay.trade.query') return undefined
-      const outTradeNo = (JSON.parse(form.get('biz_content')!) as { out_trade_no: string }).out_trade_no
-      asked.push(outTradeNo)
-      const content = JSON.stringify({ code: '10000', msg: 'Success', out_trade_no: outTradeNo, ...fields(outTradeNo) })
-      const sign = createSign('RSA-SHA256').update(content).sign(keys.alipay.alipayKey.privateKeyPem, 'base64')
-      return new HttpResponse(`{"alipay_trade_query_response":${content},"sign":"${sign}"}`)
-    }),
-  )
-  return asked
 }
 
 /** An Alipay notification of the merchant's trade: paid (TRADE_SUCCESS) or closed unpaid (TRADE_CLOSED). */
@@ -50,30 +29,37 @@ function alipayTrade(merchantId: string, outTradeNo: string, amount: number, sta
   return { body: alipayForm({ ...fields, sign }), headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' } }
 }
 
+/**
+ * An unpaid order of the merchant that Alipay closed (TRADE_CLOSED, its alarm run), with `query` as Alipay's answer to
+ * an order query of it: the trade paid after all, or closed.
+ */
+async function closedOrder(merchantId: string, prefix: string, query: 'paid' | 'closed') {
+  const outTradeNo = freshOrderNo(prefix)
+  const tradeNo = `2026112222001${Date.now()}`
+  const answer: Record<string, string> =
+    query === 'paid'
+      ? { trade_no: tradeNo, trade_status: 'TRADE_SUCCESS', total_amount: '1.00', send_pay_date: '2026-11-22 17:59:58' }
+      : { trade_no: tradeNo, trade_status: 'TRADE_CLOSED', total_amount: '1.00' }
+  const asked = tradeQueryAnswers(() => answer)
+  const stub = orderStub(env, { merchantId, provider: 'alipay', outTradeNo })
+  expect(await (await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 100, 'TRADE_CLOSED', tradeNo))).text()).toBe(
+    'success',
+  )
+  await runDurableObjectAlarm(stub)
+  const payment = () => alipayTrade(merchantId, outTradeNo, 100, 'TRADE_SUCCESS', tradeNo)
+  return { outTradeNo, stub, asked, payment }
+}
+
 describe('confirmPaymentsByQuery × a payment after a close', () => {
   it('confirms by query, and forwards, a payment notified after the order was closed (the payment wins, as unconfirmed)', async () => {
     const merchantId = 'x-confirm-after-close'
     await saveMerchant(merchantId, { confirmPaymentsByQuery: true })
     const received = receiveEvents(forwardUrl(merchantId))
-    const outTradeNo = freshOrderNo('CLOSEDPAID')
-    const tradeNo = `2026112222001${Date.now()}`
-    const asked = tradeQueryAnswers(() => ({
-      trade_no: tradeNo,
-      trade_status: 'TRADE_SUCCESS',
-      total_amount: '1.00',
-      send_pay_date: '2026-11-22 17:59:58',
-    }))
-    const stub = orderStub(env, { merchantId, provider: 'alipay', outTradeNo })
-
-    expect(await (await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 100, 'TRADE_CLOSED', tradeNo))).text()).toBe(
-      'success',
-    )
-    await runDurableObjectAlarm(stub)
+    const { outTradeNo, stub, asked, payment } = await closedOrder(merchantId, 'CLOSEDPAID', 'paid')
     await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.closed']))
 
     // The money arrived after all: Alipay notifies the payment, and the gateway takes it (the provider stops retrying).
-    const paid = alipayTrade(merchantId, outTradeNo, 100, 'TRADE_SUCCESS', tradeNo)
-    expect(await (await notify('alipay', merchantId, paid)).text()).toBe(ACCEPT.alipay.body)
+    expect(await (await notify('alipay', merchantId, payment())).text()).toBe(ACCEPT.alipay.body)
     await runDurableObjectAlarm(stub)
     await runDurableObjectAlarm(stub)
     // Without confirmPaymentsByQuery the payment wins over the close; confirmed, it must win too.
@@ -86,18 +72,8 @@ describe('confirmPaymentsByQuery × a payment after a close', () => {
     const merchantId = 'x-confirm-after-close-denied'
     await saveMerchant(merchantId, { confirmPaymentsByQuery: true })
     const received = receiveEvents(forwardUrl(merchantId))
-    const outTradeNo = freshOrderNo('CLOSEDDENIED')
-    const tradeNo = `2026112222001${Date.now()}`
-    const asked = tradeQueryAnswers(() => ({ trade_no: tradeNo, trade_status: 'TRADE_CLOSED', total_amount: '1.00' }))
-    const stub = orderStub(env, { merchantId, provider: 'alipay', outTradeNo })
-
-    expect(await (await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 100, 'TRADE_CLOSED', tradeNo))).text()).toBe(
-      'success',
-    )
-    await runDurableObjectAlarm(stub)
-    expect(await (await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 100, 'TRADE_SUCCESS', tradeNo))).text()).toBe(
-      ACCEPT.alipay.body,
-    )
+    const { outTradeNo, stub, asked, payment } = await closedOrder(merchantId, 'CLOSEDDENIED', 'closed')
+    expect(await (await notify('alipay', merchantId, payment())).text()).toBe(ACCEPT.alipay.body)
     await runDurableObjectAlarm(stub)
     expect(asked).toEqual([outTradeNo])
     expect(await orderView(merchantId, 'alipay', outTradeNo)).toMatchObject({ status: 'closed' })
@@ -113,22 +89,8 @@ describe('requireRegisteredOrders × a payment after a close', () => {
     const merchantId = 'x-unregistered-after-close'
     await saveMerchant(merchantId, { requireRegisteredOrders: true })
     const received = receiveEvents(forwardUrl(merchantId))
-    const outTradeNo = freshOrderNo('UNREGCLOSED')
-    const tradeNo = `2026112222001${Date.now()}`
-    tradeQueryAnswers(() => ({
-      trade_no: tradeNo,
-      trade_status: 'TRADE_SUCCESS',
-      total_amount: '1.00',
-      send_pay_date: '2026-11-22 17:59:58',
-    }))
-    const stub = orderStub(env, { merchantId, provider: 'alipay', outTradeNo })
-    expect(await (await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 100, 'TRADE_CLOSED', tradeNo))).text()).toBe(
-      'success',
-    )
-    await runDurableObjectAlarm(stub)
-
-    const paid = await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 100, 'TRADE_SUCCESS', tradeNo))
-    expect(paid.status).toBe(409)
+    const { outTradeNo, stub, payment } = await closedOrder(merchantId, 'UNREGCLOSED', 'paid')
+    expect((await notify('alipay', merchantId, payment())).status).toBe(409)
     expect((await orderView(merchantId, 'alipay', outTradeNo))!.notifications.at(-1)).toMatchObject({
       verdict: 'rejected',
       reason: 'order_not_registered',
@@ -136,8 +98,7 @@ describe('requireRegisteredOrders × a payment after a close', () => {
     await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.closed']))
     // The closed order's queries ended with the close: Alipay's retry is accepted once the merchant registers it.
     await registerOrder(merchantId, outTradeNo, 100)
-    const retried = await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 100, 'TRADE_SUCCESS', tradeNo))
-    expect(await retried.text()).toBe('success')
+    expect(await (await notify('alipay', merchantId, payment())).text()).toBe('success')
     await runDurableObjectAlarm(stub)
     await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.closed', 'payment.succeeded']))
   })

@@ -28,30 +28,13 @@ import {
 } from '../security/harness'
 import { alipayPayment, signV2, v2PaymentFields, v2Xml } from '../security/signing'
 import { inOrderStore } from '../support/orders'
-import { ALIPAY_GATEWAY, receiveEvents, withQueryKeys } from '../support/refunds'
+import { ALIPAY_GATEWAY, receiveEvents, tradeQueryAnswers, withQueryKeys } from '../support/refunds'
 
 /** A merchant with provider ids of its own (confirm-by-query holds the fixture ids). */
 async function saveMerchant(id: string, extra: Record<string, unknown>, status = 201): Promise<void> {
   const body = { ...merchantBody(id, { identity: ownKeys(id) }), ...extra }
   const reply = await admin(`/admin/merchants/${id}`, { method: 'PUT', body: JSON.stringify(body) })
   expect(reply.status).toBe(status)
-}
-
-/** Alipay's side of `alipay.trade.query`: the trade as `fields` say, signed over the exact response text. */
-function tradeQueryAnswers(fields: (outTradeNo: string) => Record<string, string>): string[] {
-  const asked: string[] = []
-  network.use(
-    http.post(ALIPAY_GATEWAY, async ({ request }) => {
-      const form = new URLSearchParams(await request.text())
-      if (form.get('method') !== 'alipay.trade.query') return undefined
-      const outTradeNo = (JSON.parse(form.get('biz_content')!) as { out_trade_no: string }).out_trade_no
-      asked.push(outTradeNo)
-      const content = JSON.stringify({ code: '10000', msg: 'Success', out_trade_no: outTradeNo, ...fields(outTradeNo) })
-      const sign = createSign('RSA-SHA256').update(content).sign(keys.alipay.alipayKey.privateKeyPem, 'base64')
-      return new HttpResponse(`{"alipay_trade_query_response":${content},"sign":"${sign}"}`)
-    }),
-  )
-  return asked
 }
 
 describe('confirmPaymentsByQuery', () => {

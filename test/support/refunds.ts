@@ -372,3 +372,20 @@ export function receiveEvents(url: string): ReceivedEvent[] {
   )
   return received
 }
+
+/** Alipay's side of `alipay.trade.query`: the trade as `fields` say, signed over the exact response text. */
+export function tradeQueryAnswers(fields: (outTradeNo: string) => Record<string, string>): string[] {
+  const asked: string[] = []
+  network.use(
+    http.post(ALIPAY_GATEWAY, async ({ request }) => {
+      const form = new URLSearchParams(await request.text())
+      if (form.get('method') !== 'alipay.trade.query') return undefined
+      const outTradeNo = (JSON.parse(form.get('biz_content')!) as { out_trade_no: string }).out_trade_no
+      asked.push(outTradeNo)
+      const content = JSON.stringify({ code: '10000', msg: 'Success', out_trade_no: outTradeNo, ...fields(outTradeNo) })
+      const sign = createSign('RSA-SHA256').update(content).sign(keys.alipay.alipayKey.privateKeyPem, 'base64')
+      return new HttpResponse(`{"alipay_trade_query_response":${content},"sign":"${sign}"}`)
+    }),
+  )
+  return asked
+}
