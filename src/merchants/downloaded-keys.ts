@@ -16,7 +16,7 @@ import {
   type RawNotification,
   type VerifiedNotification,
 } from '../providers'
-import { openable, openEach, type SealedDownloadedKey } from './key-downloader'
+import { openKeys, type SealedDownloadedKey } from './key-downloader'
 import { merchantReplica } from './merchant-replica'
 import type { MerchantConfig } from './types'
 
@@ -45,7 +45,7 @@ function downloadingProviders(merchant: MerchantConfig, registry: ProviderRegist
 async function opened(env: Env, merchantId: string, sealed: readonly SealedDownloadedKey[], now: number): Promise<CachedKeys> {
   const keyring = masterKeyring(env)
   const byProvider = new Map<string, DownloadedKey[]>()
-  for (const key of openable(await openEach(sealed, (value) => keyring.open(merchantId, value)), merchantId)) {
+  for (const key of (await openKeys(sealed, keyring, merchantId)).opened) {
     const list = byProvider.get(key.provider) ?? []
     list.push(key)
     byProvider.set(key.provider, list)

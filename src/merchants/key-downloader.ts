@@ -6,6 +6,7 @@
  */
 import { errorName, log } from '../lib/log'
 import { QueryFailed, type DownloadedKey, type KeyDownload, type ProviderRegistry } from '../providers'
+import type { MasterKeyring } from '../crypto/sealed'
 import { masterKeyring } from './master-keys'
 import { openMerchant, type StoredMerchant } from './sealing'
 import type { MerchantConfig } from './types'
@@ -129,8 +130,11 @@ export class KeyDownloader {
     )
     const keyring = masterKeyring(this.env)
     try {
-      const mine = this.keys(now).filter((key) => key.provider === provider)
-      const known = openable(await openEach(mine, (value) => keyring.open(merchantId, value)), merchantId)
+      const { opened: known, unopenable } = await openKeys(
+        this.keys(now).filter((key) => key.provider === provider),
+        keyring,
+        merchantId,
+      )
       const fresh = await downloads.download(section, known, { now, ...(timeoutMs === undefined ? {} : { timeoutMs }) })
       const sealed = await Promise.all(fresh.map(async (key) => ({ ...key, sealed: await keyring.seal(merchantId, key.certificatePem) })))
       const at = new Date(now).toISOString()
@@ -145,6 +149,11 @@ export class KeyDownloader {
           key.expiresAt,
           at,
         )
+      }
+      // A key no master key opens that the provider no longer lists would never be sealed again: it goes.
+      const listed = new Set(fresh.map((key) => key.serial))
+      for (const key of unopenable) {
+        if (!listed.has(key.serial)) this.sql.exec('DELETE FROM downloaded_keys WHERE provider = ? AND serial = ?', provider, key.serial)
       }
       this.sql.exec("UPDATE key_downloads SET succeeded_at = ?, outcome = 'ok' WHERE provider = ?", now, provider)
       return true
@@ -164,29 +173,30 @@ export class KeyDownloader {
   }
 }
 
-/** Each key opened, or null for one the master keys no longer open. */
-export function openEach(
+/** A downloaded key, opened. */
+export type OpenedKey = DownloadedKey & { provider: string }
+
+/**
+ * The keys the master keys open, and those they no longer open (sealed under a key since deleted: `MASTER_KEY_PREVIOUS`
+ * removed before they were sealed again). Those are left out, with a warning, rather than made the reason to verify
+ * with none: a notification signed with one asks for a download, which seals it again if the provider still lists
+ * it, or drops it if not.
+ */
+export async function openKeys(
   sealed: readonly SealedDownloadedKey[],
-  open: (value: string) => Promise<string>,
-): Promise<((DownloadedKey & { provider: string }) | null)[]> {
-  return Promise.all(
-    sealed.map(({ provider, serial, sealedCertificate, expiresAt }) =>
-      open(sealedCertificate).then(
-        (certificatePem) => ({ provider, serial, certificatePem, expiresAt }),
+  keyring: Pick<MasterKeyring, 'open'>,
+  merchantId: string,
+): Promise<{ opened: OpenedKey[]; unopenable: SealedDownloadedKey[] }> {
+  const tried = await Promise.all(
+    sealed.map((key) =>
+      keyring.open(merchantId, key.sealedCertificate).then(
+        (certificatePem): OpenedKey => ({ provider: key.provider, serial: key.serial, certificatePem, expiresAt: key.expiresAt }),
         () => null,
       ),
     ),
   )
-}
-
-/**
- * The keys that opened. One sealed under a master key since deleted (`MASTER_KEY_PREVIOUS` removed before it was sealed
- * again) is left out, not the reason to verify with none: a notification signed with it asks for a download, which
- * seals it again if the provider still lists it.
- */
-export function openable<T>(keys: readonly (T | null)[], merchantId: string): T[] {
-  const kept = keys.filter((key): key is T => key !== null)
-  if (kept.length < keys.length)
-    log('warn', { event: 'downloaded_keys.unopenable', merchant_id: merchantId, keys: keys.length - kept.length })
-  return kept
+  const opened = tried.filter((key): key is OpenedKey => key !== null)
+  const unopenable = sealed.filter((_, index) => tried[index] === null)
+  if (unopenable.length > 0) log('warn', { event: 'downloaded_keys.unopenable', merchant_id: merchantId, keys: unopenable.length })
+  return { opened, unopenable }
 }

@@ -14,7 +14,7 @@ import fixtures from '../fixtures/wechatpay-v3.json'
 import keys from '../fixtures/keys.json'
 import { network } from '../msw'
 import { masterKeyring } from '../../src/merchants/master-keys'
-import { merchantReplica } from '../../src/merchants/merchant-replica'
+import { merchantReplica, type MerchantReplica } from '../../src/merchants/merchant-replica'
 import { orderStub } from '../../src/order/order-key'
 import { admin, FORWARD_SECRET, getOrder, notify, recordForwarded } from '../support/gateway'
 import { freshOrderNo, ownIds, v3Payment, v3SignedHeaders, type V3Signer } from '../security/signing'
@@ -46,7 +46,13 @@ async function putMerchant(id: string, body: Record<string, unknown>): Promise<v
   expect(response.status).toBe(201)
 }
 
-type Answer = keyof typeof fixtures.certificates | 'unavailable'
+type Answer = keyof typeof fixtures.certificates | 'unavailable' | 'onlyC'
+
+/** The `rotated` answer without certificate A: WeChat no longer lists it (the fixture's own encrypted entry for C). */
+function onlyCertificateC(): string {
+  const rotated = JSON.parse(fixtures.certificates.rotated.body) as { data: { serial_no: string }[] }
+  return JSON.stringify({ data: rotated.data.filter((entry) => entry.serial_no === wx.platformCertC.serial) })
+}
 
 /** WeChat's side of `GET /v3/certificates`: a fixture body signed now (or a 500), counting the requests. */
 function certificatesEndpoint(initial: Answer, signer: V3Signer = 'platformCertC') {
@@ -55,7 +61,7 @@ function certificatesEndpoint(initial: Answer, signer: V3Signer = 'platformCertC
     http.get(`${API}/v3/certificates`, () => {
       state.requests += 1
       if (state.answer === 'unavailable') return HttpResponse.json({ code: 'SYSTEM_ERROR', message: '系统繁忙' }, { status: 500 })
-      const { body } = fixtures.certificates[state.answer]
+      const body = state.answer === 'onlyC' ? onlyCertificateC() : fixtures.certificates[state.answer].body
       // badSignature: a stranger's key under certificate C's serial.
       const headers = v3SignedHeaders(body, state.answer === 'badSignature' ? 'stranger' : state.signer)
       if (state.answer === 'badSignature') headers['Wechatpay-Serial'] = wx.platformCertC.serial
@@ -86,6 +92,25 @@ async function minutesPass(id: string, ms: number): Promise<void> {
   await runInDurableObject(merchantReplica(env, id), (_replica, state) => {
     state.storage.sql.exec('UPDATE key_downloads SET attempted_at = attempted_at - ?', ms)
   })
+}
+
+/**
+ * Certificate A as it stays when MASTER_KEY_PREVIOUS is deleted before it was sealed again: sealed under a key the
+ * gateway no longer has. The next download is due at once.
+ */
+async function sealCertificateAUnderLostKey(id: string): Promise<DurableObjectStub<MerchantReplica>> {
+  const lostKey = { MASTER_KEY: btoa('a master key since deleted: 32 B'), MASTER_KEY_PREVIOUS: undefined }
+  const sealedUnderLostKey = await masterKeyring(lostKey).seal(id, wx.platformCertA.certificatePem)
+  const replica = merchantReplica(env, id)
+  await runInDurableObject(replica, (_replica, state) => {
+    state.storage.sql.exec(
+      'UPDATE downloaded_keys SET sealed_certificate = ? WHERE serial = ?',
+      sealedUnderLostKey,
+      wx.platformCertA.serial,
+    )
+    state.storage.sql.exec('UPDATE key_downloads SET attempted_at = 0')
+  })
+  return replica
 }
 
 const expiry = (pem: string) => new Date(new X509Certificate(pem).validTo).toISOString()
@@ -275,18 +300,7 @@ describe('downloaded WeChat Pay platform certificates', () => {
     await putMerchant(id, autoMerchant(id))
     await scheduledDownload(id)
     await vi.waitFor(async () => expect(await platformKeys(id)).toHaveLength(2))
-    // Certificate A as it stays when MASTER_KEY_PREVIOUS is deleted before it was sealed again: sealed under a key
-    // the gateway no longer has.
-    const lostKey = { MASTER_KEY: btoa('a master key since deleted: 32 B'), MASTER_KEY_PREVIOUS: undefined }
-    const sealedUnderLostKey = await masterKeyring(lostKey).seal(id, wx.platformCertA.certificatePem)
-    const replica = merchantReplica(env, id)
-    await runInDurableObject(replica, (_replica, state) => {
-      state.storage.sql.exec(
-        'UPDATE downloaded_keys SET sealed_certificate = ? WHERE serial = ?',
-        sealedUnderLostKey,
-        wx.platformCertA.serial,
-      )
-    })
+    const replica = await sealCertificateAUnderLostKey(id)
 
     // Past the Worker's 30 s cache of opened keys: a notification signed with certificate C still verifies.
     vi.useFakeTimers({ toFake: ['Date'] })
@@ -299,9 +313,6 @@ describe('downloaded WeChat Pay platform certificates', () => {
 
     // The next download runs, and certificate A, still listed by WeChat, is sealed again under the current key.
     const before = endpoint.requests
-    await runInDurableObject(replica, (_replica, state) => {
-      state.storage.sql.exec('UPDATE key_downloads SET attempted_at = 0')
-    })
     await scheduledDownload(id)
     expect(endpoint.requests).toBeGreaterThan(before)
     const row = await runInDurableObject(replica, (_replica, state) => ({
@@ -311,6 +322,24 @@ describe('downloaded WeChat Pay platform certificates', () => {
     }))
     expect(row.outcome).toBe('ok')
     expect(await masterKeyring(env).open(id, String(row.sealed))).toBe(wx.platformCertA.certificatePem)
+  })
+
+  it('drops a certificate no master key opens once WeChat no longer lists it, and warns no more', async () => {
+    const id = 'auto-certs-old-master-key-unlisted'
+    const endpoint = certificatesEndpoint('rotated')
+    await putMerchant(id, autoMerchant(id))
+    await scheduledDownload(id)
+    await vi.waitFor(async () => expect(await platformKeys(id)).toHaveLength(2))
+    const replica = await sealCertificateAUnderLostKey(id)
+    endpoint.answer = 'onlyC'
+    await scheduledDownload(id)
+    const serials = await runInDurableObject(replica, (_replica, state) =>
+      state.storage.sql
+        .exec<{ serial: string }>('SELECT serial FROM downloaded_keys')
+        .toArray()
+        .map((row) => row.serial),
+    )
+    expect(serials).toEqual([wx.platformCertC.serial])
   })
 
   it('shows configured and downloaded keys side by side, and a configured key wins for its serial', async () => {
