@@ -131,12 +131,9 @@ export function applyNotification(store: OrderStore, notification: VerifiedNotif
   if (source === 'notify' && impliesPayment && unregistered) {
     // Doubtful: the merchant never announced this order. Ask the provider when the keys allow; its signed answer
     // decides, and the provider's retry of this notification then finds the order settled either way. Without a
-    // query (and for a closed order, whose queries ended with the close), the retry is accepted once the merchant
-    // registers the order.
+    // query, the retry is accepted once the merchant registers the order.
     audit('rejected', 'order_not_registered')
-    if (options.canQueryOrders === true && AWAITING_PAYMENT.has(order.status)) {
-      store.reconciliation.plan(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS)
-    }
+    if (options.canQueryOrders === true) planDoubtQuery(store, order.status, nowMs)
     return { verdict: 'rejected', reason: 'order_not_registered', status: order.status, eventIds: [] }
   }
 
@@ -153,7 +150,7 @@ export function applyNotification(store: OrderStore, notification: VerifiedNotif
     // A doubtful report (wrong amount, a refund of a payment not seen yet, even one found by a refund
     // query): ask the provider about the order once; its signed answer decides.
     if (decision.reason === 'refund_before_payment' || (source === 'notify' && decision.reason === 'amount_mismatch')) {
-      store.reconciliation.plan(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS)
+      planDoubtQuery(store, decision.next.status, nowMs)
     }
     return { verdict: 'rejected', reason: decision.reason, status: decision.next.status, eventIds: [] }
   }
@@ -187,10 +184,21 @@ export function applyNotification(store: OrderStore, notification: VerifiedNotif
 }
 
 /**
+ * Asks the provider about a doubtful report; of a closed order (whose queries ended with the close) too, marked so
+ * that the close does not end this query before it is answered.
+ */
+function planDoubtQuery(store: OrderStore, status: OrderStatus, nowMs: number): void {
+  if (AWAITING_PAYMENT.has(status)) store.reconciliation.plan(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS)
+  else store.reconciliation.planReopened(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS)
+}
+
+/**
  * Whether the order is still worth asking about: a payment may still arrive, or one notified after a close awaits its
  * confirmation (a payment after a close wins, once the provider's answer confirms it).
  */
 export function awaitsQuery(store: OrderStore, status = store.order.get()?.status): boolean {
   if (status === undefined) return false
-  return AWAITING_PAYMENT.has(status) || (!PAID_STATES.has(status) && store.reconciliation.get()?.unconfirmed !== undefined)
+  if (AWAITING_PAYMENT.has(status)) return true
+  const plan = store.reconciliation.get()
+  return !PAID_STATES.has(status) && (plan?.unconfirmed !== undefined || plan?.reopened === true)
 }

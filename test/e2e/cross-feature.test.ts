@@ -9,7 +9,7 @@ import { orderStub } from '../../src/order/order-key'
 import { ACCEPT, admin, forwardUrl, merchantBody, notify, orderView, ownKeys, registerOrder } from '../security/harness'
 import { alipayForm, alipayPaymentParams, freshOrderNo, signAlipay } from '../security/signing'
 import { inOrderStore } from '../support/orders'
-import { receiveEvents, tradeQueryAnswers, withQueryKeys } from '../support/refunds'
+import { alipayRefundNotify, receiveEvents, tradeQueryAnswers, withQueryKeys } from '../support/refunds'
 
 /** A merchant with provider ids of its own, the query keys, and `options`. */
 async function saveMerchant(merchantId: string, options: Record<string, unknown>): Promise<void> {
@@ -96,10 +96,50 @@ describe('requireRegisteredOrders × a payment after a close', () => {
       reason: 'order_not_registered',
     })
     await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.closed']))
-    // The closed order's queries ended with the close: Alipay's retry is accepted once the merchant registers it.
+    // Registered (before its query ran), Alipay's retry is accepted: once.
     await registerOrder(merchantId, outTradeNo, 100)
     expect(await (await notify('alipay', merchantId, payment())).text()).toBe('success')
     await runDurableObjectAlarm(stub)
     await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.closed', 'payment.succeeded']))
+  })
+})
+
+describe('a doubtful report about a closed order', () => {
+  it('is asked about, for a merchant that requires registered orders and has query keys, and the answer pays it once', async () => {
+    const merchantId = 'x-unregistered-closed-keys'
+    await saveMerchant(merchantId, { requireRegisteredOrders: true })
+    const received = receiveEvents(forwardUrl(merchantId))
+    const { outTradeNo, stub, asked, payment } = await closedOrder(merchantId, 'UNREGCLOSEDQ', 'paid')
+    await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.closed']))
+    expect((await notify('alipay', merchantId, payment())).status).toBe(409)
+    await runDurableObjectAlarm(stub)
+    expect(asked).toEqual([outTradeNo])
+    expect(await orderView(merchantId, 'alipay', outTradeNo)).toMatchObject({ status: 'paid', amount: 100 })
+    // Alipay's retry finds the order paid: a duplicate of the payment, nothing more forwarded.
+    expect(await (await notify('alipay', merchantId, payment())).text()).toBe('success')
+    await runDurableObjectAlarm(stub)
+    await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.closed', 'payment.succeeded']))
+    const plan = await inOrderStore({ merchantId, provider: 'alipay', outTradeNo }, (store) => store.reconciliation.get())
+    expect(plan).toMatchObject({ nextQueryAt: null })
+    expect(plan?.reopened).toBeUndefined()
+  })
+
+  it('is asked about when a refund proves a payment of an order closed first (confirmPaymentsByQuery), and a closed answer ends it', async () => {
+    const merchantId = 'x-confirm-refund-after-close'
+    await saveMerchant(merchantId, { confirmPaymentsByQuery: true })
+    const received = receiveEvents(forwardUrl(merchantId))
+    const { outTradeNo, stub, asked } = await closedOrder(merchantId, 'REFCLOSED', 'closed')
+    const refund = alipayRefundNotify({ outTradeNo, outRefundNo: 'XRF1', refundFee: 50, total: 100, identity: ownKeys(merchantId).alipay })
+    expect((await notify('alipay', merchantId, { body: refund.body, headers: refund.headers })).status).toBe(409)
+    await runDurableObjectAlarm(stub)
+    expect(asked).toEqual([outTradeNo])
+    // Alipay's signed word: closed. The order stays closed and is asked about no more.
+    expect(await orderView(merchantId, 'alipay', outTradeNo)).toMatchObject({ status: 'closed' })
+    const plan = await inOrderStore({ merchantId, provider: 'alipay', outTradeNo }, (store) => store.reconciliation.get())
+    expect(plan).toMatchObject({ nextQueryAt: null, queriesMade: 1 })
+    expect(plan?.reopened).toBeUndefined()
+    await runDurableObjectAlarm(stub)
+    expect(asked).toEqual([outTradeNo])
+    await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.closed']))
   })
 })

@@ -26,6 +26,20 @@ export class ReconciliationTable {
     })
   }
 
+  /** Plans a query of a closed order that a report says was paid after all: asked about although closed. */
+  planReopened(at: number, expiresAt: number): void {
+    this.plan(at, expiresAt)
+    this.set({ ...this.get()!, reopened: true })
+  }
+
+  /** The provider answered about the closed order: it is asked about no more for that report. */
+  endReopened(): void {
+    const current = this.get()
+    if (current?.reopened === undefined) return
+    const { reopened: _answered, ...rest } = current
+    this.set(rest)
+  }
+
   /** A reconciliation row with nothing planned, for an on-demand query of an unregistered order. */
   ensure(expiresAt: number): void {
     if (this.get() === null) this.set({ nextQueryAt: null, queriesMade: 0, expiresAt, lastQueryAt: null, lastResult: null })
@@ -53,8 +67,8 @@ export class ReconciliationTable {
   /** No more queries: the order is settled (a payment awaiting confirmation no longer is). */
   stop(): void {
     const current = this.get()
-    if (current === null || (current.nextQueryAt === null && current.unconfirmed === undefined)) return
-    const { unconfirmed: _settled, ...rest } = current
+    if (current === null || (current.nextQueryAt === null && current.unconfirmed === undefined && current.reopened === undefined)) return
+    const { unconfirmed: _settled, reopened: _done, ...rest } = current
     this.set({ ...rest, nextQueryAt: null })
   }
 

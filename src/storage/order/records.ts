@@ -129,6 +129,11 @@ export interface ReconciliationRow {
    * so that it still pays the order should the merchant's keys no longer allow the query.
    */
   unconfirmed?: UnconfirmedPayment
+  /**
+   * The order was closed, and a report since says it was paid after all (a doubtful payment or refund): it is asked
+   * about although closed, until an answer settles it.
+   */
+  reopened?: true
 }
 
 export interface UnconfirmedPayment {
