@@ -1,0 +1,72 @@
+/**
+ * Where two features meet, through the real Worker (round 2): held Alipay refunds × refund registration, and other
+ * combinations each feature's own tests do not reach. Notifications and answers signed with node:crypto and the
+ * fixtures' throwaway keys.
+ */
+import { runDurableObjectAlarm } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { describe, expect, it, vi } from 'vitest'
+import { orderStub } from '../../src/order/order-key'
+import { ACCEPT, admin, forwardUrl, merchantBody, notify, orderView, ownKeys } from '../security/harness'
+import { alipayForm, alipayPaymentParams, freshOrderNo, signAlipay } from '../security/signing'
+import { alipayRefundNotify, alipayRefundQueryAnswers, receiveEvents, withQueryKeys } from '../support/refunds'
+
+/** A merchant with provider ids of its own, the query keys, and `options`. */
+async function saveMerchant(merchantId: string, options: Record<string, unknown> = {}): Promise<void> {
+  const body = withQueryKeys(merchantBody(merchantId, { identity: ownKeys(merchantId) }))
+  const reply = await admin(`/admin/merchants/${merchantId}`, { method: 'PUT', body: JSON.stringify({ ...body, ...options }) })
+  expect(reply.status).toBe(201)
+}
+
+/** Alipay's TRADE_SUCCESS of the merchant's trade. */
+function alipayPayment(merchantId: string, outTradeNo: string, amount: number, tradeNo: string) {
+  const params = { ...alipayPaymentParams({ outTradeNo, amount, identity: ownKeys(merchantId).alipay }), trade_no: tradeNo }
+  const sign = signAlipay(params)
+  return { body: alipayForm({ ...params, sign }), headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' } }
+}
+
+describe('held Alipay refunds × refund registration', () => {
+  it('forwards two held refunds in the order they happened when the later one is registered first', async () => {
+    const merchantId = 'x2-held-registered'
+    await saveMerchant(merchantId)
+    const received = receiveEvents(forwardUrl(merchantId))
+    // Alipay knows neither refund yet (its answer names no refund): both stay held, in doubt.
+    const asked = alipayRefundQueryAnswers([])
+    const outTradeNo = freshOrderNo('HELDREG')
+    const tradeNo = `2026112222001${Date.now()}`
+    const identity = ownKeys(merchantId).alipay
+    const stub = orderStub(env, { merchantId, provider: 'alipay', outTradeNo })
+    expect(await (await notify('alipay', merchantId, alipayPayment(merchantId, outTradeNo, 100, tradeNo))).text()).toBe('success')
+    await runDurableObjectAlarm(stub)
+    await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.succeeded']))
+
+    // Refund A (30), then refund B (the other 70): B's notification (running total 1.00) arrives first, then A's (0.30).
+    const b = alipayRefundNotify({ outTradeNo, outRefundNo: 'R-B', refundFee: 100, total: 100, tradeNo, identity })
+    const a = alipayRefundNotify({ outTradeNo, outRefundNo: 'R-A', refundFee: 30, total: 100, tradeNo, identity })
+    expect(await (await notify('alipay', merchantId, b)).text()).toBe(ACCEPT.alipay.body)
+    expect(await (await notify('alipay', merchantId, a)).text()).toBe(ACCEPT.alipay.body)
+    await runDurableObjectAlarm(stub)
+    expect(asked.asked.sort()).toEqual(['R-A', 'R-B'])
+    expect((await orderView(merchantId, 'alipay', outTradeNo))!.refunds.map((r) => [r.out_refund_no, r.status])).toEqual([
+      ['R-B', 'pending'],
+      ['R-A', 'pending'],
+    ])
+
+    // The merchant registers B (70): B is certain now, but A, held with a lower running total, happened before it.
+    const registered = await admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}/refunds/R-B`, {
+      method: 'PUT',
+      body: JSON.stringify({ amount: 70 }),
+    })
+    expect(registered.status).toBeLessThan(300)
+    await runDurableObjectAlarm(stub)
+    // Then A is registered too (30): both settle, A first.
+    await admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}/refunds/R-A`, { method: 'PUT', body: JSON.stringify({ amount: 30 }) })
+    await runDurableObjectAlarm(stub)
+    await vi.waitFor(() => expect(received).toHaveLength(3))
+    expect(received.map((e) => [e.type, e.data.refund?.out_refund_no ?? null, e.data.refund?.amount ?? null])).toEqual([
+      ['payment.succeeded', null, null],
+      ['refund.succeeded', 'R-A', 30],
+      ['refund.succeeded', 'R-B', 70],
+    ])
+  })
+})
