@@ -9,7 +9,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { orderStub } from '../../src/order/order-key'
 import { ACCEPT, admin, forwardUrl, merchantBody, notify, orderView, ownKeys } from '../security/harness'
 import { alipayForm, alipayPaymentParams, freshOrderNo, signAlipay } from '../security/signing'
-import { alipayRefundNotify, alipayRefundQueryAnswers, receiveEvents, withQueryKeys } from '../support/refunds'
+import { alipayRefundNotify, alipayRefundQueryAnswers, receiveEvents, tradeQueryAnswers, withQueryKeys } from '../support/refunds'
 
 /** A merchant with provider ids of its own, the query keys, and `options`. */
 async function saveMerchant(merchantId: string, options: Record<string, unknown> = {}): Promise<void> {
@@ -68,5 +68,51 @@ describe('held Alipay refunds × refund registration', () => {
       ['refund.succeeded', 'R-A', 30],
       ['refund.succeeded', 'R-B', 70],
     ])
+  })
+})
+
+describe('confirmPaymentsByQuery × a refund of an order closed first', () => {
+  it('asks about a closed order whose refund (with the payment’s facts) it refused, and forwards payment then refund', async () => {
+    const merchantId = 'x2-confirm-closed-refund'
+    await saveMerchant(merchantId, { confirmPaymentsByQuery: true })
+    const received = receiveEvents(forwardUrl(merchantId))
+    const outTradeNo = freshOrderNo('CLOSEDREFUND')
+    const tradeNo = `2026112222001${Date.now()}`
+    const identity = ownKeys(merchantId).alipay
+    const asked = tradeQueryAnswers(() => ({
+      trade_no: tradeNo,
+      trade_status: 'TRADE_SUCCESS',
+      total_amount: '1.00',
+      send_pay_date: '2026-11-22 17:59:58',
+    }))
+    alipayRefundQueryAnswers([{ outTradeNo, outRefundNo: 'R-1', amount: 40, total: 100 }])
+    const stub = orderStub(env, { merchantId, provider: 'alipay', outTradeNo })
+    const closeParams = {
+      ...alipayPaymentParams({ outTradeNo, amount: 100, identity }),
+      trade_status: 'TRADE_CLOSED',
+      gmt_close: '2026-11-22 18:29:40',
+      trade_no: tradeNo,
+    }
+    const { gmt_payment: _paid, ...closeFields } = closeParams
+    const close = {
+      body: alipayForm({ ...closeFields, sign: signAlipay(closeFields) }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    }
+    expect(await (await notify('alipay', merchantId, close)).text()).toBe('success')
+    await runDurableObjectAlarm(stub)
+    await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.closed']))
+
+    // The payment's own notification was lost; its refund's carries the payment's facts (gmt_payment, the total).
+    const refund = alipayRefundNotify({ outTradeNo, outRefundNo: 'R-1', refundFee: 40, total: 100, tradeNo, identity })
+    const first = await notify('alipay', merchantId, refund)
+    await runDurableObjectAlarm(stub)
+    await runDurableObjectAlarm(stub)
+    // The refund is doubtful for a merchant who confirms payments: the provider is asked about the order.
+    expect(asked).toEqual([outTradeNo])
+    // Alipay retries a refused refund notification.
+    if ((await first.text()) !== 'success') expect(await (await notify('alipay', merchantId, refund)).text()).toBe('success')
+    await runDurableObjectAlarm(stub)
+    await runDurableObjectAlarm(stub)
+    await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.closed', 'payment.succeeded', 'refund.succeeded']))
   })
 })
