@@ -7,6 +7,7 @@ import { runDurableObjectAlarm } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it, vi } from 'vitest'
 import { orderStub } from '../../src/order/order-key'
+import { inOrderStore } from '../support/orders'
 import { ACCEPT, admin, forwardUrl, merchantBody, notify, orderView, ownKeys } from '../security/harness'
 import { alipayForm, alipayPaymentParams, freshOrderNo, signAlipay } from '../security/signing'
 import { alipayRefundNotify, alipayRefundQueryAnswers, receiveEvents, tradeQueryAnswers, withQueryKeys } from '../support/refunds'
@@ -47,7 +48,10 @@ describe('held Alipay refunds × refund registration', () => {
     expect(await (await notify('alipay', merchantId, a)).text()).toBe(ACCEPT.alipay.body)
     await runDurableObjectAlarm(stub)
     expect(asked.asked.sort()).toEqual(['R-A', 'R-B'])
-    expect((await orderView(merchantId, 'alipay', outTradeNo))!.refunds.map((r) => [r.out_refund_no, r.status])).toEqual([
+    const held = await inOrderStore({ merchantId, provider: 'alipay', outTradeNo }, (store) =>
+      store.refunds.rows().map((r) => [r.outRefundNo, r.status]),
+    )
+    expect(held).toEqual([
       ['R-B', 'pending'],
       ['R-A', 'pending'],
     ])
@@ -71,48 +75,62 @@ describe('held Alipay refunds × refund registration', () => {
   })
 })
 
+/** The merchant's unpaid trade, closed by Alipay (TRADE_CLOSED, its alarm run), with Alipay's answer to an order query. */
+async function closedTrade(merchantId: string, prefix: string, query: 'paid' | 'closed') {
+  const outTradeNo = freshOrderNo(prefix)
+  const tradeNo = `2026112222001${Date.now()}`
+  const identity = ownKeys(merchantId).alipay
+  const asked = tradeQueryAnswers(
+    (): Record<string, string> =>
+      query === 'paid'
+        ? { trade_no: tradeNo, trade_status: 'TRADE_SUCCESS', total_amount: '1.00', send_pay_date: '2026-11-22 17:59:58' }
+        : { trade_no: tradeNo, trade_status: 'TRADE_CLOSED', total_amount: '1.00' },
+  )
+  const stub = orderStub(env, { merchantId, provider: 'alipay', outTradeNo })
+  const { gmt_payment: _paid, ...params } = alipayPaymentParams({ outTradeNo, amount: 100, identity })
+  const fields = { ...params, trade_status: 'TRADE_CLOSED', gmt_close: '2026-11-22 18:29:40', trade_no: tradeNo }
+  const close = {
+    body: alipayForm({ ...fields, sign: signAlipay(fields) }),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  }
+  expect(await (await notify('alipay', merchantId, close)).text()).toBe('success')
+  await runDurableObjectAlarm(stub)
+  // The payment's own notification was lost; its refund's carries the payment's facts (gmt_payment, the total).
+  const refund = alipayRefundNotify({ outTradeNo, outRefundNo: 'R-1', refundFee: 40, total: 100, tradeNo, identity })
+  return { outTradeNo, stub, asked, refund }
+}
+
 describe('confirmPaymentsByQuery × a refund of an order closed first', () => {
   it('asks about a closed order whose refund (with the payment’s facts) it refused, and forwards payment then refund', async () => {
     const merchantId = 'x2-confirm-closed-refund'
     await saveMerchant(merchantId, { confirmPaymentsByQuery: true })
     const received = receiveEvents(forwardUrl(merchantId))
-    const outTradeNo = freshOrderNo('CLOSEDREFUND')
-    const tradeNo = `2026112222001${Date.now()}`
-    const identity = ownKeys(merchantId).alipay
-    const asked = tradeQueryAnswers(() => ({
-      trade_no: tradeNo,
-      trade_status: 'TRADE_SUCCESS',
-      total_amount: '1.00',
-      send_pay_date: '2026-11-22 17:59:58',
-    }))
-    alipayRefundQueryAnswers([{ outTradeNo, outRefundNo: 'R-1', amount: 40, total: 100 }])
-    const stub = orderStub(env, { merchantId, provider: 'alipay', outTradeNo })
-    const closeParams = {
-      ...alipayPaymentParams({ outTradeNo, amount: 100, identity }),
-      trade_status: 'TRADE_CLOSED',
-      gmt_close: '2026-11-22 18:29:40',
-      trade_no: tradeNo,
-    }
-    const { gmt_payment: _paid, ...closeFields } = closeParams
-    const close = {
-      body: alipayForm({ ...closeFields, sign: signAlipay(closeFields) }),
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    }
-    expect(await (await notify('alipay', merchantId, close)).text()).toBe('success')
-    await runDurableObjectAlarm(stub)
+    const { outTradeNo, stub, asked, refund } = await closedTrade(merchantId, 'CLOSEDREFUND', 'paid')
     await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.closed']))
-
-    // The payment's own notification was lost; its refund's carries the payment's facts (gmt_payment, the total).
-    const refund = alipayRefundNotify({ outTradeNo, outRefundNo: 'R-1', refundFee: 40, total: 100, tradeNo, identity })
-    const first = await notify('alipay', merchantId, refund)
+    // A refund of a payment not confirmed yet is refused (Alipay retries it), and the provider is asked about the order.
+    expect(await (await notify('alipay', merchantId, refund)).text()).toBe('failure')
     await runDurableObjectAlarm(stub)
-    await runDurableObjectAlarm(stub)
-    // The refund is doubtful for a merchant who confirms payments: the provider is asked about the order.
     expect(asked).toEqual([outTradeNo])
-    // Alipay retries a refused refund notification.
-    if ((await first.text()) !== 'success') expect(await (await notify('alipay', merchantId, refund)).text()).toBe('success')
-    await runDurableObjectAlarm(stub)
+    expect(await orderView(merchantId, 'alipay', outTradeNo)).toMatchObject({ status: 'paid', amount: 100 })
+    // Alipay's retry applies; its own amount is settled by the merchant's registration (Alipay states the running total).
+    expect(await (await notify('alipay', merchantId, refund)).text()).toBe('success')
+    await admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}/refunds/R-1`, { method: 'PUT', body: JSON.stringify({ amount: 40 }) })
     await runDurableObjectAlarm(stub)
     await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.closed', 'payment.succeeded', 'refund.succeeded']))
+    expect(received.at(-1)!.data.refund).toMatchObject({ out_refund_no: 'R-1', amount: 40 })
+  })
+
+  it('asks no more once the provider’s signed answer says the trade is closed', async () => {
+    const merchantId = 'x2-confirm-closed-refund-denied'
+    await saveMerchant(merchantId, { confirmPaymentsByQuery: true })
+    const { outTradeNo, stub, asked, refund } = await closedTrade(merchantId, 'CLOSEDREFUNDNO', 'closed')
+    expect(await (await notify('alipay', merchantId, refund)).text()).toBe('failure')
+    await runDurableObjectAlarm(stub)
+    await runDurableObjectAlarm(stub)
+    expect(asked).toEqual([outTradeNo])
+    expect(await orderView(merchantId, 'alipay', outTradeNo)).toMatchObject({ status: 'closed' })
+    const plan = await inOrderStore({ merchantId, provider: 'alipay', outTradeNo }, (store) => store.reconciliation.get())
+    expect(plan).toMatchObject({ nextQueryAt: null })
+    expect(plan?.refundBeforePayment).toBeUndefined()
   })
 })
