@@ -152,7 +152,10 @@ export function applyNotification(store: OrderStore, notification: VerifiedNotif
     if (decision.next.status !== order.status) store.order.save(decision.next, now)
     // A doubtful report (wrong amount, a refund of a payment not seen yet, even one found by a refund
     // query): ask the provider about the order once; its signed answer decides.
-    if (decision.reason === 'refund_before_payment' || (source === 'notify' && decision.reason === 'amount_mismatch')) {
+    if (decision.reason === 'refund_before_payment') {
+      // Asked about even once closed: a payment after a close wins, and the provider retries the refund.
+      store.reconciliation.plan(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS, undefined, options.receivedAt)
+    } else if (source === 'notify' && decision.reason === 'amount_mismatch') {
       store.reconciliation.plan(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS)
     }
     return { verdict: 'rejected', reason: decision.reason, status: decision.next.status, eventIds: [] }
@@ -188,9 +191,12 @@ export function applyNotification(store: OrderStore, notification: VerifiedNotif
 
 /**
  * Whether the order is still worth asking about: a payment may still arrive, or one notified after a close awaits its
- * confirmation (a payment after a close wins, once the provider's answer confirms it).
+ * confirmation, or a refund refused for want of its payment does (a payment after a close wins, once the provider's
+ * answer confirms it).
  */
 export function awaitsQuery(store: OrderStore, status = store.order.get()?.status): boolean {
   if (status === undefined) return false
-  return AWAITING_PAYMENT.has(status) || (!PAID_STATES.has(status) && store.reconciliation.get()?.unconfirmed !== undefined)
+  const plan = store.reconciliation.get()
+  const doubt = plan?.unconfirmed !== undefined || plan?.refundBeforePayment !== undefined
+  return AWAITING_PAYMENT.has(status) || (!PAID_STATES.has(status) && doubt)
 }

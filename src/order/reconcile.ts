@@ -79,6 +79,9 @@ async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: b
     // "Not paid" (or closed) denies a kept payment only if the notification had arrived when the query was sent (`nowMs`).
     const denied = answer.notPaid === true && kept !== undefined && kept.receivedAt < nowMs
     if (denied) store.reconciliation.dropUnconfirmed()
+    // The same signed word ends the doubt a refused refund raised, if it had arrived when the query was sent.
+    const refundAt = current.refundBeforePayment
+    if (answer.notPaid === true && refundAt !== undefined && refundAt < nowMs) store.reconciliation.dropRefundBeforePayment()
     const settled = !awaitsQuery(store) || answer.final
     let next = settled ? null : nextQueryAt(current.queriesMade + 1, finishedAt, current.expiresAt)
     if (next === null && !settled && kept !== undefined && !denied) {

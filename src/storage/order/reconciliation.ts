@@ -11,11 +11,13 @@ export class ReconciliationTable {
 
   /**
    * Plans a query at `at` (keeping an earlier plan), watching the order until `expiresAt`; with `unconfirmed`, the
-   * payment notification the query is to confirm.
+   * payment notification the query is to confirm; with `refundBeforePayment`, when a refund of an unseen payment was
+   * refused (the earliest is kept).
    */
-  plan(at: number, expiresAt: number, unconfirmed?: UnconfirmedPayment): void {
+  plan(at: number, expiresAt: number, unconfirmed?: UnconfirmedPayment, refundBeforePayment?: number): void {
     const current = this.get()
     const kept = unconfirmed ?? current?.unconfirmed
+    const refundAt = current?.refundBeforePayment ?? refundBeforePayment
     this.set({
       nextQueryAt: current?.nextQueryAt === null || current?.nextQueryAt === undefined ? at : Math.min(current.nextQueryAt, at),
       queriesMade: current?.queriesMade ?? 0,
@@ -23,6 +25,7 @@ export class ReconciliationTable {
       lastQueryAt: current?.lastQueryAt ?? null,
       lastResult: current?.lastResult ?? null,
       ...(kept === undefined ? {} : { unconfirmed: kept }),
+      ...(refundAt === undefined ? {} : { refundBeforePayment: refundAt }),
     })
   }
 
@@ -50,11 +53,23 @@ export class ReconciliationTable {
     this.set(rest)
   }
 
-  /** No more queries: the order is settled (a payment awaiting confirmation no longer is). */
+  /** Forgets the refused refund of an unseen payment: the provider's signed answer said it is not paid. */
+  dropRefundBeforePayment(): void {
+    const current = this.get()
+    if (current?.refundBeforePayment === undefined) return
+    const { refundBeforePayment: _denied, ...rest } = current
+    this.set(rest)
+  }
+
+  /** No more queries: the order is settled (a payment awaiting confirmation, or a refused refund's, no longer is). */
   stop(): void {
     const current = this.get()
-    if (current === null || (current.nextQueryAt === null && current.unconfirmed === undefined)) return
-    const { unconfirmed: _settled, ...rest } = current
+    if (
+      current === null ||
+      (current.nextQueryAt === null && current.unconfirmed === undefined && current.refundBeforePayment === undefined)
+    )
+      return
+    const { unconfirmed: _settled, refundBeforePayment: _answered, ...rest } = current
     this.set({ ...rest, nextQueryAt: null })
   }
 

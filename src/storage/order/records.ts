@@ -129,6 +129,11 @@ export interface ReconciliationRow {
    * so that it still pays the order should the merchant's keys no longer allow the query.
    */
   unconfirmed?: UnconfirmedPayment
+  /**
+   * When (epoch ms) a signed refund of a payment this unpaid order has not seen was refused (`refund_before_payment`):
+   * the order is asked about even once closed, as a payment after a close wins once the provider's answer confirms it.
+   */
+  refundBeforePayment?: number
 }
 
 export interface UnconfirmedPayment {
