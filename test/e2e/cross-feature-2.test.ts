@@ -3,14 +3,24 @@
  * combinations each feature's own tests do not reach. Notifications and answers signed with node:crypto and the
  * fixtures' throwaway keys.
  */
-import { runDurableObjectAlarm } from 'cloudflare:test'
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it, vi } from 'vitest'
+import { http, HttpResponse } from 'msw'
 import { orderStub } from '../../src/order/order-key'
+import type { OrderObject } from '../../src/order/order-object'
+import { network } from '../msw'
 import { inOrderStore } from '../support/orders'
 import { ACCEPT, admin, forwardUrl, merchantBody, notify, orderView, ownKeys } from '../security/harness'
 import { alipayForm, alipayPaymentParams, freshOrderNo, signAlipay } from '../security/signing'
-import { alipayRefundNotify, alipayRefundQueryAnswers, receiveEvents, tradeQueryAnswers, withQueryKeys } from '../support/refunds'
+import {
+  ALIPAY_GATEWAY,
+  alipayRefundNotify,
+  alipayRefundQueryAnswers,
+  receiveEvents,
+  tradeQueryAnswers,
+  withQueryKeys,
+} from '../support/refunds'
 
 /** A merchant with provider ids of its own, the query keys, and `options`. */
 async function saveMerchant(merchantId: string, options: Record<string, unknown> = {}): Promise<void> {
@@ -132,5 +142,56 @@ describe('confirmPaymentsByQuery × a refund of an order closed first', () => {
     const plan = await inOrderStore({ merchantId, provider: 'alipay', outTradeNo }, (store) => store.reconciliation.get())
     expect(plan).toMatchObject({ nextQueryAt: null })
     expect(plan?.refundBeforePayment).toBeUndefined()
+  })
+})
+
+describe('compaction × a payment awaiting confirmation', () => {
+  it('keeps the payment whose confirming queries failed for a week through compaction: a sync then pays it', async () => {
+    const merchantId = 'x2-compact-unconfirmed'
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      vi.setSystemTime(Date.parse('2031-05-01T00:00:00Z'))
+      await saveMerchant(merchantId, { confirmPaymentsByQuery: true })
+      const received = receiveEvents(forwardUrl(merchantId))
+      network.use(http.post(ALIPAY_GATEWAY, () => new HttpResponse('busy', { status: 502 })))
+      const outTradeNo = freshOrderNo('COMPACTHELD')
+      const tradeNo = `2026112222001${Date.now()}`
+      const stub = orderStub(env, { merchantId, provider: 'alipay', outTradeNo })
+      await runInDurableObject(stub, (o: OrderObject) => {
+        ;(o as unknown as { env: Env }).env = { ...env, ORDER_RETENTION_DAYS: '0' } as unknown as Env
+      })
+      expect(await (await notify('alipay', merchantId, alipayPayment(merchantId, outTradeNo, 100, tradeNo))).text()).toBe('success')
+      await runDurableObjectAlarm(stub)
+      // A week and a day of failed queries later: the last one logs payment.unconfirmed and plans none.
+      vi.setSystemTime(Date.now() + 8 * 24 * 3600_000)
+      await runDurableObjectAlarm(stub)
+      await runDurableObjectAlarm(stub)
+      await runDurableObjectAlarm(stub)
+      const kept = await inOrderStore({ merchantId, provider: 'alipay', outTradeNo }, (store) => ({
+        compactedAt: store.compactedAt(),
+        plan: store.reconciliation.get(),
+      }))
+      expect(kept.plan?.nextQueryAt).toBeNull()
+      expect(kept.compactedAt).not.toBeNull()
+      expect(kept.plan?.unconfirmed).toBeDefined()
+      expect(received).toEqual([])
+
+      // The query works again: a sync pays the order, once.
+      tradeQueryAnswers(() => ({
+        trade_no: tradeNo,
+        trade_status: 'TRADE_SUCCESS',
+        total_amount: '1.00',
+        send_pay_date: '2026-11-22 17:59:58',
+      }))
+      const sync = await admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}/sync?provider=alipay`, { method: 'POST' })
+      expect(await sync.json()).toMatchObject({ results: [{ provider: 'alipay', status: 'paid', query: 'alipay paid (accepted)' }] })
+      await runDurableObjectAlarm(stub)
+      await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.succeeded']))
+      expect(await (await notify('alipay', merchantId, alipayPayment(merchantId, outTradeNo, 100, tradeNo))).text()).toBe('success')
+      await runDurableObjectAlarm(stub)
+      expect(received).toHaveLength(1)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
