@@ -10,7 +10,7 @@ import { http, HttpResponse } from 'msw'
 import { orderStub } from '../../src/order/order-key'
 import type { OrderObject } from '../../src/order/order-object'
 import { network } from '../msw'
-import { inOrderStore } from '../support/orders'
+import { awaitProjection, inOrderStore } from '../support/orders'
 import { ACCEPT, admin, forwardUrl, merchantBody, notify, orderView, ownKeys } from '../security/harness'
 import { alipayForm, alipayPaymentParams, freshOrderNo, signAlipay } from '../security/signing'
 import {
@@ -193,5 +193,49 @@ describe('compaction × a payment awaiting confirmation', () => {
     } finally {
       vi.useRealTimers()
     }
+  })
+})
+
+describe('endpoint disabled × confirmPaymentsByQuery × recover', () => {
+  it('sends a payment confirmed while the endpoint was disabled, and the refund after it, in their order once recovered', async () => {
+    const merchantId = 'x2-disabled-confirmed'
+    await saveMerchant(merchantId, { confirmPaymentsByQuery: true })
+    const received = receiveEvents(forwardUrl(merchantId))
+    const outTradeNo = freshOrderNo('DISCONF')
+    const tradeNo = `2026112222001${Date.now()}`
+    const identity = ownKeys(merchantId).alipay
+    const order = { merchantId, provider: 'alipay' as const, outTradeNo }
+    const stub = orderStub(env, order)
+    expect((await admin(`/admin/merchants/${merchantId}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
+    const since = new Date(Date.now() - 60_000).toISOString()
+    expect(await (await notify('alipay', merchantId, alipayPayment(merchantId, outTradeNo, 100, tradeNo))).text()).toBe('success')
+    tradeQueryAnswers(() => ({
+      trade_no: tradeNo,
+      trade_status: 'TRADE_SUCCESS',
+      total_amount: '1.00',
+      send_pay_date: '2026-11-22 17:59:58',
+    }))
+    await runDurableObjectAlarm(stub)
+    // The refund of the whole trade: its running total leaves no doubt (no refund before it).
+    const refund = alipayRefundNotify({ outTradeNo, outRefundNo: 'R-ALL', refundFee: 100, total: 100, tradeNo, identity })
+    expect(await (await notify('alipay', merchantId, refund)).text()).toBe('success')
+    await admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}/refunds/R-ALL`, {
+      method: 'PUT',
+      body: JSON.stringify({ amount: 100 }),
+    })
+    await runDurableObjectAlarm(stub)
+    await runDurableObjectAlarm(stub)
+    expect(received).toEqual([])
+    expect(await orderView(merchantId, 'alipay', outTradeNo)).toMatchObject({ status: 'refunded' })
+
+    expect((await admin(`/admin/merchants/${merchantId}/endpoint/enable`, { method: 'POST' })).status).toBe(200)
+    await awaitProjection([order])
+    const recover = () =>
+      admin(`/admin/merchants/${merchantId}/deliveries/recover`, { method: 'POST', body: JSON.stringify({ since, status: 'failed' }) })
+    expect(await (await recover()).json()).toMatchObject({ recovered: 2 })
+    await runDurableObjectAlarm(stub)
+    await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.succeeded', 'refund.succeeded']))
+    expect(received[1]!.data.refund).toMatchObject({ out_refund_no: 'R-ALL', amount: 100 })
+    expect(await (await recover()).json()).toMatchObject({ recovered: 0 })
   })
 })
