@@ -11,7 +11,7 @@ import { orderStub } from '../../src/order/order-key'
 import type { OrderObject } from '../../src/order/order-object'
 import { network } from '../msw'
 import { awaitProjection, inOrderStore } from '../support/orders'
-import { ACCEPT, admin, forwardUrl, merchantBody, notify, orderView, ownKeys } from '../security/harness'
+import { ACCEPT, admin, forwardUrl, freshPayment, merchantBody, notify, orderView, ownKeys } from '../security/harness'
 import { alipayForm, alipayPaymentParams, freshOrderNo, signAlipay } from '../security/signing'
 import {
   ALIPAY_GATEWAY,
@@ -19,6 +19,8 @@ import {
   alipayRefundQueryAnswers,
   receiveEvents,
   tradeQueryAnswers,
+  v2RefundNotify,
+  v3RefundNotify,
   withQueryKeys,
 } from '../support/refunds'
 
@@ -237,5 +239,33 @@ describe('endpoint disabled × confirmPaymentsByQuery × recover', () => {
     await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.succeeded', 'refund.succeeded']))
     expect(received[1]!.data.refund).toMatchObject({ out_refund_no: 'R-ALL', amount: 100 })
     expect(await (await recover()).json()).toMatchObject({ recovered: 0 })
+  })
+})
+
+describe('one WeChat Pay order across v2 and v3', () => {
+  it('a v2 payment, its refund failed on v3 then succeeded on v2, and a later v3 report of it: each outcome once', async () => {
+    const merchantId = 'x2-mixed-channels'
+    await saveMerchant(merchantId)
+    const received = receiveEvents(forwardUrl(merchantId))
+    const identity = ownKeys(merchantId)
+    const payment = freshPayment('wechatpay.v2', { identity })
+    const { outTradeNo } = payment
+    const stub = orderStub(env, { merchantId, provider: 'wechatpay', outTradeNo })
+    expect((await notify('wechatpay.v2', merchantId, payment)).status).toBe(200)
+    const refund = { outTradeNo, outRefundNo: 'R-1', refund: 60, total: 100, identity: identity.wechat }
+    expect((await notify('wechatpay.v3', merchantId, v3RefundNotify({ ...refund, status: 'ABNORMAL' }))).status).toBeLessThan(300)
+    expect((await notify('wechatpay.v2', merchantId, v2RefundNotify(refund))).status).toBe(200)
+    expect((await notify('wechatpay.v3', merchantId, v3RefundNotify(refund))).status).toBeLessThan(300)
+    // Another refund of more than is left: refused on either channel.
+    const tooMuch = { outTradeNo, outRefundNo: 'R-2', refund: 50, total: 100, identity: identity.wechat }
+    expect((await notify('wechatpay.v3', merchantId, v3RefundNotify(tooMuch))).status).toBeGreaterThanOrEqual(400)
+    await runDurableObjectAlarm(stub)
+    await vi.waitFor(() => expect(received).toHaveLength(3))
+    expect(received.map((e) => [e.type, e.data.channel, e.data.refund?.amount ?? null])).toEqual([
+      ['payment.succeeded', 'wechatpay.v2', null],
+      ['refund.failed', 'wechatpay.v3', 60],
+      ['refund.succeeded', 'wechatpay.v2', 60],
+    ])
+    expect(await orderView(merchantId, 'wechatpay', outTradeNo)).toMatchObject({ status: 'partially_refunded', amount: 100 })
   })
 })
