@@ -200,5 +200,5 @@ export function awaitsQuery(store: OrderStore, status = store.order.get()?.statu
   if (status === undefined) return false
   if (AWAITING_PAYMENT.has(status)) return true
   const plan = store.reconciliation.get()
-  return !PAID_STATES.has(status) && (plan?.unconfirmed !== undefined || plan?.reopened === true)
+  return !PAID_STATES.has(status) && (plan?.unconfirmed !== undefined || plan?.reopened !== undefined)
 }

@@ -79,8 +79,9 @@ async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: b
     // "Not paid" (or closed) denies a kept payment only if the notification had arrived when the query was sent (`nowMs`).
     const denied = answer.notPaid === true && kept !== undefined && kept.receivedAt < nowMs
     if (denied) store.reconciliation.dropUnconfirmed()
-    // The provider's word on a reopened closed order ends its doubt: not paid, or paid (applied above: settled).
-    if (answer.notPaid === true) store.reconciliation.endReopened()
+    // The provider's word on a reopened closed order ends its doubt: not paid (if the report had arrived when the query
+    // was sent), or paid (applied above: settled).
+    if (answer.notPaid === true && current.reopened !== undefined && current.reopened <= nowMs) store.reconciliation.endReopened()
     const settled = !awaitsQuery(store) || answer.final
     if (settled) store.reconciliation.endReopened()
     let next = settled ? null : nextQueryAt(current.queriesMade + 1, finishedAt, current.expiresAt)

@@ -219,6 +219,9 @@ function certainAmount(refund: RefundRow, rows: RefundRow[], state: OrderState, 
     .filter((row) => row.cumulative !== null && row.cumulative < total)
     .reduce((sum, row) => sum + row.amount!, 0)
   if (refund.registeredAmount !== null) {
+    // As for a stated amount: a refund held before it (a lower running total) settles first, so the merchant gets
+    // the two in the order they happened; once its own queries end, it no longer waits.
+    if (heldBefore(total, refund.outRefundNo, rows) && !queriesEnded) return null
     const highest = Math.max(total, ...others.map((row) => row.cumulative ?? 0))
     const amount = refund.registeredAmount
     return amount <= total - settledBefore && state.refundedAmount + amount <= highest ? amount : null

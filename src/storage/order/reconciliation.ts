@@ -29,7 +29,8 @@ export class ReconciliationTable {
   /** Plans a query of a closed order that a report says was paid after all: asked about although closed. */
   planReopened(at: number, expiresAt: number): void {
     this.plan(at, expiresAt)
-    this.set({ ...this.get()!, reopened: true })
+    const current = this.get()!
+    this.set({ ...current, reopened: current.reopened ?? at })
   }
 
   /** The provider answered about the closed order: it is asked about no more for that report. */

@@ -130,10 +130,10 @@ export interface ReconciliationRow {
    */
   unconfirmed?: UnconfirmedPayment
   /**
-   * The order was closed, and a report since says it was paid after all (a doubtful payment or refund): it is asked
-   * about although closed, until an answer settles it.
+   * When (epoch ms) a report said this closed order was paid after all (a doubtful payment or refund): it is asked
+   * about although closed, until an answer to a query sent after that settles it.
    */
-  reopened?: true
+  reopened?: number
 }
 
 export interface UnconfirmedPayment {
