@@ -11,7 +11,7 @@ import { orderStub } from '../../src/order/order-key'
 import type { OrderObject } from '../../src/order/order-object'
 import { network } from '../msw'
 import { awaitProjection, inOrderStore } from '../support/orders'
-import { ACCEPT, admin, forwardUrl, freshPayment, merchantBody, notify, orderView, ownKeys } from '../security/harness'
+import { ACCEPT, admin, forwardUrl, freshPayment, notify, orderView, ownKeys } from '../security/harness'
 import { alipayForm, alipayPaymentParams, freshOrderNo, signAlipay } from '../security/signing'
 import {
   ALIPAY_GATEWAY,
@@ -21,15 +21,8 @@ import {
   tradeQueryAnswers,
   v2RefundNotify,
   v3RefundNotify,
-  withQueryKeys,
 } from '../support/refunds'
-
-/** A merchant with provider ids of its own, the query keys, and `options`. */
-async function saveMerchant(merchantId: string, options: Record<string, unknown> = {}): Promise<void> {
-  const body = withQueryKeys(merchantBody(merchantId, { identity: ownKeys(merchantId) }))
-  const reply = await admin(`/admin/merchants/${merchantId}`, { method: 'PUT', body: JSON.stringify({ ...body, ...options }) })
-  expect(reply.status).toBe(201)
-}
+import { closedOrder, saveQueryingMerchant } from '../support/closed-orders'
 
 /** Alipay's TRADE_SUCCESS of the merchant's trade. */
 function alipayPayment(merchantId: string, outTradeNo: string, amount: number, tradeNo: string) {
@@ -41,7 +34,7 @@ function alipayPayment(merchantId: string, outTradeNo: string, amount: number, t
 describe('held Alipay refunds × refund registration', () => {
   it('forwards two held refunds in the order they happened when the later one is registered first', async () => {
     const merchantId = 'x2-held-registered'
-    await saveMerchant(merchantId)
+    await saveQueryingMerchant(merchantId)
     const received = receiveEvents(forwardUrl(merchantId))
     // Alipay knows neither refund yet (its answer names no refund): both stay held, in doubt.
     const asked = alipayRefundQueryAnswers([])
@@ -87,27 +80,10 @@ describe('held Alipay refunds × refund registration', () => {
   })
 })
 
-/** The merchant's unpaid trade, closed by Alipay (TRADE_CLOSED, its alarm run), with Alipay's answer to an order query. */
+/** An order Alipay closed unpaid, and the refund notification (with the payment's facts) of its lost payment. */
 async function closedTrade(merchantId: string, prefix: string, query: 'paid' | 'closed') {
-  const outTradeNo = freshOrderNo(prefix)
-  const tradeNo = `2026112222001${Date.now()}`
+  const { outTradeNo, tradeNo, stub, asked } = await closedOrder(merchantId, prefix, query)
   const identity = ownKeys(merchantId).alipay
-  const asked = tradeQueryAnswers(
-    (): Record<string, string> =>
-      query === 'paid'
-        ? { trade_no: tradeNo, trade_status: 'TRADE_SUCCESS', total_amount: '1.00', send_pay_date: '2026-11-22 17:59:58' }
-        : { trade_no: tradeNo, trade_status: 'TRADE_CLOSED', total_amount: '1.00' },
-  )
-  const stub = orderStub(env, { merchantId, provider: 'alipay', outTradeNo })
-  const { gmt_payment: _paid, ...params } = alipayPaymentParams({ outTradeNo, amount: 100, identity })
-  const fields = { ...params, trade_status: 'TRADE_CLOSED', gmt_close: '2026-11-22 18:29:40', trade_no: tradeNo }
-  const close = {
-    body: alipayForm({ ...fields, sign: signAlipay(fields) }),
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-  }
-  expect(await (await notify('alipay', merchantId, close)).text()).toBe('success')
-  await runDurableObjectAlarm(stub)
-  // The payment's own notification was lost; its refund's carries the payment's facts (gmt_payment, the total).
   const refund = alipayRefundNotify({ outTradeNo, outRefundNo: 'R-1', refundFee: 40, total: 100, tradeNo, identity })
   return { outTradeNo, stub, asked, refund }
 }
@@ -115,7 +91,7 @@ async function closedTrade(merchantId: string, prefix: string, query: 'paid' | '
 describe('confirmPaymentsByQuery × a refund of an order closed first', () => {
   it('asks about a closed order whose refund (with the payment’s facts) it refused, and forwards payment then refund', async () => {
     const merchantId = 'x2-confirm-closed-refund'
-    await saveMerchant(merchantId, { confirmPaymentsByQuery: true })
+    await saveQueryingMerchant(merchantId, { confirmPaymentsByQuery: true })
     const received = receiveEvents(forwardUrl(merchantId))
     const { outTradeNo, stub, asked, refund } = await closedTrade(merchantId, 'CLOSEDREFUND', 'paid')
     await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.closed']))
@@ -134,7 +110,7 @@ describe('confirmPaymentsByQuery × a refund of an order closed first', () => {
 
   it('asks no more once the provider’s signed answer says the trade is closed', async () => {
     const merchantId = 'x2-confirm-closed-refund-denied'
-    await saveMerchant(merchantId, { confirmPaymentsByQuery: true })
+    await saveQueryingMerchant(merchantId, { confirmPaymentsByQuery: true })
     const { outTradeNo, stub, asked, refund } = await closedTrade(merchantId, 'CLOSEDREFUNDNO', 'closed')
     expect(await (await notify('alipay', merchantId, refund)).text()).toBe('failure')
     await runDurableObjectAlarm(stub)
@@ -153,7 +129,7 @@ describe('compaction × a payment awaiting confirmation', () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     try {
       vi.setSystemTime(Date.parse('2031-05-01T00:00:00Z'))
-      await saveMerchant(merchantId, { confirmPaymentsByQuery: true })
+      await saveQueryingMerchant(merchantId, { confirmPaymentsByQuery: true })
       const received = receiveEvents(forwardUrl(merchantId))
       network.use(http.post(ALIPAY_GATEWAY, () => new HttpResponse('busy', { status: 502 })))
       const outTradeNo = freshOrderNo('COMPACTHELD')
@@ -201,7 +177,7 @@ describe('compaction × a payment awaiting confirmation', () => {
 describe('endpoint disabled × confirmPaymentsByQuery × recover', () => {
   it('sends a payment confirmed while the endpoint was disabled, and the refund after it, in their order once recovered', async () => {
     const merchantId = 'x2-disabled-confirmed'
-    await saveMerchant(merchantId, { confirmPaymentsByQuery: true })
+    await saveQueryingMerchant(merchantId, { confirmPaymentsByQuery: true })
     const received = receiveEvents(forwardUrl(merchantId))
     const outTradeNo = freshOrderNo('DISCONF')
     const tradeNo = `2026112222001${Date.now()}`
@@ -245,7 +221,7 @@ describe('endpoint disabled × confirmPaymentsByQuery × recover', () => {
 describe('one WeChat Pay order across v2 and v3', () => {
   it('a v2 payment, its refund failed on v3 then succeeded on v2, and a later v3 report of it: each outcome once', async () => {
     const merchantId = 'x2-mixed-channels'
-    await saveMerchant(merchantId)
+    await saveQueryingMerchant(merchantId)
     const received = receiveEvents(forwardUrl(merchantId))
     const identity = ownKeys(merchantId)
     const payment = freshPayment('wechatpay.v2', { identity })
