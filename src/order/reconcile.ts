@@ -81,7 +81,7 @@ async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: b
     if (denied) store.reconciliation.dropUnconfirmed()
     // The provider's word on a reopened closed order ends its doubt: not paid (if the report had arrived when the query
     // was sent), or paid (applied above: settled).
-    if (answer.notPaid === true && current.reopened !== undefined && current.reopened <= nowMs) store.reconciliation.endReopened()
+    if (answer.notPaid === true && current.reopened !== undefined && current.reopened < nowMs) store.reconciliation.endReopened()
     const settled = !awaitsQuery(store) || answer.final
     if (settled) store.reconciliation.endReopened()
     let next = settled ? null : nextQueryAt(current.queriesMade + 1, finishedAt, current.expiresAt)

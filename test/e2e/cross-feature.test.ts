@@ -3,10 +3,12 @@
  * do not reach. Notifications and answers signed with node:crypto and the fixtures' throwaway keys.
  */
 import { runDurableObjectAlarm } from 'cloudflare:test'
+import { http } from 'msw'
 import { describe, expect, it, vi } from 'vitest'
+import { network } from '../msw'
 import { ACCEPT, forwardUrl, notify, orderView, ownKeys, registerOrder } from '../security/harness'
 import { inOrderStore } from '../support/orders'
-import { alipayRefundNotify, receiveEvents } from '../support/refunds'
+import { ALIPAY_GATEWAY, alipayRefundNotify, receiveEvents } from '../support/refunds'
 import { closedOrder, saveQueryingMerchant } from '../support/closed-orders'
 
 describe('confirmPaymentsByQuery × a payment after a close', () => {
@@ -83,22 +85,35 @@ describe('a doubtful report about a closed order', () => {
     expect(plan?.reopened).toBeUndefined()
   })
 
-  it('is asked about when a refund proves a payment of an order closed first (confirmPaymentsByQuery), and a closed answer ends it', async () => {
-    const merchantId = 'x-confirm-refund-after-close'
-    await saveQueryingMerchant(merchantId, { confirmPaymentsByQuery: true })
-    const received = receiveEvents(forwardUrl(merchantId))
-    const { outTradeNo, stub, asked } = await closedOrder(merchantId, 'REFCLOSED', 'closed')
-    const refund = alipayRefundNotify({ outTradeNo, outRefundNo: 'XRF1', refundFee: 50, total: 100, identity: ownKeys(merchantId).alipay })
-    expect((await notify('alipay', merchantId, { body: refund.body, headers: refund.headers })).status).toBe(409)
-    await runDurableObjectAlarm(stub)
-    expect(asked).toEqual([outTradeNo])
-    // Alipay's signed word: closed. The order stays closed and is asked about no more.
-    expect(await orderView(merchantId, 'alipay', outTradeNo)).toMatchObject({ status: 'closed' })
-    const plan = await inOrderStore({ merchantId, provider: 'alipay', outTradeNo }, (store) => store.reconciliation.get())
-    expect(plan).toMatchObject({ nextQueryAt: null, queriesMade: 1 })
-    expect(plan?.reopened).toBeUndefined()
-    await runDurableObjectAlarm(stub)
-    expect(asked).toEqual([outTradeNo])
-    await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.closed']))
+  it('that arrives while a query is in flight is asked about again, even in the same millisecond', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      const merchantId = 'x-reopened-race'
+      await saveQueryingMerchant(merchantId, { confirmPaymentsByQuery: true })
+      const { outTradeNo, tradeNo, stub, asked } = await closedOrder(merchantId, 'RACE', 'closed')
+      const identity = ownKeys(merchantId).alipay
+      const first = alipayRefundNotify({ outTradeNo, outRefundNo: 'R-1', refundFee: 40, total: 100, tradeNo, identity })
+      expect(await (await notify('alipay', merchantId, first)).text()).toBe('failure')
+      // While the first report's query is in flight, a second arrives (the clock does not move).
+      const second = alipayRefundNotify({ outTradeNo, outRefundNo: 'R-2', refundFee: 60, total: 100, tradeNo, identity })
+      let sent = false
+      network.use(
+        http.post(ALIPAY_GATEWAY, async () => {
+          if (!sent) {
+            sent = true
+            expect(await (await notify('alipay', merchantId, second)).text()).toBe('failure')
+          }
+          return undefined
+        }),
+      )
+      await runDurableObjectAlarm(stub)
+      expect(sent).toBe(true)
+      expect(asked).toEqual([outTradeNo])
+      // The "closed" answer came from a query sent before the second report: it does not answer it.
+      const plan = await inOrderStore({ merchantId, provider: 'alipay', outTradeNo }, (store) => store.reconciliation.get())
+      expect(plan?.nextQueryAt).not.toBeNull()
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })

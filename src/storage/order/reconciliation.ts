@@ -23,14 +23,17 @@ export class ReconciliationTable {
       lastQueryAt: current?.lastQueryAt ?? null,
       lastResult: current?.lastResult ?? null,
       ...(kept === undefined ? {} : { unconfirmed: kept }),
+      ...(current?.reopened === undefined ? {} : { reopened: current.reopened }),
     })
   }
 
-  /** Plans a query of a closed order that a report says was paid after all: asked about although closed. */
+  /**
+   * Plans a query of a closed order that a report (at `at`) says was paid after all: asked about although closed. The
+   * mark is the latest report's time: only a query sent after it answers it.
+   */
   planReopened(at: number, expiresAt: number): void {
     this.plan(at, expiresAt)
-    const current = this.get()!
-    this.set({ ...current, reopened: current.reopened ?? at })
+    this.set({ ...this.get()!, reopened: at })
   }
 
   /** The provider answered about the closed order: it is asked about no more for that report. */
