@@ -74,6 +74,25 @@ export interface CombinedFieldNames {
 }
 
 /**
+ * A combined payment's field names: each sub-order's ids are the channel's own (`ids`) inside the list `list`, and the
+ * combine names its merchant and app (`combine`) beside them. A sub-merchant is only ever a sub-order's, so a refusal
+ * names it there (`sub_orders.sub_mchid`).
+ */
+export function combinedFieldNames(
+  list: string,
+  ids: IdentityFieldNames,
+  combine: Pick<IdentityFieldNames, 'mchid' | 'appid'>,
+): CombinedFieldNames {
+  const subOrder: IdentityFieldNames = {
+    mchid: `${list}.${ids.mchid}`,
+    appid: `${list}.${ids.appid}`,
+    subMchid: `${list}.${ids.subMchid}`,
+    subAppid: `${list}.${ids.subAppid}`,
+  }
+  return { combine: { ...subOrder, ...combine }, subOrder }
+}
+
+/**
  * A combined payment (合单支付): the combine's ids (`combine_mchid`/`combine_mch_id`, `combine_appid`) stand where a
  * payment names its mchid and appid, beside each sub-order's partner ids, and each sub-order's own ids (its mchid,
  * and in partner mode its sub-merchant) obey the one rule too. A sub-order that is not the merchant's refuses the

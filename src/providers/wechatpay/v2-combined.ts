@@ -9,21 +9,12 @@ import { refuse } from '../core/rejection'
 import type { VerifiedNotification } from '../core/types'
 import type { WechatpayConfig } from './config'
 import { combinedNotification, subOrderList } from './combined'
-import { checkCombinedIdentity, namedIdentity, V2_IDENTITY_FIELDS, type CombinedFieldNames } from './identity'
+import { checkCombinedIdentity, combinedFieldNames, namedIdentity, V2_IDENTITY_FIELDS } from './identity'
 import { requiredField, v2PaymentEffect } from './v2-payment'
 import type { XmlFields } from './xml'
 
-const V2_SUB_ORDER_FIELDS = {
-  mchid: 'order_list.mch_id',
-  appid: 'order_list.appid',
-  subMchid: 'order_list.sub_mch_id',
-  subAppid: 'order_list.sub_appid',
-}
-/** The sub-merchant ids are only ever a sub-order's: a refusal names them there. */
-const V2_COMBINED_FIELDS: CombinedFieldNames = {
-  combine: { ...V2_SUB_ORDER_FIELDS, mchid: 'combine_mch_id', appid: 'combine_appid' },
-  subOrder: V2_SUB_ORDER_FIELDS,
-}
+/** The sub-orders' ids are the channel's own inside `order_list`; the combine names its merchant and app. */
+const V2_COMBINED_FIELDS = combinedFieldNames('order_list', V2_IDENTITY_FIELDS, { mchid: 'combine_mch_id', appid: 'combine_appid' })
 
 /** A combined payment names its combine's merchant where an ordinary pay notify names its own. */
 export function isCombinedPayment(fields: XmlFields): boolean {

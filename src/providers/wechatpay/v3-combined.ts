@@ -9,21 +9,12 @@ import { refuse } from '../core/rejection'
 import type { NotificationEffect, VerifiedNotification } from '../core/types'
 import type { WechatpayConfig } from './config'
 import { combinedNotification, subOrderList } from './combined'
-import { checkCombinedIdentity, namedIdentity, V3_DIRECT_FIELDS, type CombinedFieldNames } from './identity'
+import { checkCombinedIdentity, combinedFieldNames, namedIdentity, V3_DIRECT_FIELDS } from './identity'
 import { isFields, optionalText, requiredText, type JsonFields } from './v3-json'
 import { transactionPaymentEffect } from './v3-transaction'
 
-const V3_SUB_ORDER_FIELDS = {
-  mchid: 'sub_orders.mchid',
-  appid: 'sub_orders.appid',
-  subMchid: 'sub_orders.sub_mchid',
-  subAppid: 'sub_orders.sub_appid',
-}
-/** The sub-merchant ids are only ever a sub-order's: a refusal names them there. */
-const V3_COMBINED_FIELDS: CombinedFieldNames = {
-  combine: { ...V3_SUB_ORDER_FIELDS, mchid: 'combine_mchid', appid: 'combine_appid' },
-  subOrder: V3_SUB_ORDER_FIELDS,
-}
+/** The sub-orders' ids are the channel's own inside `sub_orders`; the combine names its merchant and app. */
+const V3_COMBINED_FIELDS = combinedFieldNames('sub_orders', V3_DIRECT_FIELDS, { mchid: 'combine_mchid', appid: 'combine_appid' })
 
 /** A combined payment names its combine's merchant where an ordinary payment names its own. */
 export function isCombinedTransaction(resource: JsonFields): boolean {
