@@ -38,10 +38,7 @@ export class ReconciliationTable {
 
   /** The provider answered about the closed order: it is asked about no more for that report. */
   endReopened(): void {
-    const current = this.get()
-    if (current?.reopened === undefined) return
-    const { reopened: _answered, ...rest } = current
-    this.set(rest)
+    this.forget('reopened')
   }
 
   /** A reconciliation row with nothing planned, for an on-demand query of an unregistered order. */
@@ -62,10 +59,7 @@ export class ReconciliationTable {
 
   /** Forgets the payment notification kept awaiting confirmation. */
   dropUnconfirmed(): void {
-    const current = this.get()
-    if (current?.unconfirmed === undefined) return
-    const { unconfirmed: _dropped, ...rest } = current
-    this.set(rest)
+    this.forget('unconfirmed')
   }
 
   /** No more queries: the order is settled (a payment awaiting confirmation no longer is). */
@@ -74,6 +68,14 @@ export class ReconciliationTable {
     if (current === null || (current.nextQueryAt === null && current.unconfirmed === undefined && current.reopened === undefined)) return
     const { unconfirmed: _settled, reopened: _done, ...rest } = current
     this.set({ ...rest, nextQueryAt: null })
+  }
+
+  /** Removes one of the row's optional marks, writing nothing when it has none. */
+  private forget(mark: 'unconfirmed' | 'reopened'): void {
+    const current = this.get()
+    if (current?.[mark] === undefined) return
+    const { [mark]: _gone, ...rest } = current
+    this.set(rest)
   }
 
   private set(row: ReconciliationRow): void {
