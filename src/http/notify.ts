@@ -206,7 +206,6 @@ async function storeInOrder(
   const canQueryOrders =
     registry.queryClientFor(merchant, notification.provider, combinedPayment) !== null && isQueryableOrderNumber(notification.outTradeNo)
   const confirmPayments = merchant.confirmPaymentsByQuery === true
-  const unconfirmable = confirmPayments && !canQueryOrders && combinedPayment !== undefined
   let result: IngestResult
   try {
     result = await orderStub(env, order).ingest({
@@ -220,7 +219,7 @@ async function storeInOrder(
       canQueryOrders,
       confirmPayments: confirmPayments && canQueryOrders,
       canQueryRefunds: registry.refundQueryClientFor(merchant, notification.provider) !== null,
-      ...(unconfirmable ? { unconfirmable: 'paid as notified: a combined payment no query can confirm' } : {}),
+      unconfirmable: confirmPayments && !canQueryOrders && combinedPayment !== undefined,
     })
   } catch (error) {
     log('error', { ...notificationFields(merchant.id, notification), event: 'notification.store_failed', error: errorSummary(error) })

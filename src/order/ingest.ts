@@ -32,9 +32,9 @@ export interface IngestRequest {
   canQueryRefunds?: boolean
   /**
    * The merchant wants payments confirmed by query, but no query can confirm this one (a combined payment's sub-order
-   * its channel cannot ask about): it is paid as notified, and this is its audit reason.
+   * its channel cannot ask about): it is paid as notified, and its audit entry says why.
    */
-  unconfirmable?: string
+  unconfirmable?: boolean
 }
 
 /** Why the order object refused a notification it could authenticate. */
@@ -66,7 +66,7 @@ export async function ingestNotification(ctx: OrderContext, request: IngestReque
         canQueryOrders: request.canQueryOrders === true,
         confirmPayments: request.confirmPayments === true,
         canQueryRefunds: request.canQueryRefunds === true,
-        ...(request.unconfirmable === undefined ? {} : { unconfirmable: request.unconfirmable }),
+        unconfirmable: request.unconfirmable === true,
       })
     }),
   )
@@ -91,7 +91,7 @@ export interface ApplyOptions {
   canQueryOrders?: boolean
   confirmPayments?: boolean
   canQueryRefunds?: boolean
-  unconfirmable?: string
+  unconfirmable?: boolean
 }
 
 /**
@@ -167,7 +167,7 @@ export function applyNotification(store: OrderStore, notification: VerifiedNotif
   audit(
     'accepted',
     options.paidAsNotified ??
-      (paying ? (options.unconfirmable ?? null) : null) ??
+      (paying && options.unconfirmable === true ? 'paid as notified: a combined payment no query can confirm' : null) ??
       (held ? 'refund amount in doubt: held until registered or queried' : decision.events.length === 0 ? 'no change' : null),
   )
   for (const row of decision.refunds?.rows ?? []) {
