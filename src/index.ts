@@ -1,12 +1,11 @@
-/** @module Worker entry: the gateway built from the default providers, and the Durable Object classes. */
+/** @module Worker entry: the gateway built from the default providers, its Worker and its Durable Object classes. */
 import { createGateway } from './http/gateway'
 import { defaultProviders } from './providers'
 
-export { MerchantReplica } from './merchants/merchant-replica'
+const gateway = createGateway({ providers: defaultProviders })
+
+export default gateway.worker
+export const { OrderObject, SubjectObject, MerchantReplica } = gateway
 export { ProjectionDeadLetters } from './ops/dead-letters'
 export { MerchantMonitor } from './ops/monitor-object'
-export { OrderObject } from './order/order-object'
-export { SubjectObject } from './order/subject-object'
 export { verifyWebhook, WebhookVerificationError, type MerchantEvent } from './verify-webhook'
-
-export default createGateway({ providers: defaultProviders })

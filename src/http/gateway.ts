@@ -1,24 +1,50 @@
 /**
- * @module The Worker, built from a list of providers: `createGateway({ providers })`, and the Durable Object classes
- * that query and download keys through the same providers: `gatewayObjects({ providers })`. The default gateway
- * (`src/index.ts`) lists paygate's own; a gateway with another provider added exports both, built from one list.
+ * @module A gateway built from one list of providers: `createGateway({ providers })` gives the Worker and the Durable
+ * Object classes whose own work (order and refund queries, confirming payments by query, key downloads) goes through
+ * those same providers. `src/index.ts` exports the default providers' gateway; one with another provider added
+ * exports its own, so no part of it can know a different list of providers than the rest.
  */
+import { MerchantReplica } from '../merchants/merchant-replica'
 import { dailyMaintenance } from '../ops/daily'
 import { parkDeadLetters } from '../ops/dead-letters'
 import { consumeProjection, DEAD_LETTER_QUEUE, PROJECTION_QUEUE } from '../ops/projection-consumer'
-import type { ProjectionRecord } from '../storage/projection'
-import { ProviderRegistry, type ProviderDescriptor } from '../providers'
-import { buildRouter } from './router'
-import { MerchantReplica } from '../merchants/merchant-replica'
 import { OrderObject } from '../order/order-object'
 import { SubjectObject } from '../order/subject-object'
+import { ProviderRegistry, type ProviderDescriptor } from '../providers'
+import type { ProjectionRecord } from '../storage/projection'
+import { buildRouter } from './router'
 
 export interface GatewayOptions {
   providers: readonly ProviderDescriptor[]
 }
 
-export function createGateway(options: GatewayOptions): ExportedHandler<Env> {
+type ObjectClass<T> = new (ctx: DurableObjectState, env: Env) => T
+
+/** Export `worker` as the module's default, and each class under the name wrangler.toml binds. */
+export interface Gateway {
+  worker: ExportedHandler<Env>
+  OrderObject: ObjectClass<OrderObject>
+  SubjectObject: ObjectClass<SubjectObject>
+  MerchantReplica: ObjectClass<MerchantReplica>
+}
+
+export function createGateway(options: GatewayOptions): Gateway {
   const registry = new ProviderRegistry(options.providers)
+  return {
+    worker: workerOf(registry),
+    OrderObject: class extends OrderObject {
+      protected override readonly registry = registry
+    },
+    SubjectObject: class extends SubjectObject {
+      protected override readonly registry = registry
+    },
+    MerchantReplica: class extends MerchantReplica {
+      protected override readonly registry = registry
+    },
+  }
+}
+
+function workerOf(registry: ProviderRegistry): ExportedHandler<Env> {
   const router = buildRouter(registry)
   return {
     fetch(request, env, ctx): Promise<Response> {
@@ -40,26 +66,6 @@ export function createGateway(options: GatewayOptions): ExportedHandler<Env> {
       if (batch.queue === DEAD_LETTER_QUEUE) return parkDeadLetters(records, env)
       // A queue bound to this Worker by mistake: its messages are retried (and dead-lettered), never taken for ours.
       throw new TypeError(`no consumer for queue ${batch.queue}`)
-    },
-  }
-}
-
-/**
- * The Durable Object classes whose work of their own (order and refund queries, confirming payments by query, key
- * downloads) goes through these providers, to export beside `createGateway`'s Worker under the names wrangler.toml
- * binds. The classes `src/index.ts` exports are the default providers' own.
- */
-export function gatewayObjects(options: GatewayOptions) {
-  const registry = new ProviderRegistry(options.providers)
-  return {
-    OrderObject: class extends OrderObject {
-      protected override readonly registry = registry
-    },
-    SubjectObject: class extends SubjectObject {
-      protected override readonly registry = registry
-    },
-    MerchantReplica: class extends MerchantReplica {
-      protected override readonly registry = registry
     },
   }
 }

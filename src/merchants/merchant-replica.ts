@@ -6,7 +6,7 @@
  */
 import { log } from '../lib/log'
 import { DurableObject } from 'cloudflare:workers'
-import { defaultRegistry, type ProviderRegistry } from '../providers'
+import type { ProviderRegistry } from '../providers'
 import { KEY_TABLES, KeyDownloader, type OnDemandDownload, type SealedDownloadedKey } from './key-downloader'
 import type { MerchantConfig } from './types'
 
@@ -29,9 +29,9 @@ CREATE TABLE IF NOT EXISTS merchant_id (
 );
 `
 
-export class MerchantReplica extends DurableObject<Env> {
-  /** The providers whose keys it downloads: the default gateway's; `gatewayObjects` (http/gateway.ts) makes others. */
-  protected readonly registry: ProviderRegistry = defaultRegistry
+export abstract class MerchantReplica extends DurableObject<Env> {
+  /** The providers whose keys it downloads: its gateway's (`createGateway` in http/gateway.ts makes the class from them). */
+  protected abstract readonly registry: ProviderRegistry
   #keys: KeyDownloader | null = null
 
   constructor(ctx: DurableObjectState, env: Env) {

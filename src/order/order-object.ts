@@ -5,7 +5,7 @@
  * the D1 projection).
  */
 import { DurableObject } from 'cloudflare:workers'
-import { defaultRegistry, type ProviderRegistry } from '../providers'
+import type { ProviderRegistry } from '../providers'
 import { OrderStore, openOrderStorage, type DeliveryRow, type OrderRef } from '../storage/order'
 import { runAlarm } from './alarm'
 import type { OrderContext } from './context'
@@ -29,9 +29,9 @@ export type { RefundAmount, RefundRegistration, RefundRequest } from './refund-r
 export type { SyncResult } from './reconcile'
 export type { OrderSnapshot } from './snapshot'
 
-export class OrderObject extends DurableObject<Env> {
-  /** The providers it queries: the default gateway's; `gatewayObjects` (http/gateway.ts) makes the class for others. */
-  protected readonly registry: ProviderRegistry = defaultRegistry
+export abstract class OrderObject extends DurableObject<Env> {
+  /** The providers it queries: its gateway's (`createGateway` in http/gateway.ts makes the class from them). */
+  protected abstract readonly registry: ProviderRegistry
   private readonly store: OrderStore
   private readonly projection = { lastSent: null as string | null }
   private readonly reconciler = new Reconciler()

@@ -5,7 +5,7 @@
  * events and deliveries hold rows.
  */
 import { DurableObject } from 'cloudflare:workers'
-import { defaultRegistry, type ProviderRegistry } from '../providers'
+import type { ProviderRegistry } from '../providers'
 import { OrderStore, openOrderStorage, type DeliveryRow } from '../storage/order'
 import { runSubjectAlarm } from './alarm'
 import type { OrderContext } from './context'
@@ -18,9 +18,9 @@ import { ingestSubjectNotification, type SubjectIngestRequest, type SubjectInges
 
 export type { SubjectIngestRequest, SubjectIngestResult } from './subject-ingest'
 
-export class SubjectObject extends DurableObject<Env> {
-  /** The providers of its gateway: the default one's; `gatewayObjects` (http/gateway.ts) makes the class for others. */
-  protected readonly registry: ProviderRegistry = defaultRegistry
+export abstract class SubjectObject extends DurableObject<Env> {
+  /** The providers of its gateway (`createGateway` in http/gateway.ts makes the class from them). */
+  protected abstract readonly registry: ProviderRegistry
   private readonly store: OrderStore
   private readonly projection = { lastSent: null as string | null }
 

@@ -9,7 +9,7 @@ import { env, exports } from 'cloudflare:workers'
 import { http, HttpResponse } from 'msw'
 import { Webhook } from 'standardwebhooks'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
-import { createGateway, gatewayObjects } from '../../src/http/gateway'
+import { createGateway } from '../../src/http/gateway'
 import { orderStub } from '../../src/order/order-key'
 import { defaultProviders, defineProvider } from '../../src/providers'
 import { defineQueryClient, queryNotification } from '../../src/providers/core/query-exchange'
@@ -27,7 +27,7 @@ const FORWARD_URL = 'https://merchant.example/hooks/examplepay'
 async function call(path: string, init: RequestInit = {}): Promise<Response> {
   const ctx = createExecutionContext()
   const request = new Request(`https://gw.test${path}`, init) as Request<unknown, IncomingRequestCfProperties>
-  const response = await gateway.fetch!(request, env, ctx)
+  const response = await gateway.worker.fetch!(request, env, ctx)
   await waitOnExecutionContext(ctx)
   return response
 }
@@ -170,14 +170,13 @@ describe("the same provider's order queries, through the objects built from the 
   })
   const providers = [...defaultProviders, defineProvider({ ...examplepay, queries: [examplepayQuery] })]
   const withQueries = createGateway({ providers })
-  const objects = gatewayObjects({ providers })
   const CONFIRMING = 'expay-confirming'
 
   it("confirms a payment with the added provider's query client when the merchant asks for confirmation", async () => {
     network.use(http.post(FORWARD_URL, () => HttpResponse.text('ok')))
     const put = async (path: string, init: RequestInit) => {
       const ctx = createExecutionContext()
-      const response = await withQueries.fetch!(new Request(`https://gw.test${path}`, init) as never, env, ctx)
+      const response = await withQueries.worker.fetch!(new Request(`https://gw.test${path}`, init) as never, env, ctx)
       await waitOnExecutionContext(ctx)
       return response
     }
@@ -206,7 +205,7 @@ describe("the same provider's order queries, through the objects built from the 
     // The alarm run of the class built from these providers (the default class knows no examplepay client), read
     // through that instance: each instance keeps its own copy of the rows it read.
     const after = await runInDurableObject(stub, async (_instance, state) => {
-      const object = new objects.OrderObject(state, env)
+      const object = new withQueries.OrderObject(state, env)
       await object.alarm()
       return object.snapshot()
     })
