@@ -788,6 +788,7 @@ export type components = {
             notifications: {
                 id: string;
                 channel: string;
+                /** @description When it was received; for a counted row the latest, while the row keeps the place in the list its first refusals gave it. */
                 received_at: string;
                 /** @enum {string} */
                 verdict: "accepted" | "duplicate" | "rejected";
@@ -809,6 +810,7 @@ export type components = {
         Notification: {
             id: string;
             channel: string;
+            /** @description When it was received; for a counted row the latest, while the row keeps the place in the list its first refusals gave it. */
             received_at: string;
             /** @enum {string} */
             verdict: "accepted" | "duplicate" | "rejected";

@@ -33,6 +33,7 @@ export const listNotifications: Handler<AdminRoutes['listNotifications']> = asyn
       for (const n of snapshot.notifications) {
         const row: NotificationListRow = {
           ...n,
+          listed_at: n.received_at,
           out_trade_no: filter.outTradeNo,
           count: 1,
           first_received_at: null,
@@ -53,7 +54,7 @@ const NOTIFICATION_SUBJECT = 'notification:'
 
 /** An audit entry as the API shows it: for a provider notification, its type and the id of what it is about. */
 export function notificationEntry(row: NotificationListRow) {
-  const { subject_key: subjectKey, ...entry } = row
+  const { subject_key: subjectKey, listed_at: _listedAt, ...entry } = row
   const subjectId = subjectKey === null || subjectKey.startsWith(NOTIFICATION_SUBJECT) ? null : subjectKey
   return { ...entry, notification_type: row.notification_type ?? null, subject_id: subjectId }
 }
@@ -71,7 +72,7 @@ export const getNotification: Handler<AdminRoutes['getNotification']> = async ({
   return json({ ...notificationEntry(row), body })
 }
 
-const keyOf = (row: NotificationListRow): Cursor => [row.received_at, row.id]
+const keyOf = (row: NotificationListRow): Cursor => [row.listed_at, row.id]
 
 function compareNewestFirst([atA, idA]: Cursor, [atB, idB]: Cursor): number {
   if (atA !== atB) return atA < atB ? 1 : -1
@@ -82,7 +83,7 @@ function compareNewestFirst([atA, idA]: Cursor, [atB, idB]: Cursor): number {
 function matches(row: NotificationListRow, filter: NotificationFilter): boolean {
   if (filter.verdict !== null && row.verdict !== filter.verdict) return false
   if (filter.reason !== null && row.reason !== filter.reason) return false
-  if (filter.since !== null && row.received_at < filter.since) return false
-  if (filter.until !== null && row.received_at >= filter.until) return false
+  if (filter.since !== null && row.listed_at < filter.since) return false
+  if (filter.until !== null && row.listed_at >= filter.until) return false
   return filter.after === null || compareNewestFirst(filter.after, keyOf(row)) < 0
 }

@@ -124,7 +124,10 @@ const orderView = z
 const notificationRow = z.object({
   id: z.string(),
   channel: z.string(),
-  received_at: z.string(),
+  received_at: z.string().meta({
+    description:
+      'When it was received; for a counted row the latest, while the row keeps the place in the list its first refusals gave it.',
+  }),
   verdict: z.enum(VERDICTS),
   reason: z.string().nullable(),
   out_trade_no: z.string().nullable(),

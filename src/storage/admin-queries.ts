@@ -7,6 +7,11 @@ export interface NotificationListRow {
   channel: string
   /** The latest one's time, for a counted row. */
   received_at: string
+  /**
+   * The row's place in the list (the order, `since` / `until`, the cursor): `received_at`, but for a counted row the
+   * time it was made, which stays while refusals join it. Not shown.
+   */
+  listed_at: string
   verdict: string
   reason: string | null
   out_trade_no: string | null
@@ -41,6 +46,9 @@ function conditions(terms: readonly (readonly [sql: string, ...values: unknown[]
   return { sql: given.map(([sql]) => sql).join(' AND '), values: given.flatMap(([, ...values]) => values) }
 }
 
+/** A row's shown time and its place in the list (the stored `received_at`, which a counted row keeps). */
+const RECEIVED_AT = 'coalesce(last_received_at, received_at) AS received_at, received_at AS listed_at'
+
 /** The merchant's audit trail, newest first, filtered; `limit` rows at most. */
 export async function listNotificationRows(db: D1Database, merchantId: string, filter: NotificationFilter): Promise<NotificationListRow[]> {
   const where = conditions([
@@ -54,8 +62,8 @@ export async function listNotificationRows(db: D1Database, merchantId: string, f
   ])
   const { results } = await db
     .prepare(
-      `SELECT id, channel, received_at, verdict, reason, out_trade_no, source, count, first_received_at, notification_type, subject_key
-       FROM notifications WHERE ${where.sql} ORDER BY received_at DESC, id DESC LIMIT ?`,
+      `SELECT id, channel, ${RECEIVED_AT}, verdict, reason, out_trade_no, source, count, first_received_at, notification_type, subject_key
+       FROM notifications WHERE ${where.sql} ORDER BY listed_at DESC, id DESC LIMIT ?`,
     )
     .bind(...where.values, filter.limit)
     .all<NotificationListRow>()
@@ -157,7 +165,7 @@ export function deliveryOwner(db: D1Database, deliveryId: string): Promise<Deliv
 export function notificationRow(db: D1Database, merchantId: string, notificationId: string): Promise<NotificationListRow | null> {
   return db
     .prepare(
-      `SELECT id, channel, received_at, verdict, reason, out_trade_no, source, count, first_received_at, notification_type, subject_key
+      `SELECT id, channel, ${RECEIVED_AT}, verdict, reason, out_trade_no, source, count, first_received_at, notification_type, subject_key
        FROM notifications WHERE merchant_id = ? AND id = ?`,
     )
     .bind(merchantId, notificationId)

@@ -116,7 +116,9 @@ function listedStatement(db: D1Database, refusal: Refusal, id: string): D1Prepar
 
 /**
  * Adds refusals (all of one merchant, channel, reason and window) to their counted row, remembers their ids, and
- * keeps the earliest body among them as the row's sample (when the row has none yet: the window's first).
+ * keeps the earliest body among them as the row's sample (when the row has none yet: the window's first). The row's
+ * `received_at`, its place in the list, is set when it is made and never moves (migration 0011); the latest time is
+ * `last_received_at` (a row an older version moved has none: its `received_at` was the latest).
  */
 function countedStatements(db: D1Database, rowId: string, members: Refusal[]): D1PreparedStatement[] {
   const { merchantId, channel, reason } = members[0]!
@@ -125,13 +127,13 @@ function countedStatements(db: D1Database, rowId: string, members: Refusal[]): D
     db
       .prepare(
         `INSERT INTO notifications (id, merchant_id, channel, out_trade_no, provider_notification_id, received_at, verdict, reason, source,
-           count, first_received_at)
-         VALUES (?1, ?2, ?3, NULL, NULL, ?4, 'rejected', ?5, 'notify', ?6, ?7)
+           count, first_received_at, last_received_at)
+         VALUES (?1, ?2, ?3, NULL, NULL, ?4, 'rejected', ?5, 'notify', ?6, ?4, ?7)
          ON CONFLICT (id) DO UPDATE SET count = notifications.count + excluded.count,
-           received_at = max(notifications.received_at, excluded.received_at),
+           last_received_at = max(coalesce(notifications.last_received_at, notifications.received_at), excluded.last_received_at),
            first_received_at = min(notifications.first_received_at, excluded.first_received_at)`,
       )
-      .bind(rowId, merchantId, channel, isoNow(Math.max(...times)), reason, members.length, isoNow(Math.min(...times))),
+      .bind(rowId, merchantId, channel, isoNow(Math.min(...times)), reason, members.length, isoNow(Math.max(...times))),
   ]
   const ids = members.flatMap((r) => (r.id === undefined ? [] : [[r.id, isoNow(r.receivedAt)]]))
   if (ids.length > 0)

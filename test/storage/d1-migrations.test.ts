@@ -176,3 +176,40 @@ describe('D1 migration 0010: refusals already recorded are counted in the stats'
     })
   })
 })
+
+describe('D1 migration 0011: counted rows keep their place in the list', () => {
+  it('moves a counted row’s latest time to last_received_at and puts it at its first refusal; other rows are untouched', async () => {
+    const migrations = env.TEST_MIGRATIONS.filter((migration) => migration.name < '0011_')
+    const keepPlace = byPrefix('0011_')
+    expect(keepPlace?.name).toMatch(/^0011_counted_rows_keep_their_place/)
+    const stub = env.MERCHANTS.getByName('d1-migration-replay-0011')
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql
+      for (const migration of migrations) sql.exec(script(migration))
+      const row = (id: string, outTradeNo: string | null, at: string, count: number, first: string | null) =>
+        sql.exec(
+          `INSERT INTO notifications (id, merchant_id, channel, out_trade_no, received_at, verdict, reason, source, count, first_received_at)
+           VALUES (?, 'm1', 'alipay', ?, ?, 'rejected', 'signature_invalid', 'notify', ?, ?)`,
+          id,
+          outTradeNo,
+          at,
+          count,
+          first,
+        )
+      row('counted', null, '2026-11-29T10:09:00.000Z', 7, '2026-11-29T10:01:00.000Z')
+      row('listed', null, '2026-11-29T10:00:05.000Z', 1, null)
+      row('order', 'T1', '2026-11-29T10:00:10.000Z', 1, null)
+      sql.exec(script(keepPlace))
+      expect(sql.exec('SELECT id, received_at, first_received_at, last_received_at FROM notifications ORDER BY id').toArray()).toEqual([
+        {
+          id: 'counted',
+          received_at: '2026-11-29T10:01:00.000Z',
+          first_received_at: '2026-11-29T10:01:00.000Z',
+          last_received_at: '2026-11-29T10:09:00.000Z',
+        },
+        { id: 'listed', received_at: '2026-11-29T10:00:05.000Z', first_received_at: null, last_received_at: null },
+        { id: 'order', received_at: '2026-11-29T10:00:10.000Z', first_received_at: null, last_received_at: null },
+      ])
+    })
+  })
+})

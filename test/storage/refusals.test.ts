@@ -10,6 +10,7 @@ import { applyToShard, type RefusalRecord } from '../../src/storage/projection'
 import { LISTED_REFUSALS_PER_HOUR, newRefusalId, refusalRowId } from '../../src/storage/refusals'
 import { keptBody, refusedBody } from '../../src/storage/rejected-bodies'
 import { readRejectedReasons } from '../../src/storage/stats'
+import { admin, putMerchant } from '../support/gateway'
 
 const HOUR_MS = 3600_000
 /** The start of the current UTC hour: kept bodies older than a week are not shown, so the refusals are recent. */
@@ -42,8 +43,9 @@ interface Row {
 
 async function rowsOf(merchantId: string): Promise<Row[]> {
   const { results } = await env.DB.prepare(
-    `SELECT id, received_at, reason, count, first_received_at FROM notifications WHERE merchant_id = ? AND verdict = 'rejected'
-     ORDER BY received_at, id`,
+    // A counted row's latest time is `last_received_at`; its `received_at` is its place in the list (migration 0011).
+    `SELECT id, coalesce(last_received_at, received_at) AS received_at, reason, count, first_received_at FROM notifications
+     WHERE merchant_id = ? AND verdict = 'rejected' ORDER BY received_at, id`,
   )
     .bind(merchantId)
     .all<Row>()
@@ -156,6 +158,43 @@ describe('refusals before an order', () => {
     await apply(later)
     expect(await keptBody(env.DB, merchantId, countedId, Date.now())).toMatchObject({ body: 'counted body 0' })
     expect(await keptBody(env.DB, merchantId, later[0]!.id!, Date.now())).toBeNull()
+  })
+
+  it('a counted row keeps its place in the list while refusals join it: a client paging through a flood sees it once', async () => {
+    const merchantId = 'refusals-paging'
+    await putMerchant(merchantId)
+    const minute = 60_000
+    await apply(refusals(merchantId, LISTED_REFUSALS_PER_HOUR, hourStart))
+    // Two counted rows of one window: `signature_invalid` at minute 1, `merchant_mismatch` at minute 5 (listed first).
+    await apply(refusals(merchantId, 1, hourStart + minute))
+    await apply(refusals(merchantId, 1, hourStart + 5 * minute, { reason: 'merchant_mismatch' }))
+    const counted = await refusalRowId(refusals(merchantId, 1, hourStart + minute)[0]!)
+
+    const list = (cursor?: string) =>
+      admin(
+        `/admin/merchants/${merchantId}/notifications?limit=1${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`,
+      ).then(
+        (r) =>
+          r.json() as Promise<{
+            notifications: { id: string; count: number; received_at: string; first_received_at: string | null }[]
+            next_cursor: string | null
+          }>,
+      )
+    const first = await list()
+    expect(first.notifications.map((n) => n.count)).toEqual([1])
+    expect(first.notifications[0]!.id).not.toBe(counted)
+    // While the client reads, a refusal joins the older counted row.
+    await apply(refusals(merchantId, 1, hourStart + 6 * minute))
+
+    const second = await list(first.next_cursor!)
+    expect(second.notifications).toEqual([
+      expect.objectContaining({
+        id: counted,
+        count: 2,
+        received_at: iso(hourStart + 6 * minute),
+        first_received_at: iso(hourStart + minute),
+      }),
+    ])
   })
 
   it('are counted in the stats once, at their own minute, and stay counted after their audit rows expire', async () => {
