@@ -668,6 +668,7 @@ export type components = {
             providers: string[];
             /** @enum {string} */
             status: "pending" | "paid" | "partially_refunded" | "refunded" | "closed" | "amount_mismatch";
+            combine_out_trade_no?: string;
         };
         OrderRegistration: {
             amount: number;
@@ -677,6 +678,8 @@ export type components = {
             provider?: string | null;
             /** @description After this the order can no longer be paid: queries stop. */
             expires_at?: string | null;
+            /** @description The combined payment (WeChat Pay 合单) the order is a sub-order of: its queries then go through the combine, the only query WeChat answers for it (a signed callback naming another combine is believed over this). */
+            combine_out_trade_no?: string;
         };
         Order: {
             merchant_id: string;
@@ -1564,6 +1567,8 @@ export interface operations {
             query?: {
                 /** @description A provider or one of its channels: wechatpay, alipay, wechatpay.v2, wechatpay.v3. */
                 provider?: string;
+                /** @description The combined payment (WeChat Pay 合单) the order is a sub-order of: its queries then go through the combine, the only query WeChat answers for it (a signed callback naming another combine is believed over this). */
+                combine_out_trade_no?: string;
             };
             header?: never;
             path: {

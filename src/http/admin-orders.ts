@@ -6,6 +6,8 @@ import type { ForwardedEvent } from '../order/events'
 import type { OrderSnapshot } from '../order/order-object'
 import { orderStub, type OrderRef } from '../order/order-key'
 import { candidateProviders, forwardSettings, orderSnapshots, requireMerchant } from './admin-common'
+import type { ProviderRegistry } from '../providers'
+import type { CombinedPaymentRef, ProviderName } from '../providers/core/types'
 import { AdminError, json } from './responses'
 import type { Handler } from './route-spec'
 import type { AdminRoutes } from './routes'
@@ -20,34 +22,60 @@ export const putOrder: Handler<Routes['putOrder']> = async ({ params, body, env,
   const expiresAt = body.expires_at === undefined || body.expires_at === null ? undefined : Date.parse(body.expires_at)
   if (expiresAt !== undefined && expiresAt <= Date.now()) throw new AdminError('invalid_request', 'expires_at: must be in the future')
   const named = body.channel ?? body.provider ?? null
-  const providers = candidateProviders(registry, versioned.config, named)
+  const combineNo = body.combine_out_trade_no
+  const providers = combinedIn(registry, candidateProviders(registry, versioned.config, named), combineNo)
   if (providers.length === 0) throw new AdminError('invalid_request', 'channel: the merchant has no such provider configured')
 
   const results = await Promise.all(
-    providers.map((provider) => {
+    providers.map(({ provider, combinedPayment }) => {
       const ref: OrderRef = { merchantId, provider, outTradeNo }
       return orderStub(env, ref).register(ref, forwardSettings(versioned), {
         amount,
         currency,
         ...(expiresAt === undefined ? {} : { expiresAt }),
+        ...(combinedPayment === undefined ? {} : { combinedPayment }),
       })
     }),
   )
   const conflict = results.find((r) => r.conflict !== null)
   if (conflict) throw new AdminError('conflict', conflict.conflict!)
-  return json({ out_trade_no: outTradeNo, amount, currency, providers, status: results[0]!.status }, 200)
+  const registered = { out_trade_no: outTradeNo, amount, currency, providers: providers.map((p) => p.provider), status: results[0]!.status }
+  return json({ ...registered, ...(combineNo === undefined ? {} : { combine_out_trade_no: combineNo }) }, 200)
+}
+
+/**
+ * The providers an order is registered or synced with, each with the combine the admin named (a WeChat Pay 合单
+ * sub-order): only providers whose combined payments can be asked about, and an error naming the field if none can.
+ */
+function combinedIn(
+  registry: ProviderRegistry,
+  providers: readonly ProviderName[],
+  combineNo: string | undefined,
+): { provider: ProviderName; combinedPayment?: CombinedPaymentRef }[] {
+  if (combineNo === undefined) return providers.map((provider) => ({ provider }))
+  const combined = providers.flatMap((provider) => {
+    const combinedPayment = registry.combinedPaymentOf(provider, combineNo)
+    return combinedPayment === null ? [] : [{ provider, combinedPayment }]
+  })
+  if (combined.length === 0 && providers.length > 0) {
+    throw new AdminError('invalid_request', `combine_out_trade_no: ${providers.join(', ')} has no combined payments to ask about`)
+  }
+  return combined
 }
 
 /** Asks the provider about the order now; its signed answer is applied like a notification. */
 export const syncOrder: Handler<Routes['syncOrder']> = async ({ params, query, env, registry }) => {
   const { merchantId, outTradeNo } = params
   const versioned = await requireMerchant(env, merchantId)
-  const providers = candidateProviders(registry, versioned.config, query.provider ?? null)
+  const named = candidateProviders(registry, versioned.config, query.provider ?? null)
+  const providers = combinedIn(registry, named, query.combine_out_trade_no)
   if (providers.length === 0) throw new AdminError('invalid_request', 'provider: the merchant has no such provider configured')
   const results = await Promise.all(
-    providers.map(async (provider) => {
+    providers.map(async ({ provider, combinedPayment }) => {
       const ref: OrderRef = { merchantId, provider, outTradeNo }
-      return { provider, ...(await orderStub(env, ref).sync(ref, forwardSettings(versioned))) }
+      const synced = await orderStub(env, ref).sync(ref, forwardSettings(versioned), combinedPayment)
+      if (synced.conflict !== undefined) throw new AdminError('conflict', synced.conflict)
+      return { provider, ...synced }
     }),
   )
   return json({ out_trade_no: outTradeNo, results })

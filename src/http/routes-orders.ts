@@ -5,6 +5,7 @@ import type { ProviderRegistry } from '../providers'
 import { DELIVERY_STATUSES, KEPT_ATTEMPTS, NOTIFICATION_SOURCES, ORDER_STATUSES, REFUND_STATUSES } from '../storage/order'
 import { named, route } from './route-spec'
 import {
+  combineOutTradeNo,
   fenAmount,
   instant,
   listQuery,
@@ -160,6 +161,7 @@ export function orderRoutes(registry: ProviderRegistry) {
           channel: provider.nullable().optional(),
           provider: provider.nullable().optional(),
           expires_at: instant.nullable().optional().meta({ description: 'After this the order can no longer be paid: queries stop.' }),
+          combine_out_trade_no: combineOutTradeNo.optional(),
         }),
       ),
       responses: {
@@ -173,6 +175,7 @@ export function orderRoutes(registry: ProviderRegistry) {
               currency: z.string(),
               providers: z.array(z.string()),
               status: z.enum(ORDER_STATUSES),
+              combine_out_trade_no: z.string().optional(),
             }),
           ),
         },
@@ -199,7 +202,7 @@ export function orderRoutes(registry: ProviderRegistry) {
         'An order the gateway has not seen is stored only when the provider reports a payment or a close; otherwise ' +
         'nothing is kept and GET still answers 404.',
       params: orderParams,
-      query: z.object({ provider: provider.optional() }),
+      query: z.object({ provider: provider.optional(), combine_out_trade_no: combineOutTradeNo.optional() }),
       responses: {
         200: {
           description: 'What each query found.',

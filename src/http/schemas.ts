@@ -88,6 +88,11 @@ export const orderNumber = z.string().superRefine((value, ctx) => {
 export const merchantIdParam = z.string().meta({ description: 'The merchant id.', pattern: MERCHANT_ID_PATTERN })
 export const outTradeNoParam = orderNumber.meta({ description: "The merchant's order number (1–64 printable characters)." })
 export const outRefundNoParam = orderNumber.meta({ description: "The merchant's refund number (1–64 printable characters)." })
+export const combineOutTradeNo = orderNumber.meta({
+  description:
+    'The combined payment (WeChat Pay 合单) the order is a sub-order of: its queries then go through the combine, the only ' +
+    'query WeChat answers for it (a signed callback naming another combine is believed over this).',
+})
 
 /** A body's `limit` (how much one call works through): an integer from 1 to `max`, every problem said the same way. */
 export function bodyLimit(max: number) {

@@ -6,6 +6,7 @@
 import { isoNow, newId } from '../lib/ids'
 import type { VerifiedNotification } from '../providers/core/types'
 import type { NotificationSource, NotificationVerdict, OrderRef, OrderStatus, OrderStore } from '../storage/order'
+import { sameCombine } from './combined-payment'
 import type { OrderContext } from './context'
 import { sealForwardTarget, type ForwardSettings } from './forward-target'
 import { measured, meterIngest } from './meter'
@@ -115,8 +116,9 @@ export function applyNotification(store: OrderStore, notification: VerifiedNotif
 
   // A combined payment's sub-order: from now on the order is asked about only through its combine (also when this
   // notification is refused below, as the query it plans is, and when it is a resend of one stored before orders
-  // kept their combine: its held payment must not be asked about with the ordinary query).
-  if (notification.combinedPayment !== undefined && order.combinedPayment === undefined) {
+  // kept their combine: its held payment must not be asked about with the ordinary query). A combine the merchant
+  // named (registering the order) gives way to the one the provider's verified report names.
+  if (notification.combinedPayment !== undefined && !sameCombine(order.combinedPayment, notification.combinedPayment)) {
     store.order.noteCombinedPayment(notification.combinedPayment)
   }
   if (options.paidAsNotified === undefined && store.notifications.hasSeen(notification.notificationId)) {

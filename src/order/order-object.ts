@@ -6,6 +6,7 @@
  */
 import { DurableObject } from 'cloudflare:workers'
 import type { ProviderRegistry } from '../providers'
+import type { CombinedPaymentRef } from '../providers/core/types'
 import { OrderStore, openOrderStorage, type DeliveryRow, type OrderRef } from '../storage/order'
 import { runAlarm } from './alarm'
 import type { OrderContext } from './context'
@@ -65,9 +66,12 @@ export abstract class OrderObject extends DurableObject<Env> {
     return refundConflict(this.context().store, refund)
   }
 
-  /** Asks the provider about this order and its unsettled refunds now (admin sync), whatever the schedule says. */
-  sync(order: OrderRef, settings: ForwardSettings): Promise<SyncResult> {
-    return syncOrder(this.context(), this.reconciler, this.refundReconciler, order, settings)
+  /**
+   * Asks the provider about this order and its unsettled refunds now (admin sync), whatever the schedule says; through
+   * `combinedPayment` when the admin names the combine the order is a sub-order of.
+   */
+  sync(order: OrderRef, settings: ForwardSettings, combinedPayment?: CombinedPaymentRef): Promise<SyncResult> {
+    return syncOrder(this.context(), this.reconciler, this.refundReconciler, order, settings, combinedPayment)
   }
 
   /** The admin view; null, with nothing created, for an order this object never stored. */

@@ -4,7 +4,9 @@
  */
 import { isoNow } from '../lib/ids'
 import { log } from '../lib/log'
+import type { CombinedPaymentRef } from '../providers/core/types'
 import { newOrder, type OrderRef, type OrderStatus } from '../storage/order'
+import { noteNamedCombine } from './combined-payment'
 import type { OrderContext } from './context'
 import { sealForwardTarget, type ForwardSettings } from './forward-target'
 import { applyNotification, awaitsQuery } from './ingest'
@@ -115,6 +117,8 @@ export interface SyncResult {
   status: OrderStatus
   query: string
   refunds: string[]
+  /** Why the combine the admin named was refused (the order was paid otherwise); nothing was asked then. */
+  conflict?: string
 }
 
 /** Asks the provider about this order and its unsettled refunds now (admin sync), whatever the schedule says. */
@@ -124,6 +128,7 @@ export async function syncOrder(
   refunds: RefundReconciler,
   order: OrderRef,
   settings: ForwardSettings,
+  combinedPayment?: CombinedPaymentRef,
 ): Promise<SyncResult> {
   const saveForwardTarget = await sealForwardTarget(ctx, order.merchantId, settings)
   const nowMs = Date.now()
@@ -131,17 +136,22 @@ export async function syncOrder(
   if (ctx.store.order.get() === null) {
     // An order the gateway has not seen: asked about first, and kept only if the provider reports something (a payment
     // or a close); otherwise nothing is stored, nothing is watched, and it stays unknown (GET answers 404).
-    answer = await queryProvider(ctx.env, ctx.registry, newOrder(order, isoNow(nowMs)), nowMs)
+    const unseen = { ...newOrder(order, isoNow(nowMs)), ...(combinedPayment === undefined ? {} : { combinedPayment }) }
+    answer = await queryProvider(ctx.env, ctx.registry, unseen, nowMs)
     if (answer.notification === null && ctx.store.order.get() === null) {
       return { status: 'pending', query: answer.summary, refunds: [] }
     }
   }
-  ctx.store.transaction(() => {
-    ctx.store.order.ensure(order, isoNow(nowMs))
+  const conflict = ctx.store.transaction(() => {
+    const current = ctx.store.order.ensure(order, isoNow(nowMs))
+    const refused = combinedPayment === undefined ? null : noteNamedCombine(ctx.store, current, combinedPayment)
+    if (refused !== null) return refused
     // A payment found now is forwarded like a notified one: the object needs the target too.
     saveForwardTarget(isoNow(nowMs))
     ctx.store.reconciliation.ensure(nowMs + DEFAULT_ORDER_LIFETIME_MS)
+    return null
   })
+  if (conflict !== null) return { status: ctx.store.order.get()!.status, query: 'not asked', refunds: [], conflict }
   const query = await reconciler.run(ctx, nowMs, { force: true, ...(answer === undefined ? {} : { answer }) })
   // After the order query: a refund of a payment it just found applies at once.
   const refundResults = await refunds.run(ctx, Date.now(), { force: true })

@@ -3,7 +3,9 @@
  * queries that catch a payment whose notification never comes.
  */
 import { isoNow } from '../lib/ids'
+import type { CombinedPaymentRef } from '../providers/core/types'
 import type { OrderRef, OrderStatus } from '../storage/order'
+import { noteNamedCombine } from './combined-payment'
 import type { OrderContext } from './context'
 import { sealForwardTarget, type ForwardSettings } from './forward-target'
 import { DEFAULT_ORDER_LIFETIME_MS, RECONCILE_SCHEDULE_MINUTES } from './reconcile-schedule'
@@ -14,6 +16,8 @@ export interface Expectation {
   currency: string
   /** Epoch ms after which the order can no longer be paid: queries stop there. */
   expiresAt?: number
+  /** The combined payment the merchant says the order is a sub-order of: its queries go through the combine. */
+  combinedPayment?: CombinedPaymentRef
 }
 
 export interface Registration {
@@ -29,7 +33,7 @@ export async function registerOrder(
   settings: ForwardSettings,
   expected: Expectation,
 ): Promise<Registration> {
-  const { amount, currency, expiresAt } = expected
+  const { amount, currency, expiresAt, combinedPayment } = expected
   const saveForwardTarget = await sealForwardTarget(ctx, order.merchantId, settings)
   const nowMs = Date.now()
   const now = isoNow(nowMs)
@@ -41,6 +45,8 @@ export async function registerOrder(
     if (paid && (current.amount !== amount || (current.currency ?? 'CNY') !== currency)) {
       return { status: current.status, conflict: `the order was already paid with ${current.amount} ${current.currency ?? 'CNY'}` }
     }
+    const combineConflict = combinedPayment === undefined ? null : noteNamedCombine(ctx.store, current, combinedPayment)
+    if (combineConflict !== null) return { status: current.status, conflict: combineConflict }
     ctx.store.order.save({ ...current, expectedAmount: amount, expectedCurrency: currency }, now)
     if (AWAITING_PAYMENT.has(current.status)) {
       ctx.store.reconciliation.plan(nowMs + RECONCILE_SCHEDULE_MINUTES[0] * 60_000, expiresAt ?? nowMs + DEFAULT_ORDER_LIFETIME_MS)

@@ -101,6 +101,19 @@ export class ProviderRegistry {
     return null
   }
 
+  /**
+   * The combine of a sub-order the merchant names (registering or syncing it before any notification): on the
+   * channel of `provider` whose query client asks about combined payments; null when none does (a provider without
+   * combined payments; WeChat Pay v2's combined query is gone, so a named combine is asked about on v3).
+   */
+  combinedPaymentOf(provider: string, combineOutTradeNo: string): CombinedPaymentRef | null {
+    for (const client of this.byProvider.get(provider)?.queries ?? []) {
+      const combine = { channel: client.channel, combineOutTradeNo }
+      if (client.queriesCombined(combine)) return combine
+    }
+    return null
+  }
+
   /** Whether one of `provider`'s query clients asks about sub-orders of this combine, keys or not. */
   queriesCombined(provider: string, combine: CombinedPaymentRef): boolean {
     return (this.byProvider.get(provider)?.queries ?? []).some((client) => client.queriesCombined(combine))
