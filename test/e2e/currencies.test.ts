@@ -5,10 +5,16 @@
  */
 import { runDurableObjectAlarm } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
+import { http, HttpResponse } from 'msw'
 import { describe, expect, it, vi } from 'vitest'
 import alipayFixtures from '../fixtures/alipay.json'
+import keys from '../fixtures/keys.json'
+import { network } from '../msw'
+import { ownIds, signV2, v2Xml } from '../security/signing'
 import { orderStub } from '../../src/order/order-key'
-import { admin, getOrder, notify, putFixtureMerchant, recordForwarded } from '../support/gateway'
+import type { Provider } from '../../src/providers'
+import { admin, getOrder, notify, putFixtureMerchant, putOwnIdsMerchant, recordForwarded } from '../support/gateway'
+import { WECHAT_API } from '../support/refunds'
 
 async function register(merchantId: string, outTradeNo: string, amount: number, currency: string): Promise<void> {
   const reply = await admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}`, {
@@ -18,9 +24,14 @@ async function register(merchantId: string, outTradeNo: string, amount: number, 
   expect(reply.status).toBe(200)
 }
 
-async function forwardedData(merchantId: string, outTradeNo: string, count: number): Promise<Record<string, unknown>[]> {
+async function forwardedData(
+  merchantId: string,
+  outTradeNo: string,
+  count: number,
+  provider: Provider = 'alipay',
+): Promise<Record<string, unknown>[]> {
   const forwarded = recordForwarded()
-  await runDurableObjectAlarm(orderStub(env, { merchantId, provider: 'alipay', outTradeNo }))
+  await runDurableObjectAlarm(orderStub(env, { merchantId, provider, outTradeNo }))
   await vi.waitFor(() => expect(forwarded).toHaveLength(count))
   return forwarded.map((call) => (JSON.parse(call.body) as { data: Record<string, unknown> }).data)
 }
@@ -62,5 +73,55 @@ describe('Alipay cross-border trades (trans_currency)', () => {
     const [paid, refunded] = await forwardedData('fx-refund', 'T20261122-0041', 2)
     expect(paid).toMatchObject({ amount: 1000, currency: 'USD' })
     expect(refunded).toMatchObject({ currency: 'USD', refund: { out_refund_no: 'R20261122-0041-1', amount: 400, total_refunded: 400 } })
+  })
+})
+
+describe('payment.closed names the currency of the amount it carries', () => {
+  it('an order registered as 10.00 USD, closed unpaid: amount 1000 and currency USD', async () => {
+    await putFixtureMerchant('fx-closed')
+    await register('fx-closed', 'T20261122-0042', 1000, 'USD')
+    expect(await (await notify('alipay', 'fx-closed', alipayFixtures.cases.crossBorderClosed)).text()).toBe('success')
+    const [closed] = await forwardedData('fx-closed', 'T20261122-0042', 1)
+    expect(closed).toMatchObject({ out_trade_no: 'T20261122-0042', amount: 1000, currency: 'USD', paid_at: null })
+  })
+
+  it("an unregistered USD trade closed unpaid: the closed trade's amount, in its trans_currency", async () => {
+    await putFixtureMerchant('fx-closed-free')
+    expect(await (await notify('alipay', 'fx-closed-free', alipayFixtures.cases.crossBorderClosed)).text()).toBe('success')
+    const [closed] = await forwardedData('fx-closed-free', 'T20261122-0042', 1)
+    expect(closed).toMatchObject({ amount: 1000, currency: 'USD' })
+  })
+
+  it('a WeChat Pay order registered as 100.00 HKD that the v2 order query finds CLOSED: amount 10000 and currency HKD', async () => {
+    // WeChat Pay's answer is signed with the APIv2 key (HMAC-SHA256, the sign type paygate asks with) by node:crypto.
+    await putOwnIdsMerchant('fx-wx-closed')
+    const { appid, mchid } = ownIds('fx-wx-closed').wechat
+    network.use(
+      http.post(`${WECHAT_API}/pay/orderquery`, () => {
+        const fields = {
+          return_code: 'SUCCESS',
+          return_msg: 'OK',
+          appid,
+          mch_id: mchid,
+          nonce_str: 'a8QfG2kLp0ZxW7vB',
+          result_code: 'SUCCESS',
+          out_trade_no: 'T-FX-WX-CLOSED',
+          trade_state: 'CLOSED',
+          trade_state_desc: '订单已关闭',
+        }
+        const body = v2Xml({ ...fields, sign: signV2(fields, keys.wechatpay.apiV2Key, 'HMAC-SHA256') })
+        return new HttpResponse(body, { headers: { 'content-type': 'text/xml' } })
+      }),
+    )
+    const registered = await admin('/admin/merchants/fx-wx-closed/orders/T-FX-WX-CLOSED', {
+      method: 'PUT',
+      body: JSON.stringify({ amount: 10000, currency: 'HKD', channel: 'wechatpay.v2' }),
+    })
+    expect(registered.status).toBe(200)
+    const synced = await admin('/admin/merchants/fx-wx-closed/orders/T-FX-WX-CLOSED/sync?provider=wechatpay', { method: 'POST' })
+    expect(synced.status).toBe(200)
+    expect(await getOrder('fx-wx-closed', 'T-FX-WX-CLOSED')).toMatchObject({ status: 'closed' })
+    const [closed] = await forwardedData('fx-wx-closed', 'T-FX-WX-CLOSED', 1, 'wechatpay')
+    expect(closed).toMatchObject({ channel: 'wechatpay.v2', amount: 10000, currency: 'HKD' })
   })
 })

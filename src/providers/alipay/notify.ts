@@ -175,7 +175,8 @@ function refundEffect(fields: FormFields): NotificationEffect {
 /** An unpaid trade closed; the query answer has no `gmt_close`, so its time is unknown (null). */
 export function alipayCloseEffect(fields: FormFields): Extract<NotificationEffect, { kind: 'close' }> {
   const amount = optional(fields, 'total_amount') === null ? null : amountOf(fields, 'total_amount')
-  return { kind: 'close', transactionId: optional(fields, 'trade_no'), closedAt: timeOf(fields, 'gmt_close'), amount }
+  const closed = { kind: 'close' as const, transactionId: optional(fields, 'trade_no'), closedAt: timeOf(fields, 'gmt_close'), amount }
+  return amount === null ? closed : { ...closed, currency: currencyOf(fields) }
 }
 
 function tradeStatusOf(fields: FormFields): TradeStatus {
