@@ -13,8 +13,17 @@ import { network } from '../msw'
 import { ownIds, signV2, v2Xml } from '../security/signing'
 import { orderStub } from '../../src/order/order-key'
 import type { Provider } from '../../src/providers'
-import { admin, getOrder, notify, putFixtureMerchant, putOwnIdsMerchant, recordForwarded } from '../support/gateway'
-import { WECHAT_API } from '../support/refunds'
+import {
+  admin,
+  getOrder,
+  merchantBody,
+  notify,
+  putFixtureMerchant,
+  putOwnIdsMerchant,
+  recordForwarded,
+  withOwnIds,
+} from '../support/gateway'
+import { tradeQueryAnswers, WECHAT_API, withQueryKeys } from '../support/refunds'
 
 async function register(merchantId: string, outTradeNo: string, amount: number, currency: string): Promise<void> {
   const reply = await admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}`, {
@@ -73,6 +82,33 @@ describe('Alipay cross-border trades (trans_currency)', () => {
     const [paid, refunded] = await forwardedData('fx-refund', 'T20261122-0041', 2)
     expect(paid).toMatchObject({ amount: 1000, currency: 'USD' })
     expect(refunded).toMatchObject({ currency: 'USD', refund: { out_refund_no: 'R20261122-0041-1', amount: 400, total_refunded: 400 } })
+  })
+})
+
+describe('Alipay cross-border trades found by the order query', () => {
+  it('pays an order registered as 10.00 USD when alipay.trade.query answers TRADE_SUCCESS, total_amount 10.00 USD', async () => {
+    // The merchant's ids of its own (it takes no fixture), with the key that signs queries; Alipay's answer is signed
+    // with node:crypto by the test's stand-in.
+    const merchant = withQueryKeys(withOwnIds('fx-query', merchantBody()))
+    expect((await admin('/admin/merchants/fx-query', { method: 'PUT', body: JSON.stringify(merchant) })).status).toBe(201)
+    await register('fx-query', 'T-FX-QUERY', 1000, 'USD')
+    const asked = tradeQueryAnswers(() => ({
+      trade_no: '2026112222001400000000000043',
+      trade_status: 'TRADE_SUCCESS',
+      total_amount: '10.00',
+      trans_currency: 'USD',
+      settle_currency: 'USD',
+      pay_currency: 'CNY',
+      pay_amount: '71.23',
+      buyer_pay_amount: '71.23',
+      send_pay_date: '2026-11-22 17:59:58',
+    }))
+    const synced = await admin('/admin/merchants/fx-query/orders/T-FX-QUERY/sync?provider=alipay', { method: 'POST' })
+    expect(synced.status).toBe(200)
+    expect(asked).toEqual(['T-FX-QUERY'])
+    expect(await getOrder('fx-query', 'T-FX-QUERY')).toMatchObject({ status: 'paid', amount: 1000, currency: 'USD' })
+    const [paid] = await forwardedData('fx-query', 'T-FX-QUERY', 1)
+    expect(paid).toMatchObject({ amount: 1000, currency: 'USD', paid_at: '2026-11-22T09:59:58Z' })
   })
 })
 
