@@ -52,7 +52,7 @@ export function addOrderEvents(
         out_trade_no: order.outTradeNo,
         transaction_id: next.transactionId,
         amount: draft.amount === undefined ? next.amount : draft.amount,
-        currency: next.currency ?? 'CNY',
+        currency: draft.currency ?? next.currency ?? 'CNY',
         paid_at: next.paidAt,
         refund: draft.refund,
         raw: source.raw,

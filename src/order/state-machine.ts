@@ -25,6 +25,8 @@ export interface EventDraft {
   source?: { channel: ChannelName; raw: Record<string, unknown> }
   /** `data.amount` when the order has no amount of its own (an unpaid order closed): what was known of it. */
   amount?: number | null
+  /** `data.currency` with that amount: the currency it is in, when known. */
+  currency?: string | null
 }
 
 export type RejectionReason = 'amount_mismatch' | 'refund_before_payment' | 'refund_exceeds_amount' | 'transaction_mismatch'
@@ -87,6 +89,16 @@ function decidePayment(state: OrderState, payment: PaymentFacts, now: string): D
   }
 }
 
+/**
+ * What a `payment.closed` says of the money: an unpaid order has no paid amount, so the registered one (in the
+ * registered currency), else the closed trade's (in its own).
+ */
+function closedAmount(state: OrderState, close: Extract<NotificationEffect, { kind: 'close' }>): Pick<EventDraft, 'amount' | 'currency'> {
+  if (state.amount !== null) return { amount: state.amount, currency: state.currency }
+  if (state.expectedAmount !== null) return { amount: state.expectedAmount, currency: state.expectedCurrency }
+  return { amount: close.amount, currency: close.currency ?? null }
+}
+
 export function decide(state: OrderState, effect: NotificationEffect, book: RefundBook, now: string, context: DecideContext): Decision {
   switch (effect.kind) {
     case 'none':
@@ -107,15 +119,7 @@ export function decide(state: OrderState, effect: NotificationEffect, book: Refu
       return {
         verdict: 'accepted',
         next,
-        // An unpaid order has no paid amount: the event carries the registered one, else the closed trade's.
-        events: [
-          {
-            type: 'payment.closed',
-            occurredAt: effect.closedAt ?? now,
-            refund: null,
-            amount: state.amount ?? state.expectedAmount ?? effect.amount,
-          },
-        ],
+        events: [{ type: 'payment.closed', occurredAt: effect.closedAt ?? now, refund: null, ...closedAmount(state, effect) }],
         refunds: null,
       }
     }

@@ -130,7 +130,8 @@ function tradeEffect(fields: FormFields): NotificationEffect {
 
 /**
  * A payment as Alipay reports it: the notify and the `alipay.trade.query` answer share `trade_no` and
- * `total_amount` (yuan); the payment time is the notify's `gmt_payment`, the query's `send_pay_date`.
+ * `total_amount` (yuan, or the major unit of a cross-border trade's `trans_currency`); the payment time is the
+ * notify's `gmt_payment`, the query's `send_pay_date`.
  */
 export function alipayPaymentEffect(
   fields: FormFields,
@@ -139,7 +140,7 @@ export function alipayPaymentEffect(
   return {
     kind: 'payment',
     amount: amountOf(fields, 'total_amount'),
-    currency: 'CNY',
+    currency: currencyOf(fields),
     transactionId: required(fields, 'trade_no'),
     paidAt: timeOf(fields, paidAtField),
   }
@@ -152,6 +153,7 @@ function refundEffect(fields: FormFields): NotificationEffect {
   const cumulativeRefunded = amountOf(fields, 'refund_fee')
   if (cumulativeRefunded > orderAmount) refuse('malformed_body', 'refund_fee exceeds total_amount')
   const paidAt = timeOf(fields, 'gmt_payment')
+  const currency = currencyOf(fields)
   return {
     kind: 'refund',
     outcome: 'succeeded',
@@ -163,17 +165,18 @@ function refundEffect(fields: FormFields): NotificationEffect {
     amount: null,
     cumulativeRefunded,
     orderAmount,
-    currency: 'CNY',
+    currency,
     refundedAt: timeOf(fields, 'gmt_refund'),
     // total_amount with gmt_payment: the trade was paid, when and how much.
-    payment: paidAt === null || orderAmount === 0 ? null : { amount: orderAmount, currency: 'CNY', transactionId, paidAt },
+    payment: paidAt === null || orderAmount === 0 ? null : { amount: orderAmount, currency, transactionId, paidAt },
   }
 }
 
 /** An unpaid trade closed; the query answer has no `gmt_close`, so its time is unknown (null). */
 export function alipayCloseEffect(fields: FormFields): Extract<NotificationEffect, { kind: 'close' }> {
   const amount = optional(fields, 'total_amount') === null ? null : amountOf(fields, 'total_amount')
-  return { kind: 'close', transactionId: optional(fields, 'trade_no'), closedAt: timeOf(fields, 'gmt_close'), amount }
+  const closed = { kind: 'close' as const, transactionId: optional(fields, 'trade_no'), closedAt: timeOf(fields, 'gmt_close'), amount }
+  return amount === null ? closed : { ...closed, currency: currencyOf(fields) }
 }
 
 function tradeStatusOf(fields: FormFields): TradeStatus {
@@ -250,6 +253,14 @@ function required(fields: FormFields, name: string): string {
 
 function amountOf(fields: FormFields, name: string): number {
   return yuanToFen(required(fields, name)) ?? refuse('malformed_body', `alipay ${name} is not a yuan amount`)
+}
+
+/**
+ * The currency of a trade's amounts: a cross-border (境外) trade is priced in `trans_currency` (`total_amount` and
+ * `refund_fee` are in it; the buyer pays `pay_amount` in `pay_currency`); a domestic trade names none and is CNY.
+ */
+function currencyOf(fields: FormFields): string {
+  return optional(fields, 'trans_currency') ?? 'CNY'
 }
 
 function timeOf(fields: FormFields, name: string): string | null {

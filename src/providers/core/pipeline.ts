@@ -31,6 +31,9 @@ function checkFacts(notification: VerifiedNotification): VerifiedNotification {
   }
   // Neither provider takes a payment of nothing: a 0 here is a forgery or a parsing slip.
   if (effect.kind === 'payment' && effect.amount <= 0) refuse('malformed_body', 'payment amount must be at least 1 fen')
+  // Nor a refund of nothing (a refund request is for at least 1 fen): it would mark a paid order refunded in part.
+  if (effect.kind === 'refund' && effect.amount !== null && effect.amount <= 0)
+    refuse('malformed_body', 'refund amount must be at least 1 fen')
   return notification
 }
 

@@ -45,6 +45,8 @@ export type NotificationEffect =
       closedAt: string | null
       /** The closed trade's amount in fen, when the report names it (Alipay's `total_amount`); else null. */
       amount: number | null
+      /** The currency of `amount` (an Alipay cross-border trade's `trans_currency`); absent with no amount, or CNY. */
+      currency?: string
     }
   | {
       kind: 'refund'
