@@ -161,3 +161,24 @@ describe('payment.closed names the currency of the amount it carries', () => {
     expect(closed).toMatchObject({ channel: 'wechatpay.v2', amount: 10000, currency: 'HKD' })
   })
 })
+
+describe('an Alipay trans_currency that is no ISO 4217 code', () => {
+  it('is not taken: a trade query answer naming "usd" pays nothing and says why', async () => {
+    const merchant = withQueryKeys(withOwnIds('fx-bad-code', merchantBody()))
+    expect((await admin('/admin/merchants/fx-bad-code', { method: 'PUT', body: JSON.stringify(merchant) })).status).toBe(201)
+    await register('fx-bad-code', 'T-FX-BAD', 1000, 'USD')
+    tradeQueryAnswers(() => ({
+      trade_no: '2026112222001400000000000044',
+      trade_status: 'TRADE_SUCCESS',
+      total_amount: '10.00',
+      trans_currency: 'usd',
+      send_pay_date: '2026-11-22 17:59:58',
+    }))
+    const synced = await admin('/admin/merchants/fx-bad-code/orders/T-FX-BAD/sync?provider=alipay', { method: 'POST' })
+    expect(synced.status).toBe(200)
+    expect(await synced.json()).toMatchObject({
+      results: [{ provider: 'alipay', status: 'pending', query: expect.stringContaining('failed') }],
+    })
+    expect(await getOrder('fx-bad-code', 'T-FX-BAD')).toMatchObject({ status: 'pending', events: [] })
+  })
+})

@@ -260,7 +260,9 @@ function amountOf(fields: FormFields, name: string): number {
  * `refund_fee` are in it; the buyer pays `pay_amount` in `pay_currency`); a domestic trade names none and is CNY.
  */
 function currencyOf(fields: FormFields): string {
-  return optional(fields, 'trans_currency') ?? 'CNY'
+  const currency = optional(fields, 'trans_currency') ?? 'CNY'
+  // It names the currency of every amount forwarded: a code as merchants register orders in, or nothing is taken.
+  return /^[A-Z]{3}$/.test(currency) ? currency : refuse('malformed_body', 'alipay trans_currency is not an ISO 4217 code')
 }
 
 function timeOf(fields: FormFields, name: string): string | null {
