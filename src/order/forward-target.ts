@@ -22,10 +22,26 @@ export type SaveForwardTarget = (now: string) => void
 
 const KEEP_STORED: SaveForwardTarget = () => {}
 
-/** Seals the settings when they are newer than the stored copy. Sealing awaits, so it comes before the transaction. */
-export async function sealForwardTarget(ctx: OrderContext, merchantId: string, settings: ForwardSettings): Promise<SaveForwardTarget> {
+/**
+ * Seals the settings when they are newer than the stored copy. Sealing awaits, so it comes before the transaction.
+ *
+ * `resend`: an operator sends deliveries again (replay, recover), having found the endpoint enabled. A stored copy
+ * of these very settings that this object disabled itself, on a 410 Gone whose merchant-wide disable never followed
+ * (the monitor or D1 unreachable then), is enabled again: otherwise nothing would ever be sent for this order until
+ * the merchant is saved, the resend included (each fails at once as `endpoint_disabled`).
+ */
+export async function sealForwardTarget(
+  ctx: OrderContext,
+  merchantId: string,
+  settings: ForwardSettings,
+  options: { resend?: boolean } = {},
+): Promise<SaveForwardTarget> {
   const stored = ctx.store.forwardTarget.get()
-  if (stored !== null && stored.merchantVersion >= settings.version) return KEEP_STORED
+  if (stored !== null && stored.merchantVersion >= settings.version) {
+    const disabledHere =
+      stored.merchantVersion === settings.version && stored.disabledAt !== null && settings.forward.disabledAt === undefined
+    return options.resend === true && disabledHere ? (now) => ctx.store.forwardTarget.enable(now) : KEEP_STORED
+  }
   const { forward } = settings
   const keys = masterKeyring(ctx.env)
   const target: ForwardTargetRow = {

@@ -20,7 +20,7 @@ export async function recoverDeliveries(ctx: OrderContext, window: RecoveryWindo
   const owner = store.order.get() ?? store.subject.get()
   if (owner === null) return 0
   // The merchant's current settings: a recovery after re-enabling (or moving) the endpoint goes there.
-  const saveForwardTarget = await sealForwardTarget(ctx, owner.merchantId, settings)
+  const saveForwardTarget = await sealForwardTarget(ctx, owner.merchantId, settings, { resend: true })
   const nowMs = Date.now()
   const now = isoNow(nowMs)
   const recovered = ctx.store.transaction(() => {

@@ -10,7 +10,7 @@ export async function replayDelivery(ctx: OrderContext, deliveryId: string, sett
   // An order object, or a subject object of provider notifications.
   const merchantId = store.order.get()?.merchantId ?? store.subject.get()?.merchantId
   if (merchantId === undefined) return null
-  const saveForwardTarget = await sealForwardTarget(ctx, merchantId, settings)
+  const saveForwardTarget = await sealForwardTarget(ctx, merchantId, settings, { resend: true })
   const nowMs = Date.now()
   const now = isoNow(nowMs)
   const delivery = store.deliveries.get(deliveryId)

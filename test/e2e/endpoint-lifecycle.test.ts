@@ -3,15 +3,24 @@
  * disables an endpoint whose every attempt has failed for 5 days and says so to OPS_WEBHOOK_URL; a 410 disables it
  * too; an operator disables and enables it (each told to the ops endpoint), and enabling sends nothing by itself.
  */
-import { runDurableObjectAlarm } from 'cloudflare:test'
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { Webhook } from 'standardwebhooks'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { BREAKER_FAILING_MS } from '../../src/ops/breaker'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
+import type { OrderObject } from '../../src/order/order-object'
 import { admin, forwardUrl, freshPayment, notify, registerFixtureMerchant } from '../security/harness'
-import { deliveryStates, merchantEndpoint, opsEndpoint, runAlarmsUntil, runMonitorAlarm, type Received } from '../support/operations'
-import { inOrderStore, PROJECTION_WAIT } from '../support/orders'
+import {
+  alipayRefund,
+  deliveryStates,
+  merchantEndpoint,
+  opsEndpoint,
+  runAlarmsUntil,
+  runMonitorAlarm,
+  type Received,
+} from '../support/operations'
+import { awaitProjection, inOrderStore, PROJECTION_WAIT } from '../support/orders'
 import { monitorStub } from '../../src/ops/monitor'
 
 const OPS_SECRET = env.OPS_WEBHOOK_SECRET!
@@ -140,6 +149,48 @@ describe('disabling and enabling an endpoint', () => {
     expect(await merchantForward(M)).toMatchObject({ disabled_reason: 'gone' })
     await runMonitorAlarm(M)
     await vi.waitFor(() => expect(ops.map((e) => [e.type, e.data.reason])).toEqual([['endpoint.disabled', 'gone']]))
+  })
+
+  it('on a 410 the monitor never heard of (unreachable): recover sends the order’s event again, and its later events go', async () => {
+    const M = 'lifecycle-gone-unheard'
+    await registerFixtureMerchant(M)
+    let status = 410
+    const received = merchantEndpoint(forwardUrl(M), () => status)
+    const order = await pay(M)
+    const stub = orderStub(env, order)
+    // The order object cannot reach the merchant's monitor during the run that meets the 410 (logged
+    // monitor.unreachable): the endpoint is never disabled merchant-wide, so its settings stay as they were.
+    await runInDurableObject(stub, (o: OrderObject) => {
+      const unreachable = { getByName: () => ({ deliveryRun: () => Promise.reject(new Error('monitor unreachable')) }) }
+      ;(o as unknown as { env: Env }).env = { ...env, MONITORS: unreachable } as unknown as Env
+    })
+    await runDurableObjectAlarm(stub)
+    await runInDurableObject(stub, (o: OrderObject) => {
+      ;(o as unknown as { env: Env }).env = env
+    })
+    expect(await deliveryStates(order)).toMatchObject([{ status: 'failed', failure_reason: 'endpoint_gone' }])
+    expect(await merchantForward(M)).not.toHaveProperty('disabled_at')
+
+    // The merchant's endpoint is back; the operator recovers the failed delivery: it is sent, with its webhook-id.
+    status = 200
+    await awaitProjection([order])
+    const since = new Date(Date.now() - 3_600_000).toISOString()
+    const recovered = await admin(`/admin/merchants/${M}/deliveries/recover`, {
+      method: 'POST',
+      body: JSON.stringify({ since, status: 'failed' }),
+    })
+    expect(await recovered.json()).toMatchObject({ recovered: 1 })
+    await runDurableObjectAlarm(stub)
+    expect(await deliveryStates(order)).toMatchObject([{ status: 'delivered' }])
+    expect(received.map((r) => [r.type, r.id])).toEqual([
+      ['payment.succeeded', received[0]!.id],
+      ['payment.succeeded', received[0]!.id],
+    ])
+    // And the order's next event goes as any other.
+    const refund = alipayRefund(order.outTradeNo, { totalFen: 100, refundedFen: 30, outBizNo: 'RF-gone-1' })
+    expect((await notify('alipay', M, refund)).status).toBe(200)
+    await runDurableObjectAlarm(stub)
+    expect(received.map((r) => r.type)).toEqual(['payment.succeeded', 'payment.succeeded', 'refund.succeeded'])
   })
 
   it('by an operator: each change told to the ops URL; enabling sends nothing by itself', async () => {

@@ -5,11 +5,12 @@
 import { runDurableObjectAlarm } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { Webhook } from 'standardwebhooks'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import keys from '../fixtures/keys.json'
 import { orderStub } from '../../src/order/order-key'
-import { admin, FORWARD_SECRET, forwardUrl, freshPayment, notify, registerFixtureMerchant } from '../security/harness'
-import { merchantEndpoint } from '../support/operations'
+import { verifyWebhook } from '../../src/verify-webhook'
+import { admin, FORWARD_SECRET, forwardUrl, freshPayment, MERCHANT_ORIGIN, notify, registerFixtureMerchant } from '../security/harness'
+import { merchantEndpoint, type Received } from '../support/operations'
 
 const NEW_SECRET = `whsec_${btoa('rotated-forward-secret-32-bytes!!')}`
 
@@ -79,6 +80,57 @@ describe('PATCH /admin/merchants/{merchantId}', () => {
     await notify('alipay', M, second)
     await runDurableObjectAlarm(orderStub(env, { merchantId: M, provider: 'alipay', outTradeNo: second.outTradeNo }))
     expect(received[1]!.signature.split(' ')).toHaveLength(1)
+  })
+
+  it('a delivery being retried follows the settings in force at each attempt: secrets of a rotation, then a new URL', async () => {
+    const M = 'patch-mid-retry'
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      vi.setSystemTime(Date.parse('2031-06-01T00:00:00Z'))
+      await registerFixtureMerchant(M)
+      let status = 503
+      const old = merchantEndpoint(forwardUrl(M), () => status)
+      const moved = merchantEndpoint(`${MERCHANT_ORIGIN}/hooks/${M}-moved`, () => status)
+      const payment = freshPayment('alipay')
+      expect((await notify('alipay', M, payment)).status).toBe(200)
+      const stub = orderStub(env, { merchantId: M, provider: 'alipay', outTradeNo: payment.outTradeNo })
+      const retryAfter = async (ms: number) => {
+        vi.setSystemTime(Date.now() + ms)
+        await runDurableObjectAlarm(stub)
+      }
+      // As the merchant's own code checks each request (paygate/verify-webhook): which secrets verify it.
+      const verifiedBy = async (r: Received) => {
+        const headers = { 'webhook-id': r.id, 'webhook-timestamp': r.timestamp, 'webhook-signature': r.signature }
+        const ok = async (secret: string) =>
+          verifyWebhook(secret, headers, r.body).then(
+            () => true,
+            () => false,
+          )
+        return { old: await ok(FORWARD_SECRET), new: await ok(NEW_SECRET) }
+      }
+
+      await runDurableObjectAlarm(stub)
+      expect((await patch(M, { forward: { secret: NEW_SECRET, previousSecret: FORWARD_SECRET } })).status).toBe(200)
+      await retryAfter(7_000)
+      expect((await patch(M, { forward: { previousSecret: null } })).status).toBe(200)
+      await retryAfter(40_000)
+      expect(await Promise.all(old.map(verifiedBy))).toEqual([
+        { old: true, new: false },
+        { old: true, new: true },
+        { old: false, new: true },
+      ])
+      // The endpoint moves while the delivery waits for its next attempt: that attempt goes to the new URL, delivered.
+      expect((await patch(M, { forward: { url: `${MERCHANT_ORIGIN}/hooks/${M}-moved` } })).status).toBe(200)
+      status = 200
+      await retryAfter(150_000)
+      expect(old).toHaveLength(3)
+      expect(await Promise.all(moved.map(verifiedBy))).toEqual([{ old: false, new: true }])
+      // One event throughout: one webhook-id, the same body.
+      expect(new Set([...old, ...moved].map((r) => r.id)).size).toBe(1)
+      expect(new Set([...old, ...moved].map((r) => r.body)).size).toBe(1)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('merges maps member by member: null removes one platform key, the others stay', async () => {

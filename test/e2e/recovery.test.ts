@@ -298,6 +298,55 @@ describe('an endpoint down for longer than the retry schedule, recovered with on
     expect(await again.json()).toMatchObject({ recovered: 0 })
   })
 
+  it('after the retry schedule ends: the refund waits, a replay sends payment then refund once each, then compaction', async () => {
+    const merchantId = 'replay-exhausted'
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.parse('2031-05-01T00:00:00Z'))
+    await registerFixtureMerchant(merchantId)
+    let up = false
+    const received = merchantEndpoint(forwardUrl(merchantId), () => (up ? 200 : 503))
+    const payment = freshPayment('alipay', { amount: 1000 })
+    expect((await notify('alipay', merchantId, payment)).status).toBe(200)
+    const order: OrderRef = { merchantId, provider: 'alipay', outTradeNo: payment.outTradeNo }
+    const stub = orderStub(env, order)
+    await runInDurableObject(stub, (o: OrderObject) => {
+      ;(o as unknown as { env: Env }).env = { ...env, ORDER_RETENTION_DAYS: '0' } as unknown as Env
+    })
+    const refund = alipayRefund(payment.outTradeNo, { totalFen: 1000, refundedFen: 300, outBizNo: 'RF-X' })
+    expect((await notify('alipay', merchantId, refund)).status).toBe(200)
+    const [paid, refunded] = await runAlarmsUntil([order], (ds) => ds[0]?.status === 'failed')
+    expect(paid).toMatchObject({ status: 'failed', failure_reason: 'retries_exhausted', attempts: 11 })
+    // Never attempted, never failed: it waits behind the payment, and keeps the order from its tombstone.
+    expect(refunded).toMatchObject({ status: 'pending', attempts: 0 })
+    await runDurableObjectAlarm(stub)
+    expect(await inOrderStore(order, (store) => store.compactedAt())).toBeNull()
+    await awaitProjection([order])
+
+    up = true
+    expect((await admin(`/admin/deliveries/${paid!.id}/replay`, { method: 'POST' })).status).toBe(202)
+    await runDurableObjectAlarm(stub)
+    const tail = received.slice(11).map((r) => [r.type, r.id])
+    expect(tail).toEqual([
+      ['payment.succeeded', received[0]!.id],
+      ['refund.succeeded', tail[1]![1]],
+    ])
+    // Both delivered: the order keeps its tombstone, and D1 (the lists) says delivered for both.
+    expect(await inOrderStore(order, (store) => [store.compactedAt() !== null, store.events.all().length])).toEqual([true, 0])
+    await vi.waitFor(async () => {
+      const listed = (await (await admin(`/admin/merchants/${merchantId}/deliveries`)).json()) as { deliveries: { status: string }[] }
+      expect(listed.deliveries.map((d) => d.status)).toEqual(['delivered', 'delivered'])
+    })
+    // Nothing left to send: a replay of the compacted event answers 404, a recover queues nothing.
+    expect((await admin(`/admin/deliveries/${paid!.id}/replay`, { method: 'POST' })).status).toBe(404)
+    const since = '2031-01-01T00:00:00Z'
+    const again = await admin(`/admin/merchants/${merchantId}/deliveries/recover`, {
+      method: 'POST',
+      body: JSON.stringify({ since, status: 'failed' }),
+    })
+    expect(await again.json()).toMatchObject({ recovered: 0 })
+    expect(received).toHaveLength(13)
+  })
+
   it('names the bad field of a recover request', async () => {
     await registerFixtureMerchant('recover-invalid')
     const post = (body: unknown) =>

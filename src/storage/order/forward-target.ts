@@ -22,11 +22,20 @@ export class ForwardTargetTable {
   }
 
   disable(now: string): void {
-    // Until settings with a newer version arrive: saving the merchant again re-enables it.
+    // Until settings with a newer version arrive (saving the merchant again re-enables it), or `enable`.
     const stored = this.get()
     if (stored === null || stored.disabledAt !== null) return
     this.head.update((head) => {
       head.forward = { ...stored, disabledAt: now, updatedAt: now }
+    })
+  }
+
+  /** Clears a `disable` made under the stored version (its secrets and URL stay). */
+  enable(now: string): void {
+    const stored = this.get()
+    if (stored === null || stored.disabledAt === null) return
+    this.head.update((head) => {
+      head.forward = { ...stored, disabledAt: null, updatedAt: now }
     })
   }
 }
