@@ -12,16 +12,18 @@ export function sameCombine(a: CombinedPaymentRef | undefined, b: CombinedPaymen
 }
 
 /**
- * Notes the combine the merchant names for this order, in the caller's transaction; returns why it is refused: once
- * the order is paid, it is what the payment's report made it, a sub-order of its combine or an ordinary order.
+ * Notes the combine the merchant names for this order, in the caller's transaction; returns why it is refused. Once
+ * the provider has reported on the order (paid or held, even refused), its word stands: a sub-order of the combine its
+ * report named, or an ordinary order. Before that, a combine named again replaces the one named before.
  */
 export function noteNamedCombine(store: OrderStore, current: OrderRow, combine: CombinedPaymentRef): string | null {
   if (sameCombine(current.combinedPayment, combine)) return null
-  if (PAID_STATES.has(current.status)) {
-    const paidAs = current.combinedPayment?.combineOutTradeNo
-    return paidAs === undefined
-      ? 'the order was paid as an ordinary order, not as part of a combined payment'
-      : `the order was paid as part of combined payment ${paidAs}`
+  // A paid order compacted keeps no audit rows: its status says it was reported.
+  if (PAID_STATES.has(current.status) || store.notifications.all().length > 0) {
+    const reported = current.combinedPayment?.combineOutTradeNo
+    return reported === undefined
+      ? 'the provider reported the order as an ordinary order, not part of a combined payment'
+      : `the provider reported the order as part of combined payment ${reported}`
   }
   store.order.noteCombinedPayment(combine)
   return null

@@ -95,6 +95,26 @@ describe('a v3 combined sub-order registered with its combine', () => {
     expect(await again.json()).toMatchObject({ error: { code: 'conflict' } })
   })
 
+  it('keeps the combine of a held callback when the merchant names another: 409, and the held payment is confirmed through WeChat’s', async () => {
+    const merchantId = 'combined-held-renamed'
+    await saveMerchant(merchantId, { confirmPaymentsByQuery: true })
+    const combine = combineOf(merchantId)
+    const combined = v3CombinedQueryAnswers([combine])
+    const [first] = combine.subOrders as [CombinedSubOrder]
+    expect(await (await notify('wechatpay.v3', merchantId, v3CombinedNotify(combine))).text()).toBe(ACCEPT['wechatpay.v3'].body)
+    expect(await orderView(merchantId, 'wechatpay', first.outTradeNo)).toMatchObject({ status: 'pending' })
+
+    const renamed = await register(merchantId, first.outTradeNo, {
+      amount: first.amount,
+      combine_out_trade_no: `${combine.combineOutTradeNo}X`,
+    })
+    expect(renamed.status).toBe(409)
+    expect(await renamed.json()).toMatchObject({ error: { code: 'conflict', message: expect.stringContaining(combine.combineOutTradeNo) } })
+    await runDurableObjectAlarm(orderStub(env, ref(merchantId, first.outTradeNo)))
+    expect(combined.asked.map((a) => a.combineOutTradeNo)).toEqual([combine.combineOutTradeNo])
+    expect(await orderView(merchantId, 'wechatpay', first.outTradeNo)).toMatchObject({ status: 'paid' })
+  })
+
   it('is refused for a provider with no combined payments, and for a malformed combine number', async () => {
     const merchantId = 'combined-registered-alipay'
     await saveMerchant(merchantId)
