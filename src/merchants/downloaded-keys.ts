@@ -1,12 +1,14 @@
 /**
  * @module Downloaded provider keys as the Worker uses them: read sealed from the merchant's replica and opened,
  * cached per isolate like merchant configs, and added to the merchant's sections for verification. A
- * notification naming a serial no key has gets a second chance: one on-demand download (rate-limited by the
- * replica), then verification again; still unknown, it gets a reply that makes the provider retry.
+ * notification or a query answer naming a serial no key has gets a second chance: one on-demand download
+ * (rate-limited by the replica), then verification again; still unknown, a notification gets a reply that makes the
+ * provider retry, and a query fails as it would have.
  */
 import { log } from '../lib/log'
 import { masterKeyring } from './master-keys'
 import {
+  isUnknownSerial,
   NotifyRejection,
   verifyNotification,
   type ChannelAdapter,
@@ -106,12 +108,74 @@ export async function withDownloadedKeys(
   return withKeys(merchant, downloading, await downloadedKeys(env, merchant.id, now, fresh), now)
 }
 
+function serialsOf(keys: CachedKeys, provider: string): string {
+  return (keys.byProvider.get(provider) ?? [])
+    .map((key) => key.serial)
+    .sort()
+    .join(' ')
+}
+
+/** Why a key is still unknown after the second chance: no download could be had, or it did not bring the key. */
+export type StillUnknown = 'download_unavailable' | 'unknown_after_download'
+
+export interface KeyDownloadRetry {
+  /** The provider whose keys verify what the attempt reads (only its keys are downloaded). */
+  provider: string
+  /**
+   * What to throw when the serial is still unknown; `error` is the attempt's own failure (the first one when no
+   * download could be had). By default `error` itself.
+   */
+  stillUnknown?: (why: StillUnknown, error: unknown) => unknown
+}
+
 /**
- * `verifyNotification`, with the merchant's downloaded keys; a notification the adapter refuses for an unknown
- * serial is verified once more after an on-demand download. Still unknown: `unknown_serial_after_download`
- * (a 5xx, so the provider retries).
+ * `attempt` (a verification: of a notification, of a query's answer) given the merchant with its downloaded keys
+ * beside the configured ones. When it fails for an unknown serial (`isUnknownSerial`) of a provider the merchant
+ * downloads keys from, the merchant's replica downloads them on demand (at most once a minute: within it, the keys
+ * it has) and `attempt` runs once more with them, when they are others than it had. The one second chance
+ * notifications and queries share (a query's attempt asks the provider again).
  */
-export async function verifyWithDownloadedKeys(
+export async function withKeyDownloadRetry<T>(
+  env: Env,
+  registry: ProviderRegistry,
+  merchant: MerchantConfig,
+  now: number,
+  { provider, stillUnknown = (_why, error) => error }: KeyDownloadRetry,
+  attempt: (merchant: MerchantConfig) => Promise<T>,
+): Promise<T> {
+  const downloading = downloadingProviders(merchant, registry)
+  if (downloading.length === 0) return attempt(merchant)
+  const used = await downloadedKeys(env, merchant.id, now, false)
+  let first: unknown
+  try {
+    return await attempt(withKeys(merchant, downloading, used, now))
+  } catch (error) {
+    if (!isUnknownSerial(error) || !downloading.some((d) => d.provider === provider)) throw error
+    first = error
+  }
+  let refreshed: CachedKeys
+  try {
+    const answer = await merchantReplica(env, merchant.id).downloadForUnknownSerial(provider)
+    refreshed = await opened(env, merchant.id, answer.keys, now)
+    remember(merchant.id, refreshed)
+  } catch {
+    throw stillUnknown('download_unavailable', first)
+  }
+  // The replica has no key the attempt lacked (downloaded under a minute ago, or WeChat lists none other): a second
+  // attempt would fail alike, and a query's would ask the provider again for nothing.
+  if (serialsOf(refreshed, provider) === serialsOf(used, provider)) throw stillUnknown('unknown_after_download', first)
+  try {
+    return await attempt(withKeys(merchant, downloading, refreshed, now))
+  } catch (error) {
+    throw isUnknownSerial(error) ? stillUnknown('unknown_after_download', error) : error
+  }
+}
+
+/**
+ * `verifyNotification`, with the merchant's downloaded keys and their second chance (`withKeyDownloadRetry`). Still
+ * unknown: `unknown_serial_after_download` (a 5xx, so the provider retries).
+ */
+export function verifyWithDownloadedKeys(
   env: Env,
   registry: ProviderRegistry,
   adapter: ChannelAdapter,
@@ -119,31 +183,12 @@ export async function verifyWithDownloadedKeys(
   merchant: MerchantConfig,
   now: number,
 ): Promise<VerifiedNotification> {
-  const downloading = downloadingProviders(merchant, registry)
-  const withDownloads =
-    downloading.length === 0 ? merchant : withKeys(merchant, downloading, await downloadedKeys(env, merchant.id, now, false), now)
-  try {
-    return await verifyNotification(adapter, raw, withDownloads, now)
-  } catch (error) {
-    if (!isUnknownSerial(error) || !downloading.some((d) => d.provider === adapter.provider)) throw error
-  }
-  let refreshed: CachedKeys
-  try {
-    const answer = await merchantReplica(env, merchant.id).downloadForUnknownSerial(adapter.provider)
-    refreshed = await opened(env, merchant.id, answer.keys, now)
-    remember(merchant.id, refreshed)
-  } catch {
-    throw new NotifyRejection('unknown_serial_after_download', 'key download unavailable; retry later')
-  }
-  try {
-    return await verifyNotification(adapter, raw, withKeys(merchant, downloading, refreshed, now), now)
-  } catch (error) {
-    if (isUnknownSerial(error))
-      throw new NotifyRejection('unknown_serial_after_download', 'no key for this serial after a download; retry later')
-    throw error
-  }
-}
-
-function isUnknownSerial(error: unknown): boolean {
-  return error instanceof NotifyRejection && error.code === 'unknown_serial'
+  const stillUnknown = (why: StillUnknown) =>
+    new NotifyRejection(
+      'unknown_serial_after_download',
+      why === 'download_unavailable' ? 'key download unavailable; retry later' : 'no key for this serial after a download; retry later',
+    )
+  return withKeyDownloadRetry(env, registry, merchant, now, { provider: adapter.provider, stillUnknown }, (keyed) =>
+    verifyNotification(adapter, raw, keyed, now),
+  )
 }

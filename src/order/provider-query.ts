@@ -1,9 +1,10 @@
 /**
  * @module One provider order query on behalf of an order object: loads the merchant's keys, picks
- * the provider's client, and turns every outcome into what the reconciler records. Never throws.
+ * the provider's client, asks (once more after a key download when the answer names an unknown serial), and turns
+ * every outcome into what the reconciler records. Never throws.
  * The object's gateway's registry says which clients there are.
  */
-import { withDownloadedKeys } from '../merchants/downloaded-keys'
+import { withKeyDownloadRetry } from '../merchants/downloaded-keys'
 import { loadMerchant } from '../merchants/store'
 import type { MerchantConfig } from '../merchants/types'
 import { QueryFailed, type ProviderRegistry, type VerifiedNotification } from '../providers'
@@ -26,15 +27,11 @@ export interface QueryAnswer {
 }
 
 /**
- * The merchant whose keys a query (of an order or of a refund) uses, with its downloaded keys: answers may be signed
- * with one (a WeChat Pay platform certificate). Or, when it cannot be had, the answer that says why.
+ * The merchant whose keys a query (of an order or of a refund) uses; or, when it cannot be had, the answer that says
+ * why. Its downloaded keys are added to it by `withKeyDownloadRetry` around the query: answers may be signed with one
+ * (a WeChat Pay platform certificate), or with one so new that only a download brings it.
  */
-export async function queryingMerchant(
-  env: Env,
-  registry: ProviderRegistry,
-  merchantId: string,
-  now: number,
-): Promise<{ merchant: MerchantConfig } | { answer: QueryAnswer }> {
+export async function queryingMerchant(env: Env, merchantId: string): Promise<{ merchant: MerchantConfig } | { answer: QueryAnswer }> {
   let merchant: MerchantConfig | null
   try {
     merchant = await loadMerchant(env, merchantId)
@@ -42,11 +39,11 @@ export async function queryingMerchant(
     return { answer: { notification: null, summary: 'failed: merchant unavailable', final: false } }
   }
   if (merchant === null) return { answer: { notification: null, summary: 'failed: merchant unknown', final: true } }
-  return { merchant: await withDownloadedKeys(env, merchant, now, { registry }) }
+  return { merchant }
 }
 
 export async function queryProvider(env: Env, registry: ProviderRegistry, order: OrderRow, now: number): Promise<QueryAnswer> {
-  const found = await queryingMerchant(env, registry, order.merchantId, now)
+  const found = await queryingMerchant(env, order.merchantId)
   if ('answer' in found) return found.answer
   const { merchant } = found
   // A combined payment's sub-order only through its combine: the ordinary query is never asked about it.
@@ -59,10 +56,10 @@ export async function queryProvider(env: Env, registry: ProviderRegistry, order:
     return { notification: null, summary, final: true, noQueryKeys: true }
   }
   try {
-    const result = await client.queryOrder(merchant, order.outTradeNo, {
-      now,
-      ...(combine === undefined ? {} : { combinedPayment: combine }),
-    })
+    const options = { now, ...(combine === undefined ? {} : { combinedPayment: combine }) }
+    const result = await withKeyDownloadRetry(env, registry, merchant, now, { provider: client.provider }, (keyed) =>
+      client.queryOrder(keyed, order.outTradeNo, options),
+    )
     switch (result.kind) {
       case 'paid':
       case 'refunded':

@@ -1,8 +1,9 @@
 /**
  * @module One provider refund query on behalf of an order object: the merchant's keys as an order query has them
- * (downloaded ones included), the provider's refund-query client, and every outcome turned into what the refund's
- * record keeps. Never throws.
+ * (downloaded ones included, and downloaded afresh for an answer naming an unknown serial), the provider's
+ * refund-query client, and every outcome turned into what the refund's record keeps. Never throws.
  */
+import { withKeyDownloadRetry } from '../merchants/downloaded-keys'
 import { QueryFailed, type ProviderRegistry } from '../providers'
 import type { OrderRow, RefundRow } from '../storage/order'
 import { queryingMerchant, type QueryAnswer } from './provider-query'
@@ -15,13 +16,16 @@ export async function queryRefund(
   refund: RefundRow,
   now: number,
 ): Promise<QueryAnswer> {
-  const found = await queryingMerchant(env, registry, order.merchantId, now)
+  const found = await queryingMerchant(env, order.merchantId)
   if ('answer' in found) return found.answer
   const { merchant } = found
   const client = registry.refundQueryClientFor(merchant, order.provider)
   if (client === null) return { notification: null, summary: 'not configured: no refund-query keys for this provider', final: true }
   try {
-    const result = await client.queryRefund(merchant, { outTradeNo: order.outTradeNo, outRefundNo: refund.outRefundNo }, { now })
+    const ref = { outTradeNo: order.outTradeNo, outRefundNo: refund.outRefundNo }
+    const result = await withKeyDownloadRetry(env, registry, merchant, now, { provider: client.provider }, (keyed) =>
+      client.queryRefund(keyed, ref, { now }),
+    )
     if (result.kind === 'unsettled') {
       return { notification: null, summary: `${client.channel} unsettled: ${result.providerStatus}`, final: false }
     }

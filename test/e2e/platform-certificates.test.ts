@@ -8,91 +8,27 @@
 import { X509Certificate } from 'node:crypto'
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
-import { http, HttpResponse } from 'msw'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
-import fixtures from '../fixtures/wechatpay-v3.json'
 import keys from '../fixtures/keys.json'
-import { network } from '../msw'
 import { masterKeyring } from '../../src/merchants/master-keys'
 import { merchantReplica, type MerchantReplica } from '../../src/merchants/merchant-replica'
 import { orderStub } from '../../src/order/order-key'
-import { admin, FORWARD_SECRET, getOrder, notify, recordForwarded } from '../support/gateway'
-import { freshOrderNo, ownIds, v3Payment, v3SignedHeaders, type V3Signer } from '../security/signing'
+import { admin, getOrder, notify, recordForwarded } from '../support/gateway'
+import { freshOrderNo, ownIds, v3Payment } from '../security/signing'
 import { opsEndpoint, runDailyCron, runMonitorAlarm } from '../support/operations'
+import {
+  API,
+  autoMerchant,
+  certificatesEndpoint,
+  minutesPass,
+  platformKeys,
+  putMerchant,
+  scheduledDownload,
+} from '../support/platform-certificates'
 import { v3RefundQueryAnswers } from '../support/refunds'
 
 const wx = keys.wechatpay
-const API = 'https://api.wechatpay.test'
 const HOUR = 3600_000
-
-/** Each merchant has a WeChat Pay identity of its own (`ownIds`), with the fixtures' keys. */
-function autoMerchant(id: string): Record<string, unknown> {
-  return {
-    forward: { url: `https://merchant.example/hooks/${id}`, secret: FORWARD_SECRET },
-    wechatpay: {
-      appid: ownIds(id).wechat.appid,
-      mchid: ownIds(id).wechat.mchid,
-      apiV3Key: wx.apiV3Key,
-      merchantPrivateKey: wx.merchantApi.privateKeyPem,
-      merchantSerial: wx.merchantApi.serial,
-      apiBaseUrl: API,
-      autoPlatformCertificates: true,
-    },
-  }
-}
-
-async function putMerchant(id: string, body: Record<string, unknown>): Promise<void> {
-  const response = await admin(`/admin/merchants/${id}`, { method: 'PUT', body: JSON.stringify(body) })
-  expect(response.status).toBe(201)
-}
-
-type Answer = keyof typeof fixtures.certificates | 'unavailable' | 'onlyC'
-
-/** The `rotated` answer without certificate A: WeChat no longer lists it (the fixture's own encrypted entry for C). */
-function onlyCertificateC(): string {
-  const rotated = JSON.parse(fixtures.certificates.rotated.body) as { data: { serial_no: string }[] }
-  return JSON.stringify({ data: rotated.data.filter((entry) => entry.serial_no === wx.platformCertC.serial) })
-}
-
-/** WeChat's side of `GET /v3/certificates`: a fixture body signed now (or a 500), counting the requests. */
-function certificatesEndpoint(initial: Answer, signer: V3Signer = 'platformCertC') {
-  const state = { answer: initial, signer, requests: 0 }
-  network.use(
-    http.get(`${API}/v3/certificates`, () => {
-      state.requests += 1
-      if (state.answer === 'unavailable') return HttpResponse.json({ code: 'SYSTEM_ERROR', message: '系统繁忙' }, { status: 500 })
-      const body = state.answer === 'onlyC' ? onlyCertificateC() : fixtures.certificates[state.answer].body
-      // badSignature: a stranger's key under certificate C's serial.
-      const headers = v3SignedHeaders(body, state.answer === 'badSignature' ? 'stranger' : state.signer)
-      if (state.answer === 'badSignature') headers['Wechatpay-Serial'] = wx.platformCertC.serial
-      return new HttpResponse(body, { headers: { 'content-type': 'application/json', ...headers } })
-    }),
-  )
-  return state
-}
-
-interface PlatformKeyView {
-  serial: string
-  source: string
-  expires_at: string | null
-}
-
-async function platformKeys(id: string): Promise<PlatformKeyView[]> {
-  const response = await admin(`/admin/merchants/${id}`)
-  return ((await response.json()) as { wechatpay: { platformKeys: PlatformKeyView[] } }).wechatpay.platformKeys
-}
-
-/** Runs the replica's scheduled download now (the alarm set when the merchant was saved, if still pending). */
-async function scheduledDownload(id: string): Promise<void> {
-  await runDurableObjectAlarm(merchantReplica(env, id))
-}
-
-/** "A minute later": the replica's record of the last download attempt moved back by `ms`. */
-async function minutesPass(id: string, ms: number): Promise<void> {
-  await runInDurableObject(merchantReplica(env, id), (_replica, state) => {
-    state.storage.sql.exec('UPDATE key_downloads SET attempted_at = attempted_at - ?', ms)
-  })
-}
 
 /**
  * Certificate A as it stays when MASTER_KEY_PREVIOUS is deleted before it was sealed again: sealed under a key the

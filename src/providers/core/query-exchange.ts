@@ -112,8 +112,17 @@ export async function asQuery<T>(work: () => T | Promise<T>, httpStatus: number 
     return await work()
   } catch (error) {
     if (!(error instanceof NotifyRejection)) throw error
-    throw new QueryFailed(REASON_BY_REJECTION[error.code], error.message, httpStatus)
+    throw new QueryFailed(REASON_BY_REJECTION[error.code], error.message, httpStatus, error.code)
   }
+}
+
+/**
+ * Whether a notification's refusal, or a query's failure, is for want of a key: a serial (`Wechatpay-Serial`) no
+ * configured or downloaded key has. Such a message may verify once the provider's keys are downloaded afresh.
+ */
+export function isUnknownSerial(error: unknown): boolean {
+  if (error instanceof NotifyRejection) return error.code === 'unknown_serial'
+  return error instanceof QueryFailed && error.rejection === 'unknown_serial'
 }
 
 type PaymentOrClose = Extract<NotificationEffect, { kind: 'payment' | 'close' }>

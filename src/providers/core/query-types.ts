@@ -2,6 +2,7 @@
  * @module Asking a provider about an order instead of waiting for its notification: the client each
  * channel implements, what an answer means in paygate's terms, and the one error a query fails with.
  */
+import type { RejectionCode } from './rejection'
 import type { ChannelName, CombinedPaymentRef, MerchantSections, NotificationEffect, ProviderName, VerifiedNotification } from './types'
 
 export interface QueryOptions {
@@ -74,6 +75,8 @@ export class QueryFailed extends Error {
     message: string,
     /** The provider's HTTP status, when an answer arrived. */
     readonly httpStatus: number | null = null,
+    /** The adapter's refusal of the answer this failure re-reads (`asQuery`), when it is one: `unknown_serial` asks for a key download. */
+    readonly rejection: RejectionCode | null = null,
   ) {
     super(message)
   }
