@@ -66,7 +66,8 @@ function unchanged(state: OrderState): Decision {
 function decidePayment(state: OrderState, payment: PaymentFacts, now: string): Decision {
   if (PAID_STATES.has(state.status)) return unchanged(state)
   const wrongAmount = state.expectedAmount !== null && state.expectedAmount !== payment.amount
-  const wrongCurrency = state.expectedCurrency !== null && state.expectedCurrency !== payment.currency
+  const currency = payment.currencyUnstated === true ? (state.expectedCurrency ?? payment.currency) : payment.currency
+  const wrongCurrency = state.expectedCurrency !== null && state.expectedCurrency !== currency
   if (wrongAmount || wrongCurrency) {
     // Closed orders keep their status; an unpaid one is flagged until a notification passes.
     const status = state.status === 'closed' ? state.status : 'amount_mismatch'
@@ -77,7 +78,7 @@ function decidePayment(state: OrderState, payment: PaymentFacts, now: string): D
     ...state,
     status: 'paid',
     amount: payment.amount,
-    currency: payment.currency,
+    currency,
     transactionId: payment.transactionId,
     paidAt: payment.paidAt,
   }

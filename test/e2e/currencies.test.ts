@@ -23,7 +23,7 @@ import {
   recordForwarded,
   withOwnIds,
 } from '../support/gateway'
-import { tradeQueryAnswers, WECHAT_API, withQueryKeys } from '../support/refunds'
+import { tradeQueryAnswers, v2RefundNotify, v3RefundNotify, WECHAT_API, withQueryKeys } from '../support/refunds'
 
 async function register(merchantId: string, outTradeNo: string, amount: number, currency: string): Promise<void> {
   const reply = await admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}`, {
@@ -180,5 +180,25 @@ describe('an Alipay trans_currency that is no ISO 4217 code', () => {
       results: [{ provider: 'alipay', status: 'pending', query: expect.stringContaining('failed') }],
     })
     expect(await getOrder('fx-bad-code', 'T-FX-BAD')).toMatchObject({ status: 'pending', events: [] })
+  })
+})
+
+describe('a WeChat Pay refund that names no currency, proving the payment of an order registered in another', () => {
+  it.each([
+    ['v2', 'wechatpay.v2'],
+    ['v3', 'wechatpay.v3'],
+  ] as const)('%s: pays the order in its registered currency (HKD), then applies the refund once', async (version, channel) => {
+    const merchantId = `fx-refund-first-${version}`
+    await putOwnIdsMerchant(merchantId)
+    const outTradeNo = `T-FX-RF-${version}`
+    await register(merchantId, outTradeNo, 1000, 'HKD')
+    const options = { outTradeNo, outRefundNo: `R-FX-${version}`, refund: 300, total: 1000, identity: ownIds(merchantId).wechat }
+    const refund = version === 'v2' ? v2RefundNotify(options) : v3RefundNotify(options)
+    const reply = await notify(channel, merchantId, refund)
+    expect(reply.status).toBeLessThan(300)
+    expect(await getOrder(merchantId, outTradeNo)).toMatchObject({ status: 'partially_refunded', amount: 1000, currency: 'HKD' })
+    const [paid, refunded] = await forwardedData(merchantId, outTradeNo, 2, 'wechatpay')
+    expect(paid).toMatchObject({ amount: 1000, currency: 'HKD' })
+    expect(refunded).toMatchObject({ currency: 'HKD', refund: { amount: 300 } })
   })
 })

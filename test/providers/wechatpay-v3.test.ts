@@ -105,7 +105,7 @@ function refund(
     currency: 'CNY',
     refundedAt,
     // The refund proves the payment: WeChat's transaction and the order's total, no payment time.
-    payment: { amount: 100, currency: 'CNY', transactionId: TRANSACTION, paidAt: null },
+    payment: { amount: 100, currency: 'CNY', currencyUnstated: true, transactionId: TRANSACTION, paidAt: null },
   }
 }
 

@@ -137,7 +137,13 @@ describe.skipIf(publicKeyMode === undefined)('reference: PUB_KEY_ID mode notifie
           orderAmount: plaintext.amount.total,
           currency: 'CNY',
           refundedAt: isoOf(plaintext.success_time),
-          payment: { amount: plaintext.amount.total, currency: 'CNY', transactionId: plaintext.transaction_id, paidAt: null },
+          payment: {
+            amount: plaintext.amount.total,
+            currency: 'CNY',
+            currencyUnstated: true,
+            transactionId: plaintext.transaction_id,
+            paidAt: null,
+          },
         })
       }
     })

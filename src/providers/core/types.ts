@@ -30,6 +30,11 @@ export interface PaymentFacts {
   /** Order amount in minor units (fen). */
   amount: number
   currency: string
+  /**
+   * The report names no currency (a WeChat Pay refund proving the payment: v2's names none, v3's only abroad), so
+   * `currency` is the provider's default: the order's registered currency is taken instead, when it has one.
+   */
+  currencyUnstated?: true
   transactionId: string
   /** ISO-8601 UTC instant, or null when the provider did not say. */
   paidAt: string | null

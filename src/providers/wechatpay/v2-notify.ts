@@ -193,7 +193,7 @@ function mapStatus(verified: V2Verified, config: WechatpayConfig): { outTradeNo:
           payment:
             transactionId === null || orderAmount === 0 || subMerchant
               ? null
-              : { amount: orderAmount, currency: 'CNY', transactionId, paidAt: null },
+              : { amount: orderAmount, currency: 'CNY', currencyUnstated: true, transactionId, paidAt: null },
           ...(subMerchant ? { recipientUnsigned: true as const } : {}),
         },
       }

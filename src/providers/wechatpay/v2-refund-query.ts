@@ -102,7 +102,13 @@ function outcomeOf(fields: XmlFields, refund: RefundRef, status: number): Refund
     payment:
       transactionId === null || orderAmount === 0
         ? null
-        : { amount: orderAmount, currency: fields.fee_type || 'CNY', transactionId, paidAt: null },
+        : {
+            amount: orderAmount,
+            currency: fields.fee_type || 'CNY',
+            ...(fields.fee_type ? {} : { currencyUnstated: true as const }),
+            transactionId,
+            paidAt: null,
+          },
   }
   return { kind: 'settled', notification: refundQueryNotification('wechatpay.v2', 'wechatpay', refund.outTradeNo, effect, { ...fields }) }
 }

@@ -97,7 +97,8 @@ export function v3RefundEffect(outcome: RefundOutcome, resource: JsonFields): Ex
   const total = fen(amount, 'total')
   if (refunded > total) refuse('malformed_body', 'amount.refund exceeds amount.total')
   const transactionId = optionalText(resource, 'transaction_id') || null
-  const currency = optionalText(amount, 'currency') || 'CNY'
+  const stated = optionalText(amount, 'currency')
+  const currency = stated || 'CNY'
   return {
     kind: 'refund',
     outcome,
@@ -110,7 +111,10 @@ export function v3RefundEffect(outcome: RefundOutcome, resource: JsonFields): Ex
     currency,
     refundedAt: optionalInstant(resource, 'success_time'),
     // The order's total and WeChat's transaction: the payment happened, its time is not in the resource.
-    payment: transactionId === null || total === 0 ? null : { amount: total, currency, transactionId, paidAt: null },
+    payment:
+      transactionId === null || total === 0
+        ? null
+        : { amount: total, currency, transactionId, paidAt: null, ...(stated ? {} : { currencyUnstated: true as const }) },
   }
 }
 
