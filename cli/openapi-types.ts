@@ -485,9 +485,9 @@ export type components = {
                  * @example 2088000000000001
                  */
                 sellerId?: string | string[];
-                /** @description Alipay's public key: PEM or bare base64 SPKI (public-key mode). */
-                alipayPublicKey?: string;
-                /** @description Alipay's public-key certificate (PEM): certificate mode, in place of alipayPublicKey. */
+                /** @description Alipay's public key: PEM or bare base64 SPKI (public-key mode), or a list of keys while Alipay's key changes: each one verifies. */
+                alipayPublicKey?: string | string[];
+                /** @description Alipay's public-key certificate (PEM): certificate mode, in place of alipayPublicKey. While Alipay renews it, the current and the new certificate one after the other: each one verifies. */
                 alipayPublicCert?: string;
                 /** @description Alipay's root certificate file (PEM): certificate-mode queries. */
                 alipayRootCert?: string;
@@ -580,9 +580,9 @@ export type components = {
                  * @example 2088000000000001
                  */
                 sellerId?: string | string[];
-                /** @description Alipay's public key: PEM or bare base64 SPKI (public-key mode). */
-                alipayPublicKey?: string;
-                /** @description Alipay's public-key certificate (PEM): certificate mode, in place of alipayPublicKey. */
+                /** @description Alipay's public key: PEM or bare base64 SPKI (public-key mode), or a list of keys while Alipay's key changes: each one verifies. */
+                alipayPublicKey?: string | string[];
+                /** @description Alipay's public-key certificate (PEM): certificate mode, in place of alipayPublicKey. While Alipay renews it, the current and the new certificate one after the other: each one verifies. */
                 alipayPublicCert?: string;
                 /** @description Alipay's root certificate file (PEM): certificate-mode queries. */
                 alipayRootCert?: string;
@@ -637,7 +637,7 @@ export type components = {
             alipay?: {
                 appId?: (string | string[]) | null;
                 sellerId?: (string | string[]) | null;
-                alipayPublicKey?: string | null;
+                alipayPublicKey?: (string | string[]) | null;
                 alipayPublicCert?: string | null;
                 alipayRootCert?: string | null;
                 appCert?: string | null;

@@ -3,7 +3,7 @@
  * (WeChat platform certificates are handed out as certificates; WebCrypto only imports SPKI), all read by the one
  * DER reader (`certificate.ts`).
  */
-import { readCertificate } from './certificate'
+import { certificatesInPem, readCertificate } from './certificate'
 import { readPem, toHex } from './encoding'
 
 /** What paygate keeps of a PEM certificate, read once: its serial, when it expires, whether its key is RSA. */
@@ -73,6 +73,18 @@ function isRsaSpki(der: Uint8Array): boolean {
 
 const MAX_REMEMBERED_KEY_TEXTS = 256
 const spkiByKeyText = new Map<string, Uint8Array<ArrayBuffer>>()
+const spkisByCertificatesText = new Map<string, Uint8Array<ArrayBuffer>[]>()
+
+/** `make(text)`, remembered in `memo` by the exact text (the oldest entry goes first once it is full). */
+function remembered<T>(memo: Map<string, T>, text: string, make: (text: string) => T): T {
+  let value = memo.get(text)
+  if (value === undefined) {
+    value = make(text)
+    if (memo.size >= MAX_REMEMBERED_KEY_TEXTS) memo.delete(memo.keys().next().value!)
+    memo.set(text, value)
+  }
+  return value
+}
 
 /**
  * `spkiFromPublicKeyText`, remembered per isolate by the exact text: a configured key (a certificate
@@ -80,13 +92,24 @@ const spkiByKeyText = new Map<string, Uint8Array<ArrayBuffer>>()
  * them. Failures are not remembered.
  */
 export function cachedSpkiFromPublicKeyText(text: string): Uint8Array<ArrayBuffer> {
-  let spki = spkiByKeyText.get(text)
-  if (spki === undefined) {
-    spki = spkiFromPublicKeyText(text)
-    if (spkiByKeyText.size >= MAX_REMEMBERED_KEY_TEXTS) spkiByKeyText.delete(spkiByKeyText.keys().next().value!)
-    spkiByKeyText.set(text, spki)
-  }
-  return spki
+  return remembered(spkiByKeyText, text, spkiFromPublicKeyText)
+}
+
+/**
+ * The RSA key of every certificate in a PEM text, in order (a provider's current and next certificate side by
+ * side), remembered like `cachedSpkiFromPublicKeyText`. Throws `RangeError` when the text holds no certificate or
+ * one that is unreadable or not RSA.
+ */
+export function cachedSpkisOfCertificates(text: string): Uint8Array<ArrayBuffer>[] {
+  return remembered(spkisByCertificatesText, text, (pem) => {
+    const blocks = certificatesInPem(pem)
+    if (blocks.length === 0) throw new RangeError('holds no PEM certificate')
+    return blocks.map((der) => {
+      const spki = readCertificate(der).subjectPublicKeyInfo
+      if (!isRsaSpki(spki)) throw new RangeError('is not an RSA certificate')
+      return spki
+    })
+  })
 }
 
 /** When a PEM certificate stops being valid (its `notAfter`), as an ISO-8601 instant. */

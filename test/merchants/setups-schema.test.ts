@@ -171,8 +171,9 @@ describe('Alipay third-party apps and certificate mode', () => {
     expect(await rejection(alipay({ alipayPublicKey: keys.alipay.alipayKey.publicKeyPem, appCert: certMode.appCert.certificatePem }))).toBe(
       'alipay.appCert: requires alipayPublicCert (certificate mode)',
     )
+    // The root file pasted in the wrong field: its first certificate is a root.
     expect(await rejection(alipay({ ...certModeFields, alipayPublicCert: certMode.rootCertPem }))).toBe(
-      'alipay.alipayPublicCert: must hold exactly one PEM certificate',
+      'alipay.alipayPublicCert: certificate 1 is a root certificate: it belongs in alipayRootCert',
     )
     expect(await rejection(alipay({ ...certModeFields, alipayRootCert: 'not a certificate' }))).toBe(
       'alipay.alipayRootCert: must hold at least one PEM certificate',
@@ -180,5 +181,57 @@ describe('Alipay third-party apps and certificate mode', () => {
     // Notifications alone need only Alipay's certificate.
     const notifyOnly = await parseMerchantInput(alipay({ alipayPublicCert: certMode.alipayCert.certificatePem }), PRODUCTION)
     expect(notifyOnly.alipay?.certificates?.alipayPublicCert.sn).toBe(alipayFixtures.certMode.alipayCertSn)
+  })
+})
+
+describe('Alipay keys and certificates that rotate', () => {
+  const { alipayKey, nextAlipayKey, otherAlipayCert } = { ...keys.alipay, ...keys.alipay.certMode }
+
+  it('takes alipayPublicKey as a list of keys, each normalized to PEM, and GET shows the list', async () => {
+    const bare = nextAlipayKey.publicKeyPem.replace(/-----[A-Z ]+-----|\s/g, '')
+    const input = await parseMerchantInput(alipay({ alipayPublicKey: [alipayKey.publicKeyPem, bare] }), PRODUCTION)
+    expect(input.alipay?.alipayPublicKey).toEqual([alipayKey.publicKeyPem, nextAlipayKey.publicKeyPem])
+    expect((publicView({ id: 'm', ...input }).alipay as Record<string, unknown>).alipayPublicKey).toEqual([
+      alipayKey.publicKeyPem,
+      nextAlipayKey.publicKeyPem,
+    ])
+  })
+
+  it('refuses an empty list, a key listed twice and a key that is not one, naming its place', async () => {
+    expect(await rejection(alipay({ alipayPublicKey: [] }))).toBe('alipay.alipayPublicKey: must not be an empty list')
+    expect(await rejection(alipay({ alipayPublicKey: [alipayKey.publicKeyPem, alipayKey.publicKeyPem] }))).toBe(
+      'alipay.alipayPublicKey[1]: is listed twice',
+    )
+    expect(await rejection(alipay({ alipayPublicKey: [alipayKey.publicKeyPem, 'not a key'] }))).toMatch(/^alipay\.alipayPublicKey\[1\]: /)
+    expect(await rejection(alipay({ alipayPublicKey: Array(6).fill(alipayKey.publicKeyPem) }))).toBe(
+      'alipay.alipayPublicKey: must list at most 5 keys',
+    )
+  })
+
+  it('takes several certificates in alipayPublicCert, each with its serial number and expiry', async () => {
+    const both = certMode.alipayCert.certificatePem + otherAlipayCert.certificatePem
+    const input = await parseMerchantInput(alipay({ ...certModeFields, alipayPublicCert: both }), PRODUCTION)
+    const derived = input.alipay?.certificates
+    expect(derived?.alipayPublicCerts?.map((certificate) => certificate.sn)).toEqual([
+      alipayFixtures.certMode.alipayCertSn,
+      alipayFixtures.certMode.otherAlipayCertSn,
+    ])
+    expect(derived?.alipayPublicCert.sn).toBe(alipayFixtures.certMode.alipayCertSn)
+  })
+
+  it('refuses a certificate given twice and a root certificate, naming which', async () => {
+    const twice = certMode.alipayCert.certificatePem + certMode.alipayCert.certificatePem
+    expect(await rejection(alipay({ ...certModeFields, alipayPublicCert: twice }))).toBe(
+      'alipay.alipayPublicCert: certificate 2 is there twice',
+    )
+    // The root file's EC root, after Alipay's certificate: a root either way.
+    const [, ecRoot] = certMode.rootCertPem.split(/(?<=-----END CERTIFICATE-----\n)/)
+    expect(await rejection(alipay({ ...certModeFields, alipayPublicCert: certMode.alipayCert.certificatePem + ecRoot }))).toBe(
+      'alipay.alipayPublicCert: certificate 2 is a root certificate: it belongs in alipayRootCert',
+    )
+    // WeChat's platform certificate is self-signed too; a lone certificate's message names no number.
+    expect(await rejection(alipay({ ...certModeFields, alipayPublicCert: wx.platformCertA.certificatePem }))).toBe(
+      'alipay.alipayPublicCert: is a root certificate: it belongs in alipayRootCert',
+    )
   })
 })

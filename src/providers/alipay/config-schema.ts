@@ -11,11 +11,22 @@ const ids = (description: string, example: string) =>
 export const alipaySchema = strictObject({
   appId: ids('The Alipay app id, or a list of the apps of one seller.', '2021000000000001'),
   sellerId: ids('The seller (partner) id, 2088…, or a list; absent: not checked.', '2088000000000001').optional(),
-  alipayPublicKey: z.string().optional().meta({ description: "Alipay's public key: PEM or bare base64 SPKI (public-key mode)." }),
+  alipayPublicKey: z
+    .union([z.string(), z.array(z.string()).min(1, 'must not be an empty list')], { error: 'must be a string or a list of strings' })
+    .optional()
+    .meta({
+      description:
+        "Alipay's public key: PEM or bare base64 SPKI (public-key mode), or a list of keys while Alipay's key changes: " +
+        'each one verifies.',
+    }),
   alipayPublicCert: z
     .string()
     .optional()
-    .meta({ description: "Alipay's public-key certificate (PEM): certificate mode, in place of alipayPublicKey." }),
+    .meta({
+      description:
+        "Alipay's public-key certificate (PEM): certificate mode, in place of alipayPublicKey. While Alipay renews it, " +
+        'the current and the new certificate one after the other: each one verifies.',
+    }),
   alipayRootCert: z.string().optional().meta({ description: "Alipay's root certificate file (PEM): certificate-mode queries." }),
   appCert: z.string().optional().meta({ description: "The app's public-key certificate (PEM): certificate-mode queries." }),
   authAppId: ids('Third-party (ISV) app: the merchant apps that authorized it (auth_app_id).', '2021000000000002').optional(),

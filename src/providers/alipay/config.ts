@@ -4,14 +4,13 @@
  * several, and third-party (ISV) apps.
  */
 import { spkiFromPublicKeyText } from '../../crypto/x509'
-import { fail, objectAt, stringAt, type JsonObject } from '../../lib/validation'
+import { fail, objectAt, stringAt, ValidationError, type JsonObject } from '../../lib/validation'
 import {
   definedOnly,
   idsView,
   privateKeyPemAt,
   providerIdsAt,
   providerUrlAt,
-  publicKeyPemAt,
   type ConfigContext,
   type ProviderIds,
 } from '../core/config-fields'
@@ -24,12 +23,16 @@ import {
   type AlipayRootCertificate,
 } from './cert-sn'
 import { alipaySchema } from './config-schema'
+import { alipayPublicCertificatesAt, alipayPublicCertsOf, alipayPublicKeysAt } from './verification-keys'
 
 export type AlipaySignType = 'RSA2' | 'RSA'
 
 /** What certificate mode derives from the certificates when the merchant is saved: serial numbers and expiry. */
 export interface AlipayCertificates {
+  /** The first certificate of `alipayPublicCert`. */
   alipayPublicCert: AlipayCertificate
+  /** Every certificate of `alipayPublicCert`, in order; absent from configs saved when it held only one. */
+  alipayPublicCerts?: AlipayCertificate[]
   appCert?: AlipayCertificate
   alipayRootCert?: { sn: string; certificates: AlipayRootCertificate[] }
 }
@@ -39,9 +42,15 @@ export interface AlipayConfig {
   appId: ProviderIds
   /** The seller (`seller_id`, 2088…) the payments go to: one or a list; absent means not checked. */
   sellerId?: ProviderIds
-  /** Alipay's public key as SPKI `PUBLIC KEY` PEM (bare base64 is converted when saved). Public-key mode. */
-  alipayPublicKey?: string
-  /** Alipay's public-key certificate (PEM): certificate mode, in place of `alipayPublicKey`. */
+  /**
+   * Alipay's public key as SPKI `PUBLIC KEY` PEM (bare base64 is converted when saved), or a list of keys while
+   * Alipay's key changes: each one verifies. Public-key mode.
+   */
+  alipayPublicKey?: string | readonly string[]
+  /**
+   * Alipay's public-key certificate (PEM): certificate mode, in place of `alipayPublicKey`. While Alipay renews it,
+   * several certificates one after the other (the current and the new one): each one verifies.
+   */
   alipayPublicCert?: string
   /** Alipay's root certificate file (PEM, several certificates): `alipay_root_cert_sn` of certificate-mode queries. */
   alipayRootCert?: string
@@ -77,14 +86,16 @@ async function certificateAt<T>(value: unknown, path: string, read: (pem: string
   try {
     return { pem, info: await read(pem) }
   } catch (error) {
+    // A reader that names the problem itself (several certificates, each checked) has said it already.
+    if (error instanceof ValidationError) throw error
     return fail(path, error instanceof CertificateSnError ? error.message : 'is not a PEM certificate')
   }
 }
 
-/** Alipay's public key (public-key mode) or certificate (certificate mode): exactly one of them. */
+/** Alipay's public key or keys (public-key mode) or certificates (certificate mode): one mode of the two. */
 async function parseVerification(
   alipay: JsonObject,
-): Promise<Pick<AlipayConfig, 'alipayPublicKey' | 'alipayPublicCert'> & { cert?: AlipayCertificate }> {
+): Promise<Pick<AlipayConfig, 'alipayPublicKey' | 'alipayPublicCert'> & { certs?: AlipayCertificate[] }> {
   const { alipayPublicKey, alipayPublicCert } = alipay
   if (alipayPublicKey !== undefined && alipayPublicCert !== undefined) {
     fail('alipay.alipayPublicCert', 'use alipayPublicKey (public-key mode) or alipayPublicCert (certificate mode), not both')
@@ -92,13 +103,11 @@ async function parseVerification(
   if (alipayPublicCert === undefined) {
     const path = 'alipay.alipayPublicKey'
     if (alipayPublicKey === undefined) fail(path, 'is required')
-    return { alipayPublicKey: await publicKeyPemAt(stringAt(alipayPublicKey, path), path) }
+    return { alipayPublicKey: await alipayPublicKeysAt(alipayPublicKey, path) }
   }
   const path = 'alipay.alipayPublicCert'
-  const { pem, info } = await certificateAt(alipayPublicCert, path, alipayCertificate)
-  // Proves the certificate holds an RSA key WebCrypto verifies with.
-  await publicKeyPemAt(pem, path)
-  return { alipayPublicCert: pem, cert: info }
+  const { pem, info } = await certificateAt(alipayPublicCert, path, (text) => alipayPublicCertificatesAt(text, path))
+  return { alipayPublicCert: pem, certs: info }
 }
 
 /** The app's certificate and Alipay's root file: both or neither, for certificate mode only. */
@@ -134,7 +143,7 @@ async function parseAlipay(value: unknown, context: ConfigContext): Promise<Alip
   const alipay = objectAt(value, 'alipay', FIELDS)
   const appId = providerIdsAt(alipay.appId, 'alipay.appId')
   const sellerId = alipay.sellerId === undefined ? undefined : providerIdsAt(alipay.sellerId, 'alipay.sellerId')
-  const { cert, ...verification } = await parseVerification(alipay)
+  const { certs, ...verification } = await parseVerification(alipay)
   let signType: AlipaySignType = 'RSA2'
   if (alipay.signType !== undefined) {
     if (!SIGN_TYPES.includes(alipay.signType as AlipaySignType)) fail('alipay.signType', 'must be "RSA2" or "RSA"')
@@ -142,12 +151,14 @@ async function parseAlipay(value: unknown, context: ConfigContext): Promise<Alip
   }
   const appPrivateKey =
     alipay.appPrivateKey === undefined ? undefined : await privateKeyPemAt(alipay.appPrivateKey, 'alipay.appPrivateKey', MIN_BITS[signType])
-  const { app, root, ...requestCertificates } = await parseRequestCertificates(alipay, cert !== undefined, appPrivateKey !== undefined)
+  const { app, root, ...requestCertificates } = await parseRequestCertificates(alipay, certs !== undefined, appPrivateKey !== undefined)
   const authAppId = alipay.authAppId === undefined ? undefined : providerIdsAt(alipay.authAppId, 'alipay.authAppId')
   const appAuthToken = parseAppAuthToken(alipay.appAuthToken)
   const gatewayUrl = alipay.gatewayUrl === undefined ? undefined : providerUrlAt(alipay.gatewayUrl, 'alipay.gatewayUrl', context)
   const certificates: AlipayCertificates | undefined =
-    cert === undefined ? undefined : { alipayPublicCert: cert, ...definedOnly({ appCert: app, alipayRootCert: root }) }
+    certs === undefined
+      ? undefined
+      : { alipayPublicCert: certs[0]!, alipayPublicCerts: certs, ...definedOnly({ appCert: app, alipayRootCert: root }) }
   return {
     appId,
     ...definedOnly({ sellerId }),
@@ -163,11 +174,15 @@ function certificateView(certificate: { sn: string | null; serialNumber: string;
   return { sn: certificate.sn, serial_number: certificate.serialNumber, expires_at: certificate.expiresAt }
 }
 
-/** Certificate mode: each certificate's Alipay serial number (`sn`), X.509 serial and `expires_at`. */
+/**
+ * Certificate mode: each certificate's Alipay serial number (`sn`), X.509 serial and `expires_at`; every Alipay
+ * certificate in `alipayPublicCerts`, the first also in `alipayPublicCert` (where GET showed the only one).
+ */
 function certificatesView(certificates: AlipayCertificates): Record<string, unknown> {
   const { alipayPublicCert, appCert, alipayRootCert } = certificates
   return {
     alipayPublicCert: certificateView(alipayPublicCert),
+    alipayPublicCerts: alipayPublicCertsOf(certificates).map(certificateView),
     ...(appCert === undefined ? {} : { appCert: certificateView(appCert) }),
     ...(alipayRootCert === undefined
       ? {}
@@ -181,7 +196,11 @@ function publicView(alipay: AlipayConfig): Record<string, unknown> {
   return {
     appId: idsView(alipay.appId),
     ...(alipay.sellerId === undefined ? {} : { sellerId: idsView(alipay.sellerId) }),
-    ...definedOnly({ alipayPublicKey, alipayPublicCert, alipayRootCert, appCert }),
+    // A list of keys is copied: never the stored (frozen) list itself.
+    ...(alipayPublicKey === undefined
+      ? {}
+      : { alipayPublicKey: typeof alipayPublicKey === 'string' ? alipayPublicKey : [...alipayPublicKey] }),
+    ...definedOnly({ alipayPublicCert, alipayRootCert, appCert }),
     ...(alipay.certificates === undefined ? {} : { certificates: certificatesView(alipay.certificates) }),
     ...(alipay.authAppId === undefined ? {} : { authAppId: idsView(alipay.authAppId) }),
     signType,
@@ -196,12 +215,18 @@ function inputView(alipay: AlipayConfig): Record<string, unknown> {
   return body
 }
 
-/** The certificate-mode certificates, for the expiry notices (certificate.expiring). */
+/**
+ * The certificate-mode certificates, for the expiry notices (certificate.expiring): the first of `alipayPublicCert`
+ * keeps the name it had alone (its notice is not repeated when the next one is added), the others carry their `sn`.
+ */
 function certificates(alipay: AlipayConfig): SectionCertificate[] {
   const derived = alipay.certificates
   if (derived === undefined) return []
   return [
-    { name: 'alipayPublicCert', expiresAt: derived.alipayPublicCert.expiresAt },
+    ...alipayPublicCertsOf(derived).map((certificate, index) => ({
+      name: index === 0 ? 'alipayPublicCert' : `alipayPublicCert.${certificate.sn}`,
+      expiresAt: certificate.expiresAt,
+    })),
     ...(derived.appCert === undefined ? [] : [{ name: 'appCert', expiresAt: derived.appCert.expiresAt }]),
   ]
 }

@@ -5,7 +5,6 @@
  */
 import type { RsaHash } from '../../crypto/keys'
 import { rsaVerify, type Bytes } from '../../crypto/primitives'
-import { cachedSpkiFromPublicKeyText } from '../../crypto/x509'
 import { parseFormBytes } from '../core/form'
 import { yuanToFen } from '../core/money'
 import { refuse, type NotifyRejection } from '../core/rejection'
@@ -16,6 +15,7 @@ import { checkAppId, checkSellerAndAuthApp } from './identity'
 import { otherAlipayNotification } from './other-notify'
 import { redactAlipay } from './redaction'
 import { alipaySignContent, DECODER_LABELS, isBlank, type AlipayCharset, type AlipaySignContentVersion } from './sign-content'
+import { alipayVerificationKeys } from './verification-keys'
 
 export const HASH_BY_SIGN_TYPE: Readonly<Record<AlipaySignType, RsaHash>> = { RSA2: 'SHA-256', RSA: 'SHA-1' }
 
@@ -59,15 +59,20 @@ export const alipayNotify: ChannelAdapter<AlipayConfig, AlipayWire, AlipayVerifi
     const sign = asciiText(signBytes)
     if (sign === null) refuse('signature_invalid', 'alipay sign is not base64')
 
-    const spki = alipayPublicKeyOf(config)
+    // Every configured key: while Alipay's key or certificate changes, either may have signed.
+    const keys = alipayVerificationKeys(config)
     const hash = HASH_BY_SIGN_TYPE[config.signType]
     const verifies = async (version: AlipaySignContentVersion): Promise<boolean> => {
-      try {
-        return await rsaVerify(spki, hash, sign, alipaySignContent(wire.fields, version, wire.charset))
-      } catch {
-        // rsaVerify only throws when the key itself cannot be imported.
-        return refuse('channel_not_configured', 'alipay public key is not a usable RSA key')
+      const content = alipaySignContent(wire.fields, version, wire.charset)
+      for (const { spki } of keys) {
+        try {
+          if (await rsaVerify(spki, hash, sign, content)) return true
+        } catch {
+          // rsaVerify only throws when the key itself cannot be imported.
+          return refuse('channel_not_configured', 'alipay public key is not a usable RSA key')
+        }
       }
+      return false
     }
     if (await verifies('v1')) return { wire, signContent: 'v1' }
     // Trade notifies are signed without sign_type; trying V2 for them would only widen what verifies.
@@ -187,20 +192,6 @@ function tradeStatusOf(fields: FormFields): TradeStatus {
 
 function alipayConfig(section: AlipayConfig | undefined): AlipayConfig {
   return section ?? refuse('channel_not_configured', 'merchant has no alipay configuration')
-}
-
-/**
- * Alipay's key as SPKI: the configured public key, or in certificate mode the key of the configured certificate.
- * An unusable one is a configuration problem.
- */
-export function alipayPublicKeyOf(config: AlipayConfig): Bytes {
-  try {
-    const text = config.alipayPublicCert ?? config.alipayPublicKey
-    if (text === undefined) throw new RangeError('no alipay key configured')
-    return cachedSpkiFromPublicKeyText(text)
-  } catch {
-    return refuse('channel_not_configured', 'alipay public key is not usable')
-  }
 }
 
 function charsetOf(bytes: Bytes | undefined): AlipayCharset {

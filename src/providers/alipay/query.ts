@@ -21,9 +21,10 @@ import { QueryFailed, type QueryOptions, type QueryResult } from '../core/query-
 import { refuse } from '../core/rejection'
 import { BEIJING_OFFSET_MS } from '../core/time'
 import { ALIPAY_GATEWAY_URL, type AlipayConfig } from './config'
-import { alipayCloseEffect, alipayPaymentEffect, alipayPublicKeyOf, HASH_BY_SIGN_TYPE } from './notify'
+import { alipayCloseEffect, alipayPaymentEffect, HASH_BY_SIGN_TYPE } from './notify'
 import { alipaySignContent } from './sign-content'
 import { MalformedAlipayResponse, readAlipayResponse, verifyAlipayResponseSign, type AlipaySignedResponse } from './response'
+import { alipayVerificationKeys, type AlipayVerificationKey } from './verification-keys'
 
 const METHOD = 'alipay.trade.query'
 const RESPONSE_KEY = 'alipay_trade_query_response'
@@ -143,13 +144,15 @@ export async function verifiedAlipayAnswer(
       throw new QueryFailed('unsigned_response', 'Alipay answer has no sign', status)
     }
   } else {
-    checkAnswerCertificate(response, config, status)
-    const spki = await asQuery(() => alipayPublicKeyOf(config), status)
-    let valid: boolean
-    try {
-      valid = await verifyAlipayResponseSign(response.content, response.sign, spki, config.signType)
-    } catch {
-      throw new QueryFailed('not_configured', 'alipay public key is not a usable RSA key', status)
+    const keys = answerKeys(response, await asQuery(() => alipayVerificationKeys(config), status), status)
+    let valid = false
+    for (const { spki } of keys) {
+      try {
+        valid = await verifyAlipayResponseSign(response.content, response.sign, spki, config.signType)
+      } catch {
+        throw new QueryFailed('not_configured', 'alipay public key is not a usable RSA key', status)
+      }
+      if (valid) break
     }
     if (!valid) throw new QueryFailed('signature_invalid', 'Alipay answer sign does not verify', status)
   }
@@ -157,15 +160,19 @@ export async function verifiedAlipayAnswer(
 }
 
 /**
- * Certificate mode: a signed answer names the Alipay certificate whose key signed it (`alipay_cert_sn`); only the
- * configured one is trusted. Alipay switches certificates by issuing a new one, which the merchant configures.
+ * The keys an answer is checked with. Certificate mode: a signed answer names the Alipay certificate whose key
+ * signed it (`alipay_cert_sn`), and only that one of the configured certificates is tried (as the SDKs compare it
+ * with their one certificate); one naming none of them is refused. An answer naming none, and every answer in
+ * public-key mode, is tried with each configured key.
  */
-function checkAnswerCertificate(response: AlipaySignedResponse, config: AlipayConfig, status: number): void {
-  const configured = config.certificates?.alipayPublicCert.sn
-  if (configured === undefined || response.alipayCertSn === null) return
-  if (response.alipayCertSn !== configured) {
+function answerKeys(response: AlipaySignedResponse, keys: AlipayVerificationKey[], status: number): AlipayVerificationKey[] {
+  const named = response.alipayCertSn
+  if (named === null || keys.every((key) => key.sn === null)) return keys
+  const signer = keys.filter((key) => key.sn === named)
+  if (signer.length === 0) {
     throw new QueryFailed('signature_invalid', 'Alipay answer comes from another certificate (alipay_cert_sn)', status)
   }
+  return signer
 }
 
 /** The one mapping of `alipay.trade.query` answers (`code`, `sub_code`, `trade_status`) to query results. */

@@ -165,3 +165,18 @@ describe('refund queries: requests', () => {
     expect(createVerify('RSA-SHA256').update(content).verify(keys.alipay.appKey.publicKeyPem, params.sign!, 'base64')).toBe(true)
   })
 })
+
+describe('refund queries: Alipay keys that rotate', () => {
+  const { alipayKey, nextAlipayKey } = keys.alipay
+  const withKeys = (alipayPublicKey: string[]) => merchant({ alipay: { alipayPublicKey } })
+
+  it('alipay: an answer signed with any listed key settles the refund; with none of them it is refused', async () => {
+    alipayRefundQueryAnswers([REFUND])
+    const listed = await alipayRefundQuery.queryRefund(withKeys([nextAlipayKey.publicKeyPem, alipayKey.publicKeyPem]), ref, {
+      now: Date.now(),
+    })
+    expect(listed.kind).toBe('settled')
+    alipayRefundQueryAnswers([REFUND])
+    await failure(alipayRefundQuery.queryRefund(withKeys([nextAlipayKey.publicKeyPem]), ref, { now: Date.now() }), 'signature_invalid')
+  })
+})
