@@ -5,9 +5,12 @@
  */
 import { runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
-import { describe, expect, it, vi } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { MerchantReplica, merchantReplica } from '../../src/merchants/merchant-replica'
-import { callWorker, freshPayment, notifyRequest, rejectReply, unavailableD1 } from './harness'
+import { getOrder } from '../support/gateway'
+import { autoMerchant, certificatesEndpoint, putMerchant, scheduledDownload } from '../support/platform-certificates'
+import { callWorker, freshPayment, notify, notifyRequest, rejectReply, unavailableD1 } from './harness'
+import { freshOrderNo, ownIds, v3Payment } from './signing'
 
 /** The tables an object holds (SQLite's own and the runtime's left out); reading them stores nothing. */
 function tablesOf(state: DurableObjectState): string[] {
@@ -18,6 +21,27 @@ function tablesOf(state: DurableObjectState): string[] {
     .toArray()
     .map((row) => row.name)
 }
+
+/** A v3 notification anyone can make: a fresh timestamp, a serial nobody issued, a signature of nothing. */
+function madeUpSerial(n: number) {
+  const body = JSON.stringify({
+    id: `FORGED-${n}`,
+    event_type: 'TRANSACTION.SUCCESS',
+    resource: { algorithm: 'AEAD_AES_256_GCM', ciphertext: 'AAAA', nonce: 'nonce' },
+  })
+  const headers = {
+    'content-type': 'application/json',
+    'Wechatpay-Timestamp': String(Math.floor(Date.now() / 1000)),
+    'Wechatpay-Nonce': `N${n}`,
+    'Wechatpay-Signature': btoa('not a signature'),
+    'Wechatpay-Serial': `5157F09EFDC096DE15EBE81A47057A72${String(n).padStart(8, '0')}`,
+  }
+  return { body, headers }
+}
+
+beforeEach(() => {
+  vi.useRealTimers()
+})
 
 describe('floods of unsigned requests', () => {
   it('while D1 is down, notifications for merchant ids nobody registered get 503 and leave no replica object behind', async () => {
@@ -35,5 +59,34 @@ describe('floods of unsigned requests', () => {
     for (const merchantId of ids) {
       await runInDurableObject(merchantReplica(env, merchantId), (_replica, state) => expect(tablesOf(state)).toEqual([]))
     }
+  })
+
+  it('v3 notifications naming made-up serials wake the merchant replica about once a minute, not once each; a newly listed certificate still verifies a minute later', async () => {
+    const id = 'flood-serials'
+    const endpoint = certificatesEndpoint('onlyC')
+    await putMerchant(id, autoMerchant(id))
+    await scheduledDownload(id)
+    const downloads = endpoint.requests
+    const asked = vi.spyOn(MerchantReplica.prototype, 'downloadForUnknownSerial')
+
+    for (let n = 0; n < 20; n++) {
+      const response = await notify('wechatpay.v3', id, madeUpSerial(n))
+      expect({ status: response.status, body: await response.text() }).toEqual(
+        rejectReply('wechatpay.v3', 503, 'no key for this serial after a download; retry later'),
+      )
+    }
+    // The replica downloaded under a minute ago: it answers with the keys it has, and once told so, the Worker does not
+    // ask again within the minute (the first answer may still bring keys this isolate's cache lacked: then a second).
+    expect(asked.mock.calls.length).toBeLessThanOrEqual(2)
+    expect(endpoint.requests).toBe(downloads)
+
+    // A minute later WeChat lists certificate A, and a payment signed under it brings one download and is accepted.
+    endpoint.answer = 'rotated'
+    vi.setSystemTime(Date.now() + 61_000)
+    const outTradeNo = freshOrderNo('flood')
+    const payment = v3Payment({ outTradeNo, amount: 100, signer: 'platformCertA', identity: ownIds(id).wechat })
+    expect((await notify('wechatpay.v3', id, payment)).status).toBe(204)
+    expect(endpoint.requests).toBe(downloads + 1)
+    expect(await getOrder(id, outTradeNo)).toMatchObject({ status: 'paid', amount: 100 })
   })
 })
