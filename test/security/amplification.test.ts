@@ -3,13 +3,27 @@
  * make the gateway keep anything, or wake an object, beyond what docs/security.md counts for it ("Residual risks",
  * floods); each test failed before its fix.
  */
-import { runInDurableObject } from 'cloudflare:test'
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
+import keys from '../fixtures/keys.json'
 import { MerchantReplica, merchantReplica } from '../../src/merchants/merchant-replica'
+import { orderStub } from '../../src/order/order-key'
 import { getOrder } from '../support/gateway'
 import { autoMerchant, certificatesEndpoint, putMerchant, scheduledDownload } from '../support/platform-certificates'
-import { callWorker, freshPayment, notify, notifyRequest, rejectReply, unavailableD1 } from './harness'
+import { tradeQueryAnswers } from '../support/refunds'
+import {
+  callWorker,
+  freshPayment,
+  notify,
+  notifyRequest,
+  orderView,
+  ownKeys,
+  registerMerchant,
+  registerOrder,
+  rejectReply,
+  unavailableD1,
+} from './harness'
 import { freshOrderNo, ownIds, v3Payment } from './signing'
 
 /** The tables an object holds (SQLite's own and the runtime's left out); reading them stores nothing. */
@@ -88,5 +102,37 @@ describe('floods of unsigned requests', () => {
     expect((await notify('wechatpay.v3', id, payment)).status).toBe(204)
     expect(endpoint.requests).toBe(downloads + 1)
     expect(await getOrder(id, outTradeNo)).toMatchObject({ status: 'paid', amount: 100 })
+  })
+})
+
+describe('replays of a genuine notification the order refuses', () => {
+  it('ask the provider about the order once a minute at most, not once each', async () => {
+    const id = 'replayed-doubt'
+    await registerMerchant(id, { identity: ownKeys(id), alipayFields: { appPrivateKey: keys.alipay.appKey.privateKeyPem } })
+    // A genuine 1.00 payment of an order registered at 0.50: refused (409), and doubtful, so Alipay is asked.
+    const payment = freshPayment('alipay', { identity: ownKeys(id), amount: 100 })
+    await registerOrder(id, payment.outTradeNo, 50)
+    const asked = tradeQueryAnswers(() => ({
+      trade_no: '2026112222001400000000000031',
+      trade_status: 'TRADE_SUCCESS',
+      total_amount: '1.00',
+      send_pay_date: '2026-11-22 17:59:58',
+    }))
+    const order = orderStub(env, { merchantId: id, provider: 'alipay', outTradeNo: payment.outTradeNo })
+
+    // Someone who captured it sends it again and again; the order object's alarm runs after each copy.
+    for (let n = 0; n < 6; n++) {
+      const response = await notify('alipay', id, payment)
+      expect({ status: response.status, body: await response.text() }).toEqual(rejectReply('alipay', 409, ''))
+      await runDurableObjectAlarm(order)
+    }
+    expect(asked).toEqual([payment.outTradeNo])
+    expect(await orderView(id, 'alipay', payment.outTradeNo)).toMatchObject({ status: 'amount_mismatch', events: [] })
+
+    // A minute after the last query, the next copy (or Alipay's own retry) is asked about again.
+    vi.setSystemTime(Date.now() + 61_000)
+    expect((await notify('alipay', id, payment)).status).toBe(409)
+    await runDurableObjectAlarm(order)
+    expect(asked).toEqual([payment.outTradeNo, payment.outTradeNo])
   })
 })
