@@ -18,7 +18,7 @@ import {
   type RawNotification,
   type VerifiedNotification,
 } from '../providers'
-import { openKeys, type SealedDownloadedKey } from './key-downloader'
+import { ON_DEMAND_INTERVAL_MS, openKeys, type SealedDownloadedKey } from './key-downloader'
 import { merchantReplica } from './merchant-replica'
 import type { MerchantConfig } from './types'
 
@@ -37,6 +37,20 @@ function remember(merchantId: string, entry: CachedKeys): void {
   keysByMerchant.delete(merchantId)
   if (keysByMerchant.size >= MAX_CACHED_MERCHANTS) keysByMerchant.delete(keysByMerchant.keys().next().value!)
   keysByMerchant.set(merchantId, entry)
+}
+
+/**
+ * When a merchant's replica last answered this isolate's unknown serial with no key it lacked, by merchant and
+ * provider. The replica downloads at most once a minute, so for that minute asking again would bring nothing new
+ * either (keys its schedule brings reach the keys cache within CACHE_TTL_MS): it would only wake the replica, once per
+ * request of a flood that names made-up serials.
+ */
+const nothingNewAt = new Map<string, number>()
+
+function rememberNothingNew(key: string, at: number): void {
+  nothingNewAt.delete(key)
+  if (nothingNewAt.size >= MAX_CACHED_MERCHANTS) nothingNewAt.delete(nothingNewAt.keys().next().value!)
+  nothingNewAt.set(key, at)
 }
 
 /** The providers whose keys this merchant downloads. */
@@ -153,6 +167,9 @@ export async function withKeyDownloadRetry<T>(
     if (!isUnknownSerial(error) || !downloading.some((d) => d.provider === provider)) throw error
     first = error
   }
+  const askedKey = JSON.stringify([merchant.id, provider])
+  const askedAt = nothingNewAt.get(askedKey)
+  if (askedAt !== undefined && now >= askedAt && now - askedAt < ON_DEMAND_INTERVAL_MS) throw stillUnknown('unknown_after_download', first)
   let refreshed: CachedKeys
   try {
     const answer = await merchantReplica(env, merchant.id).downloadForUnknownSerial(provider)
@@ -163,7 +180,10 @@ export async function withKeyDownloadRetry<T>(
   }
   // The replica has no key the attempt lacked (downloaded under a minute ago, or WeChat lists none other): a second
   // attempt would fail alike, and a query's would ask the provider again for nothing.
-  if (serialsOf(refreshed, provider) === serialsOf(used, provider)) throw stillUnknown('unknown_after_download', first)
+  if (serialsOf(refreshed, provider) === serialsOf(used, provider)) {
+    rememberNothingNew(askedKey, now)
+    throw stillUnknown('unknown_after_download', first)
+  }
   try {
     return await attempt(withKeys(merchant, downloading, refreshed, now))
   } catch (error) {

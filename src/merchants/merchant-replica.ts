@@ -33,11 +33,15 @@ export abstract class MerchantReplica extends DurableObject<Env> {
   /** The providers whose keys it downloads: its gateway's (`createGateway` in http/gateway.ts makes the class from them). */
   protected abstract readonly registry: ProviderRegistry
   #keys: KeyDownloader | null = null
+  /**
+   * Whether its tables exist. They are made by the first `put`, never by a read: while D1 is down the Worker asks the
+   * replica of every merchant id a notification names, and one nobody registered must leave no object behind.
+   */
+  #stored: boolean
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
-    ctx.storage.sql.exec(SCHEMA)
-    ctx.storage.sql.exec(KEY_TABLES)
+    this.#stored = hasTables(ctx.storage.sql)
   }
 
   /** Made on first use, not in the constructor: a subclass's `registry` is set only after the constructor ran. */
@@ -52,6 +56,11 @@ export abstract class MerchantReplica extends DurableObject<Env> {
    * downloads provider keys gets a download now (the alarm); one that no longer does, none.
    */
   async put(row: StoredMerchantRow, merchantId: string): Promise<{ version: number }> {
+    if (!this.#stored) {
+      this.ctx.storage.sql.exec(SCHEMA)
+      this.ctx.storage.sql.exec(KEY_TABLES)
+      this.#stored = true
+    }
     this.ctx.storage.sql.exec(
       'INSERT INTO merchant_id (singleton, id) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET id = excluded.id',
       merchantId,
@@ -83,14 +92,14 @@ export abstract class MerchantReplica extends DurableObject<Env> {
 
   /** The unexpired downloaded keys, sealed; the Worker opens them. */
   downloadedKeys(): SealedDownloadedKey[] {
-    return this.keys.keys(Date.now())
+    return this.#stored ? this.keys.keys(Date.now()) : []
   }
 
   /** A notification named a serial no key has: download `provider`'s keys now, at most once a minute. */
   async downloadForUnknownSerial(provider: string): Promise<OnDemandDownload> {
     const current = this.current()
     const merchant = current === null ? null : await this.opened(current)
-    if (merchant === null) return { downloaded: false, keys: this.keys.keys(Date.now()) }
+    if (merchant === null) return { downloaded: false, keys: this.downloadedKeys() }
     return this.keys.onDemand(merchant.id, merchant, provider, Date.now())
   }
 
@@ -115,9 +124,15 @@ export abstract class MerchantReplica extends DurableObject<Env> {
   }
 
   private current(): StoredMerchantRow | null {
+    if (!this.#stored) return null
     const rows = this.ctx.storage.sql.exec<{ config: string; version: number }>('SELECT config, version FROM merchant').toArray()
     return rows[0] === undefined ? null : { config: rows[0].config, version: rows[0].version }
   }
+}
+
+/** Whether the object has its tables; reading `sqlite_master` stores nothing. */
+function hasTables(sql: SqlStorage): boolean {
+  return sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'merchant'").toArray().length > 0
 }
 
 export function merchantReplica(env: Env, merchantId: string): DurableObjectStub<MerchantReplica> {

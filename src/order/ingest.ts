@@ -185,13 +185,20 @@ export function applyNotification(store: OrderStore, notification: VerifiedNotif
   return { verdict: 'accepted', reason: null, status: decision.next.status, eventIds }
 }
 
+/** The least time between two queries a doubtful report plans. */
+const DOUBT_QUERY_INTERVAL_MS = 60_000
+
 /**
  * Asks the provider about a doubtful report; of a closed order (whose queries ended with the close) too, marked so
  * that the close does not end this query before it is answered.
  */
 function planDoubtQuery(store: OrderStore, status: OrderStatus, nowMs: number): void {
-  if (AWAITING_PAYMENT.has(status)) store.reconciliation.plan(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS)
-  else store.reconciliation.planReopened(nowMs, nowMs + DEFAULT_ORDER_LIFETIME_MS)
+  // A minute after the last query at the soonest: a refused notification sent again and again (the provider's quick
+  // retries, or someone replaying a captured one) asks the provider once a minute at most, not once per copy.
+  const lastQueryAt = store.reconciliation.get()?.lastQueryAt ?? null
+  const queryAt = lastQueryAt === null ? nowMs : Math.max(nowMs, lastQueryAt + DOUBT_QUERY_INTERVAL_MS)
+  if (AWAITING_PAYMENT.has(status)) store.reconciliation.plan(queryAt, nowMs + DEFAULT_ORDER_LIFETIME_MS)
+  else store.reconciliation.planReopened(nowMs, queryAt, nowMs + DEFAULT_ORDER_LIFETIME_MS)
 }
 
 /**

@@ -28,12 +28,12 @@ export class ReconciliationTable {
   }
 
   /**
-   * Plans a query of a closed order that a report (at `at`) says was paid after all: asked about although closed. The
-   * mark is the latest report's time: only a query sent after it answers it.
+   * Plans a query (at `queryAt`) of a closed order that a report (at `reportedAt`) says was paid after all: asked about
+   * although closed. The mark is the latest report's time: only a query sent after it answers it.
    */
-  planReopened(at: number, expiresAt: number): void {
-    this.plan(at, expiresAt)
-    this.set({ ...this.get()!, reopened: at })
+  planReopened(reportedAt: number, queryAt: number, expiresAt: number): void {
+    this.plan(queryAt, expiresAt)
+    this.set({ ...this.get()!, reopened: reportedAt })
   }
 
   /** The provider answered about the closed order: it is asked about no more for that report. */

@@ -1,0 +1,138 @@
+/**
+ * Hostile input, round 3: cost and state amplification through the real Worker. A request nobody signed must not
+ * make the gateway keep anything, or wake an object, beyond what docs/security.md counts for it ("Residual risks",
+ * floods); each test failed before its fix.
+ */
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import keys from '../fixtures/keys.json'
+import { MerchantReplica, merchantReplica } from '../../src/merchants/merchant-replica'
+import { orderStub } from '../../src/order/order-key'
+import { getOrder } from '../support/gateway'
+import { autoMerchant, certificatesEndpoint, putMerchant, scheduledDownload } from '../support/platform-certificates'
+import { tradeQueryAnswers } from '../support/refunds'
+import {
+  callWorker,
+  freshPayment,
+  notify,
+  notifyRequest,
+  orderView,
+  ownKeys,
+  registerMerchant,
+  registerOrder,
+  rejectReply,
+  unavailableD1,
+} from './harness'
+import { freshOrderNo, ownIds, v3Payment } from './signing'
+
+/** The tables an object holds (SQLite's own and the runtime's left out); reading them stores nothing. */
+function tablesOf(state: DurableObjectState): string[] {
+  return state.storage.sql
+    .exec<{ name: string }>(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' AND name NOT LIKE '\\_%' ESCAPE '\\'",
+    )
+    .toArray()
+    .map((row) => row.name)
+}
+
+/** A v3 notification anyone can make: a fresh timestamp, a serial nobody issued, a signature of nothing. */
+function madeUpSerial(n: number) {
+  const body = JSON.stringify({
+    id: `FORGED-${n}`,
+    event_type: 'TRANSACTION.SUCCESS',
+    resource: { algorithm: 'AEAD_AES_256_GCM', ciphertext: 'AAAA', nonce: 'nonce' },
+  })
+  const headers = {
+    'content-type': 'application/json',
+    'Wechatpay-Timestamp': String(Math.floor(Date.now() / 1000)),
+    'Wechatpay-Nonce': `N${n}`,
+    'Wechatpay-Signature': btoa('not a signature'),
+    'Wechatpay-Serial': `5157F09EFDC096DE15EBE81A47057A72${String(n).padStart(8, '0')}`,
+  }
+  return { body, headers }
+}
+
+beforeEach(() => {
+  vi.useRealTimers()
+})
+
+describe('floods of unsigned requests', () => {
+  it('while D1 is down, notifications for merchant ids nobody registered get 503 and leave no replica object behind', async () => {
+    const asked = vi.spyOn(MerchantReplica.prototype, 'get')
+    const d1 = unavailableD1()
+    const ids = ['nobody-1', 'nobody-2', `nobody-${'x'.repeat(57)}`]
+    for (const merchantId of ids) {
+      const payment = freshPayment('alipay')
+      const response = await callWorker(notifyRequest('alipay', merchantId, payment), { DB: d1.db })
+      expect({ status: response.status, body: await response.text() }).toEqual(rejectReply('alipay', 503, ''))
+    }
+    // D1 was tried, then each id's replica (D1 cannot say whether the merchant exists), which had nothing.
+    expect(d1.calls()).toBe(ids.length)
+    expect(asked).toHaveBeenCalledTimes(ids.length)
+    for (const merchantId of ids) {
+      await runInDurableObject(merchantReplica(env, merchantId), (_replica, state) => expect(tablesOf(state)).toEqual([]))
+    }
+  })
+
+  it('v3 notifications naming made-up serials wake the merchant replica about once a minute, not once each; a newly listed certificate still verifies a minute later', async () => {
+    const id = 'flood-serials'
+    const endpoint = certificatesEndpoint('onlyC')
+    await putMerchant(id, autoMerchant(id))
+    await scheduledDownload(id)
+    const downloads = endpoint.requests
+    const asked = vi.spyOn(MerchantReplica.prototype, 'downloadForUnknownSerial')
+
+    for (let n = 0; n < 20; n++) {
+      const response = await notify('wechatpay.v3', id, madeUpSerial(n))
+      expect({ status: response.status, body: await response.text() }).toEqual(
+        rejectReply('wechatpay.v3', 503, 'no key for this serial after a download; retry later'),
+      )
+    }
+    // The replica downloaded under a minute ago: it answers with the keys it has, and once told so, the Worker does not
+    // ask again within the minute (the first answer may still bring keys this isolate's cache lacked: then a second).
+    expect(asked.mock.calls.length).toBeLessThanOrEqual(2)
+    expect(endpoint.requests).toBe(downloads)
+
+    // A minute later WeChat lists certificate A, and a payment signed under it brings one download and is accepted.
+    endpoint.answer = 'rotated'
+    vi.setSystemTime(Date.now() + 61_000)
+    const outTradeNo = freshOrderNo('flood')
+    const payment = v3Payment({ outTradeNo, amount: 100, signer: 'platformCertA', identity: ownIds(id).wechat })
+    expect((await notify('wechatpay.v3', id, payment)).status).toBe(204)
+    expect(endpoint.requests).toBe(downloads + 1)
+    expect(await getOrder(id, outTradeNo)).toMatchObject({ status: 'paid', amount: 100 })
+  })
+})
+
+describe('replays of a genuine notification the order refuses', () => {
+  it('ask the provider about the order once a minute at most, not once each', async () => {
+    const id = 'replayed-doubt'
+    await registerMerchant(id, { identity: ownKeys(id), alipayFields: { appPrivateKey: keys.alipay.appKey.privateKeyPem } })
+    // A genuine 1.00 payment of an order registered at 0.50: refused (409), and doubtful, so Alipay is asked.
+    const payment = freshPayment('alipay', { identity: ownKeys(id), amount: 100 })
+    await registerOrder(id, payment.outTradeNo, 50)
+    const asked = tradeQueryAnswers(() => ({
+      trade_no: '2026112222001400000000000031',
+      trade_status: 'TRADE_SUCCESS',
+      total_amount: '1.00',
+      send_pay_date: '2026-11-22 17:59:58',
+    }))
+    const order = orderStub(env, { merchantId: id, provider: 'alipay', outTradeNo: payment.outTradeNo })
+
+    // Someone who captured it sends it again and again; the order object's alarm runs after each copy.
+    for (let n = 0; n < 6; n++) {
+      const response = await notify('alipay', id, payment)
+      expect({ status: response.status, body: await response.text() }).toEqual(rejectReply('alipay', 409, ''))
+      await runDurableObjectAlarm(order)
+    }
+    expect(asked).toEqual([payment.outTradeNo])
+    expect(await orderView(id, 'alipay', payment.outTradeNo)).toMatchObject({ status: 'amount_mismatch', events: [] })
+
+    // A minute after the last query, the next copy (or Alipay's own retry) is asked about again.
+    vi.setSystemTime(Date.now() + 61_000)
+    expect((await notify('alipay', id, payment)).status).toBe(409)
+    await runDurableObjectAlarm(order)
+    expect(asked).toEqual([payment.outTradeNo, payment.outTradeNo])
+  })
+})
