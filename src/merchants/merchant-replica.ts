@@ -42,6 +42,11 @@ export abstract class MerchantReplica extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.#stored = hasTables(ctx.storage.sql)
+    // A replica an older version made may lack tables added since (the downloaded keys'): made now, once it has any.
+    if (this.#stored) {
+      ctx.storage.sql.exec(SCHEMA)
+      ctx.storage.sql.exec(KEY_TABLES)
+    }
   }
 
   /** Made on first use, not in the constructor: a subclass's `registry` is set only after the constructor ran. */

@@ -136,3 +136,18 @@ describe('replays of a genuine notification the order refuses', () => {
     expect(asked).toEqual([payment.outTradeNo, payment.outTradeNo])
   })
 })
+
+describe('a replica an older version made', () => {
+  it('gets the tables added since (the downloaded keys’) when it starts, so reading its keys does not fail', async () => {
+    const stub = merchantReplica(env, 'replica-before-key-tables')
+    const keysRead = await runInDurableObject(stub, (instance: MerchantReplica, state) => {
+      // What a replica saved before key downloads existed holds: its merchant tables, no key tables.
+      state.storage.sql.exec('CREATE TABLE merchant (singleton INTEGER PRIMARY KEY, config TEXT NOT NULL, version INTEGER NOT NULL)')
+      state.storage.sql.exec('CREATE TABLE merchant_id (singleton INTEGER PRIMARY KEY, id TEXT NOT NULL)')
+      // The object starting again under the new version.
+      const restarted = new (instance.constructor as new (ctx: DurableObjectState, env: Env) => MerchantReplica)(state, env)
+      return restarted.downloadedKeys()
+    })
+    expect(keysRead).toEqual([])
+  })
+})
