@@ -12,7 +12,7 @@ import type { OrderRef } from '../../src/storage/order'
 import { ACCEPT, admin, forwardUrl, merchantBody, notify, orderView, ownKeys } from '../security/harness'
 import { freshOrderNo } from '../security/signing'
 import { ordinaryQueryLog, v3CombinedNotify, v3CombinedQueryAnswers, type Combine, type CombinedSubOrder } from '../support/combined'
-import { inOrderStore } from '../support/orders'
+import { runDueQuery } from '../support/orders'
 import { receiveEvents, withQueryKeys } from '../support/refunds'
 
 async function saveMerchant(merchantId: string, options: Record<string, unknown> = {}): Promise<void> {
@@ -36,15 +36,6 @@ const ref = (merchantId: string, outTradeNo: string): OrderRef => ({ merchantId,
 
 function register(merchantId: string, outTradeNo: string, body: Record<string, unknown>): Promise<Response> {
   return admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}`, { method: 'PUT', body: JSON.stringify(body) })
-}
-
-/** Time travel: the planned query is due now (instead of 2 minutes after registration). */
-async function runDueQuery(order: OrderRef): Promise<void> {
-  await inOrderStore(order, (store) => {
-    const plan = store.reconciliation.get()
-    if (plan?.nextQueryAt != null) store.reconciliation.plan(0, plan.expiresAt)
-  })
-  await runDurableObjectAlarm(orderStub(env, order))
 }
 
 describe('a v3 combined sub-order registered with its combine', () => {

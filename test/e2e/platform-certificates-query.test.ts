@@ -10,7 +10,7 @@ import { env } from 'cloudflare:workers'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { orderStub } from '../../src/order/order-key'
 import { admin, getOrder, notify, recordForwarded } from '../support/gateway'
-import { inOrderStore } from '../support/orders'
+import { inOrderStore, runDueQuery } from '../support/orders'
 import {
   API,
   autoMerchant,
@@ -38,15 +38,6 @@ async function heldPayment(id: string): Promise<{ endpoint: ReturnType<typeof ce
   expect((await notify('wechatpay.v3', id, { body: payment.body, headers: payment.headers })).status).toBe(204)
   expect(await getOrder(id, outTradeNo)).toMatchObject({ status: 'pending', events: [] })
   return { endpoint, outTradeNo }
-}
-
-/** Time travel: the held payment's next query is due now. */
-async function runDueQuery(id: string, outTradeNo: string): Promise<void> {
-  await inOrderStore(ref(id, outTradeNo), (store) => {
-    const plan = store.reconciliation.get()
-    if (plan?.nextQueryAt != null) store.reconciliation.plan(0, plan.expiresAt)
-  })
-  await runDurableObjectAlarm(orderStub(env, ref(id, outTradeNo)))
 }
 
 const lastResult = (id: string, outTradeNo: string) =>
@@ -98,7 +89,7 @@ describe('a v3 query answer signed under a platform certificate the merchant doe
     expect(await lastResult(id, outTradeNo)).toBe('wechatpay.v3 failed: signature_invalid')
 
     // The next query, within the minute: refused again, with no download.
-    await runDueQuery(id, outTradeNo)
+    await runDueQuery(ref(id, outTradeNo))
     expect(query.asked).toEqual([outTradeNo, outTradeNo])
     expect(endpoint.requests).toBe(before + 1)
     expect(await getOrder(id, outTradeNo)).toMatchObject({ status: 'pending', events: [] })

@@ -15,7 +15,7 @@ import { orderStub, type OrderRef } from '../../src/order/order-key'
 import type { OrderObject } from '../../src/order/order-object'
 import { network } from '../msw'
 import { admin, getOrder, notify, putFixtureMerchant, recordForwarded } from '../support/gateway'
-import { inOrderStore } from '../support/orders'
+import { runDueQuery } from '../support/orders'
 
 const GATEWAY = 'https://openapi.alipay.com/gateway.do'
 const MERCHANT = 'recon'
@@ -72,15 +72,6 @@ async function register(outTradeNo: string, amount: number): Promise<OrderRef> {
   })
   expect(reply.status).toBe(200)
   return { merchantId: MERCHANT, provider: 'alipay', outTradeNo }
-}
-
-/** Time travel: the planned query is due now (instead of 2 minutes after registration). */
-async function runDueQuery(order: OrderRef): Promise<void> {
-  await inOrderStore(order, (store) => {
-    const plan = store.reconciliation.get()
-    if (plan?.nextQueryAt != null) store.reconciliation.plan(0, plan.expiresAt)
-  })
-  await runDurableObjectAlarm(orderStub(env, order))
 }
 
 describe('reconciliation by provider query', () => {

@@ -1,5 +1,5 @@
 /** @module Test helpers for order objects: stubs, hand-built verified notifications, outbox counts. */
-import { runInDurableObject } from 'cloudflare:test'
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { expect, vi } from 'vitest'
 import { env } from 'cloudflare:workers'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
@@ -92,6 +92,15 @@ export function objectStore(instance: object): OrderStore {
 /** Runs `work` on the order object's records, as the object's own code reads and writes them. */
 export function inOrderStore<T>(order: OrderRef, work: (store: OrderStore, state: DurableObjectState) => T): Promise<T> {
   return runInDurableObject(stubFor(order), (instance: OrderObject, state) => work(objectStore(instance), state))
+}
+
+/** Time travel for queries: the order's planned query is due now (not 2 minutes after registration, say); its alarm runs. */
+export async function runDueQuery(order: OrderRef): Promise<void> {
+  await inOrderStore(order, (store) => {
+    const plan = store.reconciliation.get()
+    if (plan?.nextQueryAt != null) store.reconciliation.plan(0, plan.expiresAt)
+  })
+  await runDurableObjectAlarm(orderStub(env, order))
 }
 
 /** Time travel for the outbox: makes every pending delivery due now, as if its backoff had elapsed. */
