@@ -211,6 +211,23 @@ export function v3SignedHeaders(body: string, signer: V3Signer, at = Date.now())
   }
 }
 
+/** A SUCCESS transaction as WeChat Pay v3 reports it (notification resource, order-query answer), CNY, paid by `who`'s buyer. */
+export function v3SuccessTransaction(who: Record<string, string | undefined>, outTradeNo: string, transactionId: string, amount: number) {
+  return {
+    ...who,
+    out_trade_no: outTradeNo,
+    transaction_id: transactionId,
+    trade_type: 'NATIVE',
+    trade_state: 'SUCCESS',
+    trade_state_desc: '支付成功',
+    bank_type: 'OTHERS',
+    attach: '',
+    success_time: '2025-11-24T23:59:58+08:00',
+    payer: { openid: 'oPaygateSecurityOpenid00000001' },
+    amount: { total: amount, payer_total: amount, currency: 'CNY', payer_currency: 'CNY' },
+  }
+}
+
 export function v3Payment({
   outTradeNo,
   amount,
@@ -230,19 +247,7 @@ export function v3Payment({
           ...(partner.subAppid ? { sub_appid: partner.subAppid } : {}),
           sub_mchid: partner.subMchid,
         }
-  const resource = {
-    ...who,
-    out_trade_no: outTradeNo,
-    transaction_id: `4200${unique()}`,
-    trade_type: 'NATIVE',
-    trade_state: 'SUCCESS',
-    trade_state_desc: '支付成功',
-    bank_type: 'OTHERS',
-    attach: '',
-    success_time: '2025-11-24T23:59:58+08:00',
-    payer: { openid: 'oPaygateSecurityOpenid00000001' },
-    amount: { total: amount, payer_total: amount, currency: 'CNY', payer_currency: 'CNY' },
-  }
+  const resource = v3SuccessTransaction(who, outTradeNo, `4200${unique()}`, amount)
   return v3TransactionNotify(resource, { apiV3Key: identity.apiV3Key, signer, at, id })
 }
 
