@@ -18,7 +18,7 @@ export function sameCombine(a: CombinedPaymentRef | undefined, b: CombinedPaymen
  */
 export function noteNamedCombine(store: OrderStore, current: OrderRow, combine: CombinedPaymentRef): string | null {
   if (sameCombine(current.combinedPayment, combine)) return null
-  // A paid order compacted keeps no audit rows: its status says it was reported.
+  // A paid order was reported, whatever its trail holds (compaction keeps the accepted entries, but not the refusals).
   if (PAID_STATES.has(current.status) || store.notifications.all().length > 0) {
     const reported = current.combinedPayment?.combineOutTradeNo
     return reported === undefined
