@@ -230,10 +230,19 @@ export function v3Payment({
           ...(partner.subAppid ? { sub_appid: partner.subAppid } : {}),
           sub_mchid: partner.subMchid,
         }
-  const resource = {
+  const resource = v3SuccessTransaction(who, outTradeNo, amount, `4200${unique()}`)
+  return v3TransactionNotify(resource, { apiV3Key: identity.apiV3Key, signer, at, id })
+}
+
+/**
+ * A paid transaction as WeChat Pay v3 describes it (a TRANSACTION.SUCCESS resource, an order query's answer), of the
+ * merchant `who` names (`appid`/`mchid`, or the partner ids).
+ */
+export function v3SuccessTransaction(who: Record<string, string>, outTradeNo: string, amount: number, transactionId: string) {
+  return {
     ...who,
     out_trade_no: outTradeNo,
-    transaction_id: `4200${unique()}`,
+    transaction_id: transactionId,
     trade_type: 'NATIVE',
     trade_state: 'SUCCESS',
     trade_state_desc: '支付成功',
@@ -243,7 +252,6 @@ export function v3Payment({
     payer: { openid: 'oPaygateSecurityOpenid00000001' },
     amount: { total: amount, payer_total: amount, currency: 'CNY', payer_currency: 'CNY' },
   }
-  return v3TransactionNotify(resource, { apiV3Key: identity.apiV3Key, signer, at, id })
 }
 
 /**

@@ -13,7 +13,7 @@ import keys from '../fixtures/keys.json'
 import { network } from '../msw'
 import { merchantReplica } from '../../src/merchants/merchant-replica'
 import { admin, FORWARD_SECRET } from './gateway'
-import { ownIds, v3SignedHeaders, type V3Signer } from '../security/signing'
+import { ownIds, v3SignedHeaders, v3SuccessTransaction, type V3Signer } from '../security/signing'
 
 const wx = keys.wechatpay
 export const API = 'https://api.wechatpay.test'
@@ -79,20 +79,12 @@ export function v3OrderQueryAnswers(id: string, paid: Readonly<Record<string, nu
       const body = JSON.stringify(
         amount === undefined
           ? { code: 'ORDER_NOT_EXIST', message: '订单不存在' }
-          : {
-              appid: ownIds(id).wechat.appid,
-              mchid: ownIds(id).wechat.mchid,
-              out_trade_no: outTradeNo,
-              transaction_id: `4200${outTradeNo.replace(/\D/g, '').slice(-20)}`,
-              trade_type: 'NATIVE',
-              trade_state: 'SUCCESS',
-              trade_state_desc: '支付成功',
-              bank_type: 'OTHERS',
-              attach: '',
-              success_time: '2025-11-24T23:59:58+08:00',
-              payer: { openid: 'oPaygateSecurityOpenid00000001' },
-              amount: { total: amount, payer_total: amount, currency: 'CNY', payer_currency: 'CNY' },
-            },
+          : v3SuccessTransaction(
+              { appid: ownIds(id).wechat.appid, mchid: ownIds(id).wechat.mchid },
+              outTradeNo,
+              amount,
+              `4200${outTradeNo.replace(/\D/g, '').slice(-20)}`,
+            ),
       )
       const headers = { 'content-type': 'application/json', ...v3SignedHeaders(body, state.signer) }
       return new HttpResponse(body, { status: amount === undefined ? 404 : 200, headers })
