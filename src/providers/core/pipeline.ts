@@ -21,8 +21,8 @@ export async function verifyNotification<Config>(
 }
 
 /**
- * The rules every channel's facts obey, whatever the provider's own format allows: a notification's, and a refund
- * query's answer (`refundQueryNotification`), which settles a refund as its notification would.
+ * The rules every channel's facts obey, whatever the provider's own format allows: a notification's, and a query's
+ * answer (`queryNotification`, `refundQueryNotification`), which is applied as its notification would be.
  */
 export function checkFacts(notification: VerifiedNotification): VerifiedNotification {
   const { outTradeNo, effect } = notification
