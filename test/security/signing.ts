@@ -238,7 +238,7 @@ export function v3Payment({
  * A paid transaction as WeChat Pay v3 describes it (a TRANSACTION.SUCCESS resource, an order query's answer), of the
  * merchant `who` names (`appid`/`mchid`, or the partner ids).
  */
-export function v3SuccessTransaction(who: Record<string, string>, outTradeNo: string, amount: number, transactionId: string) {
+export function v3SuccessTransaction(who: Record<string, string | undefined>, outTradeNo: string, amount: number, transactionId: string) {
   return {
     ...who,
     out_trade_no: outTradeNo,
