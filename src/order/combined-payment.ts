@@ -17,8 +17,10 @@ export function sameCombine(a: CombinedPaymentRef | undefined, b: CombinedPaymen
  * report named, or an ordinary order. Before that, a combine named again replaces the one named before.
  */
 export function noteNamedCombine(store: OrderStore, current: OrderRow, combine: CombinedPaymentRef): string | null {
-  if (sameCombine(current.combinedPayment, combine)) return null
-  // A paid order compacted keeps no audit rows: its status says it was reported.
+  // The combine already noted, by its number: the merchant names no channel, and one a callback noted stays (a v2
+  // callback's, which no query asks about, is not the v3 channel a named combine is asked about on).
+  if (current.combinedPayment?.combineOutTradeNo === combine.combineOutTradeNo) return null
+  // A paid order was reported, whatever its trail holds (compaction keeps the accepted entries, but not the refusals).
   if (PAID_STATES.has(current.status) || store.notifications.all().length > 0) {
     const reported = current.combinedPayment?.combineOutTradeNo
     return reported === undefined

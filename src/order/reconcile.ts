@@ -117,7 +117,7 @@ export interface SyncResult {
   status: OrderStatus
   query: string
   refunds: string[]
-  /** Why the combine the admin named was refused (the order was paid otherwise); nothing was asked then. */
+  /** Why the combine the admin named was refused (the provider reported the order otherwise); nothing was asked then. */
   conflict?: string
 }
 

@@ -22,7 +22,7 @@ export interface Expectation {
 
 export interface Registration {
   status: OrderStatus
-  /** Why the registration was refused (the order was already paid otherwise), or null. */
+  /** Why the registration was refused (paid with another amount, or reported with another combine), or null. */
   conflict: string | null
 }
 

@@ -11,7 +11,14 @@ import { orderStub } from '../../src/order/order-key'
 import type { OrderRef } from '../../src/storage/order'
 import { ACCEPT, admin, forwardUrl, merchantBody, notify, orderView, ownKeys } from '../security/harness'
 import { freshOrderNo } from '../security/signing'
-import { ordinaryQueryLog, v3CombinedNotify, v3CombinedQueryAnswers, type Combine, type CombinedSubOrder } from '../support/combined'
+import {
+  ordinaryQueryLog,
+  v2CombinedNotify,
+  v3CombinedNotify,
+  v3CombinedQueryAnswers,
+  type Combine,
+  type CombinedSubOrder,
+} from '../support/combined'
 import { runDueQuery } from '../support/orders'
 import { receiveEvents, withQueryKeys } from '../support/refunds'
 
@@ -138,5 +145,30 @@ describe('a v3 combined sub-order the gateway never heard of', () => {
     expect(combined.asked.map((a) => a.combineOutTradeNo)).toEqual([combine.combineOutTradeNo])
     expect(ordinary.asked).toEqual([])
     expect(await orderView(merchantId, 'wechatpay', second.outTradeNo)).toMatchObject({ status: 'paid', amount: second.amount })
+  })
+})
+
+describe('a v2 combined sub-order registered with the combine its callback named', () => {
+  it('is registered (the combine WeChat reported is the one named), and the callback’s retry then pays it', async () => {
+    const merchantId = 'combined-registered-v2'
+    await saveMerchant(merchantId, { requireRegisteredOrders: true })
+    const combine = combineOf(merchantId)
+    const callback = v2CombinedNotify(combine)
+    // Refused until registered: the order objects keep the v2 callback's combine.
+    expect((await notify('wechatpay.v2', merchantId, callback)).status).toBe(409)
+
+    for (const { outTradeNo, amount } of combine.subOrders) {
+      const reply = await register(merchantId, outTradeNo, { amount, combine_out_trade_no: combine.combineOutTradeNo })
+      expect({ status: reply.status, body: await reply.json() }).toMatchObject({
+        status: 200,
+        body: { out_trade_no: outTradeNo, combine_out_trade_no: combine.combineOutTradeNo },
+      })
+    }
+    expect(await (await notify('wechatpay.v2', merchantId, callback)).text()).toBe(ACCEPT['wechatpay.v2'].body)
+    for (const { outTradeNo, amount } of combine.subOrders) {
+      expect(await orderView(merchantId, 'wechatpay', outTradeNo)).toMatchObject({ status: 'paid', amount })
+      // Registered again, as a merchant may: the same answer, no conflict.
+      expect((await register(merchantId, outTradeNo, { amount, combine_out_trade_no: combine.combineOutTradeNo })).status).toBe(200)
+    }
   })
 })

@@ -211,23 +211,6 @@ export function v3SignedHeaders(body: string, signer: V3Signer, at = Date.now())
   }
 }
 
-/** A SUCCESS transaction as WeChat Pay v3 reports it (notification resource, order-query answer), CNY, paid by `who`'s buyer. */
-export function v3SuccessTransaction(who: Record<string, string | undefined>, outTradeNo: string, transactionId: string, amount: number) {
-  return {
-    ...who,
-    out_trade_no: outTradeNo,
-    transaction_id: transactionId,
-    trade_type: 'NATIVE',
-    trade_state: 'SUCCESS',
-    trade_state_desc: '支付成功',
-    bank_type: 'OTHERS',
-    attach: '',
-    success_time: '2025-11-24T23:59:58+08:00',
-    payer: { openid: 'oPaygateSecurityOpenid00000001' },
-    amount: { total: amount, payer_total: amount, currency: 'CNY', payer_currency: 'CNY' },
-  }
-}
-
 export function v3Payment({
   outTradeNo,
   amount,
@@ -247,8 +230,28 @@ export function v3Payment({
           ...(partner.subAppid ? { sub_appid: partner.subAppid } : {}),
           sub_mchid: partner.subMchid,
         }
-  const resource = v3SuccessTransaction(who, outTradeNo, `4200${unique()}`, amount)
+  const resource = v3SuccessTransaction(who, outTradeNo, amount, `4200${unique()}`)
   return v3TransactionNotify(resource, { apiV3Key: identity.apiV3Key, signer, at, id })
+}
+
+/**
+ * A paid transaction as WeChat Pay v3 describes it (a TRANSACTION.SUCCESS resource, an order query's answer), of the
+ * merchant `who` names (`appid`/`mchid`, or the partner ids).
+ */
+export function v3SuccessTransaction(who: Record<string, string | undefined>, outTradeNo: string, amount: number, transactionId: string) {
+  return {
+    ...who,
+    out_trade_no: outTradeNo,
+    transaction_id: transactionId,
+    trade_type: 'NATIVE',
+    trade_state: 'SUCCESS',
+    trade_state_desc: '支付成功',
+    bank_type: 'OTHERS',
+    attach: '',
+    success_time: '2025-11-24T23:59:58+08:00',
+    payer: { openid: 'oPaygateSecurityOpenid00000001' },
+    amount: { total: amount, payer_total: amount, currency: 'CNY', payer_currency: 'CNY' },
+  }
 }
 
 /**

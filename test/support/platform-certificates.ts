@@ -82,8 +82,8 @@ export function v3OrderQueryAnswers(id: string, paid: Readonly<Record<string, nu
           : v3SuccessTransaction(
               { appid: ownIds(id).wechat.appid, mchid: ownIds(id).wechat.mchid },
               outTradeNo,
-              `4200${outTradeNo.replace(/\D/g, '').slice(-20)}`,
               amount,
+              `4200${outTradeNo.replace(/\D/g, '').slice(-20)}`,
             ),
       )
       const headers = { 'content-type': 'application/json', ...v3SignedHeaders(body, state.signer) }

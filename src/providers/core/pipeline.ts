@@ -20,8 +20,11 @@ export async function verifyNotification<Config>(
   return checkFacts(await adapter.normalize(verified, config))
 }
 
-/** The rules every channel's facts obey, whatever the provider's own format allows. */
-function checkFacts(notification: VerifiedNotification): VerifiedNotification {
+/**
+ * The rules every channel's facts obey, whatever the provider's own format allows: a notification's, and a query's
+ * answer (`queryNotification`, `refundQueryNotification`), which is applied as its notification would be.
+ */
+export function checkFacts(notification: VerifiedNotification): VerifiedNotification {
   const { outTradeNo, effect } = notification
   if (effect.kind === 'combined') return checkSubOrders(notification, effect.subOrders)
   // Only a message about no order at all (an unsigned v2 FAIL, a transfer or complaint) names none.

@@ -12,6 +12,7 @@ import {
   type QueryOptions,
   type QueryResult,
 } from './query-types'
+import { checkFacts } from './pipeline'
 import { NotifyRejection, type RejectionCode } from './rejection'
 import type { ChannelName, CombinedPaymentRef, MerchantSections, NotificationEffect, ProviderName, VerifiedNotification } from './types'
 import { ownValue } from '../../lib/own'
@@ -140,7 +141,10 @@ export function queryNotification<Effect extends PaymentOrClose>(
   raw: Record<string, unknown>,
 ): VerifiedNotification & { effect: Effect } {
   const trade = effect.transactionId === null ? `out_trade_no:${outTradeNo}` : effect.transactionId
-  return { channel, provider, notificationId: `query:${channel}:${trade}:${effect.kind}`, outTradeNo, effect, raw }
+  const notification = { channel, provider, notificationId: `query:${channel}:${trade}:${effect.kind}`, outTradeNo, effect, raw }
+  // Held to a notification's rules (a payment of 0 fen is refused): called inside `asQuery`, a refusal fails the query.
+  checkFacts(notification)
+  return notification
 }
 
 /** Provider error codes are short identifiers; anything else is not echoed into messages. */

@@ -3,6 +3,7 @@
  * `/v3/refund/domestic/refunds/{no}`, v2 `refundquery`, Alipay `alipay.trade.fastpay.refund.query`),
  * what an answer means in paygate's terms, and the dedupe id of a refund learnt by query.
  */
+import { checkFacts } from './pipeline'
 import { checkOutTradeNo, queryConfigOf } from './query-exchange'
 import { QueryFailed, type QueryNotification, type QueryOptions } from './query-types'
 import type { ChannelName, MerchantSections, NotificationEffect, ProviderName } from './types'
@@ -60,8 +61,9 @@ export function defineRefundQueryClient<Section, Config>(spec: RefundQueryClient
 }
 
 /**
- * A refund learnt by query, shaped like its notification. The dedupe id names the refund and its
- * outcome, so the same answer twice (or a query and a later retry of it) is one fact.
+ * A refund learnt by query, shaped like its notification and held to the same rules (`checkFacts`: a refund of
+ * 0 fen is refused). The dedupe id names the refund and its outcome, so the same answer twice (or a query and a
+ * later retry of it) is one fact. Called inside `asQuery`, so a refusal fails the query.
  */
 export function refundQueryNotification(
   channel: ChannelName,
@@ -71,5 +73,6 @@ export function refundQueryNotification(
   raw: Record<string, unknown>,
 ): QueryNotification<'refund'> {
   const notificationId = `query:${channel}:refund:${effect.outRefundNo}:${effect.outcome}`
+  checkFacts({ channel, provider, notificationId, outTradeNo, effect, raw })
   return { channel, provider, notificationId, outTradeNo, effect, raw }
 }
