@@ -4,6 +4,7 @@
  */
 import { utf8 } from '../crypto/encoding'
 import { sha256, timingSafeEqual } from '../crypto/primitives'
+import { log } from '../lib/log'
 import { AdminError } from './responses'
 
 /** Throws `unauthorized` unless the request carries an admin token. An unset ADMIN_TOKEN locks the API. */
@@ -21,4 +22,6 @@ export async function requireAdmin(request: Request, env: Env): Promise<void> {
   const current = timingSafeEqual(given, wanted)
   const rotated = timingSafeEqual(given, before) && previous !== null
   if (!current && !rotated) throw new AdminError('unauthorized', 'a valid bearer token is required')
+  // Whoever still signs in with the previous token must move before it is deleted: say so, by route, never the token.
+  if (!current) log('warn', { event: 'admin.previous_token', method: request.method, path: new URL(request.url).pathname })
 }

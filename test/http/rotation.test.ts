@@ -5,7 +5,7 @@
  */
 import { env } from 'cloudflare:workers'
 import { http, HttpResponse } from 'msw'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { toBase64, utf8 } from '../../src/crypto/encoding'
 import { masterKeyId, readMasterKey, sealedKeyId } from '../../src/crypto/sealed'
 import { network } from '../msw'
@@ -40,6 +40,24 @@ describe('ADMIN_TOKEN_PREVIOUS', () => {
     const done = { ADMIN_TOKEN: 'the-new-admin-token', ADMIN_TOKEN_PREVIOUS: '' }
     expect((await callWorker(adminRequest('/admin/merchants', env.ADMIN_TOKEN!), done)).status).toBe(401)
     expect((await callWorker(adminRequest('/admin/merchants', 'the-new-admin-token'), done)).status).toBe(200)
+  })
+
+  it('is logged when used (a warn line naming the route, never the token), so the clients still on it can be found', async () => {
+    const rotated = { ADMIN_TOKEN: 'the-new-admin-token', ADMIN_TOKEN_PREVIOUS: env.ADMIN_TOKEN }
+    const lines: string[] = []
+    const spies = (['log', 'warn'] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation((line: unknown) => lines.push(String(line))),
+    )
+    try {
+      expect((await callWorker(adminRequest('/admin/merchants', 'the-new-admin-token'), rotated)).status).toBe(200)
+      expect(lines.filter((line) => line.includes('admin.previous_token'))).toEqual([])
+      expect((await callWorker(adminRequest('/admin/merchants?limit=5', env.ADMIN_TOKEN!), rotated)).status).toBe(200)
+    } finally {
+      for (const spy of spies) spy.mockRestore()
+    }
+    const used = lines.filter((line) => line.includes('admin.previous_token')).map((line) => JSON.parse(line) as Record<string, unknown>)
+    expect(used).toEqual([expect.objectContaining({ event: 'admin.previous_token', method: 'GET', path: '/admin/merchants' })])
+    expect(lines.join('\n')).not.toContain(env.ADMIN_TOKEN!)
   })
 })
 
