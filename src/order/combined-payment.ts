@@ -20,8 +20,12 @@ export function noteNamedCombine(store: OrderStore, current: OrderRow, combine: 
   // The combine already noted, by its number: the merchant names no channel, and one a callback noted stays (a v2
   // callback's, which no query asks about, is not the v3 channel a named combine is asked about on).
   if (current.combinedPayment?.combineOutTradeNo === combine.combineOutTradeNo) return null
-  // A paid order was reported, whatever its trail holds (compaction keeps the accepted entries, but not the refusals).
-  if (PAID_STATES.has(current.status) || store.notifications.all().length > 0) {
+  // A refund's report names no combine (WeChat's of a sub-order reads as an ordinary order's), so it says nothing of
+  // one, even when it proved the payment: the merchant may still name the combine, and a lost callback is still found.
+  const trail = store.notifications.all()
+  const reports = trail.filter((n) => n.effect !== 'refund')
+  // Compaction keeps the accepted entries, not the refusals: a paid order with no trail at all was reported too.
+  if (reports.length > 0 || (PAID_STATES.has(current.status) && trail.length === 0)) {
     const reported = current.combinedPayment?.combineOutTradeNo
     return reported === undefined
       ? 'the provider reported the order as an ordinary order, not part of a combined payment'

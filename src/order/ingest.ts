@@ -112,6 +112,7 @@ export function applyNotification(store: OrderStore, notification: VerifiedNotif
       verdict,
       reason,
       source,
+      effect: notification.effect.kind,
     })
 
   // A combined payment's sub-order: from now on the order is asked about only through its combine (also when this

@@ -20,7 +20,7 @@ import {
   type CombinedSubOrder,
 } from '../support/combined'
 import { runDueQuery } from '../support/orders'
-import { receiveEvents, withQueryKeys } from '../support/refunds'
+import { receiveEvents, v3RefundNotify, withQueryKeys } from '../support/refunds'
 
 async function saveMerchant(merchantId: string, options: Record<string, unknown> = {}): Promise<void> {
   const body = merchantBody(merchantId, { identity: ownKeys(merchantId) })
@@ -170,5 +170,45 @@ describe('a v2 combined sub-order registered with the combine its callback named
       // Registered again, as a merchant may: the same answer, no conflict.
       expect((await register(merchantId, outTradeNo, { amount, combine_out_trade_no: combine.combineOutTradeNo })).status).toBe(200)
     }
+  })
+})
+
+describe('a v3 combined sub-order whose refund WeChat notifies before any payment report', () => {
+  // A refund notification names no combine (WeChat's for a sub-order reads as an ordinary order's): it must not make
+  // the order "reported as an ordinary order", or its combine could no longer be named and a lost callback stays lost.
+  it.each([
+    ['that confirms payments by query', { confirmPaymentsByQuery: true }],
+    ['with no options (the refund proves the payment)', {}],
+  ])('of a merchant %s still takes its combine, is paid through it, and its refund follows', async (_name, options) => {
+    const merchantId = `combined-refund-first-${Object.keys(options).length}`
+    await saveMerchant(merchantId, options)
+    const received = receiveEvents(forwardUrl(merchantId))
+    const combine = combineOf(merchantId)
+    const combined = v3CombinedQueryAnswers([combine])
+    const ordinary = ordinaryQueryLog()
+    const [first] = combine.subOrders as [CombinedSubOrder]
+    const refund = v3RefundNotify({
+      outTradeNo: first.outTradeNo,
+      outRefundNo: `${first.outTradeNo}RF`,
+      refund: 40,
+      total: first.amount,
+      identity: combine.identity,
+    })
+    const refundReply = await notify('wechatpay.v3', merchantId, refund)
+    expect(refundReply.status).toBeLessThan(500)
+
+    const reply = await register(merchantId, first.outTradeNo, { amount: first.amount, combine_out_trade_no: combine.combineOutTradeNo })
+    expect({ status: reply.status, body: await reply.json() }).toMatchObject({ status: 200 })
+    const askedBefore = ordinary.asked.length
+    await runDueQuery(ref(merchantId, first.outTradeNo))
+    // WeChat resends the refund it got no accept for.
+    expect(await (await notify('wechatpay.v3', merchantId, refund)).text()).toBe(ACCEPT['wechatpay.v3'].body)
+    await runDurableObjectAlarm(orderStub(env, ref(merchantId, first.outTradeNo)))
+
+    expect(ordinary.asked.slice(askedBefore)).toEqual([])
+    if (refundReply.status !== 200 && refundReply.status !== 204)
+      expect(combined.asked.map((a) => a.combineOutTradeNo)).toContain(combine.combineOutTradeNo)
+    expect(await orderView(merchantId, 'wechatpay', first.outTradeNo)).toMatchObject({ status: 'partially_refunded', amount: first.amount })
+    await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.succeeded', 'refund.succeeded']))
   })
 })

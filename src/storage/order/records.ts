@@ -2,7 +2,7 @@
  * @module The order object's vocabulary and row shapes. Defined here, below everything that reads
  * them: the statements beside this file, the state machine above and the D1 projection.
  */
-import type { ChannelName, CombinedPaymentRef, ProviderName, VerifiedNotification } from '../../providers/core/types'
+import type { ChannelName, CombinedPaymentRef, NotificationEffect, ProviderName, VerifiedNotification } from '../../providers/core/types'
 
 export const ORDER_STATUSES = ['pending', 'paid', 'partially_refunded', 'refunded', 'closed', 'amount_mismatch'] as const
 export type OrderStatus = (typeof ORDER_STATUSES)[number]
@@ -62,6 +62,8 @@ export interface NotificationRow {
   source: NotificationSource
   /** A provider notification's own type (`MCHTRANSFER.BILL.FINISHED`); null for order notifications. */
   notificationType?: string | null
+  /** What an order's notification or query answer was about (absent in rows written before it was kept). */
+  effect?: NotificationEffect['kind']
 }
 
 export interface EventRow {
