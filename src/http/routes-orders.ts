@@ -200,7 +200,8 @@ export function orderRoutes(registry: ProviderRegistry) {
       description:
         'Queries the order (and its unsettled refunds) at the provider and applies a verified answer like a notification. ' +
         'An order the gateway has not seen is stored only when the provider reports a payment or a close; otherwise ' +
-        'nothing is kept and GET still answers 404.',
+        'nothing is kept and GET still answers 404 (a combine_out_trade_no named for it is kept only then: register the ' +
+        'sub-order to have it watched).',
       params: orderParams,
       query: z.object({ provider: provider.optional(), combine_out_trade_no: combineOutTradeNo.optional() }),
       responses: {
@@ -219,7 +220,7 @@ export function orderRoutes(registry: ProviderRegistry) {
           ),
         },
       },
-      errors: ['invalid_request', 'not_found'],
+      errors: ['invalid_request', 'not_found', 'conflict'],
     }),
     listNotifications: route({
       method: 'get',
