@@ -485,9 +485,9 @@ export type components = {
                  * @example 2088000000000001
                  */
                 sellerId?: string | string[];
-                /** @description Alipay's public key: PEM or bare base64 SPKI (public-key mode), or a list of keys while Alipay's key changes: each one verifies. */
+                /** @description Alipay's public key: PEM or bare base64 SPKI (public-key mode), or a list of keys while Alipay's key changes (at most 5, none twice): each one verifies. Returned as PEM. */
                 alipayPublicKey?: string | string[];
-                /** @description Alipay's public-key certificate (PEM): certificate mode, in place of alipayPublicKey. While Alipay renews it, the current and the new certificate one after the other: each one verifies. */
+                /** @description Alipay's public-key certificate (PEM): certificate mode, in place of alipayPublicKey. While Alipay renews it, the current and the new certificate one after the other (at most 5, none twice, no root certificate): each one verifies a notification; an answer, the one its alipay_cert_sn names. */
                 alipayPublicCert?: string;
                 /** @description Alipay's root certificate file (PEM): certificate-mode queries. */
                 alipayRootCert?: string;
@@ -580,9 +580,9 @@ export type components = {
                  * @example 2088000000000001
                  */
                 sellerId?: string | string[];
-                /** @description Alipay's public key: PEM or bare base64 SPKI (public-key mode), or a list of keys while Alipay's key changes: each one verifies. */
+                /** @description Alipay's public key: PEM or bare base64 SPKI (public-key mode), or a list of keys while Alipay's key changes (at most 5, none twice): each one verifies. Returned as PEM. */
                 alipayPublicKey?: string | string[];
-                /** @description Alipay's public-key certificate (PEM): certificate mode, in place of alipayPublicKey. While Alipay renews it, the current and the new certificate one after the other: each one verifies. */
+                /** @description Alipay's public-key certificate (PEM): certificate mode, in place of alipayPublicKey. While Alipay renews it, the current and the new certificate one after the other (at most 5, none twice, no root certificate): each one verifies a notification; an answer, the one its alipay_cert_sn names. */
                 alipayPublicCert?: string;
                 /** @description Alipay's root certificate file (PEM): certificate-mode queries. */
                 alipayRootCert?: string;
