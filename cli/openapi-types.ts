@@ -791,7 +791,7 @@ export type components = {
             notifications: {
                 id: string;
                 channel: string;
-                /** @description When it was received; for a counted row the latest, while the row keeps the place in the list its first refusals gave it. */
+                /** @description When it was received; for a counted row the latest, while the row keeps the place its first refusals gave it in the list (its order, since / until and the cursor), so paging through a flood never passes it by. */
                 received_at: string;
                 /** @enum {string} */
                 verdict: "accepted" | "duplicate" | "rejected";
@@ -813,7 +813,7 @@ export type components = {
         Notification: {
             id: string;
             channel: string;
-            /** @description When it was received; for a counted row the latest, while the row keeps the place in the list its first refusals gave it. */
+            /** @description When it was received; for a counted row the latest, while the row keeps the place its first refusals gave it in the list (its order, since / until and the cursor), so paging through a flood never passes it by. */
             received_at: string;
             /** @enum {string} */
             verdict: "accepted" | "duplicate" | "rejected";

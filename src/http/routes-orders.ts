@@ -127,7 +127,8 @@ const notificationRow = z.object({
   channel: z.string(),
   received_at: z.string().meta({
     description:
-      'When it was received; for a counted row the latest, while the row keeps the place in the list its first refusals gave it.',
+      'When it was received; for a counted row the latest, while the row keeps the place its first refusals gave it in ' +
+      'the list (its order, since / until and the cursor), so paging through a flood never passes it by.',
   }),
   verdict: z.enum(VERDICTS),
   reason: z.string().nullable(),
