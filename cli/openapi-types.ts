@@ -137,7 +137,7 @@ export type paths = {
         put?: never;
         /**
          * Ask the provider about the order now
-         * @description Queries the order (and its unsettled refunds) at the provider and applies a verified answer like a notification. An order the gateway has not seen is stored only when the provider reports a payment or a close; otherwise nothing is kept and GET still answers 404.
+         * @description Queries the order (and its unsettled refunds) at the provider and applies a verified answer like a notification. An order the gateway has not seen is stored only when the provider reports a payment or a close; otherwise nothing is kept and GET still answers 404 (a combine_out_trade_no named for it is kept only then: register the sub-order to have it watched).
          */
         post: operations["syncOrder"];
         delete?: never;
@@ -485,9 +485,9 @@ export type components = {
                  * @example 2088000000000001
                  */
                 sellerId?: string | string[];
-                /** @description Alipay's public key: PEM or bare base64 SPKI (public-key mode), or a list of keys while Alipay's key changes: each one verifies. */
+                /** @description Alipay's public key: PEM or bare base64 SPKI (public-key mode), or a list of keys while Alipay's key changes (at most 5, none twice): each one verifies. Returned as PEM. */
                 alipayPublicKey?: string | string[];
-                /** @description Alipay's public-key certificate (PEM): certificate mode, in place of alipayPublicKey. While Alipay renews it, the current and the new certificate one after the other: each one verifies. */
+                /** @description Alipay's public-key certificate (PEM): certificate mode, in place of alipayPublicKey. While Alipay renews it, the current and the new certificate one after the other (at most 5, none twice, no root certificate): each one verifies a notification; an answer, the one its alipay_cert_sn names. */
                 alipayPublicCert?: string;
                 /** @description Alipay's root certificate file (PEM): certificate-mode queries. */
                 alipayRootCert?: string;
@@ -580,9 +580,9 @@ export type components = {
                  * @example 2088000000000001
                  */
                 sellerId?: string | string[];
-                /** @description Alipay's public key: PEM or bare base64 SPKI (public-key mode), or a list of keys while Alipay's key changes: each one verifies. */
+                /** @description Alipay's public key: PEM or bare base64 SPKI (public-key mode), or a list of keys while Alipay's key changes (at most 5, none twice): each one verifies. Returned as PEM. */
                 alipayPublicKey?: string | string[];
-                /** @description Alipay's public-key certificate (PEM): certificate mode, in place of alipayPublicKey. While Alipay renews it, the current and the new certificate one after the other: each one verifies. */
+                /** @description Alipay's public-key certificate (PEM): certificate mode, in place of alipayPublicKey. While Alipay renews it, the current and the new certificate one after the other (at most 5, none twice, no root certificate): each one verifies a notification; an answer, the one its alipay_cert_sn names. */
                 alipayPublicCert?: string;
                 /** @description Alipay's root certificate file (PEM): certificate-mode queries. */
                 alipayRootCert?: string;
@@ -678,7 +678,7 @@ export type components = {
             provider?: string | null;
             /** @description After this the order can no longer be paid: queries stop. */
             expires_at?: string | null;
-            /** @description The combined payment (WeChat Pay 合单) the order is a sub-order of: its queries then go through the combine, the only query WeChat answers for it (a signed callback naming another combine is believed over this). */
+            /** @description The combined payment (WeChat Pay 合单) the order is a sub-order of: its queries then go through the combine (the APIv3 combined query), the only query WeChat answers for it. WeChat Pay only: with a provider that has no combined payments it is 400 invalid_request. A signed callback naming another combine is believed over this; once WeChat has reported on the order (paid, held or refused), naming another combine is 409 conflict and asks nothing. */
             combine_out_trade_no?: string;
         };
         Order: {
@@ -791,7 +791,7 @@ export type components = {
             notifications: {
                 id: string;
                 channel: string;
-                /** @description When it was received; for a counted row the latest, while the row keeps the place in the list its first refusals gave it. */
+                /** @description When it was received; for a counted row the latest, while the row keeps the place its first refusals gave it in the list (its order, since / until and the cursor), so paging through a flood never passes it by. */
                 received_at: string;
                 /** @enum {string} */
                 verdict: "accepted" | "duplicate" | "rejected";
@@ -813,7 +813,7 @@ export type components = {
         Notification: {
             id: string;
             channel: string;
-            /** @description When it was received; for a counted row the latest, while the row keeps the place in the list its first refusals gave it. */
+            /** @description When it was received; for a counted row the latest, while the row keeps the place its first refusals gave it in the list (its order, since / until and the cursor), so paging through a flood never passes it by. */
             received_at: string;
             /** @enum {string} */
             verdict: "accepted" | "duplicate" | "rejected";
@@ -1567,7 +1567,7 @@ export interface operations {
             query?: {
                 /** @description A provider or one of its channels: wechatpay, alipay, wechatpay.v2, wechatpay.v3. */
                 provider?: string;
-                /** @description The combined payment (WeChat Pay 合单) the order is a sub-order of: its queries then go through the combine, the only query WeChat answers for it (a signed callback naming another combine is believed over this). */
+                /** @description The combined payment (WeChat Pay 合单) the order is a sub-order of: its queries then go through the combine (the APIv3 combined query), the only query WeChat answers for it. WeChat Pay only: with a provider that has no combined payments it is 400 invalid_request. A signed callback naming another combine is believed over this; once WeChat has reported on the order (paid, held or refused), naming another combine is 409 conflict and asks nothing. */
                 combine_out_trade_no?: string;
             };
             header?: never;
@@ -1610,6 +1610,15 @@ export interface operations {
             };
             /** @description No such merchant, order or delivery. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The change conflicts with what is stored; the message says with what. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

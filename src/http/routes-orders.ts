@@ -127,7 +127,8 @@ const notificationRow = z.object({
   channel: z.string(),
   received_at: z.string().meta({
     description:
-      'When it was received; for a counted row the latest, while the row keeps the place in the list its first refusals gave it.',
+      'When it was received; for a counted row the latest, while the row keeps the place its first refusals gave it in ' +
+      'the list (its order, since / until and the cursor), so paging through a flood never passes it by.',
   }),
   verdict: z.enum(VERDICTS),
   reason: z.string().nullable(),
@@ -200,7 +201,8 @@ export function orderRoutes(registry: ProviderRegistry) {
       description:
         'Queries the order (and its unsettled refunds) at the provider and applies a verified answer like a notification. ' +
         'An order the gateway has not seen is stored only when the provider reports a payment or a close; otherwise ' +
-        'nothing is kept and GET still answers 404.',
+        'nothing is kept and GET still answers 404 (a combine_out_trade_no named for it is kept only then: register the ' +
+        'sub-order to have it watched).',
       params: orderParams,
       query: z.object({ provider: provider.optional(), combine_out_trade_no: combineOutTradeNo.optional() }),
       responses: {
@@ -219,7 +221,7 @@ export function orderRoutes(registry: ProviderRegistry) {
           ),
         },
       },
-      errors: ['invalid_request', 'not_found'],
+      errors: ['invalid_request', 'not_found', 'conflict'],
     }),
     listNotifications: route({
       method: 'get',

@@ -90,8 +90,10 @@ export const outTradeNoParam = orderNumber.meta({ description: "The merchant's o
 export const outRefundNoParam = orderNumber.meta({ description: "The merchant's refund number (1–64 printable characters)." })
 export const combineOutTradeNo = orderNumber.meta({
   description:
-    'The combined payment (WeChat Pay 合单) the order is a sub-order of: its queries then go through the combine, the only ' +
-    'query WeChat answers for it (a signed callback naming another combine is believed over this).',
+    'The combined payment (WeChat Pay 合单) the order is a sub-order of: its queries then go through the combine (the ' +
+    'APIv3 combined query), the only query WeChat answers for it. WeChat Pay only: with a provider that has no combined ' +
+    'payments it is 400 invalid_request. A signed callback naming another combine is believed over this; once WeChat has ' +
+    'reported on the order (paid, held or refused), naming another combine is 409 conflict and asks nothing.',
 })
 
 /** A body's `limit` (how much one call works through): an integer from 1 to `max`, every problem said the same way. */

@@ -108,6 +108,11 @@ describe('a v3 combined sub-order registered with its combine', () => {
     })
     expect(renamed.status).toBe(409)
     expect(await renamed.json()).toMatchObject({ error: { code: 'conflict', message: expect.stringContaining(combine.combineOutTradeNo) } })
+    // A sync naming another combine is refused alike, and asks nothing.
+    const query = `provider=wechatpay&combine_out_trade_no=${combine.combineOutTradeNo}X`
+    const resynced = await admin(`/admin/merchants/${merchantId}/orders/${first.outTradeNo}/sync?${query}`, { method: 'POST' })
+    expect(resynced.status).toBe(409)
+    expect(await resynced.json()).toMatchObject({ error: { code: 'conflict' } })
     await runDurableObjectAlarm(orderStub(env, ref(merchantId, first.outTradeNo)))
     expect(combined.asked.map((a) => a.combineOutTradeNo)).toEqual([combine.combineOutTradeNo])
     expect(await orderView(merchantId, 'wechatpay', first.outTradeNo)).toMatchObject({ status: 'paid' })

@@ -16,8 +16,8 @@ export const alipaySchema = strictObject({
     .optional()
     .meta({
       description:
-        "Alipay's public key: PEM or bare base64 SPKI (public-key mode), or a list of keys while Alipay's key changes: " +
-        'each one verifies.',
+        "Alipay's public key: PEM or bare base64 SPKI (public-key mode), or a list of keys while Alipay's key changes " +
+        '(at most 5, none twice): each one verifies. Returned as PEM.',
     }),
   alipayPublicCert: z
     .string()
@@ -25,7 +25,8 @@ export const alipaySchema = strictObject({
     .meta({
       description:
         "Alipay's public-key certificate (PEM): certificate mode, in place of alipayPublicKey. While Alipay renews it, " +
-        'the current and the new certificate one after the other: each one verifies.',
+        'the current and the new certificate one after the other (at most 5, none twice, no root certificate): each one ' +
+        'verifies a notification; an answer, the one its alipay_cert_sn names.',
     }),
   alipayRootCert: z.string().optional().meta({ description: "Alipay's root certificate file (PEM): certificate-mode queries." }),
   appCert: z.string().optional().meta({ description: "The app's public-key certificate (PEM): certificate-mode queries." }),
