@@ -147,7 +147,8 @@ export interface KeyDownloadRetry {
  * `attempt` (a verification: of a notification, of a query's answer) given the merchant with its downloaded keys
  * beside the configured ones. When it fails for an unknown serial (`isUnknownSerial`) of a provider the merchant
  * downloads keys from, the merchant's replica downloads them on demand (at most once a minute: within it, the keys
- * it has) and `attempt` runs once more with them, when they are others than it had. The one second chance
+ * it has) and `attempt` runs once more with them, when they are others than it had; once it had none, this isolate
+ * does not ask it again before it may download again (`nothingNewUntil`). The one second chance
  * notifications and queries share (a query's attempt asks the provider again).
  */
 export async function withKeyDownloadRetry<T>(
