@@ -53,6 +53,14 @@ function madeUpSerial(n: number) {
   return { body, headers }
 }
 
+/** A merchant that downloads WeChat's certificates (listing only C), just downloaded; `downloads` so far. */
+async function downloadingMerchant(id: string) {
+  const endpoint = certificatesEndpoint('onlyC')
+  await putMerchant(id, autoMerchant(id))
+  await scheduledDownload(id)
+  return { endpoint, downloads: endpoint.requests }
+}
+
 beforeEach(() => {
   vi.useRealTimers()
 })
@@ -77,10 +85,7 @@ describe('floods of unsigned requests', () => {
 
   it('v3 notifications naming made-up serials wake the merchant replica about once a minute, not once each; a newly listed certificate still verifies a minute later', async () => {
     const id = 'flood-serials'
-    const endpoint = certificatesEndpoint('onlyC')
-    await putMerchant(id, autoMerchant(id))
-    await scheduledDownload(id)
-    const downloads = endpoint.requests
+    const { endpoint, downloads } = await downloadingMerchant(id)
     const asked = vi.spyOn(MerchantReplica.prototype, 'downloadForUnknownSerial')
 
     for (let n = 0; n < 20; n++) {
@@ -106,10 +111,7 @@ describe('floods of unsigned requests', () => {
 
   it('a made-up serial the replica answered without downloading holds the Worker back only until the replica may download again', async () => {
     const id = 'flood-serials-window'
-    const endpoint = certificatesEndpoint('onlyC')
-    await putMerchant(id, autoMerchant(id))
-    await scheduledDownload(id)
-    const downloads = endpoint.requests
+    const { endpoint, downloads } = await downloadingMerchant(id)
     const start = Date.now()
 
     // 40 s after the download, a made-up serial: the replica may not download yet, and answers with the keys it has.
