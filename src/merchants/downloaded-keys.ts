@@ -40,17 +40,18 @@ function remember(merchantId: string, entry: CachedKeys): void {
 }
 
 /**
- * When a merchant's replica last answered this isolate's unknown serial with no key it lacked, by merchant and
- * provider. The replica downloads at most once a minute, so for that minute asking again would bring nothing new
- * either (keys its schedule brings reach the keys cache within CACHE_TTL_MS): it would only wake the replica, once per
- * request of a flood that names made-up serials.
+ * Until when a merchant's replica, having answered this isolate's unknown serial with no key it lacked, may not
+ * download again (by merchant and provider): it downloads at most once a minute, so until then asking again would
+ * bring nothing new either (keys its schedule brings reach the keys cache within CACHE_TTL_MS), and would only wake
+ * the replica, once per request of a flood that names made-up serials. The replica says when: a minute after its last
+ * try, not after its answer (one that tried 50 s before may try again 10 s later).
  */
-const nothingNewAt = new Map<string, number>()
+const nothingNewUntil = new Map<string, number>()
 
-function rememberNothingNew(key: string, at: number): void {
-  nothingNewAt.delete(key)
-  if (nothingNewAt.size >= MAX_CACHED_MERCHANTS) nothingNewAt.delete(nothingNewAt.keys().next().value!)
-  nothingNewAt.set(key, at)
+function rememberNothingNew(key: string, until: number): void {
+  nothingNewUntil.delete(key)
+  if (nothingNewUntil.size >= MAX_CACHED_MERCHANTS) nothingNewUntil.delete(nothingNewUntil.keys().next().value!)
+  nothingNewUntil.set(key, until)
 }
 
 /** The providers whose keys this merchant downloads. */
@@ -146,7 +147,8 @@ export interface KeyDownloadRetry {
  * `attempt` (a verification: of a notification, of a query's answer) given the merchant with its downloaded keys
  * beside the configured ones. When it fails for an unknown serial (`isUnknownSerial`) of a provider the merchant
  * downloads keys from, the merchant's replica downloads them on demand (at most once a minute: within it, the keys
- * it has) and `attempt` runs once more with them, when they are others than it had. The one second chance
+ * it has) and `attempt` runs once more with them, when they are others than it had; once it had none, this isolate
+ * does not ask it again before it may download again (`nothingNewUntil`). The one second chance
  * notifications and queries share (a query's attempt asks the provider again).
  */
 export async function withKeyDownloadRetry<T>(
@@ -168,12 +170,14 @@ export async function withKeyDownloadRetry<T>(
     first = error
   }
   const askedKey = JSON.stringify([merchant.id, provider])
-  const askedAt = nothingNewAt.get(askedKey)
-  if (askedAt !== undefined && now >= askedAt && now - askedAt < ON_DEMAND_INTERVAL_MS) throw stillUnknown('unknown_after_download', first)
+  const until = nothingNewUntil.get(askedKey)
+  if (until !== undefined && now < until) throw stillUnknown('unknown_after_download', first)
   let refreshed: CachedKeys
+  let nextDownloadAt: number
   try {
     const answer = await merchantReplica(env, merchant.id).downloadForUnknownSerial(provider)
     refreshed = await opened(env, merchant.id, answer.keys, now)
+    nextDownloadAt = answer.nextDownloadAt
     remember(merchant.id, refreshed)
   } catch {
     throw stillUnknown('download_unavailable', first)
@@ -181,7 +185,8 @@ export async function withKeyDownloadRetry<T>(
   // The replica has no key the attempt lacked (downloaded under a minute ago, or WeChat lists none other): a second
   // attempt would fail alike, and a query's would ask the provider again for nothing.
   if (serialsOf(refreshed, provider) === serialsOf(used, provider)) {
-    rememberNothingNew(askedKey, now)
+    // Never longer than the replica's interval from now, whatever its clock said.
+    rememberNothingNew(askedKey, Math.min(nextDownloadAt, now + ON_DEMAND_INTERVAL_MS))
     throw stillUnknown('unknown_after_download', first)
   }
   try {

@@ -47,6 +47,8 @@ export interface OnDemandDownload {
   /** False when the last download was under a minute ago: the keys are returned as they are. */
   downloaded: boolean
   keys: SealedDownloadedKey[]
+  /** When an unknown serial may download again: until then, asking again brings no keys but the schedule's. */
+  nextDownloadAt: number
 }
 
 export class KeyDownloader {
@@ -85,12 +87,17 @@ export class KeyDownloader {
   /** A notification named a serial nobody knows: download now, unless the last try was under a minute ago. */
   async onDemand(merchantId: string, merchant: MerchantConfig, provider: string, now: number): Promise<OnDemandDownload> {
     const download = this.downloadsOf(merchant).find((candidate) => candidate.provider === provider)
-    const last = this.sql.exec<{ attempted_at: number }>('SELECT attempted_at FROM key_downloads WHERE provider = ?', provider).toArray()[0]
-    if (download === undefined || (last !== undefined && now - last.attempted_at < ON_DEMAND_INTERVAL_MS)) {
-      return { downloaded: false, keys: this.keys(now) }
-    }
-    await this.run(merchantId, download, now, ON_DEMAND_TIMEOUT_MS)
-    return { downloaded: true, keys: this.keys(Date.now()) }
+    const last = this.lastAttemptAt(provider)
+    const due = download !== undefined && (last === null || now - last >= ON_DEMAND_INTERVAL_MS)
+    if (due) await this.run(merchantId, download, now, ON_DEMAND_TIMEOUT_MS)
+    // A minute after the last try (the one just made, or one still running that this call joined).
+    const nextDownloadAt = (this.lastAttemptAt(provider) ?? now) + ON_DEMAND_INTERVAL_MS
+    return { downloaded: due, keys: this.keys(due ? Date.now() : now), nextDownloadAt }
+  }
+
+  private lastAttemptAt(provider: string): number | null {
+    const row = this.sql.exec<{ attempted_at: number }>('SELECT attempted_at FROM key_downloads WHERE provider = ?', provider).toArray()[0]
+    return row?.attempted_at ?? null
   }
 
   /** The scheduled run: every provider the merchant downloads for. Returns when to run next, or null for never. */

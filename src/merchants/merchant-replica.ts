@@ -7,7 +7,7 @@
 import { log } from '../lib/log'
 import { DurableObject } from 'cloudflare:workers'
 import type { ProviderRegistry } from '../providers'
-import { KEY_TABLES, KeyDownloader, type OnDemandDownload, type SealedDownloadedKey } from './key-downloader'
+import { KEY_TABLES, KeyDownloader, ON_DEMAND_INTERVAL_MS, type OnDemandDownload, type SealedDownloadedKey } from './key-downloader'
 import type { MerchantConfig } from './types'
 
 /** The `merchants` row as D1 holds it: `config` is the sealed JSON text, `version` its change counter. */
@@ -104,7 +104,7 @@ export abstract class MerchantReplica extends DurableObject<Env> {
   async downloadForUnknownSerial(provider: string): Promise<OnDemandDownload> {
     const current = this.current()
     const merchant = current === null ? null : await this.opened(current)
-    if (merchant === null) return { downloaded: false, keys: this.downloadedKeys() }
+    if (merchant === null) return { downloaded: false, keys: this.downloadedKeys(), nextDownloadAt: Date.now() + ON_DEMAND_INTERVAL_MS }
     return this.keys.onDemand(merchant.id, merchant, provider, Date.now())
   }
 

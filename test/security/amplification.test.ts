@@ -53,6 +53,14 @@ function madeUpSerial(n: number) {
   return { body, headers }
 }
 
+/** A merchant that downloads WeChat's certificates (listing only C), just downloaded; `downloads` so far. */
+async function downloadingMerchant(id: string) {
+  const endpoint = certificatesEndpoint('onlyC')
+  await putMerchant(id, autoMerchant(id))
+  await scheduledDownload(id)
+  return { endpoint, downloads: endpoint.requests }
+}
+
 beforeEach(() => {
   vi.useRealTimers()
 })
@@ -77,10 +85,7 @@ describe('floods of unsigned requests', () => {
 
   it('v3 notifications naming made-up serials wake the merchant replica about once a minute, not once each; a newly listed certificate still verifies a minute later', async () => {
     const id = 'flood-serials'
-    const endpoint = certificatesEndpoint('onlyC')
-    await putMerchant(id, autoMerchant(id))
-    await scheduledDownload(id)
-    const downloads = endpoint.requests
+    const { endpoint, downloads } = await downloadingMerchant(id)
     const asked = vi.spyOn(MerchantReplica.prototype, 'downloadForUnknownSerial')
 
     for (let n = 0; n < 20; n++) {
@@ -102,6 +107,27 @@ describe('floods of unsigned requests', () => {
     expect((await notify('wechatpay.v3', id, payment)).status).toBe(204)
     expect(endpoint.requests).toBe(downloads + 1)
     expect(await getOrder(id, outTradeNo)).toMatchObject({ status: 'paid', amount: 100 })
+  })
+
+  it('a made-up serial the replica answered without downloading holds the Worker back only until the replica may download again', async () => {
+    const id = 'flood-serials-window'
+    const { endpoint, downloads } = await downloadingMerchant(id)
+    const start = Date.now()
+
+    // 40 s after the download, a made-up serial: the replica may not download yet, and answers with the keys it has.
+    vi.setSystemTime(start + 40_000)
+    expect((await notify('wechatpay.v3', id, madeUpSerial(100))).status).toBe(503)
+    expect(endpoint.requests).toBe(downloads)
+
+    // 65 s after the download (25 s after the made-up serial) WeChat lists certificate A and signs a payment under it:
+    // the replica may download again, so it is asked, and the payment is accepted at once, not on a later retry.
+    endpoint.answer = 'rotated'
+    vi.setSystemTime(start + 65_000)
+    const outTradeNo = freshOrderNo('flood-window')
+    const payment = v3Payment({ outTradeNo, amount: 100, signer: 'platformCertA', identity: ownIds(id).wechat })
+    const response = await notify('wechatpay.v3', id, payment)
+    expect({ status: response.status, body: await response.text() }).toEqual({ status: 204, body: '' })
+    expect(endpoint.requests).toBe(downloads + 1)
   })
 })
 
