@@ -5,6 +5,7 @@
  * (rate-limited by the replica), then verification again; still unknown, a notification gets a reply that makes the
  * provider retry, and a query fails as it would have.
  */
+import { setBounded } from '../lib/bounded-map'
 import { log } from '../lib/log'
 import { masterKeyring } from './master-keys'
 import {
@@ -34,9 +35,7 @@ interface CachedKeys {
 const keysByMerchant = new Map<string, CachedKeys>()
 
 function remember(merchantId: string, entry: CachedKeys): void {
-  keysByMerchant.delete(merchantId)
-  if (keysByMerchant.size >= MAX_CACHED_MERCHANTS) keysByMerchant.delete(keysByMerchant.keys().next().value!)
-  keysByMerchant.set(merchantId, entry)
+  setBounded(keysByMerchant, merchantId, entry, MAX_CACHED_MERCHANTS)
 }
 
 /**
@@ -49,9 +48,7 @@ function remember(merchantId: string, entry: CachedKeys): void {
 const nothingNewUntil = new Map<string, number>()
 
 function rememberNothingNew(key: string, until: number): void {
-  nothingNewUntil.delete(key)
-  if (nothingNewUntil.size >= MAX_CACHED_MERCHANTS) nothingNewUntil.delete(nothingNewUntil.keys().next().value!)
-  nothingNewUntil.set(key, until)
+  setBounded(nothingNewUntil, key, until, MAX_CACHED_MERCHANTS)
 }
 
 /** The providers whose keys this merchant downloads. */

@@ -2,6 +2,7 @@
  * @module Merchants in D1 (and their replica objects): secrets sealed under MASTER_KEY (`sealing.ts`),
  * and a short-lived per-isolate cache of opened configs for the notify hot path.
  */
+import { setBounded } from '../lib/bounded-map'
 import { log } from '../lib/log'
 import { defaultRegistry, type ProviderRegistry } from '../providers'
 import { checkIdentities, claimStatements, identityKeysOf, indexUnclaimedMerchants } from './identities'
@@ -35,9 +36,7 @@ const MAX_CACHED_MERCHANTS = 256
 const openedMerchants = new Map<string, CachedMerchant>()
 
 function remember(id: string, entry: CachedMerchant): void {
-  openedMerchants.delete(id)
-  if (openedMerchants.size >= MAX_CACHED_MERCHANTS) openedMerchants.delete(openedMerchants.keys().next().value!)
-  openedMerchants.set(id, entry)
+  setBounded(openedMerchants, id, entry, MAX_CACHED_MERCHANTS)
 }
 
 function deepFreeze<T>(value: T): T {
