@@ -200,6 +200,7 @@ function planDoubtQuery(store: OrderStore, status: OrderStatus, nowMs: number): 
   const queryAt = lastQueryAt === null ? nowMs : Math.max(nowMs, lastQueryAt + DOUBT_QUERY_INTERVAL_MS)
   if (AWAITING_PAYMENT.has(status)) store.reconciliation.plan(queryAt, nowMs + DEFAULT_ORDER_LIFETIME_MS)
   else store.reconciliation.planReopened(nowMs, queryAt, nowMs + DEFAULT_ORDER_LIFETIME_MS)
+  store.reconciliation.noteReport(nowMs)
 }
 
 /**

@@ -56,6 +56,10 @@ async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: b
   const answer = options.answer ?? (await queryProvider(ctx.env, ctx.registry, order, nowMs))
   const finishedAt = Date.now()
   return ctx.store.transaction(() => {
+    // As planned before the answer is applied (which may close the order, ending its plan). A doubtful report that came
+    // in while this query was out is not answered by it: its plan outlasts the answer.
+    const planned = store.reconciliation.get()!
+    const lateReport = planned.reportedAt !== undefined && planned.reportedAt >= nowMs ? planned.reportedAt : null
     let summary = answer.summary
     if (answer.notification !== null) {
       const applied = applyNotification(store, answer.notification, { receivedAt: finishedAt, source: 'query', nowMs: finishedAt })
@@ -76,6 +80,10 @@ async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: b
       })
       summary = `${summary} (paid as notified: ${applied.verdict})`
     }
+    if (lateReport !== null && !answer.final && !awaitsQuery(store) && store.order.get()!.status === 'closed') {
+      // The answer closed the order the report says was paid: asked about as a closed order reported paid.
+      store.reconciliation.planReopened(lateReport, planned.nextQueryAt ?? finishedAt, planned.expiresAt)
+    }
     const current = store.reconciliation.get()!
     const kept = current.unconfirmed
     // "Not paid" (or closed) denies a kept payment only if the notification had arrived when the query was sent (`nowMs`).
@@ -87,6 +95,11 @@ async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: b
     const settled = !awaitsQuery(store) || answer.final
     if (settled) store.reconciliation.endReopened()
     let next = settled ? null : nextQueryAt(current.queriesMade + 1, finishedAt, current.expiresAt)
+    if (!settled && lateReport !== null && planned.nextQueryAt !== null) {
+      // The late report's query is due when it was planned (now, if that has passed), not on this answer's schedule.
+      const due = Math.max(planned.nextQueryAt, finishedAt)
+      next = next === null ? due : Math.min(next, due)
+    }
     if (next === null && !settled && kept !== undefined && !denied) {
       // No answer confirmed it (queries failed: keys that stopped working, the provider unreachable; or an answer was
       // refused), and the provider, told the payment was taken, retries no more: keep it and keep asking, hourly for a

@@ -7,9 +7,10 @@ import { http } from 'msw'
 import { describe, expect, it, vi } from 'vitest'
 import { network } from '../msw'
 import { ACCEPT, forwardUrl, notify, orderView, ownKeys, registerOrder } from '../security/harness'
-import { inOrderStore } from '../support/orders'
-import { ALIPAY_GATEWAY, alipayRefundNotify, receiveEvents } from '../support/refunds'
-import { closedOrder, saveQueryingMerchant } from '../support/closed-orders'
+import { freshOrderNo } from '../security/signing'
+import { inOrderStore, runDueQuery } from '../support/orders'
+import { ALIPAY_GATEWAY, alipayRefundNotify, receiveEvents, tradeQueryAnswers } from '../support/refunds'
+import { alipayTrade, closedOrder, saveQueryingMerchant } from '../support/closed-orders'
 
 describe('confirmPaymentsByQuery × a payment after a close', () => {
   it('confirms by query, and forwards, a payment notified after the order was closed (the payment wins, as unconfirmed)', async () => {
@@ -115,5 +116,58 @@ describe('a doubtful report about a closed order', () => {
     } finally {
       vi.useRealTimers()
     }
+  })
+})
+
+describe('a doubtful report while a query is in flight', () => {
+  it('is asked about after the earlier query’s answer closes the order, at once, and the answer to it pays the order', async () => {
+    const merchantId = 'x-doubt-during-query'
+    await saveQueryingMerchant(merchantId)
+    const received = receiveEvents(forwardUrl(merchantId))
+    const outTradeNo = freshOrderNo('DOUBTRACE')
+    const tradeNo = `2026112222001${Date.now()}`
+    const order = { merchantId, provider: 'alipay' as const, outTradeNo }
+    await registerOrder(merchantId, outTradeNo, 100)
+    // Alipay closed the trade when first asked, and reports it paid (the registered 1.00) when asked after the report.
+    let answers = 0
+    const asked = tradeQueryAnswers((asking): Record<string, string> => {
+      if (asking === outTradeNo) answers += 1
+      return asking === outTradeNo && answers === 1
+        ? { trade_no: tradeNo, trade_status: 'TRADE_CLOSED', total_amount: '1.00' }
+        : { trade_no: tradeNo, trade_status: 'TRADE_SUCCESS', total_amount: '1.00', send_pay_date: '2026-11-22 17:59:58' }
+    })
+    // The first query's answer is held until the report has been refused.
+    let querySent!: () => void
+    const sent = new Promise<void>((resolve) => {
+      querySent = resolve
+    })
+    let release!: () => void
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let queries = 0
+    network.use(
+      http.post(ALIPAY_GATEWAY, async () => {
+        queries += 1
+        if (queries === 1) {
+          querySent()
+          await held
+        }
+        return undefined
+      }),
+    )
+    const alarm = runDueQuery(order)
+    await sent
+    // A payment of the wrong amount: refused as doubtful, a query planned to settle it.
+    expect((await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 90, 'TRADE_SUCCESS', tradeNo))).status).toBe(409)
+    expect((await orderView(merchantId, 'alipay', outTradeNo))!.notifications.at(-1)).toMatchObject({ reason: 'amount_mismatch' })
+    release()
+    await alarm
+    // The "closed" answer came from a query sent before the report and does not answer it: the report's query stays
+    // planned, due at once (the alarm comes back by itself, no time travel), not minutes later on the first query's
+    // schedule. Alipay's answer to it pays the order.
+    await vi.waitFor(() => expect(asked.filter((no) => no === outTradeNo)).toHaveLength(2))
+    await vi.waitFor(async () => expect(await orderView(merchantId, 'alipay', outTradeNo)).toMatchObject({ status: 'paid', amount: 100 }))
+    await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.closed', 'payment.succeeded']))
   })
 })

@@ -24,7 +24,13 @@ export class ReconciliationTable {
       lastResult: current?.lastResult ?? null,
       ...(kept === undefined ? {} : { unconfirmed: kept }),
       ...(current?.reopened === undefined ? {} : { reopened: current.reopened }),
+      ...(current?.reportedAt === undefined ? {} : { reportedAt: current.reportedAt }),
     })
+  }
+
+  /** Notes when a doubtful report planned the query (after `plan` or `planReopened`). */
+  noteReport(reportedAt: number): void {
+    this.set({ ...this.get()!, reportedAt })
   }
 
   /**

@@ -136,6 +136,11 @@ export interface ReconciliationRow {
    * about although closed, until an answer to a query sent after that settles it.
    */
   reopened?: number
+  /**
+   * When (epoch ms) the latest doubtful report planned a query: the answer to a query sent before it (out while it
+   * arrived) does not answer it, nor end its plan.
+   */
+  reportedAt?: number
 }
 
 export interface UnconfirmedPayment {
