@@ -208,8 +208,9 @@ function planDoubtQuery(store: OrderStore, status: OrderStatus, nowMs: number): 
  * confirmation (a payment after a close wins, once the provider's answer confirms it).
  */
 export function awaitsQuery(store: OrderStore, status = store.order.get()?.status): boolean {
-  if (status === undefined) return false
+  if (status === undefined || PAID_STATES.has(status)) return false
   if (AWAITING_PAYMENT.has(status)) return true
+  // Closed: only a mark on the plan keeps it asked about. (Read last: a new payment's ingest and alarm, paid, skip it.)
   const plan = store.reconciliation.get()
-  return !PAID_STATES.has(status) && (plan?.unconfirmed !== undefined || plan?.reopened !== undefined)
+  return plan?.unconfirmed !== undefined || plan?.reopened !== undefined
 }
