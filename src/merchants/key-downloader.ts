@@ -44,8 +44,7 @@ export interface SealedDownloadedKey {
 }
 
 export interface OnDemandDownload {
-  /** False when the last download was under a minute ago: the keys are returned as they are. */
-  downloaded: boolean
+  /** The keys the replica holds now: downloaded afresh, or as they were when the last try was under a minute ago. */
   keys: SealedDownloadedKey[]
   /** When an unknown serial may download again: until then, asking again brings no keys but the schedule's. */
   nextDownloadAt: number
@@ -92,7 +91,7 @@ export class KeyDownloader {
     if (due) await this.run(merchantId, download, now, ON_DEMAND_TIMEOUT_MS)
     // A minute after the last try (the one just made, or one still running that this call joined).
     const nextDownloadAt = (this.lastAttemptAt(provider) ?? now) + ON_DEMAND_INTERVAL_MS
-    return { downloaded: due, keys: this.keys(due ? Date.now() : now), nextDownloadAt }
+    return { keys: this.keys(due ? Date.now() : now), nextDownloadAt }
   }
 
   private lastAttemptAt(provider: string): number | null {

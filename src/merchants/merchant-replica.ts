@@ -104,7 +104,7 @@ export abstract class MerchantReplica extends DurableObject<Env> {
   async downloadForUnknownSerial(provider: string): Promise<OnDemandDownload> {
     const current = this.current()
     const merchant = current === null ? null : await this.opened(current)
-    if (merchant === null) return { downloaded: false, keys: this.downloadedKeys(), nextDownloadAt: Date.now() + ON_DEMAND_INTERVAL_MS }
+    if (merchant === null) return { keys: this.downloadedKeys(), nextDownloadAt: Date.now() + ON_DEMAND_INTERVAL_MS }
     return this.keys.onDemand(merchant.id, merchant, provider, Date.now())
   }
 
