@@ -196,10 +196,8 @@ function publicView(alipay: AlipayConfig): Record<string, unknown> {
   return {
     appId: idsView(alipay.appId),
     ...(alipay.sellerId === undefined ? {} : { sellerId: idsView(alipay.sellerId) }),
-    // A list of keys is copied: never the stored (frozen) list itself.
-    ...(alipayPublicKey === undefined
-      ? {}
-      : { alipayPublicKey: typeof alipayPublicKey === 'string' ? alipayPublicKey : [...alipayPublicKey] }),
+    // A list of keys is copied, as a list of ids is: never the stored (frozen) list itself.
+    ...(alipayPublicKey === undefined ? {} : { alipayPublicKey: idsView(alipayPublicKey) }),
     ...definedOnly({ alipayPublicCert, alipayRootCert, appCert }),
     ...(alipay.certificates === undefined ? {} : { certificates: certificatesView(alipay.certificates) }),
     ...(alipay.authAppId === undefined ? {} : { authAppId: idsView(alipay.authAppId) }),

@@ -9,7 +9,7 @@ import { toPem } from '../../crypto/encoding'
 import type { Bytes } from '../../crypto/primitives'
 import { cachedSpkiFromPublicKeyText, cachedSpkisOfCertificates } from '../../crypto/x509'
 import { fail, stringAt } from '../../lib/validation'
-import { publicKeyPemAt } from '../core/config-fields'
+import { distinctAt, idsOf, listAt, publicKeyPemAt } from '../core/config-fields'
 import { refuse } from '../core/rejection'
 import { alipayCertificate, CertificateSnError, type AlipayCertificate } from './cert-sn'
 import type { AlipayCertificates, AlipayConfig } from './config'
@@ -19,17 +19,11 @@ export const MAX_ALIPAY_KEYS = 5
 
 /** Alipay's key or keys (public-key mode): one text, or a list of distinct ones, each as SPKI `PUBLIC KEY` PEM. */
 export async function alipayPublicKeysAt(value: unknown, path: string): Promise<string | string[]> {
-  if (!Array.isArray(value)) return publicKeyPemAt(stringAt(value, path), path)
-  if (value.length === 0) fail(path, 'must not be an empty list')
-  if (value.length > MAX_ALIPAY_KEYS) fail(path, `must list at most ${MAX_ALIPAY_KEYS} keys`)
+  const list = listAt(value, path, MAX_ALIPAY_KEYS, 'keys')
+  if (list === null) return publicKeyPemAt(stringAt(value, path), path)
   const pems: string[] = []
-  for (const [index, item] of value.entries()) {
-    const at = `${path}[${index}]`
-    const pem = await publicKeyPemAt(stringAt(item, at), at)
-    if (pems.includes(pem)) fail(at, 'is listed twice')
-    pems.push(pem)
-  }
-  return pems
+  for (const [index, item] of list.entries()) pems.push(await publicKeyPemAt(stringAt(item, `${path}[${index}]`), `${path}[${index}]`))
+  return distinctAt(pems, path)
 }
 
 function sameName(a: readonly NameAttribute[], b: readonly NameAttribute[]): boolean {
@@ -100,8 +94,7 @@ export function alipayVerificationKeys(config: AlipayConfig): AlipayVerification
       return cachedSpkisOfCertificates(alipayPublicCert).map((spki, index) => ({ spki, sn: sns[index] ?? null }))
     }
     if (alipayPublicKey === undefined) throw new RangeError('no alipay key configured')
-    const texts = typeof alipayPublicKey === 'string' ? [alipayPublicKey] : alipayPublicKey
-    return texts.map((text) => ({ spki: cachedSpkiFromPublicKeyText(text), sn: null }))
+    return idsOf(alipayPublicKey).map((text) => ({ spki: cachedSpkiFromPublicKeyText(text), sn: null }))
   } catch {
     return refuse('channel_not_configured', 'alipay public key is not usable')
   }

@@ -38,17 +38,34 @@ const MAX_IDS = 50
 
 /** A provider id (`providerIdAt`) or a non-empty list of distinct ones, each checked with its index in the path. */
 export function providerIdsAt(value: unknown, path: string): string | string[] {
-  if (!Array.isArray(value)) {
+  const list = listAt(value, path, MAX_IDS, 'ids')
+  if (list === null) {
     if (typeof value !== 'string') fail(path, value === undefined ? 'is required' : 'must be a string or a list of strings')
     return providerIdAt(value, path)
   }
+  return distinctAt(
+    list.map((item, index) => providerIdAt(item, `${path}[${index}]`)),
+    path,
+  )
+}
+
+/**
+ * Where one value or a list of them may be given (ids, keys): the list's items, refused when empty or longer than
+ * `max` (`noun` names them); null when `value` is no list.
+ */
+export function listAt(value: unknown, path: string, max: number, noun: string): readonly unknown[] | null {
+  if (!Array.isArray(value)) return null
   if (value.length === 0) fail(path, 'must not be an empty list')
-  if (value.length > MAX_IDS) fail(path, `must list at most ${MAX_IDS} ids`)
-  const ids = value.map((item, index) => providerIdAt(item, `${path}[${index}]`))
-  ids.forEach((id, index) => {
-    if (ids.indexOf(id) !== index) fail(`${path}[${index}]`, 'is listed twice')
+  if (value.length > max) fail(path, `must list at most ${max} ${noun}`)
+  return value
+}
+
+/** The values of a list as read, refusing the first one read twice by its index in the path. */
+export function distinctAt<T>(values: T[], path: string): T[] {
+  values.forEach((value, index) => {
+    if (values.indexOf(value) !== index) fail(`${path}[${index}]`, 'is listed twice')
   })
-  return ids
+  return values
 }
 
 /** The ids of a `ProviderIds` value, in the order saved; none for an absent one. */
