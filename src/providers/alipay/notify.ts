@@ -15,7 +15,7 @@ import { checkAppId, checkSellerAndAuthApp } from './identity'
 import { otherAlipayNotification } from './other-notify'
 import { redactAlipay } from './redaction'
 import { alipaySignContent, DECODER_LABELS, isBlank, type AlipayCharset, type AlipaySignContentVersion } from './sign-content'
-import { alipayVerificationKeys } from './verification-keys'
+import { alipayVerificationKeys, verifiesUnderAny } from './verification-keys'
 
 export const HASH_BY_SIGN_TYPE: Readonly<Record<AlipaySignType, RsaHash>> = { RSA2: 'SHA-256', RSA: 'SHA-1' }
 
@@ -62,17 +62,9 @@ export const alipayNotify: ChannelAdapter<AlipayConfig, AlipayWire, AlipayVerifi
     // Every configured key: while Alipay's key or certificate changes, either may have signed.
     const keys = alipayVerificationKeys(config)
     const hash = HASH_BY_SIGN_TYPE[config.signType]
-    const verifies = async (version: AlipaySignContentVersion): Promise<boolean> => {
+    const verifies = (version: AlipaySignContentVersion): Promise<boolean> => {
       const content = alipaySignContent(wire.fields, version, wire.charset)
-      for (const { spki } of keys) {
-        try {
-          if (await rsaVerify(spki, hash, sign, content)) return true
-        } catch {
-          // rsaVerify only throws when the key itself cannot be imported.
-          return refuse('channel_not_configured', 'alipay public key is not a usable RSA key')
-        }
-      }
-      return false
+      return verifiesUnderAny(keys, (spki) => rsaVerify(spki, hash, sign, content))
     }
     if (await verifies('v1')) return { wire, signContent: 'v1' }
     // Trade notifies are signed without sign_type; trying V2 for them would only widen what verifies.

@@ -24,7 +24,7 @@ import { ALIPAY_GATEWAY_URL, type AlipayConfig } from './config'
 import { alipayCloseEffect, alipayPaymentEffect, HASH_BY_SIGN_TYPE } from './notify'
 import { alipaySignContent } from './sign-content'
 import { MalformedAlipayResponse, readAlipayResponse, verifyAlipayResponseSign, type AlipaySignedResponse } from './response'
-import { alipayVerificationKeys, type AlipayVerificationKey } from './verification-keys'
+import { alipayVerificationKeys, verifiesUnderAny, type AlipayVerificationKey } from './verification-keys'
 
 const METHOD = 'alipay.trade.query'
 const RESPONSE_KEY = 'alipay_trade_query_response'
@@ -145,15 +145,11 @@ export async function verifiedAlipayAnswer(
     }
   } else {
     const keys = answerKeys(response, await asQuery(() => alipayVerificationKeys(config), status), status)
-    let valid = false
-    for (const { spki } of keys) {
-      try {
-        valid = await verifyAlipayResponseSign(response.content, response.sign, spki, config.signType)
-      } catch {
-        throw new QueryFailed('not_configured', 'alipay public key is not a usable RSA key', status)
-      }
-      if (valid) break
-    }
+    const { content, sign } = response
+    const valid = await asQuery(
+      () => verifiesUnderAny(keys, (spki) => verifyAlipayResponseSign(content, sign, spki, config.signType)),
+      status,
+    )
     if (!valid) throw new QueryFailed('signature_invalid', 'Alipay answer sign does not verify', status)
   }
   return response

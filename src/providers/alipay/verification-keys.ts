@@ -99,3 +99,24 @@ export function alipayVerificationKeys(config: AlipayConfig): AlipayVerification
     return refuse('channel_not_configured', 'alipay public key is not usable')
   }
 }
+
+/**
+ * Whether a signature verifies under any of the merchant's keys (`verify` checks it under one). An unusable key is a
+ * configuration problem (`channel_not_configured`; a query's `asQuery` reads it as `not_configured`).
+ */
+export async function verifiesUnderAny(
+  keys: readonly AlipayVerificationKey[],
+  verify: (spki: Bytes) => Promise<boolean>,
+): Promise<boolean> {
+  for (const { spki } of keys) {
+    let valid: boolean
+    try {
+      valid = await verify(spki)
+    } catch {
+      // Verification only throws when the key itself cannot be imported.
+      return refuse('channel_not_configured', 'alipay public key is not a usable RSA key')
+    }
+    if (valid) return true
+  }
+  return false
+}
