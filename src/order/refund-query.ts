@@ -22,7 +22,8 @@ export async function queryRefund(
   const client = registry.refundQueryClientFor(merchant, order.provider)
   if (client === null) return { notification: null, summary: 'not configured: no refund-query keys for this provider', final: true }
   try {
-    const ref = { outTradeNo: order.outTradeNo, outRefundNo: refund.outRefundNo }
+    // The order's currency goes with the question: an answer may state amounts in it without naming it.
+    const ref = { outTradeNo: order.outTradeNo, outRefundNo: refund.outRefundNo, currency: order.currency ?? order.expectedCurrency }
     const result = await withKeyDownloadRetry(env, registry, merchant, now, { provider: client.provider }, (keyed) =>
       client.queryRefund(keyed, ref, { now }),
     )

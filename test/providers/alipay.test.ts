@@ -245,6 +245,35 @@ runChannelContract({
       merchant: rsaMerchant,
       expected: { outTradeNo: 'T20261122-0011', effect: PAID_8888, raw: { sign_type: 'RSA' } },
     },
+    {
+      name: 'a JPY trade (no minor unit): total_amount 1000.00 is 1000 yen',
+      raw: notify('crossBorderPaymentJpy'),
+      expected: {
+        outTradeNo: 'T20261122-0050',
+        effect: { ...PAID_8888, amount: 1000, currency: 'JPY', transactionId: '2026112222001400000000000050' },
+        raw: { total_amount: '1000.00', trans_currency: 'JPY' },
+      },
+    },
+    {
+      name: 'a refund of a JPY trade: refund_fee 300.00 and total_amount 1000.00 are 300 and 1000 yen',
+      raw: notify('crossBorderRefundJpy'),
+      expected: {
+        outTradeNo: 'T20261122-0052',
+        effect: {
+          kind: 'refund',
+          outcome: 'succeeded',
+          outRefundNo: 'R20261122-0052-1',
+          refundId: null,
+          transactionId: '2026112222001400000000000052',
+          amount: null,
+          cumulativeRefunded: 300,
+          orderAmount: 1000,
+          currency: 'JPY',
+          refundedAt: '2026-11-22T10:10:00Z',
+          payment: { amount: 1000, currency: 'JPY', transactionId: '2026112222001400000000000052', paidAt: '2026-11-22T09:59:58Z' },
+        },
+      },
+    },
   ],
   common: {
     'tampered body': reject('tamperedAmount', 'signature_invalid'),
@@ -299,6 +328,7 @@ runChannelContract({
     reject('unknownTradeStatus', 'unsupported_event'),
     reject('refundExceedsTotal', 'malformed_body'),
     reject('missingNotifyId', 'malformed_body'),
+    reject('crossBorderPaymentJpyFraction', 'malformed_body'),
     reject('tradeSuccessUtf8', 'channel_not_configured', {
       name: 'a merchant without an alipay configuration',
       merchant: wechatOnlyMerchant,

@@ -28,6 +28,10 @@ export const ALIPAY_GATEWAY = 'https://openapi.alipay.com/gateway.do'
 let sequence = 0
 const unique = () => `${Date.now().toString(36)}${(++sequence).toString(36)}${randomBytes(3).toString('hex')}`
 const yuan = (fen: number) => (fen / 100).toFixed(2)
+/** Currencies without a minor unit (ISO 4217 exponent 0): Alipay still writes two decimals, "1000.00" for 1000 yen. */
+const WHOLE_UNITS = new Set(['JPY', 'KRW'])
+/** An amount in `currency`'s minor units as Alipay states it. */
+const alipayAmount = (minor: number, currency = 'CNY') => (WHOLE_UNITS.has(currency) ? `${minor}.00` : yuan(minor))
 
 export interface RefundNotifyOptions {
   outTradeNo: string
@@ -178,6 +182,8 @@ export interface ProviderRefund {
   amount: number
   total: number
   status?: 'SUCCESS' | 'PROCESSING' | 'CLOSED'
+  /** The trade's currency (default CNY): Alipay's answer states the amounts in it without naming it. */
+  currency?: string
 }
 
 export type AnswerSigner = 'provider' | 'stranger' | 'unsigned'
@@ -210,8 +216,8 @@ export function alipayRefundQueryAnswers(refunds: readonly ProviderRefund[], sig
               trade_no: '2026112222001400000000000030',
               out_trade_no: refund.outTradeNo,
               out_request_no: refund.outRefundNo,
-              total_amount: yuan(refund.total),
-              refund_amount: yuan(refund.amount),
+              total_amount: alipayAmount(refund.total, refund.currency),
+              refund_amount: alipayAmount(refund.amount, refund.currency),
               refund_status: 'REFUND_SUCCESS',
               gmt_refund_pay: '2026-11-23 10:00:00',
             }

@@ -6,7 +6,7 @@
 import type { RsaHash } from '../../crypto/keys'
 import { rsaVerify, type Bytes } from '../../crypto/primitives'
 import { parseFormBytes } from '../core/form'
-import { yuanToFen } from '../core/money'
+import { majorToMinor } from '../core/money'
 import { refuse, type NotifyRejection } from '../core/rejection'
 import { beijingTimeToIso } from '../core/time'
 import type { ChannelAdapter, NotificationEffect, VerifiedNotification } from '../core/types'
@@ -234,8 +234,10 @@ function required(fields: FormFields, name: string): string {
   return optional(fields, name) ?? refuse('malformed_body', `alipay ${name} is missing`)
 }
 
+/** An amount in the trade's currency (`currencyOf`), as integer minor units: "1000.00" JPY is 1000, "10.00" USD 1000. */
 function amountOf(fields: FormFields, name: string): number {
-  return yuanToFen(required(fields, name)) ?? refuse('malformed_body', `alipay ${name} is not a yuan amount`)
+  const currency = currencyOf(fields)
+  return majorToMinor(required(fields, name), currency) ?? refuse('malformed_body', `alipay ${name} is not an amount in ${currency}`)
 }
 
 /**

@@ -4,7 +4,7 @@
  * when the answer carries it (`refund_amount`, with `refund_status` absent or REFUND_SUCCESS).
  * @see https://opendocs.alipay.com/open/02e7gn (alipay.trade.fastpay.refund.query)
  */
-import { yuanToFen } from '../core/money'
+import { majorToMinor } from '../core/money'
 import { asQuery, safeCode, signedWithMerchantKey } from '../core/query-exchange'
 import { QueryFailed } from '../core/query-types'
 import { defineRefundQueryClient, refundQueryNotification, type RefundQueryResult, type RefundRef } from '../core/refund-query'
@@ -33,8 +33,9 @@ export const alipayRefundQuery = defineRefundQueryClient({
   },
 })
 
-function amountOf(fields: ReadonlyMap<string, string>, name: string): number {
-  return yuanToFen(fields.get(name) ?? '') ?? refuse('malformed_body', `alipay ${name} is not a yuan amount`)
+/** An amount in `currency` as integer minor units: the answer names none, so the order's currency is passed in. */
+function amountOf(fields: ReadonlyMap<string, string>, name: string, currency: string): number {
+  return majorToMinor(fields.get(name) ?? '', currency) ?? refuse('malformed_body', `alipay ${name} is not an amount in ${currency}`)
 }
 
 /** The one mapping of refund-query answers to refund-query results. */
@@ -56,8 +57,10 @@ function outcomeOf(response: AlipaySignedResponse, refund: RefundRef, status: nu
   }
   const refundStatus = named('refund_status')
   if (refundStatus !== '' && refundStatus !== REFUND_SUCCESS) return { kind: 'unsettled', providerStatus: refundStatus }
-  const amount = amountOf(fields, 'refund_amount')
-  const orderAmount = amountOf(fields, 'total_amount')
+  // The answer names no currency: its amounts are in the trade's, which is the order's (CNY when the order knows none).
+  const currency = refund.currency ?? 'CNY'
+  const amount = amountOf(fields, 'refund_amount', currency)
+  const orderAmount = amountOf(fields, 'total_amount', currency)
   if (amount > orderAmount) refuse('malformed_body', 'refund_amount exceeds total_amount')
   const refundedAt = named('gmt_refund_pay') === '' ? null : beijingTimeToIso(named('gmt_refund_pay'))
   const effect: Extract<NotificationEffect, { kind: 'refund' }> = {
@@ -69,7 +72,7 @@ function outcomeOf(response: AlipaySignedResponse, refund: RefundRef, status: nu
     amount,
     cumulativeRefunded: null,
     orderAmount,
-    currency: 'CNY',
+    currency,
     refundedAt,
     // No payment time in the answer: the order query (or the payment's notification) records the payment.
     payment: null,

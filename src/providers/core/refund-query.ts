@@ -12,6 +12,11 @@ import type { ChannelName, MerchantSections, NotificationEffect, ProviderName } 
 export interface RefundRef {
   outTradeNo: string
   outRefundNo: string
+  /**
+   * The order's currency (its payment's, else the registered one), when it knows one: an answer that names no
+   * currency (Alipay's) states its amounts in it. Absent or null: the provider's default (CNY).
+   */
+  currency?: string | null
 }
 
 /**

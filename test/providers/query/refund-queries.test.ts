@@ -180,3 +180,17 @@ describe('refund queries: Alipay keys that rotate', () => {
     await failure(alipayRefundQuery.queryRefund(withKeys([nextAlipayKey.publicKeyPem]), ref, { now: Date.now() }), 'signature_invalid')
   })
 })
+
+describe('refund queries: the currency of an Alipay answer', () => {
+  it("alipay: the answer names no currency, so its amounts are read and labelled in the order's (300.00 of a JPY trade is 300 yen)", async () => {
+    alipayRefundQueryAnswers([{ ...REFUND, amount: 300, total: 1000, currency: 'JPY' }])
+    const result = await alipayRefundQuery.queryRefund(merchant(), { ...ref, currency: 'JPY' }, { now: Date.now() })
+    if (result.kind !== 'settled') throw new Error(`expected settled, got ${result.kind}`)
+    expect(result.notification.effect).toMatchObject({ amount: 300, orderAmount: 1000, currency: 'JPY' })
+    expect(result.notification.raw).toMatchObject({ refund_amount: '300.00', total_amount: '1000.00' })
+    // An order that knows no currency: CNY, as a domestic trade is.
+    alipayRefundQueryAnswers([REFUND])
+    const domestic = await alipayRefundQuery.queryRefund(merchant(), { ...ref, currency: null }, { now: Date.now() })
+    expect(domestic).toMatchObject({ kind: 'settled', notification: { effect: { amount: 2000, orderAmount: 10_000, currency: 'CNY' } } })
+  })
+})
