@@ -1,15 +1,23 @@
 /**
- * @module What the console shows, as text: amounts in yuan from integer fen (exact, by digits: no floating point),
- * rates, durations and instants. Pure functions, tested in test/dashboard/format.test.ts.
+ * @module What the console shows, as text: amounts from integer minor units in their currency (exact, by digits: no
+ * floating point), rates, durations and instants. Pure functions, tested in test/dashboard/format.test.ts.
  */
+import { minorUnitExponent } from '../../src/providers/core/money'
 
-/** Integer fen → `¥12.34` (`¥1,234.50`, `-¥0.05`); a value that is not a safe integer is shown as it is, in fen. */
-export function yuan(fen: number | null | undefined): string {
-  if (fen === null || fen === undefined) return '—'
-  if (!Number.isSafeInteger(fen)) return `${fen} fen`
-  const digits = String(Math.abs(fen)).padStart(3, '0')
-  const whole = digits.slice(0, -2).replace(/\B(?=(\d{3})+$)/g, ',')
-  return `${fen < 0 ? '-' : ''}¥${whole}.${digits.slice(-2)}`
+/**
+ * Integer minor units → the amount in its currency, by the currency's ISO 4217 minor unit: `¥12.34` for CNY (and when
+ * no currency is known; `¥1,234.50`, `-¥0.05`), `1,000 JPY`, `10.50 USD`, `1.234 KWD`. A value that is not a safe integer is shown as it is.
+ */
+export function money(minor: number | null | undefined, currency: string | null | undefined): string {
+  if (minor === null || minor === undefined) return '—'
+  const code = currency ?? 'CNY'
+  if (!Number.isSafeInteger(minor)) return `${minor} ${code === 'CNY' ? 'fen' : `(minor units of ${code})`}`
+  const exponent = minorUnitExponent(code)
+  const digits = String(Math.abs(minor)).padStart(exponent + 1, '0')
+  const whole = digits.slice(0, digits.length - exponent).replace(/\B(?=(\d{3})+$)/g, ',')
+  const number = exponent === 0 ? whole : `${whole}.${digits.slice(-exponent)}`
+  const sign = minor < 0 ? '-' : ''
+  return code === 'CNY' ? `${sign}¥${number}` : `${sign}${number} ${code}`
 }
 
 /** 0.3333 → `33 %`; null (nothing attempted) → `—`. */

@@ -1,6 +1,8 @@
-/** The console's formatting: yuan from integer fen by digits (exact at any size), instants in a zone and in UTC. */
+/** The console's formatting: amounts from integer minor units by digits (exact at any size), instants in a zone and in UTC. */
 import { describe, expect, it } from 'vitest'
-import { instantFromLocalInput, localTime, percent, utcTime, yuan } from '../../dashboard/src/format'
+import { instantFromLocalInput, localTime, money, percent, utcTime } from '../../dashboard/src/format'
+
+const yuan = (fen: number | null): string => money(fen, 'CNY')
 
 describe('yuan', () => {
   it('shows integer fen as yuan with two decimals', () => {
@@ -22,6 +24,19 @@ describe('yuan', () => {
   it('shows a missing amount as a dash and a non-integer as it is, in fen', () => {
     expect(yuan(null)).toBe('—')
     expect(yuan(12.5)).toBe('12.5 fen')
+  })
+})
+
+describe('money', () => {
+  it("shows an amount by its currency's minor unit: none for JPY and KRW, thousandths for KWD, yuan when none is known", () => {
+    expect(money(1000, 'JPY')).toBe('1,000 JPY')
+    expect(money(5, 'KRW')).toBe('5 KRW')
+    expect(money(1050, 'USD')).toBe('10.50 USD')
+    expect(money(7, 'USD')).toBe('0.07 USD')
+    expect(money(1234, 'KWD')).toBe('1.234 KWD')
+    expect(money(-5, 'EUR')).toBe('-0.05 EUR')
+    expect(money(1234, null)).toBe('¥12.34')
+    expect(money(undefined, 'JPY')).toBe('—')
   })
 })
 

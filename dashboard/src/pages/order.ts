@@ -4,7 +4,7 @@
  */
 import { api, ApiError, merchantPath, query, type Schemas } from '../api'
 import { badge, breadcrumbs, h, link, notice, replaceChildren, table, timeOf } from '../dom'
-import { milliseconds, yuan } from '../format'
+import { milliseconds, money } from '../format'
 import { href } from '../routes'
 import { deliveryStatus } from './deliveries'
 
@@ -46,7 +46,9 @@ function timeline(merchantId: string, order: Order): HTMLElement {
   for (const event of order.events) {
     const delivery = order.deliveries.find((d) => d.event_id === event.id)
     const value = eventAmount(event)
-    const amount = value === undefined ? '' : ` ${yuan(value)}`
+    // An event names its currency (a refund's is its order's).
+    const currency = typeof event.data.currency === 'string' ? event.data.currency : order.currency
+    const amount = value === undefined ? '' : ` ${money(value, currency)}`
     const attempts = (delivery?.attempt_log ?? []).map((a) =>
       h(
         'li',
@@ -109,9 +111,9 @@ export async function orderPage(main: HTMLElement, merchantId: string, outTradeN
         h('dt', {}, 'Provider'),
         h('dd', {}, order.provider),
         h('dt', {}, 'Amount'),
-        h('dd', {}, yuan(orderAmount(order)), order.currency && order.currency !== 'CNY' ? ` ${order.currency}` : ''),
+        h('dd', {}, money(orderAmount(order), order.currency)),
         h('dt', {}, 'Refunded'),
-        h('dd', {}, yuan(order.refunded_amount)),
+        h('dd', {}, money(order.refunded_amount, order.currency)),
         h('dt', {}, 'Paid at'),
         h('dd', {}, timeOf(order.paid_at)),
         h('dt', {}, 'Transaction'),
@@ -133,7 +135,13 @@ export async function orderPage(main: HTMLElement, merchantId: string, outTradeN
         : table(
             'Refunds',
             ['Refund', 'Provider id', 'Amount', 'Registered', 'State'],
-            refunds.map((r) => [r.out_refund_no, r.refund_id ?? '—', yuan(r.amount), yuan(r.registered_amount), r.status]),
+            refunds.map((r) => [
+              r.out_refund_no,
+              r.refund_id ?? '—',
+              money(r.amount, order.currency),
+              money(r.registered_amount, order.currency),
+              r.status,
+            ]),
           ),
     ),
   )
