@@ -4,7 +4,7 @@
 import { createServer } from 'node:http'
 import { parseArgs } from 'node:util'
 import { Webhook, WebhookVerificationError } from 'standardwebhooks'
-import { fenToYuan } from './lib/money.mjs'
+import { amountText } from './lib/money.mjs'
 import { DemoSetupError, LISTEN_PATH, LISTEN_PORT, loadDemo } from './lib/demo.mjs'
 import { readBody } from './lib/read-body.mjs'
 
@@ -122,10 +122,10 @@ function printEvent(event, { id, attempt, status, failsLeft, printJson, body }) 
   const test = event?.type === 'webhook.test'
   const rows = test ? [['merchant', data.merchant_id]] : [['order', `${data.out_trade_no} · ${data.channel}`]]
   if (!test && data.refund) {
-    rows.push(['refund', `${yuan(data.refund.amount)} · ${data.refund.out_refund_no}`])
-    rows.push(['refunded', `${yuan(data.refund.total_refunded)} in all, of ${yuan(data.amount)}`])
+    rows.push(['refund', `${amountText(data.refund.amount, data.currency)} · ${data.refund.out_refund_no}`])
+    rows.push(['refunded', `${amountText(data.refund.total_refunded, data.currency)} in all, of ${amountText(data.amount, data.currency)}`])
   } else if (!test && data.amount !== null && data.amount !== undefined) {
-    rows.push(['amount', `${yuan(data.amount)} ${data.currency ?? ''}`.trim()])
+    rows.push(['amount', amountText(data.amount, data.currency)])
   }
   rows.push(['transaction', data.transaction_id])
   rows.push([event?.type === 'payment.succeeded' ? 'paid at' : 'at', event?.timestamp])
@@ -135,10 +135,6 @@ function printEvent(event, { id, attempt, status, failsLeft, printJson, body }) 
   console.log(`  → ${status}${note}`)
   if (printJson) console.log(JSON.stringify(JSON.parse(body), null, 2))
   console.log('')
-}
-
-function yuan(fen) {
-  return `¥${fenToYuan(fen)} (${fen} fen)`
 }
 
 function clock() {
