@@ -200,4 +200,27 @@ describe('provider notifications about no order', () => {
     const again = await post('/deliveries/recover', { since, status: 'failed' })
     expect(await again.json()).toMatchObject({ recovered: 0 })
   })
+
+  it('checks an Alipay notification about no trade only against the ids it carries: no app_id is no mismatch', async () => {
+    const merchantId = 'other-notifications-ids'
+    await registerFixtureMerchant(merchantId)
+    const received = receiveEvents(forwardUrl(merchantId))
+    const post = async (name: 'nonTradeWithoutAppId' | 'nonTradeForeignAppId') => {
+      const reply = await notify('alipay', merchantId, fixturePost('alipay', alipayFixtures.cases[name]))
+      return { status: reply.status, body: await reply.text() }
+    }
+    // Another app's: refused, nothing forwarded.
+    expect(await post('nonTradeForeignAppId')).toEqual(rejectReply('alipay', 403, ''))
+    // Names no app, seller or authorizing app at all: nothing it carries is another merchant's.
+    expect(await post('nonTradeWithoutAppId')).toEqual(ACCEPT.alipay)
+    const [event] = await forwarded(received, '2026112200000018079650', 1, 'alipay', merchantId)
+    expect(event!.data).toMatchObject({
+      merchant_id: merchantId,
+      provider: 'alipay',
+      notification_type: 'servicemarket_order_notify',
+      notification_id: '2026112200222175958000000000000060',
+      subject_id: '2026112200000018079650',
+    })
+    expect(event!.data.raw).not.toHaveProperty('app_id')
+  })
 })

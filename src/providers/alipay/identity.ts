@@ -10,9 +10,14 @@ import type { AlipayConfig } from './config'
 
 type FormFields = ReadonlyMap<string, string>
 
-export function checkAppId(fields: FormFields, config: AlipayConfig): void {
-  const appId = fields.get('app_id')
-  if (appId === undefined || !includesId(config.appId, appId)) refuse('merchant_mismatch', 'app_id does not belong to this merchant')
+/**
+ * `app_id` must be one of the merchant's apps. With `carriedOnly` (a notification about no trade), a message that
+ * names no app is no other merchant's: it is checked against the ids it carries only (contract, "Other notifications").
+ */
+export function checkAppId(fields: FormFields, config: AlipayConfig, { carriedOnly = false } = {}): void {
+  const appId = fields.get('app_id') || null
+  if (carriedOnly && appId === null) return
+  if (appId === null || !includesId(config.appId, appId)) refuse('merchant_mismatch', 'app_id does not belong to this merchant')
 }
 
 /**

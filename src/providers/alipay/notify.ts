@@ -77,9 +77,11 @@ export const alipayNotify: ChannelAdapter<AlipayConfig, AlipayWire, AlipayVerifi
   async normalize({ wire }, section): Promise<VerifiedNotification> {
     const config = alipayConfig(section)
     const fields = decodeFields(wire)
-    checkAppId(fields, config)
-    // Other message kinds (service market orders, fund changes…) are forwarded as they are.
-    if (fields.get('notify_type') !== TRADE_NOTIFY) return otherAlipayNotification(fields, config)
+    // Other message kinds (service market orders, fund changes…) are forwarded as they are, checked against the ids
+    // they carry; a trade's must name the merchant's app and seller.
+    const trade = fields.get('notify_type') === TRADE_NOTIFY
+    checkAppId(fields, config, { carriedOnly: !trade })
+    if (!trade) return otherAlipayNotification(fields, config)
     checkSellerAndAuthApp(fields, config)
     const notificationId = required(fields, 'notify_id')
     const outTradeNo = required(fields, 'out_trade_no')

@@ -30,7 +30,7 @@ function bizContent(fields: ReadonlyMap<string, string>): Map<string, string> {
   }
 }
 
-/** `fields` are decoded and verified; `app_id` was checked already. */
+/** `fields` are decoded and verified; `app_id`, when carried, was checked already. */
 export function otherAlipayNotification(fields: ReadonlyMap<string, string>, config: AlipayConfig): VerifiedNotification {
   // The seller and the authorizing app only when the message names them: many of these name neither.
   checkSellerAndAuthApp(fields, config, { carriedOnly: true })
