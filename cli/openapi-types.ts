@@ -1812,7 +1812,8 @@ export interface operations {
         parameters: {
             query?: {
                 status?: "pending" | "delivered" | "failed";
-                type?: "payment.succeeded" | "payment.closed" | "refund.succeeded" | "refund.failed" | "refund.closed" | "provider.notification";
+                /** @description An event type. `webhook.test` matches nothing: a test event is sent once and kept as no delivery. */
+                type?: "payment.succeeded" | "payment.closed" | "refund.succeeded" | "refund.failed" | "refund.closed" | "provider.notification" | "webhook.test";
                 out_trade_no?: string;
                 /** @description Rows per page; never clamped. */
                 limit?: number;

@@ -68,7 +68,9 @@ export function deliveryRoutes() {
       params: z.object({ merchantId: merchantIdParam }),
       query: z.object({
         status: oneOf(DELIVERY_STATUSES).optional(),
-        type: oneOf(EVENT_TYPES).optional(),
+        type: oneOf([...EVENT_TYPES, 'webhook.test'])
+          .optional()
+          .meta({ description: 'An event type. `webhook.test` matches nothing: a test event is sent once and kept as no delivery.' }),
         out_trade_no: orderNumber.optional(),
         ...listQuery,
       }),
