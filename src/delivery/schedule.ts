@@ -2,7 +2,8 @@
  * @module When to retry a forwarded event after a failed attempt: a fixed table (11 attempts over about two
  * days), ±20 % jitter so merchants recovering from an outage are not hit in lockstep, and `Retry-After` honoured
  * within bounds. The same table whatever the failure (a 503 or a timeout too): the contract wants the first retry
- * within 10 s and the second within a minute. Pure: the random source is injected.
+ * within 10 s and the second within a minute. Each wait counts from the failed attempt's start (the delivery runner's
+ * `afterAttempt`). Pure: the random source is injected.
  * @see https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md (retry schedule)
  */
 import type { AttemptError } from './attempt'
@@ -33,7 +34,9 @@ export const JITTER_RATIO = 0.2
 
 /**
  * `Retry-After` may push a retry later, but never beyond this multiple of the scheduled wait: 1.5 keeps the contract's
- * bounds whatever the merchant asks (the first retry within 7.5 s, the second within 52.5 s of the first attempt).
+ * bounds whatever the merchant asks (waits count from an attempt's start: the first retry 7.5 s after the first
+ * attempt began, or as it ends; the second 45 s after the first retry began, so within a minute of the first attempt
+ * even when each attempt takes its whole 15 s).
  */
 export const RETRY_AFTER_CAP_FACTOR = 1.5
 

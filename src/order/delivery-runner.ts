@@ -88,7 +88,7 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
     outcome.url = target.url
     outcome.attempts.push({ at: startedAt, ok: result.kind === 'delivered', number: attemptNumber })
     // A delivery sent again (replay, recovery) retries on a schedule of its own from there.
-    const change = afterAttempt(result, attemptNumber, attemptNumber - (current.retriesFrom ?? 0), finishedAt, random)
+    const change = afterAttempt(result, attemptNumber, attemptNumber - (current.retriesFrom ?? 0), { startedAt, finishedAt }, random)
     // The attempt and its outcome: one write of the event's record.
     store.transaction(() => {
       store.deliveries.recordAttempt({
@@ -146,7 +146,18 @@ function logAttempt(
   })
 }
 
-function afterAttempt(result: AttemptResult, attemptNumber: number, scheduledNumber: number, now: number, random: () => number) {
+/**
+ * The delivery after an attempt. A retry's wait counts from the failed attempt's start, not its end: an attempt that
+ * took its whole time limit is retried as soon as it ends rather than 5 s later, so the contract's bounds (the first
+ * retry within 10 s of the failure, the second within a minute of the first attempt) hold however slowly it failed.
+ */
+function afterAttempt(
+  result: AttemptResult,
+  attemptNumber: number,
+  scheduledNumber: number,
+  { startedAt, finishedAt }: { startedAt: number; finishedAt: number },
+  random: () => number,
+) {
   const base = { attempts: attemptNumber, lastStatusCode: result.statusCode }
   switch (result.kind) {
     case 'delivered':
@@ -165,7 +176,7 @@ function afterAttempt(result: AttemptResult, attemptNumber: number, scheduledNum
       const lastError = result.error ?? `HTTP ${result.statusCode}`
       if (delay === null)
         return { ...base, status: 'failed' as const, nextAttemptAt: null, lastError, failureReason: 'retries_exhausted' as const }
-      return { ...base, status: 'pending' as const, nextAttemptAt: now + delay, lastError, failureReason: null }
+      return { ...base, status: 'pending' as const, nextAttemptAt: Math.max(startedAt + delay, finishedAt), lastError, failureReason: null }
     }
     default: {
       const unreachable: never = result

@@ -315,6 +315,57 @@ describe('hostile or broken merchant endpoints', () => {
     expect(new Set(ids).size).toBe(1)
   })
 
+  it("times a retry from the failed attempt's start: a merchant failing slowly still gets its second retry within a minute", async () => {
+    const merchantId = 'fault-slow-schedule'
+    await registerMerchant(merchantId, { identity: ownKeys(merchantId) })
+    // The gateway's clock in the attempts below: each of them takes the whole 15 s attempt limit, then fails.
+    let now = Date.parse('2031-03-01T00:00:00Z')
+    let slow = false
+    network.use(
+      http.post(forwardUrl(merchantId), () => {
+        if (slow) now += 15_000
+        return new HttpResponse('busy', { status: 503 })
+      }),
+    )
+    const ref = await acceptedPayment(merchantId)
+    await vi.waitFor(async () => expect(await deliveryRow(ref)).toMatchObject({ status: 'pending', attempts: 1 }))
+    slow = true
+    const attemptAt = async (random: number): Promise<{ started: number; finished: number; next: number }> => {
+      const started = now
+      await runInDurableObject(orderStub(env, ref), async (instance: OrderObject) => {
+        const store = objectStore(instance)
+        makePendingDue(store)
+        await deliverHeadOfLine(store, {
+          owner: { merchantId, outTradeNo: ref.outTradeNo },
+          openSecrets: async (target) => [await open(readMasterKey(env.MASTER_KEY), merchantId, target.sealedSecret)],
+          allowLoopback: true,
+          now: () => now,
+          random: () => random,
+        })
+      })
+      const next = await inOrderStore(ref, (store) => store.deliveries.all()[0]!.nextAttemptAt!)
+      return { started, finished: now, next }
+    }
+    // Attempt 2 (the first retry) failed after 15 s: the next waits 30 s ±20 % from its start, at the latest (+20 %) 36 s.
+    const second = await attemptAt(0.999_999)
+    expect(second.finished - second.started).toBe(15_000)
+    expect(second.next - second.started).toBe(36_000)
+    // Had it waited from the end, the second retry would come 51 s after the first retry began, 66 s after the first
+    // attempt. A wait shorter than the attempt itself is no wait: the retry is due as the attempt ends, never before.
+    const third = await attemptAt(0)
+    expect(third.next).toBe(third.started + 2 * 60_000 * 0.8)
+    // As if it were the first attempt that failed so slowly: its 5 s (at most 6 s) is over before the attempt is, and
+    // the first retry is due as it ends.
+    await inOrderStore(ref, (store) => {
+      const delivery = store.deliveries.all()[0]!
+      store.deliveries.update(delivery.id, { ...delivery, attempts: 0 }, new Date(now).toISOString())
+    })
+    const firstRetry = await attemptAt(0.999_999)
+    // So the same alarm run makes the first retry right after it (both take 15 s), and times the next from the retry.
+    expect(firstRetry.finished - firstRetry.started).toBe(30_000)
+    expect(firstRetry.next).toBe(firstRetry.started + 15_000 + 36_000)
+  })
+
   it('a merchant answering with megabytes is read only as far as the log needs, then cut off', async () => {
     const merchantId = 'fault-huge'
     await registerMerchant(merchantId, { identity: ownKeys(merchantId) })
