@@ -78,6 +78,14 @@ export function nextRetryDelayMs({ attemptsMade, failure, random }: RetryDelayIn
 }
 
 /**
+ * When the retry after a failed attempt is due: its wait counts from the attempt's start, so a merchant failing slowly
+ * (an attempt taking its whole 15 s) is retried as often as one failing fast; never before the attempt ended.
+ */
+export function retryDueAt(attempt: { startedAt: number; finishedAt: number }, delayMs: number): number {
+  return Math.max(attempt.startedAt + delayMs, attempt.finishedAt)
+}
+
+/**
  * A `Retry-After` header as seconds from `now` (epoch milliseconds): either delay-seconds or an HTTP-date.
  * A date in the past gives 0; an absent or unreadable header gives null.
  * @see https://www.rfc-editor.org/rfc/rfc9110#name-retry-after

@@ -3,7 +3,7 @@
  * same `webhook-id`, retried on the merchant deliveries' own schedule (`delivery/schedule.ts`), then kept as failed.
  */
 import { ATTEMPT_LEASE_MS, ATTEMPTS_PER_RUN, attemptDelivery } from '../delivery/attempt'
-import { nextRetryDelayMs } from '../delivery/schedule'
+import { nextRetryDelayMs, retryDueAt } from '../delivery/schedule'
 import { signWebhook } from '../delivery/sign'
 import { log } from '../lib/log'
 import type { MonitorStore } from '../storage/monitor'
@@ -44,7 +44,7 @@ export async function drainOpsEvents(store: MonitorStore, context: OpsDrainConte
       {
         status,
         attempts,
-        nextAttemptAt: status === 'pending' && delay !== null ? finishedAt + delay : null,
+        nextAttemptAt: status === 'pending' && delay !== null ? retryDueAt({ startedAt, finishedAt }, delay) : null,
         lastStatusCode: result.statusCode,
         lastError: result.kind === 'retry' ? (result.error ?? `HTTP ${result.statusCode}`) : result.kind === 'gone' ? 'gone (410)' : null,
       },

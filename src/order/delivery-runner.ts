@@ -6,7 +6,7 @@
  */
 import { ATTEMPT_LEASE_MS, ATTEMPTS_PER_RUN, attemptDelivery, type AttemptResult } from '../delivery/attempt'
 import { outboundUrlProblem } from '../lib/outbound-url'
-import { nextRetryDelayMs } from '../delivery/schedule'
+import { nextRetryDelayMs, retryDueAt } from '../delivery/schedule'
 import { signWebhook } from '../delivery/sign'
 import { isoNow } from '../lib/ids'
 import { log } from '../lib/log'
@@ -146,16 +146,12 @@ function logAttempt(
   })
 }
 
-/**
- * The delivery after an attempt. A retry's wait counts from the failed attempt's start, not its end: an attempt that
- * took its whole time limit is retried as soon as it ends rather than 5 s later, so the contract's bounds (the first
- * retry within 10 s of the failure, the second within a minute of the first attempt) hold however slowly it failed.
- */
+/** The delivery after an attempt (a retry's wait counts from the attempt's start: `retryDueAt`). */
 function afterAttempt(
   result: AttemptResult,
   attemptNumber: number,
   scheduledNumber: number,
-  { startedAt, finishedAt }: { startedAt: number; finishedAt: number },
+  attempt: { startedAt: number; finishedAt: number },
   random: () => number,
 ) {
   const base = { attempts: attemptNumber, lastStatusCode: result.statusCode }
@@ -176,7 +172,7 @@ function afterAttempt(
       const lastError = result.error ?? `HTTP ${result.statusCode}`
       if (delay === null)
         return { ...base, status: 'failed' as const, nextAttemptAt: null, lastError, failureReason: 'retries_exhausted' as const }
-      return { ...base, status: 'pending' as const, nextAttemptAt: Math.max(startedAt + delay, finishedAt), lastError, failureReason: null }
+      return { ...base, status: 'pending' as const, nextAttemptAt: retryDueAt(attempt, delay), lastError, failureReason: null }
     }
     default: {
       const unreachable: never = result

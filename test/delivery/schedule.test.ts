@@ -5,6 +5,7 @@ import {
   MAX_DELIVERY_ATTEMPTS,
   nextRetryDelayMs,
   parseRetryAfter,
+  retryDueAt,
   type FailedAttempt,
 } from '../../src/delivery/schedule'
 
@@ -165,5 +166,35 @@ describe('parseRetryAfter', () => {
     for (const value of ['', 'soon', '-5', '1.5', '2026-11-22T10:01:30Z', 'Mon, 99 Foo 2026 GMT']) {
       expect(parseRetryAfter(value, now)).toBeNull()
     }
+  })
+})
+
+describe('retryDueAt', () => {
+  it("counts the wait from the failed attempt's start, and is never before the attempt ended", () => {
+    // Failed fast: the table's wait after the start.
+    expect(retryDueAt({ startedAt: 1_000, finishedAt: 1_200 }, 5_000)).toBe(6_000)
+    // Took its whole 15 s: the 30 s wait still counts from its start…
+    expect(retryDueAt({ startedAt: 1_000, finishedAt: 16_000 }, 30_000)).toBe(31_000)
+    // …and a 5 s wait is over before the attempt is: due as it ends.
+    expect(retryDueAt({ startedAt: 1_000, finishedAt: 16_000 }, 5_000)).toBe(16_000)
+  })
+
+  it('keeps the contract: with 15 s attempts, the second retry within a minute of the first attempt, whatever the jitter', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (a, b) => {
+          const first = { startedAt: 0, finishedAt: 15_000 }
+          const firstRetryAt = retryDueAt(first, delayAfter(1, { statusCode: null, error: 'timeout' }, () => a)!)
+          expect(firstRetryAt - first.finishedAt).toBeLessThanOrEqual(10_000)
+          const secondRetryAt = retryDueAt(
+            { startedAt: firstRetryAt, finishedAt: firstRetryAt + 15_000 },
+            delayAfter(2, SERVER_ERROR, () => b)!,
+          )
+          expect(secondRetryAt).toBeLessThanOrEqual(60_000)
+        },
+      ),
+    )
   })
 })
