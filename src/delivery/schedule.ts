@@ -2,8 +2,8 @@
  * @module When to retry a forwarded event after a failed attempt: a fixed table (11 attempts over about two
  * days), ±20 % jitter so merchants recovering from an outage are not hit in lockstep, and `Retry-After` honoured
  * within bounds. The same table whatever the failure (a 503 or a timeout too): the contract wants the first retry
- * within 10 s and the second within a minute. Each wait counts from the failed attempt's start (the delivery runner's
- * `afterAttempt`). Pure: the random source is injected.
+ * within 10 s and the second within a minute. Each wait counts from the failed attempt's start
+ * (`retryDueAt`, for merchant deliveries and ops webhooks alike). Pure: the random source is injected.
  * @see https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md (retry schedule)
  */
 import type { AttemptError } from './attempt'
