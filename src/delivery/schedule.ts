@@ -2,8 +2,8 @@
  * @module When to retry a forwarded event after a failed attempt: a fixed table (11 attempts over about two
  * days), ±20 % jitter so merchants recovering from an outage are not hit in lockstep, and `Retry-After` honoured
  * within bounds. The same table whatever the failure (a 503 or a timeout too): the contract wants the first retry
- * within 10 s and the second within a minute. Each wait counts from the failed attempt's start (the delivery runner's
- * `afterAttempt`). Pure: the random source is injected.
+ * within 10 s and the second within a minute. Each wait counts from the failed attempt's start
+ * (`retryDueAt`, for merchant deliveries and ops webhooks alike). Pure: the random source is injected.
  * @see https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md (retry schedule)
  */
 import type { AttemptError } from './attempt'
@@ -57,15 +57,21 @@ export interface RetryDelayInput {
   failure: FailedAttempt
   /** Uniform in [0, 1), e.g. `Math.random`. */
   random: () => number
+  /**
+   * How long the failed attempt took (default 0). The delay counts from the attempt's start (`retryDueAt`), but a
+   * `Retry-After` from the merchant's reply: a slow reply asking for 40 s is not retried 37 s after it.
+   */
+  elapsedMs?: number
 }
 
 /**
  * Milliseconds to wait before the next attempt, or null when all attempts are used up (the event is then
  * marked failed and kept for replay). The rule, with `wait` the table entry:
- * jittered = wait × U[0.8, 1.2); with a `Retry-After` of r seconds the delay is min(max(jittered, r), 1.5 × wait),
- * so the merchant can ask for more time but cannot stall the order's queue indefinitely, nor speed it up.
+ * jittered = wait × U[0.8, 1.2); with a `Retry-After` of r seconds, given after e seconds, the delay is
+ * min(max(jittered, e + r), 1.5 × wait), so the merchant can ask for more time but cannot stall the order's queue
+ * indefinitely, nor speed it up.
  */
-export function nextRetryDelayMs({ attemptsMade, failure, random }: RetryDelayInput): number | null {
+export function nextRetryDelayMs({ attemptsMade, failure, random, elapsedMs = 0 }: RetryDelayInput): number | null {
   if (!Number.isSafeInteger(attemptsMade) || attemptsMade < 1) throw new RangeError('attemptsMade must be ≥ 1')
   if (attemptsMade >= MAX_DELIVERY_ATTEMPTS) return null
   const wait = DELIVERY_SCHEDULE_SECONDS[attemptsMade]!
@@ -73,7 +79,9 @@ export function nextRetryDelayMs({ attemptsMade, failure, random }: RetryDelayIn
   if (!(r >= 0 && r < 1)) throw new RangeError('random() must return a number in [0, 1)')
   const jittered = wait * (1 + JITTER_RATIO * (2 * r - 1))
   const seconds =
-    failure.retryAfter === undefined ? jittered : Math.min(Math.max(jittered, failure.retryAfter), wait * RETRY_AFTER_CAP_FACTOR)
+    failure.retryAfter === undefined
+      ? jittered
+      : Math.min(Math.max(jittered, elapsedMs / 1000 + failure.retryAfter), wait * RETRY_AFTER_CAP_FACTOR)
   return Math.round(seconds * 1000)
 }
 

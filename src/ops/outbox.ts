@@ -37,7 +37,8 @@ export async function drainOpsEvents(store: MonitorStore, context: OpsDrainConte
     const result = await attemptDelivery({ url: target.url, body: head.body, headers, now: clock })
     const finishedAt = clock()
     const attempts = head.attempts + 1
-    const delay = result.kind === 'delivered' ? null : nextRetryDelayMs({ attemptsMade: attempts, failure: result, random })
+    const elapsedMs = finishedAt - startedAt
+    const delay = result.kind === 'delivered' ? null : nextRetryDelayMs({ attemptsMade: attempts, failure: result, random, elapsedMs })
     const status = result.kind === 'delivered' ? 'delivered' : delay === null || result.kind === 'gone' ? 'failed' : 'pending'
     store.updateOpsEvent(
       head.id,

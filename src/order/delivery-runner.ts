@@ -168,7 +168,8 @@ function afterAttempt(
         failureReason: 'endpoint_gone' as const,
       }
     case 'retry': {
-      const delay = nextRetryDelayMs({ attemptsMade: scheduledNumber, failure: result, random })
+      const elapsedMs = attempt.finishedAt - attempt.startedAt
+      const delay = nextRetryDelayMs({ attemptsMade: scheduledNumber, failure: result, random, elapsedMs })
       const lastError = result.error ?? `HTTP ${result.statusCode}`
       if (delay === null)
         return { ...base, status: 'failed' as const, nextAttemptAt: null, lastError, failureReason: 'retries_exhausted' as const }

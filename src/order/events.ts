@@ -5,9 +5,9 @@ import type { EventType } from '../storage/order/records'
 export interface RefundDetails {
   out_refund_no: string
   refund_id: string | null
-  /** This refund's amount in fen. */
+  /** This refund's amount in minor units of the event's `currency` (fen for CNY). */
   amount: number
-  /** Everything refunded on the order so far, in fen. */
+  /** Everything refunded on the order so far, in the same minor units. */
   total_refunded: number
 }
 

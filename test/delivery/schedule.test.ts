@@ -179,6 +179,18 @@ describe('retryDueAt', () => {
     expect(retryDueAt({ startedAt: 1_000, finishedAt: 16_000 }, 5_000)).toBe(16_000)
   })
 
+  it("counts a Retry-After from the merchant's reply (elapsedMs into the attempt), still capped from the attempt's start", () => {
+    const slowReply = { startedAt: 0, finishedAt: 3_000 }
+    const asking = (retryAfter: number) =>
+      nextRetryDelayMs({ attemptsMade: 2, failure: { statusCode: 503, retryAfter }, random: middle, elapsedMs: 3_000 })!
+    // 40 s asked 3 s in: due 43 s after the start, not 40.
+    expect(retryDueAt(slowReply, asking(40))).toBe(43_000)
+    // 44 s asked: 47 s is past the cap, 1.5 × the 30 s wait from the start.
+    expect(retryDueAt(slowReply, asking(44))).toBe(45_000)
+    // Asking less than the table's wait changes nothing.
+    expect(retryDueAt(slowReply, asking(1))).toBe(30_000)
+  })
+
   it('keeps the contract: with 15 s attempts, the second retry within a minute of the first attempt, whatever the jitter', () => {
     fc.assert(
       fc.property(

@@ -1,7 +1,7 @@
 /**
  * Operational webhooks and the test event through the real Worker, msw as the ops endpoint and the merchant:
  * `notifications.rejected_spike`, `certificate.expiring` (the daily cron), retries of the ops endpoint with the same
- * webhook-id, nothing queued without an ops endpoint, and `POST …/test-event`.
+ * webhook-id and timed from an attempt's start, nothing queued without an ops endpoint, and `POST …/test-event`.
  */
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
@@ -13,6 +13,8 @@ import v3Fixtures from '../fixtures/wechatpay-v3.json'
 import keys from '../fixtures/keys.json'
 import type { MerchantMonitor } from '../../src/ops/monitor-object'
 import { monitorStub } from '../../src/ops/monitor'
+import { drainOpsEvents } from '../../src/ops/outbox'
+import { MonitorStore } from '../../src/storage/monitor'
 import { network, OPS_URL } from '../msw'
 import { admin, FORWARD_SECRET, fixturePost, forwardUrl, notify, registerFixtureMerchant } from '../security/harness'
 import { merchantEndpoint, opsEndpoint, runDailyCron, runMonitorAlarm, type Received } from '../support/operations'
@@ -125,6 +127,32 @@ describe('the ops endpoint', () => {
       state.storage.sql.exec('SELECT status, attempts FROM ops_events').toArray(),
     )
     expect(rows).toEqual([{ status: 'delivered', attempts: 2 }])
+  })
+
+  it("times a retry from the failed attempt's start, as merchant deliveries do: a slow ops endpoint is retried as often", async () => {
+    const M = 'ops-slow-retry'
+    const id = 'evt_ops_slow_retry'
+    // The outbox's clock: each attempt at the ops endpoint takes the whole 15 s attempt limit, then fails.
+    const start = Date.parse('2031-03-01T00:00:00Z')
+    let now = start
+    network.use(
+      http.post(OPS_URL, ({ request }) => {
+        if (request.headers.get('webhook-id') !== id) return undefined
+        now += 15_000
+        return new HttpResponse('busy', { status: 503 })
+      }),
+    )
+    const { next, attempts } = await runInDurableObject(monitorStub(env, M), async (_m: MerchantMonitor, state) => {
+      const store = new MonitorStore(state.storage.sql)
+      store.addOpsEvent({ id, type: 'endpoint.disabled', body: JSON.stringify({ type: 'endpoint.disabled', data: {} }) }, now)
+      const target = { url: OPS_URL, secret: env.OPS_WEBHOOK_SECRET! }
+      const due = await drainOpsEvents(store, { merchantId: M, target, now: () => now, random: () => 0.999_999 })
+      return { next: due, attempts: store.opsEvent(id)!.attempts }
+    })
+    // The first retry's 5 s (at most 6 s) was over before the 15 s attempt was: it went as the attempt ended. The next
+    // waits 30 s (at most 36 s) from the first retry's start, 15 s in, not from its end.
+    expect(attempts).toBe(2)
+    expect(next).toBe(start + 15_000 + 36_000)
   })
 
   it('gets nothing, and nothing is queued, while OPS_WEBHOOK_URL is not set', async () => {

@@ -383,6 +383,13 @@ describe('alipay adapter details', () => {
     expect((await alipay.normalize(verified, isvMerchant.alipay)).effect).toMatchObject({ kind: 'other' })
   })
 
+  it('a non-trade notify that names no app_id is checked by its auth_app_id alone: the merchant’s own app, not another', async () => {
+    const own = await alipay.verify(alipay.parse(notify('nonTradeOwnAuthAppOnly')), merchant.alipay, NOW)
+    expect((await alipay.normalize(own, merchant.alipay)).effect).toMatchObject({ kind: 'other' })
+    const foreign = await alipay.verify(alipay.parse(notify('nonTradeForeignAuthAppOnly')), merchant.alipay, NOW)
+    await expect(alipay.normalize(foreign, merchant.alipay)).rejects.toMatchObject({ code: 'merchant_mismatch' })
+  })
+
   it('forwards every decoded field but the signature', async () => {
     const wire = alipay.parse(notify('tradeSuccessUtf8'))
     const notification = await alipay.normalize(await alipay.verify(wire, merchant.alipay, NOW), merchant.alipay)

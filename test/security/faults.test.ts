@@ -366,6 +366,39 @@ describe('hostile or broken merchant endpoints', () => {
     expect(firstRetry.next).toBe(firstRetry.started + 15_000 + 36_000)
   })
 
+  it("counts a merchant's Retry-After from its reply, not from the attempt's start: never retried before it asked", async () => {
+    const merchantId = 'fault-retry-after-slow'
+    await registerMerchant(merchantId, { identity: ownKeys(merchantId) })
+    let now = Date.parse('2031-03-01T00:00:00Z')
+    let slow = false
+    network.use(
+      http.post(forwardUrl(merchantId), () => {
+        if (!slow) return new HttpResponse('busy', { status: 503 })
+        // Replies 3 s in, asking for 40 s more.
+        now += 3_000
+        return new HttpResponse('busy', { status: 503, headers: { 'retry-after': '40' } })
+      }),
+    )
+    const ref = await acceptedPayment(merchantId)
+    await vi.waitFor(async () => expect(await deliveryRow(ref)).toMatchObject({ status: 'pending', attempts: 1 }))
+    slow = true
+    const started = now
+    await runInDurableObject(orderStub(env, ref), async (instance: OrderObject) => {
+      const store = objectStore(instance)
+      makePendingDue(store)
+      await deliverHeadOfLine(store, {
+        owner: { merchantId, outTradeNo: ref.outTradeNo },
+        openSecrets: async (target) => [await open(readMasterKey(env.MASTER_KEY), merchantId, target.sealedSecret)],
+        allowLoopback: true,
+        now: () => now,
+        random: () => 0.5,
+      })
+    })
+    // Attempt 2 failed: the table's 30 s (capped at 45 s from its start) gives way to the 40 s asked, from the reply.
+    const next = await inOrderStore(ref, (store) => store.deliveries.all()[0]!.nextAttemptAt!)
+    expect(next).toBe(started + 3_000 + 40_000)
+  })
+
   it('a merchant answering with megabytes is read only as far as the log needs, then cut off', async () => {
     const merchantId = 'fault-huge'
     await registerMerchant(merchantId, { identity: ownKeys(merchantId) })

@@ -23,7 +23,7 @@ export function checkAppId(fields: FormFields, config: AlipayConfig, { carriedOn
 /**
  * `seller_id` must be one the merchant lists (when it lists any). An ISV merchant (`authAppId`) takes only
  * notifies its authorizing apps sent; any other merchant refuses one whose `auth_app_id` names another app than
- * `app_id`: a payment taken on another merchant's authority. With `carriedOnly` (notifications about no trade, many
+ * `app_id` (than the merchant's apps, when it names no `app_id`): a payment taken on another merchant's authority. With `carriedOnly` (notifications about no trade, many
  * of which name no seller or authorizing app), a field the message does not carry is not required.
  */
 export function checkSellerAndAuthApp(fields: FormFields, config: AlipayConfig, { carriedOnly = false } = {}): void {
@@ -37,7 +37,10 @@ export function checkSellerAndAuthApp(fields: FormFields, config: AlipayConfig, 
     if (carriedOnly && authAppId === null) return
     if (authAppId === null || !includesId(config.authAppId, authAppId))
       refuse('merchant_mismatch', 'auth_app_id does not belong to this merchant')
-  } else if (authAppId !== null && authAppId !== fields.get('app_id')) {
-    refuse('merchant_mismatch', 'auth_app_id names another app: a third-party (ISV) notify')
+  } else if (authAppId !== null) {
+    // A notification about no trade may name no app_id (`checkAppId`): its authorizing app must then be one of ours.
+    const appId = fields.get('app_id') || null
+    if (appId === null ? !includesId(config.appId, authAppId) : authAppId !== appId)
+      refuse('merchant_mismatch', 'auth_app_id names another app: a third-party (ISV) notify')
   }
 }

@@ -48,7 +48,7 @@ export type NotificationEffect =
       kind: 'close'
       transactionId: string | null
       closedAt: string | null
-      /** The closed trade's amount in fen, when the report names it (Alipay's `total_amount`); else null. */
+      /** The closed trade's amount in minor units of `currency`, when the report names it (Alipay's `total_amount`); else null. */
       amount: number | null
       /** The currency of `amount` (an Alipay cross-border trade's `trans_currency`); absent with no amount, or CNY. */
       currency?: string
@@ -59,11 +59,11 @@ export type NotificationEffect =
       outRefundNo: string
       refundId: string | null
       transactionId: string | null
-      /** This refund's amount in fen, when the provider states it (WeChat). */
+      /** This refund's amount in minor units of `currency`, when the provider states it (WeChat). */
       amount: number | null
-      /** Everything refunded on the order so far, in fen, when the provider states it (Alipay `refund_fee`). */
+      /** Everything refunded on the order so far, in minor units, when the provider states it (Alipay `refund_fee`). */
       cumulativeRefunded: number | null
-      /** The order's total in fen, to tell a partial refund from a full one. */
+      /** The order's total in minor units, to tell a partial refund from a full one. */
       orderAmount: number
       currency: string
       refundedAt: string | null
