@@ -2,7 +2,7 @@
  * @module What the console shows, as text: amounts from integer minor units in their currency (exact, by digits: no
  * floating point), rates, durations and instants. Pure functions, tested in test/dashboard/format.test.ts.
  */
-import { minorUnitExponent } from '../../src/providers/core/money'
+import { groupedAmount } from '../../src/providers/core/money'
 
 /**
  * Integer minor units → the amount in its currency, by the currency's ISO 4217 minor unit: `¥12.34` for CNY (and when
@@ -12,12 +12,8 @@ export function money(minor: number | null | undefined, currency: string | null 
   if (minor === null || minor === undefined) return '—'
   const code = currency ?? 'CNY'
   if (!Number.isSafeInteger(minor)) return `${minor} ${code === 'CNY' ? 'fen' : `(minor units of ${code})`}`
-  const exponent = minorUnitExponent(code)
-  const digits = String(Math.abs(minor)).padStart(exponent + 1, '0')
-  const whole = digits.slice(0, digits.length - exponent).replace(/\B(?=(\d{3})+$)/g, ',')
-  const number = exponent === 0 ? whole : `${whole}.${digits.slice(-exponent)}`
-  const sign = minor < 0 ? '-' : ''
-  return code === 'CNY' ? `${sign}¥${number}` : `${sign}${number} ${code}`
+  if (code !== 'CNY') return `${groupedAmount(minor, code)} ${code}`
+  return `${minor < 0 ? '-' : ''}¥${groupedAmount(Math.abs(minor), code)}`
 }
 
 /** 0.3333 → `33 %`; null (nothing attempted) → `—`. */

@@ -1,6 +1,6 @@
 // Yuan and fen for the demo tools: providers disagree (WeChat Pay counts fen, Alipay yuan); paygate's events use fen, or
 // the minor unit of the event's currency (yen for JPY).
-import { minorUnitExponent } from '../../src/providers/core/money.ts'
+import { groupedAmount } from '../../src/providers/core/money.ts'
 
 /** `1234` → `"12.34"`. */
 export function fenToYuan(fen) {
@@ -20,8 +20,5 @@ export function yuanToFen(text) {
 /** An event's amount for people: `¥12.34 (1234 fen)` in CNY, else by the currency's minor unit (`1,000 JPY`, `10.50 USD`). */
 export function amountText(minor, currency) {
   if (currency === undefined || currency === null || currency === 'CNY') return `¥${fenToYuan(minor)} (${minor} fen)`
-  const exponent = minorUnitExponent(currency)
-  const digits = String(Math.abs(minor)).padStart(exponent + 1, '0')
-  const whole = digits.slice(0, digits.length - exponent).replace(/\B(?=(\d{3})+$)/g, ',')
-  return `${minor < 0 ? '-' : ''}${exponent === 0 ? whole : `${whole}.${digits.slice(-exponent)}`} ${currency}`
+  return `${groupedAmount(minor, currency)} ${currency}`
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { fenToYuan, majorToMinor, minorToMajor, minorUnitExponent, yuanToFen } from '../../src/providers/core/money'
+import { fenToYuan, groupedAmount, majorToMinor, minorToMajor, minorUnitExponent, yuanToFen } from '../../src/providers/core/money'
 
 /** The same conversion by string arithmetic on BigInt: an oracle that shares no code with yuanToFen. */
 function oracleYuanToFen(text: string): number | null {
@@ -184,5 +184,17 @@ describe('money: major-unit strings in a currency to its minor units (ISO 4217 e
     expect(minorToMajor(12345, 'CLF')).toBe('1.2345')
     expect(() => minorToMajor(-1, 'JPY')).toThrow(RangeError)
     expect(() => minorToMajor(0.5, 'JPY')).toThrow(RangeError)
+  })
+})
+
+describe('money: amounts as people read them', () => {
+  it('groups thousands and shows exactly the decimals of the currency minor unit', () => {
+    expect(groupedAmount(123450, 'USD')).toBe('1,234.50')
+    expect(groupedAmount(1000, 'JPY')).toBe('1,000')
+    expect(groupedAmount(1234567, 'KRW')).toBe('1,234,567')
+    expect(groupedAmount(1234, 'KWD')).toBe('1.234')
+    expect(groupedAmount(7, 'CNY')).toBe('0.07')
+    expect(groupedAmount(-5, 'EUR')).toBe('-0.05')
+    expect(groupedAmount(0, 'JPY')).toBe('0')
   })
 })

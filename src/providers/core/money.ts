@@ -78,6 +78,17 @@ export function minorToMajor(minor: number, currency: string): string {
   return `${(minor - part) / scale}.${fraction.padEnd(Math.max(2, exponent), '0')}`
 }
 
+/**
+ * Integer minor units → the amount as people read it in `currency`, thousands grouped and exactly as many decimals as
+ * its minor unit has: 123450 USD → "1,234.50", 1000 JPY → "1,000", -5 EUR → "-0.05" (the console, `npm run listen`).
+ */
+export function groupedAmount(minor: number, currency: string): string {
+  const exponent = minorUnitExponent(currency)
+  const digits = String(Math.abs(minor)).padStart(exponent + 1, '0')
+  const whole = digits.slice(0, digits.length - exponent).replace(/\B(?=(\d{3})+$)/g, ',')
+  return `${minor < 0 ? '-' : ''}${exponent === 0 ? whole : `${whole}.${digits.slice(-exponent)}`}`
+}
+
 /** "12.34" → 1234, "0.1" → 10, "20" → 2000: `majorToMinor` in CNY. Returns null for anything that is not a plain decimal. */
 export function yuanToFen(text: string): number | null {
   return majorToMinor(text, 'CNY')
