@@ -274,6 +274,20 @@ describe('hostile or broken merchant endpoints', () => {
     })
   }
 
+  /** Makes the order's pending delivery due and runs it, as its alarm would, with the options given (a clock…). */
+  function runDueDelivery(ref: OrderRef, options: { now?: () => number; random?: () => number; attemptTimeoutMs?: number }) {
+    return runInDurableObject(orderStub(env, ref), async (instance: OrderObject) => {
+      const store = objectStore(instance)
+      makePendingDue(store)
+      await deliverHeadOfLine(store, {
+        owner: { merchantId: ref.merchantId, outTradeNo: ref.outTradeNo },
+        openSecrets: async (target) => [await open(readMasterKey(env.MASTER_KEY), ref.merchantId, target.sealedSecret)],
+        allowLoopback: true,
+        ...options,
+      })
+    })
+  }
+
   it('a merchant that never answers times out, the delivery stays pending, and a later attempt delivers the same event', async () => {
     const merchantId = 'fault-slow'
     await registerMerchant(merchantId, { identity: ownKeys(merchantId) })
@@ -293,16 +307,7 @@ describe('hostile or broken merchant endpoints', () => {
 
     mode = 'hang'
     const started = Date.now()
-    await runInDurableObject(orderStub(env, ref), async (_o: OrderObject, _state) => {
-      const store = objectStore(_o)
-      makePendingDue(store)
-      await deliverHeadOfLine(store, {
-        owner: { merchantId, outTradeNo: ref.outTradeNo },
-        openSecrets: async (target) => [await open(readMasterKey(env.MASTER_KEY), merchantId, target.sealedSecret)],
-        allowLoopback: true,
-        attemptTimeoutMs: 300,
-      })
-    })
+    await runDueDelivery(ref, { attemptTimeoutMs: 300 })
     expect(Date.now() - started).toBeLessThan(4_000)
     expect(await deliveryRow(ref)).toEqual({ status: 'pending', attempts: 2, last_error: 'timeout' })
     expect((await attemptLog(ref))[1]).toMatchObject({ number: 2, status_code: null, outcome: 'retry', error: 'timeout' })
@@ -332,17 +337,7 @@ describe('hostile or broken merchant endpoints', () => {
     slow = true
     const attemptAt = async (random: number): Promise<{ started: number; finished: number; next: number }> => {
       const started = now
-      await runInDurableObject(orderStub(env, ref), async (instance: OrderObject) => {
-        const store = objectStore(instance)
-        makePendingDue(store)
-        await deliverHeadOfLine(store, {
-          owner: { merchantId, outTradeNo: ref.outTradeNo },
-          openSecrets: async (target) => [await open(readMasterKey(env.MASTER_KEY), merchantId, target.sealedSecret)],
-          allowLoopback: true,
-          now: () => now,
-          random: () => random,
-        })
-      })
+      await runDueDelivery(ref, { now: () => now, random: () => random })
       const next = await inOrderStore(ref, (store) => store.deliveries.all()[0]!.nextAttemptAt!)
       return { started, finished: now, next }
     }
@@ -383,17 +378,7 @@ describe('hostile or broken merchant endpoints', () => {
     await vi.waitFor(async () => expect(await deliveryRow(ref)).toMatchObject({ status: 'pending', attempts: 1 }))
     slow = true
     const started = now
-    await runInDurableObject(orderStub(env, ref), async (instance: OrderObject) => {
-      const store = objectStore(instance)
-      makePendingDue(store)
-      await deliverHeadOfLine(store, {
-        owner: { merchantId, outTradeNo: ref.outTradeNo },
-        openSecrets: async (target) => [await open(readMasterKey(env.MASTER_KEY), merchantId, target.sealedSecret)],
-        allowLoopback: true,
-        now: () => now,
-        random: () => 0.5,
-      })
-    })
+    await runDueDelivery(ref, { now: () => now, random: () => 0.5 })
     // Attempt 2 failed: the table's 30 s (capped at 45 s from its start) gives way to the 40 s asked, from the reply.
     const next = await inOrderStore(ref, (store) => store.deliveries.all()[0]!.nextAttemptAt!)
     expect(next).toBe(started + 3_000 + 40_000)
