@@ -30,9 +30,9 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export interface RefundDetails {
 	out_refund_no: string;
 	refund_id: string | null;
-	/** This refund's amount in fen. */
+	/** This refund's amount in minor units of the event's `currency` (fen for CNY). */
 	amount: number;
-	/** Everything refunded on the order so far, in fen. */
+	/** Everything refunded on the order so far, in the same minor units. */
 	total_refunded: number;
 }
 /** An event about an order: a payment, a close, a refund. Its `webhook-id` travels in the headers. */
