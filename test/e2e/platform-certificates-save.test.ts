@@ -1,7 +1,8 @@
 /**
  * Saving a merchant that downloads WeChat Pay platform certificates, through the real Worker and its merchant replica:
  * an unknown serial held back (the replica downloaded under a minute ago and had nothing new) is downloaded for at
- * once after a save that changed what the download uses, while with the config unchanged the hold-back stays.
+ * once after a save that changed what the download uses (for a notification and for a query answer), while with the
+ * download settings unchanged the hold-back stays.
  * `GET /v3/certificates` is stood in with msw (test/support/platform-certificates.ts: wechatpay-axios-plugin's
  * bodies, re-signed with node:crypto); notifications are signed live by test/security/signing.ts.
  *
@@ -13,7 +14,15 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { network } from '../msw'
 import { MerchantReplica } from '../../src/merchants/merchant-replica'
 import { admin, getOrder, notify } from '../support/gateway'
-import { API, autoMerchant, certificatesEndpoint, platformKeys, putMerchant, scheduledDownload } from '../support/platform-certificates'
+import {
+  API,
+  autoMerchant,
+  certificatesEndpoint,
+  platformKeys,
+  putMerchant,
+  scheduledDownload,
+  v3OrderQueryAnswers,
+} from '../support/platform-certificates'
 import { freshOrderNo, ownIds, v3Payment } from '../security/signing'
 
 const HOUR = 3600_000
@@ -179,5 +188,33 @@ describe('an unknown serial held back, then the merchant saved', () => {
     })
     expect(endpoint.requests).toBe(3)
     expect(await getOrder(id, outTradeNo)).toMatchObject({ status: 'paid', amount: 100 })
+  })
+
+  it('does the same for a query answer: a sync after the save downloads at once and is asked again', async () => {
+    const id = 'auto-certs-saved-sync'
+    const endpoint = certificatesEndpoint('rotated')
+    const start = Date.now() + HOUR
+    vi.setSystemTime(start)
+    await putMerchant(id, withApiV3Key(id, 'a-mistyped-APIv3-key-32-chars-!!'))
+    await scheduledDownload(id)
+    const outTradeNo = freshOrderNo('saved-sync')
+    const query = v3OrderQueryAnswers(id, { [outTradeNo]: 100 }, 'platformCertA')
+    const sync = async () => {
+      const reply = await admin(`/admin/merchants/${id}/orders/${outTradeNo}/sync?provider=wechatpay`, { method: 'POST' })
+      expect(reply.status).toBe(200)
+      return reply.json()
+    }
+
+    // The answer is signed under certificate A, which the replica has no key for and tried 5 s ago to download.
+    vi.setSystemTime(start + 5_000)
+    expect(await sync()).toMatchObject({ results: [{ status: 'pending', query: 'wechatpay.v3 failed: signature_invalid' }] })
+    expect(endpoint.requests).toBe(1)
+
+    vi.setSystemTime(start + 10_000)
+    await saveAgain(id, autoMerchant(id))
+    vi.setSystemTime(start + 16_000)
+    expect(await sync()).toMatchObject({ results: [{ status: 'paid', query: 'wechatpay.v3 paid (accepted)' }] })
+    expect(endpoint.requests).toBe(2)
+    expect(query.asked).toEqual([outTradeNo, outTradeNo, outTradeNo])
   })
 })
