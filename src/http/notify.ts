@@ -45,7 +45,7 @@ export async function handleNotify(
     merchant = await findMerchant(env, merchantId)
     const body = await readBody(request)
     raw = { body, headers: request.headers, receivedAt }
-    notification = await verifyWithDownloadedKeys(env, registry, adapter, raw, merchant.config, receivedAt)
+    notification = await verifyWithDownloadedKeys(env, registry, adapter, raw, merchant, receivedAt)
     const { outcome, reason, duplicates } = await storeNotification(env, registry, merchant, notification, receivedAt)
     log('info', { ...notificationFields(merchant.config.id, notification), outcome, reason })
     if (outcome === 'rejected') ctx.waitUntil(reportRejection(env, merchant.config.id, reason ?? 'unsigned', receivedAt))

@@ -21,6 +21,7 @@ import {
 } from '../providers'
 import { ON_DEMAND_INTERVAL_MS, openKeys, type SealedDownloadedKey } from './key-downloader'
 import { merchantReplica } from './merchant-replica'
+import type { VersionedMerchant } from './store'
 import type { MerchantConfig } from './types'
 
 /** Same as the merchant cache: keys downloaded through another isolate reach this one within this time. */
@@ -43,12 +44,19 @@ function remember(merchantId: string, entry: CachedKeys): void {
  * download again (by merchant and provider): it downloads at most once a minute, so until then asking again would
  * bring nothing new either (keys its schedule brings reach the keys cache within CACHE_TTL_MS), and would only wake
  * the replica, once per request of a flood that names made-up serials. The replica says when: a minute after its last
- * try, not after its answer (one that tried 50 s before may try again 10 s later).
+ * try, not after its answer (one that tried 50 s before may try again 10 s later). It holds for the merchant's version
+ * it was learnt under and older ones: a save (a new version) may have changed the account or keys the replica
+ * downloads with, and the replica then downloads again at once, so the next unknown serial asks it once more.
  */
-const nothingNewUntil = new Map<string, number>()
+interface NothingNew {
+  version: number
+  until: number
+}
 
-function rememberNothingNew(key: string, until: number): void {
-  setBounded(nothingNewUntil, key, until, MAX_CACHED_MERCHANTS)
+const nothingNewUntil = new Map<string, NothingNew>()
+
+function rememberNothingNew(key: string, entry: NothingNew): void {
+  setBounded(nothingNewUntil, key, entry, MAX_CACHED_MERCHANTS)
 }
 
 /** The providers whose keys this merchant downloads. */
@@ -145,13 +153,13 @@ export interface KeyDownloadRetry {
  * beside the configured ones. When it fails for an unknown serial (`isUnknownSerial`) of a provider the merchant
  * downloads keys from, the merchant's replica downloads them on demand (at most once a minute: within it, the keys
  * it has) and `attempt` runs once more with them, when they are others than it had; once it had none, this isolate
- * does not ask it again before it may download again (`nothingNewUntil`). The one second chance
- * notifications and queries share (a query's attempt asks the provider again).
+ * does not ask it again before it may download again, unless the merchant was saved since (`nothingNewUntil`). The
+ * one second chance notifications and queries share (a query's attempt asks the provider again).
  */
 export async function withKeyDownloadRetry<T>(
   env: Env,
   registry: ProviderRegistry,
-  merchant: MerchantConfig,
+  { config: merchant, version }: VersionedMerchant,
   now: number,
   { provider, stillUnknown = (_why, error) => error }: KeyDownloadRetry,
   attempt: (merchant: MerchantConfig) => Promise<T>,
@@ -167,8 +175,8 @@ export async function withKeyDownloadRetry<T>(
     first = error
   }
   const askedKey = JSON.stringify([merchant.id, provider])
-  const until = nothingNewUntil.get(askedKey)
-  if (until !== undefined && now < until) throw stillUnknown('unknown_after_download', first)
+  const held = nothingNewUntil.get(askedKey)
+  if (held !== undefined && version <= held.version && now < held.until) throw stillUnknown('unknown_after_download', first)
   let refreshed: CachedKeys
   let nextDownloadAt: number
   try {
@@ -183,7 +191,7 @@ export async function withKeyDownloadRetry<T>(
   // attempt would fail alike, and a query's would ask the provider again for nothing.
   if (serialsOf(refreshed, provider) === serialsOf(used, provider)) {
     // Never longer than the replica's interval from now, whatever its clock said.
-    rememberNothingNew(askedKey, Math.min(nextDownloadAt, now + ON_DEMAND_INTERVAL_MS))
+    rememberNothingNew(askedKey, { version, until: Math.min(nextDownloadAt, now + ON_DEMAND_INTERVAL_MS) })
     throw stillUnknown('unknown_after_download', first)
   }
   try {
@@ -202,7 +210,7 @@ export function verifyWithDownloadedKeys(
   registry: ProviderRegistry,
   adapter: ChannelAdapter,
   raw: RawNotification,
-  merchant: MerchantConfig,
+  merchant: VersionedMerchant,
   now: number,
 ): Promise<VerifiedNotification> {
   const stillUnknown = (why: StillUnknown) =>

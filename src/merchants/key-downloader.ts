@@ -50,8 +50,14 @@ export interface OnDemandDownload {
   nextDownloadAt: number
 }
 
+/** What a download of `download` is made with (account, keys, API base): another value is another download. */
+function settingsOf(download: KeyDownload): string {
+  return JSON.stringify(download.section)
+}
+
 export class KeyDownloader {
-  private readonly inFlight = new Map<string, Promise<boolean>>()
+  /** The download running per provider, with the settings it runs with (one made with older settings is not joined). */
+  private readonly inFlight = new Map<string, { settings: string; run: Promise<boolean> }>()
 
   constructor(
     private readonly sql: SqlStorage,
@@ -94,6 +100,20 @@ export class KeyDownloader {
     return { keys: this.keys(due ? Date.now() : now), nextDownloadAt }
   }
 
+  /**
+   * The merchant was saved: for each provider whose download settings changed (another account, a fixed APIv3 key),
+   * the on-demand limit starts again, since the last try was made with the old ones and says nothing of the new ones.
+   * The next unknown serial downloads at once (or the download the save scheduled counts as the first try).
+   */
+  restartOnDemand(before: MerchantConfig | null, after: MerchantConfig): void {
+    const earlier = new Map((before === null ? [] : this.registry.keyDownloadsOf(before)).map((d) => [d.provider, settingsOf(d)]))
+    for (const download of this.registry.keyDownloadsOf(after)) {
+      if (earlier.get(download.provider) !== settingsOf(download)) {
+        this.sql.exec('DELETE FROM key_downloads WHERE provider = ?', download.provider)
+      }
+    }
+  }
+
   private lastAttemptAt(provider: string): number | null {
     const row = this.sql.exec<{ attempted_at: number }>('SELECT attempted_at FROM key_downloads WHERE provider = ?', provider).toArray()[0]
     return row?.attempted_at ?? null
@@ -115,10 +135,13 @@ export class KeyDownloader {
 
   /** One download, shared by whoever asks while it runs. Never throws: the outcome is recorded instead. */
   private run(merchantId: string, download: KeyDownload, now: number, timeoutMs?: number): Promise<boolean> {
+    const settings = settingsOf(download)
     const running = this.inFlight.get(download.provider)
-    if (running !== undefined) return running
-    const run = this.download(merchantId, download, now, timeoutMs).finally(() => this.inFlight.delete(download.provider))
-    this.inFlight.set(download.provider, run)
+    if (running !== undefined && running.settings === settings) return running.run
+    const run: Promise<boolean> = this.download(merchantId, download, now, timeoutMs).finally(() => {
+      if (this.inFlight.get(download.provider)?.run === run) this.inFlight.delete(download.provider)
+    })
+    this.inFlight.set(download.provider, { settings, run })
     return run
   }
 

@@ -58,7 +58,8 @@ export abstract class MerchantReplica extends DurableObject<Env> {
   /**
    * Keeps `row` unless a newer version is already here: two saves racing through different isolates
    * may reach the replica in either order, and D1's counter says which one is current. A merchant that
-   * downloads provider keys gets a download now (the alarm); one that no longer does, none.
+   * downloads provider keys gets a download now (the alarm); one that no longer does, none. Saved with other download
+   * settings, its on-demand limit starts again (`restartOnDemand`).
    */
   async put(row: StoredMerchantRow, merchantId: string): Promise<{ version: number }> {
     if (!this.#stored) {
@@ -85,6 +86,10 @@ export abstract class MerchantReplica extends DurableObject<Env> {
       .toArray()
     const current = this.current()!
     const merchant = await this.opened(current)
+    // Every save seals afresh, so other text may still be the same settings: restartOnDemand compares them opened.
+    if (merchant !== null && before !== null && current.config !== before.config) {
+      this.keys.restartOnDemand(await this.opened(before), merchant)
+    }
     if (this.keys.downloadsOf(merchant).length === 0) await this.ctx.storage.deleteAlarm()
     // A changed config may name other keys or another account: download now. Otherwise keep the schedule.
     else if (current.config !== before?.config || (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now())

@@ -5,8 +5,7 @@
  * The object's gateway's registry says which clients there are.
  */
 import { withKeyDownloadRetry } from '../merchants/downloaded-keys'
-import { loadMerchant } from '../merchants/store'
-import type { MerchantConfig } from '../merchants/types'
+import { loadVersionedMerchant, type VersionedMerchant } from '../merchants/store'
 import { QueryFailed, type ProviderRegistry, type VerifiedNotification } from '../providers'
 import type { OrderRow } from '../storage/order'
 
@@ -27,14 +26,14 @@ export interface QueryAnswer {
 }
 
 /**
- * The merchant whose keys a query (of an order or of a refund) uses; or, when it cannot be had, the answer that says
- * why. Its downloaded keys are added to it by `withKeyDownloadRetry` around the query: answers may be signed with one
- * (a WeChat Pay platform certificate), or with one so new that only a download brings it.
+ * The merchant whose keys a query (of an order or of a refund) uses, with its version; or, when it cannot be had, the
+ * answer that says why. Its downloaded keys are added to it by `withKeyDownloadRetry` around the query: answers may be
+ * signed with one (a WeChat Pay platform certificate), or with one so new that only a download brings it.
  */
-export async function queryingMerchant(env: Env, merchantId: string): Promise<{ merchant: MerchantConfig } | { answer: QueryAnswer }> {
-  let merchant: MerchantConfig | null
+export async function queryingMerchant(env: Env, merchantId: string): Promise<{ merchant: VersionedMerchant } | { answer: QueryAnswer }> {
+  let merchant: VersionedMerchant | null
   try {
-    merchant = await loadMerchant(env, merchantId)
+    merchant = await loadVersionedMerchant(env, merchantId)
   } catch {
     return { answer: { notification: null, summary: 'failed: merchant unavailable', final: false } }
   }
@@ -48,7 +47,7 @@ export async function queryProvider(env: Env, registry: ProviderRegistry, order:
   const { merchant } = found
   // A combined payment's sub-order only through its combine: the ordinary query is never asked about it.
   const combine = order.combinedPayment
-  const client = registry.queryClientFor(merchant, order.provider, combine)
+  const client = registry.queryClientFor(merchant.config, order.provider, combine)
   if (client === null) {
     // A combine no channel can ask about (a v2 one) is no matter of keys: adding them would not help.
     const keysWouldHelp = combine === undefined || registry.queriesCombined(order.provider, combine)

@@ -19,7 +19,7 @@ export async function queryRefund(
   const found = await queryingMerchant(env, order.merchantId)
   if ('answer' in found) return found.answer
   const { merchant } = found
-  const client = registry.refundQueryClientFor(merchant, order.provider)
+  const client = registry.refundQueryClientFor(merchant.config, order.provider)
   if (client === null) return { notification: null, summary: 'not configured: no refund-query keys for this provider', final: true }
   try {
     // The order's currency goes with the question: an answer may state amounts in it without naming it.
