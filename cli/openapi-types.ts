@@ -796,6 +796,7 @@ export type components = {
                 /** @enum {string} */
                 verdict: "accepted" | "duplicate" | "rejected";
                 reason: string | null;
+                /** @description The order it is about. A notification refused before any order object names one only when refused after its signature verified (merchant_mismatch, unsupported_event, an amount it cannot read): null for one refused before that, whose order number would be the sender’s, for a counted row, and for a provider notification. */
                 out_trade_no: string | null;
                 source: string;
                 /** @description Notifications the row stands for: 1, or how many a counted row of refusals counts. */
@@ -818,6 +819,7 @@ export type components = {
             /** @enum {string} */
             verdict: "accepted" | "duplicate" | "rejected";
             reason: string | null;
+            /** @description The order it is about. A notification refused before any order object names one only when refused after its signature verified (merchant_mismatch, unsupported_event, an amount it cannot read): null for one refused before that, whose order number would be the sender’s, for a counted row, and for a provider notification. */
             out_trade_no: string | null;
             source: string;
             /** @description Notifications the row stands for: 1, or how many a counted row of refusals counts. */

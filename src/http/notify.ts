@@ -63,7 +63,7 @@ export async function handleNotify(
     })
     if (merchant !== null && rejection.code !== 'storage_unavailable') {
       // Refused before reaching an order object: audit it directly (best effort, after the reply), with its
-      // body (signatures cut short) when the merchant keeps them.
+      // body (signatures cut short) when the merchant keeps them, and the order it names when it was verified.
       const kept = merchant.config.keepRejectedBodies === true && raw !== null && adapter.redact ? adapter.redact(raw) : null
       if (!recordedByOrder) ctx.waitUntil(auditRejection(env, merchant.config.id, channel, receivedAt, rejection, kept))
       // The merchant's monitor watches for spikes of rejections (notifications.rejected_spike). WeChat's signature
@@ -245,7 +245,16 @@ async function auditRejection(
   rejection: NotifyRejection,
   kept: RedactedNotification | null,
 ): Promise<void> {
-  const refusal = { kind: 'refusal' as const, id: newRefusalId(), merchantId, channel, reason: rejection.code, receivedAt }
+  const refusal = {
+    kind: 'refusal' as const,
+    id: newRefusalId(),
+    merchantId,
+    channel,
+    reason: rejection.code,
+    receivedAt,
+    // Only a refusal after verification names an order (the provider's number, not a sender's).
+    ...(rejection.outTradeNo === null ? {} : { outTradeNo: rejection.outTradeNo }),
+  }
   try {
     // The body travels with its refusal: the consumer keeps it with the row, or as its counted row's sample.
     if (kept !== null) {

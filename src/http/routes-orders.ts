@@ -6,6 +6,7 @@ import { DELIVERY_STATUSES, KEPT_ATTEMPTS, NOTIFICATION_SOURCES, ORDER_STATUSES,
 import { named, route } from './route-spec'
 import {
   combineOutTradeNo,
+  ENTRY_ORDER,
   fenAmount,
   instant,
   listQuery,
@@ -132,7 +133,7 @@ const notificationRow = z.object({
   }),
   verdict: z.enum(VERDICTS),
   reason: z.string().nullable(),
-  out_trade_no: z.string().nullable(),
+  out_trade_no: z.string().nullable().meta({ description: ENTRY_ORDER }),
   source: z.string(),
   count: z.number().int().meta({ description: 'Notifications the row stands for: 1, or how many a counted row of refusals counts.' }),
   first_received_at: z.string().nullable().meta({ description: "A counted row's earliest notification." }),

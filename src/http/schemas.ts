@@ -119,6 +119,11 @@ export const ATTEMPT_ERROR = `${ATTEMPT_ERRORS.map((error) => `\`${error}\``).jo
 export const NEXT_ATTEMPT_AT =
   'When a pending delivery is next attempted; null once it is delivered or failed, and while it waits behind an earlier ' +
   'pending delivery of the same order (events reach the merchant in the order they happened).'
+/** What an audit entry's `out_trade_no` names. */
+export const ENTRY_ORDER =
+  'The order it is about. A notification refused before any order object names one only when refused after its ' +
+  'signature verified (merchant_mismatch, unsupported_event, an amount it cannot read): null for one refused before ' +
+  'that, whose order number would be the sender’s, for a counted row, and for a provider notification.'
 
 export const errorReply = z.object({
   error: z.object({

@@ -20,8 +20,11 @@ const REFUSAL_RETENTION_MS = 30 * 24 * 3600_000
 /** The ids of counted refusals are kept this long: a queue redelivers within minutes (10 retries, 5 minutes apart at most). */
 const COUNTED_IDS_RETENTION_MS = 24 * 3600_000
 
-/** The conditions that make a `notifications` row a refusal before any object (listed or counted), for SQL. */
-export const REFUSAL_ROW_SQL = `out_trade_no IS NULL AND subject_key IS NULL AND verdict = 'rejected'`
+/**
+ * The condition that makes a `notifications` row a refusal before any object (listed or counted), for SQL: its mark
+ * (migration 0012), since a listed refusal after verification names its order as an order's own entries do.
+ */
+export const REFUSAL_ROW_SQL = 'refused_before_object = 1'
 
 export interface Refusal {
   /** `ntf_rej_…`, made when the Worker queued it; absent from records queued before refusals were listed one by one. */
@@ -31,6 +34,11 @@ export interface Refusal {
   reason: string
   /** Epoch ms. */
   receivedAt: number
+  /**
+   * The order an authentic notification names, when it was refused after its signature was verified: its listed row
+   * keeps it, so the order's trail shows it (a counted row names none). Absent for anything refused before that.
+   */
+  outTradeNo?: string
   /** Its redacted body, for a `keepRejectedBodies` merchant: kept with its row, or as its counted row's sample. */
   kept?: RefusedBody
 }
@@ -108,10 +116,11 @@ export async function refusalStatements(db: D1Database, refusals: readonly Refus
 function listedStatement(db: D1Database, refusal: Refusal, id: string): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO notifications (id, merchant_id, channel, out_trade_no, provider_notification_id, received_at, verdict, reason, source)
-       VALUES (?, ?, ?, NULL, NULL, ?, 'rejected', ?, 'notify') ON CONFLICT (id) DO NOTHING`,
+      `INSERT INTO notifications (id, merchant_id, channel, out_trade_no, provider_notification_id, received_at, verdict, reason, source,
+         refused_before_object)
+       VALUES (?, ?, ?, ?, NULL, ?, 'rejected', ?, 'notify', 1) ON CONFLICT (id) DO NOTHING`,
     )
-    .bind(id, refusal.merchantId, refusal.channel, isoNow(refusal.receivedAt), refusal.reason)
+    .bind(id, refusal.merchantId, refusal.channel, refusal.outTradeNo ?? null, isoNow(refusal.receivedAt), refusal.reason)
 }
 
 /**
@@ -127,8 +136,8 @@ function countedStatements(db: D1Database, rowId: string, members: Refusal[]): D
     db
       .prepare(
         `INSERT INTO notifications (id, merchant_id, channel, out_trade_no, provider_notification_id, received_at, verdict, reason, source,
-           count, first_received_at, last_received_at)
-         VALUES (?1, ?2, ?3, NULL, NULL, ?4, 'rejected', ?5, 'notify', ?6, ?4, ?7)
+           count, first_received_at, last_received_at, refused_before_object)
+         VALUES (?1, ?2, ?3, NULL, NULL, ?4, 'rejected', ?5, 'notify', ?6, ?4, ?7, 1)
          ON CONFLICT (id) DO UPDATE SET count = notifications.count + excluded.count,
            last_received_at = max(coalesce(notifications.last_received_at, notifications.received_at), excluded.last_received_at),
            first_received_at = min(notifications.first_received_at, excluded.first_received_at)`,

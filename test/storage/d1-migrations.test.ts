@@ -213,3 +213,48 @@ describe('D1 migration 0011: counted rows keep their place in the list', () => {
     })
   })
 })
+
+describe('D1 migration 0012: refusals before any object are marked, no longer told by a NULL order number', () => {
+  it('marks the refusal rows stored before it, listed and counted, and no order’s or subject’s row; their index follows the mark', async () => {
+    const migrations = env.TEST_MIGRATIONS.filter((migration) => migration.name < '0012_')
+    const marked = byPrefix('0012_')
+    expect(marked?.name).toMatch(/^0012_refusals_name_their_order/)
+    const stub = env.MERCHANTS.getByName('d1-migration-replay-0012')
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql
+      for (const migration of migrations) sql.exec(script(migration))
+      const row = (id: string, outTradeNo: string | null, subjectKey: string | null, verdict: string, first: string | null) =>
+        sql.exec(
+          `INSERT INTO notifications (id, merchant_id, channel, out_trade_no, subject_key, received_at, verdict, reason, source, first_received_at)
+           VALUES (?, 'm1', 'alipay', ?, ?, '2026-11-30T10:00:00.000Z', ?, 'signature_invalid', 'notify', ?)`,
+          id,
+          outTradeNo,
+          subjectKey,
+          verdict,
+          first,
+        )
+      row('listed', null, null, 'rejected', null)
+      row('counted', null, null, 'rejected', '2026-11-30T09:59:00.000Z')
+      row('order-rejected', 'T1', null, 'rejected', null)
+      row('order-accepted', 'T1', null, 'accepted', null)
+      row('subject', null, 'notification:x', 'accepted', null)
+      sql.exec(script(marked))
+      expect(sql.exec('SELECT id, refused_before_object FROM notifications ORDER BY id').toArray()).toEqual([
+        { id: 'counted', refused_before_object: 1 },
+        { id: 'listed', refused_before_object: 1 },
+        { id: 'order-accepted', refused_before_object: null },
+        { id: 'order-rejected', refused_before_object: null },
+        { id: 'subject', refused_before_object: null },
+      ])
+      const index = sql.exec<{ sql: string }>(`SELECT sql FROM sqlite_master WHERE name = 'notifications_refusals'`).toArray()
+      expect(index).toEqual([{ sql: expect.stringContaining('WHERE refused_before_object = 1') }])
+      // A refusal after verification names its order and is still one of the refusals.
+      sql.exec(`INSERT INTO notifications (id, merchant_id, channel, out_trade_no, received_at, verdict, reason, refused_before_object)
+                VALUES ('named', 'm1', 'alipay', 'T2', '2026-11-30T10:01:00.000Z', 'rejected', 'merchant_mismatch', 1)`)
+      expect(() =>
+        sql.exec(`INSERT INTO notifications (id, merchant_id, channel, received_at, verdict, refused_before_object)
+                  VALUES ('zero', 'm1', 'alipay', 'x', 'rejected', 0)`),
+      ).toThrow(/CHECK/)
+    })
+  })
+})

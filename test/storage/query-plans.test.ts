@@ -76,7 +76,7 @@ describe('admin reads seek instead of walking history', () => {
     expect(`${first}\n${next}`).not.toMatch(/SCAN|TEMP B-TREE/)
   })
 
-  it('prunes old refusals through their own index, not through every provider notification', async () => {
+  it('counts and prunes refusals through their own index, not through every order’s or provider notification', async () => {
     const { db, sent } = recording()
     const now = Date.parse('2026-11-30T12:00:00Z')
     await refusalStatements(db, [
@@ -85,6 +85,10 @@ describe('admin reads seek instead of walking history', () => {
     const prune = sent.find((s) => s.sql.startsWith('DELETE FROM notifications'))
     expect(prune).toBeDefined()
     expect(await planOf(prune!)).toMatch(/notifications_refusals \(merchant_id=\? AND received_at<\?\)/)
+    // How many the hour lists already, before a refusal is listed or counted: the same index, the hour's range of it.
+    const listed = sent.find((s) => s.sql.includes('AS listed FROM json_each'))
+    expect(listed).toBeDefined()
+    expect(await planOf(listed!)).toMatch(/notifications_refusals \(merchant_id=\? AND received_at>\? AND received_at<\?\)/)
   })
 
   it('prunes the stats merchant by merchant along the primary key, never scanning merchant_stats', async () => {

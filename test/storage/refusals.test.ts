@@ -197,6 +197,40 @@ describe('refusals before an order', () => {
     ])
   })
 
+  it('a refusal naming its order keeps it on its listed row, counts toward the hour’s listed ones, and is counted under no order past them', async () => {
+    const merchantId = 'refusals-orders'
+    const named = refusals(merchantId, LISTED_REFUSALS_PER_HOUR + 3, hourStart, { reason: 'merchant_mismatch', outTradeNo: 'T-NAMED' })
+    await apply(named)
+    const byOrder = async () => {
+      const { results } = await env.DB.prepare(
+        `SELECT out_trade_no, first_received_at IS NOT NULL AS counted, count(*) AS rows, sum(count) AS refusals FROM notifications
+         WHERE merchant_id = ? GROUP BY 1, 2 ORDER BY 1, 2`,
+      )
+        .bind(merchantId)
+        .all()
+      return results
+    }
+    expect(await byOrder()).toEqual([
+      { out_trade_no: null, counted: 1, rows: 1, refusals: 3 },
+      { out_trade_no: 'T-NAMED', counted: 0, rows: LISTED_REFUSALS_PER_HOUR, refusals: LISTED_REFUSALS_PER_HOUR },
+    ])
+    // Applied again (a redelivery): nothing more.
+    await apply(named)
+    expect(await byOrder()).toHaveLength(2)
+    expect(await readRejectedReasons(env.DB, merchantId, hourStart / 60_000, (hourStart + HOUR_MS) / 60_000)).toEqual({
+      merchant_mismatch: LISTED_REFUSALS_PER_HOUR + 3,
+    })
+  })
+
+  it('a listed refusal naming its order expires with the others after 30 days', async () => {
+    const merchantId = 'refusals-orders-expire'
+    await apply(refusals(merchantId, 2, hourStart - 45 * 24 * HOUR_MS, { outTradeNo: 'T-OLD' }))
+    expect(await rowsOf(merchantId)).toHaveLength(2)
+    const recent = refusals(merchantId, 1, hourStart, { outTradeNo: 'T-NEW' })
+    await apply(recent)
+    expect((await rowsOf(merchantId)).map((r) => r.id)).toEqual([recent[0]!.id])
+  })
+
   it('are counted in the stats once, at their own minute, and stay counted after their audit rows expire', async () => {
     const merchantId = 'refusals-counted'
     const minutes = (from: number, to: number) => [from / 60_000, to / 60_000] as const

@@ -7,7 +7,7 @@ import type { RsaHash } from '../../crypto/keys'
 import { rsaVerify, type Bytes } from '../../crypto/primitives'
 import { parseFormBytes } from '../core/form'
 import { majorToMinor } from '../core/money'
-import { refuse, type NotifyRejection } from '../core/rejection'
+import { refuse, refusingOrder, type NotifyRejection } from '../core/rejection'
 import { beijingTimeToIso } from '../core/time'
 import type { ChannelAdapter, NotificationEffect, VerifiedNotification } from '../core/types'
 import type { AlipayConfig, AlipaySignType } from './config'
@@ -79,16 +79,21 @@ export const alipayNotify: ChannelAdapter<AlipayConfig, AlipayWire, AlipayVerifi
     const fields = decodeFields(wire)
     // Other message kinds (service market orders, fund changes…) are forwarded as they are, checked against the ids
     // they carry; a trade's must name the merchant's app and seller.
-    const trade = fields.get('notify_type') === TRADE_NOTIFY
-    checkAppId(fields, config, { carriedOnly: !trade })
-    if (!trade) return otherAlipayNotification(fields, config)
-    checkSellerAndAuthApp(fields, config)
-    const notificationId = required(fields, 'notify_id')
-    const outTradeNo = required(fields, 'out_trade_no')
-    const effect = tradeEffect(fields)
-    const raw: Record<string, string> = {}
-    for (const [key, value] of fields) if (key !== 'sign') raw[key] = value
-    return { channel: 'alipay', provider: 'alipay', notificationId, outTradeNo, effect, raw }
+    if (fields.get('notify_type') !== TRADE_NOTIFY) {
+      checkAppId(fields, config, { carriedOnly: true })
+      return otherAlipayNotification(fields, config)
+    }
+    // Signed: a refusal of a trade's notify from here on is about the order it names.
+    return refusingOrder(fields.get('out_trade_no'), () => {
+      checkAppId(fields, config)
+      checkSellerAndAuthApp(fields, config)
+      const notificationId = required(fields, 'notify_id')
+      const outTradeNo = required(fields, 'out_trade_no')
+      const effect = tradeEffect(fields)
+      const raw: Record<string, string> = {}
+      for (const [key, value] of fields) if (key !== 'sign') raw[key] = value
+      return { channel: 'alipay' as const, provider: 'alipay', notificationId, outTradeNo, effect, raw }
+    })
   },
 
   accept() {

@@ -1,12 +1,13 @@
 /** @module Runs one channel adapter over a raw callback: parse → verify → normalize. */
 import { orderNumberProblem } from './order-number'
-import { refuse } from './rejection'
+import { NotifyRejection, refuse, refusingOrder, withoutOrder } from './rejection'
 import type { ChannelAdapter, MerchantSections, RawNotification, VerifiedNotification } from './types'
 import { ownValue } from '../../lib/own'
 
 /**
  * Hands the adapter its provider's section of the merchant config. Throws `NotifyRejection` with
- * the precise reason when any step refuses the callback.
+ * the precise reason when any step refuses the callback. A refusal names an order (`outTradeNo`) only once `verify`
+ * has passed: an adapter's `normalize` names it (`refusingOrder`), and so do the facts checked here after it.
  */
 export async function verifyNotification<Config>(
   adapter: ChannelAdapter<Config>,
@@ -15,9 +16,18 @@ export async function verifyNotification<Config>(
   now: number,
 ): Promise<VerifiedNotification> {
   const config = ownValue(merchant, adapter.provider) as Config | undefined
-  const wire: unknown = adapter.parse(raw)
-  const verified: unknown = await adapter.verify(wire, config, now)
-  return checkFacts(await adapter.normalize(verified, config))
+  let verified: unknown
+  try {
+    const wire: unknown = adapter.parse(raw)
+    verified = await adapter.verify(wire, config, now)
+  } catch (error) {
+    // Not verified: whatever order the body names could be anyone's.
+    throw error instanceof NotifyRejection ? withoutOrder(error) : error
+  }
+  const notification = await adapter.normalize(verified, config)
+  // A combined payment's rules are about its sub-orders together: its refusal names none of them.
+  const named = notification.effect.kind === 'combined' ? null : notification.outTradeNo
+  return refusingOrder(named, () => checkFacts(notification))
 }
 
 /**

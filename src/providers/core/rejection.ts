@@ -4,6 +4,7 @@
  * Provider code throws with `refuse(code, message)`; the notify route turns it into the reply.
  * Messages are short and never contain secrets, signatures or key material.
  */
+import { orderNumberProblem } from './order-number'
 
 export const REJECTION_STATUS = {
   malformed_body: 400,
@@ -48,6 +49,12 @@ export class NotifyRejection extends Error {
   constructor(
     readonly code: RejectionCode,
     message: string,
+    /**
+     * The order an authentic notification names, when it was refused after its signature (or decryption) proved it
+     * the provider's: the audit trail then lists the refusal under that order (`refusingOrder`). Null for anything
+     * refused before that, whose order number would be anyone's.
+     */
+    readonly outTradeNo: string | null = null,
   ) {
     super(message)
   }
@@ -59,4 +66,24 @@ export class NotifyRejection extends Error {
 
 export function refuse(code: RejectionCode, message: string): never {
   throw new NotifyRejection(code, message)
+}
+
+/**
+ * Runs `check`, a step over a notification already verified, which names the order `outTradeNo`: a refusal it
+ * throws names that order too (when it is one the gateway could take: `orderNumberProblem`). Call it only past
+ * `verify`; the pipeline drops the order of any refusal thrown before (`verifyNotification`).
+ */
+export function refusingOrder<T>(outTradeNo: unknown, check: () => T): T {
+  try {
+    return check()
+  } catch (error) {
+    if (!(error instanceof NotifyRejection) || error.outTradeNo !== null) throw error
+    if (typeof outTradeNo !== 'string' || orderNumberProblem(outTradeNo) !== null) throw error
+    throw new NotifyRejection(error.code, error.message, outTradeNo)
+  }
+}
+
+/** `rejection` as a refusal that names no order: what a refusal before verification is, whatever it says. */
+export function withoutOrder(rejection: NotifyRejection): NotifyRejection {
+  return rejection.outTradeNo === null ? rejection : new NotifyRejection(rejection.code, rejection.message)
 }

@@ -7,7 +7,7 @@
 import { fromBase64, fromUtf8, toHex, utf8 } from '../../crypto/encoding'
 import { aesEcbDecrypt } from '../../crypto/aes-ecb'
 import { md5, sha256Hex } from '../../crypto/primitives'
-import { NotifyRejection, refuse } from '../core/rejection'
+import { NotifyRejection, refuse, refusingOrder } from '../core/rejection'
 import type { ChannelAdapter, NotificationEffect, RawNotification, RefundOutcome, VerifiedNotification } from '../core/types'
 import type { WechatpayConfig } from './config'
 import { checkV2Identity } from './identity'
@@ -86,8 +86,14 @@ export const wechatpayV2: ChannelAdapter<WechatpayConfig, V2Wire, V2Verified, 'w
       return combinedV2Notification(verified.signed, await notificationIdOf(verified), config, isPaid(verified.signed))
     }
     const envelope = verified.kind === 'payment' ? verified.signed : verified.kind === 'refund' ? verified.outer : verified.fields
-    checkV2Identity(envelope, config, verified.kind !== 'fail')
-    const { outTradeNo, effect } = mapStatus(verified, config)
+    // A refusal from here on names the order the signed fields (a refund: the decrypted req_info) name; an unsigned
+    // FAIL names none.
+    const named =
+      verified.kind === 'payment' ? verified.signed.out_trade_no : verified.kind === 'refund' ? verified.refund.out_trade_no : null
+    const { outTradeNo, effect } = refusingOrder(named, () => {
+      checkV2Identity(envelope, config, verified.kind !== 'fail')
+      return mapStatus(verified, config)
+    })
     return {
       channel: 'wechatpay.v2',
       provider: 'wechatpay',

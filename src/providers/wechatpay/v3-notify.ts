@@ -8,7 +8,7 @@
 import { fromBase64, utf8 } from '../../crypto/encoding'
 import { utf8KeyBytes } from '../../crypto/keys'
 import { aesGcmDecrypt } from '../../crypto/primitives'
-import { refuse, type NotifyRejection } from '../core/rejection'
+import { refuse, refusingOrder, type NotifyRejection } from '../core/rejection'
 import type { ChannelAdapter, NotificationEffect, RawNotification, RefundOutcome, VerifiedNotification } from '../core/types'
 import type { WechatpayConfig } from './config'
 import { checkV3Identity } from './identity'
@@ -162,15 +162,18 @@ export const wechatpayV3: ChannelAdapter<WechatpayConfig, V3Wire, V3Envelope, 'w
     if (event === null) return otherV3Notification(envelope, resource, wechatpay)
     // Several orders paid at once: the merchant ids and the orders are named per sub-order.
     if (event === 'TRANSACTION.SUCCESS' && isCombinedTransaction(resource)) return combinedV3Notification(envelope.id, resource, wechatpay)
-    checkV3Identity(resource, wechatpay)
-    return {
-      channel: 'wechatpay.v3',
-      provider: 'wechatpay',
-      notificationId: envelope.id,
-      outTradeNo: requiredText(resource, 'out_trade_no'),
-      effect: effectOf(event, resource),
-      raw: resource,
-    }
+    // Signed and decrypted: a refusal from here on is about the order the resource names.
+    return refusingOrder(resource.out_trade_no, () => {
+      checkV3Identity(resource, wechatpay)
+      return {
+        channel: 'wechatpay.v3',
+        provider: 'wechatpay',
+        notificationId: envelope.id,
+        outTradeNo: requiredText(resource, 'out_trade_no'),
+        effect: effectOf(event, resource),
+        raw: resource,
+      }
+    })
   },
 
   accept(): Response {
