@@ -386,6 +386,26 @@ describe('the dashboard, beyond the happy path', () => {
     await page.unroute(endpoints)
   })
 
+  it('lists, for an order the gateway never stored, the authentic notifications it refused that name it', async () => {
+    const refused = 'OPS-REFUSED-APP'
+    // Signed by Alipay, for another app than the merchant's: refused (merchant_mismatch) before any order is stored.
+    expect(await postAlipay(gateway.url, M, alipayPaymentBody(refused, { fields: { app_id: '2021000000009999' } }))).not.toBe('success')
+    // A forgery naming another number is listed under none.
+    expect(await postAlipay(gateway.url, M, alipayPaymentBody('OPS-FORGED', { tampered: true }))).not.toBe('success')
+    // Once the projection has it (the queue's consumer), the order's page lists it.
+    const listed = () => adminJson<{ notifications: unknown[] }>(`/admin/merchants/${M}/notifications?out_trade_no=${refused}`)
+    await expect.poll(async () => (await listed()).notifications.length, POLL).toBe(1)
+    await open(`#/merchants/${M}/orders/${refused}`)
+    const section = page.getByRole('region', { name: 'Refused notifications', exact: true })
+    await section.waitFor()
+    expect(await section.textContent()).toMatch(/alipay\s*merchant_mismatch/)
+    await open(`#/merchants/${M}/orders/OPS-FORGED`)
+    await page.getByRole('heading', { name: 'Order OPS-FORGED' }).waitFor()
+    await page.getByRole('alert').waitFor()
+    expect(await page.getByRole('region', { name: 'Refused notifications', exact: true }).count()).toBe(0)
+    await expectAccessible('order never stored, with its refused notifications')
+  })
+
   it('cuts a long order number short in the middle, keeping its end in view and the whole number in the page', async () => {
     const long = 'OPS-LONG-ORDER-NUMBER-2026113000000000042'
     expect(await postAlipay(gateway.url, M, alipayPaymentBody(long))).toBe('success')

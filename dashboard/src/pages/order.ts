@@ -83,13 +83,35 @@ function sameNumberElsewhere(merchantId: string, order: Order): HTMLElement | nu
     : notice(['This number is also an order of another provider: ', links.flatMap((a, i) => (i === 0 ? [a] : [', ', a]))])
 }
 
+/**
+ * An order the gateway never stored may still be named by notifications it refused after checking their signature (a
+ * merchant id that does not match, say): the answer to "why did this payment never arrive?".
+ */
+async function refusedNaming(merchantId: string, outTradeNo: string): Promise<HTMLElement | null> {
+  const path = `${merchantPath(merchantId, 'notifications')}${query({ out_trade_no: outTradeNo, verdict: 'rejected', limit: 50 })}`
+  const reply = await api<Schemas['NotificationList']>(path).catch(() => null)
+  if (reply === null || reply.notifications.length === 0) return null
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'refused-heading' },
+    h('h2', { id: 'refused-heading' }, 'Refused notifications naming this order'),
+    h('p', {}, 'Authentic notifications about this order that the gateway refused, newest first, with the reason.'),
+    table(
+      'Refused notifications',
+      ['Received', 'Channel', 'Reason'],
+      reply.notifications.map((n) => [timeOf(n.received_at), n.channel, h('code', {}, n.reason ?? '—')]),
+    ),
+  )
+}
+
 export async function orderPage(main: HTMLElement, merchantId: string, outTradeNo: string, provider: string | undefined): Promise<void> {
   let order: Order
   try {
     order = await api<Order>(`${merchantPath(merchantId, 'orders', outTradeNo)}${query({ provider })}`)
   } catch (error) {
     if (!(error instanceof ApiError) || error.status !== 404) throw error
-    replaceChildren(main, h('h1', { tabindex: -1 }, `Order ${outTradeNo}`), notice(error.message, 'alert'))
+    const refused = await refusedNaming(merchantId, outTradeNo)
+    replaceChildren(main, h('h1', { tabindex: -1 }, `Order ${outTradeNo}`), notice(error.message, 'alert'), refused)
     return
   }
   // A link without a provider shows the order with the latest activity; the others stay reachable from here.
