@@ -44,6 +44,19 @@ async function sent(payment: { body: string; headers: Record<string, string> }, 
   return { status: response.status, body: await response.text() }
 }
 
+/**
+ * A merchant saved an hour ahead of the runtime's clock (so the download its save schedules is run by the test, not by
+ * the runtime), with `body`, whose scheduled download has run against a certificates endpoint answering `answer`.
+ */
+async function savedAndDownloaded(id: string, answer: Parameters<typeof certificatesEndpoint>[0], body: Record<string, unknown>) {
+  const endpoint = certificatesEndpoint(answer)
+  const start = Date.now() + HOUR
+  vi.setSystemTime(start)
+  await putMerchant(id, body)
+  await scheduledDownload(id)
+  return { endpoint, start }
+}
+
 beforeEach(() => {
   vi.useRealTimers()
 })
@@ -51,12 +64,8 @@ beforeEach(() => {
 describe('an unknown serial held back, then the merchant saved', () => {
   it('downloads at once for the next notification after a save that fixed the APIv3 key, not a minute after the last try', async () => {
     const id = 'auto-certs-saved-fix'
-    const endpoint = certificatesEndpoint('rotated')
-    const start = Date.now() + HOUR
-    vi.setSystemTime(start)
-    await putMerchant(id, withApiV3Key(id, 'a-mistyped-APIv3-key-32-chars-!!'))
     // WeChat lists certificates A and C, which do not decrypt under the mistyped key: none kept.
-    await scheduledDownload(id)
+    const { endpoint, start } = await savedAndDownloaded(id, 'rotated', withApiV3Key(id, 'a-mistyped-APIv3-key-32-chars-!!'))
     expect(endpoint.requests).toBe(1)
     expect(await platformKeys(id)).toEqual([])
 
@@ -79,11 +88,7 @@ describe('an unknown serial held back, then the merchant saved', () => {
 
   it('keeps the hold-back while the config is unchanged: no download within the minute, even one that would bring the key', async () => {
     const id = 'auto-certs-saved-unchanged'
-    const endpoint = certificatesEndpoint('onlyC')
-    const start = Date.now() + HOUR
-    vi.setSystemTime(start)
-    await putMerchant(id, autoMerchant(id))
-    await scheduledDownload(id)
+    const { endpoint, start } = await savedAndDownloaded(id, 'onlyC', autoMerchant(id))
     // Certificate C downloaded, and read into this isolate's keys cache.
     expect(await platformKeys(id)).toHaveLength(1)
     const asked = vi.spyOn(MerchantReplica.prototype, 'downloadForUnknownSerial')
@@ -112,11 +117,7 @@ describe('an unknown serial held back, then the merchant saved', () => {
 
   it('a save that changed nothing the download uses does not restart the on-demand limit: no download on demand after it', async () => {
     const id = 'auto-certs-saved-other'
-    const endpoint = certificatesEndpoint('onlyC')
-    const start = Date.now() + HOUR
-    vi.setSystemTime(start)
-    await putMerchant(id, autoMerchant(id))
-    await scheduledDownload(id)
+    const { endpoint, start } = await savedAndDownloaded(id, 'onlyC', autoMerchant(id))
     // Certificate C downloaded, and read into this isolate's keys cache.
     expect(await platformKeys(id)).toHaveLength(1)
     const asked = vi.spyOn(MerchantReplica.prototype, 'downloadForUnknownSerial')
@@ -148,11 +149,7 @@ describe('an unknown serial held back, then the merchant saved', () => {
 
   it('does not join a download still running with the settings before the save: the new settings download at once', async () => {
     const id = 'auto-certs-saved-in-flight'
-    const endpoint = certificatesEndpoint('rotated')
-    const start = Date.now() + HOUR
-    vi.setSystemTime(start)
-    await putMerchant(id, withApiV3Key(id, 'a-mistyped-APIv3-key-32-chars-!!'))
-    await scheduledDownload(id)
+    const { endpoint, start } = await savedAndDownloaded(id, 'rotated', withApiV3Key(id, 'a-mistyped-APIv3-key-32-chars-!!'))
     // WeChat is slow to answer the next download (made with the mistyped key) until the test lets it go on.
     let release = () => {}
     const slow = new Promise<void>((resolve) => {
@@ -192,11 +189,7 @@ describe('an unknown serial held back, then the merchant saved', () => {
 
   it('does the same for a query answer: a sync after the save downloads at once and is asked again', async () => {
     const id = 'auto-certs-saved-sync'
-    const endpoint = certificatesEndpoint('rotated')
-    const start = Date.now() + HOUR
-    vi.setSystemTime(start)
-    await putMerchant(id, withApiV3Key(id, 'a-mistyped-APIv3-key-32-chars-!!'))
-    await scheduledDownload(id)
+    const { endpoint, start } = await savedAndDownloaded(id, 'rotated', withApiV3Key(id, 'a-mistyped-APIv3-key-32-chars-!!'))
     const outTradeNo = freshOrderNo('saved-sync')
     const query = v3OrderQueryAnswers(id, { [outTradeNo]: 100 }, 'platformCertA')
     const sync = async () => {
