@@ -1,8 +1,11 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { fenToYuan, groupedAmount, majorToMinor, minorToMajor, minorUnitExponent, yuanToFen } from '../../src/providers/core/money'
+import { groupedAmount, majorToMinor, minorToMajor, minorUnitExponent } from '../../src/providers/core/money'
 
-/** The same conversion by string arithmetic on BigInt: an oracle that shares no code with yuanToFen. */
+const yuanToFen = (text: string): number | null => majorToMinor(text, 'CNY')
+const fenToYuan = (fen: number): string => minorToMajor(fen, 'CNY')
+
+/** The same conversion by string arithmetic on BigInt: an oracle that shares no code with majorToMinor. */
 function oracleYuanToFen(text: string): number | null {
   const match = /^(0|[1-9][0-9]*)(?:\.([0-9]{1,2}))?$/.exec(text)
   if (!match || match[1]!.length > 12) return null

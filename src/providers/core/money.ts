@@ -1,6 +1,6 @@
 /**
  * @module Amounts: providers' decimal strings to integer minor units of their currency (fen for CNY, yen for JPY,
- * fils for KWD), exactly, without floating point; and back, for the tools that sign simulated notifies.
+ * fils for KWD), exactly, without floating point; and back (as Alipay writes them; for people: `groupedAmount`).
  */
 
 /**
@@ -68,7 +68,10 @@ export function majorToMinor(text: string, currency: string): number | null {
   return Number(whole) * 10 ** exponent + minor
 }
 
-/** Integer minor units → the major-unit string in `currency`, with max(2, exponent) decimals (1000 JPY → "1000.00"). */
+/**
+ * Integer minor units → the major-unit string in `currency` as Alipay writes it, with max(2, exponent) decimals
+ * (1000 JPY → "1000.00"): the inverse of `majorToMinor`.
+ */
 export function minorToMajor(minor: number, currency: string): string {
   if (!Number.isSafeInteger(minor) || minor < 0) throw new RangeError('an amount must be a non-negative integer of minor units')
   const exponent = minorUnitExponent(currency)
@@ -89,18 +92,7 @@ export function groupedAmount(minor: number, currency: string): string {
   return `${minor < 0 ? '-' : ''}${exponent === 0 ? whole : `${whole}.${digits.slice(-exponent)}`}`
 }
 
-/** "12.34" → 1234, "0.1" → 10, "20" → 2000: `majorToMinor` in CNY. Returns null for anything that is not a plain decimal. */
-export function yuanToFen(text: string): number | null {
-  return majorToMinor(text, 'CNY')
-}
-
 /** "100" → 100 for integer fen fields (WeChat `total_fee`); null for anything else. */
 export function parseFen(text: string): number | null {
   return FEN.test(text) ? Number(text) : null
-}
-
-/** 1234 → "12.34", the inverse of `yuanToFen` (for signing simulated notifies and queries). */
-export function fenToYuan(fen: number): string {
-  if (!Number.isSafeInteger(fen) || fen < 0) throw new RangeError('fen must be a non-negative integer')
-  return minorToMajor(fen, 'CNY')
 }
