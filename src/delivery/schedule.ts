@@ -3,7 +3,7 @@
  * days), ±20 % jitter so merchants recovering from an outage are not hit in lockstep, and `Retry-After` honoured
  * within bounds. The same table whatever the failure (a 503 or a timeout too): the contract wants the first retry
  * within 10 s and the second within a minute. Each wait counts from the failed attempt's start
- * (`retryDueAt`, for merchant deliveries and ops webhooks alike). Pure: the random source is injected.
+ * (`nextRetryAt`, for merchant deliveries and ops webhooks alike). Pure: the random source is injected.
  * @see https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md (retry schedule)
  */
 import type { AttemptError } from './attempt'
@@ -91,6 +91,16 @@ export function nextRetryDelayMs({ attemptsMade, failure, random, elapsedMs = 0 
  */
 export function retryDueAt(attempt: { startedAt: number; finishedAt: number }, delayMs: number): number {
   return Math.max(attempt.startedAt + delayMs, attempt.finishedAt)
+}
+
+/**
+ * When to try again after a failed attempt (`nextRetryDelayMs` from the attempt's start, `retryDueAt`), or null when
+ * all attempts are used up: the one rule of both outboxes (merchant deliveries, ops webhooks).
+ */
+export function nextRetryAt(input: Omit<RetryDelayInput, 'elapsedMs'> & { startedAt: number; finishedAt: number }): number | null {
+  const { startedAt, finishedAt, ...rest } = input
+  const delay = nextRetryDelayMs({ ...rest, elapsedMs: finishedAt - startedAt })
+  return delay === null ? null : retryDueAt({ startedAt, finishedAt }, delay)
 }
 
 /**

@@ -3,7 +3,7 @@
  * same `webhook-id`, retried on the merchant deliveries' own schedule (`delivery/schedule.ts`), then kept as failed.
  */
 import { ATTEMPT_LEASE_MS, ATTEMPTS_PER_RUN, attemptDelivery } from '../delivery/attempt'
-import { nextRetryDelayMs, retryDueAt } from '../delivery/schedule'
+import { nextRetryAt } from '../delivery/schedule'
 import { signWebhook } from '../delivery/sign'
 import { log } from '../lib/log'
 import type { MonitorStore } from '../storage/monitor'
@@ -37,15 +37,15 @@ export async function drainOpsEvents(store: MonitorStore, context: OpsDrainConte
     const result = await attemptDelivery({ url: target.url, body: head.body, headers, now: clock })
     const finishedAt = clock()
     const attempts = head.attempts + 1
-    const elapsedMs = finishedAt - startedAt
-    const delay = result.kind === 'delivered' ? null : nextRetryDelayMs({ attemptsMade: attempts, failure: result, random, elapsedMs })
-    const status = result.kind === 'delivered' ? 'delivered' : delay === null || result.kind === 'gone' ? 'failed' : 'pending'
+    const retryAt =
+      result.kind === 'delivered' ? null : nextRetryAt({ attemptsMade: attempts, failure: result, random, startedAt, finishedAt })
+    const status = result.kind === 'delivered' ? 'delivered' : retryAt === null || result.kind === 'gone' ? 'failed' : 'pending'
     store.updateOpsEvent(
       head.id,
       {
         status,
         attempts,
-        nextAttemptAt: status === 'pending' && delay !== null ? retryDueAt({ startedAt, finishedAt }, delay) : null,
+        nextAttemptAt: status === 'pending' ? retryAt : null,
         lastStatusCode: result.statusCode,
         lastError: result.kind === 'retry' ? (result.error ?? `HTTP ${result.statusCode}`) : result.kind === 'gone' ? 'gone (410)' : null,
       },

@@ -6,7 +6,7 @@
  */
 import { ATTEMPT_LEASE_MS, ATTEMPTS_PER_RUN, attemptDelivery, type AttemptResult } from '../delivery/attempt'
 import { outboundUrlProblem } from '../lib/outbound-url'
-import { nextRetryDelayMs, retryDueAt } from '../delivery/schedule'
+import { nextRetryAt } from '../delivery/schedule'
 import { signWebhook } from '../delivery/sign'
 import { isoNow } from '../lib/ids'
 import { log } from '../lib/log'
@@ -146,7 +146,7 @@ function logAttempt(
   })
 }
 
-/** The delivery after an attempt (a retry's wait counts from the attempt's start: `retryDueAt`). */
+/** The delivery after an attempt (a retry's time: `nextRetryAt`). */
 function afterAttempt(
   result: AttemptResult,
   attemptNumber: number,
@@ -168,12 +168,11 @@ function afterAttempt(
         failureReason: 'endpoint_gone' as const,
       }
     case 'retry': {
-      const elapsedMs = attempt.finishedAt - attempt.startedAt
-      const delay = nextRetryDelayMs({ attemptsMade: scheduledNumber, failure: result, random, elapsedMs })
+      const nextAttemptAt = nextRetryAt({ attemptsMade: scheduledNumber, failure: result, random, ...attempt })
       const lastError = result.error ?? `HTTP ${result.statusCode}`
-      if (delay === null)
+      if (nextAttemptAt === null)
         return { ...base, status: 'failed' as const, nextAttemptAt: null, lastError, failureReason: 'retries_exhausted' as const }
-      return { ...base, status: 'pending' as const, nextAttemptAt: retryDueAt(attempt, delay), lastError, failureReason: null }
+      return { ...base, status: 'pending' as const, nextAttemptAt, lastError, failureReason: null }
     }
     default: {
       const unreachable: never = result
