@@ -241,9 +241,11 @@ function required(fields: FormFields, name: string): string {
   return optional(fields, name) ?? refuse('malformed_body', `alipay ${name} is missing`)
 }
 
-/** An amount in the trade's currency (`currencyOf`), as integer minor units: "1000.00" JPY is 1000, "10.00" USD 1000. */
-function amountOf(fields: FormFields, name: string): number {
-  const currency = currencyOf(fields)
+/**
+ * An amount in the trade's currency (`currencyOf`, or the one given: a refund query's answer names none), as integer
+ * minor units: "1000.00" JPY is 1000, "10.00" USD 1000.
+ */
+export function amountOf(fields: FormFields, name: string, currency = currencyOf(fields)): number {
   return majorToMinor(required(fields, name), currency) ?? refuse('malformed_body', `alipay ${name} is not an amount in ${currency}`)
 }
 

@@ -4,13 +4,13 @@
  * when the answer carries it (`refund_amount`, with `refund_status` absent or REFUND_SUCCESS).
  * @see https://opendocs.alipay.com/open/02e7gn (alipay.trade.fastpay.refund.query)
  */
-import { majorToMinor } from '../core/money'
 import { asQuery, safeCode, signedWithMerchantKey } from '../core/query-exchange'
 import { QueryFailed } from '../core/query-types'
 import { defineRefundQueryClient, refundQueryNotification, type RefundQueryResult, type RefundRef } from '../core/refund-query'
 import { refuse } from '../core/rejection'
 import { beijingTimeToIso } from '../core/time'
 import type { NotificationEffect } from '../core/types'
+import { amountOf } from './notify'
 import { alipayQueryConfig, alipayRequestParams, postToGateway, verifiedAlipayAnswer } from './query'
 import type { AlipaySignedResponse } from './response'
 
@@ -32,11 +32,6 @@ export const alipayRefundQuery = defineRefundQueryClient({
     return asQuery(() => outcomeOf(response, refund, answer.status), answer.status)
   },
 })
-
-/** An amount in `currency` as integer minor units: the answer names none, so the order's currency is passed in. */
-function amountOf(fields: ReadonlyMap<string, string>, name: string, currency: string): number {
-  return majorToMinor(fields.get(name) ?? '', currency) ?? refuse('malformed_body', `alipay ${name} is not an amount in ${currency}`)
-}
 
 /** The one mapping of refund-query answers to refund-query results. */
 function outcomeOf(response: AlipaySignedResponse, refund: RefundRef, status: number): RefundQueryResult {
