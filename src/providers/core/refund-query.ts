@@ -78,6 +78,7 @@ export function refundQueryNotification(
   raw: Record<string, unknown>,
 ): QueryNotification<'refund'> {
   const notificationId = `query:${channel}:refund:${effect.outRefundNo}:${effect.outcome}`
-  checkFacts({ channel, provider, notificationId, outTradeNo, effect, raw })
-  return { channel, provider, notificationId, outTradeNo, effect, raw }
+  const notification = { channel, provider, notificationId, outTradeNo, effect, raw }
+  checkFacts(notification)
+  return notification
 }
