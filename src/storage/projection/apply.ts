@@ -8,7 +8,7 @@
 import { refusalStatements } from '../refusals'
 import { countAttempt, countDeliveryOutcome, countNotification, statsStatement, type StatsDelta } from '../stats'
 import type { DeliveryProjection, NotificationProjection, ObjectRecord, OrderProjection, ProjectionRecord, RefusalRecord } from './records'
-import { deliveryStatement, notificationStatement, orderStatement } from './statements'
+import { deliveryStatements, notificationStatements, orderStatements } from './statements'
 
 export interface ShardWrite {
   /** D1 rows written by the transaction (index entries included), from its results' `meta.rows_written`. */
@@ -31,8 +31,7 @@ export async function applyToShard(db: D1Database, records: readonly ProjectionR
   ])
   const stats = new Map<string, StatsDelta>()
   const delta = (merchantId: string): StatsDelta => stats.get(merchantId) ?? stats.set(merchantId, new Map()).get(merchantId)!
-  const statements: D1PreparedStatement[] = []
-
+  const changedOrders: OrderProjection[] = []
   for (const order of merged.orders.values()) {
     const stored = orders.get(orderKey(order))
     if (stored !== undefined && order.version <= stored.version && order.acceptedNotifications <= stored.accepted) continue
@@ -41,9 +40,10 @@ export async function applyToShard(db: D1Database, records: readonly ProjectionR
       const at = order.lastAcceptedAt ?? order.updatedAt
       for (let i = 0; i < newlyAccepted; i++) countNotification(delta(order.merchantId), at, 'accepted', null)
     }
-    statements.push(orderStatement(db, order))
+    changedOrders.push(order)
   }
   const successes = new Map<string, { url: string; at: number }>()
+  const changedDeliveries: DeliveryProjection[] = []
   for (const d of merged.deliveries.values()) {
     const stored = deliveries.get(d.id)
     if (stored !== undefined && d.version <= stored.version) continue
@@ -59,17 +59,23 @@ export async function applyToShard(db: D1Database, records: readonly ProjectionR
       countDeliveryOutcome(counts, d.updatedAt, d.status as 'delivered' | 'failed')
     for (const attempt of d.attemptLog)
       if (attempt.number > (stored?.attempts ?? 0)) countAttempt(counts, attempt.startedAt, attempt.latencyMs)
-    statements.push(deliveryStatement(db, d))
+    changedDeliveries.push(d)
   }
+  const newNotifications: NotificationProjection[] = []
   for (const n of merged.notifications.values()) {
     if (notifications.has(n.id)) continue
     countNotification(delta(n.merchantId), n.receivedAt, n.verdict, n.reason)
-    statements.push(notificationStatement(db, n))
+    newNotifications.push(n)
   }
   for (const duplicate of merged.duplicates)
     countNotification(delta(duplicate.merchantId), new Date(duplicate.receivedAt).toISOString(), 'duplicate', null)
   const refusals = await refusalStatements(db, merged.refusals)
-  statements.push(...refusals.statements)
+  const statements = [
+    ...orderStatements(db, changedOrders),
+    ...deliveryStatements(db, changedDeliveries),
+    ...notificationStatements(db, newNotifications),
+    ...refusals.statements,
+  ]
   for (const r of refusals.fresh) countNotification(delta(r.merchantId), new Date(r.receivedAt).toISOString(), 'rejected', r.reason)
   for (const [merchantId, minutes] of stats)
     for (const [minute, counts] of minutes) statements.push(statsStatement(db, merchantId, minute, counts))
