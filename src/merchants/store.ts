@@ -3,6 +3,7 @@
  * and a short-lived per-isolate cache of opened configs for the notify hot path.
  */
 import { setBounded } from '../lib/bounded-map'
+import { deepFreeze } from '../lib/freeze'
 import { log } from '../lib/log'
 import { defaultRegistry, type ProviderRegistry } from '../providers'
 import { checkIdentities, claimStatements, identityKeysOf, indexUnclaimedMerchants } from './identities'
@@ -37,14 +38,6 @@ const openedMerchants = new Map<string, CachedMerchant>()
 
 function remember(id: string, entry: CachedMerchant): void {
   setBounded(openedMerchants, id, entry, MAX_CACHED_MERCHANTS)
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const child of Object.values(value)) deepFreeze(child)
-  }
-  return value
 }
 
 export interface SavedMerchant {

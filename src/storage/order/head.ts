@@ -23,13 +23,14 @@ export interface HeadRecord {
 export class Head {
   constructor(private readonly records: RecordStore) {}
 
+  /** The head as stored, frozen (shared by every read until the next write). */
   read(): HeadRecord {
     return this.records.get<HeadRecord>('head', '') ?? {}
   }
 
   /** Changes the head record (read, changed by `change`, written; inside a transaction, written once at its end). */
   update(change: (head: HeadRecord) => void): void {
-    const head = this.read()
+    const head = this.records.getCopy<HeadRecord>('head', '') ?? {}
     change(head)
     this.records.put('head', '', head)
   }

@@ -11,8 +11,11 @@
  *
  * Reads are served from a copy of each kind's rows, loaded on its first read: the object is the only writer of its
  * storage, and one alarm run reads its head and events a dozen times. Every write updates the copy; a transaction
- * that fails drops all of it, to be read again.
+ * that fails drops all of it, to be read again. A row's JSON is parsed once, on its first read, and every read of it
+ * returns that one value, deeply frozen (readers build changed copies; `getCopy` gives one to change).
  */
+
+import { deepFreeze } from '../../lib/freeze'
 
 /** The object's one table (exported for tests that put a fault on it before the object's first write). */
 export const CREATE_RECORDS_TABLE = `CREATE TABLE IF NOT EXISTS records (
@@ -25,11 +28,18 @@ export const CREATE_RECORDS_TABLE = `CREATE TABLE IF NOT EXISTS records (
 const RECORD_KINDS = ['head', 'notification', 'event', 'refund'] as const
 export type RecordKind = (typeof RECORD_KINDS)[number]
 
+/** A stored record: its JSON, and its value once a read parsed it. */
+interface Row {
+  body: string
+  value?: unknown
+}
+
 /** A record's body as JSON; null means deleted. */
 interface PendingEntry {
   kind: RecordKind
   key: string
   body: string | null
+  value?: unknown
 }
 type Pending = Map<string, PendingEntry>
 
@@ -43,8 +53,8 @@ export class RecordStore {
   private pending: Pending | null = null
   /** Whether the table exists, once known (only this instance creates it, on its first write). */
   private table: 'unknown' | 'present' | 'absent' = 'unknown'
-  /** Each kind's rows (key → JSON body) as stored, once read. */
-  private readonly stored = new Map<RecordKind, Map<string, string>>()
+  /** Each kind's rows by key, as stored, once read. */
+  private readonly stored = new Map<RecordKind, Map<string, Row>>()
   /** Rows written by this instance's statements (index and schema entries included, as the runtime counts them). */
   private written = 0
 
@@ -90,16 +100,21 @@ export class RecordStore {
     }
   }
 
+  /** The record, frozen: the same value for every read until it is written again. */
   get<T>(kind: RecordKind, key: string): T | null {
-    const buffered = this.pending?.get(slot(kind, key))
-    if (buffered !== undefined) return buffered.body === null ? null : (JSON.parse(buffered.body) as T)
-    const body = this.rowsOf(kind).get(key)
-    return body === undefined ? null : (JSON.parse(body) as T)
+    const row = this.row(kind, key)
+    return row === null ? null : parsedValue<T>(row)
   }
 
-  /** Every record of a kind, by key; with a prefix, those whose key starts with it. */
+  /** The record as a value of the caller's own, to change and `put`. */
+  getCopy<T>(kind: RecordKind, key: string): T | null {
+    const row = this.row(kind, key)
+    return row === null ? null : (JSON.parse(row.body) as T)
+  }
+
+  /** Every record of a kind, by key, frozen; with a prefix, those whose key starts with it. */
   list<T>(kind: RecordKind, prefix = ''): Array<{ key: string; value: T }> {
-    return this.entries(kind, prefix).map(([key, body]) => ({ key, value: JSON.parse(body) as T }))
+    return this.entries(kind, prefix).map(([key, row]) => ({ key, value: parsedValue<T>(row) }))
   }
 
   /** The greatest key of a kind, or null when it has none (nothing parsed). */
@@ -120,25 +135,33 @@ export class RecordStore {
     return this.written
   }
 
-  /** A kind's rows as JSON text, the transaction's buffer over what is stored, sorted by key. */
-  private entries(kind: RecordKind, prefix: string): Array<[string, string]> {
-    const found = new Map<string, string>()
-    for (const [key, body] of this.rowsOf(kind)) if (key.startsWith(prefix)) found.set(key, body)
+  /** The record, the transaction's buffer over what is stored; null when there is none. */
+  private row(kind: RecordKind, key: string): Row | null {
+    const buffered = this.pending?.get(slot(kind, key))
+    if (buffered !== undefined) return asRow(buffered)
+    return this.rowsOf(kind).get(key) ?? null
+  }
+
+  /** A kind's rows, the transaction's buffer over what is stored, sorted by key. */
+  private entries(kind: RecordKind, prefix: string): Array<[string, Row]> {
+    const found = new Map<string, Row>()
+    for (const [key, row] of this.rowsOf(kind)) if (key.startsWith(prefix)) found.set(key, row)
     for (const entry of this.pending?.values() ?? []) {
       if (entry.kind !== kind || !entry.key.startsWith(prefix)) continue
-      if (entry.body === null) found.delete(entry.key)
-      else found.set(entry.key, entry.body)
+      const row = asRow(entry)
+      if (row === null) found.delete(entry.key)
+      else found.set(entry.key, row)
     }
     return [...found.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
   }
 
-  private rowsOf(kind: RecordKind): Map<string, string> {
+  private rowsOf(kind: RecordKind): Map<string, Row> {
     let rows = this.stored.get(kind)
     if (rows === undefined) {
       rows = new Map()
       if (this.exists()) {
         const cursor = this.storage.sql.exec<{ key: string; body: string }>('SELECT key, body FROM records WHERE kind = ?', kind)
-        for (const row of cursor) rows.set(row.key, row.body)
+        for (const { key, body } of cursor) rows.set(key, { body })
       }
       this.stored.set(kind, rows)
     }
@@ -170,7 +193,7 @@ export class RecordStore {
           ...chunk.flatMap((r) => [r.kind, r.key, r.body]),
         ),
       )
-      for (const { kind, key, body } of chunk) this.remember(kind, key, body)
+      for (const entry of chunk) this.remember(entry.kind, entry.key, asRow(entry))
     }
   }
 
@@ -181,15 +204,26 @@ export class RecordStore {
   }
 
   /** Keeps the copy of a kind's rows (when loaded) in step with what was just written. */
-  private remember(kind: RecordKind, key: string, body: string | null): void {
+  private remember(kind: RecordKind, key: string, row: Row | null): void {
     const rows = this.stored.get(kind)
     if (rows === undefined) return
-    if (body === null) rows.delete(key)
-    else rows.set(key, body)
+    if (row === null) rows.delete(key)
+    else rows.set(key, row)
   }
 
   private count(cursor: SqlStorageCursor<Record<string, SqlStorageValue>>): void {
     cursor.toArray()
     this.written += cursor.rowsWritten
   }
+}
+
+/** A buffered write as the row it makes (the entry itself: a value parsed from it stays with it); null for a deletion. */
+function asRow(entry: PendingEntry): Row | null {
+  return entry.body === null ? null : (entry as Row)
+}
+
+/** The row's value, parsed and frozen on the first read. */
+function parsedValue<T>(row: Row): T {
+  if (row.value === undefined) row.value = deepFreeze(JSON.parse(row.body))
+  return row.value as T
 }

@@ -92,3 +92,31 @@ it('a statement failing in a later chunk rolls back the earlier ones, and the st
     expect(store.list('refund')).toEqual([{ key: 'R040', value: { key: 'R040' } }])
   })
 })
+
+it('a record is parsed once and shared frozen by its readers; a write gives a new value; getCopy is the caller’s own', async () => {
+  const stub = stubFor(uniqueOrder('FROZEN'))
+  await runInDurableObject(stub, (_o: OrderObject, state) => {
+    const store = new RecordStore(state.storage)
+    store.knowTable(false)
+    store.transaction(() => store.put('refund', 'R1', { amount: 100, log: [{ at: 1 }] }))
+    const read = store.get<{ amount: number; log: Array<{ at: number }> }>('refund', 'R1')!
+    expect(store.get('refund', 'R1')).toBe(read)
+    expect(store.list('refund')[0]!.value).toBe(read)
+    // No reader can change what the next one reads: a change throws (modules are strict), nested values too.
+    expect(() => {
+      read.amount = 1
+    }).toThrow(TypeError)
+    expect(() => read.log.push({ at: 2 })).toThrow(TypeError)
+
+    const copy = store.getCopy<{ amount: number }>('refund', 'R1')!
+    copy.amount = 250
+    expect(store.get('refund', 'R1')).toEqual({ amount: 100, log: [{ at: 1 }] })
+    store.transaction(() => {
+      store.put('refund', 'R1', copy)
+      // Inside the transaction, a read sees the buffered write.
+      expect(store.get('refund', 'R1')).toMatchObject({ amount: 250 })
+    })
+    expect(store.get('refund', 'R1')).not.toBe(read)
+    expect(new RecordStore(state.storage).get('refund', 'R1')).toEqual({ amount: 250, log: [{ at: 1 }] })
+  })
+})
