@@ -8,6 +8,7 @@
 import { sha256Hex } from '../crypto/primitives'
 import { isoNow, newId } from '../lib/ids'
 import type { ChannelName } from '../providers/core/types'
+import type { NotificationProjection } from './projection/records'
 import { keepBodyStatement, pruneBodiesStatements, type RefusedBody } from './rejected-bodies'
 
 /** Refusals listed one by one per merchant and UTC hour before the rest of that hour is counted. */
@@ -57,19 +58,22 @@ export async function refusalRowId(refusal: Refusal): Promise<string> {
 const hourKey = (r: Refusal): string => JSON.stringify([r.merchantId, Math.floor(r.receivedAt / HOUR_MS)])
 
 export interface RefusalWrite {
+  /** The refusals listed one by one: `notifications` rows, which the caller writes with the batch's other ones. */
+  listed: NotificationProjection[]
   statements: D1PreparedStatement[]
   /** The refusals the shard did not hold yet, listed or counted now: what the stats count. */
   fresh: Refusal[]
 }
 
 /**
- * The statements that record a batch's refusals: a row each while the merchant's hour has fewer than
- * `LISTED_REFUSALS_PER_HOUR` listed, else one upsert per counted row the batch touches; and old rows expire. What the
+ * What records a batch's refusals: a row each while the merchant's hour has fewer than `LISTED_REFUSALS_PER_HOUR`
+ * listed (`listed`, written with the batch's other notification rows in one statement), else one upsert per counted
+ * row the batch touches; and old rows expire. What the
  * shard already holds (listed rows, counted ids) is read first, so a batch applied again writes nothing; this relies
  * on the projection consumer writing one batch at a time (`max_concurrency = 1`).
  */
 export async function refusalStatements(db: D1Database, refusals: readonly Refusal[]): Promise<RefusalWrite> {
-  if (refusals.length === 0) return { statements: [], fresh: [] }
+  if (refusals.length === 0) return { listed: [], statements: [], fresh: [] }
   const byId = new Map<string, Refusal>()
   const withoutId: Refusal[] = []
   for (const refusal of refusals) {
@@ -80,6 +84,7 @@ export async function refusalStatements(db: D1Database, refusals: readonly Refus
   const fresh = [...withoutId, ...[...byId.values()].filter((r) => !stored.has(r.id!))].sort(
     (a, b) => a.receivedAt - b.receivedAt || (a.id ?? '').localeCompare(b.id ?? ''),
   )
+  const listedRows: NotificationProjection[] = []
   const statements: D1PreparedStatement[] = []
   const counted = new Map<string, Refusal[]>()
   for (const refusal of fresh) {
@@ -88,7 +93,7 @@ export async function refusalStatements(db: D1Database, refusals: readonly Refus
     // A record without an id cannot be told from its redelivery: it is counted, as before ids existed.
     if (refusal.id !== undefined && listedSoFar < LISTED_REFUSALS_PER_HOUR) {
       listed.set(hour, listedSoFar + 1)
-      statements.push(listedStatement(db, refusal, refusal.id))
+      listedRows.push(listedRow(refusal, refusal.id))
       if (refusal.kept !== undefined)
         statements.push(keepBodyStatement(db, refusal.id, refusal.merchantId, isoNow(refusal.receivedAt), refusal.kept))
       continue
@@ -110,17 +115,23 @@ export async function refusalStatements(db: D1Database, refusals: readonly Refus
         .bind(merchantId, isoNow(at - COUNTED_IDS_RETENTION_MS)),
     )
   }
-  return { statements, fresh }
+  return { listed: listedRows, statements, fresh }
 }
 
-function listedStatement(db: D1Database, refusal: Refusal, id: string): D1PreparedStatement {
-  return db
-    .prepare(
-      `INSERT INTO notifications (id, merchant_id, channel, out_trade_no, provider_notification_id, received_at, verdict, reason, source,
-         refused_before_object)
-       VALUES (?, ?, ?, ?, NULL, ?, 'rejected', ?, 'notify', 1) ON CONFLICT (id) DO NOTHING`,
-    )
-    .bind(id, refusal.merchantId, refusal.channel, refusal.outTradeNo ?? null, isoNow(refusal.receivedAt), refusal.reason)
+/** A refusal's row of its own in `notifications`, marked as one before any object. */
+function listedRow(refusal: Refusal, id: string): NotificationProjection {
+  return {
+    id,
+    merchantId: refusal.merchantId,
+    channel: refusal.channel,
+    outTradeNo: refusal.outTradeNo ?? null,
+    providerNotificationId: null,
+    receivedAt: isoNow(refusal.receivedAt),
+    verdict: 'rejected',
+    reason: refusal.reason,
+    source: 'notify',
+    refusedBeforeObject: true,
+  }
 }
 
 /**

@@ -73,7 +73,8 @@ export async function applyToShard(db: D1Database, records: readonly ProjectionR
   const statements = [
     ...orderStatements(db, changedOrders),
     ...deliveryStatements(db, changedDeliveries),
-    ...notificationStatements(db, newNotifications),
+    // The objects' new notifications and the refusals listed one by one: one statement.
+    ...notificationStatements(db, [...newNotifications, ...refusals.listed]),
     ...refusals.statements,
   ]
   for (const r of refusals.fresh) countNotification(delta(r.merchantId), new Date(r.receivedAt).toISOString(), 'rejected', r.reason)

@@ -48,6 +48,8 @@ export interface NotificationProjection {
   /** A provider notification's type and subject object (null for an order's notifications). */
   notificationType?: string | null
   subjectKey?: string | null
+  /** A refusal before any object, listed in its own row (`storage/refusals.ts`); never in an object's record. */
+  refusedBeforeObject?: true
 }
 
 export interface AttemptProjection {

@@ -57,6 +57,8 @@ const NOTIFICATIONS: UpsertSpec<NotificationProjection> = {
     ['source', (n) => n.source],
     ['notification_type', (n) => n.notificationType ?? null],
     ['subject_key', (n) => n.subjectKey ?? null],
+    // 1 or NULL (migration 0012).
+    ['refused_before_object', (n) => (n.refusedBeforeObject === true ? 1 : null)],
   ],
   onConflict: 'ON CONFLICT (id) DO NOTHING',
 }
