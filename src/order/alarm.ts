@@ -3,9 +3,10 @@
  * refund queries, drain the outbox, hand the object's state to the projection queue, then set the next
  * alarm from what storage holds after the last await. A subject object's: the same without queries.
  *
- * The hand-off is at least once without marks in storage: every state change sets the alarm (durable), and an
- * alarm run that could not hand off sets the next one; a run after a restart sends the state again (the consumer
- * ignores what it already has).
+ * The hand-off is at least once without marks in storage: every state change sets the alarm (durable), an alarm run
+ * that could not hand off sets the next one, and a run moves its alarm on only once the queue took the state (a run
+ * cut short by a reset comes back); a run after a restart sends the state again (the consumer ignores what it already
+ * has).
  */
 import { errorName, errorSummary, log } from '../lib/log'
 import { reportDeliveryRun } from '../ops/monitor'
@@ -32,8 +33,8 @@ export async function runAlarm(ctx: OrderContext, reconciler: Reconciler, refund
   await reconciler.run(ctx, Date.now())
   await refunds.run(ctx, Date.now())
   const deliveryFailed = await deliver(ctx, order.merchantId)
-  // Computed from storage after the last await (an RPC that ran meanwhile may have added work; any later one sets
-  // its own alarm), and set before the hand-off's await: written in one commit with the delivery's outcome.
+  // Computed from storage after the last await before the hand-off (an RPC that ran meanwhile may have added work; one
+  // during the hand-off, or later, sets its own alarm).
   const now = Date.now()
   const plan = ctx.store.reconciliation.get()
   const queryDue = plan !== null && awaitsQuery(ctx.store) ? plan.nextQueryAt : null
@@ -41,10 +42,7 @@ export async function runAlarm(ctx: OrderContext, reconciler: Reconciler, refund
   // Nothing left to do: the alarm comes back when the order is old enough to keep only its tombstone.
   const compactionDue = next === null ? compactionDueAt(ctx) : null
   const wake = earliest(next, compactionDue !== null && compactionDue > now ? compactionDue : null)
-  const alarmSet = wake === null ? null : ctx.store.setAlarm(wake)
-  const handedOff = await handOff(ctx, order.merchantId)
-  await alarmSet
-  if (!handedOff) return retryHandOff(ctx)
+  if (!(await handOffThenWake(ctx, order.merchantId, wake))) return
   // Due now, and nothing came in during the awaits (the state handed off is still the state): D1 has all of it, so
   // the tombstone loses nothing there. Otherwise the newcomer's own alarm comes back to it. (Checked only then: the
   // record is rebuilt and serialized for the comparison.)
@@ -57,11 +55,7 @@ export async function runSubjectAlarm(ctx: OrderContext): Promise<void> {
   if (subject === null) return
   await refreshForwardTarget(ctx, subject.merchantId)
   const deliveryFailed = await deliver(ctx, subject.merchantId)
-  const next = outboxDueAt(ctx, Date.now(), deliveryFailed)
-  const alarmSet = next === null ? null : ctx.store.setAlarm(next)
-  const handedOff = await handOff(ctx, subject.merchantId)
-  await alarmSet
-  if (!handedOff) await retryHandOff(ctx)
+  await handOffThenWake(ctx, subject.merchantId, outboxDueAt(ctx, Date.now(), deliveryFailed))
 }
 
 /** Drains the outbox; returns whether the step failed unexpectedly (it only delays the deliveries). */
@@ -104,6 +98,23 @@ async function deliver(ctx: OrderContext, merchantId: string): Promise<boolean> 
   }
 }
 
+/**
+ * Hands the object's state to the projection queue unless this instance already did, then sets the next alarm: `wake`
+ * (none when null), or within 30 s when the queue refused. Set only after the queue took the state: until then the
+ * alarm running now stays stored (alarms run at least once), so a reset (a crash, a deploy) before the queue's accept
+ * runs it again and hands the state on; the retention date set before the hand-off would leave D1 behind for good. An
+ * RPC that ran during the hand-off and set the alarm for its own work keeps it when it is sooner. False when the queue
+ * refused.
+ */
+async function handOffThenWake(ctx: OrderContext, merchantId: string, wake: number | null): Promise<boolean> {
+  const alarmsBefore = ctx.store.written().alarms
+  const handedOff = await handOff(ctx, merchantId)
+  const next = handedOff ? wake : earliest(wake, Date.now() + PROJECTION_RETRY_MS)
+  const meanwhile = ctx.store.written().alarms !== alarmsBefore ? await ctx.storage.getAlarm() : null
+  if (next !== null && (meanwhile === null || next < meanwhile)) await ctx.store.setAlarm(next)
+  return handedOff
+}
+
 /** Hands the object's state to the projection queue unless this instance already did; false when the queue refused. */
 async function handOff(ctx: OrderContext, merchantId: string): Promise<boolean> {
   try {
@@ -119,13 +130,6 @@ async function handOff(ctx: OrderContext, merchantId: string): Promise<boolean> 
     log('warn', { event: 'projection.deferred', merchant_id: merchantId, out_trade_no: outTradeNo, error: errorSummary(error) })
     return false
   }
-}
-
-/** The hand-off is tried again 30 s from now, unless the alarm is due sooner (new work set it meanwhile). */
-async function retryHandOff(ctx: OrderContext): Promise<void> {
-  const retryAt = Date.now() + PROJECTION_RETRY_MS
-  const current = await ctx.storage.getAlarm()
-  await ctx.store.setAlarm(current !== null && current < retryAt ? current : retryAt)
 }
 
 /** When the outbox next has something to do. */

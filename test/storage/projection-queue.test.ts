@@ -180,6 +180,73 @@ describe('the hand-off to the queue', () => {
   })
 })
 
+describe('a reset during the hand-off', () => {
+  it('until the queue has taken the state, the alarm stays the one running: a reset then runs it again, not in 400 days', async () => {
+    network.use(http.post(FORWARD.url, () => HttpResponse.text('ok')))
+    const order = { ...uniqueOrder('QRESET'), merchantId: 'queue-reset' }
+    const stub = stubFor(order)
+    // A slow queue: while it has not answered, storage holds all that a reset (a crash, a deploy) would leave the next
+    // instance to go on. The alarm runs as scheduled, on its own: the runtime keeps a running alarm stored until the
+    // run ends (getAlarm() shows null meanwhile) and runs it again after a reset, where runDurableObjectAlarm deletes
+    // it first. An alarm set during the run replaces it: set to the retention date before the queue took the state,
+    // a reset left D1 without the delivery's outcome for good.
+    let sending = false
+    const slow = async (record: ProjectionRecord, options?: QueueSendOptions): Promise<void> => {
+      sending = true
+      await scheduler.wait(1_000)
+      await env.PROJECTION.send(record, options)
+    }
+    await runInDurableObject(stub, (o: OrderObject) => {
+      ;(o as unknown as { env: Env }).env = { ...env, PROJECTION: { send: slow } as unknown as Queue }
+    })
+    await stub.ingest({ order, notification: paymentNotification(order), settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })
+    await vi.waitFor(() => expect(sending).toBe(true), PROJECTION_WAIT)
+    const during = await runInDurableObject(stub, async (_o: OrderObject, state) => {
+      await state.storage.sync()
+      return { alarm: await state.storage.getAlarm(), delivery: new OrderStore(state.storage).deliveries.all()[0]?.status }
+    })
+    expect(during).toEqual({ alarm: null, delivery: 'delivered' })
+    expect(await orderRow(env.DB, order)).toBeNull()
+
+    await vi.waitFor(async () => expect(await orderRow(env.DB, order)).toMatchObject({ status: 'paid' }), PROJECTION_WAIT)
+    // Handed on: then the alarm is the retention date.
+    const next = await runInDurableObject(stub, (_o: OrderObject, state) => state.storage.getAlarm())
+    expect(next!).toBeGreaterThan(Date.now() + 24 * 60 * 60 * 1000)
+  })
+})
+
+describe('work that comes in during the hand-off', () => {
+  it('keeps its own alarm: a refund stored while the queue takes the payment is delivered and projected too', async () => {
+    const forwarded: string[] = []
+    network.use(
+      http.post(FORWARD.url, async ({ request }) => {
+        forwarded.push(((await request.json()) as { type: string }).type)
+        return HttpResponse.text('ok')
+      }),
+    )
+    const order = { ...uniqueOrder('QMEANWHILE'), merchantId: 'queue-meanwhile' }
+    const stub = stubFor(order)
+    let sends = 0
+    const slow = async (record: ProjectionRecord, options?: QueueSendOptions): Promise<void> => {
+      sends++
+      await scheduler.wait(1_000)
+      await env.PROJECTION.send(record, options)
+    }
+    await runInDurableObject(stub, (o: OrderObject) => {
+      ;(o as unknown as { env: Env }).env = { ...env, PROJECTION: { send: slow } as unknown as Queue }
+    })
+    const ingest = (notification: ReturnType<typeof paymentNotification>) =>
+      stub.ingest({ order, notification, settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })
+    await ingest(paymentNotification(order))
+    await vi.waitFor(() => expect(sends).toBe(1), PROJECTION_WAIT)
+    // The payment's alarm is handing its state off: the refund arrives now and sets the alarm for itself.
+    expect((await ingest(refundNotification(order, 'MEANWHILE-R1', 40))).verdict).toBe('accepted')
+
+    await vi.waitFor(() => expect(forwarded).toEqual(['payment.succeeded', 'refund.succeeded']), PROJECTION_WAIT)
+    await vi.waitFor(async () => expect(await orderRow(env.DB, order)).toMatchObject({ status: 'partially_refunded' }), PROJECTION_WAIT)
+  })
+})
+
 describe('the record handed off', () => {
   it('carries the most recently changed deliveries: an old one changed after 50 newer ones is still in it', async () => {
     const { order } = await deliveredOrder()
