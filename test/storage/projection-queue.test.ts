@@ -23,6 +23,7 @@ import { assignShard } from '../../src/storage/shards'
 import { objectRecord, type ProjectionRecord } from '../../src/storage/projection'
 import { OrderStore, type OrderRef } from '../../src/storage/order'
 import { network } from '../msw'
+import { consumeProjection } from '../support/projection-queue'
 import { callWorker, ownKeys, registerMerchant, unavailableD1 } from '../security/harness'
 import {
   FORWARD,
@@ -55,14 +56,19 @@ async function deliveredOrder(merchantId = 'queue-acme'): Promise<{ order: Order
   return { order, record }
 }
 
-async function consume(records: ProjectionRecord[], overrides: Partial<Env> = {}) {
-  const batch = createMessageBatch<ProjectionRecord>(
-    'paygate-projection',
-    records.map((body, i) => ({ id: `msg-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })),
-  )
-  const ctx = createExecutionContext()
-  await worker.queue!(batch as MessageBatch, { ...env, ...overrides }, ctx)
-  return getQueueResult(batch, ctx)
+/**
+ * Makes the object's queue take `wait` ms to accept each record, calling `onSend` as each send starts: while it has not
+ * answered, the object's alarm run is in its hand-off.
+ */
+function slowQueue(stub: DurableObjectStub<OrderObject>, onSend: () => void, wait = 1_000): Promise<void> {
+  const send = async (record: ProjectionRecord, options?: QueueSendOptions): Promise<void> => {
+    onSend()
+    await scheduler.wait(wait)
+    await env.PROJECTION.send(record, options)
+  }
+  return runInDurableObject(stub, (o: OrderObject) => {
+    ;(o as unknown as { env: Env }).env = { ...env, PROJECTION: { send } as unknown as Queue }
+  })
 }
 
 const orderRow = (db: D1Database, order: OrderRef) =>
@@ -85,19 +91,19 @@ describe('the projection queue', () => {
     await env.DB.prepare('DELETE FROM deliveries WHERE merchant_id = ?').bind(merchantId).run()
     await env.DB.prepare('DELETE FROM merchant_stats WHERE merchant_id = ?').bind(merchantId).run()
 
-    const down = await consume([record], { DB: unavailableD1().db })
+    const down = await consumeProjection([record], { DB: unavailableD1().db })
     expect(down.explicitAcks).toEqual([])
     expect(down.retryMessages).toHaveLength(1)
     expect(await orderRow(env.DB, order)).toBeNull()
 
-    const up = await consume([record])
+    const up = await consumeProjection([record])
     expect(up.retryMessages).toEqual([])
     expect(up.explicitAcks).toHaveLength(1)
     expect(await orderRow(env.DB, order)).toEqual({ status: 'paid', version: 2, accepted_notifications: 1 })
     expect(await statsOf(env.DB, merchantId)).toEqual({ accepted: 1, delivered: 1 })
 
     // The same batch again (a redelivery, a re-drive): nothing changes, nothing is counted twice.
-    const again = await consume([record, record])
+    const again = await consumeProjection([record, record])
     expect(again.retryMessages).toEqual([])
     expect(await orderRow(env.DB, order)).toEqual({ status: 'paid', version: 2, accepted_notifications: 1 })
     expect(await statsOf(env.DB, merchantId)).toEqual({ accepted: 1, delivered: 1 })
@@ -111,14 +117,14 @@ describe('the projection queue', () => {
       ...record,
       order: record.kind === 'object' && record.order ? { ...record.order, status: 'pending' as const, version: 1 } : null,
     }
-    await consume([record])
-    await consume([older as ProjectionRecord])
+    await consumeProjection([record])
+    await consumeProjection([older as ProjectionRecord])
     expect(await orderRow(env.DB, order)).toMatchObject({ status: 'paid', version: 2 })
   })
 
   it('a consumer that cannot read the shard map retries the batch; parked records are re-driven by the admin API', async () => {
     const { order, record } = await deliveredOrder('queue-map')
-    const broken = await consume([record], { D1_SHARDS: 'DB,DB_SHARD_1', DB: unavailableD1().db } satisfies Partial<Env>)
+    const broken = await consumeProjection([record], { D1_SHARDS: 'DB,DB_SHARD_1', DB: unavailableD1().db } satisfies Partial<Env>)
     expect(broken.retryMessages).toHaveLength(1)
     // Out of retries: the dead-letter consumer parks it; an operator sends it again.
     const parked = createMessageBatch<ProjectionRecord>('paygate-projection-dead', [
@@ -191,13 +197,8 @@ describe('a reset during the hand-off', () => {
     // it first. An alarm set during the run replaces it: set to the retention date before the queue took the state,
     // a reset left D1 without the delivery's outcome for good.
     let sending = false
-    const slow = async (record: ProjectionRecord, options?: QueueSendOptions): Promise<void> => {
+    await slowQueue(stub, () => {
       sending = true
-      await scheduler.wait(1_000)
-      await env.PROJECTION.send(record, options)
-    }
-    await runInDurableObject(stub, (o: OrderObject) => {
-      ;(o as unknown as { env: Env }).env = { ...env, PROJECTION: { send: slow } as unknown as Queue }
     })
     await stub.ingest({ order, notification: paymentNotification(order), settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })
     await vi.waitFor(() => expect(sending).toBe(true), PROJECTION_WAIT)
@@ -227,13 +228,8 @@ describe('work that comes in during the hand-off', () => {
     const order = { ...uniqueOrder('QMEANWHILE'), merchantId: 'queue-meanwhile' }
     const stub = stubFor(order)
     let sends = 0
-    const slow = async (record: ProjectionRecord, options?: QueueSendOptions): Promise<void> => {
+    await slowQueue(stub, () => {
       sends++
-      await scheduler.wait(1_000)
-      await env.PROJECTION.send(record, options)
-    }
-    await runInDurableObject(stub, (o: OrderObject) => {
-      ;(o as unknown as { env: Env }).env = { ...env, PROJECTION: { send: slow } as unknown as Queue }
     })
     const ingest = (notification: ReturnType<typeof paymentNotification>) =>
       stub.ingest({ order, notification, settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })
@@ -301,7 +297,7 @@ describe('shards', () => {
     const shardA = await assignShard(shardEnv, 'shard-a', new Date().toISOString())
     const shardB = await assignShard(shardEnv, 'shard-b', new Date().toISOString())
     expect(new Set([shardA, shardB])).toEqual(new Set(['DB', 'DB_SHARD_1']))
-    await consume([first.record, second.record], twoShards)
+    await consumeProjection([first.record, second.record], twoShards)
     const db = (name: string) => (name === 'DB' ? env.DB : env.DB_SHARD_1)
     expect(await orderRow(db(shardA), first.order)).toMatchObject({ status: 'paid' })
     expect(await orderRow(db(shardB), first.order)).toBeNull()
@@ -339,7 +335,7 @@ describe('shard assignment', () => {
       .run()
     // D1_SHARDS as shipped (DB alone) while the map says DB_SHARD_1: retried, written nowhere.
     // In one batch with another merchant's record: that one lands, this one is retried.
-    const refused = await consume([healthy.record, record])
+    const refused = await consumeProjection([healthy.record, record])
     expect(refused.retryMessages).toHaveLength(1)
     expect(refused.explicitAcks).toHaveLength(1)
     expect(await orderRow(env.DB, healthy.order)).toMatchObject({ status: 'paid' })
@@ -347,7 +343,7 @@ describe('shard assignment', () => {
     expect(await orderRow(env.DB_SHARD_1, order)).toBeNull()
     expect(capturedLines.some((line) => line.includes('shard not in D1_SHARDS') && line.includes('shard-removed'))).toBe(true)
     // Listed again: the same record lands on its own shard.
-    const listed = await consume([record], { D1_SHARDS: 'DB,DB_SHARD_1' } satisfies Partial<Env>)
+    const listed = await consumeProjection([record], { D1_SHARDS: 'DB,DB_SHARD_1' } satisfies Partial<Env>)
     expect(listed.explicitAcks).toHaveLength(1)
     expect(await orderRow(env.DB_SHARD_1, order)).toMatchObject({ status: 'paid' })
     expect(await orderRow(env.DB, order)).toBeNull()

@@ -5,16 +5,16 @@
  * consumer reads differently (an order row without its accepted count, counted again later). So the notify path must
  * need no table from 0007 on, and what is queued before the migrations must land once after them.
  */
-import { applyD1Migrations, createExecutionContext, createMessageBatch, getQueueResult, runDurableObjectAlarm } from 'cloudflare:test'
+import { applyD1Migrations, runDurableObjectAlarm } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { http, HttpResponse } from 'msw'
 import { beforeAll, describe, expect, it } from 'vitest'
-import worker from '../../src/index'
 import { orderStub } from '../../src/order/order-key'
 import { objectRecord, type ProjectionRecord } from '../../src/storage/projection'
 import { network } from '../msw'
 import { callWorker, freshPayment, MERCHANT_ORIGIN, notifyRequest, ownKeys, registerMerchant } from '../security/harness'
 import { inOrderStore } from '../support/orders'
+import { consumeProjection } from '../support/projection-queue'
 
 /** A D1 as a release before the projection queue left it: the migrations before 0007. */
 const oldD1 = () => env.DB_SHARD_1
@@ -26,15 +26,7 @@ beforeAll(async () => {
   )
 })
 
-async function consume(records: ProjectionRecord[]) {
-  const batch = createMessageBatch<ProjectionRecord>(
-    'paygate-projection',
-    records.map((body, i) => ({ id: `msg-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })),
-  )
-  const ctx = createExecutionContext()
-  await worker.queue!(batch as MessageBatch, { ...env, DB: oldD1() }, ctx)
-  return getQueueResult(batch, ctx)
-}
+const consume = (records: ProjectionRecord[]) => consumeProjection(records, { DB: oldD1() })
 
 /** The merchant as the old release saved it: its row in the old D1 (the merchants table is the same since 0001). */
 async function copyMerchant(merchantId: string): Promise<void> {
