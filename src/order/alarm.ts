@@ -1,7 +1,7 @@
 /**
  * @module The alarms. An order object's: refresh the forward settings, run a due order query and due
- * refund queries, drain the outbox, hand the object's state to the projection queue, then set the next
- * alarm from what storage holds after the last await. A subject object's: the same without queries.
+ * refund queries, drain the outbox, compute the next alarm from what storage then holds, hand the object's state to
+ * the projection queue, and only then set that alarm. A subject object's: the same without queries.
  *
  * The hand-off is at least once without marks in storage: every state change sets the alarm (durable), an alarm run
  * that could not hand off sets the next one, and a run moves its alarm on only once the queue took the state (a run
