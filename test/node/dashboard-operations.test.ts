@@ -247,11 +247,12 @@ describe('the dashboard, beyond the happy path', () => {
   it("shows the API's refusal of a replay or a test event while the endpoint is disabled, and claims no success", async () => {
     try {
       await page.getByRole('button', { name: 'Disable endpoint' }).click()
-      await page.getByText('Endpoint disabled').waitFor()
+      // Its own status line: the deliveries list may already say "failed (endpoint disabled)" from an earlier test.
+      const endpoint = page.getByRole('region', { name: 'Endpoint', exact: true })
+      await endpoint.getByRole('status').getByText('Endpoint disabled').waitFor()
       // Needs the server's 409 conflict for a test event and a replay while the endpoint is disabled.
       await page.getByRole('button', { name: 'Send test event' }).click()
-      await page
-        .getByRole('region', { name: 'Endpoint', exact: true })
+      await endpoint
         .getByRole('alert')
         .getByText(/disabled/)
         .waitFor()

@@ -152,12 +152,13 @@ describe('the dashboard', () => {
 
   it('disables the endpoint, enables it, and recovers what failed meanwhile after saying how many', async () => {
     await page.goto(`${gateway.url}/dashboard#/merchants/${M}`)
+    const endpoint = page.getByRole('region', { name: 'Endpoint', exact: true })
     await page.getByRole('button', { name: 'Disable endpoint' }).click()
-    await page.getByText('Endpoint disabled').waitFor()
+    await endpoint.getByRole('status').getByText('Endpoint disabled').waitFor()
     expect(await postAlipay(gateway.url, M, alipayPaymentBody(SECOND))).toBe('success')
     await deliveryOf(SECOND, (d) => d.status === 'failed' && d.reason === 'endpoint_disabled')
     await page.getByRole('button', { name: 'Enable endpoint' }).click()
-    await page.getByText('Endpoint enabled').waitFor()
+    await endpoint.getByRole('status').getByText('Endpoint enabled').waitFor()
     const before = received.length
     await page.getByRole('button', { name: 'Recover failed deliveries…' }).click()
     const dialog = page.getByRole('dialog')
