@@ -1,8 +1,8 @@
 /**
  * The console in Chromium against a real `wrangler dev`, in what an operator meets beyond the happy path (an audit's
  * findings): a gateway that cannot be reached at sign-in or during an action, one order number at both providers,
- * refund and close amounts, the gateway's own queries on a timeline, provider notifications in recovery, a replay
- * or test event refused while the endpoint is disabled, a delivery page refreshing under the reader, Load more after
+ * refund and close amounts, the gateway's own queries on a timeline, provider notifications in recovery, no second
+ * action while a disable is in flight, a replay or test event refused while the endpoint is disabled, a delivery page refreshing under the reader, Load more after
  * an unapplied filter change, and more merchants than one page. Every page checked still passes axe-core.
  */
 import { createServer, type Server } from 'node:http'
@@ -244,12 +244,25 @@ describe('the dashboard, beyond the happy path', () => {
     expect(await status.textContent()).not.toMatch(/pending/)
   })
 
-  it("shows the API's refusal of a replay or a test event while the endpoint is disabled, and claims no success", async () => {
+  it("starts nothing else while a disable is in flight, then shows the API's refusal of a replay or a test event, and claims no success", async () => {
     try {
-      await page.getByRole('button', { name: 'Disable endpoint' }).click()
-      // Its own status line: the deliveries list may already say "failed (endpoint disabled)" from an earlier test.
       const endpoint = page.getByRole('region', { name: 'Endpoint', exact: true })
+      // The disable held back: while it is in flight, no second action can start (a test event would still go out).
+      let release = () => {}
+      const held = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      await page.route('**/endpoint/disable', async (route) => {
+        await held
+        await route.continue()
+      })
+      await page.getByRole('button', { name: 'Disable endpoint' }).click()
+      await endpoint.getByRole('status').getByText('Disabling').waitFor()
+      expect(await endpoint.getByRole('button', { name: 'Send test event' }).isDisabled()).toBe(true)
+      release()
+      // Its own status line: the deliveries list may already say "failed (endpoint disabled)" from an earlier test.
       await endpoint.getByRole('status').getByText('Endpoint disabled').waitFor()
+      await page.unroute('**/endpoint/disable')
       // Needs the server's 409 conflict for a test event and a replay while the endpoint is disabled.
       await page.getByRole('button', { name: 'Send test event' }).click()
       await endpoint

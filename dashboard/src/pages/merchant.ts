@@ -13,7 +13,12 @@ type Merchant = Schemas['Merchant']
 function endpointSection(merchantId: string, merchant: Merchant, status: HTMLElement, refresh: () => Promise<void>): HTMLElement {
   const { forward } = merchant
   const health = merchant.endpoint_health
+  // One action at a time: a test event clicked while a disable is in flight would still go out.
+  const busy = (on: boolean) => {
+    for (const button of [toggle, testEvent]) button.disabled = on
+  }
   const act = async (label: string, action: () => Promise<string>) => {
+    busy(true)
     replaceChildren(status, notice(`${label}…`))
     try {
       const message = await action()
@@ -21,6 +26,8 @@ function endpointSection(merchantId: string, merchant: Merchant, status: HTMLEle
       replaceChildren(status, notice(message))
     } catch (error) {
       replaceChildren(status, failure(error))
+    } finally {
+      busy(false)
     }
   }
   const post = <T>(path: string) => api<T>(merchantPath(merchantId, ...path.split('/')), { method: 'POST' })
