@@ -271,8 +271,11 @@ describe('the dashboard, beyond the happy path', () => {
         .waitFor()
       const delivery = await deliveryWhere(`out_trade_no=${SAME}`, (d) => d.status === 'delivered')
       await page.goto(`${gateway.url}/dashboard#/deliveries/${delivery.id}`)
-      await page.getByRole('button', { name: 'Send again' }).click()
-      await page
+      // The delivery's own page and card: until the page changes, the merchant page's alert above would match.
+      await page.getByRole('heading', { name: /^Delivery of / }).waitFor()
+      const card = page.getByRole('region', { name: 'Delivery', exact: true })
+      await card.getByRole('button', { name: 'Send again' }).click()
+      await card
         .getByRole('alert')
         .getByText(/disabled/)
         .waitFor()
