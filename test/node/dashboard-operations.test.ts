@@ -2,8 +2,9 @@
  * The console in Chromium against a real `wrangler dev`, in what an operator meets beyond the happy path (an audit's
  * findings): a gateway that cannot be reached at sign-in or during an action, one order number at both providers,
  * refund and close amounts, the gateway's own queries on a timeline, provider notifications in recovery, no second
- * action while a disable is in flight, a replay or test event refused while the endpoint is disabled, a delivery page refreshing under the reader, Load more after
- * an unapplied filter change, and more merchants than one page. Every page checked still passes axe-core.
+ * action while a disable is in flight, a replay or test event refused while the endpoint is disabled, a delivery
+ * page refreshing under the reader, Load more after an unapplied filter change, and more merchants than one page.
+ * Every page checked still passes axe-core.
  */
 import { createServer, type Server } from 'node:http'
 import type { Browser, Locator, Page } from 'playwright-core'
@@ -245,13 +246,13 @@ describe('the dashboard, beyond the happy path', () => {
   })
 
   it("starts nothing else while a disable is in flight, then shows the API's refusal of a replay or a test event, and claims no success", async () => {
+    const endpoint = page.getByRole('region', { name: 'Endpoint', exact: true })
+    // The disable held back: while it is in flight, no second action can start (a test event would still go out).
+    let release = () => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
     try {
-      const endpoint = page.getByRole('region', { name: 'Endpoint', exact: true })
-      // The disable held back: while it is in flight, no second action can start (a test event would still go out).
-      let release = () => {}
-      const held = new Promise<void>((resolve) => {
-        release = resolve
-      })
       await page.route('**/endpoint/disable', async (route) => {
         await held
         await route.continue()
@@ -262,7 +263,6 @@ describe('the dashboard, beyond the happy path', () => {
       release()
       // Its own status line: the deliveries list may already say "failed (endpoint disabled)" from an earlier test.
       await endpoint.getByRole('status').getByText('Endpoint disabled').waitFor()
-      await page.unroute('**/endpoint/disable')
       // Needs the server's 409 conflict for a test event and a replay while the endpoint is disabled.
       await page.getByRole('button', { name: 'Send test event' }).click()
       await endpoint
@@ -281,7 +281,9 @@ describe('the dashboard, beyond the happy path', () => {
         .waitFor()
       expect(await page.getByText(/Queued/).count()).toBe(0)
     } finally {
-      // The tests after this one need the endpoint, whatever became of this one.
+      // The tests after this one need the endpoint and the page's route, whatever became of this one.
+      release()
+      await page.unroute('**/endpoint/disable')
       await adminJson(`/admin/merchants/${M}/endpoint/enable`, { method: 'POST' })
     }
   })

@@ -13,12 +13,11 @@ type Merchant = Schemas['Merchant']
 function endpointSection(merchantId: string, merchant: Merchant, status: HTMLElement, refresh: () => Promise<void>): HTMLElement {
   const { forward } = merchant
   const health = merchant.endpoint_health
-  // One action at a time: a test event clicked while a disable is in flight would still go out.
-  const busy = (on: boolean) => {
-    for (const button of [toggle, testEvent]) button.disabled = on
-  }
+  const actions = h('div', { class: 'actions' })
   const act = async (label: string, action: () => Promise<string>) => {
-    busy(true)
+    // One action at a time: a test event clicked while a disable is in flight would still go out.
+    const buttons = [...actions.querySelectorAll('button')]
+    for (const button of buttons) button.disabled = true
     replaceChildren(status, notice(`${label}…`))
     try {
       const message = await action()
@@ -27,7 +26,7 @@ function endpointSection(merchantId: string, merchant: Merchant, status: HTMLEle
     } catch (error) {
       replaceChildren(status, failure(error))
     } finally {
-      busy(false)
+      for (const button of buttons) button.disabled = false
     }
   }
   const post = <T>(path: string) => api<T>(merchantPath(merchantId, ...path.split('/')), { method: 'POST' })
@@ -62,6 +61,7 @@ function endpointSection(merchantId: string, merchant: Merchant, status: HTMLEle
     },
     'Send test event',
   )
+  actions.append(toggle, testEvent)
   return h(
     'section',
     { 'aria-labelledby': 'endpoint-heading', class: 'card' },
@@ -90,7 +90,7 @@ function endpointSection(merchantId: string, merchant: Merchant, status: HTMLEle
       h('dt', {}, 'Last failure'),
       h('dd', {}, timeOf(health?.last_failure_at)),
     ),
-    h('div', { class: 'actions' }, toggle, testEvent),
+    actions,
     status,
   )
 }
