@@ -78,7 +78,7 @@ export async function deliveriesSection(merchantId: string, signal: AbortSignal)
       replaceChildren(news, failure(error))
       return
     }
-    setTimeout(() => signal.aborted || void refresh(), 1500)
+    refreshSoon()
   }
   const row = (d: Delivery): Child[] => [
     link(href.delivery(d.id), timeOf(d.created_at)),
@@ -113,6 +113,10 @@ export async function deliveriesSection(merchantId: string, signal: AbortSignal)
       replaceChildren(list, failure(error))
     }
     more.hidden = cursor === null
+  }
+  /** After a replay or a recovery, once the runs it queued had a moment: not when the page has been left meanwhile. */
+  const refreshSoon = () => {
+    setTimeout(() => signal.aborted || void refresh(), 1500)
   }
   const loadMore = async () => {
     const reply = await page(cursor)
@@ -153,7 +157,7 @@ export async function deliveriesSection(merchantId: string, signal: AbortSignal)
     list,
     more,
     moreNews,
-    recoverForm(merchantId, refresh),
+    recoverForm(merchantId, refreshSoon),
   )
 }
 
@@ -174,7 +178,7 @@ async function countRecoverable(merchantId: string, window: Window): Promise<{ c
 
 const deliveries = (n: number) => `${n} ${n === 1 ? 'delivery' : 'deliveries'}`
 
-function recoverForm(merchantId: string, reload: () => Promise<void>): HTMLElement {
+function recoverForm(merchantId: string, refreshSoon: () => void): HTMLElement {
   const [sinceLabel, since] = dateInput('recover-since', 'Failed deliveries created since', localInputFromMs(Date.now() - 86_400_000))
   const [untilLabel, until] = dateInput('recover-until', 'Created before (optional; default now)')
   since.required = true
@@ -194,7 +198,7 @@ function recoverForm(merchantId: string, reload: () => Promise<void>): HTMLEleme
     // The reply's count is what was queued; one that became pending or delivered since the count is not sent twice.
     const short = recovered < counted ? ` (${counted} counted: the others were no longer failed, or could not be sent again)` : ''
     replaceChildren(status, notice(`${deliveries(recovered)} queued to be sent again.${short}`))
-    setTimeout(() => void reload(), 1500)
+    refreshSoon()
   }
   const confirm = (count: number, capped: boolean, window: { since: string; until: string }) => {
     const what = `${capped ? 'At least ' : ''}${count} failed ${count === 1 ? 'delivery' : 'deliveries'}`
