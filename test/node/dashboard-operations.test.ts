@@ -232,9 +232,9 @@ describe('the dashboard, beyond the happy path', () => {
     await page.getByText('1 delivery queued to be sent again.').waitFor()
     // Left before the list's refresh (1.5 s after the recovery) comes: the page that is gone asks for nothing.
     const listRequests: string[] = []
-    const listPath = `/admin/merchants/${M}/deliveries`
+    const isList = adminPath(`/admin/merchants/${M}/deliveries`)
     const onRequest = (request: { url(): string }) => {
-      if (new URL(request.url()).pathname === listPath) listRequests.push(request.url())
+      if (isList(new URL(request.url()))) listRequests.push(request.url())
     }
     page.on('request', onRequest)
     await page.goto(`${gateway.url}/dashboard#/merchants`)
