@@ -1,7 +1,8 @@
 /**
  * @module The alarms. An order object's: refresh the forward settings, run a due order query and due
- * refund queries, drain the outbox, compute the next alarm from what storage then holds, hand the object's state to
- * the projection queue, and only then set that alarm. A subject object's: the same without queries.
+ * refund queries, drain the outbox, compute the next alarm from what storage then holds (with nothing left to do, the
+ * retention date), hand the object's state to the projection queue, only then set that alarm, and compact the object
+ * when its retention date has come. A subject object's: the same without queries.
  *
  * The hand-off is at least once without marks in storage: every state change sets the alarm (durable), an alarm run
  * that could not hand off sets the next one, and a run moves its alarm on only once the queue took the state (a run
@@ -17,7 +18,7 @@ import { openForwardSecrets, refreshForwardTarget } from './forward-target'
 import { awaitsQuery } from './ingest'
 import type { Reconciler } from './reconcile'
 import type { RefundReconciler } from './refund-reconcile'
-import { compactionDueAt, compactOrder } from './retention'
+import { compactionDueAt, compactObject } from './retention'
 import { allowsLoopback } from '../lib/outbound-url'
 
 /** How soon after the projection queue refused a hand-off it is tried again. */
@@ -39,15 +40,7 @@ export async function runAlarm(ctx: OrderContext, reconciler: Reconciler, refund
   const plan = ctx.store.reconciliation.get()
   const queryDue = plan !== null && awaitsQuery(ctx.store) ? plan.nextQueryAt : null
   const next = earliest(earliest(outboxDueAt(ctx, now, deliveryFailed), queryDue), ctx.store.refunds.nextQueryAt())
-  // Nothing left to do: the alarm comes back when the order is old enough to keep only its tombstone.
-  const compactionDue = next === null ? compactionDueAt(ctx) : null
-  const wake = earliest(next, compactionDue !== null && compactionDue > now ? compactionDue : null)
-  if (!(await handOffThenWake(ctx, order.merchantId, wake))) return
-  // Due now, and nothing came in during the awaits (the state handed off is still the state): D1 has all of it, so
-  // the tombstone loses nothing there. Otherwise the newcomer's own alarm comes back to it. (Checked only then: the
-  // record is rebuilt and serialized for the comparison.)
-  if (compactionDue === null || compactionDue > now || compactionDueAt(ctx) === null) return
-  if (ctx.projection.lastSent === JSON.stringify(objectRecord(ctx.store))) compactOrder(ctx, now)
+  await handOffThenRetain(ctx, order.merchantId, next, now)
 }
 
 export async function runSubjectAlarm(ctx: OrderContext): Promise<void> {
@@ -55,7 +48,23 @@ export async function runSubjectAlarm(ctx: OrderContext): Promise<void> {
   if (subject === null) return
   await refreshForwardTarget(ctx, subject.merchantId)
   const deliveryFailed = await deliver(ctx, subject.merchantId)
-  await handOffThenWake(ctx, subject.merchantId, outboxDueAt(ctx, Date.now(), deliveryFailed))
+  const now = Date.now()
+  await handOffThenRetain(ctx, subject.merchantId, outboxDueAt(ctx, now, deliveryFailed), now)
+}
+
+/**
+ * Hands the state on and sets the next alarm: `next`, or with nothing left to do (`next` null) the date the object is
+ * old enough to keep only its tombstone; when that date has come, compacts it.
+ */
+async function handOffThenRetain(ctx: OrderContext, merchantId: string, next: number | null, now: number): Promise<void> {
+  const compactionDue = next === null ? compactionDueAt(ctx) : null
+  const wake = earliest(next, compactionDue !== null && compactionDue > now ? compactionDue : null)
+  if (!(await handOffThenWake(ctx, merchantId, wake))) return
+  // Due now, and nothing came in during the awaits (the state handed off is still the state): D1 has all of it, so
+  // the tombstone loses nothing there. Otherwise the newcomer's own alarm comes back to it. (Checked only then: the
+  // record is rebuilt and serialized for the comparison.)
+  if (compactionDue === null || compactionDue > now || compactionDueAt(ctx) === null) return
+  if (ctx.projection.lastSent === JSON.stringify(objectRecord(ctx.store))) compactObject(ctx, now)
 }
 
 /** Drains the outbox; returns whether the step failed unexpectedly (it only delays the deliveries). */

@@ -1,9 +1,10 @@
 /**
- * @module Bounded order storage: once an order has nothing left to do (no delivery pending, no query planned, no
+ * @module Bounded object storage: once an order has nothing left to do (no delivery pending, no query planned, no
  * refund held) and nothing has changed for `ORDER_RETENTION_DAYS` (longer than the providers' refund windows), its
  * object keeps only a tombstone (`OrderStore.compact`): the order's state, its refunds and the accepted notifications'
  * ids. A late duplicate is then still a duplicate, and a late refund still applies once. D1 keeps the order's and its
- * deliveries' rows.
+ * deliveries' rows. A subject object (notifications about no order) is kept the same way: its events' raw provider
+ * fields go, the accepted notifications' ids stay.
  */
 import { isoNow } from '../lib/ids'
 import { log } from '../lib/log'
@@ -19,28 +20,30 @@ function retentionMs(env: Env): number {
 }
 
 /**
- * When the order may be reduced to its tombstone (epoch ms): once it has no work left, its retention age after its
+ * When the object may be reduced to its tombstone (epoch ms): once it has no work left, its retention age after its
  * last change. Null while it has work left (the alarm that does that work asks again), or when the tombstone is as
  * recent as its last change.
  */
 export function compactionDueAt(ctx: OrderContext): number | null {
   const { store } = ctx
-  const order = store.order.get()
-  if (order === null) return null
+  // An order changes with each notification it accepts; a subject's notifications each add a delivery.
+  const stored = store.order.get()?.updatedAt ?? store.subject.createdAt()
+  if (stored === null) return null
   const busy =
     store.deliveries.pending().length > 0 ||
     (store.reconciliation.get()?.nextQueryAt ?? null) !== null ||
     store.refunds.rows().some((r) => r.nextQueryAt !== null || r.held !== null)
   if (busy) return null
-  const lastChange = [order.updatedAt, ...store.deliveries.all().map((d) => d.updatedAt)].sort().at(-1)!
+  const lastChange = [stored, ...store.deliveries.all().map((d) => d.updatedAt)].sort().at(-1)!
   const compactedAt = store.compactedAt()
   if (compactedAt !== null && compactedAt >= lastChange) return null
   return Date.parse(lastChange) + retentionMs(ctx.env)
 }
 
-/** Reduces the order to its tombstone (its state as D1 last received it stays there). */
-export function compactOrder(ctx: OrderContext, now: number): void {
+/** Reduces the object to its tombstone (its state as D1 last received it stays there). */
+export function compactObject(ctx: OrderContext, now: number): void {
   const order = ctx.store.order.get()
   ctx.store.compact(isoNow(now))
-  log('info', { event: 'order.compacted', merchant_id: order?.merchantId ?? null, out_trade_no: order?.outTradeNo ?? null })
+  if (order !== null) log('info', { event: 'order.compacted', merchant_id: order.merchantId, out_trade_no: order.outTradeNo })
+  else log('info', { event: 'subject.compacted', merchant_id: ctx.store.subject.get()?.merchantId ?? null })
 }

@@ -5,13 +5,15 @@
  * object per merchant + provider + subject, and listed in the audit trail. Fixtures are signed by
  * test/fixtures/signers (wechatpay-axios-plugin, node:crypto).
  */
-import { runDurableObjectAlarm } from 'cloudflare:test'
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import alipayFixtures from '../fixtures/alipay.json'
 import v3Fixtures from '../fixtures/wechatpay-v3.json'
 import { subjectStub } from '../../src/order/subject-key'
+import type { SubjectObject } from '../../src/order/subject-object'
 import { ACCEPT, admin, fixturePost, forwardUrl, notify, registerFixtureMerchant, rejectReply } from '../security/harness'
+import { objectStore } from '../support/orders'
 import { receiveEvents, type ReceivedEvent } from '../support/refunds'
 
 const MERCHANT = 'other-notifications'
@@ -222,5 +224,46 @@ describe('provider notifications about no order', () => {
       subject_id: '2026112200000018079650',
     })
     expect(event!.data.raw).not.toHaveProperty('app_id')
+  })
+
+  it('a subject past its retention keeps a tombstone: a late duplicate is still one, and D1 keeps its delivery', async () => {
+    const merchantId = 'other-notifications-retention'
+    await registerFixtureMerchant(merchantId)
+    atFixtureClock()
+    const received = receiveEvents(forwardUrl(merchantId))
+    const subject = subjectStub(env, { merchantId, provider: 'wechatpay', subjectKey: TRANSFER_BILL_NO })
+    // Retention of zero days: the subject is compacted as soon as it has nothing left to do.
+    await runInDurableObject(subject, (o: SubjectObject) => {
+      ;(o as unknown as { env: Env }).env = { ...env, ORDER_RETENTION_DAYS: '0' } as Env
+    })
+    const stored = () =>
+      runInDurableObject(subject, (o: SubjectObject) => {
+        const store = objectStore(o)
+        return {
+          compacted: store.compactedAt() !== null,
+          events: store.events.all().length,
+          trail: store.notifications.all().map((n) => n.verdict),
+        }
+      })
+    expect(await send(transferBillFinished, merchantId)).toEqual(ACCEPT['wechatpay.v3'])
+    const [event] = await forwarded(received, TRANSFER_BILL_NO, 1, 'wechatpay', merchantId)
+    // Delivered, handed to D1, then reduced: the event's raw provider fields are gone from the object.
+    expect(await stored()).toEqual({ compacted: true, events: 0, trail: ['accepted'] })
+
+    // WeChat sends it again: still a duplicate, nothing forwarded again.
+    expect(await send(transferBillFinished, merchantId)).toEqual(ACCEPT['wechatpay.v3'])
+    await forwarded(received, TRANSFER_BILL_NO, 1, 'wechatpay', merchantId)
+    expect(await stored()).toEqual({ compacted: true, events: 0, trail: ['accepted', 'duplicate'] })
+
+    // D1 still lists the delivery; its body is gone, so it can no longer be shown or replayed.
+    const [delivery] = await vi.waitFor(async () => {
+      const list = (await (await admin(`/admin/merchants/${merchantId}/deliveries`)).json()) as {
+        deliveries: { id: string; event_id: string; status: string }[]
+      }
+      expect(list.deliveries.map((d) => [d.event_id, d.status])).toEqual([[event!.webhookId, 'delivered']])
+      return list.deliveries
+    })
+    expect((await admin(`/admin/deliveries/${delivery!.id}`)).status).toBe(404)
+    expect((await admin(`/admin/deliveries/${delivery!.id}/replay`, { method: 'POST' })).status).toBe(404)
   })
 })

@@ -10,6 +10,11 @@ export class SubjectTable {
     return subject === undefined ? null : { merchantId: subject.merchantId, provider: subject.provider, subjectKey: subject.subjectKey }
   }
 
+  /** When the subject's first notification was stored (ISO-8601); null in an order object. */
+  createdAt(): string | null {
+    return this.head.read().subject?.createdAt ?? null
+  }
+
   ensure(ref: SubjectRef, now: string): void {
     if (this.get() !== null) return
     this.head.update((head) => {
