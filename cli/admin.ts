@@ -18,6 +18,7 @@ import {
   projectionStatus,
   redriveProjection,
   resealAll,
+  scheduleRetention,
   stats,
   testEvent,
   type Options,
@@ -45,6 +46,7 @@ const USAGE = `npm run admin -- <command> [options]
   reseal
   projection status
   projection redrive
+  retention [merchantId]           (once after upgrading: every merchant when none is named)
 
   --json   print the API's JSON replies instead of tables
   PAYGATE_URL (default http://localhost:8787, or the PORT of .dev.vars), PAYGATE_ADMIN_TOKEN (default: ADMIN_TOKEN from .dev.vars, locally)
@@ -148,6 +150,7 @@ async function run(argv: readonly string[]): Promise<number> {
       if (group === 'stats') output = await stats(client, arg(positionals, 1, 'merchantId'), options)
       else if (group === 'test-event') output = await testEvent(client, arg(positionals, 1, 'merchantId'))
       else if (group === 'reseal') output = await resealAll(client, progress)
+      else if (group === 'retention') output = await scheduleRetention(client, positionals[1], progress)
       else throw new UsageError(`unknown command: ${command}`)
   }
   console.log(options.json === true ? JSON.stringify(output.json, null, 2) : output.text)

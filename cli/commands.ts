@@ -226,3 +226,41 @@ export async function redriveProjection(client: AdminClient, progress: Progress)
   } while (remaining > 0)
   return out({ redriven, remaining }, `sent ${redriven} parked projection record(s) back to the queue; ${remaining} still parked`)
 }
+
+/** Every merchant's id, page by page: for the commands that walk them all. */
+async function allMerchantIds(client: AdminClient): Promise<string[]> {
+  const ids: string[] = []
+  let cursor: string | undefined
+  do {
+    const page = await unwrap(client.GET('/admin/merchants', { params: { query: { limit: 100, cursor } } }))
+    ids.push(...page.merchants.map((m) => m.id))
+    cursor = page.next_cursor ?? undefined
+  } while (cursor !== undefined)
+  return ids
+}
+
+/** Gives each stored object of the merchant named (else of every merchant) its retention date, once after upgrading. */
+export async function scheduleRetention(client: AdminClient, merchantId: string | undefined, progress: Progress): Promise<Output> {
+  const merchants = merchantId === undefined ? await allMerchantIds(client) : [merchantId]
+  let checked = 0
+  let scheduled = 0
+  for (const id of merchants) {
+    let cursor: string | undefined
+    do {
+      const page = await unwrap(
+        client.POST('/admin/merchants/{merchantId}/retention', {
+          params: { path: { merchantId: id } },
+          body: cursor === undefined ? {} : { cursor },
+        }),
+      )
+      checked += page.checked
+      scheduled += page.scheduled
+      progress(`${id}: checked ${checked}, given a retention date ${scheduled}…`)
+      cursor = page.next_cursor ?? undefined
+    } while (cursor !== undefined)
+  }
+  return out(
+    { merchants: merchants.length, checked, scheduled },
+    `checked ${checked} stored object(s) of ${merchants.length} merchant(s); ${scheduled} had no retention date and now have one`,
+  )
+}

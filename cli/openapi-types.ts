@@ -377,6 +377,26 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/admin/merchants/{merchantId}/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give each of a merchant's stored objects its retention date, once after upgrading
+         * @description An order settled before its object kept a retention date (an early version), and every subject object (provider notifications about no order) stored before subjects were kept that way, would hold its raw notifications until it next changes. This walks the orders and subjects D1 knows of, page by page, and has each such object set its date (`ORDER_RETENTION_DAYS` after its last change); one that has a date, or work left, is not changed. Call again with `next_cursor` until it is null; calling it twice changes nothing.
+         */
+        post: operations["scheduleRetention"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/openapi.json": {
         parameters: {
             query?: never;
@@ -1061,6 +1081,18 @@ export type components = {
         };
         RedriveRequest: {
             limit?: number;
+        };
+        RetentionResult: {
+            /** @description Order and subject objects this call asked. */
+            checked: number;
+            /** @description Of those, the ones that had no retention date and now have one. */
+            scheduled: number;
+            /** @description Pass as `cursor` for the next page; null at the end. */
+            next_cursor: string | null;
+        };
+        RetentionRequest: {
+            limit?: number;
+            cursor?: string;
         };
     };
     responses: never;
@@ -2229,6 +2261,60 @@ export interface operations {
             };
             /** @description No valid bearer token. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    scheduleRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The merchant id. */
+                merchantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetentionRequest"];
+            };
+        };
+        responses: {
+            /** @description This page done. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionResult"];
+                };
+            };
+            /** @description The request is not valid; the message names the field: `<field>: <problem>`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such merchant, order or delivery. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,9 +3,11 @@ import { isMerchantId } from '../merchants/schema'
 import { loadVersionedMerchant, type VersionedMerchant } from '../merchants/store'
 import type { MerchantConfig } from '../merchants/types'
 import { orderStub } from '../order/order-key'
+import { subjectStub } from '../order/subject-key'
 import type { ForwardSettings, OrderSnapshot } from '../order/order-object'
 import type { ProviderName, ProviderRegistry } from '../providers'
 import type { EndpointHealthRow } from '../storage/monitor'
+import type { StoredObjectRow } from '../storage/stored-objects'
 import { AdminError } from './responses'
 
 export async function requireMerchant(env: Env, merchantId: string): Promise<VersionedMerchant> {
@@ -47,6 +49,14 @@ export async function orderSnapshots(
     providers.map((provider) => orderStub(env, { merchantId: merchant.id, provider, outTradeNo }).snapshot()),
   )
   return snapshots.flatMap((s) => (s === null ? [] : [s]))
+}
+
+/** The object D1 names in a row: an order's, or a subject's (provider notifications about no order). */
+export function storedObject(env: Env, merchantId: string, row: StoredObjectRow) {
+  const { provider } = row
+  return row.subject_key !== null
+    ? subjectStub(env, { merchantId, provider, subjectKey: row.subject_key })
+    : orderStub(env, { merchantId, provider, outTradeNo: row.out_trade_no ?? '' })
 }
 
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())

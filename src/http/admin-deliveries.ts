@@ -2,8 +2,6 @@
  * @module Admin endpoints for deliveries: the merchant's list (newest first, filtered, page by page), one delivery
  * with its attempts, replaying one with its original `webhook-id`, and bulk recovery of a time range.
  */
-import { orderStub } from '../order/order-key'
-import { subjectStub } from '../order/subject-key'
 import {
   deliveryOwner,
   failedDeliveriesInWindow,
@@ -14,7 +12,7 @@ import {
 } from '../storage/admin-queries'
 import { log } from '../lib/log'
 import { nextAttemptIso } from '../storage/order'
-import { forwardSettings, requireEnabledEndpoint, requireMerchant } from './admin-common'
+import { forwardSettings, requireEnabledEndpoint, requireMerchant, storedObject } from './admin-common'
 import { cursorText, cursorValue, page } from './list-params'
 import { AdminError, json } from './responses'
 import type { Handler } from './route-spec'
@@ -43,21 +41,13 @@ export const listDeliveries: Handler<Routes['listDeliveries']> = async ({ params
   return json({ deliveries: rows, next_cursor: nextCursor })
 }
 
-/** The object that holds a merchant's deliveries: an order's, or a subject's (provider.notification). */
-function deliveriesObject(env: Env, merchantId: string, row: FailedDeliveryOwnerRow) {
-  const { provider } = row
-  return row.subject_key !== null
-    ? subjectStub(env, { merchantId, provider, subjectKey: row.subject_key })
-    : orderStub(env, { merchantId, provider, outTradeNo: row.out_trade_no ?? '' })
-}
-
 /** The object that holds a delivery, found through the D1 projection. */
 async function ownerOf(env: Env, deliveryId: string) {
   // A delivery id names no merchant: ask every shard at once (one by default).
   const found = await Promise.all(allShards(env).map((db) => deliveryOwner(db, deliveryId)))
   const row = found.find((r) => r !== null) ?? null
   if (row === null) throw new AdminError('not_found', `delivery ${deliveryId} does not exist`)
-  return { row, stub: deliveriesObject(env, row.merchant_id, row) }
+  return { row, stub: storedObject(env, row.merchant_id, row) }
 }
 
 export const getDelivery: Handler<Routes['getDelivery']> = async ({ params, env }) => {
@@ -165,7 +155,7 @@ export const recoverDeliveries: Handler<Routes['recoverDeliveries']> = async ({ 
   let recovered = 0
   for (let i = 0; i < shown.length; i += RECOVER_CONCURRENCY) {
     const counts = await Promise.all(
-      shown.slice(i, i + RECOVER_CONCURRENCY).map((owner) => deliveriesObject(env, params.merchantId, owner).recover(window, settings)),
+      shown.slice(i, i + RECOVER_CONCURRENCY).map((owner) => storedObject(env, params.merchantId, owner).recover(window, settings)),
     )
     recovered += counts.reduce((sum, n) => sum + n, 0)
   }

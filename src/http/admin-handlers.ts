@@ -7,6 +7,7 @@ import { getMerchant, listMerchants, patchMerchant, putMerchant } from './admin-
 import { getNotification, listNotifications } from './admin-notifications'
 import { getOrder, putOrder, syncOrder } from './admin-orders'
 import { putRefund } from './admin-refunds'
+import { scheduleRetention } from './admin-retention'
 import { getStats } from './admin-stats'
 import type { Handler } from './route-spec'
 import type { AdminRoutes } from './routes'
@@ -33,6 +34,7 @@ export const adminHandlers = {
   getStats,
   resealSecrets,
   redriveProjection,
+  scheduleRetention,
   getProjectionStatus,
   getOpenApi,
 } satisfies { [Id in keyof AdminRoutes]: Handler<AdminRoutes[Id]> }

@@ -7,6 +7,7 @@ import { bodyLimit, instant, merchantIdParam, nextCursor, oneOf } from './schema
 export const STATS_INTERVALS = ['minute', 'hour', 'day'] as const
 export const MAX_RESEAL_MERCHANTS = 100
 export const MAX_REDRIVE_RECORDS = 1000
+export const MAX_RETENTION_OBJECTS = 100
 
 const notificationCounts = {
   accepted: z.number().int(),
@@ -145,6 +146,40 @@ export function operationsRoutes() {
         },
       },
       errors: ['invalid_request'],
+    }),
+    scheduleRetention: route({
+      method: 'post',
+      path: '/admin/merchants/{merchantId}/retention',
+      tag: 'maintenance',
+      summary: "Give each of a merchant's stored objects its retention date, once after upgrading",
+      description:
+        'An order settled before its object kept a retention date (an early version), and every subject object (provider ' +
+        'notifications about no order) stored before subjects were kept that way, would hold its raw notifications until ' +
+        'it next changes. This walks the orders and subjects D1 knows of, page by page, and has each such object set ' +
+        'its date (`ORDER_RETENTION_DAYS` after its last change); one that has a date, or work left, is not changed. ' +
+        'Call again with `next_cursor` until it is null; calling it twice changes nothing.',
+      params: z.object({ merchantId: merchantIdParam }),
+      body: named(
+        'RetentionRequest',
+        strictObject({
+          limit: bodyLimit(MAX_RETENTION_OBJECTS).optional(),
+          cursor: z.string().optional(),
+        }),
+      ),
+      responses: {
+        200: {
+          description: 'This page done.',
+          schema: named(
+            'RetentionResult',
+            z.object({
+              checked: z.number().int().meta({ description: 'Order and subject objects this call asked.' }),
+              scheduled: z.number().int().meta({ description: 'Of those, the ones that had no retention date and now have one.' }),
+              next_cursor: nextCursor,
+            }),
+          ),
+        },
+      },
+      errors: ['invalid_request', 'not_found'],
     }),
     getOpenApi: route({
       method: 'get',

@@ -20,6 +20,7 @@ import { RefundReconciler } from './refund-reconcile'
 import { refundConflict, registerRefund, type RefundAmount, type RefundRegistration, type RefundRequest } from './refund-registration'
 import { registerOrder, type Expectation, type Registration } from './registration'
 import { replayDelivery } from './replay'
+import { scheduleRetention } from './retention'
 import { orderSnapshot, type OrderSnapshot } from './snapshot'
 
 export type { DeliveryView } from './delivery-view'
@@ -96,6 +97,12 @@ export abstract class OrderObject extends DurableObject<Env> {
   delivery(deliveryId: string): DeliveryView | null {
     if (!this.exists()) return null
     return deliveryView(this.context().store, deliveryId)
+  }
+
+  /** Sets the retention alarm of a settled order that has no alarm (stored by an early version); true when it did. */
+  async scheduleRetention(): Promise<boolean> {
+    if (!this.exists()) return false
+    return scheduleRetention(this.context())
   }
 
   override async alarm(): Promise<void> {

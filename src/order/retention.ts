@@ -47,3 +47,15 @@ export function compactObject(ctx: OrderContext, now: number): void {
   if (order !== null) log('info', { event: 'order.compacted', merchant_id: order.merchantId, out_trade_no: order.outTradeNo })
   else log('info', { event: 'subject.compacted', merchant_id: ctx.store.subject.get()?.merchantId ?? null })
 }
+
+/**
+ * Sets the retention alarm of an object that has none, though it is settled and not yet reduced (stored before its
+ * kind was kept this way: a subject, or an order of an early version): true when it set one. An object with an alarm
+ * keeps it: that run sets the retention date once it has nothing left to do.
+ */
+export async function scheduleRetention(ctx: OrderContext): Promise<boolean> {
+  const due = compactionDueAt(ctx)
+  if (due === null || (await ctx.storage.getAlarm()) !== null) return false
+  await ctx.store.setAlarm(Math.max(due, Date.now()))
+  return true
+}

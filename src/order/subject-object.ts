@@ -14,6 +14,7 @@ import type { ForwardSettings } from './forward-target'
 import { meterAlarm } from './meter'
 import { recoverDeliveries, type RecoveryWindow } from './recover'
 import { replayDelivery } from './replay'
+import { scheduleRetention } from './retention'
 import { ingestSubjectNotification, type SubjectIngestRequest, type SubjectIngestResult } from './subject-ingest'
 
 export type { SubjectIngestRequest, SubjectIngestResult } from './subject-ingest'
@@ -48,6 +49,11 @@ export abstract class SubjectObject extends DurableObject<Env> {
   /** Bulk recovery: this subject's failed deliveries created in the window go back to pending; returns how many. */
   recover(window: RecoveryWindow, settings: ForwardSettings): Promise<number> {
     return recoverDeliveries(this.context(), window, settings)
+  }
+
+  /** Sets the retention alarm of a subject stored before subjects were kept that way; true when it did. */
+  scheduleRetention(): Promise<boolean> {
+    return scheduleRetention(this.context())
   }
 
   override async alarm(): Promise<void> {

@@ -229,6 +229,21 @@ describe('npm run admin', () => {
     expect(run.stderr).toMatch(/^resealed 0, already current 1…$/m)
   })
 
+  it('asks every stored object of every merchant for its retention date, showing progress; all dated already, none changes', async () => {
+    const run = await admin('retention', '--json')
+    expect(run.code, run.stderr).toBe(0)
+    // The three orders paid above; each set its own date when it settled, as this version does.
+    expect(JSON.parse(run.stdout)).toEqual({ merchants: 1, checked: 3, scheduled: 0 })
+    expect(run.stderr).toMatch(/^cli-shop: checked 3, given a retention date 0…$/m)
+    const named = await admin('retention', M)
+    expect([named.code, named.stdout.trim()]).toEqual([
+      0,
+      'checked 3 stored object(s) of 1 merchant(s); 0 had no retention date and now have one',
+    ])
+    const missing = await admin('retention', 'nobody')
+    expect([missing.code, missing.stderr]).toEqual([1, 'error: 404 not_found: merchant nobody does not exist\n'])
+  })
+
   it('shows the parked projection records without sending them, and re-drives them', async () => {
     const status = await admin('projection', 'status')
     expect(status.code).toBe(0)

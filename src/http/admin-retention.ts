@@ -1,0 +1,70 @@
+/**
+ * @module The retention walk: once after upgrading, each order and subject object D1 knows of for a merchant is asked
+ * to set its retention date, which objects stored by an earlier version never set (`OrderObject.scheduleRetention`).
+ */
+import { log } from '../lib/log'
+import { shardFor } from '../storage/shards'
+import { ordersAfter, subjectsAfter, type StoredObjectKey, type StoredObjectRow } from '../storage/stored-objects'
+import { requireMerchant, storedObject } from './admin-common'
+import { cursorText, cursorValue } from './list-params'
+import { AdminError, json } from './responses'
+import type { Handler } from './route-spec'
+import type { AdminRoutes } from './routes'
+import { MAX_RETENTION_OBJECTS } from './routes-operations'
+
+/** Objects asked at once: enough to be quick, few enough to stay polite. */
+const RETENTION_CONCURRENCY = 6
+
+const WALKS = { orders: ordersAfter, subjects: subjectsAfter } as const
+type Walk = keyof typeof WALKS
+
+/** Where the walk stands: the orders first, then the subjects, each after the key of the last object taken. */
+interface RetentionPosition {
+  walk: Walk
+  after: StoredObjectKey | null
+}
+
+const START: RetentionPosition = { walk: 'orders', after: null }
+
+function readRetentionCursor(cursor: string): RetentionPosition {
+  const value = cursorValue(cursor) as { walk?: unknown; after?: unknown } | null | undefined
+  const walk = value?.walk
+  const after = value?.after
+  const validAfter = after === null || (Array.isArray(after) && after.length === 2 && after.every((v) => typeof v === 'string'))
+  if ((walk === 'orders' || walk === 'subjects') && validAfter) return { walk, after: after as StoredObjectKey | null }
+  throw new AdminError('invalid_request', 'cursor: not a cursor returned by this endpoint')
+}
+
+const keyOf = (row: StoredObjectRow): StoredObjectKey => [row.provider, row.out_trade_no ?? row.subject_key ?? '']
+
+/** Up to `limit` objects from `from` on (orders, then subjects), and where the next page starts (null: none left). */
+async function retentionPage(db: D1Database, merchantId: string, from: RetentionPosition, limit: number) {
+  const taken: StoredObjectRow[] = []
+  let { walk, after } = from
+  for (;;) {
+    const want = limit - taken.length
+    const found = await WALKS[walk](db, merchantId, after, want + 1)
+    taken.push(...found.slice(0, want))
+    if (found.length > want) return { taken, next: { walk, after: keyOf(taken.at(-1)!) } }
+    if (walk === 'subjects') return { taken, next: null }
+    walk = 'subjects'
+    after = null
+    if (taken.length === limit) return { taken, next: { walk, after } }
+  }
+}
+
+export const scheduleRetention: Handler<AdminRoutes['scheduleRetention']> = async ({ params, body, env }) => {
+  const { merchantId } = params
+  await requireMerchant(env, merchantId)
+  const from = body.cursor === undefined ? START : readRetentionCursor(body.cursor)
+  const { taken, next } = await retentionPage(await shardFor(env, merchantId), merchantId, from, body.limit ?? MAX_RETENTION_OBJECTS)
+  let scheduled = 0
+  for (let i = 0; i < taken.length; i += RETENTION_CONCURRENCY) {
+    const set = await Promise.all(
+      taken.slice(i, i + RETENTION_CONCURRENCY).map((row) => storedObject(env, merchantId, row).scheduleRetention()),
+    )
+    scheduled += set.filter(Boolean).length
+  }
+  log('info', { event: 'retention.scheduled', merchant_id: merchantId, outcome: 'done', checked: taken.length, scheduled })
+  return json({ checked: taken.length, scheduled, next_cursor: next === null ? null : cursorText(next) })
+}

@@ -1,0 +1,129 @@
+/**
+ * The retention walk (`POST /admin/merchants/{merchantId}/retention`) through the real Worker: orders and a subject
+ * whose objects have no retention date, as an earlier version left them (their alarms deleted here), each get one,
+ * page by page; a second walk changes nothing; past the date each object keeps only its tombstone.
+ */
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import v3Fixtures from '../fixtures/wechatpay-v3.json'
+import { orderStub, type OrderRef } from '../../src/order/order-key'
+import { subjectStub } from '../../src/order/subject-key'
+import { ACCEPT, admin, fixturePost, forwardUrl, freshPayment, notify, registerFixtureMerchant } from '../security/harness'
+import { awaitProjection, objectStore, PROJECTION_WAIT } from '../support/orders'
+import { receiveEvents } from '../support/refunds'
+
+const M = 'retention-walk'
+const DAY_MS = 24 * 3600_000
+const TRANSFER_BILL_NO = '1330000071100999991182020050700019480'
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+interface RetentionReply {
+  status: number
+  body: { checked: number; scheduled: number; next_cursor: string | null } | { error: { code: string; message: string } }
+}
+
+async function retention(merchantId: string, body: Record<string, unknown>): Promise<RetentionReply> {
+  const response = await admin(`/admin/merchants/${merchantId}/retention`, { method: 'POST', body: JSON.stringify(body) })
+  return { status: response.status, body: (await response.json()) as RetentionReply['body'] }
+}
+
+/** Every page of a walk, `limit` objects a page: each page's [checked, scheduled]. */
+async function walk(limit?: number): Promise<[number, number][]> {
+  const pages: [number, number][] = []
+  let cursor: string | undefined
+  do {
+    const reply = await retention(M, { ...(limit === undefined ? {} : { limit }), ...(cursor === undefined ? {} : { cursor }) })
+    expect(reply.status).toBe(200)
+    const page = reply.body as { checked: number; scheduled: number; next_cursor: string | null }
+    pages.push([page.checked, page.scheduled])
+    cursor = page.next_cursor ?? undefined
+  } while (cursor !== undefined)
+  return pages
+}
+
+type Stub = DurableObjectStub<Rpc.DurableObjectBranded>
+
+const alarmOf = (stub: Stub) => runInDurableObject(stub, (_: unknown, state) => state.storage.getAlarm())
+const compactedAt = (stub: Stub) => runInDurableObject(stub, (o: object) => objectStore(o).compactedAt())
+
+describe('the retention walk, once after upgrading', () => {
+  it('gives each settled order and subject with no retention date its date, page by page; past it they are compacted', async () => {
+    // The clock of the signed WeChat Pay fixture (its timestamp must be fresh); Alipay's notifications carry none.
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(v3Fixtures.now)
+    await registerFixtureMerchant(M)
+    const received = receiveEvents(forwardUrl(M))
+    const payments = [freshPayment('alipay'), freshPayment('alipay')]
+    for (const payment of payments) expect((await notify('alipay', M, payment)).status).toBe(200)
+    const transfer = fixturePost('wechatpay.v3', v3Fixtures.cases.transferBillFinished)
+    const accepted = await notify('wechatpay.v3', M, transfer)
+    expect([accepted.status, await accepted.text()]).toEqual([ACCEPT['wechatpay.v3'].status, ACCEPT['wechatpay.v3'].body])
+    const orders: OrderRef[] = payments.map((p) => ({ merchantId: M, provider: 'alipay', outTradeNo: p.outTradeNo }))
+    const stubs: Stub[] = [
+      ...orders.map((o) => orderStub(env, o)),
+      subjectStub(env, { merchantId: M, provider: 'wechatpay', subjectKey: TRANSFER_BILL_NO }),
+    ]
+
+    // Delivered and handed to D1: each object's alarm is then its retention date, 400 days on (the default).
+    for (const stub of stubs) await runDurableObjectAlarm(stub)
+    await vi.waitFor(() => expect(received).toHaveLength(3))
+    await awaitProjection(orders)
+    await vi.waitFor(async () => {
+      const row = await env.DB.prepare('SELECT status FROM deliveries WHERE merchant_id = ? AND subject_key = ?')
+        .bind(M, TRANSFER_BILL_NO)
+        .first<{ status: string }>()
+      expect(row?.status).toBe('delivered')
+    }, PROJECTION_WAIT)
+    const dates = (await Promise.all(stubs.map(alarmOf))) as number[]
+    for (const date of dates) {
+      expect(date).toBeGreaterThanOrEqual(v3Fixtures.now + 400 * DAY_MS)
+      expect(date).toBeLessThanOrEqual(Date.now() + 400 * DAY_MS)
+    }
+
+    // As an earlier version left them: settled, and no alarm that would ever reduce them.
+    for (const stub of stubs) await runInDurableObject(stub, (_: unknown, state) => state.storage.deleteAlarm())
+    expect(await Promise.all(stubs.map(alarmOf))).toEqual([null, null, null])
+
+    // One object a page: the two orders, then the subject (from its delivery in D1); each gets its date back.
+    expect(await walk(1)).toEqual([
+      [1, 1],
+      [1, 1],
+      [1, 1],
+    ])
+    expect(await Promise.all(stubs.map(alarmOf))).toEqual(dates)
+    // A second walk finds each with its date, and changes nothing.
+    expect(await walk()).toEqual([[3, 0]])
+    expect(await Promise.all(stubs.map(alarmOf))).toEqual(dates)
+
+    // Past the date, each object keeps only its tombstone.
+    vi.setSystemTime(Math.max(...dates) + 1000)
+    for (const stub of stubs) await runDurableObjectAlarm(stub)
+    for (const stub of stubs) expect(await compactedAt(stub)).not.toBeNull()
+    // Reduced, there is nothing left to date: a walk after it schedules nothing.
+    expect(await walk()).toEqual([[3, 0]])
+  })
+
+  it('refuses a cursor it did not make, a limit out of range, and a merchant that does not exist', async () => {
+    await registerFixtureMerchant(`${M}-errors`)
+    const notOurs = [
+      btoa(JSON.stringify(['2031-01-01T00:00:00.000Z', 'dlv_1'])),
+      btoa(JSON.stringify({ walk: 'refunds', after: null })),
+      'nope',
+    ]
+    for (const cursor of notOurs) {
+      expect(await retention(`${M}-errors`, { cursor })).toEqual({
+        status: 400,
+        body: { error: { code: 'invalid_request', message: 'cursor: not a cursor returned by this endpoint' } },
+      })
+    }
+    for (const limit of [0, 101]) expect((await retention(`${M}-errors`, { limit })).status).toBe(400)
+    expect(await retention('nobody-here', {})).toEqual({
+      status: 404,
+      body: { error: { code: 'not_found', message: 'merchant nobody-here does not exist' } },
+    })
+  })
+})
