@@ -4,7 +4,13 @@
  */
 import { log } from '../lib/log'
 import { shardFor } from '../storage/shards'
-import { ordersAfter, subjectsAfter, type StoredObjectKey, type StoredObjectRow } from '../storage/stored-objects'
+import {
+  STORED_OBJECT_KINDS,
+  storedObjectsAfter,
+  type StoredObjectKey,
+  type StoredObjectKind,
+  type StoredObjectRow,
+} from '../storage/stored-objects'
 import { requireMerchant, storedObject } from './admin-common'
 import { cursorText, cursorValue } from './list-params'
 import { AdminError, json } from './responses'
@@ -15,12 +21,9 @@ import { MAX_RETENTION_OBJECTS } from './routes-operations'
 /** Objects asked at once: enough to be quick, few enough to stay polite. */
 const RETENTION_CONCURRENCY = 6
 
-const WALKS = { orders: ordersAfter, subjects: subjectsAfter } as const
-type Walk = keyof typeof WALKS
-
 /** Where the walk stands: the orders first, then the subjects, each after the key of the last object taken. */
 interface RetentionPosition {
-  walk: Walk
+  walk: StoredObjectKind
   after: StoredObjectKey | null
 }
 
@@ -31,7 +34,9 @@ function readRetentionCursor(cursor: string): RetentionPosition {
   const walk = value?.walk
   const after = value?.after
   const validAfter = after === null || (Array.isArray(after) && after.length === 2 && after.every((v) => typeof v === 'string'))
-  if ((walk === 'orders' || walk === 'subjects') && validAfter) return { walk, after: after as StoredObjectKey | null }
+  if (STORED_OBJECT_KINDS.includes(walk as StoredObjectKind) && validAfter) {
+    return { walk: walk as StoredObjectKind, after: after as StoredObjectKey | null }
+  }
   throw new AdminError('invalid_request', 'cursor: not a cursor returned by this endpoint')
 }
 
@@ -43,7 +48,7 @@ async function retentionPage(db: D1Database, merchantId: string, from: Retention
   let { walk, after } = from
   for (;;) {
     const want = limit - taken.length
-    const found = await WALKS[walk](db, merchantId, after, want + 1)
+    const found = await storedObjectsAfter(db, walk, merchantId, after, want + 1)
     taken.push(...found.slice(0, want))
     if (found.length > want) return { taken, next: { walk, after: keyOf(taken.at(-1)!) } }
     if (walk === 'subjects') return { taken, next: null }

@@ -14,40 +14,40 @@ export interface StoredObjectRow {
 /** Where a walk stands: the provider and the order number or subject key of the last object a page took. */
 export type StoredObjectKey = readonly [provider: string, key: string]
 
-/** The merchant's orders after `after`, by provider and order number (the table's primary key), `limit` at most. */
-export async function ordersAfter(
-  db: D1Database,
-  merchantId: string,
-  after: StoredObjectKey | null,
-  limit: number,
-): Promise<StoredObjectRow[]> {
-  const [from, ...bound] = after === null ? ['1'] : ['(provider, out_trade_no) > (?, ?)', ...after]
-  const { results } = await db
-    .prepare(
-      `SELECT provider, out_trade_no, NULL AS subject_key FROM orders WHERE merchant_id = ? AND ${from}
-       ORDER BY provider, out_trade_no LIMIT ?`,
-    )
-    .bind(merchantId, ...bound, limit)
-    .all<StoredObjectRow>()
-  return results
-}
+export const STORED_OBJECT_KINDS = ['orders', 'subjects'] as const
+export type StoredObjectKind = (typeof STORED_OBJECT_KINDS)[number]
 
 /**
- * The merchant's subjects after `after`, by provider and subject key, each once, `limit` at most: from their
- * deliveries (each accepted notification of a subject has one), along the partial index deliveries_by_subject.
+ * Each kind's rows in key order. Orders by the table's primary key; subjects from their deliveries (each accepted
+ * notification of a subject has one), each once, along the partial index deliveries_by_subject.
  */
-export async function subjectsAfter(
+const QUERIES: Record<StoredObjectKind, { keyColumns: string; select: string; group: string }> = {
+  orders: {
+    keyColumns: 'provider, out_trade_no',
+    select: 'SELECT provider, out_trade_no, NULL AS subject_key FROM orders WHERE merchant_id = ?',
+    group: '',
+  },
+  subjects: {
+    keyColumns: 'provider, subject_key',
+    select: `SELECT provider, NULL AS out_trade_no, subject_key FROM deliveries
+             WHERE merchant_id = ? AND subject_key IS NOT NULL`,
+    // Grouped along the index (each subject once) rather than DISTINCT, which sorts in a temporary B-tree.
+    group: 'GROUP BY provider, subject_key',
+  },
+}
+
+/** The merchant's objects of one kind after `after` (null: from the first), in key order, `limit` at most. */
+export async function storedObjectsAfter(
   db: D1Database,
+  kind: StoredObjectKind,
   merchantId: string,
   after: StoredObjectKey | null,
   limit: number,
 ): Promise<StoredObjectRow[]> {
-  const [from, ...bound] = after === null ? ['1'] : ['(provider, subject_key) > (?, ?)', ...after]
+  const { keyColumns, select, group } = QUERIES[kind]
+  const [from, ...bound] = after === null ? ['1'] : [`(${keyColumns}) > (?, ?)`, ...after]
   const { results } = await db
-    .prepare(
-      `SELECT DISTINCT provider, NULL AS out_trade_no, subject_key FROM deliveries
-       WHERE merchant_id = ? AND subject_key IS NOT NULL AND ${from} ORDER BY provider, subject_key LIMIT ?`,
-    )
+    .prepare(`${select} AND ${from} ${group} ORDER BY ${keyColumns} LIMIT ?`)
     .bind(merchantId, ...bound, limit)
     .all<StoredObjectRow>()
   return results

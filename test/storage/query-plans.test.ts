@@ -9,6 +9,7 @@ import { failedDeliveriesInWindow, listDeliveryRows, listNotificationRows, type 
 import { refusalStatements } from '../../src/storage/refusals'
 import { pruneStats } from '../../src/ops/stats-prune'
 import { countPendingDeliveries, statsCutoffMinute } from '../../src/storage/stats'
+import { storedObjectsAfter } from '../../src/storage/stored-objects'
 
 interface Sent {
   sql: string
@@ -74,6 +75,20 @@ describe('admin reads seek instead of walking history', () => {
     expect(first).toMatch(/deliveries_unsettled \(merchant_id=\? AND status=\? AND created_at>\? AND created_at<\?\)/)
     expect(next).toMatch(/deliveries_unsettled \(merchant_id=\? AND status=\? AND \(created_at,id\)>\(\?,\?\) AND created_at<\?\)/)
     expect(`${first}\n${next}`).not.toMatch(/SCAN|TEMP B-TREE/)
+  })
+
+  it('walks the orders by their key and the subjects along their deliveries’ partial index, from the cursor', async () => {
+    const { db, sent } = recording()
+    await storedObjectsAfter(db, 'orders', 'plans', null, 101)
+    await storedObjectsAfter(db, 'orders', 'plans', ['alipay', 'ORDER-1'], 101)
+    await storedObjectsAfter(db, 'subjects', 'plans', null, 101)
+    await storedObjectsAfter(db, 'subjects', 'plans', ['wechatpay', 'SUBJECT-1'], 101)
+    const [orders, ordersNext, subjects, subjectsNext] = await Promise.all(sent.map(planOf))
+    expect(orders).toMatch(/SEARCH orders USING PRIMARY KEY \(merchant_id=\?\)/)
+    expect(ordersNext).toMatch(/SEARCH orders USING PRIMARY KEY \(merchant_id=\? AND \(provider,out_trade_no\)>\(\?,\?\)\)/)
+    expect(subjects).toMatch(/USING COVERING INDEX deliveries_by_subject \(merchant_id=\?\)/)
+    expect(subjectsNext).toMatch(/USING COVERING INDEX deliveries_by_subject \(merchant_id=\? AND \(provider,subject_key\)>\(\?,\?\)\)/)
+    expect([orders, ordersNext, subjects, subjectsNext].join('\n')).not.toMatch(/SCAN|TEMP B-TREE/)
   })
 
   it('counts and prunes refusals through their own index, not through every order’s or provider notification', async () => {
