@@ -46,7 +46,7 @@ const USAGE = `npm run admin -- <command> [options]
   reseal
   projection status
   projection redrive
-  retention [merchantId]           (once after upgrading: every merchant when none is named)
+  retention [merchantId]           (after upgrading or shortening ORDER_RETENTION_DAYS; every merchant when none is named)
 
   --json   print the API's JSON replies instead of tables
   PAYGATE_URL (default http://localhost:8787, or the PORT of .dev.vars), PAYGATE_ADMIN_TOKEN (default: ADMIN_TOKEN from .dev.vars, locally)

@@ -239,7 +239,7 @@ async function allMerchantIds(client: AdminClient): Promise<string[]> {
   return ids
 }
 
-/** Gives each stored object of the merchant named (else of every merchant) its retention date, once after upgrading. */
+/** Gives each stored object of the merchant named (else of every merchant) its retention date: after upgrading, or shortening it. */
 export async function scheduleRetention(client: AdminClient, merchantId: string | undefined, progress: Progress): Promise<Output> {
   const merchants = merchantId === undefined ? await allMerchantIds(client) : [merchantId]
   let checked = 0
@@ -261,6 +261,6 @@ export async function scheduleRetention(client: AdminClient, merchantId: string 
   }
   return out(
     { merchants: merchants.length, checked, scheduled },
-    `checked ${checked} stored object(s) of ${merchants.length} merchant(s); ${scheduled} had no retention date and now have one`,
+    `checked ${checked} stored object(s) of ${merchants.length} merchant(s); ${scheduled} had no retention date or a later one, and now have theirs`,
   )
 }

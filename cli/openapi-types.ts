@@ -387,8 +387,8 @@ export type paths = {
         get?: never;
         put?: never;
         /**
-         * Give each of a merchant's stored objects its retention date, once after upgrading
-         * @description An order settled before its object kept a retention date (an early version), and every subject object (provider notifications about no order) stored before subjects were kept that way, would hold its raw notifications until it next changes. This walks the orders and subjects D1 knows of, page by page, and has each such object set its date (`ORDER_RETENTION_DAYS` after its last change); one that has a date, or work left, is not changed. Call again with `next_cursor` until it is null; calling it twice changes nothing.
+         * Give each of a merchant's stored objects its retention date: once after upgrading, or after shortening it
+         * @description An order settled before its object kept a retention date (an early version), and every subject object (provider notifications about no order) stored before subjects were kept that way, would hold its raw notifications until it next changes. This walks the orders and subjects D1 knows of, page by page, and has each such object set its date (`ORDER_RETENTION_DAYS` after its last change); after `ORDER_RETENTION_DAYS` is shortened, each later date is brought forward. One with work left, or an alarm no later than its date, is not changed. Call again with `next_cursor` until it is null; calling it twice changes nothing.
          */
         post: operations["scheduleRetention"];
         delete?: never;
@@ -1085,7 +1085,7 @@ export type components = {
         RetentionResult: {
             /** @description Order and subject objects this call asked. */
             checked: number;
-            /** @description Of those, the ones that had no retention date and now have one. */
+            /** @description Of those, the ones whose retention date was set (none before) or brought forward. */
             scheduled: number;
             /** @description Pass as `cursor` for the next page; null at the end. */
             next_cursor: string | null;

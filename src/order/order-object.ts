@@ -99,7 +99,7 @@ export abstract class OrderObject extends DurableObject<Env> {
     return deliveryView(this.context().store, deliveryId)
   }
 
-  /** Sets the retention alarm of a settled order that has no alarm (stored by an early version); true when it did. */
+  /** Brings a settled order's alarm forward to its retention date (none set by an early version, or a later one); true when it did. */
   async scheduleRetention(): Promise<boolean> {
     if (!this.exists()) return false
     return scheduleRetention(this.context())

@@ -49,13 +49,15 @@ export function compactObject(ctx: OrderContext, now: number): void {
 }
 
 /**
- * Sets the retention alarm of an object that has none, though it is settled and not yet reduced (stored before its
- * kind was kept this way: a subject, or an order of an early version): true when it set one. An object with an alarm
- * keeps it: that run sets the retention date once it has nothing left to do.
+ * Brings the object's alarm forward to its retention date when it has none, or a later one: an object stored before
+ * its kind was kept this way (a subject, or an order of an early version), or dated under a longer
+ * `ORDER_RETENTION_DAYS`. True when it set one. A sooner alarm stays: that run does its work, then sets the date.
  */
 export async function scheduleRetention(ctx: OrderContext): Promise<boolean> {
   const due = compactionDueAt(ctx)
-  if (due === null || (await ctx.storage.getAlarm()) !== null) return false
+  if (due === null) return false
+  const alarm = await ctx.storage.getAlarm()
+  if (alarm !== null && alarm <= due) return false
   await ctx.store.setAlarm(Math.max(due, Date.now()))
   return true
 }

@@ -51,7 +51,7 @@ export abstract class SubjectObject extends DurableObject<Env> {
     return recoverDeliveries(this.context(), window, settings)
   }
 
-  /** Sets the retention alarm of a subject stored before subjects were kept that way; true when it did. */
+  /** Brings the subject's alarm forward to its retention date (none before subjects were kept that way, or a later one); true when it did. */
   scheduleRetention(): Promise<boolean> {
     return scheduleRetention(this.context())
   }

@@ -1,12 +1,13 @@
 /**
  * The retention walk (`POST /admin/merchants/{merchantId}/retention`) through the real Worker: orders and a subject
  * whose objects have no retention date, as an earlier version left them (their alarms deleted here), each get one,
- * page by page; a second walk changes nothing; past the date each object keeps only its tombstone.
+ * page by page; a second walk changes nothing, one after ORDER_RETENTION_DAYS is shortened brings the dates forward;
+ * past the date each object keeps only its tombstone.
  */
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import v3Fixtures from '../fixtures/wechatpay-v3.json'
+import alipayFixtures from '../fixtures/alipay.json'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
 import { subjectStub } from '../../src/order/subject-key'
 import { ACCEPT, admin, fixturePost, forwardUrl, freshPayment, notify, registerFixtureMerchant } from '../security/harness'
@@ -15,7 +16,10 @@ import { receiveEvents } from '../support/refunds'
 
 const M = 'retention-walk'
 const DAY_MS = 24 * 3600_000
-const TRANSFER_BILL_NO = '1330000071100999991182020050700019480'
+/** The Alipay service-market order of the `nonTradeV2` fixture: a subject object. */
+const COMMODITY_ORDER_ID = '2026112200000018079639'
+/** Well after the real clock: every alarm set is in the future, and runs only when the test runs it. */
+const START = Date.parse('2031-01-01T00:00:00Z')
 
 afterEach(() => {
   vi.useRealTimers()
@@ -52,20 +56,18 @@ const compactedAt = (stub: Stub) => runInDurableObject(stub, (o: object) => obje
 
 describe('the retention walk, once after upgrading', () => {
   it('gives each settled order and subject with no retention date its date, page by page; past it they are compacted', async () => {
-    // The clock of the signed WeChat Pay fixture (its timestamp must be fresh); Alipay's notifications carry none.
     vi.useFakeTimers({ toFake: ['Date'] })
-    vi.setSystemTime(v3Fixtures.now)
+    vi.setSystemTime(START)
     await registerFixtureMerchant(M)
     const received = receiveEvents(forwardUrl(M))
     const payments = [freshPayment('alipay'), freshPayment('alipay')]
     for (const payment of payments) expect((await notify('alipay', M, payment)).status).toBe(200)
-    const transfer = fixturePost('wechatpay.v3', v3Fixtures.cases.transferBillFinished)
-    const accepted = await notify('wechatpay.v3', M, transfer)
-    expect([accepted.status, await accepted.text()]).toEqual([ACCEPT['wechatpay.v3'].status, ACCEPT['wechatpay.v3'].body])
+    const accepted = await notify('alipay', M, fixturePost('alipay', alipayFixtures.cases.nonTradeV2))
+    expect([accepted.status, await accepted.text()]).toEqual([ACCEPT.alipay.status, ACCEPT.alipay.body])
     const orders: OrderRef[] = payments.map((p) => ({ merchantId: M, provider: 'alipay', outTradeNo: p.outTradeNo }))
     const stubs: Stub[] = [
       ...orders.map((o) => orderStub(env, o)),
-      subjectStub(env, { merchantId: M, provider: 'wechatpay', subjectKey: TRANSFER_BILL_NO }),
+      subjectStub(env, { merchantId: M, provider: 'alipay', subjectKey: COMMODITY_ORDER_ID }),
     ]
 
     // Delivered and handed to D1: each object's alarm is then its retention date, 400 days on (the default).
@@ -74,13 +76,13 @@ describe('the retention walk, once after upgrading', () => {
     await awaitProjection(orders)
     await vi.waitFor(async () => {
       const row = await env.DB.prepare('SELECT status FROM deliveries WHERE merchant_id = ? AND subject_key = ?')
-        .bind(M, TRANSFER_BILL_NO)
+        .bind(M, COMMODITY_ORDER_ID)
         .first<{ status: string }>()
       expect(row?.status).toBe('delivered')
     }, PROJECTION_WAIT)
     const dates = (await Promise.all(stubs.map(alarmOf))) as number[]
     for (const date of dates) {
-      expect(date).toBeGreaterThanOrEqual(v3Fixtures.now + 400 * DAY_MS)
+      expect(date).toBeGreaterThanOrEqual(START + 400 * DAY_MS)
       expect(date).toBeLessThanOrEqual(Date.now() + 400 * DAY_MS)
     }
 
@@ -99,8 +101,19 @@ describe('the retention walk, once after upgrading', () => {
     expect(await walk()).toEqual([[3, 0]])
     expect(await Promise.all(stubs.map(alarmOf))).toEqual(dates)
 
+    // A shorter ORDER_RETENTION_DAYS: the next walk brings each date forward, and only once.
+    for (const stub of stubs) {
+      await runInDurableObject(stub, (o: object) => {
+        ;(o as { env: Env }).env = { ...env, ORDER_RETENTION_DAYS: '100' } as Env
+      })
+    }
+    expect(await walk()).toEqual([[3, 3]])
+    const sooner = dates.map((date) => date - 300 * DAY_MS)
+    expect(await Promise.all(stubs.map(alarmOf))).toEqual(sooner)
+    expect(await walk()).toEqual([[3, 0]])
+
     // Past the date, each object keeps only its tombstone.
-    vi.setSystemTime(Math.max(...dates) + 1000)
+    vi.setSystemTime(Math.max(...sooner) + 1000)
     for (const stub of stubs) await runDurableObjectAlarm(stub)
     for (const stub of stubs) expect(await compactedAt(stub)).not.toBeNull()
     // Reduced, there is nothing left to date: a walk after it schedules nothing.

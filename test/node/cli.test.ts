@@ -238,7 +238,7 @@ describe('npm run admin', () => {
     const named = await admin('retention', M)
     expect([named.code, named.stdout.trim()]).toEqual([
       0,
-      'checked 3 stored object(s) of 1 merchant(s); 0 had no retention date and now have one',
+      'checked 3 stored object(s) of 1 merchant(s); 0 had no retention date or a later one, and now have theirs',
     ])
     const missing = await admin('retention', 'nobody')
     expect([missing.code, missing.stderr]).toEqual([1, 'error: 404 not_found: merchant nobody does not exist\n'])
