@@ -16,6 +16,8 @@ import { receiveEvents } from '../support/refunds'
 
 const M = 'retention-walk'
 const DAY_MS = 24 * 3600_000
+/** wrangler.toml's (400 days). */
+const RETENTION_MS = Number(env.ORDER_RETENTION_DAYS) * DAY_MS
 /** The Alipay service-market order of the `nonTradeV2` fixture: a subject object. */
 const COMMODITY_ORDER_ID = '2026112200000018079639'
 /** Well after the real clock: every alarm set is in the future, and runs only when the test runs it. */
@@ -70,7 +72,7 @@ describe('the retention walk, once after upgrading', () => {
       subjectStub(env, { merchantId: M, provider: 'alipay', subjectKey: COMMODITY_ORDER_ID }),
     ]
 
-    // Delivered and handed to D1: each object's alarm is then its retention date, 400 days on (the default).
+    // Delivered and handed to D1: each object's alarm is then its retention date, ORDER_RETENTION_DAYS on.
     for (const stub of stubs) await runDurableObjectAlarm(stub)
     await vi.waitFor(() => expect(received).toHaveLength(3))
     await awaitProjection(orders)
@@ -82,8 +84,8 @@ describe('the retention walk, once after upgrading', () => {
     }, PROJECTION_WAIT)
     const dates = (await Promise.all(stubs.map(alarmOf))) as number[]
     for (const date of dates) {
-      expect(date).toBeGreaterThanOrEqual(START + 400 * DAY_MS)
-      expect(date).toBeLessThanOrEqual(Date.now() + 400 * DAY_MS)
+      expect(date).toBeGreaterThanOrEqual(START + RETENTION_MS)
+      expect(date).toBeLessThanOrEqual(Date.now() + RETENTION_MS)
     }
 
     // As an earlier version left them: settled, and no alarm that would ever reduce them.
@@ -108,7 +110,7 @@ describe('the retention walk, once after upgrading', () => {
       })
     }
     expect(await walk()).toEqual([[3, 3]])
-    const sooner = dates.map((date) => date - 300 * DAY_MS)
+    const sooner = dates.map((date) => date - RETENTION_MS + 100 * DAY_MS)
     expect(await Promise.all(stubs.map(alarmOf))).toEqual(sooner)
     expect(await walk()).toEqual([[3, 0]])
 
