@@ -3,7 +3,7 @@
  * (the API's own replies) and the readable text shown otherwise.
  */
 import { buildBody, UsageError, type BodyOptions } from './body.ts'
-import { unwrap, type AdminClient, type Schemas } from './client.ts'
+import { ApiError, unwrap, type AdminClient, type Schemas } from './client.ts'
 import { record, table } from './format.ts'
 
 export interface Options extends BodyOptions {
@@ -239,28 +239,55 @@ async function allMerchantIds(client: AdminClient): Promise<string[]> {
   return ids
 }
 
-/** Gives each stored object of the merchant named (else of every merchant) its retention date: after upgrading, or shortening it. */
+interface RetentionTotals {
+  checked: number
+  scheduled: number
+  failed: number
+}
+
+/** One merchant's retention walk, page by page: its totals. */
+async function walkRetention(client: AdminClient, merchantId: string, progress: Progress): Promise<RetentionTotals> {
+  const totals: RetentionTotals = { checked: 0, scheduled: 0, failed: 0 }
+  let cursor: string | undefined
+  do {
+    const page = await unwrap(
+      client.POST('/admin/merchants/{merchantId}/retention', {
+        params: { path: { merchantId } },
+        body: cursor === undefined ? {} : { cursor },
+      }),
+    )
+    totals.checked += page.checked
+    totals.scheduled += page.scheduled
+    totals.failed += page.failed
+    progress(`${merchantId}: checked ${totals.checked}, dated ${totals.scheduled}, failed ${totals.failed}…`)
+    cursor = page.next_cursor ?? undefined
+  } while (cursor !== undefined)
+  return totals
+}
+
+/**
+ * Gives each stored object of the merchant named (else of every merchant) its retention date: after upgrading, or
+ * shortening it. Walking every merchant, one whose walk fails is reported and the others are walked.
+ */
 export async function scheduleRetention(client: AdminClient, merchantId: string | undefined, progress: Progress): Promise<Output> {
   const merchants = merchantId === undefined ? await allMerchantIds(client) : [merchantId]
-  let checked = 0
-  let scheduled = 0
+  const totals: RetentionTotals = { checked: 0, scheduled: 0, failed: 0 }
+  const unwalked: { merchant_id: string; error: string }[] = []
   for (const id of merchants) {
-    let cursor: string | undefined
-    do {
-      const page = await unwrap(
-        client.POST('/admin/merchants/{merchantId}/retention', {
-          params: { path: { merchantId: id } },
-          body: cursor === undefined ? {} : { cursor },
-        }),
-      )
-      checked += page.checked
-      scheduled += page.scheduled
-      progress(`${id}: checked ${checked}, given a retention date ${scheduled}…`)
-      cursor = page.next_cursor ?? undefined
-    } while (cursor !== undefined)
+    try {
+      const walked = await walkRetention(client, id, progress)
+      totals.checked += walked.checked
+      totals.scheduled += walked.scheduled
+      totals.failed += walked.failed
+    } catch (error) {
+      if (merchantId !== undefined || !(error instanceof ApiError)) throw error
+      unwalked.push({ merchant_id: id, error: `${error.status} ${error.code}: ${error.message}` })
+      progress(`${id}: not walked: ${error.status} ${error.code}: ${error.message}`)
+    }
   }
-  return out(
-    { merchants: merchants.length, checked, scheduled },
-    `checked ${checked} stored object(s) of ${merchants.length} merchant(s); ${scheduled} had no retention date or a later one, and now have theirs`,
-  )
+  let text = `checked ${totals.checked} stored object(s) of ${merchants.length} merchant(s); ${totals.scheduled} given their retention date`
+  if (totals.failed > 0) text += `\n${totals.failed} could not be reached: run it again later`
+  for (const { merchant_id, error } of unwalked) text += `\nnot walked: ${merchant_id} (${error})`
+  const output = out({ merchants: merchants.length, ...totals, unwalked }, text)
+  return totals.failed > 0 || unwalked.length > 0 ? { ...output, exitCode: 1 } : output
 }

@@ -388,7 +388,7 @@ export type paths = {
         put?: never;
         /**
          * Give each of a merchant's stored objects its retention date: once after upgrading, or after shortening it
-         * @description An order settled before its object kept a retention date (an early version), and every subject object (provider notifications about no order) stored before subjects were kept that way, would hold its raw notifications until it next changes. This walks the orders and subjects D1 knows of, page by page, and has each such object set its date (`ORDER_RETENTION_DAYS` after its last change); after `ORDER_RETENTION_DAYS` is shortened, each later date is brought forward. One with work left, or an alarm no later than its date, is not changed. Call again with `next_cursor` until it is null; calling it twice changes nothing.
+         * @description An order settled before its object kept a retention date (an early version), and every subject object (provider notifications about no order) stored before subjects were kept that way, would hold its raw notifications until it next changes. This walks the orders and subjects D1 knows of, page by page, and has each such object set its date (`ORDER_RETENTION_DAYS` after its last change); after `ORDER_RETENTION_DAYS` is shortened, each later date is brought forward. One with work left, or an alarm no later than its date, is not changed. Call again with `next_cursor` until it is null; calling it twice changes nothing. An object that cannot be reached is counted in `failed` and the walk goes on: walk again later for those.
          */
         post: operations["scheduleRetention"];
         delete?: never;
@@ -1087,6 +1087,8 @@ export type components = {
             checked: number;
             /** @description Of those, the ones whose retention date was set (none before) or brought forward. */
             scheduled: number;
+            /** @description Of those, the ones whose call failed (an object that could not be reached): the next walk asks them again. */
+            failed: number;
             /** @description Pass as `cursor` for the next page; null at the end. */
             next_cursor: string | null;
         };

@@ -2,7 +2,7 @@
  * @module The retention walk: once after upgrading, each order and subject object D1 knows of for a merchant is asked
  * to set its retention date, which objects stored by an earlier version never set (`OrderObject.scheduleRetention`).
  */
-import { log } from '../lib/log'
+import { errorSummary, log } from '../lib/log'
 import { shardFor } from '../storage/shards'
 import {
   STORED_OBJECT_KINDS,
@@ -64,12 +64,28 @@ export const scheduleRetention: Handler<AdminRoutes['scheduleRetention']> = asyn
   const from = body.cursor === undefined ? START : readRetentionCursor(body.cursor)
   const { taken, next } = await retentionPage(await shardFor(env, merchantId), merchantId, from, body.limit ?? MAX_RETENTION_OBJECTS)
   let scheduled = 0
+  let failed = 0
+  let firstError: unknown = null
+  // One object that cannot be reached does not stop the walk: it is counted, and a later walk asks it again.
   for (let i = 0; i < taken.length; i += RETENTION_CONCURRENCY) {
-    const set = await Promise.all(
+    const outcomes = await Promise.allSettled(
       taken.slice(i, i + RETENTION_CONCURRENCY).map((row) => storedObject(env, merchantId, row).scheduleRetention()),
     )
-    scheduled += set.filter(Boolean).length
+    for (const outcome of outcomes) {
+      if (outcome.status === 'rejected') {
+        failed += 1
+        firstError ??= outcome.reason
+      } else if (outcome.value) scheduled += 1
+    }
   }
-  log('info', { event: 'retention.scheduled', merchant_id: merchantId, outcome: 'done', checked: taken.length, scheduled })
-  return json({ checked: taken.length, scheduled, next_cursor: next === null ? null : cursorText(next) })
+  log(failed === 0 ? 'info' : 'warn', {
+    event: 'retention.scheduled',
+    merchant_id: merchantId,
+    outcome: failed === 0 ? 'done' : 'partial',
+    checked: taken.length,
+    scheduled,
+    failed,
+    ...(failed === 0 ? {} : { error: errorSummary(firstError) }),
+  })
+  return json({ checked: taken.length, scheduled, failed, next_cursor: next === null ? null : cursorText(next) })
 }

@@ -158,7 +158,8 @@ export function operationsRoutes() {
         'it next changes. This walks the orders and subjects D1 knows of, page by page, and has each such object set ' +
         'its date (`ORDER_RETENTION_DAYS` after its last change); after `ORDER_RETENTION_DAYS` is shortened, each later ' +
         'date is brought forward. One with work left, or an alarm no later than its date, is not changed. ' +
-        'Call again with `next_cursor` until it is null; calling it twice changes nothing.',
+        'Call again with `next_cursor` until it is null; calling it twice changes nothing. An object that cannot be reached ' +
+        'is counted in `failed` and the walk goes on: walk again later for those.',
       params: z.object({ merchantId: merchantIdParam }),
       body: named(
         'RetentionRequest',
@@ -178,6 +179,9 @@ export function operationsRoutes() {
                 .number()
                 .int()
                 .meta({ description: 'Of those, the ones whose retention date was set (none before) or brought forward.' }),
+              failed: z.number().int().meta({
+                description: 'Of those, the ones whose call failed (an object that could not be reached): the next walk asks them again.',
+              }),
               next_cursor: nextCursor,
             }),
           ),

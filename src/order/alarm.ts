@@ -26,30 +26,47 @@ const PROJECTION_RETRY_MS = 30_000
 /** How soon an alarm whose delivery step failed unexpectedly runs again. */
 const DELIVERY_ERROR_RETRY_MS = 60_000
 
-export async function runAlarm(ctx: OrderContext, reconciler: Reconciler, refunds: RefundReconciler): Promise<void> {
-  const order = ctx.store.order.get()
-  if (order === null) return
-  await refreshForwardTarget(ctx, order.merchantId)
-  // Queries first: a payment or refund they find is delivered in this same run.
-  await reconciler.run(ctx, Date.now())
-  await refunds.run(ctx, Date.now())
-  const deliveryFailed = await deliver(ctx, order.merchantId)
-  // Computed from storage after the last await before the hand-off (an RPC that ran meanwhile may have added work; one
-  // during the hand-off, or later, sets its own alarm).
-  const now = Date.now()
-  const plan = ctx.store.reconciliation.get()
-  const queryDue = plan !== null && awaitsQuery(ctx.store) ? plan.nextQueryAt : null
-  const next = earliest(earliest(outboxDueAt(ctx, now, deliveryFailed), queryDue), ctx.store.refunds.nextQueryAt())
-  await handOffThenRetain(ctx, order.merchantId, next, now)
+/**
+ * Runs an alarm with `projection.alarmRunning` set. While it runs, `getAlarm()` answers null, yet the run may still owe
+ * the hand-off its alarm stands for: an RPC that dates the object then (the retention walk) leaves it to the run.
+ */
+async function asAlarmRun(ctx: OrderContext, run: () => Promise<void>): Promise<void> {
+  ctx.projection.alarmRunning = true
+  try {
+    await run()
+  } finally {
+    ctx.projection.alarmRunning = false
+  }
 }
 
-export async function runSubjectAlarm(ctx: OrderContext): Promise<void> {
-  const subject = ctx.store.subject.get()
-  if (subject === null) return
-  await refreshForwardTarget(ctx, subject.merchantId)
-  const deliveryFailed = await deliver(ctx, subject.merchantId)
-  const now = Date.now()
-  await handOffThenRetain(ctx, subject.merchantId, outboxDueAt(ctx, now, deliveryFailed), now)
+export function runAlarm(ctx: OrderContext, reconciler: Reconciler, refunds: RefundReconciler): Promise<void> {
+  return asAlarmRun(ctx, async () => {
+    const order = ctx.store.order.get()
+    if (order === null) return
+    await refreshForwardTarget(ctx, order.merchantId)
+    // Queries first: a payment or refund they find is delivered in this same run.
+    await reconciler.run(ctx, Date.now())
+    await refunds.run(ctx, Date.now())
+    const deliveryFailed = await deliver(ctx, order.merchantId)
+    // Computed from storage after the last await before the hand-off (an RPC that ran meanwhile may have added work; one
+    // during the hand-off, or later, sets its own alarm).
+    const now = Date.now()
+    const plan = ctx.store.reconciliation.get()
+    const queryDue = plan !== null && awaitsQuery(ctx.store) ? plan.nextQueryAt : null
+    const next = earliest(earliest(outboxDueAt(ctx, now, deliveryFailed), queryDue), ctx.store.refunds.nextQueryAt())
+    await handOffThenRetain(ctx, order.merchantId, next, now)
+  })
+}
+
+export function runSubjectAlarm(ctx: OrderContext): Promise<void> {
+  return asAlarmRun(ctx, async () => {
+    const subject = ctx.store.subject.get()
+    if (subject === null) return
+    await refreshForwardTarget(ctx, subject.merchantId)
+    const deliveryFailed = await deliver(ctx, subject.merchantId)
+    const now = Date.now()
+    await handOffThenRetain(ctx, subject.merchantId, outboxDueAt(ctx, now, deliveryFailed), now)
+  })
 }
 
 /**

@@ -6,8 +6,11 @@ export interface OrderContext {
   readonly env: Env
   readonly storage: DurableObjectStorage
   readonly store: OrderStore
-  /** What this instance last handed to the projection queue (its JSON): an unchanged state is not sent again. */
-  readonly projection: { lastSent: string | null }
+  /**
+   * What this instance last handed to the projection queue (its JSON): an unchanged state is not sent again. And
+   * whether an alarm run is under way: until it ends, the alarm it was started by may still stand for a hand-off.
+   */
+  readonly projection: { lastSent: string | null; alarmRunning: boolean }
   /** The providers whose order and refund queries (and key downloads) the object may use: its gateway's. */
   readonly registry: ProviderRegistry
 }

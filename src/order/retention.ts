@@ -51,9 +51,12 @@ export function compactObject(ctx: OrderContext, now: number): void {
 /**
  * Brings the object's alarm forward to its retention date when it has none, or a later one: an object stored before
  * its kind was kept this way (a subject, or an order of an early version), or dated under a longer
- * `ORDER_RETENTION_DAYS`. True when it set one. A sooner alarm stays: that run does its work, then sets the date.
+ * `ORDER_RETENTION_DAYS`. True when it set one. A sooner alarm stays, and a running one: that run sets the date.
  */
 export async function scheduleRetention(ctx: OrderContext): Promise<boolean> {
+  // A running alarm reads as none, and may still owe its hand-off to the queue: moved now, a crash before the hand-off
+  // would leave D1 behind until the retention date. The run sets the date itself.
+  if (ctx.projection.alarmRunning) return false
   const due = compactionDueAt(ctx)
   if (due === null) return false
   const alarm = await ctx.storage.getAlarm()

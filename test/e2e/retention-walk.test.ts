@@ -9,6 +9,7 @@ import { env } from 'cloudflare:workers'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import alipayFixtures from '../fixtures/alipay.json'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
+import type { OrderObject } from '../../src/order/order-object'
 import { subjectStub } from '../../src/order/subject-key'
 import { ACCEPT, admin, fixturePost, forwardUrl, freshPayment, notify, registerFixtureMerchant } from '../security/harness'
 import { awaitProjection, objectStore, PROJECTION_WAIT } from '../support/orders'
@@ -29,7 +30,7 @@ afterEach(() => {
 
 interface RetentionReply {
   status: number
-  body: { checked: number; scheduled: number; next_cursor: string | null } | { error: { code: string; message: string } }
+  body: { checked: number; scheduled: number; failed: number; next_cursor: string | null } | { error: { code: string; message: string } }
 }
 
 async function retention(merchantId: string, body: Record<string, unknown>): Promise<RetentionReply> {
@@ -37,15 +38,15 @@ async function retention(merchantId: string, body: Record<string, unknown>): Pro
   return { status: response.status, body: (await response.json()) as RetentionReply['body'] }
 }
 
-/** Every page of a walk, `limit` objects a page: each page's [checked, scheduled]. */
-async function walk(limit?: number): Promise<[number, number][]> {
-  const pages: [number, number][] = []
+/** Every page of a merchant's walk, `limit` objects a page: each page's [checked, scheduled, failed]. */
+async function walk(limit?: number, merchantId = M): Promise<[number, number, number][]> {
+  const pages: [number, number, number][] = []
   let cursor: string | undefined
   do {
-    const reply = await retention(M, { ...(limit === undefined ? {} : { limit }), ...(cursor === undefined ? {} : { cursor }) })
+    const reply = await retention(merchantId, { ...(limit === undefined ? {} : { limit }), ...(cursor === undefined ? {} : { cursor }) })
     expect(reply.status).toBe(200)
-    const page = reply.body as { checked: number; scheduled: number; next_cursor: string | null }
-    pages.push([page.checked, page.scheduled])
+    const page = reply.body as { checked: number; scheduled: number; failed: number; next_cursor: string | null }
+    pages.push([page.checked, page.scheduled, page.failed])
     cursor = page.next_cursor ?? undefined
   } while (cursor !== undefined)
   return pages
@@ -94,13 +95,13 @@ describe('the retention walk, once after upgrading', () => {
 
     // One object a page: the two orders, then the subject (from its delivery in D1); each gets its date back.
     expect(await walk(1)).toEqual([
-      [1, 1],
-      [1, 1],
-      [1, 1],
+      [1, 1, 0],
+      [1, 1, 0],
+      [1, 1, 0],
     ])
     expect(await Promise.all(stubs.map(alarmOf))).toEqual(dates)
     // A second walk finds each with its date, and changes nothing.
-    expect(await walk()).toEqual([[3, 0]])
+    expect(await walk()).toEqual([[3, 0, 0]])
     expect(await Promise.all(stubs.map(alarmOf))).toEqual(dates)
 
     // A shorter ORDER_RETENTION_DAYS: the next walk brings each date forward, and only once.
@@ -109,17 +110,61 @@ describe('the retention walk, once after upgrading', () => {
         ;(o as { env: Env }).env = { ...env, ORDER_RETENTION_DAYS: '100' } as Env
       })
     }
-    expect(await walk()).toEqual([[3, 3]])
+    expect(await walk()).toEqual([[3, 3, 0]])
     const sooner = dates.map((date) => date - RETENTION_MS + 100 * DAY_MS)
     expect(await Promise.all(stubs.map(alarmOf))).toEqual(sooner)
-    expect(await walk()).toEqual([[3, 0]])
+    expect(await walk()).toEqual([[3, 0, 0]])
 
     // Past the date, each object keeps only its tombstone.
     vi.setSystemTime(Math.max(...sooner) + 1000)
     for (const stub of stubs) await runDurableObjectAlarm(stub)
     for (const stub of stubs) expect(await compactedAt(stub)).not.toBeNull()
     // Reduced, there is nothing left to date: a walk after it schedules nothing.
-    expect(await walk()).toEqual([[3, 0]])
+    expect(await walk()).toEqual([[3, 0, 0]])
+  })
+
+  it('leaves an object whose alarm is running to that run, and goes on past an object it cannot reach', async () => {
+    const merchantId = `${M}-busy`
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(START)
+    await registerFixtureMerchant(merchantId)
+    receiveEvents(forwardUrl(merchantId))
+    const payments = [freshPayment('alipay'), freshPayment('alipay')]
+    for (const payment of payments) expect((await notify('alipay', merchantId, payment)).status).toBe(200)
+    const orders: OrderRef[] = payments.map((p) => ({ merchantId, provider: 'alipay', outTradeNo: p.outTradeNo }))
+    const [running, unreachable] = [orderStub(env, orders[0]!), orderStub(env, orders[1]!)]
+    for (const stub of [running, unreachable]) await runDurableObjectAlarm(stub)
+    await awaitProjection(orders)
+    for (const stub of [running, unreachable]) await runInDurableObject(stub, (_: unknown, state) => state.storage.deleteAlarm())
+
+    // While an alarm runs its alarm reads as none, and the run may still owe its hand-off to the queue: the walk's
+    // call leaves the object to it, and the run dates it itself.
+    const scheduledDuringRun = await runInDurableObject(running, async (o: OrderObject) => {
+      const run = o.alarm()
+      const scheduled = await o.scheduleRetention()
+      await run
+      return scheduled
+    })
+    expect(scheduledDuringRun).toBe(false)
+    const date = await alarmOf(running)
+    expect(date).toBeGreaterThanOrEqual(START + RETENTION_MS)
+
+    // An object whose call fails is counted, and the walk goes on with the others; reachable again, the next walk
+    // dates it.
+    await runInDurableObject(running, (_: unknown, state) => state.storage.deleteAlarm())
+    await runInDurableObject(unreachable, (o: object) => {
+      ;(objectStore(o) as { exists: () => boolean }).exists = () => {
+        throw new Error('storage unreachable')
+      }
+    })
+    expect(await walk(undefined, merchantId)).toEqual([[2, 1, 1]])
+    expect(await alarmOf(running)).toBe(date)
+    expect(await alarmOf(unreachable)).toBeNull()
+    await runInDurableObject(unreachable, (o: object) => {
+      delete (objectStore(o) as { exists?: unknown }).exists
+    })
+    expect(await walk(undefined, merchantId)).toEqual([[2, 1, 0]])
+    expect(await alarmOf(unreachable)).toBeGreaterThanOrEqual(START + RETENTION_MS)
   })
 
   it('refuses a cursor it did not make, a limit out of range, and a merchant that does not exist', async () => {

@@ -233,13 +233,10 @@ describe('npm run admin', () => {
     const run = await admin('retention', '--json')
     expect(run.code, run.stderr).toBe(0)
     // The three orders paid above; each set its own date when it settled, as this version does.
-    expect(JSON.parse(run.stdout)).toEqual({ merchants: 1, checked: 3, scheduled: 0 })
-    expect(run.stderr).toMatch(/^cli-shop: checked 3, given a retention date 0…$/m)
+    expect(JSON.parse(run.stdout)).toEqual({ merchants: 1, checked: 3, scheduled: 0, failed: 0, unwalked: [] })
+    expect(run.stderr).toMatch(/^cli-shop: checked 3, dated 0, failed 0…$/m)
     const named = await admin('retention', M)
-    expect([named.code, named.stdout.trim()]).toEqual([
-      0,
-      'checked 3 stored object(s) of 1 merchant(s); 0 had no retention date or a later one, and now have theirs',
-    ])
+    expect([named.code, named.stdout.trim()]).toEqual([0, 'checked 3 stored object(s) of 1 merchant(s); 0 given their retention date'])
     const missing = await admin('retention', 'nobody')
     expect([missing.code, missing.stderr]).toEqual([1, 'error: 404 not_found: merchant nobody does not exist\n'])
   })
