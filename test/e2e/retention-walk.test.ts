@@ -172,6 +172,8 @@ describe('the retention walk, once after upgrading', () => {
     const notOurs = [
       btoa(JSON.stringify(['2031-01-01T00:00:00.000Z', 'dlv_1'])),
       btoa(JSON.stringify({ walk: 'refunds', after: null })),
+      btoa(JSON.stringify({ walk: 'orders', after: ['alipay'] })),
+      btoa(JSON.stringify({ walk: 'subjects', after: ['alipay', 7] })),
       'nope',
     ]
     for (const cursor of notOurs) {
