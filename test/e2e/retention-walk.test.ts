@@ -13,6 +13,7 @@ import type { OrderObject } from '../../src/order/order-object'
 import { subjectStub } from '../../src/order/subject-key'
 import { ACCEPT, admin, fixturePost, forwardUrl, freshPayment, notify, registerFixtureMerchant } from '../security/harness'
 import { awaitProjection, objectStore, PROJECTION_WAIT } from '../support/orders'
+import { merchantEndpoint } from '../support/operations'
 import { receiveEvents } from '../support/refunds'
 
 const M = 'retention-walk'
@@ -165,6 +166,25 @@ describe('the retention walk, once after upgrading', () => {
     })
     expect(await walk(undefined, merchantId)).toEqual([[2, 1, 0]])
     expect(await alarmOf(unreachable)).toBeGreaterThanOrEqual(START + RETENTION_MS)
+  })
+
+  it('leaves an object with work left alone: its sooner alarm, a delivery retry, stays', async () => {
+    const merchantId = `${M}-pending`
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(START)
+    await registerFixtureMerchant(merchantId)
+    merchantEndpoint(forwardUrl(merchantId), () => 503)
+    const payment = freshPayment('alipay')
+    expect((await notify('alipay', merchantId, payment)).status).toBe(200)
+    const order: OrderRef = { merchantId, provider: 'alipay', outTradeNo: payment.outTradeNo }
+    const stub = orderStub(env, order)
+    // The first attempt fails: the alarm is the retry, minutes away, and the delivery is still pending.
+    await runDurableObjectAlarm(stub)
+    await awaitProjection([order])
+    const retry = await alarmOf(stub)
+    expect(retry).toBeLessThan(START + DAY_MS)
+    expect(await walk(undefined, merchantId)).toEqual([[1, 0, 0]])
+    expect(await alarmOf(stub)).toBe(retry)
   })
 
   it('refuses a cursor it did not make, a limit out of range, and a merchant that does not exist', async () => {
