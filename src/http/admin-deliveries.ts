@@ -7,11 +7,11 @@ import {
   failedDeliveriesInWindow,
   listDeliveryRows,
   type FailedDeliveryCursor,
-  type FailedDeliveryOwnerRow,
   type FailedDeliveryRow,
 } from '../storage/admin-queries'
 import { log } from '../lib/log'
 import { nextAttemptIso } from '../storage/order'
+import type { StoredObjectRow } from '../storage/stored-objects'
 import { forwardSettings, requireEnabledEndpoint, requireMerchant, storedObject } from './admin-common'
 import { cursorText, cursorValue, page } from './list-params'
 import { AdminError, json } from './responses'
@@ -117,7 +117,7 @@ function decodeRecoverCursor(cursor: string): FailedDeliveryCursor {
  * object whose failed deliveries fall in two pages is called by both; its second recover finds them pending already.
  */
 function recoverPage(rows: readonly FailedDeliveryRow[], limit: number, read: number) {
-  const objects = new Map<string, FailedDeliveryOwnerRow>()
+  const objects = new Map<string, StoredObjectRow>()
   let taken = 0
   for (const row of rows.slice(0, read)) {
     const key = JSON.stringify([row.provider, row.subject_key, row.out_trade_no])

@@ -1,6 +1,6 @@
 /** @module The D1 reads behind the admin listings across orders: notifications, deliveries, and which object a delivery belongs to. */
-import type { ProviderName } from '../providers/core/types'
 import { LATENCY_COLUMNS } from './stats'
+import type { StoredObjectRow } from './stored-objects'
 
 export interface NotificationListRow {
   id: string
@@ -145,12 +145,9 @@ export async function listDeliveryRows(db: D1Database, merchantId: string, filte
   return results
 }
 
-/** Which object a delivery belongs to: an order (`out_trade_no`) or a subject (`subject_key`). */
-export interface DeliveryOwnerRow {
+/** Which object a delivery belongs to, and whose: an order (`out_trade_no`) or a subject (`subject_key`). */
+export interface DeliveryOwnerRow extends StoredObjectRow {
   merchant_id: string
-  provider: ProviderName
-  out_trade_no: string | null
-  subject_key: string | null
 }
 
 /** The object a delivery belongs to, or null when D1 has no such delivery. */
@@ -172,18 +169,8 @@ export function notificationRow(db: D1Database, merchantId: string, notification
     .first<NotificationListRow>()
 }
 
-/**
- * An object with failed deliveries, as a recovery works through them: an order (`subject_key` null), or the subject of
- * provider notifications (`out_trade_no` null).
- */
-export interface FailedDeliveryOwnerRow {
-  provider: ProviderName
-  out_trade_no: string | null
-  subject_key: string | null
-}
-
 /** A failed delivery as a recovery walks them: its place in the walk (`created_at`, `id`) and the object holding it. */
-export interface FailedDeliveryRow extends FailedDeliveryOwnerRow {
+export interface FailedDeliveryRow extends StoredObjectRow {
   id: string
   created_at: string
 }

@@ -4,7 +4,10 @@
  */
 import type { ProviderName } from '../providers/core/types'
 
-/** One object: an order's (`out_trade_no`) or a subject's (`subject_key`). */
+/**
+ * The object a D1 row names: an order's (`out_trade_no`; `subject_key` null) or a subject's, the provider notifications
+ * about no order (`subject_key`; `out_trade_no` null). Deliveries name theirs the same way.
+ */
 export interface StoredObjectRow {
   provider: ProviderName
   out_trade_no: string | null
