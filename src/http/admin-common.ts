@@ -59,6 +59,23 @@ export function storedObject(env: Env, merchantId: string, row: StoredObjectRow)
     : orderStub(env, { merchantId, provider, outTradeNo: row.out_trade_no ?? '' })
 }
 
+/** Objects an admin call works through at once: enough to be quick, few enough to stay polite. */
+const OBJECTS_AT_ONCE = 6
+
+/** `call` on the object of each row, a few at a time: the results in the rows' order (the first failure rejects). */
+export async function callStoredObjects<R>(
+  env: Env,
+  merchantId: string,
+  rows: readonly StoredObjectRow[],
+  call: (object: ReturnType<typeof storedObject>) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = []
+  for (let i = 0; i < rows.length; i += OBJECTS_AT_ONCE) {
+    results.push(...(await Promise.all(rows.slice(i, i + OBJECTS_AT_ONCE).map((row) => call(storedObject(env, merchantId, row))))))
+  }
+  return results
+}
+
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
 /** What a merchant's monitor knows of its endpoint, as the admin API shows it: failing since when, last success and failure. */

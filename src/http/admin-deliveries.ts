@@ -12,7 +12,7 @@ import {
 import { log } from '../lib/log'
 import { nextAttemptIso } from '../storage/order'
 import type { StoredObjectRow } from '../storage/stored-objects'
-import { forwardSettings, requireEnabledEndpoint, requireMerchant, storedObject } from './admin-common'
+import { callStoredObjects, forwardSettings, requireEnabledEndpoint, requireMerchant, storedObject } from './admin-common'
 import { cursorText, cursorValue, page } from './list-params'
 import { AdminError, json } from './responses'
 import type { Handler } from './route-spec'
@@ -79,9 +79,6 @@ export const replayDelivery: Handler<Routes['replayDelivery']> = async ({ params
     202,
   )
 }
-
-/** Objects called at once during a recovery: enough to be quick, few enough to stay polite. */
-const RECOVER_CONCURRENCY = 6
 
 /**
  * Failed deliveries a recover call reads at most for each object it may work through: a page reads O(limit) rows,
@@ -152,13 +149,8 @@ export const recoverDeliveries: Handler<Routes['recoverDeliveries']> = async ({ 
   })
   const { objects: shown, after } = recoverPage(rows, limit, read)
   const settings = forwardSettings(merchant)
-  let recovered = 0
-  for (let i = 0; i < shown.length; i += RECOVER_CONCURRENCY) {
-    const counts = await Promise.all(
-      shown.slice(i, i + RECOVER_CONCURRENCY).map((owner) => storedObject(env, params.merchantId, owner).recover(window, settings)),
-    )
-    recovered += counts.reduce((sum, n) => sum + n, 0)
-  }
+  const counts = await callStoredObjects(env, params.merchantId, shown, (object) => object.recover(window, settings))
+  const recovered = counts.reduce((sum, n) => sum + n, 0)
   log('info', { event: 'deliveries.recovered', merchant_id: params.merchantId, outcome: 'queued', recovered, orders: shown.length })
   return json({ recovered, orders: shown.length, next_cursor: after === null ? null : encodeRecoverCursor(after) }, 202)
 }

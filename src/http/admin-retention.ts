@@ -11,15 +11,12 @@ import {
   type StoredObjectKind,
   type StoredObjectRow,
 } from '../storage/stored-objects'
-import { requireMerchant, storedObject } from './admin-common'
+import { callStoredObjects, requireMerchant } from './admin-common'
 import { cursorText, cursorValue } from './list-params'
 import { AdminError, json } from './responses'
 import type { Handler } from './route-spec'
 import type { AdminRoutes } from './routes'
 import { MAX_RETENTION_OBJECTS } from './routes-operations'
-
-/** Objects asked at once: enough to be quick, few enough to stay polite. */
-const RETENTION_CONCURRENCY = 6
 
 /** Where the walk stands: the orders first, then the subjects, each after the key of the last object taken. */
 interface RetentionPosition {
@@ -63,21 +60,19 @@ export const scheduleRetention: Handler<AdminRoutes['scheduleRetention']> = asyn
   await requireMerchant(env, merchantId)
   const from = body.cursor === undefined ? START : readRetentionCursor(body.cursor)
   const { taken, next } = await retentionPage(await shardFor(env, merchantId), merchantId, from, body.limit ?? MAX_RETENTION_OBJECTS)
-  let scheduled = 0
-  let failed = 0
   let firstError: unknown = null
   // One object that cannot be reached does not stop the walk: it is counted, and a later walk asks it again.
-  for (let i = 0; i < taken.length; i += RETENTION_CONCURRENCY) {
-    const outcomes = await Promise.allSettled(
-      taken.slice(i, i + RETENTION_CONCURRENCY).map((row) => storedObject(env, merchantId, row).scheduleRetention()),
-    )
-    for (const outcome of outcomes) {
-      if (outcome.status === 'rejected') {
-        failed += 1
-        firstError ??= outcome.reason
-      } else if (outcome.value) scheduled += 1
-    }
-  }
+  const outcomes = await callStoredObjects(env, merchantId, taken, (object) =>
+    object.scheduleRetention().then(
+      (set) => (set ? 'scheduled' : 'unchanged'),
+      (error: unknown) => {
+        firstError ??= error
+        return 'failed'
+      },
+    ),
+  )
+  const scheduled = outcomes.filter((o) => o === 'scheduled').length
+  const failed = outcomes.filter((o) => o === 'failed').length
   log(failed === 0 ? 'info' : 'warn', {
     event: 'retention.scheduled',
     merchant_id: merchantId,
