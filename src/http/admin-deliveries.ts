@@ -13,7 +13,7 @@ import { log } from '../lib/log'
 import { nextAttemptIso } from '../storage/order'
 import type { StoredObjectRow } from '../storage/stored-objects'
 import { callStoredObjects, forwardSettings, requireEnabledEndpoint, requireMerchant, storedObject } from './admin-common'
-import { cursorText, cursorValue, page } from './list-params'
+import { cursorText, cursorValue, isTextPair, page } from './list-params'
 import { AdminError, json } from './responses'
 import type { Handler } from './route-spec'
 import type { AdminRoutes } from './routes'
@@ -101,10 +101,7 @@ function decodeRecoverCursor(cursor: string): FailedDeliveryCursor {
     )
   }
   const after = typeof value === 'object' && value !== null ? (value as { after?: unknown }).after : undefined
-  if (Array.isArray(after) && after.length === 2) {
-    const [createdAt, id] = after as unknown[]
-    if (typeof createdAt === 'string' && !Number.isNaN(Date.parse(createdAt)) && typeof id === 'string') return [createdAt, id]
-  }
+  if (isTextPair(after) && !Number.isNaN(Date.parse(after[0]))) return after
   throw new AdminError('invalid_request', 'cursor: not a cursor returned by this endpoint')
 }
 

@@ -12,7 +12,7 @@ import {
   type StoredObjectRow,
 } from '../storage/stored-objects'
 import { callStoredObjects, requireMerchant } from './admin-common'
-import { cursorText, cursorValue } from './list-params'
+import { cursorText, cursorValue, isTextPair } from './list-params'
 import { AdminError, json } from './responses'
 import type { Handler } from './route-spec'
 import type { AdminRoutes } from './routes'
@@ -30,9 +30,8 @@ function readRetentionCursor(cursor: string): RetentionPosition {
   const value = cursorValue(cursor) as { walk?: unknown; after?: unknown } | null | undefined
   const walk = value?.walk
   const after = value?.after
-  const validAfter = after === null || (Array.isArray(after) && after.length === 2 && after.every((v) => typeof v === 'string'))
-  if (STORED_OBJECT_KINDS.includes(walk as StoredObjectKind) && validAfter) {
-    return { walk: walk as StoredObjectKind, after: after as StoredObjectKey | null }
+  if (STORED_OBJECT_KINDS.includes(walk as StoredObjectKind) && (after === null || isTextPair(after))) {
+    return { walk: walk as StoredObjectKind, after }
   }
   throw new AdminError('invalid_request', 'cursor: not a cursor returned by this endpoint')
 }

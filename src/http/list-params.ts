@@ -20,10 +20,15 @@ export function encodeCursor([at, id]: Cursor): string {
   return cursorText([at, id])
 }
 
+/** Whether a value read from a cursor is a pair of texts (a position: a time and an id, a provider and a key…). */
+export function isTextPair(value: unknown): value is [string, string] {
+  return Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')
+}
+
 /** A cursor `encodeCursor` made, or null for any other text. */
 export function decodeCursor(text: string): Cursor | null {
   const value = cursorValue(text)
-  return Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string') ? (value as Cursor) : null
+  return isTextPair(value) ? value : null
 }
 
 /** One page from rows fetched with `limit + 1`: the rows to show, and the cursor of the next page. */
