@@ -85,10 +85,17 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
     if (current === null || current.status !== 'pending') continue
     const finishedAt = clock()
     const attemptNumber = current.attempts + 1
-    outcome.url = target.url
-    outcome.attempts.push({ at: startedAt, ok: result.kind === 'delivered', number: attemptNumber })
-    // A delivery sent again (replay, recovery) retries on a schedule of its own from there.
-    const change = afterAttempt(result, attemptNumber, attemptNumber - (current.retriesFrom ?? 0), { startedAt, finishedAt }, random)
+    // A 410 from an endpoint the merchant replaced while the attempt was out (an RPC stored newer settings meanwhile)
+    // says nothing of the endpoint stored now, nor for the breaker: the delivery stays pending and goes there next.
+    const replaced = result.kind === 'gone' && store.forwardTarget.get()?.url !== target.url
+    if (!replaced) {
+      outcome.url = target.url
+      outcome.attempts.push({ at: startedAt, ok: result.kind === 'delivered', number: attemptNumber })
+    }
+    const change = replaced
+      ? goneFromReplacedEndpoint(attemptNumber, finishedAt)
+      : // A delivery sent again (replay, recovery) retries on a schedule of its own from there.
+        afterAttempt(result, attemptNumber, attemptNumber - (current.retriesFrom ?? 0), { startedAt, finishedAt }, random)
     // The attempt and its outcome: one write of the event's record.
     store.transaction(() => {
       store.deliveries.recordAttempt({
@@ -108,10 +115,10 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
       attempt: attemptNumber,
       status_code: result.statusCode,
       duration_ms: result.latencyMs,
-      reason: change.status === 'failed' ? change.failureReason : result.kind === 'retry' ? (result.error ?? null) : null,
+      reason: attemptReason(result, change, replaced),
     })
     if (change.status === 'failed' && change.failureReason === 'retries_exhausted') outcome.exhausted.push(store.deliveries.get(head.id)!)
-    if (result.kind === 'gone') {
+    if (result.kind === 'gone' && !replaced) {
       // The receiver asked not to be called again: the order's later events wait as failed, for recovery.
       store.forwardTarget.disable(isoNow(finishedAt))
       outcome.goneUrl = target.url
@@ -144,6 +151,25 @@ function logAttempt(
     event_id: delivery.eventId,
     ...fields,
   })
+}
+
+/** Why an attempt did not deliver, for its log line. */
+function attemptReason(result: AttemptResult, change: { failureReason: FailureReason | null }, replaced: boolean): string | null {
+  if (replaced) return 'endpoint_replaced'
+  if (change.failureReason !== null) return change.failureReason
+  return result.kind === 'retry' ? (result.error ?? null) : null
+}
+
+/** A 410 from the endpoint the merchant has since replaced: due again at once, to the endpoint stored now. */
+function goneFromReplacedEndpoint(attemptNumber: number, finishedAt: number) {
+  return {
+    attempts: attemptNumber,
+    lastStatusCode: 410,
+    status: 'pending' as const,
+    nextAttemptAt: finishedAt,
+    lastError: 'endpoint gone (410), since replaced by the merchant',
+    failureReason: null,
+  }
 }
 
 /** The delivery after an attempt (a retry's time: `nextRetryAt`). */

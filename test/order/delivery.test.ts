@@ -133,6 +133,54 @@ describe('delivery from the order object alarm', () => {
     expect((await deliveryRows(order))[0]).toMatchObject({ status: 'delivered', attempts: 2 })
   })
 
+  it('a 410 from the endpoint the merchant replaced during the attempt disables nothing: the event goes to the new one', async () => {
+    const order = uniqueOrder('GONE')
+    const newUrl = 'https://merchant.example/hooks/new-endpoint'
+    let attemptIsOut!: () => void
+    let answerOld!: () => void
+    const attemptOut = new Promise<void>((resolve) => (attemptIsOut = resolve))
+    const oldAnswered = new Promise<void>((resolve) => (answerOld = resolve))
+    const toNewUrl: string[] = []
+    network.use(
+      http.post(FORWARD.url, async () => {
+        attemptIsOut()
+        await oldAnswered
+        return new HttpResponse('gone', { status: 410 })
+      }),
+      http.post(newUrl, ({ request }) => {
+        toNewUrl.push(request.headers.get('webhook-id')!)
+        return new HttpResponse('ok')
+      }),
+    )
+    const { eventIds } = await ingest(order)
+    const alarm = runAlarm(order)
+    await attemptOut
+    // While the attempt to the old URL is out, a refund arrives with the merchant's new settings (version 2).
+    const newSettings = { forward: { url: newUrl, secret: FORWARD.secret }, version: 2 }
+    const refund = await stubFor(order).ingest({
+      order,
+      notification: refundNotification(order, 'R1', 30),
+      settings: newSettings,
+      receivedAt: Date.now(),
+      source: 'notify',
+    })
+    answerOld()
+    await alarm
+
+    const state = await inOrderStore(order, (store) => ({
+      disabledAt: store.forwardTarget.get()?.disabledAt,
+      deliveries: store.deliveries.all().map((d) => [d.eventType, d.status, d.attempts]),
+    }))
+    expect(state).toEqual({
+      disabledAt: null,
+      deliveries: [
+        ['payment.succeeded', 'delivered', 2],
+        ['refund.succeeded', 'delivered', 1],
+      ],
+    })
+    expect(toNewUrl).toEqual([eventIds[0], refund.eventIds[0]])
+  })
+
   it('marks a delivery failed after the last scheduled attempt', async () => {
     const order = uniqueOrder()
     const received = merchantEndpoint([500])
