@@ -1,11 +1,13 @@
 /**
  * @module `npm run admin -- reseal`: every merchant's stored secrets sealed again under the current MASTER_KEY, page
- * by page, each row by compare-and-set. Rows already under the current key are left as they are, so it can be run
- * again safely. Order objects keep sealed copies of the forward secret; each seals its copy again the next time it
- * runs, since a resealed row has a newer version.
+ * by page, each row by compare-and-set, then its replica. Rows already under the current key are left as they are
+ * (their replica is brought up to them when a save failed there), so it can be run again safely. Order objects keep
+ * sealed copies of the forward secret; each seals its copy again the next time it runs, since a resealed row has a
+ * newer version.
  */
 import { listMerchantRows } from '../storage/admin-queries'
 import { masterKeyring } from './master-keys'
+import { merchantReplica } from './merchant-replica'
 import { resealMerchant, type StoredMerchant } from './sealing'
 import { readStoredMerchant, writeStoredMerchant } from './store'
 
@@ -24,12 +26,24 @@ async function resealOne(env: Env, id: string, first: { stored: StoredMerchant; 
   let row: { stored: StoredMerchant; version: number } | null = first
   for (let attempt = 0; attempt < ATTEMPTS && row !== null; attempt++) {
     const resealed = await resealMerchant(keys, id, row.stored)
-    if (resealed === null) return false
+    if (resealed === null) return await catchUpReplica(env, id, row)
     if ((await writeStoredMerchant(env, id, resealed, row.version, now)) !== null) return true
     row = await readStoredMerchant(env, id)
   }
   if (row === null) return false
   throw new Error(`merchant ${id}: not resealed, it kept changing`)
+}
+
+/**
+ * A row already under the current key whose replica is older: a save (an earlier reseal's, say) that reached D1 and
+ * failed at the replica. The replica answers while D1 is down, so it gets the row too; true when it needed it.
+ */
+async function catchUpReplica(env: Env, id: string, row: { stored: StoredMerchant; version: number }): Promise<boolean> {
+  const replica = merchantReplica(env, id)
+  const replicated = await replica.get()
+  if (replicated !== null && replicated.version >= row.version) return false
+  await replica.put({ config: JSON.stringify(row.stored), version: row.version }, id)
+  return true
 }
 
 export async function resealMerchants(

@@ -3,11 +3,13 @@
  * set; with MASTER_KEY_PREVIOUS set, merchants sealed under it keep working, `POST /admin/reseal` (the CLI's
  * `reseal`) seals every stored secret again under MASTER_KEY, after which the previous key can go.
  */
+import { runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { http, HttpResponse } from 'msw'
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { toBase64, utf8 } from '../../src/crypto/encoding'
 import { masterKeyId, readMasterKey, sealedKeyId } from '../../src/crypto/sealed'
+import { type MerchantReplica, merchantReplica } from '../../src/merchants/merchant-replica'
 import { network } from '../msw'
 import { callWorker, freshPayment, MERCHANT_ORIGIN, merchantBody, notifyRequest, ownKeys } from '../security/harness'
 
@@ -113,6 +115,47 @@ describe('MASTER_KEY_PREVIOUS and reseal', () => {
     expect(
       (await callWorker(notifyRequest('alipay', 'reseal-c', freshPayment('alipay', { identity: ownKeys('reseal-c') })), after)).status,
     ).toBe(200)
+  })
+
+  it('brings a replica up to its row when an earlier reseal reached D1 and failed there: all its secrets under the new key', async () => {
+    const id = 'reseal-replica'
+    const body = JSON.stringify(merchantBody(id, { identity: ownKeys(id) }))
+    expect((await callWorker(adminRequest(`/admin/merchants/${id}`, env.ADMIN_TOKEN!, { method: 'PUT', body }), {})).status).toBe(201)
+    const replica = merchantReplica(env, id)
+    // The replica refuses its next write (a transient failure), after D1's compare-and-set committed. RPC calls only
+    // methods of the class, so the class's own is wrapped (and put back below).
+    const replicaClass = await runInDurableObject(
+      replica,
+      (instance: MerchantReplica) => Object.getPrototypeOf(instance) as MerchantReplica,
+    )
+    const put = replicaClass.put
+    let refused = false
+    replicaClass.put = function (this: MerchantReplica, row, merchantId) {
+      if (refused) return put.call(this, row, merchantId)
+      refused = true
+      return Promise.reject(new Error('replica unavailable'))
+    }
+    onTestFinished(() => {
+      replicaClass.put = put
+    })
+    const during = { MASTER_KEY: NEW_MASTER_KEY, MASTER_KEY_PREVIOUS: env.MASTER_KEY }
+    const reseal = () => callWorker(adminRequest('/admin/reseal', env.ADMIN_TOKEN!, { method: 'POST', body: '{}' }), during)
+    expect((await reseal()).status).toBe(500)
+    const d1Version = async () =>
+      (await env.DB.prepare('SELECT version FROM merchants WHERE id = ?').bind(id).first<{ version: number }>())!.version
+    expect((await replica.get())!.version).toBe((await d1Version()) - 1)
+
+    // Run again, as the error asks: the row is current, and its replica is brought up to it.
+    const again = (await (await reseal()).json()) as { resealed: number; unchanged: number }
+    expect(again.resealed).toBe(1)
+    const replicated = (await replica.get())!
+    expect(replicated.version).toBe(await d1Version())
+    const newId = await masterKeyId(readMasterKey(NEW_MASTER_KEY))
+    const stored = JSON.parse(replicated.config) as { sealed: string[] } & Record<string, Record<string, string>>
+    expect(stored.sealed.map((path) => sealedKeyId(stored[path.split('.')[0]!]![path.split('.')[1]!]!))).toEqual(Array(3).fill(newId))
+    // And a third run has nothing left to do for it.
+    const third = (await (await reseal()).json()) as { resealed: number; unchanged: number }
+    expect(third.resealed).toBe(0)
   })
 
   it('refuses a reseal request it cannot read, naming the field', async () => {
