@@ -95,8 +95,10 @@ async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: b
     const settled = !awaitsQuery(store) || answer.final
     if (settled) store.reconciliation.endReopened()
     let next = settled ? null : nextQueryAt(current.queriesMade + 1, finishedAt, current.expiresAt)
-    if (!settled && lateReport !== null && planned.nextQueryAt !== null) {
-      // The late report's query is due when it was planned (now, if that has passed), not on this answer's schedule.
+    // A payment kept for confirmation that came in while this query was out is not confirmed by it either.
+    const keptMeanwhile = kept !== undefined && kept.receivedAt >= nowMs
+    if (!settled && (lateReport !== null || keptMeanwhile) && planned.nextQueryAt !== null) {
+      // Its query is due when it was planned (now, if that has passed), not on this answer's schedule.
       const due = Math.max(planned.nextQueryAt, finishedAt)
       next = next === null ? due : Math.min(next, due)
     }

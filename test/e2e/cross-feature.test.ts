@@ -171,3 +171,59 @@ describe('a doubtful report while a query is in flight', () => {
     await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.closed', 'payment.succeeded']))
   })
 })
+
+describe('a payment kept for confirmation while a query is in flight', () => {
+  it('is asked about at once after the earlier query’s answer, not on its schedule, and the answer pays the order', async () => {
+    const merchantId = 'x-confirm-during-query'
+    await saveQueryingMerchant(merchantId, { confirmPaymentsByQuery: true })
+    const received = receiveEvents(forwardUrl(merchantId))
+    const outTradeNo = freshOrderNo('CONFRACE')
+    const tradeNo = `2026112222001${Date.now()}`
+    const order = { merchantId, provider: 'alipay' as const, outTradeNo }
+    await registerOrder(merchantId, outTradeNo, 100)
+    // Alipay says "waiting for the buyer" when first asked, and paid when asked after the buyer paid.
+    let answers = 0
+    const asked = tradeQueryAnswers((asking): Record<string, string> => {
+      if (asking === outTradeNo) answers += 1
+      return asking === outTradeNo && answers === 1
+        ? { trade_no: tradeNo, trade_status: 'WAIT_BUYER_PAY', total_amount: '1.00' }
+        : { trade_no: tradeNo, trade_status: 'TRADE_SUCCESS', total_amount: '1.00', send_pay_date: '2026-11-22 17:59:58' }
+    })
+    // The first query's answer is held until the payment's notification has been kept.
+    let querySent!: () => void
+    const sent = new Promise<void>((resolve) => {
+      querySent = resolve
+    })
+    let release!: () => void
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let queries = 0
+    network.use(
+      http.post(ALIPAY_GATEWAY, async () => {
+        queries += 1
+        if (queries === 1) {
+          querySent()
+          await held
+        }
+        return undefined
+      }),
+    )
+    const alarm = runDueQuery(order)
+    await sent
+    // The buyer pays; Alipay's notification is kept for confirmation (accepted: Alipay stops retrying).
+    const reply = await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 100, 'TRADE_SUCCESS', tradeNo))
+    expect(await reply.text()).toBe(ACCEPT.alipay.body)
+    release()
+    await alarm
+    // "Waiting for the buyer" came from a query sent before the payment: it neither denies nor confirms it. The
+    // confirming query stays due at once (the alarm comes back by itself, no time travel), not minutes later on the
+    // first query's schedule.
+    const plan = await inOrderStore(order, (store) => store.reconciliation.get())
+    expect(plan?.unconfirmed).toBeDefined()
+    expect(plan!.nextQueryAt! - Date.now()).toBeLessThan(5_000)
+    await vi.waitFor(() => expect(asked.filter((no) => no === outTradeNo)).toHaveLength(2))
+    await vi.waitFor(async () => expect(await orderView(merchantId, 'alipay', outTradeNo)).toMatchObject({ status: 'paid', amount: 100 }))
+    await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.succeeded']))
+  })
+})
