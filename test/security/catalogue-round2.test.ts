@@ -358,6 +358,32 @@ describe('6. one provider identity, one merchant', () => {
     await stillServes('alipay')
   })
 
+  it('refuses an Alipay merchant listing another’s own app as authAppId, which that merchant takes notifies for, either way round', async () => {
+    // M (no authAppId) takes notifies whose auth_app_id is its own app_id: a twin claiming that pair would take them too.
+    const isvOfOwnApp = merchantBody('round2-own-app-isv', { providers: ['alipay'], alipayFields: { authAppId: ALIPAY_APP } })
+    await refusedAsTwin(
+      'round2-own-app-isv',
+      isvOfOwnApp,
+      `the alipay identity ${ALIPAY_APP} / ${ALIPAY_APP} / ${SELLER} already belongs to merchant ${M}`,
+      'alipay',
+    )
+    // The other way round, on an app of their own: the one listing it as authAppId first, then one without.
+    const own = ownKeys('round2-own-app').alipay
+    const listing = merchantBody('round2-own-app-a', {
+      providers: ['alipay'],
+      alipayFields: { appId: own.appId, sellerId: own.sellerId, authAppId: own.appId },
+    })
+    expect((await put('round2-own-app-a', listing)).status).toBe(201)
+    const plain = merchantBody('round2-own-app-b', { providers: ['alipay'], alipayFields: { appId: own.appId, sellerId: own.sellerId } })
+    expect(await put('round2-own-app-b', plain)).toEqual(
+      adminErrorReply(
+        409,
+        'conflict',
+        `the alipay identity ${own.appId} / ${own.appId} / ${own.sellerId} already belongs to merchant round2-own-app-a`,
+      ),
+    )
+  })
+
   it('indexes a merchant saved before identities were kept on the next save, which then blocks a conflicting one', async () => {
     // As an older version wrote it: the sealed config in `merchants`, and no claims in `merchant_identities`.
     const legacy = 'round2-legacy'

@@ -258,3 +258,45 @@ describe('D1 migration 0012: refusals before any object are marked, no longer to
     })
   })
 })
+
+describe('D1 migration 0014: an Alipay merchant without authAppId claims its own app as authorizing app too', () => {
+  it('gives each (app, -, seller) claim its (app, app, seller) companion, leaves one another merchant holds to it, and nothing else', async () => {
+    const migrations = env.TEST_MIGRATIONS.filter((migration) => migration.name < '0014_')
+    const ownApp = byPrefix('0014_')
+    expect(ownApp?.name).toMatch(/^0014_alipay_own_app_claims/)
+    const stub = env.MERCHANTS.getByName('d1-migration-replay-0014')
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql
+      for (const migration of migrations) sql.exec(script(migration))
+      const key = (...parts: string[]) => parts.join('\u001f')
+      const claim = (identity: string, merchantId: string) =>
+        sql.exec('INSERT INTO merchant_identities (identity, merchant_id) VALUES (?, ?)', identity, merchantId)
+      claim(key('', 'm1'), 'm1')
+      claim(key('alipay', 'A1', '-', 'S1'), 'm1')
+      claim(key('alipay', 'A1', '-', 'S2'), 'm1')
+      claim(key('alipay', 'A2', '-', '*'), 'm2')
+      claim(key('alipay', 'A3', 'A9', 'S3'), 'm3')
+      claim(key('alipay', 'A4', '-', 'S4'), 'm4')
+      // Saved before the check: another merchant already lists A4 as its authorizing app.
+      claim(key('alipay', 'A4', 'A4', 'S4'), 'm5')
+      claim(key('wechatpay', '1900000001', '-'), 'm6')
+      sql.exec(script(ownApp))
+      const rows = sql
+        .exec<{ identity: string; merchant_id: string }>('SELECT identity, merchant_id FROM merchant_identities ORDER BY identity')
+        .toArray()
+      expect(rows.map((r) => [r.identity.split('\u001f').join(' / '), r.merchant_id])).toEqual([
+        [' / m1', 'm1'],
+        ['alipay / A1 / - / S1', 'm1'],
+        ['alipay / A1 / - / S2', 'm1'],
+        ['alipay / A1 / A1 / S1', 'm1'],
+        ['alipay / A1 / A1 / S2', 'm1'],
+        ['alipay / A2 / - / *', 'm2'],
+        ['alipay / A2 / A2 / *', 'm2'],
+        ['alipay / A3 / A9 / S3', 'm3'],
+        ['alipay / A4 / - / S4', 'm4'],
+        ['alipay / A4 / A4 / S4', 'm5'],
+        ['wechatpay / 1900000001 / -', 'm6'],
+      ])
+    })
+  })
+})

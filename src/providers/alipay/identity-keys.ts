@@ -5,10 +5,13 @@ import type { AlipayConfig } from './config'
 /**
  * One key per app, authorizing app (ISV) and seller the merchant takes notifies for: every notify names its
  * `app_id`, and `auth_app_id` / `seller_id` tell merchants of one app apart. A merchant that checks no
- * seller claims them all (`*`).
+ * seller claims them all (`*`). One without `authAppId` takes notifies naming no `auth_app_id` (`-`) and those
+ * naming its own app as one (`identity.ts`): it claims both, so a merchant listing that app as `authAppId` overlaps it.
  */
 export function alipayIdentityKeys(config: AlipayConfig): string[][] {
-  const authApps = config.authAppId === undefined ? ['-'] : idsOf(config.authAppId)
   const sellers = config.sellerId === undefined ? ['*'] : idsOf(config.sellerId)
-  return idsOf(config.appId).flatMap((appId) => authApps.flatMap((authApp) => sellers.map((seller) => [appId, authApp, seller])))
+  return idsOf(config.appId).flatMap((appId) => {
+    const authApps = config.authAppId === undefined ? ['-', appId] : idsOf(config.authAppId)
+    return authApps.flatMap((authApp) => sellers.map((seller) => [appId, authApp, seller]))
+  })
 }
