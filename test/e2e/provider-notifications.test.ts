@@ -7,13 +7,28 @@
  */
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
+import { randomBytes } from 'node:crypto'
+import { http, HttpResponse } from 'msw'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import keys from '../fixtures/keys.json'
+import { network } from '../msw'
 import alipayFixtures from '../fixtures/alipay.json'
 import v3Fixtures from '../fixtures/wechatpay-v3.json'
 import { subjectStub } from '../../src/order/subject-key'
 import type { SubjectObject } from '../../src/order/subject-object'
-import { ACCEPT, admin, fixturePost, forwardUrl, notify, registerFixtureMerchant, rejectReply } from '../security/harness'
-import { objectStore } from '../support/orders'
+import {
+  ACCEPT,
+  admin,
+  fixturePost,
+  forwardUrl,
+  notify,
+  ownKeys,
+  registerFixtureMerchant,
+  registerMerchant,
+  rejectReply,
+} from '../security/harness'
+import { alipayForm, encryptV3Resource, signAlipay, v3SignedHeaders } from '../security/signing'
+import { makePendingDue, objectStore } from '../support/orders'
 import { receiveEvents, type ReceivedEvent } from '../support/refunds'
 
 const MERCHANT = 'other-notifications'
@@ -266,5 +281,89 @@ describe('provider notifications about no order', () => {
     })
     expect((await admin(`/admin/deliveries/${delivery!.id}`)).status).toBe(404)
     expect((await admin(`/admin/deliveries/${delivery!.id}/replay`, { method: 'POST' })).status).toBe(404)
+  })
+})
+
+describe('the subject of notifications that name it only by their own kind’s numbers', () => {
+  /** A WeChat Pay v3 notification of `eventType` about `resource`, signed as WeChat Pay signs (node:crypto). */
+  function v3Notification(eventType: string, resource: Record<string, unknown>, id: string) {
+    const nonce = randomBytes(6).toString('hex')
+    const body = JSON.stringify({
+      id,
+      create_time: '2026-11-25T00:00:00+08:00',
+      resource_type: 'encrypt-resource',
+      event_type: eventType,
+      summary: '商家转账批次完成',
+      resource: {
+        original_type: 'mch_payment',
+        algorithm: 'AEAD_AES_256_GCM',
+        ciphertext: encryptV3Resource(JSON.stringify(resource), keys.wechatpay.apiV3Key, nonce, 'mch_payment'),
+        associated_data: 'mch_payment',
+        nonce,
+      },
+    })
+    return { body, headers: { 'content-type': 'application/json', ...v3SignedHeaders(body, 'platformCertA') } }
+  }
+
+  /** An Alipay notification with `params`, signed as Alipay signs (node:crypto). */
+  function alipayNotification(params: Record<string, string>) {
+    const all = { charset: 'utf-8', version: '1.0', sign_type: 'RSA2', notify_time: '2026-11-22 17:59:59', ...params }
+    return {
+      body: alipayForm({ ...all, sign: signAlipay(all) }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+    }
+  }
+
+  it('a WeChat Pay batch transfer is about its batch: subject_id is its batch_id', async () => {
+    const merchantId = 'other-notifications-batch'
+    const identity = ownKeys(merchantId)
+    await registerMerchant(merchantId, { identity })
+    const received = receiveEvents(forwardUrl(merchantId))
+    const batchId = '1030000071100999991182020050700019480'
+    const resource = {
+      mchid: identity.wechat.mchid,
+      out_batch_no: 'plfk2020042013',
+      batch_id: batchId,
+      batch_status: 'FINISHED',
+      total_num: 2,
+      total_amount: 200,
+      update_time: '2026-11-24T23:59:30+08:00',
+    }
+    const reply = await notify('wechatpay.v3', merchantId, v3Notification('MCHTRANSFER.BATCH.FINISHED', resource, 'EV-BATCH-1'))
+    expect(reply.status).toBe(204)
+    const [event] = await forwarded(received, batchId, 1, 'wechatpay', merchantId)
+    expect(event!.data).toMatchObject({ notification_type: 'MCHTRANSFER.BATCH.FINISHED', subject_id: batchId })
+  })
+
+  it('two Alipay notifications about one auto-debit agreement (signed, then cancelled) reach the merchant in that order', async () => {
+    const merchantId = 'other-notifications-agreement'
+    const identity = ownKeys(merchantId)
+    await registerMerchant(merchantId, { identity })
+    // The merchant's endpoint fails the first attempt: the cancellation must still wait for the signing.
+    const received: ReceivedEvent[] = []
+    let attempts = 0
+    network.use(
+      http.post(forwardUrl(merchantId), async ({ request }) => {
+        attempts += 1
+        if (attempts === 1) return new HttpResponse('not now', { status: 500 })
+        const event = (await request.json()) as Omit<ReceivedEvent, 'webhookId'>
+        received.push({ webhookId: request.headers.get('webhook-id') ?? '', type: event.type, data: event.data })
+        return HttpResponse.text('ok')
+      }),
+    )
+    const agreement = { app_id: identity.alipay.appId, agreement_no: '20215425000039451234', external_agreement_no: 'EXT-1' }
+    const signed = alipayNotification({ ...agreement, notify_type: 'dut_user_sign', notify_id: 'NID-SIGN-1', status: 'NORMAL' })
+    const cancelled = alipayNotification({ ...agreement, notify_type: 'dut_user_unsign', notify_id: 'NID-UNSIGN-1', status: 'UNSIGN' })
+    for (const notification of [signed, cancelled]) expect(await (await notify('alipay', merchantId, notification)).text()).toBe('success')
+    const subject = subjectStub(env, { merchantId, provider: 'alipay', subjectKey: agreement.agreement_no })
+    await runDurableObjectAlarm(subject)
+    expect(attempts).toBe(1)
+    // The failed attempt's retry is due now.
+    await runInDurableObject(subject, (o: SubjectObject) => makePendingDue(objectStore(o)))
+    const events = await forwarded(received, agreement.agreement_no, 2, 'alipay', merchantId)
+    expect(events.map((e) => [e.data.notification_type, e.data.subject_id])).toEqual([
+      ['dut_user_sign', agreement.agreement_no],
+      ['dut_user_unsign', agreement.agreement_no],
+    ])
   })
 })

@@ -10,8 +10,22 @@ import { beijingTimeToIso } from '../core/time'
 import type { VerifiedNotification } from '../core/types'
 import type { AlipayConfig } from './config'
 
-/** Where a message names what it is about, most specific first (message-service ones inside `biz_content`). */
-const SUBJECT_FIELDS = ['commodity_order_id', 'order_id', 'trade_no', 'out_biz_no', 'out_trade_no']
+/**
+ * Where a message names what it is about, most specific first (message-service ones inside `biz_content`); then an
+ * auto-debit agreement's (`dut_user_sign` / `dut_user_unsign`) and a fund authorization's numbers, last so that no
+ * message named by an earlier field changes its subject.
+ */
+const SUBJECT_FIELDS = [
+  'commodity_order_id',
+  'order_id',
+  'trade_no',
+  'out_biz_no',
+  'out_trade_no',
+  'agreement_no',
+  'external_agreement_no',
+  'auth_no',
+  'out_order_no',
+]
 
 function nonEmpty(value: string | undefined): string | null {
   return value === undefined || value === '' ? null : value

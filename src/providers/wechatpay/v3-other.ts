@@ -14,7 +14,9 @@ import type { V3Envelope } from './v3-notify'
 
 /**
  * Where each kind of resource names what it is about, most specific first: a transfer bill, a
- * complaint, a profit-sharing order, then the merchant's own numbers (a combined payment's last).
+ * complaint, a profit-sharing order, then the merchant's own numbers (a combined payment's last);
+ * then a batch transfer's (`MCHTRANSFER.BATCH.*`), last so that no resource named by an earlier
+ * field changes its subject.
  */
 const SUBJECT_FIELDS = [
   'transfer_bill_no',
@@ -25,6 +27,8 @@ const SUBJECT_FIELDS = [
   'transaction_id',
   'out_trade_no',
   'combine_out_trade_no',
+  'batch_id',
+  'out_batch_no',
 ]
 
 /** A subject id, when the resource gives one as text. */
