@@ -12,8 +12,16 @@ export interface AttemptOutcome {
   ok: boolean
 }
 
-/** The health after these attempts to `url` (a new URL starts afresh). */
+/**
+ * The health after these attempts to `url` (a new URL starts afresh). Attempts to another URL that all came before the
+ * kept URL's last attempt are a late report about an endpoint since replaced (a projection record re-driven, say):
+ * they leave the health as it is, so they cannot end the current URL's failing streak.
+ */
 export function recordAttempts(health: EndpointHealthRow | null, url: string, attempts: readonly AttemptOutcome[]): EndpointHealthRow {
+  if (health !== null && health.url !== url) {
+    const lastAttempt = Math.max(health.lastSuccessAt ?? Number.NEGATIVE_INFINITY, health.lastFailureAt ?? Number.NEGATIVE_INFINITY)
+    if (attempts.every((attempt) => attempt.at < lastAttempt)) return health
+  }
   let next: EndpointHealthRow =
     health !== null && health.url === url ? { ...health } : { url, failingSince: null, lastFailureAt: null, lastSuccessAt: null }
   for (const attempt of [...attempts].sort((a, b) => a.at - b.at)) {

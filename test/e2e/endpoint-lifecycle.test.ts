@@ -137,6 +137,30 @@ describe('the circuit breaker', () => {
   })
 })
 
+describe('the endpoint’s health after the merchant moved to another URL', () => {
+  it('keeps the new URL’s failing streak when a late report about the old URL comes in', async () => {
+    const M = 'breaker-moved'
+    const monitor = monitorStub(env, M)
+    const t0 = Date.parse('2031-05-01T00:00:00Z')
+    const report = (url: string, attempts: { at: number; ok: boolean }[]) =>
+      monitor.deliveryRun({ merchantId: M, url, attempts, goneUrl: null, exhausted: [] })
+    await report('https://old.example/hooks', [{ at: t0, ok: true }])
+    // The merchant moved: every attempt to the new URL fails, from an hour later.
+    await report('https://new.example/hooks', [{ at: t0 + 3_600_000, ok: false }])
+    // A success of the old URL from before the move, reported late (a projection record re-driven).
+    await report('https://old.example/hooks', [{ at: t0 + 60_000, ok: true }])
+    expect(await monitor.health()).toEqual({
+      url: 'https://new.example/hooks',
+      failingSince: t0 + 3_600_000,
+      lastFailureAt: t0 + 3_600_000,
+      lastSuccessAt: null,
+    })
+    // A newer attempt to the old URL (a run still on its settings) is news, as before: the row follows it.
+    await report('https://old.example/hooks', [{ at: t0 + 7_200_000, ok: true }])
+    expect((await monitor.health())?.url).toBe('https://old.example/hooks')
+  })
+})
+
 describe('disabling and enabling an endpoint', () => {
   it('on 410 Gone: disabled for the whole merchant (reason gone), and endpoint.disabled sent to the ops URL', async () => {
     const M = 'lifecycle-gone'
