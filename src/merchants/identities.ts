@@ -4,6 +4,7 @@
  * provider's descriptor says what its identity keys are; the last part of a key may be `ANY` (a merchant
  * that accepts any seller), which overlaps every value there.
  */
+import { log } from '../lib/log'
 import type { ProviderRegistry } from '../providers'
 import type { MerchantConfig } from './types'
 
@@ -88,20 +89,35 @@ export function claimStatements(db: D1Database, merchantId: string, keys: readon
   ]
 }
 
+/** Merchants indexed per D1 batch. */
+const INDEX_PAGE = 100
+
 /**
- * Claims for merchants saved before identities were kept (their stored config has every public field):
- * indexed on the next save of any merchant, first come first served.
+ * Claims for merchants saved before identities were kept (their stored config has every public field): indexed on
+ * the next save of any merchant, all of them before its check, first come first served. A claim another merchant
+ * took first is logged (`merchant.identity_shared`): both were saved before the rule, and still take its
+ * notifications; the next save of the one logged is refused with 409 naming the other.
  */
 export async function indexUnclaimedMerchants(db: D1Database, registry: ProviderRegistry): Promise<void> {
-  const { results } = await db
-    .prepare('SELECT id, config FROM merchants WHERE id NOT IN (SELECT merchant_id FROM merchant_identities) LIMIT 100')
-    .all<{ id: string; config: string }>()
-  const statements = results.flatMap((row) =>
-    [indexedMark(row.id), ...storedKeys(row.config, registry)].map((key) =>
-      db.prepare('INSERT OR IGNORE INTO merchant_identities (identity, merchant_id) VALUES (?, ?)').bind(key, row.id),
-    ),
-  )
-  if (statements.length > 0) await db.batch(statements)
+  for (;;) {
+    const { results } = await db
+      .prepare('SELECT id, config FROM merchants WHERE id NOT IN (SELECT merchant_id FROM merchant_identities) LIMIT ?1')
+      .bind(INDEX_PAGE)
+      .all<{ id: string; config: string }>()
+    const claims = results.flatMap((row) => [indexedMark(row.id), ...storedKeys(row.config, registry)].map((key) => ({ id: row.id, key })))
+    if (claims.length === 0) return
+    const inserted = await db.batch(
+      claims.map(({ id, key }) =>
+        db.prepare('INSERT OR IGNORE INTO merchant_identities (identity, merchant_id) VALUES (?1, ?2) RETURNING identity').bind(key, id),
+      ),
+    )
+    claims.forEach(({ id, key }, i) => {
+      if (inserted[i]?.results.length !== 0) return
+      const [provider = '', ...parts] = key.split(SEP)
+      log('warn', { event: 'merchant.identity_shared', merchant_id: id, provider, identity: parts.join(' / ') })
+    })
+    if (results.length < INDEX_PAGE) return
+  }
 }
 
 /** A stored row's keys; none for a row that no longer parses (it is marked indexed, and never blocks a save). */

@@ -25,6 +25,7 @@ import {
   FORWARD_SECRET,
   forwardUrl,
   freshPayment,
+  MERCHANT_ORIGIN,
   merchantBody,
   notify,
   orderState,
@@ -427,6 +428,54 @@ describe('6. one provider identity, one merchant', () => {
     // The merchant saved long ago still takes its own notifications.
     const payment = freshPayment('wechatpay.v2', { identity })
     expect(await reply(await notify('wechatpay.v2', legacy, payment))).toEqual(ACCEPT['wechatpay.v2'])
+  })
+
+  it('indexes every merchant saved before identities were kept, past a page of 100, before the check; a claim taken first is logged', async () => {
+    // As an older version wrote them: 120 merchants with no provider, then two holding one identity (allowed then).
+    const at = new Date().toISOString()
+    const insert = (id: string, config: string) =>
+      env.DB.prepare('INSERT INTO merchants (id, config, version, created_at, updated_at) VALUES (?1, ?2, 1, ?3, ?3)').bind(id, config, at)
+    const empty = JSON.stringify({ format: 2, sealed: [], forward: { url: `${MERCHANT_ORIGIN}/hooks/none` } })
+    await env.DB.batch(Array.from({ length: 120 }, (_, i) => insert(`round2-filler-${String(i).padStart(3, '0')}`, empty)))
+    const identity = ownKeys('round2-legacy-many')
+    for (const legacy of ['round2-legacy-many', 'round2-legacy-many-too']) {
+      const input = await parseMerchantInput(merchantBody(legacy, { identity, providers: ['alipay'] }), { allowLoopback: false })
+      await insert(legacy, JSON.stringify(await sealMerchant(masterKeyring(env), legacy, input, defaultRegistry))).run()
+    }
+    const lines: string[] = []
+    const spy = vi.spyOn(console, 'warn').mockImplementation((line: unknown) => lines.push(String(line)))
+    let refused: Reply
+    try {
+      const newcomer = merchantBody('round2-newcomer', {
+        identity: ownKeys('round2-newcomer'),
+        providers: ['alipay'],
+        alipayFields: { appId: identity.alipay.appId, sellerId: identity.alipay.sellerId },
+      })
+      refused = await put('round2-newcomer', newcomer)
+    } finally {
+      spy.mockRestore()
+    }
+    expect(refused).toEqual(
+      adminErrorReply(
+        409,
+        'conflict',
+        `the alipay identity ${identity.alipay.appId} / - / ${identity.alipay.sellerId} already belongs to merchant round2-legacy-many`,
+      ),
+    )
+    const unindexed = await env.DB.prepare(
+      'SELECT count(*) AS n FROM merchants WHERE id NOT IN (SELECT merchant_id FROM merchant_identities)',
+    ).first<{ n: number }>()
+    expect(unindexed?.n).toBe(0)
+    const shared = lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.event === 'merchant.identity_shared')
+    expect(shared).toContainEqual(
+      expect.objectContaining({
+        merchant_id: 'round2-legacy-many-too',
+        provider: 'alipay',
+        identity: `${identity.alipay.appId} / - / ${identity.alipay.sellerId}`,
+      }),
+    )
   })
 })
 
