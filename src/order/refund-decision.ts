@@ -224,7 +224,9 @@ function certainAmount(refund: RefundRow, rows: RefundRow[], state: OrderState, 
     if (heldBefore(total, refund.outRefundNo, rows) && !queriesEnded) return null
     const highest = Math.max(total, ...others.map((row) => row.cumulative ?? 0))
     const amount = refund.registeredAmount
-    return amount <= total - settledBefore && state.refundedAmount + amount <= highest ? amount : null
+    if (amount <= total - settledBefore && state.refundedAmount + amount <= highest) return amount
+    // A registration the running totals refute waits for a query; once they ended, the order of arrival decides.
+    if (!queriesEnded) return null
   }
   // Once its queries ended unanswered, the order of arrival decides.
   if (canQueryRefunds && !queriesEnded) return null

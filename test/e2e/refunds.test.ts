@@ -38,6 +38,7 @@ import {
   type ProviderRefund,
   type ReceivedEvent,
 } from '../support/refunds'
+import { alipayTrade, saveQueryingMerchant } from '../support/closed-orders'
 
 /** Merchants without query keys: registrations are what settle held refunds. */
 const PLAIN = 'refunds-plain'
@@ -249,6 +250,50 @@ describe('Alipay refunds out of order (refund_fee is a running total)', () => {
         amount: 3000,
         last_query_result: expect.stringContaining('settled by the order of arrival'),
       },
+    ])
+  })
+
+  it('a registration the running totals refute: held while Alipay is asked; when the queries end unanswered, the running totals settle it', async () => {
+    const merchantId = 'refunds-refuted-registration'
+    await saveQueryingMerchant(merchantId)
+    const received = receiveEvents(forwardUrl(merchantId))
+    const identity = ownKeys(merchantId).alipay
+    const outTradeNo = `RREFUTED-${Date.now()}`
+    const tradeNo = `2026112222001${Date.now()}`
+    const register = (outRefundNo: string, amount: number) =>
+      admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}/refunds/${outRefundNo}`, {
+        method: 'PUT',
+        body: JSON.stringify({ amount }),
+      })
+    expect(await (await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 100, 'TRADE_SUCCESS', tradeNo))).text()).toBe(
+      'success',
+    )
+    // R0 (0.20) registered and notified (running total 0.20): settled.
+    expect((await register('R0', 20)).status).toBe(200)
+    const r0 = alipayRefundNotify({ outTradeNo, outRefundNo: 'R0', refundFee: 20, total: 100, tradeNo, identity })
+    expect(await (await notify('alipay', merchantId, r0)).text()).toBe('success')
+    // R1 registered as 0.40, but Alipay's running total says 0.50 after R0's 0.20: held while Alipay is asked.
+    expect((await register('R1', 40)).status).toBe(200)
+    alipayRefundQueryAnswers([])
+    const r1 = alipayRefundNotify({ outTradeNo, outRefundNo: 'R1', refundFee: 50, total: 100, tradeNo, identity })
+    expect(await (await notify('alipay', merchantId, r1)).text()).toBe('success')
+    await runDurableObjectAlarm(orderStub(env, { merchantId, provider: 'alipay', outTradeNo }))
+    expect((await orderView(merchantId, 'alipay', outTradeNo))!).toMatchObject({ refunded_amount: 20 })
+
+    // The merchant's keys no longer allow the query: the queries end, and the running totals settle R1 at 0.30.
+    await registerMerchant(merchantId, { identity: ownKeys(merchantId) })
+    const sync = await admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}/sync?provider=alipay`, { method: 'POST' })
+    expect(sync.status).toBe(200)
+    const refunds = await forwardedFor(received, merchantId, 'alipay', outTradeNo, 3)
+    expect(refundsOf(refunds)).toEqual([
+      ['R0', 20],
+      ['R1', 30],
+    ])
+    const settled = (await order(merchantId, 'alipay', outTradeNo))!
+    expect(settled).toMatchObject({ status: 'partially_refunded', refunded_amount: 50 })
+    expect(settled.refunds.map((r) => [r.out_refund_no, r.status, r.amount, r.registered_amount])).toEqual([
+      ['R0', 'succeeded', 20, 20],
+      ['R1', 'succeeded', 30, 40],
     ])
   })
 
