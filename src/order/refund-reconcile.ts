@@ -45,9 +45,12 @@ async function queryDueRefunds(ctx: OrderContext, nowMs: number, force: boolean)
   const due = force ? store.refunds.rows().filter(unsettled).slice(0, QUERIES_PER_RUN) : store.refunds.due(nowMs, QUERIES_PER_RUN)
   const summaries: string[] = []
   for (const refund of due) {
+    const asked = store.refunds.get(refund.outRefundNo) ?? refund
     const answer = await queryRefund(ctx.env, ctx.registry, order, refund, Date.now())
     const finishedAt = Date.now()
     const summary = ctx.store.transaction(() => {
+      // A report of this refund that came in while the query was out (held, or asking at once) is not answered by it.
+      const reportedMeanwhile = reportedSince(asked, store.refunds.get(refund.outRefundNo) ?? asked)
       let text = answer.summary
       if (answer.notification !== null) {
         // The answer came from this merchant's refund-query client: a held refund may be asked about again.
@@ -62,7 +65,9 @@ async function queryDueRefunds(ctx: OrderContext, nowMs: number, force: boolean)
       const current = store.refunds.get(refund.outRefundNo) ?? refund
       const settled = current.status === 'succeeded' || current.status === 'closed'
       const expiresAt = current.expiresAt ?? finishedAt + REFUND_LIFETIME_MS
-      const next = settled || answer.final ? null : nextQueryAt(current.queriesMade + 1, finishedAt, expiresAt)
+      const scheduled = settled || answer.final ? null : nextQueryAt(current.queriesMade + 1, finishedAt, expiresAt)
+      // Its query is due at once, then, not on this answer's schedule.
+      const next = scheduled !== null && reportedMeanwhile ? finishedAt : scheduled
       store.refunds.save(
         { ...current, queriesMade: current.queriesMade + 1, lastQueryAt: finishedAt, lastResult: text, nextQueryAt: next, expiresAt },
         isoNow(finishedAt),
@@ -82,4 +87,10 @@ async function queryDueRefunds(ctx: OrderContext, nowMs: number, force: boolean)
     summaries.push(summary)
   }
   return summaries
+}
+
+/** Whether an RPC changed the refund between `before` and `after` the way a report does: held it, or asked at once. */
+function reportedSince(before: RefundRow, after: RefundRow): boolean {
+  if (before.held === null && after.held !== null) return true
+  return after.nextQueryAt !== null && (before.nextQueryAt === null || after.nextQueryAt < before.nextQueryAt)
 }

@@ -6,7 +6,9 @@
  */
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
+import { http } from 'msw'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
+import { network } from '../msw'
 import alipayFixtures from '../fixtures/alipay.json'
 import keys from '../fixtures/keys.json'
 import { orderRoutes } from '../../src/http/routes-orders'
@@ -27,6 +29,7 @@ import {
   registerMerchant,
 } from '../security/harness'
 import {
+  ALIPAY_GATEWAY,
   alipayRefundNotify,
   alipayRefundQueryAnswers,
   receiveEvents,
@@ -39,6 +42,7 @@ import {
   type ReceivedEvent,
 } from '../support/refunds'
 import { alipayTrade, saveQueryingMerchant } from '../support/closed-orders'
+import { inOrderStore } from '../support/orders'
 
 /** Merchants without query keys: registrations are what settle held refunds. */
 const PLAIN = 'refunds-plain'
@@ -295,6 +299,96 @@ describe('Alipay refunds out of order (refund_fee is a running total)', () => {
       ['R0', 'succeeded', 20, 20],
       ['R1', 'succeeded', 30, 40],
     ])
+  })
+
+  describe('a held notification arriving while its refund’s query is out', () => {
+    /** A paid order with R0 (0.20) settled, and R1 registered as 0.40: its notification (running total 0.50) is held. */
+    async function withRefuted(merchantId: string) {
+      await saveQueryingMerchant(merchantId)
+      receiveEvents(forwardUrl(merchantId))
+      const identity = ownKeys(merchantId).alipay
+      const outTradeNo = `RHELDRACE-${Date.now()}`
+      const tradeNo = `2026112222001${Date.now()}`
+      const register = (outRefundNo: string, amount: number) =>
+        admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}/refunds/${outRefundNo}`, {
+          method: 'PUT',
+          body: JSON.stringify({ amount }),
+        })
+      expect(await (await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 100, 'TRADE_SUCCESS', tradeNo))).text()).toBe(
+        'success',
+      )
+      expect((await register('R0', 20)).status).toBe(200)
+      const r0 = alipayRefundNotify({ outTradeNo, outRefundNo: 'R0', refundFee: 20, total: 100, tradeNo, identity })
+      expect(await (await notify('alipay', merchantId, r0)).text()).toBe('success')
+      expect((await register('R1', 40)).status).toBe(200)
+      return {
+        ref: { merchantId, provider: 'alipay' as const, outTradeNo },
+        r1: alipayRefundNotify({ outTradeNo, outRefundNo: 'R1', refundFee: 50, total: 100, tradeNo, identity }),
+      }
+    }
+
+    /** Holds Alipay's answer to the first query about `outRefundNo` until `release`. */
+    function holdFirstQuery(outRefundNo: string) {
+      let querySent!: () => void
+      const sent = new Promise<void>((resolve) => {
+        querySent = resolve
+      })
+      let release!: () => void
+      const held = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      let seen = 0
+      network.use(
+        http.post(ALIPAY_GATEWAY, async ({ request }) => {
+          const form = new URLSearchParams(await request.clone().text())
+          const biz = JSON.parse(form.get('biz_content') ?? '{}') as { out_request_no?: string }
+          if (form.get('method') !== 'alipay.trade.fastpay.refund.query' || biz.out_request_no !== outRefundNo) return undefined
+          seen += 1
+          if (seen === 1) {
+            querySent()
+            await held
+          }
+          return undefined
+        }),
+      )
+      return { sent, release }
+    }
+
+    it('in the alarm’s query: the answer, sent before it, does not answer it; asked again at once, the refund settles', async () => {
+      const { ref, r1 } = await withRefuted('refunds-held-during-alarm')
+      const made: ProviderRefund[] = []
+      const log = alipayRefundQueryAnswers(made)
+      const gate = holdFirstQuery('R1')
+      await inOrderStore(ref, (store) => store.refunds.save({ ...store.refunds.get('R1')!, nextQueryAt: 0 }, new Date().toISOString()))
+      const alarm = runDurableObjectAlarm(orderStub(env, ref))
+      await gate.sent
+      expect(await (await notify('alipay', ref.merchantId, r1)).text()).toBe('success')
+      gate.release()
+      await alarm
+      // The held answer said Alipay knows no R1; asked again, it states R1's own 0.30.
+      made.push({ outTradeNo: ref.outTradeNo, outRefundNo: 'R1', amount: 30, total: 100 })
+      await vi.waitFor(() => expect(log.asked.filter((no) => no === 'R1')).toHaveLength(2), { timeout: 3_000 })
+      await vi.waitFor(async () =>
+        expect(await orderView(ref.merchantId, 'alipay', ref.outTradeNo)).toMatchObject({
+          status: 'partially_refunded',
+          refunded_amount: 50,
+        }),
+      )
+    })
+
+    it('in a sync’s query: its query stays due at once, not on the schedule', async () => {
+      const { ref, r1 } = await withRefuted('refunds-held-during-sync')
+      alipayRefundQueryAnswers([])
+      const gate = holdFirstQuery('R1')
+      const sync = admin(`/admin/merchants/${ref.merchantId}/orders/${ref.outTradeNo}/sync?provider=alipay`, { method: 'POST' })
+      await gate.sent
+      expect(await (await notify('alipay', ref.merchantId, r1)).text()).toBe('success')
+      gate.release()
+      expect((await sync).status).toBe(200)
+      const row = await inOrderStore(ref, (store) => store.refunds.get('R1'))
+      expect(row).toMatchObject({ status: 'pending' })
+      expect(row!.nextQueryAt! - Date.now()).toBeLessThan(5_000)
+    })
   })
 
   it('names a refund requested without out_request_no by the order’s out_trade_no', async () => {
