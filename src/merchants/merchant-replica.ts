@@ -113,11 +113,15 @@ export abstract class MerchantReplica extends DurableObject<Env> {
     return this.keys.onDemand(merchant.id, merchant, provider, Date.now())
   }
 
-  /** The schedule: download, then come back when the keys are due again (or sooner after a failure). */
+  /**
+   * The schedule: download, then come back when the keys are due again (or sooner after a failure). A save during the
+   * download set the alarm for its own settings (at once, or none): that one stands.
+   */
   override async alarm(): Promise<void> {
     const current = this.current()
     const merchant = current === null ? null : await this.opened(current)
     const next = merchant === null ? null : await this.keys.scheduled(merchant.id, merchant, Date.now())
+    if (this.current()?.config !== current?.config) return
     if (next !== null) await this.ctx.storage.setAlarm(next)
   }
 

@@ -9,10 +9,12 @@
  * Each test runs an hour ahead of the runtime's clock: the alarm a save sets (a download "now") is then not fired by
  * the runtime during the test, so every download is one the test asked for or an on-demand one.
  */
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
 import { http } from 'msw'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { network } from '../msw'
-import { MerchantReplica } from '../../src/merchants/merchant-replica'
+import { MerchantReplica, merchantReplica } from '../../src/merchants/merchant-replica'
 import { admin, getOrder, notify } from '../support/gateway'
 import {
   API,
@@ -185,6 +187,42 @@ describe('an unknown serial held back, then the merchant saved', () => {
     })
     expect(endpoint.requests).toBe(3)
     expect(await getOrder(id, outTradeNo)).toMatchObject({ status: 'paid', amount: 100 })
+  })
+
+  it('a save during the scheduled download keeps its download at once: the download’s own schedule does not replace it', async () => {
+    const id = 'auto-certs-saved-during-schedule'
+    const { endpoint, start } = await savedAndDownloaded(id, 'onlyC', autoMerchant(id))
+    expect(endpoint.requests).toBe(1)
+    // WeChat is slow to answer the next scheduled download until the save has reached the replica.
+    let reached = () => {}
+    const requested = new Promise<void>((resolve) => {
+      reached = resolve
+    })
+    let release = () => {}
+    const slow = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    network.use(
+      http.get(
+        `${API}/v3/certificates`,
+        async () => {
+          reached()
+          await slow
+        },
+        { once: true },
+      ),
+    )
+    vi.setSystemTime(start + 10_000)
+    const download = runDurableObjectAlarm(merchantReplica(env, id))
+    await requested
+    // The operator changes the APIv3 key (a download setting) while that download is out.
+    await saveAgain(id, withApiV3Key(id, 'another-APIv3-key-of-32-chars-!!'))
+    release()
+    expect(await download).toBe(true)
+    // The save's download is due at once, not 6 hours on (the old settings' next download).
+    const alarm = await runInDurableObject(merchantReplica(env, id), (_replica, state) => state.storage.getAlarm())
+    expect(alarm).not.toBeNull()
+    expect(alarm!).toBeLessThanOrEqual(start + 20_000)
   })
 
   it('does the same for a query answer: a sync after the save downloads at once and is asked again', async () => {
