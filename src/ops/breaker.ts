@@ -26,7 +26,10 @@ export function recordAttempts(health: EndpointHealthRow | null, url: string, at
     health !== null && health.url === url ? { ...health } : { url, failingSince: null, lastFailureAt: null, lastSuccessAt: null }
   for (const attempt of [...attempts].sort((a, b) => a.at - b.at)) {
     if (attempt.ok) {
-      if (next.failingSince !== null && attempt.at >= next.failingSince) next = { ...next, failingSince: null }
+      // A success reported after failures that came later (through the projection queue, say) ends the streak before
+      // it; the one after it began by the last failure known, at the latest.
+      const failedSince = next.lastFailureAt !== null && next.lastFailureAt > attempt.at ? next.lastFailureAt : null
+      if (next.failingSince !== null && attempt.at >= next.failingSince) next = { ...next, failingSince: failedSince }
       next = { ...next, lastSuccessAt: Math.max(next.lastSuccessAt ?? attempt.at, attempt.at) }
     } else {
       next = { ...next, lastFailureAt: Math.max(next.lastFailureAt ?? attempt.at, attempt.at) }

@@ -161,6 +161,21 @@ describe('the endpoint’s health after the merchant moved to another URL', () =
   })
 })
 
+describe('a success reported after later failures', () => {
+  it('ends the streak before it, not the one after it', async () => {
+    const M = 'breaker-late-success'
+    const monitor = monitorStub(env, M)
+    const t0 = Date.parse('2031-06-01T00:00:00Z')
+    const report = (attempts: { at: number; ok: boolean }[]) =>
+      monitor.deliveryRun({ merchantId: M, url: 'https://shop.example/hooks', attempts, goneUrl: null, exhausted: [] })
+    await report([{ at: t0, ok: false }])
+    await report([{ at: t0 + 120_000, ok: false }])
+    // First attempts' successes reach the monitor through the projection queue, after failures reported directly.
+    await report([{ at: t0 + 60_000, ok: true }])
+    expect(await monitor.health()).toMatchObject({ failingSince: t0 + 120_000, lastFailureAt: t0 + 120_000, lastSuccessAt: t0 + 60_000 })
+  })
+})
+
 describe('disabling and enabling an endpoint', () => {
   it('on 410 Gone: disabled for the whole merchant (reason gone), and endpoint.disabled sent to the ops URL', async () => {
     const M = 'lifecycle-gone'
