@@ -6,7 +6,7 @@ import { patchMerchant as applyPatch } from '../merchants/patch'
 import { loadMerchant, readStoredMerchant, saveMerchant } from '../merchants/store'
 import type { MerchantConfig } from '../merchants/types'
 import { noticeExpiringCertificates } from '../ops/certificates'
-import { monitorStub, reportEndpointChange } from '../ops/monitor'
+import { endFailingStreakBeforeEnable, monitorStub, reportEndpointChange } from '../ops/monitor'
 import { listMerchantRows } from '../storage/admin-queries'
 import { endpointHealthTimes, requireMerchant } from './admin-common'
 import { page } from './list-params'
@@ -44,6 +44,8 @@ export const putMerchant: Handler<Routes['putMerchant']> = async ({ params, rawB
   if (!isMerchantId(merchantId)) throw new AdminError('invalid_request', 'merchantId: must match [A-Za-z0-9_-]{1,64}')
   const input = await parseMerchantInput(rawBody, { allowLoopback: allowsLoopback(env) }, registry)
   const before = await readStoredMerchant(env, merchantId)
+  // Replacing enables a disabled endpoint: its failing streak ends first.
+  if (before?.stored.forward.disabledAt !== undefined) await endFailingStreakBeforeEnable(env, merchantId)
   const { created } = await saveMerchant(env, merchantId, input, { registry })
   if (before?.stored.forward.disabledAt !== undefined) {
     await reportEndpointChange(env, { merchantId, state: 'enabled', url: input.forward.url })

@@ -36,6 +36,15 @@ export class MerchantMonitor extends DurableObject<Env> {
     await this.wake()
   }
 
+  /**
+   * The endpoint is about to be enabled again: its failing streak ends now, before the enable is stored, so no failure
+   * reported meanwhile (or before `endpointChanged` arrives, should that be lost) trips the breaker on the old streak.
+   */
+  async enabling(merchantId: string): Promise<void> {
+    this.store.rememberMerchant(merchantId)
+    this.store.endFailingStreak()
+  }
+
   /** An operator disabled or enabled the endpoint (or a PUT enabled it). */
   async endpointChanged(change: EndpointStateChange): Promise<void> {
     this.store.rememberMerchant(change.merchantId)

@@ -4,6 +4,7 @@
  */
 import { errorSummary, log } from '../lib/log'
 import { disableEndpoint, enableEndpoint, type EndpointChange } from '../merchants/endpoint-state'
+import { readStoredMerchant } from '../merchants/store'
 import type { DeliveryRunReport, EndpointStateChange } from './types'
 
 export function monitorStub(env: Env, merchantId: string): DurableObjectStub<import('./monitor-object').MerchantMonitor> {
@@ -46,8 +47,18 @@ export async function disableEndpointByOperator(env: Env, merchantId: string, at
   return change
 }
 
+/**
+ * Ends the merchant's failing streak before its endpoint is enabled again (`MerchantMonitor.enabling`). Not best
+ * effort: an enable whose streak could not be ended would be tripped again by the next failure, so it fails instead.
+ */
+export function endFailingStreakBeforeEnable(env: Env, merchantId: string): Promise<void> {
+  return monitorStub(env, merchantId).enabling(merchantId)
+}
+
 /** An operator enables the endpoint: stored, then `endpoint.enabled` when it was disabled. Sends nothing else. */
 export async function enableEndpointByOperator(env: Env, merchantId: string, at: number): Promise<EndpointChange> {
+  const stored = await readStoredMerchant(env, merchantId)
+  if (stored?.stored.forward.disabledAt !== undefined) await endFailingStreakBeforeEnable(env, merchantId)
   const change = await enableEndpoint(env, merchantId, at)
   if (change.changed && change.forward !== null) await reportEndpointChange(env, { merchantId, state: 'enabled', url: change.forward.url })
   return change

@@ -22,6 +22,7 @@ import {
 } from '../support/operations'
 import { awaitProjection, inOrderStore, PROJECTION_WAIT } from '../support/orders'
 import { monitorStub } from '../../src/ops/monitor'
+import type { MerchantMonitor } from '../../src/ops/monitor-object'
 
 const OPS_SECRET = env.OPS_WEBHOOK_SECRET!
 
@@ -158,6 +159,41 @@ describe('the endpoint’s health after the merchant moved to another URL', () =
     // A newer attempt to the old URL (a run still on its settings) is news, as before: the row follows it.
     await report('https://old.example/hooks', [{ at: t0 + 7_200_000, ok: true }])
     expect((await monitor.health())?.url).toBe('https://old.example/hooks')
+  })
+})
+
+describe('enabling an endpoint the breaker disabled', () => {
+  it('ends its failing streak first: a failure reported before the monitor hears of the enable does not trip it again', async () => {
+    const M = 'breaker-enable-race'
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const start = Date.parse('2032-01-01T00:00:00Z')
+    vi.setSystemTime(start)
+    await registerFixtureMerchant(M)
+    const monitor = monitorStub(env, M)
+    const report = (at: number) =>
+      monitor.deliveryRun({ merchantId: M, url: forwardUrl(M), attempts: [{ at, ok: false }], goneUrl: null, exhausted: [] })
+    await report(start)
+    vi.setSystemTime(start + BREAKER_FAILING_MS)
+    await report(start + BREAKER_FAILING_MS)
+    expect((await merchantForward(M)).disabled_reason).toBe('failing')
+
+    // The operator enables it; the monitor's news of it (`endpointChanged`) is lost (logged monitor.unreachable).
+    const monitorClass = await runInDurableObject(
+      monitor,
+      (instance: MerchantMonitor) => Object.getPrototypeOf(instance) as MerchantMonitor,
+    )
+    const endpointChanged = monitorClass.endpointChanged
+    monitorClass.endpointChanged = () => Promise.reject(new Error('monitor unreachable'))
+    try {
+      vi.setSystemTime(start + BREAKER_FAILING_MS + 60_000)
+      expect((await admin(`/admin/merchants/${M}/endpoint/enable`, { method: 'POST' })).status).toBe(200)
+    } finally {
+      monitorClass.endpointChanged = endpointChanged
+    }
+    // One order's failed attempt: a new streak, not the old one's sixth day.
+    await report(Date.now())
+    expect((await merchantForward(M)).disabled_at).toBeUndefined()
+    expect((await monitor.health())?.failingSince).toBe(Date.now())
   })
 })
 
