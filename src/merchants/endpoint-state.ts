@@ -3,7 +3,8 @@
  * circuit breaker; enabled again by an operator (or a PUT of the whole merchant). Stored in the merchant's row
  * (`forward.disabledAt`, `forward.disabledReason`), so every order object learns it with the merchant's version.
  */
-import { readStoredMerchant, writeStoredMerchant } from './store'
+import { errorSummary, log } from '../lib/log'
+import { readStoredMerchant, ReplicaBehind, writeStoredMerchant } from './store'
 import type { EndpointDisabledReason, ForwardConfig } from './types'
 
 export interface EndpointChange {
@@ -22,7 +23,15 @@ async function change(env: Env, id: string, now: number, next: (forward: Forward
     if (row === null) return { changed: false, forward: null }
     const forward = next(row.stored.forward)
     if (forward === null) return { changed: false, forward: row.stored.forward }
-    const version = await writeStoredMerchant(env, id, { ...row.stored, forward }, row.version, now)
+    let version: number | null
+    try {
+      version = await writeStoredMerchant(env, id, { ...row.stored, forward }, row.version, now)
+    } catch (error) {
+      if (!(error instanceof ReplicaBehind)) throw error
+      // The change is stored: told as made (its notice must not be lost); the replica catches up at the next save.
+      log('warn', { event: 'merchant.replica_behind', merchant_id: id, error: errorSummary(error.cause) })
+      return { changed: true, forward }
+    }
     if (version !== null) return { changed: true, forward }
   }
   throw new Error(`merchant ${id}: endpoint state not saved, the merchant kept changing`)

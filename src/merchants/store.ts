@@ -119,7 +119,8 @@ export async function readStoredMerchant(env: Env, id: string): Promise<{ stored
 
 /**
  * Replaces the stored row if its version is still `version` (compare-and-set: a save in between wins and is
- * left as it is). Returns the new version, or null when the row changed meanwhile.
+ * left as it is). Returns the new version, or null when the row changed meanwhile; throws `ReplicaBehind` when the
+ * row was saved but its replica could not be.
  */
 export async function writeStoredMerchant(
   env: Env,
@@ -132,8 +133,24 @@ export async function writeStoredMerchant(
   const updated = await compareAndSet(env.DB, id, config, version, new Date(now).toISOString()).first<{ version: number }>()
   if (updated === null) return null
   openedMerchants.delete(id)
-  await merchantReplica(env, id).put({ config, version: updated.version }, id)
+  try {
+    await merchantReplica(env, id).put({ config, version: updated.version }, id)
+  } catch (error) {
+    throw new ReplicaBehind(id, updated.version, error)
+  }
   return updated.version
+}
+
+/** D1 took the row (at `version`), its replica did not: the replica holds the row before, until the next save. */
+export class ReplicaBehind extends Error {
+  override readonly name = 'ReplicaBehind'
+  constructor(
+    merchantId: string,
+    readonly version: number,
+    override readonly cause: unknown,
+  ) {
+    super(`merchant ${merchantId}: saved at version ${version}, its replica not`)
+  }
 }
 
 export interface LoadMerchantOptions {

@@ -21,6 +21,7 @@ import {
   type Received,
 } from '../support/operations'
 import { awaitProjection, inOrderStore, PROJECTION_WAIT } from '../support/orders'
+import { merchantReplica, type MerchantReplica } from '../../src/merchants/merchant-replica'
 import { monitorStub } from '../../src/ops/monitor'
 import type { MerchantMonitor } from '../../src/ops/monitor-object'
 
@@ -302,6 +303,29 @@ describe('disabling and enabling an endpoint', () => {
     for (const event of ops) expect(() => verifyOps(event)).not.toThrow()
     // Each with its own webhook-id.
     expect(new Set(ops.map((e) => e.id)).size).toBe(2)
+  })
+
+  it('is stored and told once even when the merchant’s replica cannot take it: endpoint.disabled is not lost', async () => {
+    const M = 'lifecycle-replica-down'
+    await registerFixtureMerchant(M)
+    const ops = opsEndpoint(M)
+    const replica = merchantReplica(env, M)
+    const replicaClass = await runInDurableObject(
+      replica,
+      (instance: MerchantReplica) => Object.getPrototypeOf(instance) as MerchantReplica,
+    )
+    const put = replicaClass.put
+    replicaClass.put = () => Promise.reject(new Error('replica unavailable'))
+    try {
+      expect((await admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
+    } finally {
+      replicaClass.put = put
+    }
+    expect((await merchantForward(M)).disabled_reason).toBe('manual')
+    // Disabling again (as after an error) changes nothing and tells nobody twice.
+    expect((await admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
+    await runMonitorAlarm(M)
+    await vi.waitFor(() => expect(ops.map((e) => e.type)).toEqual(['endpoint.disabled']))
   })
 
   it('a PATCH keeps the endpoint disabled, a PUT of the whole merchant enables it again', async () => {
