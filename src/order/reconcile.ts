@@ -96,7 +96,7 @@ async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: b
     if (settled) store.reconciliation.endReopened()
     let next = settled ? null : nextQueryAt(current.queriesMade + 1, finishedAt, current.expiresAt)
     // A payment kept for confirmation that came in while this query was out is not confirmed by it either.
-    const keptMeanwhile = kept !== undefined && kept.receivedAt >= nowMs
+    const keptMeanwhile = kept !== undefined && plan.unconfirmed?.receivedAt !== kept.receivedAt
     if (!settled && (lateReport !== null || keptMeanwhile) && planned.nextQueryAt !== null) {
       // Its query is due when it was planned (now, if that has passed), not on this answer's schedule.
       const due = Math.max(planned.nextQueryAt, finishedAt)
