@@ -29,11 +29,7 @@ export function compactionDueAt(ctx: OrderContext): number | null {
   // An order changes with each notification it accepts; a subject's notifications each add a delivery.
   const stored = store.order.get()?.updatedAt ?? store.subject.createdAt()
   if (stored === null) return null
-  const busy =
-    store.deliveries.pending().length > 0 ||
-    (store.reconciliation.get()?.nextQueryAt ?? null) !== null ||
-    store.refunds.rows().some((r) => r.nextQueryAt !== null || r.held !== null)
-  if (busy) return null
+  if (store.hasWorkLeft()) return null
   const lastChange = [stored, ...store.deliveries.all().map((d) => d.updatedAt)].sort().at(-1)!
   const compactedAt = store.compactedAt()
   if (compactedAt !== null && compactedAt >= lastChange) return null

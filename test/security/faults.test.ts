@@ -206,6 +206,44 @@ describe('the order object fails between its commit and its reply', () => {
     expect((await orderView(merchantId, 'wechatpay', payment.outTradeNo))?.status).toBe('paid')
   })
 
+  it('after the write, its alarm failing: the provider retries, and its retry, a duplicate, sets the alarm the payment owes', async () => {
+    const merchantId = 'fault-alarm'
+    await registerMerchant(merchantId, { identity: ownKeys(merchantId) })
+    const forwarded: ForwardedCall[] = []
+    recordForwarded(forwarded)
+    const payment = freshPayment('wechatpay.v2', { identity: ownKeys(merchantId) })
+    const ref = orderRef(merchantId, payment.outTradeNo)
+    // The object's next setAlarm throws, after the ingest's transaction committed.
+    await runInDurableObject(orderStub(env, ref), (instance: OrderObject) => {
+      const store = objectStore(instance) as unknown as { storage: DurableObjectStorage }
+      const storage = store.storage
+      store.storage = {
+        setAlarm: () => {
+          store.storage = storage
+          return Promise.reject(new Error('setAlarm: storage operation failed'))
+        },
+      } as unknown as DurableObjectStorage
+    })
+
+    const first = await notify('wechatpay.v2', merchantId, payment)
+    expect({ status: first.status, body: await first.text() }).toEqual(
+      rejectReply('wechatpay.v2', 503, 'temporarily unavailable, retry later'),
+    )
+    expect(await outbox(ref)).toMatchObject({ events: 1, deliveries: 1, seen: 1, audit: { accepted: 1 } })
+    const alarm = () => runInDurableObject(orderStub(env, ref), (_instance: OrderObject, state) => state.storage.getAlarm())
+    expect(await alarm()).toBeNull()
+
+    const retry = await notify('wechatpay.v2', merchantId, payment)
+    expect({ status: retry.status, body: await retry.text() }).toEqual(ACCEPT['wechatpay.v2'])
+    expect(await alarm()).not.toBeNull()
+    await runDurableObjectAlarm(orderStub(env, ref))
+    await vi.waitFor(() => expect(forwarded.filter((c) => c.outTradeNo === payment.outTradeNo)).toHaveLength(1))
+    // A later duplicate, with nothing owed, sets no alarm of its own: the one left is the retention date.
+    const settled = await alarm()
+    expect((await notify('wechatpay.v2', merchantId, payment)).status).toBe(200)
+    expect(await alarm()).toBe(settled)
+  })
+
   it('before the write was durable: nothing is kept, the provider retries, and the retry is processed once', async () => {
     const merchantId = 'fault-reset-early'
     await registerMerchant(merchantId, { identity: ownKeys(merchantId) })

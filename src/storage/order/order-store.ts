@@ -62,6 +62,15 @@ export class OrderStore {
     return this.records.exists()
   }
 
+  /** Whether an alarm run still owes something: a delivery not made, an order query planned, a refund held or asked about. */
+  hasWorkLeft(): boolean {
+    return (
+      this.deliveries.pending().length > 0 ||
+      (this.reconciliation.get()?.nextQueryAt ?? null) !== null ||
+      this.refunds.rows().some((r) => r.nextQueryAt !== null || r.held !== null)
+    )
+  }
+
   /** When the object was reduced to its tombstone (ISO-8601), or null. */
   compactedAt(): string | null {
     return this.head.read().compactedAt ?? null
