@@ -5,7 +5,7 @@
 import { isoNow } from '../lib/ids'
 import { log } from '../lib/log'
 import type { CombinedPaymentRef } from '../providers/core/types'
-import { newOrder, type OrderRef, type OrderStatus } from '../storage/order'
+import { newOrder, type OrderRef, type OrderStatus, type ReconciliationRow } from '../storage/order'
 import { noteNamedCombine } from './combined-payment'
 import type { OrderContext } from './context'
 import { sealForwardTarget, type ForwardSettings } from './forward-target'
@@ -27,9 +27,9 @@ export class Reconciler {
 
   /**
    * Runs a due query (any query, with `force`) and returns when the next one is due. `answer`: one the caller has
-   * just had from the provider, applied instead of asking again.
+   * just had from the provider, applied instead of asking again, with `asked` as the plan was when it asked.
    */
-  run(ctx: OrderContext, nowMs: number, options: { force?: boolean; answer?: QueryAnswer } = {}): Promise<ReconcileOutcome> {
+  run(ctx: OrderContext, nowMs: number, options: QueryOptions = {}): Promise<ReconcileOutcome> {
     if (this.inFlight !== null) return this.inFlight
     const run = queryIfDue(ctx, nowMs, options).finally(() => {
       this.inFlight = null
@@ -39,7 +39,14 @@ export class Reconciler {
   }
 }
 
-async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: boolean; answer?: QueryAnswer }): Promise<ReconcileOutcome> {
+interface QueryOptions {
+  force?: boolean
+  answer?: QueryAnswer
+  /** The order's plan when the caller's query for `answer` was sent (null: none). */
+  asked?: ReconciliationRow | null
+}
+
+async function queryIfDue(ctx: OrderContext, nowMs: number, options: QueryOptions): Promise<ReconcileOutcome> {
   const { store } = ctx
   const plan = store.reconciliation.get()
   const order = store.order.get()
@@ -96,7 +103,8 @@ async function queryIfDue(ctx: OrderContext, nowMs: number, options: { force?: b
     if (settled) store.reconciliation.endReopened()
     let next = settled ? null : nextQueryAt(current.queriesMade + 1, finishedAt, current.expiresAt)
     // A payment kept for confirmation that came in while this query was out is not confirmed by it either.
-    const keptMeanwhile = kept !== undefined && plan.unconfirmed?.receivedAt !== kept.receivedAt
+    const asked = options.answer !== undefined && options.asked !== undefined ? options.asked : plan
+    const keptMeanwhile = kept !== undefined && asked?.unconfirmed?.receivedAt !== kept.receivedAt
     if (!settled && (lateReport !== null || keptMeanwhile) && planned.nextQueryAt !== null) {
       // Its query is due when it was planned (now, if that has passed), not on this answer's schedule.
       const due = Math.max(planned.nextQueryAt, finishedAt)
@@ -148,10 +156,12 @@ export async function syncOrder(
   const saveForwardTarget = await sealForwardTarget(ctx, order.merchantId, settings)
   const nowMs = Date.now()
   let answer: QueryAnswer | undefined
+  let asked: ReconciliationRow | null = null
   if (ctx.store.order.get() === null) {
     // An order the gateway has not seen: asked about first, and kept only if the provider reports something (a payment
     // or a close); otherwise nothing is stored, nothing is watched, and it stays unknown (GET answers 404).
     const unseen = { ...newOrder(order, isoNow(nowMs)), ...(combinedPayment === undefined ? {} : { combinedPayment }) }
+    asked = ctx.store.reconciliation.get()
     answer = await queryProvider(ctx.env, ctx.registry, unseen, nowMs)
     if (answer.notification === null && ctx.store.order.get() === null) {
       return { status: 'pending', query: answer.summary, refunds: [] }
@@ -167,7 +177,7 @@ export async function syncOrder(
     return null
   })
   if (conflict !== null) return { status: ctx.store.order.get()!.status, query: 'not asked', refunds: [], conflict }
-  const query = await reconciler.run(ctx, nowMs, { force: true, ...(answer === undefined ? {} : { answer }) })
+  const query = await reconciler.run(ctx, nowMs, { force: true, ...(answer === undefined ? {} : { answer, asked }) })
   // After the order query: a refund of a payment it just found applies at once.
   const refundResults = await refunds.run(ctx, Date.now(), { force: true })
   await ctx.store.setAlarm(Date.now())

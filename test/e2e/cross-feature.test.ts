@@ -6,7 +6,7 @@ import { runDurableObjectAlarm } from 'cloudflare:test'
 import { http } from 'msw'
 import { describe, expect, it, vi } from 'vitest'
 import { network } from '../msw'
-import { ACCEPT, forwardUrl, notify, orderView, ownKeys, registerOrder } from '../security/harness'
+import { ACCEPT, admin, forwardUrl, notify, orderView, ownKeys, registerOrder } from '../security/harness'
 import { freshOrderNo } from '../security/signing'
 import { inOrderStore, runDueQuery } from '../support/orders'
 import { ALIPAY_GATEWAY, alipayRefundNotify, receiveEvents, tradeQueryAnswers } from '../support/refunds'
@@ -225,5 +225,47 @@ describe('a payment kept for confirmation while a query is in flight', () => {
     await vi.waitFor(() => expect(asked.filter((no) => no === outTradeNo)).toHaveLength(2))
     await vi.waitFor(async () => expect(await orderView(merchantId, 'alipay', outTradeNo)).toMatchObject({ status: 'paid', amount: 100 }))
     await vi.waitFor(() => expect(received.map((e) => e.type)).toEqual(['payment.succeeded']))
+  })
+
+  it('in a sync of an order the gateway had not seen: its query stays due at once too', async () => {
+    const merchantId = 'x-confirm-during-sync'
+    await saveQueryingMerchant(merchantId, { confirmPaymentsByQuery: true })
+    const outTradeNo = freshOrderNo('SYNCKEPT')
+    const tradeNo = `2026112222001${Date.now()}`
+    let answers = 0
+    tradeQueryAnswers((asking): Record<string, string> => {
+      if (asking === outTradeNo) answers += 1
+      return answers === 1
+        ? { trade_no: tradeNo, trade_status: 'WAIT_BUYER_PAY', total_amount: '1.00' }
+        : { trade_no: tradeNo, trade_status: 'TRADE_SUCCESS', total_amount: '1.00', send_pay_date: '2026-11-22 17:59:58' }
+    })
+    let querySent!: () => void
+    const sent = new Promise<void>((resolve) => {
+      querySent = resolve
+    })
+    let release!: () => void
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let queries = 0
+    network.use(
+      http.post(ALIPAY_GATEWAY, async () => {
+        queries += 1
+        if (queries === 1) {
+          querySent()
+          await held
+        }
+        return undefined
+      }),
+    )
+    const sync = admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}/sync?provider=alipay`, { method: 'POST' })
+    await sent
+    const reply = await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 100, 'TRADE_SUCCESS', tradeNo))
+    expect(await reply.text()).toBe(ACCEPT.alipay.body)
+    release()
+    expect((await sync).status).toBe(200)
+    const plan = await inOrderStore({ merchantId, provider: 'alipay', outTradeNo }, (store) => store.reconciliation.get())
+    expect(plan?.unconfirmed).toBeDefined()
+    expect(plan!.nextQueryAt! - Date.now()).toBeLessThan(5_000)
   })
 })
