@@ -3,10 +3,10 @@ import { withDownloadedKeys } from '../merchants/downloaded-keys'
 import { publicView } from '../merchants/public-view'
 import { isMerchantId, parseMerchantInput } from '../merchants/schema'
 import { patchMerchant as applyPatch } from '../merchants/patch'
-import { loadMerchant, readStoredMerchant, saveMerchant } from '../merchants/store'
+import { loadMerchant, readStoredMerchant, ReplicaBehind, saveMerchant } from '../merchants/store'
 import type { MerchantConfig } from '../merchants/types'
 import { noticeExpiringCertificates } from '../ops/certificates'
-import { endFailingStreakBeforeEnable, monitorStub, reportEndpointChange } from '../ops/monitor'
+import { beforeEnabling, monitorStub, reportEndpointChange } from '../ops/monitor'
 import { listMerchantRows } from '../storage/admin-queries'
 import { endpointHealthTimes, requireMerchant } from './admin-common'
 import { page } from './list-params'
@@ -43,13 +43,18 @@ export const putMerchant: Handler<Routes['putMerchant']> = async ({ params, rawB
   const { merchantId } = params
   if (!isMerchantId(merchantId)) throw new AdminError('invalid_request', 'merchantId: must match [A-Za-z0-9_-]{1,64}')
   const input = await parseMerchantInput(rawBody, { allowLoopback: allowsLoopback(env) }, registry)
-  const before = await readStoredMerchant(env, merchantId)
-  // Replacing enables a disabled endpoint: its failing streak ends first.
-  if (before?.stored.forward.disabledAt !== undefined) await endFailingStreakBeforeEnable(env, merchantId)
-  const { created } = await saveMerchant(env, merchantId, input, { registry })
-  if (before?.stored.forward.disabledAt !== undefined) {
-    await reportEndpointChange(env, { merchantId, state: 'enabled', url: input.forward.url })
+  // Replacing enables a disabled endpoint: its failing streak ends first, and the enable is told once D1 has it.
+  const enabling = await beforeEnabling(env, merchantId, (await readStoredMerchant(env, merchantId))?.stored.forward)
+  const tellEnabled = () => reportEndpointChange(env, { merchantId, state: 'enabled', url: input.forward.url })
+  let created: boolean
+  try {
+    ;({ created } = await saveMerchant(env, merchantId, input, { registry }))
+  } catch (error) {
+    // Saved, its replica not: the save fails loudly (saved again, it catches up), the enable it made is still told.
+    if (error instanceof ReplicaBehind && enabling) await tellEnabled()
+    throw error
   }
+  if (enabling) await tellEnabled()
   ctx.waitUntil(noticeExpiringCertificates(env, registry, merchantId, input, Date.now()).catch(() => 0))
   return json(publicView({ id: merchantId, ...input }, registry), created ? 201 : 200)
 }

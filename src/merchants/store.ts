@@ -60,7 +60,10 @@ export class MerchantChanged extends Error {
   override readonly name = 'MerchantChanged'
 }
 
-/** Creates or replaces a merchant: secrets sealed, `version` + 1, `created_at` kept. */
+/**
+ * Creates or replaces a merchant: secrets sealed, `version` + 1, `created_at` kept. Throws `ReplicaBehind` when D1
+ * took it and its replica did not.
+ */
 export async function saveMerchant(env: Env, id: string, input: MerchantInput, options: SaveMerchantOptions = {}): Promise<SavedMerchant> {
   const { registry = defaultRegistry, now = Date.now(), expectedVersion } = options
   const stored = await sealMerchant(masterKeyring(env), id, input, registry)
@@ -100,7 +103,7 @@ export async function saveMerchant(env: Env, id: string, input: MerchantInput, o
     throw new Error('merchant upsert returned no row')
   }
   // After D1, so the replica never holds a config D1 refused; a failure here fails the save loudly.
-  await merchantReplica(env, id).put({ config, version: row.version }, id)
+  await replicate(env, id, { config, version: row.version })
   return { created: row.version === 1, version: row.version }
 }
 
@@ -133,12 +136,17 @@ export async function writeStoredMerchant(
   const updated = await compareAndSet(env.DB, id, config, version, new Date(now).toISOString()).first<{ version: number }>()
   if (updated === null) return null
   openedMerchants.delete(id)
-  try {
-    await merchantReplica(env, id).put({ config, version: updated.version }, id)
-  } catch (error) {
-    throw new ReplicaBehind(id, updated.version, error)
-  }
+  await replicate(env, id, { config, version: updated.version })
   return updated.version
+}
+
+/** Copies a row D1 took to the merchant's replica; `ReplicaBehind` when it cannot. */
+async function replicate(env: Env, id: string, row: StoredMerchantRow): Promise<void> {
+  try {
+    await merchantReplica(env, id).put(row, id)
+  } catch (error) {
+    throw new ReplicaBehind(id, row.version, error)
+  }
 }
 
 /** D1 took the row (at `version`), its replica did not: the replica holds the row before, until the next save. */

@@ -5,6 +5,7 @@
 import { errorSummary, log } from '../lib/log'
 import { disableEndpoint, enableEndpoint, type EndpointChange } from '../merchants/endpoint-state'
 import { readStoredMerchant } from '../merchants/store'
+import type { ForwardConfig } from '../merchants/types'
 import type { DeliveryRunReport, EndpointStateChange } from './types'
 
 export function monitorStub(env: Env, merchantId: string): DurableObjectStub<import('./monitor-object').MerchantMonitor> {
@@ -48,17 +49,19 @@ export async function disableEndpointByOperator(env: Env, merchantId: string, at
 }
 
 /**
- * Ends the merchant's failing streak before its endpoint is enabled again (`MerchantMonitor.enabling`). Not best
- * effort: an enable whose streak could not be ended would be tripped again by the next failure, so it fails instead.
+ * Before a disabled endpoint (`forward`, as stored) is enabled again: the merchant's failing streak ends
+ * (`MerchantMonitor.enabling`); true when it was disabled. Not best effort: an enable whose streak could not be
+ * ended would be tripped again by the next failure, so it fails instead.
  */
-export function endFailingStreakBeforeEnable(env: Env, merchantId: string): Promise<void> {
-  return monitorStub(env, merchantId).enabling(merchantId)
+export async function beforeEnabling(env: Env, merchantId: string, forward: ForwardConfig | undefined): Promise<boolean> {
+  if (forward?.disabledAt === undefined) return false
+  await monitorStub(env, merchantId).enabling(merchantId)
+  return true
 }
 
 /** An operator enables the endpoint: stored, then `endpoint.enabled` when it was disabled. Sends nothing else. */
 export async function enableEndpointByOperator(env: Env, merchantId: string, at: number): Promise<EndpointChange> {
-  const stored = await readStoredMerchant(env, merchantId)
-  if (stored?.stored.forward.disabledAt !== undefined) await endFailingStreakBeforeEnable(env, merchantId)
+  await beforeEnabling(env, merchantId, (await readStoredMerchant(env, merchantId))?.stored.forward)
   const change = await enableEndpoint(env, merchantId, at)
   if (change.changed && change.forward !== null) await reportEndpointChange(env, { merchantId, state: 'enabled', url: change.forward.url })
   return change

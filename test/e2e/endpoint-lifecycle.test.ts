@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { BREAKER_FAILING_MS } from '../../src/ops/breaker'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
 import type { OrderObject } from '../../src/order/order-object'
-import { admin, forwardUrl, freshPayment, notify, registerFixtureMerchant } from '../security/harness'
+import { admin, forwardUrl, freshPayment, merchantBody, notify, registerFixtureMerchant } from '../security/harness'
 import {
   alipayRefund,
   deliveryStates,
@@ -326,6 +326,32 @@ describe('disabling and enabling an endpoint', () => {
     expect((await admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
     await runMonitorAlarm(M)
     await vi.waitFor(() => expect(ops.map((e) => e.type)).toEqual(['endpoint.disabled']))
+  })
+
+  it('a PUT that enables it while the replica cannot take the save fails loudly, and the enable is still told once', async () => {
+    const M = 'lifecycle-put-replica-down'
+    await registerFixtureMerchant(M)
+    const ops = opsEndpoint(M)
+    expect((await admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
+    const fullBody = JSON.stringify(merchantBody(M))
+    const replicaClass = await runInDurableObject(
+      merchantReplica(env, M),
+      (instance: MerchantReplica) => Object.getPrototypeOf(instance) as MerchantReplica,
+    )
+    const put = replicaClass.put
+    replicaClass.put = () => Promise.reject(new Error('replica unavailable'))
+    let first: number
+    try {
+      first = (await admin(`/admin/merchants/${M}`, { method: 'PUT', body: fullBody })).status
+    } finally {
+      replicaClass.put = put
+    }
+    expect(first).toBe(500)
+    expect(await merchantForward(M)).not.toHaveProperty('disabled_at')
+    // Saved again, as the error asks: the replica catches up; nothing more to tell.
+    expect((await admin(`/admin/merchants/${M}`, { method: 'PUT', body: fullBody })).status).toBe(200)
+    await runMonitorAlarm(M)
+    await vi.waitFor(() => expect(ops.map((e) => e.type)).toEqual(['endpoint.disabled', 'endpoint.enabled']))
   })
 
   it('a PATCH keeps the endpoint disabled, a PUT of the whole merchant enables it again', async () => {
