@@ -160,10 +160,14 @@ function attemptReason(result: AttemptResult, change: { failureReason: FailureRe
   return result.kind === 'retry' ? (result.error ?? null) : null
 }
 
-/** A 410 from the endpoint the merchant has since replaced: due again at once, to the endpoint stored now. */
+/**
+ * A 410 from the endpoint the merchant has since replaced: due again at once, to the endpoint stored now, with a whole
+ * retry schedule of its own from there.
+ */
 function goneFromReplacedEndpoint(attemptNumber: number, finishedAt: number) {
   return {
     attempts: attemptNumber,
+    retriesFrom: attemptNumber,
     lastStatusCode: 410,
     status: 'pending' as const,
     nextAttemptAt: finishedAt,

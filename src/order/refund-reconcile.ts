@@ -89,7 +89,10 @@ async function queryDueRefunds(ctx: OrderContext, nowMs: number, force: boolean)
   return summaries
 }
 
-/** Whether an RPC changed the refund between `before` and `after` the way a report does: held it, or asked at once. */
+/**
+ * Whether an RPC changed the refund between `before` and `after` the way a report does: held it, or brought its query
+ * forward (a row not yet due when a sync asked about it).
+ */
 function reportedSince(before: RefundRow, after: RefundRow): boolean {
   if (before.held === null && after.held !== null) return true
   return after.nextQueryAt !== null && (before.nextQueryAt === null || after.nextQueryAt < before.nextQueryAt)

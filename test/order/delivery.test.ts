@@ -169,13 +169,14 @@ describe('delivery from the order object alarm', () => {
 
     const state = await inOrderStore(order, (store) => ({
       disabledAt: store.forwardTarget.get()?.disabledAt,
-      deliveries: store.deliveries.all().map((d) => [d.eventType, d.status, d.attempts]),
+      deliveries: store.deliveries.all().map((d) => [d.eventType, d.status, d.attempts, d.retriesFrom ?? 0]),
     }))
+    // The 410 used no step of the new endpoint's retry schedule: it starts afresh after that attempt.
     expect(state).toEqual({
       disabledAt: null,
       deliveries: [
-        ['payment.succeeded', 'delivered', 2],
-        ['refund.succeeded', 'delivered', 1],
+        ['payment.succeeded', 'delivered', 2, 1],
+        ['refund.succeeded', 'delivered', 1, 0],
       ],
     })
     expect(toNewUrl).toEqual([eventIds[0], refund.eventIds[0]])

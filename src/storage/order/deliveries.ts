@@ -15,6 +15,8 @@ export interface DeliveryChange {
   lastError: string | null
   /** Set with `failed` only. */
   failureReason?: FailureReason | null
+  /** The attempts made so far, when a whole retry schedule starts from here (an endpoint replaced, say). */
+  retriesFrom?: number
 }
 
 /**
@@ -105,6 +107,7 @@ export class DeliveryTables {
       lastStatusCode: change.lastStatusCode,
       lastError: change.lastError,
       failureReason: change.status === 'failed' ? (change.failureReason ?? null) : null,
+      ...(change.retriesFrom === undefined ? {} : { retriesFrom: change.retriesFrom }),
       version: d.version + 1,
       updatedAt: now,
     }))
