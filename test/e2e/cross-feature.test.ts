@@ -9,8 +9,19 @@ import { network } from '../msw'
 import { ACCEPT, admin, forwardUrl, notify, orderView, ownKeys, registerOrder } from '../security/harness'
 import { freshOrderNo } from '../security/signing'
 import { inOrderStore, runDueQuery } from '../support/orders'
-import { ALIPAY_GATEWAY, alipayRefundNotify, receiveEvents, tradeQueryAnswers } from '../support/refunds'
+import { ALIPAY_GATEWAY, alipayRefundNotify, holdFirstAlipayRequest, receiveEvents, tradeQueryAnswers } from '../support/refunds'
 import { alipayTrade, closedOrder, saveQueryingMerchant } from '../support/closed-orders'
+
+/** Alipay's trade query answers `first` when first asked about `outTradeNo`, and paid (1.00) from then on. */
+function answeredThenPaid(outTradeNo: string, tradeNo: string, first: 'TRADE_CLOSED' | 'WAIT_BUYER_PAY'): string[] {
+  let answers = 0
+  return tradeQueryAnswers((asking): Record<string, string> => {
+    if (asking === outTradeNo) answers += 1
+    return asking === outTradeNo && answers === 1
+      ? { trade_no: tradeNo, trade_status: first, total_amount: '1.00' }
+      : { trade_no: tradeNo, trade_status: 'TRADE_SUCCESS', total_amount: '1.00', send_pay_date: '2026-11-22 17:59:58' }
+  })
+}
 
 describe('confirmPaymentsByQuery × a payment after a close', () => {
   it('confirms by query, and forwards, a payment notified after the order was closed (the payment wins, as unconfirmed)', async () => {
@@ -129,33 +140,9 @@ describe('a doubtful report while a query is in flight', () => {
     const order = { merchantId, provider: 'alipay' as const, outTradeNo }
     await registerOrder(merchantId, outTradeNo, 100)
     // Alipay closed the trade when first asked, and reports it paid (the registered 1.00) when asked after the report.
-    let answers = 0
-    const asked = tradeQueryAnswers((asking): Record<string, string> => {
-      if (asking === outTradeNo) answers += 1
-      return asking === outTradeNo && answers === 1
-        ? { trade_no: tradeNo, trade_status: 'TRADE_CLOSED', total_amount: '1.00' }
-        : { trade_no: tradeNo, trade_status: 'TRADE_SUCCESS', total_amount: '1.00', send_pay_date: '2026-11-22 17:59:58' }
-    })
+    const asked = answeredThenPaid(outTradeNo, tradeNo, 'TRADE_CLOSED')
     // The first query's answer is held until the report has been refused.
-    let querySent!: () => void
-    const sent = new Promise<void>((resolve) => {
-      querySent = resolve
-    })
-    let release!: () => void
-    const held = new Promise<void>((resolve) => {
-      release = resolve
-    })
-    let queries = 0
-    network.use(
-      http.post(ALIPAY_GATEWAY, async () => {
-        queries += 1
-        if (queries === 1) {
-          querySent()
-          await held
-        }
-        return undefined
-      }),
-    )
+    const { sent, release } = holdFirstAlipayRequest()
     const alarm = runDueQuery(order)
     await sent
     // A payment of the wrong amount: refused as doubtful, a query planned to settle it.
@@ -182,33 +169,9 @@ describe('a payment kept for confirmation while a query is in flight', () => {
     const order = { merchantId, provider: 'alipay' as const, outTradeNo }
     await registerOrder(merchantId, outTradeNo, 100)
     // Alipay says "waiting for the buyer" when first asked, and paid when asked after the buyer paid.
-    let answers = 0
-    const asked = tradeQueryAnswers((asking): Record<string, string> => {
-      if (asking === outTradeNo) answers += 1
-      return asking === outTradeNo && answers === 1
-        ? { trade_no: tradeNo, trade_status: 'WAIT_BUYER_PAY', total_amount: '1.00' }
-        : { trade_no: tradeNo, trade_status: 'TRADE_SUCCESS', total_amount: '1.00', send_pay_date: '2026-11-22 17:59:58' }
-    })
+    const asked = answeredThenPaid(outTradeNo, tradeNo, 'WAIT_BUYER_PAY')
     // The first query's answer is held until the payment's notification has been kept.
-    let querySent!: () => void
-    const sent = new Promise<void>((resolve) => {
-      querySent = resolve
-    })
-    let release!: () => void
-    const held = new Promise<void>((resolve) => {
-      release = resolve
-    })
-    let queries = 0
-    network.use(
-      http.post(ALIPAY_GATEWAY, async () => {
-        queries += 1
-        if (queries === 1) {
-          querySent()
-          await held
-        }
-        return undefined
-      }),
-    )
+    const { sent, release } = holdFirstAlipayRequest()
     const alarm = runDueQuery(order)
     await sent
     // The buyer pays; Alipay's notification is kept for confirmation (accepted: Alipay stops retrying).
@@ -232,32 +195,9 @@ describe('a payment kept for confirmation while a query is in flight', () => {
     await saveQueryingMerchant(merchantId, { confirmPaymentsByQuery: true })
     const outTradeNo = freshOrderNo('SYNCKEPT')
     const tradeNo = `2026112222001${Date.now()}`
-    let answers = 0
-    tradeQueryAnswers((asking): Record<string, string> => {
-      if (asking === outTradeNo) answers += 1
-      return answers === 1
-        ? { trade_no: tradeNo, trade_status: 'WAIT_BUYER_PAY', total_amount: '1.00' }
-        : { trade_no: tradeNo, trade_status: 'TRADE_SUCCESS', total_amount: '1.00', send_pay_date: '2026-11-22 17:59:58' }
-    })
-    let querySent!: () => void
-    const sent = new Promise<void>((resolve) => {
-      querySent = resolve
-    })
-    let release!: () => void
-    const held = new Promise<void>((resolve) => {
-      release = resolve
-    })
-    let queries = 0
-    network.use(
-      http.post(ALIPAY_GATEWAY, async () => {
-        queries += 1
-        if (queries === 1) {
-          querySent()
-          await held
-        }
-        return undefined
-      }),
-    )
+    answeredThenPaid(outTradeNo, tradeNo, 'WAIT_BUYER_PAY')
+    // The sync's query is held until the payment's notification has been kept.
+    const { sent, release } = holdFirstAlipayRequest()
     const sync = admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}/sync?provider=alipay`, { method: 'POST' })
     await sent
     const reply = await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 100, 'TRADE_SUCCESS', tradeNo))

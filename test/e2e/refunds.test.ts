@@ -6,9 +6,7 @@
  */
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
-import { http } from 'msw'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
-import { network } from '../msw'
 import alipayFixtures from '../fixtures/alipay.json'
 import keys from '../fixtures/keys.json'
 import { orderRoutes } from '../../src/http/routes-orders'
@@ -29,8 +27,8 @@ import {
   registerMerchant,
 } from '../security/harness'
 import {
-  ALIPAY_GATEWAY,
   alipayRefundNotify,
+  holdFirstAlipayRequest,
   alipayRefundQueryAnswers,
   receiveEvents,
   v2RefundNotify,
@@ -257,8 +255,8 @@ describe('Alipay refunds out of order (refund_fee is a running total)', () => {
     ])
   })
 
-  it('a registration the running totals refute: held while Alipay is asked; when the queries end unanswered, the running totals settle it', async () => {
-    const merchantId = 'refunds-refuted-registration'
+  /** A paid order with R0 (0.20) settled, and R1 registered as 0.40: its notification (running total 0.50) is held. */
+  async function withRefuted(merchantId: string) {
     await saveQueryingMerchant(merchantId)
     const received = receiveEvents(forwardUrl(merchantId))
     const identity = ownKeys(merchantId).alipay
@@ -272,16 +270,24 @@ describe('Alipay refunds out of order (refund_fee is a running total)', () => {
     expect(await (await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 100, 'TRADE_SUCCESS', tradeNo))).text()).toBe(
       'success',
     )
-    // R0 (0.20) registered and notified (running total 0.20): settled.
     expect((await register('R0', 20)).status).toBe(200)
     const r0 = alipayRefundNotify({ outTradeNo, outRefundNo: 'R0', refundFee: 20, total: 100, tradeNo, identity })
     expect(await (await notify('alipay', merchantId, r0)).text()).toBe('success')
-    // R1 registered as 0.40, but Alipay's running total says 0.50 after R0's 0.20: held while Alipay is asked.
     expect((await register('R1', 40)).status).toBe(200)
+    return {
+      received,
+      ref: { merchantId, provider: 'alipay' as const, outTradeNo },
+      r1: alipayRefundNotify({ outTradeNo, outRefundNo: 'R1', refundFee: 50, total: 100, tradeNo, identity }),
+    }
+  }
+
+  it('a registration the running totals refute: held while Alipay is asked; when the queries end unanswered, the running totals settle it', async () => {
+    const merchantId = 'refunds-refuted-registration'
+    const { received, ref, r1 } = await withRefuted(merchantId)
+    const { outTradeNo } = ref
     alipayRefundQueryAnswers([])
-    const r1 = alipayRefundNotify({ outTradeNo, outRefundNo: 'R1', refundFee: 50, total: 100, tradeNo, identity })
     expect(await (await notify('alipay', merchantId, r1)).text()).toBe('success')
-    await runDurableObjectAlarm(orderStub(env, { merchantId, provider: 'alipay', outTradeNo }))
+    await runDurableObjectAlarm(orderStub(env, ref))
     expect((await orderView(merchantId, 'alipay', outTradeNo))!).toMatchObject({ refunded_amount: 20 })
 
     // The merchant's keys no longer allow the query: the queries end, and the running totals settle R1 at 0.30.
@@ -302,57 +308,13 @@ describe('Alipay refunds out of order (refund_fee is a running total)', () => {
   })
 
   describe('a held notification arriving while its refund’s query is out', () => {
-    /** A paid order with R0 (0.20) settled, and R1 registered as 0.40: its notification (running total 0.50) is held. */
-    async function withRefuted(merchantId: string) {
-      await saveQueryingMerchant(merchantId)
-      receiveEvents(forwardUrl(merchantId))
-      const identity = ownKeys(merchantId).alipay
-      const outTradeNo = `RHELDRACE-${Date.now()}`
-      const tradeNo = `2026112222001${Date.now()}`
-      const register = (outRefundNo: string, amount: number) =>
-        admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}/refunds/${outRefundNo}`, {
-          method: 'PUT',
-          body: JSON.stringify({ amount }),
-        })
-      expect(await (await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 100, 'TRADE_SUCCESS', tradeNo))).text()).toBe(
-        'success',
-      )
-      expect((await register('R0', 20)).status).toBe(200)
-      const r0 = alipayRefundNotify({ outTradeNo, outRefundNo: 'R0', refundFee: 20, total: 100, tradeNo, identity })
-      expect(await (await notify('alipay', merchantId, r0)).text()).toBe('success')
-      expect((await register('R1', 40)).status).toBe(200)
-      return {
-        ref: { merchantId, provider: 'alipay' as const, outTradeNo },
-        r1: alipayRefundNotify({ outTradeNo, outRefundNo: 'R1', refundFee: 50, total: 100, tradeNo, identity }),
-      }
-    }
-
     /** Holds Alipay's answer to the first query about `outRefundNo` until `release`. */
-    function holdFirstQuery(outRefundNo: string) {
-      let querySent!: () => void
-      const sent = new Promise<void>((resolve) => {
-        querySent = resolve
-      })
-      let release!: () => void
-      const held = new Promise<void>((resolve) => {
-        release = resolve
-      })
-      let seen = 0
-      network.use(
-        http.post(ALIPAY_GATEWAY, async ({ request }) => {
-          const form = new URLSearchParams(await request.clone().text())
-          const biz = JSON.parse(form.get('biz_content') ?? '{}') as { out_request_no?: string }
-          if (form.get('method') !== 'alipay.trade.fastpay.refund.query' || biz.out_request_no !== outRefundNo) return undefined
-          seen += 1
-          if (seen === 1) {
-            querySent()
-            await held
-          }
-          return undefined
-        }),
+    const holdFirstQuery = (outRefundNo: string) =>
+      holdFirstAlipayRequest(
+        (form) =>
+          form.get('method') === 'alipay.trade.fastpay.refund.query' &&
+          (JSON.parse(form.get('biz_content') ?? '{}') as { out_request_no?: string }).out_request_no === outRefundNo,
       )
-      return { sent, release }
-    }
 
     it('in the alarm’s query: the answer, sent before it, does not answer it; asked again at once, the refund settles', async () => {
       const { ref, r1 } = await withRefuted('refunds-held-during-alarm')

@@ -395,3 +395,34 @@ export function tradeQueryAnswers(fields: (outTradeNo: string) => Record<string,
   )
   return asked
 }
+
+/**
+ * Holds Alipay's answer to the first request `matches` (every request, without it) until `release`: the gateway's
+ * query is then out while the test sends what must interleave with it. `sent` resolves once that request is made.
+ */
+export function holdFirstAlipayRequest(matches: (form: URLSearchParams) => boolean = () => true): {
+  sent: Promise<void>
+  release: () => void
+} {
+  let requestSent!: () => void
+  const sent = new Promise<void>((resolve) => {
+    requestSent = resolve
+  })
+  let release!: () => void
+  const held = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  let seen = 0
+  network.use(
+    http.post(ALIPAY_GATEWAY, async ({ request }) => {
+      if (!matches(new URLSearchParams(await request.clone().text()))) return undefined
+      seen += 1
+      if (seen === 1) {
+        requestSent()
+        await held
+      }
+      return undefined
+    }),
+  )
+  return { sent, release }
+}
