@@ -15,9 +15,15 @@ export interface AttemptOutcome {
 /**
  * The health after these attempts to `url` (a new URL starts afresh). Attempts to another URL that all came before the
  * kept URL's last attempt are a late report about an endpoint since replaced (a projection record re-driven, say):
- * they leave the health as it is, so they cannot end the current URL's failing streak.
+ * they leave the health as it is, so they cannot end the current URL's failing streak. `enabledAt`: when the endpoint was
+ * last enabled again; no failure before it starts a streak.
  */
-export function recordAttempts(health: EndpointHealthRow | null, url: string, attempts: readonly AttemptOutcome[]): EndpointHealthRow {
+export function recordAttempts(
+  health: EndpointHealthRow | null,
+  url: string,
+  attempts: readonly AttemptOutcome[],
+  enabledAt: number | null = null,
+): EndpointHealthRow {
   if (health !== null && health.url !== url) {
     const lastAttempt = Math.max(health.lastSuccessAt ?? Number.NEGATIVE_INFINITY, health.lastFailureAt ?? Number.NEGATIVE_INFINITY)
     if (attempts.every((attempt) => attempt.at < lastAttempt)) return health
@@ -28,12 +34,16 @@ export function recordAttempts(health: EndpointHealthRow | null, url: string, at
     if (attempt.ok) {
       // A success reported after failures that came later (through the projection queue, say) ends the streak before
       // it; the one after it began by the last failure known, at the latest.
-      const failedSince = next.lastFailureAt !== null && next.lastFailureAt > attempt.at ? next.lastFailureAt : null
+      const failedSince =
+        next.lastFailureAt !== null && next.lastFailureAt > attempt.at && next.lastFailureAt > (enabledAt ?? Number.NEGATIVE_INFINITY)
+          ? next.lastFailureAt
+          : null
       if (next.failingSince !== null && attempt.at >= next.failingSince) next = { ...next, failingSince: failedSince }
       next = { ...next, lastSuccessAt: Math.max(next.lastSuccessAt ?? attempt.at, attempt.at) }
     } else {
       next = { ...next, lastFailureAt: Math.max(next.lastFailureAt ?? attempt.at, attempt.at) }
-      if (next.lastSuccessAt === null || attempt.at > next.lastSuccessAt) {
+      // A failure before the last success, or before the endpoint was last enabled again, starts no streak.
+      if (attempt.at > Math.max(next.lastSuccessAt ?? Number.NEGATIVE_INFINITY, enabledAt ?? Number.NEGATIVE_INFINITY)) {
         next = { ...next, failingSince: Math.min(next.failingSince ?? attempt.at, attempt.at) }
       }
     }

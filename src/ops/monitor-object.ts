@@ -28,7 +28,7 @@ export class MerchantMonitor extends DurableObject<Env> {
     this.store.rememberMerchant(merchantId)
     for (const delivery of report.exhausted) this.enqueue('delivery.exhausted', merchantId, delivery)
     if (report.url !== null && report.attempts.length > 0) {
-      const health = recordAttempts(this.store.health(), report.url, report.attempts)
+      const health = recordAttempts(this.store.health(), report.url, report.attempts, this.store.enabledAt())
       this.store.saveHealth(health)
       if (report.goneUrl !== null) await this.disable(merchantId, 'gone', report.goneUrl, health)
       else if (shouldTrip(health)) await this.disable(merchantId, 'failing', health.url, health)
@@ -42,13 +42,13 @@ export class MerchantMonitor extends DurableObject<Env> {
    */
   async enabling(merchantId: string): Promise<void> {
     this.store.rememberMerchant(merchantId)
-    this.store.endFailingStreak()
+    this.store.endFailingStreak(Date.now())
   }
 
   /** An operator disabled or enabled the endpoint (or a PUT enabled it). */
   async endpointChanged(change: EndpointStateChange): Promise<void> {
     this.store.rememberMerchant(change.merchantId)
-    if (change.state === 'enabled') this.store.endFailingStreak()
+    // An enable ended the streak before it was stored (`enabling`): failures since then stand.
     const { merchantId, state, ...data } = change
     this.enqueue(state === 'enabled' ? 'endpoint.enabled' : 'endpoint.disabled', merchantId, data)
     await this.wake()

@@ -17,6 +17,11 @@ CREATE TABLE IF NOT EXISTS endpoint_health (
   last_failure_at  INTEGER,
   last_success_at  INTEGER
 );
+CREATE TABLE IF NOT EXISTS endpoint_enabled (
+  singleton  INTEGER PRIMARY KEY CHECK (singleton = 1),
+  -- When the endpoint was last enabled again: no failure before it starts a streak.
+  at         INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS ops_events (
   seq               INTEGER PRIMARY KEY AUTOINCREMENT,
   id                TEXT NOT NULL UNIQUE,
@@ -110,9 +115,19 @@ export class MonitorStore {
     }
   }
 
-  /** The failing streak ends (the endpoint was enabled again); when it last answered, and last failed, stay. */
-  endFailingStreak(): void {
+  /**
+   * The failing streak ends, the endpoint being enabled again at `at`: no failure before then starts another. When it
+   * last answered, and last failed, stay.
+   */
+  endFailingStreak(at: number): void {
     this.sql.exec('UPDATE endpoint_health SET failing_since = NULL')
+    this.sql.exec('INSERT INTO endpoint_enabled (singleton, at) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET at = excluded.at', at)
+  }
+
+  /** When the endpoint was last enabled again, or null. */
+  enabledAt(): number | null {
+    const r = this.sql.exec<Row>('SELECT at FROM endpoint_enabled WHERE singleton = 1').toArray()[0]
+    return r === undefined ? null : num(r.at)
   }
 
   saveHealth(health: EndpointHealthRow): void {

@@ -191,9 +191,15 @@ describe('enabling an endpoint the breaker disabled', () => {
     } finally {
       monitorClass.endpointChanged = endpointChanged
     }
-    // One order's failed attempt: a new streak, not the old one's sixth day.
+    // A failure from before the enable, reported late, starts no streak; one after it starts a new one.
+    await report(start + BREAKER_FAILING_MS - 1_000)
+    expect((await monitor.health())?.failingSince).toBeNull()
+    vi.setSystemTime(Date.now() + 1_000)
     await report(Date.now())
     expect((await merchantForward(M)).disabled_at).toBeUndefined()
+    expect((await monitor.health())?.failingSince).toBe(Date.now())
+    // The news of the enable, arriving late, keeps that streak: it began after the enable.
+    await monitor.endpointChanged({ merchantId: M, state: 'enabled', url: forwardUrl(M) })
     expect((await monitor.health())?.failingSince).toBe(Date.now())
   })
 })
