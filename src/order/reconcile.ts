@@ -103,7 +103,7 @@ async function queryIfDue(ctx: OrderContext, nowMs: number, options: QueryOption
     if (settled) store.reconciliation.endReopened()
     let next = settled ? null : nextQueryAt(current.queriesMade + 1, finishedAt, current.expiresAt)
     // A payment kept for confirmation that came in while this query was out is not confirmed by it either.
-    const asked = options.answer !== undefined && options.asked !== undefined ? options.asked : plan
+    const asked = options.asked === undefined ? plan : options.asked
     const keptMeanwhile = kept !== undefined && asked?.unconfirmed?.receivedAt !== kept.receivedAt
     if (!settled && (lateReport !== null || keptMeanwhile) && planned.nextQueryAt !== null) {
       // Its query is due when it was planned (now, if that has passed), not on this answer's schedule.
