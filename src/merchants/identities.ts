@@ -34,6 +34,12 @@ export function identityKeysOf(config: Omit<MerchantConfig, 'id'>, registry: Pro
   return [...keys]
 }
 
+/** A stored identity key's provider and parts (the inverse of `identityKeysOf`'s encoding). */
+function decodeIdentity(key: string): { provider: string; parts: string[] } {
+  const [provider = '', ...parts] = key.split(SEP)
+  return { provider, parts }
+}
+
 /** The query that finds another merchant's key overlapping `key`. */
 function overlapping(db: D1Database, merchantId: string, key: string): D1PreparedStatement {
   const cut = key.lastIndexOf(SEP) + 1
@@ -57,7 +63,7 @@ export async function checkIdentities(db: D1Database, merchantId: string, keys: 
   for (const { results: rows } of results) {
     const row = rows[0]
     if (row === undefined) continue
-    const [provider = '', ...parts] = row.identity.split(SEP)
+    const { provider, parts } = decodeIdentity(row.identity)
     throw new IdentityConflict(provider, row.merchant_id, parts)
   }
 }
@@ -113,7 +119,7 @@ export async function indexUnclaimedMerchants(db: D1Database, registry: Provider
     )
     claims.forEach(({ id, key }, i) => {
       if (inserted[i]?.results.length !== 0) return
-      const [provider = '', ...parts] = key.split(SEP)
+      const { provider, parts } = decodeIdentity(key)
       log('warn', { event: 'merchant.identity_shared', merchant_id: id, provider, identity: parts.join(' / ') })
     })
     if (results.length < INDEX_PAGE) return
