@@ -9,7 +9,7 @@ import { listMerchantRows } from '../storage/admin-queries'
 import { masterKeyring } from './master-keys'
 import { merchantReplica } from './merchant-replica'
 import { resealMerchant, type StoredMerchant } from './sealing'
-import { readStoredMerchant, writeStoredMerchant } from './store'
+import { readStoredMerchant, replicate, writeStoredMerchant } from './store'
 
 export interface ResealPage {
   resealed: number
@@ -42,7 +42,7 @@ async function catchUpReplica(env: Env, id: string, row: { stored: StoredMerchan
   const replica = merchantReplica(env, id)
   const replicated = await replica.get()
   if (replicated !== null && replicated.version >= row.version) return false
-  await replica.put({ config: JSON.stringify(row.stored), version: row.version }, id)
+  await replicate(env, id, { config: JSON.stringify(row.stored), version: row.version })
   return true
 }
 

@@ -141,7 +141,7 @@ export async function writeStoredMerchant(
 }
 
 /** Copies a row D1 took to the merchant's replica; `ReplicaBehind` when it cannot. */
-async function replicate(env: Env, id: string, row: StoredMerchantRow): Promise<void> {
+export async function replicate(env: Env, id: string, row: StoredMerchantRow): Promise<void> {
   try {
     await merchantReplica(env, id).put(row, id)
   } catch (error) {
@@ -154,7 +154,7 @@ export class ReplicaBehind extends Error {
   override readonly name = 'ReplicaBehind'
   constructor(
     merchantId: string,
-    readonly version: number,
+    version: number,
     override readonly cause: unknown,
   ) {
     super(`merchant ${merchantId}: saved at version ${version}, its replica not`)
