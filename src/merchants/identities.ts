@@ -40,20 +40,24 @@ function decodeIdentity(key: string): { provider: string; parts: string[] } {
   return { provider, parts }
 }
 
-/** The query that finds another merchant's key overlapping `key`. */
-function overlapping(db: D1Database, merchantId: string, key: string): D1PreparedStatement {
+/**
+ * The condition on a `merchant_identities` row of overlapping `key`, with its parameters numbered from `first`: the
+ * same key, a wildcard `key` over any key under its prefix, or a wildcard over `key`'s last part. Migration 0015's
+ * trigger keeps the same rule inside every write.
+ */
+function overlapOf(key: string, first: number): { where: string; params: string[] } {
   const cut = key.lastIndexOf(SEP) + 1
   const prefix = key.slice(0, cut)
-  if (key.slice(cut) === ANY) {
-    return db
-      .prepare(
-        'SELECT identity, merchant_id FROM merchant_identities WHERE merchant_id != ?1 AND substr(identity, 1, length(?2)) = ?2 LIMIT 1',
-      )
-      .bind(merchantId, prefix)
-  }
+  if (key.slice(cut) === ANY) return { where: `substr(identity, 1, length(?${first})) = ?${first}`, params: [prefix] }
+  return { where: `identity IN (?${first}, ?${first + 1})`, params: [key, `${prefix}${ANY}`] }
+}
+
+/** The query that finds another merchant's key overlapping `key`. */
+function overlapping(db: D1Database, merchantId: string, key: string): D1PreparedStatement {
+  const { where, params } = overlapOf(key, 2)
   return db
-    .prepare('SELECT identity, merchant_id FROM merchant_identities WHERE merchant_id != ?1 AND identity IN (?2, ?3) LIMIT 1')
-    .bind(merchantId, key, `${prefix}${ANY}`)
+    .prepare(`SELECT identity, merchant_id FROM merchant_identities WHERE merchant_id != ?1 AND ${where} LIMIT 1`)
+    .bind(merchantId, ...params)
 }
 
 /** Throws `IdentityConflict` when another merchant claims one of `keys`. */
@@ -100,9 +104,9 @@ const INDEX_PAGE = 100
 
 /**
  * Claims for merchants saved before identities were kept (their stored config has every public field): indexed on
- * the next save of any merchant, all of them before its check, first come first served. A claim another merchant
- * took first is logged (`merchant.identity_shared`): both were saved before the rule, and still take its
- * notifications; the next save of the one logged is refused with 409 naming the other.
+ * the next save of any merchant, all of them before its check, first come first served. A claim overlapping one
+ * another merchant took first is left out and logged (`merchant.identity_shared`): both were saved before the rule,
+ * and still take its notifications; the next save of the one logged is refused with 409 naming the other.
  */
 export async function indexUnclaimedMerchants(db: D1Database, registry: ProviderRegistry): Promise<void> {
   for (;;) {
@@ -113,9 +117,15 @@ export async function indexUnclaimedMerchants(db: D1Database, registry: Provider
     const claims = results.flatMap((row) => [indexedMark(row.id), ...storedKeys(row.config, registry)].map((key) => ({ id: row.id, key })))
     if (claims.length === 0) return
     const inserted = await db.batch(
-      claims.map(({ id, key }) =>
-        db.prepare('INSERT OR IGNORE INTO merchant_identities (identity, merchant_id) VALUES (?1, ?2) RETURNING identity').bind(key, id),
-      ),
+      claims.map(({ id, key }) => {
+        const { where, params } = overlapOf(key, 3)
+        return db
+          .prepare(
+            `INSERT INTO merchant_identities (identity, merchant_id) SELECT ?1, ?2
+             WHERE NOT EXISTS (SELECT 1 FROM merchant_identities WHERE merchant_id != ?2 AND ${where}) RETURNING identity`,
+          )
+          .bind(key, id, ...params)
+      }),
     )
     claims.forEach(({ id, key }, i) => {
       if (inserted[i]?.results.length !== 0) return

@@ -93,7 +93,7 @@ describe('merchant store (D1)', () => {
     expect((await loadMerchant(env, 'store-versions'))?.alipay).toBeUndefined()
   })
 
-  describe('a save over the version it read (PATCH), racing another save', () => {
+  describe('a save racing another save (a PUT, or a PATCH over the version it read)', () => {
     /**
      * `env` whose first write to the merchants or their claims first runs `meanwhile`: another admin's save landing
      * after this save's checks, just before its write.
@@ -148,6 +148,23 @@ describe('merchant store (D1)', () => {
       expect(await mchidOf('race-a')).toBe(ownInput('race-a').wechatpay?.mchid)
       expect(await mchidOf('race-b')).toBe('1999999999')
       expect(await claimsOf('race-a')).toEqual(claimsBefore)
+    })
+
+    it('is refused when another merchant took an overlapping claim meanwhile (one of the sellers its wildcard takes)', async () => {
+      await saveMerchant(env, 'race-d', ownInput('race-d'))
+      await saveMerchant(env, 'race-e', ownInput('race-e'))
+      const claimsBefore = await claimsOf('race-e')
+      const sharedApp = '2021009999999999'
+      const oneSeller = racing(() =>
+        saveMerchant(env, 'race-d', { ...ownInput('race-d'), alipay: { ...ownInput('race-d').alipay!, appId: sharedApp } }),
+      )
+      // No sellerId: race-e would take the app's notifications for every seller, race-d's included.
+      const { sellerId: _, ...everySeller } = { ...ownInput('race-e').alipay!, appId: sharedApp }
+      const saving = saveMerchant(oneSeller, 'race-e', { ...ownInput('race-e'), alipay: everySeller })
+      await expect(saving).rejects.toMatchObject({ name: 'IdentityConflict', otherMerchantId: 'race-d' })
+      expect((await loadMerchant(env, 'race-d', { fresh: true }))?.alipay?.appId).toBe(sharedApp)
+      expect((await loadMerchant(env, 'race-e', { fresh: true }))?.alipay).toEqual(ownInput('race-e').alipay)
+      expect(await claimsOf('race-e')).toEqual(claimsBefore)
     })
 
     it('is refused as changed meanwhile when the merchant itself was saved since, and leaves that save and its claims', async () => {

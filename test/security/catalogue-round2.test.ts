@@ -438,8 +438,15 @@ describe('6. one provider identity, one merchant', () => {
     const empty = JSON.stringify({ format: 2, sealed: [], forward: { url: `${MERCHANT_ORIGIN}/hooks/none` } })
     await env.DB.batch(Array.from({ length: 120 }, (_, i) => insert(`round2-filler-${String(i).padStart(3, '0')}`, empty)))
     const identity = ownKeys('round2-legacy-many')
-    for (const legacy of ['round2-legacy-many', 'round2-legacy-many-too']) {
-      const input = await parseMerchantInput(merchantBody(legacy, { identity, providers: ['alipay'] }), { allowLoopback: false })
+    // And one taking the app's notifications for every seller (no sellerId): its claims overlap the first's.
+    const legacies = [
+      ['round2-legacy-many', {}],
+      ['round2-legacy-many-too', {}],
+      ['round2-legacy-many-any', { sellerId: undefined }],
+    ] as const
+    for (const [legacy, alipayFields] of legacies) {
+      const body = merchantBody(legacy, { identity, providers: ['alipay'], alipayFields })
+      const input = await parseMerchantInput(body, { allowLoopback: false })
       await insert(legacy, JSON.stringify(await sealMerchant(masterKeyring(env), legacy, input, defaultRegistry))).run()
     }
     const lines: string[] = []
@@ -475,6 +482,9 @@ describe('6. one provider identity, one merchant', () => {
         provider: 'alipay',
         identity: `${identity.alipay.appId} / - / ${identity.alipay.sellerId}`,
       }),
+    )
+    expect(shared).toContainEqual(
+      expect.objectContaining({ merchant_id: 'round2-legacy-many-any', provider: 'alipay', identity: `${identity.alipay.appId} / - / *` }),
     )
   })
 })

@@ -300,3 +300,48 @@ describe('D1 migration 0014: an Alipay merchant without authAppId claims its own
     })
   })
 })
+
+describe('D1 migration 0015: no claim overlaps another merchant’s, inside the write itself', () => {
+  it('refuses a wildcard over another merchant’s seller, a seller under another’s wildcard and the same key; takes the rest', async () => {
+    const migrations = env.TEST_MIGRATIONS.filter((migration) => migration.name < '0015_')
+    const overlaps = byPrefix('0015_')
+    expect(overlaps?.name).toMatch(/^0015_identity_overlaps_refused/)
+    const stub = env.MERCHANTS.getByName('d1-migration-replay-0015')
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql
+      for (const migration of migrations) sql.exec(script(migration))
+      sql.exec(script(overlaps))
+      const key = (...parts: string[]) => parts.join('\u001f')
+      const claim = (identity: string, merchantId: string) =>
+        sql.exec('INSERT INTO merchant_identities (identity, merchant_id) VALUES (?, ?)', identity, merchantId)
+      claim(key('', 'm1'), 'm1')
+      claim(key('alipay', 'A1', '-', 'S1'), 'm1')
+      claim(key('alipay', 'A2', '-', '*'), 'm2')
+      claim(key('wechatpay', '1900000001', '-'), 'm3')
+      const refused = /overlaps another merchant/
+      expect(() => claim(key('alipay', 'A1', '-', '*'), 'm4')).toThrow(refused)
+      expect(() => claim(key('alipay', 'A2', '-', 'S9'), 'm4')).toThrow(refused)
+      expect(() => claim(key('wechatpay', '1900000001', '-'), 'm4')).toThrow(refused)
+      // Not overlaps: another seller, an app whose id starts with another's, another authorizing app, the same merchant.
+      claim(key('alipay', 'A1', '-', 'S2'), 'm4')
+      claim(key('alipay', 'A10', '-', '*'), 'm4')
+      claim(key('alipay', 'A2', 'A2', 'S9'), 'm4')
+      claim(key('alipay', 'A2', '-', 'S8'), 'm2')
+      claim(key('', 'm4'), 'm4')
+      const rows = sql
+        .exec<{ identity: string; merchant_id: string }>('SELECT identity, merchant_id FROM merchant_identities ORDER BY identity')
+        .toArray()
+      expect(rows.map((r) => [r.identity.split('\u001f').join(' / '), r.merchant_id])).toEqual([
+        [' / m1', 'm1'],
+        [' / m4', 'm4'],
+        ['alipay / A1 / - / S1', 'm1'],
+        ['alipay / A1 / - / S2', 'm4'],
+        ['alipay / A10 / - / *', 'm4'],
+        ['alipay / A2 / - / *', 'm2'],
+        ['alipay / A2 / - / S8', 'm2'],
+        ['alipay / A2 / A2 / S9', 'm4'],
+        ['wechatpay / 1900000001 / -', 'm3'],
+      ])
+    })
+  })
+})
