@@ -1,8 +1,9 @@
 /**
  * @module Projection records that ran out of retries (D1 down for longer than the queue retries), parked in one
  * Durable Object's SQLite (no D1 needed) until an operator re-drives them: `POST /admin/projection/redrive` puts them
- * back on the projection queue, oldest first, and forgets only those the queue took. Sending a record twice changes
- * nothing in D1 (version-guarded upserts), so a re-drive is always safe.
+ * back on the projection queue, oldest first, and forgets only those the queue took. Re-drives run one at a time, so
+ * two at once send each record once: an object's state is version-guarded in D1, but a duplicate's count is added
+ * each time it arrives.
  */
 import { DurableObject } from 'cloudflare:workers'
 import { log } from '../lib/log'
@@ -29,6 +30,9 @@ export interface ParkedStatus {
 }
 
 export class ProjectionDeadLetters extends DurableObject<Env> {
+  /** The re-drive running now: the next waits for it, then reads only what it left parked. */
+  private redriving: Promise<unknown> = Promise.resolve()
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     ctx.storage.sql.exec(CREATE)
@@ -65,7 +69,14 @@ export class ProjectionDeadLetters extends DurableObject<Env> {
    * Sends up to `limit` parked records back to the projection queue, oldest first, a page at a time: a record may be
    * close to a queue message's 128 KB, so a re-drive of a thousand must not read them all at once.
    */
-  async redrive(limit: number): Promise<RedriveResult> {
+  redrive(limit: number): Promise<RedriveResult> {
+    // Its rows are deleted only after the queue took them, and the object takes other calls while the send is out.
+    const run = this.redriving.then(() => this.redriveNow(limit))
+    this.redriving = run.catch(() => undefined)
+    return run
+  }
+
+  private async redriveNow(limit: number): Promise<RedriveResult> {
     let redriven = 0
     while (redriven < limit) {
       const rows = this.ctx.storage.sql

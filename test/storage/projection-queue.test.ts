@@ -24,7 +24,7 @@ import { objectRecord, type ProjectionRecord } from '../../src/storage/projectio
 import { OrderStore, type OrderRef } from '../../src/storage/order'
 import { network } from '../msw'
 import { consumeProjection } from '../support/projection-queue'
-import { callWorker, ownKeys, registerMerchant, unavailableD1 } from '../security/harness'
+import { admin, callWorker, ownKeys, registerMerchant, unavailableD1 } from '../security/harness'
 import {
   FORWARD,
   inOrderStore,
@@ -514,6 +514,33 @@ describe('a re-drive', () => {
       expect(sent).toEqual(Array.from({ length: 250 }, (_, i) => `ntf_rej_${i}`))
       // Never more than a page read at once.
       expect(Math.max(...pages)).toBeLessThanOrEqual(100)
+    })
+  })
+})
+
+describe('two re-drives at once', () => {
+  it('send each parked record once: three parked duplicates of an order are counted three times, not six', async () => {
+    const merchantId = 'redrive-twice'
+    const receivedAt = Date.now()
+    const parked = env.DEAD_LETTERS.getByName('projection') as DurableObjectStub<ProjectionDeadLetters>
+    const records: ProjectionRecord[] = Array.from({ length: 3 }, () => ({ kind: 'duplicate', merchantId, receivedAt }))
+    const before = await parked.count()
+    await parked.park(records, receivedAt)
+    const duplicates = async () =>
+      (
+        await env.DB.prepare('SELECT coalesce(sum(duplicate), 0) AS n FROM merchant_stats WHERE merchant_id = ?1')
+          .bind(merchantId)
+          .first<{ n: number }>()
+      )?.n
+    // Two operators (or a CLI run retried while the first still sends), through the real queue and consumer.
+    const redrive = async () => (await admin('/admin/projection/redrive', { method: 'POST', body: '{}' })).json<{ redriven: number }>()
+    const [first, second] = await Promise.all([redrive(), redrive()])
+    await vi.waitFor(async () => expect(await duplicates()).toBeGreaterThanOrEqual(3), PROJECTION_WAIT)
+    await scheduler.wait(1_000)
+    expect({ redriven: first.redriven + second.redriven, counted: await duplicates(), left: await parked.count() }).toEqual({
+      redriven: before + 3,
+      counted: 3,
+      left: 0,
     })
   })
 })
