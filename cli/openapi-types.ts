@@ -490,6 +490,14 @@ export type components = {
                 apiBaseUrl?: string;
                 /** @description Download the platform certificates (GET /v3/certificates). Needs apiV3Key, merchantPrivateKey, merchantSerial. */
                 autoPlatformCertificates?: boolean;
+                /** @description Every platform key the merchant verifies with: configured ones first, then downloaded. */
+                platformKeys?: {
+                    serial: string;
+                    /** @enum {string} */
+                    source: "configured" | "downloaded";
+                    /** @description When its certificate expires; null for a bare public key. */
+                    expires_at: string | null;
+                }[];
             } & {
                 [key: string]: unknown;
             };
@@ -525,10 +533,44 @@ export type components = {
                 signType?: "RSA2" | "RSA";
                 /** @description Another OpenAPI gateway endpoint (the sandbox, or a local stand-in). */
                 gatewayUrl?: string;
+                /** @description Certificate mode: each certificate’s serials and expiry. */
+                certificates?: {
+                    alipayPublicCert: {
+                        /** @description Alipay's serial number of the certificate (null where none is computed). */
+                        sn: string | null;
+                        /** @description The X.509 serial. */
+                        serial_number: string;
+                        expires_at: string;
+                    };
+                    alipayPublicCerts: {
+                        /** @description Alipay's serial number of the certificate (null where none is computed). */
+                        sn: string | null;
+                        /** @description The X.509 serial. */
+                        serial_number: string;
+                        expires_at: string;
+                    }[];
+                    appCert?: {
+                        /** @description Alipay's serial number of the certificate (null where none is computed). */
+                        sn: string | null;
+                        /** @description The X.509 serial. */
+                        serial_number: string;
+                        expires_at: string;
+                    };
+                    alipayRootCert?: {
+                        sn: string;
+                        certificates: {
+                            /** @description Alipay's serial number of the certificate (null where none is computed). */
+                            sn: string | null;
+                            /** @description The X.509 serial. */
+                            serial_number: string;
+                            expires_at: string;
+                        }[];
+                    };
+                };
             } & {
                 [key: string]: unknown;
             };
-            /** @description GET only, once something was sent: since when every attempt has failed (null: it answers), the last failure and success. */
+            /** @description Once something was sent: since when every attempt has failed (null: it answers), the last failure and success. */
             endpoint_health?: {
                 failing_since: string | null;
                 last_failure_at: string | null;
@@ -549,6 +591,13 @@ export type components = {
                 secret: string;
                 /** @description The secret being rotated out: while set, every event carries a signature for each. `whsec_` + base64 of 16–64 random bytes (32 recommended); sealed at rest, never returned. */
                 previousSecret?: string;
+                /** @description Set while the endpoint is disabled: nothing is sent to it. */
+                readonly disabled_at?: string;
+                /**
+                 * @description `gone`: it answered 410; `failing`: every attempt failed for 5 days; `manual`: an operator disabled it.
+                 * @enum {string}
+                 */
+                readonly disabled_reason?: "gone" | "failing" | "manual";
             };
             /** @description WeChat Pay (APIv2 and APIv3). */
             wechatpay?: {
@@ -587,6 +636,14 @@ export type components = {
                 apiBaseUrl?: string;
                 /** @description Download the platform certificates (GET /v3/certificates). Needs apiV3Key, merchantPrivateKey, merchantSerial. */
                 autoPlatformCertificates?: boolean;
+                /** @description Every platform key the merchant verifies with: configured ones first, then downloaded. */
+                readonly platformKeys?: {
+                    serial: string;
+                    /** @enum {string} */
+                    source: "configured" | "downloaded";
+                    /** @description When its certificate expires; null for a bare public key. */
+                    expires_at: string | null;
+                }[];
             };
             /** @description Alipay. */
             alipay?: {
@@ -624,6 +681,40 @@ export type components = {
                 appPrivateKey?: string;
                 /** @description Another OpenAPI gateway endpoint (the sandbox, or a local stand-in). */
                 gatewayUrl?: string;
+                /** @description Certificate mode: each certificate’s serials and expiry. */
+                readonly certificates?: {
+                    alipayPublicCert: {
+                        /** @description Alipay's serial number of the certificate (null where none is computed). */
+                        sn: string | null;
+                        /** @description The X.509 serial. */
+                        serial_number: string;
+                        expires_at: string;
+                    };
+                    alipayPublicCerts: {
+                        /** @description Alipay's serial number of the certificate (null where none is computed). */
+                        sn: string | null;
+                        /** @description The X.509 serial. */
+                        serial_number: string;
+                        expires_at: string;
+                    }[];
+                    appCert?: {
+                        /** @description Alipay's serial number of the certificate (null where none is computed). */
+                        sn: string | null;
+                        /** @description The X.509 serial. */
+                        serial_number: string;
+                        expires_at: string;
+                    };
+                    alipayRootCert?: {
+                        sn: string;
+                        certificates: {
+                            /** @description Alipay's serial number of the certificate (null where none is computed). */
+                            sn: string | null;
+                            /** @description The X.509 serial. */
+                            serial_number: string;
+                            expires_at: string;
+                        }[];
+                    };
+                };
             };
             /** @description Every order is registered first: a payment for an unregistered one is confirmed by a query before it counts (refused, so the provider retries, until then; without query keys, until the order is registered). */
             requireRegisteredOrders?: boolean;
@@ -631,12 +722,20 @@ export type components = {
             confirmPaymentsByQuery?: boolean;
             /** @description Keep the raw body of rejected notifications (signatures cut short; bounded in size and age). */
             keepRejectedBodies?: boolean;
+            /** @description Once something was sent: since when every attempt has failed (null: it answers), the last failure and success. */
+            readonly endpoint_health?: {
+                failing_since: string | null;
+                last_failure_at: string | null;
+                last_success_at: string | null;
+            };
         };
         MerchantPatch: {
             forward?: {
                 url?: string | null;
                 secret?: string | null;
                 previousSecret?: string | null;
+                disabled_at?: string | null;
+                disabled_reason?: ("gone" | "failing" | "manual") | null;
             } | null;
             wechatpay?: {
                 appid?: (string | string[]) | null;
@@ -653,6 +752,13 @@ export type components = {
                 merchantSerial?: string | null;
                 apiBaseUrl?: string | null;
                 autoPlatformCertificates?: boolean | null;
+                platformKeys?: {
+                    serial: string;
+                    /** @enum {string} */
+                    source: "configured" | "downloaded";
+                    /** @description When its certificate expires; null for a bare public key. */
+                    expires_at: string | null;
+                }[] | null;
             } | null;
             alipay?: {
                 appId?: (string | string[]) | null;
@@ -666,10 +772,44 @@ export type components = {
                 signType?: ("RSA2" | "RSA") | null;
                 appPrivateKey?: string | null;
                 gatewayUrl?: string | null;
+                certificates?: {
+                    alipayPublicCert?: {
+                        sn?: (string | null) | null;
+                        serial_number?: string | null;
+                        expires_at?: string | null;
+                    } | null;
+                    alipayPublicCerts?: {
+                        /** @description Alipay's serial number of the certificate (null where none is computed). */
+                        sn: string | null;
+                        /** @description The X.509 serial. */
+                        serial_number: string;
+                        expires_at: string;
+                    }[] | null;
+                    appCert?: {
+                        sn?: (string | null) | null;
+                        serial_number?: string | null;
+                        expires_at?: string | null;
+                    } | null;
+                    alipayRootCert?: {
+                        sn?: string | null;
+                        certificates?: {
+                            /** @description Alipay's serial number of the certificate (null where none is computed). */
+                            sn: string | null;
+                            /** @description The X.509 serial. */
+                            serial_number: string;
+                            expires_at: string;
+                        }[] | null;
+                    } | null;
+                } | null;
             } | null;
             requireRegisteredOrders?: boolean | null;
             confirmPaymentsByQuery?: boolean | null;
             keepRejectedBodies?: boolean | null;
+            endpoint_health?: {
+                failing_since?: string | null;
+                last_failure_at?: string | null;
+                last_success_at?: string | null;
+            } | null;
         };
         TestEventResult: {
             /** @description The event's `webhook-id`. */
@@ -1169,6 +1309,15 @@ export interface operations {
                     "application/json": components["schemas"]["Merchant"];
                 };
             };
+            /** @description The request is not valid; the message names the field: `<field>: <problem>`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No valid bearer token. */
             401: {
                 headers: {
@@ -1347,6 +1496,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is not valid; the message names the field: `<field>: <problem>`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No valid bearer token. */
             401: {
                 headers: {
@@ -1397,6 +1555,15 @@ export interface operations {
                             disabled_reason?: "gone" | "failing" | "manual";
                         };
                     };
+                };
+            };
+            /** @description The request is not valid; the message names the field: `<field>: <problem>`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description No valid bearer token. */
@@ -1991,6 +2158,15 @@ export interface operations {
                     "application/json": components["schemas"]["Delivery"];
                 };
             };
+            /** @description The request is not valid; the message names the field: `<field>: <problem>`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No valid bearer token. */
             401: {
                 headers: {
@@ -2030,6 +2206,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeliverySummary"];
+                };
+            };
+            /** @description The request is not valid; the message names the field: `<field>: <problem>`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description No valid bearer token. */

@@ -81,7 +81,9 @@ function operation(id: string, spec: RouteSpec, components: Components): JsonSch
       ...(reply.schema ? { content: { 'application/json': { schema: components.use(reply.schema, 'output') } } } : {}),
     }
   }
-  const errors: AdminErrorCode[] = spec.auth === false ? [...spec.errors] : ['unauthorized', ...spec.errors]
+  // A path value that is not valid percent-encoding is refused on every route that has one (the router's `param`).
+  const pathErrors: AdminErrorCode[] = spec.params === undefined ? [] : ['invalid_request']
+  const errors = new Set<AdminErrorCode>([...(spec.auth === false ? [] : ['unauthorized' as const]), ...spec.errors, ...pathErrors])
   for (const code of errors) {
     responses[String(ADMIN_ERROR_STATUS[code])] = {
       description: ERROR_DESCRIPTIONS[code],

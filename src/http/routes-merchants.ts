@@ -4,30 +4,29 @@
  */
 import * as z from 'zod'
 import { strictObject } from '../lib/validation'
-import { flagSchemas, merchantInputSchema } from '../merchants/schema'
+import { flagSchemas, forwardViewOnly, merchantInputSchema, merchantViewOnly } from '../merchants/schema'
 import type { ProviderRegistry } from '../providers'
 import { named, route } from './route-spec'
 import { merchantIdParam, nextCursor, pageQuery } from './schemas'
 
 const merchantParams = z.object({ merchantId: merchantIdParam })
 
-const disabledReason = z
-  .enum(['gone', 'failing', 'manual'])
-  .meta({ description: '`gone`: it answered 410; `failing`: every attempt failed for 5 days; `manual`: an operator disabled it.' })
-
 const forwardView = z.object({
   url: z.string(),
-  disabled_at: z.string().optional().meta({ description: 'Set while the endpoint is disabled: nothing is sent to it.' }),
-  disabled_reason: disabledReason.optional(),
+  ...optionalFields(forwardViewOnly),
 })
 
-/** A provider section as GET shows it: the request's section without its secret fields. */
+function optionalFields(shape: z.ZodRawShape): Record<string, z.ZodType> {
+  return Object.fromEntries(Object.entries(shape).map(([field, schema]) => [field, (schema as z.ZodType).optional()]))
+}
+
+/** A provider section as GET shows it: the request's section without its secret fields, and what GET adds. */
 function publicSection(registry: ProviderRegistry, provider: string): z.ZodType {
-  const { schema, secretFields } = registry.provider(provider)!.config
+  const { schema, secretFields, viewOnly = {} } = registry.provider(provider)!.config
   const secrets: readonly string[] = secretFields
   const shown = Object.entries(schema.shape).filter(([field]) => !secrets.includes(field))
   return z
-    .looseObject(Object.fromEntries(shown))
+    .looseObject({ ...Object.fromEntries(shown), ...optionalFields(viewOnly) })
     .meta(z.globalRegistry.get(schema) ?? {})
     .optional()
 }
@@ -39,13 +38,7 @@ function merchantView(registry: ProviderRegistry): z.ZodType {
       forward: forwardView,
       ...flagSchemas(),
       ...sections,
-      endpoint_health: z
-        .object({ failing_since: z.string().nullable(), last_failure_at: z.string().nullable(), last_success_at: z.string().nullable() })
-        .optional()
-        .meta({
-          description:
-            'GET only, once something was sent: since when every attempt has failed (null: it answers), the last failure and success.',
-        }),
+      ...optionalFields(merchantViewOnly),
     })
     .loose()
     .meta({ description: 'The merchant as saved, every secret left out.' })
@@ -55,8 +48,13 @@ function merchantView(registry: ProviderRegistry): z.ZodType {
 export function mergePatchOf(schema: z.ZodType): z.ZodType {
   const inner = schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema
   if (inner instanceof z.ZodObject) {
-    const shape = Object.fromEntries(Object.entries(inner.shape).map(([key, value]) => [key, mergePatchOf(value).nullable().optional()]))
-    return strictObject(shape)
+    const members = Object.entries(inner.shape as Record<string, z.ZodType>)
+    const patchOf = ([key, value]: [string, z.ZodType]) => [key, mergePatchOf(value).nullable().optional()]
+    // Read-only members (what GET shows, ignored when sent back) are accepted, not named among the fields to send.
+    const readOnly = ([, value]: [string, z.ZodType]) => z.globalRegistry.get(value)?.readOnly === true
+    return strictObject(Object.fromEntries(members.filter((m) => !readOnly(m)).map(patchOf))).extend(
+      Object.fromEntries(members.filter(readOnly).map(patchOf)),
+    )
   }
   if (inner instanceof z.ZodRecord) return z.record(z.string(), (inner.valueType as z.ZodType).nullable())
   return inner

@@ -56,11 +56,49 @@ const webhookSecret = (description: string) =>
     .string()
     .meta({ description: `${description} \`whsec_\` + base64 of 16–64 random bytes (32 recommended); sealed at rest, never returned.` })
 
+const disabledReason = z
+  .enum(['gone', 'failing', 'manual'])
+  .meta({ description: '`gone`: it answered 410; `failing`: every attempt failed for 5 days; `manual`: an operator disabled it.' })
+
+/** What GET adds to `forward`: set while the endpoint is disabled. */
+export const forwardViewOnly = {
+  disabled_at: z.string().meta({ description: 'Set while the endpoint is disabled: nothing is sent to it.' }),
+  disabled_reason: disabledReason,
+}
+
+/** What GET adds beside the sections: the endpoint's health. */
+export const merchantViewOnly = {
+  endpoint_health: z
+    .object({ failing_since: z.string().nullable(), last_failure_at: z.string().nullable(), last_success_at: z.string().nullable() })
+    .meta({
+      description: 'Once something was sent: since when every attempt has failed (null: it answers), the last failure and success.',
+    }),
+}
+
+/**
+ * Fields GET shows and no PUT sets, as a body may carry them back (GET's reply, secrets added, saved again): each
+ * optional and `readOnly`, and ignored. Anything else unknown is still refused.
+ */
+function readOnlyFields(shape: z.ZodRawShape = {}): Record<string, z.ZodType> {
+  return Object.fromEntries(
+    Object.entries(shape).map(([field, schema]) => [field, (schema as z.ZodType).optional().meta({ readOnly: true })]),
+  )
+}
+
+/** `section` without the fields named in `shape` (the body's own object is not changed). */
+function withoutFields(section: unknown, shape: z.ZodRawShape = {}): unknown {
+  if (typeof section !== 'object' || section === null || Array.isArray(section)) return section
+  const kept = { ...section } as Record<string, unknown>
+  for (const field of Object.keys(shape)) delete kept[field]
+  return kept
+}
+
+// Read-only fields are added by `extend`, which keeps the strict object's message: it names the fields to send.
 export const forwardSchema = strictObject({
   url: z.string().meta({ description: 'Where events are POSTed: https, a public address, no port.', format: 'uri' }),
   secret: webhookSecret('The Standard Webhooks signing secret.'),
   previousSecret: webhookSecret('The secret being rotated out: while set, every event carries a signature for each.').optional(),
-})
+}).extend(readOnlyFields(forwardViewOnly))
 
 const schemas = new WeakMap<ProviderRegistry, z.ZodObject>()
 
@@ -68,12 +106,22 @@ const schemas = new WeakMap<ProviderRegistry, z.ZodObject>()
 export function merchantInputSchema(registry: ProviderRegistry = defaultRegistry): z.ZodObject {
   let schema = schemas.get(registry)
   if (schema === undefined) {
-    const sections = Object.fromEntries(registry.providers.map((d) => [d.provider, d.config.schema.optional()]))
+    const sections = Object.fromEntries(
+      registry.providers.map(({ provider, config }) => [
+        provider,
+        config.schema
+          .extend(readOnlyFields(config.viewOnly))
+          .meta(z.globalRegistry.get(config.schema) ?? {})
+          .optional(),
+      ]),
+    )
     schema = strictObject({
       forward: forwardSchema,
       ...sections,
       ...flagSchemas('must be true or false'),
-    }).meta({ description: `A merchant: where its events go, and at least one of ${registry.providerNames().join(', ')}.` })
+    })
+      .extend(readOnlyFields(merchantViewOnly))
+      .meta({ description: `A merchant: where its events go, and at least one of ${registry.providerNames().join(', ')}.` })
     schemas.set(registry, schema)
   }
   return schema
@@ -116,7 +164,7 @@ export async function parseMerchantInput(
   const flags = flagsOf(merchant)
   const sections: Record<string, unknown> = {}
   for (const descriptor of registry.providers) {
-    const section = merchant[descriptor.provider]
+    const section = withoutFields(merchant[descriptor.provider], descriptor.config.viewOnly)
     if (section !== undefined) sections[descriptor.provider] = await descriptor.config.parse(section, options)
   }
   return {

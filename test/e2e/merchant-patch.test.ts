@@ -9,7 +9,16 @@ import { describe, expect, it, vi } from 'vitest'
 import keys from '../fixtures/keys.json'
 import { orderStub } from '../../src/order/order-key'
 import { verifyWebhook } from '../../src/verify-webhook'
-import { admin, FORWARD_SECRET, forwardUrl, freshPayment, MERCHANT_ORIGIN, notify, registerFixtureMerchant } from '../security/harness'
+import {
+  admin,
+  FORWARD_SECRET,
+  forwardUrl,
+  freshPayment,
+  MERCHANT_ORIGIN,
+  notify,
+  ownKeys,
+  registerFixtureMerchant,
+} from '../security/harness'
 import { merchantEndpoint, type Received } from '../support/operations'
 
 const NEW_SECRET = `whsec_${btoa('rotated-forward-secret-32-bytes!!')}`
@@ -169,6 +178,29 @@ describe('PATCH /admin/merchants/{merchantId}', () => {
       expect(await errorMessage(response)).toBe(message)
     }
     expect(await (await admin(`/admin/merchants/${M}`)).json()).toEqual(before)
+  })
+
+  it('removes apiV2Key with null from a merchant that never chose v2SignType: no sign types are left behind', async () => {
+    const M = 'patch-v2-off'
+    const { publicKeyMode } = keys.wechatpay
+    const body = {
+      forward: { url: forwardUrl(M), secret: FORWARD_SECRET },
+      wechatpay: {
+        ...ownKeys(M).wechat,
+        apiV2Key: keys.wechatpay.apiV2Key,
+        apiV3Key: keys.wechatpay.apiV3Key,
+        platformPublicKeys: { [publicKeyMode.id]: publicKeyMode.publicKeyPem },
+      },
+    }
+    expect((await admin(`/admin/merchants/${M}`, { method: 'PUT', body: JSON.stringify(body) })).status).toBe(201)
+    const patched = await patch(M, { wechatpay: { apiV2Key: null } })
+    expect({ status: patched.status, body: patched.status === 200 ? null : await patched.json() }).toEqual({ status: 200, body: null })
+    const { wechatpay } = (await (await admin(`/admin/merchants/${M}`)).json()) as { wechatpay: Record<string, unknown> }
+    expect(wechatpay).not.toHaveProperty('v2SignType')
+    // One that chose a sign type still has to say what becomes of it.
+    await patch(M, { wechatpay: { apiV2Key: keys.wechatpay.apiV2Key, v2SignType: 'MD5' } })
+    expect(await errorMessage(await patch(M, { wechatpay: { apiV2Key: null } }))).toBe('wechatpay.v2SignType: requires apiV2Key')
+    expect((await patch(M, { wechatpay: { apiV2Key: null, v2SignType: null } })).status).toBe(200)
   })
 
   it('answers 404 for an unknown merchant', async () => {

@@ -88,7 +88,7 @@ describe('admin merchant endpoints', () => {
     expect(stored?.version).toBe(2)
   })
 
-  it('return the merchant without any secret, with keys normalized and certificates converted', async () => {
+  it('return the merchant without any secret, with keys normalized and certificates as given', async () => {
     const putResponse = await put('acme-view', merchantBody())
     const putText = await putResponse.text()
     const getResponse = await admin('/admin/merchants/acme-view')
@@ -104,8 +104,9 @@ describe('admin merchant endpoints', () => {
         appid: keys.wechatpay.appid,
         mchid: keys.wechatpay.mchid,
         v2SignType: 'MD5',
+        // A certificate as given (the PUT body's shape): saved back, it keeps its expiry.
         platformPublicKeys: {
-          [platformCertA.serial]: platformCertA.publicKeyPem,
+          [platformCertA.serial]: platformCertA.certificatePem,
           [publicKeyMode.id]: publicKeyMode.publicKeyPem,
         },
         // Contract part 2: every platform key with its source, and the expiry of a key given as a certificate.

@@ -60,6 +60,30 @@ describe('GET /admin/openapi.json', () => {
     expect((await exports.default.fetch('https://gw.test/admin/openapi.yaml')).status).toBe(401)
   })
 
+  it('documents the 400 that every route with a path value answers when the value is not valid percent-encoding', async () => {
+    const document = committed as unknown as { paths: Record<string, Record<string, { operationId: string; responses: object }>> }
+    const answers: Record<string, { status: number; code?: string; documented: boolean }> = {}
+    for (const [path, methods] of Object.entries(document.paths).filter(([path]) => path.includes('{'))) {
+      for (const [method, operation] of Object.entries(methods)) {
+        let first = true
+        const url = path.replace(/\{\w+\}/g, () => {
+          const value = first ? '%E0' : 'x'
+          first = false
+          return value
+        })
+        const response = await admin(url, { method: method.toUpperCase(), ...(method === 'get' ? {} : { body: '{}' }) })
+        const { error } = (await response.json()) as { error?: { code: string } }
+        answers[operation.operationId] = {
+          status: response.status,
+          ...(error === undefined ? {} : { code: error.code }),
+          documented: String(response.status) in operation.responses,
+        }
+      }
+    }
+    expect(Object.keys(answers).length).toBeGreaterThan(10)
+    expect(Object.entries(answers).filter(([, answer]) => answer.status !== 400 || !answer.documented)).toEqual([])
+  })
+
   it("documents every field of a merchant's GET reply, each flag included", async () => {
     await putOwnIdsMerchant('openapi-flags', { requireRegisteredOrders: true, confirmPaymentsByQuery: true, keepRejectedBodies: true })
     const shown = (await (await admin('/admin/merchants/openapi-flags')).json()) as Record<string, unknown>

@@ -41,3 +41,21 @@ export const alipaySchema = strictObject({
   }),
   gatewayUrl: z.string().optional().meta({ description: 'Another OpenAPI gateway endpoint (the sandbox, or a local stand-in).' }),
 }).meta({ description: 'Alipay.' })
+
+const certificateView = z.object({
+  sn: z.string().nullable().meta({ description: "Alipay's serial number of the certificate (null where none is computed)." }),
+  serial_number: z.string().meta({ description: 'The X.509 serial.' }),
+  expires_at: z.string(),
+})
+
+/** Fields GET shows beside the section's own: a PUT of GET's reply may carry them back, and they are ignored. */
+export const alipayViewOnly = {
+  certificates: z
+    .object({
+      alipayPublicCert: certificateView,
+      alipayPublicCerts: z.array(certificateView),
+      appCert: certificateView.optional(),
+      alipayRootCert: z.object({ sn: z.string(), certificates: z.array(certificateView) }).optional(),
+    })
+    .meta({ description: 'Certificate mode: each certificate’s serials and expiry.' }),
+}

@@ -22,7 +22,7 @@ import {
   type AlipayCertificate,
   type AlipayRootCertificate,
 } from './cert-sn'
-import { alipaySchema } from './config-schema'
+import { alipayViewOnly, alipaySchema } from './config-schema'
 import { alipayPublicCertificatesAt, alipayPublicCertsOf, alipayPublicKeysAt } from './verification-keys'
 
 export type AlipaySignType = 'RSA2' | 'RSA'
@@ -234,6 +234,7 @@ export const alipaySection: ConfigSection<AlipayConfig> = {
   parse: parseAlipay,
   secretFields: ['appPrivateKey', 'appAuthToken'],
   publicView,
+  viewOnly: alipayViewOnly,
   inputView,
   certificates,
 }

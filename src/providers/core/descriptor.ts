@@ -31,6 +31,8 @@ export interface ConfigSection<Config> {
   readonly secretFields: readonly (keyof Config & string)[]
   /** The section as `GET /admin/merchants/{id}` shows it: every secret left out. */
   publicView(config: Config): Record<string, unknown>
+  /** Fields `publicView` adds that no PUT sets (derived, as keys' expiries): documented, and ignored in a PUT body. */
+  readonly viewOnly?: z.ZodRawShape
   /** The section as a PUT body would carry it, secrets included: what a PATCH (JSON merge patch) applies to. */
   inputView(config: Config): Record<string, unknown>
   /** The certificates it holds (reads public fields only: works on a stored, still-sealed config too). */

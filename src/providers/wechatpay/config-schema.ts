@@ -45,3 +45,16 @@ export const wechatpaySchema = strictObject({
     description: 'Download the platform certificates (GET /v3/certificates). Needs apiV3Key, merchantPrivateKey, merchantSerial.',
   }),
 }).meta({ description: 'WeChat Pay (APIv2 and APIv3).' })
+
+/** Fields GET shows beside the section's own: a PUT of GET's reply may carry them back, and they are ignored. */
+export const wechatpayViewOnly = {
+  platformKeys: z
+    .array(
+      z.object({
+        serial: z.string(),
+        source: z.enum(['configured', 'downloaded']),
+        expires_at: z.string().nullable().meta({ description: 'When its certificate expires; null for a bare public key.' }),
+      }),
+    )
+    .meta({ description: 'Every platform key the merchant verifies with: configured ones first, then downloaded.' }),
+}

@@ -15,7 +15,7 @@ import {
   type ProviderIds,
 } from '../core/config-fields'
 import type { ConfigSection, SectionCertificate } from '../core/descriptor'
-import { wechatpaySchema } from './config-schema'
+import { wechatpaySchema, wechatpayViewOnly } from './config-schema'
 import { HEX_SERIAL, parsePlatformPublicKeys } from './platform-keys-config'
 
 export type V2SignType = 'MD5' | 'HMAC-SHA256'
@@ -221,28 +221,38 @@ function publicView(wechatpay: WechatpayConfig): Record<string, unknown> {
     ...(wechatpay.apiV2Key === undefined || v2SignTypes.length === 0
       ? {}
       : { v2SignType: v2SignTypes.length === 1 ? v2SignTypes[0]! : [...v2SignTypes] }),
-    platformPublicKeys: { ...wechatpay.platformPublicKeys },
+    // As given: a certificate as its PEM, so that GET's reply saved back keeps the certificate and its expiry.
+    platformPublicKeys: givenPlatformKeys(wechatpay),
     ...(wechatpay.autoPlatformCertificates === true ? { autoPlatformCertificates: true } : {}),
     platformKeys: platformKeysView(wechatpay),
     ...definedOnly({ merchantSerial: wechatpay.merchantSerial, apiBaseUrl: wechatpay.apiBaseUrl }),
   }
 }
 
-/** The PUT body that gives this section again: certificates as given (not their keys), sign types as `v2SignType`. */
+/** The configured platform keys as the PUT gave them: a certificate as its PEM, not the key taken from it. */
+function givenPlatformKeys(wechatpay: WechatpayConfig): Record<string, string> {
+  return { ...wechatpay.platformPublicKeys, ...wechatpay.platformCertificates }
+}
+
+/**
+ * The PUT body that gives this section again: certificates as given (not their keys), sign types as `v2SignType`
+ * unless they are the default (both), so that a patch removing `apiV2Key` leaves no `v2SignType` behind it.
+ */
 function inputView(wechatpay: WechatpayConfig): Record<string, unknown> {
   // Expiries and downloaded certificates are derived (when saved, by the replica): not part of the body.
   const {
     v2SignTypes,
-    platformCertificates,
-    platformPublicKeys,
+    platformCertificates: _certificates,
+    platformPublicKeys: _keys,
     platformKeyExpiries: _expiries,
     downloadedPlatformCertificates: _downloaded,
     ...rest
   } = wechatpay
+  const chosen = v2SignTypes.length < V2_SIGN_TYPES.length
   return {
     ...rest,
-    ...(wechatpay.apiV2Key === undefined ? {} : { v2SignType: [...v2SignTypes] }),
-    platformPublicKeys: { ...platformPublicKeys, ...platformCertificates },
+    ...(wechatpay.apiV2Key !== undefined && chosen ? { v2SignType: [...v2SignTypes] } : {}),
+    platformPublicKeys: givenPlatformKeys(wechatpay),
   }
 }
 
@@ -261,6 +271,7 @@ export const wechatpaySection: ConfigSection<WechatpayConfig> = {
   parse: parseWechatpay,
   secretFields: ['apiV2Key', 'apiV3Key', 'merchantPrivateKey'],
   publicView,
+  viewOnly: wechatpayViewOnly,
   inputView,
   certificates,
 }
