@@ -179,6 +179,34 @@ describe('a new event of an order whose earlier delivery failed', () => {
     }
   })
 
+  it('a replay of a refund waiting behind its payment’s retries sends both at once, the payment first, not hours later', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.parse('2033-02-01T00:00:00Z'))
+    const M = 'order-replay-behind-retries'
+    const ids = ownKeys(M)
+    await registerMerchant(M, { identity: ids })
+    const merchant = { up: false }
+    const received = merchantEndpoint(forwardUrl(M), () => (merchant.up ? 200 : 503))
+    const payment = freshPayment('wechatpay.v3', { identity: ids, amount: 1000 })
+    expect((await notify('wechatpay.v3', M, payment)).status).toBe(204)
+    const order: OrderRef = { merchantId: M, provider: 'wechatpay', outTradeNo: payment.outTradeNo }
+    // Seven failed attempts: the payment's next retry is some 3 hours away, and the refund waits behind it.
+    await runAlarmsUntil([order], (ds) => ds[0]!.attempts >= 7)
+    await refundNotified(order, ids)
+    const [paymentDelivery, refundDelivery] = await deliveryStates(order)
+    expect([paymentDelivery!.status, refundDelivery!.status, refundDelivery!.attempts]).toEqual(['pending', 'pending', 0])
+    expect(paymentDelivery!.next_attempt_at! - Date.now()).toBeGreaterThan(2 * 3600_000)
+
+    // The merchant is back; the operator sends the refund again.
+    merchant.up = true
+    received.length = 0
+    await awaitProjection([order])
+    expect((await admin(`/admin/deliveries/${refundDelivery!.id}/replay`, { method: 'POST' })).status).toBe(202)
+    await runDurableObjectAlarm(orderStub(env, order))
+    expect(received.map((r) => r.type)).toEqual(['payment.succeeded', 'refund.succeeded'])
+    expect((await deliveryStates(order)).map((d) => d.status)).toEqual(['delivered', 'delivered'])
+  })
+
   it('a delivery that starts waiting behind a replayed one shows no time of its own in the D1 list either', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     vi.setSystemTime(Date.parse('2033-01-01T00:00:00Z'))

@@ -114,13 +114,17 @@ export class DeliveryTables {
   }
 
   /**
-   * Sends `id` again (a replay): pending, due at `dueAt`, and ahead of it every earlier delivery of the line that
-   * failed, since one behind a failed delivery would not go otherwise.
+   * Sends `id` again (a replay): pending, due at `dueAt`, and ahead of it every earlier delivery of the line not yet
+   * delivered, since the line goes in order: one that failed, or one waiting for its next retry (not one being sent
+   * now, whose attempt goes on). Otherwise the replay would wait behind them, up to a day.
    */
   requeue(id: string, dueAt: number, now: string): void {
     const target = this.get(id)
     if (target === null) return
-    this.sendAgain([...this.failedThrough(target.eventSeq - 1), target], dueAt, now)
+    const waiting = (d: DeliveryRow) =>
+      d.status === 'failed' || (d.status === 'pending' && !(d.leaseUntil !== null && d.leaseUntil > dueAt))
+    const ahead = this.all().filter((d) => d.eventSeq < target.eventSeq && waiting(d))
+    this.sendAgain([...ahead, target], dueAt, now)
   }
 
   /** Sends again every failed delivery of the line up to event `seq` (a recovery, a later event); how many. */
