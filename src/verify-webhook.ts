@@ -42,6 +42,9 @@ export interface VerifyWebhookOptions {
   now?: number
 }
 
+/** A request's headers as a plain object: Node's `request.headers` (`IncomingHttpHeaders`), or a framework's. */
+export type RequestHeaders = Record<string, string | readonly string[] | undefined>
+
 /**
  * Verifies a forwarded event and returns it parsed. Pass the body exactly as received (text or bytes), never a
  * re-serialised object: the signature covers the bytes. Throws `WebhookVerificationError`, or `RangeError` when
@@ -49,7 +52,7 @@ export interface VerifyWebhookOptions {
  */
 export async function verifyWebhook(
   secret: string,
-  headers: Headers | Record<string, string>,
+  headers: Headers | RequestHeaders,
   body: string | Uint8Array,
   options: VerifyWebhookOptions = {},
 ): Promise<MerchantEvent> {
@@ -81,10 +84,15 @@ export async function verifyWebhook(
   return event as MerchantEvent
 }
 
-function header(headers: Headers | Record<string, string>, name: WebhookHeaderName): string | null {
+function header(headers: Headers | RequestHeaders, name: WebhookHeaderName): string | null {
   if (headers instanceof Headers) return headers.get(name)
   // Plain objects come from frameworks that may keep the sender's capitalisation.
-  for (const [key, value] of Object.entries(headers as Record<string, string>)) if (key.toLowerCase() === name) return value
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() !== name || value === undefined) continue
+    if (typeof value === 'string') return value
+    // A header sent more than once: signatures are one list; an id or a timestamp given twice is none.
+    return name === 'webhook-signature' ? value.join(' ') : value.length === 1 ? value[0]! : null
+  }
   return null
 }
 

@@ -68,6 +68,15 @@ describe('verifyWebhook', () => {
     expect(await verifyWebhook(CURRENT, capitalised, new TextEncoder().encode(BODY), { now: NOW })).toEqual(EVENT)
   })
 
+  it("takes Node's request.headers as they come: unset members, and a signature header sent twice", async () => {
+    const headers = await sign({ secrets: [PREVIOUS, CURRENT] })
+    const [other, ours] = headers['webhook-signature'].split(' ')
+    const node = { ...headers, 'webhook-signature': [other!, ours!], 'x-forwarded-for': undefined }
+    expect(await verifyWebhook(CURRENT, node, BODY, { now: NOW })).toEqual(EVENT)
+    await expectFailure(verifyWebhook(CURRENT, { ...headers, 'webhook-id': [ID, ID] }, BODY, { now: NOW }), 'missing_headers')
+    await expectFailure(verifyWebhook(CURRENT, { ...headers, 'webhook-id': undefined }, BODY, { now: NOW }), 'missing_headers')
+  })
+
   it('accepts an event signed by the standardwebhooks library', async () => {
     const signature = new Webhook(CURRENT).sign(ID, new Date(NOW * 1000), BODY)
     const headers = { 'webhook-id': ID, 'webhook-timestamp': String(NOW), 'webhook-signature': signature }

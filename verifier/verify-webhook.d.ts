@@ -96,11 +96,13 @@ export interface VerifyWebhookOptions {
 	/** Unix seconds; defaults to the current time. */
 	now?: number;
 }
+/** A request's headers as a plain object: Node's `request.headers` (`IncomingHttpHeaders`), or a framework's. */
+export type RequestHeaders = Record<string, string | readonly string[] | undefined>;
 /**
  * Verifies a forwarded event and returns it parsed. Pass the body exactly as received (text or bytes), never a
  * re-serialised object: the signature covers the bytes. Throws `WebhookVerificationError`, or `RangeError` when
  * `secret` is not a `whsec_` secret (a configuration mistake, not a bad request).
  */
-export declare function verifyWebhook(secret: string, headers: Headers | Record<string, string>, body: string | Uint8Array, options?: VerifyWebhookOptions): Promise<MerchantEvent>;
+export declare function verifyWebhook(secret: string, headers: Headers | RequestHeaders, body: string | Uint8Array, options?: VerifyWebhookOptions): Promise<MerchantEvent>;
 
 export {};

@@ -194,7 +194,11 @@ async function verifyWebhook(secret, headers, body, options = {}) {
 }
 function header(headers, name) {
   if (headers instanceof Headers) return headers.get(name);
-  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return value;
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() !== name || value === void 0) continue;
+    if (typeof value === "string") return value;
+    return name === "webhook-signature" ? value.join(" ") : value.length === 1 ? value[0] : null;
+  }
   return null;
 }
 function candidateSignatures(signatureList) {

@@ -22,6 +22,8 @@ beforeAll(() => {
   mkdirSync(join(merchant, 'node_modules'))
   symlinkSync(ROOT, join(merchant, 'node_modules', 'paygate'), 'dir')
   symlinkSync(join(ROOT, 'node_modules', 'standardwebhooks'), join(merchant, 'node_modules', 'standardwebhooks'), 'dir')
+  mkdirSync(join(merchant, 'node_modules', '@types'))
+  symlinkSync(join(ROOT, 'node_modules', '@types', 'node'), join(merchant, 'node_modules', '@types', 'node'), 'dir')
 })
 
 afterAll(() => {
@@ -67,14 +69,21 @@ describe('paygate/verify-webhook, as merchants import it', () => {
     }
   })
 
-  it('types a TypeScript consumer: the event union narrows by `type`', () => {
+  it("types a TypeScript consumer: the event union narrows by `type`, and Node's request.headers go in as they are", () => {
     writeFileSync(
       join(merchant, 'consumer.ts'),
-      `import { verifyWebhook, type MerchantEvent } from 'paygate/verify-webhook'
+      `import { createServer } from 'node:http'
+import { verifyWebhook, type MerchantEvent } from 'paygate/verify-webhook'
 export async function amountOf(secret: string, headers: Record<string, string>, body: string): Promise<number | null> {
   const event: MerchantEvent = await verifyWebhook(secret, headers, body)
   return event.type === 'payment.succeeded' ? event.data.amount : null
 }
+export const server = createServer(async (request, response) => {
+  const chunks: Buffer[] = []
+  for await (const chunk of request) chunks.push(chunk as Buffer)
+  const event = await verifyWebhook('whsec_c2VjcmV0', request.headers, Buffer.concat(chunks))
+  response.writeHead(204).end(event.type)
+})
 `,
     )
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
