@@ -33,12 +33,12 @@ export const MAX_DELIVERY_ATTEMPTS = DELIVERY_SCHEDULE_SECONDS.length
 export const JITTER_RATIO = 0.2
 
 /**
- * `Retry-After` may push a retry later, but never beyond this multiple of the scheduled wait: 1.5 keeps the contract's
- * bounds whatever the merchant asks (waits count from an attempt's start: the first retry 7.5 s after the first
- * attempt began, or as it ends; the second 45 s after the first retry began, so within a minute of the first attempt
- * even when each attempt takes its whole 15 s).
+ * `Retry-After` may push a retry later, but never beyond this multiple of the scheduled wait: 1.3 keeps the contract's
+ * bounds whatever the merchant asks. Waits count from an attempt's start, which is before its DNS lookup (3 s at most)
+ * and its 15 s with the merchant: the first retry comes 6.5 s after the first attempt began, or as it ends (18 s at
+ * most); the second 39 s after the first retry began, so within 57 s of the first attempt.
  */
-export const RETRY_AFTER_CAP_FACTOR = 1.5
+export const RETRY_AFTER_CAP_FACTOR = 1.3
 
 /**
  * The attempt that failed (an `AttemptResult` of kind `retry` fits). Every failure waits by the same table; only
@@ -68,7 +68,7 @@ export interface RetryDelayInput {
  * Milliseconds to wait before the next attempt, or null when all attempts are used up (the event is then
  * marked failed and kept for replay). The rule, with `wait` the table entry:
  * jittered = wait × U[0.8, 1.2); with a `Retry-After` of r seconds, given after e seconds, the delay is
- * min(max(jittered, e + r), 1.5 × wait), so the merchant can ask for more time but cannot stall the order's queue
+ * min(max(jittered, e + r), 1.3 × wait), so the merchant can ask for more time but cannot stall the order's queue
  * indefinitely, nor speed it up.
  */
 export function nextRetryDelayMs({ attemptsMade, failure, random, elapsedMs = 0 }: RetryDelayInput): number | null {
