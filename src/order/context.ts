@@ -2,15 +2,22 @@
 import type { ProviderRegistry } from '../providers'
 import type { OrderStore } from '../storage/order'
 
+export interface ProjectionMemo {
+  lastSent: string | null
+  deliveriesSent: ReadonlyMap<string, number> | null
+  alarmRunning: boolean
+}
+
 export interface OrderContext {
   readonly env: Env
   readonly storage: DurableObjectStorage
   readonly store: OrderStore
   /**
-   * What this instance last handed to the projection queue (its JSON): an unchanged state is not sent again. And
-   * whether an alarm run is under way: until it ends, the alarm it was started by may still stand for a hand-off.
+   * What this instance last handed to the projection queue (its JSON): an unchanged state is not sent again; the
+   * version of each delivery it has handed on (null: none yet, in this instance). And whether an alarm run is under
+   * way: until it ends, the alarm it was started by may still stand for a hand-off.
    */
-  readonly projection: { lastSent: string | null; alarmRunning: boolean }
+  readonly projection: ProjectionMemo
   /** The providers whose order and refund queries (and key downloads) the object may use: its gateway's. */
   readonly registry: ProviderRegistry
 }

@@ -9,7 +9,7 @@ import type { ProviderRegistry } from '../providers'
 import type { CombinedPaymentRef } from '../providers/core/types'
 import { OrderStore, openOrderStorage, type DeliveryRow, type OrderRef } from '../storage/order'
 import { runAlarm } from './alarm'
-import type { OrderContext } from './context'
+import type { OrderContext, ProjectionMemo } from './context'
 import { deliveryView, type DeliveryView } from './delivery-view'
 import type { ForwardSettings } from './forward-target'
 import { meterAlarm } from './meter'
@@ -35,7 +35,7 @@ export abstract class OrderObject extends DurableObject<Env> {
   /** The providers it queries: its gateway's (`createGateway` in http/gateway.ts makes the class from them). */
   protected abstract readonly registry: ProviderRegistry
   private readonly store: OrderStore
-  private readonly projection = { lastSent: null as string | null, alarmRunning: false }
+  private readonly projection: ProjectionMemo = { lastSent: null, deliveriesSent: null, alarmRunning: false }
   private readonly reconciler = new Reconciler()
   private readonly refundReconciler = new RefundReconciler()
   /** Whether this instance has read its schema (and converted a legacy layout): once, on first use. */

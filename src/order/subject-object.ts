@@ -8,7 +8,7 @@ import { DurableObject } from 'cloudflare:workers'
 import type { ProviderRegistry } from '../providers'
 import { OrderStore, openOrderStorage, type DeliveryRow } from '../storage/order'
 import { runSubjectAlarm } from './alarm'
-import type { OrderContext } from './context'
+import type { OrderContext, ProjectionMemo } from './context'
 import { deliveryView, type DeliveryView } from './delivery-view'
 import type { ForwardSettings } from './forward-target'
 import { meterAlarm } from './meter'
@@ -23,7 +23,7 @@ export abstract class SubjectObject extends DurableObject<Env> {
   /** The providers of its gateway (`createGateway` in http/gateway.ts makes the class from them). */
   protected abstract readonly registry: ProviderRegistry
   private readonly store: OrderStore
-  private readonly projection = { lastSent: null as string | null, alarmRunning: false }
+  private readonly projection: ProjectionMemo = { lastSent: null, deliveriesSent: null, alarmRunning: false }
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)

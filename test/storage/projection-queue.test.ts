@@ -24,10 +24,13 @@ import { objectRecord, type ProjectionRecord } from '../../src/storage/projectio
 import { OrderStore, type OrderRef } from '../../src/storage/order'
 import { network } from '../msw'
 import { consumeProjection } from '../support/projection-queue'
-import { admin, callWorker, ownKeys, registerMerchant, unavailableD1 } from '../security/harness'
+import { v3RefundNotify } from '../support/refunds'
+import { admin, callWorker, forwardUrl, freshPayment, notify, ownKeys, registerMerchant, unavailableD1 } from '../security/harness'
 import {
+  deliveryRows,
   FORWARD,
   inOrderStore,
+  makeDeliveriesDue,
   PROJECTION_WAIT,
   paymentNotification,
   refundNotification,
@@ -543,4 +546,41 @@ describe('two re-drives at once', () => {
       left: 0,
     })
   })
+})
+
+describe('an alarm run that changes more deliveries than one record carries', () => {
+  it('hands every change on: a disable failing a payment and its 50 waiting refunds at once leaves D1 with 51 failed', async () => {
+    const merchantId = 'queue-many-deliveries'
+    const ids = ownKeys(merchantId)
+    await registerMerchant(merchantId, { identity: ids })
+    network.use(http.post(forwardUrl(merchantId), () => new HttpResponse('down', { status: 500 })))
+    const payment = freshPayment('wechatpay.v3', { identity: ids, amount: 1000 })
+    expect((await notify('wechatpay.v3', merchantId, payment)).status).toBe(204)
+    const order: OrderRef = { merchantId, provider: 'wechatpay', outTradeNo: payment.outTradeNo }
+    // The merchant's endpoint fails while WeChat Pay reports 50 refunds (as many as one order may have): they wait.
+    for (let i = 0; i < 50; i++) {
+      const refund = v3RefundNotify({ outTradeNo: payment.outTradeNo, outRefundNo: `R${i}`, refund: 1, total: 1000, identity: ids.wechat })
+      expect((await notify('wechatpay.v3', merchantId, refund)).status).toBe(204)
+      await runDurableObjectAlarm(stubFor(order))
+    }
+    // Disabled: at the payment's next retry every waiting delivery fails at once, in one run.
+    expect((await admin(`/admin/merchants/${merchantId}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      vi.setSystemTime(Date.now() + 60_000)
+      await makeDeliveriesDue(order)
+      await runDurableObjectAlarm(stubFor(order))
+    } finally {
+      vi.useRealTimers()
+    }
+    const rows = await deliveryRows(order)
+    expect(rows.filter((row) => row.status === 'failed')).toHaveLength(51)
+    const inD1 = async () =>
+      (
+        await env.DB.prepare('SELECT status, count(*) AS n FROM deliveries WHERE merchant_id = ?1 AND out_trade_no = ?2 GROUP BY status')
+          .bind(merchantId, payment.outTradeNo)
+          .all<{ status: string; n: number }>()
+      ).results
+    await vi.waitFor(async () => expect(await inD1()).toEqual([{ status: 'failed', n: 51 }]), PROJECTION_WAIT)
+  }, 60_000)
 })

@@ -110,20 +110,16 @@ export type ProjectionRecord = ObjectRecord | RefusalRecord | DuplicateRecord
 /**
  * How much of an object's history one record carries: its latest notifications, its most recently changed deliveries
  * (an old one replayed or retried still goes), and each delivery's latest attempts. Every change is handed off when
- * it happens, so D1 has the older ones; the cap keeps a record of a busy subject (a complaint with hundreds of
- * notifications) far below a queue message's 128 KB.
+ * it happens, so D1 has the older ones (deliveries changed beyond the cap in one run go in further records,
+ * `laggingDeliveryRecords`); the cap keeps a record of a busy subject (a complaint with hundreds of notifications) far
+ * below a queue message's 128 KB.
  */
 const RECORD_LIMITS = { notifications: 50, deliveries: 50, attempts: 12 }
 
 /** The object's current state for D1. */
 export function objectRecord(store: OrderStore): ObjectRecord {
   const order = store.order.get()
-  const subject = store.subject.get()
-  const owner = order ?? subject
-  if (owner === null) throw new TypeError('the object holds neither an order nor a subject')
-  const { merchantId, provider } = owner
-  const outTradeNo = order?.outTradeNo ?? null
-  const subjectKey = order === null ? (subject?.subjectKey ?? null) : null
+  const { merchantId, provider, outTradeNo, subjectKey } = deliveryOwner(store)
   const audit = store.notifications.all()
   const accepted = audit.filter((n) => n.verdict === 'accepted')
   const listed = order === null ? audit : audit.filter((n) => n.verdict === 'rejected')
@@ -166,31 +162,73 @@ export function objectRecord(store: OrderStore): ObjectRecord {
       .allWithAttempts()
       .sort((a, b) => (a.updatedAt < b.updatedAt ? -1 : a.updatedAt > b.updatedAt ? 1 : 0))
       .slice(-RECORD_LIMITS.deliveries)
-      .map((d) => {
-        const attempts = d.attemptLog
-        const delivered = attempts.filter((a) => a.outcome === 'delivered').at(-1)
-        return {
-          id: d.id,
-          merchantId,
-          provider,
-          outTradeNo,
-          subjectKey,
-          eventId: d.eventId,
-          type: d.eventType,
-          status: d.status,
-          reason: d.status === 'failed' ? d.failureReason : null,
-          attempts: d.attempts,
-          nextAttemptAt: nextAttemptIso(d),
-          lastStatusCode: d.lastStatusCode,
-          createdAt: d.createdAt,
-          updatedAt: d.updatedAt,
-          version: d.version,
-          attemptLog: attempts
-            .slice(-RECORD_LIMITS.attempts)
-            .map((a) => ({ number: a.number, startedAt: a.startedAt, latencyMs: a.latencyMs })),
-          deliveredAt: delivered === undefined ? null : Date.parse(delivered.startedAt),
-        }
-      }),
+      .map((d) => deliveryProjection(d, { merchantId, provider, outTradeNo, subjectKey })),
     forwardUrl: store.forwardTarget.get()?.url ?? null,
   }
+}
+
+/** Whose deliveries the object's are: its order's, or its subject's. */
+function deliveryOwner(store: OrderStore): DeliveryOwner {
+  const order = store.order.get()
+  const subject = store.subject.get()
+  const owner = order ?? subject
+  if (owner === null) throw new TypeError('the object holds neither an order nor a subject')
+  return {
+    merchantId: owner.merchantId,
+    provider: owner.provider,
+    outTradeNo: order?.outTradeNo ?? null,
+    subjectKey: order === null ? (subject?.subjectKey ?? null) : null,
+  }
+}
+
+type StoredDeliveryWithAttempts = ReturnType<OrderStore['deliveries']['allWithAttempts']>[number]
+type DeliveryOwner = Pick<DeliveryProjection, 'merchantId' | 'provider' | 'outTradeNo' | 'subjectKey'>
+
+function deliveryProjection(d: StoredDeliveryWithAttempts, owner: DeliveryOwner): DeliveryProjection {
+  const { merchantId, provider, outTradeNo, subjectKey } = owner
+  const attempts = d.attemptLog
+  const delivered = attempts.filter((a) => a.outcome === 'delivered').at(-1)
+  return {
+    id: d.id,
+    merchantId,
+    provider,
+    outTradeNo,
+    subjectKey,
+    eventId: d.eventId,
+    type: d.eventType,
+    status: d.status,
+    reason: d.status === 'failed' ? d.failureReason : null,
+    attempts: d.attempts,
+    nextAttemptAt: nextAttemptIso(d),
+    lastStatusCode: d.lastStatusCode,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+    version: d.version,
+    attemptLog: attempts.slice(-RECORD_LIMITS.attempts).map((a) => ({ number: a.number, startedAt: a.startedAt, latencyMs: a.latencyMs })),
+    deliveredAt: delivered === undefined ? null : Date.parse(delivered.startedAt),
+  }
+}
+
+/**
+ * The deliveries `record` leaves out that changed since `sent` (each delivery's version when last handed on; null:
+ * unknown, so every one left out), as further records of the same object, `RECORD_LIMITS.deliveries` to a record: one
+ * alarm run can change more deliveries than a record carries (a disabled endpoint fails every waiting one at once).
+ */
+export function laggingDeliveryRecords(store: OrderStore, record: ObjectRecord, sent: ReadonlyMap<string, number> | null): ObjectRecord[] {
+  const carried = new Set(record.deliveries.map((d) => d.id))
+  const owner = deliveryOwner(store)
+  const lagging = store.deliveries
+    .allWithAttempts()
+    .filter((d) => !carried.has(d.id) && sent?.get(d.id) !== d.version)
+    .map((d) => deliveryProjection(d, owner))
+  const records: ObjectRecord[] = []
+  for (let i = 0; i < lagging.length; i += RECORD_LIMITS.deliveries) {
+    records.push({ ...record, notifications: [], deliveries: lagging.slice(i, i + RECORD_LIMITS.deliveries) })
+  }
+  return records
+}
+
+/** Each delivery's version: what a hand-off of the object's state now hands on. */
+export function deliveryVersions(store: OrderStore): Map<string, number> {
+  return new Map(store.deliveries.all().map((d) => [d.id, d.version]))
 }
