@@ -73,16 +73,21 @@ export async function ingestNotification(ctx: OrderContext, request: IngestReque
   )
   // Same output-gated storage as the transaction: the alarm is durable before the reply leaves. A duplicate changed
   // nothing, so it needs no alarm (its count reaches the stats from the Worker), unless the object owes work and has
-  // none: the original's commit stood but its alarm failed (the provider was told to retry, and this is the retry).
+  // none (the original's commit stood but its alarm failed: the provider was told to retry, and this is the retry), or
+  // is a tombstone, whose late duplicate's audit entry goes at its own retention date.
   const setsAlarm = result.verdict !== 'duplicate' || (await alarmMissing(ctx))
   if (setsAlarm) await ctx.store.setAlarm(nowMs)
   meterIngest(ctx, 'order', { verdict: result.verdict, new_order: newOrder }, { rows, alarms: setsAlarm ? 1 : 0 })
   return result
 }
 
-/** The object owes an alarm run work and has no alarm set (a running one reads as none: it sets the next itself). */
+/**
+ * The object owes an alarm run work, or is a tombstone that must be compacted again, and has no alarm set (a running
+ * one reads as none: it sets the next itself).
+ */
 async function alarmMissing(ctx: OrderContext): Promise<boolean> {
-  if (ctx.projection.alarmRunning || !ctx.store.hasWorkLeft()) return false
+  if (ctx.projection.alarmRunning) return false
+  if (!ctx.store.hasWorkLeft() && ctx.store.compactedAt() === null) return false
   return (await ctx.storage.getAlarm()) === null
 }
 

@@ -26,11 +26,13 @@ function retentionMs(env: Env): number {
  */
 export function compactionDueAt(ctx: OrderContext): number | null {
   const { store } = ctx
-  // An order changes with each notification it accepts; a subject's notifications each add a delivery.
+  // An order changes with each notification it accepts; a subject's notifications each add a delivery. A duplicate
+  // or a refusal changes neither, but adds to the audit trail: a tombstone's late ones go in their turn too.
   const stored = store.order.get()?.updatedAt ?? store.subject.createdAt()
   if (stored === null) return null
   if (store.hasWorkLeft()) return null
-  const lastChange = [stored, ...store.deliveries.all().map((d) => d.updatedAt)].sort().at(-1)!
+  const changes = [stored, ...store.deliveries.all().map((d) => d.updatedAt), ...store.notifications.all().map((n) => n.receivedAt)]
+  const lastChange = changes.sort().at(-1)!
   const compactedAt = store.compactedAt()
   if (compactedAt !== null && compactedAt >= lastChange) return null
   return Date.parse(lastChange) + retentionMs(ctx.env)

@@ -443,6 +443,45 @@ describe('order object storage', () => {
     expect(forwarded).toEqual(['payment.succeeded', 'refund.succeeded'])
     expect(await inOrderStore(order, (store) => store.order.get()?.refundedAmount)).toBe(40)
   })
+
+  it('a tombstone’s late duplicates and refusals go in their turn: its storage stays bounded', async () => {
+    network.use(http.post(FORWARD.url, () => HttpResponse.text('ok')))
+    const order = uniqueOrder('TOMB-LATE')
+    const stub = stubFor(order)
+    await runInDurableObject(stub, (o: OrderObject) => {
+      ;(o as unknown as { env: Env }).env = { ...env, ORDER_RETENTION_DAYS: '0' } as unknown as Env
+    })
+    const send = (notification: ReturnType<typeof paymentNotification>) =>
+      stub.ingest({ order, notification, settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })
+    const payment = paymentNotification(order)
+    expect((await send(payment)).verdict).toBe('accepted')
+    await runDurableObjectAlarm(stub)
+    await runDurableObjectAlarm(stub)
+    const firstTombstone = await inOrderStore(order, (store) => store.compactedAt())
+    expect(firstTombstone).not.toBeNull()
+
+    // The provider resends the payment; a refund above the order is refused. Each leaves an audit entry.
+    await scheduler.wait(5)
+    expect((await send(payment)).verdict).toBe('duplicate')
+    // The duplicate sets the alarm: a tombstone has no other work to wake it.
+    expect(await runInDurableObject(stub, (_o, state) => state.storage.getAlarm())).not.toBeNull()
+    expect((await send(refundNotification(order, 'TOMB-LATE-R1', 500))).verdict).toBe('rejected')
+    // The accepted ones stay: they are the dedupe set.
+    const trail = () =>
+      inOrderStore(order, (store) =>
+        store.notifications
+          .all()
+          .map((n) => n.verdict)
+          .filter((v) => v !== 'accepted'),
+      )
+    expect(await trail()).toEqual(['duplicate', 'rejected'])
+    // The alarm's run compacts them in their turn.
+    await runDurableObjectAlarm(stub)
+    await runDurableObjectAlarm(stub)
+    expect(await trail()).toEqual([])
+    expect(await inOrderStore(order, (store) => store.compactedAt())).not.toBe(firstTombstone)
+    expect((await send(payment)).verdict).toBe('duplicate')
+  })
 })
 
 describe('parked records', () => {
