@@ -372,6 +372,24 @@ describe('shard assignment', () => {
   })
 })
 
+/**
+ * A paid order whose object keeps nothing past retention (zero days: compacted as soon as it has nothing left to do),
+ * its payment delivered and both of its alarm runs done; `send` ingests another notification of it.
+ */
+async function paidWithNoRetention(order: OrderRef) {
+  const stub = stubFor(order)
+  await runInDurableObject(stub, (o: OrderObject) => {
+    ;(o as unknown as { env: Env }).env = { ...env, ORDER_RETENTION_DAYS: '0' } as unknown as Env
+  })
+  const send = (notification: ReturnType<typeof paymentNotification>) =>
+    stub.ingest({ order, notification, settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })
+  const payment = paymentNotification(order)
+  expect((await send(payment)).verdict).toBe('accepted')
+  await runDurableObjectAlarm(stub)
+  await runDurableObjectAlarm(stub)
+  return { stub, send, payment }
+}
+
 describe('order object storage', () => {
   it('a new payment writes 4 rows in ingest (2 schema rows of the table, the head, the event) and 1 in its alarm; a duplicate 1', async () => {
     const order = uniqueOrder('ROWS')
@@ -416,17 +434,7 @@ describe('order object storage', () => {
         return HttpResponse.text('ok')
       }),
     )
-    const stub = stubFor(order)
-    // Retention of zero days: the order is compacted as soon as it has nothing left to do.
-    await runInDurableObject(stub, (o: OrderObject) => {
-      ;(o as unknown as { env: Env }).env = { ...env, ORDER_RETENTION_DAYS: '0' } as unknown as Env
-    })
-    const send = (notification: ReturnType<typeof paymentNotification>) =>
-      stub.ingest({ order, notification, settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })
-    const payment = paymentNotification(order)
-    expect((await send(payment)).verdict).toBe('accepted')
-    await runDurableObjectAlarm(stub)
-    await runDurableObjectAlarm(stub)
+    const { stub, send, payment } = await paidWithNoRetention(order)
     const compacted = await inOrderStore(order, (store) => ({
       at: store.compactedAt(),
       events: store.events.all().length,
@@ -447,16 +455,7 @@ describe('order object storage', () => {
   it('a tombstone’s late duplicates and refusals go in their turn: its storage stays bounded', async () => {
     network.use(http.post(FORWARD.url, () => HttpResponse.text('ok')))
     const order = uniqueOrder('TOMB-LATE')
-    const stub = stubFor(order)
-    await runInDurableObject(stub, (o: OrderObject) => {
-      ;(o as unknown as { env: Env }).env = { ...env, ORDER_RETENTION_DAYS: '0' } as unknown as Env
-    })
-    const send = (notification: ReturnType<typeof paymentNotification>) =>
-      stub.ingest({ order, notification, settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })
-    const payment = paymentNotification(order)
-    expect((await send(payment)).verdict).toBe('accepted')
-    await runDurableObjectAlarm(stub)
-    await runDurableObjectAlarm(stub)
+    const { stub, send, payment } = await paidWithNoRetention(order)
     const firstTombstone = await inOrderStore(order, (store) => store.compactedAt())
     expect(firstTombstone).not.toBeNull()
 
