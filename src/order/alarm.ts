@@ -11,7 +11,7 @@
  */
 import { errorName, errorSummary, log } from '../lib/log'
 import { reportDeliveryRun } from '../ops/monitor'
-import { deliveryVersions, enqueueProjection, laggingDeliveryRecords, objectRecord } from '../storage/projection'
+import { enqueueProjection, laggingDeliveries, objectRecord } from '../storage/projection'
 import type { OrderContext } from './context'
 import { deliverHeadOfLine } from './delivery-runner'
 import { openForwardSecrets, refreshForwardTarget } from './forward-target'
@@ -146,14 +146,14 @@ async function handOff(ctx: OrderContext, merchantId: string): Promise<boolean> 
   try {
     const record = objectRecord(ctx.store)
     const state = JSON.stringify(record)
-    const lagging = laggingDeliveryRecords(ctx.store, record, ctx.projection.deliveriesSent)
-    if (state !== ctx.projection.lastSent || lagging.length > 0) {
-      // Read now, as the records were: what changes during the sends is handed on by the next run.
-      const versions = deliveryVersions(ctx.store)
+    // Read now, with the record: what changes during the sends is handed on by the next run.
+    const lagging = laggingDeliveries(ctx.store, record, ctx.projection.deliveriesSent)
+    const further = lagging?.records ?? []
+    if (state !== ctx.projection.lastSent || further.length > 0) {
       // One at a time: a batch of records near the size limit each would pass the queue's limit for a batch.
-      for (const each of [record, ...lagging]) await enqueueProjection(ctx.env, [each])
+      for (const each of [record, ...further]) await enqueueProjection(ctx.env, [each])
       ctx.projection.lastSent = state
-      ctx.projection.deliveriesSent = versions
+      ctx.projection.deliveriesSent = lagging?.versions ?? null
     }
     return true
   } catch (error) {

@@ -111,7 +111,7 @@ export type ProjectionRecord = ObjectRecord | RefusalRecord | DuplicateRecord
  * How much of an object's history one record carries: its latest notifications, its most recently changed deliveries
  * (an old one replayed or retried still goes), and each delivery's latest attempts. Every change is handed off when
  * it happens, so D1 has the older ones (deliveries changed beyond the cap in one run go in further records,
- * `laggingDeliveryRecords`); the cap keeps a record of a busy subject (a complaint with hundreds of notifications) far
+ * `laggingDeliveries`); the cap keeps a record of a busy subject (a complaint with hundreds of notifications) far
  * below a queue message's 128 KB.
  */
 const RECORD_LIMITS = { notifications: 50, deliveries: 50, attempts: 12 }
@@ -213,22 +213,22 @@ function deliveryProjection(d: StoredDeliveryWithAttempts, owner: DeliveryOwner)
  * The deliveries `record` leaves out that changed since `sent` (each delivery's version when last handed on; null:
  * unknown, so every one left out), as further records of the same object, `RECORD_LIMITS.deliveries` to a record: one
  * alarm run can change more deliveries than a record carries (a disabled endpoint fails every waiting one at once).
+ * With them, each delivery's version now, to remember once they are handed on. Null when `record` carries every
+ * delivery (the usual case: nothing to send, nothing to remember).
  */
-export function laggingDeliveryRecords(store: OrderStore, record: ObjectRecord, sent: ReadonlyMap<string, number> | null): ObjectRecord[] {
+export function laggingDeliveries(
+  store: OrderStore,
+  record: ObjectRecord,
+  sent: ReadonlyMap<string, number> | null,
+): { records: ObjectRecord[]; versions: ReadonlyMap<string, number> } | null {
+  const all = store.deliveries.allWithAttempts()
+  if (all.length <= record.deliveries.length) return null
   const carried = new Set(record.deliveries.map((d) => d.id))
   const owner = deliveryOwner(store)
-  const lagging = store.deliveries
-    .allWithAttempts()
-    .filter((d) => !carried.has(d.id) && sent?.get(d.id) !== d.version)
-    .map((d) => deliveryProjection(d, owner))
+  const lagging = all.filter((d) => !carried.has(d.id) && sent?.get(d.id) !== d.version).map((d) => deliveryProjection(d, owner))
   const records: ObjectRecord[] = []
   for (let i = 0; i < lagging.length; i += RECORD_LIMITS.deliveries) {
     records.push({ ...record, notifications: [], deliveries: lagging.slice(i, i + RECORD_LIMITS.deliveries) })
   }
-  return records
-}
-
-/** Each delivery's version: what a hand-off of the object's state now hands on. */
-export function deliveryVersions(store: OrderStore): Map<string, number> {
-  return new Map(store.deliveries.all().map((d) => [d.id, d.version]))
+  return { records, versions: new Map(all.map((d) => [d.id, d.version])) }
 }
