@@ -266,7 +266,11 @@ describe('provider notifications about no order', () => {
     // the fixture's clock the alarm is in the real past, so the runtime may have started it before the test did.)
     await vi.waitFor(async () => expect(await stored()).toEqual({ compacted: true, events: 0, trail: ['accepted'] }))
 
-    // WeChat sends it again: still a duplicate, nothing forwarded again.
+    // WeChat sends it again: still a duplicate, nothing forwarded again. (Retention back to a day first, or the
+    // duplicate's own audit entry would be dropped in its turn at once.)
+    await runInDurableObject(subject, (o: SubjectObject) => {
+      ;(o as unknown as { env: Env }).env = { ...env, ORDER_RETENTION_DAYS: '1' } as Env
+    })
     expect(await send(transferBillFinished, merchantId)).toEqual(ACCEPT['wechatpay.v3'])
     await forwarded(received, TRANSFER_BILL_NO, 1, 'wechatpay', merchantId)
     await vi.waitFor(async () => expect(await stored()).toEqual({ compacted: true, events: 0, trail: ['accepted', 'duplicate'] }))
