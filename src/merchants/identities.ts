@@ -111,29 +111,41 @@ const INDEX_PAGE = 100
 export async function indexUnclaimedMerchants(db: D1Database, registry: ProviderRegistry): Promise<void> {
   for (;;) {
     const { results } = await db
-      .prepare('SELECT id, config FROM merchants WHERE id NOT IN (SELECT merchant_id FROM merchant_identities) LIMIT ?1')
+      .prepare('SELECT id, config, version FROM merchants WHERE id NOT IN (SELECT merchant_id FROM merchant_identities) LIMIT ?1')
       .bind(INDEX_PAGE)
-      .all<{ id: string; config: string }>()
-    const claims = results.flatMap((row) => [indexedMark(row.id), ...storedKeys(row.config, registry)].map((key) => ({ id: row.id, key })))
+      .all<{ id: string; config: string; version: number }>()
+    const claims = results.flatMap((row) =>
+      [indexedMark(row.id), ...storedKeys(row.config, registry)].map((key) => ({ id: row.id, version: row.version, key })),
+    )
     if (claims.length === 0) return
+    // OR IGNORE: another save indexing the same merchant at once already inserted it. The version guard: a save of
+    // the merchant since the read above wrote its own claims, which the old config's must not join.
     const inserted = await db.batch(
-      claims.map(({ id, key }) => {
-        const { where, params } = overlapOf(key, 3)
+      claims.map(({ id, version, key }) => {
+        const { where, params } = overlapOf(key, 4)
         return db
           .prepare(
-            `INSERT INTO merchant_identities (identity, merchant_id) SELECT ?1, ?2
-             WHERE NOT EXISTS (SELECT 1 FROM merchant_identities WHERE merchant_id != ?2 AND ${where}) RETURNING identity`,
+            `INSERT OR IGNORE INTO merchant_identities (identity, merchant_id) SELECT ?1, ?2
+             WHERE EXISTS (SELECT 1 FROM merchants WHERE id = ?2 AND version = ?3)
+               AND NOT EXISTS (SELECT 1 FROM merchant_identities WHERE merchant_id != ?2 AND ${where}) RETURNING identity`,
           )
-          .bind(key, id, ...params)
+          .bind(key, id, version, ...params)
       }),
     )
-    claims.forEach(({ id, key }, i) => {
-      if (inserted[i]?.results.length !== 0) return
+    const leftOut = claims.filter((_, i) => inserted[i]?.results.length === 0)
+    for (const { id, key } of await takenByOthers(db, leftOut)) {
       const { provider, parts } = decodeIdentity(key)
       log('warn', { event: 'merchant.identity_shared', merchant_id: id, provider, identity: parts.join(' / ') })
-    })
+    }
     if (results.length < INDEX_PAGE) return
   }
+}
+
+/** Of the claims left out of an indexing, those another merchant's overlapping claim keeps out (not the merchant's own). */
+async function takenByOthers<C extends { id: string; key: string }>(db: D1Database, leftOut: C[]): Promise<C[]> {
+  if (leftOut.length === 0) return []
+  const checks = await db.batch(leftOut.map(({ id, key }) => overlapping(db, id, key)))
+  return leftOut.filter((_, i) => (checks[i]?.results.length ?? 0) > 0)
 }
 
 /** A stored row's keys; none for a row that no longer parses (it is marked indexed, and never blocks a save). */

@@ -1,0 +1,101 @@
+/**
+ * Merchants saved before identities were kept are indexed by the next save of any merchant
+ * (indexUnclaimedMerchants). Two saves at once both index them; a save of the legacy merchant itself
+ * while an indexing is out writes its own claims, which the old config's do not join.
+ */
+import { env } from 'cloudflare:workers'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { indexUnclaimedMerchants } from '../../src/merchants/identities'
+import { masterKeyring } from '../../src/merchants/master-keys'
+import { parseMerchantInput } from '../../src/merchants/schema'
+import { sealMerchant } from '../../src/merchants/sealing'
+import { defaultRegistry } from '../../src/providers'
+import { admin, merchantBody, ownKeys } from '../security/harness'
+
+/** Stores `merchantId` as an older version did: its sealed config in `merchants`, and no claims. */
+async function saveAsLegacy(merchantId: string): Promise<void> {
+  const input = await parseMerchantInput(merchantBody(merchantId, { identity: ownKeys(merchantId) }), { allowLoopback: false })
+  const stored = await sealMerchant(masterKeyring(env), merchantId, input, defaultRegistry)
+  const at = new Date().toISOString()
+  await env.DB.prepare('INSERT INTO merchants (id, config, version, created_at, updated_at) VALUES (?1, ?2, 1, ?3, ?3)')
+    .bind(merchantId, JSON.stringify(stored), at)
+    .run()
+}
+
+const claimsOf = async (merchantId: string): Promise<string[]> =>
+  (
+    await env.DB.prepare('SELECT identity FROM merchant_identities WHERE merchant_id = ?1 ORDER BY identity')
+      .bind(merchantId)
+      .all<{ identity: string }>()
+  ).results.map((row) => row.identity)
+
+const put = (merchantId: string, body: unknown) => admin(`/admin/merchants/${merchantId}`, { method: 'PUT', body: JSON.stringify(body) })
+
+/** The `merchant.identity_shared` lines logged while `run` runs. */
+async function sharedLogged(run: () => Promise<unknown>): Promise<unknown[]> {
+  const lines: string[] = []
+  const spy = vi.spyOn(console, 'warn').mockImplementation((line: unknown) => lines.push(String(line)))
+  try {
+    await run()
+  } finally {
+    spy.mockRestore()
+  }
+  return lines.map((line) => JSON.parse(line) as { event?: string }).filter((line) => line.event === 'merchant.identity_shared')
+}
+
+afterEach(async () => {
+  await env.DB.batch([env.DB.prepare('DELETE FROM merchant_identities'), env.DB.prepare('DELETE FROM merchants')])
+})
+
+describe('indexing merchants saved before identities were kept', () => {
+  it('two indexings at once both finish, index the merchant once, and log no merchant as sharing its own identity', async () => {
+    await saveAsLegacy('legacy-twice')
+    const shared = await sharedLogged(() =>
+      Promise.all([indexUnclaimedMerchants(env.DB, defaultRegistry), indexUnclaimedMerchants(env.DB, defaultRegistry)]),
+    )
+    expect(shared).toEqual([])
+    const claims = await claimsOf('legacy-twice')
+    expect(claims.length).toBeGreaterThan(1)
+    expect(new Set(claims).size).toBe(claims.length)
+  })
+
+  it('two saves at once while a legacy merchant waits to be indexed: both created', async () => {
+    await saveAsLegacy('legacy-waiting')
+    const [first, second] = await Promise.all([
+      put('saved-once', merchantBody('saved-once', { identity: ownKeys('saved-once') })),
+      put('saved-too', merchantBody('saved-too', { identity: ownKeys('saved-too') })),
+    ])
+    expect([first.status, second.status]).toEqual([201, 201])
+    expect((await claimsOf('legacy-waiting')).length).toBeGreaterThan(1)
+  })
+
+  it('a save of the legacy merchant while an indexing is out keeps only the claims it saved', async () => {
+    const legacy = 'legacy-resaved'
+    await saveAsLegacy(legacy)
+    const oldMchid = ownKeys(legacy).wechat.mchid
+    const renamed = { ...ownKeys(legacy), wechat: { ...ownKeys(legacy).wechat, mchid: '1900077001' } }
+    // An indexing that read the legacy row, then waits while the merchant is saved with another mchid.
+    let saved = false
+    const racing = new Proxy(env.DB, {
+      get(target, name) {
+        if (name === 'batch' && !saved) {
+          return async (statements: D1PreparedStatement[]) => {
+            saved = true
+            expect((await put(legacy, merchantBody(legacy, { identity: renamed }))).status).toBe(200)
+            return target.batch(statements)
+          }
+        }
+        const value = Reflect.get(target, name)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+    await indexUnclaimedMerchants(racing, defaultRegistry)
+    expect(saved).toBe(true)
+    const claims = await claimsOf(legacy)
+    expect(claims.some((claim) => claim.includes('1900077001'))).toBe(true)
+    expect(claims.some((claim) => claim.includes(oldMchid))).toBe(false)
+    // So another merchant may take the old mchid.
+    const taker = { ...ownKeys('legacy-taker'), wechat: { ...ownKeys('legacy-taker').wechat, mchid: oldMchid } }
+    expect((await put('legacy-taker', merchantBody('legacy-taker', { identity: taker, providers: ['wechatpay'] }))).status).toBe(201)
+  })
+})
