@@ -734,8 +734,8 @@ export type components = {
                 url?: string | null;
                 secret?: string | null;
                 previousSecret?: string | null;
-                disabled_at?: string | null;
-                disabled_reason?: ("gone" | "failing" | "manual") | null;
+                readonly disabled_at?: string | null;
+                readonly disabled_reason?: ("gone" | "failing" | "manual") | null;
             } | null;
             wechatpay?: {
                 appid?: (string | string[]) | null;
@@ -752,7 +752,7 @@ export type components = {
                 merchantSerial?: string | null;
                 apiBaseUrl?: string | null;
                 autoPlatformCertificates?: boolean | null;
-                platformKeys?: {
+                readonly platformKeys?: {
                     serial: string;
                     /** @enum {string} */
                     source: "configured" | "downloaded";
@@ -772,7 +772,7 @@ export type components = {
                 signType?: ("RSA2" | "RSA") | null;
                 appPrivateKey?: string | null;
                 gatewayUrl?: string | null;
-                certificates?: {
+                readonly certificates?: {
                     alipayPublicCert?: {
                         sn?: (string | null) | null;
                         serial_number?: string | null;
@@ -805,7 +805,7 @@ export type components = {
             requireRegisteredOrders?: boolean | null;
             confirmPaymentsByQuery?: boolean | null;
             keepRejectedBodies?: boolean | null;
-            endpoint_health?: {
+            readonly endpoint_health?: {
                 failing_since?: string | null;
                 last_failure_at?: string | null;
                 last_success_at?: string | null;

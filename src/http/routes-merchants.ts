@@ -52,8 +52,13 @@ export function mergePatchOf(schema: z.ZodType): z.ZodType {
     const patchOf = ([key, value]: [string, z.ZodType]) => [key, mergePatchOf(value).nullable().optional()]
     // Read-only members (what GET shows, ignored when sent back) are accepted, not named among the fields to send.
     const readOnly = ([, value]: [string, z.ZodType]) => z.globalRegistry.get(value)?.readOnly === true
+    // Each keeps its description and readOnly mark, which patchOf's wrappers would not carry.
+    const markedPatchOf = (member: [string, z.ZodType]) => {
+      const [key, patch] = patchOf(member) as [string, z.ZodType]
+      return [key, patch.meta({ ...z.globalRegistry.get(member[1]) })]
+    }
     return strictObject(Object.fromEntries(members.filter((m) => !readOnly(m)).map(patchOf))).extend(
-      Object.fromEntries(members.filter(readOnly).map(patchOf)),
+      Object.fromEntries(members.filter(readOnly).map(markedPatchOf)),
     )
   }
   if (inner instanceof z.ZodRecord) return z.record(z.string(), (inner.valueType as z.ZodType).nullable())

@@ -8,7 +8,7 @@ import openapi from '../../docs/openapi.json'
 import keys from '../fixtures/keys.json'
 import { admin, FORWARD_SECRET, merchantBody, withOwnIds } from '../support/gateway'
 
-type Schema = { properties?: Record<string, Schema>; readOnly?: boolean }
+type Schema = { properties?: Record<string, Schema>; anyOf?: Schema[]; readOnly?: boolean }
 const schemas = (openapi as unknown as { components: { schemas: Record<string, Schema> } }).components.schemas
 
 const put = (id: string, body: unknown) => admin(`/admin/merchants/${id}`, { method: 'PUT', body: JSON.stringify(body) })
@@ -51,13 +51,20 @@ describe("a merchant's GET reply", () => {
         .map((field) => `${section}.${field}`),
     )
     expect(undocumented).toEqual([])
-    const input = schemas.MerchantInput!.properties!
-    expect({
-      platformKeys: input.wechatpay?.properties?.platformKeys?.readOnly,
-      certificates: input.alipay?.properties?.certificates?.readOnly,
-      endpoint_health: input.endpoint_health?.readOnly,
-      disabled_at: input.forward?.properties?.disabled_at?.readOnly,
-    }).toEqual({ platformKeys: true, certificates: true, endpoint_health: true, disabled_at: true })
+    // In the PUT body and in the PATCH body alike (where each section may also be null: anyOf [object, null]).
+    const member = (schema: Schema | undefined, name: string): Schema | undefined =>
+      schema?.properties?.[name] ?? schema?.anyOf?.find((option) => option.properties)?.properties?.[name]
+    for (const body of ['MerchantInput', 'MerchantPatch']) {
+      const root = schemas[body]
+      expect({
+        body,
+        platformKeys: member(member(root, 'wechatpay'), 'platformKeys')?.readOnly,
+        certificates: member(member(root, 'alipay'), 'certificates')?.readOnly,
+        endpoint_health: member(root, 'endpoint_health')?.readOnly,
+        disabled_at: member(member(root, 'forward'), 'disabled_at')?.readOnly,
+        disabled_reason: member(member(root, 'forward'), 'disabled_reason')?.readOnly,
+      }).toEqual({ body, platformKeys: true, certificates: true, endpoint_health: true, disabled_at: true, disabled_reason: true })
+    }
   })
 
   it('saves the same merchant again with its secrets added back, keeping a configured certificate and its expiry', async () => {
