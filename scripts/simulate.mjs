@@ -181,7 +181,9 @@ async function simulate({ channel, event, repeat, concurrent, gateway, show, bui
         : `✓ ${copies}/${copies} accepted: one state change however often it arrives, so \`npm run listen\` prints one ${expected}`,
     )
   }
-  await printOrderStatus(gateway, merchantId, provider, built.order.outTradeNo)
+  // A refund the gateway confirms with the provider's refund query first shows a moment later: wait for it.
+  const settled = event === 'refund' && !hostile ? (order) => order.refunded_amount >= built.order.refundedAfter : undefined
+  await printOrderStatus(gateway, merchantId, provider, built.order.outTradeNo, settled)
   return 0
 }
 
@@ -435,8 +437,12 @@ async function post(url, built) {
 }
 
 /** The order as the gateway now sees it (admin API, token from .dev.vars): read-your-writes, right after the reply. */
-async function printOrderStatus(gateway, merchantId, provider, outTradeNo) {
-  const read = await readOrder(gateway, merchantId, provider, outTradeNo)
+async function printOrderStatus(gateway, merchantId, provider, outTradeNo, settled = () => true) {
+  let read = await readOrder(gateway, merchantId, provider, outTradeNo)
+  for (let waited = 0; read !== null && !settled(read.order) && waited < 3000; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    read = await readOrder(gateway, merchantId, provider, outTradeNo)
+  }
   if (read === null) return
   const { order, path } = read
   const refunded = order.refunded_amount > 0 ? `, ${yuan(order.refunded_amount)} refunded` : ''
