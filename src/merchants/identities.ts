@@ -102,6 +102,9 @@ export function claimStatements(db: D1Database, merchantId: string, keys: readon
 /** Merchants indexed per D1 batch. */
 const INDEX_PAGE = 100
 
+/** Passes read again after one that left a merchant out. */
+const INDEX_RETRIES = 3
+
 /**
  * Claims for merchants saved before identities were kept (their stored config has every public field): indexed on
  * the next save of any merchant, all of them before its check, first come first served. A claim overlapping one
@@ -109,15 +112,17 @@ const INDEX_PAGE = 100
  * and still take its notifications; the next save of the one logged is refused with 409 naming the other.
  */
 export async function indexUnclaimedMerchants(db: D1Database, registry: ProviderRegistry): Promise<void> {
-  for (;;) {
+  // A pass may leave a merchant out that changed meanwhile (a reseal, its endpoint disabled): read it again, as
+  // long as passes leave some out (bounded: a merchant rewritten on every pass is indexed by a later save).
+  for (let passesShort = 0; passesShort <= INDEX_RETRIES; ) {
     const { results } = await db
       .prepare('SELECT id, config, version FROM merchants WHERE id NOT IN (SELECT merchant_id FROM merchant_identities) LIMIT ?1')
       .bind(INDEX_PAGE)
       .all<{ id: string; config: string; version: number }>()
+    if (results.length === 0) return
     const claims = results.flatMap((row) =>
       [indexedMark(row.id), ...storedKeys(row.config, registry)].map((key) => ({ id: row.id, version: row.version, key })),
     )
-    if (claims.length === 0) return
     // OR IGNORE: another save indexing the same merchant at once already inserted it. The version guard: a save of
     // the merchant since the read above wrote its own claims, which the old config's must not join.
     const inserted = await db.batch(
@@ -137,7 +142,7 @@ export async function indexUnclaimedMerchants(db: D1Database, registry: Provider
       const { provider, parts } = decodeIdentity(key)
       log('warn', { event: 'merchant.identity_shared', merchant_id: id, provider, identity: parts.join(' / ') })
     }
-    if (results.length < INDEX_PAGE) return
+    if (leftOut.some(({ id, key }) => key === indexedMark(id))) passesShort += 1
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * Merchants saved before identities were kept are indexed by the next save of any merchant
  * (indexUnclaimedMerchants). Two saves at once both index them; a save of the legacy merchant itself
- * while an indexing is out writes its own claims, which the old config's do not join.
+ * while an indexing is out writes its own claims, which the old config's do not join; a legacy merchant
+ * rewritten without a save meanwhile is read again and indexed.
  */
 import { env } from 'cloudflare:workers'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -43,6 +44,25 @@ async function sharedLogged(run: () => Promise<unknown>): Promise<unknown[]> {
   return lines.map((line) => JSON.parse(line) as { event?: string }).filter((line) => line.event === 'merchant.identity_shared')
 }
 
+/** `env.DB`, except that its first `batch` runs `meanwhile` before the batch itself: a write racing an indexing. */
+function racingFirstBatch(meanwhile: () => Promise<void>): { db: D1Database; raced: () => boolean } {
+  let raced = false
+  const db = new Proxy(env.DB, {
+    get(target, name) {
+      if (name === 'batch' && !raced) {
+        return async (statements: D1PreparedStatement[]) => {
+          raced = true
+          await meanwhile()
+          return target.batch(statements)
+        }
+      }
+      const value = Reflect.get(target, name)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+  return { db, raced: () => raced }
+}
+
 afterEach(async () => {
   await env.DB.batch([env.DB.prepare('DELETE FROM merchant_identities'), env.DB.prepare('DELETE FROM merchants')])
 })
@@ -69,28 +89,29 @@ describe('indexing merchants saved before identities were kept', () => {
     expect((await claimsOf('legacy-waiting')).length).toBeGreaterThan(1)
   })
 
+  it('a legacy merchant rewritten without a save while an indexing is out (a reseal, its endpoint disabled) is indexed all the same', async () => {
+    const legacy = 'legacy-rewritten'
+    await saveAsLegacy(legacy)
+    // As writeStoredMerchant does: the row's version moves on, no claim is written.
+    const racing = racingFirstBatch(async () => {
+      await env.DB.prepare('UPDATE merchants SET version = version + 1 WHERE id = ?1').bind(legacy).run()
+    })
+    await indexUnclaimedMerchants(racing.db, defaultRegistry)
+    expect(racing.raced()).toBe(true)
+    expect((await claimsOf(legacy)).length).toBeGreaterThan(1)
+  })
+
   it('a save of the legacy merchant while an indexing is out keeps only the claims it saved', async () => {
     const legacy = 'legacy-resaved'
     await saveAsLegacy(legacy)
     const oldMchid = ownKeys(legacy).wechat.mchid
     const renamed = { ...ownKeys(legacy), wechat: { ...ownKeys(legacy).wechat, mchid: '1900077001' } }
     // An indexing that read the legacy row, then waits while the merchant is saved with another mchid.
-    let saved = false
-    const racing = new Proxy(env.DB, {
-      get(target, name) {
-        if (name === 'batch' && !saved) {
-          return async (statements: D1PreparedStatement[]) => {
-            saved = true
-            expect((await put(legacy, merchantBody(legacy, { identity: renamed }))).status).toBe(200)
-            return target.batch(statements)
-          }
-        }
-        const value = Reflect.get(target, name)
-        return typeof value === 'function' ? value.bind(target) : value
-      },
+    const racing = racingFirstBatch(async () => {
+      expect((await put(legacy, merchantBody(legacy, { identity: renamed }))).status).toBe(200)
     })
-    await indexUnclaimedMerchants(racing, defaultRegistry)
-    expect(saved).toBe(true)
+    await indexUnclaimedMerchants(racing.db, defaultRegistry)
+    expect(racing.raced()).toBe(true)
     const claims = await claimsOf(legacy)
     expect(claims.some((claim) => claim.includes('1900077001'))).toBe(true)
     expect(claims.some((claim) => claim.includes(oldMchid))).toBe(false)
