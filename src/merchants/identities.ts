@@ -138,11 +138,17 @@ export async function indexUnclaimedMerchants(db: D1Database, registry: Provider
       }),
     )
     const leftOut = claims.filter((_, i) => inserted[i]?.results.length === 0)
-    for (const { id, key } of await takenByOthers(db, leftOut)) {
+    // Only the merchants this pass indexed: one whose mark it did not insert changed meanwhile (its claims are old)
+    // or was indexed by another save at once (which logs it).
+    const markLeftOut = new Set(leftOut.filter(({ id, key }) => key === indexedMark(id)).map(({ id }) => id))
+    for (const { id, key } of await takenByOthers(
+      db,
+      leftOut.filter(({ id }) => !markLeftOut.has(id)),
+    )) {
       const { provider, parts } = decodeIdentity(key)
       log('warn', { event: 'merchant.identity_shared', merchant_id: id, provider, identity: parts.join(' / ') })
     }
-    if (leftOut.some(({ id, key }) => key === indexedMark(id))) passesShort += 1
+    if (markLeftOut.size > 0) passesShort += 1
   }
 }
 
