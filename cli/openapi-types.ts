@@ -729,28 +729,48 @@ export type components = {
                 last_success_at: string | null;
             };
         };
+        /** @description A JSON merge patch (RFC 7396) of MerchantInput: absent members stay as they are. */
         MerchantPatch: {
             forward?: {
+                /**
+                 * Format: uri
+                 * @description Where events are POSTed: https, a public address, no port.
+                 */
                 url?: string | null;
+                /** @description The Standard Webhooks signing secret. `whsec_` + base64 of 16–64 random bytes (32 recommended); sealed at rest, never returned. */
                 secret?: string | null;
                 previousSecret?: string | null;
                 readonly disabled_at?: string | null;
                 readonly disabled_reason?: ("gone" | "failing" | "manual") | null;
             } | null;
             wechatpay?: {
+                /**
+                 * @description The appid of the merchant (official account, mini program, app), or a list of them; in partner mode the service provider’s.
+                 * @example wx8888888888888888
+                 */
                 appid?: (string | string[]) | null;
+                /**
+                 * @description The WeChat Pay merchant id; in partner mode the service provider’s.
+                 * @example 1900000109
+                 */
                 mchid?: string | null;
+                /** @description Partner mode (服务商): this merchant is this sub-merchant of mchid. */
                 subMchid?: string | null;
                 subAppid?: (string | string[]) | null;
                 apiV2Key?: string | null;
+                /** @description The APIv2 sign types allowed (default: both). Needs apiV2Key. */
                 v2SignType?: (("MD5" | "HMAC-SHA256") | ("MD5" | "HMAC-SHA256")[]) | null;
                 apiV3Key?: string | null;
+                /** @description Platform verification keys by Wechatpay-Serial: certificate serials (hex) and PUB_KEY_ID_… ids side by side. Values are PEM public keys or certificates. */
                 platformPublicKeys?: {
                     [key: string]: string | null;
                 } | null;
                 merchantPrivateKey?: string | null;
+                /** @description Serial (hex) of the merchant API certificate that goes with merchantPrivateKey. */
                 merchantSerial?: string | null;
+                /** @description Another origin for the WeChat Pay API (a sandbox or a local stand-in). */
                 apiBaseUrl?: string | null;
+                /** @description Download the platform certificates (GET /v3/certificates). Needs apiV3Key, merchantPrivateKey, merchantSerial. */
                 autoPlatformCertificates?: boolean | null;
                 readonly platformKeys?: {
                     serial: string;
@@ -761,20 +781,34 @@ export type components = {
                 }[] | null;
             } | null;
             alipay?: {
+                /**
+                 * @description The Alipay app id, or a list of the apps of one seller.
+                 * @example 2021000000000001
+                 */
                 appId?: (string | string[]) | null;
                 sellerId?: (string | string[]) | null;
+                /** @description Alipay's public key: PEM or bare base64 SPKI (public-key mode), or a list of keys while Alipay's key changes (at most 5, none twice): each one verifies. Returned as PEM. */
                 alipayPublicKey?: (string | string[]) | null;
+                /** @description Alipay's public-key certificate (PEM): certificate mode, in place of alipayPublicKey. While Alipay renews it, the current and the new certificate one after the other (at most 5, none twice, no root certificate): each one verifies a notification; an answer, the one its alipay_cert_sn names. */
                 alipayPublicCert?: string | null;
+                /** @description Alipay's root certificate file (PEM): certificate-mode queries. */
                 alipayRootCert?: string | null;
+                /** @description The app's public-key certificate (PEM): certificate-mode queries. */
                 appCert?: string | null;
                 authAppId?: (string | string[]) | null;
+                /** @description Third-party (ISV) app: the app_auth_token sent with queries. A secret: sealed, never returned. */
                 appAuthToken?: string | null;
+                /** @description Default RSA2. */
                 signType?: ("RSA2" | "RSA") | null;
+                /** @description The app private key (PEM): signs OpenAPI requests such as alipay.trade.query. A secret: sealed, never returned. */
                 appPrivateKey?: string | null;
+                /** @description Another OpenAPI gateway endpoint (the sandbox, or a local stand-in). */
                 gatewayUrl?: string | null;
                 readonly certificates?: {
                     alipayPublicCert?: {
+                        /** @description Alipay's serial number of the certificate (null where none is computed). */
                         sn?: (string | null) | null;
+                        /** @description The X.509 serial. */
                         serial_number?: string | null;
                         expires_at?: string | null;
                     } | null;
@@ -786,7 +820,9 @@ export type components = {
                         expires_at: string;
                     }[] | null;
                     appCert?: {
+                        /** @description Alipay's serial number of the certificate (null where none is computed). */
                         sn?: (string | null) | null;
+                        /** @description The X.509 serial. */
                         serial_number?: string | null;
                         expires_at?: string | null;
                     } | null;
@@ -802,8 +838,11 @@ export type components = {
                     } | null;
                 } | null;
             } | null;
+            /** @description Every order is registered first: a payment for an unregistered one is confirmed by a query before it counts (refused, so the provider retries, until then; without query keys, until the order is registered). */
             requireRegisteredOrders?: boolean | null;
+            /** @description Every payment notification is confirmed by an order query before it is forwarded. */
             confirmPaymentsByQuery?: boolean | null;
+            /** @description Keep the raw body of rejected notifications (signatures cut short; bounded in size and age). */
             keepRejectedBodies?: boolean | null;
             readonly endpoint_health?: {
                 failing_since?: string | null;

@@ -49,20 +49,23 @@ export function mergePatchOf(schema: z.ZodType): z.ZodType {
   const inner = schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema
   if (inner instanceof z.ZodObject) {
     const members = Object.entries(inner.shape as Record<string, z.ZodType>)
-    const patchOf = ([key, value]: [string, z.ZodType]) => [key, mergePatchOf(value).nullable().optional()]
+    // Each member keeps its description (and readOnly mark), which the patch's wrappers would not carry.
+    const patchOf = ([key, value]: [string, z.ZodType]) => [key, withMetaOf(mergePatchOf(value).nullable().optional(), value)]
     // Read-only members (what GET shows, ignored when sent back) are accepted, not named among the fields to send.
     const readOnly = ([, value]: [string, z.ZodType]) => z.globalRegistry.get(value)?.readOnly === true
-    // Each keeps its description and readOnly mark, which patchOf's wrappers would not carry.
-    const markedPatchOf = (member: [string, z.ZodType]) => {
-      const [key, patch] = patchOf(member) as [string, z.ZodType]
-      return [key, patch.meta({ ...z.globalRegistry.get(member[1]) })]
-    }
-    return strictObject(Object.fromEntries(members.filter((m) => !readOnly(m)).map(patchOf))).extend(
-      Object.fromEntries(members.filter(readOnly).map(markedPatchOf)),
+    const patch = strictObject(Object.fromEntries(members.filter((m) => !readOnly(m)).map(patchOf))).extend(
+      Object.fromEntries(members.filter(readOnly).map(patchOf)),
     )
+    return withMetaOf(patch, inner)
   }
   if (inner instanceof z.ZodRecord) return z.record(z.string(), (inner.valueType as z.ZodType).nullable())
   return inner
+}
+
+/** `schema` with the documentation `source` carries itself (a new schema: neither is changed). */
+function withMetaOf(schema: z.ZodType, source: z.ZodType): z.ZodType {
+  const meta = z.globalRegistry.get(source)
+  return meta === undefined ? schema : schema.meta({ ...meta })
 }
 
 const merchantSummary = z.object({
@@ -129,7 +132,10 @@ export function merchantRoutes(registry: ProviderRegistry) {
         'RFC 7396 over the PUT body: absent fields keep their value, null removes an optional one. The result is ' +
         'validated as a whole. The endpoint stays enabled or disabled as it was.',
       params: merchantParams,
-      body: named('MerchantPatch', mergePatchOf(input)),
+      body: named(
+        'MerchantPatch',
+        mergePatchOf(input).meta({ description: 'A JSON merge patch (RFC 7396) of MerchantInput: absent members stay as they are.' }),
+      ),
       mergePatch: true,
       responses: { 200: { description: 'The merchant after the patch.', schema: view } },
       errors: ['invalid_request', 'not_found', 'conflict'],

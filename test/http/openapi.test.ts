@@ -92,4 +92,25 @@ describe('GET /admin/openapi.json', () => {
     expect(Object.keys(shown)).toEqual(expect.arrayContaining(['requireRegisteredOrders', 'confirmPaymentsByQuery', 'keepRejectedBodies']))
     expect(Object.keys(shown).filter((field) => !(field in merchant.properties))).toEqual([])
   })
+
+  it('describes each member of the PATCH body as the PUT body does, and the patch itself as a merge patch', () => {
+    interface Schema {
+      description?: string
+      anyOf?: Schema[]
+      properties?: Record<string, Schema>
+    }
+    const schemas = (committed as unknown as { components: { schemas: Record<string, Schema> } }).components.schemas
+    /** Every member's path with its description, an optional or nullable member's own included. */
+    const described = (schema: Schema, path: string, into: Map<string, string>): Map<string, string> => {
+      if (schema.description !== undefined && path !== '') into.set(path, schema.description)
+      for (const option of schema.anyOf ?? []) described(option, path, into)
+      for (const [name, member] of Object.entries(schema.properties ?? {})) described(member, `${path}.${name}`, into)
+      return into
+    }
+    const put = described(schemas.MerchantInput!, '', new Map())
+    const patch = described(schemas.MerchantPatch!, '', new Map())
+    expect(put.size).toBeGreaterThan(30)
+    expect([...put].filter(([path, text]) => patch.get(path) !== text)).toEqual([])
+    expect(schemas.MerchantPatch!.description).toMatch(/merge patch \(RFC 7396\)/)
+  })
 })
