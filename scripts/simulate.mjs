@@ -182,7 +182,7 @@ async function simulate({ channel, event, repeat, concurrent, gateway, show, bui
     )
   }
   // A refund the gateway confirms with the provider's refund query first shows a moment later: wait for it.
-  const settled = event === 'refund' && !hostile ? (order) => order.refunded_amount >= built.order.refundedAfter : undefined
+  const settled = event === 'refund' ? (order) => order.refunded_amount >= built.order.refundedAfter : undefined
   await printOrderStatus(gateway, merchantId, provider, built.order.outTradeNo, settled)
   return 0
 }
@@ -333,7 +333,8 @@ async function refundOutOfOrder({ channel, gateway, show, build }) {
       `! the provider stand-in does not answer on ${standinUrl()}: B waits until a query can be made (or the refund is registered)`,
     )
   }
-  await printOrderStatus(gateway, provider, paid.outTradeNo)
+  const bothApplied = (order) => order.refunded_amount >= builtB.order.refundedAfter
+  await printOrderStatus(gateway, DEMO_MERCHANT_ID, provider, paid.outTradeNo, bothApplied)
   return 0
 }
 
