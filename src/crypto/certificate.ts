@@ -191,6 +191,12 @@ export function readCertificate(der: Bytes): CertificateFields {
   }
 }
 
+/** The label of the first PEM block of `text` that is not a certificate (a private key in a bundle), or null. */
+export function nonCertificateBlock(text: string): string | null {
+  for (const [, label] of text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)) if (label !== 'CERTIFICATE') return label!
+  return null
+}
+
 /** Every `CERTIFICATE` block of a PEM text (a chain such as Alipay's root certificate file), as DER. */
 export function certificatesInPem(text: string): Bytes[] {
   const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []

@@ -178,6 +178,14 @@ describe('Alipay third-party apps and certificate mode', () => {
     expect(await rejection(alipay({ ...certModeFields, alipayRootCert: 'not a certificate' }))).toBe(
       'alipay.alipayRootCert: must hold at least one PEM certificate',
     )
+    // A bundle exported with its private key: stored as given and shown by GET, so refused whole, in each field.
+    const { privateKeyPem } = certMode.appCert
+    for (const field of ['appCert', 'alipayPublicCert', 'alipayRootCert'] as const) {
+      const bundle = `${certModeFields[field]}${privateKeyPem}`
+      const refusal = await rejection(alipay({ ...certModeFields, [field]: bundle }))
+      expect(refusal).toBe(`alipay.${field}: holds a PRIVATE KEY block besides certificates; give the certificates alone`)
+      expect(refusal).not.toContain(privateKeyPem.slice(40, 80))
+    }
     // Notifications alone need only Alipay's certificate.
     const notifyOnly = await parseMerchantInput(alipay({ alipayPublicCert: certMode.alipayCert.certificatePem }), PRODUCTION)
     expect(notifyOnly.alipay?.certificates?.alipayPublicCert.sn).toBe(alipayFixtures.certMode.alipayCertSn)
