@@ -20,6 +20,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
   if (token === undefined || token === '') {
     throw new ConfigError('no admin token: set PAYGATE_ADMIN_TOKEN (and PAYGATE_URL for a gateway other than the local one)')
   }
+  // Checked here, not by the request's headers, whose error would quote the token (a file of two lines, say).
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    throw new ConfigError('the admin token holds a space, a line break or a non-ASCII character: give the token alone')
+  }
   return { url, token }
 }
 

@@ -37,9 +37,13 @@ interface Run {
 }
 
 function admin(...args: string[]): Promise<Run> {
+  return adminWithToken(ADMIN_TOKEN, ...args)
+}
+
+function adminWithToken(token: string, ...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, PAYGATE_URL: gateway.url, PAYGATE_ADMIN_TOKEN: ADMIN_TOKEN },
+      env: { ...process.env, PAYGATE_URL: gateway.url, PAYGATE_ADMIN_TOKEN: token },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stdout = ''
@@ -263,6 +267,11 @@ describe('npm run admin', () => {
     expect(unknown.stderr).toMatch(/^error: unknown command: merchants delete/)
     const noFile = await admin('merchants', 'put', M)
     expect(noFile.code).toBe(2)
+    // A token read from a file of two lines: refused by name, never printed.
+    const twoLines = await adminWithToken(`${ADMIN_TOKEN}\nsecond line`, 'merchants', 'list')
+    expect(twoLines.code).toBe(2)
+    expect(twoLines.stderr).toMatch(/^error: the admin token holds a space, a line break or a non-ASCII character/)
+    expect(twoLines.stderr + twoLines.stdout).not.toContain(ADMIN_TOKEN)
 
     // A test event that was not delivered is no API error, but a script must see it: exit 1.
     const closed = await freePort()
