@@ -46,15 +46,20 @@ export function timeOf(iso: string | null | undefined): Child {
   return h('time', { datetime: iso, title: utcTime(iso) }, localTime(iso))
 }
 
-/** A table inside a scrollable, focusable region, so a wide table works on a phone and by keyboard. */
-export function table(label: string, headings: string[], rows: Child[][]): HTMLElement {
+/**
+ * A table inside a scrollable, focusable region, so a wide table works on a phone and by keyboard. The region is
+ * named "… table", apart from the section around it; a heading given as `{ hidden }` is read out but not shown.
+ */
+export function table(label: string, headings: (string | { hidden: string })[], rows: Child[][]): HTMLElement {
+  const heading = (text: string | { hidden: string }) =>
+    typeof text === 'string' ? text : h('span', { class: 'visually-hidden' }, text.hidden)
   return h(
     'div',
-    { class: 'scroll', role: 'region', 'aria-label': label, tabindex: 0 },
+    { class: 'scroll', role: 'region', 'aria-label': `${label} table`, tabindex: 0, 'data-focus-key': `table:${label}` },
     h(
       'table',
       {},
-      h('thead', {}, h('tr', {}, ...headings.map((text) => h('th', { scope: 'col' }, text)))),
+      h('thead', {}, h('tr', {}, ...headings.map((text) => h('th', { scope: 'col' }, heading(text))))),
       h('tbody', {}, ...rows.map((cells) => h('tr', {}, ...cells.map((cell) => h('td', {}, cell))))),
     ),
   )
@@ -120,4 +125,27 @@ export function loadMoreButton(loadNext: () => Promise<void>): { button: HTMLBut
     void loadNext().catch((error: unknown) => replaceChildren(news, failure(error)))
   }
   return { button: h('button', { type: 'button', class: 'secondary', hidden: true, onclick }, 'Load more'), news }
+}
+
+/** What identifies a control across a redraw: its `data-focus-key`, else a link's target or the control's text. */
+function focusKey(element: HTMLElement): string {
+  return element.dataset.focusKey ?? `${element.tagName}:${element.getAttribute('href') ?? element.textContent}`
+}
+
+/**
+ * Remembers which control inside `root` has the focus, before a redraw replaces it; the function returned gives the
+ * focus to its counterpart after the redraw, else to `fallback` (when the control is gone, e.g. a row's button once
+ * the row is delivered). Does nothing when the focus was elsewhere, or has moved on meanwhile.
+ */
+export function rememberFocus(root: HTMLElement, fallback?: () => HTMLElement | null): () => void {
+  const active = document.activeElement
+  if (!(active instanceof HTMLElement) || !root.contains(active) || active === root) return () => {}
+  const key = focusKey(active)
+  return () => {
+    const now = document.activeElement
+    if (now !== null && now !== document.body && !root.contains(now)) return
+    const controls = root.querySelectorAll<HTMLElement>('a, button, summary, input, select, textarea, [tabindex]')
+    const match = [...controls].find((control) => focusKey(control) === key) ?? fallback?.() ?? null
+    match?.focus()
+  }
 }

@@ -139,6 +139,13 @@ describe('the dashboard, beyond the happy path', () => {
     await page.goto(`${gateway.url}/dashboard`)
     const token = page.getByLabel('Admin token')
     const probe = adminPath('/admin/merchants')
+    // A token no header can carry (a typographic quote pasted with it) is named as such, not as an unreachable gateway.
+    await token.fill(`${ADMIN_TOKEN}’`)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page
+      .getByRole('alert')
+      .getByText(/The token holds a space, a line break or a character no token has/)
+      .waitFor()
     await page.route(probe, (route) => route.abort('connectionrefused'))
     await token.fill(ADMIN_TOKEN)
     await page.getByRole('button', { name: 'Sign in' }).click()
@@ -308,7 +315,7 @@ describe('the dashboard, beyond the happy path', () => {
     expect(await postAlipay(gateway.url, M, alipayPaymentBody('OPS-RETRYING-1'))).toBe('success')
     const retrying = await deliveryWhere('out_trade_no=OPS-RETRYING-1', (d) => d.status === 'pending' && d.attempts >= 1)
     await page.goto(`${gateway.url}/dashboard#/deliveries/${retrying.id}`)
-    await page.getByText(/retrying \(\d+ failed\)/).waitFor()
+    await page.getByText(/retrying \(\d+ attempts? so far\)/).waitFor()
     const deliveryPath = `**/admin/deliveries/${retrying.id}`
     const refreshed = () => page.waitForResponse((r) => r.url().endsWith(`/admin/deliveries/${retrying.id}`), { timeout: 10_000 })
     await page.getByText('The event as the merchant receives it').click()
@@ -334,6 +341,52 @@ describe('the dashboard, beyond the happy path', () => {
     await row.getByRole('button', { name: 'Send again' }).click()
     await unreachableAlert(page.getByRole('region', { name: 'Deliveries' }).first()).waitFor()
     await page.unroute(replay)
+  })
+
+  it('keeps the keyboard where it was: a retrying delivery refreshing itself, Disable and Enable, Send again in the list', async () => {
+    answer = 500
+    onTestFinished(() => {
+      answer = 200
+    })
+    expect(await postAlipay(gateway.url, M, alipayPaymentBody('OPS-FOCUS-1'))).toBe('success')
+    const retrying = await deliveryWhere('out_trade_no=OPS-FOCUS-1', (d) => d.status === 'pending' && d.attempts >= 1)
+    await page.goto(`${gateway.url}/dashboard#/deliveries/${retrying.id}`)
+    await page.getByRole('heading', { name: /^Delivery of / }).waitFor()
+    const refreshed = () => page.waitForResponse((r) => r.url().endsWith(`/admin/deliveries/${retrying.id}`), { timeout: 10_000 })
+    const focused = () =>
+      page.evaluate(() => {
+        const { activeElement } = (
+          globalThis as unknown as { document: { activeElement: { tagName: string; textContent: string } | null } }
+        ).document
+        return `${activeElement?.tagName}:${activeElement?.textContent}`
+      })
+    await page.getByRole('link', { name: 'OPS-FOCUS-1' }).focus()
+    await refreshed()
+    await refreshed()
+    expect(await focused()).toBe('A:OPS-FOCUS-1')
+
+    await page.goto(`${gateway.url}/dashboard#/merchants/${M}`)
+    const endpoint = page.getByRole('region', { name: 'Endpoint', exact: true })
+    try {
+      await page.getByRole('button', { name: 'Disable endpoint' }).focus()
+      await page.keyboard.press('Enter')
+      await endpoint.getByRole('status').getByText('Endpoint disabled').waitFor()
+      expect(await focused()).toBe('BUTTON:Enable endpoint')
+      await page.keyboard.press('Enter')
+      await endpoint.getByRole('status').getByText('Endpoint enabled').waitFor()
+      expect(await focused()).toBe('BUTTON:Disable endpoint')
+    } finally {
+      await adminJson(`/admin/merchants/${M}/endpoint/enable`, { method: 'POST' })
+    }
+
+    // Send again by keyboard: once the list is drawn again, the focus is on that row's button (or its link).
+    const row = page.getByRole('row').filter({ hasText: 'OPS-FOCUS-1' })
+    await row.getByRole('button', { name: 'Send again' }).focus()
+    const listed = page.waitForResponse((r) => new URL(r.url()).pathname === `/admin/merchants/${M}/deliveries`, { timeout: 10_000 })
+    await page.keyboard.press('Enter')
+    await listed
+    await page.waitForTimeout(100)
+    expect(await focused()).toMatch(/^BUTTON:Send again$|^A:/)
   })
 
   it('continues the applied filter on Load more, and shows what Filter, Load more and Send again could not do', async () => {
@@ -398,6 +451,10 @@ describe('the dashboard, beyond the happy path', () => {
     await page.getByRole('region', { name: 'Rejected notifications' }).getByText('signature_invalid').waitFor()
     expect(page.url()).toContain(`#/rejected?merchant=${M}`)
     await expectAccessible('rejected of a later merchant')
+    // Filter again with the same values: the page asks again (refusals since), though its address stays the same.
+    const asked = page.waitForResponse((r) => new URL(r.url()).pathname === `/admin/merchants/${M}/notifications`, { timeout: 10_000 })
+    await page.getByRole('button', { name: 'Filter' }).click()
+    await asked
 
     // After opening a merchant's page, the Rejected link starts with that merchant, not the newest one.
     await open('#/merchants/ops-filler-050')
@@ -427,13 +484,13 @@ describe('the dashboard, beyond the happy path', () => {
     const listed = () => adminJson<{ notifications: unknown[] }>(`/admin/merchants/${M}/notifications?out_trade_no=${refused}`)
     await expect.poll(async () => (await listed()).notifications.length, POLL).toBe(1)
     await open(`#/merchants/${M}/orders/${refused}`)
-    const section = page.getByRole('region', { name: 'Refused notifications', exact: true })
+    const section = page.getByRole('region', { name: 'Refused notifications table', exact: true })
     await section.waitFor()
     expect(await section.textContent()).toMatch(/alipay\s*merchant_mismatch/)
     await open(`#/merchants/${M}/orders/OPS-FORGED`)
     await page.getByRole('heading', { name: 'Order OPS-FORGED' }).waitFor()
     await page.getByRole('alert').waitFor()
-    expect(await page.getByRole('region', { name: 'Refused notifications', exact: true }).count()).toBe(0)
+    expect(await page.getByRole('region', { name: 'Refused notifications table', exact: true }).count()).toBe(0)
     await expectAccessible('order never stored, with its refused notifications')
   })
 

@@ -132,7 +132,7 @@ describe('the dashboard', () => {
     await page.getByRole('link', { name: M }).click()
     await page.getByRole('heading', { name: M }).waitFor()
     const row = page.getByRole('row').filter({ hasText: FIRST })
-    await expect(row.getByText(/retrying \(\d+ failed\)/).isVisible()).resolves.toBe(true)
+    await expect(row.getByText(/retrying \(\d+ attempts? so far\)/).isVisible()).resolves.toBe(true)
     await expectAccessible('merchant')
     await row.getByRole('link').first().click()
     await page.getByRole('heading', { name: 'Delivery of payment.succeeded' }).waitFor()

@@ -3,7 +3,7 @@
  * to send it again; and recovery of every failed one in a window, after a confirmation that says how many.
  */
 import { api, merchantPath, query, type Schemas } from '../api'
-import { badge, failure, h, ident, link, loadMoreButton, notice, replaceChildren, table, timeOf, type Child } from '../dom'
+import { badge, failure, h, ident, link, loadMoreButton, notice, rememberFocus, replaceChildren, table, timeOf, type Child } from '../dom'
 import { instantFromLocalInput, localInputFromMs } from '../format'
 import { href } from '../routes'
 // The server's own lists (a module of constants and types only: nothing else of the server enters the bundle).
@@ -26,7 +26,10 @@ export function orderLink(merchantId: string, outTradeNo: string | null, provide
 export function deliveryStatus(d: Pick<Delivery, 'status' | 'attempts'> & { reason?: string | null }): HTMLElement {
   if (d.status === 'delivered') return badge('delivered', 'ok')
   if (d.status === 'failed') return badge(`failed${d.reason ? ` (${d.reason.replaceAll('_', ' ')})` : ''}`, 'bad')
-  return d.attempts > 0 ? badge(`retrying (${d.attempts} failed)`, 'warn') : badge('pending', 'muted')
+  // Attempts, not failures: a replayed delivery that had been delivered counts its success among them.
+  return d.attempts > 0
+    ? badge(`retrying (${d.attempts} ${d.attempts === 1 ? 'attempt' : 'attempts'} so far)`, 'warn')
+    : badge('pending', 'muted')
 }
 
 /**
@@ -78,7 +81,8 @@ export async function deliveriesSection(merchantId: string, signal: AbortSignal)
       replaceChildren(news, failure(error))
       return
     }
-    refreshSoon()
+    // The row's button goes when the list is drawn again: the focus stays on it, or on the row's link once delivered.
+    refreshSoon(rememberFocus(list, () => list.querySelector<HTMLElement>(`a[href="${href.delivery(delivery.id)}"]`)))
   }
   const row = (d: Delivery): Child[] => [
     link(href.delivery(d.id), timeOf(d.created_at)),
@@ -88,14 +92,20 @@ export async function deliveriesSection(merchantId: string, signal: AbortSignal)
     d.attempts,
     d.last_status_code ?? '—',
     timeOf(d.next_attempt_at),
-    d.status === 'delivered' ? '' : h('button', { type: 'button', class: 'small', onclick: () => void replay(d) }, 'Send again'),
+    d.status === 'delivered'
+      ? ''
+      : h('button', { type: 'button', class: 'small', 'data-focus-key': `replay-${d.id}`, onclick: () => void replay(d) }, 'Send again'),
   ]
   const draw = () =>
     replaceChildren(
       list,
       rows.length === 0
         ? h('p', {}, 'No deliveries match.')
-        : table('Deliveries', ['Created', 'Type', 'Order', 'Status', 'Attempts', 'Last reply', 'Next attempt', ''], rows.map(row)),
+        : table(
+            'Deliveries',
+            ['Created', 'Type', 'Order', 'Status', 'Attempts', 'Last reply', 'Next attempt', { hidden: 'Action' }],
+            rows.map(row),
+          ),
     )
   const page = (after: string | null) =>
     api<Schemas['DeliveryList']>(`${merchantPath(merchantId, 'deliveries')}${query({ ...applied, limit: 50, cursor: after ?? undefined })}`)
@@ -115,8 +125,8 @@ export async function deliveriesSection(merchantId: string, signal: AbortSignal)
     more.hidden = cursor === null
   }
   /** After a replay or a recovery, once the runs it queued had a moment: not when the page has been left meanwhile. */
-  const refreshSoon = () => {
-    setTimeout(() => signal.aborted || void refresh(), 1500)
+  const refreshSoon = (restoreFocus: () => void = () => {}) => {
+    setTimeout(() => signal.aborted || void refresh().then(restoreFocus), 1500)
   }
   const loadMore = async () => {
     const reply = await page(cursor)

@@ -1,6 +1,6 @@
 /** @module One delivery: what it carries, every attempt (status code, duration, the start of the reply), and Send again. */
 import { api, ApiError, type Schemas } from '../api'
-import { breadcrumbs, failure, h, link, notice, replaceChildren, table, timeOf, type Child } from '../dom'
+import { breadcrumbs, failure, h, link, notice, rememberFocus, replaceChildren, table, timeOf, type Child } from '../dom'
 import { localTime, milliseconds } from '../format'
 import { href } from '../routes'
 import { deliveryStatus, orderLink, sendAgain } from './deliveries'
@@ -77,7 +77,7 @@ function view(delivery: Delivery, replay: () => void, { news, refreshNews, panel
         h('dt', {}, 'Next attempt'),
         h('dd', {}, timeOf(delivery.next_attempt_at)),
       ),
-      h('div', { class: 'actions' }, h('button', { type: 'button', onclick: replay }, 'Send again')),
+      h('div', { class: 'actions' }, h('button', { type: 'button', 'data-focus-key': 'replay', onclick: replay }, 'Send again')),
       news,
     ),
     h(
@@ -129,6 +129,7 @@ export async function deliveryPage(main: HTMLElement, deliveryId: string, signal
       }
     }, REFRESH_MS)
   }
+  let shown: string | undefined
   const draw = async (first: boolean) => {
     clearTimeout(timer)
     let delivery: Delivery
@@ -140,10 +141,16 @@ export async function deliveryPage(main: HTMLElement, deliveryId: string, signal
       return
     }
     if (signal.aborted) return
-    // Keep the focus where it was when the page redraws itself.
-    const focused = first ? null : document.activeElement?.textContent
-    replaceChildren(main, ...view(delivery, () => void replay(), kept))
-    if (focused) [...main.querySelectorAll<HTMLElement>('button, summary')].find((b) => b.textContent === focused)?.focus()
+    // Drawn again only when it changed, and not under a selection the operator is making (a delivery id to copy):
+    // a retry hours away would otherwise take the focus and the selection away every few seconds.
+    const text = JSON.stringify(delivery)
+    const selecting = !first && main.contains(document.getSelection()?.anchorNode ?? null) && !document.getSelection()?.isCollapsed
+    if (first || (text !== shown && !selecting)) {
+      const restoreFocus = rememberFocus(main)
+      replaceChildren(main, ...view(delivery, () => void replay(), kept))
+      restoreFocus()
+      shown = text
+    }
     if (delivery.status === 'pending') poll()
   }
   await draw(true)

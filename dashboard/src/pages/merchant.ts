@@ -1,7 +1,7 @@
 /** @module One merchant: its endpoint (disable, enable, test event), its counts as a chart, its deliveries, an order by number. */
 import { api, ApiError, merchantPath, session, type Schemas } from '../api'
 import { statsChart } from '../chart'
-import { breadcrumbs, failure, h, link, notice, replaceChildren, timeOf } from '../dom'
+import { breadcrumbs, failure, h, link, notice, rememberFocus, replaceChildren, timeOf } from '../dom'
 import { milliseconds, percent } from '../format'
 import { href } from '../routes'
 import { deliveriesSection } from './deliveries'
@@ -17,6 +17,8 @@ function endpointSection(merchantId: string, merchant: Merchant, status: HTMLEle
   const act = async (label: string, action: () => Promise<string>) => {
     // One action at a time: a test event clicked while a disable is in flight would still go out.
     const buttons = [...actions.querySelectorAll('button')]
+    // Remembered before the buttons are disabled (a disabled button loses the focus) and the section drawn again.
+    const restoreFocus = rememberFocus(document.body)
     for (const button of buttons) button.disabled = true
     replaceChildren(status, notice(`${label}…`))
     try {
@@ -27,6 +29,7 @@ function endpointSection(merchantId: string, merchant: Merchant, status: HTMLEle
       replaceChildren(status, failure(error))
     } finally {
       for (const button of buttons) button.disabled = false
+      restoreFocus()
     }
   }
   const post = <T>(path: string) => api<T>(merchantPath(merchantId, ...path.split('/')), { method: 'POST' })
@@ -39,6 +42,8 @@ function endpointSection(merchantId: string, merchant: Merchant, status: HTMLEle
     {
       type: 'button',
       class: enabled ? 'danger' : null,
+      // Disable becomes Enable when the section is drawn again: the focus follows it.
+      'data-focus-key': 'endpoint-toggle',
       onclick: () =>
         act(verb, async () => {
           await post(action)

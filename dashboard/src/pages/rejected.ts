@@ -45,7 +45,10 @@ export async function rejectedPage(main: HTMLElement, merchantId: string | undef
       class: 'filters',
       onsubmit: (event: Event) => {
         event.preventDefault()
-        location.hash = href.rejected(merchantInput.value.trim(), reasonInput.value.trim())
+        const target = href.rejected(merchantInput.value.trim(), reasonInput.value.trim())
+        // The same filter again: no hashchange would come, so the page asks again itself (new refusals since).
+        if (location.hash === target) window.dispatchEvent(new HashChangeEvent('hashchange'))
+        else location.hash = target
       },
     },
     h('div', {}, h('label', { for: 'rejected-merchant' }, 'Merchant id'), merchantInput),
