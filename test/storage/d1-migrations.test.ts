@@ -345,3 +345,42 @@ describe('D1 migration 0015: no claim overlaps another merchant’s, inside the 
     })
   })
 })
+
+describe('D1 migration 0016: a companion 0014 added over another merchant’s overlapping claim goes', () => {
+  it('drops a wildcard companion over another’s seller and a seller’s companion under another’s wildcard; keeps the rest', async () => {
+    const migrations = env.TEST_MIGRATIONS.filter((migration) => migration.name < '0014_')
+    const later = env.TEST_MIGRATIONS.filter((migration) => migration.name >= '0014_' && migration.name < '0017_')
+    expect(later.map((migration) => migration.name.slice(0, 5))).toEqual(['0014_', '0015_', '0016_'])
+    const stub = env.MERCHANTS.getByName('d1-migration-replay-0016')
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql
+      for (const migration of migrations) sql.exec(script(migration))
+      const key = (...parts: string[]) => parts.join('\u001f')
+      const claim = (identity: string, merchantId: string) =>
+        sql.exec('INSERT INTO merchant_identities (identity, merchant_id) VALUES (?, ?)', identity, merchantId)
+      // Saved under the old rule, which refused only the same key: m2 takes every seller of app P (no authAppId); m5
+      // lists P as its authorizing app for seller S9. And the other way round for app Q: m1 one seller, m3 all.
+      claim(key('alipay', 'P', '-', '*'), 'm2')
+      claim(key('alipay', 'P', 'P', 'S9'), 'm5')
+      claim(key('alipay', 'Q', '-', 'S9'), 'm1')
+      claim(key('alipay', 'Q', 'Q', '*'), 'm3')
+      claim(key('alipay', 'R', '-', 'S4'), 'm4')
+      for (const migration of later) sql.exec(script(migration))
+      const rows = sql
+        .exec<{ identity: string; merchant_id: string }>('SELECT identity, merchant_id FROM merchant_identities ORDER BY identity')
+        .toArray()
+      expect(rows.map((r) => [r.identity.split('\u001f').join(' / '), r.merchant_id])).toEqual([
+        ['alipay / P / - / *', 'm2'],
+        ['alipay / P / P / S9', 'm5'],
+        ['alipay / Q / - / S9', 'm1'],
+        ['alipay / Q / Q / *', 'm3'],
+        ['alipay / R / - / S4', 'm4'],
+        ['alipay / R / R / S4', 'm4'],
+      ])
+      // The merchants that held their claims first save them again: the write's own rule (0015) lets them.
+      sql.exec("DELETE FROM merchant_identities WHERE merchant_id IN ('m5', 'm3')")
+      claim(key('alipay', 'P', 'P', 'S9'), 'm5')
+      claim(key('alipay', 'Q', 'Q', '*'), 'm3')
+    })
+  })
+})
