@@ -110,12 +110,15 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
       })
       store.deliveries.update(head.id, change, isoNow(finishedAt))
     })
+    // The last attempt a retry would have followed is the delivery failing: `failed`, its own error kept beside.
+    const exhausted = result.kind === 'retry' && change.status === 'failed'
     logAttempt(context.owner, head, {
-      outcome: result.kind,
+      outcome: exhausted ? 'failed' : result.kind,
       attempt: attemptNumber,
       status_code: result.statusCode,
       duration_ms: result.latencyMs,
       reason: attemptReason(result, change, replaced),
+      ...(exhausted ? { error: result.error ?? null } : {}),
     })
     if (change.status === 'failed' && change.failureReason === 'retries_exhausted') outcome.exhausted.push(store.deliveries.get(head.id)!)
     if (result.kind === 'gone' && !replaced) {

@@ -58,12 +58,26 @@ describe('an endpoint down for longer than the retry schedule, recovered with on
     // The outage: every scheduled attempt of both payments fails, and time runs past the whole schedule. The refund
     // waits behind its payment, never sent: events reach the merchant in the order they happened.
     const settled = (ds: { status: string }[]) => ds.length === 3 && ds.filter((d) => d.status === 'failed').length === 2
-    const states = await runAlarmsUntil(orders, settled)
+    const warned: string[] = []
+    const spy = vi.spyOn(console, 'warn').mockImplementation((line: unknown) => warned.push(String(line)))
+    const states = await runAlarmsUntil(orders, settled).finally(() => spy.mockRestore())
     expect(states.map((d) => [d.status, d.attempts, d.failure_reason])).toEqual([
       ['failed', DELIVERY_SCHEDULE_SECONDS.length, 'retries_exhausted'],
       ['pending', 0, null],
       ['failed', DELIVERY_SCHEDULE_SECONDS.length, 'retries_exhausted'],
     ])
+    // Each payment's last attempt is logged as the delivery failing, its own error beside the reason (none for a 503).
+    const attempts = warned.map((line) => JSON.parse(line) as Record<string, unknown>).filter((l) => l.event === 'delivery.attempt')
+    const last = (outTradeNo: string) => attempts.filter((l) => l.out_trade_no === outTradeNo).at(-1)
+    for (const outTradeNo of [alipay.outTradeNo, v2.outTradeNo]) {
+      expect(last(outTradeNo)).toMatchObject({
+        outcome: 'failed',
+        reason: 'retries_exhausted',
+        status_code: 503,
+        error: null,
+      })
+    }
+    expect(attempts.filter((l) => l.outcome === 'retry')).toHaveLength(2 * (DELIVERY_SCHEDULE_SECONDS.length - 1))
     // The whole schedule, each wait at least 0.8 of its nominal length (the jitter).
     expect(Date.now() - start).toBeGreaterThan(RETRY_WINDOW_MS * (1 - JITTER_RATIO))
     const outageIds = [...new Set(received.map((r) => r.id))]
