@@ -5,6 +5,7 @@
  */
 import { BodyTooLarge, NOTIFY_BODY_LIMIT, readBodyWithLimit } from '../lib/read-body'
 import { verifyWithDownloadedKeys } from '../merchants/downloaded-keys'
+import { withKeySharing } from '../merchants/shared-keys'
 import { isMerchantId } from '../merchants/schema'
 import { loadVersionedMerchant, type VersionedMerchant } from '../merchants/store'
 import type { MerchantConfig } from '../merchants/types'
@@ -163,7 +164,8 @@ async function storeNotification(
     })
     return { outcome: 'rejected', reason, duplicates: 0 }
   }
-  const verdict = await storeInOrder(env, registry, merchant, settings, notification, receivedAt)
+  const checked = await withKeySharing(env.DB, merchant.id, notification)
+  const verdict = await storeInOrder(env, registry, merchant, settings, checked, receivedAt)
   return { outcome: verdict, reason: null, duplicates: verdict === 'duplicate' ? 1 : 0 }
 }
 

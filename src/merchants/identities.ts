@@ -72,6 +72,24 @@ export async function checkIdentities(db: D1Database, merchantId: string, keys: 
   }
 }
 
+/**
+ * Whether a merchant other than `merchantId` claims an identity of `provider` whose key starts with `parts` (a
+ * WeChat Pay sub-merchant of a service provider's mchid). Throws when D1 cannot answer.
+ */
+export async function claimedByOthersUnder(
+  db: D1Database,
+  merchantId: string,
+  provider: string,
+  parts: readonly string[],
+): Promise<boolean> {
+  const prefix = [provider, ...parts, ''].join(SEP)
+  const row = await db
+    .prepare('SELECT 1 AS found FROM merchant_identities WHERE merchant_id != ?1 AND substr(identity, 1, length(?2)) = ?2 LIMIT 1')
+    .bind(merchantId, prefix)
+    .first()
+  return row !== null
+}
+
 /** Marks a merchant as indexed even when it claims nothing; never overlaps a real key (those start with a name). */
 const indexedMark = (merchantId: string): string => `${SEP}${merchantId}`
 

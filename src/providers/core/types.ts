@@ -79,6 +79,13 @@ export type NotificationEffect =
        * then, and applies only to an order whose recorded payment is its `transactionId`.
        */
       recipientUnsigned?: true
+      /**
+       * Set when the key that opened it may be shared with other merchants of the gateway, and the fields that
+       * would tell them apart are unsigned (a v2 refund to a service provider saved as a direct merchant: its
+       * sub-merchants hold its key). The leading parts of the identity keys those merchants would claim: when
+       * another merchant claims one, or that cannot be known, the refund is taken as `recipientUnsigned`.
+       */
+      keySharedUnder?: readonly string[]
     }
   | {
       /**

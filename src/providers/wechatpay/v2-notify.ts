@@ -200,7 +200,9 @@ function mapStatus(verified: V2Verified, config: WechatpayConfig): { outTradeNo:
             transactionId === null || orderAmount === 0 || subMerchant
               ? null
               : { amount: orderAmount, currency: 'CNY', currencyUnstated: true, transactionId, paidAt: null },
-          ...(subMerchant ? { recipientUnsigned: true as const } : {}),
+          // A direct merchant's key is its sub-merchants' too when the gateway also has sub-merchants of its mchid:
+          // their refund with `sub_mch_id` cut from the envelope would read as its own.
+          ...(subMerchant ? { recipientUnsigned: true as const } : { keySharedUnder: [config.mchid] }),
         },
       }
     }
