@@ -120,7 +120,7 @@ export function claimStatements(db: D1Database, merchantId: string, keys: readon
 /** Merchants indexed per D1 batch. */
 const INDEX_PAGE = 100
 
-/** Passes read again after one that left a merchant out. */
+/** How often a merchant left out of a pass (it changed meanwhile) is read again. */
 const INDEX_RETRIES = 3
 
 /**
@@ -130,12 +130,18 @@ const INDEX_RETRIES = 3
  * and still take its notifications; the next save of the one logged is refused with 409 naming the other.
  */
 export async function indexUnclaimedMerchants(db: D1Database, registry: ProviderRegistry): Promise<void> {
-  // A pass may leave a merchant out that changed meanwhile (a reseal, its endpoint disabled): read it again, as
-  // long as passes leave some out (bounded: a merchant rewritten on every pass is indexed by a later save).
-  for (let passesShort = 0; passesShort <= INDEX_RETRIES; ) {
+  // A pass may leave a merchant out that changed meanwhile (a reseal, its endpoint disabled): it is read again, up to
+  // INDEX_RETRIES times each (one rewritten on every pass is indexed by a later save); the others go on regardless.
+  const leftOutTimes = new Map<string, number>()
+  for (;;) {
+    const givenUp = [...leftOutTimes].filter(([, times]) => times > INDEX_RETRIES).map(([id]) => id)
     const { results } = await db
-      .prepare('SELECT id, config, version FROM merchants WHERE id NOT IN (SELECT merchant_id FROM merchant_identities) LIMIT ?1')
-      .bind(INDEX_PAGE)
+      .prepare(
+        `SELECT id, config, version FROM merchants
+         WHERE id NOT IN (SELECT merchant_id FROM merchant_identities) AND id NOT IN (SELECT value FROM json_each(?2))
+         LIMIT ?1`,
+      )
+      .bind(INDEX_PAGE, JSON.stringify(givenUp))
       .all<{ id: string; config: string; version: number }>()
     if (results.length === 0) return
     const claims = results.flatMap((row) =>
@@ -166,7 +172,7 @@ export async function indexUnclaimedMerchants(db: D1Database, registry: Provider
       const { provider, parts } = decodeIdentity(key)
       log('warn', { event: 'merchant.identity_shared', merchant_id: id, provider, identity: parts.join(' / ') })
     }
-    if (markLeftOut.size > 0) passesShort += 1
+    for (const id of markLeftOut) leftOutTimes.set(id, (leftOutTimes.get(id) ?? 0) + 1)
   }
 }
 

@@ -120,4 +120,55 @@ describe('indexing merchants saved before identities were kept', () => {
     expect(claims.some((claim) => claim.includes('1900077001'))).toBe(true)
     expect(claims.some((claim) => claim.includes(oldMchid))).toBe(false)
   })
+
+  describe('past a page of merchants', () => {
+    const unindexed = async () =>
+      (await env.DB.prepare('SELECT count(*) AS n FROM merchants WHERE id NOT IN (SELECT merchant_id FROM merchant_identities)').first<{
+        n: number
+      }>())!.n
+    const saveManyAsLegacy = async (count: number) => {
+      for (let i = 0; i < count; i++) await saveAsLegacy(`legacy-many-${String(i).padStart(4, '0')}`)
+    }
+
+    it('two indexings at once: when each returns, every legacy merchant is indexed', async () => {
+      await saveManyAsLegacy(450)
+      const left: number[] = []
+      await Promise.all([
+        indexUnclaimedMerchants(env.DB, defaultRegistry).then(async () => left.push(await unindexed())),
+        indexUnclaimedMerchants(env.DB, defaultRegistry).then(async () => left.push(await unindexed())),
+      ])
+      expect(left).toEqual([0, 0])
+    }, 120_000)
+
+    it('a reseal rewriting one more legacy row during each batch: every one is indexed when the indexing returns', async () => {
+      await saveManyAsLegacy(450)
+      const rewritten: string[] = []
+      const db = new Proxy(env.DB, {
+        get(target, name) {
+          if (name === 'batch') {
+            return async (statements: D1PreparedStatement[]) => {
+              // As writeStoredMerchant does to a row it reseals: version + 1, no claims; each row once.
+              const next = await target
+                .prepare(
+                  `SELECT id FROM merchants WHERE id NOT IN (SELECT merchant_id FROM merchant_identities)
+                   AND id NOT IN (SELECT value FROM json_each(?1)) ORDER BY id LIMIT 1`,
+                )
+                .bind(JSON.stringify(rewritten))
+                .first<{ id: string }>()
+              if (next !== null) {
+                rewritten.push(next.id)
+                await target.prepare('UPDATE merchants SET version = version + 1 WHERE id = ?1').bind(next.id).run()
+              }
+              return target.batch(statements)
+            }
+          }
+          const value = Reflect.get(target, name)
+          return typeof value === 'function' ? value.bind(target) : value
+        },
+      })
+      await indexUnclaimedMerchants(db, defaultRegistry)
+      expect(rewritten.length).toBeGreaterThan(4)
+      expect(await unindexed()).toBe(0)
+    }, 120_000)
+  })
 })
