@@ -191,10 +191,15 @@ export function readCertificate(der: Bytes): CertificateFields {
   }
 }
 
-/** The label of the first PEM block of `text` that is not a certificate (a private key in a bundle), or null. */
+/**
+ * What `text` holds besides its certificates that could be a key: the label of another PEM block (a private key in
+ * a bundle), or `base64 text` for a long base64 run outside every certificate block (a key as Alipay's tool writes
+ * it, bare); null when nothing. Comments and attribute lines (`openssl pkcs12` output) are no keys.
+ */
 export function nonCertificateBlock(text: string): string | null {
   for (const [, label] of text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)) if (label !== 'CERTIFICATE') return label!
-  return null
+  const outside = text.replace(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g, '\n')
+  return /[A-Za-z0-9+/]{200,}/.test(outside.replace(/[ \t]*\r?\n[ \t]*/g, '')) ? 'base64 text' : null
 }
 
 /** Every `CERTIFICATE` block of a PEM text (a chain such as Alipay's root certificate file), as DER. */

@@ -186,6 +186,14 @@ describe('Alipay third-party apps and certificate mode', () => {
       expect(refusal).toBe(`alipay.${field}: holds a PRIVATE KEY block besides certificates; give the certificates alone`)
       expect(refusal).not.toContain(privateKeyPem.slice(40, 80))
     }
+    // The key as Alipay's tool writes it: bare base64, no armour.
+    const bare = privateKeyPem.replace(/-----[A-Z ]+-----/g, '').trim()
+    expect(await rejection(alipay({ ...certModeFields, appCert: `${certModeFields.appCert}\n${bare}\n` }))).toBe(
+      'alipay.appCert: holds base64 text besides certificates; give the certificates alone',
+    )
+    // Comments and openssl's attribute lines around a certificate are no key.
+    const annotated = `# Alipay root\nBag Attributes\n    localKeyID: 01 00 00 00\nsubject=/C=CN/O=Ant Financial\n${certModeFields.alipayRootCert}`
+    expect((await parseMerchantInput(alipay({ ...certModeFields, alipayRootCert: annotated }), PRODUCTION)).alipay).toBeDefined()
     // Notifications alone need only Alipay's certificate.
     const notifyOnly = await parseMerchantInput(alipay({ alipayPublicCert: certMode.alipayCert.certificatePem }), PRODUCTION)
     expect(notifyOnly.alipay?.certificates?.alipayPublicCert.sn).toBe(alipayFixtures.certMode.alipayCertSn)

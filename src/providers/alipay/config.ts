@@ -86,7 +86,8 @@ async function certificateAt<T>(value: unknown, path: string, read: (pem: string
   if (pem.length > MAX_CERTIFICATE_TEXT) fail(path, 'is too long for a certificate file')
   // Kept as given and shown by GET, so nothing else may come with it (a bundle exported with its private key).
   const other = nonCertificateBlock(pem)
-  if (other !== null) fail(path, `holds a ${other} block besides certificates; give the certificates alone`)
+  if (other !== null)
+    fail(path, `holds ${other === 'base64 text' ? 'base64 text' : `a ${other} block`} besides certificates; give the certificates alone`)
   try {
     return { pem, info: await read(pem) }
   } catch (error) {
