@@ -16,7 +16,8 @@ export class ConfigError extends Error {
 export function readConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
   const url = (env.PAYGATE_URL ?? localGateway()).replace(/\/+$/, '')
   // The dev token only for the dev gateway: never send a local secret to another host.
-  const token = env.PAYGATE_ADMIN_TOKEN ?? (url === localGateway() ? readDevVarsIfPresent().ADMIN_TOKEN : undefined)
+  // Trimmed, as a header value is: a token file's final newline is no part of it.
+  const token = (env.PAYGATE_ADMIN_TOKEN ?? (url === localGateway() ? readDevVarsIfPresent().ADMIN_TOKEN : undefined))?.trim()
   if (token === undefined || token === '') {
     throw new ConfigError('no admin token: set PAYGATE_ADMIN_TOKEN (and PAYGATE_URL for a gateway other than the local one)')
   }

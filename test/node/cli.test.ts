@@ -272,6 +272,8 @@ describe('npm run admin', () => {
     expect(twoLines.code).toBe(2)
     expect(twoLines.stderr).toMatch(/^error: the admin token holds a space, a line break or a non-ASCII character/)
     expect(twoLines.stderr + twoLines.stdout).not.toContain(ADMIN_TOKEN)
+    // A token file's final newline is no part of the token.
+    expect((await adminWithToken(`${ADMIN_TOKEN}\n`, 'merchants', 'list')).code).toBe(0)
 
     // A test event that was not delivered is no API error, but a script must see it: exit 1.
     const closed = await freePort()
