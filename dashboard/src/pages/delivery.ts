@@ -151,7 +151,8 @@ export async function deliveryPage(main: HTMLElement, deliveryId: string, signal
       restoreFocus()
       shown = text
     }
-    if (delivery.status === 'pending') poll()
+    // Also while a change waits undrawn under a selection: it is drawn once the selection is gone.
+    if (delivery.status === 'pending' || text !== shown) poll()
   }
   await draw(true)
 }

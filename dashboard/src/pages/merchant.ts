@@ -18,7 +18,8 @@ function endpointSection(merchantId: string, merchant: Merchant, status: HTMLEle
     // One action at a time: a test event clicked while a disable is in flight would still go out.
     const buttons = [...actions.querySelectorAll('button')]
     // Remembered before the buttons are disabled (a disabled button loses the focus) and the section drawn again.
-    const restoreFocus = rememberFocus(document.body)
+    // Within the endpoint's slot (the section is replaced in it): focus moved elsewhere meanwhile stays there.
+    const restoreFocus = rememberFocus(actions.closest('section')?.parentElement ?? actions)
     for (const button of buttons) button.disabled = true
     replaceChildren(status, notice(`${label}…`))
     try {

@@ -1,0 +1,110 @@
+/**
+ * The console against a mocked admin API (the real bundle, served by the test): a delivery that finishes while the
+ * operator holds a selection is shown finished once the selection goes; the focus an operator moves elsewhere during a
+ * slow action stays where they put it.
+ */
+import type { Browser, Page, Route } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DASHBOARD_FILES } from '../../src/http/dashboard-bundle'
+import { launchChromium } from './browser'
+
+const ORIGIN = 'http://console.test'
+let browser: Browser
+let page: Page
+const json = (route: Route, body: unknown) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) })
+
+async function serveConsole(p: Page, api: (route: Route, url: URL) => Promise<void> | void) {
+  await p.addInitScript(() => sessionStorage.setItem('paygate.admin-token', 'tok'))
+  await p.route(`${ORIGIN}/**`, async (route) => {
+    const url = new URL(route.request().url())
+    const file = DASHBOARD_FILES[url.pathname]
+    if (file) return route.fulfill({ status: 200, contentType: file.type, body: file.body })
+    return api(route, url)
+  })
+}
+
+const delivery = (status: string, attempts: number) => ({
+  id: 'd1',
+  merchant_id: 'm1',
+  type: 'payment.succeeded',
+  status,
+  reason: null,
+  provider: 'alipay',
+  out_trade_no: 'T1',
+  event_id: 'evt_1',
+  created_at: '2026-12-03T00:00:00Z',
+  next_attempt_at: status === 'pending' ? '2026-12-03T05:00:00Z' : null,
+  event: { id: 'evt_1', type: 'payment.succeeded', data: {} },
+  attempts: Array.from({ length: attempts }, () => ({
+    at: '2026-12-03T00:00:01Z',
+    status_code: 500,
+    duration_ms: 5,
+    error: null,
+    response_snippet: '',
+  })),
+})
+
+beforeAll(async () => {
+  browser = await launchChromium()
+})
+afterAll(async () => {
+  await browser?.close()
+})
+
+describe('the console keeps up without getting in the way', () => {
+  it('delivery page: a delivery that finishes while the operator holds a selection is shown finished once the selection goes', async () => {
+    page = await browser.newPage()
+    let current = delivery('pending', 1)
+    let gets = 0
+    await serveConsole(page, (route, url) => {
+      if (url.pathname === '/admin/deliveries/d1') {
+        gets += 1
+        return json(route, current)
+      }
+      return route.fulfill({ status: 404, body: '{}' })
+    })
+    await page.goto(`${ORIGIN}/dashboard#/deliveries/d1`)
+    await page.getByText(/retrying \(1 attempt so far\)/).waitFor()
+    // The operator selects the delivery id to copy it.
+    await page.locator('code', { hasText: /^d1$/ }).selectText()
+    current = delivery('delivered', 2) // delivered meanwhile
+    await page.waitForTimeout(2600) // one refresh (every 2 s) under the selection
+    await page.evaluate('getSelection().removeAllRanges()') // selection done
+    await page.waitForTimeout(5000)
+    const status = await page.locator('#delivery-status').textContent()
+    expect(gets).toBeGreaterThan(2)
+    expect(status).toBe('delivered')
+    await page.close()
+  }, 30_000)
+
+  it('merchant page: the focus the operator moved to another field during a slow test event stays there', async () => {
+    page = await browser.newPage()
+    await serveConsole(page, async (route, url) => {
+      const p = url.pathname
+      if (p === '/admin/merchants/m1')
+        return json(route, { id: 'm1', forward: { url: 'https://shop.example/hook' }, endpoint_health: null })
+      if (p === '/admin/merchants/m1/stats')
+        return json(route, {
+          notifications: { accepted: 0, duplicate: 0, rejected: 0, rejected_by_reason: {} },
+          deliveries: { delivered: 0, failed: 0, pending: 0, success_rate: null, latency_ms: { p50: null, p95: null } },
+          series: [],
+        })
+      if (p === '/admin/merchants/m1/deliveries') return json(route, { deliveries: [], next_cursor: null })
+      if (p === '/admin/merchants/m1/test-event') {
+        await new Promise((r) => setTimeout(r, 2000)) // the merchant's endpoint is slow (up to 15 s)
+        return json(route, { delivered: true, status_code: 200, error: null, duration_ms: 1900 })
+      }
+      return route.fulfill({ status: 404, body: '{}' })
+    })
+    await page.goto(`${ORIGIN}/dashboard#/merchants/m1`)
+    await page.getByRole('button', { name: 'Send test event' }).click()
+    // Meanwhile the operator goes on: types an order number.
+    await page.getByLabel('Order number (out_trade_no)').click()
+    await page.keyboard.type('ORDER-1')
+    await page.getByText(/Test event delivered/).waitFor()
+    await page.waitForTimeout(100)
+    const focused = await page.evaluate("document.activeElement?.tagName + ':' + document.activeElement?.id")
+    expect(focused).toBe('INPUT:order-number')
+    await page.close()
+  }, 30_000)
+})
