@@ -670,7 +670,7 @@ export type components = {
                  * @example 2021000000000002
                  */
                 authAppId?: string | string[];
-                /** @description Third-party (ISV) app: the app_auth_token sent with queries. A secret: sealed, never returned. */
+                /** @description Third-party (ISV) app: the app_auth_token sent with queries. Needs authAppId. A secret: sealed, never returned. */
                 appAuthToken?: string;
                 /**
                  * @description Default RSA2.
@@ -796,7 +796,7 @@ export type components = {
                 /** @description The app's public-key certificate (PEM): certificate-mode queries. */
                 appCert?: string | null;
                 authAppId?: (string | string[]) | null;
-                /** @description Third-party (ISV) app: the app_auth_token sent with queries. A secret: sealed, never returned. */
+                /** @description Third-party (ISV) app: the app_auth_token sent with queries. Needs authAppId. A secret: sealed, never returned. */
                 appAuthToken?: string | null;
                 /** @description Default RSA2. */
                 signType?: ("RSA2" | "RSA") | null;

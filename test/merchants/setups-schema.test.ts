@@ -139,6 +139,10 @@ describe('Alipay third-party apps and certificate mode', () => {
     expect(await rejection(alipay({ alipayPublicKey: keys.alipay.alipayKey.publicKeyPem, appAuthToken: 'has spaces' }))).toBe(
       'alipay.appAuthToken: must be 1–128 printable ASCII characters',
     )
+    // A token without the authorizing app: every notification of that app would be refused, so the save is.
+    expect(await rejection(alipay({ alipayPublicKey: keys.alipay.alipayKey.publicKeyPem, appAuthToken: TOKEN }))).toBe(
+      'alipay.appAuthToken: requires authAppId (ISV mode)',
+    )
   })
 
   it('certificate mode: computes the serial numbers when saved, and GET shows them with each expiry', async () => {

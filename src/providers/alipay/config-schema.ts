@@ -34,7 +34,9 @@ export const alipaySchema = strictObject({
   appAuthToken: z
     .string()
     .optional()
-    .meta({ description: 'Third-party (ISV) app: the app_auth_token sent with queries. A secret: sealed, never returned.' }),
+    .meta({
+      description: 'Third-party (ISV) app: the app_auth_token sent with queries. Needs authAppId. A secret: sealed, never returned.',
+    }),
   signType: z.enum(['RSA2', 'RSA'], { error: 'must be "RSA2" or "RSA"' }).optional().meta({ description: 'Default RSA2.' }),
   appPrivateKey: z.string().optional().meta({
     description: 'The app private key (PEM): signs OpenAPI requests such as alipay.trade.query. A secret: sealed, never returned.',

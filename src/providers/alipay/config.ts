@@ -159,6 +159,9 @@ async function parseAlipay(value: unknown, context: ConfigContext): Promise<Alip
   const { app, root, ...requestCertificates } = await parseRequestCertificates(alipay, certs !== undefined, appPrivateKey !== undefined)
   const authAppId = alipay.authAppId === undefined ? undefined : providerIdsAt(alipay.authAppId, 'alipay.authAppId')
   const appAuthToken = parseAppAuthToken(alipay.appAuthToken)
+  // Queries on an authorizing merchant's behalf, whose notifications name its app: without authAppId every one of
+  // them would be refused (auth_app_id is not the merchant's app).
+  if (appAuthToken !== undefined && authAppId === undefined) fail('alipay.appAuthToken', 'requires authAppId (ISV mode)')
   const gatewayUrl = alipay.gatewayUrl === undefined ? undefined : providerUrlAt(alipay.gatewayUrl, 'alipay.gatewayUrl', context)
   const certificates: AlipayCertificates | undefined =
     certs === undefined
