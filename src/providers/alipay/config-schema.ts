@@ -31,12 +31,9 @@ export const alipaySchema = strictObject({
   alipayRootCert: z.string().optional().meta({ description: "Alipay's root certificate file (PEM): certificate-mode queries." }),
   appCert: z.string().optional().meta({ description: "The app's public-key certificate (PEM): certificate-mode queries." }),
   authAppId: ids('Third-party (ISV) app: the merchant apps that authorized it (auth_app_id).', '2021000000000002').optional(),
-  appAuthToken: z
-    .string()
-    .optional()
-    .meta({
-      description: 'Third-party (ISV) app: the app_auth_token sent with queries. Needs authAppId. A secret: sealed, never returned.',
-    }),
+  appAuthToken: z.string().optional().meta({
+    description: 'Third-party (ISV) app: the app_auth_token sent with queries. Needs authAppId. A secret: sealed, never returned.',
+  }),
   signType: z.enum(['RSA2', 'RSA'], { error: 'must be "RSA2" or "RSA"' }).optional().meta({ description: 'Default RSA2.' }),
   appPrivateKey: z.string().optional().meta({
     description: 'The app private key (PEM): signs OpenAPI requests such as alipay.trade.query. A secret: sealed, never returned.',
