@@ -107,6 +107,7 @@ interface OrderRef {
 
 const forwarded: ForwardedCall[] = []
 const paidByChannel = {} as Record<Channel, SignedNotify & { outTradeNo: string }>
+const v2TransactionOf = (body: string): string => /<transaction_id><!\[CDATA\[([^\]]+)\]\]>/.exec(body)![1]!
 /** Every order a row or the set-up touched; each must be exactly as it was after every row. */
 const watched: OrderRef[] = []
 /** Fresh orders paid after each row: each must be forwarded exactly once. */
@@ -733,7 +734,8 @@ const ROWS: Row[] = [
           channel === 'wechatpay.v3'
             ? v3RefundNotify({ ...refund, refund: 150, total: 200 })
             : channel === 'wechatpay.v2'
-              ? v2RefundNotify({ ...refund, refund: 150, total: 200 })
+              ? // Naming the paid order's transaction, as WeChat does.
+                v2RefundNotify({ ...refund, refund: 150, total: 200, transactionId: v2TransactionOf(paidByChannel['wechatpay.v2'].body) })
               : alipayRefundNotify({ ...refund, refundFee: 150, total: 200 })
         return notify(channel, SEC, post)
       },

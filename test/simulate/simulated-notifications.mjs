@@ -37,11 +37,14 @@ function simulatedNotifications() {
   const refusals = []
   for (const channel of CHANNELS) {
     const paid = order(channel)
+    const payment = build({ channel, event: 'payment', outTradeNo: paid, amount: 8888 })
+    // Its refunds name its transaction, as WeChat's and Alipay's do (and `simulate refund` for the last order).
+    const refundOf = { outTradeNo: paid, transactionId: payment.order.transactionId, amount: 4444, total: 8888 }
     const flow = {
       provider: PROVIDER_OF[channel],
-      payment: build({ channel, event: 'payment', outTradeNo: paid, amount: 8888 }),
-      partialRefund: build({ channel, event: 'refund', outTradeNo: paid, amount: 4444, total: 8888, refundedBefore: 0 }),
-      fullRefund: build({ channel, event: 'refund', outTradeNo: paid, amount: 4444, total: 8888, refundedBefore: 4444 }),
+      payment,
+      partialRefund: build({ channel, event: 'refund', ...refundOf, refundedBefore: 0 }),
+      fullRefund: build({ channel, event: 'refund', ...refundOf, refundedBefore: 4444 }),
       // What --repeat / --concurrent send: the same bytes again and again.
       duplicated: build({ channel, event: 'payment', outTradeNo: order(channel) }),
       close: null,
