@@ -8,6 +8,20 @@ const byPrefix = (prefix: string) => env.TEST_MIGRATIONS.find((migration) => mig
 const [init, openNames, providerNotifications] = [byPrefix('0001_'), byPrefix('0002_'), byPrefix('0005_')]
 const script = (migration: typeof init) => migration!.queries.join(';\n')
 
+/** Identity claims as the gateway writes them (`provider`, then the key's parts), read back as `provider / part / …`. */
+function identities(sql: SqlStorage) {
+  return {
+    key: (...parts: string[]) => parts.join('\u001f'),
+    claim: (identity: string, merchantId: string) =>
+      sql.exec('INSERT INTO merchant_identities (identity, merchant_id) VALUES (?, ?)', identity, merchantId),
+    listed: () =>
+      sql
+        .exec<{ identity: string; merchant_id: string }>('SELECT identity, merchant_id FROM merchant_identities ORDER BY identity')
+        .toArray()
+        .map((r) => [r.identity.split('\u001f').join(' / '), r.merchant_id]),
+  }
+}
+
 describe('D1 migration 0002: provider and channel names are the registry’s, not the schema’s', () => {
   it('rebuilds orders, notifications and deliveries with every row kept, and keeps the other CHECKs', async () => {
     expect(openNames?.name).toMatch(/^0002_/)
@@ -268,9 +282,7 @@ describe('D1 migration 0014: an Alipay merchant without authAppId claims its own
     await runInDurableObject(stub, (_instance, state) => {
       const sql = state.storage.sql
       for (const migration of migrations) sql.exec(script(migration))
-      const key = (...parts: string[]) => parts.join('\u001f')
-      const claim = (identity: string, merchantId: string) =>
-        sql.exec('INSERT INTO merchant_identities (identity, merchant_id) VALUES (?, ?)', identity, merchantId)
+      const { key, claim, listed } = identities(sql)
       claim(key('', 'm1'), 'm1')
       claim(key('alipay', 'A1', '-', 'S1'), 'm1')
       claim(key('alipay', 'A1', '-', 'S2'), 'm1')
@@ -281,10 +293,7 @@ describe('D1 migration 0014: an Alipay merchant without authAppId claims its own
       claim(key('alipay', 'A4', 'A4', 'S4'), 'm5')
       claim(key('wechatpay', '1900000001', '-'), 'm6')
       sql.exec(script(ownApp))
-      const rows = sql
-        .exec<{ identity: string; merchant_id: string }>('SELECT identity, merchant_id FROM merchant_identities ORDER BY identity')
-        .toArray()
-      expect(rows.map((r) => [r.identity.split('\u001f').join(' / '), r.merchant_id])).toEqual([
+      expect(listed()).toEqual([
         [' / m1', 'm1'],
         ['alipay / A1 / - / S1', 'm1'],
         ['alipay / A1 / - / S2', 'm1'],
@@ -311,9 +320,7 @@ describe('D1 migration 0015: no claim overlaps another merchant’s, inside the 
       const sql = state.storage.sql
       for (const migration of migrations) sql.exec(script(migration))
       sql.exec(script(overlaps))
-      const key = (...parts: string[]) => parts.join('\u001f')
-      const claim = (identity: string, merchantId: string) =>
-        sql.exec('INSERT INTO merchant_identities (identity, merchant_id) VALUES (?, ?)', identity, merchantId)
+      const { key, claim, listed } = identities(sql)
       claim(key('', 'm1'), 'm1')
       claim(key('alipay', 'A1', '-', 'S1'), 'm1')
       claim(key('alipay', 'A2', '-', '*'), 'm2')
@@ -328,10 +335,7 @@ describe('D1 migration 0015: no claim overlaps another merchant’s, inside the 
       claim(key('alipay', 'A2', 'A2', 'S9'), 'm4')
       claim(key('alipay', 'A2', '-', 'S8'), 'm2')
       claim(key('', 'm4'), 'm4')
-      const rows = sql
-        .exec<{ identity: string; merchant_id: string }>('SELECT identity, merchant_id FROM merchant_identities ORDER BY identity')
-        .toArray()
-      expect(rows.map((r) => [r.identity.split('\u001f').join(' / '), r.merchant_id])).toEqual([
+      expect(listed()).toEqual([
         [' / m1', 'm1'],
         [' / m4', 'm4'],
         ['alipay / A1 / - / S1', 'm1'],
@@ -355,9 +359,7 @@ describe('D1 migration 0016: a companion 0014 added over another merchant’s ov
     await runInDurableObject(stub, (_instance, state) => {
       const sql = state.storage.sql
       for (const migration of migrations) sql.exec(script(migration))
-      const key = (...parts: string[]) => parts.join('\u001f')
-      const claim = (identity: string, merchantId: string) =>
-        sql.exec('INSERT INTO merchant_identities (identity, merchant_id) VALUES (?, ?)', identity, merchantId)
+      const { key, claim, listed } = identities(sql)
       // Saved under the old rule, which refused only the same key: m2 takes every seller of app P (no authAppId); m5
       // lists P as its authorizing app for seller S9. And the other way round for app Q: m1 one seller, m3 all.
       claim(key('alipay', 'P', '-', '*'), 'm2')
@@ -366,10 +368,7 @@ describe('D1 migration 0016: a companion 0014 added over another merchant’s ov
       claim(key('alipay', 'Q', 'Q', '*'), 'm3')
       claim(key('alipay', 'R', '-', 'S4'), 'm4')
       for (const migration of later) sql.exec(script(migration))
-      const rows = sql
-        .exec<{ identity: string; merchant_id: string }>('SELECT identity, merchant_id FROM merchant_identities ORDER BY identity')
-        .toArray()
-      expect(rows.map((r) => [r.identity.split('\u001f').join(' / '), r.merchant_id])).toEqual([
+      expect(listed()).toEqual([
         ['alipay / P / - / *', 'm2'],
         ['alipay / P / P / S9', 'm5'],
         ['alipay / Q / - / S9', 'm1'],
