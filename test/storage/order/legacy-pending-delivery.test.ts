@@ -13,6 +13,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { masterKeyring } from '../../../src/merchants/master-keys'
 import type { OrderObject } from '../../../src/order/order-object'
 import { ORDER_SCHEMA_VERSION, orderSchemaVersion } from '../../../src/storage/order'
+import { migrateLegacyTables } from '../../../src/storage/order/legacy-schema'
 import { verifyWebhook } from '../../../src/verify-webhook'
 import { network } from '../../msw'
 import {
@@ -28,36 +29,14 @@ import {
   uniqueOrder,
 } from '../../support/orders'
 
-/** The order object's tables as release 3 of the legacy schema left them (migrations 1–3 applied). */
-const SCHEMA_3_TABLES = `
-CREATE TABLE _schema (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), version INTEGER NOT NULL);
-CREATE TABLE order_state (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), merchant_id TEXT NOT NULL, provider TEXT NOT NULL,
-  out_trade_no TEXT NOT NULL, status TEXT NOT NULL, expected_amount INTEGER, expected_currency TEXT, amount INTEGER, currency TEXT,
-  transaction_id TEXT, paid_at TEXT, refunded_amount INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL,
-  projected_version INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL);
-CREATE TABLE seen_notifications (provider_notification_id TEXT PRIMARY KEY, accepted_at TEXT NOT NULL);
-CREATE TABLE notifications (id TEXT PRIMARY KEY, channel TEXT NOT NULL, provider_notification_id TEXT NOT NULL, received_at TEXT NOT NULL,
-  verdict TEXT NOT NULL, reason TEXT, source TEXT NOT NULL, projected INTEGER NOT NULL DEFAULT 0, notification_type TEXT);
-CREATE TABLE refunds_applied (out_refund_no TEXT NOT NULL, outcome TEXT NOT NULL, amount INTEGER NOT NULL, PRIMARY KEY (out_refund_no, outcome));
-CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, channel TEXT NOT NULL,
-  body TEXT NOT NULL, created_at TEXT NOT NULL);
-CREATE TABLE deliveries (id TEXT PRIMARY KEY, event_seq INTEGER NOT NULL UNIQUE REFERENCES events (seq),
-  status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')), attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER,
-  last_status_code INTEGER, last_error TEXT, lease_until INTEGER, version INTEGER NOT NULL DEFAULT 1,
-  projected_version INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
-  failure_reason TEXT, counted_status TEXT, counted_attempts INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE delivery_attempts (delivery_id TEXT NOT NULL, number INTEGER NOT NULL, started_at TEXT NOT NULL, status_code INTEGER,
-  latency_ms INTEGER NOT NULL, outcome TEXT NOT NULL, error TEXT, response_snippet TEXT, PRIMARY KEY (delivery_id, number));
-CREATE TABLE reconciliation (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), next_query_at INTEGER,
-  queries_made INTEGER NOT NULL DEFAULT 0, expires_at INTEGER NOT NULL, last_query_at INTEGER, last_result TEXT);
-CREATE TABLE forward_target (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), url TEXT NOT NULL, sealed_secret TEXT NOT NULL,
-  sealed_previous_secret TEXT, merchant_version INTEGER NOT NULL, disabled_at TEXT, updated_at TEXT NOT NULL);
-CREATE TABLE refunds (out_refund_no TEXT PRIMARY KEY, refund_id TEXT, registered_amount INTEGER, amount INTEGER, cumulative INTEGER,
-  status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed', 'closed')), held TEXT, next_query_at INTEGER,
-  queries_made INTEGER NOT NULL DEFAULT 0, last_query_at INTEGER, last_result TEXT, expires_at INTEGER, updated_at TEXT NOT NULL);
-CREATE TABLE subject (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), merchant_id TEXT NOT NULL, provider TEXT NOT NULL,
-  subject_key TEXT NOT NULL, created_at TEXT NOT NULL);
-`
+/**
+ * The order object's tables as release 3 of the legacy schema left them: the legacy migrations themselves (kept
+ * verbatim in src/storage/order/legacy-schema.ts), and the version table the old code kept beside them.
+ */
+function createSchema3Tables(sql: SqlStorage): void {
+  migrateLegacyTables(sql)
+  sql.exec('CREATE TABLE _schema (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), version INTEGER NOT NULL)')
+}
 
 /** An id as the old release made them (`newId`: prefix, then a UUID without its dashes). */
 const oldId = (prefix: 'evt' | 'dlv' | 'ntf'): string => `${prefix}_${crypto.randomUUID().replaceAll('-', '')}`
@@ -103,7 +82,7 @@ describe('an order object of the table-per-kind layout with a delivery waiting f
 
     await runInDurableObject(stub, async (_o: OrderObject, state) => {
       const { sql } = state.storage
-      sql.exec(SCHEMA_3_TABLES)
+      createSchema3Tables(sql)
       sql.exec('INSERT INTO _schema (singleton, version) VALUES (1, 3)')
       // Registered for 100 fen, then paid (version 2), projected to D1 by the old alarm.
       sql.exec(
