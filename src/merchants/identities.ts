@@ -74,7 +74,7 @@ export async function checkIdentities(db: D1Database, merchantId: string, keys: 
 
 /**
  * Whether a merchant other than `merchantId` claims an identity of `provider` whose key starts with `parts` (a
- * WeChat Pay sub-merchant of a service provider's mchid). Throws when D1 cannot answer.
+ * WeChat Pay sub-merchant of a service provider's mchid): the overlap of a wildcard there. Throws when D1 cannot answer.
  */
 export async function claimedByOthersUnder(
   db: D1Database,
@@ -82,12 +82,7 @@ export async function claimedByOthersUnder(
   provider: string,
   parts: readonly string[],
 ): Promise<boolean> {
-  const prefix = [provider, ...parts, ''].join(SEP)
-  const row = await db
-    .prepare('SELECT 1 AS found FROM merchant_identities WHERE merchant_id != ?1 AND substr(identity, 1, length(?2)) = ?2 LIMIT 1')
-    .bind(merchantId, prefix)
-    .first()
-  return row !== null
+  return (await overlapping(db, merchantId, [provider, ...parts, ANY].join(SEP)).first()) !== null
 }
 
 /** Marks a merchant as indexed even when it claims nothing; never overlaps a real key (those start with a name). */
@@ -162,25 +157,16 @@ export async function indexUnclaimedMerchants(db: D1Database, registry: Provider
       }),
     )
     const leftOut = claims.filter((_, i) => inserted[i]?.results.length === 0)
-    // Only the merchants this pass indexed: one whose mark it did not insert changed meanwhile (its claims are old)
-    // or was indexed by another save at once (which logs it).
+    // A merchant whose mark this pass did not insert changed meanwhile (its claims are old) or was indexed by another
+    // save at once (which logs it). For the others, inserted with their mark in one transaction, a claim left out is
+    // one another merchant's overlapping claim keeps out.
     const markLeftOut = new Set(leftOut.filter(({ id, key }) => key === indexedMark(id)).map(({ id }) => id))
-    for (const { id, key } of await takenByOthers(
-      db,
-      leftOut.filter(({ id }) => !markLeftOut.has(id)),
-    )) {
+    for (const { id, key } of leftOut.filter(({ id }) => !markLeftOut.has(id))) {
       const { provider, parts } = decodeIdentity(key)
       log('warn', { event: 'merchant.identity_shared', merchant_id: id, provider, identity: parts.join(' / ') })
     }
     for (const id of markLeftOut) leftOutTimes.set(id, (leftOutTimes.get(id) ?? 0) + 1)
   }
-}
-
-/** Of the claims left out of an indexing, those another merchant's overlapping claim keeps out (not the merchant's own). */
-async function takenByOthers<C extends { id: string; key: string }>(db: D1Database, leftOut: C[]): Promise<C[]> {
-  if (leftOut.length === 0) return []
-  const checks = await db.batch(leftOut.map(({ id, key }) => overlapping(db, id, key)))
-  return leftOut.filter((_, i) => (checks[i]?.results.length ?? 0) > 0)
 }
 
 /** A stored row's keys; none for a row that no longer parses (it is marked indexed, and never blocks a save). */
