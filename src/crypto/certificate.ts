@@ -191,19 +191,22 @@ export function readCertificate(der: Bytes): CertificateFields {
   }
 }
 
+/** A `CERTIFICATE` block of a PEM text. */
+const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g
+
 /**
- * What `text` holds besides its certificates that could be a key: the label of another PEM block (a private key in
- * a bundle), or `base64 text` for a long base64 run outside every certificate block (a key as Alipay's tool writes
- * it, bare); null when nothing. Comments and attribute lines (`openssl pkcs12` output) are no keys.
+ * What `text` holds besides its certificates that could be a key, said for an error message: another PEM block (a
+ * private key in a bundle) or a long base64 run outside every certificate block (a key as Alipay's tool writes it,
+ * bare); null when nothing. Comments and attribute lines (`openssl pkcs12` output) are no keys.
  */
-export function nonCertificateBlock(text: string): string | null {
-  for (const [, label] of text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)) if (label !== 'CERTIFICATE') return label!
-  const outside = text.replace(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g, '\n')
-  return /[A-Za-z0-9+/]{200,}/.test(outside.replace(/[ \t]*\r?\n[ \t]*/g, '')) ? 'base64 text' : null
+export function nonCertificateContent(text: string): string | null {
+  for (const [, label] of text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)) if (label !== 'CERTIFICATE') return `a ${label} block`
+  const outside = text.replace(CERTIFICATE_BLOCK, '\n').replace(/[ \t]*\r?\n[ \t]*/g, '')
+  return /[A-Za-z0-9+/]{200,}/.test(outside) ? 'base64 text' : null
 }
 
 /** Every `CERTIFICATE` block of a PEM text (a chain such as Alipay's root certificate file), as DER. */
 export function certificatesInPem(text: string): Bytes[] {
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []
+  const blocks = text.match(CERTIFICATE_BLOCK) ?? []
   return blocks.map((block) => readPem(block).der)
 }

@@ -3,7 +3,7 @@
  * secrets, and the redacted view GET shows. Public-key mode or certificate mode (公钥证书), one app or
  * several, and third-party (ISV) apps.
  */
-import { nonCertificateBlock } from '../../crypto/certificate'
+import { nonCertificateContent } from '../../crypto/certificate'
 import { spkiFromPublicKeyText } from '../../crypto/x509'
 import { fail, objectAt, stringAt, ValidationError, type JsonObject } from '../../lib/validation'
 import {
@@ -85,9 +85,8 @@ async function certificateAt<T>(value: unknown, path: string, read: (pem: string
   const pem = stringAt(value, path)
   if (pem.length > MAX_CERTIFICATE_TEXT) fail(path, 'is too long for a certificate file')
   // Kept as given and shown by GET, so nothing else may come with it (a bundle exported with its private key).
-  const other = nonCertificateBlock(pem)
-  if (other !== null)
-    fail(path, `holds ${other === 'base64 text' ? 'base64 text' : `a ${other} block`} besides certificates; give the certificates alone`)
+  const other = nonCertificateContent(pem)
+  if (other !== null) fail(path, `holds ${other} besides certificates; give the certificates alone`)
   try {
     return { pem, info: await read(pem) }
   } catch (error) {
