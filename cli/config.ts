@@ -3,6 +3,7 @@
  * (`npm run dev`: http://localhost:8787 or the PORT of .dev.vars, its ADMIN_TOKEN read from .dev.vars).
  */
 import { DevVarsError, gatewayUrl, readDevVarsIfPresent } from '../scripts/lib/dev-vars.mjs'
+import { isAdminTokenShaped } from '../src/lib/admin-token.ts'
 
 export interface CliConfig {
   url: string
@@ -22,7 +23,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
     throw new ConfigError('no admin token: set PAYGATE_ADMIN_TOKEN (and PAYGATE_URL for a gateway other than the local one)')
   }
   // Checked here, not by the request's headers, whose error would quote the token (a file of two lines, say).
-  if (!/^[\x21-\x7e]+$/.test(token)) {
+  if (!isAdminTokenShaped(token)) {
     throw new ConfigError('the admin token holds a space, a line break or a non-ASCII character: give the token alone')
   }
   return { url, token }

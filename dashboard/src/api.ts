@@ -5,6 +5,7 @@
  * sign-out, on a 401 and when the tab closes.
  */
 import type { components } from '../../cli/openapi-types'
+import { isAdminTokenShaped } from '../../src/lib/admin-token'
 
 export type Schemas = components['schemas']
 
@@ -43,12 +44,10 @@ export function whenSignedOut(callback: () => void): void {
 const UNREACHABLE = 'The gateway could not be reached: check that it is running and try again.'
 const MALFORMED_TOKEN =
   'The token holds a space, a line break or a character no token has (a typographic quote, a non-ASCII letter): paste it again.'
-/** What an admin token is made of: printable ASCII, no space. */
-const TOKEN_CHARACTERS = /^[\x21-\x7e]+$/
 
 async function call(token: string, path: string, method: string, body: unknown): Promise<Response> {
   // Told apart from an unreachable gateway: fetch throws the same TypeError for a token no header can carry.
-  if (!TOKEN_CHARACTERS.test(token)) throw new ApiError(0, 'malformed_token', MALFORMED_TOKEN)
+  if (!isAdminTokenShaped(token)) throw new ApiError(0, 'malformed_token', MALFORMED_TOKEN)
   try {
     return await fetch(path, {
       method,

@@ -4,6 +4,7 @@
  */
 import { utf8 } from '../crypto/encoding'
 import { sha256, timingSafeEqual } from '../crypto/primitives'
+import { isAdminTokenShaped } from '../lib/admin-token'
 import { log } from '../lib/log'
 import { AdminError } from './responses'
 
@@ -11,8 +12,8 @@ import { AdminError } from './responses'
 export async function requireAdmin(request: Request, env: Env): Promise<void> {
   const expected = env.ADMIN_TOKEN
   const header = request.headers.get('authorization') ?? ''
-  const match = /^Bearer ([\x21-\x7e]+)$/.exec(header)
-  if (expected === undefined || expected === '' || match === null) {
+  const match = /^Bearer (.+)$/.exec(header)
+  if (expected === undefined || expected === '' || match === null || !isAdminTokenShaped(match[1]!)) {
     throw new AdminError('unauthorized', 'a valid bearer token is required')
   }
   // The previous token only while it is set to something: an empty one must never match.
