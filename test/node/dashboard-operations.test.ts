@@ -102,6 +102,23 @@ async function expectAccessible(name: string): Promise<void> {
   expect(await seriousViolations(page), name).toEqual([])
 }
 
+/**
+ * A payment whose delivery the merchant answers with 500 (until the test ends), its page open once it waits for a
+ * retry; `refreshed` waits for the page's next look at it.
+ */
+async function openRetryingDelivery(outTradeNo: string) {
+  answer = 500
+  onTestFinished(() => {
+    answer = 200
+  })
+  expect(await postAlipay(gateway.url, M, alipayPaymentBody(outTradeNo))).toBe('success')
+  const retrying = await deliveryWhere(`out_trade_no=${outTradeNo}`, (d) => d.status === 'pending' && d.attempts >= 1)
+  await page.goto(`${gateway.url}/dashboard#/deliveries/${retrying.id}`)
+  await page.getByRole('heading', { name: /^Delivery of / }).waitFor()
+  const refreshed = () => page.waitForResponse((r) => r.url().endsWith(`/admin/deliveries/${retrying.id}`), { timeout: 10_000 })
+  return { retrying, refreshed }
+}
+
 beforeAll(async () => {
   const port = await freePort()
   await startServer(port)
@@ -308,16 +325,9 @@ describe('the dashboard, beyond the happy path', () => {
   })
 
   it('keeps the event panel open while a retrying delivery refreshes itself, and keeps refreshing after a failed refresh', async () => {
-    answer = 500
-    onTestFinished(() => {
-      answer = 200
-    })
-    expect(await postAlipay(gateway.url, M, alipayPaymentBody('OPS-RETRYING-1'))).toBe('success')
-    const retrying = await deliveryWhere('out_trade_no=OPS-RETRYING-1', (d) => d.status === 'pending' && d.attempts >= 1)
-    await page.goto(`${gateway.url}/dashboard#/deliveries/${retrying.id}`)
+    const { retrying, refreshed } = await openRetryingDelivery('OPS-RETRYING-1')
     await page.getByText(/retrying \(\d+ attempts? so far\)/).waitFor()
     const deliveryPath = `**/admin/deliveries/${retrying.id}`
-    const refreshed = () => page.waitForResponse((r) => r.url().endsWith(`/admin/deliveries/${retrying.id}`), { timeout: 10_000 })
     await page.getByText('The event as the merchant receives it').click()
     await refreshed()
     await refreshed()
@@ -344,15 +354,7 @@ describe('the dashboard, beyond the happy path', () => {
   })
 
   it('keeps the keyboard where it was: a retrying delivery refreshing itself, Disable and Enable, Send again in the list', async () => {
-    answer = 500
-    onTestFinished(() => {
-      answer = 200
-    })
-    expect(await postAlipay(gateway.url, M, alipayPaymentBody('OPS-FOCUS-1'))).toBe('success')
-    const retrying = await deliveryWhere('out_trade_no=OPS-FOCUS-1', (d) => d.status === 'pending' && d.attempts >= 1)
-    await page.goto(`${gateway.url}/dashboard#/deliveries/${retrying.id}`)
-    await page.getByRole('heading', { name: /^Delivery of / }).waitFor()
-    const refreshed = () => page.waitForResponse((r) => r.url().endsWith(`/admin/deliveries/${retrying.id}`), { timeout: 10_000 })
+    const { refreshed } = await openRetryingDelivery('OPS-FOCUS-1')
     const focused = () =>
       page.evaluate(() => {
         const { activeElement } = (
