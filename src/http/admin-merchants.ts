@@ -1,10 +1,11 @@
 /** @module Admin API for merchants: list, create or replace (`PUT`), read, and change some fields (`PATCH`). */
 import { withDownloadedKeys } from '../merchants/downloaded-keys'
 import { publicView } from '../merchants/public-view'
-import { isMerchantId, parseMerchantInput } from '../merchants/schema'
+import { isMerchantId, type MerchantInput, parseMerchantInput } from '../merchants/schema'
 import { patchMerchant as applyPatch } from '../merchants/patch'
-import { loadMerchant, readStoredMerchant, ReplicaBehind, saveMerchant } from '../merchants/store'
+import { loadMerchant, MerchantChanged, readStoredMerchant, ReplicaBehind, saveMerchant } from '../merchants/store'
 import type { MerchantConfig } from '../merchants/types'
+import type { ProviderRegistry } from '../providers'
 import { noticeExpiringCertificates } from '../ops/certificates'
 import { beforeEnabling, monitorStub, reportEndpointChange } from '../ops/monitor'
 import { listMerchantRows } from '../storage/admin-queries'
@@ -43,20 +44,43 @@ export const putMerchant: Handler<Routes['putMerchant']> = async ({ params, rawB
   const { merchantId } = params
   if (!isMerchantId(merchantId)) throw new AdminError('invalid_request', 'merchantId: must match [A-Za-z0-9_-]{1,64}')
   const input = await parseMerchantInput(rawBody, { allowLoopback: allowsLoopback(env) }, registry)
-  // Replacing enables a disabled endpoint: its failing streak ends first, and the enable is told once D1 has it.
-  const enabling = await beforeEnabling(env, merchantId, (await readStoredMerchant(env, merchantId))?.stored.forward)
-  const tellEnabled = () => reportEndpointChange(env, { merchantId, state: 'enabled', url: input.forward.url })
-  let created: boolean
-  try {
-    ;({ created } = await saveMerchant(env, merchantId, input, { registry }))
-  } catch (error) {
-    // Saved, its replica not: the save fails loudly (saved again, it catches up), the enable it made is still told.
-    if (error instanceof ReplicaBehind && enabling) await tellEnabled()
-    throw error
-  }
-  if (enabling) await tellEnabled()
+  const { created } = await replaceMerchant(env, merchantId, input, registry)
   ctx.waitUntil(noticeExpiringCertificates(env, registry, merchantId, input, Date.now()).catch(() => 0))
   return json(publicView({ id: merchantId, ...input }, registry), created ? 201 : 200)
+}
+
+/** How many times a replace that lost to a change landing meanwhile (a disable, another save) reads again. */
+const REPLACE_ATTEMPTS = 3
+
+/**
+ * Saves `input` over the row as it was read, so the endpoint state it replaces is the one it saw: a disable landing
+ * in between is replaced and told as enabled, not silently undone, and of two saves enabling at once one tells it.
+ */
+async function replaceMerchant(
+  env: Env,
+  merchantId: string,
+  input: MerchantInput,
+  registry: ProviderRegistry,
+): Promise<{ created: boolean }> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await readStoredMerchant(env, merchantId)
+    // Replacing enables a disabled endpoint: its failing streak ends first, and the enable is told once D1 has it.
+    const enabling = await beforeEnabling(env, merchantId, current?.stored.forward)
+    const tellEnabled = () => reportEndpointChange(env, { merchantId, state: 'enabled', url: input.forward.url })
+    try {
+      const saved = await saveMerchant(env, merchantId, input, {
+        registry,
+        ...(current === null ? {} : { expectedVersion: current.version }),
+      })
+      if (enabling) await tellEnabled()
+      return saved
+    } catch (error) {
+      if (error instanceof MerchantChanged && attempt < REPLACE_ATTEMPTS) continue
+      // Saved, its replica not: the save fails loudly (saved again, it catches up), the enable it made is still told.
+      if (error instanceof ReplicaBehind && enabling) await tellEnabled()
+      throw error
+    }
+  }
 }
 
 /** The merchant's public view (every secret left out), read fresh from D1 with its replica's downloaded keys, and its endpoint's health. */

@@ -54,8 +54,7 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
     const head = store.deliveries.headOfLine()
     if (head === null) return outcome
     const startedAt = clock()
-    // Not due yet, or another run's attempt is in flight: the object's next alarm covers it.
-    if (head.nextAttemptAt !== null && head.nextAttemptAt > startedAt) return outcome
+    // Another run's attempt is in flight: the object's next alarm covers it.
     if (head.leaseUntil !== null && head.leaseUntil > startedAt) return outcome
 
     const target = store.forwardTarget.get()
@@ -65,10 +64,13 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
     const urlProblem = target.disabledAt !== null ? null : outboundUrlProblem(target.url, { allowLoopback: context.allowLoopback })
     if (target.disabledAt !== null || urlProblem !== null) {
       // Disabled, or a URL the gateway may not call now (e.g. localhost in production): every delivery still to be
-      // sent fails without a request, kept for recovery (the ones behind the head would otherwise wait behind it).
+      // sent fails without a request, kept for recovery (the ones behind the head would otherwise wait behind it),
+      // at once, not when the head's retry falls due: an enable in between must not send them without a recover.
       refuseAll(store, context.owner, target.disabledAt !== null ? 'endpoint_disabled' : 'url_refused', urlProblem, startedAt)
       return outcome
     }
+    // Not due yet: the object's next alarm covers it.
+    if (head.nextAttemptAt !== null && head.nextAttemptAt > startedAt) return outcome
 
     store.deliveries.lease(head.id, startedAt + ATTEMPT_LEASE_MS)
     const event = store.events.get(head.eventSeq)
@@ -135,7 +137,14 @@ function refuseAll(store: OrderStore, owner: DeliveryOwner, reason: FailureReaso
   const lastError = urlProblem === null ? 'endpoint disabled' : `forward URL refused: ${urlProblem}`
   for (const delivery of store.deliveries.pending()) {
     if (delivery.leaseUntil !== null && delivery.leaseUntil > at) continue
-    const refused = { status: 'failed' as const, attempts: delivery.attempts, nextAttemptAt: null, lastStatusCode: null, lastError }
+    // The merchant's last reply, if any, stays on record beside the reason.
+    const refused = {
+      status: 'failed' as const,
+      attempts: delivery.attempts,
+      nextAttemptAt: null,
+      lastStatusCode: delivery.lastStatusCode,
+      lastError,
+    }
     store.deliveries.update(delivery.id, { ...refused, failureReason: reason }, isoNow(at))
     logAttempt(owner, delivery, { outcome: 'failed', reason })
   }

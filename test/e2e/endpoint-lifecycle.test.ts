@@ -372,6 +372,78 @@ describe('disabling and enabling an endpoint', () => {
     expect(await merchantForward(M)).not.toHaveProperty('disabled_at')
   })
 
+  it('an event created while disabled waits as failed at once, behind an earlier delivery still mid-retry; enabling sends neither', async () => {
+    const M = 'lifecycle-disabled-behind-retry'
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.parse('2031-06-01T00:00:00Z'))
+    await registerFixtureMerchant(M)
+    let up = false
+    const received = merchantEndpoint(forwardUrl(M), () => (up ? 200 : 503))
+    const order = await pay(M)
+    // The payment fails 7 times: its next retry is hours away.
+    await runAlarmsUntil([order], (deliveries) => deliveries[0]!.attempts >= 7)
+    const [paying] = await deliveryStates(order)
+
+    expect((await admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
+    vi.setSystemTime(Date.now() + 60_000)
+    const refund = alipayRefund(order.outTradeNo, { totalFen: 100, refundedFen: 30, outBizNo: 'RF-behind-retry' })
+    expect((await notify('alipay', M, refund)).status).toBe(200)
+    await runDurableObjectAlarm(orderStub(env, order))
+    expect(await deliveryStates(order)).toMatchObject([
+      // The merchant's last reply stays on record beside the reason.
+      { status: 'failed', failure_reason: 'endpoint_disabled', attempts: 7, last_status_code: 503 },
+      { status: 'failed', failure_reason: 'endpoint_disabled', attempts: 0 },
+    ])
+
+    // Enabled again and up: nothing goes until a recover, not even when the payment’s retry would have been due.
+    expect((await admin(`/admin/merchants/${M}/endpoint/enable`, { method: 'POST' })).status).toBe(200)
+    up = true
+    vi.setSystemTime(Number(paying!.next_attempt_at) + 1000)
+    await runDurableObjectAlarm(orderStub(env, order))
+    expect(received.filter((r) => r.type === 'refund.succeeded')).toEqual([])
+    expect((await deliveryStates(order)).map((d) => d.status)).toEqual(['failed', 'failed'])
+  })
+
+  it('a PUT racing a disable never undoes it untold: the ops URL’s last word matches the endpoint’s state', async () => {
+    const M = 'lifecycle-put-vs-disable'
+    await registerFixtureMerchant(M)
+    const ops = opsEndpoint(M)
+    const body = JSON.stringify(merchantBody(M))
+    const replies = await Promise.all([
+      admin(`/admin/merchants/${M}`, { method: 'PUT', body }),
+      admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' }),
+    ])
+    expect(replies.map((r) => r.status)).toEqual([200, 200])
+    const disabled = (await merchantForward(M)).disabled_at !== undefined
+    await runMonitorAlarm(M)
+    await vi.waitFor(() =>
+      expect(ops.map((e) => e.type)).toEqual(disabled ? ['endpoint.disabled'] : ['endpoint.disabled', 'endpoint.enabled']),
+    )
+  })
+
+  it('two saves enabling it at once tell endpoint.enabled once: two PUTs, or a PUT and an enable', async () => {
+    for (const [M, second] of [
+      ['lifecycle-put-put', 'put'],
+      ['lifecycle-put-enable', 'enable'],
+    ] as const) {
+      await registerFixtureMerchant(M)
+      const ops = opsEndpoint(M)
+      expect((await admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
+      const put = () => admin(`/admin/merchants/${M}`, { method: 'PUT', body: JSON.stringify(merchantBody(M)) })
+      const replies = await Promise.all([
+        put(),
+        second === 'put' ? put() : admin(`/admin/merchants/${M}/endpoint/enable`, { method: 'POST' }),
+      ])
+      expect(replies.map((r) => r.status)).toEqual([200, 200])
+      expect(await merchantForward(M)).not.toHaveProperty('disabled_at')
+      await runMonitorAlarm(M)
+      await vi.waitFor(() => expect(ops.map((e) => e.type)).toEqual(['endpoint.disabled', 'endpoint.enabled']))
+      // Nothing more comes later.
+      await runMonitorAlarm(M)
+      expect(ops.map((e) => e.type)).toEqual(['endpoint.disabled', 'endpoint.enabled'])
+    }
+  })
+
   it('answers 404 for an unknown merchant', async () => {
     expect((await admin('/admin/merchants/nobody-here/endpoint/disable', { method: 'POST' })).status).toBe(404)
     expect((await admin('/admin/merchants/nobody-here/endpoint/enable', { method: 'POST' })).status).toBe(404)
