@@ -10,9 +10,11 @@ export const CERTIFICATE_NOTICE_DAYS = 30
 
 /** Counts the rejection; returns the spike's data when this one makes a spike not yet told about. */
 export function rejectionSpike(store: MonitorStore, reason: string, at: number): Record<string, unknown> | null {
-  const minute = Math.floor(at / 60_000)
-  store.countRejection(minute, reason)
-  const byReason = store.rejectionsSince(minute - SPIKE_WINDOW_MINUTES + 1)
+  const second = Math.floor(at / 1000)
+  store.countRejection(second, reason)
+  // The seconds from 5 minutes before this one's: any 20 within 5 minutes are in it (at most a second more is).
+  const since = second - SPIKE_WINDOW_MINUTES * 60
+  const byReason = store.rejectionsSince(since)
   const rejected = Object.values(byReason).reduce((sum, n) => sum + n, 0)
   if (rejected < SPIKE_THRESHOLD) return null
   const lastSent = store.noticeSentAt('rejected_spike')
@@ -21,7 +23,7 @@ export function rejectionSpike(store: MonitorStore, reason: string, at: number):
   return {
     rejected,
     window_minutes: SPIKE_WINDOW_MINUTES,
-    since: new Date((minute - SPIKE_WINDOW_MINUTES + 1) * 60_000).toISOString(),
+    since: new Date(since * 1000).toISOString(),
     until: new Date(at).toISOString(),
     rejected_by_reason: byReason,
   }

@@ -1,6 +1,6 @@
 /**
  * @module The merchant monitor object's SQLite tables: its endpoint's health (for the circuit breaker), the
- * outbox of operational webhooks, notices already sent (so each is sent once), and rejections per minute.
+ * outbox of operational webhooks, notices already sent (so each is sent once), and rejections per second.
  */
 import { num, numOrNull, str, strOrNull, type Row } from './order/columns'
 
@@ -40,11 +40,14 @@ CREATE TABLE IF NOT EXISTS notices (
   key      TEXT PRIMARY KEY,
   sent_at  INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS rejections (
-  minute  INTEGER NOT NULL,
+-- Counted per second: a window of 5 minutes then is one to the second, wherever the minutes fall (per minute, 20
+-- rejections 4 minutes apart could straddle 6 minute buckets). The per-minute table of earlier versions goes.
+DROP TABLE IF EXISTS rejections;
+CREATE TABLE IF NOT EXISTS rejected_seconds (
+  second  INTEGER NOT NULL,
   reason  TEXT NOT NULL,
   count   INTEGER NOT NULL,
-  PRIMARY KEY (minute, reason)
+  PRIMARY KEY (second, reason)
 ) WITHOUT ROWID;
 `
 
@@ -86,8 +89,8 @@ function toOpsEvent(r: Row): OpsEventRow {
 /** Operational webhooks no longer pending are kept this long. */
 const OPS_EVENTS_KEPT_MS = 30 * 24 * 3600_000
 
-/** Rejections are kept this long (minutes): the spike rule looks back 5. */
-const REJECTION_MINUTES_KEPT = 60
+/** Rejections are kept this long (seconds): the spike rule looks back 5 minutes. */
+const REJECTION_SECONDS_KEPT = 3600
 
 export class MonitorStore {
   constructor(private readonly sql: SqlStorage) {
@@ -199,19 +202,22 @@ export class MonitorStore {
     this.sql.exec('INSERT INTO notices (key, sent_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET sent_at = excluded.sent_at', key, at)
   }
 
-  countRejection(minute: number, reason: string): void {
+  countRejection(second: number, reason: string): void {
     this.sql.exec(
-      'INSERT INTO rejections (minute, reason, count) VALUES (?, ?, 1) ON CONFLICT (minute, reason) DO UPDATE SET count = count + 1',
-      minute,
+      'INSERT INTO rejected_seconds (second, reason, count) VALUES (?, ?, 1) ON CONFLICT (second, reason) DO UPDATE SET count = count + 1',
+      second,
       reason,
     )
-    this.sql.exec('DELETE FROM rejections WHERE minute < ?', minute - REJECTION_MINUTES_KEPT)
+    this.sql.exec('DELETE FROM rejected_seconds WHERE second < ?', second - REJECTION_SECONDS_KEPT)
   }
 
-  /** Rejections from `sinceMinute` on, by reason. */
-  rejectionsSince(sinceMinute: number): Record<string, number> {
+  /** Rejections from `sinceSecond` on (Unix seconds), by reason. */
+  rejectionsSince(sinceSecond: number): Record<string, number> {
     const rows = this.sql
-      .exec<{ reason: string; n: number }>('SELECT reason, sum(count) AS n FROM rejections WHERE minute >= ? GROUP BY reason', sinceMinute)
+      .exec<{ reason: string; n: number }>(
+        'SELECT reason, sum(count) AS n FROM rejected_seconds WHERE second >= ? GROUP BY reason',
+        sinceSecond,
+      )
       .toArray()
     return Object.fromEntries(rows.map((row) => [row.reason, row.n]))
   }

@@ -41,6 +41,43 @@ describe('notifications.rejected_spike', () => {
   })
 })
 
+/** How many rejections the merchant's monitor has counted so far. */
+function rejectionsCounted(merchantId: string): Promise<number> {
+  return runInDurableObject(monitorStub(env, merchantId), (_: MerchantMonitor, state) =>
+    Object.values(new MonitorStore(state.storage.sql).rejectionsSince(0)).reduce((sum, n) => sum + n, 0),
+  )
+}
+
+describe('notifications.rejected_spike’s window', () => {
+  /** Sends 10 forged notifications at each instant, then lets the monitor send what it queued. */
+  async function rejectAt(merchantId: string, instants: string[]): Promise<Received[]> {
+    await registerFixtureMerchant(merchantId)
+    const ops = opsEndpoint(merchantId)
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const forged = fixturePost('alipay', alipayFixtures.cases.tamperedAmount)
+    for (const instant of instants) {
+      vi.setSystemTime(Date.parse(instant))
+      for (let i = 0; i < 10; i++) expect((await notify('alipay', merchantId, forged)).status).toBeGreaterThanOrEqual(400)
+    }
+    // The rejections reach the monitor after the replies (waitUntil): its alarm runs once they are counted.
+    await vi.waitFor(async () => expect(await rejectionsCounted(merchantId)).toBe(10 * instants.length))
+    await runMonitorAlarm(merchantId)
+    return ops
+  }
+
+  it('counts 20 within 5 minutes wherever the minutes fall (00:00:59 and 00:05:01, six minute buckets apart)', async () => {
+    const ops = await rejectAt('ops-spike-straddle', ['2031-07-01T00:00:59Z', '2031-07-01T00:05:01Z'])
+    await vi.waitFor(() => expect(ops.map((e) => e.type)).toEqual(['notifications.rejected_spike']))
+    expect(ops[0]!.data).toMatchObject({ rejected: 20, since: '2031-07-01T00:00:01.000Z', until: '2031-07-01T00:05:01.000Z' })
+  })
+
+  it('does not count 20 spread over more than 5 minutes (00:00:00 and 00:05:01)', async () => {
+    const ops = await rejectAt('ops-spike-spread', ['2031-07-01T00:00:00Z', '2031-07-01T00:05:01Z'])
+    await runMonitorAlarm('ops-spike-spread')
+    expect(ops).toEqual([])
+  })
+})
+
 describe('WeChat Pay signature probes', () => {
   it('are refused (401) but never count towards notifications.rejected_spike', async () => {
     const M = 'ops-probes'
