@@ -11,7 +11,7 @@
  */
 import { errorName, errorSummary, log } from '../lib/log'
 import { reportDeliveryRun } from '../ops/monitor'
-import { enqueueProjection, laggingDeliveries, objectRecord } from '../storage/projection'
+import { enqueueProjection, laggingRecords, objectRecord } from '../storage/projection'
 import type { OrderContext } from './context'
 import { deliverHeadOfLine } from './delivery-runner'
 import { openForwardSecrets, refreshForwardTarget } from './forward-target'
@@ -147,13 +147,13 @@ async function handOff(ctx: OrderContext, merchantId: string): Promise<boolean> 
     const record = objectRecord(ctx.store)
     const state = JSON.stringify(record)
     // Read now, with the record: what changes during the sends is handed on by the next run.
-    const lagging = laggingDeliveries(ctx.store, record, ctx.projection.deliveriesSent)
+    const lagging = laggingRecords(ctx.store, record, ctx.projection.handedOn)
     const further = lagging?.records ?? []
     if (state !== ctx.projection.lastSent || further.length > 0) {
       // One at a time: a batch of records near the size limit each would pass the queue's limit for a batch.
       for (const each of [record, ...further]) await enqueueProjection(ctx.env, [each])
       ctx.projection.lastSent = state
-      ctx.projection.deliveriesSent = lagging?.versions ?? null
+      ctx.projection.handedOn = lagging?.handedOn ?? null
     }
     return true
   } catch (error) {

@@ -1,10 +1,11 @@
 /** @module What each part of an order object works on: its env, its storage, the statements on it, its gateway's providers. */
 import type { ProviderRegistry } from '../providers'
 import type { OrderStore } from '../storage/order'
+import type { HandedOn } from '../storage/projection'
 
 export interface ProjectionMemo {
   lastSent: string | null
-  deliveriesSent: ReadonlyMap<string, number> | null
+  handedOn: HandedOn | null
   alarmRunning: boolean
 }
 
@@ -13,8 +14,8 @@ export interface OrderContext {
   readonly storage: DurableObjectStorage
   readonly store: OrderStore
   /**
-   * What this instance last handed to the projection queue (its JSON): an unchanged state is not sent again; the
-   * version of each delivery it has handed on (null: none yet, in this instance). And whether an alarm run is under
+   * What this instance last handed to the projection queue (its JSON): an unchanged state is not sent again; what
+   * it has handed on beyond a record's caps (null: none yet, in this instance). And whether an alarm run is under
    * way: until it ends, the alarm it was started by may still stand for a hand-off.
    */
   readonly projection: ProjectionMemo

@@ -35,7 +35,7 @@ export abstract class OrderObject extends DurableObject<Env> {
   /** The providers it queries: its gateway's (`createGateway` in http/gateway.ts makes the class from them). */
   protected abstract readonly registry: ProviderRegistry
   private readonly store: OrderStore
-  private readonly projection: ProjectionMemo = { lastSent: null, deliveriesSent: null, alarmRunning: false }
+  private readonly projection: ProjectionMemo = { lastSent: null, handedOn: null, alarmRunning: false }
   private readonly reconciler = new Reconciler()
   private readonly refundReconciler = new RefundReconciler()
   /** Whether this instance has read its schema (and converted a legacy layout): once, on first use. */

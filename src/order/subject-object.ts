@@ -23,7 +23,7 @@ export abstract class SubjectObject extends DurableObject<Env> {
   /** The providers of its gateway (`createGateway` in http/gateway.ts makes the class from them). */
   protected abstract readonly registry: ProviderRegistry
   private readonly store: OrderStore
-  private readonly projection: ProjectionMemo = { lastSent: null, deliveriesSent: null, alarmRunning: false }
+  private readonly projection: ProjectionMemo = { lastSent: null, handedOn: null, alarmRunning: false }
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)

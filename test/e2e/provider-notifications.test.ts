@@ -28,7 +28,7 @@ import {
   rejectReply,
 } from '../security/harness'
 import { alipayForm, encryptV3Resource, signAlipay, v3SignedHeaders } from '../security/signing'
-import { makePendingDue, objectStore } from '../support/orders'
+import { makePendingDue, objectStore, PROJECTION_WAIT } from '../support/orders'
 import { receiveEvents, type ReceivedEvent } from '../support/refunds'
 
 const MERCHANT = 'other-notifications'
@@ -369,5 +369,54 @@ describe('the subject of notifications that name it only by their own kind’s n
       ['dut_user_sign', agreement.agreement_no],
       ['dut_user_unsign', agreement.agreement_no],
     ])
+  })
+
+  it('a burst of more notifications than a hand-off carries, while its merchant is slow: every one listed and counted', async () => {
+    const merchantId = 'other-notifications-burst'
+    const identity = ownKeys(merchantId)
+    await registerMerchant(merchantId, { identity })
+    let release!: () => void
+    const slow = new Promise<void>((resolve) => (release = resolve))
+    let calls = 0
+    network.use(
+      http.post(forwardUrl(merchantId), async () => {
+        calls += 1
+        if (calls === 1) await slow
+        return HttpResponse.text('ok')
+      }),
+    )
+    const agreementNo = '20215425000039459999'
+    const send = async (i: number) => {
+      const notification = alipayNotification({
+        app_id: identity.alipay.appId,
+        agreement_no: agreementNo,
+        notify_type: 'dut_user_sign',
+        notify_id: `NID-BURST-${i}`,
+      })
+      expect(await (await notify('alipay', merchantId, notification)).text()).toBe('success')
+    }
+    await send(0)
+    const subject = subjectStub(env, { merchantId, provider: 'alipay', subjectKey: agreementNo })
+    // The alarm's first delivery waits on the merchant while 59 more come: 60 before the next hand-off, over 50.
+    const alarm = runDurableObjectAlarm(subject)
+    await vi.waitFor(() => expect(calls).toBe(1))
+    const TOTAL = 60
+    for (let i = 1; i < TOTAL; i++) await send(i)
+    release()
+    await alarm
+    await runDurableObjectAlarm(subject)
+    await vi.waitFor(() => expect(calls).toBe(TOTAL), { timeout: 10_000 })
+    await vi.waitFor(async () => {
+      const listed: unknown[] = []
+      for (let cursor: string | null = ''; cursor !== null; ) {
+        const page = (await (
+          await admin(`/admin/merchants/${merchantId}/notifications?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+        ).json()) as { notifications: unknown[]; next_cursor: string | null }
+        listed.push(...page.notifications)
+        cursor = page.next_cursor
+      }
+      const stats = (await (await admin(`/admin/merchants/${merchantId}/stats`)).json()) as { notifications: { accepted: number } }
+      expect({ listed: listed.length, accepted: stats.notifications.accepted }).toEqual({ listed: TOTAL, accepted: TOTAL })
+    }, PROJECTION_WAIT)
   })
 })

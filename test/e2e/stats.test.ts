@@ -10,6 +10,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { orderStub } from '../../src/order/order-key'
 import { admin, fixturePost, forwardUrl, freshPayment, notify, registerFixtureMerchant, registerOrder } from '../security/harness'
 import alipayFixtures from '../fixtures/alipay.json'
+import { alipayRefund } from '../support/operations'
+import { awaitProjection } from '../support/orders'
 import { network } from '../msw'
 
 const M = 'stats-acme'
@@ -134,6 +136,32 @@ describe('per-merchant stats', () => {
     const before = await stats(`?since=2031-05-01T00:00:00Z&until=2031-05-02T00:00:00Z`)
     expect(before.notifications).toEqual({ accepted: 0, duplicate: 0, rejected: 0, rejected_by_reason: {} })
     expect(before.deliveries).toEqual({ delivered: 0, failed: 0, pending: 0, success_rate: null, latency_ms: { p50: null, p95: null } })
+  })
+
+  it('count each accepted notification in its own hour, even when its order’s hand-off came after a later one', async () => {
+    const merchantId = 'stats-late-hand-off'
+    const at = (iso: string) => vi.setSystemTime(Date.parse(iso))
+    vi.useFakeTimers({ toFake: ['Date'] })
+    at('2032-02-01T10:00:00Z')
+    await registerFixtureMerchant(merchantId)
+    network.use(http.post(forwardUrl(merchantId), () => HttpResponse.text('ok')))
+    const payment = freshPayment('alipay', { amount: 1000 })
+    expect((await notify('alipay', merchantId, payment)).status).toBe(200)
+    // The order's alarm (its delivery, its hand-off to D1) first runs after the refund, an hour later.
+    at('2032-02-01T11:00:00Z')
+    const refund = alipayRefund(payment.outTradeNo, { totalFen: 1000, refundedFen: 100, outBizNo: 'RF-late-hand-off' })
+    expect((await notify('alipay', merchantId, refund)).status).toBe(200)
+    const order = { merchantId, provider: 'alipay' as const, outTradeNo: payment.outTradeNo }
+    await runDurableObjectAlarm(orderStub(env, order))
+    await awaitProjection([order])
+    const accepted = async (since: string, until: string) =>
+      ((await (await admin(`/admin/merchants/${merchantId}/stats?since=${since}&until=${until}`)).json()) as Stats).notifications.accepted
+    await vi.waitFor(async () => {
+      expect([
+        await accepted('2032-02-01T10:00:00Z', '2032-02-01T11:00:00Z'),
+        await accepted('2032-02-01T11:00:00Z', '2032-02-01T12:00:00Z'),
+      ]).toEqual([1, 1])
+    })
   })
 
   it('names the bad parameter', async () => {

@@ -36,9 +36,11 @@ export async function applyToShard(db: D1Database, records: readonly ProjectionR
     const stored = orders.get(orderKey(order))
     if (stored !== undefined && order.version <= stored.version && order.acceptedNotifications <= stored.accepted) continue
     const newlyAccepted = order.acceptedNotifications - (stored?.accepted ?? 0)
-    if (newlyAccepted > 0) {
-      const at = order.lastAcceptedAt ?? order.updatedAt
-      for (let i = 0; i < newlyAccepted; i++) countNotification(delta(order.merchantId), at, 'accepted', null)
+    const times = acceptedTimes(order)
+    for (let i = 0; i < newlyAccepted; i++) {
+      // Each in the minute it came; past the times carried, the oldest one carried stands in.
+      const at = times[times.length - newlyAccepted + i] ?? times[0] ?? order.updatedAt
+      countNotification(delta(order.merchantId), at, 'accepted', null)
     }
     changedOrders.push(order)
   }
@@ -124,7 +126,8 @@ function mergeObject(merged: Merged, record: ObjectRecord): void {
         ? record.order
         : {
             ...(record.order.version >= seen.version ? record.order : seen),
-            acceptedNotifications: Math.max(seen.acceptedNotifications, record.order.acceptedNotifications),
+            // The count and times of the record that saw the most notifications.
+            ...(record.order.acceptedNotifications >= seen.acceptedNotifications ? acceptedOf(record.order) : acceptedOf(seen)),
           },
     )
   }
@@ -136,6 +139,15 @@ function mergeObject(merged: Merged, record: ObjectRecord): void {
     if (record.forwardUrl !== null) merged.forwardUrls.set(d.id, record.forwardUrl)
   }
   for (const n of record.notifications) merged.notifications.set(n.id, n)
+}
+
+/** When an order's latest accepted notifications came, oldest first, as its record says (an earlier version's: the last). */
+function acceptedTimes(order: OrderProjection): string[] {
+  return order.acceptedAt ?? (order.lastAcceptedAt ? [order.lastAcceptedAt] : [])
+}
+
+function acceptedOf(order: OrderProjection): Pick<OrderProjection, 'acceptedNotifications' | 'acceptedAt'> {
+  return { acceptedNotifications: order.acceptedNotifications, acceptedAt: acceptedTimes(order) }
 }
 
 async function storedOrders(db: D1Database, orders: OrderProjection[]): Promise<Map<string, { version: number; accepted: number }>> {

@@ -32,7 +32,12 @@ export interface OrderProjection {
   updatedAt: string
   /** How many notifications the object accepted, and when the last came: the stats add the difference. */
   acceptedNotifications: number
-  lastAcceptedAt: string | null
+  /**
+   * When its latest accepted notifications came (at most 50, oldest first): each is counted in its own minute. Records
+   * of earlier versions carry only the last one's time, `lastAcceptedAt`.
+   */
+  acceptedAt?: string[]
+  lastAcceptedAt?: string | null
 }
 
 export interface NotificationProjection {
@@ -110,8 +115,8 @@ export type ProjectionRecord = ObjectRecord | RefusalRecord | DuplicateRecord
 /**
  * How much of an object's history one record carries: its latest notifications, its most recently changed deliveries
  * (an old one replayed or retried still goes), and each delivery's latest attempts. Every change is handed off when
- * it happens, so D1 has the older ones (deliveries changed beyond the cap in one run go in further records,
- * `laggingDeliveries`); the cap keeps a record of a busy subject (a complaint with hundreds of notifications) far
+ * it happens, so D1 has the older ones (what changed beyond the caps in one run goes in further records,
+ * `laggingRecords`); the cap keeps a record of a busy subject (a complaint with hundreds of notifications) far
  * below a queue message's 128 KB.
  */
 const RECORD_LIMITS = { notifications: 50, deliveries: 50, attempts: 12 }
@@ -119,10 +124,10 @@ const RECORD_LIMITS = { notifications: 50, deliveries: 50, attempts: 12 }
 /** The object's current state for D1. */
 export function objectRecord(store: OrderStore): ObjectRecord {
   const order = store.order.get()
-  const { merchantId, provider, outTradeNo, subjectKey } = deliveryOwner(store)
+  const owner = deliveryOwner(store)
+  const { merchantId, provider } = owner
   const audit = store.notifications.all()
   const accepted = audit.filter((n) => n.verdict === 'accepted')
-  const listed = order === null ? audit : audit.filter((n) => n.verdict === 'rejected')
   return {
     kind: 'object',
     merchantId,
@@ -143,27 +148,40 @@ export function objectRecord(store: OrderStore): ObjectRecord {
             version: order.version,
             updatedAt: order.updatedAt,
             acceptedNotifications: accepted.length,
-            lastAcceptedAt: accepted.at(-1)?.receivedAt ?? null,
+            acceptedAt: accepted.slice(-RECORD_LIMITS.notifications).map((n) => n.receivedAt),
           },
-    notifications: listed.slice(-RECORD_LIMITS.notifications).map((n) => ({
-      id: n.id,
-      merchantId,
-      channel: n.channel,
-      outTradeNo,
-      providerNotificationId: n.providerNotificationId,
-      receivedAt: n.receivedAt,
-      verdict: n.verdict,
-      reason: n.reason,
-      source: n.source,
-      notificationType: n.notificationType ?? null,
-      subjectKey,
-    })),
+    notifications: listedNotifications(store, audit)
+      .slice(-RECORD_LIMITS.notifications)
+      .map((n) => notificationProjection(n, owner)),
     deliveries: store.deliveries
       .allWithAttempts()
       .sort((a, b) => (a.updatedAt < b.updatedAt ? -1 : a.updatedAt > b.updatedAt ? 1 : 0))
       .slice(-RECORD_LIMITS.deliveries)
-      .map((d) => deliveryProjection(d, { merchantId, provider, outTradeNo, subjectKey })),
+      .map((d) => deliveryProjection(d, owner)),
     forwardUrl: store.forwardTarget.get()?.url ?? null,
+  }
+}
+
+type StoredNotification = ReturnType<OrderStore['notifications']['all']>[number]
+
+/** The notifications D1 lists one by one: an order's refused ones (its accepted ones are counted), a subject's every one. */
+function listedNotifications(store: OrderStore, audit = store.notifications.all()): StoredNotification[] {
+  return store.order.get() === null ? audit : audit.filter((n) => n.verdict === 'rejected')
+}
+
+function notificationProjection(n: StoredNotification, owner: DeliveryOwner): NotificationProjection {
+  return {
+    id: n.id,
+    merchantId: owner.merchantId,
+    channel: n.channel,
+    outTradeNo: owner.outTradeNo,
+    providerNotificationId: n.providerNotificationId,
+    receivedAt: n.receivedAt,
+    verdict: n.verdict,
+    reason: n.reason,
+    source: n.source,
+    notificationType: n.notificationType ?? null,
+    subjectKey: owner.subjectKey,
   }
 }
 
@@ -209,26 +227,50 @@ function deliveryProjection(d: StoredDeliveryWithAttempts, owner: DeliveryOwner)
   }
 }
 
+/** What an object has handed on beyond its records' caps: each delivery's version, and the notifications' ids. */
+export interface HandedOn {
+  deliveries: ReadonlyMap<string, number>
+  notifications: ReadonlySet<string>
+}
+
 /**
- * The deliveries `record` leaves out that changed since `sent` (each delivery's version when last handed on; null:
- * unknown, so every one left out), as further records of the same object, `RECORD_LIMITS.deliveries` to a record: one
- * alarm run can change more deliveries than a record carries (a disabled endpoint fails every waiting one at once).
- * With them, each delivery's version now, to remember once they are handed on. Null when `record` carries every
- * delivery (the usual case: nothing to send, nothing to remember).
+ * The deliveries and listed notifications `record` leaves out that were not handed on yet (`sent`: what was, as of the
+ * last hand-off; null: unknown, so every one left out), as further records of the same object, `RECORD_LIMITS` to a
+ * record: one alarm run can change more deliveries than a record carries (a disabled endpoint fails every waiting one
+ * at once), and a subject can take more notifications between two hand-offs (a burst while its merchant's endpoint
+ * is slow, or while the queue refuses). With them, what is handed on once they are. Null when `record` carries it all
+ * (the usual case: nothing to send, nothing to remember).
  */
-export function laggingDeliveries(
+export function laggingRecords(
   store: OrderStore,
   record: ObjectRecord,
-  sent: ReadonlyMap<string, number> | null,
-): { records: ObjectRecord[]; versions: ReadonlyMap<string, number> } | null {
-  const all = store.deliveries.allWithAttempts()
-  if (all.length <= record.deliveries.length) return null
-  const carried = new Set(record.deliveries.map((d) => d.id))
+  sent: HandedOn | null,
+): { records: ObjectRecord[]; handedOn: HandedOn } | null {
+  const deliveries = store.deliveries.allWithAttempts()
+  const listed = listedNotifications(store)
+  if (deliveries.length <= record.deliveries.length && listed.length <= record.notifications.length) return null
   const owner = deliveryOwner(store)
-  const lagging = all.filter((d) => !carried.has(d.id) && sent?.get(d.id) !== d.version).map((d) => deliveryProjection(d, owner))
+  const carried = new Set([...record.deliveries.map((d) => d.id), ...record.notifications.map((n) => n.id)])
+  const laggingDeliveries = deliveries
+    .filter((d) => !carried.has(d.id) && sent?.deliveries.get(d.id) !== d.version)
+    .map((d) => deliveryProjection(d, owner))
+  const laggingNotifications = listed
+    .filter((n) => !carried.has(n.id) && sent?.notifications.has(n.id) !== true)
+    .map((n) => notificationProjection(n, owner))
   const records: ObjectRecord[] = []
-  for (let i = 0; i < lagging.length; i += RECORD_LIMITS.deliveries) {
-    records.push({ ...record, notifications: [], deliveries: lagging.slice(i, i + RECORD_LIMITS.deliveries) })
+  const count = Math.max(
+    Math.ceil(laggingDeliveries.length / RECORD_LIMITS.deliveries),
+    Math.ceil(laggingNotifications.length / RECORD_LIMITS.notifications),
+  )
+  for (let i = 0; i < count; i++) {
+    records.push({
+      ...record,
+      notifications: laggingNotifications.slice(i * RECORD_LIMITS.notifications, (i + 1) * RECORD_LIMITS.notifications),
+      deliveries: laggingDeliveries.slice(i * RECORD_LIMITS.deliveries, (i + 1) * RECORD_LIMITS.deliveries),
+    })
   }
-  return { records, versions: new Map(all.map((d) => [d.id, d.version])) }
+  return {
+    records,
+    handedOn: { deliveries: new Map(deliveries.map((d) => [d.id, d.version])), notifications: new Set(listed.map((n) => n.id)) },
+  }
 }
