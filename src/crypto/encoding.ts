@@ -41,6 +41,19 @@ export function toBase64(bytes: Uint8Array | ArrayBuffer): string {
   return btoa(binary)
 }
 
+const BASE64URL = /^[A-Za-z0-9_-]*$/
+
+/** Base64url without padding (RFC 4648 §5): text a URL carries as it is. */
+export function toBase64Url(bytes: Uint8Array | ArrayBuffer): string {
+  return toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+/** Decodes unpadded base64url; throws `RangeError` on anything else. */
+export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
+  if (!BASE64URL.test(text) || text.length % 4 === 1) throw new RangeError('not base64url')
+  return fromBase64(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4))
+}
+
 const HEX_DIGITS = '0123456789abcdef'
 
 export function toHex(bytes: Uint8Array | ArrayBuffer): string {

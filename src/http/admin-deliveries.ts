@@ -13,7 +13,7 @@ import { log } from '../lib/log'
 import { nextAttemptIso } from '../storage/order'
 import type { StoredObjectRow } from '../storage/stored-objects'
 import { callStoredObjects, forwardSettings, requireEnabledEndpoint, requireMerchant, storedObject } from './admin-common'
-import { cursorText, cursorValue, isTextPair, page } from './list-params'
+import { cursorText, cursorValue, isTextPair, listAfter, page, walkPosition, type CursorScope } from './list-params'
 import { AdminError, json } from './responses'
 import type { Handler } from './route-spec'
 import type { AdminRoutes } from './routes'
@@ -25,6 +25,9 @@ type Routes = AdminRoutes
 
 export const listDeliveries: Handler<Routes['listDeliveries']> = async ({ params, query, env }) => {
   await requireMerchant(env, params.merchantId)
+  const { status, type, out_trade_no, since, until } = query
+  const scope: CursorScope = { list: 'deliveries', merchantId: params.merchantId, filters: { status, type, out_trade_no, since, until } }
+  const after = listAfter(query.cursor, scope)
   // Test events are sent once and never stored: no delivery has that type.
   if (query.type === 'webhook.test') return json({ deliveries: [], next_cursor: null })
   const limit = query.limit ?? DEFAULT_LIMIT
@@ -34,10 +37,10 @@ export const listDeliveries: Handler<Routes['listDeliveries']> = async ({ params
     outTradeNo: query.out_trade_no ?? null,
     since: query.since ?? null,
     until: query.until ?? null,
-    after: query.cursor ?? null,
+    after,
     limit: limit + 1,
   })
-  const { rows, nextCursor } = page(results, limit, (row) => [row.created_at, row.id])
+  const { rows, nextCursor } = page(results, limit, (row) => [row.created_at, row.id], scope)
   return json({ deliveries: rows, next_cursor: nextCursor })
 }
 
@@ -86,23 +89,24 @@ export const replayDelivery: Handler<Routes['replayDelivery']> = async ({ params
  */
 const RECOVER_ROWS_PER_OBJECT = 4
 
-/** The walk's place: `{"after": [created_at, id]}` of the last failed delivery a page took. */
-function encodeRecoverCursor(after: FailedDeliveryCursor): string {
-  return cursorText({ after })
+/** A recovery's walk: its merchant and window (as sent); its cursor holds `[created_at, id]` of the last delivery taken. */
+function recoverScope(merchantId: string, window: { since: string; until?: string | undefined }): CursorScope {
+  return { list: 'recover', merchantId, filters: { since: window.since, until: window.until } }
 }
 
-function decodeRecoverCursor(cursor: string): FailedDeliveryCursor {
-  const value = cursorValue(cursor)
-  // Cursors written before the walk went by time named an object: `[provider, subject key, order number]`.
-  if (Array.isArray(value)) {
+const isRecoverPosition = (value: unknown): value is FailedDeliveryCursor => isTextPair(value) && !Number.isNaN(Date.parse(value[0]))
+
+function readRecoverCursor(cursor: string | undefined, scope: CursorScope): FailedDeliveryCursor | null {
+  const value = cursor === undefined ? undefined : cursorValue(cursor)
+  // Earlier versions wrote `[provider, subject key, order number]` (a walk by object), then `{"after": position}` (no scope).
+  const after = typeof value === 'object' && value !== null ? (value as { after?: unknown }).after : undefined
+  if ((Array.isArray(value) && value.length === 3) || isRecoverPosition(after)) {
     throw new AdminError(
       'invalid_request',
       'cursor: from an earlier version of this endpoint; start the recovery again without a cursor (nothing already queued is sent twice)',
     )
   }
-  const after = typeof value === 'object' && value !== null ? (value as { after?: unknown }).after : undefined
-  if (isTextPair(after) && !Number.isNaN(Date.parse(after[0]))) return after
-  throw new AdminError('invalid_request', 'cursor: not a cursor returned by this endpoint')
+  return walkPosition(cursor, scope, isRecoverPosition)
 }
 
 /**
@@ -135,13 +139,14 @@ export const recoverDeliveries: Handler<Routes['recoverDeliveries']> = async ({ 
   const merchant = await requireMerchant(env, params.merchantId)
   // Everything it queued would fail again at once.
   requireEnabledEndpoint(merchant, 'recover')
+  const scope = recoverScope(params.merchantId, body)
   const window = { since: body.since, until: body.until ?? new Date().toISOString() }
   if (window.until <= window.since) throw new AdminError('invalid_request', 'until: must be after since')
   const limit = body.limit ?? MAX_RECOVER_ORDERS
   const read = limit * RECOVER_ROWS_PER_OBJECT
   const rows = await failedDeliveriesInWindow(await shardFor(env, params.merchantId), params.merchantId, {
     ...window,
-    after: body.cursor === undefined ? null : decodeRecoverCursor(body.cursor),
+    after: readRecoverCursor(body.cursor, scope),
     limit: read + 1,
   })
   const { objects: shown, after } = recoverPage(rows, limit, read)
@@ -149,5 +154,5 @@ export const recoverDeliveries: Handler<Routes['recoverDeliveries']> = async ({ 
   const counts = await callStoredObjects(env, params.merchantId, shown, (object) => object.recover(window, settings))
   const recovered = counts.reduce((sum, n) => sum + n, 0)
   log('info', { event: 'deliveries.recovered', merchant_id: params.merchantId, outcome: 'queued', recovered, orders: shown.length })
-  return json({ recovered, orders: shown.length, next_cursor: after === null ? null : encodeRecoverCursor(after) }, 202)
+  return json({ recovered, orders: shown.length, next_cursor: after === null ? null : cursorText(scope, after) }, 202)
 }

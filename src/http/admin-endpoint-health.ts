@@ -8,7 +8,7 @@ import { monitorStub } from '../ops/monitor'
 import { deliveryCountsSince, listMerchantRows, type DeliveryCountsRow } from '../storage/admin-queries'
 import { groupByShard, shardDatabase } from '../storage/shards'
 import { endpointHealthTimes } from './admin-common'
-import { page } from './list-params'
+import { listAfter, page, type CursorScope } from './list-params'
 import { json } from './responses'
 import type { Handler } from './route-spec'
 import type { AdminRoutes } from './routes'
@@ -18,8 +18,10 @@ const DAY_MINUTES = 24 * 60
 
 export const listEndpointHealth: Handler<AdminRoutes['listEndpointHealth']> = async ({ query, env }) => {
   const limit = query.limit ?? DEFAULT_LIMIT
-  const rows = await listMerchantRows(env.DB, { after: query.cursor ?? null, limit: limit + 1 })
-  const { rows: shown, nextCursor } = page(rows, limit, (row) => [row.created_at, row.id])
+  // The same rows as the merchants list, yet its own list: a cursor continues only the list that returned it.
+  const scope: CursorScope = { list: 'endpoints', merchantId: null }
+  const rows = await listMerchantRows(env.DB, { after: listAfter(query.cursor, scope), limit: limit + 1 })
+  const { rows: shown, nextCursor } = page(rows, limit, (row) => [row.created_at, row.id], scope)
   const sinceMinute = Math.floor(Date.now() / 60_000) - DAY_MINUTES
   const [counts, healths] = await Promise.all([
     countsPerShard(

@@ -5,27 +5,27 @@
 import { log } from '../lib/log'
 import { resealMerchants } from '../merchants/reseal'
 import { deadLetterStub } from '../ops/dead-letters'
-import { decodeCursor, encodeCursor } from './list-params'
+import { cursorText, isTextPair, walkPosition, type CursorScope } from './list-params'
 import { openApiDocument } from './openapi'
-import { AdminError, json } from './responses'
+import { json } from './responses'
 import type { Handler } from './route-spec'
 import type { AdminRoutes } from './routes'
 import { MAX_REDRIVE_RECORDS, MAX_RESEAL_MERCHANTS } from './routes-operations'
-import type { Cursor } from './schemas'
 
-function readCursor(cursor: string): Cursor {
-  const after = decodeCursor(cursor)
-  if (after === null) throw new AdminError('invalid_request', 'cursor: not a cursor returned by this endpoint')
-  return after
-}
+/** The reseal walk goes through every merchant, as the merchants list does, but takes only its own cursors. */
+const RESEAL: CursorScope = { list: 'reseal', merchantId: null }
 
 export const resealSecrets: Handler<AdminRoutes['resealSecrets']> = async ({ body, env }) => {
   const page = await resealMerchants(env, {
-    after: body.cursor === undefined ? null : readCursor(body.cursor),
+    after: walkPosition(body.cursor, RESEAL, isTextPair),
     limit: body.limit ?? MAX_RESEAL_MERCHANTS,
   })
   log('info', { event: 'secrets.resealed', outcome: 'done', resealed: page.resealed, unchanged: page.unchanged })
-  return json({ resealed: page.resealed, unchanged: page.unchanged, next_cursor: page.next === null ? null : encodeCursor(page.next) })
+  return json({
+    resealed: page.resealed,
+    unchanged: page.unchanged,
+    next_cursor: page.next === null ? null : cursorText(RESEAL, page.next),
+  })
 }
 
 export const getProjectionStatus: Handler<AdminRoutes['getProjectionStatus']> = async ({ env }) => {

@@ -10,7 +10,7 @@ import { noticeExpiringCertificates } from '../ops/certificates'
 import { beforeEnabling, monitorStub, reportEndpointChange } from '../ops/monitor'
 import { listMerchantRows } from '../storage/admin-queries'
 import { endpointHealthTimes, requireMerchant } from './admin-common'
-import { page } from './list-params'
+import { listAfter, page, type CursorScope } from './list-params'
 import { AdminError, json } from './responses'
 import type { Handler } from './route-spec'
 import type { AdminRoutes } from './routes'
@@ -21,8 +21,9 @@ type Routes = AdminRoutes
 
 export const listMerchants: Handler<Routes['listMerchants']> = async ({ query, env, registry }) => {
   const limit = query.limit ?? DEFAULT_LIMIT
-  const rows = await listMerchantRows(env.DB, { after: query.cursor ?? null, limit: limit + 1 })
-  const { rows: shown, nextCursor } = page(rows, limit, (row) => [row.created_at, row.id])
+  const scope: CursorScope = { list: 'merchants', merchantId: null }
+  const rows = await listMerchantRows(env.DB, { after: listAfter(query.cursor, scope), limit: limit + 1 })
+  const { rows: shown, nextCursor } = page(rows, limit, (row) => [row.created_at, row.id], scope)
   return json({
     merchants: shown.map((row) => {
       // The stored row, secrets still sealed: only its public fields are read.

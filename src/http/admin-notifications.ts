@@ -6,7 +6,7 @@
 import { listNotificationRows, notificationRow, type NotificationFilter, type NotificationListRow } from '../storage/admin-queries'
 import { keptBody } from '../storage/rejected-bodies'
 import { candidateProviders, orderSnapshots, requireMerchant } from './admin-common'
-import { page } from './list-params'
+import { listAfter, page, type CursorScope } from './list-params'
 import { AdminError, json } from './responses'
 import type { Handler } from './route-spec'
 import type { AdminRoutes } from './routes'
@@ -17,13 +17,15 @@ export const listNotifications: Handler<AdminRoutes['listNotifications']> = asyn
   const { merchantId } = params
   const merchant = (await requireMerchant(env, merchantId)).config
   const limit = query.limit ?? DEFAULT_LIMIT
+  const { out_trade_no, verdict, reason, since, until } = query
+  const scope: CursorScope = { list: 'notifications', merchantId, filters: { out_trade_no, verdict, reason, since, until } }
   const filter: NotificationFilter = {
     outTradeNo: query.out_trade_no ?? null,
     verdict: query.verdict ?? null,
     reason: query.reason ?? null,
     since: query.since ?? null,
     until: query.until ?? null,
-    after: query.cursor ?? null,
+    after: listAfter(query.cursor, scope),
     limit: limit + 1,
   }
   const byId = new Map((await listNotificationRows(await shardFor(env, merchantId), merchantId, filter)).map((row) => [row.id, row]))
@@ -45,7 +47,7 @@ export const listNotifications: Handler<AdminRoutes['listNotifications']> = asyn
     }
   }
   const sorted = [...byId.values()].sort((a, b) => compareNewestFirst(keyOf(a), keyOf(b)))
-  const { rows, nextCursor } = page(sorted, limit, keyOf)
+  const { rows, nextCursor } = page(sorted, limit, keyOf, scope)
   return json({ notifications: rows.map((row) => notificationEntry(row)), next_cursor: nextCursor })
 }
 

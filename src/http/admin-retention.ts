@@ -12,8 +12,8 @@ import {
   type StoredObjectRow,
 } from '../storage/stored-objects'
 import { callStoredObjects, requireMerchant } from './admin-common'
-import { cursorText, cursorValue, isTextPair } from './list-params'
-import { AdminError, json } from './responses'
+import { cursorText, isTextPair, walkPosition, type CursorScope } from './list-params'
+import { json } from './responses'
 import type { Handler } from './route-spec'
 import type { AdminRoutes } from './routes'
 import { MAX_RETENTION_OBJECTS } from './routes-operations'
@@ -26,14 +26,9 @@ interface RetentionPosition {
 
 const START: RetentionPosition = { walk: 'orders', after: null }
 
-function readRetentionCursor(cursor: string): RetentionPosition {
-  const value = cursorValue(cursor) as { walk?: unknown; after?: unknown } | null | undefined
-  const walk = value?.walk
-  const after = value?.after
-  if (STORED_OBJECT_KINDS.includes(walk as StoredObjectKind) && (after === null || isTextPair(after))) {
-    return { walk: walk as StoredObjectKind, after }
-  }
-  throw new AdminError('invalid_request', 'cursor: not a cursor returned by this endpoint')
+function isRetentionPosition(value: unknown): value is RetentionPosition {
+  const { walk, after } = (typeof value === 'object' && value !== null ? value : {}) as { walk?: unknown; after?: unknown }
+  return STORED_OBJECT_KINDS.includes(walk as StoredObjectKind) && (after === null || isTextPair(after))
 }
 
 const keyOf = (row: StoredObjectRow): StoredObjectKey => [row.provider, row.out_trade_no ?? row.subject_key ?? '']
@@ -57,7 +52,8 @@ async function retentionPage(db: D1Database, merchantId: string, from: Retention
 export const scheduleRetention: Handler<AdminRoutes['scheduleRetention']> = async ({ params, body, env }) => {
   const { merchantId } = params
   await requireMerchant(env, merchantId)
-  const from = body.cursor === undefined ? START : readRetentionCursor(body.cursor)
+  const scope: CursorScope = { list: 'retention', merchantId }
+  const from = walkPosition(body.cursor, scope, isRetentionPosition) ?? START
   const { taken, next } = await retentionPage(await shardFor(env, merchantId), merchantId, from, body.limit ?? MAX_RETENTION_OBJECTS)
   let firstError: unknown = null
   // One object that cannot be reached does not stop the walk: it is counted, and a later walk asks it again.
@@ -81,5 +77,5 @@ export const scheduleRetention: Handler<AdminRoutes['scheduleRetention']> = asyn
     failed,
     ...(failed === 0 ? {} : { error: errorSummary(firstError) }),
   })
-  return json({ checked: taken.length, scheduled, failed, next_cursor: next === null ? null : cursorText(next) })
+  return json({ checked: taken.length, scheduled, failed, next_cursor: next === null ? null : cursorText(scope, next) })
 }

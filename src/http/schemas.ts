@@ -7,7 +7,8 @@ import * as z from 'zod'
 import { ATTEMPT_ERRORS } from '../delivery/attempt'
 import { MERCHANT_ID_PATTERN } from '../merchants/schema'
 import { orderNumberProblem } from '../providers'
-import { decodeCursor } from './list-params'
+import { parseDateTime } from '../lib/date-time'
+import { readCursor } from './list-params'
 import { ADMIN_ERROR_CODES } from './responses'
 
 export const DEFAULT_LIMIT = 50
@@ -39,25 +40,35 @@ export const cursorParam = described(
   z
     .string()
     .transform((text, ctx) => {
-      const cursor = decodeCursor(text)
+      // Which list it came from is checked by the list, which knows its merchant and filters.
+      const cursor = readCursor(text)
       if (cursor !== null) return cursor
       ctx.addIssue({ code: 'custom', message: 'not a cursor returned by this endpoint' })
       return z.NEVER
     })
     .optional(),
-  { type: 'string', description: "The previous page's `next_cursor`." },
+  { type: 'string', description: "The previous page's `next_cursor`, of the same list, merchant and filters." },
 )
 
-const INSTANT = /^\d{4}-\d{2}-\d{2}T/
 const INSTANT_PROBLEM = 'an ISO-8601 instant such as 2026-11-25T12:00:00Z'
+// Stored times are compared as text, which holds only while every year has four digits.
+const FIRST_INSTANT = Date.parse('0000-01-01T00:00:00.000Z')
+const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z')
 
-/** ISO-8601 instants, normalized to the stored form (`…Z` with milliseconds) so they compare as text. */
+/**
+ * ISO-8601 date-times (RFC 3339's, and seconds or the offset left out: UTC; `±hhmm`; a leap second not, nor a day or
+ * hour that does not exist), normalized to the stored form (`…Z` with milliseconds) so they compare as text; in UTC the years 0000–9999.
+ */
 export const instant = z
   .string()
   .transform((text, ctx) => {
-    const ms = INSTANT.test(text) ? Date.parse(text) : Number.NaN
-    if (Number.isNaN(ms)) {
+    const ms = parseDateTime(text)
+    if (ms === null) {
       ctx.addIssue({ code: 'custom', message: INSTANT_PROBLEM })
+      return z.NEVER
+    }
+    if (ms < FIRST_INSTANT || ms > LAST_INSTANT) {
+      ctx.addIssue({ code: 'custom', message: 'must fall within the years 0000–9999 in UTC' })
       return z.NEVER
     }
     return new Date(ms).toISOString()

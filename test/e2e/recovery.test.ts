@@ -8,6 +8,7 @@ import { env } from 'cloudflare:workers'
 import { Webhook } from 'standardwebhooks'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { DELIVERY_SCHEDULE_SECONDS, JITTER_RATIO } from '../../src/delivery/schedule'
+import { cursorText } from '../../src/http/list-params'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
 import type { OrderObject } from '../../src/order/order-object'
 import { admin, FORWARD_SECRET, forwardUrl, freshPayment, notify, registerFixtureMerchant } from '../security/harness'
@@ -254,11 +255,37 @@ describe('an endpoint down for longer than the retry schedule, recovered with on
     await registerFixtureMerchant('recover-cursor')
     const since = '2026-11-20T00:00:00Z'
     const old = btoa(JSON.stringify(['alipay', '', 'ORDER-1']))
-    const before = await recoverAs('recover-cursor', { since, status: 'failed', cursor: old })
-    expect(before.status).toBe(400)
-    expect(before.body).toMatchObject({
-      error: { code: 'invalid_request', message: expect.stringMatching(/^cursor: from an earlier version/) },
-    })
+    // And the next version's, which named no recovery: `{"after": [created_at, id]}`.
+    const unbound = btoa(JSON.stringify({ after: ['2026-11-20T01:00:00.000Z', 'dlv_1'] }))
+    for (const cursor of [old, unbound]) {
+      const before = await recoverAs('recover-cursor', { since, status: 'failed', cursor })
+      expect(before.status).toBe(400)
+      expect(before.body).toMatchObject({
+        error: { code: 'invalid_request', message: expect.stringMatching(/^cursor: from an earlier version/) },
+      })
+    }
+    // A cursor continues only the recovery that returned it: the same merchant and window.
+    const position = ['2026-11-20T01:00:00.000Z', 'dlv_1']
+    const ofRecovery = (merchantId: string, from: string) =>
+      cursorText({ list: 'recover', merchantId, filters: { since: from, until: undefined } }, position)
+    expect(
+      (await recoverAs('recover-cursor', { since, status: 'failed', cursor: ofRecovery('recover-cursor', `${since.slice(0, -1)}.000Z`) }))
+        .status,
+    ).toBe(202)
+    for (const cursor of [
+      ofRecovery('recover-other', '2026-11-20T00:00:00.000Z'),
+      ofRecovery('recover-cursor', '2026-11-19T00:00:00.000Z'),
+    ]) {
+      expect(await recoverAs('recover-cursor', { since, status: 'failed', cursor })).toEqual({
+        status: 400,
+        body: {
+          error: {
+            code: 'invalid_request',
+            message: 'cursor: returned by another list; a cursor continues only the list that returned it (the same merchant and filters)',
+          },
+        },
+      })
+    }
     for (const cursor of ['nonsense', btoa(JSON.stringify({ after: ['not a time', 'dlv_1'] })), btoa('{}')]) {
       const reply = await recoverAs('recover-cursor', { since, status: 'failed', cursor })
       expect([reply.status, reply.body]).toEqual([

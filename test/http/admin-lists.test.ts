@@ -160,3 +160,105 @@ describe('deliveries', () => {
     expect(await errorOf('/admin/deliveries/dlv_nothing')).toEqual([404, 'delivery dlv_nothing does not exist'])
   })
 })
+
+describe('since and until', () => {
+  it('refuse a date-time that names no real time, or one outside the years 0000–9999 in UTC, and take the ISO-8601 forms they took', async () => {
+    const M = 'lists-instants'
+    await registerMerchant(M, { identity: ownKeys(M) })
+    const at = (list: string, query: string) => `/admin/merchants/${M}/${list}?${query}`
+    const notAnInstant = 'an ISO-8601 instant such as 2026-11-25T12:00:00Z'
+    // Date.parse rolls each of these into the next month or day.
+    expect(await errorOf(at('stats', 'since=2031-02-30T00:00:00Z'))).toEqual([400, `since: ${notAnInstant}`])
+    expect(await errorOf(at('deliveries', 'since=2031-02-31T00:00:00Z'))).toEqual([400, `since: ${notAnInstant}`])
+    expect(await errorOf(at('notifications', 'until=2031-05-02T24:00:00Z'))).toEqual([400, `until: ${notAnInstant}`])
+    const unreal = ['2031-04-31T00:00:00Z', '2100-02-29T00:00:00Z', '2031-13-01T00:00:00Z', '2031-05-02T23:60:00Z', '2031-05-02T23:59:60Z']
+    const malformed = ['2031-05-02T00:00:00+24:00', '2031-05-02T00:00:00+08', '2031-05-02T00Z', '2031-05-02', '2031-05-02T00:00:00 Z']
+    for (const text of [...unreal, ...malformed]) {
+      expect(await errorOf(at('deliveries', `since=${encodeURIComponent(text)}`)), text).toEqual([400, `since: ${notAnInstant}`])
+    }
+    // Past 9999 in UTC the stored form has a sign and six digits, and no longer compares as text.
+    const outside = 'must fall within the years 0000–9999 in UTC'
+    expect(await errorOf(at('stats', `until=${encodeURIComponent('9999-12-31T23:00:00-05:00')}`))).toEqual([400, `until: ${outside}`])
+    expect(await errorOf(at('deliveries', `since=${encodeURIComponent('0000-01-01T00:30:00+01:00')}`))).toEqual([400, `since: ${outside}`])
+    // RFC 3339's forms (a fraction, an offset, lowercase t and z, 29 February of a leap year, the ends of the range),
+    // and the ISO-8601 forms taken before: no seconds, no offset (UTC), an offset without its colon.
+    const taken = [
+      '2032-02-29T00:00:00Z',
+      '2031-05-02T08:00:00.123456+08:00',
+      '2031-05-02t00:00:00z',
+      '0000-01-01T00:00:00Z',
+      '9999-12-31T18:59:59-05:00',
+      '2031-05-02T00:00Z',
+      '2031-05-02T00:00:00',
+      '2031-05-02T08:00:00+0800',
+    ]
+    for (const text of taken) expect((await admin(at('deliveries', `since=${encodeURIComponent(text)}`))).status, text).toBe(200)
+    const window = await body<{ since: string; until: string }>(
+      at('stats', `since=${encodeURIComponent('2031-05-02T08:00:30.5+08:00')}&until=2031-05-02T01:00:00Z`),
+    )
+    expect([window.since, window.until]).toEqual(['2031-05-02T00:00:00.000Z', '2031-05-02T01:00:00.000Z'])
+  })
+})
+
+describe('cursors', () => {
+  it('continue only the list that returned them: the same list, merchant and filters', async () => {
+    const [A, B] = ['cursor-a', 'cursor-b']
+    const ordersOf = new Map<string, string[]>()
+    for (const M of [A, B]) {
+      await registerFixtureMerchant(M)
+      network.use(http.post(forwardUrl(M), () => HttpResponse.text('ok')))
+      const payments = [freshPayment('alipay'), freshPayment('alipay')]
+      for (const payment of payments) {
+        await notify('alipay', M, payment)
+        await runDurableObjectAlarm(orderStub(env, { merchantId: M, provider: 'alipay', outTradeNo: payment.outTradeNo }))
+      }
+      // Sent twice: the order's trail (read from its object) is two entries, two pages of one.
+      await notify('alipay', M, payments[0]!)
+      ordersOf.set(
+        M,
+        payments.map((p) => p.outTradeNo),
+      )
+      await awaitProjection(payments.map(({ outTradeNo }) => ({ merchantId: M, provider: 'alipay' as const, outTradeNo })))
+    }
+    const otherList = 'cursor: returned by another list; a cursor continues only the list that returned it (the same merchant and filters)'
+
+    const first = await body<DeliveryList>(`/admin/merchants/${A}/deliveries?limit=1`)
+    const cursor = first.next_cursor!
+    // Opaque, and a URL carries it as it is.
+    expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/)
+    const second = await body<DeliveryList>(`/admin/merchants/${A}/deliveries?limit=1&cursor=${cursor}`)
+    expect(second.deliveries.map((d) => d.id)).not.toEqual(first.deliveries.map((d) => d.id))
+    expect(second.next_cursor).toBeNull()
+    expect(await errorOf(`/admin/merchants/${B}/deliveries?limit=1&cursor=${cursor}`)).toEqual([400, otherList])
+    expect(await errorOf(`/admin/merchants/${A}/deliveries?status=delivered&cursor=${cursor}`)).toEqual([400, otherList])
+    expect(await errorOf(`/admin/merchants/${A}/notifications?cursor=${cursor}`)).toEqual([400, otherList])
+    const filtered = await body<DeliveryList>(`/admin/merchants/${A}/deliveries?status=delivered&limit=1`)
+    const filteredRest = `/admin/merchants/${A}/deliveries?status=delivered&limit=1&cursor=${filtered.next_cursor}`
+    expect((await body<DeliveryList>(filteredRest)).deliveries).toHaveLength(1)
+
+    const order = `out_trade_no=${ordersOf.get(A)![0]}`
+    const trail = await body<{ next_cursor: string | null }>(`/admin/merchants/${A}/notifications?${order}&limit=1`)
+    const trailRest = await body<{ notifications: unknown[] }>(
+      `/admin/merchants/${A}/notifications?${order}&limit=1&cursor=${trail.next_cursor}`,
+    )
+    expect(trailRest.notifications).toHaveLength(1)
+    expect(await errorOf(`/admin/merchants/${B}/notifications?${order}&cursor=${trail.next_cursor}`)).toEqual([400, otherList])
+    expect(await errorOf(`/admin/merchants/${A}/notifications?cursor=${trail.next_cursor}`)).toEqual([400, otherList])
+
+    const merchants = (await body<MerchantList>('/admin/merchants?limit=1')).next_cursor!
+    expect((await admin(`/admin/merchants?limit=1&cursor=${merchants}`)).status).toBe(200)
+    expect(await errorOf(`/admin/merchants/${A}/deliveries?cursor=${merchants}`)).toEqual([400, otherList])
+    expect(await errorOf(`/admin/endpoints?cursor=${merchants}`)).toEqual([400, otherList])
+
+    // The walks too: reseal goes through the merchants, retention through one merchant's objects.
+    const post = async (path: string, cursor: string) => {
+      const response = await admin(path, { method: 'POST', body: JSON.stringify({ cursor }) })
+      return [response.status, ((await response.json()) as { error?: { message: string } }).error?.message]
+    }
+    expect(await post('/admin/reseal', merchants)).toEqual([400, otherList])
+    const walk = await admin(`/admin/merchants/${A}/retention`, { method: 'POST', body: JSON.stringify({ limit: 1 }) })
+    const walkCursor = ((await walk.json()) as { next_cursor: string }).next_cursor
+    expect(await post(`/admin/merchants/${B}/retention`, walkCursor)).toEqual([400, otherList])
+    expect(await post(`/admin/merchants/${A}/retention`, walkCursor)).toEqual([200, undefined])
+  })
+})
