@@ -281,6 +281,34 @@ describe('keepRejectedBodies', () => {
     expect(everything).not.toContain(keys.wechatpay.apiV2Key)
   })
 
+  it('keeps no full signature that verified, however the body spells its sign', async () => {
+    // Genuine notifications for the fixture ids, refused after verification as not this merchant's (merchant_mismatch).
+    await saveMerchant('keeps-spelled', { keepRejectedBodies: true })
+    const paid = alipayPayment({ outTradeNo: 'KEPT-SPELLED-A', amount: 100 })
+    const alipayBody = paid.body.replace('sign=', 'si%67n=')
+    expect((await notify('alipay', 'keeps-spelled', { ...paid, body: alipayBody })).status).toBe(403)
+    const fields = v2PaymentFields({ outTradeNo: 'KEPT-SPELLED-V2', amount: 100 })
+    const sign = signV2(fields, keys.wechatpay.apiV2Key, 'MD5')
+    const v2Body = v2Xml({ ...fields, sign }).replace('<sign><![CDATA[', '<sign><!-- --><![CDATA[')
+    expect((await notify('wechatpay.v2', 'keeps-spelled', { body: v2Body, headers: { 'content-type': 'text/xml' } })).status).toBe(403)
+
+    const entries = await rejectedEntries('keeps-spelled', 2)
+    const texts = await Promise.all(
+      entries.map(async (e) => {
+        const detail = (await (await admin(`/admin/merchants/keeps-spelled/notifications/${e.id}`)).json()) as {
+          reason: string
+          body: { text: string }
+        }
+        expect(detail.reason).toBe('merchant_mismatch')
+        return detail.body.text
+      }),
+    )
+    expect(texts.join('\n')).toContain('KEPT-SPELLED-A')
+    expect(texts.join('\n')).toContain('KEPT-SPELLED-V2')
+    expect(texts.join('\n')).not.toContain(encodeURIComponent(paid.signature))
+    expect(texts.join('\n')).not.toContain(sign)
+  })
+
   it('keeps a body though D1 is down when the notification is refused: it travels with the refusal through the queue', async () => {
     await saveMerchant('keeps-offline', { keepRejectedBodies: true })
     const fields = v2PaymentFields({ outTradeNo: 'KEPT-OFFLINE', amount: 100, identity: ownKeys('keeps-offline').wechat })

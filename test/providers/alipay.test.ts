@@ -4,8 +4,10 @@ import keys from '../fixtures/keys.json'
 import { NotifyRejection } from '../../src/providers/core/rejection'
 import type { MerchantConfig } from '../../src/merchants/types'
 import { alipayNotify as alipay } from '../../src/providers/alipay/notify'
+import { redactAlipay } from '../../src/providers/alipay/redaction'
 import { alipaySignContent, isBlank } from '../../src/providers/alipay/sign-content'
 import { parseFormBytes } from '../../src/providers/core/form'
+import { alipayForm, alipayPaymentParams, signAlipay } from '../security/signing'
 import { rawNotification, runChannelContract, type RejectCase } from './contract'
 
 type CaseName = keyof typeof fixtures.cases
@@ -467,6 +469,28 @@ describe('alipay adapter details', () => {
     const reply = alipay.reject(new NotifyRejection('signature_invalid', 'x'))
     expect(reply.status).toBe(401)
     expect(await reply.text()).toBe('failure')
+  })
+})
+
+describe('Alipay bodies kept once rejected', () => {
+  const params = alipayPaymentParams({ outTradeNo: 'KEPT-SIGN', amount: 100 })
+  const sign = signAlipay(params)
+  const encoded = encodeURIComponent(sign)
+  const kept = (body: string) => redactAlipay(rawNotification(body, FORM_HEADERS)).body
+
+  // The parser percent-decodes names: each of these is the field `sign` to it, not only the bare name.
+  it.each(['sign', 'si%67n', '%73%69%67%6E', '%73ign'])('cuts short the value of a sign named %s', (name) => {
+    const body = alipayForm({ ...params, sign }).replace('sign=', `${name}=`)
+    expect(new TextDecoder().decode(parseFormBytes(new TextEncoder().encode(body)).get('sign'))).toBe(sign)
+    const redacted = kept(body)
+    expect(redacted).not.toContain(encoded)
+    expect(redacted).toContain(`&${name}=${encoded.slice(0, 8)}…`)
+    expect(redacted).toContain('out_trade_no=KEPT-SIGN')
+  })
+
+  it('keeps other fields, sign_type and a malformed name as sent', () => {
+    const body = 'sign_type=RSA2&%73ig%zz=abcdefghijkl&a=1'
+    expect(kept(body)).toBe(body)
   })
 })
 

@@ -6,11 +6,13 @@ import { NotifyRejection, type RejectionCode } from '../../src/providers/core/re
 import type { MerchantConfig } from '../../src/merchants/types'
 import { verifyNotification } from '../../src/providers/core/pipeline'
 import type { NotificationEffect } from '../../src/providers/core/types'
+import { redactV2 } from '../../src/providers/wechatpay/redaction'
 import { wechatpayV2 } from '../../src/providers/wechatpay/v2-notify'
 import { v2Sign, v2SignAlgorithm, v2SignString, verifyV2Signature } from '../../src/providers/wechatpay/v2-sign'
 import { buildXmlReply, readFlatXml } from '../../src/providers/wechatpay/xml'
 import fixtures from '../fixtures/wechatpay-v2.json'
 import keys from '../fixtures/keys.json'
+import { signV2, v2PaymentFields, v2Xml } from '../security/signing'
 import { rawNotification, runChannelContract, type RejectCase, type ValidCase } from './contract'
 
 type CaseName = keyof typeof fixtures.cases
@@ -360,6 +362,57 @@ describe('WeChat Pay v2 notification identity and forwarded fields', () => {
     expect(wechatpayV2.parse(notify('returnFail')).kind).toBe('fail')
     expect(wechatpayV2.parse(notify('refundSuccess')).kind).toBe('refund')
     expect(wechatpayV2.parse(notify('resultFail')).kind).toBe('payment')
+  })
+})
+
+describe('WeChat Pay v2 bodies kept once rejected', () => {
+  const fields = v2PaymentFields({ outTradeNo: 'KEPT-SIGN', amount: 100 })
+  const sign = signV2(fields, wx.apiV2Key, 'MD5')
+  const body = v2Xml({ ...fields, sign })
+  const signElement = `<sign><![CDATA[${sign}]]></sign>`
+  const withSign = (element: string) => body.replace(signElement, element)
+  const kept = (text: string) => redactV2(rawNotification(text, { 'content-type': 'text/xml' })).body
+
+  it('cuts the sign short and keeps every other field as received', () => {
+    expect(kept(body)).toBe(withSign(`<sign><![CDATA[${sign.slice(0, 8)}…]]></sign>`))
+  })
+
+  // Each reads as the same sign to the parser; the redaction once matched only `<sign>` then the value.
+  it.each([
+    ['a comment before the CDATA', `<sign><!-- --><![CDATA[${sign}]]></sign>`],
+    ['a space in the tags', `<sign ><![CDATA[${sign}]]></sign >`],
+    ['an attribute holding </sign>', `<sign a="</sign>">${sign}</sign>`],
+    ['the CDATA in two sections', `<sign><![CDATA[${sign.slice(0, 16)}]]><![CDATA[${sign.slice(16)}]]></sign>`],
+    ['pieces of four between comments', `<sign>${sign.match(/.{4}/g)!.join('<!---->')}</sign>`],
+    ['a comment holding </sign>', `<sign><!--</sign>-->${sign.slice(0, 16)}<?pi?>${sign.slice(16)}</sign>`],
+    ['character references', `<sign>${[...sign].map((c) => `&#${c.charCodeAt(0)};`).join('')}</sign>`],
+  ])('keeps no full sign written with %s', (_form, element) => {
+    const text = withSign(element)
+    expect(readFlatXml(text, 'xml').sign).toBe(sign)
+    const redacted = kept(text)
+    // Nothing past the prefix shown: a sign's last characters kept in a piece of their own are as bad.
+    expect(redacted).not.toContain(sign.slice(-8))
+    expect(redacted).toContain(`${sign.slice(0, 8)}…`)
+    expect(redacted).toContain('<out_trade_no><![CDATA[KEPT-SIGN]]></out_trade_no>')
+  })
+
+  it('cuts a copy of the sign outside its element, and a sign in a body the parser refuses', () => {
+    expect(kept(body.replace('</xml>', `<!-- ${sign} --></xml>`))).not.toContain(sign)
+    // No </xml>: refused as malformed, so the sign is found by its element alone, closed or not.
+    const unclosed = withSign(`<sign><!-- --><![CDATA[${sign}]]></sign>`).replace('</xml>', '')
+    expect(() => readFlatXml(unclosed, 'xml')).toThrow(NotifyRejection)
+    expect(kept(unclosed)).not.toContain(sign)
+    expect(kept(body.replace(`${signElement}`, `<sign><!---->${sign}`).replace('</xml>', ''))).not.toContain(sign)
+  })
+
+  it('keeps as received a body with no sign to cut, and reads a hostile one in one pass', () => {
+    const unsigned = withSign('<sign/><!-- <sign>not read</sign> -->')
+    expect(kept(unsigned)).toBe(unsigned)
+    const hostile = `<xml>${'<sign <sign> </sign '.repeat(20_000)}`
+    const started = Date.now()
+    // Refused by the parser, and no `</sign>`: cut from the first `<sign` to the end, its text shown 8 characters long.
+    expect(kept(hostile)).toBe('<xml><sign> </sign …')
+    expect(Date.now() - started).toBeLessThan(1_000)
   })
 })
 

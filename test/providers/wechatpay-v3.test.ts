@@ -9,6 +9,7 @@ import type { MerchantConfig } from '../../src/merchants/types'
 import type { WechatpayConfig } from '../../src/providers/wechatpay'
 import { verifyNotification } from '../../src/providers/core/pipeline'
 import type { NotificationEffect } from '../../src/providers/core/types'
+import { redactV3 } from '../../src/providers/wechatpay/redaction'
 import { wechatpayV3 } from '../../src/providers/wechatpay/v3-notify'
 import { rawNotification, runChannelContract, type RejectCase, type ValidCase } from './contract'
 
@@ -450,6 +451,32 @@ describe('wechatpay.v3 adapter details', () => {
       code: 'signature_probe',
       status: 401,
     })
+  })
+})
+
+describe('wechatpay.v3 bodies kept once rejected', () => {
+  const { headers, body } = cases.transactionCertA
+  const signature = headers['Wechatpay-Signature']!
+
+  it('keeps the signing headers and the body as received, the signature cut short', () => {
+    const kept = redactV3(rawNotification(body, { ...headers, 'Request-ID': 'req-1', Authorization: 'secret' }))
+    expect(kept.body).toBe(body)
+    expect(kept.headers).toEqual({
+      'wechatpay-timestamp': headers['Wechatpay-Timestamp'],
+      'wechatpay-nonce': headers['Wechatpay-Nonce'],
+      'wechatpay-serial': headers['Wechatpay-Serial'],
+      'wechatpay-signature-type': headers['Wechatpay-Signature-Type'],
+      'request-id': 'req-1',
+      'wechatpay-signature': `${signature.slice(0, 8)}…`,
+    })
+  })
+
+  it('cuts short a copy of the signature in another kept header or in the body', () => {
+    const copied = body.replace('"summary":"', `"summary":"${signature}`)
+    const kept = redactV3(rawNotification(copied, { ...headers, 'Request-ID': signature, 'Wechatpay-Nonce': `n${signature}` }))
+    expect(JSON.stringify(kept)).not.toContain(signature)
+    expect(kept.headers['request-id']).toBe(`${signature.slice(0, 8)}…`)
+    expect(kept.body).toBe(body.replace('"summary":"', `"summary":"${signature.slice(0, 8)}…`))
   })
 })
 

@@ -8,6 +8,16 @@ export function cutSignature(signature: string): string {
   return `${signature.slice(0, SIGNATURE_PREFIX_SHOWN)}…`
 }
 
+/**
+ * `text` with every whole copy of `signature` cut short: a sender may repeat the signature it was verified with
+ * outside the place it is read from (a comment, another header), and a kept body shows none whole.
+ */
+export function withoutSignature(text: string, signature: string): string {
+  // Up to the prefix shown, a signature is shown whole anyway; cutting it would only mark every match.
+  if (signature.length <= SIGNATURE_PREFIX_SHOWN) return text
+  return text.replaceAll(signature, cutSignature(signature))
+}
+
 /** The body as UTF-8 text; bytes that are not UTF-8 show as U+FFFD rather than fail. */
 export function bodyText(body: Uint8Array): string {
   return new TextDecoder('utf-8', { fatal: false, ignoreBOM: true }).decode(body)
