@@ -27,7 +27,7 @@ import {
   registerMerchant,
   rejectReply,
 } from '../security/harness'
-import { alipayForm, encryptV3Resource, signAlipay, v3SignedHeaders } from '../security/signing'
+import { alipayForm, encryptV3Resource, signAlipay, signV2, v2Xml, v3SignedHeaders } from '../security/signing'
 import { makePendingDue, objectStore, PROJECTION_WAIT } from '../support/orders'
 import { receiveEvents, type ReceivedEvent } from '../support/refunds'
 
@@ -418,5 +418,80 @@ describe('the subject of notifications that name it only by their own kind’s n
       const stats = (await (await admin(`/admin/merchants/${merchantId}/stats`)).json()) as { notifications: { accepted: number } }
       expect({ listed: listed.length, accepted: stats.notifications.accepted }).toEqual({ listed: TOTAL, accepted: TOTAL })
     }, PROJECTION_WAIT)
+  })
+})
+
+describe('authentic notifications paygate cannot read as what they say', () => {
+  /** The merchant's audit trail once the refusal reached D1: each notification's verdict and reason. */
+  async function refusedAs(merchantId: string): Promise<Array<[string, string | null]>> {
+    return vi.waitFor(async () => {
+      const { notifications } = (await (await admin(`/admin/merchants/${merchantId}/notifications`)).json()) as {
+        notifications: Array<{ verdict: string; reason: string | null }>
+      }
+      expect(notifications).toHaveLength(1)
+      return notifications.map((n): [string, string | null] => [n.verdict, n.reason])
+    }, PROJECTION_WAIT)
+  }
+
+  it('a signed WeChat Pay v2 notify about no order (an auto-debit contract) is refused as unsupported_event', async () => {
+    const merchantId = 'other-notifications-v2-contract'
+    const identity = ownKeys(merchantId)
+    await registerMerchant(merchantId, { identity })
+    const fields: Record<string, string> = {
+      return_code: 'SUCCESS',
+      return_msg: 'OK',
+      result_code: 'SUCCESS',
+      appid: identity.wechat.appid,
+      mch_id: identity.wechat.mchid,
+      contract_code: 'CC-1',
+      plan_id: '12535',
+      openid: 'oUpF8uN95-Ptaags6E_roPHg7AG0',
+      change_type: 'ADD',
+      operate_time: '2026-11-20 12:00:00',
+      contract_id: 'Wx15463511252015071056489715',
+      request_serial: '1695',
+    }
+    const body = v2Xml({ ...fields, sign: signV2(fields, identity.wechat.apiV2Key, 'MD5') })
+    const reply = await notify('wechatpay.v2', merchantId, { body, headers: { 'content-type': 'text/xml' } })
+    expect(reply.status).toBe(400)
+    expect(await refusedAs(merchantId)).toEqual([['rejected', 'unsupported_event']])
+  })
+
+  it('a v3 REFUND.SUCCESS whose refund_status says ABNORMAL is refused, not forwarded as a success', async () => {
+    const merchantId = 'other-notifications-v3-refund-status'
+    const identity = ownKeys(merchantId)
+    await registerMerchant(merchantId, { identity })
+    const received = receiveEvents(forwardUrl(merchantId))
+    const resource = {
+      mchid: identity.wechat.mchid,
+      out_trade_no: 'RS-1',
+      transaction_id: '4200000000202611250001',
+      out_refund_no: 'RS-1-R1',
+      refund_id: '50300000002026112500001',
+      refund_status: 'ABNORMAL',
+      amount: { total: 100, refund: 100, payer_total: 100, payer_refund: 100 },
+    }
+    const nonce = randomBytes(6).toString('hex')
+    const body = JSON.stringify({
+      id: 'EV-REFUND-STATUS-1',
+      create_time: '2026-11-25T00:00:00+08:00',
+      resource_type: 'encrypt-resource',
+      event_type: 'REFUND.SUCCESS',
+      summary: '退款成功',
+      resource: {
+        original_type: 'refund',
+        algorithm: 'AEAD_AES_256_GCM',
+        ciphertext: encryptV3Resource(JSON.stringify(resource), identity.wechat.apiV3Key, nonce, 'refund'),
+        associated_data: 'refund',
+        nonce,
+      },
+    })
+    const reply = await notify('wechatpay.v3', merchantId, {
+      body,
+      headers: { 'content-type': 'application/json', ...v3SignedHeaders(body, 'platformCertA') },
+    })
+    expect(reply.status).toBe(400)
+    expect(await refusedAs(merchantId)).toEqual([['rejected', 'unsupported_event']])
+    expect(received).toEqual([])
   })
 })

@@ -168,6 +168,9 @@ function mapStatus(verified: V2Verified, config: WechatpayConfig): { outTradeNo:
       return { outTradeNo: '', effect: { kind: 'none', reason: 'return_code=FAIL' } }
     case 'payment': {
       const fields = verified.signed
+      // Signed, but about no order: v2 names no notification type or id to forward it by (an auto-debit contract's).
+      if (fields.out_trade_no === undefined && fields.transaction_id === undefined)
+        refuse('unsupported_event', 'a signed v2 notify that is neither a payment nor a refund (no out_trade_no, no transaction_id)')
       if (isPaid(fields)) return { outTradeNo: requiredField(fields, 'out_trade_no'), effect: v2PaymentEffect(fields) }
       return { outTradeNo: fields.out_trade_no ?? '', effect: { kind: 'none', reason: 'result_code=FAIL' } }
     }

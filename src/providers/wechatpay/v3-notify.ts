@@ -118,6 +118,13 @@ export function v3RefundEffect(outcome: RefundOutcome, resource: JsonFields): Ex
   }
 }
 
+/** A refund event's effect, read as its type says only when its resource's `refund_status`, if any, says the same. */
+function refundEventEffect(outcome: RefundOutcome, status: string, resource: JsonFields): NotificationEffect {
+  if (resource.refund_status !== undefined && resource.refund_status !== status)
+    refuse('unsupported_event', `REFUND.${status} whose refund_status says otherwise`)
+  return v3RefundEffect(outcome, resource)
+}
+
 /** The one mapping of WeChat Pay v3 events to paygate effects. */
 function effectOf(event: SupportedEvent, resource: JsonFields): NotificationEffect {
   switch (event) {
@@ -125,12 +132,12 @@ function effectOf(event: SupportedEvent, resource: JsonFields): NotificationEffe
       if (resource.trade_state !== 'SUCCESS') refuse('unsupported_event', 'TRANSACTION.SUCCESS without trade_state SUCCESS')
       return transactionPaymentEffect(resource)
     case 'REFUND.SUCCESS':
-      return v3RefundEffect('succeeded', resource)
+      return refundEventEffect('succeeded', 'SUCCESS', resource)
     // Not final: WeChat wants the merchant to act in its portal; the order keeps its status.
     case 'REFUND.ABNORMAL':
-      return v3RefundEffect('failed', resource)
+      return refundEventEffect('failed', 'ABNORMAL', resource)
     case 'REFUND.CLOSED':
-      return v3RefundEffect('closed', resource)
+      return refundEventEffect('closed', 'CLOSED', resource)
     default: {
       const unreachable: never = event
       return unreachable
