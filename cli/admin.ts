@@ -41,7 +41,7 @@ const USAGE = `npm run admin -- <command> [options]
   deliveries get <deliveryId>
   deliveries replay <deliveryId>
   deliveries recover <merchantId> --since ISO [--until ISO]
-  notifications list <merchantId> [--order NO] [--verdict V] [--reason R] [--since ISO] [--until ISO] [--limit N]
+  notifications list <merchantId> [--order NO] [--verdict V] [--reason R] [--since ISO] [--until ISO] [--limit N] [--cursor C]
   stats <merchantId> [--since ISO] [--until ISO] [--interval minute|hour|day]
   reseal
   projection status

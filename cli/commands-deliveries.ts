@@ -38,7 +38,7 @@ export async function deliveriesList(client: AdminClient, merchantId: string, op
     last: d.last_status_code,
     created: d.created_at,
   }))
-  const more = page.next_cursor === null ? '' : `\nmore: --cursor ${page.next_cursor}`
+  const more = page.next_cursor === null ? '' : `\nmore: the same command (same filters) with --cursor ${page.next_cursor}`
   return {
     json: page,
     text: table(rows, ['id', 'event_id', 'type', 'out_trade_no', 'status', 'reason', 'attempts', 'last', 'created']) + more,

@@ -161,7 +161,7 @@ export async function notificationsList(client: AdminClient, merchantId: string,
     }),
   )
   const rows = page.notifications.map((n) => ({ ...n, count: n.count > 1 ? n.count : '' }))
-  const more = page.next_cursor === null ? '' : `\nmore: --cursor ${page.next_cursor}`
+  const more = page.next_cursor === null ? '' : `\nmore: the same command (same filters) with --cursor ${page.next_cursor}`
   return out(page, table(rows, ['received_at', 'channel', 'verdict', 'reason', 'out_trade_no', 'count']) + more)
 }
 

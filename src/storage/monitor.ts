@@ -89,8 +89,8 @@ function toOpsEvent(r: Row): OpsEventRow {
 /** Operational webhooks no longer pending are kept this long. */
 const OPS_EVENTS_KEPT_MS = 30 * 24 * 3600_000
 
-/** Rejections are kept this long (seconds): the spike rule looks back 5 minutes. */
-const REJECTION_SECONDS_KEPT = 3600
+/** Rejections are kept this long (seconds): the spike rule looks back 5 minutes and one second. */
+const REJECTION_SECONDS_KEPT = 301
 
 export class MonitorStore {
   constructor(private readonly sql: SqlStorage) {

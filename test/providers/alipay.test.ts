@@ -488,6 +488,23 @@ describe('Alipay bodies kept once rejected', () => {
     expect(redacted).toContain('out_trade_no=KEPT-SIGN')
   })
 
+  it('cuts short a whole copy of the sign in another field, as sent, decoded or encoded', () => {
+    const loosely = encoded.replace(/%2F/g, '/')
+    const cut = `${sign.slice(0, 8)}…`
+    for (const [copy, shown] of [
+      [encoded, cut],
+      [loosely, cut],
+      [`note%20${encoded}%20end`, `note ${cut} end`],
+    ]) {
+      const redacted = kept(`${alipayForm({ ...params, sign })}&body=${copy}`)
+      const fields = parseFormBytes(new TextEncoder().encode(redacted))
+      expect(redacted, copy).not.toContain(encoded)
+      expect(redacted, copy).not.toContain(loosely)
+      expect(new TextDecoder().decode(fields.get('body')), copy).toBe(shown)
+      expect(new TextDecoder().decode(fields.get('out_trade_no'))).toBe('KEPT-SIGN')
+    }
+  })
+
   it('keeps other fields, sign_type and a malformed name as sent', () => {
     const body = 'sign_type=RSA2&%73ig%zz=abcdefghijkl&a=1'
     expect(kept(body)).toBe(body)

@@ -36,7 +36,7 @@ export async function applyToShard(db: D1Database, records: readonly ProjectionR
     const stored = orders.get(orderKey(order))
     if (stored !== undefined && order.version <= stored.version && order.acceptedNotifications <= stored.accepted) continue
     const newlyAccepted = order.acceptedNotifications - (stored?.accepted ?? 0)
-    const times = acceptedTimes(order)
+    const times = acceptedTimesOf(order)
     for (let i = 0; i < newlyAccepted; i++) {
       // Each in the minute it came; past the times carried, the oldest one carried stands in.
       const at = times[times.length - newlyAccepted + i] ?? times[0] ?? order.updatedAt
@@ -142,12 +142,12 @@ function mergeObject(merged: Merged, record: ObjectRecord): void {
 }
 
 /** When an order's latest accepted notifications came, oldest first, as its record says (an earlier version's: the last). */
-function acceptedTimes(order: OrderProjection): string[] {
-  return order.acceptedAt ?? (order.lastAcceptedAt ? [order.lastAcceptedAt] : [])
+function acceptedTimesOf(order: OrderProjection): string[] {
+  return order.acceptedTimes ?? (order.lastAcceptedAt ? [order.lastAcceptedAt] : [])
 }
 
-function acceptedOf(order: OrderProjection): Pick<OrderProjection, 'acceptedNotifications' | 'acceptedAt'> {
-  return { acceptedNotifications: order.acceptedNotifications, acceptedAt: acceptedTimes(order) }
+function acceptedOf(order: OrderProjection): Pick<OrderProjection, 'acceptedNotifications' | 'acceptedTimes'> {
+  return { acceptedNotifications: order.acceptedNotifications, acceptedTimes: acceptedTimesOf(order) }
 }
 
 async function storedOrders(db: D1Database, orders: OrderProjection[]): Promise<Map<string, { version: number; accepted: number }>> {

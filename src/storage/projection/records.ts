@@ -36,7 +36,7 @@ export interface OrderProjection {
    * When its latest accepted notifications came (at most 50, oldest first): each is counted in its own minute. Records
    * of earlier versions carry only the last one's time, `lastAcceptedAt`.
    */
-  acceptedAt?: string[]
+  acceptedTimes?: string[]
   lastAcceptedAt?: string | null
 }
 
@@ -148,7 +148,7 @@ export function objectRecord(store: OrderStore): ObjectRecord {
             version: order.version,
             updatedAt: order.updatedAt,
             acceptedNotifications: accepted.length,
-            acceptedAt: accepted.slice(-RECORD_LIMITS.notifications).map((n) => n.receivedAt),
+            acceptedTimes: accepted.slice(-RECORD_LIMITS.notifications).map((n) => n.receivedAt),
           },
     notifications: listedNotifications(store, audit)
       .slice(-RECORD_LIMITS.notifications)
