@@ -1289,7 +1289,7 @@ export interface operations {
             query?: {
                 /** @description Rows per page; never clamped. */
                 limit?: number;
-                /** @description The previous page's `next_cursor`, of the same list, merchant and filters. */
+                /** @description The previous page's `next_cursor`, of the same list and merchant (repeat the filters). */
                 cursor?: string;
             };
             header?: never;
@@ -1878,7 +1878,7 @@ export interface operations {
                 reason?: string;
                 /** @description Rows per page; never clamped. */
                 limit?: number;
-                /** @description The previous page's `next_cursor`, of the same list, merchant and filters. */
+                /** @description The previous page's `next_cursor`, of the same list and merchant (repeat the filters). */
                 cursor?: string;
                 /** @description Inclusive lower bound. */
                 since?: string;
@@ -2059,7 +2059,7 @@ export interface operations {
                 out_trade_no?: string;
                 /** @description Rows per page; never clamped. */
                 limit?: number;
-                /** @description The previous page's `next_cursor`, of the same list, merchant and filters. */
+                /** @description The previous page's `next_cursor`, of the same list and merchant (repeat the filters). */
                 cursor?: string;
                 /** @description Inclusive lower bound. */
                 since?: string;
@@ -2290,7 +2290,7 @@ export interface operations {
             query?: {
                 /** @description Rows per page; never clamped. */
                 limit?: number;
-                /** @description The previous page's `next_cursor`, of the same list, merchant and filters. */
+                /** @description The previous page's `next_cursor`, of the same list and merchant (repeat the filters). */
                 cursor?: string;
             };
             header?: never;

@@ -17,8 +17,7 @@ export const listNotifications: Handler<AdminRoutes['listNotifications']> = asyn
   const { merchantId } = params
   const merchant = (await requireMerchant(env, merchantId)).config
   const limit = query.limit ?? DEFAULT_LIMIT
-  const { out_trade_no, verdict, reason, since, until } = query
-  const scope: CursorScope = { list: 'notifications', merchantId, filters: { out_trade_no, verdict, reason, since, until } }
+  const scope: CursorScope = { list: 'notifications', merchantId }
   const filter: NotificationFilter = {
     outTradeNo: query.out_trade_no ?? null,
     verdict: query.verdict ?? null,

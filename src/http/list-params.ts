@@ -1,13 +1,17 @@
 /**
  * @module Pages of admin lists and walks: rows fetched with `limit + 1`, and the opaque cursor of the next page. A
- * cursor names the list it came from (its name, its merchant, its filters) and only that list takes it back: the
+ * cursor names the list it came from (its name, its merchant; a walk's, its window too) and only that list takes it back: the
  * place it holds in any other list would silently skip or repeat rows.
  */
 import { fromBase64, fromBase64Url, fromUtf8, toBase64Url, utf8 } from '../crypto/encoding'
 import { AdminError } from './responses'
 import type { Cursor } from './schemas'
 
-/** The list a cursor continues: its name, whose list it is (null: one across merchants), the filters it was asked with. */
+/**
+ * The list a cursor continues: its name, whose list it is (null: one across merchants), and for a walk (recover) the
+ * window it walks. A list's filters are not part of it: a cursor is a place in time order, which any filter of the
+ * same list can go on from, as Stripe's `starting_after` does.
+ */
 export interface CursorScope {
   list: string
   merchantId: string | null
@@ -21,7 +25,8 @@ export interface ReadCursor {
 }
 
 const NOT_A_CURSOR = 'cursor: not a cursor returned by this endpoint'
-const OTHER_LIST = 'cursor: returned by another list; a cursor continues only the list that returned it (the same merchant and filters)'
+const OTHER_LIST =
+  'cursor: returned by another list; a cursor continues only the list that returned it (the same list of the same merchant)'
 
 /** One JSON text per list: filters in a fixed order, an absent one as null. */
 function scopeJson({ list, merchantId, filters = {} }: CursorScope): unknown[] {

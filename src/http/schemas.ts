@@ -40,14 +40,14 @@ export const cursorParam = described(
   z
     .string()
     .transform((text, ctx) => {
-      // Which list it came from is checked by the list, which knows its merchant and filters.
+      // Which list it came from is checked by the list, which knows its merchant.
       const cursor = readCursor(text)
       if (cursor !== null) return cursor
       ctx.addIssue({ code: 'custom', message: 'not a cursor returned by this endpoint' })
       return z.NEVER
     })
     .optional(),
-  { type: 'string', description: "The previous page's `next_cursor`, of the same list, merchant and filters." },
+  { type: 'string', description: "The previous page's `next_cursor`, of the same list and merchant (repeat the filters)." },
 )
 
 const INSTANT_PROBLEM = 'an ISO-8601 instant such as 2026-11-25T12:00:00Z'

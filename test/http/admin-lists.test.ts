@@ -201,7 +201,7 @@ describe('since and until', () => {
 })
 
 describe('cursors', () => {
-  it('continue only the list that returned them: the same list, merchant and filters', async () => {
+  it('continue only the list that returned them: the same list of the same merchant', async () => {
     const [A, B] = ['cursor-a', 'cursor-b']
     const ordersOf = new Map<string, string[]>()
     for (const M of [A, B]) {
@@ -220,7 +220,8 @@ describe('cursors', () => {
       )
       await awaitProjection(payments.map(({ outTradeNo }) => ({ merchantId: M, provider: 'alipay' as const, outTradeNo })))
     }
-    const otherList = 'cursor: returned by another list; a cursor continues only the list that returned it (the same merchant and filters)'
+    const otherList =
+      'cursor: returned by another list; a cursor continues only the list that returned it (the same list of the same merchant)'
 
     const first = await body<DeliveryList>(`/admin/merchants/${A}/deliveries?limit=1`)
     const cursor = first.next_cursor!
@@ -230,7 +231,6 @@ describe('cursors', () => {
     expect(second.deliveries.map((d) => d.id)).not.toEqual(first.deliveries.map((d) => d.id))
     expect(second.next_cursor).toBeNull()
     expect(await errorOf(`/admin/merchants/${B}/deliveries?limit=1&cursor=${cursor}`)).toEqual([400, otherList])
-    expect(await errorOf(`/admin/merchants/${A}/deliveries?status=delivered&cursor=${cursor}`)).toEqual([400, otherList])
     expect(await errorOf(`/admin/merchants/${A}/notifications?cursor=${cursor}`)).toEqual([400, otherList])
     const filtered = await body<DeliveryList>(`/admin/merchants/${A}/deliveries?status=delivered&limit=1`)
     const filteredRest = `/admin/merchants/${A}/deliveries?status=delivered&limit=1&cursor=${filtered.next_cursor}`
@@ -243,7 +243,6 @@ describe('cursors', () => {
     )
     expect(trailRest.notifications).toHaveLength(1)
     expect(await errorOf(`/admin/merchants/${B}/notifications?${order}&cursor=${trail.next_cursor}`)).toEqual([400, otherList])
-    expect(await errorOf(`/admin/merchants/${A}/notifications?cursor=${trail.next_cursor}`)).toEqual([400, otherList])
 
     const merchants = (await body<MerchantList>('/admin/merchants?limit=1')).next_cursor!
     expect((await admin(`/admin/merchants?limit=1&cursor=${merchants}`)).status).toBe(200)
