@@ -246,6 +246,8 @@ export function laggingRecords(
   record: ObjectRecord,
   sent: HandedOn | null,
 ): { records: ObjectRecord[]; handedOn: HandedOn } | null {
+  // Below both caps the record took every one: nothing to read again (an ordinary order, every hand-off).
+  if (record.deliveries.length < RECORD_LIMITS.deliveries && record.notifications.length < RECORD_LIMITS.notifications) return null
   const deliveries = store.deliveries.allWithAttempts()
   const listed = listedNotifications(store)
   if (deliveries.length <= record.deliveries.length && listed.length <= record.notifications.length) return null
