@@ -11,9 +11,10 @@ export const CERTIFICATE_NOTICE_DAYS = 30
 /** Counts the rejection; returns the spike's data when this one makes a spike not yet told about. */
 export function rejectionSpike(store: MonitorStore, reason: string, at: number): Record<string, unknown> | null {
   const second = Math.floor(at / 1000)
-  store.countRejection(second, reason)
   // The seconds from 5 minutes before this one's: any 20 within 5 minutes are in it (at most a second more is).
   const since = second - SPIKE_WINDOW_MINUTES * 60
+  // Kept a window longer: a report that comes late (behind others' waitUntil) still finds its own window's rows.
+  store.countRejection(second, reason, since - SPIKE_WINDOW_MINUTES * 60)
   const byReason = store.rejectionsSince(since)
   const rejected = Object.values(byReason).reduce((sum, n) => sum + n, 0)
   if (rejected < SPIKE_THRESHOLD) return null

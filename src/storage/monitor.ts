@@ -89,9 +89,6 @@ function toOpsEvent(r: Row): OpsEventRow {
 /** Operational webhooks no longer pending are kept this long. */
 const OPS_EVENTS_KEPT_MS = 30 * 24 * 3600_000
 
-/** Rejections are kept this long (seconds): the spike rule looks back 5 minutes and one second. */
-const REJECTION_SECONDS_KEPT = 301
-
 export class MonitorStore {
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA)
@@ -202,13 +199,14 @@ export class MonitorStore {
     this.sql.exec('INSERT INTO notices (key, sent_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET sent_at = excluded.sent_at', key, at)
   }
 
-  countRejection(second: number, reason: string): void {
+  /** Counts a rejection in its second, and lets go of those before `keptFrom`: older than any window still asked about. */
+  countRejection(second: number, reason: string, keptFrom: number): void {
     this.sql.exec(
       'INSERT INTO rejected_seconds (second, reason, count) VALUES (?, ?, 1) ON CONFLICT (second, reason) DO UPDATE SET count = count + 1',
       second,
       reason,
     )
-    this.sql.exec('DELETE FROM rejected_seconds WHERE second < ?', second - REJECTION_SECONDS_KEPT)
+    this.sql.exec('DELETE FROM rejected_seconds WHERE second < ?', keptFrom)
   }
 
   /** Rejections from `sinceSecond` on (Unix seconds), by reason. */
