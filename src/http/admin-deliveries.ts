@@ -90,7 +90,7 @@ const RECOVER_ROWS_PER_OBJECT = 4
 
 /** A recovery's walk: its merchant and window (as sent); its cursor holds `[created_at, id]` of the last delivery taken. */
 function recoverScope(merchantId: string, window: { since: string; until?: string | undefined }): CursorScope {
-  return { list: 'recover', merchantId, filters: { since: window.since, until: window.until } }
+  return { list: 'recover', merchantId, window: { since: window.since, until: window.until ?? null } }
 }
 
 const isRecoverPosition = (value: unknown): value is FailedDeliveryCursor => isTextPair(value) && !Number.isNaN(Date.parse(value[0]))

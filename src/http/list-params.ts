@@ -15,7 +15,7 @@ import type { Cursor } from './schemas'
 export interface CursorScope {
   list: string
   merchantId: string | null
-  filters?: Record<string, string | undefined>
+  window?: { since: string; until: string | null }
 }
 
 /** A cursor as its text holds it: the scope it was made in (as JSON) and where the walk stands. */
@@ -28,15 +28,9 @@ const NOT_A_CURSOR = 'cursor: not a cursor returned by this endpoint'
 const OTHER_LIST =
   'cursor: returned by another list; a cursor continues only the list that returned it (the same list of the same merchant)'
 
-/** One JSON text per list: filters in a fixed order, an absent one as null. */
-function scopeJson({ list, merchantId, filters = {} }: CursorScope): unknown[] {
-  return [
-    list,
-    merchantId,
-    ...Object.keys(filters)
-      .sort()
-      .map((key) => [key, filters[key] ?? null]),
-  ]
+/** One JSON text per list. */
+function scopeJson({ list, merchantId, window }: CursorScope): unknown[] {
+  return window === undefined ? [list, merchantId] : [list, merchantId, window.since, window.until]
 }
 
 /** An opaque cursor that a URL carries as it is: base64url of the JSON of its scope and where the walk stands. */

@@ -267,7 +267,7 @@ describe('an endpoint down for longer than the retry schedule, recovered with on
     // A cursor continues only the recovery that returned it: the same merchant and window.
     const position = ['2026-11-20T01:00:00.000Z', 'dlv_1']
     const ofRecovery = (merchantId: string, from: string) =>
-      cursorText({ list: 'recover', merchantId, filters: { since: from, until: undefined } }, position)
+      cursorText({ list: 'recover', merchantId, window: { since: from, until: null } }, position)
     expect(
       (await recoverAs('recover-cursor', { since, status: 'failed', cursor: ofRecovery('recover-cursor', `${since.slice(0, -1)}.000Z`) }))
         .status,
@@ -281,7 +281,8 @@ describe('an endpoint down for longer than the retry schedule, recovered with on
         body: {
           error: {
             code: 'invalid_request',
-            message: 'cursor: returned by another list; a cursor continues only the list that returned it (the same merchant and filters)',
+            message:
+              'cursor: returned by another list; a cursor continues only the list that returned it (the same list of the same merchant)',
           },
         },
       })
