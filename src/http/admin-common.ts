@@ -1,4 +1,5 @@
 /** @module What the admin handlers share: the merchant a path names, its forward settings, the providers an order may have, order views. */
+import type { DeliveryHolder } from '../lib/ids'
 import { isMerchantId } from '../merchants/schema'
 import { loadVersionedMerchant, type VersionedMerchant } from '../merchants/store'
 import type { MerchantConfig } from '../merchants/types'
@@ -57,6 +58,18 @@ export function storedObject(env: Env, merchantId: string, row: StoredObjectRow)
   return row.subject_key !== null
     ? subjectStub(env, { merchantId, provider, subjectKey: row.subject_key })
     : orderStub(env, { merchantId, provider, outTradeNo: row.out_trade_no ?? '' })
+}
+
+/** The object a delivery id names; null when the id is not one of that namespace's (workerd checks: ids carry a MAC). */
+export function deliveryHolderStub(env: Env, holder: DeliveryHolder) {
+  const reach = <T extends Rpc.DurableObjectBranded>(namespace: DurableObjectNamespace<T>) => {
+    try {
+      return namespace.get(namespace.idFromString(holder.objectId))
+    } catch {
+      return null
+    }
+  }
+  return holder.kind === 'order' ? reach(env.ORDERS) : reach(env.SUBJECTS)
 }
 
 /** Objects an admin call works through at once: enough to be quick, few enough to stay polite. */

@@ -9,10 +9,18 @@ import {
   type FailedDeliveryCursor,
   type FailedDeliveryRow,
 } from '../storage/admin-queries'
+import { deliveryHolderOf } from '../lib/ids'
 import { log } from '../lib/log'
 import { nextAttemptIso } from '../storage/order'
 import type { StoredObjectRow } from '../storage/stored-objects'
-import { callStoredObjects, forwardSettings, requireEnabledEndpoint, requireMerchant, storedObject } from './admin-common'
+import {
+  callStoredObjects,
+  deliveryHolderStub,
+  forwardSettings,
+  requireEnabledEndpoint,
+  requireMerchant,
+  storedObject,
+} from './admin-common'
 import { cursorText, cursorValue, isTextPair, listAfter, page, walkPosition, type CursorScope } from './list-params'
 import { AdminError, json } from './responses'
 import type { Handler } from './route-spec'
@@ -43,25 +51,34 @@ export const listDeliveries: Handler<Routes['listDeliveries']> = async ({ params
   return json({ deliveries: rows, next_cursor: nextCursor })
 }
 
-/** The object that holds a delivery, found through the D1 projection. */
-async function ownerOf(env: Env, deliveryId: string) {
+/**
+ * The object that holds a delivery, and its view of it. An id that names its object goes there (the authority: D1
+ * trails it by a queue batch, and a delivery the order already lists must be found); ids of earlier versions are found
+ * through the projection.
+ */
+async function heldDelivery(env: Env, deliveryId: string) {
+  const holder = deliveryHolderOf(deliveryId)
+  const stub = holder !== null ? deliveryHolderStub(env, holder) : await ownerInProjection(env, deliveryId)
+  const view = stub === null ? null : await stub.delivery(deliveryId)
+  if (stub === null || view === null) throw new AdminError('not_found', `delivery ${deliveryId} does not exist`)
+  return { stub, view }
+}
+
+async function ownerInProjection(env: Env, deliveryId: string) {
   // A delivery id names no merchant: ask every shard at once (one by default).
   const found = await Promise.all(allShards(env).map((db) => deliveryOwner(db, deliveryId)))
   const row = found.find((r) => r !== null) ?? null
-  if (row === null) throw new AdminError('not_found', `delivery ${deliveryId} does not exist`)
-  return { row, stub: storedObject(env, row.merchant_id, row) }
+  return row === null ? null : storedObject(env, row.merchant_id, row)
 }
 
 export const getDelivery: Handler<Routes['getDelivery']> = async ({ params, env }) => {
-  const { stub } = await ownerOf(env, params.deliveryId)
-  const view = await stub.delivery(params.deliveryId)
-  if (view === null) throw new AdminError('not_found', `delivery ${params.deliveryId} does not exist`)
+  const { view } = await heldDelivery(env, params.deliveryId)
   return json(view)
 }
 
 export const replayDelivery: Handler<Routes['replayDelivery']> = async ({ params, env }) => {
-  const { row, stub } = await ownerOf(env, params.deliveryId)
-  const merchant = await requireMerchant(env, row.merchant_id)
+  const { stub, view } = await heldDelivery(env, params.deliveryId)
+  const merchant = await requireMerchant(env, view.merchant_id)
   requireEnabledEndpoint(merchant, 'send it again')
   const delivery = await stub.replay(params.deliveryId, forwardSettings(merchant))
   if (delivery === null) throw new AdminError('not_found', `delivery ${params.deliveryId} does not exist`)
@@ -70,7 +87,7 @@ export const replayDelivery: Handler<Routes['replayDelivery']> = async ({ params
       id: delivery.id,
       event_id: delivery.eventId,
       type: delivery.eventType,
-      out_trade_no: row.out_trade_no,
+      out_trade_no: view.out_trade_no,
       status: delivery.status,
       reason: delivery.status === 'failed' ? delivery.failureReason : null,
       attempts: delivery.attempts,

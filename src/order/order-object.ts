@@ -43,7 +43,7 @@ export abstract class OrderObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
-    this.store = new OrderStore(ctx.storage)
+    this.store = new OrderStore(ctx.storage, { kind: 'order', objectId: ctx.id.toString() })
   }
 
   /** Records a verified notification exactly once. Throws only when nothing could be stored. */

@@ -25,7 +25,7 @@ export function addEvent(store: OrderStore, body: ForwardedEvent, channel: Chann
   // Events reach the merchant in the order they happened: earlier ones whose delivery failed (retries ran out, the
   // endpoint was disabled) go back into the line ahead of this one, with their own webhook-ids, as a recovery would.
   store.deliveries.requeueFailedThrough(seq - 1, nowMs, now)
-  store.deliveries.add(newId('dlv'), seq, nowMs, now)
+  store.deliveries.add(store.newDeliveryId(), seq, nowMs, now)
   return id
 }
 

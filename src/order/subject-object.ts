@@ -27,7 +27,7 @@ export abstract class SubjectObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
-    this.store = new OrderStore(ctx.storage)
+    this.store = new OrderStore(ctx.storage, { kind: 'subject', objectId: ctx.id.toString() })
     openOrderStorage(ctx.storage, this.store)
   }
 

@@ -127,6 +127,8 @@ describe('provider notifications about no order', () => {
       return found
     })
     expect(deliveries[0]).toMatchObject({ out_trade_no: null, status: 'delivered' })
+    // Its id names the subject object that holds it (dlv_s…): the lookup below asks that object.
+    expect(deliveries[0]!.id).toMatch(/^dlv_s[0-9a-f]{64}_[0-9a-f]{16}$/)
     // One delivery, as for an order's: its attempts and the event sent.
     const one = await admin(`/admin/deliveries/${deliveries[0]!.id}`)
     expect(one.status).toBe(200)

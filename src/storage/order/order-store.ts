@@ -2,6 +2,7 @@
  * @module The order (or subject) object's records, one group per kind. All calls are synchronous, so a caller can
  * compose them inside one `transaction`, which writes each record it changed once, when it commits.
  */
+import { newDeliveryId, type DeliveryHolder } from '../../lib/ids'
 import { DeliveryTables } from './deliveries'
 import { EventTable } from './events'
 import { ForwardTargetTable } from './forward-target'
@@ -34,7 +35,11 @@ export class OrderStore {
   private attributedRows = 0
   private attributedAlarms = 0
 
-  constructor(private readonly storage: DurableObjectStorage) {
+  /** `holder`: the object this store is, which the ids of its deliveries name; a store opened only to read needs none. */
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly holder: DeliveryHolder | null = null,
+  ) {
     this.records = new RecordStore(storage)
     this.head = new Head(this.records)
     this.order = new OrderStateTable(this.head)
@@ -55,6 +60,12 @@ export class OrderStore {
   /** One SQLite transaction: all of `work`'s writes or none, each record written once. */
   transaction<T>(work: () => T): T {
     return this.records.transaction(work)
+  }
+
+  /** An id for a new delivery of this object's: one that names the object (lib/ids.ts). */
+  newDeliveryId(): string {
+    if (this.holder === null) throw new TypeError('a store opened without its object cannot name a delivery')
+    return newDeliveryId(this.holder)
   }
 
   /** Whether this object has stored anything. */
