@@ -52,7 +52,7 @@ export class SkeletonOrder extends DurableObject<SkeletonEnv> {
   constructor(ctx: DurableObjectState, env: SkeletonEnv) {
     super(ctx, env)
     migrateOrderSchema(ctx.storage)
-    this.store = new OrderStore(ctx.storage)
+    this.store = new OrderStore(ctx.storage, { kind: 'order', objectId: ctx.id.toString() })
   }
 
   /** paygate's ingest transaction, record for record: the head (order, forward target, accepted audit) and the event with its delivery. */
@@ -99,7 +99,7 @@ export class SkeletonOrder extends DurableObject<SkeletonEnv> {
         body: JSON.stringify(event),
         createdAt: now,
       })
-      this.store.deliveries.add(newId('dlv'), seq, nowMs, now)
+      this.store.deliveries.add(this.store.newDeliveryId(), seq, nowMs, now)
       return 'accepted' as const
     })
     if (verdict === 'accepted') await this.ctx.storage.setAlarm(nowMs)

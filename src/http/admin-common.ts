@@ -1,5 +1,4 @@
 /** @module What the admin handlers share: the merchant a path names, its forward settings, the providers an order may have, order views. */
-import type { DeliveryHolder } from '../lib/ids'
 import { isMerchantId } from '../merchants/schema'
 import { loadVersionedMerchant, type VersionedMerchant } from '../merchants/store'
 import type { MerchantConfig } from '../merchants/types'
@@ -8,6 +7,7 @@ import { subjectStub } from '../order/subject-key'
 import type { ForwardSettings, OrderSnapshot } from '../order/order-object'
 import type { ProviderName, ProviderRegistry } from '../providers'
 import type { EndpointHealthRow } from '../storage/monitor'
+import type { DeliveryHolder } from '../storage/order'
 import type { StoredObjectRow } from '../storage/stored-objects'
 import { AdminError } from './responses'
 

@@ -9,9 +9,8 @@ import {
   type FailedDeliveryCursor,
   type FailedDeliveryRow,
 } from '../storage/admin-queries'
-import { deliveryHolderOf } from '../lib/ids'
 import { log } from '../lib/log'
-import { nextAttemptIso } from '../storage/order'
+import { deliveryHolderOf, nextAttemptIso } from '../storage/order'
 import type { StoredObjectRow } from '../storage/stored-objects'
 import {
   callStoredObjects,

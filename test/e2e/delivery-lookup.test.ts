@@ -41,7 +41,7 @@ describe('a delivery id', () => {
     })
     expect((await notify('alipay', MERCHANT, payment)).status).toBe(200)
     const [listed] = (await getOrder(MERCHANT, payment.outTradeNo)).deliveries
-    expect(listed?.id).toMatch(/^dlv_o[0-9a-f]{64}_[0-9a-f]{16}$/)
+    expect(listed?.id).toMatch(/^dlv_o[A-Za-z0-9_-]{54}$/)
     expect(await projectedDelivery(listed!.id)).toBeNull()
 
     const shown = await admin(`/admin/deliveries/${listed!.id}`)
@@ -63,9 +63,12 @@ describe('a delivery id', () => {
     expect((await notify('alipay', MERCHANT, payment)).status).toBe(200)
     const [listed] = (await getOrder(MERCHANT, payment.outTradeNo)).deliveries
     const asSubject = listed!.id.replace(/^dlv_o/, 'dlv_s')
-    const unknown = `dlv_o${'0'.repeat(64)}_${'0'.repeat(16)}`
-    const otherSuffix = `${listed!.id.slice(0, -16)}${'f'.repeat(16)}`
-    for (const id of [asSubject, unknown, otherSuffix]) {
+    const noObject = `dlv_o${'A'.repeat(54)}`
+    // An object of this gateway that holds nothing: reached, asked, and left without storage.
+    const emptyObject = `dlv_o${Buffer.from(`${env.ORDERS.newUniqueId().toString()}${'00'.repeat(8)}`, 'hex').toString('base64url')}`
+    // The last 11 characters are the random bytes' alone.
+    const otherRandom = `${listed!.id.slice(0, -11)}${'A'.repeat(11)}`
+    for (const id of [asSubject, noObject, emptyObject, otherRandom]) {
       const shown = await admin(`/admin/deliveries/${id}`)
       expect([id, shown.status, await shown.json()]).toEqual([
         id,

@@ -2,8 +2,8 @@
  * @module The order (or subject) object's records, one group per kind. All calls are synchronous, so a caller can
  * compose them inside one `transaction`, which writes each record it changed once, when it commits.
  */
-import { newDeliveryId, type DeliveryHolder } from '../../lib/ids'
 import { DeliveryTables } from './deliveries'
+import { newDeliveryId, type DeliveryHolder } from './delivery-id'
 import { EventTable } from './events'
 import { ForwardTargetTable } from './forward-target'
 import { Head } from './head'
@@ -62,7 +62,7 @@ export class OrderStore {
     return this.records.transaction(work)
   }
 
-  /** An id for a new delivery of this object's: one that names the object (lib/ids.ts). */
+  /** An id for a new delivery of this object's: one that names the object (delivery-id.ts). */
   newDeliveryId(): string {
     if (this.holder === null) throw new TypeError('a store opened without its object cannot name a delivery')
     return newDeliveryId(this.holder)
