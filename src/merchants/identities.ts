@@ -19,9 +19,16 @@ export class IdentityConflict extends Error {
     readonly provider: string,
     readonly otherMerchantId: string,
     readonly identity: readonly string[],
+    fields: readonly string[] = [],
   ) {
-    super(`the ${provider} identity ${identity.join(' / ')} already belongs to merchant ${otherMerchantId}`)
+    super(`the ${provider} identity (${describeIdentity(identity, fields)}) already belongs to merchant ${otherMerchantId}`)
   }
+}
+
+/** `mchid 1230000001, no subMchid`; `appId 2021…, no authAppId, any sellerId`: the parts by the names a merchant body gives them. */
+function describeIdentity(parts: readonly string[], fields: readonly string[]): string {
+  if (fields.length !== parts.length) return parts.join(' / ')
+  return parts.map((part, i) => (part === '-' ? `no ${fields[i]}` : part === ANY ? `any ${fields[i]}` : `${fields[i]} ${part}`)).join(', ')
 }
 
 /** Every identity key of `config`, encoded for storage (`provider`, then the key's parts). */
@@ -61,14 +68,19 @@ function overlapping(db: D1Database, merchantId: string, key: string): D1Prepare
 }
 
 /** Throws `IdentityConflict` when another merchant claims one of `keys`. */
-export async function checkIdentities(db: D1Database, merchantId: string, keys: readonly string[]): Promise<void> {
+export async function checkIdentities(
+  db: D1Database,
+  merchantId: string,
+  keys: readonly string[],
+  registry: ProviderRegistry,
+): Promise<void> {
   if (keys.length === 0) return
   const results = await db.batch<{ identity: string; merchant_id: string }>(keys.map((key) => overlapping(db, merchantId, key)))
   for (const { results: rows } of results) {
     const row = rows[0]
     if (row === undefined) continue
     const { provider, parts } = decodeIdentity(row.identity)
-    throw new IdentityConflict(provider, row.merchant_id, parts)
+    throw new IdentityConflict(provider, row.merchant_id, parts, registry.provider(provider)?.identityFields)
   }
 }
 

@@ -70,7 +70,7 @@ export async function saveMerchant(env: Env, id: string, input: MerchantInput, o
   // No other merchant may claim an identity this one would (a PATCH can change ids too).
   const keys = identityKeysOf(input, registry)
   await indexUnclaimedMerchants(env.DB, registry)
-  await checkIdentities(env.DB, id, keys)
+  await checkIdentities(env.DB, id, keys, registry)
   // Its projection's shard, before the merchant exists (a failure here saves nothing); saving it again keeps it.
   await assignShard(env, id, new Date(now).toISOString())
   const config = JSON.stringify(stored)
@@ -93,7 +93,7 @@ export async function saveMerchant(env: Env, id: string, input: MerchantInput, o
   try {
     results = await env.DB.batch<{ version: number }>(save)
   } catch (error) {
-    await checkIdentities(env.DB, id, keys)
+    await checkIdentities(env.DB, id, keys, registry)
     throw error
   }
   const row = results[expectedVersion === undefined ? 0 : save.length - 1]?.results[0]

@@ -144,10 +144,26 @@ describe('merchant store (D1)', () => {
         saveMerchant(env, 'race-b', { ...ownInput('race-b'), wechatpay: { ...ownInput('race-b').wechatpay!, mchid: '1999999999' } }),
       )
       const saving = saveMerchant(takenMeanwhile, 'race-a', { ...ownInput('race-a'), wechatpay: wanted }, { expectedVersion: version })
-      await expect(saving).rejects.toMatchObject({ name: 'IdentityConflict', otherMerchantId: 'race-b' })
+      await expect(saving).rejects.toMatchObject({
+        name: 'IdentityConflict',
+        otherMerchantId: 'race-b',
+        message: 'the wechatpay identity (mchid 1999999999, no subMchid) already belongs to merchant race-b',
+      })
       expect(await mchidOf('race-a')).toBe(ownInput('race-a').wechatpay?.mchid)
       expect(await mchidOf('race-b')).toBe('1999999999')
       expect(await claimsOf('race-a')).toEqual(claimsBefore)
+    })
+
+    it('names the parts of the identity as the merchant body does: a sub-merchant by its service provider and subMchid', async () => {
+      const partner = (id: string) => ({
+        ...ownInput(id),
+        wechatpay: { ...ownInput(id).wechatpay!, mchid: '1230000777', subMchid: '1900000777' },
+      })
+      await saveMerchant(env, 'sub-one', partner('sub-one'))
+      await expect(saveMerchant(env, 'sub-two', partner('sub-two'))).rejects.toMatchObject({
+        name: 'IdentityConflict',
+        message: 'the wechatpay identity (mchid 1230000777, subMchid 1900000777) already belongs to merchant sub-one',
+      })
     })
 
     it('is refused when another merchant took an overlapping claim meanwhile (one of the sellers its wildcard takes)', async () => {

@@ -298,7 +298,12 @@ describe('6. one provider identity, one merchant', () => {
 
   it('refuses a second merchant with another’s WeChat Pay mchid (direct), whatever its appid: 409 naming the other', async () => {
     const body = merchantBody('round2-twin-wx', { providers: ['wechatpay'], wechatpayFields: { appid: 'wx6666666666666601' } })
-    await refusedAsTwin('round2-twin-wx', body, `the wechatpay identity ${WX} / - already belongs to merchant ${M}`, 'wechatpay.v3')
+    await refusedAsTwin(
+      'round2-twin-wx',
+      body,
+      `the wechatpay identity (mchid ${WX}, no subMchid) already belongs to merchant ${M}`,
+      'wechatpay.v3',
+    )
   })
 
   it('refuses a second merchant with another’s Alipay app_id and seller_id: 409 naming the other', async () => {
@@ -306,7 +311,7 @@ describe('6. one provider identity, one merchant', () => {
     await refusedAsTwin(
       'round2-twin-ali',
       body,
-      `the alipay identity ${ALIPAY_APP} / - / ${SELLER} already belongs to merchant ${M}`,
+      `the alipay identity (appId ${ALIPAY_APP}, no authAppId, sellerId ${SELLER}) already belongs to merchant ${M}`,
       'alipay',
     )
   })
@@ -316,7 +321,7 @@ describe('6. one provider identity, one merchant', () => {
     await refusedAsTwin(
       'round2-any-seller',
       anySeller,
-      `the alipay identity ${ALIPAY_APP} / - / ${SELLER} already belongs to merchant ${M}`,
+      `the alipay identity (appId ${ALIPAY_APP}, no authAppId, sellerId ${SELLER}) already belongs to merchant ${M}`,
       'alipay',
     )
     // A merchant of another app that takes any seller blocks every seller of that app.
@@ -325,7 +330,11 @@ describe('6. one provider identity, one merchant', () => {
     expect((await put('round2-wildcard', wildcard)).status).toBe(201)
     const seller = merchantBody('round2-one-seller', { providers: ['alipay'], alipayFields: { appId: own.appId, sellerId: own.sellerId } })
     expect(await put('round2-one-seller', seller)).toEqual(
-      adminErrorReply(409, 'conflict', `the alipay identity ${own.appId} / - / * already belongs to merchant round2-wildcard`),
+      adminErrorReply(
+        409,
+        'conflict',
+        `the alipay identity (appId ${own.appId}, no authAppId, any sellerId) already belongs to merchant round2-wildcard`,
+      ),
     )
     expect((await admin('/admin/merchants/round2-one-seller')).status).toBe(404)
   })
@@ -365,7 +374,7 @@ describe('6. one provider identity, one merchant', () => {
     await refusedAsTwin(
       'round2-own-app-isv',
       isvOfOwnApp,
-      `the alipay identity ${ALIPAY_APP} / ${ALIPAY_APP} / ${SELLER} already belongs to merchant ${M}`,
+      `the alipay identity (appId ${ALIPAY_APP}, authAppId ${ALIPAY_APP}, sellerId ${SELLER}) already belongs to merchant ${M}`,
       'alipay',
     )
     // The other way round, on an app of their own: the one listing it as authAppId first, then one without.
@@ -380,7 +389,7 @@ describe('6. one provider identity, one merchant', () => {
       adminErrorReply(
         409,
         'conflict',
-        `the alipay identity ${own.appId} / ${own.appId} / ${own.sellerId} already belongs to merchant round2-own-app-a`,
+        `the alipay identity (appId ${own.appId}, authAppId ${own.appId}, sellerId ${own.sellerId}) already belongs to merchant round2-own-app-a`,
       ),
     )
   })
@@ -410,7 +419,11 @@ describe('6. one provider identity, one merchant', () => {
       wechatpayFields: { mchid: identity.wechat.mchid },
     })
     expect(await put(twin, body)).toEqual(
-      adminErrorReply(409, 'conflict', `the wechatpay identity ${identity.wechat.mchid} / - already belongs to merchant ${legacy}`),
+      adminErrorReply(
+        409,
+        'conflict',
+        `the wechatpay identity (mchid ${identity.wechat.mchid}, no subMchid) already belongs to merchant ${legacy}`,
+      ),
     )
     const alipayTwin = merchantBody(twin, {
       identity: ownKeys(twin),
@@ -421,7 +434,7 @@ describe('6. one provider identity, one merchant', () => {
       adminErrorReply(
         409,
         'conflict',
-        `the alipay identity ${identity.alipay.appId} / - / ${identity.alipay.sellerId} already belongs to merchant ${legacy}`,
+        `the alipay identity (appId ${identity.alipay.appId}, no authAppId, sellerId ${identity.alipay.sellerId}) already belongs to merchant ${legacy}`,
       ),
     )
     expect((await admin(`/admin/merchants/${twin}`)).status).toBe(404)
@@ -466,7 +479,7 @@ describe('6. one provider identity, one merchant', () => {
       adminErrorReply(
         409,
         'conflict',
-        `the alipay identity ${identity.alipay.appId} / - / ${identity.alipay.sellerId} already belongs to merchant round2-legacy-many`,
+        `the alipay identity (appId ${identity.alipay.appId}, no authAppId, sellerId ${identity.alipay.sellerId}) already belongs to merchant round2-legacy-many`,
       ),
     )
     const unindexed = await env.DB.prepare(

@@ -3,7 +3,7 @@
  * and the merchant's `alipay` config section.
  */
 import { defineProvider } from '../core/descriptor'
-import { alipayIdentityKeys } from './identity-keys'
+import { ALIPAY_IDENTITY_FIELDS, alipayIdentityKeys } from './identity-keys'
 import { alipaySection } from './config'
 import { alipayNotify } from './notify'
 import { alipayQuery } from './query'
@@ -16,6 +16,7 @@ export const alipay = defineProvider({
   queries: [alipayQuery],
   refundQueries: [alipayRefundQuery],
   identityKeys: alipayIdentityKeys,
+  identityFields: ALIPAY_IDENTITY_FIELDS,
 })
 
 export type { AlipayConfig, AlipaySignType } from './config'

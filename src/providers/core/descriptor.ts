@@ -63,6 +63,11 @@ export interface ProviderDescriptor<
    * notification would match both.
    */
   readonly identityKeys?: (config: Config) => readonly (readonly string[])[]
+  /**
+   * What each part of those keys is, as the merchant body names it, for the message of a conflict: `-` in a key reads
+   * as "no <field>", `*` as "any <field>".
+   */
+  readonly identityFields?: readonly string[]
   /** Refund-query clients, the preferred first; absent when the provider's refunds cannot be asked about. */
   readonly refundQueries?: readonly RefundQueryClient[]
 }

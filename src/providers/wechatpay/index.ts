@@ -5,7 +5,7 @@
  * merchant's own key.
  */
 import { defineProvider } from '../core/descriptor'
-import { wechatpayIdentityKeys } from './identity-keys'
+import { WECHATPAY_IDENTITY_FIELDS, wechatpayIdentityKeys } from './identity-keys'
 import { wechatpayPlatformCertificates } from './certificates'
 import { wechatpaySection } from './config'
 import { wechatpayV2 } from './v2-notify'
@@ -23,6 +23,7 @@ export const wechatpay = defineProvider({
   keyDownloads: wechatpayPlatformCertificates,
   refundQueries: [wechatpayV3RefundQuery, wechatpayV2RefundQuery],
   identityKeys: wechatpayIdentityKeys,
+  identityFields: WECHATPAY_IDENTITY_FIELDS,
 })
 
 export type { V2SignType, WechatpayConfig } from './config'
