@@ -213,6 +213,42 @@ describe('Alipay refunds out of order (refund_fee is a running total)', () => {
     expect(events.map((e) => e.data.refund?.total_refunded ?? null)).toEqual([null, 3000, 5000])
   })
 
+  it('without query keys: a refund held for good before it does not keep a registered refund from settling', async () => {
+    // The audit's case: B (running total 80.00) arrives first and settles by the order of arrival; A (30.00) arrives
+    // late and can never be placed; C closes the trade (100.00). Nothing can ask Alipay, so registering C is what settles it.
+    const paid = freshPayment('alipay', { amount: 10000, identity: PLAIN_KEYS })
+    const { outTradeNo } = paid
+    const received = receiveEvents(forwardUrl(PLAIN))
+    const refund = (outRefundNo: string, refundFee: number) =>
+      alipayRefundNotify({ outTradeNo, outRefundNo, refundFee, total: 10000, identity: PLAIN_KEYS.alipay })
+    await expectAccepted('alipay', await notify('alipay', PLAIN, paid))
+    for (const [no, fee] of [
+      ['B', 8000],
+      ['A', 3000],
+      ['C', 10000],
+    ] as const) {
+      await expectAccepted('alipay', await notify('alipay', PLAIN, refund(`${outTradeNo}-${no}`, fee)))
+    }
+    const held = await order(PLAIN, 'alipay', outTradeNo)
+    expect(held.refunds.map((r) => [r.out_refund_no, r.status, r.amount])).toEqual([
+      [`${outTradeNo}-B`, 'succeeded', 8000],
+      [`${outTradeNo}-A`, 'pending', null],
+      [`${outTradeNo}-C`, 'pending', null],
+    ])
+
+    const registered = await registerRefund(PLAIN, outTradeNo, `${outTradeNo}-C`, 2000)
+    expect(await registered.json()).toMatchObject({ status: 'succeeded', order_status: 'refunded' })
+    const events = await forwardedFor(received, PLAIN, 'alipay', outTradeNo, 3)
+    expect(refundsOf(events)).toEqual([
+      [`${outTradeNo}-B`, 8000],
+      [`${outTradeNo}-C`, 2000],
+    ])
+    // A stays held: 100.00 are refunded, and nothing is left for it.
+    expect((await order(PLAIN, 'alipay', outTradeNo)).refunds.find((r) => r.out_refund_no.endsWith('-A'))).toMatchObject({
+      status: 'pending',
+    })
+  })
+
   it('in order and with nothing else to go by, the difference of the running totals is each refund’s amount', async () => {
     const merchantId = 'refunds-ooo-inorder'
     await registerFixtureMerchant(merchantId, { providers: ['alipay'] })
