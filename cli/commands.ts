@@ -194,15 +194,23 @@ export async function stats(client: AdminClient, merchantId: string, options: Op
 export async function resealAll(client: AdminClient, progress: Progress): Promise<Output> {
   let resealed = 0
   let unchanged = 0
+  const unreadable: string[] = []
   let cursor: string | undefined
   do {
     const page = await unwrap(client.POST('/admin/reseal', { body: cursor === undefined ? {} : { cursor } }))
     resealed += page.resealed
     unchanged += page.unchanged
+    unreadable.push(...page.unreadable)
     progress(`resealed ${resealed}, already current ${unchanged}…`)
     cursor = page.next_cursor ?? undefined
   } while (cursor !== undefined)
-  return out({ resealed, unchanged }, `resealed ${resealed} merchant(s); ${unchanged} already under the current MASTER_KEY`)
+  const done = `resealed ${resealed} merchant(s); ${unchanged} already under the current MASTER_KEY`
+  if (unreadable.length === 0) return out({ resealed, unchanged, unreadable }, done)
+  // Left as they are: only the key they were sealed under opens them.
+  const text =
+    `${done}; ${unreadable.length} could not be opened with MASTER_KEY or MASTER_KEY_PREVIOUS: ${unreadable.join(', ')}\n` +
+    'set MASTER_KEY_PREVIOUS to the key they were sealed under, then run reseal again'
+  return { ...out({ resealed, unchanged, unreadable }, text), exitCode: 1 }
 }
 
 export async function projectionStatus(client: AdminClient): Promise<Output> {

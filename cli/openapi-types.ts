@@ -1239,6 +1239,8 @@ export type components = {
             resealed: number;
             /** @description Merchants already sealed under the current key. */
             unchanged: number;
+            /** @description Merchants whose secrets open with neither MASTER_KEY nor MASTER_KEY_PREVIOUS (the key they were sealed under was removed too early): left as they are; set MASTER_KEY_PREVIOUS to that key and run the reseal again. */
+            unreadable: string[];
             /** @description Pass as `cursor` for the next page; null at the end. */
             next_cursor: string | null;
         };

@@ -20,10 +20,18 @@ export const resealSecrets: Handler<AdminRoutes['resealSecrets']> = async ({ bod
     after: walkPosition(body.cursor, RESEAL, isTextPair),
     limit: body.limit ?? MAX_RESEAL_MERCHANTS,
   })
-  log('info', { event: 'secrets.resealed', outcome: 'done', resealed: page.resealed, unchanged: page.unchanged })
+  const { resealed, unchanged, unreadable } = page
+  log(unreadable.length > 0 ? 'error' : 'info', {
+    event: 'secrets.resealed',
+    outcome: unreadable.length > 0 ? 'unreadable' : 'done',
+    resealed,
+    unchanged,
+    unreadable: unreadable.length,
+  })
   return json({
-    resealed: page.resealed,
-    unchanged: page.unchanged,
+    resealed,
+    unchanged,
+    unreadable,
     next_cursor: page.next === null ? null : cursorText(RESEAL, page.next),
   })
 }

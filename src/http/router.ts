@@ -7,7 +7,7 @@ import { Router, type IRequestStrict } from 'itty-router'
 import { errorName, log } from '../lib/log'
 import { ValidationError, validate } from '../lib/validation'
 import { IdentityConflict } from '../merchants/identities'
-import { MerchantChanged } from '../merchants/store'
+import { MerchantChanged, MerchantConfigUnreadable } from '../merchants/store'
 import type { ChannelAdapter, ProviderRegistry } from '../providers'
 import { requireAdmin } from './admin-auth'
 import { adminHandlers } from './admin-handlers'
@@ -25,6 +25,18 @@ function toErrorResponse(error: unknown): Response {
   if (error instanceof ValidationError) return adminErrorResponse(new AdminError('invalid_request', error.message))
   if (error instanceof IdentityConflict) return adminErrorResponse(new AdminError('conflict', error.message))
   if (error instanceof MerchantChanged) return adminErrorResponse(new AdminError('conflict', error.message))
+  if (error instanceof MerchantConfigUnreadable) {
+    // The gateway's configuration, not the request: still a 500, but one that says what to do.
+    log('error', {
+      event: 'admin.merchant_unreadable',
+      merchant_id: error.merchantId,
+      reason: error.masterKeyUnknown ? 'master_key_unknown' : 'unreadable',
+    })
+    const fix = error.masterKeyUnknown
+      ? ': set MASTER_KEY_PREVIOUS to the key they were sealed under, then run npm run admin -- reseal'
+      : ''
+    return adminErrorResponse(new AdminError('internal', `${error.message}${fix}`))
+  }
   log('error', { event: 'admin.unhandled_error', error: errorName(error) })
   return json({ error: { code: 'internal', message: 'internal error' } }, 500)
 }

@@ -87,6 +87,11 @@ export function operationsRoutes() {
             z.object({
               resealed: z.number().int().meta({ description: 'Merchants whose secrets were sealed again.' }),
               unchanged: z.number().int().meta({ description: 'Merchants already sealed under the current key.' }),
+              unreadable: z.array(z.string()).meta({
+                description:
+                  'Merchants whose secrets open with neither MASTER_KEY nor MASTER_KEY_PREVIOUS (the key they were sealed under ' +
+                  'was removed too early): left as they are; set MASTER_KEY_PREVIOUS to that key and run the reseal again.',
+              }),
               next_cursor: nextCursor,
             }),
           ),

@@ -5,6 +5,7 @@
  * sealed copies of the forward secret; each seals its copy again the next time it runs, since a resealed row has a
  * newer version.
  */
+import { MasterKeyUnknown } from '../crypto/sealed'
 import { listMerchantRows } from '../storage/admin-queries'
 import { masterKeyring } from './master-keys'
 import { merchantReplica } from './merchant-replica'
@@ -14,6 +15,8 @@ import { readStoredMerchant, replicate, writeStoredMerchant } from './store'
 export interface ResealPage {
   resealed: number
   unchanged: number
+  /** Merchants whose secrets open with neither MASTER_KEY nor MASTER_KEY_PREVIOUS: left as they are, the rest go on. */
+  unreadable: string[]
   /** The `created_at` and `id` of the page's last merchant, to continue after; null at the end. */
   next: [createdAt: string, id: string] | null
 }
@@ -21,16 +24,22 @@ export interface ResealPage {
 /** Tries a row this many times when a concurrent save wins the compare-and-set. */
 const ATTEMPTS = 3
 
-async function resealOne(env: Env, id: string, first: { stored: StoredMerchant; version: number }, now: number): Promise<boolean> {
+type ResealOutcome = 'resealed' | 'unchanged' | 'unreadable'
+
+async function resealOne(env: Env, id: string, first: { stored: StoredMerchant; version: number }, now: number): Promise<ResealOutcome> {
   const keys = masterKeyring(env)
   let row: { stored: StoredMerchant; version: number } | null = first
   for (let attempt = 0; attempt < ATTEMPTS && row !== null; attempt++) {
-    const resealed = await resealMerchant(keys, id, row.stored)
-    if (resealed === null) return await catchUpReplica(env, id, row)
-    if ((await writeStoredMerchant(env, id, resealed, row.version, now)) !== null) return true
+    const resealed = await resealMerchant(keys, id, row.stored).catch((error: unknown) => {
+      if (error instanceof MasterKeyUnknown) return 'unreadable' as const
+      throw error
+    })
+    if (resealed === 'unreadable') return resealed
+    if (resealed === null) return (await catchUpReplica(env, id, row)) ? 'resealed' : 'unchanged'
+    if ((await writeStoredMerchant(env, id, resealed, row.version, now)) !== null) return 'resealed'
     row = await readStoredMerchant(env, id)
   }
-  if (row === null) return false
+  if (row === null) return 'unchanged'
   throw new Error(`merchant ${id}: not resealed, it kept changing`)
 }
 
@@ -53,10 +62,13 @@ export async function resealMerchants(
   const now = options.now ?? Date.now()
   const rows = await listMerchantRows(env.DB, { after: options.after, limit: options.limit + 1 })
   const shown = rows.slice(0, options.limit)
-  let resealed = 0
+  const counts = { resealed: 0, unchanged: 0 }
+  const unreadable: string[] = []
   for (const row of shown) {
-    if (await resealOne(env, row.id, { stored: JSON.parse(row.config) as StoredMerchant, version: row.version }, now)) resealed += 1
+    const outcome = await resealOne(env, row.id, { stored: JSON.parse(row.config) as StoredMerchant, version: row.version }, now)
+    if (outcome === 'unreadable') unreadable.push(row.id)
+    else counts[outcome] += 1
   }
   const last = shown[shown.length - 1]
-  return { resealed, unchanged: shown.length - resealed, next: rows.length > options.limit && last ? [last.created_at, last.id] : null }
+  return { ...counts, unreadable, next: rows.length > options.limit && last ? [last.created_at, last.id] : null }
 }

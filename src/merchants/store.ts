@@ -2,6 +2,7 @@
  * @module Merchants in D1 (and their replica objects): secrets sealed under MASTER_KEY (`sealing.ts`),
  * and a short-lived per-isolate cache of opened configs for the notify hot path.
  */
+import { MasterKeyUnknown } from '../crypto/sealed'
 import { setBounded } from '../lib/bounded-map'
 import { deepFreeze } from '../lib/freeze'
 import { log } from '../lib/log'
@@ -17,6 +18,17 @@ import { assignShard } from '../storage/shards'
 /** A stored row could not be read back (wrong MASTER_KEY, or a row copied from another merchant). */
 export class MerchantConfigUnreadable extends Error {
   override readonly name = 'MerchantConfigUnreadable'
+  constructor(
+    readonly merchantId: string,
+    /** Its secrets name a master key the gateway does not hold (MASTER_KEY_PREVIOUS removed before a reseal). */
+    readonly masterKeyUnknown: boolean,
+  ) {
+    super(
+      masterKeyUnknown
+        ? `merchant ${merchantId}: its secrets are sealed under a master key that is neither MASTER_KEY nor MASTER_KEY_PREVIOUS`
+        : `merchant ${merchantId}: stored config could not be opened`,
+    )
+  }
 }
 
 interface CachedMerchant {
@@ -222,9 +234,9 @@ export async function loadVersionedMerchant(env: Env, id: string, options: LoadM
     const stored = JSON.parse(row.config) as StoredMerchant
     if (stored.format !== 1 && stored.format !== 2) throw new RangeError('unknown stored merchant format')
     config = deepFreeze(await openMerchant(keys, id, stored))
-  } catch {
+  } catch (error) {
     // The cause may be a decryption failure; its details say nothing useful and nothing secret is shown.
-    throw new MerchantConfigUnreadable(`merchant ${id}: stored config could not be opened`)
+    throw new MerchantConfigUnreadable(id, error instanceof MasterKeyUnknown)
   }
   const entry = { config, version: row.version, stored: row.config, loadedAt: now }
   remember(id, entry)

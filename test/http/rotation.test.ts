@@ -107,7 +107,7 @@ describe('MASTER_KEY_PREVIOUS and reseal', () => {
 
     // Run again: nothing left to do.
     const again = await callWorker(adminRequest('/admin/reseal', env.ADMIN_TOKEN!, { method: 'POST', body: '{}' }), during)
-    expect(await again.json()).toEqual({ resealed: 0, unchanged: 3, next_cursor: null })
+    expect(await again.json()).toEqual({ resealed: 0, unchanged: 3, unreadable: [], next_cursor: null })
 
     // The previous key removed: every merchant opens with the new key alone (GET re-opens the resealed rows).
     const after = { MASTER_KEY: NEW_MASTER_KEY, MASTER_KEY_PREVIOUS: undefined }
@@ -156,6 +156,41 @@ describe('MASTER_KEY_PREVIOUS and reseal', () => {
     // And a third run has nothing left to do for it.
     const third = (await (await reseal()).json()) as { resealed: number; unchanged: number }
     expect(third.resealed).toBe(0)
+  })
+
+  it('with MASTER_KEY_PREVIOUS removed too early: says which merchants and what to set, and reseals the others', async () => {
+    const put = (id: string, keys: Partial<Env>) =>
+      callWorker(
+        adminRequest(`/admin/merchants/${id}`, env.ADMIN_TOKEN!, {
+          method: 'PUT',
+          body: JSON.stringify(merchantBody(id, { identity: ownKeys(id) })),
+        }),
+        keys,
+      )
+    const OLDER_KEY = toBase64(utf8('an-older-master-key-of-32-bytes!'))
+    expect((await put('reseal-orphan', { MASTER_KEY: OLDER_KEY })).status).toBe(201)
+    expect((await put('reseal-stale', {})).status).toBe(201)
+    // As a new isolate would see the row (this one keeps what it opened, by the row's text).
+    await env.DB.prepare(`UPDATE merchants SET config = config || ' ' WHERE id = 'reseal-orphan'`).run()
+    const rotated = { MASTER_KEY: NEW_MASTER_KEY, MASTER_KEY_PREVIOUS: env.MASTER_KEY }
+
+    const shown = await callWorker(adminRequest('/admin/merchants/reseal-orphan', env.ADMIN_TOKEN!), rotated)
+    expect([shown.status, await shown.json()]).toEqual([
+      500,
+      {
+        error: {
+          code: 'internal',
+          message:
+            'merchant reseal-orphan: its secrets are sealed under a master key that is neither MASTER_KEY nor MASTER_KEY_PREVIOUS: ' +
+            'set MASTER_KEY_PREVIOUS to the key they were sealed under, then run npm run admin -- reseal',
+        },
+      },
+    ])
+    const reseal = await callWorker(adminRequest('/admin/reseal', env.ADMIN_TOKEN!, { method: 'POST', body: '{}' }), rotated)
+    expect(reseal.status).toBe(200)
+    const page = (await reseal.json()) as { unreadable: string[]; next_cursor: string | null }
+    expect(page).toMatchObject({ unreadable: ['reseal-orphan'], next_cursor: null })
+    expect(await sealedKeyIds('reseal-stale')).toEqual(Array(3).fill(await masterKeyId(readMasterKey(NEW_MASTER_KEY))))
   })
 
   it('refuses a reseal request it cannot read, naming the field', async () => {

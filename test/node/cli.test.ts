@@ -229,7 +229,7 @@ describe('npm run admin', () => {
   it('reseals every stored secret under the current MASTER_KEY, showing progress', async () => {
     const run = await admin('reseal', '--json')
     expect(run.code, run.stderr).toBe(0)
-    expect(JSON.parse(run.stdout)).toEqual({ resealed: 0, unchanged: 1 })
+    expect(JSON.parse(run.stdout)).toEqual({ resealed: 0, unchanged: 1, unreadable: [] })
     expect(run.stderr).toMatch(/^resealed 0, already current 1…$/m)
   })
 
