@@ -58,7 +58,8 @@ export async function handleNotify(
     const recordedByOrder = (INGEST_REJECTIONS as readonly string[]).includes(rejection.code)
     const fields = notification !== null && merchant !== null ? notificationFields(merchant.config.id, notification) : null
     log(rejection.code === 'storage_unavailable' ? 'warn' : 'info', {
-      ...(fields ?? { event: 'notification', merchant_id: merchant?.config.id ?? null, channel }),
+      // The path's merchant when the lookup failed (it is a merchant id's shape, so nothing odd is written to the logs).
+      ...(fields ?? { event: 'notification', merchant_id: merchant?.config.id ?? (isMerchantId(merchantId) ? merchantId : null), channel }),
       outcome: 'rejected',
       reason: rejection.code,
     })

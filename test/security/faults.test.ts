@@ -25,6 +25,7 @@ import { deliverHeadOfLine } from '../../src/order/delivery-runner'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
 import { OrderObject, type IngestRequest } from '../../src/order/order-object'
 import { network, PUBLIC_ADDRESS, resolveTo } from '../msw'
+import { capturedLines } from '../support/console-capture'
 import {
   ACCEPT,
   callWorker,
@@ -130,10 +131,16 @@ describe('D1 unavailable', () => {
     const payment = freshPayment('wechatpay.v3', { identity: ownKeys(merchantId) })
     const d1 = unavailableD1()
 
+    const logged = capturedLines.length
     const refused = await callWorker(notifyRequest('wechatpay.v3', merchantId, payment), { DB: d1.db })
     expect({ status: refused.status, body: await refused.text() }).toEqual(
       rejectReply('wechatpay.v3', 503, 'temporarily unavailable, retry later'),
     )
+    // Its log line names the merchant the path named, though it could not be loaded.
+    const lines = capturedLines.slice(logged).flatMap((line) => (line.startsWith('{') ? [JSON.parse(line) as Record<string, unknown>] : []))
+    expect(lines.filter((l) => l.event === 'notification')).toEqual([
+      expect.objectContaining({ merchant_id: merchantId, channel: 'wechatpay.v3', outcome: 'rejected', reason: 'storage_unavailable' }),
+    ])
     expect(await orderView(merchantId, 'wechatpay', payment.outTradeNo)).toBeNull()
 
     const retried = await notify('wechatpay.v3', merchantId, payment)
