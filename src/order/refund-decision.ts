@@ -207,11 +207,10 @@ function settleHeld(work: RefundWork, canQueryRefunds: boolean, now: string): vo
  */
 function certainAmount(refund: RefundRow, rows: RefundRow[], state: OrderState, canQueryRefunds: boolean): number | null {
   const total = refund.cumulative!
-  // No query will answer for it: the merchant's keys allow none, or its queries ended unanswered (the keys no longer
-  // allow them, or the week is over). Then it no longer waits for a refund held before it that may never settle.
-  const queriesEnded = !canQueryRefunds || (refund.queriesMade > 0 && refund.nextQueryAt === null)
+  // Its queries ended unanswered (the keys no longer allow them, or the week is over).
+  const queriesEnded = refund.queriesMade > 0 && refund.nextQueryAt === null
   if (refund.statedAmount !== undefined) {
-    // Once no query can come, it no longer waits for one before it that may never settle (order is lost then).
+    // Once its own queries end, it no longer waits for one before it that may never settle (order is lost then).
     return heldBefore(total, refund.outRefundNo, rows) && !queriesEnded ? null : refund.statedAmount
   }
   const others = rows.filter((row) => row.outRefundNo !== refund.outRefundNo)
@@ -221,8 +220,7 @@ function certainAmount(refund: RefundRow, rows: RefundRow[], state: OrderState, 
     .reduce((sum, row) => sum + row.amount!, 0)
   if (refund.registeredAmount !== null) {
     // As for a stated amount: a refund held before it (a lower running total) settles first, so the merchant gets
-    // the two in the order they happened; once no query can settle that one, it no longer waits (a merchant that
-    // cannot query would otherwise wait for good on a refund it may never register).
+    // the two in the order they happened; once its own queries end, it no longer waits.
     if (heldBefore(total, refund.outRefundNo, rows) && !queriesEnded) return null
     const highest = Math.max(total, ...others.map((row) => row.cumulative ?? 0))
     const amount = refund.registeredAmount
@@ -230,8 +228,8 @@ function certainAmount(refund: RefundRow, rows: RefundRow[], state: OrderState, 
     // A registration the running totals refute waits for a query; once they ended, the order of arrival decides.
     if (!queriesEnded) return null
   }
-  // Once no query can answer, the order of arrival decides.
-  if (!queriesEnded) return null
+  // Once its queries ended unanswered, the order of arrival decides.
+  if (canQueryRefunds && !queriesEnded) return null
   if (settled.some((row) => row.cumulative === null)) return null
   if (others.some((row) => row.status === 'pending' && (row.cumulative === null || row.cumulative < total))) return null
   const next = settled.filter((row) => row.cumulative! >= total).sort((a, b) => a.cumulative! - b.cumulative!)[0]
