@@ -94,13 +94,17 @@ export class MasterKeyring {
       if (this.previous !== null && id === (await masterKeyId(this.previous))) return open(this.previous, owner, envelope)
       throw new MasterKeyUnknown(`sealed under key ${id}, which is neither MASTER_KEY nor MASTER_KEY_PREVIOUS`)
     }
-    // Sealed before key ids: by the current key, or the one before it.
-    try {
-      return await open(this.current, owner, envelope)
-    } catch (error) {
-      if (this.previous === null) throw error
-      return open(this.previous, owner, envelope)
+    // Sealed before key ids: by the current key, or the one before it. Opened by neither, it was most likely sealed
+    // under a key since removed (it names none to tell); a malformed envelope is still its own error.
+    const keys = this.previous === null ? [this.current] : [this.current, this.previous]
+    for (const key of keys) {
+      try {
+        return await open(key, owner, envelope)
+      } catch (error) {
+        if (error instanceof RangeError) throw error
+      }
     }
+    throw new MasterKeyUnknown('sealed before key ids, and opened by neither MASTER_KEY nor MASTER_KEY_PREVIOUS')
   }
 
   /** Whether `envelope` is already sealed under the current key (a reseal leaves it as it is). */
