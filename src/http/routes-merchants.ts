@@ -167,6 +167,7 @@ export function merchantRoutes(registry: ProviderRegistry) {
       summary: 'Send a signed `webhook.test` event and report the attempt',
       description:
         'One attempt, never retried. While the endpoint is disabled nothing is sent to it, this event included: `409`. ' +
+        'A `410` reply disables the endpoint (reason `gone`), as a delivery’s does. ' +
         'Enabling sends nothing by itself, so enable, send the test event, then recover.',
       params: merchantParams,
       responses: { 200: { description: "The attempt's outcome.", schema: named('TestEventResult', testEventResult) } },

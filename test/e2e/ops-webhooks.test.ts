@@ -241,4 +241,19 @@ describe('POST /admin/merchants/{merchantId}/test-event', () => {
     expect(received).toHaveLength(2)
     expect((await admin('/admin/merchants/test-event-nobody/test-event', { method: 'POST' })).status).toBe(404)
   })
+
+  it('answered 410 Gone: the endpoint is disabled (reason gone) and the ops webhook told, as for a delivery', async () => {
+    const M = 'test-event-gone'
+    await registerFixtureMerchant(M)
+    const ops = opsEndpoint(M)
+    merchantEndpoint(forwardUrl(M), () => 410)
+    const gone = (await (await admin(`/admin/merchants/${M}/test-event`, { method: 'POST' })).json()) as Record<string, unknown>
+    expect(gone).toMatchObject({ delivered: false, status_code: 410, error: 'endpoint gone (410)' })
+    const { forward } = (await (await admin(`/admin/merchants/${M}`)).json()) as { forward: Record<string, unknown> }
+    expect(forward).toMatchObject({ url: forwardUrl(M), disabled_reason: 'gone', disabled_at: expect.any(String) })
+    await runMonitorAlarm(M)
+    expect(ops.filter((e) => e.type === 'endpoint.disabled').map((e) => e.data)).toEqual([
+      expect.objectContaining({ merchant_id: M, url: forwardUrl(M), reason: 'gone' }),
+    ])
+  })
 })
