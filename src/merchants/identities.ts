@@ -35,8 +35,8 @@ function describeIdentity(parts: readonly string[], fields: readonly string[]): 
 export function identityKeysOf(config: Omit<MerchantConfig, 'id'>, registry: ProviderRegistry): string[] {
   const keys = new Set<string>()
   for (const { descriptor, section } of registry.sectionsOf(config)) {
-    if (descriptor.identityKeys === undefined) continue
-    for (const key of descriptor.identityKeys(section)) keys.add([descriptor.provider, ...key].join(SEP))
+    if (descriptor.identity === undefined) continue
+    for (const key of descriptor.identity.keys(section)) keys.add([descriptor.provider, ...key].join(SEP))
   }
   return [...keys]
 }
@@ -80,7 +80,7 @@ export async function checkIdentities(
     const row = rows[0]
     if (row === undefined) continue
     const { provider, parts } = decodeIdentity(row.identity)
-    throw new IdentityConflict(provider, row.merchant_id, parts, registry.provider(provider)?.identityFields)
+    throw new IdentityConflict(provider, row.merchant_id, parts, registry.provider(provider)?.identity?.fields)
   }
 }
 

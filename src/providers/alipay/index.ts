@@ -3,7 +3,7 @@
  * and the merchant's `alipay` config section.
  */
 import { defineProvider } from '../core/descriptor'
-import { ALIPAY_IDENTITY_FIELDS, alipayIdentityKeys } from './identity-keys'
+import { alipayIdentity } from './identity-keys'
 import { alipaySection } from './config'
 import { alipayNotify } from './notify'
 import { alipayQuery } from './query'
@@ -15,8 +15,7 @@ export const alipay = defineProvider({
   config: alipaySection,
   queries: [alipayQuery],
   refundQueries: [alipayRefundQuery],
-  identityKeys: alipayIdentityKeys,
-  identityFields: ALIPAY_IDENTITY_FIELDS,
+  identity: alipayIdentity,
 })
 
 export type { AlipayConfig, AlipaySignType } from './config'

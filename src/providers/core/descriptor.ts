@@ -39,6 +39,17 @@ export interface ConfigSection<Config> {
   certificates?(config: Config): SectionCertificate[]
 }
 
+/**
+ * What tells a provider's merchants apart. `keys`: one per combination of the ids a notification names (its last part
+ * may be `'*'`, any value); no two merchants may share a key, since one genuine notification would match both.
+ * `fields`: what each part of a key is, as the merchant body names it, for the message of a conflict (`-` in a key
+ * reads as "no <field>", `*` as "any <field>").
+ */
+export interface ProviderIdentity<Config> {
+  readonly fields: readonly string[]
+  readonly keys: (config: Config) => readonly (readonly string[])[]
+}
+
 export interface ProviderDescriptor<
   Name extends string = string,
   // biome-ignore lint/suspicious/noExplicitAny: a list of descriptors mixes every provider's config type
@@ -57,17 +68,8 @@ export interface ProviderDescriptor<
    * with `unknown_serial` is verified again after an on-demand download.
    */
   readonly keyDownloads?: KeyDownloads<Config>
-  /**
-   * The identities a merchant with this section claims: one key per combination of the ids a notification
-   * names (its last part may be `'*'`, any value). No two merchants may share a key, since one genuine
-   * notification would match both.
-   */
-  readonly identityKeys?: (config: Config) => readonly (readonly string[])[]
-  /**
-   * What each part of those keys is, as the merchant body names it, for the message of a conflict: `-` in a key reads
-   * as "no <field>", `*` as "any <field>".
-   */
-  readonly identityFields?: readonly string[]
+  /** The identities a merchant with this section claims; no two merchants may share one. */
+  readonly identity?: ProviderIdentity<Config>
   /** Refund-query clients, the preferred first; absent when the provider's refunds cannot be asked about. */
   readonly refundQueries?: readonly RefundQueryClient[]
 }

@@ -5,7 +5,7 @@
  * merchant's own key.
  */
 import { defineProvider } from '../core/descriptor'
-import { WECHATPAY_IDENTITY_FIELDS, wechatpayIdentityKeys } from './identity-keys'
+import { wechatpayIdentity } from './identity-keys'
 import { wechatpayPlatformCertificates } from './certificates'
 import { wechatpaySection } from './config'
 import { wechatpayV2 } from './v2-notify'
@@ -22,8 +22,7 @@ export const wechatpay = defineProvider({
   queries: [wechatpayV3Query, wechatpayV2Query],
   keyDownloads: wechatpayPlatformCertificates,
   refundQueries: [wechatpayV3RefundQuery, wechatpayV2RefundQuery],
-  identityKeys: wechatpayIdentityKeys,
-  identityFields: WECHATPAY_IDENTITY_FIELDS,
+  identity: wechatpayIdentity,
 })
 
 export type { V2SignType, WechatpayConfig } from './config'
