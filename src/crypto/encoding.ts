@@ -63,6 +63,12 @@ export function toHex(bytes: Uint8Array | ArrayBuffer): string {
   return out
 }
 
+/** Lower- or upper-case hex, two digits a byte; throws `RangeError` on anything else. */
+export function fromHex(text: string): Uint8Array<ArrayBuffer> {
+  if (!/^(?:[0-9a-fA-F]{2})*$/.test(text)) throw new RangeError('not hex')
+  return Uint8Array.from({ length: text.length / 2 }, (_, i) => Number.parseInt(text.slice(2 * i, 2 * i + 2), 16))
+}
+
 export function concatBytes(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
   let offset = 0

@@ -1,5 +1,5 @@
 /** @module Delivery ids that name the object holding the delivery, and the object an id names. */
-import { fromBase64Url, toBase64Url, toHex } from '../../crypto/encoding'
+import { fromBase64Url, fromHex, toBase64Url, toHex } from '../../crypto/encoding'
 import { newId } from '../../lib/ids'
 
 /** The Durable Object that stores a delivery: an order's or a subject's, by its id (`DurableObjectId.toString()`). */
@@ -16,18 +16,23 @@ const HOLDER_ID = /^dlv_([os])([A-Za-z0-9_-]{54})$/
 const RANDOM_BYTES = 8
 
 /**
- * `dlv_o…` (an order object's) or `dlv_s…` (a subject object's): a delivery's id names the object that holds it, so the
- * admin API asks that object (the authority) rather than the D1 projection, which trails it by a queue batch. The
- * random bytes keep ids apart within one object; the object's id keeps them apart across objects. Base64url rather than
- * hex: the id is the key of D1's deliveries table and of each of its indexes (59 characters rather than 86).
+ * The ids of one object's new deliveries, `dlv_o…` (an order object's) or `dlv_s…` (a subject object's): each names the
+ * object that holds it, so the admin API asks that object (the authority) rather than the D1 projection, which trails
+ * it by a queue batch. The random bytes keep ids apart within one object; the object's id keeps them apart across
+ * objects. Base64url rather than hex: the id is the key of D1's deliveries rows and of their index entries (59
+ * characters rather than 86). The object's id is read once, when its store is made.
  */
-export function newDeliveryId(holder: DeliveryHolder): string {
-  // Not an id as this runtime writes them: an id of the earlier kind, found through D1.
-  if (!OBJECT_ID.test(holder.objectId)) return newId('dlv')
-  const bytes = new Uint8Array(32 + RANDOM_BYTES)
-  for (let i = 0; i < 32; i++) bytes[i] = Number.parseInt(holder.objectId.slice(2 * i, 2 * i + 2), 16)
-  crypto.getRandomValues(bytes.subarray(32))
-  return `dlv_${KIND_MARKS[holder.kind]}${toBase64Url(bytes)}`
+export function deliveryIdsOf(holder: DeliveryHolder): () => string {
+  // Not an id as this runtime writes them: ids of the earlier kind, found through D1.
+  if (!OBJECT_ID.test(holder.objectId)) return () => newId('dlv')
+  const mark = KIND_MARKS[holder.kind]
+  const objectBytes = fromHex(holder.objectId)
+  return () => {
+    const bytes = new Uint8Array(objectBytes.length + RANDOM_BYTES)
+    bytes.set(objectBytes)
+    crypto.getRandomValues(bytes.subarray(objectBytes.length))
+    return `dlv_${mark}${toBase64Url(bytes)}`
+  }
 }
 
 /** The object a delivery id names, or null for an id that names none (any id of earlier versions: `dlv_<random>`). */

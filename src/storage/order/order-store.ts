@@ -3,7 +3,7 @@
  * compose them inside one `transaction`, which writes each record it changed once, when it commits.
  */
 import { DeliveryTables } from './deliveries'
-import { newDeliveryId, type DeliveryHolder } from './delivery-id'
+import { deliveryIdsOf, type DeliveryHolder } from './delivery-id'
 import { EventTable } from './events'
 import { ForwardTargetTable } from './forward-target'
 import { Head } from './head'
@@ -34,12 +34,15 @@ export class OrderStore {
   private alarmsSet = 0
   private attributedRows = 0
   private attributedAlarms = 0
+  /** Makes the ids of new deliveries; null for a store opened only to read. */
+  private readonly deliveryIds: (() => string) | null
 
   /** `holder`: the object this store is, which the ids of its deliveries name; a store opened only to read needs none. */
   constructor(
     private readonly storage: DurableObjectStorage,
-    private readonly holder: DeliveryHolder | null = null,
+    holder: DeliveryHolder | null = null,
   ) {
+    this.deliveryIds = holder === null ? null : deliveryIdsOf(holder)
     this.records = new RecordStore(storage)
     this.head = new Head(this.records)
     this.order = new OrderStateTable(this.head)
@@ -64,8 +67,8 @@ export class OrderStore {
 
   /** An id for a new delivery of this object's: one that names the object (delivery-id.ts). */
   newDeliveryId(): string {
-    if (this.holder === null) throw new TypeError('a store opened without its object cannot name a delivery')
-    return newDeliveryId(this.holder)
+    if (this.deliveryIds === null) throw new TypeError('a store opened without its object cannot name a delivery')
+    return this.deliveryIds()
   }
 
   /** Whether this object has stored anything. */

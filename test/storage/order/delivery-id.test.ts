@@ -2,7 +2,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { deliveryHolderOf } from '../../../src/storage/order'
-import { newDeliveryId } from '../../../src/storage/order/delivery-id'
+import { deliveryIdsOf } from '../../../src/storage/order/delivery-id'
 
 const objectIds = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((bytes) => Buffer.from(bytes).toString('hex'))
 const kinds = fc.constantFrom('order' as const, 'subject' as const)
@@ -11,7 +11,7 @@ describe('a delivery id', () => {
   it('names the object it was made for, whatever its bytes', () => {
     fc.assert(
       fc.property(objectIds, kinds, (objectId, kind) => {
-        const id = newDeliveryId({ kind, objectId })
+        const id = deliveryIdsOf({ kind, objectId })()
         expect(id).toMatch(/^dlv_[os][A-Za-z0-9_-]{54}$/)
         expect(deliveryHolderOf(id)).toEqual({ kind, objectId })
       }),
@@ -20,7 +20,8 @@ describe('a delivery id', () => {
 
   it('differs from the object’s other deliveries', () => {
     const holder = { kind: 'order' as const, objectId: 'ab'.repeat(32) }
-    const ids = new Set(Array.from({ length: 1000 }, () => newDeliveryId(holder)))
+    const next = deliveryIdsOf(holder)
+    const ids = new Set(Array.from({ length: 1000 }, () => next()))
     expect(ids.size).toBe(1000)
   })
 
@@ -29,7 +30,7 @@ describe('a delivery id', () => {
     expect(deliveryHolderOf('dlv_nothing')).toBeNull()
     expect(deliveryHolderOf(`dlv_x${'A'.repeat(54)}`)).toBeNull()
     expect(deliveryHolderOf(`dlv_o${'A'.repeat(53)}`)).toBeNull()
-    const fallback = newDeliveryId({ kind: 'order', objectId: 'not-hex' })
+    const fallback = deliveryIdsOf({ kind: 'order', objectId: 'not-hex' })()
     expect(fallback).toMatch(/^dlv_[0-9a-f]{32}$/)
     expect(deliveryHolderOf(fallback)).toBeNull()
   })
