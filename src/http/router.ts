@@ -32,10 +32,7 @@ function toErrorResponse(error: unknown): Response {
       merchant_id: error.merchantId,
       reason: error.masterKeyUnknown ? 'master_key_unknown' : 'unreadable',
     })
-    const fix = error.masterKeyUnknown
-      ? ': set MASTER_KEY_PREVIOUS to the key they were sealed under, then run npm run admin -- reseal'
-      : ''
-    return adminErrorResponse(new AdminError('internal', `${error.message}${fix}`))
+    return adminErrorResponse(new AdminError('internal', error.message))
   }
   log('error', { event: 'admin.unhandled_error', error: errorName(error) })
   return json({ error: { code: 'internal', message: 'internal error' } }, 500)

@@ -25,7 +25,8 @@ export class MerchantConfigUnreadable extends Error {
   ) {
     super(
       masterKeyUnknown
-        ? `merchant ${merchantId}: its secrets are sealed under a master key that is neither MASTER_KEY nor MASTER_KEY_PREVIOUS`
+        ? `merchant ${merchantId}: its secrets are sealed under a master key that is neither MASTER_KEY nor MASTER_KEY_PREVIOUS: ` +
+            'set MASTER_KEY_PREVIOUS to the key they were sealed under, then run npm run admin -- reseal'
         : `merchant ${merchantId}: stored config could not be opened`,
     )
   }
