@@ -160,9 +160,14 @@ export async function notificationsList(client: AdminClient, merchantId: string,
       },
     }),
   )
-  const rows = page.notifications.map((n) => ({ ...n, count: n.count > 1 ? n.count : '' }))
+  const rows = page.notifications.map((n) => ({
+    ...n,
+    // A provider notification is about no order: its type and what it names stand where an order number would.
+    about: n.out_trade_no ?? ([n.notification_type, n.subject_id].filter((part) => part !== null).join(' ') || null),
+    count: n.count > 1 ? n.count : '',
+  }))
   const more = page.next_cursor === null ? '' : `\nmore: the same command (same filters) with --cursor ${page.next_cursor}`
-  return out(page, table(rows, ['received_at', 'channel', 'verdict', 'reason', 'out_trade_no', 'count']) + more)
+  return out(page, table(rows, ['received_at', 'channel', 'verdict', 'reason', 'about', 'count']) + more)
 }
 
 export async function stats(client: AdminClient, merchantId: string, options: Options): Promise<Output> {

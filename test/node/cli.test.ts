@@ -254,6 +254,30 @@ describe('npm run admin', () => {
     expect(JSON.parse(redrive.stdout)).toEqual({ redriven: 0, remaining: 0 })
   })
 
+  it("lists notifications with what each is about: an order number, or a provider notification's type and subject", async () => {
+    await pay('CLI-LISTED-1')
+    const freeze = alipayPaymentBody('CLI-FREEZE-ORDER', { fields: { notify_type: 'fund_auth_freeze', auth_no: 'CLI-AUTH-1' } })
+    expect(await postAlipay(gateway.url, M, freeze)).toBe('success')
+    const listed = await eventually(async () => {
+      const page = await json<{ notifications: { notification_type: string | null; subject_id: string | null }[] }>(
+        'notifications',
+        'list',
+        M,
+        '--verdict',
+        'accepted',
+      )
+      const found = page.notifications.find((n) => n.notification_type === 'fund_auth_freeze')
+      expect(found?.subject_id).toEqual(expect.any(String))
+      return found!
+    })
+    const text = (await admin('notifications', 'list', M, '--verdict', 'accepted')).stdout
+    expect(text).toMatch(new RegExp(`\\saccepted\\s+-\\s+fund_auth_freeze ${listed.subject_id}\\s`))
+    expect(text.split('\n')[0]).toMatch(/^RECEIVED_AT\s+CHANNEL\s+VERDICT\s+REASON\s+ABOUT\s+COUNT$/)
+    // An order's own trail is read from its object.
+    const trail = await admin('notifications', 'list', M, '--order', 'CLI-LISTED-1')
+    expect(trail.stdout).toMatch(/\saccepted\s+-\s+CLI-LISTED-1(\s|$)/m)
+  })
+
   it('reports API errors (exit 1, the code and message) and usage errors (exit 2)', async () => {
     const missing = await admin('merchants', 'get', 'nobody')
     expect(missing.code).toBe(1)
