@@ -6,7 +6,7 @@
 import * as z from 'zod'
 import type { ProviderRegistry } from '../providers'
 import { ADMIN_ERROR_STATUS, type AdminErrorCode } from './responses'
-import { componentName, type RouteSpec } from './route-spec'
+import { bodyOptional, componentName, type RouteSpec } from './route-spec'
 import { adminRoutes } from './routes'
 import { documentedAs, errorReply } from './schemas'
 
@@ -102,7 +102,7 @@ function operation(id: string, spec: RouteSpec, components: Components): JsonSch
       ? {}
       : {
           requestBody: {
-            required: true,
+            required: !bodyOptional(spec),
             content: {
               [spec.mergePatch ? 'application/merge-patch+json' : 'application/json']: { schema: components.use(spec.body, 'input') },
             },

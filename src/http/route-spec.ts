@@ -39,6 +39,11 @@ export function route<const Spec extends RouteSpec>(spec: Spec): Spec {
   return spec
 }
 
+/** Whether the body may be left out: every field of it is optional (no body then stands for `{}`). A merge patch is always sent. */
+export function bodyOptional(spec: RouteSpec): boolean {
+  return spec.body !== undefined && spec.mergePatch !== true && spec.body.safeParse({}).success
+}
+
 const componentNames = new WeakMap<z.ZodType, string>()
 
 /** Names a request or reply schema: the OpenAPI document lists it once, under `components.schemas.<name>`. */

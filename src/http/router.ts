@@ -14,7 +14,7 @@ import { adminHandlers } from './admin-handlers'
 import { serveDashboard } from './dashboard'
 import { handleNotify } from './notify'
 import { AdminError, adminErrorResponse, json, readJsonBody } from './responses'
-import { routerPath, type Handler, type RouteSpec } from './route-spec'
+import { bodyOptional, routerPath, type Handler, type RouteSpec } from './route-spec'
 import { adminRoutes, type OperationId } from './routes'
 
 type RouteArgs = [Env, ExecutionContext]
@@ -70,11 +70,12 @@ function queryOf(request: Request, spec: RouteSpec): Record<string, string | und
 
 /** Validates a request against its spec, then hands the parsed parts to the handler. */
 function serve(spec: RouteSpec, handler: Handler<RouteSpec>, registry: ProviderRegistry) {
+  const whenEmpty = bodyOptional(spec) ? {} : undefined
   return async (request: RouteRequest, env: Env, ctx: ExecutionContext): Promise<Response> => {
     const rawParams = Object.fromEntries(Object.keys(spec.params?.shape ?? {}).map((name) => [name, param(request, name)]))
     const params = spec.params ? validate(spec.params, rawParams, 'path') : {}
     const query = spec.query ? validate(spec.query, queryOf(request, spec), 'query') : {}
-    const rawBody = spec.body ? await readJsonBody(request) : undefined
+    const rawBody = spec.body ? await readJsonBody(request, whenEmpty) : undefined
     const body = spec.body ? validate(spec.body, rawBody) : {}
     return handler({ params, query, body, rawBody, request, env, ctx, registry } as Parameters<Handler<RouteSpec>>[0])
   }
