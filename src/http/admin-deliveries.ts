@@ -59,8 +59,16 @@ async function heldDelivery(env: Env, deliveryId: string) {
   const holder = deliveryHolderOf(deliveryId)
   const stub = holder !== null ? deliveryHolderStub(env, holder) : await ownerInProjection(env, deliveryId)
   const view = stub === null ? null : await stub.delivery(deliveryId)
-  if (stub === null || view === null) throw new AdminError('not_found', `delivery ${deliveryId} does not exist`)
-  return { stub, view }
+  if (stub !== null && view !== null) return { stub, view }
+  // Listed, yet its object no longer holds it: its order (or subject) kept only its tombstone, past its retention date.
+  if (holder !== null && stub !== null && (await ownerInProjection(env, deliveryId)) !== null) {
+    const whose = holder.kind === 'order' ? 'its order' : "its notification's subject"
+    throw new AdminError(
+      'not_found',
+      `delivery ${deliveryId} is no longer kept: ${whose} passed its retention date (ORDER_RETENTION_DAYS) and its event was dropped; the deliveries list keeps its status`,
+    )
+  }
+  throw new AdminError('not_found', `delivery ${deliveryId} does not exist`)
 }
 
 async function ownerInProjection(env: Env, deliveryId: string) {

@@ -285,8 +285,15 @@ describe('provider notifications about no order', () => {
       expect(list.deliveries.map((d) => [d.event_id, d.status])).toEqual([[event!.webhookId, 'delivered']])
       return list.deliveries
     })
-    expect((await admin(`/admin/deliveries/${delivery!.id}`)).status).toBe(404)
-    expect((await admin(`/admin/deliveries/${delivery!.id}/replay`, { method: 'POST' })).status).toBe(404)
+    for (const response of [
+      await admin(`/admin/deliveries/${delivery!.id}`),
+      await admin(`/admin/deliveries/${delivery!.id}/replay`, { method: 'POST' }),
+    ]) {
+      expect(response.status).toBe(404)
+      expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(
+        /is no longer kept: its notification's subject passed its retention date \(ORDER_RETENTION_DAYS\)/,
+      )
+    }
   })
 })
 

@@ -378,8 +378,14 @@ describe('an endpoint down for longer than the retry schedule, recovered with on
       const listed = (await (await admin(`/admin/merchants/${merchantId}/deliveries`)).json()) as { deliveries: { status: string }[] }
       expect(listed.deliveries.map((d) => d.status)).toEqual(['delivered', 'delivered'])
     })
-    // Nothing left to send: a replay of the compacted event answers 404, a recover queues nothing.
-    expect((await admin(`/admin/deliveries/${paid!.id}/replay`, { method: 'POST' })).status).toBe(404)
+    // Nothing left to send: a replay of the compacted event answers 404, saying why, as its GET does; a recover queues nothing.
+    for (const compacted of [admin(`/admin/deliveries/${paid!.id}/replay`, { method: 'POST' }), admin(`/admin/deliveries/${paid!.id}`)]) {
+      const response = await compacted
+      expect(response.status).toBe(404)
+      expect(((await response.json()) as { error: { message: string } }).error.message).toBe(
+        `delivery ${paid!.id} is no longer kept: its order passed its retention date (ORDER_RETENTION_DAYS) and its event was dropped; the deliveries list keeps its status`,
+      )
+    }
     const since = '2031-01-01T00:00:00Z'
     const again = await admin(`/admin/merchants/${merchantId}/deliveries/recover`, {
       method: 'POST',
