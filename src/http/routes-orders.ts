@@ -13,6 +13,8 @@ import {
   merchantIdParam,
   NEXT_ATTEMPT_AT,
   ATTEMPT_ERROR,
+  COMPACTED_AT,
+  OTHER_PROVIDERS,
   nextCursor,
   oneOf,
   orderNumber,
@@ -61,6 +63,7 @@ const orderView = z
     paid_at: z.string().nullable(),
     refunded_amount: z.number().int(),
     updated_at: z.string(),
+    compacted_at: z.string().nullable().meta({ description: COMPACTED_AT }),
     events: z.array(
       z.object({ id: z.string(), type: z.string(), created_at: z.string(), data: z.record(z.string(), z.unknown()) }).loose(),
     ),
@@ -115,11 +118,7 @@ const orderView = z
       })
       .nullable()
       .meta({ description: 'Provider queries planned for a registered order whose payment was not notified; null when none.' }),
-    other_providers: z.array(z.string()).meta({
-      description:
-        'Other providers that also hold an order with this number (registered, or paid twice): `?provider=` shows one. ' +
-        'Without it the one with the latest activity is shown.',
-    }),
+    other_providers: z.array(z.string()).meta({ description: OTHER_PROVIDERS }),
   })
   .loose()
 

@@ -14,6 +14,8 @@ export interface OrderSnapshot {
   paid_at: string | null
   refunded_amount: number
   updated_at: string
+  /** When the object last dropped, past its retention date, what the tombstone does not keep; null if never. */
+  compacted_at: string | null
   /** Each event with `body`, the exact JSON the merchant receives. */
   events: { id: string; type: string; created_at: string; body: string }[]
   deliveries: {
@@ -69,6 +71,7 @@ export function orderSnapshot(store: OrderStore): OrderSnapshot | null {
     paid_at: order.paidAt,
     refunded_amount: order.refundedAmount,
     updated_at: order.updatedAt,
+    compacted_at: store.compactedAt(),
     events: store.events.all().map((e) => ({ id: e.id, type: e.type, created_at: e.createdAt, body: e.body })),
     deliveries: store.deliveries.allWithAttempts().map((d) => ({
       id: d.id,

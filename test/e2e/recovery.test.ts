@@ -362,6 +362,12 @@ describe('an endpoint down for longer than the retry schedule, recovered with on
     expect(refunded).toMatchObject({ status: 'pending', attempts: 0 })
     await runDurableObjectAlarm(stub)
     expect(await inOrderStore(order, (store) => store.compactedAt())).toBeNull()
+    const shown = async () =>
+      (await (await admin(`/admin/merchants/${merchantId}/orders/${payment.outTradeNo}`)).json()) as {
+        compacted_at: string | null
+        events: unknown[]
+      }
+    expect((await shown()).compacted_at).toBeNull()
     await awaitProjection([order])
 
     up = true
@@ -374,6 +380,8 @@ describe('an endpoint down for longer than the retry schedule, recovered with on
     ])
     // Both delivered: the order keeps its tombstone, and D1 (the lists) says delivered for both.
     expect(await inOrderStore(order, (store) => [store.compactedAt() !== null, store.events.all().length])).toEqual([true, 0])
+    // The order says when: its timeline now begins after what it no longer keeps.
+    expect(await shown()).toMatchObject({ compacted_at: await inOrderStore(order, (store) => store.compactedAt()), events: [] })
     await vi.waitFor(async () => {
       const listed = (await (await admin(`/admin/merchants/${merchantId}/deliveries`)).json()) as { deliveries: { status: string }[] }
       expect(listed.deliveries.map((d) => d.status)).toEqual(['delivered', 'delivered'])

@@ -1,7 +1,7 @@
 /**
  * The console against a mocked admin API (the real bundle, served by the test): a delivery that finishes while the
  * operator holds a selection is shown finished once the selection goes; the focus an operator moves elsewhere during a
- * slow action stays where they put it.
+ * slow action stays where they put it; an order reduced to its tombstone says why its timeline begins late.
  */
 import type { Browser, Page, Route } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -105,6 +105,50 @@ describe('the console keeps up without getting in the way', () => {
     await page.waitForTimeout(100)
     const focused = await page.evaluate("document.activeElement?.tagName + ':' + document.activeElement?.id")
     expect(focused).toBe('INPUT:order-number')
+    await page.close()
+  }, 30_000)
+
+  it('order page: a compacted order says when, and why the events before then are not on its timeline', async () => {
+    page = await browser.newPage()
+    const order = (compactedAt: string | null) => ({
+      merchant_id: 'm1',
+      provider: 'alipay',
+      out_trade_no: 'T-OLD',
+      status: 'partially_refunded',
+      amount: 8888,
+      expected_amount: null,
+      currency: 'CNY',
+      transaction_id: '2025120122001',
+      paid_at: '2025-12-01T00:00:00Z',
+      refunded_amount: 1000,
+      updated_at: '2027-01-10T00:00:00Z',
+      compacted_at: compactedAt,
+      // What the tombstone kept (the accepted notification) and what came after it (a late refund).
+      notifications: [
+        { id: 'ntf_1', channel: 'alipay', received_at: '2025-12-01T00:00:01Z', verdict: 'accepted', reason: null, source: 'notify' },
+      ],
+      events: [{ id: 'evt_2', type: 'refund.succeeded', created_at: '2027-01-10T00:00:00Z', data: { refund: { amount: 1000 } } }],
+      deliveries: [],
+      refunds: [],
+      reconciliation: null,
+      other_providers: [],
+    })
+    let compactedAt: string | null = '2027-01-05T08:00:00Z'
+    await serveConsole(page, (route, url) =>
+      url.pathname === '/admin/merchants/m1/orders/T-OLD' ? json(route, order(compactedAt)) : route.fulfill({ status: 404, body: '{}' }),
+    )
+    await page.goto(`${ORIGIN}/dashboard#/merchants/m1/orders/T-OLD`)
+    const timeline = page.locator('section[aria-labelledby="timeline-heading"]')
+    const said = timeline.getByRole('status')
+    await expect.poll(() => said.textContent()).toMatch(/reduced to its tombstone at .*2027.*no longer listed here/)
+    expect(await said.locator('time').getAttribute('datetime')).toBe('2027-01-05T08:00:00Z')
+    expect(await timeline.getByRole('listitem').count()).toBe(2)
+
+    // Never compacted: no such notice.
+    compactedAt = null
+    await page.reload()
+    await page.getByRole('heading', { name: 'Order T-OLD' }).waitFor()
+    expect(await timeline.getByRole('status').count()).toBe(0)
     await page.close()
   }, 30_000)
 })

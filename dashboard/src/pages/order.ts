@@ -75,6 +75,16 @@ function timeline(merchantId: string, order: Order): HTMLElement {
   return h('ol', { class: 'timeline', 'aria-label': `Timeline of ${order.out_trade_no} at ${merchantId}` }, ...entries.map((e) => e.item))
 }
 
+/** Why a timeline may begin late: what the order no longer keeps, past its retention date. */
+function compacted(order: Order): HTMLElement | null {
+  if (order.compacted_at === null) return null
+  return notice([
+    'Past its retention date, this order was reduced to its tombstone at ',
+    timeOf(order.compacted_at),
+    ': the events it had delivered and its duplicates are no longer listed here. The deliveries list keeps their status.',
+  ])
+}
+
 /** The same number as an order of other providers (the API names them: paid twice, say): each link says which. */
 function sameNumberElsewhere(merchantId: string, order: Order): HTMLElement | null {
   const links = order.other_providers.map((provider) => link(href.order(merchantId, order.out_trade_no, provider), `its ${provider} order`))
@@ -146,6 +156,7 @@ export async function orderPage(main: HTMLElement, merchantId: string, outTradeN
       'section',
       { class: 'card', 'aria-labelledby': 'timeline-heading' },
       h('h2', { id: 'timeline-heading' }, 'Timeline'),
+      compacted(order),
       timeline(merchantId, order),
     ),
     h(
