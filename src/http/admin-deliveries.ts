@@ -53,29 +53,29 @@ export const listDeliveries: Handler<Routes['listDeliveries']> = async ({ params
 /**
  * The object that holds a delivery, and its view of it. An id that names its object goes there (the authority: D1
  * trails it by a queue batch, and a delivery the order already lists must be found); ids of earlier versions are found
- * through the projection.
+ * through the projection. One D1 lists but its object no longer holds was dropped with the object's other records past
+ * its retention date: a 404 that says so.
  */
 async function heldDelivery(env: Env, deliveryId: string) {
   const holder = deliveryHolderOf(deliveryId)
-  const stub = holder !== null ? deliveryHolderStub(env, holder) : await ownerInProjection(env, deliveryId)
+  const listed = holder === null ? await listedOwner(env, deliveryId) : null
+  const stub = holder !== null ? deliveryHolderStub(env, holder) : listed === null ? null : storedObject(env, listed.merchant_id, listed)
   const view = stub === null ? null : await stub.delivery(deliveryId)
   if (stub !== null && view !== null) return { stub, view }
-  // Listed, yet its object no longer holds it: its order (or subject) kept only its tombstone, past its retention date.
-  if (holder !== null && stub !== null && (await ownerInProjection(env, deliveryId)) !== null) {
-    const whose = holder.kind === 'order' ? 'its order' : "its notification's subject"
-    throw new AdminError(
-      'not_found',
-      `delivery ${deliveryId} is no longer kept: ${whose} passed its retention date (ORDER_RETENTION_DAYS) and its event was dropped; the deliveries list keeps its status`,
-    )
-  }
-  throw new AdminError('not_found', `delivery ${deliveryId} does not exist`)
+  const dropped = stub === null ? null : (listed ?? (await listedOwner(env, deliveryId)))
+  if (dropped === null) throw new AdminError('not_found', `delivery ${deliveryId} does not exist`)
+  const whose = dropped.subject_key === null ? 'its order' : "its notification's subject"
+  throw new AdminError(
+    'not_found',
+    `delivery ${deliveryId} is no longer kept: ${whose} passed its retention date (ORDER_RETENTION_DAYS) and its event was dropped; the deliveries list keeps its status`,
+  )
 }
 
-async function ownerInProjection(env: Env, deliveryId: string) {
+/** The delivery's row in the projection (its owner), from whichever shard has it; null when none does. */
+async function listedOwner(env: Env, deliveryId: string) {
   // A delivery id names no merchant: ask every shard at once (one by default).
   const found = await Promise.all(allShards(env).map((db) => deliveryOwner(db, deliveryId)))
-  const row = found.find((r) => r !== null) ?? null
-  return row === null ? null : storedObject(env, row.merchant_id, row)
+  return found.find((r) => r !== null) ?? null
 }
 
 export const getDelivery: Handler<Routes['getDelivery']> = async ({ params, env }) => {

@@ -94,5 +94,23 @@ describe('a delivery id', () => {
     expect(shown.status).toBe(200)
     expect(await shown.json()).toMatchObject({ id: legacyId, merchant_id: MERCHANT, out_trade_no: payment.outTradeNo, status: 'delivered' })
     expect((await admin(`/admin/deliveries/${legacyId}/replay`, { method: 'POST' })).status).toBe(202)
+
+    // Past its retention date the object keeps only its tombstone: D1 still lists the delivery, and the 404 says why.
+    await runInDurableObject(order(payment.outTradeNo), (o: OrderObject) => {
+      ;(o as unknown as { env: Env }).env = { ...env, ORDER_RETENTION_DAYS: '0' } as unknown as Env
+    })
+    await vi.waitFor(async () => {
+      await runDurableObjectAlarm(order(payment.outTradeNo))
+      expect(await runInDurableObject(order(payment.outTradeNo), (o: OrderObject) => objectStore(o).compactedAt())).not.toBeNull()
+    })
+    for (const response of [
+      await admin(`/admin/deliveries/${legacyId}`),
+      await admin(`/admin/deliveries/${legacyId}/replay`, { method: 'POST' }),
+    ]) {
+      expect(response.status).toBe(404)
+      expect(((await response.json()) as { error: { message: string } }).error.message).toBe(
+        `delivery ${legacyId} is no longer kept: its order passed its retention date (ORDER_RETENTION_DAYS) and its event was dropped; the deliveries list keeps its status`,
+      )
+    }
   })
 })
