@@ -45,10 +45,10 @@ export function adminErrorResponse(error: AdminError): Response {
 }
 
 /**
- * Reads a JSON request body, or throws `invalid_request` naming what is wrong. `whenEmpty`: what a body of no bytes
- * stands for (a route whose fields are all optional takes none); without it, an empty body is not valid JSON.
+ * Reads a JSON request body, or throws `invalid_request` naming what is wrong. `emptyIsObject`: a body of no bytes
+ * stands for `{}` (a route whose fields are all optional takes none); otherwise it is not valid JSON.
  */
-export async function readJsonBody(request: Request, whenEmpty?: unknown): Promise<unknown> {
+export async function readJsonBody(request: Request, emptyIsObject = false): Promise<unknown> {
   let bytes: Uint8Array
   try {
     // Streamed with a cap, as provider callbacks are: an oversized body is never held whole.
@@ -56,7 +56,7 @@ export async function readJsonBody(request: Request, whenEmpty?: unknown): Promi
   } catch (error) {
     throw new AdminError('invalid_request', error instanceof BodyTooLarge ? 'body: larger than 64 KiB' : 'body: could not be read')
   }
-  if (bytes.length === 0 && whenEmpty !== undefined) return whenEmpty
+  if (bytes.length === 0 && emptyIsObject) return {}
   const text = new TextDecoder().decode(bytes)
   try {
     return JSON.parse(text) as unknown

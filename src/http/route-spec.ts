@@ -39,9 +39,9 @@ export function route<const Spec extends RouteSpec>(spec: Spec): Spec {
   return spec
 }
 
-/** Whether the body may be left out: every field of it is optional (no body then stands for `{}`). A merge patch is always sent. */
+/** Whether a POST's body may be left out: every field of it is optional (no body then stands for `{}`). A PUT or a PATCH is always sent whole. */
 export function bodyOptional(spec: RouteSpec): boolean {
-  return spec.body !== undefined && spec.mergePatch !== true && spec.body.safeParse({}).success
+  return spec.method === 'post' && spec.body !== undefined && spec.body.safeParse({}).success
 }
 
 const componentNames = new WeakMap<z.ZodType, string>()

@@ -70,12 +70,12 @@ function queryOf(request: Request, spec: RouteSpec): Record<string, string | und
 
 /** Validates a request against its spec, then hands the parsed parts to the handler. */
 function serve(spec: RouteSpec, handler: Handler<RouteSpec>, registry: ProviderRegistry) {
-  const whenEmpty = bodyOptional(spec) ? {} : undefined
+  const emptyIsObject = bodyOptional(spec)
   return async (request: RouteRequest, env: Env, ctx: ExecutionContext): Promise<Response> => {
     const rawParams = Object.fromEntries(Object.keys(spec.params?.shape ?? {}).map((name) => [name, param(request, name)]))
     const params = spec.params ? validate(spec.params, rawParams, 'path') : {}
     const query = spec.query ? validate(spec.query, queryOf(request, spec), 'query') : {}
-    const rawBody = spec.body ? await readJsonBody(request, whenEmpty) : undefined
+    const rawBody = spec.body ? await readJsonBody(request, emptyIsObject) : undefined
     const body = spec.body ? validate(spec.body, rawBody) : {}
     return handler({ params, query, body, rawBody, request, env, ctx, registry } as Parameters<Handler<RouteSpec>>[0])
   }
