@@ -893,7 +893,7 @@ export type components = {
             paid_at: string | null;
             refunded_amount: number;
             updated_at: string;
-            /** @description When the order was last reduced to its tombstone, past its retention date (`ORDER_RETENTION_DAYS`): the events delivered and the trail of duplicates before then are no longer listed here (the deliveries list keeps their status). Null if never. */
+            /** @description When the order was last reduced to what it keeps past its retention date (`ORDER_RETENTION_DAYS`): the events it had delivered and its trail of duplicates and refusals from before then are no longer listed here (the merchant's deliveries list keeps their status; its notifications list, the refusals). Null if never. */
             compacted_at: string | null;
             events: ({
                 id: string;

@@ -124,19 +124,10 @@ export const fenAmount = z
 /** Responses list rows newest first; `next_cursor` is null on the last page. */
 export const nextCursor = z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null at the end.' })
 
-/** A delivery's `next_attempt_at`, in every view of it. */
 /** What went wrong with a delivery attempt that got no usable reply (the AttemptError values of src/delivery/attempt.ts). */
 export const ATTEMPT_ERROR = `${ATTEMPT_ERRORS.map((error) => `\`${error}\``).join(', ')}, or null. \`resolves to a refused address\`: the forward URL's host name resolved to a private or reserved address at delivery.`
-/** An order's `other_providers`. */
-export const OTHER_PROVIDERS =
-  'Other providers that also hold an order with this number (registered, or paid twice): `?provider=` shows one. ' +
-  'Without it the one with the latest activity is shown.'
-/** An order's `compacted_at`. */
-export const COMPACTED_AT =
-  'When the order was last reduced to its tombstone, past its retention date (`ORDER_RETENTION_DAYS`): the events ' +
-  'delivered and the trail of duplicates before then are no longer listed here (the deliveries list keeps their ' +
-  'status). Null if never.'
 
+/** A delivery's `next_attempt_at`, in every view of it. */
 export const NEXT_ATTEMPT_AT =
   'When a pending delivery is next attempted; null once it is delivered or failed, and while it waits behind an earlier ' +
   'pending delivery of the same order (events reach the merchant in the order they happened).'

@@ -75,14 +75,19 @@ function timeline(merchantId: string, order: Order): HTMLElement {
   return h('ol', { class: 'timeline', 'aria-label': `Timeline of ${order.out_trade_no} at ${merchantId}` }, ...entries.map((e) => e.item))
 }
 
-/** Why a timeline may begin late: what the order no longer keeps, past its retention date. */
-function compacted(order: Order): HTMLElement | null {
+/** Why a timeline may begin late: what the order no longer keeps, past its retention date. Static: not a live region. */
+function compacted(merchantId: string, order: Order): HTMLElement | null {
   if (order.compacted_at === null) return null
-  return notice([
-    'Past its retention date, this order was reduced to its tombstone at ',
+  return h(
+    'p',
+    { class: 'notice status', id: 'compacted' },
+    'At ',
     timeOf(order.compacted_at),
-    ': the events it had delivered and its duplicates are no longer listed here. The deliveries list keeps their status.',
-  ])
+    ', past its retention date, the gateway dropped the events this order had delivered, and its duplicates and refusals: ',
+    'they are no longer listed here. ',
+    link(href.merchant(merchantId), "The merchant's deliveries"),
+    ' still show their status.',
+  )
 }
 
 /** The same number as an order of other providers (the API names them: paid twice, say): each link says which. */
@@ -156,7 +161,7 @@ export async function orderPage(main: HTMLElement, merchantId: string, outTradeN
       'section',
       { class: 'card', 'aria-labelledby': 'timeline-heading' },
       h('h2', { id: 'timeline-heading' }, 'Timeline'),
-      compacted(order),
+      compacted(merchantId, order),
       timeline(merchantId, order),
     ),
     h(

@@ -1,0 +1,82 @@
+/**
+ * `npm run admin -- orders get` of an order reduced to its tombstone says when (`compacted_at`), and says nothing of it
+ * for one never compacted. The gateway's side (`compacted_at` in `GET …/orders/{no}`) is tested in
+ * test/e2e/recovery.test.ts; here a stand-in answers as it does.
+ */
+import { spawn } from 'node:child_process'
+import { createServer, type Server } from 'node:http'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { freePort } from './wrangler-dev'
+
+const CLI = fileURLToPath(new URL('../../cli/admin.ts', import.meta.url))
+const TOKEN = 'cli-orders-token'
+const COMPACTED_AT = '2027-01-05T08:00:00.000Z'
+
+const order = (outTradeNo: string, compactedAt: string | null) => ({
+  merchant_id: 'm1',
+  provider: 'alipay',
+  out_trade_no: outTradeNo,
+  status: 'paid',
+  amount: 8888,
+  expected_amount: null,
+  currency: 'CNY',
+  transaction_id: '2025120122001',
+  paid_at: '2025-12-01T00:00:00Z',
+  refunded_amount: 0,
+  updated_at: '2025-12-01T00:00:00Z',
+  compacted_at: compactedAt,
+  events: [],
+  deliveries: [],
+  notifications: [],
+  refunds: [],
+  reconciliation: null,
+  other_providers: [],
+})
+
+let gateway: Server
+let url: string
+
+beforeAll(async () => {
+  const port = await freePort()
+  url = `http://127.0.0.1:${port}`
+  gateway = createServer((request, response) => {
+    const authorized = request.headers.authorization === `Bearer ${TOKEN}`
+    const found = {
+      '/admin/merchants/m1/orders/T-OLD': order('T-OLD', COMPACTED_AT),
+      '/admin/merchants/m1/orders/T-NEW': order('T-NEW', null),
+    }[request.url ?? '']
+    if (request.method !== 'GET' || !authorized || found === undefined) {
+      response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"not_found","message":"no"}}')
+      return
+    }
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(found))
+  })
+  await new Promise<void>((resolve) => gateway.listen(port, '127.0.0.1', resolve))
+})
+
+afterAll(async () => {
+  await new Promise((resolve) => gateway.close(resolve))
+})
+
+function ordersGet(outTradeNo: string): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'orders', 'get', 'm1', outTradeNo], {
+      env: { ...process.env, PAYGATE_URL: url, PAYGATE_ADMIN_TOKEN: TOKEN },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+    let stdout = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')))
+    child.once('exit', (code) => resolve({ code: code ?? 1, stdout }))
+  })
+}
+
+it('says when an order was reduced to its tombstone, and nothing of it for one that never was', async () => {
+  const compacted = await ordersGet('T-OLD')
+  expect(compacted.code).toBe(0)
+  expect(compacted.stdout).toMatch(new RegExp(`^compacted_at\\s+${COMPACTED_AT.replaceAll('.', '\\.')}$`, 'm'))
+  const kept = await ordersGet('T-NEW')
+  expect(kept.code).toBe(0)
+  expect(kept.stdout).toMatch(/^status\s+paid$/m)
+  expect(kept.stdout).not.toContain('compacted_at')
+})
