@@ -3,13 +3,11 @@
  * for one never compacted. The gateway's side (`compacted_at` in `GET …/orders/{no}`) is tested in
  * test/e2e/recovery.test.ts; here a stand-in answers as it does.
  */
-import { spawn } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { runCli } from './cli-run'
 import { freePort } from './wrangler-dev'
 
-const CLI = fileURLToPath(new URL('../../cli/admin.ts', import.meta.url))
 const TOKEN = 'cli-orders-token'
 const COMPACTED_AT = '2027-01-05T08:00:00.000Z'
 
@@ -59,16 +57,8 @@ afterAll(async () => {
   await new Promise((resolve) => gateway.close(resolve))
 })
 
-function ordersGet(outTradeNo: string): Promise<{ code: number; stdout: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'orders', 'get', 'm1', outTradeNo], {
-      env: { ...process.env, PAYGATE_URL: url, PAYGATE_ADMIN_TOKEN: TOKEN },
-      stdio: ['ignore', 'pipe', 'ignore'],
-    })
-    let stdout = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')))
-    child.once('exit', (code) => resolve({ code: code ?? 1, stdout }))
-  })
+function ordersGet(outTradeNo: string) {
+  return runCli({ url, token: TOKEN }, 'orders', 'get', 'm1', outTradeNo)
 }
 
 it('says when an order was reduced to its tombstone, and nothing of it for one that never was', async () => {

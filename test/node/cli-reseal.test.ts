@@ -3,13 +3,11 @@
  * names those merchants and what to set, and exits 1. The gateway's side (`POST /admin/reseal` listing them as
  * `unreadable`) is tested in test/http/rotation.test.ts; here a stand-in answers as it does.
  */
-import { spawn } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { runCli } from './cli-run'
 import { freePort } from './wrangler-dev'
 
-const CLI = fileURLToPath(new URL('../../cli/admin.ts', import.meta.url))
 const TOKEN = 'cli-reseal-token'
 const PAGES = [
   { resealed: 1, unchanged: 0, unreadable: ['m-old'], next_cursor: 'page-2' },
@@ -44,16 +42,8 @@ afterAll(async () => {
   await new Promise((resolve) => gateway.close(resolve))
 })
 
-function reseal(...flags: string[]): Promise<{ code: number; stdout: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'reseal', ...flags], {
-      env: { ...process.env, PAYGATE_URL: url, PAYGATE_ADMIN_TOKEN: TOKEN },
-      stdio: ['ignore', 'pipe', 'ignore'],
-    })
-    let stdout = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')))
-    child.once('exit', (code) => resolve({ code: code ?? 1, stdout }))
-  })
+function reseal(...flags: string[]) {
+  return runCli({ url, token: TOKEN }, 'reseal', ...flags)
 }
 
 it('names the merchants neither key opens, says what to set, and exits 1 after every page', async () => {
