@@ -8,6 +8,7 @@ import { errorName, log } from '../lib/log'
 import { ValidationError, validate } from '../lib/validation'
 import { IdentityConflict } from '../merchants/identities'
 import { MerchantChanged, MerchantConfigUnreadable } from '../merchants/store'
+import { ShardUnavailable } from '../storage/shards'
 import type { ChannelAdapter, ProviderRegistry } from '../providers'
 import { requireAdmin } from './admin-auth'
 import { adminHandlers } from './admin-handlers'
@@ -32,6 +33,11 @@ function toErrorResponse(error: unknown): Response {
       merchant_id: error.merchantId,
       reason: error.masterKeyUnknown ? 'master_key_unknown' : 'unreadable',
     })
+    return adminErrorResponse(new AdminError('internal', error.message))
+  }
+  if (error instanceof ShardUnavailable) {
+    // Likewise: D1_SHARDS and the bindings, not the request.
+    log('error', { event: 'admin.shard_unavailable', merchant_id: error.merchantId, shard: error.shard })
     return adminErrorResponse(new AdminError('internal', error.message))
   }
   log('error', { event: 'admin.unhandled_error', error: errorName(error) })

@@ -5,8 +5,38 @@
  * merchant saved before it on `DB`). A merchant the map does not know is read on the first shard; one whose shard is
  * no longer listed is refused, and only that merchant (see shardsOf).
  */
+import { errorSummary, log } from '../lib/log'
 
 const CONTROL_SHARD = 'DB'
+
+/**
+ * A merchant's projection cannot be read, by how the gateway is configured (not by the request): its shard is no longer
+ * listed in `D1_SHARDS`, or a listed name is no D1 binding. Its message says what to change.
+ */
+export class ShardUnavailable extends Error {
+  override readonly name = 'ShardUnavailable'
+  constructor(
+    readonly shard: string,
+    readonly merchantId: string | null,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/** The D1 database bound under `name`, or null when that binding is not one. */
+function boundD1(env: Env, name: string): D1Database | null {
+  const binding = (env as unknown as Record<string, unknown>)[name]
+  return typeof binding === 'object' && binding !== null && typeof (binding as D1Database).batch === 'function'
+    ? (binding as D1Database)
+    : null
+}
+
+/** The shard recorded for a merchant, listed or not; null when it was never given one. */
+async function recordedShard(env: Env, merchantId: string): Promise<string | null> {
+  const row = await env.DB.prepare('SELECT shard FROM merchant_shards WHERE merchant_id = ?').bind(merchantId).first<{ shard: string }>()
+  return row?.shard ?? null
+}
 
 export function shardNames(env: Env): string[] {
   const names = (env.D1_SHARDS ?? CONTROL_SHARD)
@@ -17,11 +47,15 @@ export function shardNames(env: Env): string[] {
 }
 
 export function shardDatabase(env: Env, name: string): D1Database {
-  const binding = (env as unknown as Record<string, unknown>)[name]
-  if (typeof binding !== 'object' || binding === null || typeof (binding as D1Database).batch !== 'function') {
-    throw new TypeError(`D1_SHARDS names ${name}, which is not a D1 binding`)
+  const binding = boundD1(env, name)
+  if (binding === null) {
+    throw new ShardUnavailable(
+      name,
+      null,
+      `D1_SHARDS names ${name}, which is not a D1 binding: add its [[d1_databases]] binding (and apply the migrations to it)`,
+    )
   }
-  return binding as D1Database
+  return binding
 }
 
 /**
@@ -90,13 +124,51 @@ export async function merchantPageByShard(
 /** The database holding this merchant's projection. */
 export async function shardFor(env: Env, merchantId: string): Promise<D1Database> {
   const name = (await shardsOf(env, [merchantId])).get(merchantId)
-  if (name === undefined) throw new TypeError(`merchant ${merchantId} is on a shard D1_SHARDS does not list`)
-  return shardDatabase(env, name)
+  if (name !== undefined) return shardDatabase(env, name)
+  const shard = (await recordedShard(env, merchantId)) ?? '?'
+  throw new ShardUnavailable(
+    shard,
+    merchantId,
+    `merchant ${merchantId}'s lists and stats are on shard ${shard}, which D1_SHARDS does not list: list it again (what ` +
+      'was projected meanwhile waits in the dead-letter queue: then npm run admin -- projection redrive)',
+  )
 }
 
-/** Every shard database, for the reads that are not about one merchant (a delivery found by its id alone). */
+/**
+ * Every shard database, for the reads that are not about one merchant (a delivery found by its id alone). A listed name
+ * that is no D1 binding holds nothing that can be read: left out (logged), so the other shards still answer.
+ */
 export function allShards(env: Env): D1Database[] {
-  return shardNames(env).map((name) => shardDatabase(env, name))
+  return shardNames(env).flatMap((name) => {
+    const binding = boundD1(env, name)
+    if (binding !== null) return [binding]
+    log('warn', { event: 'shard.unbound', shard: name })
+    return []
+  })
+}
+
+/**
+ * The listed shards a new merchant may be given: D1 bindings whose projection tables exist (migrations applied). One
+ * without would take the merchant for good (a merchant keeps its shard) and fail every read of it.
+ */
+async function usableShards(env: Env, names: readonly string[]): Promise<string[]> {
+  const usable = await Promise.all(
+    names.map(async (name) => {
+      const binding = boundD1(env, name)
+      if (binding === null) {
+        log('warn', { event: 'shard.unusable', shard: name, reason: 'not a D1 binding' })
+        return false
+      }
+      try {
+        await binding.prepare('SELECT 1 FROM orders LIMIT 1').all()
+        return true
+      } catch (error) {
+        log('warn', { event: 'shard.unusable', shard: name, reason: 'no projection tables (migrations)', error: errorSummary(error) })
+        return false
+      }
+    }),
+  )
+  return names.filter((_, i) => usable[i])
 }
 
 /**
@@ -104,15 +176,19 @@ export function allShards(env: Env): D1Database[] {
  * shard later never moves a merchant that has history; later calls keep it. Returns the shard's name.
  */
 export async function assignShard(env: Env, merchantId: string, now: string): Promise<string> {
-  const names = shardNames(env)
-  let shard = names[0]!
-  if (names.length > 1) {
+  const listed = shardNames(env)
+  let shard = listed[0]!
+  if (listed.length > 1) {
+    const recorded = await recordedShard(env, merchantId)
+    if (recorded !== null) return recorded
+    // The emptiest usable one; with none usable (each logged), the first, as with one shard.
+    const names = await usableShards(env, listed)
     const { results } = await env.DB.prepare('SELECT shard, count(*) AS merchants FROM merchant_shards GROUP BY shard').all<{
       shard: string
       merchants: number
     }>()
     const load = new Map(results.map((r) => [r.shard, r.merchants]))
-    shard = names.reduce((best, name) => ((load.get(name) ?? 0) < (load.get(best) ?? 0) ? name : best), names[0]!)
+    shard = names.reduce((best, name) => ((load.get(name) ?? 0) < (load.get(best) ?? 0) ? name : best), names[0] ?? shard)
   }
   const kept = await env.DB.prepare(
     `INSERT INTO merchant_shards (merchant_id, shard, assigned_at) VALUES (?, ?, ?)
