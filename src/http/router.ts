@@ -7,8 +7,8 @@ import { Router, type IRequestStrict } from 'itty-router'
 import { errorName, log } from '../lib/log'
 import { ValidationError, validate } from '../lib/validation'
 import { IdentityConflict } from '../merchants/identities'
-import { MerchantChanged, MerchantConfigUnreadable } from '../merchants/store'
-import { ShardUnavailable } from '../storage/shards'
+import { Misconfigured } from '../lib/misconfigured'
+import { MerchantChanged } from '../merchants/store'
 import type { ChannelAdapter, ProviderRegistry } from '../providers'
 import { requireAdmin } from './admin-auth'
 import { adminHandlers } from './admin-handlers'
@@ -26,18 +26,9 @@ function toErrorResponse(error: unknown): Response {
   if (error instanceof ValidationError) return adminErrorResponse(new AdminError('invalid_request', error.message))
   if (error instanceof IdentityConflict) return adminErrorResponse(new AdminError('conflict', error.message))
   if (error instanceof MerchantChanged) return adminErrorResponse(new AdminError('conflict', error.message))
-  if (error instanceof MerchantConfigUnreadable) {
-    // The gateway's configuration, not the request: still a 500, but one that says what to do.
-    log('error', {
-      event: 'admin.merchant_unreadable',
-      merchant_id: error.merchantId,
-      reason: error.masterKeyUnknown ? 'master_key_unknown' : 'unreadable',
-    })
-    return adminErrorResponse(new AdminError('internal', error.message))
-  }
-  if (error instanceof ShardUnavailable) {
-    // Likewise: D1_SHARDS and the bindings, not the request.
-    log('error', { event: 'admin.shard_unavailable', merchant_id: error.merchantId, shard: error.shard })
+  if (error instanceof Misconfigured) {
+    // The gateway's setup, not the request: still a 500, but one that says what to change.
+    log('error', error.logFields)
     return adminErrorResponse(new AdminError('internal', error.message))
   }
   log('error', { event: 'admin.unhandled_error', error: errorName(error) })

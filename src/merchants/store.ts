@@ -5,7 +5,8 @@
 import { MasterKeyUnknown } from '../crypto/sealed'
 import { setBounded } from '../lib/bounded-map'
 import { deepFreeze } from '../lib/freeze'
-import { log } from '../lib/log'
+import { log, type LogFields } from '../lib/log'
+import { Misconfigured } from '../lib/misconfigured'
 import { defaultRegistry, type ProviderRegistry } from '../providers'
 import { checkIdentities, claimStatements, identityKeysOf, indexUnclaimedMerchants } from './identities'
 import { masterKeyring } from './master-keys'
@@ -16,8 +17,9 @@ import type { MerchantConfig } from './types'
 import { assignShard } from '../storage/shards'
 
 /** A stored row could not be read back (wrong MASTER_KEY, or a row copied from another merchant). */
-export class MerchantConfigUnreadable extends Error {
+export class MerchantConfigUnreadable extends Misconfigured {
   override readonly name = 'MerchantConfigUnreadable'
+  readonly logFields: LogFields
   constructor(
     readonly merchantId: string,
     /** Its secrets name a master key the gateway does not hold (MASTER_KEY_PREVIOUS removed before a reseal). */
@@ -29,6 +31,8 @@ export class MerchantConfigUnreadable extends Error {
             'set MASTER_KEY_PREVIOUS to the key they were sealed under, then run npm run admin -- reseal'
         : `merchant ${merchantId}: stored config could not be opened`,
     )
+    const reason = masterKeyUnknown ? 'master_key_unknown' : 'unreadable'
+    this.logFields = { event: 'admin.merchant_unreadable', merchant_id: merchantId, reason }
   }
 }
 

@@ -5,7 +5,8 @@
  * merchant saved before it on `DB`). A merchant the map does not know is read on the first shard; one whose shard is
  * no longer listed is refused, and only that merchant (see shardsOf).
  */
-import { errorSummary, log } from '../lib/log'
+import { errorSummary, log, type LogFields } from '../lib/log'
+import { Misconfigured } from '../lib/misconfigured'
 
 const CONTROL_SHARD = 'DB'
 
@@ -13,14 +14,12 @@ const CONTROL_SHARD = 'DB'
  * A merchant's projection cannot be read, by how the gateway is configured (not by the request): its shard is no longer
  * listed in `D1_SHARDS`, or a listed name is no D1 binding. Its message says what to change.
  */
-export class ShardUnavailable extends Error {
+export class ShardUnavailable extends Misconfigured {
   override readonly name = 'ShardUnavailable'
-  constructor(
-    readonly shard: string,
-    readonly merchantId: string | null,
-    message: string,
-  ) {
+  readonly logFields: LogFields
+  constructor(shard: string, merchantId: string | null, message: string) {
     super(message)
+    this.logFields = { event: 'admin.shard_unavailable', merchant_id: merchantId, shard }
   }
 }
 
@@ -46,12 +45,13 @@ export function shardNames(env: Env): string[] {
   return names.length > 0 ? names : [CONTROL_SHARD]
 }
 
-export function shardDatabase(env: Env, name: string): D1Database {
+/** The database a listed shard name binds; `merchantId`: whose projection it is sought for, named in the error. */
+export function shardDatabase(env: Env, name: string, merchantId: string | null = null): D1Database {
   const binding = boundD1(env, name)
   if (binding === null) {
     throw new ShardUnavailable(
       name,
-      null,
+      merchantId,
       `D1_SHARDS names ${name}, which is not a D1 binding: add its [[d1_databases]] binding (and apply the migrations to it)`,
     )
   }
@@ -124,7 +124,7 @@ export async function merchantPageByShard(
 /** The database holding this merchant's projection. */
 export async function shardFor(env: Env, merchantId: string): Promise<D1Database> {
   const name = (await shardsOf(env, [merchantId])).get(merchantId)
-  if (name !== undefined) return shardDatabase(env, name)
+  if (name !== undefined) return shardDatabase(env, name, merchantId)
   const shard = (await recordedShard(env, merchantId)) ?? '?'
   throw new ShardUnavailable(
     shard,
