@@ -13,10 +13,24 @@ import type { OrderContext } from './context'
 const DAY_MS = 24 * 3600_000
 /** When the var is missing or unreadable: 400 days (WeChat Pay takes refunds for a year). */
 const DEFAULT_RETENTION_DAYS = 400
+/** A number of days: digits, with a decimal fraction if any ("400", "0.5"); nothing else ("30d", "-1", "1e3"). */
+const RETENTION_DAYS = /^\d+(\.\d+)?$/
+/** Values already reported as unreadable, so a typo is logged once per isolate, not once per order. */
+const reportedUnreadable = new Set<string>()
 
-function retentionMs(env: Env): number {
-  const days = Number.parseFloat(env.ORDER_RETENTION_DAYS ?? '')
-  return (Number.isFinite(days) && days >= 0 ? days : DEFAULT_RETENTION_DAYS) * DAY_MS
+/** `ORDER_RETENTION_DAYS` in ms; an unreadable value falls back to the default and is logged (never silently). */
+export function retentionMs(env: Pick<Env, 'ORDER_RETENTION_DAYS'>): number {
+  // A number in wrangler.toml (`= 400`, not `= "400"`) reaches the Worker as one.
+  const configured = String(env.ORDER_RETENTION_DAYS ?? '').trim()
+  if (RETENTION_DAYS.test(configured)) return Number(configured) * DAY_MS
+  if (configured !== '' && !reportedUnreadable.has(configured)) {
+    reportedUnreadable.add(configured)
+    log('error', {
+      event: 'retention.misconfigured',
+      reason: `ORDER_RETENTION_DAYS is ${JSON.stringify(configured.slice(0, 40))}, not a number of days (such as "400"): ${DEFAULT_RETENTION_DAYS} days are used`,
+    })
+  }
+  return DEFAULT_RETENTION_DAYS * DAY_MS
 }
 
 /**
