@@ -153,7 +153,10 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        /** A merchant's audit trail, newest first */
+        /**
+         * A merchant's audit trail, newest first
+         * @description With `out_trade_no`: every notification about that order (accepted, duplicate, rejected), current before the projection catches up. Without it: the refusals, and the notifications about no order (`provider.notification`); an order's accepted and duplicate notifications are counted in the stats, not listed merchant-wide.
+         */
         get: operations["listNotifications"];
         put?: never;
         post?: never;

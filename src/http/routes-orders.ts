@@ -141,6 +141,10 @@ export function orderRoutes(registry: ProviderRegistry) {
       path: '/admin/merchants/{merchantId}/notifications',
       tag: 'notifications',
       summary: "A merchant's audit trail, newest first",
+      description:
+        'With `out_trade_no`: every notification about that order (accepted, duplicate, rejected), current before the ' +
+        'projection catches up. Without it: the refusals, and the notifications about no order (`provider.notification`); ' +
+        "an order's accepted and duplicate notifications are counted in the stats, not listed merchant-wide.",
       params: z.object({ merchantId: merchantIdParam }),
       query: z.object({
         out_trade_no: orderNumber.optional(),
