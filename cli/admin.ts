@@ -5,155 +5,107 @@
  */
 import { parseArgs } from 'node:util'
 import { UsageError } from './body.ts'
-import { ApiError, createAdminClient } from './client.ts'
-import {
-  endpoint,
-  merchantsGet,
-  merchantsList,
-  merchantsPatch,
-  merchantsPut,
-  notificationsList,
-  ordersGet,
-  refundsPut,
-  projectionStatus,
-  redriveProjection,
-  resealAll,
-  scheduleRetention,
-  stats,
-  testEvent,
-  type Options,
-  type Output,
-} from './commands.ts'
-import { deliveriesGet, deliveriesList, deliveriesRecover, deliveriesReplay } from './commands-deliveries.ts'
+import { ApiError, createAdminClient, NotTheGateway, Unreachable } from './client.ts'
+import { COMMANDS, OPTIONS, type CommandSpec } from './command-table.ts'
+import type { Options } from './commands.ts'
 import { ConfigError, readConfig } from './config.ts'
 
-const USAGE = `npm run admin -- <command> [options]
-
-  merchants list [--limit N] [--cursor C] [--all]
-  merchants get <merchantId>
-  merchants put <merchantId> --file body.json [--key wechatpay.merchantPrivateKey=@apiclient_key.pem …]
-  merchants patch <merchantId> [--file patch.json] [--set forward.url=https://…] [--key name=@file] [--unset name]
-  endpoint disable|enable <merchantId>
-  test-event <merchantId>          (exit code 1 when it was not delivered)
-  orders get <merchantId> <outTradeNo> [--provider wechatpay|alipay]
-  refunds put <merchantId> <outTradeNo> <outRefundNo> --amount <fen>
-  deliveries list <merchantId> [--status S] [--type T] [--order NO] [--since ISO] [--until ISO] [--limit N] [--cursor C]
-  deliveries get <deliveryId>
-  deliveries replay <deliveryId>
-  deliveries recover <merchantId> --since ISO [--until ISO]
-  notifications list <merchantId> [--order NO] [--verdict V] [--reason R] [--since ISO] [--until ISO] [--limit N] [--cursor C]
-  stats <merchantId> [--since ISO] [--until ISO] [--interval minute|hour|day]
-  reseal
-  projection status
-  projection redrive
-  retention [merchantId]           (after upgrading or shortening ORDER_RETENTION_DAYS; every merchant when none is named)
-
-  --json   print the API's JSON replies instead of tables
+const FOOTER = `  --json   print the API's JSON replies instead of tables
   PAYGATE_URL (default http://localhost:8787, or the PORT of .dev.vars), PAYGATE_ADMIN_TOKEN (default: ADMIN_TOKEN from .dev.vars, locally)
-  --key name=@file reads a file (PEM keys) into a dotted field of the body; --set name=value sets a text value.`
+  --key name=@file reads a file (PEM keys) into a dotted field of the body; --set name=value sets a text value
+  (true, false and a JSON list such as ["wx1","wx2"] are sent as such); relative paths are from the current directory.`
 
-const OPTIONS = {
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-  file: { type: 'string' },
-  key: { type: 'string', multiple: true },
-  set: { type: 'string', multiple: true },
-  unset: { type: 'string', multiple: true },
-  limit: { type: 'string' },
-  cursor: { type: 'string' },
-  all: { type: 'boolean' },
-  status: { type: 'string' },
-  type: { type: 'string' },
-  order: { type: 'string' },
-  since: { type: 'string' },
-  until: { type: 'string' },
-  interval: { type: 'string' },
-  provider: { type: 'string' },
-  amount: { type: 'string' },
-  verdict: { type: 'string' },
-  reason: { type: 'string' },
-} as const
+const usage = (specs: readonly CommandSpec[]): string =>
+  `npm run admin -- <command> [options]\n\n${specs.map((spec) => `  ${spec.usage}`).join('\n')}\n\n${FOOTER}`
 
-function arg(positionals: readonly string[], index: number, what: string): string {
-  const value = positionals[index]
-  if (value === undefined) throw new UsageError(`missing <${what}>`)
-  return value
+const USAGE = usage(Object.values(COMMANDS))
+
+/** The commands whose first word is `group` (`merchants` → list, get, put, patch). */
+function commandsOf(group: string): string[] {
+  return Object.keys(COMMANDS).filter((name) => name.startsWith(`${group} `))
+}
+
+/** The closest of `words` to `word`, when it is one or two edits away (a typo). */
+function closest(word: string, words: readonly string[]): string | null {
+  const distance = (a: string, b: string): number => {
+    let previous = Array.from({ length: b.length + 1 }, (_, i) => i)
+    for (let i = 1; i <= a.length; i++) {
+      const current = [i]
+      for (let j = 1; j <= b.length; j++) {
+        current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+      }
+      previous = current
+    }
+    return previous[b.length]!
+  }
+  const ranked = words.map((w) => [w, distance(word, w)] as const).sort((x, y) => x[1] - y[1])
+  return ranked[0] !== undefined && ranked[0][1] <= 2 ? ranked[0][0] : null
+}
+
+type Resolved = { help: string } | { name: string; spec: CommandSpec; args: string[] }
+
+/** Which command the words name, and its arguments; or the help to print for `--help`, `help` or a group alone. */
+function resolve(positionals: readonly string[], help: boolean): Resolved {
+  const [first = '', second] = positionals
+  const pair = `${first} ${second ?? ''}`.trim()
+  if (COMMANDS[pair] !== undefined && second !== undefined) return { name: pair, spec: COMMANDS[pair], args: positionals.slice(2) }
+  if (COMMANDS[first] !== undefined) return { name: first, spec: COMMANDS[first], args: positionals.slice(1) }
+  if (first === 'help') return { help: USAGE }
+  const group = commandsOf(first)
+  if (group.length > 0) {
+    const actions = group.map((name) => name.slice(first.length + 1))
+    if (help && second === undefined) return { help: usage(group.map((name) => COMMANDS[name]!)) }
+    if (second === undefined) throw new UsageError(`${first} needs one of: ${actions.join(', ')}`)
+    const guess = closest(second, actions)
+    throw new UsageError(
+      `unknown command: ${pair}${guess === null ? '' : ` (did you mean ${first} ${guess}?)`}; ${first} takes ${actions.join(', ')}`,
+    )
+  }
+  const firstWords = [...new Set(Object.keys(COMMANDS).map((name) => name.split(' ')[0]!))]
+  const guess = closest(first, firstWords)
+  throw new UsageError(`unknown command: ${pair}${guess === null ? '' : ` (did you mean ${guess}?)`}`)
+}
+
+/** The command's arguments and options as it takes them: a missing one, an extra one or another command's option is refused. */
+function checkInvocation(name: string, spec: CommandSpec, args: readonly string[], given: readonly string[]): void {
+  const optional = spec.optionalArgs ?? []
+  const missing = spec.args[args.length]
+  if (missing !== undefined) throw new UsageError(`missing <${missing}>: ${spec.usage.split('  ')[0]}`)
+  const extra = args[spec.args.length + optional.length]
+  if (extra !== undefined) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(extra)}: ${spec.usage.split('  ')[0]} (one command per call)`)
+  }
+  const foreign = given.filter((option) => !(spec.options as readonly string[]).includes(option))
+  if (foreign.length > 0) {
+    const takes = spec.options.length === 0 ? 'no options' : spec.options.map((option) => `--${option}`).join(', ')
+    const list = foreign.map((option) => `--${option}`).join(', ')
+    throw new UsageError(`${name} does not take ${list} (it takes ${takes}); nothing was sent`)
+  }
 }
 
 async function run(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true })
-  const options = values as Options & { json?: boolean; help?: boolean }
-  if (options.help === true || positionals.length === 0) {
+  const { json, help, ...given } = values
+  if (positionals.length === 0) {
     console.log(USAGE)
-    return positionals.length === 0 && options.help !== true ? 2 : 0
+    return help === true ? 0 : 2
   }
-  const config = readConfig()
-  const client = createAdminClient(config)
+  const resolved = resolve(positionals, help === true)
+  if ('help' in resolved) {
+    console.log(resolved.help)
+    return 0
+  }
+  const { name, spec, args } = resolved
+  if (help === true) {
+    console.log(`npm run admin -- ${spec.usage}\n\n${FOOTER}`)
+    return 0
+  }
+  // Every check before the first request: a command refused for its arguments has changed nothing.
+  checkInvocation(name, spec, args, Object.keys(given))
+  const client = createAdminClient(readConfig())
   const progress = (line: string): void => void process.stderr.write(`${line}\n`)
-  const [group, action] = positionals
-  const command = `${group} ${action ?? ''}`.trim()
-  let output: Output
-  switch (command) {
-    case 'merchants list':
-      output = await merchantsList(client, options)
-      break
-    case 'merchants get':
-      output = await merchantsGet(client, arg(positionals, 2, 'merchantId'))
-      break
-    case 'merchants put':
-      output = await merchantsPut(client, arg(positionals, 2, 'merchantId'), options)
-      break
-    case 'merchants patch':
-      output = await merchantsPatch(client, arg(positionals, 2, 'merchantId'), options)
-      break
-    case 'endpoint disable':
-    case 'endpoint enable':
-      output = await endpoint(client, action!, arg(positionals, 2, 'merchantId'))
-      break
-    case 'orders get':
-      output = await ordersGet(client, arg(positionals, 2, 'merchantId'), arg(positionals, 3, 'outTradeNo'), options)
-      break
-    case 'refunds put':
-      output = await refundsPut(
-        client,
-        {
-          merchantId: arg(positionals, 2, 'merchantId'),
-          outTradeNo: arg(positionals, 3, 'outTradeNo'),
-          outRefundNo: arg(positionals, 4, 'outRefundNo'),
-        },
-        options,
-      )
-      break
-    case 'deliveries list':
-      output = await deliveriesList(client, arg(positionals, 2, 'merchantId'), options)
-      break
-    case 'deliveries get':
-      output = await deliveriesGet(client, arg(positionals, 2, 'deliveryId'))
-      break
-    case 'deliveries replay':
-      output = await deliveriesReplay(client, arg(positionals, 2, 'deliveryId'))
-      break
-    case 'deliveries recover':
-      output = await deliveriesRecover(client, arg(positionals, 2, 'merchantId'), options, progress)
-      break
-    case 'projection status':
-      output = await projectionStatus(client)
-      break
-    case 'projection redrive':
-      output = await redriveProjection(client, progress)
-      break
-    case 'notifications list':
-      output = await notificationsList(client, arg(positionals, 2, 'merchantId'), options)
-      break
-    default:
-      // One-word commands take their first argument where a two-word command has its action.
-      if (group === 'stats') output = await stats(client, arg(positionals, 1, 'merchantId'), options)
-      else if (group === 'test-event') output = await testEvent(client, arg(positionals, 1, 'merchantId'))
-      else if (group === 'reseal') output = await resealAll(client, progress)
-      else if (group === 'retention') output = await scheduleRetention(client, positionals[1], progress)
-      else throw new UsageError(`unknown command: ${command}`)
-  }
-  console.log(options.json === true ? JSON.stringify(output.json, null, 2) : output.text)
+  const output = await spec.run({ client, args, options: given as Options, progress })
+  console.log(json === true ? JSON.stringify(output.json, null, 2) : output.text)
   return output.exitCode ?? 0
 }
 
@@ -174,20 +126,20 @@ async function main(): Promise<void> {
       // The message first and alone: the commands are one `--help` away, not fifty lines below it.
       console.error(`error: ${(error as Error).message}\n(npm run admin -- --help lists the commands and options)`)
       process.exitCode = 2
-    } else if (error instanceof TypeError && /fetch failed/.test(error.message)) {
-      console.error(`error: cannot reach the gateway (${readConfigUrl()}): is it running?`)
+    } else if (error instanceof Unreachable || error instanceof NotTheGateway) {
+      if (json)
+        console.log(
+          JSON.stringify(
+            { error: { code: error.name === 'Unreachable' ? 'unreachable' : 'not_the_gateway', message: error.message } },
+            null,
+            2,
+          ),
+        )
+      else console.error(`error: ${error.message}`)
       process.exitCode = 1
     } else {
       throw error
     }
-  }
-}
-
-function readConfigUrl(): string {
-  try {
-    return readConfig().url
-  } catch {
-    return 'PAYGATE_URL'
   }
 }
 

@@ -10,8 +10,51 @@ export type Schemas = components['schemas']
 
 export type AdminClient = ReturnType<typeof createAdminClient>
 
-export function createAdminClient(config: CliConfig) {
-  return createClient<paths>({ baseUrl: config.url, headers: { authorization: `Bearer ${config.token}` } })
+/** How long one request may take before the CLI gives up on it (the admin API answers in well under a second). */
+const REQUEST_TIMEOUT_MS = 30_000
+
+export function createAdminClient(config: CliConfig, timeoutMs = REQUEST_TIMEOUT_MS) {
+  return createClient<paths>({
+    baseUrl: config.url,
+    headers: { authorization: `Bearer ${config.token}` },
+    fetch: (request) => adminFetch(request, config.url, timeoutMs),
+  })
+}
+
+/** A reply that is not the admin API's JSON: another server (a proxy's login page, a wrong PAYGATE_URL) answered. */
+export class NotTheGateway extends Error {
+  override readonly name = 'NotTheGateway'
+}
+
+/** The gateway could not be reached, or did not answer in time: the message says which, and why. */
+export class Unreachable extends Error {
+  override readonly name = 'Unreachable'
+}
+
+async function adminFetch(request: Request, gateway: string, timeoutMs: number): Promise<Response> {
+  let response: Response
+  try {
+    response = await fetch(request, { signal: AbortSignal.timeout(timeoutMs) })
+  } catch (error) {
+    const reason = (error as Error).name === 'TimeoutError' ? `no reply within ${timeoutMs / 1000} s` : causeOf(error)
+    throw new Unreachable(`cannot reach the gateway at ${gateway} (${reason}): is it running, and is PAYGATE_URL its origin?`)
+  }
+  const type = response.headers.get('content-type') ?? ''
+  if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
+    throw new NotTheGateway(
+      `${gateway} answered HTTP ${response.status} with ${type === '' ? 'no content type' : type}, not the admin API's JSON: ` +
+        "is PAYGATE_URL the gateway's origin (http(s)://host[:port], without /admin), and is nothing in front of it asking to sign in?",
+    )
+  }
+  return response
+}
+
+/** A failed fetch's cause in a few words: its code (ECONNREFUSED, ENOTFOUND, a TLS error) and message. */
+function causeOf(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause
+  const code = cause?.code
+  const message = cause?.message ?? (error as Error).message
+  return code !== undefined && !message.includes(code) ? `${code}: ${message}` : message
 }
 
 /** An error reply of the admin API (`{"error": {"code", "message"}}`), or a reply that is not one. */

@@ -1,7 +1,7 @@
 /** @module The CLI's delivery commands: list, one with its attempts, replay, and bulk recovery with progress. */
 import { UsageError } from './body.ts'
 import { unwrap, type AdminClient } from './client.ts'
-import type { Options, Output, Progress } from './commands.ts'
+import { integer, type Options, type Output, type Progress } from './commands.ts'
 import { record, table } from './format.ts'
 
 /** Orders per recover call: small pages, so progress shows as the recovery goes. */
@@ -16,7 +16,7 @@ export async function deliveriesList(client: AdminClient, merchantId: string, op
       params: {
         path: { merchantId },
         query: {
-          limit: options.limit === undefined ? undefined : Number(options.limit),
+          limit: integer(options.limit, '--limit'),
           cursor: options.cursor,
           status: options.status as DeliveryStatus | undefined,
           type: options.type as EventType | undefined,

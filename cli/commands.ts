@@ -1,9 +1,10 @@
 /**
  * @module The CLI's commands, each one or a few calls of the typed admin client. Each returns what `--json` prints
- * (the API's own replies) and the readable text shown otherwise.
+ * (the API's own replies) and the readable text shown otherwise. Here what they share, and the order, refund,
+ * notification and stats commands; merchants, deliveries and the gateway-wide walks have files of their own.
  */
-import { buildBody, UsageError, type BodyOptions } from './body.ts'
-import { ApiError, unwrap, type AdminClient, type Schemas } from './client.ts'
+import { UsageError, type BodyOptions } from './body.ts'
+import { unwrap, type AdminClient } from './client.ts'
 import { record, table } from './format.ts'
 
 export interface Options extends BodyOptions {
@@ -37,75 +38,15 @@ function need(value: string | undefined, what: string): string {
   return value
 }
 
-function integer(value: string, flag: string): number
-function integer(value: string | undefined, flag: string): number | undefined
-function integer(value: string | undefined, flag: string): number | undefined {
+export function integer(value: string, flag: string): number
+export function integer(value: string | undefined, flag: string): number | undefined
+export function integer(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined
   if (!/^\d+$/.test(value)) throw new UsageError(`${flag}: expected a whole number`)
   return Number(value)
 }
 
-const out = (json: unknown, text: string): Output => ({ json, text })
-
-export async function merchantsList(client: AdminClient, options: Options): Promise<Output> {
-  const merchants: Schemas['MerchantList']['merchants'] = []
-  let cursor = options.cursor
-  let next: string | null = null
-  do {
-    const page = await unwrap(client.GET('/admin/merchants', { params: { query: { limit: integer(options.limit, '--limit'), cursor } } }))
-    merchants.push(...page.merchants)
-    next = page.next_cursor
-    cursor = next ?? undefined
-  } while (options.all === true && next !== null)
-  const rows = merchants.map((m) => ({
-    id: m.id,
-    url: m.forward.url,
-    disabled: m.forward.disabled_at ?? '',
-    providers: m.providers.join(','),
-    updated: m.updated_at,
-  }))
-  const more = next === null ? '' : `\nmore: --cursor ${next} (or --all)`
-  return out({ merchants, next_cursor: next }, table(rows, ['id', 'url', 'disabled', 'providers', 'updated']) + more)
-}
-
-export async function merchantsGet(client: AdminClient, merchantId: string): Promise<Output> {
-  const merchant = await unwrap(client.GET('/admin/merchants/{merchantId}', { params: { path: { merchantId } } }))
-  return out(merchant, record(merchant))
-}
-
-export async function merchantsPut(client: AdminClient, merchantId: string, options: Options): Promise<Output> {
-  if (options.file === undefined && (options.key ?? []).length === 0 && (options.set ?? []).length === 0) {
-    throw new UsageError('merchants put needs --file body.json (and --key name=@file.pem for keys kept in files)')
-  }
-  const body = buildBody(options) as Schemas['MerchantInput']
-  const { data, error, response } = await client.PUT('/admin/merchants/{merchantId}', { params: { path: { merchantId } }, body })
-  const merchant = await unwrap(Promise.resolve({ data, error, response }))
-  return out(merchant, `${response.status === 201 ? 'created' : 'replaced'} ${merchantId}\n${record(merchant)}`)
-}
-
-export async function merchantsPatch(client: AdminClient, merchantId: string, options: Options): Promise<Output> {
-  const body = buildBody(options) as Schemas['MerchantPatch']
-  if (Object.keys(body).length === 0) throw new UsageError('merchants patch needs --file, --set, --key or --unset')
-  const merchant = await unwrap(client.PATCH('/admin/merchants/{merchantId}', { params: { path: { merchantId } }, body }))
-  return out(merchant, `patched ${merchantId}\n${record(merchant)}`)
-}
-
-export async function endpoint(client: AdminClient, action: string, merchantId: string): Promise<Output> {
-  const params = { params: { path: { merchantId } } }
-  if (action !== 'disable' && action !== 'enable') throw new UsageError('endpoint disable|enable <merchantId>')
-  const reply = await unwrap(
-    action === 'disable'
-      ? client.POST('/admin/merchants/{merchantId}/endpoint/disable', params)
-      : client.POST('/admin/merchants/{merchantId}/endpoint/enable', params),
-  )
-  return out(reply, record(reply))
-}
-
-export async function testEvent(client: AdminClient, merchantId: string): Promise<Output> {
-  const result = await unwrap(client.POST('/admin/merchants/{merchantId}/test-event', { params: { path: { merchantId } } }))
-  const verdict = result.delivered ? 'delivered' : 'NOT delivered'
-  return { ...out(result, `webhook.test ${result.event_id}: ${verdict}\n${record(result)}`), exitCode: result.delivered ? 0 : 1 }
-}
+export const out = (json: unknown, text: string): Output => ({ json, text })
 
 export async function ordersGet(client: AdminClient, merchantId: string, outTradeNo: string, options: Options): Promise<Output> {
   const order = await unwrap(
@@ -118,18 +59,44 @@ export async function ordersGet(client: AdminClient, merchantId: string, outTrad
     provider: order.provider,
     status: order.status,
     amount: order.amount,
+    // What the merchant registered: beside an amount_mismatch, the figure the payment did not match.
+    ...(order.expected_amount === null ? {} : { expected_amount: order.expected_amount }),
     currency: order.currency,
     transaction_id: order.transaction_id,
     paid_at: order.paid_at,
     refunded_amount: order.refunded_amount,
     // Only once it happened: what is missing below is then past its retention date.
     ...(order.compacted_at === null ? {} : { compacted_at: order.compacted_at }),
+    ...(order.other_providers.length === 0 ? {} : { other_providers: order.other_providers.join(', ') }),
   })
+  const notifications = table(
+    order.notifications.map((n) => ({
+      received_at: n.received_at,
+      channel: n.channel,
+      verdict: n.verdict,
+      reason: n.reason,
+      source: n.source,
+    })),
+    ['received_at', 'channel', 'verdict', 'reason', 'source'],
+  )
+  const refunds = table(
+    (order.refunds ?? []).map((r) => ({
+      out_refund_no: r.out_refund_no,
+      refund_id: r.refund_id,
+      amount: r.amount,
+      registered: r.registered_amount,
+      status: r.status,
+      next_query: r.next_query_at,
+    })),
+    ['out_refund_no', 'refund_id', 'amount', 'registered', 'status', 'next_query'],
+  )
   const deliveries = table(
     order.deliveries.map((d) => ({ id: d.id, event_id: d.event_id, type: d.type, status: d.status, attempts: d.attempts })),
     ['id', 'event_id', 'type', 'status', 'attempts'],
   )
-  return out(order, `${summary}\n\ndeliveries\n${deliveries}`)
+  const sections = [summary, `notifications\n${notifications}`, `refunds\n${refunds}`, `deliveries\n${deliveries}`]
+  if (order.reconciliation !== null) sections.push(`queries\n${record(order.reconciliation)}`)
+  return out(order, sections.join('\n\n'))
 }
 
 /** `PUT …/orders/{outTradeNo}/refunds/{outRefundNo}` registers a refund the merchant asked the provider for. */
@@ -196,113 +163,4 @@ export async function stats(client: AdminClient, merchantId: string, options: Op
     text += `\n\n${table(rows, ['start', 'accepted', 'duplicate', 'rejected', 'delivered', 'failed'])}`
   }
   return out(reply, text)
-}
-
-export async function resealAll(client: AdminClient, progress: Progress): Promise<Output> {
-  let resealed = 0
-  let unchanged = 0
-  const unreadable: string[] = []
-  let cursor: string | undefined
-  do {
-    const page = await unwrap(client.POST('/admin/reseal', { body: cursor === undefined ? {} : { cursor } }))
-    resealed += page.resealed
-    unchanged += page.unchanged
-    unreadable.push(...page.unreadable)
-    progress(`resealed ${resealed}, already current ${unchanged}…`)
-    cursor = page.next_cursor ?? undefined
-  } while (cursor !== undefined)
-  const done = `resealed ${resealed} merchant(s); ${unchanged} already under the current MASTER_KEY`
-  if (unreadable.length === 0) return out({ resealed, unchanged, unreadable }, done)
-  // Left as they are: only the key they were sealed under opens them.
-  const text =
-    `${done}; ${unreadable.length} could not be opened with MASTER_KEY or MASTER_KEY_PREVIOUS: ${unreadable.join(', ')}\n` +
-    'set MASTER_KEY_PREVIOUS to the key they were sealed under, then run reseal again'
-  return { ...out({ resealed, unchanged, unreadable }, text), exitCode: 1 }
-}
-
-export async function projectionStatus(client: AdminClient): Promise<Output> {
-  const status = await unwrap(client.GET('/admin/projection'))
-  const since = status.oldest_parked_at === null ? '' : ` (the oldest since ${status.oldest_parked_at})`
-  return out(
-    status,
-    `${status.parked} projection record(s) parked${since}${status.parked > 0 ? ': npm run admin -- projection redrive' : ''}`,
-  )
-}
-
-export async function redriveProjection(client: AdminClient, progress: Progress): Promise<Output> {
-  let redriven = 0
-  let remaining = 0
-  do {
-    const page = await unwrap(client.POST('/admin/projection/redrive', { body: {} }))
-    redriven += page.redriven
-    remaining = page.remaining
-    progress(`sent again ${redriven}, still parked ${remaining}…`)
-    if (page.redriven === 0) break
-  } while (remaining > 0)
-  return out({ redriven, remaining }, `sent ${redriven} parked projection record(s) back to the queue; ${remaining} still parked`)
-}
-
-/** Every merchant's id, page by page: for the commands that walk them all. */
-async function allMerchantIds(client: AdminClient): Promise<string[]> {
-  const ids: string[] = []
-  let cursor: string | undefined
-  do {
-    const page = await unwrap(client.GET('/admin/merchants', { params: { query: { limit: 100, cursor } } }))
-    ids.push(...page.merchants.map((m) => m.id))
-    cursor = page.next_cursor ?? undefined
-  } while (cursor !== undefined)
-  return ids
-}
-
-interface RetentionTotals {
-  checked: number
-  scheduled: number
-  failed: number
-}
-
-/** One merchant's retention walk, page by page: its totals. */
-async function walkRetention(client: AdminClient, merchantId: string, progress: Progress): Promise<RetentionTotals> {
-  const totals: RetentionTotals = { checked: 0, scheduled: 0, failed: 0 }
-  let cursor: string | undefined
-  do {
-    const page = await unwrap(
-      client.POST('/admin/merchants/{merchantId}/retention', {
-        params: { path: { merchantId } },
-        body: cursor === undefined ? {} : { cursor },
-      }),
-    )
-    totals.checked += page.checked
-    totals.scheduled += page.scheduled
-    totals.failed += page.failed
-    progress(`${merchantId}: checked ${totals.checked}, dated ${totals.scheduled}, failed ${totals.failed}…`)
-    cursor = page.next_cursor ?? undefined
-  } while (cursor !== undefined)
-  return totals
-}
-
-/**
- * Gives each stored object of the merchant named (else of every merchant) its retention date: after upgrading, or
- * shortening it. Walking every merchant, one whose walk fails is reported and the others are walked.
- */
-export async function scheduleRetention(client: AdminClient, merchantId: string | undefined, progress: Progress): Promise<Output> {
-  const merchants = merchantId === undefined ? await allMerchantIds(client) : [merchantId]
-  const totals: RetentionTotals = { checked: 0, scheduled: 0, failed: 0 }
-  const unwalked: { merchant_id: string; error: string }[] = []
-  for (const id of merchants) {
-    try {
-      const walked = await walkRetention(client, id, progress)
-      totals.checked += walked.checked
-      totals.scheduled += walked.scheduled
-      totals.failed += walked.failed
-    } catch (error) {
-      if (merchantId !== undefined || !(error instanceof ApiError)) throw error
-      unwalked.push({ merchant_id: id, error: `${error.status} ${error.code}: ${error.message}` })
-      progress(`${id}: not walked: ${error.status} ${error.code}: ${error.message}`)
-    }
-  }
-  let text = `checked ${totals.checked} stored object(s) of ${merchants.length} merchant(s); ${totals.scheduled} given their retention date`
-  if (totals.failed > 0) text += `\n${totals.failed} could not be reached: run it again later`
-  for (const { merchant_id, error } of unwalked) text += `\nnot walked: ${merchant_id} (${error})`
-  const output = out({ merchants: merchants.length, ...totals, unwalked }, text)
-  return totals.failed > 0 || unwalked.length > 0 ? { ...output, exitCode: 1 } : output
 }

@@ -15,7 +15,7 @@ export class ConfigError extends Error {
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
-  const url = (env.PAYGATE_URL ?? localGateway()).replace(/\/+$/, '')
+  const url = gatewayOrigin(env.PAYGATE_URL ?? localGateway())
   // The dev token only for the dev gateway: never send a local secret to another host.
   // Trimmed, as a header value is: a token file's final newline is no part of it.
   const token = (env.PAYGATE_ADMIN_TOKEN ?? (url === localGateway() ? readDevVarsIfPresent().ADMIN_TOKEN : undefined))?.trim()
@@ -37,4 +37,28 @@ function localGateway(): string {
     if (error instanceof DevVarsError) throw new ConfigError(error.message)
     throw error
   }
+}
+
+/** PAYGATE_URL as the origin the API's paths go under: http(s), no path (a trailing slash is fine), no query. */
+function gatewayOrigin(configured: string): string {
+  const trimmed = configured.trim().replace(/\/+$/, '')
+  if (!/^[a-z][a-z\d+.-]*:\/\//i.test(trimmed))
+    throw new ConfigError(`PAYGATE_URL ${JSON.stringify(trimmed)} must start with http:// or https://`)
+  let url: URL
+  try {
+    url = new URL(trimmed)
+  } catch {
+    throw new ConfigError(
+      `PAYGATE_URL ${JSON.stringify(trimmed)} is not a URL: give the gateway's origin, such as https://paygate.example.com`,
+    )
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`PAYGATE_URL ${JSON.stringify(trimmed)} must start with http:// or https://`)
+  }
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new ConfigError(
+      `PAYGATE_URL ${JSON.stringify(`${url.origin}${url.pathname}`)} has a path or more: give the gateway's origin alone (${url.origin}); the commands add /admin/…`,
+    )
+  }
+  return url.origin
 }

@@ -1,0 +1,272 @@
+/**
+ * The admin CLI as an operator types it (from a black-box audit of it): an option or argument its command does not
+ * take is refused before anything is sent, where it was ignored (`deliveries recover --order A` recovered every order);
+ * `--key` without `@` is refused, where the file's name was stored as the secret; paths are from the directory the
+ * command was typed in; `--set` sends true, false and lists as such; `--unset` of a platform key the merchant does
+ * not have is refused; a reply that is not the API's JSON, or a PAYGATE_URL with a path, is named as such. A stand-in
+ * gateway records what reaches it.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { runCli, runCliWith } from './cli-run'
+import { freePort } from './wrangler-dev'
+
+const TOKEN = 'cli-usage-token'
+/** A token the stand-in answers as a sign-in page in front of the gateway would: 200, HTML. */
+const PROXIED = 'cli-usage-behind-a-login-page'
+
+const merchant = {
+  forward: { url: 'https://m.example/hooks' },
+  wechatpay: {
+    mchid: '1900000001',
+    appid: 'wx1',
+    platformPublicKeys: { OLD_SERIAL: '-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----' },
+  },
+}
+
+const order = {
+  merchant_id: 'm1',
+  provider: 'wechatpay',
+  out_trade_no: 'T1',
+  status: 'partially_refunded',
+  amount: 1000,
+  expected_amount: 1000,
+  currency: 'CNY',
+  transaction_id: '4200001',
+  paid_at: '2026-12-01T00:00:00Z',
+  refunded_amount: 300,
+  updated_at: '2026-12-01T00:00:00Z',
+  compacted_at: null,
+  events: [],
+  deliveries: [],
+  notifications: [
+    { id: 'ntf_1', channel: 'wechatpay.v3', received_at: '2026-12-01T00:00:00Z', verdict: 'accepted', reason: null, source: 'notify' },
+  ],
+  refunds: [
+    {
+      out_refund_no: 'R1',
+      refund_id: '5030',
+      amount: 300,
+      status: 'succeeded',
+      registered_amount: 300,
+      next_query_at: null,
+      last_query_result: null,
+    },
+    {
+      out_refund_no: 'R2',
+      refund_id: null,
+      amount: null,
+      status: 'pending',
+      registered_amount: 200,
+      next_query_at: '2026-12-01T00:05:00Z',
+      last_query_result: null,
+    },
+  ],
+  reconciliation: null,
+  other_providers: [],
+}
+
+interface Received {
+  method: string
+  url: string
+  body: unknown
+}
+
+let gateway: Server
+let url: string
+let received: Received[] = []
+
+beforeAll(async () => {
+  const port = await freePort()
+  url = `http://127.0.0.1:${port}`
+  gateway = createServer((request, response) => {
+    let text = ''
+    request.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')))
+    request.on('end', () => {
+      received.push({ method: request.method ?? '', url: request.url ?? '', body: text === '' ? null : JSON.parse(text) })
+      if (request.headers.authorization === `Bearer ${PROXIED}`) {
+        response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Sign in</title>')
+        return
+      }
+      const found: Record<string, unknown> = {
+        'GET /admin/merchants/m1': merchant,
+        'PATCH /admin/merchants/m1': merchant,
+        'GET /admin/merchants/m1/orders/T1': order,
+      }
+      const reply = found[`${request.method} ${request.url}`]
+      if (request.headers.authorization !== `Bearer ${TOKEN}` || reply === undefined) {
+        response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"not_found","message":"no"}}')
+        return
+      }
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply))
+    })
+  })
+  await new Promise<void>((resolve) => gateway.listen(port, '127.0.0.1', resolve))
+})
+
+afterAll(async () => {
+  await new Promise((resolve) => gateway.close(resolve))
+})
+
+beforeEach(() => {
+  received = []
+})
+
+const cli = (...args: string[]) => runCli({ url, token: TOKEN }, ...args)
+
+describe('what a command does not take is refused, and nothing is sent', () => {
+  it.each([
+    [
+      ['deliveries', 'recover', 'm1', '--since', '2026-12-01T00:00:00Z', '--order', 'A'],
+      /deliveries recover does not take --order \(it takes --since, --until\)/,
+    ],
+    [['endpoint', 'disable', 'm1', 'm2'], /unexpected argument "m2": endpoint disable <merchantId>/],
+    [['deliveries', 'replay', 'dlv_1', 'dlv_2'], /unexpected argument "dlv_2"/],
+    [['merchants', 'get', 'm1', '--limit', '3'], /merchants get does not take --limit \(it takes no options\)/],
+    [['reseal', 'm1'], /unexpected argument "m1": reseal/],
+    [['merchants', 'lst'], /unknown command: merchants lst \(did you mean merchants list\?\)/],
+    [['merchnts', 'list'], /unknown command: merchnts list \(did you mean merchants\?\)/],
+    [
+      ['merchants', 'patch', 'm1', '--key', 'alipay.appAuthToken=token.txt'],
+      /--key reads a file, written name=@path; for a value typed in, use --set alipay\.appAuthToken=/,
+    ],
+  ])('%j', async (args, message) => {
+    const run = await cli(...args)
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(message)
+    expect(received).toEqual([])
+  })
+
+  it("prints one command group's usage for `merchants --help`, and one command's for `deliveries list --help`", async () => {
+    const group = await cli('merchants', '--help')
+    expect(group.code).toBe(0)
+    expect(group.stdout).toContain('merchants patch <merchantId>')
+    expect(group.stdout).not.toContain('deliveries list')
+    const one = await cli('deliveries', 'list', '--help')
+    expect(one.code).toBe(0)
+    expect(one.stdout).toMatch(/^npm run admin -- deliveries list <merchantId> \[--status S\]/)
+    expect(received).toEqual([])
+  })
+})
+
+describe('bodies', () => {
+  it('reads --key and --file paths from the directory the command was typed in (INIT_CWD), without a BOM or final newline', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'paygate-cli-'))
+    writeFileSync(join(directory, 'apiv3.key'), '\uFEFF0123456789abcdef0123456789abcdef\n')
+    writeFileSync(join(directory, 'patch.json'), '{"forward": {"url": "https://m.example/new"}}')
+    const run = await runCliWith(
+      { INIT_CWD: directory },
+      { url, token: TOKEN },
+      'merchants',
+      'patch',
+      'm1',
+      '--file',
+      'patch.json',
+      '--key',
+      'wechatpay.apiV3Key=@apiv3.key',
+    )
+    expect(run.code).toBe(0)
+    expect(received).toEqual([
+      {
+        method: 'PATCH',
+        url: '/admin/merchants/m1',
+        body: { forward: { url: 'https://m.example/new' }, wechatpay: { apiV3Key: '0123456789abcdef0123456789abcdef' } },
+      },
+    ])
+    const missing = await runCliWith(
+      { INIT_CWD: directory },
+      { url, token: TOKEN },
+      'merchants',
+      'patch',
+      'm1',
+      '--key',
+      'wechatpay.apiV3Key=@nope.key',
+    )
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toContain(`${join(directory, 'nope.key')} cannot be read (no such file)`)
+  })
+
+  it('names where a --file is not valid JSON', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'paygate-cli-'))
+    writeFileSync(join(directory, 'bad.json'), '{\n  "forward": {"url": "https://m.example/x",}\n}')
+    const run = await runCliWith({ INIT_CWD: directory }, { url, token: TOKEN }, 'merchants', 'patch', 'm1', '--file', 'bad.json')
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(/bad\.json: not valid JSON \(at position \d+/)
+    expect(received).toEqual([])
+  })
+
+  it('sends --set true, false and JSON lists as such, and any other value as text', async () => {
+    const run = await cli(
+      'merchants',
+      'patch',
+      'm1',
+      '--set',
+      'requireRegisteredOrders=true',
+      '--set',
+      'wechatpay.autoPlatformCertificates=false',
+      '--set',
+      'wechatpay.appid=["wx1","wx2"]',
+      '--set',
+      'alipay.appId=2021000000000777',
+    )
+    expect(run.code).toBe(0)
+    expect(received[0]!.body).toEqual({
+      requireRegisteredOrders: true,
+      wechatpay: { autoPlatformCertificates: false, appid: ['wx1', 'wx2'] },
+      alipay: { appId: '2021000000000777' },
+    })
+  })
+
+  it('refuses --unset of a platform key the merchant does not have, naming those it has; removes one it has', async () => {
+    const typo = await cli('merchants', 'patch', 'm1', '--unset', 'wechatpay.platformPublicKeys.OLD_SERIA')
+    expect(typo.code).toBe(2)
+    expect(typo.stderr).toContain('m1 has no wechatpay.platformPublicKeys entry OLD_SERIA (it has: OLD_SERIAL); nothing was sent')
+    expect(received.map((r) => r.method)).toEqual(['GET'])
+    received = []
+    const right = await cli('merchants', 'patch', 'm1', '--unset', 'wechatpay.platformPublicKeys.OLD_SERIAL')
+    expect(right.code).toBe(0)
+    expect(received.map((r) => `${r.method} ${JSON.stringify(r.body)}`)).toEqual([
+      'GET null',
+      'PATCH {"wechatpay":{"platformPublicKeys":{"OLD_SERIAL":null}}}',
+    ])
+  })
+})
+
+describe('the gateway and what answers for it', () => {
+  it("says a reply that is not the API's JSON is not the gateway's (a sign-in page in front of it), without a stack trace", async () => {
+    for (const args of [
+      ['merchants', 'get', 'm1'],
+      ['merchants', 'get', 'm1', '--json'],
+    ]) {
+      const run = await runCli({ url, token: PROXIED }, ...args)
+      expect(run.code).toBe(1)
+      expect(`${run.stdout}${run.stderr}`).toContain(`${url} answered HTTP 200 with text/html, not the admin API's JSON`)
+      expect(run.stderr).not.toMatch(/SyntaxError|at .*\.js:\d+/)
+    }
+  })
+
+  it('refuses a PAYGATE_URL with a path or without a scheme, before sending anything', async () => {
+    const withPath = await runCli({ url: `${url}/admin`, token: TOKEN }, 'merchants', 'get', 'm1')
+    expect(withPath.code).toBe(2)
+    expect(withPath.stderr).toContain(`give the gateway's origin alone (${url})`)
+    const bare = await runCli({ url: url.replace('http://', ''), token: TOKEN }, 'merchants', 'get', 'm1')
+    expect(bare.code).toBe(2)
+    expect(bare.stderr).toContain('must start with http:// or https://')
+    expect(received).toEqual([])
+    const slash = await runCli({ url: `${url}/`, token: TOKEN }, 'merchants', 'get', 'm1')
+    expect(slash.code).toBe(0)
+  })
+})
+
+it('orders get shows the registered amount, the notifications, the refunds (one still pending) and the deliveries', async () => {
+  const run = await cli('orders', 'get', 'm1', 'T1')
+  expect(run.code).toBe(0)
+  expect(run.stdout).toMatch(/^expected_amount\s+1000$/m)
+  expect(run.stdout).toMatch(/^notifications\n.*RECEIVED_AT.*\n2026-12-01T00:00:00Z\s+wechatpay\.v3\s+accepted/m)
+  expect(run.stdout).toMatch(/^R1\s+5030\s+300\s+300\s+succeeded/m)
+  expect(run.stdout).toMatch(/^R2\s+-\s+-\s+200\s+pending\s+2026-12-01T00:05:00Z$/m)
+  expect(run.stdout).toMatch(/^deliveries\n\(none\)$/m)
+})
