@@ -40,6 +40,26 @@ export function replaceChildren(parent: Element, ...children: Child[]): void {
   append(parent, children)
 }
 
+/**
+ * A click handler that runs `action` once per click meant: the second click of a double-click (`event.detail` 2 or
+ * more) is ignored, as is any click while the last run is still going (its button says so with aria-disabled, which,
+ * unlike disabled, keeps the focus on it). Keyboard activation (detail 0) is one click. Made once and given to each
+ * button drawn for the same action, the guard outlives a redraw.
+ */
+export function guardedClick(action: () => Promise<void>): (event: Event) => void {
+  let running = false
+  return (event) => {
+    if ((event as UIEvent).detail > 1 || running) return
+    const button = event.currentTarget as HTMLElement
+    running = true
+    button.setAttribute('aria-disabled', 'true')
+    void action().finally(() => {
+      running = false
+      button.removeAttribute('aria-disabled')
+    })
+  }
+}
+
 /** An instant in the viewer's zone, with UTC on hover (`title`) and in `datetime` for machines. */
 export function timeOf(iso: string | null | undefined): Child {
   if (iso === null || iso === undefined) return '—'

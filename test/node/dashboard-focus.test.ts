@@ -1,7 +1,8 @@
 /**
  * The console against a mocked admin API (the real bundle, served by the test): a delivery that finishes while the
  * operator holds a selection is shown finished once the selection goes; the focus an operator moves elsewhere during a
- * slow action stays where they put it; an order reduced to its tombstone says why its timeline begins late.
+ * slow action stays where they put it; an order reduced to its tombstone says why its timeline begins late; a
+ * double-click on Send again sends once, and a second Enter after confirming a recovery does not start another.
  */
 import type { Browser, Page, Route } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -152,6 +153,79 @@ describe('the console keeps up without getting in the way', () => {
     await page.reload()
     await page.getByRole('heading', { name: 'Order T-OLD' }).waitFor()
     expect(await timeline.locator('#compacted').count()).toBe(0)
+    await page.close()
+  }, 30_000)
+})
+
+describe('one action per action meant (from a console audit: a double-click sent an event twice)', () => {
+  const summary = { id: 'd1', event_id: 'evt_1', type: 'payment.succeeded', out_trade_no: 'T1', status: 'pending' }
+  /** A merchant page whose API answers at once, counting replays and recover calls. */
+  async function merchantConsole(p: Page, counts: { replays: number; recovers: number }) {
+    await serveConsole(p, (route, url) => {
+      const path = url.pathname
+      if (path === '/admin/deliveries/d1/replay') {
+        counts.replays += 1
+        return json(route, summary)
+      }
+      if (path === '/admin/deliveries/d1') return json(route, delivery('failed', 3))
+      if (path === '/admin/merchants/m1')
+        return json(route, { id: 'm1', forward: { url: 'https://shop.example/hook' }, endpoint_health: null })
+      if (path === '/admin/merchants/m1/stats')
+        return json(route, {
+          notifications: { accepted: 0, duplicate: 0, rejected: 0, rejected_by_reason: {} },
+          deliveries: { delivered: 0, failed: 1, pending: 0, success_rate: null, latency_ms: { p50: null, p95: null } },
+          series: [],
+        })
+      if (path === '/admin/merchants/m1/deliveries') {
+        const { attempts: _attempts, event: _event, ...row } = delivery('failed', 3)
+        return json(route, { deliveries: [{ ...row, attempts: 3, last_status_code: 500 }], next_cursor: null })
+      }
+      if (path === '/admin/merchants/m1/deliveries/recover') {
+        counts.recovers += 1
+        return json(route, { recovered: 1, orders: 1, next_cursor: null })
+      }
+      return route.fulfill({ status: 404, body: '{}' })
+    })
+  }
+
+  it('a double-click on Send again, on the delivery page and in the list, sends the event once', async () => {
+    page = await browser.newPage()
+    const counts = { replays: 0, recovers: 0 }
+    await merchantConsole(page, counts)
+    await page.goto(`${ORIGIN}/dashboard#/deliveries/d1`)
+    await page.getByRole('button', { name: 'Send again' }).dblclick()
+    await page.getByText('Queued to be sent again, with the same webhook-id.').waitFor({ timeout: 5000 })
+    await page.waitForTimeout(500)
+    expect(counts.replays).toBe(1)
+    // A second, deliberate click later sends again: that is what the button is for.
+    await page.getByRole('button', { name: 'Send again' }).click()
+    await expect.poll(() => counts.replays).toBe(2)
+
+    await page.goto(`${ORIGIN}/dashboard#/merchants/m1`)
+    const inList = page.getByRole('row').filter({ hasText: 'T1' }).getByRole('button', { name: 'Send again' })
+    await inList.dblclick({ timeout: 5000 })
+    await page.getByText(/Queued to be sent again/).waitFor({ timeout: 5000 })
+    await page.waitForTimeout(500)
+    expect(counts.replays).toBe(3)
+    await page.close()
+  }, 30_000)
+
+  it('after a recovery is confirmed, the focus is on its outcome: a second Enter starts nothing', async () => {
+    page = await browser.newPage()
+    const counts = { replays: 0, recovers: 0 }
+    await merchantConsole(page, counts)
+    await page.goto(`${ORIGIN}/dashboard#/merchants/m1`)
+    await page.getByRole('button', { name: 'Recover failed deliveries…' }).click()
+    const send = page.getByRole('dialog').getByRole('button', { name: 'Send 1' })
+    await send.waitFor()
+    await page.keyboard.press('Enter')
+    await page.keyboard.press('Enter')
+    await page.getByText('1 delivery queued to be sent again.').waitFor()
+    await page.keyboard.press('Enter')
+    await page.waitForTimeout(500)
+    expect(counts.recovers).toBe(1)
+    expect(await page.getByRole('dialog').isVisible()).toBe(false)
+    expect(await page.getByText('1 delivery queued to be sent again.').isVisible()).toBe(true)
     await page.close()
   }, 30_000)
 })

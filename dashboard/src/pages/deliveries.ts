@@ -3,7 +3,21 @@
  * to send it again; and recovery of every failed one in a window, after a confirmation that says how many.
  */
 import { api, merchantPath, query, type Schemas } from '../api'
-import { badge, failure, h, ident, link, loadMoreButton, notice, rememberFocus, replaceChildren, table, timeOf, type Child } from '../dom'
+import {
+  badge,
+  failure,
+  guardedClick,
+  h,
+  ident,
+  link,
+  loadMoreButton,
+  notice,
+  rememberFocus,
+  replaceChildren,
+  table,
+  timeOf,
+  type Child,
+} from '../dom'
 import { instantFromLocalInput, localInputFromMs } from '../format'
 import { href } from '../routes'
 // The server's own lists (a module of constants and types only: nothing else of the server enters the bundle).
@@ -94,7 +108,11 @@ export async function deliveriesSection(merchantId: string, signal: AbortSignal)
     timeOf(d.next_attempt_at),
     d.status === 'delivered'
       ? ''
-      : h('button', { type: 'button', class: 'small', 'data-focus-key': `replay-${d.id}`, onclick: () => void replay(d) }, 'Send again'),
+      : h(
+          'button',
+          { type: 'button', class: 'small', 'data-focus-key': `replay-${d.id}`, onclick: guardedClick(() => replay(d)) },
+          'Send again',
+        ),
   ]
   const draw = () =>
     replaceChildren(
@@ -192,8 +210,12 @@ function recoverForm(merchantId: string, refreshSoon: () => void): HTMLElement {
   const [sinceLabel, since] = dateInput('recover-since', 'Failed deliveries created since', localInputFromMs(Date.now() - 86_400_000))
   const [untilLabel, until] = dateInput('recover-until', 'Created before (optional; default now)')
   since.required = true
-  const status = h('div', { 'aria-live': 'polite' })
+  // Focused once a recovery is sent: the dialog would give the focus back to the Recover button, where a second Enter
+  // started the whole thing again over deliveries already queued.
+  const status = h('div', { 'aria-live': 'polite', tabindex: -1 })
   const dialog = h('dialog', { 'aria-labelledby': 'recover-title' })
+  // One recovery at a time: a submit while one is counted or sent is ignored.
+  let running = false
   const recover = async (window: { since: string; until: string }, counted: number) => {
     let recovered = 0
     let cursor: string | undefined
@@ -216,10 +238,15 @@ function recoverForm(merchantId: string, refreshSoon: () => void): HTMLElement {
       'button',
       {
         type: 'button',
-        onclick: () => {
+        onclick: (event: Event) => {
+          if ((event as UIEvent).detail > 1 || running) return
+          running = true
           dialog.close()
           replaceChildren(status, notice('Sending again…'))
-          void recover(window, count).catch(fail)
+          status.focus()
+          void recover(window, count)
+            .catch(fail)
+            .finally(() => (running = false))
         },
       },
       `Send ${count}`,
@@ -241,11 +268,13 @@ function recoverForm(merchantId: string, refreshSoon: () => void): HTMLElement {
       'aria-labelledby': 'recover-heading',
       onsubmit: async (event: Event) => {
         event.preventDefault()
+        if (running || dialog.open) return
         const chosen = windowOf(since, until, ['Failed deliveries created since', 'Created before'])
         if (typeof chosen === 'string') return fail(chosen)
         const window = { since: chosen.since ?? '', until: chosen.until ?? new Date().toISOString() }
         if (window.since >= window.until) return fail('“Failed deliveries created since” must be in the past.')
         replaceChildren(status, notice('Counting…'))
+        running = true
         try {
           const { count, capped } = await countRecoverable(merchantId, window)
           if (count === 0) {
@@ -256,6 +285,8 @@ function recoverForm(merchantId: string, refreshSoon: () => void): HTMLElement {
           }
         } catch (error) {
           fail(error)
+        } finally {
+          running = false
         }
       },
     },

@@ -1,6 +1,6 @@
 /** @module One delivery: what it carries, every attempt (status code, duration, the start of the reply), and Send again. */
 import { api, ApiError, type Schemas } from '../api'
-import { breadcrumbs, failure, h, link, notice, rememberFocus, replaceChildren, table, timeOf, type Child } from '../dom'
+import { breadcrumbs, failure, guardedClick, h, link, notice, rememberFocus, replaceChildren, table, timeOf, type Child } from '../dom'
 import { localTime, milliseconds } from '../format'
 import { href } from '../routes'
 import { deliveryStatus, orderLink, sendAgain } from './deliveries'
@@ -48,7 +48,7 @@ interface Kept {
   panel: { open: boolean }
 }
 
-function view(delivery: Delivery, replay: () => void, { news, refreshNews, panel }: Kept): HTMLElement[] {
+function view(delivery: Delivery, replay: (event: Event) => void, { news, refreshNews, panel }: Kept): HTMLElement[] {
   return [
     breadcrumbs(link(href.merchants(), 'Merchants'), link(href.merchant(delivery.merchant_id), delivery.merchant_id)),
     h('h1', { tabindex: -1 }, `Delivery of ${delivery.type}`),
@@ -102,7 +102,8 @@ export async function deliveryPage(main: HTMLElement, deliveryId: string, signal
   const { news, refreshNews } = kept
   let timer: ReturnType<typeof setTimeout> | undefined
   signal.addEventListener('abort', () => clearTimeout(timer))
-  const replay = async () => {
+  // One send per click meant (a double-click sent the event twice), across the redraw that follows each.
+  const replay = guardedClick(async () => {
     replaceChildren(news, notice('Sending again…'))
     try {
       replaceChildren(news, notice(await sendAgain(deliveryId)))
@@ -110,7 +111,7 @@ export async function deliveryPage(main: HTMLElement, deliveryId: string, signal
     } catch (error) {
       replaceChildren(news, failure(error))
     }
-  }
+  })
   /** Looks again while the delivery is pending; a failed look is said, and the next one still comes. */
   const poll = () => {
     timer = setTimeout(async () => {
@@ -147,7 +148,7 @@ export async function deliveryPage(main: HTMLElement, deliveryId: string, signal
     const selecting = !first && main.contains(document.getSelection()?.anchorNode ?? null) && !document.getSelection()?.isCollapsed
     if (first || (text !== shown && !selecting)) {
       const restoreFocus = rememberFocus(main)
-      replaceChildren(main, ...view(delivery, () => void replay(), kept))
+      replaceChildren(main, ...view(delivery, replay, kept))
       restoreFocus()
       shown = text
     }
