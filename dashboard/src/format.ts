@@ -37,6 +37,19 @@ export function localTime(iso: string, locale?: string, timeZone?: string): stri
   }).format(date)
 }
 
+/**
+ * The zone the console's times are shown in, said once in the header: its name and UTC offset now
+ * ("Asia/Shanghai (UTC+08:00)"), since the logs, the API and the listener speak UTC.
+ */
+export function zoneLabel(timeZone?: string, at: Date = new Date()): string {
+  const zone = timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).formatToParts(at)
+  if (zone === 'UTC' || zone === 'Etc/UTC') return 'UTC'
+  // "GMT+08:00", or "GMT" alone for an offset of zero.
+  const offset = parts.find((part) => part.type === 'timeZoneName')?.value ?? 'GMT'
+  return `${zone} (${offset === 'GMT' ? 'UTC+00:00' : offset.replace('GMT', 'UTC')})`
+}
+
 /** The same instant in UTC, for the hover title: `2026-11-30 10:00:00 UTC`. */
 export function utcTime(iso: string): string {
   const date = new Date(iso)

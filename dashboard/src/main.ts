@@ -4,6 +4,7 @@
  */
 import { ApiError, session, tokenWorks, whenSignedOut } from './api'
 import { h, notice, replaceChildren, failure } from './dom'
+import { zoneLabel } from './format'
 import { deliveryPage } from './pages/delivery'
 import { merchantPage } from './pages/merchant'
 import { merchantsPage } from './pages/merchants'
@@ -65,6 +66,7 @@ function header(): HTMLElement {
     {},
     h('a', { class: 'brand', href: href.merchants() }, 'paygate'),
     h('nav', { 'aria-label': 'Main' }, h('a', { href: href.merchants() }, 'Merchants'), h('a', { href: href.rejected() }, 'Rejected')),
+    h('span', { class: 'zone' }, `Times in ${zoneLabel()} (UTC on hover)`),
     h(
       'button',
       {

@@ -1,6 +1,6 @@
 /** The console's formatting: amounts from integer minor units by digits (exact at any size), instants in a zone and in UTC. */
 import { describe, expect, it } from 'vitest'
-import { instantFromLocalInput, localTime, money, percent, utcTime } from '../../dashboard/src/format'
+import { instantFromLocalInput, localTime, money, percent, utcTime, zoneLabel } from '../../dashboard/src/format'
 
 const yuan = (fen: number | null): string => money(fen, 'CNY')
 
@@ -45,6 +45,13 @@ describe('times', () => {
     expect(localTime('2026-11-30T01:59:58.000Z', 'en-GB', 'Asia/Shanghai')).toBe('30 Nov 2026, 09:59:58')
     expect(localTime('2026-11-30T01:59:58.000Z', 'en-GB', 'UTC')).toBe('30 Nov 2026, 01:59:58')
     expect(utcTime('2026-11-30T01:59:58.000Z')).toBe('2026-11-30 01:59:58 UTC')
+  })
+
+  it('names the zone times are shown in, with its UTC offset at the time (a console audit: times without a zone)', () => {
+    expect(zoneLabel('Asia/Shanghai')).toBe('Asia/Shanghai (UTC+08:00)')
+    expect(zoneLabel('UTC')).toBe('UTC')
+    expect(zoneLabel('Europe/London', new Date('2026-07-01T00:00:00Z'))).toBe('Europe/London (UTC+01:00)')
+    expect(zoneLabel('Europe/London', new Date('2026-12-01T00:00:00Z'))).toBe('Europe/London (UTC+00:00)')
   })
 
   it('leaves an empty date input out of a filter', () => {
