@@ -1198,7 +1198,7 @@ export type components = {
             deliveries: {
                 /** @description Deliveries the merchant accepted in the window. */
                 delivered: number;
-                /** @description Deliveries that failed for good in the window (retries ran out, endpoint gone or disabled). */
+                /** @description Deliveries that failed for good (retries ran out, endpoint gone or disabled): in the totals, those created in the window that are failed now, what a recovery would send again (one recovered since is no longer counted); in `series`, the failures in each bucket as they happened. */
                 failed: number;
                 /** @description delivered / (delivered + failed); null when neither happened. */
                 success_rate: number | null;
@@ -1227,7 +1227,7 @@ export type components = {
                 deliveries: {
                     /** @description Deliveries the merchant accepted in the window. */
                     delivered: number;
-                    /** @description Deliveries that failed for good in the window (retries ran out, endpoint gone or disabled). */
+                    /** @description Deliveries that failed for good (retries ran out, endpoint gone or disabled): in the totals, those created in the window that are failed now, what a recovery would send again (one recovered since is no longer counted); in `series`, the failures in each bucket as they happened. */
                     failed: number;
                     /** @description delivered / (delivered + failed); null when neither happened. */
                     success_rate: number | null;

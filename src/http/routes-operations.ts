@@ -20,7 +20,12 @@ const deliveryCounts = {
   failed: z
     .number()
     .int()
-    .meta({ description: 'Deliveries that failed for good in the window (retries ran out, endpoint gone or disabled).' }),
+    .meta({
+      description:
+        'Deliveries that failed for good (retries ran out, endpoint gone or disabled): in the totals, those created in the ' +
+        'window that are failed now, what a recovery would send again (one recovered since is no longer counted); in ' +
+        '`series`, the failures in each bucket as they happened.',
+    }),
   success_rate: z.number().nullable().meta({ description: 'delivered / (delivered + failed); null when neither happened.' }),
   latency_ms: z
     .object({ p50: z.number().int().nullable(), p95: z.number().int().nullable() })

@@ -144,15 +144,26 @@ export async function readRejectedReasons(
   return Object.fromEntries(results.map((row) => [row.reason, row.n]))
 }
 
-/** Deliveries created in [since, until) that are still pending. */
-export async function countPendingDeliveries(db: D1Database, merchantId: string, since: string, until: string): Promise<number> {
-  const row = await db
+/**
+ * Deliveries created in [since, until) that are pending now, and those failed now (what a recovery would send again):
+ * one seek per status in the unsettled deliveries' partial index.
+ */
+export async function countUnsettledDeliveries(
+  db: D1Database,
+  merchantId: string,
+  since: string,
+  until: string,
+): Promise<{ pending: number; failed: number }> {
+  const { results } = await db
     .prepare(
-      `SELECT count(*) AS n FROM deliveries WHERE merchant_id = ? AND status <> 'delivered' AND status = 'pending' AND created_at >= ? AND created_at < ?`,
+      `SELECT status, count(*) AS n FROM deliveries
+       WHERE merchant_id = ? AND status <> 'delivered' AND status IN ('pending', 'failed') AND created_at >= ? AND created_at < ?
+       GROUP BY status`,
     )
     .bind(merchantId, since, until)
-    .first<{ n: number }>()
-  return row?.n ?? 0
+    .all<{ status: string; n: number }>()
+  const count = (status: string) => results.find((row) => row.status === status)?.n ?? 0
+  return { pending: count('pending'), failed: count('failed') }
 }
 
 /** Rows older than the cut-off go (run daily): minutes are kept this long. */

@@ -132,6 +132,34 @@ describe('per-merchant stats', () => {
     ])
     expect(hourly.notifications.rejected).toBe(2)
 
+    // The endpoint is back: the gone order's failed delivery is recovered and delivered. The totals' failed are the
+    // deliveries failed now, so it is one no longer (two audits read 1 failed after the recovery as one still failed);
+    // the hourly series still shows the failure in the hour it happened.
+    goneNo = ''
+    vi.setSystemTime(start + 5_400_000) // in hour 2, inside the window
+    expect((await admin(`/admin/merchants/${M}/endpoint/enable`, { method: 'POST' })).status).toBe(200)
+    const recovered = await admin(`/admin/merchants/${M}/deliveries/recover`, {
+      method: 'POST',
+      body: JSON.stringify({ since: new Date(start).toISOString(), status: 'failed' }),
+    })
+    expect(await recovered.json()).toMatchObject({ recovered: 1 })
+    await runDurableObjectAlarm(orderStub(env, { merchantId: M, provider: 'alipay', outTradeNo: gone.outTradeNo }))
+    vi.setSystemTime(start + 2 * 3_600_000)
+    await vi.waitFor(async () =>
+      expect((await stats(`?since=${expected.since}&until=${expected.until}`)).deliveries).toEqual({
+        delivered: 4,
+        failed: 0,
+        pending: 1,
+        success_rate: 1,
+        latency_ms: { p50: 25, p95: 25 },
+      }),
+    )
+    const hourlyAfter = await stats(`?since=${new Date(start).toISOString()}&until=${expected.until}&interval=hour`)
+    expect(hourlyAfter.series!.map((p) => [p.deliveries.delivered, p.deliveries.failed])).toEqual([
+      [3, 0],
+      [1, 1],
+    ])
+
     // A window before any of it counts nothing.
     const before = await stats(`?since=2031-05-01T00:00:00Z&until=2031-05-02T00:00:00Z`)
     expect(before.notifications).toEqual({ accepted: 0, duplicate: 0, rejected: 0, rejected_by_reason: {} })

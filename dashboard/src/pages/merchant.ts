@@ -112,7 +112,7 @@ async function statsSection(merchantId: string): Promise<HTMLElement> {
       'p',
       {},
       `${n.accepted} accepted, ${n.duplicate} duplicate, ${n.rejected} rejected notifications · `,
-      `${d.delivered} delivered, ${d.failed} failed, ${d.pending} pending deliveries · success ${percent(d.success_rate)} · `,
+      `${d.delivered} delivered, ${d.failed} still failed, ${d.pending} pending deliveries · success ${percent(d.success_rate)} · `,
       `latency p50 ${milliseconds(d.latency_ms.p50)}, p95 ${milliseconds(d.latency_ms.p95)}`,
     ),
     statsChart(stats.series ?? []),
