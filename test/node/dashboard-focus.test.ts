@@ -2,7 +2,8 @@
  * The console against a mocked admin API (the real bundle, served by the test): a delivery that finishes while the
  * operator holds a selection is shown finished once the selection goes; the focus an operator moves elsewhere during a
  * slow action stays where they put it; an order reduced to its tombstone says why its timeline begins late; a
- * double-click on Send again sends once, and a second Enter after confirming a recovery does not start another.
+ * double-click on Send again sends once, and a second Enter after confirming a recovery does not start another; the
+ * Rejected page asks which merchant rather than showing the newest's, and says what each reason means.
  */
 import type { Browser, Page, Route } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -229,3 +230,41 @@ describe('one action per action meant (from a console audit: a double-click sent
     await page.close()
   }, 30_000)
 })
+
+it("Rejected: asks which merchant when none was opened (not the newest one's empty list), and says what a reason means", async () => {
+  page = await browser.newPage()
+  await serveConsole(page, (route, url) => {
+    const path = url.pathname
+    if (path === '/admin/merchants') return json(route, { merchants: [{ id: 'm-new' }, { id: 'm-old' }], next_cursor: null })
+    if (path === '/admin/merchants/m-old/notifications')
+      return json(route, {
+        notifications: [
+          {
+            id: 'ntf_rej_1',
+            channel: 'wechatpay.v3',
+            received_at: '2026-12-03T00:00:00Z',
+            verdict: 'rejected',
+            reason: 'stale_timestamp',
+            out_trade_no: null,
+            count: 1,
+            first_received_at: null,
+            notification_type: null,
+            subject_id: null,
+          },
+        ],
+        next_cursor: null,
+      })
+    if (path === '/admin/merchants/m-old/stats') return route.fulfill({ status: 404, body: '{}' })
+    return route.fulfill({ status: 404, body: '{}' })
+  })
+  await page.goto(`${ORIGIN}/dashboard#/rejected`)
+  await page.getByText('Choose a merchant, or type its id above:').waitFor()
+  expect(await page.getByRole('table').count()).toBe(0)
+  await page.getByRole('link', { name: 'm-old' }).click()
+  const cell = page.getByRole('cell').filter({ hasText: 'stale_timestamp' })
+  await cell.waitFor()
+  expect(await cell.textContent()).toBe(
+    'stale_timestamp its WeChat Pay v3 timestamp is more than 5 minutes from now: a replay, or a clock far off',
+  )
+  await page.close()
+}, 30_000)

@@ -7,6 +7,7 @@ import { badge, breadcrumbs, h, link, notice, replaceChildren, table, timeOf } f
 import { milliseconds, money } from '../format'
 import { href } from '../routes'
 import { deliveryStatus } from './deliveries'
+import { reasonOf } from './rejected'
 
 type Order = Schemas['Order']
 type OrderEvent = Order['events'][number]
@@ -40,7 +41,7 @@ function timeline(merchantId: string, order: Order): HTMLElement {
       timeOf(n.received_at),
       ` ${n.channel} `,
       badge(n.verdict, VERDICT_TONE[n.verdict]),
-      n.reason ? [' ', h('code', {}, n.reason)] : null,
+      n.reason ? [' ', reasonOf(n.reason)] : null,
     ),
   }))
   for (const event of order.events) {
@@ -114,7 +115,7 @@ async function refusedNaming(merchantId: string, outTradeNo: string): Promise<HT
     table(
       'Refused notifications',
       ['Received', 'Channel', 'Reason'],
-      reply.notifications.map((n) => [timeOf(n.received_at), n.channel, h('code', {}, n.reason ?? '—')]),
+      reply.notifications.map((n) => [timeOf(n.received_at), n.channel, reasonOf(n.reason)]),
     ),
   )
 }

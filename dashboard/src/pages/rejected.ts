@@ -4,13 +4,21 @@
  * one, the merchant last opened in this tab.
  */
 import { api, merchantPath, query, session, type Schemas } from '../api'
-import { failure, h, loadMoreButton, replaceChildren, table, timeOf } from '../dom'
+import { failure, h, link, loadMoreButton, replaceChildren, table, timeOf, type Child } from '../dom'
 import { href } from '../routes'
+import { REJECTION_MEANINGS, rejectionMeaning } from '../../../src/providers/core/rejection-meanings'
 import { orderLink } from './deliveries'
 
 type Notification = Schemas['NotificationList']['notifications'][number]
 
 const SUGGESTED_MERCHANTS = 100
+
+/** A refusal's reason: its code, and what it means in a line (the code alone for one the console does not know). */
+export function reasonOf(reason: string | null): Child {
+  if (reason === null) return '—'
+  const meaning = rejectionMeaning(reason)
+  return [h('code', {}, reason), meaning === null ? null : h('span', { class: 'meaning' }, ` ${meaning}`)]
+}
 
 function countOf(n: Notification) {
   return n.count > 1 ? [`${n.count} (since `, timeOf(n.first_received_at), ')'] : 1
@@ -20,9 +28,10 @@ export async function rejectedPage(main: HTMLElement, merchantId: string | undef
   const suggested = (await api<Schemas['MerchantList']>(`/admin/merchants${query({ limit: SUGGESTED_MERCHANTS })}`)).merchants.map(
     (m) => m.id,
   )
-  // The merchant asked for, else the one last opened in this tab, else the newest.
+  // The merchant asked for, else the one last opened in this tab, else the only one: never a merchant picked for the
+  // operator (the newest was, and its empty list read as "no refusals" while another merchant had them).
   const last = session.lastMerchant()
-  const chosen = merchantId ?? last ?? suggested[0]
+  const chosen = merchantId ?? last ?? (suggested.length === 1 ? suggested[0] : undefined)
   const merchantInput = h('input', {
     id: 'rejected-merchant',
     name: 'merchant',
@@ -58,7 +67,9 @@ export async function rejectedPage(main: HTMLElement, merchantId: string | undef
   )
   const heading = h('h1', { tabindex: -1 }, 'Rejected notifications')
   if (chosen === undefined) {
-    replaceChildren(main, heading, h('p', {}, 'No merchants yet.'))
+    if (suggested.length === 0) return replaceChildren(main, heading, h('p', {}, 'No merchants yet.'))
+    const choices = h('ul', {}, ...suggested.map((id) => h('li', {}, link(href.rejected(id), id))))
+    replaceChildren(main, heading, form, h('p', {}, 'Choose a merchant, or type its id above:'), choices)
     return
   }
   const list = h('div')
@@ -82,7 +93,7 @@ export async function rejectedPage(main: HTMLElement, merchantId: string | undef
             rows.map((n) => [
               timeOf(n.received_at),
               n.channel,
-              h('code', {}, n.reason ?? '—'),
+              reasonOf(n.reason),
               orderLink(chosen, n.out_trade_no, n.channel),
               countOf(n),
             ]),
@@ -94,7 +105,10 @@ export async function rejectedPage(main: HTMLElement, merchantId: string | undef
   const reasons = h(
     'datalist',
     { id: 'rejected-reasons' },
-    ...Object.keys(stats?.notifications.rejected_by_reason ?? {}).map((r) => h('option', { value: r })),
+    // Those seen in the last 24 hours first, then every other code, each with what it means.
+    ...[...new Set([...Object.keys(stats?.notifications.rejected_by_reason ?? {}), ...Object.keys(REJECTION_MEANINGS)])].map((r) =>
+      h('option', { value: r }, rejectionMeaning(r) ?? ''),
+    ),
   )
   await load().catch((error: unknown) => replaceChildren(list, failure(error)))
   replaceChildren(main, heading, form, reasons, h('p', {}, `Newest first, for merchant ${chosen}.`), list, more, moreNews)
