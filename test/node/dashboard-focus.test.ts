@@ -3,7 +3,8 @@
  * operator holds a selection is shown finished once the selection goes; the focus an operator moves elsewhere during a
  * slow action stays where they put it; an order reduced to its tombstone says why its timeline begins late; a
  * double-click on Send again sends once, and a second Enter after confirming a recovery does not start another; the
- * Rejected page asks which merchant rather than showing the newest's, and says what each reason means.
+ * Rejected page asks which merchant rather than showing the newest's, and says what each reason means; a delivery
+ * held behind an earlier event of its order says so.
  */
 import type { Browser, Page, Route } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -266,5 +267,17 @@ it("Rejected: asks which merchant when none was opened (not the newest one's emp
   expect(await cell.textContent()).toBe(
     'stale_timestamp its WeChat Pay v3 timestamp is more than 5 minutes from now: a replay, or a clock far off',
   )
+  await page.close()
+}, 30_000)
+
+it('a delivery held behind an earlier event of its order says so, where it read "pending", "Next attempt —"', async () => {
+  page = await browser.newPage()
+  await serveConsole(page, (route, url) =>
+    url.pathname === '/admin/deliveries/d1'
+      ? json(route, { ...delivery('pending', 0), type: 'refund.succeeded', next_attempt_at: null })
+      : route.fulfill({ status: 404, body: '{}' }),
+  )
+  await page.goto(`${ORIGIN}/dashboard#/deliveries/d1`)
+  await expect.poll(() => page.locator('#delivery-status').textContent()).toBe('waiting for an earlier event of its order')
   await page.close()
 }, 30_000)

@@ -37,9 +37,13 @@ export function orderLink(merchantId: string, outTradeNo: string | null, provide
 }
 
 /** Pending after failed attempts is shown as `retrying`: still to be sent, its endpoint failing. */
-export function deliveryStatus(d: Pick<Delivery, 'status' | 'attempts'> & { reason?: string | null }): HTMLElement {
+export function deliveryStatus(
+  d: Pick<Delivery, 'status' | 'attempts'> & { reason?: string | null; next_attempt_at?: string | null },
+): HTMLElement {
   if (d.status === 'delivered') return badge('delivered', 'ok')
   if (d.status === 'failed') return badge(`failed${d.reason ? ` (${d.reason.replaceAll('_', ' ')})` : ''}`, 'bad')
+  // Pending with no time of its own: events of an order go in order, so it goes once the one before it is settled.
+  if (d.next_attempt_at === null) return badge('waiting for an earlier event of its order', 'muted')
   // Attempts, not failures: a replayed delivery that had been delivered counts its success among them.
   return d.attempts > 0
     ? badge(`retrying (${d.attempts} ${d.attempts === 1 ? 'attempt' : 'attempts'} so far)`, 'warn')

@@ -63,7 +63,12 @@ function view(delivery: Delivery, replay: (event: Event) => void, { news, refres
         h(
           'dd',
           { id: 'delivery-status' },
-          deliveryStatus({ status: delivery.status, attempts: delivery.attempts.length, reason: delivery.reason }),
+          deliveryStatus({
+            status: delivery.status,
+            attempts: delivery.attempts.length,
+            reason: delivery.reason,
+            next_attempt_at: delivery.next_attempt_at,
+          }),
         ),
         h('dt', {}, 'Provider'),
         h('dd', {}, delivery.provider),
