@@ -140,11 +140,21 @@ export function failure(error: unknown): HTMLElement {
  */
 export function loadMoreButton(loadNext: () => Promise<void>): { button: HTMLButtonElement; news: HTMLElement } {
   const news = h('div', { 'aria-live': 'polite' })
-  const onclick = () => {
+  const button = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more')
+  button.addEventListener('click', () => {
     replaceChildren(news)
-    void loadNext().catch((error: unknown) => replaceChildren(news, failure(error)))
-  }
-  return { button: h('button', { type: 'button', class: 'secondary', hidden: true, onclick }, 'Load more'), news }
+    void loadNext()
+      .then(() => {
+        // The last page hides the button under the focus: say so where the focus goes instead of dropping it.
+        if (button.hidden && (document.activeElement === button || document.activeElement === document.body)) {
+          replaceChildren(news, notice('That was the last page.'))
+          news.tabIndex = -1
+          news.focus()
+        }
+      })
+      .catch((error: unknown) => replaceChildren(news, failure(error)))
+  })
+  return { button, news }
 }
 
 /** What identifies a control across a redraw: its `data-focus-key`, else a link's target or the control's text. */

@@ -113,7 +113,11 @@ async function show(): Promise<void> {
     main.querySelector<HTMLElement>('h1')?.focus()
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return
-    replaceChildren(main, h('h1', { tabindex: -1 }, 'Something went wrong'), failure(error))
+    const heading = h('h1', { tabindex: -1 }, 'Something went wrong')
+    // The failure and a way to try again, with the focus on them as on any page.
+    const retry = h('button', { type: 'button', onclick: () => void show() }, 'Try again')
+    replaceChildren(main, heading, failure(error), h('p', {}, retry))
+    heading.focus()
   }
 }
 

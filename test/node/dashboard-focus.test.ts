@@ -4,7 +4,7 @@
  * slow action stays where they put it; an order reduced to its tombstone says why its timeline begins late; a
  * double-click on Send again sends once, and a second Enter after confirming a recovery does not start another; the
  * Rejected page asks which merchant rather than showing the newest's, and says what each reason means; a delivery
- * held behind an earlier event of its order says so.
+ * held behind an earlier event of its order says so; the focus is never dropped by a last page or a failed page.
  */
 import type { Browser, Page, Route } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -279,5 +279,95 @@ it('a delivery held behind an earlier event of its order says so, where it read 
   )
   await page.goto(`${ORIGIN}/dashboard#/deliveries/d1`)
   await expect.poll(() => page.locator('#delivery-status').textContent()).toBe('waiting for an earlier event of its order')
+  await page.close()
+}, 30_000)
+
+it('keeps the focus: the last page of Load more says so where the button was; a failed page focuses its heading and offers Try again', async () => {
+  page = await browser.newPage()
+  const refusal = (id: string) => ({
+    id,
+    channel: 'alipay',
+    received_at: '2026-12-03T00:00:00Z',
+    verdict: 'rejected',
+    reason: 'signature_invalid',
+    out_trade_no: null,
+    count: 1,
+    first_received_at: null,
+    notification_type: null,
+    subject_id: null,
+  })
+  let deliveryAnswers = 500
+  await serveConsole(page, (route, url) => {
+    const path = url.pathname
+    if (path === '/admin/merchants') return json(route, { merchants: [{ id: 'm1' }], next_cursor: null })
+    if (path === '/admin/merchants/m1/notifications')
+      return url.searchParams.get('cursor') === 'c2'
+        ? json(route, { notifications: [refusal('ntf_rej_2')], next_cursor: null })
+        : json(route, { notifications: [refusal('ntf_rej_1')], next_cursor: 'c2' })
+    if (path === '/admin/deliveries/d1')
+      return deliveryAnswers === 500
+        ? route.fulfill({ status: 500, contentType: 'application/json', body: '{"error":{"code":"internal","message":"boom"}}' })
+        : json(route, delivery('delivered', 1))
+    return route.fulfill({ status: 404, body: '{}' })
+  })
+  await page.goto(`${ORIGIN}/dashboard#/rejected?merchant=m1`)
+  const more = page.getByRole('button', { name: 'Load more' })
+  await more.focus()
+  await page.keyboard.press('Enter')
+  await page.getByText('That was the last page.').waitFor()
+  expect(await more.isHidden()).toBe(true)
+  expect(await page.evaluate('document.activeElement?.textContent')).toBe('That was the last page.')
+  expect(await page.getByRole('row').count()).toBe(3) // the header and both refusals
+
+  await page.goto(`${ORIGIN}/dashboard#/deliveries/d1`)
+  await page.getByRole('heading', { name: 'Something went wrong' }).waitFor()
+  expect(await page.evaluate('document.activeElement?.textContent')).toBe('Something went wrong')
+  deliveryAnswers = 200
+  await page.getByRole('button', { name: 'Try again' }).click()
+  await page.getByRole('heading', { name: 'Delivery of payment.succeeded' }).waitFor()
+  await page.close()
+}, 30_000)
+
+it("names each delivery link on an order's timeline by its event, where every one read 'delivery'", async () => {
+  page = await browser.newPage()
+  const event = (id: string, type: string, at: string) => ({ id, type, created_at: at, data: { amount: 100 } })
+  const sent = (id: string, eventId: string) => ({
+    id,
+    event_id: eventId,
+    type: 'payment.succeeded',
+    status: 'delivered',
+    attempts: 1,
+    next_attempt_at: null,
+    last_status_code: 200,
+    attempt_log: [],
+  })
+  await serveConsole(page, (route, url) =>
+    url.pathname === '/admin/merchants/m1/orders/T1'
+      ? json(route, {
+          merchant_id: 'm1',
+          provider: 'alipay',
+          out_trade_no: 'T1',
+          status: 'refunded',
+          amount: 100,
+          expected_amount: null,
+          currency: 'CNY',
+          transaction_id: '2026',
+          paid_at: '2026-12-03T00:00:00Z',
+          refunded_amount: 100,
+          updated_at: '2026-12-03T00:01:00Z',
+          compacted_at: null,
+          notifications: [],
+          events: [event('evt_1', 'payment.succeeded', '2026-12-03T00:00:00Z'), event('evt_2', 'refund.succeeded', '2026-12-03T00:01:00Z')],
+          deliveries: [sent('dlv_1', 'evt_1'), sent('dlv_2', 'evt_2')],
+          refunds: [],
+          reconciliation: null,
+          other_providers: [],
+        })
+      : route.fulfill({ status: 404, body: '{}' }),
+  )
+  await page.goto(`${ORIGIN}/dashboard#/merchants/m1/orders/T1`)
+  await page.getByRole('link', { name: /^delivery of refund\.succeeded, / }).waitFor()
+  expect(await page.getByRole('link', { name: /^delivery of payment\.succeeded, / }).getAttribute('href')).toBe('#/deliveries/dlv_1')
+  expect(await page.getByRole('link', { name: 'delivery', exact: true }).count()).toBe(0)
   await page.close()
 }, 30_000)

@@ -4,7 +4,7 @@
  */
 import { api, ApiError, merchantPath, query, type Schemas } from '../api'
 import { badge, breadcrumbs, h, link, notice, replaceChildren, table, timeOf } from '../dom'
-import { milliseconds, money } from '../format'
+import { localTime, milliseconds, money } from '../format'
 import { href } from '../routes'
 import { deliveryStatus } from './deliveries'
 import { reasonOf } from './rejected'
@@ -67,7 +67,18 @@ function timeline(merchantId: string, order: Order): HTMLElement {
         h('span', { class: 'kind' }, 'Event'),
         timeOf(event.created_at),
         ` ${event.type}${amount} `,
-        delivery ? [deliveryStatus(delivery), ' ', link(href.delivery(delivery.id), 'delivery')] : null,
+        // Named by its event for a screen reader's list of links, where every one read "delivery".
+        delivery
+          ? [
+              deliveryStatus(delivery),
+              ' ',
+              link(
+                href.delivery(delivery.id),
+                'delivery',
+                h('span', { class: 'visually-hidden' }, ` of ${event.type}, ${localTime(event.created_at)}`),
+              ),
+            ]
+          : null,
         attempts.length > 0 ? h('ol', { class: 'attempts' }, attempts) : null,
       ),
     })
