@@ -111,9 +111,9 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     run: ({ client, args, options }) => refundsPut(client, { merchantId: args[0]!, outTradeNo: args[1]!, outRefundNo: args[2]! }, options),
   },
   'deliveries list': {
-    usage: 'deliveries list <merchantId> [--status S] [--type T] [--order NO] [--since ISO] [--until ISO] [--limit N] [--cursor C]',
+    usage: 'deliveries list <merchantId> [--status S] [--type T] [--order NO] [--since ISO] [--until ISO] [--limit N] [--cursor C] [--all]',
     args: ['merchantId'],
-    options: ['status', 'type', 'order', ...WINDOW, ...PAGE],
+    options: ['status', 'type', 'order', ...WINDOW, ...PAGE, 'all'],
     run: ({ client, args, options }) => deliveriesList(client, args[0]!, options),
   },
   'deliveries get': {
@@ -136,10 +136,10 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   'notifications list': {
     usage:
-      'notifications list <merchantId> [--order NO] [--verdict V] [--reason R] [--since ISO] [--until ISO] [--limit N] [--cursor C]\n' +
+      'notifications list <merchantId> [--order NO] [--verdict V] [--reason R] [--since ISO] [--until ISO] [--limit N] [--cursor C] [--all]\n' +
       "      (an order's accepted and duplicate notifications are listed with --order; without it, refusals and notifications about no order)",
     args: ['merchantId'],
-    options: ['order', 'verdict', 'reason', ...WINDOW, ...PAGE],
+    options: ['order', 'verdict', 'reason', ...WINDOW, ...PAGE, 'all'],
     run: ({ client, args, options }) => notificationsList(client, args[0]!, options),
   },
   stats: {

@@ -1,7 +1,7 @@
 /** @module The CLI's delivery commands: list, one with its attempts, replay, and bulk recovery with progress. */
 import { UsageError } from './body.ts'
 import { unwrap, type AdminClient } from './client.ts'
-import { integer, type Options, type Output, type Progress } from './commands.ts'
+import { integer, listPages, moreLine, type Options, type Output, type Progress } from './commands.ts'
 import { record, table } from './format.ts'
 
 /** Orders per recover call: small pages, so progress shows as the recovery goes. */
@@ -11,23 +11,27 @@ type DeliveryStatus = 'pending' | 'delivered' | 'failed'
 type EventType = 'payment.succeeded' | 'payment.closed' | 'refund.succeeded' | 'refund.failed' | 'refund.closed'
 
 export async function deliveriesList(client: AdminClient, merchantId: string, options: Options): Promise<Output> {
-  const page = await unwrap(
-    client.GET('/admin/merchants/{merchantId}/deliveries', {
-      params: {
-        path: { merchantId },
-        query: {
-          limit: integer(options.limit, '--limit'),
-          cursor: options.cursor,
-          status: options.status as DeliveryStatus | undefined,
-          type: options.type as EventType | undefined,
-          out_trade_no: options.order,
-          since: options.since,
-          until: options.until,
+  const limit = integer(options.limit, '--limit')
+  const { items: deliveries, next } = await listPages(options, async (cursor) => {
+    const page = await unwrap(
+      client.GET('/admin/merchants/{merchantId}/deliveries', {
+        params: {
+          path: { merchantId },
+          query: {
+            limit,
+            cursor,
+            status: options.status as DeliveryStatus | undefined,
+            type: options.type as EventType | undefined,
+            out_trade_no: options.order,
+            since: options.since,
+            until: options.until,
+          },
         },
-      },
-    }),
-  )
-  const rows = page.deliveries.map((d) => ({
+      }),
+    )
+    return { items: page.deliveries, next: page.next_cursor }
+  })
+  const rows = deliveries.map((d) => ({
     id: d.id,
     event_id: d.event_id,
     type: d.type,
@@ -38,10 +42,9 @@ export async function deliveriesList(client: AdminClient, merchantId: string, op
     last: d.last_status_code,
     created: d.created_at,
   }))
-  const more = page.next_cursor === null ? '' : `\nmore: the same command (same filters) with --cursor ${page.next_cursor}`
   return {
-    json: page,
-    text: table(rows, ['id', 'event_id', 'type', 'out_trade_no', 'status', 'reason', 'attempts', 'last', 'created']) + more,
+    json: { deliveries, next_cursor: next },
+    text: table(rows, ['id', 'event_id', 'type', 'out_trade_no', 'status', 'reason', 'attempts', 'last', 'created']) + moreLine(next),
   }
 }
 

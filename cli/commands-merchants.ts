@@ -1,19 +1,15 @@
 /** @module The CLI's merchant commands: list, get, put and patch (keys read from files), the endpoint's switch, a test event. */
 import { buildBody, UsageError } from './body.ts'
 import { unwrap, type AdminClient, type Schemas } from './client.ts'
-import { integer, out, type Options, type Output } from './commands.ts'
+import { integer, listPages, moreLine, out, type Options, type Output } from './commands.ts'
 import { record, table } from './format.ts'
 
 export async function merchantsList(client: AdminClient, options: Options): Promise<Output> {
-  const merchants: Schemas['MerchantList']['merchants'] = []
-  let cursor = options.cursor
-  let next: string | null = null
-  do {
-    const page = await unwrap(client.GET('/admin/merchants', { params: { query: { limit: integer(options.limit, '--limit'), cursor } } }))
-    merchants.push(...page.merchants)
-    next = page.next_cursor
-    cursor = next ?? undefined
-  } while (options.all === true && next !== null)
+  const limit = integer(options.limit, '--limit')
+  const { items: merchants, next } = await listPages(options, async (cursor) => {
+    const page = await unwrap(client.GET('/admin/merchants', { params: { query: { limit, cursor } } }))
+    return { items: page.merchants, next: page.next_cursor }
+  })
   const rows = merchants.map((m) => ({
     id: m.id,
     url: m.forward.url,
@@ -21,8 +17,7 @@ export async function merchantsList(client: AdminClient, options: Options): Prom
     providers: m.providers.join(','),
     updated: m.updated_at,
   }))
-  const more = next === null ? '' : `\nmore: --cursor ${next} (or --all)`
-  return out({ merchants, next_cursor: next }, table(rows, ['id', 'url', 'disabled', 'providers', 'updated']) + more)
+  return out({ merchants, next_cursor: next }, table(rows, ['id', 'url', 'disabled', 'providers', 'updated']) + moreLine(next))
 }
 
 export async function merchantsGet(client: AdminClient, merchantId: string): Promise<Output> {

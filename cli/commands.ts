@@ -48,6 +48,31 @@ export function integer(value: string | undefined, flag: string): number | undef
 
 export const out = (json: unknown, text: string): Output => ({ json, text })
 
+/**
+ * A list's page from `--cursor`, or with `--all` every page from there on: the items, and the cursor after them (null
+ * at the end). `read` fetches one page after a cursor.
+ */
+export async function listPages<Item>(
+  options: Pick<Options, 'cursor' | 'all'>,
+  read: (cursor: string | undefined) => Promise<{ items: Item[]; next: string | null }>,
+): Promise<{ items: Item[]; next: string | null }> {
+  const items: Item[] = []
+  let cursor = options.cursor
+  let next: string | null = null
+  do {
+    const page = await read(cursor)
+    items.push(...page.items)
+    next = page.next
+    cursor = next ?? undefined
+  } while (options.all === true && next !== null)
+  return { items, next }
+}
+
+/** The line after a page of a list: how to get the next one, or nothing at the end. */
+export function moreLine(next: string | null): string {
+  return next === null ? '' : `\nmore: the same command (same filters) with --cursor ${next}, or --all for every page`
+}
+
 export async function ordersGet(client: AdminClient, merchantId: string, outTradeNo: string, options: Options): Promise<Output> {
   const order = await unwrap(
     client.GET('/admin/merchants/{merchantId}/orders/{outTradeNo}', {
@@ -113,30 +138,36 @@ export async function refundsPut(
 }
 
 export async function notificationsList(client: AdminClient, merchantId: string, options: Options): Promise<Output> {
-  const page = await unwrap(
-    client.GET('/admin/merchants/{merchantId}/notifications', {
-      params: {
-        path: { merchantId },
-        query: {
-          limit: integer(options.limit, '--limit'),
-          cursor: options.cursor,
-          out_trade_no: options.order,
-          verdict: options.verdict as 'accepted' | 'duplicate' | 'rejected' | undefined,
-          reason: options.reason,
-          since: options.since,
-          until: options.until,
+  const limit = integer(options.limit, '--limit')
+  const { items: notifications, next } = await listPages(options, async (cursor) => {
+    const page = await unwrap(
+      client.GET('/admin/merchants/{merchantId}/notifications', {
+        params: {
+          path: { merchantId },
+          query: {
+            limit,
+            cursor,
+            out_trade_no: options.order,
+            verdict: options.verdict as 'accepted' | 'duplicate' | 'rejected' | undefined,
+            reason: options.reason,
+            since: options.since,
+            until: options.until,
+          },
         },
-      },
-    }),
-  )
-  const rows = page.notifications.map((n) => ({
+      }),
+    )
+    return { items: page.notifications, next: page.next_cursor }
+  })
+  const rows = notifications.map((n) => ({
     ...n,
     // A provider notification is about no order: its type and what it names stand where an order number would.
     about: n.out_trade_no ?? ([n.notification_type, n.subject_id].filter((part) => part !== null).join(' ') || null),
     count: n.count > 1 ? n.count : '',
   }))
-  const more = page.next_cursor === null ? '' : `\nmore: the same command (same filters) with --cursor ${page.next_cursor}`
-  return out(page, table(rows, ['received_at', 'channel', 'verdict', 'reason', 'about', 'count']) + more)
+  return out(
+    { notifications, next_cursor: next },
+    table(rows, ['received_at', 'channel', 'verdict', 'reason', 'about', 'count']) + moreLine(next),
+  )
 }
 
 export async function stats(client: AdminClient, merchantId: string, options: Options): Promise<Output> {

@@ -69,6 +69,19 @@ const order = {
   other_providers: [],
 }
 
+const deliveryRow = (id: string, outTradeNo: string) => ({
+  id,
+  event_id: `evt_${id}`,
+  type: 'payment.succeeded',
+  out_trade_no: outTradeNo,
+  status: 'failed',
+  reason: 'retries_exhausted',
+  attempts: 20,
+  next_attempt_at: null,
+  last_status_code: 500,
+  created_at: '2026-12-01T00:00:00Z',
+})
+
 interface Received {
   method: string
   url: string
@@ -95,6 +108,8 @@ beforeAll(async () => {
         'GET /admin/merchants/m1': merchant,
         'PATCH /admin/merchants/m1': merchant,
         'GET /admin/merchants/m1/orders/T1': order,
+        'GET /admin/merchants/m1/deliveries': { deliveries: [deliveryRow('dlv_1', 'T1')], next_cursor: 'c2' },
+        'GET /admin/merchants/m1/deliveries?cursor=c2': { deliveries: [deliveryRow('dlv_2', 'T2')], next_cursor: null },
       }
       const reply = found[`${request.method} ${request.url}`]
       if (request.headers.authorization !== `Bearer ${TOKEN}` || reply === undefined) {
@@ -269,4 +284,14 @@ it('orders get shows the registered amount, the notifications, the refunds (one 
   expect(run.stdout).toMatch(/^R1\s+5030\s+300\s+300\s+succeeded/m)
   expect(run.stdout).toMatch(/^R2\s+-\s+-\s+200\s+pending\s+2026-12-01T00:05:00Z$/m)
   expect(run.stdout).toMatch(/^deliveries\n\(none\)$/m)
+})
+
+it('deliveries list --all walks every page; without it, one page and how to get the next', async () => {
+  const all = await cli('deliveries', 'list', 'm1', '--all', '--json')
+  expect(all.code).toBe(0)
+  expect(JSON.parse(all.stdout)).toMatchObject({ deliveries: [{ id: 'dlv_1' }, { id: 'dlv_2' }], next_cursor: null })
+  const one = await cli('deliveries', 'list', 'm1')
+  expect(one.stdout).toMatch(/^dlv_1 /m)
+  expect(one.stdout).not.toMatch(/^dlv_2 /m)
+  expect(one.stdout).toContain('more: the same command (same filters) with --cursor c2, or --all for every page')
 })
