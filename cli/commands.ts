@@ -23,6 +23,9 @@ export interface Options extends BodyOptions {
   reason?: string
 }
 
+/** `--provider`: a provider or one of its channels (the API names the ones it takes when it refuses another). */
+type Provider = 'wechatpay' | 'alipay' | 'wechatpay.v2' | 'wechatpay.v3'
+
 export interface Output {
   json: unknown
   text: string
@@ -76,7 +79,7 @@ export function moreLine(next: string | null): string {
 export async function ordersGet(client: AdminClient, merchantId: string, outTradeNo: string, options: Options): Promise<Output> {
   const order = await unwrap(
     client.GET('/admin/merchants/{merchantId}/orders/{outTradeNo}', {
-      params: { path: { merchantId, outTradeNo }, query: { provider: options.provider } },
+      params: { path: { merchantId, outTradeNo }, query: { provider: options.provider as Provider | undefined } },
     }),
   )
   const summary = record({

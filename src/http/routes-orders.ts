@@ -22,14 +22,10 @@ import {
 /** A provider named by itself or by one of its channels; refused with the list of both. */
 function providerName(registry: ProviderRegistry) {
   const names = [...new Set([...registry.providerNames(), ...registry.channels.map((adapter) => adapter.channel)])]
+  // An enum, so the OpenAPI document lists the values the server takes (it said only "string").
   return z
-    .string()
-    .transform((value, ctx) => {
-      const provider = registry.providerNamed(value)
-      if (provider !== undefined) return provider
-      ctx.addIssue({ code: 'custom', message: `one of ${names.join(', ')}` })
-      return z.NEVER
-    })
+    .enum(names as [string, ...string[]], { error: `one of ${names.join(', ')}` })
+    .transform((value) => registry.providerNamed(value)!)
     .meta({ description: `A provider or one of its channels: ${names.join(', ')}.` })
 }
 
