@@ -876,8 +876,8 @@ export type components = {
             amount: number;
             /** @description Default CNY. */
             currency?: string;
-            channel?: string | null;
-            provider?: string | null;
+            channel?: ("wechatpay" | "alipay" | "wechatpay.v2" | "wechatpay.v3") | null;
+            provider?: ("wechatpay" | "alipay" | "wechatpay.v2" | "wechatpay.v3") | null;
             /** @description After this the order can no longer be paid: queries stop. */
             expires_at?: string | null;
             /** @description The combined payment (WeChat Pay 合单) the order is a sub-order of: its queries then go through the combine (the APIv3 combined query), the only query WeChat answers for it. WeChat Pay only: with a provider that has no combined payments it is 400 invalid_request. A signed callback naming another combine is believed over this; once WeChat has reported on the order (paid, held or refused), naming another combine is 409 conflict and asks nothing. */
@@ -1049,8 +1049,8 @@ export type components = {
         };
         RefundRegistration: {
             amount: number;
-            channel?: string | null;
-            provider?: string | null;
+            channel?: ("wechatpay" | "alipay" | "wechatpay.v2" | "wechatpay.v3") | null;
+            provider?: ("wechatpay" | "alipay" | "wechatpay.v2" | "wechatpay.v3") | null;
         };
         DeliveryList: {
             deliveries: {
@@ -1695,7 +1695,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description A provider or one of its channels: wechatpay, alipay, wechatpay.v2, wechatpay.v3. */
-                provider?: string;
+                provider?: "wechatpay" | "alipay" | "wechatpay.v2" | "wechatpay.v3";
             };
             header?: never;
             path: {
@@ -1815,7 +1815,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description A provider or one of its channels: wechatpay, alipay, wechatpay.v2, wechatpay.v3. */
-                provider?: string;
+                provider?: "wechatpay" | "alipay" | "wechatpay.v2" | "wechatpay.v3";
                 /** @description The combined payment (WeChat Pay 合单) the order is a sub-order of: its queries then go through the combine (the APIv3 combined query), the only query WeChat answers for it. WeChat Pay only: with a provider that has no combined payments it is 400 invalid_request. A signed callback naming another combine is believed over this; once WeChat has reported on the order (paid, held or refused), naming another combine is 409 conflict and asks nothing. */
                 combine_out_trade_no?: string;
             };

@@ -1,11 +1,11 @@
 /**
  * @module A merchant's stats over a window: the per-minute counters the projection keeps (`storage/stats.ts`),
- * summed in D1 (refusals before any order included), and the deliveries pending or failed now; optionally the
- * counters per minute, hour or day for a chart. Latency percentiles come from the duration histogram.
+ * summed in D1 (refusals before any order included), and the deliveries still pending; optionally the same per
+ * minute, hour or day for a chart. Latency percentiles come from the duration histogram.
  */
 import { isoNow } from '../lib/ids'
 import {
-  countUnsettledDeliveries,
+  countPendingDeliveries,
   LATENCY_BUCKETS_MS,
   readRejectedReasons,
   readStatsBuckets,
@@ -76,10 +76,10 @@ export async function merchantStats(db: D1Database, merchantId: string, window: 
   const step = window.interval === undefined ? null : INTERVAL_MS[window.interval]
   const firstBucket = step === null ? 0 : Math.floor(sinceMs / step) * step
   if (step !== null && (untilMs - firstBucket) / step > MAX_SERIES_POINTS) throw new RangeError(`more than ${MAX_SERIES_POINTS} points`)
-  const [rows, reasons, unsettled] = await Promise.all([
+  const [rows, reasons, pending] = await Promise.all([
     readStatsBuckets(db, merchantId, sinceMs / MINUTE_MS, untilMs / MINUTE_MS, step === null ? null : step / MINUTE_MS),
     readRejectedReasons(db, merchantId, sinceMs / MINUTE_MS, untilMs / MINUTE_MS),
-    countUnsettledDeliveries(db, merchantId, since, until),
+    countPendingDeliveries(db, merchantId, since, until),
   ])
   const totals = zeroCounts()
   totals.rejectedByReason = reasons
@@ -110,9 +110,7 @@ export async function merchantStats(db: D1Database, merchantId: string, window: 
       rejected: totals.rejected,
       rejected_by_reason: totals.rejectedByReason,
     },
-    // The totals' failed are those failed now, as pending are those pending now: a failed delivery recovered since
-    // (delivered, or pending again) is no longer one. The series shows each bucket's failures as they happened.
-    deliveries: { ...deliveryCounts({ ...totals, failed: unsettled.failed }), pending: unsettled.pending },
+    deliveries: { ...deliveryCounts(totals), pending },
     since,
     until,
     ...(window.interval === undefined ? {} : { interval: window.interval, series }),

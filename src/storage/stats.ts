@@ -30,8 +30,8 @@ export function minuteOf(iso: string): number {
   return Math.floor(Date.parse(iso) / 60_000)
 }
 
-function counts(delta: StatsDelta, iso: string): MinuteCounts {
-  const minute = minuteOf(iso)
+function counts(delta: StatsDelta, at: string | number): MinuteCounts {
+  const minute = typeof at === 'number' ? at : minuteOf(at)
   let entry = delta.get(minute)
   if (entry === undefined) {
     entry = zeroCounts()
@@ -56,6 +56,11 @@ export function countNotification(
 
 export function countDeliveryOutcome(delta: StatsDelta, at: string, status: 'delivered' | 'failed'): void {
   counts(delta, at)[status] += 1
+}
+
+/** A failure counted in `minute` that no longer stands (its delivery was recovered): taken back from that minute. */
+export function uncountFailure(delta: StatsDelta, minute: number): void {
+  counts(delta, minute).failed -= 1
 }
 
 export function countAttempt(delta: StatsDelta, startedAt: string, latencyMs: number): void {
@@ -144,26 +149,15 @@ export async function readRejectedReasons(
   return Object.fromEntries(results.map((row) => [row.reason, row.n]))
 }
 
-/**
- * Deliveries created in [since, until) that are pending now, and those failed now (what a recovery would send again):
- * one seek per status in the unsettled deliveries' partial index.
- */
-export async function countUnsettledDeliveries(
-  db: D1Database,
-  merchantId: string,
-  since: string,
-  until: string,
-): Promise<{ pending: number; failed: number }> {
-  const { results } = await db
+/** Deliveries created in [since, until) that are still pending. */
+export async function countPendingDeliveries(db: D1Database, merchantId: string, since: string, until: string): Promise<number> {
+  const row = await db
     .prepare(
-      `SELECT status, count(*) AS n FROM deliveries
-       WHERE merchant_id = ? AND status <> 'delivered' AND status IN ('pending', 'failed') AND created_at >= ? AND created_at < ?
-       GROUP BY status`,
+      `SELECT count(*) AS n FROM deliveries WHERE merchant_id = ? AND status <> 'delivered' AND status = 'pending' AND created_at >= ? AND created_at < ?`,
     )
     .bind(merchantId, since, until)
-    .all<{ status: string; n: number }>()
-  const count = (status: string) => results.find((row) => row.status === status)?.n ?? 0
-  return { pending: count('pending'), failed: count('failed') }
+    .first<{ n: number }>()
+  return row?.n ?? 0
 }
 
 /** Rows older than the cut-off go (run daily): minutes are kept this long. */

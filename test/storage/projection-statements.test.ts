@@ -1,12 +1,13 @@
 /**
  * The projection's upserts carry a table's rows of a batch as one JSON parameter: every column lands with its value
  * and SQL type as a bound parameter would give it, a batch too large for one statement is split without losing a row,
- * and the version guards hold row by row.
+ * and the version guards hold row by row; a recovered delivery's failure is taken back from the minute that counted it.
  */
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { applyToShard, type ProjectionRecord } from '../../src/storage/projection'
 import { deliveryStatements, orderStatements } from '../../src/storage/projection/statements'
+import { minuteOf, readStatsBuckets } from '../../src/storage/stats'
 import type { DeliveryProjection, NotificationProjection, ObjectRecord, OrderProjection } from '../../src/storage/projection/records'
 
 let nextMerchant = 0
@@ -165,7 +166,7 @@ describe('the projection statements', () => {
     expect(
       deliveryStatements(
         env.DB,
-        objects.flatMap((r) => r.deliveries),
+        objects.flatMap((r) => r.deliveries.map((d) => ({ ...d, failedMinute: null }))),
       ).length,
     ).toBeGreaterThanOrEqual(9)
     expect(
@@ -212,5 +213,103 @@ describe('the projection statements', () => {
       { out_trade_no: 'A', status: 'refunded', version: 5, amount: 1000 },
       { out_trade_no: 'B', status: 'paid', version: 2, amount: 1000 },
     ])
+  })
+})
+
+describe("the stats' failed deliveries (two audits read a recovered delivery's failure as one still standing)", () => {
+  const at = (minute: number) => new Date(minute * 60_000).toISOString()
+  const failedAt = minuteOf('2026-12-01T06:00:00Z')
+  /** The merchant's delivered and failed counters, minute by minute. */
+  const counters = async (m: string) =>
+    (await readStatsBuckets(env.DB, m, failedAt - 10, failedAt + 100, 1)).map((row) => [
+      row.first_minute - failedAt,
+      row.delivered,
+      row.failed,
+    ])
+  const now = Date.parse('2026-12-02T00:00:00Z')
+
+  it('counts a failure in its minute, takes it back when the delivery is recovered, and counts the delivery where it landed', async () => {
+    const m = merchantId()
+    const o = order(m, 'F1')
+    const failed = delivery(m, 'F1', {
+      status: 'failed',
+      reason: 'retries_exhausted',
+      attempts: 3,
+      nextAttemptAt: null,
+      updatedAt: at(failedAt),
+      version: 5,
+    })
+    await applyToShard(env.DB, [objectRecord(o, [failed])], now)
+    expect(await counters(m)).toEqual([[0, 0, 1]])
+    // The same state again (a record sent twice) changes nothing.
+    await applyToShard(env.DB, [objectRecord(o, [failed])], now)
+    expect(await counters(m)).toEqual([[0, 0, 1]])
+    // Recovered: pending again, then delivered 30 minutes later.
+    await applyToShard(
+      env.DB,
+      [objectRecord(o, [{ ...failed, status: 'pending', reason: null, updatedAt: at(failedAt + 20), version: 6 }])],
+      now,
+    )
+    expect(await counters(m)).toEqual([[0, 0, 0]])
+    const delivered = { ...failed, status: 'delivered' as const, reason: null, attempts: 4, updatedAt: at(failedAt + 30), version: 7 }
+    await applyToShard(env.DB, [objectRecord(o, [delivered])], now)
+    expect(await counters(m)).toEqual([
+      [0, 0, 0],
+      [30, 1, 0],
+    ])
+  })
+
+  it('moves a failure to its new minute when a recovered delivery fails again; leaves one counted before failed_minute alone', async () => {
+    const m = merchantId()
+    const o = order(m, 'F2')
+    const failed = delivery(m, 'F2', {
+      status: 'failed',
+      reason: 'retries_exhausted',
+      attempts: 3,
+      nextAttemptAt: null,
+      updatedAt: at(failedAt),
+      version: 5,
+    })
+    await applyToShard(env.DB, [objectRecord(o, [failed])], now)
+    // Recovered and failed anew within one batch: the old failure goes, the new one counts.
+    await applyToShard(env.DB, [objectRecord(o, [{ ...failed, attempts: 4, updatedAt: at(failedAt + 50), version: 8 }])], now)
+    expect(await counters(m)).toEqual([
+      [0, 0, 0],
+      [50, 0, 1],
+    ])
+    // A failure stored before migration 0017 has no minute: a recovery leaves it counted (none to take it back from).
+    await env.DB.prepare('UPDATE deliveries SET failed_minute = NULL WHERE id = ?').bind(failed.id).run()
+    await applyToShard(
+      env.DB,
+      [objectRecord(o, [{ ...failed, status: 'delivered', reason: null, attempts: 5, updatedAt: at(failedAt + 60), version: 9 }])],
+      now,
+    )
+    expect(await counters(m)).toEqual([
+      [0, 0, 0],
+      [50, 0, 1],
+      [60, 1, 0],
+    ])
+  })
+
+  it('takes nothing back from a minute the daily prune has dropped', async () => {
+    const m = merchantId()
+    const o = order(m, 'F3')
+    const failed = delivery(m, 'F3', {
+      status: 'failed',
+      reason: 'gone',
+      attempts: 1,
+      nextAttemptAt: null,
+      updatedAt: at(failedAt),
+      version: 5,
+    })
+    await applyToShard(env.DB, [objectRecord(o, [failed])], now)
+    await env.DB.prepare('DELETE FROM merchant_stats WHERE merchant_id = ?').bind(m).run()
+    const muchLater = now + 120 * 86_400_000
+    await applyToShard(
+      env.DB,
+      [objectRecord(o, [{ ...failed, status: 'pending', reason: null, updatedAt: at(failedAt + 10), version: 6 }])],
+      muchLater,
+    )
+    expect(await counters(m)).toEqual([])
   })
 })

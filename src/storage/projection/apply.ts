@@ -3,12 +3,22 @@
  * write transaction). Records are merged first (the newest state of each order and delivery wins), compared with what
  * the shard holds (one read per table), and only what is newer is written, with version-guarded upserts, so a record
  * sent twice, a batch replayed, or an older state arriving late writes nothing. The stats counters are the
- * difference between what the shard held and what it now holds, one upsert per merchant and minute.
+ * difference between what the shard held and what it now holds, one upsert per merchant and minute; a recovered
+ * delivery's failure is taken back from the minute that counted it (`failed_minute`).
  */
 import { refusalStatements } from '../refusals'
-import { countAttempt, countDeliveryOutcome, countNotification, statsStatement, type StatsDelta } from '../stats'
+import {
+  countAttempt,
+  countDeliveryOutcome,
+  countNotification,
+  minuteOf,
+  statsCutoffMinute,
+  statsStatement,
+  uncountFailure,
+  type StatsDelta,
+} from '../stats'
 import type { DeliveryProjection, NotificationProjection, ObjectRecord, OrderProjection, ProjectionRecord, RefusalRecord } from './records'
-import { deliveryStatements, notificationStatements, orderStatements } from './statements'
+import { deliveryStatements, notificationStatements, orderStatements, type DeliveryWrite } from './statements'
 
 export interface ShardWrite {
   /** D1 rows written by the transaction (index entries included), from its results' `meta.rows_written`. */
@@ -22,7 +32,7 @@ export interface ShardWrite {
 const orderKey = (o: Pick<OrderProjection, 'merchantId' | 'provider' | 'outTradeNo'>): string =>
   JSON.stringify([o.merchantId, o.provider, o.outTradeNo])
 
-export async function applyToShard(db: D1Database, records: readonly ProjectionRecord[]): Promise<ShardWrite> {
+export async function applyToShard(db: D1Database, records: readonly ProjectionRecord[], now = Date.now()): Promise<ShardWrite> {
   const merged = merge(records)
   const [orders, deliveries, notifications] = await Promise.all([
     storedOrders(db, [...merged.orders.values()]),
@@ -45,7 +55,7 @@ export async function applyToShard(db: D1Database, records: readonly ProjectionR
     changedOrders.push(order)
   }
   const successes = new Map<string, { url: string; at: number }>()
-  const changedDeliveries: DeliveryProjection[] = []
+  const changedDeliveries: DeliveryWrite[] = []
   for (const d of merged.deliveries.values()) {
     const stored = deliveries.get(d.id)
     if (stored !== undefined && d.version <= stored.version) continue
@@ -57,11 +67,17 @@ export async function applyToShard(db: D1Database, records: readonly ProjectionR
     const counts = delta(d.merchantId)
     const final = d.status === 'delivered' || d.status === 'failed'
     // A new outcome: the first, or one reached again after a replay (which always adds an attempt or changes status).
-    if (final && (stored === undefined || stored.status !== d.status || stored.attempts < d.attempts))
-      countDeliveryOutcome(counts, d.updatedAt, d.status as 'delivered' | 'failed')
+    const newOutcome = final && (stored === undefined || stored.status !== d.status || stored.attempts < d.attempts)
+    // A failure the stats hold that this state ends (recovered: pending again, delivered, or failed anew) is taken back
+    // from its minute: `failed` counts the failures still standing, so a recovery does not leave them counted.
+    const counted = stored?.failedMinute ?? null
+    // Not into a minute the daily prune has dropped (its row would come back holding -1).
+    if (counted !== null && (d.status !== 'failed' || newOutcome) && counted >= statsCutoffMinute(now)) uncountFailure(counts, counted)
+    if (newOutcome) countDeliveryOutcome(counts, d.updatedAt, d.status as 'delivered' | 'failed')
     for (const attempt of d.attemptLog)
       if (attempt.number > (stored?.attempts ?? 0)) countAttempt(counts, attempt.startedAt, attempt.latencyMs)
-    changedDeliveries.push(d)
+    const failedMinute = d.status !== 'failed' ? null : newOutcome ? minuteOf(d.updatedAt) : (stored?.failedMinute ?? null)
+    changedDeliveries.push({ ...d, failedMinute })
   }
   const newNotifications: NotificationProjection[] = []
   for (const n of merged.notifications.values()) {
@@ -167,16 +183,21 @@ async function storedOrders(db: D1Database, orders: OrderProjection[]): Promise<
   )
 }
 
-async function storedDeliveries(
-  db: D1Database,
-  ids: string[],
-): Promise<Map<string, { version: number; status: string; attempts: number }>> {
+interface StoredDelivery {
+  version: number
+  status: string
+  attempts: number
+  /** The minute whose counter holds its failure, while it is failed (null for one counted before migration 0017). */
+  failedMinute: number | null
+}
+
+async function storedDeliveries(db: D1Database, ids: string[]): Promise<Map<string, StoredDelivery>> {
   if (ids.length === 0) return new Map()
   const { results } = await db
-    .prepare('SELECT id, version, status, attempts FROM deliveries WHERE id IN (SELECT value FROM json_each(?))')
+    .prepare('SELECT id, version, status, attempts, failed_minute FROM deliveries WHERE id IN (SELECT value FROM json_each(?))')
     .bind(JSON.stringify(ids))
-    .all<{ id: string; version: number; status: string; attempts: number }>()
-  return new Map(results.map((r) => [r.id, r]))
+    .all<{ id: string; version: number; status: string; attempts: number; failed_minute: number | null }>()
+  return new Map(results.map((r) => [r.id, { version: r.version, status: r.status, attempts: r.attempts, failedMinute: r.failed_minute }]))
 }
 
 async function storedNotificationIds(db: D1Database, ids: string[]): Promise<Set<string>> {

@@ -63,7 +63,10 @@ const NOTIFICATIONS: UpsertSpec<NotificationProjection> = {
   onConflict: 'ON CONFLICT (id) DO NOTHING',
 }
 
-const DELIVERIES: UpsertSpec<DeliveryProjection> = {
+/** A delivery as written: its projection, and the minute whose stats counter holds its failure while it is failed. */
+export type DeliveryWrite = DeliveryProjection & { failedMinute: number | null }
+
+const DELIVERIES: UpsertSpec<DeliveryWrite> = {
   table: 'deliveries',
   columns: [
     ['id', (d) => d.id],
@@ -81,10 +84,13 @@ const DELIVERIES: UpsertSpec<DeliveryProjection> = {
     ['created_at', (d) => d.createdAt],
     ['updated_at', (d) => d.updatedAt],
     ['version', (d) => d.version],
+    // Migration 0017.
+    ['failed_minute', (d) => d.failedMinute],
   ],
   onConflict: `ON CONFLICT (id) DO UPDATE SET
     status = excluded.status, reason = excluded.reason, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at,
-    last_status_code = excluded.last_status_code, updated_at = excluded.updated_at, version = excluded.version
+    last_status_code = excluded.last_status_code, updated_at = excluded.updated_at, version = excluded.version,
+    failed_minute = excluded.failed_minute
   WHERE excluded.version > deliveries.version`,
 }
 
@@ -94,7 +100,7 @@ export const orderStatements = (db: D1Database, orders: readonly OrderProjection
 export const notificationStatements = (db: D1Database, notifications: readonly NotificationProjection[]): D1PreparedStatement[] =>
   upsertStatements(db, NOTIFICATIONS, notifications)
 
-export const deliveryStatements = (db: D1Database, deliveries: readonly DeliveryProjection[]): D1PreparedStatement[] =>
+export const deliveryStatements = (db: D1Database, deliveries: readonly DeliveryWrite[]): D1PreparedStatement[] =>
   upsertStatements(db, DELIVERIES, deliveries)
 
 /**
