@@ -1,7 +1,8 @@
 /**
  * @module What each rejection code means to an operator, in a line: the console shows it beside the code. Kept apart
  * from rejection.ts (no imports), so the console's bundle takes the table alone; typed by its codes, so a new code
- * without a meaning does not compile.
+ * without a meaning does not compile. docs/operations.md ("Why a notification was refused") says each at length, with
+ * its status (test/providers/rejection-meanings.test.ts keeps the two listing the same codes).
  */
 import type { RejectionCode } from './rejection'
 
@@ -16,11 +17,13 @@ export const REJECTION_MEANINGS: Readonly<Record<RejectionCode, string>> = {
   stale_timestamp: 'its WeChat Pay v3 timestamp is more than 5 minutes from now: a replay, or a clock far off',
   unknown_serial: 'signed with a WeChat Pay platform key the merchant does not list: add it, or turn on autoPlatformCertificates',
   certificate_expired: "the merchant's configured platform certificate has expired: configure its successor",
-  unknown_serial_after_download: "signed with a platform key not found even in WeChat Pay's downloaded certificates: WeChat retries",
+  unknown_serial_after_download:
+    "no key for its serial even after downloading WeChat Pay's certificates, or the download failed: WeChat retries",
   merchant_mismatch: "it names other ids (appid, mchid, sub_mchid, app_id, seller_id, auth_app_id) than the merchant's",
   unknown_merchant: 'no merchant has this id',
   channel_not_configured: 'the merchant has no configuration for this provider',
-  unsupported_event: 'a kind of notification the gateway does not take',
+  unsupported_event:
+    'authentic, but not readable as what it says it is (an SM4 resource, a status its event contradicts, a payment of 0 fen…)',
   amount_mismatch: "its amount or currency differs from the registered order's",
   order_not_registered: 'the merchant registers its orders and has not registered this one: confirmed by a query, or retried',
   refund_before_payment: 'a refund of a payment not yet seen: the provider retries, and it applies once the payment is known',
