@@ -15,6 +15,8 @@ const DAY_MS = 24 * 3600_000
 const DEFAULT_RETENTION_DAYS = 400
 /** A number of days: digits, with a decimal fraction if any ("400", "0.5"); nothing else ("30d", "-1", "1e3"). */
 const RETENTION_DAYS = /^\d+(\.\d+)?$/
+/** A century: beyond it a date overflows what an alarm can be set to, and no refund window comes near. */
+const MAX_RETENTION_DAYS = 36_500
 /** Values already reported as unreadable, so a typo is logged once per isolate, not once per order. */
 const reportedUnreadable = new Set<string>()
 
@@ -22,12 +24,12 @@ const reportedUnreadable = new Set<string>()
 export function retentionMs(env: Pick<Env, 'ORDER_RETENTION_DAYS'>): number {
   // A number in wrangler.toml (`= 400`, not `= "400"`) reaches the Worker as one.
   const configured = String(env.ORDER_RETENTION_DAYS ?? '').trim()
-  if (RETENTION_DAYS.test(configured)) return Number(configured) * DAY_MS
+  if (RETENTION_DAYS.test(configured) && Number(configured) <= MAX_RETENTION_DAYS) return Number(configured) * DAY_MS
   if (configured !== '' && !reportedUnreadable.has(configured)) {
     reportedUnreadable.add(configured)
     log('error', {
       event: 'retention.misconfigured',
-      reason: `ORDER_RETENTION_DAYS is ${JSON.stringify(configured.slice(0, 40))}, not a number of days (such as "400"): ${DEFAULT_RETENTION_DAYS} days are used`,
+      reason: `ORDER_RETENTION_DAYS is ${JSON.stringify(configured.slice(0, 40))}, not a number of days from 0 to ${MAX_RETENTION_DAYS} (such as "400"): ${DEFAULT_RETENTION_DAYS} days are used`,
     })
   }
   return DEFAULT_RETENTION_DAYS * DAY_MS

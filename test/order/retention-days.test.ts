@@ -22,6 +22,7 @@ describe('ORDER_RETENTION_DAYS', () => {
     expect(retentionMs({ ORDER_RETENTION_DAYS: '0.5' })).toBe(DAY_MS / 2)
     expect(retentionMs({ ORDER_RETENTION_DAYS: '0' })).toBe(0)
     expect(retentionMs({ ORDER_RETENTION_DAYS: 7 as unknown as string })).toBe(7 * DAY_MS)
+    expect(retentionMs({ ORDER_RETENTION_DAYS: '36500' })).toBe(36_500 * DAY_MS)
   })
 
   it('uses 400 days when unset, without a line', () => {
@@ -31,14 +32,17 @@ describe('ORDER_RETENTION_DAYS', () => {
     expect(errors).not.toHaveBeenCalled()
   })
 
-  it.each(['30d', '-1', '1e3', 'forever', '+5', '.5'])('uses 400 days for %j and says so once, naming the value', (value) => {
-    const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
-    expect(retentionMs({ ORDER_RETENTION_DAYS: value })).toBe(400 * DAY_MS)
-    expect(retentionMs({ ORDER_RETENTION_DAYS: value })).toBe(400 * DAY_MS)
-    const lines = errorLines(errors).filter((line) => line.event === 'retention.misconfigured')
-    expect(lines).toHaveLength(1)
-    expect(lines[0]!.level).toBe('error')
-    expect(lines[0]!.reason).toContain(JSON.stringify(value))
-    expect(lines[0]!.reason).toContain('400 days are used')
-  })
+  it.each(['30d', '-1', '1e3', 'forever', '+5', '.5', '36501', '9'.repeat(400)])(
+    'uses 400 days for %j and says so once, naming the value',
+    (value) => {
+      const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
+      expect(retentionMs({ ORDER_RETENTION_DAYS: value })).toBe(400 * DAY_MS)
+      expect(retentionMs({ ORDER_RETENTION_DAYS: value })).toBe(400 * DAY_MS)
+      const lines = errorLines(errors).filter((line) => line.event === 'retention.misconfigured')
+      expect(lines).toHaveLength(1)
+      expect(lines[0]!.level).toBe('error')
+      expect(lines[0]!.reason).toContain(JSON.stringify(value.slice(0, 40)))
+      expect(lines[0]!.reason).toContain('400 days are used')
+    },
+  )
 })
