@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util'
 import { UsageError } from './body.ts'
-import { ApiError, createAdminClient, NotTheGateway, Unreachable } from './client.ts'
+import { ApiError, createAdminClient, NoReply, NotTheGateway, Unreachable } from './client.ts'
 import { COMMANDS, OPTIONS, type CommandSpec } from './command-table.ts'
 import type { Options } from './commands.ts'
 import { ConfigError, readConfig } from './config.ts'
@@ -66,14 +66,17 @@ function resolve(positionals: readonly string[], help: boolean): Resolved {
   throw new UsageError(`unknown command: ${pair}${guess === null ? '' : ` (did you mean ${guess}?)`}`)
 }
 
+/** A command's usage line without its note (what follows two spaces or a line break). */
+const usageLine = (spec: CommandSpec): string => spec.usage.split('\n')[0]!.split('  ')[0]!
+
 /** The command's arguments and options as it takes them: a missing one, an extra one or another command's option is refused. */
 function checkInvocation(name: string, spec: CommandSpec, args: readonly string[], given: readonly string[]): void {
   const optional = spec.optionalArgs ?? []
   const missing = spec.args[args.length]
-  if (missing !== undefined) throw new UsageError(`missing <${missing}>: ${spec.usage.split('  ')[0]}`)
+  if (missing !== undefined) throw new UsageError(`missing <${missing}>: ${usageLine(spec)}`)
   const extra = args[spec.args.length + optional.length]
   if (extra !== undefined) {
-    throw new UsageError(`unexpected argument ${JSON.stringify(extra)}: ${spec.usage.split('  ')[0]} (one command per call)`)
+    throw new UsageError(`unexpected argument ${JSON.stringify(extra)}: ${usageLine(spec)} (one command per call)`)
   }
   const foreign = given.filter((option) => !(spec.options as readonly string[]).includes(option))
   if (foreign.length > 0) {
@@ -126,15 +129,9 @@ async function main(): Promise<void> {
       // The message first and alone: the commands are one `--help` away, not fifty lines below it.
       console.error(`error: ${(error as Error).message}\n(npm run admin -- --help lists the commands and options)`)
       process.exitCode = 2
-    } else if (error instanceof Unreachable || error instanceof NotTheGateway) {
-      if (json)
-        console.log(
-          JSON.stringify(
-            { error: { code: error.name === 'Unreachable' ? 'unreachable' : 'not_the_gateway', message: error.message } },
-            null,
-            2,
-          ),
-        )
+    } else if (error instanceof Unreachable || error instanceof NotTheGateway || error instanceof NoReply) {
+      const code = error instanceof Unreachable ? 'unreachable' : error instanceof NoReply ? 'no_reply' : 'not_the_gateway'
+      if (json) console.log(JSON.stringify({ error: { code, message: error.message } }, null, 2))
       else console.error(`error: ${error.message}`)
       process.exitCode = 1
     } else {

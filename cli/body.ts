@@ -12,11 +12,13 @@ export class UsageError extends Error {
 }
 
 /**
- * A path as the operator typed it, from the directory they typed it in: `npm run` runs the CLI from the package's
- * root and says where it was called from in INIT_CWD.
+ * A path as the operator typed it, from the directory they typed it in: `npm run admin` runs the CLI from the
+ * package's root and says where it was called from in INIT_CWD. Only then: a CLI started otherwise (by a script run
+ * under some other npm command, which leaves its own INIT_CWD in the environment) is in the caller's directory.
  */
 export function fromCallerDirectory(path: string, env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(env.INIT_CWD ?? process.cwd(), path)
+  const called = env.npm_lifecycle_event === 'admin' ? env.INIT_CWD : undefined
+  return resolve(called ?? process.cwd(), path)
 }
 
 /** A file's text, or a UsageError naming the full path tried and why (no such file, not allowed, a directory). */

@@ -26,9 +26,14 @@ export class NotTheGateway extends Error {
   override readonly name = 'NotTheGateway'
 }
 
-/** The gateway could not be reached, or did not answer in time: the message says which, and why. */
+/** The gateway could not be reached: nothing was sent. The message says why. */
 export class Unreachable extends Error {
   override readonly name = 'Unreachable'
+}
+
+/** The request went out and no reply came in time: it may have been carried out. */
+export class NoReply extends Error {
+  override readonly name = 'NoReply'
 }
 
 async function adminFetch(request: Request, gateway: string, timeoutMs: number): Promise<Response> {
@@ -36,8 +41,14 @@ async function adminFetch(request: Request, gateway: string, timeoutMs: number):
   try {
     response = await fetch(request, { signal: AbortSignal.timeout(timeoutMs) })
   } catch (error) {
-    const reason = (error as Error).name === 'TimeoutError' ? `no reply within ${timeoutMs / 1000} s` : causeOf(error)
-    throw new Unreachable(`cannot reach the gateway at ${gateway} (${reason}): is it running, and is PAYGATE_URL its origin?`)
+    if ((error as Error).name === 'TimeoutError') {
+      // Sent, maybe carried out: only what the gateway now shows can say.
+      throw new NoReply(
+        `no reply from the gateway at ${gateway} within ${timeoutMs / 1000} s: the request may have been carried out; ` +
+          'look (a get or a list) before running it again',
+      )
+    }
+    throw new Unreachable(`cannot reach the gateway at ${gateway} (${causeOf(error)}): is it running, and is PAYGATE_URL its origin?`)
   }
   const type = response.headers.get('content-type') ?? ''
   if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {

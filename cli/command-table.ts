@@ -71,7 +71,8 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   'merchants put': {
     usage: 'merchants put <merchantId> --file body.json [--key wechatpay.merchantPrivateKey=@apiclient_key.pem …] [--set name=value]',
     args: ['merchantId'],
-    options: BODY,
+    // A whole body: nothing to unset.
+    options: ['file', 'key', 'set'],
     run: ({ client, args, options }) => merchantsPut(client, args[0]!, options),
   },
   'merchants patch': {

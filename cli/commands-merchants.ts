@@ -68,9 +68,8 @@ export async function merchantsPatch(client: AdminClient, merchantId: string, op
   return out(merchant, `patched ${merchantId}\n${record(merchant)}`)
 }
 
-export async function endpoint(client: AdminClient, action: string, merchantId: string): Promise<Output> {
+export async function endpoint(client: AdminClient, action: 'disable' | 'enable', merchantId: string): Promise<Output> {
   const params = { params: { path: { merchantId } } }
-  if (action !== 'disable' && action !== 'enable') throw new UsageError('endpoint disable|enable <merchantId>')
   const reply = await unwrap(
     action === 'disable'
       ? client.POST('/admin/merchants/{merchantId}/endpoint/disable', params)

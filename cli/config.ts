@@ -42,20 +42,23 @@ function localGateway(): string {
 /** PAYGATE_URL as the origin the API's paths go under: http(s), no path (a trailing slash is fine), no query. */
 function gatewayOrigin(configured: string): string {
   const trimmed = configured.trim().replace(/\/+$/, '')
-  if (!/^[a-z][a-z\d+.-]*:\/\//i.test(trimmed))
-    throw new ConfigError(`PAYGATE_URL ${JSON.stringify(trimmed)} must start with http:// or https://`)
+  // Quoted in messages without any user name or password it holds.
+  const shown = JSON.stringify(trimmed.replace(/^([a-z][a-z\d+.-]*:\/\/)?[^/@]*@/i, '$1…@'))
+  if (!/^[a-z][a-z\d+.-]*:\/\//i.test(trimmed)) throw new ConfigError(`PAYGATE_URL ${shown} must start with http:// or https://`)
   let url: URL
   try {
     url = new URL(trimmed)
   } catch {
+    throw new ConfigError(`PAYGATE_URL ${shown} is not a URL: give the gateway's origin, such as https://paygate.example.com`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError(`PAYGATE_URL ${shown} must start with http:// or https://`)
+  if (url.username !== '' || url.password !== '') {
     throw new ConfigError(
-      `PAYGATE_URL ${JSON.stringify(trimmed)} is not a URL: give the gateway's origin, such as https://paygate.example.com`,
+      `PAYGATE_URL ${shown} holds a user name or password: give the origin alone; the token goes in PAYGATE_ADMIN_TOKEN`,
     )
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(`PAYGATE_URL ${JSON.stringify(trimmed)} must start with http:// or https://`)
-  }
-  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
     throw new ConfigError(
       `PAYGATE_URL ${JSON.stringify(`${url.origin}${url.pathname}`)} has a path or more: give the gateway's origin alone (${url.origin}); the commands add /admin/…`,
     )

@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { createAdminClient, NoReply } from '../../cli/client.ts'
 import { runCli, runCliWith } from './cli-run'
 import { freePort } from './wrangler-dev'
 
@@ -173,7 +174,7 @@ describe('bodies', () => {
     writeFileSync(join(directory, 'apiv3.key'), '\uFEFF0123456789abcdef0123456789abcdef\n')
     writeFileSync(join(directory, 'patch.json'), '{"forward": {"url": "https://m.example/new"}}')
     const run = await runCliWith(
-      { INIT_CWD: directory },
+      { INIT_CWD: directory, npm_lifecycle_event: 'admin' },
       { url, token: TOKEN },
       'merchants',
       'patch',
@@ -192,7 +193,7 @@ describe('bodies', () => {
       },
     ])
     const missing = await runCliWith(
-      { INIT_CWD: directory },
+      { INIT_CWD: directory, npm_lifecycle_event: 'admin' },
       { url, token: TOKEN },
       'merchants',
       'patch',
@@ -204,10 +205,35 @@ describe('bodies', () => {
     expect(missing.stderr).toContain(`${join(directory, 'nope.key')} cannot be read (no such file)`)
   })
 
+  it("takes INIT_CWD only from `npm run admin`: another npm command's, left in the environment, is not the caller's directory", async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'paygate-cli-'))
+    writeFileSync(join(directory, 'patch.json'), '{"forward": {"url": "https://m.example/new"}}')
+    const run = await runCliWith(
+      { INIT_CWD: directory, npm_lifecycle_event: 'test' },
+      { url, token: TOKEN },
+      'merchants',
+      'patch',
+      'm1',
+      '--file',
+      'patch.json',
+    )
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain(`${join(process.cwd(), 'patch.json')} cannot be read (no such file)`)
+    expect(received).toEqual([])
+  })
+
   it('names where a --file is not valid JSON', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'paygate-cli-'))
     writeFileSync(join(directory, 'bad.json'), '{\n  "forward": {"url": "https://m.example/x",}\n}')
-    const run = await runCliWith({ INIT_CWD: directory }, { url, token: TOKEN }, 'merchants', 'patch', 'm1', '--file', 'bad.json')
+    const run = await runCliWith(
+      { INIT_CWD: directory, npm_lifecycle_event: 'admin' },
+      { url, token: TOKEN },
+      'merchants',
+      'patch',
+      'm1',
+      '--file',
+      'bad.json',
+    )
     expect(run.code).toBe(2)
     expect(run.stderr).toMatch(/bad\.json: not valid JSON \(at position \d+/)
     expect(received).toEqual([])
@@ -261,6 +287,44 @@ describe('the gateway and what answers for it', () => {
       expect(`${run.stdout}${run.stderr}`).toContain(`${url} answered HTTP 200 with text/html, not the admin API's JSON`)
       expect(run.stderr).not.toMatch(/SyntaxError|at .*\.js:\d+/)
     }
+  })
+
+  it('says a request with no reply in time may have been carried out, and a gateway it cannot reach that nothing was sent', async () => {
+    const silent = createServer(() => {}) // takes the request, never answers
+    const port = await freePort()
+    await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve))
+    try {
+      const client = createAdminClient({ url: `http://127.0.0.1:${port}`, token: TOKEN }, 200)
+      const error = await client
+        .POST('/admin/deliveries/{deliveryId}/replay', { params: { path: { deliveryId: 'd1' } } })
+        .catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(NoReply)
+      expect((error as Error).message).toMatch(
+        /within 0\.2 s: the request may have been carried out; look \(a get or a list\) before running it again$/,
+      )
+    } finally {
+      silent.closeAllConnections()
+      await new Promise((resolve) => silent.close(resolve))
+    }
+    const closed = await freePort()
+    const run = await runCli({ url: `http://127.0.0.1:${closed}`, token: TOKEN }, 'merchants', 'get', 'm1', '--json')
+    expect(run.code).toBe(1)
+    expect(JSON.parse(run.stdout)).toEqual({
+      error: {
+        code: 'unreachable',
+        message: expect.stringMatching(/^cannot reach the gateway at http:\/\/127\.0\.0\.1:\d+ \(.*ECONNREFUSED/),
+      },
+    })
+  })
+
+  it('never prints a user name or password given in PAYGATE_URL', async () => {
+    for (const bad of ['admin:s3cret@localhost:8787', 'https://admin:s3cret@paygate.example.com', 'ftp://admin:s3cret@host']) {
+      const run = await runCli({ url: bad, token: TOKEN }, 'merchants', 'get', 'm1')
+      expect(run.code).toBe(2)
+      expect(run.stderr).not.toContain('s3cret')
+    }
+    const withUser = await runCli({ url: 'https://admin:s3cret@paygate.example.com', token: TOKEN }, 'merchants', 'get', 'm1')
+    expect(withUser.stderr).toContain('holds a user name or password: give the origin alone; the token goes in PAYGATE_ADMIN_TOKEN')
   })
 
   it('refuses a PAYGATE_URL with a path or without a scheme, before sending anything', async () => {
