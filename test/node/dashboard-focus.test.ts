@@ -162,11 +162,12 @@ describe('the console keeps up without getting in the way', () => {
 describe('one action per action meant (from a console audit: a double-click sent an event twice)', () => {
   const summary = { id: 'd1', event_id: 'evt_1', type: 'payment.succeeded', out_trade_no: 'T1', status: 'pending' }
   /** A merchant page whose API answers at once, counting replays and recover calls. */
-  async function merchantConsole(p: Page, counts: { replays: number; recovers: number }) {
-    await serveConsole(p, (route, url) => {
+  async function merchantConsole(p: Page, counts: { replays: number; recovers: number }, replayMs = 0) {
+    await serveConsole(p, async (route, url) => {
       const path = url.pathname
       if (path === '/admin/deliveries/d1/replay') {
         counts.replays += 1
+        await new Promise((resolve) => setTimeout(resolve, replayMs))
         return json(route, summary)
       }
       if (path === '/admin/deliveries/d1') return json(route, delivery('failed', 3))
@@ -209,6 +210,22 @@ describe('one action per action meant (from a console audit: a double-click sent
     await page.getByText(/Queued to be sent again/).waitFor({ timeout: 5000 })
     await page.waitForTimeout(500)
     expect(counts.replays).toBe(3)
+    await page.close()
+  }, 30_000)
+
+  it('a send in flight is not sent again from its row drawn anew meanwhile (Filter redraws the list)', async () => {
+    page = await browser.newPage()
+    const counts = { replays: 0, recovers: 0 }
+    await merchantConsole(page, counts, 1500)
+    await page.goto(`${ORIGIN}/dashboard#/merchants/m1`)
+    const send = () => page.getByRole('row').filter({ hasText: 'T1' }).getByRole('button', { name: 'Send again' })
+    await send().click()
+    await page.getByRole('button', { name: 'Filter' }).click()
+    await page.waitForTimeout(300) // the list drawn again, the send still in flight
+    await send().click()
+    await page.getByText(/Queued to be sent again/).waitFor()
+    await page.waitForTimeout(500)
+    expect(counts.replays).toBe(1)
     await page.close()
   }, 30_000)
 
@@ -278,7 +295,9 @@ it('a delivery held behind an earlier event of its order says so, where it read 
       : route.fulfill({ status: 404, body: '{}' }),
   )
   await page.goto(`${ORIGIN}/dashboard#/deliveries/d1`)
-  await expect.poll(() => page.locator('#delivery-status').textContent()).toBe('waiting for an earlier event of its order')
+  await expect
+    .poll(() => page.locator('#delivery-status').textContent())
+    .toBe('waiting for an earlier event to be delivered (recover it if it failed)')
   await page.close()
 }, 30_000)
 
