@@ -3,10 +3,8 @@
  * for one never compacted. The gateway's side (`compacted_at` in `GET …/orders/{no}`) is tested in
  * test/e2e/recovery.test.ts; here a stand-in answers as it does.
  */
-import { createServer, type Server } from 'node:http'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { runCli } from './cli-run'
-import { freePort } from './wrangler-dev'
+import { runCli, standInGateway } from './cli-run'
 
 const TOKEN = 'cli-orders-token'
 const COMPACTED_AT = '2027-01-05T08:00:00.000Z'
@@ -32,33 +30,22 @@ const order = (outTradeNo: string, compactedAt: string | null) => ({
   other_providers: [],
 })
 
-let gateway: Server
-let url: string
+let gateway: Awaited<ReturnType<typeof standInGateway>>
 
 beforeAll(async () => {
-  const port = await freePort()
-  url = `http://127.0.0.1:${port}`
-  gateway = createServer((request, response) => {
-    const authorized = request.headers.authorization === `Bearer ${TOKEN}`
-    const found = {
-      '/admin/merchants/m1/orders/T-OLD': order('T-OLD', COMPACTED_AT),
-      '/admin/merchants/m1/orders/T-NEW': order('T-NEW', null),
-    }[request.url ?? '']
-    if (request.method !== 'GET' || !authorized || found === undefined) {
-      response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"not_found","message":"no"}}')
-      return
-    }
-    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(found))
-  })
-  await new Promise<void>((resolve) => gateway.listen(port, '127.0.0.1', resolve))
+  const orders: Record<string, unknown> = {
+    '/admin/merchants/m1/orders/T-OLD': order('T-OLD', COMPACTED_AT),
+    '/admin/merchants/m1/orders/T-NEW': order('T-NEW', null),
+  }
+  gateway = await standInGateway(({ method, url, authorization }) =>
+    method === 'GET' && authorization === `Bearer ${TOKEN}` && orders[url] !== undefined ? { json: orders[url] } : null,
+  )
 })
 
-afterAll(async () => {
-  await new Promise((resolve) => gateway.close(resolve))
-})
+afterAll(() => gateway.close())
 
 function ordersGet(outTradeNo: string) {
-  return runCli({ url, token: TOKEN }, 'orders', 'get', 'm1', outTradeNo)
+  return runCli({ url: gateway.url, token: TOKEN }, 'orders', 'get', 'm1', outTradeNo)
 }
 
 it('says when an order was reduced to its tombstone, and nothing of it for one that never was', async () => {

@@ -3,10 +3,8 @@
  * names those merchants and what to set, and exits 1. The gateway's side (`POST /admin/reseal` listing them as
  * `unreadable`) is tested in test/http/rotation.test.ts; here a stand-in answers as it does.
  */
-import { createServer, type Server } from 'node:http'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { runCli } from './cli-run'
-import { freePort } from './wrangler-dev'
+import { runCli, standInGateway } from './cli-run'
 
 const TOKEN = 'cli-reseal-token'
 const PAGES = [
@@ -14,36 +12,21 @@ const PAGES = [
   { resealed: 0, unchanged: 2, unreadable: ['m-older'], next_cursor: null },
 ]
 
-let gateway: Server
-let url: string
+let gateway: Awaited<ReturnType<typeof standInGateway>>
 const bodies: unknown[] = []
 
 beforeAll(async () => {
-  const port = await freePort()
-  url = `http://127.0.0.1:${port}`
-  gateway = createServer((request, response) => {
-    let text = ''
-    request.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')))
-    request.on('end', () => {
-      const authorized = request.headers.authorization === `Bearer ${TOKEN}`
-      if (request.method !== 'POST' || request.url !== '/admin/reseal' || !authorized) {
-        response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"not_found","message":"no"}}')
-        return
-      }
-      const body = JSON.parse(text) as { cursor?: string }
-      bodies.push(body)
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(PAGES[body.cursor === 'page-2' ? 1 : 0]))
-    })
+  gateway = await standInGateway(({ method, url, authorization, body }) => {
+    if (method !== 'POST' || url !== '/admin/reseal' || authorization !== `Bearer ${TOKEN}`) return null
+    bodies.push(body)
+    return { json: PAGES[(body as { cursor?: string }).cursor === 'page-2' ? 1 : 0] }
   })
-  await new Promise<void>((resolve) => gateway.listen(port, '127.0.0.1', resolve))
 })
 
-afterAll(async () => {
-  await new Promise((resolve) => gateway.close(resolve))
-})
+afterAll(() => gateway.close())
 
 function reseal(...flags: string[]) {
-  return runCli({ url, token: TOKEN }, 'reseal', ...flags)
+  return runCli({ url: gateway.url, token: TOKEN }, 'reseal', ...flags)
 }
 
 it('names the merchants neither key opens, says what to set, and exits 1 after every page', async () => {

@@ -7,12 +7,12 @@
  * gateway records what reaches it.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
+import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createAdminClient, NoReply } from '../../cli/client.ts'
-import { runCli, runCliWith } from './cli-run'
+import { runCli, runCliWith, type StandInRequest, standInGateway } from './cli-run'
 import { freePort } from './wrangler-dev'
 
 const TOKEN = 'cli-usage-token'
@@ -83,55 +83,39 @@ const deliveryRow = (id: string, outTradeNo: string) => ({
   created_at: '2026-12-01T00:00:00Z',
 })
 
-interface Received {
-  method: string
-  url: string
-  body: unknown
-}
+type Received = Omit<StandInRequest, 'authorization'>
 
-let gateway: Server
+let gateway: Awaited<ReturnType<typeof standInGateway>>
 let url: string
 let received: Received[] = []
 
 beforeAll(async () => {
-  const port = await freePort()
-  url = `http://127.0.0.1:${port}`
-  gateway = createServer((request, response) => {
-    let text = ''
-    request.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')))
-    request.on('end', () => {
-      received.push({ method: request.method ?? '', url: request.url ?? '', body: text === '' ? null : JSON.parse(text) })
-      if (request.headers.authorization === `Bearer ${PROXIED}`) {
-        response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Sign in</title>')
-        return
-      }
-      const found: Record<string, unknown> = {
-        'GET /admin/merchants/m1': merchant,
-        'PATCH /admin/merchants/m1': merchant,
-        'GET /admin/merchants/m1/orders/T1': order,
-        'GET /admin/merchants/m1/deliveries': { deliveries: [deliveryRow('dlv_1', 'T1')], next_cursor: 'c2' },
-        'GET /admin/merchants/m1/deliveries?cursor=c2': { deliveries: [deliveryRow('dlv_2', 'T2')], next_cursor: null },
-      }
-      const reply = found[`${request.method} ${request.url}`]
-      if (request.headers.authorization !== `Bearer ${TOKEN}` || reply === undefined) {
-        response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"not_found","message":"no"}}')
-        return
-      }
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply))
-    })
+  const found: Record<string, unknown> = {
+    'GET /admin/merchants/m1': merchant,
+    'PATCH /admin/merchants/m1': merchant,
+    'GET /admin/merchants/m1/orders/T1': order,
+    'GET /admin/merchants/m1/deliveries': { deliveries: [deliveryRow('dlv_1', 'T1')], next_cursor: 'c2' },
+    'GET /admin/merchants/m1/deliveries?cursor=c2': { deliveries: [deliveryRow('dlv_2', 'T2')], next_cursor: null },
+  }
+  gateway = await standInGateway(({ authorization, ...request }) => {
+    received.push(request)
+    if (authorization === `Bearer ${PROXIED}`) return { contentType: 'text/html', text: '<!doctype html><title>Sign in</title>' }
+    const reply = found[`${request.method} ${request.url}`]
+    return authorization === `Bearer ${TOKEN}` && reply !== undefined ? { json: reply } : null
   })
-  await new Promise<void>((resolve) => gateway.listen(port, '127.0.0.1', resolve))
+  url = gateway.url
 })
 
-afterAll(async () => {
-  await new Promise((resolve) => gateway.close(resolve))
-})
+afterAll(() => gateway.close())
 
 beforeEach(() => {
   received = []
 })
 
 const cli = (...args: string[]) => runCli({ url, token: TOKEN }, ...args)
+/** The CLI as `npm run admin` runs it when typed in `directory`. */
+const fromDirectory = (directory: string, ...args: string[]) =>
+  runCliWith({ INIT_CWD: directory, npm_lifecycle_event: 'admin' }, { url, token: TOKEN }, ...args)
 
 describe('what a command does not take is refused, and nothing is sent', () => {
   it.each([
@@ -173,17 +157,7 @@ describe('bodies', () => {
     const directory = mkdtempSync(join(tmpdir(), 'paygate-cli-'))
     writeFileSync(join(directory, 'apiv3.key'), '\uFEFF0123456789abcdef0123456789abcdef\n')
     writeFileSync(join(directory, 'patch.json'), '{"forward": {"url": "https://m.example/new"}}')
-    const run = await runCliWith(
-      { INIT_CWD: directory, npm_lifecycle_event: 'admin' },
-      { url, token: TOKEN },
-      'merchants',
-      'patch',
-      'm1',
-      '--file',
-      'patch.json',
-      '--key',
-      'wechatpay.apiV3Key=@apiv3.key',
-    )
+    const run = await fromDirectory(directory, 'merchants', 'patch', 'm1', '--file', 'patch.json', '--key', 'wechatpay.apiV3Key=@apiv3.key')
     expect(run.code).toBe(0)
     expect(received).toEqual([
       {
@@ -192,15 +166,7 @@ describe('bodies', () => {
         body: { forward: { url: 'https://m.example/new' }, wechatpay: { apiV3Key: '0123456789abcdef0123456789abcdef' } },
       },
     ])
-    const missing = await runCliWith(
-      { INIT_CWD: directory, npm_lifecycle_event: 'admin' },
-      { url, token: TOKEN },
-      'merchants',
-      'patch',
-      'm1',
-      '--key',
-      'wechatpay.apiV3Key=@nope.key',
-    )
+    const missing = await fromDirectory(directory, 'merchants', 'patch', 'm1', '--key', 'wechatpay.apiV3Key=@nope.key')
     expect(missing.code).toBe(2)
     expect(missing.stderr).toContain(`${join(directory, 'nope.key')} cannot be read (no such file)`)
   })
@@ -225,15 +191,7 @@ describe('bodies', () => {
   it('names where a --file is not valid JSON', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'paygate-cli-'))
     writeFileSync(join(directory, 'bad.json'), '{\n  "forward": {"url": "https://m.example/x",}\n}')
-    const run = await runCliWith(
-      { INIT_CWD: directory, npm_lifecycle_event: 'admin' },
-      { url, token: TOKEN },
-      'merchants',
-      'patch',
-      'm1',
-      '--file',
-      'bad.json',
-    )
+    const run = await fromDirectory(directory, 'merchants', 'patch', 'm1', '--file', 'bad.json')
     expect(run.code).toBe(2)
     expect(run.stderr).toMatch(/bad\.json: not valid JSON \(at position \d+/)
     expect(received).toEqual([])

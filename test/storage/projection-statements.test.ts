@@ -227,18 +227,14 @@ describe("the stats' failed deliveries (two audits read a recovered delivery's f
       row.failed,
     ])
   const now = Date.parse('2026-12-02T00:00:00Z')
+  /** A delivery failed for good in `failedAt`, as its object's record says. */
+  const failedDelivery = (m: string, outTradeNo: string, reason: string, attempts: number) =>
+    delivery(m, outTradeNo, { status: 'failed', reason, attempts, nextAttemptAt: null, updatedAt: at(failedAt), version: 5 })
 
   it('counts a failure in its minute, takes it back when the delivery is recovered, and counts the delivery where it landed', async () => {
     const m = merchantId()
     const o = order(m, 'F1')
-    const failed = delivery(m, 'F1', {
-      status: 'failed',
-      reason: 'retries_exhausted',
-      attempts: 3,
-      nextAttemptAt: null,
-      updatedAt: at(failedAt),
-      version: 5,
-    })
+    const failed = failedDelivery(m, 'F1', 'retries_exhausted', 3)
     await applyToShard(env.DB, [objectRecord(o, [failed])], now)
     expect(await counters(m)).toEqual([[0, 0, 1]])
     // The same state again (a record sent twice) changes nothing.
@@ -262,14 +258,7 @@ describe("the stats' failed deliveries (two audits read a recovered delivery's f
   it('moves a failure to its new minute when a recovered delivery fails again; leaves one counted before failed_minute alone', async () => {
     const m = merchantId()
     const o = order(m, 'F2')
-    const failed = delivery(m, 'F2', {
-      status: 'failed',
-      reason: 'retries_exhausted',
-      attempts: 3,
-      nextAttemptAt: null,
-      updatedAt: at(failedAt),
-      version: 5,
-    })
+    const failed = failedDelivery(m, 'F2', 'retries_exhausted', 3)
     await applyToShard(env.DB, [objectRecord(o, [failed])], now)
     // Recovered and failed anew within one batch: the old failure goes, the new one counts.
     await applyToShard(env.DB, [objectRecord(o, [{ ...failed, attempts: 4, updatedAt: at(failedAt + 50), version: 8 }])], now)
@@ -294,14 +283,7 @@ describe("the stats' failed deliveries (two audits read a recovered delivery's f
   it('takes nothing back from a minute the daily prune has dropped', async () => {
     const m = merchantId()
     const o = order(m, 'F3')
-    const failed = delivery(m, 'F3', {
-      status: 'failed',
-      reason: 'gone',
-      attempts: 1,
-      nextAttemptAt: null,
-      updatedAt: at(failedAt),
-      version: 5,
-    })
+    const failed = failedDelivery(m, 'F3', 'gone', 1)
     await applyToShard(env.DB, [objectRecord(o, [failed])], now)
     await env.DB.prepare('DELETE FROM merchant_stats WHERE merchant_id = ?').bind(m).run()
     const muchLater = now + 120 * 86_400_000
