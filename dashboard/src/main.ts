@@ -66,7 +66,7 @@ function header(): HTMLElement {
     {},
     h('a', { class: 'brand', href: href.merchants() }, 'paygate'),
     h('nav', { 'aria-label': 'Main' }, h('a', { href: href.merchants() }, 'Merchants'), h('a', { href: href.rejected() }, 'Rejected')),
-    h('span', { class: 'zone' }, `Times in ${zoneLabel()} (UTC on hover)`),
+    h('span', { class: 'zone' }, zoneLabel() === 'UTC' ? 'Times in UTC' : `Times in ${zoneLabel()} (UTC on hover)`),
     h(
       'button',
       {

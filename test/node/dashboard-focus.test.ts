@@ -162,7 +162,7 @@ describe('the console keeps up without getting in the way', () => {
 describe('one action per action meant (from a console audit: a double-click sent an event twice)', () => {
   const summary = { id: 'd1', event_id: 'evt_1', type: 'payment.succeeded', out_trade_no: 'T1', status: 'pending' }
   /** A merchant page whose API answers at once, counting replays and recover calls. */
-  async function merchantConsole(p: Page, counts: { replays: number; recovers: number }, replayMs = 0) {
+  async function merchantConsole(p: Page, counts: { replays: number; recovers: number; stats?: number }, replayMs = 0) {
     await serveConsole(p, async (route, url) => {
       const path = url.pathname
       if (path === '/admin/deliveries/d1/replay') {
@@ -173,12 +173,16 @@ describe('one action per action meant (from a console audit: a double-click sent
       if (path === '/admin/deliveries/d1') return json(route, delivery('failed', 3))
       if (path === '/admin/merchants/m1')
         return json(route, { id: 'm1', forward: { url: 'https://shop.example/hook' }, endpoint_health: null })
-      if (path === '/admin/merchants/m1/stats')
+      if (path === '/admin/merchants/m1/stats') {
+        // Failed until a replay has been asked for: then delivered.
+        counts.stats = (counts.stats ?? 0) + 1
+        const failed = counts.replays === 0 ? 1 : 0
         return json(route, {
           notifications: { accepted: 0, duplicate: 0, rejected: 0, rejected_by_reason: {} },
-          deliveries: { delivered: 0, failed: 1, pending: 0, success_rate: null, latency_ms: { p50: null, p95: null } },
+          deliveries: { delivered: 1 - failed, failed, pending: 0, success_rate: null, latency_ms: { p50: null, p95: null } },
           series: [],
         })
+      }
       if (path === '/admin/merchants/m1/deliveries') {
         const { attempts: _attempts, event: _event, ...row } = delivery('failed', 3)
         return json(route, { deliveries: [{ ...row, attempts: 3, last_status_code: 500 }], next_cursor: null })
@@ -226,6 +230,22 @@ describe('one action per action meant (from a console audit: a double-click sent
     await page.getByText(/Queued to be sent again/).waitFor()
     await page.waitForTimeout(500)
     expect(counts.replays).toBe(1)
+    await page.close()
+  }, 30_000)
+
+  it('Send again in the list moves no row under the pointer, and the counts above catch up once the list does', async () => {
+    page = await browser.newPage()
+    const counts = { replays: 0, recovers: 0 }
+    await merchantConsole(page, counts)
+    await page.goto(`${ORIGIN}/dashboard#/merchants/m1`)
+    const send = page.getByRole('row').filter({ hasText: 'T1' }).getByRole('button', { name: 'Send again' })
+    // Its place in the page (not in the viewport, which the click may scroll).
+    const top = () => send.evaluate((button) => button.getBoundingClientRect().top + (button.ownerDocument.defaultView?.scrollY ?? 0))
+    const before = await top()
+    await send.click()
+    await page.getByText(/Queued to be sent again/).waitFor()
+    expect(await top()).toBe(before)
+    await page.getByText('1 delivered, 0 still failed', { exact: false }).waitFor({ timeout: 5000 })
     await page.close()
   }, 30_000)
 

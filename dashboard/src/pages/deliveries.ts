@@ -63,13 +63,23 @@ function select(id: string, label: string, values: readonly string[]): [HTMLLabe
   return [h('label', { for: id }, label), element]
 }
 
-export async function deliveriesSection(merchantId: string, signal: AbortSignal): Promise<HTMLElement> {
+/**
+ * `afterSends`: called once the list is drawn again after a send or a recovery, for the rest of the page (the counts,
+ * the endpoint's last success) to catch up too.
+ */
+export async function deliveriesSection(
+  merchantId: string,
+  signal: AbortSignal,
+  afterSends: () => Promise<void> = async () => {},
+): Promise<HTMLElement> {
   const [statusLabel, status] = select('delivery-status', 'Status', DELIVERY_STATUSES)
   const [typeLabel, type] = select('delivery-type', 'Type', EVENT_TYPES)
   const [sinceLabel, since] = dateInput('delivery-since', 'Created since')
   const [untilLabel, until] = dateInput('delivery-until', 'Created before')
   const list = h('div')
-  const news = h('div', { 'aria-live': 'polite' })
+  // Space kept for a line of news, so its first notice pushes no row down under the pointer: a second click on the
+  // spot just clicked hit the row above's Send again.
+  const news = h('div', { 'aria-live': 'polite', class: 'news' })
   const { button: more, news: moreNews } = loadMoreButton(() => loadMore())
   let rows: Delivery[] = []
   let cursor: string | null = null
@@ -141,7 +151,15 @@ export async function deliveriesSection(merchantId: string, signal: AbortSignal)
   }
   /** After a replay or a recovery, once the runs it queued had a moment: not when the page has been left meanwhile. */
   const refreshSoon = (restoreFocus: () => void = () => {}) => {
-    setTimeout(() => signal.aborted || void refresh().then(restoreFocus), 1500)
+    setTimeout(
+      () =>
+        signal.aborted ||
+        void refresh()
+          .then(restoreFocus)
+          .then(afterSends)
+          .catch(() => {}),
+      1500,
+    )
   }
   const loadMore = async () => {
     const reply = await page(cursor)

@@ -159,13 +159,23 @@ export async function merchantPage(main: HTMLElement, merchantId: string, signal
     replaceChildren(endpointSlot, endpointSection(merchantId, merchant, status, refresh))
   }
   replaceChildren(endpointSlot, endpointSection(merchantId, merchant, status, refresh))
-  const [stats, deliveries] = await Promise.all([statsSection(merchantId), deliveriesSection(merchantId, signal)])
+  const statsSlot = h('div')
+  // After a send or a recovery, the counts and the endpoint's last success catch up with the list (they stayed as
+  // they were until a reload).
+  const afterSends = async () => {
+    const restoreFocus = rememberFocus(main)
+    await refresh()
+    replaceChildren(statsSlot, await statsSection(merchantId))
+    restoreFocus()
+  }
+  const [stats, deliveries] = await Promise.all([statsSection(merchantId), deliveriesSection(merchantId, signal, afterSends)])
+  replaceChildren(statsSlot, stats)
   replaceChildren(
     main,
     breadcrumbs(link(href.merchants(), 'Merchants')),
     h('h1', { tabindex: -1 }, merchantId),
     endpointSlot,
-    stats,
+    statsSlot,
     deliveries,
     orderLookup(merchantId),
   )
