@@ -86,8 +86,21 @@ function checkInvocation(name: string, spec: CommandSpec, args: readonly string[
   }
 }
 
+/** The arguments parsed; an unknown option is named with the nearest known one, where Node's message suggested none. */
+function parse(argv: readonly string[]) {
+  try {
+    return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true })
+  } catch (error) {
+    const unknown =
+      (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'(-[^']*)'/.exec((error as Error).message)?.[1] : undefined
+    if (unknown === undefined) throw error
+    const guess = closest(unknown.replace(/^-+/, ''), Object.keys(OPTIONS))
+    throw new UsageError(`unknown option ${unknown}${guess === null ? '' : ` (did you mean --${guess}?)`}`)
+  }
+}
+
 async function run(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true })
+  const { values, positionals } = parse(argv)
   const { json, help, ...given } = values
   if (positionals.length === 0) {
     console.log(USAGE)

@@ -92,6 +92,8 @@ export async function deliveriesRecover(client: AdminClient, merchantId: string,
   } while (cursor !== undefined)
   return {
     json: { recovered, orders },
-    text: `recovered ${recovered} deliveries of ${orders} orders: each is sent again with its original webhook-id`,
+    text: `recovered ${plural(recovered, 'delivery', 'deliveries')} of ${plural(orders, 'order', 'orders')}: each is sent again with its original webhook-id`,
   }
 }
+
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`

@@ -129,6 +129,7 @@ describe('what a command does not take is refused, and nothing is sent', () => {
     [['reseal', 'm1'], /unexpected argument "m1": reseal/],
     [['merchants', 'lst'], /unknown command: merchants lst \(did you mean merchants list\?\)/],
     [['merchnts', 'list'], /unknown command: merchnts list \(did you mean merchants\?\)/],
+    [['deliveries', 'list', 'm1', '--stauts', 'failed'], /unknown option --stauts \(did you mean --status\?\)/],
     [
       ['merchants', 'patch', 'm1', '--key', 'alipay.appAuthToken=token.txt'],
       /--key reads a file, written name=@path; for a value typed in, use --set alipay\.appAuthToken=/,
