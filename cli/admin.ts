@@ -140,7 +140,8 @@ async function main(): Promise<void> {
       (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     ) {
       // The message first and alone: the commands are one `--help` away, not fifty lines below it.
-      console.error(`error: ${(error as Error).message}\n(npm run admin -- --help lists the commands and options)`)
+      if (json) console.log(JSON.stringify({ error: { code: 'usage', message: (error as Error).message } }, null, 2))
+      else console.error(`error: ${(error as Error).message}\n(npm run admin -- --help lists the commands and options)`)
       process.exitCode = 2
     } else if (error instanceof Unreachable || error instanceof NotTheGateway || error instanceof NoReply) {
       const code = error instanceof Unreachable ? 'unreachable' : error instanceof NoReply ? 'no_reply' : 'not_the_gateway'

@@ -1,7 +1,7 @@
 /** @module The CLI's delivery commands: list, one with its attempts, replay, and bulk recovery with progress. */
 import { UsageError } from './body.ts'
 import { unwrap, type AdminClient } from './client.ts'
-import { integer, listPages, moreLine, type Options, type Output, type Progress } from './commands.ts'
+import { listPages, moreLine, pageLimit, type Options, type Output, type Progress } from './commands.ts'
 import { record, table } from './format.ts'
 
 /** Orders per recover call: small pages, so progress shows as the recovery goes. */
@@ -11,7 +11,7 @@ type DeliveryStatus = 'pending' | 'delivered' | 'failed'
 type EventType = 'payment.succeeded' | 'payment.closed' | 'refund.succeeded' | 'refund.failed' | 'refund.closed'
 
 export async function deliveriesList(client: AdminClient, merchantId: string, options: Options): Promise<Output> {
-  const limit = integer(options.limit, '--limit')
+  const limit = pageLimit(options)
   const { items: deliveries, next } = await listPages(options, async (cursor) => {
     const page = await unwrap(
       client.GET('/admin/merchants/{merchantId}/deliveries', {

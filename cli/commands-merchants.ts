@@ -1,11 +1,11 @@
 /** @module The CLI's merchant commands: list, get, put and patch (keys read from files), the endpoint's switch, a test event. */
 import { buildBody, UsageError } from './body.ts'
 import { unwrap, type AdminClient, type Schemas } from './client.ts'
-import { integer, listPages, moreLine, out, type Options, type Output } from './commands.ts'
+import { listPages, moreLine, pageLimit, out, type Options, type Output } from './commands.ts'
 import { record, table } from './format.ts'
 
 export async function merchantsList(client: AdminClient, options: Options): Promise<Output> {
-  const limit = integer(options.limit, '--limit')
+  const limit = pageLimit(options)
   const { items: merchants, next } = await listPages(options, async (cursor) => {
     const page = await unwrap(client.GET('/admin/merchants', { params: { query: { limit, cursor } } }))
     return { items: page.merchants, next: page.next_cursor }

@@ -49,6 +49,13 @@ export function integer(value: string | undefined, flag: string): number | undef
   return Number(value)
 }
 
+/** `--limit`: a list's page size, 1 to 100 as the API takes it (refused here, before anything is sent). */
+export function pageLimit(options: Pick<Options, 'limit'>): number | undefined {
+  const limit = integer(options.limit, '--limit')
+  if (limit !== undefined && (limit < 1 || limit > 100)) throw new UsageError('--limit: from 1 to 100')
+  return limit
+}
+
 export const out = (json: unknown, text: string): Output => ({ json, text })
 
 /**
@@ -141,7 +148,7 @@ export async function refundsPut(
 }
 
 export async function notificationsList(client: AdminClient, merchantId: string, options: Options): Promise<Output> {
-  const limit = integer(options.limit, '--limit')
+  const limit = pageLimit(options)
   const { items: notifications, next } = await listPages(options, async (cursor) => {
     const page = await unwrap(
       client.GET('/admin/merchants/{merchantId}/notifications', {

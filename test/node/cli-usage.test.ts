@@ -130,6 +130,8 @@ describe('what a command does not take is refused, and nothing is sent', () => {
     [['merchants', 'lst'], /unknown command: merchants lst \(did you mean merchants list\?\)/],
     [['merchnts', 'list'], /unknown command: merchnts list \(did you mean merchants\?\)/],
     [['deliveries', 'list', 'm1', '--stauts', 'failed'], /unknown option --stauts \(did you mean --status\?\)/],
+    [['deliveries', 'list', 'm1', '--limit', '0'], /--limit: from 1 to 100/],
+    [['merchants', 'list', '--limit', '101'], /--limit: from 1 to 100/],
     [
       ['merchants', 'patch', 'm1', '--key', 'alipay.appAuthToken=token.txt'],
       /--key reads a file, written name=@path; for a value typed in, use --set alipay\.appAuthToken=/,
@@ -138,6 +140,13 @@ describe('what a command does not take is refused, and nothing is sent', () => {
     const run = await cli(...args)
     expect(run.code).toBe(2)
     expect(run.stderr).toMatch(message)
+    expect(received).toEqual([])
+  })
+
+  it('puts a usage error on stdout as JSON with --json, as it does an API error', async () => {
+    const run = await cli('endpoint', 'disable', 'm1', 'm2', '--json')
+    expect(run.code).toBe(2)
+    expect(JSON.parse(run.stdout)).toEqual({ error: { code: 'usage', message: expect.stringMatching(/^unexpected argument "m2"/) } })
     expect(received).toEqual([])
   })
 
