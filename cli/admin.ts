@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util'
 import { UsageError } from './body.ts'
-import { ApiError, createAdminClient, NoReply, NotTheGateway, Unreachable } from './client.ts'
+import { ApiError, createAdminClient, NoAnswer } from './client.ts'
 import { COMMANDS, OPTIONS, type CommandSpec } from './command-table.ts'
 import type { Options } from './commands.ts'
 import { ConfigError, readConfig } from './config.ts'
@@ -125,32 +125,35 @@ async function run(argv: readonly string[]): Promise<number> {
   return output.exitCode ?? 0
 }
 
+/**
+ * How a failure is told: its code and message (stdout as JSON with `--json`, else a line on stderr) and the exit code:
+ * 2 for a usage error (nothing sent), 1 for the API's refusal or no answer from it. Null: a bug, thrown as it is.
+ */
+function failureReport(error: unknown): { code: string; message: string; line: string; exitCode: number; status?: number } | null {
+  if (error instanceof ApiError) {
+    const { code, message, status } = error
+    return { code, message, status, line: `${status} ${code}: ${message}`, exitCode: 1 }
+  }
+  if (error instanceof NoAnswer) return { code: error.code, message: error.message, line: error.message, exitCode: 1 }
+  if (error instanceof UsageError || error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    const { message } = error as Error
+    // The message first and alone: the commands are one `--help` away, not fifty lines below it.
+    return { code: 'usage', message, line: `${message}\n(npm run admin -- --help lists the commands and options)`, exitCode: 2 }
+  }
+  return null
+}
+
 async function main(): Promise<void> {
-  const json = process.argv.includes('--json')
   try {
     process.exitCode = await run(process.argv.slice(2))
   } catch (error) {
-    if (error instanceof ApiError) {
-      if (json) console.log(JSON.stringify({ error: { code: error.code, message: error.message }, status: error.status }, null, 2))
-      else console.error(`error: ${error.status} ${error.code}: ${error.message}`)
-      process.exitCode = 1
-    } else if (
-      error instanceof UsageError ||
-      error instanceof ConfigError ||
-      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-    ) {
-      // The message first and alone: the commands are one `--help` away, not fifty lines below it.
-      if (json) console.log(JSON.stringify({ error: { code: 'usage', message: (error as Error).message } }, null, 2))
-      else console.error(`error: ${(error as Error).message}\n(npm run admin -- --help lists the commands and options)`)
-      process.exitCode = 2
-    } else if (error instanceof Unreachable || error instanceof NotTheGateway || error instanceof NoReply) {
-      const code = error instanceof Unreachable ? 'unreachable' : error instanceof NoReply ? 'no_reply' : 'not_the_gateway'
-      if (json) console.log(JSON.stringify({ error: { code, message: error.message } }, null, 2))
-      else console.error(`error: ${error.message}`)
-      process.exitCode = 1
-    } else {
-      throw error
-    }
+    const report = failureReport(error)
+    if (report === null) throw error
+    const { code, message, status, line, exitCode } = report
+    if (process.argv.includes('--json'))
+      console.log(JSON.stringify({ error: { code, message }, ...(status === undefined ? {} : { status }) }, null, 2))
+    else console.error(`error: ${line}`)
+    process.exitCode = exitCode
   }
 }
 

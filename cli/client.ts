@@ -21,19 +21,30 @@ export function createAdminClient(config: CliConfig, timeoutMs = REQUEST_TIMEOUT
   })
 }
 
+/**
+ * No answer from the admin API, the request's outcome told apart by `code`: `unreachable` (nothing was sent),
+ * `no_reply` (sent, no reply in time: it may have been carried out), `not_the_gateway` (another server answered).
+ */
+export abstract class NoAnswer extends Error {
+  abstract readonly code: 'unreachable' | 'no_reply' | 'not_the_gateway'
+}
+
 /** A reply that is not the admin API's JSON: another server (a proxy's login page, a wrong PAYGATE_URL) answered. */
-export class NotTheGateway extends Error {
+export class NotTheGateway extends NoAnswer {
   override readonly name = 'NotTheGateway'
+  readonly code = 'not_the_gateway'
 }
 
 /** The gateway could not be reached: nothing was sent. The message says why. */
-export class Unreachable extends Error {
+export class Unreachable extends NoAnswer {
   override readonly name = 'Unreachable'
+  readonly code = 'unreachable'
 }
 
 /** The request went out and no reply came in time: it may have been carried out. */
-export class NoReply extends Error {
+export class NoReply extends NoAnswer {
   override readonly name = 'NoReply'
+  readonly code = 'no_reply'
 }
 
 async function adminFetch(request: Request, gateway: string, timeoutMs: number): Promise<Response> {
