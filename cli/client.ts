@@ -4,9 +4,12 @@
  */
 import createClient from 'openapi-fetch'
 import type { CliConfig } from './config.ts'
-import type { components, paths } from './openapi-types.ts'
+import type { components, operations, paths } from './openapi-types.ts'
 
 export type Schemas = components['schemas']
+
+/** An operation's query parameters as the document types them (its enums: statuses, types, providers…). */
+export type Query<Operation extends keyof operations> = NonNullable<operations[Operation]['parameters']['query']>
 
 export type AdminClient = ReturnType<typeof createAdminClient>
 

@@ -1,14 +1,13 @@
 /** @module The CLI's delivery commands: list, one with its attempts, replay, and bulk recovery with progress. */
 import { UsageError } from './body.ts'
-import { unwrap, type AdminClient } from './client.ts'
+import { unwrap, type AdminClient, type Query } from './client.ts'
 import { listPages, moreLine, pageLimit, type Options, type Output, type Progress } from './commands.ts'
 import { record, table } from './format.ts'
 
 /** Orders per recover call: small pages, so progress shows as the recovery goes. */
 const RECOVER_PAGE = 50
 
-type DeliveryStatus = 'pending' | 'delivered' | 'failed'
-type EventType = 'payment.succeeded' | 'payment.closed' | 'refund.succeeded' | 'refund.failed' | 'refund.closed'
+type DeliveryQuery = Query<'listDeliveries'>
 
 export async function deliveriesList(client: AdminClient, merchantId: string, options: Options): Promise<Output> {
   const limit = pageLimit(options)
@@ -20,8 +19,8 @@ export async function deliveriesList(client: AdminClient, merchantId: string, op
           query: {
             limit,
             cursor,
-            status: options.status as DeliveryStatus | undefined,
-            type: options.type as EventType | undefined,
+            status: options.status as DeliveryQuery['status'],
+            type: options.type as DeliveryQuery['type'],
             out_trade_no: options.order,
             since: options.since,
             until: options.until,

@@ -3,7 +3,7 @@
  * merchant's secrets, the projection's parked records (status, re-drive), and the retention walk.
  */
 import { ApiError, unwrap, type AdminClient } from './client.ts'
-import { out, type Output, type Progress } from './commands.ts'
+import { listPages, out, type Output, type Progress } from './commands.ts'
 
 export async function resealAll(client: AdminClient, progress: Progress): Promise<Output> {
   let resealed = 0
@@ -51,14 +51,11 @@ export async function redriveProjection(client: AdminClient, progress: Progress)
 
 /** Every merchant's id, page by page: for the commands that walk them all. */
 async function allMerchantIds(client: AdminClient): Promise<string[]> {
-  const ids: string[] = []
-  let cursor: string | undefined
-  do {
+  const { items } = await listPages({ all: true }, async (cursor) => {
     const page = await unwrap(client.GET('/admin/merchants', { params: { query: { limit: 100, cursor } } }))
-    ids.push(...page.merchants.map((m) => m.id))
-    cursor = page.next_cursor ?? undefined
-  } while (cursor !== undefined)
-  return ids
+    return { items: page.merchants.map((m) => m.id), next: page.next_cursor }
+  })
+  return items
 }
 
 interface RetentionTotals {

@@ -4,7 +4,7 @@
  * notification and stats commands; merchants, deliveries and the gateway-wide walks have files of their own.
  */
 import { UsageError, type BodyOptions } from './body.ts'
-import { unwrap, type AdminClient } from './client.ts'
+import { unwrap, type AdminClient, type Query } from './client.ts'
 import { record, table } from './format.ts'
 
 export interface Options extends BodyOptions {
@@ -22,9 +22,6 @@ export interface Options extends BodyOptions {
   verdict?: string
   reason?: string
 }
-
-/** `--provider`: a provider or one of its channels (the API names the ones it takes when it refuses another). */
-type Provider = 'wechatpay' | 'alipay' | 'wechatpay.v2' | 'wechatpay.v3'
 
 export interface Output {
   json: unknown
@@ -86,7 +83,7 @@ export function moreLine(next: string | null): string {
 export async function ordersGet(client: AdminClient, merchantId: string, outTradeNo: string, options: Options): Promise<Output> {
   const order = await unwrap(
     client.GET('/admin/merchants/{merchantId}/orders/{outTradeNo}', {
-      params: { path: { merchantId, outTradeNo }, query: { provider: options.provider as Provider | undefined } },
+      params: { path: { merchantId, outTradeNo }, query: { provider: options.provider as Query<'getOrder'>['provider'] } },
     }),
   )
   const summary = record({
@@ -158,7 +155,7 @@ export async function notificationsList(client: AdminClient, merchantId: string,
             limit,
             cursor,
             out_trade_no: options.order,
-            verdict: options.verdict as 'accepted' | 'duplicate' | 'rejected' | undefined,
+            verdict: options.verdict as Query<'listNotifications'>['verdict'],
             reason: options.reason,
             since: options.since,
             until: options.until,
@@ -185,7 +182,7 @@ export async function stats(client: AdminClient, merchantId: string, options: Op
     client.GET('/admin/merchants/{merchantId}/stats', {
       params: {
         path: { merchantId },
-        query: { since: options.since, until: options.until, interval: options.interval as 'minute' | 'hour' | 'day' | undefined },
+        query: { since: options.since, until: options.until, interval: options.interval as Query<'getStats'>['interval'] },
       },
     }),
   )
