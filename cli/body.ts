@@ -43,15 +43,16 @@ function readText(path: string, flag: string): string {
 
 function readJsonFile(path: string): Record<string, unknown> {
   const text = readText(path, '--file')
+  const full = fromCallerDirectory(path)
   let value: unknown
   try {
     value = JSON.parse(text)
   } catch (error) {
     // Node's message names the position ("… in JSON at position 120 (line 7 column 3)"), never the file's secrets.
     const where = /position \d+(?: \(line \d+ column \d+\))?/.exec((error as Error).message)?.[0]
-    throw new UsageError(`--file ${fromCallerDirectory(path)}: not valid JSON${where === undefined ? '' : ` (at ${where})`}`)
+    throw new UsageError(`--file ${full}: not valid JSON${where === undefined ? '' : ` (at ${where})`}`)
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`--file ${path}: must hold a JSON object`)
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`--file ${full}: must hold a JSON object`)
   return value as Record<string, unknown>
 }
 
