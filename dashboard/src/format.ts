@@ -43,8 +43,8 @@ export function localTime(iso: string, locale?: string, timeZone?: string): stri
  */
 export function zoneLabel(timeZone?: string, at: Date = new Date()): string {
   const zone = timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).formatToParts(at)
   if (zone === 'UTC' || zone === 'Etc/UTC') return 'UTC'
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).formatToParts(at)
   // "GMT+08:00", or "GMT" alone for an offset of zero.
   const offset = parts.find((part) => part.type === 'timeZoneName')?.value ?? 'GMT'
   return `${zone} (${offset === 'GMT' ? 'UTC+00:00' : offset.replace('GMT', 'UTC')})`

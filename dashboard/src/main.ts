@@ -60,13 +60,19 @@ function signInForm(message?: string): void {
   input.focus()
 }
 
+/** Which zone the times are in, and where UTC is (their hover title) unless they are in UTC already. */
+function zoneNote(): string {
+  const zone = zoneLabel()
+  return zone === 'UTC' ? 'Times in UTC' : `Times in ${zone} (UTC on hover)`
+}
+
 function header(): HTMLElement {
   return h(
     'header',
     {},
     h('a', { class: 'brand', href: href.merchants() }, 'paygate'),
     h('nav', { 'aria-label': 'Main' }, h('a', { href: href.merchants() }, 'Merchants'), h('a', { href: href.rejected() }, 'Rejected')),
-    h('span', { class: 'zone' }, zoneLabel() === 'UTC' ? 'Times in UTC' : `Times in ${zoneLabel()} (UTC on hover)`),
+    h('span', { class: 'zone' }, zoneNote()),
     h(
       'button',
       {
