@@ -196,7 +196,7 @@ export type paths = {
         get?: never;
         /**
          * Register a refund the merchant asked the provider for
-         * @description Settles a held notification of it with this amount, and queries the refund at the provider until it is settled.
+         * @description Settles a held notification of it with this amount, and queries the refund at the provider until it is settled. 409 `conflict`, with nothing written, for an amount above the order's, above what is left of it after the refunds that succeeded, or other than the amount this refund already succeeded with.
          */
         put: operations["putRefund"];
         post?: never;

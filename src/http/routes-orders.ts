@@ -179,7 +179,10 @@ export function orderRoutes(registry: ProviderRegistry) {
       path: '/admin/merchants/{merchantId}/orders/{outTradeNo}/refunds/{outRefundNo}',
       tag: 'orders',
       summary: 'Register a refund the merchant asked the provider for',
-      description: 'Settles a held notification of it with this amount, and queries the refund at the provider until it is settled.',
+      description:
+        'Settles a held notification of it with this amount, and queries the refund at the provider until it is settled. ' +
+        "409 `conflict`, with nothing written, for an amount above the order's, above what is left of it after the refunds " +
+        'that succeeded, or other than the amount this refund already succeeded with.',
       params: z.object({ merchantId: merchantIdParam, outTradeNo: outTradeNoParam, outRefundNo: outRefundNoParam }),
       body: named(
         'RefundRegistration',

@@ -47,7 +47,11 @@ export function refundConflict(store: OrderStore, request: RefundAmount): string
   const orderAmount = order === null ? null : (order.amount ?? order.expectedAmount)
   if (orderAmount !== null && request.amount > orderAmount) return `the refund exceeds the order's amount (${orderAmount})`
   const existing = store.refunds.get(request.outRefundNo)
-  if (existing?.status === 'succeeded' && existing.amount !== request.amount) return `the refund already succeeded with ${existing.amount}`
+  if (existing?.status === 'succeeded')
+    return existing.amount === request.amount ? null : `the refund already succeeded with ${existing.amount}`
+  // What the provider already refunded is gone: a refund above the rest cannot have been made (the provider refuses it).
+  const left = order === null || orderAmount === null ? null : orderAmount - order.refundedAmount
+  if (left !== null && request.amount > left) return `the refund exceeds what is left to refund (${left} of ${orderAmount})`
   return null
 }
 

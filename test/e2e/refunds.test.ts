@@ -552,6 +552,14 @@ describe('registering refunds: PUT …/orders/{no}/refunds/{outRefundNo}', () =>
     expect(await other.json()).toEqual({ error: { code: 'conflict', message: 'the refund already succeeded with 400' } })
     const same = await registerRefund(PLAIN, paid.outTradeNo, 'R-1', 400, 'wechatpay.v3')
     expect(await same.json()).toMatchObject({ out_refund_no: 'R-1', amount: 400, status: 'succeeded', order_status: 'partially_refunded' })
+    // 400 of 1000 is refunded: a refund above the 600 left cannot have been made, the rest can.
+    const aboveLeft = await registerRefund(PLAIN, paid.outTradeNo, 'R-3', 601, 'wechatpay.v3')
+    expect({ status: aboveLeft.status, body: await aboveLeft.json() }).toEqual({
+      status: 409,
+      body: { error: { code: 'conflict', message: 'the refund exceeds what is left to refund (600 of 1000)' } },
+    })
+    const rest = await registerRefund(PLAIN, paid.outTradeNo, 'R-3', 600, 'wechatpay.v3')
+    expect(await rest.json()).toMatchObject({ out_refund_no: 'R-3', status: 'pending', order_status: 'partially_refunded' })
     for (const [body, message] of [
       [{ amount: 0 }, 'amount: must be a positive integer in minor units (fen)'],
       [{ amount: 1.5 }, 'amount: must be a positive integer in minor units (fen)'],

@@ -26,13 +26,16 @@ describe('order object: a refused refund registration', () => {
     for (const [request, conflict] of [
       [{ outRefundNo: 'R3', amount: 200 }, "the refund exceeds the order's amount (100)"],
       [{ outRefundNo: 'R1', amount: 40 }, 'the refund already succeeded with 30'],
+      // R1's 30 is refunded: 70 is left.
+      [{ outRefundNo: 'R3', amount: 71 }, 'the refund exceeds what is left to refund (70 of 100)'],
     ] as const) {
       expect(await stub.refundConflict(request)).toBe(conflict)
       expect(await stub.registerRefund(order, newer, { ...request, canQueryRefunds: false })).toEqual({ conflict })
     }
     expect(await storedRows(order)).toEqual(before)
 
-    // The same refund with its own amount is no conflict, for the check and the registration alike.
+    // The same refund with its own amount is no conflict, for the check and the registration alike; nor is the rest.
+    expect(await stub.refundConflict({ outRefundNo: 'R3', amount: 70 })).toBeNull()
     expect(await stub.refundConflict({ outRefundNo: 'R1', amount: 30 })).toBeNull()
     expect(await stub.registerRefund(order, newer, { outRefundNo: 'R1', amount: 30, canQueryRefunds: false })).toEqual({
       status: 'partially_refunded',
