@@ -1889,7 +1889,7 @@ export interface operations {
                 cursor?: string;
                 /** @description Inclusive lower bound. */
                 since?: string;
-                /** @description Exclusive upper bound. */
+                /** @description Exclusive upper bound; with `since`, after it (else 400 `invalid_request`). */
                 until?: string;
             };
             header?: never;
@@ -2070,7 +2070,7 @@ export interface operations {
                 cursor?: string;
                 /** @description Inclusive lower bound. */
                 since?: string;
-                /** @description Exclusive upper bound. */
+                /** @description Exclusive upper bound; with `since`, after it (else 400 `invalid_request`). */
                 until?: string;
             };
             header?: never;

@@ -30,6 +30,11 @@ export function requireEnabledEndpoint(merchant: VersionedMerchant, action: stri
   }
 }
 
+/** A window whose `until` is not after its `since` holds nothing by mistake: 400 on every endpoint that takes one. */
+export function requireOrderedWindow(since: string | null | undefined, until: string | null | undefined): void {
+  if (since != null && until != null && until <= since) throw new AdminError('invalid_request', 'until: must be after since')
+}
+
 export function forwardSettings({ config, version }: VersionedMerchant): ForwardSettings {
   return { forward: config.forward, version }
 }

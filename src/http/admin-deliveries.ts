@@ -18,6 +18,7 @@ import {
   forwardSettings,
   requireEnabledEndpoint,
   requireMerchant,
+  requireOrderedWindow,
   storedObject,
 } from './admin-common'
 import { cursorText, cursorValue, isTextPair, listAfter, page, walkPosition, type CursorScope } from './list-params'
@@ -32,6 +33,7 @@ type Routes = AdminRoutes
 
 export const listDeliveries: Handler<Routes['listDeliveries']> = async ({ params, query, env }) => {
   await requireMerchant(env, params.merchantId)
+  requireOrderedWindow(query.since, query.until)
   const scope: CursorScope = { list: 'deliveries', merchantId: params.merchantId }
   const after = listAfter(query.cursor, scope)
   // Test events are sent once and never stored: no delivery has that type.
@@ -164,7 +166,7 @@ export const recoverDeliveries: Handler<Routes['recoverDeliveries']> = async ({ 
   requireEnabledEndpoint(merchant, 'recover')
   const scope = recoverScope(params.merchantId, body)
   const window = { since: body.since, until: body.until ?? new Date().toISOString() }
-  if (window.until <= window.since) throw new AdminError('invalid_request', 'until: must be after since')
+  requireOrderedWindow(window.since, window.until)
   const limit = body.limit ?? MAX_RECOVER_ORDERS
   const read = limit * RECOVER_ROWS_PER_OBJECT
   const rows = await failedDeliveriesInWindow(await shardFor(env, params.merchantId), params.merchantId, {

@@ -5,7 +5,7 @@
  */
 import { listNotificationRows, notificationRow, type NotificationFilter, type NotificationListRow } from '../storage/admin-queries'
 import { keptBody } from '../storage/rejected-bodies'
-import { candidateProviders, orderSnapshots, requireMerchant } from './admin-common'
+import { candidateProviders, orderSnapshots, requireMerchant, requireOrderedWindow } from './admin-common'
 import { listAfter, page, type CursorScope } from './list-params'
 import { AdminError, json } from './responses'
 import type { Handler } from './route-spec'
@@ -16,6 +16,7 @@ import { shardFor } from '../storage/shards'
 export const listNotifications: Handler<AdminRoutes['listNotifications']> = async ({ params, query, env, registry }) => {
   const { merchantId } = params
   const merchant = (await requireMerchant(env, merchantId)).config
+  requireOrderedWindow(query.since, query.until)
   const limit = query.limit ?? DEFAULT_LIMIT
   const scope: CursorScope = { list: 'notifications', merchantId }
   const filter: NotificationFilter = {

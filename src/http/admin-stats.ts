@@ -1,6 +1,6 @@
 /** @module `GET /admin/merchants/{id}/stats`: notification and delivery counts over a window (default the last 24 h), optionally as a series. */
 import { merchantStats, MAX_SERIES_POINTS } from '../ops/stats'
-import { requireMerchant } from './admin-common'
+import { requireMerchant, requireOrderedWindow } from './admin-common'
 import { AdminError, json } from './responses'
 import type { Handler } from './route-spec'
 import type { AdminRoutes } from './routes'
@@ -12,7 +12,7 @@ export const getStats: Handler<AdminRoutes['getStats']> = async ({ params, query
   await requireMerchant(env, params.merchantId)
   const until = query.until ?? new Date().toISOString()
   const since = query.since ?? new Date(Date.parse(until) - DAY_MS).toISOString()
-  if (until <= since) throw new AdminError('invalid_request', 'until: must be after since')
+  requireOrderedWindow(since, until)
   try {
     return json(
       await merchantStats(await shardFor(env, params.merchantId), params.merchantId, {

@@ -79,7 +79,11 @@ export const listQuery = {
   limit: limitParam,
   cursor: cursorParam,
   since: described(instant.optional(), { type: 'string', format: 'date-time', description: 'Inclusive lower bound.' }),
-  until: described(instant.optional(), { type: 'string', format: 'date-time', description: 'Exclusive upper bound.' }),
+  until: described(instant.optional(), {
+    type: 'string',
+    format: 'date-time',
+    description: 'Exclusive upper bound; with `since`, after it (else 400 `invalid_request`).',
+  }),
 }
 
 /** The query of a plain list: a page, nothing to filter by. */

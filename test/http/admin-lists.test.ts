@@ -198,6 +198,31 @@ describe('since and until', () => {
     )
     expect([window.since, window.until]).toEqual(['2031-05-02T00:00:00.000Z', '2031-05-02T01:00:00.000Z'])
   })
+
+  it('refuse an until that is not after since on every endpoint that takes both, lists as stats and recover do', async () => {
+    const M = 'lists-window-order'
+    await registerMerchant(M, { identity: ownKeys(M) })
+    const after = 'until: must be after since'
+    // The same instant written in two offsets is an empty window too.
+    for (const query of [
+      'since=2031-05-02T01:00:00Z&until=2031-05-02T00:00:00Z',
+      'since=2031-05-02T08:00:00%2B08:00&until=2031-05-02T00:00:00Z',
+    ]) {
+      for (const list of ['deliveries', 'notifications', 'stats']) {
+        expect(await errorOf(`/admin/merchants/${M}/${list}?${query}`), `${list}?${query}`).toEqual([400, after])
+      }
+    }
+    const recover = await admin(`/admin/merchants/${M}/deliveries/recover`, {
+      method: 'POST',
+      body: JSON.stringify({ since: '2031-05-02T01:00:00Z', until: '2031-05-02T00:00:00Z', status: 'failed' }),
+    })
+    expect([recover.status, ((await recover.json()) as { error: { message: string } }).error.message]).toEqual([400, after])
+    // Either bound alone is a window still.
+    for (const list of ['deliveries', 'notifications']) {
+      expect((await admin(`/admin/merchants/${M}/${list}?since=2031-05-02T01:00:00Z`)).status).toBe(200)
+      expect((await admin(`/admin/merchants/${M}/${list}?until=2031-05-02T01:00:00Z`)).status).toBe(200)
+    }
+  })
 })
 
 describe('cursors', () => {
