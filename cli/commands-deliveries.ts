@@ -2,7 +2,7 @@
 import { UsageError } from './body.ts'
 import { unwrap, type AdminClient, type Query } from './client.ts'
 import { listPages, moreLine, pageLimit, type Options, type Output, type Progress } from './commands.ts'
-import { record, table } from './format.ts'
+import { deliveryState, record, table } from './format.ts'
 
 /** Orders per recover call: small pages, so progress shows as the recovery goes. */
 const RECOVER_PAGE = 50
@@ -35,7 +35,7 @@ export async function deliveriesList(client: AdminClient, merchantId: string, op
     event_id: d.event_id,
     type: d.type,
     out_trade_no: d.out_trade_no,
-    status: d.status,
+    status: deliveryState(d),
     reason: d.reason,
     attempts: d.attempts,
     last: d.last_status_code,

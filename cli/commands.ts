@@ -5,7 +5,7 @@
  */
 import { UsageError, type BodyOptions } from './body.ts'
 import { unwrap, type AdminClient, type Query } from './client.ts'
-import { record, table } from './format.ts'
+import { deliveryState, record, table } from './format.ts'
 
 export interface Options extends BodyOptions {
   limit?: string
@@ -123,7 +123,7 @@ export async function ordersGet(client: AdminClient, merchantId: string, outTrad
     ['out_refund_no', 'refund_id', 'amount', 'registered', 'status', 'next_query'],
   )
   const deliveries = table(
-    order.deliveries.map((d) => ({ id: d.id, event_id: d.event_id, type: d.type, status: d.status, attempts: d.attempts })),
+    order.deliveries.map((d) => ({ id: d.id, event_id: d.event_id, type: d.type, status: deliveryState(d), attempts: d.attempts })),
     ['id', 'event_id', 'type', 'status', 'attempts'],
   )
   const sections = [summary, `notifications\n${notifications}`, `refunds\n${refunds}`, `deliveries\n${deliveries}`]

@@ -18,7 +18,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
   const url = gatewayOrigin(env.PAYGATE_URL ?? localGateway())
   // The dev token only for the dev gateway: never send a local secret to another host.
   // Trimmed, as a header value is: a token file's final newline is no part of it.
-  const token = (env.PAYGATE_ADMIN_TOKEN ?? (url === localGateway() ? readDevVarsIfPresent().ADMIN_TOKEN : undefined))?.trim()
+  const token = (env.PAYGATE_ADMIN_TOKEN ?? (isLocalGateway(url) ? readDevVarsIfPresent().ADMIN_TOKEN : undefined))?.trim()
   if (token === undefined || token === '') {
     throw new ConfigError('no admin token: set PAYGATE_ADMIN_TOKEN (and PAYGATE_URL for a gateway other than the local one)')
   }
@@ -37,6 +37,16 @@ function localGateway(): string {
     if (error instanceof DevVarsError) throw new ConfigError(error.message)
     throw error
   }
+}
+
+/** Loopback names of this machine: the dev gateway listens on all of them. */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+/** Whether `origin` is `npm run dev`'s gateway, by any loopback name of it (http://127.0.0.1:8787 as localhost:8787). */
+export function isLocalGateway(origin: string): boolean {
+  const url = new URL(origin)
+  const local = new URL(localGateway())
+  return url.protocol === local.protocol && url.port === local.port && LOOPBACK_HOSTS.has(url.hostname)
 }
 
 /** PAYGATE_URL as the origin the API's paths go under: http(s), no path (a trailing slash is fine), no query. */

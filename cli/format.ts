@@ -42,3 +42,14 @@ export function record(value: unknown, prefix = ''): string {
   const width = Math.max(...lines.map((l) => l.indexOf('  ')))
   return lines.map((l) => l.slice(0, l.indexOf('  ')).padEnd(width) + l.slice(l.indexOf('  '))).join('\n')
 }
+
+/**
+ * A delivery's status as people read it. A pending one with no time of its own waits behind an earlier delivery of its
+ * order (events reach the merchant in order): said, since `pending` alone reads as "about to be sent". `--json` keeps
+ * the API's status.
+ */
+export function deliveryState(d: { status: string; attempts: number; next_attempt_at: string | null }): string {
+  if (d.status !== 'pending') return d.status
+  if (d.next_attempt_at === null) return 'pending (behind an earlier event; recover it if it failed)'
+  return d.attempts > 0 ? `pending (retrying, ${d.attempts} ${d.attempts === 1 ? 'attempt' : 'attempts'} so far)` : 'pending'
+}

@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createAdminClient, NoReply } from '../../cli/client.ts'
+import { isLocalGateway } from '../../cli/config.ts'
+import { gatewayUrl } from '../../scripts/lib/dev-vars.mjs'
 import { runCli, runCliWith, type StandInRequest, standInGateway } from './cli-run'
 import { freePort } from './wrangler-dev'
 
@@ -96,6 +98,14 @@ beforeAll(async () => {
     'GET /admin/merchants/m1/orders/T1': order,
     'GET /admin/merchants/m1/deliveries': { deliveries: [deliveryRow('dlv_1', 'T1')], next_cursor: 'c2' },
     'GET /admin/merchants/m1/deliveries?cursor=c2': { deliveries: [deliveryRow('dlv_2', 'T2')], next_cursor: null },
+    'GET /admin/merchants/m1/deliveries?status=pending': {
+      deliveries: [
+        { ...deliveryRow('dlv_w', 'T3'), status: 'pending', reason: null, attempts: 0, next_attempt_at: null },
+        { ...deliveryRow('dlv_r', 'T4'), status: 'pending', reason: null, attempts: 2, next_attempt_at: '2026-12-01T00:10:00Z' },
+        { ...deliveryRow('dlv_p', 'T5'), status: 'pending', reason: null, attempts: 0, next_attempt_at: '2026-12-01T00:00:01Z' },
+      ],
+      next_cursor: null,
+    },
   }
   gateway = await standInGateway(({ authorization, ...request }) => {
     received.push(request)
@@ -295,6 +305,19 @@ describe('the gateway and what answers for it', () => {
     expect(withUser.stderr).toContain('holds a user name or password: give the origin alone; the token goes in PAYGATE_ADMIN_TOKEN')
   })
 
+  it('takes the dev gateway by any loopback name of it (its .dev.vars token goes nowhere else)', () => {
+    const { port } = new URL(gatewayUrl())
+    for (const host of ['localhost', '127.0.0.1', '[::1]']) expect(isLocalGateway(`http://${host}:${port}`), host).toBe(true)
+    for (const other of [
+      `https://localhost:${port}`,
+      `http://127.0.0.1:${Number(port) + 1}`,
+      `http://10.0.0.1:${port}`,
+      `http://paygate.example:${port}`,
+    ]) {
+      expect(isLocalGateway(other), other).toBe(false)
+    }
+  })
+
   it('refuses a PAYGATE_URL with a path or without a scheme, before sending anything', async () => {
     const withPath = await runCli({ url: `${url}/admin`, token: TOKEN }, 'merchants', 'get', 'm1')
     expect(withPath.code).toBe(2)
@@ -316,6 +339,16 @@ it('orders get shows the registered amount, the notifications, the refunds (one 
   expect(run.stdout).toMatch(/^R1\s+5030\s+300\s+300\s+succeeded/m)
   expect(run.stdout).toMatch(/^R2\s+-\s+-\s+200\s+pending\s+2026-12-01T00:05:00Z$/m)
   expect(run.stdout).toMatch(/^deliveries\n\(none\)$/m)
+})
+
+it('deliveries list says which pending deliveries wait behind an earlier event and which are retrying; --json keeps the status', async () => {
+  const run = await cli('deliveries', 'list', 'm1', '--status', 'pending')
+  expect(run.code).toBe(0)
+  expect(run.stdout).toMatch(/^dlv_w .*T3\s+pending \(behind an earlier event; recover it if it failed\)\s/m)
+  expect(run.stdout).toMatch(/^dlv_r .*T4\s+pending \(retrying, 2 attempts so far\)\s/m)
+  expect(run.stdout).toMatch(/^dlv_p .*T5\s+pending\s+-\s+0\s/m)
+  const json = await cli('deliveries', 'list', 'm1', '--status', 'pending', '--json')
+  expect(JSON.parse(json.stdout).deliveries.map((d: { status: string }) => d.status)).toEqual(['pending', 'pending', 'pending'])
 })
 
 it('deliveries list --all walks every page; without it, one page and how to get the next', async () => {
