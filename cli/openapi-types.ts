@@ -96,7 +96,7 @@ export type paths = {
         put?: never;
         /**
          * Send a signed `webhook.test` event and report the attempt
-         * @description One attempt, never retried. While the endpoint is disabled nothing is sent to it, this event included: `409`. A `410` reply disables the endpoint (reason `gone`), as a delivery’s does. Enabling sends nothing by itself, so enable, send the test event, then recover.
+         * @description One attempt, never retried. While the endpoint is disabled nothing is sent to it, this event included: `409`. A `410` reply disables the endpoint (reason `gone`), as a delivery’s does; a `2xx` shows in its health (`last_success_at`, and a failing streak ends), as a delivery’s success does. Enabling sends nothing by itself, so enable, send the test event, then recover.
          */
         post: operations["sendTestEvent"];
         delete?: never;

@@ -167,7 +167,8 @@ export function merchantRoutes(registry: ProviderRegistry) {
       summary: 'Send a signed `webhook.test` event and report the attempt',
       description:
         'One attempt, never retried. While the endpoint is disabled nothing is sent to it, this event included: `409`. ' +
-        'A `410` reply disables the endpoint (reason `gone`), as a delivery’s does. ' +
+        'A `410` reply disables the endpoint (reason `gone`), as a delivery’s does; a `2xx` shows in its health ' +
+        '(`last_success_at`, and a failing streak ends), as a delivery’s success does. ' +
         'Enabling sends nothing by itself, so enable, send the test event, then recover.',
       params: merchantParams,
       responses: { 200: { description: "The attempt's outcome.", schema: named('TestEventResult', testEventResult) } },

@@ -12,7 +12,7 @@ import alipayFixtures from '../fixtures/alipay.json'
 import v3Fixtures from '../fixtures/wechatpay-v3.json'
 import keys from '../fixtures/keys.json'
 import type { MerchantMonitor } from '../../src/ops/monitor-object'
-import { monitorStub } from '../../src/ops/monitor'
+import { monitorStub, reportDeliveryRun } from '../../src/ops/monitor'
 import { drainOpsEvents } from '../../src/ops/outbox'
 import { MonitorStore } from '../../src/storage/monitor'
 import { network, OPS_URL } from '../msw'
@@ -240,6 +240,38 @@ describe('POST /admin/merchants/{merchantId}/test-event', () => {
     expect(await refused.json()).toMatchObject({ error: { code: 'conflict', message: expect.stringContaining('enable it first') } })
     expect(received).toHaveLength(2)
     expect((await admin('/admin/merchants/test-event-nobody/test-event', { method: 'POST' })).status).toBe(404)
+  })
+
+  it("one that lands shows in the endpoint's health and ends its failing streak; one that fails starts none", async () => {
+    const M = 'test-event-health'
+    await registerFixtureMerchant(M)
+    let status = 500
+    merchantEndpoint(forwardUrl(M), () => status)
+    const health = async () =>
+      ((await (await admin(`/admin/merchants/${M}`)).json()) as { endpoint_health: Record<string, string | null> }).endpoint_health
+    const send = () => admin(`/admin/merchants/${M}/test-event`, { method: 'POST' })
+
+    expect(await (await send()).json()).toMatchObject({ delivered: false, status_code: 500 })
+    // Nothing told the monitor: no health to show.
+    expect(await health()).toBeUndefined()
+    // A delivery failed an hour ago: the streak the endpoint card shows.
+    const failedAt = Date.now() - 3_600_000
+    await reportDeliveryRun(env, {
+      merchantId: M,
+      url: forwardUrl(M),
+      attempts: [{ at: failedAt, ok: false }],
+      goneUrl: null,
+      exhausted: [],
+    })
+    const failing = new Date(failedAt).toISOString()
+    expect(await health()).toEqual({ failing_since: failing, last_failure_at: failing, last_success_at: null })
+
+    status = 200
+    const before = Date.now()
+    expect(await (await send()).json()).toMatchObject({ delivered: true, status_code: 200 })
+    const after = await health()
+    expect(after).toMatchObject({ failing_since: null, last_failure_at: failing })
+    expect(Date.parse(after.last_success_at!)).toBeGreaterThanOrEqual(before)
   })
 
   it('answered 410 Gone: the endpoint is disabled (reason gone) and the ops webhook told, as for a delivery', async () => {
