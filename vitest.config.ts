@@ -19,7 +19,7 @@ export async function workerdProject(
         miniflare: {
           bindings: {
             TEST_MIGRATIONS: migrations,
-            ADMIN_TOKEN: 'test-admin-token',
+            ADMIN_TOKEN: 'test-admin-token-32-characters-long',
             // 32 bytes, base64: test-only master key.
             MASTER_KEY: 'dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmchISE=',
             // Operational webhooks go to a stand-in that test/msw.ts answers (and tests may record).

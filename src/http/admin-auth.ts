@@ -6,18 +6,38 @@ import { utf8 } from '../crypto/encoding'
 import { sha256, timingSafeEqual } from '../crypto/primitives'
 import { isAdminTokenShaped } from '../lib/admin-token'
 import { log } from '../lib/log'
+import { isDevelopment } from '../lib/environment'
 import { AdminError } from './responses'
 
-/** Throws `unauthorized` unless the request carries an admin token. An unset ADMIN_TOKEN locks the API. */
+/**
+ * The shortest admin token taken outside development: a guessable one (the example's `dev-admin-token`, a word) would
+ * hand over every merchant's forward URL. 32 characters is `openssl rand -hex 16`'s length; README asks for longer.
+ */
+export const MIN_ADMIN_TOKEN_LENGTH = 32
+
+/**
+ * The token as the gateway takes it: null when unset, or when too short outside development (refused as unset, and the
+ * operator told why in the log: the API stays locked rather than open to a guess).
+ */
+function usableToken(env: Env, name: 'ADMIN_TOKEN' | 'ADMIN_TOKEN_PREVIOUS'): string | null {
+  const token = env[name]
+  if (token === undefined || token === '') return null
+  if (token.length < MIN_ADMIN_TOKEN_LENGTH && !isDevelopment(env)) {
+    log('error', { event: 'admin.token_too_short', secret: name, reason: `shorter than ${MIN_ADMIN_TOKEN_LENGTH} characters` })
+    return null
+  }
+  return token
+}
+
+/** Throws `unauthorized` unless the request carries an admin token. An unset (or, outside development, short) ADMIN_TOKEN locks the API. */
 export async function requireAdmin(request: Request, env: Env): Promise<void> {
-  const expected = env.ADMIN_TOKEN
   const header = request.headers.get('authorization') ?? ''
   const match = /^Bearer (.+)$/.exec(header)
-  if (expected === undefined || expected === '' || match === null || !isAdminTokenShaped(match[1]!)) {
-    throw new AdminError('unauthorized', 'a valid bearer token is required')
-  }
+  if (match === null || !isAdminTokenShaped(match[1]!)) throw new AdminError('unauthorized', 'a valid bearer token is required')
+  const expected = usableToken(env, 'ADMIN_TOKEN')
+  if (expected === null) throw new AdminError('unauthorized', 'a valid bearer token is required')
   // The previous token only while it is set to something: an empty one must never match.
-  const previous = env.ADMIN_TOKEN_PREVIOUS === undefined || env.ADMIN_TOKEN_PREVIOUS === '' ? null : env.ADMIN_TOKEN_PREVIOUS
+  const previous = usableToken(env, 'ADMIN_TOKEN_PREVIOUS')
   // Hash every side first so the comparison takes the same time whatever the lengths, and compare with both.
   const [given, wanted, before] = await Promise.all([sha256(utf8(match[1]!)), sha256(utf8(expected)), sha256(utf8(previous ?? expected))])
   const current = timingSafeEqual(given, wanted)

@@ -3,6 +3,7 @@
  * IP literals only in public unicast space (SSRF), no explicit port (Workers in production ignore it), loopback http
  * only while running locally.
  */
+import { isDevelopment } from './environment'
 import ipaddr from 'ipaddr.js'
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
@@ -52,7 +53,7 @@ export const MAX_URL_LENGTH = 2048
 
 /** Loopback forward and provider URLs are for a Worker running locally only (`wrangler.toml`'s default `[vars]`). */
 export function allowsLoopback(env: Pick<Env, 'ENVIRONMENT'>): boolean {
-  return env.ENVIRONMENT === 'development'
+  return isDevelopment(env)
 }
 
 /** Why the gateway may not call `url` (a forward URL, a provider API base, the ops URL), or null when it may. */

@@ -5,7 +5,7 @@ import keys from '../fixtures/keys.json'
 import { readPem, toBase64 } from '../../src/crypto/encoding'
 import { withOwnIds } from '../support/gateway'
 
-const TOKEN = 'test-admin-token'
+const TOKEN = 'test-admin-token-32-characters-long'
 const SECRET = `whsec_${btoa('forward-secret-32-bytes-long!!!!')}`
 const OLD_SECRET = `whsec_${btoa('previous-secret-32-bytes-long!!!')}`
 const { platformCertA, platformCertB, publicKeyMode } = keys.wechatpay

@@ -63,6 +63,34 @@ describe('ADMIN_TOKEN_PREVIOUS', () => {
   })
 })
 
+describe('a short ADMIN_TOKEN', () => {
+  it('locks the API outside development (logged by name, never its value); development takes it', async () => {
+    const short = 'dev-admin-token'
+    const long = 'a-production-admin-token-of-32-chars!'
+    const lines: string[] = []
+    const spies = (['log', 'warn', 'error'] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation((line: unknown) => lines.push(String(line))),
+    )
+    try {
+      expect((await callWorker(adminRequest('/admin/merchants', short), { ADMIN_TOKEN: short, ENVIRONMENT: 'production' })).status).toBe(
+        401,
+      )
+      expect((await callWorker(adminRequest('/admin/merchants', short), { ADMIN_TOKEN: short })).status).toBe(200)
+      expect((await callWorker(adminRequest('/admin/merchants', long), { ADMIN_TOKEN: long, ENVIRONMENT: 'production' })).status).toBe(200)
+      // A short previous token is refused as unset too, beside a long current one.
+      const rotating = { ADMIN_TOKEN: long, ADMIN_TOKEN_PREVIOUS: short, ENVIRONMENT: 'production' }
+      expect((await callWorker(adminRequest('/admin/merchants', short), rotating)).status).toBe(401)
+      expect((await callWorker(adminRequest('/admin/merchants', long), rotating)).status).toBe(200)
+    } finally {
+      for (const spy of spies) spy.mockRestore()
+    }
+    const told = lines.filter((line) => line.includes('admin.token_too_short')).map((line) => JSON.parse(line) as Record<string, unknown>)
+    expect(told).toContainEqual(expect.objectContaining({ level: 'error', event: 'admin.token_too_short', secret: 'ADMIN_TOKEN' }))
+    expect(told).toContainEqual(expect.objectContaining({ event: 'admin.token_too_short', secret: 'ADMIN_TOKEN_PREVIOUS' }))
+    expect(lines.join('\n')).not.toContain(short)
+  })
+})
+
 describe('MASTER_KEY_PREVIOUS and reseal', () => {
   it('keeps merchants sealed under the previous key working, and moves them all to the new key', async () => {
     network.use(http.post(`${MERCHANT_ORIGIN}/hooks/:merchantId`, () => HttpResponse.text('ok')))

@@ -224,7 +224,7 @@ describe('merchant query keys: storage', () => {
   })
 
   it('round-trips through the admin API without ever returning a private key', async () => {
-    const headers = { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' }
+    const headers = { authorization: 'Bearer test-admin-token-32-characters-long', 'content-type': 'application/json' }
     const put = await exports.default.fetch('https://gw.test/admin/merchants/query-keys-admin', {
       method: 'PUT',
       headers,

@@ -93,7 +93,7 @@ const simulated = inject('simulated')
 const MERCHANT_ID = 'simulated'
 /** The demo sub-merchant (`--partner`), as simulated-notifications.mjs names it. */
 const SUB_MERCHANT_ID = 'simulated-sub'
-const ADMIN_TOKEN = 'test-admin-token'
+const ADMIN_TOKEN = 'test-admin-token-32-characters-long'
 const CHANNELS = Object.keys(simulated.channels) as Channel[]
 
 interface Forwarded {

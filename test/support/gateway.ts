@@ -7,7 +7,7 @@ import { ownIds } from '../security/signing'
 import type { Channel } from '../../src/providers'
 import { NOTIFY_PATH } from './providers'
 
-export const ADMIN_TOKEN = 'test-admin-token'
+export const ADMIN_TOKEN = 'test-admin-token-32-characters-long'
 export const FORWARD_URL = 'https://merchant.example/hooks/payments'
 export const FORWARD_SECRET = `whsec_${btoa('forward-secret-for-e2e-tests-32b')}`
 
