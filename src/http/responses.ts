@@ -31,11 +31,20 @@ export class AdminError extends Error {
   }
 }
 
+/**
+ * Every admin reply's headers beside its type: never stored by a cache on the way (they carry merchants' URLs, buyers'
+ * ids in `raw`, merchants' replies), never sniffed as HTML nor framed, though they share the console's origin.
+ */
+const ADMIN_REPLY_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'referrer-policy': 'no-referrer',
+}
+
 export function json(body: unknown, status = 200, headers: HeadersInit = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-  })
+  return new Response(JSON.stringify(body), { status, headers: { ...ADMIN_REPLY_HEADERS, ...headers } })
 }
 
 export function adminErrorResponse(error: AdminError): Response {

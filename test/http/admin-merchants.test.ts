@@ -192,3 +192,33 @@ describe('admin merchant endpoints', () => {
     expect((await errorOf(unknownRoot)).code).toBe('not_found')
   })
 })
+
+describe('admin reply headers', () => {
+  it('every reply, success or error, is never stored, sniffed or framed (it shares the console’s origin)', async () => {
+    expect((await put('headers-merchant', withOwnIds('headers-merchant', merchantBody()))).status).toBe(201)
+    const replies = [
+      await admin('/admin/merchants/headers-merchant'),
+      await admin('/admin/merchants?limit=1'),
+      await admin('/admin/merchants/headers-merchant', { token: null }),
+      await admin('/admin/merchants/nobody-here'),
+      await admin('/admin/merchants?limit=0'),
+      await admin('/admin/no-such-endpoint'),
+      await admin('/admin/openapi.json', { token: null }),
+    ]
+    expect(replies.map((r) => r.status)).toEqual([200, 200, 401, 404, 400, 404, 200])
+    for (const reply of replies) {
+      expect(
+        Object.fromEntries(
+          ['cache-control', 'x-content-type-options', 'content-security-policy', 'referrer-policy'].map((h) => [h, reply.headers.get(h)]),
+        ),
+        reply.url,
+      ).toEqual({
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+        'referrer-policy': 'no-referrer',
+      })
+      await reply.body?.cancel()
+    }
+  })
+})
