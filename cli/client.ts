@@ -53,7 +53,8 @@ export class NoReply extends NoAnswer {
 async function adminFetch(request: Request, gateway: string, timeoutMs: number): Promise<Response> {
   let response: Response
   try {
-    response = await fetch(request, { signal: AbortSignal.timeout(timeoutMs) })
+    // No redirect is followed: the token would go along to wherever it points.
+    response = await fetch(request, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' })
   } catch (error) {
     if ((error as Error).name === 'TimeoutError') {
       // Sent, maybe carried out: only what the gateway now shows can say.
@@ -64,6 +65,12 @@ async function adminFetch(request: Request, gateway: string, timeoutMs: number):
     }
     throw new Unreachable(`cannot reach the gateway at ${gateway} (${causeOf(error)}): is it running, and is PAYGATE_URL its origin?`)
   }
+  if (response.status >= 300 && response.status < 400) {
+    throw new NotTheGateway(
+      `${gateway} answered HTTP ${response.status}, a redirect${redirectTarget(response.headers.get('location'), gateway)}: ` +
+        "the CLI follows none (the token would go along); set PAYGATE_URL to the gateway's own origin",
+    )
+  }
   const type = response.headers.get('content-type') ?? ''
   if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
     throw new NotTheGateway(
@@ -72,6 +79,15 @@ async function adminFetch(request: Request, gateway: string, timeoutMs: number):
     )
   }
   return response
+}
+
+/** Where a redirect points, as ` to <origin>` (its origin only: a path may hold anything), or nothing. */
+function redirectTarget(location: string | null, gateway: string): string {
+  try {
+    return location === null ? '' : ` to ${new URL(location, gateway).origin}`
+  } catch {
+    return ''
+  }
 }
 
 /** A failed fetch's cause in a few words: its code (ECONNREFUSED, ENOTFOUND, a TLS error) and message. */

@@ -68,6 +68,11 @@ function gatewayOrigin(configured: string): string {
       `PAYGATE_URL ${shown} holds a user name or password: give the origin alone; the token goes in PAYGATE_ADMIN_TOKEN`,
     )
   }
+  if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
+    throw new ConfigError(
+      `PAYGATE_URL ${shown} is http:// to another machine: the admin token would cross the network in clear; use https://`,
+    )
+  }
   if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
     throw new ConfigError(
       `PAYGATE_URL ${JSON.stringify(`${url.origin}${url.pathname}`)} has a path or more: give the gateway's origin alone (${url.origin}); the commands add /admin/…`,

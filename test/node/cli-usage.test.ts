@@ -318,6 +318,34 @@ describe('the gateway and what answers for it', () => {
     }
   })
 
+  it('refuses http:// to another machine before sending anything, and follows no redirect (the token would go along)', async () => {
+    const plain = await runCli({ url: 'http://paygate.example.com', token: TOKEN }, 'merchants', 'get', 'm1')
+    expect(plain.code).toBe(2)
+    expect(plain.stderr).toContain('is http:// to another machine: the admin token would cross the network in clear; use https://')
+    let reached: string | undefined
+    const target = createServer((request, response) => {
+      reached = request.headers.authorization
+      response.end('{}')
+    })
+    const redirecting = createServer((_request, response) => {
+      response.writeHead(301, { location: `http://127.0.0.1:${(target.address() as { port: number }).port}/admin/merchants/m1` })
+      response.end()
+    })
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve))
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve))
+    try {
+      const from = `http://127.0.0.1:${(redirecting.address() as { port: number }).port}`
+      const run = await runCli({ url: from, token: TOKEN }, 'merchants', 'get', 'm1')
+      expect(run.code).toBe(1)
+      expect(run.stderr).toContain(`${from} answered HTTP 301, a redirect to http://127.0.0.1:`)
+      expect(run.stderr).toContain('the CLI follows none (the token would go along)')
+      expect(reached).toBeUndefined()
+    } finally {
+      await new Promise((resolve) => redirecting.close(resolve))
+      await new Promise((resolve) => target.close(resolve))
+    }
+  })
+
   it('refuses a PAYGATE_URL with a path or without a scheme, before sending anything', async () => {
     const withPath = await runCli({ url: `${url}/admin`, token: TOKEN }, 'merchants', 'get', 'm1')
     expect(withPath.code).toBe(2)
