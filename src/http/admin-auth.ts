@@ -7,6 +7,7 @@ import { sha256, timingSafeEqual } from '../crypto/primitives'
 import { isAdminTokenShaped } from '../lib/admin-token'
 import { log } from '../lib/log'
 import { isDevelopment } from '../lib/environment'
+import type { AdminTokenUsed } from './admin-audit'
 import { AdminError } from './responses'
 
 /**
@@ -30,7 +31,7 @@ function usableToken(env: Env, name: 'ADMIN_TOKEN' | 'ADMIN_TOKEN_PREVIOUS'): st
 }
 
 /** Throws `unauthorized` unless the request carries an admin token. An unset (or, outside development, short) ADMIN_TOKEN locks the API. */
-export async function requireAdmin(request: Request, env: Env): Promise<void> {
+export async function requireAdmin(request: Request, env: Env): Promise<AdminTokenUsed> {
   const header = request.headers.get('authorization') ?? ''
   const match = /^Bearer (.+)$/.exec(header)
   if (match === null || !isAdminTokenShaped(match[1]!)) throw new AdminError('unauthorized', 'a valid bearer token is required')
@@ -45,4 +46,5 @@ export async function requireAdmin(request: Request, env: Env): Promise<void> {
   if (!current && !rotated) throw new AdminError('unauthorized', 'a valid bearer token is required')
   // Whoever still signs in with the previous token must move before it is deleted: say so, by route, never the token.
   if (!current) log('warn', { event: 'admin.previous_token', method: request.method, path: new URL(request.url).pathname })
+  return current ? 'current' : 'previous'
 }

@@ -10,6 +10,7 @@ import { IdentityConflict } from '../merchants/identities'
 import { Misconfigured } from '../lib/misconfigured'
 import { MerchantChanged } from '../merchants/store'
 import type { ChannelAdapter, ProviderRegistry } from '../providers'
+import { adminChange, type AdminTokenUsed } from './admin-audit'
 import { requireAdmin } from './admin-auth'
 import { adminHandlers } from './admin-handlers'
 import { serveDashboard } from './dashboard'
@@ -19,7 +20,8 @@ import { bodyOptional, routerPath, type Handler, type RouteSpec } from './route-
 import { adminRoutes, type OperationId } from './routes'
 
 type RouteArgs = [Env, ExecutionContext]
-type RouteRequest = IRequestStrict & { params: Record<string, string> }
+/** `signedInWith`: set by the admin check, for the audit line of a change. */
+type RouteRequest = IRequestStrict & { params: Record<string, string>; signedInWith?: AdminTokenUsed }
 
 function toErrorResponse(error: unknown): Response {
   if (error instanceof AdminError) return adminErrorResponse(error)
@@ -74,7 +76,10 @@ function serve(spec: RouteSpec, handler: Handler<RouteSpec>, registry: ProviderR
     const query = spec.query ? validate(spec.query, queryOf(request, spec), 'query') : {}
     const rawBody = spec.body ? await readJsonBody(request, emptyIsObject) : undefined
     const body = spec.body ? validate(spec.body, rawBody) : {}
-    return handler({ params, query, body, rawBody, request, env, ctx, registry } as Parameters<Handler<RouteSpec>>[0])
+    const response = await handler({ params, query, body, rawBody, request, env, ctx, registry } as Parameters<Handler<RouteSpec>>[0])
+    // At warn: kept where LOG_LEVEL drops the info lines of every notification (changes are few).
+    if (spec.method !== 'get' && response.ok) log('warn', adminChange(spec, params, rawBody, request.signedInWith ?? 'current'))
+    return response
   }
 }
 
@@ -93,7 +98,7 @@ export function buildRouter(registry: ProviderRegistry) {
     router[spec.method](routerPath(spec.path), serve(spec, handlers[id], registry))
   }
   router.all('/admin/*', async (request, env) => {
-    await requireAdmin(request, env)
+    request.signedInWith = await requireAdmin(request, env)
   })
   for (const [id, spec] of specs.filter(([, spec]) => spec.auth !== false)) {
     router[spec.method](routerPath(spec.path), serve(spec, handlers[id], registry))
