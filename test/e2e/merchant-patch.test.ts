@@ -15,6 +15,7 @@ import {
   forwardUrl,
   freshPayment,
   MERCHANT_ORIGIN,
+  merchantBody,
   notify,
   ownKeys,
   registerFixtureMerchant,
@@ -201,6 +202,31 @@ describe('PATCH /admin/merchants/{merchantId}', () => {
     await patch(M, { wechatpay: { apiV2Key: keys.wechatpay.apiV2Key, v2SignType: 'MD5' } })
     expect(await errorMessage(await patch(M, { wechatpay: { apiV2Key: null } }))).toBe('wechatpay.v2SignType: requires apiV2Key')
     expect((await patch(M, { wechatpay: { apiV2Key: null, v2SignType: null } })).status).toBe(200)
+  })
+
+  it('points the Alipay gateway elsewhere only with the app_auth_token it would receive given again (a security review read it out)', async () => {
+    const M = 'patch-isv-gateway'
+    const base = merchantBody(M, { identity: ownKeys(M), providers: ['alipay'] })
+    const token = '202612BBpatchisvgatewaytoken0123456789'
+    const body = { ...base, alipay: { ...base.alipay, authAppId: '2021000000000042', appAuthToken: token } }
+    expect((await admin(`/admin/merchants/${M}`, { method: 'PUT', body: JSON.stringify(body) })).status).toBe(201)
+    const before = await (await admin(`/admin/merchants/${M}`)).json()
+    const elsewhere = 'https://gateway.elsewhere.example/gateway.do'
+
+    const refused = await patch(M, { alipay: { gatewayUrl: elsewhere } })
+    expect({ status: refused.status, message: await errorMessage(refused) }).toEqual({
+      status: 400,
+      message: 'alipay.gatewayUrl: a new URL receives alipay.appAuthToken: give it again in the same request',
+    })
+    expect(await (await admin(`/admin/merchants/${M}`)).json()).toEqual(before)
+    // Given again, it is the caller's own to send; other changes, and going back to Alipay's own gateway, need nothing.
+    expect((await patch(M, { alipay: { gatewayUrl: elsewhere, appAuthToken: token } })).status).toBe(200)
+    expect((await patch(M, { alipay: { signType: 'RSA2' } })).status).toBe(200)
+    expect((await patch(M, { alipay: { gatewayUrl: null } })).status).toBe(200)
+    expect(await (await admin(`/admin/merchants/${M}`)).json()).toEqual(before)
+    // Without a token stored there is nothing to give again.
+    expect((await patch(M, { alipay: { appAuthToken: null, authAppId: null } })).status).toBe(200)
+    expect((await patch(M, { alipay: { gatewayUrl: elsewhere } })).status).toBe(200)
   })
 
   it('answers 404 for an unknown merchant', async () => {

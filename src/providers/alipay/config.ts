@@ -240,6 +240,8 @@ export const alipaySection: ConfigSection<AlipayConfig> = {
   schema: alipaySchema,
   parse: parseAlipay,
   secretFields: ['appPrivateKey', 'appAuthToken'],
+  // The ISV's app_auth_token goes with every order query as a parameter; the private key only signs.
+  secretsSentTo: [{ url: 'gatewayUrl', secrets: ['appAuthToken'] }],
   publicView,
   viewOnly: alipayViewOnly,
   inputView,

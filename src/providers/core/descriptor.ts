@@ -29,6 +29,12 @@ export interface ConfigSection<Config> {
   parse(value: unknown, context: ConfigContext): Promise<Config>
   /** Top-level string fields that hold secrets: sealed at rest, never shown, never logged. */
   readonly secretFields: readonly (keyof Config & string)[]
+  /**
+   * Secrets the provider's API receives in clear (not a signature made with them), by the field of the URL they are sent
+   * to: a PATCH that points that URL elsewhere must give them again, or it would send a stored secret, which the API
+   * never shows, to a URL of the caller's choosing.
+   */
+  readonly secretsSentTo?: readonly { url: keyof Config & string; secrets: readonly (keyof Config & string)[] }[]
   /** The section as `GET /admin/merchants/{id}` shows it: every secret left out. */
   publicView(config: Config): Record<string, unknown>
   /** Fields `publicView` adds that no PUT sets (derived, as keys' expiries): documented, and ignored in a PUT body. */
