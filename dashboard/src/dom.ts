@@ -60,6 +60,23 @@ export function guardedClick(action: () => Promise<void>): (event: Event) => voi
   }
 }
 
+/**
+ * Closes a dialog from a click on one of its buttons. The second click of a double-click would land on whatever the
+ * dialog covered (a link, another row's button) once it is gone: the clicks of that double-click (detail 2 or more)
+ * are swallowed, until a click of its own (detail 1) or a second has passed. A key is untouched.
+ */
+export function closeFromClick(dialog: HTMLDialogElement): void {
+  dialog.close()
+  const done = () => document.removeEventListener('click', swallow, true)
+  const swallow = (event: MouseEvent) => {
+    if (event.detail < 2) return done()
+    event.preventDefault()
+    event.stopImmediatePropagation()
+  }
+  document.addEventListener('click', swallow, true)
+  setTimeout(done, 1000)
+}
+
 /** An instant in the viewer's zone, with UTC on hover (`title`) and in `datetime` for machines. */
 export function timeOf(iso: string | null | undefined): Child {
   if (iso === null || iso === undefined) return '—'

@@ -6,25 +6,13 @@
  * Rejected page asks which merchant rather than showing the newest's, and says what each reason means; a delivery
  * held behind an earlier event of its order says so; the focus is never dropped by a last page or a failed page.
  */
-import type { Browser, Page, Route } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DASHBOARD_FILES } from '../../src/http/dashboard-bundle'
 import { launchChromium } from './browser'
+import { json, ORIGIN, serveConsole } from './console-stand-in'
 
-const ORIGIN = 'http://console.test'
 let browser: Browser
 let page: Page
-const json = (route: Route, body: unknown) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) })
-
-async function serveConsole(p: Page, api: (route: Route, url: URL) => Promise<void> | void) {
-  await p.addInitScript(() => sessionStorage.setItem('paygate.admin-token', 'tok'))
-  await p.route(`${ORIGIN}/**`, async (route) => {
-    const url = new URL(route.request().url())
-    const file = DASHBOARD_FILES[url.pathname]
-    if (file) return route.fulfill({ status: 200, contentType: file.type, body: file.body })
-    return api(route, url)
-  })
-}
 
 const delivery = (status: string, attempts: number) => ({
   id: 'd1',

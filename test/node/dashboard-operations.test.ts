@@ -294,6 +294,7 @@ describe('the dashboard, beyond the happy path', () => {
         await route.continue()
       })
       await page.getByRole('button', { name: 'Disable endpoint' }).click()
+      await page.getByRole('dialog').getByRole('button', { name: 'Disable', exact: true }).click()
       await endpoint.getByRole('status').getByText('Disabling').waitFor()
       expect(await endpoint.getByRole('button', { name: 'Send test event' }).isDisabled()).toBe(true)
       release()
@@ -371,6 +372,10 @@ describe('the dashboard, beyond the happy path', () => {
     const endpoint = page.getByRole('region', { name: 'Endpoint', exact: true })
     try {
       await page.getByRole('button', { name: 'Disable endpoint' }).focus()
+      await page.keyboard.press('Enter')
+      // The confirmation opens on Cancel; its Disable is before it.
+      expect(await focused()).toBe('BUTTON:Cancel')
+      await page.keyboard.press('Shift+Tab')
       await page.keyboard.press('Enter')
       await endpoint.getByRole('status').getByText('Endpoint disabled').waitFor()
       expect(await focused()).toBe('BUTTON:Enable endpoint')

@@ -2,7 +2,7 @@
  * The console at /dashboard in Debian's Chromium (playwright-core), against a real `wrangler dev` with local D1 and
  * Durable Objects, and a merchant server on loopback that answers 500 until told otherwise. In turn: a wrong token
  * gets nowhere; sign in; find the failing merchant; open its failing delivery and its attempts; send it again and
- * see it delivered; disable the endpoint, enable it, recover what failed meanwhile after a confirmation; an order's
+ * see it delivered; disable the endpoint (confirmed), enable it, recover what failed meanwhile after a confirmation; an order's
  * whole timeline; rejected notifications by reason; sign out. Every page passes axe-core (no serious or critical
  * violation) and loads nothing from another origin.
  */
@@ -154,6 +154,7 @@ describe('the dashboard', () => {
     await page.goto(`${gateway.url}/dashboard#/merchants/${M}`)
     const endpoint = page.getByRole('region', { name: 'Endpoint', exact: true })
     await page.getByRole('button', { name: 'Disable endpoint' }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Disable', exact: true }).click()
     await endpoint.getByRole('status').getByText('Endpoint disabled').waitFor()
     expect(await postAlipay(gateway.url, M, alipayPaymentBody(SECOND))).toBe('success')
     await deliveryOf(SECOND, (d) => d.status === 'failed' && d.reason === 'endpoint_disabled')

@@ -1,13 +1,56 @@
 /** @module One merchant: its endpoint (disable, enable, test event), its counts as a chart, its deliveries, an order by number. */
 import { api, ApiError, merchantPath, session, type Schemas } from '../api'
 import { statsChart } from '../chart'
-import { breadcrumbs, failure, h, link, notice, rememberFocus, replaceChildren, timeOf } from '../dom'
+import { breadcrumbs, closeFromClick, failure, h, link, notice, rememberFocus, replaceChildren, timeOf } from '../dom'
 import { milliseconds, percent } from '../format'
 import { href } from '../routes'
 import { deliveriesSection } from './deliveries'
 import { endpointState } from './merchants'
 
 type Merchant = Schemas['Merchant']
+
+/**
+ * Disable asks first: it stops every delivery of the merchant, not one. Cancel or Escape changes nothing. The focus
+ * starts on Cancel, so an Enter held down on Disable endpoint does not confirm it as well.
+ */
+function disableDialog(url: string, disable: () => void): { dialog: HTMLDialogElement; ask: () => void } {
+  const dialog = h('dialog', { 'aria-labelledby': 'disable-title' })
+  const cancel = h('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Cancel')
+  const confirm = h(
+    'button',
+    {
+      type: 'button',
+      class: 'danger',
+      onclick: (event: Event) => {
+        // Not the second click of a double-click on Disable endpoint, had the dialog opened under the pointer.
+        if ((event as UIEvent).detail > 1) return
+        closeFromClick(dialog)
+        disable()
+      },
+    },
+    'Disable',
+  )
+  replaceChildren(
+    dialog,
+    h('h2', { id: 'disable-title' }, 'Disable the endpoint?'),
+    h('p', {}, 'Nothing will be sent to ', h('span', { class: 'url' }, url), ' until it is enabled again, not even a test event.'),
+    h(
+      'p',
+      {},
+      'New events, and those waiting for a retry, wait as failed (reason ',
+      h('code', {}, 'endpoint_disabled'),
+      '). Enabling sends nothing by itself: then Recover, below, sends them.',
+    ),
+    h('div', { class: 'actions' }, confirm, cancel),
+  )
+  return {
+    dialog,
+    ask: () => {
+      dialog.showModal()
+      cancel.focus()
+    },
+  }
+}
 
 /** `status` outlives the section, which is drawn again after each action, so the action's outcome stays on screen. */
 function endpointSection(merchantId: string, merchant: Merchant, status: HTMLElement, refresh: () => Promise<void>): HTMLElement {
@@ -38,6 +81,13 @@ function endpointSection(merchantId: string, merchant: Merchant, status: HTMLEle
   const [verb, action, done] = enabled
     ? ['Disabling', 'endpoint/disable', 'Endpoint disabled: new events wait as failed.']
     : ['Enabling', 'endpoint/enable', 'Endpoint enabled. Recover sends what failed meanwhile.']
+  const change = () =>
+    act(verb, async () => {
+      await post(action)
+      return done
+    })
+  // Closed, the dialog gives the focus back to Disable endpoint, which act remembers.
+  const confirmation = enabled ? disableDialog(forward.url, () => void change()) : null
   const toggle = h(
     'button',
     {
@@ -45,11 +95,7 @@ function endpointSection(merchantId: string, merchant: Merchant, status: HTMLEle
       class: enabled ? 'danger' : null,
       // Disable becomes Enable when the section is drawn again: the focus follows it.
       'data-focus-key': 'endpoint-toggle',
-      onclick: () =>
-        act(verb, async () => {
-          await post(action)
-          return done
-        }),
+      onclick: confirmation?.ask ?? change,
     },
     enabled ? 'Disable endpoint' : 'Enable endpoint',
   )
@@ -98,6 +144,7 @@ function endpointSection(merchantId: string, merchant: Merchant, status: HTMLEle
     ),
     actions,
     status,
+    confirmation?.dialog,
   )
 }
 
