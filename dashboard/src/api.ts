@@ -34,6 +34,24 @@ export class ApiError extends Error {
   }
 }
 
+/** Requests the API's messages quote, each named as the console's control that makes it. */
+const CONTROLS: Readonly<Record<string, string>> = {
+  'POST …/endpoint/enable': "“Enable endpoint”, on the merchant's page",
+}
+
+/**
+ * A refusal (409) of what a button asked, in the console's words: the button (and what it was for), then the API's
+ * reason, where a request it quotes (`POST …/endpoint/enable`) is named as the control that makes it; one the console
+ * has none for is left out, for an API path is not something to click.
+ */
+export function refusalOf(error: ApiError, button: string, of?: string): string {
+  const reason = error.message.replace(/ \(((?:GET|POST|PUT|PATCH|DELETE) [^)]*)\)/g, (_quoted, request: string) =>
+    Object.hasOwn(CONTROLS, request) ? ` (${CONTROLS[request]})` : '',
+  )
+  const said = `${reason.charAt(0).toUpperCase()}${reason.slice(1)}`
+  return `“${button}”${of === undefined ? '' : ` (${of})`} was refused. ${said}${said.endsWith('.') ? '' : '.'}`
+}
+
 /** Called when the API refuses the token: the app shows the sign-in form again. */
 let onSignedOut: () => void = () => {}
 export function whenSignedOut(callback: () => void): void {

@@ -1,4 +1,5 @@
 /** @module A few lines instead of a framework: `h()` builds elements, `timeOf()` an instant with its UTC title. */
+import { ApiError, refusalOf } from './api'
 import { localTime, utcTime } from './format'
 
 export type Child = Node | string | number | null | undefined | false | Child[]
@@ -146,8 +147,12 @@ export function notice(text: Child, kind: 'status' | 'alert' = 'status'): HTMLEl
   return h('p', { role: kind, class: `notice ${kind}` }, text)
 }
 
-/** A failure as an alert notice: its message, or what was thrown. */
-export function failure(error: unknown): HTMLElement {
+/**
+ * A failure as an alert notice: its message, or what was thrown. Given the `button` that asked (and what `of`), a
+ * refusal (409) names it, in the console's words rather than the API's (./api.ts, refusalOf).
+ */
+export function failure(error: unknown, button?: string, of?: string): HTMLElement {
+  if (button !== undefined && error instanceof ApiError && error.status === 409) return notice(refusalOf(error, button, of), 'alert')
   return notice(error instanceof Error ? error.message : String(error), 'alert')
 }
 

@@ -28,12 +28,31 @@ export const EMPTY_STATS = {
   series: [],
 }
 
+/** A delivery of m1's that failed while its endpoint was disabled, as the deliveries list shows it. */
+export const FAILED = {
+  id: 'd1',
+  merchant_id: 'm1',
+  type: 'payment.succeeded',
+  status: 'failed',
+  reason: 'endpoint_disabled',
+  provider: 'alipay',
+  out_trade_no: 'T1',
+  event_id: 'evt_1',
+  created_at: '2026-12-03T00:00:00Z',
+  next_attempt_at: null,
+}
+
 /**
- * Merchant m1's page, its endpoint changed by Disable and Enable; `calls` counts each POST by its path's last part;
- * `extra` answers what else is asked (else no stats, no deliveries).
+ * Merchant m1's page, its endpoint disabled from `disabledFrom` (or enabled) and changed by Disable and Enable; `calls`
+ * counts each POST by its path's last part; `extra` answers what else is asked (else no stats, no deliveries).
  */
-export async function standInMerchant(p: Page, calls: Record<string, number>, extra?: (route: Route, url: URL) => Promise<void> | void) {
-  let disabledAt: string | null = null
+export async function standInMerchant(
+  p: Page,
+  calls: Record<string, number>,
+  extra?: (route: Route, url: URL) => Promise<void> | void,
+  disabledFrom: string | null = null,
+) {
+  let disabledAt = disabledFrom
   await serveConsole(p, async (route, url) => {
     const path = url.pathname
     const forward = () => ({

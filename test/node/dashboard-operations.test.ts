@@ -2,9 +2,9 @@
  * The console in Chromium against a real `wrangler dev`, in what an operator meets beyond the happy path (an audit's
  * findings): a gateway that cannot be reached at sign-in or during an action, one order number at both providers,
  * refund and close amounts, the gateway's own queries on a timeline, provider notifications in recovery, no second
- * action while a disable is in flight, a replay or test event refused while the endpoint is disabled, a delivery
- * page refreshing under the reader, Load more after an unapplied filter change, and more merchants than one page.
- * Every page checked still passes axe-core.
+ * action while a disable is in flight, a replay or test event refused while the endpoint is disabled (said with the
+ * button to press, not the API's path), a delivery page refreshing under the reader, Load more after an unapplied
+ * filter change, and more merchants than one page. Every page checked still passes axe-core.
  */
 import { createServer, type Server } from 'node:http'
 import type { Browser, Locator, Page } from 'playwright-core'
@@ -306,6 +306,9 @@ describe('the dashboard, beyond the happy path', () => {
         .getByRole('alert')
         .getByText(/disabled/)
         .waitFor()
+      // The API's reason, with the button to press named where the API quotes its own path.
+      const enableFirst = "The endpoint is disabled: enable it first (“Enable endpoint”, on the merchant's page), then"
+      expect(await endpoint.getByRole('alert').textContent()).toBe(`“Send test event” was refused. ${enableFirst} send the test event.`)
       const delivery = await deliveryWhere(`out_trade_no=${SAME}`, (d) => d.status === 'delivered')
       await page.goto(`${gateway.url}/dashboard#/deliveries/${delivery.id}`)
       // The delivery's own page and card: until the page changes, the merchant page's alert above would match.
@@ -316,6 +319,7 @@ describe('the dashboard, beyond the happy path', () => {
         .getByRole('alert')
         .getByText(/disabled/)
         .waitFor()
+      expect(await card.getByRole('alert').textContent()).toBe(`“Send again” was refused. ${enableFirst} send it again.`)
       expect(await page.getByText(/Queued/).count()).toBe(0)
     } finally {
       // The tests after this one need the endpoint and the page's route, whatever became of this one.

@@ -51,7 +51,7 @@ export function deliveryStatus(
 
 /**
  * Sends a delivery again; says what the reply says became of it. A replay answers with the delivery pending (queued,
- * or its attempt already in flight); a refusal (409 while the endpoint is disabled) throws, with the API's message.
+ * or its attempt already in flight); a refusal (409 while the endpoint is disabled) throws.
  */
 export async function sendAgain(deliveryId: string): Promise<string> {
   const reply = await api<Schemas['DeliverySummary']>(`/admin/deliveries/${encodeURIComponent(deliveryId)}/replay`, { method: 'POST' })
@@ -92,7 +92,7 @@ export async function deliveriesSection(
     try {
       replaceChildren(news, notice(`${what}: ${await sendAgain(delivery.id)}`))
     } catch (error) {
-      replaceChildren(news, failure(error))
+      replaceChildren(news, failure(error, 'Send again', what))
       return
     }
     // The row's button goes when the list is drawn again: the focus stays on it, or on the row's link once delivered.

@@ -114,7 +114,7 @@ export async function deliveryPage(main: HTMLElement, deliveryId: string, signal
       replaceChildren(news, notice(await sendAgain(deliveryId)))
       await draw(false)
     } catch (error) {
-      replaceChildren(news, failure(error))
+      replaceChildren(news, failure(error, 'Send again'))
     }
   })
   /** Looks again while the delivery is pending; a failed look is said, and the next one still comes. */

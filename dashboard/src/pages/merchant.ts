@@ -57,7 +57,8 @@ function endpointSection(merchantId: string, merchant: Merchant, status: HTMLEle
   const { forward } = merchant
   const health = merchant.endpoint_health
   const actions = h('div', { class: 'actions' })
-  const act = async (label: string, action: () => Promise<string>) => {
+  /** `button`: the name of the one clicked, for a refusal to say what was refused. */
+  const act = async (button: string, label: string, action: () => Promise<string>) => {
     // One action at a time: a test event clicked while a disable is in flight would still go out.
     const buttons = [...actions.querySelectorAll('button')]
     // Remembered before the buttons are disabled (a disabled button loses the focus) and the section drawn again.
@@ -70,7 +71,7 @@ function endpointSection(merchantId: string, merchant: Merchant, status: HTMLEle
       await refresh()
       replaceChildren(status, notice(message))
     } catch (error) {
-      replaceChildren(status, failure(error))
+      replaceChildren(status, failure(error, button))
     } finally {
       for (const button of buttons) button.disabled = false
       restoreFocus()
@@ -78,11 +79,11 @@ function endpointSection(merchantId: string, merchant: Merchant, status: HTMLEle
   }
   const post = <T>(path: string) => api<T>(merchantPath(merchantId, ...path.split('/')), { method: 'POST' })
   const enabled = forward.disabled_at === undefined
-  const [verb, action, done] = enabled
-    ? ['Disabling', 'endpoint/disable', 'Endpoint disabled: new events wait as failed.']
-    : ['Enabling', 'endpoint/enable', 'Endpoint enabled. Recover sends what failed meanwhile.']
+  const [name, verb, action, done] = enabled
+    ? ['Disable endpoint', 'Disabling', 'endpoint/disable', 'Endpoint disabled: new events wait as failed.']
+    : ['Enable endpoint', 'Enabling', 'endpoint/enable', 'Endpoint enabled. Recover sends what failed meanwhile.']
   const change = () =>
-    act(verb, async () => {
+    act(name, verb, async () => {
       await post(action)
       return done
     })
@@ -97,7 +98,7 @@ function endpointSection(merchantId: string, merchant: Merchant, status: HTMLEle
       'data-focus-key': 'endpoint-toggle',
       onclick: confirmation?.ask ?? change,
     },
-    enabled ? 'Disable endpoint' : 'Enable endpoint',
+    name,
   )
   const testEvent = h(
     'button',
@@ -105,7 +106,7 @@ function endpointSection(merchantId: string, merchant: Merchant, status: HTMLEle
       type: 'button',
       class: 'secondary',
       onclick: () =>
-        act('Sending a test event', async () => {
+        act('Send test event', 'Sending a test event', async () => {
           const result = await post<Schemas['TestEventResult']>('test-event')
           const reply = result.status_code === null ? (result.error ?? 'no reply') : `HTTP ${result.status_code}`
           return `Test event ${result.delivered ? 'delivered' : 'failed'}: ${reply} in ${milliseconds(result.duration_ms)}.`

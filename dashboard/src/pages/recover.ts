@@ -66,7 +66,7 @@ export function recoverForm(merchantId: string, refreshSoon: () => void): HTMLEl
           replaceChildren(status, notice('Sending again…'))
           status.focus()
           void recover(window, count)
-            .catch(fail)
+            .catch((error: unknown) => replaceChildren(status, failure(error, 'Recover failed deliveries')))
             .finally(() => (running = false))
         },
       },
