@@ -7,18 +7,9 @@
 import { concatBytes } from '../crypto/encoding'
 import { resolvedHostProblem } from '../lib/outbound-url'
 import { USER_AGENT } from '../lib/user-agent'
+import type { AttemptError } from './attempt-errors'
 import { parseRetryAfter } from './schedule'
 import type { WebhookHeaders } from './sign'
-
-/** Why an attempt got no HTTP answer, as the attempt log and the admin API say it. */
-export const ATTEMPT_ERRORS = [
-  'timeout',
-  'network error',
-  'redirect not followed',
-  'dns lookup failed',
-  'resolves to a refused address',
-] as const
-export type AttemptError = (typeof ATTEMPT_ERRORS)[number]
 
 interface AttemptFacts {
   /** The merchant's HTTP status, null when no response arrived. */

@@ -6,7 +6,7 @@
  * (`nextRetryAt`, for merchant deliveries and ops webhooks alike). Pure: the random source is injected.
  * @see https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md (retry schedule)
  */
-import type { AttemptError } from './attempt'
+import type { AttemptError } from './attempt-errors'
 
 /**
  * Delay before each attempt, in seconds: index 0 is the first attempt (immediately), index n the wait after

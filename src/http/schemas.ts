@@ -4,7 +4,7 @@
  * the API has always given, and says how the OpenAPI document should describe it.
  */
 import * as z from 'zod'
-import { ATTEMPT_ERRORS } from '../delivery/attempt'
+import { ATTEMPT_ERRORS } from '../delivery/attempt-errors'
 import { MERCHANT_ID_PATTERN } from '../merchants/schema'
 import { orderNumberProblem } from '../providers'
 import { parseDateTime } from '../lib/date-time'
@@ -128,7 +128,7 @@ export const fenAmount = z
 /** Responses list rows newest first; `next_cursor` is null on the last page. */
 export const nextCursor = z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null at the end.' })
 
-/** What went wrong with a delivery attempt that got no usable reply (the AttemptError values of src/delivery/attempt.ts). */
+/** What went wrong with a delivery attempt that got no usable reply (the AttemptError values of src/delivery/attempt-errors.ts). */
 export const ATTEMPT_ERROR = `${ATTEMPT_ERRORS.map((error) => `\`${error}\``).join(', ')}, or null. \`resolves to a refused address\`: the forward URL's host name resolved to a private or reserved address at delivery.`
 
 /** A delivery's `next_attempt_at`, in every view of it. */

@@ -3,6 +3,7 @@ import { api, ApiError, type Schemas } from '../api'
 import { breadcrumbs, failure, guardedClick, h, link, notice, rememberFocus, replaceChildren, table, timeOf, type Child } from '../dom'
 import { localTime, milliseconds } from '../format'
 import { href } from '../routes'
+import { attemptError } from '../words'
 import { deliveryStatus, orderLink, sendAgain } from './deliveries'
 
 type Delivery = Schemas['Delivery']
@@ -20,7 +21,7 @@ function attemptsTable(delivery: Delivery): HTMLElement {
       timeOf(a.at),
       a.status_code ?? '—',
       milliseconds(a.duration_ms),
-      a.error ?? '—',
+      a.error === null ? '—' : attemptError(a.error),
       a.response_snippet === null || a.response_snippet === '' ? '—' : h('pre', { class: 'snippet' }, a.response_snippet),
     ]),
   )

@@ -1,9 +1,10 @@
 /** @module One merchant: its endpoint (disable, enable, test event), its counts as a chart, its deliveries, an order by number. */
 import { api, ApiError, merchantPath, session, type Schemas } from '../api'
 import { statsChart } from '../chart'
-import { breadcrumbs, closeFromClick, failure, h, link, notice, rememberFocus, replaceChildren, timeOf } from '../dom'
+import { breadcrumbs, type Child, closeFromClick, failure, h, link, notice, rememberFocus, replaceChildren, timeOf } from '../dom'
 import { milliseconds, percent } from '../format'
 import { href } from '../routes'
+import { attemptError } from '../words'
 import { deliveriesSection } from './deliveries'
 import { endpointState } from './merchants'
 
@@ -58,7 +59,7 @@ function endpointSection(merchantId: string, merchant: Merchant, status: HTMLEle
   const health = merchant.endpoint_health
   const actions = h('div', { class: 'actions' })
   /** `button`: the name of the one clicked, for a refusal to say what was refused. */
-  const act = async (button: string, label: string, action: () => Promise<string>) => {
+  const act = async (button: string, label: string, action: () => Promise<Child>) => {
     // One action at a time: a test event clicked while a disable is in flight would still go out.
     const buttons = [...actions.querySelectorAll('button')]
     // Remembered before the buttons are disabled (a disabled button loses the focus) and the section drawn again.
@@ -108,8 +109,8 @@ function endpointSection(merchantId: string, merchant: Merchant, status: HTMLEle
       onclick: () =>
         act('Send test event', 'Sending a test event', async () => {
           const result = await post<Schemas['TestEventResult']>('test-event')
-          const reply = result.status_code === null ? (result.error ?? 'no reply') : `HTTP ${result.status_code}`
-          return `Test event ${result.delivered ? 'delivered' : 'failed'}: ${reply} in ${milliseconds(result.duration_ms)}.`
+          const reply = result.status_code === null ? attemptError(result.error ?? 'no reply') : `HTTP ${result.status_code}`
+          return [`Test event ${result.delivered ? 'delivered' : 'failed'}: `, reply, ` in ${milliseconds(result.duration_ms)}.`]
         }),
     },
     'Send test event',

@@ -6,6 +6,7 @@ import { api, ApiError, merchantPath, query, type Schemas } from '../api'
 import { badge, breadcrumbs, h, link, notice, replaceChildren, table, timeOf } from '../dom'
 import { localTime, milliseconds, money } from '../format'
 import { href } from '../routes'
+import { attemptError, orderStatus, refundStatus } from '../words'
 import { deliveryStatus } from './deliveries'
 import { reasonOf } from './rejected'
 
@@ -56,7 +57,9 @@ function timeline(merchantId: string, order: Order): HTMLElement {
         {},
         h('span', { class: 'kind' }, `Attempt ${a.number}`),
         timeOf(a.started_at),
-        ` ${a.status_code === null ? (a.error ?? 'no reply') : `HTTP ${a.status_code}`} in ${milliseconds(a.latency_ms)}`,
+        ' ',
+        a.status_code === null ? attemptError(a.error ?? 'no reply') : `HTTP ${a.status_code}`,
+        ` in ${milliseconds(a.latency_ms)}`,
       ),
     )
     entries.push({
@@ -156,7 +159,7 @@ export async function orderPage(main: HTMLElement, merchantId: string, outTradeN
         'dl',
         {},
         h('dt', {}, 'Status'),
-        h('dd', {}, h('strong', {}, order.status)),
+        h('dd', {}, orderStatus(order.status)),
         h('dt', {}, 'Provider'),
         h('dd', {}, order.provider),
         h('dt', {}, 'Amount'),
@@ -190,7 +193,7 @@ export async function orderPage(main: HTMLElement, merchantId: string, outTradeN
               r.refund_id ?? '—',
               money(r.amount, order.currency),
               money(r.registered_amount, order.currency),
-              r.status,
+              refundStatus(r.status),
             ]),
           ),
     ),
