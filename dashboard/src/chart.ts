@@ -1,7 +1,10 @@
-/** @module A small bar chart of a merchant's hourly counts, drawn as SVG (no library), with the numbers in its label. */
+/**
+ * @module A small bar chart of a merchant's hourly counts, drawn as SVG (no library), with the numbers in its label
+ * and its time axis labelled below it.
+ */
 import type { Schemas } from './api'
 import { h, svg } from './dom'
-import { localTime, utcTime } from './format'
+import { axisTime, localTime, utcTime } from './format'
 
 type Bucket = NonNullable<Schemas['Stats']['series']>[number]
 
@@ -14,6 +17,31 @@ const SERIES = [
 const BAR = 4
 const GAP = 3
 const HEIGHT = 80
+/** The merchant's page asks for hourly buckets: each bar group is an hour wide. */
+const BUCKET_MS = 3_600_000
+
+/**
+ * The axis's start, middle and end, in the viewer's zone as the header says (UTC on hover), as text under the chart:
+ * SVG text would be stretched with it. Always a line high, labels or not, so that drawing the counts again (after a
+ * send) moves nothing below; the middle label sits at the middle whatever the others' widths (style.css).
+ */
+function timeAxis(series: readonly Bucket[]): { element: HTMLElement; span: string } {
+  const first = series[0]
+  const last = series.at(-1)
+  if (first === undefined || last === undefined) {
+    return { element: h('ol', { class: 'chart-times', 'aria-label': 'Time axis' }), span: ', last 24 hours' }
+  }
+  const start = Date.parse(first.start)
+  const end = Date.parse(last.start) + BUCKET_MS
+  const iso = (ms: number) => new Date(ms).toISOString()
+  const ticks = [iso(start), iso((start + end) / 2), iso(end)] as const
+  const element = h(
+    'ol',
+    { class: 'chart-times', 'aria-label': 'Time axis' },
+    ...ticks.map((iso) => h('li', {}, h('time', { datetime: iso, title: utcTime(iso) }, axisTime(iso)))),
+  )
+  return { element, span: ` from ${axisTime(ticks[0])} to ${axisTime(ticks[2])}` }
+}
 
 export function statsChart(series: readonly Bucket[]): HTMLElement {
   const top = Math.max(1, ...series.flatMap((b) => SERIES.map((s) => s.value(b))))
@@ -31,15 +59,17 @@ export function statsChart(series: readonly Bucket[]): HTMLElement {
   )
   const totals = SERIES.map((s) => `${series.reduce((sum, b) => sum + s.value(b), 0)} ${s.name}`).join(', ')
   const width = Math.max(groupWidth, series.length * groupWidth)
+  const axis = timeAxis(series)
   return h(
     'figure',
     { class: 'chart' },
     svg(
       'svg',
-      { viewBox: `0 0 ${width} ${HEIGHT}`, preserveAspectRatio: 'none', role: 'img', 'aria-label': `Per hour, last 24 hours: ${totals}` },
+      { viewBox: `0 0 ${width} ${HEIGHT}`, preserveAspectRatio: 'none', role: 'img', 'aria-label': `Per hour${axis.span}: ${totals}` },
       svg('line', { x1: 0, x2: width, y1: HEIGHT, y2: HEIGHT, class: 'axis' }),
       ...bars,
     ),
+    axis.element,
     h(
       'figcaption',
       {},

@@ -37,6 +37,20 @@ export function localTime(iso: string, locale?: string, timeZone?: string): stri
   }).format(date)
 }
 
+/** An instant as a chart's time axis says it, in the viewer's zone as `localTime`: day and minute, `2 Dec, 18:00`. */
+export function axisTime(iso: string, locale?: string, timeZone?: string): string {
+  const date = new Date(iso)
+  if (Number.isNaN(date.getTime())) return iso
+  return new Intl.DateTimeFormat(locale, {
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    ...(timeZone ? { timeZone } : {}),
+  }).format(date)
+}
+
 /**
  * The zone the console's times are shown in, said once in the header: its name and UTC offset now
  * ("Asia/Shanghai (UTC+08:00)"), since the logs, the API and the listener speak UTC.

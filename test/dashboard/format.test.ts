@@ -1,6 +1,6 @@
 /** The console's formatting: amounts from integer minor units by digits (exact at any size), instants in a zone and in UTC. */
 import { describe, expect, it } from 'vitest'
-import { instantFromLocalInput, localTime, money, percent, utcTime, zoneLabel } from '../../dashboard/src/format'
+import { axisTime, instantFromLocalInput, localTime, money, percent, utcTime, zoneLabel } from '../../dashboard/src/format'
 
 const yuan = (fen: number | null): string => money(fen, 'CNY')
 
@@ -45,6 +45,12 @@ describe('times', () => {
     expect(localTime('2026-11-30T01:59:58.000Z', 'en-GB', 'Asia/Shanghai')).toBe('30 Nov 2026, 09:59:58')
     expect(localTime('2026-11-30T01:59:58.000Z', 'en-GB', 'UTC')).toBe('30 Nov 2026, 01:59:58')
     expect(utcTime('2026-11-30T01:59:58.000Z')).toBe('2026-11-30 01:59:58 UTC')
+  })
+
+  it("labels a chart's time axis by day and minute in the viewer's zone, as the other times", () => {
+    expect(axisTime('2026-12-02T10:00:00.000Z', 'en-GB', 'Asia/Shanghai')).toBe('2 Dec, 18:00')
+    expect(axisTime('2026-12-02T22:30:00.000Z', 'en-GB', 'UTC')).toBe('2 Dec, 22:30')
+    expect(axisTime('not a date')).toBe('not a date')
   })
 
   it('names the zone times are shown in, with its UTC offset at the time (a console audit: times without a zone)', () => {

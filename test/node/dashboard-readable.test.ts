@@ -1,6 +1,7 @@
 /**
  * What the console says, against a stand-in admin API, on an audit's findings: an order's and a refund's status, and
- * an attempt's error, in words with their code beside them, where the raw codes were shown.
+ * an attempt's error, in words with their code beside them, where the raw codes were shown; the stats chart's time
+ * axis, in the zone the header names, and drawn again without moving anything below it.
  */
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
@@ -99,4 +100,50 @@ it("says an order's and a refund's status and an attempt's error in words, each 
     .poll(() => page.getByRole('region', { name: 'Endpoint', exact: true }).getByRole('status').textContent())
     .toBe(`Test event failed: ${connection} in 12 ms.`)
   await page.close()
+}, 30_000)
+
+it("labels the chart's time axis (start, middle, end) in the zone the header names, and moves nothing when it is drawn again", async () => {
+  const context = await browser.newContext({ timezoneId: 'Asia/Shanghai', locale: 'en-GB', viewport: { width: 1280, height: 900 } })
+  page = await context.newPage()
+  // 25 hourly buckets from 10:00 UTC (18:00 in Shanghai): the axis runs to 11:00 UTC the next day.
+  const hour = (i: number) => ({
+    start: new Date(Date.UTC(2026, 11, 2, 10 + i)).toISOString(),
+    notifications: { accepted: i % 3, duplicate: 0, rejected: 0 },
+    deliveries: { delivered: i % 3, failed: i % 5 === 0 ? 1 : 0, success_rate: null, latency_ms: { p50: null, p95: null } },
+  })
+  let statsAsked = 0
+  await standInMerchant(page, {}, (route, url) => {
+    const path = url.pathname
+    // No series at first (a merchant with nothing yet), a full day once a send has been made.
+    if (path === '/admin/merchants/m1/stats')
+      return json(route, { ...EMPTY_STATS, series: statsAsked++ === 0 ? [] : Array.from({ length: 25 }, (_, i) => hour(i)) })
+    if (path === '/admin/merchants/m1/deliveries')
+      return json(route, { deliveries: [{ ...FAILED, attempts: 3, last_status_code: null }], next_cursor: null })
+    if (path === '/admin/deliveries/d1/replay') return json(route, { ...FAILED, status: 'pending' })
+    return route.fulfill({ status: 404, body: '{}' })
+  })
+  await page.goto(`${ORIGIN}/dashboard#/merchants/m1`)
+  expect(await page.locator('header .zone').textContent()).toBe('Times in Asia/Shanghai (UTC+08:00) (UTC on hover)')
+  const below = page.getByRole('heading', { name: 'Deliveries', exact: true })
+  const top = () => below.evaluate((el) => el.getBoundingClientRect().top + (el.ownerDocument.defaultView?.scrollY ?? 0))
+  const before = await top()
+  await page.getByRole('row').filter({ hasText: 'T1' }).getByRole('button', { name: 'Send again' }).click()
+  const axis = page.getByRole('list', { name: 'Time axis' })
+  await expect
+    .poll(() => axis.getByRole('listitem').allTextContents(), { timeout: 5000 })
+    .toEqual(['2 Dec, 18:00', '3 Dec, 06:30', '3 Dec, 19:00'])
+  expect(await top()).toBe(before)
+  expect(
+    await axis
+      .locator('time')
+      .first()
+      .evaluate((t) => [t.getAttribute('datetime'), t.title]),
+  ).toEqual(['2026-12-02T10:00:00.000Z', '2026-12-02 10:00:00 UTC'])
+  // Each label where its time is: the start at the chart's left edge, the middle at its middle, the end at its right.
+  const chart = page.getByRole('img', { name: /^Per hour from 2 Dec, 18:00 to 3 Dec, 19:00: / })
+  const { x, width } = (await chart.boundingBox()) ?? { x: Number.NaN, width: Number.NaN }
+  const at = await axis.locator('time').evaluateAll((times) => times.map((t) => t.getBoundingClientRect()))
+  const offsets = [at[0]?.left ?? x, at[1] ? (at[1].left + at[1].right) / 2 : x, at[2]?.right ?? x]
+  expect(offsets.map((px, i) => Math.abs(px - (x + (i * width) / 2)) < 1)).toEqual([true, true, true])
+  await context.close()
 }, 30_000)
