@@ -105,6 +105,22 @@ async function simulate({ channel, event, repeat, concurrent, gateway, show, bui
     recordRefunds(state, key, paidOrder, [built.order], now)
     writeSimulatorState(state)
   }
+  if (!hostile) {
+    // Paid at the provider before its notification is sent, as refunds are above: a merchant that confirms payments by
+    // a query (confirmPaymentsByQuery) asks the stand-in at once and must find it. A combined payment pays each of its
+    // sub-orders, as a payment of its own would; each records its combine.
+    const paidOrders = event === 'combined' ? built.order.subOrders : event === 'payment' ? [built.order] : []
+    recordNotifiedPayments(state, {
+      channel,
+      provider,
+      merchantId,
+      partner: build.partner === true,
+      paid: paidOrders,
+      combineOutTradeNo: event === 'combined' ? built.order.outTradeNo : null,
+      now,
+    })
+    if (paidOrders.length > 0) writeSimulatorState(state)
+  }
   const replies = []
   for (let round = 0; round < repeat; round++) {
     const batch = await Promise.all(Array.from({ length: concurrent }, () => post(url, built)))
@@ -129,19 +145,6 @@ async function simulate({ channel, event, repeat, concurrent, gateway, show, bui
     console.log(`✗ ${copies - accepted} of ${copies} replies were not the ${channel} accept reply`)
     return 1
   }
-
-  // A combined payment pays each of its sub-orders, as a payment of its own would; each records its combine.
-  const paidOrders = event === 'combined' ? built.order.subOrders : event === 'payment' ? [built.order] : []
-  recordNotifiedPayments(state, {
-    channel,
-    provider,
-    merchantId,
-    partner: build.partner === true,
-    paid: paidOrders,
-    combineOutTradeNo: event === 'combined' ? built.order.outTradeNo : null,
-    now,
-  })
-  if (paidOrders.length > 0) writeSimulatorState(state)
 
   const expected = {
     payment: 'payment.succeeded',
@@ -181,8 +184,14 @@ async function simulate({ channel, event, repeat, concurrent, gateway, show, bui
         : `✓ ${copies}/${copies} accepted: one state change however often it arrives, so \`npm run listen\` prints one ${expected}`,
     )
   }
-  // A refund the gateway confirms with the provider's refund query first shows a moment later: wait for it.
-  const settled = event === 'refund' ? (order) => order.refunded_amount >= built.order.refundedAfter : undefined
+  // A refund the gateway confirms with the provider's refund query first shows a moment later, as does a payment it
+  // confirms with an order query (confirmPaymentsByQuery): wait for them.
+  const settled =
+    event === 'refund'
+      ? (order) => order.refunded_amount >= built.order.refundedAfter
+      : event === 'payment'
+        ? (order) => order.status !== 'pending'
+        : undefined
   await printOrderStatus(gateway, merchantId, provider, built.order.outTradeNo, settled)
   return 0
 }
