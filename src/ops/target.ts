@@ -12,7 +12,15 @@ export interface OpsTarget {
 export function opsTarget(env: Env): OpsTarget | null {
   const url = env.OPS_WEBHOOK_URL?.trim() ?? ''
   const secret = env.OPS_WEBHOOK_SECRET?.trim() ?? ''
-  if (url === '' || secret === '') return null
+  if (url === '' && secret === '') return null
+  if (url === '' || secret === '') {
+    // Half set (the URL a var, the secret a separate `wrangler secret put`, one forgotten): alerts are off, said loudly.
+    log('error', {
+      event: 'ops.misconfigured',
+      reason: `${url === '' ? 'OPS_WEBHOOK_URL' : 'OPS_WEBHOOK_SECRET'} is not set: no ops webhook is sent`,
+    })
+    return null
+  }
   const problem = outboundUrlProblem(url, { allowLoopback: allowsLoopback(env) }) ?? webhookSecretProblem(secret)
   if (problem !== null) {
     // The problem names no secret: webhookSecretProblem never echoes one.
