@@ -237,6 +237,27 @@ describe('one action per action meant (from a console audit: a double-click sent
     await page.close()
   }, 30_000)
 
+  it("a double-click on the recovery's confirmation recovers once, and its second click lands on nothing the dialog covered", async () => {
+    page = await browser.newPage()
+    const counts = { replays: 0, recovers: 0 }
+    await merchantConsole(page, counts)
+    await page.goto(`${ORIGIN}/dashboard#/merchants/m1`)
+    await page.getByRole('button', { name: 'Recover failed deliveries…' }).click()
+    const send = page.getByRole('dialog').getByRole('button', { name: 'Send 1' })
+    await send.waitFor()
+    const covered: string[] = []
+    await page.exposeFunction('coveredClick', (what: string) => covered.push(what))
+    await page.evaluate(
+      `document.addEventListener('click', (e) => { if (!e.target.closest('dialog')) coveredClick(e.target.tagName + ':' + (e.target.textContent ?? '').slice(0, 40)) })`,
+    )
+    await send.dblclick()
+    await page.getByText('1 delivery queued to be sent again.').waitFor()
+    await page.waitForTimeout(500)
+    expect(counts).toMatchObject({ recovers: 1, replays: 0 })
+    expect(covered).toEqual([])
+    await page.close()
+  }, 30_000)
+
   it('after a recovery is confirmed, the focus is on its outcome: a second Enter starts nothing', async () => {
     page = await browser.newPage()
     const counts = { replays: 0, recovers: 0 }

@@ -3,7 +3,7 @@
  * dialog, then sent again page by page with its original webhook-id; one recovery at a time.
  */
 import { api, merchantPath, query, type Schemas } from '../api'
-import { failure, h, notice, replaceChildren } from '../dom'
+import { closeFromClick, failure, h, notice, replaceChildren } from '../dom'
 import { localInputFromMs } from '../format'
 import { dateInput, type Window, windowOf } from '../time-window'
 
@@ -62,7 +62,8 @@ export function recoverForm(merchantId: string, refreshSoon: () => void): HTMLEl
         onclick: (event: Event) => {
           if ((event as UIEvent).detail > 1 || running) return
           running = true
-          dialog.close()
+          // Its second click, were this a double-click, would land on whatever the dialog covered.
+          closeFromClick(dialog)
           replaceChildren(status, notice('Sending again…'))
           status.focus()
           void recover(window, count)
