@@ -3,6 +3,7 @@ import { api, query, type Schemas } from '../api'
 import { badge, h, ident, link, loadMoreButton, replaceChildren, table, timeOf, type Child } from '../dom'
 import { percent } from '../format'
 import { href } from '../routes'
+import { parkedRecordsNotice } from './projection'
 
 type Endpoint = Schemas['EndpointHealthList']['endpoints'][number]
 
@@ -65,6 +66,6 @@ export async function merchantsPage(main: HTMLElement): Promise<void> {
     search,
     h('button', { type: 'submit' }, 'Open'),
   )
-  await loadPage()
-  replaceChildren(main, h('h1', { tabindex: -1 }, 'Merchants'), form, list, more, moreNews)
+  const [parked] = await Promise.all([parkedRecordsNotice(), loadPage()])
+  replaceChildren(main, h('h1', { tabindex: -1 }, 'Merchants'), parked, form, list, more, moreNews)
 }
