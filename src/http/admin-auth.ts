@@ -30,20 +30,41 @@ function usableToken(env: Env, name: 'ADMIN_TOKEN' | 'ADMIN_TOKEN_PREVIOUS'): st
   return token
 }
 
+/** Why a request was not signed in, as the `admin.refused` line says it. */
+type RefusalReason = 'no_bearer_token' | 'admin_token_unset' | 'token_not_accepted'
+
+/** The longest path a refusal line quotes: a probe's path is the prober's text. */
+const MAX_LOGGED_PATH = 200
+
+/**
+ * Refuses the request, and says so in the log: a refused sign-in is the trace a guessed or leaked-and-revoked token
+ * leaves. Route and client address only: never the header, nor the query (a misplaced token could be in it).
+ */
+function refuse(request: Request, reason: RefusalReason): never {
+  log('warn', {
+    event: 'admin.refused',
+    reason,
+    method: request.method,
+    path: new URL(request.url).pathname.slice(0, MAX_LOGGED_PATH),
+    client_ip: request.headers.get('cf-connecting-ip'),
+  })
+  throw new AdminError('unauthorized', 'a valid bearer token is required')
+}
+
 /** Throws `unauthorized` unless the request carries an admin token. An unset (or, outside development, short) ADMIN_TOKEN locks the API. */
 export async function requireAdmin(request: Request, env: Env): Promise<AdminTokenUsed> {
   const header = request.headers.get('authorization') ?? ''
   const match = /^Bearer (.+)$/.exec(header)
-  if (match === null || !isAdminTokenShaped(match[1]!)) throw new AdminError('unauthorized', 'a valid bearer token is required')
+  if (match === null || !isAdminTokenShaped(match[1]!)) refuse(request, 'no_bearer_token')
   const expected = usableToken(env, 'ADMIN_TOKEN')
-  if (expected === null) throw new AdminError('unauthorized', 'a valid bearer token is required')
+  if (expected === null) refuse(request, 'admin_token_unset')
   // The previous token only while it is set to something: an empty one must never match.
   const previous = usableToken(env, 'ADMIN_TOKEN_PREVIOUS')
   // Hash every side first so the comparison takes the same time whatever the lengths, and compare with both.
   const [given, wanted, before] = await Promise.all([sha256(utf8(match[1]!)), sha256(utf8(expected)), sha256(utf8(previous ?? expected))])
   const current = timingSafeEqual(given, wanted)
   const rotated = timingSafeEqual(given, before) && previous !== null
-  if (!current && !rotated) throw new AdminError('unauthorized', 'a valid bearer token is required')
+  if (!current && !rotated) refuse(request, 'token_not_accepted')
   // Whoever still signs in with the previous token must move before it is deleted: say so, by route, never the token.
   if (!current) log('warn', { event: 'admin.previous_token', method: request.method, path: new URL(request.url).pathname })
   return current ? 'current' : 'previous'

@@ -8,8 +8,11 @@ import { describe, expect, it, vi } from 'vitest'
 import { fieldPaths } from '../../src/http/admin-audit'
 import { admin, callWorker, merchantBody, ownKeys, registerMerchant } from '../security/harness'
 
-/** The `admin.change` lines logged while `work` runs. */
-async function changesLogged(work: () => Promise<unknown>): Promise<{ lines: Record<string, unknown>[]; text: string }> {
+/** The `admin.change` lines (or another event's) logged while `work` runs. */
+async function changesLogged(
+  work: () => Promise<unknown>,
+  event = 'admin.change',
+): Promise<{ lines: Record<string, unknown>[]; text: string }> {
   const captured: string[] = []
   const spies = (['log', 'warn', 'error'] as const).map((level) =>
     vi.spyOn(console, level).mockImplementation((line: unknown) => captured.push(String(line))),
@@ -19,7 +22,7 @@ async function changesLogged(work: () => Promise<unknown>): Promise<{ lines: Rec
   } finally {
     for (const spy of spies) spy.mockRestore()
   }
-  const lines = captured.filter((line) => line.includes('"admin.change"')).map((line) => JSON.parse(line) as Record<string, unknown>)
+  const lines = captured.filter((line) => line.includes(`"${event}"`)).map((line) => JSON.parse(line) as Record<string, unknown>)
   return { lines, text: captured.join('\n') }
 }
 
@@ -77,6 +80,44 @@ describe('admin.change', () => {
     expect(lines).toHaveLength(1)
     expect(String(lines[0]!.fields).split(',')).toEqual(expect.arrayContaining(['forward.url', 'forward.secret', 'wechatpay.apiV3Key']))
     expect(text).not.toContain(body.forward.secret)
+  })
+})
+
+describe('admin.refused', () => {
+  it('is one line per refused sign-in: why, the route and the client address, never the token nor the query', async () => {
+    const guess = 'a-guessed-token-that-is-long-enough-to-try'
+    const request = (path: string, authorization?: string): Request =>
+      new Request(`https://gw.test${path}`, {
+        headers: { 'cf-connecting-ip': '203.0.113.9', ...(authorization === undefined ? {} : { authorization }) },
+      })
+    const { lines, text } = await changesLogged(async () => {
+      expect((await callWorker(request('/admin/merchants'), {})).status).toBe(401)
+      expect((await callWorker(request('/admin/merchants?token=in-the-query', `Bearer ${guess}`), {})).status).toBe(401)
+      expect((await callWorker(request('/admin/merchants', `Bearer ${guess}`), { ADMIN_TOKEN: '' })).status).toBe(401)
+      // Signed in: nothing refused. The OpenAPI document needs no token: nothing refused either.
+      expect((await admin('/admin/merchants')).status).toBe(200)
+      expect((await callWorker(request('/admin/openapi.json'), {})).status).toBe(200)
+    }, 'admin.refused')
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        reason: 'no_bearer_token',
+        method: 'GET',
+        path: '/admin/merchants',
+        client_ip: '203.0.113.9',
+      }),
+      expect.objectContaining({ reason: 'token_not_accepted', path: '/admin/merchants' }),
+      expect.objectContaining({ reason: 'admin_token_unset' }),
+    ])
+    expect(text).not.toContain(guess)
+    expect(text).not.toContain('in-the-query')
+  })
+
+  it("quotes at most 200 characters of a probe's path", async () => {
+    const path = `/admin/${'x'.repeat(500)}`
+    const { lines } = await changesLogged(() => callWorker(new Request(`https://gw.test${path}`), {}), 'admin.refused')
+    expect(lines).toHaveLength(1)
+    expect(String(lines[0]!.path)).toBe(path.slice(0, 200))
   })
 })
 
