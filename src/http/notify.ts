@@ -42,9 +42,15 @@ export async function handleNotify(
   let raw: RawNotification | null = null
   let notification: VerifiedNotification | null = null
   try {
-    // The merchant first (usually cached): a body refused for its size is still audited for it.
-    merchant = await findMerchant(env, merchantId)
+    // The merchant first (usually cached): a body refused for its size is still audited for it. The size is judged
+    // before an unknown merchant is: a body over the limit gets 413 on every path (contract), merchant or not.
+    let lookupFailure: unknown = null
+    merchant = await findMerchant(env, merchantId).catch((error: unknown) => {
+      lookupFailure = error
+      return null
+    })
     const body = await readBody(request)
+    if (merchant === null) throw lookupFailure
     raw = { body, headers: request.headers, receivedAt }
     notification = await verifyWithDownloadedKeys(env, registry, adapter, raw, merchant, receivedAt)
     const { outcome, reason, duplicates } = await storeNotification(env, registry, merchant, notification, receivedAt)

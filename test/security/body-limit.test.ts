@@ -73,6 +73,21 @@ describe('bodies over 64 KiB', () => {
     })
   }
 
+  it("to an unknown merchant too: 413 and the reject reply, not the unknown merchant's 404, after at most 64 KiB + one chunk", async () => {
+    for (const channel of ['wechatpay.v2', 'wechatpay.v3', 'alipay'] as const) {
+      for (const merchant of ['no-such-merchant', 'not.a.merchant.id']) {
+        const body = countingStream(Infinity)
+        const request = new Request(`https://gw.test/notify/${merchant}/${NOTIFY_PATH[channel]}`, { method: 'POST', body: body.stream })
+        const response = await callWorker(request, {})
+        expect({ channel, status: response.status, body: await response.text() }).toEqual({ channel, ...TOO_LARGE[channel] })
+        expect(body.pulledBytes()).toBeLessThanOrEqual(NOTIFY_BODY_LIMIT + CHUNK)
+      }
+    }
+    // Within the limit, an unknown merchant is still 404.
+    const small = await callWorker(new Request(`https://gw.test/notify/no-such-merchant/alipay`, { method: 'POST', body: 'a=1' }), {})
+    expect(small.status).toBe(404)
+  })
+
   it('through the real Worker entry, an 8 MiB streamed body is refused long before its end', async () => {
     await registerMerchant(MERCHANT_ID)
     const total = 8 * 1024 * 1024
