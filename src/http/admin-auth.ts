@@ -33,22 +33,21 @@ function usableToken(env: Env, name: 'ADMIN_TOKEN' | 'ADMIN_TOKEN_PREVIOUS'): st
 /** Why a request was not signed in, as the `admin.refused` line says it. */
 type RefusalReason = 'no_bearer_token' | 'admin_token_unset' | 'token_not_accepted'
 
-/** The longest path a refusal line quotes: a probe's path is the prober's text. */
+/** The longest path a sign-in line quotes: a probe's path is the prober's text. */
 const MAX_LOGGED_PATH = 200
 
 /**
  * Refuses the request, and says so in the log: a refused sign-in is the trace a guessed or leaked-and-revoked token
- * leaves. Route and client address only: never the header, nor the query (a misplaced token could be in it).
+ * leaves. Route and client address only, never the header.
  */
 function refuse(request: Request, reason: RefusalReason): never {
-  log('warn', {
-    event: 'admin.refused',
-    reason,
-    method: request.method,
-    path: new URL(request.url).pathname.slice(0, MAX_LOGGED_PATH),
-    client_ip: request.headers.get('cf-connecting-ip'),
-  })
+  log('warn', { event: 'admin.refused', reason, ...requestRoute(request), client_ip: request.headers.get('cf-connecting-ip') })
   throw new AdminError('unauthorized', 'a valid bearer token is required')
+}
+
+/** The method and path a sign-in line names: never the query (a misplaced token could be in it), the path cut short. */
+function requestRoute(request: Request): { method: string; path: string } {
+  return { method: request.method, path: new URL(request.url).pathname.slice(0, MAX_LOGGED_PATH) }
 }
 
 /** Throws `unauthorized` unless the request carries an admin token. An unset (or, outside development, short) ADMIN_TOKEN locks the API. */
@@ -66,6 +65,6 @@ export async function requireAdmin(request: Request, env: Env): Promise<AdminTok
   const rotated = timingSafeEqual(given, before) && previous !== null
   if (!current && !rotated) refuse(request, 'token_not_accepted')
   // Whoever still signs in with the previous token must move before it is deleted: say so, by route, never the token.
-  if (!current) log('warn', { event: 'admin.previous_token', method: request.method, path: new URL(request.url).pathname })
+  if (!current) log('warn', { event: 'admin.previous_token', ...requestRoute(request) })
   return current ? 'current' : 'previous'
 }

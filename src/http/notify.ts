@@ -42,15 +42,16 @@ export async function handleNotify(
   let raw: RawNotification | null = null
   let notification: VerifiedNotification | null = null
   try {
-    // The merchant first (usually cached): a body refused for its size is still audited for it. The size is judged
-    // before an unknown merchant is: a body over the limit gets 413 on every path (contract), merchant or not.
-    let lookupFailure: unknown = null
-    merchant = await findMerchant(env, merchantId).catch((error: unknown) => {
-      lookupFailure = error
-      return null
-    })
-    const body = await readBody(request)
-    if (merchant === null) throw lookupFailure
+    // The merchant (usually cached) and the body together; the body's verdict first: one over the limit gets 413 on
+    // every path (contract), merchant known or not, and is still audited for a known one.
+    const [found, read] = await Promise.allSettled([findMerchant(env, merchantId), readBody(request)])
+    if (read.status === 'rejected') {
+      if (found.status === 'fulfilled') merchant = found.value
+      throw read.reason
+    }
+    if (found.status === 'rejected') throw found.reason
+    merchant = found.value
+    const body = read.value
     raw = { body, headers: request.headers, receivedAt }
     notification = await verifyWithDownloadedKeys(env, registry, adapter, raw, merchant, receivedAt)
     const { outcome, reason, duplicates } = await storeNotification(env, registry, merchant, notification, receivedAt)

@@ -8,11 +8,8 @@ import { describe, expect, it, vi } from 'vitest'
 import { fieldPaths } from '../../src/http/admin-audit'
 import { admin, callWorker, merchantBody, ownKeys, registerMerchant } from '../security/harness'
 
-/** The `admin.change` lines (or another event's) logged while `work` runs. */
-async function changesLogged(
-  work: () => Promise<unknown>,
-  event = 'admin.change',
-): Promise<{ lines: Record<string, unknown>[]; text: string }> {
+/** The lines of `event` logged while `work` runs, and everything logged meanwhile as text. */
+async function linesLogged(event: string, work: () => Promise<unknown>): Promise<{ lines: Record<string, unknown>[]; text: string }> {
   const captured: string[] = []
   const spies = (['log', 'warn', 'error'] as const).map((level) =>
     vi.spyOn(console, level).mockImplementation((line: unknown) => captured.push(String(line))),
@@ -31,7 +28,7 @@ describe('admin.change', () => {
     const M = 'audit-trail'
     await registerMerchant(M, { identity: ownKeys(M) })
     const url = 'https://elsewhere.example/hooks?token=do-not-log-me'
-    const { lines, text } = await changesLogged(async () => {
+    const { lines, text } = await linesLogged('admin.change', async () => {
       expect((await admin(`/admin/merchants/${M}`)).status).toBe(200)
       const patch = await admin(`/admin/merchants/${M}`, {
         method: 'PATCH',
@@ -74,7 +71,7 @@ describe('admin.change', () => {
   it("names a whole merchant's fields on a PUT, secrets by name only", async () => {
     const M = 'audit-put'
     const body = merchantBody(M, { identity: ownKeys(M) })
-    const { lines, text } = await changesLogged(async () => {
+    const { lines, text } = await linesLogged('admin.change', async () => {
       expect((await admin(`/admin/merchants/${M}`, { method: 'PUT', body: JSON.stringify(body) })).status).toBe(201)
     })
     expect(lines).toHaveLength(1)
@@ -90,14 +87,14 @@ describe('admin.refused', () => {
       new Request(`https://gw.test${path}`, {
         headers: { 'cf-connecting-ip': '203.0.113.9', ...(authorization === undefined ? {} : { authorization }) },
       })
-    const { lines, text } = await changesLogged(async () => {
+    const { lines, text } = await linesLogged('admin.refused', async () => {
       expect((await callWorker(request('/admin/merchants'), {})).status).toBe(401)
       expect((await callWorker(request('/admin/merchants?token=in-the-query', `Bearer ${guess}`), {})).status).toBe(401)
       expect((await callWorker(request('/admin/merchants', `Bearer ${guess}`), { ADMIN_TOKEN: '' })).status).toBe(401)
       // Signed in: nothing refused. The OpenAPI document needs no token: nothing refused either.
       expect((await admin('/admin/merchants')).status).toBe(200)
       expect((await callWorker(request('/admin/openapi.json'), {})).status).toBe(200)
-    }, 'admin.refused')
+    })
     expect(lines).toEqual([
       expect.objectContaining({
         level: 'warn',
@@ -115,7 +112,7 @@ describe('admin.refused', () => {
 
   it("quotes at most 200 characters of a probe's path", async () => {
     const path = `/admin/${'x'.repeat(500)}`
-    const { lines } = await changesLogged(() => callWorker(new Request(`https://gw.test${path}`), {}), 'admin.refused')
+    const { lines } = await linesLogged('admin.refused', () => callWorker(new Request(`https://gw.test${path}`), {}))
     expect(lines).toHaveLength(1)
     expect(String(lines[0]!.path)).toBe(path.slice(0, 200))
   })
