@@ -341,6 +341,25 @@ describe('WeChat Pay v2 notification identity and forwarded fields', () => {
     })
   })
 
+  it('reads an empty element in an unsigned envelope as absent, as the sign rules do', async () => {
+    // A direct merchant's refund or FAIL with `<sub_mch_id/>` and `<sub_appid></sub_appid>` names no sub-merchant.
+    const withEmptyPartnerIds = (body: string) => body.replace('</xml>', '<sub_mch_id/><sub_appid><![CDATA[]]></sub_appid></xml>')
+    for (const name of ['refundSuccess', 'returnFailWithIdentity'] as CaseName[]) {
+      const plain = await normalized(name)
+      const fixture: { body?: string; bodyBase64?: string } = fixtures.cases[name]
+      const body = withEmptyPartnerIds(fixture.body!)
+      const withEmpty = await verifyNotification(wechatpayV2, rawNotification(body, {}, NOW), merchant, NOW)
+      expect(withEmpty.effect).toEqual(plain.effect)
+      expect(withEmpty.raw).toEqual(plain.raw)
+    }
+    // A partner's refund still needs its sub-merchant named: an empty one is refused.
+    const emptied = fixtures.cases.partnerRefund.body!.replace(/<sub_mch_id>.*?<\/sub_mch_id>/, '<sub_mch_id/>')
+    expect(emptied).not.toBe(fixtures.cases.partnerRefund.body)
+    expect(await rejectionCode(() => verifyNotification(wechatpayV2, rawNotification(emptied, {}, NOW), subMerchantA, NOW))).toBe(
+      'merchant_mismatch',
+    )
+  })
+
   it('never forwards a key or a sign in any accepted notification', async () => {
     for (const name of ['md5WithSignType', 'hmacWithoutSignType', 'refundSuccess', 'returnFailWithIdentity'] as CaseName[]) {
       const text = JSON.stringify((await normalized(name)).raw)

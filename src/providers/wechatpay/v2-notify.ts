@@ -15,7 +15,7 @@ import { redactV2 } from './redaction'
 import { combinedV2Notification, isCombinedPayment } from './v2-combined'
 import { beijingTimeField, fenField, requiredField, v2PaymentEffect } from './v2-payment'
 import { signedFields, v2SignString, verifyV2Signature } from './v2-sign'
-import { buildXmlReply, readFlatXml, type XmlFields } from './xml'
+import { buildXmlReply, presentFields, readFlatXml, type XmlFields } from './xml'
 
 /** The three kinds of message WeChat posts to a v2 notify URL, told apart before any key is used. */
 export type V2Wire =
@@ -27,8 +27,9 @@ export type V2Wire =
 export type V2Verified =
   /** `signed` holds exactly the fields the signature covers: every non-empty field but `sign`. */
   | { kind: 'payment'; signed: XmlFields; signString: string }
-  /** `outer` is the unauthenticated envelope; `refund` the decrypted (hence authentic) `req_info`. */
+  /** `outer` is the unauthenticated envelope's non-empty fields; `refund` the decrypted (hence authentic) `req_info`. */
   | { kind: 'refund'; outer: XmlFields; refund: XmlFields }
+  /** `fields`: the message's non-empty fields. */
   | { kind: 'fail'; fields: XmlFields; body: string }
 
 const REFUND_OUTCOMES: Readonly<Record<string, RefundOutcome>> = {
@@ -73,9 +74,9 @@ export const wechatpayV2: ChannelAdapter<WechatpayConfig, V2Wire, V2Verified, 'w
         return { kind: 'payment', signed: signedFields(wire.fields), signString }
       }
       case 'refund':
-        return { kind: 'refund', outer: wire.fields, refund: await openReqInfo(wire.fields.req_info ?? '', apiV2Key) }
+        return { kind: 'refund', outer: presentFields(wire.fields), refund: await openReqInfo(wire.fields.req_info ?? '', apiV2Key) }
       case 'fail':
-        return wire
+        return { ...wire, fields: presentFields(wire.fields) }
     }
   },
 
@@ -85,6 +86,7 @@ export const wechatpayV2: ChannelAdapter<WechatpayConfig, V2Wire, V2Verified, 'w
     if (verified.kind === 'payment' && isCombinedPayment(verified.signed)) {
       return combinedV2Notification(verified.signed, await notificationIdOf(verified), config, isPaid(verified.signed))
     }
+    // Envelopes are read as the sign rules read fields: an empty element is absent.
     const envelope = verified.kind === 'payment' ? verified.signed : verified.kind === 'refund' ? verified.outer : verified.fields
     // A refusal from here on names the order the signed fields (a refund: the decrypted req_info) name; an unsigned
     // FAIL names none.

@@ -8,11 +8,12 @@ import { utf8KeyBytes } from '../../crypto/keys'
 import { hmacSha256, md5, timingSafeEqualText } from '../../crypto/primitives'
 import { refuse } from '../core/rejection'
 import { V2_SIGN_TYPES, type V2SignType } from './config'
-import type { XmlFields } from './xml'
+import { presentFields, type XmlFields } from './xml'
 
 /** Exactly what a v2 sign covers: every non-empty field but `sign`. */
 export function signedFields(fields: XmlFields): XmlFields {
-  return Object.fromEntries(Object.entries(fields).filter(([name, value]) => name !== 'sign' && value !== ''))
+  const { sign: _sign, ...signed } = presentFields(fields)
+  return signed
 }
 
 /**

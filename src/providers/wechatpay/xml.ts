@@ -45,14 +45,19 @@ const parser = new XMLParser({
 /** One node of fast-xml-parser's `preserveOrder` output: `{ tag: children }` or `{ '#text': text }`. */
 type OrderedNode = Record<string, unknown>
 
+/** The fields of a flat WeChat v2 document: element name → text. */
+export type XmlFields = Readonly<Record<string, string>>
+
+/** The fields that carry a value: v2 writes a value it leaves out as an empty element, and its sign skips those. */
+export function presentFields(fields: XmlFields): XmlFields {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== ''))
+}
+
 /**
  * Reads `<root><k>v</k>…</root>` into `{ k: v }`. Refuses with `xml_entities` any DTD or entity
  * declaration, and with `malformed_body` anything that is not well-formed XML with exactly that root
  * and flat, unique children.
  */
-/** The fields of a flat WeChat v2 document: element name → text. */
-export type XmlFields = Readonly<Record<string, string>>
-
 export function readFlatXml(text: string, root: FlatXmlRoot): Record<string, string> {
   if (DTD_MARKUP.test(text)) refuse('xml_entities', 'XML with a DOCTYPE or entity declaration is refused')
   if (NON_XML_CHAR.test(text)) refuse('malformed_body', 'XML contains characters XML does not allow')
