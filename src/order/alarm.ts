@@ -94,6 +94,7 @@ async function deliver(ctx: OrderContext, merchantId: string): Promise<boolean> 
       owner: { merchantId, outTradeNo },
       openSecrets: (target) => openForwardSecrets(env, merchantId, target),
       allowLoopback: allowsLoopback(env),
+      refreshTarget: () => refreshForwardTarget(ctx, merchantId),
     })
     // The merchant's monitor hears of failures here (circuit breaker, a 410 disables the endpoint merchant-wide,
     // deliveries whose retries ran out), and of a success that ends an order's failures; plain successes reach it

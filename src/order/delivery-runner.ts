@@ -21,6 +21,8 @@ export interface DeliveryContext {
   now?: () => number
   /** One attempt's time limit; the production default (15 s) unless a caller needs a shorter one. */
   attemptTimeoutMs?: number
+  /** Stores the merchant's current forward settings: before each attempt after a run's first. */
+  refreshTarget?: () => Promise<void>
 }
 
 export interface DeliveryOwner {
@@ -51,8 +53,15 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
   const random = context.random ?? Math.random
   const outcome: DeliveryOutcome = { goneUrl: null, url: null, attempts: [], exhausted: [] }
   for (let i = 0; i < ATTEMPTS_PER_RUN; i++) {
-    const head = store.deliveries.headOfLine()
+    let head = store.deliveries.headOfLine()
     if (head === null) return outcome
+    if (i > 0 && context.refreshTarget !== undefined) {
+      // The merchant's settings as they are now, not as the run found them: an operator may have disabled the
+      // endpoint (or moved it) while the last attempt was out.
+      await context.refreshTarget()
+      head = store.deliveries.headOfLine()
+      if (head === null) return outcome
+    }
     const startedAt = clock()
     // Another run's attempt is in flight: the object's next alarm covers it.
     if (head.leaseUntil !== null && head.leaseUntil > startedAt) return outcome
@@ -82,8 +91,9 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
     })
     const result = await attemptDelivery({ url: target.url, body: event.body, headers, now: clock, timeoutMs: context.attemptTimeoutMs })
 
-    // The row may have changed while we were waiting on the merchant (an admin replay): re-read it.
+    // The row may have changed while we were waiting on the merchant: re-read it.
     const current = store.deliveries.get(head.id)
+    const replayed = store.deliveries.takeResend(head.id)
     if (current === null || current.status !== 'pending') continue
     const finishedAt = clock()
     const attemptNumber = current.attempts + 1
@@ -96,8 +106,11 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
     }
     const change = replaced
       ? goneFromReplacedEndpoint(attemptNumber, finishedAt)
-      : // A delivery sent again (replay, recovery) retries on a schedule of its own from there.
-        afterAttempt(result, attemptNumber, attemptNumber - (current.retriesFrom ?? 0), { startedAt, finishedAt }, random)
+      : replayed && result.kind === 'retry'
+        ? // A replay asked for while this attempt was out, which failed: it goes now, as it would have.
+          sentAgainAfter(result, attemptNumber, finishedAt)
+        : // A delivery sent again (replay, recovery) retries on a schedule of its own from there.
+          afterAttempt(result, attemptNumber, attemptNumber - (current.retriesFrom ?? 0), { startedAt, finishedAt }, random)
     // The attempt and its outcome: one write of the event's record.
     store.transaction(() => {
       store.deliveries.recordAttempt({
@@ -184,6 +197,19 @@ function goneFromReplacedEndpoint(attemptNumber: number, finishedAt: number) {
     status: 'pending' as const,
     nextAttemptAt: finishedAt,
     lastError: 'endpoint gone (410), since replaced by the merchant',
+    failureReason: null,
+  }
+}
+
+/** A failed attempt that a replay came during: due again at once, with a whole retry schedule of its own from there. */
+function sentAgainAfter(result: Extract<AttemptResult, { kind: 'retry' }>, attemptNumber: number, finishedAt: number) {
+  return {
+    attempts: attemptNumber,
+    retriesFrom: attemptNumber,
+    lastStatusCode: result.statusCode,
+    status: 'pending' as const,
+    nextAttemptAt: finishedAt,
+    lastError: result.error ?? `HTTP ${result.statusCode}`,
     failureReason: null,
   }
 }

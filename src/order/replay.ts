@@ -15,10 +15,14 @@ export async function replayDelivery(ctx: OrderContext, deliveryId: string, sett
   const now = isoNow(nowMs)
   const delivery = store.deliveries.get(deliveryId)
   if (delivery === null) return null
-  // An attempt is in flight right now: it is the replay; resetting the row would lose its result.
-  if (delivery.status === 'pending' && delivery.leaseUntil !== null && delivery.leaseUntil > nowMs) return delivery
   // The merchant's current settings: a replay after re-enabling (or moving) the endpoint goes there.
   saveForwardTarget(now)
+  // An attempt is in flight right now: resetting the row would lose its result. A success is the replay; a failure
+  // goes again at once (the runner, which has the alarm in hand).
+  if (delivery.status === 'pending' && delivery.leaseUntil !== null && delivery.leaseUntil > nowMs) {
+    store.deliveries.resendAfterAttempt(deliveryId)
+    return delivery
+  }
   // Earlier deliveries of the order that failed go first: events reach the merchant in the order they happened.
   store.deliveries.requeue(deliveryId, nowMs, now)
   await ctx.store.setAlarm(nowMs)

@@ -6,6 +6,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { Webhook } from 'standardwebhooks'
+import { http, HttpResponse } from 'msw'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { BREAKER_FAILING_MS } from '../../src/ops/breaker'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
@@ -20,6 +21,7 @@ import {
   runMonitorAlarm,
   type Received,
 } from '../support/operations'
+import { network } from '../msw'
 import { awaitProjection, inOrderStore, PROJECTION_WAIT } from '../support/orders'
 import { merchantReplica, type MerchantReplica } from '../../src/merchants/merchant-replica'
 import { monitorStub } from '../../src/ops/monitor'
@@ -402,6 +404,46 @@ describe('disabling and enabling an endpoint', () => {
     await runDurableObjectAlarm(orderStub(env, order))
     expect(received.filter((r) => r.type === 'refund.succeeded')).toEqual([])
     expect((await deliveryStates(order)).map((d) => d.status)).toEqual(['failed', 'failed'])
+  })
+
+  it('by an operator while an alarm is mid-delivery: the run sends nothing more once the disable has answered', async () => {
+    const M = 'lifecycle-disabled-mid-run'
+    await registerFixtureMerchant(M)
+    let disabled = false
+    let attemptIsOut!: () => void
+    let answer!: () => void
+    const attemptOut = new Promise<void>((resolve) => (attemptIsOut = resolve))
+    const answered = new Promise<void>((resolve) => (answer = resolve))
+    const received: { type: string; afterDisable: boolean }[] = []
+    network.use(
+      http.post(forwardUrl(M), async ({ request }) => {
+        received.push({ type: ((await request.json()) as { type: string }).type, afterDisable: disabled })
+        if (received.length === 1) {
+          attemptIsOut()
+          await answered
+        }
+        return new HttpResponse('ok')
+      }),
+    )
+    // A payment and a partial refund, both waiting in the order's outbox.
+    const payment = freshPayment('alipay', { amount: 1000 })
+    expect((await notify('alipay', M, payment)).status).toBe(200)
+    const refund = alipayRefund(payment.outTradeNo, { totalFen: 1000, refundedFen: 300, outBizNo: 'RF-mid-run' })
+    expect((await notify('alipay', M, refund)).status).toBe(200)
+    const order: OrderRef = { merchantId: M, provider: 'alipay', outTradeNo: payment.outTradeNo }
+
+    const alarm = runDurableObjectAlarm(orderStub(env, order))
+    await attemptOut
+    expect((await admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
+    disabled = true
+    answer()
+    await alarm
+    // The payment's request was out before the disable; the refund waits as failed, for a recover.
+    expect(received).toEqual([{ type: 'payment.succeeded', afterDisable: false }])
+    expect((await deliveryStates(order)).map((d) => [d.status, d.failure_reason])).toEqual([
+      ['delivered', null],
+      ['failed', 'endpoint_disabled'],
+    ])
   })
 
   it('a PUT racing a disable never undoes it untold: the ops URL’s last word matches the endpoint’s state', async () => {

@@ -3,6 +3,7 @@ import { env } from 'cloudflare:workers'
 import { http, HttpResponse } from 'msw'
 import { Webhook } from 'standardwebhooks'
 import { describe, expect, it, vi } from 'vitest'
+import { MAX_DELIVERY_ATTEMPTS } from '../../src/delivery/schedule'
 import type { OrderObject } from '../../src/order/order-object'
 import type { VerifiedNotification } from '../../src/providers/core/types'
 import { network } from '../msw'
@@ -234,5 +235,88 @@ describe('delivery from the order object alarm', () => {
       const row = await env.DB.prepare('SELECT status, out_trade_no, type FROM deliveries WHERE event_id = ?').bind(eventIds[0]).first()
       expect(row).toEqual({ status: 'delivered', out_trade_no: order.outTradeNo, type: 'payment.succeeded' })
     }, PROJECTION_WAIT)
+  })
+})
+
+/** A merchant endpoint that holds its first request until `answer(status)`, then answers every later one 200. */
+function heldEndpoint() {
+  const received: Received[] = []
+  let attemptIsOut!: () => void
+  let answer!: (status: number) => void
+  const attemptOut = new Promise<void>((resolve) => (attemptIsOut = resolve))
+  const answered = new Promise<number>((resolve) => (answer = resolve))
+  network.use(
+    http.post(FORWARD.url, async ({ request }) => {
+      const body = await request.text()
+      received.push({
+        id: request.headers.get('webhook-id')!,
+        timestamp: request.headers.get('webhook-timestamp')!,
+        signature: request.headers.get('webhook-signature')!,
+        body,
+        type: (JSON.parse(body) as { type: string }).type,
+      })
+      if (received.length > 1) return new HttpResponse('ok')
+      attemptIsOut()
+      const status = await answered
+      return new HttpResponse(status === 200 ? 'ok' : 'merchant says no', { status })
+    }),
+  )
+  return { received, attemptOut, answer }
+}
+
+describe('a replay that comes while the delivery’s attempt is out', () => {
+  it('sends the event again at once when that attempt fails, even its last scheduled one', async () => {
+    const order = uniqueOrder('REPLAYOUT')
+    const merchant = heldEndpoint()
+    const { eventIds } = await ingest(order)
+    // All but the last scheduled attempt failed; the last is due now.
+    await inOrderStore(order, (store) => {
+      for (const record of store.events.allRecords())
+        if (record.delivery !== null)
+          store.events.put({ ...record, delivery: { ...record.delivery, attempts: MAX_DELIVERY_ATTEMPTS - 1, nextAttemptAt: 0 } })
+    })
+    const [row] = await deliveryRows(order)
+    const alarm = runAlarm(order)
+    await merchant.attemptOut
+    expect((await stubFor(order).replay(row!.id, SETTINGS))?.status).toBe('pending')
+    merchant.answer(503)
+    await alarm
+    expect(merchant.received.map((r) => r.id)).toEqual([eventIds[0], eventIds[0]])
+    expect((await deliveryRows(order))[0]).toMatchObject({ status: 'delivered', attempts: MAX_DELIVERY_ATTEMPTS + 1 })
+  })
+
+  it('counts that attempt as the replay when it lands: the event is not sent twice', async () => {
+    const order = uniqueOrder('REPLAYLANDS')
+    const merchant = heldEndpoint()
+    await ingest(order)
+    const [row] = await deliveryRows(order)
+    const alarm = runAlarm(order)
+    await merchant.attemptOut
+    await stubFor(order).replay(row!.id, SETTINGS)
+    merchant.answer(200)
+    await alarm
+    await runAlarm(order)
+    expect(merchant.received).toHaveLength(1)
+    expect((await deliveryRows(order))[0]).toMatchObject({ status: 'delivered', attempts: 1 })
+  })
+
+  it('a replay of a later event sends the earlier one again at once when its attempt, out meanwhile, fails', async () => {
+    const order = uniqueOrder('REPLAYBEHIND')
+    const merchant = heldEndpoint()
+    await ingest(order)
+    await ingest(order, refundNotification(order, 'R1', 30))
+    // The payment failed 7 times (the merchant was down); its 8th attempt, hours after the 7th, is due now.
+    await inOrderStore(order, (store) => {
+      const [payment] = store.events.allRecords()
+      store.events.put({ ...payment!, delivery: { ...payment!.delivery!, attempts: 7, nextAttemptAt: 0 } })
+    })
+    const [, refund] = await deliveryRows(order)
+    const alarm = runAlarm(order)
+    await merchant.attemptOut
+    await stubFor(order).replay(refund!.id, SETTINGS)
+    merchant.answer(503)
+    await alarm
+    expect(merchant.received.map((r) => r.type)).toEqual(['payment.succeeded', 'payment.succeeded', 'refund.succeeded'])
+    expect((await deliveryRows(order)).map((d) => d.status)).toEqual(['delivered', 'delivered'])
   })
 })

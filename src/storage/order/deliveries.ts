@@ -36,6 +36,8 @@ export function nextAttemptIso(delivery: Pick<DeliveryRow, 'status' | 'nextAttem
 
 export class DeliveryTables {
   private readonly leases = new Map<string, number>()
+  /** Deliveries a replay asked for while their attempt was out: if that attempt fails, they go again at once. */
+  private readonly resends = new Set<string>()
 
   constructor(private readonly events: EventTable) {}
 
@@ -98,6 +100,16 @@ export class DeliveryTables {
     this.leases.set(id, until)
   }
 
+  /** A replay of a delivery whose attempt is out: its outcome decides (a success was the replay, a failure goes again). */
+  resendAfterAttempt(id: string): void {
+    this.resends.add(id)
+  }
+
+  /** Whether a replay came while the delivery's attempt was out; forgets it. */
+  takeResend(id: string): boolean {
+    return this.resends.delete(id)
+  }
+
   update(id: string, change: DeliveryChange, now: string): void {
     this.change(id, (d) => ({
       ...d,
@@ -115,16 +127,16 @@ export class DeliveryTables {
 
   /**
    * Sends `id` again (a replay): pending, due at `dueAt`, and ahead of it every earlier delivery of the line not yet
-   * delivered, since the line goes in order: one that failed, or one waiting for its next retry (not one being sent
-   * now, whose attempt goes on). Otherwise the replay would wait behind them, up to a day.
+   * delivered, since the line goes in order: one that failed, or one waiting for its next retry. Otherwise the replay
+   * would wait behind them, up to a day. One being sent now keeps its attempt, and goes again at once if it fails.
    */
   requeue(id: string, dueAt: number, now: string): void {
     const target = this.get(id)
     if (target === null) return
-    const waiting = (d: DeliveryRow) =>
-      d.status === 'failed' || (d.status === 'pending' && !(d.leaseUntil !== null && d.leaseUntil > dueAt))
-    const ahead = this.all().filter((d) => d.eventSeq < target.eventSeq && waiting(d))
-    this.sendAgain([...ahead, target], dueAt, now)
+    const inFlight = (d: DeliveryRow) => d.status === 'pending' && d.leaseUntil !== null && d.leaseUntil > dueAt
+    const earlier = this.all().filter((d) => d.eventSeq < target.eventSeq && (d.status === 'failed' || d.status === 'pending'))
+    for (const d of earlier) if (inFlight(d)) this.resendAfterAttempt(d.id)
+    this.sendAgain([...earlier.filter((d) => !inFlight(d)), target], dueAt, now)
   }
 
   /** Sends again every failed delivery of the line up to event `seq` (a recovery, a later event); how many. */
