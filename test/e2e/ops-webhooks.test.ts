@@ -17,7 +17,7 @@ import { drainOpsEvents } from '../../src/ops/outbox'
 import { MonitorStore } from '../../src/storage/monitor'
 import { network, OPS_URL } from '../msw'
 import { admin, FORWARD_SECRET, fixturePost, forwardUrl, notify, registerFixtureMerchant } from '../security/harness'
-import { merchantEndpoint, opsEndpoint, runDailyCron, runMonitorAlarm, type Received } from '../support/operations'
+import { merchantEndpoint, opsEndpoint, receive, runDailyCron, runMonitorAlarm, type Received } from '../support/operations'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -134,15 +134,7 @@ describe('the ops endpoint', () => {
     const received: Received[] = []
     network.use(
       http.post(OPS_URL, async ({ request }) => {
-        const body = await request.text()
-        received.push({
-          id: request.headers.get('webhook-id')!,
-          timestamp: request.headers.get('webhook-timestamp')!,
-          signature: request.headers.get('webhook-signature')!,
-          body,
-          type: (JSON.parse(body) as { type: string }).type,
-          data: {},
-        })
+        received.push(await receive(request))
         return new HttpResponse(null, { status: received.length === 1 ? 503 : 204 })
       }),
     )

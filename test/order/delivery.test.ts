@@ -7,6 +7,7 @@ import { MAX_DELIVERY_ATTEMPTS } from '../../src/delivery/schedule'
 import type { OrderObject } from '../../src/order/order-object'
 import type { VerifiedNotification } from '../../src/providers/core/types'
 import { network } from '../msw'
+import { receive, type Received } from '../support/operations'
 import {
   deliveryRows,
   FORWARD,
@@ -20,27 +21,12 @@ import {
   uniqueOrder,
 } from '../support/orders'
 
-interface Received {
-  id: string
-  timestamp: string
-  signature: string
-  body: string
-  type: string
-}
-
 /** A merchant endpoint that answers with the given statuses in turn (then 200) and records every call. */
 function merchantEndpoint(statuses: number[] = [], headers: Record<string, string> = {}) {
   const received: Received[] = []
   network.use(
     http.post(FORWARD.url, async ({ request }) => {
-      const body = await request.text()
-      received.push({
-        id: request.headers.get('webhook-id')!,
-        timestamp: request.headers.get('webhook-timestamp')!,
-        signature: request.headers.get('webhook-signature')!,
-        body,
-        type: (JSON.parse(body) as { type: string }).type,
-      })
+      received.push(await receive(request))
       const status = statuses.shift() ?? 200
       return new HttpResponse(status === 200 ? 'ok' : 'merchant says no', { status, headers })
     }),
@@ -247,14 +233,7 @@ function heldEndpoint() {
   const answered = new Promise<number>((resolve) => (answer = resolve))
   network.use(
     http.post(FORWARD.url, async ({ request }) => {
-      const body = await request.text()
-      received.push({
-        id: request.headers.get('webhook-id')!,
-        timestamp: request.headers.get('webhook-timestamp')!,
-        signature: request.headers.get('webhook-signature')!,
-        body,
-        type: (JSON.parse(body) as { type: string }).type,
-      })
+      received.push(await receive(request))
       if (received.length > 1) return new HttpResponse('ok')
       attemptIsOut()
       const status = await answered

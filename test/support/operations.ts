@@ -22,7 +22,8 @@ export interface Received {
   data: Record<string, unknown>
 }
 
-async function receive(request: { headers: Headers; text(): Promise<string> }): Promise<Received> {
+/** A webhook request as recorded: its Standard Webhooks headers, body, and event type and data. */
+export async function receive(request: { headers: Headers; text(): Promise<string> }): Promise<Received> {
   const body = await request.text()
   const event = JSON.parse(body) as { type: string; data: Record<string, unknown> }
   return {
