@@ -25,7 +25,7 @@ import {
   ensureDevVars,
   gatewayPort,
   gatewayUrl,
-  LISTEN_URL,
+  listenUrl,
   readDevVars,
   ROOT,
   standinPort,
@@ -138,7 +138,7 @@ async function main() {
   }
 
   try {
-    const forward = { url: LISTEN_URL, secret: demo.forwardSecret }
+    const forward = { url: listenUrl(), secret: demo.forwardSecret }
     const created = await seedDemoMerchant(loopback, adminToken, DEMO_MERCHANT_ID, demoMerchantBody(demo.keys, forward, { providerApi }))
     await seedDemoMerchant(loopback, adminToken, DEMO_SUB_MERCHANT_ID, demoSubMerchantBody(demo.keys, forward, { providerApi }))
     printWelcome(gateway, providerApi, created)
@@ -214,7 +214,7 @@ function printWelcome(gateway, providerApi, created) {
     ...Object.values(NOTIFY_PATHS).map(
       (path, i) => `${i === 0 ? '  notify URLs    ' : '                 '}${gateway}/notify/${DEMO_MERCHANT_ID}/${path}`,
     ),
-    `  forwards to    ${LISTEN_URL} (Standard Webhooks, secret in ${DEMO_DIR_NAME}forward-secret)`,
+    `  forwards to    ${listenUrl()} (Standard Webhooks, secret in ${DEMO_DIR_NAME}forward-secret)`,
     `  provider APIs  ${providerApi}: the stand-in answering order and refund queries for what simulate paid and refunded,`,
     '                 signed with the demo keys, and serving the WeChat Pay platform certificates (GET /v3/certificates)',
     `  admin API      ${gateway}/admin/… with Authorization: Bearer <ADMIN_TOKEN from .dev.vars>`,

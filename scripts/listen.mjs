@@ -5,30 +5,38 @@ import { createServer } from 'node:http'
 import { parseArgs } from 'node:util'
 import { Webhook, WebhookVerificationError } from 'standardwebhooks'
 import { amountText } from './lib/money.mjs'
-import { DemoSetupError, LISTEN_PATH, LISTEN_PORT, loadDemo } from './lib/demo.mjs'
+import { DemoSetupError, DevVarsError, LISTEN_PATH, listenPort, listenUrl, loadDemo } from './lib/demo.mjs'
 import { readBody } from './lib/read-body.mjs'
 
-const USAGE = `Usage: npm run listen -- [options]
+const usage = (port) => `Usage: npm run listen -- [options]
 
-Receives the events paygate forwards to the demo merchant (http://localhost:${LISTEN_PORT}${LISTEN_PATH}),
+Receives the events paygate forwards to the demo merchant (${listenUrl(port)}),
 verifies their signatures and prints them.
 
 Options
   --fail <n>     answer 500 to the first n events, to watch the gateway retry them (same webhook-id)
   --json         also print each event's JSON body
-  --port <port>  default ${LISTEN_PORT} (the demo merchant's forward URL uses ${LISTEN_PORT})
+  --port <port>  default ${port}, the demo merchant's forward URL's (LISTEN_PORT of .dev.vars, else 4242)
   -h, --help`
 
 const MAX_BODY_BYTES = 1024 * 1024
 
 function main() {
+  let defaultPort
+  try {
+    defaultPort = listenPort()
+  } catch (error) {
+    if (error instanceof DevVarsError) return fail(error.message, 1)
+    throw error
+  }
+  const USAGE = usage(defaultPort)
   let values
   try {
     ;({ values } = parseArgs({
       options: {
         fail: { type: 'string', default: '0' },
         json: { type: 'boolean', default: false },
-        port: { type: 'string', default: String(LISTEN_PORT) },
+        port: { type: 'string', default: String(defaultPort) },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }))
@@ -89,7 +97,7 @@ function listen({ webhook, failFirst, printJson, port }) {
   })
   // Loopback only: this is a development tool holding the demo secret.
   server.listen(port, '127.0.0.1', () => {
-    console.log(`paygate listen · http://localhost:${port}${LISTEN_PATH}`)
+    console.log(`paygate listen · ${listenUrl(port)}`)
     console.log(`  verifying Standard Webhooks signatures with the demo merchant's secret (.demo/forward-secret)`)
     if (failFirst > 0) console.log(`  answering 500 to the first ${failFirst} event(s): watch the gateway retry them`)
     console.log('  waiting for events… (Ctrl-C to stop)\n')

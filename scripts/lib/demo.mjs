@@ -7,7 +7,17 @@ import { fileURLToPath } from 'node:url'
 import { makeKeys } from '../../test/fixtures/signers/keys.mjs'
 import { DEV_VARS_FILE, parseDevVars, readDevVarsIfPresent } from './dev-vars.mjs'
 
-export { DEV_VARS_FILE, DevVarsError, gatewayPort, gatewayUrl, standinPort, standinUrl } from './dev-vars.mjs'
+export {
+  DEV_VARS_FILE,
+  DevVarsError,
+  gatewayPort,
+  gatewayUrl,
+  LISTEN_PATH,
+  listenPort,
+  listenUrl,
+  standinPort,
+  standinUrl,
+} from './dev-vars.mjs'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const DEMO_DIR = new URL('../../.demo/', import.meta.url)
@@ -20,9 +30,6 @@ export const DEMO_MERCHANT_ID = 'demo'
 /** The demo service provider's sub-merchant (服务商 partner mode): its own paygate merchant, on the demo's WeChat keys. */
 export const DEMO_SUB_MERCHANT_ID = 'demo-sub'
 export const DEMO_PARTNER = { subMchid: '1900000999', subAppid: 'wx9999999999999999' }
-export const LISTEN_PORT = 4242
-export const LISTEN_PATH = '/webhooks'
-export const LISTEN_URL = `http://localhost:${LISTEN_PORT}${LISTEN_PATH}`
 /** Where on the stand-in Alipay's OpenAPI gateway is: the demo merchant's `alipay.gatewayUrl`. */
 export const ALIPAY_GATEWAY_PATH = '/gateway.do'
 

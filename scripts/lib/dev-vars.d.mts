@@ -9,3 +9,7 @@ export function gatewayUrl(port?: number): string
 export const DEFAULT_STANDIN_PORT: number
 export function standinPort(file?: URL | string): number
 export function standinUrl(port?: number): string
+export const DEFAULT_LISTEN_PORT: number
+export const LISTEN_PATH: string
+export function listenPort(file?: URL | string): number
+export function listenUrl(port?: number): string

@@ -1,6 +1,6 @@
 // `.dev.vars`, the local settings of `npm run dev`, as the scripts and the admin CLI read them: the Worker's
-// secrets (wrangler dev loads those itself), and PORT and STANDIN_PORT, the local gateway's and the provider stand-in's
-// ports, which only the scripts use.
+// secrets (wrangler dev loads those itself), and PORT, STANDIN_PORT and LISTEN_PORT, the local gateway's, the provider
+// stand-in's and the demo merchant's listener's ports, which only the scripts use.
 import { existsSync, readFileSync } from 'node:fs'
 
 export const DEV_VARS_FILE = new URL('../../.dev.vars', import.meta.url)
@@ -8,6 +8,8 @@ export const DEV_VARS_FILE = new URL('../../.dev.vars', import.meta.url)
 export const DEFAULT_GATEWAY_PORT = 8787
 /** The provider stand-in's port when `.dev.vars` sets no STANDIN_PORT. */
 export const DEFAULT_STANDIN_PORT = 8790
+/** `npm run listen`'s port, where the demo merchants forward, when `.dev.vars` sets no LISTEN_PORT. */
+export const DEFAULT_LISTEN_PORT = 4242
 
 /** Thrown when a value of `.dev.vars` is unusable: the message names the key. */
 export class DevVarsError extends Error {
@@ -38,6 +40,19 @@ export function gatewayPort(file = DEV_VARS_FILE) {
 /** The provider stand-in's port (scripts/provider-standin.mjs): STANDIN_PORT of `.dev.vars`, else 8790. */
 export function standinPort(file = DEV_VARS_FILE) {
   return portOf('STANDIN_PORT', DEFAULT_STANDIN_PORT, file)
+}
+
+/** `npm run listen`'s port, in the demo merchants' forward URL: LISTEN_PORT of `.dev.vars`, else 4242. */
+export function listenPort(file = DEV_VARS_FILE) {
+  return portOf('LISTEN_PORT', DEFAULT_LISTEN_PORT, file)
+}
+
+/** The path `npm run listen` receives events on. */
+export const LISTEN_PATH = '/webhooks'
+
+/** Where the demo merchants forward: `npm run listen` on LISTEN_PORT of `.dev.vars` (default 4242). */
+export function listenUrl(port = listenPort()) {
+  return `http://localhost:${port}${LISTEN_PATH}`
 }
 
 /** The stand-in's origin: the demo merchants' provider API base URL. */

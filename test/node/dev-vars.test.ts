@@ -15,10 +15,10 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const CONFIG = join(ROOT, 'wrangler.toml')
 /**
  * Keys of .dev.vars that only the dev scripts read (PORT: the port `npm run dev` gives `wrangler dev --port`;
- * STANDIN_PORT: the provider stand-in's), not Worker secrets: wrangler.toml does not list them, so wrangler dev drops
+ * STANDIN_PORT: the provider stand-in's; LISTEN_PORT: `npm run listen`'s), not Worker secrets: wrangler.toml does not list them, so wrangler dev drops
  * them, as it should.
  */
-const DEV_SCRIPT_SETTINGS = ['PORT', 'STANDIN_PORT']
+const DEV_SCRIPT_SETTINGS = ['PORT', 'STANDIN_PORT', 'LISTEN_PORT']
 
 /** Every key .dev.vars.example offers, set or commented out (`# KEY=`). */
 function exampleKeys(): string[] {

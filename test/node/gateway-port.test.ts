@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { DevVarsError, gatewayPort, gatewayUrl, standinPort, standinUrl } from '../../scripts/lib/dev-vars.mjs'
+import { DevVarsError, gatewayPort, gatewayUrl, listenPort, listenUrl, standinPort, standinUrl } from '../../scripts/lib/dev-vars.mjs'
 
 describe('gatewayPort', () => {
   const dir = mkdtempSync(join(tmpdir(), 'paygate-gateway-port-'))
@@ -43,6 +43,16 @@ describe('gatewayPort', () => {
     expect(standinUrl(standinPort(file))).toBe('http://127.0.0.1:9124')
     expect(() => standinPort(devVars('bad-standin', 'STANDIN_PORT=99999\n'))).toThrow(
       '.dev.vars: STANDIN_PORT=99999 is not a port number (an integer from 1 to 65535)',
+    )
+  })
+
+  it("and another: npm run listen on LISTEN_PORT of .dev.vars, else 4242, in the demo merchants' forward URL", () => {
+    expect(listenPort(join(dir, 'missing'))).toBe(4242)
+    const file = devVars('listen', 'PORT=9123\nSTANDIN_PORT=9124\nLISTEN_PORT=9125\n')
+    expect([gatewayPort(file), standinPort(file), listenPort(file)]).toEqual([9123, 9124, 9125])
+    expect(listenUrl(listenPort(file))).toBe('http://localhost:9125/webhooks')
+    expect(() => listenPort(devVars('bad-listen', 'LISTEN_PORT=http\n'))).toThrow(
+      '.dev.vars: LISTEN_PORT=http is not a port number (an integer from 1 to 65535)',
     )
   })
 })
