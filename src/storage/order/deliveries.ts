@@ -199,7 +199,10 @@ export class DeliveryTables {
   private change(id: string, next: (d: StoredDelivery) => StoredDelivery, releaseLease = true): void {
     const event = this.find(id)
     if (event === null) return
-    if (releaseLease) this.leases.delete(id)
+    if (releaseLease) {
+      this.leases.delete(id)
+      this.resends.delete(id)
+    }
     this.events.put({ ...event, delivery: next(event.delivery) })
   }
 
