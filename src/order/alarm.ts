@@ -77,11 +77,20 @@ async function handOffThenRetain(ctx: OrderContext, merchantId: string, next: nu
   const compactionDue = next === null ? compactionDueAt(ctx) : null
   const wake = earliest(next, compactionDue !== null && compactionDue > now ? compactionDue : null)
   if (!(await handOffThenWake(ctx, merchantId, wake))) return
+  if (compactionDue === null || compactionDue > now) return
   // Due now, and nothing came in during the awaits (the state handed off is still the state): D1 has all of it, so
-  // the tombstone loses nothing there. Otherwise the newcomer's own alarm comes back to it. (Checked only then: the
-  // record is rebuilt and serialized for the comparison.)
-  if (compactionDue === null || compactionDue > now || compactionDueAt(ctx) === null) return
-  if (ctx.projection.lastSent === JSON.stringify(objectRecord(ctx.store))) compactObject(ctx, now)
+  // the tombstone loses nothing there. (Checked only then: the record is rebuilt and serialized for the comparison.)
+  const dueNow = compactionDueAt(ctx)
+  if (dueNow !== null && dueNow <= now && ctx.projection.lastSent === JSON.stringify(objectRecord(ctx.store))) {
+    compactObject(ctx, now)
+    return
+  }
+  // Otherwise a newcomer's own alarm comes back to it, but a duplicate sets none while this one runs: its entry goes at
+  // its own retention date.
+  if (dueNow !== null && dueNow > now) {
+    const alarm = await ctx.storage.getAlarm()
+    if (alarm === null || alarm > dueNow) await ctx.store.setAlarm(dueNow)
+  }
 }
 
 /** Drains the outbox; returns whether the step failed unexpectedly (it only delays the deliveries). */

@@ -23,28 +23,58 @@ function unsettled(row: RefundRow): boolean {
   return (row.status === 'pending' || row.status === 'failed') && (row.registeredAmount !== null || row.held !== null)
 }
 
+/** One round of refund queries: what it returns, whether it asks about every unsettled refund, whom it has asked. */
+interface RefundRound {
+  done: Promise<string[]>
+  forced: boolean
+  asked: Set<string>
+}
+
+const NONE: ReadonlySet<string> = new Set()
+
 /** Shares the run in flight: an alarm and an admin sync arriving together make one round of provider calls. */
 export class RefundReconciler {
-  private inFlight: Promise<string[]> | null = null
+  private inFlight: RefundRound | null = null
 
-  /** Queries due refunds (every unsettled one, with `force`); returns a summary per refund asked about. */
-  run(ctx: OrderContext, nowMs: number, options: { force?: boolean } = {}): Promise<string[]> {
-    if (this.inFlight !== null) return this.inFlight
-    const run = queryDueRefunds(ctx, nowMs, options.force === true).finally(() => {
+  /**
+   * Queries due refunds (every unsettled one, with `force`, but those in `except`); returns a summary per refund asked
+   * about. A forced run that finds the alarm's round out waits for it, then asks about the refunds that round did not.
+   */
+  run(ctx: OrderContext, nowMs: number, options: { force?: boolean; except?: ReadonlySet<string> } = {}): Promise<string[]> {
+    const force = options.force === true
+    const current = this.inFlight
+    if (current !== null) {
+      if (!force || current.forced) return current.done
+      return current.done.then(async (first) => [...first, ...(await this.run(ctx, Date.now(), { force, except: current.asked }))])
+    }
+    const asked = new Set<string>()
+    const done = queryDueRefunds(ctx, nowMs, force, options.except ?? NONE, asked).finally(() => {
       this.inFlight = null
     })
-    this.inFlight = run
-    return run
+    this.inFlight = { done, forced: force, asked }
+    return done
   }
 }
 
-async function queryDueRefunds(ctx: OrderContext, nowMs: number, force: boolean): Promise<string[]> {
+async function queryDueRefunds(
+  ctx: OrderContext,
+  nowMs: number,
+  force: boolean,
+  except: ReadonlySet<string>,
+  askedAbout: Set<string>,
+): Promise<string[]> {
   const { store } = ctx
   const order = store.order.get()
   if (order === null) return []
-  const due = force ? store.refunds.rows().filter(unsettled).slice(0, QUERIES_PER_RUN) : store.refunds.due(nowMs, QUERIES_PER_RUN)
+  const due = force
+    ? store.refunds
+        .rows()
+        .filter((row) => unsettled(row) && !except.has(row.outRefundNo))
+        .slice(0, QUERIES_PER_RUN)
+    : store.refunds.due(nowMs, QUERIES_PER_RUN)
   const summaries: string[] = []
   for (const refund of due) {
+    askedAbout.add(refund.outRefundNo)
     const asked = store.refunds.get(refund.outRefundNo) ?? refund
     const answer = await queryRefund(ctx.env, ctx.registry, order, refund, Date.now())
     const finishedAt = Date.now()

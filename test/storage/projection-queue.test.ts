@@ -31,6 +31,7 @@ import {
   FORWARD,
   inOrderStore,
   makeDeliveriesDue,
+  objectStore,
   PROJECTION_WAIT,
   paymentNotification,
   refundNotification,
@@ -480,6 +481,58 @@ describe('order object storage', () => {
     expect(await trail()).toEqual([])
     expect(await inOrderStore(order, (store) => store.compactedAt())).not.toBe(firstTombstone)
     expect((await send(payment)).verdict).toBe('duplicate')
+  })
+})
+
+describe('compaction racing a late duplicate', () => {
+  it('a duplicate that comes while the compacting run hands off puts compaction off to its own retention date', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      const start = Date.now()
+      network.use(http.post(FORWARD.url, () => HttpResponse.text('ok')))
+      const order = uniqueOrder('TOMB-RACE')
+      const stub = stubFor(order)
+      const ingest = { order, notification: paymentNotification(order), settings: SETTINGS, source: 'notify' as const }
+      expect((await stub.ingest({ ...ingest, receivedAt: Date.now() })).verdict).toBe('accepted')
+      await runDurableObjectAlarm(stub)
+      // 401 days on (the default retention is 400), the compacting run; the provider's late retry of the payment comes
+      // in while that run hands the order's state to the queue.
+      vi.setSystemTime(start + 401 * 24 * 3600_000)
+      const outcome = await runInDurableObject(stub, async (o: OrderObject, state) => {
+        let sending!: () => void
+        const sent = new Promise<void>((resolve) => (sending = resolve))
+        let release!: () => void
+        const held = new Promise<void>((resolve) => (release = resolve))
+        const send = async (record: ProjectionRecord, options?: QueueSendOptions) => {
+          sending()
+          await held
+          await env.PROJECTION.send(record, options)
+        }
+        const object = o as unknown as { env: Env; projection: { lastSent: string | null } }
+        // A fresh instance, as 401 days later: it has handed nothing on yet.
+        object.projection.lastSent = null
+        object.env = { ...env, PROJECTION: { send } as unknown as Queue }
+        // The alarm that runs now is no longer stored (as when the runtime runs it).
+        await state.storage.deleteAlarm()
+        const run = o.alarm()
+        await sent
+        const late = await o.ingest({ ...ingest, receivedAt: Date.now() })
+        release()
+        await run
+        const store = objectStore(o)
+        return {
+          verdict: late.verdict,
+          compactedAt: store.compactedAt(),
+          trail: store.notifications.all().map((n) => n.verdict),
+          alarm: await state.storage.getAlarm(),
+        }
+      })
+      expect(outcome).toMatchObject({ verdict: 'duplicate', compactedAt: null, trail: ['accepted', 'duplicate'] })
+      // Its own retention date: 400 days after the duplicate.
+      expect(outcome.alarm).toBe(start + 801 * 24 * 3600_000)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
 

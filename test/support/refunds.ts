@@ -204,34 +204,44 @@ export function alipayRefundQueryAnswers(refunds: readonly ProviderRefund[], sig
     http.post(ALIPAY_GATEWAY, async ({ request }) => {
       const form = new URLSearchParams(await request.text())
       if (form.get('method') !== 'alipay.trade.fastpay.refund.query') return undefined
-      const biz = JSON.parse(form.get('biz_content')!) as { out_trade_no: string; out_request_no: string }
-      log.asked.push(biz.out_request_no)
-      const refund = refunds.find((r) => r.outTradeNo === biz.out_trade_no && r.outRefundNo === biz.out_request_no)
-      const fields =
-        refund === undefined || refund.status === 'PROCESSING'
-          ? { code: '10000', msg: 'Success' }
-          : {
-              code: '10000',
-              msg: 'Success',
-              trade_no: '2026112222001400000000000030',
-              out_trade_no: refund.outTradeNo,
-              out_request_no: refund.outRefundNo,
-              total_amount: alipayAmount(refund.total, refund.currency),
-              refund_amount: alipayAmount(refund.amount, refund.currency),
-              refund_status: 'REFUND_SUCCESS',
-              gmt_refund_pay: '2026-11-23 10:00:00',
-            }
-      const content = JSON.stringify(fields)
-      const privateKey = signer === 'stranger' ? keys.stranger.privateKeyPem : keys.alipay.alipayKey.privateKeyPem
-      const sign = createSign('RSA-SHA256').update(content).sign(privateKey, 'base64')
-      const body =
-        signer === 'unsigned'
-          ? `{"alipay_trade_fastpay_refund_query_response":${content}}`
-          : `{"alipay_trade_fastpay_refund_query_response":${content},"sign":"${sign}"}`
-      return new HttpResponse(body, { headers: { 'content-type': 'text/html;charset=utf-8' } })
+      return alipayRefundQueryReply(form, refunds, log, signer)
     }),
   )
   return log
+}
+
+/** Alipay's answer to the refund query `form` (logged in `log`), from `refunds`. */
+export function alipayRefundQueryReply(
+  form: URLSearchParams,
+  refunds: readonly ProviderRefund[],
+  log: QueryLog,
+  signer: AnswerSigner = 'provider',
+): HttpResponse<string> {
+  const biz = JSON.parse(form.get('biz_content')!) as { out_trade_no: string; out_request_no: string }
+  log.asked.push(biz.out_request_no)
+  const refund = refunds.find((r) => r.outTradeNo === biz.out_trade_no && r.outRefundNo === biz.out_request_no)
+  const fields =
+    refund === undefined || refund.status === 'PROCESSING'
+      ? { code: '10000', msg: 'Success' }
+      : {
+          code: '10000',
+          msg: 'Success',
+          trade_no: '2026112222001400000000000030',
+          out_trade_no: refund.outTradeNo,
+          out_request_no: refund.outRefundNo,
+          total_amount: alipayAmount(refund.total, refund.currency),
+          refund_amount: alipayAmount(refund.amount, refund.currency),
+          refund_status: 'REFUND_SUCCESS',
+          gmt_refund_pay: '2026-11-23 10:00:00',
+        }
+  const content = JSON.stringify(fields)
+  const privateKey = signer === 'stranger' ? keys.stranger.privateKeyPem : keys.alipay.alipayKey.privateKeyPem
+  const sign = createSign('RSA-SHA256').update(content).sign(privateKey, 'base64')
+  const body =
+    signer === 'unsigned'
+      ? `{"alipay_trade_fastpay_refund_query_response":${content}}`
+      : `{"alipay_trade_fastpay_refund_query_response":${content},"sign":"${sign}"}`
+  return new HttpResponse(body, { headers: { 'content-type': 'text/html;charset=utf-8' } })
 }
 
 /**
@@ -386,14 +396,23 @@ export function tradeQueryAnswers(fields: (outTradeNo: string) => Record<string,
     http.post(ALIPAY_GATEWAY, async ({ request }) => {
       const form = new URLSearchParams(await request.text())
       if (form.get('method') !== 'alipay.trade.query') return undefined
-      const outTradeNo = (JSON.parse(form.get('biz_content')!) as { out_trade_no: string }).out_trade_no
-      asked.push(outTradeNo)
-      const content = JSON.stringify({ code: '10000', msg: 'Success', out_trade_no: outTradeNo, ...fields(outTradeNo) })
-      const sign = createSign('RSA-SHA256').update(content).sign(keys.alipay.alipayKey.privateKeyPem, 'base64')
-      return new HttpResponse(`{"alipay_trade_query_response":${content},"sign":"${sign}"}`)
+      return tradeQueryReply(form, fields, asked)
     }),
   )
   return asked
+}
+
+/** Alipay's answer to the trade query `form` (its order noted in `asked`): the trade as `fields` say. */
+export function tradeQueryReply(
+  form: URLSearchParams,
+  fields: (outTradeNo: string) => Record<string, string>,
+  asked: string[],
+): HttpResponse<string> {
+  const outTradeNo = (JSON.parse(form.get('biz_content')!) as { out_trade_no: string }).out_trade_no
+  asked.push(outTradeNo)
+  const content = JSON.stringify({ code: '10000', msg: 'Success', out_trade_no: outTradeNo, ...fields(outTradeNo) })
+  const sign = createSign('RSA-SHA256').update(content).sign(keys.alipay.alipayKey.privateKeyPem, 'base64')
+  return new HttpResponse(`{"alipay_trade_query_response":${content},"sign":"${sign}"}`)
 }
 
 /**
