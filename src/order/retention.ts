@@ -47,10 +47,16 @@ export function compactionDueAt(ctx: OrderContext): number | null {
   const stored = store.order.get()?.updatedAt ?? store.subject.createdAt()
   if (stored === null) return null
   if (store.hasWorkLeft()) return null
-  const changes = [stored, ...store.deliveries.all().map((d) => d.updatedAt), ...store.notifications.all().map((n) => n.receivedAt)]
+  const trail = store.notifications.all()
+  const changes = [stored, ...store.deliveries.all().map((d) => d.updatedAt), ...trail.map((n) => n.receivedAt)]
   const lastChange = changes.sort().at(-1)!
   const compactedAt = store.compactedAt()
-  if (compactedAt !== null && compactedAt >= lastChange) return null
+  if (compactedAt !== null && compactedAt >= lastChange) {
+    // The tombstone keeps no trail but the accepted entries: one more was recorded since, though the Worker received it
+    // (its time) before the compaction ran. It goes in its turn too.
+    if (trail.every((n) => n.verdict === 'accepted')) return null
+    return Date.parse(compactedAt) + retentionMs(ctx.env)
+  }
   return Date.parse(lastChange) + retentionMs(ctx.env)
 }
 

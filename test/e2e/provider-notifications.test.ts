@@ -16,6 +16,7 @@ import alipayFixtures from '../fixtures/alipay.json'
 import v3Fixtures from '../fixtures/wechatpay-v3.json'
 import { subjectStub } from '../../src/order/subject-key'
 import type { SubjectObject } from '../../src/order/subject-object'
+import type { VerifiedNotification } from '../../src/providers/core/types'
 import {
   ACCEPT,
   admin,
@@ -28,7 +29,7 @@ import {
   rejectReply,
 } from '../security/harness'
 import { alipayForm, encryptV3Resource, signAlipay, signV2, v2Xml, v3SignedHeaders } from '../security/signing'
-import { makePendingDue, objectStore, PROJECTION_WAIT } from '../support/orders'
+import { FORWARD, makePendingDue, objectStore, PROJECTION_WAIT, SETTINGS } from '../support/orders'
 import { receiveEvents, type ReceivedEvent } from '../support/refunds'
 
 const MERCHANT = 'other-notifications'
@@ -502,5 +503,58 @@ describe('authentic notifications paygate cannot read as what they say', () => {
     expect(reply.status).toBe(400)
     expect(await refusedAs(merchantId)).toEqual([['rejected', 'unsupported_event']])
     expect(received).toEqual([])
+  })
+})
+
+describe("a tombstone's late duplicate the Worker received before the compaction ran", () => {
+  it('is dropped in its turn, ORDER_RETENTION_DAYS after the compaction', async () => {
+    const DAY_MS = 24 * 3600_000
+    const retention = Number(env.ORDER_RETENTION_DAYS) * DAY_MS
+    const start = Date.parse('2031-05-01T00:00:00Z')
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(start)
+    network.use(http.post(FORWARD.url, () => new HttpResponse('ok', { status: 200 })))
+    const ref = { merchantId: 'tombstone-late-received', provider: 'wechatpay' as const, subjectKey: 'BILL-LATE-1' }
+    const subject = subjectStub(env, ref)
+    const notification: VerifiedNotification = {
+      channel: 'wechatpay.v3',
+      provider: 'wechatpay',
+      notificationId: 'ntf-tombstone-late-1',
+      outTradeNo: '',
+      effect: { kind: 'other', notificationType: 'MCHTRANSFER.BILL.FINISHED', subjectId: 'BILL-LATE-1', occurredAt: null },
+      raw: { transfer_bill_no: 'BILL-LATE-1' },
+    }
+    const state = () =>
+      runInDurableObject(subject, async (o: SubjectObject, s) => {
+        const store = objectStore(o)
+        return {
+          compactedAt: store.compactedAt(),
+          trail: store.notifications.all().map((n) => n.verdict),
+          alarm: await s.storage.getAlarm(),
+        }
+      })
+    expect((await subject.ingest({ subject: ref, notification, settings: SETTINGS, receivedAt: Date.now() })).verdict).toBe('accepted')
+    await runDurableObjectAlarm(subject)
+    const { alarm: due } = await state()
+    expect(due).toBeGreaterThanOrEqual(start + retention)
+
+    // The provider's resend reaches the Worker a second before the retention date; the object compacts meanwhile, then
+    // records the resend: a duplicate, whose time is the Worker's, before the compaction.
+    vi.setSystemTime(due! - 1_000)
+    const receivedAt = Date.now()
+    vi.setSystemTime(due!)
+    await runDurableObjectAlarm(subject)
+    const compactedAt = (await state()).compactedAt
+    expect(compactedAt).not.toBeNull()
+    vi.setSystemTime(due! + 500)
+    expect((await subject.ingest({ subject: ref, notification, settings: SETTINGS, receivedAt })).verdict).toBe('duplicate')
+    await runDurableObjectAlarm(subject)
+    const after = await state()
+    expect(after.trail).toEqual(['accepted', 'duplicate'])
+    expect(after.alarm).toBe(Date.parse(compactedAt!) + retention)
+
+    vi.setSystemTime(after.alarm! + 1_000)
+    await runDurableObjectAlarm(subject)
+    expect((await state()).trail).toEqual(['accepted'])
   })
 })
