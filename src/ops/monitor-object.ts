@@ -57,7 +57,7 @@ export class MerchantMonitor extends DurableObject<Env> {
   /** A notification was rejected: ≥ 20 within 5 minutes is a spike worth telling someone about. */
   async rejected(merchantId: string, reason: string, at: number): Promise<void> {
     this.store.rememberMerchant(merchantId)
-    const spike = rejectionSpike(this.store, reason, at)
+    const spike = rejectionSpike(this.store, reason, at, opsTarget(this.env) !== null)
     if (spike !== null) {
       this.enqueue('notifications.rejected_spike', merchantId, spike)
       await this.wake()
@@ -67,6 +67,8 @@ export class MerchantMonitor extends DurableObject<Env> {
   /** Certificates of the merchant's that expire soon: each one is told about once per expiry date. */
   async certificatesExpiring(merchantId: string, certificates: ExpiringCertificate[]): Promise<number> {
     this.store.rememberMerchant(merchantId)
+    // With no ops endpoint to tell, nothing is remembered as told: one configured later hears of it from the next check.
+    if (opsTarget(this.env) === null) return 0
     const notices = expiringCertificateNotices(this.store, certificates, Date.now())
     for (const notice of notices) this.enqueue('certificate.expiring', merchantId, notice)
     if (notices.length > 0) await this.wake()

@@ -8,8 +8,11 @@ export const SPIKE_THRESHOLD = 20
 export const SPIKE_WINDOW_MINUTES = 5
 export const CERTIFICATE_NOTICE_DAYS = 30
 
-/** Counts the rejection; returns the spike's data when this one makes a spike not yet told about. */
-export function rejectionSpike(store: MonitorStore, reason: string, at: number): Record<string, unknown> | null {
+/**
+ * Counts the rejection; returns the spike's data when this one makes a spike not yet told about, and there is someone
+ * to tell (`canTell`): a spike nobody was told of is not remembered as told.
+ */
+export function rejectionSpike(store: MonitorStore, reason: string, at: number, canTell: boolean): Record<string, unknown> | null {
   const second = Math.floor(at / 1000)
   // The seconds from 5 minutes before this one's: any 20 within 5 minutes are in it (at most a second more is).
   const since = second - SPIKE_WINDOW_MINUTES * 60
@@ -17,7 +20,7 @@ export function rejectionSpike(store: MonitorStore, reason: string, at: number):
   store.countRejection(second, reason, since - SPIKE_WINDOW_MINUTES * 60)
   const byReason = store.rejectionsSince(since)
   const rejected = Object.values(byReason).reduce((sum, n) => sum + n, 0)
-  if (rejected < SPIKE_THRESHOLD) return null
+  if (rejected < SPIKE_THRESHOLD || !canTell) return null
   const lastSent = store.noticeSentAt('rejected_spike')
   if (lastSent !== null && at - lastSent < SPIKE_WINDOW_MINUTES * 60_000) return null
   store.rememberNotice('rejected_spike', at)

@@ -127,6 +127,35 @@ describe('certificate.expiring', () => {
   })
 })
 
+describe('certificate.expiring before the ops webhook is configured', () => {
+  it('is told once it is: nothing is remembered as told while there was no one to tell', async () => {
+    const M = 'ops-certificates-later'
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.parse('2031-07-01T00:00:00Z'))
+    await registerFixtureMerchant(M)
+    const ops = opsEndpoint(M)
+    const monitorEnv = (value: Env) =>
+      runInDurableObject(monitorStub(env, M), (instance: MerchantMonitor) => {
+        ;(instance as unknown as { env: Env }).env = value
+      })
+    // Not configured yet (say OPS_WEBHOOK_SECRET put before OPS_WEBHOOK_URL is deployed) when the cron finds the
+    // fixture's certificate A (expiring on 2036-11-22) 21 days before.
+    await monitorEnv({ ...env, OPS_WEBHOOK_URL: undefined } as Env)
+    vi.setSystemTime(Date.parse('2036-11-01T03:17:00Z'))
+    await runDailyCron()
+    await runMonitorAlarm(M)
+    expect(ops).toEqual([])
+    // Configured; the next day's check tells it, once.
+    await monitorEnv(env)
+    for (const day of ['2036-11-02', '2036-11-03']) {
+      vi.setSystemTime(Date.parse(`${day}T03:17:00Z`))
+      await runDailyCron()
+      await runMonitorAlarm(M)
+    }
+    expect(ops.map((e) => e.type)).toEqual(['certificate.expiring'])
+  })
+})
+
 describe('the ops endpoint', () => {
   it('is retried with the same webhook-id, freshly signed, like a merchant endpoint', async () => {
     const M = 'ops-retry'
