@@ -17,12 +17,22 @@ export interface EndpointChange {
 /** How many times a compare-and-set lost to a concurrent save is tried again. */
 const ATTEMPTS = 3
 
-async function change(env: Env, id: string, now: number, next: (forward: ForwardConfig) => ForwardConfig | null): Promise<EndpointChange> {
+/** Runs before a change is written, each time: what must hold for the version about to be saved. */
+type BeforeWrite = () => Promise<void>
+
+async function change(
+  env: Env,
+  id: string,
+  now: number,
+  next: (forward: ForwardConfig) => ForwardConfig | null,
+  beforeWrite?: BeforeWrite,
+): Promise<EndpointChange> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const row = await readStoredMerchant(env, id)
     if (row === null) return { changed: false, forward: null }
     const forward = next(row.stored.forward)
     if (forward === null) return { changed: false, forward: row.stored.forward }
+    if (beforeWrite !== undefined) await beforeWrite()
     let version: number | null
     try {
       version = await writeStoredMerchant(env, id, { ...row.stored, forward }, row.version, now)
@@ -53,11 +63,20 @@ export function disableEndpoint(
   })
 }
 
-/** Enables the endpoint; events that failed meanwhile stay failed until recovered. */
-export function enableEndpoint(env: Env, id: string, at: number): Promise<EndpointChange> {
-  return change(env, id, at, (forward) => {
-    if (forward.disabledAt === undefined) return null
-    const { disabledAt: _at, disabledReason: _reason, ...enabled } = forward
-    return enabled
-  })
+/**
+ * Enables the endpoint; events that failed meanwhile stay failed until recovered. `beforeWrite` runs once the endpoint
+ * is read disabled, before each attempt to save it enabled (a disable landing in between makes it run again).
+ */
+export function enableEndpoint(env: Env, id: string, at: number, beforeWrite?: BeforeWrite): Promise<EndpointChange> {
+  return change(
+    env,
+    id,
+    at,
+    (forward) => {
+      if (forward.disabledAt === undefined) return null
+      const { disabledAt: _at, disabledReason: _reason, ...enabled } = forward
+      return enabled
+    },
+    beforeWrite,
+  )
 }

@@ -24,7 +24,7 @@ import {
 import { network } from '../msw'
 import { awaitProjection, inOrderStore, PROJECTION_WAIT } from '../support/orders'
 import { merchantReplica, type MerchantReplica } from '../../src/merchants/merchant-replica'
-import { monitorStub } from '../../src/ops/monitor'
+import { enableEndpointByOperator, monitorStub } from '../../src/ops/monitor'
 import type { MerchantMonitor } from '../../src/ops/monitor-object'
 
 const OPS_SECRET = env.OPS_WEBHOOK_SECRET!
@@ -202,6 +202,70 @@ describe('enabling an endpoint the breaker disabled', () => {
     expect((await monitor.health())?.failingSince).toBe(Date.now())
     // The news of the enable, arriving late, keeps that streak: it began after the enable.
     await monitor.endpointChanged({ merchantId: M, state: 'enabled', url: forwardUrl(M) })
+    expect((await monitor.health())?.failingSince).toBe(Date.now())
+  })
+})
+
+/** `env` whose D1 runs `before` just ahead of its `n`th read of a merchant's row (another request landing then). */
+function envBeforeMerchantRead(n: number, before: () => Promise<void>): Env {
+  let reads = 0
+  const first = (bound: D1PreparedStatement) =>
+    new Proxy(bound, {
+      get: (target, key) =>
+        key !== 'first'
+          ? Reflect.get(target, key, target)
+          : async (...args: []) => {
+              reads += 1
+              if (reads === n) await before()
+              return target.first(...args)
+            },
+    })
+  const DB = new Proxy(env.DB, {
+    get: (target, name) =>
+      name !== 'prepare'
+        ? Reflect.get(target, name, target)
+        : (sql: string) => {
+            const statement = target.prepare(sql)
+            if (!sql.startsWith('SELECT config, version FROM merchants')) return statement
+            return new Proxy(statement, {
+              get: (st, key) => (key !== 'bind' ? Reflect.get(st, key, st) : (...values: unknown[]) => first(st.bind(...values))),
+            })
+          },
+  })
+  return { ...env, DB }
+}
+
+describe('an operator’s enable racing a breaker trip', () => {
+  it.each([1, 2])('whichever lands first, an endpoint left enabled keeps no old streak (trip before read %i)', async (n) => {
+    const M = `breaker-enable-trip-${n}`
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const start = Date.parse('2032-02-01T00:00:00Z')
+    vi.setSystemTime(start)
+    await registerFixtureMerchant(M)
+    const monitor = monitorStub(env, M)
+    const report = (at: number) =>
+      monitor.deliveryRun({ merchantId: M, url: forwardUrl(M), attempts: [{ at, ok: false }], goneUrl: null, exhausted: [] })
+    await report(start)
+    // Five days of failures: the breaker trips while the operator's enable reads the merchant.
+    vi.setSystemTime(start + BREAKER_FAILING_MS)
+    let tripped = false
+    const trip = async () => {
+      tripped = true
+      await report(start + BREAKER_FAILING_MS)
+    }
+    await enableEndpointByOperator(envBeforeMerchantRead(n, trip), M, Date.now())
+    // An enable that read the merchant fewer times: the trip lands after it.
+    if (!tripped) await trip()
+    const after = await merchantForward(M)
+    if (after.disabled_at !== undefined) {
+      // The trip came after the enable read it enabled: the trip stands.
+      expect(after.disabled_reason).toBe('failing')
+      return
+    }
+    // Enabled: the streak ended with it, so the next failure starts a new one rather than tripping again.
+    vi.setSystemTime(start + BREAKER_FAILING_MS + 60_000)
+    await report(Date.now())
+    expect((await merchantForward(M)).disabled_at).toBeUndefined()
     expect((await monitor.health())?.failingSince).toBe(Date.now())
   })
 })
