@@ -4,6 +4,7 @@
  * daily by the cron trigger and whenever a merchant is saved; each certificate is told about once per expiry date,
  * by the merchant's monitor object.
  */
+import { errorSummary, log } from '../lib/log'
 import { withDownloadedKeys } from '../merchants/downloaded-keys'
 import type { MerchantConfig } from '../merchants/types'
 import type { ProviderRegistry } from '../providers'
@@ -37,22 +38,31 @@ export async function noticeExpiringCertificates(
   return monitorStub(env, merchantId).certificatesExpiring(merchantId, expiring)
 }
 
-/** Every merchant, page by page (the daily cron). */
+/**
+ * Every merchant, page by page (the daily cron). One whose check fails (its monitor unreachable, say) is logged and
+ * counted, and the others are still checked: it is checked again the next day.
+ */
 export async function checkAllCertificates(
   env: Env,
   registry: ProviderRegistry,
   now: number,
-): Promise<{ merchants: number; notices: number }> {
+): Promise<{ merchants: number; notices: number; failed: number }> {
   let after: [string, string] | null = null
   let merchants = 0
   let notices = 0
+  let failed = 0
   for (;;) {
     const rows = await listMerchantRows(env.DB, { after, limit: 100 })
     for (const row of rows) {
       merchants += 1
-      notices += await noticeExpiringCertificates(env, registry, row.id, JSON.parse(row.config) as Omit<MerchantConfig, 'id'>, now)
+      try {
+        notices += await noticeExpiringCertificates(env, registry, row.id, JSON.parse(row.config) as Omit<MerchantConfig, 'id'>, now)
+      } catch (error) {
+        failed += 1
+        log('error', { event: 'certificates.check_failed', merchant_id: row.id, error: errorSummary(error) })
+      }
     }
-    if (rows.length < 100) return { merchants, notices }
+    if (rows.length < 100) return { merchants, notices, failed }
     const last = rows[rows.length - 1]!
     after = [last.created_at, last.id]
   }

@@ -6,8 +6,14 @@ import { pruneStats } from './stats-prune'
 
 export async function dailyMaintenance(env: Env, registry: ProviderRegistry, now: number): Promise<void> {
   try {
-    const { merchants, notices } = await checkAllCertificates(env, registry, now)
-    log('info', { event: 'certificates.checked', outcome: 'done', merchants, notices })
+    const { merchants, notices, failed } = await checkAllCertificates(env, registry, now)
+    log(failed > 0 ? 'warn' : 'info', {
+      event: 'certificates.checked',
+      outcome: failed > 0 ? 'partial' : 'done',
+      merchants,
+      notices,
+      failed,
+    })
   } catch (error) {
     log('error', { event: 'certificates.check_failed', error: errorSummary(error) })
   }

@@ -18,6 +18,8 @@ import { MonitorStore } from '../../src/storage/monitor'
 import { network, OPS_URL } from '../msw'
 import { admin, FORWARD_SECRET, fixturePost, forwardUrl, notify, registerFixtureMerchant } from '../security/harness'
 import { merchantEndpoint, opsEndpoint, receive, runDailyCron, runMonitorAlarm, type Received } from '../support/operations'
+import { checkAllCertificates } from '../../src/ops/certificates'
+import { defaultRegistry } from '../../src/providers'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -124,6 +126,28 @@ describe('certificate.expiring', () => {
     await runDailyCron()
     await runMonitorAlarm(M)
     expect(ops).toHaveLength(1)
+  })
+})
+
+describe('the daily certificate check', () => {
+  it('goes on past a merchant whose monitor cannot be reached: the others are told, that one is logged', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.parse('2031-07-01T00:00:00Z'))
+    await registerFixtureMerchant('ops-cert-unreachable')
+    await registerFixtureMerchant('ops-cert-reachable')
+    const ops = opsEndpoint('ops-cert-reachable')
+    const monitors = {
+      getByName: (name: string) =>
+        name === 'ops-cert-unreachable'
+          ? { certificatesExpiring: () => Promise.reject(new Error('monitor unreachable')) }
+          : env.MONITORS.getByName(name),
+    }
+    // The fixture's certificate A expires on 2036-11-22: 21 days before, both merchants have it expiring.
+    vi.setSystemTime(Date.parse('2036-11-01T03:17:00Z'))
+    const checked = await checkAllCertificates({ ...env, MONITORS: monitors } as unknown as Env, defaultRegistry, Date.now())
+    expect(checked.failed).toBe(1)
+    await runMonitorAlarm('ops-cert-reachable')
+    expect(ops.map((e) => e.type)).toEqual(['certificate.expiring'])
   })
 })
 
