@@ -9,9 +9,14 @@ import { log } from '../lib/log'
 import type { MonitorStore } from '../storage/monitor'
 import type { OpsTarget } from './target'
 
+/** Without an ops endpoint (unset, or half set during a deploy), a pending event waits this long between looks... */
+const UNCONFIGURED_RETRY_MS = 3600_000
+/** ...and fails once it has waited this long since it was queued, as a retry schedule would have ended. */
+const UNCONFIGURED_KEPT_MS = 24 * 3600_000
+
 export interface OpsDrainContext {
   merchantId: string
-  /** Null when no ops endpoint is configured (any longer): pending events fail without a request. */
+  /** Null when no ops endpoint is configured (any longer): pending events wait for one, for a day, then fail. */
   target: OpsTarget | null
   now?: () => number
   random?: () => number
@@ -29,7 +34,13 @@ export async function drainOpsEvents(store: MonitorStore, context: OpsDrainConte
     if (head.leaseUntil !== null && head.leaseUntil > startedAt) return head.leaseUntil
     const { target } = context
     if (target === null) {
-      store.updateOpsEvent(head.id, { ...head, status: 'failed', nextAttemptAt: null, lastError: 'no ops webhook configured' }, startedAt)
+      const givenUp = Date.parse(head.createdAt) + UNCONFIGURED_KEPT_MS <= startedAt
+      const nextAttemptAt = givenUp ? null : startedAt + UNCONFIGURED_RETRY_MS
+      store.updateOpsEvent(
+        head.id,
+        { ...head, status: givenUp ? 'failed' : 'pending', nextAttemptAt, lastError: 'no ops webhook configured' },
+        startedAt,
+      )
       continue
     }
     store.lease(head.id, startedAt + ATTEMPT_LEASE_MS)

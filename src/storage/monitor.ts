@@ -69,6 +69,8 @@ export interface OpsEventRow {
   lastStatusCode: number | null
   lastError: string | null
   leaseUntil: number | null
+  /** When it was queued (ISO-8601). */
+  createdAt: string
 }
 
 function toOpsEvent(r: Row): OpsEventRow {
@@ -83,6 +85,7 @@ function toOpsEvent(r: Row): OpsEventRow {
     lastStatusCode: numOrNull(r.last_status_code),
     lastError: strOrNull(r.last_error),
     leaseUntil: numOrNull(r.lease_until),
+    createdAt: str(r.created_at),
   }
 }
 

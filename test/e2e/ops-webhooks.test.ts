@@ -237,6 +237,52 @@ describe('the ops endpoint', () => {
     expect(next).toBe(start + 15_000 + 36_000)
   })
 
+  it('keeps what was queued while the ops webhook is unset for a while (a deploy), and sends it once it is back', async () => {
+    const M = 'ops-unset-for-a-while'
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.parse('2031-08-01T00:00:00Z'))
+    await registerFixtureMerchant(M)
+    const ops = opsEndpoint(M)
+    const monitorEnv = (value: Env) =>
+      runInDurableObject(monitorStub(env, M), (instance: MerchantMonitor) => {
+        ;(instance as unknown as { env: Env }).env = value
+      })
+    // Queued while configured; by the time the monitor sends, the URL is gone (a deploy without it).
+    expect((await admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
+    await monitorEnv({ ...env, OPS_WEBHOOK_URL: undefined } as Env)
+    await runMonitorAlarm(M)
+    const stored = () =>
+      runInDurableObject(monitorStub(env, M), (_m: MerchantMonitor, state) =>
+        state.storage.sql.exec('SELECT status, last_error, next_attempt_at FROM ops_events').toArray(),
+      )
+    expect(await stored()).toEqual([{ status: 'pending', last_error: 'no ops webhook configured', next_attempt_at: Date.now() + 3600_000 }])
+    // Back an hour later: sent.
+    await monitorEnv(env)
+    vi.setSystemTime(Date.now() + 3600_000)
+    await runMonitorAlarm(M)
+    expect(ops.map((e) => e.type)).toEqual(['endpoint.disabled'])
+    expect(await stored()).toMatchObject([{ status: 'delivered' }])
+  })
+
+  it('fails what was queued once the ops webhook has stayed unset for a day', async () => {
+    const M = 'ops-unset-for-good'
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.parse('2031-08-01T00:00:00Z'))
+    await registerFixtureMerchant(M)
+    expect((await admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
+    await runInDurableObject(monitorStub(env, M), (instance: MerchantMonitor) => {
+      ;(instance as unknown as { env: Env }).env = { ...env, OPS_WEBHOOK_URL: undefined } as Env
+    })
+    for (let hour = 0; hour <= 24; hour++) {
+      await runMonitorAlarm(M)
+      vi.setSystemTime(Date.now() + 3600_000)
+    }
+    const rows = await runInDurableObject(monitorStub(env, M), (_m: MerchantMonitor, state) =>
+      state.storage.sql.exec('SELECT status, last_error FROM ops_events').toArray(),
+    )
+    expect(rows).toEqual([{ status: 'failed', last_error: 'no ops webhook configured' }])
+  })
+
   it('gets nothing, and nothing is queued, while OPS_WEBHOOK_URL is not set', async () => {
     const M = 'ops-unset'
     await registerFixtureMerchant(M)
