@@ -165,17 +165,23 @@ describe('the endpoint’s health after the merchant moved to another URL', () =
   })
 })
 
+/** A merchant (at `start`, on fake time) whose every attempt has failed since `start`; `report` tells one more failure. */
+async function failingSince(merchantId: string, start: number) {
+  vi.useFakeTimers({ toFake: ['Date'] })
+  vi.setSystemTime(start)
+  await registerFixtureMerchant(merchantId)
+  const monitor = monitorStub(env, merchantId)
+  const report = (at: number) =>
+    monitor.deliveryRun({ merchantId, url: forwardUrl(merchantId), attempts: [{ at, ok: false }], goneUrl: null, exhausted: [] })
+  await report(start)
+  return { monitor, report }
+}
+
 describe('enabling an endpoint the breaker disabled', () => {
   it('ends its failing streak first: a failure reported before the monitor hears of the enable does not trip it again', async () => {
     const M = 'breaker-enable-race'
-    vi.useFakeTimers({ toFake: ['Date'] })
     const start = Date.parse('2032-01-01T00:00:00Z')
-    vi.setSystemTime(start)
-    await registerFixtureMerchant(M)
-    const monitor = monitorStub(env, M)
-    const report = (at: number) =>
-      monitor.deliveryRun({ merchantId: M, url: forwardUrl(M), attempts: [{ at, ok: false }], goneUrl: null, exhausted: [] })
-    await report(start)
+    const { monitor, report } = await failingSince(M, start)
     vi.setSystemTime(start + BREAKER_FAILING_MS)
     await report(start + BREAKER_FAILING_MS)
     expect((await merchantForward(M)).disabled_reason).toBe('failing')
@@ -238,14 +244,8 @@ function envBeforeMerchantRead(n: number, before: () => Promise<void>): Env {
 describe('an operator’s enable racing a breaker trip', () => {
   it.each([1, 2])('whichever lands first, an endpoint left enabled keeps no old streak (trip before read %i)', async (n) => {
     const M = `breaker-enable-trip-${n}`
-    vi.useFakeTimers({ toFake: ['Date'] })
     const start = Date.parse('2032-02-01T00:00:00Z')
-    vi.setSystemTime(start)
-    await registerFixtureMerchant(M)
-    const monitor = monitorStub(env, M)
-    const report = (at: number) =>
-      monitor.deliveryRun({ merchantId: M, url: forwardUrl(M), attempts: [{ at, ok: false }], goneUrl: null, exhausted: [] })
-    await report(start)
+    const { monitor, report } = await failingSince(M, start)
     // Five days of failures: the breaker trips while the operator's enable reads the merchant.
     vi.setSystemTime(start + BREAKER_FAILING_MS)
     let tripped = false

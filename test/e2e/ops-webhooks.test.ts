@@ -151,6 +151,13 @@ describe('the daily certificate check', () => {
   })
 })
 
+/** Runs the merchant's monitor object with `value` as its env (an ops webhook unset, say) until set again. */
+function monitorEnv(merchantId: string, value: Env): Promise<void> {
+  return runInDurableObject(monitorStub(env, merchantId), (instance: MerchantMonitor) => {
+    ;(instance as unknown as { env: Env }).env = value
+  })
+}
+
 describe('certificate.expiring before the ops webhook is configured', () => {
   it('is told once it is: nothing is remembered as told while there was no one to tell', async () => {
     const M = 'ops-certificates-later'
@@ -158,19 +165,15 @@ describe('certificate.expiring before the ops webhook is configured', () => {
     vi.setSystemTime(Date.parse('2031-07-01T00:00:00Z'))
     await registerFixtureMerchant(M)
     const ops = opsEndpoint(M)
-    const monitorEnv = (value: Env) =>
-      runInDurableObject(monitorStub(env, M), (instance: MerchantMonitor) => {
-        ;(instance as unknown as { env: Env }).env = value
-      })
     // Not configured yet (say OPS_WEBHOOK_SECRET put before OPS_WEBHOOK_URL is deployed) when the cron finds the
     // fixture's certificate A (expiring on 2036-11-22) 21 days before.
-    await monitorEnv({ ...env, OPS_WEBHOOK_URL: undefined } as Env)
+    await monitorEnv(M, { ...env, OPS_WEBHOOK_URL: undefined } as Env)
     vi.setSystemTime(Date.parse('2036-11-01T03:17:00Z'))
     await runDailyCron()
     await runMonitorAlarm(M)
     expect(ops).toEqual([])
     // Configured; the next day's check tells it, once.
-    await monitorEnv(env)
+    await monitorEnv(M, env)
     for (const day of ['2036-11-02', '2036-11-03']) {
       vi.setSystemTime(Date.parse(`${day}T03:17:00Z`))
       await runDailyCron()
@@ -243,13 +246,9 @@ describe('the ops endpoint', () => {
     vi.setSystemTime(Date.parse('2031-08-01T00:00:00Z'))
     await registerFixtureMerchant(M)
     const ops = opsEndpoint(M)
-    const monitorEnv = (value: Env) =>
-      runInDurableObject(monitorStub(env, M), (instance: MerchantMonitor) => {
-        ;(instance as unknown as { env: Env }).env = value
-      })
     // Queued while configured; by the time the monitor sends, the URL is gone (a deploy without it).
     expect((await admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
-    await monitorEnv({ ...env, OPS_WEBHOOK_URL: undefined } as Env)
+    await monitorEnv(M, { ...env, OPS_WEBHOOK_URL: undefined } as Env)
     await runMonitorAlarm(M)
     const stored = () =>
       runInDurableObject(monitorStub(env, M), (_m: MerchantMonitor, state) =>
@@ -257,7 +256,7 @@ describe('the ops endpoint', () => {
       )
     expect(await stored()).toEqual([{ status: 'pending', last_error: 'no ops webhook configured', next_attempt_at: Date.now() + 3600_000 }])
     // Back an hour later: sent.
-    await monitorEnv(env)
+    await monitorEnv(M, env)
     vi.setSystemTime(Date.now() + 3600_000)
     await runMonitorAlarm(M)
     expect(ops.map((e) => e.type)).toEqual(['endpoint.disabled'])
@@ -270,9 +269,7 @@ describe('the ops endpoint', () => {
     vi.setSystemTime(Date.parse('2031-08-01T00:00:00Z'))
     await registerFixtureMerchant(M)
     expect((await admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
-    await runInDurableObject(monitorStub(env, M), (instance: MerchantMonitor) => {
-      ;(instance as unknown as { env: Env }).env = { ...env, OPS_WEBHOOK_URL: undefined } as Env
-    })
+    await monitorEnv(M, { ...env, OPS_WEBHOOK_URL: undefined } as Env)
     for (let hour = 0; hour <= 24; hour++) {
       await runMonitorAlarm(M)
       vi.setSystemTime(Date.now() + 3600_000)
