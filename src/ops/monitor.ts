@@ -11,24 +11,28 @@ export function monitorStub(env: Env, merchantId: string): DurableObjectStub<imp
   return env.MONITORS.getByName(merchantId)
 }
 
-async function tell(merchantId: string, what: string, call: () => Promise<unknown>): Promise<void> {
+/** Best effort: false (and logged) when the monitor could not be told. */
+async function tell(merchantId: string, what: string, call: () => Promise<unknown>): Promise<boolean> {
   try {
     await call()
+    return true
   } catch (error) {
     log('warn', { event: 'monitor.unreachable', merchant_id: merchantId, reason: what, error: errorSummary(error) })
+    return false
   }
 }
 
-export function reportDeliveryRun(env: Env, report: DeliveryRunReport): Promise<void> {
-  if (report.attempts.length === 0 && report.exhausted.length === 0 && report.goneUrl === null) return Promise.resolve()
+/** Tells the merchant's monitor about a delivery run; false when it could not be reached. */
+export function reportDeliveryRun(env: Env, report: DeliveryRunReport): Promise<boolean> {
+  if (report.attempts.length === 0 && report.exhausted.length === 0 && report.goneUrl === null) return Promise.resolve(true)
   return tell(report.merchantId, 'delivery run', () => monitorStub(env, report.merchantId).deliveryRun(report))
 }
 
-export function reportRejection(env: Env, merchantId: string, reason: string, at: number): Promise<void> {
+export function reportRejection(env: Env, merchantId: string, reason: string, at: number): Promise<boolean> {
   return tell(merchantId, 'rejection', () => monitorStub(env, merchantId).rejected(merchantId, reason, at))
 }
 
-export function reportEndpointChange(env: Env, change: EndpointStateChange): Promise<void> {
+export function reportEndpointChange(env: Env, change: EndpointStateChange): Promise<boolean> {
   return tell(change.merchantId, 'endpoint change', () => monitorStub(env, change.merchantId).endpointChanged(change))
 }
 

@@ -105,17 +105,20 @@ async function deliver(ctx: OrderContext, merchantId: string): Promise<boolean> 
       allowLoopback: allowsLoopback(env),
       refreshTarget: () => refreshForwardTarget(ctx, merchantId),
     })
+    // Deliveries whose retries ran out in an earlier run, when the monitor could not be told then, are told now.
+    const untold = store.exhaustedUntold().filter((id) => !outcome.exhausted.some((d) => d.id === id))
+    const exhausted = [...untold.flatMap((id) => store.deliveries.get(id) ?? []), ...outcome.exhausted]
     // The merchant's monitor hears of failures here (circuit breaker, a 410 disables the endpoint merchant-wide,
     // deliveries whose retries ran out), and of a success that ends an order's failures; plain successes reach it
     // from the projection consumer, once per batch, so a busy merchant's monitor is not called per delivery.
-    const notable = outcome.attempts.some((a) => !a.ok || a.number > 1) || outcome.exhausted.length > 0 || outcome.goneUrl !== null
+    const notable = outcome.attempts.some((a) => !a.ok || a.number > 1) || exhausted.length > 0 || outcome.goneUrl !== null
     if (notable) {
-      await reportDeliveryRun(env, {
+      const told = await reportDeliveryRun(env, {
         merchantId,
         url: outcome.url,
         attempts: outcome.attempts.map(({ at, ok }) => ({ at, ok })),
         goneUrl: outcome.goneUrl,
-        exhausted: outcome.exhausted.map((d) => ({
+        exhausted: exhausted.map((d) => ({
           delivery_id: d.id,
           event_id: d.eventId,
           event_type: d.eventType,
@@ -125,6 +128,8 @@ async function deliver(ctx: OrderContext, merchantId: string): Promise<boolean> 
           last_error: d.lastError,
         })),
       })
+      // An alert must not be lost with the monitor out of reach: kept, and told by a later run (DELIVERY_ERROR_RETRY_MS).
+      store.keepExhaustedUntold(told ? [] : exhausted.map((d) => d.id))
     }
     return false
   } catch (error) {
@@ -173,7 +178,7 @@ async function handOff(ctx: OrderContext, merchantId: string): Promise<boolean> 
   }
 }
 
-/** When the outbox next has something to do. */
+/** When the outbox next has something to do (a delivery, or telling the monitor of exhausted ones). */
 function outboxDueAt({ store }: OrderContext, now: number, deliveryFailed: boolean): number | null {
   const head = store.deliveries.headOfLine()
   let deliveryDue: number | null = null
@@ -181,7 +186,7 @@ function outboxDueAt({ store }: OrderContext, now: number, deliveryFailed: boole
     deliveryDue = Math.max(now, head.nextAttemptAt ?? now, head.leaseUntil ?? now)
     if (deliveryFailed) deliveryDue = Math.max(deliveryDue, now + DELIVERY_ERROR_RETRY_MS)
   }
-  return deliveryDue
+  return store.exhaustedUntold().length > 0 ? earliest(deliveryDue, now + DELIVERY_ERROR_RETRY_MS) : deliveryDue
 }
 
 function earliest(a: number | null, b: number | null): number | null {

@@ -8,6 +8,7 @@ import { env } from 'cloudflare:workers'
 import { Webhook } from 'standardwebhooks'
 import { http, HttpResponse } from 'msw'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { MAX_DELIVERY_ATTEMPTS } from '../../src/delivery/schedule'
 import { BREAKER_FAILING_MS } from '../../src/ops/breaker'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
 import type { OrderObject } from '../../src/order/order-object'
@@ -138,6 +139,41 @@ describe('the circuit breaker', () => {
       vi.setSystemTime(start + (day + 1) * 86_400_000)
     }
     expect(await merchantForward(M)).not.toHaveProperty('disabled_at')
+  })
+})
+
+describe('delivery.exhausted while the merchant’s monitor cannot be reached', () => {
+  it('is told by a later run of the order, once', async () => {
+    const M = 'exhausted-monitor-unreachable'
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.parse('2031-09-01T00:00:00Z'))
+    await registerFixtureMerchant(M)
+    merchantEndpoint(forwardUrl(M), () => 500)
+    const ops = opsEndpoint(M)
+    const order = await pay(M)
+    const stub = orderStub(env, order)
+    // Every scheduled attempt but the last has failed; the last is due now.
+    await inOrderStore(order, (store) => {
+      for (const record of store.events.allRecords())
+        if (record.delivery !== null)
+          store.events.put({ ...record, delivery: { ...record.delivery, attempts: MAX_DELIVERY_ATTEMPTS - 1, nextAttemptAt: 0 } })
+    })
+    const objectEnv = (value: Env) =>
+      runInDurableObject(stub, (o: OrderObject) => {
+        ;(o as unknown as { env: Env }).env = value
+      })
+    // The run that meets the last failure cannot reach the monitor (logged monitor.unreachable).
+    const unreachable = { getByName: () => ({ deliveryRun: () => Promise.reject(new Error('monitor unreachable')) }) }
+    await objectEnv({ ...env, MONITORS: unreachable } as unknown as Env)
+    await runDurableObjectAlarm(stub)
+    expect(await deliveryStates(order)).toMatchObject([{ status: 'failed', failure_reason: 'retries_exhausted' }])
+    await objectEnv(env)
+    // The order's alarm comes back a minute later and tells it; later runs tell nothing more.
+    vi.setSystemTime(Date.now() + 60_000)
+    await runDurableObjectAlarm(stub)
+    await runDurableObjectAlarm(stub)
+    await runMonitorAlarm(M)
+    expect(ops.map((e) => [e.type, e.data.out_trade_no])).toEqual([['delivery.exhausted', order.outTradeNo]])
   })
 })
 

@@ -18,6 +18,8 @@ export interface HeadRecord {
   accepted?: Record<string, NotificationRow>
   /** Set once the object was reduced to its tombstone (retention). */
   compactedAt?: string
+  /** Deliveries whose retries ran out and whose monitor could not be told yet (`delivery.exhausted`). */
+  exhaustedUntold?: string[]
 }
 
 export class Head {

@@ -85,6 +85,21 @@ export class OrderStore {
     )
   }
 
+  /** Deliveries whose retries ran out that the merchant's monitor has not been told of yet. */
+  exhaustedUntold(): string[] {
+    return this.head.read().exhaustedUntold ?? []
+  }
+
+  /** Keeps `ids` as not told yet (none: all told); writes the head only when that changes. */
+  keepExhaustedUntold(ids: readonly string[]): void {
+    const before = this.exhaustedUntold()
+    if (before.length === ids.length && before.every((id, i) => id === ids[i])) return
+    this.head.update((head) => {
+      if (ids.length === 0) delete head.exhaustedUntold
+      else head.exhaustedUntold = [...ids]
+    })
+  }
+
   /** When the object was reduced to its tombstone (ISO-8601), or null. */
   compactedAt(): string | null {
     return this.head.read().compactedAt ?? null
