@@ -17,12 +17,6 @@ export async function replayDelivery(ctx: OrderContext, deliveryId: string, sett
   if (delivery === null) return null
   // The merchant's current settings: a replay after re-enabling (or moving) the endpoint goes there.
   saveForwardTarget(now)
-  // An attempt is in flight right now: resetting the row would lose its result. A success is the replay; a failure
-  // goes again at once (the runner, which has the alarm in hand).
-  if (delivery.status === 'pending' && delivery.leaseUntil !== null && delivery.leaseUntil > nowMs) {
-    store.deliveries.resendAfterAttempt(deliveryId)
-    return delivery
-  }
   // Earlier deliveries of the order that failed go first: events reach the merchant in the order they happened.
   store.deliveries.requeue(deliveryId, nowMs, now)
   await ctx.store.setAlarm(nowMs)

@@ -34,6 +34,11 @@ export function nextAttemptIso(delivery: Pick<DeliveryRow, 'status' | 'nextAttem
   return new Date(delivery.nextAttemptAt).toISOString()
 }
 
+/** Whether an attempt of the delivery is out now (`at`): its lease, which only the instance that made it holds, runs. */
+export function inFlight(delivery: Pick<DeliveryRow, 'status' | 'leaseUntil'>, at: number): boolean {
+  return delivery.status === 'pending' && delivery.leaseUntil !== null && delivery.leaseUntil > at
+}
+
 export class DeliveryTables {
   private readonly leases = new Map<string, number>()
   /** Deliveries a replay asked for while their attempt was out: if that attempt fails, they go again at once. */
@@ -100,11 +105,6 @@ export class DeliveryTables {
     this.leases.set(id, until)
   }
 
-  /** A replay of a delivery whose attempt is out: its outcome decides (a success was the replay, a failure goes again). */
-  resendAfterAttempt(id: string): void {
-    this.resends.add(id)
-  }
-
   /** Whether a replay came while the delivery's attempt was out; forgets it. */
   takeResend(id: string): boolean {
     return this.resends.delete(id)
@@ -128,15 +128,20 @@ export class DeliveryTables {
   /**
    * Sends `id` again (a replay): pending, due at `dueAt`, and ahead of it every earlier delivery of the line not yet
    * delivered, since the line goes in order: one that failed, or one waiting for its next retry. Otherwise the replay
-   * would wait behind them, up to a day. One being sent now keeps its attempt, and goes again at once if it fails.
+   * would wait behind them, up to a day. One being sent now (`id` too) keeps its attempt, whose result resetting the row
+   * would lose: a success is the replay, a failure goes again at once (`takeResend`).
    */
   requeue(id: string, dueAt: number, now: string): void {
     const target = this.get(id)
     if (target === null) return
-    const inFlight = (d: DeliveryRow) => d.status === 'pending' && d.leaseUntil !== null && d.leaseUntil > dueAt
     const earlier = this.all().filter((d) => d.eventSeq < target.eventSeq && (d.status === 'failed' || d.status === 'pending'))
-    for (const d of earlier) if (inFlight(d)) this.resendAfterAttempt(d.id)
-    this.sendAgain([...earlier.filter((d) => !inFlight(d)), target], dueAt, now)
+    const line = [...earlier, target]
+    for (const d of line) if (inFlight(d, dueAt)) this.resends.add(d.id)
+    this.sendAgain(
+      line.filter((d) => !inFlight(d, dueAt)),
+      dueAt,
+      now,
+    )
   }
 
   /** Sends again every failed delivery of the line up to event `seq` (a recovery, a later event); how many. */

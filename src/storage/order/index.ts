@@ -1,5 +1,5 @@
 /** @module The order object's SQLite storage: its layout, its records and the rows they read. */
-export { KEPT_ATTEMPTS, nextAttemptIso, type DeliveryChange } from './deliveries'
+export { inFlight, KEPT_ATTEMPTS, nextAttemptIso, type DeliveryChange } from './deliveries'
 export { deliveryHolderOf, type DeliveryHolder } from './delivery-id'
 export { NEW_ORDER_STATE, newOrder } from './order-state'
 export { OrderStore, type StorageMeter } from './order-store'
