@@ -24,6 +24,11 @@ export type AttemptResult =
   | (AttemptFacts & { kind: 'gone'; statusCode: 410 })
   | (AttemptFacts & { kind: 'retry'; error?: AttemptError; retryAfter?: number })
 
+/** What a failed attempt's record says of it: the transport error, or the status code. */
+export function retryError(result: Extract<AttemptResult, { kind: 'retry' }>): string {
+  return result.error ?? `HTTP ${result.statusCode}`
+}
+
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 15_000
 
 /** At most this many attempts per alarm run of an outbox (an order's, a monitor's), well inside the alarm's wall time. */

@@ -5,7 +5,7 @@
 import { newId } from '../lib/ids'
 import { log } from '../lib/log'
 import { outboundUrlProblem } from '../lib/outbound-url'
-import { attemptDelivery } from './attempt'
+import { attemptDelivery, retryError } from './attempt'
 import { signWebhook } from './sign'
 import type { WebhookTestEvent } from './webhook-test-event'
 
@@ -47,8 +47,7 @@ export async function sendTestEvent(
   const secrets = target.previousSecret === undefined ? [target.secret] : [target.secret, target.previousSecret]
   const headers = await signWebhook({ id, timestamp: Math.floor(clock() / 1000), body, secrets })
   const result = await attemptDelivery({ url: target.url, body, headers, now: clock })
-  const error =
-    result.kind === 'retry' ? (result.error ?? `HTTP ${result.statusCode}`) : result.kind === 'gone' ? 'endpoint gone (410)' : null
+  const error = result.kind === 'retry' ? retryError(result) : result.kind === 'gone' ? 'endpoint gone (410)' : null
   log(result.kind === 'delivered' ? 'info' : 'warn', {
     event: 'delivery.test',
     merchant_id: merchantId,

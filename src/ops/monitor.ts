@@ -58,14 +58,19 @@ export async function disableEndpointByOperator(env: Env, merchantId: string, at
  */
 export async function beforeEnabling(env: Env, merchantId: string, forward: ForwardConfig | undefined): Promise<boolean> {
   if (forward?.disabledAt === undefined) return false
-  await monitorStub(env, merchantId).enabling(merchantId)
+  await endFailingStreak(env, merchantId)
   return true
+}
+
+/** Ends the merchant's failing streak (`MerchantMonitor.enabling`): what an enable must do before it is stored. */
+function endFailingStreak(env: Env, merchantId: string): Promise<void> {
+  return monitorStub(env, merchantId).enabling(merchantId)
 }
 
 /** An operator enables the endpoint: stored, then `endpoint.enabled` when it was disabled. Sends nothing else. */
 export async function enableEndpointByOperator(env: Env, merchantId: string, at: number): Promise<EndpointChange> {
   // The streak ends for the very version saved: a trip landing between the two makes the save read and end it again.
-  const change = await enableEndpoint(env, merchantId, at, () => monitorStub(env, merchantId).enabling(merchantId))
+  const change = await enableEndpoint(env, merchantId, at, () => endFailingStreak(env, merchantId))
   if (change.changed && change.forward !== null) await reportEndpointChange(env, { merchantId, state: 'enabled', url: change.forward.url })
   return change
 }

@@ -2,7 +2,7 @@
  * @module Sends the monitor's operational webhooks: oldest first, one attempt at a time, each freshly signed with the
  * same `webhook-id`, retried on the merchant deliveries' own schedule (`delivery/schedule.ts`), then kept as failed.
  */
-import { ATTEMPT_LEASE_MS, ATTEMPTS_PER_RUN, attemptDelivery } from '../delivery/attempt'
+import { ATTEMPT_LEASE_MS, ATTEMPTS_PER_RUN, attemptDelivery, retryError } from '../delivery/attempt'
 import { nextRetryAt } from '../delivery/schedule'
 import { signWebhook } from '../delivery/sign'
 import { log } from '../lib/log'
@@ -58,7 +58,7 @@ export async function drainOpsEvents(store: MonitorStore, context: OpsDrainConte
         attempts,
         nextAttemptAt: status === 'pending' ? retryAt : null,
         lastStatusCode: result.statusCode,
-        lastError: result.kind === 'retry' ? (result.error ?? `HTTP ${result.statusCode}`) : result.kind === 'gone' ? 'gone (410)' : null,
+        lastError: result.kind === 'retry' ? retryError(result) : result.kind === 'gone' ? 'gone (410)' : null,
       },
       finishedAt,
     )

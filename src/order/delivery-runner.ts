@@ -4,13 +4,13 @@
  * `webhook-id`, each recorded. Called from the order object's alarm, which fires at least once:
  * every step re-reads the row it acts on, so running it twice does no harm.
  */
-import { ATTEMPT_LEASE_MS, ATTEMPTS_PER_RUN, attemptDelivery, type AttemptResult } from '../delivery/attempt'
+import { ATTEMPT_LEASE_MS, ATTEMPTS_PER_RUN, attemptDelivery, retryError, type AttemptResult } from '../delivery/attempt'
 import { outboundUrlProblem } from '../lib/outbound-url'
 import { nextRetryAt } from '../delivery/schedule'
 import { signWebhook } from '../delivery/sign'
 import { isoNow } from '../lib/ids'
 import { log } from '../lib/log'
-import type { DeliveryRow, FailureReason, ForwardTargetRow, OrderStore } from '../storage/order'
+import { inFlight, type DeliveryRow, type FailureReason, type ForwardTargetRow, type OrderStore } from '../storage/order'
 
 export interface DeliveryContext {
   /** Whose deliveries these are, for the log: the merchant, and the order (none for a subject object's). */
@@ -64,7 +64,7 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
     }
     const startedAt = clock()
     // Another run's attempt is in flight: the object's next alarm covers it.
-    if (head.leaseUntil !== null && head.leaseUntil > startedAt) return outcome
+    if (inFlight(head, startedAt)) return outcome
 
     const target = store.forwardTarget.get()
     // Not known yet where this merchant's events go: wait (pending) until the next notification,
@@ -105,10 +105,11 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
       outcome.attempts.push({ at: startedAt, ok: result.kind === 'delivered', number: attemptNumber })
     }
     const change = replaced
-      ? goneFromReplacedEndpoint(attemptNumber, finishedAt)
+      ? // A 410 from the endpoint the merchant has since replaced: the endpoint stored now gets it.
+        dueAgainNow(attemptNumber, finishedAt, 410, 'endpoint gone (410), since replaced by the merchant')
       : replayed && result.kind === 'retry'
         ? // A replay asked for while this attempt was out, which failed: it goes now, as it would have.
-          sentAgainAfter(result, attemptNumber, finishedAt)
+          dueAgainNow(attemptNumber, finishedAt, result.statusCode, retryError(result))
         : // A delivery sent again (replay, recovery) retries on a schedule of its own from there.
           afterAttempt(result, attemptNumber, attemptNumber - (current.retriesFrom ?? 0), { startedAt, finishedAt }, random)
     // The attempt and its outcome: one write of the event's record.
@@ -149,7 +150,7 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
 function refuseAll(store: OrderStore, owner: DeliveryOwner, reason: FailureReason, urlProblem: string | null, at: number): void {
   const lastError = urlProblem === null ? 'endpoint disabled' : `forward URL refused: ${urlProblem}`
   for (const delivery of store.deliveries.pending()) {
-    if (delivery.leaseUntil !== null && delivery.leaseUntil > at) continue
+    if (inFlight(delivery, at)) continue
     // The merchant's last reply, if any, stays on record beside the reason.
     const refused = {
       status: 'failed' as const,
@@ -185,31 +186,15 @@ function attemptReason(result: AttemptResult, change: { failureReason: FailureRe
   return result.kind === 'retry' ? (result.error ?? null) : null
 }
 
-/**
- * A 410 from the endpoint the merchant has since replaced: due again at once, to the endpoint stored now, with a whole
- * retry schedule of its own from there.
- */
-function goneFromReplacedEndpoint(attemptNumber: number, finishedAt: number) {
+/** An attempt that does not count against the schedule: due again at once, with a whole retry schedule from there. */
+function dueAgainNow(attemptNumber: number, finishedAt: number, lastStatusCode: number | null, lastError: string) {
   return {
     attempts: attemptNumber,
     retriesFrom: attemptNumber,
-    lastStatusCode: 410,
+    lastStatusCode,
     status: 'pending' as const,
     nextAttemptAt: finishedAt,
-    lastError: 'endpoint gone (410), since replaced by the merchant',
-    failureReason: null,
-  }
-}
-
-/** A failed attempt that a replay came during: due again at once, with a whole retry schedule of its own from there. */
-function sentAgainAfter(result: Extract<AttemptResult, { kind: 'retry' }>, attemptNumber: number, finishedAt: number) {
-  return {
-    attempts: attemptNumber,
-    retriesFrom: attemptNumber,
-    lastStatusCode: result.statusCode,
-    status: 'pending' as const,
-    nextAttemptAt: finishedAt,
-    lastError: result.error ?? `HTTP ${result.statusCode}`,
+    lastError,
     failureReason: null,
   }
 }
@@ -237,7 +222,7 @@ function afterAttempt(
       }
     case 'retry': {
       const nextAttemptAt = nextRetryAt({ attemptsMade: scheduledNumber, failure: result, random, ...attempt })
-      const lastError = result.error ?? `HTTP ${result.statusCode}`
+      const lastError = retryError(result)
       if (nextAttemptAt === null)
         return { ...base, status: 'failed' as const, nextAttemptAt: null, lastError, failureReason: 'retries_exhausted' as const }
       return { ...base, status: 'pending' as const, nextAttemptAt, lastError, failureReason: null }
