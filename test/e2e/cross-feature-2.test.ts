@@ -3,12 +3,11 @@
  * combinations each feature's own tests do not reach. Notifications and answers signed with node:crypto and the
  * fixtures' throwaway keys.
  */
-import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
+import { runDurableObjectAlarm } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it, vi } from 'vitest'
 import { http, HttpResponse } from 'msw'
 import { orderStub } from '../../src/order/order-key'
-import type { OrderObject } from '../../src/order/order-object'
 import { network } from '../msw'
 import { awaitProjection, inOrderStore } from '../support/orders'
 import { ACCEPT, admin, forwardUrl, freshPayment, notify, orderView, ownKeys } from '../security/harness'
@@ -23,6 +22,7 @@ import {
   v3RefundNotify,
 } from '../support/refunds'
 import { closedOrder, saveQueryingMerchant } from '../support/closed-orders'
+import { setInstanceEnv } from '../support/instance-env'
 
 /** Alipay's TRADE_SUCCESS of the merchant's trade. */
 function alipayPayment(merchantId: string, outTradeNo: string, amount: number, tradeNo: string) {
@@ -135,9 +135,7 @@ describe('compaction × a payment awaiting confirmation', () => {
       const outTradeNo = freshOrderNo('COMPACTHELD')
       const tradeNo = `2026112222001${Date.now()}`
       const stub = orderStub(env, { merchantId, provider: 'alipay', outTradeNo })
-      await runInDurableObject(stub, (o: OrderObject) => {
-        ;(o as unknown as { env: Env }).env = { ...env, ORDER_RETENTION_DAYS: '0' } as unknown as Env
-      })
+      await setInstanceEnv(stub, { ...env, ORDER_RETENTION_DAYS: '0' } as unknown as Env)
       expect(await (await notify('alipay', merchantId, alipayPayment(merchantId, outTradeNo, 100, tradeNo))).text()).toBe('success')
       await runDurableObjectAlarm(stub)
       // A week and a day of failed queries later: the last one logs payment.unconfirmed and plans none.

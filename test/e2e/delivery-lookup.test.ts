@@ -13,6 +13,7 @@ import { network } from '../msw'
 import { admin, forwardUrl, freshPayment, notify, registerFixtureMerchant } from '../security/harness'
 import { getOrder } from '../support/gateway'
 import { objectStore, PROJECTION_WAIT } from '../support/orders'
+import { setInstanceEnv } from '../support/instance-env'
 
 const MERCHANT = 'delivery-lookup'
 const order = (outTradeNo: string) => orderStub(env, { merchantId: MERCHANT, provider: 'alipay', outTradeNo })
@@ -36,9 +37,7 @@ beforeEach(() => {
 describe('a delivery id', () => {
   it('names its object: the delivery is shown and replayed before D1 has it', async () => {
     const payment = freshPayment('alipay')
-    await runInDurableObject(order(payment.outTradeNo), (o: OrderObject) => {
-      ;(o as unknown as { env: Env }).env = { ...env, PROJECTION: refusingQueue }
-    })
+    await setInstanceEnv(order(payment.outTradeNo), { ...env, PROJECTION: refusingQueue })
     expect((await notify('alipay', MERCHANT, payment)).status).toBe(200)
     const [listed] = (await getOrder(MERCHANT, payment.outTradeNo)).deliveries
     expect(listed?.id).toMatch(/^dlv_o[A-Za-z0-9_-]{54}$/)
@@ -96,9 +95,7 @@ describe('a delivery id', () => {
     expect((await admin(`/admin/deliveries/${legacyId}/replay`, { method: 'POST' })).status).toBe(202)
 
     // Past its retention date the object keeps only its tombstone: D1 still lists the delivery, and the 404 says why.
-    await runInDurableObject(order(payment.outTradeNo), (o: OrderObject) => {
-      ;(o as unknown as { env: Env }).env = { ...env, ORDER_RETENTION_DAYS: '0' } as unknown as Env
-    })
+    await setInstanceEnv(order(payment.outTradeNo), { ...env, ORDER_RETENTION_DAYS: '0' } as unknown as Env)
     await vi.waitFor(async () => {
       await runDurableObjectAlarm(order(payment.outTradeNo))
       expect(await runInDurableObject(order(payment.outTradeNo), (o: OrderObject) => objectStore(o).compactedAt())).not.toBeNull()

@@ -8,10 +8,8 @@ import { env } from 'cloudflare:workers'
 import { Webhook } from 'standardwebhooks'
 import { http, HttpResponse } from 'msw'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { MAX_DELIVERY_ATTEMPTS } from '../../src/delivery/schedule'
 import { BREAKER_FAILING_MS } from '../../src/ops/breaker'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
-import type { OrderObject } from '../../src/order/order-object'
 import { admin, forwardUrl, freshPayment, merchantBody, notify, registerFixtureMerchant } from '../security/harness'
 import {
   alipayRefund,
@@ -23,12 +21,18 @@ import {
   type Received,
 } from '../support/operations'
 import { network } from '../msw'
-import { awaitProjection, inOrderStore, PROJECTION_WAIT } from '../support/orders'
+import { awaitProjection, inOrderStore, PROJECTION_WAIT, makeLastAttemptDue } from '../support/orders'
 import { merchantReplica, type MerchantReplica } from '../../src/merchants/merchant-replica'
 import { enableEndpointByOperator, monitorStub } from '../../src/ops/monitor'
 import type { MerchantMonitor } from '../../src/ops/monitor-object'
+import { setInstanceEnv } from '../support/instance-env'
 
 const OPS_SECRET = env.OPS_WEBHOOK_SECRET!
+/** The env of an order object whose merchant's monitor cannot be reached. */
+const WITHOUT_MONITORS = {
+  ...env,
+  MONITORS: { getByName: () => ({ deliveryRun: () => Promise.reject(new Error('monitor unreachable')) }) },
+} as unknown as Env
 
 afterEach(() => {
   vi.useRealTimers()
@@ -153,21 +157,12 @@ describe('delivery.exhausted while the merchant’s monitor cannot be reached', 
     const order = await pay(M)
     const stub = orderStub(env, order)
     // Every scheduled attempt but the last has failed; the last is due now.
-    await inOrderStore(order, (store) => {
-      for (const record of store.events.allRecords())
-        if (record.delivery !== null)
-          store.events.put({ ...record, delivery: { ...record.delivery, attempts: MAX_DELIVERY_ATTEMPTS - 1, nextAttemptAt: 0 } })
-    })
-    const objectEnv = (value: Env) =>
-      runInDurableObject(stub, (o: OrderObject) => {
-        ;(o as unknown as { env: Env }).env = value
-      })
+    await makeLastAttemptDue(order)
     // The run that meets the last failure cannot reach the monitor (logged monitor.unreachable).
-    const unreachable = { getByName: () => ({ deliveryRun: () => Promise.reject(new Error('monitor unreachable')) }) }
-    await objectEnv({ ...env, MONITORS: unreachable } as unknown as Env)
+    await setInstanceEnv(stub, WITHOUT_MONITORS)
     await runDurableObjectAlarm(stub)
     expect(await deliveryStates(order)).toMatchObject([{ status: 'failed', failure_reason: 'retries_exhausted' }])
-    await objectEnv(env)
+    await setInstanceEnv(stub, env)
     // The order's alarm comes back a minute later and tells it; later runs tell nothing more.
     vi.setSystemTime(Date.now() + 60_000)
     await runDurableObjectAlarm(stub)
@@ -344,14 +339,9 @@ describe('disabling and enabling an endpoint', () => {
     const stub = orderStub(env, order)
     // The order object cannot reach the merchant's monitor during the run that meets the 410 (logged
     // monitor.unreachable): the endpoint is never disabled merchant-wide, so its settings stay as they were.
-    await runInDurableObject(stub, (o: OrderObject) => {
-      const unreachable = { getByName: () => ({ deliveryRun: () => Promise.reject(new Error('monitor unreachable')) }) }
-      ;(o as unknown as { env: Env }).env = { ...env, MONITORS: unreachable } as unknown as Env
-    })
+    await setInstanceEnv(stub, WITHOUT_MONITORS)
     await runDurableObjectAlarm(stub)
-    await runInDurableObject(stub, (o: OrderObject) => {
-      ;(o as unknown as { env: Env }).env = env
-    })
+    await setInstanceEnv(stub, env)
     expect(await deliveryStates(order)).toMatchObject([{ status: 'failed', failure_reason: 'endpoint_gone' }])
     expect(await merchantForward(M)).not.toHaveProperty('disabled_at')
 

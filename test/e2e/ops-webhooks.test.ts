@@ -20,6 +20,7 @@ import { admin, FORWARD_SECRET, fixturePost, forwardUrl, notify, registerFixture
 import { merchantEndpoint, opsEndpoint, receive, runDailyCron, runMonitorAlarm, type Received } from '../support/operations'
 import { checkAllCertificates } from '../../src/ops/certificates'
 import { defaultRegistry } from '../../src/providers'
+import { setInstanceEnv } from '../support/instance-env'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -153,9 +154,7 @@ describe('the daily certificate check', () => {
 
 /** Runs the merchant's monitor object with `value` as its env (an ops webhook unset, say) until set again. */
 function monitorEnv(merchantId: string, value: Env): Promise<void> {
-  return runInDurableObject(monitorStub(env, merchantId), (instance: MerchantMonitor) => {
-    ;(instance as unknown as { env: Env }).env = value
-  })
+  return setInstanceEnv(monitorStub(env, merchantId), value)
 }
 
 describe('certificate.expiring before the ops webhook is configured', () => {
@@ -284,9 +283,7 @@ describe('the ops endpoint', () => {
     const M = 'ops-unset'
     await registerFixtureMerchant(M)
     const ops = opsEndpoint()
-    await runInDurableObject(monitorStub(env, M), (instance: MerchantMonitor) => {
-      ;(instance as unknown as { env: Env }).env = { ...env, OPS_WEBHOOK_URL: undefined, OPS_WEBHOOK_SECRET: undefined }
-    })
+    await setInstanceEnv(monitorStub(env, M), { ...env, OPS_WEBHOOK_URL: undefined, OPS_WEBHOOK_SECRET: undefined })
     expect((await admin(`/admin/merchants/${M}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
     expect(await runDurableObjectAlarm(monitorStub(env, M))).toBe(false)
     expect(ops).toEqual([])

@@ -31,6 +31,7 @@ import {
 import { alipayForm, encryptV3Resource, signAlipay, signV2, v2Xml, v3SignedHeaders } from '../security/signing'
 import { FORWARD, makePendingDue, objectStore, PROJECTION_WAIT, SETTINGS } from '../support/orders'
 import { receiveEvents, type ReceivedEvent } from '../support/refunds'
+import { setInstanceEnv } from '../support/instance-env'
 
 const MERCHANT = 'other-notifications'
 const TRANSFER_BILL_NO = '1330000071100999991182020050700019480'
@@ -251,9 +252,7 @@ describe('provider notifications about no order', () => {
     const received = receiveEvents(forwardUrl(merchantId))
     const subject = subjectStub(env, { merchantId, provider: 'wechatpay', subjectKey: TRANSFER_BILL_NO })
     // Retention of zero days: the subject is compacted as soon as it has nothing left to do.
-    await runInDurableObject(subject, (o: SubjectObject) => {
-      ;(o as unknown as { env: Env }).env = { ...env, ORDER_RETENTION_DAYS: '0' } as Env
-    })
+    await setInstanceEnv(subject, { ...env, ORDER_RETENTION_DAYS: '0' } as Env)
     const stored = () =>
       runInDurableObject(subject, (o: SubjectObject) => {
         const store = objectStore(o)
@@ -271,9 +270,7 @@ describe('provider notifications about no order', () => {
 
     // WeChat sends it again: still a duplicate, nothing forwarded again. (Retention back to a day first, or the
     // duplicate's own audit entry would be dropped in its turn at once.)
-    await runInDurableObject(subject, (o: SubjectObject) => {
-      ;(o as unknown as { env: Env }).env = { ...env, ORDER_RETENTION_DAYS: '1' } as Env
-    })
+    await setInstanceEnv(subject, { ...env, ORDER_RETENTION_DAYS: '1' } as Env)
     expect(await send(transferBillFinished, merchantId)).toEqual(ACCEPT['wechatpay.v3'])
     await forwarded(received, TRANSFER_BILL_NO, 1, 'wechatpay', merchantId)
     await vi.waitFor(async () => expect(await stored()).toEqual({ compacted: true, events: 0, trail: ['accepted', 'duplicate'] }))

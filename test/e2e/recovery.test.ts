@@ -14,6 +14,7 @@ import type { OrderObject } from '../../src/order/order-object'
 import { admin, FORWARD_SECRET, forwardUrl, freshPayment, notify, registerFixtureMerchant } from '../security/harness'
 import { alipayRefund, deliveryStates, merchantEndpoint, opsEndpoint, runAlarmsUntil, runMonitorAlarm } from '../support/operations'
 import { awaitProjection, inOrderStore, makePendingDue, objectStore } from '../support/orders'
+import { setInstanceEnv } from '../support/instance-env'
 
 const M = 'recover-acme'
 const RETRY_WINDOW_MS = DELIVERY_SCHEDULE_SECONDS.reduce((sum, s) => sum + s, 0) * 1000
@@ -307,9 +308,7 @@ describe('an endpoint down for longer than the retry schedule, recovered with on
     const order: OrderRef = { merchantId, provider: 'alipay', outTradeNo: payment.outTradeNo }
     const stub = orderStub(env, order)
     // Retention of zero days: the order is compacted as soon as it has nothing left to do.
-    await runInDurableObject(stub, (o: OrderObject) => {
-      ;(o as unknown as { env: Env }).env = { ...env, ORDER_RETENTION_DAYS: '0' } as unknown as Env
-    })
+    await setInstanceEnv(stub, { ...env, ORDER_RETENTION_DAYS: '0' } as unknown as Env)
     expect((await admin(`/admin/merchants/${merchantId}/endpoint/disable`, { method: 'POST' })).status).toBe(200)
     await runDurableObjectAlarm(stub)
     vi.setSystemTime(Date.now() + 1000)
@@ -351,9 +350,7 @@ describe('an endpoint down for longer than the retry schedule, recovered with on
     expect((await notify('alipay', merchantId, payment)).status).toBe(200)
     const order: OrderRef = { merchantId, provider: 'alipay', outTradeNo: payment.outTradeNo }
     const stub = orderStub(env, order)
-    await runInDurableObject(stub, (o: OrderObject) => {
-      ;(o as unknown as { env: Env }).env = { ...env, ORDER_RETENTION_DAYS: '0' } as unknown as Env
-    })
+    await setInstanceEnv(stub, { ...env, ORDER_RETENTION_DAYS: '0' } as unknown as Env)
     const refund = alipayRefund(payment.outTradeNo, { totalFen: 1000, refundedFen: 300, outBizNo: 'RF-X' })
     expect((await notify('alipay', merchantId, refund)).status).toBe(200)
     const [paid, refunded] = await runAlarmsUntil([order], (ds) => ds[0]?.status === 'failed')

@@ -19,6 +19,7 @@ import {
   SETTINGS,
   stubFor,
   uniqueOrder,
+  makeLastAttemptDue,
 } from '../support/orders'
 
 /** A merchant endpoint that answers with the given statuses in turn (then 200) and records every call. */
@@ -249,11 +250,7 @@ describe('a replay that comes while the delivery’s attempt is out', () => {
     const merchant = heldEndpoint()
     const { eventIds } = await ingest(order)
     // All but the last scheduled attempt failed; the last is due now.
-    await inOrderStore(order, (store) => {
-      for (const record of store.events.allRecords())
-        if (record.delivery !== null)
-          store.events.put({ ...record, delivery: { ...record.delivery, attempts: MAX_DELIVERY_ATTEMPTS - 1, nextAttemptAt: 0 } })
-    })
+    await makeLastAttemptDue(order)
     const [row] = await deliveryRows(order)
     const alarm = runAlarm(order)
     await merchant.attemptOut

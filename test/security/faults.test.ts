@@ -42,6 +42,7 @@ import {
   type ForwardedCall,
 } from './harness'
 import { inOrderStore, makePendingDue, objectStore, outboxCounts, PROJECTION_WAIT } from '../support/orders'
+import { setInstanceEnv } from '../support/instance-env'
 
 afterEach(() => vi.useRealTimers())
 
@@ -57,10 +58,7 @@ function outbox(ref: OrderRef): Promise<{ events: number; deliveries: number; se
 
 /** Makes D1 unreachable (or reachable again) for one order object, before or after it has any state. */
 function setOrderObjectD1(ref: OrderRef, db: D1Database): Promise<void> {
-  return runInDurableObject(orderStub(env, ref), (instance: OrderObject) => {
-    // `env` is the instance's own field (DurableObject base class): replacing it is what a test can do.
-    ;(instance as unknown as { env: Env }).env = { ...env, DB: db }
-  })
+  return setInstanceEnv(orderStub(env, ref), { ...env, DB: db })
 }
 
 describe('D1 unavailable', () => {

@@ -32,6 +32,7 @@ import {
   unavailableD1,
 } from './harness'
 import { makePendingDue, objectStore } from '../support/orders'
+import { setInstanceEnv } from '../support/instance-env'
 
 const MERCHANT_ID = 'leak'
 const COLD_MERCHANT_ID = 'leak-cold'
@@ -160,12 +161,10 @@ describe('no secret and no full signature leaks', () => {
     )
     const duringOutage = freshPayment('alipay', { identity: ownKeys(COLD_MERCHANT_ID) })
     signatures.add(duringOutage.signature)
-    await runInDurableObject(
-      orderStub(env, { merchantId: COLD_MERCHANT_ID, provider: 'alipay', outTradeNo: duringOutage.outTradeNo }),
-      (instance: OrderObject) => {
-        ;(instance as unknown as { env: Env }).env = { ...env, DB: d1.db }
-      },
-    )
+    await setInstanceEnv(orderStub(env, { merchantId: COLD_MERCHANT_ID, provider: 'alipay', outTradeNo: duringOutage.outTradeNo }), {
+      ...env,
+      DB: d1.db,
+    })
     await record(await callWorker(notifyRequest('alipay', COLD_MERCHANT_ID, duringOutage), { DB: d1.db }))
     await record(
       await callWorker(notifyRequest('wechatpay.v2', COLD_MERCHANT_ID, fixturePost('wechatpay.v2', v2Fixtures.cases.tamperedAmount)), {

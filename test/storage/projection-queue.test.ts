@@ -39,6 +39,7 @@ import {
   stubFor,
   uniqueOrder,
 } from '../support/orders'
+import { setInstanceEnv } from '../support/instance-env'
 
 beforeAll(async () => {
   await applyD1Migrations(env.DB_SHARD_1, env.TEST_MIGRATIONS)
@@ -70,9 +71,7 @@ function slowQueue(stub: DurableObjectStub<OrderObject>, onSend: () => void, wai
     await scheduler.wait(wait)
     await env.PROJECTION.send(record, options)
   }
-  return runInDurableObject(stub, (o: OrderObject) => {
-    ;(o as unknown as { env: Env }).env = { ...env, PROJECTION: { send } as unknown as Queue }
-  })
+  return setInstanceEnv(stub, { ...env, PROJECTION: { send } as unknown as Queue })
 }
 
 const orderRow = (db: D1Database, order: OrderRef) =>
@@ -167,9 +166,7 @@ describe('the hand-off to the queue', () => {
       send: () => Promise.reject(new Error('Queue send failed')),
       sendBatch: () => Promise.reject(new Error('Queue send failed')),
     }
-    await runInDurableObject(stub, (o: OrderObject) => {
-      ;(o as unknown as { env: Env }).env = { ...env, PROJECTION: refusing as unknown as Queue }
-    })
+    await setInstanceEnv(stub, { ...env, PROJECTION: refusing as unknown as Queue })
     await stub.ingest({ order, notification: paymentNotification(order), settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })
     const before = Date.now()
     await runDurableObjectAlarm(stub)
@@ -182,9 +179,7 @@ describe('the hand-off to the queue', () => {
     expect(state.alarm).toBeGreaterThanOrEqual(before + 29_000)
     expect(await orderRow(env.DB, order)).toBeNull()
 
-    await runInDurableObject(stub, (o: OrderObject) => {
-      ;(o as unknown as { env: Env }).env = env
-    })
+    await setInstanceEnv(stub, env)
     await runDurableObjectAlarm(stub)
     await vi.waitFor(async () => expect(await orderRow(env.DB, order)).toMatchObject({ status: 'paid' }), PROJECTION_WAIT)
   })
@@ -379,9 +374,7 @@ describe('shard assignment', () => {
  */
 async function paidWithNoRetention(order: OrderRef) {
   const stub = stubFor(order)
-  await runInDurableObject(stub, (o: OrderObject) => {
-    ;(o as unknown as { env: Env }).env = { ...env, ORDER_RETENTION_DAYS: '0' } as unknown as Env
-  })
+  await setInstanceEnv(stub, { ...env, ORDER_RETENTION_DAYS: '0' } as unknown as Env)
   const send = (notification: ReturnType<typeof paymentNotification>) =>
     stub.ingest({ order, notification, settings: SETTINGS, receivedAt: Date.now(), source: 'notify' })
   const payment = paymentNotification(order)
@@ -395,9 +388,7 @@ describe('order object storage', () => {
   it('a new payment writes 4 rows in ingest (2 schema rows of the table, the head, the event) and 1 in its alarm; a duplicate 1', async () => {
     const order = uniqueOrder('ROWS')
     network.use(http.post(FORWARD.url, () => HttpResponse.text('ok')))
-    await runInDurableObject(stubFor(order), (o: OrderObject) => {
-      ;(o as unknown as { env: Env }).env = { ...env, METER: 'on' } as Env
-    })
+    await setInstanceEnv(stubFor(order), { ...env, METER: 'on' } as Env)
     const meters = () =>
       capturedLines
         .filter((line) => line.includes('"meter.object"'))

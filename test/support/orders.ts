@@ -2,6 +2,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { expect, vi } from 'vitest'
 import { env } from 'cloudflare:workers'
+import { MAX_DELIVERY_ATTEMPTS } from '../../src/delivery/schedule'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
 import type { OrderObject } from '../../src/order/order-object'
 import type { NotificationEffect, VerifiedNotification } from '../../src/providers/core/types'
@@ -106,6 +107,16 @@ export async function runDueQuery(order: OrderRef): Promise<void> {
 /** Time travel for the outbox: makes every pending delivery due now, as if its backoff had elapsed. */
 export function makeDeliveriesDue(order: OrderRef): Promise<void> {
   return inOrderStore(order, makePendingDue)
+}
+
+/** The order's deliveries as if every scheduled attempt but the last had failed, the last due now. */
+export function makeLastAttemptDue(order: OrderRef): Promise<void> {
+  return inOrderStore(order, (store) => {
+    for (const record of store.events.allRecords()) {
+      if (record.delivery === null) continue
+      store.events.put({ ...record, delivery: { ...record.delivery, attempts: MAX_DELIVERY_ATTEMPTS - 1, nextAttemptAt: 0 } })
+    }
+  })
 }
 
 export function makePendingDue(store: OrderStore): void {
