@@ -1,8 +1,8 @@
 /**
- * @module The alarms. An order object's: refresh the forward settings, run a due order query and due
- * refund queries, drain the outbox, compute the next alarm from what storage then holds (with nothing left to do, the
- * retention date), hand the object's state to the projection queue, only then set that alarm, and compact the object
- * when its retention date has come. A subject object's: the same without queries.
+ * @module The alarms. An order object's: refresh the forward settings, drain the outbox, run a due order query and due
+ * refund queries, deliver what they found, compute the next alarm from what storage then holds (with nothing left to
+ * do, the retention date), hand the object's state to the projection queue, only then set that alarm, and compact the
+ * object when its retention date has come. A subject object's: the same without queries.
  *
  * The hand-off is at least once without marks in storage: every state change sets the alarm (durable), an alarm run
  * that could not hand off sets the next one, and a run moves its alarm on only once the queue took the state (a run
@@ -11,6 +11,7 @@
  */
 import { errorName, errorSummary, log } from '../lib/log'
 import { reportDeliveryRun } from '../ops/monitor'
+import { inFlight } from '../storage/order'
 import { enqueueProjection, laggingRecords, objectRecord } from '../storage/projection'
 import type { OrderContext } from './context'
 import { deliverHeadOfLine } from './delivery-runner'
@@ -44,10 +45,13 @@ export function runAlarm(ctx: OrderContext, reconciler: Reconciler, refunds: Ref
     const order = ctx.store.order.get()
     if (order === null) return
     await refreshForwardTarget(ctx, order.merchantId)
-    // Queries first: a payment or refund they find is delivered in this same run.
+    // The outbox first: a slow provider (up to 10 s a query, several queries a run) must not hold back a retry that is
+    // due (contract: the first retry within 10 s of the failed attempt).
+    let deliveryFailed = await deliver(ctx, order.merchantId)
     await reconciler.run(ctx, Date.now())
     await refunds.run(ctx, Date.now())
-    const deliveryFailed = await deliver(ctx, order.merchantId)
+    // Then what the queries found (or a delivery that came due meanwhile), in this same run.
+    if (!deliveryFailed && deliveryDue(ctx, Date.now())) deliveryFailed = await deliver(ctx, order.merchantId)
     // Computed from storage after the last await before the hand-off (an RPC that ran meanwhile may have added work; one
     // during the hand-off, or later, sets its own alarm).
     const now = Date.now()
@@ -176,6 +180,12 @@ async function handOff(ctx: OrderContext, merchantId: string): Promise<boolean> 
     log('warn', { event: 'projection.deferred', merchant_id: merchantId, out_trade_no: outTradeNo, error: errorSummary(error) })
     return false
   }
+}
+
+/** Whether the outbox's next delivery is due now (to attempt, or to refuse). */
+function deliveryDue({ store }: OrderContext, now: number): boolean {
+  const head = store.deliveries.headOfLine()
+  return head !== null && !inFlight(head, now) && (head.nextAttemptAt === null || head.nextAttemptAt <= now)
 }
 
 /** When the outbox next has something to do (a delivery, or telling the monitor of exhausted ones). */
