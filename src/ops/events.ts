@@ -26,7 +26,17 @@ export interface BuiltOpsEvent {
   body: string
 }
 
-export function opsEvent(type: OpsEventType, merchantId: string, data: object, now: number): BuiltOpsEvent {
+/** `id`: the event's own, when telling of it twice must give one event (else a fresh one). */
+export function opsEvent(type: OpsEventType, merchantId: string, data: object, now: number, id = newId('evt')): BuiltOpsEvent {
   const event: OpsEvent = { type, timestamp: new Date(now).toISOString(), data: { merchant_id: merchantId, ...data } }
-  return { id: newId('evt'), type, body: JSON.stringify(event) }
+  return { id, type, body: JSON.stringify(event) }
+}
+
+/**
+ * A delivery's `delivery.exhausted`, one per time its retries ran out: an order object that tells the monitor again
+ * (its last report's reply was lost) gives the same event, not a second alert. Sent again and failing again later, it
+ * has made more attempts: another event.
+ */
+export function exhaustedEventId(delivery: { delivery_id: string; attempts: number }): string {
+  return `evt_exhausted_${delivery.delivery_id}_${delivery.attempts}`
 }

@@ -8,7 +8,7 @@ import { errorSummary, log } from '../lib/log'
 import { disableEndpoint } from '../merchants/endpoint-state'
 import { MonitorStore, type EndpointHealthRow } from '../storage/monitor'
 import { recordAttempts, shouldTrip } from './breaker'
-import { opsEvent, type OpsEventType } from './events'
+import { exhaustedEventId, opsEvent, type OpsEventType } from './events'
 import { expiringCertificateNotices, rejectionSpike, type ExpiringCertificate } from './notices'
 import { drainOpsEvents } from './outbox'
 import { opsTarget } from './target'
@@ -26,7 +26,7 @@ export class MerchantMonitor extends DurableObject<Env> {
   async deliveryRun(report: DeliveryRunReport): Promise<void> {
     const { merchantId } = report
     this.store.rememberMerchant(merchantId)
-    for (const delivery of report.exhausted) this.enqueue('delivery.exhausted', merchantId, delivery)
+    for (const delivery of report.exhausted) this.enqueue('delivery.exhausted', merchantId, delivery, exhaustedEventId(delivery))
     if (report.url !== null && report.attempts.length > 0) {
       const health = recordAttempts(this.store.health(), report.url, report.attempts, this.store.enabledAt())
       this.store.saveHealth(health)
@@ -105,10 +105,10 @@ export class MerchantMonitor extends DurableObject<Env> {
   }
 
   /** Queues an operational webhook, when an ops endpoint is configured (none are kept for a later one). */
-  private enqueue(type: OpsEventType, merchantId: string, data: object): void {
+  private enqueue(type: OpsEventType, merchantId: string, data: object, id?: string): void {
     if (opsTarget(this.env) === null) return
     const now = Date.now()
-    this.store.addOpsEvent(opsEvent(type, merchantId, data, now), now)
+    this.store.addOpsEvent(opsEvent(type, merchantId, data, now, id), now)
   }
 
   private async wake(): Promise<void> {

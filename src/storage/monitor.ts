@@ -145,12 +145,14 @@ export class MonitorStore {
     )
   }
 
+  /** Queues an event; one whose id is queued already (told twice) is kept as it is. */
   addOpsEvent(event: { id: string; type: string; body: string }, now: number): void {
     const at = new Date(now).toISOString()
     // Sent (or given up on) long ago: nobody reads them any more.
     this.sql.exec(`DELETE FROM ops_events WHERE status != 'pending' AND updated_at < ?`, new Date(now - OPS_EVENTS_KEPT_MS).toISOString())
     this.sql.exec(
-      `INSERT INTO ops_events (id, type, body, status, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)`,
+      `INSERT INTO ops_events (id, type, body, status, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)
+       ON CONFLICT (id) DO NOTHING`,
       event.id,
       event.type,
       event.body,

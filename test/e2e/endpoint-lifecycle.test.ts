@@ -25,6 +25,7 @@ import { awaitProjection, inOrderStore, PROJECTION_WAIT, makeLastAttemptDue } fr
 import { merchantReplica, type MerchantReplica } from '../../src/merchants/merchant-replica'
 import { enableEndpointByOperator, monitorStub } from '../../src/ops/monitor'
 import type { MerchantMonitor } from '../../src/ops/monitor-object'
+import type { DeliveryRunReport } from '../../src/ops/types'
 import { setInstanceEnv } from '../support/instance-env'
 
 const OPS_SECRET = env.OPS_WEBHOOK_SECRET!
@@ -166,6 +167,37 @@ describe('delivery.exhausted while the merchant’s monitor cannot be reached', 
     // The order's alarm comes back a minute later and tells it; later runs tell nothing more.
     vi.setSystemTime(Date.now() + 60_000)
     await runDurableObjectAlarm(stub)
+    await runDurableObjectAlarm(stub)
+    await runMonitorAlarm(M)
+    expect(ops.map((e) => [e.type, e.data.out_trade_no])).toEqual([['delivery.exhausted', order.outTradeNo]])
+  })
+
+  it('told again because the monitor’s reply was lost is one event, not a second alert', async () => {
+    const M = 'exhausted-reply-lost'
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.parse('2031-09-02T00:00:00Z'))
+    await registerFixtureMerchant(M)
+    merchantEndpoint(forwardUrl(M), () => 500)
+    const ops = opsEndpoint(M)
+    const order = await pay(M)
+    const stub = orderStub(env, order)
+    await makeLastAttemptDue(order)
+    // The monitor takes the run's report, but its reply never reaches the order object, which tells it again later.
+    const replyLost = {
+      ...env,
+      MONITORS: {
+        getByName: (name: string) => ({
+          deliveryRun: async (report: DeliveryRunReport) => {
+            await env.MONITORS.getByName(name).deliveryRun(report)
+            throw new Error('reply lost')
+          },
+        }),
+      },
+    } as unknown as Env
+    await setInstanceEnv(stub, replyLost)
+    await runDurableObjectAlarm(stub)
+    await setInstanceEnv(stub, env)
+    vi.setSystemTime(Date.now() + 60_000)
     await runDurableObjectAlarm(stub)
     await runMonitorAlarm(M)
     expect(ops.map((e) => [e.type, e.data.out_trade_no])).toEqual([['delivery.exhausted', order.outTradeNo]])
