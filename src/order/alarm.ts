@@ -9,9 +9,9 @@
  * cut short by a reset comes back); a run after a restart sends the state again (the consumer ignores what it already
  * has).
  */
+import { ATTEMPTS_PER_RUN } from '../delivery/attempt'
 import { errorName, errorSummary, log } from '../lib/log'
 import { reportDeliveryRun } from '../ops/monitor'
-import { inFlight } from '../storage/order'
 import { enqueueProjection, laggingRecords, objectRecord } from '../storage/projection'
 import type { OrderContext } from './context'
 import { deliverHeadOfLine } from './delivery-runner'
@@ -47,11 +47,18 @@ export function runAlarm(ctx: OrderContext, reconciler: Reconciler, refunds: Ref
     await refreshForwardTarget(ctx, order.merchantId)
     // The outbox first: a slow provider (up to 10 s a query, several queries a run) must not hold back a retry that is
     // due (contract: the first retry within 10 s of the failed attempt).
-    let deliveryFailed = await deliver(ctx, order.merchantId)
+    const drained = await deliver(ctx, order.merchantId, ATTEMPTS_PER_RUN)
+    let deliveryFailed = drained.failed
+    const writtenBefore = ctx.store.written().rows
     await reconciler.run(ctx, Date.now())
     await refunds.run(ctx, Date.now())
-    // Then what the queries found (or a delivery that came due meanwhile), in this same run.
-    if (!deliveryFailed && deliveryDue(ctx, Date.now())) deliveryFailed = await deliver(ctx, order.merchantId)
+    const attemptsLeft = ATTEMPTS_PER_RUN - drained.requests
+    if (!deliveryFailed && attemptsLeft > 0 && ctx.store.written().rows !== writtenBefore) {
+      // What the queries found (or an RPC stored meanwhile) goes in this same run, within the run's attempts, and to
+      // the endpoint as it is now: the first drain's report may have tripped the breaker.
+      await refreshForwardTarget(ctx, order.merchantId)
+      deliveryFailed = (await deliver(ctx, order.merchantId, attemptsLeft)).failed
+    }
     // Computed from storage after the last await before the hand-off (an RPC that ran meanwhile may have added work; one
     // during the hand-off, or later, sets its own alarm).
     const now = Date.now()
@@ -67,7 +74,7 @@ export function runSubjectAlarm(ctx: OrderContext): Promise<void> {
     const subject = ctx.store.subject.get()
     if (subject === null) return
     await refreshForwardTarget(ctx, subject.merchantId)
-    const deliveryFailed = await deliver(ctx, subject.merchantId)
+    const deliveryFailed = (await deliver(ctx, subject.merchantId, ATTEMPTS_PER_RUN)).failed
     const now = Date.now()
     await handOffThenRetain(ctx, subject.merchantId, outboxDueAt(ctx, now, deliveryFailed), now)
   })
@@ -97,8 +104,11 @@ async function handOffThenRetain(ctx: OrderContext, merchantId: string, next: nu
   }
 }
 
-/** Drains the outbox; returns whether the step failed unexpectedly (it only delays the deliveries). */
-async function deliver(ctx: OrderContext, merchantId: string): Promise<boolean> {
+/**
+ * Drains the outbox, with at most `maxAttempts` attempts; returns whether the step failed unexpectedly (it only delays
+ * the deliveries), and how many requests it made.
+ */
+async function deliver(ctx: OrderContext, merchantId: string, maxAttempts: number): Promise<{ failed: boolean; requests: number }> {
   const { env, store } = ctx
   // A subject object's deliveries belong to no order.
   const outTradeNo = store.order.get()?.outTradeNo ?? null
@@ -108,10 +118,11 @@ async function deliver(ctx: OrderContext, merchantId: string): Promise<boolean> 
       openSecrets: (target) => openForwardSecrets(env, merchantId, target),
       allowLoopback: allowsLoopback(env),
       refreshTarget: () => refreshForwardTarget(ctx, merchantId),
+      maxAttempts,
     })
-    // Deliveries whose retries ran out in an earlier run, when the monitor could not be told then, are told now.
-    const untold = store.exhaustedUntold().filter((id) => !outcome.exhausted.some((d) => d.id === id))
-    const exhausted = [...untold.flatMap((id) => store.deliveries.get(id) ?? []), ...outcome.exhausted]
+    // Deliveries whose retries ran out in an earlier run (or drain), when the monitor could not be told then, are told
+    // now, as they were then: the same exhaustion is the same event (its id names the attempt count).
+    const exhausted = [...store.exhaustedUntold(), ...outcome.exhausted]
     // The merchant's monitor hears of failures here (circuit breaker, a 410 disables the endpoint merchant-wide,
     // deliveries whose retries ran out), and of a success that ends an order's failures; plain successes reach it
     // from the projection consumer, once per batch, so a busy merchant's monitor is not called per delivery.
@@ -133,13 +144,13 @@ async function deliver(ctx: OrderContext, merchantId: string): Promise<boolean> 
         })),
       })
       // An alert must not be lost with the monitor out of reach: kept, and told by a later run (DELIVERY_ERROR_RETRY_MS).
-      store.keepExhaustedUntold(told ? [] : exhausted.map((d) => d.id))
+      store.keepExhaustedUntold(told ? [] : exhausted)
     }
-    return false
+    return { failed: false, requests: outcome.requests }
   } catch (error) {
     // Never lose the alarm over it (e.g. a MASTER_KEY that no longer opens the stored secret).
     log('error', { event: 'delivery.step_failed', merchant_id: merchantId, out_trade_no: outTradeNo, error: errorName(error) })
-    return true
+    return { failed: true, requests: 0 }
   }
 }
 
@@ -180,12 +191,6 @@ async function handOff(ctx: OrderContext, merchantId: string): Promise<boolean> 
     log('warn', { event: 'projection.deferred', merchant_id: merchantId, out_trade_no: outTradeNo, error: errorSummary(error) })
     return false
   }
-}
-
-/** Whether the outbox's next delivery is due now (to attempt, or to refuse). */
-function deliveryDue({ store }: OrderContext, now: number): boolean {
-  const head = store.deliveries.headOfLine()
-  return head !== null && !inFlight(head, now) && (head.nextAttemptAt === null || head.nextAttemptAt <= now)
 }
 
 /** When the outbox next has something to do (a delivery, or telling the monitor of exhausted ones). */

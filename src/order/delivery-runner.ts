@@ -23,6 +23,8 @@ export interface DeliveryContext {
   attemptTimeoutMs?: number
   /** Stores the merchant's current forward settings: before each attempt after a run's first. */
   refreshTarget?: () => Promise<void>
+  /** At most this many attempts (the run's whole share, `ATTEMPTS_PER_RUN`, unless a caller drains twice). */
+  maxAttempts?: number
 }
 
 export interface DeliveryOwner {
@@ -46,13 +48,15 @@ export interface DeliveryOutcome {
   attempts: AttemptReport[]
   /** Deliveries whose last scheduled attempt failed in this run (for `delivery.exhausted`). */
   exhausted: DeliveryRow[]
+  /** How many requests this run made (attempts the breaker does not count included). */
+  requests: number
 }
 
 export async function deliverHeadOfLine(store: OrderStore, context: DeliveryContext): Promise<DeliveryOutcome> {
   const clock = context.now ?? Date.now
   const random = context.random ?? Math.random
-  const outcome: DeliveryOutcome = { goneUrl: null, url: null, attempts: [], exhausted: [] }
-  for (let i = 0; i < ATTEMPTS_PER_RUN; i++) {
+  const outcome: DeliveryOutcome = { goneUrl: null, url: null, attempts: [], exhausted: [], requests: 0 }
+  for (let i = 0; i < (context.maxAttempts ?? ATTEMPTS_PER_RUN); i++) {
     let head = store.deliveries.headOfLine()
     if (head === null) return outcome
     if (i > 0 && context.refreshTarget !== undefined) {
@@ -90,6 +94,7 @@ export async function deliverHeadOfLine(store: OrderStore, context: DeliveryCont
       secrets: await context.openSecrets(target),
     })
     const result = await attemptDelivery({ url: target.url, body: event.body, headers, now: clock, timeoutMs: context.attemptTimeoutMs })
+    outcome.requests++
 
     // The row may have changed while we were waiting on the merchant: re-read it.
     const current = store.deliveries.get(head.id)

@@ -8,6 +8,7 @@ import { env } from 'cloudflare:workers'
 import { Webhook } from 'standardwebhooks'
 import { http, HttpResponse } from 'msw'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { MAX_DELIVERY_ATTEMPTS } from '../../src/delivery/schedule'
 import { BREAKER_FAILING_MS } from '../../src/ops/breaker'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
 import { admin, forwardUrl, freshPayment, merchantBody, notify, registerFixtureMerchant } from '../security/harness'
@@ -15,6 +16,7 @@ import {
   alipayRefund,
   deliveryStates,
   merchantEndpoint,
+  MONITOR_REPLY_LOST,
   opsEndpoint,
   runAlarmsUntil,
   runMonitorAlarm,
@@ -25,7 +27,6 @@ import { awaitProjection, inOrderStore, PROJECTION_WAIT, makeLastAttemptDue } fr
 import { merchantReplica, type MerchantReplica } from '../../src/merchants/merchant-replica'
 import { enableEndpointByOperator, monitorStub } from '../../src/ops/monitor'
 import type { MerchantMonitor } from '../../src/ops/monitor-object'
-import type { DeliveryRunReport } from '../../src/ops/types'
 import { setInstanceEnv } from '../support/instance-env'
 
 const OPS_SECRET = env.OPS_WEBHOOK_SECRET!
@@ -183,24 +184,64 @@ describe('delivery.exhausted while the merchant’s monitor cannot be reached', 
     const stub = orderStub(env, order)
     await makeLastAttemptDue(order)
     // The monitor takes the run's report, but its reply never reaches the order object, which tells it again later.
-    const replyLost = {
-      ...env,
-      MONITORS: {
-        getByName: (name: string) => ({
-          deliveryRun: async (report: DeliveryRunReport) => {
-            await env.MONITORS.getByName(name).deliveryRun(report)
-            throw new Error('reply lost')
-          },
-        }),
-      },
-    } as unknown as Env
-    await setInstanceEnv(stub, replyLost)
+    await setInstanceEnv(stub, MONITOR_REPLY_LOST)
     await runDurableObjectAlarm(stub)
     await setInstanceEnv(stub, env)
     vi.setSystemTime(Date.now() + 60_000)
     await runDurableObjectAlarm(stub)
     await runMonitorAlarm(M)
     expect(ops.map((e) => [e.type, e.data.out_trade_no])).toEqual([['delivery.exhausted', order.outTradeNo]])
+  })
+
+  it('kept by an earlier version as a delivery id alone is told, as the delivery now is', async () => {
+    const M = 'exhausted-kept-as-id'
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.parse('2031-09-04T00:00:00Z'))
+    await registerFixtureMerchant(M)
+    merchantEndpoint(forwardUrl(M), () => 500)
+    const ops = opsEndpoint(M)
+    const order = await pay(M)
+    const stub = orderStub(env, order)
+    await makeLastAttemptDue(order)
+    await setInstanceEnv(stub, WITHOUT_MONITORS)
+    await runDurableObjectAlarm(stub)
+    await setInstanceEnv(stub, env)
+    // The head as the version before kept it: the delivery's id.
+    await inOrderStore(order, (store) => {
+      const [delivery] = store.deliveries.all()
+      ;(store as unknown as { head: { update(change: (head: { exhaustedUntold?: unknown }) => void): void } }).head.update((head) => {
+        head.exhaustedUntold = [delivery!.id]
+      })
+    })
+    vi.setSystemTime(Date.now() + 60_000)
+    await runDurableObjectAlarm(stub)
+    await runMonitorAlarm(M)
+    expect(ops.map((e) => [e.type, e.data.attempts])).toEqual([['delivery.exhausted', MAX_DELIVERY_ATTEMPTS]])
+    expect(await inOrderStore(order, (store) => store.exhaustedUntold())).toEqual([])
+  })
+
+  it('told again after a later event sent the delivery again is still the one event, as it ran out', async () => {
+    const M = 'exhausted-retold-after-requeue'
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.parse('2031-09-03T00:00:00Z'))
+    await registerFixtureMerchant(M)
+    merchantEndpoint(forwardUrl(M), () => 500)
+    const ops = opsEndpoint(M)
+    const order = await pay(M)
+    const stub = orderStub(env, order)
+    await makeLastAttemptDue(order)
+    await setInstanceEnv(stub, MONITOR_REPLY_LOST)
+    await runDurableObjectAlarm(stub)
+    await setInstanceEnv(stub, env)
+    // A refund arrives before the re-tell: the failed payment delivery goes back into the line, and is attempted again.
+    vi.setSystemTime(Date.now() + 10_000)
+    const refund = alipayRefund(order.outTradeNo, { totalFen: 100, refundedFen: 30, outBizNo: 'RF-1' })
+    expect((await notify('alipay', M, refund)).status).toBe(200)
+    vi.setSystemTime(Date.now() + 60_000)
+    await runDurableObjectAlarm(stub)
+    await runMonitorAlarm(M)
+    const exhausted = ops.filter((e) => e.type === 'delivery.exhausted')
+    expect(exhausted.map((e) => [e.data.event_type, e.data.attempts])).toEqual([['payment.succeeded', MAX_DELIVERY_ATTEMPTS]])
   })
 })
 

@@ -1,9 +1,10 @@
 /**
- * An order's alarm with a delivery retry and provider queries both due, through the real Worker (Alipay's answers
- * signed by node:crypto): the retry goes before the queries, so a slow provider does not hold it back (contract: the
- * first retry within 10 s of the failed attempt), and what the queries find is delivered in the same run.
+ * An order's alarm with deliveries and provider queries both due, through the real Worker (Alipay's answers signed by
+ * node:crypto): the retry goes before the queries, so a slow provider does not hold it back (contract: the first retry
+ * within 10 s of the failed attempt), and what the queries find is delivered in the same run, within the run's
+ * attempts, to the endpoint as it then is, with one alert for one exhaustion.
  */
-import { runDurableObjectAlarm } from 'cloudflare:test'
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { http, HttpResponse } from 'msw'
 import { describe, expect, it, vi } from 'vitest'
@@ -11,7 +12,16 @@ import { orderStub, type OrderRef } from '../../src/order/order-key'
 import { admin, forwardUrl, notify } from '../security/harness'
 import { freshOrderNo } from '../security/signing'
 import { alipayTrade, saveQueryingMerchant } from '../support/closed-orders'
-import { inOrderStore, makeDeliveriesDue } from '../support/orders'
+import { inOrderStore, makeDeliveriesDue, makeLastAttemptDue } from '../support/orders'
+import { deliveryStates, merchantEndpoint, MONITOR_REPLY_LOST, opsEndpoint, runMonitorAlarm } from '../support/operations'
+import { setInstanceEnv } from '../support/instance-env'
+import { ATTEMPTS_PER_RUN } from '../../src/delivery/attempt'
+import { MAX_DELIVERY_ATTEMPTS } from '../../src/delivery/schedule'
+import { BREAKER_FAILING_MS } from '../../src/ops/breaker'
+import { monitorStub } from '../../src/ops/monitor'
+import type { MerchantMonitor } from '../../src/ops/monitor-object'
+import { addEvent } from '../../src/order/outbox'
+import { MonitorStore } from '../../src/storage/monitor'
 import { network } from '../msw'
 import { ALIPAY_GATEWAY, alipayRefundQueryReply, holdFirstAlipayRequest, type QueryLog } from '../support/refunds'
 
@@ -64,5 +74,93 @@ describe("an order's alarm with a retry and a refund query due", () => {
     expect(refundQueries.asked).toEqual(['R1'])
     // The refund the answer settled, delivered by the same run.
     expect(received).toEqual(['payment.succeeded', 'payment.succeeded', 'refund.succeeded'])
+  })
+})
+
+/** A paid Alipay order of a querying merchant, its deliveries' last attempt due, and refund R1's query due (settled). */
+async function lastAttemptAndRefundQueryDue(merchantId: string): Promise<OrderRef> {
+  await saveQueryingMerchant(merchantId)
+  const outTradeNo = freshOrderNo('RBQL')
+  const order: OrderRef = { merchantId, provider: 'alipay', outTradeNo }
+  const paid = await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 100, 'TRADE_SUCCESS', `2026112222001${Date.now()}`))
+  expect(await paid.text()).toBe('success')
+  const put = await admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}/refunds/R1`, {
+    method: 'PUT',
+    body: JSON.stringify({ amount: 30 }),
+  })
+  expect(put.status).toBe(200)
+  await makeLastAttemptDue(order)
+  await inOrderStore(order, (store) => store.refunds.save({ ...store.refunds.get('R1')!, nextQueryAt: 0 }, new Date().toISOString()))
+  network.use(
+    http.post(ALIPAY_GATEWAY, async ({ request }) => {
+      const form = new URLSearchParams(await request.text())
+      if (form.get('method') !== 'alipay.trade.fastpay.refund.query') return undefined
+      return alipayRefundQueryReply(form, [{ outTradeNo, outRefundNo: 'R1', amount: 30, total: 100 }], { asked: [] })
+    }),
+  )
+  return order
+}
+
+describe("an order's alarm whose refund query finds a refund after its last delivery attempt failed", () => {
+  it('tells the exhaustion once, though the refund sent the delivery again in the same run (the first report’s reply lost)', async () => {
+    const M = 'retry-queries-one-alert'
+    const ops = opsEndpoint(M)
+    merchantEndpoint(forwardUrl(M), () => 500)
+    const order = await lastAttemptAndRefundQueryDue(M)
+    const stub = orderStub(env, order)
+    await setInstanceEnv(stub, MONITOR_REPLY_LOST)
+    await runDurableObjectAlarm(stub)
+    await setInstanceEnv(stub, env)
+    await runMonitorAlarm(M)
+    const exhausted = ops.filter((e) => e.type === 'delivery.exhausted')
+    expect(exhausted.map((e) => [e.data.event_type, e.data.attempts])).toEqual([['payment.succeeded', MAX_DELIVERY_ATTEMPTS]])
+  })
+
+  it('sends nothing more to an endpoint the failed attempt made the breaker disable', async () => {
+    const M = 'retry-queries-breaker'
+    const requests: number[] = []
+    merchantEndpoint(forwardUrl(M), () => {
+      requests.push(Date.now())
+      return 500
+    })
+    const order = await lastAttemptAndRefundQueryDue(M)
+    // Every attempt has failed for 5 days: the next failure reported trips the breaker.
+    const now = Date.now()
+    await runInDurableObject(monitorStub(env, M), (_m: MerchantMonitor, state) => {
+      const store = new MonitorStore(state.storage.sql)
+      store.rememberMerchant(M)
+      store.saveHealth({
+        url: forwardUrl(M),
+        failingSince: now - BREAKER_FAILING_MS - 60_000,
+        lastFailureAt: now - 60_000,
+        lastSuccessAt: null,
+      })
+    })
+    const before = requests.length
+    await runDurableObjectAlarm(orderStub(env, order))
+    const { forward } = (await (await admin(`/admin/merchants/${M}`)).json()) as { forward: { disabled_at?: string } }
+    expect(forward.disabled_at).toBeDefined()
+    expect(requests.length - before).toBe(1)
+    // The refund's event waits as failed for recovery, as every event of a disabled endpoint does.
+    expect((await deliveryStates(order)).map((d) => [d.status, d.failure_reason])).toEqual([
+      ['failed', 'endpoint_disabled'],
+      ['failed', 'endpoint_disabled'],
+    ])
+  })
+
+  it('makes at most ATTEMPTS_PER_RUN attempts in the run, both drains together', async () => {
+    const M = 'retry-queries-attempts'
+    const received = merchantEndpoint(forwardUrl(M), () => 200)
+    const order = await lastAttemptAndRefundQueryDue(M)
+    // More deliveries due than one run may attempt.
+    await inOrderStore(order, (store) => {
+      for (let i = 0; i < ATTEMPTS_PER_RUN; i++) {
+        const event = { type: 'refund.succeeded', timestamp: new Date().toISOString(), data: { n: i } } as never
+        addEvent(store, event, 'alipay', Date.now())
+      }
+    })
+    const before = received.length
+    await runDurableObjectAlarm(orderStub(env, order))
+    expect(received.length - before).toBe(ATTEMPTS_PER_RUN)
   })
 })

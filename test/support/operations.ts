@@ -9,6 +9,7 @@ import { vi } from 'vitest'
 import worker from '../../src/index'
 import { orderStub, type OrderRef } from '../../src/order/order-key'
 import { monitorStub } from '../../src/ops/monitor'
+import type { DeliveryRunReport } from '../../src/ops/types'
 import { network, OPS_URL } from '../msw'
 import { alipayForm, alipayPaymentParams, signAlipay, type SignedNotify } from '../security/signing'
 import { deliveryRows, type DeliveryRowView } from './orders'
@@ -91,6 +92,19 @@ export async function runAlarmsUntil(
   }
   throw new Error(`deliveries did not settle within ${maxRounds} rounds`)
 }
+
+/** An order object's env whose merchant's monitor takes each report, but whose reply never reaches the object. */
+export const MONITOR_REPLY_LOST = {
+  ...env,
+  MONITORS: {
+    getByName: (name: string) => ({
+      deliveryRun: async (report: DeliveryRunReport) => {
+        await env.MONITORS.getByName(name).deliveryRun(report)
+        throw new Error('reply lost')
+      },
+    }),
+  },
+} as unknown as Env
 
 /** Runs the merchant's monitor alarm: its operational webhooks are sent now. */
 export async function runMonitorAlarm(merchantId: string): Promise<void> {

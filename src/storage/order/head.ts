@@ -3,7 +3,7 @@
  * the provider queries planned, the accepted notifications), so a transaction that touches several of them still
  * writes one row.
  */
-import type { ForwardTargetRow, NotificationRow, OrderRow, ReconciliationRow, SubjectRef } from './records'
+import type { Exhaustion, ForwardTargetRow, NotificationRow, OrderRow, ReconciliationRow, SubjectRef } from './records'
 import type { RecordStore } from './record-store'
 
 export interface HeadRecord {
@@ -18,8 +18,11 @@ export interface HeadRecord {
   accepted?: Record<string, NotificationRow>
   /** Set once the object was reduced to its tombstone (retention). */
   compactedAt?: string
-  /** Deliveries whose retries ran out and whose monitor could not be told yet (`delivery.exhausted`). */
-  exhaustedUntold?: string[]
+  /**
+   * Deliveries whose retries ran out and whose monitor could not be told yet (`delivery.exhausted`), as they were then
+   * (a delivery id alone in heads written before those were kept).
+   */
+  exhaustedUntold?: Array<Exhaustion | string>
 }
 
 export class Head {

@@ -11,6 +11,7 @@ import { NotificationTables } from './notifications'
 import { OrderStateTable } from './order-state'
 import { ReconciliationTable } from './reconciliation'
 import { RecordStore } from './record-store'
+import type { Exhaustion } from './records'
 import { RefundTable } from './refunds'
 import { SubjectTable } from './subject'
 
@@ -85,18 +86,27 @@ export class OrderStore {
     )
   }
 
-  /** Deliveries whose retries ran out that the merchant's monitor has not been told of yet. */
-  exhaustedUntold(): string[] {
-    return this.head.read().exhaustedUntold ?? []
+  /**
+   * Deliveries whose retries ran out that the merchant's monitor has not been told of yet, as they were then: one sent
+   * again since (a later event, a replay) is still told of as it ran out.
+   */
+  exhaustedUntold(): Exhaustion[] {
+    return (this.head.read().exhaustedUntold ?? []).flatMap((kept) => {
+      if (typeof kept !== 'string') return [kept]
+      const delivery = this.deliveries.get(kept)
+      return delivery === null ? [] : [exhaustion(delivery)]
+    })
   }
 
-  /** Keeps `ids` as not told yet (none: all told); writes the head only when that changes. */
-  keepExhaustedUntold(ids: readonly string[]): void {
-    const before = this.exhaustedUntold()
-    if (before.length === ids.length && before.every((id, i) => id === ids[i])) return
+  /** Keeps `untold` as not told yet (none: all told); writes the head only when that changes. */
+  keepExhaustedUntold(untold: readonly Exhaustion[]): void {
+    const before = this.head.read().exhaustedUntold ?? []
+    if (before.length === 0 && untold.length === 0) return
+    const kept = untold.map(exhaustion)
+    if (JSON.stringify(before) === JSON.stringify(kept)) return
     this.head.update((head) => {
-      if (ids.length === 0) delete head.exhaustedUntold
-      else head.exhaustedUntold = [...ids]
+      if (kept.length === 0) delete head.exhaustedUntold
+      else head.exhaustedUntold = kept
     })
   }
 
@@ -151,4 +161,10 @@ export class OrderStore {
   reading(): StorageMeter & { attributed: StorageMeter } {
     return { ...this.written(), attributed: { rows: this.attributedRows, alarms: this.attributedAlarms } }
   }
+}
+
+/** What is kept of a delivery whose retries ran out (a row's other fields are not part of it). */
+export function exhaustion(delivery: Exhaustion): Exhaustion {
+  const { id, eventId, eventType, attempts, lastStatusCode, lastError } = delivery
+  return { id, eventId, eventType, attempts, lastStatusCode, lastError }
 }

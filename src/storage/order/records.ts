@@ -107,6 +107,9 @@ export interface DeliveryRow {
   updatedAt: string
 }
 
+/** A delivery as it was when its retries ran out: what `delivery.exhausted` tells (its id names this exhaustion). */
+export type Exhaustion = Pick<DeliveryRow, 'id' | 'eventId' | 'eventType' | 'attempts' | 'lastStatusCode' | 'lastError'>
+
 export interface AttemptRow {
   deliveryId: string
   number: number
