@@ -39,7 +39,7 @@ function localGateway(): string {
   }
 }
 
-/** Loopback names of this machine: the dev gateway listens on all of them. */
+/** Loopback names of this machine, each naming the dev gateway's origin (it listens on 127.0.0.1, where localhost goes). */
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 
 /** Whether `origin` is `npm run dev`'s gateway, by any loopback name of it (http://127.0.0.1:8787 as localhost:8787). */

@@ -136,7 +136,9 @@ function printEvent(event, { id, attempt, status, failsLeft, printJson, body }) 
     rows.push(['amount', amountText(data.amount, data.currency)])
   }
   rows.push(['transaction', data.transaction_id])
-  rows.push([event?.type === 'payment.succeeded' ? 'paid at' : 'at', event?.timestamp])
+  // A payment's own time, not the event's: a payment first known from a WeChat Pay refund has none (`paid_at` null).
+  if (event?.type === 'payment.succeeded') rows.push(['paid at', data.paid_at ?? 'not known (the refund that reported it gives no time)'])
+  else rows.push(['at', event?.timestamp])
   rows.push(['webhook-id', id])
   for (const [label, value] of rows) if (value !== null && value !== undefined) console.log(`  ${label.padEnd(12)}${value}`)
   const note = status === 200 ? '' : `  (--fail: ${failsLeft} more to fail; the gateway retries with the same webhook-id)`
