@@ -26,6 +26,8 @@ import { allowsLoopback } from '../lib/outbound-url'
 const PROJECTION_RETRY_MS = 30_000
 /** How soon an alarm whose delivery step failed unexpectedly runs again. */
 const DELIVERY_ERROR_RETRY_MS = 60_000
+/** A retry due within this long goes before the provider queries (the schedule's first two come 5 s and 30 s apart). */
+const QUERIES_WAIT_FOR_RETRY_MS = 60_000
 
 /**
  * Runs an alarm with `projection.alarmRunning` set. While it runs, `getAlarm()` answers null, yet the run may still owe
@@ -45,26 +47,32 @@ export function runAlarm(ctx: OrderContext, reconciler: Reconciler, refunds: Ref
     const order = ctx.store.order.get()
     if (order === null) return
     await refreshForwardTarget(ctx, order.merchantId)
-    // The outbox first: a slow provider (up to 10 s a query, several queries a run) must not hold back a retry that is
-    // due (contract: the first retry within 10 s of the failed attempt).
+    // The outbox first, and the queries only in a run with no retry due within the minute: a slow provider (up to
+    // 10 s a query, several a run) must not hold back the first retries (contract: the first within 10 s of the
+    // failed attempt, the second within a minute of it). Queries are planned minutes apart; they wait for such a run.
     const drained = await deliver(ctx, order.merchantId, ATTEMPTS_PER_RUN)
     let deliveryFailed = drained.failed
-    const writtenBefore = ctx.store.written().rows
-    await reconciler.run(ctx, Date.now())
-    await refunds.run(ctx, Date.now())
-    const attemptsLeft = ATTEMPTS_PER_RUN - drained.requests
-    if (!deliveryFailed && attemptsLeft > 0 && ctx.store.written().rows !== writtenBefore) {
-      // What the queries found (or an RPC stored meanwhile) goes in this same run, within the run's attempts, and to
-      // the endpoint as it is now: the first drain's report may have tripped the breaker.
-      await refreshForwardTarget(ctx, order.merchantId)
-      deliveryFailed = (await deliver(ctx, order.merchantId, attemptsLeft)).failed
+    const queriesWait = retryDueWithin(ctx, Date.now(), QUERIES_WAIT_FOR_RETRY_MS)
+    if (!queriesWait) {
+      const writtenBefore = ctx.store.written().rows
+      await reconciler.run(ctx, Date.now())
+      await refunds.run(ctx, Date.now())
+      const attemptsLeft = ATTEMPTS_PER_RUN - drained.requests
+      const changed = ctx.store.written().rows !== writtenBefore && ctx.store.deliveries.headOfLine() !== null
+      if (!deliveryFailed && attemptsLeft > 0 && changed) {
+        // What the queries found (or an RPC stored meanwhile) goes in this same run, within the run's attempts, and to
+        // the endpoint as it is now, read past the cache: the first drain's report may have tripped the breaker.
+        await refreshForwardTarget(ctx, order.merchantId, { fresh: true })
+        deliveryFailed = (await deliver(ctx, order.merchantId, attemptsLeft)).failed
+      }
     }
     // Computed from storage after the last await before the hand-off (an RPC that ran meanwhile may have added work; one
-    // during the hand-off, or later, sets its own alarm).
+    // during the hand-off, or later, sets its own alarm). Queries that waited are asked by the retry's run.
     const now = Date.now()
     const plan = ctx.store.reconciliation.get()
-    const queryDue = plan !== null && awaitsQuery(ctx.store) ? plan.nextQueryAt : null
-    const next = earliest(earliest(outboxDueAt(ctx, now, deliveryFailed), queryDue), ctx.store.refunds.nextQueryAt())
+    const queryDue = !queriesWait && plan !== null && awaitsQuery(ctx.store) ? plan.nextQueryAt : null
+    const refundQueryDue = queriesWait ? null : ctx.store.refunds.nextQueryAt()
+    const next = earliest(earliest(outboxDueAt(ctx, now, deliveryFailed), queryDue), refundQueryDue)
     await handOffThenRetain(ctx, order.merchantId, next, now)
   })
 }
@@ -122,7 +130,10 @@ async function deliver(ctx: OrderContext, merchantId: string, maxAttempts: numbe
     })
     // Deliveries whose retries ran out in an earlier run (or drain), when the monitor could not be told then, are told
     // now, as they were then: the same exhaustion is the same event (its id names the attempt count).
-    const exhausted = [...store.exhaustedUntold(), ...outcome.exhausted]
+    // (A head kept by an earlier version names the delivery alone, read as it now is: one this drain exhausted again.)
+    const fresh = outcome.exhausted
+    const untold = store.exhaustedUntold().filter((u) => !fresh.some((d) => d.id === u.id && d.attempts === u.attempts))
+    const exhausted = [...untold, ...fresh]
     // The merchant's monitor hears of failures here (circuit breaker, a 410 disables the endpoint merchant-wide,
     // deliveries whose retries ran out), and of a success that ends an order's failures; plain successes reach it
     // from the projection consumer, once per batch, so a busy merchant's monitor is not called per delivery.
@@ -191,6 +202,12 @@ async function handOff(ctx: OrderContext, merchantId: string): Promise<boolean> 
     log('warn', { event: 'projection.deferred', merchant_id: merchantId, out_trade_no: outTradeNo, error: errorSummary(error) })
     return false
   }
+}
+
+/** Whether the next delivery is to be retried within `ms` (there is somewhere to send it). */
+function retryDueWithin({ store }: OrderContext, now: number, ms: number): boolean {
+  const head = store.deliveries.headOfLine()
+  return head !== null && head.nextAttemptAt !== null && head.nextAttemptAt < now + ms && store.forwardTarget.get() !== null
 }
 
 /** When the outbox next has something to do (a delivery, or telling the monitor of exhausted ones). */

@@ -68,11 +68,12 @@ export async function openForwardSecrets(
 
 /**
  * Stores the merchant's current forward settings, when they can be read: retries that run for days
- * follow a changed URL or secret. Without D1 or the replica, the stored copy serves.
+ * follow a changed URL or secret. Without D1 or the replica, the stored copy serves. `fresh`: read past this isolate's
+ * cache of merchants (a change made elsewhere moments ago, such as the monitor's breaker trip, must be seen).
  */
-export async function refreshForwardTarget(ctx: OrderContext, merchantId: string): Promise<void> {
+export async function refreshForwardTarget(ctx: OrderContext, merchantId: string, options: { fresh?: boolean } = {}): Promise<void> {
   try {
-    const merchant = await loadVersionedMerchant(ctx.env, merchantId)
+    const merchant = await loadVersionedMerchant(ctx.env, merchantId, { fresh: options.fresh === true })
     if (merchant === null) return
     const saveForwardTarget = await sealForwardTarget(ctx, merchantId, { forward: merchant.config.forward, version: merchant.version })
     saveForwardTarget(isoNow(Date.now()))

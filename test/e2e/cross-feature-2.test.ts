@@ -111,6 +111,8 @@ describe('confirmPaymentsByQuery × a refund of an order closed first', () => {
   it('asks no more once the provider’s signed answer says the trade is closed', async () => {
     const merchantId = 'x2-confirm-closed-refund-denied'
     await saveQueryingMerchant(merchantId, { confirmPaymentsByQuery: true })
+    // The endpoint takes payment.closed (a retry due within the minute would put the query off to its run).
+    receiveEvents(forwardUrl(merchantId))
     const { outTradeNo, stub, asked, refund } = await closedTrade(merchantId, 'CLOSEDREFUNDNO', 'closed')
     expect(await (await notify('alipay', merchantId, refund)).text()).toBe('failure')
     await runDurableObjectAlarm(stub)

@@ -77,8 +77,60 @@ describe("an order's alarm with a retry and a refund query due", () => {
   })
 })
 
-/** A paid Alipay order of a querying merchant, its deliveries' last attempt due, and refund R1's query due (settled). */
-async function lastAttemptAndRefundQueryDue(merchantId: string): Promise<OrderRef> {
+describe("an order's alarm with a refund query due while a retry is due within the minute", () => {
+  it('leaves the query to the run of the retry, which sends the retry first, then asks, then delivers what it found', async () => {
+    const merchantId = 'retry-queries-wait'
+    await saveQueryingMerchant(merchantId)
+    let failing = true
+    const received: string[] = []
+    network.use(
+      http.post(forwardUrl(merchantId), async ({ request }) => {
+        received.push(((await request.json()) as { type: string }).type)
+        return failing ? new HttpResponse('busy', { status: 503 }) : HttpResponse.text('ok')
+      }),
+    )
+    const outTradeNo = freshOrderNo('RBQW')
+    const order: OrderRef = { merchantId, provider: 'alipay', outTradeNo }
+    const paid = await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 100, 'TRADE_SUCCESS', `2026112222001${Date.now()}`))
+    expect(await paid.text()).toBe('success')
+    const stub = orderStub(env, order)
+    await runDurableObjectAlarm(stub)
+    // The first attempt failed: its retry is due in about 5 s. A refund's query falls due meanwhile.
+    const put = await admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}/refunds/R1`, {
+      method: 'PUT',
+      body: JSON.stringify({ amount: 30 }),
+    })
+    expect(put.status).toBe(200)
+    await inOrderStore(order, (store) => store.refunds.save({ ...store.refunds.get('R1')!, nextQueryAt: 0 }, new Date().toISOString()))
+    const refundQueries: QueryLog = { asked: [] }
+    network.use(
+      http.post(ALIPAY_GATEWAY, async ({ request }) => {
+        const form = new URLSearchParams(await request.text())
+        if (form.get('method') !== 'alipay.trade.fastpay.refund.query') return undefined
+        return alipayRefundQueryReply(form, [{ outTradeNo, outRefundNo: 'R1', amount: 30, total: 100 }], refundQueries)
+      }),
+    )
+    await runDurableObjectAlarm(stub)
+    expect(refundQueries.asked).toEqual([])
+    const { retryAt, alarm } = await inOrderStore(order, async (store, state) => ({
+      retryAt: store.deliveries.headOfLine()!.nextAttemptAt,
+      alarm: await state.storage.getAlarm(),
+    }))
+    expect(alarm).toBe(retryAt)
+    // The retry's run: the retry first (it lands), then the query, and the refund it settled.
+    failing = false
+    await makeDeliveriesDue(order)
+    await runDurableObjectAlarm(stub)
+    expect(refundQueries.asked).toEqual(['R1'])
+    expect(received).toEqual(['payment.succeeded', 'payment.succeeded', 'refund.succeeded'])
+  })
+})
+
+/**
+ * A paid Alipay order of a querying merchant, its deliveries' last attempt due, and refund R1's query due: Alipay
+ * answers it settled, or (`settled: false`) knows of no refund yet.
+ */
+async function lastAttemptAndRefundQueryDue(merchantId: string, { settled = true } = {}): Promise<OrderRef> {
   await saveQueryingMerchant(merchantId)
   const outTradeNo = freshOrderNo('RBQL')
   const order: OrderRef = { merchantId, provider: 'alipay', outTradeNo }
@@ -95,7 +147,8 @@ async function lastAttemptAndRefundQueryDue(merchantId: string): Promise<OrderRe
     http.post(ALIPAY_GATEWAY, async ({ request }) => {
       const form = new URLSearchParams(await request.text())
       if (form.get('method') !== 'alipay.trade.fastpay.refund.query') return undefined
-      return alipayRefundQueryReply(form, [{ outTradeNo, outRefundNo: 'R1', amount: 30, total: 100 }], { asked: [] })
+      const refunds = settled ? [{ outTradeNo, outRefundNo: 'R1', amount: 30, total: 100 }] : []
+      return alipayRefundQueryReply(form, refunds, { asked: [] })
     }),
   )
   return order
@@ -146,6 +199,64 @@ describe("an order's alarm whose refund query finds a refund after its last deli
       ['failed', 'endpoint_disabled'],
       ['failed', 'endpoint_disabled'],
     ])
+  })
+
+  it('sends nothing more when the breaker tripped in another isolate (past this one’s cache of merchants)', async () => {
+    const M = 'retry-queries-breaker-elsewhere'
+    const requests: number[] = []
+    merchantEndpoint(forwardUrl(M), () => {
+      requests.push(Date.now())
+      return 500
+    })
+    const order = await lastAttemptAndRefundQueryDue(M)
+    // The monitor, in an isolate of its own as deployed, trips the breaker on the run's report: D1 says disabled, while
+    // this isolate's cache still holds the merchant as the run read it.
+    const trippedElsewhere = {
+      ...env,
+      MONITORS: {
+        getByName: () => ({
+          deliveryRun: async () => {
+            await env.DB.prepare(
+              `UPDATE merchants SET config = json_set(config, '$.forward.disabledAt', ?1, '$.forward.disabledReason', 'failing'),
+                 version = version + 1 WHERE id = ?2`,
+            )
+              .bind(new Date().toISOString(), M)
+              .run()
+          },
+        }),
+      },
+    } as unknown as Env
+    const stub = orderStub(env, order)
+    await setInstanceEnv(stub, trippedElsewhere)
+    const before = requests.length
+    await runDurableObjectAlarm(stub)
+    await setInstanceEnv(stub, env)
+    expect(requests.length - before).toBe(1)
+    expect((await deliveryStates(order)).map((d) => d.failure_reason)).toEqual(['endpoint_disabled', 'endpoint_disabled'])
+  })
+
+  it('drains once when the query found nothing to deliver: an unreachable monitor is tried once in the run', async () => {
+    const M = 'retry-queries-nothing-found'
+    merchantEndpoint(forwardUrl(M), () => 500)
+    const order = await lastAttemptAndRefundQueryDue(M, { settled: false })
+    let reports = 0
+    const unreachable = {
+      ...env,
+      MONITORS: {
+        getByName: () => ({
+          deliveryRun: () => {
+            reports++
+            return Promise.reject(new Error('monitor unreachable'))
+          },
+        }),
+      },
+    } as unknown as Env
+    const stub = orderStub(env, order)
+    await setInstanceEnv(stub, unreachable)
+    await runDurableObjectAlarm(stub)
+    await setInstanceEnv(stub, env)
+    expect(reports).toBe(1)
+    expect(await inOrderStore(order, (store) => store.exhaustedUntold().map((e) => e.attempts))).toEqual([MAX_DELIVERY_ATTEMPTS])
   })
 
   it('makes at most ATTEMPTS_PER_RUN attempts in the run, both drains together', async () => {
