@@ -52,7 +52,8 @@ export function runAlarm(ctx: OrderContext, reconciler: Reconciler, refunds: Ref
     // failed attempt, the second within a minute of it). Queries are planned minutes apart; they wait for such a run.
     const drained = await deliver(ctx, order.merchantId, ATTEMPTS_PER_RUN)
     let deliveryFailed = drained.failed
-    const queriesWait = retryDueWithin(ctx, Date.now(), QUERIES_WAIT_FOR_RETRY_MS)
+    // (Not for a delivery step that fails by itself, such as a secret that no longer opens: the queries would never run.)
+    const queriesWait = !deliveryFailed && retryDueWithin(ctx, Date.now(), QUERIES_WAIT_FOR_RETRY_MS)
     if (!queriesWait) {
       const writtenBefore = ctx.store.written().rows
       await reconciler.run(ctx, Date.now())

@@ -21,6 +21,7 @@ import { BREAKER_FAILING_MS } from '../../src/ops/breaker'
 import { monitorStub } from '../../src/ops/monitor'
 import type { MerchantMonitor } from '../../src/ops/monitor-object'
 import { addEvent } from '../../src/order/outbox'
+import { masterKeyring } from '../../src/merchants/master-keys'
 import { MonitorStore } from '../../src/storage/monitor'
 import { network } from '../msw'
 import { ALIPAY_GATEWAY, alipayRefundQueryReply, holdFirstAlipayRequest, type QueryLog } from '../support/refunds'
@@ -130,7 +131,10 @@ describe("an order's alarm with a refund query due while a retry is due within t
  * A paid Alipay order of a querying merchant, its deliveries' last attempt due, and refund R1's query due: Alipay
  * answers it settled, or (`settled: false`) knows of no refund yet.
  */
-async function lastAttemptAndRefundQueryDue(merchantId: string, { settled = true } = {}): Promise<OrderRef> {
+async function lastAttemptAndRefundQueryDue(
+  merchantId: string,
+  { settled = true, log = { asked: [] } as QueryLog } = {},
+): Promise<OrderRef> {
   await saveQueryingMerchant(merchantId)
   const outTradeNo = freshOrderNo('RBQL')
   const order: OrderRef = { merchantId, provider: 'alipay', outTradeNo }
@@ -148,7 +152,7 @@ async function lastAttemptAndRefundQueryDue(merchantId: string, { settled = true
       const form = new URLSearchParams(await request.text())
       if (form.get('method') !== 'alipay.trade.fastpay.refund.query') return undefined
       const refunds = settled ? [{ outTradeNo, outRefundNo: 'R1', amount: 30, total: 100 }] : []
-      return alipayRefundQueryReply(form, refunds, { asked: [] })
+      return alipayRefundQueryReply(form, refunds, log)
     }),
   )
   return order
@@ -257,6 +261,22 @@ describe("an order's alarm whose refund query finds a refund after its last deli
     await setInstanceEnv(stub, env)
     expect(reports).toBe(1)
     expect(await inOrderStore(order, (store) => store.exhaustedUntold().map((e) => e.attempts))).toEqual([MAX_DELIVERY_ATTEMPTS])
+  })
+
+  it('asks all the same when the delivery step itself fails (a secret sealed under a master key since deleted)', async () => {
+    const M = 'retry-queries-step-fails'
+    merchantEndpoint(forwardUrl(M), () => 500)
+    const log: QueryLog = { asked: [] }
+    const order = await lastAttemptAndRefundQueryDue(M, { log })
+    const lostKey = masterKeyring({ MASTER_KEY: btoa('a master key since deleted: 32 B'), MASTER_KEY_PREVIOUS: undefined })
+    const sealedSecret = await lostKey.seal(M, 'whsec_c2VjcmV0IHNlYWxlZCB1bmRlciBhIGxvc3Qga2V5')
+    // As a newer version of the merchant's settings, so that the stored copy is the one the run keeps.
+    await inOrderStore(order, (store) => {
+      const stored = store.forwardTarget.get()!
+      store.forwardTarget.save({ ...stored, sealedSecret, merchantVersion: stored.merchantVersion + 1 }, new Date().toISOString())
+    })
+    await runDurableObjectAlarm(orderStub(env, order))
+    expect(log.asked).toEqual(['R1'])
   })
 
   it('makes at most ATTEMPTS_PER_RUN attempts in the run, both drains together', async () => {
