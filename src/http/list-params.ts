@@ -24,7 +24,13 @@ export interface ReadCursor {
   position: unknown
 }
 
-const NOT_A_CURSOR = 'cursor: not a cursor returned by this endpoint'
+const NOT_A_CURSOR = 'not a cursor returned by this endpoint'
+const EARLIER_CURSOR = 'from an earlier version of the gateway (before an upgrade); start again without a cursor'
+
+/** Why `text` is not a cursor (for `cursor: …`): one a list of an earlier version wrote (`["time","id"]`), or none. */
+export function cursorProblem(text: string): string {
+  return isTextPair(cursorValue(text)) ? EARLIER_CURSOR : NOT_A_CURSOR
+}
 const OTHER_LIST =
   'cursor: returned by another list; a cursor continues only the list that returned it (the same list of the same merchant)'
 
@@ -57,7 +63,7 @@ export function readCursor(text: string): ReadCursor | null {
 /** Where a cursor stands in this list; 400 `invalid_request` for one another list made, or a position not of this list's shape. */
 export function positionIn<P>(cursor: ReadCursor, scope: CursorScope, isPosition: (value: unknown) => value is P): P {
   if (cursor.scope !== JSON.stringify(scopeJson(scope))) throw new AdminError('invalid_request', OTHER_LIST)
-  if (!isPosition(cursor.position)) throw new AdminError('invalid_request', NOT_A_CURSOR)
+  if (!isPosition(cursor.position)) throw new AdminError('invalid_request', `cursor: ${NOT_A_CURSOR}`)
   return cursor.position
 }
 
@@ -65,7 +71,7 @@ export function positionIn<P>(cursor: ReadCursor, scope: CursorScope, isPosition
 export function walkPosition<P>(text: string | undefined, scope: CursorScope, isPosition: (value: unknown) => value is P): P | null {
   if (text === undefined) return null
   const cursor = readCursor(text)
-  if (cursor === null) throw new AdminError('invalid_request', NOT_A_CURSOR)
+  if (cursor === null) throw new AdminError('invalid_request', `cursor: ${cursorProblem(text)}`)
   return positionIn(cursor, scope, isPosition)
 }
 

@@ -8,7 +8,7 @@ import { ATTEMPT_ERRORS } from '../delivery/attempt-errors'
 import { MERCHANT_ID_PATTERN } from '../merchants/schema'
 import { orderNumberProblem } from '../providers'
 import { parseDateTime } from '../lib/date-time'
-import { readCursor } from './list-params'
+import { cursorProblem, readCursor } from './list-params'
 import { ADMIN_ERROR_CODES } from './responses'
 
 export const DEFAULT_LIMIT = 50
@@ -43,7 +43,7 @@ export const cursorParam = described(
       // Which list it came from is checked by the list, which knows its merchant.
       const cursor = readCursor(text)
       if (cursor !== null) return cursor
-      ctx.addIssue({ code: 'custom', message: 'not a cursor returned by this endpoint' })
+      ctx.addIssue({ code: 'custom', message: cursorProblem(text) })
       return z.NEVER
     })
     .optional(),

@@ -66,6 +66,14 @@ describe('GET /admin/merchants', () => {
     expect(await errorOf('/admin/merchants?limit=101')).toEqual([400, 'limit: an integer from 1 to 100'])
     expect(await errorOf('/admin/merchants?cursor=bm90LWEtY3Vyc29y')).toEqual([400, 'cursor: not a cursor returned by this endpoint'])
   })
+
+  it('says a cursor from before an upgrade is one (versions before 2026-12 wrote base64 of ["time","id"])', async () => {
+    const earlier = encodeURIComponent(btoa(JSON.stringify(['2026-11-30T10:00:00.000Z', 'list-a'])))
+    expect(await errorOf(`/admin/merchants?cursor=${earlier}`)).toEqual([
+      400,
+      'cursor: from an earlier version of the gateway (before an upgrade); start again without a cursor',
+    ])
+  })
 })
 
 interface DeliveryList {
