@@ -51,22 +51,9 @@ export function runAlarm(ctx: OrderContext, reconciler: Reconciler, refunds: Ref
     // 10 s a query, several a run) must not hold back the first retries (contract: the first within 10 s of the
     // failed attempt, the second within a minute of it). Queries are planned minutes apart; they wait for such a run.
     const drained = await deliver(ctx, order.merchantId, ATTEMPTS_PER_RUN)
-    let deliveryFailed = drained.failed
     // (Not for a delivery step that fails by itself, such as a secret that no longer opens: the queries would never run.)
-    const queriesWait = !deliveryFailed && retryDueWithin(ctx, Date.now(), QUERIES_WAIT_FOR_RETRY_MS)
-    if (!queriesWait) {
-      const writtenBefore = ctx.store.written().rows
-      await reconciler.run(ctx, Date.now())
-      await refunds.run(ctx, Date.now())
-      const attemptsLeft = ATTEMPTS_PER_RUN - drained.requests
-      const changed = ctx.store.written().rows !== writtenBefore && ctx.store.deliveries.headOfLine() !== null
-      if (!deliveryFailed && attemptsLeft > 0 && changed) {
-        // What the queries found (or an RPC stored meanwhile) goes in this same run, within the run's attempts, and to
-        // the endpoint as it is now, read past the cache: the first drain's report may have tripped the breaker.
-        await refreshForwardTarget(ctx, order.merchantId, { fresh: true })
-        deliveryFailed = (await deliver(ctx, order.merchantId, attemptsLeft)).failed
-      }
-    }
+    const queriesWait = !drained.failed && retryDueWithin(ctx, Date.now(), QUERIES_WAIT_FOR_RETRY_MS)
+    const deliveryFailed = queriesWait ? false : await queryThenDeliver(ctx, order.merchantId, reconciler, refunds, drained)
     // Computed from storage after the last await before the hand-off (an RPC that ran meanwhile may have added work; one
     // during the hand-off, or later, sets its own alarm). Queries that waited are asked by the retry's run.
     const now = Date.now()
@@ -76,6 +63,28 @@ export function runAlarm(ctx: OrderContext, reconciler: Reconciler, refunds: Ref
     const next = earliest(earliest(outboxDueAt(ctx, now, deliveryFailed), queryDue), refundQueryDue)
     await handOffThenRetain(ctx, order.merchantId, next, now)
   })
+}
+
+/**
+ * Runs the due queries, then delivers what they found (or an RPC stored meanwhile) in the same run, within the run's
+ * attempts left after the first drain, and to the endpoint as it is now, read past the cache: the first drain's
+ * report may have tripped the breaker. Returns whether a delivery step failed unexpectedly.
+ */
+async function queryThenDeliver(
+  ctx: OrderContext,
+  merchantId: string,
+  reconciler: Reconciler,
+  refunds: RefundReconciler,
+  drained: Drained,
+): Promise<boolean> {
+  const writtenBefore = ctx.store.written().rows
+  await reconciler.run(ctx, Date.now())
+  await refunds.run(ctx, Date.now())
+  const attemptsLeft = ATTEMPTS_PER_RUN - drained.requests
+  const changed = ctx.store.written().rows !== writtenBefore && ctx.store.deliveries.headOfLine() !== null
+  if (drained.failed || attemptsLeft <= 0 || !changed) return drained.failed
+  await refreshForwardTarget(ctx, merchantId, { fresh: true })
+  return (await deliver(ctx, merchantId, attemptsLeft)).failed
 }
 
 export function runSubjectAlarm(ctx: OrderContext): Promise<void> {
@@ -113,11 +122,14 @@ async function handOffThenRetain(ctx: OrderContext, merchantId: string, next: nu
   }
 }
 
-/**
- * Drains the outbox, with at most `maxAttempts` attempts; returns whether the step failed unexpectedly (it only delays
- * the deliveries), and how many requests it made.
- */
-async function deliver(ctx: OrderContext, merchantId: string, maxAttempts: number): Promise<{ failed: boolean; requests: number }> {
+/** A drain of the outbox: whether the step failed unexpectedly (it only delays the deliveries), and the requests made. */
+interface Drained {
+  failed: boolean
+  requests: number
+}
+
+/** Drains the outbox, with at most `maxAttempts` attempts. */
+async function deliver(ctx: OrderContext, merchantId: string, maxAttempts: number): Promise<Drained> {
   const { env, store } = ctx
   // A subject object's deliveries belong to no order.
   const outTradeNo = store.order.get()?.outTradeNo ?? null
