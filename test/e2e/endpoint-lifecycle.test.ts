@@ -148,23 +148,32 @@ describe('the circuit breaker', () => {
   })
 })
 
+/**
+ * A merchant (on fake time from `start`) whose endpoint fails everything, and an order whose last scheduled attempt is
+ * run with `monitors` as the order object's env (a monitor out of reach, or one whose reply is lost); the env is then
+ * put back. The ops endpoint's events are in `ops`.
+ */
+async function exhaustedTelling(merchantId: string, start: string, monitors: Env) {
+  vi.useFakeTimers({ toFake: ['Date'] })
+  vi.setSystemTime(Date.parse(start))
+  await registerFixtureMerchant(merchantId)
+  merchantEndpoint(forwardUrl(merchantId), () => 500)
+  const ops = opsEndpoint(merchantId)
+  const order = await pay(merchantId)
+  const stub = orderStub(env, order)
+  await makeLastAttemptDue(order)
+  await setInstanceEnv(stub, monitors)
+  await runDurableObjectAlarm(stub)
+  await setInstanceEnv(stub, env)
+  return { ops, order, stub }
+}
+
 describe('delivery.exhausted while the merchant’s monitor cannot be reached', () => {
   it('is told by a later run of the order, once', async () => {
     const M = 'exhausted-monitor-unreachable'
-    vi.useFakeTimers({ toFake: ['Date'] })
-    vi.setSystemTime(Date.parse('2031-09-01T00:00:00Z'))
-    await registerFixtureMerchant(M)
-    merchantEndpoint(forwardUrl(M), () => 500)
-    const ops = opsEndpoint(M)
-    const order = await pay(M)
-    const stub = orderStub(env, order)
-    // Every scheduled attempt but the last has failed; the last is due now.
-    await makeLastAttemptDue(order)
     // The run that meets the last failure cannot reach the monitor (logged monitor.unreachable).
-    await setInstanceEnv(stub, WITHOUT_MONITORS)
-    await runDurableObjectAlarm(stub)
+    const { ops, order, stub } = await exhaustedTelling(M, '2031-09-01T00:00:00Z', WITHOUT_MONITORS)
     expect(await deliveryStates(order)).toMatchObject([{ status: 'failed', failure_reason: 'retries_exhausted' }])
-    await setInstanceEnv(stub, env)
     // The order's alarm comes back a minute later and tells it; later runs tell nothing more.
     vi.setSystemTime(Date.now() + 60_000)
     await runDurableObjectAlarm(stub)
@@ -175,18 +184,8 @@ describe('delivery.exhausted while the merchant’s monitor cannot be reached', 
 
   it('told again because the monitor’s reply was lost is one event, not a second alert', async () => {
     const M = 'exhausted-reply-lost'
-    vi.useFakeTimers({ toFake: ['Date'] })
-    vi.setSystemTime(Date.parse('2031-09-02T00:00:00Z'))
-    await registerFixtureMerchant(M)
-    merchantEndpoint(forwardUrl(M), () => 500)
-    const ops = opsEndpoint(M)
-    const order = await pay(M)
-    const stub = orderStub(env, order)
-    await makeLastAttemptDue(order)
     // The monitor takes the run's report, but its reply never reaches the order object, which tells it again later.
-    await setInstanceEnv(stub, MONITOR_REPLY_LOST)
-    await runDurableObjectAlarm(stub)
-    await setInstanceEnv(stub, env)
+    const { ops, order, stub } = await exhaustedTelling(M, '2031-09-02T00:00:00Z', MONITOR_REPLY_LOST)
     vi.setSystemTime(Date.now() + 60_000)
     await runDurableObjectAlarm(stub)
     await runMonitorAlarm(M)
@@ -195,17 +194,7 @@ describe('delivery.exhausted while the merchant’s monitor cannot be reached', 
 
   it('kept by an earlier version as a delivery id alone is told, as the delivery now is', async () => {
     const M = 'exhausted-kept-as-id'
-    vi.useFakeTimers({ toFake: ['Date'] })
-    vi.setSystemTime(Date.parse('2031-09-04T00:00:00Z'))
-    await registerFixtureMerchant(M)
-    merchantEndpoint(forwardUrl(M), () => 500)
-    const ops = opsEndpoint(M)
-    const order = await pay(M)
-    const stub = orderStub(env, order)
-    await makeLastAttemptDue(order)
-    await setInstanceEnv(stub, WITHOUT_MONITORS)
-    await runDurableObjectAlarm(stub)
-    await setInstanceEnv(stub, env)
+    const { ops, order, stub } = await exhaustedTelling(M, '2031-09-04T00:00:00Z', WITHOUT_MONITORS)
     // The head as the version before kept it: the delivery's id.
     await inOrderStore(order, (store) => {
       const [delivery] = store.deliveries.all()
@@ -222,17 +211,7 @@ describe('delivery.exhausted while the merchant’s monitor cannot be reached', 
 
   it('told again after a later event sent the delivery again is still the one event, as it ran out', async () => {
     const M = 'exhausted-retold-after-requeue'
-    vi.useFakeTimers({ toFake: ['Date'] })
-    vi.setSystemTime(Date.parse('2031-09-03T00:00:00Z'))
-    await registerFixtureMerchant(M)
-    merchantEndpoint(forwardUrl(M), () => 500)
-    const ops = opsEndpoint(M)
-    const order = await pay(M)
-    const stub = orderStub(env, order)
-    await makeLastAttemptDue(order)
-    await setInstanceEnv(stub, MONITOR_REPLY_LOST)
-    await runDurableObjectAlarm(stub)
-    await setInstanceEnv(stub, env)
+    const { ops, order, stub } = await exhaustedTelling(M, '2031-09-03T00:00:00Z', MONITOR_REPLY_LOST)
     // A refund arrives before the re-tell: the failed payment delivery goes back into the line, and is attempted again.
     vi.setSystemTime(Date.now() + 10_000)
     const refund = alipayRefund(order.outTradeNo, { totalFen: 100, refundedFen: 30, outBizNo: 'RF-1' })
