@@ -26,6 +26,29 @@ import { MonitorStore } from '../../src/storage/monitor'
 import { network } from '../msw'
 import { ALIPAY_GATEWAY, alipayRefundQueryReply, holdFirstAlipayRequest, type QueryLog } from '../support/refunds'
 
+/**
+ * The merchant registers refund R1 (30 of the order's 100), and its query falls due: Alipay answers it settled, or
+ * (`settled: false`) knows of no refund yet. Returns the refunds asked about.
+ */
+async function registerRefundQueryDue(order: OrderRef, { settled = true, log = { asked: [] } as QueryLog } = {}): Promise<QueryLog> {
+  const put = await admin(`/admin/merchants/${order.merchantId}/orders/${order.outTradeNo}/refunds/R1`, {
+    method: 'PUT',
+    body: JSON.stringify({ amount: 30 }),
+  })
+  expect(put.status).toBe(200)
+  await inOrderStore(order, (store) => store.refunds.save({ ...store.refunds.get('R1')!, nextQueryAt: 0 }, new Date().toISOString()))
+  const { outTradeNo } = order
+  network.use(
+    http.post(ALIPAY_GATEWAY, async ({ request }) => {
+      const form = new URLSearchParams(await request.text())
+      if (form.get('method') !== 'alipay.trade.fastpay.refund.query') return undefined
+      const refunds = settled ? [{ outTradeNo, outRefundNo: 'R1', amount: 30, total: 100 }] : []
+      return alipayRefundQueryReply(form, refunds, log)
+    }),
+  )
+  return log
+}
+
 describe("an order's alarm with a retry and a refund query due", () => {
   it('sends the retry before asking the provider, then delivers what the answer settled in the same run', async () => {
     const merchantId = 'retry-before-queries'
@@ -47,21 +70,8 @@ describe("an order's alarm with a retry and a refund query due", () => {
     expect(received).toEqual(['payment.succeeded'])
 
     // The merchant registers a refund; its query and the payment's retry both fall due.
-    const put = await admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}/refunds/R1`, {
-      method: 'PUT',
-      body: JSON.stringify({ amount: 30 }),
-    })
-    expect(put.status).toBe(200)
     await makeDeliveriesDue(order)
-    await inOrderStore(order, (store) => store.refunds.save({ ...store.refunds.get('R1')!, nextQueryAt: 0 }, new Date().toISOString()))
-    const refundQueries: QueryLog = { asked: [] }
-    network.use(
-      http.post(ALIPAY_GATEWAY, async ({ request }) => {
-        const form = new URLSearchParams(await request.text())
-        if (form.get('method') !== 'alipay.trade.fastpay.refund.query') return undefined
-        return alipayRefundQueryReply(form, [{ outTradeNo, outRefundNo: 'R1', amount: 30, total: 100 }], refundQueries)
-      }),
-    )
+    const refundQueries = await registerRefundQueryDue(order)
     // Alipay holds its answer to the refund query.
     const held = holdFirstAlipayRequest()
     const alarm = runDurableObjectAlarm(orderStub(env, order))
@@ -97,20 +107,7 @@ describe("an order's alarm with a refund query due while a retry is due within t
     const stub = orderStub(env, order)
     await runDurableObjectAlarm(stub)
     // The first attempt failed: its retry is due in about 5 s. A refund's query falls due meanwhile.
-    const put = await admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}/refunds/R1`, {
-      method: 'PUT',
-      body: JSON.stringify({ amount: 30 }),
-    })
-    expect(put.status).toBe(200)
-    await inOrderStore(order, (store) => store.refunds.save({ ...store.refunds.get('R1')!, nextQueryAt: 0 }, new Date().toISOString()))
-    const refundQueries: QueryLog = { asked: [] }
-    network.use(
-      http.post(ALIPAY_GATEWAY, async ({ request }) => {
-        const form = new URLSearchParams(await request.text())
-        if (form.get('method') !== 'alipay.trade.fastpay.refund.query') return undefined
-        return alipayRefundQueryReply(form, [{ outTradeNo, outRefundNo: 'R1', amount: 30, total: 100 }], refundQueries)
-      }),
-    )
+    const refundQueries = await registerRefundQueryDue(order)
     await runDurableObjectAlarm(stub)
     expect(refundQueries.asked).toEqual([])
     const { retryAt, alarm } = await inOrderStore(order, async (store, state) => ({
@@ -140,22 +137,19 @@ async function lastAttemptAndRefundQueryDue(
   const order: OrderRef = { merchantId, provider: 'alipay', outTradeNo }
   const paid = await notify('alipay', merchantId, alipayTrade(merchantId, outTradeNo, 100, 'TRADE_SUCCESS', `2026112222001${Date.now()}`))
   expect(await paid.text()).toBe('success')
-  const put = await admin(`/admin/merchants/${merchantId}/orders/${outTradeNo}/refunds/R1`, {
-    method: 'PUT',
-    body: JSON.stringify({ amount: 30 }),
-  })
-  expect(put.status).toBe(200)
   await makeLastAttemptDue(order)
-  await inOrderStore(order, (store) => store.refunds.save({ ...store.refunds.get('R1')!, nextQueryAt: 0 }, new Date().toISOString()))
-  network.use(
-    http.post(ALIPAY_GATEWAY, async ({ request }) => {
-      const form = new URLSearchParams(await request.text())
-      if (form.get('method') !== 'alipay.trade.fastpay.refund.query') return undefined
-      const refunds = settled ? [{ outTradeNo, outRefundNo: 'R1', amount: 30, total: 100 }] : []
-      return alipayRefundQueryReply(form, refunds, log)
-    }),
-  )
+  await registerRefundQueryDue(order, { settled, log })
   return order
+}
+
+/** The merchant's endpoint answering 500 to everything; the time of each request it got. */
+function failingEndpoint(merchantId: string): number[] {
+  const requests: number[] = []
+  merchantEndpoint(forwardUrl(merchantId), () => {
+    requests.push(Date.now())
+    return 500
+  })
+  return requests
 }
 
 describe("an order's alarm whose refund query finds a refund after its last delivery attempt failed", () => {
@@ -175,11 +169,7 @@ describe("an order's alarm whose refund query finds a refund after its last deli
 
   it('sends nothing more to an endpoint the failed attempt made the breaker disable', async () => {
     const M = 'retry-queries-breaker'
-    const requests: number[] = []
-    merchantEndpoint(forwardUrl(M), () => {
-      requests.push(Date.now())
-      return 500
-    })
+    const requests = failingEndpoint(M)
     const order = await lastAttemptAndRefundQueryDue(M)
     // Every attempt has failed for 5 days: the next failure reported trips the breaker.
     const now = Date.now()
@@ -207,11 +197,7 @@ describe("an order's alarm whose refund query finds a refund after its last deli
 
   it('sends nothing more when the breaker tripped in another isolate (past this one’s cache of merchants)', async () => {
     const M = 'retry-queries-breaker-elsewhere'
-    const requests: number[] = []
-    merchantEndpoint(forwardUrl(M), () => {
-      requests.push(Date.now())
-      return 500
-    })
+    const requests = failingEndpoint(M)
     const order = await lastAttemptAndRefundQueryDue(M)
     // The monitor, in an isolate of its own as deployed, trips the breaker on the run's report: D1 says disabled, while
     // this isolate's cache still holds the merchant as the run read it.
