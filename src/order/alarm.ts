@@ -52,7 +52,8 @@ export function runAlarm(ctx: OrderContext, reconciler: Reconciler, refunds: Ref
     // failed attempt, the second within a minute of it). Queries are planned minutes apart; they wait for such a run.
     const drained = await deliver(ctx, order.merchantId, ATTEMPTS_PER_RUN)
     // (Not for a delivery step that fails by itself, such as a secret that no longer opens: the queries would never run.)
-    const queriesWait = !drained.failed && retryDueWithin(ctx, Date.now(), QUERIES_WAIT_FOR_RETRY_MS)
+    const deliveryDue = nextDeliveryAt(ctx, Date.now())
+    const queriesWait = !drained.failed && deliveryDue !== null && deliveryDue < Date.now() + QUERIES_WAIT_FOR_RETRY_MS
     const deliveryFailed = queriesWait ? false : await queryThenDeliver(ctx, order.merchantId, reconciler, refunds, drained)
     // Computed from storage after the last await before the hand-off (an RPC that ran meanwhile may have added work; one
     // during the hand-off, or later, sets its own alarm). Queries that waited are asked by the retry's run.
@@ -217,21 +218,18 @@ async function handOff(ctx: OrderContext, merchantId: string): Promise<boolean> 
   }
 }
 
-/** Whether the next delivery is to be retried within `ms` (there is somewhere to send it). */
-function retryDueWithin({ store }: OrderContext, now: number, ms: number): boolean {
+/** When the next delivery is due (`now` at the soonest), or null: none, or nowhere known to send it yet. */
+function nextDeliveryAt({ store }: OrderContext, now: number): number | null {
   const head = store.deliveries.headOfLine()
-  return head !== null && head.nextAttemptAt !== null && head.nextAttemptAt < now + ms && store.forwardTarget.get() !== null
+  if (head === null || store.forwardTarget.get() === null) return null
+  return Math.max(now, head.nextAttemptAt ?? now, head.leaseUntil ?? now)
 }
 
 /** When the outbox next has something to do (a delivery, or telling the monitor of exhausted ones). */
-function outboxDueAt({ store }: OrderContext, now: number, deliveryFailed: boolean): number | null {
-  const head = store.deliveries.headOfLine()
-  let deliveryDue: number | null = null
-  if (head !== null && store.forwardTarget.get() !== null) {
-    deliveryDue = Math.max(now, head.nextAttemptAt ?? now, head.leaseUntil ?? now)
-    if (deliveryFailed) deliveryDue = Math.max(deliveryDue, now + DELIVERY_ERROR_RETRY_MS)
-  }
-  return store.exhaustedUntold().length > 0 ? earliest(deliveryDue, now + DELIVERY_ERROR_RETRY_MS) : deliveryDue
+function outboxDueAt(ctx: OrderContext, now: number, deliveryFailed: boolean): number | null {
+  const due = nextDeliveryAt(ctx, now)
+  const deliveryDue = due !== null && deliveryFailed ? Math.max(due, now + DELIVERY_ERROR_RETRY_MS) : due
+  return ctx.store.exhaustedUntold().length > 0 ? earliest(deliveryDue, now + DELIVERY_ERROR_RETRY_MS) : deliveryDue
 }
 
 function earliest(a: number | null, b: number | null): number | null {
