@@ -26,13 +26,13 @@ export interface ReadCursor {
 
 const NOT_A_CURSOR = 'not a cursor returned by this endpoint'
 const EARLIER_CURSOR = 'from an earlier version of the gateway (before an upgrade); start again without a cursor'
+const OTHER_LIST =
+  'cursor: returned by another list; a cursor continues only the list that returned it (the same list of the same merchant)'
 
 /** Why `text` is not a cursor (for `cursor: …`): one a list of an earlier version wrote (`["time","id"]`), or none. */
 export function cursorProblem(text: string): string {
   return isTextPair(cursorValue(text)) ? EARLIER_CURSOR : NOT_A_CURSOR
 }
-const OTHER_LIST =
-  'cursor: returned by another list; a cursor continues only the list that returned it (the same list of the same merchant)'
 
 /** One JSON text per list. */
 function scopeJson({ list, merchantId, window }: CursorScope): unknown[] {

@@ -164,7 +164,7 @@ export class OrderStore {
 }
 
 /** What is kept of a delivery whose retries ran out (a row's other fields are not part of it). */
-export function exhaustion(delivery: Exhaustion): Exhaustion {
+function exhaustion(delivery: Exhaustion): Exhaustion {
   const { id, eventId, eventType, attempts, lastStatusCode, lastError } = delivery
   return { id, eventId, eventType, attempts, lastStatusCode, lastError }
 }
